@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+#
+# Installs the Debian packages certdesk needs to build, run and test, with
+# apt-get, but only those that are missing. Usage: scripts/deps.sh [run|test]
+set -eu
+mode=${1:-run}
+
+run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
+ libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
+ libcurl4-openssl-dev libpsl-dev libidn2-dev"
+test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps"
+
+pkgs=$run_pkgs
+[ "$mode" = test ] && pkgs="$pkgs $test_pkgs"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,44 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Counts test cases across meson's test log (cmocka prints '[  PASSED  ] N
+test(s).' and '[  FAILED  ] N test(s)') and pytest's JUnit XML, and prints
+'N passed, N failed' as the last line. Exits 1 if anything failed."""
+import json
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+build = sys.argv[1]
+passed = failed = skipped = 0
+log = os.path.join(build, "meson-logs", "testlog.json")
+if os.path.exists(log):
+    with open(log) as f:
+        for line in f:
+            t = json.loads(line)
+            if "integration" in t.get("suite", []) or t.get("name", "").endswith("pytest"):
+                continue
+            out = t.get("stdout", "") or ""
+            p = [int(x) for x in re.findall(r"\[  PASSED  \] (\d+) test", out)]
+            fl = [int(x) for x in re.findall(r"\[  FAILED  \] (\d+) test", out)]
+            if t.get("result") == "OK" and not p:
+                p = [1]
+            if t.get("result") not in ("OK", "SKIP") and not fl:
+                fl = [1]
+            passed += sum(p)
+            failed += sum(fl)
+xmlp = os.path.join(build, "tests", "integration", "pytest.xml")
+if os.path.exists(xmlp):
+    root = ET.parse(xmlp).getroot()
+    for ts in root.iter("testsuite"):
+        n = int(ts.get("tests", 0))
+        f_ = int(ts.get("failures", 0)) + int(ts.get("errors", 0))
+        s = int(ts.get("skipped", 0))
+        passed += n - f_ - s
+        failed += f_
+        skipped += s
+line = f"{passed} passed, {failed} failed"
+if skipped:
+    line += f", {skipped} skipped"
+print(line)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CA core: checks CSRs and their keys, builds certificates under the dv,
+ * ov and ev profiles, lints every to-be-signed certificate against the
+ * profile and the CA/Browser Forum Baseline Requirements (BR 4.3.1.2) before
+ * it is signed, has it signed by the signer process, and stores it together
+ * with its audit entry in one transaction. Also: the CA hierarchy made at
+ * init, revocation, and CRLs.
+ *
+ * This code runs in the main certdesk process and never holds a CA private
+ * key: every signature comes from the signer (signer.h). Inputs it trusts:
+ * the store, the configuration, the signer's answers. Inputs it does not
+ * trust: CSR bytes, names, organisation fields (all checked here).
+ *
+ * The ca does not decide whether a name may be issued (that is the ra's job
+ * with the validation records); it enforces what every certificate must be.
+ */
+#ifndef CERTDESK_CA_CA_H
+#define CERTDESK_CA_CA_H
+
+#include "util/rc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct signer;
+struct store_org;
+
+/* ---- policy calendar (DESIGN.md; CA/B Forum ballot SC-081) -------------- */
+
+/* Maximum validity, in days, of a subscriber certificate issued at t. */
+int ca_cal_max_validity_days(time_t t);
+/* Validity certdesk uses: one day under the maximum. */
+int ca_cal_validity_days(time_t t);
+/* Domain validation data reuse period, in days, for issuance at t. */
+int ca_cal_dv_reuse_days(time_t t);
+/* Organisation validation data reuse period, in days, for issuance at t. */
+int ca_cal_org_reuse_days(time_t t);
+/* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" as UTC. */
+int ca_parse_time(const char *s, time_t *out);
+
+/* ---- key checks ---------------------------------------------------------- */
+
+/*
+ * Keys accepted in CSRs (BR 6.1.5, 6.1.6): RSA 2048..8192 bits, modulus a
+ * multiple of 8, exponent 65537; ECDSA P-256, P-384 with a valid point.
+ * Rejected: Debian weak keys (openssl-blacklist lists), ROCA-vulnerable
+ * moduli, moduli Fermat-factorable within 100 rounds, and keys whose SPKI
+ * SHA-256 is in the compromised-keys file.
+ */
+struct ca_keycheck;
+
+/* weak_dir: directory with blacklist.RSA-<bits> files (may be NULL or
+ * missing: then no Debian list is used and a warning is logged).
+ * compromised: file of hex SHA-256 SPKI hashes, one a line, '#' comments
+ * (may be NULL or missing). */
+int ca_keycheck_open(const char *weak_dir, const char *compromised,
+    struct ca_keycheck **out, struct rc_detail *d);
+void ca_keycheck_free(struct ca_keycheck *kc);
+/* Checks a SubjectPublicKeyInfo. 0, or RC_BADKEY / RC_WEAKKEY with d. */
+int ca_keycheck_spki(const struct ca_keycheck *kc, const uint8_t *spki,
+    size_t len, struct rc_detail *d);
+
+/* ---- CSRs ---------------------------------------------------------------- */
+
+#define CA_MAX_CSR (64 * 1024)
+#define CA_MAX_NAMES 100
+
+struct ca_csr {
+	uint8_t *spki;		/* SubjectPublicKeyInfo DER */
+	size_t spki_len;
+	int key_bits;		/* RSA modulus bits, or 256/384 */
+	int key_is_ec;
+	char *names[CA_MAX_NAMES];	/* DNS names from SAN (then CN), lower
+					 * case, deduplicated */
+	size_t nnames;
+	char *cn;		/* subject CN if present, else NULL */
+};
+
+/*
+ * Parses a CSR (DER, or PEM when the input starts with "-----BEGIN"),
+ * verifies its self-signature and checks its key with kc (kc may be NULL to
+ * skip the weak-key lists, never in production). Errors: RC_BADCSR
+ * (malformed, bad signature, bad names), RC_BADKEY, RC_WEAKKEY, RC_TOOBIG;
+ * d says which and why. Returns a new object in *out: ca_csr_free().
+ */
+int ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
+    struct ca_csr **out, struct rc_detail *d);
+void ca_csr_free(struct ca_csr *csr);
+
+/* ---- the CA -------------------------------------------------------------- */
+
+enum ca_profile { CA_PROFILE_DV = 1, CA_PROFILE_OV = 2, CA_PROFILE_EV = 3 };
+
+/* "dv" -> CA_PROFILE_DV ...; -1 when unknown. */
+int ca_profile_parse(const char *name);
+const char *ca_profile_name(int profile);
+
+struct ca_conf {
+	const char *base_url;	/* CRL DP / AIA base, e.g. http://ca.example */
+	int ocsp;		/* 1: AIA names the OCSP responder */
+	int crl_validity_days;
+	const char *crl_dir;	/* where CRL files are published (DER) */
+	const char *hierarchy;	/* "ecdsa" or "rsa" (init only) */
+	const char *root_cn, *issuing_cn, *organization, *country;
+	time_t now;		/* 0: real clock; tests may pin it */
+};
+
+struct ca;
+
+/* Opens the CA over an open store and signer (both borrowed, must outlive
+ * the ca). Loads the active issuer. RC_NOTFOUND when init has not run. */
+int ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
+    struct ca_keycheck *kc, struct ca **out);
+void ca_free(struct ca *ca);
+
+/*
+ * Creates the hierarchy: root key (P-384, or RSA 4096) and root certificate
+ * (25 years), issuing CA key (P-256, or RSA 2048) and certificate (8 years,
+ * pathlen 0, EKU serverAuth), stores both issuers and audits each key
+ * generation and certificate. RC_EXISTS when a root exists already.
+ */
+int ca_init_hierarchy(const struct ca_conf *conf, struct store *st,
+    struct signer *sg, struct rc_detail *d);
+
+struct ca_issue_req {
+	int profile;			/* CA_PROFILE_* */
+	const struct ca_csr *csr;	/* key and, by default, the names */
+	const char *const *names;	/* NULL: the CSR's names; else exactly
+					 * these (each must be in the CSR) */
+	size_t nnames;
+	const struct store_org *org;	/* OV/EV: validated organisation */
+	int64_t order_id, contract_id;	/* 0 when none */
+	const char *actor;		/* for the audit log */
+};
+
+struct ca_cert {
+	char serial[41];
+	uint8_t *der;
+	size_t der_len;
+	time_t not_before, not_after;
+};
+
+/*
+ * Issues one certificate: serial from 16 CSPRNG bytes (positive, 127 bits),
+ * validity ca_cal_validity_days() from now (backdated one minute), subject
+ * per profile (DV: CN only; OV/EV: organisation fields only from org, which
+ * must be validated and within the reuse period), extensions per profile,
+ * lint, sign through the signer, store certificate and audit entry in one
+ * transaction. Errors: RC_POLICY / RC_LINT / RC_SIGNER / RC_DB with d.
+ * Returns a new certificate in *out: ca_cert_free().
+ */
+int ca_issue(struct ca *ca, const struct ca_issue_req *req,
+    struct ca_cert **out, struct rc_detail *d);
+void ca_cert_free(struct ca_cert *c);
+
+/*
+ * Lints a to-be-signed certificate (DER TBSCertificate) as issued by the
+ * issuer whose certificate is issuer_der, against the profile and the
+ * Baseline Requirements at time now. 0, or RC_LINT with the first failing
+ * check in d. Used by ca_issue() on every certificate; exported for tests.
+ */
+int ca_lint_tbs(const uint8_t *tbs, size_t len, int profile,
+    const uint8_t *issuer_der, size_t issuer_len, time_t now,
+    struct rc_detail *d);
+
+/* PEM of the issuing chain for the active issuer (issuing CA cert, without
+ * the root), newly allocated (free()). */
+int ca_chain_pem(struct ca *ca, char **pem);
+/* PEM of the root certificate, newly allocated (free()). */
+int ca_root_pem(struct ca *ca, char **pem);
+
+/* ---- revocation and CRLs -------------------------------------------------- */
+
+/* RFC 5280 5.3.1 reason names: unspecified, keyCompromise, cACompromise,
+ * affiliationChanged, superseded, cessationOfOperation, certificateHold
+ * (refused: BR 7.2.2), removeFromCRL (refused), privilegeWithdrawn,
+ * aACompromise. Returns the code or -1. */
+int ca_reason_parse(const char *name);
+const char *ca_reason_name(int code);
+
+/* Revokes the certificate with this serial (hex, any case, optional
+ * colons), audits it and regenerates its issuer's CRL. RC_NOTFOUND,
+ * RC_EXISTS (already revoked), RC_INVAL (reason not allowed). */
+int ca_revoke(struct ca *ca, const char *serial_hex, int reason,
+    const char *actor, struct rc_detail *d);
+
+/* Builds, signs (through the signer), stores and publishes
+ * (crl_dir/<issuer>.crl, atomically) a full CRL for the issuer, with the next
+ * CRL number, thisUpdate now, nextUpdate now + crl_validity_days. Audited. */
+int ca_crl_publish(struct ca *ca, int64_t issuer_id, struct rc_detail *d);
+/* Publishes every issuer's CRL whose newest one is older than max_age
+ * seconds (or missing). For the serve loop's schedule. */
+int ca_crl_refresh(struct ca *ca, time_t max_age, struct rc_detail *d);
+
+#endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The signer: the only process that holds CA private keys. signer_spawn()
+ * forks it (before the caller has touched any secret) and returns a client
+ * handle talking to it over a socketpair. The child loads keys from the key
+ * directory (files now; a PKCS#11 backend later, as a whole separate file),
+ * disables core dumps and ptrace (PR_SET_DUMPABLE 0, RLIMIT_CORE 0), sets
+ * no_new_privs, and then only answers requests.
+ *
+ * The signer checks what it signs (like OpenBSD acme-client's acctproc and
+ * Taler's secmod helpers): a to-be-signed certificate must be well-formed DER
+ * whose signature algorithm matches the key, whose issuer is the key's own
+ * certificate subject (or, for a self-signed root, whose subject and public
+ * key are the key's), and only a key marked as root may sign a CA
+ * certificate. CRL and OCSP bodies are checked the same way for their issuer.
+ *
+ * Wire format (both directions): u32 length (big endian) then a message of
+ * u8 op, and fields each as u32 length + bytes. Messages are bounded
+ * (SIGNER_MAX_MSG); anything malformed is RC_PROTO and the signer keeps
+ * running.
+ *
+ * The client handle is thread-safe (requests are serialised by a mutex).
+ */
+#ifndef CERTDESK_SIGNER_SIGNER_H
+#define CERTDESK_SIGNER_SIGNER_H
+
+#include "util/rc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGNER_MAX_MSG (256 * 1024)
+
+enum signer_keytype {
+	SIGNER_KEY_EC_P256 = 1,
+	SIGNER_KEY_EC_P384 = 2,
+	SIGNER_KEY_RSA_2048 = 3,
+	SIGNER_KEY_RSA_3072 = 4,
+	SIGNER_KEY_RSA_4096 = 5,
+};
+
+/* What is being signed; decides which checks the signer applies and which
+ * role a key needs. */
+enum signer_kind {
+	SIGNER_TBS_CERT = 1,	/* TBSCertificate (RFC 5280 4.1) */
+	SIGNER_TBS_CRL = 2,	/* TBSCertList (RFC 5280 5.1) */
+	SIGNER_TBS_OCSP = 3,	/* ResponseData (RFC 6960 4.2.1) */
+};
+
+struct signer;
+
+/* Forks the signer for the keys in keydir (which must exist, mode 0700).
+ * Returns a handle; free with signer_free(), which stops the child. */
+int signer_spawn(const char *keydir, struct signer **out);
+void signer_free(struct signer *s);	/* NULL is fine */
+
+/*
+ * Generates a key in the signer and stores it as keydir/<key_id>.key (0600,
+ * O_EXCL; RC_EXISTS if present). is_root marks a key allowed to sign CA
+ * certificates. Returns the SubjectPublicKeyInfo DER in *spki (free()).
+ * Key ids are [a-z0-9-]{1,32}.
+ */
+int signer_genkey(struct signer *s, const char *key_id, int keytype,
+    int is_root, uint8_t **spki, size_t *spki_len);
+
+/* The key's type and SubjectPublicKeyInfo DER (*spki: free()). */
+int signer_key_info(struct signer *s, const char *key_id, int *keytype,
+    uint8_t **spki, size_t *spki_len);
+
+/* Tells the signer the certificate of a key (DER), so it can check issuer
+ * names; the signer also writes it to keydir/<key_id>.crt. The certificate's
+ * public key must be the key's. */
+int signer_set_cert(struct signer *s, const char *key_id,
+    const uint8_t *der, size_t len);
+
+/*
+ * Signs tbs[0..len) of the given kind with key_id after checking it (see
+ * above). The signature algorithm is implied by the key: ecdsa-with-SHA256
+ * for P-256, ecdsa-with-SHA384 for P-384, sha256WithRSAEncryption for RSA.
+ * Returns the raw signature value (the BIT STRING contents) in *sig (free()).
+ * RC_SIGNER with a reason in d when the signer refuses.
+ */
+int signer_sign(struct signer *s, const char *key_id, int kind,
+    const uint8_t *tbs, size_t len, uint8_t **sig, size_t *sig_len,
+    struct rc_detail *d);
+
+/* DER of the AlgorithmIdentifier the signer uses for a key type (static,
+ * borrowed); NULL for an unknown type. Used to build the TBS. */
+const uint8_t *signer_sigalg_der(int keytype, size_t *len);
+
+#endif

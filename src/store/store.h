@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store: every persistent record of certdesk behind one interface over an
+ * opaque handle. Backends are whole files (store_sqlite.c now, store_pg.c
+ * later) chosen by store_open(); nothing above this header knows which one
+ * runs, so adding PostgreSQL changes no caller.
+ *
+ * Transactions: store_tx() runs a callback inside one transaction and retries
+ * it when the backend reports a retryable conflict (SQLITE_BUSY, PostgreSQL
+ * serialization failures), like Taler's TEH_DB_run_transaction. Functions
+ * below may be called inside or outside store_tx(); outside, each is its own
+ * transaction.
+ *
+ * Return values: 0, RC_NOTFOUND, RC_EXISTS (unique constraint), RC_CONFLICT
+ * (retryable; store_tx retries), RC_DB (hard error, logged), RC_TAMPER.
+ *
+ * Ownership: structs filled by *_get functions own their strings and buffers;
+ * release them with the matching *_clear function. Input structs are borrowed.
+ *
+ * Thread safety: one struct store per thread (store_open is cheap); the
+ * backend serialises writers itself.
+ */
+#ifndef CERTDESK_STORE_STORE_H
+#define CERTDESK_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+struct store_conf {
+	const char *backend;	/* "sqlite" */
+	const char *path;	/* database file (SQLite) or conninfo */
+	int durable;		/* 1: fsync every commit (synchronous=FULL) */
+};
+
+/* Opens the store and runs pending migrations (numbered, in order, each in
+ * its own transaction, recorded in schema_migrations). */
+int store_open(const struct store_conf *conf, struct store **out);
+void store_close(struct store *st);	/* NULL is fine */
+/* Schema version after migrations (the highest applied number). */
+int store_schema_version(struct store *st);
+
+/* Runs fn(st, arg) in one transaction; commits when fn returns 0, rolls back
+ * otherwise; retries on RC_CONFLICT up to a bound. Returns fn's result. Nested
+ * calls join the outer transaction. */
+int store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg);
+
+/* ---- customers, users, contracts, domains, slots ------------------------ */
+
+enum store_role { STORE_ROLE_CUSTOMER = 0, STORE_ROLE_AGENT = 1,
+	STORE_ROLE_ADMIN = 2 };
+
+int store_customer_add(struct store *st, const char *name, int64_t *id);
+/* Role names: "customer", "agent", "admin". pw_hash may be NULL. */
+int store_user_add(struct store *st, int64_t customer_id, const char *email,
+    const char *display_name, int role, const char *pw_hash, int64_t *id);
+int store_contract_add(struct store *st, int64_t customer_id,
+    const char *number, int64_t *id);
+/* hosted: 1 when the zone is on our nameservers. name is already
+ * normalised (lowercase A-labels, no trailing dot) by the caller. */
+int store_domain_add(struct store *st, int64_t contract_id, const char *name,
+    int hosted, int64_t *id);
+
+/* Products: "starter" (DV), "business" (OV), "business_wildcard" (OV),
+ * "premium" (EV), "unlimited" (DV). */
+int store_slot_add(struct store *st, int64_t contract_id, const char *product,
+    int64_t *id);
+
+/* A listing callback returns 0 to go on, non-zero to stop (then returned). */
+struct store_row {
+	int64_t id;
+	int64_t parent_id;	/* customer of a contract, contract of a slot */
+	const char *name;	/* name, email, number, domain, product */
+	const char *extra;	/* role, slot state, "hosted"/"external" */
+};
+/* what: "customers", "users", "contracts", "domains", "slots". parent 0 =
+ * all. */
+int store_list(struct store *st, const char *what, int64_t parent,
+    int (*cb)(const struct store_row *, void *), void *arg);
+
+/* ---- organisations (validated subject data for OV/EV) ------------------- */
+
+struct store_org {
+	int64_t id;
+	int64_t customer_id;
+	char *legal_name;	/* O */
+	char *country;		/* C, ISO 3166 alpha-2 */
+	char *state;		/* ST, may be NULL */
+	char *locality;		/* L */
+	char *street;		/* street, may be NULL */
+	char *postal_code;	/* may be NULL */
+	/* EV (BR/EVG 7.1.4.2) */
+	char *business_category;	/* "Private Organization", ... */
+	char *jurisdiction_country;
+	char *jurisdiction_state;
+	char *jurisdiction_locality;
+	char *registration_number;	/* serialNumber */
+	/* validation record */
+	int validated;			/* 1: verified by staff */
+	int ev_validated;		/* 1: EV-level verification done */
+	time_t validated_at;		/* 0 when not validated */
+	char *validated_by;
+	char *evidence;			/* JSON text */
+};
+
+int store_org_add(struct store *st, const struct store_org *org, int64_t *id);
+int store_org_get(struct store *st, int64_t id, struct store_org *out);
+void store_org_clear(struct store_org *org);
+
+/* ---- CA issuers ---------------------------------------------------------- */
+
+struct store_issuer {
+	int64_t id;
+	char *name;		/* "root", "issuing-1"; also the signer key id */
+	int64_t parent_id;	/* 0 for a root */
+	int is_root;
+	int active;		/* issuing CA used for new certificates */
+	uint8_t *cert_der;
+	size_t cert_len;
+	int64_t crl_number;	/* last CRL number used */
+};
+
+int store_issuer_add(struct store *st, const struct store_issuer *is,
+    int64_t *id);
+int store_issuer_get(struct store *st, int64_t id, struct store_issuer *out);
+/* The active issuing CA, or the root with root=1. */
+int store_issuer_get_active(struct store *st, int root,
+    struct store_issuer *out);
+void store_issuer_clear(struct store_issuer *is);
+/* Atomically increments and returns the issuer's CRL number. */
+int store_issuer_next_crl_number(struct store *st, int64_t issuer_id,
+    int64_t *number);
+
+/* ---- certificates, revocations, CRLs ------------------------------------- */
+
+struct store_cert {
+	char serial[41];	/* lowercase hex, no leading zeros beyond DER */
+	int64_t issuer_id;
+	char *profile;		/* "dv", "ov", "ev", "ca", "server" */
+	char *names;		/* space-separated DNS names */
+	int64_t order_id;	/* 0 when none */
+	int64_t contract_id;	/* 0 when none */
+	time_t not_before, not_after;
+	uint8_t *der;
+	size_t der_len;
+	/* from revocations, filled by store_cert_get */
+	int revoked;
+	int reason;		/* RFC 5280 CRLReason */
+	time_t revoked_at;
+};
+
+/* RC_EXISTS when the serial is taken. */
+int store_cert_add(struct store *st, const struct store_cert *c);
+int store_cert_get(struct store *st, const char *serial,
+    struct store_cert *out);
+void store_cert_clear(struct store_cert *c);
+/* RC_EXISTS when already revoked, RC_NOTFOUND when unknown. */
+int store_revoke(struct store *st, const char *serial, int reason,
+    time_t when);
+/* Every revoked, unexpired-or-not certificate of one issuer, serial order. */
+int store_revoked_list(struct store *st, int64_t issuer_id,
+    int (*cb)(const char *serial, int reason, time_t when, void *), void *arg);
+
+struct store_crl {
+	int64_t issuer_id;
+	int64_t number;
+	time_t this_update, next_update;
+	uint8_t *der;
+	size_t der_len;
+};
+int store_crl_put(struct store *st, const struct store_crl *crl);
+/* The newest CRL of the issuer. */
+int store_crl_latest(struct store *st, int64_t issuer_id,
+    struct store_crl *out);
+void store_crl_clear(struct store_crl *crl);
+
+/* ---- audit log ----------------------------------------------------------- */
+
+/*
+ * Append-only and hash-chained: each entry stores
+ *   hash = SHA-256(prev_hash || seq || time || actor || action || object ||
+ *                  details)
+ * with unambiguous length-prefixed encoding, and prev_hash = hash of entry
+ * seq-1 (32 zero bytes for the first). The backend also refuses UPDATE and
+ * DELETE on the table (triggers), so an edit needs a deliberate bypass that
+ * store_audit_verify() then detects. Must be called inside the transaction
+ * that makes the audited change, so the two commit together.
+ */
+int store_audit_append(struct store *st, const char *actor,
+    const char *action, const char *object, const char *details_json);
+
+struct store_audit_entry {
+	int64_t seq;
+	time_t at;
+	const char *actor, *action, *object, *details;
+	const char *hash_hex;
+};
+/* Entries from seq `from` upward, in order. */
+int store_audit_list(struct store *st, int64_t from,
+    int (*cb)(const struct store_audit_entry *, void *), void *arg);
+/* Recomputes the chain. 0 when intact; RC_TAMPER with *bad_seq set to the
+ * first entry that does not verify (edited, deleted, inserted, reordered);
+ * *count receives the number of entries checked. */
+int store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq);
+
+#endif

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Configuration: a table of every key with its default and type, loaded with
+ * inih. Unknown keys are errors, so a typo never silently falls back to a
+ * default.
+ */
+#include "util/conf.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_STR, K_INT, K_BOOL, K_LEVEL };
+
+struct key {
+	const char *section, *name;
+	enum kind kind;
+	size_t off;
+	const char *def;
+	const char *allowed;	/* "a|b|c" for strings with fixed choices */
+	int min, max;		/* for ints */
+	const char *doc;
+};
+
+#define O(f) offsetof(struct conf, f)
+
+static const struct key keys[] = {
+	{"general", "log_level", K_LEVEL, O(log_level), "info", NULL, 0, 0,
+	    "error, warning, info or debug"},
+	{"store", "backend", K_STR, O(store_backend), "sqlite", "sqlite", 0, 0,
+	    "storage backend (sqlite; postgresql comes later)"},
+	{"store", "path", K_STR, O(store_path), "certdesk.db", NULL, 0, 0,
+	    "SQLite database file, relative to the data directory"},
+	{"ca", "hierarchy", K_STR, O(ca_hierarchy), "ecdsa", "ecdsa|rsa", 0, 0,
+	    "key types made by init: ecdsa (P-384 root, P-256 issuing) or rsa "
+	    "(4096 root, 2048 issuing)"},
+	{"ca", "root_cn", K_STR, O(ca_root_cn), "certdesk Root CA", NULL, 0, 0,
+	    "common name of the root CA made by init"},
+	{"ca", "issuing_cn", K_STR, O(ca_issuing_cn), "certdesk Issuing CA 1",
+	    NULL, 0, 0, "common name of the issuing CA made by init"},
+	{"ca", "organization", K_STR, O(ca_organization), "certdesk", NULL, 0, 0,
+	    "organisation name in the CA certificates"},
+	{"ca", "country", K_STR, O(ca_country), "DE", NULL, 0, 0,
+	    "two-letter country code in the CA certificates"},
+	{"ca", "base_url", K_STR, O(ca_base_url), "http://127.0.0.1:8080", NULL,
+	    0, 0, "plain-HTTP base URL of CRLs, CA certificates and OCSP, as "
+	    "written into certificates"},
+	{"ca", "crl_validity_days", K_INT, O(ca_crl_validity_days), "7", NULL,
+	    1, 10, "nextUpdate of each CRL, in days (BR: at most 10)"},
+	{"ca", "crl_refresh_hours", K_INT, O(ca_crl_refresh_hours), "24", NULL,
+	    1, 168, "regenerate every CRL at least this often, in hours"},
+	{"ca", "ocsp", K_BOOL, O(ca_ocsp), "on", NULL, 0, 0,
+	    "name the OCSP responder in the AIA of certificates"},
+	{"policy", "trust", K_STR, O(policy_trust), "public", "public|private",
+	    0, 0, "public: enforce the Baseline Requirements calendar; private: "
+	    "a private PKI may keep methods past their dates"},
+	{"policy", "compromised_keys", K_STR, O(policy_compromised_keys),
+	    "compromised-keys.txt", NULL, 0, 0,
+	    "file of SHA-256 SPKI hashes (hex, one a line) of keys reported "
+	    "compromised, relative to the data directory"},
+	{"policy", "weak_keys_dir", K_STR, O(policy_weak_keys_dir), "", NULL, 0,
+	    0, "directory of Debian weak key lists (blacklist.RSA-<bits>); empty: "
+	    "the lists shipped with certdesk"},
+	{"policy", "now", K_STR, O(policy_now), "", NULL, 0, 0,
+	    "pretend the current time is this (YYYY-MM-DDTHH:MM:SSZ); for tests "
+	    "of the policy calendar only, empty in production"},
+	{"http", "listen", K_STR, O(http_listen), "127.0.0.1:8443", NULL, 0, 0,
+	    "HTTPS address:port of the portal, API and ACME"},
+	{"http", "plain_listen", K_STR, O(http_plain_listen), "127.0.0.1:8080",
+	    NULL, 0, 0, "plain HTTP address:port for CRLs, CA certificates and "
+	    "OCSP (empty: off)"},
+	{"http", "threads", K_INT, O(http_threads), "0", NULL, 0, 256,
+	    "worker threads; 0 means one per core"},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int
+set_key(struct conf *c, const struct key *k, const char *v,
+    struct rc_detail *d, const char *where)
+{
+	char *end;
+	long n;
+
+	switch (k->kind) {
+	case K_STR:
+		if (k->allowed) {
+			size_t len = strlen(v);
+			const char *a = k->allowed;
+			int ok = 0;
+
+			while (*a) {
+				size_t al = strcspn(a, "|");
+
+				if (al == len && strncmp(a, v, len) == 0 && len)
+					ok = 1;
+				a += al + (a[al] == '|');
+			}
+			if (!ok) {
+				rc_detail_set(d, "%s%s.%s: '%s' is not one of %s",
+				    where, k->section, k->name, v, k->allowed);
+				return RC_CONFIG;
+			}
+		}
+		free(*(char **)((char *)c + k->off));
+		*(char **)((char *)c + k->off) = xstrdup(v);
+		return 0;
+	case K_INT:
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < k->min || n > k->max) {
+			rc_detail_set(d, "%s%s.%s: '%s' is not a number from %d "
+			    "to %d", where, k->section, k->name, v, k->min,
+			    k->max);
+			return RC_CONFIG;
+		}
+		*(int *)((char *)c + k->off) = (int)n;
+		return 0;
+	case K_BOOL:
+		if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true")
+		    || !strcmp(v, "1"))
+			n = 1;
+		else if (!strcmp(v, "off") || !strcmp(v, "no") ||
+		    !strcmp(v, "false") || !strcmp(v, "0"))
+			n = 0;
+		else {
+			rc_detail_set(d, "%s%s.%s: '%s' is not on or off", where,
+			    k->section, k->name, v);
+			return RC_CONFIG;
+		}
+		*(int *)((char *)c + k->off) = (int)n;
+		return 0;
+	case K_LEVEL:
+		n = log_level_parse(v);
+		if (n < 0) {
+			rc_detail_set(d, "%s%s.%s: '%s' is not error, warning, "
+			    "info or debug", where, k->section, k->name, v);
+			return RC_CONFIG;
+		}
+		*(int *)((char *)c + k->off) = (int)n;
+		return 0;
+	}
+	return RC_CONFIG;
+}
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++)
+		(void)set_key(c, &keys[i], keys[i].def, NULL, "");
+}
+
+int
+conf_set(struct conf *c, const char *section, const char *key,
+    const char *value, struct rc_detail *d)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section) &&
+		    !strcmp(keys[i].name, key))
+			return set_key(c, &keys[i], value, d, "");
+	rc_detail_set(d, "unknown setting %s.%s", section, key);
+	return RC_CONFIG;
+}
+
+struct load_ctx {
+	struct conf *c;
+	const char *path;
+	struct rc_detail *d;
+	int rc;
+};
+
+static int
+on_kv(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *lc = user;
+	char where[512];
+
+	if (lc->rc != 0)
+		return 0;
+	snprintf(where, sizeof(where), "%s: ", lc->path);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section) &&
+		    !strcmp(keys[i].name, name)) {
+			lc->rc = set_key(lc->c, &keys[i], value, lc->d, where);
+			return lc->rc == 0;
+		}
+	rc_detail_set(lc->d, "%sunknown setting [%s] %s", where, section, name);
+	lc->rc = RC_CONFIG;
+	return 0;
+}
+
+int
+conf_load(struct conf *c, const char *path, int must_exist,
+    struct rc_detail *d)
+{
+	struct load_ctx lc = {c, path, d, 0};
+	FILE *f;
+	int r;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (!must_exist && !fs_exists(path))
+			return 0;
+		rc_detail_set(d, "%s: cannot open", path);
+		return RC_CONFIG;
+	}
+	r = ini_parse_file(f, on_kv, &lc);
+	fclose(f);
+	if (lc.rc != 0)
+		return lc.rc;
+	if (r != 0) {
+		rc_detail_set(d, "%s:%d: syntax error", path, r);
+		return RC_CONFIG;
+	}
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].kind == K_STR) {
+			free(*(char **)((char *)c + keys[i].off));
+			*(char **)((char *)c + keys[i].off) = NULL;
+		}
+}
+
+int
+conf_write_default(const char *path)
+{
+	FILE *f;
+	const char *sec = "";
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return RC_NOMEM;
+	fprintf(f, "# certdesk configuration. Every key is shown with its "
+	    "default;\n# uncomment and change what you need. Paths are "
+	    "relative to the data directory.\n");
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(sec, keys[i].section) != 0) {
+			sec = keys[i].section;
+			fprintf(f, "\n[%s]\n", sec);
+		}
+		fprintf(f, "# %s\n;%s = %s\n", keys[i].doc, keys[i].name,
+		    keys[i].def);
+	}
+	fclose(f);
+	rc = fs_write_atomic(path, text, len, 0640);
+	free(text);
+	return rc;
+}

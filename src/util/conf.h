@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The configuration file (DATA/certdesk.conf, INI syntax). Every key has a
+ * default, so an empty or missing file is a valid configuration; conf_load()
+ * rejects unknown sections and keys and bad values with a message naming the
+ * file and line. docs/certdesk.conf.example documents every key; keep the two
+ * in step (a test compares them).
+ */
+#ifndef CERTDESK_UTIL_CONF_H
+#define CERTDESK_UTIL_CONF_H
+
+#include "util/rc.h"
+
+struct conf {
+	/* [general] */
+	int log_level;			/* log_level = info */
+	/* [store] */
+	char *store_backend;		/* backend = sqlite */
+	char *store_path;		/* path = certdesk.db (relative to data dir) */
+	/* [ca] */
+	char *ca_hierarchy;		/* hierarchy = ecdsa | rsa */
+	char *ca_root_cn;		/* root_cn = certdesk Root CA */
+	char *ca_issuing_cn;		/* issuing_cn = certdesk Issuing CA */
+	char *ca_organization;		/* organization = certdesk */
+	char *ca_country;		/* country = DE */
+	char *ca_base_url;		/* base_url = http://127.0.0.1:8080 */
+	int ca_crl_validity_days;	/* crl_validity_days = 7 */
+	int ca_crl_refresh_hours;	/* crl_refresh_hours = 24 */
+	int ca_ocsp;			/* ocsp = on */
+	/* [policy] */
+	char *policy_trust;		/* trust = public | private */
+	char *policy_compromised_keys;	/* compromised_keys = compromised-keys.txt */
+	char *policy_weak_keys_dir;	/* weak_keys_dir = (built-in share dir) */
+	char *policy_now;		/* now = (empty: real clock; tests only) */
+	/* [http] */
+	char *http_listen;		/* listen = 127.0.0.1:8443 (HTTPS) */
+	char *http_plain_listen;	/* plain_listen = 127.0.0.1:8080 (CRL, AIA, OCSP) */
+	int http_threads;		/* threads = 0 (0: one per core) */
+};
+
+/* Fills c with every default. Free with conf_free(). */
+void conf_defaults(struct conf *c);
+/* Loads path over the defaults in c. A missing file is fine (RC_OK) when
+ * must_exist is 0. On error, d says file:line: what. */
+int conf_load(struct conf *c, const char *path, int must_exist,
+    struct rc_detail *d);
+/* Sets section.key = value (same checks as the file). For --option flags. */
+int conf_set(struct conf *c, const char *section, const char *key,
+    const char *value, struct rc_detail *d);
+void conf_free(struct conf *c);
+/* Writes the documented default file to path (used by `certdesk init`). */
+int conf_write_default(const char *path);
+
+#endif

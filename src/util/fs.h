@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * File helpers for the data directory: durable atomic replacement, exclusive
+ * creation of key files, and directory creation.
+ */
+#ifndef CERTDESK_UTIL_FS_H
+#define CERTDESK_UTIL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes p[0..n) to path via a temporary file, fsync and rename, then fsyncs
+ * the directory. Readers see the old or the new file, never a mix. */
+int fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode);
+/* Creates path with O_EXCL (fails with RC_EXISTS if present) and the given
+ * mode regardless of umask, writes and fsyncs it. For key files. */
+int fs_write_excl(const char *path, const void *p, size_t n, mode_t mode);
+/* mkdir -p with the given mode for directories it creates. */
+int fs_mkdir_p(const char *path, mode_t mode);
+/* 1 if path exists. */
+int fs_exists(const char *path);
+
+#endif
