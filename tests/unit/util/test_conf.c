@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests of src/util/conf.c: defaults, loading, hostile files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "util/conf.h"
+#include "util/log.h"
+
+static char path[] = "/tmp/certdesk-test-conf-XXXXXX";
+
+static void
+write_conf(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	assert_string_equal(c.store_backend, "sqlite");
+	assert_string_equal(c.ca_hierarchy, "ecdsa");
+	assert_string_equal(c.policy_trust, "public");
+	assert_int_equal(c.ca_crl_validity_days, 7);
+	assert_int_equal(c.ca_ocsp, 1);
+	assert_int_equal(c.log_level, LOG_LVL_INFO);
+	conf_free(&c);
+}
+
+static void
+test_load_good(void **state)
+{
+	struct conf c;
+	struct rc_detail d = {""};
+
+	write_conf("[ca]\nhierarchy = rsa\nocsp = off\ncrl_validity_days=3\n"
+	    "; comment\n[policy]\ntrust = private\n[general]\n"
+	    "log_level = debug\n");
+	conf_defaults(&c);
+	assert_int_equal(conf_load(&c, path, 1, &d), 0);
+	assert_string_equal(c.ca_hierarchy, "rsa");
+	assert_int_equal(c.ca_ocsp, 0);
+	assert_int_equal(c.ca_crl_validity_days, 3);
+	assert_string_equal(c.policy_trust, "private");
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+	conf_free(&c);
+}
+
+static void
+expect_bad(const char *text, const char *needle)
+{
+	struct conf c;
+	struct rc_detail d = {""};
+
+	write_conf(text);
+	conf_defaults(&c);
+	assert_int_equal(conf_load(&c, path, 1, &d), RC_CONFIG);
+	if (strstr(d.msg, needle) == NULL)
+		fail_msg("detail '%s' lacks '%s'", d.msg, needle);
+	conf_free(&c);
+}
+
+static void
+test_load_bad(void **state)
+{
+	expect_bad("[ca]\nhierarchy = dsa\n", "ca.hierarchy");
+	expect_bad("[ca]\ncrl_validity_days = 11\n", "crl_validity_days");
+	expect_bad("[ca]\ncrl_validity_days = 3x\n", "not a number");
+	expect_bad("[ca]\ncrl_validity_days = \n", "not a number");
+	expect_bad("[ca]\nocsp = maybe\n", "not on or off");
+	expect_bad("[ca]\nnosuchkey = 1\n", "unknown setting [ca] nosuchkey");
+	expect_bad("[nosuch]\nkey = 1\n", "unknown setting");
+	expect_bad("[general]\nlog_level = loud\n", "log_level");
+	expect_bad("this is not ini\n", "syntax error");
+	expect_bad("[policy]\ntrust = \n", "not one of");
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct conf c;
+	struct rc_detail d = {""};
+
+	conf_defaults(&c);
+	assert_int_equal(conf_load(&c, "/nonexistent/certdesk.conf", 0, &d), 0);
+	assert_int_equal(conf_load(&c, "/nonexistent/certdesk.conf", 1, &d),
+	    RC_CONFIG);
+	assert_non_null(strstr(d.msg, "cannot open"));
+	conf_free(&c);
+}
+
+static void
+test_set_and_default_file(void **state)
+{
+	struct conf c, c2;
+	struct rc_detail d = {""};
+
+	conf_defaults(&c);
+	assert_int_equal(conf_set(&c, "http", "plain_listen", "127.0.0.1:1",
+	    &d), 0);
+	assert_string_equal(c.http_plain_listen, "127.0.0.1:1");
+	assert_int_equal(conf_set(&c, "http", "nope", "1", &d), RC_CONFIG);
+	conf_free(&c);
+	/* the documented default file loads and yields the defaults */
+	unlink(path);
+	assert_int_equal(conf_write_default(path), 0);
+	conf_defaults(&c);
+	conf_defaults(&c2);
+	assert_int_equal(conf_load(&c, path, 1, &d), 0);
+	assert_string_equal(c.ca_base_url, c2.ca_base_url);
+	assert_int_equal(c.http_threads, c2.http_threads);
+	conf_free(&c);
+	conf_free(&c2);
+}
+
+static int
+setup(void **state)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	unlink(path);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_load_good),
+		cmocka_unit_test(test_load_bad),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_set_and_default_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
