@@ -11,8 +11,11 @@
  * below may be called inside or outside store_tx(); outside, each is its own
  * transaction.
  *
- * Return values: 0, RC_NOTFOUND, RC_EXISTS (unique constraint), RC_CONFLICT
- * (retryable; store_tx retries), RC_DB (hard error, logged), RC_TAMPER.
+ * Return values: 0, RC_NOTFOUND (unknown id, or a reference to a parent that
+ * does not exist), RC_EXISTS (unique constraint), RC_CONFLICT (retryable;
+ * store_tx retries), RC_DB (hard error, logged), RC_TAMPER, RC_INVAL (bad
+ * argument: NULL or empty where not allowed, over the bounds below, unknown
+ * enumeration value; logged as a warning, nothing written).
  *
  * Ownership: structs filled by *_get functions own their strings and buffers;
  * release them with the matching *_clear function. Input structs are borrowed.
@@ -29,6 +32,24 @@
 
 struct store;
 
+/*
+ * Input bounds, checked before any SQL (RC_INVAL and a log line past them):
+ * SHORT for identifiers (email, contract number, password hash; a domain is
+ * at most 253 bytes of lowercase LDH labels), TEXT for names, organisation
+ * fields and the actor/action/object of audit entries, LONG for space-
+ * separated name lists, JSON for audit details and evidence, CERT for
+ * certificate DER, CRL for CRL DER. Issuer names are at most 64 bytes of
+ * [A-Za-z0-9._-] (they become file names), certificate profiles at most 32
+ * of [a-z0-9_-], serials 1..40 lowercase hex digits. Single-line fields
+ * refuse control characters; JSON fields allow tab and newlines.
+ */
+#define STORE_MAX_SHORT 255
+#define STORE_MAX_TEXT 1024
+#define STORE_MAX_LONG (64 * 1024)
+#define STORE_MAX_JSON (1024 * 1024)
+#define STORE_MAX_CERT (1024 * 1024)
+#define STORE_MAX_CRL (256 * 1024 * 1024)
+
 struct store_conf {
 	const char *backend;	/* "sqlite" */
 	const char *path;	/* database file (SQLite) or conninfo */
@@ -44,7 +65,11 @@ int store_schema_version(struct store *st);
 
 /* Runs fn(st, arg) in one transaction; commits when fn returns 0, rolls back
  * otherwise; retries on RC_CONFLICT up to a bound. Returns fn's result. Nested
- * calls join the outer transaction. */
+ * calls join the outer transaction (as a savepoint: a failing inner fn undoes
+ * only its own work and its result goes to the outer fn; an inner
+ * RC_CONFLICT must be passed up so the outermost call retries). Because of
+ * retries fn may run more than once: it must have no effects outside the
+ * store (sign, send mail, publish files before or after, not inside). */
 int store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg);
 
 /* ---- customers, users, contracts, domains, slots ------------------------ */
@@ -53,7 +78,10 @@ enum store_role { STORE_ROLE_CUSTOMER = 0, STORE_ROLE_AGENT = 1,
 	STORE_ROLE_ADMIN = 2 };
 
 int store_customer_add(struct store *st, const char *name, int64_t *id);
-/* Role names: "customer", "agent", "admin". pw_hash may be NULL. */
+/* Role names: "customer", "agent", "admin". pw_hash may be NULL.
+ * customer_id: required for STORE_ROLE_CUSTOMER; 0 for staff (agents and
+ * admins belong to no customer). email must contain '@' and no spaces; it
+ * is unique as given (callers normalise case). */
 int store_user_add(struct store *st, int64_t customer_id, const char *email,
     const char *display_name, int role, const char *pw_hash, int64_t *id);
 int store_contract_add(struct store *st, int64_t customer_id,
@@ -76,7 +104,9 @@ struct store_row {
 	const char *extra;	/* role, slot state, "hosted"/"external" */
 };
 /* what: "customers", "users", "contracts", "domains", "slots". parent 0 =
- * all. */
+ * all; else the rows of that customer (users, contracts) or contract
+ * (domains, slots); for "customers", the customer with that id. Rows come
+ * in id order; the row's strings are borrowed for the callback only. */
 int store_list(struct store *st, const char *what, int64_t parent,
     int (*cb)(const struct store_row *, void *), void *arg);
 
@@ -129,6 +159,9 @@ int store_issuer_get(struct store *st, int64_t id, struct store_issuer *out);
 int store_issuer_get_active(struct store *st, int root,
     struct store_issuer *out);
 void store_issuer_clear(struct store_issuer *is);
+/* Every issuer, by id; the struct is borrowed for the callback only. */
+int store_issuer_list(struct store *st,
+    int (*cb)(const struct store_issuer *, void *), void *arg);
 /* Atomically increments and returns the issuer's CRL number. */
 int store_issuer_next_crl_number(struct store *st, int64_t issuer_id,
     int64_t *number);
@@ -156,10 +189,13 @@ int store_cert_add(struct store *st, const struct store_cert *c);
 int store_cert_get(struct store *st, const char *serial,
     struct store_cert *out);
 void store_cert_clear(struct store_cert *c);
-/* RC_EXISTS when already revoked, RC_NOTFOUND when unknown. */
+/* RC_EXISTS when already revoked, RC_NOTFOUND when unknown; when 0 means
+ * now. Any RFC 5280 reason code (0..10 except 7) is stored; which reasons
+ * are allowed is the CA's policy. */
 int store_revoke(struct store *st, const char *serial, int reason,
     time_t when);
-/* Every revoked, unexpired-or-not certificate of one issuer, serial order. */
+/* Every revoked, unexpired-or-not certificate of one issuer, in serial
+ * order (text order of the lowercase hex). */
 int store_revoked_list(struct store *st, int64_t issuer_id,
     int (*cb)(const char *serial, int reason, time_t when, void *), void *arg);
 
@@ -183,7 +219,10 @@ void store_crl_clear(struct store_crl *crl);
  *   hash = SHA-256(prev_hash || seq || time || actor || action || object ||
  *                  details)
  * with unambiguous length-prefixed encoding, and prev_hash = hash of entry
- * seq-1 (32 zero bytes for the first). The backend also refuses UPDATE and
+ * seq-1 (32 zero bytes for the first). Exactly (every backend the same):
+ * prev_hash as 32 bytes, seq and time as 8-byte big-endian two's complement,
+ * then each text as 0x01 || 8-byte big-endian length || bytes, or the single
+ * byte 0x00 for NULL (only details may be NULL; object may be ""). The backend also refuses UPDATE and
  * DELETE on the table (triggers), so an edit needs a deliberate bypass that
  * store_audit_verify() then detects. Must be called inside the transaction
  * that makes the audited change, so the two commit together.
@@ -202,7 +241,10 @@ int store_audit_list(struct store *st, int64_t from,
     int (*cb)(const struct store_audit_entry *, void *), void *arg);
 /* Recomputes the chain. 0 when intact; RC_TAMPER with *bad_seq set to the
  * first entry that does not verify (edited, deleted, inserted, reordered);
- * *count receives the number of entries checked. */
+ * for deleted entries that is the first missing seq (a deleted tail is seen
+ * because the head row still names it). *count receives the number of
+ * entries that verified before the first bad one (all when intact). Either
+ * pointer may be NULL. */
 int store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq);
 
 #endif

@@ -1,2 +1,2081 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/*
+ * The SQLite backend of the store (store.h). Runs in the main certdesk
+ * process, in every thread that needs the database, each with its own
+ * handle: a handle is one sqlite3 connection opened without SQLite's own
+ * mutexes, in WAL mode, so readers never block the single writer and several
+ * handles, threads and processes share one file. Writers take the write lock
+ * up front (BEGIN IMMEDIATE), so no transaction ever has to upgrade a read
+ * lock and fail with a deadlock-avoiding SQLITE_BUSY; busy_timeout makes
+ * them queue instead.
+ *
+ * It trusts the database file to be ours (created 0600 in the data
+ * directory) but not to be unchanged: the audit chain is recomputed by
+ * store_audit_verify(). It does not trust its callers' arguments: lengths,
+ * enumerations and identifiers are checked here, before any SQL, so that a
+ * bad argument gives RC_INVAL with a clear log line instead of a constraint
+ * error.
+ *
+ * Performance: every statement is prepared once per handle and kept
+ * (SQLITE_PREPARE_PERSISTENT); blobs and texts are bound without copies; the
+ * issuance path (store_cert_add + store_audit_append in one store_tx) is
+ * BEGIN, one INSERT, a savepoint around head read + INSERT + head UPDATE,
+ * COMMIT. A statement that is still stepping (a listing whose callback calls
+ * back into the store) is never reused: a second copy is prepared for the
+ * inner call and finalized after it.
+ */
+#include "store/store.h"
+#include "store/store_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define TX_TRIES 5		/* store_tx attempts on RC_CONFLICT */
+#define HASH_LEN 32		/* SHA-256 */
+
+/* ---- statements ---------------------------------------------------------- */
+
+enum q {
+	Q_BEGIN,
+	Q_BEGIN_READ,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_SAVEPOINT,
+	Q_RELEASE,
+	Q_ROLLBACK_TO,
+	Q_CUSTOMER_ADD,
+	Q_USER_ADD,
+	Q_CONTRACT_ADD,
+	Q_DOMAIN_ADD,
+	Q_SLOT_ADD,
+	Q_LIST_CUSTOMERS,
+	Q_LIST_CUSTOMERS_BY,
+	Q_LIST_USERS,
+	Q_LIST_USERS_BY,
+	Q_LIST_CONTRACTS,
+	Q_LIST_CONTRACTS_BY,
+	Q_LIST_DOMAINS,
+	Q_LIST_DOMAINS_BY,
+	Q_LIST_SLOTS,
+	Q_LIST_SLOTS_BY,
+	Q_ORG_ADD,
+	Q_ORG_GET,
+	Q_ISSUER_ADD,
+	Q_ISSUER_GET,
+	Q_ISSUER_ACTIVE,
+	Q_ISSUER_ROOT,
+	Q_ISSUER_LIST,
+	Q_ISSUER_NEXT_CRL,
+	Q_CERT_ADD,
+	Q_CERT_GET,
+	Q_REVOKE,
+	Q_REVOKED_LIST,
+	Q_CRL_PUT,
+	Q_CRL_LATEST,
+	Q_AUDIT_HEAD,
+	Q_AUDIT_INSERT,
+	Q_AUDIT_HEAD_SET,
+	Q_AUDIT_LIST,
+	Q_MAX
+};
+
+#define ISSUER_COLS                                                            \
+	"id, name, parent_id, is_root, active, cert_der, crl_number "
+#define AUDIT_COLS "seq, at, actor, action, object, details, prev_hash, hash "
+
+static const char *const sql_text[Q_MAX] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_BEGIN_READ] = "BEGIN",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT store_tx",
+	[Q_RELEASE] = "RELEASE store_tx",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO store_tx",
+	[Q_CUSTOMER_ADD] = "INSERT INTO customers (name, created_at) "
+			   "VALUES (?1, ?2)",
+	[Q_USER_ADD] = "INSERT INTO users (customer_id, email, display_name, "
+		       "role, pw_hash, created_at) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_CONTRACT_ADD] = "INSERT INTO contracts (customer_id, number, "
+			   "created_at) VALUES (?1, ?2, ?3)",
+	[Q_DOMAIN_ADD] = "INSERT INTO domains (contract_id, name, hosted, "
+			 "created_at) VALUES (?1, ?2, ?3, ?4)",
+	[Q_SLOT_ADD] = "INSERT INTO slots (contract_id, product, state, "
+		       "created_at, updated_at) "
+		       "VALUES (?1, ?2, 'unused', ?3, ?3)",
+	[Q_LIST_CUSTOMERS] = "SELECT id, 0, name, NULL FROM customers "
+			     "ORDER BY id",
+	[Q_LIST_CUSTOMERS_BY] = "SELECT id, 0, name, NULL FROM customers "
+				"WHERE id = ?1",
+	[Q_LIST_USERS] = "SELECT id, customer_id, email, role FROM users "
+			 "ORDER BY id",
+	[Q_LIST_USERS_BY] = "SELECT id, customer_id, email, role FROM users "
+			    "WHERE customer_id = ?1 ORDER BY id",
+	[Q_LIST_CONTRACTS] = "SELECT id, customer_id, number, NULL "
+			     "FROM contracts ORDER BY id",
+	[Q_LIST_CONTRACTS_BY] = "SELECT id, customer_id, number, NULL "
+				"FROM contracts WHERE customer_id = ?1 "
+				"ORDER BY id",
+	[Q_LIST_DOMAINS] = "SELECT id, contract_id, name, CASE hosted "
+			   "WHEN 1 THEN 'hosted' ELSE 'external' END "
+			   "FROM domains ORDER BY id",
+	[Q_LIST_DOMAINS_BY] = "SELECT id, contract_id, name, CASE hosted "
+			      "WHEN 1 THEN 'hosted' ELSE 'external' END "
+			      "FROM domains WHERE contract_id = ?1 ORDER BY id",
+	[Q_LIST_SLOTS] = "SELECT id, contract_id, product, state FROM slots "
+			 "ORDER BY id",
+	[Q_LIST_SLOTS_BY] = "SELECT id, contract_id, product, state "
+			    "FROM slots WHERE contract_id = ?1 ORDER BY id",
+	[Q_ORG_ADD] = "INSERT INTO organizations (customer_id, legal_name, "
+		      "country, state, locality, street, postal_code, "
+		      "business_category, jurisdiction_country, "
+		      "jurisdiction_state, jurisdiction_locality, "
+		      "registration_number, validated, ev_validated, "
+		      "validated_at, validated_by, evidence, created_at, "
+		      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		      "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)",
+	[Q_ORG_GET] = "SELECT id, customer_id, legal_name, country, state, "
+		      "locality, street, postal_code, business_category, "
+		      "jurisdiction_country, jurisdiction_state, "
+		      "jurisdiction_locality, registration_number, validated, "
+		      "ev_validated, validated_at, validated_by, evidence "
+		      "FROM organizations WHERE id = ?1",
+	[Q_ISSUER_ADD] = "INSERT INTO issuers (name, parent_id, is_root, "
+			 "active, cert_der, crl_number, created_at) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_ISSUER_GET] = "SELECT " ISSUER_COLS "FROM issuers WHERE id = ?1",
+	[Q_ISSUER_ACTIVE] = "SELECT " ISSUER_COLS "FROM issuers "
+			    "WHERE is_root = 0 AND active = 1 "
+			    "ORDER BY id DESC LIMIT 1",
+	[Q_ISSUER_ROOT] = "SELECT " ISSUER_COLS "FROM issuers "
+			  "WHERE is_root = 1 "
+			  "ORDER BY active DESC, id DESC LIMIT 1",
+	[Q_ISSUER_LIST] = "SELECT " ISSUER_COLS "FROM issuers ORDER BY id",
+	[Q_ISSUER_NEXT_CRL] = "UPDATE issuers SET crl_number = crl_number + 1 "
+			      "WHERE id = ?1 RETURNING crl_number",
+	[Q_CERT_ADD] = "INSERT INTO certificates (serial, issuer_id, profile, "
+		       "names, order_id, contract_id, not_before, not_after, "
+		       "der, created_at) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[Q_CERT_GET] = "SELECT c.issuer_id, c.profile, c.names, c.order_id, "
+		       "c.contract_id, c.not_before, c.not_after, c.der, "
+		       "r.reason, r.revoked_at FROM certificates c "
+		       "LEFT JOIN revocations r ON r.serial = c.serial "
+		       "WHERE c.serial = ?1",
+	[Q_REVOKE] = "INSERT INTO revocations (serial, issuer_id, reason, "
+		     "revoked_at) SELECT serial, issuer_id, ?2, ?3 "
+		     "FROM certificates WHERE serial = ?1",
+	[Q_REVOKED_LIST] = "SELECT serial, reason, revoked_at FROM revocations "
+			   "WHERE issuer_id = ?1 ORDER BY serial",
+	[Q_CRL_PUT] = "INSERT INTO crls (issuer_id, number, this_update, "
+		      "next_update, der, created_at) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_CRL_LATEST] = "SELECT number, this_update, next_update, der "
+			 "FROM crls WHERE issuer_id = ?1 "
+			 "ORDER BY number DESC LIMIT 1",
+	[Q_AUDIT_HEAD] = "SELECT seq, hash FROM audit_head WHERE id = 1",
+	[Q_AUDIT_INSERT] = "INSERT INTO audit_log (" AUDIT_COLS ") "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_AUDIT_HEAD_SET] = "UPDATE audit_head SET seq = ?1, hash = ?2 "
+			     "WHERE id = 1",
+	[Q_AUDIT_LIST] = "SELECT " AUDIT_COLS "FROM audit_log "
+			 "WHERE seq >= ?1 ORDER BY seq",
+};
+
+/* Created before the first migration so that the runner can record it;
+ * not part of any migration file because the runner needs it to read them. */
+static const char bootstrap_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+    "\tversion INTEGER PRIMARY KEY,\t-- NNNN of sql/NNNN-name.sql\n"
+    "\tname TEXT NOT NULL,\t\t-- the name part of the file name\n"
+    "\tapplied_at INTEGER NOT NULL\t-- when it was applied\n"
+    ")";
+
+struct store {
+	sqlite3 *db;
+	int depth;		/* store_tx nesting; 0: autocommit */
+	int version;		/* schema version after migrations */
+	unsigned int seed;	/* backoff jitter */
+	sqlite3_stmt *cache[Q_MAX];
+	unsigned char busy[Q_MAX];	/* cache[q] is stepping */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
+};
+
+/* Maps a SQLite result code to RC_*, logging hard errors. */
+static int
+dberr(struct store *st, const char *what, int code)
+{
+	int ext = sqlite3_extended_errcode(st->db);
+
+	if ((ext & 0xff) != (code & 0xff))
+		ext = code;
+	switch (ext & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		log_debug(LOG_STORE, "%s: %s", what, sqlite3_errmsg(st->db));
+		return RC_CONFLICT;
+	case SQLITE_CONSTRAINT:
+		switch (ext) {
+		case SQLITE_CONSTRAINT_UNIQUE:
+		case SQLITE_CONSTRAINT_PRIMARYKEY:
+			return RC_EXISTS;
+		case SQLITE_CONSTRAINT_FOREIGNKEY:
+			return RC_NOTFOUND;
+		case SQLITE_CONSTRAINT_CHECK:
+		case SQLITE_CONSTRAINT_NOTNULL:
+			/* the C checks should have caught it */
+			log_err(LOG_STORE, "%s: %s", what,
+			    sqlite3_errmsg(st->db));
+			return RC_INVAL;
+		default:
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+	log_err(LOG_STORE, "%s: %s (%d)", what, sqlite3_errmsg(st->db), ext);
+	return RC_DB;
+}
+
+/* Hands out the cached statement q, or a private copy when the cached one
+ * is in use further up the stack. Return it with put(). */
+static int
+get(struct store *st, enum q q, sqlite3_stmt **out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if (st->cache[q] != NULL && !st->busy[q]) {
+		st->busy[q] = 1;
+		*out = st->cache[q];
+		return 0;
+	}
+	rc = sqlite3_prepare_v3(st->db, sql_text[q], -1,
+	    SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return dberr(st, "prepare", rc);
+	}
+	if (st->cache[q] == NULL) {
+		st->cache[q] = s;
+		st->busy[q] = 1;
+	}
+	*out = s;
+	return 0;
+}
+
+static void
+put(struct store *st, enum q q, sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	if (s == st->cache[q]) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		st->busy[q] = 0;
+	} else {
+		sqlite3_finalize(s);
+	}
+}
+
+/* Steps a statement that returns no rows; 0 or RC_*. */
+static int
+step_done(struct store *st, const char *what, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_ROW) {
+		log_err(LOG_STORE, "%s: unexpected row", what);
+		return RC_DB;
+	}
+	return dberr(st, what, rc);
+}
+
+/* Runs a parameterless statement that returns no rows. */
+static int
+exec_q(struct store *st, enum q q)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = get(st, q, &s);
+	if (rc != 0)
+		return rc;
+	rc = step_done(st, sql_text[q], s);
+	put(st, q, s);
+	return rc;
+}
+
+/* Binds text or NULL; the caller's string must outlive the step. */
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Binds an id, or NULL for 0 (no reference). */
+static void
+bind_ref(sqlite3_stmt *s, int i, int64_t id)
+{
+	if (id == 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, id);
+}
+
+static void
+bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
+{
+	sqlite3_bind_blob64(s, i, p, (sqlite3_uint64)n, SQLITE_STATIC);
+}
+
+static char *
+col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	if (t == NULL)
+		return NULL;
+	return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+static uint8_t *
+col_blob_dup(sqlite3_stmt *s, int i, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, i);
+	int n = sqlite3_column_bytes(s, i);
+
+	*len = 0;
+	if (p == NULL || n <= 0)
+		return NULL;
+	*len = (size_t)n;
+	return xmemdup(p, (size_t)n);
+}
+
+/* ---- argument checks ----------------------------------------------------- */
+
+enum {
+	T_NULL_OK = 1,	/* NULL allowed */
+	T_EMPTY_OK = 2,	/* "" allowed */
+	T_MULTI = 4,	/* tabs and newlines allowed (JSON) */
+};
+
+/* Checks one text argument; RC_INVAL with a log line naming what and
+ * field. */
+static int
+check_text(const char *what, const char *field, const char *v, size_t max,
+    int flags)
+{
+	size_t n;
+
+	if (v == NULL) {
+		if (flags & T_NULL_OK)
+			return 0;
+		log_warn(LOG_STORE, "%s: %s missing", what, field);
+		return RC_INVAL;
+	}
+	n = strnlen(v, max + 1);
+	if (n == 0 && !(flags & T_EMPTY_OK)) {
+		log_warn(LOG_STORE, "%s: %s empty", what, field);
+		return RC_INVAL;
+	}
+	if (n > max) {
+		log_warn(LOG_STORE, "%s: %s longer than %zu bytes", what, field,
+		    max);
+		return RC_INVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if ((flags & T_MULTI) && (c == '\t' || c == '\n' || c == '\r'))
+			continue;
+		if (c < 0x20 || c == 0x7f) {
+			log_warn(LOG_STORE, "%s: %s has a control character",
+			    what, field);
+			return RC_INVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+check_id(const char *what, const char *field, int64_t id, int zero_ok)
+{
+	if (id > 0 || (id == 0 && zero_ok))
+		return 0;
+	log_warn(LOG_STORE, "%s: bad %s %lld", what, field, (long long)id);
+	return RC_INVAL;
+}
+
+/* One of the strings of a NULL-terminated list. */
+static int
+check_enum(const char *what, const char *field, const char *v,
+    const char *const *allowed)
+{
+	if (v != NULL)
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			if (strcmp(v, allowed[i]) == 0)
+				return 0;
+	log_warn(LOG_STORE, "%s: unknown %s \"%.40s\"", what, field,
+	    v == NULL ? "(null)" : v);
+	return RC_INVAL;
+}
+
+/* Lowercase letters, digits and the characters of set only. */
+static int
+check_chars(const char *what, const char *field, const char *v,
+    const char *set)
+{
+	for (const char *p = v; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr(set, *p) != NULL)
+			continue;
+		log_warn(LOG_STORE, "%s: %s has a bad character", what,
+		    field);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+static int
+check_email(const char *what, const char *v)
+{
+	const char *at;
+	int rc;
+
+	rc = check_text(what, "email", v, STORE_MAX_SHORT, 0);
+	if (rc != 0)
+		return rc;
+	at = strchr(v, '@');
+	if (at == NULL || at == v || at[1] == '\0' || strchr(v, ' ')) {
+		log_warn(LOG_STORE, "%s: email \"%.64s\" is not an address",
+		    what, v);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+/* A normalised DNS name: lowercase LDH labels of 1..63 bytes, dots between,
+ * at most 253 bytes (RFC 1035). */
+static int
+check_domain(const char *what, const char *v)
+{
+	size_t label = 0;
+	int rc;
+
+	rc = check_text(what, "domain", v, 253, 0);
+	if (rc != 0)
+		return rc;
+	rc = check_chars(what, "domain", v, "-.");
+	if (rc != 0)
+		return rc;
+	for (const char *p = v;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63) {
+				log_warn(LOG_STORE,
+				    "%s: domain \"%.64s\" has a bad label",
+				    what, v);
+				return RC_INVAL;
+			}
+			label = 0;
+			if (*p == '\0')
+				break;
+		} else {
+			label++;
+		}
+	}
+	return 0;
+}
+
+/* Lowercase hex, 1..40 digits. */
+static int
+check_serial(const char *what, const char *v)
+{
+	int rc;
+
+	rc = check_text(what, "serial", v, 40, 0);
+	if (rc != 0)
+		return rc;
+	if (strspn(v, "0123456789abcdef") != strlen(v)) {
+		log_warn(LOG_STORE, "%s: serial is not lowercase hex", what);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+static int
+check_blob(const char *what, const char *field, const void *p, size_t n,
+    size_t max)
+{
+	if (p == NULL || n == 0) {
+		log_warn(LOG_STORE, "%s: %s missing", what, field);
+		return RC_INVAL;
+	}
+	if (n > max) {
+		log_warn(LOG_STORE, "%s: %s of %zu bytes over %zu", what, field,
+		    n, max);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+/* ISO 3166 alpha-2: two uppercase letters. */
+static int
+check_country(const char *what, const char *field, const char *v,
+    int null_ok)
+{
+	if (v == NULL && null_ok)
+		return 0;
+	if (v == NULL || strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' ||
+	    v[1] < 'A' || v[1] > 'Z') {
+		log_warn(LOG_STORE, "%s: %s is not an ISO 3166 code", what,
+		    field);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static void
+backoff(struct store *st, int attempt)
+{
+	useconds_t us = (useconds_t)(1000u << attempt);
+
+	us += (useconds_t)(rand_r(&st->seed) % 1000);
+	usleep(us);
+}
+
+static void
+rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)exec_q(st, Q_ROLLBACK);
+}
+
+/*
+ * The outermost call owns the transaction: BEGIN IMMEDIATE, fn, COMMIT, and
+ * the whole of it again on RC_CONFLICT (from BEGIN, fn or COMMIT) after a
+ * short randomised backoff, TX_TRIES times at most. Inner calls run fn in a
+ * savepoint: an inner failure undoes only the inner work and is returned to
+ * the outer fn, which decides; an inner RC_CONFLICT must be passed up so the
+ * outermost call can retry everything.
+ */
+int
+store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
+{
+	int rc, rc2;
+
+	if (st == NULL || fn == NULL)
+		return RC_INVAL;
+	if (st->depth > 0) {
+		rc = exec_q(st, Q_SAVEPOINT);
+		if (rc != 0)
+			return rc;
+		st->depth++;
+		rc = fn(st, arg);
+		st->depth--;
+		if (rc != 0)
+			(void)exec_q(st, Q_ROLLBACK_TO);
+		rc2 = exec_q(st, Q_RELEASE);
+		return rc != 0 ? rc : rc2;
+	}
+	for (int attempt = 0;; attempt++) {
+		rc = exec_q(st, Q_BEGIN);
+		if (rc == 0) {
+			st->depth = 1;
+			rc = fn(st, arg);
+			st->depth = 0;
+			if (rc == 0)
+				rc = exec_q(st, Q_COMMIT);
+			if (rc != 0)
+				rollback(st);
+		}
+		if (rc != RC_CONFLICT)
+			return rc;
+		if (attempt + 1 >= TX_TRIES) {
+			log_warn(LOG_STORE, "tx: still conflicting after %d "
+			    "attempts", TX_TRIES);
+			return rc;
+		}
+		backoff(st, attempt);
+	}
+}
+
+/* A read snapshot for multi-statement reads outside store_tx. */
+static int
+read_begin(struct store *st)
+{
+	if (st->depth > 0)
+		return 0;
+	return exec_q(st, Q_BEGIN_READ);
+}
+
+static void
+read_end(struct store *st)
+{
+	if (st->depth == 0)
+		rollback(st);
+}
+
+/* ---- open, migrations, close ---------------------------------------------- */
+
+static int
+exec_sql(struct store *st, const char *what, const char *sql)
+{
+	char *msg = NULL;
+	int rc;
+
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		return 0;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		sqlite3_free(msg);
+		return RC_CONFLICT;
+	}
+	log_err(LOG_STORE, "%s: %s", what, msg != NULL ? msg : "failed");
+	sqlite3_free(msg);
+	return RC_DB;
+}
+
+/* Runs sql and reads one integer (or -1 when there is no row). */
+static int
+query_int(struct store *st, const char *what, const char *sql, int64_t bind,
+    int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = -1;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc = dberr(st, what, rc);
+		goto out;
+	}
+	if (sqlite3_bind_parameter_count(s) > 0)
+		sqlite3_bind_int64(s, 1, bind);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = dberr(st, what, rc);
+	}
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+current_version(struct store *st, int64_t *version)
+{
+	int64_t have;
+	int rc;
+
+	*version = 0;
+	rc = query_int(st, "migrations", "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'schema_migrations'", 0, &have);
+	if (rc != 0 || have <= 0)
+		return rc;
+	rc = query_int(st, "migrations", "SELECT coalesce(max(version), 0) "
+	    "FROM schema_migrations", 0, version);
+	return rc;
+}
+
+/* Applies migration m in its own write transaction, unless another handle
+ * or process applied it first. */
+static int
+apply_one(struct store *st, const struct store_migration *m)
+{
+	char what[96];
+	sqlite3_stmt *s = NULL;
+	int64_t done;
+	int rc;
+
+	snprintf(what, sizeof(what), "migration %04d-%s", m->version,
+	    m->name);
+	rc = exec_sql(st, what, "BEGIN IMMEDIATE");
+	if (rc != 0)
+		return rc;
+	rc = exec_sql(st, what, bootstrap_sql);
+	if (rc != 0)
+		goto out;
+	/* foreign keys checked at COMMIT, so that a later migration can
+	 * rebuild a referenced table (create new, copy, drop, rename) inside
+	 * its transaction, where foreign_keys=OFF would be a no-op */
+	rc = exec_sql(st, what, "PRAGMA defer_foreign_keys=ON");
+	if (rc != 0)
+		goto out;
+	rc = query_int(st, what, "SELECT count(*) FROM schema_migrations "
+	    "WHERE version = ?1", m->version, &done);
+	if (rc != 0 || done > 0)
+		goto out;
+	rc = exec_sql(st, what, m->sql);
+	if (rc != 0)
+		goto out;
+	rc = sqlite3_prepare_v2(st->db, "INSERT INTO schema_migrations "
+	    "(version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc = dberr(st, what, rc);
+		goto out;
+	}
+	sqlite3_bind_int(s, 1, m->version);
+	sqlite3_bind_text(s, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	rc = step_done(st, what, s);
+	if (rc != 0)
+		goto out;
+	rc = exec_sql(st, what, "COMMIT");
+	if (rc == 0)
+		log_info(LOG_STORE, "%s applied", what);
+out:
+	sqlite3_finalize(s);
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int
+migrate(struct store *st)
+{
+	const struct store_migration *m = store_sqlite_migrations;
+	size_t n = store_sqlite_migrations_count;
+	int64_t version;
+	int rc;
+
+	rc = current_version(st, &version);
+	if (rc != 0)
+		return rc;
+	if (version > (int64_t)n) {
+		log_err(LOG_STORE, "schema version %lld is newer than this "
+		    "program knows (%zu): refusing to use it",
+		    (long long)version, n);
+		return RC_DB;
+	}
+	for (size_t i = (size_t)version; i < n; i++) {
+		for (int attempt = 0;; attempt++) {
+			rc = apply_one(st, &m[i]);
+			if (rc != RC_CONFLICT || attempt + 1 >= TX_TRIES)
+				break;
+			backoff(st, attempt);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	st->version = (int)n;
+	return 0;
+}
+
+/* journal_mode=WAL needs a moment alone with the file when it changes. */
+static int
+set_wal(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	const char *mode;
+	int rc = 0;
+
+	for (int attempt = 0; attempt < TX_TRIES; attempt++) {
+		sqlite3_finalize(s);
+		s = NULL;
+		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1,
+		    &s, NULL);
+		if (rc != SQLITE_OK)
+			break;
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		backoff(st, attempt);
+	}
+	if (rc != SQLITE_ROW) {
+		rc = dberr(st, "journal_mode", rc);
+		goto out;
+	}
+	rc = 0;
+	mode = (const char *)sqlite3_column_text(s, 0);
+	if (mode == NULL ||
+	    (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)) {
+		log_err(LOG_STORE, "journal_mode: WAL refused (%s)",
+		    mode == NULL ? "?" : mode);
+		rc = RC_DB;
+	}
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Creates a missing database file with mode 0600 before SQLite makes it
+ * with the umask's (it holds password hashes); -wal and -shm inherit it. */
+static int
+precreate(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_err(LOG_STORE, "open %s: %s", path, strerror(errno));
+		return RC_DB;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+store_open(const struct store_conf *conf, struct store **out)
+{
+	struct store *st = NULL;
+	char pragmas[160];
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (conf == NULL || out == NULL || conf->path == NULL ||
+	    conf->path[0] == '\0')
+		return RC_INVAL;
+	if (conf->backend != NULL && conf->backend[0] != '\0' &&
+	    strcmp(conf->backend, "sqlite") != 0) {
+		log_err(LOG_STORE, "backend \"%.32s\" is not built in",
+		    conf->backend);
+		return RC_CONFIG;
+	}
+	rc = precreate(conf->path);
+	if (rc != 0)
+		return rc;
+	st = xcalloc(1, sizeof(*st));
+	st->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
+	    (unsigned int)(uintptr_t)st;
+	rc = sqlite3_open_v2(conf->path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+		SQLITE_OPEN_URI,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		log_err(LOG_STORE, "open %s: %s", conf->path,
+		    st->db != NULL ? sqlite3_errmsg(st->db)
+				   : sqlite3_errstr(rc));
+		rc = RC_DB;
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	rc = set_wal(st);
+	if (rc != 0)
+		goto out;
+	/* foreign_keys is per connection and a no-op inside a transaction */
+	snprintf(pragmas, sizeof(pragmas),
+	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=OFF; "
+	    "PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY",
+	    conf->durable ? "FULL" : "NORMAL");
+	rc = exec_sql(st, "pragmas", pragmas);
+	if (rc != 0)
+		goto out;
+	st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	st->md = EVP_MD_CTX_new();
+	if (st->sha256 == NULL || st->md == NULL) {
+		log_openssl(LOG_STORE, "sha256");
+		rc = RC_CRYPTO;
+		goto out;
+	}
+	rc = migrate(st);
+	if (rc != 0)
+		goto out;
+	*out = st;
+	st = NULL;
+out:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int q = 0; q < Q_MAX; q++)
+		sqlite3_finalize(st->cache[q]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_err(LOG_STORE, "close: %s", sqlite3_errmsg(st->db));
+	EVP_MD_CTX_free(st->md);
+	EVP_MD_free(st->sha256);
+	free(st);
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return st == NULL ? 0 : st->version;
+}
+
+/* ---- inserts that return an id ------------------------------------------- */
+
+/* Steps an INSERT and returns the new rowid in *id (when id is not NULL). */
+static int
+insert_id(struct store *st, const char *what, sqlite3_stmt *s, int64_t *id)
+{
+	int rc = step_done(st, what, s);
+
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+static int64_t
+now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int
+store_customer_add(struct store *st, const char *name, int64_t *id)
+{
+	static const char what[] = "customer_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	rc = check_text(what, "name", name, STORE_MAX_TEXT, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_CUSTOMER_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_CUSTOMER_ADD, s);
+	return rc;
+}
+
+static const char *const role_names[] = {"customer", "agent", "admin", NULL};
+
+int
+store_user_add(struct store *st, int64_t customer_id, const char *email,
+    const char *display_name, int role, const char *pw_hash, int64_t *id)
+{
+	static const char what[] = "user_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if (role < STORE_ROLE_CUSTOMER || role > STORE_ROLE_ADMIN) {
+		log_warn(LOG_STORE, "%s: unknown role %d", what, role);
+		return RC_INVAL;
+	}
+	if ((rc = check_id(what, "customer", customer_id,
+		 role != STORE_ROLE_CUSTOMER)) != 0 ||
+	    (rc = check_email(what, email)) != 0 ||
+	    (rc = check_text(what, "display_name", display_name,
+		 STORE_MAX_TEXT, 0)) != 0 ||
+	    (rc = check_text(what, "pw_hash", pw_hash, STORE_MAX_SHORT,
+		 T_NULL_OK)) != 0)
+		return rc;
+	rc = get(st, Q_USER_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_ref(s, 1, customer_id);
+	bind_text(s, 2, email);
+	bind_text(s, 3, display_name);
+	bind_text(s, 4, role_names[role]);
+	bind_text(s, 5, pw_hash);
+	sqlite3_bind_int64(s, 6, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_USER_ADD, s);
+	return rc;
+}
+
+int
+store_contract_add(struct store *st, int64_t customer_id, const char *number,
+    int64_t *id)
+{
+	static const char what[] = "contract_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "customer", customer_id, 0)) != 0 ||
+	    (rc = check_text(what, "number", number, STORE_MAX_SHORT, 0)) !=
+		0)
+		return rc;
+	rc = get(st, Q_CONTRACT_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, customer_id);
+	bind_text(s, 2, number);
+	sqlite3_bind_int64(s, 3, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_CONTRACT_ADD, s);
+	return rc;
+}
+
+int
+store_domain_add(struct store *st, int64_t contract_id, const char *name,
+    int hosted, int64_t *id)
+{
+	static const char what[] = "domain_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "contract", contract_id, 0)) != 0 ||
+	    (rc = check_domain(what, name)) != 0)
+		return rc;
+	rc = get(st, Q_DOMAIN_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, contract_id);
+	bind_text(s, 2, name);
+	sqlite3_bind_int(s, 3, hosted ? 1 : 0);
+	sqlite3_bind_int64(s, 4, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_DOMAIN_ADD, s);
+	return rc;
+}
+
+static const char *const product_names[] = {"starter", "business",
+	"business_wildcard", "premium", "unlimited", NULL};
+
+int
+store_slot_add(struct store *st, int64_t contract_id, const char *product,
+    int64_t *id)
+{
+	static const char what[] = "slot_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "contract", contract_id, 0)) != 0 ||
+	    (rc = check_enum(what, "product", product, product_names)) != 0)
+		return rc;
+	rc = get(st, Q_SLOT_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, contract_id);
+	bind_text(s, 2, product);
+	sqlite3_bind_int64(s, 3, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_SLOT_ADD, s);
+	return rc;
+}
+
+/* ---- listings ------------------------------------------------------------ */
+
+/* Steps s and calls cb for each row via row(); stops on a non-zero result
+ * of cb (returned) or on an error. */
+static int
+each_row(struct store *st, const char *what, sqlite3_stmt *s,
+    int (*row)(sqlite3_stmt *, void *), void *arg)
+{
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return dberr(st, what, rc);
+		rc = row(s, arg);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+struct list_ctx {
+	int (*cb)(const struct store_row *, void *);
+	void *arg;
+};
+
+static int
+list_row(sqlite3_stmt *s, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct store_row r;
+
+	r.id = sqlite3_column_int64(s, 0);
+	r.parent_id = sqlite3_column_int64(s, 1);	/* NULL reads as 0 */
+	r.name = (const char *)sqlite3_column_text(s, 2);
+	r.extra = (const char *)sqlite3_column_text(s, 3);
+	return c->cb(&r, c->arg);
+}
+
+int
+store_list(struct store *st, const char *what,
+    int64_t parent, int (*cb)(const struct store_row *, void *), void *arg)
+{
+	static const struct {
+		const char *what;
+		enum q all, by;
+	} lists[] = {
+		{"customers", Q_LIST_CUSTOMERS, Q_LIST_CUSTOMERS_BY},
+		{"users", Q_LIST_USERS, Q_LIST_USERS_BY},
+		{"contracts", Q_LIST_CONTRACTS, Q_LIST_CONTRACTS_BY},
+		{"domains", Q_LIST_DOMAINS, Q_LIST_DOMAINS_BY},
+		{"slots", Q_LIST_SLOTS, Q_LIST_SLOTS_BY},
+	};
+	struct list_ctx c = {cb, arg};
+	sqlite3_stmt *s = NULL;
+	enum q q = Q_MAX;
+	int rc;
+
+	if (st == NULL || what == NULL || cb == NULL || parent < 0)
+		return RC_INVAL;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (strcmp(what, lists[i].what) == 0)
+			q = parent == 0 ? lists[i].all : lists[i].by;
+	if (q == Q_MAX) {
+		log_warn(LOG_STORE, "list: unknown list \"%.32s\"", what);
+		return RC_INVAL;
+	}
+	rc = get(st, q, &s);
+	if (rc != 0)
+		return rc;
+	if (parent != 0)
+		sqlite3_bind_int64(s, 1, parent);
+	rc = each_row(st, "list", s, list_row, &c);
+	put(st, q, s);
+	return rc;
+}
+
+/* ---- organisations ------------------------------------------------------- */
+
+int
+store_org_add(struct store *st, const struct store_org *o, int64_t *id)
+{
+	static const char what[] = "org_add";
+	static const struct {
+		const char *field;
+		size_t off;
+		int flags;
+	} texts[] = {
+		{"legal_name", offsetof(struct store_org, legal_name), 0},
+		{"state", offsetof(struct store_org, state), T_NULL_OK},
+		{"locality", offsetof(struct store_org, locality), T_NULL_OK},
+		{"street", offsetof(struct store_org, street), T_NULL_OK},
+		{"postal_code", offsetof(struct store_org, postal_code),
+		    T_NULL_OK},
+		{"business_category",
+		    offsetof(struct store_org, business_category), T_NULL_OK},
+		{"jurisdiction_state",
+		    offsetof(struct store_org, jurisdiction_state), T_NULL_OK},
+		{"jurisdiction_locality",
+		    offsetof(struct store_org, jurisdiction_locality),
+		    T_NULL_OK},
+		{"registration_number",
+		    offsetof(struct store_org, registration_number), T_NULL_OK},
+		{"validated_by", offsetof(struct store_org, validated_by),
+		    T_NULL_OK},
+	};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || o == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "customer", o->customer_id, 0)) != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *v =
+		    *(char *const *)((const char *)o + texts[i].off);
+
+		rc = check_text(what, texts[i].field, v, STORE_MAX_TEXT,
+		    texts[i].flags);
+		if (rc != 0)
+			return rc;
+	}
+	if ((rc = check_country(what, "country", o->country, 0)) != 0 ||
+	    (rc = check_country(what, "jurisdiction_country",
+		 o->jurisdiction_country, 1)) != 0 ||
+	    (rc = check_text(what, "evidence", o->evidence, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0)
+		return rc;
+	if (o->locality == NULL && o->state == NULL) {
+		log_warn(LOG_STORE, "%s: locality or state required", what);
+		return RC_INVAL;
+	}
+	if (o->ev_validated && !o->validated) {
+		log_warn(LOG_STORE, "%s: EV-validated but not validated", what);
+		return RC_INVAL;
+	}
+	if (o->validated && o->validated_at <= 0) {
+		log_warn(LOG_STORE, "%s: validated without validated_at", what);
+		return RC_INVAL;
+	}
+	if (o->validated_at < 0) {
+		log_warn(LOG_STORE, "%s: negative validated_at", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_ORG_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, o->customer_id);
+	bind_text(s, 2, o->legal_name);
+	bind_text(s, 3, o->country);
+	bind_text(s, 4, o->state);
+	bind_text(s, 5, o->locality);
+	bind_text(s, 6, o->street);
+	bind_text(s, 7, o->postal_code);
+	bind_text(s, 8, o->business_category);
+	bind_text(s, 9, o->jurisdiction_country);
+	bind_text(s, 10, o->jurisdiction_state);
+	bind_text(s, 11, o->jurisdiction_locality);
+	bind_text(s, 12, o->registration_number);
+	sqlite3_bind_int(s, 13, o->validated ? 1 : 0);
+	sqlite3_bind_int(s, 14, o->ev_validated ? 1 : 0);
+	bind_ref(s, 15, (int64_t)o->validated_at);
+	bind_text(s, 16, o->validated_by);
+	bind_text(s, 17, o->evidence);
+	sqlite3_bind_int64(s, 18, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_ORG_ADD, s);
+	return rc;
+}
+
+int
+store_org_get(struct store *st, int64_t id, struct store_org *o)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (o != NULL)
+		memset(o, 0, sizeof(*o));
+	if (st == NULL || o == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_ORG_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		o->id = sqlite3_column_int64(s, 0);
+		o->customer_id = sqlite3_column_int64(s, 1);
+		o->legal_name = col_dup(s, 2);
+		o->country = col_dup(s, 3);
+		o->state = col_dup(s, 4);
+		o->locality = col_dup(s, 5);
+		o->street = col_dup(s, 6);
+		o->postal_code = col_dup(s, 7);
+		o->business_category = col_dup(s, 8);
+		o->jurisdiction_country = col_dup(s, 9);
+		o->jurisdiction_state = col_dup(s, 10);
+		o->jurisdiction_locality = col_dup(s, 11);
+		o->registration_number = col_dup(s, 12);
+		o->validated = sqlite3_column_int(s, 13);
+		o->ev_validated = sqlite3_column_int(s, 14);
+		o->validated_at = (time_t)sqlite3_column_int64(s, 15);
+		o->validated_by = col_dup(s, 16);
+		o->evidence = col_dup(s, 17);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = dberr(st, "org_get", rc);
+	}
+	put(st, Q_ORG_GET, s);
+	return rc;
+}
+
+void
+store_org_clear(struct store_org *o)
+{
+	if (o == NULL)
+		return;
+	free(o->legal_name);
+	free(o->country);
+	free(o->state);
+	free(o->locality);
+	free(o->street);
+	free(o->postal_code);
+	free(o->business_category);
+	free(o->jurisdiction_country);
+	free(o->jurisdiction_state);
+	free(o->jurisdiction_locality);
+	free(o->registration_number);
+	free(o->validated_by);
+	free(o->evidence);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- issuers ------------------------------------------------------------- */
+
+int
+store_issuer_add(struct store *st, const struct store_issuer *is, int64_t *id)
+{
+	static const char what[] = "issuer_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || is == NULL)
+		return RC_INVAL;
+	/* the name is also a signer key id and a CRL file name */
+	if ((rc = check_text(what, "name", is->name, 64, 0)) != 0 ||
+	    (rc = check_chars(what, "name", is->name, "ABCDEFGHIJKLMNOPQRST"
+		 "UVWXYZ._-")) != 0 ||
+	    (rc = check_id(what, "parent", is->parent_id, 1)) != 0 ||
+	    (rc = check_blob(what, "cert_der", is->cert_der, is->cert_len,
+		 STORE_MAX_CERT)) != 0)
+		return rc;
+	if (is->name[0] == '.' || is->crl_number < 0) {
+		log_warn(LOG_STORE, "%s: bad name or CRL number", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_ISSUER_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, is->name);
+	bind_ref(s, 2, is->parent_id);
+	sqlite3_bind_int(s, 3, is->is_root ? 1 : 0);
+	sqlite3_bind_int(s, 4, is->active ? 1 : 0);
+	bind_blob(s, 5, is->cert_der, is->cert_len);
+	sqlite3_bind_int64(s, 6, is->crl_number);
+	sqlite3_bind_int64(s, 7, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_ISSUER_ADD, s);
+	return rc;
+}
+
+/* Fills is from a row of ISSUER_COLS; strings point into s when borrow. */
+static void
+issuer_row(sqlite3_stmt *s, struct store_issuer *is, int borrow)
+{
+	is->id = sqlite3_column_int64(s, 0);
+	is->parent_id = sqlite3_column_int64(s, 2);
+	is->is_root = sqlite3_column_int(s, 3);
+	is->active = sqlite3_column_int(s, 4);
+	is->crl_number = sqlite3_column_int64(s, 6);
+	if (borrow) {
+		/* the struct's members are not const; the callback gets a
+		 * const struct and must not write through them */
+		is->name = (char *)(uintptr_t)sqlite3_column_text(s, 1);
+		is->cert_der = (uint8_t *)(uintptr_t)sqlite3_column_blob(s, 5);
+		is->cert_len = (size_t)sqlite3_column_bytes(s, 5);
+	} else {
+		is->name = col_dup(s, 1);
+		is->cert_der = col_blob_dup(s, 5, &is->cert_len);
+	}
+}
+
+static int
+issuer_one(struct store *st, enum q q, int64_t id, struct store_issuer *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, q, &s);
+	if (rc != 0)
+		return rc;
+	if (q == Q_ISSUER_GET)
+		sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		issuer_row(s, out, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = dberr(st, "issuer_get", rc);
+	}
+	put(st, q, s);
+	return rc;
+}
+
+int
+store_issuer_get(struct store *st, int64_t id, struct store_issuer *out)
+{
+	return issuer_one(st, Q_ISSUER_GET, id, out);
+}
+
+int
+store_issuer_get_active(struct store *st, int root, struct store_issuer *out)
+{
+	return issuer_one(st, root ? Q_ISSUER_ROOT : Q_ISSUER_ACTIVE, 0, out);
+}
+
+void
+store_issuer_clear(struct store_issuer *is)
+{
+	if (is == NULL)
+		return;
+	free(is->name);
+	free(is->cert_der);
+	memset(is, 0, sizeof(*is));
+}
+
+struct issuer_list_ctx {
+	int (*cb)(const struct store_issuer *, void *);
+	void *arg;
+};
+
+static int
+issuer_list_row(sqlite3_stmt *s, void *arg)
+{
+	struct issuer_list_ctx *c = arg;
+	struct store_issuer is;
+
+	memset(&is, 0, sizeof(is));
+	issuer_row(s, &is, 1);
+	return c->cb(&is, c->arg);
+}
+
+int
+store_issuer_list(struct store *st,
+    int (*cb)(const struct store_issuer *, void *), void *arg)
+{
+	struct issuer_list_ctx c = {cb, arg};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_ISSUER_LIST, &s);
+	if (rc != 0)
+		return rc;
+	rc = each_row(st, "issuer_list", s, issuer_list_row, &c);
+	put(st, Q_ISSUER_LIST, s);
+	return rc;
+}
+
+/* One UPDATE ... RETURNING: atomic without a transaction of its own. */
+int
+store_issuer_next_crl_number(struct store *st, int64_t issuer_id,
+    int64_t *number)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || number == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_ISSUER_NEXT_CRL, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, issuer_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*number = sqlite3_column_int64(s, 0);
+		rc = sqlite3_step(s);	/* completes the UPDATE */
+	}
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_changes(st->db) > 0 ? 0 : RC_NOTFOUND;
+	else
+		rc = dberr(st, "issuer_next_crl_number", rc);
+	put(st, Q_ISSUER_NEXT_CRL, s);
+	return rc;
+}
+
+/* ---- certificates, revocations, CRLs ------------------------------------- */
+
+int
+store_cert_add(struct store *st, const struct store_cert *c)
+{
+	static const char what[] = "cert_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || c == NULL)
+		return RC_INVAL;
+	if ((rc = check_text(what, "serial", c->serial, 40, 0)) != 0 ||
+	    (rc = check_serial(what, c->serial)) != 0 ||
+	    (rc = check_id(what, "issuer", c->issuer_id, 0)) != 0 ||
+	    (rc = check_text(what, "profile", c->profile, 32, 0)) != 0 ||
+	    (rc = check_chars(what, "profile", c->profile, "_-")) != 0 ||
+	    (rc = check_text(what, "names", c->names, STORE_MAX_LONG, 0)) !=
+		0 ||
+	    (rc = check_id(what, "order", c->order_id, 1)) != 0 ||
+	    (rc = check_id(what, "contract", c->contract_id, 1)) != 0 ||
+	    (rc = check_blob(what, "der", c->der, c->der_len,
+		 STORE_MAX_CERT)) != 0)
+		return rc;
+	if (c->not_after < c->not_before) {
+		log_warn(LOG_STORE, "%s: not_after before not_before", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_CERT_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, c->serial);
+	sqlite3_bind_int64(s, 2, c->issuer_id);
+	bind_text(s, 3, c->profile);
+	bind_text(s, 4, c->names);
+	bind_ref(s, 5, c->order_id);
+	bind_ref(s, 6, c->contract_id);
+	sqlite3_bind_int64(s, 7, (int64_t)c->not_before);
+	sqlite3_bind_int64(s, 8, (int64_t)c->not_after);
+	bind_blob(s, 9, c->der, c->der_len);
+	sqlite3_bind_int64(s, 10, now());
+	rc = step_done(st, what, s);
+	put(st, Q_CERT_ADD, s);
+	return rc;
+}
+
+int
+store_cert_get(struct store *st, const char *serial, struct store_cert *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_serial("cert_get", serial);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_CERT_GET, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, serial);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memcpy(out->serial, serial, strlen(serial) + 1);
+		out->issuer_id = sqlite3_column_int64(s, 0);
+		out->profile = col_dup(s, 1);
+		out->names = col_dup(s, 2);
+		out->order_id = sqlite3_column_int64(s, 3);
+		out->contract_id = sqlite3_column_int64(s, 4);
+		out->not_before = (time_t)sqlite3_column_int64(s, 5);
+		out->not_after = (time_t)sqlite3_column_int64(s, 6);
+		out->der = col_blob_dup(s, 7, &out->der_len);
+		if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+			out->revoked = 1;
+			out->reason = sqlite3_column_int(s, 8);
+			out->revoked_at = (time_t)sqlite3_column_int64(s, 9);
+		}
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = dberr(st, "cert_get", rc);
+	}
+	put(st, Q_CERT_GET, s);
+	return rc;
+}
+
+void
+store_cert_clear(struct store_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->profile);
+	free(c->names);
+	free(c->der);
+	memset(c, 0, sizeof(*c));
+}
+
+/* One INSERT ... SELECT: no row for an unknown serial, a primary key clash
+ * for a second revocation. when 0 means now. */
+int
+store_revoke(struct store *st, const char *serial, int reason, time_t when)
+{
+	static const char what[] = "revoke";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	rc = check_serial(what, serial);
+	if (rc != 0)
+		return rc;
+	if (reason < 0 || reason > 10 || reason == 7 || when < 0) {
+		log_warn(LOG_STORE, "%s: bad reason %d or time", what, reason);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_REVOKE, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, serial);
+	sqlite3_bind_int(s, 2, reason);
+	sqlite3_bind_int64(s, 3, when != 0 ? (int64_t)when : now());
+	rc = step_done(st, what, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RC_NOTFOUND;
+	put(st, Q_REVOKE, s);
+	return rc;
+}
+
+struct revoked_ctx {
+	int (*cb)(const char *, int, time_t, void *);
+	void *arg;
+};
+
+static int
+revoked_row(sqlite3_stmt *s, void *arg)
+{
+	struct revoked_ctx *c = arg;
+
+	return c->cb((const char *)sqlite3_column_text(s, 0),
+	    sqlite3_column_int(s, 1), (time_t)sqlite3_column_int64(s, 2),
+	    c->arg);
+}
+
+/* In text order of the serial (the revocations_issuer index order). */
+int
+store_revoked_list(struct store *st, int64_t issuer_id,
+    int (*cb)(const char *, int, time_t, void *), void *arg)
+{
+	struct revoked_ctx c = {cb, arg};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_REVOKED_LIST, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, issuer_id);
+	rc = each_row(st, "revoked_list", s, revoked_row, &c);
+	put(st, Q_REVOKED_LIST, s);
+	return rc;
+}
+
+int
+store_crl_put(struct store *st, const struct store_crl *crl)
+{
+	static const char what[] = "crl_put";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || crl == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "issuer", crl->issuer_id, 0)) != 0 ||
+	    (rc = check_blob(what, "der", crl->der, crl->der_len,
+		 STORE_MAX_CRL)) != 0)
+		return rc;
+	if (crl->number < 0 || crl->next_update < crl->this_update) {
+		log_warn(LOG_STORE, "%s: bad number or dates", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_CRL_PUT, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, crl->issuer_id);
+	sqlite3_bind_int64(s, 2, crl->number);
+	sqlite3_bind_int64(s, 3, (int64_t)crl->this_update);
+	sqlite3_bind_int64(s, 4, (int64_t)crl->next_update);
+	bind_blob(s, 5, crl->der, crl->der_len);
+	sqlite3_bind_int64(s, 6, now());
+	rc = step_done(st, what, s);
+	put(st, Q_CRL_PUT, s);
+	return rc;
+}
+
+int
+store_crl_latest(struct store *st, int64_t issuer_id, struct store_crl *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_CRL_LATEST, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, issuer_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->issuer_id = issuer_id;
+		out->number = sqlite3_column_int64(s, 0);
+		out->this_update = (time_t)sqlite3_column_int64(s, 1);
+		out->next_update = (time_t)sqlite3_column_int64(s, 2);
+		out->der = col_blob_dup(s, 3, &out->der_len);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = dberr(st, "crl_latest", rc);
+	}
+	put(st, Q_CRL_LATEST, s);
+	return rc;
+}
+
+void
+store_crl_clear(struct store_crl *crl)
+{
+	if (crl == NULL)
+		return;
+	free(crl->der);
+	memset(crl, 0, sizeof(*crl));
+}
+
+/* ---- audit log ----------------------------------------------------------- */
+
+/*
+ * The chain (store.h): hash = SHA-256 over
+ *   prev_hash (32 bytes) || be64(seq) || be64(at) ||
+ *   field(actor) || field(action) || field(object) || field(details)
+ * where field(NULL) = 0x00 and field(s) = 0x01 || be64(len) || s, so that
+ * no two different entries encode alike and a NULL differs from "".
+ */
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static int
+hash_field(EVP_MD_CTX *md, const char *s, size_t n)
+{
+	uint8_t hdr[9];
+
+	if (s == NULL) {
+		hdr[0] = 0;
+		return EVP_DigestUpdate(md, hdr, 1);
+	}
+	hdr[0] = 1;
+	put_be64(hdr + 1, n);
+	return EVP_DigestUpdate(md, hdr, sizeof(hdr)) &&
+	    EVP_DigestUpdate(md, s, n);
+}
+
+struct audit_fields {
+	int64_t seq, at;
+	const char *text[4];	/* actor, action, object, details */
+	size_t len[4];
+};
+
+static int
+audit_hash(struct store *st, const uint8_t prev[HASH_LEN],
+    const struct audit_fields *f, uint8_t out[HASH_LEN])
+{
+	uint8_t nums[16];
+	unsigned int n = 0;
+	int ok;
+
+	put_be64(nums, (uint64_t)f->seq);
+	put_be64(nums + 8, (uint64_t)f->at);
+	ok = EVP_DigestInit_ex(st->md, st->sha256, NULL) &&
+	    EVP_DigestUpdate(st->md, prev, HASH_LEN) &&
+	    EVP_DigestUpdate(st->md, nums, sizeof(nums));
+	for (int i = 0; ok && i < 4; i++)
+		ok = hash_field(st->md, f->text[i], f->len[i]);
+	ok = ok && EVP_DigestFinal_ex(st->md, out, &n) && n == HASH_LEN;
+	if (!ok) {
+		log_openssl(LOG_STORE, "audit hash");
+		return RC_CRYPTO;
+	}
+	return 0;
+}
+
+struct append_ctx {
+	const char *actor, *action, *object, *details;
+};
+
+static int
+append_tx(struct store *st, void *arg)
+{
+	static const char what[] = "audit_append";
+	const struct append_ctx *a = arg;
+	struct audit_fields f;
+	uint8_t prev[HASH_LEN], hash[HASH_LEN];
+	sqlite3_stmt *s = NULL;
+	const void *p;
+	int rc;
+
+	rc = get(st, Q_AUDIT_HEAD, &s);
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE) {
+			log_err(LOG_STORE, "%s: audit_head is missing", what);
+			rc = RC_TAMPER;
+		} else {
+			rc = dberr(st, what, rc);
+		}
+		put(st, Q_AUDIT_HEAD, s);
+		return rc;
+	}
+	f.seq = sqlite3_column_int64(s, 0) + 1;
+	p = sqlite3_column_blob(s, 1);
+	if (p == NULL || sqlite3_column_bytes(s, 1) != HASH_LEN) {
+		log_err(LOG_STORE, "%s: audit_head hash is damaged", what);
+		put(st, Q_AUDIT_HEAD, s);
+		return RC_TAMPER;
+	}
+	memcpy(prev, p, HASH_LEN);
+	put(st, Q_AUDIT_HEAD, s);
+
+	f.at = now();
+	f.text[0] = a->actor;
+	f.text[1] = a->action;
+	f.text[2] = a->object;
+	f.text[3] = a->details;
+	for (int i = 0; i < 4; i++)
+		f.len[i] = f.text[i] != NULL ? strlen(f.text[i]) : 0;
+	rc = audit_hash(st, prev, &f, hash);
+	if (rc != 0)
+		return rc;
+
+	rc = get(st, Q_AUDIT_INSERT, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, f.seq);
+	sqlite3_bind_int64(s, 2, f.at);
+	for (int i = 0; i < 4; i++)
+		bind_text(s, 3 + i, f.text[i]);
+	bind_blob(s, 7, prev, HASH_LEN);
+	bind_blob(s, 8, hash, HASH_LEN);
+	rc = step_done(st, what, s);
+	put(st, Q_AUDIT_INSERT, s);
+	if (rc != 0)
+		return rc;
+
+	rc = get(st, Q_AUDIT_HEAD_SET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, f.seq);
+	bind_blob(s, 2, hash, HASH_LEN);
+	rc = step_done(st, what, s);
+	put(st, Q_AUDIT_HEAD_SET, s);
+	return rc;
+}
+
+int
+store_audit_append(struct store *st, const char *actor, const char *action,
+    const char *object, const char *details_json)
+{
+	static const char what[] = "audit_append";
+	struct append_ctx a = {actor, action, object, details_json};
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_text(what, "actor", actor, STORE_MAX_TEXT, 0)) != 0 ||
+	    (rc = check_text(what, "action", action, STORE_MAX_TEXT, 0)) !=
+		0 ||
+	    (rc = check_text(what, "object", object, STORE_MAX_TEXT,
+		 T_EMPTY_OK)) != 0 ||
+	    (rc = check_text(what, "details", details_json, STORE_MAX_JSON,
+		 T_NULL_OK | T_EMPTY_OK | T_MULTI)) != 0)
+		return rc;
+	/* its own transaction outside store_tx, a savepoint inside */
+	return store_tx(st, append_tx, &a);
+}
+
+/* Reads an audit row into f (strings borrowed from s). */
+static void
+audit_row(sqlite3_stmt *s, struct audit_fields *f)
+{
+	f->seq = sqlite3_column_int64(s, 0);
+	f->at = sqlite3_column_int64(s, 1);
+	for (int i = 0; i < 4; i++) {
+		if (sqlite3_column_type(s, 2 + i) == SQLITE_NULL) {
+			f->text[i] = NULL;
+			f->len[i] = 0;
+		} else {
+			f->text[i] =
+			    (const char *)sqlite3_column_text(s, 2 + i);
+			f->len[i] = (size_t)sqlite3_column_bytes(s, 2 + i);
+		}
+	}
+}
+
+struct audit_list_ctx {
+	int (*cb)(const struct store_audit_entry *, void *);
+	void *arg;
+};
+
+static int
+audit_list_row(sqlite3_stmt *s, void *arg)
+{
+	struct audit_list_ctx *c = arg;
+	struct store_audit_entry e;
+	struct audit_fields f;
+	char hex[2 * HASH_LEN + 1];
+	const void *h;
+	int n;
+
+	audit_row(s, &f);
+	h = sqlite3_column_blob(s, 7);
+	n = sqlite3_column_bytes(s, 7);
+	if (h != NULL && n == HASH_LEN)
+		hex_encode(h, HASH_LEN, hex);
+	else
+		hex[0] = '\0';
+	e.seq = f.seq;
+	e.at = (time_t)f.at;
+	e.actor = f.text[0];
+	e.action = f.text[1];
+	e.object = f.text[2];
+	e.details = f.text[3];
+	e.hash_hex = hex;
+	return c->cb(&e, c->arg);
+}
+
+int
+store_audit_list(struct store *st, int64_t from,
+    int (*cb)(const struct store_audit_entry *, void *), void *arg)
+{
+	struct audit_list_ctx c = {cb, arg};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_AUDIT_LIST, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, from);
+	rc = each_row(st, "audit_list", s, audit_list_row, &c);
+	put(st, Q_AUDIT_LIST, s);
+	return rc;
+}
+
+/*
+ * Walks the whole log in one read snapshot. An entry is bad when its seq is
+ * not the next one (then the missing seq is reported: a deleted entry), when
+ * its prev_hash is not the previous entry's hash (a removed or reordered
+ * link), or when its hash does not recompute (an edited entry). Finally the
+ * head must name the last entry and its hash: a head past the end means the
+ * tail was deleted (bad_seq = the first missing seq); entries past the head
+ * were appended around the store (bad_seq = head + 1). *count: entries that
+ * verified before the first bad one (all of them when intact).
+ */
+struct verify_ctx {
+	struct store *st;
+	int64_t expect;		/* next seq */
+	uint8_t prev[HASH_LEN];
+	int64_t bad;		/* first bad seq, 0 while intact */
+	int64_t ok;		/* entries verified */
+};
+
+static int
+verify_row(sqlite3_stmt *s, void *arg)
+{
+	struct verify_ctx *v = arg;
+	struct audit_fields f;
+	uint8_t calc[HASH_LEN];
+	const void *prev, *hash;
+	int rc;
+
+	audit_row(s, &f);
+	prev = sqlite3_column_blob(s, 6);
+	hash = sqlite3_column_blob(s, 7);
+	if (f.seq != v->expect) {
+		v->bad = v->expect;	/* missing, or an intruder below */
+		return 1;
+	}
+	if (prev == NULL || sqlite3_column_bytes(s, 6) != HASH_LEN ||
+	    hash == NULL || sqlite3_column_bytes(s, 7) != HASH_LEN ||
+	    !sec_equal(prev, v->prev, HASH_LEN)) {
+		v->bad = f.seq;
+		return 1;
+	}
+	rc = audit_hash(v->st, v->prev, &f, calc);
+	if (rc != 0)
+		return rc;
+	if (!sec_equal(calc, hash, HASH_LEN)) {
+		v->bad = f.seq;
+		return 1;
+	}
+	memcpy(v->prev, hash, HASH_LEN);
+	v->expect++;
+	v->ok++;
+	return 0;
+}
+
+int
+store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq)
+{
+	struct verify_ctx v;
+	sqlite3_stmt *s = NULL;
+	int64_t head_seq = -1;
+	uint8_t head_hash[HASH_LEN];
+	const void *p;
+	int rc;
+
+	if (count != NULL)
+		*count = 0;
+	if (bad_seq != NULL)
+		*bad_seq = 0;
+	if (st == NULL)
+		return RC_INVAL;
+	memset(&v, 0, sizeof(v));
+	v.st = st;
+	v.expect = 1;
+	memset(head_hash, 0, sizeof(head_hash));
+	rc = read_begin(st);
+	if (rc != 0)
+		return rc;
+
+	rc = get(st, Q_AUDIT_HEAD, &s);
+	if (rc != 0)
+		goto out;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		head_seq = sqlite3_column_int64(s, 0);
+		p = sqlite3_column_blob(s, 1);
+		if (p != NULL && sqlite3_column_bytes(s, 1) == HASH_LEN)
+			memcpy(head_hash, p, HASH_LEN);
+		else
+			head_seq = -1;	/* damaged: fails below */
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;		/* missing head: fails below */
+	} else {
+		rc = dberr(st, "audit_verify", rc);
+	}
+	put(st, Q_AUDIT_HEAD, s);
+	if (rc != 0)
+		goto out;
+
+	rc = get(st, Q_AUDIT_LIST, &s);
+	if (rc != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, INT64_MIN);
+	rc = each_row(st, "audit_verify", s, verify_row, &v);
+	put(st, Q_AUDIT_LIST, s);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	if (v.bad == 0 && head_seq != v.expect - 1)
+		v.bad = head_seq < 0 ? 1
+		    : head_seq > v.expect - 1 ? v.expect : head_seq + 1;
+	if (v.bad == 0 && !sec_equal(head_hash, v.prev, HASH_LEN))
+		v.bad = v.expect - 1 > 0 ? v.expect - 1 : 1;
+	if (v.bad != 0) {
+		log_err(LOG_STORE, "audit_verify: chain broken at seq %lld",
+		    (long long)v.bad);
+		rc = RC_TAMPER;
+	}
+	if (count != NULL)
+		*count = v.ok;
+	if (bad_seq != NULL)
+		*bad_seq = v.bad;
+out:
+	read_end(st);
+	return rc;
+}

@@ -1,0 +1,1658 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the SQLite store (src/store/store_sqlite.c) through store.h:
+ * migrations and reopen, every add/get/list, constraint mapping (RC_EXISTS,
+ * RC_NOTFOUND), transactions (rollback, nesting, retries, waiting for
+ * another writer), the audit chain (verify, four kinds of tampering made
+ * with a raw sqlite3 connection, the triggers), two threads appending, and
+ * bad input. Each test gets a fresh database in its own temporary directory.
+ */
+#include "store/store.h"
+#include "store/store_int.h"
+#include "util/rc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct fx {
+	char dir[256];
+	char path[300];
+	struct store *st;
+};
+
+static int
+open_at(const char *path, int durable, struct store **st)
+{
+	struct store_conf conf = {"sqlite", path, durable};
+
+	return store_open(&conf, st);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	const char *tmp = getenv("TMPDIR");
+
+	assert_non_null(fx);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/certdesk-store-XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/store.db", fx->dir);
+	assert_int_equal(open_at(fx->path, 0, &fx->st), 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char p[320];
+
+	store_close(fx->st);
+	unlink(fx->path);
+	snprintf(p, sizeof(p), "%s-wal", fx->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", fx->path);
+	unlink(p);
+	assert_int_equal(rmdir(fx->dir), 0);
+	free(fx);
+	return 0;
+}
+
+/* ---- raw SQL on the same file, around the store -------------------------- */
+
+static int
+raw_exec(const char *path, const char *sql, char *msg, size_t msglen)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+	if (msg != NULL)
+		snprintf(msg, msglen, "%s", err != NULL ? err : "");
+	sqlite3_free(err);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int64_t
+raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+raw_text(const char *path, const char *sql, char *out, size_t len)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(out, len, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* ---- listing collector --------------------------------------------------- */
+
+#define MAXROWS 16
+
+struct rows {
+	int n;
+	int64_t id[MAXROWS], parent[MAXROWS];
+	char name[MAXROWS][80];
+	char extra[MAXROWS][24];
+	int stop_after;		/* return 42 after this many rows, 0: never */
+};
+
+static int
+collect(const struct store_row *r, void *arg)
+{
+	struct rows *rows = arg;
+
+	assert_true(rows->n < MAXROWS);
+	rows->id[rows->n] = r->id;
+	rows->parent[rows->n] = r->parent_id;
+	snprintf(rows->name[rows->n], sizeof(rows->name[0]), "%s",
+	    r->name != NULL ? r->name : "(null)");
+	snprintf(rows->extra[rows->n], sizeof(rows->extra[0]), "%s",
+	    r->extra != NULL ? r->extra : "(null)");
+	rows->n++;
+	if (rows->stop_after != 0 && rows->n == rows->stop_after)
+		return 42;
+	return 0;
+}
+
+static int
+list(struct store *st, const char *what, int64_t parent, struct rows *rows)
+{
+	memset(rows, 0, sizeof(*rows));
+	return store_list(st, what, parent, collect, rows);
+}
+
+static int64_t
+count_rows(struct store *st, const char *what)
+{
+	struct rows rows;
+
+	assert_int_equal(list(st, what, 0, &rows), 0);
+	return rows.n;
+}
+
+/* ---- migrations ---------------------------------------------------------- */
+
+static const char *const tables[] = {"customers", "users", "contracts",
+	"domains", "slots", "organizations", "issuers", "orders",
+	"authorizations", "certificates", "revocations", "crls", "audit_log",
+	"audit_head", "schema_migrations", NULL};
+
+static void
+test_migrations_new_and_reopen(void **state)
+{
+	struct fx *fx = *state;
+	char sql[160], mode[16];
+	struct stat sb;
+	int64_t applied;
+
+	assert_true(store_sqlite_migrations_count >= 1);
+	assert_int_equal(store_sqlite_migrations[0].version, 1);
+	assert_string_equal(store_sqlite_migrations[0].name, "init");
+	assert_int_equal(store_schema_version(fx->st),
+	    (int)store_sqlite_migrations_count);
+	for (size_t i = 0; tables[i] != NULL; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master "
+		    "WHERE type = 'table' AND name = '%s'", tables[i]);
+		assert_int_equal(raw_int(fx->path, sql), 1);
+	}
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM "
+	    "schema_migrations"), (int64_t)store_sqlite_migrations_count);
+	applied = raw_int(fx->path, "SELECT applied_at FROM schema_migrations "
+	    "WHERE version = 1");
+	assert_true(applied > 0);
+	raw_text(fx->path, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "wal");
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	/* reopening (twice, while the first handle is open) runs nothing */
+	for (int i = 0; i < 2; i++) {
+		struct store *st2 = NULL;
+
+		assert_int_equal(open_at(fx->path, 1, &st2), 0);
+		assert_int_equal(store_schema_version(st2),
+		    (int)store_sqlite_migrations_count);
+		store_close(st2);
+	}
+	store_close(fx->st);
+	assert_int_equal(open_at(fx->path, 0, &fx->st), 0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM "
+	    "schema_migrations"), (int64_t)store_sqlite_migrations_count);
+	assert_int_equal(raw_int(fx->path, "SELECT applied_at FROM "
+	    "schema_migrations WHERE version = 1"), applied);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM audit_head"),
+	    1);
+}
+
+/* Several handles creating the same new database at once: the migrations
+ * run exactly once. */
+struct opener {
+	const char *path;
+	int rc, version;
+};
+
+static void *
+opener_main(void *arg)
+{
+	struct opener *o = arg;
+	struct store *st = NULL;
+
+	o->rc = open_at(o->path, 0, &st);
+	o->version = store_schema_version(st);
+	store_close(st);
+	return NULL;
+}
+
+static void
+test_migrations_concurrent(void **state)
+{
+	struct fx *fx = *state;
+	struct opener o[3];
+	pthread_t t[3];
+	char path[320], p[330];
+
+	snprintf(path, sizeof(path), "%s/fresh.db", fx->dir);
+	for (int i = 0; i < 3; i++) {
+		o[i].path = path;
+		assert_int_equal(pthread_create(&t[i], NULL, opener_main,
+		    &o[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(o[i].rc, 0);
+		assert_int_equal(o[i].version,
+		    (int)store_sqlite_migrations_count);
+	}
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM "
+	    "schema_migrations"), (int64_t)store_sqlite_migrations_count);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM audit_head"), 1);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct fx *fx = *state;
+	struct store_conf conf = {"sqlite", NULL, 0};
+	struct store *st = (struct store *)1;
+	char path[320];
+	FILE *f;
+
+	assert_int_equal(store_open(NULL, &st), RC_INVAL);
+	assert_null(st);
+	assert_int_equal(store_open(&conf, &st), RC_INVAL);
+	conf.path = "";
+	assert_int_equal(store_open(&conf, &st), RC_INVAL);
+	conf.path = fx->path;
+	conf.backend = "oracle";
+	assert_int_equal(store_open(&conf, &st), RC_CONFIG);
+	assert_null(st);
+	assert_int_equal(open_at("/nonexistent-dir/x/store.db", 0, &st),
+	    RC_DB);
+	assert_null(st);
+
+	/* not a database */
+	snprintf(path, sizeof(path), "%s/garbage.db", fx->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 256; i++)
+		fputs("this is not an sqlite database ", f);
+	fclose(f);
+	assert_int_equal(open_at(path, 0, &st), RC_DB);
+	assert_null(st);
+	unlink(path);
+
+	/* a schema newer than this program */
+	assert_int_equal(raw_exec(fx->path, "INSERT INTO schema_migrations "
+	    "VALUES (9999, 'future', 1)", NULL, 0), SQLITE_OK);
+	assert_int_equal(open_at(fx->path, 0, &st), RC_DB);
+	assert_null(st);
+	assert_int_equal(raw_exec(fx->path, "DELETE FROM schema_migrations "
+	    "WHERE version = 9999", NULL, 0), SQLITE_OK);
+	assert_int_equal(open_at(fx->path, 0, &st), 0);
+	store_close(st);
+	store_close(NULL);
+	assert_int_equal(store_schema_version(NULL), 0);
+}
+
+/* ---- customers, users, contracts, domains, slots ------------------------- */
+
+static void
+test_customers_users(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	int64_t c1 = 0, c2 = 0, u1 = 0, u2 = 0, u3 = 0, id = 0;
+	struct rows rows;
+
+	assert_int_equal(store_customer_add(st, "Example GmbH", &c1), 0);
+	assert_int_equal(store_customer_add(st, "Other Ltd", &c2), 0);
+	assert_true(c1 > 0 && c2 > c1);
+	assert_int_equal(store_customer_add(st, "No id wanted", NULL), 0);
+
+	assert_int_equal(store_user_add(st, c1, "anna@example.com", "Anna",
+	    STORE_ROLE_CUSTOMER, "$argon2id$v=19$m=65536,t=2,p=1$x$y", &u1),
+	    0);
+	assert_int_equal(store_user_add(st, c2, "bob@other.example", "Bob",
+	    STORE_ROLE_CUSTOMER, NULL, &u2), 0);
+	/* staff belong to no customer */
+	assert_int_equal(store_user_add(st, 0, "vera@ca.example", "Vera",
+	    STORE_ROLE_AGENT, NULL, &u3), 0);
+	assert_int_equal(store_user_add(st, 0, "root@ca.example", "Admin",
+	    STORE_ROLE_ADMIN, NULL, &id), 0);
+
+	/* duplicates and unknown parents */
+	assert_int_equal(store_user_add(st, c2, "anna@example.com", "Anna 2",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_EXISTS);
+	assert_int_equal(store_user_add(st, 999999, "zed@example.com", "Zed",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_NOTFOUND);
+
+	assert_int_equal(list(st, "customers", 0, &rows), 0);
+	assert_int_equal(rows.n, 3);
+	assert_int_equal(rows.id[0], c1);
+	assert_string_equal(rows.name[0], "Example GmbH");
+	assert_string_equal(rows.name[1], "Other Ltd");
+	assert_int_equal(rows.parent[0], 0);
+	assert_int_equal(list(st, "customers", c2, &rows), 0);
+	assert_int_equal(rows.n, 1);
+	assert_string_equal(rows.name[0], "Other Ltd");
+
+	assert_int_equal(list(st, "users", 0, &rows), 0);
+	assert_int_equal(rows.n, 4);
+	assert_int_equal(rows.id[0], u1);
+	assert_int_equal(rows.parent[0], c1);
+	assert_string_equal(rows.name[0], "anna@example.com");
+	assert_string_equal(rows.extra[0], "customer");
+	assert_int_equal(rows.id[2], u3);
+	assert_int_equal(rows.parent[2], 0);
+	assert_string_equal(rows.extra[2], "agent");
+	assert_string_equal(rows.extra[3], "admin");
+	assert_int_equal(list(st, "users", c2, &rows), 0);
+	assert_int_equal(rows.n, 1);
+	assert_int_equal(rows.id[0], u2);
+	assert_string_equal(rows.name[0], "bob@other.example");
+}
+
+static void
+test_contracts_domains_slots(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	int64_t cu = 0, cu2 = 0, k1 = 0, k2 = 0, d1 = 0, d2 = 0, s1 = 0, s2 = 0;
+	int64_t id = 0;
+	struct rows rows;
+	static const char *const products[] = {"starter", "business",
+		"business_wildcard", "premium", "unlimited"};
+
+	assert_int_equal(store_customer_add(st, "Example GmbH", &cu), 0);
+	assert_int_equal(store_customer_add(st, "Other Ltd", &cu2), 0);
+	assert_int_equal(store_contract_add(st, cu, "K-1000", &k1), 0);
+	assert_int_equal(store_contract_add(st, cu2, "K-2000", &k2), 0);
+	assert_int_equal(store_contract_add(st, cu2, "K-1000", &id),
+	    RC_EXISTS);
+	assert_int_equal(store_contract_add(st, 424242, "K-3000", &id),
+	    RC_NOTFOUND);
+
+	assert_int_equal(store_domain_add(st, k1, "example.com", 1, &d1), 0);
+	assert_int_equal(store_domain_add(st, k1, "example.net", 0, &d2), 0);
+	/* the same name under another contract is another row */
+	assert_int_equal(store_domain_add(st, k2, "example.com", 0, &id), 0);
+	assert_int_equal(store_domain_add(st, k1, "example.com", 0, &id),
+	    RC_EXISTS);
+	assert_int_equal(store_domain_add(st, 777, "example.org", 0, &id),
+	    RC_NOTFOUND);
+
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(store_slot_add(st, k1, products[i],
+		    i == 0 ? &s1 : NULL), 0);
+	assert_int_equal(store_slot_add(st, k2, "premium", &s2), 0);
+	assert_int_equal(store_slot_add(st, 31337, "starter", &id),
+	    RC_NOTFOUND);
+
+	assert_int_equal(list(st, "contracts", 0, &rows), 0);
+	assert_int_equal(rows.n, 2);
+	assert_int_equal(rows.id[0], k1);
+	assert_int_equal(rows.parent[0], cu);
+	assert_string_equal(rows.name[0], "K-1000");
+	assert_string_equal(rows.extra[0], "(null)");
+	assert_int_equal(list(st, "contracts", cu2, &rows), 0);
+	assert_int_equal(rows.n, 1);
+	assert_string_equal(rows.name[0], "K-2000");
+
+	assert_int_equal(list(st, "domains", k1, &rows), 0);
+	assert_int_equal(rows.n, 2);
+	assert_int_equal(rows.id[0], d1);
+	assert_int_equal(rows.parent[0], k1);
+	assert_string_equal(rows.name[0], "example.com");
+	assert_string_equal(rows.extra[0], "hosted");
+	assert_int_equal(rows.id[1], d2);
+	assert_string_equal(rows.extra[1], "external");
+	assert_int_equal(count_rows(st, "domains"), 3);
+
+	assert_int_equal(list(st, "slots", k1, &rows), 0);
+	assert_int_equal(rows.n, 5);
+	assert_int_equal(rows.id[0], s1);
+	for (int i = 0; i < 5; i++) {
+		assert_string_equal(rows.name[i], products[i]);
+		assert_string_equal(rows.extra[i], "unused");
+		assert_int_equal(rows.parent[i], k1);
+	}
+	assert_int_equal(list(st, "slots", k2, &rows), 0);
+	assert_int_equal(rows.n, 1);
+	assert_int_equal(rows.id[0], s2);
+	assert_int_equal(count_rows(st, "slots"), 6);
+
+	/* an unknown parent lists nothing; a callback can stop the walk */
+	assert_int_equal(list(st, "slots", 999, &rows), 0);
+	assert_int_equal(rows.n, 0);
+	memset(&rows, 0, sizeof(rows));
+	rows.stop_after = 2;
+	assert_int_equal(store_list(st, "slots", 0, collect, &rows), 42);
+	assert_int_equal(rows.n, 2);
+	assert_int_equal(list(st, "certificates", 0, &rows), RC_INVAL);
+	assert_int_equal(store_list(st, NULL, 0, collect, &rows), RC_INVAL);
+	assert_int_equal(store_list(st, "slots", 0, NULL, NULL), RC_INVAL);
+	assert_int_equal(store_list(st, "slots", -1, collect, &rows),
+	    RC_INVAL);
+}
+
+/* A callback that calls back into the store with the same listing: the
+ * statement in use must not be reused underneath. */
+struct nest {
+	struct store *st;
+	int outer, inner;
+};
+
+static int
+nest_inner(const struct store_row *r, void *arg)
+{
+	struct nest *n = arg;
+
+	n->inner++;
+	return 0;
+}
+
+static int
+nest_outer(const struct store_row *r, void *arg)
+{
+	struct nest *n = arg;
+	int64_t id;
+
+	n->outer++;
+	assert_int_equal(store_list(n->st, "customers", 0, nest_inner, n), 0);
+	if (n->outer == 1)	/* a write while the read steps */
+		assert_int_equal(store_contract_add(n->st, r->id, "K-NEST",
+		    &id), 0);
+	return 0;
+}
+
+static void
+test_list_reentrant(void **state)
+{
+	struct fx *fx = *state;
+	struct nest n = {fx->st, 0, 0};
+
+	assert_int_equal(store_customer_add(fx->st, "A", NULL), 0);
+	assert_int_equal(store_customer_add(fx->st, "B", NULL), 0);
+	assert_int_equal(store_customer_add(fx->st, "C", NULL), 0);
+	assert_int_equal(store_list(fx->st, "customers", 0, nest_outer, &n),
+	    0);
+	assert_int_equal(n.outer, 3);
+	assert_int_equal(n.inner, 9);
+	assert_int_equal(count_rows(fx->st, "contracts"), 1);
+	/* and the cached statement still works afterwards */
+	assert_int_equal(count_rows(fx->st, "customers"), 3);
+}
+
+/* ---- organisations ------------------------------------------------------- */
+
+static void
+test_orgs(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	struct store_org o, g;
+	int64_t cu = 0, id = 0, id2 = 0;
+
+	assert_int_equal(store_customer_add(st, "Example GmbH", &cu), 0);
+	memset(&o, 0, sizeof(o));
+	o.customer_id = cu;
+	o.legal_name = "Example GmbH";
+	o.country = "DE";
+	o.state = "Bayern";
+	o.locality = "München";
+	o.street = "Hauptstraße 1";
+	o.postal_code = "80331";
+	o.business_category = "Private Organization";
+	o.jurisdiction_country = "DE";
+	o.jurisdiction_state = "Bayern";
+	o.jurisdiction_locality = "München";
+	o.registration_number = "HRB 123456";
+	o.validated = 1;
+	o.ev_validated = 1;
+	o.validated_at = 1760000000;
+	o.validated_by = "vera@ca.example";
+	o.evidence = "{\"registry\": \"handelsregister\",\n \"call\": true}";
+	assert_int_equal(store_org_add(st, &o, &id), 0);
+	assert_true(id > 0);
+
+	assert_int_equal(store_org_get(st, id, &g), 0);
+	assert_int_equal(g.id, id);
+	assert_int_equal(g.customer_id, cu);
+	assert_string_equal(g.legal_name, o.legal_name);
+	assert_string_equal(g.country, "DE");
+	assert_string_equal(g.state, o.state);
+	assert_string_equal(g.locality, o.locality);
+	assert_string_equal(g.street, o.street);
+	assert_string_equal(g.postal_code, o.postal_code);
+	assert_string_equal(g.business_category, o.business_category);
+	assert_string_equal(g.jurisdiction_country, "DE");
+	assert_string_equal(g.jurisdiction_state, o.jurisdiction_state);
+	assert_string_equal(g.jurisdiction_locality, o.jurisdiction_locality);
+	assert_string_equal(g.registration_number, o.registration_number);
+	assert_int_equal(g.validated, 1);
+	assert_int_equal(g.ev_validated, 1);
+	assert_int_equal(g.validated_at, 1760000000);
+	assert_string_equal(g.validated_by, o.validated_by);
+	assert_string_equal(g.evidence, o.evidence);
+	store_org_clear(&g);
+	assert_null(g.legal_name);
+	store_org_clear(&g);	/* twice is fine */
+	store_org_clear(NULL);
+
+	/* a minimal, not yet validated OV organisation: NULLs stay NULL */
+	memset(&o, 0, sizeof(o));
+	o.customer_id = cu;
+	o.legal_name = "Example Two";
+	o.country = "AT";
+	o.locality = "Wien";
+	assert_int_equal(store_org_add(st, &o, &id2), 0);
+	assert_int_equal(store_org_get(st, id2, &g), 0);
+	assert_null(g.state);
+	assert_null(g.street);
+	assert_null(g.business_category);
+	assert_null(g.jurisdiction_country);
+	assert_null(g.validated_by);
+	assert_null(g.evidence);
+	assert_int_equal(g.validated, 0);
+	assert_int_equal(g.validated_at, 0);
+	store_org_clear(&g);
+
+	assert_int_equal(store_org_get(st, 987654, &g), RC_NOTFOUND);
+	assert_null(g.legal_name);
+
+	/* bad input */
+	o.customer_id = 55555;
+	assert_int_equal(store_org_add(st, &o, &id2), RC_NOTFOUND);
+	o.customer_id = cu;
+	o.country = "de";
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.country = "DEU";
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.country = NULL;
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.country = "DE";
+	o.legal_name = "";
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.legal_name = NULL;
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.legal_name = "Example\nInjected: yes";
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.legal_name = "Example";
+	o.locality = NULL;	/* neither L nor ST */
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.locality = "Wien";
+	o.ev_validated = 1;	/* EV without OV */
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.validated = 1;	/* validated without a date */
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.validated_at = 1760000000;
+	o.jurisdiction_country = "Germany";
+	assert_int_equal(store_org_add(st, &o, &id2), RC_INVAL);
+	o.jurisdiction_country = NULL;
+	assert_int_equal(store_org_add(st, &o, &id2), 0);
+	assert_int_equal(store_org_add(st, NULL, &id2), RC_INVAL);
+}
+
+/* ---- issuers ------------------------------------------------------------- */
+
+struct issuers_seen {
+	int n;
+	int64_t id[4];
+	char name[4][32];
+	size_t len[4];
+};
+
+static int
+issuer_cb(const struct store_issuer *is, void *arg)
+{
+	struct issuers_seen *s = arg;
+
+	assert_true(s->n < 4);
+	s->id[s->n] = is->id;
+	snprintf(s->name[s->n], sizeof(s->name[0]), "%s", is->name);
+	s->len[s->n] = is->cert_len;
+	s->n++;
+	return 0;
+}
+
+static void
+test_issuers(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	uint8_t der1[300], der2[200];
+	struct store_issuer is, g;
+	struct issuers_seen seen;
+	int64_t root = 0, sub = 0, sub2 = 0, n = 0, id = 0;
+
+	memset(der1, 0x30, sizeof(der1));
+	memset(der2, 0x31, sizeof(der2));
+	memset(&is, 0, sizeof(is));
+	is.name = "root";
+	is.is_root = 1;
+	is.active = 1;
+	is.cert_der = der1;
+	is.cert_len = sizeof(der1);
+	assert_int_equal(store_issuer_add(st, &is, &root), 0);
+	assert_int_equal(store_issuer_get_active(st, 0, &g), RC_NOTFOUND);
+
+	is.name = "issuing-1";
+	is.parent_id = root;
+	is.is_root = 0;
+	is.cert_der = der2;
+	is.cert_len = sizeof(der2);
+	assert_int_equal(store_issuer_add(st, &is, &sub), 0);
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_EXISTS);
+	is.name = "issuing-2";
+	is.active = 0;
+	assert_int_equal(store_issuer_add(st, &is, &sub2), 0);
+	is.name = "issuing-3";
+	is.parent_id = 4711;
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_NOTFOUND);
+
+	assert_int_equal(store_issuer_get(st, sub, &g), 0);
+	assert_int_equal(g.id, sub);
+	assert_string_equal(g.name, "issuing-1");
+	assert_int_equal(g.parent_id, root);
+	assert_int_equal(g.is_root, 0);
+	assert_int_equal(g.active, 1);
+	assert_int_equal(g.cert_len, sizeof(der2));
+	assert_memory_equal(g.cert_der, der2, sizeof(der2));
+	assert_int_equal(g.crl_number, 0);
+	store_issuer_clear(&g);
+
+	assert_int_equal(store_issuer_get_active(st, 0, &g), 0);
+	assert_int_equal(g.id, sub);
+	store_issuer_clear(&g);
+	assert_int_equal(store_issuer_get_active(st, 1, &g), 0);
+	assert_int_equal(g.id, root);
+	assert_int_equal(g.parent_id, 0);
+	assert_int_equal(g.is_root, 1);
+	assert_memory_equal(g.cert_der, der1, sizeof(der1));
+	store_issuer_clear(&g);
+	assert_int_equal(store_issuer_get(st, 99, &g), RC_NOTFOUND);
+
+	for (int64_t i = 1; i <= 3; i++) {
+		assert_int_equal(store_issuer_next_crl_number(st, sub, &n), 0);
+		assert_int_equal(n, i);
+	}
+	assert_int_equal(store_issuer_next_crl_number(st, root, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_issuer_next_crl_number(st, 99, &n),
+	    RC_NOTFOUND);
+	assert_int_equal(store_issuer_get(st, sub, &g), 0);
+	assert_int_equal(g.crl_number, 3);
+	store_issuer_clear(&g);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_issuer_list(st, issuer_cb, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.id[0], root);
+	assert_string_equal(seen.name[1], "issuing-1");
+	assert_int_equal(seen.len[2], sizeof(der2));
+	assert_int_equal(seen.id[2], sub2);
+
+	/* bad input: names become file names and key ids */
+	is.parent_id = root;
+	is.name = "../etc/passwd";
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_INVAL);
+	is.name = ".hidden";
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_INVAL);
+	is.name = "";
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_INVAL);
+	is.name = NULL;
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_INVAL);
+	is.name = "ok-name";
+	is.cert_der = NULL;
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_INVAL);
+	is.cert_der = der2;
+	is.cert_len = 0;
+	assert_int_equal(store_issuer_add(st, &is, &id), RC_INVAL);
+}
+
+/* ---- certificates, revocations, CRLs ------------------------------------- */
+
+static int64_t
+make_issuer(struct store *st, const char *name)
+{
+	static uint8_t der[64] = {0x30, 0x3e};
+	struct store_issuer is;
+	int64_t id = 0;
+
+	memset(&is, 0, sizeof(is));
+	is.name = (char *)name;
+	is.is_root = 1;
+	is.active = 1;
+	is.cert_der = der;
+	is.cert_len = sizeof(der);
+	assert_int_equal(store_issuer_add(st, &is, &id), 0);
+	return id;
+}
+
+static void
+fill_cert(struct store_cert *c, const char *serial, int64_t issuer,
+    uint8_t *der, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->serial, sizeof(c->serial), "%s", serial);
+	c->issuer_id = issuer;
+	c->profile = "dv";
+	c->names = "example.com www.example.com";
+	c->not_before = 1760000000;
+	c->not_after = 1760000000 + 199 * 86400;
+	c->der = der;
+	c->der_len = len;
+}
+
+struct revoked_seen {
+	int n;
+	char serial[8][41];
+	int reason[8];
+	time_t when[8];
+};
+
+static int
+revoked_cb(const char *serial, int reason, time_t when, void *arg)
+{
+	struct revoked_seen *s = arg;
+
+	assert_true(s->n < 8);
+	snprintf(s->serial[s->n], sizeof(s->serial[0]), "%s", serial);
+	s->reason[s->n] = reason;
+	s->when[s->n] = when;
+	s->n++;
+	return 0;
+}
+
+static void
+test_certs_revocations(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	uint8_t der[1024];
+	struct store_cert c, g;
+	struct revoked_seen seen;
+	int64_t iss, iss2, cu, k;
+
+	for (size_t i = 0; i < sizeof(der); i++)
+		der[i] = (uint8_t)i;
+	iss = make_issuer(st, "issuing-1");
+	iss2 = make_issuer(st, "issuing-2");
+	assert_int_equal(store_customer_add(st, "Example", &cu), 0);
+	assert_int_equal(store_contract_add(st, cu, "K-1", &k), 0);
+
+	fill_cert(&c, "7f3a9c01d2e4b5a6", iss, der, sizeof(der));
+	c.contract_id = k;
+	assert_int_equal(store_cert_add(st, &c), 0);
+	assert_int_equal(store_cert_add(st, &c), RC_EXISTS);
+
+	assert_int_equal(store_cert_get(st, "7f3a9c01d2e4b5a6", &g), 0);
+	assert_string_equal(g.serial, "7f3a9c01d2e4b5a6");
+	assert_int_equal(g.issuer_id, iss);
+	assert_string_equal(g.profile, "dv");
+	assert_string_equal(g.names, "example.com www.example.com");
+	assert_int_equal(g.order_id, 0);
+	assert_int_equal(g.contract_id, k);
+	assert_int_equal(g.not_before, c.not_before);
+	assert_int_equal(g.not_after, c.not_after);
+	assert_int_equal(g.der_len, sizeof(der));
+	assert_memory_equal(g.der, der, sizeof(der));
+	assert_int_equal(g.revoked, 0);
+	store_cert_clear(&g);
+	store_cert_clear(NULL);
+	assert_int_equal(store_cert_get(st, "00aa", &g), RC_NOTFOUND);
+
+	/* unknown parents */
+	fill_cert(&c, "01", 4242, der, sizeof(der));
+	assert_int_equal(store_cert_add(st, &c), RC_NOTFOUND);
+	fill_cert(&c, "01", iss, der, sizeof(der));
+	c.order_id = 77;
+	assert_int_equal(store_cert_add(st, &c), RC_NOTFOUND);
+	c.order_id = 0;
+	c.contract_id = 78;
+	assert_int_equal(store_cert_add(st, &c), RC_NOTFOUND);
+
+	/* more certificates of both issuers */
+	fill_cert(&c, "ff01", iss, der, 10);
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "0a", iss, der, 10);
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "1b", iss2, der, 10);
+	assert_int_equal(store_cert_add(st, &c), 0);
+
+	assert_int_equal(store_revoke(st, "ff01", 1, 1761000000), 0);
+	assert_int_equal(store_revoke(st, "0a", 4, 1761000100), 0);
+	assert_int_equal(store_revoke(st, "1b", 0, 1761000200), 0);
+	assert_int_equal(store_revoke(st, "0a", 1, 1761000300), RC_EXISTS);
+	assert_int_equal(store_revoke(st, "abcdef", 1, 1761000000),
+	    RC_NOTFOUND);
+	assert_int_equal(store_revoke(st, "7f3a9c01d2e4b5a6", 7, 1), RC_INVAL);
+	assert_int_equal(store_revoke(st, "7f3a9c01d2e4b5a6", 11, 1),
+	    RC_INVAL);
+	assert_int_equal(store_revoke(st, "7f3a9c01d2e4b5a6", -1, 1),
+	    RC_INVAL);
+	assert_int_equal(store_revoke(st, "7F3A", 1, 1), RC_INVAL);
+
+	assert_int_equal(store_cert_get(st, "0a", &g), 0);
+	assert_int_equal(g.revoked, 1);
+	assert_int_equal(g.reason, 4);
+	assert_int_equal(g.revoked_at, 1761000100);
+	store_cert_clear(&g);
+	assert_int_equal(store_cert_get(st, "7f3a9c01d2e4b5a6", &g), 0);
+	assert_int_equal(g.revoked, 0);
+	store_cert_clear(&g);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_revoked_list(st, iss, revoked_cb, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.serial[0], "0a");
+	assert_int_equal(seen.reason[0], 4);
+	assert_int_equal(seen.when[0], 1761000100);
+	assert_string_equal(seen.serial[1], "ff01");
+	assert_int_equal(seen.reason[1], 1);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_revoked_list(st, iss2, revoked_cb, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.serial[0], "1b");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_revoked_list(st, 999, revoked_cb, &seen), 0);
+	assert_int_equal(seen.n, 0);
+
+	/* revocation time 0 means now */
+	assert_int_equal(store_revoke(st, "7f3a9c01d2e4b5a6", 5, 0), 0);
+	assert_int_equal(store_cert_get(st, "7f3a9c01d2e4b5a6", &g), 0);
+	assert_true(g.revoked_at >= time(NULL) - 5);
+	store_cert_clear(&g);
+}
+
+static void
+test_cert_bad_input(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	uint8_t der[16] = {0x30};
+	struct store_cert c, g;
+	char *names;
+	int64_t iss = make_issuer(st, "issuing-1");
+
+	fill_cert(&c, "", iss, der, sizeof(der));
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	fill_cert(&c, "00Zz", iss, der, sizeof(der));
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	fill_cert(&c, "0102", iss, NULL, 0);
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	fill_cert(&c, "0102", iss, der, 0);
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	fill_cert(&c, "0102", iss, der, STORE_MAX_CERT + 1);
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	fill_cert(&c, "0102", 0, der, sizeof(der));
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	fill_cert(&c, "0102", iss, der, sizeof(der));
+	c.profile = NULL;
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	c.profile = "DV; DROP TABLE";
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	c.profile = "dv";
+	c.names = "";
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	c.names = "example.com";
+	c.not_after = c.not_before - 1;
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	c.not_after = c.not_before;
+	c.order_id = -5;
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	c.order_id = 0;
+	/* a serial of 41 digits does not fit; 40 does */
+	memset(c.serial, 'a', 40);
+	c.serial[40] = '\0';
+	assert_int_equal(store_cert_add(st, &c), 0);
+	assert_int_equal(store_cert_get(st, c.serial, &g), 0);
+	store_cert_clear(&g);
+	assert_int_equal(store_cert_get(st,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &g), RC_INVAL);
+	assert_int_equal(store_cert_get(st, NULL, &g), RC_INVAL);
+	assert_int_equal(store_cert_add(st, NULL), RC_INVAL);
+
+	/* long name lists: up to STORE_MAX_LONG bytes are stored */
+	names = malloc(STORE_MAX_LONG + 2);
+	assert_non_null(names);
+	for (size_t i = 0; i < STORE_MAX_LONG; i++)
+		names[i] = (i % 16 == 15) ? ' ' : 'a';
+	names[STORE_MAX_LONG - 1] = 'z';
+	names[STORE_MAX_LONG] = '\0';
+	fill_cert(&c, "0103", iss, der, sizeof(der));
+	c.names = names;
+	assert_int_equal(store_cert_add(st, &c), 0);
+	assert_int_equal(store_cert_get(st, "0103", &g), 0);
+	assert_int_equal(strlen(g.names), STORE_MAX_LONG);
+	assert_string_equal(g.names, names);
+	store_cert_clear(&g);
+	names[STORE_MAX_LONG] = 'b';
+	names[STORE_MAX_LONG + 1] = '\0';
+	fill_cert(&c, "0104", iss, der, sizeof(der));
+	c.names = names;
+	assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+	free(names);
+}
+
+static void
+test_crls(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	uint8_t der1[50], der2[70];
+	struct store_crl crl, g;
+	int64_t iss = make_issuer(st, "issuing-1");
+
+	memset(der1, 1, sizeof(der1));
+	memset(der2, 2, sizeof(der2));
+	assert_int_equal(store_crl_latest(st, iss, &g), RC_NOTFOUND);
+	memset(&crl, 0, sizeof(crl));
+	crl.issuer_id = iss;
+	crl.number = 1;
+	crl.this_update = 1760000000;
+	crl.next_update = 1760000000 + 7 * 86400;
+	crl.der = der1;
+	crl.der_len = sizeof(der1);
+	assert_int_equal(store_crl_put(st, &crl), 0);
+	assert_int_equal(store_crl_put(st, &crl), RC_EXISTS);
+	crl.number = 2;
+	crl.this_update += 3600;
+	crl.der = der2;
+	crl.der_len = sizeof(der2);
+	assert_int_equal(store_crl_put(st, &crl), 0);
+
+	assert_int_equal(store_crl_latest(st, iss, &g), 0);
+	assert_int_equal(g.issuer_id, iss);
+	assert_int_equal(g.number, 2);
+	assert_int_equal(g.this_update, 1760003600);
+	assert_int_equal(g.next_update, 1760000000 + 7 * 86400);
+	assert_int_equal(g.der_len, sizeof(der2));
+	assert_memory_equal(g.der, der2, sizeof(der2));
+	store_crl_clear(&g);
+	store_crl_clear(NULL);
+
+	crl.issuer_id = 999;
+	crl.number = 3;
+	assert_int_equal(store_crl_put(st, &crl), RC_NOTFOUND);
+	crl.issuer_id = iss;
+	crl.der = NULL;
+	assert_int_equal(store_crl_put(st, &crl), RC_INVAL);
+	crl.der = der1;
+	crl.number = -1;
+	assert_int_equal(store_crl_put(st, &crl), RC_INVAL);
+	crl.number = 3;
+	crl.next_update = crl.this_update - 1;
+	assert_int_equal(store_crl_put(st, &crl), RC_INVAL);
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static int
+tx_add_then_fail(struct store *st, void *arg)
+{
+	assert_int_equal(store_customer_add(st, (const char *)arg, NULL), 0);
+	assert_int_equal(store_audit_append(st, "test", "customer.add",
+	    "customer:x", NULL), 0);
+	return RC_STATE;
+}
+
+static void
+test_tx_rollback(void **state)
+{
+	struct fx *fx = *state;
+	int64_t n = -1, bad = -1;
+
+	assert_int_equal(store_tx(fx->st, tx_add_then_fail, "Gone"), RC_STATE);
+	assert_int_equal(count_rows(fx->st, "customers"), 0);
+	assert_int_equal(store_audit_verify(fx->st, &n, &bad), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(raw_int(fx->path, "SELECT seq FROM audit_head"), 0);
+	/* the handle is usable after the rollback */
+	assert_int_equal(store_customer_add(fx->st, "Kept", NULL), 0);
+	assert_int_equal(count_rows(fx->st, "customers"), 1);
+	assert_int_equal(store_tx(fx->st, NULL, NULL), RC_INVAL);
+	assert_int_equal(store_tx(NULL, tx_add_then_fail, NULL), RC_INVAL);
+}
+
+struct nested {
+	int inner_rc, outer_rc;
+};
+
+static int
+tx_inner(struct store *st, void *arg)
+{
+	const struct nested *n = arg;
+
+	assert_int_equal(store_customer_add(st, "inner", NULL), 0);
+	assert_int_equal(store_audit_append(st, "test", "inner", "", NULL),
+	    0);
+	return n->inner_rc;
+}
+
+static int
+tx_outer(struct store *st, void *arg)
+{
+	const struct nested *n = arg;
+
+	assert_int_equal(store_customer_add(st, "outer-1", NULL), 0);
+	assert_int_equal(store_tx(st, tx_inner, arg), n->inner_rc);
+	assert_int_equal(store_customer_add(st, "outer-2", NULL), 0);
+	return n->outer_rc;
+}
+
+static void
+test_tx_nested(void **state)
+{
+	struct fx *fx = *state;
+	struct nested n;
+	struct rows rows;
+	int64_t cnt = -1, bad = -1;
+
+	/* inner fails, outer goes on: only the inner work is undone */
+	n.inner_rc = RC_POLICY;
+	n.outer_rc = 0;
+	assert_int_equal(store_tx(fx->st, tx_outer, &n), 0);
+	assert_int_equal(list(fx->st, "customers", 0, &rows), 0);
+	assert_int_equal(rows.n, 2);
+	assert_string_equal(rows.name[0], "outer-1");
+	assert_string_equal(rows.name[1], "outer-2");
+
+	/* both succeed: all of it commits */
+	n.inner_rc = 0;
+	assert_int_equal(store_tx(fx->st, tx_outer, &n), 0);
+	assert_int_equal(count_rows(fx->st, "customers"), 5);
+
+	/* inner succeeds, outer fails: none of it stays */
+	n.outer_rc = RC_LINT;
+	assert_int_equal(store_tx(fx->st, tx_outer, &n), RC_LINT);
+	assert_int_equal(count_rows(fx->st, "customers"), 5);
+
+	assert_int_equal(store_audit_verify(fx->st, &cnt, &bad), 0);
+	assert_int_equal(cnt, 1);
+}
+
+static int
+tx_conflict(struct store *st, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	assert_int_equal(store_customer_add(st, "retry", NULL), 0);
+	return *calls < 3 ? RC_CONFLICT : 0;
+}
+
+static int
+tx_always_conflict(struct store *st, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return RC_CONFLICT;
+}
+
+static void
+test_tx_retry(void **state)
+{
+	struct fx *fx = *state;
+	int calls = 0;
+
+	assert_int_equal(store_tx(fx->st, tx_conflict, &calls), 0);
+	assert_int_equal(calls, 3);
+	/* the two failed attempts left nothing behind */
+	assert_int_equal(count_rows(fx->st, "customers"), 1);
+	calls = 0;
+	assert_int_equal(store_tx(fx->st, tx_always_conflict, &calls),
+	    RC_CONFLICT);
+	assert_true(calls > 1 && calls <= 10);
+}
+
+/* Another connection holds the write lock for a moment: the store waits
+ * (busy_timeout) instead of failing. */
+struct holder {
+	sqlite3 *db;
+};
+
+static void *
+release_later(void *arg)
+{
+	struct holder *h = arg;
+
+	usleep(200 * 1000);
+	assert_int_equal(sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	return NULL;
+}
+
+static void
+test_tx_waits_for_writer(void **state)
+{
+	struct fx *fx = *state;
+	struct holder h;
+	pthread_t t;
+
+	assert_int_equal(sqlite3_open(fx->path, &h.db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h.db, "BEGIN IMMEDIATE; INSERT INTO "
+	    "customers (name, created_at) VALUES ('raw', 1)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(pthread_create(&t, NULL, release_later, &h), 0);
+	assert_int_equal(store_audit_append(fx->st, "test", "wait", "x",
+	    NULL), 0);
+	assert_int_equal(store_customer_add(fx->st, "after", NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	sqlite3_close(h.db);
+	assert_int_equal(count_rows(fx->st, "customers"), 2);
+}
+
+/* ---- audit log ----------------------------------------------------------- */
+
+struct audit_seen {
+	int n;
+	int64_t seq[8];
+	char actor[8][32], action[8][32], object[8][32], details[8][64];
+	int details_null[8];
+	char hash[8][65];
+	time_t at[8];
+};
+
+static int
+audit_cb(const struct store_audit_entry *e, void *arg)
+{
+	struct audit_seen *s = arg;
+
+	assert_true(s->n < 8);
+	s->seq[s->n] = e->seq;
+	s->at[s->n] = e->at;
+	snprintf(s->actor[s->n], 32, "%s", e->actor);
+	snprintf(s->action[s->n], 32, "%s", e->action);
+	snprintf(s->object[s->n], 32, "%s", e->object);
+	s->details_null[s->n] = e->details == NULL;
+	snprintf(s->details[s->n], 64, "%s", e->details ? e->details : "");
+	snprintf(s->hash[s->n], 65, "%s", e->hash_hex);
+	s->n++;
+	return 0;
+}
+
+static void
+append5(struct store *st)
+{
+	char obj[32];
+
+	for (int i = 1; i <= 5; i++) {
+		snprintf(obj, sizeof(obj), "cert:%02x", i);
+		assert_int_equal(store_audit_append(st, "system",
+		    "cert.issue", obj, i == 3 ? NULL : "{\"n\": 1}"), 0);
+	}
+}
+
+static void
+expect_tamper(struct fx *fx, int64_t want_bad, int64_t want_count)
+{
+	int64_t n = -1, bad = -1;
+
+	assert_int_equal(store_audit_verify(fx->st, &n, &bad), RC_TAMPER);
+	assert_int_equal(bad, want_bad);
+	assert_int_equal(n, want_count);
+}
+
+static void
+test_audit_chain(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_seen seen;
+	int64_t n = -1, bad = -1;
+	time_t t0 = time(NULL);
+
+	assert_int_equal(store_audit_verify(fx->st, &n, &bad), 0);
+	assert_int_equal(n, 0);
+	append5(fx->st);
+	assert_int_equal(store_audit_append(fx->st, "user:1", "empty",
+	    "", ""), 0);
+	assert_int_equal(store_audit_verify(fx->st, &n, &bad), 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(bad, 0);
+	assert_int_equal(store_audit_verify(fx->st, NULL, NULL), 0);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_list(fx->st, 2, audit_cb, &seen), 0);
+	assert_int_equal(seen.n, 5);
+	assert_int_equal(seen.seq[0], 2);
+	assert_string_equal(seen.actor[0], "system");
+	assert_string_equal(seen.action[0], "cert.issue");
+	assert_string_equal(seen.object[0], "cert:02");
+	assert_string_equal(seen.details[0], "{\"n\": 1}");
+	assert_int_equal(seen.details_null[0], 0);
+	assert_int_equal(seen.details_null[1], 1);	/* seq 3: NULL */
+	assert_int_equal(seen.details_null[4], 0);	/* seq 6: "" */
+	assert_string_equal(seen.details[4], "");
+	assert_true(seen.at[0] >= t0 && seen.at[0] <= time(NULL));
+	assert_int_equal(strlen(seen.hash[0]), 64);
+	assert_string_not_equal(seen.hash[0], seen.hash[1]);
+	assert_int_equal(raw_int(fx->path, "SELECT seq FROM audit_head"), 6);
+	assert_int_equal(raw_int(fx->path, "SELECT details IS NULL FROM "
+	    "audit_log WHERE seq = 3"), 1);
+	assert_int_equal(raw_int(fx->path, "SELECT details IS NULL FROM "
+	    "audit_log WHERE seq = 6"), 0);
+
+	/* NULL details and "" hash differently: turning one into the other
+	 * (bypassing the trigger) is caught */
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER audit_log_no_update;"
+	    "UPDATE audit_log SET details = '' WHERE seq = 3", NULL, 0),
+	    SQLITE_OK);
+	expect_tamper(fx, 3, 2);
+
+	/* bad arguments */
+	assert_int_equal(store_audit_append(fx->st, NULL, "a", "o", NULL),
+	    RC_INVAL);
+	assert_int_equal(store_audit_append(fx->st, "", "a", "o", NULL),
+	    RC_INVAL);
+	assert_int_equal(store_audit_append(fx->st, "x", NULL, "o", NULL),
+	    RC_INVAL);
+	assert_int_equal(store_audit_append(fx->st, "x", "a", NULL, NULL),
+	    RC_INVAL);
+	assert_int_equal(store_audit_append(fx->st, "x\ny", "a", "o", NULL),
+	    RC_INVAL);
+	assert_int_equal(store_audit_list(fx->st, 1, NULL, NULL), RC_INVAL);
+}
+
+/* The encoding of store.h, recomputed here independently: the PostgreSQL
+ * backend and outside verifiers must produce the same hashes. */
+static void
+spec_field(EVP_MD_CTX *md, const char *s)
+{
+	uint8_t hdr[9] = {0};
+	uint64_t n;
+
+	if (s == NULL) {
+		assert_int_equal(EVP_DigestUpdate(md, hdr, 1), 1);
+		return;
+	}
+	n = strlen(s);
+	hdr[0] = 1;
+	for (int i = 0; i < 8; i++)
+		hdr[1 + i] = (uint8_t)(n >> (56 - 8 * i));
+	assert_int_equal(EVP_DigestUpdate(md, hdr, 9), 1);
+	assert_int_equal(EVP_DigestUpdate(md, s, n), 1);
+}
+
+static void
+spec_hash(const uint8_t prev[32], int64_t seq, int64_t at, const char *actor,
+    const char *action, const char *object, const char *details,
+    char hex[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t nums[16], out[32];
+	unsigned int len = 0;
+
+	for (int i = 0; i < 8; i++) {
+		nums[i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+		nums[8 + i] = (uint8_t)((uint64_t)at >> (56 - 8 * i));
+	}
+	assert_non_null(md);
+	assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(md, prev, 32), 1);
+	assert_int_equal(EVP_DigestUpdate(md, nums, 16), 1);
+	spec_field(md, actor);
+	spec_field(md, action);
+	spec_field(md, object);
+	spec_field(md, details);
+	assert_int_equal(EVP_DigestFinal_ex(md, out, &len), 1);
+	EVP_MD_CTX_free(md);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+}
+
+static void
+test_audit_hash_format(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_seen seen;
+	uint8_t prev[32];
+	char want[65];
+
+	assert_int_equal(store_audit_append(fx->st, "user:7", "cert.revoke",
+	    "cert:0a", "{\"reason\": 1}"), 0);
+	assert_int_equal(store_audit_append(fx->st, "system", "crl.publish",
+	    "", NULL), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_list(fx->st, 0, audit_cb, &seen), 0);
+	assert_int_equal(seen.n, 2);
+
+	memset(prev, 0, sizeof(prev));
+	spec_hash(prev, 1, seen.at[0], "user:7", "cert.revoke", "cert:0a",
+	    "{\"reason\": 1}", want);
+	assert_string_equal(seen.hash[0], want);
+	for (int i = 0; i < 32; i++) {
+		unsigned int b;
+
+		assert_int_equal(sscanf(seen.hash[0] + 2 * i, "%2x", &b), 1);
+		prev[i] = (uint8_t)b;
+	}
+	spec_hash(prev, 2, seen.at[1], "system", "crl.publish", "", NULL,
+	    want);
+	assert_string_equal(seen.hash[1], want);
+	/* the same entry with details "" would hash differently */
+	spec_hash(prev, 2, seen.at[1], "system", "crl.publish", "", "", want);
+	assert_string_not_equal(seen.hash[1], want);
+}
+
+static void
+test_audit_tamper_edit(void **state)
+{
+	struct fx *fx = *state;
+
+	append5(fx->st);
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER audit_log_no_update;"
+	    "UPDATE audit_log SET details = '{\"n\": 2}' WHERE seq = 2", NULL,
+	    0), SQLITE_OK);
+	expect_tamper(fx, 2, 1);
+}
+
+static void
+test_audit_tamper_delete_middle(void **state)
+{
+	struct fx *fx = *state;
+
+	append5(fx->st);
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER audit_log_no_delete;"
+	    "DELETE FROM audit_log WHERE seq = 2", NULL, 0), SQLITE_OK);
+	expect_tamper(fx, 2, 1);
+}
+
+static void
+test_audit_tamper_delete_tail(void **state)
+{
+	struct fx *fx = *state;
+
+	append5(fx->st);
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER audit_log_no_delete;"
+	    "DELETE FROM audit_log WHERE seq = 5", NULL, 0), SQLITE_OK);
+	expect_tamper(fx, 5, 4);
+	/* appending past the hole does not heal it */
+	assert_int_equal(store_audit_append(fx->st, "x", "a", "o", NULL), 0);
+	expect_tamper(fx, 5, 4);
+}
+
+static void
+test_audit_tamper_swap_hashes(void **state)
+{
+	struct fx *fx = *state;
+
+	append5(fx->st);
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER audit_log_no_update;"
+	    "UPDATE audit_log SET hash = CASE seq "
+	    "WHEN 2 THEN (SELECT hash FROM audit_log WHERE seq = 3) "
+	    "ELSE (SELECT hash FROM audit_log WHERE seq = 2) END "
+	    "WHERE seq IN (2, 3)", NULL, 0), SQLITE_OK);
+	expect_tamper(fx, 2, 1);
+}
+
+static void
+test_audit_tamper_more(void **state)
+{
+	struct fx *fx = *state;
+
+	append5(fx->st);
+	/* an entry added around the store, head left alone */
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER "
+	    "audit_log_extend_only; INSERT INTO audit_log SELECT 6, at, "
+	    "actor, action, object, details, hash, hash FROM audit_log "
+	    "WHERE seq = 5", NULL, 0), SQLITE_OK);
+	expect_tamper(fx, 6, 5);
+	/* the head moved to it as well: the hash does not recompute */
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER "
+	    "audit_head_forward_only; UPDATE audit_head SET seq = 6, hash = "
+	    "(SELECT hash FROM audit_log WHERE seq = 6)", NULL, 0), SQLITE_OK);
+	expect_tamper(fx, 6, 5);
+	/* entries renumbered from 0 */
+	assert_int_equal(raw_exec(fx->path, "DROP TRIGGER audit_log_no_update;"
+	    "UPDATE audit_log SET seq = seq - 1", NULL, 0), SQLITE_OK);
+	expect_tamper(fx, 1, 0);
+}
+
+static void
+test_audit_triggers(void **state)
+{
+	struct fx *fx = *state;
+	char msg[200];
+
+	append5(fx->st);
+	assert_int_not_equal(raw_exec(fx->path, "UPDATE audit_log SET "
+	    "details = 'x' WHERE seq = 2", msg, sizeof(msg)), SQLITE_OK);
+	assert_non_null(strstr(msg, "append-only"));
+	assert_int_not_equal(raw_exec(fx->path, "DELETE FROM audit_log "
+	    "WHERE seq = 5", msg, sizeof(msg)), SQLITE_OK);
+	assert_non_null(strstr(msg, "append-only"));
+	assert_int_not_equal(raw_exec(fx->path, "DELETE FROM audit_log",
+	    msg, sizeof(msg)), SQLITE_OK);
+	/* an insert that does not extend the head */
+	assert_int_not_equal(raw_exec(fx->path, "INSERT INTO audit_log VALUES "
+	    "(9, 1, 'a', 'b', 'c', NULL, X'00', X'00')", msg, sizeof(msg)),
+	    SQLITE_OK);
+	assert_non_null(strstr(msg, "extend"));
+	/* the head cannot jump, go back or be deleted */
+	assert_int_not_equal(raw_exec(fx->path, "UPDATE audit_head SET "
+	    "seq = 4, hash = (SELECT hash FROM audit_log WHERE seq = 4)", msg,
+	    sizeof(msg)), SQLITE_OK);
+	assert_int_not_equal(raw_exec(fx->path, "DELETE FROM audit_head",
+	    msg, sizeof(msg)), SQLITE_OK);
+	assert_int_equal(store_audit_verify(fx->st, NULL, NULL), 0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM audit_log"),
+	    5);
+}
+
+/* Two threads, each with its own handle, append concurrently. */
+#define PER_THREAD 200
+
+struct appender {
+	const char *path;
+	int id;
+	int failures;
+};
+
+static void *
+appender_main(void *arg)
+{
+	struct appender *a = arg;
+	struct store *st = NULL;
+	char obj[32];
+
+	if (open_at(a->path, 0, &st) != 0) {
+		a->failures = PER_THREAD;
+		return NULL;
+	}
+	for (int i = 0; i < PER_THREAD; i++) {
+		snprintf(obj, sizeof(obj), "t%d:%d", a->id, i);
+		if (store_audit_append(st, "thread", "append", obj, NULL) != 0)
+			a->failures++;
+	}
+	store_close(st);
+	return NULL;
+}
+
+static void
+test_audit_threads(void **state)
+{
+	struct fx *fx = *state;
+	struct appender a[2];
+	pthread_t t[2];
+	int64_t n = -1, bad = -1;
+
+	for (int i = 0; i < 2; i++) {
+		a[i].path = fx->path;
+		a[i].id = i;
+		a[i].failures = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, appender_main,
+		    &a[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].failures, 0);
+	}
+	assert_int_equal(store_audit_verify(fx->st, &n, &bad), 0);
+	assert_int_equal(n, 2 * PER_THREAD);
+	assert_int_equal(bad, 0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(DISTINCT object) "
+	    "FROM audit_log"), 2 * PER_THREAD);
+}
+
+/* ---- bad input ----------------------------------------------------------- */
+
+static void
+test_bad_input(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	int64_t cu = 0, k = 0, id = 0;
+	char *big;
+
+	assert_int_equal(store_customer_add(st, "Example", &cu), 0);
+	assert_int_equal(store_contract_add(st, cu, "K-1", &k), 0);
+
+	assert_int_equal(store_customer_add(st, NULL, &id), RC_INVAL);
+	assert_int_equal(store_customer_add(st, "", &id), RC_INVAL);
+	assert_int_equal(store_customer_add(NULL, "x", &id), RC_INVAL);
+	assert_int_equal(store_customer_add(st, "tab\there", &id), RC_INVAL);
+
+	/* users */
+	assert_int_equal(store_user_add(st, cu, NULL, "N",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "", "N",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "no-at-sign", "N",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "@example.com", "N",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "a b@example.com", "N",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "a@example.com", NULL,
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "a@example.com", "",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "a@example.com", "N", 3,
+	    NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "a@example.com", "N", -1,
+	    NULL, &id), RC_INVAL);
+	/* a customer user needs a customer */
+	assert_int_equal(store_user_add(st, 0, "a@example.com", "N",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, -3, "a@example.com", "N",
+	    STORE_ROLE_AGENT, NULL, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "a@example.com", "N",
+	    STORE_ROLE_CUSTOMER, "", &id), RC_INVAL);
+	assert_int_equal(count_rows(st, "users"), 0);
+
+	/* contracts, domains, slots */
+	assert_int_equal(store_contract_add(st, cu, NULL, &id), RC_INVAL);
+	assert_int_equal(store_contract_add(st, cu, "", &id), RC_INVAL);
+	assert_int_equal(store_contract_add(st, 0, "K-2", &id), RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, NULL, 0, &id), RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, "", 0, &id), RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, "Example.com", 0, &id),
+	    RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, "example.com.", 0, &id),
+	    RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, ".example.com", 0, &id),
+	    RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, "a..example.com", 0, &id),
+	    RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, "*.example.com", 0, &id),
+	    RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, "exa mple.com", 0, &id),
+	    RC_INVAL);
+	assert_int_equal(store_domain_add(st, k,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    ".com", 0, &id), RC_INVAL);	/* 64-byte label */
+	assert_int_equal(store_domain_add(st, k, "xn--mnchen-3ya.de", 1,
+	    &id), 0);
+	assert_int_equal(store_slot_add(st, k, NULL, &id), RC_INVAL);
+	assert_int_equal(store_slot_add(st, k, "", &id), RC_INVAL);
+	assert_int_equal(store_slot_add(st, k, "gold", &id), RC_INVAL);
+	assert_int_equal(store_slot_add(st, k, "Starter", &id), RC_INVAL);
+	assert_int_equal(store_slot_add(st, -1, "starter", &id), RC_INVAL);
+	assert_int_equal(count_rows(st, "slots"), 0);
+
+	/* 64 KiB strings: over STORE_MAX_TEXT / STORE_MAX_SHORT, refused */
+	big = malloc(64 * 1024 + 1);
+	assert_non_null(big);
+	memset(big, 'n', 64 * 1024);
+	big[64 * 1024] = '\0';
+	assert_int_equal(store_customer_add(st, big, &id), RC_INVAL);
+	assert_int_equal(store_contract_add(st, cu, big, &id), RC_INVAL);
+	assert_int_equal(store_domain_add(st, k, big, 0, &id), RC_INVAL);
+	assert_int_equal(store_user_add(st, cu, "a@example.com", big,
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	big[60] = '@';
+	assert_int_equal(store_user_add(st, cu, big, "N",
+	    STORE_ROLE_CUSTOMER, NULL, &id), RC_INVAL);
+	assert_int_equal(store_audit_append(st, big, "a", "o", NULL),
+	    RC_INVAL);
+	/* ... while 64 KiB of audit details (under STORE_MAX_JSON) is fine */
+	assert_int_equal(store_audit_append(st, "x", "a", "o", big), 0);
+	/* exactly at the bound is accepted */
+	big[STORE_MAX_TEXT] = '\0';
+	assert_int_equal(store_customer_add(st, big, &id), 0);
+	free(big);
+	assert_int_equal(store_audit_verify(st, NULL, NULL), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_migrations_new_and_reopen),
+		T(test_migrations_concurrent),
+		T(test_open_errors),
+		T(test_customers_users),
+		T(test_contracts_domains_slots),
+		T(test_list_reentrant),
+		T(test_orgs),
+		T(test_issuers),
+		T(test_certs_revocations),
+		T(test_cert_bad_input),
+		T(test_crls),
+		T(test_tx_rollback),
+		T(test_tx_nested),
+		T(test_tx_retry),
+		T(test_tx_waits_for_writer),
+		T(test_audit_chain),
+		T(test_audit_hash_format),
+		T(test_audit_tamper_edit),
+		T(test_audit_tamper_delete_middle),
+		T(test_audit_tamper_delete_tail),
+		T(test_audit_tamper_swap_hashes),
+		T(test_audit_tamper_more),
+		T(test_audit_triggers),
+		T(test_audit_threads),
+		T(test_bad_input),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
