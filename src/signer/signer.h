@@ -20,6 +20,11 @@
  * running.
  *
  * The client handle is thread-safe (requests are serialised by a mutex).
+ *
+ * Return codes common to the calls below: RC_INVAL for a bad key id, key
+ * type or kind; RC_NOTFOUND for a key the signer does not have; RC_TOOBIG
+ * for a request over SIGNER_MAX_MSG (not sent); RC_SIGNER when the signer
+ * refuses, or when it is gone (then every later call is RC_SIGNER too).
  */
 #ifndef CERTDESK_SIGNER_SIGNER_H
 #define CERTDESK_SIGNER_SIGNER_H
@@ -49,8 +54,15 @@ enum signer_kind {
 
 struct signer;
 
-/* Forks the signer for the keys in keydir (which must exist, mode 0700).
- * Returns a handle; free with signer_free(), which stops the child. */
+/*
+ * Forks the signer for the keys in keydir (which must exist, mode 0700:
+ * RC_CONFIG otherwise) and waits until it has loaded them (key files it
+ * cannot use are skipped with a log line). Call it early, before other
+ * threads exist: the child keeps running OpenSSL after fork(), and it is
+ * sent SIGTERM when the thread that called signer_spawn() exits. Returns a
+ * handle; free with signer_free(), which closes the channel and reaps the
+ * child (SIGTERM after ~2 s if it does not exit).
+ */
 int signer_spawn(const char *keydir, struct signer **out);
 void signer_free(struct signer *s);	/* NULL is fine */
 
@@ -69,7 +81,7 @@ int signer_key_info(struct signer *s, const char *key_id, int *keytype,
 
 /* Tells the signer the certificate of a key (DER), so it can check issuer
  * names; the signer also writes it to keydir/<key_id>.crt. The certificate's
- * public key must be the key's. */
+ * public key must be the key's (RC_SIGNER otherwise, the old one stays). */
 int signer_set_cert(struct signer *s, const char *key_id,
     const uint8_t *der, size_t len);
 
@@ -78,7 +90,9 @@ int signer_set_cert(struct signer *s, const char *key_id,
  * above). The signature algorithm is implied by the key: ecdsa-with-SHA256
  * for P-256, ecdsa-with-SHA384 for P-384, sha256WithRSAEncryption for RSA.
  * Returns the raw signature value (the BIT STRING contents) in *sig (free()).
- * RC_SIGNER with a reason in d when the signer refuses.
+ * RC_SIGNER with a reason in d when the signer refuses. A key without a
+ * certificate signs only its own self-signed certificate, and only if it
+ * is a root key; CRLs and OCSP responses need the key's certificate.
  */
 int signer_sign(struct signer *s, const char *key_id, int kind,
     const uint8_t *tbs, size_t len, uint8_t **sig, size_t *sig_len,

@@ -1,2 +1,584 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/*
+ * The signer process: what runs in the child that signer_spawn() forks.
+ * It first shuts itself in (closes every inherited fd but its socket and
+ * stderr, dies with its parent, cannot be dumped or ptraced by its peers,
+ * no core files, no_new_privs, a seccomp deny list against exec, sockets
+ * and process inspection), then loads the keys and answers requests on the
+ * socket until the parent closes it.
+ *
+ * Trusts nothing that arrives on the socket: every frame is bounded and
+ * parsed strictly, malformed input gets an RC_PROTO reply and the loop goes
+ * on, and what is signed passes the checks in check.c first. The only
+ * state is the list of keys; every key operation is logged here (the CA
+ * core writes the audit entries).
+ */
+#include "signer/signer_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/xmalloc.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct srv {
+	struct signer_ks *ks;
+	struct signer_key *keys;
+	struct signer_reader rd;	/* requests */
+	uint8_t *out;			/* 4 + SIGNER_MAX_MSG */
+	uint8_t sig[SIGNER_SIG_MAX];
+};
+
+static struct signer_key *
+find(struct srv *sv, const char *id)
+{
+	for (struct signer_key *k = sv->keys; k != NULL; k = k->next)
+		if (strcmp(k->id, id) == 0)
+			return k;
+	return NULL;
+}
+
+/* Sends a reply: rc, then the payload fields. RC_IO if the peer is gone. */
+static int
+reply(struct srv *sv, int fd, uint8_t op, int rc,
+    const struct signer_field *pl, int n)
+{
+	struct signer_field f[SIGNER_WIRE_MAX_FIELDS];
+	uint8_t rcb[4];
+	size_t len;
+
+	signer_put_u32(rcb, (uint32_t)(int32_t)rc);
+	f[0].p = rcb;
+	f[0].len = 4;
+	for (int i = 0; i < n && i + 1 < SIGNER_WIRE_MAX_FIELDS; i++)
+		f[i + 1] = pl[i];
+	if (signer_wire_encode(sv->out, &len, op, f, n + 1) != 0)
+		return RC_ERR;
+	return signer_wire_write(fd, sv->out, len);
+}
+
+static int
+reply_err(struct srv *sv, int fd, uint8_t op, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int
+reply_err(struct srv *sv, int fd, uint8_t op, int rc, const char *fmt, ...)
+{
+	struct signer_field f;
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	f.p = (const uint8_t *)msg;
+	f.len = (size_t)n;
+	return reply(sv, fd, op, rc, &f, 1);
+}
+
+/* A key id field into id; RC_INVAL unless [a-z0-9-]{1,32}. */
+static int
+field_id(const struct signer_field *f, char id[SIGNER_KEYID_MAX + 1])
+{
+	if (f->len == 0 || f->len > SIGNER_KEYID_MAX)
+		return RC_INVAL;
+	memcpy(id, f->p, f->len);
+	id[f->len] = '\0';
+	return signer_keyid_valid(id) && strlen(id) == f->len ? 0 : RC_INVAL;
+}
+
+static int
+op_genkey(struct srv *sv, int fd, const struct signer_wmsg *m)
+{
+	char id[SIGNER_KEYID_MAX + 1];
+	struct signer_key *k;
+	struct signer_field f;
+	uint32_t type, root;
+	int rc;
+
+	if (m->nf != 3 || signer_field_u32(&m->f[1], &type) != 0 ||
+	    signer_field_u32(&m->f[2], &root) != 0 || root > 1)
+		return reply_err(sv, fd, m->op, RC_PROTO, "malformed request");
+	if (field_id(&m->f[0], id) != 0)
+		return reply_err(sv, fd, m->op, RC_INVAL, "bad key id");
+	if (signer_sigalg_der((int)type, NULL) == NULL)
+		return reply_err(sv, fd, m->op, RC_INVAL, "unknown key type "
+		    "%u", (unsigned)type);
+	if (find(sv, id) != NULL)
+		return reply_err(sv, fd, m->op, RC_EXISTS, "key %s exists",
+		    id);
+	rc = signer_ks_genkey(sv->ks, id, (int)type, (int)root, &k);
+	if (rc != 0) {
+		if (rc == RC_EXISTS)
+			log_warn(LOG_SIGNER, "key %s: not generated: a key "
+			    "file of that id exists", id);
+		else
+			log_err(LOG_SIGNER, "key %s: generate %s: %s", id,
+			    signer_keytype_name((int)type), rc_str(rc));
+		return reply_err(sv, fd, m->op, rc, "key %s: %s", id,
+		    rc == RC_EXISTS ? "exists" : "generation failed");
+	}
+	k->next = sv->keys;
+	sv->keys = k;
+	log_info(LOG_SIGNER, "key %s: generated (%s, %s)", id,
+	    signer_keytype_name(k->keytype), k->is_root ? "root" : "issuing");
+	f.p = k->spki;
+	f.len = k->spki_len;
+	return reply(sv, fd, m->op, 0, &f, 1);
+}
+
+static int
+op_keyinfo(struct srv *sv, int fd, const struct signer_wmsg *m)
+{
+	char id[SIGNER_KEYID_MAX + 1];
+	struct signer_field f[2];
+	struct signer_key *k;
+	uint8_t t[4];
+
+	if (m->nf != 1)
+		return reply_err(sv, fd, m->op, RC_PROTO, "malformed request");
+	if (field_id(&m->f[0], id) != 0)
+		return reply_err(sv, fd, m->op, RC_INVAL, "bad key id");
+	if ((k = find(sv, id)) == NULL)
+		return reply_err(sv, fd, m->op, RC_NOTFOUND, "no key %s", id);
+	signer_put_u32(t, (uint32_t)k->keytype);
+	f[0].p = t;
+	f[0].len = 4;
+	f[1].p = k->spki;
+	f[1].len = k->spki_len;
+	return reply(sv, fd, m->op, 0, f, 2);
+}
+
+/* Log line for a new certificate: its subject and SHA-256 fingerprint. */
+static void
+log_cert(const struct signer_key *k)
+{
+	const uint8_t *p = k->subject;
+	X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)k->subject_len);
+	uint8_t md[32];
+	char hex[65], subj[256] = "?";
+
+	if (name != NULL)
+		X509_NAME_oneline(name, subj, sizeof(subj));
+	X509_NAME_free(name);
+	if (!EVP_Digest(k->cert, k->cert_len, md, NULL, EVP_sha256(), NULL))
+		memset(md, 0, sizeof(md));
+	hex_encode(md, sizeof(md), hex);
+	log_info(LOG_SIGNER, "key %s: certificate set: subject %s, sha256 %s",
+	    k->id, subj, hex);
+}
+
+static int
+op_setcert(struct srv *sv, int fd, const struct signer_wmsg *m)
+{
+	char id[SIGNER_KEYID_MAX + 1];
+	struct rc_detail d = {""};
+	struct signer_key *k, tmp;
+	int rc;
+
+	if (m->nf != 2)
+		return reply_err(sv, fd, m->op, RC_PROTO, "malformed request");
+	if (field_id(&m->f[0], id) != 0)
+		return reply_err(sv, fd, m->op, RC_INVAL, "bad key id");
+	if ((k = find(sv, id)) == NULL)
+		return reply_err(sv, fd, m->op, RC_NOTFOUND, "no key %s", id);
+	/* check and persist on a copy; k changes only when both worked */
+	tmp = *k;
+	tmp.cert = NULL;
+	tmp.subject = NULL;
+	rc = signer_key_set_cert(&tmp, m->f[1].p, m->f[1].len, &d);
+	if (rc != 0) {
+		log_warn(LOG_SIGNER, "key %s: certificate refused: %s", id,
+		    d.msg);
+		return reply_err(sv, fd, m->op, rc, "%s", d.msg);
+	}
+	rc = signer_ks_save_cert(sv->ks, &tmp);
+	if (rc != 0) {
+		free(tmp.cert);
+		return reply_err(sv, fd, m->op, rc, "key %s: cannot store the "
+		    "certificate", id);
+	}
+	free(k->cert);
+	k->cert = tmp.cert;
+	k->cert_len = tmp.cert_len;
+	k->subject = tmp.subject;
+	k->subject_len = tmp.subject_len;
+	log_cert(k);
+	return reply(sv, fd, m->op, 0, NULL, 0);
+}
+
+static int
+op_sign(struct srv *sv, int fd, const struct signer_wmsg *m)
+{
+	char id[SIGNER_KEYID_MAX + 1];
+	struct rc_detail d = {""};
+	struct signer_field f;
+	struct signer_key *k;
+	size_t sig_len = sizeof(sv->sig);
+	uint32_t kind;
+	int rc;
+
+	if (m->nf != 3 || signer_field_u32(&m->f[1], &kind) != 0)
+		return reply_err(sv, fd, m->op, RC_PROTO, "malformed request");
+	if (field_id(&m->f[0], id) != 0)
+		return reply_err(sv, fd, m->op, RC_INVAL, "bad key id");
+	if ((k = find(sv, id)) == NULL)
+		return reply_err(sv, fd, m->op, RC_NOTFOUND, "no key %s", id);
+	rc = signer_check_tbs(k, (int)kind, m->f[2].p, m->f[2].len, &d);
+	if (rc != 0) {
+		log_warn(LOG_SIGNER, "key %s: refused to sign: %s", id,
+		    rc_detail_str(&d, rc));
+		return reply_err(sv, fd, m->op, rc, "%s",
+		    rc_detail_str(&d, rc));
+	}
+	rc = signer_ks_sign(k, m->f[2].p, m->f[2].len, sv->sig, &sig_len);
+	if (rc != 0)
+		return reply_err(sv, fd, m->op, rc, "key %s: signing failed",
+		    id);
+	log_debug(LOG_SIGNER, "key %s: signed %zu bytes (kind %u)", id,
+	    m->f[2].len, (unsigned)kind);
+	f.p = sv->sig;
+	f.len = sig_len;
+	return reply(sv, fd, m->op, 0, &f, 1);
+}
+
+static int
+op_diag(struct srv *sv, int fd, const struct signer_wmsg *m)
+{
+	struct signer_field f[7];
+	uint8_t b[6][8], fds[32 * 4];
+	struct rlimit rl = {0, 0};
+	struct rusage ru;
+	struct dirent *de;
+	uint64_t us = 0;
+	DIR *dir;
+	int n = 0;
+
+	if (m->nf != 0)
+		return reply_err(sv, fd, m->op, RC_PROTO, "malformed request");
+	(void)getrlimit(RLIMIT_CORE, &rl);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		us = (uint64_t)ru.ru_utime.tv_sec * 1000000 +
+		    (uint64_t)ru.ru_utime.tv_usec +
+		    (uint64_t)ru.ru_stime.tv_sec * 1000000 +
+		    (uint64_t)ru.ru_stime.tv_usec;
+	signer_put_u32(b[0], (uint32_t)prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	signer_put_u64(b[1], (uint64_t)rl.rlim_cur);
+	signer_put_u64(b[2], (uint64_t)rl.rlim_max);
+	signer_put_u32(b[3], (uint32_t)prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0,
+	    0));
+	signer_put_u32(b[4], (uint32_t)prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
+	signer_put_u64(b[5], us);
+	dir = opendir("/proc/self/fd");
+	while (dir != NULL && (de = readdir(dir)) != NULL && n < 32) {
+		int v;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		v = atoi(de->d_name);
+		if (v == dirfd(dir))
+			continue;
+		signer_put_u32(fds + 4 * n++, (uint32_t)v);
+	}
+	if (dir != NULL)
+		closedir(dir);
+	f[0] = (struct signer_field){b[0], 4};
+	f[1] = (struct signer_field){b[1], 8};
+	f[2] = (struct signer_field){b[2], 8};
+	f[3] = (struct signer_field){b[3], 4};
+	f[4] = (struct signer_field){b[4], 4};
+	f[5] = (struct signer_field){b[5], 8};
+	f[6] = (struct signer_field){fds, (size_t)n * 4};
+	return reply(sv, fd, m->op, 0, f, 7);
+}
+
+/* Throws away whatever is queued on fd (after a frame that cannot be
+ * delimited). */
+static void
+drain(struct srv *sv, int fd)
+{
+	signer_reader_reset(&sv->rd);
+	for (;;) {
+		ssize_t r = recv(fd, sv->rd.buf, 4 + (size_t)SIGNER_MAX_MSG,
+		    MSG_DONTWAIT);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+	}
+}
+
+static int
+serve(struct srv *sv, int fd)
+{
+	for (;;) {
+		struct signer_wmsg m;
+		const uint8_t *msg;
+		size_t len;
+		int rc;
+
+		rc = signer_wire_read(fd, &sv->rd, &msg, &len,
+		    SIGNER_FRAME_TIMEOUT_MS);
+		if (rc == RC_NOTFOUND)
+			return 0;	/* the parent closed the channel */
+		if (rc == RC_PROTO) {
+			log_warn(LOG_SIGNER, "request: unreadable frame; "
+			    "discarding queued input");
+			drain(sv, fd);
+			rc = reply_err(sv, fd, SIGNER_OP_BAD, RC_PROTO,
+			    "unreadable frame");
+		} else if (rc != 0) {
+			return rc;
+		} else if (signer_wire_parse(msg, len, &m) != 0) {
+			log_warn(LOG_SIGNER, "request: malformed message");
+			rc = reply_err(sv, fd, msg[0], RC_PROTO,
+			    "malformed message");
+		} else {
+			switch (m.op) {
+			case SIGNER_OP_GENKEY:
+				rc = op_genkey(sv, fd, &m);
+				break;
+			case SIGNER_OP_KEYINFO:
+				rc = op_keyinfo(sv, fd, &m);
+				break;
+			case SIGNER_OP_SETCERT:
+				rc = op_setcert(sv, fd, &m);
+				break;
+			case SIGNER_OP_SIGN:
+				rc = op_sign(sv, fd, &m);
+				break;
+			case SIGNER_OP_DIAG:
+				rc = op_diag(sv, fd, &m);
+				break;
+			default:
+				log_warn(LOG_SIGNER, "request: unknown op %u",
+				    (unsigned)m.op);
+				rc = reply_err(sv, fd, m.op, RC_PROTO,
+				    "unknown op %u", (unsigned)m.op);
+				break;
+			}
+		}
+		if (rc != 0)
+			return rc;	/* cannot reply: the peer is gone */
+	}
+}
+
+int
+signer_srv_run(int fd, const char *keydir)
+{
+	struct srv sv;
+	struct signer_field f;
+	uint8_t nb[4];
+	int rc, n = 0;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.rd.buf = xmalloc(4 + SIGNER_MAX_MSG);
+	sv.out = xmalloc(4 + SIGNER_MAX_MSG);
+	rc = signer_ks_open(keydir, &sv.ks);
+	if (rc == 0)
+		rc = signer_ks_load(sv.ks, &sv.keys);
+	for (struct signer_key *k = sv.keys; k != NULL; k = k->next)
+		n++;
+	if (rc != 0) {
+		(void)reply_err(&sv, fd, SIGNER_OP_HELLO, rc, "cannot load "
+		    "keys");
+		goto out;
+	}
+	log_info(LOG_SIGNER, "signer ready with %d keys", n);
+	signer_put_u32(nb, (uint32_t)n);
+	f.p = nb;
+	f.len = 4;
+	rc = reply(&sv, fd, SIGNER_OP_HELLO, 0, &f, 1);
+	if (rc == 0)
+		rc = serve(&sv, fd);
+out:
+	while (sv.keys != NULL) {
+		struct signer_key *k = sv.keys;
+
+		sv.keys = k->next;
+		signer_key_free(k);
+	}
+	signer_ks_close(sv.ks);
+	free(sv.rd.buf);
+	free(sv.out);
+	return rc;
+}
+
+/* ---- hardening ---------------------------------------------------------- */
+
+/*
+ * A deny list rather than an allow list: the signer writes key files (and
+ * later talks to a PKCS#11 module) and runs under sanitizers in tests, so
+ * the set of syscalls it needs is not small and stable; what it must never
+ * do is run programs, open network connections or inspect other processes.
+ * Denied calls fail with EPERM.
+ */
+static const int denied[] = {
+	SYS_execve, SYS_execveat, SYS_ptrace, SYS_process_vm_readv,
+	SYS_process_vm_writev, SYS_socket, SYS_socketpair, SYS_connect,
+	SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_mount,
+	SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_setns, SYS_unshare,
+	SYS_keyctl, SYS_add_key, SYS_request_key, SYS_bpf,
+	SYS_perf_event_open, SYS_userfaultfd, SYS_open_by_handle_at,
+	SYS_name_to_handle_at, SYS_init_module, SYS_finit_module,
+	SYS_delete_module, SYS_kexec_load, SYS_reboot, SYS_swapon,
+	SYS_swapoff, SYS_personality,
+#ifdef SYS_pidfd_getfd
+	SYS_pidfd_getfd,
+#endif
+#ifdef SYS_pidfd_open
+	SYS_pidfd_open,
+#endif
+#ifdef SYS_fork
+	SYS_fork,
+#endif
+#ifdef SYS_vfork
+	SYS_vfork,
+#endif
+};
+
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+static int
+install_seccomp(void)
+{
+#ifdef SECCOMP_ARCH
+	enum { NDENY = sizeof(denied) / sizeof(denied[0]) };
+	struct sock_filter f[NDENY + 8];
+	struct sock_fprog prog;
+	unsigned n = 0, deny_at;
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    SECCOMP_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	/* instructions: the checks, then ALLOW, then DENY */
+	deny_at = n + NDENY + 1;
+#if defined(__x86_64__)
+	deny_at++;
+	/* x32 syscall numbers would slip past the list */
+	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+	    0x40000000, (uint8_t)(deny_at - n - 1), 0);
+	n++;
+#endif
+	for (unsigned i = 0; i < NDENY; i++, n++)
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (uint32_t)denied[i], (uint8_t)(deny_at - n - 1), 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	if (n != deny_at + 1)
+		return RC_ERR;
+	prog.len = (unsigned short)n;
+	prog.filter = f;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+		return RC_ERR;
+	return 0;
+#else
+	return RC_ERR;
+#endif
+}
+
+/* Makes fd 3 the socket and 0 and 1 /dev/null (2 too if it was not
+ * open, or was the socket itself), and closes everything else: the
+ * parent's database, log files and listening sockets. Returns 3. */
+static int
+close_fds(int fd)
+{
+	int null;
+
+	if (fd != 3 && dup2(fd, 3) != 3)
+		return -1;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return -1;
+	for (int i = 0; i <= 2; i++) {
+		if (i == 2 && fd != 2 && fcntl(2, F_GETFD) != -1)
+			continue;	/* keep stderr: the log */
+		if (null != i && dup2(null, i) != i)
+			return -1;
+	}
+	if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+
+		for (long i = 4; i < (max > 0 ? max : 1024); i++)
+			close((int)i);
+	}
+	return 3;
+}
+
+void
+signer_proc_main(int fd, const char *keydir, pid_t parent)
+{
+	static const int to_default[] = {SIGTERM, SIGCHLD, SIGALRM, SIGUSR1,
+	    SIGUSR2, SIGQUIT};
+	struct rlimit no_core = {0, 0};
+	sigset_t all;
+	int rc;
+
+	fd = close_fds(fd);
+	if (fd < 0) {
+		log_err(LOG_SIGNER, "start: cannot set up file descriptors");
+		_exit(1);
+	}
+	/* die with the parent; if it is already gone, so are we */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 ||
+	    getppid() != parent)
+		_exit(1);
+	/* no core file, no ptrace or /proc/pid/mem by same-uid processes */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    setrlimit(RLIMIT_CORE, &no_core) != 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		log_err(LOG_SIGNER, "start: cannot harden the process: %s",
+		    strerror(errno));
+		_exit(1);
+	}
+	/* the parent's handlers mean nothing here; a terminal ^C or hangup
+	 * is for the daemon, which closes our socket when it is done */
+	for (size_t i = 0; i < sizeof(to_default) / sizeof(to_default[0]); i++)
+		signal(to_default[i], SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (install_seccomp() != 0)
+		log_warn(LOG_SIGNER, "start: no seccomp filter: %s",
+		    strerror(errno));
+	rc = signer_srv_run(fd, keydir);
+	_exit(rc == 0 ? 0 : 1);
+}
