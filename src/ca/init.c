@@ -1,2 +1,489 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/*
+ * The CA hierarchy made by `certdesk init` (ca_init_hierarchy): a root key
+ * and self-signed root certificate (BR 7.1.2.1), an issuing CA key and its
+ * certificate signed by the root (BR 7.1.2.2, a technically unconstrained
+ * TLS subordinate with pathLenConstraint 0), both stored as issuers and as
+ * certificates, every key generation and certificate audited, and the
+ * first CRL of each published.
+ *
+ * Keys are generated inside the signer; this code only ever sees public
+ * keys. The CA certificates are built with the DER writer of tbs.c and
+ * checked by the CA lint (lint.c) before they are signed.
+ *
+ * Runs in the main certdesk process, once. Trusts the configuration (its
+ * fields are checked) and the signer.
+ */
+#include "ca/ca_int.h"
+#include "signer/signer.h"
+#include "store/store.h"
+#include "util/der.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROOT_YEARS 15
+#define ISSUING_YEARS 5
+#define ROOT_ID "root"
+#define ISSUING_ID "issuing-1"
+
+struct ca_key {
+	const char *id;
+	int keytype;
+	int is_root;
+	int reused;		/* the key was left by an interrupted init */
+	uint8_t *spki;
+	size_t spki_len;
+};
+
+struct ca_made {
+	uint8_t *der;
+	size_t der_len;
+	char serial[41];
+	time_t nb, na;
+};
+
+static const char *
+keytype_name(int kt)
+{
+	switch (kt) {
+	case SIGNER_KEY_EC_P256:
+		return "ec-p256";
+	case SIGNER_KEY_EC_P384:
+		return "ec-p384";
+	case SIGNER_KEY_RSA_2048:
+		return "rsa-2048";
+	case SIGNER_KEY_RSA_4096:
+		return "rsa-4096";
+	default:
+		return "other";
+	}
+}
+
+static int
+genkey(struct signer *sg, struct ca_key *k, struct rc_detail *d)
+{
+	int rc, kt = 0;
+
+	rc = signer_genkey(sg, k->id, k->keytype, k->is_root, &k->spki,
+	    &k->spki_len);
+	if (rc == RC_EXISTS) {
+		/* an init that stopped after generating the key: the key is
+		 * ours (only the signer writes its key directory) */
+		rc = signer_key_info(sg, k->id, &kt, &k->spki, &k->spki_len);
+		if (rc == 0 && kt != k->keytype) {
+			free(k->spki);
+			k->spki = NULL;
+			rc_detail_set(d, "init: key %s exists with another "
+			    "type", k->id);
+			return RC_EXISTS;
+		}
+		if (rc == 0) {
+			log_warn(LOG_CA, "init: reusing key %s left by an "
+			    "interrupted init", k->id);
+			k->reused = 1;
+		}
+	}
+	if (rc != 0)
+		rc_detail_set(d, "init: generating key %s: %s", k->id,
+		    rc_str(rc));
+	return rc == 0 ? 0 : RC_SIGNER;
+}
+
+static time_t
+add_years(time_t t, int years)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	tm.tm_year += years;
+	if (tm.tm_mon == 1 && tm.tm_mday == 29)
+		tm.tm_mday = 28;
+	return timegm(&tm);
+}
+
+/* Name: C (PrintableString), O, CN (UTF8String). */
+static void
+ca_name(struct ca_dw *w, const char *c, const char *o, const char *cn)
+{
+	static const struct {
+		const uint8_t *oid;
+		size_t len;
+		uint8_t tag;
+	} a[] = {
+		{CA_OID(ca_oid_c), DER_PRINTABLE},
+		{CA_OID(ca_oid_o), DER_UTF8},
+		{CA_OID(ca_oid_cn), DER_UTF8},
+	};
+	const char *v[] = {c, o, cn};
+	size_t name = ca_dw_open(w, DER_SEQUENCE);
+
+	for (int i = 0; i < 3; i++) {
+		size_t set = ca_dw_open(w, DER_SET);
+		size_t seq = ca_dw_open(w, DER_SEQUENCE);
+
+		ca_dw_tlv(w, DER_OID, a[i].oid, a[i].len);
+		ca_dw_tlv(w, a[i].tag, v[i], strlen(v[i]));
+		ca_dw_close(w, seq);
+		ca_dw_close(w, set);
+	}
+	ca_dw_close(w, name);
+}
+
+/*
+ * Builds, lints and signs one CA certificate. issuer: the root's info (for
+ * the root itself, filled from its own parts). subject_der: the encoded
+ * subject Name.
+ */
+static int
+make_ca_cert(struct signer *sg, const struct ca_conf *conf, int is_root,
+    const struct ca_key *key, const struct ca_issuer_info *issuer,
+    const char *signer_id, const uint8_t *subject_der, size_t subject_len,
+    time_t now, struct ca_made *out, struct rc_detail *d)
+{
+	static const uint8_t v3[] = {0xa0, 0x03, 0x02, 0x01, 0x02};
+	static const uint8_t *const pols[] = {ca_oid_policy_dv,
+	    ca_oid_policy_ov, ca_oid_policy_ev};
+	static const size_t pol_lens[] = {sizeof(ca_oid_policy_dv),
+	    sizeof(ca_oid_policy_ov), sizeof(ca_oid_policy_ev)};
+	struct ca_dw tbs, cert;
+	uint8_t serial[16], ski[20], *sig = NULL;
+	const uint8_t *sigalg;
+	size_t sigalg_len, sig_len = 0, m, v, x, s;
+	int rc;
+
+	ca_dw_init(&tbs, 64 * 1024);
+	ca_dw_init(&cert, 64 * 1024);
+	sigalg = signer_sigalg_der(issuer->keytype, &sigalg_len);
+	if (sigalg == NULL || ca_spki_keyid(key->spki, key->spki_len,
+	    ski) != 0) {
+		rc_detail_set(d, "init: %s: unusable key", key->id);
+		rc = RC_SIGNER;
+		goto out;
+	}
+	do {
+		if ((rc = sec_random(serial, sizeof(serial))) != 0)
+			goto out;
+		serial[0] &= 0x7f;
+	} while (serial[0] == 0);
+	out->nb = now - 60;
+	out->na = add_years(out->nb, is_root ? ROOT_YEARS : ISSUING_YEARS) - 1;
+
+	m = ca_dw_open(&tbs, DER_SEQUENCE);
+	ca_dw_raw(&tbs, v3, sizeof(v3));
+	ca_dw_tlv(&tbs, DER_INTEGER, serial, sizeof(serial));
+	ca_dw_raw(&tbs, sigalg, sigalg_len);
+	ca_dw_raw(&tbs, issuer->subject, issuer->subject_len);
+	v = ca_dw_open(&tbs, DER_SEQUENCE);
+	ca_dw_time(&tbs, out->nb);
+	ca_dw_time(&tbs, out->na);
+	ca_dw_close(&tbs, v);
+	ca_dw_raw(&tbs, subject_der, subject_len);
+	ca_dw_raw(&tbs, key->spki, key->spki_len);
+	x = ca_dw_open(&tbs, DER_CTX(3));
+	s = ca_dw_open(&tbs, DER_SEQUENCE);
+	if (is_root) {
+		/* BR 7.1.2.1.2: basicConstraints, keyUsage, SKI; no EKU, no
+		 * policies */
+		ca_ext_bc(&tbs, 1000);		/* cA TRUE, no pathLen */
+		ca_ext_ku(&tbs, 0x06);		/* keyCertSign, cRLSign */
+		ca_ext_keyid(&tbs, 0, ski, sizeof(ski));
+	} else {
+		/* BR 7.1.2.2 / 7.1.2.10: TLS subordinate CA; digitalSignature
+		 * lets it sign OCSP responses itself */
+		ca_ext_bc(&tbs, 0);
+		ca_ext_ku(&tbs, 0x86);
+		ca_ext_eku_server(&tbs);
+		ca_ext_policies(&tbs, pols, pol_lens, 3);
+		ca_ext_keyid(&tbs, 1, issuer->ski, issuer->ski_len);
+		ca_ext_keyid(&tbs, 0, ski, sizeof(ski));
+		ca_ext_crldp(&tbs, conf->base_url, ROOT_ID);
+		ca_ext_aia(&tbs, conf->base_url, ROOT_ID, 0);
+	}
+	ca_dw_close(&tbs, s);
+	ca_dw_close(&tbs, x);
+	ca_dw_close(&tbs, m);
+	if ((rc = tbs.rc) != 0) {
+		rc_detail_set(d, "init: building the %s certificate: %s",
+		    key->id, rc_str(rc));
+		goto out;
+	}
+	if ((rc = ca_lint_ca_tbs(tbs.b.data, tbs.b.len, is_root, issuer, now,
+	    d)) != 0) {
+		log_err(LOG_CA, "init: %s certificate: %s", key->id,
+		    rc_detail_str(d, rc));
+		goto out;
+	}
+	rc = signer_sign(sg, signer_id, SIGNER_TBS_CERT, tbs.b.data,
+	    tbs.b.len, &sig, &sig_len, d);
+	if (rc != 0) {
+		rc = RC_SIGNER;
+		goto out;
+	}
+	ca_signed_build(&cert, tbs.b.data, tbs.b.len, sigalg, sigalg_len, sig,
+	    sig_len);
+	if ((rc = cert.rc) != 0)
+		goto out;
+	hex_encode(serial, sizeof(serial), out->serial);
+	out->der = buf_steal(&cert.b, &out->der_len);
+	if ((rc = signer_set_cert(sg, key->id, out->der, out->der_len)) != 0) {
+		rc_detail_set(d, "init: signer refused the %s certificate: %s",
+		    key->id, rc_str(rc));
+		rc = RC_SIGNER;
+	}
+out:
+	free(sig);
+	ca_dw_free(&tbs);
+	ca_dw_free(&cert);
+	return rc;
+}
+
+struct init_tx {
+	const struct ca_key *keys[2];
+	const struct ca_made *certs[2];
+	int64_t root_id, issuing_id;
+};
+
+static char *
+key_details(const struct ca_key *k)
+{
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+
+	SHA256(k->spki, k->spki_len, h);
+	hex_encode(h, sizeof(h), hex);
+	return xasprintf("{\"key_id\":\"%s\",\"type\":\"%s\",\"is_root\":%s,"
+	    "\"spki_sha256\":\"%s\",\"reused\":%s}", k->id,
+	    keytype_name(k->keytype), k->is_root ? "true" : "false", hex,
+	    k->reused ? "true" : "false");
+}
+
+static char *
+cert_details(const struct ca_made *c, const char *issuer)
+{
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1], nb[21], na[21];
+	struct tm tm;
+
+	SHA256(c->der, c->der_len, h);
+	hex_encode(h, sizeof(h), hex);
+	gmtime_r(&c->nb, &tm);
+	strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gmtime_r(&c->na, &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xasprintf("{\"serial\":\"%s\",\"issuer\":\"%s\","
+	    "\"not_before\":\"%s\",\"not_after\":\"%s\",\"sha256\":\"%s\"}",
+	    c->serial, issuer, nb, na, hex);
+}
+
+static int
+init_tx(struct store *st, void *arg)
+{
+	struct init_tx *t = arg;
+	struct store_issuer is;
+	struct store_cert c;
+	char *det;
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		det = key_details(t->keys[i]);
+		rc = store_audit_append(st, "init", "key.generate",
+		    t->keys[i]->id, det);
+		free(det);
+		if (rc != 0)
+			return rc;
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct ca_made *m = t->certs[i];
+
+		memset(&is, 0, sizeof(is));
+		is.name = (char *)t->keys[i]->id;
+		is.parent_id = i == 0 ? 0 : t->root_id;
+		is.is_root = i == 0;
+		is.active = i == 1;
+		is.cert_der = m->der;
+		is.cert_len = m->der_len;
+		rc = store_issuer_add(st, &is, i == 0 ? &t->root_id :
+		    &t->issuing_id);
+		if (rc != 0)
+			return rc;
+		memset(&c, 0, sizeof(c));
+		memcpy(c.serial, m->serial, sizeof(c.serial));
+		c.issuer_id = t->root_id;
+		c.profile = "ca";
+		/* no DNS names; the store wants a non-empty list, so the
+		 * issuer's name stands in */
+		c.names = (char *)t->keys[i]->id;
+		c.not_before = m->nb;
+		c.not_after = m->na;
+		c.der = m->der;
+		c.der_len = m->der_len;
+		if ((rc = store_cert_add(st, &c)) != 0)
+			return rc;
+		det = cert_details(m, ROOT_ID);
+		rc = store_audit_append(st, "init", "ca.certificate",
+		    t->keys[i]->id, det);
+		free(det);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+printable(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || strchr(" '()+,-./:=?", *s)))
+			return 0;
+	return 1;
+}
+
+static int
+check_conf(const struct ca_conf *conf, struct rc_detail *d)
+{
+	const char *fields[] = {conf->root_cn, conf->issuing_cn,
+	    conf->organization};
+
+	if (conf->hierarchy == NULL || (strcmp(conf->hierarchy, "ecdsa") != 0 &&
+	    strcmp(conf->hierarchy, "rsa") != 0)) {
+		rc_detail_set(d, "init: ca.hierarchy must be ecdsa or rsa");
+		return RC_CONFIG;
+	}
+	if (conf->country == NULL || strlen(conf->country) != 2 ||
+	    conf->country[0] < 'A' || conf->country[0] > 'Z' ||
+	    conf->country[1] < 'A' || conf->country[1] > 'Z') {
+		rc_detail_set(d, "init: ca.country must be an ISO 3166 code "
+		    "(two upper-case letters)");
+		return RC_CONFIG;
+	}
+	for (int i = 0; i < 3; i++) {
+		size_t n = fields[i] ? strlen(fields[i]) : 0;
+
+		if (n == 0 || n > 64 || fields[i][0] == ' ' ||
+		    fields[i][n - 1] == ' ' || !printable(fields[i])) {
+			rc_detail_set(d, "init: ca.root_cn, ca.issuing_cn and "
+			    "ca.organization must be 1..64 plain characters");
+			return RC_CONFIG;
+		}
+	}
+	if (conf->base_url == NULL || strncmp(conf->base_url, "http://", 7) ||
+	    !printable(conf->base_url + 7) || strchr(conf->base_url, ' ')) {
+		rc_detail_set(d, "init: ca.base_url must be an http:// URL");
+		return RC_CONFIG;
+	}
+	return 0;
+}
+
+int
+ca_init_hierarchy(const struct ca_conf *conf, struct store *st,
+    struct signer *sg, struct rc_detail *d)
+{
+	struct store_issuer existing;
+	struct ca_key root = {ROOT_ID, 0, 1, 0, NULL, 0};
+	struct ca_key issuing = {ISSUING_ID, 0, 0, 0, NULL, 0};
+	struct ca_made rc_cert = {0}, ic_cert = {0};
+	struct ca_issuer_info self, rinfo;
+	struct ca_dw rname, iname;
+	struct init_tx tx;
+	struct ca *ca = NULL;
+	int rc, ecdsa;
+	time_t now;
+
+	ca_dw_init(&rname, 4096);
+	ca_dw_init(&iname, 4096);
+	memset(&existing, 0, sizeof(existing));
+	if (conf == NULL || st == NULL || sg == NULL)
+		return RC_INVAL;
+	if ((rc = check_conf(conf, d)) != 0)
+		goto out;
+	rc = store_issuer_get_active(st, 1, &existing);
+	store_issuer_clear(&existing);
+	if (rc == 0) {
+		rc_detail_set(d, "init: a root CA exists already");
+		rc = RC_EXISTS;
+		goto out;
+	}
+	if (rc != RC_NOTFOUND) {
+		rc_detail_set(d, "init: store: %s", rc_str(rc));
+		goto out;
+	}
+	now = conf->now ? conf->now : time(NULL);
+	ecdsa = strcmp(conf->hierarchy, "ecdsa") == 0;
+	root.keytype = ecdsa ? SIGNER_KEY_EC_P384 : SIGNER_KEY_RSA_4096;
+	issuing.keytype = ecdsa ? SIGNER_KEY_EC_P256 : SIGNER_KEY_RSA_2048;
+
+	/* the root signs itself: its "issuer" is its own parts */
+	if ((rc = genkey(sg, &root, d)) != 0)
+		goto out;
+	ca_name(&rname, conf->country, conf->organization, conf->root_cn);
+	ca_name(&iname, conf->country, conf->organization, conf->issuing_cn);
+	if ((rc = rname.rc ? rname.rc : iname.rc) != 0)
+		goto out;
+	memset(&self, 0, sizeof(self));
+	self.subject = rname.b.data;
+	self.subject_len = rname.b.len;
+	self.spki = root.spki;
+	self.spki_len = root.spki_len;
+	self.keytype = root.keytype;
+	self.not_after = (time_t)INT64_MAX / 2;
+	if (ca_spki_keyid(root.spki, root.spki_len, self.ski) != 0) {
+		rc = RC_SIGNER;
+		goto out;
+	}
+	self.ski_len = 20;
+	if ((rc = make_ca_cert(sg, conf, 1, &root, &self, ROOT_ID,
+	    rname.b.data, rname.b.len, now, &rc_cert, d)) != 0)
+		goto out;
+	log_info(LOG_CA, "init: root certificate %s made", rc_cert.serial);
+
+	if ((rc = genkey(sg, &issuing, d)) != 0)
+		goto out;
+	if (ca_issuer_info_parse(rc_cert.der, rc_cert.der_len, &rinfo) != 0) {
+		rc_detail_set(d, "init: the root certificate does not parse");
+		rc = RC_ERR;
+		goto out;
+	}
+	if ((rc = make_ca_cert(sg, conf, 0, &issuing, &rinfo, ROOT_ID,
+	    iname.b.data, iname.b.len, now, &ic_cert, d)) != 0)
+		goto out;
+	log_info(LOG_CA, "init: issuing CA certificate %s made",
+	    ic_cert.serial);
+
+	memset(&tx, 0, sizeof(tx));
+	tx.keys[0] = &root;
+	tx.keys[1] = &issuing;
+	tx.certs[0] = &rc_cert;
+	tx.certs[1] = &ic_cert;
+	if ((rc = store_tx(st, init_tx, &tx)) != 0) {
+		rc_detail_set(d, "init: storing the hierarchy: %s",
+		    rc_str(rc));
+		goto out;
+	}
+
+	/* BR 4.9.7: a CRL for each CA from the start */
+	if ((rc = ca_open(conf, st, sg, NULL, &ca)) != 0) {
+		rc_detail_set(d, "init: opening the new CA: %s", rc_str(rc));
+		goto out;
+	}
+	if ((rc = ca_crl_publish(ca, tx.root_id, d)) != 0 ||
+	    (rc = ca_crl_publish(ca, tx.issuing_id, d)) != 0)
+		goto out;
+	log_info(LOG_CA, "init: %s hierarchy ready", conf->hierarchy);
+out:
+	ca_free(ca);
+	free(root.spki);
+	free(issuing.spki);
+	free(rc_cert.der);
+	free(ic_cert.der);
+	ca_dw_free(&rname);
+	ca_dw_free(&iname);
+	return rc;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals shared by the files of the ca component (not part of the
+ * contract in ca.h): a small DER writer, the cached issuer with its
+ * pre-encoded parts, the TBSCertificate builder, the issuer/SPKI walkers of
+ * the linter and the DNS name check.
+ *
+ * Why a DER writer of our own: with OpenSSL 3.0, building a certificate
+ * through X509 objects decodes and re-encodes every part (names, keys,
+ * extensions) and costs far more than the signature itself. Certificates
+ * here are built by appending tag, length and contents to a buffer, with
+ * every part that does not change between certificates (issuer Name,
+ * signature AlgorithmIdentifier, AKI, CRL DP, AIA, policies, EKU, ...)
+ * encoded once when the CA is opened. The linter then re-walks the bytes
+ * independently with the strict reader in util/der.h.
+ *
+ * Everything here runs in the main certdesk process; nothing holds a key.
+ */
+#ifndef CERTDESK_CA_CA_INT_H
+#define CERTDESK_CA_CA_INT_H
+
+#include "ca/ca.h"
+#include "util/buf.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* ---- DER writer ---------------------------------------------------------- */
+
+/*
+ * Appends DER to a bounded buffer. Errors are sticky: after the first
+ * failure (RC_TOOBIG past max) every call does nothing and w->rc keeps the
+ * code, so a builder checks once at the end.
+ */
+struct ca_dw {
+	struct buf b;
+	int rc;
+};
+
+void ca_dw_init(struct ca_dw *w, size_t max);
+void ca_dw_free(struct ca_dw *w);	/* releases the memory */
+void ca_dw_reset(struct ca_dw *w);	/* empties, keeps the memory */
+/* Appends bytes as they are (pre-encoded TLVs). */
+void ca_dw_raw(struct ca_dw *w, const void *p, size_t n);
+/* Appends tag, minimal length and contents. */
+void ca_dw_tlv(struct ca_dw *w, uint8_t tag, const void *p, size_t n);
+/* Starts a constructed element; returns a mark for ca_dw_close(), which
+ * writes the length of everything appended since and compacts the header. */
+size_t ca_dw_open(struct ca_dw *w, uint8_t tag);
+void ca_dw_close(struct ca_dw *w, size_t mark);
+/* INTEGER from an unsigned big-endian magnitude (leading zero bytes
+ * dropped, one 00 added when the top bit is set). */
+void ca_dw_uint(struct ca_dw *w, const uint8_t *be, size_t n);
+void ca_dw_int64(struct ca_dw *w, int64_t v);	/* v >= 0 */
+/* RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both
+ * in Zulu with seconds. */
+void ca_dw_time(struct ca_dw *w, time_t t);
+
+/* ---- object identifiers (contents octets) -------------------------------- */
+
+#define CA_OID(name) name, sizeof(name)
+extern const uint8_t ca_oid_cn[3], ca_oid_c[3], ca_oid_l[3], ca_oid_st[3],
+    ca_oid_o[3], ca_oid_serial[3], ca_oid_business[3], ca_oid_jur_l[11],
+    ca_oid_jur_st[11], ca_oid_jur_c[11];
+extern const uint8_t ca_oid_server_auth[8], ca_oid_client_auth[8];
+extern const uint8_t ca_oid_policy_dv[6], ca_oid_policy_ov[6],
+    ca_oid_policy_ev[5];
+
+/* ---- issuers ------------------------------------------------------------- */
+
+/* What the builder and the linter need to know about an issuer, found by
+ * walking its certificate. Pointers are borrowed from that certificate. */
+struct ca_issuer_info {
+	const uint8_t *subject;		/* the Name TLV */
+	size_t subject_len;
+	const uint8_t *spki;		/* SubjectPublicKeyInfo TLV */
+	size_t spki_len;
+	uint8_t ski[64];		/* its subjectKeyIdentifier (or the
+					 * RFC 5280 method 1 hash) */
+	size_t ski_len;
+	int keytype;			/* SIGNER_KEY_* of its key */
+	time_t not_before, not_after;
+};
+
+/* Walks a certificate (DER). 0, or RC_INVAL when it is not one we can use
+ * as an issuer (malformed, unsupported key). */
+int ca_issuer_info_parse(const uint8_t *cert, size_t len,
+    struct ca_issuer_info *out);
+
+/* Extension numbers for the builder's test knob (struct ca_tbs.omit). */
+enum {
+	CA_EXT_KU = 1u << 0,
+	CA_EXT_EKU = 1u << 1,
+	CA_EXT_BC = 1u << 2,
+	CA_EXT_SKI = 1u << 3,
+	CA_EXT_AKI = 1u << 4,
+	CA_EXT_AIA = 1u << 5,
+	CA_EXT_CRLDP = 1u << 6,
+	CA_EXT_CP = 1u << 7,
+	CA_EXT_SAN = 1u << 8,
+};
+
+/*
+ * A loaded issuer with everything that is the same in each certificate it
+ * issues, encoded once (ca_iss_load). Read-only afterwards, so any number of
+ * threads may build with it.
+ */
+struct ca_iss {
+	int64_t id;
+	char *name;			/* "issuing-1": key id, file name */
+	int is_root;
+	uint8_t *cert;			/* its certificate (DER), owned */
+	size_t cert_len;
+	struct ca_issuer_info info;	/* points into cert */
+	const uint8_t *sigalg;		/* AlgorithmIdentifier TLV */
+	size_t sigalg_len;
+	/* pre-encoded Extension TLVs for the certificates it issues */
+	struct buf aki, crldp, aia, eku, bc, ku_ec, ku_rsa, cp[4];
+};
+
+/* Loads cert into iss: walks it, copies it, pre-encodes the extensions for
+ * base_url (CRL DP <base>/crl/<name>.crl, AIA caIssuers <base>/ca/<name>.der
+ * and, when ocsp, <base>/ocsp). sigalg (borrowed, static) is the
+ * AlgorithmIdentifier the signer uses for the issuer's key. 0 or RC_INVAL.
+ * Release with ca_iss_clear(). */
+int ca_iss_load(struct ca_iss *iss, int64_t id, const char *name, int is_root,
+    const uint8_t *cert, size_t len, const uint8_t *sigalg, size_t sigalg_len,
+    const char *base_url, int ocsp);
+void ca_iss_clear(struct ca_iss *iss);
+
+/* ---- building ------------------------------------------------------------ */
+
+/*
+ * Inputs of a subscriber TBSCertificate, all checked by the caller
+ * (ca_issue); the builder only encodes. The knobs at the end exist for the
+ * linter's negative tests and are always zero in production.
+ */
+struct ca_tbs {
+	int profile;			/* CA_PROFILE_* */
+	const uint8_t *serial;		/* INTEGER contents octets */
+	size_t serial_len;
+	time_t not_before, not_after;
+	const char *const *names;	/* SAN dNSNames */
+	size_t nnames;
+	const char *cn;			/* subject CN, NULL for none */
+	const struct store_org *org;	/* OV/EV subject fields */
+	const uint8_t *spki;		/* SubjectPublicKeyInfo TLV */
+	size_t spki_len;
+	int key_is_ec;
+	/* test knobs */
+	unsigned omit;			/* CA_EXT_* not to emit */
+	const uint8_t *extra_ext;	/* Extension TLVs, appended as is */
+	size_t extra_ext_len;
+	const uint8_t *subject_raw;	/* replaces the built subject */
+	size_t subject_raw_len;
+};
+
+/* Extension TLVs (tbs.c), shared by subscriber and CA certificates.
+ * KU bits are the first octet of the named bit list (0x80 digitalSignature,
+ * 0x20 keyEncipherment, 0x04 keyCertSign, 0x02 cRLSign). bc: ca < 0 for
+ * cA FALSE, else cA TRUE with pathLenConstraint ca (none when > 100). */
+void ca_ext_ku(struct ca_dw *w, uint8_t bits);
+void ca_ext_bc(struct ca_dw *w, int ca);
+void ca_ext_keyid(struct ca_dw *w, int authority, const uint8_t *id,
+    size_t n);
+void ca_ext_eku_server(struct ca_dw *w);
+void ca_ext_policies(struct ca_dw *w, const uint8_t *const *oids,
+    const size_t *lens, size_t n);
+/* cRLDistributionPoints <base>/crl/<name>.crl */
+void ca_ext_crldp(struct ca_dw *w, const char *base, const char *name);
+/* authorityInfoAccess: OCSP <base>/ocsp (when ocsp), caIssuers
+ * <base>/ca/<name>.der */
+void ca_ext_aia(struct ca_dw *w, const char *base, const char *name,
+    int ocsp);
+
+/* Appends the subject Name for profile: CN only (DV), or C, ST, L, O
+ * (+ businessCategory, jurisdiction*, serialNumber for EV) and CN. */
+void ca_subject_build(struct ca_dw *w, int profile, const char *cn,
+    const struct store_org *org);
+/* Appends the TBSCertificate. Check w->rc afterwards. */
+void ca_tbs_build(struct ca_dw *w, const struct ca_iss *iss,
+    const struct ca_tbs *t);
+/* Appends a Certificate (or CertificateList): SEQUENCE { tbs, sigalg,
+ * BIT STRING sig }. */
+void ca_signed_build(struct ca_dw *w, const uint8_t *tbs, size_t tbs_len,
+    const uint8_t *sigalg, size_t sigalg_len, const uint8_t *sig,
+    size_t sig_len);
+/* SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280 4.2.1.2
+ * method 1) into out[20]. RC_INVAL for a malformed SPKI. */
+int ca_spki_keyid(const uint8_t *spki, size_t len, uint8_t out[20]);
+
+/* ---- linting ------------------------------------------------------------- */
+
+/* ca_lint_tbs() with a walked issuer (what ca_issue uses). */
+int ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
+    const struct ca_issuer_info *iss, time_t now, struct rc_detail *d);
+
+/* The lint for CA certificates made at init (BR 7.1.2.1 root, 7.1.2.2
+ * subordinate): is_root selects the profile; iss is the root (for the root
+ * itself: its own info). 0 or RC_LINT. */
+int ca_lint_ca_tbs(const uint8_t *tbs, size_t len, int is_root,
+    const struct ca_issuer_info *iss, time_t now, struct rc_detail *d);
+
+/*
+ * Walks a SubjectPublicKeyInfo: RSA 2048..8192 bits (multiple of 8,
+ * e = 65537, NULL parameters) or EC P-256/P-384 (uncompressed point). Sets
+ * *is_ec, *bits. 0, or RC_BADKEY with the lint check name in d.
+ */
+int ca_spki_walk(const uint8_t *spki, size_t len, int *is_ec, int *bits,
+    struct rc_detail *d);
+/* SIGNER_KEY_* for a walked key, 0 when the signer has no such type. */
+int ca_keytype_of(int is_ec, int bits);
+/* The AlgorithmIdentifier TLV the linter expects for a key type
+ * (independent of the signer's table); NULL when unknown. */
+const uint8_t *ca_sigalg_expected(int keytype, size_t *len);
+
+/*
+ * A dNSName as certdesk issues it (BR 7.1.4.2, RFC 5280 4.2.1.6 preferred
+ * name syntax): LDH labels of 1..63 octets, total <= 253, lower case, no
+ * trailing dot, at least two labels, no all-numeric top label, no reserved
+ * labels with "--" in positions 3-4 except valid A-labels (round trip
+ * through libidn2, IDNA2008), a wildcard only as the entire leftmost label
+ * and never directly above a public suffix (libpsl). 0, or RC_BADNAME with
+ * a zlint-style check name and the reason in d.
+ */
+int ca_dnsname_check(const char *name, struct rc_detail *d);
+
+/* ---- the CA handle ------------------------------------------------------- */
+
+struct ca {
+	char *base_url;
+	char *crl_dir;
+	int ocsp;
+	int crl_validity_days;
+	time_t now;			/* 0: real clock */
+	struct store *st;		/* borrowed */
+	struct signer *sg;		/* borrowed */
+	struct ca_keycheck *kc;		/* borrowed, may be NULL */
+	struct ca_iss issuing;		/* the active issuing CA */
+	struct ca_iss root;
+	pthread_mutex_t crl_lock;	/* one CRL publication at a time */
+};
+
+/* The CA's idea of now (conf->now when pinned). */
+time_t ca_now(const struct ca *ca);
+
+/* Canonical serial: lowercase hex of the DER INTEGER contents octets (no
+ * leading zero octet unless the next octet has its top bit set), from hex
+ * in any case with optional colons. 0, or RC_INVAL. out: 41 bytes. */
+int ca_serial_normalize(const char *in, char out[41]);
+
+/* PEM "CERTIFICATE" text of der, newly allocated. */
+char *ca_pem_cert(const uint8_t *der, size_t len);
+
+#endif

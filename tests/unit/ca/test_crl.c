@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of src/ca/crl.c: revocation (serial normalisation, allowed
+ * reasons per BR 7.2.2, double and unknown revocations), the CRL that
+ * follows (entry and reason, signature checked with X509_CRL_verify and by
+ * the openssl command line, cRLNumber increasing, OpenSSL's own revocation
+ * check refusing the revoked certificate), the root CRL for a revoked CA
+ * certificate, the refresh schedule, and the audit chain afterwards.
+ */
+#include "ca/ca.h"
+#include "signer/signer.h"
+#include "store/store.h"
+#include "util/xmalloc.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define BASE "http://ca.example.test"
+#define T_2026_01_10 1768003200
+
+/* ---- environment: temp dir, store, signer, initialised CA ---------------- */
+
+struct env {
+	char *dir, *keydir, *crl_dir, *db, *cafile;
+	struct store *st;
+	struct signer *sg;
+	struct ca_conf conf;
+	struct ca *ca;
+	X509 *root, *issuing;
+	int64_t root_id, issuing_id;
+	EVP_PKEY *key;
+};
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static X509 *
+pem_x509(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+	assert_non_null(x);
+	BIO_free(b);
+	return x;
+}
+
+static int
+setup(void **state)
+{
+	struct env *e = xcalloc(1, sizeof(*e));
+	const char *tmp = getenv("TMPDIR");
+	struct store_conf sc;
+	struct store_issuer si;
+	struct rc_detail d = {""};
+	char *root_pem, *chain_pem;
+	FILE *f;
+
+	e->dir = xasprintf("%s/cd-ca-XXXXXX", tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(e->dir));
+	e->keydir = xasprintf("%s/keys", e->dir);
+	e->crl_dir = xasprintf("%s/crl", e->dir);
+	e->db = xasprintf("%s/ca.db", e->dir);
+	e->cafile = xasprintf("%s/chain.pem", e->dir);
+	assert_int_equal(mkdir(e->keydir, 0700), 0);
+	sc.backend = "sqlite";
+	sc.path = e->db;
+	sc.durable = 0;
+	assert_int_equal(store_open(&sc, &e->st), 0);
+	assert_int_equal(signer_spawn(e->keydir, &e->sg), 0);
+	e->conf.base_url = BASE;
+	e->conf.ocsp = 0;
+	e->conf.crl_validity_days = 7;
+	e->conf.crl_dir = e->crl_dir;
+	e->conf.hierarchy = "ecdsa";
+	e->conf.root_cn = "certdesk Test Root CA";
+	e->conf.issuing_cn = "certdesk Test Issuing CA";
+	e->conf.organization = "certdesk test";
+	e->conf.country = "DE";
+	e->conf.now = T_2026_01_10;
+	if (ca_init_hierarchy(&e->conf, e->st, e->sg, &d) != 0)
+		fail_msg("init: %s", d.msg);
+	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &e->ca), 0);
+	assert_int_equal(ca_root_pem(e->ca, &root_pem), 0);
+	assert_int_equal(ca_chain_pem(e->ca, &chain_pem), 0);
+	e->root = pem_x509(root_pem);
+	e->issuing = pem_x509(chain_pem);
+	f = fopen(e->cafile, "w");
+	assert_non_null(f);
+	fputs(root_pem, f);
+	fputs(chain_pem, f);
+	fclose(f);
+	free(root_pem);
+	free(chain_pem);
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(store_issuer_get_active(e->st, 1, &si), 0);
+	e->root_id = si.id;
+	store_issuer_clear(&si);
+	assert_int_equal(store_issuer_get_active(e->st, 0, &si), 0);
+	e->issuing_id = si.id;
+	store_issuer_clear(&si);
+	e->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+
+	ca_free(e->ca);
+	X509_free(e->root);
+	X509_free(e->issuing);
+	EVP_PKEY_free(e->key);
+	signer_free(e->sg);
+	store_close(e->st);
+	nftw(e->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(e->dir);
+	free(e->keydir);
+	free(e->crl_dir);
+	free(e->db);
+	free(e->cafile);
+	free(e);
+	return 0;
+}
+
+static struct ca_cert *
+issue_one(struct env *e, const char *name)
+{
+	X509_REQ *r = X509_REQ_new();
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	char *san = xasprintf("DNS:%s", name);
+	unsigned char *der = NULL;
+	struct ca_csr *csr = NULL;
+	struct ca_cert *c = NULL;
+	struct ca_issue_req req;
+	struct rc_detail d = {""};
+	int len;
+
+	X509_REQ_set_pubkey(r, e->key);
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
+	    NID_subject_alt_name, san));
+	X509_REQ_add_extensions(r, exts);
+	assert_true(X509_REQ_sign(r, e->key, EVP_sha256()) > 0);
+	len = i2d_X509_REQ(r, &der);
+	if (ca_csr_parse(der, (size_t)len, NULL, &csr, &d) != 0)
+		fail_msg("csr: %s", d.msg);
+	memset(&req, 0, sizeof(req));
+	req.profile = CA_PROFILE_DV;
+	req.csr = csr;
+	req.actor = "test";
+	if (ca_issue(e->ca, &req, &c, &d) != 0)
+		fail_msg("issue: %s", d.msg);
+	ca_csr_free(csr);
+	OPENSSL_free(der);
+	free(san);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(r);
+	return c;
+}
+
+static X509_CRL *
+read_crl(struct env *e, const char *name)
+{
+	char *path = xasprintf("%s/%s.crl", e->crl_dir, name);
+	FILE *f = fopen(path, "rb");
+	X509_CRL *crl;
+
+	assert_non_null(f);
+	crl = d2i_X509_CRL_fp(f, NULL);
+	fclose(f);
+	free(path);
+	assert_non_null(crl);
+	return crl;
+}
+
+static long
+crl_number(X509_CRL *crl)
+{
+	ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL,
+	    NULL);
+	long v;
+
+	assert_non_null(n);
+	v = ASN1_INTEGER_get(n);
+	ASN1_INTEGER_free(n);
+	return v;
+}
+
+/* The reason of serial in crl: -1 when listed without reasonCode, -2 when
+ * not listed. */
+static int
+crl_reason(X509_CRL *crl, const char *serial)
+{
+	STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
+
+	for (int i = 0; i < sk_X509_REVOKED_num(rev); i++) {
+		X509_REVOKED *r = sk_X509_REVOKED_value(rev, i);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(
+		    X509_REVOKED_get0_serialNumber(r), NULL);
+		char *hex = BN_bn2hex(bn);
+		int match, reason = -1;
+		ASN1_ENUMERATED *re;
+
+		for (char *q = hex; *q; q++)
+			if (*q >= 'A' && *q <= 'F')
+				*q = (char)(*q - 'A' + 'a');
+		match = strcmp(hex, serial) == 0;
+		OPENSSL_free(hex);
+		BN_free(bn);
+		if (!match)
+			continue;
+		re = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+		if (re) {
+			reason = (int)ASN1_ENUMERATED_get(re);
+			ASN1_ENUMERATED_free(re);
+		}
+		return reason;
+	}
+	return -2;
+}
+
+/* `openssl crl -verify` against root + issuing, as the brief demands. */
+static void
+openssl_verify(struct env *e, const char *name)
+{
+	char *cmd = xasprintf("openssl crl -inform DER -in %s/%s.crl "
+	    "-CAfile %s -noout -verify 2>&1", e->crl_dir, name, e->cafile);
+	FILE *p = popen(cmd, "r");
+	char out[512] = "";
+	size_t n;
+
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "verify OK"));
+	free(cmd);
+}
+
+/* OpenSSL's path validation with CRL checking. */
+static int
+verify_with_crl(struct env *e, const struct ca_cert *c, X509_CRL *crl)
+{
+	const unsigned char *p = c->der;
+	X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
+	X509_STORE *xs = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	int ok, err;
+
+	X509_STORE_add_cert(xs, e->root);
+	X509_STORE_add_crl(xs, crl);
+	X509_STORE_set_flags(xs, X509_V_FLAG_CRL_CHECK);
+	sk_X509_push(chain, e->issuing);
+	X509_STORE_CTX_init(ctx, xs, x, chain);
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
+	    e->conf.now + 60);
+	ok = X509_verify_cert(ctx);
+	err = X509_STORE_CTX_get_error(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(xs);
+	sk_X509_free(chain);
+	X509_free(x);
+	return ok == 1 ? 0 : err;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void
+test_revoke(void **state)
+{
+	struct env *e = *state;
+	struct ca_cert *a = issue_one(e, "a.example.com");
+	struct ca_cert *b = issue_one(e, "b.example.com");
+	struct rc_detail d = {""};
+	X509_CRL *crl;
+	char colons[64], *p = colons;
+	long n1, n2;
+
+	crl = read_crl(e, "issuing-1");
+	n1 = crl_number(crl);
+	assert_int_equal(verify_with_crl(e, a, crl), 0);
+	X509_CRL_free(crl);
+
+	/* upper case with colons and a leading zero octet is the same
+	 * serial */
+	p += sprintf(p, "00:");
+	for (size_t i = 0; i < strlen(a->serial); i += 2)
+		p += sprintf(p, "%c%c%s", a->serial[i] >= 'a' ?
+		    a->serial[i] - 32 : a->serial[i], a->serial[i + 1] >= 'a' ?
+		    a->serial[i + 1] - 32 : a->serial[i + 1],
+		    i + 2 < strlen(a->serial) ? ":" : "");
+	if (ca_revoke(e->ca, colons, ca_reason_parse("keyCompromise"),
+	    "agent@example.com", &d) != 0)
+		fail_msg("revoke %s: %s", colons, d.msg);
+
+	crl = read_crl(e, "issuing-1");
+	n2 = crl_number(crl);
+	assert_true(n2 > n1);
+	assert_int_equal(X509_CRL_get_version(crl), 1);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(e->issuing)),
+	    1);
+	assert_int_equal(crl_reason(crl, a->serial), 1);
+	assert_int_equal(crl_reason(crl, b->serial), -2);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(crl),
+	    e->conf.now), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl),
+	    e->conf.now + 7 * 86400), 0);
+	{
+		AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl,
+		    NID_authority_key_identifier, NULL, NULL);
+
+		assert_non_null(akid);
+		assert_int_equal(ASN1_OCTET_STRING_cmp(akid->keyid,
+		    X509_get0_subject_key_id(e->issuing)), 0);
+		AUTHORITY_KEYID_free(akid);
+	}
+	assert_int_equal(verify_with_crl(e, a, crl), X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(verify_with_crl(e, b, crl), 0);
+	X509_CRL_free(crl);
+	openssl_verify(e, "issuing-1");
+	openssl_verify(e, "root");
+	{
+		struct store_cert sc;
+
+		memset(&sc, 0, sizeof(sc));
+		assert_int_equal(store_cert_get(e->st, a->serial, &sc), 0);
+		assert_int_equal(sc.revoked, 1);
+		assert_int_equal(sc.reason, 1);
+		store_cert_clear(&sc);
+	}
+
+	/* again: RC_EXISTS; unknown: RC_NOTFOUND; not hex: RC_INVAL */
+	assert_int_equal(ca_revoke(e->ca, a->serial, 1, "test", &d),
+	    RC_EXISTS);
+	assert_int_equal(ca_revoke(e->ca, "7fffffffffffffffffffffffffffffff",
+	    1, "test", &d), RC_NOTFOUND);
+	assert_int_equal(ca_revoke(e->ca, "xyz", 1, "test", &d), RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, NULL, 1, "test", &d), RC_INVAL);
+
+	/* BR 7.2.2: certificateHold, removeFromCRL never; cACompromise
+	 * not for a subscriber; codes that do not exist */
+	assert_int_equal(ca_revoke(e->ca, b->serial,
+	    ca_reason_parse("certificateHold"), "test", &d), RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, b->serial,
+	    ca_reason_parse("removeFromCRL"), "test", &d), RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, b->serial,
+	    ca_reason_parse("cACompromise"), "test", &d), RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, b->serial, 7, "test", &d), RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, b->serial, -1, "test", &d),
+	    RC_INVAL);
+	/* unspecified: listed without a reasonCode */
+	assert_int_equal(ca_revoke(e->ca, b->serial, 0, "test", &d), 0);
+	crl = read_crl(e, "issuing-1");
+	assert_true(crl_number(crl) > n2);
+	assert_int_equal(crl_reason(crl, a->serial), 1);
+	assert_int_equal(crl_reason(crl, b->serial), -1);
+	X509_CRL_free(crl);
+	openssl_verify(e, "issuing-1");
+	ca_cert_free(a);
+	ca_cert_free(b);
+}
+
+static void
+test_revoke_ca(void **state)
+{
+	struct env *e = *state;
+	struct rc_detail d = {""};
+	BIGNUM *bn;
+	char *hex;
+	X509_CRL *crl;
+	int reason;
+
+	/* the root is never revoked */
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(e->root), NULL);
+	hex = BN_bn2hex(bn);
+	assert_int_equal(ca_revoke(e->ca, hex, 1, "test", &d), RC_INVAL);
+	OPENSSL_free(hex);
+	BN_free(bn);
+
+	/* the issuing CA goes on the root's CRL, with a reason */
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(e->issuing), NULL);
+	hex = BN_bn2hex(bn);
+	assert_int_equal(ca_revoke(e->ca, hex, 0, "test", &d), RC_INVAL);
+	if (ca_revoke(e->ca, hex, 2, "test", &d) != 0)
+		fail_msg("revoke CA: %s", d.msg);
+	for (char *q = hex; *q; q++)
+		if (*q >= 'A' && *q <= 'F')
+			*q = (char)(*q - 'A' + 'a');
+	crl = read_crl(e, "root");
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(e->root)), 1);
+	reason = crl_reason(crl, hex);
+	assert_int_equal(reason, 2);
+	assert_int_equal(crl_number(crl), 2);
+	X509_CRL_free(crl);
+	openssl_verify(e, "root");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+static void
+test_publish_and_refresh(void **state)
+{
+	struct env *e = *state;
+	struct rc_detail d = {""};
+	struct store_crl c;
+	X509_CRL *crl;
+	long before;
+
+	crl = read_crl(e, "issuing-1");
+	before = crl_number(crl);
+	X509_CRL_free(crl);
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(ca_crl_publish(e->ca, e->issuing_id, &d), 0);
+		crl = read_crl(e, "issuing-1");
+		assert_int_equal(crl_number(crl), before + i);
+		X509_CRL_free(crl);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_crl_latest(e->st, e->issuing_id, &c), 0);
+	assert_int_equal(c.number, before + 3);
+	store_crl_clear(&c);
+
+	/* fresh CRLs: nothing to do; max_age 0: every issuer */
+	assert_int_equal(ca_crl_refresh(e->ca, 3600, &d), 0);
+	crl = read_crl(e, "issuing-1");
+	assert_int_equal(crl_number(crl), before + 3);
+	X509_CRL_free(crl);
+	assert_int_equal(ca_crl_refresh(e->ca, 0, &d), 0);
+	crl = read_crl(e, "issuing-1");
+	assert_int_equal(crl_number(crl), before + 4);
+	X509_CRL_free(crl);
+	crl = read_crl(e, "root");
+	assert_int_equal(crl_number(crl), 2);
+	X509_CRL_free(crl);
+	/* an issuer that does not exist */
+	assert_true(ca_crl_publish(e->ca, 9999, &d) != 0);
+	openssl_verify(e, "issuing-1");
+}
+
+struct counts {
+	int issue, revoke, crl, keygen;
+};
+
+static int
+count(const struct store_audit_entry *a, void *arg)
+{
+	struct counts *c = arg;
+
+	if (strcmp(a->action, "cert.issue") == 0)
+		c->issue++;
+	else if (strcmp(a->action, "cert.revoke") == 0)
+		c->revoke++;
+	else if (strcmp(a->action, "crl.publish") == 0)
+		c->crl++;
+	else if (strcmp(a->action, "key.generate") == 0)
+		c->keygen++;
+	return 0;
+}
+
+static void
+test_audit_chain(void **state)
+{
+	struct env *e = *state;
+	struct ca_cert *a = issue_one(e, "audit.example.com");
+	struct rc_detail d = {""};
+	struct counts c = {0, 0, 0, 0};
+	int64_t n = 0, bad = -1;
+
+	assert_int_equal(ca_revoke(e->ca, a->serial, 4, "test", &d), 0);
+	assert_int_equal(store_audit_list(e->st, 1, count, &c), 0);
+	assert_int_equal(c.issue, 1);
+	assert_int_equal(c.revoke, 1);
+	assert_int_equal(c.crl, 3);	/* two at init, one after revoke */
+	assert_int_equal(c.keygen, 2);
+	assert_int_equal(store_audit_verify(e->st, &n, &bad), 0);
+	assert_true(n >= 8);
+	ca_cert_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_ca, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_publish_and_refresh, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_audit_chain, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
