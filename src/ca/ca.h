@@ -27,6 +27,7 @@
 struct store;
 struct signer;
 struct store_org;
+struct store_group;
 
 /* ---- policy calendar (DESIGN.md; CA/B Forum ballot SC-081) -------------- */
 
@@ -115,10 +116,14 @@ struct ca;
 int ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
     struct ca_keycheck *kc, struct ca **out);
 void ca_free(struct ca *ca);
+/* Stores issued certificates through a group committer (shared by many ca
+ * handles in many threads) instead of one transaction each; borrowed, must
+ * outlive the ca. NULL: back to store_tx on the ca's own store. */
+void ca_set_group(struct ca *ca, struct store_group *g);
 
 /*
  * Creates the hierarchy: root key (P-384, or RSA 4096) and root certificate
- * (25 years), issuing CA key (P-256, or RSA 2048) and certificate (8 years,
+ * (15 years), issuing CA key (P-256, or RSA 2048) and certificate (5 years,
  * pathlen 0, EKU serverAuth), stores both issuers and audits each key
  * generation and certificate. RC_EXISTS when a root exists already.
  */
@@ -182,7 +187,8 @@ int ca_reason_parse(const char *name);
 const char *ca_reason_name(int code);
 
 /* Revokes the certificate with this serial (hex, any case, optional
- * colons), audits it and regenerates its issuer's CRL. RC_NOTFOUND,
+ * leading zeros and colons; stored in the canonical form: lowercase hex of
+ * the DER INTEGER contents octets)  * colons), audits it and regenerates its issuer's CRL. RC_NOTFOUND,
  * RC_EXISTS (already revoked), RC_INVAL (reason not allowed). */
 int ca_revoke(struct ca *ca, const char *serial_hex, int reason,
     const char *actor, struct rc_detail *d);

@@ -237,6 +237,7 @@ struct ca {
 	time_t now;			/* 0: real clock */
 	struct store *st;		/* borrowed */
 	struct signer *sg;		/* borrowed */
+	struct store_group *group;	/* borrowed, may be NULL */
 	struct ca_keycheck *kc;		/* borrowed, may be NULL */
 	struct ca_iss issuing;		/* the active issuing CA */
 	struct ca_iss root;

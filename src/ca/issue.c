@@ -250,6 +250,12 @@ issue_tx(struct store *st, void *arg)
 	    t->details);
 }
 
+void
+ca_set_group(struct ca *ca, struct store_group *g)
+{
+	ca->group = g;
+}
+
 int
 ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
     struct rc_detail *d)
@@ -385,7 +391,9 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	tx.cert = &sc;
 	tx.actor = req->actor ? req->actor : "ca";
 	tx.details = (const char *)details.data;
-	if ((rc = store_tx(ca->st, issue_tx, &tx)) != 0) {
+	rc = ca->group ? store_group_tx(ca->group, issue_tx, &tx) :
+	    store_tx(ca->st, issue_tx, &tx);
+	if (rc != 0) {
 		/* signed but not recorded: never handed out */
 		log_err(LOG_CA, "issue: certificate %s (sha256 %s) signed but "
 		    "not stored, discarded: %s", c->serial, hash_hex,

@@ -72,6 +72,27 @@ int store_schema_version(struct store *st);
  * store (sign, send mail, publish files before or after, not inside). */
 int store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg);
 
+/*
+ * Group commit (leader/follower, as in MySQL's binlog group commit): many
+ * threads' small transactions share one durable commit, so a durable store
+ * costs one fsync per batch rather than per transaction. A caller of
+ * store_group_tx() queues its fn; the first caller to find no commit in
+ * progress becomes the leader, runs every queued fn in one transaction
+ * (each in its own savepoint, so one failure undoes only its own work) on
+ * the group's store handle, commits, and wakes the others. A lone caller is
+ * always the leader: no hand-off, no extra latency.
+ */
+struct store_group;
+
+/* Opens the group's own store handle from conf. Free: store_group_close(). */
+int store_group_open(const struct store_conf *conf, struct store_group **out);
+void store_group_close(struct store_group *g);	/* NULL is fine */
+/* Like store_tx(fn, arg), but possibly batched with other callers'. Returns
+ * when the transaction is durable (or failed): fn's result, or the commit's
+ * error. fn may run more than once (retries); same rules as store_tx. */
+int store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
+    void *arg);
+
 /* ---- customers, users, contracts, domains, slots ------------------------ */
 
 enum store_role { STORE_ROLE_CUSTOMER = 0, STORE_ROLE_AGENT = 1,
