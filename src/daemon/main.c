@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
-int main(void);
+/*
+ * The certdesk binary. Everything happens in daemon_main() (cli.c) so that
+ * tests can drive the command line in-process; this file only holds main().
+ */
+#include "daemon/daemon.h"
+
 int
-main(void)
+main(int argc, char **argv)
 {
-	return 0;
+	return daemon_main(argc, argv);
 }

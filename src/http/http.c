@@ -1,2 +1,425 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/*
+ * libmicrohttpd glue: starts a daemon with bounded connections, memory and
+ * timeouts, keeps one struct http_req per request (freed when the request
+ * completes), accumulates a bounded body, matches the route table and turns
+ * the handler's reply into an MHD response.
+ *
+ * Runs in the main certdesk process on libmicrohttpd's worker threads.
+ * Everything from the network (method, path, headers, body) is untrusted;
+ * libmicrohttpd has already percent-decoded the path and bounded the header
+ * size by the connection memory limit.
+ */
+#include "http/http.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONN_MEMORY (32 * 1024)
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	const struct http_route *routes;
+	size_t nroutes;
+	void *app;
+	size_t max_body;
+	int port;
+};
+
+struct http_req {
+	struct MHD_Connection *conn;
+	struct http_server *srv;
+	const char *method, *path, *tail;
+	unsigned mbit;
+	const struct http_route *route;
+	struct buf body;
+	int too_big;
+	char *hname[HTTP_MAX_HEADERS], *hvalue[HTTP_MAX_HEADERS];
+	size_t nhdr;
+	struct MHD_Response *resp;
+	unsigned status;
+};
+
+/* ---- request accessors --------------------------------------------------- */
+
+const char *
+http_req_method(const struct http_req *r)
+{
+	return r->method;
+}
+
+const char *
+http_req_path(const struct http_req *r)
+{
+	return r->path;
+}
+
+const char *
+http_req_tail(const struct http_req *r)
+{
+	return r->tail ? r->tail : "";
+}
+
+const char *
+http_req_header(const struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const uint8_t *
+http_req_body(const struct http_req *r, size_t *len)
+{
+	*len = r->body.len;
+	return r->body.data ? r->body.data : (const uint8_t *)"";
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+static int
+header_ok(const char *s)
+{
+	return strpbrk(s, "\r\n") == NULL;
+}
+
+int
+http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	if (r->nhdr >= HTTP_MAX_HEADERS)
+		return RC_TOOBIG;
+	if (!header_ok(name) || !header_ok(value) || name[0] == '\0')
+		return RC_INVAL;
+	r->hname[r->nhdr] = xstrdup(name);
+	r->hvalue[r->nhdr] = xstrdup(value);
+	r->nhdr++;
+	return 0;
+}
+
+int
+http_reply(struct http_req *r, unsigned status, const char *ctype,
+    const void *body, size_t len)
+{
+	struct MHD_Response *resp;
+
+	if (r->resp != NULL)
+		return RC_STATE;
+	resp = MHD_create_response_from_buffer(len, (void *)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return RC_ERR;
+	if (ctype && MHD_add_response_header(resp,
+	    MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES)
+		goto fail;
+	if (MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff")
+	    != MHD_YES)
+		goto fail;
+	for (size_t i = 0; i < r->nhdr; i++)
+		if (MHD_add_response_header(resp, r->hname[i], r->hvalue[i])
+		    != MHD_YES)
+			goto fail;
+	r->resp = resp;
+	r->status = status;
+	return 0;
+fail:
+	MHD_destroy_response(resp);
+	return RC_ERR;
+}
+
+int
+http_reply_text(struct http_req *r, unsigned status, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n > (int)sizeof(text) - 2)
+		n = (int)sizeof(text) - 2;
+	text[n++] = '\n';
+	text[n] = '\0';
+	return http_reply(r, status, "text/plain; charset=utf-8", text,
+	    (size_t)n);
+}
+
+void
+http_date(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		out[0] = '\0';
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static unsigned
+method_bit(const char *m)
+{
+	if (strcmp(m, MHD_HTTP_METHOD_GET) == 0)
+		return HTTP_GET;
+	if (strcmp(m, MHD_HTTP_METHOD_HEAD) == 0)
+		return HTTP_HEAD;
+	if (strcmp(m, MHD_HTTP_METHOD_POST) == 0)
+		return HTTP_POST;
+	return 0;
+}
+
+static const struct http_route *
+match(const struct http_server *srv, const char *path, const char **tail)
+{
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		const char *rp = srv->routes[i].path;
+		size_t n = strlen(rp);
+
+		if (n > 0 && rp[n - 1] == '/') {
+			if (strncmp(path, rp, n) == 0) {
+				*tail = path + n;
+				return &srv->routes[i];
+			}
+		} else if (strcmp(path, rp) == 0) {
+			*tail = "";
+			return &srv->routes[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+allows(const struct http_route *rt, unsigned mbit)
+{
+	unsigned m = rt->methods;
+
+	if (m & HTTP_GET)
+		m |= HTTP_HEAD;
+	return mbit != 0 && (m & mbit) != 0;
+}
+
+static void
+allow_header(struct http_req *r)
+{
+	char allow[32] = "";
+	unsigned m = r->route->methods;
+
+	if (m & HTTP_GET)
+		strcat(allow, "GET, HEAD");
+	else if (m & HTTP_HEAD)
+		strcat(allow, "HEAD");
+	if (m & HTTP_POST)
+		strcat(allow, allow[0] ? ", POST" : "POST");
+	(void)http_add_header(r, "Allow", allow);
+}
+
+static void
+dispatch(struct http_req *r)
+{
+	int rc;
+
+	if (r->route == NULL) {
+		(void)http_reply_text(r, MHD_HTTP_NOT_FOUND, "not found");
+		return;
+	}
+	if (!allows(r->route, r->mbit)) {
+		allow_header(r);
+		(void)http_reply_text(r, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "method not allowed");
+		return;
+	}
+	if (r->too_big) {
+		(void)http_reply_text(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body too large");
+		return;
+	}
+	rc = r->route->handler(r, r->srv->app);
+	if (rc != 0 && r->resp == NULL) {
+		log_err(LOG_HTTP, "%s %s: %s", r->method, r->path, rc_str(rc));
+		for (size_t i = 0; i < r->nhdr; i++) {
+			free(r->hname[i]);
+			free(r->hvalue[i]);
+		}
+		r->nhdr = 0;
+		(void)http_reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+	}
+	if (r->resp == NULL) {
+		log_err(LOG_HTTP, "%s %s: handler queued no reply", r->method,
+		    r->path);
+		(void)http_reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+	}
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_req *r = *con_cls;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (r == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->conn = conn;
+		r->srv = srv;
+		r->method = method;
+		r->path = url;
+		r->mbit = method_bit(method);
+		r->route = match(srv, url, &r->tail);
+		buf_init(&r->body, srv->max_body);
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		/* bodies only for routes that take them, and bounded */
+		if (!r->too_big && (r->route == NULL ||
+		    !(r->route->methods & HTTP_POST) || srv->max_body == 0 ||
+		    buf_append(&r->body, upload, *upload_size) != 0))
+			r->too_big = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	dispatch(r);
+	if (r->resp == NULL)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, r->status, r->resp);
+	log_debug(LOG_HTTP, "%s %s -> %u", method, url, r->status);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ret;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *r = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nhdr; i++) {
+		free(r->hname[i]);
+		free(r->hvalue[i]);
+	}
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	buf_free(&r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	/* a client's malformed request is its problem, not ours */
+	if (strncmp(line, "Error processing request", 24) == 0)
+		log_debug(LOG_HTTP, "libmicrohttpd: %s", line);
+	else
+		log_warn(LOG_HTTP, "libmicrohttpd: %s", line);
+}
+
+/* ---- the server ---------------------------------------------------------- */
+
+int
+http_server_start(const struct http_conf *conf,
+    const struct http_route *routes, size_t nroutes, void *app,
+    struct http_server **out, struct rc_detail *d)
+{
+	struct http_server *srv;
+	const union MHD_DaemonInfo *info;
+	unsigned threads = conf->threads;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	uint16_t port = 0;
+	long ncpu;
+
+	*out = NULL;
+	if (conf->addr == NULL) {
+		rc_detail_set(d, "no address to listen on");
+		return RC_INVAL;
+	}
+	if (conf->addr->sa_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+		port = ntohs(((const struct sockaddr_in6 *)conf->addr)
+		    ->sin6_port);
+	} else if (conf->addr->sa_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)conf->addr)
+		    ->sin_port);
+	else {
+		rc_detail_set(d, "unsupported address family");
+		return RC_INVAL;
+	}
+	if (threads == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = ncpu > 0 ? (unsigned)ncpu : 1;
+	}
+	if (threads > 64)
+		threads = 64;
+	srv = xcalloc(1, sizeof(*srv));
+	srv->routes = routes;
+	srv->nroutes = nroutes;
+	srv->app = app;
+	srv->max_body = conf->max_body;
+	errno = 0;
+	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, conf->addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    conf->conn_limit ? conf->conn_limit : 256U,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    conf->per_ip_limit ? conf->per_ip_limit : 32U,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    conf->timeout_s ? conf->timeout_s : 15U,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_END);
+	if (srv->mhd == NULL) {
+		rc_detail_set(d, "%s", errno ? strerror(errno) :
+		    "libmicrohttpd refused to start (see the log)");
+		free(srv);
+		return RC_IO;
+	}
+	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : port;
+	*out = srv;
+	return 0;
+}
+
+void
+http_server_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	free(srv);
+}
+
+int
+http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}

@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `certdesk admin ...`: what billing and domain registration would
+ * otherwise feed in: customers, users, contracts, domains, certificate
+ * slots, and organisation data the operator verified out of band. Every
+ * change is written together with its audit entry in one store transaction
+ * (actor "cli:<unix user>"); the new object's id is printed alone on stdout
+ * so that scripts can use it.
+ *
+ * Runs in the main certdesk process. Trusts the data directory; option
+ * values are checked here. Passwords come from stdin only, are hashed with
+ * argon2id (libsodium) and wiped; neither they nor their hashes are logged
+ * or audited.
+ */
+#include "daemon/daemon_int.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DATA_OPT(dst)                                                          \
+	{"--data", DAEMON_OPT_STR, &(dst), "DIR", 1,                           \
+	    "data directory made by 'certdesk init'"}
+#define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_PASSWORD 1024
+
+/* One admin change: the store call and its audit entry in one transaction. */
+struct op {
+	struct daemon_ctx *cx;
+	const char *kind;	/* "customer", ... : audit "<kind>.add" */
+	int64_t parent;
+	const char *name;
+	const char *email;
+	const char *product;
+	int role;
+	int hosted;
+	const char *pw_hash;
+	const struct store_org *org;
+	json_t *details;	/* audit details; owned */
+	int64_t id;
+};
+
+static int
+op_tx(struct store *st, void *arg)
+{
+	struct op *o = arg;
+	char action[48], object[64];
+	char *details = NULL;
+	int rc;
+
+	if (!strcmp(o->kind, "customer"))
+		rc = store_customer_add(st, o->name, &o->id);
+	else if (!strcmp(o->kind, "user"))
+		rc = store_user_add(st, o->parent, o->email, o->name, o->role,
+		    o->pw_hash, &o->id);
+	else if (!strcmp(o->kind, "contract"))
+		rc = store_contract_add(st, o->parent, o->name, &o->id);
+	else if (!strcmp(o->kind, "domain"))
+		rc = store_domain_add(st, o->parent, o->name, o->hosted,
+		    &o->id);
+	else if (!strcmp(o->kind, "slot"))
+		rc = store_slot_add(st, o->parent, o->product, &o->id);
+	else if (!strcmp(o->kind, "org"))
+		rc = store_org_add(st, o->org, &o->id);
+	else
+		rc = RC_INVAL;
+	if (rc != 0)
+		return rc;
+	snprintf(action, sizeof(action), "%s.add", o->kind);
+	snprintf(object, sizeof(object), "%s:%lld", o->kind, (long long)o->id);
+	json_object_set_new(o->details, "id", json_integer(o->id));
+	details = json_dumps(o->details, JSON_COMPACT | JSON_SORT_KEYS);
+	if (details == NULL)
+		return RC_NOMEM;
+	rc = store_audit_append(st, o->cx->actor, action, object, details);
+	free(details);
+	return rc;
+}
+
+/* Runs the change; prints the id or a message. An exit status. */
+static int
+run_op(struct daemon_ctx *cx, const char *data, struct op *o,
+    const char *parent_kind)
+{
+	int rc;
+
+	o->cx = cx;
+	rc = cx->data ? DAEMON_EXIT_OK : daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK)
+		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = store_tx(cx->st, op_tx, o);
+	switch (rc) {
+	case 0:
+		printf("%lld\n", (long long)o->id);
+		log_info(LOG_MAIN, "%s %lld added", o->kind, (long long)o->id);
+		return DAEMON_EXIT_OK;
+	case RC_EXISTS:
+		daemon_fail(cx, "such a %s exists already", o->kind);
+		break;
+	case RC_NOTFOUND:
+		if (parent_kind)
+			daemon_fail(cx, "no %s with id %lld", parent_kind,
+			    (long long)o->parent);
+		else
+			daemon_fail(cx, "not found");
+		break;
+	default:
+		daemon_fail(cx, "cannot add the %s: %s%s", o->kind, rc_str(rc),
+		    parent_kind ? " (does the parent exist?)" : "");
+	}
+	return DAEMON_EXIT_FAIL;
+}
+
+static int
+need_id(struct daemon_ctx *cx, const char *opt, const char *s, int64_t *id)
+{
+	if (daemon_parse_id(s, id) != 0) {
+		daemon_usage(cx, "%s: '%.32s' is not an id (a positive number)",
+		    opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+need_text(struct daemon_ctx *cx, const char *opt, const char *s, size_t max)
+{
+	if (s && !daemon_text_ok(s, max)) {
+		daemon_usage(cx, "%s: must be 1 to %zu bytes of UTF-8 text "
+		    "without control characters", opt, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- customer, contract -------------------------------------------------- */
+
+int
+daemon_cmd_admin_customer(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *name = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--name", DAEMON_OPT_STR, &name, "NAME", 1, "customer name"},
+	};
+	struct op o = {0};
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_text(cx, "--name", name, 200))
+		return DAEMON_EXIT_USAGE;
+	o.kind = "customer";
+	o.name = name;
+	o.details = json_pack("{s:s}", "name", name);
+	rc = run_op(cx, data, &o, NULL);
+	json_decref(o.details);
+	return rc;
+}
+
+int
+daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *cust = NULL, *number = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--customer", DAEMON_OPT_STR, &cust, "ID", 1, "customer id"},
+		{"--number", DAEMON_OPT_STR, &number, "NUMBER", 1,
+		    "contract number (unique)"},
+	};
+	struct op o = {0};
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--customer", cust, &o.parent) ||
+	    need_text(cx, "--number", number, 64))
+		return DAEMON_EXIT_USAGE;
+	o.kind = "contract";
+	o.name = number;
+	o.details = json_pack("{s:I,s:s}", "customer", (json_int_t)o.parent,
+	    "number", number);
+	rc = run_op(cx, data, &o, "customer");
+	json_decref(o.details);
+	return rc;
+}
+
+/* ---- user ---------------------------------------------------------------- */
+
+static int
+email_ok(const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	if (!daemon_text_ok(e, 254) || at == NULL || at == e ||
+	    at[1] == '\0' || strchr(at + 1, '@') || strchr(at + 1, '.') == NULL)
+		return 0;
+	for (const char *p = e; *p; p++)
+		if (*p == ' ' || *p == '<' || *p == '>' || *p == '"' ||
+		    *p == ',' || *p == ';')
+			return 0;
+	return 1;
+}
+
+/* One line from stdin into pw (at most max - 1 bytes, NUL-terminated). */
+static int
+read_line(struct daemon_ctx *cx, char *pw, size_t max, size_t *len)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t r;
+		char c;
+
+		r = read(STDIN_FILENO, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			daemon_fail(cx, "--password-stdin: cannot read: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (r == 0 || c == '\n')
+			break;
+		if (n + 1 >= max) {
+			daemon_fail(cx, "--password-stdin: password longer "
+			    "than %zu bytes", max - 1);
+			return -1;
+		}
+		pw[n++] = c;
+	}
+	if (n > 0 && pw[n - 1] == '\r')
+		n--;
+	pw[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+/* Reads one line (the password) from stdin, without echo on a terminal;
+ * 0 or -1 with a message. */
+static int
+read_password(struct daemon_ctx *cx, char *pw, size_t max, size_t *len)
+{
+	struct termios old, noecho;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	size_t n = 0;
+	int rc;
+
+	if (tty) {
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+		fprintf(stderr, "password: ");
+		fflush(stderr);
+	}
+	rc = read_line(cx, pw, max, &n);
+	if (tty) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (rc != 0)
+		return rc;
+	if (n < 8) {
+		daemon_fail(cx, "--password-stdin: the password needs at least "
+		    "8 characters");
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
+int
+daemon_cmd_admin_user(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *cust = NULL, *email = NULL, *name = NULL,
+	    *role = NULL;
+	int pw_stdin = 0;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--customer", DAEMON_OPT_STR, &cust, "ID", 0,
+		    "customer id (required for role customer; staff may have "
+		    "none)"},
+		{"--email", DAEMON_OPT_STR, &email, "EMAIL", 1,
+		    "login e-mail address (unique)"},
+		{"--name", DAEMON_OPT_STR, &name, "NAME", 1, "display name"},
+		{"--role", DAEMON_OPT_STR, &role, "customer|agent|admin", 1,
+		    "customer user, validation agent or administrator"},
+		{"--password-stdin", DAEMON_OPT_FLAG, &pw_stdin, NULL, 0,
+		    "read the password (one line) from standard input"},
+	};
+	char hash[crypto_pwhash_STRBYTES];
+	char pw[MAX_PASSWORD];
+	size_t pwlen = 0;
+	struct op o = {0};
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if ((cust && need_id(cx, "--customer", cust, &o.parent)) ||
+	    need_text(cx, "--name", name, 200))
+		return DAEMON_EXIT_USAGE;
+	if (!email_ok(email)) {
+		daemon_usage(cx, "--email: '%.64s' is not an e-mail address",
+		    email);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (!strcmp(role, "customer"))
+		o.role = STORE_ROLE_CUSTOMER;
+	else if (!strcmp(role, "agent"))
+		o.role = STORE_ROLE_AGENT;
+	else if (!strcmp(role, "admin"))
+		o.role = STORE_ROLE_ADMIN;
+	else {
+		daemon_usage(cx, "--role: '%.32s' is not customer, agent or "
+		    "admin", role);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (o.role == STORE_ROLE_CUSTOMER && cust == NULL) {
+		daemon_usage(cx, "--customer ID is required for role customer");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (pw_stdin) {
+		if (sodium_init() < 0) {
+			daemon_fail(cx, "libsodium does not initialise");
+			return DAEMON_EXIT_FAIL;
+		}
+		rc = read_password(cx, pw, sizeof(pw), &pwlen);
+		if (rc == 0 && crypto_pwhash_str(hash, pw, pwlen,
+		    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+			daemon_fail(cx, "cannot hash the password (out of "
+			    "memory)");
+			rc = -1;
+		}
+		sec_wipe(pw, sizeof(pw));
+		if (rc != 0)
+			return DAEMON_EXIT_FAIL;
+		o.pw_hash = hash;
+	}
+	o.kind = "user";
+	o.email = email;
+	o.name = name;
+	o.details = json_pack("{s:s,s:s,s:s,s:b}", "email", email, "name",
+	    name, "role", role, "password", pw_stdin);
+	if (cust)
+		json_object_set_new(o.details, "customer",
+		    json_integer(o.parent));
+	rc = run_op(cx, data, &o, "customer");
+	json_decref(o.details);
+	sec_wipe(hash, sizeof(hash));
+	return rc;
+}
+
+/* ---- domain, slot -------------------------------------------------------- */
+
+int
+daemon_cmd_admin_domain(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *contract = NULL, *name = NULL;
+	int hosted = 0;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--contract", DAEMON_OPT_STR, &contract, "ID", 1,
+		    "contract id"},
+		{"--name", DAEMON_OPT_STR, &name, "DOMAIN", 1,
+		    "domain name (IDNs are converted to A-labels)"},
+		{"--hosted", DAEMON_OPT_FLAG, &hosted, NULL, 0,
+		    "the zone is on our nameservers (automatic DNS "
+		    "validation)"},
+	};
+	char norm[256], err[128];
+	struct op o = {0};
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--contract", contract, &o.parent))
+		return DAEMON_EXIT_USAGE;
+	if (daemon_domain_norm(name, norm, sizeof(norm), err, sizeof(err))) {
+		daemon_usage(cx, "--name: '%.64s': %s", name, err);
+		return DAEMON_EXIT_USAGE;
+	}
+	o.kind = "domain";
+	o.name = norm;
+	o.hosted = hosted;
+	o.details = json_pack("{s:I,s:s,s:b}", "contract",
+	    (json_int_t)o.parent, "name", norm, "hosted", hosted);
+	rc = run_op(cx, data, &o, "contract");
+	json_decref(o.details);
+	return rc;
+}
+
+int
+daemon_cmd_admin_slot(struct daemon_ctx *cx, int argc, char **argv)
+{
+	static const char *const products[] = {"starter", "business",
+		"business_wildcard", "premium", "unlimited"};
+	const char *data = NULL, *contract = NULL, *product = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--contract", DAEMON_OPT_STR, &contract, "ID", 1,
+		    "contract id"},
+		{"--product", DAEMON_OPT_STR, &product,
+		    "starter|business|business_wildcard|premium|unlimited", 1,
+		    "starter (DV), business (OV), business_wildcard (OV, "
+		    "*.name), premium (EV), unlimited (DV, any number)"},
+	};
+	struct op o = {0};
+	int done, rc, ok = 0;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--contract", contract, &o.parent))
+		return DAEMON_EXIT_USAGE;
+	for (size_t i = 0; i < sizeof(products) / sizeof(products[0]); i++)
+		if (!strcmp(product, products[i]))
+			ok = 1;
+	if (!ok) {
+		daemon_usage(cx, "--product: '%.32s' is not starter, business, "
+		    "business_wildcard, premium or unlimited", product);
+		return DAEMON_EXIT_USAGE;
+	}
+	o.kind = "slot";
+	o.product = product;
+	o.details = json_pack("{s:I,s:s}", "contract", (json_int_t)o.parent,
+	    "product", product);
+	rc = run_op(cx, data, &o, "contract");
+	json_decref(o.details);
+	return rc;
+}
+
+/* ---- organisation -------------------------------------------------------- */
+
+/* EVG 7.1.4.2.3 */
+static const char *const business_categories[] = {"Private Organization",
+	"Government Entity", "Business Entity", "Non-Commercial Entity"};
+
+static void
+set_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+int
+daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *cust = NULL, *legal = NULL, *country = NULL,
+	    *locality = NULL, *state = NULL, *street = NULL, *postal = NULL,
+	    *bcat = NULL, *jc = NULL, *js = NULL, *jl = NULL, *regno = NULL,
+	    *by = NULL, *evidence = NULL;
+	int ev = 0;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--customer", DAEMON_OPT_STR, &cust, "ID", 1, "customer id"},
+		{"--legal-name", DAEMON_OPT_STR, &legal, "NAME", 1,
+		    "registered legal name (subject O)"},
+		{"--country", DAEMON_OPT_STR, &country, "CC", 1,
+		    "ISO 3166 alpha-2 country (subject C)"},
+		{"--locality", DAEMON_OPT_STR, &locality, "CITY", 1,
+		    "locality (subject L)"},
+		{"--state", DAEMON_OPT_STR, &state, "STATE", 0,
+		    "state or province (subject ST)"},
+		{"--street", DAEMON_OPT_STR, &street, "STREET", 0,
+		    "street address"},
+		{"--postal-code", DAEMON_OPT_STR, &postal, "CODE", 0,
+		    "postal code"},
+		{"--business-category", DAEMON_OPT_STR, &bcat, "CATEGORY", 0,
+		    "EV: Private Organization, Government Entity, Business "
+		    "Entity or Non-Commercial Entity"},
+		{"--jurisdiction-country", DAEMON_OPT_STR, &jc, "CC", 0,
+		    "EV: country of incorporation"},
+		{"--jurisdiction-state", DAEMON_OPT_STR, &js, "STATE", 0,
+		    "EV: state of incorporation"},
+		{"--jurisdiction-locality", DAEMON_OPT_STR, &jl, "CITY", 0,
+		    "EV: locality of incorporation"},
+		{"--registration-number", DAEMON_OPT_STR, &regno, "NUMBER", 0,
+		    "EV: registration number (subject serialNumber)"},
+		{"--validated-by", DAEMON_OPT_STR, &by, "NAME", 1,
+		    "who verified the data"},
+		{"--evidence", DAEMON_OPT_STR, &evidence, "TEXT", 1,
+		    "how it was verified (sources, documents, call)"},
+		{"--ev", DAEMON_OPT_FLAG, &ev, NULL, 0,
+		    "the verification meets the EV Guidelines"},
+	};
+	struct store_org org;
+	struct op o = {0};
+	json_t *evj = NULL;
+	char *evs = NULL;
+	int done, rc, okcat = 0;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	/* X.520 upper bounds (RFC 5280 appendix A) */
+	if (need_id(cx, "--customer", cust, &o.parent) ||
+	    need_text(cx, "--legal-name", legal, 64) ||
+	    need_text(cx, "--locality", locality, 128) ||
+	    need_text(cx, "--state", state, 128) ||
+	    need_text(cx, "--street", street, 128) ||
+	    need_text(cx, "--postal-code", postal, 40) ||
+	    need_text(cx, "--jurisdiction-state", js, 128) ||
+	    need_text(cx, "--jurisdiction-locality", jl, 128) ||
+	    need_text(cx, "--registration-number", regno, 64) ||
+	    need_text(cx, "--validated-by", by, 128) ||
+	    need_text(cx, "--evidence", evidence, 4096))
+		return DAEMON_EXIT_USAGE;
+	if (!daemon_country_ok(country) || (jc && !daemon_country_ok(jc))) {
+		daemon_usage(cx, "%s: '%.16s' is not a two-letter country code "
+		    "in capitals (ISO 3166)", daemon_country_ok(country) ?
+		    "--jurisdiction-country" : "--country",
+		    daemon_country_ok(country) ? jc : country);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (bcat) {
+		for (size_t i = 0; i < 4; i++)
+			if (!strcmp(bcat, business_categories[i]))
+				okcat = 1;
+		if (!okcat) {
+			daemon_usage(cx, "--business-category: '%.64s' is not "
+			    "Private Organization, Government Entity, Business "
+			    "Entity or Non-Commercial Entity", bcat);
+			return DAEMON_EXIT_USAGE;
+		}
+	}
+	if (ev && (!bcat || !jc || !regno)) {
+		daemon_usage(cx, "--ev needs --business-category, "
+		    "--jurisdiction-country and --registration-number");
+		return DAEMON_EXIT_USAGE;
+	}
+
+	evj = json_pack("{s:s}", "note", evidence);
+	evs = json_dumps(evj, JSON_COMPACT);
+	memset(&org, 0, sizeof(org));
+	org.customer_id = o.parent;
+	org.legal_name = (char *)legal;
+	org.country = (char *)country;
+	org.state = (char *)state;
+	org.locality = (char *)locality;
+	org.street = (char *)street;
+	org.postal_code = (char *)postal;
+	org.business_category = (char *)bcat;
+	org.jurisdiction_country = (char *)jc;
+	org.jurisdiction_state = (char *)js;
+	org.jurisdiction_locality = (char *)jl;
+	org.registration_number = (char *)regno;
+	org.validated = 1;
+	org.ev_validated = ev;
+	org.validated_by = (char *)by;
+	org.evidence = evs;
+	o.kind = "org";
+	o.org = &org;
+	o.details = json_pack("{s:I,s:s,s:s,s:s,s:b,s:s,s:o}", "customer",
+	    (json_int_t)o.parent, "legal_name", legal, "country", country,
+	    "locality", locality, "ev", ev, "validated_by", by, "evidence",
+	    json_incref(evj));
+	set_str(o.details, "state", state);
+	set_str(o.details, "street", street);
+	set_str(o.details, "postal_code", postal);
+	set_str(o.details, "business_category", bcat);
+	set_str(o.details, "jurisdiction_country", jc);
+	set_str(o.details, "jurisdiction_state", js);
+	set_str(o.details, "jurisdiction_locality", jl);
+	set_str(o.details, "registration_number", regno);
+	rc = daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK) {
+		org.validated_at = cx->cac.now ? cx->cac.now : time(NULL);
+		rc = run_op(cx, data, &o, "customer");
+	}
+	json_decref(o.details);
+	json_decref(evj);
+	free(evs);
+	return rc;
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+static void
+put_field(const char *s)
+{
+	for (; s && *s; s++)
+		putchar((unsigned char)*s < 0x20 ? ' ' : *s);
+}
+
+static int
+list_cb(const struct store_row *r, void *arg)
+{
+	(void)arg;
+	printf("%lld\t%lld\t", (long long)r->id, (long long)r->parent_id);
+	put_field(r->name);
+	putchar('\t');
+	put_field(r->extra);
+	putchar('\n');
+	return 0;
+}
+
+int
+daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
+{
+	static const char *const whats[] = {"customers", "users", "contracts",
+		"domains", "slots"};
+	const char *data = NULL, *parent_s = NULL, *pos[1];
+	size_t npos = 0;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--parent", DAEMON_OPT_STR, &parent_s, "ID", 0,
+		    "only those of this customer (users, contracts) or "
+		    "contract (domains, slots)"},
+	};
+	int64_t parent = 0;
+	int done, rc, ok = 0;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, pos, 1, &npos,
+	    &done);
+	if (done)
+		return rc;
+	if (npos != 1) {
+		daemon_usage(cx, "what to list? customers, users, contracts, "
+		    "domains or slots");
+		return DAEMON_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
+		if (!strcmp(pos[0], whats[i]))
+			ok = 1;
+	if (!ok) {
+		daemon_usage(cx, "cannot list '%.32s'; customers, users, "
+		    "contracts, domains or slots", pos[0]);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (parent_s && need_id(cx, "--parent", parent_s, &parent))
+		return DAEMON_EXIT_USAGE;
+	rc = daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK)
+		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = store_list(cx->st, pos[0], parent, list_cb, NULL);
+	if (rc != 0) {
+		daemon_fail(cx, "cannot list %s: %s", pos[0], rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	return DAEMON_EXIT_OK;
+}

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `certdesk ca ...`: the operator's direct access to the CA: print the root
+ * and the chain, issue a certificate for a CSR file, revoke, publish CRLs,
+ * show a certificate. Issuance here is the operator's act (the ra, which
+ * checks validations, comes in front of it for portal and ACME orders); the
+ * ca still checks the CSR, its key, the profile and lints the certificate.
+ *
+ * Runs in the main certdesk process. Trusts the data directory; the CSR
+ * file and every option value are untrusted.
+ */
+#include "daemon/daemon_int.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DATA_OPT(dst)                                                          \
+	{"--data", DAEMON_OPT_STR, &(dst), "DIR", 1,                           \
+	    "data directory made by 'certdesk init'"}
+#define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+fmt_time(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "@%lld", (long long)t);
+}
+
+/* daemon_load + daemon_open; an exit status. */
+static int
+open_all(struct daemon_ctx *cx, const char *data, unsigned need)
+{
+	int rc = daemon_load(cx, data, 0);
+
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	return daemon_open(cx, need);
+}
+
+#define NEED_CA (DAEMON_NEED_SIGNER | DAEMON_NEED_STORE | DAEMON_NEED_CA)
+
+static int
+cmd_pem(struct daemon_ctx *cx, int argc, char **argv, int root)
+{
+	const char *data = NULL;
+	const struct daemon_opt opts[] = {DATA_OPT(data)};
+	char *pem = NULL;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	rc = open_all(cx, data, NEED_CA);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = root ? ca_root_pem(cx->ca, &pem) : ca_chain_pem(cx->ca, &pem);
+	if (rc != 0) {
+		daemon_fail(cx, "cannot read the %s certificate: %s",
+		    root ? "root" : "issuing CA", rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	fputs(pem, stdout);
+	free(pem);
+	return DAEMON_EXIT_OK;
+}
+
+int
+daemon_cmd_ca_root(struct daemon_ctx *cx, int argc, char **argv)
+{
+	return cmd_pem(cx, argc, argv, 1);
+}
+
+int
+daemon_cmd_ca_chain(struct daemon_ctx *cx, int argc, char **argv)
+{
+	return cmd_pem(cx, argc, argv, 0);
+}
+
+/* ---- issue --------------------------------------------------------------- */
+
+int
+daemon_cmd_ca_issue(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *profile_s = NULL, *csr_path = NULL,
+	    *org_s = NULL;
+	struct daemon_list names = {{0}, 0};
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--profile", DAEMON_OPT_STR, &profile_s, "dv|ov|ev", 1,
+		    "certificate profile (domain, organisation or extended "
+		    "validation)"},
+		{"--csr", DAEMON_OPT_STR, &csr_path, "FILE", 1,
+		    "PKCS#10 request, PEM or DER"},
+		{"--org", DAEMON_OPT_STR, &org_s, "ID", 0,
+		    "validated organisation for ov and ev (see 'admin org "
+		    "add')"},
+		{"--name", DAEMON_OPT_LIST, &names, "NAME", 0,
+		    "DNS name to include (repeatable; each must be in the "
+		    "CSR); default: every name of the CSR"},
+	};
+	char *lnames[DAEMON_MAX_LIST] = {0};
+	struct rc_detail d = {{0}};
+	struct store_org org;
+	struct ca_issue_req req;
+	struct ca_csr *csr = NULL;
+	struct ca_cert *cert = NULL;
+	uint8_t *in = NULL;
+	size_t inlen = 0;
+	char *pem = NULL, *chain = NULL;
+	int64_t org_id = 0;
+	int profile, done, rc, have_org = 0;
+
+	memset(&org, 0, sizeof(org));
+	memset(&req, 0, sizeof(req));
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	profile = ca_profile_parse(profile_s);
+	if (profile < 0) {
+		daemon_usage(cx, "--profile: '%.32s' is not dv, ov or ev",
+		    profile_s);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (org_s && daemon_parse_id(org_s, &org_id) != 0) {
+		daemon_usage(cx, "--org: '%.32s' is not an id", org_s);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (profile == CA_PROFILE_DV && org_s) {
+		daemon_usage(cx, "--org is for the ov and ev profiles only; a "
+		    "DV certificate names no organisation");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (profile != CA_PROFILE_DV && !org_s) {
+		daemon_usage(cx, "--org ID is required for the %s profile",
+		    profile_s);
+		return DAEMON_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < names.n; i++) {
+		size_t n = strlen(names.v[i]);
+
+		if (!daemon_text_ok(names.v[i], 254)) {
+			daemon_usage(cx, "--name: '%.64s' is not a DNS name",
+			    names.v[i]);
+			rc = DAEMON_EXIT_USAGE;
+			goto out;
+		}
+		lnames[i] = xstrdup(names.v[i]);
+		if (n > 1 && lnames[i][n - 1] == '.')
+			lnames[i][n - 1] = '\0';
+		for (char *p = lnames[i]; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	}
+
+	rc = open_all(cx, data, NEED_CA);
+	if (rc != DAEMON_EXIT_OK)
+		goto out;
+	rc = DAEMON_EXIT_FAIL;
+	if (daemon_read_file(cx, "--csr", csr_path, CA_MAX_CSR, &in, &inlen))
+		goto out;
+	if (inlen == 0) {
+		daemon_fail(cx, "--csr %s: empty file", csr_path);
+		goto out;
+	}
+	if (ca_csr_parse(in, inlen, cx->kc, &csr, &d) != 0) {
+		daemon_fail(cx, "--csr %s: %s", csr_path,
+		    rc_detail_str(&d, RC_BADCSR));
+		goto out;
+	}
+	if (org_s) {
+		int r = store_org_get(cx->st, org_id, &org);
+
+		if (r == RC_NOTFOUND) {
+			daemon_fail(cx, "--org %lld: no such organisation",
+			    (long long)org_id);
+			goto out;
+		}
+		if (r != 0) {
+			daemon_fail(cx, "--org %lld: cannot read it: %s",
+			    (long long)org_id, rc_str(r));
+			goto out;
+		}
+		have_org = 1;
+		if (!org.validated) {
+			daemon_fail(cx, "--org %lld: organisation is not "
+			    "validated; OV and EV need organisation data "
+			    "verified by staff", (long long)org_id);
+			goto out;
+		}
+		if (profile == CA_PROFILE_EV && !org.ev_validated) {
+			daemon_fail(cx, "--org %lld: organisation is not "
+			    "validated for EV (see 'admin org add --ev')",
+			    (long long)org_id);
+			goto out;
+		}
+	}
+	req.profile = profile;
+	req.csr = csr;
+	req.names = names.n ? (const char *const *)lnames : NULL;
+	req.nnames = names.n;
+	req.org = have_org ? &org : NULL;
+	req.actor = cx->actor;
+	d.msg[0] = '\0';
+	{
+		int r = ca_issue(cx->ca, &req, &cert, &d);
+
+		if (r != 0) {
+			daemon_fail(cx, "cannot issue: %s",
+			    rc_detail_str(&d, r));
+			goto out;
+		}
+	}
+	if (ca_chain_pem(cx->ca, &chain) != 0) {
+		daemon_fail(cx, "issued %s, but cannot read the chain",
+		    cert->serial);
+		goto out;
+	}
+	pem = daemon_pem_encode("CERTIFICATE", cert->der, cert->der_len);
+	log_info(LOG_MAIN, "issued %s certificate %s", ca_profile_name(profile),
+	    cert->serial);
+	fputs(pem, stdout);
+	fputs(chain, stdout);
+	rc = DAEMON_EXIT_OK;
+out:
+	for (size_t i = 0; i < names.n; i++)
+		free(lnames[i]);
+	if (have_org)
+		store_org_clear(&org);
+	ca_cert_free(cert);
+	ca_csr_free(csr);
+	free(in);
+	free(pem);
+	free(chain);
+	return rc;
+}
+
+/* ---- revoke, crl, show --------------------------------------------------- */
+
+static void
+reason_list(char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int c = 0; c <= 10; c++) {
+		const char *n = ca_reason_name(c);
+
+		if (n == NULL || ca_reason_parse(n) != c)
+			continue;
+		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "",
+		    n);
+		if (o >= len)
+			break;
+	}
+}
+
+int
+daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *serial_s = NULL, *reason_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--serial", DAEMON_OPT_STR, &serial_s, "HEX", 1,
+		    "serial number (hex; colons allowed)"},
+		{"--reason", DAEMON_OPT_STR, &reason_s, "NAME", 1,
+		    "RFC 5280 reason: unspecified, keyCompromise, "
+		    "affiliationChanged, superseded, cessationOfOperation, "
+		    "privilegeWithdrawn, ..."},
+	};
+	struct rc_detail d = {{0}};
+	char serial[41], list[512];
+	int reason, done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (daemon_serial_norm(serial_s, serial) != 0) {
+		daemon_usage(cx, "--serial: '%.64s' is not a serial number "
+		    "(hex, at most 20 bytes)", serial_s);
+		return DAEMON_EXIT_USAGE;
+	}
+	reason = ca_reason_parse(reason_s);
+	if (reason < 0) {
+		reason_list(list, sizeof(list));
+		daemon_usage(cx, "--reason: '%.32s' is not one of %s", reason_s,
+		    list);
+		return DAEMON_EXIT_USAGE;
+	}
+	rc = open_all(cx, data, NEED_CA);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = ca_revoke(cx->ca, serial, reason, cx->actor, &d);
+	switch (rc) {
+	case 0:
+		log_info(LOG_MAIN, "revoked %s (%s)", serial,
+		    ca_reason_name(reason));
+		return DAEMON_EXIT_OK;
+	case RC_NOTFOUND:
+		daemon_fail(cx, "no certificate with serial %s", serial);
+		break;
+	case RC_EXISTS:
+		daemon_fail(cx, "certificate %s is already revoked", serial);
+		break;
+	default:
+		daemon_fail(cx, "cannot revoke %s: %s", serial,
+		    rc_detail_str(&d, rc));
+	}
+	return DAEMON_EXIT_FAIL;
+}
+
+int
+daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL;
+	const struct daemon_opt opts[] = {DATA_OPT(data)};
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	rc = open_all(cx, data, NEED_CA);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	return daemon_publish_crls(cx, 1) == 0 ? DAEMON_EXIT_OK :
+	    DAEMON_EXIT_FAIL;
+}
+
+int
+daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *serial_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--serial", DAEMON_OPT_STR, &serial_s, "HEX", 1,
+		    "serial number (hex; colons allowed)"},
+	};
+	struct store_cert c;
+	struct store_issuer is;
+	char serial[41], t1[32], t2[32];
+	time_t now;
+	int done, rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&is, 0, sizeof(is));
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (daemon_serial_norm(serial_s, serial) != 0) {
+		daemon_usage(cx, "--serial: '%.64s' is not a serial number "
+		    "(hex, at most 20 bytes)", serial_s);
+		return DAEMON_EXIT_USAGE;
+	}
+	rc = open_all(cx, data, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = store_cert_get(cx->st, serial, &c);
+	if (rc == RC_NOTFOUND) {
+		daemon_fail(cx, "no certificate with serial %s", serial);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (rc != 0) {
+		daemon_fail(cx, "cannot read certificate %s: %s", serial,
+		    rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	now = cx->cac.now ? cx->cac.now : time(NULL);
+	printf("serial: %s\n", c.serial);
+	if (store_issuer_get(cx->st, c.issuer_id, &is) == 0)
+		printf("issuer: %s\n", is.name);
+	printf("profile: %s\n", c.profile ? c.profile : "");
+	printf("names: %s\n", c.names ? c.names : "");
+	fmt_time(c.not_before, t1);
+	fmt_time(c.not_after, t2);
+	printf("not before: %s\nnot after: %s\n", t1, t2);
+	if (c.revoked) {
+		const char *rn = ca_reason_name(c.reason);
+
+		fmt_time(c.revoked_at, t1);
+		printf("status: revoked\nrevoked at: %s\nreason: %s\n", t1,
+		    rn ? rn : "unknown");
+	} else if (c.not_after < now)
+		printf("status: expired\n");
+	else
+		printf("status: valid\n");
+	store_issuer_clear(&is);
+	store_cert_clear(&c);
+	return DAEMON_EXIT_OK;
+}

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `certdesk serve`: the long-running server. For now it publishes, over
+ * plain HTTP (http.plain_listen, or --listen), what relying parties fetch
+ * from the URLs written into certificates: the CRLs (/crl/<issuer>.crl) and
+ * the CA certificates (/ca/<issuer>.der and .pem), plus /healthz. A
+ * schedule thread regenerates every CRL older than ca.crl_refresh_hours
+ * (checked every minute), so CRLs never run out even without revocations.
+ * SIGINT and SIGTERM stop it cleanly: the main thread waits for them with
+ * sigwait(), every other thread has them blocked.
+ *
+ * The published files are read from DATA/crl and DATA/ca (written
+ * atomically by the CA) through a small cache keyed by inode, size and
+ * mtime, so a new CRL is served as soon as it is renamed into place, by
+ * any number of serve processes sharing the directory.
+ *
+ * Runs in the main certdesk process; the CA keys stay in the signer child.
+ * Requests are untrusted: only [a-z0-9-] issuer names reach the file
+ * system.
+ */
+#include "daemon/daemon_int.h"
+#include "http/http.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SERVED_FILE (64 * 1024 * 1024)
+#define CACHE_SLOTS 32
+#define CRL_MAX_AGE 3600	/* cache CRLs at most an hour (revocations) */
+#define CERT_MAX_AGE 86400
+#define SCHEDULE_SECONDS 60
+
+/* One published file as last read. */
+struct served {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	uint8_t *data;
+	size_t len;
+	char etag[36];		/* "\"" + 32 hex + "\"" */
+	time_t last_modified;	/* CRL thisUpdate, else the file's mtime */
+	time_t next_update;	/* CRL nextUpdate; 0 otherwise */
+};
+
+struct serve_app {
+	struct daemon_ctx *cx;
+	pthread_mutex_t lock;	/* the cache */
+	struct served cache[CACHE_SLOTS];
+	size_t next_evict;
+
+	pthread_mutex_t slock;	/* the schedule thread */
+	pthread_cond_t scond;
+	int stop;
+};
+
+/* ---- the file cache ------------------------------------------------------ */
+
+static void
+served_clear(struct served *s)
+{
+	free(s->path);
+	free(s->data);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+read_all(const char *path, uint8_t **out, size_t *len, struct stat *sb)
+{
+	uint8_t *p;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? RC_NOTFOUND : RC_IO;
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) ||
+	    sb->st_size > MAX_SERVED_FILE) {
+		close(fd);
+		return RC_IO;
+	}
+	p = xmalloc((size_t)sb->st_size + 1);
+	while (n < (size_t)sb->st_size) {
+		ssize_t r = read(fd, p + n, (size_t)sb->st_size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n != (size_t)sb->st_size) {
+		free(p);
+		return RC_IO;
+	}
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+static void
+fill_meta(struct served *s, int is_crl)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[33];
+
+	if (EVP_Digest(s->data, s->len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		memset(md, 0, 16);
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(s->etag, sizeof(s->etag), "\"%s\"", hex);
+	s->last_modified = s->mtime.tv_sec;
+	s->next_update = 0;
+	if (is_crl) {
+		const unsigned char *p = s->data;
+		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)s->len);
+
+		if (crl) {
+			time_t tu = asn1_time(X509_CRL_get0_lastUpdate(crl));
+
+			if (tu)
+				s->last_modified = tu;
+			s->next_update = asn1_time(
+			    X509_CRL_get0_nextUpdate(crl));
+			X509_CRL_free(crl);
+		} else
+			log_warn(LOG_HTTP, "%s: not a DER CRL", s->path);
+	}
+}
+
+/* The cached, current copy of path; called with a->lock held. NULL with
+ * *rc set when the file is missing or unreadable. */
+static const struct served *
+cache_get(struct serve_app *a, const char *path, int is_crl, int *rc)
+{
+	struct served *slot = NULL, fresh;
+	struct stat sb;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (stat(path, &sb) != 0) {
+		*rc = errno == ENOENT ? RC_NOTFOUND : RC_IO;
+		return NULL;
+	}
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct served *s = &a->cache[i];
+
+		if (s->path == NULL || strcmp(s->path, path) != 0)
+			continue;
+		if (s->dev == sb.st_dev && s->ino == sb.st_ino &&
+		    s->size == sb.st_size &&
+		    s->mtime.tv_sec == sb.st_mtim.tv_sec &&
+		    s->mtime.tv_nsec == sb.st_mtim.tv_nsec)
+			return s;
+		slot = s;
+		break;
+	}
+	*rc = read_all(path, &fresh.data, &fresh.len, &sb);
+	if (*rc != 0)
+		return NULL;
+	fresh.path = xstrdup(path);
+	fresh.dev = sb.st_dev;
+	fresh.ino = sb.st_ino;
+	fresh.size = sb.st_size;
+	fresh.mtime = sb.st_mtim;
+	fill_meta(&fresh, is_crl);
+	if (slot == NULL) {
+		for (size_t i = 0; i < CACHE_SLOTS && slot == NULL; i++)
+			if (a->cache[i].path == NULL)
+				slot = &a->cache[i];
+		if (slot == NULL) {
+			slot = &a->cache[a->next_evict];
+			a->next_evict = (a->next_evict + 1) % CACHE_SLOTS;
+		}
+	}
+	served_clear(slot);
+	*slot = fresh;
+	return slot;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+/* "name.ext" with name an issuer name: 0 and name copied, or -1. */
+static int
+split_name(const char *tail, const char *ext, char name[33])
+{
+	size_t n = strlen(tail), el = strlen(ext);
+
+	if (n <= el || n - el > 32 || strcmp(tail + n - el, ext) != 0)
+		return -1;
+	memcpy(name, tail, n - el);
+	name[n - el] = '\0';
+	return daemon_issuer_name_ok(name) ? 0 : -1;
+}
+
+static int
+etag_matches(struct http_req *r, const char *etag)
+{
+	const char *inm = http_req_header(r, "If-None-Match");
+
+	return inm && (strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL);
+}
+
+static int
+reply_file(struct http_req *r, struct serve_app *a, const char *path,
+    int is_crl, const char *ctype)
+{
+	const struct served *s;
+	char date[32], cc[64];
+	long max_age;
+	int rc = 0;
+
+	pthread_mutex_lock(&a->lock);
+	s = cache_get(a, path, is_crl, &rc);
+	if (s == NULL) {
+		pthread_mutex_unlock(&a->lock);
+		if (rc == RC_NOTFOUND)
+			return http_reply_text(r, 404, "not found");
+		log_err(LOG_HTTP, "%s: cannot read: %s", path, rc_str(rc));
+		return rc;
+	}
+	max_age = is_crl ? CRL_MAX_AGE : CERT_MAX_AGE;
+	if (is_crl && s->next_update) {
+		long left = (long)(s->next_update - time(NULL));
+
+		if (left < max_age)
+			max_age = left > 0 ? left : 0;
+	}
+	snprintf(cc, sizeof(cc), "public, max-age=%ld", max_age);
+	http_date(s->last_modified, date);
+	(void)http_add_header(r, "ETag", s->etag);
+	(void)http_add_header(r, "Last-Modified", date);
+	(void)http_add_header(r, "Cache-Control", cc);
+	if (etag_matches(r, s->etag))
+		rc = http_reply(r, 304, NULL, "", 0);
+	else
+		rc = http_reply(r, 200, ctype, s->data, s->len);
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+static int
+on_crl(struct http_req *r, void *app)
+{
+	struct serve_app *a = app;
+	char name[33], *path;
+	int rc;
+
+	if (split_name(http_req_tail(r), ".crl", name) != 0)
+		return http_reply_text(r, 404, "not found");
+	path = xasprintf("%s/%s.crl", a->cx->crl_dir, name);
+	rc = reply_file(r, a, path, 1, "application/pkix-crl");
+	free(path);
+	return rc;
+}
+
+static int
+on_ca(struct http_req *r, void *app)
+{
+	struct serve_app *a = app;
+	const char *tail = http_req_tail(r);
+	char name[33], *path;
+	int rc, der;
+
+	if (split_name(tail, ".der", name) == 0)
+		der = 1;
+	else if (split_name(tail, ".pem", name) == 0)
+		der = 0;
+	else
+		return http_reply_text(r, 404, "not found");
+	path = xasprintf("%s/%s.%s", a->cx->ca_dir, name, der ? "der" : "pem");
+	rc = reply_file(r, a, path, 0, der ? "application/pkix-cert" :
+	    "application/x-pem-file");
+	free(path);
+	return rc;
+}
+
+static int
+on_healthz(struct http_req *r, void *app)
+{
+	(void)app;
+	(void)http_add_header(r, "Cache-Control", "no-store");
+	return http_reply_text(r, 200, "ok");
+}
+
+static const struct http_route routes[] = {
+	{"/crl/", HTTP_GET, on_crl},
+	{"/ca/", HTTP_GET, on_ca},
+	{"/healthz", HTTP_GET, on_healthz},
+};
+
+/* ---- CRL schedule -------------------------------------------------------- */
+
+static void
+refresh_crls(struct serve_app *a)
+{
+	struct rc_detail d = {{0}};
+	time_t max_age = (time_t)a->cx->conf.ca_crl_refresh_hours * 3600;
+	int rc = ca_crl_refresh(a->cx->ca, max_age, &d);
+
+	if (rc != 0)
+		log_err(LOG_CA, "CRL refresh: %s", rc_detail_str(&d, rc));
+}
+
+static void *
+schedule(void *arg)
+{
+	struct serve_app *a = arg;
+
+	pthread_mutex_lock(&a->slock);
+	while (!a->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += SCHEDULE_SECONDS;
+		while (!a->stop && pthread_cond_timedwait(&a->scond, &a->slock,
+		    &ts) != ETIMEDOUT)
+			;
+		if (a->stop)
+			break;
+		pthread_mutex_unlock(&a->slock);
+		refresh_crls(a);
+		pthread_mutex_lock(&a->slock);
+	}
+	pthread_mutex_unlock(&a->slock);
+	return NULL;
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+static void
+addr_text(const struct sockaddr_storage *ss, int port, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+		snprintf(out, len, "[%s]:%d", host, port);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    host, sizeof(host));
+		snprintf(out, len, "%s:%d", host, port);
+	}
+}
+
+int
+daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *listen_s = NULL, *listen;
+	const struct daemon_opt opts[] = {
+		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
+		    "data directory made by 'certdesk init'"},
+		{"--listen", DAEMON_OPT_STR, &listen_s, "ADDR:PORT", 0,
+		    "plain-HTTP address (default: http.plain_listen); "
+		    "[v6addr]:port for IPv6, port 0 for any free port"},
+	};
+	struct serve_app a;
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	struct http_conf hc;
+	struct http_server *srv = NULL;
+	struct rc_detail d = {{0}};
+	struct store_issuer root;
+	pthread_condattr_t ca_attr;
+	pthread_t thr;
+	sigset_t set;
+	char where[80];
+	int done, rc, sig = 0, thr_ok = 0;
+
+	memset(&root, 0, sizeof(root));
+	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
+	    NULL, 0, NULL, &done);
+	if (done)
+		return rc;
+	if (listen_s && daemon_parse_listen(listen_s, &ss, &sslen) != 0) {
+		daemon_usage(cx, "--listen: '%.64s' is not ADDR:PORT (numeric "
+		    "IPv4, [IPv6] or localhost)", listen_s);
+		return DAEMON_EXIT_USAGE;
+	}
+	rc = daemon_load(cx, data, 0);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	listen = listen_s ? listen_s : cx->conf.http_plain_listen;
+	if (listen[0] == '\0') {
+		daemon_fail(cx, "nothing to listen on: http.plain_listen is "
+		    "empty in %s and no --listen given", cx->conf_path);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (!listen_s && daemon_parse_listen(listen, &ss, &sslen) != 0) {
+		daemon_fail(cx, "%s: http.plain_listen: '%.64s' is not "
+		    "ADDR:PORT", cx->conf_path, listen);
+		return DAEMON_EXIT_FAIL;
+	}
+	rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
+	    DAEMON_NEED_CA);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	if (daemon_publish_ca_files(cx) != 0) {
+		daemon_fail(cx, "cannot write the CA certificates to %s",
+		    cx->ca_dir);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (store_issuer_get_active(cx->st, 1, &root) != 0) {
+		daemon_fail(cx, "no root CA in %s", cx->data);
+		return DAEMON_EXIT_FAIL;
+	}
+
+	memset(&a, 0, sizeof(a));
+	a.cx = cx;
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_mutex_init(&a.slock, NULL);
+	pthread_condattr_init(&ca_attr);
+	pthread_condattr_setclock(&ca_attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&a.scond, &ca_attr);
+	pthread_condattr_destroy(&ca_attr);
+	refresh_crls(&a);
+
+	/* every thread started from here on has the stop signals blocked */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	memset(&hc, 0, sizeof(hc));
+	hc.addr = (const struct sockaddr *)&ss;
+	hc.addrlen = sslen;
+	hc.threads = (unsigned)cx->conf.http_threads;
+	rc = http_server_start(&hc, routes, sizeof(routes) / sizeof(routes[0]),
+	    &a, &srv, &d);
+	if (rc != 0) {
+		daemon_fail(cx, "cannot listen on %s: %s", listen,
+		    rc_detail_str(&d, rc));
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	if (pthread_create(&thr, NULL, schedule, &a) != 0) {
+		daemon_fail(cx, "cannot start the CRL schedule thread");
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	thr_ok = 1;
+	addr_text(&ss, http_server_port(srv), where, sizeof(where));
+	log_info(LOG_MAIN, "listening on http://%s (CRLs, CA certificates)",
+	    where);
+	log_info(LOG_MAIN, "root certificate: %s/%s.pem", cx->ca_dir,
+	    root.name);
+	log_info(LOG_MAIN, "CRLs: %s, regenerated when older than %d h",
+	    cx->crl_dir, cx->conf.ca_crl_refresh_hours);
+
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info(LOG_MAIN, "stopping (%s)", sig == SIGINT ? "SIGINT" :
+	    "SIGTERM");
+	rc = DAEMON_EXIT_OK;
+out:
+	if (thr_ok) {
+		pthread_mutex_lock(&a.slock);
+		a.stop = 1;
+		pthread_cond_signal(&a.scond);
+		pthread_mutex_unlock(&a.slock);
+		pthread_join(thr, NULL);
+	}
+	http_server_stop(srv);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		served_clear(&a.cache[i]);
+	pthread_cond_destroy(&a.scond);
+	pthread_mutex_destroy(&a.slock);
+	pthread_mutex_destroy(&a.lock);
+	store_issuer_clear(&root);
+	if (rc == DAEMON_EXIT_OK)
+		log_info(LOG_MAIN, "stopped");
+	return rc;
+}

@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Process start-up shared by every subcommand: messages to the operator,
+ * option handling with --help, the data directory and its configuration,
+ * and opening the signer, store, key checks and CA in that order. The
+ * signer is forked first, before the store or any input file is read, so
+ * that it starts from a process image that has touched nothing untrusted.
+ *
+ * Runs in the main certdesk process. Trusts the data directory and the
+ * configuration file (but checks every value), nothing else.
+ */
+#include "daemon/daemon_int.h"
+#include "signer/signer.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/xmalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef CERTDESK_SHAREDIR
+#define CERTDESK_SHAREDIR "/usr/share/certdesk"
+#endif
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void
+vmessage(struct daemon_ctx *cx, const char *hint, const char *fmt,
+    va_list ap)
+{
+	char line[1024];
+	int n;
+
+	n = snprintf(line, sizeof(line), "certdesk: %s: ",
+	    cx && cx->cmd ? cx->cmd->name : "error");
+	if (n < 0 || n >= (int)sizeof(line))
+		n = 0;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
+	fflush(stdout);
+	if (hint)
+		fprintf(stderr, "%s (see 'certdesk %s --help')\n", line, hint);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+void
+daemon_fail(struct daemon_ctx *cx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(cx, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+daemon_usage(struct daemon_ctx *cx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(cx, cx && cx->cmd ? cx->cmd->name : "", fmt, ap);
+	va_end(ap);
+}
+
+#define HELP_WIDTH 79
+
+/* Prints text from column col, wrapped at HELP_WIDTH with continuation
+ * lines indented to indent, then a newline. */
+static void
+wrap(const char *text, size_t col, size_t indent)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t w = strcspn(p, " ");
+
+		if (col > indent && col + 1 + w > HELP_WIDTH) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)w, p);
+		col += w;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	putchar('\n');
+}
+
+static void
+print_help(const struct daemon_cmd *cmd, const struct daemon_opt *opts,
+    size_t nopts)
+{
+	char usage[64];
+
+	snprintf(usage, sizeof(usage), "usage: certdesk %s", cmd->name);
+	printf("%s", usage);
+	wrap(cmd->synopsis, strlen(usage), 8);
+	putchar('\n');
+	wrap(cmd->summary, 0, 0);
+	if (nopts)
+		printf("\noptions:\n");
+	for (size_t i = 0; i < nopts; i++) {
+		char left[64], *help;
+
+		snprintf(left, sizeof(left), "%s%s%s%s", opts[i].name,
+		    opts[i].metavar ? " " : "",
+		    opts[i].metavar ? opts[i].metavar : "",
+		    opts[i].kind == DAEMON_OPT_LIST ? " ..." : "");
+		help = xasprintf("%s%s", opts[i].help,
+		    opts[i].required ? " (required)" : "");
+		if (strlen(left) > 24) {
+			printf("  %s\n%*s", left, 28, "");
+		} else
+			printf("  %-24s  ", left);
+		wrap(help, 28, 28);
+		free(help);
+	}
+	printf("  %-24s  %s\n", "--help", "show this help");
+}
+
+int
+daemon_opts(struct daemon_ctx *cx, const struct daemon_opt *opts,
+    size_t nopts, int argc, char **argv, const char **pos, size_t maxpos,
+    size_t *npos, int *done)
+{
+	char err[256];
+	int rc;
+
+	*done = 0;
+	rc = daemon_opts_parse(opts, nopts, argc, argv, pos, maxpos, npos, err,
+	    sizeof(err));
+	if (rc == DAEMON_PARSE_HELP) {
+		print_help(cx->cmd, opts, nopts);
+		*done = 1;
+		return DAEMON_EXIT_OK;
+	}
+	if (rc != 0) {
+		daemon_usage(cx, "%s", err);
+		*done = 1;
+		return DAEMON_EXIT_USAGE;
+	}
+	return DAEMON_EXIT_OK;
+}
+
+/* ---- data directory and configuration ------------------------------------ */
+
+static char *
+in_data(const struct daemon_ctx *cx, const char *p)
+{
+	if (p[0] == '/')
+		return xstrdup(p);
+	return xasprintf("%s/%s", cx->data, p);
+}
+
+static void
+set_actor(struct daemon_ctx *cx)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	uid_t uid = geteuid();
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
+	    daemon_text_ok(res->pw_name, 64))
+		snprintf(cx->actor, sizeof(cx->actor), "cli:%s", res->pw_name);
+	else
+		snprintf(cx->actor, sizeof(cx->actor), "cli:uid%ld", (long)uid);
+}
+
+int
+daemon_load(struct daemon_ctx *cx, const char *data, int create)
+{
+	struct rc_detail d = {{0}};
+	struct stat sb;
+	char real[PATH_MAX];
+	int rc, def_level, level;
+
+	if (create && fs_mkdir_p(data, 0750) != 0) {
+		daemon_fail(cx, "--data %s: cannot create: %s", data,
+		    strerror(errno));
+		return DAEMON_EXIT_FAIL;
+	}
+	if (stat(data, &sb) != 0) {
+		daemon_fail(cx, "--data %s: %s", data, strerror(errno));
+		return DAEMON_EXIT_FAIL;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		daemon_fail(cx, "--data %s: not a directory", data);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (realpath(data, real) == NULL) {
+		daemon_fail(cx, "--data %s: %s", data, strerror(errno));
+		return DAEMON_EXIT_FAIL;
+	}
+	cx->data = xstrdup(real);
+	cx->conf_path = cx->g->config ? xstrdup(cx->g->config) :
+	    xasprintf("%s/certdesk.conf", cx->data);
+	conf_defaults(&cx->conf);
+	cx->conf_ok = 1;
+	def_level = cx->conf.log_level;
+	cx->conf.log_level = -1;	/* to see whether the file sets it */
+	rc = conf_load(&cx->conf, cx->conf_path, cx->g->config != NULL, &d);
+	if (rc != 0) {
+		daemon_fail(cx, "%s", rc_detail_str(&d, rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	level = cx->conf.log_level;
+	if (level < 0) {
+		/* not in the file: the default for serve and init; one-shot
+		 * commands keep stderr for warnings and their message */
+		cx->conf.log_level = def_level;
+		level = cx->cmd->quiet ? LOG_LVL_WARN : def_level;
+	}
+	log_set_level(cx->g->log_level >= 0 ? cx->g->log_level : level);
+	log_debug(LOG_MAIN, "data directory %s, configuration %s%s", cx->data,
+	    cx->conf_path, fs_exists(cx->conf_path) ? "" : " (missing: "
+	    "defaults)");
+	if (!daemon_base_url_ok(cx->conf.ca_base_url)) {
+		daemon_fail(cx, "%s: ca.base_url: '%.200s' is not a plain "
+		    "http:// URL without a trailing '/' (CRL and AIA URLs are "
+		    "http, BR 7.1.2)", cx->conf_path, cx->conf.ca_base_url);
+		return DAEMON_EXIT_FAIL;
+	}
+	cx->keys_dir = xasprintf("%s/keys", cx->data);
+	cx->ca_dir = xasprintf("%s/ca", cx->data);
+	cx->crl_dir = xasprintf("%s/crl", cx->data);
+	cx->db_path = in_data(cx, cx->conf.store_path);
+	cx->compromised_path = in_data(cx, cx->conf.policy_compromised_keys);
+	cx->weak_dir = cx->conf.policy_weak_keys_dir[0] ?
+	    in_data(cx, cx->conf.policy_weak_keys_dir) :
+	    xstrdup(CERTDESK_SHAREDIR "/weak-keys");
+
+	cx->cac.base_url = cx->conf.ca_base_url;
+	cx->cac.ocsp = cx->conf.ca_ocsp;
+	cx->cac.crl_validity_days = cx->conf.ca_crl_validity_days;
+	cx->cac.crl_dir = cx->crl_dir;
+	cx->cac.hierarchy = cx->conf.ca_hierarchy;
+	cx->cac.root_cn = cx->conf.ca_root_cn;
+	cx->cac.issuing_cn = cx->conf.ca_issuing_cn;
+	cx->cac.organization = cx->conf.ca_organization;
+	cx->cac.country = cx->conf.ca_country;
+	cx->cac.now = 0;
+	if (cx->conf.policy_now[0] != '\0') {
+		time_t t;
+
+		if (ca_parse_time(cx->conf.policy_now, &t) != 0) {
+			daemon_fail(cx, "%s: policy.now: '%.64s' is not a time "
+			    "(YYYY-MM-DDTHH:MM:SSZ)", cx->conf_path,
+			    cx->conf.policy_now);
+			return DAEMON_EXIT_FAIL;
+		}
+		cx->cac.now = t;
+		log_warn(LOG_MAIN, "policy.now is set: the clock is pinned to "
+		    "%s (tests only)", cx->conf.policy_now);
+	}
+	set_actor(cx);
+	return DAEMON_EXIT_OK;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+int
+daemon_open(struct daemon_ctx *cx, unsigned need)
+{
+	struct rc_detail d = {{0}};
+	int rc;
+
+	if ((need & DAEMON_NEED_SIGNER) && cx->sg == NULL) {
+		struct stat sb;
+
+		if (stat(cx->keys_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			daemon_fail(cx, "%s: no key directory; is %s a "
+			    "certdesk data directory? (run 'certdesk init "
+			    "--data %s')", cx->keys_dir, cx->data, cx->data);
+			return DAEMON_EXIT_FAIL;
+		}
+		rc = signer_spawn(cx->keys_dir, &cx->sg);
+		if (rc != 0) {
+			daemon_fail(cx, "cannot start the signer over %s: %s",
+			    cx->keys_dir, rc_str(rc));
+			return DAEMON_EXIT_FAIL;
+		}
+	}
+	if ((need & DAEMON_NEED_STORE) && cx->st == NULL) {
+		struct store_conf sc = {
+			.backend = cx->conf.store_backend,
+			.path = cx->db_path,
+			.durable = 1,
+		};
+		struct stat sb;
+
+		if (!(need & DAEMON_CREATE) &&
+		    strcmp(cx->conf.store_backend, "sqlite") == 0 &&
+		    (stat(cx->db_path, &sb) != 0 || sb.st_size == 0)) {
+			daemon_fail(cx, "%s is not a certdesk data directory "
+			    "(no or empty %s); run 'certdesk init --data %s' "
+			    "first", cx->data, cx->db_path, cx->data);
+			return DAEMON_EXIT_FAIL;
+		}
+		rc = store_open(&sc, &cx->st);
+		if (rc != 0) {
+			daemon_fail(cx, "cannot open the store %s: %s",
+			    cx->db_path, rc_str(rc));
+			return DAEMON_EXIT_FAIL;
+		}
+	}
+	if ((need & DAEMON_NEED_CA) && cx->ca == NULL) {
+		if (cx->kc == NULL) {
+			rc = ca_keycheck_open(cx->weak_dir,
+			    cx->compromised_path, &cx->kc, &d);
+			if (rc != 0) {
+				daemon_fail(cx, "key checks: %s",
+				    rc_detail_str(&d, rc));
+				return DAEMON_EXIT_FAIL;
+			}
+		}
+		rc = ca_open(&cx->cac, cx->st, cx->sg, cx->kc, &cx->ca);
+		if (rc == RC_NOTFOUND) {
+			daemon_fail(cx, "no CA in %s; run 'certdesk init "
+			    "--data %s' first", cx->data, cx->data);
+			return DAEMON_EXIT_FAIL;
+		}
+		if (rc != 0) {
+			daemon_fail(cx, "cannot open the CA: %s", rc_str(rc));
+			return DAEMON_EXIT_FAIL;
+		}
+	}
+	return DAEMON_EXIT_OK;
+}
+
+void
+daemon_ctx_free(struct daemon_ctx *cx)
+{
+	ca_free(cx->ca);
+	cx->ca = NULL;
+	ca_keycheck_free(cx->kc);
+	cx->kc = NULL;
+	store_close(cx->st);
+	cx->st = NULL;
+	signer_free(cx->sg);
+	cx->sg = NULL;
+	free(cx->data);
+	free(cx->conf_path);
+	free(cx->keys_dir);
+	free(cx->ca_dir);
+	free(cx->crl_dir);
+	free(cx->db_path);
+	free(cx->compromised_path);
+	free(cx->weak_dir);
+	cx->data = cx->conf_path = cx->keys_dir = cx->ca_dir = NULL;
+	cx->crl_dir = cx->db_path = cx->compromised_path = NULL;
+	cx->weak_dir = NULL;
+	if (cx->conf_ok)
+		conf_free(&cx->conf);
+	cx->conf_ok = 0;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+int
+daemon_publish_ca_files(struct daemon_ctx *cx)
+{
+	int rc = 0;
+
+	if (fs_mkdir_p(cx->ca_dir, 0755) != 0) {
+		log_err(LOG_MAIN, "%s: cannot create: %s", cx->ca_dir,
+		    strerror(errno));
+		return RC_IO;
+	}
+	for (int root = 1; root >= 0 && rc == 0; root--) {
+		struct store_issuer is;
+		char *path = NULL, *pem = NULL;
+
+		memset(&is, 0, sizeof(is));
+		rc = store_issuer_get_active(cx->st, root, &is);
+		if (rc != 0) {
+			log_err(LOG_MAIN, "%s CA: cannot load: %s",
+			    root ? "root" : "issuing", rc_str(rc));
+			goto next;
+		}
+		if (is.name == NULL || !daemon_issuer_name_ok(is.name)) {
+			log_err(LOG_MAIN, "issuer %lld: unusable name",
+			    (long long)is.id);
+			rc = RC_INVAL;
+			goto next;
+		}
+		path = xasprintf("%s/%s.der", cx->ca_dir, is.name);
+		rc = fs_write_atomic(path, is.cert_der, is.cert_len, 0644);
+		if (rc != 0)
+			goto next;
+		free(path);
+		path = xasprintf("%s/%s.pem", cx->ca_dir, is.name);
+		pem = daemon_pem_encode("CERTIFICATE", is.cert_der,
+		    is.cert_len);
+		rc = fs_write_atomic(path, pem, strlen(pem), 0644);
+next:
+		if (rc != 0 && path)
+			log_err(LOG_MAIN, "%s: cannot write: %s", path,
+			    rc_str(rc));
+		free(path);
+		free(pem);
+		store_issuer_clear(&is);
+	}
+	return rc;
+}
+
+struct issuer_ids {
+	int64_t id[64];
+	char *name[64];
+	size_t n;
+};
+
+static int
+collect_issuer(const struct store_issuer *is, void *arg)
+{
+	struct issuer_ids *ids = arg;
+
+	if (ids->n >= 64)
+		return RC_TOOBIG;
+	ids->id[ids->n] = is->id;
+	ids->name[ids->n] = xstrdup(is->name ? is->name : "?");
+	ids->n++;
+	return 0;
+}
+
+int
+daemon_publish_crls(struct daemon_ctx *cx, int print)
+{
+	struct issuer_ids ids;
+	int rc;
+
+	memset(&ids, 0, sizeof(ids));
+	rc = store_issuer_list(cx->st, collect_issuer, &ids);
+	if (rc != 0)
+		daemon_fail(cx, "cannot list the CAs: %s", rc_str(rc));
+	for (size_t i = 0; i < ids.n && rc == 0; i++) {
+		struct rc_detail d = {{0}};
+
+		rc = ca_crl_publish(cx->ca, ids.id[i], &d);
+		if (rc != 0)
+			daemon_fail(cx, "cannot publish the CRL of %s: %s",
+			    ids.name[i], rc_detail_str(&d, rc));
+		else if (print)
+			printf("%s/%s.crl\n", cx->crl_dir, ids.name[i]);
+	}
+	for (size_t i = 0; i < ids.n; i++)
+		free(ids.name[i]);
+	return rc;
+}
+
+int
+daemon_read_file(struct daemon_ctx *cx, const char *opt, const char *path,
+    size_t max, uint8_t **out, size_t *len)
+{
+	uint8_t *p = NULL;
+	size_t n = 0, cap = 0;
+	struct stat sb;
+	int fd, rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		daemon_fail(cx, "%s %s: cannot read: %s", opt, path,
+		    strerror(errno));
+		return RC_IO;
+	}
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		daemon_fail(cx, "%s %s: cannot read: %s", opt, path,
+		    strerror(EISDIR));
+		close(fd);
+		return RC_IO;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap > max) {
+				daemon_fail(cx, "%s %s: larger than %zu bytes",
+				    opt, path, max);
+				rc = RC_TOOBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max + 1)
+				cap = max + 1;
+			p = xrealloc(p, cap + 1);
+		}
+		r = read(fd, p + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			daemon_fail(cx, "%s %s: cannot read: %s", opt, path,
+			    strerror(errno));
+			rc = RC_IO;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		daemon_fail(cx, "%s %s: larger than %zu bytes", opt, path, max);
+		rc = RC_TOOBIG;
+		goto out;
+	}
+	if (p == NULL)
+		p = xmalloc(1);
+	p[n] = '\0';
+	*out = p;
+	*len = n;
+	p = NULL;
+out:
+	free(p);
+	close(fd);
+	return rc;
+}

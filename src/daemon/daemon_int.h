@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared inside src/daemon: the command table, the per-invocation context
+ * (configuration, data directory paths, the opened signer, store and CA),
+ * the option parser and the small validators the subcommands use on
+ * command-line values. Nothing here is used outside src/daemon (and its unit
+ * tests).
+ */
+#ifndef CERTDESK_DAEMON_DAEMON_INT_H
+#define CERTDESK_DAEMON_DAEMON_INT_H
+
+#include "ca/ca.h"
+#include "daemon/daemon.h"
+#include "util/conf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct signer;
+struct store;
+
+/* ---- option parsing (args.c) --------------------------------------------- */
+
+#define DAEMON_MAX_LIST 100
+
+enum daemon_opt_kind {
+	DAEMON_OPT_FLAG = 1,	/* dst: int *, set to 1 */
+	DAEMON_OPT_STR = 2,	/* dst: const char **, given at most once */
+	DAEMON_OPT_LIST = 3,	/* dst: struct daemon_list *, repeatable */
+};
+
+/* Values of a repeatable option; the strings are borrowed from argv. */
+struct daemon_list {
+	const char *v[DAEMON_MAX_LIST];
+	size_t n;
+};
+
+struct daemon_opt {
+	const char *name;	/* "--data" */
+	int kind;		/* DAEMON_OPT_* */
+	void *dst;
+	const char *metavar;	/* "DIR"; NULL for flags */
+	int required;		/* 1: the command needs it */
+	const char *help;	/* one line for --help */
+};
+
+/* daemon_opts_parse() result when --help or -h was given. */
+#define DAEMON_PARSE_HELP 1
+
+/*
+ * Parses args[0..argc) (the words after the command's name) against opts.
+ * Accepts "--name value" and "--name=value"; "--" ends the options. Words
+ * not starting with "-" are positional and go to pos (at most maxpos, *npos
+ * receives the count; pos may be NULL when maxpos is 0).
+ * Returns 0; DAEMON_PARSE_HELP when --help/-h appears (nothing else is then
+ * checked); or RC_INVAL with a one-line reason in err ("unknown option
+ * '--x'", "--data needs a value", "--data given twice", "--data DIR is
+ * required", "unexpected argument 'x'"). Values are borrowed from args.
+ */
+int daemon_opts_parse(const struct daemon_opt *opts, size_t nopts, int argc,
+    char **args, const char **pos, size_t maxpos, size_t *npos, char *err,
+    size_t errlen);
+
+/* ---- validators (args.c) ------------------------------------------------- */
+
+/* A database id: decimal, 1..INT64_MAX, no sign, spaces or leading zeros.
+ * 0 or RC_INVAL. */
+int daemon_parse_id(const char *s, int64_t *out);
+
+/*
+ * A certificate serial as typed by a person ("00:AB:cd", "0x1f", "1F") into
+ * the store's form: lowercase hex of the DER INTEGER contents (no leading
+ * zero bytes except one 00 before a byte >= 0x80). At most 20 bytes (RFC
+ * 5280 4.1.2.2), never zero. 0 or RC_INVAL.
+ */
+int daemon_serial_norm(const char *in, char out[41]);
+
+/*
+ * A domain name for a contract: IDNA2008 to A-labels (libidn2), lowercase,
+ * one trailing dot removed; then letters, digits and hyphens only, labels of
+ * 1..63 octets not starting or ending with '-', at least two labels, at most
+ * 253 octets, the last label not all digits, no wildcard. On success writes
+ * the name to out (outlen >= 254) and returns 0; else RC_BADNAME with the
+ * reason in err.
+ */
+int daemon_domain_norm(const char *in, char *out, size_t outlen, char *err,
+    size_t errlen);
+
+/*
+ * "ADDR:PORT" with a numeric IPv4 address, or "[IPv6]:PORT"; "localhost"
+ * means 127.0.0.1. Port 0..65535 (0: any free port). Fills *ss and *len.
+ * 0 or RC_INVAL.
+ */
+int daemon_parse_listen(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len);
+
+/* 1 when s is 1..max bytes of valid UTF-8 without control characters. */
+int daemon_text_ok(const char *s, size_t max);
+/* 1 when s is an ISO 3166 alpha-2 code as two upper-case ASCII letters. */
+int daemon_country_ok(const char *s);
+/* 1 when s is an http:// URL usable as base of CRL and AIA URLs: no
+ * spaces, quotes or control characters, a host, no query or fragment, no
+ * trailing '/', at most 200 bytes. */
+int daemon_base_url_ok(const char *s);
+/* 1 when s is an issuer name as used in file names and URLs:
+ * [a-z0-9-]{1,32}. */
+int daemon_issuer_name_ok(const char *s);
+
+/* PEM of der[0..len) under the label ("CERTIFICATE"), 64 columns. New
+ * string, free(). */
+char *daemon_pem_encode(const char *label, const uint8_t *der, size_t len);
+
+/* ---- commands and their context (cli.c, ctx.c) --------------------------- */
+
+struct daemon_ctx;
+
+struct daemon_cmd {
+	const char *name;	/* words, "ca issue" */
+	const char *synopsis;	/* "--data DIR --profile dv|ov|ev ..." */
+	const char *summary;	/* one line */
+	int (*run)(struct daemon_ctx *cx, int argc, char **argv);
+	int quiet;		/* 1: log warnings and errors only, unless
+				 * general.log_level or --log-level says */
+};
+
+/* Options before the command. */
+struct daemon_global {
+	const char *config;	/* --config FILE; NULL: DATA/certdesk.conf */
+	int log_level;		/* --log-level; -1: from the config */
+};
+
+/*
+ * One invocation: what daemon_load() and daemon_open() filled. Every
+ * pointer is owned by the context and released by daemon_ctx_free().
+ */
+struct daemon_ctx {
+	const struct daemon_cmd *cmd;
+	const struct daemon_global *g;
+
+	char *data;		/* absolute data directory */
+	char *conf_path;
+	struct conf conf;
+	int conf_ok;
+	char *keys_dir, *ca_dir, *crl_dir, *db_path, *compromised_path,
+	    *weak_dir;
+	struct ca_conf cac;	/* strings borrowed from the above */
+
+	struct signer *sg;
+	struct store *st;
+	struct ca_keycheck *kc;
+	struct ca *ca;
+	char actor[96];		/* "cli:<unix user>" */
+};
+
+/* "certdesk: <command>: <message>" on stderr (control characters shown as
+ * '?'). */
+void daemon_fail(struct daemon_ctx *cx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Same, followed by a hint to --help; for usage errors. */
+void daemon_usage(struct daemon_ctx *cx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parses the command's options (see daemon_opts_parse) and handles --help.
+ * Returns 0 to go on, or an exit status to return at once: DAEMON_EXIT_OK
+ * after printing the help (flagged by *done = 1), DAEMON_EXIT_USAGE after a
+ * usage message.
+ */
+int daemon_opts(struct daemon_ctx *cx, const struct daemon_opt *opts,
+    size_t nopts, int argc, char **argv, const char **pos, size_t maxpos,
+    size_t *npos, int *done);
+
+/*
+ * Resolves the data directory (which must exist unless create is 1; then it
+ * is made), loads the configuration over the defaults, applies the log
+ * level and computes every path. Prints its own messages. Returns an exit
+ * status (DAEMON_EXIT_OK to go on).
+ */
+int daemon_load(struct daemon_ctx *cx, const char *data, int create);
+
+enum {
+	DAEMON_NEED_SIGNER = 1,	/* fork the signer over DATA/keys */
+	DAEMON_NEED_STORE = 2,	/* open the store (must exist) */
+	DAEMON_NEED_CA = 4,	/* key checks and ca_open (needs both) */
+	DAEMON_CREATE = 8,	/* init: the store may be new */
+};
+
+/*
+ * Start-up after daemon_load(), in the order that keeps secrets out of
+ * reach: signer first (forked before anything else is read), then the
+ * store, then the key checks and the CA. Parts already open are kept, so it
+ * can be called again with more bits. Prints its own messages; returns an
+ * exit status.
+ */
+int daemon_open(struct daemon_ctx *cx, unsigned need);
+/* Releases everything in the context (the CA, store, signer, paths,
+ * configuration). */
+void daemon_ctx_free(struct daemon_ctx *cx);
+
+/* Writes DATA/ca/<name>.pem and .der for the root and the active issuing CA
+ * from the store. 0 or an RC_* (logged). */
+int daemon_publish_ca_files(struct daemon_ctx *cx);
+
+/* Publishes a new CRL for every CA in the store now (printing each file
+ * name on stdout when print is 1). Prints its own messages; 0 or RC_*. */
+int daemon_publish_crls(struct daemon_ctx *cx, int print);
+
+/*
+ * Reads a whole file of at most max bytes for option opt. On failure prints
+ * "<opt> <path>: cannot read: <strerror>" (or "larger than N bytes") and
+ * returns RC_IO / RC_TOOBIG. *out (free()) is NUL-terminated.
+ */
+int daemon_read_file(struct daemon_ctx *cx, const char *opt, const char *path,
+    size_t max, uint8_t **out, size_t *len);
+
+/* Commands (one file per group). */
+int daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_ca_root(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_ca_chain(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_ca_issue(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_customer(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_user(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_domain(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_slot(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_audit_verify(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_audit_list(struct daemon_ctx *cx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Fixtures of the integration suite: the certdesk binary under test, fresh
+data directories, subscriber keys and CSRs made by `openssl`, and a running
+`certdesk serve` on a free loopback port.
+
+Every run of the binary is checked for sanitizer reports (the test build
+uses ASan and UBSan), so a memory error or a leak fails the test that caused
+it even when the command itself "worked". Results are checked with tools
+that share no code with certdesk: the openssl command line and
+python3-cryptography.
+"""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+SRCDIR = pathlib.Path(os.environ.get(
+    "CERTDESK_SRCDIR", pathlib.Path(__file__).resolve().parents[2]))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:",
+                   "ERROR: LeakSanitizer")
+
+
+def certdesk_bin():
+    """The binary under test: $CERTDESK_BIN (set by meson test)."""
+    b = os.environ.get("CERTDESK_BIN")
+    if not b:
+        for cand in ("build-test", "build", "build-daemon"):
+            p = SRCDIR / cand / "src" / "daemon" / "certdesk"
+            if p.exists():
+                return str(p)
+        pytest.fail("CERTDESK_BIN is not set (run through meson test)")
+    return b
+
+
+def assert_no_sanitizer(text, what):
+    for mark in SANITIZER_MARKS:
+        assert mark not in text, f"{what}: sanitizer report:\n{text}"
+
+
+def free_port():
+    """A loopback port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(args, *, input=None, timeout=60, env=None):
+    """Runs certdesk with args; returns the CompletedProcess (text)."""
+    e = dict(os.environ)
+    e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    if env:
+        e.update(env)
+    p = subprocess.run([certdesk_bin()] + [str(a) for a in args],
+                       input=input, capture_output=True, text=True,
+                       timeout=timeout, env=e)
+    assert_no_sanitizer(p.stderr, "certdesk " + " ".join(map(str, args)))
+    assert p.returncode >= 0, (
+        f"certdesk {args} died of signal {-p.returncode}:\n{p.stderr}")
+    return p
+
+
+def message(p):
+    """The one 'certdesk: <command>: <what>' line of a failed command
+    (log lines may surround it)."""
+    lines = [ln for ln in p.stderr.splitlines()
+             if ln.startswith("certdesk: ")]
+    assert len(lines) == 1, f"expected one message line:\n{p.stderr}"
+    assert "Traceback" not in p.stderr
+    return lines[0]
+
+
+def ok(args, **kw):
+    """Runs certdesk and requires exit status 0; returns stdout."""
+    p = run(args, **kw)
+    assert p.returncode == 0, (
+        f"certdesk {' '.join(map(str, args))} exited {p.returncode}:\n"
+        f"{p.stderr}")
+    return p.stdout
+
+
+def openssl(*args, input=None, check=True):
+    p = subprocess.run(["openssl"] + [str(a) for a in args], input=input,
+                       capture_output=True, timeout=60)
+    if check:
+        assert p.returncode == 0, (
+            f"openssl {' '.join(map(str, args))}: {p.stderr.decode()}")
+    return p
+
+
+class DataDir:
+    """An initialised certdesk data directory and what tests need of it."""
+
+    def __init__(self, path, port):
+        self.path = path
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.root_pem = path / "ca" / "root.pem"
+        self.crl = path / "crl" / "issuing-1.crl"
+
+    def __str__(self):
+        return str(self.path)
+
+    def cli(self, *args, **kw):
+        """certdesk <args> --data DIR, exit status 0 required; stdout."""
+        return ok(list(args) + ["--data", self.path], **kw)
+
+    def run(self, *args, **kw):
+        return run(list(args) + ["--data", self.path], **kw)
+
+    def issue(self, profile, csr, *extra):
+        """Issues; returns (cert_pem, chain_pem) as text."""
+        out = self.cli("ca", "issue", "--profile", profile, "--csr", csr,
+                       *extra)
+        end = "-----END CERTIFICATE-----\n"
+        parts = [p + end for p in out.split(end) if p.strip()]
+        assert len(parts) >= 2, f"expected certificate and chain:\n{out}"
+        return parts[0], "".join(parts[1:])
+
+    def customer_org(self, ev=False, **over):
+        """Adds a customer and a validated organisation; returns org id."""
+        cust = self.cli("admin", "customer", "add", "--name",
+                        "Example Customer").strip()
+        fields = {
+            "--legal-name": "Example Widgets GmbH",
+            "--country": "DE",
+            "--state": "Bayern",
+            "--locality": "München",
+            "--street": "Hauptstraße 1",
+            "--postal-code": "80331",
+        }
+        if ev:
+            fields.update({
+                "--business-category": "Private Organization",
+                "--jurisdiction-country": "DE",
+                "--registration-number": "HRB 123456",
+            })
+        fields.update(over)
+        args = ["admin", "org", "add", "--customer", cust]
+        for k, v in fields.items():
+            args += [k, v]
+        args += ["--validated-by", "test agent", "--evidence",
+                 "Handelsregister extract; phone call"]
+        if ev:
+            args.append("--ev")
+        return self.cli(*args).strip()
+
+
+@pytest.fixture
+def datadir(tmp_path):
+    """A fresh data directory after `certdesk init` (ecdsa hierarchy) whose
+    base URL points at its own free port."""
+    port = free_port()
+    path = tmp_path / "data"
+    out = ok(["init", "--data", path, "--base-url",
+              f"http://127.0.0.1:{port}"])
+    assert "root certificate:" in out
+    return DataDir(path, port)
+
+
+class Server:
+    """`certdesk serve` running on loopback; stopped by PID."""
+
+    def __init__(self, data, port, log):
+        self.data = data
+        self.port = port
+        self.log = log
+        self.proc = None
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self):
+        self.logf = open(self.log, "ab")
+        e = dict(os.environ)
+        e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        self.proc = subprocess.Popen(
+            [certdesk_bin(), "serve", "--data", str(self.data), "--listen",
+             f"127.0.0.1:{self.port}"],
+            stdout=self.logf, stderr=self.logf, env=e)
+        deadline = time.monotonic() + 20
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"serve exited {self.proc.returncode}:\n"
+                            + self.stderr())
+            try:
+                with urllib.request.urlopen(self.url("/healthz"),
+                                            timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("serve did not answer /healthz:\n"
+                            + self.stderr())
+            time.sleep(0.05)
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the server; requires a clean exit (status 0, no
+        sanitizer report)."""
+        if self.proc is None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail("serve did not stop on " + sig.name)
+        self.proc = None
+        self.logf.close()
+        text = self.stderr()
+        assert_no_sanitizer(text, "serve")
+        assert rc == 0, f"serve exited {rc}:\n{text}"
+
+    def stderr(self):
+        return pathlib.Path(self.log).read_text(errors="replace")
+
+    def get(self, path, method="GET", headers=None, data=None):
+        """(status, headers, body) of one request; HTTP errors included."""
+        req = urllib.request.Request(self.url(path), method=method,
+                                     headers=headers or {}, data=data)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+
+@pytest.fixture
+def server(datadir, tmp_path):
+    """`certdesk serve` over the datadir fixture, on its base URL's port."""
+    s = Server(datadir.path, datadir.port, tmp_path / "serve.log")
+    s.start()
+    yield s
+    s.stop()
+
+
+# ---- subscriber keys and CSRs ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory):
+    """Subscriber keys made once per session by openssl."""
+    d = tmp_path_factory.mktemp("keys")
+    specs = {
+        "p256": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "p384": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        "rsa2048": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        "rsa1024": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
+    }
+    out = {}
+    for name, spec in specs.items():
+        path = d / f"{name}.key"
+        openssl("genpkey", *spec, "-out", path)
+        out[name] = path
+    return out
+
+
+@pytest.fixture
+def make_csr(keys, tmp_path):
+    """make_csr(key_name, names, cn=first name) -> path of a PEM CSR."""
+    counter = [0]
+
+    def make(key, names, cn=None, fmt="PEM"):
+        counter[0] += 1
+        path = tmp_path / f"req{counter[0]}.{fmt.lower()}"
+        cn = cn if cn is not None else names[0]
+        san = ",".join("DNS:" + n for n in names)
+        openssl("req", "-new", "-key", keys[key], "-subj", f"/CN={cn}",
+                "-addext", f"subjectAltName={san}", "-outform", fmt,
+                "-out", path)
+        return path
+    return make

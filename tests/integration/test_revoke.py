@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Revocation and CRLs: `certdesk ca revoke` with RFC 5280 reasons, the new
+CRL checked with `openssl crl -verify` and `-text`, its CRL number
+increasing; double revocation and certificateHold refused."""
+from cryptography import x509
+
+from conftest import message, openssl
+
+
+def crl_number(path):
+    crl = x509.load_der_x509_crl(path.read_bytes())
+    return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+
+
+def bundle(datadir, tmp_path):
+    b = tmp_path / "bundle.pem"
+    b.write_bytes((datadir.path / "ca/root.pem").read_bytes()
+                  + (datadir.path / "ca/issuing-1.pem").read_bytes())
+    return b
+
+
+def test_revoke_key_compromise(datadir, make_csr, tmp_path):
+    cert_pem, _ = datadir.issue("dv", make_csr("p256", ["rev.example.com"]))
+    other_pem, _ = datadir.issue("dv", make_csr("p384", ["keep.example.com"]))
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    other = x509.load_pem_x509_certificate(other_pem.encode())
+    serial = format(cert.serial_number, "X")
+    n0 = crl_number(datadir.crl)
+
+    # colons and upper case are accepted, as openssl prints serials
+    even = serial if len(serial) % 2 == 0 else "0" + serial
+    pretty = ":".join(even[i:i + 2] for i in range(0, len(even), 2))
+    datadir.cli("ca", "revoke", "--serial", pretty, "--reason",
+                "keyCompromise")
+    n1 = crl_number(datadir.crl)
+    assert n1 > n0
+
+    p = openssl("crl", "-inform", "DER", "-in", datadir.crl, "-CAfile",
+                bundle(datadir, tmp_path), "-verify", "-noout")
+    assert b"verify OK" in p.stdout + p.stderr
+    text = openssl("crl", "-inform", "DER", "-in", datadir.crl, "-noout",
+                   "-text").stdout.decode()
+    even = serial if len(serial) % 2 == 0 else "0" + serial
+    assert f"Serial Number: {even}" in text
+    assert "Key Compromise" in text
+
+    crl = x509.load_der_x509_crl(datadir.crl.read_bytes())
+    issuing = x509.load_pem_x509_certificate(
+        (datadir.path / "ca/issuing-1.pem").read_bytes())
+    assert crl.issuer == issuing.subject
+    assert crl.is_signature_valid(issuing.public_key())
+    entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+    assert entry is not None
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value
+    assert reason.reason == x509.ReasonFlags.key_compromise
+    assert crl.get_revoked_certificate_by_serial_number(
+        other.serial_number) is None
+    assert crl.next_update > crl.last_update
+
+    show = datadir.cli("ca", "show", "--serial", serial.lower())
+    assert "status: revoked" in show
+    assert "keyCompromise" in show
+    show = datadir.cli("ca", "show", "--serial", format(other.serial_number,
+                                                         "x"))
+    assert "status: valid" in show
+
+    # again: refused, and no new CRL
+    p = datadir.run("ca", "revoke", "--serial", serial, "--reason",
+                    "superseded")
+    assert p.returncode == 1
+    assert "already revoked" in p.stderr
+    assert crl_number(datadir.crl) == n1
+
+    # certificateHold is not allowed (BR 7.2.2)
+    p = datadir.run("ca", "revoke", "--serial",
+                    format(other.serial_number, "x"), "--reason",
+                    "certificateHold")
+    assert p.returncode in (1, 2)
+    assert message(p).startswith("certdesk: ca revoke: ")
+    assert "status: valid" in datadir.cli(
+        "ca", "show", "--serial", format(other.serial_number, "x"))
+
+    # an unknown serial
+    p = datadir.run("ca", "revoke", "--serial", "1234567890abcdef",
+                    "--reason", "unspecified")
+    assert p.returncode == 1
+    assert "no certificate" in p.stderr
+    p = datadir.run("ca", "show", "--serial", "1234567890abcdef")
+    assert p.returncode == 1
+
+    # every revocation is audited, and the chain holds
+    assert "audit log intact" in datadir.cli("audit", "verify")
+
+
+def test_crl_publish_now(datadir, tmp_path):
+    n0 = crl_number(datadir.crl)
+    out = datadir.cli("ca", "crl")
+    assert f"{datadir.path}/crl/issuing-1.crl" in out.splitlines()
+    assert f"{datadir.path}/crl/root.crl" in out.splitlines()
+    assert crl_number(datadir.crl) > n0
+    root_crl = datadir.path / "crl/root.crl"
+    p = openssl("crl", "-inform", "DER", "-in", root_crl, "-CAfile",
+                bundle(datadir, tmp_path), "-verify", "-noout")
+    assert b"verify OK" in p.stdout + p.stderr

@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`certdesk serve`: CRLs and CA certificates over plain HTTP exactly as
+published on disk and as named in certificates, HTTP semantics (404, 405,
+HEAD, ETag, Cache-Control bounded by nextUpdate), clean stops on SIGTERM and
+SIGINT, and a restart that loses nothing."""
+import datetime
+import email.utils
+import re
+import signal
+import socket
+import threading
+import urllib.request
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from conftest import Server, openssl, run
+
+
+def test_serves_published_files(server, datadir):
+    d = datadir.path
+    status, h, body = server.get("/crl/issuing-1.crl")
+    assert status == 200
+    assert body == (d / "crl/issuing-1.crl").read_bytes()
+    assert h["Content-Type"] == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(body)
+    max_age = int(re.search(r"max-age=(\d+)", h["Cache-Control"]).group(1))
+    left = (crl.next_update - datetime.datetime.utcnow()).total_seconds()
+    assert 0 <= max_age <= left + 1
+    assert email.utils.parsedate_to_datetime(h["Last-Modified"]) \
+        .replace(tzinfo=None) == crl.last_update
+    etag = h["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+
+    status, h2, body2 = server.get("/crl/issuing-1.crl",
+                                   headers={"If-None-Match": etag})
+    assert status == 304 and body2 == b""
+
+    status, h, body = server.get("/crl/root.crl")
+    assert status == 200
+    assert body == (d / "crl/root.crl").read_bytes()
+
+    status, h, body = server.get("/ca/root.der")
+    assert status == 200
+    assert body == (d / "ca/root.der").read_bytes()
+    assert h["Content-Type"] == "application/pkix-cert"
+    status, h, body = server.get("/ca/issuing-1.pem")
+    assert status == 200
+    assert body == (d / "ca/issuing-1.pem").read_bytes()
+
+    status, h, body = server.get("/crl/issuing-1.crl", method="HEAD")
+    assert status == 200 and body == b""
+    assert int(h["Content-Length"]) == \
+        len((d / "crl/issuing-1.crl").read_bytes())
+
+    for path in ("/", "/nope", "/crl/", "/crl/nope.crl", "/crl/../keys/x",
+                 "/crl/%2e%2e%2fkeys%2froot.key", "/ca/root.key",
+                 "/ca/ROOT.der", "/crl/issuing-1.crl.bak",
+                 "/crl/" + "a" * 5000 + ".crl", "/healthz/x"):
+        status, _, body = server.get(path)
+        assert status in (404, 414, 431), (path, status)
+        assert b"PRIVATE" not in body
+    status, h, _ = server.get("/healthz", method="POST", data=b"x" * 100)
+    assert status == 405
+    assert "GET" in h["Allow"]
+    status, _, _ = server.get("/crl/issuing-1.crl", method="DELETE")
+    assert status == 405
+    status, _, body = server.get("/healthz")
+    assert status == 200 and body == b"ok\n"
+
+    log = server.stderr()
+    assert f"listening on http://127.0.0.1:{server.port}" in log
+    assert f"root certificate: {d}/ca/root.pem" in log
+
+
+def test_urls_in_certificates_work(server, datadir, make_csr, tmp_path):
+    """The CRL DP and AIA URLs of an issued certificate answer with the
+    issuer's CRL and certificate, and the CRL then lists a revocation."""
+    cert_pem, chain = datadir.issue("dv", make_csr("p256",
+                                                   ["url.example.com"]))
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    dp = cert.extensions.get_extension_for_class(
+        x509.CRLDistributionPoints).value[0].full_name[0].value
+    aia = [a.access_location.value for a in cert.extensions
+           .get_extension_for_class(x509.AuthorityInformationAccess).value
+           if a.access_method.dotted_string == "1.3.6.1.5.5.7.48.2"][0]
+    with urllib.request.urlopen(aia, timeout=10) as r:
+        issuer = r.read()
+    if issuer.startswith(b"-----BEGIN"):
+        issuer_cert = x509.load_pem_x509_certificate(issuer)
+    else:
+        issuer_cert = x509.load_der_x509_certificate(issuer)
+    assert issuer_cert.subject == cert.issuer
+
+    datadir.cli("ca", "revoke", "--serial", format(cert.serial_number, "x"),
+                "--reason", "superseded")
+    with urllib.request.urlopen(dp, timeout=10) as r:
+        crl = x509.load_der_x509_crl(r.read())
+    assert crl.get_revoked_certificate_by_serial_number(
+        cert.serial_number) is not None
+    # openssl agrees: the certificate is revoked per the served CRL
+    crl_file = tmp_path / "served.crl"
+    crl_file.write_bytes(crl.public_bytes(Encoding.PEM))
+    cf = tmp_path / "c.pem"
+    cf.write_text(cert_pem)
+    chf = tmp_path / "ch.pem"
+    chf.write_text(chain)
+    p = openssl("verify", "-crl_check", "-CAfile", datadir.root_pem,
+                "-untrusted", chf, "-CRLfile", crl_file, cf, check=False)
+    assert p.returncode != 0
+    assert b"revoked" in p.stdout + p.stderr
+
+
+def test_concurrent_requests(server):
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(20):
+                status, _, body = server.get("/crl/issuing-1.crl")
+                assert status == 200 and len(body) > 0
+        except Exception as e:  # noqa: BLE001 - collected for the assert
+            errors.append(e)
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # a client that connects and sends nothing does not block others
+    s = socket.create_connection(("127.0.0.1", server.port))
+    status, _, _ = server.get("/healthz")
+    assert status == 200
+    s.close()
+
+
+def test_sigint_stops_cleanly(datadir, tmp_path):
+    s = Server(datadir.path, datadir.port, tmp_path / "int.log").start()
+    s.stop(signal.SIGINT)
+    assert "stopped" in s.stderr()
+
+
+def test_port_in_use(datadir, tmp_path):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen(1)
+        port = blocker.getsockname()[1]
+        p = run(["serve", "--data", datadir.path, "--listen",
+                 f"127.0.0.1:{port}"])
+    assert p.returncode == 1
+    assert "cannot listen" in p.stderr
+
+
+def test_restart_keeps_everything(datadir, make_csr, tmp_path):
+    s = Server(datadir.path, datadir.port, tmp_path / "a.log").start()
+    # issue and revoke while the server runs (two processes on one store)
+    kept_pem, _ = datadir.issue("dv", make_csr("p256", ["kept.example.com"]))
+    gone_pem, _ = datadir.issue("dv", make_csr("p384", ["gone.example.com"]))
+    org = datadir.customer_org(ev=True)
+    ev_pem, _ = datadir.issue("ev", make_csr("rsa2048", ["ev.example.com"]),
+                              "--org", org)
+    kept = x509.load_pem_x509_certificate(kept_pem.encode())
+    gone = x509.load_pem_x509_certificate(gone_pem.encode())
+    evc = x509.load_pem_x509_certificate(ev_pem.encode())
+    datadir.cli("ca", "revoke", "--serial", format(gone.serial_number, "x"),
+                "--reason", "cessationOfOperation")
+    _, _, crl_before = s.get("/crl/issuing-1.crl")
+    audit_before = datadir.cli("audit", "list")
+    s.stop()
+
+    s = Server(datadir.path, datadir.port, tmp_path / "b.log").start()
+    try:
+        for c, status in ((kept, "valid"), (gone, "revoked"),
+                          (evc, "valid")):
+            out = datadir.cli("ca", "show", "--serial",
+                              format(c.serial_number, "x"))
+            assert f"status: {status}" in out
+        _, _, crl_after = s.get("/crl/issuing-1.crl")
+        crl = x509.load_der_x509_crl(crl_after)
+        assert crl.get_revoked_certificate_by_serial_number(
+            gone.serial_number) is not None
+        assert crl.get_revoked_certificate_by_serial_number(
+            kept.serial_number) is None
+        assert len(crl_after) >= len(crl_before)
+        audit_after = datadir.cli("audit", "list")
+        assert audit_after.startswith(audit_before)
+        assert "audit log intact" in datadir.cli("audit", "verify")
+        assert "ev.example.com" in datadir.cli(
+            "ca", "show", "--serial", format(evc.serial_number, "x"))
+    finally:
+        s.stop()
+
+
+def test_stale_crl_is_regenerated_on_schedule(datadir, tmp_path):
+    """A CRL older than ca.crl_refresh_hours is replaced when serve starts
+    (and then every minute by the schedule thread)."""
+    import sqlite3
+
+    def number(data):
+        return x509.load_der_x509_crl(data).extensions.get_extension_for_class(
+            x509.CRLNumber).value.crl_number
+    n0 = number(datadir.crl.read_bytes())
+    # fresh CRLs are left alone
+    s = Server(datadir.path, datadir.port, tmp_path / "a.log").start()
+    _, _, body = s.get("/crl/issuing-1.crl")
+    assert number(body) == n0
+    s.stop()
+    # age every CRL by two days in the store
+    con = sqlite3.connect(datadir.path / "certdesk.db")
+    with con:
+        con.execute("UPDATE crls SET this_update = this_update - 172800")
+    con.close()
+    s = Server(datadir.path, datadir.port, tmp_path / "b.log").start()
+    try:
+        _, _, body = s.get("/crl/issuing-1.crl")
+        assert number(body) > n0
+        crl = x509.load_der_x509_crl(body)
+        age = (datetime.datetime.utcnow() - crl.last_update).total_seconds()
+        assert age < 600
+    finally:
+        s.stop()
+
+
+def raw(port, data, read=True, timeout=10):
+    with socket.create_connection(("127.0.0.1", port),
+                                  timeout=timeout) as s:
+        out = b""
+        try:
+            s.sendall(data)
+            if not read:
+                return b""
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server may answer and close before all is sent
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except OSError:  # reset, timeout
+            pass
+        return out
+
+
+def test_hostile_requests(server):
+    port = server.port
+    # garbage request line, a bare newline, binary noise
+    for junk in (b"\x00\xff\xfe GARBAGE\r\n\r\n", b"\r\n\r\n",
+                 bytes(range(256)) * 4, b"GET\r\n\r\n",
+                 b"GET /healthz HTTP/9.9\r\n\r\n"):
+        # (the server may wait for the rest of such a request until its
+        # idle timeout; the client gives up after a second)
+        out = raw(port, junk, timeout=1)
+        assert out == b"" or out.startswith(b"HTTP/1."), out[:100]
+    # headers past the connection memory limit
+    out = raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
+              + b"a" * 100000 + b"\r\n\r\n")
+    assert out == b"" or re.match(rb"HTTP/1\.\d (4\d\d)", out), out[:100]
+    # a body on a GET is not kept; a large POST is refused
+    out = raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: "
+              b"5\r\nConnection: close\r\n\r\nhello")
+    assert out.startswith(b"HTTP/1.1 413") or out.startswith(
+        b"HTTP/1.1 200"), out[:100]
+    out = raw(port, b"POST /crl/root.crl HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: 1000000\r\nConnection: close\r\n\r\n"
+              + b"x" * 1000000)
+    assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
+    # a NUL and traversal in the path
+    for path in (b"/crl/%00.crl", b"/crl/root%00.crl", b"/ca/..%2froot.der",
+                 b"/crl/.crl", b"/ca/.der"):
+        out = raw(port, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        assert out.startswith(b"HTTP/1.1 404") or out.startswith(
+            b"HTTP/1.1 400"), (path, out[:100])
+    # still serving
+    status, _, body = server.get("/healthz")
+    assert status == 200 and body == b"ok\n"
