@@ -4,7 +4,7 @@
 # Debian machine: `make run` and `make test`.
 
 DATA    ?= data
-LISTEN  ?= 127.0.0.1:8443
+LISTEN  ?= 127.0.0.1:8080
 BUILD   := build
 TBUILD  := build-test
 

@@ -26,9 +26,30 @@ esac
 if [ ! -e "$data/ca/root.pem" ]; then
 	echo "run: initialising $data" >&2
 	"$bin" init --data "$data" --hierarchy ecdsa \
-		--base-url "http://$host:$port"
-else
-	echo "root certificate: $(cd "$data" && pwd)/ca/root.pem"
+		--base-url "http://$host:$port" >/dev/null
+	# the demo customer: a contract with one slot of every product and a
+	# domain whose zone is on "our" nameservers
+	cust=$("$bin" admin customer add --data "$data" --name "Demo Customer")
+	contract=$("$bin" admin contract add --data "$data" --customer "$cust" \
+		--number DEMO-0001)
+	"$bin" admin domain add --data "$data" --contract "$contract" \
+		--name demo.example --hosted >/dev/null
+	for p in starter business business_wildcard premium unlimited; do
+		"$bin" admin slot add --data "$data" --contract "$contract" \
+			--product "$p" >/dev/null
+	done
+	pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	printf '%s\n' "$pw" | "$bin" admin user add --data "$data" \
+		--customer "$cust" --email demo@demo.example --name "Demo User" \
+		--role customer --password-stdin >/dev/null
+	printf 'demo login: demo@demo.example\npassword: %s\n' "$pw" \
+		> "$data/demo-login.txt"
+	chmod 600 "$data/demo-login.txt"
 fi
+if [ -e "$data/demo-login.txt" ]; then
+	echo "demo customer login (see $data/demo-login.txt):"
+	sed 's/^/  /' "$data/demo-login.txt"
+fi
+echo "root certificate: $(cd "$data" && pwd)/ca/root.pem"
 echo "run: serving on http://$listen (Ctrl-C to stop)" >&2
 exec "$bin" serve --data "$data" --listen "$listen"

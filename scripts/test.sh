@@ -7,7 +7,9 @@
 set -u
 build=${1:-build-test}
 status=0
-meson test -C "$build" --print-errorlogs --no-suite integration --num-processes 2 || status=1
-meson test -C "$build" --print-errorlogs --suite integration -v || status=1
+meson test -C "$build" --print-errorlogs --no-suite integration --num-processes 2 \
+	--logbase unitlog || status=1
+meson test -C "$build" --print-errorlogs --suite integration -v \
+	--logbase integrationlog || status=1
 /usr/bin/python3 scripts/test_summary.py "$build" || status=1
 exit $status

@@ -1149,7 +1149,7 @@ load_weak_dir(struct ca_keycheck *kc, const char *dir, struct rc_detail *d)
 		path = xasprintf("%s/%s", dir, de->d_name);
 		rc = load_hex_lines(path, 2 * DEBIAN_FP_LEN, &wl.fp, &wl.n, d);
 		if (rc == 0 && wl.n < DEBIAN_LIST_FULL)
-			log_warn(LOG_CA, "keycheck: %s has only %zu entries: "
+			log_info(LOG_CA, "keycheck: %s has only %zu entries: "
 			    "not a complete Debian list", path, wl.n);
 		else if (rc == 0)
 			log_debug(LOG_CA, "keycheck: %s: %zu entries", path,
