@@ -8,8 +8,10 @@ mode=${1:-run}
 
 run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
- libcurl4-openssl-dev libpsl-dev libidn2-dev"
-test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps"
+ libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libldns-dev
+ dns-root-data"
+test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
+ knot knot-dnsutils"
 
 pkgs=$run_pkgs
 [ "$mode" = test ] && pkgs="$pkgs $test_pkgs"
