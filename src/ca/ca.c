@@ -135,6 +135,7 @@ ca_cert_free(struct ca_cert *c)
 
 static const char *const profiles[] = {
 	[CA_PROFILE_DV] = "dv", [CA_PROFILE_OV] = "ov", [CA_PROFILE_EV] = "ev",
+	[CA_PROFILE_SERVICE] = "service",
 };
 
 int
@@ -151,7 +152,7 @@ ca_profile_parse(const char *name)
 const char *
 ca_profile_name(int profile)
 {
-	if (profile < CA_PROFILE_DV || profile > CA_PROFILE_EV)
+	if (profile < CA_PROFILE_DV || profile > CA_PROFILE_SERVICE)
 		return NULL;
 	return profiles[profile];
 }

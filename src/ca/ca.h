@@ -91,12 +91,33 @@ int ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
     struct ca_csr **out, struct rc_detail *d);
 void ca_csr_free(struct ca_csr *csr);
 
+/*
+ * Whether name is a dNSName the CA issues for (the check every SAN name of
+ * a certificate passes in lint): lower-case LDH labels, valid A-labels
+ * (libidn2), at most 253 octets, no trailing dot, fully qualified, no
+ * all-numeric top label, a wildcard only as the whole leftmost label and
+ * not directly above a public suffix (libpsl). 0, or RC_BADNAME with the
+ * reason in d. The ra applies it to every requested identifier.
+ */
+int ca_name_check(const char *name, struct rc_detail *d);
+
 /* ---- the CA -------------------------------------------------------------- */
 
-enum ca_profile { CA_PROFILE_DV = 1, CA_PROFILE_OV = 2, CA_PROFILE_EV = 3 };
+/*
+ * CA_PROFILE_SERVICE is the certificate of certdesk's own HTTPS service
+ * (ACME, portal), issued by `init` and `serve` for the key the daemon made:
+ * its names may be DNS names, "localhost" and IP addresses (iPAddress in
+ * the SAN), EKU serverAuth, CA_SERVICE_VALIDITY_DAYS at most, no CA/B Forum
+ * policy OID (it is not a subscriber certificate of the public hierarchy's
+ * rules) and its own lint path. ca_profile_parse() does not accept it.
+ */
+enum ca_profile { CA_PROFILE_DV = 1, CA_PROFILE_OV = 2, CA_PROFILE_EV = 3,
+	CA_PROFILE_SERVICE = 4 };
+#define CA_SERVICE_VALIDITY_DAYS 90
 
-/* "dv" -> CA_PROFILE_DV ...; -1 when unknown. */
+/* "dv" -> CA_PROFILE_DV ... (dv, ov, ev only); -1 when unknown. */
 int ca_profile_parse(const char *name);
+/* "dv", "ov", "ev", "service"; NULL when unknown. */
 const char *ca_profile_name(int profile);
 
 struct ca_conf {

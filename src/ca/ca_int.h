@@ -227,6 +227,15 @@ const uint8_t *ca_sigalg_expected(int keytype, size_t *len);
  */
 int ca_dnsname_check(const char *name, struct rc_detail *d);
 
+/* An IPv4 ("192.0.2.1") or IPv6 ("::1") address literal: 0 and the address
+ * bytes in ip[16] (when not NULL) with *len 4 or 16, or RC_INVAL. */
+int ca_ip_parse(const char *s, uint8_t ip[16], size_t *len);
+/* A name of the service profile (CA_PROFILE_SERVICE): "localhost", an IP
+ * address literal (then ip/len as ca_ip_parse) or a name ca_dnsname_check()
+ * accepts without a wildcard. 0, or RC_BADNAME with the reason in d. */
+int ca_service_name_check(const char *name, uint8_t ip[16], size_t *len,
+    struct rc_detail *d);
+
 /* ---- the CA handle ------------------------------------------------------- */
 
 struct ca {

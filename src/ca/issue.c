@@ -162,7 +162,9 @@ pick_names(const struct ca_issue_req *req, const char **names, size_t *n,
 		if (src[i] == NULL)
 			return policy(d, "empty name");
 		sub.msg[0] = '\0';
-		if (ca_dnsname_check(src[i], &sub) != 0)
+		if ((req->profile == CA_PROFILE_SERVICE ?
+		    ca_service_name_check(src[i], NULL, NULL, &sub) :
+		    ca_dnsname_check(src[i], &sub)) != 0)
 			return policy(d, "name not allowed: %s", sub.msg);
 		if (req->names && !in_csr(req->csr, src[i]))
 			return policy(d, "'%s' is not among the CSR's names",
@@ -191,6 +193,18 @@ pick_cn(const char *const *names, size_t n)
 		if (strlen(names[i]) <= 64)
 			return names[i];
 	return NULL;		/* empty subject, critical SAN */
+}
+
+/* The service profile: the CN is the first name that is not an IP address
+ * (an address goes only into the SAN as iPAddress). */
+static const char *
+service_cn(const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ca_ip_parse(names[i], NULL, NULL) != 0 &&
+		    strlen(names[i]) <= 64)
+			return names[i];
+	return NULL;
 }
 
 /* 16 CSPRNG octets, positive (top bit clear) and never starting with a zero
@@ -292,6 +306,7 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	if ((rc = pick_names(req, names, &nnames, d)) != 0)
 		goto out;
 	if (req->profile != CA_PROFILE_DV &&
+	    req->profile != CA_PROFILE_SERVICE &&
 	    (rc = check_org(req->org, req->profile, now, d)) != 0)
 		goto out;
 	/* The key was checked by ca_csr_parse() (with ca->kc) when the CSR
@@ -302,6 +317,9 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	/* RFC 5280 4.1.2.5: the period includes both ends, so it is exactly
 	 * `days` days; backdated one minute for clock skew */
 	days = ca_cal_validity_days(now);
+	if (req->profile == CA_PROFILE_SERVICE &&
+	    days > CA_SERVICE_VALIDITY_DAYS)
+		days = CA_SERVICE_VALIDITY_DAYS;
 	memset(&t, 0, sizeof(t));
 	t.not_before = now - 60;
 	t.not_after = t.not_before + (time_t)days * 86400 - 1;
@@ -319,8 +337,10 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	t.serial_len = sizeof(serial);
 	t.names = names;
 	t.nnames = nnames;
-	t.cn = pick_cn(names, nnames);
-	t.org = req->profile == CA_PROFILE_DV ? NULL : req->org;
+	t.cn = req->profile == CA_PROFILE_SERVICE ? service_cn(names, nnames) :
+	    pick_cn(names, nnames);
+	t.org = req->profile == CA_PROFILE_DV ||
+	    req->profile == CA_PROFILE_SERVICE ? NULL : req->org;
 	t.spki = req->csr->spki;
 	t.spki_len = req->csr->spki_len;
 	t.key_is_ec = req->csr->key_is_ec;

@@ -19,6 +19,7 @@
 #include "util/der.h"
 #include "util/rc.h"
 
+#include <arpa/inet.h>
 #include <idn2.h>
 #include <libpsl.h>
 #include <openssl/sha.h>
@@ -545,6 +546,52 @@ ca_dnsname_check(const char *name, struct rc_detail *d)
 			    "'%s': '%s' is a public suffix", name, base);
 	}
 	return 0;
+}
+
+int
+ca_ip_parse(const char *s, uint8_t ip[16], size_t *len)
+{
+	uint8_t buf[16];
+	size_t n;
+
+	if (s == NULL)
+		return RC_INVAL;
+	if (inet_pton(AF_INET, s, buf) == 1)
+		n = 4;
+	else if (inet_pton(AF_INET6, s, buf) == 1)
+		n = 16;
+	else
+		return RC_INVAL;
+	if (ip)
+		memcpy(ip, buf, n);
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* The public face of ca_dnsname_check() (ca.h), for the ra's name policy. */
+int
+ca_name_check(const char *name, struct rc_detail *d)
+{
+	return ca_dnsname_check(name, d);
+}
+
+int
+ca_service_name_check(const char *name, uint8_t ip[16], size_t *len,
+    struct rc_detail *d)
+{
+	if (len)
+		*len = 0;
+	if (name == NULL || name[0] == '\0')
+		return detail(d, RC_BADNAME, "e_dnsname_empty", "empty name");
+	if (strcmp(name, "localhost") == 0)
+		return 0;
+	if (ca_ip_parse(name, ip, len) == 0)
+		return 0;
+	if (name[0] == '*')
+		return detail(d, RC_BADNAME, "e_service_wildcard",
+		    "'%s': no wildcards in the service certificate", name);
+	return ca_dnsname_check(name, d);
 }
 
 /* ---- strings in names ---------------------------------------------------- */
@@ -1092,6 +1139,153 @@ check_eku(const struct parts *p, struct rc_detail *d)
 	return 0;
 }
 
+/* ---- the service certificate (CA_PROFILE_SERVICE) ----------------------- */
+
+/*
+ * certdesk's own HTTPS certificate is not a subscriber certificate under
+ * the Baseline Requirements (it may name IP addresses and "localhost"), but
+ * it is held to the same structure as one: subject CN only, keyUsage,
+ * serverAuth only, cA FALSE, its issuer's CRL DP, AIA and AKI, a SKI, no
+ * certificate policy, at most CA_SERVICE_VALIDITY_DAYS.
+ */
+static int
+lint_service(const uint8_t *tbs, size_t len, const struct ca_issuer_info *iss,
+    time_t now, struct rc_detail *d)
+{
+	struct parts p;
+	struct der_elem seq, e;
+	struct der s;
+	struct der san[CA_MAX_NAMES];
+	size_t nsan = 0;
+	int rc, ku;
+
+	if ((rc = walk_tbs(tbs, len, iss, &p, d)) != 0)
+		return rc;
+	if (p.nb < now - 48 * 3600 || p.nb > now + 300)
+		return fail(d, "e_not_before_out_of_range",
+		    "notBefore is more than 48 hours before or 5 minutes "
+		    "after now");
+	if ((int64_t)p.na - (int64_t)p.nb + 1 >
+	    (int64_t)CA_SERVICE_VALIDITY_DAYS * 86400)
+		return fail(d, "e_service_valid_time_too_long",
+		    "validity over %d days", CA_SERVICE_VALIDITY_DAYS);
+	if (p.na > iss->not_after)
+		return fail(d, "e_validity_exceeds_issuer",
+		    "notAfter is after the issuer's notAfter");
+	if (p.attrs & ~(1u << A_CN))
+		return fail(d, "e_service_subject_invalid_values",
+		    "subject has attributes other than commonName");
+	if (!(p.exts & (1u << X_KU)) || !p.ext[X_KU].critical)
+		return fail(d, "e_sub_cert_key_usage_not_critical",
+		    "keyUsage missing or not critical");
+	if ((ku = ku_bits(&p)) < 0)
+		return fail(d, "e_key_usage_malformed",
+		    "keyUsage is not a DER named bit list");
+	if (!(ku & KU_DIGSIG) ||
+	    (ku & ~(KU_DIGSIG | (p.is_ec ? KU_KEYAGREE : KU_KEYENC))))
+		return fail(d, "e_key_usage_incorrect_for_key_type",
+		    "keyUsage is not digitalSignature (+keyEncipherment for "
+		    "RSA)");
+	if ((rc = check_eku(&p, d)) != 0)
+		return rc;
+	if (!(p.exts & (1u << X_BC)) || !p.ext[X_BC].critical ||
+	    ext_inner(&p, X_BC, DER_SEQUENCE, &seq) != 0 ||
+	    seq.body.len != 0)
+		return fail(d, "e_sub_cert_not_is_ca",
+		    "basicConstraints is not a critical cA FALSE");
+	if (p.exts & (1u << X_CP))
+		return fail(d, "e_service_certificate_policies_present",
+		    "certificatePolicies in a service certificate");
+	if (!(p.exts & (1u << X_CRLDP)))
+		return fail(d, "e_sub_cert_crl_distribution_points_missing",
+		    "cRLDistributionPoints missing");
+	if ((rc = check_crldp(&p, "e_sub_cert_crl_distribution_points_"
+	    "invalid", d)) != 0)
+		return rc;
+	if (!(p.exts & (1u << X_AIA)))
+		return fail(d, "e_sub_cert_aia_missing",
+		    "authorityInfoAccess missing");
+	if ((rc = check_aia(&p, "e_sub_cert_aia_invalid", d)) != 0)
+		return rc;
+	if (!(p.exts & (1u << X_AKI)))
+		return fail(d, "e_ext_authority_key_identifier_missing",
+		    "authorityKeyIdentifier missing");
+	if ((rc = check_aki(&p, iss, d)) != 0)
+		return rc;
+	if ((rc = check_ski(&p, "e_ext_subject_key_identifier_missing",
+	    d)) != 0)
+		return rc;
+
+	/* subjectAltName: dNSNames ("localhost" allowed) and iPAddresses */
+	if (!(p.exts & (1u << X_SAN)))
+		return fail(d, "e_ext_san_missing", "subjectAltName missing");
+	if (p.ext[X_SAN].critical != (p.nattr == 0))
+		return fail(d, p.nattr == 0 ?
+		    "e_ext_san_not_critical_without_subject" :
+		    "e_ext_san_critical_with_subject_dn",
+		    "subjectAltName criticality does not match the subject");
+	if (ext_inner(&p, X_SAN, DER_SEQUENCE, &seq) != 0)
+		return fail(d, "e_ext_san_malformed",
+		    "subjectAltName is malformed");
+	s = seq.body;
+	while ((rc = der_next(&s, &e)) == 0) {
+		char name[256];
+		struct rc_detail sub;
+
+		if (nsan == CA_MAX_NAMES)
+			return fail(d, "e_ext_san_too_many_names",
+			    "more than %d names", CA_MAX_NAMES);
+		if (e.tag == 0x87) {
+			if (e.body.len != 4 && e.body.len != 16)
+				return fail(d, "e_ext_san_ip_malformed",
+				    "an iPAddress is not 4 or 16 octets");
+		} else if (e.tag == 0x82) {
+			if (e.body.len == 0 || e.body.len > 253 ||
+			    memchr(e.body.p, 0, e.body.len) != NULL)
+				return fail(d, "e_ext_san_dns_name_malformed",
+				    "a dNSName is empty, too long or has NUL");
+			memcpy(name, e.body.p, e.body.len);
+			name[e.body.len] = '\0';
+			sub.msg[0] = '\0';
+			if (ca_ip_parse(name, NULL, NULL) == 0)
+				return fail(d, "e_ext_san_dns_name_is_ip",
+				    "dNSName '%s' is an IP address", name);
+			if (ca_service_name_check(name, NULL, NULL, &sub) != 0)
+				return fail_sub(d, &sub);
+		} else {
+			return fail(d, "e_ext_san_not_dns_name",
+			    "subjectAltName has a name other than dNSName or "
+			    "iPAddress");
+		}
+		for (size_t i = 0; i < nsan; i++)
+			if (san[i].len == e.body.len &&
+			    memcmp(san[i].p, e.body.p, e.body.len) == 0)
+				return fail(d, "e_ext_san_duplicate_name",
+				    "a name appears twice");
+		san[nsan++] = e.body;
+	}
+	if (rc != RC_NOTFOUND)
+		return fail(d, "e_ext_san_malformed",
+		    "subjectAltName is malformed");
+	if (nsan == 0)
+		return fail(d, "e_ext_san_no_entries",
+		    "subjectAltName is empty");
+	if (p.attrs & (1u << A_CN)) {
+		const struct der *cn = &p.attr[A_CN].body;
+		size_t i;
+
+		for (i = 0; i < nsan; i++)
+			if (san[i].len == cn->len &&
+			    memcmp(san[i].p, cn->p, cn->len) == 0)
+				break;
+		if (i == nsan)
+			return fail(d, "e_subject_common_name_not_exactly_"
+			    "from_san", "commonName is not one of the "
+			    "subjectAltName names");
+	}
+	return 0;
+}
+
 /* ---- subscriber certificates (BR 7.1.2.7) -------------------------------- */
 
 int
@@ -1109,6 +1303,8 @@ ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
 	struct der san[CA_MAX_NAMES];
 	struct rc_detail sub;
 
+	if (profile == CA_PROFILE_SERVICE)
+		return lint_service(tbs, len, iss, now, d);
 	if (profile != CA_PROFILE_DV && profile != CA_PROFILE_OV &&
 	    profile != CA_PROFILE_EV)
 		return fail(d, "e_profile_unknown", "unknown profile %d",

@@ -633,9 +633,18 @@ ca_tbs_build(struct ca_dw *w, const struct ca_iss *iss, const struct ca_tbs *t)
 		    &inner);
 		size_t gns = ca_dw_open(w, DER_SEQUENCE);
 
-		for (size_t i = 0; i < t->nnames; i++)
-			ca_dw_tlv(w, 0x82, t->names[i],	/* [2] dNSName */
-			    strlen(t->names[i]));
+		for (size_t i = 0; i < t->nnames; i++) {
+			uint8_t ip[16];
+			size_t iplen;
+
+			/* the service profile names addresses: [7] iPAddress */
+			if (t->profile == CA_PROFILE_SERVICE &&
+			    ca_ip_parse(t->names[i], ip, &iplen) == 0)
+				ca_dw_tlv(w, 0x87, ip, iplen);
+			else
+				ca_dw_tlv(w, 0x82, t->names[i],	/* dNSName */
+				    strlen(t->names[i]));
+		}
 		ca_dw_close(w, gns);
 		ext_close(w, m, inner);
 	}

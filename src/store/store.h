@@ -268,4 +268,208 @@ int store_audit_list(struct store *st, int64_t from,
  * pointer may be NULL. */
 int store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq);
 
+/* ---- ACME: accounts, EAB keys, nonces (migration 0002) ------------------- */
+
+/*
+ * Bounds: a JWK is at most STORE_MAX_ACME_JWK bytes of JSON (an RSA 8192
+ * key is about 1.4 KiB), contacts at most STORE_MAX_TEXT bytes of JSON;
+ * thumbprints, EAB key ids, nonces and challenge tokens are 1..64
+ * base64url characters ([A-Za-z0-9_-]). Statuses are the lowercase RFC 8555
+ * words each table allows (see 0002-acme.sql).
+ */
+#define STORE_MAX_ACME_JWK (16 * 1024)
+#define STORE_MAX_ACME_TOKEN 64
+
+struct store_acme_account {
+	int64_t id;
+	char *status;		/* "valid", "deactivated", "revoked" */
+	char *jwk;
+	char *thumbprint;
+	char *contact;		/* JSON array text */
+	int64_t contract_id;	/* 0 when not bound */
+	char *eab_kid;		/* may be NULL */
+	time_t created_at, updated_at;
+};
+
+/* RC_EXISTS when the thumbprint is taken; RC_NOTFOUND when contract_id is
+ * set and unknown. created_at 0 means now. */
+int store_acme_account_add(struct store *st,
+    const struct store_acme_account *a, int64_t *id);
+int store_acme_account_get(struct store *st, int64_t id,
+    struct store_acme_account *out);
+int store_acme_account_by_thumbprint(struct store *st, const char *thumbprint,
+    struct store_acme_account *out);
+/* Writes status, jwk, thumbprint and contact of account a->id (the other
+ * fields are kept) and sets updated_at to now. RC_NOTFOUND, RC_EXISTS (the
+ * thumbprint belongs to another account). */
+int store_acme_account_update(struct store *st,
+    const struct store_acme_account *a);
+void store_acme_account_clear(struct store_acme_account *a);
+/* RFC 8555 §7.3.6 side effects of deactivation: the account's pending and
+ * ready orders become invalid (with error_json, may be NULL), its pending
+ * and valid authorizations deactivated. */
+int store_acme_account_cancel(struct store *st, int64_t account_id,
+    const char *error_json, time_t when);
+
+struct store_eab_key {
+	char *kid;
+	int64_t contract_id;
+	uint8_t *key;		/* wiped by store_eab_clear() */
+	size_t key_len;
+	int64_t account_id;	/* 0 while unbound */
+	time_t created_at, bound_at;
+};
+
+/* key: 16..64 bytes. RC_EXISTS (kid taken), RC_NOTFOUND (contract). */
+int store_eab_add(struct store *st, const char *kid, int64_t contract_id,
+    const uint8_t *key, size_t key_len);
+int store_eab_get(struct store *st, const char *kid, struct store_eab_key *out);
+/* Binds an unbound key to an account. RC_NOTFOUND (unknown kid or
+ * account), RC_EXISTS (the key is bound already, or the account holds
+ * another key). */
+int store_eab_bind(struct store *st, const char *kid, int64_t account_id,
+    time_t when);
+void store_eab_clear(struct store_eab_key *k);	/* wipes the key */
+
+/* Nonces. store_nonce_take() deletes the nonce if it exists and has not
+ * expired at now: 0 when exactly one row went, else RC_NOTFOUND. */
+int store_nonce_add(struct store *st, const char *nonce, time_t expires_at);
+int store_nonce_take(struct store *st, const char *nonce, time_t now);
+/* Deletes nonces expired at now; *n (may be NULL) gets how many. */
+int store_nonce_purge(struct store *st, time_t now, int64_t *n);
+
+/* ---- orders, authorizations, challenges ----------------------------------- */
+
+struct store_order {
+	int64_t id;
+	int64_t contract_id;	/* 0 when none */
+	int64_t slot_id;	/* 0 when none */
+	int64_t account_id;	/* ACME account, 0 when none */
+	int64_t org_id;		/* 0 for DV */
+	char *profile;		/* "dv", "ov", "ev" */
+	char *status;		/* "pending", "ready", "processing", "valid",
+				 * "invalid" */
+	char *names;		/* space-separated; "*.x" for wildcards */
+	uint8_t *csr;		/* DER once finalized, else NULL */
+	size_t csr_len;
+	char *error;		/* JSON problem, or NULL */
+	char cert_serial[41];	/* "" when none */
+	time_t created_at, updated_at, expires_at;
+};
+
+/* Adds an order (id, csr, error and cert_serial are ignored; created_at 0
+ * means now). RC_NOTFOUND for an unknown contract, slot or org. */
+int store_order_add(struct store *st, const struct store_order *o,
+    int64_t *id);
+int store_order_get(struct store *st, int64_t id, struct store_order *out);
+void store_order_clear(struct store_order *o);
+/*
+ * Moves order id from status `from` (NULL: any) to `to`, setting error
+ * (JSON or NULL), cert_serial (or NULL: kept), csr (or NULL: kept) and
+ * updated_at = when. A conditional update: RC_STATE when the order is not
+ * in `from` (someone else moved it), RC_NOTFOUND when it does not exist.
+ */
+int store_order_set_status(struct store *st, int64_t id, const char *from,
+    const char *to, const char *error_json, const char *cert_serial,
+    const uint8_t *csr, size_t csr_len, time_t when);
+/* Ids of an account's orders below `before` (0: all), newest first, at
+ * most max into ids; *n gets the count and *more (may be NULL) 1 when more
+ * exist. */
+int store_order_ids_by_account(struct store *st, int64_t account_id,
+    int64_t before, int64_t *ids, size_t max, size_t *n, int *more);
+
+struct store_authz {
+	int64_t id;
+	int64_t order_id;	/* the order that created it */
+	int64_t account_id;	/* ACME account, 0 for portal ones */
+	char *ident_type;	/* "dns", "ip" */
+	char *identifier;	/* without "*." */
+	int wildcard;
+	char *status;		/* "pending", "valid", "invalid",
+				 * "deactivated", "expired", "revoked" */
+	char *method;		/* validation method once valid, or NULL */
+	time_t validated_at;	/* 0 when not validated */
+	time_t expires_at;
+	char *evidence;		/* JSON, or NULL */
+	char *br_version;	/* or NULL */
+	time_t created_at, updated_at;
+};
+
+/* Adds an authorization (id ignored; method, evidence, br_version,
+ * validated_at as given; created_at 0 means now). */
+int store_authz_add(struct store *st, const struct store_authz *a,
+    int64_t *id);
+int store_authz_get(struct store *st, int64_t id, struct store_authz *out);
+void store_authz_clear(struct store_authz *a);
+/*
+ * Moves authorization a->id from status `from` (NULL: any) to a->status,
+ * writing method, validated_at, expires_at, evidence, br_version from a
+ * and updated_at = when. RC_STATE when not in `from`, RC_NOTFOUND when it
+ * does not exist.
+ */
+int store_authz_set(struct store *st, const struct store_authz *a,
+    const char *from, time_t when);
+/*
+ * The newest authorization of the account for (ident_type, identifier,
+ * wildcard) that is either valid, validated at or after valid_since and
+ * unexpired at now, or (with pending_ok) pending and unexpired at now.
+ * A valid one wins over a pending one. *id gets it; RC_NOTFOUND when none.
+ */
+int store_authz_find(struct store *st, int64_t account_id,
+    const char *ident_type, const char *identifier, int wildcard,
+    time_t now, time_t valid_since, int pending_ok, int64_t *id);
+
+/* Links an order's identifier number `position` to an authorization. */
+int store_order_authz_add(struct store *st, int64_t order_id, int position,
+    int64_t authz_id);
+/* The authorization ids of an order, by position, at most max; *n gets
+ * the count. */
+int store_order_authz_list(struct store *st, int64_t order_id, int64_t *ids,
+    size_t max, size_t *n);
+
+struct store_challenge {
+	int64_t id;
+	int64_t authz_id;
+	char *type;		/* "http-01", "dns-01", "tls-alpn-01" */
+	char *status;		/* "pending", "processing", "valid",
+				 * "invalid" */
+	char *token;
+	time_t validated_at;	/* 0 unless valid */
+	char *error;		/* JSON problem, or NULL */
+	time_t lease_until;	/* 0: job not claimed */
+	int attempts;
+	time_t created_at, updated_at;
+};
+
+/* Adds a challenge (id, lease, attempts ignored; created_at 0: now). */
+int store_challenge_add(struct store *st, const struct store_challenge *c,
+    int64_t *id);
+int store_challenge_get(struct store *st, int64_t id,
+    struct store_challenge *out);
+void store_challenge_clear(struct store_challenge *c);
+/* The challenges of an authorization, by id; the struct is borrowed for
+ * the callback only. */
+int store_challenge_list(struct store *st, int64_t authz_id,
+    int (*cb)(const struct store_challenge *, void *), void *arg);
+/*
+ * Moves challenge id from `from` (NULL: any) to `to`, with error (JSON or
+ * NULL) and validated_at (0: NULL); clears the lease; updated_at = when.
+ * RC_STATE when not in `from`, RC_NOTFOUND when it does not exist.
+ */
+int store_challenge_set_status(struct store *st, int64_t id,
+    const char *from, const char *to, const char *error_json,
+    time_t validated_at, time_t when);
+/*
+ * Claims the validation job of a processing challenge: sets lease_until
+ * and counts an attempt, if the challenge is processing and its lease is
+ * free or ran out before now. 0 when claimed; RC_STATE when not
+ * processing or leased by someone else; RC_NOTFOUND.
+ */
+int store_challenge_claim(struct store *st, int64_t id, time_t now,
+    time_t lease_until);
+/* Ids of processing challenges whose lease is free or ran out before now,
+ * oldest first, at most max; *n gets the count. */
+int store_challenge_jobs(struct store *st, time_t now, int64_t *ids,
+    size_t max, size_t *n);
+
 #endif

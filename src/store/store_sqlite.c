@@ -89,12 +89,57 @@ enum q {
 	Q_AUDIT_INSERT,
 	Q_AUDIT_HEAD_SET,
 	Q_AUDIT_LIST,
+	/* ACME (migration 0002) */
+	Q_ACCT_ADD,
+	Q_ACCT_GET,
+	Q_ACCT_BY_TP,
+	Q_ACCT_UPDATE,
+	Q_ACCT_CANCEL_ORDERS,
+	Q_ACCT_CANCEL_AUTHZ,
+	Q_EAB_ADD,
+	Q_EAB_GET,
+	Q_EAB_BIND,
+	Q_NONCE_ADD,
+	Q_NONCE_TAKE,
+	Q_NONCE_PURGE,
+	Q_ORDER_ADD,
+	Q_ORDER_GET,
+	Q_ORDER_SET,
+	Q_ORDER_EXISTS,
+	Q_ORDER_IDS,
+	Q_AUTHZ_ADD,
+	Q_AUTHZ_GET,
+	Q_AUTHZ_SET,
+	Q_AUTHZ_EXISTS,
+	Q_AUTHZ_FIND,
+	Q_OA_ADD,
+	Q_OA_LIST,
+	Q_CHALL_ADD,
+	Q_CHALL_GET,
+	Q_CHALL_LIST,
+	Q_CHALL_SET,
+	Q_CHALL_EXISTS,
+	Q_CHALL_CLAIM,
+	Q_CHALL_JOBS,
 	Q_MAX
 };
 
 #define ISSUER_COLS                                                            \
 	"id, name, parent_id, is_root, active, cert_der, crl_number "
 #define AUDIT_COLS "seq, at, actor, action, object, details, prev_hash, hash "
+#define ACCT_COLS                                                              \
+	"id, status, jwk, thumbprint, contact, contract_id, eab_kid, "         \
+	"created_at, updated_at "
+#define ORDER_COLS                                                             \
+	"id, contract_id, slot_id, account_id, org_id, profile, status, "      \
+	"names, csr, error, cert_serial, created_at, updated_at, expires_at "
+#define AUTHZ_COLS                                                             \
+	"id, order_id, account_id, ident_type, identifier, wildcard, status, " \
+	"method, validated_at, expires_at, evidence, br_version, created_at, " \
+	"updated_at "
+#define CHALL_COLS                                                             \
+	"id, authz_id, type, status, token, validated_at, error, lease_until, " \
+	"attempts, created_at, updated_at "
 
 static const char *const sql_text[Q_MAX] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -193,6 +238,89 @@ static const char *const sql_text[Q_MAX] = {
 			     "WHERE id = 1",
 	[Q_AUDIT_LIST] = "SELECT " AUDIT_COLS "FROM audit_log "
 			 "WHERE seq >= ?1 ORDER BY seq",
+	[Q_ACCT_ADD] = "INSERT INTO acme_accounts (status, jwk, thumbprint, "
+		       "contact, contract_id, eab_kid, created_at, updated_at) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	[Q_ACCT_GET] = "SELECT " ACCT_COLS "FROM acme_accounts WHERE id = ?1",
+	[Q_ACCT_BY_TP] = "SELECT " ACCT_COLS "FROM acme_accounts "
+			 "WHERE thumbprint = ?1",
+	[Q_ACCT_UPDATE] = "UPDATE acme_accounts SET status = ?2, jwk = ?3, "
+			  "thumbprint = ?4, contact = ?5, updated_at = ?6 "
+			  "WHERE id = ?1",
+	[Q_ACCT_CANCEL_ORDERS] = "UPDATE orders SET status = 'invalid', "
+				 "error = ?2, updated_at = ?3 "
+				 "WHERE account_id = ?1 "
+				 "AND status IN ('pending', 'ready')",
+	[Q_ACCT_CANCEL_AUTHZ] = "UPDATE authorizations "
+				"SET status = 'deactivated', updated_at = ?2 "
+				"WHERE account_id = ?1 "
+				"AND status IN ('pending', 'valid')",
+	[Q_EAB_ADD] = "INSERT INTO eab_keys (kid, contract_id, hmac_key, "
+		      "created_at) VALUES (?1, ?2, ?3, ?4)",
+	[Q_EAB_GET] = "SELECT contract_id, hmac_key, account_id, created_at, "
+		      "bound_at FROM eab_keys WHERE kid = ?1",
+	[Q_EAB_BIND] = "UPDATE eab_keys SET account_id = ?2, bound_at = ?3 "
+		       "WHERE kid = ?1 AND account_id IS NULL",
+	[Q_NONCE_ADD] = "INSERT INTO nonces (nonce, expires_at) "
+			"VALUES (?1, ?2)",
+	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE nonce = ?1 "
+			 "AND expires_at > ?2",
+	[Q_NONCE_PURGE] = "DELETE FROM nonces WHERE expires_at <= ?1",
+	[Q_ORDER_ADD] = "INSERT INTO orders (contract_id, slot_id, account_id, "
+			"org_id, profile, status, names, created_at, "
+			"updated_at, expires_at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+	[Q_ORDER_GET] = "SELECT " ORDER_COLS "FROM orders WHERE id = ?1",
+	[Q_ORDER_SET] = "UPDATE orders SET status = ?3, error = ?4, "
+			"cert_serial = coalesce(?5, cert_serial), "
+			"csr = coalesce(?6, csr), updated_at = ?7 "
+			"WHERE id = ?1 AND (?2 IS NULL OR status = ?2)",
+	[Q_ORDER_EXISTS] = "SELECT 1 FROM orders WHERE id = ?1",
+	[Q_ORDER_IDS] = "SELECT id FROM orders WHERE account_id = ?1 "
+			"AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[Q_AUTHZ_ADD] = "INSERT INTO authorizations (order_id, account_id, "
+			"ident_type, identifier, wildcard, status, method, "
+			"validated_at, expires_at, evidence, br_version, "
+			"created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+			"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+	[Q_AUTHZ_GET] = "SELECT " AUTHZ_COLS "FROM authorizations "
+			"WHERE id = ?1",
+	[Q_AUTHZ_SET] = "UPDATE authorizations SET status = ?3, method = ?4, "
+			"validated_at = ?5, expires_at = ?6, evidence = ?7, "
+			"br_version = ?8, updated_at = ?9 "
+			"WHERE id = ?1 AND (?2 IS NULL OR status = ?2)",
+	[Q_AUTHZ_EXISTS] = "SELECT 1 FROM authorizations WHERE id = ?1",
+	[Q_AUTHZ_FIND] = "SELECT id FROM authorizations "
+			 "WHERE account_id = ?1 AND identifier = ?3 "
+			 "AND wildcard = ?4 AND ident_type = ?2 "
+			 "AND status IN ('valid', 'pending') "
+			 "AND expires_at > ?5 "
+			 "AND ((status = 'valid' AND validated_at >= ?6) "
+			 "OR (?7 AND status = 'pending')) "
+			 "ORDER BY status = 'valid' DESC, id DESC LIMIT 1",
+	[Q_OA_ADD] = "INSERT INTO order_authz (order_id, position, authz_id) "
+		     "VALUES (?1, ?2, ?3)",
+	[Q_OA_LIST] = "SELECT authz_id FROM order_authz WHERE order_id = ?1 "
+		      "ORDER BY position",
+	[Q_CHALL_ADD] = "INSERT INTO challenges (authz_id, type, status, "
+			"token, validated_at, error, created_at, updated_at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	[Q_CHALL_GET] = "SELECT " CHALL_COLS "FROM challenges WHERE id = ?1",
+	[Q_CHALL_LIST] = "SELECT " CHALL_COLS "FROM challenges "
+			 "WHERE authz_id = ?1 ORDER BY id",
+	[Q_CHALL_SET] = "UPDATE challenges SET status = ?3, error = ?4, "
+			"validated_at = ?5, lease_until = NULL, "
+			"updated_at = ?6 "
+			"WHERE id = ?1 AND (?2 IS NULL OR status = ?2)",
+	[Q_CHALL_EXISTS] = "SELECT 1 FROM challenges WHERE id = ?1",
+	[Q_CHALL_CLAIM] = "UPDATE challenges SET lease_until = ?3, "
+			  "attempts = attempts + 1 WHERE id = ?1 "
+			  "AND status = 'processing' "
+			  "AND (lease_until IS NULL OR lease_until <= ?2)",
+	[Q_CHALL_JOBS] = "SELECT id FROM challenges "
+			 "WHERE status = 'processing' "
+			 "AND (lease_until IS NULL OR lease_until <= ?1) "
+			 "ORDER BY updated_at, id LIMIT ?2",
 };
 
 /* Created before the first migration so that the runner can record it;
@@ -835,7 +963,16 @@ precreate(const char *path)
 
 	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
 		return 0;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Never open and close an existing database here: closing any
+	 * descriptor of a file drops every POSIX lock this process holds on
+	 * it, including those of SQLite connections already open (another
+	 * process could then check-point and delete the WAL under them). */
+	if (access(path, F_OK) == 0)
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
 	if (fd < 0) {
 		log_err(LOG_STORE, "open %s: %s", path, strerror(errno));
 		return RC_DB;
@@ -2077,5 +2214,1153 @@ store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq)
 		*bad_seq = v.bad;
 out:
 	read_end(st);
+	return rc;
+}
+
+/* ---- ACME: accounts, EAB keys, nonces ------------------------------------ */
+
+static const char *const acct_statuses[] = {"valid", "deactivated",
+	"revoked", NULL};
+static const char *const order_statuses[] = {"pending", "ready",
+	"processing", "valid", "invalid", NULL};
+static const char *const authz_statuses[] = {"pending", "valid", "invalid",
+	"deactivated", "expired", "revoked", NULL};
+static const char *const chall_statuses[] = {"pending", "processing",
+	"valid", "invalid", NULL};
+static const char *const chall_types[] = {"http-01", "dns-01",
+	"tls-alpn-01", NULL};
+static const char *const ident_types[] = {"dns", "ip", NULL};
+static const char *const profiles[] = {"dv", "ov", "ev", NULL};
+
+/* 1..STORE_MAX_ACME_TOKEN base64url characters. */
+static int
+check_b64u(const char *what, const char *field, const char *v)
+{
+	int rc;
+
+	rc = check_text(what, field, v, STORE_MAX_ACME_TOKEN, 0);
+	if (rc != 0)
+		return rc;
+	for (const char *p = v; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')
+			continue;
+		log_warn(LOG_STORE, "%s: %s is not base64url", what, field);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+/* Binds a time, or NULL for 0. */
+static void
+bind_time(sqlite3_stmt *s, int i, time_t t)
+{
+	if (t == 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, (int64_t)t);
+}
+
+/* Steps a statement that reads one row into out via row(); RC_NOTFOUND
+ * without a row. */
+static int
+one_row(struct store *st, const char *what, sqlite3_stmt *s,
+    void (*row)(sqlite3_stmt *, void *), void *out)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		row(s, out);
+		return 0;
+	}
+	if (rc == SQLITE_DONE)
+		return RC_NOTFOUND;
+	return dberr(st, what, rc);
+}
+
+/* RC_STATE when row id exists (so a conditional update missed it because
+ * of its state), RC_NOTFOUND when it does not. */
+static int
+missed(struct store *st, const char *what, enum q q, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = get(st, q, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = RC_STATE;
+	else if (rc == SQLITE_DONE)
+		rc = RC_NOTFOUND;
+	else
+		rc = dberr(st, what, rc);
+	put(st, q, s);
+	return rc;
+}
+
+static void
+acct_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_acme_account *a = arg;
+
+	a->id = sqlite3_column_int64(s, 0);
+	a->status = col_dup(s, 1);
+	a->jwk = col_dup(s, 2);
+	a->thumbprint = col_dup(s, 3);
+	a->contact = col_dup(s, 4);
+	a->contract_id = sqlite3_column_int64(s, 5);
+	a->eab_kid = col_dup(s, 6);
+	a->created_at = (time_t)sqlite3_column_int64(s, 7);
+	a->updated_at = (time_t)sqlite3_column_int64(s, 8);
+}
+
+static int
+check_acct(const char *what, const struct store_acme_account *a)
+{
+	int rc;
+
+	if ((rc = check_enum(what, "status", a->status, acct_statuses)) != 0 ||
+	    (rc = check_text(what, "jwk", a->jwk, STORE_MAX_ACME_JWK, 0)) !=
+		0 ||
+	    (rc = check_b64u(what, "thumbprint", a->thumbprint)) != 0 ||
+	    (rc = check_text(what, "contact", a->contact, STORE_MAX_TEXT,
+		 0)) != 0)
+		return rc;
+	return 0;
+}
+
+int
+store_acme_account_add(struct store *st, const struct store_acme_account *a,
+    int64_t *id)
+{
+	static const char what[] = "acme_account_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || a == NULL)
+		return RC_INVAL;
+	if ((rc = check_acct(what, a)) != 0 ||
+	    (rc = check_id(what, "contract", a->contract_id, 1)) != 0 ||
+	    (a->eab_kid != NULL &&
+		(rc = check_b64u(what, "eab_kid", a->eab_kid)) != 0))
+		return rc;
+	rc = get(st, Q_ACCT_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, a->status);
+	bind_text(s, 2, a->jwk);
+	bind_text(s, 3, a->thumbprint);
+	bind_text(s, 4, a->contact);
+	bind_ref(s, 5, a->contract_id);
+	bind_text(s, 6, a->eab_kid);
+	sqlite3_bind_int64(s, 7, a->created_at != 0 ? (int64_t)a->created_at
+						     : now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_ACCT_ADD, s);
+	return rc;
+}
+
+int
+store_acme_account_get(struct store *st, int64_t id,
+    struct store_acme_account *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_ACCT_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = one_row(st, "acme_account_get", s, acct_row, out);
+	put(st, Q_ACCT_GET, s);
+	return rc;
+}
+
+int
+store_acme_account_by_thumbprint(struct store *st, const char *thumbprint,
+    struct store_acme_account *out)
+{
+	static const char what[] = "acme_account_by_thumbprint";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_b64u(what, "thumbprint", thumbprint);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_ACCT_BY_TP, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, thumbprint);
+	rc = one_row(st, what, s, acct_row, out);
+	put(st, Q_ACCT_BY_TP, s);
+	return rc;
+}
+
+int
+store_acme_account_update(struct store *st,
+    const struct store_acme_account *a)
+{
+	static const char what[] = "acme_account_update";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || a == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "id", a->id, 0)) != 0 ||
+	    (rc = check_acct(what, a)) != 0)
+		return rc;
+	rc = get(st, Q_ACCT_UPDATE, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, a->id);
+	bind_text(s, 2, a->status);
+	bind_text(s, 3, a->jwk);
+	bind_text(s, 4, a->thumbprint);
+	bind_text(s, 5, a->contact);
+	sqlite3_bind_int64(s, 6, now());
+	rc = step_done(st, what, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RC_NOTFOUND;
+	put(st, Q_ACCT_UPDATE, s);
+	return rc;
+}
+
+void
+store_acme_account_clear(struct store_acme_account *a)
+{
+	if (a == NULL)
+		return;
+	free(a->status);
+	free(a->jwk);
+	free(a->thumbprint);
+	free(a->contact);
+	free(a->eab_kid);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+store_acme_account_cancel(struct store *st, int64_t account_id,
+    const char *error_json, time_t when)
+{
+	static const char what[] = "acme_account_cancel";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "account", account_id, 0)) != 0 ||
+	    (rc = check_text(what, "error", error_json, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0)
+		return rc;
+	if (when == 0)
+		when = (time_t)now();
+	rc = get(st, Q_ACCT_CANCEL_ORDERS, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, error_json);
+	sqlite3_bind_int64(s, 3, (int64_t)when);
+	rc = step_done(st, what, s);
+	put(st, Q_ACCT_CANCEL_ORDERS, s);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_ACCT_CANCEL_AUTHZ, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, account_id);
+	sqlite3_bind_int64(s, 2, (int64_t)when);
+	rc = step_done(st, what, s);
+	put(st, Q_ACCT_CANCEL_AUTHZ, s);
+	return rc;
+}
+
+int
+store_eab_add(struct store *st, const char *kid, int64_t contract_id,
+    const uint8_t *key, size_t key_len)
+{
+	static const char what[] = "eab_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_b64u(what, "kid", kid)) != 0 ||
+	    (rc = check_id(what, "contract", contract_id, 0)) != 0 ||
+	    (rc = check_blob(what, "key", key, key_len, 64)) != 0)
+		return rc;
+	if (key_len < 16) {
+		log_warn(LOG_STORE, "%s: key of %zu bytes is too short", what,
+		    key_len);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_EAB_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, kid);
+	sqlite3_bind_int64(s, 2, contract_id);
+	bind_blob(s, 3, key, key_len);
+	sqlite3_bind_int64(s, 4, now());
+	rc = step_done(st, what, s);
+	put(st, Q_EAB_ADD, s);
+	return rc;
+}
+
+static void
+eab_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_eab_key *k = arg;
+	const void *p = sqlite3_column_blob(s, 1);
+	int n = sqlite3_column_bytes(s, 1);
+
+	k->contract_id = sqlite3_column_int64(s, 0);
+	if (p != NULL && n > 0) {
+		k->key = xmemdup(p, (size_t)n);
+		k->key_len = (size_t)n;
+	}
+	k->account_id = sqlite3_column_int64(s, 2);
+	k->created_at = (time_t)sqlite3_column_int64(s, 3);
+	k->bound_at = (time_t)sqlite3_column_int64(s, 4);
+}
+
+int
+store_eab_get(struct store *st, const char *kid, struct store_eab_key *out)
+{
+	static const char what[] = "eab_get";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_b64u(what, "kid", kid);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_EAB_GET, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, kid);
+	rc = one_row(st, what, s, eab_row, out);
+	put(st, Q_EAB_GET, s);
+	if (rc == 0)
+		out->kid = xstrdup(kid);
+	return rc;
+}
+
+int
+store_eab_bind(struct store *st, const char *kid, int64_t account_id,
+    time_t when)
+{
+	static const char what[] = "eab_bind";
+	struct store_eab_key k;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_b64u(what, "kid", kid)) != 0 ||
+	    (rc = check_id(what, "account", account_id, 0)) != 0)
+		return rc;
+	rc = get(st, Q_EAB_BIND, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, kid);
+	sqlite3_bind_int64(s, 2, account_id);
+	sqlite3_bind_int64(s, 3, when != 0 ? (int64_t)when : now());
+	rc = step_done(st, what, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0) {
+		/* unknown, or bound already */
+		rc = store_eab_get(st, kid, &k);
+		if (rc == 0)
+			rc = RC_EXISTS;
+		store_eab_clear(&k);
+	}
+	put(st, Q_EAB_BIND, s);
+	return rc;
+}
+
+void
+store_eab_clear(struct store_eab_key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->kid);
+	if (k->key != NULL)
+		sec_wipe(k->key, k->key_len);
+	free(k->key);
+	memset(k, 0, sizeof(*k));
+}
+
+int
+store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
+{
+	static const char what[] = "nonce_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	rc = check_b64u(what, "nonce", nonce);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_NONCE_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, nonce);
+	sqlite3_bind_int64(s, 2, (int64_t)expires_at);
+	rc = step_done(st, what, s);
+	put(st, Q_NONCE_ADD, s);
+	return rc;
+}
+
+int
+store_nonce_take(struct store *st, const char *nonce, time_t t)
+{
+	static const char what[] = "nonce_take";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	rc = check_b64u(what, "nonce", nonce);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_NONCE_TAKE, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, nonce);
+	sqlite3_bind_int64(s, 2, (int64_t)t);
+	rc = step_done(st, what, s);
+	if (rc == 0 && sqlite3_changes(st->db) != 1)
+		rc = RC_NOTFOUND;
+	put(st, Q_NONCE_TAKE, s);
+	return rc;
+}
+
+int
+store_nonce_purge(struct store *st, time_t t, int64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_NONCE_PURGE, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, (int64_t)t);
+	rc = step_done(st, "nonce_purge", s);
+	if (rc == 0 && n != NULL)
+		*n = sqlite3_changes(st->db);
+	put(st, Q_NONCE_PURGE, s);
+	return rc;
+}
+
+/* ---- orders, authorizations, challenges ----------------------------------- */
+
+int
+store_order_add(struct store *st, const struct store_order *o, int64_t *id)
+{
+	static const char what[] = "order_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || o == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "contract", o->contract_id, 1)) != 0 ||
+	    (rc = check_id(what, "slot", o->slot_id, 1)) != 0 ||
+	    (rc = check_id(what, "account", o->account_id, 1)) != 0 ||
+	    (rc = check_id(what, "org", o->org_id, 1)) != 0 ||
+	    (rc = check_enum(what, "profile", o->profile, profiles)) != 0 ||
+	    (rc = check_enum(what, "status", o->status, order_statuses)) !=
+		0 ||
+	    (rc = check_text(what, "names", o->names, STORE_MAX_LONG, 0)) != 0)
+		return rc;
+	if (o->expires_at <= 0) {
+		log_warn(LOG_STORE, "%s: no expiry", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_ORDER_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_ref(s, 1, o->contract_id);
+	bind_ref(s, 2, o->slot_id);
+	bind_ref(s, 3, o->account_id);
+	bind_ref(s, 4, o->org_id);
+	bind_text(s, 5, o->profile);
+	bind_text(s, 6, o->status);
+	bind_text(s, 7, o->names);
+	sqlite3_bind_int64(s, 8, o->created_at != 0 ? (int64_t)o->created_at
+						     : now());
+	sqlite3_bind_int64(s, 9, (int64_t)o->expires_at);
+	rc = insert_id(st, what, s, id);
+	put(st, Q_ORDER_ADD, s);
+	return rc;
+}
+
+static void
+order_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_order *o = arg;
+	const unsigned char *serial;
+
+	o->id = sqlite3_column_int64(s, 0);
+	o->contract_id = sqlite3_column_int64(s, 1);
+	o->slot_id = sqlite3_column_int64(s, 2);
+	o->account_id = sqlite3_column_int64(s, 3);
+	o->org_id = sqlite3_column_int64(s, 4);
+	o->profile = col_dup(s, 5);
+	o->status = col_dup(s, 6);
+	o->names = col_dup(s, 7);
+	o->csr = col_blob_dup(s, 8, &o->csr_len);
+	o->error = col_dup(s, 9);
+	serial = sqlite3_column_text(s, 10);
+	if (serial != NULL)
+		snprintf(o->cert_serial, sizeof(o->cert_serial), "%s",
+		    (const char *)serial);
+	o->created_at = (time_t)sqlite3_column_int64(s, 11);
+	o->updated_at = (time_t)sqlite3_column_int64(s, 12);
+	o->expires_at = (time_t)sqlite3_column_int64(s, 13);
+}
+
+int
+store_order_get(struct store *st, int64_t id, struct store_order *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_ORDER_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = one_row(st, "order_get", s, order_row, out);
+	put(st, Q_ORDER_GET, s);
+	return rc;
+}
+
+void
+store_order_clear(struct store_order *o)
+{
+	if (o == NULL)
+		return;
+	free(o->profile);
+	free(o->status);
+	free(o->names);
+	free(o->csr);
+	free(o->error);
+	memset(o, 0, sizeof(*o));
+}
+
+int
+store_order_set_status(struct store *st, int64_t id, const char *from,
+    const char *to, const char *error_json, const char *cert_serial,
+    const uint8_t *csr, size_t csr_len, time_t when)
+{
+	static const char what[] = "order_set_status";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "id", id, 0)) != 0 ||
+	    (from != NULL &&
+		(rc = check_enum(what, "from", from, order_statuses)) != 0) ||
+	    (rc = check_enum(what, "to", to, order_statuses)) != 0 ||
+	    (rc = check_text(what, "error", error_json, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0 ||
+	    (cert_serial != NULL &&
+		(rc = check_serial(what, cert_serial)) != 0) ||
+	    (csr != NULL &&
+		(rc = check_blob(what, "csr", csr, csr_len, STORE_MAX_CERT)) !=
+		    0))
+		return rc;
+	rc = get(st, Q_ORDER_SET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, from);
+	bind_text(s, 3, to);
+	bind_text(s, 4, error_json);
+	bind_text(s, 5, cert_serial);
+	if (csr != NULL)
+		bind_blob(s, 6, csr, csr_len);
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_int64(s, 7, when != 0 ? (int64_t)when : now());
+	rc = step_done(st, what, s);
+	put(st, Q_ORDER_SET, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = missed(st, what, Q_ORDER_EXISTS, id);
+	return rc;
+}
+
+int
+store_order_ids_by_account(struct store *st, int64_t account_id,
+    int64_t before, int64_t *ids, size_t max, size_t *n, int *more)
+{
+	static const char what[] = "order_ids_by_account";
+	sqlite3_stmt *s = NULL;
+	size_t k = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (more != NULL)
+		*more = 0;
+	if (st == NULL || ids == NULL || n == NULL || max == 0 ||
+	    max > 10000 || before < 0)
+		return RC_INVAL;
+	if ((rc = check_id(what, "account", account_id, 0)) != 0)
+		return rc;
+	rc = get(st, Q_ORDER_IDS, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, account_id);
+	sqlite3_bind_int64(s, 2, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int64(s, 3, (int64_t)max + 1);
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = dberr(st, what, rc);
+			break;
+		}
+		if (k == max) {
+			if (more != NULL)
+				*more = 1;
+			rc = 0;
+			break;
+		}
+		ids[k++] = sqlite3_column_int64(s, 0);
+	}
+	put(st, Q_ORDER_IDS, s);
+	*n = k;
+	return rc;
+}
+
+static int
+check_authz(const char *what, const struct store_authz *a)
+{
+	int rc;
+
+	if ((rc = check_id(what, "account", a->account_id, 1)) != 0 ||
+	    (rc = check_enum(what, "ident_type", a->ident_type,
+		 ident_types)) != 0 ||
+	    (rc = check_enum(what, "status", a->status, authz_statuses)) !=
+		0 ||
+	    (rc = check_text(what, "method", a->method, 32, T_NULL_OK)) != 0 ||
+	    (rc = check_text(what, "evidence", a->evidence, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0 ||
+	    (rc = check_text(what, "br_version", a->br_version, 32,
+		 T_NULL_OK)) != 0)
+		return rc;
+	if (strcmp(a->ident_type, "dns") == 0)
+		rc = check_domain(what, a->identifier);
+	else
+		rc = check_text(what, "identifier", a->identifier, 64, 0);
+	if (rc != 0)
+		return rc;
+	if (a->expires_at <= 0 || a->validated_at < 0) {
+		log_warn(LOG_STORE, "%s: bad times", what);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+int
+store_authz_add(struct store *st, const struct store_authz *a, int64_t *id)
+{
+	static const char what[] = "authz_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || a == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "order", a->order_id, 0)) != 0 ||
+	    (rc = check_authz(what, a)) != 0)
+		return rc;
+	rc = get(st, Q_AUTHZ_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, a->order_id);
+	bind_ref(s, 2, a->account_id);
+	bind_text(s, 3, a->ident_type);
+	bind_text(s, 4, a->identifier);
+	sqlite3_bind_int(s, 5, a->wildcard ? 1 : 0);
+	bind_text(s, 6, a->status);
+	bind_text(s, 7, a->method);
+	bind_time(s, 8, a->validated_at);
+	sqlite3_bind_int64(s, 9, (int64_t)a->expires_at);
+	bind_text(s, 10, a->evidence);
+	bind_text(s, 11, a->br_version);
+	sqlite3_bind_int64(s, 12, a->created_at != 0 ? (int64_t)a->created_at
+						      : now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_AUTHZ_ADD, s);
+	return rc;
+}
+
+static void
+authz_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_authz *a = arg;
+
+	a->id = sqlite3_column_int64(s, 0);
+	a->order_id = sqlite3_column_int64(s, 1);
+	a->account_id = sqlite3_column_int64(s, 2);
+	a->ident_type = col_dup(s, 3);
+	a->identifier = col_dup(s, 4);
+	a->wildcard = sqlite3_column_int(s, 5);
+	a->status = col_dup(s, 6);
+	a->method = col_dup(s, 7);
+	a->validated_at = (time_t)sqlite3_column_int64(s, 8);
+	a->expires_at = (time_t)sqlite3_column_int64(s, 9);
+	a->evidence = col_dup(s, 10);
+	a->br_version = col_dup(s, 11);
+	a->created_at = (time_t)sqlite3_column_int64(s, 12);
+	a->updated_at = (time_t)sqlite3_column_int64(s, 13);
+}
+
+int
+store_authz_get(struct store *st, int64_t id, struct store_authz *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_AUTHZ_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = one_row(st, "authz_get", s, authz_row, out);
+	put(st, Q_AUTHZ_GET, s);
+	return rc;
+}
+
+void
+store_authz_clear(struct store_authz *a)
+{
+	if (a == NULL)
+		return;
+	free(a->ident_type);
+	free(a->identifier);
+	free(a->status);
+	free(a->method);
+	free(a->evidence);
+	free(a->br_version);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+store_authz_set(struct store *st, const struct store_authz *a,
+    const char *from, time_t when)
+{
+	static const char what[] = "authz_set";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || a == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "id", a->id, 0)) != 0 ||
+	    (from != NULL &&
+		(rc = check_enum(what, "from", from, authz_statuses)) != 0) ||
+	    (rc = check_enum(what, "status", a->status, authz_statuses)) !=
+		0 ||
+	    (rc = check_text(what, "method", a->method, 32, T_NULL_OK)) != 0 ||
+	    (rc = check_text(what, "evidence", a->evidence, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0 ||
+	    (rc = check_text(what, "br_version", a->br_version, 32,
+		 T_NULL_OK)) != 0)
+		return rc;
+	if (a->expires_at <= 0 || a->validated_at < 0) {
+		log_warn(LOG_STORE, "%s: bad times", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_AUTHZ_SET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, a->id);
+	bind_text(s, 2, from);
+	bind_text(s, 3, a->status);
+	bind_text(s, 4, a->method);
+	bind_time(s, 5, a->validated_at);
+	sqlite3_bind_int64(s, 6, (int64_t)a->expires_at);
+	bind_text(s, 7, a->evidence);
+	bind_text(s, 8, a->br_version);
+	sqlite3_bind_int64(s, 9, when != 0 ? (int64_t)when : now());
+	rc = step_done(st, what, s);
+	put(st, Q_AUTHZ_SET, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = missed(st, what, Q_AUTHZ_EXISTS, a->id);
+	return rc;
+}
+
+int
+store_authz_find(struct store *st, int64_t account_id, const char *ident_type,
+    const char *identifier, int wildcard, time_t t, time_t valid_since,
+    int pending_ok, int64_t *id)
+{
+	static const char what[] = "authz_find";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	if (st == NULL || id == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "account", account_id, 0)) != 0 ||
+	    (rc = check_enum(what, "ident_type", ident_type, ident_types)) !=
+		0 ||
+	    (rc = check_text(what, "identifier", identifier, 253, 0)) != 0)
+		return rc;
+	rc = get(st, Q_AUTHZ_FIND, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, ident_type);
+	bind_text(s, 3, identifier);
+	sqlite3_bind_int(s, 4, wildcard ? 1 : 0);
+	sqlite3_bind_int64(s, 5, (int64_t)t);
+	sqlite3_bind_int64(s, 6, (int64_t)valid_since);
+	sqlite3_bind_int(s, 7, pending_ok ? 1 : 0);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = dberr(st, what, rc);
+	}
+	put(st, Q_AUTHZ_FIND, s);
+	return rc;
+}
+
+int
+store_order_authz_add(struct store *st, int64_t order_id, int position,
+    int64_t authz_id)
+{
+	static const char what[] = "order_authz_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "order", order_id, 0)) != 0 ||
+	    (rc = check_id(what, "authz", authz_id, 0)) != 0)
+		return rc;
+	if (position < 0) {
+		log_warn(LOG_STORE, "%s: bad position %d", what, position);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_OA_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, order_id);
+	sqlite3_bind_int(s, 2, position);
+	sqlite3_bind_int64(s, 3, authz_id);
+	rc = step_done(st, what, s);
+	put(st, Q_OA_ADD, s);
+	return rc;
+}
+
+int
+store_order_authz_list(struct store *st, int64_t order_id, int64_t *ids,
+    size_t max, size_t *n)
+{
+	static const char what[] = "order_authz_list";
+	sqlite3_stmt *s = NULL;
+	size_t k = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || ids == NULL || n == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_OA_LIST, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, order_id);
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = dberr(st, what, rc);
+			break;
+		}
+		if (k == max) {
+			log_err(LOG_STORE, "%s: order %lld has more than %zu "
+			    "authorizations", what, (long long)order_id, max);
+			rc = RC_TOOBIG;
+			break;
+		}
+		ids[k++] = sqlite3_column_int64(s, 0);
+	}
+	put(st, Q_OA_LIST, s);
+	*n = k;
+	return rc;
+}
+
+int
+store_challenge_add(struct store *st, const struct store_challenge *c,
+    int64_t *id)
+{
+	static const char what[] = "challenge_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || c == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "authz", c->authz_id, 0)) != 0 ||
+	    (rc = check_enum(what, "type", c->type, chall_types)) != 0 ||
+	    (rc = check_enum(what, "status", c->status, chall_statuses)) !=
+		0 ||
+	    (rc = check_b64u(what, "token", c->token)) != 0 ||
+	    (rc = check_text(what, "error", c->error, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0)
+		return rc;
+	if (c->validated_at < 0) {
+		log_warn(LOG_STORE, "%s: bad time", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_CHALL_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, c->authz_id);
+	bind_text(s, 2, c->type);
+	bind_text(s, 3, c->status);
+	bind_text(s, 4, c->token);
+	bind_time(s, 5, c->validated_at);
+	bind_text(s, 6, c->error);
+	sqlite3_bind_int64(s, 7, c->created_at != 0 ? (int64_t)c->created_at
+						     : now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_CHALL_ADD, s);
+	return rc;
+}
+
+/* Fills c from a CHALL_COLS row; with borrow, the strings point into the
+ * statement (valid until the next step). */
+static void
+chall_fill(sqlite3_stmt *s, struct store_challenge *c, int borrow)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	c->authz_id = sqlite3_column_int64(s, 1);
+	if (borrow) {
+		c->type = (char *)sqlite3_column_text(s, 2);
+		c->status = (char *)sqlite3_column_text(s, 3);
+		c->token = (char *)sqlite3_column_text(s, 4);
+		c->error = (char *)sqlite3_column_text(s, 6);
+	} else {
+		c->type = col_dup(s, 2);
+		c->status = col_dup(s, 3);
+		c->token = col_dup(s, 4);
+		c->error = col_dup(s, 6);
+	}
+	c->validated_at = (time_t)sqlite3_column_int64(s, 5);
+	c->lease_until = (time_t)sqlite3_column_int64(s, 7);
+	c->attempts = sqlite3_column_int(s, 8);
+	c->created_at = (time_t)sqlite3_column_int64(s, 9);
+	c->updated_at = (time_t)sqlite3_column_int64(s, 10);
+}
+
+static void
+chall_row(sqlite3_stmt *s, void *arg)
+{
+	chall_fill(s, arg, 0);
+}
+
+int
+store_challenge_get(struct store *st, int64_t id, struct store_challenge *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_CHALL_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = one_row(st, "challenge_get", s, chall_row, out);
+	put(st, Q_CHALL_GET, s);
+	return rc;
+}
+
+void
+store_challenge_clear(struct store_challenge *c)
+{
+	if (c == NULL)
+		return;
+	free(c->type);
+	free(c->status);
+	free(c->token);
+	free(c->error);
+	memset(c, 0, sizeof(*c));
+}
+
+struct chall_list_ctx {
+	int (*cb)(const struct store_challenge *, void *);
+	void *arg;
+};
+
+static int
+chall_list_row(sqlite3_stmt *s, void *arg)
+{
+	struct chall_list_ctx *c = arg;
+	struct store_challenge ch;
+
+	memset(&ch, 0, sizeof(ch));
+	chall_fill(s, &ch, 1);
+	return c->cb(&ch, c->arg);
+}
+
+int
+store_challenge_list(struct store *st, int64_t authz_id,
+    int (*cb)(const struct store_challenge *, void *), void *arg)
+{
+	struct chall_list_ctx c = {cb, arg};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_CHALL_LIST, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, authz_id);
+	rc = each_row(st, "challenge_list", s, chall_list_row, &c);
+	put(st, Q_CHALL_LIST, s);
+	return rc;
+}
+
+int
+store_challenge_set_status(struct store *st, int64_t id, const char *from,
+    const char *to, const char *error_json, time_t validated_at, time_t when)
+{
+	static const char what[] = "challenge_set_status";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "id", id, 0)) != 0 ||
+	    (from != NULL &&
+		(rc = check_enum(what, "from", from, chall_statuses)) != 0) ||
+	    (rc = check_enum(what, "to", to, chall_statuses)) != 0 ||
+	    (rc = check_text(what, "error", error_json, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0)
+		return rc;
+	if (validated_at < 0) {
+		log_warn(LOG_STORE, "%s: bad time", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_CHALL_SET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, from);
+	bind_text(s, 3, to);
+	bind_text(s, 4, error_json);
+	bind_time(s, 5, validated_at);
+	sqlite3_bind_int64(s, 6, when != 0 ? (int64_t)when : now());
+	rc = step_done(st, what, s);
+	put(st, Q_CHALL_SET, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = missed(st, what, Q_CHALL_EXISTS, id);
+	return rc;
+}
+
+int
+store_challenge_claim(struct store *st, int64_t id, time_t t,
+    time_t lease_until)
+{
+	static const char what[] = "challenge_claim";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "id", id, 0)) != 0)
+		return rc;
+	if (lease_until <= t) {
+		log_warn(LOG_STORE, "%s: lease ends before it starts", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_CHALL_CLAIM, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (int64_t)t);
+	sqlite3_bind_int64(s, 3, (int64_t)lease_until);
+	rc = step_done(st, what, s);
+	put(st, Q_CHALL_CLAIM, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = missed(st, what, Q_CHALL_EXISTS, id);
+	return rc;
+}
+
+int
+store_challenge_jobs(struct store *st, time_t t, int64_t *ids, size_t max,
+    size_t *n)
+{
+	static const char what[] = "challenge_jobs";
+	sqlite3_stmt *s = NULL;
+	size_t k = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || ids == NULL || n == NULL || max == 0 ||
+	    max > 10000)
+		return RC_INVAL;
+	rc = get(st, Q_CHALL_JOBS, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, (int64_t)t);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = dberr(st, what, rc);
+			break;
+		}
+		if (k < max)
+			ids[k++] = sqlite3_column_int64(s, 0);
+	}
+	put(st, Q_CHALL_JOBS, s);
+	*n = k;
 	return rc;
 }

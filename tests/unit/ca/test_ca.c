@@ -53,7 +53,9 @@ test_names(void **state)
 	assert_int_equal(ca_profile_parse(NULL), -1);
 	assert_string_equal(ca_profile_name(CA_PROFILE_OV), "ov");
 	assert_null(ca_profile_name(0));
-	assert_null(ca_profile_name(4));
+	assert_string_equal(ca_profile_name(CA_PROFILE_SERVICE), "service");
+	assert_int_equal(ca_profile_parse("service"), -1);
+	assert_null(ca_profile_name(5));
 	for (int i = 0; i <= 10; i++) {
 		if (reasons[i] == NULL) {
 			assert_null(ca_reason_name(i));

@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ACME accounts (RFC 8555 §7.3), External Account Binding keys (§7.3.4)
+ * and nonces (§6.5).
+ *
+ * Accounts: one per public key (the RFC 7638 thumbprint is unique in the
+ * store); statuses valid -> deactivated (by the client) or revoked (by the
+ * CA), never back. An EAB binding is made in the same transaction as the
+ * account, with a conditional update of the key row, so one key binds one
+ * account even when two requests race. Contacts are mailto: URLs only,
+ * checked here because they come from the client.
+ *
+ * Nonces live in the database, on a store handle of their own opened
+ * without fsync, so that any instance accepts a nonce another handed out;
+ * redeeming is one DELETE that must remove exactly one row.
+ *
+ * Runs in the main certdesk process. Trusts the JWS layer to have verified
+ * the JWK and the EAB MAC; trusts nothing else from the client.
+ */
+#include "ra/ra_int.h"
+#include "ca/ca.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONTACT_URL 320	/* "mailto:" + local (64) + "@" + domain */
+
+/* ---- conversions --------------------------------------------------------- */
+
+static void
+fill_account(const struct store_acme_account *s, struct ra_account *a)
+{
+	int st = ra_status_parse(s->status);
+
+	memset(a, 0, sizeof(*a));
+	a->id = s->id;
+	a->status = st < 0 ? RA_ST_REVOKED : (enum ra_status)st;
+	a->jwk = xstrdup(s->jwk != NULL ? s->jwk : "");
+	snprintf(a->thumbprint, sizeof(a->thumbprint), "%s",
+	    s->thumbprint != NULL ? s->thumbprint : "");
+	a->contact = xstrdup(s->contact != NULL ? s->contact : "[]");
+	a->contract_id = s->contract_id;
+	a->eab_kid = s->eab_kid != NULL ? xstrdup(s->eab_kid) : NULL;
+	a->created_at = s->created_at;
+}
+
+void
+ra_account_clear(struct ra_account *a)
+{
+	if (a == NULL)
+		return;
+	free(a->jwk);
+	free(a->contact);
+	free(a->eab_kid);
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+audit(struct store *st, int64_t account_id, const char *action,
+    const char *object, json_t *details)
+{
+	char actor[48], *text;
+	int rc;
+
+	snprintf(actor, sizeof(actor), "acme:account/%lld",
+	    (long long)account_id);
+	text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(details);
+	if (text == NULL)
+		return RC_NOMEM;
+	rc = store_audit_append(st, actor, action, object, text);
+	free(text);
+	return rc;
+}
+
+/* ---- contacts ------------------------------------------------------------ */
+
+/* A plausible single address after "mailto:": local@domain, local part
+ * 1..64 printable characters without the URL and address specials, the
+ * domain a fully qualified DNS name. */
+static int
+check_mailto(const char *url, struct ra_err *err)
+{
+	static const char specials[] = "?%,;<>()[]\\\"& ";
+	const char *addr = url + 7, *at;
+	char domain[256];
+	struct rc_detail d = {""};
+	size_t n;
+
+	for (const char *p = addr; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= 0x20 || c >= 0x7f)
+			return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+			    "contact has a space, control or non-ASCII "
+			    "character");
+		if (strchr(specials, c) != NULL)
+			return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+			    "contact '%.64s' has '%c': one plain address, no "
+			    "header fields or escapes", url, c);
+	}
+	at = strchr(addr, '@');
+	if (at == NULL || at == addr || strchr(at + 1, '@') != NULL)
+		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+		    "contact '%.64s' is not one address local@domain", url);
+	if (at - addr > 64)
+		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+		    "contact: local part over 64 characters");
+	n = strlen(at + 1);
+	if (n == 0 || n >= sizeof(domain))
+		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+		    "contact '%.64s' has no valid domain", url);
+	for (size_t i = 0; i <= n; i++) {
+		char c = at[1 + i];
+
+		domain[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	if (domain[0] == '*' || ca_name_check(domain, &d) != 0)
+		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+		    "contact domain '%.64s' is not a valid DNS name", domain);
+	return 0;
+}
+
+/* Checks a contact list (JSON array text, NULL for none) and returns its
+ * compact form in *norm (free()). */
+static int
+check_contacts(struct ra *ra, const char *json, char **norm,
+    struct ra_err *err)
+{
+	json_t *a = NULL, *v;
+	json_error_t je;
+	size_t i;
+	int rc = 0;
+
+	*norm = NULL;
+	if (json == NULL || json[0] == '\0') {
+		*norm = xstrdup("[]");
+		return 0;
+	}
+	if (strlen(json) > 8192)
+		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+		    "contact list too long");
+	a = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+	if (a == NULL || !json_is_array(a)) {
+		rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "contact must be an array of strings");
+		goto out;
+	}
+	if (json_array_size(a) > ra->conf.max_contacts) {
+		rc = ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+		    "too many contacts (at most %zu)", ra->conf.max_contacts);
+		goto out;
+	}
+	json_array_foreach(a, i, v) {
+		const char *url = json_string_value(v);
+
+		if (url == NULL) {
+			rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+			    "contact must be an array of strings");
+			goto out;
+		}
+		if (strlen(url) > MAX_CONTACT_URL) {
+			rc = ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+			    "contact URL too long");
+			goto out;
+		}
+		if (strncmp(url, "mailto:", 7) != 0) {
+			rc = ra_fail(err, RC_INVAL,
+			    RA_PROB_UNSUPPORTED_CONTACT,
+			    "only mailto: contacts are supported");
+			goto out;
+		}
+		rc = check_mailto(url, err);
+		if (rc != 0)
+			goto out;
+	}
+	*norm = json_dumps(a, JSON_COMPACT);
+	if (*norm == NULL)
+		abort();
+out:
+	json_decref(a);
+	return rc;
+}
+
+/* ---- accounts ------------------------------------------------------------ */
+
+struct new_acct {
+	struct ra *ra;
+	const char *jwk, *thumbprint, *contact, *eab_kid;
+	int64_t id;
+	int64_t contract_id;
+	int exists;		/* a row with the thumbprint was found */
+	int eab_used;		/* the EAB key is bound already */
+	int eab_unknown;
+};
+
+static int
+new_acct_tx(struct store *st, void *arg)
+{
+	struct new_acct *n = arg;
+	struct store_acme_account a = {0}, old;
+	struct store_eab_key k;
+	json_t *det;
+	char object[48];
+	int rc;
+
+	n->exists = n->eab_used = n->eab_unknown = 0;
+	n->contract_id = 0;
+	rc = store_acme_account_by_thumbprint(st, n->thumbprint, &old);
+	if (rc == 0) {
+		n->id = old.id;
+		n->exists = 1;
+		store_acme_account_clear(&old);
+		return RC_EXISTS;
+	}
+	if (rc != RC_NOTFOUND)
+		return rc;
+	if (n->eab_kid != NULL) {
+		rc = store_eab_get(st, n->eab_kid, &k);
+		if (rc == RC_NOTFOUND) {
+			n->eab_unknown = 1;
+			return RC_UNAUTH;
+		}
+		if (rc != 0)
+			return rc;
+		n->contract_id = k.contract_id;
+		n->eab_used = k.account_id != 0;
+		store_eab_clear(&k);
+		if (n->eab_used)
+			return RC_UNAUTH;
+	}
+	a.status = "valid";
+	a.jwk = (char *)n->jwk;
+	a.thumbprint = (char *)n->thumbprint;
+	a.contact = (char *)n->contact;
+	a.contract_id = n->contract_id;
+	a.eab_kid = (char *)n->eab_kid;
+	a.created_at = ra_now(n->ra);
+	rc = store_acme_account_add(st, &a, &n->id);
+	if (rc != 0)
+		return rc;
+	if (n->eab_kid != NULL) {
+		rc = store_eab_bind(st, n->eab_kid, n->id, ra_now(n->ra));
+		if (rc == RC_EXISTS) {
+			n->eab_used = 1;
+			return RC_UNAUTH;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	snprintf(object, sizeof(object), "acme_account:%lld",
+	    (long long)n->id);
+	det = json_pack("{s:I,s:s}", "id", (json_int_t)n->id, "thumbprint",
+	    n->thumbprint);
+	if (n->eab_kid != NULL) {
+		json_object_set_new(det, "eab_kid", json_string(n->eab_kid));
+		json_object_set_new(det, "contract",
+		    json_integer(n->contract_id));
+	}
+	return audit(st, n->id, "acme.account.new", object, det);
+}
+
+int
+ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
+    const char *contact_json, const char *eab_kid, struct ra_account *out,
+    struct ra_err *err)
+{
+	struct new_acct n = {0};
+	char *contact = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL || out == NULL)
+		return RC_INVAL;
+	if (jwk == NULL || jwk[0] == '\0' ||
+	    strlen(jwk) > STORE_MAX_ACME_JWK)
+		return ra_fail(err, RC_INVAL, RA_PROB_BAD_PUBLIC_KEY,
+		    "no usable account key");
+	if (!ra_b64u_ok(thumbprint, RA_THUMBPRINT_MAX))
+		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "malformed key thumbprint");
+	if (eab_kid != NULL && !ra_b64u_ok(eab_kid, STORE_MAX_ACME_TOKEN))
+		return ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+		    "malformed External Account Binding key id");
+	if (ra->conf.require_eab && eab_kid == NULL)
+		return ra_fail(err, RC_UNAUTH,
+		    RA_PROB_EXTERNAL_ACCOUNT_REQUIRED,
+		    "this server requires an External Account Binding");
+	rc = check_contacts(ra, contact_json, &contact, err);
+	if (rc != 0)
+		return rc;
+	n.ra = ra;
+	n.jwk = jwk;
+	n.thumbprint = thumbprint;
+	n.contact = contact;
+	n.eab_kid = eab_kid;
+	rc = store_tx(ra->st, new_acct_tx, &n);
+	if (rc == RC_EXISTS && !n.exists) {
+		/* lost a race with another request for the same key */
+		rc = ra_account_by_thumbprint(ra, thumbprint, out, err);
+		if (rc == 0)
+			rc = RC_EXISTS;
+		goto out;
+	}
+	switch (rc) {
+	case 0:
+	case RC_EXISTS:
+		rc = ra_account_get(ra, n.id, out, err) == 0 ? rc : RC_DB;
+		if (rc == 0)
+			log_info(LOG_RA, "acme account %lld created%s",
+			    (long long)n.id, eab_kid ? " (EAB)" : "");
+		break;
+	case RC_UNAUTH:
+		rc = ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED, "%s",
+		    n.eab_unknown ? "unknown External Account Binding key id"
+				  : "External Account Binding key already "
+				    "used by another account");
+		break;
+	default:
+		rc = ra_internal(err, rc, "account new");
+	}
+out:
+	free(contact);
+	return rc;
+}
+
+int
+ra_account_get(struct ra *ra, int64_t id, struct ra_account *out,
+    struct ra_err *err)
+{
+	struct store_acme_account s;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL || out == NULL)
+		return RC_INVAL;
+	if (id <= 0)
+		return ra_fail(err, RC_NOTFOUND,
+		    RA_PROB_ACCOUNT_DOES_NOT_EXIST, "no such account");
+	rc = store_acme_account_get(ra->st, id, &s);
+	if (rc == RC_NOTFOUND)
+		return ra_fail(err, rc, RA_PROB_ACCOUNT_DOES_NOT_EXIST,
+		    "no such account");
+	if (rc != 0)
+		return ra_internal(err, rc, "account get");
+	fill_account(&s, out);
+	store_acme_account_clear(&s);
+	return 0;
+}
+
+int
+ra_account_by_thumbprint(struct ra *ra, const char *thumbprint,
+    struct ra_account *out, struct ra_err *err)
+{
+	struct store_acme_account s;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL || out == NULL)
+		return RC_INVAL;
+	if (!ra_b64u_ok(thumbprint, RA_THUMBPRINT_MAX))
+		return ra_fail(err, RC_NOTFOUND,
+		    RA_PROB_ACCOUNT_DOES_NOT_EXIST, "no such account");
+	rc = store_acme_account_by_thumbprint(ra->st, thumbprint, &s);
+	if (rc == RC_NOTFOUND)
+		return ra_fail(err, rc, RA_PROB_ACCOUNT_DOES_NOT_EXIST,
+		    "no account with this key");
+	if (rc != 0)
+		return ra_internal(err, rc, "account by thumbprint");
+	fill_account(&s, out);
+	store_acme_account_clear(&s);
+	return 0;
+}
+
+/* One change of an account, with its audit entry. */
+struct acct_change {
+	struct ra *ra;
+	int64_t id;
+	const char *what;	/* "contact", "deactivate", "key" */
+	const char *contact;
+	const char *jwk, *thumbprint;
+	int64_t other;		/* key change: who holds the new key */
+	int not_valid;
+};
+
+static int
+acct_change_tx(struct store *st, void *arg)
+{
+	struct acct_change *c = arg;
+	struct store_acme_account a, other;
+	char object[48], action[48];
+	json_t *det;
+	int rc;
+
+	c->not_valid = 0;
+	c->other = 0;
+	rc = store_acme_account_get(st, c->id, &a);
+	if (rc != 0)
+		return rc;
+	if (strcmp(a.status, "valid") != 0) {
+		c->not_valid = 1;
+		rc = RC_STATE;
+		goto out;
+	}
+	det = json_pack("{s:I}", "id", (json_int_t)c->id);
+	if (strcmp(c->what, "contact") == 0) {
+		free(a.contact);
+		a.contact = xstrdup(c->contact);
+	} else if (strcmp(c->what, "deactivate") == 0) {
+		free(a.status);
+		a.status = xstrdup("deactivated");
+		rc = store_acme_account_cancel(st, c->id,
+		    "{\"type\":\"" RA_PROB_URN_PREFIX "unauthorized\","
+		    "\"detail\":\"the account was deactivated\"}",
+		    ra_now(c->ra));
+	} else {
+		rc = store_acme_account_by_thumbprint(st, c->thumbprint,
+		    &other);
+		if (rc == 0) {
+			c->other = other.id;
+			store_acme_account_clear(&other);
+			json_decref(det);
+			rc = RC_EXISTS;
+			goto out;
+		}
+		if (rc != RC_NOTFOUND) {
+			json_decref(det);
+			goto out;
+		}
+		json_object_set_new(det, "old_thumbprint",
+		    json_string(a.thumbprint));
+		json_object_set_new(det, "new_thumbprint",
+		    json_string(c->thumbprint));
+		free(a.jwk);
+		free(a.thumbprint);
+		a.jwk = xstrdup(c->jwk);
+		a.thumbprint = xstrdup(c->thumbprint);
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = store_acme_account_update(st, &a);
+	if (rc != 0) {
+		json_decref(det);
+		goto out;
+	}
+	snprintf(object, sizeof(object), "acme_account:%lld",
+	    (long long)c->id);
+	snprintf(action, sizeof(action), "acme.account.%s", c->what);
+	rc = audit(st, c->id, action, object, det);
+out:
+	store_acme_account_clear(&a);
+	return rc;
+}
+
+static int
+acct_change(struct acct_change *c, struct ra_account *out, struct ra_err *err)
+{
+	int rc = store_tx(c->ra->st, acct_change_tx, c);
+
+	switch (rc) {
+	case 0:
+		break;
+	case RC_NOTFOUND:
+		return ra_fail(err, rc, RA_PROB_ACCOUNT_DOES_NOT_EXIST,
+		    "no such account");
+	case RC_STATE:
+		return ra_fail(err, rc, RA_PROB_UNAUTHORIZED,
+		    "the account is not valid");
+	case RC_EXISTS:
+		return ra_fail(err, rc, RA_PROB_MALFORMED,
+		    "the new key is already used by an account");
+	default:
+		return ra_internal(err, rc, "account update");
+	}
+	if (out != NULL)
+		return ra_account_get(c->ra, c->id, out, err);
+	return 0;
+}
+
+int
+ra_account_update_contact(struct ra *ra, int64_t id, const char *contact_json,
+    struct ra_account *out, struct ra_err *err)
+{
+	struct acct_change c = {0};
+	char *contact = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL)
+		return RC_INVAL;
+	rc = check_contacts(ra, contact_json, &contact, err);
+	if (rc != 0)
+		return rc;
+	c.ra = ra;
+	c.id = id;
+	c.what = "contact";
+	c.contact = contact;
+	rc = acct_change(&c, out, err);
+	free(contact);
+	return rc;
+}
+
+int
+ra_account_deactivate(struct ra *ra, int64_t id, struct ra_account *out,
+    struct ra_err *err)
+{
+	struct acct_change c = {0};
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL)
+		return RC_INVAL;
+	c.ra = ra;
+	c.id = id;
+	c.what = "deactivate";
+	return acct_change(&c, out, err);
+}
+
+int
+ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
+    const char *new_thumbprint, int64_t *other_id, struct ra_account *out,
+    struct ra_err *err)
+{
+	struct acct_change c = {0};
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (other_id != NULL)
+		*other_id = 0;
+	if (ra == NULL)
+		return RC_INVAL;
+	if (new_jwk == NULL || new_jwk[0] == '\0' ||
+	    strlen(new_jwk) > STORE_MAX_ACME_JWK)
+		return ra_fail(err, RC_INVAL, RA_PROB_BAD_PUBLIC_KEY,
+		    "no usable new key");
+	if (!ra_b64u_ok(new_thumbprint, RA_THUMBPRINT_MAX))
+		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "malformed key thumbprint");
+	c.ra = ra;
+	c.id = id;
+	c.what = "key";
+	c.jwk = new_jwk;
+	c.thumbprint = new_thumbprint;
+	rc = acct_change(&c, out, err);
+	if (rc == RC_EXISTS && other_id != NULL)
+		*other_id = c.other;
+	return rc;
+}
+
+/* ---- EAB keys ------------------------------------------------------------ */
+
+struct eab_add {
+	int64_t contract_id;
+	const char *actor;
+	const char *kid;
+	const uint8_t *key;
+};
+
+static int
+eab_add_tx(struct store *st, void *arg)
+{
+	struct eab_add *e = arg;
+	char object[48], *det;
+	int rc;
+
+	rc = store_eab_add(st, e->kid, e->contract_id, e->key,
+	    RA_EAB_KEY_LEN);
+	if (rc != 0)
+		return rc;
+	snprintf(object, sizeof(object), "contract:%lld",
+	    (long long)e->contract_id);
+	det = xasprintf("{\"contract\":%lld,\"kid\":\"%s\"}",
+	    (long long)e->contract_id, e->kid);
+	rc = store_audit_append(st, e->actor, "acme.eab.create", object,
+	    det);
+	free(det);
+	return rc;
+}
+
+int
+ra_eab_create(struct ra *ra, int64_t contract_id, const char *actor,
+    char kid[RA_EAB_KID_LEN + 1], struct sec **key, struct rc_detail *d)
+{
+	struct eab_add e = {0};
+	uint8_t raw[16];
+	struct sec *k = NULL;
+	int rc;
+
+	if (key != NULL)
+		*key = NULL;
+	if (ra == NULL || kid == NULL || key == NULL || contract_id <= 0)
+		return RC_INVAL;
+	kid[0] = '\0';
+	k = sec_new(RA_EAB_KEY_LEN);
+	if ((rc = sec_random(raw, sizeof(raw))) != 0 ||
+	    (rc = sec_random(k->data, k->len)) != 0) {
+		rc_detail_set(d, "no randomness");
+		goto out;
+	}
+	ra_b64u(raw, sizeof(raw), kid);
+	e.contract_id = contract_id;
+	e.actor = actor != NULL && actor[0] != '\0' ? actor : "system";
+	e.kid = kid;
+	e.key = k->data;
+	rc = store_tx(ra->st, eab_add_tx, &e);
+	if (rc == RC_NOTFOUND) {
+		rc_detail_set(d, "no contract with id %lld",
+		    (long long)contract_id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc_detail_set(d, "cannot store the key: %s", rc_str(rc));
+		goto out;
+	}
+	log_info(LOG_RA, "EAB key %s created for contract %lld", kid,
+	    (long long)contract_id);
+	*key = k;
+	k = NULL;
+out:
+	if (rc != 0)
+		kid[0] = '\0';
+	sec_free(k);
+	return rc;
+}
+
+int
+ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
+    int64_t *contract_id, struct ra_err *err)
+{
+	struct store_eab_key k;
+	int rc;
+
+	if (key != NULL)
+		*key = NULL;
+	if (contract_id != NULL)
+		*contract_id = 0;
+	if (ra == NULL || key == NULL || contract_id == NULL)
+		return RC_INVAL;
+	if (!ra_b64u_ok(kid, STORE_MAX_ACME_TOKEN))
+		return ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+		    "malformed External Account Binding key id");
+	rc = store_eab_get(ra->st, kid, &k);
+	if (rc == RC_NOTFOUND)
+		return ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+		    "unknown External Account Binding key id");
+	if (rc != 0)
+		return ra_internal(err, rc, "eab lookup");
+	if (k.account_id != 0) {
+		store_eab_clear(&k);
+		return ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+		    "External Account Binding key already used by another "
+		    "account");
+	}
+	*key = sec_dup(k.key, k.key_len);
+	*contract_id = k.contract_id;
+	store_eab_clear(&k);
+	return 0;
+}
+
+/* ---- nonces -------------------------------------------------------------- */
+
+int
+ra_nonce_new(struct ra *ra, char out[RA_NONCE_LEN + 1])
+{
+	uint8_t raw[16];
+	int rc;
+
+	if (ra == NULL || out == NULL)
+		return RC_INVAL;
+	out[0] = '\0';
+	rc = sec_random(raw, sizeof(raw));
+	if (rc != 0)
+		return rc;
+	ra_b64u(raw, sizeof(raw), out);
+	rc = store_nonce_add(ra->nst, out,
+	    ra_now(ra) + (time_t)ra->conf.nonce_lifetime);
+	if (rc != 0) {
+		log_err(LOG_RA, "nonce: cannot store: %s", rc_str(rc));
+		out[0] = '\0';
+	}
+	return rc;
+}
+
+int
+ra_nonce_redeem(struct ra *ra, const char *nonce)
+{
+	int rc;
+
+	if (ra == NULL)
+		return RC_INVAL;
+	if (!ra_b64u_ok(nonce, RA_NONCE_LEN) ||
+	    strlen(nonce) != RA_NONCE_LEN)
+		return RC_NOTFOUND;
+	rc = store_nonce_take(ra->nst, nonce, ra_now(ra));
+	if (rc != 0 && rc != RC_NOTFOUND)
+		log_err(LOG_RA, "nonce: cannot redeem: %s", rc_str(rc));
+	return rc;
+}
+
+int
+ra_nonce_purge(struct ra *ra, int64_t *n)
+{
+	if (ra == NULL)
+		return RC_INVAL;
+	return store_nonce_purge(ra->nst, ra_now(ra), n);
+}

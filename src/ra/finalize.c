@@ -1,0 +1,758 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Issuance and what follows it: finalize (RFC 8555 §7.4), certificate
+ * download (§7.4.2), revocation (§7.6) and ACME Renewal Information
+ * (RFC 9773).
+ *
+ * Finalize is where "no issuance without validation" is enforced: the
+ * order's status says ready, but the ra does not trust it alone. After the
+ * order moves ready -> processing (one conditional update: one finalize
+ * wins), the CSR must name exactly the order's identifiers, every name
+ * must have a valid, unexpired authorization of this account within the
+ * reuse period, and CAA must permit issuance for every name right now
+ * (RFC 8659, RFC 8657 with this account's URL and the method that
+ * validated the name). Only then does the CA issue; any failure makes the
+ * order invalid with the problem stored (the client starts a new order,
+ * which reuses the authorizations).
+ *
+ * Runs in the main certdesk process on request threads. Trusts the store,
+ * the CA and the validation library; the CSR, the certificate sent for
+ * revocation and the ARI certID come from clients and are parsed strictly.
+ */
+#include "ra/ra_int.h"
+#include "ca/ca.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CERT_IN (64 * 1024)
+
+/* ---- the CSR key is not the account key (RFC 8555 §11.1) ----------------- */
+
+/* Appends base64url of p[0..n) to b. */
+static int
+b64u_append(struct buf *b, const uint8_t *p, size_t n)
+{
+	char *s = xmalloc(n * 4 / 3 + 4);
+	int rc;
+
+	ra_b64u(p, n, s);
+	rc = buf_append_str(b, s);
+	free(s);
+	return rc;
+}
+
+/* The RFC 7638 thumbprint of an SPKI (EC P-256/P-384 or RSA) into out;
+ * RC_INVAL for other keys. */
+static int
+spki_thumbprint(const uint8_t *spki, size_t len, char out[44])
+{
+	const uint8_t *p = spki;
+	EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)len);
+	struct buf b;
+	uint8_t pt[200], h[SHA256_DIGEST_LENGTH], nb[1024];
+	size_t ptlen = 0;
+	char grp[32];
+	BIGNUM *n = NULL, *e = NULL;
+	int rc = RC_INVAL;
+
+	buf_init(&b, 4096);
+	if (k == NULL)
+		goto out;
+	if (EVP_PKEY_is_a(k, "EC")) {
+		size_t cl;
+
+		if (!EVP_PKEY_get_utf8_string_param(k,
+		    OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof(grp), NULL) ||
+		    !EVP_PKEY_get_octet_string_param(k,
+		    OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &ptlen) ||
+		    ptlen < 3 || pt[0] != 0x04 || (ptlen - 1) % 2 != 0)
+			goto out;
+		cl = (ptlen - 1) / 2;
+		if (strcmp(grp, "prime256v1") == 0)
+			rc = buf_append_str(&b, "{\"crv\":\"P-256\"");
+		else if (strcmp(grp, "secp384r1") == 0)
+			rc = buf_append_str(&b, "{\"crv\":\"P-384\"");
+		else
+			goto out;
+		if (rc != 0 ||
+		    (rc = buf_append_str(&b,
+			 ",\"kty\":\"EC\",\"x\":\"")) != 0 ||
+		    (rc = b64u_append(&b, pt + 1, cl)) != 0 ||
+		    (rc = buf_append_str(&b, "\",\"y\":\"")) != 0 ||
+		    (rc = b64u_append(&b, pt + 1 + cl, cl)) != 0 ||
+		    (rc = buf_append_str(&b, "\"}")) != 0)
+			goto out;
+	} else if (EVP_PKEY_is_a(k, "RSA")) {
+		int nlen, elen;
+		uint8_t eb[16];
+
+		if (!EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) ||
+		    !EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) ||
+		    (nlen = BN_num_bytes(n)) > (int)sizeof(nb) ||
+		    (elen = BN_num_bytes(e)) > (int)sizeof(eb))
+			goto out;
+		BN_bn2bin(n, nb);
+		BN_bn2bin(e, eb);
+		if ((rc = buf_append_str(&b, "{\"e\":\"")) != 0 ||
+		    (rc = b64u_append(&b, eb, (size_t)elen)) != 0 ||
+		    (rc = buf_append_str(&b, "\",\"kty\":\"RSA\",\"n\":\"")) !=
+			0 ||
+		    (rc = b64u_append(&b, nb, (size_t)nlen)) != 0 ||
+		    (rc = buf_append_str(&b, "\"}")) != 0)
+			goto out;
+	} else {
+		goto out;
+	}
+	SHA256(b.data, b.len, h);
+	ra_b64u(h, sizeof(h), out);
+	rc = 0;
+out:
+	BN_free(n);
+	BN_free(e);
+	EVP_PKEY_free(k);
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- finalize ------------------------------------------------------------ */
+
+struct final {
+	struct ra *ra;
+	int64_t id, account_id;
+	const char *to;		/* "valid" or "invalid" */
+	const char *serial;	/* valid: the certificate */
+	const char *error_json;	/* invalid: the problem */
+	json_t *details;	/* audit details, borrowed */
+};
+
+static int
+final_tx(struct store *st, void *arg)
+{
+	struct final *f = arg;
+	char actor[48], object[48], *text;
+	int rc;
+
+	rc = store_order_set_status(st, f->id, "processing", f->to,
+	    f->error_json, f->serial, NULL, 0, ra_now(f->ra));
+	if (rc != 0)
+		return rc;
+	text = json_dumps(f->details, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text == NULL)
+		return RC_NOMEM;
+	snprintf(actor, sizeof(actor), "acme:account/%lld",
+	    (long long)f->account_id);
+	snprintf(object, sizeof(object), "order:%lld", (long long)f->id);
+	rc = store_audit_append(st, actor,
+	    strcmp(f->to, "valid") == 0 ? "acme.order.valid"
+					: "acme.order.invalid",
+	    object, text);
+	free(text);
+	return rc;
+}
+
+/* 1 when name is among the n strings of v. */
+static int
+has_name(char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Runs the CAA check for one name; res is filled (clear it). */
+static int
+caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
+    const char *method, struct val_result *res)
+{
+	struct val_request req = {0};
+
+	req.kind = VAL_KIND_CAA;
+	req.name = base;
+	req.is_wildcard = wildcard;
+	req.account_uri = url;
+	req.method = method;
+	if (ra->check != NULL)
+		return ra->check(ra->check_arg, &req, res);
+	if (ra->val == NULL) {
+		memset(res, 0, sizeof(*res));
+		res->outcome = VAL_INVALID;
+		res->problem = VAL_PROB_SERVER_INTERNAL;
+		snprintf(res->detail, sizeof(res->detail),
+		    "CAA checking is not configured on this server");
+		return RC_CONFIG;
+	}
+	return val_caa_check(ra->val, base, wildcard, url, method, res);
+}
+
+/*
+ * The checks and the issuance, after the order moved to processing. Fills
+ * e on failure; *serial (41 bytes) on success; adds what was checked to
+ * details.
+ */
+static int
+finalize_checks(struct ra *ra, const struct ra_account *acct,
+    const struct ra_order *o, const uint8_t *csr, size_t csr_len,
+    char *serial, json_t *details, struct ra_err *e)
+{
+	struct ca_csr *req = NULL;
+	struct ca_cert *cert = NULL;
+	struct ca_issue_req ir = {0};
+	struct rc_detail d = {""};
+	char tp[44], *url = NULL, actor[48];
+	char methods[CA_MAX_NAMES][16];
+	time_t now = ra_now(ra);
+	time_t since = now - (time_t)ca_cal_dv_reuse_days(now) * 86400;
+	json_t *caa = json_array();
+	int rc;
+
+	json_object_set_new(details, "caa", caa);
+	if (csr == NULL || csr_len == 0 || csr_len > CA_MAX_CSR) {
+		rc = ra_fail(e, RC_BADCSR, RA_PROB_BAD_CSR,
+		    "no CSR or a CSR over %d bytes", CA_MAX_CSR);
+		goto out;
+	}
+	rc = ca_csr_parse(csr, csr_len, ra->conf.keycheck, &req, &d);
+	if (rc != 0) {
+		rc = ra_fail(e, rc == RC_TOOBIG ? RC_BADCSR : rc,
+		    RA_PROB_BAD_CSR, "%s", d.msg[0] ? d.msg : "bad CSR");
+		goto out;
+	}
+	/* RFC 8555 §11.1: not the account key */
+	if (spki_thumbprint(req->spki, req->spki_len, tp) == 0 &&
+	    strcmp(tp, acct->thumbprint) == 0) {
+		rc = ra_fail(e, RC_BADCSR, RA_PROB_BAD_CSR,
+		    "the certificate key must not be the account key");
+		goto out;
+	}
+	/* the CSR names exactly the order's identifiers */
+	for (size_t i = 0; i < req->nnames; i++)
+		if (!has_name(o->ident, o->nident, req->names[i]))
+			ra_sub(e, RA_PROB_BAD_CSR, "dns", req->names[i],
+			    "the CSR names it but the order does not");
+	for (size_t i = 0; i < o->nident; i++)
+		if (!has_name(req->names, req->nnames, o->ident[i]))
+			ra_sub(e, RA_PROB_BAD_CSR, o->ident_type[i],
+			    o->ident[i], "the order names it but the CSR "
+			    "does not");
+	if (e->nsub_total > 0) {
+		rc = ra_fail(e, RC_BADCSR, RA_PROB_BAD_CSR,
+		    "the CSR's names differ from the order's identifiers");
+		goto out;
+	}
+	/* no issuance without validation: a valid authorization of this
+	 * account for every name, whatever the order's status said */
+	for (size_t i = 0; i < o->nident; i++) {
+		const char *nm = o->ident[i];
+		int wild = nm[0] == '*';
+		struct store_authz a;
+		int64_t aid;
+
+		methods[i][0] = '\0';
+		rc = store_authz_find(ra->st, acct->id, o->ident_type[i],
+		    wild ? nm + 2 : nm, wild, now, since, 0, &aid);
+		if (rc == 0)
+			rc = store_authz_get(ra->st, aid, &a);
+		if (rc == RC_NOTFOUND) {
+			ra_sub(e, RA_PROB_UNAUTHORIZED, o->ident_type[i], nm,
+			    "no valid authorization of this account");
+			continue;
+		}
+		if (rc != 0) {
+			rc = ra_internal(e, rc, "finalize: authorization");
+			goto out;
+		}
+		snprintf(methods[i], sizeof(methods[i]), "%s",
+		    a.method != NULL ? a.method : "");
+		store_authz_clear(&a);
+	}
+	if (e->nsub_total > 0) {
+		rc = ra_fail(e, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+		    "not every identifier has a valid authorization of this "
+		    "account");
+		goto out;
+	}
+	/* CAA right before issuance (BR 3.2.2.8) */
+	url = ra_account_url(ra, acct->id);
+	for (size_t i = 0; i < o->nident; i++) {
+		const char *nm = o->ident[i];
+		int wild = nm[0] == '*';
+		struct val_result res = {0};
+		json_t *ev;
+
+		if (strcmp(o->ident_type[i], "dns") != 0)
+			continue;
+		(void)caa_check(ra, wild ? nm + 2 : nm, wild, url,
+		    methods[i], &res);
+		ev = res.evidence != NULL ? json_loads(res.evidence, 0, NULL)
+					  : NULL;
+		json_array_append_new(caa, ev != NULL ? ev : json_pack(
+		    "{s:s,s:s}", "name", nm, "detail", res.detail));
+		if (res.outcome != VAL_VALID) {
+			enum ra_prob p = ra_prob_from_val(res.problem);
+
+			ra_sub(e, p == RA_PROB_NONE ? RA_PROB_CAA : p, "dns",
+			    nm, "%s", res.detail[0] ? res.detail
+						    : "CAA forbids issuance");
+		}
+		val_result_clear(&res);
+	}
+	if (e->nsub_total > 0) {
+		rc = ra_fail(e, RC_POLICY, e->nsub == 1 ? e->sub[0].problem
+							: RA_PROB_CAA,
+		    "CAA does not permit issuance%s%s",
+		    e->nsub == 1 ? ": " : " for every name",
+		    e->nsub == 1 ? e->sub[0].detail : "");
+		goto out;
+	}
+	if (ra->ca == NULL) {
+		rc = ra_internal(e, RC_STATE, "finalize: no CA");
+		goto out;
+	}
+	snprintf(actor, sizeof(actor), "acme:account/%lld",
+	    (long long)acct->id);
+	ir.profile = CA_PROFILE_DV;
+	ir.csr = req;
+	ir.order_id = o->id;
+	ir.contract_id = acct->contract_id;
+	ir.actor = actor;
+	rc = ca_issue(ra->ca, &ir, &cert, &d);
+	if (rc != 0) {
+		if (rc == RC_POLICY || rc == RC_LINT || rc == RC_BADNAME)
+			rc = ra_fail(e, rc, RA_PROB_BAD_CSR, "%s",
+			    d.msg[0] ? d.msg : "the certificate cannot be "
+					       "issued");
+		else
+			rc = ra_internal(e, rc, "finalize: issue");
+		goto out;
+	}
+	memcpy(serial, cert->serial, sizeof(cert->serial));
+	json_object_set_new(details, "serial", json_string(cert->serial));
+out:
+	free(url);
+	ca_cert_free(cert);
+	ca_csr_free(req);
+	return rc;
+}
+
+int
+ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
+    const uint8_t *csr, size_t csr_len, struct ra_order *out,
+    struct ra_err *err)
+{
+	struct ra_account acct = {0};
+	struct ra_order o = {0};
+	struct ra_err e = {0};
+	struct final f = {0};
+	json_t *details = NULL;
+	char serial[41] = "", *ej = NULL;
+	int rc, rc2;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL || out == NULL)
+		return RC_INVAL;
+	rc = ra_account_get(ra, account_id, &acct, err);
+	if (rc != 0)
+		return rc;
+	if (acct.status != RA_ST_VALID) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_UNAUTHORIZED,
+		    "the account is not valid");
+		goto out;
+	}
+	rc = ra_order_get(ra, account_id, order_id, &o, err);
+	if (rc != 0)
+		goto out;
+	if (o.status != RA_ST_READY) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_ORDER_NOT_READY,
+		    "the order is %s, not ready", ra_status_name(o.status));
+		goto out;
+	}
+	rc = store_order_set_status(ra->st, order_id, "ready", "processing",
+	    NULL, NULL, csr != NULL && csr_len > 0 && csr_len <= CA_MAX_CSR
+		? csr : NULL, csr_len, ra_now(ra));
+	if (rc == RC_STATE) {
+		rc = ra_fail(err, rc, RA_PROB_ORDER_NOT_READY,
+		    "the order is being finalized already");
+		goto out;
+	}
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "finalize: processing");
+		goto out;
+	}
+	details = json_pack("{s:I,s:I}", "order", (json_int_t)order_id,
+	    "account", (json_int_t)account_id);
+	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, details,
+	    &e);
+	f.ra = ra;
+	f.id = order_id;
+	f.account_id = account_id;
+	f.details = details;
+	if (rc == 0) {
+		f.to = "valid";
+		f.serial = serial;
+	} else {
+		if (e.problem == RA_PROB_NONE)
+			e.problem = RA_PROB_SERVER_INTERNAL;
+		ej = ra_err_json(&e);
+		f.to = "invalid";
+		f.error_json = ej;
+		json_object_set_new(details, "error", json_string(ej));
+		if (err != NULL)
+			*err = e;
+		log_info(LOG_RA, "order %lld: finalize refused: %s",
+		    (long long)order_id, e.detail.msg);
+	}
+	rc2 = store_tx(ra->st, final_tx, &f);
+	if (rc2 != 0) {
+		/* the certificate (if any) is stored and audited by the CA;
+		 * the order stays processing and says so when read */
+		log_err(LOG_RA, "order %lld: cannot record the outcome: %s",
+		    (long long)order_id, rc_str(rc2));
+		if (rc == 0)
+			rc = ra_internal(err, rc2, "finalize: record");
+		goto out;
+	}
+	if (rc == 0)
+		log_info(LOG_RA, "order %lld: valid, certificate %s",
+		    (long long)order_id, serial);
+	rc2 = ra_order_get(ra, account_id, order_id, out, rc == 0 ? err
+								   : NULL);
+	if (rc == 0)
+		rc = rc2;
+out:
+	json_decref(details);
+	free(ej);
+	ra_order_clear(&o);
+	ra_account_clear(&acct);
+	return rc;
+}
+
+/* ---- certificates -------------------------------------------------------- */
+
+/* Lowercase hex serial of 1..40 digits (uppercase accepted) into out. */
+static int
+serial_ok(const char *s, char out[41])
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	n = strnlen(s, 41);
+	if (n == 0 || n > 40)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return 0;
+		out[i] = c;
+	}
+	out[n] = '\0';
+	return 1;
+}
+
+static int
+pem_append(struct buf *b, const uint8_t *der, size_t len)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+	int rc = RC_CRYPTO;
+
+	if (bio == NULL)
+		return RC_CRYPTO;
+	if (PEM_write_bio(bio, "CERTIFICATE", "", der, (long)len) > 0 &&
+	    (n = BIO_get_mem_data(bio, &p)) > 0)
+		rc = buf_append(b, p, (size_t)n);
+	BIO_free(bio);
+	return rc;
+}
+
+/* 1 when the certificate came from an order of account_id. */
+static int
+owned_by(struct ra *ra, const struct store_cert *c, int64_t account_id)
+{
+	struct store_order o;
+	int own;
+
+	if (c->order_id == 0 || store_order_get(ra->st, c->order_id, &o) != 0)
+		return 0;
+	own = o.account_id != 0 && o.account_id == account_id;
+	store_order_clear(&o);
+	return own;
+}
+
+int
+ra_cert_chain_pem(struct ra *ra, int64_t account_id, const char *serial,
+    char **pem, struct ra_err *err)
+{
+	struct store_cert c = {0};
+	struct store_issuer is = {0};
+	struct buf b;
+	char s[41];
+	int rc;
+
+	if (pem != NULL)
+		*pem = NULL;
+	if (ra == NULL || pem == NULL || account_id < 0)
+		return RC_INVAL;
+	buf_init(&b, 4 * STORE_MAX_CERT);
+	if (!serial_ok(serial, s)) {
+		rc = ra_fail(err, RC_NOTFOUND, RA_PROB_MALFORMED,
+		    "no such certificate");
+		goto out;
+	}
+	rc = store_cert_get(ra->st, s, &c);
+	if (rc == 0 && account_id != 0 && !owned_by(ra, &c, account_id))
+		rc = RC_NOTFOUND;
+	if (rc == RC_NOTFOUND) {
+		rc = ra_fail(err, rc, RA_PROB_MALFORMED,
+		    "no such certificate");
+		goto out;
+	}
+	if (rc == 0)
+		rc = store_issuer_get(ra->st, c.issuer_id, &is);
+	if (rc == 0)
+		rc = pem_append(&b, c.der, c.der_len);
+	/* RFC 8555 §9.1: end entity first, then the issuing CAs (not the
+	 * root, which clients have) */
+	if (rc == 0 && !is.is_root)
+		rc = pem_append(&b, is.cert_der, is.cert_len);
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "certificate chain");
+		goto out;
+	}
+	*pem = (char *)buf_steal(&b, NULL);
+out:
+	buf_free(&b);
+	store_cert_clear(&c);
+	store_issuer_clear(&is);
+	return rc;
+}
+
+/* Lowercase hex of the serial's DER INTEGER contents octets (the store's
+ * form). */
+static int
+cert_serial_hex(X509 *x, char out[41])
+{
+	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
+	uint8_t *der = NULL, *p;
+	size_t hl;
+	int n, rc = RC_INVAL;
+
+	n = i2d_ASN1_INTEGER((ASN1_INTEGER *)ai, &der);
+	if (n < 3 || der[1] >= 0x80)
+		goto out;
+	hl = 2;
+	p = der + hl;
+	if ((size_t)n - hl != der[1] || der[1] > 20)
+		goto out;
+	hex_encode(p, der[1], out);
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* The account holds valid authorizations for every name (names space-
+ * separated, "*.x" for wildcards). */
+static int
+holds_authz(struct ra *ra, int64_t account_id, const char *names)
+{
+	char *copy = xstrdup(names), *save = NULL, *t;
+	time_t now = ra_now(ra);
+	time_t since = now - (time_t)ca_cal_dv_reuse_days(now) * 86400;
+	int ok = 1, any = 0;
+
+	for (t = strtok_r(copy, " ", &save); t != NULL && ok;
+	    t = strtok_r(NULL, " ", &save)) {
+		int wild = t[0] == '*';
+		int64_t id;
+
+		any = 1;
+		if (store_authz_find(ra->st, account_id, ra_ident_type(t),
+		    wild ? t + 2 : t, wild, now, since, 0, &id) != 0)
+			ok = 0;
+	}
+	free(copy);
+	return ok && any;
+}
+
+int
+ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
+    struct ra_err *err)
+{
+	static const int allowed[] = {0, 1, 3, 4, 5};
+	struct store_cert c = {0};
+	struct ra_account acct = {0};
+	struct rc_detail d = {""};
+	const uint8_t *p;
+	uint8_t *spki = NULL;
+	X509 *x = NULL;
+	char serial[41], actor[48];
+	int rc, n, ok = 0;
+
+	if (ra == NULL || rq == NULL)
+		return RC_INVAL;
+	if ((rq->account_id != 0) == (rq->key_spki != NULL))
+		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "revocation needs an account or the certificate key");
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (rq->reason == allowed[i])
+			ok = 1;
+	if (!ok)
+		return ra_fail(err, RC_INVAL, RA_PROB_BAD_REVOCATION_REASON,
+		    "reason %d is not allowed (0, 1, 3, 4 or 5)", rq->reason);
+	if (rq->cert_der == NULL || rq->cert_len == 0 ||
+	    rq->cert_len > MAX_CERT_IN)
+		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "no certificate");
+	p = rq->cert_der;
+	x = d2i_X509(NULL, &p, (long)rq->cert_len);
+	if (x == NULL || p != rq->cert_der + rq->cert_len ||
+	    cert_serial_hex(x, serial) != 0) {
+		rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "not a DER certificate");
+		goto out;
+	}
+	rc = store_cert_get(ra->st, serial, &c);
+	if (rc == 0 && (c.der_len != rq->cert_len ||
+	    memcmp(c.der, rq->cert_der, c.der_len) != 0))
+		rc = RC_NOTFOUND;
+	if (rc == RC_NOTFOUND) {
+		rc = ra_fail(err, rc, RA_PROB_MALFORMED,
+		    "this certificate was not issued by this CA");
+		goto out;
+	}
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "revoke: certificate");
+		goto out;
+	}
+	if (c.revoked) {
+		rc = ra_fail(err, RC_EXISTS, RA_PROB_ALREADY_REVOKED,
+		    "the certificate is already revoked");
+		goto out;
+	}
+	if (rq->key_spki != NULL) {
+		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+		if (n <= 0 || (size_t)n != rq->key_spki_len ||
+		    memcmp(spki, rq->key_spki, (size_t)n) != 0) {
+			rc = ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+			    "the request is not signed with the "
+			    "certificate's key");
+			goto out;
+		}
+		snprintf(actor, sizeof(actor), "acme:certkey");
+	} else {
+		rc = ra_account_get(ra, rq->account_id, &acct, err);
+		if (rc != 0)
+			goto out;
+		if (acct.status != RA_ST_VALID ||
+		    (!owned_by(ra, &c, acct.id) &&
+			!holds_authz(ra, acct.id, c.names))) {
+			rc = ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+			    "the account may not revoke this certificate");
+			goto out;
+		}
+		snprintf(actor, sizeof(actor), "acme:account/%lld",
+		    (long long)acct.id);
+	}
+	if (ra->ca == NULL) {
+		rc = ra_internal(err, RC_STATE, "revoke: no CA");
+		goto out;
+	}
+	rc = ca_revoke(ra->ca, serial, rq->reason, actor, &d);
+	if (rc == RC_EXISTS)
+		rc = ra_fail(err, rc, RA_PROB_ALREADY_REVOKED,
+		    "the certificate is already revoked");
+	else if (rc == RC_INVAL)
+		rc = ra_fail(err, rc, RA_PROB_BAD_REVOCATION_REASON, "%s",
+		    d.msg);
+	else if (rc != 0)
+		rc = ra_internal(err, rc, "revoke");
+	else
+		log_info(LOG_RA, "certificate %s revoked by %s, reason %d",
+		    serial, actor, rq->reason);
+out:
+	OPENSSL_free(spki);
+	X509_free(x);
+	store_cert_clear(&c);
+	ra_account_clear(&acct);
+	return rc;
+}
+
+/* ---- ARI (RFC 9773) ------------------------------------------------------ */
+
+int
+ra_ari_window(struct ra *ra, const uint8_t *aki, size_t aki_len,
+    const uint8_t *serial, size_t serial_len, time_t *start, time_t *end,
+    struct ra_err *err)
+{
+	struct store_cert c = {0};
+	const ASN1_OCTET_STRING *kid;
+	const uint8_t *p;
+	X509 *x = NULL;
+	char hex[41];
+	time_t now, life;
+	int rc;
+
+	if (ra == NULL || start == NULL || end == NULL)
+		return RC_INVAL;
+	*start = *end = 0;
+	/* a DER INTEGER's contents: minimal and, for our serials, positive */
+	if (aki == NULL || aki_len == 0 || aki_len > 64 || serial == NULL ||
+	    serial_len == 0 || serial_len > 20 || (serial[0] & 0x80) ||
+	    (serial_len > 1 && serial[0] == 0 && !(serial[1] & 0x80)))
+		return ra_fail(err, RC_NOTFOUND, RA_PROB_MALFORMED,
+		    "no such certificate");
+	hex_encode(serial, serial_len, hex);
+	rc = store_cert_get(ra->st, hex, &c);
+	if (rc == 0) {
+		p = c.der;
+		x = d2i_X509(NULL, &p, (long)c.der_len);
+		kid = x != NULL ? X509_get0_authority_key_id(x) : NULL;
+		if (kid == NULL || (size_t)ASN1_STRING_length(kid) != aki_len ||
+		    memcmp(ASN1_STRING_get0_data(kid), aki, aki_len) != 0)
+			rc = RC_NOTFOUND;
+	}
+	if (rc == RC_NOTFOUND) {
+		rc = ra_fail(err, rc, RA_PROB_MALFORMED,
+		    "no such certificate");
+		goto out;
+	}
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "renewal info");
+		goto out;
+	}
+	now = ra_now(ra);
+	if (c.revoked) {
+		/* renew now, as Boulder answers */
+		*start = now - 3600;
+		*end = now - 1800;
+	} else {
+		life = c.not_after - c.not_before;
+		*start = c.not_before + life / 3 * 2;
+		*end = c.not_before + life / 6 * 5;
+	}
+out:
+	X509_free(x);
+	store_cert_clear(&c);
+	return rc;
+}

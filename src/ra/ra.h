@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The registration authority: the one place that decides "may this be
+ * issued". It owns the ACME account, nonce, order, authorization and
+ * challenge state machines (RFC 8555 §7.1.6), the naming policy (valid
+ * hostnames, IDNA A-labels, blocked names, wildcards not on public
+ * suffixes, IP identifiers only when enabled), runs domain validations
+ * through the validation library, checks CAA right before issuance and has
+ * the CA issue. The ACME resources (src/acme) and the portal call only this
+ * header for every decision; they speak HTTP and JSON, the ra speaks ids,
+ * structs and problems.
+ *
+ * This code runs in the main certdesk process, on request threads and on
+ * the validation worker thread. It trusts the store, the configuration, the
+ * CA and the validation library's verdicts. It does not trust anything the
+ * caller passes that came from a client (JWK text is stored as given by the
+ * JWS layer, which already checked it; identifiers, contacts, CSRs, EAB key
+ * ids, nonces and revocation requests are checked here).
+ *
+ * Threads: a struct ra is NOT thread-safe; open one per thread (cheap) over
+ * that thread's store, CA and validation context (all borrowed). Any number
+ * of ra handles, in any number of processes and hosts sharing one database,
+ * may work at once: every state change is a conditional update in the
+ * store, so two instances never both move the same object.
+ *
+ * Identity: every object is addressed by (id, account): a function given an
+ * id that belongs to another account answers RC_NOTFOUND exactly as for an
+ * id that does not exist, and never fills the object.
+ *
+ * Errors: functions return 0 or a negative RC_*; when the caller passes a
+ * struct ra_err, a failure also fills the ACME problem type to answer with,
+ * a human detail that is safe to show to the client, and for newOrder and
+ * finalize one subproblem per offending identifier (RFC 8555 §6.7.1).
+ * Internal failures (RC_DB, RC_ERR, ...) give RA_PROB_SERVER_INTERNAL and
+ * are logged here; the caller only answers.
+ *
+ * Ownership: output structs are filled by the callee and own their
+ * strings; release them with the matching ra_*_clear() (which accepts a
+ * zeroed or already cleared struct). Input strings are borrowed for the
+ * call.
+ */
+#ifndef CERTDESK_RA_RA_H
+#define CERTDESK_RA_RA_H
+
+#include "util/rc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct ca;
+struct ca_keycheck;
+struct val_ctx;
+struct sec;
+
+/* The Baseline Requirements version recorded with every validation. */
+#define RA_BR_VERSION "2.2.2"
+
+/* ---- problems (RFC 8555 §6.7) -------------------------------------------- */
+
+/*
+ * The ACME problem a failure maps to. The values equal src/acme/acme_int.h's
+ * enum acme_prob one for one (same order), so the acme layer may convert
+ * with a cast; ra does not include acme headers. ra_prob_name() gives the
+ * RFC 8555 short name ("badCSR"); the URN is
+ * "urn:ietf:params:acme:error:" + name.
+ */
+enum ra_prob {
+	RA_PROB_NONE = 0,
+	RA_PROB_ACCOUNT_DOES_NOT_EXIST,
+	RA_PROB_ALREADY_REVOKED,
+	RA_PROB_BAD_CSR,
+	RA_PROB_BAD_NONCE,
+	RA_PROB_BAD_PUBLIC_KEY,
+	RA_PROB_BAD_REVOCATION_REASON,
+	RA_PROB_BAD_SIGNATURE_ALGORITHM,
+	RA_PROB_CAA,
+	RA_PROB_COMPOUND,
+	RA_PROB_CONNECTION,
+	RA_PROB_DNS,
+	RA_PROB_EXTERNAL_ACCOUNT_REQUIRED,
+	RA_PROB_INCORRECT_RESPONSE,
+	RA_PROB_INVALID_CONTACT,
+	RA_PROB_MALFORMED,
+	RA_PROB_ORDER_NOT_READY,
+	RA_PROB_RATE_LIMITED,
+	RA_PROB_REJECTED_IDENTIFIER,
+	RA_PROB_SERVER_INTERNAL,
+	RA_PROB_TLS,
+	RA_PROB_UNAUTHORIZED,
+	RA_PROB_UNSUPPORTED_CONTACT,
+	RA_PROB_UNSUPPORTED_IDENTIFIER,
+	RA_PROB_USER_ACTION_REQUIRED,
+	RA_PROB_MAX_
+};
+
+/* "badCSR", "orderNotReady", ...; "serverInternal" for unknown values. */
+const char *ra_prob_name(enum ra_prob p);
+/* The inverse of ra_prob_name(); RA_PROB_NONE when unknown. Accepts the
+ * short name or the full URN. */
+enum ra_prob ra_prob_parse(const char *name);
+
+#define RA_MAX_SUBPROBLEMS 8
+
+/* RFC 8555 §6.7.1: the problem of one identifier. */
+struct ra_subproblem {
+	enum ra_prob problem;
+	char type[8];			/* identifier type: "dns", "ip" */
+	char value[256];		/* identifier value as sent (cut at
+					 * 255 bytes, control characters
+					 * replaced by '?') */
+	char detail[160];
+};
+
+/*
+ * What went wrong. Initialise with {0}. Filled only on failure. With
+ * subproblems, problem is usually RA_PROB_REJECTED_IDENTIFIER or
+ * RA_PROB_COMPOUND and detail summarises; at most RA_MAX_SUBPROBLEMS are
+ * kept (nsub_total counts all, so "and 3 more" can be said).
+ */
+struct ra_err {
+	enum ra_prob problem;
+	struct rc_detail detail;
+	size_t nsub;
+	size_t nsub_total;
+	struct ra_subproblem sub[RA_MAX_SUBPROBLEMS];
+};
+
+/* ---- the handle ---------------------------------------------------------- */
+
+struct ra_conf {
+	/*
+	 * The account URL is account_url_prefix followed by the decimal
+	 * account id, e.g. "https://acme.example:8443/acme/acct/" -> ".../7".
+	 * Used for the CAA accounturi parameter (RFC 8657 §3); must equal the
+	 * "kid" URLs the acme layer hands out. Required.
+	 */
+	const char *account_url_prefix;
+	int require_eab;		/* acme.require_eab: newAccount needs
+					 * an EAB binding */
+	int allow_ip;			/* acme.allow_ip: accept "ip"
+					 * identifiers (otherwise
+					 * rejectedIdentifier). Note: the CA
+					 * itself issues DNS names only, so
+					 * ip orders cannot be finalized yet */
+	/* policy.blocked_names: file of names, one a line, '#' comments;
+	 * "example.com" blocks that name and every name below it, "*" is not
+	 * special. NULL or "": none. Read by ra_open(). */
+	const char *blocked_names;
+	/* Weak-key and compromised-key lists applied to CSR keys at
+	 * finalize (the CA's, borrowed, must outlive the ra); NULL skips
+	 * them (tests only). */
+	const struct ca_keycheck *keycheck;
+	time_t now;			/* 0: real clock; tests pin time */
+	/* Lifetimes in seconds; 0 selects the default given. */
+	long order_lifetime;		/* pending order: 7 days */
+	long authz_lifetime;		/* pending authorization: 7 days */
+	long nonce_lifetime;		/* nonce: 1 hour */
+	long job_lease;			/* a claimed validation job is
+					 * re-run by another worker after
+					 * this: 120 s */
+	size_t max_identifiers;		/* per order: 100 (CA_MAX_NAMES)
+					 * at most */
+	size_t max_contacts;		/* per account: 4 */
+};
+
+struct ra;
+
+/*
+ * Opens a registration authority over borrowed handles, all of which must
+ * outlive it:
+ *   st        the thread's store (durable);
+ *   nonce_st  a store handle opened on the same database with durable = 0
+ *             (nonces need no fsync; SQLite's synchronous is per
+ *             connection), or NULL to use st;
+ *   ca        the thread's CA handle (finalize issues through it, revoke
+ *             revokes through it); may be NULL for a handle that only
+ *             serves accounts, nonces and validations (then finalize and
+ *             revocation fail with RC_STATE, serverInternal);
+ *   val       the thread's validation context, or NULL (then every
+ *             validation and CAA check fails with serverInternal).
+ * conf is copied. Reads the blocked-names file: RC_CONFIG with d when it
+ * cannot be read. Returns a new handle in *out: ra_free().
+ */
+int ra_open(const struct ra_conf *conf, struct store *st,
+    struct store *nonce_st, struct ca *ca, struct val_ctx *val,
+    struct ra **out, struct rc_detail *d);
+void ra_free(struct ra *ra);	/* NULL is fine */
+
+/* The time the ra works with (conf.now, or the real clock). */
+time_t ra_now(const struct ra *ra);
+
+/* ---- statuses (RFC 8555 §7.1.6) ------------------------------------------ */
+
+enum ra_status {
+	RA_ST_PENDING = 0,
+	RA_ST_READY,		/* orders */
+	RA_ST_PROCESSING,	/* orders, challenges */
+	RA_ST_VALID,
+	RA_ST_INVALID,
+	RA_ST_DEACTIVATED,	/* accounts, authorizations */
+	RA_ST_EXPIRED,		/* authorizations */
+	RA_ST_REVOKED		/* accounts, authorizations */
+};
+
+/* "pending", "ready", ...; "invalid" for unknown values. */
+const char *ra_status_name(enum ra_status s);
+
+/* ---- names policy (shared with the portal) ------------------------------- */
+
+/*
+ * Applies the issuance naming policy to one DNS identifier as a client
+ * sent it: lowercases ASCII; refuses a trailing dot, U-labels (send IDNs
+ * as A-labels), invalid A-labels (libidn2), labels and names over the DNS
+ * limits, characters other than LDH, names that are not fully qualified or
+ * end in an all-numeric label, "*" anywhere but as the whole leftmost
+ * label, wildcards without allow_wildcard or directly on a public suffix
+ * (libpsl, BR 3.2.2.6), and names blocked by configuration. Writes the
+ * normalised name ("*.example.com" stays so) to out (254 bytes).
+ * Returns 0, or RC_BADNAME with err (rejectedIdentifier; the detail says
+ * why).
+ */
+int ra_name_check(struct ra *ra, const char *name, int allow_wildcard,
+    char out[254], struct ra_err *err);
+
+/* ---- accounts (RFC 8555 §7.3) -------------------------------------------- */
+
+#define RA_THUMBPRINT_MAX 64	/* RFC 7638 SHA-256 base64url is 43 */
+
+struct ra_account {
+	int64_t id;
+	enum ra_status status;	/* valid, deactivated or revoked */
+	char *jwk;		/* canonical public JWK, JSON text */
+	char thumbprint[RA_THUMBPRINT_MAX + 1];
+	char *contact;		/* JSON array of "mailto:" URLs, "[]" when
+				 * none */
+	int64_t contract_id;	/* EAB-bound contract, 0 when none */
+	char *eab_kid;		/* the EAB key id used, or NULL */
+	time_t created_at;
+};
+
+void ra_account_clear(struct ra_account *a);
+
+/*
+ * Creates an account (RFC 8555 §7.3). jwk: the canonical JWK JSON text of
+ * the verified JWS key (acme_key_jwk()); thumbprint: its RFC 7638
+ * thumbprint (base64url, the lookup key). contact_json: a JSON array text
+ * of contact URLs, or NULL for none: each must be "mailto:" with exactly
+ * one plausible address (local@domain.tld, domain passes the names policy,
+ * no hfields "?...", no "%" escapes, no spaces or commas), at most
+ * max_contacts (RA_PROB_INVALID_CONTACT; a scheme other than mailto is
+ * RA_PROB_UNSUPPORTED_CONTACT).
+ * eab_kid: the key id of an External Account Binding whose MAC the caller
+ * already verified with the key from ra_eab_lookup(), or NULL. The binding
+ * is made in the same transaction as the account: the key must still be
+ * unbound (else RC_UNAUTH, unauthorized: "EAB key already used"), and the
+ * account gets the key's contract. With conf.require_eab and no eab_kid:
+ * RC_UNAUTH, RA_PROB_EXTERNAL_ACCOUNT_REQUIRED.
+ * When an account with this thumbprint exists: RC_EXISTS, *out is filled
+ * with that account (RFC 8555 §7.3.1: answer 200 with it) and nothing is
+ * bound. Audited ("acme.account.new"). On success *out is the new account.
+ */
+int ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
+    const char *contact_json, const char *eab_kid, struct ra_account *out,
+    struct ra_err *err);
+
+/* Lookups. RC_NOTFOUND (accountDoesNotExist) when unknown. Accounts of
+ * every status are returned: the caller refuses requests signed by a
+ * deactivated or revoked account (RFC 8555 §7.3.6: unauthorized). */
+int ra_account_get(struct ra *ra, int64_t id, struct ra_account *out,
+    struct ra_err *err);
+int ra_account_by_thumbprint(struct ra *ra, const char *thumbprint,
+    struct ra_account *out, struct ra_err *err);
+
+/* Replaces the contact list (same checks as ra_account_new; NULL or "[]"
+ * empties it). RC_STATE (unauthorized) unless the account is valid.
+ * Audited. *out (may be NULL) gets the updated account. */
+int ra_account_update_contact(struct ra *ra, int64_t id,
+    const char *contact_json, struct ra_account *out, struct ra_err *err);
+
+/* RFC 8555 §7.3.6: valid -> deactivated, for good. Pending and ready
+ * orders of the account become invalid, its pending and valid
+ * authorizations deactivated. RC_STATE (unauthorized) when not valid.
+ * Audited. *out (may be NULL) gets the updated account. */
+int ra_account_deactivate(struct ra *ra, int64_t id, struct ra_account *out,
+    struct ra_err *err);
+
+/*
+ * RFC 8555 §7.3.5 key change: the caller verified the outer JWS with the
+ * old key and the inner one with the new key. Replaces the account's JWK
+ * and thumbprint atomically. RC_EXISTS when another account (or this one)
+ * already has the new key: *other_id (may be NULL) gets its id (answer 409
+ * with its URL as Location). RC_STATE (unauthorized) unless valid.
+ * Audited. *out (may be NULL) gets the updated account.
+ */
+int ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
+    const char *new_thumbprint, int64_t *other_id, struct ra_account *out,
+    struct ra_err *err);
+
+/* ---- External Account Binding keys (RFC 8555 §7.3.4) --------------------- */
+
+#define RA_EAB_KID_LEN 22	/* base64url of 16 random bytes */
+#define RA_EAB_KEY_LEN 32	/* HMAC key bytes */
+
+/*
+ * Creates an EAB key for a contract: a random key id and a random 32-byte
+ * HMAC key, stored server-side (the MAC must be verified later). The key is
+ * returned once, in *key (a new sec buffer: sec_free()); show it to the
+ * admin/customer base64url-encoded. RC_NOTFOUND when the contract does not
+ * exist. Audited ("acme.eab.create" by actor, e.g. "cli:root" or
+ * "user:12"; NULL: "system"), without the key.
+ */
+int ra_eab_create(struct ra *ra, int64_t contract_id, const char *actor,
+    char kid[RA_EAB_KID_LEN + 1], struct sec **key, struct rc_detail *d);
+
+/*
+ * Looks up an unbound EAB key by its id for MAC verification: *key gets a
+ * new sec buffer (sec_free()), *contract_id its contract. A key may bind
+ * one account only (as Boulder and step-ca): a bound key, an unknown kid or
+ * a malformed one all give RC_UNAUTH (unauthorized), with a detail that
+ * tells them apart for the client.
+ */
+int ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
+    int64_t *contract_id, struct ra_err *err);
+
+/* ---- nonces (RFC 8555 §6.5) ---------------------------------------------- */
+
+#define RA_NONCE_LEN 22		/* base64url of 16 random bytes */
+
+/*
+ * A fresh nonce, stored in the database (on the nonce store handle) so
+ * that it is good on every instance sharing the database and across
+ * restarts, valid for conf.nonce_lifetime. Returns 0 or RC_DB / RC_CRYPTO.
+ */
+int ra_nonce_new(struct ra *ra, char out[RA_NONCE_LEN + 1]);
+/*
+ * Redeems a nonce: one atomic DELETE that must remove exactly one
+ * unexpired row. 0 when good (it is gone now), RC_NOTFOUND (badNonce) when
+ * unknown, used, expired or malformed; RC_DB.
+ */
+int ra_nonce_redeem(struct ra *ra, const char *nonce);
+/* Deletes expired nonces; *n (may be NULL) gets how many. */
+int ra_nonce_purge(struct ra *ra, int64_t *n);
+
+/* ---- orders, authorizations, challenges (RFC 8555 §7.1, §7.4, §7.5) ------ */
+
+enum ra_chall_type {
+	RA_CHALL_HTTP01 = 1,
+	RA_CHALL_DNS01,
+	RA_CHALL_TLSALPN01
+};
+/* "http-01", "dns-01", "tls-alpn-01"; NULL when unknown. */
+const char *ra_chall_type_name(enum ra_chall_type t);
+
+#define RA_TOKEN_LEN 43		/* base64url of 32 random bytes (RFC 8555
+				 * §8.3: at least 128 bits) */
+
+struct ra_challenge {
+	int64_t id;
+	int64_t authz_id;
+	enum ra_chall_type type;
+	enum ra_status status;	/* pending, processing, valid, invalid */
+	char token[RA_TOKEN_LEN + 1];
+	time_t validated_at;	/* when it turned valid, 0 otherwise */
+	enum ra_prob error;	/* why invalid; RA_PROB_NONE otherwise */
+	char *error_detail;	/* NULL unless invalid */
+	char *error_json;	/* the whole problem document (RFC 7807:
+				 * "type" URN, "detail"), ready to embed as
+				 * the challenge's "error"; NULL unless
+				 * invalid */
+};
+
+void ra_challenge_clear(struct ra_challenge *c);
+
+#define RA_MAX_CHALLENGES 3
+
+/*
+ * An authorization: one identifier of one account, shared by every order
+ * of that account that names the identifier while it can be reused.
+ */
+struct ra_authz {
+	int64_t id;
+	int64_t account_id;
+	char type[8];		/* "dns" or "ip" */
+	char identifier[254];	/* without "*." */
+	int wildcard;		/* 1: for "*.identifier" */
+	enum ra_status status;	/* pending, valid, invalid, deactivated,
+				 * expired (derived from expires_at),
+				 * revoked */
+	time_t expires_at;	/* pending: deadline; valid: end of reuse */
+	time_t validated_at;	/* 0 unless valid */
+	char method[16];	/* "http-01"... once valid, else "" */
+	size_t nchall;
+	struct ra_challenge chall[RA_MAX_CHALLENGES];
+};
+
+void ra_authz_clear(struct ra_authz *a);
+
+struct ra_order {
+	int64_t id;
+	int64_t account_id;
+	enum ra_status status;	/* pending, ready, processing, valid,
+				 * invalid (derived on read, §7.1.6) */
+	time_t created_at;
+	time_t expires_at;
+	size_t nident;
+	char **ident_type;	/* "dns" / "ip", nident entries */
+	char **ident;		/* as normalised: "*.example.com" keeps its
+				 * star; nident entries */
+	size_t nauthz;
+	int64_t *authz_ids;	/* one per identifier, same order */
+	char cert_serial[41];	/* lowercase hex once valid, else "" */
+	enum ra_prob error;	/* why invalid, RA_PROB_NONE otherwise */
+	char *error_detail;	/* NULL unless invalid */
+	char *error_json;	/* the whole problem document ("type" URN,
+				 * "detail", "subproblems" with
+				 * "identifier" objects), ready to embed as
+				 * the order's "error"; NULL unless invalid */
+};
+
+void ra_order_clear(struct ra_order *o);
+
+/* An identifier of a newOrder request, borrowed. */
+struct ra_ident {
+	const char *type;	/* "dns" or "ip"; others are refused with
+				 * unsupportedIdentifier */
+	const char *value;
+};
+
+/*
+ * newOrder (RFC 8555 §7.4) for a valid account. Every identifier is
+ * checked by ra_name_check() (wildcards allowed), duplicates (after
+ * normalisation) are merged, at least one and at most max_identifiers.
+ * Bad identifiers give RC_BADNAME with one subproblem each
+ * (rejectedIdentifier, unsupportedIdentifier, malformed) and the top-level
+ * problem of the only one, or rejectedIdentifier for several; an empty or
+ * oversized list gives RC_INVAL (malformed). Either way nothing is made. Per identifier an authorization is reused when the
+ * account holds a valid one for the same identifier and wildcard flag,
+ * validated within ca_cal_dv_reuse_days(now) days and unexpired, or a
+ * pending one that has not expired (as Boulder); else a new pending one
+ * is made with an http-01, a dns-01 and a tls-alpn-01 challenge (dns-01
+ * only for a wildcard; no dns-01 for "ip"), each with a fresh random
+ * token. The order expires after order_lifetime, but not after any of its
+ * authorizations. An order whose authorizations are all reused valid ones
+ * is ready at once. RC_STATE (unauthorized) for an account that is not
+ * valid. Audited ("acme.order.new"). *out gets the order.
+ */
+int ra_order_new(struct ra *ra, int64_t account_id,
+    const struct ra_ident *idents, size_t n, struct ra_order *out,
+    struct ra_err *err);
+
+/* The order, its status derived and stored if it moved (pending -> ready
+ * when every authorization is valid; -> invalid when one is invalid,
+ * deactivated, expired or revoked, or the order expired). RC_NOTFOUND when
+ * unknown or another account's. */
+int ra_order_get(struct ra *ra, int64_t account_id, int64_t order_id,
+    struct ra_order *out, struct ra_err *err);
+
+/*
+ * The account's orders (RFC 8555 §7.1.2.1), newest first, with id below
+ * `before` (0: from the newest): at most max ids into ids, *n set; *more
+ * = 1 when older ones remain (answer a Link rel="next" with
+ * before = ids[*n - 1]).
+ */
+int ra_account_orders(struct ra *ra, int64_t account_id, int64_t before,
+    int64_t *ids, size_t max, size_t *n, int *more);
+
+/* An authorization with its challenges (status derived: a pending or
+ * valid one past expires_at reads expired). RC_NOTFOUND when unknown or
+ * another account's. */
+int ra_authz_get(struct ra *ra, int64_t account_id, int64_t authz_id,
+    struct ra_authz *out, struct ra_err *err);
+
+/* RFC 8555 §7.5.2: pending or valid -> deactivated. RC_STATE (malformed)
+ * otherwise. Audited. *out (may be NULL) gets the authorization. */
+int ra_authz_deactivate(struct ra *ra, int64_t account_id, int64_t authz_id,
+    struct ra_authz *out, struct ra_err *err);
+
+/* One challenge. RC_NOTFOUND when unknown or another account's. */
+int ra_challenge_get(struct ra *ra, int64_t account_id, int64_t chall_id,
+    struct ra_challenge *out, struct ra_err *err);
+
+/*
+ * RFC 8555 §7.5.1: the client says a challenge is ready. A pending
+ * challenge of a pending authorization becomes processing, and a job is
+ * stored with it in the same transaction (so a restart loses none); the
+ * validation itself runs in ra_challenge_validate_now() or ra_jobs_run().
+ * Idempotent: a challenge already processing or valid is returned as it
+ * is. RC_STATE (malformed) when the challenge or its authorization is
+ * invalid, deactivated or expired, or another challenge of the
+ * authorization is already processing or done. RC_NOTFOUND when unknown
+ * or another account's. *out gets the challenge.
+ */
+int ra_challenge_respond(struct ra *ra, int64_t account_id, int64_t chall_id,
+    struct ra_challenge *out, struct ra_err *err);
+
+/*
+ * Runs the validation of a processing challenge now, in the caller's
+ * thread, so that the ACME answer already carries the result (clients such
+ * as lego otherwise wait 5 s). The job is claimed with a lease first: if
+ * another worker holds it, nothing runs and *out shows "processing" (answer
+ * with Retry-After). The outcome, in one transaction: the challenge valid
+ * or invalid; the authorization valid (method, time, evidence, BR version;
+ * expires at validated_at + ca_cal_dv_reuse_days) or invalid (RFC 8555:
+ * one attempt); an audit entry "validation.success" / "validation.failure"
+ * with the evidence. RC_NOTFOUND when unknown or another account's. A
+ * failed validation is not an error: rc 0, out->status invalid, out->error.
+ */
+int ra_challenge_validate_now(struct ra *ra, int64_t account_id,
+    int64_t chall_id, struct ra_challenge *out, struct ra_err *err);
+
+/*
+ * The validation worker: claims and runs up to max processing challenges
+ * whose lease is free or expired (left over by a restart, or lost to a
+ * slow request thread), oldest first. *ran (may be NULL) gets how many
+ * ran. Also purges expired nonces when it runs. Call it in a loop from a
+ * worker thread with its own ra (and val_ctx).
+ */
+int ra_jobs_run(struct ra *ra, size_t max, size_t *ran);
+
+/*
+ * Finalize (RFC 8555 §7.4): the order must be ready (else RC_STATE,
+ * orderNotReady; nothing changes). It moves to processing atomically (one
+ * finalize wins), then: the CSR is parsed with ca_csr_parse (weak keys and
+ * bad signatures: badCSR / badPublicKey); its set of names must equal the
+ * order's identifiers exactly (badCSR with a subproblem per extra or
+ * missing name); for every name a valid, unexpired authorization of THIS
+ * account must exist (no issuance without validation: unauthorized
+ * otherwise); CAA is checked for every name (RFC 8659, RFC 8657 with the
+ * account URL and the method that validated it; caa, with subproblems);
+ * the certificate is issued by ca_issue (profile dv, actor
+ * "acme:account/<id>", the order and the account's contract). Success: the
+ * order is valid with the serial. Any failure after the ready check: the
+ * order is invalid with the problem stored, and rc/err say the same.
+ * *out gets the order.
+ */
+int ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
+    const uint8_t *csr, size_t csr_len, struct ra_order *out,
+    struct ra_err *err);
+
+/* ---- certificates -------------------------------------------------------- */
+
+/*
+ * RFC 8555 §7.4.2: the PEM chain (end entity, then the issuing CA) of a
+ * certificate the account ordered. RC_NOTFOUND when unknown or not the
+ * account's (account_id 0: any certificate, for the portal's own checks).
+ * *pem is a new string: free().
+ */
+int ra_cert_chain_pem(struct ra *ra, int64_t account_id, const char *serial,
+    char **pem, struct ra_err *err);
+
+/*
+ * RFC 8555 §7.6 revocation. cert_der: the certificate as the client sent
+ * it; it must be one of ours, byte for byte (else RC_NOTFOUND, malformed).
+ * Who may: exactly one of
+ *   account_id != 0   the account that ordered it, or an account holding
+ *                     valid authorizations for every name in it (as
+ *                     Boulder); otherwise RC_UNAUTH (unauthorized);
+ *   key_spki != NULL  the DER SubjectPublicKeyInfo of the key the caller
+ *                     verified the JWS with (revocation by certificate
+ *                     key): must equal the certificate's key.
+ * reason: an RFC 5280 code a subscriber may ask for: 0 unspecified,
+ * 1 keyCompromise, 3 affiliationChanged, 4 superseded, 5
+ * cessationOfOperation (else RC_INVAL, badRevocationReason). Already
+ * revoked: RC_EXISTS (alreadyRevoked). Revokes through ca_revoke(), which
+ * audits and republishes the CRL.
+ */
+struct ra_revoke_req {
+	const uint8_t *cert_der;
+	size_t cert_len;
+	int reason;
+	int64_t account_id;
+	const uint8_t *key_spki;
+	size_t key_spki_len;
+};
+int ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *req,
+    struct ra_err *err);
+
+/*
+ * ACME Renewal Information (RFC 9773 §4.1): the suggested renewal window of
+ * the certificate named by its certID parts: aki, the keyIdentifier of its
+ * AuthorityKeyIdentifier, and serial, the DER INTEGER contents octets of
+ * its serial (both decoded from base64url by the caller). Window: [notBefore
+ * + 2/3 of the lifetime, notBefore + 5/6 of it]; for a revoked certificate
+ * [now - 1 h, now - 30 min] (renew now, as Boulder). RC_NOTFOUND when no
+ * certificate of ours has that serial and AKI.
+ */
+int ra_ari_window(struct ra *ra, const uint8_t *aki, size_t aki_len,
+    const uint8_t *serial, size_t serial_len, time_t *start, time_t *end,
+    struct ra_err *err);
+
+#endif

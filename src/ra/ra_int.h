@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals shared by the files of the ra component (not part of the
+ * contract in ra.h): the handle, error helpers, the problem-document
+ * builder, base64url, and two hooks for the unit tests (the clock and the
+ * validation function).
+ *
+ * Everything here runs in the main certdesk process, on the thread that
+ * owns the struct ra.
+ */
+#ifndef CERTDESK_RA_RA_INT_H
+#define CERTDESK_RA_RA_INT_H
+
+#include "ra/ra.h"
+#include "validation/val.h"
+
+#include <stdarg.h>
+
+#define RA_DEF_ORDER_LIFETIME (7L * 86400)
+#define RA_DEF_AUTHZ_LIFETIME (7L * 86400)
+#define RA_DEF_NONCE_LIFETIME 3600L
+#define RA_DEF_JOB_LEASE 120L
+#define RA_DEF_MAX_IDENTIFIERS 100
+#define RA_DEF_MAX_CONTACTS 4
+/* nonces are purged by ra_jobs_run() at most this often, in seconds */
+#define RA_NONCE_PURGE_EVERY 300
+
+#define RA_PROB_URN_PREFIX "urn:ietf:params:acme:error:"
+
+struct ra {
+	struct ra_conf conf;		/* account_url_prefix copied */
+	struct store *st;		/* durable, borrowed */
+	struct store *nst;		/* nonces, borrowed (st when none) */
+	struct ca *ca;			/* borrowed, may be NULL */
+	struct val_ctx *val;		/* borrowed, may be NULL */
+	char **blocked;			/* blocked names, lower case */
+	size_t nblocked;
+	/* runs one check: val_check() unless a test set another */
+	int (*check)(void *arg, const struct val_request *req,
+	    struct val_result *out);
+	void *check_arg;
+	time_t last_purge;		/* of nonces, by ra_jobs_run() */
+};
+
+/* ---- hooks for the unit tests -------------------------------------------- */
+
+/* Pins the clock (0: back to conf.now or the real clock). */
+void ra_set_now(struct ra *ra, time_t now);
+/* Replaces the validation function (NULL: back to val_check()). */
+void ra_set_check(struct ra *ra, int (*fn)(void *arg,
+    const struct val_request *req, struct val_result *out), void *arg);
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* Sets err's problem and detail (err may be NULL) and returns rc. */
+int ra_fail(struct ra_err *err, int rc, enum ra_prob p, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Adds a subproblem for identifier (type, value) to err (counted in
+ * nsub_total even when the array is full). */
+void ra_sub(struct ra_err *err, enum ra_prob p, const char *type,
+    const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* An internal failure: logged with what, err set to serverInternal. */
+int ra_internal(struct ra_err *err, int rc, const char *what);
+
+/*
+ * The problem document of err as compact JSON text (new string, free()):
+ * {"type": URN, "detail": ..., "subproblems": [{"type", "detail",
+ * "identifier": {"type", "value"}}]}. Never NULL.
+ */
+char *ra_err_json(const struct ra_err *err);
+/* Reads back "type" and "detail" of a stored problem document. */
+void ra_err_parse(const char *json, enum ra_prob *p, char **detail);
+/* The ra problem for a validation library problem. */
+enum ra_prob ra_prob_from_val(enum val_problem p);
+
+/* ---- small helpers ------------------------------------------------------- */
+
+/* base64url without padding of p[0..n) into out (4n/3 + 2 bytes). */
+void ra_b64u(const uint8_t *p, size_t n, char *out);
+/* 1 when s is 1..max characters of [A-Za-z0-9_-]. */
+int ra_b64u_ok(const char *s, size_t max);
+/* Parses a store status word; -1 when unknown. */
+int ra_status_parse(const char *s);
+/* The account URL: conf.account_url_prefix + id (new string, free()). */
+char *ra_account_url(const struct ra *ra, int64_t id);
+
+/* The "dns" or "ip" type of a normalised identifier as kept in orders. */
+const char *ra_ident_type(const char *ident);
+
+/* ---- objects (order.c) --------------------------------------------------- */
+
+/* ra_authz_get() without the account check (account_id 0 = any). */
+int ra_authz_load(struct ra *ra, int64_t account_id, int64_t authz_id,
+    struct ra_authz *out);
+/* Fills c from a store row (strings copied; clear with
+ * ra_challenge_clear()). */
+struct store_challenge;
+void ra_chall_fill(const struct store_challenge *s, struct ra_challenge *c);
+/* The authz's derived status at now. */
+enum ra_status ra_authz_derived(const struct ra *ra, const char *status,
+    time_t expires_at);
+
+#endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The environment of the ra tests: a temporary directory with a real
+ * store (plus a second, non-durable handle for nonces), a real signer
+ * process and an initialised CA, and an ra over them; a fake validation
+ * function the tests steer; CSRs made with OpenSSL; a tiny HTTP server on
+ * 127.0.0.1 for real http-01 checks; and raw SQL counts.
+ */
+#ifndef CERTDESK_TESTS_RA_RA_TEST_H
+#define CERTDESK_TESTS_RA_RA_TEST_H
+
+#include "ca/ca.h"
+#include "ra/ra_int.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RT_URL_PREFIX "https://acme.test/acme/acct/"
+#define RT_T0 1768003200	/* 2026-01-10T00:00:00Z */
+
+/* What the fake validation answers. */
+struct rt_fake {
+	int http01_ok, dns01_ok, tlsalpn01_ok;	/* outcome per method */
+	int caa_ok;				/* CAA permits */
+	const char *caa_forbid;		/* CAA forbids this name */
+	unsigned calls, caa_calls;
+	char last_key_authz[256];		/* of the last check */
+	char last_method[16];			/* CAA: method passed */
+	char last_account_uri[128];		/* CAA: account URI passed */
+};
+
+struct rt_env {
+	char *dir, *keydir, *crl_dir, *db;
+	struct store *st, *nst;
+	struct signer *sg;
+	struct ca_conf cconf;
+	struct ca *ca;
+	struct ra_conf rconf;
+	struct ra *ra;
+	struct rt_fake fake;
+	int64_t customer, contract;
+	time_t now;
+};
+
+/* Makes everything (CA time and ra time pinned at now; fake validation
+ * installed, every check passing). blocked: contents of a blocked-names
+ * file, or NULL. */
+struct rt_env *rt_setup(time_t now, const char *blocked);
+void rt_teardown(struct rt_env *e);
+/* Moves both clocks. */
+void rt_set_now(struct rt_env *e, time_t now);
+/* (Re)installs the fake validation on e->ra. */
+void rt_fake_install(struct rt_env *e);
+/* Back to the real validation library through val (borrowed). */
+void rt_use_val(struct rt_env *e, struct val_ctx *val);
+
+/* An account with a made-up JWK and thumbprint derived from seed. */
+int64_t rt_account(struct rt_env *e, const char *seed);
+/* The thumbprint rt_account() gives for seed (43 characters). */
+void rt_thumbprint(const char *seed, char out[44]);
+
+/* A new order for the space-separated DNS names; asserts success. */
+int64_t rt_order(struct rt_env *e, int64_t account, const char *names);
+/* Answers and validates every pending authorization of the order with the
+ * challenge of type t (the fake decides the outcome). */
+void rt_validate_order(struct rt_env *e, int64_t account, int64_t order,
+    enum ra_chall_type t);
+
+/* A DER CSR for the space-separated names (SAN, CN = first) with key k;
+ * free(). */
+uint8_t *rt_csr(EVP_PKEY *k, const char *names, size_t *len);
+EVP_PKEY *rt_key(void);
+
+/* SELECT count(*) ... through a raw sqlite3 connection. */
+long long rt_count(struct rt_env *e, const char *sql);
+
+/* ---- a tiny HTTP server for http-01 -------------------------------------- */
+
+struct rt_http {
+	pthread_t thread;
+	int fd;
+	int stop[2];
+	uint16_t port;
+	pthread_mutex_t lock;
+	char path[256];		/* answers 200 with body on this path */
+	char body[512];
+	unsigned hits;
+};
+
+int rt_http_start(struct rt_http *h);
+void rt_http_stop(struct rt_http *h);
+void rt_http_set(struct rt_http *h, const char *token, const char *body);
+
+/* Runs knsupdate against the knot at resolver "127.0.0.1:PORT" with the
+ * update lines (e.g. "update add x.vtest. 60 TXT \"v\""); 0 on success. */
+int rt_nsupdate(const char *resolver, const char *lines);
+
+#endif

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of src/ra/account.c through ra.h: the account lifecycle
+ * (create, same key again, lookups, contact update, key change with a
+ * taken key, deactivation and what it cancels), contact validation with
+ * hostile values, External Account Binding keys (create, use once, wrong
+ * kid, required by config, audit without the key), and nonces (single
+ * use, shared by two store handles like two server instances, expiry,
+ * purge, malformed values).
+ */
+#include "ra_test.h"
+
+#include "store/store.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static int
+setup(void **state)
+{
+	*state = rt_setup(RT_T0, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	rt_teardown(*state);
+	return 0;
+}
+
+static void
+test_account_lifecycle(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_account a = {0}, b = {0};
+	struct ra_err err = {0};
+	char tp[44], tp2[44];
+	int64_t other = -1, id, id2;
+
+	rt_thumbprint("alice", tp);
+	assert_int_equal(ra_account_new(e->ra, "{\"k\":1}", tp,
+	    "[\"mailto:alice@example.com\"]", NULL, &a, &err), 0);
+	assert_true(a.id > 0);
+	assert_int_equal(a.status, RA_ST_VALID);
+	assert_string_equal(a.thumbprint, tp);
+	assert_string_equal(a.jwk, "{\"k\":1}");
+	assert_string_equal(a.contact, "[\"mailto:alice@example.com\"]");
+	assert_int_equal(a.contract_id, 0);
+	assert_null(a.eab_kid);
+	assert_int_equal(a.created_at, RT_T0);
+	id = a.id;
+	ra_account_clear(&a);
+
+	/* RFC 8555 §7.3.1: the same key again gives the existing account */
+	assert_int_equal(ra_account_new(e->ra, "{\"k\":1}", tp, NULL, NULL,
+	    &a, &err), RC_EXISTS);
+	assert_int_equal(a.id, id);
+	ra_account_clear(&a);
+
+	assert_int_equal(ra_account_by_thumbprint(e->ra, tp, &a, &err), 0);
+	assert_int_equal(a.id, id);
+	ra_account_clear(&a);
+	assert_int_equal(ra_account_get(e->ra, id, &a, &err), 0);
+	assert_string_equal(a.thumbprint, tp);
+	ra_account_clear(&a);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_account_get(e->ra, id + 100, &a, &err),
+	    RC_NOTFOUND);
+	assert_int_equal(err.problem, RA_PROB_ACCOUNT_DOES_NOT_EXIST);
+	assert_int_equal(ra_account_get(e->ra, -1, &a, &err), RC_NOTFOUND);
+	assert_int_equal(ra_account_by_thumbprint(e->ra, "no such tp!", &a,
+	    &err), RC_NOTFOUND);
+
+	/* contact update */
+	assert_int_equal(ra_account_update_contact(e->ra, id,
+	    "[\"mailto:a@example.org\",\"mailto:b@example.org\"]", &a, &err),
+	    0);
+	assert_string_equal(a.contact,
+	    "[\"mailto:a@example.org\",\"mailto:b@example.org\"]");
+	ra_account_clear(&a);
+	assert_int_equal(ra_account_update_contact(e->ra, id, "[]", &a, &err),
+	    0);
+	assert_string_equal(a.contact, "[]");
+	ra_account_clear(&a);
+
+	/* key change: to a key of another account -> RC_EXISTS + its id */
+	id2 = rt_account(e, "bob");
+	rt_thumbprint("bob", tp2);
+	assert_int_equal(ra_account_key_change(e->ra, id, "{\"k\":2}", tp2,
+	    &other, &a, &err), RC_EXISTS);
+	assert_int_equal(other, id2);
+	rt_thumbprint("alice-new", tp2);
+	assert_int_equal(ra_account_key_change(e->ra, id, "{\"k\":3}", tp2,
+	    &other, &a, &err), 0);
+	assert_string_equal(a.thumbprint, tp2);
+	assert_string_equal(a.jwk, "{\"k\":3}");
+	ra_account_clear(&a);
+	assert_int_equal(ra_account_by_thumbprint(e->ra, tp, &a, &err),
+	    RC_NOTFOUND);
+	assert_int_equal(ra_account_by_thumbprint(e->ra, tp2, &b, &err), 0);
+	assert_int_equal(b.id, id);
+	ra_account_clear(&b);
+
+	/* deactivation: for good */
+	assert_int_equal(ra_account_deactivate(e->ra, id, &a, &err), 0);
+	assert_int_equal(a.status, RA_ST_DEACTIVATED);
+	ra_account_clear(&a);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_account_deactivate(e->ra, id, &a, &err),
+	    RC_STATE);
+	assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
+	assert_int_equal(ra_account_update_contact(e->ra, id, "[]", &a, &err),
+	    RC_STATE);
+	rt_thumbprint("alice-3", tp2);
+	assert_int_equal(ra_account_key_change(e->ra, id, "{}", tp2, NULL,
+	    NULL, &err), RC_STATE);
+	assert_int_equal(ra_account_deactivate(e->ra, 9999, NULL, &err),
+	    RC_NOTFOUND);
+
+	/* audited */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action LIKE 'acme.account.%'"), 6);
+}
+
+static void
+test_deactivate_cancels(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_order o = {0};
+	struct ra_authz a = {0};
+	struct ra_err err = {0};
+	int64_t acct = rt_account(e, "carol"), ord, ord2;
+
+	ord = rt_order(e, acct, "www.example.com");
+	ord2 = rt_order(e, acct, "mail.example.com");
+	rt_validate_order(e, acct, ord2, RA_CHALL_HTTP01);
+	assert_int_equal(ra_account_deactivate(e->ra, acct, NULL, &err), 0);
+	assert_int_equal(ra_order_get(e->ra, acct, ord, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_INVALID);
+	assert_int_equal(o.error, RA_PROB_UNAUTHORIZED);
+	assert_int_equal(ra_authz_get(e->ra, acct, o.authz_ids[0], &a, &err),
+	    0);
+	assert_int_equal(a.status, RA_ST_DEACTIVATED);
+	ra_authz_clear(&a);
+	ra_order_clear(&o);
+	/* the valid one too */
+	assert_int_equal(ra_order_get(e->ra, acct, ord2, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_INVALID);
+	assert_int_equal(ra_authz_get(e->ra, acct, o.authz_ids[0], &a, &err),
+	    0);
+	assert_int_equal(a.status, RA_ST_DEACTIVATED);
+	ra_authz_clear(&a);
+	ra_order_clear(&o);
+	/* and no new orders */
+	{
+		struct ra_ident id = {"dns", "x.example.com"};
+
+		assert_int_equal(ra_order_new(e->ra, acct, &id, 1, &o, &err),
+		    RC_STATE);
+		assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
+	}
+}
+
+static void
+test_contacts(void **state)
+{
+	struct rt_env *e = *state;
+	static const struct {
+		const char *json;
+		enum ra_prob p;
+	} bad[] = {
+		{"[\"tel:+4912345\"]", RA_PROB_UNSUPPORTED_CONTACT},
+		{"[\"https://example.com\"]", RA_PROB_UNSUPPORTED_CONTACT},
+		{"[\"MAILTO:a@example.com\"]", RA_PROB_UNSUPPORTED_CONTACT},
+		{"[\"mailto:a@example.com?subject=hi\"]",
+		    RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a@example.com,b@example.com\"]",
+		    RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a%40b@example.com\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a b@example.com\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:ab\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:@example.com\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a@@example.com\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a@localhost\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a@exa_mple.com\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a@1.2.3.4\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a@example.com.\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:\\u00e4@example.com\"]", RA_PROB_INVALID_CONTACT},
+		{"[\"mailto:a\\u0000b@example.com\"]", RA_PROB_MALFORMED},
+		{"[\"mailto:a@b.com\",\"mailto:a@b.com\",\"mailto:a@b.com\","
+		    "\"mailto:a@b.com\",\"mailto:a@b.com\"]",
+		    RA_PROB_INVALID_CONTACT},
+		{"[1]", RA_PROB_MALFORMED},
+		{"\"mailto:a@example.com\"", RA_PROB_MALFORMED},
+		{"{}", RA_PROB_MALFORMED},
+		{"[\"mailto:a@example.com\"", RA_PROB_MALFORMED},
+		{"[[\"mailto:a@example.com\"]]", RA_PROB_MALFORMED},
+	};
+	struct ra_account a = {0};
+	char tp[44], local[80], json[200];
+
+	rt_thumbprint("dave", tp);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ra_err err = {0};
+
+		if (ra_account_new(e->ra, "{}", tp, bad[i].json, NULL, &a,
+		    &err) == 0)
+			fail_msg("accepted contact %s", bad[i].json);
+		if (err.problem != bad[i].p)
+			fail_msg("contact %s: problem %s, want %s",
+			    bad[i].json, ra_prob_name(err.problem),
+			    ra_prob_name(bad[i].p));
+		assert_true(err.detail.msg[0] != '\0');
+	}
+	/* a local part over 64 */
+	memset(local, 'a', 65);
+	local[65] = '\0';
+	snprintf(json, sizeof(json), "[\"mailto:%s@example.com\"]", local);
+	assert_int_equal(ra_account_new(e->ra, "{}", tp, json, NULL, &a,
+	    NULL), RC_INVAL);
+	/* huge */
+	{
+		size_t n = 20000;
+		char *big = xmalloc(n);
+
+		memset(big, ' ', n - 1);
+		big[0] = '[';
+		big[n - 2] = ']';
+		big[n - 1] = '\0';
+		assert_int_equal(ra_account_new(e->ra, "{}", tp, big, NULL,
+		    &a, NULL), RC_INVAL);
+		free(big);
+	}
+	/* nothing was created */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM acme_accounts"),
+	    0);
+	/* good ones, including the maximum count and an A-label domain */
+	assert_int_equal(ra_account_new(e->ra, "{}", tp,
+	    "[\"mailto:a@b.example\",\"mailto:x.y+z@xn--bcher-kva.example\","
+	    "\"mailto:c@d.example\",\"mailto:e@F.Example\"]", NULL, &a, NULL),
+	    0);
+	ra_account_clear(&a);
+}
+
+static void
+test_bad_account_input(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_account a = {0};
+	struct ra_err err = {0};
+	char tp[44], *huge;
+
+	rt_thumbprint("erin", tp);
+	assert_int_equal(ra_account_new(e->ra, "", tp, NULL, NULL, &a, &err),
+	    RC_INVAL);
+	assert_int_equal(err.problem, RA_PROB_BAD_PUBLIC_KEY);
+	assert_int_equal(ra_account_new(e->ra, NULL, tp, NULL, NULL, &a,
+	    &err), RC_INVAL);
+	assert_int_equal(ra_account_new(e->ra, "{}", "", NULL, NULL, &a,
+	    &err), RC_INVAL);
+	assert_int_equal(ra_account_new(e->ra, "{}", "a.b", NULL, NULL, &a,
+	    &err), RC_INVAL);
+	assert_int_equal(ra_account_new(e->ra, "{}", NULL, NULL, NULL, &a,
+	    &err), RC_INVAL);
+	huge = xmalloc(40000);
+	memset(huge, 'x', 39999);
+	huge[39999] = '\0';
+	assert_int_equal(ra_account_new(e->ra, huge, tp, NULL, NULL, &a,
+	    &err), RC_INVAL);
+	assert_int_equal(ra_account_new(e->ra, "{}", huge, NULL, NULL, &a,
+	    &err), RC_INVAL);
+	free(huge);
+	assert_int_equal(ra_account_new(e->ra, "{}", tp, NULL, "bad kid!",
+	    &a, &err), RC_UNAUTH);
+	assert_int_equal(ra_account_new(NULL, "{}", tp, NULL, NULL, &a,
+	    &err), RC_INVAL);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM acme_accounts"),
+	    0);
+}
+
+static void
+test_eab(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_account a = {0}, b = {0};
+	struct ra_err err = {0};
+	struct rc_detail d = {""};
+	struct sec *key = NULL, *key2 = NULL;
+	char kid[RA_EAB_KID_LEN + 1], tp[44];
+	int64_t contract = 0;
+
+	assert_int_equal(ra_eab_create(e->ra, e->contract, "cli:test", kid,
+	    &key, &d), 0);
+	assert_int_equal(strlen(kid), RA_EAB_KID_LEN);
+	assert_non_null(key);
+	assert_int_equal(key->len, RA_EAB_KEY_LEN);
+	/* the kid is audited, the key is not (nor anything of its length) */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.eab.create' AND actor = 'cli:test' AND details "
+	    "LIKE '%\"kid\"%'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.eab.create' AND length(details) > 80"), 0);
+	{
+		char kid2[RA_EAB_KID_LEN + 1];
+
+		assert_int_equal(ra_eab_create(e->ra, e->contract + 50,
+		    "cli:test", kid2, &key2, &d), RC_NOTFOUND);
+		assert_null(key2);
+		assert_string_equal(kid2, "");
+	}
+	/* lookup gives the same key and the contract */
+	assert_int_equal(ra_eab_lookup(e->ra, kid, &key2, &contract, &err), 0);
+	assert_int_equal(contract, e->contract);
+	assert_int_equal(key2->len, RA_EAB_KEY_LEN);
+	assert_true(sec_equal(key->data, key2->data, RA_EAB_KEY_LEN));
+	sec_free(key2);
+	key2 = NULL;
+	/* wrong kids */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_eab_lookup(e->ra, "AAAAAAAAAAAAAAAAAAAAAA", &key2,
+	    &contract, &err), RC_UNAUTH);
+	assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
+	assert_int_equal(ra_eab_lookup(e->ra, "bad kid", &key2, &contract,
+	    &err), RC_UNAUTH);
+	assert_int_equal(ra_eab_lookup(e->ra, "", &key2, &contract, &err),
+	    RC_UNAUTH);
+	assert_int_equal(ra_eab_lookup(e->ra, NULL, &key2, &contract, &err),
+	    RC_UNAUTH);
+
+	/* bind: the account joins the contract */
+	rt_thumbprint("frank", tp);
+	assert_int_equal(ra_account_new(e->ra, "{}", tp, NULL, kid, &a, &err),
+	    0);
+	assert_int_equal(a.contract_id, e->contract);
+	assert_string_equal(a.eab_kid, kid);
+	/* used once: lookup and a second account both refused */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_eab_lookup(e->ra, kid, &key2, &contract, &err),
+	    RC_UNAUTH);
+	assert_non_null(strstr(err.detail.msg, "already used"));
+	rt_thumbprint("grace", tp);
+	assert_int_equal(ra_account_new(e->ra, "{}", tp, NULL, kid, &b, &err),
+	    RC_UNAUTH);
+	assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
+	assert_int_equal(ra_account_by_thumbprint(e->ra, tp, &b, NULL),
+	    RC_NOTFOUND);
+	/* unknown kid at account creation */
+	assert_int_equal(ra_account_new(e->ra, "{}", tp, NULL,
+	    "AAAAAAAAAAAAAAAAAAAAAA", &b, &err), RC_UNAUTH);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM eab_keys WHERE "
+	    "account_id IS NOT NULL"), 1);
+	ra_account_clear(&a);
+	sec_free(key);
+	sec_free(key2);
+}
+
+static void
+test_require_eab(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_conf c = e->rconf;
+	struct ra *ra = NULL;
+	struct ra_account a = {0};
+	struct ra_err err = {0};
+	struct sec *key = NULL;
+	char kid[RA_EAB_KID_LEN + 1], tp[44];
+
+	c.require_eab = 1;
+	assert_int_equal(ra_open(&c, e->st, NULL, e->ca, NULL, &ra, NULL), 0);
+	rt_thumbprint("heidi", tp);
+	assert_int_equal(ra_account_new(ra, "{}", tp, NULL, NULL, &a, &err),
+	    RC_UNAUTH);
+	assert_int_equal(err.problem, RA_PROB_EXTERNAL_ACCOUNT_REQUIRED);
+	assert_int_equal(ra_eab_create(ra, e->contract, NULL, kid, &key,
+	    NULL), 0);
+	assert_int_equal(ra_account_new(ra, "{}", tp, NULL, kid, &a, &err), 0);
+	assert_int_equal(a.contract_id, e->contract);
+	ra_account_clear(&a);
+	sec_free(key);
+	ra_free(ra);
+}
+
+static void
+test_nonces(void **state)
+{
+	struct rt_env *e = *state;
+	struct store_conf sc = {"sqlite", e->db, 0};
+	struct store *st2 = NULL, *nst2 = NULL;
+	struct ra *ra2 = NULL;
+	char n1[RA_NONCE_LEN + 1], n2[RA_NONCE_LEN + 1];
+	int64_t gone = -1;
+
+	assert_int_equal(ra_nonce_new(e->ra, n1), 0);
+	assert_int_equal(strlen(n1), RA_NONCE_LEN);
+	assert_int_equal(ra_nonce_new(e->ra, n2), 0);
+	assert_string_not_equal(n1, n2);
+	/* single use */
+	assert_int_equal(ra_nonce_redeem(e->ra, n1), 0);
+	assert_int_equal(ra_nonce_redeem(e->ra, n1), RC_NOTFOUND);
+
+	/* a second instance on the same database redeems the first's */
+	assert_int_equal(store_open(&sc, &st2), 0);
+	assert_int_equal(store_open(&sc, &nst2), 0);
+	assert_int_equal(ra_open(&e->rconf, st2, nst2, NULL, NULL, &ra2,
+	    NULL), 0);
+	assert_int_equal(ra_nonce_redeem(ra2, n2), 0);
+	assert_int_equal(ra_nonce_redeem(e->ra, n2), RC_NOTFOUND);
+	assert_int_equal(ra_nonce_new(ra2, n2), 0);
+	assert_int_equal(ra_nonce_redeem(e->ra, n2), 0);
+
+	/* malformed */
+	assert_int_equal(ra_nonce_redeem(e->ra, NULL), RC_NOTFOUND);
+	assert_int_equal(ra_nonce_redeem(e->ra, ""), RC_NOTFOUND);
+	assert_int_equal(ra_nonce_redeem(e->ra, "short"), RC_NOTFOUND);
+	assert_int_equal(ra_nonce_redeem(e->ra, "aaaaaaaaaaaaaaaaaaaaa="),
+	    RC_NOTFOUND);
+	assert_int_equal(ra_nonce_redeem(e->ra,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+	    RC_NOTFOUND);
+
+	/* expiry: one hour */
+	assert_int_equal(ra_nonce_new(e->ra, n1), 0);
+	assert_int_equal(ra_nonce_new(e->ra, n2), 0);
+	ra_set_now(e->ra, RT_T0 + 3599);
+	assert_int_equal(ra_nonce_redeem(e->ra, n1), 0);
+	ra_set_now(e->ra, RT_T0 + 3600);
+	assert_int_equal(ra_nonce_redeem(e->ra, n2), RC_NOTFOUND);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM nonces"), 1);
+	assert_int_equal(ra_nonce_purge(e->ra, &gone), 0);
+	assert_int_equal(gone, 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM nonces"), 0);
+
+	ra_free(ra2);
+	store_close(nst2);
+	store_close(st2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_account_lifecycle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_deactivate_cancels, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_contacts, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_account_input, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_eab, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_require_eab, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of src/ra/validate.c through ra.h: challenge respond
+ * (idempotent, one challenge per authorization at a time), validation run
+ * in the caller's thread, jobs left in processing picked up by the worker
+ * after a "restart" (a new ra on the same database), leases (a job claimed
+ * by one runner is not run by another until the lease ends), the record of
+ * each validation (evidence, method, BR version, audit entry), and real
+ * validations through the validation library: http-01 against a tiny HTTP
+ * server on loopback (right and wrong key authorization) and dns-01 for a
+ * wildcard against a real knotd updated with knsupdate, names resolved by
+ * that knotd.
+ */
+#include "ra_test.h"
+#include "../validation/testlib.h"
+
+#include "store/store.h"
+#include "util/xmalloc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static int
+setup(void **state)
+{
+	*state = rt_setup(RT_T0, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	rt_teardown(*state);
+	return 0;
+}
+
+/* The first challenge of type t of the order's first authorization. */
+static int64_t
+chall_of(struct rt_env *e, int64_t acct, int64_t order, size_t k,
+    enum ra_chall_type t, char token[RA_TOKEN_LEN + 1])
+{
+	struct ra_order o = {0};
+	struct ra_authz a = {0};
+	int64_t id = 0;
+
+	assert_int_equal(ra_order_get(e->ra, acct, order, &o, NULL), 0);
+	assert_int_equal(ra_authz_get(e->ra, acct, o.authz_ids[k], &a, NULL),
+	    0);
+	for (size_t i = 0; i < a.nchall; i++)
+		if (a.chall[i].type == t) {
+			id = a.chall[i].id;
+			if (token != NULL)
+				memcpy(token, a.chall[i].token,
+				    RA_TOKEN_LEN + 1);
+		}
+	ra_authz_clear(&a);
+	ra_order_clear(&o);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+test_respond_and_validate(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice"), ord, ch, ch2;
+	struct ra_challenge c = {0};
+	struct ra_authz a = {0};
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	char token[RA_TOKEN_LEN + 1], tp[44], want[128];
+
+	ord = rt_order(e, acct, "www.example.com");
+	ch = chall_of(e, acct, ord, 0, RA_CHALL_HTTP01, token);
+	ch2 = chall_of(e, acct, ord, 0, RA_CHALL_TLSALPN01, NULL);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	assert_int_equal(c.status, RA_ST_PROCESSING);
+	ra_challenge_clear(&c);
+	/* the job is in the store */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM challenges WHERE "
+	    "status = 'processing' AND lease_until IS NULL"), 1);
+	/* idempotent */
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	assert_int_equal(c.status, RA_ST_PROCESSING);
+	ra_challenge_clear(&c);
+	/* another challenge of the same authorization meanwhile: refused */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch2, &c, &err),
+	    RC_STATE);
+	assert_int_equal(err.problem, RA_PROB_MALFORMED);
+	/* run it now */
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	assert_int_equal(c.validated_at, RT_T0);
+	assert_null(c.error_json);
+	ra_challenge_clear(&c);
+	/* the key authorization was token.thumbprint (RFC 8555 §8.1) */
+	rt_thumbprint("alice", tp);
+	snprintf(want, sizeof(want), "%s.%s", token, tp);
+	assert_string_equal(e->fake.last_key_authz, want);
+	/* again: nothing runs, still valid */
+	e->fake.calls = 0;
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	assert_int_equal(e->fake.calls, 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	ra_challenge_clear(&c);
+
+	assert_int_equal(ra_order_get(e->ra, acct, ord, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_READY);
+	assert_int_equal(ra_authz_get(e->ra, acct, o.authz_ids[0], &a, &err),
+	    0);
+	assert_int_equal(a.status, RA_ST_VALID);
+	assert_string_equal(a.method, "http-01");
+	ra_authz_clear(&a);
+	ra_order_clear(&o);
+	/* audited with the evidence */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.success' AND object LIKE 'authz:%' AND "
+	    "details LIKE '%\"fake\":true%' AND details LIKE "
+	    "'%\"br_version\":\"" RA_BR_VERSION "\"%' AND details LIKE "
+	    "'%\"method\":\"http-01\"%'"), 1);
+	/* a pending challenge is not validated by validate_now */
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch2, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_PENDING);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, 0, &c, &err),
+	    RC_NOTFOUND);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, -5, &c, &err),
+	    RC_NOTFOUND);
+}
+
+static void
+test_failure_recorded(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice"), ord, ch;
+	struct ra_challenge c = {0};
+	struct ra_err err = {0};
+
+	e->fake.dns01_ok = 0;
+	ord = rt_order(e, acct, "*.example.com");
+	ch = chall_of(e, acct, ord, 0, RA_CHALL_DNS01, NULL);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_INVALID);
+	assert_int_equal(c.validated_at, 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.failure' AND details LIKE "
+	    "'%\"outcome\":\"invalid\"%' AND details LIKE "
+	    "'%\"wildcard\":true%'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'invalid' AND evidence IS NOT NULL AND "
+	    "method IS NULL AND validated_at IS NULL"), 1);
+}
+
+static void
+test_jobs_after_restart(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice"), o1, o2, c1, c2;
+	struct ra_challenge c = {0};
+	struct ra_err err = {0};
+	struct ra *ra2 = NULL;
+	size_t ran = 99;
+
+	o1 = rt_order(e, acct, "a.example.com");
+	o2 = rt_order(e, acct, "b.example.com");
+	c1 = chall_of(e, acct, o1, 0, RA_CHALL_HTTP01, NULL);
+	c2 = chall_of(e, acct, o2, 0, RA_CHALL_TLSALPN01, NULL);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, c1, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, c2, &c, &err), 0);
+	ra_challenge_clear(&c);
+	/* "crash": the request threads are gone; a new instance's worker
+	 * finds the jobs in the store */
+	ra_free(e->ra);
+	e->ra = NULL;
+	assert_int_equal(ra_open(&e->rconf, e->st, e->nst, e->ca, NULL, &ra2,
+	    NULL), 0);
+	e->ra = ra2;
+	rt_fake_install(e);
+	rt_set_now(e, RT_T0 + 10);
+	e->fake.calls = 0;
+	assert_int_equal(ra_jobs_run(e->ra, 10, &ran), 0);
+	assert_int_equal(ran, 2);
+	assert_int_equal(e->fake.calls, 2);
+	assert_int_equal(ra_challenge_get(e->ra, acct, c1, &c, &err), 0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	assert_int_equal(c.validated_at, RT_T0 + 10);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_get(e->ra, acct, c2, &c, &err), 0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_jobs_run(e->ra, 10, &ran), 0);
+	assert_int_equal(ran, 0);
+
+	/* without a validation context a job fails safe: invalid */
+	o1 = rt_order(e, acct, "c.example.com");
+	c1 = chall_of(e, acct, o1, 0, RA_CHALL_HTTP01, NULL);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, c1, &c, &err), 0);
+	ra_challenge_clear(&c);
+	ra_set_check(e->ra, NULL, NULL);
+	assert_int_equal(ra_jobs_run(e->ra, 10, &ran), 0);
+	assert_int_equal(ran, 1);
+	assert_int_equal(ra_challenge_get(e->ra, acct, c1, &c, &err), 0);
+	assert_int_equal(c.status, RA_ST_INVALID);
+	assert_int_equal(c.error, RA_PROB_SERVER_INTERNAL);
+	ra_challenge_clear(&c);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM challenges WHERE "
+	    "status = 'processing'"), 0);
+}
+
+static void
+test_leases(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice"), ord, ch;
+	struct ra_challenge c = {0};
+	struct ra_err err = {0};
+	size_t ran = 99;
+
+	ord = rt_order(e, acct, "a.example.com");
+	ch = chall_of(e, acct, ord, 0, RA_CHALL_HTTP01, NULL);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	/* another runner claimed it (and died): nobody runs it ... */
+	assert_int_equal(store_challenge_claim(e->st, ch, RT_T0, RT_T0 + 120),
+	    0);
+	e->fake.calls = 0;
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_PROCESSING);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_jobs_run(e->ra, 10, &ran), 0);
+	assert_int_equal(ran, 0);
+	assert_int_equal(e->fake.calls, 0);
+	/* ... until the lease ends */
+	rt_set_now(e, RT_T0 + 120);
+	assert_int_equal(ra_jobs_run(e->ra, 10, &ran), 0);
+	assert_int_equal(ran, 1);
+	assert_int_equal(e->fake.calls, 1);
+	assert_int_equal(ra_challenge_get(e->ra, acct, ch, &c, &err), 0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	ra_challenge_clear(&c);
+	assert_int_equal(rt_count(e, "SELECT attempts FROM challenges WHERE "
+	    "status = 'valid'"), 2);
+	/* the worker purges expired nonces too */
+	{
+		char n[RA_NONCE_LEN + 1];
+
+		assert_int_equal(ra_nonce_new(e->ra, n), 0);
+		rt_set_now(e, RT_T0 + 120 + 3600 + 400);
+		assert_int_equal(ra_jobs_run(e->ra, 0, &ran), 0);
+		assert_int_equal(rt_count(e, "SELECT count(*) FROM nonces"),
+		    0);
+	}
+}
+
+/* ---- real validations ---------------------------------------------------- */
+
+struct real {
+	struct tl_knot knot;
+	struct rt_http http;
+	struct val_ctx *val;
+	struct rt_env *e;
+};
+
+static int
+setup_real(void **state)
+{
+	struct real *r = xcalloc(1, sizeof(*r));
+	struct val_conf c;
+	struct rc_detail d = {""};
+
+	if (tl_knot_start(&r->knot) != 0) {
+		free(r);
+		*state = NULL;
+		return 0;
+	}
+	assert_int_equal(rt_http_start(&r->http), 0);
+	tl_conf(&c, r->knot.resolver);
+	c.http01_port = r->http.port;
+	if (val_ctx_open(&c, &r->val, &d) != 0)
+		fail_msg("val_ctx_open: %s", d.msg);
+	r->e = rt_setup(RT_T0, NULL);
+	rt_use_val(r->e, r->val);
+	*state = r;
+	return 0;
+}
+
+static int
+teardown_real(void **state)
+{
+	struct real *r = *state;
+
+	if (r == NULL)
+		return 0;
+	rt_teardown(r->e);
+	val_ctx_free(r->val);
+	rt_http_stop(&r->http);
+	tl_knot_stop(&r->knot);
+	free(r);
+	return 0;
+}
+
+static void
+test_real_http01(void **state)
+{
+	struct real *r = *state;
+	struct rt_env *e;
+	int64_t acct, o1, o2, ch;
+	struct ra_challenge c = {0};
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	char token[RA_TOKEN_LEN + 1], tp[44], body[128];
+
+	if (r == NULL)
+		skip();
+	e = r->e;
+	acct = rt_account(e, "alice");
+	rt_thumbprint("alice", tp);
+
+	/* the right key authorization */
+	o1 = rt_order(e, acct, "web.vtest");
+	ch = chall_of(e, acct, o1, 0, RA_CHALL_HTTP01, token);
+	snprintf(body, sizeof(body), "%s.%s\n", token, tp);
+	rt_http_set(&r->http, token, body);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	if (c.status != RA_ST_VALID)
+		fail_msg("http-01: %s", c.error_detail);
+	ra_challenge_clear(&c);
+	assert_true(r->http.hits >= 1);
+	assert_int_equal(ra_order_get(e->ra, acct, o1, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_READY);
+	ra_order_clear(&o);
+	/* the evidence of the real check is kept */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'valid' AND evidence LIKE '%\"http\"%' AND "
+	    "evidence LIKE '%web.vtest%'"), 1);
+
+	/* a wrong key authorization (another account's thumbprint) */
+	o2 = rt_order(e, acct, "web2.vtest");
+	ch = chall_of(e, acct, o2, 0, RA_CHALL_HTTP01, token);
+	rt_thumbprint("mallory", tp);
+	snprintf(body, sizeof(body), "%s.%s", token, tp);
+	rt_http_set(&r->http, token, body);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_INVALID);
+	assert_int_equal(c.error, RA_PROB_INCORRECT_RESPONSE);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_order_get(e->ra, acct, o2, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_INVALID);
+	assert_int_equal(o.error, RA_PROB_INCORRECT_RESPONSE);
+	ra_order_clear(&o);
+}
+
+static void
+test_real_dns01_wildcard(void **state)
+{
+	struct real *r = *state;
+	struct rt_env *e;
+	int64_t acct, ord, ch;
+	struct ra_challenge c = {0};
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	char token[RA_TOKEN_LEN + 1], tp[44], ka[128], val[64], upd[256];
+
+	if (r == NULL)
+		skip();
+	e = r->e;
+	acct = rt_account(e, "alice");
+	rt_thumbprint("alice", tp);
+	ord = rt_order(e, acct, "*.dyn.vtest");
+	ch = chall_of(e, acct, ord, 0, RA_CHALL_DNS01, token);
+	snprintf(ka, sizeof(ka), "%s.%s", token, tp);
+	assert_int_equal(val_dns01_value(ka, val, sizeof(val)), 0);
+	snprintf(upd, sizeof(upd), "update add _acme-challenge.dyn.vtest. 60 "
+	    "TXT \"%s\"", val);
+	if (rt_nsupdate(r->knot.resolver, upd) != 0)
+		fail_msg("knsupdate failed");
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	if (c.status != RA_ST_VALID)
+		fail_msg("dns-01: %s", c.error_detail);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_order_get(e->ra, acct, ord, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_READY);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'valid' AND wildcard = 1 AND method = 'dns-01'"),
+	    1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_respond_and_validate,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_recorded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_after_restart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_http01, setup_real,
+		    teardown_real),
+		cmocka_unit_test_setup_teardown(test_real_dns01_wildcard,
+		    setup_real, teardown_real),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
