@@ -4,7 +4,8 @@
 # Debian machine: `make run` and `make test`.
 
 DATA    ?= data
-LISTEN  ?= 127.0.0.1:8080
+LISTEN  ?= 127.0.0.1:8443
+PLAIN_LISTEN ?= 127.0.0.1:8080
 BUILD   := build
 TBUILD  := build-test
 
@@ -22,7 +23,7 @@ build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 run: build
-	@scripts/run.sh $(BUILD)/certdesk $(DATA) $(LISTEN)
+	@scripts/run.sh $(BUILD)/certdesk $(DATA) $(LISTEN) $(PLAIN_LISTEN)
 
 $(TBUILD)/build.ninja:
 	meson setup $(TBUILD) --buildtype=debug -Db_sanitize=address,undefined \
@@ -32,8 +33,11 @@ build-test: $(TBUILD)/build.ninja
 	@scripts/deps.sh test
 	meson compile -C $(TBUILD)
 
+# the release build too, so that what `make run` compiles (-O3 warnings
+# differ) is checked by every CI run
 test:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory build-test
 	@scripts/test.sh $(TBUILD)
 

@@ -1,24 +1,26 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# `make run`: scripts/run.sh BIN DATA LISTEN
+# `make run`: scripts/run.sh BIN DATA LISTEN PLAIN_LISTEN
 # Initialises the data directory DATA on the embedded defaults (SQLite, CA
 # keys in files, ECDSA hierarchy) if it holds no CA yet, with certificates
-# pointing at http://LISTEN for their CRLs and CA certificates; says where
-# the root certificate is; then runs `certdesk serve` on LISTEN in the
-# foreground (Ctrl-C stops it).
+# pointing at http://PLAIN_LISTEN for their CRLs and CA certificates; says
+# where the root certificate is; then runs `certdesk serve` in the
+# foreground (Ctrl-C stops it): HTTPS (ACME) on LISTEN, plain HTTP (CRLs,
+# CA certificates) on PLAIN_LISTEN.
 set -eu
-if [ $# -ne 3 ]; then
-	echo "usage: $0 BIN DATA LISTEN" >&2
+if [ $# -ne 4 ]; then
+	echo "usage: $0 BIN DATA LISTEN PLAIN_LISTEN" >&2
 	exit 2
 fi
 bin=$1
 data=$2
 listen=$3
+plain=$4
 
 # the URL written into certificates: a wildcard address is not reachable
-host=${listen%:*}
-port=${listen##*:}
+host=${plain%:*}
+port=${plain##*:}
 case $host in
 0.0.0.0 | "[::]" | "") host=127.0.0.1 ;;
 esac
@@ -51,5 +53,7 @@ if [ -e "$data/demo-login.txt" ]; then
 	sed 's/^/  /' "$data/demo-login.txt"
 fi
 echo "root certificate: $(cd "$data" && pwd)/ca/root.pem"
-echo "run: serving on http://$listen (Ctrl-C to stop)" >&2
-exec "$bin" serve --data "$data" --listen "$listen"
+echo "ACME directory: https://$listen/acme/directory (trust the root" \
+	"certificate above)"
+echo "run: serving on https://$listen and http://$plain (Ctrl-C to stop)" >&2
+exec "$bin" serve --data "$data" --listen "$listen" --plain-listen "$plain"

@@ -326,4 +326,191 @@ int acme_eab_verify(const struct acme_eab *e, const uint8_t *mac_key,
     struct acme_err *err);
 void acme_eab_free(struct acme_eab *e);	/* NULL is fine */
 
+
+/* ==== The resources (proto.c, server.c, account.c, order.c) =============== */
+
+/*
+ * Everything below serves the ACME resources: pure protocol helpers (URLs,
+ * ids in paths, certIDs, problem documents, times; proto.c, unit-tested)
+ * and the state shared by the resource handlers of one server.
+ */
+#include "acme/acme.h"
+#include "ra/ra.h"
+
+#include <pthread.h>
+#include <time.h>
+
+/* ---- protocol helpers (proto.c) ------------------------------------------ */
+
+#define ACME_MAX_BASE 200		/* characters of the base URL */
+
+/*
+ * Checks a base URL "https://host[:port]" (host a DNS name, an IPv4
+ * address or a bracketed IPv6 address; no user info, path, query or
+ * fragment, no trailing '/') and writes its authority in normal form
+ * (lower case, ":443" dropped) to authority (ACME_MAX_BASE bytes).
+ * 0 or RC_INVAL.
+ */
+int acme_base_parse(const char *base, char *authority);
+/*
+ * 1 when a Host header value names the same authority as the normalised
+ * one from acme_base_parse() (case-insensitive; ":443" optional), else 0.
+ */
+int acme_host_matches(const char *authority, const char *host);
+/*
+ * A decimal object id as used in our URLs: 1..INT64_MAX, digits only, no
+ * leading zero. s[0..len); 0 and *id, or RC_INVAL.
+ */
+int acme_id_parse(const char *s, size_t len, int64_t *id);
+/*
+ * The account id of a "kid": exactly prefix (".../acme/acct/") followed by
+ * an id. 0 and *id, or RC_INVAL.
+ */
+int acme_kid_parse(const char *prefix, const char *kid, int64_t *id);
+/* A certificate serial as in our URLs: 1..40 lowercase hex digits, an even
+ * number, no leading "00" unless needed (the store's canonical form). 1 or
+ * 0. */
+int acme_serial_ok(const char *s);
+
+/*
+ * RFC 9773 §4.1 certID: base64url(AKI keyIdentifier) "." base64url(serial
+ * DER INTEGER contents), both strict base64url without padding and
+ * non-empty; the serial a positive, minimally encoded INTEGER of at most
+ * 20 octets (RFC 5280 4.1.2.2), the AKI at most 64 octets. Writes the bytes
+ * to aki[64] and serial[20]. 0, or RC_INVAL.
+ */
+int acme_certid_parse(const char *s, uint8_t aki[64], size_t *aki_len,
+    uint8_t serial[20], size_t *serial_len);
+
+/* The ACME problem for an ra problem (one table). */
+enum acme_prob acme_prob_from_ra(enum ra_prob p);
+/*
+ * The problem for an ra failure: err->problem when set, else derived from
+ * rc (RC_NOTFOUND malformed, RC_UNAUTH unauthorized, RC_STATE malformed,
+ * RC_INVAL malformed, RC_BADNAME rejectedIdentifier, RC_BADCSR badCSR,
+ * RC_BADKEY/RC_WEAKKEY badPublicKey, RC_EXISTS malformed, everything else
+ * serverInternal).
+ */
+enum acme_prob acme_prob_for(int rc, const struct ra_err *err);
+
+/*
+ * An RFC 7807 problem document: {"type", "detail", "status"} and, when
+ * err has any, "subproblems" with "type", "detail" and "identifier" each.
+ * detail may be NULL. A new reference (json_decref()).
+ */
+json_t *acme_problem_json(enum acme_prob p, int status, const char *detail,
+    const struct ra_err *err);
+
+/* RFC 3339 "2026-03-01T12:00:00Z" into out. */
+void acme_time(time_t t, char out[32]);
+/* 1 when a Content-Type header names application/jose+json (case-
+ * insensitive, parameters ignored). */
+int acme_is_jose(const char *content_type);
+
+/* ---- one server (server.c) ----------------------------------------------- */
+
+#define ACME_KEY_CACHE 256		/* accounts whose key is kept parsed */
+#define ACME_ORDERS_PAGE 50		/* orders per page of the list */
+
+struct acme_key_slot {
+	int64_t account_id;		/* 0: empty */
+	char *jwk;			/* the canonical JWK it was made from */
+	struct acme_key *key;
+};
+
+struct acme {
+	char *base;			/* "https://host:port" */
+	char authority[ACME_MAX_BASE];
+	char *acct_prefix;		/* base + "/acme/acct/" */
+	char *directory;		/* the directory document */
+	char *index_link;		/* <.../acme/directory>;rel="index" */
+	char *issuer_url;		/* or NULL */
+	int tos_required;		/* newAccount needs
+					 * termsOfServiceAgreed */
+	struct acme_ra_source ra;
+	pthread_mutex_t lock;		/* the key cache */
+	struct acme_key_slot keys[ACME_KEY_CACHE];
+};
+
+/* A request being answered: what the POST pipeline established. */
+struct acme_rq {
+	struct acme *a;
+	struct http_req *r;
+	struct ra *ra;			/* from a->ra, for this request */
+	int nonce;			/* 1: replies carry a Replay-Nonce */
+	struct acme_jws *jws;		/* POSTs */
+	struct acme_key *key;		/* the verified key (a reference) */
+	int64_t account_id;		/* kid requests: the account */
+	struct ra_account acct;
+	json_t *payload;		/* NULL for POST-as-GET */
+};
+
+/* Handlers return this when they queued a problem reply already. */
+#define ACME_REPLIED 1
+
+/* Fills rq and gets an ra. 0, or ACME_REPLIED (serverInternal). */
+int acme_rq_begin(struct acme_rq *rq, struct acme *a, struct http_req *r);
+/* Releases everything rq holds. */
+void acme_rq_end(struct acme_rq *rq);
+
+/*
+ * The POST pipeline (RFC 8555 §6.2-6.5): Content-Type, JWS parse, url ==
+ * this resource's URL, the key (jwk; or kid -> a valid account and its
+ * key), signature, nonce, and the payload as a JSON object unless it is
+ * empty (POST-as-GET). 0 with rq filled, or ACME_REPLIED.
+ */
+int acme_post(struct acme_rq *rq, enum acme_jws_auth auth);
+/* POST-as-GET only: an empty payload, else a malformed reply. 0 or
+ * ACME_REPLIED. */
+int acme_need_get(struct acme_rq *rq);
+/* A payload object is required. 0 or ACME_REPLIED. */
+int acme_need_payload(struct acme_rq *rq);
+
+/* "base" + path formatted; new string (free()). */
+char *acme_url(const struct acme *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Replies. Every reply carries Link rel="index" and, when rq->nonce, a
+ * fresh Replay-Nonce. location may be NULL; obj is borrowed. Return 0 (the
+ * handler's result) or an RC_*.
+ */
+int acme_reply_json(struct acme_rq *rq, unsigned status, const json_t *obj,
+    const char *location);
+int acme_reply(struct acme_rq *rq, unsigned status, const char *ctype,
+    const void *body, size_t len);
+/* A problem reply (status 0: the type's own); returns ACME_REPLIED. */
+int acme_reply_problem(struct acme_rq *rq, enum acme_prob p, unsigned status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A problem reply for an ra failure (see acme_prob_for); RC_NOTFOUND
+ * answers 404 "no such <what>". Returns ACME_REPLIED. */
+int acme_reply_ra(struct acme_rq *rq, int rc, const struct ra_err *err,
+    const char *what);
+/* Adds a header to the coming reply (ignored when it does not fit). */
+void acme_header(struct acme_rq *rq, const char *name, const char *value);
+
+/* The account's key, parsed once and cached (a new reference). */
+int acme_account_key(struct acme *a, const struct ra_account *acct,
+    struct acme_key **out, struct acme_err *err);
+/* Drops a cached key (after a key change or deactivation). */
+void acme_key_forget(struct acme *a, int64_t account_id);
+
+/* Objects (order.c) */
+json_t *acme_order_json(struct acme *a, const struct ra_order *o);
+json_t *acme_authz_json(struct acme *a, const struct ra_authz *z);
+json_t *acme_chall_json(struct acme *a, const struct ra_challenge *c);
+json_t *acme_account_json(struct acme *a, const struct ra_account *ac);
+
+/* The handlers (account.c, order.c) */
+int acme_h_new_account(struct http_req *r, void *app);
+int acme_h_account(struct http_req *r, void *app);
+int acme_h_key_change(struct http_req *r, void *app);
+int acme_h_new_order(struct http_req *r, void *app);
+int acme_h_order(struct http_req *r, void *app);
+int acme_h_authz(struct http_req *r, void *app);
+int acme_h_chall(struct http_req *r, void *app);
+int acme_h_cert(struct http_req *r, void *app);
+int acme_h_revoke(struct http_req *r, void *app);
+int acme_h_renewal_info(struct http_req *r, void *app);
+
 #endif

@@ -25,10 +25,13 @@ static const struct daemon_cmd cmds[] = {
 	    "and issuing CA certificates and the first CRLs. Asks no "
 	    "questions; refuses to touch a directory that already holds a "
 	    "CA.", daemon_cmd_init, 0},
-	{"serve", "--data DIR [--listen ADDR:PORT]",
-	    "Serve CRLs and CA certificates over plain HTTP. Listens on "
-	    "http.plain_listen (or --listen) and regenerates CRLs on "
-	    "schedule, until SIGINT or SIGTERM.",
+	{"serve", "--data DIR [--listen ADDR:PORT] [--plain-listen ADDR:PORT] "
+	    "[--http01-port N] [--tlsalpn01-port N] [--resolver ADDR:PORT]",
+	    "Serve ACME over HTTPS on http.listen (or --listen; the directory "
+	    "is at https://ADDR:PORT/acme/directory) and CRLs and CA "
+	    "certificates over plain HTTP on http.plain_listen (or "
+	    "--plain-listen); regenerate CRLs on schedule; until SIGINT or "
+	    "SIGTERM.",
 	    daemon_cmd_serve, 0},
 	{"ca root", "--data DIR", "Print the root CA certificate (PEM).",
 	    daemon_cmd_ca_root, 1},
@@ -80,6 +83,10 @@ static const struct daemon_cmd cmds[] = {
 	    "Record verified organisation data; prints its id. The operator "
 	    "has verified the data out of band; it becomes the subject of OV "
 	    "and, with --ev, EV certificates.", daemon_cmd_admin_org, 1},
+	{"admin eab add", "--data DIR --contract ID",
+	    "Create an ACME External Account Binding key for a contract; "
+	    "prints the key id and the HMAC key (base64url), separated by a "
+	    "space. The key is shown only now.", daemon_cmd_admin_eab, 1},
 	{"admin list",
 	    "--data DIR customers|users|contracts|domains|slots [--parent ID]",
 	    "List records. One a line: id, parent id, name, extra (role, "

@@ -13,6 +13,7 @@
  * or audited.
  */
 #include "daemon/daemon_int.h"
+#include "ra/ra.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/sec.h"
@@ -199,6 +200,92 @@ daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv)
 	rc = run_op(cx, data, &o, "customer");
 	json_decref(o.details);
 	return rc;
+}
+
+/* ---- ACME External Account Binding keys ---------------------------------- */
+
+/* base64url without padding of p[0..n) into out (4n/3 + 3 bytes). */
+static void
+b64u(const uint8_t *p, size_t n, char *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				  "qrstuvwxyz0123456789-_";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		size_t left = n - i;
+
+		if (left > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (left > 2)
+			v |= p[i + 2];
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		if (left > 1)
+			out[o++] = tab[(v >> 6) & 63];
+		if (left > 2)
+			out[o++] = tab[v & 63];
+	}
+	out[o] = '\0';
+}
+
+/*
+ * `admin eab add --contract ID`: a new EAB key (RFC 8555 §7.3.4) for an
+ * ACME account of the contract. Prints "KID HMAC_KEY" (the key base64url,
+ * shown this once; the server keeps it only to verify the binding).
+ */
+int
+daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *contract_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
+		    "contract the ACME account will belong to"},
+	};
+	struct ra_conf rconf = {0};
+	struct rc_detail d = {""};
+	struct ra *ra = NULL;
+	struct sec *key = NULL;
+	char kid[RA_EAB_KID_LEN + 1], text[RA_EAB_KEY_LEN * 2];
+	int64_t contract = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--contract", contract_s, &contract))
+		return DAEMON_EXIT_USAGE;
+	rc = daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK)
+		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rconf.account_url_prefix = "-";	/* no accounts are touched */
+	if (ra_open(&rconf, cx->st, NULL, NULL, NULL, &ra, &d) != 0) {
+		daemon_fail(cx, "%s", d.msg);
+		return DAEMON_EXIT_FAIL;
+	}
+	rc = ra_eab_create(ra, contract, cx->actor, kid, &key, &d);
+	ra_free(ra);
+	if (rc == RC_NOTFOUND) {
+		daemon_fail(cx, "no contract with id %lld", (long long)contract);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (rc != 0) {
+		daemon_fail(cx, "cannot create the key: %s", d.msg);
+		return DAEMON_EXIT_FAIL;
+	}
+	b64u(key->data, key->len, text);
+	printf("%s %s\n", kid, text);
+	fflush(stdout);
+	sec_wipe(text, sizeof(text));
+	sec_free(key);
+	log_info(LOG_MAIN, "EAB key %s added for contract %lld", kid,
+	    (long long)contract);
+	return DAEMON_EXIT_OK;
 }
 
 /* ---- user ---------------------------------------------------------------- */

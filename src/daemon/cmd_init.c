@@ -3,8 +3,9 @@
  * `certdesk init`: makes a data directory ready to serve, without asking
  * anything: the configuration file with every key and its default, the key
  * directory (0700) where the signer creates the root and issuing CA keys,
- * the CA certificates under ca/, the first CRLs under crl/, and an empty
- * list of compromised keys. Refuses a directory that already holds a CA and
+ * the CA certificates under ca/, the first CRLs under crl/, an empty list
+ * of compromised keys, and the HTTPS service key and certificate under
+ * tls/ (for http.listen). Refuses a directory that already holds a CA and
  * never overwrites a key.
  *
  * Runs in the main certdesk process; keys are generated inside the signer.
@@ -13,6 +14,7 @@
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/sec.h"
 #include "util/xmalloc.h"
 
 #include <dirent.h>
@@ -303,6 +305,22 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		    rc_detail_str(&d, rc));
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
+	}
+	/* the HTTPS listener's own certificate, anchored by the root */
+	if (cx->conf.http_listen[0] != '\0') {
+		char names[DAEMON_SERVICE_NAMES][DAEMON_SERVICE_NAME];
+		size_t n = daemon_service_names(cx->conf.http_listen,
+		    cx->conf.http_public_url, names);
+		char *cert_pem = NULL;
+		struct sec *key_pem = NULL;
+
+		if (daemon_service_cert(cx, names, n, &cert_pem, &key_pem) !=
+		    0) {
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		free(cert_pem);
+		sec_free(key_pem);
 	}
 	if (store_issuer_get_active(cx->st, 1, &root) != 0) {
 		daemon_fail(cx, "the root CA is missing after init");

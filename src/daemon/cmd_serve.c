@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `certdesk serve`: the long-running server. For now it publishes, over
- * plain HTTP (http.plain_listen, or --listen), what relying parties fetch
- * from the URLs written into certificates: the CRLs (/crl/<issuer>.crl) and
- * the CA certificates (/ca/<issuer>.der and .pem), plus /healthz. A
- * schedule thread regenerates every CRL older than ca.crl_refresh_hours
+ * `certdesk serve`: the long-running server. Two listeners:
+ *  - HTTPS (http.listen, or --listen): ACME under /acme/ (serve_acme.c),
+ *    with the service certificate its own CA issued (tls.c), plus /healthz;
+ *  - plain HTTP (http.plain_listen, or --plain-listen): what relying
+ *    parties fetch from the URLs written into certificates: the CRLs
+ *    (/crl/<issuer>.crl) and the CA certificates (/ca/<issuer>.der and
+ *    .pem), plus /healthz.
+ * A schedule thread regenerates every CRL older than ca.crl_refresh_hours
  * (checked every minute), so CRLs never run out even without revocations.
  * SIGINT and SIGTERM stop it cleanly: the main thread waits for them with
  * sigwait(), every other thread has them blocked.
@@ -18,10 +21,12 @@
  * Requests are untrusted: only [a-z0-9-] issuer names reach the file
  * system.
  */
+#include "acme/acme.h"
 #include "daemon/daemon_int.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/sec.h"
 #include "util/xmalloc.h"
 
 #include <arpa/inet.h>
@@ -44,6 +49,7 @@
 #define CRL_MAX_AGE 3600	/* cache CRLs at most an hour (revocations) */
 #define CERT_MAX_AGE 86400
 #define SCHEDULE_SECONDS 60
+#define ACME_MAX_REQUEST (64 * 1024)	/* bound of every request body */
 
 /* One published file as last read. */
 struct served {
@@ -371,31 +377,110 @@ addr_text(const struct sockaddr_storage *ss, int port, char *out, size_t len)
 	}
 }
 
+/* "https://ADDR:PORT" for the bound address; a wildcard address is not
+ * reachable as such: localhost then (set http.public_url instead). */
+static char *
+base_url_for(const struct sockaddr_storage *ss, int port)
+{
+	char where[80];
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
+			return xasprintf("https://localhost:%d", port);
+	} else if (((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+	    htonl(INADDR_ANY)) {
+		return xasprintf("https://localhost:%d", port);
+	}
+	addr_text(ss, port, where, sizeof(where));
+	return xasprintf("https://%s", where);
+}
+
+/* An ADDR:PORT option or configuration value; "" means off. */
+static int
+listen_arg(struct daemon_ctx *cx, const char *opt, const char *given,
+    const char *conf_value, const char *conf_key, const char **value,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	*value = given ? given : conf_value;
+	if ((*value)[0] == '\0')
+		return 0;
+	if (daemon_parse_listen(*value, ss, sslen) == 0)
+		return 0;
+	if (given)
+		daemon_usage(cx, "%s: '%.64s' is not ADDR:PORT (numeric IPv4, "
+		    "[IPv6] or localhost)", opt, given);
+	else
+		daemon_fail(cx, "%s: %s: '%.64s' is not ADDR:PORT",
+		    cx->conf_path, conf_key, conf_value);
+	return given ? DAEMON_EXIT_USAGE : DAEMON_EXIT_FAIL;
+}
+
+/* --http01-port and friends: set over the configuration. */
+static int
+override(struct daemon_ctx *cx, const char *opt, const char *value,
+    const char *key)
+{
+	struct rc_detail d = {{0}};
+
+	if (value == NULL)
+		return 0;
+	if (value[0] == '\0' || conf_set(&cx->conf, "validation", key, value,
+	    &d) != 0) {
+		daemon_usage(cx, "%s: '%.64s' is not valid (%s)", opt, value,
+		    d.msg[0] ? d.msg : "empty");
+		return DAEMON_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int
 daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 {
-	const char *data = NULL, *listen_s = NULL, *listen;
+	const char *data = NULL, *listen_s = NULL, *plain_s = NULL;
+	const char *http01 = NULL, *tlsalpn01 = NULL, *resolver = NULL;
+	const char *https_at = "", *plain_at = "";
 	const struct daemon_opt opts[] = {
 		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
 		    "data directory made by 'certdesk init'"},
 		{"--listen", DAEMON_OPT_STR, &listen_s, "ADDR:PORT", 0,
-		    "plain-HTTP address (default: http.plain_listen); "
+		    "HTTPS address of ACME (default: http.listen); "
 		    "[v6addr]:port for IPv6, port 0 for any free port"},
+		{"--plain-listen", DAEMON_OPT_STR, &plain_s, "ADDR:PORT", 0,
+		    "plain-HTTP address of CRLs and CA certificates "
+		    "(default: http.plain_listen); port 0 for any free port"},
+		{"--http01-port", DAEMON_OPT_STR, &http01, "N", 0,
+		    "port http-01 challenges are fetched from "
+		    "(validation.http01_port)"},
+		{"--tlsalpn01-port", DAEMON_OPT_STR, &tlsalpn01, "N", 0,
+		    "port tls-alpn-01 challenges connect to "
+		    "(validation.tlsalpn01_port)"},
+		{"--resolver", DAEMON_OPT_STR, &resolver, "ADDR:PORT", 0,
+		    "DNS server to forward validation and CAA lookups to "
+		    "(validation.resolver); DNSSEC then uses only "
+		    "validation.trust_anchor, and names may resolve to "
+		    "loopback and private addresses"},
 	};
 	struct serve_app a;
-	struct sockaddr_storage ss;
-	socklen_t sslen = 0;
+	struct sockaddr_storage ss, pss;
+	socklen_t sslen = 0, psslen = 0;
 	struct http_conf hc;
-	struct http_server *srv = NULL;
+	struct http_server *srv = NULL, *tls_srv = NULL;
+	struct http_route *tls_routes = NULL;
+	struct daemon_acme *da = NULL;
 	struct rc_detail d = {{0}};
 	struct store_issuer root;
+	struct sec *key_pem = NULL;
 	pthread_condattr_t ca_attr;
 	pthread_t thr;
 	sigset_t set;
-	char where[80];
-	int done, rc, sig = 0, thr_ok = 0;
+	char https_where[80] = "off", plain_where[80] = "off";
+	char *cert_pem = NULL, *base = NULL;
+	int done, rc, sig = 0, thr_ok = 0, fd = -1, https_port = 0;
 
 	memset(&root, 0, sizeof(root));
+	memset(&a, 0, sizeof(a));
 	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
 	    NULL, 0, NULL, &done);
 	if (done)
@@ -405,18 +490,33 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "IPv4, [IPv6] or localhost)", listen_s);
 		return DAEMON_EXIT_USAGE;
 	}
+	if (plain_s && daemon_parse_listen(plain_s, &pss, &psslen) != 0) {
+		daemon_usage(cx, "--plain-listen: '%.64s' is not ADDR:PORT "
+		    "(numeric IPv4, [IPv6] or localhost)", plain_s);
+		return DAEMON_EXIT_USAGE;
+	}
 	rc = daemon_load(cx, data, 0);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	listen = listen_s ? listen_s : cx->conf.http_plain_listen;
-	if (listen[0] == '\0') {
-		daemon_fail(cx, "nothing to listen on: http.plain_listen is "
-		    "empty in %s and no --listen given", cx->conf_path);
-		return DAEMON_EXIT_FAIL;
-	}
-	if (!listen_s && daemon_parse_listen(listen, &ss, &sslen) != 0) {
-		daemon_fail(cx, "%s: http.plain_listen: '%.64s' is not "
-		    "ADDR:PORT", cx->conf_path, listen);
+	if ((rc = override(cx, "--http01-port", http01, "http01_port")) ||
+	    (rc = override(cx, "--tlsalpn01-port", tlsalpn01,
+	    "tlsalpn01_port")) ||
+	    (rc = override(cx, "--resolver", resolver, "resolver")))
+		return rc;
+	/* a resolver given on the command line is a lab: its names may
+	 * point at loopback and private addresses */
+	if (resolver != NULL)
+		cx->conf.val_allow_private = 1;
+	if ((rc = listen_arg(cx, "--listen", listen_s, cx->conf.http_listen,
+	    "http.listen", &https_at, &ss, &sslen)) != 0 ||
+	    (rc = listen_arg(cx, "--plain-listen", plain_s,
+	    cx->conf.http_plain_listen, "http.plain_listen", &plain_at, &pss,
+	    &psslen)) != 0)
+		return rc;
+	if (https_at[0] == '\0' && plain_at[0] == '\0') {
+		daemon_fail(cx, "nothing to listen on: http.listen and "
+		    "http.plain_listen are empty in %s and neither --listen "
+		    "nor --plain-listen is given", cx->conf_path);
 		return DAEMON_EXIT_FAIL;
 	}
 	rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
@@ -433,7 +533,6 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		return DAEMON_EXIT_FAIL;
 	}
 
-	memset(&a, 0, sizeof(a));
 	a.cx = cx;
 	pthread_mutex_init(&a.lock, NULL);
 	pthread_mutex_init(&a.slock, NULL);
@@ -449,17 +548,89 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	memset(&hc, 0, sizeof(hc));
-	hc.addr = (const struct sockaddr *)&ss;
-	hc.addrlen = sslen;
-	hc.threads = (unsigned)cx->conf.http_threads;
-	rc = http_server_start(&hc, routes, sizeof(routes) / sizeof(routes[0]),
-	    &a, &srv, &d);
-	if (rc != 0) {
-		daemon_fail(cx, "cannot listen on %s: %s", listen,
-		    rc_detail_str(&d, rc));
-		rc = DAEMON_EXIT_FAIL;
-		goto out;
+	if (https_at[0] != '\0') {
+		char names[DAEMON_SERVICE_NAMES][DAEMON_SERVICE_NAME];
+		const struct http_route *ar;
+		size_t nar, nn;
+
+		if (!http_tls_supported()) {
+			daemon_fail(cx, "libmicrohttpd has no TLS support; "
+			    "cannot serve HTTPS on %s", https_at);
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		/* the port first: ACME URLs name it */
+		if (http_listen_socket((const struct sockaddr *)&ss, sslen,
+		    &fd, &https_port, &d) != 0) {
+			daemon_fail(cx, "cannot listen on %s: %s", https_at,
+			    rc_detail_str(&d, RC_IO));
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		base = cx->conf.http_public_url[0] ?
+		    xstrdup(cx->conf.http_public_url) :
+		    base_url_for(&ss, https_port);
+		nn = daemon_service_names(https_at, cx->conf.http_public_url,
+		    names);
+		if (daemon_service_cert(cx, names, nn, &cert_pem, &key_pem) !=
+		    0) {
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		memset(&hc, 0, sizeof(hc));
+		/* request threads block on validations and commits: more of
+		 * them than cores */
+		hc.threads = cx->conf.http_threads ?
+		    (unsigned)cx->conf.http_threads : 0;
+		if (hc.threads == 0) {
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			hc.threads = ncpu > 0 ? 4 * (unsigned)ncpu : 4;
+		}
+		if (hc.threads > 64)
+			hc.threads = 64;
+		if (daemon_acme_start(cx, base, hc.threads, &da) != 0) {
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		ar = acme_routes(&nar);
+		tls_routes = xcalloc(nar + 1, sizeof(*tls_routes));
+		tls_routes[0] = routes[2];	/* /healthz */
+		memcpy(tls_routes + 1, ar, nar * sizeof(*ar));
+		hc.addr = (const struct sockaddr *)&ss;
+		hc.addrlen = sslen;
+		hc.listen_fd = fd;
+		fd = -1;	/* the server owns it now */
+		hc.max_body = ACME_MAX_REQUEST;
+		hc.tls_cert_pem = cert_pem;
+		hc.tls_key_pem = (const char *)key_pem->data;
+		hc.on_error = acme_on_http_error;
+		rc = http_server_start(&hc, tls_routes, nar + 1,
+		    daemon_acme_app(da), &tls_srv, &d);
+		if (rc != 0) {
+			daemon_fail(cx, "cannot serve HTTPS on %s: %s",
+			    https_at, rc_detail_str(&d, rc));
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		addr_text(&ss, http_server_port(tls_srv), https_where,
+		    sizeof(https_where));
+	}
+	if (plain_at[0] != '\0') {
+		memset(&hc, 0, sizeof(hc));
+		hc.addr = (const struct sockaddr *)&pss;
+		hc.addrlen = psslen;
+		hc.threads = (unsigned)cx->conf.http_threads;
+		rc = http_server_start(&hc, routes,
+		    sizeof(routes) / sizeof(routes[0]), &a, &srv, &d);
+		if (rc != 0) {
+			daemon_fail(cx, "cannot listen on %s: %s", plain_at,
+			    rc_detail_str(&d, rc));
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		addr_text(&pss, http_server_port(srv), plain_where,
+		    sizeof(plain_where));
 	}
 	if (pthread_create(&thr, NULL, schedule, &a) != 0) {
 		daemon_fail(cx, "cannot start the CRL schedule thread");
@@ -467,9 +638,15 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		goto out;
 	}
 	thr_ok = 1;
-	addr_text(&ss, http_server_port(srv), where, sizeof(where));
-	log_info(LOG_MAIN, "listening on http://%s (CRLs, CA certificates)",
-	    where);
+	if (tls_srv)
+		log_info(LOG_MAIN, "listening on https://%s (ACME directory "
+		    "%s%s)", https_where, base, ACME_PATH_DIRECTORY);
+	if (srv)
+		log_info(LOG_MAIN, "listening on http://%s (CRLs, CA "
+		    "certificates)", plain_where);
+	/* one line for scripts and tests that let the kernel pick ports */
+	log_info(LOG_MAIN, "listening https=%s http=%s", https_where,
+	    plain_where);
 	log_info(LOG_MAIN, "root certificate: %s/%s.pem", cx->ca_dir,
 	    root.name);
 	log_info(LOG_MAIN, "CRLs: %s, regenerated when older than %d h",
@@ -481,6 +658,10 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	    "SIGTERM");
 	rc = DAEMON_EXIT_OK;
 out:
+	if (fd >= 0)
+		close(fd);
+	http_server_stop(tls_srv);
+	daemon_acme_stop(da);
 	if (thr_ok) {
 		pthread_mutex_lock(&a.slock);
 		a.stop = 1;
@@ -491,9 +672,15 @@ out:
 	http_server_stop(srv);
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		served_clear(&a.cache[i]);
-	pthread_cond_destroy(&a.scond);
-	pthread_mutex_destroy(&a.slock);
-	pthread_mutex_destroy(&a.lock);
+	if (a.cx) {
+		pthread_cond_destroy(&a.scond);
+		pthread_mutex_destroy(&a.slock);
+		pthread_mutex_destroy(&a.lock);
+	}
+	free(tls_routes);
+	free(cert_pem);
+	sec_free(key_pem);
+	free(base);
 	store_issuer_clear(&root);
 	if (rc == DAEMON_EXIT_OK)
 		log_info(LOG_MAIN, "stopped");

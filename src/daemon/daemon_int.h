@@ -214,6 +214,56 @@ int daemon_publish_crls(struct daemon_ctx *cx, int print);
 int daemon_read_file(struct daemon_ctx *cx, const char *opt, const char *path,
     size_t max, uint8_t **out, size_t *len);
 
+/* ---- the HTTPS service certificate (tls.c) -------------------------------- */
+
+#define DAEMON_SERVICE_NAMES 8
+#define DAEMON_SERVICE_NAME 256
+
+struct sec;
+
+/*
+ * The names the HTTPS service certificate must carry for a listen address
+ * ("ADDR:PORT"; a wildcard address means 127.0.0.1 and ::1) and an
+ * optional https:// public URL: those hosts and "localhost", deduplicated,
+ * lower case. Returns how many were written to names.
+ */
+size_t daemon_service_names(const char *listen, const char *public_url,
+    char names[][DAEMON_SERVICE_NAME]);
+/*
+ * The HTTPS service certificate for names (DATA/tls/service.pem, key
+ * DATA/tls/service.key): the files as they are when they match, cover
+ * every name, come from the active issuing CA and are within the first two
+ * thirds of their life; otherwise a new P-256 key (0600, O_EXCL) and a
+ * certificate of the service profile are made first. Needs the CA open.
+ * Returns 0 with *cert_pem (certificate and chain; free()) and *key_pem
+ * (NUL-terminated PEM; sec_free()), or an RC_* after a message.
+ */
+int daemon_service_cert(struct daemon_ctx *cx,
+    char names[][DAEMON_SERVICE_NAME], size_t n, char **cert_pem,
+    struct sec **key_pem);
+
+/* ---- ACME behind the HTTPS listener (serve_acme.c) ----------------------- */
+
+struct daemon_acme;
+struct acme;
+
+/*
+ * Starts what serves ACME: the struct acme for base_url ("https://host:port"
+ * the clients use), a pool of registration authorities (workers + 1 made
+ * at once, more when requests need them; each with its own store handles,
+ * CA and validation context), the group
+ * committer for issuance and the validation job thread. Needs the signer,
+ * store and CA open, and the stop signals blocked. Prints its own
+ * messages; 0 and *out, or an RC_*.
+ */
+int daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
+    unsigned workers, struct daemon_acme **out);
+/* The app pointer for acme_routes() (borrowed). */
+struct acme *daemon_acme_app(struct daemon_acme *da);
+/* Stops the job thread and frees everything; call after the HTTPS server
+ * has stopped. NULL is fine. */
+void daemon_acme_stop(struct daemon_acme *da);
+
 /* Commands (one file per group). */
 int daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv);
@@ -230,6 +280,7 @@ int daemon_cmd_admin_domain(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_slot(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_audit_verify(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_audit_list(struct daemon_ctx *cx, int argc, char **argv);
 

@@ -5,6 +5,9 @@
  * completes), accumulates a bounded body, matches the route table and turns
  * the handler's reply into an MHD response.
  *
+ * HTTPS: libmicrohttpd's TLS (GnuTLS) with the certificate and key from
+ * memory; the server keeps its own copies (the key in a wiped buffer).
+ *
  * Runs in the main certdesk process on libmicrohttpd's worker threads.
  * Everything from the network (method, path, headers, body) is untrusted;
  * libmicrohttpd has already percent-decoded the path and bounded the header
@@ -13,6 +16,7 @@
 #include "http/http.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/sec.h"
 #include "util/xmalloc.h"
 
 #include <errno.h>
@@ -25,6 +29,9 @@
 #include <unistd.h>
 
 #define CONN_MEMORY (32 * 1024)
+#define CONN_MEMORY_TLS (64 * 1024)	/* TLS records of 16 KiB + headers */
+/* GnuTLS priorities: TLS 1.2 and 1.3 only, the library's default suites */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -33,6 +40,10 @@ struct http_server {
 	void *app;
 	size_t max_body;
 	int port;
+	int tls;
+	char *cert_pem;		/* copies, alive while the daemon runs */
+	struct sec *key_pem;
+	int (*on_error)(struct http_req *, unsigned, const char *, void *);
 };
 
 struct http_req {
@@ -80,6 +91,18 @@ http_req_body(const struct http_req *r, size_t *len)
 {
 	*len = r->body.len;
 	return r->body.data ? r->body.data : (const uint8_t *)"";
+}
+
+int
+http_req_tls(const struct http_req *r)
+{
+	return r->srv->tls;
+}
+
+int
+http_req_port(const struct http_req *r)
+{
+	return r->srv->port;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -223,39 +246,57 @@ allow_header(struct http_req *r)
 }
 
 static void
+drop_headers(struct http_req *r)
+{
+	for (size_t i = 0; i < r->nhdr; i++) {
+		free(r->hname[i]);
+		free(r->hvalue[i]);
+	}
+	r->nhdr = 0;
+}
+
+/* The layer's own error reply: the application's format when it has one,
+ * else text/plain. */
+static void
+error_reply(struct http_req *r, unsigned status, const char *reason)
+{
+	if (r->srv->on_error && r->srv->on_error(r, status, reason,
+	    r->srv->app) == 0 && r->resp != NULL)
+		return;
+	(void)http_reply_text(r, status, "%s", reason);
+}
+
+static void
 dispatch(struct http_req *r)
 {
 	int rc;
 
 	if (r->route == NULL) {
-		(void)http_reply_text(r, MHD_HTTP_NOT_FOUND, "not found");
+		error_reply(r, MHD_HTTP_NOT_FOUND, "not found");
 		return;
 	}
 	if (!allows(r->route, r->mbit)) {
 		allow_header(r);
-		(void)http_reply_text(r, MHD_HTTP_METHOD_NOT_ALLOWED,
+		error_reply(r, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed");
 		return;
 	}
 	if (r->too_big) {
-		(void)http_reply_text(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		error_reply(r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large");
 		return;
 	}
 	rc = r->route->handler(r, r->srv->app);
 	if (rc != 0 && r->resp == NULL) {
 		log_err(LOG_HTTP, "%s %s: %s", r->method, r->path, rc_str(rc));
-		for (size_t i = 0; i < r->nhdr; i++) {
-			free(r->hname[i]);
-			free(r->hvalue[i]);
-		}
-		r->nhdr = 0;
-		(void)http_reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		drop_headers(r);
+		error_reply(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 	}
 	if (r->resp == NULL) {
 		log_err(LOG_HTTP, "%s %s: handler queued no reply", r->method,
 		    r->path);
+		drop_headers(r);
 		(void)http_reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 	}
@@ -313,10 +354,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->nhdr; i++) {
-		free(r->hname[i]);
-		free(r->hvalue[i]);
-	}
+	drop_headers(r);
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	buf_free(&r->body);
@@ -335,14 +373,69 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	/* a client's malformed request is its problem, not ours */
-	if (strncmp(line, "Error processing request", 24) == 0)
+	/* a client's malformed request or failed handshake is its problem,
+	 * not ours */
+	if (strncmp(line, "Error processing request", 24) == 0 ||
+	    strstr(line, "TLS") != NULL || strstr(line, "handshake") != NULL)
 		log_debug(LOG_HTTP, "libmicrohttpd: %s", line);
 	else
 		log_warn(LOG_HTTP, "libmicrohttpd: %s", line);
 }
 
 /* ---- the server ---------------------------------------------------------- */
+
+int
+http_tls_supported(void)
+{
+	return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+}
+
+int
+http_listen_socket(const struct sockaddr *addr, socklen_t addrlen, int *fd,
+    int *port, struct rc_detail *d)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int s, on = 1;
+
+	*fd = -1;
+	*port = 0;
+	if (addr == NULL || (addr->sa_family != AF_INET &&
+	    addr->sa_family != AF_INET6)) {
+		rc_detail_set(d, "unsupported address family");
+		return RC_INVAL;
+	}
+	s = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		rc_detail_set(d, "socket: %s", strerror(errno));
+		return RC_IO;
+	}
+	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (addr->sa_family == AF_INET6)
+		(void)setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(s, addr, addrlen) != 0 || listen(s, 128) != 0 ||
+	    getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
+		rc_detail_set(d, "%s", strerror(errno));
+		close(s);
+		return RC_IO;
+	}
+	*port = ss.ss_family == AF_INET6 ?
+	    ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port) :
+	    ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+	*fd = s;
+	return 0;
+}
+
+static void
+server_free(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	free(srv->cert_pem);
+	sec_free(srv->key_pem);
+	free(srv);
+}
 
 int
 http_server_start(const struct http_conf *conf,
@@ -372,6 +465,18 @@ http_server_start(const struct http_conf *conf,
 		rc_detail_set(d, "unsupported address family");
 		return RC_INVAL;
 	}
+	if ((conf->tls_cert_pem == NULL) != (conf->tls_key_pem == NULL)) {
+		rc_detail_set(d, "TLS needs both a certificate and a key");
+		if (conf->listen_fd > 0)
+			close(conf->listen_fd);
+		return RC_INVAL;
+	}
+	if (conf->tls_cert_pem && !http_tls_supported()) {
+		rc_detail_set(d, "libmicrohttpd was built without TLS");
+		if (conf->listen_fd > 0)
+			close(conf->listen_fd);
+		return RC_CONFIG;
+	}
 	if (threads == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = ncpu > 0 ? (unsigned)ncpu : 1;
@@ -383,6 +488,16 @@ http_server_start(const struct http_conf *conf,
 	srv->nroutes = nroutes;
 	srv->app = app;
 	srv->max_body = conf->max_body;
+	srv->on_error = conf->on_error;
+	if (conf->tls_cert_pem) {
+		size_t kl = strlen(conf->tls_key_pem);
+
+		flags |= MHD_USE_TLS;
+		srv->tls = 1;
+		srv->cert_pem = xstrdup(conf->tls_cert_pem);
+		srv->key_pem = sec_new(kl + 1);
+		memcpy(srv->key_pem->data, conf->tls_key_pem, kl + 1);
+	}
 	errno = 0;
 	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -394,17 +509,41 @@ http_server_start(const struct http_conf *conf,
 	    conf->per_ip_limit ? conf->per_ip_limit : 32U,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    conf->timeout_s ? conf->timeout_s : 15U,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(srv->tls ? CONN_MEMORY_TLS : CONN_MEMORY),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)(conf->listen_fd > 0 ?
+	    conf->listen_fd : MHD_INVALID_SOCKET),
+	    /* options past this point only for TLS (an MHD_OPTION_END
+	     * otherwise) */
+	    srv->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    srv->cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY,
+	    srv->key_pem ? (const char *)srv->key_pem->data : NULL,
+	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
-		rc_detail_set(d, "%s", errno ? strerror(errno) :
+		if (conf->listen_fd > 0)
+			close(conf->listen_fd);
+		rc_detail_set(d, "%s", errno ? strerror(errno) : srv->tls ?
+		    "libmicrohttpd refused to start (bad TLS certificate or "
+		    "key? see the log)" :
 		    "libmicrohttpd refused to start (see the log)");
-		free(srv);
+		server_free(srv);
 		return RC_IO;
 	}
 	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : port;
+	srv->port = info && info->port ? info->port : port;
+	if (conf->listen_fd > 0) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		if (getsockname(conf->listen_fd, (struct sockaddr *)&ss, &sl)
+		    == 0)
+			srv->port = ss.ss_family == AF_INET6 ?
+			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+			    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
 	*out = srv;
 	return 0;
 }
@@ -415,7 +554,7 @@ http_server_stop(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->mhd);
-	free(srv);
+	server_free(srv);
 }
 
 int

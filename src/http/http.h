@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The HTTP layer: libmicrohttpd glue shared by every front end (CRL and CA
- * certificate publication now; OCSP, ACME, portal and back office later).
- * One struct http_server per listening address runs a route table: each
- * route names a path (exact, or a prefix when it ends in '/'), the methods
- * it accepts and a handler. The layer itself answers 404 for unknown paths,
- * 405 (with Allow) for a method a route does not accept, 413 for a body
- * over the server's maximum, and 500 when a handler fails without replying.
+ * certificate publication over plain HTTP; ACME, and later the portal and
+ * back office, over HTTPS). One struct http_server per listening address
+ * runs a route table: each route names a path (exact, or a prefix when it
+ * ends in '/'), the methods it accepts and a handler. The layer itself
+ * answers 404 for unknown paths, 405 (with Allow) for a method a route does
+ * not accept, 413 for a body over the server's maximum, and 500 when a
+ * handler fails without replying; an application may format those answers
+ * itself (struct http_conf.on_error, e.g. as RFC 7807 problems).
+ *
+ * TLS: a server given a PEM certificate chain and key (in memory) speaks
+ * only HTTPS, TLS 1.2 and 1.3 (libmicrohttpd over GnuTLS). The key is
+ * copied into memory wiped when the server stops.
  *
  * Limits are fixed when the server starts: connections in total and per
  * client address, an idle timeout, the memory of one connection (which
@@ -55,7 +61,38 @@ struct http_conf {
 	unsigned per_ip_limit;	/* per client address; 0: 32 */
 	unsigned timeout_s;	/* idle connection timeout; 0: 15 s */
 	size_t max_body;	/* request body bound; 0: no body accepted */
+	/* > 0: a socket made by http_listen_socket() to serve on instead of
+	 * binding addr (which must still be given, for its family); the
+	 * server owns it from then on, also when starting fails. */
+	int listen_fd;
+	/* HTTPS: both PEM texts (NUL-terminated, copied), or both NULL for
+	 * plain HTTP. cert_pem is the server certificate followed by its
+	 * chain. */
+	const char *tls_cert_pem;
+	const char *tls_key_pem;
+	/*
+	 * Optional: formats the layer's own error replies (404, 405, 413,
+	 * 500). Called with the request, the status and a short reason; it
+	 * queues a reply with http_reply*() and returns 0, or returns non-zero
+	 * to let the layer answer in text/plain. On a 405 the Allow header is
+	 * already added. app is the server's app pointer.
+	 */
+	int (*on_error)(struct http_req *r, unsigned status, const char *reason,
+	    void *app);
 };
+
+/* 1 when libmicrohttpd was built with TLS support. */
+int http_tls_supported(void);
+
+/*
+ * Binds and listens on addr (port 0: any free port) before the server is
+ * started, so that the caller knows the port first (e.g. to build the URLs
+ * the server hands out). Returns 0 with the socket in *fd (give it to
+ * struct http_conf.listen_fd, or close it) and the bound port in *port, or
+ * RC_IO with the reason in d.
+ */
+int http_listen_socket(const struct sockaddr *addr, socklen_t addrlen,
+    int *fd, int *port, struct rc_detail *d);
 
 /*
  * Starts listening and serving routes[0..nroutes) (borrowed: must outlive
@@ -82,6 +119,10 @@ const char *http_req_tail(const struct http_req *r);
 const char *http_req_header(const struct http_req *r, const char *name);
 /* The request body (at most the server's max_body bytes). */
 const uint8_t *http_req_body(const struct http_req *r, size_t *len);
+/* 1 when the request came over TLS. */
+int http_req_tls(const struct http_req *r);
+/* The port of the server the request came to. */
+int http_req_port(const struct http_req *r);
 
 /* ---- replies ------------------------------------------------------------- */
 

@@ -69,6 +69,10 @@ static const struct key keys[] = {
 	{"policy", "now", K_STR, O(policy_now), "", NULL, 0, 0,
 	    "pretend the current time is this (YYYY-MM-DDTHH:MM:SSZ); for tests "
 	    "of the policy calendar only, empty in production"},
+	{"policy", "blocked_names", K_STR, O(policy_blocked_names), "", NULL, 0,
+	    0, "file of names never issued for (one a line, '#' comments; a "
+	    "name blocks itself and every name below it), relative to the "
+	    "data directory; empty: none"},
 	{"http", "listen", K_STR, O(http_listen), "127.0.0.1:8443", NULL, 0, 0,
 	    "HTTPS address:port of the portal, API and ACME"},
 	{"http", "plain_listen", K_STR, O(http_plain_listen), "127.0.0.1:8080",
@@ -76,6 +80,37 @@ static const struct key keys[] = {
 	    "OCSP (empty: off)"},
 	{"http", "threads", K_INT, O(http_threads), "0", NULL, 0, 256,
 	    "worker threads; 0 means one per core"},
+	{"http", "public_url", K_STR, O(http_public_url), "", NULL, 0, 0,
+	    "https:// URL under which clients reach the HTTPS listener (ACME "
+	    "URLs are built from it); empty: https://<listen address>"},
+	{"acme", "require_eab", K_BOOL, O(acme_require_eab), "off", NULL, 0, 0,
+	    "new ACME accounts need an External Account Binding (RFC 8555 "
+	    "7.3.4) to a contract"},
+	{"acme", "allow_ip", K_BOOL, O(acme_allow_ip), "off", NULL, 0, 0,
+	    "accept IP address identifiers in ACME orders"},
+	{"acme", "terms_of_service", K_STR, O(acme_terms_of_service), "", NULL,
+	    0, 0, "URL of the terms of service (directory meta; empty: none)"},
+	{"acme", "website", K_STR, O(acme_website), "", NULL, 0, 0,
+	    "URL of the CA's website (directory meta; empty: none)"},
+	{"validation", "http01_port", K_INT, O(val_http01_port), "80", NULL, 1,
+	    65535, "port http-01 challenges are fetched from (tests only: "
+	    "change it)"},
+	{"validation", "tlsalpn01_port", K_INT, O(val_tlsalpn01_port), "443",
+	    NULL, 1, 65535, "port tls-alpn-01 challenges connect to (tests "
+	    "only: change it)"},
+	{"validation", "resolver", K_STR, O(val_resolver), "", NULL, 0, 0,
+	    "DNS server(s) ADDR:PORT to forward to, comma-separated, or "
+	    "resolv.conf; empty: full recursion from the root with DNSSEC"},
+	{"validation", "trust_anchor", K_STR, O(val_trust_anchor), "", NULL, 0,
+	    0, "DNSSEC trust anchor file (DS or DNSKEY records); empty: the "
+	    "root anchor for full recursion, none with a resolver"},
+	{"validation", "allow_private_addresses", K_BOOL,
+	    O(val_allow_private), "off", NULL, 0, 0, "connect to loopback, "
+	    "RFC 1918 and other non-public addresses names resolve to (a lab "
+	    "or private PKI; serve --resolver turns it on)"},
+	{"validation", "caa_identities", K_STR, O(val_caa_identities),
+	    "certdesk.example", NULL, 0, 0, "this CA's CAA issuer domain "
+	    "names (RFC 8659), space-separated"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

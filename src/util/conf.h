@@ -32,10 +32,24 @@ struct conf {
 	char *policy_compromised_keys;	/* compromised_keys = compromised-keys.txt */
 	char *policy_weak_keys_dir;	/* weak_keys_dir = (built-in share dir) */
 	char *policy_now;		/* now = (empty: real clock; tests only) */
+	char *policy_blocked_names;	/* blocked_names = (empty: none) */
 	/* [http] */
 	char *http_listen;		/* listen = 127.0.0.1:8443 (HTTPS) */
 	char *http_plain_listen;	/* plain_listen = 127.0.0.1:8080 (CRL, AIA, OCSP) */
 	int http_threads;		/* threads = 0 (0: one per core) */
+	char *http_public_url;		/* public_url = (empty: https://listen) */
+	/* [acme] */
+	int acme_require_eab;		/* require_eab = off */
+	int acme_allow_ip;		/* allow_ip = off */
+	char *acme_terms_of_service;	/* terms_of_service = */
+	char *acme_website;		/* website = */
+	/* [validation] */
+	int val_http01_port;		/* http01_port = 80 */
+	int val_tlsalpn01_port;		/* tlsalpn01_port = 443 */
+	char *val_resolver;		/* resolver = (empty: full recursion) */
+	char *val_trust_anchor;		/* trust_anchor = */
+	int val_allow_private;		/* allow_private_addresses = off */
+	char *val_caa_identities;	/* caa_identities = certdesk.example */
 };
 
 /* Fills c with every default. Free with conf_free(). */

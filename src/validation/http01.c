@@ -122,13 +122,16 @@ static void
 make_url(struct target *t, const char *path)
 {
 	uint16_t def = t->https ? 443 : 80;
+	int n;
 
 	if (t->port == def)
-		snprintf(t->url, sizeof(t->url), "%s://%s%s",
+		n = snprintf(t->url, sizeof(t->url), "%s://%s%s",
 		    t->https ? "https" : "http", t->host, path);
 	else
-		snprintf(t->url, sizeof(t->url), "%s://%s:%u%s",
+		n = snprintf(t->url, sizeof(t->url), "%s://%s:%u%s",
 		    t->https ? "https" : "http", t->host, t->port, path);
+	if (n < 0 || (size_t)n >= sizeof(t->url))
+		t->url[0] = '\0';	/* too long: the fetch fails cleanly */
 }
 
 static void

@@ -11,6 +11,7 @@ python3-cryptography.
 """
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -163,39 +164,58 @@ def datadir(tmp_path):
     return DataDir(path, port)
 
 
-class Server:
-    """`certdesk serve` running on loopback; stopped by PID."""
+LISTENING = re.compile(
+    r"listening https=(?:127\.0\.0\.1:(\d+)|off) http=(?:127\.0\.0\.1:(\d+)|off)")
 
-    def __init__(self, data, port, log):
+
+class Server:
+    """`certdesk serve` running on loopback: plain HTTP (CRLs, CA
+    certificates) on `port`, HTTPS (ACME) on a port the kernel picks
+    (`https_port`, read from the log line "listening https=... http=...");
+    stopped by PID."""
+
+    def __init__(self, data, port, log, extra=()):
         self.data = data
         self.port = port
         self.log = log
+        self.extra = [str(a) for a in extra]
         self.proc = None
+        self.https_port = None
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def https_url(self, path):
+        return f"https://127.0.0.1:{self.https_port}{path}"
 
     def start(self):
         self.logf = open(self.log, "ab")
         e = dict(os.environ)
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.proc = subprocess.Popen(
-            [certdesk_bin(), "serve", "--data", str(self.data), "--listen",
-             f"127.0.0.1:{self.port}"],
+            [certdesk_bin(), "serve", "--data", str(self.data),
+             "--plain-listen", f"127.0.0.1:{self.port}",
+             "--listen", "127.0.0.1:0"] + self.extra,
             stdout=self.logf, stderr=self.logf, env=e)
         deadline = time.monotonic() + 20
         while True:
             if self.proc.poll() is not None:
                 pytest.fail(f"serve exited {self.proc.returncode}:\n"
                             + self.stderr())
-            try:
-                with urllib.request.urlopen(self.url("/healthz"),
-                                            timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
+            m = LISTENING.search(self.stderr())
+            if m:
+                self.https_port = int(m.group(1)) if m.group(1) else None
+                try:
+                    with urllib.request.urlopen(self.url("/healthz"),
+                                                timeout=2) as r:
+                        if r.status == 200:
+                            return self
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    pass
             if time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                self.proc = None
                 pytest.fail("serve did not answer /healthz:\n"
                             + self.stderr())
             time.sleep(0.05)

@@ -88,19 +88,28 @@ def test_init_twice_refuses(datadir):
 
 
 def test_no_private_key_outside_keys(datadir, make_csr):
-    """Private keys exist only in DIR/keys, never in the db or elsewhere."""
+    """CA private keys exist only in DIR/keys, never in the db or
+    elsewhere; the one other private key is the HTTPS service's own
+    (DIR/tls/service.key, 0600), which is not a CA key."""
     csr = make_csr("p256", ["leak.example.com"])
     datadir.issue("dv", csr)
     d = datadir.path
     checked = 0
+    service_key = d / "tls" / "service.key"
     for root, dirs, files in os.walk(d):
         if pathlib_is_keys(root, d):
             continue
         for f in files:
-            data = open(os.path.join(root, f), "rb").read()
-            assert b"PRIVATE KEY" not in data, os.path.join(root, f)
+            path = os.path.join(root, f)
+            if os.path.realpath(path) == os.path.realpath(service_key):
+                continue
+            data = open(path, "rb").read()
+            assert b"PRIVATE KEY" not in data, path
             checked += 1
     assert checked >= 8
+    assert b"PRIVATE KEY" in service_key.read_bytes()
+    assert service_key.stat().st_mode & 0o777 == 0o600
+    assert (d / "tls").stat().st_mode & 0o777 == 0o700
     # and the key files do hold the keys (so the grep above means something)
     assert b"PRIVATE KEY" in (d / "keys" / "root.key").read_bytes()
 

@@ -145,10 +145,35 @@ def test_port_in_use(datadir, tmp_path):
         blocker.bind(("127.0.0.1", 0))
         blocker.listen(1)
         port = blocker.getsockname()[1]
-        p = run(["serve", "--data", datadir.path, "--listen",
-                 f"127.0.0.1:{port}"])
-    assert p.returncode == 1
-    assert "cannot listen" in p.stderr
+        for opt, other in (("--plain-listen", "--listen"),
+                           ("--listen", "--plain-listen")):
+            p = run(["serve", "--data", datadir.path, opt,
+                     f"127.0.0.1:{port}", other, "127.0.0.1:0"])
+            assert p.returncode == 1
+            assert f"cannot listen on 127.0.0.1:{port}" in p.stderr
+
+
+def test_listen_options(datadir, tmp_path):
+    """--listen is the HTTPS listener, --plain-listen the plain one; both
+    take port 0 and the log says which ports were bound."""
+    p = run(["serve", "--data", datadir.path, "--plain-listen", "nowhere"])
+    assert p.returncode == 2
+    assert "--plain-listen" in p.stderr
+    for opt in ("--http01-port", "--tlsalpn01-port"):
+        for bad in ("0", "65536", "x", ""):
+            p = run(["serve", "--data", datadir.path, opt, bad])
+            assert p.returncode == 2, (opt, bad, p.stderr)
+    s = Server(datadir.path, datadir.port, tmp_path / "l.log").start()
+    try:
+        assert s.https_port and s.https_port != s.port
+        log = s.stderr()
+        assert (f"listening https=127.0.0.1:{s.https_port} "
+                f"http=127.0.0.1:{s.port}") in log
+        assert (f"listening on https://127.0.0.1:{s.https_port} (ACME "
+                f"directory https://127.0.0.1:{s.https_port}"
+                "/acme/directory)") in log
+    finally:
+        s.stop()
 
 
 def test_restart_keeps_everything(datadir, make_csr, tmp_path):

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What `certdesk serve` runs behind its HTTPS listener for ACME: the struct
+ * acme with its configuration, a pool of workers (each one a registration
+ * authority over its own store handles, CA handle and validation context,
+ * because none of these may be shared between threads), the group
+ * committer every worker's CA issues through (one fsync per batch of
+ * certificates), and a background thread that runs validations left over
+ * by a restart or by a request thread that gave up (ra_jobs_run).
+ *
+ * A worker is taken from the pool for one request and given back after it;
+ * the pool grows to the number of requests in flight at once (bounded by
+ * the HTTP thread pool) and is freed when the server stops, after the HTTP
+ * threads have been joined.
+ *
+ * Workers are made up front (one per HTTP thread, one for the job
+ * thread) and more are added when all are busy.
+ *
+ * Runs in the main certdesk process. Trusts the configuration (checked
+ * when the validation context opens) and the data directory.
+ */
+#include "acme/acme.h"
+#include "daemon/daemon_int.h"
+#include "ra/ra.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+#include "validation/val.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JOBS_BATCH 8
+#define JOBS_IDLE_MS 1000
+#define MAX_CAA_IDS 16
+
+struct worker {
+	struct store *st, *nonce_st;
+	struct ca *ca;
+	struct val_ctx *val;
+	struct ra *ra;
+	struct worker *next;		/* every worker */
+	struct worker *idle_next;	/* the idle list */
+	int busy;
+};
+
+struct daemon_acme {
+	struct daemon_ctx *cx;
+	struct acme *acme;
+	struct store_group *group;
+	struct store_conf sc;
+	struct val_conf vc;
+	struct ra_conf rc;
+	char *acct_prefix, *blocked, *anchor, *issuer_url, *caa_text;
+	const char *caa_ids[MAX_CAA_IDS + 1];
+
+	pthread_mutex_t lock;		/* the pool */
+	struct worker *all, *idle;
+
+	pthread_t jobs;
+	int jobs_ok;
+	pthread_mutex_t jlock;
+	pthread_cond_t jcond;
+	int stop;
+};
+
+/* ---- workers ------------------------------------------------------------- */
+
+static void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	ra_free(w->ra);
+	val_ctx_free(w->val);
+	ca_free(w->ca);
+	store_close(w->nonce_st);
+	store_close(w->st);
+	free(w);
+}
+
+static int
+worker_new(struct daemon_acme *da, struct worker **out)
+{
+	struct daemon_ctx *cx = da->cx;
+	struct store_conf nsc = da->sc;
+	struct rc_detail d = {{0}};
+	struct worker *w = xcalloc(1, sizeof(*w));
+	int rc;
+
+	*out = NULL;
+	nsc.durable = 0;	/* nonces need no fsync */
+	if ((rc = store_open(&da->sc, &w->st)) != 0 ||
+	    (rc = store_open(&nsc, &w->nonce_st)) != 0) {
+		log_err(LOG_ACME, "worker: store: %s", rc_str(rc));
+		goto fail;
+	}
+	if ((rc = ca_open(&cx->cac, w->st, cx->sg, cx->kc, &w->ca)) != 0) {
+		log_err(LOG_ACME, "worker: CA: %s", rc_str(rc));
+		goto fail;
+	}
+	ca_set_group(w->ca, da->group);
+	if ((rc = val_ctx_open(&da->vc, &w->val, &d)) != 0) {
+		log_err(LOG_ACME, "worker: validation: %s",
+		    rc_detail_str(&d, rc));
+		goto fail;
+	}
+	if ((rc = ra_open(&da->rc, w->st, w->nonce_st, w->ca, w->val, &w->ra,
+	    &d)) != 0) {
+		log_err(LOG_ACME, "worker: ra: %s", rc_detail_str(&d, rc));
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	worker_free(w);
+	return rc;
+}
+
+static int
+pool_get(void *arg, struct ra **ra)
+{
+	struct daemon_acme *da = arg;
+	struct worker *w;
+	int rc;
+
+	*ra = NULL;
+	pthread_mutex_lock(&da->lock);
+	w = da->idle;
+	if (w != NULL) {
+		da->idle = w->idle_next;
+		w->busy = 1;
+	}
+	pthread_mutex_unlock(&da->lock);
+	if (w == NULL) {
+		log_info(LOG_ACME, "all workers busy: adding one");
+		pthread_mutex_lock(&da->lock);
+		rc = worker_new(da, &w);
+		if (rc == 0) {
+			w->busy = 1;
+			w->next = da->all;
+			da->all = w;
+		}
+		pthread_mutex_unlock(&da->lock);
+		if (rc != 0)
+			return rc;
+	}
+	*ra = w->ra;
+	return 0;
+}
+
+static void
+pool_put(void *arg, struct ra *ra)
+{
+	struct daemon_acme *da = arg;
+
+	pthread_mutex_lock(&da->lock);
+	for (struct worker *w = da->all; w != NULL; w = w->next)
+		if (w->ra == ra && w->busy) {
+			w->busy = 0;
+			w->idle_next = da->idle;
+			da->idle = w;
+			break;
+		}
+	pthread_mutex_unlock(&da->lock);
+}
+
+/* ---- the validation worker thread ---------------------------------------- */
+
+static void *
+jobs_main(void *arg)
+{
+	struct daemon_acme *da = arg;
+	struct ra *ra = NULL;
+
+	pthread_mutex_lock(&da->jlock);
+	while (!da->stop) {
+		size_t ran = 0;
+		int rc = 0;
+
+		pthread_mutex_unlock(&da->jlock);
+		if (ra == NULL && pool_get(da, &ra) != 0)
+			ra = NULL;
+		if (ra != NULL) {
+			rc = ra_jobs_run(ra, JOBS_BATCH, &ran);
+			if (rc != 0)
+				log_err(LOG_ACME, "validation jobs: %s",
+				    rc_str(rc));
+		}
+		pthread_mutex_lock(&da->jlock);
+		if (ran == 0 && !da->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += JOBS_IDLE_MS / 1000;
+			while (!da->stop && pthread_cond_timedwait(&da->jcond,
+			    &da->jlock, &ts) != ETIMEDOUT)
+				;
+		}
+	}
+	pthread_mutex_unlock(&da->jlock);
+	if (ra != NULL)
+		pool_put(da, ra);
+	return NULL;
+}
+
+/* ---- start and stop ------------------------------------------------------ */
+
+static char *
+in_data(const struct daemon_ctx *cx, const char *p)
+{
+	if (p == NULL || p[0] == '\0')
+		return NULL;
+	if (p[0] == '/')
+		return xstrdup(p);
+	return xasprintf("%s/%s", cx->data, p);
+}
+
+int
+daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
+    unsigned workers, struct daemon_acme **out)
+{
+	struct daemon_acme *da = xcalloc(1, sizeof(*da));
+	struct acme_conf ac;
+	struct store_issuer is;
+	struct rc_detail d = {{0}};
+	struct val_ctx *probe = NULL;
+	pthread_condattr_t attr;
+	size_t n = 0;
+	char *tok, *save = NULL;
+	int rc;
+
+	*out = NULL;
+	da->cx = cx;
+	pthread_mutex_init(&da->lock, NULL);
+	pthread_mutex_init(&da->jlock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&da->jcond, &attr);
+	pthread_condattr_destroy(&attr);
+
+	da->sc.backend = cx->conf.store_backend;
+	da->sc.path = cx->db_path;
+	da->sc.durable = 1;
+
+	/* validation: ports, resolver, trust anchor, CAA identities */
+	val_conf_defaults(&da->vc);
+	da->vc.http01_port = (uint16_t)cx->conf.val_http01_port;
+	da->vc.tlsalpn01_port = (uint16_t)cx->conf.val_tlsalpn01_port;
+	da->vc.resolver = cx->conf.val_resolver[0] ? cx->conf.val_resolver :
+	    NULL;
+	da->anchor = in_data(cx, cx->conf.val_trust_anchor);
+	da->vc.trust_anchor = da->anchor;
+	da->vc.allow_private_addresses = cx->conf.val_allow_private ||
+	    strcmp(cx->conf.policy_trust, "private") == 0;
+	da->caa_text = xstrdup(cx->conf.val_caa_identities);
+	for (tok = strtok_r(da->caa_text, " \t,", &save);
+	    tok != NULL && n < MAX_CAA_IDS;
+	    tok = strtok_r(NULL, " \t,", &save))
+		da->caa_ids[n++] = tok;
+	da->caa_ids[n] = NULL;
+	da->vc.caa_identities = da->caa_ids;
+	rc = val_ctx_open(&da->vc, &probe, &d);
+	if (rc != 0) {
+		daemon_fail(cx, "%s: [validation]: %s", cx->conf_path,
+		    rc_detail_str(&d, rc));
+		goto fail;
+	}
+	if (!val_ctx_has_trust_anchor(probe) &&
+	    strcmp(cx->conf.policy_trust, "public") == 0)
+		log_warn(LOG_VAL, "a publicly-trusted CA must validate DNSSEC: "
+		    "set validation.trust_anchor or install dns-root-data");
+	val_ctx_free(probe);
+	probe = NULL;
+
+	/* the registration authority */
+	da->acct_prefix = xasprintf("%s/acme/acct/", base_url);
+	da->blocked = in_data(cx, cx->conf.policy_blocked_names);
+	da->rc.account_url_prefix = da->acct_prefix;
+	da->rc.require_eab = cx->conf.acme_require_eab;
+	da->rc.allow_ip = cx->conf.acme_allow_ip;
+	da->rc.blocked_names = da->blocked;
+	da->rc.now = cx->cac.now;
+
+	rc = store_group_open(&da->sc, &da->group);
+	if (rc != 0) {
+		daemon_fail(cx, "cannot open the store's group committer: %s",
+		    rc_str(rc));
+		goto fail;
+	}
+	ca_set_group(cx->ca, da->group);
+
+	memset(&is, 0, sizeof(is));
+	if (store_issuer_get_active(cx->st, 0, &is) == 0 && is.name)
+		da->issuer_url = xasprintf("%s/ca/%s.der",
+		    cx->conf.ca_base_url, is.name);
+	store_issuer_clear(&is);
+
+	memset(&ac, 0, sizeof(ac));
+	ac.base_url = base_url;
+	ac.terms_of_service = cx->conf.acme_terms_of_service;
+	ac.website = cx->conf.acme_website;
+	ac.caa_identities = da->caa_ids;
+	ac.require_eab = cx->conf.acme_require_eab;
+	ac.issuer_url = da->issuer_url;
+	ac.ra.get = pool_get;
+	ac.ra.put = pool_put;
+	ac.ra.arg = da;
+	rc = acme_new(&ac, &da->acme);
+	if (rc != 0) {
+		daemon_fail(cx, "'%.200s' is not a usable https:// base URL "
+		    "for ACME (http.public_url)", base_url);
+		goto fail;
+	}
+
+	/* every worker now: a broken setup fails at start, and no store
+	 * handle is opened later while others are busy */
+	for (unsigned i = 0; i < workers + 1; i++) {
+		struct worker *w;
+
+		if ((rc = worker_new(da, &w)) != 0) {
+			daemon_fail(cx, "cannot open the registration "
+			    "authority: %s (see the log)", rc_str(rc));
+			goto fail;
+		}
+		w->next = da->all;
+		da->all = w;
+		w->idle_next = da->idle;
+		da->idle = w;
+	}
+	if (pthread_create(&da->jobs, NULL, jobs_main, da) != 0) {
+		daemon_fail(cx, "cannot start the validation thread");
+		rc = RC_ERR;
+		goto fail;
+	}
+	da->jobs_ok = 1;
+	*out = da;
+	return 0;
+fail:
+	daemon_acme_stop(da);
+	return rc ? rc : RC_ERR;
+}
+
+struct acme *
+daemon_acme_app(struct daemon_acme *da)
+{
+	return da->acme;
+}
+
+void
+daemon_acme_stop(struct daemon_acme *da)
+{
+	struct worker *w, *next;
+
+	if (da == NULL)
+		return;
+	if (da->jobs_ok) {
+		pthread_mutex_lock(&da->jlock);
+		da->stop = 1;
+		pthread_cond_signal(&da->jcond);
+		pthread_mutex_unlock(&da->jlock);
+		pthread_join(da->jobs, NULL);
+	}
+	for (w = da->all; w != NULL; w = next) {
+		next = w->next;
+		worker_free(w);
+	}
+	if (da->cx && da->cx->ca)
+		ca_set_group(da->cx->ca, NULL);
+	store_group_close(da->group);
+	acme_free(da->acme);
+	pthread_cond_destroy(&da->jcond);
+	pthread_mutex_destroy(&da->jlock);
+	pthread_mutex_destroy(&da->lock);
+	free(da->acct_prefix);
+	free(da->blocked);
+	free(da->anchor);
+	free(da->issuer_url);
+	free(da->caa_text);
+	free(da);
+}

@@ -1,0 +1,417 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The whole ACME flow against a freshly started `certdesk serve` with real
+peers on loopback: a Knot DNS server for the `test.` zone (every name
+resolves to 127.0.0.1; --resolver points at it), an http-01 responder on a
+free port (--http01-port), and a small ACME client written from RFC 8555.
+
+Then the adversarial cases of the issue, each of which must fail with the
+right problem type and issue nothing: a wrong key authorization, a replayed
+nonce, a JWS signed by another account's key, a CSR naming an extra domain,
+one account using another's order/authorization/challenge, and CAA
+forbidding this CA. "Nothing issued" is checked by counting certificates in
+the store."""
+import hashlib
+import sqlite3
+import urllib.request
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from acme_client import (Client, Http01, Key, Knot, b64u, jws, make_csr)
+from conftest import Server, free_port, ok, openssl
+
+P = "urn:ietf:params:acme:error:"
+
+
+class Env:
+    pass
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    d = tmp_path_factory.mktemp("acmeflow")
+    e = Env()
+    e.knot = Knot(d / "knot")
+    e.http01 = Http01()
+    e.server = None
+    try:
+        e.port = free_port()
+        e.data = d / "data"
+        ok(["init", "--data", e.data, "--base-url",
+            f"http://127.0.0.1:{e.port}"])
+        e.root = d / "root.pem"
+        e.root.write_text(ok(["ca", "root", "--data", e.data]))
+        e.server = Server(e.data, e.port, d / "serve.log", extra=[
+            "--resolver", e.knot.resolver, "--http01-port", e.http01.port,
+            "--tlsalpn01-port", free_port()])
+        e.server.start()
+        e.dir_url = e.server.https_url("/acme/directory")
+        e.tmp = d
+        yield e
+    finally:
+        if e.server is not None and e.server.proc is not None:
+            e.server.stop()
+        e.http01.stop()
+        e.knot.stop()
+
+
+def certs(env):
+    """Subscriber certificates in the store."""
+    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM certificates WHERE "
+                           "profile = 'dv'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def account(env, key=None):
+    c = Client(env.dir_url, env.root, key)
+    r = c.new_account(contact=["mailto:admin@example.com"])
+    assert r.status == 201, r
+    return c
+
+
+def authorize(env, c, order, how="http-01", good=True):
+    """Answers every authorization of order; returns the challenge
+    replies."""
+    out = []
+    for az_url in order["authorizations"]:
+        r = c.post(az_url, None)
+        assert r.status == 200, r
+        az = r.json()
+        if az["status"] == "valid":
+            continue
+        ch = c.challenge(az, how)
+        ka = c.key_authz(ch["token"])
+        if how == "http-01":
+            env.http01.tokens[ch["token"]] = ka if good else ka + "x"
+        else:
+            v = b64u(hashlib.sha256(ka.encode()).digest())
+            env.knot.set("_acme-challenge." + az["identifier"]["value"]
+                         [:-len(".test")], "TXT", f'"{v}"')
+        r = c.post(ch["url"], {})
+        assert r.status == 200, r
+        assert r.links("up") == [az_url]
+        out.append(r)
+    return out
+
+
+def issue(env, c, names):
+    """A certificate for names: (order_url, order, chain_pem, key)."""
+    r = c.new_order(names)
+    assert r.status == 201, r
+    url = r.headers["Location"]
+    for rep in authorize(env, c, r.json()):
+        assert rep.json()["status"] == "valid", rep
+    r = c.post(url, None)
+    assert r.json()["status"] == "ready", r
+    csr, key = make_csr(names)
+    r = c.post(r.json()["finalize"], {"csr": b64u(csr)})
+    assert r.status == 200, r
+    assert r.json()["status"] == "valid", r
+    assert r.headers["Location"] == url
+    r2 = c.post(r.json()["certificate"], None)
+    assert r2.status == 200, r2
+    assert r2.headers["Content-Type"] == "application/pem-certificate-chain"
+    return url, r.json(), r2.body.decode(), key
+
+
+def cert_id(cert):
+    aki = cert.extensions.get_extension_for_class(
+        x509.AuthorityKeyIdentifier).value.key_identifier
+    n = cert.serial_number
+    return b64u(aki) + "." + b64u(n.to_bytes((n.bit_length() + 8) // 8,
+                                             "big"))
+
+
+def crl_has(env, serial):
+    with urllib.request.urlopen(env.server.url("/crl/issuing-1.crl"),
+                                timeout=10) as r:
+        crl = x509.load_der_x509_crl(r.read())
+    return crl.get_revoked_certificate_by_serial_number(serial) is not None
+
+
+def test_full_flow(env):
+    c = account(env)
+    before = certs(env)
+    names = ["www.test", "caa-allow.test"]
+    r = c.new_order(names)
+    assert r.status == 201, r
+    order_url = r.headers["Location"]
+    o = r.json()
+    assert o["status"] == "pending"
+    assert sorted(i["value"] for i in o["identifiers"]) == sorted(names)
+    assert len(o["authorizations"]) == 2
+    assert o["finalize"] == order_url + "/finalize"
+    assert r.links("index") == [env.dir_url]
+    # finalize before the order is ready
+    csr, key = make_csr(names)
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.status == 403 and r.problem["type"] == P + "orderNotReady"
+    az = c.post(o["authorizations"][0], None).json()
+    assert {ch["type"] for ch in az["challenges"]} == {
+        "http-01", "dns-01", "tls-alpn-01"}
+    # challenges answered: valid within the POST (no waiting)
+    for rep in authorize(env, c, o):
+        ch = rep.json()
+        assert ch["status"] == "valid" and "validated" in ch
+    hosts = {h for _, h in env.http01.hits}
+    assert f"www.test:{env.http01.port}" in hosts
+    az = c.post(o["authorizations"][0], None).json()
+    assert az["status"] == "valid"
+    assert [ch["status"] for ch in az["challenges"]] == ["valid"]
+    r = c.post(order_url, None)
+    assert r.json()["status"] == "ready"
+    # POST-as-GET only: a payload on the order is refused
+    assert c.post(order_url, {}).problem["type"] == P + "malformed"
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.status == 200 and r.json()["status"] == "valid", r
+    assert certs(env) == before + 1
+    cert_url = r.json()["certificate"]
+    r = c.post(cert_url, None)
+    assert r.status == 200
+    assert r.headers["Content-Type"] == "application/pem-certificate-chain"
+    assert r.links("up") == [f"{env.server.url('/ca/issuing-1.der')}"]
+    pem = r.body.decode()
+    parts = pem.split("-----END CERTIFICATE-----\n")
+    assert len([p for p in parts if p.strip()]) == 2
+    leaf = x509.load_pem_x509_certificate(pem.encode())
+    san = leaf.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert sorted(san) == sorted(names)
+    assert leaf.public_key().public_numbers() == \
+        key.public_key().public_numbers()
+    # the chain verifies with openssl against the root alone
+    (env.tmp / "leaf.pem").write_text(parts[0] + "-----END CERTIFICATE-----\n")
+    (env.tmp / "chain.pem").write_text(parts[1] + "-----END CERTIFICATE-----\n")
+    p = openssl("verify", "-CAfile", env.root, "-untrusted",
+                env.tmp / "chain.pem", "-purpose", "sslserver",
+                env.tmp / "leaf.pem")
+    assert b": OK" in p.stdout
+    # another account cannot download it
+    other = account(env)
+    r = other.post(cert_url, None)
+    assert r.status == 404 and r.problem["type"] == P + "malformed"
+    # the orders list
+    r = c.post(c.kid + "/orders", None)
+    assert order_url in r.json()["orders"]
+    # renewal information (RFC 9773)
+    cid = cert_id(leaf)
+    r = c.get(c.dir["renewalInfo"] + "/" + cid)
+    assert r.status == 200, r
+    w = r.json()["suggestedWindow"]
+    assert w["start"] < w["end"]
+    nb = leaf.not_valid_before.strftime("%Y-%m-%dT%H:%M:%SZ")
+    na = leaf.not_valid_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert nb < w["start"] < w["end"] < na
+    assert int(r.headers["Retry-After"]) > 0
+    # a renewal that names the certificate it replaces
+    r = c.new_order(names, replaces=cid)
+    assert r.status == 201, r
+    r = c.new_order(names, replaces="AAAA.AQ")
+    assert r.problem["type"] == P + "malformed"
+    # revocation by the account, then the CRL lists it
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(der), "reason": 4})
+    assert r.status == 200, r
+    assert crl_has(env, leaf.serial_number)
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(der)})
+    assert r.problem["type"] == P + "alreadyRevoked"
+    # after revocation, ARI says: renew now
+    r = c.get(c.dir["renewalInfo"] + "/" + cid)
+    assert r.json()["suggestedWindow"]["end"] < na
+
+
+def test_revoke_by_certificate_key(env):
+    c = account(env)
+    _, _, pem, key = issue(env, c, ["bykey.test"])
+    leaf = x509.load_pem_x509_certificate(pem.encode())
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    k = Key()
+    k.priv = key
+    # another account (not the owner, no authorizations) may not
+    other = account(env)
+    r = other.post(c.dir["revokeCert"], {"certificate": b64u(der)})
+    assert r.status == 403 and r.problem["type"] == P + "unauthorized"
+    # a key that is not the certificate's
+    r = other.post(c.dir["revokeCert"], {"certificate": b64u(der)},
+                   key=Key(), use_jwk=True)
+    assert r.problem["type"] == P + "unauthorized"
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(der), "reason": 7})
+    assert r.problem["type"] == P + "badRevocationReason"
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(der), "reason": 1},
+               key=k, use_jwk=True)
+    assert r.status == 200, r
+    assert crl_has(env, leaf.serial_number)
+
+
+def test_dns01_wildcard(env):
+    c = account(env)
+    r = c.new_order(["*.wild.test"])
+    assert r.status == 201, r
+    o = r.json()
+    az = c.post(o["authorizations"][0], None).json()
+    assert az["wildcard"] is True
+    assert az["identifier"]["value"] == "wild.test"
+    assert [ch["type"] for ch in az["challenges"]] == ["dns-01"]
+    before = certs(env)
+    for rep in authorize(env, c, o, how="dns-01"):
+        assert rep.json()["status"] == "valid", rep
+    csr, _ = make_csr(["*.wild.test"])
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.json()["status"] == "valid", r
+    assert certs(env) == before + 1
+
+
+# ---- adversarial --------------------------------------------------------------
+
+def test_wrong_key_authorization(env):
+    c = account(env)
+    before = certs(env)
+    r = c.new_order(["wrong.test"])
+    o = r.json()
+    (rep,) = authorize(env, c, o, good=False)
+    ch = rep.json()
+    assert ch["status"] == "invalid"
+    assert ch["error"]["type"] in (P + "incorrectResponse",
+                                   P + "unauthorized")
+    az = c.post(o["authorizations"][0], None).json()
+    assert az["status"] == "invalid"
+    r = c.post(r.headers["Location"], None)
+    assert r.json()["status"] == "invalid"
+    csr, _ = make_csr(["wrong.test"])
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.problem["type"] == P + "orderNotReady"
+    # a second attempt at the same challenge does not make it valid
+    env.http01.tokens[ch["token"]] = c.key_authz(ch["token"])
+    r = c.post(ch["url"], {})
+    assert r.status != 200 or r.json()["status"] != "valid"
+    assert certs(env) == before
+
+
+def test_replayed_nonce(env):
+    c = account(env)
+    url = c.dir["newOrder"]
+    body = jws(c.key, url, {"identifiers": [{"type": "dns",
+                                              "value": "replay.test"}]},
+               c.new_nonce(), c.kid)
+    r = c.post_raw(url, body)
+    assert r.status == 201, r
+    r = c.post_raw(url, body)
+    assert r.status == 400 and r.problem["type"] == P + "badNonce"
+    # the refusal carries a fresh nonce that works
+    assert r.headers["Replay-Nonce"]
+    r2 = c.post(c.kid, None, nonce=r.headers["Replay-Nonce"])
+    assert r2.status == 200
+    r = c.post(c.kid + "/orders", None)
+    assert len(r.json()["orders"]) == 1
+
+
+def test_signed_by_another_accounts_key(env):
+    a = account(env)
+    b = account(env)
+    before = certs(env)
+    # kid of A, signature by B's key
+    r = a.post(a.dir["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "stolen.test"}]}, key=b.key, kid=a.kid)
+    assert r.status in (400, 403)
+    assert r.problem["type"] in (P + "malformed", P + "unauthorized")
+    r = a.post(a.kid, {"status": "deactivated"}, key=b.key, kid=a.kid)
+    assert r.problem["type"] in (P + "malformed", P + "unauthorized")
+    assert a.post(a.kid, None).json()["status"] == "valid"
+    r = a.post(a.kid + "/orders", None)
+    assert r.json()["orders"] == []
+    assert certs(env) == before
+
+
+def test_csr_with_extra_domain(env):
+    c = account(env)
+    before = certs(env)
+    r = c.new_order(["only.test"])
+    url = r.headers["Location"]
+    o = r.json()
+    for rep in authorize(env, c, o):
+        assert rep.json()["status"] == "valid"
+    csr, _ = make_csr(["only.test", "extra.test"])
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.status == 400 and r.problem["type"] == P + "badCSR", r
+    assert "extra.test" in r.body.decode()
+    assert c.post(url, None).json()["status"] == "invalid"
+    assert certs(env) == before
+
+
+def test_other_accounts_authorization(env):
+    a = account(env)
+    b = account(env)
+    before = certs(env)
+    r = a.new_order(["owned.test"])
+    order_url = r.headers["Location"]
+    o = r.json()
+    az_url = o["authorizations"][0]
+    az = a.post(az_url, None).json()
+    ch = a.challenge(az)
+    env.http01.tokens[ch["token"]] = a.key_authz(ch["token"])
+    for url, payload in ((order_url, None), (az_url, None),
+                         (ch["url"], {}), (ch["url"], None),
+                         (az_url, {"status": "deactivated"}),
+                         (o["finalize"], {"csr": b64u(make_csr(
+                             ["owned.test"])[0])})):
+        r = b.post(url, payload)
+        assert r.status in (403, 404), (url, r)
+        assert r.problem["type"] in (P + "malformed", P + "unauthorized")
+    # A's objects did not move
+    assert a.post(az_url, None).json()["status"] == "pending"
+    assert a.post(order_url, None).json()["status"] == "pending"
+    # B's own order for the name does not ride on A's validation
+    for rep in authorize(env, a, o):
+        assert rep.json()["status"] == "valid"
+    r = b.new_order(["owned.test"])
+    assert r.status == 201
+    bo = r.json()
+    assert b.post(bo["authorizations"][0], None).json()["status"] == \
+        "pending"
+    csr, _ = make_csr(["owned.test"])
+    r = b.post(bo["finalize"], {"csr": b64u(csr)})
+    assert r.problem["type"] == P + "orderNotReady"
+    assert certs(env) == before
+
+
+def test_caa_forbids(env):
+    c = account(env)
+    before = certs(env)
+    r = c.new_order(["caa-forbid.test"])
+    url = r.headers["Location"]
+    o = r.json()
+    for rep in authorize(env, c, o):
+        assert rep.json()["status"] == "valid"
+    csr, _ = make_csr(["caa-forbid.test"])
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.status == 403 and r.problem["type"] == P + "caa", r
+    assert c.post(url, None).json()["status"] == "invalid"
+    assert certs(env) == before
+    # the server is still fine, and its log has no sanitizer report
+    assert "ERROR: AddressSanitizer" not in env.server.stderr()
+
+
+def test_orders_list_pages(env):
+    """RFC 8555 7.1.2.1: newest first, 50 a page, Link rel="next"."""
+    c = account(env)
+    made = []
+    for _ in range(51):
+        r = c.new_order(["page.test"])
+        assert r.status == 201, r
+        made.append(r.headers["Location"])
+    r = c.post(c.kid + "/orders", None)
+    first = r.json()["orders"]
+    assert first == made[::-1][:50]
+    (nxt,) = r.links("next")
+    r = c.post(nxt, None)
+    assert r.json()["orders"] == [made[0]]
+    assert r.links("next") == []
+    # another account cannot list them
+    other = account(env)
+    r = other.post(c.kid + "/orders", None)
+    assert r.status == 403
