@@ -54,6 +54,18 @@ reply_account(struct acme_rq *rq, unsigned status,
 	return rc;
 }
 
+/* RFC 8555 §7.3.1 and §7.3.6: an existing account is returned as it is,
+ * unless it is deactivated or revoked: then its key authorizes nothing. */
+static int
+reply_existing(struct acme_rq *rq, const struct ra_account *acct)
+{
+	if (acct->status != RA_ST_VALID)
+		return acme_reply_problem(rq, ACME_PROB_UNAUTHORIZED, 0,
+		    "an account with the provided public key exists but "
+		    "is %s", ra_status_name(acct->status));
+	return reply_account(rq, 200, acct);
+}
+
 /* The "contact" member: absent, or an array of strings, as JSON text for
  * the ra (which checks each URL). *out NULL when absent. */
 static int
@@ -161,7 +173,7 @@ acme_h_new_account(struct http_req *r, void *app)
 	/* §7.3.1: an existing account for this key is returned as is */
 	rc = ra_account_by_thumbprint(rq.ra, tp, &acct, &rerr);
 	if (rc == 0) {
-		(void)reply_account(&rq, 200, &acct);
+		(void)reply_existing(&rq, &acct);
 		goto out;
 	}
 	if (rc != RC_NOTFOUND) {
@@ -193,7 +205,7 @@ acme_h_new_account(struct http_req *r, void *app)
 	    eab ? acme_eab_kid(eab) : NULL, &acct, &rerr);
 	if (rc == RC_EXISTS) {
 		/* created by a concurrent request with the same key */
-		(void)reply_account(&rq, 200, &acct);
+		(void)reply_existing(&rq, &acct);
 		goto out;
 	}
 	if (rc != 0) {

@@ -137,9 +137,11 @@ struct ca;
 int ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
     struct ca_keycheck *kc, struct ca **out);
 void ca_free(struct ca *ca);
-/* Stores issued certificates through a group committer (shared by many ca
- * handles in many threads) instead of one transaction each; borrowed, must
- * outlive the ca. NULL: back to store_tx on the ca's own store. */
+/* Records issuances, revocations and CRL numbers through a group committer
+ * (shared by many ca handles in many threads, on a durable connection)
+ * instead of one transaction each on the ca's own store, which then need
+ * not be durable itself; borrowed, must outlive the ca. NULL: back to
+ * store_tx on the ca's own store. */
 void ca_set_group(struct ca *ca, struct store_group *g);
 
 /*

@@ -253,6 +253,12 @@ struct ca {
 	pthread_mutex_t crl_lock;	/* one CRL publication at a time */
 };
 
+/* Runs fn in a durable transaction: through the group committer when one
+ * is set (its connection fsyncs every commit), else on the ca's store. For
+ * everything the CA records: issuance, revocation, CRL numbers. */
+int ca_durable_tx(struct ca *ca, int (*fn)(struct store *, void *),
+    void *arg);
+
 /* The CA's idea of now (conf->now when pinned). */
 time_t ca_now(const struct ca *ca);
 

@@ -252,7 +252,7 @@ publish_locked(struct ca *ca, int64_t issuer_id, struct rc_detail *d)
 		goto out;
 	nt.issuer_id = issuer_id;
 	nt.list = &l;
-	if ((rc = store_tx(ca->st, number_tx, &nt)) != 0) {
+	if ((rc = ca_durable_tx(ca, number_tx, &nt)) != 0) {
 		rc_detail_set(d, "crl %s: reading revocations: %s", iss->name,
 		    rc_str(rc));
 		goto out;
@@ -296,7 +296,7 @@ publish_locked(struct ca *ca, int64_t issuer_id, struct rc_detail *d)
 	pt.crl = &crl;
 	pt.object = iss->name;
 	pt.details = (const char *)details.data;
-	if ((rc = store_tx(ca->st, put_tx, &pt)) != 0) {
+	if ((rc = ca_durable_tx(ca, put_tx, &pt)) != 0) {
 		rc_detail_set(d, "crl %s: storing: %s", iss->name,
 		    rc_str(rc));
 		goto out;
@@ -489,7 +489,7 @@ ca_revoke(struct ca *ca, const char *serial_hex, int reason,
 	t.when = ca_now(ca);
 	t.actor = actor ? actor : "ca";
 	t.details = details;
-	if ((rc = store_tx(ca->st, revoke_tx, &t)) != 0) {
+	if ((rc = ca_durable_tx(ca, revoke_tx, &t)) != 0) {
 		rc_detail_set(d, "revoke: certificate %s: %s", serial,
 		    rc == RC_EXISTS ? "already revoked" : rc_str(rc));
 		goto out;

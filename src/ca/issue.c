@@ -271,6 +271,13 @@ ca_set_group(struct ca *ca, struct store_group *g)
 }
 
 int
+ca_durable_tx(struct ca *ca, int (*fn)(struct store *, void *), void *arg)
+{
+	return ca->group ? store_group_tx(ca->group, fn, arg) :
+	    store_tx(ca->st, fn, arg);
+}
+
+int
 ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
     struct rc_detail *d)
 {
@@ -411,8 +418,7 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	tx.cert = &sc;
 	tx.actor = req->actor ? req->actor : "ca";
 	tx.details = (const char *)details.data;
-	rc = ca->group ? store_group_tx(ca->group, issue_tx, &tx) :
-	    store_tx(ca->st, issue_tx, &tx);
+	rc = ca_durable_tx(ca, issue_tx, &tx);
 	if (rc != 0) {
 		/* signed but not recorded: never handed out */
 		log_err(LOG_CA, "issue: certificate %s (sha256 %s) signed but "

@@ -58,6 +58,7 @@ struct daemon_acme {
 	struct val_conf vc;
 	struct ra_conf rc;
 	char *acct_prefix, *blocked, *anchor, *issuer_url, *caa_text;
+	char *nonce_path;		/* DATA/certdesk.db-nonces */
 	const char *caa_ids[MAX_CAA_IDS + 1];
 
 	pthread_mutex_t lock;		/* the pool */
@@ -89,14 +90,29 @@ static int
 worker_new(struct daemon_acme *da, struct worker **out)
 {
 	struct daemon_ctx *cx = da->cx;
-	struct store_conf nsc = da->sc;
+	struct store_conf nsc = da->sc, wsc;
 	struct rc_detail d = {{0}};
 	struct worker *w = xcalloc(1, sizeof(*w));
 	int rc;
 
 	*out = NULL;
-	nsc.durable = 0;	/* nonces need no fsync */
-	if ((rc = store_open(&da->sc, &w->st)) != 0 ||
+	/* Redeemed nonces live in a database file of their own: they need
+	 * no fsync, and their many small writes should not queue behind the
+	 * durable commits of the main file. Every instance on this data
+	 * directory uses the same one. */
+	nsc.durable = 0;
+	nsc.path = da->nonce_path;
+	/* The worker's own handle commits without fsync (WAL, synchronous
+	 * NORMAL): accounts, orders, challenge states and validation records
+	 * survive a crash of the process, and a power loss can take only the
+	 * last ones back. What must be durable before anything is handed out
+	 * goes through the group committer's fsyncing connection: issuance,
+	 * revocation and CRL numbers (ca_set_group). Its fsync also makes
+	 * every earlier commit in the WAL durable, so the validation records
+	 * behind a certificate are on disk before the certificate is. */
+	wsc = da->sc;
+	wsc.durable = 0;
+	if ((rc = store_open(&wsc, &w->st)) != 0 ||
 	    (rc = store_open(&nsc, &w->nonce_st)) != 0) {
 		log_err(LOG_ACME, "worker: store: %s", rc_str(rc));
 		goto fail;
@@ -248,6 +264,7 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	da->sc.backend = cx->conf.store_backend;
 	da->sc.path = cx->db_path;
 	da->sc.durable = 1;
+	da->nonce_path = xasprintf("%s-nonces", cx->db_path);
 
 	/* validation: ports, resolver, trust anchor, CAA identities */
 	val_conf_defaults(&da->vc);
@@ -379,6 +396,7 @@ daemon_acme_stop(struct daemon_acme *da)
 	pthread_mutex_destroy(&da->jlock);
 	pthread_mutex_destroy(&da->lock);
 	free(da->acct_prefix);
+	free(da->nonce_path);
 	free(da->blocked);
 	free(da->anchor);
 	free(da->issuer_url);

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #define MAX_CONTACT_URL 320	/* "mailto:" + local (64) + "@" + domain */
@@ -87,7 +88,7 @@ audit(struct store *st, int64_t account_id, const char *action,
 static int
 check_mailto(const char *url, struct ra_err *err)
 {
-	static const char specials[] = "?%,;<>()[]\\\"& ";
+	static const char specials[] = "?%,;:<>()[]\\\"& ";
 	const char *addr = url + 7, *at;
 	char domain[256];
 	struct rc_detail d = {""};
@@ -112,6 +113,12 @@ check_mailto(const char *url, struct ra_err *err)
 	if (at - addr > 64)
 		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
 		    "contact: local part over 64 characters");
+	/* RFC 5322 3.4.1 dot-atom: no leading, trailing or repeated dot */
+	if (addr[0] == '.' || at[-1] == '.' ||
+	    memmem(addr, (size_t)(at - addr), "..", 2) != NULL)
+		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
+		    "contact '%.64s': the part before '@' has a misplaced "
+		    "dot", url);
 	n = strlen(at + 1);
 	if (n == 0 || n >= sizeof(domain))
 		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_CONTACT,
@@ -670,40 +677,119 @@ ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
 
 /* ---- nonces -------------------------------------------------------------- */
 
+#define NONCE_RAW 24	/* issued (4) || random (8) || MAC (12) */
+
+static int
+b64u_val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decodes exactly RA_NONCE_LEN base64url characters (no padding; 32 is a
+ * multiple of 4, so there are no partial groups) into NONCE_RAW bytes. */
+static int
+nonce_decode(const char *s, uint8_t out[NONCE_RAW])
+{
+	for (int i = 0, o = 0; i < RA_NONCE_LEN; i += 4, o += 3) {
+		int a = b64u_val(s[i]), b = b64u_val(s[i + 1]);
+		int c = b64u_val(s[i + 2]), d = b64u_val(s[i + 3]);
+
+		if (a < 0 || b < 0 || c < 0 || d < 0)
+			return RC_INVAL;
+		out[o] = (uint8_t)(a << 2 | b >> 4);
+		out[o + 1] = (uint8_t)((b & 15) << 4 | c >> 2);
+		out[o + 2] = (uint8_t)((c & 3) << 6 | d);
+	}
+	return 0;
+}
+
+static int
+nonce_key(struct ra *ra)
+{
+	int rc;
+
+	if (ra->nonce_key_ok)
+		return 0;
+	rc = store_nonce_key(ra->nst, ra->nonce_key);
+	if (rc != 0) {
+		log_err(LOG_RA, "nonce: no key: %s", rc_str(rc));
+		return rc;
+	}
+	ra->nonce_key_ok = 1;
+	return 0;
+}
+
+static void
+nonce_mac(const struct ra *ra, const uint8_t body[12], uint8_t mac[12])
+{
+	uint8_t full[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256(full, body, 12, ra->nonce_key);
+	memcpy(mac, full, 12);
+}
+
 int
 ra_nonce_new(struct ra *ra, char out[RA_NONCE_LEN + 1])
 {
-	uint8_t raw[16];
+	uint8_t raw[NONCE_RAW];
+	uint32_t t;
 	int rc;
 
 	if (ra == NULL || out == NULL)
 		return RC_INVAL;
 	out[0] = '\0';
-	rc = sec_random(raw, sizeof(raw));
-	if (rc != 0)
+	if ((rc = nonce_key(ra)) != 0)
 		return rc;
+	t = (uint32_t)ra_now(ra);
+	raw[0] = (uint8_t)(t >> 24);
+	raw[1] = (uint8_t)(t >> 16);
+	raw[2] = (uint8_t)(t >> 8);
+	raw[3] = (uint8_t)t;
+	if ((rc = sec_random(raw + 4, 8)) != 0)
+		return rc;
+	nonce_mac(ra, raw, raw + 12);
 	ra_b64u(raw, sizeof(raw), out);
-	rc = store_nonce_add(ra->nst, out,
-	    ra_now(ra) + (time_t)ra->conf.nonce_lifetime);
-	if (rc != 0) {
-		log_err(LOG_RA, "nonce: cannot store: %s", rc_str(rc));
-		out[0] = '\0';
-	}
-	return rc;
+	return 0;
 }
 
 int
 ra_nonce_redeem(struct ra *ra, const char *nonce)
 {
+	uint8_t raw[NONCE_RAW], mac[12];
+	time_t issued, now;
 	int rc;
 
 	if (ra == NULL)
 		return RC_INVAL;
-	if (!ra_b64u_ok(nonce, RA_NONCE_LEN) ||
-	    strlen(nonce) != RA_NONCE_LEN)
+	if (nonce == NULL || strnlen(nonce, RA_NONCE_LEN + 1) != RA_NONCE_LEN ||
+	    nonce_decode(nonce, raw) != 0)
 		return RC_NOTFOUND;
-	rc = store_nonce_take(ra->nst, nonce, ra_now(ra));
-	if (rc != 0 && rc != RC_NOTFOUND)
+	if ((rc = nonce_key(ra)) != 0)
+		return rc;
+	nonce_mac(ra, raw, mac);
+	if (!sec_equal(mac, raw + 12, sizeof(mac)))
+		return RC_NOTFOUND;	/* not one of ours */
+	issued = (time_t)((uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
+	    (uint32_t)raw[2] << 8 | raw[3]);
+	now = ra_now(ra);
+	if (issued > now + 60 ||
+	    now >= issued + (time_t)ra->conf.nonce_lifetime)
+		return RC_NOTFOUND;	/* from the future, or expired */
+	rc = store_nonce_add(ra->nst, nonce,
+	    issued + (time_t)ra->conf.nonce_lifetime);
+	if (rc == RC_EXISTS)
+		return RC_NOTFOUND;	/* a replay */
+	if (rc != 0)
 		log_err(LOG_RA, "nonce: cannot redeem: %s", rc_str(rc));
 	return rc;
 }

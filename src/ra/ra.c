@@ -13,6 +13,7 @@
 #include "ca/ca.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/sec.h"
 #include "util/xmalloc.h"
 
 #include <jansson.h>
@@ -445,6 +446,7 @@ ra_free(struct ra *ra)
 {
 	if (ra == NULL)
 		return;
+	sec_wipe(ra->nonce_key, sizeof(ra->nonce_key));
 	for (size_t i = 0; i < ra->nblocked; i++)
 		free(ra->blocked[i]);
 	free(ra->blocked);

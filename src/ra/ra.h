@@ -326,18 +326,21 @@ int ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
 
 /* ---- nonces (RFC 8555 §6.5) ---------------------------------------------- */
 
-#define RA_NONCE_LEN 22		/* base64url of 16 random bytes */
+#define RA_NONCE_LEN 32		/* base64url of 24 bytes, see ra_nonce_new() */
 
 /*
- * A fresh nonce, stored in the database (on the nonce store handle) so
- * that it is good on every instance sharing the database and across
- * restarts, valid for conf.nonce_lifetime. Returns 0 or RC_DB / RC_CRYPTO.
+ * A fresh nonce: base64url(issued (4 bytes, big endian Unix time) || 8
+ * random bytes || the first 12 bytes of HMAC-SHA-256 over those 12 under
+ * the key shared through the database). Handing one out writes nothing;
+ * any instance on the same database can check it, also after a restart.
+ * Valid for conf.nonce_lifetime. Returns 0 or RC_DB / RC_CRYPTO.
  */
 int ra_nonce_new(struct ra *ra, char out[RA_NONCE_LEN + 1]);
 /*
- * Redeems a nonce: one atomic DELETE that must remove exactly one
- * unexpired row. 0 when good (it is gone now), RC_NOTFOUND (badNonce) when
- * unknown, used, expired or malformed; RC_DB.
+ * Redeems a nonce: checks its MAC and age, then records it as used (one
+ * insert on the nonce store handle, which fails for a replay on every
+ * instance). 0 when good, RC_NOTFOUND (badNonce) when forged, used,
+ * expired or malformed; RC_DB.
  */
 int ra_nonce_redeem(struct ra *ra, const char *nonce);
 /* Deletes expired nonces; *n (may be NULL) gets how many. */

@@ -40,6 +40,8 @@ struct ra {
 	    struct val_result *out);
 	void *check_arg;
 	time_t last_purge;		/* of nonces, by ra_jobs_run() */
+	uint8_t nonce_key[32];		/* shared MAC key of nonces */
+	int nonce_key_ok;		/* loaded from the store */
 };
 
 /* ---- hooks for the unit tests -------------------------------------------- */

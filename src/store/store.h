@@ -331,11 +331,12 @@ int store_eab_bind(struct store *st, const char *kid, int64_t account_id,
     time_t when);
 void store_eab_clear(struct store_eab_key *k);	/* wipes the key */
 
-/* Nonces. store_nonce_take() deletes the nonce if it exists and has not
- * expired at now: 0 when exactly one row went, else RC_NOTFOUND. */
+/* Nonces (see 0002-acme.sql). store_nonce_key() returns the instances'
+ * shared 32-byte MAC key, making it on first use. store_nonce_add() records
+ * a redeemed nonce: RC_EXISTS when it was redeemed before (a replay). */
+int store_nonce_key(struct store *st, uint8_t key[32]);
 int store_nonce_add(struct store *st, const char *nonce, time_t expires_at);
-int store_nonce_take(struct store *st, const char *nonce, time_t now);
-/* Deletes nonces expired at now; *n (may be NULL) gets how many. */
+/* Deletes redeemed nonces expired at now; *n (may be NULL) gets how many. */
 int store_nonce_purge(struct store *st, time_t now, int64_t *n);
 
 /* ---- orders, authorizations, challenges ----------------------------------- */
@@ -471,5 +472,128 @@ int store_challenge_claim(struct store *st, int64_t id, time_t now,
  * oldest first, at most max; *n gets the count. */
 int store_challenge_jobs(struct store *st, time_t now, int64_t *ids,
     size_t max, size_t *n);
+
+/* ---- portal: users, sessions, API tokens, login throttling (0003) -------- */
+
+/*
+ * What the portal reads about the people and things a request may touch.
+ * Every struct filled by a *_get function owns its strings: release with
+ * the matching *_clear (which accepts a zeroed struct). RC_NOTFOUND when
+ * the row does not exist.
+ */
+#define STORE_HASH_LEN 32	/* SHA-256 of a session id or API token */
+#define STORE_CSRF_LEN 32	/* a session's CSRF secret */
+
+struct store_user {
+	int64_t id;
+	int64_t customer_id;	/* 0 for staff */
+	char *email;
+	char *display_name;
+	int role;		/* enum store_role */
+	char *pw_hash;		/* argon2id encoded, or NULL: no password */
+};
+
+/* By email (ASCII case-insensitive; RC_NOTFOUND as well when several
+ * users' emails differ only in case), or by id. */
+int store_user_by_email(struct store *st, const char *email,
+    struct store_user *out);
+int store_user_get(struct store *st, int64_t id, struct store_user *out);
+void store_user_clear(struct store_user *u);	/* wipes pw_hash */
+
+struct store_contract {
+	int64_t id;
+	int64_t customer_id;
+	char *number;
+	time_t created_at;
+};
+int store_contract_get(struct store *st, int64_t id,
+    struct store_contract *out);
+void store_contract_clear(struct store_contract *c);
+
+struct store_slot {
+	int64_t id;
+	int64_t contract_id;
+	int64_t customer_id;	/* the contract's customer */
+	char *product;		/* "starter", ... (see store_slot_add) */
+	char *state;		/* "unused", "active", "pending", ... */
+	time_t created_at, updated_at;
+};
+int store_slot_get(struct store *st, int64_t id, struct store_slot *out);
+void store_slot_clear(struct store_slot *s);
+/*
+ * Moves slot id from state `from` to `to` at `when` (0: now). The allowed
+ * transitions are fixed here, whoever asks:
+ *   unused -> active (Unlimited: "Activate now"; others: set up)
+ *   unused|active -> pending (an order was placed)
+ *   pending -> issued | active (issued; or the order failed)
+ *   issued -> expired | revoked | pending (renewal)
+ *   expired|revoked -> pending (a new order)
+ *   any but cancelled -> cancelled (admin)
+ * Returns 0; RC_INVAL for a transition not in the list or unknown state
+ * names; RC_NOTFOUND for an unknown slot; RC_STATE when the slot is not in
+ * state `from` (someone else moved it first).
+ */
+int store_slot_set_state(struct store *st, int64_t id, const char *from,
+    const char *to, time_t when);
+
+struct store_session {
+	uint8_t id_hash[STORE_HASH_LEN];
+	int64_t user_id;
+	uint8_t csrf_secret[STORE_CSRF_LEN];
+	time_t created_at, last_seen_at, idle_expires_at, expires_at;
+};
+/* Adds a session row (the caller made the id and hashed it). RC_EXISTS
+ * when the hash is taken; RC_NOTFOUND for an unknown user. */
+int store_session_add(struct store *st, const struct store_session *s);
+/* The session with this id hash if it has not ended at `now` (neither
+ * timeout passed); RC_NOTFOUND otherwise. out holds no pointers. */
+int store_session_get(struct store *st, const uint8_t *id_hash, time_t now,
+    struct store_session *out);
+/* Records use at `now` and moves idle_expires_at (never past expires_at,
+ * which the caller keeps). RC_NOTFOUND when gone. */
+int store_session_touch(struct store *st, const uint8_t *id_hash, time_t now,
+    time_t idle_expires_at);
+/* Ends one session (logout); 0 also when it was gone already. */
+int store_session_delete(struct store *st, const uint8_t *id_hash);
+/* Deletes sessions ended at now; *n (may be NULL) gets how many. */
+int store_session_purge(struct store *st, time_t now, int64_t *n);
+
+struct store_token {
+	int64_t id;
+	int64_t user_id;
+	char *label;
+	time_t created_at, last_used_at;	/* 0: never used */
+	time_t revoked_at;			/* 0 while usable */
+};
+/* Adds an API token by its hash; *id gets the token's id. RC_EXISTS,
+ * RC_NOTFOUND (unknown user). */
+int store_token_add(struct store *st, int64_t user_id,
+    const uint8_t *token_hash, const char *label, int64_t *id);
+/* The token with this hash, revoked or not (the caller checks
+ * revoked_at); RC_NOTFOUND. Free with store_token_clear(). */
+int store_token_by_hash(struct store *st, const uint8_t *token_hash,
+    struct store_token *out);
+void store_token_clear(struct store_token *t);
+/* Records a use at `now`. */
+int store_token_touch(struct store *st, int64_t id, time_t now);
+/* Revokes token id of user_id (0: of any user) at `when`. RC_NOTFOUND when
+ * no such usable token. */
+int store_token_revoke(struct store *st, int64_t id, int64_t user_id,
+    time_t when);
+
+/* Login failures of one key ("acct:<email>", "addr:<address>"). A missing
+ * row reads as zero failures (return 0). */
+struct store_login_failures {
+	int64_t failures;
+	time_t first_at, last_at;
+};
+int store_login_failures_get(struct store *st, const char *key,
+    struct store_login_failures *out);
+/* One more failure at `now`; a run whose last failure is older than
+ * `reset_after` seconds starts again from one. */
+int store_login_failure_add(struct store *st, const char *key, time_t now,
+    time_t reset_after);
+/* Forgets a key's failures (successful login). */
+int store_login_failures_clear(struct store *st, const char *key);
 
 #endif

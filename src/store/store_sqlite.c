@@ -33,6 +33,7 @@
 #include "util/xmalloc.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <errno.h>
@@ -100,7 +101,8 @@ enum q {
 	Q_EAB_GET,
 	Q_EAB_BIND,
 	Q_NONCE_ADD,
-	Q_NONCE_TAKE,
+	Q_NONCE_KEY_ADD,
+	Q_NONCE_KEY_GET,
 	Q_NONCE_PURGE,
 	Q_ORDER_ADD,
 	Q_ORDER_GET,
@@ -121,6 +123,25 @@ enum q {
 	Q_CHALL_EXISTS,
 	Q_CHALL_CLAIM,
 	Q_CHALL_JOBS,
+	/* portal (migration 0003) */
+	Q_USER_BY_EMAIL,
+	Q_USER_GET,
+	Q_CONTRACT_GET,
+	Q_SLOT_GET,
+	Q_SLOT_SET,
+	Q_SLOT_EXISTS,
+	Q_SESSION_ADD,
+	Q_SESSION_GET,
+	Q_SESSION_TOUCH,
+	Q_SESSION_DEL,
+	Q_SESSION_PURGE,
+	Q_TOKEN_ADD,
+	Q_TOKEN_BY_HASH,
+	Q_TOKEN_TOUCH,
+	Q_TOKEN_REVOKE,
+	Q_LOGIN_FAIL_GET,
+	Q_LOGIN_FAIL_ADD,
+	Q_LOGIN_FAIL_CLEAR,
 	Q_MAX
 };
 
@@ -137,6 +158,7 @@ enum q {
 	"id, order_id, account_id, ident_type, identifier, wildcard, status, " \
 	"method, validated_at, expires_at, evidence, br_version, created_at, " \
 	"updated_at "
+#define USER_COLS "id, customer_id, email, display_name, role, pw_hash "
 #define CHALL_COLS                                                             \
 	"id, authz_id, type, status, token, validated_at, error, lease_until, " \
 	"attempts, created_at, updated_at "
@@ -263,8 +285,9 @@ static const char *const sql_text[Q_MAX] = {
 		       "WHERE kid = ?1 AND account_id IS NULL",
 	[Q_NONCE_ADD] = "INSERT INTO nonces (nonce, expires_at) "
 			"VALUES (?1, ?2)",
-	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE nonce = ?1 "
-			 "AND expires_at > ?2",
+	[Q_NONCE_KEY_ADD] = "INSERT OR IGNORE INTO nonce_keys (id, mac_key, "
+			    "created_at) VALUES (1, ?1, ?2)",
+	[Q_NONCE_KEY_GET] = "SELECT mac_key FROM nonce_keys WHERE id = 1",
 	[Q_NONCE_PURGE] = "DELETE FROM nonces WHERE expires_at <= ?1",
 	[Q_ORDER_ADD] = "INSERT INTO orders (contract_id, slot_id, account_id, "
 			"org_id, profile, status, names, created_at, "
@@ -321,6 +344,52 @@ static const char *const sql_text[Q_MAX] = {
 			 "WHERE status = 'processing' "
 			 "AND (lease_until IS NULL OR lease_until <= ?1) "
 			 "ORDER BY updated_at, id LIMIT ?2",
+	[Q_USER_BY_EMAIL] = "SELECT " USER_COLS "FROM users "
+			    "WHERE email = ?1 COLLATE NOCASE ORDER BY id",
+	[Q_USER_GET] = "SELECT " USER_COLS "FROM users WHERE id = ?1",
+	[Q_CONTRACT_GET] = "SELECT id, customer_id, number, created_at "
+			   "FROM contracts WHERE id = ?1",
+	[Q_SLOT_GET] = "SELECT s.id, s.contract_id, c.customer_id, s.product, "
+		       "s.state, s.created_at, s.updated_at FROM slots s "
+		       "JOIN contracts c ON c.id = s.contract_id "
+		       "WHERE s.id = ?1",
+	[Q_SLOT_SET] = "UPDATE slots SET state = ?3, updated_at = ?4 "
+		       "WHERE id = ?1 AND state = ?2",
+	[Q_SLOT_EXISTS] = "SELECT 1 FROM slots WHERE id = ?1",
+	[Q_SESSION_ADD] = "INSERT INTO sessions (id_hash, user_id, "
+			  "csrf_secret, created_at, last_seen_at, "
+			  "idle_expires_at, expires_at) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_SESSION_GET] = "SELECT user_id, csrf_secret, created_at, "
+			  "last_seen_at, idle_expires_at, expires_at "
+			  "FROM sessions WHERE id_hash = ?1 "
+			  "AND idle_expires_at > ?2 AND expires_at > ?2",
+	[Q_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2, "
+			    "idle_expires_at = MIN(?3, expires_at) "
+			    "WHERE id_hash = ?1",
+	[Q_SESSION_DEL] = "DELETE FROM sessions WHERE id_hash = ?1",
+	[Q_SESSION_PURGE] = "DELETE FROM sessions WHERE idle_expires_at <= ?1 "
+			    "OR expires_at <= ?1",
+	[Q_TOKEN_ADD] = "INSERT INTO api_tokens (user_id, token_hash, label, "
+			"created_at) VALUES (?1, ?2, ?3, ?4)",
+	[Q_TOKEN_BY_HASH] = "SELECT id, user_id, label, created_at, "
+			    "last_used_at, revoked_at FROM api_tokens "
+			    "WHERE token_hash = ?1",
+	[Q_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_at = ?2 "
+			  "WHERE id = ?1",
+	[Q_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_at = ?3 "
+			   "WHERE id = ?1 AND (?2 = 0 OR user_id = ?2) "
+			   "AND revoked_at IS NULL",
+	[Q_LOGIN_FAIL_GET] = "SELECT failures, first_at, last_at "
+			     "FROM login_failures WHERE key = ?1",
+	[Q_LOGIN_FAIL_ADD] = "INSERT INTO login_failures (key, failures, "
+			     "first_at, last_at) VALUES (?1, 1, ?2, ?2) "
+			     "ON CONFLICT (key) DO UPDATE SET "
+			     "failures = CASE WHEN last_at < ?3 THEN 1 "
+			     "ELSE failures + 1 END, "
+			     "first_at = CASE WHEN last_at < ?3 THEN ?2 "
+			     "ELSE first_at END, last_at = ?2",
+	[Q_LOGIN_FAIL_CLEAR] = "DELETE FROM login_failures WHERE key = ?1",
 };
 
 /* Created before the first migration so that the runner can record it;
@@ -341,7 +410,65 @@ struct store {
 	unsigned char busy[Q_MAX];	/* cache[q] is stepping */
 	EVP_MD *sha256;
 	EVP_MD_CTX *md;
+	pthread_mutex_t *wmu;	/* writers of this file in this process */
+	int wlocked;		/* this handle holds *wmu */
 };
+
+/*
+ * Writers of one database file in this process take turns on a mutex
+ * before SQLite's write lock: SQLite's own wait for a busy lock sleeps for
+ * milliseconds at a time, which leaves the database idle while many
+ * threads queue for it. Between processes SQLite's locking (busy_timeout)
+ * still decides. The mutex is recursive, so a thread inside a transaction
+ * that opens another on a second handle of the same file gets SQLite's
+ * busy error as before rather than a deadlock. Files are told apart by the
+ * path they were opened with.
+ */
+#define WMU_MAX 16
+static struct {
+	char *path;
+	pthread_mutex_t mu;
+} wmu_reg[WMU_MAX];
+static pthread_mutex_t wmu_reg_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_mutex_t *
+wmu_for(const char *path)
+{
+	pthread_mutex_t *m = NULL;
+	pthread_mutexattr_t a;
+	int i;
+
+	pthread_mutex_lock(&wmu_reg_mu);
+	for (i = 0; i < WMU_MAX && wmu_reg[i].path != NULL; i++)
+		if (strcmp(wmu_reg[i].path, path) == 0) {
+			m = &wmu_reg[i].mu;
+			break;
+		}
+	if (m == NULL && i < WMU_MAX) {
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&wmu_reg[i].mu, &a);
+		pthread_mutexattr_destroy(&a);
+		wmu_reg[i].path = xstrdup(path);
+		m = &wmu_reg[i].mu;
+	}
+	pthread_mutex_unlock(&wmu_reg_mu);
+	return m;	/* NULL past WMU_MAX files: SQLite's locking alone */
+}
+
+static void
+wlock(struct store *st)
+{
+	if (st->wmu != NULL && st->wlocked++ == 0)
+		pthread_mutex_lock(st->wmu);
+}
+
+static void
+wunlock(struct store *st)
+{
+	if (st->wmu != NULL && --st->wlocked == 0)
+		pthread_mutex_unlock(st->wmu);
+}
 
 /* Maps a SQLite result code to RC_*, logging hard errors. */
 static int
@@ -426,7 +553,13 @@ put(struct store *st, enum q q, sqlite3_stmt *s)
 static int
 step_done(struct store *st, const char *what, sqlite3_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc, w = st->depth == 0 && st->wlocked == 0 && !sqlite3_stmt_readonly(s);
+
+	if (w)
+		wlock(st);
+	rc = sqlite3_step(s);
+	if (w)
+		wunlock(st);
 
 	if (rc == SQLITE_DONE)
 		return 0;
@@ -730,6 +863,7 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 		return rc != 0 ? rc : rc2;
 	}
 	for (int attempt = 0;; attempt++) {
+		wlock(st);
 		rc = exec_q(st, Q_BEGIN);
 		if (rc == 0) {
 			st->depth = 1;
@@ -740,6 +874,7 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 			if (rc != 0)
 				rollback(st);
 		}
+		wunlock(st);
 		if (rc != RC_CONFLICT)
 			return rc;
 		if (attempt + 1 >= TX_TRIES) {
@@ -985,7 +1120,7 @@ int
 store_open(const struct store_conf *conf, struct store **out)
 {
 	struct store *st = NULL;
-	char pragmas[160];
+	char pragmas[256];
 	int rc;
 
 	if (out != NULL)
@@ -1005,6 +1140,7 @@ store_open(const struct store_conf *conf, struct store **out)
 	st = xcalloc(1, sizeof(*st));
 	st->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
 	    (unsigned int)(uintptr_t)st;
+	st->wmu = wmu_for(conf->path);
 	rc = sqlite3_open_v2(conf->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_URI,
@@ -1024,7 +1160,8 @@ store_open(const struct store_conf *conf, struct store **out)
 	/* foreign_keys is per connection and a no-op inside a transaction */
 	snprintf(pragmas, sizeof(pragmas),
 	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=OFF; "
-	    "PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY",
+	    "PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY; "
+	    "PRAGMA mmap_size=268435456",
 	    conf->durable ? "FULL" : "NORMAL");
 	rc = exec_sql(st, "pragmas", pragmas);
 	if (rc != 0)
@@ -2624,28 +2761,50 @@ store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
 	return rc;
 }
 
-int
-store_nonce_take(struct store *st, const char *nonce, time_t t)
+struct nonce_key {
+	uint8_t *key;
+};
+
+static int
+nonce_key_tx(struct store *st, void *arg)
 {
-	static const char what[] = "nonce_take";
+	struct nonce_key *k = arg;
+	uint8_t fresh[32];
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL)
-		return RC_INVAL;
-	rc = check_b64u(what, "nonce", nonce);
+	if (sec_random(fresh, sizeof(fresh)) != 0)
+		return RC_CRYPTO;
+	rc = get(st, Q_NONCE_KEY_ADD, &s);
 	if (rc != 0)
-		return rc;
-	rc = get(st, Q_NONCE_TAKE, &s);
+		goto out;
+	sqlite3_bind_blob(s, 1, fresh, sizeof(fresh), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	rc = step_done(st, "nonce_key", s);
+	put(st, Q_NONCE_KEY_ADD, s);
 	if (rc != 0)
-		return rc;
-	bind_text(s, 1, nonce);
-	sqlite3_bind_int64(s, 2, (int64_t)t);
-	rc = step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) != 1)
-		rc = RC_NOTFOUND;
-	put(st, Q_NONCE_TAKE, s);
+		goto out;
+	rc = get(st, Q_NONCE_KEY_GET, &s);
+	if (rc != 0)
+		goto out;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
+		memcpy(k->key, sqlite3_column_blob(s, 0), 32);
+	else
+		rc = RC_DB;
+	put(st, Q_NONCE_KEY_GET, s);
+out:
+	sec_wipe(fresh, sizeof(fresh));
 	return rc;
+}
+
+int
+store_nonce_key(struct store *st, uint8_t key[32])
+{
+	struct nonce_key k = {key};
+
+	if (st == NULL || key == NULL)
+		return RC_INVAL;
+	return store_tx(st, nonce_key_tx, &k);
 }
 
 int
@@ -3362,5 +3521,569 @@ store_challenge_jobs(struct store *st, time_t t, int64_t *ids, size_t max,
 	}
 	put(st, Q_CHALL_JOBS, s);
 	*n = k;
+	return rc;
+}
+
+/* ---- portal: users, sessions, API tokens, login throttling (0003) -------- */
+
+static int
+role_of(const char *name)
+{
+	for (int i = 0; role_names[i] != NULL; i++)
+		if (name != NULL && strcmp(name, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Steps a one-row query: 0 with the row ready, RC_NOTFOUND, or RC_*. */
+static int
+step_row(struct store *st, const char *what, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return RC_NOTFOUND;
+	return dberr(st, what, rc);
+}
+
+static int
+user_row(struct store *st, sqlite3_stmt *s, struct store_user *out)
+{
+	const char *role = (const char *)sqlite3_column_text(s, 4);
+
+	out->id = sqlite3_column_int64(s, 0);
+	out->customer_id = sqlite3_column_int64(s, 1);
+	out->email = col_dup(s, 2);
+	out->display_name = col_dup(s, 3);
+	out->role = role_of(role);
+	out->pw_hash = col_dup(s, 5);
+	(void)st;
+	if (out->role < 0 || out->email == NULL ||
+	    out->display_name == NULL) {
+		log_err(LOG_STORE, "user %lld: bad row", (long long)out->id);
+		store_user_clear(out);
+		return RC_DB;
+	}
+	return 0;
+}
+
+int
+store_user_by_email(struct store *st, const char *email,
+    struct store_user *out)
+{
+	static const char what[] = "user_by_email";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_text(what, "email", email, STORE_MAX_SHORT, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_USER_BY_EMAIL, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, email);
+	rc = step_row(st, what, s);
+	if (rc == 0)
+		rc = user_row(st, s, out);
+	/* emails differing only in case: nobody's, rather than a guess */
+	if (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		log_warn(LOG_STORE, "%s: several users match", what);
+		store_user_clear(out);
+		rc = RC_NOTFOUND;
+	}
+	put(st, Q_USER_BY_EMAIL, s);
+	return rc;
+}
+
+int
+store_user_get(struct store *st, int64_t id, struct store_user *out)
+{
+	static const char what[] = "user_get";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_id(what, "user", id, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_USER_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = step_row(st, what, s);
+	if (rc == 0)
+		rc = user_row(st, s, out);
+	put(st, Q_USER_GET, s);
+	return rc;
+}
+
+void
+store_user_clear(struct store_user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->email);
+	free(u->display_name);
+	if (u->pw_hash != NULL) {
+		OPENSSL_cleanse(u->pw_hash, strlen(u->pw_hash));
+		free(u->pw_hash);
+	}
+	memset(u, 0, sizeof(*u));
+}
+
+int
+store_contract_get(struct store *st, int64_t id, struct store_contract *out)
+{
+	static const char what[] = "contract_get";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_id(what, "contract", id, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_CONTRACT_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = step_row(st, what, s);
+	if (rc == 0) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->customer_id = sqlite3_column_int64(s, 1);
+		out->number = col_dup(s, 2);
+		out->created_at = (time_t)sqlite3_column_int64(s, 3);
+	}
+	put(st, Q_CONTRACT_GET, s);
+	return rc;
+}
+
+void
+store_contract_clear(struct store_contract *c)
+{
+	if (c == NULL)
+		return;
+	free(c->number);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+store_slot_get(struct store *st, int64_t id, struct store_slot *out)
+{
+	static const char what[] = "slot_get";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_id(what, "slot", id, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_SLOT_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = step_row(st, what, s);
+	if (rc == 0) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->contract_id = sqlite3_column_int64(s, 1);
+		out->customer_id = sqlite3_column_int64(s, 2);
+		out->product = col_dup(s, 3);
+		out->state = col_dup(s, 4);
+		out->created_at = (time_t)sqlite3_column_int64(s, 5);
+		out->updated_at = (time_t)sqlite3_column_int64(s, 6);
+	}
+	put(st, Q_SLOT_GET, s);
+	return rc;
+}
+
+void
+store_slot_clear(struct store_slot *sl)
+{
+	if (sl == NULL)
+		return;
+	free(sl->product);
+	free(sl->state);
+	memset(sl, 0, sizeof(*sl));
+}
+
+/* The slot life cycle (see store.h): from -> to pairs. */
+static const struct {
+	const char *from, *to;
+} slot_moves[] = {
+	{"unused", "active"},
+	{"unused", "pending"},
+	{"active", "pending"},
+	{"pending", "issued"},
+	{"pending", "active"},
+	{"issued", "expired"},
+	{"issued", "revoked"},
+	{"issued", "pending"},
+	{"expired", "pending"},
+	{"revoked", "pending"},
+	{"unused", "cancelled"},
+	{"active", "cancelled"},
+	{"pending", "cancelled"},
+	{"issued", "cancelled"},
+	{"expired", "cancelled"},
+	{"revoked", "cancelled"},
+};
+
+int
+store_slot_set_state(struct store *st, int64_t id, const char *from,
+    const char *to, time_t when)
+{
+	static const char what[] = "slot_set_state";
+	sqlite3_stmt *s = NULL;
+	int rc, allowed = 0;
+
+	if (st == NULL || from == NULL || to == NULL)
+		return RC_INVAL;
+	rc = check_id(what, "slot", id, 0);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(slot_moves) / sizeof(slot_moves[0]); i++)
+		if (strcmp(from, slot_moves[i].from) == 0 &&
+		    strcmp(to, slot_moves[i].to) == 0)
+			allowed = 1;
+	if (!allowed) {
+		log_warn(LOG_STORE, "%s: slot %lld: %.20s -> %.20s is not "
+		    "allowed", what, (long long)id, from, to);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_SLOT_SET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, from);
+	bind_text(s, 3, to);
+	sqlite3_bind_int64(s, 4, when ? (int64_t)when : now());
+	rc = step_done(st, what, s);
+	put(st, Q_SLOT_SET, s);
+	if (rc != 0 || sqlite3_changes(st->db) == 1)
+		return rc;
+	/* not moved: unknown slot, or in another state */
+	rc = get(st, Q_SLOT_EXISTS, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = step_row(st, what, s);
+	put(st, Q_SLOT_EXISTS, s);
+	return rc == 0 ? RC_STATE : rc;
+}
+
+int
+store_session_add(struct store *st, const struct store_session *se)
+{
+	static const char what[] = "session_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || se == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "user", se->user_id, 0)) != 0)
+		return rc;
+	if (se->expires_at <= se->created_at ||
+	    se->idle_expires_at <= se->created_at) {
+		log_warn(LOG_STORE, "%s: ends before it starts", what);
+		return RC_INVAL;
+	}
+	rc = get(st, Q_SESSION_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_blob(s, 1, se->id_hash, STORE_HASH_LEN);
+	sqlite3_bind_int64(s, 2, se->user_id);
+	bind_blob(s, 3, se->csrf_secret, STORE_CSRF_LEN);
+	sqlite3_bind_int64(s, 4, (int64_t)se->created_at);
+	sqlite3_bind_int64(s, 5, (int64_t)se->last_seen_at);
+	sqlite3_bind_int64(s, 6, (int64_t)se->idle_expires_at);
+	sqlite3_bind_int64(s, 7, (int64_t)se->expires_at);
+	rc = step_done(st, what, s);
+	put(st, Q_SESSION_ADD, s);
+	return rc;
+}
+
+int
+store_session_get(struct store *st, const uint8_t *id_hash, time_t t,
+    struct store_session *out)
+{
+	static const char what[] = "session_get";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || id_hash == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_SESSION_GET, &s);
+	if (rc != 0)
+		return rc;
+	bind_blob(s, 1, id_hash, STORE_HASH_LEN);
+	sqlite3_bind_int64(s, 2, (int64_t)t);
+	rc = step_row(st, what, s);
+	if (rc == 0) {
+		if (sqlite3_column_bytes(s, 1) != STORE_CSRF_LEN) {
+			log_err(LOG_STORE, "%s: bad CSRF secret", what);
+			rc = RC_DB;
+		} else {
+			memcpy(out->id_hash, id_hash, STORE_HASH_LEN);
+			out->user_id = sqlite3_column_int64(s, 0);
+			memcpy(out->csrf_secret, sqlite3_column_blob(s, 1),
+			    STORE_CSRF_LEN);
+			out->created_at = (time_t)sqlite3_column_int64(s, 2);
+			out->last_seen_at = (time_t)sqlite3_column_int64(s, 3);
+			out->idle_expires_at =
+			    (time_t)sqlite3_column_int64(s, 4);
+			out->expires_at = (time_t)sqlite3_column_int64(s, 5);
+		}
+	}
+	put(st, Q_SESSION_GET, s);
+	return rc;
+}
+
+int
+store_session_touch(struct store *st, const uint8_t *id_hash, time_t t,
+    time_t idle_expires_at)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || id_hash == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_SESSION_TOUCH, &s);
+	if (rc != 0)
+		return rc;
+	bind_blob(s, 1, id_hash, STORE_HASH_LEN);
+	sqlite3_bind_int64(s, 2, (int64_t)t);
+	sqlite3_bind_int64(s, 3, (int64_t)idle_expires_at);
+	rc = step_done(st, "session_touch", s);
+	if (rc == 0 && sqlite3_changes(st->db) != 1)
+		rc = RC_NOTFOUND;
+	put(st, Q_SESSION_TOUCH, s);
+	return rc;
+}
+
+int
+store_session_delete(struct store *st, const uint8_t *id_hash)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || id_hash == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_SESSION_DEL, &s);
+	if (rc != 0)
+		return rc;
+	bind_blob(s, 1, id_hash, STORE_HASH_LEN);
+	rc = step_done(st, "session_delete", s);
+	put(st, Q_SESSION_DEL, s);
+	return rc;
+}
+
+int
+store_session_purge(struct store *st, time_t t, int64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_SESSION_PURGE, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, (int64_t)t);
+	rc = step_done(st, "session_purge", s);
+	if (rc == 0 && n != NULL)
+		*n = sqlite3_changes(st->db);
+	put(st, Q_SESSION_PURGE, s);
+	return rc;
+}
+
+int
+store_token_add(struct store *st, int64_t user_id, const uint8_t *token_hash,
+    const char *label, int64_t *id)
+{
+	static const char what[] = "token_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || token_hash == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "user", user_id, 0)) != 0 ||
+	    (rc = check_text(what, "label", label, STORE_MAX_SHORT, 0)) != 0)
+		return rc;
+	rc = get(st, Q_TOKEN_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, user_id);
+	bind_blob(s, 2, token_hash, STORE_HASH_LEN);
+	bind_text(s, 3, label);
+	sqlite3_bind_int64(s, 4, now());
+	rc = insert_id(st, what, s, id);
+	put(st, Q_TOKEN_ADD, s);
+	return rc;
+}
+
+int
+store_token_by_hash(struct store *st, const uint8_t *token_hash,
+    struct store_token *out)
+{
+	static const char what[] = "token_by_hash";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || token_hash == NULL || out == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_TOKEN_BY_HASH, &s);
+	if (rc != 0)
+		return rc;
+	bind_blob(s, 1, token_hash, STORE_HASH_LEN);
+	rc = step_row(st, what, s);
+	if (rc == 0) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->user_id = sqlite3_column_int64(s, 1);
+		out->label = col_dup(s, 2);
+		out->created_at = (time_t)sqlite3_column_int64(s, 3);
+		out->last_used_at = (time_t)sqlite3_column_int64(s, 4);
+		out->revoked_at = (time_t)sqlite3_column_int64(s, 5);
+	}
+	put(st, Q_TOKEN_BY_HASH, s);
+	return rc;
+}
+
+void
+store_token_clear(struct store_token *t)
+{
+	if (t == NULL)
+		return;
+	free(t->label);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+store_token_touch(struct store *st, int64_t id, time_t t)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || id <= 0)
+		return RC_INVAL;
+	rc = get(st, Q_TOKEN_TOUCH, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (int64_t)t);
+	rc = step_done(st, "token_touch", s);
+	put(st, Q_TOKEN_TOUCH, s);
+	return rc;
+}
+
+int
+store_token_revoke(struct store *st, int64_t id, int64_t user_id, time_t when)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || id <= 0 || user_id < 0)
+		return RC_INVAL;
+	rc = get(st, Q_TOKEN_REVOKE, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_int64(s, 3, when ? (int64_t)when : now());
+	rc = step_done(st, "token_revoke", s);
+	if (rc == 0 && sqlite3_changes(st->db) != 1)
+		rc = RC_NOTFOUND;
+	put(st, Q_TOKEN_REVOKE, s);
+	return rc;
+}
+
+int
+store_login_failures_get(struct store *st, const char *key,
+    struct store_login_failures *out)
+{
+	static const char what[] = "login_failures_get";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = check_text(what, "key", key, STORE_MAX_SHORT + 16, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_LOGIN_FAIL_GET, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, key);
+	rc = step_row(st, what, s);
+	if (rc == 0) {
+		out->failures = sqlite3_column_int64(s, 0);
+		out->first_at = (time_t)sqlite3_column_int64(s, 1);
+		out->last_at = (time_t)sqlite3_column_int64(s, 2);
+	} else if (rc == RC_NOTFOUND) {
+		rc = 0;
+	}
+	put(st, Q_LOGIN_FAIL_GET, s);
+	return rc;
+}
+
+int
+store_login_failure_add(struct store *st, const char *key, time_t t,
+    time_t reset_after)
+{
+	static const char what[] = "login_failure_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || reset_after < 0)
+		return RC_INVAL;
+	rc = check_text(what, "key", key, STORE_MAX_SHORT + 16, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_LOGIN_FAIL_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, (int64_t)t);
+	sqlite3_bind_int64(s, 3, (int64_t)(t - reset_after));
+	rc = step_done(st, what, s);
+	put(st, Q_LOGIN_FAIL_ADD, s);
+	return rc;
+}
+
+int
+store_login_failures_clear(struct store *st, const char *key)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || key == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_LOGIN_FAIL_CLEAR, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, key);
+	rc = step_done(st, "login_failures_clear", s);
+	put(st, Q_LOGIN_FAIL_CLEAR, s);
 	return rc;
 }

@@ -52,15 +52,26 @@ CREATE TABLE eab_keys (
 );
 CREATE INDEX eab_keys_contract ON eab_keys (contract_id);
 
--- ACME anti-replay nonces (RFC 8555 §6.5), shared by every server instance
--- on this database. Written on a non-durable connection: losing the last
--- ones in a crash only makes clients retry with badNonce. Redeeming is one
--- DELETE that must remove exactly one row; expired rows are purged by the
--- job worker (a table scan, so no index is kept up on every insert).
+-- ACME anti-replay nonces (RFC 8555 §6.5) that have been redeemed. A nonce
+-- is not stored when it is handed out: it carries its issue time and a MAC
+-- under the key below, so any instance on this database can check it, also
+-- after a restart. Redeeming inserts it here (a second redeem hits the
+-- primary key: replay). Written on a non-durable connection: a crash can
+-- only forget recent redemptions of nonces that then still expire soon.
+-- Expired rows are purged by the job worker.
 CREATE TABLE nonces (
-	nonce TEXT PRIMARY KEY,			-- base64url of 16 random bytes
-	expires_at INTEGER NOT NULL		-- not accepted from this time
+	nonce TEXT PRIMARY KEY,			-- the redeemed nonce (base64url)
+	expires_at INTEGER NOT NULL		-- when it would expire anyway;
+						-- the row may go from then on
 ) WITHOUT ROWID;
+
+-- The MAC key of ACME nonces, shared by every instance on this database;
+-- made on first use.
+CREATE TABLE nonce_keys (
+	id INTEGER PRIMARY KEY CHECK (id = 1),	-- a single row
+	mac_key BLOB NOT NULL CHECK (length(mac_key) = 32), -- HMAC-SHA-256 key
+	created_at INTEGER NOT NULL		-- when it was made
+);
 
 -- ACME authorizations belong to an account and are reused by its later
 -- orders for the same identifier while valid (order_id stays the order

@@ -427,6 +427,13 @@ test_nonces(void **state)
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 	    RC_NOTFOUND);
 
+	/* forged: a valid-looking nonce with one character changed */
+	assert_int_equal(ra_nonce_new(e->ra, n1), 0);
+	n1[5] = n1[5] == 'A' ? 'B' : 'A';
+	assert_int_equal(ra_nonce_redeem(e->ra, n1), RC_NOTFOUND);
+	assert_int_equal(ra_nonce_redeem(e->ra,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), RC_NOTFOUND);
+
 	/* expiry: one hour */
 	assert_int_equal(ra_nonce_new(e->ra, n1), 0);
 	assert_int_equal(ra_nonce_new(e->ra, n2), 0);
@@ -434,9 +441,10 @@ test_nonces(void **state)
 	assert_int_equal(ra_nonce_redeem(e->ra, n1), 0);
 	ra_set_now(e->ra, RT_T0 + 3600);
 	assert_int_equal(ra_nonce_redeem(e->ra, n2), RC_NOTFOUND);
-	assert_int_equal(rt_count(e, "SELECT count(*) FROM nonces"), 1);
+	/* the four redeemed ones are remembered until they expire */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM nonces"), 4);
 	assert_int_equal(ra_nonce_purge(e->ra, &gone), 0);
-	assert_int_equal(gone, 1);
+	assert_int_equal(gone, 4);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM nonces"), 0);
 
 	ra_free(ra2);

@@ -1,0 +1,296 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The ACME clients people actually use, unmodified, from Debian, against a
+freshly started `certdesk serve` (one for the module, see clients_rig.py):
+
+- certbot, standalone http-01, with External Account Binding (RSA account
+  key: RS256; ECDSA P-256 certificate key)
+- lego: http-01 with EAB and a renewal that reuses the authorization and
+  then deactivates it (ES256 account, P-256 key); tls-alpn-01 (RSA account
+  and key); dns-01 through its rfc2136 provider against a Knot DNS server
+  taking TSIG-signed updates, for `*.NAME` and `NAME` (ES384, P-384)
+- uacme: http-01 through its hook script writing into a served directory
+  (RSA account and key); the account's life: contact update, key change,
+  deactivation, and what the server must refuse afterwards; a malformed
+  contact uacme sends when given "mailto:..." itself
+
+Each issued chain is checked independently with openssl (chain to the root,
+SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot
+and lego with the account key, uacme with the certificate's key), the CRL
+from the plain listener lists the serial with the reason and verifies
+against root + issuing CA, and the audit log is intact and holds the
+issuance and the revocation.
+"""
+import re
+
+from clients_rig import rig, split_pems  # noqa: F401 - rig: the fixture
+
+EMAIL = "hostmaster@example.com"
+
+
+def cert_and_chain(bundle_pem):
+    """Splits a PEM bundle into (first certificate, the rest)."""
+    parts = split_pems(bundle_pem)
+    assert len(parts) >= 2, f"expected certificate and chain:\n{bundle_pem}"
+    return parts[0], "".join(parts[1:])
+
+
+# ---- certbot ---------------------------------------------------------------
+
+def certbot(rig, d, *args, **kw):
+    return rig.client(
+        ["certbot", *args, "--server", rig.dir_url,
+         "--config-dir", d / "config", "--work-dir", d / "work",
+         "--logs-dir", d / "logs", "--non-interactive", "-v"],
+        env={"REQUESTS_CA_BUNDLE": str(rig.root)}, **kw)
+
+
+def test_certbot_standalone_http01(rig):
+    """certbot with an External Account Binding (RFC 8555 7.3.4): the
+    account and its certificate belong to the contract of the key."""
+    d = rig.tmp / "certbot"
+    name = "certbot.test"
+    contract, kid, hmac = rig.eab("certbot")
+    certbot(rig, d, "certonly", "--standalone",
+            "--http-01-port", rig.http01_port,
+            "--http-01-address", "127.0.0.1",
+            "-d", name, "--register-unsafely-without-email",
+            "--agree-tos", "--key-type", "ecdsa",
+            "--eab-kid", kid, "--eab-hmac-key", hmac,
+            log=rig.tmp / "certbot-certonly.log")
+    live = d / "config" / "live" / name
+    cert_pem = (live / "cert.pem").read_text()
+    chain_pem = (live / "chain.pem").read_text()
+    full = (live / "fullchain.pem").read_text()
+    assert full == cert_pem + chain_pem
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    certbot(rig, d, "revoke", "--cert-path", live / "cert.pem",
+            "--reason", "superseded", "--no-delete-after-revoke",
+            log=rig.tmp / "certbot-revoke.log")
+    rig.check_revoked(cert, "Superseded", d / "crl")
+    rig.check_bound(rig.check_audit(cert), contract, kid)
+
+
+# ---- lego ------------------------------------------------------------------
+
+def lego(rig, d, key_type, names, *args, env=None, **kw):
+    e = {"LEGO_CA_CERTIFICATES": str(rig.root)}
+    e.update(env or {})
+    domains = []
+    for n in names:
+        domains += ["-d", n]
+    return rig.client(
+        ["lego", "--server", rig.dir_url, "--email", EMAIL, "--accept-tos",
+         "--path", d, "--key-type", key_type, *domains, *args],
+        env=e, **kw)
+
+
+def lego_issued(rig, d, names):
+    """The certificate lego stored for names, checked; the file is named
+    after the first name with '*' as '_'."""
+    stem = names[0].replace("*", "_")
+    bundle = (d / "certificates" / f"{stem}.crt").read_text()
+    issuer = (d / "certificates" / f"{stem}.issuer.crt").read_text()
+    cert_pem, chain_pem = cert_and_chain(bundle)
+    assert chain_pem == issuer
+    return rig.check_chain(cert_pem, chain_pem, names, d / "check")
+
+
+def lego_revoke_check(rig, d, key_type, names, cert, reason_code, reason):
+    # lego revokes the certificate file of each -d: the first name only
+    lego(rig, d, key_type, names[:1], "revoke", "--reason", str(reason_code),
+         log=d.parent / f"{d.name}-revoke.log")
+    rig.check_revoked(cert, reason, d / "crl")
+    return rig.check_audit(cert)
+
+
+def test_lego_http01(rig):
+    """lego with an External Account Binding; then `lego renew`, which
+    reuses the valid authorization (no second validation) and deactivates
+    it afterwards (RFC 8555 7.5.2); the renewed certificate is revoked."""
+    d = rig.tmp / "lego-http"
+    names = ["lego-http.test"]
+    contract, kid, hmac = rig.eab("lego")
+    http = ["--http", "--http.port", f"127.0.0.1:{rig.http01_port}"]
+    lego(rig, d, "ec256", names, "--eab", "--kid", kid, "--hmac", hmac,
+         *http, "run", log=rig.tmp / "lego-http.log")
+    first = lego_issued(rig, d, names)
+    validations = rig.audit_count("validation.success")
+    deactivations = rig.audit_count("acme.authz.deactivate")
+
+    lego(rig, d, "ec256", names, *http, "renew", "--days", "400",
+         "--no-random-sleep", "--always-deactivate-authorizations", "true",
+         log=rig.tmp / "lego-http-renew.log")
+    cert = lego_issued(rig, d, names)
+    assert cert.serial_number != first.serial_number
+    assert rig.audit_count("validation.success") == validations
+    assert rig.audit_count("acme.authz.deactivate") == deactivations + 1
+
+    rows = lego_revoke_check(rig, d, "ec256", names, cert, 5,
+                             "Cessation Of Operation")
+    rig.check_bound(rows, contract, kid)
+    _, text = rig.fetch_crl(d / "crl")
+    assert format(first.serial_number, "X") not in text
+
+
+def test_lego_tlsalpn01(rig):
+    d = rig.tmp / "lego-tls"
+    names = ["lego-tls.test"]
+    lego(rig, d, "rsa2048", names, "--tls",
+         "--tls.port", f"127.0.0.1:{rig.tlsalpn01_port}", "run",
+         log=rig.tmp / "lego-tls.log")
+    cert = lego_issued(rig, d, names)
+    # unspecified (0): BR 7.2.2 wants no reasonCode in the CRL entry
+    lego_revoke_check(rig, d, "rsa2048", names, cert, 0, None)
+
+
+def test_lego_dns01_rfc2136_wildcard(rig):
+    d = rig.tmp / "lego-dns"
+    names = ["*.lego-dns.test", "lego-dns.test"]
+    # Knot takes updates only when signed with the key lego is given, and
+    # only of TXT records (Knot denies the A record as NOTAUTH/BADKEY)
+    txt = 'update add _acme-challenge.lego-dns.test. 60 TXT "x"'
+    for lines, tsig in (([txt], False),
+                        (["update add lego-dns.test. 60 A 192.0.2.1"], True)):
+        rc, out = rig.knot.update(lines, tsig=tsig)
+        assert rc != 0, out
+        assert re.search(r"status: (NOTAUTH|REFUSED|BADKEY)", out), out
+    assert rig.knot.dig("_acme-challenge.lego-dns.test", "TXT") == []
+    env = rig.knot.lego_env()
+    # lego solves rfc2136 challenges one after the other (both TXT values
+    # live at _acme-challenge.lego-dns.test); the default pause between
+    # them is 60 s.
+    env["RFC2136_SEQUENCE_INTERVAL"] = "1"
+    env["RFC2136_PROPAGATION_TIMEOUT"] = "30"
+    env["RFC2136_POLLING_INTERVAL"] = "1"
+    lego(rig, d, "ec384", names, "--dns", "rfc2136",
+         "--dns.resolvers", rig.knot.resolver, "--dns.disable-cp", "run",
+         env=env, log=rig.tmp / "lego-dns.log")
+    cert = lego_issued(rig, d, names)
+    # the wildcard's authorization offered dns-01 alone (lego names each
+    # offered challenge it has no solver for)
+    log = (rig.tmp / "lego-dns.log").read_text()
+    assert "[*.lego-dns.test] acme: use dns-01 solver" in log, log
+    assert "[*.lego-dns.test] acme: Could not find solver" not in log, log
+    assert "[lego-dns.test] acme: Could not find solver for: http-01" in log
+    # lego removed its records again
+    assert rig.knot.dig("_acme-challenge.lego-dns.test", "TXT") == []
+    lego_revoke_check(rig, d, "ec384", names, cert, 3,
+                      "Affiliation Changed")
+
+
+# ---- uacme -----------------------------------------------------------------
+
+HOOK = """#!/usr/bin/python3
+# uacme hook: METHOD TYPE IDENT TOKEN AUTH; only http-01 is accepted
+import pathlib, sys
+method, kind, ident, token, auth = sys.argv[1:6]
+with open({calls!r}, "a") as f:
+    f.write(" ".join(sys.argv[1:4]) + "\\n")
+if kind != "http-01":
+    sys.exit(1)
+d = pathlib.Path({webroot!r}) / ".well-known" / "acme-challenge"
+d.mkdir(parents=True, exist_ok=True)
+if method == "begin":
+    (d / token).write_text(auth)
+else:
+    (d / token).unlink(missing_ok=True)
+"""
+
+
+def uacme(rig, d, *args, **kw):
+    """Runs uacme with confdir d/conf, trusting the root through the
+    CAINFO shim (see clients_rig.py)."""
+    env = {"LD_PRELOAD": str(rig.cainfo_shim()),
+           "CLIENTS_RIG_CAINFO": str(rig.root)}
+    return rig.client(["uacme", "-v", "-a", rig.dir_url, "-c", d / "conf",
+                       *args], env=env, **kw)
+
+
+def uacme_hook(d):
+    """uacme's hook script answering http-01 into d/www."""
+    hook = d / "hook.py"
+    hook.write_text(HOOK.format(calls=str(d / "hook-calls.txt"),
+                                webroot=str(d / "www")))
+    hook.chmod(0o755)
+    return hook
+
+
+def test_uacme_http01(rig):
+    d = rig.tmp / "uacme"
+    d.mkdir()
+    name = "uacme.test"
+    conf = d / "conf"
+    hook = uacme_hook(d)
+
+    uacme(rig, d, "-y", "new", EMAIL, log=d / "new.log")
+    www = rig.serve_webroot(d / "www")
+    try:
+        uacme(rig, d, "-h", hook, "issue", name, log=d / "issue.log")
+    finally:
+        rig.stop_webroot()
+    assert any("/.well-known/acme-challenge/" in h for h in www.hits), \
+        www.hits
+    lines = (d / "hook-calls.txt").read_text().splitlines()
+    assert f"begin http-01 {name}" in lines and \
+        f"done http-01 {name}" in lines, lines
+
+    cert_pem, chain_pem = cert_and_chain(
+        (conf / name / "cert.pem").read_text())
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+    # revoked with the certificate's own key (RFC 8555 7.6, jwk)
+    uacme(rig, d, "-r", "1", "revoke", conf / name / "cert.pem",
+          conf / "private" / name / "key.pem", log=d / "revoke.log")
+    rig.check_revoked(cert, "Key Compromise", d / "crl")
+    rig.check_audit(cert, revoked_by="certkey")
+    assert not (conf / name / "cert.pem").exists()  # uacme moved it aside
+
+
+def test_uacme_account_lifecycle(rig):
+    """Contact update, key rollover (RFC 8555 7.3.5) and deactivation
+    (7.3.6) with an ES256 account; then the deactivated account's key gets
+    nothing: like Boulder and Pebble, newAccount answers 403 unauthorized
+    ("An account with the provided public key exists but is
+    deactivated"), which uacme prints."""
+    d = rig.tmp / "uacme-account"
+    d.mkdir()
+    key = d / "conf" / "private" / "key.pem"
+    uacme(rig, d, "-t", "EC", "-y", "new", log=d / "new.log")
+    account = re.search(r"account created at (\S+)",
+                        (d / "new.log").read_text()).group(1)
+    actor = "acme:account/" + account.rsplit("/", 1)[1]
+    uacme(rig, d, "update", "other@example.com", log=d / "update.log")
+    old_key = key.read_bytes()
+    uacme(rig, d, "-t", "EC", "newkey", log=d / "newkey.log")
+    assert key.read_bytes() != old_key
+    uacme(rig, d, "-y", "deactivate", log=d / "deactivate.log")
+    acts = [r[3] for r in rig.audit_rows() if r[2] == actor]
+    assert acts == ["acme.account.new", "acme.account.contact",
+                    "acme.account.key", "acme.account.deactivate"], acts
+
+    issued = rig.audit_count("cert.issue")
+    p = uacme(rig, d, "-h", uacme_hook(d), "issue", "uacme-gone.test",
+              log=d / "issue-deactivated.log", check=False)
+    assert p.returncode != 0, p.stdout
+    assert rig.audit_count("cert.issue") == issued
+    assert "urn:ietf:params:acme:error:unauthorized" in p.stdout, (
+        "newAccount with the key of a deactivated account must answer "
+        "403 unauthorized:\n" + p.stdout)
+
+
+def test_uacme_mailto_twice_is_invalid_contact(rig):
+    """`uacme new mailto:a@example.com` (uacme adds its own "mailto:")
+    sends the contact "mailto:mailto:a@example.com": the local part
+    "mailto:a" is no RFC 5322 dot-atom (':' is a special), so the server
+    answers invalidContact (RFC 8555 7.3) and makes no account, as Boulder
+    does."""
+    d = rig.tmp / "uacme-contact"
+    d.mkdir()
+    accounts = rig.audit_count("acme.account.new")
+    p = uacme(rig, d, "-y", "new", "mailto:a@example.com",
+              log=d / "new.log", check=False)
+    assert p.returncode != 0 and \
+        "urn:ietf:params:acme:error:invalidContact" in p.stdout, (
+            "the server took the contact mailto:mailto:a@example.com:\n"
+            + p.stdout)
+    assert rig.audit_count("acme.account.new") == accounts
