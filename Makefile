@@ -21,6 +21,7 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
+	@scripts/web.sh
 
 run: build
 	@scripts/run.sh $(BUILD)/certdesk $(DATA) $(LISTEN) $(PLAIN_LISTEN)

@@ -11,10 +11,13 @@ run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libldns-dev
  dns-root-data"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
- knot knot-dnsutils"
+ knot knot-dnsutils chromium certbot lego uacme"
 
 pkgs=$run_pkgs
 [ "$mode" = test ] && pkgs="$pkgs $test_pkgs"
+# node and npm build the browser bundle (web/); Debian's when none is there
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 
 missing=""
 for p in $pkgs; do

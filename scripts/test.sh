@@ -11,5 +11,8 @@ meson test -C "$build" --print-errorlogs --no-suite integration --num-processes 
 	--logbase unitlog || status=1
 meson test -C "$build" --print-errorlogs --suite integration -v \
 	--logbase integrationlog || status=1
+# the browser tests (headless Chromium through playwright-core)
+rm -f tests/artifacts/browser-junit.xml
+tests/browser/run.sh || status=1
 /usr/bin/python3 scripts/test_summary.py "$build" || status=1
 exit $status

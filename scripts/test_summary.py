@@ -47,6 +47,20 @@ if os.path.exists(xmlp):
         passed += n - f_ - s
         failed += f_
         skipped += s
+# node's test runner (browser tests): one <testcase> per test
+bxml = os.path.join("tests", "artifacts", "browser-junit.xml")
+if os.path.exists(bxml):
+    root = ET.parse(bxml).getroot()
+    for tc in root.iter("testcase"):
+        if tc.find("failure") is not None or tc.find("error") is not None:
+            failed += 1
+        elif tc.find("skipped") is not None:
+            skipped += 1
+        else:
+            passed += 1
+else:
+    print("no browser test report: " + bxml)
+    failed += 1
 line = f"{passed} passed, {failed} failed"
 if skipped:
     line += f", {skipped} skipped"

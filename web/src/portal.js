@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Entry point of the portal's browser bundle (web/dist/portal.js, built by
+// web/build.mjs). Runs in the customer's browser; exposes the key, CSR and
+// PKCS#12 functions of keygen.js as window.certdesk for the portal pages.
+// Nothing here sends data anywhere: the pages post only the CSR.
+
+import * as keygen from "./keygen.js";
+
+const api = Object.freeze({
+	version: 1,
+	KEY_ALGORITHMS: keygen.KEY_ALGORITHMS,
+	DEFAULT_KEY_ALGORITHM: keygen.DEFAULT_KEY_ALGORITHM,
+	PKCS12_MIN_PASSWORD: keygen.PKCS12_MIN_PASSWORD,
+	generateKey: keygen.generateKey,
+	buildCsr: keygen.buildCsr,
+	describeCsr: keygen.describeCsr,
+	exportPrivateKeyPem: keygen.exportPrivateKeyPem,
+	exportPkcs12: keygen.exportPkcs12,
+	downloadFile: keygen.downloadFile,
+	normalizeName: keygen.normalizeName,
+	toPem: keygen.toPem,
+	fromPem: keygen.fromPem,
+});
+
+globalThis.certdesk = api;
