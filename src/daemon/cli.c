@@ -87,6 +87,13 @@ static const struct daemon_cmd cmds[] = {
 	    "Create an ACME External Account Binding key for a contract; "
 	    "prints the key id and the HMAC key (base64url), separated by a "
 	    "space. The key is shown only now.", daemon_cmd_admin_eab, 1},
+	{"admin token add", "--data DIR --user ID [--label TEXT]",
+	    "Create an API token for a user (Authorization: Bearer on "
+	    "/api/v1/); prints the token. It is shown only now: the store "
+	    "keeps only its SHA-256.", daemon_cmd_admin_token_add, 1},
+	{"admin token revoke", "--data DIR --id ID",
+	    "Revoke an API token by its id.", daemon_cmd_admin_token_revoke,
+	    1},
 	{"admin list",
 	    "--data DIR customers|users|contracts|domains|slots [--parent ID]",
 	    "List records. One a line: id, parent id, name, extra (role, "

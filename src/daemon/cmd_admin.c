@@ -13,6 +13,7 @@
  * or audited.
  */
 #include "daemon/daemon_int.h"
+#include "portal/portal.h"
 #include "ra/ra.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -286,6 +287,124 @@ daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 	log_info(LOG_MAIN, "EAB key %s added for contract %lld", kid,
 	    (long long)contract);
 	return DAEMON_EXIT_OK;
+}
+
+/* ---- API tokens ---------------------------------------------------------- */
+
+struct token_op {
+	struct daemon_ctx *cx;
+	int64_t user, id;
+	const char *label;
+	char token[PORTAL_TOKEN_TEXT];
+	int revoke;
+};
+
+static int
+token_tx(struct store *st, void *arg)
+{
+	struct token_op *t = arg;
+	char object[64], *details;
+	int rc;
+
+	if (t->revoke)
+		rc = store_token_revoke(st, t->id, 0, 0);
+	else
+		rc = portal_token_create(st, t->user, t->label, t->token,
+		    &t->id);
+	if (rc != 0)
+		return rc;
+	snprintf(object, sizeof(object), "token:%lld", (long long)t->id);
+	details = t->revoke ? xstrdup("{}") : xasprintf("{\"user\":%lld}",
+	    (long long)t->user);
+	rc = store_audit_append(st, t->cx->actor, t->revoke ? "token.revoke" :
+	    "token.add", object, details);
+	free(details);
+	return rc;
+}
+
+static int
+token_run(struct daemon_ctx *cx, const char *data, struct token_op *t)
+{
+	int rc;
+
+	t->cx = cx;
+	rc = daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK)
+		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = store_tx(cx->st, token_tx, t);
+	if (rc == RC_NOTFOUND) {
+		daemon_fail(cx, t->revoke ? "no usable token with id %lld" :
+		    "no user with id %lld", (long long)(t->revoke ? t->id :
+		    t->user));
+		return DAEMON_EXIT_FAIL;
+	}
+	if (rc != 0) {
+		daemon_fail(cx, "cannot %s the token: %s", t->revoke ?
+		    "revoke" : "create", rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	return DAEMON_EXIT_OK;
+}
+
+int
+daemon_cmd_admin_token_add(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *user_s = NULL, *label = "cli";
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--user", DAEMON_OPT_STR, &user_s, "ID", 1,
+		    "the user the token acts as"},
+		{"--label", DAEMON_OPT_STR, &label, "TEXT", 0,
+		    "what the token is for (default: cli)"},
+	};
+	struct token_op t;
+	int done, rc;
+
+	memset(&t, 0, sizeof(t));
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--user", user_s, &t.user) ||
+	    need_text(cx, "--label", label, 200))
+		return DAEMON_EXIT_USAGE;
+	t.label = label;
+	rc = token_run(cx, data, &t);
+	if (rc == DAEMON_EXIT_OK) {
+		printf("%s\n", t.token);
+		fflush(stdout);
+		log_info(LOG_MAIN, "API token %lld added for user %lld",
+		    (long long)t.id, (long long)t.user);
+	}
+	sec_wipe(t.token, sizeof(t.token));
+	return rc;
+}
+
+int
+daemon_cmd_admin_token_revoke(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *id_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--id", DAEMON_OPT_STR, &id_s, "ID", 1, "the token's id"},
+	};
+	struct token_op t;
+	int done, rc;
+
+	memset(&t, 0, sizeof(t));
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--id", id_s, &t.id))
+		return DAEMON_EXIT_USAGE;
+	t.revoke = 1;
+	rc = token_run(cx, data, &t);
+	if (rc == DAEMON_EXIT_OK)
+		log_info(LOG_MAIN, "API token %lld revoked", (long long)t.id);
+	return rc;
 }
 
 /* ---- user ---------------------------------------------------------------- */

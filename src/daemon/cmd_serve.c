@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `certdesk serve`: the long-running server. Two listeners:
- *  - HTTPS (http.listen, or --listen): ACME under /acme/ (serve_acme.c),
- *    with the service certificate its own CA issued (tls.c), plus /healthz;
+ *  - HTTPS (http.listen, or --listen): ACME under /acme/ (serve_acme.c)
+ *    and the customer portal (src/portal: /, /portal/, /static/,
+ *    /api/v1/, its own pool of store handles) on the same port, with the
+ *    service certificate its own CA issued (tls.c), plus /healthz;
  *  - plain HTTP (http.plain_listen, or --plain-listen): what relying
  *    parties fetch from the URLs written into certificates: the CRLs
  *    (/crl/<issuer>.crl) and the CA certificates (/ca/<issuer>.der and
@@ -24,6 +26,7 @@
 #include "acme/acme.h"
 #include "daemon/daemon_int.h"
 #include "http/http.h"
+#include "portal/portal.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/sec.h"
@@ -321,6 +324,27 @@ static const struct http_route routes[] = {
 	{"/healthz", HTTP_GET, on_healthz},
 };
 
+/* ---- the HTTPS listener: ACME and the portal ----------------------------- */
+
+/* What the layer's own errors on the HTTPS listener are formatted by:
+ * ACME problems under /acme/, the portal's pages (or API problems)
+ * elsewhere. */
+struct https_apps {
+	struct acme *acme;
+	struct portal *portal;
+};
+
+static int
+https_on_error(struct http_req *r, unsigned status, const char *reason,
+    void *app)
+{
+	struct https_apps *h = app;
+
+	if (strncmp(http_req_path(r), "/acme/", 6) == 0 || h->portal == NULL)
+		return acme_on_http_error(r, status, reason, h->acme);
+	return portal_on_http_error(r, status, reason, h->portal);
+}
+
 /* ---- CRL schedule -------------------------------------------------------- */
 
 static void
@@ -469,6 +493,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	struct http_server *srv = NULL, *tls_srv = NULL;
 	struct http_route *tls_routes = NULL;
 	struct daemon_acme *da = NULL;
+	struct portal *portal = NULL;
+	struct https_apps apps = {NULL, NULL};
 	struct rc_detail d = {{0}};
 	struct store_issuer root;
 	struct sec *key_pem = NULL;
@@ -593,6 +619,20 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			rc = DAEMON_EXIT_FAIL;
 			goto out;
 		}
+		{
+			struct store_conf psc = {cx->conf.store_backend,
+				cx->db_path, 1};
+			struct portal_conf pc;
+
+			memset(&pc, 0, sizeof(pc));
+			pc.store = &psc;
+			if (portal_new(&pc, &portal) != 0) {
+				daemon_fail(cx, "cannot start the portal (see "
+				    "the log)");
+				rc = DAEMON_EXIT_FAIL;
+				goto out;
+			}
+		}
 		ar = acme_routes(&nar);
 		tls_routes = xcalloc(nar + 1, sizeof(*tls_routes));
 		tls_routes[0] = routes[2];	/* /healthz */
@@ -604,7 +644,12 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		hc.max_body = ACME_MAX_REQUEST;
 		hc.tls_cert_pem = cert_pem;
 		hc.tls_key_pem = (const char *)key_pem->data;
-		hc.on_error = acme_on_http_error;
+		apps.acme = daemon_acme_app(da);
+		apps.portal = portal;
+		hc.on_error = https_on_error;
+		hc.error_app = &apps;
+		hc.extra_routes = portal_routes(&hc.nextra_routes);
+		hc.extra_app = portal;
 		rc = http_server_start(&hc, tls_routes, nar + 1,
 		    daemon_acme_app(da), &tls_srv, &d);
 		if (rc != 0) {
@@ -641,6 +686,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	if (tls_srv)
 		log_info(LOG_MAIN, "listening on https://%s (ACME directory "
 		    "%s%s)", https_where, base, ACME_PATH_DIRECTORY);
+	if (tls_srv)
+		log_info(LOG_MAIN, "customer portal: %s/portal/", base);
 	if (srv)
 		log_info(LOG_MAIN, "listening on http://%s (CRLs, CA "
 		    "certificates)", plain_where);
@@ -661,6 +708,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	http_server_stop(tls_srv);
+	portal_free(portal);
 	daemon_acme_stop(da);
 	if (thr_ok) {
 		pthread_mutex_lock(&a.slock);

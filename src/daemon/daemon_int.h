@@ -281,6 +281,9 @@ int daemon_cmd_admin_slot(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_token_add(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_token_revoke(struct daemon_ctx *cx, int argc,
+    char **argv);
 int daemon_cmd_audit_verify(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_audit_list(struct daemon_ctx *cx, int argc, char **argv);
 

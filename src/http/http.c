@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,10 @@ struct http_server {
 	const struct http_route *routes;
 	size_t nroutes;
 	void *app;
+	const struct http_route *extra;
+	size_t nextra;
+	void *extra_app;
+	void *error_app;
 	size_t max_body;
 	int port;
 	int tls;
@@ -52,6 +57,7 @@ struct http_req {
 	const char *method, *path, *tail;
 	unsigned mbit;
 	const struct http_route *route;
+	void *app;		/* what route's handler gets */
 	struct buf body;
 	int too_big;
 	char *hname[HTTP_MAX_HEADERS], *hvalue[HTTP_MAX_HEADERS];
@@ -103,6 +109,30 @@ int
 http_req_port(const struct http_req *r)
 {
 	return r->srv->port;
+}
+
+void
+http_req_client_addr(const struct http_req *r, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	if (len == 0)
+		return;
+	snprintf(out, len, "?");
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		(void)inet_ntop(AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		(void)inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    out, (socklen_t)len);
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -201,23 +231,41 @@ method_bit(const char *m)
 }
 
 static const struct http_route *
-match(const struct http_server *srv, const char *path, const char **tail)
+match_in(const struct http_route *routes, size_t n, const char *path,
+    const char **tail)
 {
-	for (size_t i = 0; i < srv->nroutes; i++) {
-		const char *rp = srv->routes[i].path;
-		size_t n = strlen(rp);
+	for (size_t i = 0; i < n; i++) {
+		const char *rp = routes[i].path;
+		size_t len = strlen(rp);
 
-		if (n > 0 && rp[n - 1] == '/') {
-			if (strncmp(path, rp, n) == 0) {
-				*tail = path + n;
-				return &srv->routes[i];
+		if (len > 0 && rp[len - 1] == '/') {
+			if (strncmp(path, rp, len) == 0) {
+				*tail = path + len;
+				return &routes[i];
 			}
 		} else if (strcmp(path, rp) == 0) {
 			*tail = "";
-			return &srv->routes[i];
+			return &routes[i];
 		}
 	}
 	return NULL;
+}
+
+/* The route for path in the main table, else in the extra one; *app gets
+ * the pointer its handler is called with. */
+static const struct http_route *
+match(const struct http_server *srv, const char *path, const char **tail,
+    void **app)
+{
+	const struct http_route *rt;
+
+	*app = srv->app;
+	rt = match_in(srv->routes, srv->nroutes, path, tail);
+	if (rt == NULL && srv->extra != NULL) {
+		rt = match_in(srv->extra, srv->nextra, path, tail);
+		*app = srv->extra_app;
+	}
+	return rt;
 }
 
 static int
@@ -261,7 +309,7 @@ static void
 error_reply(struct http_req *r, unsigned status, const char *reason)
 {
 	if (r->srv->on_error && r->srv->on_error(r, status, reason,
-	    r->srv->app) == 0 && r->resp != NULL)
+	    r->srv->error_app) == 0 && r->resp != NULL)
 		return;
 	(void)http_reply_text(r, status, "%s", reason);
 }
@@ -286,7 +334,7 @@ dispatch(struct http_req *r)
 		    "request body too large");
 		return;
 	}
-	rc = r->route->handler(r, r->srv->app);
+	rc = r->route->handler(r, r->app);
 	if (rc != 0 && r->resp == NULL) {
 		log_err(LOG_HTTP, "%s %s: %s", r->method, r->path, rc_str(rc));
 		drop_headers(r);
@@ -319,7 +367,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->method = method;
 		r->path = url;
 		r->mbit = method_bit(method);
-		r->route = match(srv, url, &r->tail);
+		r->route = match(srv, url, &r->tail, &r->app);
 		buf_init(&r->body, srv->max_body);
 		*con_cls = r;
 		return MHD_YES;
@@ -487,6 +535,10 @@ http_server_start(const struct http_conf *conf,
 	srv->routes = routes;
 	srv->nroutes = nroutes;
 	srv->app = app;
+	srv->extra = conf->extra_routes;
+	srv->nextra = conf->nextra_routes;
+	srv->extra_app = conf->extra_app;
+	srv->error_app = conf->error_app ? conf->error_app : app;
 	srv->max_body = conf->max_body;
 	srv->on_error = conf->on_error;
 	if (conf->tls_cert_pem) {

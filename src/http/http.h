@@ -79,6 +79,17 @@ struct http_conf {
 	 */
 	int (*on_error)(struct http_req *r, unsigned status, const char *reason,
 	    void *app);
+	/*
+	 * Optional: a second route table on the same listener whose handlers
+	 * get extra_app instead of the server's app (front ends with their
+	 * own state, ACME and the portal, share one port). Matched after the
+	 * main table; borrowed like it.
+	 */
+	const struct http_route *extra_routes;
+	size_t nextra_routes;
+	void *extra_app;
+	/* Optional: the app pointer on_error gets; NULL: the server's. */
+	void *error_app;
 };
 
 /* 1 when libmicrohttpd was built with TLS support. */
@@ -123,6 +134,9 @@ const uint8_t *http_req_body(const struct http_req *r, size_t *len);
 int http_req_tls(const struct http_req *r);
 /* The port of the server the request came to. */
 int http_req_port(const struct http_req *r);
+/* The client's IP address as text ("127.0.0.1", "::1") into out; "?"
+ * when unknown. */
+void http_req_client_addr(const struct http_req *r, char *out, size_t len);
 
 /* ---- replies ------------------------------------------------------------- */
 

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The portal's JSON API under /api/v1/: the same operations as the pages,
+ * through the same service functions (portal.c), for scripts and for the
+ * browser code. Authenticated by an API token (Authorization: Bearer) or
+ * by the session cookie, then with the CSRF token in the X-CSRF-Token
+ * header on unsafe requests. Errors are RFC 7807 problem documents
+ * (application/problem+json) with a type under urn:certdesk:problem: and
+ * a title for people. The operation table below is what docs/openapi.yaml
+ * describes; a unit test holds the two together.
+ *
+ * Runs in the main certdesk process on HTTP worker threads; the request
+ * is untrusted.
+ */
+#include "portal/portal_int.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBLEM_PREFIX "urn:certdesk:problem:"
+
+int
+portal_api_problem(struct http_req *r, unsigned status, const char *type,
+    const char *title, const char *detail)
+{
+	json_t *j = json_object();
+	char *t = xasprintf(PROBLEM_PREFIX "%s", type);
+	char *text;
+	int rc;
+
+	json_object_set_new(j, "type", json_string(t));
+	json_object_set_new(j, "title", json_string(title));
+	json_object_set_new(j, "status", json_integer(status));
+	if (detail != NULL)
+		json_object_set_new(j, "detail", json_string(detail));
+	free(t);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return RC_NOMEM;
+	rc = http_reply(r, status, "application/problem+json", text,
+	    strlen(text));
+	free(text);
+	return rc;
+}
+
+static int
+reply_json(struct http_req *r, unsigned status, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	int rc;
+
+	json_decref(j);
+	if (text == NULL)
+		return RC_NOMEM;
+	rc = http_reply(r, status, "application/json", text, strlen(text));
+	free(text);
+	return rc;
+}
+
+static json_t *
+slot_json(const struct store_slot *s)
+{
+	const char *action = portal_slot_action(s);
+	const char *pname = portal_product_name(s->product);
+	json_t *j = json_object(), *actions = json_array();
+
+	json_object_set_new(j, "id", json_integer(s->id));
+	json_object_set_new(j, "contract_id", json_integer(s->contract_id));
+	json_object_set_new(j, "product", json_string(s->product));
+	json_object_set_new(j, "product_name", json_string(pname ? pname :
+	    s->product));
+	json_object_set_new(j, "state", json_string(s->state));
+	json_object_set_new(j, "state_name",
+	    json_string(portal_state_name(s->state)));
+	if (action != NULL)
+		json_array_append_new(actions, json_string(action));
+	json_object_set_new(j, "actions", actions);
+	return j;
+}
+
+/* The contract with its slots; RC_* on store errors. */
+static int
+contract_json(struct portal_req *c, const struct store_contract *k,
+    json_t **out)
+{
+	int64_t *sids = NULL;
+	size_t ns = 0;
+	json_t *j, *slots;
+	int rc;
+
+	*out = NULL;
+	rc = portal_slot_ids(c, k->id, &sids, &ns);
+	if (rc != 0)
+		return rc;
+	j = json_object();
+	slots = json_array();
+	json_object_set_new(j, "id", json_integer(k->id));
+	json_object_set_new(j, "number", json_string(k->number));
+	for (size_t i = 0; rc == 0 && i < ns; i++) {
+		struct store_slot s;
+
+		rc = store_slot_get(c->st, sids[i], &s);
+		if (rc == 0)
+			json_array_append_new(slots, slot_json(&s));
+		store_slot_clear(&s);
+	}
+	json_object_set_new(j, "slots", slots);
+	free(sids);
+	if (rc != 0) {
+		json_decref(j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+}
+
+static int
+not_found(struct portal_req *c)
+{
+	return portal_api_problem(c->r, 404, "not-found", "Not found",
+	    "There is no such resource in this account.");
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static int
+op_me(struct portal_req *c, int64_t id)
+{
+	static const char *const roles[] = {"customer", "agent", "admin"};
+	json_t *j = json_object();
+
+	(void)id;
+	json_object_set_new(j, "id", json_integer(c->user.id));
+	json_object_set_new(j, "email", json_string(c->user.email));
+	json_object_set_new(j, "name", json_string(c->user.display_name));
+	json_object_set_new(j, "role", json_string(roles[c->user.role]));
+	json_object_set_new(j, "customer_id", c->user.customer_id ?
+	    json_integer(c->user.customer_id) : json_null());
+	if (!c->via_token)
+		json_object_set_new(j, "csrf_token", json_string(c->csrf));
+	return reply_json(c->r, 200, j);
+}
+
+static int
+op_contracts(struct portal_req *c, int64_t id)
+{
+	int64_t *cids = NULL;
+	size_t nc = 0;
+	json_t *list;
+	int rc;
+
+	(void)id;
+	rc = portal_contract_ids(c, &cids, &nc);
+	if (rc != 0)
+		return rc;
+	list = json_array();
+	for (size_t i = 0; rc == 0 && i < nc; i++) {
+		struct store_contract k;
+		json_t *cj = NULL;
+
+		rc = store_contract_get(c->st, cids[i], &k);
+		if (rc == 0)
+			rc = contract_json(c, &k, &cj);
+		store_contract_clear(&k);
+		if (rc == 0)
+			json_array_append_new(list, cj);
+	}
+	free(cids);
+	if (rc != 0) {
+		json_decref(list);
+		return rc;
+	}
+	return reply_json(c->r, 200, json_pack("{s:o}", "contracts", list));
+}
+
+static int
+op_contract(struct portal_req *c, int64_t id)
+{
+	struct store_contract k;
+	json_t *cj = NULL;
+	int rc;
+
+	rc = portal_contract_visible(c, id, &k);
+	if (rc == RC_NOTFOUND)
+		return not_found(c);
+	if (rc == 0)
+		rc = contract_json(c, &k, &cj);
+	store_contract_clear(&k);
+	if (rc != 0)
+		return rc;
+	return reply_json(c->r, 200, cj);
+}
+
+static int
+op_slot(struct portal_req *c, int64_t id)
+{
+	struct store_slot s;
+	json_t *j;
+	int rc;
+
+	rc = portal_slot_visible(c, id, &s);
+	if (rc == RC_NOTFOUND)
+		return not_found(c);
+	if (rc != 0)
+		return rc;
+	j = slot_json(&s);
+	store_slot_clear(&s);
+	return reply_json(c->r, 200, j);
+}
+
+static int
+op_activate(struct portal_req *c, int64_t id)
+{
+	struct store_slot s;
+	const char *why = NULL;
+	json_t *j;
+	int rc;
+
+	rc = portal_slot_activate(c, id, &why);
+	if (rc == RC_NOTFOUND)
+		return not_found(c);
+	if (rc == RC_STATE)
+		return portal_api_problem(c->r, 409, "slot-state",
+		    "The slot cannot be activated", why);
+	if (rc != 0)
+		return rc;
+	rc = portal_slot_visible(c, id, &s);
+	if (rc != 0)
+		return rc;
+	j = slot_json(&s);
+	store_slot_clear(&s);
+	return reply_json(c->r, 200, j);
+}
+
+static const struct portal_api_route api_routes[] = {
+	{"GET", "/api/v1/me", op_me},
+	{"GET", "/api/v1/contracts", op_contracts},
+	{"GET", "/api/v1/contracts/{id}", op_contract},
+	{"GET", "/api/v1/slots/{id}", op_slot},
+	{"POST", "/api/v1/slots/{id}/activate", op_activate},
+};
+
+const struct portal_api_route *
+portal_api_routes(size_t *n)
+{
+	*n = sizeof(api_routes) / sizeof(api_routes[0]);
+	return api_routes;
+}
+
+/* 1 when path matches the template; *id gets the {id} part. */
+static int
+path_match(const char *tpl, const char *path, int64_t *id)
+{
+	const char *t = tpl, *p = path;
+
+	*id = 0;
+	while (*t != '\0') {
+		if (strncmp(t, "{id}", 4) == 0) {
+			size_t n = strcspn(p, "/");
+
+			*id = portal_parse_id(p, n);
+			if (*id == 0)
+				return 0;
+			p += n;
+			t += 4;
+			continue;
+		}
+		if (*t != *p)
+			return 0;
+		t++;
+		p++;
+	}
+	return *p == '\0';
+}
+
+int
+portal_api_handle(struct http_req *r, void *app)
+{
+	struct portal *p = app;
+	struct portal_req c;
+	const char *path = http_req_path(r), *m = http_req_method(r);
+	const struct portal_api_route *op = NULL;
+	char allow[32] = "";
+	int64_t id = 0;
+	int bad = 0, rc, safe;
+
+	if (strcmp(m, "HEAD") == 0)
+		m = "GET";
+	for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]);
+	    i++) {
+		int64_t pid;
+
+		if (!path_match(api_routes[i].path, path, &pid))
+			continue;
+		if (allow[0] != '\0')
+			strcat(allow, ", ");
+		strcat(allow, api_routes[i].method);
+		if (strcmp(api_routes[i].method, m) == 0) {
+			op = &api_routes[i];
+			id = pid;
+		}
+	}
+	portal_security_headers(r, 0);
+	if (op == NULL && allow[0] == '\0')
+		return portal_api_problem(r, 404, "not-found", "Not found",
+		    "There is no such API resource.");
+	if (op == NULL) {
+		(void)http_add_header(r, "Allow", allow);
+		return portal_api_problem(r, 405, "method-not-allowed",
+		    "Method not allowed", NULL);
+	}
+	rc = portal_req_begin(p, r, &c);
+	if (rc != 0)
+		return rc;
+	rc = portal_req_auth(&c, 1, &bad);
+	if (rc == RC_UNAUTH) {
+		(void)http_add_header(r, "WWW-Authenticate", bad ?
+		    "Bearer error=\"invalid_token\"" : "Bearer");
+		rc = portal_api_problem(r, 401, "unauthorized",
+		    "Authentication required", bad ? "The API token is not "
+		    "valid (wrong, or revoked)." : "Log in, or send an API "
+		    "token as Authorization: Bearer.");
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	safe = strcmp(op->method, "GET") == 0;
+	if (!safe && !portal_req_csrf_ok(&c, http_req_header(r,
+	    "X-CSRF-Token"))) {
+		rc = portal_api_problem(r, 403, "csrf",
+		    "CSRF check failed", "Send the session's CSRF token (see "
+		    "GET /api/v1/me) in the X-CSRF-Token header, from this "
+		    "site.");
+		goto out;
+	}
+	rc = op->handler(&c, id);
+out:
+	portal_req_end(&c);
+	return rc;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The customer portal: server-rendered HTML pages under /portal/, the JSON
+ * API under /api/v1/ that does what the pages do, and the static assets
+ * under /static/ (web/static/). Pages and API share one service layer, so
+ * nothing is decided twice.
+ *
+ * Who is asking: a browser session (cookie __Host-certdesk, a random
+ * 256-bit id of which the store keeps only the SHA-256; CSRF synchronizer
+ * token on every unsafe request) or a per-user API token (Authorization:
+ * Bearer). Logins are throttled per account and per client address. A
+ * customer user sees only its own customer's contracts and slots; any
+ * other id is answered 404, exactly as an id that does not exist.
+ *
+ * Runs in the main certdesk process on the HTTPS listener's worker
+ * threads; every request is untrusted. Holds a pool of store handles (one
+ * per request in flight).
+ */
+#ifndef CERTDESK_PORTAL_PORTAL_H
+#define CERTDESK_PORTAL_PORTAL_H
+
+#include "http/http.h"
+#include "store/store.h"
+
+#include <stddef.h>
+#include <time.h>
+
+struct portal;
+
+struct portal_conf {
+	const struct store_conf *store;	/* borrowed during portal_new */
+	/* directory of the static assets; NULL: the one compiled in
+	 * (CERTDESK_WEBDIR, the source tree's web/static) */
+	const char *static_dir;
+	time_t session_idle;		/* 0: 30 minutes */
+	time_t session_max;		/* 0: 12 hours */
+	/* login throttle: failures allowed per account / per client
+	 * address before the delay (60 s, doubling, at most 1 h) starts;
+	 * 0: 5 / 50 */
+	int max_failures_account;
+	int max_failures_address;
+	time_t (*now)(void);		/* NULL: time() */
+};
+
+/* Opens the portal: the first store handle (migrations run), the static
+ * assets. Returns 0 with a new portal in *out (free with portal_free()),
+ * or RC_* with the reason logged. */
+int portal_new(const struct portal_conf *conf, struct portal **out);
+/* Frees; call after the HTTP server using it has stopped. NULL is fine. */
+void portal_free(struct portal *p);
+
+/* The route table (static, borrowed) to serve with the portal as the
+ * handlers' app pointer: "/", "/portal", "/portal/...", "/static/...",
+ * "/api/v1/...". */
+const struct http_route *portal_routes(size_t *n);
+
+/* Formats the HTTP layer's own errors for portal paths: an HTML page (or
+ * an RFC 7807 problem under /api/) without internal details. Suits
+ * struct http_conf.on_error with the portal as app. */
+int portal_on_http_error(struct http_req *r, unsigned status,
+    const char *reason, void *portal);
+
+/*
+ * Makes an API token for user_id (a `certdesk admin token add`): the token
+ * text (shown once, never stored) into out, the store keeps its SHA-256.
+ * *id gets the token's id. RC_NOTFOUND for an unknown user.
+ */
+#define PORTAL_TOKEN_TEXT (4 + 64 + 1)	/* "cdt_" + 64 hex + NUL */
+int portal_token_create(struct store *st, int64_t user_id, const char *label,
+    char out[PORTAL_TOKEN_TEXT], int64_t *id);
+
+#endif

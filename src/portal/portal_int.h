@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the portal: the pieces the page and API handlers share, exposed
+ * here (not in portal.h) so that unit tests and the fuzz harness reach
+ * them: the x-www-form-urlencoded parser, HTML escaping, session ids, API
+ * tokens and CSRF tokens, cookie building, the login throttle arithmetic,
+ * and the request context every handler works in.
+ *
+ * Everything here runs in the main certdesk process on HTTP worker
+ * threads; every input that comes from the request is untrusted.
+ */
+#ifndef CERTDESK_PORTAL_PORTAL_INT_H
+#define CERTDESK_PORTAL_PORTAL_INT_H
+
+#include "portal/portal.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* ---- application/x-www-form-urlencoded (form.c) -------------------------- */
+
+#define PORTAL_FORM_MAX_BODY (16 * 1024)	/* bytes of a whole body */
+#define PORTAL_FORM_MAX_FIELDS 32
+#define PORTAL_FORM_MAX_NAME 64		/* decoded bytes of a name */
+#define PORTAL_FORM_MAX_VALUE 4096	/* decoded bytes of a value */
+
+struct portal_form;
+
+/*
+ * Parses body[0..len) (WHATWG URL "application/x-www-form-urlencoded":
+ * '&'-separated name=value pairs, '+' is a space, %XX a byte). Stricter than
+ * browsers, because every form here is ours: a bad or truncated %-escape,
+ * a decoded NUL or control character (other than TAB, CR and LF in
+ * values), text that is not UTF-8, an empty name, a name given twice,
+ * more than PORTAL_FORM_MAX_FIELDS fields or a name or value over its
+ * maximum is RC_INVAL (RC_TOOBIG for a body over PORTAL_FORM_MAX_BODY or
+ * too many fields). Empty pairs ("a=1&&b=2") are skipped; a name without
+ * '=' has the value "". Returns a new form in *out (free with
+ * portal_form_free()); *out is NULL on error.
+ */
+int portal_form_parse(const uint8_t *body, size_t len,
+    struct portal_form **out);
+/* The value of name, or NULL when absent (borrowed, valid while f lives). */
+const char *portal_form_get(const struct portal_form *f, const char *name);
+size_t portal_form_count(const struct portal_form *f);
+void portal_form_free(struct portal_form *f);	/* NULL is fine; wipes */
+
+/* ---- HTML (html.c) ------------------------------------------------------- */
+
+/*
+ * The one escaping function: appends s with & < > " ' escaped as entities
+ * to b, so that the text is safe in element content and in quoted
+ * attribute values. Bytes that are not valid UTF-8 and control characters
+ * (but TAB, LF, CR) become U+FFFD. NULL appends nothing. 0 or RC_TOOBIG.
+ */
+int portal_html_escape(struct buf *b, const char *s);
+/* Formats into b: the format's literal text as it is (it is ours), every
+ * %s argument through portal_html_escape(); only %s, %lld and %% are
+ * allowed. Returns 0, RC_TOOBIG, or RC_INVAL for another conversion. */
+int portal_html_printf(struct buf *b, const char *fmt, ...);
+
+/* One page in the layout: header with the product name, navigation and
+ * (when logged in) the user's name and a logout button, then body. */
+struct portal_page {
+	const char *title;	/* text: escaped by the layout */
+	const char *user_name;	/* text; NULL: not logged in */
+	const char *csrf;	/* the session's CSRF token (logout form) */
+	const char *css_href;	/* the stylesheet's URL */
+	const char *body;	/* HTML, every dynamic part escaped already */
+};
+/* Appends the whole HTML document to out. 0 or RC_TOOBIG. */
+int portal_html_page(struct buf *out, const struct portal_page *p);
+
+/* ---- secrets: session ids, API tokens, CSRF (auth.c) --------------------- */
+
+#define PORTAL_SESSION_ID_HEX 64	/* 32 random bytes, lowercase hex */
+#define PORTAL_TOKEN_PREFIX "cdt_"
+#define PORTAL_TOKEN_LEN (4 + 64)	/* "cdt_" + 64 hex */
+#define PORTAL_CSRF_LEN 64		/* hex of HMAC-SHA-256 */
+#define PORTAL_COOKIE "__Host-certdesk"
+#define PORTAL_LOGIN_COOKIE "__Host-certdesk-login"
+
+/* 32 random bytes as hex into out (65 bytes). 0 or RC_CRYPTO. */
+int portal_random_hex(char out[PORTAL_SESSION_ID_HEX + 1]);
+/* SHA-256 of the text s into out. 0 or RC_CRYPTO. */
+int portal_sha256(const char *s, uint8_t out[STORE_HASH_LEN]);
+/* 1 when s is exactly PORTAL_SESSION_ID_HEX lowercase hex digits. */
+int portal_session_id_ok(const char *s);
+/* 1 when s is a well-formed API token ("cdt_" + 64 lowercase hex). */
+int portal_token_ok(const char *s);
+/* The CSRF token of a session: hex HMAC-SHA-256(secret, "certdesk csrf
+ * v1") into out (65 bytes). 0 or RC_CRYPTO. */
+int portal_csrf_token(const uint8_t secret[STORE_CSRF_LEN],
+    char out[PORTAL_CSRF_LEN + 1]);
+/* 1 when given equals the session's token (constant time), 0 otherwise
+ * (also for NULL or a wrong length). */
+int portal_csrf_check(const uint8_t secret[STORE_CSRF_LEN],
+    const char *given);
+/* The value of cookie name in a Cookie header (RFC 6265 §5.4) into out
+ * (at most len - 1 bytes); 0, RC_NOTFOUND, or RC_TOOBIG. A name given
+ * twice is RC_INVAL (someone planted a second one). */
+int portal_cookie_get(const char *header, const char *name, char *out,
+    size_t len);
+/* A Set-Cookie value: name=value; Path=/; Secure; HttpOnly;
+ * SameSite=Strict; Max-Age=max_age (0 deletes the cookie). Returns a new
+ * string (free()). */
+char *portal_cookie_build(const char *name, const char *value,
+    long max_age);
+/*
+ * Whether an unsafe request may come from where it says (CSRF defence in
+ * depth beside the token): Sec-Fetch-Site, when present, must be
+ * "same-origin"; Origin, when present, must be "https://" + host. Requests
+ * without both (non-browser clients) pass. 1 allowed, 0 refused.
+ */
+int portal_origin_ok(const char *origin, const char *sec_fetch_site,
+    const char *host);
+
+/* ---- login throttle (auth.c) --------------------------------------------- */
+
+struct portal_throttle {
+	int64_t limit;		/* failures allowed before delays start */
+	time_t base;		/* first delay, seconds */
+	time_t cap;		/* longest delay */
+};
+/*
+ * Seconds before another attempt is allowed after `failures` failures in
+ * a row, the last at last_at: 0 while failures < limit; then base *
+ * 2^(failures - limit) capped at cap, counted from last_at.
+ */
+time_t portal_throttle_wait(const struct portal_throttle *t, int64_t failures,
+    time_t last_at, time_t now);
+
+/* ---- the request context (portal.c) -------------------------------------- */
+
+struct portal_req {
+	struct portal *p;
+	struct http_req *r;
+	struct store *st;	/* from the portal's pool, for this request */
+	time_t now;
+	int authed;		/* user is filled */
+	int via_token;		/* authenticated by an API token */
+	struct store_user user;
+	struct store_session sess;	/* when by session */
+	char csrf[PORTAL_CSRF_LEN + 1];	/* the session's CSRF token */
+};
+
+/* Takes a store handle for the request. 0 or RC_*. */
+int portal_req_begin(struct portal *p, struct http_req *r,
+    struct portal_req *c);
+/* Gives the store handle back, wipes the context. */
+void portal_req_end(struct portal_req *c);
+/*
+ * Finds who is asking: an API token (Authorization: Bearer, only when
+ * allow_token) or the session cookie. 0 when authenticated (c->user
+ * filled); RC_UNAUTH when not (no or bad credentials: *bad_token is 1
+ * when a token was given but is wrong or revoked); other RC_* on errors.
+ */
+int portal_req_auth(struct portal_req *c, int allow_token, int *bad_token);
+/* 1 when an unsafe request passes the CSRF checks: Origin/Sec-Fetch-Site,
+ * then (session only) the token `given` (form field or header). */
+int portal_req_csrf_ok(struct portal_req *c, const char *given);
+/* The contract / slot when the user may see it; RC_NOTFOUND both when it
+ * does not exist and when it belongs to another customer. Clear with
+ * store_contract_clear() / store_slot_clear(). */
+int portal_contract_visible(struct portal_req *c, int64_t id,
+    struct store_contract *out);
+int portal_slot_visible(struct portal_req *c, int64_t id,
+    struct store_slot *out);
+/* Contracts the user may see, by id: *ids is a new array (free()) of *n. */
+int portal_contract_ids(struct portal_req *c, int64_t **ids, size_t *n);
+/* The slot ids of a contract, by id: new array of *n. */
+int portal_slot_ids(struct portal_req *c, int64_t contract_id, int64_t **ids,
+    size_t *n);
+/*
+ * "Activate now" (SSL Unlimited): unused -> active, audited, for pages and
+ * API alike. 0; RC_NOTFOUND (not visible); RC_STATE with the reason for a
+ * customer in *why (static text) when the slot is not an unused Unlimited
+ * one; RC_* otherwise.
+ */
+int portal_slot_activate(struct portal_req *c, int64_t slot_id,
+    const char **why);
+/* What may be done with a slot now: "activate", "setup" or NULL. */
+const char *portal_slot_action(const struct store_slot *s);
+/* A positive decimal id without sign or leading zeros (at most 15
+ * digits) from s[0..n); 0 when s is not one. */
+int64_t portal_parse_id(const char *s, size_t n);
+/* Adds the headers every portal answer carries (CSP, frame, referrer,
+ * caching). */
+void portal_security_headers(struct http_req *r, int cacheable);
+
+/* ---- the JSON API (api.c) ------------------------------------------------ */
+
+struct portal_api_route {
+	const char *method;	/* "GET", "POST" */
+	const char *path;	/* "/api/v1/slots/{id}"; {id}: an id */
+	int (*handler)(struct portal_req *c, int64_t id);
+};
+/* The API's operations (static, borrowed): what /api/v1/ dispatches to,
+ * and what docs/openapi.yaml must describe. */
+const struct portal_api_route *portal_api_routes(size_t *n);
+/* The handler of "/api/v1/" (route prefix). */
+int portal_api_handle(struct http_req *r, void *portal);
+/* An RFC 7807 problem reply (application/problem+json). */
+int portal_api_problem(struct http_req *r, unsigned status, const char *type,
+    const char *title, const char *detail);
+
+/* ---- products ------------------------------------------------------------ */
+
+/* "SSL Starter (DV)" for "starter", ...; NULL for an unknown product. */
+const char *portal_product_name(const char *product);
+/* A customer's words for a slot state ("Not set up", ...). */
+const char *portal_state_name(const char *state);
+
+#endif

@@ -1,0 +1,311 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The portal's pages over HTTPS as a browser uses them: login (good, bad,
+throttled, CSRF-protected), the session cookie's flags, rotation at login,
+logout that ends the session on the server, the portfolio with the
+products' names and the gear menu, "Activate now" guarded by the CSRF token
+and the Origin check, another customer's ids answered 404, the security
+headers, error pages without internals, static assets with caching."""
+import hashlib
+import sqlite3
+
+import pytest
+
+from portal_rig import PASSWORD, Rig
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options",
+                    "Referrer-Policy", "X-Content-Type-Options")
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    r = Rig(tmp_path_factory.mktemp("portal-web"))
+    r.server.start()
+    yield r
+    r.server.stop()
+
+
+def slot_state(rig, slot):
+    db = sqlite3.connect(rig.data / "certdesk.db")
+    try:
+        return db.execute("SELECT state FROM slots WHERE id = ?",
+                          (int(slot),)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_root_and_portal_redirect_to_login(rig):
+    c = rig.client()
+    st, h, _ = c.get("/")
+    assert st == 303 and h["Location"] == "/portal/"
+    st, h, _ = c.get("/portal/")
+    assert st == 303 and h["Location"] == "/portal/login"
+
+
+def test_login_page(rig):
+    c = rig.client()
+    st, h, body = c.get("/portal/login")
+    assert st == 200
+    assert h["Content-Type"].startswith("text/html")
+    assert b'type="password"' in body and b"Log in" in body
+    assert b"<script" not in body and b"style=" not in body
+
+
+def test_login_good_sets_session_cookie(rig):
+    c = rig.client()
+    st, h, _ = c.login(rig.emails["a"], PASSWORD)
+    assert st == 303 and h["Location"] == "/portal/"
+    sc = [s for s in c.set_cookies if s.startswith("__Host-certdesk=")]
+    assert len(sc) == 1
+    flags = [f.strip() for f in sc[0].split(";")]
+    assert "HttpOnly" in flags and "Secure" in flags
+    assert "SameSite=Strict" in flags and "Path=/" in flags
+    assert not any(f.lower().startswith("domain") for f in flags)
+    sid = c.cookies["__Host-certdesk"]
+    assert len(sid) == 64
+    # the store keeps only the SHA-256 of the id
+    raw = (rig.data / "certdesk.db").read_bytes()
+    assert sid.encode() not in raw
+    db = sqlite3.connect(rig.data / "certdesk.db")
+    hashes = [bytes(r[0]) for r in db.execute("SELECT id_hash FROM sessions")]
+    db.close()
+    assert hashlib.sha256(sid.encode()).digest() in hashes
+
+
+def test_portfolio_shows_products_and_actions(rig):
+    c = rig.login("a")
+    st, h, body = c.get("/portal/")
+    assert st == 200
+    text = body.decode()
+    for name in ("SSL Starter (DV)", "SSL Unlimited (DV)",
+                 "SSL Business (OV)", "Contract A-0001",
+                 "Set up SSL certificate", "Activate now", "User a"):
+        assert name in text
+    assert "B-0001" not in text
+    # a keyboard-usable gear menu linking to the setup page
+    assert "<details class=\"gear\">" in text and "<summary>" in text
+    starter = rig.ids["a"]["starter0"]
+    assert f'href="/portal/slots/{starter}/setup"' in text
+    st, _, body = c.get(f"/portal/slots/{starter}/setup")
+    assert st == 200 and b"Set up SSL certificate" in body
+    assert b"coming soon" in body
+
+
+def test_wrong_password_and_unknown_email_look_the_same(rig):
+    c = rig.client()
+    st1, _, b1 = c.login(rig.emails["a2"], "wrong password!")
+    st2, _, b2 = c.login("nobody@nowhere.example", "wrong password!")
+    assert st1 == st2 == 401
+    for b in (b1, b2):
+        assert b"Wrong email or password." in b
+        assert b"wrong password!" not in b      # the password is not kept
+    assert f'value="{rig.emails["a2"]}"'.encode() in b1  # the email is
+    assert "__Host-certdesk" not in c.cookies
+
+
+def test_login_throttled_after_failures(rig):
+    c = rig.client()
+    for _ in range(5):
+        st, _, _ = c.login(rig.emails["throttled"], "not the password")
+        assert st == 401
+    # now even the right password is refused for a while, generically
+    st, h, body = c.login(rig.emails["throttled"], PASSWORD)
+    assert st == 429
+    assert int(h["Retry-After"]) > 0
+    assert b"Too many failed attempts" in body
+    assert "__Host-certdesk" not in c.cookies
+    # other accounts from the same address are not locked out yet
+    assert rig.login("a2")
+
+
+def test_login_form_needs_its_csrf_cookie(rig):
+    c = rig.client()
+    st, _, body = c.post_form("/portal/login", {
+        "email": rig.emails["a"], "password": PASSWORD, "csrf": "0" * 64})
+    assert st == 403
+    assert "__Host-certdesk" not in c.cookies
+    st, _, body = c.get("/portal/login")
+    st, _, _ = c.post_form("/portal/login", {
+        "email": rig.emails["a"], "password": PASSWORD,
+        "csrf": c.csrf_from(body)},
+        headers={"Origin": "https://evil.example"})
+    assert st == 403
+
+
+def login_with_cookie(rig, who, sid):
+    """Logs in from a browser that already holds session cookie sid."""
+    c = rig.client()
+    st, _, body = c.get("/portal/login")
+    assert st == 200
+    c.cookies["__Host-certdesk"] = sid
+    st, _, _ = c.post_form("/portal/login", {
+        "email": rig.emails[who], "password": PASSWORD,
+        "csrf": c.csrf_from(body)})
+    assert st == 303
+    return c
+
+
+def test_session_rotated_at_login(rig):
+    first = rig.login("rotate").cookies["__Host-certdesk"]
+    c = login_with_cookie(rig, "rotate", first)
+    second = c.cookies["__Host-certdesk"]
+    assert first != second
+    assert c.get("/portal/")[0] == 200
+    old = rig.client()
+    old.cookies["__Host-certdesk"] = first
+    st, h, _ = old.get("/portal/")
+    assert st == 303 and h["Location"] == "/portal/login"
+    # a planted id (session fixation) is never adopted
+    planted = "ab" * 32
+    c = login_with_cookie(rig, "rotate", planted)
+    assert c.cookies["__Host-certdesk"] != planted
+    old.cookies["__Host-certdesk"] = planted
+    assert old.get("/portal/")[0] == 303
+
+
+def test_logout_ends_session_on_server(rig):
+    c = rig.login("a2")
+    sid = c.cookies["__Host-certdesk"]
+    # without the CSRF token: refused, still logged in
+    st, _, _ = c.post_form("/portal/logout", {})
+    assert st == 403
+    assert c.get("/portal/")[0] == 200
+    st, h, _ = c.post_form("/portal/logout", {"csrf": c.page_csrf()})
+    assert st == 303 and h["Location"] == "/portal/login"
+    assert "__Host-certdesk" not in c.cookies
+    # the old cookie replayed: no longer a session
+    replay = rig.client()
+    replay.cookies["__Host-certdesk"] = sid
+    st, h, _ = replay.get("/portal/")
+    assert st == 303 and h["Location"] == "/portal/login"
+    st, _, doc = replay.api("GET", "/api/v1/me")
+    assert st == 401
+
+
+def test_activate_needs_csrf_then_works(rig):
+    c = rig.login("a")
+    slot = rig.ids["a"]["unlimited1"]
+    path = f"/portal/slots/{slot}/activate"
+    assert slot_state(rig, slot) == "unused"
+    st, _, body = c.post_form(path, {})
+    assert st == 403 and slot_state(rig, slot) == "unused"
+    st, _, _ = c.post_form(path, {"csrf": "f" * 64})
+    assert st == 403 and slot_state(rig, slot) == "unused"
+    csrf = c.page_csrf()
+    st, _, _ = c.post_form(path, {"csrf": csrf},
+                           headers={"Origin": "https://evil.example"})
+    assert st == 403 and slot_state(rig, slot) == "unused"
+    st, _, _ = c.post_form(path, {"csrf": csrf},
+                           headers={"Sec-Fetch-Site": "cross-site"})
+    assert st == 403 and slot_state(rig, slot) == "unused"
+    # another session's token does not fit this session
+    other = rig.login("a2")
+    st, _, _ = c.post_form(path, {"csrf": other.page_csrf()})
+    assert st == 403 and slot_state(rig, slot) == "unused"
+    st, h, _ = c.post_form(path, {"csrf": csrf}, headers={
+        "Origin": f"https://127.0.0.1:{rig.server.https_port}",
+        "Sec-Fetch-Site": "same-origin"})
+    assert st == 303 and h["Location"] == "/portal/"
+    assert slot_state(rig, slot) == "active"
+    st, _, body = c.post_form(path, {"csrf": csrf})
+    assert st == 409 and b"already activated" in body
+    # now it can be set up from the gear menu
+    st, _, body = c.get("/portal/")
+    assert f'href="/portal/slots/{slot}/setup"'.encode() in body
+
+
+def test_other_customers_ids_are_not_found(rig):
+    c = rig.login("a")
+    csrf = c.page_csrf()
+    for slot in (rig.ids["b"]["starter0"], rig.ids["b"]["unlimited1"]):
+        st, _, body = c.get(f"/portal/slots/{slot}/setup")
+        assert st == 404 and b"Page not found" in body
+    slot = rig.ids["b"]["unlimited1"]
+    st, _, _ = c.post_form(f"/portal/slots/{slot}/activate", {"csrf": csrf})
+    assert st == 404
+    assert slot_state(rig, slot) == "unused"
+    # ids that do not exist look the same
+    st, _, _ = c.get("/portal/slots/999999/setup")
+    assert st == 404
+
+
+def test_security_headers_everywhere(rig):
+    c = rig.login("a")
+    for path in ("/portal/login", "/portal/", "/portal/nope", "/nothing",
+                 "/static/portal.css", "/api/v1/me", "/api/v1/nope"):
+        st, h, _ = c.get(path)
+        for name in SECURITY_HEADERS:
+            assert h.get(name), f"{path}: no {name}"
+        csp = h["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert "script-src 'self'" in csp
+        assert h["X-Frame-Options"] == "DENY"
+        assert h["X-Content-Type-Options"] == "nosniff"
+
+
+def test_error_pages_leak_nothing(rig):
+    c = rig.login("a")
+    for path, status in (("/portal/nope", 404), ("/nothing/here", 404),
+                         ("/portal/slots/abc/setup", 404),
+                         ("/portal/slots/0/setup", 404)):
+        st, h, body = c.get(path)
+        assert st == status, path
+        assert h["Content-Type"].startswith("text/html")
+        low = body.lower()
+        for bad in (b"traceback", b"sqlite", b"rc_", b".c:", b"stack",
+                    b"/work/", b"errno"):
+            assert bad not in low, (path, bad)
+    st, _, body = c.request("POST", "/portal/login",
+                            body=b"email=%zz",
+                            headers={"Content-Type":
+                                     "application/x-www-form-urlencoded"})
+    assert st == 400 and b"<h1>" in body
+    st, h, body = c.request("POST", "/static/portal.css")
+    assert st == 405
+    assert b"<h1>" in body
+
+
+def test_static_assets_cached(rig):
+    c = rig.client()
+    st, h, body = c.get("/static/portal.css")
+    assert st == 200 and h["Content-Type"].startswith("text/css")
+    assert "max-age" in h["Cache-Control"]
+    etag = h["ETag"]
+    st, h, body = c.get("/static/portal.css",
+                        headers={"If-None-Match": etag})
+    assert st == 304 and body == b""
+    assert c.get("/static/../certdesk.db")[0] == 404
+    assert c.get("/static/nothing.css")[0] == 404
+    # the layout links the stylesheet with its version
+    st, _, body = c.get("/portal/login")
+    assert b'href="/static/portal.css?v=' in body
+
+
+def test_escaping_of_stored_text(rig):
+    # the customer's name and contract numbers are typed by people
+    c = rig.login("a")
+    st, _, body = c.get("/portal/")
+    assert b"<&>" not in body
+
+
+def test_staff_see_every_customer(rig):
+    uid = rig.cli("admin", "user", "add", "--email", "agent@staff.example",
+                  "--name", "Agent", "--role", "agent", "--password-stdin",
+                  input=PASSWORD + "\n")
+    assert uid
+    c = rig.client()
+    st, _, _ = c.login("agent@staff.example", PASSWORD)
+    assert st == 303
+    st, _, body = c.get("/portal/")
+    assert st == 200 and b"A-0001" in body and b"B-0001" in body
+
+
+def test_passwords_never_logged_or_stored(rig):
+    rig.login("a")
+    rig.client().login(rig.emails["a2"], "another secret typed wrong")
+    log = rig.server.stderr()
+    assert PASSWORD not in log
+    assert "another secret typed wrong" not in log
+    raw = (rig.data / "certdesk.db").read_bytes()
+    assert PASSWORD.encode() not in raw
+    assert b"another secret typed wrong" not in raw

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tests of what src/portal/portal.c stands on in the store (migration
+ * 0003): sessions found only by the hash of their id and only while
+ * neither timeout has passed, API tokens made by portal_token_create()
+ * (only the hash stored, revocation), login failure runs, user lookup by
+ * email, and the slot state machine's allowed transitions.
+ */
+#include "portal/portal_int.h"
+#include "util/rc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+struct fx {
+	char dir[256];
+	char path[300];
+	struct store *st;
+	int64_t cust, other, user, contract, slot_u, slot_s;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	const char *tmp = getenv("TMPDIR");
+	struct store_conf conf = {"sqlite", NULL, 0};
+
+	assert_non_null(fx);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/certdesk-portal-XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/store.db", fx->dir);
+	conf.path = fx->path;
+	assert_int_equal(store_open(&conf, &fx->st), 0);
+	assert_int_equal(store_customer_add(fx->st, "A", &fx->cust), 0);
+	assert_int_equal(store_customer_add(fx->st, "B", &fx->other), 0);
+	assert_int_equal(store_user_add(fx->st, fx->cust, "Ann@a.example",
+	    "Ann", STORE_ROLE_CUSTOMER, "$argon2id$x", &fx->user), 0);
+	assert_int_equal(store_contract_add(fx->st, fx->cust, "C-1",
+	    &fx->contract), 0);
+	assert_int_equal(store_slot_add(fx->st, fx->contract, "unlimited",
+	    &fx->slot_u), 0);
+	assert_int_equal(store_slot_add(fx->st, fx->contract, "starter",
+	    &fx->slot_s), 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char p[320];
+
+	store_close(fx->st);
+	unlink(fx->path);
+	snprintf(p, sizeof(p), "%s-wal", fx->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", fx->path);
+	unlink(p);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void
+test_schema(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_true(store_schema_version(fx->st) >= 3);
+}
+
+static void
+test_user_lookup(void **state)
+{
+	struct fx *fx = *state;
+	struct store_user u;
+
+	assert_int_equal(store_user_by_email(fx->st, "ann@a.example", &u), 0);
+	assert_int_equal(u.id, fx->user);
+	assert_int_equal(u.customer_id, fx->cust);
+	assert_int_equal(u.role, STORE_ROLE_CUSTOMER);
+	assert_string_equal(u.pw_hash, "$argon2id$x");
+	store_user_clear(&u);
+	assert_null(u.email);
+	assert_int_equal(store_user_by_email(fx->st, "nobody@a.example", &u),
+	    RC_NOTFOUND);
+	assert_int_equal(store_user_get(fx->st, fx->user, &u), 0);
+	assert_string_equal(u.display_name, "Ann");
+	store_user_clear(&u);
+	assert_int_equal(store_user_get(fx->st, 999, &u), RC_NOTFOUND);
+	assert_int_equal(store_user_by_email(fx->st, "a\nb", &u), RC_INVAL);
+}
+
+static void
+test_sessions(void **state)
+{
+	struct fx *fx = *state;
+	struct store_session s, got;
+	char id[PORTAL_SESSION_ID_HEX + 1];
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(portal_random_hex(id), 0);
+	assert_int_equal(portal_sha256(id, s.id_hash), 0);
+	memset(s.csrf_secret, 7, sizeof(s.csrf_secret));
+	s.user_id = fx->user;
+	s.created_at = s.last_seen_at = 1000;
+	s.idle_expires_at = 1000 + 1800;
+	s.expires_at = 1000 + 43200;
+	assert_int_equal(store_session_add(fx->st, &s), 0);
+	assert_int_equal(store_session_add(fx->st, &s), RC_EXISTS);
+
+	assert_int_equal(store_session_get(fx->st, s.id_hash, 1100, &got), 0);
+	assert_int_equal(got.user_id, fx->user);
+	assert_memory_equal(got.csrf_secret, s.csrf_secret, STORE_CSRF_LEN);
+	/* idle timeout */
+	assert_int_equal(store_session_get(fx->st, s.id_hash, 2800, &got),
+	    RC_NOTFOUND);
+	/* used in time: the idle end moves, never past the absolute end */
+	assert_int_equal(store_session_touch(fx->st, s.id_hash, 2700,
+	    2700 + 1800), 0);
+	assert_int_equal(store_session_get(fx->st, s.id_hash, 2800, &got), 0);
+	assert_int_equal(store_session_touch(fx->st, s.id_hash, 44000,
+	    99999), 0);
+	assert_int_equal(store_session_get(fx->st, s.id_hash, 44200, &got),
+	    RC_NOTFOUND);	/* absolute timeout */
+	/* the raw id is not a key: only its hash finds the row */
+	{
+		uint8_t raw[STORE_HASH_LEN];
+
+		memcpy(raw, id, STORE_HASH_LEN);
+		assert_int_equal(store_session_get(fx->st, raw, 1100, &got),
+		    RC_NOTFOUND);
+	}
+	assert_int_equal(store_session_delete(fx->st, s.id_hash), 0);
+	assert_int_equal(store_session_get(fx->st, s.id_hash, 1100, &got),
+	    RC_NOTFOUND);
+	assert_int_equal(store_session_touch(fx->st, s.id_hash, 1100, 1200),
+	    RC_NOTFOUND);
+
+	/* unknown user; ends before start */
+	s.user_id = 999;
+	assert_int_equal(store_session_add(fx->st, &s), RC_NOTFOUND);
+	s.user_id = fx->user;
+	s.expires_at = 10;
+	assert_int_equal(store_session_add(fx->st, &s), RC_INVAL);
+}
+
+static void
+test_session_purge(void **state)
+{
+	struct fx *fx = *state;
+	struct store_session s;
+	int64_t n = -1;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(portal_sha256("x", s.id_hash), 0);
+	s.user_id = fx->user;
+	s.created_at = s.last_seen_at = 100;
+	s.idle_expires_at = 200;
+	s.expires_at = 300;
+	assert_int_equal(store_session_add(fx->st, &s), 0);
+	assert_int_equal(store_session_purge(fx->st, 150, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_session_purge(fx->st, 200, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+static void
+test_tokens(void **state)
+{
+	struct fx *fx = *state;
+	char tok[PORTAL_TOKEN_TEXT];
+	uint8_t h[STORE_HASH_LEN];
+	struct store_token t;
+	int64_t id = 0;
+
+	assert_int_equal(portal_token_create(fx->st, fx->user, "ci", tok,
+	    &id), 0);
+	assert_true(portal_token_ok(tok));
+	assert_true(id > 0);
+	assert_int_equal(portal_sha256(tok, h), 0);
+	assert_int_equal(store_token_by_hash(fx->st, h, &t), 0);
+	assert_int_equal(t.user_id, fx->user);
+	assert_string_equal(t.label, "ci");
+	assert_int_equal(t.revoked_at, 0);
+	assert_int_equal(t.last_used_at, 0);
+	store_token_clear(&t);
+	assert_int_equal(store_token_touch(fx->st, id, 5000), 0);
+	assert_int_equal(store_token_by_hash(fx->st, h, &t), 0);
+	assert_int_equal(t.last_used_at, 5000);
+	store_token_clear(&t);
+	/* another user cannot revoke it; its user can, once */
+	assert_int_equal(store_token_revoke(fx->st, id, fx->user + 1, 0),
+	    RC_NOTFOUND);
+	assert_int_equal(store_token_revoke(fx->st, id, fx->user, 6000), 0);
+	assert_int_equal(store_token_revoke(fx->st, id, 0, 0), RC_NOTFOUND);
+	assert_int_equal(store_token_by_hash(fx->st, h, &t), 0);
+	assert_int_equal(t.revoked_at, 6000);
+	store_token_clear(&t);
+	assert_int_equal(portal_token_create(fx->st, 999, "x", tok, &id),
+	    RC_NOTFOUND);
+	assert_string_equal(tok, "");
+}
+
+static void
+test_login_failures(void **state)
+{
+	struct fx *fx = *state;
+	struct store_login_failures f;
+
+	assert_int_equal(store_login_failures_get(fx->st, "acct:a", &f), 0);
+	assert_int_equal(f.failures, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_login_failure_add(fx->st, "acct:a",
+		    1000 + i, 86400), 0);
+	assert_int_equal(store_login_failures_get(fx->st, "acct:a", &f), 0);
+	assert_int_equal(f.failures, 3);
+	assert_int_equal(f.first_at, 1000);
+	assert_int_equal(f.last_at, 1002);
+	/* a day later the run starts again */
+	assert_int_equal(store_login_failure_add(fx->st, "acct:a",
+	    1002 + 86401, 86400), 0);
+	assert_int_equal(store_login_failures_get(fx->st, "acct:a", &f), 0);
+	assert_int_equal(f.failures, 1);
+	assert_int_equal(store_login_failures_clear(fx->st, "acct:a"), 0);
+	assert_int_equal(store_login_failures_get(fx->st, "acct:a", &f), 0);
+	assert_int_equal(f.failures, 0);
+	assert_int_equal(store_login_failure_add(fx->st, "", 1, 1), RC_INVAL);
+}
+
+static void
+test_slot_states(void **state)
+{
+	struct fx *fx = *state;
+	struct store_slot s;
+	struct store_contract k;
+
+	assert_int_equal(store_slot_get(fx->st, fx->slot_u, &s), 0);
+	assert_string_equal(s.product, "unlimited");
+	assert_string_equal(s.state, "unused");
+	assert_int_equal(s.customer_id, fx->cust);
+	assert_int_equal(s.contract_id, fx->contract);
+	store_slot_clear(&s);
+	assert_int_equal(store_slot_get(fx->st, 999, &s), RC_NOTFOUND);
+	assert_int_equal(store_contract_get(fx->st, fx->contract, &k), 0);
+	assert_string_equal(k.number, "C-1");
+	assert_int_equal(k.customer_id, fx->cust);
+	store_contract_clear(&k);
+
+	/* not in the list */
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u, "unused",
+	    "issued", 0), RC_INVAL);
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u, "unused",
+	    "bogus", 0), RC_INVAL);
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u,
+	    "cancelled", "active", 0), RC_INVAL);
+	/* allowed, then the same move again finds another state */
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u, "unused",
+	    "active", 2000), 0);
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u, "unused",
+	    "active", 0), RC_STATE);
+	assert_int_equal(store_slot_set_state(fx->st, 999, "unused",
+	    "active", 0), RC_NOTFOUND);
+	assert_int_equal(store_slot_get(fx->st, fx->slot_u, &s), 0);
+	assert_string_equal(s.state, "active");
+	assert_int_equal(s.updated_at, 2000);
+	store_slot_clear(&s);
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u, "active",
+	    "pending", 0), 0);
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u, "pending",
+	    "issued", 0), 0);
+	assert_int_equal(store_slot_set_state(fx->st, fx->slot_u, "issued",
+	    "revoked", 0), 0);
+}
+
+static void
+test_slot_action(void **state)
+{
+	struct store_slot s = {0};
+
+	(void)state;
+	s.product = "unlimited";
+	s.state = "unused";
+	assert_string_equal(portal_slot_action(&s), "activate");
+	s.state = "active";
+	assert_string_equal(portal_slot_action(&s), "setup");
+	s.state = "pending";
+	assert_null(portal_slot_action(&s));
+	s.product = "starter";
+	s.state = "unused";
+	assert_string_equal(portal_slot_action(&s), "setup");
+	s.state = "issued";
+	assert_null(portal_slot_action(&s));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_lookup, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_purge, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_failures, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_slot_states, setup,
+		    teardown),
+		cmocka_unit_test(test_slot_action),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
