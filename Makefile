@@ -43,7 +43,9 @@ test:
 	@scripts/test.sh $(TBUILD)
 
 bench: build
+	@scripts/deps.sh bench
 	bench/run.sh $(BUILD)
+	bench/acme_bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(TBUILD)

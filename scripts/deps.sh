@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Installs the Debian packages certdesk needs to build, run and test, with
-# apt-get, but only those that are missing. Usage: scripts/deps.sh [run|test]
+# apt-get, but only those that are missing. Usage: scripts/deps.sh [run|test|bench]
 set -eu
 mode=${1:-run}
 
@@ -14,7 +14,9 @@ test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
  knot knot-dnsutils chromium certbot lego uacme"
 
 pkgs=$run_pkgs
+bench_pkgs="pebble knot util-linux"
 [ "$mode" = test ] && pkgs="$pkgs $test_pkgs"
+[ "$mode" = bench ] && pkgs="$pkgs $bench_pkgs"
 # node and npm build the browser bundle (web/); Debian's when none is there
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
