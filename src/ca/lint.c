@@ -1100,6 +1100,33 @@ check_aia(const struct parts *p, const char *check, struct rc_detail *d)
 	return 0;
 }
 
+/* The extensions every end-entity certificate (subscriber or service)
+ * carries to find its issuer and status: CRL DP, AIA, AKI, SKI. */
+static int
+check_leaf_links(const struct parts *p, const struct ca_issuer_info *iss,
+    struct rc_detail *d)
+{
+	int rc;
+
+	if (!(p->exts & (1u << X_CRLDP)))
+		return fail(d, "e_sub_cert_crl_distribution_points_missing",
+		    "cRLDistributionPoints missing");
+	if ((rc = check_crldp(p, "e_sub_cert_crl_distribution_points_"
+	    "invalid", d)) != 0)
+		return rc;
+	if (!(p->exts & (1u << X_AIA)))
+		return fail(d, "e_sub_cert_aia_missing",
+		    "authorityInfoAccess missing");
+	if ((rc = check_aia(p, "e_sub_cert_aia_invalid", d)) != 0)
+		return rc;
+	if (!(p->exts & (1u << X_AKI)))
+		return fail(d, "e_ext_authority_key_identifier_missing",
+		    "authorityKeyIdentifier missing");
+	if ((rc = check_aki(p, iss, d)) != 0)
+		return rc;
+	return check_ski(p, "e_ext_subject_key_identifier_missing", d);
+}
+
 /* extKeyUsage: exactly serverAuth. */
 static int
 check_eku(const struct parts *p, struct rc_detail *d)
@@ -1196,24 +1223,7 @@ lint_service(const uint8_t *tbs, size_t len, const struct ca_issuer_info *iss,
 	if (p.exts & (1u << X_CP))
 		return fail(d, "e_service_certificate_policies_present",
 		    "certificatePolicies in a service certificate");
-	if (!(p.exts & (1u << X_CRLDP)))
-		return fail(d, "e_sub_cert_crl_distribution_points_missing",
-		    "cRLDistributionPoints missing");
-	if ((rc = check_crldp(&p, "e_sub_cert_crl_distribution_points_"
-	    "invalid", d)) != 0)
-		return rc;
-	if (!(p.exts & (1u << X_AIA)))
-		return fail(d, "e_sub_cert_aia_missing",
-		    "authorityInfoAccess missing");
-	if ((rc = check_aia(&p, "e_sub_cert_aia_invalid", d)) != 0)
-		return rc;
-	if (!(p.exts & (1u << X_AKI)))
-		return fail(d, "e_ext_authority_key_identifier_missing",
-		    "authorityKeyIdentifier missing");
-	if ((rc = check_aki(&p, iss, d)) != 0)
-		return rc;
-	if ((rc = check_ski(&p, "e_ext_subject_key_identifier_missing",
-	    d)) != 0)
+	if ((rc = check_leaf_links(&p, iss, d)) != 0)
 		return rc;
 
 	/* subjectAltName: dNSNames ("localhost" allowed) and iPAddresses */
@@ -1453,24 +1463,7 @@ ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
 			    ca_profile_name(profile));
 	}
 
-	if (!(p.exts & (1u << X_CRLDP)))
-		return fail(d, "e_sub_cert_crl_distribution_points_missing",
-		    "cRLDistributionPoints missing");
-	if ((rc = check_crldp(&p, "e_sub_cert_crl_distribution_points_"
-	    "invalid", d)) != 0)
-		return rc;
-	if (!(p.exts & (1u << X_AIA)))
-		return fail(d, "e_sub_cert_aia_missing",
-		    "authorityInfoAccess missing");
-	if ((rc = check_aia(&p, "e_sub_cert_aia_invalid", d)) != 0)
-		return rc;
-	if (!(p.exts & (1u << X_AKI)))
-		return fail(d, "e_ext_authority_key_identifier_missing",
-		    "authorityKeyIdentifier missing");
-	if ((rc = check_aki(&p, iss, d)) != 0)
-		return rc;
-	if ((rc = check_ski(&p, "e_ext_subject_key_identifier_missing",
-	    d)) != 0)
+	if ((rc = check_leaf_links(&p, iss, d)) != 0)
 		return rc;
 
 	/* subjectAltName: dNSNames only (BR 7.1.2.7.12) */
