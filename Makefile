@@ -24,7 +24,7 @@ build: deps $(BUILD)/build.ninja
 	@scripts/web.sh
 
 run: build
-	@scripts/run.sh $(BUILD)/certdesk $(DATA) $(LISTEN) $(PLAIN_LISTEN)
+	@scripts/run.sh $(BUILD)/src/daemon/certdesk $(DATA) $(LISTEN) $(PLAIN_LISTEN)
 
 $(TBUILD)/build.ninja:
 	meson setup $(TBUILD) --buildtype=debug -Db_sanitize=address,undefined \

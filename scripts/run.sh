@@ -53,6 +53,7 @@ if [ -e "$data/demo-login.txt" ]; then
 	sed 's/^/  /' "$data/demo-login.txt"
 fi
 echo "root certificate: $(cd "$data" && pwd)/ca/root.pem"
+echo "customer portal: https://$listen/portal/"
 echo "ACME directory: https://$listen/acme/directory (trust the root" \
 	"certificate above)"
 echo "run: serving on https://$listen and http://$plain (Ctrl-C to stop)" >&2
