@@ -13,6 +13,6 @@ meson test -C "$build" --print-errorlogs --suite integration -v \
 	--logbase integrationlog || status=1
 # the browser tests (headless Chromium through playwright-core)
 rm -f tests/artifacts/browser-junit.xml
-tests/browser/run.sh || status=1
+CERTDESK_BIN=$(cd "$build" && pwd)/src/daemon/certdesk tests/browser/run.sh || status=1
 /usr/bin/python3 scripts/test_summary.py "$build" || status=1
 exit $status

@@ -94,6 +94,11 @@ static const struct daemon_cmd cmds[] = {
 	{"admin token revoke", "--data DIR --id ID",
 	    "Revoke an API token by its id.", daemon_cmd_admin_token_revoke,
 	    1},
+	{"admin validate", "--data DIR --order ID [--method operator]",
+	    "Complete the domain validation of a portal order as staff (the "
+	    "evidence records the operator) and issue it when every name is "
+	    "validated (DV); OV/EV orders then wait for organisation "
+	    "validation.", daemon_cmd_admin_validate, 1},
 	{"admin list",
 	    "--data DIR customers|users|contracts|domains|slots [--parent ID]",
 	    "List records. One a line: id, parent id, name, extra (role, "

@@ -870,3 +870,58 @@ daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	return DAEMON_EXIT_OK;
 }
+
+/* ---- validation of portal orders by staff -------------------------------- */
+
+int
+daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *order_s = NULL, *method = "operator";
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--order", DAEMON_OPT_STR, &order_s, "ID", 1,
+		    "the portal order whose domains were verified"},
+		{"--method", DAEMON_OPT_STR, &method, "METHOD", 0,
+		    "how: operator (staff confirmed control of the domains)"},
+	};
+	struct ra_conf rconf = {0};
+	struct rc_detail d = {""};
+	struct ra_err err = {0};
+	struct ra *ra = NULL;
+	int64_t order = 0;
+	int done, rc, issued = 0;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--order", order_s, &order))
+		return DAEMON_EXIT_USAGE;
+	if (strcmp(method, "operator") != 0) {
+		daemon_usage(cx, "--method: only \"operator\" is supported");
+		return DAEMON_EXIT_USAGE;
+	}
+	rc = daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK)
+		rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
+		    DAEMON_NEED_CA);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rconf.account_url_prefix = "-";	/* no accounts are touched */
+	rconf.keycheck = cx->kc;
+	rconf.blocked_names = NULL;
+	if (ra_open(&rconf, cx->st, NULL, cx->ca, NULL, &ra, &d) != 0) {
+		daemon_fail(cx, "%s", d.msg);
+		return DAEMON_EXIT_FAIL;
+	}
+	rc = ra_portal_validate(ra, order, method, cx->actor, &issued, &err);
+	ra_free(ra);
+	if (rc != 0) {
+		daemon_fail(cx, "order %lld: %s", (long long)order,
+		    err.detail.msg[0] ? err.detail.msg : rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	printf("%s\n", issued ? "issued" : "validated");
+	fflush(stdout);
+	return DAEMON_EXIT_OK;
+}

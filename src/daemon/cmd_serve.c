@@ -626,6 +626,9 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 
 			memset(&pc, 0, sizeof(pc));
 			pc.store = &psc;
+			pc.ra.get = daemon_acme_ra_get;
+			pc.ra.put = daemon_acme_ra_put;
+			pc.ra.arg = da;
 			if (portal_new(&pc, &portal) != 0) {
 				daemon_fail(cx, "cannot start the portal (see "
 				    "the log)");

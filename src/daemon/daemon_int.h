@@ -260,6 +260,11 @@ int daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
     unsigned workers, struct daemon_acme **out);
 /* The app pointer for acme_routes() (borrowed). */
 struct acme *daemon_acme_app(struct daemon_acme *da);
+/* The pool of registration authorities, for the portal (struct
+ * portal_ra_source with the struct daemon_acme as arg). */
+struct ra;
+int daemon_acme_ra_get(void *da, struct ra **ra);
+void daemon_acme_ra_put(void *da, struct ra *ra);
 /* Stops the job thread and frees everything; call after the HTTPS server
  * has stopped. NULL is fine. */
 void daemon_acme_stop(struct daemon_acme *da);
@@ -280,6 +285,7 @@ int daemon_cmd_admin_domain(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_slot(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_token_add(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_token_revoke(struct daemon_ctx *cx, int argc,

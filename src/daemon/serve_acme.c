@@ -303,6 +303,9 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	da->rc.require_eab = cx->conf.acme_require_eab;
 	da->rc.allow_ip = cx->conf.acme_allow_ip;
 	da->rc.blocked_names = da->blocked;
+	/* CSR keys at finalize and for portal orders: the CA's weak-key and
+	 * compromised-key lists (read-only, shared by every worker) */
+	da->rc.keycheck = cx->kc;
 	da->rc.now = cx->cac.now;
 
 	rc = store_group_open(&da->sc, &da->group);
@@ -368,6 +371,18 @@ struct acme *
 daemon_acme_app(struct daemon_acme *da)
 {
 	return da->acme;
+}
+
+int
+daemon_acme_ra_get(void *da, struct ra **ra)
+{
+	return pool_get(da, ra);
+}
+
+void
+daemon_acme_ra_put(void *da, struct ra *ra)
+{
+	pool_put(da, ra);
 }
 
 void

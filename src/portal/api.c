@@ -50,6 +50,15 @@ portal_api_problem(struct http_req *r, unsigned status, const char *type,
 }
 
 static int
+reply_json(struct http_req *r, unsigned status, json_t *j);
+
+int
+portal_api_json(struct http_req *r, unsigned status, void *json)
+{
+	return reply_json(r, status, json);
+}
+
+static int
 reply_json(struct http_req *r, unsigned status, json_t *j)
 {
 	char *text = json_dumps(j, JSON_COMPACT);
@@ -244,6 +253,11 @@ static const struct portal_api_route api_routes[] = {
 	{"GET", "/api/v1/contracts/{id}", op_contract},
 	{"GET", "/api/v1/slots/{id}", op_slot},
 	{"POST", "/api/v1/slots/{id}/activate", op_activate},
+	{"POST", "/api/v1/slots/{id}/orders", portal_api_order_new},
+	{"GET", "/api/v1/orders", portal_api_orders},
+	{"GET", "/api/v1/orders/{id}", portal_api_order},
+	{"GET", "/api/v1/orders/{id}/certificate/{file}", portal_api_download},
+	{"POST", "/api/v1/orders/{id}/revoke", portal_api_revoke},
 };
 
 const struct portal_api_route *
@@ -261,6 +275,20 @@ path_match(const char *tpl, const char *path, int64_t *id)
 
 	*id = 0;
 	while (*t != '\0') {
+		if (strncmp(t, "{file}", 6) == 0) {
+			size_t n = strcspn(p, "/");
+
+			if (n == 0 || n > 32)
+				return 0;
+			for (size_t i = 0; i < n; i++)
+				if (!((p[i] >= 'a' && p[i] <= 'z') ||
+				    (p[i] >= '0' && p[i] <= '9') ||
+				    p[i] == '.'))
+					return 0;
+			p += n;
+			t += 6;
+			continue;
+		}
 		if (strncmp(t, "{id}", 4) == 0) {
 			size_t n = strcspn(p, "/");
 

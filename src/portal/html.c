@@ -153,16 +153,27 @@ portal_html_page(struct buf *out, const struct portal_page *pg)
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">\n"
 	    "<title>%s \xe2\x80\x93 certdesk</title>\n"
-	    "<link rel=\"stylesheet\" href=\"%s\">\n"
+	    "<link rel=\"icon\" href=\"/static/favicon.svg\" "
+	    "type=\"image/svg+xml\">\n"
+	    "<link rel=\"stylesheet\" href=\"%s\">\n",
+	    pg->title, pg->css_href);
+	if (rc == 0 && pg->refresh > 0)
+		rc = portal_html_printf(out, "<meta http-equiv=\"refresh\" "
+		    "content=\"%lld\">\n", (long long)pg->refresh);
+	if (rc == 0 && pg->js_href != NULL)
+		rc = portal_html_printf(out, "<script src=\"%s\" defer>"
+		    "</script>\n", pg->js_href);
+	if (rc == 0)
+		rc = portal_html_printf(out,
 	    "</head>\n<body>\n"
 	    "<a class=\"skip\" href=\"#main\">Skip to content</a>\n"
 	    "<header class=\"top\">\n<div class=\"bar\">\n"
-	    "<a class=\"brand\" href=\"/portal/\">certdesk</a>\n",
-	    pg->title, pg->css_href);
+	    "<a class=\"brand\" href=\"/portal/\">certdesk</a>\n");
 	if (rc == 0 && pg->user_name != NULL)
 		rc = portal_html_printf(out,
 		    "<nav aria-label=\"Main\"><ul>"
 		    "<li><a href=\"/portal/\">SSL certificates</a></li>"
+		    "<li><a href=\"/portal/overview\">Overview</a></li>"
 		    "</ul></nav>\n"
 		    "<div class=\"who\"><span class=\"user\">%s</span>\n"
 		    "<form method=\"post\" action=\"/portal/logout\">"

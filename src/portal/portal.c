@@ -33,9 +33,12 @@
 #ifndef CERTDESK_WEBDIR
 #define CERTDESK_WEBDIR "web/static"
 #endif
+#ifndef CERTDESK_DISTDIR
+#define CERTDESK_DISTDIR "web/dist"
+#endif
 
 #define MAX_ASSETS 32
-#define MAX_ASSET_SIZE (1024 * 1024)
+#define MAX_ASSET_SIZE (4 * 1024 * 1024)	/* the bundle's source map */
 #define PAGE_MAX (1024 * 1024)
 #define EMAIL_MAX 254
 #define FAIL_RESET (24 * 3600)	/* a failure run older than this restarts */
@@ -66,6 +69,8 @@ struct portal {
 	struct asset assets[MAX_ASSETS];
 	size_t nassets;
 	char css_href[96];
+	char js_href[96];
+	struct portal_ra_source ra;
 };
 
 /* ---- the store pool ------------------------------------------------------ */
@@ -117,6 +122,7 @@ ctype_for(const char *name)
 		{".ico", "image/x-icon"},
 		{".txt", "text/plain; charset=utf-8"},
 		{".woff2", "font/woff2"},
+		{".map", "application/json"},
 	};
 	const char *dot = strrchr(name, '.');
 
@@ -184,6 +190,9 @@ load_assets(struct portal *p, const char *dir)
 		if (strcmp(e->d_name, "portal.css") == 0)
 			snprintf(p->css_href, sizeof(p->css_href),
 			    "/static/portal.css?v=%.16s", hex);
+		if (strcmp(e->d_name, "portal.js") == 0)
+			snprintf(p->js_href, sizeof(p->js_href),
+			    "/static/portal.js?v=%.16s", hex);
 		p->nassets++;
 	}
 	closedir(d);
@@ -251,6 +260,8 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	p->acct.cap = p->addr.cap = 3600;
 	p->now = conf->now ? conf->now : now_default;
 	snprintf(p->css_href, sizeof(p->css_href), "/static/portal.css");
+	snprintf(p->js_href, sizeof(p->js_href), "/static/portal.js");
+	p->ra = conf->ra;
 
 	/* a hash of a random password: logins for unknown emails verify
 	 * against it, so that they take as long as real ones */
@@ -269,6 +280,7 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	}
 	pool_put(p, st);
 	load_assets(p, conf->static_dir ? conf->static_dir : CERTDESK_WEBDIR);
+	load_assets(p, conf->dist_dir ? conf->dist_dir : CERTDESK_DISTDIR);
 	*out = p;
 	return 0;
 fail:
@@ -347,6 +359,8 @@ page(struct portal *p, struct http_req *r, struct portal_req *c,
 	if (c != NULL && c->authed && !c->via_token) {
 		pg.user_name = c->user.display_name;
 		pg.csrf = c->csrf;
+		pg.js_href = p->js_href;
+		pg.refresh = c->refresh;
 	}
 	buf_init(&out, PAGE_MAX);
 	rc = portal_html_page(&out, &pg);
@@ -357,6 +371,49 @@ page(struct portal *p, struct http_req *r, struct portal_req *c,
 	}
 	buf_free(&out);
 	return rc;
+}
+
+int
+portal_redirect(struct http_req *r, const char *to)
+{
+	return redirect(r, to);
+}
+
+int
+portal_is_get(struct http_req *r)
+{
+	return is_get(r);
+}
+
+int
+portal_page_reply(struct portal_req *c, unsigned status, const char *title,
+    const char *body)
+{
+	return page(c->p, c->r, c, status, title, body);
+}
+
+int
+portal_ra_get(struct portal_req *c, struct ra **ra)
+{
+	*ra = NULL;
+	if (c->p->ra.get == NULL)
+		return RC_STATE;
+	return c->p->ra.get(c->p->ra.arg, ra);
+}
+
+void
+portal_ra_put(struct portal_req *c, struct ra *ra)
+{
+	if (ra != NULL && c->p->ra.put != NULL)
+		c->p->ra.put(c->p->ra.arg, ra);
+}
+
+int64_t
+portal_customer_scope(const struct portal_req *c)
+{
+	if (c->user.role == STORE_ROLE_CUSTOMER)
+		return c->user.customer_id > 0 ? c->user.customer_id : -1;
+	return 0;
 }
 
 static const struct {
@@ -403,6 +460,12 @@ error_page(struct portal *p, struct http_req *r, struct portal_req *c,
 		rc = page(p, r, c, status, title, (const char *)b.data);
 	buf_free(&b);
 	return rc;
+}
+
+int
+portal_error_reply(struct portal_req *c, unsigned status, const char *detail)
+{
+	return error_page(c->p, c->r, c, status, detail);
 }
 
 int
@@ -633,10 +696,16 @@ portal_slot_ids(struct portal_req *c, int64_t contract_id, int64_t **out,
 const char *
 portal_slot_action(const struct store_slot *s)
 {
+	/* issued, expired, revoked: renew or reissue with a new key */
+	if (strcmp(s->state, "issued") == 0 ||
+	    strcmp(s->state, "expired") == 0 ||
+	    strcmp(s->state, "revoked") == 0)
+		return "setup";
 	if (strcmp(s->product, "unlimited") == 0)
 		return strcmp(s->state, "unused") == 0 ? "activate" :
 		    strcmp(s->state, "active") == 0 ? "setup" : NULL;
-	return strcmp(s->state, "unused") == 0 ? "setup" : NULL;
+	return strcmp(s->state, "unused") == 0 ||
+	    strcmp(s->state, "active") == 0 ? "setup" : NULL;
 }
 
 struct activate {
@@ -994,6 +1063,8 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 {
 	const char *pname = portal_product_name(s->product);
 	const char *action = portal_slot_action(s);
+	int fresh = strcmp(s->state, "unused") == 0 ||
+	    strcmp(s->state, "active") == 0;
 	int rc;
 
 	rc = portal_html_printf(b, "<tr>\n<th scope=\"row\">%s</th>\n"
@@ -1015,9 +1086,20 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 		    "\xe2\x9a\x99</span><span class=\"visually-hidden\">"
 		    "Actions for %s</span></summary>"
 		    "<ul class=\"menu\"><li><a href=\"/portal/slots/%lld/"
-		    "setup\">Set up SSL certificate</a></li></ul></details>",
-		    pname ? pname : s->product, (long long)s->id);
-	else if (rc == 0)
+		    "setup\">%s</a></li>",
+		    pname ? pname : s->product, (long long)s->id,
+		    fresh ? "Set up SSL certificate" :
+		    "Renew or reissue with a new key");
+	if (rc == 0 && action != NULL && strcmp(action, "setup") == 0 &&
+	    !fresh)
+		rc = portal_html_printf(b, "<li><a href=\"/portal/overview\">"
+		    "Go to overview</a></li>");
+	if (rc == 0 && action != NULL && strcmp(action, "setup") == 0)
+		rc = portal_html_printf(b, "</ul></details>");
+	if (rc == 0 && action == NULL && strcmp(s->state, "pending") == 0)
+		rc = portal_html_printf(b, "<a href=\"/portal/overview\">"
+		    "Go to overview</a>");
+	else if (rc == 0 && action == NULL)
 		rc = portal_html_printf(b, "<span class=\"muted\">"
 		    "\xe2\x80\x94</span>");
 	if (rc == 0)
@@ -1090,42 +1172,6 @@ out:
 }
 
 static int
-setup_page(struct portal *p, struct http_req *r, struct portal_req *c,
-    const struct store_slot *s)
-{
-	const char *pname = portal_product_name(s->product);
-	const char *action = portal_slot_action(s);
-	struct buf b;
-	int rc;
-
-	buf_init(&b, PAGE_MAX);
-	rc = portal_html_printf(&b, "<section class=\"card narrow\">\n"
-	    "<h1>Set up SSL certificate</h1>\n<p class=\"lead\">%s</p>\n",
-	    pname ? pname : s->product);
-	if (rc == 0 && action != NULL && strcmp(action, "activate") == 0)
-		rc = portal_html_printf(&b, "<p>This SSL Unlimited "
-		    "certificate must be activated first: use "
-		    "<strong>Activate now</strong> in your list of SSL "
-		    "certificates.</p>\n");
-	else if (rc == 0 && action != NULL)
-		rc = portal_html_printf(&b, "<p>Setting up a certificate "
-		    "here is coming soon. Your certificate is reserved and "
-		    "ready for it.</p>\n");
-	else if (rc == 0)
-		rc = portal_html_printf(&b, "<p>This certificate is already "
-		    "set up (%s).</p>\n", portal_state_name(s->state));
-	if (rc == 0)
-		rc = portal_html_printf(&b, "<p><a class=\"button\" "
-		    "href=\"/portal/\">Back to your SSL certificates</a></p>\n"
-		    "</section>\n");
-	if (rc == 0)
-		rc = page(p, r, c, 200, "Set up SSL certificate",
-		    (const char *)b.data);
-	buf_free(&b);
-	return rc;
-}
-
-static int
 activate_page(struct portal *p, struct http_req *r, struct portal_req *c,
     int64_t id)
 {
@@ -1183,19 +1229,10 @@ h_portal(struct http_req *r, void *app)
 	if (strncmp(tail, "slots/", 6) == 0 &&
 	    (slash = strchr(tail + 6, '/')) != NULL)
 		id = portal_parse_id(tail + 6, (size_t)(slash - tail - 6));
-	if (id > 0 && strcmp(slash, "/setup") == 0) {
-		struct store_slot s;
-
-		if (!is_get(r)) {
-			rc = error_page(p, r, &c, 405, NULL);
-			goto out;
-		}
-		rc = portal_slot_visible(&c, id, &s);
-		if (rc == RC_NOTFOUND)
-			rc = error_page(p, r, &c, 404, NULL);
-		else if (rc == 0)
-			rc = setup_page(p, r, &c, &s);
-		store_slot_clear(&s);
+	if (strcmp(tail, "overview") == 0 || strncmp(tail, "orders/", 7) == 0) {
+		rc = portal_orders(&c, tail);
+	} else if (id > 0 && strcmp(slash, "/setup") == 0) {
+		rc = portal_setup(&c, id);
 	} else if (id > 0 && strcmp(slash, "/activate") == 0) {
 		rc = is_get(r) ? error_page(p, r, &c, 405, NULL) :
 		    activate_page(p, r, &c, id);

@@ -26,6 +26,16 @@
 #include <time.h>
 
 struct portal;
+struct ra;
+
+/* Where request threads borrow a registration authority (the daemon's
+ * pool): get gives one for the calling thread (0 or RC_*), put gives it
+ * back. Orders, validation, issuance and revocation go through it. */
+struct portal_ra_source {
+	int (*get)(void *arg, struct ra **ra);
+	void (*put)(void *arg, struct ra *ra);
+	void *arg;
+};
 
 struct portal_conf {
 	const struct store_conf *store;	/* borrowed during portal_new */
@@ -40,6 +50,13 @@ struct portal_conf {
 	int max_failures_account;
 	int max_failures_address;
 	time_t (*now)(void);		/* NULL: time() */
+	/* the registration authority; get NULL: no orders (the pages
+	 * say so) */
+	struct portal_ra_source ra;
+	/* directory of the browser bundle (portal.js and its map, served
+	 * under /static/); NULL: the one compiled in (CERTDESK_DISTDIR,
+	 * the source tree's web/dist) */
+	const char *dist_dir;
 };
 
 /* Opens the portal: the first store handle (migrations run), the static

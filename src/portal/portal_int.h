@@ -70,6 +70,9 @@ struct portal_page {
 	const char *csrf;	/* the session's CSRF token (logout form) */
 	const char *css_href;	/* the stylesheet's URL */
 	const char *body;	/* HTML, every dynamic part escaped already */
+	const char *js_href;	/* the browser bundle's URL, or NULL */
+	int refresh;		/* > 0: reload every that many seconds
+				 * (something is pending) */
 };
 /* Appends the whole HTML document to out. 0 or RC_TOOBIG. */
 int portal_html_page(struct buf *out, const struct portal_page *p);
@@ -145,6 +148,7 @@ struct portal_req {
 	struct store_user user;
 	struct store_session sess;	/* when by session */
 	char csrf[PORTAL_CSRF_LEN + 1];	/* the session's CSRF token */
+	int refresh;		/* the page reloads itself (seconds) */
 };
 
 /* Takes a store handle for the request. 0 or RC_*. */
@@ -190,6 +194,43 @@ int64_t portal_parse_id(const char *s, size_t n);
 /* Adds the headers every portal answer carries (CSP, frame, referrer,
  * caching). */
 void portal_security_headers(struct http_req *r, int cacheable);
+
+/* ---- replies shared by the page files (portal.c) ------------------------- */
+
+/* body (HTML, escaped already) in the layout with status. */
+int portal_page_reply(struct portal_req *c, unsigned status,
+    const char *title, const char *body);
+/* The error page for status (detail: text, or NULL for the standard
+ * one). */
+int portal_error_reply(struct portal_req *c, unsigned status,
+    const char *detail);
+/* 303 to a path of ours. */
+int portal_redirect(struct http_req *r, const char *to);
+/* 1 for GET and HEAD. */
+int portal_is_get(struct http_req *r);
+struct ra;
+/* Borrows the registration authority for this request; RC_STATE when the
+ * portal has none. Give it back with portal_ra_put(). */
+int portal_ra_get(struct portal_req *c, struct ra **ra);
+void portal_ra_put(struct portal_req *c, struct ra *ra);
+/* The customer whose objects the user may see: its customer id, 0 for
+ * staff (everybody's). */
+int64_t portal_customer_scope(const struct portal_req *c);
+
+/* ---- setup, overview, certificates (orders.c) ---------------------------- */
+
+/* GET / POST /portal/slots/<id>/setup. */
+int portal_setup(struct portal_req *c, int64_t slot_id);
+/* /portal/overview, /portal/orders/<id>[/download/<file>|/revoke]. */
+int portal_orders(struct portal_req *c, const char *tail);
+/* API operations on orders (api.c's table). */
+int portal_api_orders(struct portal_req *c, int64_t id);
+int portal_api_order(struct portal_req *c, int64_t id);
+int portal_api_order_new(struct portal_req *c, int64_t slot_id);
+int portal_api_download(struct portal_req *c, int64_t id);
+int portal_api_revoke(struct portal_req *c, int64_t id);
+/* The JSON reply helper of api.c. */
+int portal_api_json(struct http_req *r, unsigned status, void *json);
 
 /* ---- the JSON API (api.c) ------------------------------------------------ */
 

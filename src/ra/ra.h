@@ -593,4 +593,132 @@ int ra_ari_window(struct ra *ra, const uint8_t *aki, size_t aki_len,
     const uint8_t *serial, size_t serial_len, time_t *start, time_t *end,
     struct ra_err *err);
 
+/* ---- portal orders (the customer portal's setup form) -------------------- */
+
+/*
+ * A portal order fills a certificate slot of a contract. Its
+ * authorizations belong to the contract (account_id NULL), one per name,
+ * and nothing is issued before every one of them is valid. Products map
+ * to profiles: starter and unlimited dv, business and business_wildcard
+ * ov, premium ev; names: starter the domain and its www form, business
+ * wildcard "*.domain" and the domain, the others the domain alone.
+ */
+struct ra_portal_contact {
+	const char *name, *email, *phone;	/* borrowed, may be NULL */
+};
+
+struct ra_portal_org {
+	const char *legal_name, *country, *state, *locality, *street,
+	    *postal_code;
+	const char *registration_number, *jurisdiction, *business_category;
+					/* premium (EV) only */
+};
+
+struct ra_portal_order_req {
+	int64_t customer_id;	/* the asking user's customer; 0: staff */
+	int64_t user_id;	/* audit actor "portal:user/<id>" */
+	int64_t slot_id;
+	const char *domain;	/* as typed */
+	const char *purpose;	/* "hosting" or "server" */
+	int terms_accepted;
+	const uint8_t *csr;	/* PEM or DER, as the browser sent it */
+	size_t csr_len;
+	struct ra_portal_contact admin, tech;	/* OV/EV products */
+	struct ra_portal_org org;		/* OV/EV products */
+};
+
+#define RA_MAX_FIELD_ERRS 24
+
+/* What is wrong with the setup form, one message per field (field: the
+ * form field's name, e.g. "domain", "csr", "admin_email"). */
+struct ra_field_errs {
+	size_t n;
+	struct {
+		char field[32];
+		char msg[200];
+	} e[RA_MAX_FIELD_ERRS];
+};
+
+/*
+ * Places a portal order: checks that the slot exists and belongs to the
+ * customer (RC_NOTFOUND otherwise, as for a slot that does not exist), that
+ * it can take an order (RC_STATE with err's detail: an order is already in
+ * progress, Unlimited not activated, cancelled), every field (RC_INVAL with
+ * one message per bad field in *fe: domain by ra_name_check() and the
+ * product's rules, purpose, terms, contacts and organisation for OV/EV, the
+ * CSR parsed by ca_csr_parse() with the CA's key checks and naming exactly
+ * the order's names). Then, in one transaction: the order (pending, with
+ * the CSR as DER and the details as JSON), a pending authorization per
+ * name, the slot moved to pending, an audit entry "portal.order.new".
+ * *order_id gets the order's id.
+ */
+int ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
+    int64_t *order_id, struct ra_field_errs *fe, struct ra_err *err);
+
+/* A portal order as the customer sees it. */
+struct ra_portal_order {
+	int64_t id, contract_id, slot_id;
+	char product[24];	/* the slot's product */
+	char profile[4];	/* "dv", "ov", "ev" */
+	char status[12];	/* the store's order status */
+	/* "validation_pending", "org_validation_pending", "issued",
+	 * "expiring" (< 30 days left), "expired", "revoked", "rejected" */
+	char state[24];
+	char *names;		/* space-separated */
+	char *details;		/* JSON text (purpose, contacts, org) */
+	char *error;		/* why rejected (text), or NULL */
+	char cert_serial[41];	/* "" until issued */
+	time_t created_at, not_before, not_after, revoked_at;
+	size_t nauthz, nvalid;	/* authorizations, valid ones */
+};
+void ra_portal_order_clear(struct ra_portal_order *o);
+
+/* The order when the customer may see it (customer_id 0: any); else
+ * RC_NOTFOUND. */
+int ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
+    struct ra_portal_order *out);
+/* The customer's portal orders (0: everybody's), newest first: *ids is a
+ * new array (free()) of *n. */
+int ra_portal_order_ids(struct ra *ra, int64_t customer_id, int64_t **ids,
+    size_t *n);
+
+/*
+ * Completes the domain validation of every pending authorization of a
+ * portal order by `method` (only "operator" for now: staff confirmed
+ * control of the domain; evidence records it and the actor), audited as
+ * "validation.success". Then, for a DV order whose every name has a valid,
+ * unexpired authorization of the order's contract, issues (see
+ * ra_portal_issue). *issued (may be NULL) is 1 when a certificate was
+ * issued. RC_NOTFOUND for an unknown or non-portal order, RC_STATE when
+ * the order is not pending, RC_INVAL for an unknown method.
+ */
+int ra_portal_validate(struct ra *ra, int64_t order_id, const char *method,
+    const char *actor, int *issued, struct ra_err *err);
+
+/*
+ * Issues a pending portal order when every name has a valid, unexpired
+ * authorization of the order's contract (RC_STATE otherwise; OV/EV wait for
+ * organisation validation: RC_STATE). ca_issue with the profile, the order
+ * and contract, actor "portal:user/<id>" of who placed it; the order becomes
+ * valid and the slot issued. A CA refusal makes the order invalid (the
+ * slot goes back to active) and is returned.
+ */
+int ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err);
+
+/* A certificate of a portal contract when the customer may see it
+ * (customer_id 0: any); RC_NOTFOUND otherwise. Clear with
+ * store_cert_clear(). */
+struct store_cert;
+int ra_portal_cert_get(struct ra *ra, int64_t customer_id, const char *serial,
+    struct store_cert *out);
+
+/*
+ * Revokes a certificate of the customer (ra_portal_cert_get rules) with a
+ * subscriber reason (0, 1, 3, 4, 5; else RC_INVAL) through ca_revoke()
+ * (audited, CRL republished); the slot becomes revoked. RC_EXISTS when
+ * already revoked.
+ */
+int ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
+    int reason, const char *actor, struct ra_err *err);
+
 #endif

@@ -124,7 +124,8 @@ struct store_row {
 	const char *name;	/* name, email, number, domain, product */
 	const char *extra;	/* role, slot state, "hosted"/"external" */
 };
-/* what: "customers", "users", "contracts", "domains", "slots". parent 0 =
+/* what: "customers", "users", "contracts", "domains", "slots", "orders"
+ * (portal orders, newest first: name = profile, extra = status). parent 0 =
  * all; else the rows of that customer (users, contracts) or contract
  * (domains, slots); for "customers", the customer with that id. Rows come
  * in id order; the row's strings are borrowed for the callback only. */
@@ -356,6 +357,9 @@ struct store_order {
 	char *error;		/* JSON problem, or NULL */
 	char cert_serial[41];	/* "" when none */
 	time_t created_at, updated_at, expires_at;
+	char *details;		/* portal orders: JSON text (purpose,
+				 * contacts, organisation as typed), or
+				 * NULL */
 };
 
 /* Adds an order (id, csr, error and cert_serial are ignored; created_at 0

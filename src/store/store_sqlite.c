@@ -72,6 +72,8 @@ enum q {
 	Q_LIST_DOMAINS_BY,
 	Q_LIST_SLOTS,
 	Q_LIST_SLOTS_BY,
+	Q_LIST_ORDERS,
+	Q_LIST_ORDERS_BY,
 	Q_ORG_ADD,
 	Q_ORG_GET,
 	Q_ISSUER_ADD,
@@ -153,7 +155,8 @@ enum q {
 	"created_at, updated_at "
 #define ORDER_COLS                                                             \
 	"id, contract_id, slot_id, account_id, org_id, profile, status, "      \
-	"names, csr, error, cert_serial, created_at, updated_at, expires_at "
+	"names, csr, error, cert_serial, created_at, updated_at, expires_at, " \
+	"details "
 #define AUTHZ_COLS                                                             \
 	"id, order_id, account_id, ident_type, identifier, wildcard, status, " \
 	"method, validated_at, expires_at, evidence, br_version, created_at, " \
@@ -206,6 +209,13 @@ static const char *const sql_text[Q_MAX] = {
 			 "ORDER BY id",
 	[Q_LIST_SLOTS_BY] = "SELECT id, contract_id, product, state "
 			    "FROM slots WHERE contract_id = ?1 ORDER BY id",
+	/* portal orders (with a contract and a slot), newest first */
+	[Q_LIST_ORDERS] = "SELECT id, contract_id, profile, status "
+			  "FROM orders WHERE slot_id IS NOT NULL "
+			  "ORDER BY id DESC",
+	[Q_LIST_ORDERS_BY] = "SELECT id, contract_id, profile, status "
+			     "FROM orders WHERE contract_id = ?1 AND "
+			     "slot_id IS NOT NULL ORDER BY id DESC",
 	[Q_ORG_ADD] = "INSERT INTO organizations (customer_id, legal_name, "
 		      "country, state, locality, street, postal_code, "
 		      "business_category, jurisdiction_country, "
@@ -291,8 +301,8 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_NONCE_PURGE] = "DELETE FROM nonces WHERE expires_at <= ?1",
 	[Q_ORDER_ADD] = "INSERT INTO orders (contract_id, slot_id, account_id, "
 			"org_id, profile, status, names, created_at, "
-			"updated_at, expires_at) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+			"updated_at, expires_at, details) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
 	[Q_ORDER_GET] = "SELECT " ORDER_COLS "FROM orders WHERE id = ?1",
 	[Q_ORDER_SET] = "UPDATE orders SET status = ?3, error = ?4, "
 			"cert_serial = coalesce(?5, cert_serial), "
@@ -1412,6 +1422,7 @@ store_list(struct store *st, const char *what,
 		{"contracts", Q_LIST_CONTRACTS, Q_LIST_CONTRACTS_BY},
 		{"domains", Q_LIST_DOMAINS, Q_LIST_DOMAINS_BY},
 		{"slots", Q_LIST_SLOTS, Q_LIST_SLOTS_BY},
+		{"orders", Q_LIST_ORDERS, Q_LIST_ORDERS_BY},
 	};
 	struct list_ctx c = {cb, arg};
 	sqlite3_stmt *s = NULL;
@@ -2846,7 +2857,9 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 	    (rc = check_enum(what, "profile", o->profile, profiles)) != 0 ||
 	    (rc = check_enum(what, "status", o->status, order_statuses)) !=
 		0 ||
-	    (rc = check_text(what, "names", o->names, STORE_MAX_LONG, 0)) != 0)
+	    (rc = check_text(what, "names", o->names, STORE_MAX_LONG, 0)) != 0 ||
+	    (rc = check_text(what, "details", o->details, STORE_MAX_JSON,
+		 T_NULL_OK | T_MULTI)) != 0)
 		return rc;
 	if (o->expires_at <= 0) {
 		log_warn(LOG_STORE, "%s: no expiry", what);
@@ -2865,6 +2878,7 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 	sqlite3_bind_int64(s, 8, o->created_at != 0 ? (int64_t)o->created_at
 						     : now());
 	sqlite3_bind_int64(s, 9, (int64_t)o->expires_at);
+	bind_text(s, 10, o->details);
 	rc = insert_id(st, what, s, id);
 	put(st, Q_ORDER_ADD, s);
 	return rc;
@@ -2893,6 +2907,7 @@ order_row(sqlite3_stmt *s, void *arg)
 	o->created_at = (time_t)sqlite3_column_int64(s, 11);
 	o->updated_at = (time_t)sqlite3_column_int64(s, 12);
 	o->expires_at = (time_t)sqlite3_column_int64(s, 13);
+	o->details = col_dup(s, 14);
 }
 
 int
@@ -2924,6 +2939,7 @@ store_order_clear(struct store_order *o)
 	free(o->names);
 	free(o->csr);
 	free(o->error);
+	free(o->details);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -55,7 +55,9 @@ def test_certbot_standalone_http01(rig):
             "--http-01-address", "127.0.0.1",
             "-d", name, "--register-unsafely-without-email",
             "--agree-tos", "--key-type", "ecdsa",
-            "--eab-kid", kid, "--eab-hmac-key", hmac,
+            "--eab-kid", kid,
+            # one argument: a key may begin with "-" (base64url)
+            f"--eab-hmac-key={hmac}",
             log=rig.tmp / "certbot-certonly.log")
     live = d / "config" / "live" / name
     cert_pem = (live / "cert.pem").read_text()

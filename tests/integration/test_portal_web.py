@@ -87,7 +87,7 @@ def test_portfolio_shows_products_and_actions(rig):
     assert f'href="/portal/slots/{starter}/setup"' in text
     st, _, body = c.get(f"/portal/slots/{starter}/setup")
     assert st == 200 and b"Set up SSL certificate" in body
-    assert b"coming soon" in body
+    assert b'id="setup-form"' in body and b"Download Private Key" in body
 
 
 def test_wrong_password_and_unknown_email_look_the_same(rig):

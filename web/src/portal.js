@@ -2,10 +2,12 @@
 //
 // Entry point of the portal's browser bundle (web/dist/portal.js, built by
 // web/build.mjs). Runs in the customer's browser; exposes the key, CSR and
-// PKCS#12 functions of keygen.js as window.certdesk for the portal pages.
+// PKCS#12 functions of keygen.js as window.certdesk and starts the portal
+// pages' behaviour (setup.js).
 // Nothing here sends data anywhere: the pages post only the CSR.
 
 import * as keygen from "./keygen.js";
+import * as setup from "./setup.js";
 
 const api = Object.freeze({
 	version: 1,
@@ -24,3 +26,12 @@ const api = Object.freeze({
 });
 
 globalThis.certdesk = api;
+
+// the portal pages' behaviour (setup form, overview refresh); the script is
+// loaded with defer, so the document is parsed already
+if (typeof document !== "undefined") {
+	if (document.readyState === "loading")
+		document.addEventListener("DOMContentLoaded", setup.start);
+	else
+		setup.start();
+}

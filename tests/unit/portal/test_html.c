@@ -78,7 +78,7 @@ static void
 test_page(void **state)
 {
 	struct portal_page pg = {"A <title>", "Eve \"<x>\"", "tok", "/s.css",
-		"<p>body</p>"};
+		"<p>body</p>", NULL, 0};
 	struct buf b;
 	const char *t;
 

@@ -300,7 +300,14 @@ test_slot_action(void **state)
 	s.product = "starter";
 	s.state = "unused";
 	assert_string_equal(portal_slot_action(&s), "setup");
+	/* a certificate slot that holds (or held) one: renew or reissue */
 	s.state = "issued";
+	assert_string_equal(portal_slot_action(&s), "setup");
+	s.state = "revoked";
+	assert_string_equal(portal_slot_action(&s), "setup");
+	s.state = "pending";
+	assert_null(portal_slot_action(&s));
+	s.state = "cancelled";
 	assert_null(portal_slot_action(&s));
 }
 

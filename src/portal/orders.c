@@ -1,0 +1,1559 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The portal's certificate pages and their API twins: the setup form
+ * ("Set up SSL certificate": domain, purpose, contacts and organisation
+ * for OV/EV products, terms, and the CSR the browser built for the key it
+ * made, or one the customer brings), the confirmation with "Go to
+ * overview", the overview of every order and certificate with its state,
+ * a certificate's details with downloads (certificate, chain, full chain
+ * as PEM, DER and PKCS#7) and installation hints, and revocation. Every
+ * decision (may this slot take an order, are these names and this CSR
+ * right, may this be issued or revoked) is the ra's: this file speaks
+ * HTML and JSON.
+ *
+ * Runs in the main certdesk process on HTTPS worker threads; the request is
+ * untrusted. Never receives a private key: the browser sends only the CSR.
+ */
+#include "portal/portal_int.h"
+#include "ca/ca.h"
+#include "ra/ra.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_MAX (1024 * 1024)
+/* pages with something pending reload themselves this often (a meta
+ * refresh: the browser bundle, which holds keys, has no network code) */
+#define REFRESH_SECONDS 5
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void
+fmt_time(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, 32, "\xe2\x80\x94");
+		return;
+	}
+	strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static void
+fmt_rfc3339(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		out[0] = '\0';
+	else
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *
+state_label(const char *state)
+{
+	static const struct {
+		const char *state, *label;
+	} labels[] = {
+		{"validation_pending", "Validation pending"},
+		{"org_validation_pending", "Organisation validation pending"},
+		{"issued", "Issued"},
+		{"expiring", "Expiring soon"},
+		{"expired", "Expired"},
+		{"revoked", "Revoked"},
+		{"rejected", "Rejected"},
+	};
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(state, labels[i].state) == 0)
+			return labels[i].label;
+	return state;
+}
+
+static int
+is_pending(const char *state)
+{
+	return strcmp(state, "validation_pending") == 0 ||
+	    strcmp(state, "org_validation_pending") == 0;
+}
+
+/* "a b" -> "a, b" (new string). */
+static char *
+names_list(const char *names)
+{
+	struct buf b;
+	char *out;
+
+	buf_init(&b, 64 * 1024);
+	for (const char *p = names; *p; p++) {
+		if (*p == ' ')
+			(void)buf_append_str(&b, ", ");
+		else
+			(void)buf_append(&b, p, 1);
+	}
+	(void)buf_append(&b, "", 1);
+	out = (char *)buf_steal(&b, NULL);
+	return out ? out : xstrdup("");
+}
+
+static int
+has_cert(const struct ra_portal_order *o)
+{
+	return o->cert_serial[0] != '\0';
+}
+
+/* The first name of an order, for file names: "*.x" becomes
+ * "wildcard.x". Into out. */
+static void
+file_base(const char *names, char *out, size_t len)
+{
+	size_t n = strcspn(names, " ");
+
+	if (n > 2 && names[0] == '*' && names[1] == '.')
+		snprintf(out, len, "wildcard.%.*s", (int)(n - 2), names + 2);
+	else
+		snprintf(out, len, "%.*s", (int)n, names);
+}
+
+/* The customer's words for how a state completes. */
+static const char *
+state_help(const struct ra_portal_order *o)
+{
+	if (strcmp(o->state, "validation_pending") == 0)
+		return "We are confirming that you control the domain. Our "
+		    "validation team completes this check, and the "
+		    "certificate is issued right after. No action is needed "
+		    "from you; this page updates itself.";
+	if (strcmp(o->state, "org_validation_pending") == 0)
+		return "The certificate authority is verifying your "
+		    "organisation's details and will call your "
+		    "administrative or technical contact. This usually takes "
+		    "one to three working days.";
+	if (strcmp(o->state, "expiring") == 0)
+		return "This certificate expires in less than 30 days: renew "
+		    "it with a new key.";
+	if (strcmp(o->state, "expired") == 0)
+		return "This certificate has expired: renew it with a new "
+		    "key.";
+	if (strcmp(o->state, "revoked") == 0)
+		return "This certificate was revoked and is no longer "
+		    "trusted.";
+	if (strcmp(o->state, "rejected") == 0)
+		return o->error ? o->error : "The order could not be "
+		    "completed.";
+	return "Ready to install.";
+}
+
+/* ---- certificate details and files --------------------------------------- */
+
+struct cert_info {
+	char *subject, *issuer;
+	char fingerprint[32 * 3];
+	char serial[41];
+	time_t not_before, not_after;
+	int revoked;
+	time_t revoked_at;
+	char *names;
+	uint8_t *der, *issuer_der;
+	size_t der_len, issuer_len;
+	int issuer_is_root;
+};
+
+static void
+cert_info_clear(struct cert_info *ci)
+{
+	free(ci->subject);
+	free(ci->issuer);
+	free(ci->names);
+	free(ci->der);
+	free(ci->issuer_der);
+	memset(ci, 0, sizeof(*ci));
+}
+
+static char *
+name_text(const X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL, *out;
+	long len;
+
+	if (b == NULL)
+		return xstrdup("");
+	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	len = BIO_get_mem_data(b, &p);
+	out = xmalloc((size_t)len + 1);
+	memcpy(out, p, (size_t)len);
+	out[len] = '\0';
+	BIO_free(b);
+	return out;
+}
+
+/* The issued certificate of order o (the customer's own, checked by the
+ * ra): details and the DER of it and its issuer. */
+static int
+cert_load(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o,
+    struct cert_info *ci)
+{
+	struct store_cert sc = {0};
+	struct store_issuer is = {0};
+	const uint8_t *p;
+	uint8_t md[32];
+	X509 *x = NULL;
+	int rc;
+
+	memset(ci, 0, sizeof(*ci));
+	rc = ra_portal_cert_get(ra, portal_customer_scope(c), o->cert_serial,
+	    &sc);
+	if (rc != 0)
+		return rc;
+	rc = store_issuer_get(c->st, sc.issuer_id, &is);
+	if (rc != 0)
+		goto out;
+	p = sc.der;
+	x = d2i_X509(NULL, &p, (long)sc.der_len);
+	if (x == NULL) {
+		rc = RC_CRYPTO;
+		goto out;
+	}
+	ci->subject = name_text(X509_get_subject_name(x));
+	ci->issuer = name_text(X509_get_issuer_name(x));
+	EVP_Digest(sc.der, sc.der_len, md, NULL, EVP_sha256(), NULL);
+	for (size_t i = 0; i < 32; i++)
+		snprintf(ci->fingerprint + 3 * i, 4, i < 31 ? "%02X:" : "%02X",
+		    md[i]);
+	memcpy(ci->serial, sc.serial, sizeof(ci->serial));
+	ci->not_before = sc.not_before;
+	ci->not_after = sc.not_after;
+	ci->revoked = sc.revoked;
+	ci->revoked_at = sc.revoked_at;
+	ci->names = xstrdup(sc.names);
+	ci->der = sc.der;
+	ci->der_len = sc.der_len;
+	sc.der = NULL;
+	ci->issuer_der = is.cert_der;
+	ci->issuer_len = is.cert_len;
+	ci->issuer_is_root = is.is_root;
+	is.cert_der = NULL;
+out:
+	X509_free(x);
+	store_issuer_clear(&is);
+	store_cert_clear(&sc);
+	if (rc != 0)
+		cert_info_clear(ci);
+	return rc;
+}
+
+static int
+pem_add(struct buf *b, const uint8_t *der, size_t len)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long n;
+	int rc = 0;
+
+	if (bio == NULL)
+		return RC_NOMEM;
+	if (PEM_write_bio(bio, "CERTIFICATE", "", der, (long)len) <= 0)
+		rc = RC_CRYPTO;
+	n = BIO_get_mem_data(bio, &p);
+	if (rc == 0)
+		rc = buf_append(b, p, (size_t)n);
+	BIO_free(bio);
+	return rc;
+}
+
+/* PKCS#7 SignedData, certificates only (as `openssl crl2pkcs7 -nocrl`). */
+static int
+p7_certs(const uint8_t *const *der, const size_t *len, size_t n,
+    struct buf *out)
+{
+	PKCS7 *p7 = PKCS7_new();
+	uint8_t *enc = NULL;
+	int rc = RC_CRYPTO, elen;
+
+	if (p7 == NULL || PKCS7_set_type(p7, NID_pkcs7_signed) != 1 ||
+	    PKCS7_content_new(p7, NID_pkcs7_data) != 1)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = der[i];
+		X509 *x = d2i_X509(NULL, &p, (long)len[i]);
+
+		if (x == NULL || PKCS7_add_certificate(p7, x) != 1) {
+			X509_free(x);
+			goto out;
+		}
+		X509_free(x);	/* PKCS7_add_certificate took a reference */
+	}
+	elen = i2d_PKCS7(p7, &enc);
+	if (elen <= 0)
+		goto out;
+	rc = buf_append(out, enc, (size_t)elen);
+out:
+	OPENSSL_free(enc);
+	PKCS7_free(p7);
+	return rc;
+}
+
+static const char *const FILES[] = {
+	"cert.pem", "chain.pem", "fullchain.pem",
+	"cert.der", "chain.der", "fullchain.der",
+	"cert.p7b", "chain.p7b", "fullchain.p7b", NULL
+};
+
+/* Builds file (one of FILES) of the certificate into out; *ctype gets its
+ * media type. RC_NOTFOUND for an unknown file name. */
+static int
+cert_file(const struct cert_info *ci, const char *file, struct buf *out,
+    const char **ctype)
+{
+	const uint8_t *der[2];
+	size_t len[2], n = 0;
+	const char *dot = strchr(file, '.');
+	int known = 0, rc = 0;
+
+	for (size_t i = 0; FILES[i]; i++)
+		if (strcmp(file, FILES[i]) == 0)
+			known = 1;
+	if (!known || dot == NULL)
+		return RC_NOTFOUND;
+	if (strncmp(file, "cert.", 5) == 0 ||
+	    strncmp(file, "fullchain.", 10) == 0) {
+		der[n] = ci->der;
+		len[n++] = ci->der_len;
+	}
+	if (strncmp(file, "chain.", 6) == 0 ||
+	    strncmp(file, "fullchain.", 10) == 0) {
+		der[n] = ci->issuer_der;
+		len[n++] = ci->issuer_len;
+	}
+	if (strcmp(dot, ".pem") == 0) {
+		*ctype = "application/x-pem-file";
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = pem_add(out, der[i], len[i]);
+	} else if (strcmp(dot, ".der") == 0) {
+		/* one certificate: its DER; the full chain: the DER
+		 * certificates one after the other */
+		*ctype = n == 1 ? "application/pkix-cert" :
+		    "application/octet-stream";
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = buf_append(out, der[i], len[i]);
+	} else {
+		*ctype = "application/pkcs7-mime";
+		rc = p7_certs(der, len, n, out);
+	}
+	return rc;
+}
+
+/* Sends file of order id's certificate (both the page and the API). */
+static int
+send_cert_file(struct portal_req *c, int64_t id, const char *file, int api)
+{
+	struct ra *ra = NULL;
+	struct ra_portal_order o = {0};
+	struct cert_info ci = {0};
+	struct buf b;
+	const char *ctype = NULL;
+	char base[300], *cd = NULL;
+	int rc;
+
+	buf_init(&b, 4 * STORE_MAX_CERT);
+	rc = portal_ra_get(c, &ra);
+	if (rc != 0)
+		goto out;
+	rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+	if (rc == 0 && !has_cert(&o))
+		rc = RC_NOTFOUND;
+	if (rc == 0)
+		rc = cert_load(c, ra, &o, &ci);
+	if (rc == 0)
+		rc = cert_file(&ci, file, &b, &ctype);
+	if (rc == RC_NOTFOUND) {
+		rc = api ? portal_api_problem(c->r, 404, "not-found",
+		    "Not found", "There is no such certificate file in this "
+		    "account.") : portal_error_reply(c, 404, NULL);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	file_base(o.names, base, sizeof(base));
+	cd = xasprintf("attachment; filename=\"%s.%s\"", base, file);
+	portal_security_headers(c->r, 0);
+	(void)http_add_header(c->r, "Content-Disposition", cd);
+	(void)http_add_header(c->r, "X-Content-Type-Options", "nosniff");
+	rc = http_reply(c->r, 200, ctype, b.data, b.len);
+out:
+	free(cd);
+	cert_info_clear(&ci);
+	ra_portal_order_clear(&o);
+	portal_ra_put(c, ra);
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- the setup form ------------------------------------------------------ */
+
+struct field_def {
+	const char *name, *label, *autocomplete;
+	int width;	/* 1: short input */
+};
+
+static const struct field_def ADMIN[] = {
+	{"admin_name", "Name", "name", 0},
+	{"admin_email", "Email address", "email", 0},
+	{"admin_phone", "Phone number", "tel", 1},
+};
+static const struct field_def TECH[] = {
+	{"tech_name", "Name", "name", 0},
+	{"tech_email", "Email address", "email", 0},
+	{"tech_phone", "Phone number", "tel", 1},
+};
+static const struct field_def ORG[] = {
+	{"org_legal_name", "Legal name of the organisation", "organization",
+	    0},
+	{"org_street", "Street address", "street-address", 0},
+	{"org_postal_code", "Postal code", "postal-code", 1},
+	{"org_locality", "City", "address-level2", 0},
+	{"org_state", "State or region (optional)", "address-level1", 0},
+	{"org_country", "Country (two-letter code, e.g. DE)", "country", 1},
+};
+static const struct field_def EV[] = {
+	{"org_registration_number", "Registration number (e.g. HRB 12345)",
+	    "off", 0},
+	{"org_jurisdiction", "Country of incorporation (two-letter code)",
+	    "off", 1},
+};
+
+static const char *
+field_err(const struct ra_field_errs *fe, const char *name)
+{
+	for (size_t i = 0; fe != NULL && i < fe->n; i++)
+		if (strcmp(fe->e[i].field, name) == 0)
+			return fe->e[i].msg;
+	return NULL;
+}
+
+static const char *
+fval(const struct portal_form *f, const char *name)
+{
+	const char *v = f ? portal_form_get(f, name) : NULL;
+
+	return v ? v : "";
+}
+
+static int
+text_field(struct buf *b, const struct field_def *d,
+    const struct portal_form *f, const struct ra_field_errs *fe)
+{
+	const char *e = field_err(fe, d->name);
+	int rc;
+
+	rc = portal_html_printf(b, "<div class=\"field%s\">\n"
+	    "<label for=\"f-%s\">%s</label>\n", e ? " invalid" : "",
+	    d->name, d->label);
+	if (rc == 0 && e)
+		rc = portal_html_printf(b, "<p class=\"field-error\" "
+		    "id=\"e-%s\">%s</p>\n", d->name, e);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<input id=\"f-%s\" name=\"%s\" "
+		    "type=\"%s\" autocomplete=\"%s\" maxlength=\"254\" "
+		    "class=\"%s\" value=\"%s\"", d->name, d->name,
+		    strstr(d->name, "email") ? "email" :
+		    strstr(d->name, "phone") ? "tel" : "text",
+		    d->autocomplete, d->width ? "short" : "", fval(f, d->name));
+	if (rc == 0 && e)
+		rc = portal_html_printf(b, " aria-invalid=\"true\" "
+		    "aria-describedby=\"e-%s\"", d->name);
+	if (rc == 0)
+		rc = portal_html_printf(b, ">\n</div>\n");
+	return rc;
+}
+
+static int
+fieldset(struct buf *b, const char *legend, const char *hint,
+    const struct field_def *defs, size_t n, const struct portal_form *f,
+    const struct ra_field_errs *fe)
+{
+	int rc = portal_html_printf(b, "<fieldset>\n<legend>%s</legend>\n"
+	    "<p class=\"hint\">%s</p>\n", legend, hint);
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = text_field(b, &defs[i], f, fe);
+	if (rc == 0)
+		rc = portal_html_printf(b, "</fieldset>\n");
+	return rc;
+}
+
+struct dom_list {
+	struct buf *b;
+	int rc;
+};
+
+static int
+dom_option(const struct store_row *row, void *arg)
+{
+	struct dom_list *d = arg;
+
+	if (d->rc == 0)
+		d->rc = portal_html_printf(d->b, "<option value=\"%s\">",
+		    row->name);
+	return 0;
+}
+
+static const char *
+names_hint(const char *product)
+{
+	if (strcmp(product, "starter") == 0)
+		return "The certificate covers the domain and its www form "
+		    "(example.com and www.example.com).";
+	if (strcmp(product, "business_wildcard") == 0)
+		return "The certificate covers the domain and every name "
+		    "directly below it (*.example.com and example.com).";
+	return "The certificate covers exactly this name.";
+}
+
+static int
+setup_form(struct portal_req *c, const struct store_slot *s,
+    const struct portal_form *f, const struct ra_field_errs *fe,
+    const char *message, unsigned status)
+{
+	const char *pname = portal_product_name(s->product);
+	int org = strcmp(s->product, "business") == 0 ||
+	    strcmp(s->product, "business_wildcard") == 0 ||
+	    strcmp(s->product, "premium") == 0;
+	int ev = strcmp(s->product, "premium") == 0;
+	const char *purpose = fval(f, "purpose"), *e;
+	const char *cat = fval(f, "org_business_category");
+	const char *own = fval(f, "key_source");
+	struct dom_list dl;
+	struct buf b;
+	int rc, renew = strcmp(s->state, "unused") != 0 &&
+	    strcmp(s->state, "active") != 0;
+
+	buf_init(&b, PAGE_MAX);
+	rc = portal_html_printf(&b, "<section class=\"card setup\">\n"
+	    "<h1>%s</h1>\n<p class=\"lead\">%s</p>\n",
+	    renew ? "Renew or reissue with a new key" :
+	    "Set up SSL certificate", pname ? pname : s->product);
+	if (rc == 0 && message != NULL)
+		rc = portal_html_printf(&b, "<p class=\"alert\" role=\"alert\">"
+		    "%s</p>\n", message);
+	if (rc == 0 && fe != NULL && fe->n > 0) {
+		rc = portal_html_printf(&b, "<div class=\"alert\" "
+		    "role=\"alert\" id=\"error-summary\" tabindex=\"-1\">"
+		    "<p><strong>Please check the following:</strong></p>"
+		    "<ul>\n");
+		for (size_t i = 0; rc == 0 && i < fe->n; i++)
+			rc = portal_html_printf(&b, "<li><a href=\"#f-%s\">"
+			    "%s</a></li>\n", fe->e[i].field, fe->e[i].msg);
+		if (rc == 0)
+			rc = portal_html_printf(&b, "</ul></div>\n");
+	}
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<form method=\"post\" "
+		    "action=\"/portal/slots/%lld/setup\" id=\"setup-form\" "
+		    "class=\"setup-form\" data-product=\"%s\" novalidate>\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<input type=\"hidden\" name=\"csr\" id=\"csr\" "
+		    "value=\"\">\n", (long long)s->id, s->product, c->csrf);
+	/* the domain */
+	e = field_err(fe, "domain");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<fieldset>\n<legend>Domain"
+		    "</legend>\n<div class=\"field%s\">\n"
+		    "<label for=\"f-domain\">Domain for the certificate"
+		    "</label>\n<p class=\"hint\" id=\"h-domain\">Enter the "
+		    "domain, or click in the field and choose one of your "
+		    "domains. %s</p>\n", e ? " invalid" : "",
+		    names_hint(s->product));
+	if (rc == 0 && e)
+		rc = portal_html_printf(&b, "<p class=\"field-error\" "
+		    "id=\"e-domain\">%s</p>\n", e);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<input id=\"f-domain\" "
+		    "name=\"domain\" type=\"text\" list=\"domains\" "
+		    "autocomplete=\"off\" spellcheck=\"false\" "
+		    "maxlength=\"253\" placeholder=\"%s\" value=\"%s\" "
+		    "aria-describedby=\"h-domain%s\"",
+		    strcmp(s->product, "business_wildcard") == 0 ?
+		    "example.com (for *.example.com)" : "example.com",
+		    fval(f, "domain"), e ? " e-domain" : "");
+	if (rc == 0 && e)
+		rc = portal_html_printf(&b, " aria-invalid=\"true\"");
+	if (rc == 0)
+		rc = portal_html_printf(&b, ">\n<datalist id=\"domains\">");
+	dl.b = &b;
+	dl.rc = 0;
+	if (rc == 0)
+		rc = store_list(c->st, "domains", s->contract_id, dom_option,
+		    &dl);
+	if (rc == 0)
+		rc = dl.rc;
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</datalist>\n</div>\n"
+		    "</fieldset>\n");
+	/* the purpose */
+	e = field_err(fe, "purpose");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<fieldset id=\"f-purpose\">\n"
+		    "<legend>Purpose</legend>\n");
+	if (rc == 0 && e)
+		rc = portal_html_printf(&b, "<p class=\"field-error\">%s</p>\n",
+		    e);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<label class=\"choice\">"
+		    "<input type=\"radio\" name=\"purpose\" value=\"hosting\""
+		    "%s> For a website hosted with us</label>\n"
+		    "<label class=\"choice\"><input type=\"radio\" "
+		    "name=\"purpose\" value=\"server\"%s> For installing on "
+		    "my own server</label>\n</fieldset>\n",
+		    strcmp(purpose, "server") != 0 ? " checked" : "",
+		    strcmp(purpose, "server") == 0 ? " checked" : "");
+	if (rc == 0 && org) {
+		rc = fieldset(&b, "Administrative Contact", "The person who "
+		    "may approve this order for your organisation.", ADMIN,
+		    3, f, fe);
+		if (rc == 0)
+			rc = fieldset(&b, "Technical Contact", "The person "
+			    "who installs and looks after the certificate.",
+			    TECH, 3, f, fe);
+		if (rc == 0)
+			rc = portal_html_printf(&b, "<fieldset>\n<legend>"
+			    "Organization Details</legend>\n<p class=\"hint\">"
+			    "As in the commercial register. The certificate "
+			    "authority verifies these details and that the "
+			    "domain is registered to this organisation, then "
+			    "calls one of the contacts.</p>\n");
+		for (size_t i = 0; rc == 0 && i < 6; i++)
+			rc = text_field(&b, &ORG[i], f, fe);
+		for (size_t i = 0; rc == 0 && ev && i < 2; i++)
+			rc = text_field(&b, &EV[i], f, fe);
+		if (rc == 0 && ev) {
+			static const char *const cats[] = {
+				"Private Organization", "Government Entity",
+				"Business Entity", "Non-Commercial Entity"};
+
+			e = field_err(fe, "org_business_category");
+			rc = portal_html_printf(&b, "<div class=\"field%s\">"
+			    "<label for=\"f-org_business_category\">Business "
+			    "category</label>\n", e ? " invalid" : "");
+			if (rc == 0 && e)
+				rc = portal_html_printf(&b, "<p class=\""
+				    "field-error\">%s</p>\n", e);
+			if (rc == 0)
+				rc = portal_html_printf(&b, "<select id=\""
+				    "f-org_business_category\" name=\""
+				    "org_business_category\"><option value=\"\">"
+				    "Choose\xe2\x80\xa6</option>");
+			for (size_t i = 0; rc == 0 && i < 4; i++)
+				rc = portal_html_printf(&b, "<option%s>%s"
+				    "</option>", strcmp(cat, cats[i]) == 0 ?
+				    " selected" : "", cats[i]);
+			if (rc == 0)
+				rc = portal_html_printf(&b, "</select></div>\n");
+		}
+		if (rc == 0)
+			rc = portal_html_printf(&b, "</fieldset>\n");
+	}
+	/* the key */
+	e = field_err(fe, "csr");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<fieldset class=\"key\" "
+		    "id=\"key\">\n<legend>Private key</legend>\n"
+		    "<div class=\"key-choice\">"
+		    "<label class=\"choice\"><input type=\"radio\" "
+		    "name=\"key_source\" value=\"browser\"%s> Generate the "
+		    "key in my browser (recommended)</label>\n"
+		    "<label class=\"choice\"><input type=\"radio\" "
+		    "name=\"key_source\" value=\"own\"%s> I bring my own "
+		    "certificate signing request (CSR)</label></div>\n",
+		    strcmp(own, "own") != 0 ? " checked" : "",
+		    strcmp(own, "own") == 0 ? " checked" : "");
+	if (rc == 0 && e)
+		rc = portal_html_printf(&b, "<p class=\"field-error\" "
+		    "id=\"e-csr\">%s</p>\n", e);
+	if (rc == 0)
+		rc = portal_html_printf(&b,
+		    "<div id=\"key-browser\" class=\"key-browser\">\n"
+		    "<div class=\"field\"><label for=\"key-alg\">Key type"
+		    "</label>\n<select id=\"key-alg\" name=\"key_alg\">"
+		    "<option value=\"ECDSA-P256\">ECDSA P-256 (recommended)"
+		    "</option><option value=\"RSA-2048\">RSA 2048</option>"
+		    "<option value=\"RSA-3072\">RSA 3072</option></select>"
+		    "</div>\n"
+		    "<p id=\"key-status\" class=\"muted\" role=\"status\">"
+		    "Your key is made in this browser when the page has "
+		    "loaded.</p>\n"
+		    "<div class=\"field\"><label for=\"key-format\">File "
+		    "format</label>\n<select id=\"key-format\">"
+		    "<option value=\"pem\">PEM file (nginx, Apache)</option>"
+		    "<option value=\"p12\">PKCS#12 file with a password "
+		    "(Windows, IIS, Java)</option></select></div>\n"
+		    "<div class=\"field\" id=\"p12-pass\" hidden>"
+		    "<label for=\"key-password\">Password for the PKCS#12 "
+		    "file (at least 8 characters)</label>\n"
+		    "<input type=\"password\" id=\"key-password\" "
+		    "autocomplete=\"new-password\" minlength=\"8\"></div>\n"
+		    "<div class=\"warning\" role=\"note\"><strong>Keep your "
+		    "private key safe.</strong> It is made in this browser "
+		    "and never sent to us. Neither we nor the certificate "
+		    "authority keep a copy, so it cannot be recovered: the "
+		    "certificate works only with this key. Download it "
+		    "before you continue.</div>\n"
+		    "<p><button type=\"button\" id=\"download-key\" "
+		    "class=\"button\" disabled>Download Private Key</button> "
+		    "<span id=\"download-status\" class=\"muted\" "
+		    "role=\"status\"></span></p>\n"
+		    "<noscript><p class=\"alert\">Making a key in your "
+		    "browser needs JavaScript. Choose \"I bring my own "
+		    "CSR\" instead.</p></noscript>\n</div>\n"
+		    "<div id=\"key-own\" class=\"key-own\">\n"
+		    "<div class=\"field\"><label for=\"f-csr\">Your CSR "
+		    "(PEM, \"-----BEGIN CERTIFICATE REQUEST-----\")</label>\n"
+		    "<textarea id=\"f-csr\" name=\"csr_pem\" rows=\"6\" "
+		    "spellcheck=\"false\">%s</textarea></div>\n"
+		    "<div class=\"field\"><label for=\"csr-file\">or upload "
+		    "a CSR file</label>\n<input type=\"file\" "
+		    "id=\"csr-file\" accept=\".csr,.pem,.req,.txt\"></div>\n"
+		    "</div>\n</fieldset>\n", fval(f, "csr_pem"));
+	/* terms and submit */
+	e = field_err(fe, "terms");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<fieldset id=\"f-terms\">\n"
+		    "<legend>Terms of use</legend>\n");
+	if (rc == 0 && e)
+		rc = portal_html_printf(&b, "<p class=\"field-error\">%s</p>\n",
+		    e);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<label class=\"choice\"><input "
+		    "type=\"checkbox\" name=\"terms\" value=\"1\"%s> I accept "
+		    "the terms of use for SSL certificates and the "
+		    "certificate authority's subscriber agreement.</label>\n"
+		    "</fieldset>\n<p id=\"setup-status\" class=\"alert\" "
+		    "role=\"alert\" hidden></p>\n"
+		    "<div class=\"actions\"><button type=\"submit\" "
+		    "class=\"button primary\" id=\"setup-submit\">Set up SSL "
+		    "certificate</button> <a class=\"button\" "
+		    "href=\"/portal/\">Cancel</a></div>\n</form>\n"
+		    "</section>\n",
+		    strcmp(fval(f, "terms"), "1") == 0 ? " checked" : "");
+	if (rc == 0)
+		rc = portal_page_reply(c, status, renew ? "Renew or reissue "
+		    "with a new key" : "Set up SSL certificate",
+		    (const char *)b.data);
+	buf_free(&b);
+	return rc;
+}
+
+static void
+fill_req(struct ra_portal_order_req *q, struct portal_req *c,
+    int64_t slot_id)
+{
+	memset(q, 0, sizeof(*q));
+	q->customer_id = portal_customer_scope(c);
+	q->user_id = c->user.id;
+	q->slot_id = slot_id;
+}
+
+static int
+confirmation(struct portal_req *c, struct ra *ra, int64_t id)
+{
+	struct ra_portal_order o = {0};
+	struct buf b;
+	int rc;
+
+	char *shown;
+
+	rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+	if (rc != 0)
+		return rc;
+	shown = names_list(o.names);
+	buf_init(&b, PAGE_MAX);
+	rc = portal_html_printf(&b, "<section class=\"card narrow done\">\n"
+	    "<h1>Your SSL certificate is being set up</h1>\n"
+	    "<p>For <strong>%s</strong> \xe2\x80\x94 <span class=\"state "
+	    "state-%s\">%s</span></p>\n<p>%s</p>\n"
+	    "<p class=\"warning\" role=\"note\">You can only use the "
+	    "certificate with the private key you downloaded. It is not "
+	    "stored by us or by the certificate authority: keep it in a safe "
+	    "place.</p>\n"
+	    "<p><a class=\"button primary\" href=\"/portal/overview\">Go to "
+	    "overview</a></p>\n</section>\n", shown, o.state,
+	    state_label(o.state), state_help(&o));
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, "SSL certificate ordered",
+		    (const char *)b.data);
+	buf_free(&b);
+	free(shown);
+	ra_portal_order_clear(&o);
+	return rc;
+}
+
+int
+portal_setup(struct portal_req *c, int64_t slot_id)
+{
+	struct store_slot s = {0};
+	struct portal_form *f = NULL;
+	struct ra_portal_order_req q;
+	struct ra_field_errs fe = {0};
+	struct ra_err err = {0};
+	struct ra *ra = NULL;
+	const uint8_t *body;
+	const char *csr;
+	size_t blen;
+	int64_t id = 0;
+	int rc;
+
+	rc = portal_slot_visible(c, slot_id, &s);
+	if (rc == RC_NOTFOUND)
+		return portal_error_reply(c, 404, NULL);
+	if (rc != 0)
+		return rc;
+	if (portal_is_get(c->r)) {
+		if (portal_slot_action(&s) == NULL ||
+		    strcmp(portal_slot_action(&s), "setup") != 0)
+			rc = portal_error_reply(c, 409,
+			    strcmp(s.state, "pending") == 0 ? "An order for "
+			    "this certificate is already in progress; see the "
+			    "overview." : strcmp(s.product, "unlimited") == 0 &&
+			    strcmp(s.state, "unused") == 0 ? "This SSL "
+			    "Unlimited certificate must be activated first: "
+			    "use Activate now in your list of SSL "
+			    "certificates." : NULL);
+		else
+			rc = setup_form(c, &s, NULL, NULL, NULL, 200);
+		goto out;
+	}
+	body = http_req_body(c->r, &blen);
+	if (portal_form_parse(body, blen, &f) != 0) {
+		rc = portal_error_reply(c, 400, NULL);
+		goto out;
+	}
+	if (!portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+		rc = portal_error_reply(c, 403, NULL);
+		goto out;
+	}
+	rc = portal_ra_get(c, &ra);
+	if (rc != 0)
+		goto out;
+	fill_req(&q, c, slot_id);
+	q.domain = portal_form_get(f, "domain");
+	q.purpose = portal_form_get(f, "purpose");
+	q.terms_accepted = strcmp(fval(f, "terms"), "1") == 0;
+	csr = fval(f, "csr");
+	if (csr[0] == '\0' || strcmp(fval(f, "key_source"), "own") == 0)
+		csr = fval(f, "csr_pem");
+	q.csr = (const uint8_t *)csr;
+	q.csr_len = strlen(csr);
+	q.admin.name = portal_form_get(f, "admin_name");
+	q.admin.email = portal_form_get(f, "admin_email");
+	q.admin.phone = portal_form_get(f, "admin_phone");
+	q.tech.name = portal_form_get(f, "tech_name");
+	q.tech.email = portal_form_get(f, "tech_email");
+	q.tech.phone = portal_form_get(f, "tech_phone");
+	q.org.legal_name = portal_form_get(f, "org_legal_name");
+	q.org.country = portal_form_get(f, "org_country");
+	q.org.state = portal_form_get(f, "org_state");
+	q.org.locality = portal_form_get(f, "org_locality");
+	q.org.street = portal_form_get(f, "org_street");
+	q.org.postal_code = portal_form_get(f, "org_postal_code");
+	q.org.registration_number = portal_form_get(f,
+	    "org_registration_number");
+	q.org.jurisdiction = portal_form_get(f, "org_jurisdiction");
+	q.org.business_category = portal_form_get(f,
+	    "org_business_category");
+	rc = ra_portal_order_new(ra, &q, &id, &fe, &err);
+	if (rc == RC_NOTFOUND)
+		rc = portal_error_reply(c, 404, NULL);
+	else if (rc == RC_STATE)
+		rc = portal_error_reply(c, 409, err.detail.msg);
+	else if (rc == RC_INVAL && fe.n > 0)
+		rc = setup_form(c, &s, f, &fe, fe.e[0].field[0] &&
+		    strcmp(fval(f, "key_source"), "own") != 0 &&
+		    fval(f, "csr")[0] ? "Nothing was ordered. A new key is "
+		    "made for the corrected form: please download it again."
+		    : NULL, 422);
+	else if (rc == 0)
+		rc = confirmation(c, ra, id);
+out:
+	portal_ra_put(c, ra);
+	portal_form_free(f);
+	store_slot_clear(&s);
+	return rc;
+}
+
+/* ---- overview and details ------------------------------------------------ */
+
+static int
+overview(struct portal_req *c)
+{
+	struct ra *ra = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int64_t scope = portal_customer_scope(c);
+	int rc, pending = 0;
+	struct buf b, rows;
+
+	buf_init(&b, PAGE_MAX);
+	buf_init(&rows, PAGE_MAX);
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0 && scope >= 0)
+		rc = ra_portal_order_ids(ra, scope, &ids, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct ra_portal_order o = {0};
+		const char *pname;
+		char until[32], *shown;
+
+		rc = ra_portal_order_get(ra, scope, ids[i], &o);
+		if (rc != 0)
+			break;
+		shown = names_list(o.names);
+		pname = portal_product_name(o.product);
+		if (is_pending(o.state))
+			pending = 1;
+		fmt_time(o.not_after, until);
+		rc = portal_html_printf(&rows, "<tr data-order=\"%lld\" "
+		    "data-state=\"%s\">\n<th scope=\"row\"><a "
+		    "href=\"/portal/orders/%lld\">%s</a></th>\n"
+		    "<td>%s</td>\n<td><span class=\"state state-%s\">%s"
+		    "</span><p class=\"hint\">%s</p></td>\n<td>%s</td>\n"
+		    "<td><a href=\"/portal/orders/%lld\">Details<span "
+		    "class=\"visually-hidden\"> for %s</span></a></td>\n"
+		    "</tr>\n", (long long)o.id, o.state, (long long)o.id,
+		    shown, pname ? pname : o.product, o.state,
+		    state_label(o.state), state_help(&o), until,
+		    (long long)o.id, shown);
+		free(shown);
+		ra_portal_order_clear(&o);
+	}
+	if (rc != 0)
+		goto out;
+	rc = portal_html_printf(&b, "<h1>SSL certificates overview</h1>\n"
+	    "<section class=\"card\" id=\"overview\"");
+	if (rc == 0 && pending)
+		rc = portal_html_printf(&b, " data-pending=\"1\"");
+	if (rc == 0)
+		rc = portal_html_printf(&b, ">\n");
+	if (pending)
+		c->refresh = REFRESH_SECONDS;
+	if (rc == 0 && n == 0)
+		rc = portal_html_printf(&b, "<p>No certificates have been "
+		    "set up yet. Choose <strong>Set up SSL certificate"
+		    "</strong> in the gear menu of a certificate in <a "
+		    "href=\"/portal/\">your SSL certificates</a>.</p>\n");
+	if (rc == 0 && pending)
+		rc = portal_html_printf(&b, "<p class=\"muted\" "
+		    "id=\"poll-status\" role=\"status\">This page updates "
+		    "itself while a certificate is pending.</p>\n");
+	if (rc == 0 && n > 0)
+		rc = portal_html_printf(&b, "<table class=\"orders\">\n"
+		    "<thead><tr><th scope=\"col\">Certificate</th>"
+		    "<th scope=\"col\">Product</th><th scope=\"col\">State"
+		    "</th><th scope=\"col\">Valid until</th>"
+		    "<th scope=\"col\"><span class=\"visually-hidden\">"
+		    "Details</span></th></tr></thead>\n<tbody>\n");
+	if (rc == 0 && n > 0)
+		rc = buf_append(&b, rows.data, rows.len);
+	if (rc == 0 && n > 0)
+		rc = portal_html_printf(&b, "</tbody>\n</table>\n");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</section>\n");
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, "SSL certificates overview",
+		    (const char *)b.data);
+out:
+	free(ids);
+	portal_ra_put(c, ra);
+	buf_free(&rows);
+	buf_free(&b);
+	return rc;
+}
+
+static const struct {
+	int code;
+	const char *label;
+} REASONS[] = {
+	{0, "No reason given"},
+	{1, "The private key was lost or compromised"},
+	{4, "Replaced by a new certificate"},
+	{5, "No longer needed"},
+	{3, "The organisation's details changed"},
+};
+
+static int
+order_page(struct portal_req *c, int64_t id, const char *notice)
+{
+	struct ra *ra = NULL;
+	struct ra_portal_order o = {0};
+	struct cert_info ci = {0};
+	struct buf b;
+	const char *pname;
+	char t1[32], t2[32], base[300], *shown = NULL;
+	int rc;
+
+	buf_init(&b, PAGE_MAX);
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+	if (rc == RC_NOTFOUND) {
+		rc = portal_error_reply(c, 404, NULL);
+		goto out;
+	}
+	if (rc == 0 && has_cert(&o))
+		rc = cert_load(c, ra, &o, &ci);
+	if (rc != 0)
+		goto out;
+	pname = portal_product_name(o.product);
+	shown = names_list(o.names);
+	file_base(o.names, base, sizeof(base));
+	fmt_time(o.created_at, t1);
+	rc = portal_html_printf(&b, "<p><a href=\"/portal/overview\">"
+	    "\xe2\x86\x90 Overview</a></p>\n<section class=\"card\"");
+	if (rc == 0 && is_pending(o.state)) {
+		rc = portal_html_printf(&b, " data-pending=\"1\"");
+		c->refresh = REFRESH_SECONDS;
+	}
+	if (rc == 0)
+		rc = portal_html_printf(&b, ">\n<h1>%s</h1>\n", shown);
+	if (rc == 0 && notice != NULL)
+		rc = portal_html_printf(&b, "<p class=\"notice\" "
+		    "role=\"status\">%s</p>\n", notice);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<p><span class=\"state "
+		    "state-%s\" data-order=\"%lld\" data-state=\"%s\">%s</span>"
+		    "</p>\n<p>%s</p>\n<dl class=\"facts\">\n"
+		    "<dt>Product</dt><dd>%s</dd>\n<dt>Names</dt><dd>%s</dd>\n"
+		    "<dt>Ordered</dt><dd>%s</dd>\n</dl>\n</section>\n",
+		    o.state, (long long)o.id, o.state, state_label(o.state),
+		    state_help(&o), pname ? pname : o.product, shown, t1);
+	if (rc == 0 && has_cert(&o)) {
+		/* Apache: ServerName the first name without a star, the
+		 * others ServerAlias */
+		char sname[254] = "", salias[600] = "", *cp, *tok, *sv = NULL;
+
+		cp = xstrdup(ci.names);
+		for (tok = strtok_r(cp, " ", &sv); tok;
+		    tok = strtok_r(NULL, " ", &sv)) {
+			if (sname[0] == '\0' && tok[0] != '*')
+				snprintf(sname, sizeof(sname), "%s", tok);
+			else
+				snprintf(salias + strlen(salias),
+				    sizeof(salias) - strlen(salias), "%s%s",
+				    salias[0] ? " " : "", tok);
+		}
+		free(cp);
+		fmt_time(ci.not_before, t1);
+		fmt_time(ci.not_after, t2);
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "aria-labelledby=\"h-details\">\n<h2 id=\"h-details\">"
+		    "Certificate details</h2>\n<dl class=\"facts\">\n"
+		    "<dt>Subject</dt><dd>%s</dd>\n"
+		    "<dt>Names (SANs)</dt><dd>%s</dd>\n"
+		    "<dt>Serial number</dt><dd><code>%s</code></dd>\n"
+		    "<dt>Valid from</dt><dd>%s</dd>\n"
+		    "<dt>Valid until</dt><dd>%s</dd>\n"
+		    "<dt>Issuer</dt><dd>%s</dd>\n"
+		    "<dt>SHA-256 fingerprint</dt><dd><code class=\"fp\">%s"
+		    "</code></dd>\n</dl>\n</section>\n", ci.subject, shown,
+		    ci.serial, t1, t2, ci.issuer, ci.fingerprint);
+		if (rc == 0)
+			rc = portal_html_printf(&b, "<section class=\"card\" "
+			    "aria-labelledby=\"h-dl\">\n<h2 id=\"h-dl\">"
+			    "Download</h2>\n<table class=\"downloads\">\n"
+			    "<thead><tr><th scope=\"col\">File</th>"
+			    "<th scope=\"col\">PEM</th><th scope=\"col\">DER"
+			    "</th><th scope=\"col\">PKCS#7</th></tr></thead>\n"
+			    "<tbody>\n");
+		for (size_t i = 0; rc == 0 && i < 3; i++) {
+			static const char *const what[] = {"cert", "chain",
+				"fullchain"};
+			static const char *const label[] = {"Certificate",
+				"Chain (issuing CA)", "Full chain (certificate "
+				"and chain)"};
+
+			rc = portal_html_printf(&b, "<tr><th scope=\"row\">%s"
+			    "</th>", label[i]);
+			for (size_t k = 0; rc == 0 && k < 3; k++) {
+				static const char *const ext[] = {"pem",
+					"der", "p7b"};
+
+				rc = portal_html_printf(&b, "<td><a "
+				    "href=\"/portal/orders/%lld/download/%s.%s\" "
+				    "download>%s.%s.%s</a></td>",
+				    (long long)o.id, what[i], ext[k], base,
+				    what[i], ext[k]);
+			}
+			if (rc == 0)
+				rc = portal_html_printf(&b, "</tr>\n");
+		}
+		if (rc == 0)
+			rc = portal_html_printf(&b, "</tbody>\n</table>\n"
+			    "</section>\n<section class=\"card\" "
+			    "aria-labelledby=\"h-inst\">\n<h2 id=\"h-inst\">"
+			    "Installing the certificate</h2>\n<p>Copy the "
+			    "full chain and your private key (the file you "
+			    "downloaded when you set up the certificate) to "
+			    "the server, readable only by the web server's "
+			    "administrator, then:</p>\n"
+			    "<h3>nginx</h3>\n<pre><code>server {\n"
+			    "    listen 443 ssl;\n    server_name %s;\n"
+			    "    ssl_certificate     /etc/ssl/certs/%s.fullchain.pem;\n"
+			    "    ssl_certificate_key /etc/ssl/private/%s.key;\n"
+			    "}</code></pre>\n<p>Then <code>nginx -t &amp;&amp; "
+			    "systemctl reload nginx</code>.</p>\n"
+			    "<h3>Apache (2.4.8 or later)</h3>\n<pre><code>"
+			    "&lt;VirtualHost *:443&gt;\n    ServerName %s\n"
+			    "%s%s%s"
+			    "    SSLEngine on\n"
+			    "    SSLCertificateFile    /etc/ssl/certs/%s.fullchain.pem\n"
+			    "    SSLCertificateKeyFile /etc/ssl/private/%s.key\n"
+			    "&lt;/VirtualHost&gt;</code></pre>\n<p>Then "
+			    "<code>apachectl configtest &amp;&amp; systemctl "
+			    "reload apache2</code>. If you saved the key as "
+			    "PKCS#12, extract it first: <code>openssl pkcs12 "
+			    "-in %s.p12 -nocerts -noenc -out %s.key</code>."
+			    "</p>\n</section>\n", ci.names, base, base,
+			    sname, salias[0] ? "    ServerAlias " : "", salias,
+			    salias[0] ? "\n" : "", base, base, base, base);
+	}
+	if (rc == 0 && has_cert(&o) && !ci.revoked &&
+	    ci.not_after > c->now) {
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "aria-labelledby=\"h-rev\">\n<h2 id=\"h-rev\">Revoke"
+		    "</h2>\n<p>Revoke the certificate when its key was lost "
+		    "or exposed, or when it is no longer needed. This cannot "
+		    "be undone.</p>\n<form method=\"post\" "
+		    "action=\"/portal/orders/%lld/revoke\" class=\"stack\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<label for=\"reason\">Reason</label>\n<select "
+		    "id=\"reason\" name=\"reason\">", (long long)o.id, c->csrf);
+		for (size_t i = 0; rc == 0 && i < 5; i++)
+			rc = portal_html_printf(&b, "<option value=\"%lld\">%s"
+			    "</option>", (long long)REASONS[i].code,
+			    REASONS[i].label);
+		if (rc == 0)
+			rc = portal_html_printf(&b, "</select>\n<div><button "
+			    "type=\"submit\" class=\"button danger\" "
+			    "id=\"revoke\">Revoke certificate</button></div>\n"
+			    "</form>\n</section>\n");
+	}
+	if (rc == 0 && !is_pending(o.state)) {
+		struct store_slot s = {0};
+
+		if (portal_slot_visible(c, o.slot_id, &s) == 0 &&
+		    portal_slot_action(&s) != NULL &&
+		    strcmp(portal_slot_action(&s), "setup") == 0)
+			rc = portal_html_printf(&b, "<section class=\"card\">"
+			    "\n<h2>Renew</h2>\n<p>Get a new certificate for "
+			    "this slot, with a new key made in your browser."
+			    "</p>\n<p><a class=\"button primary\" "
+			    "href=\"/portal/slots/%lld/setup\">Renew or "
+			    "reissue with a new key</a></p>\n</section>\n",
+			    (long long)o.slot_id);
+		store_slot_clear(&s);
+	}
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, "SSL certificate",
+		    (const char *)b.data);
+out:
+	free(shown);
+	cert_info_clear(&ci);
+	ra_portal_order_clear(&o);
+	portal_ra_put(c, ra);
+	buf_free(&b);
+	return rc;
+}
+
+static int
+revoke_page(struct portal_req *c, int64_t id)
+{
+	struct portal_form *f = NULL;
+	struct ra *ra = NULL;
+	struct ra_portal_order o = {0};
+	struct ra_err err = {0};
+	const uint8_t *body;
+	const char *rs;
+	char actor[48], to[64];
+	size_t blen;
+	int64_t reason;
+	int rc;
+
+	body = http_req_body(c->r, &blen);
+	if (portal_form_parse(body, blen, &f) != 0 ||
+	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+		rc = portal_error_reply(c, 403, NULL);
+		goto out;
+	}
+	rs = fval(f, "reason");
+	/* one of the listed codes; anything else is refused by the ra */
+	reason = strcmp(rs, "0") == 0 ? 0 : portal_parse_id(rs, strlen(rs));
+	if (reason == 0 && strcmp(rs, "0") != 0)
+		reason = -1;
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+	if (rc == 0 && !has_cert(&o))
+		rc = RC_NOTFOUND;
+	if (rc == RC_NOTFOUND) {
+		rc = portal_error_reply(c, 404, NULL);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	snprintf(actor, sizeof(actor), "portal:user/%lld",
+	    (long long)c->user.id);
+	rc = ra_portal_revoke(ra, portal_customer_scope(c), o.cert_serial,
+	    reason > 10 ? -1 : (int)reason, actor, &err);
+	if (rc == RC_EXISTS)
+		rc = portal_error_reply(c, 409, "This certificate is already "
+		    "revoked.");
+	else if (rc == RC_INVAL)
+		rc = portal_error_reply(c, 400, "Please choose a reason from "
+		    "the list.");
+	else if (rc == RC_NOTFOUND)
+		rc = portal_error_reply(c, 404, NULL);
+	else if (rc == 0) {
+		log_info(LOG_PORTAL, "order %lld: certificate revoked by user "
+		    "%lld", (long long)id, (long long)c->user.id);
+		snprintf(to, sizeof(to), "/portal/orders/%lld", (long long)id);
+		rc = portal_redirect(c->r, to);
+	}
+out:
+	ra_portal_order_clear(&o);
+	portal_ra_put(c, ra);
+	portal_form_free(f);
+	return rc;
+}
+
+int
+portal_orders(struct portal_req *c, const char *tail)
+{
+	const char *rest, *slash;
+	int64_t id;
+
+	if (strcmp(tail, "overview") == 0)
+		return portal_is_get(c->r) ? overview(c) :
+		    portal_error_reply(c, 405, NULL);
+	rest = tail + 7;	/* after "orders/" */
+	slash = strchr(rest, '/');
+	id = portal_parse_id(rest, slash ? (size_t)(slash - rest) :
+	    strlen(rest));
+	if (id <= 0)
+		return portal_error_reply(c, 404, NULL);
+	if (slash == NULL)
+		return portal_is_get(c->r) ? order_page(c, id, NULL) :
+		    portal_error_reply(c, 405, NULL);
+	if (strcmp(slash, "/revoke") == 0)
+		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
+		    revoke_page(c, id);
+	if (strncmp(slash, "/download/", 10) == 0)
+		return portal_is_get(c->r) ? send_cert_file(c, id, slash + 10,
+		    0) : portal_error_reply(c, 405, NULL);
+	return portal_error_reply(c, 404, NULL);
+}
+
+/* ---- the API ------------------------------------------------------------- */
+
+static json_t *
+order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
+{
+	json_t *j = json_object(), *names = json_array(), *det;
+	char t[32], *copy = xstrdup(o->names), *tok, *save = NULL;
+	const char *pname = portal_product_name(o->product);
+
+	for (tok = strtok_r(copy, " ", &save); tok;
+	    tok = strtok_r(NULL, " ", &save))
+		json_array_append_new(names, json_string(tok));
+	free(copy);
+	fmt_rfc3339(o->created_at, t);
+	json_object_set_new(j, "id", json_integer(o->id));
+	json_object_set_new(j, "slot_id", json_integer(o->slot_id));
+	json_object_set_new(j, "contract_id", json_integer(o->contract_id));
+	json_object_set_new(j, "product", json_string(o->product));
+	json_object_set_new(j, "product_name", json_string(pname ? pname :
+	    o->product));
+	json_object_set_new(j, "profile", json_string(o->profile));
+	json_object_set_new(j, "state", json_string(o->state));
+	json_object_set_new(j, "state_name",
+	    json_string(state_label(o->state)));
+	json_object_set_new(j, "state_help", json_string(state_help(o)));
+	json_object_set_new(j, "names", names);
+	json_object_set_new(j, "created_at", json_string(t));
+	det = o->details ? json_loads(o->details, 0, NULL) : NULL;
+	if (det != NULL) {
+		json_object_del(det, "user");
+		json_object_set_new(j, "details", det);
+	}
+	if (has_cert(o)) {
+		struct cert_info ci;
+		json_t *cj = json_object();
+
+		if (cert_load(c, ra, o, &ci) == 0) {
+			json_object_set_new(cj, "serial",
+			    json_string(ci.serial));
+			json_object_set_new(cj, "subject",
+			    json_string(ci.subject));
+			json_object_set_new(cj, "issuer",
+			    json_string(ci.issuer));
+			json_object_set_new(cj, "sha256_fingerprint",
+			    json_string(ci.fingerprint));
+			fmt_rfc3339(ci.not_before, t);
+			json_object_set_new(cj, "not_before", json_string(t));
+			fmt_rfc3339(ci.not_after, t);
+			json_object_set_new(cj, "not_after", json_string(t));
+			json_object_set_new(cj, "revoked",
+			    json_boolean(ci.revoked));
+			cert_info_clear(&ci);
+		}
+		json_object_set_new(j, "certificate", cj);
+	} else {
+		json_object_set_new(j, "certificate", json_null());
+	}
+	return j;
+}
+
+static int
+api_not_found(struct portal_req *c)
+{
+	return portal_api_problem(c->r, 404, "not-found", "Not found",
+	    "There is no such resource in this account.");
+}
+
+int
+portal_api_orders(struct portal_req *c, int64_t unused)
+{
+	struct ra *ra = NULL;
+	int64_t *ids = NULL, scope = portal_customer_scope(c);
+	size_t n = 0;
+	json_t *list = json_array();
+	int rc;
+
+	(void)unused;
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0 && scope >= 0)
+		rc = ra_portal_order_ids(ra, scope, &ids, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct ra_portal_order o = {0};
+
+		rc = ra_portal_order_get(ra, scope, ids[i], &o);
+		if (rc == 0)
+			json_array_append_new(list, order_json(c, ra, &o));
+		ra_portal_order_clear(&o);
+	}
+	free(ids);
+	portal_ra_put(c, ra);
+	if (rc != 0) {
+		json_decref(list);
+		return rc;
+	}
+	return portal_api_json(c->r, 200, json_pack("{s:o}", "orders", list));
+}
+
+int
+portal_api_order(struct portal_req *c, int64_t id)
+{
+	struct ra *ra = NULL;
+	struct ra_portal_order o = {0};
+	json_t *j = NULL;
+	int rc;
+
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+	if (rc == 0)
+		j = order_json(c, ra, &o);
+	ra_portal_order_clear(&o);
+	portal_ra_put(c, ra);
+	if (rc == RC_NOTFOUND)
+		return api_not_found(c);
+	if (rc != 0)
+		return rc;
+	return portal_api_json(c->r, 200, j);
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int
+portal_api_order_new(struct portal_req *c, int64_t slot_id)
+{
+	struct ra_portal_order_req q;
+	struct ra_field_errs fe = {0};
+	struct ra_err err = {0};
+	struct ra *ra = NULL;
+	struct ra_portal_order o = {0};
+	const uint8_t *body;
+	size_t blen;
+	json_t *in, *adm, *tech, *org, *out = NULL;
+	json_error_t je;
+	int64_t id = 0;
+	int rc;
+
+	body = http_req_body(c->r, &blen);
+	in = json_loadb((const char *)body, blen, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(in)) {
+		json_decref(in);
+		return portal_api_problem(c->r, 400, "malformed",
+		    "The body is not a JSON object", NULL);
+	}
+	adm = json_object_get(in, "admin");
+	tech = json_object_get(in, "tech");
+	org = json_object_get(in, "org");
+	fill_req(&q, c, slot_id);
+	q.domain = jstr(in, "domain");
+	q.purpose = jstr(in, "purpose");
+	q.terms_accepted = json_is_true(json_object_get(in,
+	    "terms_accepted"));
+	q.csr = (const uint8_t *)jstr(in, "csr");
+	q.csr_len = q.csr ? strlen((const char *)q.csr) : 0;
+	q.admin.name = jstr(adm, "name");
+	q.admin.email = jstr(adm, "email");
+	q.admin.phone = jstr(adm, "phone");
+	q.tech.name = jstr(tech, "name");
+	q.tech.email = jstr(tech, "email");
+	q.tech.phone = jstr(tech, "phone");
+	q.org.legal_name = jstr(org, "legal_name");
+	q.org.country = jstr(org, "country");
+	q.org.state = jstr(org, "state");
+	q.org.locality = jstr(org, "locality");
+	q.org.street = jstr(org, "street");
+	q.org.postal_code = jstr(org, "postal_code");
+	q.org.registration_number = jstr(org, "registration_number");
+	q.org.jurisdiction = jstr(org, "jurisdiction");
+	q.org.business_category = jstr(org, "business_category");
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_portal_order_new(ra, &q, &id, &fe, &err);
+	if (rc == RC_NOTFOUND) {
+		rc = api_not_found(c);
+	} else if (rc == RC_STATE) {
+		rc = portal_api_problem(c->r, 409, "slot-state",
+		    "The slot cannot take an order now", err.detail.msg);
+	} else if (rc == RC_INVAL && fe.n > 0) {
+		json_t *p = json_object(), *errs = json_object();
+		char *text;
+
+		for (size_t i = 0; i < fe.n; i++)
+			json_object_set_new(errs, fe.e[i].field,
+			    json_string(fe.e[i].msg));
+		json_object_set_new(p, "type",
+		    json_string("urn:certdesk:problem:invalid-order"));
+		json_object_set_new(p, "title",
+		    json_string("The order has errors"));
+		json_object_set_new(p, "status", json_integer(422));
+		json_object_set_new(p, "detail", json_string(fe.e[0].msg));
+		json_object_set_new(p, "errors", errs);
+		text = json_dumps(p, JSON_COMPACT);
+		json_decref(p);
+		rc = http_reply(c->r, 422, "application/problem+json", text,
+		    strlen(text));
+		free(text);
+	} else if (rc == 0) {
+		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+		if (rc == 0)
+			out = order_json(c, ra, &o);
+		if (rc == 0) {
+			char loc[64];
+
+			snprintf(loc, sizeof(loc), "/api/v1/orders/%lld",
+			    (long long)id);
+			(void)http_add_header(c->r, "Location", loc);
+			rc = portal_api_json(c->r, 201, out);
+		}
+	}
+	ra_portal_order_clear(&o);
+	portal_ra_put(c, ra);
+	json_decref(in);
+	return rc;
+}
+
+int
+portal_api_download(struct portal_req *c, int64_t id)
+{
+	const char *path = http_req_path(c->r);
+	const char *file = strrchr(path, '/');
+
+	return send_cert_file(c, id, file ? file + 1 : "", 1);
+}
+
+int
+portal_api_revoke(struct portal_req *c, int64_t id)
+{
+	struct ra *ra = NULL;
+	struct ra_portal_order o = {0};
+	struct ra_err err = {0};
+	const uint8_t *body;
+	size_t blen;
+	json_t *in, *r, *out = NULL;
+	char actor[48];
+	int rc, reason = 0;
+
+	body = http_req_body(c->r, &blen);
+	in = blen ? json_loadb((const char *)body, blen, 0, NULL) :
+	    json_object();
+	if (!json_is_object(in)) {
+		json_decref(in);
+		return portal_api_problem(c->r, 400, "malformed",
+		    "The body is not a JSON object", NULL);
+	}
+	r = json_object_get(in, "reason");
+	if (json_is_integer(r))
+		reason = json_integer_value(r) >= 0 &&
+		    json_integer_value(r) <= 10 ?
+		    (int)json_integer_value(r) : -1;
+	else if (json_is_string(r))
+		reason = ca_reason_parse(json_string_value(r));
+	else if (r != NULL)
+		reason = -1;
+	json_decref(in);
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+	if (rc == 0 && !has_cert(&o))
+		rc = RC_NOTFOUND;
+	if (rc == 0) {
+		snprintf(actor, sizeof(actor), "portal:user/%lld",
+		    (long long)c->user.id);
+		rc = ra_portal_revoke(ra, portal_customer_scope(c),
+		    o.cert_serial, reason, actor, &err);
+	}
+	if (rc == RC_NOTFOUND) {
+		rc = api_not_found(c);
+	} else if (rc == RC_EXISTS) {
+		rc = portal_api_problem(c->r, 409, "already-revoked",
+		    "Already revoked", err.detail.msg);
+	} else if (rc == RC_INVAL) {
+		rc = portal_api_problem(c->r, 400, "bad-revocation-reason",
+		    "Bad revocation reason", "Use 0 (unspecified), 1 "
+		    "(keyCompromise), 3 (affiliationChanged), 4 (superseded) "
+		    "or 5 (cessationOfOperation).");
+	} else if (rc == 0) {
+		ra_portal_order_clear(&o);
+		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+		if (rc == 0)
+			out = order_json(c, ra, &o);
+		if (rc == 0)
+			rc = portal_api_json(c->r, 200, out);
+	}
+	ra_portal_order_clear(&o);
+	portal_ra_put(c, ra);
+	return rc;
+}

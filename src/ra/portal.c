@@ -1,0 +1,1124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Portal orders: what the customer portal's setup form asks for, decided
+ * here and nowhere else. Checks the slot (the customer's own, able to take
+ * an order), the domain (ra_name_check and the product's rules), the
+ * purpose, contacts and organisation details, the terms, and the CSR
+ * (ca_csr_parse with the CA's key checks; exactly the order's names); then
+ * stores the order, one pending authorization per name (belonging to the
+ * contract: account_id NULL) and moves the slot to pending. Issues only
+ * when every name has a valid authorization of the order's contract.
+ *
+ * Runs in the main certdesk process on portal request threads and in the
+ * `certdesk admin validate` command. Trusts the store and the CA; every
+ * field of a request came from a browser or API client and is checked.
+ * The portal never sees a private key: only CSRs arrive here.
+ */
+#include "ra/ra_int.h"
+#include "ca/ca.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PORTAL_NAMES 2
+#define EXPIRING_DAYS 30
+
+static void
+ferr(struct ra_field_errs *fe, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ferr(struct ra_field_errs *fe, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fe == NULL || fe->n >= RA_MAX_FIELD_ERRS)
+		return;
+	for (size_t i = 0; i < fe->n; i++)
+		if (strcmp(fe->e[i].field, field) == 0)
+			return;	/* the first message per field */
+	snprintf(fe->e[fe->n].field, sizeof(fe->e[fe->n].field), "%s",
+	    field);
+	va_start(ap, fmt);
+	vsnprintf(fe->e[fe->n].msg, sizeof(fe->e[fe->n].msg), fmt, ap);
+	va_end(ap);
+	fe->n++;
+}
+
+static const char *
+profile_of(const char *product)
+{
+	if (strcmp(product, "starter") == 0 ||
+	    strcmp(product, "unlimited") == 0)
+		return "dv";
+	if (strcmp(product, "business") == 0 ||
+	    strcmp(product, "business_wildcard") == 0)
+		return "ov";
+	if (strcmp(product, "premium") == 0)
+		return "ev";
+	return NULL;
+}
+
+/* Text a person typed: present (when required), at most max bytes, no
+ * control characters. */
+static int
+text_ok(const char *s, size_t max, int required)
+{
+	size_t n;
+
+	if (s == NULL || s[0] == '\0')
+		return !required;
+	n = strlen(s);
+	if (n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+blank(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+static int
+email_ok(const char *e)
+{
+	const char *at, *dot;
+
+	if (!text_ok(e, 254, 1) || strchr(e, ' ') != NULL ||
+	    strchr(e, ',') != NULL)
+		return 0;
+	at = strchr(e, '@');
+	if (at == NULL || at == e || strchr(at + 1, '@') != NULL)
+		return 0;
+	dot = strrchr(at + 1, '.');
+	return dot != NULL && dot > at + 1 && dot[1] != '\0';
+}
+
+static int
+phone_ok(const char *p)
+{
+	size_t digits = 0;
+
+	if (!text_ok(p, 32, 1))
+		return 0;
+	for (const char *q = p; *q; q++) {
+		if (*q >= '0' && *q <= '9')
+			digits++;
+		else if (strchr("+-()/. ", *q) == NULL)
+			return 0;
+	}
+	return digits >= 5;
+}
+
+static int
+country_ok(const char *c)
+{
+	return c != NULL && strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' &&
+	    c[1] >= 'A' && c[1] <= 'Z';
+}
+
+static void
+check_contact(struct ra_field_errs *fe, const char *prefix,
+    const char *label, const struct ra_portal_contact *c)
+{
+	char f[32];
+
+	snprintf(f, sizeof(f), "%s_name", prefix);
+	if (blank(c->name))
+		ferr(fe, f, "Please enter the name of the %s.", label);
+	else if (!text_ok(c->name, 128, 1))
+		ferr(fe, f, "The name may have at most 128 characters.");
+	snprintf(f, sizeof(f), "%s_email", prefix);
+	if (blank(c->email))
+		ferr(fe, f, "Please enter the email address of the %s.",
+		    label);
+	else if (!email_ok(c->email))
+		ferr(fe, f, "This is not a valid email address.");
+	snprintf(f, sizeof(f), "%s_phone", prefix);
+	if (blank(c->phone))
+		ferr(fe, f, "Please enter the phone number of the %s; the "
+		    "certificate authority calls it to verify the order.",
+		    label);
+	else if (!phone_ok(c->phone))
+		ferr(fe, f, "Use digits, spaces and + - ( ) / . only, at "
+		    "least 5 digits (e.g. +49 721 123456).");
+}
+
+static const char *const categories[] = {"Private Organization",
+	"Government Entity", "Business Entity", "Non-Commercial Entity",
+	NULL};
+
+static void
+check_org(struct ra_field_errs *fe, const struct ra_portal_org *o, int ev)
+{
+	int ok = 0;
+
+	if (blank(o->legal_name))
+		ferr(fe, "org_legal_name", "Please enter the organisation's "
+		    "legal name, as registered.");
+	else if (!text_ok(o->legal_name, 64, 1))
+		ferr(fe, "org_legal_name", "At most 64 characters.");
+	if (blank(o->country))
+		ferr(fe, "org_country", "Please choose the country.");
+	else if (!country_ok(o->country))
+		ferr(fe, "org_country", "Use the two-letter country code "
+		    "(ISO 3166), e.g. DE.");
+	if (!text_ok(o->state, 128, 0))
+		ferr(fe, "org_state", "At most 128 characters.");
+	if (blank(o->locality))
+		ferr(fe, "org_locality", "Please enter the city.");
+	else if (!text_ok(o->locality, 128, 1))
+		ferr(fe, "org_locality", "At most 128 characters.");
+	if (blank(o->street))
+		ferr(fe, "org_street", "Please enter the street address.");
+	else if (!text_ok(o->street, 128, 1))
+		ferr(fe, "org_street", "At most 128 characters.");
+	if (blank(o->postal_code))
+		ferr(fe, "org_postal_code", "Please enter the postal code.");
+	else if (!text_ok(o->postal_code, 16, 1))
+		ferr(fe, "org_postal_code", "At most 16 characters.");
+	if (!ev)
+		return;
+	if (blank(o->registration_number))
+		ferr(fe, "org_registration_number", "Please enter the "
+		    "registration number (e.g. HRB 12345).");
+	else if (!text_ok(o->registration_number, 64, 1))
+		ferr(fe, "org_registration_number", "At most 64 characters.");
+	if (blank(o->jurisdiction))
+		ferr(fe, "org_jurisdiction", "Please enter the country of "
+		    "incorporation.");
+	else if (!country_ok(o->jurisdiction))
+		ferr(fe, "org_jurisdiction", "Use the two-letter country "
+		    "code (ISO 3166), e.g. DE.");
+	for (size_t i = 0; o->business_category && categories[i]; i++)
+		if (strcmp(o->business_category, categories[i]) == 0)
+			ok = 1;
+	if (!ok)
+		ferr(fe, "org_business_category", "Please choose the "
+		    "business category.");
+}
+
+/* The order's names for the product from the typed domain, checked by the
+ * names policy. Returns the count (0 after a field error). */
+static size_t
+order_names(struct ra *ra, const char *product, const char *domain,
+    char names[MAX_PORTAL_NAMES][254], struct ra_field_errs *fe)
+{
+	struct ra_err e = {0};
+	char base[254], in[300];
+	const char *d = domain;
+	int wild = strcmp(product, "business_wildcard") == 0;
+	size_t n;
+
+	if (blank(domain)) {
+		ferr(fe, "domain", "Please enter the domain the certificate "
+		    "is for.");
+		return 0;
+	}
+	while (*d == ' ' || *d == '\t')
+		d++;
+	snprintf(in, sizeof(in), "%s", d);
+	n = strlen(in);
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		in[--n] = '\0';
+	if (strncmp(in, "*.", 2) == 0) {
+		if (!wild) {
+			ferr(fe, "domain", "Wildcard names (*.) need an SSL "
+			    "Business Wildcard certificate; enter the domain "
+			    "without \"*.\".");
+			return 0;
+		}
+		memmove(in, in + 2, strlen(in + 2) + 1);
+	}
+	if (ra_name_check(ra, in, 0, base, &e) != 0) {
+		ferr(fe, "domain", "This domain cannot be used: %s",
+		    e.detail.msg[0] ? e.detail.msg : "invalid name");
+		return 0;
+	}
+	if (strcmp(product, "starter") == 0) {
+		const char *b = strncmp(base, "www.", 4) == 0 ? base + 4 : base;
+		char www[300];
+
+		snprintf(www, sizeof(www), "www.%s", b);
+		if (ra_name_check(ra, www, 0, names[1], &e) != 0 ||
+		    ra_name_check(ra, b, 0, names[0], &e) != 0) {
+			ferr(fe, "domain", "This domain cannot be used with "
+			    "its www form: %s", e.detail.msg[0] ?
+			    e.detail.msg : "name too long");
+			return 0;
+		}
+		return 2;
+	}
+	if (wild) {
+		char star[300];
+
+		snprintf(star, sizeof(star), "*.%s", base);
+		if (ra_name_check(ra, star, 1, names[0], &e) != 0) {
+			ferr(fe, "domain", "No wildcard certificate can be "
+			    "issued for this domain: %s", e.detail.msg[0] ?
+			    e.detail.msg : "name too long");
+			return 0;
+		}
+		snprintf(names[1], 254, "%s", base);
+		return 2;
+	}
+	snprintf(names[0], 254, "%s", base);
+	return 1;
+}
+
+static int
+in_list(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The CSR as DER (new buffer) from PEM or DER input. */
+static int
+csr_der(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len)
+{
+	X509_REQ *x = NULL;
+	BIO *bio;
+	int n;
+
+	*der = NULL;
+	if (len >= 10 && memcmp(in, "-----BEGIN", 10) == 0) {
+		bio = BIO_new_mem_buf(in, (int)len);
+		if (bio != NULL)
+			x = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		if (x == NULL)
+			return RC_BADCSR;
+		n = i2d_X509_REQ(x, der);
+		X509_REQ_free(x);
+		if (n <= 0)
+			return RC_BADCSR;
+		*der_len = (size_t)n;
+		return 0;
+	}
+	*der = xmalloc(len ? len : 1);
+	memcpy(*der, in, len);
+	*der_len = len;
+	return 0;
+}
+
+static void
+set_str(json_t *o, const char *k, const char *v)
+{
+	if (!blank(v))
+		json_object_set_new(o, k, json_string(v));
+}
+
+static json_t *
+contact_json(const struct ra_portal_contact *c)
+{
+	json_t *o = json_object();
+
+	set_str(o, "name", c->name);
+	set_str(o, "email", c->email);
+	set_str(o, "phone", c->phone);
+	return o;
+}
+
+struct place {
+	struct ra *ra;
+	const struct ra_portal_order_req *req;
+	const char *slot_state;
+	struct store_order o;
+	char (*names)[254];
+	size_t nnames;
+	const uint8_t *csr;
+	size_t csr_len;
+	int64_t id;
+};
+
+static int
+place_tx(struct store *st, void *arg)
+{
+	struct place *p = arg;
+	time_t now = ra_now(p->ra);
+	long life = p->ra->conf.authz_lifetime ? p->ra->conf.authz_lifetime :
+	    RA_DEF_AUTHZ_LIFETIME;
+	char actor[48], object[48];
+	json_t *d;
+	char *dj;
+	int rc;
+
+	rc = store_order_add(st, &p->o, &p->id);
+	if (rc == 0)
+		rc = store_order_set_status(st, p->id, "pending", "pending",
+		    NULL, NULL, p->csr, p->csr_len, now);
+	for (size_t i = 0; rc == 0 && i < p->nnames; i++) {
+		struct store_authz a = {0};
+		int64_t aid = 0;
+		int wild = strncmp(p->names[i], "*.", 2) == 0;
+
+		a.order_id = p->id;
+		a.ident_type = "dns";
+		a.identifier = p->names[i] + (wild ? 2 : 0);
+		a.wildcard = wild;
+		a.status = "pending";
+		a.expires_at = now + life;
+		a.created_at = now;
+		rc = store_authz_add(st, &a, &aid);
+		if (rc == 0)
+			rc = store_order_authz_add(st, p->id, (int)i, aid);
+	}
+	if (rc == 0)
+		rc = store_slot_set_state(st, p->req->slot_id, p->slot_state,
+		    "pending", now);
+	if (rc != 0)
+		return rc;
+	snprintf(actor, sizeof(actor), "portal:user/%lld",
+	    (long long)p->req->user_id);
+	snprintf(object, sizeof(object), "order:%lld", (long long)p->id);
+	d = json_pack("{s:I, s:I, s:s, s:s}", "slot",
+	    (json_int_t)p->req->slot_id, "contract",
+	    (json_int_t)p->o.contract_id, "profile", p->o.profile, "names",
+	    p->o.names);
+	dj = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	rc = store_audit_append(st, actor, "portal.order.new", object, dj);
+	free(dj);
+	return rc;
+}
+
+/* Can the slot take an order now? NULL when yes, else why. */
+static const char *
+slot_refusal(const struct store_slot *s)
+{
+	const char *st = s->state;
+
+	if (strcmp(st, "pending") == 0)
+		return "An order for this certificate is already in "
+		    "progress; see the overview.";
+	if (strcmp(st, "cancelled") == 0)
+		return "This certificate has been cancelled.";
+	if (strcmp(s->product, "unlimited") == 0 &&
+	    strcmp(st, "unused") == 0)
+		return "This SSL Unlimited certificate must be activated "
+		    "first (Activate now).";
+	return NULL;
+}
+
+int
+ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
+    int64_t *order_id, struct ra_field_errs *fe, struct ra_err *err)
+{
+	struct store_slot s = {0};
+	struct ca_csr *csr = NULL;
+	struct rc_detail d = {""};
+	struct place p;
+	char names[MAX_PORTAL_NAMES][254], joined[520];
+	const char *profile, *why;
+	uint8_t *der = NULL;
+	size_t nn = 0, der_len = 0;
+	json_t *det = NULL;
+	int rc, org = 0, ev = 0;
+
+	memset(&p, 0, sizeof(p));
+	if (order_id != NULL)
+		*order_id = 0;
+	if (fe != NULL)
+		fe->n = 0;
+	if (ra == NULL || req == NULL || order_id == NULL || fe == NULL)
+		return RC_INVAL;
+	rc = store_slot_get(ra->st, req->slot_id, &s);
+	if (rc == RC_INVAL || (rc == 0 && req->customer_id != 0 &&
+	    s.customer_id != req->customer_id))
+		rc = RC_NOTFOUND;
+	if (rc == RC_NOTFOUND) {
+		rc = ra_fail(err, RC_NOTFOUND, RA_PROB_MALFORMED,
+		    "no such certificate slot");
+		goto out;
+	}
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "portal order: slot");
+		goto out;
+	}
+	if ((why = slot_refusal(&s)) != NULL) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_MALFORMED, "%s", why);
+		goto out;
+	}
+	profile = profile_of(s.product);
+	if (profile == NULL) {
+		rc = ra_internal(err, RC_ERR, "portal order: product");
+		goto out;
+	}
+	org = strcmp(profile, "dv") != 0;
+	ev = strcmp(profile, "ev") == 0;
+
+	nn = order_names(ra, s.product, req->domain, names, fe);
+	if (blank(req->purpose) || (strcmp(req->purpose, "hosting") != 0 &&
+	    strcmp(req->purpose, "server") != 0))
+		ferr(fe, "purpose", "Please choose what the certificate is "
+		    "for.");
+	if (org) {
+		check_contact(fe, "admin", "administrative contact",
+		    &req->admin);
+		check_contact(fe, "tech", "technical contact", &req->tech);
+		check_org(fe, &req->org, ev);
+	}
+	if (!req->terms_accepted)
+		ferr(fe, "terms", "Please accept the terms of use.");
+	if (req->csr == NULL || req->csr_len == 0) {
+		ferr(fe, "csr", "No certificate signing request (CSR) was "
+		    "sent: generate the key in your browser, or paste or "
+		    "upload your own CSR.");
+	} else if (req->csr_len > CA_MAX_CSR) {
+		ferr(fe, "csr", "The CSR is larger than %d bytes.",
+		    CA_MAX_CSR);
+	} else if (csr_der(req->csr, req->csr_len, &der, &der_len) != 0 ||
+	    ca_csr_parse(der, der_len, ra->conf.keycheck, &csr, &d) != 0) {
+		ferr(fe, "csr", "The CSR cannot be used: %s", d.msg[0] ?
+		    d.msg : "it is not a valid PKCS#10 request (PEM or DER)");
+	} else if (nn > 0) {
+		int same = csr->nnames == nn;
+
+		for (size_t i = 0; same && i < nn; i++)
+			same = in_list(csr->names, csr->nnames, names[i]);
+		if (!same) {
+			char got[300] = "";
+
+			for (size_t i = 0; i < csr->nnames && i < 4; i++)
+				snprintf(got + strlen(got), sizeof(got) -
+				    strlen(got), "%s%s", i ? ", " : "",
+				    csr->names[i]);
+			ferr(fe, "csr", "The CSR names %s, but this "
+			    "certificate is for %s%s%s.", got[0] ? got :
+			    "nothing", names[0], nn > 1 ? " and " : "",
+			    nn > 1 ? names[1] : "");
+		}
+	}
+	if (fe->n > 0) {
+		rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED, "%s: %s",
+		    fe->e[0].field, fe->e[0].msg);
+		goto out;
+	}
+
+	joined[0] = '\0';
+	for (size_t i = 0; i < nn; i++)
+		snprintf(joined + strlen(joined), sizeof(joined) -
+		    strlen(joined), "%s%s", i ? " " : "", names[i]);
+	det = json_pack("{s:s, s:I}", "purpose", req->purpose, "user",
+	    (json_int_t)req->user_id);
+	if (org) {
+		json_t *o = json_object();
+
+		json_object_set_new(det, "admin", contact_json(&req->admin));
+		json_object_set_new(det, "tech", contact_json(&req->tech));
+		set_str(o, "legal_name", req->org.legal_name);
+		set_str(o, "country", req->org.country);
+		set_str(o, "state", req->org.state);
+		set_str(o, "locality", req->org.locality);
+		set_str(o, "street", req->org.street);
+		set_str(o, "postal_code", req->org.postal_code);
+		if (ev) {
+			set_str(o, "registration_number",
+			    req->org.registration_number);
+			set_str(o, "jurisdiction", req->org.jurisdiction);
+			set_str(o, "business_category",
+			    req->org.business_category);
+		}
+		json_object_set_new(det, "org", o);
+	}
+	p.ra = ra;
+	p.req = req;
+	p.slot_state = s.state;
+	p.o.contract_id = s.contract_id;
+	p.o.slot_id = s.id;
+	p.o.profile = (char *)profile;
+	p.o.status = "pending";
+	p.o.names = joined;
+	p.o.created_at = ra_now(ra);
+	p.o.expires_at = ra_now(ra) + (ra->conf.order_lifetime ?
+	    ra->conf.order_lifetime : RA_DEF_ORDER_LIFETIME);
+	p.o.details = json_dumps(det, JSON_COMPACT | JSON_SORT_KEYS);
+	p.names = names;
+	p.nnames = nn;
+	p.csr = der;
+	p.csr_len = der_len;
+	rc = store_tx(ra->st, place_tx, &p);
+	free(p.o.details);
+	if (rc == RC_STATE) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_MALFORMED, "An order for "
+		    "this certificate is already in progress.");
+		goto out;
+	}
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "portal order: store");
+		goto out;
+	}
+	*order_id = p.id;
+	log_info(LOG_RA, "portal order %lld for slot %lld: %s (%s)",
+	    (long long)p.id, (long long)s.id, joined, profile);
+out:
+	json_decref(det);
+	free(der);
+	ca_csr_free(csr);
+	store_slot_clear(&s);
+	return rc;
+}
+
+/* ---- reading orders ------------------------------------------------------ */
+
+void
+ra_portal_order_clear(struct ra_portal_order *o)
+{
+	if (o == NULL)
+		return;
+	free(o->names);
+	free(o->details);
+	free(o->error);
+	memset(o, 0, sizeof(*o));
+}
+
+static int
+customer_of_contract(struct ra *ra, int64_t contract_id, int64_t *customer)
+{
+	struct store_contract k = {0};
+	int rc = store_contract_get(ra->st, contract_id, &k);
+
+	if (rc == RC_INVAL)
+		rc = RC_NOTFOUND;
+	if (rc == 0)
+		*customer = k.customer_id;
+	store_contract_clear(&k);
+	return rc;
+}
+
+int
+ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
+    struct ra_portal_order *out)
+{
+	struct store_order o = {0};
+	struct store_slot s = {0};
+	struct store_cert c = {0};
+	int64_t ids[CA_MAX_NAMES], cust = 0;
+	size_t n = 0;
+	time_t now;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL || out == NULL)
+		return RC_INVAL;
+	now = ra_now(ra);
+	rc = store_order_get(ra->st, order_id, &o);
+	if (rc == RC_INVAL)
+		rc = RC_NOTFOUND;
+	if (rc == 0 && (o.slot_id == 0 || o.contract_id == 0))
+		rc = RC_NOTFOUND;
+	if (rc == 0)
+		rc = customer_of_contract(ra, o.contract_id, &cust);
+	if (rc == 0 && customer_id != 0 && cust != customer_id)
+		rc = RC_NOTFOUND;
+	if (rc == 0)
+		rc = store_slot_get(ra->st, o.slot_id, &s);
+	if (rc != 0)
+		goto out;
+	out->id = o.id;
+	out->contract_id = o.contract_id;
+	out->slot_id = o.slot_id;
+	snprintf(out->product, sizeof(out->product), "%s", s.product);
+	snprintf(out->profile, sizeof(out->profile), "%s", o.profile);
+	snprintf(out->status, sizeof(out->status), "%s", o.status);
+	out->names = xstrdup(o.names);
+	out->details = o.details ? xstrdup(o.details) : NULL;
+	out->created_at = o.created_at;
+	memcpy(out->cert_serial, o.cert_serial, sizeof(o.cert_serial));
+	rc = store_order_authz_list(ra->st, o.id, ids, CA_MAX_NAMES, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct store_authz a = {0};
+
+		rc = store_authz_get(ra->st, ids[i], &a);
+		if (rc == 0 && strcmp(a.status, "valid") == 0 &&
+		    a.expires_at > now)
+			out->nvalid++;
+		store_authz_clear(&a);
+	}
+	out->nauthz = n;
+	if (rc != 0)
+		goto out;
+	if (o.cert_serial[0] != '\0' &&
+	    (rc = store_cert_get(ra->st, o.cert_serial, &c)) == 0) {
+		out->not_before = c.not_before;
+		out->not_after = c.not_after;
+		out->revoked_at = c.revoked ? c.revoked_at : 0;
+		if (out->revoked_at == 0 && c.revoked)
+			out->revoked_at = now;
+		if (c.revoked)
+			snprintf(out->state, sizeof(out->state), "revoked");
+		else if (c.not_after <= now)
+			snprintf(out->state, sizeof(out->state), "expired");
+		else if (c.not_after - now < EXPIRING_DAYS * 86400)
+			snprintf(out->state, sizeof(out->state), "expiring");
+		else
+			snprintf(out->state, sizeof(out->state), "issued");
+	} else if (o.cert_serial[0] != '\0') {
+		goto out;
+	} else if (strcmp(o.status, "invalid") == 0) {
+		enum ra_prob pr;
+
+		snprintf(out->state, sizeof(out->state), "rejected");
+		if (o.error != NULL)
+			ra_err_parse(o.error, &pr, &out->error);
+	} else if (o.expires_at <= now) {
+		snprintf(out->state, sizeof(out->state), "rejected");
+		out->error = xstrdup("The order expired before the domain "
+		    "was validated.");
+	} else if (strcmp(o.profile, "dv") != 0) {
+		/* OV/EV: staff verify the organisation (and the domains) */
+		snprintf(out->state, sizeof(out->state),
+		    "org_validation_pending");
+	} else {
+		snprintf(out->state, sizeof(out->state),
+		    "validation_pending");
+	}
+out:
+	if (rc == RC_INVAL)
+		rc = RC_NOTFOUND;
+	if (rc != 0)
+		ra_portal_order_clear(out);
+	store_cert_clear(&c);
+	store_slot_clear(&s);
+	store_order_clear(&o);
+	return rc;
+}
+
+struct idv {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int
+collect(const struct store_row *row, void *arg)
+{
+	struct idv *ids = arg;
+
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 16;
+		ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
+	}
+	ids->v[ids->n++] = row->id;
+	return 0;
+}
+
+static int
+cmp_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int
+ra_portal_order_ids(struct ra *ra, int64_t customer_id, int64_t **out,
+    size_t *n)
+{
+	struct idv k = {0}, o = {0};
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (customer_id == 0) {
+		rc = store_list(ra->st, "orders", 0, collect, &o);
+	} else {
+		rc = store_list(ra->st, "contracts", customer_id, collect, &k);
+		for (size_t i = 0; rc == 0 && i < k.n; i++)
+			rc = store_list(ra->st, "orders", k.v[i], collect, &o);
+	}
+	free(k.v);
+	if (rc != 0) {
+		free(o.v);
+		return rc;
+	}
+	if (o.n > 1)
+		qsort(o.v, o.n, sizeof(*o.v), cmp_desc);
+	*out = o.v;
+	*n = o.n;
+	return 0;
+}
+
+/* ---- validation and issuance --------------------------------------------- */
+
+struct valid {
+	struct ra *ra;
+	int64_t order_id;
+	const char *method, *actor;
+	int64_t *ids;
+	size_t n;
+};
+
+static int
+validate_tx(struct store *st, void *arg)
+{
+	struct valid *v = arg;
+	time_t now = ra_now(v->ra);
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < v->n; i++) {
+		struct store_authz a = {0};
+		char object[48], *ev = NULL;
+		json_t *e;
+
+		rc = store_authz_get(st, v->ids[i], &a);
+		if (rc != 0 || strcmp(a.status, "pending") != 0 ||
+		    a.expires_at <= now) {
+			store_authz_clear(&a);
+			continue;
+		}
+		e = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I}", "method",
+		    v->method, "evidence", "operator", "actor", v->actor,
+		    "identifier", a.identifier, "wildcard", a.wildcard,
+		    "order", (json_int_t)v->order_id);
+		ev = json_dumps(e, JSON_COMPACT);
+		json_decref(e);
+		free(a.status);
+		a.status = xstrdup("valid");
+		free(a.method);
+		a.method = xstrdup(v->method);
+		free(a.evidence);
+		a.evidence = xstrdup(ev);
+		free(a.br_version);
+		a.br_version = xstrdup(RA_BR_VERSION);
+		a.validated_at = now;
+		a.expires_at = now + (time_t)ca_cal_dv_reuse_days(now) * 86400;
+		rc = store_authz_set(st, &a, "pending", now);
+		snprintf(object, sizeof(object), "authz:%lld",
+		    (long long)a.id);
+		if (rc == 0)
+			rc = store_audit_append(st, v->actor,
+			    "validation.success", object, ev);
+		free(ev);
+		store_authz_clear(&a);
+	}
+	return rc;
+}
+
+int
+ra_portal_validate(struct ra *ra, int64_t order_id, const char *method,
+    const char *actor, int *issued, struct ra_err *err)
+{
+	struct store_order o = {0};
+	struct valid v;
+	int64_t ids[CA_MAX_NAMES];
+	size_t n = 0;
+	int rc;
+
+	if (issued != NULL)
+		*issued = 0;
+	if (ra == NULL)
+		return RC_INVAL;
+	if (method == NULL || strcmp(method, "operator") != 0)
+		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "unknown validation method (use operator)");
+	rc = store_order_get(ra->st, order_id, &o);
+	if (rc == RC_INVAL || (rc == 0 && o.slot_id == 0))
+		rc = RC_NOTFOUND;
+	if (rc == RC_NOTFOUND) {
+		rc = ra_fail(err, rc, RA_PROB_MALFORMED,
+		    "no portal order with id %lld", (long long)order_id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "portal validate");
+		goto out;
+	}
+	if (strcmp(o.status, "pending") != 0 || o.expires_at <= ra_now(ra)) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_MALFORMED,
+		    "order %lld is %s, not pending", (long long)order_id,
+		    o.expires_at <= ra_now(ra) ? "expired" : o.status);
+		goto out;
+	}
+	rc = store_order_authz_list(ra->st, o.id, ids, CA_MAX_NAMES, &n);
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "portal validate: authz");
+		goto out;
+	}
+	memset(&v, 0, sizeof(v));
+	v.ra = ra;
+	v.order_id = o.id;
+	v.method = method;
+	v.actor = actor ? actor : "system";
+	v.ids = ids;
+	v.n = n;
+	rc = store_tx(ra->st, validate_tx, &v);
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "portal validate: store");
+		goto out;
+	}
+	log_info(LOG_RA, "portal order %lld: domains validated by %s (%s)",
+	    (long long)o.id, v.actor, method);
+	if (strcmp(o.profile, "dv") != 0)
+		goto out;	/* OV/EV: organisation validation next */
+	rc = ra_portal_issue(ra, o.id, err);
+	if (rc == 0 && issued != NULL)
+		*issued = 1;
+out:
+	store_order_clear(&o);
+	return rc;
+}
+
+/* The order failed after it was placed: invalid with the problem, the
+ * slot free again. */
+static void
+reject(struct ra *ra, struct store_order *o, const char *from,
+    struct ra_err *e)
+{
+	char *ej = ra_err_json(e);
+	time_t now = ra_now(ra);
+
+	(void)store_order_set_status(ra->st, o->id, from, "invalid", ej, NULL,
+	    NULL, 0, now);
+	(void)store_slot_set_state(ra->st, o->slot_id, "pending", "active",
+	    now);
+	free(ej);
+}
+
+int
+ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
+{
+	struct store_order o = {0};
+	struct ca_csr *req = NULL;
+	struct ca_cert *cert = NULL;
+	struct ca_issue_req ir = {0};
+	struct rc_detail d = {""};
+	struct ra_err e = {0};
+	int64_t ids[CA_MAX_NAMES];
+	size_t n = 0;
+	char actor[48], *names = NULL, *tok, *save = NULL;
+	const char *nv[CA_MAX_NAMES];
+	size_t nn = 0;
+	json_t *det = NULL;
+	time_t now = ra_now(ra);
+	int rc;
+
+	if (ra == NULL)
+		return RC_INVAL;
+	rc = store_order_get(ra->st, order_id, &o);
+	if (rc == RC_INVAL || (rc == 0 && o.slot_id == 0))
+		rc = RC_NOTFOUND;
+	if (rc != 0) {
+		rc = rc == RC_NOTFOUND ? ra_fail(err, rc, RA_PROB_MALFORMED,
+		    "no such portal order") : ra_internal(err, rc, "issue");
+		goto out;
+	}
+	if (strcmp(o.status, "pending") != 0) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_ORDER_NOT_READY,
+		    "the order is %s", o.status);
+		goto out;
+	}
+	if (strcmp(o.profile, "dv") != 0) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_ORDER_NOT_READY,
+		    "organisation validation pending");
+		goto out;
+	}
+	/* no issuance without validation: every name of the order has a
+	 * valid, unexpired authorization that belongs to this contract */
+	rc = store_order_authz_list(ra->st, o.id, ids, CA_MAX_NAMES, &n);
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "issue: authz");
+		goto out;
+	}
+	names = xstrdup(o.names);
+	for (tok = strtok_r(names, " ", &save); tok && nn < CA_MAX_NAMES;
+	    tok = strtok_r(NULL, " ", &save))
+		nv[nn++] = tok;
+	if (nn == 0 || n != nn) {
+		rc = ra_fail(err, RC_STATE, RA_PROB_UNAUTHORIZED,
+		    "the order's names are not all authorized");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_authz a = {0};
+		struct store_order ao = {0};
+		int wild = strncmp(nv[i], "*.", 2) == 0;
+		int good;
+
+		rc = store_authz_get(ra->st, ids[i], &a);
+		if (rc == 0)
+			rc = store_order_get(ra->st, a.order_id, &ao);
+		good = rc == 0 && a.account_id == 0 &&
+		    strcmp(a.status, "valid") == 0 && a.expires_at > now &&
+		    a.wildcard == wild &&
+		    strcmp(a.identifier, nv[i] + (wild ? 2 : 0)) == 0 &&
+		    ao.contract_id == o.contract_id;
+		store_authz_clear(&a);
+		store_order_clear(&ao);
+		if (rc != 0) {
+			rc = ra_internal(err, rc, "issue: authz");
+			goto out;
+		}
+		if (!good) {
+			rc = ra_fail(err, RC_STATE, RA_PROB_UNAUTHORIZED,
+			    "%s is not validated yet", nv[i]);
+			goto out;
+		}
+	}
+	/* one issuer wins */
+	rc = store_order_set_status(ra->st, o.id, "pending", "processing",
+	    NULL, NULL, NULL, 0, now);
+	if (rc == RC_STATE) {
+		rc = ra_fail(err, rc, RA_PROB_ORDER_NOT_READY,
+		    "the order is being issued already");
+		goto out;
+	}
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "issue: order");
+		goto out;
+	}
+	rc = ca_csr_parse(o.csr, o.csr_len, ra->conf.keycheck, &req, &d);
+	if (rc != 0) {
+		rc = ra_fail(&e, RC_BADCSR, RA_PROB_BAD_CSR, "%s", d.msg[0] ?
+		    d.msg : "bad CSR");
+		reject(ra, &o, "processing", &e);
+		goto fail;
+	}
+	if (ra->ca == NULL) {
+		rc = ra_fail(&e, RC_STATE, RA_PROB_SERVER_INTERNAL,
+		    "no CA to issue with");
+		reject(ra, &o, "processing", &e);
+		goto fail;
+	}
+	det = o.details ? json_loads(o.details, 0, NULL) : NULL;
+	snprintf(actor, sizeof(actor), "portal:user/%lld", (long long)
+	    json_integer_value(json_object_get(det, "user")));
+	ir.profile = ca_profile_parse(o.profile);
+	ir.csr = req;
+	ir.names = nv;
+	ir.nnames = nn;
+	ir.order_id = o.id;
+	ir.contract_id = o.contract_id;
+	ir.actor = actor;
+	rc = ca_issue(ra->ca, &ir, &cert, &d);
+	if (rc != 0) {
+		if (rc == RC_POLICY || rc == RC_LINT || rc == RC_BADNAME)
+			rc = ra_fail(&e, rc, RA_PROB_BAD_CSR, "%s", d.msg[0] ?
+			    d.msg : "the certificate cannot be issued");
+		else
+			rc = ra_internal(&e, rc, "portal issue");
+		reject(ra, &o, "processing", &e);
+		goto fail;
+	}
+	rc = store_order_set_status(ra->st, o.id, "processing", "valid",
+	    NULL, cert->serial, NULL, 0, ra_now(ra));
+	if (rc == 0)
+		rc = store_slot_set_state(ra->st, o.slot_id, "pending",
+		    "issued", ra_now(ra));
+	if (rc != 0) {
+		rc = ra_internal(err, rc, "portal issue: order");
+		goto out;
+	}
+	log_info(LOG_RA, "portal order %lld issued: %s", (long long)o.id,
+	    cert->serial);
+	goto out;
+fail:
+	if (err != NULL)
+		*err = e;
+out:
+	json_decref(det);
+	free(names);
+	ca_cert_free(cert);
+	ca_csr_free(req);
+	store_order_clear(&o);
+	return rc;
+}
+
+/* ---- certificates -------------------------------------------------------- */
+
+int
+ra_portal_cert_get(struct ra *ra, int64_t customer_id, const char *serial,
+    struct store_cert *out)
+{
+	int64_t cust = 0;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL || out == NULL || serial == NULL)
+		return RC_INVAL;
+	for (const char *q = serial; *q; q++)
+		if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f')))
+			return RC_NOTFOUND;
+	if (serial[0] == '\0' || strlen(serial) > 40)
+		return RC_NOTFOUND;
+	rc = store_cert_get(ra->st, serial, out);
+	if (rc == RC_INVAL)
+		rc = RC_NOTFOUND;
+	if (rc == 0 && (out->contract_id == 0 || out->order_id == 0))
+		rc = RC_NOTFOUND;
+	if (rc == 0)
+		rc = customer_of_contract(ra, out->contract_id, &cust);
+	if (rc == 0 && customer_id != 0 && cust != customer_id)
+		rc = RC_NOTFOUND;
+	if (rc != 0)
+		store_cert_clear(out);
+	return rc;
+}
+
+int
+ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
+    int reason, const char *actor, struct ra_err *err)
+{
+	static const int allowed[] = {0, 1, 3, 4, 5};
+	struct store_cert c = {0};
+	struct store_order o = {0};
+	struct rc_detail d = {""};
+	int rc, ok = 0;
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (reason == allowed[i])
+			ok = 1;
+	if (!ok)
+		return ra_fail(err, RC_INVAL, RA_PROB_BAD_REVOCATION_REASON,
+		    "this revocation reason cannot be chosen");
+	rc = ra_portal_cert_get(ra, customer_id, serial, &c);
+	if (rc == RC_NOTFOUND)
+		return ra_fail(err, rc, RA_PROB_MALFORMED,
+		    "no such certificate");
+	if (rc != 0)
+		return ra_internal(err, rc, "portal revoke");
+	if (c.revoked) {
+		store_cert_clear(&c);
+		return ra_fail(err, RC_EXISTS, RA_PROB_ALREADY_REVOKED,
+		    "the certificate is already revoked");
+	}
+	if (ra->ca == NULL) {
+		store_cert_clear(&c);
+		return ra_fail(err, RC_STATE, RA_PROB_SERVER_INTERNAL,
+		    "no CA to revoke with");
+	}
+	rc = ca_revoke(ra->ca, c.serial, reason, actor ? actor : "system",
+	    &d);
+	if (rc == RC_EXISTS) {
+		rc = ra_fail(err, rc, RA_PROB_ALREADY_REVOKED,
+		    "the certificate is already revoked");
+	} else if (rc != 0) {
+		rc = ra_internal(err, rc, "portal revoke: ca");
+	} else if (store_order_get(ra->st, c.order_id, &o) == 0 &&
+	    o.slot_id != 0 && strcmp(o.cert_serial, c.serial) == 0) {
+		/* the slot follows its certificate (not when a newer order
+		 * already moved it on) */
+		(void)store_slot_set_state(ra->st, o.slot_id, "issued",
+		    "revoked", ra_now(ra));
+	}
+	store_order_clear(&o);
+	store_cert_clear(&c);
+	return rc;
+}

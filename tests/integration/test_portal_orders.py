@@ -1,0 +1,506 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Portal orders end to end over HTTPS: the setup form ("Set up SSL
+certificate") with good and bad input (bad names, product rules, CSR names
+that differ from the form's, missing terms, contacts for OV, CSRF,
+another customer's slot answered 404), nothing issued before validation,
+`certdesk admin validate`, the overview and certificate pages, downloads
+(checked with openssl as PEM, DER and PKCS#7), revocation that shows in the
+CRL, and the JSON API twins (create, list, get, download, revoke)."""
+import json
+import re
+import sqlite3
+import subprocess
+import urllib.parse
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from conftest import run
+from portal_rig import Rig
+
+DOMAIN = "a-shop.test"
+
+
+def make_csr(names, key=None):
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                       names[0])]))
+           .add_extension(x509.SubjectAlternativeName(
+               [x509.DNSName(n) for n in names]), critical=False)
+           .sign(key, hashes.SHA256()))
+    return key, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def openssl(*args, input=None):
+    p = subprocess.run(["openssl"] + [str(a) for a in args], input=input,
+                       capture_output=True)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    return p.stdout
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    r = Rig(tmp_path_factory.mktemp("portal-orders"))
+    r.cli("admin", "domain", "add", "--contract", r.ids["a"]["contract"],
+          "--name", DOMAIN, "--hosted")
+    r.server.start()
+    yield r
+    r.server.stop()
+
+
+@pytest.fixture(scope="module")
+def state():
+    return {}
+
+
+def db(rig, sql, args=()):
+    con = sqlite3.connect(rig.data / "certdesk.db")
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def setup_path(slot):
+    return f"/portal/slots/{slot}/setup"
+
+
+def form_csrf(c, slot):
+    st, _, body = c.get(setup_path(slot))
+    assert st == 200, body[:300]
+    return c.csrf_from(body)
+
+
+def post_setup(c, slot, fields, csrf=True):
+    f = dict(fields)
+    if csrf:
+        f["csrf"] = form_csrf(c, slot)
+    return c.post_form(setup_path(slot), f)
+
+
+def test_setup_page(rig):
+    c = rig.login("a")
+    st, h, body = c.get(setup_path(rig.ids["a"]["starter0"]))
+    assert st == 200
+    text = body.decode()
+    assert "Set up SSL certificate" in text
+    assert "Download Private Key" in text
+    assert re.search(r'<script src="/static/portal\.js\?v=[0-9a-f]{16}" '
+                     r'defer></script>', text)
+    assert "<script>" not in text and "onclick" not in text
+    assert f'<option value="{DOMAIN}">' in text      # the datalist
+    assert 'name="terms"' in text and 'name="purpose"' in text
+    assert "Administrative Contact" not in text      # DV: no contacts
+    st, _, js = c.get("/static/portal.js")
+    assert st == 200 and b"setup-form" in js
+    # OV product: contacts and organisation
+    st, _, body = c.get(setup_path(rig.ids["a"]["business2"]))
+    assert st == 200
+    for s in (b"Administrative Contact", b"Technical Contact",
+              b"Organization Details", b'name="org_legal_name"'):
+        assert s in body
+    # an Unlimited slot that is not activated yet
+    st, _, body = c.get(setup_path(rig.ids["a"]["unlimited1"]))
+    assert st == 409 and b"Activate now" in body
+
+
+def test_other_customers_slot_is_404(rig):
+    c = rig.login("b")
+    slot = rig.ids["a"]["starter0"]
+    st, _, _ = c.get(setup_path(slot))
+    assert st == 404
+    st, _, _ = c.post_form(setup_path(slot), {"csrf": c.page_csrf(),
+                                              "domain": DOMAIN})
+    assert st == 404
+    st, _, _ = c.get(setup_path(999999))
+    assert st == 404
+
+
+def test_csrf_required(rig):
+    c = rig.login("a")
+    _, csr = make_csr([DOMAIN, "www." + DOMAIN])
+    st, _, _ = post_setup(c, rig.ids["a"]["starter0"], {
+        "domain": DOMAIN, "purpose": "hosting", "terms": "1",
+        "csr": csr}, csrf=False)
+    assert st == 403
+    st, _, _ = c.post_form(setup_path(rig.ids["a"]["starter0"]), {
+        "csrf": "0" * 64, "domain": DOMAIN, "terms": "1", "csr": csr})
+    assert st == 403
+    assert db(rig, "SELECT count(*) FROM orders")[0][0] == 0
+
+
+def test_bad_input_messages_and_form_kept(rig):
+    c = rig.login("a")
+    slot = rig.ids["a"]["starter0"]
+    st, _, body = post_setup(c, slot, {"domain": "-bad-.test",
+                                       "purpose": "elsewhere",
+                                       "key_source": "own",
+                                       "csr_pem": "not a csr"})
+    assert st == 422
+    text = body.decode()
+    assert "This domain cannot be used" in text
+    assert "Please choose what the certificate is for" in text
+    assert "Please accept the terms of use" in text
+    assert "The CSR cannot be used" in text
+    assert 'value="-bad-.test"' in text             # kept
+    assert ">not a csr</textarea>" in text            # kept
+    assert 'aria-invalid="true"' in text
+    # no CSR at all
+    st, _, body = post_setup(c, slot, {"domain": DOMAIN,
+                                       "purpose": "hosting", "terms": "1"})
+    assert st == 422 and b"No certificate signing request" in body
+    assert db(rig, "SELECT count(*) FROM orders")[0][0] == 0
+
+
+def test_product_rules(rig):
+    c = rig.login("a")
+    slot = rig.ids["a"]["starter0"]
+    _, csr = make_csr(["*." + DOMAIN, DOMAIN])
+    st, _, body = post_setup(c, slot, {"domain": "*." + DOMAIN,
+                                       "purpose": "hosting", "terms": "1",
+                                       "csr": csr})
+    assert st == 422 and b"Business Wildcard" in body
+    # Starter covers name + www.name: a CSR for the name alone differs
+    _, csr = make_csr([DOMAIN])
+    st, _, body = post_setup(c, slot, {"domain": DOMAIN,
+                                       "purpose": "hosting", "terms": "1",
+                                       "csr": csr})
+    assert st == 422
+    assert b"The CSR names a-shop.test, but this certificate is for " \
+        b"a-shop.test and www.a-shop.test" in body
+    # CSR names of another domain
+    _, csr = make_csr(["other.test", "www.other.test"])
+    st, _, body = post_setup(c, slot, {"domain": DOMAIN,
+                                       "purpose": "hosting", "terms": "1",
+                                       "csr": csr})
+    assert st == 422 and b"The CSR names other.test" in body
+    # OV: contacts and organisation are required and checked
+    _, csr = make_csr([DOMAIN])
+    st, _, body = post_setup(c, rig.ids["a"]["business2"], {
+        "domain": DOMAIN, "purpose": "server", "terms": "1", "csr": csr,
+        "admin_email": "not-an-email", "org_country": "Germany"})
+    assert st == 422
+    for msg in (b"Please enter the name of the administrative contact",
+                b"This is not a valid email address",
+                b"Please enter the phone number of the technical contact",
+                b"Please enter the organisation&#39;s legal name",
+                b"Use the two-letter country code"):
+        assert msg in body, msg
+    assert db(rig, "SELECT count(*) FROM orders")[0][0] == 0
+
+
+def test_order_is_pending_until_validated(rig, state):
+    c = rig.login("a")
+    slot = rig.ids["a"]["starter0"]
+    key, csr = make_csr([DOMAIN, "www." + DOMAIN])
+    st, _, body = post_setup(c, slot, {"domain": DOMAIN.upper(),
+                                       "purpose": "hosting", "terms": "1",
+                                       "key_source": "browser",
+                                       "csr": csr})
+    assert st == 200, body[:2000]
+    assert b"Go to overview" in body and b"Validation pending" in body
+    rows = db(rig, "SELECT id, status, profile, names, slot_id, details, "
+                   "csr IS NOT NULL FROM orders")
+    assert len(rows) == 1
+    oid, status, profile, names, sid, details, has_csr = rows[0]
+    assert (status, profile, names, sid, has_csr) == (
+        "pending", "dv", f"{DOMAIN} www.{DOMAIN}", int(slot), 1)
+    assert json.loads(details)["purpose"] == "hosting"
+    authz = db(rig, "SELECT identifier, status, account_id FROM "
+                    "authorizations WHERE order_id = ? ORDER BY id", (oid,))
+    assert authz == [(DOMAIN, "pending", None),
+                     ("www." + DOMAIN, "pending", None)]
+    assert db(rig, "SELECT state FROM slots WHERE id = ?",
+              (int(slot),))[0][0] == "pending"
+    assert db(rig, "SELECT count(*) FROM certificates WHERE order_id = ?",
+              (oid,))[0][0] == 0
+    assert db(rig, "SELECT count(*) FROM audit_log WHERE action = "
+                   "'portal.order.new'")[0][0] == 1
+    state.update(order=oid, key=key)
+    # a second order on the same slot: refused while pending
+    st, _, _ = c.get(setup_path(slot))
+    assert st == 409
+    # the overview says so and refreshes itself
+    st, _, body = c.get("/portal/overview")
+    assert st == 200
+    assert b"Validation pending" in body
+    assert b'<meta http-equiv="refresh" content="5">' in body
+    assert f'href="/portal/orders/{oid}"'.encode() in body
+    # nothing to download yet
+    st, _, _ = c.get(f"/portal/orders/{oid}/download/cert.pem")
+    assert st == 404
+    # another customer sees nothing of it
+    b = rig.login("b")
+    for path in (f"/portal/orders/{oid}",
+                 f"/portal/orders/{oid}/download/cert.pem"):
+        st, _, _ = b.get(path)
+        assert st == 404
+    st, _, body = b.get("/portal/overview")
+    assert st == 200 and DOMAIN.encode() not in body
+
+
+def test_admin_validate(rig, state):
+    oid = state["order"]
+    p = run(["admin", "validate", "--data", rig.data, "--order", "999999"])
+    assert p.returncode != 0 and "no portal order" in p.stderr
+    p = run(["admin", "validate", "--data", rig.data, "--order", oid,
+             "--method", "magic"])
+    assert p.returncode != 0
+    out = rig.cli("admin", "validate", "--order", oid)
+    assert out == "issued"
+    authz = db(rig, "SELECT status, method, evidence FROM authorizations "
+                    "WHERE order_id = ?", (oid,))
+    assert all(a[0] == "valid" and a[1] == "operator" for a in authz)
+    assert all(json.loads(a[2])["evidence"] == "operator" for a in authz)
+    status, serial = db(rig, "SELECT status, cert_serial FROM orders "
+                             "WHERE id = ?", (oid,))[0]
+    assert status == "valid" and serial
+    state["serial"] = serial
+    prof, contract = db(rig, "SELECT profile, contract_id FROM certificates "
+                             "WHERE serial = ?", (serial,))[0]
+    assert prof == "dv" and contract == int(rig.ids["a"]["contract"])
+    assert db(rig, "SELECT actor FROM audit_log WHERE action = "
+                   "'cert.issue' ORDER BY seq DESC LIMIT 1")[0][0] == \
+        f"portal:user/{rig.users['a']}"
+    # validating again: the order is no longer pending
+    p = run(["admin", "validate", "--data", rig.data, "--order", oid])
+    assert p.returncode != 0 and "not pending" in p.stderr
+
+
+def test_overview_and_details(rig, state):
+    c = rig.login("a")
+    oid = state["order"]
+    st, _, body = c.get("/portal/overview")
+    assert st == 200 and b"Issued" in body
+    assert b'http-equiv="refresh"' not in body
+    st, _, body = c.get(f"/portal/orders/{oid}")
+    assert st == 200
+    text = body.decode()
+    der = db(rig, "SELECT der FROM certificates WHERE serial = ?",
+             (state["serial"],))[0][0]
+    cert = x509.load_der_x509_certificate(der)
+    fp = cert.fingerprint(hashes.SHA256()).hex().upper()
+    assert ":".join(fp[i:i + 2] for i in range(0, 64, 2)) in text
+    assert state["serial"] in text
+    assert "SHA-256 fingerprint" in text and "Issuer" in text
+    assert f"/etc/ssl/certs/{DOMAIN}.fullchain.pem" in text   # nginx
+    assert "SSLCertificateKeyFile" in text                     # Apache
+    assert f"/portal/orders/{oid}/download/fullchain.p7b" in text
+    assert "Revoke certificate" in text
+
+
+def test_downloads(rig, state, tmp_path):
+    c = rig.login("a")
+    oid = state["order"]
+    key = state["key"]
+    files = {}
+    for what in ("cert", "chain", "fullchain"):
+        for ext in ("pem", "der", "p7b"):
+            st, h, body = c.get(f"/portal/orders/{oid}/download/"
+                                f"{what}.{ext}")
+            assert st == 200, (what, ext)
+            assert h["Content-Disposition"] == \
+                f'attachment; filename="{DOMAIN}.{what}.{ext}"'
+            files[f"{what}.{ext}"] = body
+            (tmp_path / f"{what}.{ext}").write_bytes(body)
+    root = rig.data / "ca" / "root.pem"
+    # PEM: the certificate verifies against the chain and the root
+    openssl("verify", "-CAfile", root, "-untrusted", tmp_path / "chain.pem",
+            tmp_path / "cert.pem")
+    assert files["fullchain.pem"].count(b"BEGIN CERTIFICATE") == 2
+    assert files["fullchain.pem"].startswith(files["cert.pem"])
+    # DER is the same certificate
+    assert x509.load_der_x509_certificate(files["cert.der"]) == \
+        x509.load_pem_x509_certificate(files["cert.pem"])
+    openssl("x509", "-inform", "DER", "-in", tmp_path / "chain.der",
+            "-noout")
+    # PKCS#7 certs-only
+    out = openssl("pkcs7", "-inform", "DER", "-in",
+                  tmp_path / "fullchain.p7b", "-print_certs")
+    assert out.count(b"BEGIN CERTIFICATE") == 2
+    out = openssl("pkcs7", "-inform", "DER", "-in", tmp_path / "cert.p7b",
+                  "-print_certs")
+    assert out.count(b"BEGIN CERTIFICATE") == 1
+    # the certificate is for the customer's key
+    cert = x509.load_pem_x509_certificate(files["cert.pem"])
+    assert cert.public_key().public_numbers() == \
+        key.public_key().public_numbers()
+    # unknown file names
+    for bad in ("cert.exe", "..%2f..%2fetc", "key.pem"):
+        st, _, _ = c.get(f"/portal/orders/{oid}/download/{bad}")
+        assert st == 404
+
+
+def test_api_orders(rig, state):
+    c = rig.client()
+    ta, tb = rig.token("a"), rig.token("b")
+    oid = state["order"]
+    st, _, doc = c.api("GET", "/api/v1/orders", token=ta)
+    assert st == 200
+    o = [x for x in doc["orders"] if x["id"] == oid][0]
+    assert o["state"] == "issued" and o["names"] == [DOMAIN, "www." + DOMAIN]
+    assert o["certificate"]["serial"] == state["serial"]
+    st, _, doc = c.api("GET", f"/api/v1/orders/{oid}", token=ta)
+    assert st == 200 and doc["product"] == "starter"
+    st, _, doc = c.api("GET", f"/api/v1/orders/{oid}", token=tb)
+    assert st == 404
+    st, _, doc = c.api("GET", "/api/v1/orders", token=tb)
+    assert st == 200 and doc["orders"] == []
+    st, h, _ = c.request("GET", f"/api/v1/orders/{oid}/certificate/"
+                         "fullchain.pem",
+                         headers={"Authorization": f"Bearer {ta}"})
+    assert st == 200 and h["Content-Type"] == "application/x-pem-file"
+    st, _, _ = c.request("GET", f"/api/v1/orders/{oid}/certificate/"
+                         "fullchain.pem",
+                         headers={"Authorization": f"Bearer {tb}"})
+    assert st == 404
+
+
+def test_api_create_order_ov(rig):
+    c = rig.client()
+    ta, tb = rig.token("a"), rig.token("b")
+    slot = rig.ids["a"]["business2"]
+    _, csr = make_csr(["shop.a-shop.test"])
+    good = {"domain": "shop.a-shop.test", "purpose": "server",
+            "terms_accepted": True, "csr": csr,
+            "admin": {"name": "Ada Admin", "email": "ada@a-shop.test",
+                      "phone": "+49 721 123456"},
+            "tech": {"name": "Tom Tech", "email": "tom@a-shop.test",
+                     "phone": "+49 721 654321"},
+            "org": {"legal_name": "A Shop GmbH", "country": "DE",
+                    "locality": "Karlsruhe", "street": "Hauptstr. 1",
+                    "postal_code": "76131"}}
+    body = json.dumps(good)
+    st, _, doc = c.api("POST", f"/api/v1/slots/{slot}/orders", token=tb,
+                       body=body)
+    assert st == 404
+    bad = dict(good, terms_accepted=False, domain="*.a-shop.test")
+    st, _, doc = c.api("POST", f"/api/v1/slots/{slot}/orders", token=ta,
+                       body=json.dumps(bad))
+    assert st == 422
+    assert set(doc["errors"]) >= {"terms", "domain"}
+    st, _, doc = c.api("POST", f"/api/v1/slots/{slot}/orders", token=ta,
+                       body="{not json")
+    assert st == 400
+    # with the session cookie, the CSRF header is required
+    s = rig.login("a")
+    st, _, doc = s.api("POST", f"/api/v1/slots/{slot}/orders", body=body)
+    assert st == 403
+    st, h, doc = c.api("POST", f"/api/v1/slots/{slot}/orders", token=ta,
+                       body=body)
+    assert st == 201, doc
+    assert doc["state"] == "org_validation_pending" and doc["profile"] == "ov"
+    assert h["Location"] == f"/api/v1/orders/{doc['id']}"
+    assert doc["details"]["org"]["legal_name"] == "A Shop GmbH"
+    # domain validation done: it still waits for the organisation
+    assert rig.cli("admin", "validate", "--order", doc["id"]) == "validated"
+    st, _, doc = c.api("GET", f"/api/v1/orders/{doc['id']}", token=ta)
+    assert doc["state"] == "org_validation_pending"
+    assert doc["certificate"] is None
+
+
+def test_revoke_shows_in_crl(rig, state):
+    c = rig.login("a")
+    oid = state["order"]
+    st, _, body = c.get(f"/portal/orders/{oid}")
+    csrf = c.csrf_from(body)
+    st, _, _ = c.post_form(f"/portal/orders/{oid}/revoke",
+                           {"reason": "1"})
+    assert st == 403
+    for bad in ("6", "abc", "", "99999999999"):
+        st, _, _ = c.post_form(f"/portal/orders/{oid}/revoke",
+                               {"csrf": csrf, "reason": bad})
+        assert st == 400, bad
+    b = rig.login("b")
+    st, _, _ = b.post_form(f"/portal/orders/{oid}/revoke",
+                           {"csrf": b.page_csrf(), "reason": "1"})
+    assert st == 404
+    st, h, _ = c.post_form(f"/portal/orders/{oid}/revoke",
+                           {"csrf": csrf, "reason": "1"})
+    assert st == 303 and h["Location"] == f"/portal/orders/{oid}"
+    st, _, body = c.get(f"/portal/orders/{oid}")
+    assert b"Revoked" in body and b"Revoke certificate" not in body
+    crl = x509.load_der_x509_crl(
+        (rig.data / "crl" / "issuing-1.crl").read_bytes())
+    entry = crl.get_revoked_certificate_by_serial_number(
+        int(state["serial"], 16))
+    assert entry is not None
+    assert db(rig, "SELECT state FROM slots WHERE id = ?",
+              (int(rig.ids["a"]["starter0"]),))[0][0] == "revoked"
+    # again: already revoked (API)
+    st, _, doc = c.api("POST", f"/api/v1/orders/{oid}/revoke",
+                       token=rig.token("a"), body='{"reason": 1}')
+    assert st == 409
+    # renew or reissue with a new key: the setup page again
+    st, _, body = c.get(setup_path(rig.ids["a"]["starter0"]))
+    assert st == 200 and b"Renew or reissue with a new key" in body
+
+
+def test_no_private_key_anywhere(rig, state):
+    key = state["key"]
+    pem = key.private_bytes(serialization.Encoding.PEM,
+                            serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    der = key.private_bytes(serialization.Encoding.DER,
+                            serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    scalar = key.private_numbers().private_value.to_bytes(32, "big")
+    # PEM lines after the first (which is the same for every P-256 key)
+    lines = [ln for ln in pem.split(b"\n")[2:] if ln and b"-----" not in ln]
+    assert lines
+    needles = [der, scalar] + lines
+    files = [f for f in rig.data.rglob("*") if f.is_file()]
+    assert any(f.name == "certdesk.db" for f in files)
+    for f in files + [rig.server.log]:
+        data = f.read_bytes()
+        for needle in needles:
+            assert needle not in data, f
+    assert b"PRIVATE KEY" not in rig.server.log.read_bytes()
+
+
+def test_renew_through_the_api_and_revoke(rig):
+    """Renew or reissue with a new key on the revoked slot, by API: a new
+    order, validated, issued, then revoked with a reason name."""
+    c = rig.client()
+    ta = rig.token("a")
+    slot = rig.ids["a"]["starter0"]
+    key, csr = make_csr(["www." + DOMAIN, DOMAIN])
+    st, _, doc = c.api("POST", f"/api/v1/slots/{slot}/orders", token=ta,
+                       body=json.dumps({"domain": "www." + DOMAIN,
+                                        "purpose": "server",
+                                        "terms_accepted": True,
+                                        "csr": csr}))
+    assert st == 201, doc
+    oid = doc["id"]
+    assert doc["state"] == "validation_pending"
+    assert doc["names"] == [DOMAIN, "www." + DOMAIN]
+    assert rig.cli("admin", "validate", "--order", oid) == "issued"
+    st, _, doc = c.api("GET", f"/api/v1/orders/{oid}", token=ta)
+    assert doc["state"] == "issued"
+    serial = doc["certificate"]["serial"]
+    st, _, pem = c.request("GET", f"/api/v1/orders/{oid}/certificate/"
+                           "cert.pem",
+                           headers={"Authorization": f"Bearer {ta}"})
+    cert = x509.load_pem_x509_certificate(pem)
+    assert cert.public_key().public_numbers() == \
+        key.public_key().public_numbers()
+    st, _, doc = c.api("POST", f"/api/v1/orders/{oid}/revoke", token=ta,
+                       body='{"reason": "certificateHold"}')
+    assert st == 400
+    st, _, doc = c.api("POST", f"/api/v1/orders/{oid}/revoke",
+                       token=rig.token("b"), body='{"reason": 4}')
+    assert st == 404
+    st, _, doc = c.api("POST", f"/api/v1/orders/{oid}/revoke", token=ta,
+                       body='{"reason": "superseded"}')
+    assert st == 200 and doc["state"] == "revoked"
+    assert doc["certificate"]["revoked"] is True
+    crl = x509.load_der_x509_crl(
+        (rig.data / "crl" / "issuing-1.crl").read_bytes())
+    entry = crl.get_revoked_certificate_by_serial_number(int(serial, 16))
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(
+        x509.CRLReason).value.reason == x509.ReasonFlags.superseded

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tests of src/ra/portal.c: portal orders placed, refused field by field
+ * (bad and hostile domains, product rules, CSRs that are garbage,
+ * truncated or for other names, missing contacts and organisation, terms,
+ * purpose), slots of other customers answered as not found, slots that
+ * cannot take an order, no issuance before validation, validation by an
+ * operator and issuance (DV) or waiting (OV), reading orders with their
+ * derived state, and revocation.
+ */
+#include "ra_test.h"
+#include "store/store.h"
+#include "util/xmalloc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static int
+setup(void **state)
+{
+	*state = rt_setup(RT_T0, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	rt_teardown(*state);
+	return 0;
+}
+
+static int64_t
+slot(struct rt_env *e, const char *product)
+{
+	int64_t id = 0;
+
+	assert_int_equal(store_slot_add(e->st, e->contract, product, &id), 0);
+	return id;
+}
+
+struct req {
+	struct ra_portal_order_req q;
+	uint8_t *csr;
+};
+
+/* A good request for product's slot s with a CSR for names (NULL: none). */
+static void
+req_init(struct req *r, struct rt_env *e, int64_t s, const char *domain,
+    const char *names, EVP_PKEY *k)
+{
+	memset(r, 0, sizeof(*r));
+	r->q.customer_id = e->customer;
+	r->q.user_id = 7;
+	r->q.slot_id = s;
+	r->q.domain = domain;
+	r->q.purpose = "hosting";
+	r->q.terms_accepted = 1;
+	if (names != NULL) {
+		r->csr = rt_csr(k, names, &r->q.csr_len);
+		r->q.csr = r->csr;
+	}
+	r->q.admin.name = "Ada Admin";
+	r->q.admin.email = "ada@example.com";
+	r->q.admin.phone = "+49 721 123456";
+	r->q.tech.name = "Tom Tech";
+	r->q.tech.email = "tom@example.com";
+	r->q.tech.phone = "0721/654321";
+	r->q.org.legal_name = "Beispiel GmbH";
+	r->q.org.country = "DE";
+	r->q.org.locality = "Karlsruhe";
+	r->q.org.street = "Hauptstr. 1";
+	r->q.org.postal_code = "76131";
+	r->q.org.registration_number = "HRB 12345";
+	r->q.org.jurisdiction = "DE";
+	r->q.org.business_category = "Private Organization";
+}
+
+static const char *
+msg_of(const struct ra_field_errs *fe, const char *field)
+{
+	for (size_t i = 0; i < fe->n; i++)
+		if (strcmp(fe->e[i].field, field) == 0)
+			return fe->e[i].msg;
+	return NULL;
+}
+
+/* Places r; expects rc; returns the order id. */
+static int64_t
+place(struct rt_env *e, struct req *r, int want, struct ra_field_errs *fe)
+{
+	struct ra_field_errs local = {0};
+	struct ra_err err = {0};
+	int64_t id = 0;
+	int rc = ra_portal_order_new(e->ra, &r->q, &id, fe ? fe : &local,
+	    &err);
+
+	assert_int_equal(rc, want);
+	free(r->csr);
+	r->csr = NULL;
+	return id;
+}
+
+static void
+test_starter_order_validate_issue(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct req r;
+	struct ra_portal_order o = {0};
+	struct ra_err err = {0};
+	struct store_slot ss = {0};
+	struct store_cert c = {0};
+	int64_t s = slot(e, "starter"), id;
+	int issued = 0;
+
+	req_init(&r, e, s, " Example.COM ", "example.com www.example.com", k);
+	id = place(e, &r, 0, NULL);
+	assert_true(id > 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM authorizations "
+	    "WHERE account_id IS NULL AND status = 'pending'"), 2);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.order.new' AND actor = 'portal:user/7'"), 1);
+	assert_int_equal(store_slot_get(e->st, s, &ss), 0);
+	assert_string_equal(ss.state, "pending");
+	store_slot_clear(&ss);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	assert_string_equal(o.state, "validation_pending");
+	assert_string_equal(o.names, "example.com www.example.com");
+	assert_string_equal(o.profile, "dv");
+	assert_int_equal(o.nauthz, 2);
+	assert_int_equal(o.nvalid, 0);
+	ra_portal_order_clear(&o);
+	/* another customer sees nothing */
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer + 1, id, &o),
+	    RC_NOTFOUND);
+	/* no issuance without validation */
+	assert_int_equal(ra_portal_issue(e->ra, id, &err), RC_STATE);
+	assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM certificates "
+	    "WHERE profile = 'dv'"), 0);
+	/* a second order on the pending slot */
+	req_init(&r, e, s, "example.com", "example.com www.example.com", k);
+	place(e, &r, RC_STATE, NULL);
+	/* validation by an operator issues */
+	assert_int_equal(ra_portal_validate(e->ra, id, "magic", "cli:t",
+	    &issued, NULL), RC_INVAL);
+	assert_int_equal(ra_portal_validate(e->ra, id + 100, "operator",
+	    "cli:t", &issued, NULL), RC_NOTFOUND);
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, NULL), 0);
+	assert_int_equal(issued, 1);
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, NULL), RC_STATE);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	assert_string_equal(o.state, "issued");
+	assert_int_equal(o.nvalid, 2);
+	assert_true(o.cert_serial[0] != '\0');
+	assert_int_equal(ra_portal_cert_get(e->ra, e->customer, o.cert_serial,
+	    &c), 0);
+	assert_string_equal(c.profile, "dv");
+	assert_int_equal(c.contract_id, e->contract);
+	assert_int_equal(c.order_id, id);
+	store_cert_clear(&c);
+	assert_int_equal(ra_portal_cert_get(e->ra, e->customer + 1,
+	    o.cert_serial, &c), RC_NOTFOUND);
+	assert_int_equal(ra_portal_cert_get(e->ra, 0, "zz", &c), RC_NOTFOUND);
+	assert_int_equal(store_slot_get(e->st, s, &ss), 0);
+	assert_string_equal(ss.state, "issued");
+	store_slot_clear(&ss);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'cert.issue' AND actor = 'portal:user/7'"), 1);
+
+	/* revocation */
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, o.cert_serial,
+	    6, "portal:user/7", NULL), RC_INVAL);
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer + 1,
+	    o.cert_serial, 1, "portal:user/7", NULL), RC_NOTFOUND);
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, o.cert_serial,
+	    1, "portal:user/7", NULL), 0);
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, o.cert_serial,
+	    1, "portal:user/7", NULL), RC_EXISTS);
+	ra_portal_order_clear(&o);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &o), 0);
+	assert_string_equal(o.state, "revoked");
+	ra_portal_order_clear(&o);
+	assert_int_equal(store_slot_get(e->st, s, &ss), 0);
+	assert_string_equal(ss.state, "revoked");
+	store_slot_clear(&ss);
+	/* renew: a new order on the revoked slot */
+	req_init(&r, e, s, "www.example.com", "example.com www.example.com",
+	    k);
+	assert_true(place(e, &r, 0, NULL) > id);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_refusals_per_field(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct ra_field_errs fe = {0};
+	struct req r;
+	char huge[400];
+	int64_t s = slot(e, "starter"), b = slot(e, "business");
+	int64_t p = slot(e, "premium"), w = slot(e, "business_wildcard");
+
+	/* nothing at all */
+	req_init(&r, e, s, NULL, NULL, k);
+	r.q.purpose = "elsewhere";
+	r.q.terms_accepted = 0;
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(msg_of(&fe, "domain"));
+	assert_non_null(msg_of(&fe, "purpose"));
+	assert_non_null(msg_of(&fe, "terms"));
+	assert_non_null(strstr(msg_of(&fe, "csr"), "No certificate signing"));
+	assert_null(msg_of(&fe, "admin_name"));	/* DV: no contacts */
+	/* hostile and bad domains */
+	memset(huge, 'a', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	{
+		const char *bad[] = {"-bad-.test", "exa mple.com",
+			"a\x01" "b.com", "com", "example.com.", huge,
+			"b\xc3\xa4r.com", "*", "*.*.example.com"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			req_init(&r, e, s, bad[i], "example.com "
+			    "www.example.com", k);
+			place(e, &r, RC_INVAL, &fe);
+			assert_non_null(msg_of(&fe, "domain"));
+		}
+	}
+	/* wildcard only for Business Wildcard */
+	req_init(&r, e, s, "*.example.com", "*.example.com example.com", k);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "domain"), "Business Wildcard"));
+	req_init(&r, e, w, "*.example.com", "*.example.com example.com", k);
+	r.q.purpose = "server";
+	assert_true(place(e, &r, 0, NULL) > 0);
+	/* CSR: names differ, garbage, truncated */
+	req_init(&r, e, s, "example.com", "example.com", k);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "csr"), "The CSR names "
+	    "example.com, but this certificate is for example.com and "
+	    "www.example.com"));
+	req_init(&r, e, s, "example.com", "example.com www.example.com "
+	    "evil.example", k);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(msg_of(&fe, "csr"));
+	req_init(&r, e, s, "example.com", "example.com www.example.com", k);
+	r.q.csr_len /= 2;
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "csr"), "cannot be used"));
+	req_init(&r, e, s, "example.com", NULL, k);
+	r.q.csr = (const uint8_t *)"-----BEGIN CERTIFICATE REQUEST-----\n"
+	    "AAAA\n-----END CERTIFICATE REQUEST-----\n";
+	r.q.csr_len = strlen((const char *)r.q.csr);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(msg_of(&fe, "csr"));
+	req_init(&r, e, s, "example.com", NULL, k);
+	r.q.csr = (const uint8_t *)huge;
+	r.q.csr_len = CA_MAX_CSR + 1;
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "csr"), "larger"));
+	/* OV: contacts and organisation */
+	req_init(&r, e, b, "shop.example.com", "shop.example.com", k);
+	r.q.admin.name = NULL;
+	r.q.admin.email = "ada@@example";
+	r.q.tech.phone = "call me";
+	r.q.org.country = "Germany";
+	r.q.org.legal_name = "";
+	r.q.org.street = "a\nb";
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(msg_of(&fe, "admin_name"));
+	assert_non_null(msg_of(&fe, "admin_email"));
+	assert_non_null(msg_of(&fe, "tech_phone"));
+	assert_non_null(msg_of(&fe, "org_country"));
+	assert_non_null(msg_of(&fe, "org_legal_name"));
+	assert_non_null(msg_of(&fe, "org_street"));
+	assert_null(msg_of(&fe, "org_registration_number"));	/* OV */
+	/* EV: registration, jurisdiction, category */
+	req_init(&r, e, p, "shop.example.com", "shop.example.com", k);
+	r.q.org.registration_number = NULL;
+	r.q.org.jurisdiction = "de";
+	r.q.org.business_category = "Pirates";
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(msg_of(&fe, "org_registration_number"));
+	assert_non_null(msg_of(&fe, "org_jurisdiction"));
+	assert_non_null(msg_of(&fe, "org_business_category"));
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders"), 1);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_slots_and_ov(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct req r;
+	struct ra_portal_order o = {0};
+	struct ra_err err = {0};
+	int64_t u = slot(e, "unlimited"), b = slot(e, "business"), id;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int issued = 1;
+
+	/* another customer's slot, an unknown one */
+	req_init(&r, e, b, "shop.example.com", "shop.example.com", k);
+	r.q.customer_id = e->customer + 1;
+	place(e, &r, RC_NOTFOUND, NULL);
+	req_init(&r, e, 99999, "shop.example.com", "shop.example.com", k);
+	place(e, &r, RC_NOTFOUND, NULL);
+	/* Unlimited must be activated first */
+	req_init(&r, e, u, "shop.example.com", "shop.example.com", k);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_portal_order_new(e->ra, &r.q, &id,
+	    &(struct ra_field_errs){0}, &err), RC_STATE);
+	assert_non_null(strstr(err.detail.msg, "activated"));
+	free(r.csr);
+	/* OV: validated domains, then it waits for the organisation */
+	req_init(&r, e, b, "shop.example.com", "shop.example.com", k);
+	id = place(e, &r, 0, NULL);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &o), 0);
+	assert_string_equal(o.state, "org_validation_pending");
+	assert_string_equal(o.profile, "ov");
+	assert_non_null(strstr(o.details, "\"legal_name\":\"Beispiel GmbH\""));
+	ra_portal_order_clear(&o);
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, NULL), 0);
+	assert_int_equal(issued, 0);
+	assert_int_equal(ra_portal_issue(e->ra, id, &err), RC_STATE);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	assert_string_equal(o.state, "org_validation_pending");
+	assert_int_equal(o.nvalid, 1);
+	ra_portal_order_clear(&o);
+	/* listing, by customer */
+	assert_int_equal(ra_portal_order_ids(e->ra, e->customer, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], id);
+	free(ids);
+	assert_int_equal(ra_portal_order_ids(e->ra, e->customer + 1, &ids,
+	    &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	/* an expired pending order reads rejected */
+	rt_set_now(e, RT_T0 + 30 * 86400);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &o), 0);
+	assert_string_equal(o.state, "rejected");
+	ra_portal_order_clear(&o);
+	EVP_PKEY_free(k);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_starter_order_validate_issue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_per_field, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_slots_and_ov, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
