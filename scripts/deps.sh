@@ -11,7 +11,7 @@ run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libldns-dev
  dns-root-data"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
- knot knot-dnsutils chromium certbot lego uacme"
+ knot knot-dnsutils chromium certbot lego uacme python3-aiosmtpd"
 
 pkgs=$run_pkgs
 bench_pkgs="pebble knot util-linux"

@@ -99,6 +99,15 @@ static const struct daemon_cmd cmds[] = {
 	    "evidence records the operator) and issue it when every name is "
 	    "validated (DV); OV/EV orders then wait for organisation "
 	    "validation.", daemon_cmd_admin_validate, 1},
+	{"admin mail reminders", "--data DIR [--now TIME]",
+	    "Queue the expiry reminders due now (30 and 7 days before a "
+	    "portal certificate expires, each once); prints how many. serve "
+	    "does this every hour; --now pins the clock (tests).",
+	    daemon_cmd_admin_mail_reminders, 1},
+	{"admin mail list", "--data DIR",
+	    "List the mail waiting in the outbox. One a line: id, recipient, "
+	    "kind, failed attempts, last error.", daemon_cmd_admin_mail_list,
+	    1},
 	{"admin list",
 	    "--data DIR customers|users|contracts|domains|slots [--parent ID]",
 	    "List records. One a line: id, parent id, name, extra (role, "

@@ -873,6 +873,16 @@ daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
 
 /* ---- validation of portal orders by staff -------------------------------- */
 
+/* Where serve's portal is, for the links in the mail the ra queues:
+ * http.public_url, else https:// and http.listen. New string. */
+static char *
+portal_url_of(const struct daemon_ctx *cx)
+{
+	if (cx->conf.http_public_url[0])
+		return xstrdup(cx->conf.http_public_url);
+	return xasprintf("https://%s", cx->conf.http_listen);
+}
+
 int
 daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -888,6 +898,7 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 	struct rc_detail d = {""};
 	struct ra_err err = {0};
 	struct ra *ra = NULL;
+	char *portal_url = NULL;
 	int64_t order = 0;
 	int done, rc, issued = 0;
 
@@ -910,12 +921,14 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 	rconf.account_url_prefix = "-";	/* no accounts are touched */
 	rconf.keycheck = cx->kc;
 	rconf.blocked_names = NULL;
+	rconf.portal_url = portal_url = portal_url_of(cx);
 	if (ra_open(&rconf, cx->st, NULL, cx->ca, NULL, &ra, &d) != 0) {
 		daemon_fail(cx, "%s", d.msg);
 		return DAEMON_EXIT_FAIL;
 	}
 	rc = ra_portal_validate(ra, order, method, cx->actor, &issued, &err);
 	ra_free(ra);
+	free(portal_url);
 	if (rc != 0) {
 		daemon_fail(cx, "order %lld: %s", (long long)order,
 		    err.detail.msg[0] ? err.detail.msg : rc_str(rc));
@@ -923,5 +936,91 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	printf("%s\n", issued ? "issued" : "validated");
 	fflush(stdout);
+	return DAEMON_EXIT_OK;
+}
+
+/* ---- outgoing mail ------------------------------------------------------- */
+
+int
+daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *now_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--now", DAEMON_OPT_STR, &now_s, "TIME", 0,
+		    "pretend it is TIME (YYYY-MM-DD[THH:MM:SSZ]; tests)"},
+	};
+	struct ra_conf rconf = {0};
+	struct rc_detail d = {""};
+	struct ra *ra = NULL;
+	char *portal_url = NULL;
+	size_t queued = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	rc = daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK)
+		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rconf.account_url_prefix = "-";	/* no accounts are touched */
+	rconf.now = cx->cac.now;
+	if (now_s != NULL && ca_parse_time(now_s, &rconf.now) != 0) {
+		daemon_usage(cx, "--now: '%.64s' is not a time "
+		    "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", now_s);
+		return DAEMON_EXIT_USAGE;
+	}
+	rconf.portal_url = portal_url = portal_url_of(cx);
+	if (ra_open(&rconf, cx->st, NULL, NULL, NULL, &ra, &d) != 0) {
+		free(portal_url);
+		daemon_fail(cx, "%s", d.msg);
+		return DAEMON_EXIT_FAIL;
+	}
+	rc = ra_mail_reminders(ra, &queued);
+	ra_free(ra);
+	free(portal_url);
+	if (rc != 0) {
+		daemon_fail(cx, "expiry reminders: %s", rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	printf("%zu\n", queued);
+	fflush(stdout);
+	return DAEMON_EXIT_OK;
+}
+
+int
+daemon_cmd_admin_mail_list(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+	};
+	struct store_mail *v = NULL;
+	size_t n = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	rc = daemon_load(cx, data, 0);
+	if (rc == DAEMON_EXIT_OK)
+		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = store_mail_due(cx->st, 0, 0, &v, &n);
+	if (rc != 0) {
+		daemon_fail(cx, "outbox: %s", rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("%lld\t%s\t%s\t%d\t%s\n", (long long)v[i].id,
+		    v[i].to_addr, v[i].kind ? v[i].kind : "-", v[i].attempts,
+		    v[i].last_error ? v[i].last_error : "-");
+	fflush(stdout);
+	store_mail_list_free(v, n);
 	return DAEMON_EXIT_OK;
 }

@@ -493,6 +493,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	struct http_server *srv = NULL, *tls_srv = NULL;
 	struct http_route *tls_routes = NULL;
 	struct daemon_acme *da = NULL;
+	struct daemon_mail *dm = NULL;
 	struct portal *portal = NULL;
 	struct https_apps apps = {NULL, NULL};
 	struct rc_detail d = {{0}};
@@ -680,6 +681,10 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		addr_text(&pss, http_server_port(srv), plain_where,
 		    sizeof(plain_where));
 	}
+	if (daemon_mail_start(cx, base, &dm) != 0) {
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
 	if (pthread_create(&thr, NULL, schedule, &a) != 0) {
 		daemon_fail(cx, "cannot start the CRL schedule thread");
 		rc = DAEMON_EXIT_FAIL;
@@ -712,6 +717,7 @@ out:
 		close(fd);
 	http_server_stop(tls_srv);
 	portal_free(portal);
+	daemon_mail_stop(dm);
 	daemon_acme_stop(da);
 	if (thr_ok) {
 		pthread_mutex_lock(&a.slock);

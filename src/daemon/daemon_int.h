@@ -269,6 +269,25 @@ void daemon_acme_ra_put(void *da, struct ra *ra);
  * has stopped. NULL is fine. */
 void daemon_acme_stop(struct daemon_acme *da);
 
+/* ---- the mail worker (serve_mail.c) -------------------------------------- */
+
+struct daemon_mail;
+/*
+ * Starts the thread that delivers the store's outbox ([mail] smtp_url, or
+ * DATA/mail/spool) with backoff and queues the expiry reminders of portal
+ * certificates (ra_mail_reminders, hourly). portal_url: for the links of
+ * reminder mail (copied). Prints its own messages; 0 and *out, or an RC_*.
+ */
+int daemon_mail_start(struct daemon_ctx *cx, const char *portal_url,
+    struct daemon_mail **out);
+/* Stops and frees it; NULL is fine. */
+void daemon_mail_stop(struct daemon_mail *dm);
+/* The [mail] settings as a struct mail_conf (strings borrowed from cx, the
+ * password read from password_file into *password, free() it). */
+struct mail_conf;
+int daemon_mail_conf(struct daemon_ctx *cx, struct mail_conf *mc,
+    char **spool, char **password);
+
 /* Commands (one file per group). */
 int daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv);
@@ -286,6 +305,9 @@ int daemon_cmd_admin_slot(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc,
+    char **argv);
+int daemon_cmd_admin_mail_list(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_token_add(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_token_revoke(struct daemon_ctx *cx, int argc,

@@ -307,6 +307,8 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	 * compromised-key lists (read-only, shared by every worker) */
 	da->rc.keycheck = cx->kc;
 	da->rc.now = cx->cac.now;
+	/* links in notification mail (base_url outlives the workers) */
+	da->rc.portal_url = base_url;
 
 	rc = store_group_open(&da->sc, &da->group);
 	if (rc != 0) {

@@ -567,6 +567,8 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 	*order_id = p.id;
 	log_info(LOG_RA, "portal order %lld for slot %lld: %s (%s)",
 	    (long long)p.id, (long long)s.id, joined, profile);
+	/* the order waits for validation: tell its contacts what to do */
+	(void)ra_notify_order(ra, p.id, "action");
 out:
 	json_decref(det);
 	free(der);
@@ -1027,6 +1029,7 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 	}
 	log_info(LOG_RA, "portal order %lld issued: %s", (long long)o.id,
 	    cert->serial);
+	(void)ra_notify_order(ra, o.id, "issued");
 	goto out;
 fail:
 	if (err != NULL)

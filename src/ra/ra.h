@@ -163,6 +163,9 @@ struct ra_conf {
 	size_t max_identifiers;		/* per order: 100 (CA_MAX_NAMES)
 					 * at most */
 	size_t max_contacts;		/* per account: 4 */
+	/* "https://host[:port]" the portal is reached at, for the links in
+	 * notification mail (borrowed; NULL: the links are paths only) */
+	const char *portal_url;
 };
 
 struct ra;
@@ -720,5 +723,27 @@ int ra_portal_cert_get(struct ra *ra, int64_t customer_id, const char *serial,
  */
 int ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
     int reason, const char *actor, struct ra_err *err);
+
+/* ---- notification mail (portal orders) ---------------------------------- */
+
+/*
+ * Queues a notice about portal order order_id in the store's outbox for
+ * its contacts (the user who placed it; the technical and administrative
+ * contacts of OV/EV orders): what "action" (it waits for validation: what
+ * to do next) or "issued" (with the overview link). Each notice is queued
+ * once per contact (again: nothing happens). RC_NOTFOUND for an unknown or
+ * non-portal order, RC_INVAL for another `what`. Order placing and
+ * issuance call it; a failure is logged, never undoes the state change.
+ */
+int ra_notify_order(struct ra *ra, int64_t order_id, const char *what);
+
+/*
+ * The expiry reminders: for each issued, unrevoked portal certificate
+ * that expires within 30 days (at ra_now), queues "expires in N days"
+ * once ("portal.expiry30", ref the serial), and again once within 7 days
+ * ("portal.expiry7"). *queued (may be NULL) gets how many mails were
+ * queued now. The mail worker runs it periodically; safe to run often.
+ */
+int ra_mail_reminders(struct ra *ra, size_t *queued);
 
 #endif

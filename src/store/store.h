@@ -600,4 +600,45 @@ int store_login_failure_add(struct store *st, const char *key, time_t now,
 /* Forgets a key's failures (successful login). */
 int store_login_failures_clear(struct store *st, const char *key);
 
+/* ---- outgoing mail (migration 0005) -------------------------------------- */
+
+/* One queued mail; strings owned (store_mail_list_free). */
+struct store_mail {
+	int64_t id;
+	char *to_addr, *subject, *body;
+	char *kind, *ref;	/* NULL for one-off mail */
+	char *last_error;	/* NULL when none */
+	time_t created_at, next_try_at, sent_at;	/* sent_at 0: waiting */
+	int attempts;
+};
+/* Queues a mail to one plain address (no checks of its syntax here: the
+ * mail component refuses bad ones), due at `now`. With kind and ref
+ * non-NULL, at most one mail per (kind, ref, to_addr) ever: RC_EXISTS for
+ * another. *id (may be NULL) gets its id. body may be multi-line. */
+int store_mail_add(struct store *st, const char *to_addr,
+    const char *subject, const char *body, const char *kind, const char *ref,
+    time_t now, int64_t *id);
+/* Up to max unsent mails with next_try_at <= now (max 0: all waiting
+ * mail, due or not), oldest first: *out a new array of *n (free with
+ * store_mail_list_free). */
+int store_mail_due(struct store *st, time_t now, size_t max,
+    struct store_mail **out, size_t *n);
+void store_mail_list_free(struct store_mail *m, size_t n);
+/* Marks mail id sent at `when`. RC_NOTFOUND when unknown or already sent. */
+int store_mail_sent(struct store *st, int64_t id, time_t when);
+/* Records a failed try: attempts + 1, last_error, next try at next_try. */
+int store_mail_failed(struct store *st, int64_t id, const char *error,
+    time_t next_try);
+
+/* A certificate of a portal order (orders.details set), not revoked,
+ * whose not_after lies in (from, to]. */
+struct store_expiring {
+	char serial[41];
+	int64_t order_id;
+	time_t not_after;
+};
+/* Every such certificate: *out a new array of *n (free()). */
+int store_cert_expiring(struct store *st, time_t from, time_t to,
+    struct store_expiring **out, size_t *n);
+
 #endif

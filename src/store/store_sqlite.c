@@ -144,6 +144,12 @@ enum q {
 	Q_LOGIN_FAIL_GET,
 	Q_LOGIN_FAIL_ADD,
 	Q_LOGIN_FAIL_CLEAR,
+	/* mail (migration 0005) */
+	Q_MAIL_ADD,
+	Q_MAIL_DUE,
+	Q_MAIL_SENT,
+	Q_MAIL_FAILED,
+	Q_CERT_EXPIRING,
 	Q_MAX
 };
 
@@ -400,6 +406,26 @@ static const char *const sql_text[Q_MAX] = {
 			     "first_at = CASE WHEN last_at < ?3 THEN ?2 "
 			     "ELSE first_at END, last_at = ?2",
 	[Q_LOGIN_FAIL_CLEAR] = "DELETE FROM login_failures WHERE key = ?1",
+	[Q_MAIL_ADD] = "INSERT INTO mail_outbox (to_addr, subject, body, "
+		       "created_at, next_try_at, kind, ref) "
+		       "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+	[Q_MAIL_DUE] = "SELECT id, to_addr, subject, body, kind, ref, "
+		       "last_error, created_at, next_try_at, attempts "
+		       "FROM mail_outbox WHERE sent_at IS NULL "
+		       "AND (?2 = 1 OR next_try_at <= ?1) "
+		       "ORDER BY next_try_at, id LIMIT ?3",
+	[Q_MAIL_SENT] = "UPDATE mail_outbox SET sent_at = ?2, "
+			"last_error = NULL WHERE id = ?1 AND sent_at IS NULL",
+	[Q_MAIL_FAILED] = "UPDATE mail_outbox SET attempts = attempts + 1, "
+			  "last_error = ?2, next_try_at = ?3 "
+			  "WHERE id = ?1 AND sent_at IS NULL",
+	[Q_CERT_EXPIRING] = "SELECT c.serial, c.order_id, c.not_after "
+			    "FROM certificates c "
+			    "JOIN orders o ON o.id = c.order_id "
+			    "WHERE o.details IS NOT NULL "
+			    "AND c.not_after > ?1 AND c.not_after <= ?2 "
+			    "AND NOT EXISTS (SELECT 1 FROM revocations r "
+			    "WHERE r.serial = c.serial) ORDER BY c.not_after",
 };
 
 /* Created before the first migration so that the runner can record it;
@@ -4102,4 +4128,206 @@ store_login_failures_clear(struct store *st, const char *key)
 	rc = step_done(st, "login_failures_clear", s);
 	put(st, Q_LOGIN_FAIL_CLEAR, s);
 	return rc;
+}
+
+/* ---- outgoing mail (migration 0005) -------------------------------------- */
+
+int
+store_mail_add(struct store *st, const char *to_addr, const char *subject,
+    const char *body, const char *kind, const char *ref, time_t now,
+    int64_t *id)
+{
+	static const char what[] = "mail_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_text(what, "to", to_addr, STORE_MAX_TEXT, 0)) != 0 ||
+	    (rc = check_text(what, "subject", subject, STORE_MAX_TEXT, 0)) !=
+		0 ||
+	    (rc = check_text(what, "body", body, STORE_MAX_JSON,
+		 T_EMPTY_OK | T_MULTI)) != 0 ||
+	    (rc = check_text(what, "kind", kind, STORE_MAX_TEXT, T_NULL_OK)) !=
+		0 ||
+	    (rc = check_text(what, "ref", ref, STORE_MAX_TEXT, T_NULL_OK)) != 0)
+		return rc;
+	rc = get(st, Q_MAIL_ADD, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, to_addr);
+	bind_text(s, 2, subject);
+	bind_text(s, 3, body);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	bind_text(s, 5, kind);
+	bind_text(s, 6, ref);
+	rc = step_done(st, what, s);
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	put(st, Q_MAIL_ADD, s);
+	return rc;
+}
+
+void
+store_mail_list_free(struct store_mail *m, size_t n)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].to_addr);
+		free(m[i].subject);
+		free(m[i].body);
+		free(m[i].kind);
+		free(m[i].ref);
+		free(m[i].last_error);
+	}
+	free(m);
+}
+
+int
+store_mail_due(struct store *st, time_t now, size_t max,
+    struct store_mail **out, size_t *n)
+{
+	static const char what[] = "mail_due";
+	struct store_mail *v = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || out == NULL || n == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_MAIL_DUE, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max == 0);
+	sqlite3_bind_int64(s, 3, max == 0 ? -1 : (sqlite3_int64)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_mail *m;
+
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		m = &v[cnt++];
+		memset(m, 0, sizeof(*m));
+		m->id = sqlite3_column_int64(s, 0);
+		m->to_addr = col_dup(s, 1);
+		m->subject = col_dup(s, 2);
+		m->body = col_dup(s, 3);
+		m->kind = col_dup(s, 4);
+		m->ref = col_dup(s, 5);
+		m->last_error = col_dup(s, 6);
+		m->created_at = (time_t)sqlite3_column_int64(s, 7);
+		m->next_try_at = (time_t)sqlite3_column_int64(s, 8);
+		m->attempts = sqlite3_column_int(s, 9);
+		if (m->body == NULL)
+			m->body = xstrdup("");
+	}
+	rc = rc == SQLITE_DONE ? 0 : dberr(st, what, rc);
+	put(st, Q_MAIL_DUE, s);
+	if (rc != 0) {
+		store_mail_list_free(v, cnt);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int
+store_mail_sent(struct store *st, int64_t id, time_t when)
+{
+	static const char what[] = "mail_sent";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || (rc = check_id(what, "mail", id, 0)) != 0)
+		return RC_INVAL;
+	rc = get(st, Q_MAIL_SENT, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
+	rc = step_done(st, what, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RC_NOTFOUND;
+	put(st, Q_MAIL_SENT, s);
+	return rc;
+}
+
+int
+store_mail_failed(struct store *st, int64_t id, const char *error,
+    time_t next_try)
+{
+	static const char what[] = "mail_failed";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || (rc = check_id(what, "mail", id, 0)) != 0 ||
+	    (rc = check_text(what, "error", error, STORE_MAX_TEXT,
+		 T_NULL_OK | T_EMPTY_OK)) != 0)
+		return RC_INVAL;
+	rc = get(st, Q_MAIL_FAILED, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, error);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)next_try);
+	rc = step_done(st, what, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RC_NOTFOUND;
+	put(st, Q_MAIL_FAILED, s);
+	return rc;
+}
+
+int
+store_cert_expiring(struct store *st, time_t from, time_t to,
+    struct store_expiring **out, size_t *n)
+{
+	struct store_expiring *v = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || out == NULL || n == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_CERT_EXPIRING, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)from);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)to);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *ser = sqlite3_column_text(s, 0);
+
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		snprintf(v[cnt].serial, sizeof(v[cnt].serial), "%s",
+		    ser ? (const char *)ser : "");
+		v[cnt].order_id = sqlite3_column_int64(s, 1);
+		v[cnt].not_after = (time_t)sqlite3_column_int64(s, 2);
+		cnt++;
+	}
+	rc = rc == SQLITE_DONE ? 0 : dberr(st, "cert_expiring", rc);
+	put(st, Q_CERT_EXPIRING, s);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
 }

@@ -111,6 +111,20 @@ static const struct key keys[] = {
 	{"validation", "caa_identities", K_STR, O(val_caa_identities),
 	    "certdesk.example", NULL, 0, 0, "this CA's CAA issuer domain "
 	    "names (RFC 8659), space-separated"},
+	{"mail", "smtp_url", K_STR, O(mail_smtp_url), "", NULL, 0, 0,
+	    "SMTP server for outgoing mail, smtp://host:port or "
+	    "smtps://host:port; empty: write mail to DATA/mail/spool"},
+	{"mail", "from", K_STR, O(mail_from), "certdesk <noreply@localhost>",
+	    NULL, 0, 0, "sender of outgoing mail, address or Name <address>"},
+	{"mail", "starttls", K_STR, O(mail_starttls), "try", "try|require|off",
+	    0, 0, "STARTTLS on smtp:// (try: when the server offers it)"},
+	{"mail", "user", K_STR, O(mail_user), "", NULL, 0, 0,
+	    "SMTP AUTH user name; empty: no authentication"},
+	{"mail", "password_file", K_STR, O(mail_password_file), "", NULL, 0, 0,
+	    "file holding the SMTP AUTH password (never the password itself)"},
+	{"mail", "retry_seconds", K_INT, O(mail_retry_seconds), "60", NULL, 1,
+	    86400, "first retry after a failed delivery; doubles with each "
+	    "failure up to 6 hours"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

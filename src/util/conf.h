@@ -50,6 +50,13 @@ struct conf {
 	char *val_trust_anchor;		/* trust_anchor = */
 	int val_allow_private;		/* allow_private_addresses = off */
 	char *val_caa_identities;	/* caa_identities = certdesk.example */
+	/* [mail] */
+	char *mail_smtp_url;		/* smtp_url = (empty: spool folder) */
+	char *mail_from;		/* from = certdesk <noreply@localhost> */
+	char *mail_starttls;		/* starttls = try | require | off */
+	char *mail_user;		/* user = (empty: no SMTP AUTH) */
+	char *mail_password_file;	/* password_file = */
+	int mail_retry_seconds;		/* retry_seconds = 60 */
 };
 
 /* Fills c with every default. Free with conf_free(). */

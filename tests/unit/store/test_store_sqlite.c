@@ -1621,6 +1621,93 @@ test_bad_input(void **state)
 	assert_int_equal(store_audit_verify(st, NULL, NULL), 0);
 }
 
+/* The mail outbox (migration 0005): queue, due, failed with backoff, sent;
+ * kind + ref + recipient unique; bad input. */
+static void
+test_mail_outbox(void **state)
+{
+	struct fx *fx = *state;
+	struct store_mail *v = NULL;
+	struct store_expiring *x = NULL;
+	size_t n = 9;
+	int64_t a = 0, b = 0, c = 0;
+
+	assert_int_equal(store_mail_add(fx->st, "a@b.example", "Subject one",
+	    "line 1\nline 2\n", "portal.issued", "7", 1000, &a), 0);
+	assert_true(a > 0);
+	assert_int_equal(store_mail_add(fx->st, "a@b.example", "again", "x",
+	    "portal.issued", "7", 1001, &b), RC_EXISTS);
+	assert_int_equal(store_mail_add(fx->st, "c@b.example", "other one",
+	    "", "portal.issued", "7", 1002, &b), 0);
+	/* one-off mail: no kind, never unique */
+	assert_int_equal(store_mail_add(fx->st, "a@b.example", "s", "b", NULL,
+	    NULL, 1003, &c), 0);
+	assert_int_equal(store_mail_add(fx->st, "a@b.example", "s", "b", NULL,
+	    NULL, 1003, NULL), 0);
+	/* bad input */
+	assert_int_equal(store_mail_add(fx->st, NULL, "s", "b", NULL, NULL, 1,
+	    NULL), RC_INVAL);
+	assert_int_equal(store_mail_add(fx->st, "a@b.example", "s\r\nBcc: x",
+	    "b", NULL, NULL, 1, NULL), RC_INVAL);
+	assert_int_equal(store_mail_add(fx->st, "a@b.example", "", "b", NULL,
+	    NULL, 1, NULL), RC_INVAL);
+	assert_int_equal(store_mail_add(NULL, "a@b.example", "s", "b", NULL,
+	    NULL, 1, NULL), RC_INVAL);
+
+	assert_int_equal(store_mail_due(fx->st, 999, 10, &v, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(v);
+	assert_int_equal(store_mail_due(fx->st, 1002, 10, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].id, a);
+	assert_string_equal(v[0].to_addr, "a@b.example");
+	assert_string_equal(v[0].body, "line 1\nline 2\n");
+	assert_string_equal(v[0].kind, "portal.issued");
+	assert_string_equal(v[0].ref, "7");
+	assert_null(v[0].last_error);
+	assert_int_equal(v[0].attempts, 0);
+	assert_string_equal(v[1].body, "");
+	store_mail_list_free(v, n);
+	assert_int_equal(store_mail_due(fx->st, 5000, 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	store_mail_list_free(v, n);
+
+	/* a failure pushes it back */
+	assert_int_equal(store_mail_failed(fx->st, a, "SMTP: refused", 2000),
+	    0);
+	assert_int_equal(store_mail_due(fx->st, 1500, 10, &v, &n), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(v[i].id, a);
+	store_mail_list_free(v, n);
+	assert_int_equal(store_mail_due(fx->st, 0, 0, &v, &n), 0);
+	assert_int_equal(n, 4);	/* max 0: everything waiting */
+	assert_int_equal(v[3].id, a);
+	assert_int_equal(v[3].attempts, 1);
+	assert_string_equal(v[3].last_error, "SMTP: refused");
+	assert_int_equal(v[3].next_try_at, 2000);
+	store_mail_list_free(v, n);
+
+	assert_int_equal(store_mail_sent(fx->st, a, 2001), 0);
+	assert_int_equal(store_mail_sent(fx->st, a, 2002), RC_NOTFOUND);
+	assert_int_equal(store_mail_failed(fx->st, a, "x", 3000), RC_NOTFOUND);
+	assert_int_equal(store_mail_sent(fx->st, 999999, 1), RC_NOTFOUND);
+	assert_int_equal(store_mail_sent(fx->st, -1, 1), RC_INVAL);
+	assert_int_equal(store_mail_due(fx->st, 0, 0, &v, &n), 0);
+	assert_int_equal(n, 3);
+	store_mail_list_free(v, n);
+	/* sent stays unique */
+	assert_int_equal(store_mail_add(fx->st, "a@b.example", "again", "x",
+	    "portal.issued", "7", 3000, NULL), RC_EXISTS);
+	assert_int_equal(store_mail_due(NULL, 0, 0, &v, &n), RC_INVAL);
+
+	/* no portal certificates yet */
+	assert_int_equal(store_cert_expiring(fx->st, 0, 4000000000, &x, &n),
+	    0);
+	assert_int_equal(n, 0);
+	free(x);
+}
+
 int
 main(void)
 {
@@ -1651,6 +1738,7 @@ main(void)
 		T(test_audit_triggers),
 		T(test_audit_threads),
 		T(test_bad_input),
+		T(test_mail_outbox),
 #undef T
 	};
 

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The mails a portal order sends to its contacts: "action needed" when it
+ * waits for validation, "issued" with the overview link, and reminders 30
+ * and 7 days before an issued, unrevoked certificate expires. The ra only
+ * queues them in the store's outbox (mail_outbox, kind + ref + recipient
+ * unique, so every notice goes out once); the mail worker of `certdesk
+ * serve` delivers them. Runs wherever the ra runs (serve, admin commands).
+ * Trusts the store; the contact addresses were checked by the setup form,
+ * and are checked again here and by the mail component before sending.
+ */
+#include "ra/ra_int.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_RCPT 3
+
+/* A plain address we may queue: one '@', no spaces or control characters,
+ * no characters that could end an address in a header. */
+static int
+addr_ok(const char *a)
+{
+	const char *at;
+
+	if (a == NULL || a[0] == '\0' || strlen(a) > 254)
+		return 0;
+	at = strchr(a, '@');
+	if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@'))
+		return 0;
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("\"<>(),;:\\[]", *p))
+			return 0;
+	return 1;
+}
+
+struct rcpt {
+	char addr[MAX_RCPT][255];
+	char name[MAX_RCPT][120];
+	size_t n;
+};
+
+static void
+add_rcpt(struct rcpt *r, const char *addr, const char *name)
+{
+	if (!addr_ok(addr) || r->n == MAX_RCPT)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcasecmp(r->addr[i], addr) == 0)
+			return;
+	snprintf(r->addr[r->n], sizeof(r->addr[0]), "%s", addr);
+	snprintf(r->name[r->n], sizeof(r->name[0]), "%s",
+	    name != NULL && name[0] && strpbrk(name, "\r\n") == NULL ?
+	    name : "");
+	r->n++;
+}
+
+/* The contacts of an order: the portal user who placed it, then the
+ * technical and administrative contacts (OV/EV). */
+static void
+recipients(struct ra *ra, json_t *det, struct rcpt *r)
+{
+	struct store_user u = {0};
+	json_int_t uid = json_integer_value(json_object_get(det, "user"));
+	static const char *const who[] = {"tech", "admin"};
+
+	memset(r, 0, sizeof(*r));
+	if (uid > 0 && store_user_get(ra->st, (int64_t)uid, &u) == 0)
+		add_rcpt(r, u.email, u.display_name);
+	store_user_clear(&u);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *c = json_object_get(det, who[i]);
+
+		add_rcpt(r, json_string_value(json_object_get(c, "email")),
+		    json_string_value(json_object_get(c, "name")));
+	}
+}
+
+static void
+day_text(time_t t, char *out, size_t n)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%d %B %Y", &tm);
+}
+
+/* Queues one notice to every contact; a notice already queued for a
+ * contact (same kind and ref) is not queued again. */
+static int
+queue(struct ra *ra, const struct rcpt *r, const char *kind,
+    const char *ref, const char *subject, const char *text, size_t *count)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		char *body = xasprintf("Hello%s%s,\n\n%s\n-- \ncertdesk\n",
+		    r->name[i][0] ? " " : "", r->name[i], text);
+		/* due by the wall clock the mail worker delivers by, also
+		 * when ra_now is pinned (tests) */
+		int e = store_mail_add(ra->st, r->addr[i], subject, body, kind,
+		    ref, time(NULL), NULL);
+
+		free(body);
+		if (e == RC_EXISTS)
+			continue;
+		if (e != 0) {
+			log_err(LOG_RA, "mail %s %s to %s: %s", kind, ref,
+			    r->addr[i], rc_str(e));
+			rc = e;
+		} else {
+			log_info(LOG_RA, "mail %s %s queued for %s", kind, ref,
+			    r->addr[i]);
+			if (count != NULL)
+				(*count)++;
+		}
+	}
+	return rc;
+}
+
+static const char *
+base_url(const struct ra *ra)
+{
+	return ra->conf.portal_url != NULL ? ra->conf.portal_url : "";
+}
+
+int
+ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
+{
+	struct store_order o = {0};
+	struct store_cert c = {0};
+	struct rcpt r;
+	json_t *det = NULL;
+	char ref[24], kind[32], subject[400], until[40], first[256];
+	char *text = NULL, *sp;
+	int rc;
+
+	if (ra == NULL || what == NULL)
+		return RC_INVAL;
+	rc = store_order_get(ra->st, order_id, &o);
+	if (rc != 0)
+		goto out;
+	if (o.slot_id == 0 || o.details == NULL) {
+		rc = RC_NOTFOUND;	/* not a portal order */
+		goto out;
+	}
+	det = json_loads(o.details, 0, NULL);
+	recipients(ra, det, &r);
+	snprintf(first, sizeof(first), "%s", o.names);
+	if ((sp = strchr(first, ' ')) != NULL)
+		*sp = '\0';
+	snprintf(ref, sizeof(ref), "%lld", (long long)o.id);
+	snprintf(kind, sizeof(kind), "portal.%s", what);
+	if (strcmp(what, "action") == 0) {
+		int org = strcmp(o.profile, "dv") != 0;
+
+		snprintf(subject, sizeof(subject), "Action needed: confirm "
+		    "the domain for your SSL certificate for %s", first);
+		text = xasprintf("your SSL certificate for %s has been set "
+		    "up. Before we can issue it, we need to confirm that you "
+		    "control the domain%s.\n\nWhat to do next: open the "
+		    "overview, which shows how to complete the validation and "
+		    "refreshes itself until the certificate is ready:\n\n"
+		    "%s/portal/orders/%lld\n\n%s"
+		    "Keep the private key you downloaded in a safe place: we "
+		    "do not have a copy and cannot recover it.\n", o.names,
+		    strchr(o.names, ' ') ? "s" : "", base_url(ra),
+		    (long long)o.id, org ? "For this certificate we also "
+		    "verify your organisation's details; our validation team "
+		    "may contact the administrative contact by telephone.\n\n"
+		    : "");
+	} else if (strcmp(what, "issued") == 0) {
+		rc = store_cert_get(ra->st, o.cert_serial, &c);
+		if (rc != 0)
+			goto out;
+		day_text(c.not_after, until, sizeof(until));
+		snprintf(subject, sizeof(subject), "Your SSL certificate for "
+		    "%s is ready", first);
+		text = xasprintf("your SSL certificate for %s has been issued; "
+		    "it is valid until %s.\n\nDownload the certificate and the "
+		    "chain, and see how to install them on nginx or Apache, on "
+		    "the overview:\n\n%s/portal/orders/%lld\n\nSerial number: "
+		    "%s\n", o.names, until, base_url(ra), (long long)o.id,
+		    c.serial);
+	} else {
+		rc = RC_INVAL;
+		goto out;
+	}
+	rc = queue(ra, &r, kind, ref, subject, text, NULL);
+out:
+	if (rc != 0 && rc != RC_NOTFOUND)
+		log_err(LOG_RA, "notice %s for order %lld: %s", what,
+		    (long long)order_id, rc_str(rc));
+	free(text);
+	json_decref(det);
+	store_cert_clear(&c);
+	store_order_clear(&o);
+	return rc;
+}
+
+int
+ra_mail_reminders(struct ra *ra, size_t *queued)
+{
+	static const int days[] = {7, 30};	/* the nearer one first */
+	time_t now;
+	int rc = 0;
+
+	if (queued != NULL)
+		*queued = 0;
+	if (ra == NULL)
+		return RC_INVAL;
+	now = ra_now(ra);
+	for (size_t k = 0; k < 2; k++) {
+		struct store_expiring *v = NULL;
+		size_t n = 0;
+
+		/* expiring within `days` (and later than the nearer
+		 * reminder's window, which sends its own) */
+		rc = store_cert_expiring(ra->st, k == 0 ? now : now +
+		    7 * 86400L, now + days[k] * 86400L, &v, &n);
+		if (rc != 0)
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			struct store_order o = {0};
+			json_t *det = NULL;
+			struct rcpt r;
+			char kind[32], subject[400], until[40], first[256];
+			char *text, *sp;
+			long left = (long)((v[i].not_after - now) / 86400);
+
+			if (store_order_get(ra->st, v[i].order_id, &o) != 0 ||
+			    o.details == NULL ||
+			    strcmp(o.cert_serial, v[i].serial) != 0) {
+				store_order_clear(&o);
+				continue;
+			}
+			det = json_loads(o.details, 0, NULL);
+			recipients(ra, det, &r);
+			snprintf(first, sizeof(first), "%s", o.names);
+			if ((sp = strchr(first, ' ')) != NULL)
+				*sp = '\0';
+			day_text(v[i].not_after, until, sizeof(until));
+			snprintf(kind, sizeof(kind), "portal.expiry%d",
+			    days[k]);
+			snprintf(subject, sizeof(subject), "Your SSL "
+			    "certificate for %s expires in %ld day%s", first,
+			    left, left == 1 ? "" : "s");
+			text = xasprintf("your SSL certificate for %s expires "
+			    "on %s. Renew it before then so that your website "
+			    "stays reachable without warnings: open the "
+			    "overview and choose renew.\n\n%s/portal/orders/"
+			    "%lld\n\nSerial number: %s\n", o.names, until,
+			    base_url(ra), (long long)o.id, v[i].serial);
+			if (queue(ra, &r, kind, v[i].serial, subject, text,
+			    queued) != 0)
+				rc = RC_DB;
+			free(text);
+			json_decref(det);
+			store_order_clear(&o);
+		}
+		free(v);
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}

@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Notification mail of portal orders against a real SMTP server
+(aiosmtpd on loopback, started here): "action needed" when an order waits
+for validation, "issued" with the overview link after `certdesk admin
+validate`, the contacts of an OV order, the expiry reminders 30 and 7 days
+before the end (`certdesk admin mail reminders --now`, each sent once),
+an SMTP server that is down (the mail stays in the outbox and goes out
+when it is back) and, without smtp_url, the spool folder. Every message is
+parsed with Python's email module."""
+import email
+import email.policy
+import json
+import os
+import re
+import stat
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import free_port, run
+from portal_rig import Rig
+from test_portal_orders import db, make_csr
+
+DOMAIN = "mail-shop.test"
+
+
+class Inbox:
+    """Collects what the SMTP server receives."""
+
+    def __init__(self):
+        self.msgs = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.msgs.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    def wait(self, pred, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for rcpts, raw in list(self.msgs):
+                m = email.message_from_bytes(raw, policy=email.policy.default)
+                if pred(rcpts, m):
+                    return m
+            time.sleep(0.1)
+        got = [(r, email.message_from_bytes(b)["Subject"])
+               for r, b in self.msgs]
+        pytest.fail(f"no such mail; received: {got}")
+
+
+def start_smtp(inbox, port):
+    c = Controller(inbox, hostname="127.0.0.1", port=port)
+    c.start()
+    return c
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    inbox = Inbox()
+    port = free_port()
+    smtp = start_smtp(inbox, port)
+    r = Rig(tmp_path_factory.mktemp("mail"))
+    with open(r.data / "certdesk.conf", "a") as f:
+        f.write(f"\n[mail]\nsmtp_url = smtp://127.0.0.1:{port}\n"
+                "from = certdesk CA <ca@certdesk.test>\n"
+                "retry_seconds = 1\n")
+    r.cli("admin", "domain", "add", "--contract", r.ids["a"]["contract"],
+          "--name", DOMAIN)
+    r.server.start()
+    r.inbox, r.smtp, r.smtp_port = inbox, smtp, port
+    yield r
+    r.server.stop()
+    r.smtp.stop()
+
+
+@pytest.fixture(scope="module")
+def state():
+    return {}
+
+
+def order(rig, slot, names, extra=None):
+    _, csr = make_csr(names)
+    body = {"domain": names[-1], "purpose": "hosting",
+            "terms_accepted": True, "csr": csr}
+    body.update(extra or {})
+    st, _, doc = rig.client().api("POST", f"/api/v1/slots/{slot}/orders",
+                                  token=rig.token("a"), body=json.dumps(body))
+    assert st == 201, doc
+    return doc["id"]
+
+
+def body_of(m):
+    return m.get_body(preferencelist=("plain",)).get_content().replace(
+        "\r\n", "\n")
+
+
+def test_action_needed_then_issued(rig, state):
+    oid = order(rig, rig.ids["a"]["starter0"], ["www." + DOMAIN, DOMAIN])
+    me = rig.emails["a"]
+    m = rig.inbox.wait(lambda r, m: r == [me] and
+                       m["Subject"].startswith("Action needed"))
+    assert m["From"] == "certdesk CA <ca@certdesk.test>"
+    assert m["To"] == me
+    assert m["Date"] and m["Message-ID"].endswith("@certdesk.test>")
+    assert m.get_content_type() == "text/plain"
+    assert m.get_content_charset() == "utf-8"
+    text = body_of(m)
+    assert text.startswith("Hello User a,")
+    assert DOMAIN in text and "What to do next" in text
+    assert f"/portal/orders/{oid}\n" in text
+    assert rig.cli("admin", "validate", "--order", oid) == "issued"
+    m = rig.inbox.wait(lambda r, m: r == [me] and
+                       m["Subject"] == f"Your SSL certificate for {DOMAIN} "
+                       "is ready")
+    text = body_of(m)
+    serial = db(rig, "SELECT cert_serial FROM orders WHERE id = ?",
+                (oid,))[0][0]
+    assert serial in text
+    assert re.search(rf"https://127\.0\.0\.1:\d+/portal/orders/{oid}\n",
+                     text)
+    # each notice once: the outbox keeps one row per kind and recipient
+    rows = db(rig, "SELECT kind, ref, to_addr, sent_at IS NOT NULL FROM "
+                   "mail_outbox ORDER BY id")
+    assert rows == [("portal.action", str(oid), me, 1),
+                    ("portal.issued", str(oid), me, 1)]
+    state.update(order=oid, serial=serial)
+
+
+def test_expiry_reminders(rig, state):
+    serial = state["serial"]
+    not_after = db(rig, "SELECT not_after FROM certificates WHERE serial = ?",
+                   (serial,))[0][0]
+    end = datetime.fromtimestamp(not_after, timezone.utc)
+
+    def at(days):
+        return (end - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    assert rig.cli("admin", "mail", "reminders", "--now", at(40)) == "0"
+    assert rig.cli("admin", "mail", "reminders", "--now", at(20)) == "1"
+    assert rig.cli("admin", "mail", "reminders", "--now", at(19)) == "0"
+    m = rig.inbox.wait(lambda r, m: "expires in 20 days" in m["Subject"])
+    assert f"/portal/orders/{state['order']}" in body_of(m)
+    assert rig.cli("admin", "mail", "reminders", "--now", at(3)) == "1"
+    assert rig.cli("admin", "mail", "reminders", "--now", at(2)) == "0"
+    rig.inbox.wait(lambda r, m: "expires in 3 days" in m["Subject"])
+    assert rig.cli("admin", "mail", "reminders", "--now", at(-1)) == "0"
+    bad = run(["admin", "mail", "reminders", "--data", rig.data, "--now",
+               "yesterday"])
+    assert bad.returncode != 0
+
+
+def test_smtp_down_then_up_and_ov_contacts(rig):
+    rig.smtp.stop()
+    n = len(rig.inbox.msgs)
+    oid = order(rig, rig.ids["a"]["business2"], ["shop." + DOMAIN], {
+        "admin": {"name": "Ada Admin", "email": "ada@mail-shop.test",
+                  "phone": "+49 721 123456"},
+        "tech": {"name": "Tom Tech", "email": "tom@mail-shop.test",
+                 "phone": "+49 721 654321"},
+        "org": {"legal_name": "Mail Shop GmbH", "country": "DE",
+                "locality": "Karlsruhe", "street": "Hauptstr. 1",
+                "postal_code": "76131"}})
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [ln.split("\t") for ln in
+                 rig.cli("admin", "mail", "list").splitlines()]
+        if len(lines) == 3 and all(int(ln[3]) >= 1 for ln in lines):
+            break
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.2)
+    assert {ln[1] for ln in lines} == {rig.emails["a"], "ada@mail-shop.test",
+                                       "tom@mail-shop.test"}
+    assert all(ln[2] == "portal.action" and "SMTP" in ln[4] for ln in lines)
+    assert len(rig.inbox.msgs) == n
+    rig.smtp = start_smtp(rig.inbox, rig.smtp_port)
+    for who in ("ada@mail-shop.test", "tom@mail-shop.test"):
+        m = rig.inbox.wait(lambda r, m, who=who: r == [who] and
+                           m["Subject"].startswith("Action needed"),
+                           timeout=20)
+        text = body_of(m)
+        assert "organisation" in text and f"/portal/orders/{oid}" in text
+    rig.inbox.wait(lambda r, m: r == [rig.emails["a"]] and
+                   f"/portal/orders/{oid}" in body_of(m))
+    assert rig.cli("admin", "mail", "list") == ""
+
+
+def test_spool_without_smtp(tmp_path):
+    r = Rig(tmp_path)
+    r.server.start()
+    try:
+        oid = order(r, r.ids["a"]["starter0"], ["www.spool.test",
+                                                 "spool.test"])
+        spool = r.data / "mail" / "spool"
+        deadline = time.monotonic() + 10
+        while not (spool.is_dir() and list(spool.glob("*.eml"))):
+            assert time.monotonic() < deadline, "nothing in the spool"
+            time.sleep(0.1)
+        files = list(spool.glob("*.eml"))
+        assert len(files) == 1
+        assert stat.S_IMODE(os.stat(files[0]).st_mode) == 0o640
+        assert not [p for p in spool.iterdir() if p.suffix != ".eml"]
+        raw = files[0].read_bytes()
+        assert b"\r\n" in raw and all(len(ln) <= 998
+                                      for ln in raw.split(b"\r\n"))
+        m = email.message_from_bytes(raw, policy=email.policy.default)
+        assert m["To"] == r.emails["a"]
+        assert m["From"] == "certdesk <noreply@localhost>"
+        assert m["Subject"].startswith("Action needed")
+        assert f"/portal/orders/{oid}" in body_of(m)
+    finally:
+        r.server.stop()
