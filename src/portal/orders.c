@@ -129,10 +129,27 @@ file_base(const char *names, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)n, names);
 }
 
+/* The product as the customer reads it; ACME orders have no slot. */
+static const char *
+product_label(const struct ra_portal_order *o)
+{
+	const char *pname;
+
+	if (o->acme)
+		return "ACME (DV)";
+	pname = portal_product_name(o->product);
+	return pname ? pname : o->product;
+}
+
 /* The customer's words for how a state completes. */
 static const char *
 state_help(const struct ra_portal_order *o)
 {
+	if (o->acme && (strcmp(o->state, "validation_pending") == 0 ||
+	    strcmp(o->state, "expiring") == 0 ||
+	    strcmp(o->state, "expired") == 0))
+		return "Ordered by your ACME client, which validates the "
+		    "domain and renews the certificate.";
 	if (strcmp(o->state, "validation_pending") == 0)
 		return "We are confirming that you control the domain. Our "
 		    "validation team completes this check, and the "
@@ -918,10 +935,15 @@ overview(struct portal_req *c)
 		char until[32], *shown;
 
 		rc = ra_portal_order_get(ra, scope, ids[i], &o);
+		if (rc == RC_NOTFOUND) {
+			/* not a portal or ACME order of a contract */
+			rc = 0;
+			continue;
+		}
 		if (rc != 0)
 			break;
 		shown = names_list(o.names);
-		pname = portal_product_name(o.product);
+		pname = product_label(&o);
 		if (is_pending(o.state))
 			pending = 1;
 		fmt_time(o.not_after, until);
@@ -933,7 +955,7 @@ overview(struct portal_req *c)
 		    "<td><a href=\"/portal/orders/%lld\">Details<span "
 		    "class=\"visually-hidden\"> for %s</span></a></td>\n"
 		    "</tr>\n", (long long)o.id, o.state, (long long)o.id,
-		    shown, pname ? pname : o.product, o.state,
+		    shown, pname, o.state,
 		    state_label(o.state), state_help(&o), until,
 		    (long long)o.id, shown);
 		free(shown);
@@ -1016,7 +1038,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		rc = cert_load(c, ra, &o, &ci);
 	if (rc != 0)
 		goto out;
-	pname = portal_product_name(o.product);
+	pname = product_label(&o);
 	shown = names_list(o.names);
 	file_base(o.names, base, sizeof(base));
 	fmt_time(o.created_at, t1);
@@ -1038,7 +1060,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "<dt>Product</dt><dd>%s</dd>\n<dt>Names</dt><dd>%s</dd>\n"
 		    "<dt>Ordered</dt><dd>%s</dd>\n</dl>\n</section>\n",
 		    o.state, (long long)o.id, o.state, state_label(o.state),
-		    state_help(&o), pname ? pname : o.product, shown, t1);
+		    state_help(&o), pname, shown, t1);
 	if (rc == 0 && has_cert(&o)) {
 		/* Apache: ServerName the first name without a star, the
 		 * others ServerAlias */
@@ -1150,7 +1172,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 			    "id=\"revoke\">Revoke certificate</button></div>\n"
 			    "</form>\n</section>\n");
 	}
-	if (rc == 0 && !is_pending(o.state)) {
+	if (rc == 0 && !o.acme && !is_pending(o.state)) {
 		struct store_slot s = {0};
 
 		if (portal_slot_visible(c, o.slot_id, &s) == 0 &&
@@ -1272,7 +1294,7 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 {
 	json_t *j = json_object(), *names = json_array(), *det;
 	char t[32], *copy = xstrdup(o->names), *tok, *save = NULL;
-	const char *pname = portal_product_name(o->product);
+	const char *pname = product_label(o);
 
 	for (tok = strtok_r(copy, " ", &save); tok;
 	    tok = strtok_r(NULL, " ", &save))
@@ -1283,8 +1305,8 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 	json_object_set_new(j, "slot_id", json_integer(o->slot_id));
 	json_object_set_new(j, "contract_id", json_integer(o->contract_id));
 	json_object_set_new(j, "product", json_string(o->product));
-	json_object_set_new(j, "product_name", json_string(pname ? pname :
-	    o->product));
+	json_object_set_new(j, "product_name", json_string(pname));
+	json_object_set_new(j, "acme", json_boolean(o->acme));
 	json_object_set_new(j, "profile", json_string(o->profile));
 	json_object_set_new(j, "state", json_string(o->state));
 	json_object_set_new(j, "state_name",
@@ -1352,6 +1374,8 @@ portal_api_orders(struct portal_req *c, int64_t unused)
 		if (rc == 0)
 			json_array_append_new(list, order_json(c, ra, &o));
 		ra_portal_order_clear(&o);
+		if (rc == RC_NOTFOUND)	/* not a portal or ACME order */
+			rc = 0;
 	}
 	free(ids);
 	portal_ra_put(c, ra);

@@ -624,20 +624,25 @@ ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
 	rc = store_order_get(ra->st, order_id, &o);
 	if (rc == RC_INVAL)
 		rc = RC_NOTFOUND;
-	if (rc == 0 && (o.slot_id == 0 || o.contract_id == 0))
+	/* a portal order has a slot; an ACME order of an EAB-bound account
+	 * has the account and the account's contract */
+	if (rc == 0 && (o.contract_id == 0 ||
+	    (o.slot_id == 0 && o.account_id == 0)))
 		rc = RC_NOTFOUND;
 	if (rc == 0)
 		rc = customer_of_contract(ra, o.contract_id, &cust);
 	if (rc == 0 && customer_id != 0 && cust != customer_id)
 		rc = RC_NOTFOUND;
-	if (rc == 0)
+	if (rc == 0 && o.slot_id != 0)
 		rc = store_slot_get(ra->st, o.slot_id, &s);
 	if (rc != 0)
 		goto out;
 	out->id = o.id;
 	out->contract_id = o.contract_id;
 	out->slot_id = o.slot_id;
-	snprintf(out->product, sizeof(out->product), "%s", s.product);
+	out->acme = o.slot_id == 0;
+	snprintf(out->product, sizeof(out->product), "%s",
+	    out->acme ? "acme" : s.product);
 	snprintf(out->profile, sizeof(out->profile), "%s", o.profile);
 	snprintf(out->status, sizeof(out->status), "%s", o.status);
 	out->names = xstrdup(o.names);

@@ -658,10 +658,13 @@ struct ra_field_errs {
 int ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
     int64_t *order_id, struct ra_field_errs *fe, struct ra_err *err);
 
-/* A portal order as the customer sees it. */
+/* A portal order as the customer sees it; also an ACME order of an
+ * EAB-bound account of a portal contract (acme 1, slot_id 0, product
+ * "acme"): read-only in the portal, its ACME client renews it. */
 struct ra_portal_order {
 	int64_t id, contract_id, slot_id;
-	char product[24];	/* the slot's product */
+	int acme;		/* 1: placed over ACME (no slot) */
+	char product[24];	/* the slot's product, or "acme" */
 	char profile[4];	/* "dv", "ov", "ev" */
 	char status[12];	/* the store's order status */
 	/* "validation_pending", "org_validation_pending", "issued",
@@ -676,8 +679,9 @@ struct ra_portal_order {
 };
 void ra_portal_order_clear(struct ra_portal_order *o);
 
-/* The order when the customer may see it (customer_id 0: any); else
- * RC_NOTFOUND. */
+/* The order when the customer may see it (customer_id 0: any): a portal
+ * order, or an ACME order of an account bound to the customer's contract
+ * (acme set); else RC_NOTFOUND. */
 int ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
     struct ra_portal_order *out);
 /* The customer's portal orders (0: everybody's), newest first: *ids is a

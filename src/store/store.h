@@ -125,7 +125,9 @@ struct store_row {
 	const char *extra;	/* role, slot state, "hosted"/"external" */
 };
 /* what: "customers", "users", "contracts", "domains", "slots", "orders"
- * (portal orders, newest first: name = profile, extra = status). parent 0 =
+ * (portal orders, and with a contract as parent also the ACME orders of
+ * that contract's EAB-bound accounts; newest first: name = profile, extra =
+ * status). parent 0 =
  * all; else the rows of that customer (users, contracts) or contract
  * (domains, slots); for "customers", the customer with that id. Rows come
  * in id order; the row's strings are borrowed for the callback only. */

@@ -221,7 +221,8 @@ static const char *const sql_text[Q_MAX] = {
 			  "ORDER BY id DESC",
 	[Q_LIST_ORDERS_BY] = "SELECT id, contract_id, profile, status "
 			     "FROM orders WHERE contract_id = ?1 AND "
-			     "slot_id IS NOT NULL ORDER BY id DESC",
+			     "(slot_id IS NOT NULL OR account_id IS NOT NULL) "
+			     "ORDER BY id DESC",
 	[Q_ORG_ADD] = "INSERT INTO organizations (customer_id, legal_name, "
 		      "country, state, locality, street, postal_code, "
 		      "business_category, jurisdiction_country, "
