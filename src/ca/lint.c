@@ -1100,6 +1100,17 @@ check_aia(const struct parts *p, const char *check, struct rc_detail *d)
 	return 0;
 }
 
+/* 1 when the commonName value equals one of the SAN dNSName values. */
+static int
+cn_in_san(const struct der *cn, const struct der *san, size_t nsan)
+{
+	for (size_t i = 0; i < nsan; i++)
+		if (san[i].len == cn->len &&
+		    memcmp(san[i].p, cn->p, cn->len) == 0)
+			return 1;
+	return 0;
+}
+
 /* The extensions every end-entity certificate (subscriber or service)
  * carries to find its issuer and status: CRL DP, AIA, AKI, SKI. */
 static int
@@ -1280,19 +1291,10 @@ lint_service(const uint8_t *tbs, size_t len, const struct ca_issuer_info *iss,
 	if (nsan == 0)
 		return fail(d, "e_ext_san_no_entries",
 		    "subjectAltName is empty");
-	if (p.attrs & (1u << A_CN)) {
-		const struct der *cn = &p.attr[A_CN].body;
-		size_t i;
-
-		for (i = 0; i < nsan; i++)
-			if (san[i].len == cn->len &&
-			    memcmp(san[i].p, cn->p, cn->len) == 0)
-				break;
-		if (i == nsan)
-			return fail(d, "e_subject_common_name_not_exactly_"
-			    "from_san", "commonName is not one of the "
-			    "subjectAltName names");
-	}
+	if ((p.attrs & (1u << A_CN)) &&
+	    !cn_in_san(&p.attr[A_CN].body, san, nsan))
+		return fail(d, "e_subject_common_name_not_exactly_from_san",
+		    "commonName is not one of the subjectAltName names");
 	return 0;
 }
 
@@ -1516,14 +1518,7 @@ ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
 	/* commonName: one of the SAN names (BR 7.1.2.7.2); may be absent
 	 * only when no name fits its 64 characters */
 	if (p.attrs & (1u << A_CN)) {
-		const struct der *cn = &p.attr[A_CN].body;
-		size_t i;
-
-		for (i = 0; i < nsan; i++)
-			if (san[i].len == cn->len &&
-			    memcmp(san[i].p, cn->p, cn->len) == 0)
-				break;
-		if (i == nsan)
+		if (!cn_in_san(&p.attr[A_CN].body, san, nsan))
 			return fail(d, "e_subject_common_name_not_exactly_"
 			    "from_san", "commonName is not one of the "
 			    "subjectAltName names");
