@@ -26,6 +26,7 @@
  */
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/store_sqlite_int.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/rc.h"
@@ -49,109 +50,6 @@
 
 /* ---- statements ---------------------------------------------------------- */
 
-enum q {
-	Q_BEGIN,
-	Q_BEGIN_READ,
-	Q_COMMIT,
-	Q_ROLLBACK,
-	Q_SAVEPOINT,
-	Q_RELEASE,
-	Q_ROLLBACK_TO,
-	Q_CUSTOMER_ADD,
-	Q_USER_ADD,
-	Q_CONTRACT_ADD,
-	Q_DOMAIN_ADD,
-	Q_SLOT_ADD,
-	Q_LIST_CUSTOMERS,
-	Q_LIST_CUSTOMERS_BY,
-	Q_LIST_USERS,
-	Q_LIST_USERS_BY,
-	Q_LIST_CONTRACTS,
-	Q_LIST_CONTRACTS_BY,
-	Q_LIST_DOMAINS,
-	Q_LIST_DOMAINS_BY,
-	Q_LIST_SLOTS,
-	Q_LIST_SLOTS_BY,
-	Q_LIST_ORDERS,
-	Q_LIST_ORDERS_BY,
-	Q_ORG_ADD,
-	Q_ORG_GET,
-	Q_ISSUER_ADD,
-	Q_ISSUER_GET,
-	Q_ISSUER_ACTIVE,
-	Q_ISSUER_ROOT,
-	Q_ISSUER_LIST,
-	Q_ISSUER_NEXT_CRL,
-	Q_CERT_ADD,
-	Q_CERT_GET,
-	Q_REVOKE,
-	Q_REVOKED_LIST,
-	Q_CRL_PUT,
-	Q_CRL_LATEST,
-	Q_AUDIT_HEAD,
-	Q_AUDIT_INSERT,
-	Q_AUDIT_HEAD_SET,
-	Q_AUDIT_LIST,
-	/* ACME (migration 0002) */
-	Q_ACCT_ADD,
-	Q_ACCT_GET,
-	Q_ACCT_BY_TP,
-	Q_ACCT_UPDATE,
-	Q_ACCT_CANCEL_ORDERS,
-	Q_ACCT_CANCEL_AUTHZ,
-	Q_EAB_ADD,
-	Q_EAB_GET,
-	Q_EAB_BIND,
-	Q_NONCE_ADD,
-	Q_NONCE_KEY_ADD,
-	Q_NONCE_KEY_GET,
-	Q_NONCE_PURGE,
-	Q_ORDER_ADD,
-	Q_ORDER_GET,
-	Q_ORDER_SET,
-	Q_ORDER_EXISTS,
-	Q_ORDER_IDS,
-	Q_AUTHZ_ADD,
-	Q_AUTHZ_GET,
-	Q_AUTHZ_SET,
-	Q_AUTHZ_EXISTS,
-	Q_AUTHZ_FIND,
-	Q_OA_ADD,
-	Q_OA_LIST,
-	Q_CHALL_ADD,
-	Q_CHALL_GET,
-	Q_CHALL_LIST,
-	Q_CHALL_SET,
-	Q_CHALL_EXISTS,
-	Q_CHALL_CLAIM,
-	Q_CHALL_JOBS,
-	/* portal (migration 0003) */
-	Q_USER_BY_EMAIL,
-	Q_USER_GET,
-	Q_CONTRACT_GET,
-	Q_SLOT_GET,
-	Q_SLOT_SET,
-	Q_SLOT_EXISTS,
-	Q_SESSION_ADD,
-	Q_SESSION_GET,
-	Q_SESSION_TOUCH,
-	Q_SESSION_DEL,
-	Q_SESSION_PURGE,
-	Q_TOKEN_ADD,
-	Q_TOKEN_BY_HASH,
-	Q_TOKEN_TOUCH,
-	Q_TOKEN_REVOKE,
-	Q_LOGIN_FAIL_GET,
-	Q_LOGIN_FAIL_ADD,
-	Q_LOGIN_FAIL_CLEAR,
-	/* mail (migration 0005) */
-	Q_MAIL_ADD,
-	Q_MAIL_DUE,
-	Q_MAIL_SENT,
-	Q_MAIL_FAILED,
-	Q_CERT_EXPIRING,
-	Q_MAX
-};
 
 #define ISSUER_COLS                                                            \
 	"id, name, parent_id, is_root, active, cert_der, crl_number "
@@ -438,18 +336,6 @@ static const char bootstrap_sql[] =
     "\tapplied_at INTEGER NOT NULL\t-- when it was applied\n"
     ")";
 
-struct store {
-	sqlite3 *db;
-	int depth;		/* store_tx nesting; 0: autocommit */
-	int version;		/* schema version after migrations */
-	unsigned int seed;	/* backoff jitter */
-	sqlite3_stmt *cache[Q_MAX];
-	unsigned char busy[Q_MAX];	/* cache[q] is stepping */
-	EVP_MD *sha256;
-	EVP_MD_CTX *md;
-	pthread_mutex_t *wmu;	/* writers of this file in this process */
-	int wlocked;		/* this handle holds *wmu */
-};
 
 /*
  * Writers of one database file in this process take turns on a mutex
@@ -508,8 +394,8 @@ wunlock(struct store *st)
 }
 
 /* Maps a SQLite result code to RC_*, logging hard errors. */
-static int
-dberr(struct store *st, const char *what, int code)
+int
+sq_dberr(struct store *st, const char *what, int code)
 {
 	int ext = sqlite3_extended_errcode(st->db);
 
@@ -562,7 +448,7 @@ get(struct store *st, enum q q, sqlite3_stmt **out)
 	    SQLITE_PREPARE_PERSISTENT, &s, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(s);
-		return dberr(st, "prepare", rc);
+		return sq_dberr(st, "prepare", rc);
 	}
 	if (st->cache[q] == NULL) {
 		st->cache[q] = s;
@@ -586,9 +472,59 @@ put(struct store *st, enum q q, sqlite3_stmt *s)
 	}
 }
 
+/* Statements of the backend's other files (store_sqlite_int.h): cached per
+ * handle by the address of their SQL text, like get()/put(). */
+int
+sq_prep(struct store *st, const char *sql, sqlite3_stmt **out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, i, free_slot = -1;
+
+	*out = NULL;
+	for (i = 0; i < SQ_XCACHE; i++) {
+		if (st->xc[i].sql == sql) {
+			if (st->xc[i].busy)
+				break;
+			st->xc[i].busy = 1;
+			*out = st->xc[i].s;
+			return 0;
+		}
+		if (st->xc[i].sql == NULL && free_slot < 0)
+			free_slot = i;
+	}
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return sq_dberr(st, "prepare", rc);
+	}
+	if (i == SQ_XCACHE && free_slot >= 0) {
+		st->xc[free_slot].sql = sql;
+		st->xc[free_slot].s = s;
+		st->xc[free_slot].busy = 1;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+sq_put(struct store *st, sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < SQ_XCACHE; i++)
+		if (st->xc[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			st->xc[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
 /* Steps a statement that returns no rows; 0 or RC_*. */
-static int
-step_done(struct store *st, const char *what, sqlite3_stmt *s)
+int
+sq_step_done(struct store *st, const char *what, sqlite3_stmt *s)
 {
 	int rc, w = st->depth == 0 && st->wlocked == 0 && !sqlite3_stmt_readonly(s);
 
@@ -604,7 +540,7 @@ step_done(struct store *st, const char *what, sqlite3_stmt *s)
 		log_err(LOG_STORE, "%s: unexpected row", what);
 		return RC_DB;
 	}
-	return dberr(st, what, rc);
+	return sq_dberr(st, what, rc);
 }
 
 /* Runs a parameterless statement that returns no rows. */
@@ -617,14 +553,14 @@ exec_q(struct store *st, enum q q)
 	rc = get(st, q, &s);
 	if (rc != 0)
 		return rc;
-	rc = step_done(st, sql_text[q], s);
+	rc = sq_step_done(st, sql_text[q], s);
 	put(st, q, s);
 	return rc;
 }
 
 /* Binds text or NULL; the caller's string must outlive the step. */
-static void
-bind_text(sqlite3_stmt *s, int i, const char *v)
+void
+sq_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
 		sqlite3_bind_null(s, i);
@@ -633,8 +569,8 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 /* Binds an id, or NULL for 0 (no reference). */
-static void
-bind_ref(sqlite3_stmt *s, int i, int64_t id)
+void
+sq_bind_ref(sqlite3_stmt *s, int i, int64_t id)
 {
 	if (id == 0)
 		sqlite3_bind_null(s, i);
@@ -642,14 +578,14 @@ bind_ref(sqlite3_stmt *s, int i, int64_t id)
 		sqlite3_bind_int64(s, i, id);
 }
 
-static void
-bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
+void
+sq_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
 {
 	sqlite3_bind_blob64(s, i, p, (sqlite3_uint64)n, SQLITE_STATIC);
 }
 
-static char *
-col_dup(sqlite3_stmt *s, int i)
+char *
+sq_col_dup(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -658,8 +594,8 @@ col_dup(sqlite3_stmt *s, int i)
 	return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
 
-static uint8_t *
-col_blob_dup(sqlite3_stmt *s, int i, size_t *len)
+uint8_t *
+sq_col_blob_dup(sqlite3_stmt *s, int i, size_t *len)
 {
 	const void *p = sqlite3_column_blob(s, i);
 	int n = sqlite3_column_bytes(s, i);
@@ -924,16 +860,16 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 }
 
 /* A read snapshot for multi-statement reads outside store_tx. */
-static int
-read_begin(struct store *st)
+int
+sq_read_begin(struct store *st)
 {
 	if (st->depth > 0)
 		return 0;
 	return exec_q(st, Q_BEGIN_READ);
 }
 
-static void
-read_end(struct store *st)
+void
+sq_read_end(struct store *st)
 {
 	if (st->depth == 0)
 		rollback(st);
@@ -970,7 +906,7 @@ query_int(struct store *st, const char *what, const char *sql, int64_t bind,
 	*out = -1;
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
-		rc = dberr(st, what, rc);
+		rc = sq_dberr(st, what, rc);
 		goto out;
 	}
 	if (sqlite3_bind_parameter_count(s) > 0)
@@ -982,7 +918,7 @@ query_int(struct store *st, const char *what, const char *sql, int64_t bind,
 	} else if (rc == SQLITE_DONE) {
 		rc = 0;
 	} else {
-		rc = dberr(st, what, rc);
+		rc = sq_dberr(st, what, rc);
 	}
 out:
 	sqlite3_finalize(s);
@@ -1039,13 +975,13 @@ apply_one(struct store *st, const struct store_migration *m)
 	rc = sqlite3_prepare_v2(st->db, "INSERT INTO schema_migrations "
 	    "(version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &s, NULL);
 	if (rc != SQLITE_OK) {
-		rc = dberr(st, what, rc);
+		rc = sq_dberr(st, what, rc);
 		goto out;
 	}
 	sqlite3_bind_int(s, 1, m->version);
 	sqlite3_bind_text(s, 2, m->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	if (rc != 0)
 		goto out;
 	rc = exec_sql(st, what, "COMMIT");
@@ -1110,7 +1046,7 @@ set_wal(struct store *st)
 		backoff(st, attempt);
 	}
 	if (rc != SQLITE_ROW) {
-		rc = dberr(st, "journal_mode", rc);
+		rc = sq_dberr(st, "journal_mode", rc);
 		goto out;
 	}
 	rc = 0;
@@ -1227,6 +1163,8 @@ store_close(struct store *st)
 		return;
 	for (int q = 0; q < Q_MAX; q++)
 		sqlite3_finalize(st->cache[q]);
+	for (int i = 0; i < SQ_XCACHE; i++)
+		sqlite3_finalize(st->xc[i].s);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_err(LOG_STORE, "close: %s", sqlite3_errmsg(st->db));
 	EVP_MD_CTX_free(st->md);
@@ -1243,10 +1181,10 @@ store_schema_version(struct store *st)
 /* ---- inserts that return an id ------------------------------------------- */
 
 /* Steps an INSERT and returns the new rowid in *id (when id is not NULL). */
-static int
-insert_id(struct store *st, const char *what, sqlite3_stmt *s, int64_t *id)
+int
+sq_insert_id(struct store *st, const char *what, sqlite3_stmt *s, int64_t *id)
 {
-	int rc = step_done(st, what, s);
+	int rc = sq_step_done(st, what, s);
 
 	if (rc == 0 && id != NULL)
 		*id = sqlite3_last_insert_rowid(st->db);
@@ -1274,9 +1212,9 @@ store_customer_add(struct store *st, const char *name, int64_t *id)
 	rc = get(st, Q_CUSTOMER_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, name);
+	sq_bind_text(s, 1, name);
 	sqlite3_bind_int64(s, 2, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_CUSTOMER_ADD, s);
 	return rc;
 }
@@ -1308,13 +1246,13 @@ store_user_add(struct store *st, int64_t customer_id, const char *email,
 	rc = get(st, Q_USER_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_ref(s, 1, customer_id);
-	bind_text(s, 2, email);
-	bind_text(s, 3, display_name);
-	bind_text(s, 4, role_names[role]);
-	bind_text(s, 5, pw_hash);
+	sq_bind_ref(s, 1, customer_id);
+	sq_bind_text(s, 2, email);
+	sq_bind_text(s, 3, display_name);
+	sq_bind_text(s, 4, role_names[role]);
+	sq_bind_text(s, 5, pw_hash);
 	sqlite3_bind_int64(s, 6, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_USER_ADD, s);
 	return rc;
 }
@@ -1337,9 +1275,9 @@ store_contract_add(struct store *st, int64_t customer_id, const char *number,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, customer_id);
-	bind_text(s, 2, number);
+	sq_bind_text(s, 2, number);
 	sqlite3_bind_int64(s, 3, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_CONTRACT_ADD, s);
 	return rc;
 }
@@ -1361,10 +1299,10 @@ store_domain_add(struct store *st, int64_t contract_id, const char *name,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, contract_id);
-	bind_text(s, 2, name);
+	sq_bind_text(s, 2, name);
 	sqlite3_bind_int(s, 3, hosted ? 1 : 0);
 	sqlite3_bind_int64(s, 4, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_DOMAIN_ADD, s);
 	return rc;
 }
@@ -1389,9 +1327,9 @@ store_slot_add(struct store *st, int64_t contract_id, const char *product,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, contract_id);
-	bind_text(s, 2, product);
+	sq_bind_text(s, 2, product);
 	sqlite3_bind_int64(s, 3, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_SLOT_ADD, s);
 	return rc;
 }
@@ -1400,8 +1338,8 @@ store_slot_add(struct store *st, int64_t contract_id, const char *product,
 
 /* Steps s and calls cb for each row via row(); stops on a non-zero result
  * of cb (returned) or on an error. */
-static int
-each_row(struct store *st, const char *what, sqlite3_stmt *s,
+int
+sq_each_row(struct store *st, const char *what, sqlite3_stmt *s,
     int (*row)(sqlite3_stmt *, void *), void *arg)
 {
 	int rc;
@@ -1411,7 +1349,7 @@ each_row(struct store *st, const char *what, sqlite3_stmt *s,
 		if (rc == SQLITE_DONE)
 			return 0;
 		if (rc != SQLITE_ROW)
-			return dberr(st, what, rc);
+			return sq_dberr(st, what, rc);
 		rc = row(s, arg);
 		if (rc != 0)
 			return rc;
@@ -1470,7 +1408,7 @@ store_list(struct store *st, const char *what,
 		return rc;
 	if (parent != 0)
 		sqlite3_bind_int64(s, 1, parent);
-	rc = each_row(st, "list", s, list_row, &c);
+	rc = sq_each_row(st, "list", s, list_row, &c);
 	put(st, q, s);
 	return rc;
 }
@@ -1546,24 +1484,24 @@ store_org_add(struct store *st, const struct store_org *o, int64_t *id)
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, o->customer_id);
-	bind_text(s, 2, o->legal_name);
-	bind_text(s, 3, o->country);
-	bind_text(s, 4, o->state);
-	bind_text(s, 5, o->locality);
-	bind_text(s, 6, o->street);
-	bind_text(s, 7, o->postal_code);
-	bind_text(s, 8, o->business_category);
-	bind_text(s, 9, o->jurisdiction_country);
-	bind_text(s, 10, o->jurisdiction_state);
-	bind_text(s, 11, o->jurisdiction_locality);
-	bind_text(s, 12, o->registration_number);
+	sq_bind_text(s, 2, o->legal_name);
+	sq_bind_text(s, 3, o->country);
+	sq_bind_text(s, 4, o->state);
+	sq_bind_text(s, 5, o->locality);
+	sq_bind_text(s, 6, o->street);
+	sq_bind_text(s, 7, o->postal_code);
+	sq_bind_text(s, 8, o->business_category);
+	sq_bind_text(s, 9, o->jurisdiction_country);
+	sq_bind_text(s, 10, o->jurisdiction_state);
+	sq_bind_text(s, 11, o->jurisdiction_locality);
+	sq_bind_text(s, 12, o->registration_number);
 	sqlite3_bind_int(s, 13, o->validated ? 1 : 0);
 	sqlite3_bind_int(s, 14, o->ev_validated ? 1 : 0);
-	bind_ref(s, 15, (int64_t)o->validated_at);
-	bind_text(s, 16, o->validated_by);
-	bind_text(s, 17, o->evidence);
+	sq_bind_ref(s, 15, (int64_t)o->validated_at);
+	sq_bind_text(s, 16, o->validated_by);
+	sq_bind_text(s, 17, o->evidence);
 	sqlite3_bind_int64(s, 18, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_ORG_ADD, s);
 	return rc;
 }
@@ -1586,27 +1524,27 @@ store_org_get(struct store *st, int64_t id, struct store_org *o)
 	if (rc == SQLITE_ROW) {
 		o->id = sqlite3_column_int64(s, 0);
 		o->customer_id = sqlite3_column_int64(s, 1);
-		o->legal_name = col_dup(s, 2);
-		o->country = col_dup(s, 3);
-		o->state = col_dup(s, 4);
-		o->locality = col_dup(s, 5);
-		o->street = col_dup(s, 6);
-		o->postal_code = col_dup(s, 7);
-		o->business_category = col_dup(s, 8);
-		o->jurisdiction_country = col_dup(s, 9);
-		o->jurisdiction_state = col_dup(s, 10);
-		o->jurisdiction_locality = col_dup(s, 11);
-		o->registration_number = col_dup(s, 12);
+		o->legal_name = sq_col_dup(s, 2);
+		o->country = sq_col_dup(s, 3);
+		o->state = sq_col_dup(s, 4);
+		o->locality = sq_col_dup(s, 5);
+		o->street = sq_col_dup(s, 6);
+		o->postal_code = sq_col_dup(s, 7);
+		o->business_category = sq_col_dup(s, 8);
+		o->jurisdiction_country = sq_col_dup(s, 9);
+		o->jurisdiction_state = sq_col_dup(s, 10);
+		o->jurisdiction_locality = sq_col_dup(s, 11);
+		o->registration_number = sq_col_dup(s, 12);
 		o->validated = sqlite3_column_int(s, 13);
 		o->ev_validated = sqlite3_column_int(s, 14);
 		o->validated_at = (time_t)sqlite3_column_int64(s, 15);
-		o->validated_by = col_dup(s, 16);
-		o->evidence = col_dup(s, 17);
+		o->validated_by = sq_col_dup(s, 16);
+		o->evidence = sq_col_dup(s, 17);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		rc = RC_NOTFOUND;
 	} else {
-		rc = dberr(st, "org_get", rc);
+		rc = sq_dberr(st, "org_get", rc);
 	}
 	put(st, Q_ORG_GET, s);
 	return rc;
@@ -1659,14 +1597,14 @@ store_issuer_add(struct store *st, const struct store_issuer *is, int64_t *id)
 	rc = get(st, Q_ISSUER_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, is->name);
-	bind_ref(s, 2, is->parent_id);
+	sq_bind_text(s, 1, is->name);
+	sq_bind_ref(s, 2, is->parent_id);
 	sqlite3_bind_int(s, 3, is->is_root ? 1 : 0);
 	sqlite3_bind_int(s, 4, is->active ? 1 : 0);
-	bind_blob(s, 5, is->cert_der, is->cert_len);
+	sq_bind_blob(s, 5, is->cert_der, is->cert_len);
 	sqlite3_bind_int64(s, 6, is->crl_number);
 	sqlite3_bind_int64(s, 7, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_ISSUER_ADD, s);
 	return rc;
 }
@@ -1687,8 +1625,8 @@ issuer_row(sqlite3_stmt *s, struct store_issuer *is, int borrow)
 		is->cert_der = (uint8_t *)(uintptr_t)sqlite3_column_blob(s, 5);
 		is->cert_len = (size_t)sqlite3_column_bytes(s, 5);
 	} else {
-		is->name = col_dup(s, 1);
-		is->cert_der = col_blob_dup(s, 5, &is->cert_len);
+		is->name = sq_col_dup(s, 1);
+		is->cert_der = sq_col_blob_dup(s, 5, &is->cert_len);
 	}
 }
 
@@ -1714,7 +1652,7 @@ issuer_one(struct store *st, enum q q, int64_t id, struct store_issuer *out)
 	} else if (rc == SQLITE_DONE) {
 		rc = RC_NOTFOUND;
 	} else {
-		rc = dberr(st, "issuer_get", rc);
+		rc = sq_dberr(st, "issuer_get", rc);
 	}
 	put(st, q, s);
 	return rc;
@@ -1771,7 +1709,7 @@ store_issuer_list(struct store *st,
 	rc = get(st, Q_ISSUER_LIST, &s);
 	if (rc != 0)
 		return rc;
-	rc = each_row(st, "issuer_list", s, issuer_list_row, &c);
+	rc = sq_each_row(st, "issuer_list", s, issuer_list_row, &c);
 	put(st, Q_ISSUER_LIST, s);
 	return rc;
 }
@@ -1798,7 +1736,7 @@ store_issuer_next_crl_number(struct store *st, int64_t issuer_id,
 	if (rc == SQLITE_DONE)
 		rc = sqlite3_changes(st->db) > 0 ? 0 : RC_NOTFOUND;
 	else
-		rc = dberr(st, "issuer_next_crl_number", rc);
+		rc = sq_dberr(st, "issuer_next_crl_number", rc);
 	put(st, Q_ISSUER_NEXT_CRL, s);
 	return rc;
 }
@@ -1833,17 +1771,17 @@ store_cert_add(struct store *st, const struct store_cert *c)
 	rc = get(st, Q_CERT_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, c->serial);
+	sq_bind_text(s, 1, c->serial);
 	sqlite3_bind_int64(s, 2, c->issuer_id);
-	bind_text(s, 3, c->profile);
-	bind_text(s, 4, c->names);
-	bind_ref(s, 5, c->order_id);
-	bind_ref(s, 6, c->contract_id);
+	sq_bind_text(s, 3, c->profile);
+	sq_bind_text(s, 4, c->names);
+	sq_bind_ref(s, 5, c->order_id);
+	sq_bind_ref(s, 6, c->contract_id);
 	sqlite3_bind_int64(s, 7, (int64_t)c->not_before);
 	sqlite3_bind_int64(s, 8, (int64_t)c->not_after);
-	bind_blob(s, 9, c->der, c->der_len);
+	sq_bind_blob(s, 9, c->der, c->der_len);
 	sqlite3_bind_int64(s, 10, now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_CERT_ADD, s);
 	return rc;
 }
@@ -1864,18 +1802,18 @@ store_cert_get(struct store *st, const char *serial, struct store_cert *out)
 	rc = get(st, Q_CERT_GET, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, serial);
+	sq_bind_text(s, 1, serial);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		memcpy(out->serial, serial, strlen(serial) + 1);
 		out->issuer_id = sqlite3_column_int64(s, 0);
-		out->profile = col_dup(s, 1);
-		out->names = col_dup(s, 2);
+		out->profile = sq_col_dup(s, 1);
+		out->names = sq_col_dup(s, 2);
 		out->order_id = sqlite3_column_int64(s, 3);
 		out->contract_id = sqlite3_column_int64(s, 4);
 		out->not_before = (time_t)sqlite3_column_int64(s, 5);
 		out->not_after = (time_t)sqlite3_column_int64(s, 6);
-		out->der = col_blob_dup(s, 7, &out->der_len);
+		out->der = sq_col_blob_dup(s, 7, &out->der_len);
 		if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
 			out->revoked = 1;
 			out->reason = sqlite3_column_int(s, 8);
@@ -1885,7 +1823,7 @@ store_cert_get(struct store *st, const char *serial, struct store_cert *out)
 	} else if (rc == SQLITE_DONE) {
 		rc = RC_NOTFOUND;
 	} else {
-		rc = dberr(st, "cert_get", rc);
+		rc = sq_dberr(st, "cert_get", rc);
 	}
 	put(st, Q_CERT_GET, s);
 	return rc;
@@ -1923,10 +1861,10 @@ store_revoke(struct store *st, const char *serial, int reason, time_t when)
 	rc = get(st, Q_REVOKE, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, serial);
+	sq_bind_text(s, 1, serial);
 	sqlite3_bind_int(s, 2, reason);
 	sqlite3_bind_int64(s, 3, when != 0 ? (int64_t)when : now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RC_NOTFOUND;
 	put(st, Q_REVOKE, s);
@@ -1963,7 +1901,7 @@ store_revoked_list(struct store *st, int64_t issuer_id,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, issuer_id);
-	rc = each_row(st, "revoked_list", s, revoked_row, &c);
+	rc = sq_each_row(st, "revoked_list", s, revoked_row, &c);
 	put(st, Q_REVOKED_LIST, s);
 	return rc;
 }
@@ -1992,9 +1930,9 @@ store_crl_put(struct store *st, const struct store_crl *crl)
 	sqlite3_bind_int64(s, 2, crl->number);
 	sqlite3_bind_int64(s, 3, (int64_t)crl->this_update);
 	sqlite3_bind_int64(s, 4, (int64_t)crl->next_update);
-	bind_blob(s, 5, crl->der, crl->der_len);
+	sq_bind_blob(s, 5, crl->der, crl->der_len);
 	sqlite3_bind_int64(s, 6, now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_CRL_PUT, s);
 	return rc;
 }
@@ -2019,12 +1957,12 @@ store_crl_latest(struct store *st, int64_t issuer_id, struct store_crl *out)
 		out->number = sqlite3_column_int64(s, 0);
 		out->this_update = (time_t)sqlite3_column_int64(s, 1);
 		out->next_update = (time_t)sqlite3_column_int64(s, 2);
-		out->der = col_blob_dup(s, 3, &out->der_len);
+		out->der = sq_col_blob_dup(s, 3, &out->der_len);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		rc = RC_NOTFOUND;
 	} else {
-		rc = dberr(st, "crl_latest", rc);
+		rc = sq_dberr(st, "crl_latest", rc);
 	}
 	put(st, Q_CRL_LATEST, s);
 	return rc;
@@ -2125,7 +2063,7 @@ append_tx(struct store *st, void *arg)
 			log_err(LOG_STORE, "%s: audit_head is missing", what);
 			rc = RC_TAMPER;
 		} else {
-			rc = dberr(st, what, rc);
+			rc = sq_dberr(st, what, rc);
 		}
 		put(st, Q_AUDIT_HEAD, s);
 		return rc;
@@ -2157,10 +2095,10 @@ append_tx(struct store *st, void *arg)
 	sqlite3_bind_int64(s, 1, f.seq);
 	sqlite3_bind_int64(s, 2, f.at);
 	for (int i = 0; i < 4; i++)
-		bind_text(s, 3 + i, f.text[i]);
-	bind_blob(s, 7, prev, HASH_LEN);
-	bind_blob(s, 8, hash, HASH_LEN);
-	rc = step_done(st, what, s);
+		sq_bind_text(s, 3 + i, f.text[i]);
+	sq_bind_blob(s, 7, prev, HASH_LEN);
+	sq_bind_blob(s, 8, hash, HASH_LEN);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_AUDIT_INSERT, s);
 	if (rc != 0)
 		return rc;
@@ -2169,8 +2107,8 @@ append_tx(struct store *st, void *arg)
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, f.seq);
-	bind_blob(s, 2, hash, HASH_LEN);
-	rc = step_done(st, what, s);
+	sq_bind_blob(s, 2, hash, HASH_LEN);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_AUDIT_HEAD_SET, s);
 	return rc;
 }
@@ -2261,7 +2199,7 @@ store_audit_list(struct store *st, int64_t from,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);
-	rc = each_row(st, "audit_list", s, audit_list_row, &c);
+	rc = sq_each_row(st, "audit_list", s, audit_list_row, &c);
 	put(st, Q_AUDIT_LIST, s);
 	return rc;
 }
@@ -2339,7 +2277,7 @@ store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq)
 	v.st = st;
 	v.expect = 1;
 	memset(head_hash, 0, sizeof(head_hash));
-	rc = read_begin(st);
+	rc = sq_read_begin(st);
 	if (rc != 0)
 		return rc;
 
@@ -2358,7 +2296,7 @@ store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq)
 	} else if (rc == SQLITE_DONE) {
 		rc = 0;		/* missing head: fails below */
 	} else {
-		rc = dberr(st, "audit_verify", rc);
+		rc = sq_dberr(st, "audit_verify", rc);
 	}
 	put(st, Q_AUDIT_HEAD, s);
 	if (rc != 0)
@@ -2368,7 +2306,7 @@ store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq)
 	if (rc != 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, INT64_MIN);
-	rc = each_row(st, "audit_verify", s, verify_row, &v);
+	rc = sq_each_row(st, "audit_verify", s, verify_row, &v);
 	put(st, Q_AUDIT_LIST, s);
 	if (rc < 0)
 		goto out;
@@ -2388,7 +2326,7 @@ store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq)
 	if (bad_seq != NULL)
 		*bad_seq = v.bad;
 out:
-	read_end(st);
+	sq_read_end(st);
 	return rc;
 }
 
@@ -2427,8 +2365,8 @@ check_b64u(const char *what, const char *field, const char *v)
 }
 
 /* Binds a time, or NULL for 0. */
-static void
-bind_time(sqlite3_stmt *s, int i, time_t t)
+void
+sq_bind_time(sqlite3_stmt *s, int i, time_t t)
 {
 	if (t == 0)
 		sqlite3_bind_null(s, i);
@@ -2450,7 +2388,7 @@ one_row(struct store *st, const char *what, sqlite3_stmt *s,
 	}
 	if (rc == SQLITE_DONE)
 		return RC_NOTFOUND;
-	return dberr(st, what, rc);
+	return sq_dberr(st, what, rc);
 }
 
 /* RC_STATE when row id exists (so a conditional update missed it because
@@ -2471,7 +2409,7 @@ missed(struct store *st, const char *what, enum q q, int64_t id)
 	else if (rc == SQLITE_DONE)
 		rc = RC_NOTFOUND;
 	else
-		rc = dberr(st, what, rc);
+		rc = sq_dberr(st, what, rc);
 	put(st, q, s);
 	return rc;
 }
@@ -2482,12 +2420,12 @@ acct_row(sqlite3_stmt *s, void *arg)
 	struct store_acme_account *a = arg;
 
 	a->id = sqlite3_column_int64(s, 0);
-	a->status = col_dup(s, 1);
-	a->jwk = col_dup(s, 2);
-	a->thumbprint = col_dup(s, 3);
-	a->contact = col_dup(s, 4);
+	a->status = sq_col_dup(s, 1);
+	a->jwk = sq_col_dup(s, 2);
+	a->thumbprint = sq_col_dup(s, 3);
+	a->contact = sq_col_dup(s, 4);
 	a->contract_id = sqlite3_column_int64(s, 5);
-	a->eab_kid = col_dup(s, 6);
+	a->eab_kid = sq_col_dup(s, 6);
 	a->created_at = (time_t)sqlite3_column_int64(s, 7);
 	a->updated_at = (time_t)sqlite3_column_int64(s, 8);
 }
@@ -2525,15 +2463,15 @@ store_acme_account_add(struct store *st, const struct store_acme_account *a,
 	rc = get(st, Q_ACCT_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, a->status);
-	bind_text(s, 2, a->jwk);
-	bind_text(s, 3, a->thumbprint);
-	bind_text(s, 4, a->contact);
-	bind_ref(s, 5, a->contract_id);
-	bind_text(s, 6, a->eab_kid);
+	sq_bind_text(s, 1, a->status);
+	sq_bind_text(s, 2, a->jwk);
+	sq_bind_text(s, 3, a->thumbprint);
+	sq_bind_text(s, 4, a->contact);
+	sq_bind_ref(s, 5, a->contract_id);
+	sq_bind_text(s, 6, a->eab_kid);
 	sqlite3_bind_int64(s, 7, a->created_at != 0 ? (int64_t)a->created_at
 						     : now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_ACCT_ADD, s);
 	return rc;
 }
@@ -2576,7 +2514,7 @@ store_acme_account_by_thumbprint(struct store *st, const char *thumbprint,
 	rc = get(st, Q_ACCT_BY_TP, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, thumbprint);
+	sq_bind_text(s, 1, thumbprint);
 	rc = one_row(st, what, s, acct_row, out);
 	put(st, Q_ACCT_BY_TP, s);
 	return rc;
@@ -2599,12 +2537,12 @@ store_acme_account_update(struct store *st,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, a->id);
-	bind_text(s, 2, a->status);
-	bind_text(s, 3, a->jwk);
-	bind_text(s, 4, a->thumbprint);
-	bind_text(s, 5, a->contact);
+	sq_bind_text(s, 2, a->status);
+	sq_bind_text(s, 3, a->jwk);
+	sq_bind_text(s, 4, a->thumbprint);
+	sq_bind_text(s, 5, a->contact);
 	sqlite3_bind_int64(s, 6, now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RC_NOTFOUND;
 	put(st, Q_ACCT_UPDATE, s);
@@ -2644,9 +2582,9 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, account_id);
-	bind_text(s, 2, error_json);
+	sq_bind_text(s, 2, error_json);
 	sqlite3_bind_int64(s, 3, (int64_t)when);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_ACCT_CANCEL_ORDERS, s);
 	if (rc != 0)
 		return rc;
@@ -2655,7 +2593,7 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 		return rc;
 	sqlite3_bind_int64(s, 1, account_id);
 	sqlite3_bind_int64(s, 2, (int64_t)when);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_ACCT_CANCEL_AUTHZ, s);
 	return rc;
 }
@@ -2682,11 +2620,11 @@ store_eab_add(struct store *st, const char *kid, int64_t contract_id,
 	rc = get(st, Q_EAB_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, kid);
+	sq_bind_text(s, 1, kid);
 	sqlite3_bind_int64(s, 2, contract_id);
-	bind_blob(s, 3, key, key_len);
+	sq_bind_blob(s, 3, key, key_len);
 	sqlite3_bind_int64(s, 4, now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_EAB_ADD, s);
 	return rc;
 }
@@ -2725,7 +2663,7 @@ store_eab_get(struct store *st, const char *kid, struct store_eab_key *out)
 	rc = get(st, Q_EAB_GET, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, kid);
+	sq_bind_text(s, 1, kid);
 	rc = one_row(st, what, s, eab_row, out);
 	put(st, Q_EAB_GET, s);
 	if (rc == 0)
@@ -2750,10 +2688,10 @@ store_eab_bind(struct store *st, const char *kid, int64_t account_id,
 	rc = get(st, Q_EAB_BIND, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, kid);
+	sq_bind_text(s, 1, kid);
 	sqlite3_bind_int64(s, 2, account_id);
 	sqlite3_bind_int64(s, 3, when != 0 ? (int64_t)when : now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0) {
 		/* unknown, or bound already */
 		rc = store_eab_get(st, kid, &k);
@@ -2792,9 +2730,9 @@ store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
 	rc = get(st, Q_NONCE_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, nonce);
+	sq_bind_text(s, 1, nonce);
 	sqlite3_bind_int64(s, 2, (int64_t)expires_at);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_NONCE_ADD, s);
 	return rc;
 }
@@ -2818,7 +2756,7 @@ nonce_key_tx(struct store *st, void *arg)
 		goto out;
 	sqlite3_bind_blob(s, 1, fresh, sizeof(fresh), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
-	rc = step_done(st, "nonce_key", s);
+	rc = sq_step_done(st, "nonce_key", s);
 	put(st, Q_NONCE_KEY_ADD, s);
 	if (rc != 0)
 		goto out;
@@ -2859,7 +2797,7 @@ store_nonce_purge(struct store *st, time_t t, int64_t *n)
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, (int64_t)t);
-	rc = step_done(st, "nonce_purge", s);
+	rc = sq_step_done(st, "nonce_purge", s);
 	if (rc == 0 && n != NULL)
 		*n = sqlite3_changes(st->db);
 	put(st, Q_NONCE_PURGE, s);
@@ -2895,18 +2833,18 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 	rc = get(st, Q_ORDER_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_ref(s, 1, o->contract_id);
-	bind_ref(s, 2, o->slot_id);
-	bind_ref(s, 3, o->account_id);
-	bind_ref(s, 4, o->org_id);
-	bind_text(s, 5, o->profile);
-	bind_text(s, 6, o->status);
-	bind_text(s, 7, o->names);
+	sq_bind_ref(s, 1, o->contract_id);
+	sq_bind_ref(s, 2, o->slot_id);
+	sq_bind_ref(s, 3, o->account_id);
+	sq_bind_ref(s, 4, o->org_id);
+	sq_bind_text(s, 5, o->profile);
+	sq_bind_text(s, 6, o->status);
+	sq_bind_text(s, 7, o->names);
 	sqlite3_bind_int64(s, 8, o->created_at != 0 ? (int64_t)o->created_at
 						     : now());
 	sqlite3_bind_int64(s, 9, (int64_t)o->expires_at);
-	bind_text(s, 10, o->details);
-	rc = insert_id(st, what, s, id);
+	sq_bind_text(s, 10, o->details);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_ORDER_ADD, s);
 	return rc;
 }
@@ -2922,11 +2860,11 @@ order_row(sqlite3_stmt *s, void *arg)
 	o->slot_id = sqlite3_column_int64(s, 2);
 	o->account_id = sqlite3_column_int64(s, 3);
 	o->org_id = sqlite3_column_int64(s, 4);
-	o->profile = col_dup(s, 5);
-	o->status = col_dup(s, 6);
-	o->names = col_dup(s, 7);
-	o->csr = col_blob_dup(s, 8, &o->csr_len);
-	o->error = col_dup(s, 9);
+	o->profile = sq_col_dup(s, 5);
+	o->status = sq_col_dup(s, 6);
+	o->names = sq_col_dup(s, 7);
+	o->csr = sq_col_blob_dup(s, 8, &o->csr_len);
+	o->error = sq_col_dup(s, 9);
 	serial = sqlite3_column_text(s, 10);
 	if (serial != NULL)
 		snprintf(o->cert_serial, sizeof(o->cert_serial), "%s",
@@ -2934,7 +2872,7 @@ order_row(sqlite3_stmt *s, void *arg)
 	o->created_at = (time_t)sqlite3_column_int64(s, 11);
 	o->updated_at = (time_t)sqlite3_column_int64(s, 12);
 	o->expires_at = (time_t)sqlite3_column_int64(s, 13);
-	o->details = col_dup(s, 14);
+	o->details = sq_col_dup(s, 14);
 }
 
 int
@@ -2997,16 +2935,16 @@ store_order_set_status(struct store *st, int64_t id, const char *from,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, from);
-	bind_text(s, 3, to);
-	bind_text(s, 4, error_json);
-	bind_text(s, 5, cert_serial);
+	sq_bind_text(s, 2, from);
+	sq_bind_text(s, 3, to);
+	sq_bind_text(s, 4, error_json);
+	sq_bind_text(s, 5, cert_serial);
 	if (csr != NULL)
-		bind_blob(s, 6, csr, csr_len);
+		sq_bind_blob(s, 6, csr, csr_len);
 	else
 		sqlite3_bind_null(s, 6);
 	sqlite3_bind_int64(s, 7, when != 0 ? (int64_t)when : now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_ORDER_SET, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = missed(st, what, Q_ORDER_EXISTS, id);
@@ -3044,7 +2982,7 @@ store_order_ids_by_account(struct store *st, int64_t account_id,
 			break;
 		}
 		if (rc != SQLITE_ROW) {
-			rc = dberr(st, what, rc);
+			rc = sq_dberr(st, what, rc);
 			break;
 		}
 		if (k == max) {
@@ -3105,19 +3043,19 @@ store_authz_add(struct store *st, const struct store_authz *a, int64_t *id)
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, a->order_id);
-	bind_ref(s, 2, a->account_id);
-	bind_text(s, 3, a->ident_type);
-	bind_text(s, 4, a->identifier);
+	sq_bind_ref(s, 2, a->account_id);
+	sq_bind_text(s, 3, a->ident_type);
+	sq_bind_text(s, 4, a->identifier);
 	sqlite3_bind_int(s, 5, a->wildcard ? 1 : 0);
-	bind_text(s, 6, a->status);
-	bind_text(s, 7, a->method);
-	bind_time(s, 8, a->validated_at);
+	sq_bind_text(s, 6, a->status);
+	sq_bind_text(s, 7, a->method);
+	sq_bind_time(s, 8, a->validated_at);
 	sqlite3_bind_int64(s, 9, (int64_t)a->expires_at);
-	bind_text(s, 10, a->evidence);
-	bind_text(s, 11, a->br_version);
+	sq_bind_text(s, 10, a->evidence);
+	sq_bind_text(s, 11, a->br_version);
 	sqlite3_bind_int64(s, 12, a->created_at != 0 ? (int64_t)a->created_at
 						      : now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_AUTHZ_ADD, s);
 	return rc;
 }
@@ -3130,15 +3068,15 @@ authz_row(sqlite3_stmt *s, void *arg)
 	a->id = sqlite3_column_int64(s, 0);
 	a->order_id = sqlite3_column_int64(s, 1);
 	a->account_id = sqlite3_column_int64(s, 2);
-	a->ident_type = col_dup(s, 3);
-	a->identifier = col_dup(s, 4);
+	a->ident_type = sq_col_dup(s, 3);
+	a->identifier = sq_col_dup(s, 4);
 	a->wildcard = sqlite3_column_int(s, 5);
-	a->status = col_dup(s, 6);
-	a->method = col_dup(s, 7);
+	a->status = sq_col_dup(s, 6);
+	a->method = sq_col_dup(s, 7);
 	a->validated_at = (time_t)sqlite3_column_int64(s, 8);
 	a->expires_at = (time_t)sqlite3_column_int64(s, 9);
-	a->evidence = col_dup(s, 10);
-	a->br_version = col_dup(s, 11);
+	a->evidence = sq_col_dup(s, 10);
+	a->br_version = sq_col_dup(s, 11);
 	a->created_at = (time_t)sqlite3_column_int64(s, 12);
 	a->updated_at = (time_t)sqlite3_column_int64(s, 13);
 }
@@ -3205,15 +3143,15 @@ store_authz_set(struct store *st, const struct store_authz *a,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, a->id);
-	bind_text(s, 2, from);
-	bind_text(s, 3, a->status);
-	bind_text(s, 4, a->method);
-	bind_time(s, 5, a->validated_at);
+	sq_bind_text(s, 2, from);
+	sq_bind_text(s, 3, a->status);
+	sq_bind_text(s, 4, a->method);
+	sq_bind_time(s, 5, a->validated_at);
 	sqlite3_bind_int64(s, 6, (int64_t)a->expires_at);
-	bind_text(s, 7, a->evidence);
-	bind_text(s, 8, a->br_version);
+	sq_bind_text(s, 7, a->evidence);
+	sq_bind_text(s, 8, a->br_version);
 	sqlite3_bind_int64(s, 9, when != 0 ? (int64_t)when : now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_AUTHZ_SET, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = missed(st, what, Q_AUTHZ_EXISTS, a->id);
@@ -3242,8 +3180,8 @@ store_authz_find(struct store *st, int64_t account_id, const char *ident_type,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, account_id);
-	bind_text(s, 2, ident_type);
-	bind_text(s, 3, identifier);
+	sq_bind_text(s, 2, ident_type);
+	sq_bind_text(s, 3, identifier);
 	sqlite3_bind_int(s, 4, wildcard ? 1 : 0);
 	sqlite3_bind_int64(s, 5, (int64_t)t);
 	sqlite3_bind_int64(s, 6, (int64_t)valid_since);
@@ -3255,7 +3193,7 @@ store_authz_find(struct store *st, int64_t account_id, const char *ident_type,
 	} else if (rc == SQLITE_DONE) {
 		rc = RC_NOTFOUND;
 	} else {
-		rc = dberr(st, what, rc);
+		rc = sq_dberr(st, what, rc);
 	}
 	put(st, Q_AUTHZ_FIND, s);
 	return rc;
@@ -3284,7 +3222,7 @@ store_order_authz_add(struct store *st, int64_t order_id, int position,
 	sqlite3_bind_int64(s, 1, order_id);
 	sqlite3_bind_int(s, 2, position);
 	sqlite3_bind_int64(s, 3, authz_id);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_OA_ADD, s);
 	return rc;
 }
@@ -3313,7 +3251,7 @@ store_order_authz_list(struct store *st, int64_t order_id, int64_t *ids,
 			break;
 		}
 		if (rc != SQLITE_ROW) {
-			rc = dberr(st, what, rc);
+			rc = sq_dberr(st, what, rc);
 			break;
 		}
 		if (k == max) {
@@ -3355,14 +3293,14 @@ store_challenge_add(struct store *st, const struct store_challenge *c,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, c->authz_id);
-	bind_text(s, 2, c->type);
-	bind_text(s, 3, c->status);
-	bind_text(s, 4, c->token);
-	bind_time(s, 5, c->validated_at);
-	bind_text(s, 6, c->error);
+	sq_bind_text(s, 2, c->type);
+	sq_bind_text(s, 3, c->status);
+	sq_bind_text(s, 4, c->token);
+	sq_bind_time(s, 5, c->validated_at);
+	sq_bind_text(s, 6, c->error);
 	sqlite3_bind_int64(s, 7, c->created_at != 0 ? (int64_t)c->created_at
 						     : now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_CHALL_ADD, s);
 	return rc;
 }
@@ -3380,10 +3318,10 @@ chall_fill(sqlite3_stmt *s, struct store_challenge *c, int borrow)
 		c->token = (char *)sqlite3_column_text(s, 4);
 		c->error = (char *)sqlite3_column_text(s, 6);
 	} else {
-		c->type = col_dup(s, 2);
-		c->status = col_dup(s, 3);
-		c->token = col_dup(s, 4);
-		c->error = col_dup(s, 6);
+		c->type = sq_col_dup(s, 2);
+		c->status = sq_col_dup(s, 3);
+		c->token = sq_col_dup(s, 4);
+		c->error = sq_col_dup(s, 6);
 	}
 	c->validated_at = (time_t)sqlite3_column_int64(s, 5);
 	c->lease_until = (time_t)sqlite3_column_int64(s, 7);
@@ -3459,7 +3397,7 @@ store_challenge_list(struct store *st, int64_t authz_id,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, authz_id);
-	rc = each_row(st, "challenge_list", s, chall_list_row, &c);
+	rc = sq_each_row(st, "challenge_list", s, chall_list_row, &c);
 	put(st, Q_CHALL_LIST, s);
 	return rc;
 }
@@ -3489,12 +3427,12 @@ store_challenge_set_status(struct store *st, int64_t id, const char *from,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, from);
-	bind_text(s, 3, to);
-	bind_text(s, 4, error_json);
-	bind_time(s, 5, validated_at);
+	sq_bind_text(s, 2, from);
+	sq_bind_text(s, 3, to);
+	sq_bind_text(s, 4, error_json);
+	sq_bind_time(s, 5, validated_at);
 	sqlite3_bind_int64(s, 6, when != 0 ? (int64_t)when : now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_CHALL_SET, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = missed(st, what, Q_CHALL_EXISTS, id);
@@ -3523,7 +3461,7 @@ store_challenge_claim(struct store *st, int64_t id, time_t t,
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (int64_t)t);
 	sqlite3_bind_int64(s, 3, (int64_t)lease_until);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_CHALL_CLAIM, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = missed(st, what, Q_CHALL_EXISTS, id);
@@ -3556,7 +3494,7 @@ store_challenge_jobs(struct store *st, time_t t, int64_t *ids, size_t max,
 			break;
 		}
 		if (rc != SQLITE_ROW) {
-			rc = dberr(st, what, rc);
+			rc = sq_dberr(st, what, rc);
 			break;
 		}
 		if (k < max)
@@ -3588,7 +3526,7 @@ step_row(struct store *st, const char *what, sqlite3_stmt *s)
 		return 0;
 	if (rc == SQLITE_DONE)
 		return RC_NOTFOUND;
-	return dberr(st, what, rc);
+	return sq_dberr(st, what, rc);
 }
 
 static int
@@ -3598,10 +3536,10 @@ user_row(struct store *st, sqlite3_stmt *s, struct store_user *out)
 
 	out->id = sqlite3_column_int64(s, 0);
 	out->customer_id = sqlite3_column_int64(s, 1);
-	out->email = col_dup(s, 2);
-	out->display_name = col_dup(s, 3);
+	out->email = sq_col_dup(s, 2);
+	out->display_name = sq_col_dup(s, 3);
 	out->role = role_of(role);
-	out->pw_hash = col_dup(s, 5);
+	out->pw_hash = sq_col_dup(s, 5);
 	(void)st;
 	if (out->role < 0 || out->email == NULL ||
 	    out->display_name == NULL) {
@@ -3630,7 +3568,7 @@ store_user_by_email(struct store *st, const char *email,
 	rc = get(st, Q_USER_BY_EMAIL, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, email);
+	sq_bind_text(s, 1, email);
 	rc = step_row(st, what, s);
 	if (rc == 0)
 		rc = user_row(st, s, out);
@@ -3705,7 +3643,7 @@ store_contract_get(struct store *st, int64_t id, struct store_contract *out)
 	if (rc == 0) {
 		out->id = sqlite3_column_int64(s, 0);
 		out->customer_id = sqlite3_column_int64(s, 1);
-		out->number = col_dup(s, 2);
+		out->number = sq_col_dup(s, 2);
 		out->created_at = (time_t)sqlite3_column_int64(s, 3);
 	}
 	put(st, Q_CONTRACT_GET, s);
@@ -3744,8 +3682,8 @@ store_slot_get(struct store *st, int64_t id, struct store_slot *out)
 		out->id = sqlite3_column_int64(s, 0);
 		out->contract_id = sqlite3_column_int64(s, 1);
 		out->customer_id = sqlite3_column_int64(s, 2);
-		out->product = col_dup(s, 3);
-		out->state = col_dup(s, 4);
+		out->product = sq_col_dup(s, 3);
+		out->state = sq_col_dup(s, 4);
 		out->created_at = (time_t)sqlite3_column_int64(s, 5);
 		out->updated_at = (time_t)sqlite3_column_int64(s, 6);
 	}
@@ -3811,10 +3749,10 @@ store_slot_set_state(struct store *st, int64_t id, const char *from,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, from);
-	bind_text(s, 3, to);
+	sq_bind_text(s, 2, from);
+	sq_bind_text(s, 3, to);
 	sqlite3_bind_int64(s, 4, when ? (int64_t)when : now());
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_SLOT_SET, s);
 	if (rc != 0 || sqlite3_changes(st->db) == 1)
 		return rc;
@@ -3847,14 +3785,14 @@ store_session_add(struct store *st, const struct store_session *se)
 	rc = get(st, Q_SESSION_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_blob(s, 1, se->id_hash, STORE_HASH_LEN);
+	sq_bind_blob(s, 1, se->id_hash, STORE_HASH_LEN);
 	sqlite3_bind_int64(s, 2, se->user_id);
-	bind_blob(s, 3, se->csrf_secret, STORE_CSRF_LEN);
+	sq_bind_blob(s, 3, se->csrf_secret, STORE_CSRF_LEN);
 	sqlite3_bind_int64(s, 4, (int64_t)se->created_at);
 	sqlite3_bind_int64(s, 5, (int64_t)se->last_seen_at);
 	sqlite3_bind_int64(s, 6, (int64_t)se->idle_expires_at);
 	sqlite3_bind_int64(s, 7, (int64_t)se->expires_at);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_SESSION_ADD, s);
 	return rc;
 }
@@ -3874,7 +3812,7 @@ store_session_get(struct store *st, const uint8_t *id_hash, time_t t,
 	rc = get(st, Q_SESSION_GET, &s);
 	if (rc != 0)
 		return rc;
-	bind_blob(s, 1, id_hash, STORE_HASH_LEN);
+	sq_bind_blob(s, 1, id_hash, STORE_HASH_LEN);
 	sqlite3_bind_int64(s, 2, (int64_t)t);
 	rc = step_row(st, what, s);
 	if (rc == 0) {
@@ -3909,10 +3847,10 @@ store_session_touch(struct store *st, const uint8_t *id_hash, time_t t,
 	rc = get(st, Q_SESSION_TOUCH, &s);
 	if (rc != 0)
 		return rc;
-	bind_blob(s, 1, id_hash, STORE_HASH_LEN);
+	sq_bind_blob(s, 1, id_hash, STORE_HASH_LEN);
 	sqlite3_bind_int64(s, 2, (int64_t)t);
 	sqlite3_bind_int64(s, 3, (int64_t)idle_expires_at);
-	rc = step_done(st, "session_touch", s);
+	rc = sq_step_done(st, "session_touch", s);
 	if (rc == 0 && sqlite3_changes(st->db) != 1)
 		rc = RC_NOTFOUND;
 	put(st, Q_SESSION_TOUCH, s);
@@ -3930,8 +3868,8 @@ store_session_delete(struct store *st, const uint8_t *id_hash)
 	rc = get(st, Q_SESSION_DEL, &s);
 	if (rc != 0)
 		return rc;
-	bind_blob(s, 1, id_hash, STORE_HASH_LEN);
-	rc = step_done(st, "session_delete", s);
+	sq_bind_blob(s, 1, id_hash, STORE_HASH_LEN);
+	rc = sq_step_done(st, "session_delete", s);
 	put(st, Q_SESSION_DEL, s);
 	return rc;
 }
@@ -3950,7 +3888,7 @@ store_session_purge(struct store *st, time_t t, int64_t *n)
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, (int64_t)t);
-	rc = step_done(st, "session_purge", s);
+	rc = sq_step_done(st, "session_purge", s);
 	if (rc == 0 && n != NULL)
 		*n = sqlite3_changes(st->db);
 	put(st, Q_SESSION_PURGE, s);
@@ -3974,10 +3912,10 @@ store_token_add(struct store *st, int64_t user_id, const uint8_t *token_hash,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, user_id);
-	bind_blob(s, 2, token_hash, STORE_HASH_LEN);
-	bind_text(s, 3, label);
+	sq_bind_blob(s, 2, token_hash, STORE_HASH_LEN);
+	sq_bind_text(s, 3, label);
 	sqlite3_bind_int64(s, 4, now());
-	rc = insert_id(st, what, s, id);
+	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_TOKEN_ADD, s);
 	return rc;
 }
@@ -3997,12 +3935,12 @@ store_token_by_hash(struct store *st, const uint8_t *token_hash,
 	rc = get(st, Q_TOKEN_BY_HASH, &s);
 	if (rc != 0)
 		return rc;
-	bind_blob(s, 1, token_hash, STORE_HASH_LEN);
+	sq_bind_blob(s, 1, token_hash, STORE_HASH_LEN);
 	rc = step_row(st, what, s);
 	if (rc == 0) {
 		out->id = sqlite3_column_int64(s, 0);
 		out->user_id = sqlite3_column_int64(s, 1);
-		out->label = col_dup(s, 2);
+		out->label = sq_col_dup(s, 2);
 		out->created_at = (time_t)sqlite3_column_int64(s, 3);
 		out->last_used_at = (time_t)sqlite3_column_int64(s, 4);
 		out->revoked_at = (time_t)sqlite3_column_int64(s, 5);
@@ -4033,7 +3971,7 @@ store_token_touch(struct store *st, int64_t id, time_t t)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (int64_t)t);
-	rc = step_done(st, "token_touch", s);
+	rc = sq_step_done(st, "token_touch", s);
 	put(st, Q_TOKEN_TOUCH, s);
 	return rc;
 }
@@ -4052,7 +3990,7 @@ store_token_revoke(struct store *st, int64_t id, int64_t user_id, time_t when)
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, user_id);
 	sqlite3_bind_int64(s, 3, when ? (int64_t)when : now());
-	rc = step_done(st, "token_revoke", s);
+	rc = sq_step_done(st, "token_revoke", s);
 	if (rc == 0 && sqlite3_changes(st->db) != 1)
 		rc = RC_NOTFOUND;
 	put(st, Q_TOKEN_REVOKE, s);
@@ -4077,7 +4015,7 @@ store_login_failures_get(struct store *st, const char *key,
 	rc = get(st, Q_LOGIN_FAIL_GET, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, key);
+	sq_bind_text(s, 1, key);
 	rc = step_row(st, what, s);
 	if (rc == 0) {
 		out->failures = sqlite3_column_int64(s, 0);
@@ -4106,10 +4044,10 @@ store_login_failure_add(struct store *st, const char *key, time_t t,
 	rc = get(st, Q_LOGIN_FAIL_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, key);
+	sq_bind_text(s, 1, key);
 	sqlite3_bind_int64(s, 2, (int64_t)t);
 	sqlite3_bind_int64(s, 3, (int64_t)(t - reset_after));
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	put(st, Q_LOGIN_FAIL_ADD, s);
 	return rc;
 }
@@ -4125,8 +4063,8 @@ store_login_failures_clear(struct store *st, const char *key)
 	rc = get(st, Q_LOGIN_FAIL_CLEAR, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, key);
-	rc = step_done(st, "login_failures_clear", s);
+	sq_bind_text(s, 1, key);
+	rc = sq_step_done(st, "login_failures_clear", s);
 	put(st, Q_LOGIN_FAIL_CLEAR, s);
 	return rc;
 }
@@ -4158,13 +4096,13 @@ store_mail_add(struct store *st, const char *to_addr, const char *subject,
 	rc = get(st, Q_MAIL_ADD, &s);
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, to_addr);
-	bind_text(s, 2, subject);
-	bind_text(s, 3, body);
+	sq_bind_text(s, 1, to_addr);
+	sq_bind_text(s, 2, subject);
+	sq_bind_text(s, 3, body);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	bind_text(s, 5, kind);
-	bind_text(s, 6, ref);
-	rc = step_done(st, what, s);
+	sq_bind_text(s, 5, kind);
+	sq_bind_text(s, 6, ref);
+	rc = sq_step_done(st, what, s);
 	if (rc == 0 && id != NULL)
 		*id = sqlite3_last_insert_rowid(st->db);
 	put(st, Q_MAIL_ADD, s);
@@ -4219,19 +4157,19 @@ store_mail_due(struct store *st, time_t now, size_t max,
 		m = &v[cnt++];
 		memset(m, 0, sizeof(*m));
 		m->id = sqlite3_column_int64(s, 0);
-		m->to_addr = col_dup(s, 1);
-		m->subject = col_dup(s, 2);
-		m->body = col_dup(s, 3);
-		m->kind = col_dup(s, 4);
-		m->ref = col_dup(s, 5);
-		m->last_error = col_dup(s, 6);
+		m->to_addr = sq_col_dup(s, 1);
+		m->subject = sq_col_dup(s, 2);
+		m->body = sq_col_dup(s, 3);
+		m->kind = sq_col_dup(s, 4);
+		m->ref = sq_col_dup(s, 5);
+		m->last_error = sq_col_dup(s, 6);
 		m->created_at = (time_t)sqlite3_column_int64(s, 7);
 		m->next_try_at = (time_t)sqlite3_column_int64(s, 8);
 		m->attempts = sqlite3_column_int(s, 9);
 		if (m->body == NULL)
 			m->body = xstrdup("");
 	}
-	rc = rc == SQLITE_DONE ? 0 : dberr(st, what, rc);
+	rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
 	put(st, Q_MAIL_DUE, s);
 	if (rc != 0) {
 		store_mail_list_free(v, cnt);
@@ -4256,7 +4194,7 @@ store_mail_sent(struct store *st, int64_t id, time_t when)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RC_NOTFOUND;
 	put(st, Q_MAIL_SENT, s);
@@ -4279,9 +4217,9 @@ store_mail_failed(struct store *st, int64_t id, const char *error,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, error);
+	sq_bind_text(s, 2, error);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)next_try);
-	rc = step_done(st, what, s);
+	rc = sq_step_done(st, what, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RC_NOTFOUND;
 	put(st, Q_MAIL_FAILED, s);
@@ -4322,7 +4260,7 @@ store_cert_expiring(struct store *st, time_t from, time_t to,
 		v[cnt].not_after = (time_t)sqlite3_column_int64(s, 2);
 		cnt++;
 	}
-	rc = rc == SQLITE_DONE ? 0 : dberr(st, "cert_expiring", rc);
+	rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, "cert_expiring", rc);
 	put(st, Q_CERT_EXPIRING, s);
 	if (rc != 0) {
 		free(v);

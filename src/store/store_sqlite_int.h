@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the SQLite backend only: the handle and the statement helpers that
+ * store_sqlite.c shares with the backend's other files (store_sqlite_*.c,
+ * one per area: each keeps its SQL next to its functions).
+ *
+ * Statements: sq_prep(st, SQL, &s) with a string constant (the cache key is
+ * its address), bind, step, then sq_put(st, s), also on errors. Writes go
+ * inside store_tx() so that the writer mutex and BEGIN IMMEDIATE are taken;
+ * multi-statement reads outside a transaction use sq_read_begin/end for one
+ * snapshot.
+ */
+#ifndef CERTDESK_STORE_STORE_SQLITE_INT_H
+#define CERTDESK_STORE_STORE_SQLITE_INT_H
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "store/store_q.h"
+
+#define SQ_XCACHE 128		/* statements of the other files per handle */
+
+struct store {
+	sqlite3 *db;
+	int depth;		/* store_tx nesting; 0: autocommit */
+	int version;		/* schema version after migrations */
+	unsigned int seed;	/* backoff jitter */
+	sqlite3_stmt *cache[Q_MAX];
+	unsigned char busy[Q_MAX];	/* cache[q] is stepping */
+	struct {
+		const char *sql;	/* borrowed: a string constant */
+		sqlite3_stmt *s;
+		unsigned char busy;
+	} xc[SQ_XCACHE];
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
+	pthread_mutex_t *wmu;	/* writers of this file in this process */
+	int wlocked;		/* this handle holds *wmu */
+};
+
+/* A cached statement for sql (a string constant); return it with sq_put. */
+int sq_prep(struct store *st, const char *sql, sqlite3_stmt **out);
+void sq_put(struct store *st, sqlite3_stmt *s);	/* NULL is fine */
+
+/* SQLite result code -> RC_CONFLICT (busy/locked), RC_EXISTS (unique),
+ * RC_INVAL (other constraint) or RC_DB, logged with what. */
+int sq_dberr(struct store *st, const char *what, int code);
+/* Steps a statement that returns no rows; 0 or RC_*. */
+int sq_step_done(struct store *st, const char *what, sqlite3_stmt *s);
+/* Steps an INSERT; *id (may be NULL) gets the new rowid. */
+int sq_insert_id(struct store *st, const char *what, sqlite3_stmt *s,
+    int64_t *id);
+/* Steps s and calls row() for each row; stops on its non-zero result. */
+int sq_each_row(struct store *st, const char *what, sqlite3_stmt *s,
+    int (*row)(sqlite3_stmt *, void *), void *arg);
+
+/* Binds without copies: the caller's data must outlive the step. Text and
+ * blob NULL bind SQL NULL; ref and time 0 bind SQL NULL. */
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+void sq_bind_ref(sqlite3_stmt *s, int i, int64_t id);
+void sq_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n);
+void sq_bind_time(sqlite3_stmt *s, int i, time_t t);
+/* Column copies (xmalloc'd, free()); NULL for SQL NULL. */
+char *sq_col_dup(sqlite3_stmt *s, int i);
+uint8_t *sq_col_blob_dup(sqlite3_stmt *s, int i, size_t *len);
+
+/* One read snapshot for several statements outside store_tx. */
+int sq_read_begin(struct store *st);
+void sq_read_end(struct store *st);
+
+#endif
