@@ -750,4 +750,176 @@ int ra_notify_order(struct ra *ra, int64_t order_id, const char *what);
  */
 int ra_mail_reminders(struct ra *ra, size_t *queued);
 
+/* ---- domain validation of portal orders (dv.c) --------------------------- */
+
+/*
+ * Each name of a portal order is validated by one method at a time, as the
+ * seed describes: automatically through a temporary DNS record when its zone
+ * is hosted on our nameservers (in the contract's domains with hosted = 1,
+ * or delegated to dnsupdate.nameservers), otherwise by an email to one of
+ * the domain's administrative addresses (BR 3.2.2.4.4; hostmaster@ by
+ * default, while the policy calendar allows the method), or by the customer
+ * placing a DNS TXT record (BR 3.2.2.4.7) or a file on their website (BR
+ * 3.2.2.4.18) and pressing "check now". Every attempt is stored with its
+ * evidence (method, BR version and section, time, random value, what was
+ * queried and answered, DNSSEC status) and audited ("validation.success",
+ * "validation.failure", "validation.email.sent", ...). A successful
+ * validation is reused by later orders of the same contract for the same
+ * name within ca_cal_dv_reuse_days() of the issuance date. Checks run as
+ * jobs stored in the database (ra_dv_jobs_run), so a restart loses none,
+ * and a temporary DNS record is always removed afterwards, also after a
+ * failure or a restart in between.
+ */
+enum ra_dv_method {
+	RA_DV_NONE = 0,
+	RA_DV_DNS_AUTO,		/* "dns-auto": our nameservers, RFC 2136 */
+	RA_DV_EMAIL,		/* "email": constructed address, BR 3.2.2.4.4 */
+	RA_DV_DNS,		/* "dns": customer adds the TXT, BR 3.2.2.4.7 */
+	RA_DV_HTTP,		/* "http": customer places a file, 3.2.2.4.18 */
+	RA_DV_OPERATOR,		/* "operator": staff (certdesk admin validate) */
+	RA_DV_REUSED		/* "reused": an earlier validation of the
+				 * contract within the reuse period */
+};
+/* "dns-auto", "email", ...; "none" for RA_DV_NONE. */
+const char *ra_dv_method_name(enum ra_dv_method m);
+/* The inverse; RA_DV_NONE when unknown. */
+enum ra_dv_method ra_dv_method_parse(const char *s);
+
+/* The local parts BR 3.2.2.4.4 allows; hostmaster is the default. */
+#define RA_DV_EMAIL_LOCALS "admin administrator webmaster hostmaster postmaster"
+
+/* The validation of one name of a portal order, as the overview shows it. */
+struct ra_dv_state {
+	int64_t authz_id;
+	char name[256];		/* the DNS name validated (no "*.") */
+	int wildcard;		/* the order names "*.name": DNS methods only */
+	char status[12];	/* "pending", "valid", "invalid", "expired" */
+	enum ra_dv_method method;	/* current method */
+	int hosted;		/* zone on our nameservers: dns-auto offered */
+	/* The customer's instructions (filled for every pending name, so
+	 * the overview can offer each method): */
+	char dns_owner[300];	/* "_acme-challenge.<name>" */
+	char dns_value[64];	/* the TXT value (random, >= 128 bits) */
+	char http_url[400];	/* "http://<name>/.well-known/pki-validation/
+				 * <file>.txt" */
+	char http_body[64];	/* the file's exact content */
+	char email_to[320];	/* "hostmaster@<name>" when email is chosen */
+	time_t email_sent_at;	/* last send, 0 if none */
+	time_t email_resend_at;	/* a resend is possible from then; 0: now */
+	int email_sends_left;
+	int email_allowed;	/* the calendar (and config) allow email */
+	char email_warning[240];	/* "" or e.g. "Email validation ends on
+				 * 15 March 2028: ..." (public trust) */
+	/* The last failure in words a customer understands, with what to do
+	 * next ("" when none): problem is one of "record_not_found",
+	 * "wrong_value", "file_not_found", "wrong_content", "mail_bounced",
+	 * "dns_error", "dnssec_bogus", "caa_forbidden", "timeout",
+	 * "expired"; message e.g. "We found no TXT record at ... Add it at
+	 * your DNS host, wait a few minutes, then press Check now." */
+	char problem[24];
+	char message[400];
+	time_t checked_at;	/* last check, 0 if none */
+	time_t next_check_at;	/* next automatic check, 0 if none */
+	time_t validated_at, expires_at;	/* valid: reuse period */
+};
+
+/*
+ * The validations of a portal order the customer may see (customer_id 0:
+ * any; RC_NOTFOUND otherwise, as for an order that does not exist): a new
+ * array in *out (free()) of *n, in the order's name order.
+ */
+int ra_dv_list(struct ra *ra, int64_t customer_id, int64_t order_id,
+    struct ra_dv_state **out, size_t *n);
+
+/*
+ * The customer switches the method of one pending name: RA_DV_EMAIL (with
+ * email_local one of RA_DV_EMAIL_LOCALS, NULL: hostmaster; sends the mail
+ * at once), RA_DV_DNS, RA_DV_HTTP (not for wildcards), RA_DV_DNS_AUTO
+ * (hosted zones only). RC_NOTFOUND (not the customer's), RC_STATE (the name
+ * is not pending), RC_POLICY (email not allowed by the calendar or config,
+ * http for a wildcard, dns-auto for a zone not hosted), RC_INVAL (bad
+ * local part or method), each with err's detail in customer words.
+ * Audited.
+ */
+int ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
+    int64_t authz_id, enum ra_dv_method m, const char *email_local,
+    const char *actor, struct ra_err *err);
+
+/*
+ * "Check now": checks one pending name by its current method at once
+ * (dns, http, dns-auto; email: RC_STATE, the mail must be confirmed) and
+ * stores the outcome; when every name of the order is valid, a DV order
+ * is issued (ra_portal_issue). *valid (may be NULL) is 1 when the name is
+ * valid now. A failure is 0 with the state's problem and message set
+ * (the check ran); RC_NOTFOUND / RC_STATE as for ra_dv_choose.
+ */
+int ra_dv_check_now(struct ra *ra, int64_t customer_id, int64_t order_id,
+    int64_t authz_id, const char *actor, int *valid, struct ra_err *err);
+
+/*
+ * Sends the confirmation mail again (a new link; the old one stops
+ * working). RC_STATE when the method is not email or the name not
+ * pending; RC_POLICY with err "You can resend in N minutes" before
+ * email_resend_at or when no sends are left.
+ */
+int ra_dv_email_resend(struct ra *ra, int64_t customer_id, int64_t order_id,
+    int64_t authz_id, const char *actor, struct ra_err *err);
+
+/* What a confirmation link confirms (GET shows it, nothing changes). */
+struct ra_dv_email_link {
+	char name[256];		/* the domain */
+	char email_to[320];	/* where the mail went */
+	char customer[200];	/* who asked: the customer's name */
+	char product[24];
+	char state[12];		/* "pending", "confirmed", "expired",
+				 * "replaced" (a newer link was sent), "closed"
+				 * (the order is no longer pending) */
+	time_t sent_at, expires_at;
+};
+
+/*
+ * Looks up a confirmation link's token (the random value of >= 112 bits
+ * from the mail; compared in constant time against its stored hash).
+ * RC_NOTFOUND for an unknown or malformed token.
+ */
+int ra_dv_email_lookup(struct ra *ra, const char *token,
+    struct ra_dv_email_link *out);
+
+/*
+ * Confirms (the POST of the confirmation page): the token must be pending
+ * and unexpired; it is used up, the name's authorization becomes valid
+ * with the evidence (method email, BR 3.2.2.4.4, address, sent and
+ * confirmed times, client address, user agent), and a DV order whose every
+ * name is valid is issued. RC_NOTFOUND / RC_STATE (used, expired,
+ * replaced, closed) with err's detail.
+ */
+int ra_dv_email_confirm(struct ra *ra, const char *token,
+    const char *client_addr, const char *user_agent, struct ra_err *err);
+
+/*
+ * Starts the validation of a new portal order's names (ra_portal_order_new
+ * calls it after its transaction): names with a reusable validation of the
+ * contract become valid ("reused"); hosted names get a dns-auto job;
+ * others start with email to hostmaster@ when allowed (the mail is
+ * queued), else with dns (the customer's instructions). Safe to call
+ * again (nothing is done twice).
+ */
+int ra_dv_start(struct ra *ra, int64_t order_id, struct ra_err *err);
+
+/*
+ * The DV worker: claims due jobs (dns-auto publish/wait/check/cleanup,
+ * periodic re-checks of dns and http methods, expiry of pending names) with
+ * a lease, runs up to max of them, stores the outcomes and issues DV orders
+ * whose names are all valid. *ran (may be NULL) gets how many ran. A
+ * temporary record whose job crashed is removed when its lease runs out.
+ * Needs the DNS provider (ra_set_dnsupd) for dns-auto jobs.
+ */
+int ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran);
+
+/* The DNS provider for dns-auto (borrowed, must outlive ra; NULL: none,
+ * so no zone counts as hosted except through the contract's domains, whose
+ * jobs then fail with "DNS provider not configured"). */
+struct val_dnsupd;
+void ra_set_dnsupd(struct ra *ra, const struct val_dnsupd *u);
+
 #endif

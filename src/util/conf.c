@@ -125,6 +125,55 @@ static const struct key keys[] = {
 	{"mail", "retry_seconds", K_INT, O(mail_retry_seconds), "60", NULL, 1,
 	    86400, "first retry after a failed delivery; doubles with each "
 	    "failure up to 6 hours"},
+	{"dnsupdate", "server", K_STR, O(dnsu_server), "", NULL, 0, 0,
+	    "primary nameserver of our hosted zones that takes RFC 2136 "
+	    "updates, ADDR:PORT; empty: no automatic DNS validation"},
+	{"dnsupdate", "check", K_STR, O(dnsu_check), "", NULL, 0, 0,
+	    "every authoritative server of our zones to wait for, ADDR:PORT "
+	    "space-separated; empty: the server above"},
+	{"dnsupdate", "nameservers", K_STR, O(dnsu_nameservers), "", NULL, 0,
+	    0, "host names of our nameservers (NS targets), space-separated: "
+	    "a zone delegated to them is hosted with us"},
+	{"dnsupdate", "tsig_name", K_STR, O(dnsu_tsig_name), "", NULL, 0, 0,
+	    "TSIG key name; empty: unsigned updates"},
+	{"dnsupdate", "tsig_algorithm", K_STR, O(dnsu_tsig_algorithm),
+	    "hmac-sha256", "hmac-sha256|hmac-sha384|hmac-sha512", 0, 0,
+	    "TSIG algorithm"},
+	{"dnsupdate", "tsig_secret_file", K_STR, O(dnsu_tsig_secret_file), "",
+	    NULL, 0, 0, "file holding the base64 TSIG secret, relative to the "
+	    "data directory (never the secret itself)"},
+	{"dnsupdate", "ttl", K_INT, O(dnsu_ttl), "60", NULL, 0, 86400,
+	    "TTL of the temporary validation records"},
+	{"dnsupdate", "timeout_ms", K_INT, O(dnsu_timeout_ms), "3000", NULL,
+	    100, 60000, "time to wait for one DNS answer, in milliseconds"},
+	{"dnsupdate", "propagation_timeout", K_INT, O(dnsu_propagation_s),
+	    "120", NULL, 1, 3600, "seconds to wait until every authoritative "
+	    "server answers with a new record"},
+	{"dv", "email", K_BOOL, O(dv_email), "on", NULL, 0, 0,
+	    "offer email to the domain's administrative addresses (BR "
+	    "3.2.2.4.4) while the policy calendar allows it"},
+	{"dv", "email_token_days", K_INT, O(dv_email_token_days), "30", NULL,
+	    1, 30, "days a confirmation link stays valid (BR: at most 30)"},
+	{"dv", "email_resend_minutes", K_INT, O(dv_email_resend_minutes), "10",
+	    NULL, 0, 1440, "minutes between two sends of a confirmation mail"},
+	{"dv", "email_max_sends", K_INT, O(dv_email_max_sends), "5", NULL, 1,
+	    100, "confirmation mails per name and order at most"},
+	{"dv", "retry_seconds", K_INT, O(dv_retry_seconds), "30", NULL, 1,
+	    3600, "how often a pending DNS or file validation is checked again"},
+	{"ocsp", "validity_hours", K_INT, O(ocsp_validity_hours), "96", NULL, 1,
+	    240, "nextUpdate of each pre-signed OCSP response, in hours (BR: "
+	    "at most 10 days)"},
+	{"ocsp", "refresh_hours", K_INT, O(ocsp_refresh_hours), "48", NULL, 1,
+	    239, "re-sign each OCSP response when it is this old, in hours"},
+	{"ocsp", "status_bound_seconds", K_INT, O(ocsp_status_bound_s), "60",
+	    NULL, 1, 86400, "a revocation shows in the CRL and OCSP within this "
+	    "many seconds"},
+	{"crl", "shard_size", K_INT, O(crl_shard_size), "100000", NULL, 1,
+	    100000000, "certificates per CRL shard (shards by issuance "
+	    "order, each named in its certificates' CRL distribution point)"},
+	{"backoffice", "two_person_ev", K_BOOL, O(bo_two_person_ev), "on", NULL,
+	    0, 0, "EV approval needs a second agent (off only for a private "
+	    "PKI)"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -57,6 +57,30 @@ struct conf {
 	char *mail_user;		/* user = (empty: no SMTP AUTH) */
 	char *mail_password_file;	/* password_file = */
 	int mail_retry_seconds;		/* retry_seconds = 60 */
+	/* [dnsupdate]: our nameservers (RFC 2136 updates for hosted zones) */
+	char *dnsu_server;		/* server = (empty: no DNS provider) */
+	char *dnsu_check;		/* check = (empty: server) */
+	char *dnsu_nameservers;		/* nameservers = */
+	char *dnsu_tsig_name;		/* tsig_name = */
+	char *dnsu_tsig_algorithm;	/* tsig_algorithm = hmac-sha256 */
+	char *dnsu_tsig_secret_file;	/* tsig_secret_file = */
+	int dnsu_ttl;			/* ttl = 60 */
+	int dnsu_timeout_ms;		/* timeout_ms = 3000 */
+	int dnsu_propagation_s;		/* propagation_timeout = 120 */
+	/* [dv]: domain validation of portal orders */
+	int dv_email;			/* email = on */
+	int dv_email_token_days;	/* email_token_days = 30 */
+	int dv_email_resend_minutes;	/* email_resend_minutes = 10 */
+	int dv_email_max_sends;		/* email_max_sends = 5 */
+	int dv_retry_seconds;		/* retry_seconds = 30 */
+	/* [ocsp] */
+	int ocsp_validity_hours;	/* validity_hours = 96 */
+	int ocsp_refresh_hours;		/* refresh_hours = 48 */
+	int ocsp_status_bound_s;	/* status_bound_seconds = 60 */
+	/* [crl] */
+	int crl_shard_size;		/* shard_size = 100000 */
+	/* [backoffice] */
+	int bo_two_person_ev;		/* two_person_ev = on */
 };
 
 /* Fills c with every default. Free with conf_free(). */

@@ -29,6 +29,7 @@ static const char *const texts[] = {
 	[20] = "integrity check failed",
 	[21] = "not authorised",
 	[22] = "bad name",
+	[23] = "DNS failure",
 };
 
 const char *

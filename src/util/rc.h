@@ -38,7 +38,8 @@ enum {
 	RC_TAMPER = -20,	/* audit chain or stored data does not verify */
 	RC_UNAUTH = -21,	/* not authenticated / not permitted */
 	RC_BADNAME = -22,	/* not an acceptable DNS name */
-	RC_LAST_ = -23
+	RC_DNS = -23,		/* a DNS query or update failed (d says how) */
+	RC_LAST_ = -24
 };
 
 /* Short fixed text for a code; never NULL. */

@@ -365,4 +365,74 @@ int val_dns01_value(const char *key_authz, char *out, size_t outsz);
 int val_name_normalize(const char *in, int allow_wildcard, char *out,
     int *is_wildcard, struct rc_detail *d);
 
+/* ---- DNS provider: our nameservers (RFC 2136 dynamic update, TSIG) ------ */
+
+/*
+ * For a name whose zone is hosted on our nameservers, validation is
+ * automatic: the ra adds "_acme-challenge.<name>" TXT <random value> with
+ * an RFC 2136 update (TSIG-signed, built and sent with ldns) to the
+ * configured primary, waits until every authoritative server answers with
+ * it (asked directly, without recursion), validates through the CA's own
+ * resolver like any dns-01 check, and deletes the record afterwards.
+ * Built from the [dnsupdate] section of the config. Thread-safe: one
+ * handle may be shared by every thread (each call opens its own socket).
+ */
+struct val_dnsupd;		/* opaque; defined in dnsupd.c */
+struct conf;
+
+#define VAL_DNSUPD_MAX_SERVERS 8
+
+/*
+ * Opens the DNS provider described by c's [dnsupdate] keys; relative
+ * files (the TSIG secret) are under data_dir. *out is NULL (and 0
+ * returned) when dnsupdate.server is empty: no provider, no automatic
+ * validation. RC_CONFIG with d for a bad address, an unreadable or
+ * malformed secret (base64; a BIND key file "secret \"...\";" is
+ * accepted too), an unknown algorithm or too many servers.
+ */
+int val_dnsupd_open(const struct conf *c, const char *data_dir,
+    struct val_dnsupd **out, struct rc_detail *d);
+void val_dnsupd_free(struct val_dnsupd *u);	/* NULL is fine */
+
+/*
+ * Finds the zone that holds name (its apex: the closest enclosing name
+ * with an SOA record, through ctx's resolver) into zone (VAL_MAX_NAME + 1
+ * bytes) and sets *ours to 1 when the zone's NS set names one of our
+ * nameservers (dnsupdate.nameservers, case-insensitively, trailing dots
+ * ignored). A zone whose lookups fail (SERVFAIL, bogus, timeout) is
+ * RC_DNS with d; NXDOMAIN for name itself is fine (the record's owner
+ * need not exist). 0 otherwise.
+ */
+int val_dnsupd_find_zone(struct val_ctx *ctx, const struct val_dnsupd *u,
+    const char *name, char *zone, size_t zonesz, int *ours,
+    struct rc_detail *d);
+
+/*
+ * One RFC 2136 update to the primary, in zone (its apex), TSIG-signed
+ * when a key is configured, the reply's TSIG verified: add owner TXT value
+ * with the configured TTL (add), or delete owner TXT value (value NULL:
+ * every TXT at owner). owner must be at or below zone. Returns 0 when the
+ * server answered NOERROR; RC_DNS with d naming the rcode (REFUSED,
+ * NOTAUTH, NOTZONE, ...) or the failure (timeout, bad TSIG on the
+ * reply, malformed reply) otherwise. Deleting what is not there is 0.
+ */
+int val_dnsupd_txt_add(const struct val_dnsupd *u, const char *zone,
+    const char *owner, const char *value, struct rc_detail *d);
+int val_dnsupd_txt_delete(const struct val_dnsupd *u, const char *zone,
+    const char *owner, const char *value, struct rc_detail *d);
+
+/*
+ * Asks every authoritative server (dnsupdate.check, or the primary) once,
+ * directly and without recursion, for owner TXT: *nok gets how many
+ * answered authoritatively with value among the TXT strings, *nservers
+ * how many were asked. A server that does not answer counts as not ok.
+ * 0, or RC_INVAL for bad arguments.
+ */
+int val_dnsupd_published(const struct val_dnsupd *u, const char *owner,
+    const char *value, size_t *nok, size_t *nservers);
+
+/* The configured record TTL and propagation timeout (seconds). */
+unsigned val_dnsupd_ttl(const struct val_dnsupd *u);
+unsigned val_dnsupd_propagation_timeout(const struct val_dnsupd *u);
+
 #endif
