@@ -398,14 +398,11 @@ acme_h_chall(struct http_req *r, void *app)
 		rc = ra_challenge_get(rq.ra, rq.account_id, id, &c, &rerr);
 	} else {
 		/* §7.5.1: the client is ready; validate now if we can, so
-		 * the answer already says valid or invalid */
-		rc = ra_challenge_respond(rq.ra, rq.account_id, id, &c, &rerr);
-		if (rc == 0 && c.status == RA_ST_PROCESSING) {
-			ra_challenge_clear(&c);
-			memset(&rerr, 0, sizeof(rerr));
-			rc = ra_challenge_validate_now(rq.ra, rq.account_id,
-			    id, &c, &rerr);
-		}
+		 * the answer already says valid or invalid (the response
+		 * to the challenge and the claim of its job are one
+		 * transaction) */
+		rc = ra_challenge_respond_now(rq.ra, rq.account_id, id, &c,
+		    &rerr);
 	}
 	if (rc != 0) {
 		(void)acme_reply_ra(&rq, rc, &rerr, "challenge");

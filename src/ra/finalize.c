@@ -337,7 +337,9 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		    "account");
 		goto out;
 	}
-	/* CAA right before issuance (BR 3.2.2.8) */
+	/* CAA right before issuance (BR 3.2.2.8); no read snapshot held
+	 * over the DNS lookups (it would keep SQLite from checkpointing) */
+	store_rq_release(ra->st);
 	url = ra_account_url(ra, acct->id);
 	for (size_t i = 0; i < o->nident; i++) {
 		const char *nm = o->ident[i];
@@ -491,6 +493,129 @@ out:
 	ra_order_clear(&o);
 	ra_account_clear(&acct);
 	return rc;
+}
+
+/* ---- issuance interrupted by a crash or a restart ------------------------ */
+
+/*
+ * RFC 8555 leaves an order in processing until the server is done; a
+ * server that died in between must still finish. Boulder leaves such an
+ * order processing until it expires, and its client waits that long; here
+ * it is settled once it has been processing for RA_PROCESSING_STALE
+ * seconds, far longer than any finalize takes (several instances may share
+ * the database, so a young processing order may be another instance's
+ * work in progress). The certificate is stored before the order records
+ * it, so a stored one means the issuance happened: the order becomes
+ * valid with it. Otherwise nothing was issued and the order becomes
+ * invalid with a serverInternal problem; the client's next order reuses
+ * its valid authorizations.
+ */
+struct recover {
+	struct ra *ra;
+	int64_t id;
+	time_t before;
+	int settled;
+};
+
+static int
+recover_tx(struct store *st, void *arg)
+{
+	struct recover *r = arg;
+	struct store_order o = {0};
+	struct ra_err e = {0};
+	char serial[41] = "", object[48], *ej = NULL, *text = NULL;
+	json_t *details = NULL;
+	int rc;
+
+	r->settled = 0;
+	if ((rc = store_order_get(st, r->id, &o)) != 0)
+		goto out;
+	/* another worker settled it, or it moved on meanwhile */
+	if (o.status == NULL || strcmp(o.status, "processing") != 0 ||
+	    o.updated_at >= r->before)
+		goto out;
+	rc = store_cert_serial_by_order(st, r->id, serial);
+	if (rc != 0 && rc != RC_NOTFOUND)
+		goto out;
+	details = json_pack("{s:I,s:I}", "order", (json_int_t)r->id,
+	    "account", (json_int_t)o.account_id);
+	if (rc == 0) {
+		rc = store_order_set_status(st, r->id, "processing", "valid",
+		    NULL, serial, NULL, 0, ra_now(r->ra));
+		json_object_set_new(details, "outcome", json_string("valid"));
+		json_object_set_new(details, "certificate",
+		    json_string(serial));
+	} else {
+		ra_fail(&e, RC_STATE, RA_PROB_SERVER_INTERNAL,
+		    "the issuance was interrupted; please start a new order");
+		ej = ra_err_json(&e);
+		rc = store_order_set_status(st, r->id, "processing",
+		    "invalid", ej, NULL, NULL, 0, ra_now(r->ra));
+		json_object_set_new(details, "outcome",
+		    json_string("invalid"));
+	}
+	if (rc != 0)
+		goto out;
+	text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text == NULL) {
+		rc = RC_NOMEM;
+		goto out;
+	}
+	snprintf(object, sizeof(object), "order:%lld", (long long)r->id);
+	rc = store_audit_append(st, "system", "acme.order.recovered", object,
+	    text);
+	if (rc == 0)
+		r->settled = serial[0] ? 1 : 2;
+out:
+	free(text);
+	free(ej);
+	json_decref(details);
+	store_order_clear(&o);
+	return rc;
+}
+
+int
+ra_orders_recover(struct ra *ra, time_t before, size_t *n)
+{
+	int64_t ids[32];
+	size_t k = 0, done = 0, settled;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (ra == NULL)
+		return RC_INVAL;
+	/* batches of 32 while whole batches settle (a batch that settles
+	 * nothing, say on a database error, ends it until the next call) */
+	do {
+		rc = store_order_stale(ra->st, "processing", before, ids,
+		    sizeof(ids) / sizeof(ids[0]), &k);
+		if (rc != 0)
+			return rc;
+		settled = 0;
+		for (size_t i = 0; i < k; i++) {
+			struct recover r = {ra, ids[i], before, 0};
+
+			rc = store_tx(ra->st, recover_tx, &r);
+			if (rc != 0) {
+				log_err(LOG_RA, "order %lld: cannot settle its "
+				    "interrupted issuance: %s",
+				    (long long)ids[i], rc_str(rc));
+				continue;
+			}
+			if (r.settled == 0)
+				continue;
+			settled++;
+			log_warn(LOG_RA, "order %lld: issuance was "
+			    "interrupted; now %s", (long long)ids[i],
+			    r.settled == 1 ? "valid (its certificate was "
+			    "stored)" : "invalid (nothing was issued)");
+		}
+		done += settled;
+	} while (k == sizeof(ids) / sizeof(ids[0]) && settled == k);
+	if (n != NULL)
+		*n = done;
+	return 0;
 }
 
 /* ---- certificates -------------------------------------------------------- */

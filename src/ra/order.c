@@ -437,6 +437,38 @@ order_read(struct ra *ra, int64_t account_id, int64_t id,
 	return rc;
 }
 
+int
+ra_order_settle(struct ra *ra, int64_t order_id)
+{
+	int64_t ids[CA_MAX_NAMES];
+	struct store_order so;
+	enum ra_status st, derived;
+	char *ej = NULL;
+	size_t n;
+	int rc;
+
+	rc = order_read(ra, 0, order_id, &so, ids, &n);
+	if (rc != 0)
+		return rc == RC_NOTFOUND ? 0 : rc;	/* not an ACME one */
+	st = (enum ra_status)ra_status_parse(so.status);
+	if (st == RA_ST_PENDING || st == RA_ST_READY) {
+		rc = derive(ra, &so, ids, n, &derived, &ej);
+		if (rc == 0 && derived != st) {
+			rc = store_order_set_status(ra->st, order_id,
+			    so.status, ra_status_name(derived), ej, NULL,
+			    NULL, 0, ra_now(ra));
+			if (rc == 0 && derived == RA_ST_INVALID)
+				log_info(LOG_RA, "order %lld: invalid: %s",
+				    (long long)order_id, ej);
+		}
+		if (rc == RC_STATE)
+			rc = 0;
+	}
+	free(ej);
+	store_order_clear(&so);
+	return rc;
+}
+
 /* Internal form of ra_order_get (account_id 0: any). */
 static int
 order_get(struct ra *ra, int64_t account_id, int64_t id, struct ra_order *out)

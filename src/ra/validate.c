@@ -101,6 +101,8 @@ struct respond {
 	struct ra *ra;
 	int64_t account_id, id;
 	const char *why;	/* RC_STATE: the reason */
+	time_t lease_until;	/* not 0: also claim the job until then */
+	int claimed;		/* it did */
 };
 
 struct busy_ctx {
@@ -162,6 +164,13 @@ respond_tx(struct store *st, void *arg)
 	}
 	rc = store_challenge_set_status(st, r->id, "pending", "processing",
 	    NULL, 0, ra_now(r->ra));
+	/* the caller validates right away: the claim in this same
+	 * transaction instead of a second one */
+	if (rc == 0 && r->lease_until != 0) {
+		rc = store_challenge_claim(st, r->id, ra_now(r->ra),
+		    r->lease_until);
+		r->claimed = rc == 0;
+	}
 out:
 	store_challenge_clear(&c);
 	store_authz_clear(&a);
@@ -297,6 +306,16 @@ finish_tx(struct store *st, void *arg)
 		rc = store_authz_set(st, &a, from, f->now);
 		if (rc != 0)
 			goto out_a;
+		/* the order that made it: ready (or invalid) now, not at
+		 * its next read; other orders sharing it are derived when
+		 * read. A failure here only leaves that to the read. */
+		rc = ra_order_settle(f->ra, a.order_id);
+		if (rc == RC_CONFLICT)
+			goto out_a;
+		if (rc != 0)
+			log_warn(LOG_RA, "order %lld: status not settled: %s",
+			    (long long)a.order_id, rc_str(rc));
+		rc = 0;
 	}
 	snprintf(object, sizeof(object), "authz:%lld", (long long)a.id);
 	det = json_pack("{s:I,s:I,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:O}",
@@ -333,7 +352,7 @@ out:
  * its state afterwards.
  */
 static int
-run_job(struct ra *ra, int64_t account_id, int64_t id,
+run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
     struct ra_challenge *out, struct ra_err *err)
 {
 	struct store_challenge c;
@@ -351,10 +370,40 @@ run_job(struct ra *ra, int64_t account_id, int64_t id,
 		return ra_fail(err, rc, RA_PROB_MALFORMED, "no such challenge");
 	if (rc != 0)
 		return ra_internal(err, rc, "challenge read");
-	if (strcmp(c.status, "processing") != 0)
+	if (respond && strcmp(c.status, "pending") == 0) {
+		struct respond r = {0};
+
+		/* answered and claimed in one transaction */
+		r.ra = ra;
+		r.account_id = account_id;
+		r.id = id;
+		r.lease_until = now + (time_t)ra->conf.job_lease;
+		rc = store_tx(ra->st, respond_tx, &r);
+		if (rc == RC_NOTFOUND) {
+			rc = ra_fail(err, rc, RA_PROB_MALFORMED,
+			    "no such challenge");
+			goto out;
+		}
+		if (rc == RC_STATE) {
+			rc = ra_fail(err, rc, RA_PROB_MALFORMED, "%s",
+			    r.why != NULL ? r.why : "the challenge cannot be "
+						    "answered now");
+			goto out;
+		}
+		if (rc != 0) {
+			rc = ra_internal(err, rc, "challenge respond");
+			goto out;
+		}
+		if (!r.claimed)
+			goto done;	/* processing or valid already */
+		free(c.status);
+		c.status = xstrdup("processing");
+	} else if (strcmp(c.status, "processing") != 0) {
 		goto done;
-	rc = store_challenge_claim(ra->st, id, now,
-	    now + (time_t)ra->conf.job_lease);
+	} else {
+		rc = store_challenge_claim(ra->st, id, now,
+		    now + (time_t)ra->conf.job_lease);
+	}
 	if (rc == RC_STATE) {
 		rc = 0;		/* someone else runs it */
 		goto done;
@@ -381,6 +430,8 @@ run_job(struct ra *ra, int64_t account_id, int64_t id,
 		}
 		req.expected = expected;
 	}
+	/* no read snapshot held over the network check */
+	store_rq_release(ra->st);
 	crc = run_check(ra, &req, &res);
 	if (crc != 0 && res.outcome == VAL_VALID) {
 		/* a check that failed cannot have passed */
@@ -430,7 +481,21 @@ ra_challenge_validate_now(struct ra *ra, int64_t account_id, int64_t chall_id,
 	if (account_id <= 0 || chall_id <= 0)
 		return ra_fail(err, RC_NOTFOUND, RA_PROB_MALFORMED,
 		    "no such challenge");
-	return run_job(ra, account_id, chall_id, out, err);
+	return run_job(ra, account_id, chall_id, 0, out, err);
+}
+
+int
+ra_challenge_respond_now(struct ra *ra, int64_t account_id, int64_t chall_id,
+    struct ra_challenge *out, struct ra_err *err)
+{
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (ra == NULL || out == NULL)
+		return RC_INVAL;
+	if (account_id <= 0 || chall_id <= 0)
+		return ra_fail(err, RC_NOTFOUND, RA_PROB_MALFORMED,
+		    "no such challenge");
+	return run_job(ra, account_id, chall_id, 1, out, err);
 }
 
 int
@@ -454,6 +519,16 @@ ra_jobs_run(struct ra *ra, size_t max, size_t *ran)
 			log_debug(LOG_RA, "nonces: %lld expired ones purged",
 			    (long long)gone);
 	}
+	if (ra->last_recover == 0 || now - ra->last_recover >=
+	    RA_RECOVER_EVERY) {
+		size_t settled = 0;
+
+		ra->last_recover = now;
+		if (ra_orders_recover(ra, now - RA_PROCESSING_STALE,
+		    &settled) == 0 && settled > 0)
+			log_info(LOG_RA, "%zu interrupted order(s) settled",
+			    settled);
+	}
 	if (max == 0)
 		return 0;
 	if (max > sizeof(ids) / sizeof(ids[0]))
@@ -464,7 +539,7 @@ ra_jobs_run(struct ra *ra, size_t max, size_t *ran)
 	for (size_t i = 0; i < n; i++) {
 		struct ra_err e = {0};
 
-		rc = run_job(ra, 0, ids[i], NULL, &e);
+		rc = run_job(ra, 0, ids[i], 0, NULL, &e);
 		if (rc != 0)
 			log_warn(LOG_RA, "job challenge %lld: %s",
 			    (long long)ids[i], e.detail.msg);

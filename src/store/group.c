@@ -11,6 +11,7 @@
  * takes everything queued (at most GROUP_MAX items) for one transaction.
  */
 #include "store/store.h"
+#include "store/store_int.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/xmalloc.h"
@@ -133,5 +134,6 @@ store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
 		pthread_cond_broadcast(&g->cv);
 	}
 	pthread_mutex_unlock(&g->mu);
+	store_thread_wrote();
 	return me.rc;
 }

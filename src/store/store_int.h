@@ -19,4 +19,9 @@ struct store_migration {
 extern const struct store_migration store_sqlite_migrations[];
 extern const size_t store_sqlite_migrations_count;
 
+/* Counts a write committed by this thread through a handle other than its
+ * own (the group committer's), so that the thread's request snapshots
+ * (store_rq_begin) see it. */
+void store_thread_wrote(void);
+
 #endif

@@ -22,7 +22,9 @@
  * BEGIN, one INSERT, a savepoint around head read + INSERT + head UPDATE,
  * COMMIT. A statement that is still stepping (a listing whose callback calls
  * back into the store) is never reused: a second copy is prepared for the
- * inner call and finalized after it.
+ * inner call and finalized after it. Within an ACME request
+ * (store_rq_begin) reads share one read transaction; redeemed nonces of
+ * concurrent requests share one write transaction (store_nonce_add).
  */
 #include "store/store.h"
 #include "store/store_int.h"
@@ -337,6 +339,22 @@ static const char bootstrap_sql[] =
     ")";
 
 
+/* Redeemed nonces waiting for one transaction (store_nonce_add). */
+struct nonce_item {
+	const char *nonce;
+	time_t expires_at;
+	int rc;
+	int done;
+	struct nonce_item *next;
+};
+
+struct nonce_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct nonce_item *head, **tail;
+	int committing;
+};
+
 /*
  * Writers of one database file in this process take turns on a mutex
  * before SQLite's write lock: SQLite's own wait for a busy lock sleeps for
@@ -351,11 +369,12 @@ static const char bootstrap_sql[] =
 static struct {
 	char *path;
 	pthread_mutex_t mu;
+	struct nonce_queue nq;	/* store_nonce_add's batches */
 } wmu_reg[WMU_MAX];
 static pthread_mutex_t wmu_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t *
-wmu_for(const char *path)
+wmu_for(const char *path, struct nonce_queue **nq)
 {
 	pthread_mutex_t *m = NULL;
 	pthread_mutexattr_t a;
@@ -372,9 +391,13 @@ wmu_for(const char *path)
 		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
 		pthread_mutex_init(&wmu_reg[i].mu, &a);
 		pthread_mutexattr_destroy(&a);
+		pthread_mutex_init(&wmu_reg[i].nq.mu, NULL);
+		pthread_cond_init(&wmu_reg[i].nq.cv, NULL);
+		wmu_reg[i].nq.tail = &wmu_reg[i].nq.head;
 		wmu_reg[i].path = xstrdup(path);
 		m = &wmu_reg[i].mu;
 	}
+	*nq = m != NULL ? &wmu_reg[i].nq : NULL;
 	pthread_mutex_unlock(&wmu_reg_mu);
 	return m;	/* NULL past WMU_MAX files: SQLite's locking alone */
 }
@@ -430,6 +453,88 @@ sq_dberr(struct store *st, const char *what, int code)
 	return RC_DB;
 }
 
+/*
+ * Request snapshots (store_rq_begin): between store_rq_begin and
+ * store_rq_end, reads outside a transaction share one read transaction
+ * (BEGIN, opened lazily by the first read) instead of taking and dropping
+ * SQLite's locks statement by statement. It ends before anything writes
+ * through this handle (a write statement, store_tx), when this thread has
+ * committed a write through another handle since it opened (so a request
+ * reads its own writes), and at store_rq_end.
+ */
+static _Thread_local unsigned long thread_writes;
+
+void
+store_thread_wrote(void)
+{
+	thread_writes++;
+}
+
+static int exec_q(struct store *st, enum q q);
+
+static void
+snap_end(struct store *st)
+{
+	if (!st->snap)
+		return;
+	st->snap = 0;
+	if (!sqlite3_get_autocommit(st->db) && exec_q(st, Q_COMMIT) != 0 &&
+	    !sqlite3_get_autocommit(st->db))
+		(void)exec_q(st, Q_ROLLBACK);
+}
+
+/* Before s runs outside a transaction in a request: a read joins (or
+ * opens) the snapshot, a write ends it. */
+static void
+snap_for(struct store *st, sqlite3_stmt *s)
+{
+	if (!st->rq || st->depth > 0)
+		return;
+	if (!sqlite3_stmt_readonly(s)) {
+		snap_end(st);
+		return;
+	}
+	if (st->snap && st->snap_gen != thread_writes)
+		snap_end(st);
+	if (st->snap || !sqlite3_get_autocommit(st->db))
+		return;
+	if (exec_q(st, Q_BEGIN_READ) == 0) {
+		st->snap = 1;
+		st->snap_gen = thread_writes;
+	}
+}
+
+static int
+txctl(enum q q)
+{
+	return q == Q_BEGIN || q == Q_BEGIN_READ || q == Q_COMMIT ||
+	    q == Q_ROLLBACK || q == Q_SAVEPOINT || q == Q_RELEASE ||
+	    q == Q_ROLLBACK_TO;
+}
+
+void
+store_rq_begin(struct store *st)
+{
+	if (st != NULL)
+		st->rq = 1;
+}
+
+void
+store_rq_release(struct store *st)
+{
+	if (st != NULL && st->depth == 0)
+		snap_end(st);
+}
+
+void
+store_rq_end(struct store *st)
+{
+	if (st == NULL)
+		return;
+	snap_end(st);
+	st->rq = 0;
+}
+
 /* Hands out the cached statement q, or a private copy when the cached one
  * is in use further up the stack. Return it with put(). */
 static int
@@ -440,6 +545,8 @@ get(struct store *st, enum q q, sqlite3_stmt **out)
 
 	*out = NULL;
 	if (st->cache[q] != NULL && !st->busy[q]) {
+		if (!txctl(q))
+			snap_for(st, st->cache[q]);
 		st->busy[q] = 1;
 		*out = st->cache[q];
 		return 0;
@@ -450,6 +557,8 @@ get(struct store *st, enum q q, sqlite3_stmt **out)
 		sqlite3_finalize(s);
 		return sq_dberr(st, "prepare", rc);
 	}
+	if (!txctl(q))
+		snap_for(st, s);
 	if (st->cache[q] == NULL) {
 		st->cache[q] = s;
 		st->busy[q] = 1;
@@ -485,6 +594,7 @@ sq_prep(struct store *st, const char *sql, sqlite3_stmt **out)
 		if (st->xc[i].sql == sql) {
 			if (st->xc[i].busy)
 				break;
+			snap_for(st, st->xc[i].s);
 			st->xc[i].busy = 1;
 			*out = st->xc[i].s;
 			return 0;
@@ -498,6 +608,7 @@ sq_prep(struct store *st, const char *sql, sqlite3_stmt **out)
 		sqlite3_finalize(s);
 		return sq_dberr(st, "prepare", rc);
 	}
+	snap_for(st, s);
 	if (i == SQ_XCACHE && free_slot >= 0) {
 		st->xc[free_slot].sql = sql;
 		st->xc[free_slot].s = s;
@@ -533,6 +644,8 @@ sq_step_done(struct store *st, const char *what, sqlite3_stmt *s)
 	rc = sqlite3_step(s);
 	if (w)
 		wunlock(st);
+	if (w && rc == SQLITE_DONE)
+		thread_writes++;
 
 	if (rc == SQLITE_DONE)
 		return 0;
@@ -835,6 +948,7 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 		rc2 = exec_q(st, Q_RELEASE);
 		return rc != 0 ? rc : rc2;
 	}
+	snap_end(st);
 	for (int attempt = 0;; attempt++) {
 		wlock(st);
 		rc = exec_q(st, Q_BEGIN);
@@ -846,6 +960,8 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 				rc = exec_q(st, Q_COMMIT);
 			if (rc != 0)
 				rollback(st);
+			else
+				thread_writes++;
 		}
 		wunlock(st);
 		if (rc != RC_CONFLICT)
@@ -863,7 +979,7 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 int
 sq_read_begin(struct store *st)
 {
-	if (st->depth > 0)
+	if (st->depth > 0 || st->snap)
 		return 0;
 	return exec_q(st, Q_BEGIN_READ);
 }
@@ -871,7 +987,7 @@ sq_read_begin(struct store *st)
 void
 sq_read_end(struct store *st)
 {
-	if (st->depth == 0)
+	if (st->depth == 0 && !st->snap)
 		rollback(st);
 }
 
@@ -1113,7 +1229,7 @@ store_open(const struct store_conf *conf, struct store **out)
 	st = xcalloc(1, sizeof(*st));
 	st->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
 	    (unsigned int)(uintptr_t)st;
-	st->wmu = wmu_for(conf->path);
+	st->wmu = wmu_for(conf->path, &st->nq);
 	rc = sqlite3_open_v2(conf->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_URI,
@@ -2715,26 +2831,101 @@ store_eab_clear(struct store_eab_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-int
-store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
+/*
+ * Every redemption is one INSERT of the nonce, committed before the
+ * request goes on (a replay elsewhere, even in another process, then hits
+ * the primary key). Threads of this process redeeming at the same time
+ * share one transaction, like the group committer: the first to find no
+ * commit running takes everything queued (up to NONCE_BATCH) and commits
+ * it on its own handle; the others wait for their item's result. Each
+ * INSERT fails alone (RC_EXISTS for a nonce already there, also one
+ * redeemed twice within the batch).
+ */
+#define NONCE_BATCH 64
+
+struct nonce_batch {
+	struct nonce_item *it[NONCE_BATCH];
+	int n;
+};
+
+static int
+nonce_insert(struct store *st, const char *nonce, time_t expires_at)
 {
-	static const char what[] = "nonce_add";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL)
-		return RC_INVAL;
-	rc = check_b64u(what, "nonce", nonce);
-	if (rc != 0)
-		return rc;
 	rc = get(st, Q_NONCE_ADD, &s);
 	if (rc != 0)
 		return rc;
 	sq_bind_text(s, 1, nonce);
 	sqlite3_bind_int64(s, 2, (int64_t)expires_at);
-	rc = sq_step_done(st, what, s);
+	rc = sq_step_done(st, "nonce_add", s);
 	put(st, Q_NONCE_ADD, s);
 	return rc;
+}
+
+static int
+nonce_batch_tx(struct store *st, void *arg)
+{
+	struct nonce_batch *b = arg;
+
+	for (int i = 0; i < b->n; i++) {
+		struct nonce_item *it = b->it[i];
+
+		it->rc = nonce_insert(st, it->nonce, it->expires_at);
+		if (it->rc == RC_CONFLICT)
+			return RC_CONFLICT;	/* store_tx retries all */
+	}
+	return 0;
+}
+
+int
+store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
+{
+	struct nonce_item me = {nonce, expires_at, 0, 0, NULL};
+	struct nonce_queue *q;
+	struct nonce_batch b;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	rc = check_b64u("nonce_add", "nonce", nonce);
+	if (rc != 0)
+		return rc;
+	q = st->nq;
+	if (q == NULL || st->depth > 0)
+		return nonce_insert(st, nonce, expires_at);
+	pthread_mutex_lock(&q->mu);
+	*q->tail = &me;
+	q->tail = &me.next;
+	while (!me.done) {
+		if (q->committing) {
+			pthread_cond_wait(&q->cv, &q->mu);
+			continue;
+		}
+		q->committing = 1;
+		b.n = 0;
+		while (q->head != NULL && b.n < NONCE_BATCH) {
+			b.it[b.n++] = q->head;
+			q->head = q->head->next;
+		}
+		if (q->head == NULL)
+			q->tail = &q->head;
+		pthread_mutex_unlock(&q->mu);
+
+		rc = store_tx(st, nonce_batch_tx, &b);
+
+		pthread_mutex_lock(&q->mu);
+		for (int i = 0; i < b.n; i++) {
+			if (rc != 0 && b.it[i]->rc == 0)
+				b.it[i]->rc = rc;	/* not committed */
+			b.it[i]->done = 1;
+		}
+		q->committing = 0;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return me.rc;
 }
 
 struct nonce_key {
@@ -2995,6 +3186,83 @@ store_order_ids_by_account(struct store *st, int64_t account_id,
 	}
 	put(st, Q_ORDER_IDS, s);
 	*n = k;
+	return rc;
+}
+
+/* ---- interrupted issuance ------------------------------------------------ */
+
+static const char sql_order_stale[] =
+    "SELECT id FROM orders WHERE status = ?1 AND account_id IS NOT NULL "
+    "AND updated_at < ?2 ORDER BY updated_at, id LIMIT ?3";
+/* no index on certificates.order_id (see 0001-init.sql): a scan, run only
+ * for the rare order whose issuance was interrupted */
+static const char sql_cert_by_order[] =
+    "SELECT serial FROM certificates WHERE order_id = ?1 "
+    "ORDER BY created_at DESC, serial LIMIT 1";
+
+int
+store_order_stale(struct store *st, const char *status, time_t before,
+    int64_t *ids, size_t max, size_t *n)
+{
+	static const char what[] = "order_stale";
+	sqlite3_stmt *s = NULL;
+	size_t k = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || status == NULL || ids == NULL || n == NULL ||
+	    max == 0 || max > 10000)
+		return RC_INVAL;
+	if ((rc = check_enum(what, "status", status, order_statuses)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql_order_stale, &s)) != 0)
+		return rc;
+	sq_bind_text(s, 1, status);
+	sqlite3_bind_int64(s, 2, (int64_t)before);
+	sqlite3_bind_int64(s, 3, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
+		ids[k++] = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_dberr(st, what, rc);
+	sq_put(st, s);
+	*n = k;
+	return rc;
+}
+
+int
+store_cert_serial_by_order(struct store *st, int64_t order_id,
+    char serial[41])
+{
+	static const char what[] = "cert_serial_by_order";
+	sqlite3_stmt *s = NULL;
+	const unsigned char *t;
+	int rc;
+
+	if (serial != NULL)
+		serial[0] = '\0';
+	if (st == NULL || serial == NULL)
+		return RC_INVAL;
+	if ((rc = check_id(what, "order", order_id, 0)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql_cert_by_order, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, order_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		t = sqlite3_column_text(s, 0);
+		if (t != NULL && strlen((const char *)t) <= 40) {
+			memcpy(serial, t, strlen((const char *)t) + 1);
+			rc = 0;
+		} else {
+			log_err(LOG_STORE, "%s: bad serial", what);
+			rc = RC_DB;
+		}
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = sq_dberr(st, what, rc);
+	}
+	sq_put(st, s);
 	return rc;
 }
 

@@ -23,6 +23,8 @@
 
 #include "store/store_q.h"
 
+struct nonce_queue;
+
 #define SQ_XCACHE 128		/* statements of the other files per handle */
 
 struct store {
@@ -41,6 +43,10 @@ struct store {
 	EVP_MD_CTX *md;
 	pthread_mutex_t *wmu;	/* writers of this file in this process */
 	int wlocked;		/* this handle holds *wmu */
+	struct nonce_queue *nq;	/* store_nonce_add's, per file */
+	int rq;			/* in a request (store_rq_begin) */
+	int snap;		/* the request's read snapshot is open */
+	unsigned long snap_gen;	/* the thread's writes when it opened */
 };
 
 /* A cached statement for sql (a string constant); return it with sq_put. */

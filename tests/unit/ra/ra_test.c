@@ -183,6 +183,7 @@ rt_set_now(struct rt_env *e, time_t now)
 	e->now = now;
 	ra_set_now(e->ra, now);
 	open_ca(e);
+	e->ra->ca = e->ca;	/* open_ca() freed the handle the ra had */
 }
 
 void

@@ -434,6 +434,133 @@ issue(struct rt_env *e, int64_t acct, const char *names, EVP_PKEY *k,
 	ra_order_clear(&o);
 }
 
+/*
+ * Issuance interrupted by a crash or a restart: orders left in processing
+ * are settled by ra_jobs_run once they are RA_PROCESSING_STALE old, valid
+ * when the certificate was stored, else invalid with serverInternal; each
+ * audited; a young processing order and other states are left alone.
+ */
+static void
+test_recover_interrupted(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	EVP_PKEY *k = rt_key();
+	int64_t acct = rt_account(e, "alice");
+	int64_t stored, lost, young, done;
+	char serial[41], sql[256];
+	size_t ran = 0;
+
+	/* stored: the CA stored the certificate, the order did not record
+	 * it (what a crash between the two leaves) */
+	stored = ready_order(e, acct, "stored.example.com");
+	assert_int_equal(finalize(e, acct, stored, k, "stored.example.com",
+	    &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_VALID);
+	snprintf(serial, sizeof(serial), "%s", o.cert_serial);
+	ra_order_clear(&o);
+	snprintf(sql, sizeof(sql), "UPDATE orders SET status = 'processing', "
+	    "cert_serial = NULL WHERE id = %lld", (long long)stored);
+	raw_sql(e, sql);
+	/* lost: processing, nothing issued (a crash before the CA) */
+	lost = ready_order(e, acct, "lost.example.com");
+	assert_int_equal(store_order_set_status(e->st, lost, "ready",
+	    "processing", NULL, NULL, NULL, 0, e->now), 0);
+	/* done: a normal valid order */
+	done = ready_order(e, acct, "done.example.com");
+	assert_int_equal(finalize(e, acct, done, k, "done.example.com", &o,
+	    &err), 0);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, NCERTS), 2);
+
+	/* not yet stale: ra_jobs_run leaves them processing */
+	rt_set_now(e, e->now + RA_PROCESSING_STALE - 10);
+	assert_int_equal(ra_jobs_run(e->ra, 8, &ran), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders WHERE "
+	    "status = 'processing'"), 2);
+
+	/* young: went processing just now */
+	young = ready_order(e, acct, "young.example.com");
+	assert_int_equal(store_order_set_status(e->st, young, "ready",
+	    "processing", NULL, NULL, NULL, 0, e->now), 0);
+
+	/* stale (and RA_RECOVER_EVERY passed): settled */
+	rt_set_now(e, e->now + RA_RECOVER_EVERY + 10);
+	assert_int_equal(ra_jobs_run(e->ra, 8, &ran), 0);
+	assert_int_equal(ra_order_get(e->ra, acct, stored, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_VALID);
+	assert_string_equal(o.cert_serial, serial);
+	assert_null(o.error_json);
+	ra_order_clear(&o);
+	assert_int_equal(ra_order_get(e->ra, acct, lost, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_INVALID);
+	assert_string_equal(o.cert_serial, "");
+	assert_non_null(o.error_json);
+	assert_non_null(strstr(o.error_json,
+	    "urn:ietf:params:acme:error:serverInternal"));
+	ra_order_clear(&o);
+	assert_int_equal(ra_order_get(e->ra, acct, young, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_PROCESSING);
+	ra_order_clear(&o);
+	assert_int_equal(ra_order_get(e->ra, acct, done, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_VALID);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.order.recovered' AND actor = 'system' AND "
+	    "details LIKE '%\"outcome\":\"valid\"%'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.order.recovered' AND "
+	    "details LIKE '%\"outcome\":\"invalid\"%'"), 1);
+	/* nothing more was issued */
+	assert_int_equal(rt_count(e, NCERTS), 2);
+
+	/* the young one too, once stale; the settled ones stay as they are
+	 * (no second audit entry) */
+	rt_set_now(e, e->now + RA_PROCESSING_STALE + RA_RECOVER_EVERY);
+	assert_int_equal(ra_jobs_run(e->ra, 8, &ran), 0);
+	assert_int_equal(ra_order_get(e->ra, acct, young, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_INVALID);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.order.recovered'"), 3);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders WHERE "
+	    "status = 'processing'"), 0);
+	/* the store's helpers refuse bad input */
+	assert_int_equal(store_order_stale(e->st, "bogus", e->now, &young, 1,
+	    &ran), RC_INVAL);
+	assert_int_equal(store_cert_serial_by_order(e->st, 0, serial),
+	    RC_INVAL);
+	assert_int_equal(store_cert_serial_by_order(e->st, lost, serial),
+	    RC_NOTFOUND);
+	EVP_PKEY_free(k);
+}
+
+/* More interrupted orders than one batch: all settled in one call. */
+static void
+test_recover_many(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice");
+	char names[64], sql[160];
+	size_t ran = 0;
+
+	for (int i = 0; i < 70; i++) {
+		snprintf(names, sizeof(names), "n%d.example.com", i);
+		(void)rt_order(e, acct, names);
+	}
+	snprintf(sql, sizeof(sql), "UPDATE orders SET status = 'processing', "
+	    "updated_at = %lld", (long long)e->now);
+	raw_sql(e, sql);
+	rt_set_now(e, e->now + RA_PROCESSING_STALE + 1);
+	assert_int_equal(ra_jobs_run(e->ra, 8, &ran), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders WHERE "
+	    "status = 'invalid'"), 70);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.order.recovered'"), 70);
+	assert_int_equal(rt_count(e, NCERTS), 0);
+}
+
 static void
 test_revoke(void **state)
 {
@@ -557,8 +684,11 @@ test_revoke(void **state)
 		OPENSSL_free(sd);
 		X509_free(self);
 	}
-	/* the CRL was republished with the revocations */
-	assert_true(rt_count(e, "SELECT count(*) FROM crls") >= 3);
+	/* the certificates' CRL shard was republished with each revocation */
+	assert_true(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'crl.publish'") >= 3);
+	assert_true(rt_count(e, "SELECT count(*) FROM crl_shards WHERE "
+	    "der IS NOT NULL") >= 1);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(k2);
 }
@@ -786,6 +916,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_finalize_stale_validation,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_caa, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_recover_interrupted,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_many, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ari, setup, teardown),

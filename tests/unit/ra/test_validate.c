@@ -141,6 +141,84 @@ test_respond_and_validate(void **state)
 	    RC_NOTFOUND);
 }
 
+/* ra_challenge_respond_now: respond + claim in one transaction, then the
+ * validation; the same refusals and results as the two calls. */
+static void
+test_respond_now(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice"), bob = rt_account(e, "bob");
+	int64_t ord, ch, ch2, ord2, ch3;
+	struct ra_challenge c = {0};
+	struct ra_err err = {0};
+	char token[RA_TOKEN_LEN + 1], tp[44], want[128];
+
+	ord = rt_order(e, acct, "www.example.com");
+	ch = chall_of(e, acct, ord, 0, RA_CHALL_HTTP01, token);
+	ch2 = chall_of(e, acct, ord, 0, RA_CHALL_TLSALPN01, NULL);
+	/* another account's challenge, or none: not found, nothing runs */
+	e->fake.calls = 0;
+	assert_int_equal(ra_challenge_respond_now(e->ra, bob, ch, &c, &err),
+	    RC_NOTFOUND);
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, 0, &c, &err),
+	    RC_NOTFOUND);
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch, NULL,
+	    &err), RC_INVAL);
+	assert_int_equal(e->fake.calls, 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM challenges WHERE "
+	    "status <> 'pending'"), 0);
+	/* pending -> validated at once, one claim (one attempt) */
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	assert_int_equal(c.validated_at, RT_T0);
+	ra_challenge_clear(&c);
+	assert_int_equal(e->fake.calls, 1);
+	rt_thumbprint("alice", tp);
+	snprintf(want, sizeof(want), "%s.%s", token, tp);
+	assert_string_equal(e->fake.last_key_authz, want);
+	assert_int_equal(rt_count(e, "SELECT attempts FROM challenges WHERE "
+	    "status = 'valid' AND lease_until IS NULL"), 1);
+	/* the order was settled in the same transaction: stored ready
+	 * before anyone reads it */
+	snprintf(want, sizeof(want), "SELECT count(*) FROM orders WHERE "
+	    "id = %lld AND status = 'ready'", (long long)ord);
+	assert_int_equal(rt_count(e, want), 1);
+	/* again: idempotent, nothing runs */
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	ra_challenge_clear(&c);
+	assert_int_equal(e->fake.calls, 1);
+	/* another challenge of the now valid authorization: refused */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch2, &c, &err),
+	    RC_STATE);
+	assert_int_equal(err.problem, RA_PROB_MALFORMED);
+	assert_int_equal(e->fake.calls, 1);
+	/* a failing validation: invalid, recorded, still rc 0 */
+	e->fake.http01_ok = 0;
+	ord2 = rt_order(e, acct, "bad.example.com");
+	ch3 = chall_of(e, acct, ord2, 0, RA_CHALL_HTTP01, NULL);
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch3, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_INVALID);
+	assert_non_null(c.error_json);
+	ra_challenge_clear(&c);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.failure'"), 1);
+	snprintf(want, sizeof(want), "SELECT count(*) FROM orders WHERE "
+	    "id = %lld AND status = 'invalid' AND error LIKE "
+	    "'%%bad.example.com%%'", (long long)ord2);
+	assert_int_equal(rt_count(e, want), 1);
+	/* one attempt per authorization */
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch3, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_INVALID);
+	ra_challenge_clear(&c);
+	assert_int_equal(e->fake.calls, 2);
+}
+
 static void
 test_failure_recorded(void **state)
 {
@@ -420,6 +498,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_respond_and_validate,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_respond_now, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_failure_recorded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_after_restart, setup,

@@ -1040,6 +1040,72 @@ test_tx_rollback(void **state)
 	assert_int_equal(store_tx(NULL, tx_add_then_fail, NULL), RC_INVAL);
 }
 
+/* ---- request snapshots --------------------------------------------------- */
+
+static int
+tx_add_customer(struct store *st, void *arg)
+{
+	return store_customer_add(st, (const char *)arg, NULL);
+}
+
+/*
+ * store_rq_begin: reads share one snapshot (a write by another connection
+ * stays unseen), which ends at the request's own write, at a write this
+ * thread committed through the group committer, and at store_rq_end; a
+ * store_tx and a multi-statement read inside it work as without it.
+ */
+static void
+test_rq_snapshot(void **state)
+{
+	struct fx *fx = *state;
+	struct store_conf conf = {"sqlite", fx->path, 0};
+	struct store_group *g = NULL;
+	int64_t n = -1, bad = -1;
+
+	assert_int_equal(store_group_open(&conf, &g), 0);
+	store_rq_begin(NULL);
+	store_rq_end(NULL);
+	store_rq_begin(fx->st);
+	assert_int_equal(count_rows(fx->st, "customers"), 0);
+	/* another connection commits: unseen in this request */
+	assert_int_equal(raw_exec(fx->path, "INSERT INTO customers (name, "
+	    "created_at) VALUES ('Other', 1)", NULL, 0), SQLITE_OK);
+	assert_int_equal(count_rows(fx->st, "customers"), 0);
+	/* the request's own write ends the snapshot: both seen */
+	assert_int_equal(store_customer_add(fx->st, "Own", NULL), 0);
+	assert_int_equal(count_rows(fx->st, "customers"), 2);
+	assert_int_equal(raw_exec(fx->path, "INSERT INTO customers (name, "
+	    "created_at) VALUES ('Other 2', 1)", NULL, 0), SQLITE_OK);
+	assert_int_equal(count_rows(fx->st, "customers"), 2);
+	/* a write of this thread through the group committer: seen */
+	assert_int_equal(store_group_tx(g, tx_add_customer, "Grouped"), 0);
+	assert_int_equal(count_rows(fx->st, "customers"), 4);
+	/* released before a long wait: the next read is current */
+	assert_int_equal(raw_exec(fx->path, "INSERT INTO customers (name, "
+	    "created_at) VALUES ('Other 2b', 1)", NULL, 0), SQLITE_OK);
+	assert_int_equal(count_rows(fx->st, "customers"), 4);
+	store_rq_release(fx->st);
+	store_rq_release(NULL);
+	assert_int_equal(count_rows(fx->st, "customers"), 5);
+	/* store_tx while the snapshot is open, then a snapshot read */
+	assert_int_equal(count_rows(fx->st, "customers"), 5);
+	assert_int_equal(store_tx(fx->st, tx_add_customer, "In tx"), 0);
+	assert_int_equal(store_tx(fx->st, tx_add_then_fail, "Gone"),
+	    RC_STATE);
+	assert_int_equal(count_rows(fx->st, "customers"), 6);
+	assert_int_equal(store_audit_verify(fx->st, &n, &bad), 0);
+	assert_int_equal(bad, 0);
+	store_rq_end(fx->st);
+	/* out of the request: every read is current again */
+	assert_int_equal(raw_exec(fx->path, "INSERT INTO customers (name, "
+	    "created_at) VALUES ('Other 3', 1)", NULL, 0), SQLITE_OK);
+	assert_int_equal(count_rows(fx->st, "customers"), 7);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM customers"),
+	    7);
+	store_rq_end(fx->st);
+	store_group_close(g);
+}
+
 struct nested {
 	int inner_rc, outer_rc;
 };
@@ -1475,6 +1541,75 @@ struct appender {
 	int failures;
 };
 
+/* store_nonce_add from several threads, each on its own handle, all
+ * redeeming the same nonces: batched into shared transactions, each nonce
+ * is accepted exactly once and refused (RC_EXISTS) every other time. */
+#define NONCE_THREADS 6
+#define NONCES 40
+
+struct redeemer {
+	const char *path;
+	int ok, exists, other;
+};
+
+static void *
+redeemer_main(void *arg)
+{
+	struct redeemer *r = arg;
+	struct store *st = NULL;
+	char nonce[32];
+
+	if (open_at(r->path, 0, &st) != 0) {
+		r->other = NONCES;
+		return NULL;
+	}
+	for (int i = 0; i < NONCES; i++) {
+		int rc;
+
+		snprintf(nonce, sizeof(nonce), "nonce-%d", i);
+		rc = store_nonce_add(st, nonce, 2000000000);
+		if (rc == 0)
+			r->ok++;
+		else if (rc == RC_EXISTS)
+			r->exists++;
+		else
+			r->other++;
+	}
+	store_close(st);
+	return NULL;
+}
+
+static void
+test_nonce_threads(void **state)
+{
+	struct fx *fx = *state;
+	struct redeemer r[NONCE_THREADS];
+	pthread_t t[NONCE_THREADS];
+	int ok = 0, exists = 0;
+
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < NONCE_THREADS; i++) {
+		r[i].path = fx->path;
+		assert_int_equal(pthread_create(&t[i], NULL, redeemer_main,
+		    &r[i]), 0);
+	}
+	for (int i = 0; i < NONCE_THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(r[i].other, 0);
+		ok += r[i].ok;
+		exists += r[i].exists;
+	}
+	assert_int_equal(ok, NONCES);
+	assert_int_equal(exists, NONCES * (NONCE_THREADS - 1));
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM nonces"),
+	    NONCES);
+	/* and once more on this handle: all spent */
+	assert_int_equal(store_nonce_add(fx->st, "nonce-0", 2000000000),
+	    RC_EXISTS);
+	assert_int_equal(store_nonce_add(fx->st, "bad nonce!", 2000000000),
+	    RC_INVAL);
+}
+
 static void *
 appender_main(void *arg)
 {
@@ -1725,6 +1860,8 @@ main(void)
 		T(test_cert_bad_input),
 		T(test_crls),
 		T(test_tx_rollback),
+		T(test_rq_snapshot),
+		T(test_nonce_threads),
 		T(test_tx_nested),
 		T(test_tx_retry),
 		T(test_tx_waits_for_writer),
