@@ -13,13 +13,11 @@
  * Names (BR 7.1.2.7.12, RFC 5280 4.2.1.6, RFC 5890): the dNSName entries of
  * the subjectAltName in the extensionRequest attribute, and the subject CN,
  * which must then be one of them (without a SAN the CN is the only name).
- * Names are lower-cased and must be LDH host names: no trailing dot, no
- * empty label, labels of at most 63 and names of at most 253 characters, no
- * leading or trailing hyphen, "--" in positions 3-4 only in a valid xn--
- * A-label (checked by an A -> U -> A round trip through libidn2, IDNA2008),
- * raw UTF-8 (U-labels) refused; a wildcard only as the whole leftmost label
- * and not directly on a public suffix (libpsl's built-in list). Other SAN
- * types (IP addresses, email, URI, ...) are refused.
+ * Names are checked by util/dnsname.h (the rules of the whole program):
+ * lower-cased LDH host names, "--" in positions 3-4 only in a valid xn--
+ * A-label, raw UTF-8 (U-labels) refused, a wildcard only as the whole
+ * leftmost label and not directly on a public suffix. Other SAN types (IP
+ * addresses, email, URI, ...) are refused.
  *
  * Runs in the main certdesk process on untrusted bytes from customers and
  * ACME clients. Every refusal says what was wrong and names the offending
@@ -28,6 +26,7 @@
 #include "ca/ca.h"
 #include "ca/keycheck_int.h"
 #include "util/der.h"
+#include "util/dnsname.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -35,16 +34,13 @@
 #include <openssl/evp.h>
 
 #include <arpa/inet.h>
-#include <idn2.h>
-#include <libpsl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NAME 253
-_Static_assert(CA_NAME_BUF == MAX_NAME + 1, "name buffer");
-#define MAX_LABEL 63
+#define MAX_NAME DNSNAME_MAX
+_Static_assert(CA_NAME_BUF == DNSNAME_BUF, "name buffer");
 #define SHOW_MAX 72		/* characters of an offending value shown */
 #define SHOW_LEN (SHOW_MAX + 8)
 
@@ -304,34 +300,10 @@ names_free(struct names *nm)
 	nm->n = 0;
 }
 
-static int
-all_digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return n > 0;
-}
-
-/* A-label (RFC 5890 2.3.2.1) check: decodes to a U-label that IDNA2008
- * accepts and that encodes back to exactly this label. */
-static int
-alabel_ok(const char *label, size_t n)
-{
-	char a[MAX_LABEL + 1], *u = NULL;
-	uint8_t *back = NULL;
-	int ok;
-
-	memcpy(a, label, n);
-	a[n] = '\0';
-	ok = idn2_to_unicode_8z8z(a, &u, 0) == IDN2_OK && u != NULL &&
-	    idn2_lookup_u8((const uint8_t *)u, &back, IDN2_NO_TR46) ==
-	    IDN2_OK && back != NULL && strcmp((char *)back, a) == 0 &&
-	    strcmp(u, a) != 0;
-	idn2_free(u);
-	idn2_free(back);
-	return ok;
-}
+/* CSR names: folded to lower case, a leading wildcard allowed but not on a
+ * public suffix, "--" at 3-4 only in valid A-labels (util/dnsname.h). */
+#define CSR_NAME_FLAGS (DNSNAME_FOLD | DNSNAME_WILDCARD | DNSNAME_IDNA | \
+	DNSNAME_PSL)
 
 /*
  * Checks one DNS name from the CSR (untrusted bytes p[0..n)) and writes its
@@ -342,120 +314,16 @@ check_name(const uint8_t *p, size_t n, const char *what, char *out,
     struct rc_detail *d)
 {
 	char txt[SHOW_LEN];
-	const char *why = NULL, *s, *lab;
-	struct in6_addr a6;
-	size_t i, llen;
-	int wild = 0;
+	enum dnsname_why why;
 
-	show(p, n, txt);
-	if (n == 0) {
+	if (dnsname_norm((const char *)p, n, CSR_NAME_FLAGS, out, &why) == 0)
+		return 0;
+	if (why == DNSNAME_EMPTY) {
 		rc_detail_set(d, "CSR: empty DNS name in the %s", what);
 		return RC_BADCSR;
 	}
-	for (i = 0; i < n; i++) {
-		if (p[i] >= 0x80) {
-			why = "is not ASCII: internationalised names must be "
-			    "A-labels (xn--)";
-			goto refuse;
-		}
-		if (p[i] <= 0x20 || p[i] == 0x7f) {
-			why = "contains a space or control character";
-			goto refuse;
-		}
-	}
-	if (p[n - 1] == '.') {
-		why = "ends with a dot";
-		goto refuse;
-	}
-	if (n > MAX_NAME) {
-		why = "is longer than 253 characters";
-		goto refuse;
-	}
-	for (i = 0; i < n; i++)
-		out[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 :
-		    p[i]);
-	out[n] = '\0';
-	if (inet_pton(AF_INET, out, &a6) == 1 ||
-	    inet_pton(AF_INET6, out, &a6) == 1) {
-		why = "is an IP address: only DNS names are allowed";
-		goto refuse;
-	}
-	s = out;
-	if (n >= 2 && s[0] == '*' && s[1] == '.') {
-		wild = 1;
-		s += 2;
-	}
-	if (strchr(s, '*') != NULL) {
-		why = "has a wildcard that is not the whole leftmost label";
-		goto refuse;
-	}
-	if (strchr(s, '.') == NULL && !wild) {
-		why = "is not a fully-qualified domain name";
-		goto refuse;
-	}
-	for (lab = s;; lab += llen + 1) {
-		const char *dot = strchr(lab, '.');
-
-		llen = dot ? (size_t)(dot - lab) : strlen(lab);
-		if (llen == 0) {
-			why = "has an empty label";
-			goto refuse;
-		}
-		if (llen > MAX_LABEL) {
-			why = "has a label longer than 63 characters";
-			goto refuse;
-		}
-		for (i = 0; i < llen; i++) {
-			char c = lab[i];
-
-			if (!((c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || c == '-')) {
-				why = "has a character other than letters, "
-				    "digits, hyphen and dot";
-				goto refuse;
-			}
-		}
-		if (lab[0] == '-' || lab[llen - 1] == '-') {
-			why = "has a label that starts or ends with a hyphen";
-			goto refuse;
-		}
-		if (llen >= 4 && lab[2] == '-' && lab[3] == '-') {
-			if (lab[0] != 'x' || lab[1] != 'n') {
-				why = "has \"--\" in the third and fourth "
-				    "positions of a label that is not an "
-				    "xn-- A-label";
-				goto refuse;
-			}
-			if (!alabel_ok(lab, llen)) {
-				why = "has an invalid A-label (xn--)";
-				goto refuse;
-			}
-		}
-		if (dot == NULL)
-			break;
-	}
-	if (all_digits(lab, llen)) {
-		why = "has a numeric top-level label";
-		goto refuse;
-	}
-	if (wild) {
-		const psl_ctx_t *psl = psl_builtin();
-
-		if (psl == NULL) {
-			log_err(LOG_CA, "csr: libpsl has no built-in public "
-			    "suffix list: refusing wildcards");
-			why = "is a wildcard and the public suffix list is "
-			    "not available";
-			goto refuse;
-		}
-		if (psl_is_public_suffix(psl, s)) {
-			why = "is a wildcard on a public suffix";
-			goto refuse;
-		}
-	}
-	return 0;
-refuse:
-	rc_detail_set(d, "CSR: %s \"%s\" %s", what, txt, why);
+	show(p, n, txt);
+	rc_detail_set(d, "CSR: %s \"%s\" %s", what, txt, dnsname_why_str(why));
 	return RC_BADCSR;
 }
 

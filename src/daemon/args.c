@@ -8,12 +8,12 @@
  * Runs in the main certdesk process; trusts nothing it is given.
  */
 #include "daemon/daemon_int.h"
+#include "util/dnsname.h"
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <idn2.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -240,107 +240,26 @@ int
 daemon_domain_norm(const char *in, char *out, size_t outlen, char *err,
     size_t errlen)
 {
-	char *ascii = NULL;
-	const char *s = in;
-	char name[256];
-	size_t n, label = 0, nlabels = 0, start = 0;
-	int nonascii = 0, rc = RC_BADNAME, alldigit = 1;
+	char name[DNSNAME_BUF];
+	enum dnsname_why why;
 
 	if (errlen)
 		err[0] = '\0';
-	if (strlen(in) > 1024) {
-		snprintf(err, errlen, "name is too long");
+	/* U-labels to A-labels, lower case, one trailing dot dropped, and
+	 * "--" at 3-4 only in valid A-labels, as issuance requires: no domain
+	 * is added that no certificate could ever name */
+	if (dnsname_norm(in, strnlen(in, DNSNAME_MAX_INPUT + 1),
+	    DNSNAME_FOLD | DNSNAME_ULABELS | DNSNAME_IDNA | DNSNAME_ROOT_DOT,
+	    name, &why) != 0) {
+		snprintf(err, errlen, "name %s", dnsname_why_str(why));
 		return RC_BADNAME;
 	}
-	for (const char *p = in; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			nonascii = 1;
-	if (nonascii) {
-		int r = idn2_to_ascii_8z(in, &ascii,
-		    IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
-
-		if (r != IDN2_OK) {
-			snprintf(err, errlen, "not a valid internationalised "
-			    "name: %s", idn2_strerror(r));
-			return RC_BADNAME;
-		}
-		s = ascii;
-	}
-	n = strlen(s);
-	if (n > 0 && s[n - 1] == '.')
-		n--;
-	if (n == 0) {
-		snprintf(err, errlen, "empty name");
-		goto out;
-	}
-	if (n > 253) {
-		snprintf(err, errlen, "name is longer than 253 characters");
-		goto out;
-	}
-	for (size_t i = 0; i <= n; i++) {
-		char c = i < n ? s[i] : '.';
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c == '.') {
-			if (label == 0) {
-				snprintf(err, errlen, "empty label");
-				goto out;
-			}
-			if (label > 63) {
-				snprintf(err, errlen, "label longer than 63 "
-				    "characters");
-				goto out;
-			}
-			if (name[start] == '-' || name[i - 1] == '-') {
-				snprintf(err, errlen, "label starts or ends "
-				    "with '-'");
-				goto out;
-			}
-			nlabels++;
-			if (i < n) {
-				alldigit = 1;
-				label = 0;
-				start = i + 1;
-			}
-			name[i] = '.';
-			continue;
-		}
-		if (c == '*') {
-			snprintf(err, errlen, "wildcards are not allowed here");
-			goto out;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-')) {
-			snprintf(err, errlen, "character '%c' is not allowed "
-			    "(letters, digits, '-' and '.' only)",
-			    (c > 0x20 && c < 0x7f) ? c : '?');
-			goto out;
-		}
-		if (c < '0' || c > '9')
-			alldigit = 0;
-		name[i] = c;
-		label++;
-	}
-	name[n] = '\0';
-	if (nlabels < 2) {
-		snprintf(err, errlen, "needs at least two labels");
-		goto out;
-	}
-	if (alldigit) {
-		snprintf(err, errlen, "top-level label is all digits (an IP "
-		    "address is not a domain)");
-		goto out;
-	}
-	if (n + 1 > outlen) {
+	if (strlen(name) + 1 > outlen) {
 		snprintf(err, errlen, "name does not fit");
-		goto out;
+		return RC_BADNAME;
 	}
-	memcpy(out, name, n + 1);
-	rc = 0;
-out:
-	idn2_free(ascii);
-	return rc;
+	memcpy(out, name, strlen(name) + 1);
+	return 0;
 }
 
 /* ---- listen addresses ---------------------------------------------------- */

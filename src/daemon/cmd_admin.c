@@ -149,6 +149,54 @@ need_text(struct daemon_ctx *cx, const char *opt, const char *s, size_t max)
 
 /* ---- customer, contract -------------------------------------------------- */
 
+/* ---- the ra of the admin commands --------------------------------------- */
+
+struct admin_ra {
+	struct ra *ra;
+	char *portal_url;	/* borrowed by ra */
+};
+
+/*
+ * Opens the ra as the admin commands use it: no ACME accounts touched; cx's
+ * store and, when the command opened them, its CA and key checks; the
+ * portal's URL (http.public_url, else https:// and http.listen) for the
+ * links in the mail it queues; now, or 0 for the clock. Returns
+ * DAEMON_EXIT_OK, with a->ra to use and admin_ra_close() to call, or
+ * DAEMON_EXIT_FAIL after reporting why.
+ */
+static int
+admin_ra_open(struct daemon_ctx *cx, time_t now, struct admin_ra *a)
+{
+	struct ra_conf rconf = {0};
+	struct rc_detail d = {""};
+
+	a->ra = NULL;
+	a->portal_url = cx->conf.http_public_url[0] ?
+	    xstrdup(cx->conf.http_public_url) :
+	    xasprintf("https://%s", cx->conf.http_listen);
+	rconf.account_url_prefix = "-";	/* no accounts are touched */
+	rconf.keycheck = cx->kc;
+	rconf.blocked_names = NULL;
+	rconf.portal_url = a->portal_url;
+	rconf.now = now;
+	if (ra_open(&rconf, cx->st, NULL, cx->ca, NULL, &a->ra, &d) != 0) {
+		free(a->portal_url);
+		a->portal_url = NULL;
+		daemon_fail(cx, "%s", d.msg);
+		return DAEMON_EXIT_FAIL;
+	}
+	return DAEMON_EXIT_OK;
+}
+
+static void
+admin_ra_close(struct admin_ra *a)
+{
+	ra_free(a->ra);
+	free(a->portal_url);
+	a->ra = NULL;
+	a->portal_url = NULL;
+}
+
 int
 daemon_cmd_admin_customer(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -245,9 +293,8 @@ daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
 		    "contract the ACME account will belong to"},
 	};
-	struct ra_conf rconf = {0};
+	struct admin_ra a;
 	struct rc_detail d = {""};
-	struct ra *ra = NULL;
 	struct sec *key = NULL;
 	char kid[RA_EAB_KID_LEN + 1], text[RA_EAB_KEY_LEN * 2];
 	int64_t contract = 0;
@@ -264,13 +311,10 @@ daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 		rc = daemon_open(cx, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	rconf.account_url_prefix = "-";	/* no accounts are touched */
-	if (ra_open(&rconf, cx->st, NULL, NULL, NULL, &ra, &d) != 0) {
-		daemon_fail(cx, "%s", d.msg);
+	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
-	}
-	rc = ra_eab_create(ra, contract, cx->actor, kid, &key, &d);
-	ra_free(ra);
+	rc = ra_eab_create(a.ra, contract, cx->actor, kid, &key, &d);
+	admin_ra_close(&a);
 	if (rc == RC_NOTFOUND) {
 		daemon_fail(cx, "no contract with id %lld", (long long)contract);
 		return DAEMON_EXIT_FAIL;
@@ -873,16 +917,6 @@ daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
 
 /* ---- validation of portal orders by staff -------------------------------- */
 
-/* Where serve's portal is, for the links in the mail the ra queues:
- * http.public_url, else https:// and http.listen. New string. */
-static char *
-portal_url_of(const struct daemon_ctx *cx)
-{
-	if (cx->conf.http_public_url[0])
-		return xstrdup(cx->conf.http_public_url);
-	return xasprintf("https://%s", cx->conf.http_listen);
-}
-
 int
 daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -894,11 +928,8 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 		{"--method", DAEMON_OPT_STR, &method, "METHOD", 0,
 		    "how: operator (staff confirmed control of the domains)"},
 	};
-	struct ra_conf rconf = {0};
-	struct rc_detail d = {""};
+	struct admin_ra a;
 	struct ra_err err = {0};
-	struct ra *ra = NULL;
-	char *portal_url = NULL;
 	int64_t order = 0;
 	int done, rc, issued = 0;
 
@@ -918,17 +949,10 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 		    DAEMON_NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	rconf.account_url_prefix = "-";	/* no accounts are touched */
-	rconf.keycheck = cx->kc;
-	rconf.blocked_names = NULL;
-	rconf.portal_url = portal_url = portal_url_of(cx);
-	if (ra_open(&rconf, cx->st, NULL, cx->ca, NULL, &ra, &d) != 0) {
-		daemon_fail(cx, "%s", d.msg);
+	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
-	}
-	rc = ra_portal_validate(ra, order, method, cx->actor, &issued, &err);
-	ra_free(ra);
-	free(portal_url);
+	rc = ra_portal_validate(a.ra, order, method, cx->actor, &issued, &err);
+	admin_ra_close(&a);
 	if (rc != 0) {
 		daemon_fail(cx, "order %lld: %s", (long long)order,
 		    err.detail.msg[0] ? err.detail.msg : rc_str(rc));
@@ -950,10 +974,8 @@ daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc, char **argv)
 		{"--now", DAEMON_OPT_STR, &now_s, "TIME", 0,
 		    "pretend it is TIME (YYYY-MM-DD[THH:MM:SSZ]; tests)"},
 	};
-	struct ra_conf rconf = {0};
-	struct rc_detail d = {""};
-	struct ra *ra = NULL;
-	char *portal_url = NULL;
+	struct admin_ra a;
+	time_t now;
 	size_t queued = 0;
 	int done, rc;
 
@@ -966,22 +988,16 @@ daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc, char **argv)
 		rc = daemon_open(cx, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	rconf.account_url_prefix = "-";	/* no accounts are touched */
-	rconf.now = cx->cac.now;
-	if (now_s != NULL && ca_parse_time(now_s, &rconf.now) != 0) {
+	now = cx->cac.now;	/* as loaded */
+	if (now_s != NULL && ca_parse_time(now_s, &now) != 0) {
 		daemon_usage(cx, "--now: '%.64s' is not a time "
 		    "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", now_s);
 		return DAEMON_EXIT_USAGE;
 	}
-	rconf.portal_url = portal_url = portal_url_of(cx);
-	if (ra_open(&rconf, cx->st, NULL, NULL, NULL, &ra, &d) != 0) {
-		free(portal_url);
-		daemon_fail(cx, "%s", d.msg);
+	if (admin_ra_open(cx, now, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
-	}
-	rc = ra_mail_reminders(ra, &queued);
-	ra_free(ra);
-	free(portal_url);
+	rc = ra_mail_reminders(a.ra, &queued);
+	admin_ra_close(&a);
 	if (rc != 0) {
 		daemon_fail(cx, "expiry reminders: %s", rc_str(rc));
 		return DAEMON_EXIT_FAIL;

@@ -2,11 +2,13 @@
 /*
  * DNS names as validation accepts them, and the dns-01 record value.
  * Identifiers come from ACME orders and portal forms (untrusted): they are
- * checked here before any lookup or connection is made with them.
+ * checked here, by the program's one name checker (util/dnsname.h), before
+ * any lookup or connection is made with them.
  *
  * Pure functions; any thread.
  */
 #include "validation/val_int.h"
+#include "util/dnsname.h"
 
 #include <openssl/evp.h>
 #include <string.h>
@@ -15,83 +17,23 @@ int
 val_name_normalize(const char *in, int allow_wildcard, char *out,
     int *is_wildcard, struct rc_detail *d)
 {
-	size_t len, label = 0, labels = 0, o = 0;
-	int all_digits = 1, prev = '.';
+	char buf[DNSNAME_BUF];
+	enum dnsname_why why;
+	int wild;
 
 	if (is_wildcard != NULL)
 		*is_wildcard = 0;
-	if (in == NULL) {
-		rc_detail_set(d, "no name");
+	if (dnsname_norm(in, in != NULL ? strnlen(in, DNSNAME_MAX_INPUT + 1) :
+	    0, DNSNAME_FOLD | (allow_wildcard ? DNSNAME_WILDCARD : 0), buf,
+	    &why) != 0) {
+		rc_detail_set(d, "DNS name %s", dnsname_why_str(why));
+		out[0] = '\0';
 		return RC_BADNAME;
 	}
-	if (in[0] == '*' && in[1] == '.') {
-		if (!allow_wildcard) {
-			rc_detail_set(d, "wildcard name not allowed here");
-			return RC_BADNAME;
-		}
-		if (is_wildcard != NULL)
-			*is_wildcard = 1;
-		in += 2;
-	}
-	len = strlen(in);
-	if (len == 0 || len > VAL_MAX_NAME) {
-		rc_detail_set(d, "name length %zu is not 1..%d", len,
-		    VAL_MAX_NAME);
-		return RC_BADNAME;
-	}
-	for (size_t i = 0; i <= len; i++) {
-		int c = (unsigned char)in[i];
-
-		if (c == '.' || c == '\0') {
-			if (label == 0) {
-				rc_detail_set(d, "empty label in name");
-				return RC_BADNAME;
-			}
-			if (prev == '-') {
-				rc_detail_set(d, "label ends with a hyphen");
-				return RC_BADNAME;
-			}
-			labels++;
-			if (c == '\0')
-				break;
-			out[o++] = '.';
-			label = 0;
-			all_digits = 1;
-			prev = c;
-			continue;
-		}
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-')) {
-			rc_detail_set(d, "character 0x%02x not allowed in a "
-			    "name", c);
-			return RC_BADNAME;
-		}
-		if (c == '-' && label == 0) {
-			rc_detail_set(d, "label starts with a hyphen");
-			return RC_BADNAME;
-		}
-		if (c < '0' || c > '9')
-			all_digits = 0;
-		if (++label > 63) {
-			rc_detail_set(d, "label longer than 63 characters");
-			return RC_BADNAME;
-		}
-		out[o++] = (char)c;
-		prev = c;
-	}
-	out[o] = '\0';
-	if (labels < 2) {
-		rc_detail_set(d, "name has a single label");
-		return RC_BADNAME;
-	}
-	if (all_digits) {
-		/* RFC 1123 §2.1: a top-level label is never all digits; this
-		 * also keeps IPv4 literals out. */
-		rc_detail_set(d, "last label is numeric (IP address?)");
-		return RC_BADNAME;
-	}
+	wild = buf[0] == '*';
+	strcpy(out, wild ? buf + 2 : buf);
+	if (is_wildcard != NULL)
+		*is_wildcard = wild;
 	return 0;
 }
 

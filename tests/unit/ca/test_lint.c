@@ -11,6 +11,7 @@
  */
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "ca/keycheck_int.h"
 #include "signer/signer.h"
 #include "store/store.h"
 #include "util/der.h"
@@ -838,6 +839,10 @@ test_dnsname(void **state)
 		    "e_international_dns_name_not_valid_idna"},
 		{"xn--ls8h.example.com",
 		    "e_international_dns_name_not_valid_idna"},
+		/* U+2260: valid in UTS 46, not in IDNA2008 (the lint's own
+		 * A-label check, with UTS 46 mapping, used to accept it) */
+		{"xn--1ch.example.com",
+		    "e_international_dns_name_not_valid_idna"},
 		{"a..b.com", "e_dnsname_empty_label"},
 		{".example.com", "e_dnsname_empty_label"},
 		{"1.2.3.4", "e_dnsname_numeric_tld"},
@@ -878,6 +883,43 @@ test_dnsname(void **state)
 	assert_true(strlen(longname) > 253);
 	assert_int_equal(ca_dnsname_check(longname, &d), RC_BADNAME);
 	assert_non_null(strstr(d.msg, "e_dnsname_too_long"));
+}
+
+/*
+ * The CSR parser and the lint ask the same checker (util/dnsname.h): every
+ * lower-case name one accepts the other accepts. The CSR check used
+ * libpsl's built-in list for wildcards while the lint used the
+ * distribution's (newer) one, so a CSR could pass and its certificate then
+ * fail the lint; now both use the latter.
+ */
+static void
+test_dnsname_csr_agrees(void **state)
+{
+	static const char *const names[] = {"example.com", "*.example.com",
+	    "*.com", "*.co.uk", "*.github.io", "*.test", "*.example.test",
+	    "*.example.co.uk", "*.s3.amazonaws.com", "*.blogspot.com",
+	    "*.appspot.com", "*.pages.dev", "*.netlify.app", "*.vercel.app",
+	    "*.ck", "*.www.ck", "*.kawasaki.jp", "*.city.kawasaki.jp",
+	    "xn--bcher-kva.example", "xn--zz.de", "xn--ls8h.example.com",
+	    "xn--1ch.example.com", "xn--gdh.example.com",
+	    "ab--cd.example.com", "a-b--c.example.com", "1.2.3.4", "::1",
+	    "a.123", "*.123", "localhost", "a..b.com", "a_b.com",
+	    "-a.example.com", "foo.*.example.com", "*", "example.com.",
+	    NULL};
+	char out[CA_NAME_BUF];
+	struct rc_detail d;
+
+	(void)state;
+	for (int i = 0; names[i] != NULL; i++) {
+		int csr = ca_csr_check_name((const uint8_t *)names[i],
+		    strlen(names[i]), out, &d) == 0;
+		int lint = ca_dnsname_check(names[i], &d) == 0;
+
+		if (csr != lint)
+			fail_msg("'%s': CSR %s, lint %s", names[i],
+			    csr ? "accepts" : "refuses",
+			    lint ? "accepts" : "refuses");
+	}
 }
 
 static uint8_t *
@@ -1066,6 +1108,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncations, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dnsname, setup, teardown),
+		cmocka_unit_test(test_dnsname_csr_agrees),
 		cmocka_unit_test_setup_teardown(test_spki, setup, teardown),
 		cmocka_unit_test(test_der_writer),
 		cmocka_unit_test_setup_teardown(test_issuer_info, setup,

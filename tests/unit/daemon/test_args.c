@@ -306,6 +306,20 @@ test_domain_norm(void **state)
 	assert_int_equal(daemon_domain_norm(big, out, sizeof(out), err,
 	    sizeof(err)), 0);
 	assert_int_equal(strlen(out), 253);
+	/* "--" in positions 3-4 only in valid A-labels, as issuance requires
+	 * (these used to be added as domains no certificate could name) */
+	err[0] = '\0';
+	assert_int_equal(daemon_domain_norm("xn--zz.example", out, sizeof(out),
+	    err, sizeof(err)), RC_BADNAME);
+	assert_non_null(strstr(err, "invalid A-label"));
+	assert_int_equal(daemon_domain_norm("ab--cd.example", out, sizeof(out),
+	    err, sizeof(err)), RC_BADNAME);
+	assert_non_null(strstr(err, "\"--\""));
+	assert_int_equal(daemon_domain_norm("a-b--c.example", out, sizeof(out),
+	    err, sizeof(err)), 0);
+	/* an emoji is no IDNA2008 label */
+	assert_int_equal(daemon_domain_norm("\xf0\x9f\x92\xa9.example", out,
+	    sizeof(out), err, sizeof(err)), RC_BADNAME);
 	/* too small an output buffer */
 	assert_int_equal(daemon_domain_norm("a.example", out, 5, err,
 	    sizeof(err)), RC_BADNAME);

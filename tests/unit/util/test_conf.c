@@ -80,6 +80,8 @@ test_load_bad(void **state)
 	expect_bad("[ca]\ncrl_validity_days = 11\n", "crl_validity_days");
 	expect_bad("[ca]\ncrl_validity_days = 3x\n", "not a number");
 	expect_bad("[ca]\ncrl_validity_days = \n", "not a number");
+	expect_bad("[ocsp]\nvalidity_hours = 24\nrefresh_hours = 24\n",
+	    "must be below validity_hours");
 	expect_bad("[ca]\nocsp = maybe\n", "not on or off");
 	expect_bad("[ca]\nnosuchkey = 1\n", "unknown setting [ca] nosuchkey");
 	expect_bad("[nosuch]\nkey = 1\n", "unknown setting");

@@ -82,6 +82,21 @@ test_names_refused(void **state)
 	big[254] = '\0';
 	assert_int_equal(val_name_normalize(big, 0, out, NULL, NULL),
 	    RC_BADNAME);
+	/* "*." counts in the 253 (it used not to: "*." + 253 passed) */
+	memcpy(big, "*.", 2);
+	for (int i = 0; i < 126; i++) {
+		big[2 + 2 * i] = 'a';
+		big[2 + 2 * i + 1] = '.';
+	}
+	strcpy(big + 2 + 250, "b");	/* 2 + 251 = 253 */
+	assert_int_equal(val_name_normalize(big, 1, out, NULL, NULL), 0);
+	assert_int_equal(strlen(out), 251);
+	strcpy(big + 2 + 250, "bc");	/* 254 */
+	assert_int_equal(val_name_normalize(big, 1, out, NULL, NULL),
+	    RC_BADNAME);
+	strcpy(big + 2 + 250, "b.cd");	/* 256: base alone is 253 */
+	assert_int_equal(val_name_normalize(big, 1, out, NULL, NULL),
+	    RC_BADNAME);
 }
 
 /* RFC 8555 §8.4 value: base64url(SHA-256(key authorization)); vectors
