@@ -5,7 +5,7 @@
  * profile and the CA/Browser Forum Baseline Requirements (BR 4.3.1.2) before
  * it is signed, has it signed by the signer process, and stores it together
  * with its audit entry in one transaction. Also: the CA hierarchy made at
- * init, revocation, and CRLs.
+ * init, revocation, CRLs (sharded) and pre-signed OCSP responses.
  *
  * This code runs in the main certdesk process and never holds a CA private
  * key: every signature comes from the signer (signer.h). Inputs it trusts:
@@ -41,6 +41,23 @@ int ca_cal_dv_reuse_days(time_t t);
 int ca_cal_org_reuse_days(time_t t);
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" as UTC. */
 int ca_parse_time(const char *s, time_t *out);
+
+/*
+ * Domain validation methods with dates (BR 3.2.2.4): email, fax, SMS or
+ * postal mail to a constructed address (3.2.2.4.4) is SHOULD NOT from
+ * 2026-03-15 and MUST NOT from 2028-03-15; the phone methods end
+ * 2027-03-15. Kept as data, like the rows above.
+ */
+enum ca_cal_method {
+	CA_CAL_EMAIL_CONSTRUCTED = 1,	/* BR 3.2.2.4.4 */
+	CA_CAL_PHONE			/* BR 3.2.2.4.15, 3.2.2.4.16 */
+};
+#define CA_CAL_METHOD_OK 0		/* allowed */
+#define CA_CAL_METHOD_DEPRECATED 1	/* allowed, but SHOULD NOT */
+#define CA_CAL_METHOD_ENDED 2		/* MUST NOT */
+/* The method's standing at t (CA_CAL_METHOD_*); *ends (may be NULL) gets
+ * the date it ends (0: no end date). Unknown methods read as ended. */
+int ca_cal_method_status(enum ca_cal_method m, time_t t, time_t *ends);
 
 /* ---- key checks ---------------------------------------------------------- */
 
@@ -211,17 +228,130 @@ const char *ca_reason_name(int code);
 
 /* Revokes the certificate with this serial (hex, any case, optional
  * leading zeros and colons; stored in the canonical form: lowercase hex of
- * the DER INTEGER contents octets)  * colons), audits it and regenerates its issuer's CRL. RC_NOTFOUND,
- * RC_EXISTS (already revoked), RC_INVAL (reason not allowed). */
+ * the DER INTEGER contents octets), audits it, re-signs its OCSP response
+ * (while OCSP is on) and regenerates the CRL partition that lists it (its
+ * shard, or its issuer's CRL). RC_NOTFOUND, RC_EXISTS (already revoked),
+ * RC_INVAL (reason not allowed). */
 int ca_revoke(struct ca *ca, const char *serial_hex, int reason,
     const char *actor, struct rc_detail *d);
 
 /* Builds, signs (through the signer), stores and publishes
- * (crl_dir/<issuer>.crl, atomically) a full CRL for the issuer, with the next
- * CRL number, thisUpdate now, nextUpdate now + crl_validity_days. Audited. */
+ * (crl_dir/<issuer>.crl, atomically) the issuer's own CRL, with the next
+ * CRL number, thisUpdate now, nextUpdate now + crl_validity_days. Audited.
+ * For a root it is complete (the CA certificates it issued); for an issuing
+ * CA it is the partition of its certificates that have no CRL shard (issued
+ * before sharding), with an IDP naming it (see crl.c). */
 int ca_crl_publish(struct ca *ca, int64_t issuer_id, struct rc_detail *d);
-/* Publishes every issuer's CRL whose newest one is older than max_age
- * seconds (or missing). For the serve loop's schedule. */
+/* Publishes every issuer's CRL, and every CRL shard, whose newest one is
+ * older than max_age seconds (or missing). For the serve loop's schedule. */
 int ca_crl_refresh(struct ca *ca, time_t max_age, struct rc_detail *d);
+
+/* ---- revocation status at scale: CRL shards and OCSP (ocsp.c) ------------ */
+
+/*
+ * Settings of the status services, process-wide (every ca handle of the
+ * process uses them; set once at start-up, before issuing). Zero fields
+ * keep the defaults: crl_shard_size 100000 certificates per CRL shard,
+ * ocsp_validity_hours 96 (nextUpdate - thisUpdate of every OCSP response).
+ */
+struct ca_status_conf {
+	int crl_shard_size;
+	int ocsp_validity_hours;
+};
+void ca_status_configure(const struct ca_status_conf *c);
+
+/* RFC 6960 4.2.1 OCSPResponseStatus */
+enum ca_ocsp_status {
+	CA_OCSP_SUCCESSFUL = 0,
+	CA_OCSP_MALFORMED = 1,
+	CA_OCSP_INTERNAL = 2,
+	CA_OCSP_TRYLATER = 3,
+	CA_OCSP_UNAUTHORIZED = 6,
+};
+
+#define CA_OCSP_MAX_REQUEST (16 * 1024)
+
+/* The one CertID of an OCSP request (RFC 6960 4.1.1), pointers into the
+ * request bytes (borrowed). */
+struct ca_ocsp_req {
+	int sha1;			/* hashAlgorithm is SHA-1 */
+	const uint8_t *name_hash, *key_hash;
+	size_t name_hash_len, key_hash_len;
+	const uint8_t *serial;		/* INTEGER contents octets */
+	size_t serial_len;
+	char serial_hex[41];		/* canonical form (ca_revoke's), ""
+					 * when negative or over 20 octets */
+};
+
+/*
+ * Parses an OCSPRequest (DER, at most CA_OCSP_MAX_REQUEST bytes): exactly
+ * one Request (RFC 5019 2.1.1; a list of several is refused, see ocsp.c),
+ * any requestExtensions (the nonce among them) ignored, an optional
+ * signature ignored. 0, or RC_INVAL for anything malformed (then answer
+ * CA_OCSP_MALFORMED). Never reads past der + len.
+ */
+int ca_ocsp_req_parse(const uint8_t *der, size_t len, struct ca_ocsp_req *out);
+
+/* The unsigned OCSPResponse of an error status (static, borrowed). */
+const uint8_t *ca_ocsp_error_der(int status, size_t *len);
+
+/* RFC 6960 4.1.1 CertID hashes of an issuer certificate (DER): SHA-1 of
+ * its subject Name and of its public key bits. 0 or RC_INVAL. */
+int ca_ocsp_issuer_hashes(const uint8_t *cert, size_t len,
+    uint8_t name_hash[20], uint8_t key_hash[20]);
+
+/*
+ * (Re-)signs and stores the OCSP response of one stored certificate with
+ * its current status (good, or revoked with time and reason), thisUpdate
+ * now, nextUpdate now + ocsp_validity_hours; signed by its issuer's key
+ * through the signer (responderID byKey). RC_NOTFOUND for an unknown serial.
+ */
+int ca_ocsp_resign(struct ca *ca, const char *serial_hex, struct rc_detail *d);
+
+/*
+ * The OCSP worker's step: re-signs up to max responses whose thisUpdate is
+ * older than refresh_s seconds (and, with backfill, first up to max
+ * unexpired certificates that have none). *done: how many were signed.
+ */
+int ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
+    size_t *done, struct rc_detail *d);
+
+/*
+ * A signed "unknown" response (RFC 6960 2.2) for a serial of the active
+ * issuing CA that the store does not know, made now (the one answer that is
+ * signed on request; callers bound how often). *der new (free()), valid
+ * until *next_update.
+ */
+int ca_ocsp_sign_unknown(struct ca *ca, const struct ca_ocsp_req *req,
+    uint8_t **der, size_t *len, time_t *this_update, time_t *next_update,
+    struct rc_detail *d);
+
+/*
+ * Revocations made by this process, for the responder's cache: every
+ * ca_revoke() (any ca handle) records the serial and bumps an epoch.
+ * ca_revoked_since(epoch, serial): 0 when serial was not revoked by this
+ * process since epoch, 1 when it was or when that cannot be told any more
+ * (more revocations since than are remembered): then re-read it.
+ */
+uint64_t ca_revocation_epoch(void);
+int ca_revoked_since(uint64_t epoch, const char *serial);
+
+/* The id of the issuer whose CertID hashes these are and that answers
+ * OCSP (issuing CAs, not the root), or 0. */
+int64_t ca_ocsp_issuer_of(struct ca *ca, const uint8_t *name_hash,
+    const uint8_t *key_hash);
+
+/*
+ * CRL shards (BR 7.2; RFC 5280 5.2.5): every subscriber certificate gets a
+ * shard at issuance, crl_shard_size per shard by issuance order, named in
+ * its CRL DP as <base>/crl/<issuer>-<shard>.crl. ca_crl_publish_shard()
+ * builds, signs and writes one shard (complete for its certificates, with
+ * its own CRL number and a critical Issuing Distribution Point naming its
+ * URL, onlyContainsUserCerts), stores it, and rewrites the CCADB JSON list
+ * crl_dir/<issuer>.json of every shard URL. ca_crl_refresh() publishes
+ * every shard older than max_age too.
+ */
+int ca_crl_publish_shard(struct ca *ca, int64_t issuer_id, int64_t shard,
+    struct rc_detail *d);
 
 #endif

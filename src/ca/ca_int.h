@@ -82,6 +82,11 @@ struct ca_issuer_info {
 	size_t ski_len;
 	int keytype;			/* SIGNER_KEY_* of its key */
 	time_t not_before, not_after;
+	const char *name;		/* its issuer name ("issuing-1") when
+					 * loaded by ca_iss_load, else NULL:
+					 * the linter then checks the CRL
+					 * shard URI of its certificates
+					 * exactly */
 };
 
 /* Walks a certificate (DER). 0, or RC_INVAL when it is not one we can use
@@ -118,6 +123,11 @@ struct ca_iss {
 	size_t sigalg_len;
 	/* pre-encoded Extension TLVs for the certificates it issues */
 	struct buf aki, crldp, aia, eku, bc, ku_ec, ku_rsa, cp[4];
+	char *base_url;			/* per-certificate CRL DP */
+	/* RFC 6960 CertID hashes of this issuer (SHA-1 of its subject Name
+	 * and of its key bits): its OCSP responderID byKey and the CertID
+	 * of every response it signs */
+	uint8_t name_hash[20], key_hash[20];
 };
 
 /* Loads cert into iss: walks it, copies it, pre-encodes the extensions for
@@ -149,6 +159,9 @@ struct ca_tbs {
 	const uint8_t *spki;		/* SubjectPublicKeyInfo TLV */
 	size_t spki_len;
 	int key_is_ec;
+	int64_t crl_shard;		/* >= 0: CRL DP <base>/crl/<issuer>-
+					 * <crl_shard>.crl; < 0: the
+					 * issuer's full CRL (pre-encoded) */
 	/* test knobs */
 	unsigned omit;			/* CA_EXT_* not to emit */
 	const uint8_t *extra_ext;	/* Extension TLVs, appended as is */
@@ -170,6 +183,11 @@ void ca_ext_policies(struct ca_dw *w, const uint8_t *const *oids,
     const size_t *lens, size_t n);
 /* cRLDistributionPoints <base>/crl/<name>.crl */
 void ca_ext_crldp(struct ca_dw *w, const char *base, const char *name);
+/* cRLDistributionPoints <base>/crl/<name>-<shard>.crl (a CRL shard) */
+void ca_ext_crldp_shard(struct ca_dw *w, const char *base, const char *name,
+    int64_t shard);
+/* The URI of a CRL shard, newly allocated. */
+char *ca_crl_shard_url(const char *base, const char *name, int64_t shard);
 /* authorityInfoAccess: OCSP <base>/ocsp (when ocsp), caIssuers
  * <base>/ca/<name>.der */
 void ca_ext_aia(struct ca_dw *w, const char *base, const char *name,
@@ -269,5 +287,40 @@ int ca_serial_normalize(const char *in, char out[41]);
 
 /* PEM "CERTIFICATE" text of der, newly allocated. */
 char *ca_pem_cert(const uint8_t *der, size_t len);
+
+/* ---- revocation status (ocsp.c, crl.c) ----------------------------------- */
+
+/* Records a revocation for ca_revoked_since() (crl.c, after it is
+ * stored). */
+void ca_revocation_note(const char *serial);
+
+/* The process-wide settings of ca_status_configure(), defaults filled. */
+int64_t ca_shard_size(void);
+time_t ca_ocsp_validity(void);
+
+/* The CRL shard of the next certificate of iss: issuance sequence numbers
+ * are reserved from the store in blocks shared by every ca handle of the
+ * process (one durable transaction per block, not per certificate).
+ * *new_shard is set to 1 when this certificate opens a shard (its first
+ * CRL should be published). */
+int ca_shard_next(struct ca *ca, const struct ca_iss *iss, int64_t *shard,
+    int *new_shard);
+
+/* The loaded issuer with this id: the ca's cached ones, or one read from
+ * the store into *tmp (an older CA; ca_iss_clear() it afterwards). */
+int ca_iss_get(struct ca *ca, int64_t id, struct ca_iss *tmp,
+    const struct ca_iss **out, struct rc_detail *d);
+
+/*
+ * Builds and signs (through the signer, with iss's key) a complete
+ * OCSPResponse for one certificate of iss: status 0 good, 1 revoked (with
+ * revoked_at and reason; reason 0 unspecified is left out), 2 unknown;
+ * producedAt = thisUpdate = now, nextUpdate = now + ca_ocsp_validity().
+ * serial: the INTEGER contents octets as the CertID carries them. The DER
+ * is appended to out. 0, RC_SIGNER or RC_INVAL with d.
+ */
+int ca_ocsp_make(struct ca *ca, const struct ca_iss *iss,
+    const uint8_t *serial, size_t serial_len, int status, int reason,
+    time_t revoked_at, time_t now, struct ca_dw *out, struct rc_detail *d);
 
 #endif

@@ -78,6 +78,46 @@ ca_cal_org_reuse_days(time_t t)
 	return row_at(t)->org_reuse;
 }
 
+/*
+ * The dates of the validation methods that end (BR 3.2.2.4): from
+ * `deprecated` on the method SHOULD NOT be used, from `ends` on it MUST NOT
+ * (0: no such date). One row per method.
+ */
+struct cal_method_row {
+	enum ca_cal_method method;
+	const char *deprecated_date, *ends_date;	/* for humans */
+	time_t deprecated;
+	time_t ends;
+};
+
+static const struct cal_method_row cal_methods[] = {
+	{CA_CAL_EMAIL_CONSTRUCTED, "2026-03-15", "2028-03-15", 1773532800,
+	    1836691200},
+	{CA_CAL_PHONE, "2027-03-15", "2027-03-15", 1805068800, 1805068800},
+};
+
+int
+ca_cal_method_status(enum ca_cal_method m, time_t t, time_t *ends)
+{
+	if (ends != NULL)
+		*ends = 0;
+	for (size_t i = 0; i < sizeof(cal_methods) / sizeof(cal_methods[0]);
+	    i++) {
+		const struct cal_method_row *r = &cal_methods[i];
+
+		if (r->method != m)
+			continue;
+		if (ends != NULL)
+			*ends = r->ends;
+		if (r->ends != 0 && t >= r->ends)
+			return CA_CAL_METHOD_ENDED;
+		if (r->deprecated != 0 && t >= r->deprecated)
+			return CA_CAL_METHOD_DEPRECATED;
+		return CA_CAL_METHOD_OK;
+	}
+	return CA_CAL_METHOD_ENDED;
+}
+
 /* Reads exactly n decimal digits at s; -1 when any is not a digit. */
 static int
 digits(const char *s, int n)

@@ -9,6 +9,23 @@
  * ca_crl_refresh() is the schedule's entry point (BR 4.9.7: at least every
  * seven days; certdesk's default validity is seven days, refreshed daily).
  *
+ * Sharding (partitioned CRLs, BR 7.2.2; RFC 5280 5.2.5; Mozilla Root Store
+ * Policy 6.1.3 and the CCADB "JSON array of partitioned CRLs"): every
+ * subscriber certificate is put into a shard at issuance (crl.shard_size
+ * certificates each, by issuance order) and its CRL DP names
+ * <base>/crl/<issuer>-<shard>.crl. A shard's CRL lists the revoked
+ * certificates of that shard only, so it stays small however many
+ * certificates exist, and carries a critical Issuing Distribution Point
+ * whose distributionPoint is exactly that URL, with onlyContainsUserCerts
+ * (an issuing CA certifies no CAs). <issuer>.crl stays: for the root it is
+ * the complete CRL of the CA certificates it issued (no IDP); for an issuing
+ * CA it is the partition of the certificates issued before sharding (their
+ * CRL DP names it), with an IDP naming it. crl_dir/<issuer>.json is the
+ * JSON array of every partition URL of the issuer, as CCADB asks for. A
+ * revocation re-publishes only the partition that holds the certificate.
+ * CRL numbers come from the issuer's one counter, so they increase within
+ * each partition (RFC 5280 5.2.3) and are never reused across them.
+ *
  * Serial numbers are handled in one canonical text form everywhere (store,
  * audit, API): lowercase hex of the DER INTEGER contents octets, see
  * ca_serial_normalize().
@@ -33,6 +50,12 @@
 
 static const uint8_t oid_crl_number[] = {0x55, 0x1d, 0x14};
 static const uint8_t oid_reason[] = {0x55, 0x1d, 0x15};
+static const uint8_t oid_idp[] = {0x55, 0x1d, 0x1c};
+
+/* The partition of an issuer's CRLs: a shard number, or this for
+ * <issuer>.crl (complete for a root; the unsharded certificates of an
+ * issuing CA). */
+#define WHOLE (-1)
 
 struct revoked {
 	char serial[41];
@@ -63,6 +86,8 @@ collect(const char *serial, int reason, time_t when, void *arg)
 
 struct number_tx {
 	int64_t issuer_id;
+	int64_t shard;		/* WHOLE or a shard */
+	int is_root;
 	int64_t number;
 	struct list *list;
 };
@@ -79,11 +104,15 @@ number_tx(struct store *st, void *arg)
 	if ((rc = store_issuer_next_crl_number(st, t->issuer_id,
 	    &t->number)) != 0)
 		return rc;
-	return store_revoked_list(st, t->issuer_id, collect, t->list);
+	if (t->is_root)
+		return store_revoked_list(st, t->issuer_id, collect, t->list);
+	return store_revoked_list_shard(st, t->issuer_id, t->shard, collect,
+	    t->list);
 }
 
 struct put_tx {
 	const struct store_crl *crl;
+	const struct store_crl_shard *shard;	/* instead of crl */
 	const char *object;
 	const char *details;
 };
@@ -94,10 +123,36 @@ put_tx(struct store *st, void *arg)
 	const struct put_tx *t = arg;
 	int rc;
 
-	if ((rc = store_crl_put(st, t->crl)) != 0)
+	if ((rc = t->shard ? store_crl_shard_put(st, t->shard) :
+	    store_crl_put(st, t->crl)) != 0)
 		return rc;
 	return store_audit_append(st, "ca", "crl.publish", t->object,
 	    t->details);
+}
+
+/* RFC 5280 5.2.5 issuingDistributionPoint, critical: distributionPoint
+ * fullName the partition's URI, onlyContainsUserCerts TRUE. */
+static void
+ext_idp(struct ca_dw *w, const char *uri)
+{
+	static const uint8_t crit[] = {0x01, 0x01, 0xff};
+	static const uint8_t user_only[] = {0x81, 0x01, 0xff};
+	size_t m = ca_dw_open(w, DER_SEQUENCE), os, seq, dpn, full;
+
+	ca_dw_tlv(w, DER_OID, oid_idp, sizeof(oid_idp));
+	ca_dw_raw(w, crit, sizeof(crit));
+	os = ca_dw_open(w, DER_OCTETSTRING);
+	seq = ca_dw_open(w, DER_SEQUENCE);
+	dpn = ca_dw_open(w, DER_CTX(0));	/* distributionPoint */
+	full = ca_dw_open(w, DER_CTX(0));	/* fullName */
+	/* [6] uniformResourceIdentifier */
+	ca_dw_tlv(w, 0x86, uri, strlen(uri));
+	ca_dw_close(w, full);
+	ca_dw_close(w, dpn);
+	ca_dw_raw(w, user_only, sizeof(user_only));
+	ca_dw_close(w, seq);
+	ca_dw_close(w, os);
+	ca_dw_close(w, m);
 }
 
 /* Extension { extnID, extnValue OCTET STRING { tlv } } */
@@ -120,7 +175,8 @@ ext_simple(struct ca_dw *w, const uint8_t *oid, size_t oid_len, uint8_t tag,
 /* RFC 5280 5.1.2: the TBSCertList of a complete CRL. */
 static int
 build_tbs(struct ca_dw *w, const struct ca_iss *iss, time_t this_update,
-    time_t next_update, int64_t number, const struct list *l)
+    time_t next_update, int64_t number, const struct list *l,
+    const char *idp_uri)
 {
 	static const uint8_t v2[] = {0x02, 0x01, 0x01};
 	uint8_t num[8];
@@ -172,6 +228,8 @@ build_tbs(struct ca_dw *w, const struct ca_iss *iss, time_t this_update,
 		num[7 - i] = (uint8_t)((uint64_t)number >> (8 * i));
 	ext_simple(w, oid_crl_number, sizeof(oid_crl_number), DER_INTEGER,
 	    num, sizeof(num), 1);
+	if (idp_uri != NULL)
+		ext_idp(w, idp_uri);
 	ca_dw_close(w, seq);
 	ca_dw_close(w, exts);
 	ca_dw_close(w, tbs);
@@ -189,8 +247,8 @@ iso(time_t t, char out[21])
 
 /* The issuer's loaded form: the cached ones, or one read from the store
  * into *tmp (an older issuing CA). */
-static int
-get_issuer(struct ca *ca, int64_t id, struct ca_iss *tmp,
+int
+ca_iss_get(struct ca *ca, int64_t id, struct ca_iss *tmp,
     const struct ca_iss **out, struct rc_detail *d)
 {
 	struct store_issuer si;
@@ -226,8 +284,53 @@ get_issuer(struct ca *ca, int64_t id, struct ca_iss *tmp,
 	return rc;
 }
 
+/* crl_dir/<issuer>.json: the CCADB "JSON array of partitioned CRLs", every
+ * partition URL of the issuer (its <issuer>.crl first). */
+struct json_ctx {
+	struct buf b;
+	const char *base, *name;
+};
+
 static int
-publish_locked(struct ca *ca, int64_t issuer_id, struct rc_detail *d)
+shard_url(const struct store_crl_shard *sh, void *arg)
+{
+	struct json_ctx *j = arg;
+	char *u = ca_crl_shard_url(j->base, j->name, sh->shard);
+
+	buf_printf(&j->b, ",\n  \"%s\"", u);
+	free(u);
+	return 0;
+}
+
+static int
+write_json(struct ca *ca, const struct ca_iss *iss)
+{
+	struct json_ctx j;
+	char *path;
+	int rc;
+
+	if (ca->crl_dir == NULL || iss->is_root)
+		return 0;
+	buf_init(&j.b, 64 * 1024 * 1024);
+	j.base = ca->base_url;
+	j.name = iss->name;
+	buf_printf(&j.b, "[\n  \"%s/crl/%s.crl\"", ca->base_url, iss->name);
+	rc = store_crl_shard_list(ca->st, iss->id, shard_url, &j);
+	buf_append_str(&j.b, "\n]\n");
+	path = xasprintf("%s/%s.json", ca->crl_dir, iss->name);
+	if (rc == 0)
+		rc = fs_write_atomic(path, j.b.data, j.b.len, 0644);
+	if (rc != 0)
+		log_err(LOG_CA, "crl %s: writing %s: %s", iss->name, path,
+		    rc_str(rc));
+	free(path);
+	buf_free(&j.b);
+	return rc;
+}
+
+static int
+publish_locked(struct ca *ca, int64_t issuer_id, int64_t shard,
+    struct rc_detail *d)
 {
 	struct ca_iss tmp;
 	const struct ca_iss *iss = NULL;
@@ -235,12 +338,13 @@ publish_locked(struct ca *ca, int64_t issuer_id, struct rc_detail *d)
 	struct number_tx nt;
 	struct put_tx pt;
 	struct store_crl crl;
+	struct store_crl_shard sc;
 	struct ca_dw tbs, out;
 	struct buf details;
 	uint8_t *sig = NULL, hash[SHA256_DIGEST_LENGTH];
 	size_t sig_len = 0;
 	char hash_hex[2 * SHA256_DIGEST_LENGTH + 1], tu[21], nu[21];
-	char *path = NULL;
+	char *path = NULL, *uri = NULL, *label = NULL;
 	time_t now = ca_now(ca), next;
 	int rc;
 
@@ -248,25 +352,41 @@ publish_locked(struct ca *ca, int64_t issuer_id, struct rc_detail *d)
 	ca_dw_init(&tbs, MAX_CRL);
 	ca_dw_init(&out, MAX_CRL);
 	buf_init(&details, 4096);
-	if ((rc = get_issuer(ca, issuer_id, &tmp, &iss, d)) != 0)
+	if ((rc = ca_iss_get(ca, issuer_id, &tmp, &iss, d)) != 0)
 		goto out;
+	if (iss->is_root && shard != WHOLE) {
+		rc_detail_set(d, "crl %s: a root has no shards", iss->name);
+		rc = RC_INVAL;
+		goto out;
+	}
+	/* the partition's name, URL (its IDP) and file */
+	if (shard == WHOLE) {
+		label = xstrdup(iss->name);
+		if (!iss->is_root)
+			uri = xasprintf("%s/crl/%s.crl", ca->base_url,
+			    iss->name);
+	} else {
+		label = xasprintf("%s-%lld", iss->name, (long long)shard);
+		uri = ca_crl_shard_url(ca->base_url, iss->name, shard);
+	}
 	nt.issuer_id = issuer_id;
+	nt.shard = shard;
+	nt.is_root = iss->is_root;
 	nt.list = &l;
 	if ((rc = ca_durable_tx(ca, number_tx, &nt)) != 0) {
-		rc_detail_set(d, "crl %s: reading revocations: %s", iss->name,
+		rc_detail_set(d, "crl %s: reading revocations: %s", label,
 		    rc_str(rc));
 		goto out;
 	}
 	next = now + (time_t)ca->crl_validity_days * 86400;
-	if ((rc = build_tbs(&tbs, iss, now, next, nt.number, &l)) != 0) {
-		rc_detail_set(d, "crl %s: building: %s", iss->name,
-		    rc_str(rc));
+	if ((rc = build_tbs(&tbs, iss, now, next, nt.number, &l, uri)) != 0) {
+		rc_detail_set(d, "crl %s: building: %s", label, rc_str(rc));
 		goto out;
 	}
 	rc = signer_sign(ca->sg, iss->name, SIGNER_TBS_CRL, tbs.b.data,
 	    tbs.b.len, &sig, &sig_len, d);
 	if (rc != 0) {
-		log_err(LOG_CA, "crl %s: signer: %s", iss->name,
+		log_err(LOG_CA, "crl %s: signer: %s", label,
 		    rc_detail_str(d, rc));
 		rc = RC_SIGNER;
 		goto out;
@@ -274,49 +394,56 @@ publish_locked(struct ca *ca, int64_t issuer_id, struct rc_detail *d)
 	ca_signed_build(&out, tbs.b.data, tbs.b.len, iss->sigalg,
 	    iss->sigalg_len, sig, sig_len);
 	if ((rc = out.rc) != 0) {
-		rc_detail_set(d, "crl %s: assembling: %s", iss->name,
-		    rc_str(rc));
+		rc_detail_set(d, "crl %s: assembling: %s", label, rc_str(rc));
 		goto out;
 	}
 	SHA256(out.b.data, out.b.len, hash);
 	hex_encode(hash, sizeof(hash), hash_hex);
 	iso(now, tu);
 	iso(next, nu);
-	buf_printf(&details, "{\"issuer\":\"%s\",\"number\":%lld,"
+	buf_printf(&details, "{\"issuer\":\"%s\",", iss->name);
+	if (shard != WHOLE)
+		buf_printf(&details, "\"shard\":%lld,", (long long)shard);
+	buf_printf(&details, "\"number\":%lld,"
 	    "\"entries\":%zu,\"this_update\":\"%s\",\"next_update\":\"%s\","
-	    "\"sha256\":\"%s\"}", iss->name, (long long)nt.number, l.n, tu,
-	    nu, hash_hex);
+	    "\"sha256\":\"%s\"}", (long long)nt.number, l.n, tu, nu,
+	    hash_hex);
 	memset(&crl, 0, sizeof(crl));
-	crl.issuer_id = issuer_id;
-	crl.number = nt.number;
-	crl.this_update = now;
-	crl.next_update = next;
-	crl.der = out.b.data;
-	crl.der_len = out.b.len;
+	memset(&sc, 0, sizeof(sc));
+	crl.issuer_id = sc.issuer_id = issuer_id;
+	crl.number = sc.number = nt.number;
+	crl.this_update = sc.this_update = now;
+	crl.next_update = sc.next_update = next;
+	crl.der = sc.der = out.b.data;
+	crl.der_len = sc.der_len = out.b.len;
+	sc.shard = shard;
 	pt.crl = &crl;
-	pt.object = iss->name;
+	pt.shard = shard == WHOLE ? NULL : &sc;
+	pt.object = label;
 	pt.details = (const char *)details.data;
 	if ((rc = ca_durable_tx(ca, put_tx, &pt)) != 0) {
-		rc_detail_set(d, "crl %s: storing: %s", iss->name,
-		    rc_str(rc));
+		rc_detail_set(d, "crl %s: storing: %s", label, rc_str(rc));
 		goto out;
 	}
 	if (ca->crl_dir != NULL) {
-		path = xasprintf("%s/%s.crl", ca->crl_dir, iss->name);
+		path = xasprintf("%s/%s.crl", ca->crl_dir, label);
 		if ((rc = fs_mkdir_p(ca->crl_dir, 0755)) != 0 ||
 		    (rc = fs_write_atomic(path, out.b.data, out.b.len,
 		    0644)) != 0) {
-			log_err(LOG_CA, "crl %s: writing %s: %s", iss->name,
+			log_err(LOG_CA, "crl %s: writing %s: %s", label,
 			    path, rc_str(rc));
-			rc_detail_set(d, "crl %s: writing %s: %s", iss->name,
+			rc_detail_set(d, "crl %s: writing %s: %s", label,
 			    path, rc_str(rc));
 			goto out;
 		}
+		(void)write_json(ca, iss);
 	}
 	log_info(LOG_CA, "crl %s: published number %lld with %zu entries",
-	    iss->name, (long long)nt.number, l.n);
+	    label, (long long)nt.number, l.n);
 out:
 	free(path);
+	free(uri);
+	free(label);
 	free(sig);
 	free(l.v);
 	ca_dw_free(&tbs);
@@ -334,7 +461,21 @@ ca_crl_publish(struct ca *ca, int64_t issuer_id, struct rc_detail *d)
 	if (ca == NULL)
 		return RC_INVAL;
 	pthread_mutex_lock(&ca->crl_lock);
-	rc = publish_locked(ca, issuer_id, d);
+	rc = publish_locked(ca, issuer_id, WHOLE, d);
+	pthread_mutex_unlock(&ca->crl_lock);
+	return rc;
+}
+
+int
+ca_crl_publish_shard(struct ca *ca, int64_t issuer_id, int64_t shard,
+    struct rc_detail *d)
+{
+	int rc;
+
+	if (ca == NULL || shard < 0)
+		return RC_INVAL;
+	pthread_mutex_lock(&ca->crl_lock);
+	rc = publish_locked(ca, issuer_id, shard, d);
 	pthread_mutex_unlock(&ca->crl_lock);
 	return rc;
 }
@@ -354,6 +495,31 @@ collect_issuer(const struct store_issuer *is, void *arg)
 		ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
 	}
 	ids->v[ids->n++] = is->id;
+	return 0;
+}
+
+struct due_shards {
+	struct {
+		int64_t issuer_id, shard;
+	} *v;
+	size_t n, cap;
+	time_t before;
+};
+
+static int
+collect_shard(const struct store_crl_shard *sh, void *arg)
+{
+	struct due_shards *ds = arg;
+
+	if (sh->number > 0 && sh->this_update > ds->before)
+		return 0;
+	if (ds->n == ds->cap) {
+		ds->cap = ds->cap ? ds->cap * 2 : 16;
+		ds->v = xrealloc(ds->v, ds->cap * sizeof(*ds->v));
+	}
+	ds->v[ds->n].issuer_id = sh->issuer_id;
+	ds->v[ds->n].shard = sh->shard;
+	ds->n++;
 	return 0;
 }
 
@@ -392,6 +558,22 @@ ca_crl_refresh(struct ca *ca, time_t max_age, struct rc_detail *d)
 			first = first ? first : rc;
 	}
 	free(ids.v);
+	/* the shards: every one whose CRL is missing or older than max_age */
+	{
+		struct due_shards ds = {NULL, 0, 0, now - max_age};
+
+		if ((rc = store_crl_shard_list(ca->st, 0, collect_shard,
+		    &ds)) != 0) {
+			rc_detail_set(d, "crl: listing shards: %s",
+			    rc_str(rc));
+			first = first ? first : rc;
+		}
+		for (size_t i = 0; i < ds.n; i++)
+			if ((rc = ca_crl_publish_shard(ca, ds.v[i].issuer_id,
+			    ds.v[i].shard, d)) != 0)
+				first = first ? first : rc;
+		free(ds.v);
+	}
 	return first;
 }
 
@@ -439,6 +621,7 @@ ca_revoke(struct ca *ca, const char *serial_hex, int reason,
 	struct store_cert c;
 	struct revoke_tx t;
 	char serial[41], *details = NULL;
+	int64_t shard = -1;
 	int rc, is_ca;
 
 	memset(&c, 0, sizeof(c));
@@ -496,8 +679,25 @@ ca_revoke(struct ca *ca, const char *serial_hex, int reason,
 	}
 	log_info(LOG_CA, "revoked %s (%s) by %s", serial,
 	    ca_reason_name(reason), t.actor);
-	/* BR 4.9.7: the CRL follows the revocation at once */
-	if ((rc = ca_crl_publish(ca, c.issuer_id, d)) != 0) {
+	/* the OCSP response first (the fastest way relying parties learn),
+	 * then the CRL partition that lists it (BR 4.9.7: at once); a
+	 * failure of either is logged and leaves the revocation in place:
+	 * the OCSP worker and the CRL schedule catch up */
+	if (!is_ca && ca->ocsp) {
+		struct rc_detail od = {{0}};
+		int orc = ca_ocsp_resign(ca, serial, &od);
+
+		if (orc != 0)
+			log_err(LOG_CA, "revoked %s, but its OCSP response was "
+			    "not re-signed: %s", serial,
+			    rc_detail_str(&od, orc));
+		/* this process's responder re-reads it at once */
+		ca_revocation_note(serial);
+	}
+	if (store_cert_get_shard(ca->st, serial, &shard) != 0)
+		shard = -1;
+	if ((rc = shard >= 0 ? ca_crl_publish_shard(ca, c.issuer_id, shard,
+	    d) : ca_crl_publish(ca, c.issuer_id, d)) != 0) {
 		char why[sizeof(d->msg)];
 
 		snprintf(why, sizeof(why), "%s", rc_detail_str(d, rc));

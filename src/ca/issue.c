@@ -11,6 +11,14 @@
  * only OpenSSL calls per certificate are the CSPRNG, SHA-1 (subject key
  * identifier) and SHA-256 (audit record); the signature is the signer's.
  *
+ * Revocation status is set up in the same step (ocsp.c, crl.c): the
+ * certificate gets its CRL shard (named in its CRL DP, stored with it) and,
+ * while OCSP is on, its "good" OCSP response is signed right after the
+ * certificate and stored in the same transaction. Signing here rather than
+ * queueing it for the worker costs one more signature per certificate, but
+ * a certificate is never handed out before the responder can vouch for it
+ * (a server that staples, e.g. nginx, fetches a response at once).
+ *
  * Runs in the main certdesk process. Trusts the ca_csr (parsed and checked
  * by ca_csr_parse) and the organisation record (from the store) only as far
  * as the checks below and the linter confirm.
@@ -250,6 +258,8 @@ struct issue_tx {
 	const struct store_cert *cert;
 	const char *actor;
 	const char *details;
+	int64_t shard;
+	const struct store_ocsp *ocsp;	/* NULL while OCSP is off */
 };
 
 static int
@@ -259,6 +269,10 @@ issue_tx(struct store *st, void *arg)
 	int rc;
 
 	if ((rc = store_cert_add(st, t->cert)) != 0)
+		return rc;
+	if ((rc = store_cert_set_shard(st, t->cert->serial, t->shard)) != 0)
+		return rc;
+	if (t->ocsp != NULL && (rc = store_ocsp_put(st, t->ocsp)) != 0)
 		return rc;
 	return store_audit_append(st, t->actor, "cert.issue", t->cert->serial,
 	    t->details);
@@ -285,18 +299,21 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	uint8_t serial[16], hash[SHA256_DIGEST_LENGTH], *sig = NULL;
 	char hash_hex[2 * SHA256_DIGEST_LENGTH + 1], na_text[21];
 	size_t nnames = 0, sig_len = 0;
-	struct ca_dw tbs, cert;
+	struct ca_dw tbs, cert, ocsp;
 	struct buf details, namelist;
 	struct ca_tbs t;
 	struct store_cert sc;
+	struct store_ocsp so;
 	struct issue_tx tx;
 	struct ca_cert *c = NULL;
 	time_t now;
-	int rc, days;
+	int64_t shard = 0;
+	int rc, days, new_shard = 0;
 
 	*out = NULL;
 	ca_dw_init(&tbs, MAX_TBS);
 	ca_dw_init(&cert, MAX_TBS + 1024);
+	ca_dw_init(&ocsp, 16 * 1024);
 	buf_init(&details, 64 * 1024);
 	buf_init(&namelist, 64 * 1024);
 	if (ca == NULL || req == NULL || req->csr == NULL ||
@@ -339,6 +356,12 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		rc_detail_set(d, "issue: no random serial");
 		goto out;
 	}
+	if ((rc = ca_shard_next(ca, &ca->issuing, &shard, &new_shard)) != 0) {
+		rc_detail_set(d, "issue: no CRL shard: %s", rc_str(rc));
+		rc = RC_DB;
+		goto out;
+	}
+	t.crl_shard = shard;
 	t.profile = req->profile;
 	t.serial = serial;
 	t.serial_len = sizeof(serial);
@@ -376,6 +399,13 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	if ((rc = cert.rc) != 0) {
 		rc_detail_set(d, "issue: assembling the certificate: %s",
 		    rc_str(rc));
+		goto out;
+	}
+	/* its OCSP response, signed before anything is stored */
+	if (ca->ocsp && (rc = ca_ocsp_make(ca, &ca->issuing, serial,
+	    sizeof(serial), 0, 0, 0, now, &ocsp, d)) != 0) {
+		log_err(LOG_CA, "issue: OCSP response: %s",
+		    rc_detail_str(d, rc));
 		goto out;
 	}
 
@@ -418,6 +448,19 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	tx.cert = &sc;
 	tx.actor = req->actor ? req->actor : "ca";
 	tx.details = (const char *)details.data;
+	tx.shard = shard;
+	tx.ocsp = NULL;
+	if (ca->ocsp) {
+		memset(&so, 0, sizeof(so));
+		memcpy(so.serial, c->serial, sizeof(so.serial));
+		so.issuer_id = ca->issuing.id;
+		so.status = 0;
+		so.this_update = now;
+		so.next_update = now + ca_ocsp_validity();
+		so.der = ocsp.b.data;
+		so.der_len = ocsp.b.len;
+		tx.ocsp = &so;
+	}
 	rc = ca_durable_tx(ca, issue_tx, &tx);
 	if (rc != 0) {
 		/* signed but not recorded: never handed out */
@@ -431,6 +474,16 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	}
 	log_debug(LOG_CA, "issued %s %s for %s", ca_profile_name(req->profile),
 	    c->serial, names[0]);
+	/* a new shard's first CRL at once, so that the URL in its CRL DP
+	 * answers; a failure is only logged (the CRL schedule retries) */
+	if (new_shard) {
+		struct rc_detail sd = {{0}};
+		int src = ca_crl_publish_shard(ca, ca->issuing.id, shard, &sd);
+
+		if (src != 0)
+			log_err(LOG_CA, "issue: first CRL of shard %lld: %s",
+			    (long long)shard, rc_detail_str(&sd, src));
+	}
 	c->der = buf_steal(&cert.b, &c->der_len);
 	*out = c;
 	c = NULL;
@@ -439,6 +492,7 @@ out:
 	free(sig);
 	ca_dw_free(&tbs);
 	ca_dw_free(&cert);
+	ca_dw_free(&ocsp);
 	buf_free(&details);
 	buf_free(&namelist);
 	return rc;

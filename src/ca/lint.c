@@ -10,20 +10,18 @@
  * ("e_sub_cert_eku_extra_values") so that a refusal can be looked up.
  *
  * Also here: the walkers for issuer certificates and public keys, and the
- * dNSName check (libpsl for public suffixes, libidn2 for A-labels).
+ * dNSName check (util/dnsname.h's rules, failures named as zlint does).
  *
  * Runs in the main certdesk process. Trusts nothing in the bytes it lints.
  */
 #include "ca/ca_int.h"
 #include "signer/signer.h"
 #include "util/der.h"
+#include "util/dnsname.h"
 #include "util/rc.h"
 
 #include <arpa/inet.h>
-#include <idn2.h>
-#include <libpsl.h>
 #include <openssl/sha.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,135 +415,67 @@ ca_issuer_info_parse(const uint8_t *cert, size_t len,
 
 /* ---- DNS names ----------------------------------------------------------- */
 
-static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
-static const psl_ctx_t *psl;
+/* The zlint-style check for each reason util/dnsname.h gives, and what
+ * follows the name in the message. */
+static const struct {
+	const char *check, *text;
+} dnsname_lint[DNSNAME_WHY_MAX_] = {
+	[DNSNAME_NOT_ASCII] = {"e_dnsname_bad_character_in_label",
+	    "has a character other than a-z, 0-9 and '-'"},
+	[DNSNAME_CONTROL] = {"e_dnsname_bad_character_in_label",
+	    "has a character other than a-z, 0-9 and '-'"},
+	[DNSNAME_TRAILING_DOT] = {"e_dnsname_trailing_dot",
+	    "ends with a dot"},
+	[DNSNAME_WILDCARD_POSITION] = {
+	    "e_dnsname_wildcard_only_in_left_label",
+	    "has a wildcard that is not the whole leftmost label"},
+	[DNSNAME_EMPTY_LABEL] = {"e_dnsname_empty_label",
+	    "has an empty label"},
+	[DNSNAME_LABEL_TOO_LONG] = {"e_dnsname_label_too_long",
+	    "has a label over 63 octets"},
+	[DNSNAME_UPPERCASE] = {"e_dnsname_not_lowercase",
+	    "has upper-case letters"},
+	[DNSNAME_BAD_CHAR] = {"e_dnsname_bad_character_in_label",
+	    "has a character other than a-z, 0-9 and '-'"},
+	[DNSNAME_HYPHEN_EDGE] = {"e_dnsname_hyphen_in_label_edge",
+	    "has a label starting or ending with '-'"},
+	[DNSNAME_RESERVED_LABEL] = {"e_dnsname_reserved_label",
+	    "has a reserved label (\"--\" in positions 3 and 4)"},
+	[DNSNAME_BAD_ALABEL] = {"e_international_dns_name_not_valid_idna",
+	    "has an invalid A-label"},
+	[DNSNAME_SINGLE_LABEL] = {"e_dnsname_internal_name",
+	    "is not a fully-qualified domain name"},
+	[DNSNAME_NUMERIC_TLD] = {"e_dnsname_numeric_tld",
+	    "ends in an all-numeric label (an IP address?)"},
+	[DNSNAME_PUBLIC_SUFFIX] = {"e_dnsname_wildcard_left_of_public_suffix",
+	    "is a wildcard directly on a public suffix"},
+	[DNSNAME_NO_PSL] = {"e_dnsname_wildcard_left_of_public_suffix",
+	    "is a wildcard and there is no public suffix list to check"},
+};
 
-static void
-psl_load(void)
-{
-	/* The distribution's list when installed (kept current by the
-	 * publicsuffix package), else the copy built into libpsl. */
-	psl = psl_latest(NULL);
-	if (psl == NULL)
-		psl = psl_builtin();
-}
-
-static int
-alabel_ok(const char *label, size_t n)
-{
-	char in[64], *u = NULL, *a = NULL;
-	int ok;
-
-	memcpy(in, label, n);
-	in[n] = '\0';
-	/* IDNA2008 (RFC 5891 5.4): decode, re-encode, compare */
-	if (idn2_to_unicode_8z8z(in, &u, 0) != IDN2_OK)
-		return 0;
-	ok = idn2_lookup_u8((const uint8_t *)u, (uint8_t **)&a,
-		 IDN2_NONTRANSITIONAL) == IDN2_OK &&
-	    strcmp(a, in) == 0;
-	idn2_free(u);
-	idn2_free(a);
-	return ok;
-}
-
+/* BR 7.1.4.2.1 dNSName rules (util/dnsname.h), not folded: upper case is a
+ * failure here. */
 int
 ca_dnsname_check(const char *name, struct rc_detail *d)
 {
-	const char *p, *label, *base;
-	size_t n, labels = 0, ll;
-	int wildcard = 0, numeric = 1;
+	enum dnsname_why why;
 
-	if (name == NULL || name[0] == '\0')
+	if (dnsname_check(name, DNSNAME_WILDCARD | DNSNAME_IDNA | DNSNAME_PSL,
+	    &why) == 0)
+		return 0;
+	if (why == DNSNAME_EMPTY)
 		return detail(d, RC_BADNAME, "e_dnsname_empty", "empty name");
-	n = strlen(name);
-	if (n > 253)
+	if (why == DNSNAME_TOO_LONG)
 		return detail(d, RC_BADNAME, "e_dnsname_too_long",
-		    "name of %zu octets (over 253)", n);
-	if (name[n - 1] == '.')
-		return detail(d, RC_BADNAME, "e_dnsname_trailing_dot",
-		    "'%s' ends with a dot", name);
-	base = name;
-	if (name[0] == '*') {
-		if (name[1] != '.')
-			return detail(d, RC_BADNAME,
-			    "e_dnsname_wildcard_only_in_left_label",
-			    "'%s': a wildcard must be the whole leftmost "
-			    "label", name);
-		wildcard = 1;
-		base = name + 2;
-	}
-	for (label = base;; label = p + 1) {
-		p = strchr(label, '.');
-		ll = p ? (size_t)(p - label) : strlen(label);
-		if (ll == 0)
-			return detail(d, RC_BADNAME, "e_dnsname_empty_label",
-			    "'%s' has an empty label", name);
-		if (ll > 63)
-			return detail(d, RC_BADNAME,
-			    "e_dnsname_label_too_long",
-			    "'%s' has a label over 63 octets", name);
-		numeric = 1;
-		for (size_t i = 0; i < ll; i++) {
-			char c = label[i];
-
-			if (c >= 'A' && c <= 'Z')
-				return detail(d, RC_BADNAME,
-				    "e_dnsname_not_lowercase",
-				    "'%s' has upper-case letters", name);
-			if (c == '*')
-				return detail(d, RC_BADNAME,
-				    "e_dnsname_wildcard_only_in_left_label",
-				    "'%s': a wildcard must be the whole "
-				    "leftmost label", name);
-			if (!((c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || c == '-'))
-				return detail(d, RC_BADNAME,
-				    "e_dnsname_bad_character_in_label",
-				    "'%s' has a character other than a-z, 0-9 "
-				    "and '-'", name);
-			if (c < '0' || c > '9')
-				numeric = 0;
-		}
-		if (label[0] == '-' || label[ll - 1] == '-')
-			return detail(d, RC_BADNAME,
-			    "e_dnsname_hyphen_in_label_edge",
-			    "'%s' has a label starting or ending with '-'",
-			    name);
-		/* RFC 5891 4.2.3.1: "--" at 3-4 is reserved; "xn--" must be a
-		 * valid A-label */
-		if (ll >= 4 && label[2] == '-' && label[3] == '-') {
-			if (label[0] != 'x' || label[1] != 'n')
-				return detail(d, RC_BADNAME,
-				    "e_dnsname_reserved_label",
-				    "'%s' has a reserved label (\"--\" in "
-				    "positions 3 and 4)", name);
-			if (!alabel_ok(label, ll))
-				return detail(d, RC_BADNAME,
-				    "e_international_dns_name_not_valid_idna",
-				    "'%s' has an invalid A-label", name);
-		}
-		labels++;
-		if (p == NULL)
-			break;
-	}
-	if (labels + (size_t)wildcard < 2)
-		return detail(d, RC_BADNAME, "e_dnsname_internal_name",
-		    "'%s' is not a fully-qualified domain name", name);
-	if (numeric)
-		return detail(d, RC_BADNAME, "e_dnsname_numeric_tld",
-		    "'%s' ends in an all-numeric label (an IP address?)",
-		    name);
-	if (wildcard) {
-		/* BR 3.2.2.6: no wildcard directly left of a public suffix */
-		pthread_once(&psl_once, psl_load);
-		if (psl == NULL || psl_is_public_suffix2(psl, base,
-		    PSL_TYPE_ANY) != 0)
-			return detail(d, RC_BADNAME,
-			    "e_dnsname_wildcard_left_of_public_suffix",
-			    "'%s': '%s' is a public suffix", name, base);
-	}
-	return 0;
+		    "name of %zu octets (over 253)", strlen(name));
+	if (why == DNSNAME_IP_ADDRESS)	/* as the rules below would say */
+		why = strchr(name, ':') != NULL ? DNSNAME_BAD_CHAR :
+		    DNSNAME_NUMERIC_TLD;
+	if (dnsname_lint[why].check == NULL)	/* not with these flags */
+		return detail(d, RC_BADNAME, "e_dnsname_bad_character_in_label",
+		    "'%s' %s", name, dnsname_why_str(why));
+	return detail(d, RC_BADNAME, dnsname_lint[why].check, "'%s' %s",
+	    name, dnsname_lint[why].text);
 }
 
 int
@@ -1024,9 +954,42 @@ check_ski(const struct parts *p, const char *missing, struct rc_detail *d)
 	return 0;
 }
 
-/* cRLDistributionPoints: DistributionPoints of fullName http URIs only. */
+/*
+ * The CRL shard URI certdesk writes into subscriber certificates (crl.c):
+ * http://<host>[:port][/path]/crl/<issuer>-<shard>.crl, issuer [a-z0-9-]+,
+ * shard a decimal number without leading zeros.
+ */
 static int
-check_crldp(const struct parts *p, const char *check, struct rc_detail *d)
+shard_uri(const struct der_elem *gn, const char *issuer)
+{
+	const uint8_t *u = gn->body.p;
+	size_t n = gn->body.len, i, digits = 0, name = 0;
+
+	if (!http_uri(gn) || n < 7 + 5 + 4 + 6 ||
+	    memcmp(u + n - 4, ".crl", 4) != 0)
+		return 0;
+	for (i = n - 4; i > 7 && u[i - 1] >= '0' && u[i - 1] <= '9'; i--)
+		digits++;
+	if (digits == 0 || digits > 18 || (digits > 1 && u[i] == '0') ||
+	    i <= 7 || u[i - 1] != '-')
+		return 0;
+	for (i--; i > 7 && ((u[i - 1] >= 'a' && u[i - 1] <= 'z') ||
+	    (u[i - 1] >= '0' && u[i - 1] <= '9') || u[i - 1] == '-'); i--)
+		name++;
+	/* the issuer's own name when known (names end in "-<n>" too) */
+	if (issuer != NULL && (name != strlen(issuer) ||
+	    memcmp(u + i, issuer, name) != 0))
+		return 0;
+	/* a host of at least one character before the path */
+	return name > 0 && i > 7 + 5 && memcmp(u + i - 5, "/crl/", 5) == 0;
+}
+
+/* cRLDistributionPoints: DistributionPoints of fullName http URIs only;
+ * sharded (end-entity certificates): exactly one DistributionPoint with one
+ * URI, of a CRL shard (shard_uri). */
+static int
+check_crldp_form(const struct parts *p, const char *check, int sharded,
+    const char *issuer, struct rc_detail *d)
 {
 	struct der_elem seq, dp, dpn, full, gn;
 	struct der s, ds, fs, gs;
@@ -1052,6 +1015,9 @@ check_crldp(const struct parts *p, const char *check, struct rc_detail *d)
 			if (!http_uri(&gn))
 				return fail(d, check, "a CRL location is not "
 				    "an http:// URI");
+			if (sharded && !shard_uri(&gn, issuer))
+				return fail(d, check, "the CRL location is not "
+				    "a CRL shard (.../crl/<issuer>-<n>.crl)");
 			uris++;
 		}
 		if (gs.len != 0)
@@ -1060,7 +1026,16 @@ check_crldp(const struct parts *p, const char *check, struct rc_detail *d)
 	if (s.len != 0 || uris == 0)
 		return fail(d, check, "cRLDistributionPoints has no http:// "
 		    "URI");
+	if (sharded && uris != 1)
+		return fail(d, check, "cRLDistributionPoints names more than "
+		    "one CRL (one shard covers the certificate)");
 	return 0;
+}
+
+static int
+check_crldp(const struct parts *p, const char *check, struct rc_detail *d)
+{
+	return check_crldp_form(p, check, 0, NULL, d);
 }
 
 /* authorityInfoAccess: caIssuers (required) and OCSP, http URIs only. */
@@ -1122,8 +1097,8 @@ check_leaf_links(const struct parts *p, const struct ca_issuer_info *iss,
 	if (!(p->exts & (1u << X_CRLDP)))
 		return fail(d, "e_sub_cert_crl_distribution_points_missing",
 		    "cRLDistributionPoints missing");
-	if ((rc = check_crldp(p, "e_sub_cert_crl_distribution_points_"
-	    "invalid", d)) != 0)
+	if ((rc = check_crldp_form(p, "e_sub_cert_crl_distribution_points_"
+	    "invalid", 1, iss->name, d)) != 0)
 		return rc;
 	if (!(p->exts & (1u << X_AIA)))
 		return fail(d, "e_sub_cert_aia_missing",

@@ -358,6 +358,35 @@ ca_ext_crldp(struct ca_dw *w, const char *base, const char *issuer_name)
 	ext_close(w, m, inner);
 }
 
+char *
+ca_crl_shard_url(const char *base, const char *name, int64_t shard)
+{
+	return xasprintf("%s/crl/%s-%lld.crl", base, name, (long long)shard);
+}
+
+/* The CRL DP of a subscriber certificate: the one shard it belongs to
+ * (BR 7.1.2.11.2: one http URI of a CRL that covers it). */
+void
+ca_ext_crldp_shard(struct ca_dw *w, const char *base, const char *issuer_name,
+    int64_t shard)
+{
+	size_t inner, m = ext_open(w, CA_OID(oid_crldp), 0, &inner);
+	size_t seq = ca_dw_open(w, DER_SEQUENCE);
+	size_t dp = ca_dw_open(w, DER_SEQUENCE);
+	size_t dpn = ca_dw_open(w, DER_CTX(0));	/* distributionPoint */
+	size_t full = ca_dw_open(w, DER_CTX(0));	/* fullName */
+	char *uri = ca_crl_shard_url(base, issuer_name, shard);
+
+	/* [6] uniformResourceIdentifier */
+	ca_dw_tlv(w, 0x86, uri, strlen(uri));
+	free(uri);
+	ca_dw_close(w, full);
+	ca_dw_close(w, dpn);
+	ca_dw_close(w, dp);
+	ca_dw_close(w, seq);
+	ext_close(w, m, inner);
+}
+
 void
 ca_ext_aia(struct ca_dw *w, const char *base, const char *issuer_name, int ocsp)
 {
@@ -453,6 +482,7 @@ ca_iss_clear(struct ca_iss *iss)
 		return;
 	free(iss->name);
 	free(iss->cert);
+	free(iss->base_url);
 	buf_free(&iss->aki);
 	buf_free(&iss->crldp);
 	buf_free(&iss->aia);
@@ -487,10 +517,14 @@ ca_iss_load(struct ca_iss *iss, int64_t id, const char *name, int is_root,
 	iss->cert_len = len;
 	iss->sigalg = sigalg;
 	iss->sigalg_len = sigalg_len;
-	if (ca_issuer_info_parse(iss->cert, len, &iss->info) != 0) {
+	iss->base_url = xstrdup(base_url);
+	if (ca_issuer_info_parse(iss->cert, len, &iss->info) != 0 ||
+	    ca_ocsp_issuer_hashes(iss->cert, len, iss->name_hash,
+	    iss->key_hash) != 0) {
 		ca_iss_clear(iss);
 		return RC_INVAL;
 	}
+	iss->info.name = iss->name;
 	ca_dw_init(&w, 64 * 1024);
 	ca_ext_keyid(&w, 1, iss->info.ski, iss->info.ski_len);
 	rc = rc ? rc : keep(&w, &iss->aki);
@@ -622,8 +656,13 @@ ca_tbs_build(struct ca_dw *w, const struct ca_iss *iss, const struct ca_tbs *t)
 		raw_buf(w, &iss->aki);
 	if (!(t->omit & CA_EXT_AIA))
 		raw_buf(w, &iss->aia);
-	if (!(t->omit & CA_EXT_CRLDP))
-		raw_buf(w, &iss->crldp);
+	if (!(t->omit & CA_EXT_CRLDP)) {
+		if (t->crl_shard >= 0 && iss->base_url != NULL)
+			ca_ext_crldp_shard(w, iss->base_url, iss->name,
+			    t->crl_shard);
+		else
+			raw_buf(w, &iss->crldp);
+	}
 	if (!(t->omit & CA_EXT_CP) && t->profile >= CA_PROFILE_DV &&
 	    t->profile <= CA_PROFILE_EV)
 		raw_buf(w, &iss->cp[t->profile]);

@@ -49,7 +49,7 @@ static const struct daemon_cmd cmds[] = {
 	    "Revoke a certificate. The reason is an RFC 5280 reason name; a "
 	    "new CRL of the issuer is published at once.", daemon_cmd_ca_revoke, 1},
 	{"ca crl", "--data DIR",
-	    "Publish a new full CRL of every CA now.",
+	    "Publish every CRL now: the root's and every shard of each issuing CA.",
 	    daemon_cmd_ca_crl, 1},
 	{"ca show", "--data DIR --serial HEX",
 	    "Show a certificate: status, names, validity, revocation.",

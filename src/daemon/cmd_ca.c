@@ -319,6 +319,54 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 	return DAEMON_EXIT_FAIL;
 }
 
+struct shards {
+	struct store_crl_shard *v;
+	size_t n, cap;
+};
+
+static int
+collect_shard(const struct store_crl_shard *sh, void *arg)
+{
+	struct shards *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = *sh;
+	return 0;
+}
+
+/* Publishes every CRL shard (crl.c) and prints each file written. */
+static int
+publish_shards(struct daemon_ctx *cx)
+{
+	struct shards l = {NULL, 0, 0};
+	int rc;
+
+	if ((rc = store_crl_shard_list(cx->st, 0, collect_shard, &l)) != 0)
+		daemon_fail(cx, "cannot list the CRL shards: %s", rc_str(rc));
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		struct rc_detail d = {{0}};
+		struct store_issuer is;
+
+		memset(&is, 0, sizeof(is));
+		rc = ca_crl_publish_shard(cx->ca, l.v[i].issuer_id,
+		    l.v[i].shard, &d);
+		if (rc != 0) {
+			daemon_fail(cx, "cannot publish CRL shard %lld: %s",
+			    (long long)l.v[i].shard, rc_detail_str(&d, rc));
+		} else if (store_issuer_get(cx->st, l.v[i].issuer_id,
+		    &is) == 0) {
+			printf("%s/%s-%lld.crl\n", cx->crl_dir, is.name,
+			    (long long)l.v[i].shard);
+		}
+		store_issuer_clear(&is);
+	}
+	free(l.v);
+	return rc;
+}
+
 int
 daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -333,8 +381,9 @@ daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv)
 	rc = open_all(cx, data, NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	return daemon_publish_crls(cx, 1) == 0 ? DAEMON_EXIT_OK :
-	    DAEMON_EXIT_FAIL;
+	if (daemon_publish_crls(cx, 1) != 0)
+		return DAEMON_EXIT_FAIL;
+	return publish_shards(cx) == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;
 }
 
 int

@@ -280,8 +280,13 @@ int
 daemon_open(struct daemon_ctx *cx, unsigned need)
 {
 	struct rc_detail d = {{0}};
+	struct ca_status_conf scf = {cx->conf.crl_shard_size,
+		cx->conf.ocsp_validity_hours};
 	int rc;
 
+	/* CRL shard size and OCSP validity for whatever this command issues
+	 * or signs (process-wide in the ca; set before any CA handle) */
+	ca_status_configure(&scf);
 	if ((need & DAEMON_NEED_SIGNER) && cx->sg == NULL) {
 		struct stat sb;
 

@@ -14,7 +14,10 @@
  *    one this key produces (a mismatch makes a certificate that verifies
  *    under another algorithm than stated);
  *  - the issuer (or OCSP responder id) is this key's certificate subject,
- *    so the key only speaks as itself;
+ *    so the key only speaks as itself; an OCSP ResponseData is signed only
+ *    when every CertID in it names this key as the issuer (SHA-1 of its
+ *    certificate's subject and of its key bits, RFC 6960 4.1.1), so the
+ *    key never vouches for another CA's certificates;
  *  - a key without a certificate signs nothing but its own self-signed root
  *    certificate, and only if it is a root key;
  *  - only a root key signs CA certificates (basicConstraints cA TRUE, or
@@ -546,7 +549,8 @@ check_crl(const struct signer_key *k, const uint8_t *tbs, size_t len,
  * thisUpdate GeneralizedTime, nextUpdate [0] EXPLICIT OPTIONAL,
  * singleExtensions [1] EXPLICIT Extensions OPTIONAL } */
 static int
-single_ok(const struct der_elem *sr, struct rc_detail *d)
+single_ok(const struct signer_key *k, const struct der_elem *sr,
+    struct rc_detail *d)
 {
 	static const char w[] = "ResponseData";
 	struct der in = sr->body, c, r;
@@ -563,6 +567,29 @@ single_ok(const struct der_elem *sr, struct rc_detail *d)
 	    der_expect(&c, DER_OCTETSTRING, &kh) != 0 ||
 	    der_next(&c, &ser) != 0 || !integer_ok(&ser) || c.len != 0)
 		return refuse(d, "%s: malformed CertID", w);
+	/* the CertID names this key's certificate as the issuer */
+	{
+		static const uint8_t oid_sha1[] = {0x06, 0x05, 0x2b, 0x0e,
+			0x03, 0x02, 0x1a};
+		struct der a = alg.body;
+		struct der_elem oid;
+		uint8_t name_hash[SIGNER_KEYHASH_LEN];
+
+		if (der_next(&a, &oid) != 0 ||
+		    !der_eq(&oid, oid_sha1, sizeof(oid_sha1)))
+			return refuse(d, "%s: CertID hash algorithm is not "
+			    "SHA-1", w);
+		if (k->subject == NULL || !EVP_Digest(k->subject,
+		    k->subject_len, name_hash, NULL, EVP_sha1(), NULL))
+			return refuse(d, "%s: key %s has no certificate", w,
+			    k->id);
+		if (nh.body.len != sizeof(name_hash) ||
+		    memcmp(nh.body.p, name_hash, sizeof(name_hash)) != 0 ||
+		    kh.body.len != SIGNER_KEYHASH_LEN ||
+		    memcmp(kh.body.p, k->keyhash, SIGNER_KEYHASH_LEN) != 0)
+			return refuse(d, "%s: CertID names another issuer "
+			    "than key %s", w, k->id);
+	}
 	if (der_next(&in, &st) != 0)
 		return refuse(d, "%s: certificate status missing", w);
 	if (st.tag == 0x80 || st.tag == 0x82) {	/* good, unknown: NULL */
@@ -652,7 +679,7 @@ check_ocsp(const struct signer_key *k, const uint8_t *tbs, size_t len,
 		return refuse(d, "%s: responses missing", w);
 	v = resps.body;
 	while ((rc = der_next(&v, &sr)) == 0) {
-		if ((rc = single_ok(&sr, d)) != 0)
+		if ((rc = single_ok(k, &sr, d)) != 0)
 			return rc;
 		n++;
 	}

@@ -131,7 +131,7 @@ def test_lego_http01(rig):
     rows = lego_revoke_check(rig, d, "ec256", names, cert, 5,
                              "Cessation Of Operation")
     rig.check_bound(rows, contract, kid)
-    _, text = rig.fetch_crl(d / "crl")
+    _, text = rig.fetch_crl(d / "crl", first)
     assert format(first.serial_number, "X") not in text
 
 

@@ -11,7 +11,9 @@ one account using another's order/authorization/challenge, and CAA
 forbidding this CA. "Nothing issued" is checked by counting certificates in
 the store."""
 import hashlib
+import json
 import sqlite3
+import time
 import urllib.request
 
 import pytest
@@ -128,10 +130,18 @@ def cert_id(cert):
 
 
 def crl_has(env, serial):
-    with urllib.request.urlopen(env.server.url("/crl/issuing-1.crl"),
+    """Whether a CRL partition of the issuing CA lists serial: every URL
+    of the CCADB list /crl/issuing-1.json (the shards and issuing-1.crl)."""
+    with urllib.request.urlopen(env.server.url("/crl/issuing-1.json"),
                                 timeout=10) as r:
-        crl = x509.load_der_x509_crl(r.read())
-    return crl.get_revoked_certificate_by_serial_number(serial) is not None
+        urls = json.loads(r.read())
+    for url in urls:
+        with urllib.request.urlopen(env.server.url(
+                "/crl/" + url.rsplit("/", 1)[1]), timeout=10) as r:
+            crl = x509.load_der_x509_crl(r.read())
+        if crl.get_revoked_certificate_by_serial_number(serial) is not None:
+            return True
+    return False
 
 
 def test_full_flow(env):
@@ -415,3 +425,86 @@ def test_orders_list_pages(env):
     other = account(env)
     r = other.post(c.kid + "/orders", None)
     assert r.status == 403
+
+
+def test_interrupted_issuance_settled_at_start(env):
+    """An order left in processing by a crash or a restart during issuance
+    is settled when `certdesk serve` starts: valid when its certificate
+    was stored, else invalid with serverInternal (RFC 8555 7.1.6: the
+    client starts a new order); a young one (maybe another instance's work
+    in progress) is left alone; each settlement audited."""
+    c = account(env)
+    stored_url, stored, _, _ = issue(env, c, ["settled.test"])
+    lost_url = c.new_order(["lost.test"]).headers["Location"]
+    young_url = c.new_order(["young.test"]).headers["Location"]
+    before = certs(env)
+    ids = {u: int(u.rsplit("/", 1)[1])
+           for u in (stored_url, lost_url, young_url)}
+    env.server.stop()
+    con = sqlite3.connect(env.data / "certdesk.db")
+    try:
+        with con:
+            # what a crash between the CA storing the certificate and
+            # the order recording it leaves, 10 minutes ago
+            con.execute("UPDATE orders SET status = 'processing', "
+                        "cert_serial = NULL, updated_at = "
+                        "strftime('%s', 'now') - 600 WHERE id = ?",
+                        (ids[stored_url],))
+            # a crash before the CA issued anything
+            con.execute("UPDATE orders SET status = 'processing', "
+                        "updated_at = strftime('%s', 'now') - 600 "
+                        "WHERE id = ?", (ids[lost_url],))
+            con.execute("UPDATE orders SET status = 'processing', "
+                        "updated_at = strftime('%s', 'now') WHERE id = ?",
+                        (ids[young_url],))
+    finally:
+        con.close()
+    # a fresh log: Server finds the HTTPS port (a new one) in it
+    old = env.server.https_port
+    env.server = Server(env.data, env.port, env.tmp / "serve-2.log",
+                        extra=env.server.extra)
+    env.server.start()
+    env.dir_url = env.server.https_url("/acme/directory")
+
+    def moved(u):
+        return u.replace(f":{old}/", f":{env.server.https_port}/")
+
+    stored_url, lost_url, young_url = (moved(u) for u in
+                                       (stored_url, lost_url, young_url))
+    ids = {moved(u): i for u, i in ids.items()}
+    stored["certificate"] = moved(stored["certificate"])
+    c = Client(env.dir_url, env.root, c.key)
+    assert c.new_account(only_existing=True).status == 200
+    deadline = time.monotonic() + 15
+    while True:
+        r = c.post(lost_url, None)
+        assert r.status == 200, r
+        if r.json()["status"] != "processing" or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    lost = r.json()
+    assert lost["status"] == "invalid", lost
+    assert lost["error"]["type"] == P + "serverInternal", lost
+    assert "certificate" not in lost
+    r = c.post(stored_url, None)
+    assert r.json()["status"] == "valid", r
+    assert r.json()["certificate"] == stored["certificate"]
+    r = c.post(stored["certificate"], None)
+    assert r.status == 200, r
+    assert r.headers["Content-Type"] == "application/pem-certificate-chain"
+    r = c.post(young_url, None)
+    assert r.json()["status"] == "processing", r
+    assert r.headers.get("Retry-After"), r
+    assert certs(env) == before
+    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        rows = con.execute("SELECT object, details FROM audit_log WHERE "
+                           "action = 'acme.order.recovered' AND actor = "
+                           "'system' ORDER BY seq").fetchall()
+    finally:
+        con.close()
+    got = {obj: json.loads(det)["outcome"] for obj, det in rows}
+    assert got == {f"order:{ids[stored_url]}": "valid",
+                   f"order:{ids[lost_url]}": "invalid"}

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Revocation and CRLs: `certdesk ca revoke` with RFC 5280 reasons, the new
-CRL checked with `openssl crl -verify` and `-text`, its CRL number
-increasing; double revocation and certificateHold refused."""
+CRL shard named in the certificate's CRL DP checked with `openssl crl
+-verify` and `-text`, its CRL number increasing; double revocation and
+certificateHold refused."""
 from cryptography import x509
 
 from conftest import message, openssl
@@ -10,6 +11,15 @@ from conftest import message, openssl
 def crl_number(path):
     crl = x509.load_der_x509_crl(path.read_bytes())
     return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+
+
+def cdp_file(datadir, cert):
+    """The published file of the CRL named in cert's CRL DP."""
+    dp = cert.extensions.get_extension_for_class(
+        x509.CRLDistributionPoints).value[0]
+    url = dp.full_name[0].value
+    assert url.startswith(datadir.base_url + "/crl/")
+    return datadir.path / "crl" / url.rsplit("/", 1)[1]
 
 
 def bundle(datadir, tmp_path):
@@ -25,26 +35,29 @@ def test_revoke_key_compromise(datadir, make_csr, tmp_path):
     cert = x509.load_pem_x509_certificate(cert_pem.encode())
     other = x509.load_pem_x509_certificate(other_pem.encode())
     serial = format(cert.serial_number, "X")
-    n0 = crl_number(datadir.crl)
+    # the CRL that lists it: the shard its CRL distribution point names
+    crl_path = cdp_file(datadir, cert)
+    assert crl_path.name == "issuing-1-0.crl"
+    n0 = crl_number(crl_path)
 
     # colons and upper case are accepted, as openssl prints serials
     even = serial if len(serial) % 2 == 0 else "0" + serial
     pretty = ":".join(even[i:i + 2] for i in range(0, len(even), 2))
     datadir.cli("ca", "revoke", "--serial", pretty, "--reason",
                 "keyCompromise")
-    n1 = crl_number(datadir.crl)
+    n1 = crl_number(crl_path)
     assert n1 > n0
 
-    p = openssl("crl", "-inform", "DER", "-in", datadir.crl, "-CAfile",
+    p = openssl("crl", "-inform", "DER", "-in", crl_path, "-CAfile",
                 bundle(datadir, tmp_path), "-verify", "-noout")
     assert b"verify OK" in p.stdout + p.stderr
-    text = openssl("crl", "-inform", "DER", "-in", datadir.crl, "-noout",
+    text = openssl("crl", "-inform", "DER", "-in", crl_path, "-noout",
                    "-text").stdout.decode()
     even = serial if len(serial) % 2 == 0 else "0" + serial
     assert f"Serial Number: {even}" in text
     assert "Key Compromise" in text
 
-    crl = x509.load_der_x509_crl(datadir.crl.read_bytes())
+    crl = x509.load_der_x509_crl(crl_path.read_bytes())
     issuing = x509.load_pem_x509_certificate(
         (datadir.path / "ca/issuing-1.pem").read_bytes())
     assert crl.issuer == issuing.subject
@@ -69,7 +82,7 @@ def test_revoke_key_compromise(datadir, make_csr, tmp_path):
                     "superseded")
     assert p.returncode == 1
     assert "already revoked" in p.stderr
-    assert crl_number(datadir.crl) == n1
+    assert crl_number(crl_path) == n1
 
     # certificateHold is not allowed (BR 7.2.2)
     p = datadir.run("ca", "revoke", "--serial",

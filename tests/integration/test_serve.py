@@ -189,7 +189,8 @@ def test_restart_keeps_everything(datadir, make_csr, tmp_path):
     evc = x509.load_pem_x509_certificate(ev_pem.encode())
     datadir.cli("ca", "revoke", "--serial", format(gone.serial_number, "x"),
                 "--reason", "cessationOfOperation")
-    _, _, crl_before = s.get("/crl/issuing-1.crl")
+    # the CRL shard both certificates are in (their CRL DP names it)
+    _, _, crl_before = s.get("/crl/issuing-1-0.crl")
     audit_before = datadir.cli("audit", "list")
     s.stop()
 
@@ -200,7 +201,7 @@ def test_restart_keeps_everything(datadir, make_csr, tmp_path):
             out = datadir.cli("ca", "show", "--serial",
                               format(c.serial_number, "x"))
             assert f"status: {status}" in out
-        _, _, crl_after = s.get("/crl/issuing-1.crl")
+        _, _, crl_after = s.get("/crl/issuing-1-0.crl")
         crl = x509.load_der_x509_crl(crl_after)
         assert crl.get_revoked_certificate_by_serial_number(
             gone.serial_number) is not None

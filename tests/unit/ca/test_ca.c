@@ -6,13 +6,13 @@
  */
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "ca_fixture.h"
 #include "signer/signer.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -23,18 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-
-#define BASE "http://ca.example.test"
-#define T_2026_01_10 1768003200
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void
 test_names(void **state)
@@ -134,13 +122,9 @@ test_pem(void **state)
 static void
 test_open(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/cd-ca-XXXXXX", tmp ? tmp : "/tmp");
-	char *keydir, *db, *other, *pem;
-	struct store_conf sc;
-	struct store *st = NULL;
-	struct signer *sg = NULL, *empty = NULL;
-	struct ca_conf conf;
+	struct ca_fixture *f = ca_fixture_new("ecdsa", CA_FIXTURE_NOW);
+	char *other = xasprintf("%s/other-keys", f->dir), *pem;
+	struct signer *empty = NULL;
 	struct ca *ca = NULL;
 	struct rc_detail d = {""};
 	struct store_issuer si;
@@ -148,34 +132,16 @@ test_open(void **state)
 	BIO *b;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	keydir = xasprintf("%s/keys", dir);
-	other = xasprintf("%s/other-keys", dir);
-	db = xasprintf("%s/ca.db", dir);
-	assert_int_equal(mkdir(keydir, 0700), 0);
 	assert_int_equal(mkdir(other, 0700), 0);
-	sc.backend = "sqlite";
-	sc.path = db;
-	sc.durable = 0;
-	assert_int_equal(store_open(&sc, &st), 0);
-	assert_int_equal(signer_spawn(keydir, &sg), 0);
-	memset(&conf, 0, sizeof(conf));
-	conf.base_url = BASE;
-	conf.crl_validity_days = 7;
-	conf.crl_dir = NULL;	/* no files: only the store */
-	conf.hierarchy = "ecdsa";
-	conf.root_cn = "Root";
-	conf.issuing_cn = "Issuing";
-	conf.organization = "Org";
-	conf.country = "NL";
-	conf.now = T_2026_01_10;
+	f->conf.crl_dir = NULL;	/* no files: only the store */
 
-	assert_int_equal(ca_open(&conf, st, sg, NULL, &ca), RC_NOTFOUND);
+	assert_int_equal(ca_open(&f->conf, f->st, f->sg, NULL, &ca),
+	    RC_NOTFOUND);
 	assert_null(ca);
-	assert_int_equal(ca_open(NULL, st, sg, NULL, &ca), RC_INVAL);
-	if (ca_init_hierarchy(&conf, st, sg, &d) != 0)
+	assert_int_equal(ca_open(NULL, f->st, f->sg, NULL, &ca), RC_INVAL);
+	if (ca_init_hierarchy(&f->conf, f->st, f->sg, &d) != 0)
 		fail_msg("init: %s", d.msg);
-	assert_int_equal(ca_open(&conf, st, sg, NULL, &ca), 0);
+	assert_int_equal(ca_open(&f->conf, f->st, f->sg, NULL, &ca), 0);
 
 	/* the chain PEM is the stored issuing certificate */
 	assert_int_equal(ca_chain_pem(ca, &pem), 0);
@@ -185,7 +151,7 @@ test_open(void **state)
 	BIO_free(b);
 	free(pem);
 	memset(&si, 0, sizeof(si));
-	assert_int_equal(store_issuer_get_active(st, 0, &si), 0);
+	assert_int_equal(store_issuer_get_active(f->st, 0, &si), 0);
 	{
 		unsigned char *der = NULL;
 		int n = i2d_X509(x, &der);
@@ -205,18 +171,14 @@ test_open(void **state)
 
 	/* a signer without the CA's keys: the CA does not open */
 	assert_int_equal(signer_spawn(other, &empty), 0);
-	assert_int_equal(ca_open(&conf, st, empty, NULL, &ca), RC_SIGNER);
+	assert_int_equal(ca_open(&f->conf, f->st, empty, NULL, &ca),
+	    RC_SIGNER);
 	assert_null(ca);
 	signer_free(empty);
 	ca_free(NULL);
 
-	signer_free(sg);
-	store_close(st);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(keydir);
 	free(other);
-	free(db);
-	free(dir);
+	ca_fixture_free(f);
 }
 
 int

@@ -8,6 +8,7 @@
  * certificate, the refresh schedule, and the audit chain afterwards.
  */
 #include "ca/ca.h"
+#include "ca_fixture.h"
 #include "signer/signer.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
@@ -16,7 +17,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -28,159 +28,24 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define BASE "http://ca.example.test"
-#define T_2026_01_10 1768003200
-
 /* ---- environment: temp dir, store, signer, initialised CA ---------------- */
-
-struct env {
-	char *dir, *keydir, *crl_dir, *db, *cafile;
-	struct store *st;
-	struct signer *sg;
-	struct ca_conf conf;
-	struct ca *ca;
-	X509 *root, *issuing;
-	int64_t root_id, issuing_id;
-	EVP_PKEY *key;
-};
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static X509 *
-pem_x509(const char *pem)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-
-	assert_non_null(x);
-	BIO_free(b);
-	return x;
-}
 
 static int
 setup(void **state)
 {
-	struct env *e = xcalloc(1, sizeof(*e));
-	const char *tmp = getenv("TMPDIR");
-	struct store_conf sc;
-	struct store_issuer si;
-	struct rc_detail d = {""};
-	char *root_pem, *chain_pem;
-	FILE *f;
-
-	e->dir = xasprintf("%s/cd-ca-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(e->dir));
-	e->keydir = xasprintf("%s/keys", e->dir);
-	e->crl_dir = xasprintf("%s/crl", e->dir);
-	e->db = xasprintf("%s/ca.db", e->dir);
-	e->cafile = xasprintf("%s/chain.pem", e->dir);
-	assert_int_equal(mkdir(e->keydir, 0700), 0);
-	sc.backend = "sqlite";
-	sc.path = e->db;
-	sc.durable = 0;
-	assert_int_equal(store_open(&sc, &e->st), 0);
-	assert_int_equal(signer_spawn(e->keydir, &e->sg), 0);
-	e->conf.base_url = BASE;
-	e->conf.ocsp = 0;
-	e->conf.crl_validity_days = 7;
-	e->conf.crl_dir = e->crl_dir;
-	e->conf.hierarchy = "ecdsa";
-	e->conf.root_cn = "certdesk Test Root CA";
-	e->conf.issuing_cn = "certdesk Test Issuing CA";
-	e->conf.organization = "certdesk test";
-	e->conf.country = "DE";
-	e->conf.now = T_2026_01_10;
-	if (ca_init_hierarchy(&e->conf, e->st, e->sg, &d) != 0)
-		fail_msg("init: %s", d.msg);
-	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &e->ca), 0);
-	assert_int_equal(ca_root_pem(e->ca, &root_pem), 0);
-	assert_int_equal(ca_chain_pem(e->ca, &chain_pem), 0);
-	e->root = pem_x509(root_pem);
-	e->issuing = pem_x509(chain_pem);
-	f = fopen(e->cafile, "w");
-	assert_non_null(f);
-	fputs(root_pem, f);
-	fputs(chain_pem, f);
-	fclose(f);
-	free(root_pem);
-	free(chain_pem);
-	memset(&si, 0, sizeof(si));
-	assert_int_equal(store_issuer_get_active(e->st, 1, &si), 0);
-	e->root_id = si.id;
-	store_issuer_clear(&si);
-	assert_int_equal(store_issuer_get_active(e->st, 0, &si), 0);
-	e->issuing_id = si.id;
-	store_issuer_clear(&si);
-	e->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	*state = e;
+	*state = ca_fixture_ca(0);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct env *e = *state;
-
-	ca_free(e->ca);
-	X509_free(e->root);
-	X509_free(e->issuing);
-	EVP_PKEY_free(e->key);
-	signer_free(e->sg);
-	store_close(e->st);
-	nftw(e->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(e->dir);
-	free(e->keydir);
-	free(e->crl_dir);
-	free(e->db);
-	free(e->cafile);
-	free(e);
+	ca_fixture_free(*state);
 	return 0;
 }
 
-static struct ca_cert *
-issue_one(struct env *e, const char *name)
-{
-	X509_REQ *r = X509_REQ_new();
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	char *san = xasprintf("DNS:%s", name);
-	unsigned char *der = NULL;
-	struct ca_csr *csr = NULL;
-	struct ca_cert *c = NULL;
-	struct ca_issue_req req;
-	struct rc_detail d = {""};
-	int len;
-
-	X509_REQ_set_pubkey(r, e->key);
-	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
-	    NID_subject_alt_name, san));
-	X509_REQ_add_extensions(r, exts);
-	assert_true(X509_REQ_sign(r, e->key, EVP_sha256()) > 0);
-	len = i2d_X509_REQ(r, &der);
-	if (ca_csr_parse(der, (size_t)len, NULL, &csr, &d) != 0)
-		fail_msg("csr: %s", d.msg);
-	memset(&req, 0, sizeof(req));
-	req.profile = CA_PROFILE_DV;
-	req.csr = csr;
-	req.actor = "test";
-	if (ca_issue(e->ca, &req, &c, &d) != 0)
-		fail_msg("issue: %s", d.msg);
-	ca_csr_free(csr);
-	OPENSSL_free(der);
-	free(san);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(r);
-	return c;
-}
-
 static X509_CRL *
-read_crl(struct env *e, const char *name)
+read_crl(struct ca_fixture *e, const char *name)
 {
 	char *path = xasprintf("%s/%s.crl", e->crl_dir, name);
 	FILE *f = fopen(path, "rb");
@@ -242,7 +107,7 @@ crl_reason(X509_CRL *crl, const char *serial)
 
 /* `openssl crl -verify` against root + issuing, as the brief demands. */
 static void
-openssl_verify(struct env *e, const char *name)
+openssl_verify(struct ca_fixture *e, const char *name)
 {
 	char *cmd = xasprintf("openssl crl -inform DER -in %s/%s.crl "
 	    "-CAfile %s -noout -verify 2>&1", e->crl_dir, name, e->cafile);
@@ -260,7 +125,7 @@ openssl_verify(struct env *e, const char *name)
 
 /* OpenSSL's path validation with CRL checking. */
 static int
-verify_with_crl(struct env *e, const struct ca_cert *c, X509_CRL *crl)
+verify_with_crl(struct ca_fixture *e, const struct ca_cert *c, X509_CRL *crl)
 {
 	const unsigned char *p = c->der;
 	X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
@@ -290,15 +155,16 @@ verify_with_crl(struct env *e, const struct ca_cert *c, X509_CRL *crl)
 static void
 test_revoke(void **state)
 {
-	struct env *e = *state;
-	struct ca_cert *a = issue_one(e, "a.example.com");
-	struct ca_cert *b = issue_one(e, "b.example.com");
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "a.example.com");
+	struct ca_cert *b = ca_fixture_issue_dv(e, "b.example.com");
 	struct rc_detail d = {""};
 	X509_CRL *crl;
 	char colons[64], *p = colons;
 	long n1, n2;
 
-	crl = read_crl(e, "issuing-1");
+	/* a and b are in the first CRL shard of the issuing CA */
+	crl = read_crl(e, "issuing-1-0");
 	n1 = crl_number(crl);
 	assert_int_equal(verify_with_crl(e, a, crl), 0);
 	X509_CRL_free(crl);
@@ -315,7 +181,7 @@ test_revoke(void **state)
 	    "agent@example.com", &d) != 0)
 		fail_msg("revoke %s: %s", colons, d.msg);
 
-	crl = read_crl(e, "issuing-1");
+	crl = read_crl(e, "issuing-1-0");
 	n2 = crl_number(crl);
 	assert_true(n2 > n1);
 	assert_int_equal(X509_CRL_get_version(crl), 1);
@@ -339,7 +205,7 @@ test_revoke(void **state)
 	assert_int_equal(verify_with_crl(e, a, crl), X509_V_ERR_CERT_REVOKED);
 	assert_int_equal(verify_with_crl(e, b, crl), 0);
 	X509_CRL_free(crl);
-	openssl_verify(e, "issuing-1");
+	openssl_verify(e, "issuing-1-0");
 	openssl_verify(e, "root");
 	{
 		struct store_cert sc;
@@ -372,12 +238,12 @@ test_revoke(void **state)
 	    RC_INVAL);
 	/* unspecified: listed without a reasonCode */
 	assert_int_equal(ca_revoke(e->ca, b->serial, 0, "test", &d), 0);
-	crl = read_crl(e, "issuing-1");
+	crl = read_crl(e, "issuing-1-0");
 	assert_true(crl_number(crl) > n2);
 	assert_int_equal(crl_reason(crl, a->serial), 1);
 	assert_int_equal(crl_reason(crl, b->serial), -1);
 	X509_CRL_free(crl);
-	openssl_verify(e, "issuing-1");
+	openssl_verify(e, "issuing-1-0");
 	ca_cert_free(a);
 	ca_cert_free(b);
 }
@@ -385,7 +251,7 @@ test_revoke(void **state)
 static void
 test_revoke_ca(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct rc_detail d = {""};
 	BIGNUM *bn;
 	char *hex;
@@ -422,7 +288,7 @@ test_revoke_ca(void **state)
 static void
 test_publish_and_refresh(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct rc_detail d = {""};
 	struct store_crl c;
 	X509_CRL *crl;
@@ -482,8 +348,8 @@ count(const struct store_audit_entry *a, void *arg)
 static void
 test_audit_chain(void **state)
 {
-	struct env *e = *state;
-	struct ca_cert *a = issue_one(e, "audit.example.com");
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "audit.example.com");
 	struct rc_detail d = {""};
 	struct counts c = {0, 0, 0, 0};
 	int64_t n = 0, bad = -1;
@@ -492,7 +358,8 @@ test_audit_chain(void **state)
 	assert_int_equal(store_audit_list(e->st, 1, count, &c), 0);
 	assert_int_equal(c.issue, 1);
 	assert_int_equal(c.revoke, 1);
-	assert_int_equal(c.crl, 3);	/* two at init, one after revoke */
+	/* two at init, the first of the new CRL shard, one after revoke */
+	assert_int_equal(c.crl, 4);
 	assert_int_equal(c.keygen, 2);
 	assert_int_equal(store_audit_verify(e->st, &n, &bad), 0);
 	assert_true(n >= 8);

@@ -7,6 +7,7 @@
  * audit entries.
  */
 #include "ca/ca.h"
+#include "ca_fixture.h"
 #include "signer/signer.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
@@ -15,7 +16,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -27,72 +27,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define BASE "http://ca.example.test"
-#define T_2026_01_10 1768003200
-
-/* ---- environment: temp dir, store, signer -------------------------------- */
-
-struct env {
-	char *dir, *keydir, *crl_dir, *db;
-	struct store *st;
-	struct signer *sg;
-	struct ca_conf conf;
-};
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static struct env *
-env_new(const char *hierarchy, time_t now)
-{
-	struct env *e = xcalloc(1, sizeof(*e));
-	const char *tmp = getenv("TMPDIR");
-	struct store_conf sc;
-
-	e->dir = xasprintf("%s/cd-ca-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(e->dir));
-	e->keydir = xasprintf("%s/keys", e->dir);
-	e->crl_dir = xasprintf("%s/crl", e->dir);
-	e->db = xasprintf("%s/ca.db", e->dir);
-	assert_int_equal(mkdir(e->keydir, 0700), 0);
-	sc.backend = "sqlite";
-	sc.path = e->db;
-	sc.durable = 0;
-	assert_int_equal(store_open(&sc, &e->st), 0);
-	assert_int_equal(signer_spawn(e->keydir, &e->sg), 0);
-	e->conf.base_url = BASE;
-	e->conf.ocsp = 1;
-	e->conf.crl_validity_days = 7;
-	e->conf.crl_dir = e->crl_dir;
-	e->conf.hierarchy = hierarchy;
-	e->conf.root_cn = "certdesk Test Root CA";
-	e->conf.issuing_cn = "certdesk Test Issuing CA";
-	e->conf.organization = "certdesk test";
-	e->conf.country = "DE";
-	e->conf.now = now;
-	return e;
-}
-
-static void
-env_free(struct env *e)
-{
-	if (e == NULL)
-		return;
-	signer_free(e->sg);
-	store_close(e->st);
-	nftw(e->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(e->dir);
-	free(e->keydir);
-	free(e->crl_dir);
-	free(e->db);
-	free(e);
-}
+#define BASE CA_FIXTURE_BASE
+#define T_2026_01_10 CA_FIXTURE_NOW
 
 static X509 *
 x509_of(const uint8_t *der, size_t len)
@@ -106,7 +42,7 @@ x509_of(const uint8_t *der, size_t len)
 }
 
 static X509 *
-stored_issuer(struct env *e, int root, int64_t *id)
+stored_issuer(struct ca_fixture *e, int root, int64_t *id)
 {
 	struct store_issuer si;
 	X509 *x;
@@ -152,7 +88,7 @@ years_between(X509 *x)
 }
 
 static void
-check_crl_file(struct env *e, const char *name, X509 *issuer)
+check_crl_file(struct ca_fixture *e, const char *name, X509 *issuer)
 {
 	char *path = xasprintf("%s/%s.crl", e->crl_dir, name);
 	FILE *f = fopen(path, "rb");
@@ -195,7 +131,7 @@ count_audit(const struct store_audit_entry *a, void *arg)
 }
 
 static void
-check_hierarchy(struct env *e, int ecdsa)
+check_hierarchy(struct ca_fixture *e, int ecdsa)
 {
 	X509 *root, *iss;
 	X509_STORE *xs;
@@ -327,7 +263,7 @@ check_hierarchy(struct env *e, int ecdsa)
 static void
 test_init_ecdsa(void **state)
 {
-	struct env *e = env_new("ecdsa", T_2026_01_10);
+	struct ca_fixture *e = ca_fixture_new("ecdsa", T_2026_01_10);
 	struct rc_detail d = {""};
 	struct ca *ca = NULL;
 
@@ -346,13 +282,13 @@ test_init_ecdsa(void **state)
 	check_hierarchy(e, 1);
 	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &ca), 0);
 	ca_free(ca);
-	env_free(e);
+	ca_fixture_free(e);
 }
 
 static void
 test_init_rsa(void **state)
 {
-	struct env *e = env_new("rsa", T_2026_01_10);
+	struct ca_fixture *e = ca_fixture_new("rsa", T_2026_01_10);
 	struct rc_detail d = {""};
 
 	(void)state;
@@ -361,13 +297,13 @@ test_init_rsa(void **state)
 	check_hierarchy(e, 0);
 	assert_int_equal(ca_init_hierarchy(&e->conf, e->st, e->sg, &d),
 	    RC_EXISTS);
-	env_free(e);
+	ca_fixture_free(e);
 }
 
 static void
 test_init_bad_conf(void **state)
 {
-	struct env *e = env_new("dsa", T_2026_01_10);
+	struct ca_fixture *e = ca_fixture_new("dsa", T_2026_01_10);
 	struct rc_detail d = {""};
 	struct ca *ca = NULL;
 
@@ -394,7 +330,7 @@ test_init_bad_conf(void **state)
 	e->conf.base_url = BASE;
 	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &ca),
 	    RC_NOTFOUND);
-	env_free(e);
+	ca_fixture_free(e);
 }
 
 int

@@ -9,6 +9,7 @@
  * certificate; and the audit record of each issuance.
  */
 #include "ca/ca.h"
+#include "ca_fixture.h"
 #include "signer/signer.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -19,7 +20,6 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -31,8 +31,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define BASE "http://ca.example.test"
-#define T_2026_01_10 1768003200
+#define BASE CA_FIXTURE_BASE
+#define T_2026_01_10 CA_FIXTURE_NOW
 #define T_2026_03_14_NOON 1773489600
 #define T_2026_03_15_NOON 1773576000
 #define T_2027_03_14_NOON 1805025600
@@ -40,40 +40,8 @@
 
 /* ---- environment: temp dir, store, signer, initialised CA ---------------- */
 
-struct env {
-	char *dir, *keydir, *crl_dir, *db;
-	struct store *st;
-	struct signer *sg;
-	struct ca_conf conf;
-	struct ca *ca;
-	X509 *root, *issuing;
-	EVP_PKEY *key;		/* the subscriber's */
-	struct store_org org;
-};
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static X509 *
-pem_x509(char *pem)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-
-	assert_non_null(x);
-	BIO_free(b);
-	free(pem);
-	return x;
-}
-
 static void
-open_ca(struct env *e, time_t now)
+open_ca(struct ca_fixture *e, time_t now)
 {
 	ca_free(e->ca);
 	e->ca = NULL;
@@ -81,80 +49,18 @@ open_ca(struct env *e, time_t now)
 	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &e->ca), 0);
 }
 
+/* the CA at T_2026_01_10, OCSP on, and a validated organisation (e->org) */
 static int
 setup(void **state)
 {
-	struct env *e = xcalloc(1, sizeof(*e));
-	const char *tmp = getenv("TMPDIR");
-	struct store_conf sc;
-	struct rc_detail d = {""};
-	char *pem;
-
-	e->dir = xasprintf("%s/cd-ca-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(e->dir));
-	e->keydir = xasprintf("%s/keys", e->dir);
-	e->crl_dir = xasprintf("%s/crl", e->dir);
-	e->db = xasprintf("%s/ca.db", e->dir);
-	assert_int_equal(mkdir(e->keydir, 0700), 0);
-	sc.backend = "sqlite";
-	sc.path = e->db;
-	sc.durable = 0;
-	assert_int_equal(store_open(&sc, &e->st), 0);
-	assert_int_equal(signer_spawn(e->keydir, &e->sg), 0);
-	e->conf.base_url = BASE;
-	e->conf.ocsp = 1;
-	e->conf.crl_validity_days = 7;
-	e->conf.crl_dir = e->crl_dir;
-	e->conf.hierarchy = "ecdsa";
-	e->conf.root_cn = "certdesk Test Root CA";
-	e->conf.issuing_cn = "certdesk Test Issuing CA";
-	e->conf.organization = "certdesk test";
-	e->conf.country = "DE";
-	e->conf.now = T_2026_01_10;
-	if (ca_init_hierarchy(&e->conf, e->st, e->sg, &d) != 0)
-		fail_msg("init: %s", d.msg);
-	open_ca(e, T_2026_01_10);
-	assert_int_equal(ca_root_pem(e->ca, &pem), 0);
-	e->root = pem_x509(pem);
-	assert_int_equal(ca_chain_pem(e->ca, &pem), 0);
-	e->issuing = pem_x509(pem);
-	e->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	assert_non_null(e->key);
-
-	e->org.id = 1;
-	e->org.legal_name = "Beispiel Handels GmbH";
-	e->org.country = "DE";
-	e->org.state = "Bayern";
-	e->org.locality = "München";
-	e->org.business_category = "Private Organization";
-	e->org.jurisdiction_country = "DE";
-	e->org.jurisdiction_state = "Bayern";
-	e->org.jurisdiction_locality = "München";
-	e->org.registration_number = "HRB 123456";
-	e->org.validated = 1;
-	e->org.ev_validated = 1;
-	e->org.validated_at = T_2026_01_10 - 30 * 86400;
-	*state = e;
+	*state = ca_fixture_ca(1);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct env *e = *state;
-
-	ca_free(e->ca);
-	X509_free(e->root);
-	X509_free(e->issuing);
-	EVP_PKEY_free(e->key);
-	signer_free(e->sg);
-	store_close(e->st);
-	nftw(e->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(e->dir);
-	free(e->keydir);
-	free(e->crl_dir);
-	free(e->db);
-	free(e);
+	ca_fixture_free(*state);
 	return 0;
 }
 
@@ -194,7 +100,7 @@ make_csr(EVP_PKEY *k, const char *cn, const char *sans)
 /* ---- independent checks -------------------------------------------------- */
 
 static X509 *
-check_cert(struct env *e, const struct ca_cert *c, int profile,
+check_cert(struct ca_fixture *e, const struct ca_cert *c, int profile,
     const char *const *names, size_t nnames)
 {
 	const unsigned char *p = c->der;
@@ -285,7 +191,7 @@ check_cert(struct env *e, const struct ca_cert *c, int profile,
 
 		assert_string_equal(
 		    (const char *)ASN1_STRING_get0_data(gn->d.ia5),
-		    BASE "/crl/issuing-1.crl");
+		    BASE "/crl/issuing-1-0.crl");	/* its CRL shard */
 		assert_int_equal(sk_ACCESS_DESCRIPTION_num(aia), 2);
 		for (int i = 0; i < 2; i++) {
 			ACCESS_DESCRIPTION *ad =
@@ -332,9 +238,9 @@ subject_text(X509 *x, int nid)
 }
 
 static int
-issue(struct env *e, int profile, struct ca_csr *csr, const char *const *names,
-    size_t n, const struct store_org *org, struct ca_cert **out,
-    struct rc_detail *d)
+issue(struct ca_fixture *e, int profile, struct ca_csr *csr,
+    const char *const *names, size_t n, const struct store_org *org,
+    struct ca_cert **out, struct rc_detail *d)
 {
 	struct ca_issue_req req;
 
@@ -356,7 +262,7 @@ issue(struct env *e, int profile, struct ca_csr *csr, const char *const *names,
 static void
 test_dv(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct ca_csr *csr = make_csr(e->key, "www.example.com",
 	    "DNS:www.example.com,DNS:example.com,DNS:*.example.com");
 	static const char *const want[] = {"www.example.com", "example.com",
@@ -382,7 +288,7 @@ test_dv(void **state)
 static void
 test_dv_rsa_and_cn_choice(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	struct ca_csr *csr = make_csr(rsa, NULL,
 	    "DNS:*.example.org,DNS:example.org");
@@ -407,7 +313,7 @@ test_dv_rsa_and_cn_choice(void **state)
 static void
 test_ov(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct ca_csr *csr = make_csr(e->key, "shop.example.com",
 	    "DNS:shop.example.com,DNS:example.com");
 	static const char *const want[] = {"shop.example.com", "example.com"};
@@ -462,7 +368,7 @@ test_ov(void **state)
 static void
 test_ev(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct ca_csr *csr = make_csr(e->key, "www.example.net",
 	    "DNS:www.example.net,DNS:example.net");
 	struct ca_csr *wild = make_csr(e->key, NULL,
@@ -517,7 +423,7 @@ test_ev(void **state)
 static void
 test_names(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct ca_csr *csr = make_csr(e->key, "a.example.com",
 	    "DNS:a.example.com,DNS:b.example.com,DNS:c.example.com");
 	static const char *const pick[] = {"c.example.com", "a.example.com",
@@ -558,7 +464,7 @@ test_names(void **state)
 static void
 test_long_names(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	/* a name over the 64 characters of a CN: an empty subject and a
 	 * critical SAN (RFC 5280 4.2.1.6) */
 	const char *n = "a-very-long-label-that-goes-on-and-on-and-on."
@@ -585,7 +491,7 @@ test_long_names(void **state)
 static void
 test_calendar(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	static const struct {
 		time_t now;
 		int days;
@@ -622,7 +528,7 @@ test_calendar(void **state)
 static void
 test_store_failure(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct ca_csr *csr = make_csr(e->key, "x.example.com",
 	    "DNS:x.example.com");
 	struct ca_issue_req req;
@@ -674,7 +580,7 @@ find_issue(const struct store_audit_entry *a, void *arg)
 static void
 test_audit(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct ca_csr *csr = make_csr(e->key, NULL, "DNS:audit.example.com");
 	struct ca_cert *c = NULL;
 	struct rc_detail d;
@@ -699,7 +605,7 @@ test_audit(void **state)
 static void
 test_bad_args(void **state)
 {
-	struct env *e = *state;
+	struct ca_fixture *e = *state;
 	struct ca_issue_req req;
 	struct ca_cert *c = NULL;
 	struct rc_detail d;
