@@ -111,6 +111,10 @@ static const struct key keys[] = {
 	{"validation", "caa_identities", K_STR, O(val_caa_identities),
 	    "certdesk.example", NULL, 0, 0, "this CA's CAA issuer domain "
 	    "names (RFC 8659), space-separated"},
+	{"validation", "stub_zones", K_STR, O(val_stub_zones), "", NULL, 0, 0,
+	    "zones asked of a given server, zone=ADDR:PORT space-separated "
+	    "(e.g. a local nameserver for a lab zone); their answers are "
+	    "DNSSEC-insecure, never bogus; loopback servers allowed"},
 	{"mail", "smtp_url", K_STR, O(mail_smtp_url), "", NULL, 0, 0,
 	    "SMTP server for outgoing mail, smtp://host:port or "
 	    "smtps://host:port; empty: write mail to DATA/mail/spool"},
@@ -313,6 +317,14 @@ conf_load(struct conf *c, const char *path, int must_exist,
 		return lc.rc;
 	if (r != 0) {
 		rc_detail_set(d, "%s:%d: syntax error", path, r);
+		return RC_CONFIG;
+	}
+	/* settings that only make sense together */
+	if (c->ocsp_refresh_hours >= c->ocsp_validity_hours) {
+		rc_detail_set(d, "%s: [ocsp] refresh_hours (%d) must be below "
+		    "validity_hours (%d): a response must be re-signed before "
+		    "it goes stale", path, c->ocsp_refresh_hours,
+		    c->ocsp_validity_hours);
 		return RC_CONFIG;
 	}
 	return 0;

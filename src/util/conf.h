@@ -50,6 +50,7 @@ struct conf {
 	char *val_trust_anchor;		/* trust_anchor = */
 	int val_allow_private;		/* allow_private_addresses = off */
 	char *val_caa_identities;	/* caa_identities = certdesk.example */
+	char *val_stub_zones;		/* stub_zones = (zone=ADDR:PORT ...) */
 	/* [mail] */
 	char *mail_smtp_url;		/* smtp_url = (empty: spool folder) */
 	char *mail_from;		/* from = certdesk <noreply@localhost> */

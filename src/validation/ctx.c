@@ -141,6 +141,98 @@ setopt(struct ub_ctx *ub, const char *opt, const char *val,
 	return 0;
 }
 
+/* A stub zone's name: labels of letters, digits, '-' and '_' (1..63
+ * bytes), a single label allowed ("example"); lower-cased into out. */
+static int
+stub_name(const char *in, char *out, size_t outsz)
+{
+	size_t n = strlen(in), label = 0;
+
+	if (n == 0 || n > VAL_MAX_NAME || n >= outsz)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			if (++label > 63)
+				return -1;
+		} else {
+			return -1;
+		}
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	out[n] = '\0';
+	return label > 0 ? 0 : -1;
+}
+
+/*
+ * val_conf.stub_zones, "zone=ADDR:PORT ...": each zone asked of its server
+ * (stub-zone, not primed), declared a DNSSEC island without a chain of
+ * trust (domain-insecure) and kept out of unbound's built-in local zones
+ * (local-zone transparent). A loopback server needs
+ * do-not-query-localhost off, which then holds for every query.
+ */
+static int
+setup_stubs(struct val_ctx *ctx, struct rc_detail *d)
+{
+	const char *p = ctx->conf.stub_zones;
+	int rc, e, any = 0;
+
+	while (p != NULL && *p != '\0') {
+		char raw[VAL_MAX_NAME + 2], norm[VAL_MAX_NAME + 1];
+		char zone[VAL_MAX_NAME + 2], opt[VAL_MAX_NAME + 16];
+		char fwd[INET6_ADDRSTRLEN + 16];
+		const char *eq;
+		size_t n, zl;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t");
+		eq = memchr(p, '=', n);
+		zl = eq != NULL ? (size_t)(eq - p) : 0;
+		if (zl > 0 && p[zl - 1] == '.')
+			zl--;
+		if (eq == NULL || zl == 0 || zl >= sizeof(raw)) {
+			rc_detail_set(d, "validation: stub zone '%.*s' is not "
+			    "zone=ADDR:PORT", (int)(n > 64 ? 64 : n), p);
+			return RC_CONFIG;
+		}
+		memcpy(raw, p, zl);
+		raw[zl] = '\0';
+		if (stub_name(raw, norm, sizeof(norm)) != 0 ||
+		    parse_fwd(eq + 1, n - (size_t)(eq - p) - 1, fwd,
+		    sizeof(fwd)) != 0) {
+			rc_detail_set(d, "validation: stub zone '%.*s': bad "
+			    "zone name or address", (int)(n > 64 ? 64 : n), p);
+			return RC_CONFIG;
+		}
+		snprintf(zone, sizeof(zone), "%s.", norm);
+		if ((e = ub_ctx_set_stub(ctx->ub, zone, fwd, 0)) != 0) {
+			rc_detail_set(d, "validation: stub zone %s at %s: %s",
+			    zone, fwd, ub_strerror(e));
+			return RC_CONFIG;
+		}
+		snprintf(opt, sizeof(opt), "%s transparent", zone);
+		if ((rc = setopt(ctx->ub, "domain-insecure:", zone, d)) != 0 ||
+		    (rc = setopt(ctx->ub, "local-zone:", opt, d)) != 0)
+			return rc;
+		any = 1;
+		p += n;
+	}
+	if (any && (rc = setopt(ctx->ub, "do-not-query-localhost:", "no",
+	    d)) != 0)
+		return rc;
+	ctx->conf.stub_zones = NULL;	/* borrowed only during open */
+	return 0;
+}
+
 static int
 setup_resolver(struct val_ctx *ctx, struct rc_detail *d)
 {
@@ -219,6 +311,8 @@ setup_resolver(struct val_ctx *ctx, struct rc_detail *d)
 	if (r != NULL &&
 	    ((rc = setopt(ctx->ub, "do-not-query-localhost:", "no", d)) != 0 ||
 	    (rc = setopt(ctx->ub, "local-zone:", "test. transparent", d)) != 0))
+		return rc;
+	if ((rc = setup_stubs(ctx, d)) != 0)
 		return rc;
 
 	if (anchor == NULL && r == NULL) {

@@ -118,6 +118,17 @@ struct val_conf {
 	const char *const *caa_identities;
 	/* Name of this vantage point, recorded in the evidence ("primary"). */
 	const char *perspective;
+	/*
+	 * Stub zones, "zone=ADDR:PORT ..." (space-separated; ADDR as in
+	 * resolver): names at or below zone are asked of that server
+	 * directly (unbound stub-zone), everything else as configured
+	 * above. Each such zone is a DNSSEC island declared insecure
+	 * (domain-insecure): answers from it are "insecure", never "bogus".
+	 * Loopback servers are allowed (do-not-query-localhost is turned
+	 * off). For labs and the `make run` demo zone; a publicly-trusted
+	 * CA leaves it NULL. Used only during val_ctx_open().
+	 */
+	const char *stub_zones;
 };
 
 /* Fills c with the defaults above (all pointers NULL, perspective
@@ -357,10 +368,13 @@ int val_check(struct val_ctx *ctx, const struct val_request *req,
 int val_dns01_value(const char *key_authz, char *out, size_t outsz);
 
 /*
- * Checks and normalises a DNS name as described above: lower-cased into
- * out (VAL_MAX_NAME + 1 bytes). With allow_wildcard, a leading "*." is
- * accepted, stripped, and *is_wildcard set (is_wildcard may be NULL
- * otherwise). Returns 0 or RC_BADNAME (d says why).
+ * Checks and normalises a DNS name as described above, with the program's
+ * one name checker (util/dnsname.h, flags DNSNAME_FOLD and, with
+ * allow_wildcard, DNSNAME_WILDCARD): lower-cased into out (VAL_MAX_NAME + 1
+ * bytes). With allow_wildcard, a leading "*." is accepted (the whole name,
+ * "*." included, at most 253 characters), stripped, and *is_wildcard set
+ * (is_wildcard may be NULL otherwise). Returns 0 or RC_BADNAME (d says why;
+ * out is then empty).
  */
 int val_name_normalize(const char *in, int allow_wildcard, char *out,
     int *is_wildcard, struct rc_detail *d);
@@ -434,5 +448,19 @@ int val_dnsupd_published(const struct val_dnsupd *u, const char *owner,
 /* The configured record TTL and propagation timeout (seconds). */
 unsigned val_dnsupd_ttl(const struct val_dnsupd *u);
 unsigned val_dnsupd_propagation_timeout(const struct val_dnsupd *u);
+
+/* ---- a file on the website (BR 3.2.2.4.18): httpfile.c ---------------- */
+
+/*
+ * The portal's http validation: GET http://NAME:http01_port/.well-known/
+ * pki-validation/FILE.txt with the rules of val_http01() (resolution
+ * through unbound, redirects checked and bounded by http_max_redirects,
+ * ports http01_port/https_port only, sizes and time bounded). Valid when
+ * the status is 200 and the body contains `expected` (the random value).
+ * file: base64url characters only; expected: printable ASCII. Evidence
+ * "kind" is "http-file". Same return contract as the checks above.
+ */
+int val_http_file(struct val_ctx *ctx, const char *name, const char *file,
+    const char *expected, struct val_result *out);
 
 #endif

@@ -25,7 +25,6 @@ module, and the peers it needs on loopback.
 
 Everything runs unprivileged and is stopped by PID.
 """
-import base64
 import datetime
 import http.server
 import json
@@ -33,12 +32,9 @@ import os
 import pathlib
 import random
 import re
-import secrets
-import signal
 import socket
 import subprocess
 import threading
-import time
 import urllib.request
 from functools import partial
 
@@ -47,6 +43,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from conftest import Server, free_port, ok, openssl
+from dns_rig import Knot, TsigKey
 
 DV_POLICY = "2.23.140.1.2.1"
 
@@ -90,83 +87,27 @@ def quiet_port():
     return free_port()
 
 
-class TsigKnot:
+class TsigKnot(Knot):
     """knotd on a free loopback port, authoritative for `test.`, taking
     RFC 2136 updates of TXT records signed with the TSIG key
-    (key_name, secret, algorithm)."""
+    (key_name, secret, algorithm). Started by dns_rig.Knot."""
 
     key_name = "certdesk-clients-update."
     algorithm = "hmac-sha256"
 
     def __init__(self, workdir):
-        self.dir = pathlib.Path(workdir)
-        (self.dir / "db").mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.secret = base64.b64encode(secrets.token_bytes(32)).decode()
-        self.conf = self.dir / "knot.conf"
-        (self.dir / "test.zone").write_text(ZONE)
-        self.conf.write_text(f"""server:
-    rundir: "{self.dir}"
-    listen: 127.0.0.1@{self.port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "{self.dir}/db"
-control:
-    listen: "{self.dir}/knot.sock"
-key:
-  - id: {self.key_name}
-    algorithm: {self.algorithm}
-    secret: {self.secret}
-acl:
-  - id: acme-update
-    key: {self.key_name}
-    action: update
-    update-type: [TXT]
-zone:
-  - domain: test.
-    storage: "{self.dir}"
-    file: "test.zone"
-    zonefile-sync: -1
-    acl: acme-update
-""")
-        self.log = self.dir / "knot.log"
-        self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(["knotd", "-c", str(self.conf)],
-                                     stdout=self.logf, stderr=self.logf)
-        deadline = time.monotonic() + 10
-        while self.dig("ns.test", "A") != ["127.0.0.1"]:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("knotd did not start: "
-                                   + self.log.read_text(errors="replace"))
-            time.sleep(0.05)
+        super().__init__(workdir, {"test.": ZONE},
+                         key=TsigKey(self.key_name, self.algorithm))
+        self.secret = self.key.secret
 
     @property
     def resolver(self):
-        return f"127.0.0.1:{self.port}"
-
-    def dig(self, name, rtype):
-        p = subprocess.run(["kdig", "@127.0.0.1", "-p", str(self.port),
-                            "+short", "+timeout=1", "+retry=0", name, rtype],
-                           capture_output=True, text=True, timeout=10)
-        return p.stdout.split()
+        return self.endpoint
 
     def update(self, lines, tsig=True):
-        """Sends an RFC 2136 update with knsupdate (signed with the key
-        unless tsig is False); returns (exit status, output)."""
-        args = ["knsupdate", "-t", "3", "-r", "0"]
-        if tsig:
-            args += ["-y", f"{self.algorithm}:{self.key_name}:{self.secret}"]
-        script = f"server 127.0.0.1 {self.port}\nzone test.\n" + \
-            "".join(ln + "\n" for ln in lines) + "send\nquit\n"
-        p = subprocess.run(args, input=script, capture_output=True,
-                           text=True, timeout=20)
-        return p.returncode, p.stdout + p.stderr
+        """Sends an RFC 2136 update to `test.` with knsupdate (signed with
+        the key unless tsig is False); returns (exit status, output)."""
+        return super().update("test.", lines, tsig=tsig)
 
     def lego_env(self):
         """The environment of lego's rfc2136 provider for this server."""
@@ -176,16 +117,6 @@ zone:
             "RFC2136_TSIG_SECRET": self.secret,
             "RFC2136_TSIG_ALGORITHM": self.algorithm + ".",
         }
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logf.close()
 
 
 class WebRoot:
@@ -375,17 +306,20 @@ class Rig:
             datetime.timedelta(days=limit), (life, limit)
         return cert
 
-    def fetch_crl(self, where):
-        """The issuing CA's CRL from the plain listener, checked by
-        `openssl crl -verify` against root + issuing CA; returns
-        (path of the DER file, openssl's text of it)."""
+    def fetch_crl(self, where, cert):
+        """The CRL shard cert's CRL distribution point names, from the
+        plain listener, checked by `openssl crl -verify` against root +
+        issuing CA; returns (path of the DER file, openssl's text of it)."""
         where = pathlib.Path(where)
         where.mkdir(parents=True, exist_ok=True)
-        with urllib.request.urlopen(self.server.url("/crl/issuing-1.crl"),
+        dp = cert.extensions.get_extension_for_class(
+            x509.CRLDistributionPoints).value[0]
+        name = dp.full_name[0].value.rsplit("/", 1)[1]
+        with urllib.request.urlopen(self.server.url("/crl/" + name),
                                     timeout=10) as r:
             assert r.status == 200
             der = r.read()
-        crl = where / "issuing-1.crl"
+        crl = where / name
         crl.write_bytes(der)
         bundle = where / "root+issuing.pem"
         bundle.write_bytes(self.root.read_bytes() + (
@@ -401,7 +335,7 @@ class Rig:
         """The CRL served now lists cert's serial with `reason` (openssl's
         wording, e.g. "Superseded"; None: no reasonCode, as BR 7.2.2 wants
         for unspecified)."""
-        crl_f, text = self.fetch_crl(where)
+        crl_f, text = self.fetch_crl(where, cert)
         serial = format(cert.serial_number, "X")
         serial = serial if len(serial) % 2 == 0 else "0" + serial
         m = re.search(r"Serial Number: " + serial + r"\n(.*?)"
