@@ -7,8 +7,10 @@
  *    service certificate its own CA issued (tls.c), plus /healthz;
  *  - plain HTTP (http.plain_listen, or --plain-listen): what relying
  *    parties fetch from the URLs written into certificates: the CRLs
- *    (/crl/<issuer>.crl) and the CA certificates (/ca/<issuer>.der and
- *    .pem), plus /healthz.
+ *    (/crl/<issuer>.crl, the shards /crl/<issuer>-<n>.crl and the CCADB
+ *    list /crl/<issuer>.json) and the CA certificates (/ca/<issuer>.der
+ *    and .pem), the OCSP responder (/ocsp, serve_ocsp.c) while ca.ocsp is
+ *    on, plus /healthz.
  * A schedule thread regenerates every CRL older than ca.crl_refresh_hours
  * (checked every minute), so CRLs never run out even without revocations.
  * SIGINT and SIGTERM stop it cleanly: the main thread waits for them with
@@ -24,13 +26,16 @@
  * system.
  */
 #include "acme/acme.h"
+#include "backoffice/backoffice.h"
 #include "daemon/daemon_int.h"
 #include "http/http.h"
 #include "portal/portal.h"
+#include "ra/ra.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
+#include "validation/val.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,6 +82,8 @@ struct serve_app {
 	pthread_mutex_t slock;	/* the schedule thread */
 	pthread_cond_t scond;
 	int stop;
+
+	struct daemon_ocsp *ocsp;	/* NULL while ca.ocsp is off */
 };
 
 /* ---- the file cache ------------------------------------------------------ */
@@ -281,12 +288,28 @@ on_crl(struct http_req *r, void *app)
 	char name[33], *path;
 	int rc;
 
+	/* <issuer>.json: the CCADB list of the issuer's CRL partitions */
+	if (split_name(http_req_tail(r), ".json", name) == 0) {
+		path = xasprintf("%s/%s.json", a->cx->crl_dir, name);
+		rc = reply_file(r, a, path, 0, "application/json");
+		free(path);
+		return rc;
+	}
+	/* <issuer>.crl and the shards <issuer>-<n>.crl */
 	if (split_name(http_req_tail(r), ".crl", name) != 0)
 		return http_reply_text(r, 404, "not found");
 	path = xasprintf("%s/%s.crl", a->cx->crl_dir, name);
 	rc = reply_file(r, a, path, 1, "application/pkix-crl");
 	free(path);
 	return rc;
+}
+
+static int
+on_ocsp(struct http_req *r, void *app)
+{
+	struct serve_app *a = app;
+
+	return daemon_ocsp_reply(r, a->ocsp);
 }
 
 static int
@@ -322,6 +345,8 @@ static const struct http_route routes[] = {
 	{"/crl/", HTTP_GET, on_crl},
 	{"/ca/", HTTP_GET, on_ca},
 	{"/healthz", HTTP_GET, on_healthz},
+	{"/ocsp", HTTP_GET | HTTP_POST, on_ocsp},
+	{"/ocsp/", HTTP_GET | HTTP_POST, on_ocsp},
 };
 
 /* ---- the HTTPS listener: ACME and the portal ----------------------------- */
@@ -492,8 +517,11 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	struct http_conf hc;
 	struct http_server *srv = NULL, *tls_srv = NULL;
 	struct http_route *tls_routes = NULL;
+	struct http_route *web_routes = NULL;	/* back office + portal */
 	struct daemon_acme *da = NULL;
 	struct daemon_mail *dm = NULL;
+	struct daemon_dv *dv = NULL;
+	struct val_dnsupd *dnsupd = NULL;
 	struct portal *portal = NULL;
 	struct https_apps apps = {NULL, NULL};
 	struct rc_detail d = {{0}};
@@ -525,6 +553,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	rc = daemon_load(cx, data, 0);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
+	ra_org_set_two_person_ev(cx->conf.bo_two_person_ev);
 	if ((rc = override(cx, "--http01-port", http01, "http01_port")) ||
 	    (rc = override(cx, "--tlsalpn01-port", tlsalpn01,
 	    "tlsalpn01_port")) ||
@@ -568,6 +597,15 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	pthread_cond_init(&a.scond, &ca_attr);
 	pthread_condattr_destroy(&ca_attr);
 	refresh_crls(&a);
+	/* our nameservers ([dnsupdate]) for automatic domain validation,
+	 * shared by every thread's ra */
+	if (val_dnsupd_open(&cx->conf, cx->data, &dnsupd, &d) != 0) {
+		daemon_fail(cx, "%s: [dnsupdate]: %s", cx->conf_path,
+		    rc_detail_str(&d, RC_CONFIG));
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	cx->dnsupd = dnsupd;
 
 	/* every thread started from here on has the stop signals blocked */
 	sigemptyset(&set);
@@ -630,6 +668,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			pc.ra.get = daemon_acme_ra_get;
 			pc.ra.put = daemon_acme_ra_put;
 			pc.ra.arg = da;
+			pc.mail_spool = cx->conf.mail_smtp_url == NULL ||
+			    cx->conf.mail_smtp_url[0] == '\0';
 			if (portal_new(&pc, &portal) != 0) {
 				daemon_fail(cx, "cannot start the portal (see "
 				    "the log)");
@@ -652,7 +692,20 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		apps.portal = portal;
 		hc.on_error = https_on_error;
 		hc.error_app = &apps;
-		hc.extra_routes = portal_routes(&hc.nextra_routes);
+		{
+			/* the back office first: the portal's "/" matches
+			 * everything; both run on the portal's context */
+			const struct http_route *br, *pr;
+			size_t nb, np;
+
+			br = bo_routes(&nb);
+			pr = portal_routes(&np);
+			web_routes = xcalloc(nb + np, sizeof(*web_routes));
+			memcpy(web_routes, br, nb * sizeof(*br));
+			memcpy(web_routes + nb, pr, np * sizeof(*pr));
+			hc.extra_routes = web_routes;
+			hc.nextra_routes = nb + np;
+		}
 		hc.extra_app = portal;
 		rc = http_server_start(&hc, tls_routes, nar + 1,
 		    daemon_acme_app(da), &tls_srv, &d);
@@ -665,11 +718,18 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		addr_text(&ss, http_server_port(tls_srv), https_where,
 		    sizeof(https_where));
 	}
+	/* the OCSP worker re-signs responses even when another server
+	 * (a CDN, a static web server) serves them */
+	if (cx->conf.ca_ocsp && daemon_ocsp_start(cx, &a.ocsp) != 0) {
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
 	if (plain_at[0] != '\0') {
 		memset(&hc, 0, sizeof(hc));
 		hc.addr = (const struct sockaddr *)&pss;
 		hc.addrlen = psslen;
 		hc.threads = (unsigned)cx->conf.http_threads;
+		hc.max_body = CA_OCSP_MAX_REQUEST;	/* POST /ocsp */
 		rc = http_server_start(&hc, routes,
 		    sizeof(routes) / sizeof(routes[0]), &a, &srv, &d);
 		if (rc != 0) {
@@ -682,6 +742,10 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    sizeof(plain_where));
 	}
 	if (daemon_mail_start(cx, base, &dm) != 0) {
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	if (daemon_dv_start(cx, base, &dv) != 0) {
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
@@ -718,7 +782,10 @@ out:
 	http_server_stop(tls_srv);
 	portal_free(portal);
 	daemon_mail_stop(dm);
+	daemon_dv_stop(dv);
 	daemon_acme_stop(da);
+	cx->dnsupd = NULL;
+	val_dnsupd_free(dnsupd);
 	if (thr_ok) {
 		pthread_mutex_lock(&a.slock);
 		a.stop = 1;
@@ -727,6 +794,7 @@ out:
 		pthread_join(thr, NULL);
 	}
 	http_server_stop(srv);
+	daemon_ocsp_stop(a.ocsp);
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		served_clear(&a.cache[i]);
 	if (a.cx) {
@@ -735,6 +803,7 @@ out:
 		pthread_mutex_destroy(&a.lock);
 	}
 	free(tls_routes);
+	free(web_routes);
 	free(cert_pem);
 	sec_free(key_pem);
 	free(base);

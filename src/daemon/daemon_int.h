@@ -19,6 +19,7 @@
 
 struct signer;
 struct store;
+struct val_dnsupd;
 
 /* ---- option parsing (args.c) --------------------------------------------- */
 
@@ -151,6 +152,9 @@ struct daemon_ctx {
 	struct ca_keycheck *kc;
 	struct ca *ca;
 	char actor[96];		/* "cli:<unix user>" */
+	/* serve: the DNS provider ([dnsupdate]), shared by every thread's
+	 * ra (thread-safe); NULL when none is configured */
+	const struct val_dnsupd *dnsupd;
 };
 
 /* "certdesk: <command>: <message>" on stderr (control characters shown as
@@ -287,6 +291,40 @@ void daemon_mail_stop(struct daemon_mail *dm);
 struct mail_conf;
 int daemon_mail_conf(struct daemon_ctx *cx, struct mail_conf *mc,
     char **spool, char **password);
+
+/* ---- the OCSP responder and worker (serve_ocsp.c) ----------------------- */
+
+struct daemon_ocsp;
+struct http_req;
+/*
+ * Starts the OCSP worker thread (re-signs responses reaching
+ * ocsp.refresh_hours, signs missing ones) and the responder's cache, with
+ * their own store and ca handles. Prints its own messages; 0 and *out, or
+ * an RC_*.
+ */
+int daemon_ocsp_start(struct daemon_ctx *cx, struct daemon_ocsp **out);
+/* Stops and frees it (after the HTTP server has stopped); NULL is fine. */
+void daemon_ocsp_stop(struct daemon_ocsp *o);
+/* Answers GET /ocsp/<base64> or POST /ocsp (RFC 6960 A.1); o NULL (OCSP
+ * off): 404. A handler's contract (http.h). */
+int daemon_ocsp_reply(struct http_req *r, struct daemon_ocsp *o);
+
+/* ---- the domain validation worker (serve_dv.c) --------------------------- */
+
+struct daemon_dv;
+struct ra_conf;
+/*
+ * Starts the thread that runs the domain validation jobs of portal orders
+ * (ra_dv_jobs_run) with its own store, CA, validation context and ra over
+ * cx->dnsupd. portal_url: for the links of validation mail (copied).
+ * Prints its own messages; 0 and *out, or an RC_*.
+ */
+int daemon_dv_start(struct daemon_ctx *cx, const char *portal_url,
+    struct daemon_dv **out);
+/* Stops and frees it; NULL is fine. */
+void daemon_dv_stop(struct daemon_dv *dv);
+/* Fills the domain validation fields of an ra_conf ([dv], policy.trust). */
+void daemon_dv_ra_conf(const struct daemon_ctx *cx, struct ra_conf *rc);
 
 /* Commands (one file per group). */
 int daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv);

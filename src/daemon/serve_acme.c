@@ -16,6 +16,10 @@
  * Workers are made up front (one per HTTP thread, one for the job
  * thread) and more are added when all are busy.
  *
+ * For an ACME request, the worker's main store handle shares one read
+ * snapshot among the request's reads (store_rq_begin/store_rq_end): fewer
+ * SQLite lock round trips and page-cache checks per request.
+ *
  * Runs in the main certdesk process. Trusts the configuration (checked
  * when the validation context opens) and the data directory.
  */
@@ -132,6 +136,7 @@ worker_new(struct daemon_acme *da, struct worker **out)
 		log_err(LOG_ACME, "worker: ra: %s", rc_detail_str(&d, rc));
 		goto fail;
 	}
+	ra_set_dnsupd(w->ra, cx->dnsupd);	/* dns-auto for portal orders */
 	*out = w;
 	return 0;
 fail:
@@ -140,13 +145,12 @@ fail:
 }
 
 static int
-pool_get(void *arg, struct ra **ra)
+take(struct daemon_acme *da, struct worker **out)
 {
-	struct daemon_acme *da = arg;
 	struct worker *w;
 	int rc;
 
-	*ra = NULL;
+	*out = NULL;
 	pthread_mutex_lock(&da->lock);
 	w = da->idle;
 	if (w != NULL) {
@@ -167,6 +171,22 @@ pool_get(void *arg, struct ra **ra)
 		if (rc != 0)
 			return rc;
 	}
+	*out = w;
+	return 0;
+}
+
+/* A worker for one ACME request: its reads share one snapshot until it
+ * writes (store_rq_begin), which pool_put ends. */
+static int
+pool_get(void *arg, struct ra **ra)
+{
+	struct worker *w;
+	int rc;
+
+	*ra = NULL;
+	if ((rc = take(arg, &w)) != 0)
+		return rc;
+	store_rq_begin(w->st);
 	*ra = w->ra;
 	return 0;
 }
@@ -179,6 +199,7 @@ pool_put(void *arg, struct ra *ra)
 	pthread_mutex_lock(&da->lock);
 	for (struct worker *w = da->all; w != NULL; w = w->next)
 		if (w->ra == ra && w->busy) {
+			store_rq_end(w->st);
 			w->busy = 0;
 			w->idle_next = da->idle;
 			da->idle = w;
@@ -201,8 +222,13 @@ jobs_main(void *arg)
 		int rc = 0;
 
 		pthread_mutex_unlock(&da->jlock);
-		if (ra == NULL && pool_get(da, &ra) != 0)
-			ra = NULL;
+		/* a worker of its own, without a request snapshot: it
+		 * loops for as long as the server runs */
+		if (ra == NULL) {
+			struct worker *w;
+
+			ra = take(da, &w) == 0 ? w->ra : NULL;
+		}
 		if (ra != NULL) {
 			rc = ra_jobs_run(ra, JOBS_BATCH, &ran);
 			if (rc != 0)
@@ -274,6 +300,7 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	    NULL;
 	da->anchor = in_data(cx, cx->conf.val_trust_anchor);
 	da->vc.trust_anchor = da->anchor;
+	da->vc.stub_zones = cx->conf.val_stub_zones;
 	da->vc.allow_private_addresses = cx->conf.val_allow_private ||
 	    strcmp(cx->conf.policy_trust, "private") == 0;
 	da->caa_text = xstrdup(cx->conf.val_caa_identities);
@@ -309,6 +336,8 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	da->rc.now = cx->cac.now;
 	/* links in notification mail (base_url outlives the workers) */
 	da->rc.portal_url = base_url;
+	/* domain validation of portal orders ([dv], policy.trust) */
+	daemon_dv_ra_conf(cx, &da->rc);
 
 	rc = store_group_open(&da->sc, &da->group);
 	if (rc != 0) {
@@ -375,10 +404,19 @@ daemon_acme_app(struct daemon_acme *da)
 	return da->acme;
 }
 
+/* For the portal and the back office: no request snapshot (their
+ * handlers may wait on other threads' writes within one request). */
 int
 daemon_acme_ra_get(void *da, struct ra **ra)
 {
-	return pool_get(da, ra);
+	struct worker *w;
+	int rc;
+
+	*ra = NULL;
+	if ((rc = take(da, &w)) != 0)
+		return rc;
+	*ra = w->ra;
+	return 0;
 }
 
 void

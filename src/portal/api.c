@@ -258,6 +258,13 @@ static const struct portal_api_route api_routes[] = {
 	{"GET", "/api/v1/orders/{id}", portal_api_order},
 	{"GET", "/api/v1/orders/{id}/certificate/{file}", portal_api_download},
 	{"POST", "/api/v1/orders/{id}/revoke", portal_api_revoke},
+	/* domain validation of an order's names (dv.c) */
+	{"GET", "/api/v1/orders/{id}/validations", portal_api_dv_list},
+	{"POST", "/api/v1/orders/{id}/validations/choose",
+	    portal_api_dv_choose},
+	{"POST", "/api/v1/orders/{id}/validations/check", portal_api_dv_check},
+	{"POST", "/api/v1/orders/{id}/validations/resend",
+	    portal_api_dv_resend},
 };
 
 const struct portal_api_route *
@@ -358,6 +365,15 @@ portal_api_handle(struct http_req *r, void *app)
 	}
 	if (rc != 0)
 		goto out;
+	/* staff: the customer API has nothing of theirs (the back office
+	 * API is theirs), so every operation but "me" is answered as for
+	 * an id in another customer's account, before anything is read */
+	if (portal_is_staff(&c) && op->handler != op_me) {
+		rc = portal_api_problem(r, 404, "not-found", "Not found",
+		    "There is no such resource in this account. Staff work "
+		    "in the back office (/backoffice/api/).");
+		goto out;
+	}
 	safe = strcmp(op->method, "GET") == 0;
 	if (!safe && !portal_req_csrf_ok(&c, http_req_header(r,
 	    "X-CSRF-Token"))) {

@@ -169,12 +169,20 @@ portal_html_page(struct buf *out, const struct portal_page *pg)
 	    "<a class=\"skip\" href=\"#main\">Skip to content</a>\n"
 	    "<header class=\"top\">\n<div class=\"bar\">\n"
 	    "<a class=\"brand\" href=\"/portal/\">certdesk</a>\n");
-	if (rc == 0 && pg->user_name != NULL)
+	if (rc == 0 && pg->user_name != NULL && pg->staff)
+		rc = portal_html_printf(out,
+		    "<nav aria-label=\"Main\"><ul>"
+		    "<li><a href=\"/backoffice/\">Back office</a></li>");
+	else if (rc == 0 && pg->user_name != NULL)
 		rc = portal_html_printf(out,
 		    "<nav aria-label=\"Main\"><ul>"
 		    "<li><a href=\"/portal/\">SSL certificates</a></li>"
-		    "<li><a href=\"/portal/overview\">Overview</a></li>"
-		    "</ul></nav>\n"
+		    "<li><a href=\"/portal/overview\">Overview</a></li>");
+	if (rc == 0 && pg->user_name != NULL && pg->admin)
+		rc = portal_html_printf(out, "<li><a href=\"/portal/admin/"
+		    "mail\">Outgoing mail</a></li>");
+	if (rc == 0 && pg->user_name != NULL)
+		rc = portal_html_printf(out, "</ul></nav>\n"
 		    "<div class=\"who\"><span class=\"user\">%s</span>\n"
 		    "<form method=\"post\" action=\"/portal/logout\">"
 		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"

@@ -37,6 +37,9 @@
 /* pages with something pending reload themselves this often (a meta
  * refresh: the browser bundle, which holds keys, has no network code) */
 #define REFRESH_SECONDS 5
+/* while a name waits for the customer, the bundle reloads the overview
+ * this often, but never while they are using the page */
+#define DV_RELOAD_SECONDS 15
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -151,10 +154,9 @@ state_help(const struct ra_portal_order *o)
 		return "Ordered by your ACME client, which validates the "
 		    "domain and renews the certificate.";
 	if (strcmp(o->state, "validation_pending") == 0)
-		return "We are confirming that you control the domain. Our "
-		    "validation team completes this check, and the "
-		    "certificate is issued right after. No action is needed "
-		    "from you; this page updates itself.";
+		return "We are confirming that you control the domain "
+		    "(see \"Confirm your domain\" on the overview); the "
+		    "certificate is issued right after.";
 	if (strcmp(o->state, "org_validation_pending") == 0)
 		return "The certificate authority is verifying your "
 		    "organisation's details and will call your "
@@ -912,6 +914,83 @@ out:
 	return rc;
 }
 
+/* ---- organisation validation: the back office asks (ra orgval.c) --------- */
+
+/* A card for an OV/EV order whose validation team asked for information:
+ * the question and a form to answer it (*waits = 1: no reload under the
+ * customer's hands). Nothing for other orders. */
+static int
+org_info_section(struct portal_req *c, struct ra *ra,
+    const struct ra_portal_order *o, struct buf *b, int *waits)
+{
+	struct ra_org_case oc = {0};
+	char *shown;
+	int rc;
+
+	if (strcmp(o->profile, "dv") == 0 || o->acme ||
+	    ra_org_case_by_order(ra, portal_customer_scope(c), o->id, &oc) !=
+	    0)
+		return 0;
+	if (oc.state != RA_ORG_INFO_REQUESTED) {
+		ra_org_case_clear(&oc);
+		return 0;
+	}
+	shown = names_list(o->names);
+	*waits = 1;
+	rc = portal_html_printf(b, "<section class=\"card org-info\" "
+	    "id=\"org-info-%lld\" aria-labelledby=\"h-org-info-%lld\">\n"
+	    "<h2 id=\"h-org-info-%lld\">Information needed for %s</h2>\n"
+	    "<p>To verify your organisation, our validation team asks:</p>\n"
+	    "<blockquote class=\"org-request\">%s</blockquote>\n"
+	    "<form method=\"post\" action=\"/portal/orders/%lld/org-info\" "
+	    "class=\"stack\">\n<input type=\"hidden\" name=\"csrf\" "
+	    "value=\"%s\">\n<label for=\"org-answer-%lld\">Your answer"
+	    "</label>\n<textarea id=\"org-answer-%lld\" name=\"answer\" "
+	    "rows=\"4\" maxlength=\"2000\" required></textarea>\n<div>"
+	    "<button type=\"submit\" class=\"button primary\">Send answer"
+	    "</button></div>\n</form>\n</section>\n", (long long)o->id,
+	    (long long)o->id, (long long)o->id, shown,
+	    oc.info_request ? oc.info_request : "", (long long)o->id,
+	    c->csrf, (long long)o->id, (long long)o->id);
+	free(shown);
+	ra_org_case_clear(&oc);
+	return rc;
+}
+
+/* POST /portal/orders/<id>/org-info: the customer's answer. */
+static int
+org_info_post(struct portal_req *c, int64_t id)
+{
+	struct portal_form *f = NULL;
+	struct ra *ra = NULL;
+	struct ra_err err = {0};
+	const uint8_t *body;
+	size_t blen;
+	int rc;
+
+	body = http_req_body(c->r, &blen);
+	if (portal_form_parse(body, blen, &f) != 0 ||
+	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+		portal_form_free(f);
+		return portal_error_reply(c, 403, NULL);
+	}
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_org_customer_respond(ra, portal_customer_scope(c),
+		    c->user.id, id, portal_form_get(f, "answer"), &err);
+	if (rc == RC_NOTFOUND) {
+		rc = portal_error_reply(c, 404, NULL);
+	} else if (rc == 0 || rc == RC_STATE || rc == RC_INVAL) {
+		portal_flash_set(c->r, rc == 0, rc == 0 ? "Thank you: your "
+		    "answer was sent to the validation team." :
+		    err.detail.msg);
+		rc = portal_redirect(c->r, "/portal/overview");
+	}
+	portal_ra_put(c, ra);
+	portal_form_free(f);
+	return rc;
+}
+
 /* ---- overview and details ------------------------------------------------ */
 
 static int
@@ -921,13 +1000,15 @@ overview(struct portal_req *c)
 	int64_t *ids = NULL;
 	size_t n = 0;
 	int64_t scope = portal_customer_scope(c);
-	int rc, pending = 0;
-	struct buf b, rows;
+	int rc, pending = 0, waits = 0, flash_ok = 0;
+	char flash[PORTAL_FLASH_MAX + 1];
+	struct buf b, rows, dv;
 
 	buf_init(&b, PAGE_MAX);
 	buf_init(&rows, PAGE_MAX);
+	buf_init(&dv, PAGE_MAX);
 	rc = portal_ra_get(c, &ra);
-	if (rc == 0 && scope >= 0)
+	if (rc == 0 && scope > 0)
 		rc = ra_portal_order_ids(ra, scope, &ids, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct ra_portal_order o = {0};
@@ -958,18 +1039,35 @@ overview(struct portal_req *c)
 		    shown, pname, o.state,
 		    state_label(o.state), state_help(&o), until,
 		    (long long)o.id, shown);
+		/* how each name is being validated (dv.c) */
+		if (rc == 0)
+			rc = portal_dv_section(c, ra, &o, &dv, &waits);
+		/* what the validation team asks (OV/EV) */
+		if (rc == 0)
+			rc = org_info_section(c, ra, &o, &dv, &waits);
 		free(shown);
 		ra_portal_order_clear(&o);
 	}
 	if (rc != 0)
 		goto out;
-	rc = portal_html_printf(&b, "<h1>SSL certificates overview</h1>\n"
-	    "<section class=\"card\" id=\"overview\"");
+	rc = portal_html_printf(&b, "<h1>SSL certificates overview</h1>\n");
+	if (rc == 0 && portal_flash_take(c, &flash_ok, flash))
+		rc = portal_html_printf(&b, "<p class=\"%s\" role=\"%s\" "
+		    "id=\"flash\">%s</p>\n", flash_ok ? "notice" : "alert",
+		    flash_ok ? "status" : "alert", flash);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "id=\"overview\"");
 	if (rc == 0 && pending)
 		rc = portal_html_printf(&b, " data-pending=\"1\"");
+	/* a name waits for the customer: no reload under their hands (the
+	 * bundle reloads while nothing is being done on the page) */
+	if (rc == 0 && waits)
+		rc = portal_html_printf(&b, " data-reload=\"%lld\"",
+		    (long long)DV_RELOAD_SECONDS);
 	if (rc == 0)
 		rc = portal_html_printf(&b, ">\n");
-	if (pending)
+	if (pending && !waits)
 		c->refresh = REFRESH_SECONDS;
 	if (rc == 0 && n == 0)
 		rc = portal_html_printf(&b, "<p>No certificates have been "
@@ -993,12 +1091,15 @@ overview(struct portal_req *c)
 		rc = portal_html_printf(&b, "</tbody>\n</table>\n");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</section>\n");
+	if (rc == 0 && dv.len > 0)
+		rc = buf_append(&b, dv.data, dv.len);
 	if (rc == 0)
 		rc = portal_page_reply(c, 200, "SSL certificates overview",
 		    (const char *)b.data);
 out:
 	free(ids);
 	portal_ra_put(c, ra);
+	buf_free(&dv);
 	buf_free(&rows);
 	buf_free(&b);
 	return rc;
@@ -1284,6 +1385,11 @@ portal_orders(struct portal_req *c, const char *tail)
 	if (strncmp(slash, "/download/", 10) == 0)
 		return portal_is_get(c->r) ? send_cert_file(c, id, slash + 10,
 		    0) : portal_error_reply(c, 405, NULL);
+	if (strncmp(slash, "/dv/", 4) == 0)	/* domain validation (dv.c) */
+		return portal_dv_post(c, id, slash + 1);
+	if (strcmp(slash, "/org-info") == 0)	/* organisation validation */
+		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
+		    org_info_post(c, id);
 	return portal_error_reply(c, 404, NULL);
 }
 
@@ -1365,7 +1471,7 @@ portal_api_orders(struct portal_req *c, int64_t unused)
 
 	(void)unused;
 	rc = portal_ra_get(c, &ra);
-	if (rc == 0 && scope >= 0)
+	if (rc == 0 && scope > 0)
 		rc = ra_portal_order_ids(ra, scope, &ids, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct ra_portal_order o = {0};

@@ -71,6 +71,7 @@ struct portal {
 	char css_href[96];
 	char js_href[96];
 	struct portal_ra_source ra;
+	int mail_spool;
 };
 
 /* ---- the store pool ------------------------------------------------------ */
@@ -262,6 +263,7 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	snprintf(p->css_href, sizeof(p->css_href), "/static/portal.css");
 	snprintf(p->js_href, sizeof(p->js_href), "/static/portal.js");
 	p->ra = conf->ra;
+	p->mail_spool = conf->mail_spool;
 
 	/* a hash of a random password: logins for unknown emails verify
 	 * against it, so that they take as long as real ones */
@@ -322,6 +324,30 @@ portal_security_headers(struct http_req *r, int cacheable)
 	    "public, max-age=86400" : "no-store");
 }
 
+void
+portal_security_headers_secret(struct http_req *r)
+{
+	(void)http_add_header(r, "Content-Security-Policy", CSP);
+	(void)http_add_header(r, "X-Frame-Options", "DENY");
+	(void)http_add_header(r, "Referrer-Policy", "no-referrer");
+	(void)http_add_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+	(void)http_add_header(r, "Strict-Transport-Security",
+	    "max-age=31536000");
+	(void)http_add_header(r, "Cache-Control", "no-store");
+}
+
+const char *
+portal_css_href(const struct portal *p)
+{
+	return p->css_href;
+}
+
+int
+portal_mail_spooled(const struct portal *p)
+{
+	return p->mail_spool;
+}
+
 static int
 is_head(struct http_req *r)
 {
@@ -361,6 +387,8 @@ page(struct portal *p, struct http_req *r, struct portal_req *c,
 		pg.csrf = c->csrf;
 		pg.js_href = p->js_href;
 		pg.refresh = c->refresh;
+		pg.admin = c->user.role == STORE_ROLE_ADMIN;
+		pg.staff = c->user.role != STORE_ROLE_CUSTOMER;
 	}
 	buf_init(&out, PAGE_MAX);
 	rc = portal_html_page(&out, &pg);
@@ -411,9 +439,18 @@ portal_ra_put(struct portal_req *c, struct ra *ra)
 int64_t
 portal_customer_scope(const struct portal_req *c)
 {
-	if (c->user.role == STORE_ROLE_CUSTOMER)
-		return c->user.customer_id > 0 ? c->user.customer_id : -1;
-	return 0;
+	/* never 0: the ra reads 0 as "every customer", which only the
+	 * back office may ask for (staff see nobody's data here) */
+	if (c->authed && c->user.role == STORE_ROLE_CUSTOMER &&
+	    c->user.customer_id > 0)
+		return c->user.customer_id;
+	return -1;
+}
+
+int
+portal_is_staff(const struct portal_req *c)
+{
+	return c->authed && c->user.role != STORE_ROLE_CUSTOMER;
 }
 
 static const struct {
@@ -452,7 +489,11 @@ error_page(struct portal *p, struct http_req *r, struct portal_req *c,
 	buf_init(&b, PAGE_MAX);
 	rc = portal_html_printf(&b, "<section class=\"card narrow\">"
 	    "<h1>%s</h1>\n<p>%s</p>\n", title, detail ? detail : text);
-	if (rc == 0)
+	if (rc == 0 && c != NULL && portal_is_staff(c))
+		rc = portal_html_printf(&b, "<p><a class=\"button\" "
+		    "href=\"/backoffice/\">Back to the back office</a></p>"
+		    "</section>\n");
+	else if (rc == 0)
 		rc = portal_html_printf(&b, "<p><a class=\"button\" "
 		    "href=\"/portal/\">Back to your SSL certificates</a></p>"
 		    "</section>\n");
@@ -597,10 +638,10 @@ may_see_customer(const struct portal_req *c, int64_t customer_id)
 {
 	if (!c->authed)
 		return 0;
-	if (c->user.role == STORE_ROLE_CUSTOMER)
-		return c->user.customer_id != 0 &&
-		    c->user.customer_id == customer_id;
-	return 1;	/* agents and admins see every customer */
+	/* agents and admins see no customer's objects here: they work in
+	 * the back office */
+	return c->user.role == STORE_ROLE_CUSTOMER &&
+	    c->user.customer_id > 0 && c->user.customer_id == customer_id;
 }
 
 int
@@ -658,13 +699,10 @@ portal_contract_ids(struct portal_req *c, int64_t **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (c->user.role == STORE_ROLE_CUSTOMER) {
-		if (c->user.customer_id > 0)
-			rc = store_list(c->st, "contracts", c->user.customer_id,
-			    collect_id, &ids);
-	} else {
-		rc = store_list(c->st, "contracts", 0, collect_id, &ids);
-	}
+	/* staff: none (store_list's 0 would be everybody's) */
+	if (portal_customer_scope(c) > 0)
+		rc = store_list(c->st, "contracts", portal_customer_scope(c),
+		    collect_id, &ids);
 	if (rc != 0) {
 		free(ids.v);
 		return rc;
@@ -984,7 +1022,9 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	cookie = portal_cookie_build(PORTAL_LOGIN_COOKIE, "", 0);
 	(void)http_add_header(r, "Set-Cookie", cookie);
 	free(cookie);
-	rc = redirect(r, "/portal/");
+	/* validation agents work in the back office */
+	rc = redirect(r, u.role == STORE_ROLE_AGENT ? "/backoffice/" :
+	    "/portal/");
 out:
 	sec_wipe(sid, sizeof(sid));
 	sec_wipe(&s, sizeof(s));
@@ -1005,7 +1045,8 @@ h_login(struct http_req *r, void *app)
 		return rc;
 	if (is_get(r)) {
 		if (portal_req_auth(&c, 0, &bad) == 0)
-			rc = redirect(r, "/portal/");
+			rc = redirect(r, c.user.role == STORE_ROLE_AGENT ?
+			    "/backoffice/" : "/portal/");
 		else
 			rc = login_page(p, r, 200, NULL, NULL);
 	} else {
@@ -1198,6 +1239,47 @@ activate_page(struct portal *p, struct http_req *r, struct portal_req *c,
 	return redirect(r, "/portal/");
 }
 
+/*
+ * Staff (agents, admins) in the customer portal. Customers' contracts,
+ * slots, orders and certificates are for their own users only; staff see
+ * and act on orders in the back office, where every decision is a case
+ * and audited. So here they get what a customer without access gets: 404
+ * for every customer page (whatever the method: nothing is read or
+ * changed). The home page sends an agent to the back office and shows an
+ * admin the two places they work (back office, Outgoing mail); the
+ * Outgoing mail pages stay (admins only, portal_mailq()).
+ */
+static int
+staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
+    const char *tail)
+{
+	struct buf b;
+	int rc;
+
+	if (strncmp(tail, "admin/mail", 10) == 0)
+		return portal_mailq(c, tail + 10);
+	if (tail[0] != '\0')
+		return error_page(p, r, c, 404, NULL);
+	if (!is_get(r))
+		return error_page(p, r, c, 405, NULL);
+	if (c->user.role != STORE_ROLE_ADMIN || c->via_token)
+		return redirect(r, "/backoffice/");
+	buf_init(&b, PAGE_MAX);
+	rc = portal_html_printf(&b, "<section class=\"card narrow\" "
+	    "id=\"staff-home\">\n<h1>Staff</h1>\n"
+	    "<p>Customers' certificates are shown only to their own users. "
+	    "Orders that wait for staff are in the back office.</p>\n"
+	    "<ul>\n<li><a href=\"/backoffice/\">Back office</a> "
+	    "\xe2\x80\x94 organisation validation cases</li>\n"
+	    "<li><a href=\"/portal/admin/mail\">Outgoing mail</a> "
+	    "\xe2\x80\x94 the mail certdesk sends, and the spool folder"
+	    "</li>\n</ul>\n</section>\n");
+	if (rc == 0)
+		rc = page(p, r, c, 200, "Staff", (const char *)b.data);
+	buf_free(&b);
+	return rc;
+}
+
 /* "/portal/" + tail: "" the portfolio; "slots/<id>/setup" (GET);
  * "slots/<id>/activate" (POST). */
 static int
@@ -1221,6 +1303,10 @@ h_portal(struct http_req *r, void *app)
 	}
 	if (rc != 0)
 		goto out;
+	if (portal_is_staff(&c)) {
+		rc = staff_portal(p, r, &c, tail);
+		goto out;
+	}
 	if (tail[0] == '\0') {
 		rc = is_get(r) ? portfolio(p, r, &c) :
 		    error_page(p, r, &c, 405, NULL);
@@ -1236,6 +1322,8 @@ h_portal(struct http_req *r, void *app)
 	} else if (id > 0 && strcmp(slash, "/activate") == 0) {
 		rc = is_get(r) ? error_page(p, r, &c, 405, NULL) :
 		    activate_page(p, r, &c, id);
+	} else if (strncmp(tail, "admin/mail", 10) == 0) {
+		rc = portal_mailq(&c, tail + 10);
 	} else {
 		rc = error_page(p, r, &c, 404, NULL);
 	}
@@ -1263,6 +1351,7 @@ static const struct http_route routes[] = {
 	{"/portal/", HTTP_GET | HTTP_POST, h_portal},
 	{"/static/", HTTP_GET, h_static},
 	{"/api/v1/", HTTP_GET | HTTP_POST, portal_api_handle},
+	{"/confirm/", HTTP_GET | HTTP_POST, portal_dv_confirm_handle},
 	{"/", HTTP_GET | HTTP_POST, h_root},	/* last: prefix of all */
 };
 

@@ -10,7 +10,9 @@
  * token on every unsafe request) or a per-user API token (Authorization:
  * Bearer). Logins are throttled per account and per client address. A
  * customer user sees only its own customer's contracts and slots; any
- * other id is answered 404, exactly as an id that does not exist.
+ * other id is answered 404, exactly as an id that does not exist. Staff
+ * (agents, admins) see no customer's data here at all (404 likewise):
+ * they work in the back office; admins keep the Outgoing mail page.
  *
  * Runs in the main certdesk process on the HTTPS listener's worker
  * threads; every request is untrusted. Holds a pool of store handles (one
@@ -57,6 +59,10 @@ struct portal_conf {
 	 * under /static/); NULL: the one compiled in (CERTDESK_DISTDIR,
 	 * the source tree's web/dist) */
 	const char *dist_dir;
+	/* 1: no SMTP server is configured ([mail] smtp_url empty), so mail
+	 * marked sent went into the spool folder (the admin's "Outgoing
+	 * mail" page says "spooled") */
+	int mail_spool;
 };
 
 /* Opens the portal: the first store handle (migrations run), the static

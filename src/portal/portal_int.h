@@ -73,6 +73,9 @@ struct portal_page {
 	const char *js_href;	/* the browser bundle's URL, or NULL */
 	int refresh;		/* > 0: reload every that many seconds
 				 * (something is pending) */
+	int admin;		/* the user is an admin: admin links */
+	int staff;		/* agent or admin: staff links, no customer
+				 * ones */
 };
 /* Appends the whole HTML document to out. 0 or RC_TOOBIG. */
 int portal_html_page(struct buf *out, const struct portal_page *p);
@@ -213,9 +216,15 @@ struct ra;
  * portal has none. Give it back with portal_ra_put(). */
 int portal_ra_get(struct portal_req *c, struct ra **ra);
 void portal_ra_put(struct portal_req *c, struct ra *ra);
-/* The customer whose objects the user may see: its customer id, 0 for
- * staff (everybody's). */
+/* The customer whose objects the user may see: its customer id (> 0),
+ * or -1 (nobody's) for staff and for anyone else. Never 0, which the ra
+ * reads as "every customer": staff see customers' orders only in the back
+ * office, never through the portal's pages or API. */
 int64_t portal_customer_scope(const struct portal_req *c);
+/* 1 when the authenticated user is an agent or an admin: the customer
+ * pages and the customer API answer them as a customer without access
+ * (404), but for the admin's Outgoing mail and GET /api/v1/me. */
+int portal_is_staff(const struct portal_req *c);
 
 /* ---- setup, overview, certificates (orders.c) ---------------------------- */
 
@@ -247,6 +256,118 @@ int portal_api_handle(struct http_req *r, void *portal);
 /* An RFC 7807 problem reply (application/problem+json). */
 int portal_api_problem(struct http_req *r, unsigned status, const char *type,
     const char *title, const char *detail);
+
+/* ---- domain validation and outgoing mail (dv.c, dv_input.c, mailq.c) ---- */
+
+/*
+ * What the validation pages take from a request, checked before anything
+ * else sees it (dv_input.c, no ra calls: the unit tests reach it alone).
+ *
+ * A confirmation token as the mail's link carries it: the random value
+ * (>= 112 bits) in base64url, PORTAL_DV_TOKEN_MIN..MAX characters of
+ * [A-Za-z0-9_-] and nothing else (no padding, slash, dot or escape).
+ */
+#define PORTAL_DV_TOKEN_MIN 16
+#define PORTAL_DV_TOKEN_MAX 128
+/* 1 when s[0..n) is such a token. */
+int portal_dv_token_ok(const char *s, size_t n);
+/* The token of the path tail after "/confirm/" into out: 0, or
+ * RC_NOTFOUND when tail is not exactly one well-formed token. */
+int portal_dv_token_from_tail(const char *tail,
+    char out[PORTAL_DV_TOKEN_MAX + 1]);
+
+/* A customer's choice of method for one name. */
+struct portal_dv_choice {
+	int method;		/* enum ra_dv_method: DNS_AUTO, EMAIL, DNS,
+				 * HTTP; never NONE, OPERATOR or REUSED */
+	char email_local[16];	/* with EMAIL: one of RA_DV_EMAIL_LOCALS */
+};
+/*
+ * The choice from a form's fields "method" ("dns-auto", "email", "dns",
+ * "http") and "email_local" (email only; absent or "": hostmaster). 0, or
+ * RC_INVAL with *why (static text for the customer) for a missing or
+ * unknown method or a local part that is not one of the five.
+ */
+int portal_dv_choice_parse(const char *method, const char *email_local,
+    struct portal_dv_choice *out, const char **why);
+/*
+ * The same from a JSON request body {"authz_id": N, "method": "...",
+ * "email_local": "..."} (json: a json_t *): authz_id a positive integer,
+ * method a string, email_local a string or null/absent. want_method 0
+ * (check now, resend) needs only authz_id. 0 or RC_INVAL with *why.
+ */
+int portal_dv_json_parse(const void *json, int want_method, int64_t *authz_id,
+    struct portal_dv_choice *out, const char **why);
+/* The page action after "/portal/orders/<id>/": "dv/<authz>/choose",
+ * "dv/<authz>/check" or "dv/<authz>/resend" -> *authz_id and *action
+ * (static "choose", "check", "resend"); RC_NOTFOUND otherwise. */
+int portal_dv_action_parse(const char *rest, int64_t *authz_id,
+    const char **action);
+
+/*
+ * The message a POST leaves for the page it redirects to (PRG), in a
+ * short-lived cookie: "o." (done) or "e." (refused) and the text in hex.
+ * portal_flash_encode: a new string (free()), text cut at
+ * PORTAL_FLASH_MAX bytes. portal_flash_decode: 0 with *ok and the text
+ * into out (PORTAL_FLASH_MAX + 1), or RC_INVAL for anything malformed.
+ */
+#define PORTAL_FLASH_COOKIE "__Host-certdesk-msg"
+#define PORTAL_FLASH_MAX 400
+char *portal_flash_encode(int ok, const char *text);
+int portal_flash_decode(const char *v, int *ok,
+    char out[PORTAL_FLASH_MAX + 1]);
+/* Sets the flash cookie on the coming reply (a redirect). */
+void portal_flash_set(struct http_req *r, int ok, const char *text);
+/* Reads and clears the request's flash: 1 with *ok and text, or 0. */
+int portal_flash_take(struct portal_req *c, int *ok,
+    char out[PORTAL_FLASH_MAX + 1]);
+
+/* The admin-only rule: 1 when the user is an admin with a browser
+ * session (customers, agents, API tokens: 0; their pages are 404). */
+int portal_admin_allowed(const struct portal_req *c);
+/* The mail page path after "admin/mail": "" the newest page,
+ * "/before/<id>" an older page, "/<id>" one mail. 0 with *before or *id
+ * set (the other 0), RC_NOTFOUND otherwise. */
+int portal_mailq_path_parse(const char *rest, int64_t *before, int64_t *id);
+/* Appends a mail's text to b, escaped, with each http:// or https:// URL
+ * (up to a blank, a control character or one of < > " ' `, without a
+ * final . , ; : ) or ]) as a link (rel="noreferrer"). 0 or RC_*. */
+int portal_mail_linkify(struct buf *b, const char *text);
+
+struct ra;
+struct ra_portal_order;
+/*
+ * The validation of a pending order's names for the overview (dv.c):
+ * appends one card to b (nothing for an order that is not pending or has
+ * no name to validate). *needs_customer (may be NULL) is set to 1 when a
+ * name waits for the customer (dns, http, email), so that the page does
+ * not reload under their hands. 0 or RC_*.
+ */
+int portal_dv_section(struct portal_req *c, struct ra *ra,
+    const struct ra_portal_order *o, struct buf *b, int *needs_customer);
+/* POST /portal/orders/<id>/dv/<authz>/{choose,check,resend} (rest: after
+ * "orders/<id>/"): does it and redirects to the overview with a message. */
+int portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest);
+/* The confirmation link's page, "/confirm/<token>": GET shows, POST
+ * confirms; not behind the login (route handler, app: the portal). */
+int portal_dv_confirm_handle(struct http_req *r, void *portal);
+/* API: GET /api/v1/orders/{id}/validations and the three POSTs. */
+int portal_api_dv_list(struct portal_req *c, int64_t order_id);
+int portal_api_dv_choose(struct portal_req *c, int64_t order_id);
+int portal_api_dv_check(struct portal_req *c, int64_t order_id);
+int portal_api_dv_resend(struct portal_req *c, int64_t order_id);
+/* /portal/admin/mail[...] (rest: after "admin/mail"); 404 unless
+ * portal_admin_allowed(). */
+int portal_mailq(struct portal_req *c, const char *rest);
+
+/* Security headers for pages whose URL holds a secret (the confirmation
+ * link): as portal_security_headers(r, 0) but Referrer-Policy no-referrer. */
+void portal_security_headers_secret(struct http_req *r);
+/* The stylesheet's URL (with its version) for pages built outside the
+ * layout helpers. */
+const char *portal_css_href(const struct portal *p);
+/* 1 when delivered mail goes to the spool folder (no SMTP server). */
+int portal_mail_spooled(const struct portal *p);
 
 /* ---- products ------------------------------------------------------------ */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mails a portal order sends to its contacts: "action needed" when it
- * waits for validation, "issued" with the overview link, and reminders 30
+ * waits for validation (saying how its names are being validated: on our
+ * nameservers, by the mail sent to the hostmaster, or by the customer), "issued" with the overview link, and reminders 30
  * and 7 days before an issued, unrevoked certificate expires. The ra only
  * queues them in the store's outbox (mail_outbox, kind + ref + recipient
  * unique, so every notice goes out once); the mail worker of `certdesk
@@ -10,6 +11,7 @@
  * and are checked again here and by the mail component before sending.
  */
 #include "ra/ra_int.h"
+#include "ca/ca.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -126,6 +128,49 @@ queue(struct ra *ra, const struct rcpt *r, const char *kind,
 	return rc;
 }
 
+/* How the order's names are being validated (dv.c), for the "action"
+ * mail: a paragraph per kind of method in use; new string (free()). */
+static char *
+dv_how(struct ra *ra, int64_t order_id)
+{
+	int64_t ids[CA_MAX_NAMES];
+	size_t n = 0;
+	int autodns = 0, own = 0;
+	char to[320] = "";
+
+	if (store_order_authz_list(ra->st, order_id, ids, CA_MAX_NAMES, &n) !=
+	    0)
+		return xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		struct store_dv v = {0};
+		struct store_dv_token t = {0};
+
+		if (store_dv_get(ra->st, ids[i], &v) == 0) {
+			if (strcmp(v.method, "dns-auto") == 0)
+				autodns = 1;
+			else if (strcmp(v.method, "dns") == 0 ||
+			    strcmp(v.method, "http") == 0)
+				own = 1;
+			else if (strcmp(v.method, "email") == 0 && !to[0] &&
+			    store_dv_token_latest(ra->st, ids[i], &t, NULL) ==
+			    0)
+				snprintf(to, sizeof(to), "%s", t.email_to);
+		}
+		store_dv_token_clear(&t);
+		store_dv_clear(&v);
+	}
+	return xasprintf("%s%s%s%s%s",
+	    autodns ? "Your domain is on our nameservers: we confirm it "
+	    "automatically with a temporary DNS record, which we remove "
+	    "afterwards. Nothing to do for you.\n\n" : "",
+	    to[0] ? "We sent a confirmation mail to " : "", to,
+	    to[0] ? ": whoever reads that mailbox confirms the request with "
+	    "the link in it. You can also add a DNS record or a file on your "
+	    "website instead (see the overview).\n\n" : "",
+	    own ? "Add the DNS record or the file shown on the overview, "
+	    "then press Check now.\n\n" : "");
+}
+
 static const char *
 base_url(const struct ra *ra)
 {
@@ -161,6 +206,7 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 	snprintf(kind, sizeof(kind), "portal.%s", what);
 	if (strcmp(what, "action") == 0) {
 		int org = strcmp(o.profile, "dv") != 0;
+		char *how = dv_how(ra, o.id);
 
 		snprintf(subject, sizeof(subject), "Action needed: confirm "
 		    "the domain for your SSL certificate for %s", first);
@@ -169,14 +215,15 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 		    "control the domain%s.\n\nWhat to do next: open the "
 		    "overview, which shows how to complete the validation and "
 		    "refreshes itself until the certificate is ready:\n\n"
-		    "%s/portal/orders/%lld\n\n%s"
+		    "%s/portal/orders/%lld\n\n%s%s"
 		    "Keep the private key you downloaded in a safe place: we "
 		    "do not have a copy and cannot recover it.\n", o.names,
 		    strchr(o.names, ' ') ? "s" : "", base_url(ra),
-		    (long long)o.id, org ? "For this certificate we also "
+		    (long long)o.id, how, org ? "For this certificate we also "
 		    "verify your organisation's details; our validation team "
 		    "may contact the administrative contact by telephone.\n\n"
 		    : "");
+		free(how);
 	} else if (strcmp(what, "issued") == 0) {
 		rc = store_cert_get(ra->st, o.cert_serial, &c);
 		if (rc != 0)

@@ -382,6 +382,9 @@ place_tx(struct store *st, void *arg)
 	if (rc == 0)
 		rc = store_slot_set_state(st, p->req->slot_id, p->slot_state,
 		    "pending", now);
+	/* OV/EV: the back office's case, in the same transaction */
+	if (rc == 0 && strcmp(p->o.profile, "dv") != 0)
+		rc = ra_org_case_open(p->ra, p->id, NULL);
 	if (rc != 0)
 		return rc;
 	snprintf(actor, sizeof(actor), "portal:user/%lld",
@@ -567,8 +570,23 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 	*order_id = p.id;
 	log_info(LOG_RA, "portal order %lld for slot %lld: %s (%s)",
 	    (long long)p.id, (long long)s.id, joined, profile);
-	/* the order waits for validation: tell its contacts what to do */
-	(void)ra_notify_order(ra, p.id, "action");
+	/* domain validation starts (reuse, automatic DNS, the hostmaster
+	 * mail); a failure is logged, the order stays and its overview
+	 * starts it again */
+	{
+		struct ra_err de = {0};
+		struct store_order po = {0};
+
+		if (ra_dv_start(ra, p.id, &de) != 0)
+			log_err(LOG_RA, "portal order %lld: domain validation "
+			    "not started: %s", (long long)p.id, de.detail.msg);
+		/* still waiting (not issued at once through reuse): tell its
+		 * contacts what to do */
+		if (store_order_get(ra->st, p.id, &po) == 0 &&
+		    strcmp(po.status, "pending") == 0)
+			(void)ra_notify_order(ra, p.id, "action");
+		store_order_clear(&po);
+	}
 out:
 	json_decref(det);
 	free(der);
@@ -872,8 +890,20 @@ ra_portal_validate(struct ra *ra, int64_t order_id, const char *method,
 	}
 	log_info(LOG_RA, "portal order %lld: domains validated by %s (%s)",
 	    (long long)o.id, v.actor, method);
-	if (strcmp(o.profile, "dv") != 0)
-		goto out;	/* OV/EV: organisation validation next */
+	if (strcmp(o.profile, "dv") != 0) {
+		/* OV/EV: issued now only when the organisation is approved
+		 * already; else the approval issues */
+		struct ra_err oe = {0};
+
+		rc = ra_portal_issue(ra, o.id, &oe);
+		if (rc == RC_STATE)
+			rc = 0;
+		else if (rc != 0 && err != NULL)
+			*err = oe;
+		else if (rc == 0 && issued != NULL)
+			*issued = 1;
+		goto out;
+	}
 	rc = ra_portal_issue(ra, o.id, err);
 	if (rc == 0 && issued != NULL)
 		*issued = 1;
@@ -907,6 +937,7 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 	struct ca_issue_req ir = {0};
 	struct rc_detail d = {""};
 	struct ra_err e = {0};
+	struct store_org org = {0};
 	int64_t ids[CA_MAX_NAMES];
 	size_t n = 0;
 	char actor[48], *names = NULL, *tok, *save = NULL;
@@ -931,11 +962,11 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 		    "the order is %s", o.status);
 		goto out;
 	}
-	if (strcmp(o.profile, "dv") != 0) {
-		rc = ra_fail(err, RC_STATE, RA_PROB_ORDER_NOT_READY,
-		    "organisation validation pending");
+	/* OV/EV: only with an approved organisation validation case, and
+	 * the subject only from its validated organisation */
+	if (strcmp(o.profile, "dv") != 0 &&
+	    (rc = ra_org_for_order(ra, o.id, &org, err)) != 0)
 		goto out;
-	}
 	/* no issuance without validation: every name of the order has a
 	 * valid, unexpired authorization that belongs to this contract */
 	rc = store_order_authz_list(ra->st, o.id, ids, CA_MAX_NAMES, &n);
@@ -1013,6 +1044,7 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 	ir.order_id = o.id;
 	ir.contract_id = o.contract_id;
 	ir.actor = actor;
+	ir.org = org.id != 0 ? &org : NULL;
 	rc = ca_issue(ra->ca, &ir, &cert, &d);
 	if (rc != 0) {
 		if (rc == RC_POLICY || rc == RC_LINT || rc == RC_BADNAME)
@@ -1044,6 +1076,7 @@ out:
 	free(names);
 	ca_cert_free(cert);
 	ca_csr_free(req);
+	store_org_clear(&org);
 	store_order_clear(&o);
 	return rc;
 }

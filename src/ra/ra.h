@@ -166,6 +166,16 @@ struct ra_conf {
 	/* "https://host[:port]" the portal is reached at, for the links in
 	 * notification mail (borrowed; NULL: the links are paths only) */
 	const char *portal_url;
+	/* Domain validation of portal orders ([dv], [policy] trust); 0
+	 * selects the default given. */
+	int dv_email_off;		/* 1: dv.email = off */
+	int dv_email_token_days;	/* link lifetime: 30 (at most 30) */
+	long dv_email_resend_s;		/* between two sends: 600; < 0: no
+					 * wait */
+	int dv_email_max_sends;		/* per name: 5 */
+	long dv_retry_s;		/* dns and http re-checks: 30 */
+	int trust_private;		/* policy.trust = private: a method
+					 * past its calendar date is kept */
 };
 
 struct ra;
@@ -517,11 +527,24 @@ int ra_challenge_validate_now(struct ra *ra, int64_t account_id,
     int64_t chall_id, struct ra_challenge *out, struct ra_err *err);
 
 /*
+ * ra_challenge_respond() then ra_challenge_validate_now(), with one
+ * transaction fewer: a pending challenge becomes processing and its job is
+ * claimed in the same transaction (same refusals and results as the two
+ * calls). What the ACME server does for a challenge POST.
+ */
+int ra_challenge_respond_now(struct ra *ra, int64_t account_id,
+    int64_t chall_id, struct ra_challenge *out, struct ra_err *err);
+
+/*
  * The validation worker: claims and runs up to max processing challenges
  * whose lease is free or expired (left over by a restart, or lost to a
  * slow request thread), oldest first. *ran (may be NULL) gets how many
- * ran. Also purges expired nonces when it runs. Call it in a loop from a
- * worker thread with its own ra (and val_ctx).
+ * ran. Also purges expired nonces when it runs, and settles ACME orders
+ * left in processing by a crash or a restart (valid when their
+ * certificate was stored, else invalid with serverInternal; audited as
+ * acme.order.recovered): at its first call and every minute, those
+ * processing for five minutes. Call it in a loop from a worker thread
+ * with its own ra (and val_ctx).
  */
 int ra_jobs_run(struct ra *ra, size_t max, size_t *ran);
 
@@ -750,6 +773,179 @@ int ra_notify_order(struct ra *ra, int64_t order_id, const char *what);
  */
 int ra_mail_reminders(struct ra *ra, size_t *queued);
 
+/* ---- organisation validation of OV/EV portal orders (orgval.c) ---------- */
+
+/*
+ * Every OV/EV portal order gets a case when it is placed: validation staff
+ * (users with role agent or admin) verify the organisation in the back
+ * office and only their verified data ever reaches a certificate subject.
+ * A customer whose organisation was validated within the organisation data
+ * reuse period (ca_cal_org_reuse_days, 398 days today) with the same legal
+ * name and country gets the case approved at once by reuse; after it, the
+ * organisation is validated again.
+ *
+ *   open --take--> in_review --request_info--> info_requested
+ *   info_requested --customer answers / agent resumes--> in_review
+ *   in_review --approve--> approved (OV, or EV without two-person rule)
+ *   in_review --approve--> awaiting_second_approval (EV)
+ *   awaiting_second_approval --approve by ANOTHER agent--> approved
+ *   in_review | info_requested | awaiting_second_approval --reject-->
+ *       rejected (the order becomes invalid, its slot free again)
+ *
+ * Only the assigned agent records evidence, asks, approves first or
+ * rejects a case in review; an admin may take over a case in review.
+ * Approval needs satisfying evidence for every required step (EV adds
+ * three). approved and rejected are final. Anything else is refused with
+ * RC_STATE and a detail for the agent; a user who is not staff gets
+ * RC_UNAUTH; a case or order that does not exist RC_NOTFOUND. Every change
+ * is audited ("org.case.*", actor "backoffice:user/<id>", details with the
+ * evidence) in the transaction that makes it.
+ *
+ * On approval the organisation is made (validated, EV-validated for EV)
+ * from the evidence alone and linked to the order; ra_portal_issue() then
+ * issues as soon as every domain of the order is validated too (and is
+ * called again when the domain validation completes later).
+ */
+enum ra_org_state {
+	RA_ORG_OPEN = 0,
+	RA_ORG_IN_REVIEW,
+	RA_ORG_INFO_REQUESTED,
+	RA_ORG_AWAITING_SECOND,		/* "awaiting_second_approval" */
+	RA_ORG_APPROVED,
+	RA_ORG_REJECTED
+};
+/* "open", "in_review", ...; "rejected" for unknown values. */
+const char *ra_org_state_name(enum ra_org_state s);
+/* The inverse; -1 when unknown. */
+int ra_org_state_parse(const char *s);
+
+/* The checklist. The EV steps are required for EV cases only. */
+enum ra_org_step {
+	RA_ORG_LEGAL_EXISTENCE = 0,	/* source, registration_number,
+					 * date_checked, legal_name */
+	RA_ORG_ADDRESS,			/* source, street, locality, state,
+					 * postal_code, country */
+	RA_ORG_DOMAIN_REGISTRANT,	/* source, registrant, matches (yes /
+					 * no), date_checked */
+	RA_ORG_TELEPHONE,		/* number, number_source, person,
+					 * called_at, outcome (confirmed /
+					 * no_answer / denied) */
+	RA_ORG_EV_JURISDICTION,		/* source, jurisdiction_country,
+					 * jurisdiction_state,
+					 * jurisdiction_locality */
+	RA_ORG_EV_CATEGORY,		/* source, business_category */
+	RA_ORG_EV_REGISTRATION,		/* source, registration_number,
+					 * date_checked */
+	RA_ORG_STEP_MAX
+};
+/* "legal_existence", ...; NULL for unknown values. */
+const char *ra_org_step_name(enum ra_org_step s);
+/* The inverse; -1 when unknown. */
+int ra_org_step_parse(const char *s);
+/* Whether a case of profile ("ov", "ev") needs step s. */
+int ra_org_step_required(const char *profile, enum ra_org_step s);
+
+/* One field of a step's evidence form (static, borrowed). kind: "text",
+ * "date" (YYYY-MM-DD, not in the future), "datetime" (YYYY-MM-DD HH:MM,
+ * not in the future), "country" (ISO 3166 alpha-2), "phone", "choice"
+ * (one of the space-separated words in choices, or for business_category
+ * one of the four EV categories). */
+struct ra_org_field {
+	const char *name, *label, *kind, *choices;
+	int required;
+};
+const struct ra_org_field *ra_org_step_fields(enum ra_org_step s,
+    size_t *n);
+
+/* An evidence field as the agent typed it (borrowed). */
+struct ra_org_kv {
+	const char *name, *value;
+};
+
+/* The process-wide two-person rule for EV (backoffice.two_person_ev, on
+ * by default): fixed into each case when it is made. */
+void ra_org_set_two_person_ev(int on);
+
+struct ra_org_case {
+	int64_t id, order_id, customer_id;
+	enum ra_org_state state;
+	char profile[4];		/* "ov", "ev" */
+	char product[24];
+	int approvals_required;		/* 1 or 2 */
+	int64_t assigned_to, first_approver, second_approver;	/* 0: none */
+	int64_t org_id;			/* 0 until approved */
+	int reused;			/* approved by reuse */
+	char *info_request, *info_response, *reject_reason;	/* or NULL */
+	time_t created_at, updated_at, decided_at;
+	/* the newest evidence of each step */
+	struct {
+		int required;
+		char *evidence;		/* JSON object text, NULL: none */
+		int satisfied;
+		int64_t agent_id;
+		time_t recorded_at;
+	} step[RA_ORG_STEP_MAX];
+	size_t nchecks;			/* evidence rows, older ones too */
+};
+void ra_org_case_clear(struct ra_org_case *c);	/* zeroed is fine */
+
+/*
+ * Opens the case of OV/EV portal order order_id (ra_portal_order_new calls
+ * it inside its transaction): approved at once when the customer has a
+ * reusable validated organisation of the typed legal name and country (the
+ * order is linked to it; "org.case.reused"), else open ("org.case.open").
+ * 0 also when the order is DV (nothing to do) or has a case already.
+ */
+int ra_org_case_open(struct ra *ra, int64_t order_id, struct ra_err *err);
+
+/* A case by id (staff), or by order for a customer (customer_id 0: any;
+ * RC_NOTFOUND when not the customer's, as when it does not exist). */
+int ra_org_case_get(struct ra *ra, int64_t case_id, struct ra_org_case *out);
+int ra_org_case_by_order(struct ra *ra, int64_t customer_id,
+    int64_t order_id, struct ra_org_case *out);
+/* The queue: case ids oldest first, state / profile NULL for any: *ids a
+ * new array (free()) of *n. RC_INVAL for an unknown filter. */
+int ra_org_case_ids(struct ra *ra, const char *state, const char *profile,
+    int64_t **ids, size_t *n);
+
+/* The agent actions. agent_id: the staff user acting; *err gets why not. */
+int ra_org_take(struct ra *ra, int64_t agent_id, int64_t case_id,
+    struct ra_err *err);
+/* Records evidence for a step (in_review, the assigned agent): each field
+ * checked by its kind (RC_INVAL with one message per field in *fe, which
+ * may be NULL; unknown fields are refused). Audited with the evidence. */
+int ra_org_evidence(struct ra *ra, int64_t agent_id, int64_t case_id,
+    enum ra_org_step step, const struct ra_org_kv *kv, size_t n,
+    struct ra_field_errs *fe, struct ra_err *err);
+/* Asks the customer (the order overview shows the text; the order's
+ * contacts get a mail). text: 1..2000 characters. */
+int ra_org_request_info(struct ra *ra, int64_t agent_id, int64_t case_id,
+    const char *text, struct ra_err *err);
+/* The agent goes on without an answer in the portal (e.g. it came by
+ * phone): info_requested -> in_review. */
+int ra_org_resume(struct ra *ra, int64_t agent_id, int64_t case_id,
+    struct ra_err *err);
+/* The customer answers in the portal (customer_id 0: any): info_requested
+ * -> in_review, the answer kept. RC_NOTFOUND when not the customer's. */
+int ra_org_customer_respond(struct ra *ra, int64_t customer_id,
+    int64_t user_id, int64_t order_id, const char *text, struct ra_err *err);
+/* Rejects with a reason (1..500 characters, shown to the customer). */
+int ra_org_reject(struct ra *ra, int64_t agent_id, int64_t case_id,
+    const char *reason, struct ra_err *err);
+/* Approves (first or second approval, by state). *issued (may be NULL) is
+ * 1 when the certificate was issued at once. */
+int ra_org_approve(struct ra *ra, int64_t agent_id, int64_t case_id,
+    int *issued, struct ra_err *err);
+
+/*
+ * For ra_portal_issue(): the validated organisation of an OV/EV order
+ * (its case approved, the organisation the customer's) into *out
+ * (store_org_clear()); RC_STATE with err when there is none yet.
+ */
+struct store_org;
+int ra_org_for_order(struct ra *ra, int64_t order_id, struct store_org *out,
+    struct ra_err *err);
+
 /* ---- domain validation of portal orders (dv.c) --------------------------- */
 
 /*
@@ -784,6 +980,9 @@ enum ra_dv_method {
 const char *ra_dv_method_name(enum ra_dv_method m);
 /* The inverse; RA_DV_NONE when unknown. */
 enum ra_dv_method ra_dv_method_parse(const char *s);
+
+/* A confirmation link's token: base64url of 24 random bytes (192 bits). */
+#define RA_DV_TOKEN_LEN 32
 
 /* The local parts BR 3.2.2.4.4 allows; hostmaster is the default. */
 #define RA_DV_EMAIL_LOCALS "admin administrator webmaster hostmaster postmaster"

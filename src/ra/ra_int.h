@@ -24,6 +24,11 @@
 #define RA_DEF_MAX_CONTACTS 4
 /* nonces are purged by ra_jobs_run() at most this often, in seconds */
 #define RA_NONCE_PURGE_EVERY 300
+/* an ACME order left in processing this long (seconds since its last
+ * change) was interrupted by a crash or a restart; ra_jobs_run() looks
+ * for such orders at most every RA_RECOVER_EVERY seconds */
+#define RA_PROCESSING_STALE 300
+#define RA_RECOVER_EVERY 60
 
 #define RA_PROB_URN_PREFIX "urn:ietf:params:acme:error:"
 
@@ -40,6 +45,12 @@ struct ra {
 	    struct val_result *out);
 	void *check_arg;
 	time_t last_purge;		/* of nonces, by ra_jobs_run() */
+	time_t last_recover;		/* of stale orders, ra_jobs_run() */
+	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
+	 * set other operations */
+	const struct val_dnsupd *dnsupd;	/* borrowed, may be NULL */
+	const struct ra_dnsupd_ops *dops;	/* borrowed, may be NULL */
+	void *dops_arg;
 	uint8_t nonce_key[32];		/* shared MAC key of nonces */
 	int nonce_key_ok;		/* loaded from the store */
 };
@@ -51,6 +62,27 @@ void ra_set_now(struct ra *ra, time_t now);
 /* Replaces the validation function (NULL: back to val_check()). */
 void ra_set_check(struct ra *ra, int (*fn)(void *arg,
     const struct val_request *req, struct val_result *out), void *arg);
+
+/*
+ * The DNS provider operations dv.c uses, with the contracts of
+ * val_dnsupd_find_zone/txt_add/txt_delete/published (val.h); the unit
+ * tests replace them to steer the dns-auto state machine. A NULL
+ * find_zone means "no zone is ours" (the contract's domains still are).
+ */
+struct ra_dnsupd_ops {
+	int (*find_zone)(void *arg, const char *name, char *zone,
+	    size_t zonesz, int *ours, struct rc_detail *d);
+	int (*txt_add)(void *arg, const char *zone, const char *owner,
+	    const char *value, struct rc_detail *d);
+	int (*txt_delete)(void *arg, const char *zone, const char *owner,
+	    const char *value, struct rc_detail *d);
+	int (*published)(void *arg, const char *owner, const char *value,
+	    size_t *nok, size_t *nservers);
+	unsigned propagation_timeout;	/* seconds */
+};
+/* Replaces the DNS provider (NULL: back to the one of ra_set_dnsupd). */
+void ra_set_dnsupd_ops(struct ra *ra, const struct ra_dnsupd_ops *ops,
+    void *arg);
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -102,5 +134,26 @@ void ra_chall_fill(const struct store_challenge *s, struct ra_challenge *c);
 /* The authz's derived status at now. */
 enum ra_status ra_authz_derived(const struct ra *ra, const char *status,
     time_t expires_at);
+/*
+ * Stores the status RFC 8555 §7.1.6 derives for ACME order order_id when
+ * it is pending or ready (ready once every authorization is valid, invalid
+ * when one is not pending or valid, or it expired), so that later reads
+ * need not write it. For use inside the transaction that changed an
+ * authorization; portal orders and other states are left alone. 0, or
+ * RC_* (RC_CONFLICT must be passed up).
+ */
+int ra_order_settle(struct ra *ra, int64_t order_id);
+
+/* ---- interrupted issuance (finalize.c) ----------------------------------- */
+
+/*
+ * Settles ACME orders in processing whose last change is before `before`
+ * (issuance interrupted by a crash or a restart): valid with the
+ * certificate when the CA stored one for the order, else invalid with a
+ * serverInternal problem (the client starts a new order, which reuses the
+ * valid authorizations). Each one audited as acme.order.recovered.
+ * *n (may be NULL) gets the number settled.
+ */
+int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
 
 #endif

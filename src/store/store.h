@@ -384,6 +384,32 @@ int store_order_set_status(struct store *st, int64_t id, const char *from,
  * exist. */
 int store_order_ids_by_account(struct store *st, int64_t account_id,
     int64_t before, int64_t *ids, size_t max, size_t *n, int *more);
+/* Ids of ACME orders (account_id set) in `status` whose updated_at is
+ * before `before`, oldest first, at most max; *n gets the count. For the
+ * recovery of issuance interrupted by a crash or a restart. */
+int store_order_stale(struct store *st, const char *status, time_t before,
+    int64_t *ids, size_t max, size_t *n);
+/* The serial of the newest certificate stored for order_id into serial
+ * (41 bytes); RC_NOTFOUND when none. A scan of the certificates: for
+ * recovery, not for requests. */
+int store_cert_serial_by_order(struct store *st, int64_t order_id,
+    char serial[41]);
+/*
+ * One request on a handle: between store_rq_begin and store_rq_end, reads
+ * outside a transaction share one read snapshot instead of one each (fewer
+ * locks, and the page cache is checked once). The snapshot ends before
+ * anything writes through the handle and when the calling thread has
+ * written through another handle (the group committer), so the request
+ * still reads its own writes; a read may otherwise miss what another
+ * thread committed after the request's first read. For request threads
+ * only: a long-running loop must not hold it. NULL is fine.
+ */
+void store_rq_begin(struct store *st);
+void store_rq_end(struct store *st);
+/* Ends the request's snapshot now, before a long wait (network I/O): an
+ * open read transaction keeps SQLite from checkpointing its WAL. The next
+ * read opens another. NULL is fine. */
+void store_rq_release(struct store *st);
 
 struct store_authz {
 	int64_t id;
@@ -642,5 +668,310 @@ struct store_expiring {
 /* Every such certificate: *out a new array of *n (free()). */
 int store_cert_expiring(struct store *st, time_t from, time_t to,
     struct store_expiring **out, size_t *n);
+
+/* ---- the outbox as the admin sees it (store_sqlite_mailq.c) -------------- */
+
+#define STORE_MAIL_PAGE_MAX 500
+/*
+ * Up to max (1..STORE_MAIL_PAGE_MAX) mails of the outbox, sent or not,
+ * newest first, with ids below before_id (0: from the newest one): *out a
+ * new array of *n (free with store_mail_list_free). sent_at is filled.
+ * RC_INVAL for a bad max or a negative before_id.
+ */
+int store_mail_page(struct store *st, int64_t before_id, size_t max,
+    struct store_mail **out, size_t *n);
+/* One mail by id: *out a new array of one (free with
+ * store_mail_list_free(*out, 1)); RC_NOTFOUND when there is none. */
+int store_mail_get(struct store *st, int64_t id, struct store_mail **out);
+
+/* ---- domain validation of portal orders (store_sqlite_dv.c, 0006) -------- */
+
+/*
+ * The validation of one name of a portal order (dv_validations): the
+ * method in use, its random value, the customer-facing problem and the
+ * DV worker's schedule. Strings owned; store_dv_clear().
+ */
+struct store_dv {
+	int64_t authz_id, order_id;
+	char *method;		/* "dns-auto", "email", "dns", "http",
+				 * "operator", "reused" */
+	char *value;		/* random value (TXT record, file body) */
+	char *http_file;	/* random file name, without ".txt" */
+	int hosted;
+	char *zone;		/* dns-auto: the zone apex, or NULL */
+	char *email_local;	/* email: "hostmaster", ..., or NULL */
+	char *stage;		/* "idle", "publish", "wait", "check" */
+	time_t published_at;	/* 0: none */
+	char *problem, *message;	/* NULL: none */
+	time_t checked_at, caa_checked_at, next_check_at;	/* 0: none */
+	time_t lease_until;
+	time_t created_at, updated_at;
+};
+/* Adds the row (lease ignored). RC_EXISTS when the name has one. */
+int store_dv_add(struct store *st, const struct store_dv *v);
+int store_dv_get(struct store *st, int64_t authz_id, struct store_dv *out);
+void store_dv_clear(struct store_dv *v);
+/* Writes method, zone, email_local, stage, published_at, problem,
+ * message, checked_at, caa_checked_at and next_check_at from v, frees the
+ * lease, updated_at = when. RC_NOTFOUND. */
+int store_dv_update(struct store *st, const struct store_dv *v, time_t when);
+/* Claims the job of a row whose next_check_at is set and due at now (or,
+ * with force, any row) and whose lease is free or ran out: lease_until
+ * set. RC_STATE otherwise. */
+int store_dv_claim(struct store *st, int64_t authz_id, time_t now,
+    time_t lease_until, int force);
+/* Ids (authz) of due, unleased jobs, most overdue first, at most max. */
+int store_dv_jobs(struct store *st, time_t now, int64_t *ids, size_t max,
+    size_t *n);
+
+/* One attempt with its evidence (dv_attempts, append-only). Borrowed. */
+struct store_dv_attempt {
+	int64_t authz_id, order_id;
+	const char *method;	/* as store_dv, or "caa" */
+	const char *br_version, *br_section;
+	time_t started_at, finished_at;
+	const char *value;	/* value checked, or hash of a mail token */
+	int valid;
+	const char *problem, *detail, *evidence;	/* may be NULL */
+};
+int store_dv_attempt_add(struct store *st, const struct store_dv_attempt *a,
+    int64_t *id);
+
+/* A confirmation link of email validation (dv_email_tokens). */
+struct store_dv_token {
+	int64_t id, authz_id;
+	uint8_t token_hash[STORE_HASH_LEN];
+	char *email_to;
+	char *state;		/* "pending", "confirmed", "replaced" */
+	int64_t mail_id;	/* 0: none */
+	time_t sent_at, expires_at, confirmed_at;
+	char *client_addr, *user_agent;	/* NULL until confirmed */
+};
+/* Adds a pending token; the name's other pending tokens become
+ * "replaced" in the same statement group. RC_EXISTS (hash taken). */
+int store_dv_token_add(struct store *st, const struct store_dv_token *t,
+    int64_t *id);
+int store_dv_token_by_hash(struct store *st,
+    const uint8_t hash[STORE_HASH_LEN], struct store_dv_token *out);
+/* The name's newest token; RC_NOTFOUND when none was sent. *count (may
+ * be NULL) gets how many were sent for it. */
+int store_dv_token_latest(struct store *st, int64_t authz_id,
+    struct store_dv_token *out, int64_t *count);
+/* pending -> confirmed with who confirmed; RC_STATE when not pending. */
+int store_dv_token_confirm(struct store *st, int64_t id, time_t when,
+    const char *client_addr, const char *user_agent);
+/* Every pending token of the name becomes "replaced" (method changed). */
+int store_dv_token_retire(struct store *st, int64_t authz_id);
+void store_dv_token_clear(struct store_dv_token *t);
+
+/* A temporary TXT record to remove (dv_dns_records). */
+struct store_dv_record {
+	int64_t id, authz_id;	/* authz 0: none */
+	char *zone, *owner, *value;
+	time_t created_at, remove_at;
+	int attempts;
+	char *last_error;
+};
+int store_dv_record_add(struct store *st, const struct store_dv_record *r,
+    int64_t *id);
+/* The newest record row of a name; RC_NOTFOUND. */
+int store_dv_record_of(struct store *st, int64_t authz_id,
+    struct store_dv_record *out);
+/* Rows due for removal at now and not leased, at most max: *out a new
+ * array of *n (store_dv_record_list_free). */
+int store_dv_record_due(struct store *st, time_t now, size_t max,
+    struct store_dv_record **out, size_t *n);
+/* Claims a row for removal until lease_until; RC_STATE when leased. */
+int store_dv_record_claim(struct store *st, int64_t id, time_t now,
+    time_t lease_until);
+/* The record is gone: deletes the row. */
+int store_dv_record_done(struct store *st, int64_t id);
+/* A removal failed: attempts + 1, the error, retried at remove_at. */
+int store_dv_record_failed(struct store *st, int64_t id, const char *error,
+    time_t remove_at);
+void store_dv_record_clear(struct store_dv_record *r);
+void store_dv_record_list_free(struct store_dv_record *v, size_t n);
+
+/*
+ * Reuse (BR 4.2.1): the newest valid portal authorization (account_id
+ * NULL) of an order of contract_id for identifier, validated at or after
+ * valid_since and unexpired at now, other than exclude_id. For wildcard 1
+ * only validations by a DNS or email method (or staff) count; for 0 any.
+ * *authz_id gets it; RC_NOTFOUND when none.
+ */
+int store_dv_reusable(struct store *st, int64_t contract_id,
+    const char *identifier, int wildcard, time_t valid_since, time_t now,
+    int64_t exclude_id, int64_t *authz_id);
+
+/* Is name (or a parent of it) a domain of the contract? *hosted gets its
+ * hosted flag (1 if any matching row is hosted), zone (zonesz bytes) the
+ * longest matching domain. RC_NOTFOUND when none matches. */
+int store_dv_domain_of(struct store *st, int64_t contract_id,
+    const char *name, int *hosted, char *zone, size_t zonesz);
+
+/* ---- organisation validation cases (store_sqlite_org.c, 0007) ----------- */
+
+/*
+ * The back office's cases (see 0007-org-validation.sql): one per OV/EV
+ * portal order, with the checklist evidence staff record. The state
+ * machine and every rule about who may do what live in src/ra/orgval.c;
+ * the store only checks the enumerations, bounds and references and makes
+ * each state change conditional. States: "open", "in_review",
+ * "info_requested", "awaiting_second_approval", "approved", "rejected".
+ * Steps: "legal_existence", "address", "domain_registrant", "telephone",
+ * "ev_jurisdiction", "ev_business_category", "ev_registration".
+ */
+struct store_org_case {
+	int64_t id;
+	int64_t order_id;
+	int64_t customer_id;
+	char *profile;			/* "ov", "ev" */
+	char *product;			/* the slot's product */
+	char *state;
+	int approvals_required;		/* 1, or 2 (EV two-person rule) */
+	int64_t assigned_to;		/* user ids, 0 when none */
+	int64_t first_approver, second_approver;
+	int64_t org_id;			/* 0 until approved */
+	int reused;			/* 1: approved by reuse */
+	char *info_request;		/* NULL when none */
+	char *info_response;		/* NULL when none */
+	char *reject_reason;		/* NULL when none */
+	time_t created_at, updated_at, decided_at;	/* decided_at 0: not */
+};
+
+/* Adds a case (id ignored; the rest as given, created_at 0: now).
+ * RC_EXISTS when the order has one; RC_NOTFOUND for an unknown order,
+ * customer, user or organisation. */
+int store_org_case_add(struct store *st, const struct store_org_case *c,
+    int64_t *id);
+int store_org_case_get(struct store *st, int64_t id,
+    struct store_org_case *out);
+int store_org_case_by_order(struct store *st, int64_t order_id,
+    struct store_org_case *out);
+void store_org_case_clear(struct store_org_case *c);	/* zeroed is fine */
+/*
+ * Writes case c->id from state `from` (never NULL) to c->state with
+ * assigned_to, first_approver, second_approver, org_id, info_request,
+ * info_response, reject_reason and decided_at from c, updated_at = when.
+ * A conditional update: RC_STATE when the case is not in `from` (someone
+ * else moved it), RC_NOTFOUND when it does not exist.
+ */
+int store_org_case_set(struct store *st, const struct store_org_case *c,
+    const char *from, time_t when);
+/* Case ids oldest first (created_at, then id) with state and profile
+ * (each NULL: any) and customer (0: any): *ids a new array (free()) of
+ * *n. */
+int store_org_case_ids(struct store *st, const char *state,
+    const char *profile, int64_t customer_id, int64_t **ids, size_t *n);
+
+struct store_org_check {
+	int64_t id;
+	int64_t case_id;
+	const char *step;
+	const char *evidence;		/* JSON text */
+	int satisfied;
+	int64_t agent_id;
+	time_t recorded_at;
+};
+/* Adds evidence for a step (strings borrowed). RC_NOTFOUND for an unknown
+ * case or agent. */
+int store_org_check_add(struct store *st, const struct store_org_check *k,
+    int64_t *id);
+/* The evidence rows of a case, oldest first; the struct and its strings
+ * are borrowed for the callback only. */
+int store_org_check_list(struct store *st, int64_t case_id,
+    int (*cb)(const struct store_org_check *, void *), void *arg);
+
+/*
+ * The customer's newest organisation that is validated (with ev: also
+ * EV-validated) at or after `since`, whose legal name and country equal
+ * the given ones (legal name ASCII case-insensitively). *id gets it;
+ * RC_NOTFOUND when none.
+ */
+int store_org_find_valid(struct store *st, int64_t customer_id,
+    const char *legal_name, const char *country, int ev, time_t since,
+    int64_t *id);
+/* Sets the organisation (0: none) an order's subject comes from.
+ * RC_NOTFOUND for an unknown order or organisation. */
+int store_order_set_org(struct store *st, int64_t order_id, int64_t org_id);
+
+/* ---- revocation status: OCSP responses, CRL shards (migration 0008) ----- */
+
+/*
+ * One pre-signed OCSP response (RFC 6960) per certificate, replaced when it
+ * is re-signed; status 0 good, 1 revoked. Bounds: der at most
+ * STORE_MAX_OCSP bytes.
+ */
+#define STORE_MAX_OCSP (64 * 1024)
+
+struct store_ocsp {
+	char serial[41];
+	int64_t issuer_id;
+	int status;		/* 0 good, 1 revoked */
+	time_t this_update, next_update;
+	uint8_t *der;		/* the OCSPResponse */
+	size_t der_len;
+};
+
+/* Inserts or replaces the response of o->serial (which must be a stored
+ * certificate: RC_NOTFOUND otherwise). */
+int store_ocsp_put(struct store *st, const struct store_ocsp *o);
+/* The stored response of serial; RC_NOTFOUND when none. */
+int store_ocsp_get(struct store *st, const char *serial,
+    struct store_ocsp *out);
+void store_ocsp_clear(struct store_ocsp *o);
+
+/* A certificate whose response is to be (re)signed, with what the response
+ * says about it. */
+struct store_ocsp_due {
+	char serial[41];
+	int64_t issuer_id;
+	time_t not_after;
+	int revoked, reason;
+	time_t revoked_at;
+};
+/*
+ * Up to max certificates, unexpired at now, whose response has
+ * this_update <= before (oldest first); with missing = 1 instead the
+ * unexpired subscriber certificates (profile other than "ca") that have no
+ * response at all (made before migration 0008). *out a new array of *n
+ * (free()).
+ */
+int store_ocsp_due(struct store *st, time_t before, time_t now, int missing,
+    size_t max, struct store_ocsp_due **out, size_t *n);
+
+/*
+ * Reserves count consecutive issuance sequence numbers of an issuer and
+ * returns the first in *first; creates the crl_shards rows (no CRL yet) of
+ * the shards those numbers fall in (number / shard_size). Call in store_tx.
+ */
+int store_crl_seq_reserve(struct store *st, int64_t issuer_id, int64_t count,
+    int64_t shard_size, int64_t *first);
+/* Records the CRL shard of a stored certificate (RC_NOTFOUND: unknown). */
+int store_cert_set_shard(struct store *st, const char *serial, int64_t shard);
+/* The CRL shard of a certificate into *shard, -1 when it has none;
+ * RC_NOTFOUND for an unknown serial. */
+int store_cert_get_shard(struct store *st, const char *serial,
+    int64_t *shard);
+/* Like store_revoked_list, only the certificates of one shard (shard < 0:
+ * those without a shard). */
+int store_revoked_list_shard(struct store *st, int64_t issuer_id,
+    int64_t shard, int (*cb)(const char *serial, int reason, time_t when,
+    void *), void *arg);
+
+struct store_crl_shard {
+	int64_t issuer_id;
+	int64_t shard;
+	int64_t number;		/* 0: no CRL yet */
+	time_t this_update, next_update;
+	uint8_t *der;		/* NULL in listings and before the first */
+	size_t der_len;
+};
+/* Stores the newest CRL of a shard (inserting the row when missing). */
+int store_crl_shard_put(struct store *st, const struct store_crl_shard *c);
+/* Every shard of an issuer (issuer_id 0: of every issuer) in shard order,
+ * without the DER; the struct is borrowed for the callback only. */
+int store_crl_shard_list(struct store *st, int64_t issuer_id,
+    int (*cb)(const struct store_crl_shard *, void *), void *arg);
 
 #endif

@@ -173,6 +173,8 @@ def test_unknown_routes_and_methods(rig):
 
 
 def openapi_operations():
+    """(METHOD, path) of every operation in docs/openapi.yaml, read as the
+    unit test reads it (paths at two spaces, methods at four)."""
     ops, path, in_paths = [], None, False
     for line in (SRC / "docs" / "openapi.yaml").read_text().splitlines():
         if line == "paths:":
@@ -191,22 +193,145 @@ def openapi_operations():
     return ops
 
 
+def served_operations():
+    """What the server dispatches, from its sources: the portal's API
+    route table (src/portal/api.c, api_routes[]) and the back office's API
+    routes (the BO_API_* paths of src/backoffice/bo_int.h, each action of
+    BO_ACTIONS for the action route)."""
+    api_c = (SRC / "src" / "portal" / "api.c").read_text()
+    table = api_c[api_c.index("api_routes[] = {"):]
+    table = table[:table.index("};")]
+    ops = set(re.findall(r'\{"(GET|POST)",\s*"(/api/v1/[^"]*)"', table))
+    bo_h = (SRC / "src" / "backoffice" / "bo_int.h").read_text()
+    actions = re.search(r'#define BO_ACTIONS "([^"]*)"', bo_h).group(1)
+    enum = bo_h[bo_h.index("enum bo_route {"):]
+    enum = enum[:enum.index("};")]
+    bo = re.findall(r'BO_API_\w+,?\s*/\* "(api/[^"]*)"( \(POST\))?', enum)
+    assert len(bo) == enum.count("BO_API_"), "a BO_API_* route without " \
+        "its path comment"
+    for tail, post in bo:
+        path = "/backoffice/" + tail.replace("<id>", "{id}")
+        if "<action>" in path:
+            for a in actions.split():
+                ops.add(("POST" if post else "GET",
+                         path.replace("<action>", a)))
+        else:
+            ops.add(("POST" if post else "GET", path))
+    return ops
+
+
+def test_openapi_is_valid():
+    """The document is OpenAPI 3.0: checked by openapi-spec-validator
+    where it is installed; in any case every $ref resolves and every
+    {param} of a path is declared."""
+    import yaml
+    doc = yaml.safe_load((SRC / "docs" / "openapi.yaml").read_text())
+    assert doc["openapi"].startswith("3.0.")
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:
+        validate = None
+    if validate is not None:
+        validate(doc)
+
+    def resolve(ref):
+        node = doc
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part]
+        return node
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                assert resolve(node["$ref"]) is not None, node["$ref"]
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(doc)
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            declared = {resolve(p["$ref"])["name"] if "$ref" in p else
+                        p["name"] for p in op.get("parameters", [])}
+            for name in re.findall(r"\{(\w+)\}", path):
+                assert name in declared, (method, path, name)
+            assert op.get("operationId") and op.get("responses")
+
+
 def test_openapi_describes_what_is_served(rig):
-    """Each operation of docs/openapi.yaml is served (the unit test
-    tests/unit/portal/test_api.c compares the route table both ways)."""
+    """docs/openapi.yaml and the routes the server dispatches are the same
+    set (portal and back office), and each operation is served: called
+    with a customer's token (portal) or an agent's (back office), it is
+    never answered as an unknown route or a wrong method."""
     ops = openapi_operations()
+    assert len(ops) == len(set(ops)), "an operation described twice"
+    assert set(ops) == served_operations()
     assert ("GET", "/api/v1/me") in ops
-    assert len(ops) == 10
     c = rig.client()
-    ids = {"{id}": rig.ids["a"]["starter0"]}
+    # an OV order of customer A: its organisation case for the back office
+    oid, case = ov_case(rig)
+    agent = rig.cli("admin", "user", "add", "--email", "agent@api.test",
+                    "--name", "API Agent", "--role", "agent",
+                    "--password-stdin", input="agent password 1\n")
+    agent_token = rig.cli("admin", "token", "add", "--user", agent,
+                          "--label", "test")
     for method, path in ops:
-        concrete = path.replace("{id}", ids["{id}"]).replace("{file}",
-                                                             "cert.pem")
-        if "/contracts/" in path:
-            concrete = path.replace("{id}", rig.ids["a"]["contract"])
-        st, h, doc = c.api(method, concrete, token=rig.tokens["a"])
-        # served (not 405): orders need a body or an existing order
-        ok = (200, 400, 404, 409) if "/orders" in path else (200, 409)
+        if path.startswith("/backoffice/api/"):
+            concrete = path.replace("{id}", str(oid if "/orders/" in path
+                                                 else case))
+            st, h, doc = c.api(method, concrete, token=agent_token,
+                               body="{}" if method == "POST" else None)
+            # POST {}: 200 (take), 400 (a field is missing), 409 (not
+            # possible in this state); never 404 or 405
+            ok = (200,) if method == "GET" else (200, 400, 409)
+        else:
+            concrete = path.replace("{id}", rig.ids["a"]["starter0"]) \
+                .replace("{file}", "cert.pem")
+            if "/contracts/" in path:
+                concrete = path.replace("{id}", rig.ids["a"]["contract"])
+            st, h, doc = c.api(method, concrete, token=rig.tokens["a"])
+            # orders need a body or an existing order: a 404 here is "no
+            # such order in this account", not an unknown route
+            ok = (200, 400, 404, 409) if "/orders" in path else (200, 409)
+            if st == 404:
+                assert doc["detail"] != "There is no such API resource."
         assert st in ok, (method, path, st, doc)
         assert h["Content-Type"] in ("application/json",
                                      "application/problem+json")
+
+
+def ov_case(rig):
+    """An OV order of customer A on its business slot, through the API;
+    (order id, its case id)."""
+    import json
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(
+               NameOID.COMMON_NAME, "ov-api.test")]))
+           .add_extension(x509.SubjectAlternativeName(
+               [x509.DNSName("ov-api.test")]), critical=False)
+           .sign(key, hashes.SHA256()))
+    body = {"domain": "ov-api.test", "purpose": "server",
+            "terms_accepted": True,
+            "csr": csr.public_bytes(serialization.Encoding.PEM).decode(),
+            "admin": {"name": "Ada Admin", "email": "ada@ov-api.test",
+                      "phone": "+49 721 123456"},
+            "tech": {"name": "Tom Tech", "email": "tom@ov-api.test",
+                     "phone": "+49 721 654321"},
+            "org": {"legal_name": "OV API GmbH", "country": "DE",
+                    "locality": "Karlsruhe", "street": "Hauptstr. 1",
+                    "postal_code": "76131"}}
+    st, _, doc = rig.client().api(
+        "POST", f"/api/v1/slots/{rig.ids['a']['business2']}/orders",
+        token=rig.tokens["a"], body=json.dumps(body))
+    assert st == 201, doc
+    case = sqlite3.connect(rig.data / "certdesk.db").execute(
+        "SELECT id FROM org_cases WHERE order_id = ?",
+        (doc["id"],)).fetchone()
+    assert case, "no organisation case for the OV order"
+    return doc["id"], case[0]

@@ -8,6 +8,7 @@
 
 import * as keygen from "./keygen.js";
 import * as setup from "./setup.js";
+import * as dv from "./dv.js";
 
 const api = Object.freeze({
 	version: 1,
@@ -30,8 +31,11 @@ globalThis.certdesk = api;
 // the portal pages' behaviour (setup form, overview refresh); the script is
 // loaded with defer, so the document is parsed already
 if (typeof document !== "undefined") {
-	if (document.readyState === "loading")
+	if (document.readyState === "loading") {
 		document.addEventListener("DOMContentLoaded", setup.start);
-	else
+		document.addEventListener("DOMContentLoaded", dv.start);
+	} else {
 		setup.start();
+		dv.start();
+	}
 }

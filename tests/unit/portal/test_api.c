@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The API's route table against docs/openapi.yaml: every operation the
- * server dispatches under /api/v1/ is described there, and every operation
- * described there is served. The YAML is read line by line (paths at two
- * spaces of indentation, methods at four), which is all this file's own
- * layout needs.
+ * server dispatches under /api/v1/ is described there, and every /api/v1/
+ * operation described there is served. The YAML is read line by line
+ * (paths at two spaces of indentation, methods at four), which is all
+ * this file's own layout needs.
  */
 #include "portal/portal_int.h"
 
@@ -51,7 +51,10 @@ read_openapi(struct op *ops)
 		if (strncmp(line, "  /", 3) == 0 && line[3] != ' ') {
 			snprintf(path, sizeof(path), "%s", line + 2);
 			path[strcspn(path, ":")] = '\0';
-		} else if (strncmp(line, "    ", 4) == 0 && line[4] != ' ') {
+		} else if (strncmp(line, "    ", 4) == 0 && line[4] != ' ' &&
+		    strncmp(path, "/api/v1/", 8) == 0) {
+			/* (the back office's /backoffice/api/ is not
+			 * this table's) */
 			static const char *const methods[] = {"get", "post",
 				"put", "patch", "delete", "head", "options"};
 

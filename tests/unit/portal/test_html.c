@@ -78,7 +78,7 @@ static void
 test_page(void **state)
 {
 	struct portal_page pg = {"A <title>", "Eve \"<x>\"", "tok", "/s.css",
-		"<p>body</p>", NULL, 0};
+		"<p>body</p>", NULL, 0, 0, 0};
 	struct buf b;
 	const char *t;
 
@@ -94,10 +94,27 @@ test_page(void **state)
 	assert_non_null(strstr(t, "<p>body</p>"));
 	assert_null(strstr(t, "<script"));
 	assert_null(strstr(t, "style="));
+	/* the admin's link only for admins */
+	assert_null(strstr(t, "/portal/admin/mail"));
+	buf_reset(&b);
+	pg.admin = 1;
+	assert_int_equal(portal_html_page(&b, &pg), 0);
+	assert_non_null(strstr((const char *)b.data,
+	    "<li><a href=\"/portal/admin/mail\">Outgoing mail</a></li>"));
+	assert_non_null(strstr((const char *)b.data, "/portal/overview"));
+	/* staff: the back office, no customer links */
+	buf_reset(&b);
+	pg.staff = 1;
+	assert_int_equal(portal_html_page(&b, &pg), 0);
+	assert_non_null(strstr((const char *)b.data,
+	    "<li><a href=\"/backoffice/\">Back office</a></li>"));
+	assert_non_null(strstr((const char *)b.data, "/portal/admin/mail"));
+	assert_null(strstr((const char *)b.data, "/portal/overview"));
 	buf_reset(&b);
 	pg.user_name = NULL;
 	assert_int_equal(portal_html_page(&b, &pg), 0);
 	assert_null(strstr((const char *)b.data, "logout"));
+	assert_null(strstr((const char *)b.data, "/portal/admin/mail"));
 	buf_free(&b);
 }
 

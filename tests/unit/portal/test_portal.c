@@ -4,7 +4,8 @@
  * 0003): sessions found only by the hash of their id and only while
  * neither timeout has passed, API tokens made by portal_token_create()
  * (only the hash stored, revocation), login failure runs, user lookup by
- * email, and the slot state machine's allowed transitions.
+ * email, the slot state machine's allowed transitions, and the customer
+ * scope (staff see no customer's contracts or slots here).
  */
 #include "portal/portal_int.h"
 #include "util/rc.h"
@@ -311,6 +312,68 @@ test_slot_action(void **state)
 	assert_null(portal_slot_action(&s));
 }
 
+/* Staff see no customer's objects through the portal: the scope is never
+ * 0 (the ra's "every customer"), contracts and slots are not visible, the
+ * list is empty; the customer sees its own and only its own. */
+static void
+test_customer_scope(void **state)
+{
+	struct fx *fx = *state;
+	static const enum store_role roles[] = {STORE_ROLE_CUSTOMER,
+		STORE_ROLE_AGENT, STORE_ROLE_ADMIN};
+	struct portal_req c;
+	struct store_contract k;
+	struct store_slot sl;
+	int64_t *ids = NULL;
+	size_t n = 99;
+
+	for (size_t r = 0; r < 3; r++)
+		for (int64_t cid = -1; cid <= 2; cid++)
+			for (int authed = 0; authed <= 1; authed++) {
+				memset(&c, 0, sizeof(c));
+				c.authed = authed;
+				c.user.role = roles[r];
+				c.user.customer_id = cid;
+				assert_int_not_equal(portal_customer_scope(&c),
+				    0);
+				assert_int_equal(portal_is_staff(&c),
+				    authed && roles[r] != STORE_ROLE_CUSTOMER);
+			}
+	memset(&c, 0, sizeof(c));
+	c.st = fx->st;
+	c.authed = 1;
+	c.user.role = STORE_ROLE_CUSTOMER;
+	c.user.customer_id = fx->cust;
+	assert_int_equal(portal_customer_scope(&c), fx->cust);
+	assert_int_equal(portal_contract_visible(&c, fx->contract, &k), 0);
+	store_contract_clear(&k);
+	assert_int_equal(portal_slot_visible(&c, fx->slot_s, &sl), 0);
+	store_slot_clear(&sl);
+	assert_int_equal(portal_contract_ids(&c, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], fx->contract);
+	free(ids);
+	c.user.customer_id = fx->other;
+	assert_int_equal(portal_contract_visible(&c, fx->contract, &k),
+	    RC_NOTFOUND);
+	for (size_t r = 1; r < 3; r++) {
+		c.user.role = roles[r];
+		c.user.customer_id = 0;
+		assert_int_equal(portal_customer_scope(&c), -1);
+		assert_int_equal(portal_contract_visible(&c, fx->contract, &k),
+		    RC_NOTFOUND);
+		assert_int_equal(portal_slot_visible(&c, fx->slot_s, &sl),
+		    RC_NOTFOUND);
+		assert_int_equal(portal_slot_visible(&c, fx->slot_u, &sl),
+		    RC_NOTFOUND);
+		ids = NULL;
+		n = 99;
+		assert_int_equal(portal_contract_ids(&c, &ids, &n), 0);
+		assert_int_equal(n, 0);
+		free(ids);
+	}
+}
+
 int
 main(void)
 {
@@ -327,6 +390,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_slot_states, setup,
 		    teardown),
 		cmocka_unit_test(test_slot_action),
+		cmocka_unit_test_setup_teardown(test_customer_scope, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

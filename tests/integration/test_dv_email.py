@@ -1,0 +1,364 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Email validation of portal orders (BR 3.2.2.4.4) against a real SMTP
+server (aiosmtpd on loopback, started here): the hostmaster of a domain
+that is not on our nameservers gets a mail saying who asks for which
+domain and product, with a link; GET of the link changes nothing, POST
+confirms it and the certificate is issued; the link works once; the next
+order of the contract for the same domain reuses the validation; a resend
+is rate-limited and replaces the old link; a link expires after
+dv.email_token_days; bad tokens are refused. Time moves by restarting
+`certdesk serve` with [policy] now pinned later. The CA's resolver is a
+Knot DNS server (dns_rig) authoritative for `test.`, so CAA is looked up
+for real."""
+import email
+import email.policy
+import http.server
+import json
+import re
+import sqlite3
+import threading
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import LISTENING, free_port
+from dns_rig import Knot, zone_text
+from portal_rig import Rig
+from test_portal_orders import make_csr
+
+DOMAIN = "mail-dv.test"
+# the clock starts now (the confirmation page also compares the link's
+# expiry with the real clock) and moves by restarts with [policy] now
+T0 = int(time.time())
+
+
+def utc(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+
+class Inbox:
+    def __init__(self):
+        self.msgs = []
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        if address.startswith("hostmaster@bounce-"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.msgs.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    def wait(self, pred, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for rcpts, raw in list(self.msgs):
+                m = email.message_from_bytes(raw, policy=email.policy.default)
+                if pred(rcpts, m):
+                    return m
+            time.sleep(0.1)
+        pytest.fail(f"no such mail; received {len(self.msgs)}")
+
+
+class WebFiles:
+    """A website on 127.0.0.1 (the http-01 port): path -> body."""
+
+    def __init__(self):
+        files = self.files = {}
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = files.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.end_headers()
+                self.wfile.write((body or "not found").encode())
+
+            def log_message(self, *a):
+                pass
+
+        self.port = free_port()
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", self.port),
+                                                   H)
+        self.thr = threading.Thread(target=self.srv.serve_forever,
+                                    daemon=True)
+        self.thr.start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def body_of(m):
+    return m.get_body(preferencelist=("plain",)).get_content()
+
+
+def db(rig, sql, args=()):
+    con = sqlite3.connect(rig.data / "certdesk.db")
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def set_now(rig, when):
+    """Restarts serve with [policy] now = when."""
+    rig.server.stop()
+    conf = (rig.data / "certdesk.conf").read_text()
+    conf = re.sub(r"(?m)^now = .*$", f"now = {when}", conf)
+    (rig.data / "certdesk.conf").write_text(conf)
+    runs = len(LISTENING.findall(rig.server.stderr()))
+    rig.server.start()
+    # the log holds every run: wait for this one's line, take its port
+    deadline = time.monotonic() + 20
+    while len(LISTENING.findall(rig.server.stderr())) == runs:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    rig.server.https_port = int(LISTENING.findall(rig.server.stderr())[-1][0])
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dv-email")
+    inbox = Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    knot = Knot(tmp / "knot", {"test.": zone_text(
+        "test.", ns=("ns1",), extra="web-dv 60 A 127.0.0.1")})
+    web = WebFiles()
+    r = Rig(tmp)
+    with open(r.data / "certdesk.conf", "a") as f:
+        f.write(f"\n[mail]\nsmtp_url = smtp://127.0.0.1:{port}\n"
+                "from = certdesk CA <ca@certdesk.test>\nretry_seconds = 1\n"
+                "\n[dv]\nemail_token_days = 2\nemail_max_sends = 3\n")
+    # [policy] now: the section exists in the generated file
+    conf = (r.data / "certdesk.conf").read_text()
+    if re.search(r"(?m)^now = ", conf):
+        conf = re.sub(r"(?m)^now = .*$", f"now = {utc(T0)}", conf)
+    else:
+        conf = conf.replace("[policy]\n", f"[policy]\nnow = {utc(T0)}\n", 1)
+    (r.data / "certdesk.conf").write_text(conf)
+    r.server.extra = ["--resolver", knot.endpoint, "--http01-port",
+                      str(web.port)]
+    r.server.start()
+    r.inbox, r.smtp, r.knot, r.web = inbox, smtp, knot, web
+    r.tok = r.token("a")
+    yield r
+    r.server.stop()
+    smtp.stop()
+    knot.stop()
+    web.stop()
+
+
+def api(rig, method, path, body=None, token=None):
+    return rig.client().api(method, path, token=token or rig.tok,
+                            body=json.dumps(body) if body is not None
+                            else None)
+
+
+def order(rig, slot, domain, names):
+    _, csr = make_csr(names)
+    st, _, doc = api(rig, "POST", f"/api/v1/slots/{slot}/orders",
+                     {"domain": domain, "purpose": "hosting",
+                      "terms_accepted": True, "csr": csr})
+    assert st == 201, doc
+    return doc["id"]
+
+
+def link_of(m):
+    found = re.search(r"(https://127\.0\.0\.1:\d+)/confirm/([A-Za-z0-9_-]+)",
+                      body_of(m))
+    assert found, body_of(m)
+    return found.group(2)
+
+
+def test_mail_link_get_post_issue(rig):
+    oid = order(rig, rig.ids["a"]["starter0"], DOMAIN,
+                [DOMAIN, "www." + DOMAIN])
+    m = rig.inbox.wait(lambda r, m: r == ["hostmaster@" + DOMAIN])
+    text = body_of(m)
+    assert "Customer A" in text and "SSL Starter" in text
+    assert "www." + DOMAIN in text
+    token = link_of(m)
+    assert len(token) == 32
+    # the token is nowhere in the database, only its hash
+    raw = (rig.data / "certdesk.db").read_bytes()
+    assert token.encode() not in raw
+    # one mail for both names
+    time.sleep(0.5)
+    assert len([1 for r, _ in rig.inbox.msgs
+                if r == ["hostmaster@" + DOMAIN]]) == 1
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2]
+    assert [x["method"] for x in v["validations"]] == ["email", "email"]
+    # the customer's "action needed" mail says where the mail went
+    m = rig.inbox.wait(lambda r, m: r == [rig.emails["a"]] and
+                       m["Subject"].startswith("Action needed"))
+    assert "confirmation mail to hostmaster@" + DOMAIN in " ".join(
+        body_of(m).split())
+    c = rig.client()
+    # GET shows what is confirmed, and changes nothing (mail scanners)
+    for _ in range(2):
+        st, _, body = c.get(f"/confirm/{token}")
+        assert st == 200
+        assert DOMAIN.encode() in body and b"Customer A" in body
+        assert b'method="post"' in body
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == \
+        "validation_pending"
+    assert db(rig, "SELECT count(*) FROM authorizations WHERE status = "
+                   "'valid'") == [(0,)]
+    # POST confirms; the certificate is issued
+    st, _, body = c.request("POST", f"/confirm/{token}", body=b"",
+                            headers={"Content-Type":
+                                     "application/x-www-form-urlencoded",
+                                     "User-Agent": "pytest-browser"})
+    assert st == 200, body
+    doc = api(rig, "GET", f"/api/v1/orders/{oid}")[2]
+    assert doc["state"] == "issued"
+    ev = json.loads(db(rig, "SELECT evidence FROM authorizations WHERE "
+                            "identifier = ? AND status = 'valid'",
+                            (DOMAIN,))[0][0])
+    assert ev["method"] == "email" and ev["br_section"] == "3.2.2.4.4"
+    assert ev["email_to"] == "hostmaster@" + DOMAIN
+    assert ev["user_agent"] == "pytest-browser"
+    assert ev["caa"]["outcome"] == "valid"
+    # single use
+    st, _, body = c.request("POST", f"/confirm/{token}", body=b"")
+    assert st != 200 or b"already" in body.lower()
+    st, _, body = c.get(f"/confirm/{token}")
+    assert b"lready confirmed" in body
+
+
+def test_reuse_for_the_next_order(rig):
+    st, _, _ = api(rig, "POST",
+                   f"/api/v1/slots/{rig.ids['a']['unlimited1']}/activate")
+    assert st in (200, 204)
+    n = len(rig.inbox.msgs)
+    oid = order(rig, rig.ids["a"]["unlimited1"], DOMAIN, [DOMAIN])
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == "issued"
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2]
+    assert v["validations"][0]["method"] == "reused"
+    time.sleep(0.5)
+    assert not [1 for r, _ in rig.inbox.msgs[n:]
+                if r == ["hostmaster@" + DOMAIN]]
+
+
+def test_resend_rate_limit_replace_expiry(rig):
+    name = "other-dv.test"
+    slot = rig.ids["a"]["unlimited3"]
+    assert api(rig, "POST", f"/api/v1/slots/{slot}/activate")[0] in (200,
+                                                                      204)
+    oid = order(rig, slot, name, [name])
+    first = link_of(rig.inbox.wait(lambda r, m: r == ["hostmaster@" + name]))
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2]
+    aid = v["validations"][0]["authz_id"]
+    # at once: rate-limited
+    st, h, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/resend",
+                     {"authz_id": aid})
+    assert st == 429, doc
+    assert "10 minutes" in doc["detail"]
+    # another customer's order: not found
+    st, _, _ = api(rig, "POST", f"/api/v1/orders/{oid}/validations/resend",
+                   {"authz_id": aid}, token=rig.token("b"))
+    assert st == 404
+    # eleven minutes later a new mail replaces the first link
+    set_now(rig, utc(T0 + 11 * 60))
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/resend",
+                     {"authz_id": aid})
+    assert st == 200, doc
+    rig.inbox.wait(lambda r, m: r == ["hostmaster@" + name] and
+                   link_of(m) != first)
+    second = [link_of(email.message_from_bytes(
+        raw, policy=email.policy.default)) for r, raw in rig.inbox.msgs
+        if r == ["hostmaster@" + name]][-1]
+    c = rig.client()
+    st, _, body = c.get(f"/confirm/{first}")
+    assert b"newer" in body.lower() or b"replaced" in body.lower()
+    st, _, body = c.request("POST", f"/confirm/{first}", body=b"")
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == \
+        "validation_pending"
+    # bad tokens: unknown, malformed, huge
+    for bad in ("A" * 32, "not-base64url!!" * 2, "x", "A" * 5000,
+                second[:-1], second + "A"):
+        st, _, body = c.request("POST", f"/confirm/{bad}", body=b"")
+        assert st in (400, 404, 414), (bad[:40], st)
+    # three days later the second link has expired (token days: 2)
+    set_now(rig, utc(T0 + 3 * 86400))
+    c = rig.client()  # the new run listens on another port
+    st, _, body = c.get(f"/confirm/{second}")
+    assert b"expired" in body.lower()
+    st, _, body = c.request("POST", f"/confirm/{second}", body=b"")
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == \
+        "validation_pending"
+    assert db(rig, "SELECT count(*) FROM authorizations a JOIN order_authz x "
+                   "ON x.authz_id = a.id WHERE x.order_id = ? AND a.status "
+                   "= 'valid'", (oid,)) == [(0,)]
+
+
+def test_bounced_mail_shows_what_to_do(rig):
+    name = "bounce-dv.test"
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "unlimited")
+    assert api(rig, "POST", f"/api/v1/slots/{slot}/activate")[0] in (200,
+                                                                      204)
+    oid = order(rig, slot, name, [name])
+    deadline = time.monotonic() + 20
+    while True:
+        v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2][
+            "validations"][0]
+        if v["problem"] == "mail_bounced":
+            break
+        assert time.monotonic() < deadline, v
+        time.sleep(0.3)
+    assert "hostmaster@" + name in v["message"]
+    assert "DNS record" in v["message"]
+    # the customer switches to another address: a new mail goes there
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/choose",
+                     {"authz_id": v["authz_id"], "method": "email",
+                      "email_local": "postmaster"})
+    assert st == 200, doc
+    rig.inbox.wait(lambda r, m: r == ["postmaster@" + name])
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2][
+        "validations"][0]
+    assert v["problem"] is None
+
+
+def test_file_on_the_website(rig):
+    """The customer's http method: the exact URL and content from the
+    API, a wrong file first ("wrong_content"), then the right one and
+    "check now": valid and issued (BR 3.2.2.4.18, through the CA's own
+    resolver and the configured http-01 port)."""
+    name = "web-dv.test"
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "unlimited")
+    assert api(rig, "POST", f"/api/v1/slots/{slot}/activate")[0] in (200,
+                                                                      204)
+    oid = order(rig, slot, name, [name])
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2][
+        "validations"][0]
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/choose",
+                     {"authz_id": v["authz_id"], "method": "http"})
+    assert st == 200, doc
+    url, content = doc["http"]["url"], doc["http"]["content"]
+    assert url.startswith(f"http://{name}/.well-known/pki-validation/")
+    path = url[len(f"http://{name}"):]
+    rig.web.files[path] = "something else\n"
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/check",
+                     {"authz_id": v["authz_id"]})
+    assert st == 200, doc
+    assert doc["valid"] is False and doc["problem"] == "wrong_content"
+    assert url in doc["message"]
+    rig.web.files[path] = content + "\n"
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/check",
+                     {"authz_id": v["authz_id"]})
+    assert st == 200 and doc["valid"] is True, doc
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == "issued"
+    ev = json.loads(db(rig, "SELECT evidence FROM authorizations WHERE "
+                            "identifier = ? AND status = 'valid'",
+                            (name,))[0][0])
+    assert ev["br_section"] == "3.2.2.4.18"
+    assert ev["validation"]["kind"] == "http-file"
+    assert ev["validation"]["http"][0]["status"] == 200

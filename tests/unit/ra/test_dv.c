@@ -1,0 +1,907 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tests of src/ra/dv.c and dv_email.c, the domain validation of portal
+ * orders, over a real store, signer and CA: the method each name starts
+ * with (email to hostmaster@, dns, dns-auto for hosted zones, reuse within
+ * the BR reuse period and not after it); the email links (single use,
+ * expiry, a resend replaces the old link, rate limits, tokens that are
+ * empty, huge, not base64url or of the wrong length, the stored hash);
+ * the dns-auto state machine through a DNS provider the test steers
+ * (record added, waited for, checked, removed also after a failure and
+ * when a removal fails first); the customer's dns and http methods with
+ * "check now" and problems in customer words; CAA; forbidden method
+ * changes and other customers' orders; the policy calendar for email;
+ * bounced mail; and that nothing is issued before every name is valid.
+ */
+#include "ra_test.h"
+#include "ra/dv_int.h"
+#include "store/store.h"
+#include "util/xmalloc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <cmocka.h>
+
+#define DAY 86400
+
+/* ---- a DNS provider the test steers -------------------------------------- */
+
+struct fake_dns {
+	char zone[256];		/* the zone that is "ours" via NS */
+	char records[8][2][300];	/* owner, value */
+	size_t n;
+	int adds, deletes, fail_add, fail_delete, publish_after;
+	int polls;
+};
+
+static int
+fd_find_zone(void *arg, const char *name, char *zone, size_t zonesz,
+    int *ours, struct rc_detail *d)
+{
+	struct fake_dns *f = arg;
+	size_t zl = strlen(f->zone), nl = strlen(name);
+
+	(void)d;
+	*ours = 0;
+	if (zl > 0 && (strcmp(name, f->zone) == 0 || (nl > zl &&
+	    strcmp(name + nl - zl, f->zone) == 0 && name[nl - zl - 1] ==
+	    '.'))) {
+		snprintf(zone, zonesz, "%s", f->zone);
+		*ours = 1;
+	}
+	return 0;
+}
+
+static int
+fd_add(void *arg, const char *zone, const char *owner, const char *value,
+    struct rc_detail *d)
+{
+	struct fake_dns *f = arg;
+
+	(void)zone;
+	f->adds++;
+	if (f->fail_add) {
+		rc_detail_set(d, "REFUSED");
+		return RC_DNS;
+	}
+	assert_true(f->n < 8);
+	snprintf(f->records[f->n][0], 300, "%s", owner);
+	snprintf(f->records[f->n][1], 300, "%s", value);
+	f->n++;
+	f->polls = 0;
+	return 0;
+}
+
+static int
+fd_delete(void *arg, const char *zone, const char *owner, const char *value,
+    struct rc_detail *d)
+{
+	struct fake_dns *f = arg;
+
+	(void)zone;
+	f->deletes++;
+	if (f->fail_delete > 0) {
+		f->fail_delete--;
+		rc_detail_set(d, "timeout");
+		return RC_DNS;
+	}
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->records[i][0], owner) == 0 &&
+		    (value == NULL || strcmp(f->records[i][1], value) == 0)) {
+			memmove(f->records[i], f->records[i + 1],
+			    (f->n - i - 1) * sizeof(f->records[0]));
+			f->n--;
+			i--;
+		}
+	return 0;
+}
+
+static int
+fd_published(void *arg, const char *owner, const char *value, size_t *nok,
+    size_t *nservers)
+{
+	struct fake_dns *f = arg;
+	int there = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->records[i][0], owner) == 0 &&
+		    strcmp(f->records[i][1], value) == 0)
+			there = 1;
+	*nservers = 2;
+	*nok = there && f->polls++ >= f->publish_after ? 2 : there ? 1 : 0;
+	return 0;
+}
+
+static struct ra_dnsupd_ops fd_ops = {fd_find_zone, fd_add, fd_delete,
+	fd_published, 30};
+
+/* ---- the environment ----------------------------------------------------- */
+
+struct t {
+	struct rt_env *e;
+	struct fake_dns dns;
+	EVP_PKEY *k;
+};
+
+static int
+setup(void **state)
+{
+	struct t *t = xcalloc(1, sizeof(*t));
+
+	t->e = rt_setup(RT_T0, NULL);
+	t->k = rt_key();
+	ra_set_dnsupd_ops(t->e->ra, &fd_ops, &t->dns);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct t *t = *state;
+
+	EVP_PKEY_free(t->k);
+	rt_teardown(t->e);
+	free(t);
+	return 0;
+}
+
+static void
+set_now(struct rt_env *e, time_t now)
+{
+	rt_set_now(e, now);
+	e->ra->ca = e->ca;	/* rt_set_now reopened the CA */
+}
+
+static int64_t
+slot(struct rt_env *e, const char *product)
+{
+	int64_t id = 0;
+
+	assert_int_equal(store_slot_add(e->st, e->contract, product, &id), 0);
+	return id;
+}
+
+/* Places an order of product for domain (CSR for names). */
+static int64_t
+order(struct t *t, const char *product, const char *domain, const char *names)
+{
+	struct ra_portal_order_req q;
+	struct ra_field_errs fe = {0};
+	struct ra_err err = {0};
+	int64_t id = 0;
+	uint8_t *csr;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.customer_id = t->e->customer;
+	q.user_id = 7;
+	q.slot_id = slot(t->e, product);
+	if (strcmp(product, "unlimited") == 0)	/* "Activate now" */
+		assert_int_equal(store_slot_set_state(t->e->st, q.slot_id,
+		    "unused", "active", 0), 0);
+	q.domain = domain;
+	q.purpose = "hosting";
+	q.terms_accepted = 1;
+	csr = rt_csr(t->k, names, &q.csr_len);
+	q.csr = csr;
+	q.admin.name = "Ada Admin";
+	q.admin.email = "ada@example.com";
+	q.admin.phone = "+49 721 123456";
+	q.tech.name = "Tom Tech";
+	q.tech.email = "tom@example.com";
+	q.tech.phone = "0721/654321";
+	q.org.legal_name = "Beispiel GmbH";
+	q.org.country = "DE";
+	q.org.locality = "Karlsruhe";
+	q.org.street = "Hauptstr. 1";
+	q.org.postal_code = "76131";
+	rc = ra_portal_order_new(t->e->ra, &q, &id, &fe, &err);
+	free(csr);
+	if (rc != 0)
+		fail_msg("order: %s (%s)", err.detail.msg, fe.n ?
+		    fe.e[0].msg : "");
+	return id;
+}
+
+static struct ra_dv_state *
+list(struct t *t, int64_t id, size_t *n)
+{
+	struct ra_dv_state *v = NULL;
+
+	assert_int_equal(ra_dv_list(t->e->ra, t->e->customer, id, &v, n), 0);
+	return v;
+}
+
+static const char *
+order_status(struct t *t, int64_t id, char *buf, size_t n)
+{
+	struct store_order o = {0};
+
+	assert_int_equal(store_order_get(t->e->st, id, &o), 0);
+	snprintf(buf, n, "%s", o.status);
+	store_order_clear(&o);
+	return buf;
+}
+
+/* The token from the newest validation mail to `to`. */
+static void
+mail_token(struct t *t, const char *to, char out[RA_DV_TOKEN_LEN + 1])
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	const char *body, *p;
+
+	assert_int_equal(sqlite3_open_v2(t->e->db, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT body FROM mail_outbox "
+	    "WHERE kind = 'validation.email' AND to_addr = ?1 ORDER BY id "
+	    "DESC LIMIT 1", -1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	body = (const char *)sqlite3_column_text(s, 0);
+	p = strstr(body, "/confirm/");
+	assert_non_null(p);
+	snprintf(out, RA_DV_TOKEN_LEN + 1, "%s", p + 9);
+	assert_int_equal(strlen(out), RA_DV_TOKEN_LEN);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* ---- email --------------------------------------------------------------- */
+
+static void
+test_email_default_confirm_issue(void **state)
+{
+	struct t *t = *state;
+	struct ra_dv_email_link l = {0};
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	char tok[RA_DV_TOKEN_LEN + 1], st[16];
+	size_t n = 0;
+	int64_t id = order(t, "starter", "example.com",
+	    "example.com www.example.com");
+
+	/* one mail to hostmaster@ the domain, for both names */
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'validation.email'"), 1);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'validation.email' AND to_addr = "
+	    "'hostmaster@example.com' AND body LIKE '%Beispiel GmbH%' AND "
+	    "body LIKE '%SSL Starter%' AND body LIKE '%www.example.com%'"), 1);
+	/* the token is stored only as a hash */
+	mail_token(t, "hostmaster@example.com", tok);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_email_tokens "
+	    "WHERE length(token_hash) = 32"), 1);
+	v = list(t, id, &n);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(v[i].status, "pending");
+		assert_int_equal(v[i].method, RA_DV_EMAIL);
+		assert_string_equal(v[i].email_to, "hostmaster@example.com");
+		assert_true(v[i].email_allowed);
+		assert_non_null(strstr(v[i].email_warning, "2028"));
+		assert_true(v[i].email_sent_at > 0);
+		assert_int_equal(strlen(v[i].dns_value), 32);
+		assert_string_equal(v[i].http_body, v[i].dns_value);
+	}
+	assert_string_equal(v[1].dns_owner, "_acme-challenge.www.example.com");
+	free(v);
+	/* GET: shows, changes nothing */
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "pending");
+	assert_string_equal(l.name, "example.com");
+	assert_string_equal(l.customer, "Beispiel GmbH");
+	assert_string_equal(l.product, "starter");
+	assert_string_equal(l.email_to, "hostmaster@example.com");
+	assert_int_equal(l.expires_at - l.sent_at, 30 * DAY);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	/* POST: confirms both names, the DV order is issued */
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok, "192.0.2.7",
+	    "Mozilla/5.0\r\nX: y", &err), 0);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'valid' AND method = 'email' AND br_version = '"
+	    RA_BR_VERSION "' AND evidence LIKE '%3.2.2.4.4%' AND evidence LIKE "
+	    "'%192.0.2.7%'"), 2);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_attempts "
+	    "WHERE method = 'email' AND outcome = 'valid' AND length(value) = "
+	    "64"), 2);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.success'"), 2);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.email.sent'"), 1);
+	/* single use */
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok, NULL, NULL, &err),
+	    RC_STATE);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "confirmed");
+	v = list(t, id, &n);
+	assert_string_equal(v[0].status, "valid");
+	assert_int_equal(v[0].method, RA_DV_EMAIL);
+	assert_int_equal(v[0].expires_at - v[0].validated_at,
+	    (time_t)ca_cal_dv_reuse_days(RT_T0) * DAY);
+	free(v);
+}
+
+static void
+test_email_bad_tokens(void **state)
+{
+	struct t *t = *state;
+	struct ra_dv_email_link l = {0};
+	struct ra_err err = {0};
+	char tok[RA_DV_TOKEN_LEN + 1], bad[RA_DV_TOKEN_LEN + 2];
+	char *huge = xmalloc(100001);
+	const char *bads[] = {"", "a", "../../etc/passwd",
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", "%00%00", NULL};
+
+	(void)order(t, "unlimited", "bad.example", "bad.example");
+	mail_token(t, "hostmaster@bad.example", tok);
+	memset(huge, 'A', 100000);
+	huge[100000] = '\0';
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, NULL, &l), RC_NOTFOUND);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, huge, &l), RC_NOTFOUND);
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, huge, NULL, NULL, &err),
+	    RC_NOTFOUND);
+	for (size_t i = 0; bads[i] != NULL; i++) {
+		assert_int_equal(ra_dv_email_lookup(t->e->ra, bads[i], &l),
+		    RC_NOTFOUND);
+		assert_int_equal(ra_dv_email_confirm(t->e->ra, bads[i], NULL,
+		    NULL, &err), RC_NOTFOUND);
+	}
+	/* one character short, one more, one changed, a non-base64url one */
+	snprintf(bad, sizeof(bad), "%.*s", RA_DV_TOKEN_LEN - 1, tok);
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, bad, NULL, NULL, &err),
+	    RC_NOTFOUND);
+	snprintf(bad, sizeof(bad), "%sA", tok);
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, bad, NULL, NULL, &err),
+	    RC_NOTFOUND);
+	snprintf(bad, sizeof(bad), "%s", tok);
+	bad[5] = bad[5] == 'A' ? 'B' : 'A';
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, bad, NULL, NULL, &err),
+	    RC_NOTFOUND);
+	snprintf(bad, sizeof(bad), "%s", tok);
+	bad[7] = '+';
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, bad, &l), RC_NOTFOUND);
+	/* nothing was confirmed by any of them */
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'valid'"), 0);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "pending");
+	free(huge);
+}
+
+static void
+test_email_expiry_resend_limits(void **state)
+{
+	struct t *t = *state;
+	struct ra_dv_email_link l = {0};
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	char tok1[RA_DV_TOKEN_LEN + 1], tok2[RA_DV_TOKEN_LEN + 1], st[16];
+	size_t n = 0;
+	int64_t id, aid;
+
+	t->e->ra->conf.dv_email_token_days = 2;
+	t->e->ra->conf.dv_email_max_sends = 3;
+	id = order(t, "unlimited", "mail.example", "mail.example");
+	mail_token(t, "hostmaster@mail.example", tok1);
+	v = list(t, id, &n);
+	aid = v[0].authz_id;
+	assert_int_equal(v[0].email_sends_left, 2);
+	assert_int_equal(v[0].email_resend_at, RT_T0 + 600);
+	free(v);
+	/* rate limited: not before 10 minutes */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_dv_email_resend(t->e->ra, t->e->customer, id, aid,
+	    "portal:user/7", &err), RC_POLICY);
+	assert_non_null(strstr(err.detail.msg, "resend in 10 minutes"));
+	/* another customer: as if it did not exist */
+	assert_int_equal(ra_dv_email_resend(t->e->ra, t->e->customer + 1, id,
+	    aid, NULL, &err), RC_NOTFOUND);
+	set_now(t->e, RT_T0 + 601);
+	assert_int_equal(ra_dv_email_resend(t->e->ra, t->e->customer, id, aid,
+	    "portal:user/7", &err), 0);
+	mail_token(t, "hostmaster@mail.example", tok2);
+	assert_string_not_equal(tok1, tok2);
+	/* the old link is replaced */
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok1, &l), 0);
+	assert_string_equal(l.state, "replaced");
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok1, NULL, NULL, &err),
+	    RC_STATE);
+	/* the third and last send, then no more */
+	set_now(t->e, RT_T0 + 1300);
+	assert_int_equal(ra_dv_email_resend(t->e->ra, t->e->customer, id, aid,
+	    NULL, &err), 0);
+	mail_token(t, "hostmaster@mail.example", tok2);
+	set_now(t->e, RT_T0 + 2000);
+	assert_int_equal(ra_dv_email_resend(t->e->ra, t->e->customer, id, aid,
+	    NULL, &err), RC_POLICY);
+	assert_non_null(strstr(err.detail.msg, "No more"));
+	v = list(t, id, &n);
+	assert_int_equal(v[0].email_sends_left, 0);
+	free(v);
+	/* expiry after dv.email_token_days */
+	set_now(t->e, RT_T0 + 1300 + 2 * DAY);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok2, &l), 0);
+	assert_string_equal(l.state, "expired");
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok2, NULL, NULL, &err),
+	    RC_STATE);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM certificates "
+	    "WHERE profile = 'dv'"), 0);
+}
+
+static void
+test_email_calendar_and_bounce(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0;
+	int64_t id, aid, mid;
+	time_t after = 1836691200 + DAY;	/* 2028-03-16 */
+
+	/* a bounce: the SMTP server refused the recipient for good */
+	id = order(t, "unlimited", "bounce.example", "bounce.example");
+	mid = rt_count(t->e, "SELECT id FROM mail_outbox WHERE kind = "
+	    "'validation.email'");
+	assert_int_equal(store_mail_failed(t->e->st, mid, "SMTP: RCPT failed: "
+	    "550", RT_T0 + 60), 0);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].problem, "mail_bounced");
+	assert_non_null(strstr(v[0].message, "hostmaster@bounce.example"));
+	free(v);
+	/* a temporary failure is no bounce */
+	assert_int_equal(store_mail_failed(t->e->st, mid, "SMTP: Couldn't "
+	    "connect to server", RT_T0 + 60), 0);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].problem, "");
+	free(v);
+
+	/* public trust after 2028-03-15: no email */
+	set_now(t->e, after);
+	id = order(t, "unlimited", "late.example", "late.example");
+	v = list(t, id, &n);
+	aid = v[0].authz_id;
+	assert_int_equal(v[0].method, RA_DV_DNS);
+	assert_false(v[0].email_allowed);
+	free(v);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, aid,
+	    RA_DV_EMAIL, NULL, "portal:user/7", &err), RC_POLICY);
+	/* a private PKI keeps it */
+	t->e->ra->conf.trust_private = 1;
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, aid,
+	    RA_DV_EMAIL, "postmaster", "portal:user/7", &err), 0);
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_EMAIL);
+	assert_string_equal(v[0].email_to, "postmaster@late.example");
+	assert_string_equal(v[0].email_warning, "");
+	free(v);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.method'"), 1);
+	/* dv.email = off: DNS from the start, email refused */
+	t->e->ra->conf.dv_email_off = 1;
+	id = order(t, "unlimited", "off.example", "off.example");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_DNS);
+	assert_false(v[0].email_allowed);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_EMAIL, NULL, NULL, &err), RC_POLICY);
+	free(v);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'validation.email' AND to_addr LIKE "
+	    "'%off.example'"), 0);
+	/* the calendar as data */
+	assert_int_equal(ca_cal_method_status(CA_CAL_EMAIL_CONSTRUCTED, RT_T0,
+	    NULL), CA_CAL_METHOD_OK);
+	assert_int_equal(ca_cal_method_status(CA_CAL_EMAIL_CONSTRUCTED,
+	    1773532800, NULL), CA_CAL_METHOD_DEPRECATED);
+	assert_int_equal(ca_cal_method_status(CA_CAL_EMAIL_CONSTRUCTED,
+	    1836691200 - 1, NULL), CA_CAL_METHOD_DEPRECATED);
+	assert_int_equal(ca_cal_method_status(CA_CAL_EMAIL_CONSTRUCTED,
+	    1836691200, NULL), CA_CAL_METHOD_ENDED);
+	assert_int_equal(ca_cal_method_status(CA_CAL_PHONE, 1805068800, NULL),
+	    CA_CAL_METHOD_ENDED);
+}
+
+/* ---- choosing methods ---------------------------------------------------- */
+
+static void
+test_choose_forbidden(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0;
+	int64_t id, other, wid;
+	int valid = 0;
+
+	id = order(t, "unlimited", "plain.example", "plain.example");
+	other = order(t, "unlimited", "other.example", "other.example");
+	v = list(t, id, &n);
+	wid = v[0].authz_id;
+	free(v);
+	/* another customer's order, another order's name */
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer + 1, id, wid,
+	    RA_DV_DNS, NULL, NULL, &err), RC_NOTFOUND);
+	assert_int_equal(ra_dv_list(t->e->ra, t->e->customer + 1, id, &v, &n),
+	    RC_NOTFOUND);
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer + 1, id, wid,
+	    NULL, &valid, &err), RC_NOTFOUND);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, other, wid,
+	    RA_DV_DNS, NULL, NULL, &err), RC_NOTFOUND);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, 999999,
+	    RA_DV_DNS, NULL, NULL, &err), RC_NOTFOUND);
+	/* methods that cannot be chosen */
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, wid,
+	    RA_DV_OPERATOR, NULL, NULL, &err), RC_INVAL);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, wid,
+	    RA_DV_REUSED, NULL, NULL, &err), RC_INVAL);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, wid,
+	    (enum ra_dv_method)42, NULL, NULL, &err), RC_INVAL);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, wid,
+	    RA_DV_EMAIL, "root", NULL, &err), RC_INVAL);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, wid,
+	    RA_DV_EMAIL, "hostmaster@evil.example", NULL, &err), RC_INVAL);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, wid,
+	    RA_DV_DNS_AUTO, NULL, NULL, &err), RC_POLICY);
+	/* email needs confirmation, not "check now" */
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id, wid,
+	    NULL, &valid, &err), RC_STATE);
+	/* http for a wildcard */
+	{
+		int64_t w = order(t, "business_wildcard", "wild.example",
+		    "*.wild.example wild.example");
+		int64_t star;
+
+		v = list(t, w, &n);
+		assert_int_equal(n, 2);
+		assert_true(v[0].wildcard);
+		assert_string_equal(v[0].http_url, "");
+		star = v[0].authz_id;
+		free(v);
+		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, w,
+		    star, RA_DV_HTTP, NULL, NULL, &err), RC_POLICY);
+		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, w,
+		    star, RA_DV_DNS, NULL, NULL, &err), 0);
+	}
+	/* a valid name cannot change */
+	assert_int_equal(ra_portal_validate(t->e->ra, id, "operator",
+	    "cli:root", NULL, &err), 0);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, wid,
+	    RA_DV_DNS, NULL, NULL, &err), RC_STATE);
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_OPERATOR);
+	assert_string_equal(v[0].status, "valid");
+	free(v);
+	assert_string_equal(ra_dv_method_name(RA_DV_DNS_AUTO), "dns-auto");
+	assert_int_equal(ra_dv_method_parse("http"), RA_DV_HTTP);
+	assert_int_equal(ra_dv_method_parse("bogus"), RA_DV_NONE);
+	assert_int_equal(ra_dv_method_parse(NULL), RA_DV_NONE);
+	assert_string_equal(ra_dv_method_name((enum ra_dv_method)99), "none");
+}
+
+/* ---- the customer's dns and http methods --------------------------------- */
+
+static void
+test_dns_http_check_now(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0;
+	int64_t id, a0, a1;
+	int valid = 0;
+	char st[16];
+
+	id = order(t, "starter", "shop.example",
+	    "shop.example www.shop.example");
+	v = list(t, id, &n);
+	a0 = v[0].authz_id;
+	a1 = v[1].authz_id;
+	assert_int_equal(strncmp(v[1].http_url, "http://www.shop.example/"
+	    ".well-known/pki-validation/", 51), 0);
+	assert_non_null(strstr(v[1].http_url, ".txt"));
+	free(v);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, a0,
+	    RA_DV_DNS, NULL, "portal:user/7", &err), 0);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, a1,
+	    RA_DV_HTTP, NULL, "portal:user/7", &err), 0);
+	/* the record is not there yet */
+	t->e->fake.dns01_ok = 0;
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id, a0,
+	    "portal:user/7", &valid, &err), 0);
+	assert_false(valid);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].problem, "wrong_value");
+	assert_non_null(strstr(v[0].message, "_acme-challenge.shop.example"));
+	assert_true(v[0].next_check_at > RT_T0);
+	free(v);
+	/* it is; but CAA forbids */
+	set_now(t->e, RT_T0 + 10);
+	t->e->fake.dns01_ok = 1;
+	t->e->fake.caa_forbid = "shop.example";
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id, a0,
+	    NULL, &valid, &err), 0);
+	assert_false(valid);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].problem, "caa_forbidden");
+	assert_string_equal(v[0].status, "pending");
+	free(v);
+	assert_string_equal(t->e->fake.last_method, "ca-dns-change");
+	/* CAA fixed: one name valid, the order still waits (no issuance
+	 * before every name is valid) */
+	set_now(t->e, RT_T0 + 20);
+	t->e->fake.caa_forbid = NULL;
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id, a0,
+	    NULL, &valid, &err), 0);
+	assert_true(valid);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(ra_portal_issue(t->e->ra, id, &err), RC_STATE);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM certificates "
+	    "WHERE profile = 'dv'"), 0);
+	/* the file: wrong content, then right; then issued */
+	t->e->fake.http01_ok = 0;
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id, a1,
+	    NULL, &valid, &err), 0);
+	v = list(t, id, &n);
+	assert_string_equal(v[1].problem, "wrong_content");
+	free(v);
+	/* the worker re-checks when due */
+	t->e->fake.http01_ok = 1;
+	set_now(t->e, RT_T0 + 60);
+	{
+		size_t ran = 0;
+
+		assert_int_equal(ra_dv_jobs_run(t->e->ra, 16, &ran), 0);
+		assert_true(ran >= 1);
+	}
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "WHERE method = 'http' AND evidence LIKE '%3.2.2.4.18%'"), 1);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_attempts "
+	    "WHERE outcome = 'invalid' AND problem IS NOT NULL AND "
+	    "br_version = '" RA_BR_VERSION "'"), 3);
+	assert_true(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.failure'") >= 2);
+}
+
+/* ---- reuse --------------------------------------------------------------- */
+
+static void
+test_reuse_within_and_after(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0;
+	int64_t id;
+	char st[16];
+
+	id = order(t, "unlimited", "reuse.example", "reuse.example");
+	assert_int_equal(ra_portal_validate(t->e->ra, id, "operator",
+	    "cli:root", NULL, &err), 0);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	/* 10 days later: reused and issued at once, no mail */
+	set_now(t->e, RT_T0 + 10 * DAY);
+	id = order(t, "unlimited", "reuse.example", "reuse.example");
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_REUSED);
+	assert_int_equal(v[0].validated_at, RT_T0);
+	free(v);
+	/* only the first order's mail */
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'validation.email' AND to_addr LIKE "
+	    "'%reuse.example'"), 1);
+	/* another contract does not reuse it */
+	{
+		int64_t k2 = 0;
+
+		assert_int_equal(store_contract_add(t->e->st, t->e->customer,
+		    "K-2", &k2), 0);
+		assert_int_equal(store_dv_reusable(t->e->st, k2,
+		    "reuse.example", 0, 0, RT_T0 + 10 * DAY, 0, &k2),
+		    RC_NOTFOUND);
+	}
+	/* after the reuse period (200 days from 2026-03-15): a new
+	 * validation */
+	set_now(t->e, RT_T0 + 250 * DAY);
+	id = order(t, "unlimited", "reuse.example", "reuse.example");
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_EMAIL);
+	free(v);
+}
+
+/* ---- dns-auto ------------------------------------------------------------ */
+
+/* Runs the worker until nothing is due, moving the clock a second each
+ * round; at most rounds. */
+static void
+work(struct t *t, time_t *now, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		size_t ran = 0;
+
+		assert_int_equal(ra_dv_jobs_run(t->e->ra, 16, &ran), 0);
+		*now += 1;
+		set_now(t->e, *now);
+	}
+}
+
+static void
+test_dns_auto_success(void **state)
+{
+	struct t *t = *state;
+	struct ra_dv_state *v;
+	size_t n = 0;
+	time_t now = RT_T0;
+	int64_t id, did = 0;
+	char st[16];
+
+	assert_int_equal(store_domain_add(t->e->st, t->e->contract,
+	    "hosted.example", 1, &did), 0);
+	t->dns.publish_after = 2;
+	id = order(t, "starter", "hosted.example",
+	    "hosted.example www.hosted.example");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_DNS_AUTO);
+	assert_true(v[0].hosted);
+	free(v);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'validation.email'"), 0);
+	work(t, &now, 1);
+	/* both records are there, waiting for the second server */
+	assert_int_equal(t->dns.n, 2);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    2);
+	work(t, &now, 6);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	/* the records are gone, and so are their rows */
+	assert_int_equal(t->dns.n, 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.dns.added'"), 2);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.dns.removed'"), 2);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "WHERE method = 'dns-auto' AND evidence LIKE '%3.2.2.4.7%'"), 2);
+}
+
+static void
+test_dns_auto_failure_and_cleanup(void **state)
+{
+	struct t *t = *state;
+	struct ra_dv_state *v;
+	size_t n = 0;
+	time_t now = RT_T0;
+	int64_t id;
+	char st[16];
+
+	/* delegated to our nameservers (NS), not in the contract */
+	snprintf(t->dns.zone, sizeof(t->dns.zone), "ns.example");
+	id = order(t, "unlimited", "ns.example", "ns.example");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_DNS_AUTO);
+	free(v);
+	/* the CA's resolver does not see it: failure, record removed */
+	t->e->fake.dns01_ok = 0;
+	work(t, &now, 3);
+	assert_int_equal(t->dns.n, 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    0);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].status, "pending");
+	assert_string_equal(v[0].problem, "wrong_value");
+	free(v);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	/* the next try: the removal fails once; its row stays until it
+	 * worked */
+	t->dns.fail_delete = 1;
+	now += 60;
+	set_now(t->e, now);
+	work(t, &now, 3);
+	assert_int_equal(t->dns.n, 1);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records "
+	    "WHERE attempts = 1 AND last_error LIKE '%timeout%'"), 1);
+	now += 60;
+	set_now(t->e, now);
+	work(t, &now, 1);
+	assert_int_equal(t->dns.n, 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    0);
+	/* a crash after the record was added: the row removes it once its
+	 * time has come, even when the name was validated otherwise */
+	t->e->fake.dns01_ok = 1;
+	t->dns.publish_after = 1000;
+	now += 60;
+	set_now(t->e, now);
+	work(t, &now, 1);
+	assert_int_equal(t->dns.n, 1);
+	{
+		struct ra_err err = {0};
+
+		assert_int_equal(ra_portal_validate(t->e->ra, id, "operator",
+		    "cli:root", NULL, &err), 0);
+	}
+	now += 30 + 2 * 120 + 61;
+	set_now(t->e, now);
+	work(t, &now, 1);
+	assert_int_equal(t->dns.n, 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    0);
+	/* the add refused: no record, the problem in words */
+	snprintf(t->dns.zone, sizeof(t->dns.zone), "refused.example");
+	t->dns.fail_add = 1;
+	id = order(t, "unlimited", "refused.example", "refused.example");
+	work(t, &now, 1);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].problem, "dns_error");
+	assert_non_null(strstr(v[0].message, "REFUSED"));
+	free(v);
+}
+
+static void
+test_ov_waits(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0;
+	int64_t id;
+	int valid = 0;
+	char st[16];
+
+	id = order(t, "business", "ov.example", "ov.example");
+	v = list(t, id, &n);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_DNS, NULL, NULL, &err), 0);
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, NULL, &valid, &err), 0);
+	assert_true(valid);
+	free(v);
+	/* every name valid, but OV waits for the back office */
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM certificates "
+	    "WHERE profile = 'ov'"), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_email_default_confirm_issue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_email_bad_tokens, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_email_expiry_resend_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_email_calendar_and_bounce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_choose_forbidden, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dns_http_check_now,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_within_and_after,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns_auto_success, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dns_auto_failure_and_cleanup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ov_waits, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
