@@ -9,12 +9,12 @@ mode=${1:-run}
 run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libldns-dev
- dns-root-data"
+ dns-root-data knot"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
- knot knot-dnsutils chromium certbot lego uacme python3-aiosmtpd"
+ knot knot-dnsutils bind9 chromium certbot lego uacme python3-aiosmtpd nginx"
 
 pkgs=$run_pkgs
-bench_pkgs="pebble knot util-linux"
+bench_pkgs="pebble knot util-linux wrk nginx curl"
 [ "$mode" = test ] && pkgs="$pkgs $test_pkgs"
 [ "$mode" = bench ] && pkgs="$pkgs $bench_pkgs"
 # node and npm build the browser bundle (web/); Debian's when none is there

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite backend's organisation validation cases (migration 0007): the
+ * cases of the back office, the evidence of their checklist steps, the
+ * lookup of a customer's reusable validated organisation, and the link from
+ * an order to the organisation its subject comes from. The state machine is
+ * src/ra/orgval.c's; here every state change is a conditional update, so
+ * two agents (or two instances) never both move one case. Runs in whichever
+ * process holds the handle; every argument is checked before any SQL.
+ */
+#include "store/store.h"
+#include "store/store_sqlite_int.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CASE_COLS "id, order_id, customer_id, profile, product, state, " \
+	"approvals_required, assigned_to, first_approver, second_approver, " \
+	"org_id, reused, info_request, info_response, reject_reason, "     \
+	"created_at, updated_at, decided_at"
+
+static const char SQL_CASE_ADD[] = "INSERT INTO org_cases (order_id, "
+	"customer_id, profile, product, state, approvals_required, "
+	"assigned_to, first_approver, second_approver, org_id, reused, "
+	"info_request, info_response, reject_reason, created_at, updated_at, "
+	"decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	"?12, ?13, ?14, ?15, ?15, ?16)";
+static const char SQL_CASE_GET[] = "SELECT " CASE_COLS " FROM org_cases "
+	"WHERE id = ?1";
+static const char SQL_CASE_BY_ORDER[] = "SELECT " CASE_COLS
+	" FROM org_cases WHERE order_id = ?1";
+static const char SQL_CASE_SET[] = "UPDATE org_cases SET state = ?2, "
+	"assigned_to = ?3, first_approver = ?4, second_approver = ?5, "
+	"org_id = ?6, info_request = ?7, info_response = ?8, "
+	"reject_reason = ?9, decided_at = ?10, updated_at = ?11 "
+	"WHERE id = ?1 AND state = ?12";
+static const char SQL_CASE_EXISTS[] = "SELECT 1 FROM org_cases WHERE id = ?1";
+static const char SQL_CASE_IDS[] = "SELECT id FROM org_cases "
+	"WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR profile = ?2) "
+	"AND (?3 = 0 OR customer_id = ?3) ORDER BY created_at, id";
+static const char SQL_CHECK_ADD[] = "INSERT INTO org_case_checks (case_id, "
+	"step, evidence, satisfied, agent_id, recorded_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_CHECK_LIST[] = "SELECT id, case_id, step, evidence, "
+	"satisfied, agent_id, recorded_at FROM org_case_checks "
+	"WHERE case_id = ?1 ORDER BY id";
+static const char SQL_ORG_FIND[] = "SELECT id FROM organizations "
+	"WHERE customer_id = ?1 AND validated = 1 AND validated_at >= ?2 "
+	"AND (?3 = 0 OR ev_validated = 1) AND country = ?4 "
+	"AND legal_name = ?5 COLLATE NOCASE "
+	"ORDER BY validated_at DESC, id DESC LIMIT 1";
+static const char SQL_ORDER_SET_ORG[] = "UPDATE orders SET org_id = ?2 "
+	"WHERE id = ?1";
+
+static const char *const states[] = {"open", "in_review", "info_requested",
+	"awaiting_second_approval", "approved", "rejected", NULL};
+static const char *const steps[] = {"legal_existence", "address",
+	"domain_registrant", "telephone", "ev_jurisdiction",
+	"ev_business_category", "ev_registration", NULL};
+static const char *const profiles[] = {"ov", "ev", NULL};
+
+static int
+one_of(const char *what, const char *field, const char *v,
+    const char *const *allowed)
+{
+	if (v != NULL)
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			if (strcmp(v, allowed[i]) == 0)
+				return 0;
+	log_warn(LOG_STORE, "%s: unknown %s \"%.40s\"", what, field,
+	    v == NULL ? "(null)" : v);
+	return RC_INVAL;
+}
+
+/* Text of at most max bytes without control characters (multi: tab and
+ * newlines allowed); NULL passes when null_ok. */
+static int
+text(const char *what, const char *field, const char *v, size_t max,
+    int null_ok, int multi)
+{
+	size_t n;
+
+	if (v == NULL) {
+		if (null_ok)
+			return 0;
+		log_warn(LOG_STORE, "%s: %s missing", what, field);
+		return RC_INVAL;
+	}
+	n = strnlen(v, max + 1);
+	if (n == 0 || n > max) {
+		log_warn(LOG_STORE, "%s: %s empty or longer than %zu bytes",
+		    what, field, max);
+		return RC_INVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (multi && (c == '\t' || c == '\n' || c == '\r'))
+			continue;
+		if (c < 0x20 || c == 0x7f) {
+			log_warn(LOG_STORE, "%s: %s has a control character",
+			    what, field);
+			return RC_INVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+ref_ok(const char *what, const char *field, int64_t id, int zero_ok)
+{
+	if (id > 0 || (id == 0 && zero_ok))
+		return 0;
+	log_warn(LOG_STORE, "%s: bad %s %lld", what, field, (long long)id);
+	return RC_INVAL;
+}
+
+/* The fields every write of a case checks. */
+static int
+case_ok(const char *what, const struct store_org_case *c)
+{
+	int rc;
+
+	if ((rc = one_of(what, "state", c->state, states)) != 0 ||
+	    (rc = ref_ok(what, "assigned_to", c->assigned_to, 1)) != 0 ||
+	    (rc = ref_ok(what, "first_approver", c->first_approver, 1)) != 0 ||
+	    (rc = ref_ok(what, "second_approver", c->second_approver, 1)) !=
+	    0 ||
+	    (rc = ref_ok(what, "org_id", c->org_id, 1)) != 0 ||
+	    (rc = text(what, "info_request", c->info_request, STORE_MAX_TEXT *
+	    4, 1, 1)) != 0 ||
+	    (rc = text(what, "info_response", c->info_response,
+	    STORE_MAX_TEXT * 4, 1, 1)) != 0 ||
+	    (rc = text(what, "reject_reason", c->reject_reason,
+	    STORE_MAX_TEXT, 1, 1)) != 0)
+		return rc;
+	if (c->second_approver != 0 && c->second_approver ==
+	    c->first_approver) {
+		log_warn(LOG_STORE, "%s: the same approver twice", what);
+		return RC_INVAL;
+	}
+	if (strcmp(c->state, "approved") == 0 && c->org_id == 0) {
+		log_warn(LOG_STORE, "%s: approved without organisation", what);
+		return RC_INVAL;
+	}
+	if (c->decided_at < 0) {
+		log_warn(LOG_STORE, "%s: negative decided_at", what);
+		return RC_INVAL;
+	}
+	return 0;
+}
+
+int
+store_org_case_add(struct store *st, const struct store_org_case *c,
+    int64_t *id)
+{
+	static const char what[] = "org_case_add";
+	sqlite3_stmt *s = NULL;
+	time_t t;
+	int rc;
+
+	if (st == NULL || c == NULL)
+		return RC_INVAL;
+	if ((rc = ref_ok(what, "order", c->order_id, 0)) != 0 ||
+	    (rc = ref_ok(what, "customer", c->customer_id, 0)) != 0 ||
+	    (rc = one_of(what, "profile", c->profile, profiles)) != 0 ||
+	    (rc = text(what, "product", c->product, 32, 0, 0)) != 0 ||
+	    (rc = case_ok(what, c)) != 0)
+		return rc;
+	if (c->approvals_required != 1 && c->approvals_required != 2) {
+		log_warn(LOG_STORE, "%s: approvals_required %d", what,
+		    c->approvals_required);
+		return RC_INVAL;
+	}
+	if (c->created_at < 0)
+		return RC_INVAL;
+	t = c->created_at ? c->created_at : time(NULL);
+	rc = sq_prep(st, SQL_CASE_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, c->order_id);
+	sqlite3_bind_int64(s, 2, c->customer_id);
+	sq_bind_text(s, 3, c->profile);
+	sq_bind_text(s, 4, c->product);
+	sq_bind_text(s, 5, c->state);
+	sqlite3_bind_int(s, 6, c->approvals_required);
+	sq_bind_ref(s, 7, c->assigned_to);
+	sq_bind_ref(s, 8, c->first_approver);
+	sq_bind_ref(s, 9, c->second_approver);
+	sq_bind_ref(s, 10, c->org_id);
+	sqlite3_bind_int(s, 11, c->reused ? 1 : 0);
+	sq_bind_text(s, 12, c->info_request);
+	sq_bind_text(s, 13, c->info_response);
+	sq_bind_text(s, 14, c->reject_reason);
+	sqlite3_bind_int64(s, 15, (sqlite3_int64)t);
+	sq_bind_time(s, 16, c->decided_at);
+	rc = sq_insert_id(st, what, s, id);
+	sq_put(st, s);
+	return rc;
+}
+
+static int
+case_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_org_case *c = arg;
+
+	c->id = sqlite3_column_int64(s, 0);
+	c->order_id = sqlite3_column_int64(s, 1);
+	c->customer_id = sqlite3_column_int64(s, 2);
+	c->profile = sq_col_dup(s, 3);
+	c->product = sq_col_dup(s, 4);
+	c->state = sq_col_dup(s, 5);
+	c->approvals_required = sqlite3_column_int(s, 6);
+	c->assigned_to = sqlite3_column_int64(s, 7);
+	c->first_approver = sqlite3_column_int64(s, 8);
+	c->second_approver = sqlite3_column_int64(s, 9);
+	c->org_id = sqlite3_column_int64(s, 10);
+	c->reused = sqlite3_column_int(s, 11);
+	c->info_request = sq_col_dup(s, 12);
+	c->info_response = sq_col_dup(s, 13);
+	c->reject_reason = sq_col_dup(s, 14);
+	c->created_at = (time_t)sqlite3_column_int64(s, 15);
+	c->updated_at = (time_t)sqlite3_column_int64(s, 16);
+	c->decided_at = (time_t)sqlite3_column_int64(s, 17);
+	if (c->profile == NULL)
+		c->profile = xstrdup("");
+	if (c->product == NULL)
+		c->product = xstrdup("");
+	if (c->state == NULL)
+		c->state = xstrdup("");
+	return 1;	/* one row: stop */
+}
+
+static int
+case_one(struct store *st, const char *sql, int64_t key,
+    struct store_org_case *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || out == NULL)
+		return RC_INVAL;
+	rc = sq_prep(st, sql, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, key);
+	rc = sq_each_row(st, "org_case_get", s, case_row, out);
+	sq_put(st, s);
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		rc = RC_NOTFOUND;
+	store_org_case_clear(out);
+	return rc;
+}
+
+int
+store_org_case_get(struct store *st, int64_t id, struct store_org_case *out)
+{
+	return case_one(st, SQL_CASE_GET, id, out);
+}
+
+int
+store_org_case_by_order(struct store *st, int64_t order_id,
+    struct store_org_case *out)
+{
+	return case_one(st, SQL_CASE_BY_ORDER, order_id, out);
+}
+
+void
+store_org_case_clear(struct store_org_case *c)
+{
+	if (c == NULL)
+		return;
+	free(c->profile);
+	free(c->product);
+	free(c->state);
+	free(c->info_request);
+	free(c->info_response);
+	free(c->reject_reason);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+exists_row(sqlite3_stmt *s, void *arg)
+{
+	(void)s;
+	*(int *)arg = 1;
+	return 0;
+}
+
+int
+store_org_case_set(struct store *st, const struct store_org_case *c,
+    const char *from, time_t when)
+{
+	static const char what[] = "org_case_set";
+	sqlite3_stmt *s = NULL;
+	int rc, found = 0;
+
+	if (st == NULL || c == NULL)
+		return RC_INVAL;
+	if ((rc = ref_ok(what, "case", c->id, 0)) != 0 ||
+	    (rc = one_of(what, "from", from, states)) != 0 ||
+	    (rc = case_ok(what, c)) != 0)
+		return rc;
+	if (when <= 0)
+		when = time(NULL);
+	rc = sq_prep(st, SQL_CASE_SET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, c->id);
+	sq_bind_text(s, 2, c->state);
+	sq_bind_ref(s, 3, c->assigned_to);
+	sq_bind_ref(s, 4, c->first_approver);
+	sq_bind_ref(s, 5, c->second_approver);
+	sq_bind_ref(s, 6, c->org_id);
+	sq_bind_text(s, 7, c->info_request);
+	sq_bind_text(s, 8, c->info_response);
+	sq_bind_text(s, 9, c->reject_reason);
+	sq_bind_time(s, 10, c->decided_at);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)when);
+	sq_bind_text(s, 12, from);
+	rc = sq_step_done(st, what, s);
+	sq_put(st, s);
+	if (rc != 0 || sqlite3_changes(st->db) > 0)
+		return rc;
+	rc = sq_prep(st, SQL_CASE_EXISTS, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, c->id);
+	rc = sq_each_row(st, what, s, exists_row, &found);
+	sq_put(st, s);
+	if (rc != 0)
+		return rc;
+	return found ? RC_STATE : RC_NOTFOUND;
+}
+
+struct idv {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int
+id_row(sqlite3_stmt *s, void *arg)
+{
+	struct idv *ids = arg;
+
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 16;
+		ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
+	}
+	ids->v[ids->n++] = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int
+store_org_case_ids(struct store *st, const char *state, const char *profile,
+    int64_t customer_id, int64_t **ids, size_t *n)
+{
+	static const char what[] = "org_case_ids";
+	struct idv v = {NULL, 0, 0};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (ids != NULL)
+		*ids = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || ids == NULL || n == NULL || customer_id < 0)
+		return RC_INVAL;
+	if ((state != NULL && (rc = one_of(what, "state", state, states)) !=
+	    0) || (profile != NULL && (rc = one_of(what, "profile", profile,
+	    profiles)) != 0))
+		return rc;
+	rc = sq_prep(st, SQL_CASE_IDS, &s);
+	if (rc != 0)
+		return rc;
+	sq_bind_text(s, 1, state);
+	sq_bind_text(s, 2, profile);
+	sqlite3_bind_int64(s, 3, customer_id);
+	rc = sq_each_row(st, what, s, id_row, &v);
+	sq_put(st, s);
+	if (rc != 0) {
+		free(v.v);
+		return rc;
+	}
+	*ids = v.v;
+	*n = v.n;
+	return 0;
+}
+
+int
+store_org_check_add(struct store *st, const struct store_org_check *k,
+    int64_t *id)
+{
+	static const char what[] = "org_check_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || k == NULL)
+		return RC_INVAL;
+	if ((rc = ref_ok(what, "case", k->case_id, 0)) != 0 ||
+	    (rc = ref_ok(what, "agent", k->agent_id, 0)) != 0 ||
+	    (rc = one_of(what, "step", k->step, steps)) != 0 ||
+	    (rc = text(what, "evidence", k->evidence, STORE_MAX_JSON, 0, 1)) !=
+	    0)
+		return rc;
+	if (k->recorded_at < 0)
+		return RC_INVAL;
+	rc = sq_prep(st, SQL_CHECK_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, k->case_id);
+	sq_bind_text(s, 2, k->step);
+	sq_bind_text(s, 3, k->evidence);
+	sqlite3_bind_int(s, 4, k->satisfied ? 1 : 0);
+	sqlite3_bind_int64(s, 5, k->agent_id);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)(k->recorded_at ?
+	    k->recorded_at : time(NULL)));
+	rc = sq_insert_id(st, what, s, id);
+	sq_put(st, s);
+	return rc;
+}
+
+struct check_ctx {
+	int (*cb)(const struct store_org_check *, void *);
+	void *arg;
+};
+
+static int
+check_row(sqlite3_stmt *s, void *arg)
+{
+	struct check_ctx *x = arg;
+	struct store_org_check k;
+
+	k.id = sqlite3_column_int64(s, 0);
+	k.case_id = sqlite3_column_int64(s, 1);
+	k.step = (const char *)sqlite3_column_text(s, 2);
+	k.evidence = (const char *)sqlite3_column_text(s, 3);
+	k.satisfied = sqlite3_column_int(s, 4);
+	k.agent_id = sqlite3_column_int64(s, 5);
+	k.recorded_at = (time_t)sqlite3_column_int64(s, 6);
+	if (k.step == NULL)
+		k.step = "";
+	if (k.evidence == NULL)
+		k.evidence = "{}";
+	return x->cb(&k, x->arg);
+}
+
+int
+store_org_check_list(struct store *st, int64_t case_id,
+    int (*cb)(const struct store_org_check *, void *), void *arg)
+{
+	struct check_ctx x = {cb, arg};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	rc = sq_prep(st, SQL_CHECK_LIST, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, case_id);
+	rc = sq_each_row(st, "org_check_list", s, check_row, &x);
+	sq_put(st, s);
+	return rc;
+}
+
+static int
+first_id(sqlite3_stmt *s, void *arg)
+{
+	*(int64_t *)arg = sqlite3_column_int64(s, 0);
+	return 1;
+}
+
+int
+store_org_find_valid(struct store *st, int64_t customer_id,
+    const char *legal_name, const char *country, int ev, time_t since,
+    int64_t *id)
+{
+	static const char what[] = "org_find_valid";
+	sqlite3_stmt *s = NULL;
+	int64_t found = 0;
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	if (st == NULL || id == NULL)
+		return RC_INVAL;
+	if ((rc = ref_ok(what, "customer", customer_id, 0)) != 0 ||
+	    (rc = text(what, "legal_name", legal_name, STORE_MAX_TEXT, 0, 0)) !=
+	    0 || (rc = text(what, "country", country, 2, 0, 0)) != 0)
+		return rc;
+	rc = sq_prep(st, SQL_ORG_FIND, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, customer_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	sqlite3_bind_int(s, 3, ev ? 1 : 0);
+	sq_bind_text(s, 4, country);
+	sq_bind_text(s, 5, legal_name);
+	rc = sq_each_row(st, what, s, first_id, &found);
+	sq_put(st, s);
+	if (rc == 1) {
+		*id = found;
+		return 0;
+	}
+	return rc == 0 ? RC_NOTFOUND : rc;
+}
+
+int
+store_order_set_org(struct store *st, int64_t order_id, int64_t org_id)
+{
+	static const char what[] = "order_set_org";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = ref_ok(what, "order", order_id, 0)) != 0 ||
+	    (rc = ref_ok(what, "org", org_id, 1)) != 0)
+		return rc;
+	rc = sq_prep(st, SQL_ORDER_SET_ORG, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, order_id);
+	sq_bind_ref(s, 2, org_id);
+	rc = sq_step_done(st, what, s);
+	sq_put(st, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RC_NOTFOUND;
+	return rc;
+}

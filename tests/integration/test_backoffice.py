@@ -1,0 +1,425 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The back office end to end over HTTPS against the real binary: customers
+(and strangers) never reach /backoffice/ (404, as for an address that does
+not exist), agents log in through the portal and land in the back office;
+nothing is issued for an OV order before its organisation is approved,
+even with its domain validated; approval issues an OV certificate whose
+subject comes from the evidence, not from what the customer typed; an EV
+order needs two different agents (one agent, with a session or a second
+token, cannot give both approvals); information requested from the
+customer shows on the portal overview, is mailed, and the customer's
+answer reaches the case; rejection frees the slot; every decision is in
+the audit log, which verifies."""
+import json
+import sqlite3
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+from portal_rig import PASSWORD, Rig
+
+OV_EVIDENCE = {
+    "legal_existence": {"source": "Handelsregister Mannheim",
+                        "registration_number": "HRB 700001",
+                        "date_checked": "2026-01-05",
+                        "legal_name": "A Shop Handels GmbH"},
+    "address": {"source": "Register extract", "street": "Hauptstr. 1",
+                "postal_code": "76131", "locality": "Karlsruhe",
+                "state": "Baden-Wuerttemberg", "country": "DE"},
+    "domain_registrant": {"source": "RDAP rdap.denic.de",
+                          "registrant": "A Shop Handels GmbH",
+                          "matches": "yes", "date_checked": "2026-01-05"},
+    "telephone": {"number": "+49 721 555000",
+                  "number_source": "Deutsche Telekom directory",
+                  "person": "Ada Admin, managing director",
+                  "called_at": "2026-01-05 10:30", "outcome": "confirmed"},
+}
+EV_EVIDENCE = dict(OV_EVIDENCE, **{
+    "ev_jurisdiction": {"source": "Handelsregister",
+                        "jurisdiction_country": "DE"},
+    "ev_business_category": {"source": "Handelsregister",
+                             "business_category": "Private Organization"},
+    "ev_registration": {"source": "Handelsregister Mannheim",
+                        "registration_number": "HRB 700001",
+                        "date_checked": "2026-01-05"},
+})
+
+
+def make_csr(names):
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                       names[0])]))
+           .add_extension(x509.SubjectAlternativeName(
+               [x509.DNSName(n) for n in names]), critical=False)
+           .sign(key, hashes.SHA256()))
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    r = Rig(tmp_path_factory.mktemp("backoffice"))
+    a = r.ids["a"]
+    for n in range(4):
+        a[f"business_x{n}"] = r.cli("admin", "slot", "add", "--contract",
+                                    a["contract"], "--product", "business")
+    a["premium"] = r.cli("admin", "slot", "add", "--contract",
+                         a["contract"], "--product", "premium")
+    for who in ("ann", "bob"):
+        r.users[who] = r.cli("admin", "user", "add", "--email",
+                             f"{who}@ca.example", "--name",
+                             f"{who.title()} Agent", "--role", "agent",
+                             "--password-stdin", input=PASSWORD + "\n")
+        r.emails[who] = f"{who}@ca.example"
+    r.server.start()
+    yield r
+    r.server.stop()
+
+
+def db(rig, sql, args=()):
+    con = sqlite3.connect(rig.data / "certdesk.db")
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def order(rig, slot, domain, premium=False):
+    """An OV/EV order of customer A through the portal API; its id."""
+    org = {"legal_name": "A Shop GmbH", "country": "DE",
+           "locality": "Karlsruhe", "street": "Hauptstr. 1",
+           "postal_code": "76131"}
+    if premium:
+        org.update(registration_number="HRB 700001", jurisdiction="DE",
+                   business_category="Private Organization")
+    body = {"domain": domain, "purpose": "server", "terms_accepted": True,
+            "csr": make_csr([domain]),
+            "admin": {"name": "Ada Admin", "email": "ada@a-shop.test",
+                      "phone": "+49 721 123456"},
+            "tech": {"name": "Tom Tech", "email": "tom@a-shop.test",
+                     "phone": "+49 721 654321"},
+            "org": org}
+    st, _, doc = rig.client().api("POST", f"/api/v1/slots/{slot}/orders",
+                                  token=rig.token("a"),
+                                  body=json.dumps(body))
+    assert st == 201, doc
+    return doc["id"]
+
+
+class Agent:
+    def __init__(self, rig, who):
+        self.rig = rig
+        self.token = rig.token(who)
+        self.c = rig.client()
+
+    def api(self, method, path, body=None):
+        st, _, doc = self.c.api(method, "/backoffice/api/" + path,
+                                token=self.token,
+                                body=None if body is None else
+                                json.dumps(body))
+        return st, doc
+
+    def case_of(self, order_id):
+        st, doc = self.api("GET", f"orders/{order_id}/case")
+        assert st == 200, doc
+        return doc
+
+    def do(self, case, action, body=None, want=200):
+        st, doc = self.api("POST", f"cases/{case}/{action}", body)
+        assert st == want, (action, st, doc)
+        return doc
+
+    def evidence(self, case, steps):
+        for step, ev in steps.items():
+            self.do(case, "evidence", {"step": step, "evidence": ev})
+
+
+def order_doc(rig, order_id):
+    st, _, doc = rig.client().api("GET", f"/api/v1/orders/{order_id}",
+                                  token=rig.token("a"))
+    assert st == 200
+    return doc
+
+
+def cert_of(rig, order_id):
+    st, _, data = rig.client().request(
+        "GET", f"/api/v1/orders/{order_id}/certificate/cert.pem",
+        headers={"Authorization": f"Bearer {rig.token('a')}"})
+    assert st == 200, data[:200]
+    return x509.load_pem_x509_certificate(data)
+
+
+def policy_oids(cert):
+    ext = cert.extensions.get_extension_for_class(x509.CertificatePolicies)
+    return {p.policy_identifier.dotted_string for p in ext.value}
+
+
+def test_customers_and_strangers_get_404(rig):
+    c = rig.login("a")
+    for path in ("/backoffice", "/backoffice/", "/backoffice/cases/1",
+                 "/backoffice/queue/all", "/backoffice/api/cases"):
+        st, _, body = c.get(path)
+        assert st == 404, path
+        assert b"back office" not in body.lower()
+    st, _, _ = c.post_form("/backoffice/cases/1/approve",
+                           {"csrf": c.page_csrf()})
+    assert st == 404
+    # the customer's API token: 404 too
+    st, _, doc = rig.client().api("GET", "/backoffice/api/cases",
+                                  token=rig.token("a"))
+    assert st == 404
+    st, _, doc = rig.client().api("POST", "/backoffice/api/cases/1/approve",
+                                  token=rig.token("a"), body="{}")
+    assert st == 404
+    # not logged in: the login page for pages, 404 for the API
+    s = rig.client()
+    st, h, _ = s.get("/backoffice/")
+    assert st == 303 and h["Location"] == "/portal/login"
+    st, _, _ = s.api("GET", "/backoffice/api/cases")
+    assert st == 404
+    st, _, _ = s.api("GET", "/backoffice/api/cases",
+                     token="cdt_" + "0" * 64)
+    assert st == 404
+
+
+def test_agent_login_lands_in_back_office(rig):
+    c = rig.client()
+    st, h, _ = c.login(rig.emails["ann"], PASSWORD)
+    assert st == 303 and h["Location"] == "/backoffice/"
+    st, _, body = c.get("/backoffice/")
+    assert st == 200
+    assert b"Organisation validation queue" in body
+    st, h, _ = c.get("/backoffice")
+    assert st == 303 and h["Location"] == "/backoffice/"
+    st, _, _ = c.get("/backoffice/cases/999999")
+    assert st == 404
+    st, _, _ = c.get("/backoffice/cases/01")
+    assert st == 404
+    # the API with the session: reads need nothing, actions the CSRF
+    # header
+    st, _, doc = c.api("GET", "/backoffice/api/cases")
+    assert st == 200 and "cases" in doc
+    st, _, doc = c.api("POST", "/backoffice/api/cases/999999/take")
+    assert st == 403
+    st, _, doc = c.api("POST", "/backoffice/api/cases/999999/take",
+                       csrf=c.csrf_from(body))
+    assert st == 404
+    st, _, doc = c.api("GET", "/backoffice/api/cases/999999/take")
+    assert st == 405
+    # a customer still logs in to the portal
+    st, h, _ = rig.client().login(rig.emails["a"], PASSWORD)
+    assert st == 303 and h["Location"] == "/portal/"
+
+
+def test_ov_nothing_issued_before_approval(rig):
+    ann = Agent(rig, "ann")
+    oid = order(rig, rig.ids["a"]["business2"], "shop.a-shop.test")
+    case = ann.case_of(oid)
+    assert case["state"] == "open" and case["profile"] == "ov"
+    assert case["approvals_required"] == 1
+    # the domain is validated: still nothing issued
+    assert rig.cli("admin", "validate", "--order", oid, "--method",
+                   "operator") == "validated"
+    doc = order_doc(rig, oid)
+    assert doc["state"] == "org_validation_pending"
+    assert doc["certificate"] is None
+    # nothing can be approved or evidenced before the case is taken
+    ann.do(case["id"], "approve", want=409)
+    ann.do(case["id"], "evidence", {"step": "address",
+                                    "evidence": OV_EVIDENCE["address"]},
+           want=409)
+    ann.do(case["id"], "take")
+    # bad evidence is refused with the field named
+    st, doc = ann.api("POST", f"cases/{case['id']}/evidence",
+                      {"step": "telephone", "evidence":
+                       dict(OV_EVIDENCE["telephone"], called_at="soon")})
+    assert st == 400 and "called_at" in doc["detail"]
+    st, doc = ann.api("POST", f"cases/{case['id']}/evidence",
+                      {"step": "nope", "evidence": {}})
+    assert st == 400
+    st, doc = ann.api("POST", f"cases/{case['id']}/evidence",
+                      {"step": "address", "evidence": {"country": 1}})
+    assert st == 400
+    st, _, doc = ann.c.api("POST", f"/backoffice/api/cases/{case['id']}"
+                           "/evidence", token=ann.token, body="[1,2]")
+    assert st == 400
+    ev = dict(OV_EVIDENCE)
+    del ev["telephone"]
+    ann.evidence(case["id"], ev)
+    doc = ann.do(case["id"], "approve", want=409)
+    assert "telephone" in doc["detail"]
+    assert order_doc(rig, oid)["certificate"] is None
+    ann.evidence(case["id"], {"telephone": OV_EVIDENCE["telephone"]})
+    assert order_doc(rig, oid)["certificate"] is None
+    doc = ann.do(case["id"], "approve")
+    assert doc["state"] == "approved" and doc["issued"] is True
+    doc = order_doc(rig, oid)
+    assert doc["state"] == "issued"
+    cert = cert_of(rig, oid)
+    o = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    assert [a.value for a in o] == ["A Shop Handels GmbH"]   # verified
+    assert "2.23.140.1.2.2" in policy_oids(cert)
+    # approved is final
+    ann.do(case["id"], "reject", {"reason": "changed my mind"}, want=409)
+    rows = db(rig, "SELECT actor, action, details FROM audit_log WHERE "
+              "object = ? ORDER BY seq", (f"org_case:{case['id']}",))
+    actions = [r[1] for r in rows]
+    assert actions[0] == "org.case.open"
+    assert "org.case.take" in actions and "org.case.approve" in actions
+    approve = [r for r in rows if r[1] == "org.case.approve"][0]
+    assert approve[0] == f"backoffice:user/{rig.users['ann']}"
+    assert "Deutsche Telekom directory" in approve[2]
+
+
+def test_ev_one_agent_cannot_approve_twice(rig):
+    ann, bob = Agent(rig, "ann"), Agent(rig, "bob")
+    oid = order(rig, rig.ids["a"]["premium"], "bank.a-shop.test",
+                premium=True)
+    case = ann.case_of(oid)["id"]
+    assert rig.cli("admin", "validate", "--order", oid, "--method",
+                   "operator") == "validated"
+    ann.do(case, "take")
+    ann.evidence(case, EV_EVIDENCE)
+    # a correction: the newer record counts, the older one is kept
+    ann.evidence(case, {"address": dict(EV_EVIDENCE["address"],
+                                        street="Hauptstr. 1a")})
+    doc = ann.do(case, "approve")
+    assert doc["state"] == "awaiting_second_approval"
+    assert doc["issued"] is False
+    assert order_doc(rig, oid)["certificate"] is None
+    # the same agent again: with the same token, another token, a session
+    doc = ann.do(case, "approve", want=409)
+    assert "another agent" in doc["detail"]
+    ann2 = Agent(rig, "ann")
+    ann2.do(case, "approve", want=409)
+    s = rig.client()
+    s.login(rig.emails["ann"], PASSWORD)
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    assert st == 200 and b"another agent" in page
+    assert b'id="do-approve"' not in page
+    assert page.count(b"replaced by a later record") == 1
+    assert b"Hauptstr. 1a" in page
+    st, h, _ = s.post_form(f"/backoffice/cases/{case}/approve",
+                           {"csrf": s.csrf_from(page)})
+    assert st == 303
+    assert order_doc(rig, oid)["certificate"] is None
+    assert ann.case_of(oid)["state"] == "awaiting_second_approval"
+    # evidence is frozen after the first approval
+    bob.do(case, "evidence", {"step": "address",
+                              "evidence": EV_EVIDENCE["address"]}, want=409)
+    # a second, different agent
+    doc = bob.do(case, "approve")
+    assert doc["state"] == "approved" and doc["issued"] is True
+    cert = cert_of(rig, oid)
+    assert "2.23.140.1.1" in policy_oids(cert)
+    subj = cert.subject
+    assert subj.get_attributes_for_oid(
+        NameOID.ORGANIZATION_NAME)[0].value == "A Shop Handels GmbH"
+    assert subj.get_attributes_for_oid(
+        NameOID.SERIAL_NUMBER)[0].value == "HRB 700001"
+    assert subj.get_attributes_for_oid(
+        NameOID.BUSINESS_CATEGORY)[0].value == "Private Organization"
+    assert subj.get_attributes_for_oid(ObjectIdentifier(
+        "1.3.6.1.4.1.311.60.2.1.3"))[0].value == "DE"
+    rows = db(rig, "SELECT validated_by, ev_validated FROM organizations "
+              "WHERE id = (SELECT org_id FROM orders WHERE id = ?)", (oid,))
+    assert rows == [(f"user:{rig.users['ann']},user:{rig.users['bob']}",
+                     1)]
+
+
+def test_request_info_answer_and_reject(rig):
+    ann = Agent(rig, "ann")
+    oid = order(rig, rig.ids["a"]["business_x0"], "www.a-shop.test")
+    case = ann.case_of(oid)["id"]
+    # the agent works through the pages: take, ask
+    s = rig.client()
+    s.login(rig.emails["ann"], PASSWORD)
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    csrf = s.csrf_from(page)
+    st, _, _ = s.post_form(f"/backoffice/cases/{case}/take", {})
+    assert st == 403                              # no CSRF token
+    st, h, _ = s.post_form(f"/backoffice/cases/{case}/take",
+                           {"csrf": csrf})
+    assert st == 303 and h["Location"] == f"/backoffice/cases/{case}"
+    st, h, _ = s.post_form(f"/backoffice/cases/{case}/request-info",
+                           {"csrf": csrf, "text": "Please send a current "
+                            "<register> extract & the VAT id."})
+    assert st == 303
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    assert b"&lt;register&gt; extract &amp; the VAT id" in page
+    # the customer sees it on the overview and got mail
+    c = rig.login("a")
+    st, _, page = c.get("/portal/overview")
+    assert st == 200
+    assert b"&lt;register&gt; extract &amp; the VAT id" in page
+    mails = db(rig, "SELECT to_addr FROM mail_outbox WHERE kind = "
+               "'org.info' AND body LIKE '%VAT id%'")
+    assert {m[0] for m in mails} >= {"ada@a-shop.test", "tom@a-shop.test"}
+    # another customer cannot answer it
+    b = rig.login("b")
+    st, _, _ = b.post_form(f"/portal/orders/{oid}/org-info",
+                           {"csrf": b.page_csrf(), "answer": "hi"})
+    assert st == 404
+    st, h, _ = c.post_form(f"/portal/orders/{oid}/org-info",
+                           {"csrf": c.csrf_from(page),
+                            "answer": "Sent by post today."})
+    assert st == 303
+    doc = ann.case_of(oid)
+    assert doc["state"] == "in_review"
+    assert doc["info_response"] == "Sent by post today."
+    # reject with a reason: the order fails, the slot is free again
+    st, h, _ = s.post_form(f"/backoffice/cases/{case}/reject",
+                           {"csrf": csrf, "reason": "Not in the register."})
+    assert st == 303
+    doc = order_doc(rig, oid)
+    assert doc["state"] == "rejected"
+    assert "Not in the register." in doc["state_help"]
+    st, _, slot = rig.client().api(
+        "GET", f"/api/v1/slots/{rig.ids['a']['business_x0']}",
+        token=rig.token("a"))
+    assert slot["state"] == "active"
+
+
+def test_queue_filters_and_reuse(rig):
+    ann = Agent(rig, "ann")
+    # the organisation validated above ("A Shop Handels GmbH") is reused
+    # for an order typed with that legal name
+    body = {"domain": "api.a-shop.test", "purpose": "server",
+            "terms_accepted": True, "csr": make_csr(["api.a-shop.test"]),
+            "admin": {"name": "Ada Admin", "email": "ada@a-shop.test",
+                      "phone": "+49 721 123456"},
+            "tech": {"name": "Tom Tech", "email": "tom@a-shop.test",
+                     "phone": "+49 721 654321"},
+            "org": {"legal_name": "a shop handels gmbh", "country": "DE",
+                    "locality": "Karlsruhe", "street": "Hauptstr. 1",
+                    "postal_code": "76131"}}
+    st, _, doc = rig.client().api(
+        "POST", f"/api/v1/slots/{rig.ids['a']['business_x1']}/orders",
+        token=rig.token("a"), body=json.dumps(body))
+    assert st == 201, doc
+    case = ann.case_of(doc["id"])
+    assert case["state"] == "approved" and case["reused"] is True
+    assert rig.cli("admin", "validate", "--order", doc["id"], "--method",
+                   "operator") == "issued"
+    assert order_doc(rig, doc["id"])["state"] == "issued"
+    # the queue: oldest first, filters by state and product
+    s = rig.client()
+    s.login(rig.emails["bob"], PASSWORD)
+    open_oid = order(rig, rig.ids["a"]["business_x2"], "q.a-shop.test")
+    st, _, page = s.get("/backoffice/")
+    assert st == 200
+    assert f'data-case="{ann.case_of(open_oid)["id"]}"'.encode() in page
+    st, _, page = s.get("/backoffice/queue/approved/premium")
+    assert st == 200 and page.count(b"<tr data-case=") == 1
+    st, _, page = s.get("/backoffice/queue/rejected/any")
+    assert page.count(b"<tr data-case=") == 1
+    st, _, page = s.get("/backoffice/queue/bogus")
+    assert st == 404
+    st, doc = ann.api("GET", "cases")
+    ids = [c["id"] for c in doc["cases"]]
+    assert ids == sorted(ids)
+    # the audit chain verifies
+    assert "audit log intact" in rig.cli("audit", "verify")

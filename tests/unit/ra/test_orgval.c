@@ -1,0 +1,916 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tests of src/ra/orgval.c: the organisation validation case of every
+ * OV/EV portal order, with every forbidden transition of every state
+ * refused (RC_STATE) and nothing changed by it; customers refused as staff
+ * (RC_UNAUTH); the checklist's evidence checked field by field with bad
+ * and hostile input; approval only with satisfying evidence for every
+ * required step; the EV two-person rule (the same agent cannot approve
+ * twice; the rule can be switched off); rejection freeing the slot;
+ * information requested from the customer (mail queued) and answered;
+ * issuance only after approval, with the subject from the evidence and not
+ * from what the customer typed; reuse of a validated organisation within
+ * the reuse period and a new case after it; and the audit trail.
+ */
+#include "ra_test.h"
+#include "store/store.h"
+#include "util/xmalloc.h"
+
+#include <openssl/x509.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+struct ot {
+	struct rt_env *e;
+	int64_t agent_a, agent_b, admin, customer_user, other_customer_user;
+	EVP_PKEY *k;
+};
+
+static int
+setup(void **state)
+{
+	struct ot *t = xcalloc(1, sizeof(*t));
+	int64_t other = 0;
+
+	t->e = rt_setup(RT_T0, NULL);
+	assert_int_equal(store_user_add(t->e->st, 0, "ann@ca.example",
+	    "Ann Agent", STORE_ROLE_AGENT, NULL, &t->agent_a), 0);
+	assert_int_equal(store_user_add(t->e->st, 0, "bob@ca.example",
+	    "Bob Agent", STORE_ROLE_AGENT, NULL, &t->agent_b), 0);
+	assert_int_equal(store_user_add(t->e->st, 0, "root@ca.example",
+	    "Ada Admin", STORE_ROLE_ADMIN, NULL, &t->admin), 0);
+	assert_int_equal(store_user_add(t->e->st, t->e->customer,
+	    "cust@example.com", "Carl Customer", STORE_ROLE_CUSTOMER, NULL,
+	    &t->customer_user), 0);
+	assert_int_equal(store_customer_add(t->e->st, "Other AG", &other), 0);
+	assert_int_equal(store_user_add(t->e->st, other, "eve@other.example",
+	    "Eve", STORE_ROLE_CUSTOMER, NULL, &t->other_customer_user), 0);
+	t->k = rt_key();
+	ra_org_set_two_person_ev(1);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct ot *t = *state;
+
+	EVP_PKEY_free(t->k);
+	rt_teardown(t->e);
+	ra_org_set_two_person_ev(1);
+	free(t);
+	return 0;
+}
+
+/* Places an order of product for domain with the typed legal name;
+ * returns its id. */
+static int64_t
+order(struct ot *t, const char *product, const char *domain,
+    const char *legal_name)
+{
+	struct ra_portal_order_req q;
+	struct ra_field_errs fe = {0};
+	struct ra_err err = {0};
+	int64_t slot = 0, id = 0;
+	uint8_t *csr;
+
+	assert_int_equal(store_slot_add(t->e->st, t->e->contract, product,
+	    &slot), 0);
+	memset(&q, 0, sizeof(q));
+	q.customer_id = t->e->customer;
+	q.user_id = t->customer_user;
+	q.slot_id = slot;
+	q.domain = domain;
+	q.purpose = "server";
+	q.terms_accepted = 1;
+	csr = rt_csr(t->k, domain, &q.csr_len);
+	q.csr = csr;
+	q.admin.name = "Ada Admin";
+	q.admin.email = "ada@example.com";
+	q.admin.phone = "+49 721 123456";
+	q.tech.name = "Tom Tech";
+	q.tech.email = "tom@example.com";
+	q.tech.phone = "0721/654321";
+	q.org.legal_name = legal_name;
+	q.org.country = "DE";
+	q.org.locality = "Karlsruhe";
+	q.org.street = "Hauptstr. 1";
+	q.org.postal_code = "76131";
+	q.org.registration_number = "HRB 12345";
+	q.org.jurisdiction = "DE";
+	q.org.business_category = "Private Organization";
+	assert_int_equal(ra_portal_order_new(t->e->ra, &q, &id, &fe, &err),
+	    0);
+	free(csr);
+	return id;
+}
+
+/* Moves the clocks; rt_set_now() reopens the CA, so the ra gets the new
+ * handle too. */
+static void
+set_now(struct rt_env *e, time_t now)
+{
+	rt_set_now(e, now);
+	e->ra->ca = e->ca;
+}
+
+static int64_t
+case_of(struct ot *t, int64_t order_id)
+{
+	struct ra_org_case c = {0};
+	int64_t id;
+
+	assert_int_equal(ra_org_case_by_order(t->e->ra, 0, order_id, &c), 0);
+	id = c.id;
+	ra_org_case_clear(&c);
+	return id;
+}
+
+static enum ra_org_state
+state_of(struct ot *t, int64_t case_id)
+{
+	struct ra_org_case c = {0};
+	enum ra_org_state s;
+
+	assert_int_equal(ra_org_case_get(t->e->ra, case_id, &c), 0);
+	s = c.state;
+	ra_org_case_clear(&c);
+	return s;
+}
+
+#define KV(n, v) {(n), (v)}
+
+static const struct ra_org_kv ev_legal[] = {
+	KV("source", "Handelsregister Mannheim"),
+	KV("registration_number", "HRB 12345"),
+	KV("date_checked", "2026-01-09"),
+	KV("legal_name", "Beispiel Handels GmbH"),
+};
+static const struct ra_org_kv ev_address[] = {
+	KV("source", "Handelsregister extract"),
+	KV("street", "Hauptstr. 1"),
+	KV("postal_code", "76131"),
+	KV("locality", "Karlsruhe"),
+	KV("state", "Baden-Wuerttemberg"),
+	KV("country", "DE"),
+};
+static const struct ra_org_kv ev_registrant[] = {
+	KV("source", "RDAP rdap.denic.de"),
+	KV("registrant", "Beispiel Handels GmbH"),
+	KV("matches", "yes"),
+	KV("date_checked", "2026-01-09"),
+};
+static const struct ra_org_kv ev_phone_ok[] = {
+	KV("number", "+49 721 999000"),
+	KV("number_source", "Deutsche Telekom directory"),
+	KV("person", "Ada Admin, managing director"),
+	KV("called_at", "2026-01-09 10:30"),
+	KV("outcome", "confirmed"),
+};
+static const struct ra_org_kv ev_phone_noanswer[] = {
+	KV("number", "+49 721 999000"),
+	KV("number_source", "Deutsche Telekom directory"),
+	KV("person", "nobody"),
+	KV("called_at", "2026-01-09 09:00"),
+	KV("outcome", "no_answer"),
+};
+static const struct ra_org_kv ev_juris[] = {
+	KV("source", "Handelsregister"),
+	KV("jurisdiction_country", "DE"),
+	KV("jurisdiction_locality", "Mannheim"),
+};
+static const struct ra_org_kv ev_cat[] = {
+	KV("source", "Handelsregister"),
+	KV("business_category", "Private Organization"),
+};
+static const struct ra_org_kv ev_regno[] = {
+	KV("source", "Handelsregister Mannheim"),
+	KV("registration_number", "HRB 12345"),
+	KV("date_checked", "2026-01-09"),
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static int
+evidence(struct ot *t, int64_t agent, int64_t c, enum ra_org_step s,
+    const struct ra_org_kv *kv, size_t n)
+{
+	struct ra_field_errs fe = {0};
+	struct ra_err err = {0};
+
+	return ra_org_evidence(t->e->ra, agent, c, s, kv, n, &fe, &err);
+}
+
+static void
+ov_evidence(struct ot *t, int64_t agent, int64_t c)
+{
+	assert_int_equal(evidence(t, agent, c, RA_ORG_LEGAL_EXISTENCE,
+	    ev_legal, N(ev_legal)), 0);
+	assert_int_equal(evidence(t, agent, c, RA_ORG_ADDRESS, ev_address,
+	    N(ev_address)), 0);
+	assert_int_equal(evidence(t, agent, c, RA_ORG_DOMAIN_REGISTRANT,
+	    ev_registrant, N(ev_registrant)), 0);
+	assert_int_equal(evidence(t, agent, c, RA_ORG_TELEPHONE, ev_phone_ok,
+	    N(ev_phone_ok)), 0);
+}
+
+static void
+ev_evidence(struct ot *t, int64_t agent, int64_t c)
+{
+	ov_evidence(t, agent, c);
+	assert_int_equal(evidence(t, agent, c, RA_ORG_EV_JURISDICTION,
+	    ev_juris, N(ev_juris)), 0);
+	assert_int_equal(evidence(t, agent, c, RA_ORG_EV_CATEGORY, ev_cat,
+	    N(ev_cat)), 0);
+	assert_int_equal(evidence(t, agent, c, RA_ORG_EV_REGISTRATION,
+	    ev_regno, N(ev_regno)), 0);
+}
+
+/*
+ * Every action but the allowed ones, by agent (and the customer's
+ * answer by customer), is refused with RC_STATE in case c's current
+ * state, and the state stays. allowed: bit per action below.
+ */
+enum {
+	A_TAKE = 1, A_EVIDENCE = 2, A_INFO = 4, A_RESUME = 8, A_RESPOND = 16,
+	A_REJECT = 32, A_APPROVE = 64
+};
+
+static void
+refused_all_but(struct ot *t, int64_t agent, int64_t order_id, int64_t c,
+    unsigned allowed)
+{
+	struct ra_err err = {0};
+	enum ra_org_state before = state_of(t, c);
+	long long audits = rt_count(t->e, "SELECT count(*) FROM audit_log");
+	int issued = 0;
+
+	if (!(allowed & A_TAKE))
+		assert_int_equal(ra_org_take(t->e->ra, agent, c, &err),
+		    RC_STATE);
+	if (!(allowed & A_EVIDENCE))
+		assert_int_equal(evidence(t, agent, c, RA_ORG_ADDRESS,
+		    ev_address, N(ev_address)), RC_STATE);
+	if (!(allowed & A_INFO))
+		assert_int_equal(ra_org_request_info(t->e->ra, agent, c,
+		    "Send the register extract.", &err), RC_STATE);
+	if (!(allowed & A_RESUME))
+		assert_int_equal(ra_org_resume(t->e->ra, agent, c, &err),
+		    RC_STATE);
+	if (!(allowed & A_RESPOND))
+		assert_int_equal(ra_org_customer_respond(t->e->ra,
+		    t->e->customer, t->customer_user, order_id, "Here it is.",
+		    &err), RC_STATE);
+	if (!(allowed & A_REJECT))
+		assert_int_equal(ra_org_reject(t->e->ra, agent, c, "no",
+		    &err), RC_STATE);
+	if (!(allowed & A_APPROVE))
+		assert_int_equal(ra_org_approve(t->e->ra, agent, c, &issued,
+		    &err), RC_STATE);
+	assert_int_equal(issued, 0);
+	assert_int_equal(state_of(t, c), before);
+	/* a refusal writes nothing, not even an audit entry */
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log"),
+	    audits);
+}
+
+static char *
+subject_field(struct rt_env *e, const char *serial, int nid)
+{
+	struct store_cert c = {0};
+	const uint8_t *p;
+	X509 *x;
+	char buf[256] = "";
+
+	assert_int_equal(store_cert_get(e->st, serial, &c), 0);
+	p = c.der;
+	x = d2i_X509(NULL, &p, (long)c.der_len);
+	assert_non_null(x);
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), nid, buf,
+	    sizeof(buf)) < 0)
+		buf[0] = '\0';
+	X509_free(x);
+	store_cert_clear(&c);
+	return xstrdup(buf);
+}
+
+static void
+test_ov_lifecycle(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_portal_order po = {0};
+	struct ra_org_case oc = {0};
+	struct store_slot ss = {0};
+	struct store_org org = {0};
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	int64_t c = case_of(t, id);
+	int issued = 7;
+	char *o, sql[200];
+
+	assert_int_equal(state_of(t, c), RA_ORG_OPEN);
+	/* a customer is not staff, whatever the state */
+	assert_int_equal(ra_org_take(e->ra, t->customer_user, c, &err),
+	    RC_UNAUTH);
+	assert_int_equal(ra_org_approve(e->ra, t->customer_user, c, NULL,
+	    &err), RC_UNAUTH);
+	assert_int_equal(ra_org_take(e->ra, 0, c, &err), RC_UNAUTH);
+	assert_int_equal(ra_org_take(e->ra, 99999, c, &err), RC_UNAUTH);
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, 99999, &err),
+	    RC_NOTFOUND);
+	/* open: only take */
+	refused_all_but(t, t->agent_a, id, c, A_TAKE);
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	assert_int_equal(state_of(t, c), RA_ORG_IN_REVIEW);
+	/* in review: another agent can do nothing at all */
+	refused_all_but(t, t->agent_b, id, c, 0);
+	/* the assigned agent cannot take, resume, answer for the customer,
+	 * or approve without evidence */
+	refused_all_but(t, t->agent_a, id, c, A_EVIDENCE | A_INFO |
+	    A_REJECT);
+	/* an EV step on an OV case */
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_EV_CATEGORY,
+	    ev_cat, N(ev_cat)), RC_STATE);
+	/* evidence with a telephone call nobody answered: not enough */
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_LEGAL_EXISTENCE,
+	    ev_legal, N(ev_legal)), 0);
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_ADDRESS,
+	    ev_address, N(ev_address)), 0);
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_DOMAIN_REGISTRANT,
+	    ev_registrant, N(ev_registrant)), 0);
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_TELEPHONE,
+	    ev_phone_noanswer, N(ev_phone_noanswer)), 0);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    RC_STATE);
+	assert_non_null(strstr(err.detail.msg, "telephone"));
+	/* ask the customer; the contacts get a mail */
+	assert_int_equal(ra_org_request_info(e->ra, t->agent_a, c, "", &err),
+	    RC_INVAL);
+	assert_int_equal(ra_org_request_info(e->ra, t->agent_a, c,
+	    "Please send a current register extract.", &err), 0);
+	assert_int_equal(state_of(t, c), RA_ORG_INFO_REQUESTED);
+	assert_true(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'org.info' AND body LIKE '%register extract%'") >= 3);
+	/* waiting for the customer: the agent may only resume or reject */
+	refused_all_but(t, t->agent_a, id, c, A_RESUME | A_RESPOND |
+	    A_REJECT);
+	refused_all_but(t, t->agent_b, id, c, A_RESPOND);
+	/* another customer's answer is "not found" */
+	assert_int_equal(ra_org_customer_respond(e->ra, e->customer + 1,
+	    t->other_customer_user, id, "hi", &err), RC_NOTFOUND);
+	assert_int_equal(ra_org_customer_respond(e->ra, e->customer,
+	    t->customer_user, id, "Sent by post.", &err), 0);
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer, id, &oc),
+	    0);
+	assert_int_equal(oc.state, RA_ORG_IN_REVIEW);
+	assert_string_equal(oc.info_response, "Sent by post.");
+	assert_int_equal(oc.nchecks, 4);
+	assert_int_equal(oc.step[RA_ORG_TELEPHONE].satisfied, 0);
+	assert_true(oc.step[RA_ORG_LEGAL_EXISTENCE].required);
+	assert_false(oc.step[RA_ORG_EV_CATEGORY].required);
+	ra_org_case_clear(&oc);
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer + 1, id,
+	    &oc), RC_NOTFOUND);
+	/* the call succeeds now; approve before the domain is validated:
+	 * nothing is issued */
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_TELEPHONE,
+	    ev_phone_ok, N(ev_phone_ok)), 0);
+	assert_int_equal(ra_portal_issue(e->ra, id, &err), RC_STATE);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    0);
+	assert_int_equal(issued, 0);
+	assert_int_equal(state_of(t, c), RA_ORG_APPROVED);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &po), 0);
+	assert_string_equal(po.status, "pending");
+	assert_string_equal(po.cert_serial, "");
+	ra_portal_order_clear(&po);
+	/* approved is final */
+	refused_all_but(t, t->agent_a, id, c, 0);
+	refused_all_but(t, t->agent_b, id, c, 0);
+	/* the organisation comes from the evidence, not from the form */
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	assert_true(oc.org_id > 0);
+	assert_int_equal(store_org_get(e->st, oc.org_id, &org), 0);
+	assert_string_equal(org.legal_name, "Beispiel Handels GmbH");
+	assert_string_equal(org.state, "Baden-Wuerttemberg");
+	assert_int_equal(org.validated, 1);
+	assert_int_equal(org.ev_validated, 0);
+	snprintf(sql, sizeof(sql), "user:%lld", (long long)t->agent_a);
+	assert_string_equal(org.validated_by, sql);
+	assert_non_null(strstr(org.evidence, "Deutsche Telekom directory"));
+	store_org_clear(&org);
+	ra_org_case_clear(&oc);
+	/* the domain is validated by the operator: issued at once */
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, &err), 0);
+	assert_int_equal(issued, 1);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &po), 0);
+	assert_string_equal(po.status, "valid");
+	assert_string_equal(po.profile, "ov");
+	o = subject_field(e, po.cert_serial, NID_organizationName);
+	assert_string_equal(o, "Beispiel Handels GmbH");
+	free(o);
+	o = subject_field(e, po.cert_serial, NID_stateOrProvinceName);
+	assert_string_equal(o, "Baden-Wuerttemberg");
+	free(o);
+	assert_int_equal(store_slot_get(e->st, po.slot_id, &ss), 0);
+	assert_string_equal(ss.state, "issued");
+	store_slot_clear(&ss);
+	ra_portal_order_clear(&po);
+	/* every decision is in the (intact) audit log, with who */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.open'"), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.evidence' AND actor = 'backoffice:user/%lld'",
+	    (long long)t->agent_a);
+	assert_int_equal(rt_count(e, sql), 5);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.approve' AND details LIKE "
+	    "'%Handelsregister Mannheim%'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action IN ('org.case.take', 'org.case.info_requested', "
+	    "'org.case.customer_response')"), 3);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.customer_response' AND actor = "
+	    "'portal:user/%lld' AND details LIKE '%%Sent by post.%%'",
+	    (long long)t->customer_user);
+	assert_int_equal(rt_count(e, sql), 1);
+	assert_int_equal(store_audit_verify(e->st, NULL, NULL), 0);
+}
+
+static void
+test_ev_two_person(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_portal_order po = {0};
+	int64_t id = order(t, "premium", "bank.example.com", "Beispiel GmbH");
+	int64_t c = case_of(t, id);
+	int issued = 0;
+	char *v, sql[200];
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	ov_evidence(t, t->agent_a, c);
+	/* the EV steps are required */
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    RC_STATE);
+	assert_non_null(strstr(err.detail.msg, "ev_"));
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_EV_JURISDICTION,
+	    ev_juris, N(ev_juris)), 0);
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_EV_CATEGORY,
+	    ev_cat, N(ev_cat)), 0);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    RC_STATE);
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_EV_REGISTRATION,
+	    ev_regno, N(ev_regno)), 0);
+	/* the domain first this time: still nothing issued */
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, &err), 0);
+	assert_int_equal(issued, 0);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    0);
+	assert_int_equal(issued, 0);
+	assert_int_equal(state_of(t, c), RA_ORG_AWAITING_SECOND);
+	assert_int_equal(ra_portal_issue(e->ra, id, &err), RC_STATE);
+	/* the first approver cannot approve again, nor do anything else */
+	refused_all_but(t, t->agent_a, id, c, 0);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    RC_STATE);
+	assert_non_null(strstr(err.detail.msg, "another agent"));
+	/* the second agent may only approve or reject */
+	refused_all_but(t, t->agent_b, id, c, A_APPROVE | A_REJECT);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_b, c, &issued, &err),
+	    0);
+	assert_int_equal(issued, 1);
+	assert_int_equal(state_of(t, c), RA_ORG_APPROVED);
+	refused_all_but(t, t->agent_b, id, c, 0);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &po), 0);
+	assert_string_equal(po.status, "valid");
+	assert_string_equal(po.profile, "ev");
+	v = subject_field(e, po.cert_serial, NID_organizationName);
+	assert_string_equal(v, "Beispiel Handels GmbH");
+	free(v);
+	v = subject_field(e, po.cert_serial, NID_serialNumber);
+	assert_string_equal(v, "HRB 12345");
+	free(v);
+	v = subject_field(e, po.cert_serial, NID_businessCategory);
+	assert_string_equal(v, "Private Organization");
+	free(v);
+	ra_portal_order_clear(&po);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.approve_second' AND actor = "
+	    "'backoffice:user/%lld'", (long long)t->agent_b);
+	assert_int_equal(rt_count(e, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM organizations WHERE "
+	    "ev_validated = 1 AND validated_by = 'user:%lld,user:%lld'",
+	    (long long)t->agent_a, (long long)t->agent_b);
+	assert_int_equal(rt_count(e, sql), 1);
+}
+
+static void
+test_ev_one_person_when_off(void **state)
+{
+	struct ot *t = *state;
+	struct ra_err err = {0};
+	int64_t id, c;
+	int issued = 0;
+
+	ra_org_set_two_person_ev(0);
+	id = order(t, "premium", "bank.example.com", "Beispiel GmbH");
+	c = case_of(t, id);
+	assert_int_equal(ra_org_take(t->e->ra, t->agent_a, c, &err), 0);
+	ev_evidence(t, t->agent_a, c);
+	assert_int_equal(ra_org_approve(t->e->ra, t->agent_a, c, &issued,
+	    &err), 0);
+	assert_int_equal(state_of(t, c), RA_ORG_APPROVED);
+}
+
+static void
+test_reject_and_admin(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_portal_order po = {0};
+	struct store_slot ss = {0};
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	int64_t c = case_of(t, id);
+	int issued = 0;
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	/* an admin takes over a case in review; the former agent is out */
+	assert_int_equal(ra_org_take(e->ra, t->admin, c, &err), 0);
+	refused_all_but(t, t->agent_a, id, c, 0);
+	assert_int_equal(ra_org_reject(e->ra, t->admin, c, "", &err),
+	    RC_INVAL);
+	assert_int_equal(ra_org_reject(e->ra, t->admin, c,
+	    "The company is not in the register.", &err), 0);
+	assert_int_equal(state_of(t, c), RA_ORG_REJECTED);
+	refused_all_but(t, t->admin, id, c, 0);
+	refused_all_but(t, t->agent_b, id, c, 0);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &po), 0);
+	assert_string_equal(po.state, "rejected");
+	assert_non_null(strstr(po.error, "not in the register"));
+	assert_int_equal(store_slot_get(e->st, po.slot_id, &ss), 0);
+	assert_string_equal(ss.state, "active");
+	store_slot_clear(&ss);
+	ra_portal_order_clear(&po);
+	/* the domain validated later issues nothing */
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, &err), RC_STATE);
+	assert_int_equal(issued, 0);
+	/* an expired order's case cannot be taken */
+	id = order(t, "business", "www.example.com", "Beispiel GmbH");
+	c = case_of(t, id);
+	set_now(e, RT_T0 + 8 * 86400);
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), RC_STATE);
+	assert_non_null(strstr(err.detail.msg, "expired"));
+}
+
+static void
+test_reuse_period(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_org_case oc = {0};
+	static const struct ra_org_kv legal_same[] = {
+		KV("source", "Handelsregister Mannheim"),
+		KV("registration_number", "HRB 12345"),
+		KV("date_checked", "2026-01-09"),
+		KV("legal_name", "Beispiel GmbH"),
+	};
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	int64_t c = case_of(t, id), org_id;
+	int issued = 0;
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	ov_evidence(t, t->agent_a, c);
+	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_LEGAL_EXISTENCE,
+	    legal_same, N(legal_same)), 0);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    0);
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	org_id = oc.org_id;
+	ra_org_case_clear(&oc);
+	/* a month later: the same organisation is reused at once (case
+	 * insensitive name), issued when the domain is validated */
+	set_now(e, RT_T0 + 30 * 86400);
+	id = order(t, "business", "www.example.com", "BEISPIEL GMBH");
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer, id, &oc), 0);
+	assert_int_equal(oc.state, RA_ORG_APPROVED);
+	assert_int_equal(oc.reused, 1);
+	assert_int_equal(oc.org_id, org_id);
+	ra_org_case_clear(&oc);
+	refused_all_but(t, t->agent_a, id, case_of(t, id), 0);
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, &err), 0);
+	assert_int_equal(issued, 1);
+	/* another legal name, or EV (only OV-validated): a new case */
+	id = order(t, "business", "a.example.com", "Andere GmbH");
+	assert_int_equal(state_of(t, case_of(t, id)), RA_ORG_OPEN);
+	id = order(t, "premium", "b.example.com", "Beispiel GmbH");
+	assert_int_equal(state_of(t, case_of(t, id)), RA_ORG_OPEN);
+	/* after the reuse period (398 days for orders from 2026-03-15;
+	 * 825 before): validated again */
+	set_now(e, RT_T0 + 830 * 86400);
+	id = order(t, "business", "c.example.com", "Beispiel GmbH");
+	assert_int_equal(state_of(t, case_of(t, id)), RA_ORG_OPEN);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.reused'"), 1);
+	/* no such order */
+	assert_int_equal(ra_org_case_open(e->ra, 99999, &err), RC_NOTFOUND);
+}
+
+static void
+test_evidence_bad_input(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_field_errs fe = {0};
+	struct ra_err err = {0};
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	int64_t c = case_of(t, id);
+	char huge[600], ctl[] = "Handels\x01register";
+	static const char *const bad_dates[] = {"2026-02-30", "2026-13-01",
+		"26-01-01", "2026-01-01x", "", "2027-06-01", "0000-01-01",
+		"2026-1-01", "2026-01-0a"};
+	long long before;
+
+	memset(huge, 'A', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	before = rt_count(e, "SELECT count(*) FROM org_case_checks");
+	/* missing fields, one message each */
+	assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+	    RA_ORG_LEGAL_EXISTENCE, NULL, 0, &fe, &err), RC_INVAL);
+	assert_int_equal(fe.n, 4);
+	/* bad dates */
+	for (size_t i = 0; i < N(bad_dates); i++) {
+		struct ra_org_kv kv[] = {KV("source", "HR"),
+			KV("registration_number", "HRB 1"),
+			KV("date_checked", bad_dates[i]),
+			KV("legal_name", "X GmbH")};
+
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_LEGAL_EXISTENCE, kv, N(kv), &fe, &err), RC_INVAL);
+		assert_string_equal(fe.e[0].field, "date_checked");
+	}
+	{
+		/* hostile and oversized text, unknown and repeated fields,
+		 * a legal name over 64, a lowercase country, a bad choice */
+		struct ra_org_kv k1[] = {KV("source", huge),
+			KV("registration_number", "1"),
+			KV("date_checked", "2026-01-01"),
+			KV("legal_name", "X")};
+		struct ra_org_kv k2[] = {KV("source", ctl),
+			KV("registration_number", "1"),
+			KV("date_checked", "2026-01-01"),
+			KV("legal_name", "X")};
+		struct ra_org_kv k3[] = {KV("source", "HR"),
+			KV("registration_number", "1"),
+			KV("date_checked", "2026-01-01"),
+			KV("legal_name", "X"), KV("admin", "1")};
+		struct ra_org_kv k4[] = {KV("source", "HR"),
+			KV("source", "HR2"), KV("registration_number", "1"),
+			KV("date_checked", "2026-01-01"),
+			KV("legal_name", "X")};
+		struct ra_org_kv k5[] = {KV("source", "HR"),
+			KV("registration_number", "1"),
+			KV("date_checked", "2026-01-01"),
+			KV("legal_name", huge + 535)};	/* 64 bytes: fine */
+		struct ra_org_kv k6[] = {KV("source", "HR"),
+			KV("registration_number", "1"),
+			KV("date_checked", "2026-01-01"),
+			KV("legal_name", huge + 534)};	/* 65 */
+		struct ra_org_kv k7[] = {KV("source", "x"),
+			KV("country", "de"), KV("locality", "K")};
+		struct ra_org_kv k8[] = {KV("source", "x"),
+			KV("country", "DE")};	/* neither city nor state */
+		struct ra_org_kv k9[] = {KV("source", "r"),
+			KV("registrant", "X"), KV("matches", "maybe"),
+			KV("date_checked", "2026-01-01")};
+		struct ra_org_kv k10[] = {KV("number", "call me"),
+			KV("number_source", "s"), KV("person", "p"),
+			KV("called_at", "2026-01-01 25:00"),
+			KV("outcome", "confirmed")};
+		struct ra_org_kv k11[] = {KV(NULL, "x")};
+
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_LEGAL_EXISTENCE, k1, N(k1), &fe, &err), RC_INVAL);
+		assert_string_equal(fe.e[0].field, "source");
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_LEGAL_EXISTENCE, k2, N(k2), &fe, &err), RC_INVAL);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_LEGAL_EXISTENCE, k3, N(k3), &fe, &err), RC_INVAL);
+		assert_string_equal(fe.e[0].field, "admin");
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_LEGAL_EXISTENCE, k4, N(k4), &fe, &err), RC_INVAL);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_LEGAL_EXISTENCE, k6, N(k6), &fe, &err), RC_INVAL);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_ADDRESS, k7, N(k7), &fe, &err), RC_INVAL);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_ADDRESS, k8, N(k8), &fe, &err), RC_INVAL);
+		assert_string_equal(fe.e[0].field, "locality");
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_DOMAIN_REGISTRANT, k9, N(k9), &fe, &err), RC_INVAL);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_TELEPHONE, k10, N(k10), &fe, &err), RC_INVAL);
+		assert_int_equal(fe.n, 2);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_TELEPHONE, k11, N(k11), &fe, &err), RC_INVAL);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    (enum ra_org_step)RA_ORG_STEP_MAX, k5, N(k5), &fe, &err),
+		    RC_INVAL);
+		assert_int_equal(rt_count(e, "SELECT count(*) FROM "
+		    "org_case_checks"), before);
+		assert_int_equal(ra_org_evidence(e->ra, t->agent_a, c,
+		    RA_ORG_LEGAL_EXISTENCE, k5, N(k5), &fe, &err), 0);
+	}
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM org_case_checks"),
+	    before + 1);
+	/* names and parsers */
+	assert_int_equal(ra_org_step_parse("telephone"), RA_ORG_TELEPHONE);
+	assert_int_equal(ra_org_step_parse("Telephone"), -1);
+	assert_int_equal(ra_org_step_parse(NULL), -1);
+	assert_int_equal(ra_org_state_parse("awaiting_second_approval"),
+	    RA_ORG_AWAITING_SECOND);
+	assert_int_equal(ra_org_state_parse("approve"), -1);
+	assert_null(ra_org_step_name((enum ra_org_step)99));
+	assert_string_equal(ra_org_state_name((enum ra_org_state)99),
+	    "rejected");
+	{
+		int64_t *ids = NULL;
+		size_t n = 0;
+
+		assert_int_equal(ra_org_case_ids(e->ra, "bogus", NULL, &ids,
+		    &n), RC_INVAL);
+		assert_int_equal(ra_org_case_ids(e->ra, NULL, "dv", &ids, &n),
+		    RC_INVAL);
+		assert_int_equal(ra_org_case_ids(e->ra, "in_review", "ov",
+		    &ids, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(ids[0], c);
+		free(ids);
+		assert_int_equal(ra_org_case_ids(e->ra, "open", NULL, &ids,
+		    &n), 0);
+		assert_int_equal(n, 0);
+		free(ids);
+	}
+	/* the customer's answer: bounds */
+	assert_int_equal(ra_org_customer_respond(e->ra, e->customer, 1, id,
+	    "", &err), RC_INVAL);
+	assert_int_equal(ra_org_customer_respond(e->ra, e->customer, 1, id,
+	    "\x1b[2J", &err), RC_INVAL);
+}
+
+/* The store side (store_sqlite_org.c) refuses bad arguments before any
+ * SQL, and its conditional update tells "moved by someone else" from "no
+ * such case". */
+static void
+test_store_bad_input(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	int64_t c = case_of(t, id), x = 0, *ids = NULL;
+	struct store_org_case sc = {0}, good;
+	struct store_org_check k;
+	size_t n = 0;
+	char huge[5000];
+
+	memset(huge, 'x', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	memset(&good, 0, sizeof(good));
+	good.order_id = id;
+	good.customer_id = e->customer;
+	good.profile = "ov";
+	good.product = "business";
+	good.state = "open";
+	good.approvals_required = 1;
+	/* one case per order */
+	assert_int_equal(store_org_case_add(e->st, &good, &x), RC_EXISTS);
+	sc = good;
+	sc.state = "approve";
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.profile = "dv";
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.approvals_required = 3;
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.first_approver = sc.second_approver = t->agent_a;
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.state = "approved";
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.info_request = "a\x01b";
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.reject_reason = huge;
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.product = NULL;
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	sc = good;
+	sc.order_id = 99999;
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_NOTFOUND);
+	sc = good;
+	sc.order_id = -1;
+	assert_int_equal(store_org_case_add(e->st, &sc, &x), RC_INVAL);
+	assert_int_equal(store_org_case_add(e->st, NULL, &x), RC_INVAL);
+	/* conditional moves */
+	assert_int_equal(store_org_case_get(e->st, c, &sc), 0);
+	free(sc.state);
+	sc.state = xstrdup("in_review");
+	sc.assigned_to = t->agent_a;
+	assert_int_equal(store_org_case_set(e->st, &sc, "in_review", 0),
+	    RC_STATE);
+	assert_int_equal(store_org_case_set(e->st, &sc, "bogus", 0), RC_INVAL);
+	assert_int_equal(store_org_case_set(e->st, &sc, NULL, 0), RC_INVAL);
+	sc.assigned_to = 424242;	/* no such user */
+	assert_int_equal(store_org_case_set(e->st, &sc, "open", 0),
+	    RC_NOTFOUND);
+	sc.assigned_to = t->agent_a;
+	sc.id = 99999;
+	assert_int_equal(store_org_case_set(e->st, &sc, "open", 0),
+	    RC_NOTFOUND);
+	store_org_case_clear(&sc);
+	assert_int_equal(store_org_case_get(e->st, 99999, &sc), RC_NOTFOUND);
+	assert_int_equal(store_org_case_by_order(e->st, 99999, &sc),
+	    RC_NOTFOUND);
+	/* evidence rows */
+	memset(&k, 0, sizeof(k));
+	k.case_id = c;
+	k.step = "telephone";
+	k.evidence = "{}";
+	k.agent_id = t->agent_a;
+	assert_int_equal(store_org_check_add(e->st, &k, &x), 0);
+	k.step = "phone";
+	assert_int_equal(store_org_check_add(e->st, &k, &x), RC_INVAL);
+	k.step = "telephone";
+	k.evidence = "";
+	assert_int_equal(store_org_check_add(e->st, &k, &x), RC_INVAL);
+	k.evidence = "{}";
+	k.case_id = 99999;
+	assert_int_equal(store_org_check_add(e->st, &k, &x), RC_NOTFOUND);
+	k.case_id = c;
+	k.agent_id = 0;
+	assert_int_equal(store_org_check_add(e->st, &k, &x), RC_INVAL);
+	/* lists and lookups */
+	assert_int_equal(store_org_case_ids(e->st, "nope", NULL, 0, &ids, &n),
+	    RC_INVAL);
+	assert_int_equal(store_org_case_ids(e->st, NULL, "xx", 0, &ids, &n),
+	    RC_INVAL);
+	assert_int_equal(store_org_case_ids(e->st, NULL, NULL, -1, &ids, &n),
+	    RC_INVAL);
+	assert_int_equal(store_org_case_ids(e->st, NULL, NULL,
+	    e->customer + 1, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	assert_int_equal(store_org_find_valid(e->st, e->customer,
+	    "Beispiel GmbH", "DE", 0, 0, &x), RC_NOTFOUND);
+	assert_int_equal(store_org_find_valid(e->st, e->customer, "", "DE", 0,
+	    0, &x), RC_INVAL);
+	assert_int_equal(store_org_find_valid(e->st, e->customer, "B",
+	    "DEU", 0, 0, &x), RC_INVAL);
+	assert_int_equal(store_order_set_org(e->st, 99999, 0), RC_NOTFOUND);
+	assert_int_equal(store_order_set_org(e->st, id, 99999), RC_NOTFOUND);
+	assert_int_equal(store_order_set_org(e->st, id, -2), RC_INVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ov_lifecycle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ev_two_person, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ev_one_person_when_off,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_and_admin, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_period, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_evidence_bad_input, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_bad_input, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
