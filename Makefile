@@ -46,6 +46,7 @@ bench: build
 	@scripts/deps.sh bench
 	bench/run.sh $(BUILD)
 	bench/acme_bench.sh $(BUILD)
+	bench/ocsp_bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(TBUILD)
