@@ -27,9 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
-#define CONN_MEMORY (32 * 1024)
+/* Plain HTTP serves CRLs, CA certificates and OCSP: small requests whose
+ * headers fit well in 8 KiB. libmicrohttpd 0.9.75 zeroes a connection's
+ * whole pool between keep-alive requests, so a larger pool costs CPU on
+ * every response (32 KiB was 6.5% of the OCSP responder's CPU). */
+#define CONN_MEMORY (8 * 1024)
 #define CONN_MEMORY_TLS (64 * 1024)	/* TLS records of 16 KiB + headers */
 /* GnuTLS priorities: TLS 1.2 and 1.3 only, the library's default suites */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -65,6 +70,58 @@ struct http_req {
 	struct MHD_Response *resp;
 	unsigned status;
 };
+
+/* ---- what the log may say about a request ------------------------------- */
+
+/*
+ * Paths whose tail is a secret: the email-validation link
+ * "/confirm/<token>" (portal dv.c) is as good as the validation itself
+ * until it is used. Every log line this file writes goes through
+ * log_safe(), which keeps such a prefix and replaces what follows it, up
+ * to the next space or quote, with "[redacted]"; anywhere in the text, any
+ * case, so that "//confirm/...", "/x/../confirm/..." and libmicrohttpd's
+ * own messages are covered too.
+ */
+static const char *const secret_prefixes[] = {"/confirm/"};
+
+#define LOG_SAFE_MAX 512
+
+static const char *
+log_safe(const char *s, char out[LOG_SAFE_MAX])
+{
+	size_t o = 0;
+
+	if (s == NULL)
+		return "-";
+	while (*s && o < LOG_SAFE_MAX - 1) {
+		size_t k = 0, plen = 0;
+
+		for (size_t i = 0; i < sizeof(secret_prefixes) /
+		    sizeof(secret_prefixes[0]); i++) {
+			plen = strlen(secret_prefixes[i]);
+			if (strncasecmp(s, secret_prefixes[i], plen) == 0)
+				break;
+			plen = 0;
+		}
+		if (plen == 0) {
+			out[o++] = *s++;
+			continue;
+		}
+		while (k < plen && o < LOG_SAFE_MAX - 1)
+			out[o++] = s[k++];
+		s += plen;
+		if (*s != '\0' && *s != ' ' && *s != '"' && *s != '\'') {
+			o += (size_t)snprintf(out + o, LOG_SAFE_MAX - o,
+			    "[redacted]");
+			if (o > LOG_SAFE_MAX - 1)
+				o = LOG_SAFE_MAX - 1;
+		}
+		while (*s != '\0' && *s != ' ' && *s != '"' && *s != '\'')
+			s++;
+	}
+	out[o] = '\0';
+	return out;
+}
 
 /* ---- request accessors --------------------------------------------------- */
 
@@ -317,6 +374,7 @@ error_reply(struct http_req *r, unsigned status, const char *reason)
 static void
 dispatch(struct http_req *r)
 {
+	char safe[LOG_SAFE_MAX];
 	int rc;
 
 	if (r->route == NULL) {
@@ -336,14 +394,15 @@ dispatch(struct http_req *r)
 	}
 	rc = r->route->handler(r, r->app);
 	if (rc != 0 && r->resp == NULL) {
-		log_err(LOG_HTTP, "%s %s: %s", r->method, r->path, rc_str(rc));
+		log_err(LOG_HTTP, "%s %s: %s", r->method, log_safe(r->path,
+		    safe), rc_str(rc));
 		drop_headers(r);
 		error_reply(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 	}
 	if (r->resp == NULL) {
 		log_err(LOG_HTTP, "%s %s: handler queued no reply", r->method,
-		    r->path);
+		    log_safe(r->path, safe));
 		drop_headers(r);
 		(void)http_reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
@@ -357,6 +416,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http_server *srv = cls;
 	struct http_req *r = *con_cls;
+	char safe[LOG_SAFE_MAX];	/* the log's copy of url */
 	enum MHD_Result ret;
 
 	(void)version;
@@ -385,7 +445,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r->resp == NULL)
 		return MHD_NO;
 	ret = MHD_queue_response(conn, r->status, r->resp);
-	log_debug(LOG_HTTP, "%s %s -> %u", method, url, r->status);
+	log_debug(LOG_HTTP, "%s %s -> %u", method, log_safe(url, safe),
+	    r->status);
 	MHD_destroy_response(r->resp);
 	r->resp = NULL;
 	return ret;
@@ -413,7 +474,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char line[512];
+	char line[512], safe[LOG_SAFE_MAX];
 	size_t n;
 
 	(void)cls;
@@ -425,9 +486,9 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	 * not ours */
 	if (strncmp(line, "Error processing request", 24) == 0 ||
 	    strstr(line, "TLS") != NULL || strstr(line, "handshake") != NULL)
-		log_debug(LOG_HTTP, "libmicrohttpd: %s", line);
+		log_debug(LOG_HTTP, "libmicrohttpd: %s", log_safe(line, safe));
 	else
-		log_warn(LOG_HTTP, "libmicrohttpd: %s", line);
+		log_warn(LOG_HTTP, "libmicrohttpd: %s", log_safe(line, safe));
 }
 
 /* ---- the server ---------------------------------------------------------- */

@@ -757,8 +757,8 @@ portal_dv_confirm_handle(struct http_req *r, void *app)
 	memset(&l, 0, sizeof(l));
 	rc = portal_req_begin(p, r, &c);
 	if (rc != 0) {
-		/* answered here: the HTTP layer would log the path, token
-		 * and all */
+		/* answered here, with the secret page's headers (the HTTP
+		 * layer logs this path with the token redacted) */
 		log_err(LOG_PORTAL, "confirmation link: %s", rc_str(rc));
 		portal_security_headers_secret(r);
 		return http_reply_text(r, 500, "Something went wrong on our "
