@@ -6,7 +6,9 @@
  * expiry reminders of portal certificates once an hour. A failed delivery
  * stays in the outbox with its reason and is tried again after
  * [mail] retry_seconds, doubling up to 6 hours, so neither a restart nor an
- * SMTP server that is down loses mail. Mail is queued by the ra (in
+ * SMTP server that is down loses mail. A mail the server refused for good
+ * (a 5xx reply, RFC 5321 §4.2.1: no such mailbox, ...) is marked bounced
+ * and never tried again; the ra shows the bounce to the customer. Mail is queued by the ra (in
  * serve and in admin commands), so the worker polls the outbox.
  *
  * Runs in the main certdesk process with its own store handle. Trusts the
@@ -111,6 +113,14 @@ deliver_due(struct daemon_mail *dm, size_t *sent)
 			    (long long)v[i].id, v[i].kind ? v[i].kind : "-",
 			    v[i].to_addr);
 			(*sent)++;
+		} else if (e == RC_REFUSED) {
+			/* RFC 5321 §4.2.1: a 5xx is permanent */
+			store_mail_bounced(dm->st, v[i].id,
+			    rc_detail_str(&d, e), time(NULL));
+			log_warn(LOG_MAIL, "mail %lld (%s) to %s bounced, "
+			    "not tried again: %s", (long long)v[i].id,
+			    v[i].kind ? v[i].kind : "-", v[i].to_addr,
+			    rc_detail_str(&d, e));
 		} else {
 			long delay = dm->cx->conf.mail_retry_seconds;
 

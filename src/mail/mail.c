@@ -289,6 +289,55 @@ struct reader {
 	size_t left;
 };
 
+/*
+ * What the SMTP server said, seen through curl's debug callback: the last
+ * reply line that refused something (4xx or 5xx; printable ASCII only, for
+ * the outbox and the log) and the verb of the command it answered. After a
+ * refusal curl still says QUIT, answered 221: only refusals are kept, so
+ * that exchange does not hide what failed. Only verbs are kept of what we
+ * send: the lines we send during AUTH carry the password, and never leave
+ * the callback.
+ */
+struct smtp_talk {
+	char reply[200];
+	char verb[8];		/* of the refused command */
+	char last[8];		/* of the last command sent */
+};
+
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct smtp_talk *t = arg;
+	size_t n = 0;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT && size > 0 && data[0] >= 'A' &&
+	    data[0] <= 'Z') {
+		/* "MAIL FROM:<...>", "RCPT TO:<...>", "DATA", "AUTH ..." */
+		while (n < size && n < sizeof(t->verb) - 1 &&
+		    data[n] >= 'A' && data[n] <= 'Z')
+			n++;
+		if (n == 4 && (n == size || data[n] == ' ' ||
+		    data[n] == '\r')) {
+			memcpy(t->last, data, n);
+			t->last[n] = '\0';
+		} else {
+			t->last[0] = '\0';	/* an AUTH payload, or unknown */
+		}
+	} else if (type == CURLINFO_HEADER_IN && size >= 3 &&
+	    (data[0] == '4' || data[0] == '5')) {
+		while (size > 0 && (data[size - 1] == '\n' ||
+		    data[size - 1] == '\r'))
+			size--;
+		for (size_t i = 0; i < size && n < sizeof(t->reply) - 1; i++)
+			t->reply[n++] = data[i] >= 0x20 && data[i] < 0x7f ?
+			    data[i] : '?';
+		t->reply[n] = '\0';
+		memcpy(t->verb, t->last, sizeof(t->verb));
+	}
+	return 0;
+}
+
 static size_t
 read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 {
@@ -311,6 +360,7 @@ deliver_smtp(const struct mail_conf *c, const char *to, const char *msg,
 	char to_arg[MAIL_MAX_ADDR + 3], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *rcpt = NULL;
 	struct reader r = {msg, len};
+	struct smtp_talk talk = {"", "", ""};
 	CURL *h;
 	CURLcode cc;
 	long tls = CURLUSESSL_TRY;
@@ -344,6 +394,9 @@ deliver_smtp(const struct mail_conf *c, const char *to, const char *msg,
 	    c->timeout_s : 30L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &talk);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);	/* to debug_cb only */
 	if (c->user != NULL && c->user[0]) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
 		curl_easy_setopt(h, CURLOPT_PASSWORD,
@@ -351,9 +404,24 @@ deliver_smtp(const struct mail_conf *c, const char *to, const char *msg,
 	}
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
-		rc_detail_set(d, "SMTP: %s", errbuf[0] ? errbuf :
-		    curl_easy_strerror(cc));
-		rc = RC_IO;
+		long code = 0;
+
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		/* RFC 5321 §4.2.1: a 5xx reply is permanent. Only a reply
+		 * about this mail counts (MAIL, RCPT, DATA and the end of
+		 * the data): a 5xx to EHLO, STARTTLS or AUTH is our own
+		 * configuration, retried once an admin has fixed it. */
+		if (code >= 500 && code <= 599 && (!strcmp(talk.verb, "MAIL") ||
+		    !strcmp(talk.verb, "RCPT") || !strcmp(talk.verb, "DATA")))
+			rc = RC_REFUSED;
+		else
+			rc = RC_IO;
+		if (talk.reply[0])
+			rc_detail_set(d, "SMTP: %s: %s", talk.verb[0] ?
+			    talk.verb : "reply", talk.reply);
+		else
+			rc_detail_set(d, "SMTP: %s", errbuf[0] ? errbuf :
+			    curl_easy_strerror(cc));
 	}
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(h);

@@ -48,15 +48,19 @@ int mail_compose(const char *from, const char *to, const char *subject,
     struct rc_detail *d);
 
 /*
- * Delivers one composed message to `to`: through c->smtp_url when set
- * (RC_IO with the server's or curl's reason in d on failure: the caller
- * retries later), else into c->spool_dir (created 0750) as
- * <time>-<random>.eml, mode 0640, written atomically.
+ * Delivers one composed message to `to`: through c->smtp_url when set,
+ * else into c->spool_dir (created 0750) as <time>-<random>.eml, mode
+ * 0640, written atomically. An SMTP failure is RC_REFUSED when the server
+ * refused this mail for good (a 5xx reply to MAIL, RCPT or DATA, RFC 5321
+ * §4.2.1: do not try again), else RC_IO (a 4xx reply, a 5xx to EHLO,
+ * STARTTLS or AUTH, no connection, a timeout: try again later); d gets the
+ * server's reply line ("SMTP: RCPT: 550 5.1.1 no such mailbox") or curl's
+ * reason.
  */
 int mail_deliver(const struct mail_conf *c, const char *to,
     const char *msg, size_t len, struct rc_detail *d);
 
-/* Both of the above. */
+/* Both of the above (RC_REFUSED and RC_IO as mail_deliver). */
 int mail_send(const struct mail_conf *c, const char *to, const char *subject,
     const char *body, struct rc_detail *d);
 

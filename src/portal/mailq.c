@@ -2,7 +2,8 @@
 /*
  * The admin's "Outgoing mail" pages: the mail outbox newest first (time,
  * recipient, subject, kind, and whether it is queued, sent, in the spool
- * folder, or failing with the error), and one mail's text with its links
+ * folder, failing with the error (tried again), or bounced with the
+ * server's reason (refused for good, not tried again)), and one mail's text with its links
  * clickable, so that a newcomer without an SMTP server can follow the
  * hostmaster's confirmation link from the spool. Only users with role
  * admin and a browser session see them; for everyone else they do not
@@ -35,12 +36,15 @@ when(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-/* The mail's state: "queued", "sent", "spooled" or "failed". */
+/* The mail's state: "queued", "sent", "spooled", "failed" (tried again
+ * later) or "bounced" (refused for good, never tried again). */
 static const char *
 mail_state(const struct portal_req *c, const struct store_mail *m)
 {
 	if (m->sent_at != 0)
 		return portal_mail_spooled(c->p) ? "spooled" : "sent";
+	if (m->bounced_at != 0)
+		return "bounced";
 	return m->attempts > 0 ? "failed" : "queued";
 }
 
@@ -52,6 +56,14 @@ state_cell(const struct portal_req *c, struct buf *b,
 	char t[32];
 	int rc;
 
+	if (strcmp(s, "bounced") == 0) {
+		when(m->bounced_at, t);
+		return portal_html_printf(b, "<span class=\"state mail-bounced"
+		    "\">Bounced: %s</span><p class=\"hint mail-error\">"
+		    "Refused for good by the mail server on %s; not tried "
+		    "again.</p>", m->last_error ? m->last_error :
+		    "unknown error", t);
+	}
 	rc = portal_html_printf(b, "<span class=\"state mail-%s\">%s</span>",
 	    s, strcmp(s, "spooled") == 0 ? "In the spool folder" :
 	    strcmp(s, "sent") == 0 ? "Sent" : strcmp(s, "failed") == 0 ?
@@ -84,7 +96,8 @@ list_page(struct portal_req *c, int64_t before)
 	    "is configured ([mail] smtp_url): delivered mail is written to "
 	    "the spool folder of the data directory, and can be read here." :
 	    "Mail is delivered through the configured SMTP server; failed "
-	    "deliveries are retried.");
+	    "deliveries are retried, mail the server refuses for good "
+	    "(bounced) is not.");
 	if (rc == 0 && n == 0)
 		rc = portal_html_printf(&b, "<p>No mail %s.</p>\n", before ?
 		    "older than this" : "has been sent yet");

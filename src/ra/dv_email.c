@@ -19,8 +19,8 @@
  * refuses it from then on; a private PKI may keep it.
  *
  * Mail goes through the store's outbox (kind "validation.email"); the mail
- * worker delivers it. A permanent SMTP failure (a 5xx reply recorded as
- * the mail's last error) shows as problem "mail_bounced".
+ * worker delivers it. A permanent SMTP failure (a 5xx reply: the worker
+ * marks the mail bounced) shows as problem "mail_bounced".
  *
  * Runs in the main certdesk process on portal request threads and the DV
  * worker. Tokens come from links anyone may hold: they are checked for
@@ -201,22 +201,17 @@ who_asks(struct ra *ra, const struct store_order *o, char *customer,
 
 /* ---- sending ------------------------------------------------------------- */
 
-/* 1 when the mail failed for good: a 5xx reply of the SMTP server is
- * permanent (RFC 5321 §4.2.1); curl reports it as "... failed: 550". */
+/* 1 when the mail failed for good: the mail worker marks a mail bounced
+ * on a 5xx reply of the SMTP server (permanent, RFC 5321 §4.2.1). */
 static int
 mail_bounced(struct ra *ra, int64_t mail_id)
 {
 	struct store_mail *m = NULL;
-	int bounced = 0;
+	int bounced;
 
 	if (mail_id <= 0 || store_mail_get(ra->st, mail_id, &m) != 0)
 		return 0;
-	if (m->sent_at == 0 && m->last_error != NULL)
-		for (const char *p = m->last_error;
-		    (p = strstr(p, ": 5")) != NULL; p++)
-			if (p[3] >= '0' && p[3] <= '9' && p[4] >= '0' &&
-			    p[4] <= '9')
-				bounced = 1;
+	bounced = m->sent_at == 0 && m->bounced_at != 0;
 	store_mail_list_free(m, 1);
 	return bounced;
 }

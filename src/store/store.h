@@ -637,6 +637,7 @@ struct store_mail {
 	char *kind, *ref;	/* NULL for one-off mail */
 	char *last_error;	/* NULL when none */
 	time_t created_at, next_try_at, sent_at;	/* sent_at 0: waiting */
+	time_t bounced_at;	/* refused for good (0009); 0: not */
 	int attempts;
 };
 /* Queues a mail to one plain address (no checks of its syntax here: the
@@ -647,16 +648,22 @@ int store_mail_add(struct store *st, const char *to_addr,
     const char *subject, const char *body, const char *kind, const char *ref,
     time_t now, int64_t *id);
 /* Up to max unsent mails with next_try_at <= now (max 0: all waiting
- * mail, due or not), oldest first: *out a new array of *n (free with
- * store_mail_list_free). */
+ * mail, due or not), oldest first, bounced mail never: *out a new array
+ * of *n (free with store_mail_list_free). */
 int store_mail_due(struct store *st, time_t now, size_t max,
     struct store_mail **out, size_t *n);
 void store_mail_list_free(struct store_mail *m, size_t n);
 /* Marks mail id sent at `when`. RC_NOTFOUND when unknown or already sent. */
 int store_mail_sent(struct store *st, int64_t id, time_t when);
-/* Records a failed try: attempts + 1, last_error, next try at next_try. */
+/* Records a failed try: attempts + 1, last_error, next try at next_try.
+ * RC_NOTFOUND when unknown, sent or bounced. */
 int store_mail_failed(struct store *st, int64_t id, const char *error,
     time_t next_try);
+/* Records a try the server refused for good (SMTP 5xx, migration 0009):
+ * attempts + 1, last_error = error (required), bounced_at = when; the
+ * mail is never due again. RC_NOTFOUND when unknown, sent or bounced. */
+int store_mail_bounced(struct store *st, int64_t id, const char *error,
+    time_t when);
 
 /* A certificate of a portal order (orders.details set), not revoked,
  * whose not_after lies in (from, to]. */

@@ -30,6 +30,7 @@
 #include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 #include "util/buf.h"
+#include "util/dnsname.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/sec.h"
@@ -313,13 +314,20 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_MAIL_DUE] = "SELECT id, to_addr, subject, body, kind, ref, "
 		       "last_error, created_at, next_try_at, attempts "
 		       "FROM mail_outbox WHERE sent_at IS NULL "
+		       "AND bounced_at IS NULL "
 		       "AND (?2 = 1 OR next_try_at <= ?1) "
 		       "ORDER BY next_try_at, id LIMIT ?3",
 	[Q_MAIL_SENT] = "UPDATE mail_outbox SET sent_at = ?2, "
-			"last_error = NULL WHERE id = ?1 AND sent_at IS NULL",
+			"last_error = NULL WHERE id = ?1 AND sent_at IS NULL "
+			"AND bounced_at IS NULL",
 	[Q_MAIL_FAILED] = "UPDATE mail_outbox SET attempts = attempts + 1, "
 			  "last_error = ?2, next_try_at = ?3 "
-			  "WHERE id = ?1 AND sent_at IS NULL",
+			  "WHERE id = ?1 AND sent_at IS NULL "
+			  "AND bounced_at IS NULL",
+	[Q_MAIL_BOUNCED] = "UPDATE mail_outbox SET attempts = attempts + 1, "
+			   "last_error = ?2, bounced_at = ?3 "
+			   "WHERE id = ?1 AND sent_at IS NULL "
+			   "AND bounced_at IS NULL",
 	[Q_CERT_EXPIRING] = "SELECT c.serial, c.order_id, c.not_after "
 			    "FROM certificates c "
 			    "JOIN orders o ON o.id = c.order_id "
@@ -823,34 +831,24 @@ check_email(const char *what, const char *v)
 	return 0;
 }
 
-/* A normalised DNS name: lowercase LDH labels of 1..63 bytes, dots between,
- * at most 253 bytes (RFC 1035). */
+/* A normalised DNS name (util/dnsname, no flags): lowercase LDH labels of
+ * 1..63 bytes, no hyphen first or last, at least two, at most 253 bytes,
+ * not an IP address (RFC 1035, RFC 1123). */
 static int
 check_domain(const char *what, const char *v)
 {
-	size_t label = 0;
+	enum dnsname_why why;
 	int rc;
 
-	rc = check_text(what, "domain", v, 253, 0);
+	rc = check_text(what, "domain", v, DNSNAME_MAX, 0);
 	if (rc != 0)
 		return rc;
-	rc = check_chars(what, "domain", v, "-.");
-	if (rc != 0)
-		return rc;
-	for (const char *p = v;; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (label == 0 || label > 63) {
-				log_warn(LOG_STORE,
-				    "%s: domain \"%.64s\" has a bad label",
-				    what, v);
-				return RC_INVAL;
-			}
-			label = 0;
-			if (*p == '\0')
-				break;
-		} else {
-			label++;
-		}
+	/* normalised by the caller (daemon_domain_norm): no folding, no
+	 * trailing dot, no '_', two labels at least */
+	if (dnsname_check(v, 0, &why) != 0) {
+		log_warn(LOG_STORE, "%s: domain \"%.64s\" %s", what, v,
+		    dnsname_why_str(why));
+		return RC_INVAL;
 	}
 	return 0;
 }
@@ -4469,29 +4467,47 @@ store_mail_sent(struct store *st, int64_t id, time_t when)
 	return rc;
 }
 
-int
-store_mail_failed(struct store *st, int64_t id, const char *error,
-    time_t next_try)
+/* A try that failed: attempts + 1, last_error, and q's time column (the
+ * next try, or when it bounced) set to t; only while neither sent nor
+ * bounced. */
+static int
+mail_mark(struct store *st, const char *what, enum q q, int64_t id,
+    const char *error, int error_flags, time_t t)
 {
-	static const char what[] = "mail_failed";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (st == NULL || (rc = check_id(what, "mail", id, 0)) != 0 ||
 	    (rc = check_text(what, "error", error, STORE_MAX_TEXT,
-		 T_NULL_OK | T_EMPTY_OK)) != 0)
+		 error_flags)) != 0)
 		return RC_INVAL;
-	rc = get(st, Q_MAIL_FAILED, &s);
+	rc = get(st, q, &s);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	sq_bind_text(s, 2, error);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)next_try);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)t);
 	rc = sq_step_done(st, what, s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RC_NOTFOUND;
-	put(st, Q_MAIL_FAILED, s);
+	put(st, q, s);
 	return rc;
+}
+
+int
+store_mail_failed(struct store *st, int64_t id, const char *error,
+    time_t next_try)
+{
+	return mail_mark(st, "mail_failed", Q_MAIL_FAILED, id, error,
+	    T_NULL_OK | T_EMPTY_OK, next_try);
+}
+
+int
+store_mail_bounced(struct store *st, int64_t id, const char *error,
+    time_t when)
+{
+	return mail_mark(st, "mail_bounced", Q_MAIL_BOUNCED, id, error, 0,
+	    when);
 }
 
 int

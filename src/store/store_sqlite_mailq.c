@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The SQLite backend's listing of the mail outbox (migration 0005) for the
- * admin's "Outgoing mail" page: pages of mail newest first, and one mail
- * by id. Reads only; the outbox is written by store_sqlite.c (queue,
- * sent, failed). Runs in whichever process holds the handle; the ids come
- * from requests and are checked here.
+ * The SQLite backend's listing of the mail outbox (migrations 0005, 0009)
+ * for the admin's "Outgoing mail" page: pages of mail newest first, and
+ * one mail by id. Reads only; the outbox is written by store_sqlite.c
+ * (queue, sent, failed, bounced). Runs in whichever process holds the
+ * handle; the ids come from requests and are checked here.
  */
 #include "store/store.h"
 #include "store/store_sqlite_int.h"
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define MAILQ_COLS "id, to_addr, subject, body, kind, ref, last_error, " \
-	"created_at, next_try_at, attempts, sent_at"
+	"created_at, next_try_at, attempts, sent_at, bounced_at"
 
 static const char SQL_PAGE[] = "SELECT " MAILQ_COLS " FROM mail_outbox "
 	"WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2";
@@ -50,6 +50,7 @@ row(sqlite3_stmt *s, void *arg)
 	m->next_try_at = (time_t)sqlite3_column_int64(s, 8);
 	m->attempts = sqlite3_column_int(s, 9);
 	m->sent_at = (time_t)sqlite3_column_int64(s, 10);	/* NULL: 0 */
+	m->bounced_at = (time_t)sqlite3_column_int64(s, 11);	/* NULL: 0 */
 	if (m->to_addr == NULL)
 		m->to_addr = xstrdup("");
 	if (m->subject == NULL)

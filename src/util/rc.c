@@ -30,6 +30,7 @@ static const char *const texts[] = {
 	[21] = "not authorised",
 	[22] = "bad name",
 	[23] = "DNS failure",
+	[24] = "refused for good",
 };
 
 const char *

@@ -39,7 +39,9 @@ enum {
 	RC_UNAUTH = -21,	/* not authenticated / not permitted */
 	RC_BADNAME = -22,	/* not an acceptable DNS name */
 	RC_DNS = -23,		/* a DNS query or update failed (d says how) */
-	RC_LAST_ = -24
+	RC_REFUSED = -24,	/* the peer refused for good (an SMTP 5xx
+				 * reply): do not try again */
+	RC_LAST_ = -25
 };
 
 /* Short fixed text for a code; never NULL. */

@@ -171,8 +171,8 @@ LISTENING = re.compile(
 class Server:
     """`certdesk serve` running on loopback: plain HTTP (CRLs, CA
     certificates) on `port`, HTTPS (ACME) on a port the kernel picks
-    (`https_port`, read from the log line "listening https=... http=...");
-    stopped by PID."""
+    (`https_port`, read from this run's log line "listening https=...
+    http=..."); stopped by PID, and can be started again."""
 
     def __init__(self, data, port, log, extra=()):
         self.data = data
@@ -189,6 +189,10 @@ class Server:
         return f"https://127.0.0.1:{self.https_port}{path}"
 
     def start(self):
+        # the log keeps every run (a restart appends): this run's lines
+        # start here, and its port is in them
+        self.log_from = os.path.getsize(self.log) \
+            if os.path.exists(self.log) else 0
         self.logf = open(self.log, "ab")
         e = dict(os.environ)
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
@@ -202,7 +206,8 @@ class Server:
             if self.proc.poll() is not None:
                 pytest.fail(f"serve exited {self.proc.returncode}:\n"
                             + self.stderr())
-            m = LISTENING.search(self.stderr())
+            m = LISTENING.search(pathlib.Path(self.log).read_bytes()[
+                self.log_from:].decode(errors="replace"))
             if m:
                 self.https_port = int(m.group(1)) if m.group(1) else None
                 try:

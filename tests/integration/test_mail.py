@@ -5,8 +5,11 @@ for validation, "issued" with the overview link after `certdesk admin
 validate`, the contacts of an OV order, the expiry reminders 30 and 7 days
 before the end (`certdesk admin mail reminders --now`, each sent once),
 an SMTP server that is down (the mail stays in the outbox and goes out
-when it is back) and, without smtp_url, the spool folder. Every message is
-parsed with Python's email module."""
+when it is back), a recipient the server refuses for good (550: tried
+once, marked bounced, not retried after a restart, shown as bounced to
+the admin and to the customer) or for now (451: retried until it goes)
+and, without smtp_url, the spool folder. Every message is parsed with
+Python's email module."""
 import email
 import email.policy
 import json
@@ -20,17 +23,33 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import free_port, run
-from portal_rig import Rig
+from portal_rig import PASSWORD, Rig
 from test_portal_orders import db, make_csr
 
 DOMAIN = "mail-shop.test"
 
 
 class Inbox:
-    """Collects what the SMTP server receives."""
+    """Collects what the SMTP server receives. A recipient in `refuse` is
+    answered with the next reply of its list at RCPT (the last one again
+    once the list is used up; "250 OK" accepts); `rcpts` counts every RCPT
+    per address."""
 
     def __init__(self):
         self.msgs = []
+        self.refuse = {}
+        self.rcpts = {}
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        self.rcpts[address] = self.rcpts.get(address, 0) + 1
+        replies = self.refuse.get(address)
+        if replies:
+            reply = replies.pop(0) if len(replies) > 1 else replies[0]
+            if not reply.startswith("250"):
+                return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.msgs.append((list(envelope.rcpt_tos), envelope.content))
@@ -192,6 +211,112 @@ def test_smtp_down_then_up_and_ov_contacts(rig):
     rig.inbox.wait(lambda r, m: r == ["hostmaster@" + DOMAIN] and
                    "shop." + DOMAIN in body_of(m))
     assert rig.cli("admin", "mail", "list") == ""
+
+
+def outbox_row(rig, to):
+    rows = db(rig, "SELECT id, attempts, sent_at, bounced_at, last_error, "
+                   "next_try_at FROM mail_outbox WHERE to_addr = ?", (to,))
+    assert len(rows) == 1, rows
+    return dict(zip(("id", "attempts", "sent_at", "bounced_at", "error",
+                     "next_try_at"), rows[0]))
+
+
+def wait_row(rig, to, pred, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        row = outbox_row(rig, to)
+        if pred(row):
+            return row
+        assert time.monotonic() < deadline, row
+        time.sleep(0.2)
+
+
+def test_550_bounces_once_and_for_all(rig):
+    """RFC 5321 §4.2.1: a 5xx reply is permanent. The hostmaster's
+    validation mail to a mailbox that does not exist is tried once, never
+    again (not after a restart either), the admin sees it bounced with the
+    server's reason, and the customer sees what to do next."""
+    name = "bounce-mail.test"
+    to = "hostmaster@" + name
+    rig.inbox.refuse[to] = ["550 5.1.1 <%s>: no such mailbox" % to]
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    oid = order(rig, slot, ["www." + name, name])
+    row = wait_row(rig, to, lambda r: r["bounced_at"] is not None)
+    assert row["attempts"] == 1 and row["sent_at"] is None, row
+    assert "550 5.1.1" in row["error"] and "no such mailbox" in \
+        row["error"], row
+    assert rig.inbox.rcpts[to] == 1
+    assert "bounced, not tried again" in rig.server.stderr()
+    # retry_seconds = 1: a retry would have come by now
+    time.sleep(4)
+    assert rig.inbox.rcpts[to] == 1
+    assert outbox_row(rig, to)["attempts"] == 1
+    # the admin's queue of waiting mail does not list it
+    assert to not in rig.cli("admin", "mail", "list")
+    rig.server.stop()
+    rig.server.start()
+    time.sleep(4)
+    assert rig.inbox.rcpts[to] == 1
+    assert outbox_row(rig, to) == row
+
+    # the admin's Outgoing mail page: bounced, the reason, no next try
+    if "admin" not in rig.users:
+        rig.users["admin"] = rig.cli(
+            "admin", "user", "add", "--email", "admin@staff.test",
+            "--name", "Staff admin", "--role", "admin", "--password-stdin",
+            input=PASSWORD + "\n")
+        rig.emails["admin"] = "admin@staff.test"
+    admin = rig.login("admin")
+    st, _, body = admin.get("/portal/admin/mail")
+    assert st == 200
+    text = body.decode()
+    tr = re.search(rf'<tr data-mail="{row["id"]}" data-state="(\w+)">'
+                   r"((?:(?!</tr>).)*)</tr>", text, re.S)
+    assert tr and tr.group(1) == "bounced", text[:3000]
+    cell = tr.group(2)
+    assert "Bounced: SMTP: RCPT: 550 5.1.1 &lt;" + to + \
+        "&gt;: no such mailbox" in cell, cell
+    assert "not tried again" in cell and "next try" not in cell, cell
+    st, _, body = admin.get(f"/portal/admin/mail/{row['id']}")
+    assert st == 200 and b"Bounced: SMTP: RCPT: 550" in body
+    assert b"next try" not in body
+
+    # the customer's overview: the mail bounced, and what to do instead
+    st, _, body = rig.login("a").get("/portal/overview")
+    assert st == 200
+    text = body.decode()
+    alert = re.search(r'<div class="alert dv-problem" role="alert" '
+                      r'data-problem="(\w+)">((?:(?!</div>).)*'
+                      + re.escape(to) + r".*?)</div>", text, re.S)
+    assert alert and alert.group(1) == "mail_bounced", text
+    assert f"The mail to {to} could not be delivered" in alert.group(2)
+    assert "Choose another address" in alert.group(2)
+    assert "DNS record or a file" in alert.group(2)
+    st, _, doc = rig.client().api("GET", f"/api/v1/orders/{oid}/validations",
+                                  token=rig.token("a"))
+    assert st == 200 and doc["validations"][0]["problem"] == "mail_bounced"
+
+
+def test_451_is_retried(rig):
+    """A 4xx reply (greylisting) is temporary: tried again with backoff
+    until the server takes the mail."""
+    name = "greylist-mail.test"
+    to = "hostmaster@" + name
+    rig.inbox.refuse[to] = ["451 4.7.1 greylisted, try again later"] * 2 + \
+        ["250 OK"]
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    order(rig, slot, ["www." + name, name])
+    row = wait_row(rig, to, lambda r: r["attempts"] >= 1)
+    assert row["bounced_at"] is None
+    if row["sent_at"] is None:
+        assert "451 4.7.1 greylisted" in row["error"], row
+    m = rig.inbox.wait(lambda r, m: r == [to], timeout=30)
+    assert name in body_of(m)
+    row = wait_row(rig, to, lambda r: r["sent_at"] is not None)
+    assert row["bounced_at"] is None and row["error"] is None
+    assert row["attempts"] == 2 and rig.inbox.rcpts[to] == 3, row
 
 
 def test_spool_without_smtp(tmp_path):

@@ -52,6 +52,8 @@ setup(void **state)
 	assert_int_equal(store_mail_sent(fx->st, fx->ids[1], 2000), 0);
 	assert_int_equal(store_mail_failed(fx->st, fx->ids[2],
 	    "550 no such user", 3000), 0);
+	assert_int_equal(store_mail_bounced(fx->st, fx->ids[3],
+	    "SMTP: RCPT: 550 5.1.1 no such mailbox", 3500), 0);
 	*state = fx;
 	return 0;
 }
@@ -93,7 +95,15 @@ test_page(void **state)
 	assert_int_equal(m[2].attempts, 1);
 	assert_string_equal(m[2].last_error, "550 no such user");
 	assert_int_equal(m[2].next_try_at, 3000);
+	assert_int_equal(m[2].bounced_at, 0);
+	assert_int_equal(m[1].sent_at, 0);	/* ids[3]: bounced */
+	assert_int_equal(m[1].bounced_at, 3500);
+	assert_int_equal(m[1].attempts, 1);
+	assert_string_equal(m[1].last_error, "SMTP: RCPT: 550 5.1.1 no such "
+	    "mailbox");
+	assert_int_equal(m[3].bounced_at, 0);
 	assert_int_equal(m[0].sent_at, 0);	/* queued */
+	assert_int_equal(m[0].bounced_at, 0);
 	assert_int_equal(m[0].attempts, 0);
 	assert_int_equal(m[0].created_at, 1004);
 	assert_non_null(strstr(m[0].body, "/confirm/abc"));

@@ -223,6 +223,70 @@ test_migrations_new_and_reopen(void **state)
 	    1);
 }
 
+/* A database at schema 8 with mail that failed before 0009: the 5xx
+ * refusals curl reported ("SMTP: RCPT failed: 550") become bounced, and
+ * nothing else does; 0010 adds the index on certificates(order_id). */
+static void
+test_migration_0009_old_bounces(void **state)
+{
+	struct fx *fx = *state;
+	char path[320], p[330], msg[256], sql[200];
+	struct store *st = NULL;
+	struct store_mail *v = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/v8.db", fx->dir);
+	assert_int_equal(raw_exec(path, "CREATE TABLE schema_migrations ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+	    "INTEGER NOT NULL)", msg, sizeof(msg)), SQLITE_OK);
+	for (size_t i = 0; i < store_sqlite_migrations_count &&
+	    store_sqlite_migrations[i].version <= 8; i++) {
+		if (raw_exec(path, store_sqlite_migrations[i].sql, msg,
+		    sizeof(msg)) != SQLITE_OK)
+			fail_msg("migration %d: %s",
+			    store_sqlite_migrations[i].version, msg);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations "
+		    "VALUES (%d, 'x', 1)", store_sqlite_migrations[i].version);
+		assert_int_equal(raw_exec(path, sql, NULL, 0), SQLITE_OK);
+	}
+	assert_int_equal(raw_exec(path, "INSERT INTO mail_outbox (id, to_addr, "
+	    "subject, body, created_at, next_try_at, attempts, sent_at, "
+	    "last_error) VALUES "
+	    "(1, 'a@b.example', 's', 'b', 10, 500, 3, NULL, "
+	    "'SMTP: RCPT failed: 550'), "
+	    "(2, 'a@b.example', 's', 'b', 10, 500, 3, NULL, "
+	    "'SMTP: RCPT failed: 451'), "
+	    "(3, 'a@b.example', 's', 'b', 10, 500, 1, NULL, "
+	    "'SMTP: Couldn''t connect to server: 550 ms'), "
+	    "(4, 'a@b.example', 's', 'b', 10, 500, 0, 20, NULL), "
+	    "(5, 'a@b.example', 's', 'b', 10, 500, 1, NULL, "
+	    "'SMTP: MAIL failed: 553')", msg, sizeof(msg)), SQLITE_OK);
+
+	assert_int_equal(open_at(path, 0, &st), 0);
+	assert_int_equal(store_schema_version(st),
+	    (int)store_sqlite_migrations_count);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM mail_outbox "
+	    "WHERE bounced_at IS NOT NULL"), 2);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM mail_outbox "
+	    "WHERE bounced_at = 500 AND id IN (1, 5)"), 2);
+	assert_int_equal(store_mail_due(st, 0, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].id, 2);
+	assert_int_equal(v[1].id, 3);
+	store_mail_list_free(v, n);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'index' AND name = 'certificates_order'"), 1);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'index' AND name = 'mail_outbox_due' AND sql LIKE "
+	    "'%bounced_at IS NULL%'"), 1);
+	store_close(st);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
 /* Several handles creating the same new database at once: the migrations
  * run exactly once. */
 struct opener {
@@ -1836,6 +1900,57 @@ test_mail_outbox(void **state)
 	    "portal.issued", "7", 3000, NULL), RC_EXISTS);
 	assert_int_equal(store_mail_due(NULL, 0, 0, &v, &n), RC_INVAL);
 
+	/* a bounce (0009): never due again, and final */
+	{
+		struct store_mail *m = NULL;
+		int64_t bid;
+
+		assert_int_equal(store_mail_due(fx->st, 0, 0, &v, &n), 0);
+		assert_int_equal(n, 3);
+		bid = v[0].id;
+		store_mail_list_free(v, n);
+		assert_int_equal(store_mail_failed(fx->st, bid, "SMTP: RCPT: "
+		    "451 4.7.1 greylisted", 2500), 0);
+		assert_int_equal(store_mail_bounced(fx->st, bid, NULL, 2600),
+		    RC_INVAL);
+		assert_int_equal(store_mail_bounced(fx->st, bid, "", 2600),
+		    RC_INVAL);
+		assert_int_equal(store_mail_bounced(fx->st, -1, "x", 2600),
+		    RC_INVAL);
+		assert_int_equal(store_mail_bounced(NULL, bid, "x", 2600),
+		    RC_INVAL);
+		assert_int_equal(store_mail_bounced(fx->st, bid, "SMTP: RCPT: "
+		    "550 5.1.1 no such mailbox", 2600), 0);
+		assert_int_equal(store_mail_due(fx->st, 0, 0, &v, &n), 0);
+		assert_int_equal(n, 2);
+		for (size_t i = 0; i < n; i++)
+			assert_int_not_equal(v[i].id, bid);
+		store_mail_list_free(v, n);
+		assert_int_equal(store_mail_due(fx->st, 99999, 10, &v, &n), 0);
+		assert_int_equal(n, 2);
+		store_mail_list_free(v, n);
+		assert_int_equal(store_mail_get(fx->st, bid, &m), 0);
+		assert_int_equal(m->bounced_at, 2600);
+		assert_int_equal(m->sent_at, 0);
+		assert_int_equal(m->attempts, 2);
+		assert_string_equal(m->last_error, "SMTP: RCPT: 550 5.1.1 "
+		    "no such mailbox");
+		store_mail_list_free(m, 1);
+		assert_int_equal(store_mail_bounced(fx->st, bid, "again", 2700),
+		    RC_NOTFOUND);
+		assert_int_equal(store_mail_failed(fx->st, bid, "x", 2700),
+		    RC_NOTFOUND);
+		assert_int_equal(store_mail_sent(fx->st, bid, 2700),
+		    RC_NOTFOUND);
+		assert_int_equal(store_mail_bounced(fx->st, a, "x", 2700),
+		    RC_NOTFOUND);	/* sent */
+		assert_int_equal(store_mail_bounced(fx->st, 999999, "x",
+		    2700), RC_NOTFOUND);
+		assert_int_equal(store_mail_get(fx->st, a, &m), 0);
+		assert_int_equal(m->bounced_at, 0);
+		store_mail_list_free(m, 1);
+	}
+
 	/* no portal certificates yet */
 	assert_int_equal(store_cert_expiring(fx->st, 0, 4000000000, &x, &n),
 	    0);
@@ -1850,6 +1965,7 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_migrations_new_and_reopen),
 		T(test_migrations_concurrent),
+		T(test_migration_0009_old_bounces),
 		T(test_open_errors),
 		T(test_customers_users),
 		T(test_contracts_domains_slots),
