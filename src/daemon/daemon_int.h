@@ -78,12 +78,15 @@ int daemon_parse_id(const char *s, int64_t *out);
 int daemon_serial_norm(const char *in, char out[41]);
 
 /*
- * A domain name for a contract: IDNA2008 to A-labels (libidn2), lowercase,
- * one trailing dot removed; then letters, digits and hyphens only, labels of
- * 1..63 octets not starting or ending with '-', at least two labels, at most
- * 253 octets, the last label not all digits, no wildcard. On success writes
- * the name to out (outlen >= 254) and returns 0; else RC_BADNAME with the
- * reason in err.
+ * A domain name for a contract, through util/dnsname (DNSNAME_FOLD |
+ * DNSNAME_ULABELS | DNSNAME_IDNA | DNSNAME_ROOT_DOT): U-labels to A-labels
+ * (IDNA2008, libidn2), lowercase, one trailing dot removed; then letters,
+ * digits and hyphens only, labels of 1..63 octets not starting or ending
+ * with '-', "--" in positions 3-4 only in a valid xn-- A-label (so no
+ * domain is added that no certificate could name), at least two labels,
+ * at most 253 octets, not an IP address, the last label not all digits, no
+ * wildcard. On success writes the name to out (outlen >= 254) and returns
+ * 0; else RC_BADNAME with the reason ("name " + dnsname_why_str()) in err.
  */
 int daemon_domain_norm(const char *in, char *out, size_t outlen, char *err,
     size_t errlen);

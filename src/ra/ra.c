@@ -12,6 +12,7 @@
 #include "ra/ra_int.h"
 #include "ca/ca.h"
 #include "util/buf.h"
+#include "util/dnsname.h"
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
@@ -516,45 +517,24 @@ ra_name_check(struct ra *ra, const char *name, int allow_wildcard,
     char out[254], struct ra_err *err)
 {
 	struct rc_detail d = {""};
+	enum dnsname_why why;
 	const char *bl;
-	size_t n;
 
 	out[0] = '\0';
-	if (name == NULL || name[0] == '\0')
-		return ra_fail(err, RC_BADNAME, RA_PROB_REJECTED_IDENTIFIER,
-		    "empty DNS name");
-	n = strnlen(name, 256);
-	if (n > 253)
-		return ra_fail(err, RC_BADNAME, RA_PROB_REJECTED_IDENTIFIER,
-		    "DNS name too long (over 253 characters)");
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c >= 0x80 || c < 0x21 || c == 0x7f)
-			out[0] = '\0';
-		if (c >= 0x80)
+	/* the form (ASCII, no control characters, length, no trailing dot,
+	 * lower case, wildcard only where allowed and not on a public
+	 * suffix), then the CA's rules (A-labels) */
+	if (dnsname_norm(name, name != NULL ? strnlen(name,
+	    DNSNAME_MAX_INPUT + 1) : 0, DNSNAME_FOLD | (allow_wildcard ?
+	    DNSNAME_WILDCARD | DNSNAME_PSL : 0), out, &why) != 0) {
+		/* bytes that are not printable ASCII are not echoed */
+		if (why == DNSNAME_EMPTY || why == DNSNAME_NOT_ASCII ||
+		    why == DNSNAME_CONTROL || why == DNSNAME_TOO_LONG)
 			return ra_fail(err, RC_BADNAME,
-			    RA_PROB_REJECTED_IDENTIFIER,
-			    "DNS name contains non-ASCII characters: send "
-			    "internationalized names as A-labels "
-			    "(xn--...)");
-		if (c < 0x21 || c == 0x7f)
-			return ra_fail(err, RC_BADNAME,
-			    RA_PROB_REJECTED_IDENTIFIER,
-			    "DNS name contains a space or control "
-			    "character");
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-	}
-	out[n] = '\0';
-	if (out[n - 1] == '.') {
-		out[0] = '\0';
+			    RA_PROB_REJECTED_IDENTIFIER, "DNS name %s",
+			    dnsname_why_str(why));
 		return ra_fail(err, RC_BADNAME, RA_PROB_REJECTED_IDENTIFIER,
-		    "DNS name ends in a dot");
-	}
-	if (out[0] == '*' && !allow_wildcard) {
-		out[0] = '\0';
-		return ra_fail(err, RC_BADNAME, RA_PROB_REJECTED_IDENTIFIER,
-		    "wildcard names are not allowed here");
+		    "DNS name \"%s\" %s", name, dnsname_why_str(why));
 	}
 	if (ca_name_check(out, &d) != 0) {
 		out[0] = '\0';

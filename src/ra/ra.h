@@ -224,7 +224,8 @@ const char *ra_status_name(enum ra_status s);
 
 /*
  * Applies the issuance naming policy to one DNS identifier as a client
- * sent it: lowercases ASCII; refuses a trailing dot, U-labels (send IDNs
+ * sent it (util/dnsname for the form, then ca_name_check() for the CA's
+ * rules): lowercases ASCII; refuses a trailing dot, U-labels (send IDNs
  * as A-labels), invalid A-labels (libidn2), labels and names over the DNS
  * limits, characters other than LDH, names that are not fully qualified or
  * end in an all-numeric label, "*" anywhere but as the whole leftmost

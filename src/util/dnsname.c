@@ -84,7 +84,8 @@ check_labels(const char *s, unsigned flags, size_t *labels, int *numeric_tld)
 			if (c == '*')
 				return DNSNAME_WILDCARD_POSITION;
 			if (!((c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || c == '-'))
+			    (c >= '0' && c <= '9') || c == '-' ||
+			    (c == '_' && (flags & DNSNAME_UNDERSCORE))))
 				return DNSNAME_BAD_CHAR;
 			if (c < '0' || c > '9')
 				digits = 0;
@@ -178,7 +179,7 @@ norm(const char *in, size_t n, unsigned flags, char out[DNSNAME_BUF],
 	why = check_labels(base, flags, &labels, &numeric_tld);
 	if (why != DNSNAME_OK)
 		return why;
-	if (labels < 2 && !wild)
+	if (labels < 2 && !wild && !(flags & DNSNAME_SINGLE))
 		return DNSNAME_SINGLE_LABEL;
 	if (numeric_tld)
 		return DNSNAME_NUMERIC_TLD;
@@ -190,7 +191,7 @@ norm(const char *in, size_t n, unsigned flags, char out[DNSNAME_BUF],
 		if (psl_is_public_suffix2(psl, base, PSL_TYPE_ANY) != 0)
 			return DNSNAME_PUBLIC_SUFFIX;
 	}
-	if (labels < 2)		/* a wildcard on a bare top-level label */
+	if (wild && labels < 2)	/* a wildcard on a bare top-level label */
 		return DNSNAME_SINGLE_LABEL;
 	return DNSNAME_OK;
 }

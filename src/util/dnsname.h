@@ -15,11 +15,13 @@
  *  - a wildcard only as the whole leftmost label "*." and only with
  *    DNSNAME_WILDCARD;
  *  - labels not empty, at most 63 characters, letters, digits and hyphens
- *    (upper case folded with DNSNAME_FOLD, refused without), no hyphen
- *    first or last; with DNSNAME_IDNA, "--" in positions 3-4 only in an
- *    "xn--" label that is a valid A-label (IDNA2008: decodes to a U-label
- *    that encodes back to exactly the same label);
- *  - at least two labels below a wildcard, the last not all digits; with
+ *    (and '_' with DNSNAME_UNDERSCORE; upper case folded with
+ *    DNSNAME_FOLD, refused without), no hyphen first or last; with
+ *    DNSNAME_IDNA, "--" in positions 3-4 only in an "xn--" label that is a
+ *    valid A-label (IDNA2008: decodes to a U-label that encodes back to
+ *    exactly the same label);
+ *  - at least two labels (one with DNSNAME_SINGLE), and always two below
+ *    a wildcard, the last not all digits; with
  *    DNSNAME_PSL, a wildcard not directly left of a public suffix (libpsl,
  *    the distribution's list when installed, else libpsl's built-in copy;
  *    ICANN and private sections, and any unlisted top-level label).
@@ -44,6 +46,14 @@
 #define DNSNAME_ULABELS 0x10	/* UTF-8 input converted to A-labels (UTS 46
 				 * nontransitional, NFC); implies IDNA */
 #define DNSNAME_ROOT_DOT 0x20	/* one trailing dot is dropped */
+#define DNSNAME_UNDERSCORE 0x40	/* '_' allowed in labels (RFC 2181 §11):
+				 * zone, owner and key names, not hosts */
+#define DNSNAME_SINGLE 0x80	/* a single label is allowed ("example") */
+/* A zone, record owner or TSIG key name as a DNS server knows it
+ * ("_acme-challenge.Example.COM.", a stub zone "test"): folded, one
+ * trailing dot dropped, '_' and single labels allowed. */
+#define DNSNAME_ZONE (DNSNAME_FOLD | DNSNAME_ROOT_DOT | DNSNAME_UNDERSCORE | \
+	DNSNAME_SINGLE)
 
 /* Why a name was refused. DNSNAME_OK is 0. */
 enum dnsname_why {

@@ -9,6 +9,7 @@
  * trusts the configuration and the trust anchor files.
  */
 #include "validation/val_int.h"
+#include "util/dnsname.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -141,35 +142,6 @@ setopt(struct ub_ctx *ub, const char *opt, const char *val,
 	return 0;
 }
 
-/* A stub zone's name: labels of letters, digits, '-' and '_' (1..63
- * bytes), a single label allowed ("example"); lower-cased into out. */
-static int
-stub_name(const char *in, char *out, size_t outsz)
-{
-	size_t n = strlen(in), label = 0;
-
-	if (n == 0 || n > VAL_MAX_NAME || n >= outsz)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char c = in[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_') {
-			if (++label > 63)
-				return -1;
-		} else {
-			return -1;
-		}
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-	}
-	out[n] = '\0';
-	return label > 0 ? 0 : -1;
-}
-
 /*
  * val_conf.stub_zones, "zone=ADDR:PORT ...": each zone asked of its server
  * (stub-zone, not primed), declared a DNSSEC island without a chain of
@@ -184,11 +156,11 @@ setup_stubs(struct val_ctx *ctx, struct rc_detail *d)
 	int rc, e, any = 0;
 
 	while (p != NULL && *p != '\0') {
-		char raw[VAL_MAX_NAME + 2], norm[VAL_MAX_NAME + 1];
+		char norm[DNSNAME_BUF];
 		char zone[VAL_MAX_NAME + 2], opt[VAL_MAX_NAME + 16];
 		char fwd[INET6_ADDRSTRLEN + 16];
 		const char *eq;
-		size_t n, zl;
+		size_t n;
 
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -196,17 +168,15 @@ setup_stubs(struct val_ctx *ctx, struct rc_detail *d)
 			break;
 		n = strcspn(p, " \t");
 		eq = memchr(p, '=', n);
-		zl = eq != NULL ? (size_t)(eq - p) : 0;
-		if (zl > 0 && p[zl - 1] == '.')
-			zl--;
-		if (eq == NULL || zl == 0 || zl >= sizeof(raw)) {
+		if (eq == NULL || eq == p) {
 			rc_detail_set(d, "validation: stub zone '%.*s' is not "
 			    "zone=ADDR:PORT", (int)(n > 64 ? 64 : n), p);
 			return RC_CONFIG;
 		}
-		memcpy(raw, p, zl);
-		raw[zl] = '\0';
-		if (stub_name(raw, norm, sizeof(norm)) != 0 ||
+		/* a zone as DNS servers name it: '_', a single label
+		 * ("test"), a trailing dot (DNSNAME_ZONE) */
+		if (dnsname_norm(p, (size_t)(eq - p), DNSNAME_ZONE, norm,
+		    NULL) != 0 ||
 		    parse_fwd(eq + 1, n - (size_t)(eq - p) - 1, fwd,
 		    sizeof(fwd)) != 0) {
 			rc_detail_set(d, "validation: stub zone '%.*s': bad "

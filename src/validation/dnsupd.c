@@ -23,6 +23,7 @@
 #include "validation/dnsupd_int.h"
 #include "util/buf.h"
 #include "util/conf.h"
+#include "util/dnsname.h"
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
@@ -133,34 +134,10 @@ next_word(const char **s, const char **w)
 int
 val_dnsupd_name(const char *in, char *out)
 {
-	size_t n, label = 0;
-
 	if (in == NULL)
 		return -1;
-	n = strlen(in);
-	if (n > 0 && in[n - 1] == '.')
-		n--;
-	if (n == 0 || n > VAL_MAX_NAME)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		if (ch == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-		} else if (isalnum(ch) || ch == '-' || ch == '_') {
-			if (++label > 63)
-				return -1;
-		} else {
-			return -1;
-		}
-		out[i] = (char)tolower(ch);
-	}
-	if (label == 0)
-		return -1;
-	out[n] = '\0';
-	return 0;
+	return dnsname_norm(in, strnlen(in, DNSNAME_MAX_INPUT + 1),
+	    DNSNAME_ZONE, out, NULL) == 0 ? 0 : -1;
 }
 
 /* 1 when name (checked, no dot) is zone or below it. */

@@ -33,10 +33,13 @@ struct val_dnsupd {
 };
 
 /*
- * Checks a DNS name of letters, digits, '-' and '_' (for owner names such
- * as _acme-challenge), labels of 1..63 bytes, at most VAL_MAX_NAME bytes;
+ * Checks a zone, owner or TSIG key name with util/dnsname's DNSNAME_ZONE
+ * rules (letters, digits, '-' and '_' for owner names such as
+ * _acme-challenge, labels of 1..63 bytes not starting or ending with '-',
+ * a single label allowed, at most VAL_MAX_NAME bytes, not an IP address);
  * writes it lower-cased, without the trailing dot, into out
- * (VAL_MAX_NAME + 1 bytes). The root alone is refused. 0 or -1.
+ * (VAL_MAX_NAME + 1 = DNSNAME_BUF bytes). The root alone is refused. 0 or
+ * -1.
  */
 int val_dnsupd_name(const char *in, char *out);
 

@@ -144,6 +144,46 @@ test_names(void **state)
 	}
 	assert_int_equal(ra_name_check(e->ra, NULL, 0, out, NULL),
 	    RC_BADNAME);
+	/* the detail says why, clearly; bytes that are not printable ASCII
+	 * are not echoed */
+	{
+		static const struct {
+			const char *in, *says;
+			int wild;
+		} m[] = {
+			{"", "DNS name is empty", 0},
+			{"www.example.com.", "\"www.example.com.\" ends with "
+			    "a dot", 0},
+			{"b\xc3\xbc" "cher.example", "DNS name is not ASCII: "
+			    "internationalised names must be A-labels (xn--)",
+			    0},
+			{"a\nb.example", "DNS name contains a space or "
+			    "control character", 0},
+			{"*.example.com", "\"*.example.com\" is a wildcard "
+			    "name, not allowed here", 0},
+			{"a_b.example", "\"a_b.example\" has a character "
+			    "other than letters", 1},
+			{"example", "is not a fully-qualified", 0},
+			{"*.com", "public suffix", 1},
+			{"xn--zz.example", "A-label", 0},
+		};
+
+		for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+			memset(&err, 0, sizeof(err));
+			assert_int_equal(ra_name_check(e->ra, m[i].in,
+			    m[i].wild, out, &err), RC_BADNAME);
+			if (strstr(err.detail.msg, m[i].says) == NULL)
+				fail_msg("'%s': \"%s\"", m[i].in,
+				    err.detail.msg);
+		}
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(ra_name_check(e->ra, big, 0, out, &err),
+		    RC_BADNAME);
+		assert_string_equal(err.detail.msg, "DNS name is longer than "
+		    "253 characters");
+	}
 	/* too long: a label over 63, a name over 253 */
 	memset(big, 'a', sizeof(big));
 	memcpy(big + 64, ".example", 9);

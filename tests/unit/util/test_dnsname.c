@@ -18,12 +18,15 @@
 #include "util/rc.h"
 
 /* the callers' flags (src/ca/csr.c, lint.c, validation/name.c,
- * daemon/args.c) */
+ * daemon/args.c, store/store_sqlite.c) */
+#define STORE 0
 #define CSR (DNSNAME_FOLD | DNSNAME_WILDCARD | DNSNAME_IDNA | DNSNAME_PSL)
 #define LINT (DNSNAME_WILDCARD | DNSNAME_IDNA | DNSNAME_PSL)
 #define VAL (DNSNAME_FOLD)
 #define VALW (DNSNAME_FOLD | DNSNAME_WILDCARD)
 #define CLI (DNSNAME_FOLD | DNSNAME_ULABELS | DNSNAME_IDNA | DNSNAME_ROOT_DOT)
+/* zone, owner and TSIG key names (validation/ctx.c, dnsupd.c) */
+#define ZONE DNSNAME_ZONE
 
 struct row {
 	const char *in;
@@ -141,6 +144,36 @@ static const struct row rows[] = {
 	{"2001:DB8::1", CSR, DNSNAME_IP_ADDRESS, NULL},
 	{"::ffff:192.0.2.1", CSR, DNSNAME_IP_ADDRESS, NULL},
 	{"0x7f.0.0.1", VAL, DNSNAME_NUMERIC_TLD, NULL},
+	/* zone and owner names: '_', single labels, a trailing dot */
+	{"_acme-challenge.Example.COM.", ZONE, DNSNAME_OK,
+	    "_acme-challenge.example.com"},
+	{"_acme-challenge.example.com", ZONE, DNSNAME_OK,
+	    "_acme-challenge.example.com"},
+	{"test", ZONE, DNSNAME_OK, "test"},
+	{"Test.", ZONE, DNSNAME_OK, "test"},
+	{"_x", ZONE, DNSNAME_OK, "_x"},
+	{"ab--cd.example", ZONE, DNSNAME_OK, "ab--cd.example"},
+	{"certdesk-key.", ZONE, DNSNAME_OK, "certdesk-key"},
+	{".", ZONE, DNSNAME_EMPTY, NULL},
+	{"", ZONE, DNSNAME_EMPTY, NULL},
+	{"example..com", ZONE, DNSNAME_EMPTY_LABEL, NULL},
+	{"example.com..", ZONE, DNSNAME_EMPTY_LABEL, NULL},
+	{".example", ZONE, DNSNAME_EMPTY_LABEL, NULL},
+	{"-a.example", ZONE, DNSNAME_HYPHEN_EDGE, NULL},
+	{"*.example.com", ZONE, DNSNAME_WILDCARD_NOT_ALLOWED, NULL},
+	{"a b.example", ZONE, DNSNAME_CONTROL, NULL},
+	{"a$.example", ZONE, DNSNAME_BAD_CHAR, NULL},
+	{"a/b", ZONE, DNSNAME_BAD_CHAR, NULL},
+	{"b\xc3\xbc" "cher.example", ZONE, DNSNAME_NOT_ASCII, NULL},
+	{"123", ZONE, DNSNAME_NUMERIC_TLD, NULL},
+	{"127.0.0.1", ZONE, DNSNAME_IP_ADDRESS, NULL},
+	{"*.test", VALW | DNSNAME_SINGLE, DNSNAME_SINGLE_LABEL, NULL},
+	/* the store's sanity check: normalised names only */
+	{"example.com", STORE, DNSNAME_OK, "example.com"},
+	{"example", STORE, DNSNAME_SINGLE_LABEL, NULL},
+	{"Example.com", STORE, DNSNAME_UPPERCASE, NULL},
+	{"example.com.", STORE, DNSNAME_TRAILING_DOT, NULL},
+	{"a_b.example", STORE, DNSNAME_BAD_CHAR, NULL},
 };
 
 static void
