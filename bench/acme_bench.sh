@@ -295,10 +295,13 @@ fi
 echo " Pebble's survivable concurrency: $pc clients; deadlocked runs:" \
     "${deadlocks:-none}"
 
+# certdesk at Pebble's concurrency (for the ratios), then the extra ones,
+# each once even when CD_CLIENTS names Pebble's too
+cd_levels=$(for c in $pc $CD_CLIENTS; do echo "$c"; done | awk '!seen[$1]++')
 if [ "$SKIP_CERTDESK" != 1 ]; then
 	echo "== certdesk, real http-01, durable storage" \
 	    "(SQLite, fsync on commit)"
-	for c in $pc $CD_CLIENTS; do
+	for c in $cd_levels; do
 		n=0
 		while [ $n -lt "$CD_RUNS" ]; do
 			run certdesk "$c" 15 "certdesk-$c" || exit 1
@@ -318,7 +321,7 @@ pct() {
 echo
 printf '%-9s %7s %5s %6s %8s %8s %8s %9s %9s %6s\n' server clients runs \
     certs certs/s "p50 ms" "p99 ms" "CPU ms/c" "gen ms/c" errors
-for tag in pebble $(for c in $pc $CD_CLIENTS; do echo "certdesk-$c"; done); do
+for tag in pebble $(for c in $cd_levels; do echo "certdesk-$c"; done); do
 	grep -q "^$tag " "$tmp/results" || continue
 	p50=$(pct "$tmp/lat.$tag" 0.5)
 	p99=$(pct "$tmp/lat.$tag" 0.99)
