@@ -139,6 +139,40 @@ struct val_addr {
 int val_resolve_host(struct val_run *r, const char *host,
     struct val_addr *addrs, size_t *naddrs);
 
+/* ---- HTTP checks: http-01 and the file method (http_fetch.c) ------------ */
+
+#define VAL_HTTP_MAX_TOKEN 256	/* token / file name, bytes */
+#define VAL_HTTP_MAX_VALUE 1024	/* key authorization / random value, bytes */
+
+/* What differs between http-01 (http01.c) and the file on the website
+ * (httpfile.c); the strings are static. */
+struct val_http_method {
+	enum val_kind kind;
+	const char *kind_name;	/* evidence "kind" over the kind's own, or NULL */
+	const char *label;	/* "http-01": prefix of the not-a-name detail */
+	const char *bad_input;	/* detail for a malformed token or value */
+	const char *path_pre;	/* "/.well-known/acme-challenge/" */
+	const char *path_post;	/* after the token: "" or ".txt" */
+	const char *what;	/* "Found WHAT PREP URL (ADDRESS)" */
+	const char *prep;	/* "at" / "in"; also "Expected 'V' PREP URL" */
+	/* 1 when body[0..*n) proves value; may shorten *n to the part to
+	 * quote back when it does not. */
+	int (*match)(const uint8_t *body, size_t *n, const char *value);
+};
+
+/*
+ * GET http://NAME:http01_port + path_pre TOKEN path_post with the rules in
+ * http_fetch.c (resolution through unbound, redirects checked and bounded,
+ * sizes and time bounded, every request in the evidence "http" array) and
+ * m->match on the body of the final 200. token: 1..VAL_HTTP_MAX_TOKEN of
+ * [A-Za-z0-9_-]; value: 1..VAL_HTTP_MAX_VALUE printable ASCII, no space;
+ * the value is recorded as evidence "expected". Same return contract as
+ * val_http01() (RC_INVAL, RC_BADNAME, else 0 with the outcome in out).
+ */
+int val_http_check(struct val_ctx *ctx, const char *name, const char *token,
+    const char *value, const struct val_http_method *m,
+    struct val_result *out);
+
 /* ---- CAA parsing (caa.c) ------------------------------------------------- */
 
 #define VAL_CAA_MAX_TAG 15	/* RFC 8659 §4.1 */

@@ -8,6 +8,10 @@
  * schemes, with user info, loops, exactly 10 and more than 10), a 1 MiB
  * body and oversized headers (bounded reads), a server that never answers
  * (bounded time), refused connections and the AAAA-then-A fallback.
+ * The same server answers under /.well-known/pki-validation/ for
+ * src/validation/httpfile.c (BR 3.2.2.4.18, val_http_file()), which shares
+ * the fetch (http_fetch.c): found, 404, wrong content, a redirect to a
+ * forbidden port, a body too large, bad input, the evidence.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +40,9 @@
 #define KEYAUTH "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA." \
 	"nP1qzpXGymHBrUEepNY9HCsQk7K8KhOypzEt62jcerQ"
 #define WK "/.well-known/acme-challenge/"
+#define PV "/.well-known/pki-validation/"
+/* the portal's random value for the file method */
+#define RANDVAL "k7Qm2R9xTfVw4LpZ8sNcYb3HdJ6gE1aU"
 
 /* ---- the HTTP(S) server thread ------------------------------------------ */
 
@@ -141,10 +148,35 @@ serve(struct hsrv *s, struct conn *c)
 		reply(c, 500, NULL, KEYAUTH);
 	else if (strcmp(path, WK "silent") == 0)
 		return 1;
+	else if (strcmp(path, PV "found.txt") == 0)
+		reply(c, 200, NULL, "certdesk validation\r\n" RANDVAL "\r\n");
+	else if (strcmp(path, PV "exact.txt") == 0)
+		reply(c, 200, NULL, RANDVAL);
+	else if (strcmp(path, PV "wrong.txt") == 0)
+		reply(c, 200, NULL, "some other value\x01");
+	else if (strcmp(path, PV "partial.txt") == 0)
+		reply(c, 200, NULL, "k7Qm2R9xTfVw4LpZ8sNcYb3HdJ6gE1a");
+	else if (strcmp(path, PV "empty.txt") == 0)
+		reply(c, 200, NULL, "");
+	else if (strcmp(path, PV "err500.txt") == 0)
+		reply(c, 500, NULL, RANDVAL);
+	else if (strcmp(path, PV "redir.txt") == 0)
+		redirect(c, 302, "http://web2.vtest:%u" PV "found.txt",
+		    plain.port);
+	else if (strcmp(path, PV "redir-https.txt") == 0)
+		redirect(c, 302, "https://web2.vtest:%u" PV "exact.txt",
+		    secure.port);
+	else if (strcmp(path, PV "redir-badport.txt") == 0)
+		redirect(c, 302, "http://web2.vtest:1" PV "found.txt");
+	else if (strcmp(path, PV "redir-ip.txt") == 0)
+		redirect(c, 302, "http://127.0.0.1:%u" PV "found.txt",
+		    plain.port);
+	else if (strcmp(path, PV "redir-loop.txt") == 0)
+		redirect(c, 302, PV "redir-loop.txt");
 	else if (strcmp(path, WK "big") == 0 ||
-	    strcmp(path, WK "bigcl") == 0) {
+	    strcmp(path, WK "bigcl") == 0 || strcmp(path, PV "big.txt") == 0) {
 		static char chunk[16384];
-		const char *hd = strcmp(path, WK "big") == 0 ?
+		const char *hd = strcmp(path, WK "bigcl") != 0 ?
 		    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" :
 		    "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n";
 
@@ -343,6 +375,37 @@ struct case_ {
 	const char *detail;
 };
 
+/* val_http01() and val_http_file() take the same arguments. */
+typedef int (*check_fn)(struct val_ctx *, const char *, const char *,
+    const char *, struct val_result *);
+
+/* Runs each case with value as the key authorization / random value and
+ * checks problem, outcome, detail and the evidence "kind". */
+static void
+run_cases(check_fn check, const char *value, const char *kind,
+    const struct case_ *cases, size_t n)
+{
+	struct val_result res;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct case_ *c = &cases[i];
+
+		assert_int_equal(check(ctx, c->name, c->token, value, &res),
+		    0);
+		if (res.problem != c->prob ||
+		    (res.outcome == VAL_VALID) != (c->prob == VAL_PROB_NONE) ||
+		    (c->detail != NULL && strstr(res.detail, c->detail) ==
+		    NULL))
+			fail_msg("%s %s: %s: %s", c->name, c->token,
+			    val_problem_name(res.problem), res.detail);
+		if (getenv("TL_VERBOSE") != NULL)
+			printf("%-24s %-18s %s\n", c->name,
+			    val_problem_name(res.problem), res.detail);
+		assert_true(tl_json_has(res.evidence, "kind", kind));
+		val_result_clear(&res);
+	}
+}
+
 static void
 test_http01_cases(void **state)
 {
@@ -399,28 +462,12 @@ test_http01_cases(void **state)
 		    "No valid IP addresses found for noaddr.vtest"},
 		{"www.example.org", "good", VAL_PROB_DNS, "SERVFAIL"},
 	};
-	struct val_result res;
 
 	(void)state;
 	if (!have_knot)
 		skip();
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct case_ *c = &cases[i];
-
-		assert_int_equal(val_http01(ctx, c->name, c->token, KEYAUTH,
-		    &res), 0);
-		if (res.problem != c->prob ||
-		    (res.outcome == VAL_VALID) != (c->prob == VAL_PROB_NONE) ||
-		    (c->detail != NULL && strstr(res.detail, c->detail) ==
-		    NULL))
-			fail_msg("%s %s: %s: %s", c->name, c->token,
-			    val_problem_name(res.problem), res.detail);
-		if (getenv("TL_VERBOSE") != NULL)
-			printf("%-24s %-18s %s\n", c->name,
-			    val_problem_name(res.problem), res.detail);
-		assert_true(tl_json_has(res.evidence, "kind", "http-01"));
-		val_result_clear(&res);
-	}
+	run_cases(val_http01, KEYAUTH, "http-01", cases,
+	    sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
@@ -586,6 +633,117 @@ test_http01_private(void **state)
 	val_ctx_free(x);
 }
 
+/* ---- the file on the website (httpfile.c) ------------------------------- */
+
+static void
+test_http_file_cases(void **state)
+{
+	static const struct case_ cases[] = {
+		{"web.vtest", "found", VAL_PROB_NONE, "Found the random value "
+		    "in http://web.vtest:"},
+		{"WEB.vtest", "exact", VAL_PROB_NONE, PV "exact.txt"},
+		{"web.vtest", "missing", VAL_PROB_UNAUTHORIZED, "HTTP 404"},
+		{"web.vtest", "err500", VAL_PROB_UNAUTHORIZED, "HTTP 500"},
+		{"web.vtest", "wrong", VAL_PROB_INCORRECT_RESPONSE,
+		    "Expected '" RANDVAL "' in http://web.vtest:"},
+		{"web.vtest", "partial", VAL_PROB_INCORRECT_RESPONSE, NULL},
+		{"web.vtest", "empty", VAL_PROB_INCORRECT_RESPONSE,
+		    "found ''"},
+		{"web.vtest", "big", VAL_PROB_UNAUTHORIZED,
+		    "is larger than 4096 bytes"},
+		{"web.vtest", "redir", VAL_PROB_NONE, "web2.vtest"},
+		{"web.vtest", "redir-https", VAL_PROB_NONE, "https://web2"},
+		{"web.vtest", "redir-badport", VAL_PROB_CONNECTION,
+		    "Invalid port in redirect target"},
+		{"web.vtest", "redir-ip", VAL_PROB_CONNECTION,
+		    "not IP addresses"},
+		{"web.vtest", "redir-loop", VAL_PROB_CONNECTION,
+		    "Redirect loop"},
+		{"both.vtest", "found", VAL_PROB_NONE, "127.0.0.1"},
+		{"noaddr.vtest", "found", VAL_PROB_DNS,
+		    "No valid IP addresses found for noaddr.vtest"},
+	};
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	run_cases(val_http_file, RANDVAL, "http-file", cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+static void
+test_http_file_request(void **state)
+{
+	struct val_result res;
+	char want[128];
+	json_t *j, *hop;
+	unsigned before;
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	assert_int_equal(val_http_file(ctx, "web.vtest", "found", RANDVAL,
+	    &res), 0);
+	assert_int_equal(res.outcome, VAL_VALID);
+	snprintf(want, sizeof(want), "web.vtest:%u", plain.port);
+	assert_string_equal(plain.last_host, want);
+	j = json_loads(res.evidence, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "expected")),
+	    RANDVAL);
+	hop = json_array_get(json_object_get(j, "http"), 0);
+	snprintf(want, sizeof(want), "http://web.vtest:%u" PV "found.txt",
+	    plain.port);
+	assert_string_equal(json_string_value(json_object_get(hop, "url")),
+	    want);
+	assert_int_equal(json_integer_value(json_object_get(hop, "status")),
+	    200);
+	json_decref(j);
+	val_result_clear(&res);
+
+	/* the forbidden port is never contacted: one request only */
+	before = plain.requests;
+	assert_int_equal(val_http_file(ctx, "web.vtest", "redir-badport",
+	    RANDVAL, &res), 0);
+	assert_int_equal(res.outcome, VAL_INVALID);
+	assert_int_equal(plain.requests, before + 1);
+	j = json_loads(res.evidence, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "http")), 1);
+	json_decref(j);
+	val_result_clear(&res);
+}
+
+static void
+test_http_file_bad_input(void **state)
+{
+	struct val_result res;
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	assert_int_equal(val_http_file(ctx, "*.web.vtest", "found", RANDVAL,
+	    &res), RC_BADNAME);
+	assert_int_equal(res.problem, VAL_PROB_REJECTED_IDENTIFIER);
+	assert_true(tl_json_has(res.evidence, "kind", "http-file"));
+	val_result_clear(&res);
+	assert_int_equal(val_http_file(ctx, "web.vtest", "../etc", RANDVAL,
+	    &res), RC_INVAL);
+	assert_int_equal(res.problem, VAL_PROB_SERVER_INTERNAL);
+	val_result_clear(&res);
+	assert_int_equal(val_http_file(ctx, "web.vtest", "found.txt", RANDVAL,
+	    &res), RC_INVAL);
+	val_result_clear(&res);
+	assert_int_equal(val_http_file(ctx, "web.vtest", "found", "a b",
+	    &res), RC_INVAL);
+	val_result_clear(&res);
+	assert_int_equal(val_http_file(ctx, "web.vtest", "found", "",
+	    &res), RC_INVAL);
+	val_result_clear(&res);
+	assert_int_equal(val_http_file(ctx, "web.vtest", NULL, RANDVAL, &res),
+	    RC_INVAL);
+	val_result_clear(&res);
+}
+
 int
 main(void)
 {
@@ -596,6 +754,9 @@ main(void)
 		cmocka_unit_test(test_http01_refused),
 		cmocka_unit_test(test_http01_bad_input),
 		cmocka_unit_test(test_http01_private),
+		cmocka_unit_test(test_http_file_cases),
+		cmocka_unit_test(test_http_file_request),
+		cmocka_unit_test(test_http_file_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
