@@ -664,6 +664,33 @@ sq_step_done(struct store *st, const char *what, sqlite3_stmt *s)
 	return sq_dberr(st, what, rc);
 }
 
+/* sq_step_done, then none when the statement changed no row. */
+int
+sq_step_changed(struct store *st, const char *what, sqlite3_stmt *s,
+    int none)
+{
+	int rc = sq_step_done(st, what, s);
+
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = none;
+	return rc;
+}
+
+/* Prepares sql, binds id to ?1, steps it (no rows) and puts it back. */
+int
+sq_exec_id(struct store *st, const char *what, const char *sql, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sq_prep(st, sql, &s);
+
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sq_step_done(st, what, s);
+	sq_put(st, s);
+	return rc;
+}
+
 /* Runs a parameterless statement that returns no rows. */
 static int
 exec_q(struct store *st, enum q q)
@@ -730,28 +757,22 @@ sq_col_blob_dup(sqlite3_stmt *s, int i, size_t *len)
 
 /* ---- argument checks ----------------------------------------------------- */
 
-enum {
-	T_NULL_OK = 1,	/* NULL allowed */
-	T_EMPTY_OK = 2,	/* "" allowed */
-	T_MULTI = 4,	/* tabs and newlines allowed (JSON) */
-};
-
 /* Checks one text argument; RC_INVAL with a log line naming what and
  * field. */
-static int
-check_text(const char *what, const char *field, const char *v, size_t max,
+int
+sq_check_text(const char *what, const char *field, const char *v, size_t max,
     int flags)
 {
 	size_t n;
 
 	if (v == NULL) {
-		if (flags & T_NULL_OK)
+		if (flags & SQ_NULL_OK)
 			return 0;
 		log_warn(LOG_STORE, "%s: %s missing", what, field);
 		return RC_INVAL;
 	}
 	n = strnlen(v, max + 1);
-	if (n == 0 && !(flags & T_EMPTY_OK)) {
+	if (n == 0 && !(flags & SQ_EMPTY_OK)) {
 		log_warn(LOG_STORE, "%s: %s empty", what, field);
 		return RC_INVAL;
 	}
@@ -763,7 +784,7 @@ check_text(const char *what, const char *field, const char *v, size_t max,
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if ((flags & T_MULTI) && (c == '\t' || c == '\n' || c == '\r'))
+		if ((flags & SQ_MULTI) && (c == '\t' || c == '\n' || c == '\r'))
 			continue;
 		if (c < 0x20 || c == 0x7f) {
 			log_warn(LOG_STORE, "%s: %s has a control character",
@@ -774,8 +795,8 @@ check_text(const char *what, const char *field, const char *v, size_t max,
 	return 0;
 }
 
-static int
-check_id(const char *what, const char *field, int64_t id, int zero_ok)
+int
+sq_check_id(const char *what, const char *field, int64_t id, int zero_ok)
 {
 	if (id > 0 || (id == 0 && zero_ok))
 		return 0;
@@ -784,8 +805,8 @@ check_id(const char *what, const char *field, int64_t id, int zero_ok)
 }
 
 /* One of the strings of a NULL-terminated list. */
-static int
-check_enum(const char *what, const char *field, const char *v,
+int
+sq_check_enum(const char *what, const char *field, const char *v,
     const char *const *allowed)
 {
 	if (v != NULL)
@@ -819,7 +840,7 @@ check_email(const char *what, const char *v)
 	const char *at;
 	int rc;
 
-	rc = check_text(what, "email", v, STORE_MAX_SHORT, 0);
+	rc = sq_check_text(what, "email", v, STORE_MAX_SHORT, 0);
 	if (rc != 0)
 		return rc;
 	at = strchr(v, '@');
@@ -840,7 +861,7 @@ check_domain(const char *what, const char *v)
 	enum dnsname_why why;
 	int rc;
 
-	rc = check_text(what, "domain", v, DNSNAME_MAX, 0);
+	rc = sq_check_text(what, "domain", v, DNSNAME_MAX, 0);
 	if (rc != 0)
 		return rc;
 	/* normalised by the caller (daemon_domain_norm): no folding, no
@@ -854,12 +875,12 @@ check_domain(const char *what, const char *v)
 }
 
 /* Lowercase hex, 1..40 digits. */
-static int
-check_serial(const char *what, const char *v)
+int
+sq_check_serial(const char *what, const char *v)
 {
 	int rc;
 
-	rc = check_text(what, "serial", v, 40, 0);
+	rc = sq_check_text(what, "serial", v, 40, 0);
 	if (rc != 0)
 		return rc;
 	if (strspn(v, "0123456789abcdef") != strlen(v)) {
@@ -1320,7 +1341,7 @@ store_customer_add(struct store *st, const char *name, int64_t *id)
 
 	if (st == NULL)
 		return RC_INVAL;
-	rc = check_text(what, "name", name, STORE_MAX_TEXT, 0);
+	rc = sq_check_text(what, "name", name, STORE_MAX_TEXT, 0);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_CUSTOMER_ADD, &s);
@@ -1349,13 +1370,13 @@ store_user_add(struct store *st, int64_t customer_id, const char *email,
 		log_warn(LOG_STORE, "%s: unknown role %d", what, role);
 		return RC_INVAL;
 	}
-	if ((rc = check_id(what, "customer", customer_id,
+	if ((rc = sq_check_id(what, "customer", customer_id,
 		 role != STORE_ROLE_CUSTOMER)) != 0 ||
 	    (rc = check_email(what, email)) != 0 ||
-	    (rc = check_text(what, "display_name", display_name,
+	    (rc = sq_check_text(what, "display_name", display_name,
 		 STORE_MAX_TEXT, 0)) != 0 ||
-	    (rc = check_text(what, "pw_hash", pw_hash, STORE_MAX_SHORT,
-		 T_NULL_OK)) != 0)
+	    (rc = sq_check_text(what, "pw_hash", pw_hash, STORE_MAX_SHORT,
+		 SQ_NULL_OK)) != 0)
 		return rc;
 	rc = get(st, Q_USER_ADD, &s);
 	if (rc != 0)
@@ -1381,8 +1402,8 @@ store_contract_add(struct store *st, int64_t customer_id, const char *number,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "customer", customer_id, 0)) != 0 ||
-	    (rc = check_text(what, "number", number, STORE_MAX_SHORT, 0)) !=
+	if ((rc = sq_check_id(what, "customer", customer_id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "number", number, STORE_MAX_SHORT, 0)) !=
 		0)
 		return rc;
 	rc = get(st, Q_CONTRACT_ADD, &s);
@@ -1406,7 +1427,7 @@ store_domain_add(struct store *st, int64_t contract_id, const char *name,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "contract", contract_id, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "contract", contract_id, 0)) != 0 ||
 	    (rc = check_domain(what, name)) != 0)
 		return rc;
 	rc = get(st, Q_DOMAIN_ADD, &s);
@@ -1434,8 +1455,8 @@ store_slot_add(struct store *st, int64_t contract_id, const char *product,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "contract", contract_id, 0)) != 0 ||
-	    (rc = check_enum(what, "product", product, product_names)) != 0)
+	if ((rc = sq_check_id(what, "contract", contract_id, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "product", product, product_names)) != 0)
 		return rc;
 	rc = get(st, Q_SLOT_ADD, &s);
 	if (rc != 0)
@@ -1468,6 +1489,22 @@ sq_each_row(struct store *st, const char *what, sqlite3_stmt *s,
 		if (rc != 0)
 			return rc;
 	}
+}
+
+/* Prepares sql, binds id to ?1, runs sq_each_row and puts it back. */
+int
+sq_each_row_id(struct store *st, const char *what, const char *sql,
+    int64_t id, int (*row)(sqlite3_stmt *, void *), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sq_prep(st, sql, &s);
+
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sq_each_row(st, what, s, row, arg);
+	sq_put(st, s);
+	return rc;
 }
 
 struct list_ctx {
@@ -1539,35 +1576,36 @@ store_org_add(struct store *st, const struct store_org *o, int64_t *id)
 		int flags;
 	} texts[] = {
 		{"legal_name", offsetof(struct store_org, legal_name), 0},
-		{"state", offsetof(struct store_org, state), T_NULL_OK},
-		{"locality", offsetof(struct store_org, locality), T_NULL_OK},
-		{"street", offsetof(struct store_org, street), T_NULL_OK},
+		{"state", offsetof(struct store_org, state), SQ_NULL_OK},
+		{"locality", offsetof(struct store_org, locality), SQ_NULL_OK},
+		{"street", offsetof(struct store_org, street), SQ_NULL_OK},
 		{"postal_code", offsetof(struct store_org, postal_code),
-		    T_NULL_OK},
+		    SQ_NULL_OK},
 		{"business_category",
-		    offsetof(struct store_org, business_category), T_NULL_OK},
+		    offsetof(struct store_org, business_category), SQ_NULL_OK},
 		{"jurisdiction_state",
-		    offsetof(struct store_org, jurisdiction_state), T_NULL_OK},
+		    offsetof(struct store_org, jurisdiction_state), SQ_NULL_OK},
 		{"jurisdiction_locality",
 		    offsetof(struct store_org, jurisdiction_locality),
-		    T_NULL_OK},
+		    SQ_NULL_OK},
 		{"registration_number",
-		    offsetof(struct store_org, registration_number), T_NULL_OK},
+		    offsetof(struct store_org, registration_number),
+		    SQ_NULL_OK},
 		{"validated_by", offsetof(struct store_org, validated_by),
-		    T_NULL_OK},
+		    SQ_NULL_OK},
 	};
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (st == NULL || o == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "customer", o->customer_id, 0)) != 0)
+	if ((rc = sq_check_id(what, "customer", o->customer_id, 0)) != 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		const char *v =
 		    *(char *const *)((const char *)o + texts[i].off);
 
-		rc = check_text(what, texts[i].field, v, STORE_MAX_TEXT,
+		rc = sq_check_text(what, texts[i].field, v, STORE_MAX_TEXT,
 		    texts[i].flags);
 		if (rc != 0)
 			return rc;
@@ -1575,8 +1613,8 @@ store_org_add(struct store *st, const struct store_org *o, int64_t *id)
 	if ((rc = check_country(what, "country", o->country, 0)) != 0 ||
 	    (rc = check_country(what, "jurisdiction_country",
 		 o->jurisdiction_country, 1)) != 0 ||
-	    (rc = check_text(what, "evidence", o->evidence, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0)
+	    (rc = sq_check_text(what, "evidence", o->evidence, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0)
 		return rc;
 	if (o->locality == NULL && o->state == NULL) {
 		log_warn(LOG_STORE, "%s: locality or state required", what);
@@ -1697,10 +1735,10 @@ store_issuer_add(struct store *st, const struct store_issuer *is, int64_t *id)
 	if (st == NULL || is == NULL)
 		return RC_INVAL;
 	/* the name is also a signer key id and a CRL file name */
-	if ((rc = check_text(what, "name", is->name, 64, 0)) != 0 ||
+	if ((rc = sq_check_text(what, "name", is->name, 64, 0)) != 0 ||
 	    (rc = check_chars(what, "name", is->name, "ABCDEFGHIJKLMNOPQRST"
 		 "UVWXYZ._-")) != 0 ||
-	    (rc = check_id(what, "parent", is->parent_id, 1)) != 0 ||
+	    (rc = sq_check_id(what, "parent", is->parent_id, 1)) != 0 ||
 	    (rc = check_blob(what, "cert_der", is->cert_der, is->cert_len,
 		 STORE_MAX_CERT)) != 0)
 		return rc;
@@ -1866,15 +1904,15 @@ store_cert_add(struct store *st, const struct store_cert *c)
 
 	if (st == NULL || c == NULL)
 		return RC_INVAL;
-	if ((rc = check_text(what, "serial", c->serial, 40, 0)) != 0 ||
-	    (rc = check_serial(what, c->serial)) != 0 ||
-	    (rc = check_id(what, "issuer", c->issuer_id, 0)) != 0 ||
-	    (rc = check_text(what, "profile", c->profile, 32, 0)) != 0 ||
+	if ((rc = sq_check_text(what, "serial", c->serial, 40, 0)) != 0 ||
+	    (rc = sq_check_serial(what, c->serial)) != 0 ||
+	    (rc = sq_check_id(what, "issuer", c->issuer_id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "profile", c->profile, 32, 0)) != 0 ||
 	    (rc = check_chars(what, "profile", c->profile, "_-")) != 0 ||
-	    (rc = check_text(what, "names", c->names, STORE_MAX_LONG, 0)) !=
+	    (rc = sq_check_text(what, "names", c->names, STORE_MAX_LONG, 0)) !=
 		0 ||
-	    (rc = check_id(what, "order", c->order_id, 1)) != 0 ||
-	    (rc = check_id(what, "contract", c->contract_id, 1)) != 0 ||
+	    (rc = sq_check_id(what, "order", c->order_id, 1)) != 0 ||
+	    (rc = sq_check_id(what, "contract", c->contract_id, 1)) != 0 ||
 	    (rc = check_blob(what, "der", c->der, c->der_len,
 		 STORE_MAX_CERT)) != 0)
 		return rc;
@@ -1910,7 +1948,7 @@ store_cert_get(struct store *st, const char *serial, struct store_cert *out)
 		memset(out, 0, sizeof(*out));
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
-	rc = check_serial("cert_get", serial);
+	rc = sq_check_serial("cert_get", serial);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_CERT_GET, &s);
@@ -1965,7 +2003,7 @@ store_revoke(struct store *st, const char *serial, int reason, time_t when)
 
 	if (st == NULL)
 		return RC_INVAL;
-	rc = check_serial(what, serial);
+	rc = sq_check_serial(what, serial);
 	if (rc != 0)
 		return rc;
 	if (reason < 0 || reason > 10 || reason == 7 || when < 0) {
@@ -1978,9 +2016,7 @@ store_revoke(struct store *st, const char *serial, int reason, time_t when)
 	sq_bind_text(s, 1, serial);
 	sqlite3_bind_int(s, 2, reason);
 	sqlite3_bind_int64(s, 3, when != 0 ? (int64_t)when : now());
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	put(st, Q_REVOKE, s);
 	return rc;
 }
@@ -2029,7 +2065,7 @@ store_crl_put(struct store *st, const struct store_crl *crl)
 
 	if (st == NULL || crl == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "issuer", crl->issuer_id, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "issuer", crl->issuer_id, 0)) != 0 ||
 	    (rc = check_blob(what, "der", crl->der, crl->der_len,
 		 STORE_MAX_CRL)) != 0)
 		return rc;
@@ -2237,13 +2273,14 @@ store_audit_append(struct store *st, const char *actor, const char *action,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_text(what, "actor", actor, STORE_MAX_TEXT, 0)) != 0 ||
-	    (rc = check_text(what, "action", action, STORE_MAX_TEXT, 0)) !=
+	if ((rc = sq_check_text(what, "actor", actor, STORE_MAX_TEXT, 0)) !=
+	    0 ||
+	    (rc = sq_check_text(what, "action", action, STORE_MAX_TEXT, 0)) !=
 		0 ||
-	    (rc = check_text(what, "object", object, STORE_MAX_TEXT,
-		 T_EMPTY_OK)) != 0 ||
-	    (rc = check_text(what, "details", details_json, STORE_MAX_JSON,
-		 T_NULL_OK | T_EMPTY_OK | T_MULTI)) != 0)
+	    (rc = sq_check_text(what, "object", object, STORE_MAX_TEXT,
+		 SQ_EMPTY_OK)) != 0 ||
+	    (rc = sq_check_text(what, "details", details_json, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_EMPTY_OK | SQ_MULTI)) != 0)
 		return rc;
 	/* its own transaction outside store_tx, a savepoint inside */
 	return store_tx(st, append_tx, &a);
@@ -2465,7 +2502,7 @@ check_b64u(const char *what, const char *field, const char *v)
 {
 	int rc;
 
-	rc = check_text(what, field, v, STORE_MAX_ACME_TOKEN, 0);
+	rc = sq_check_text(what, field, v, STORE_MAX_ACME_TOKEN, 0);
 	if (rc != 0)
 		return rc;
 	for (const char *p = v; *p != '\0'; p++) {
@@ -2549,11 +2586,12 @@ check_acct(const char *what, const struct store_acme_account *a)
 {
 	int rc;
 
-	if ((rc = check_enum(what, "status", a->status, acct_statuses)) != 0 ||
-	    (rc = check_text(what, "jwk", a->jwk, STORE_MAX_ACME_JWK, 0)) !=
+	if ((rc = sq_check_enum(what, "status", a->status, acct_statuses)) !=
+	    0 ||
+	    (rc = sq_check_text(what, "jwk", a->jwk, STORE_MAX_ACME_JWK, 0)) !=
 		0 ||
 	    (rc = check_b64u(what, "thumbprint", a->thumbprint)) != 0 ||
-	    (rc = check_text(what, "contact", a->contact, STORE_MAX_TEXT,
+	    (rc = sq_check_text(what, "contact", a->contact, STORE_MAX_TEXT,
 		 0)) != 0)
 		return rc;
 	return 0;
@@ -2570,7 +2608,7 @@ store_acme_account_add(struct store *st, const struct store_acme_account *a,
 	if (st == NULL || a == NULL)
 		return RC_INVAL;
 	if ((rc = check_acct(what, a)) != 0 ||
-	    (rc = check_id(what, "contract", a->contract_id, 1)) != 0 ||
+	    (rc = sq_check_id(what, "contract", a->contract_id, 1)) != 0 ||
 	    (a->eab_kid != NULL &&
 		(rc = check_b64u(what, "eab_kid", a->eab_kid)) != 0))
 		return rc;
@@ -2644,7 +2682,7 @@ store_acme_account_update(struct store *st,
 
 	if (st == NULL || a == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "id", a->id, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "id", a->id, 0)) != 0 ||
 	    (rc = check_acct(what, a)) != 0)
 		return rc;
 	rc = get(st, Q_ACCT_UPDATE, &s);
@@ -2656,9 +2694,7 @@ store_acme_account_update(struct store *st,
 	sq_bind_text(s, 4, a->thumbprint);
 	sq_bind_text(s, 5, a->contact);
 	sqlite3_bind_int64(s, 6, now());
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	put(st, Q_ACCT_UPDATE, s);
 	return rc;
 }
@@ -2686,9 +2722,9 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "account", account_id, 0)) != 0 ||
-	    (rc = check_text(what, "error", error_json, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0)
+	if ((rc = sq_check_id(what, "account", account_id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "error", error_json, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0)
 		return rc;
 	if (when == 0)
 		when = (time_t)now();
@@ -2723,7 +2759,7 @@ store_eab_add(struct store *st, const char *kid, int64_t contract_id,
 	if (st == NULL)
 		return RC_INVAL;
 	if ((rc = check_b64u(what, "kid", kid)) != 0 ||
-	    (rc = check_id(what, "contract", contract_id, 0)) != 0 ||
+	    (rc = sq_check_id(what, "contract", contract_id, 0)) != 0 ||
 	    (rc = check_blob(what, "key", key, key_len, 64)) != 0)
 		return rc;
 	if (key_len < 16) {
@@ -2797,7 +2833,7 @@ store_eab_bind(struct store *st, const char *kid, int64_t account_id,
 	if (st == NULL)
 		return RC_INVAL;
 	if ((rc = check_b64u(what, "kid", kid)) != 0 ||
-	    (rc = check_id(what, "account", account_id, 0)) != 0)
+	    (rc = sq_check_id(what, "account", account_id, 0)) != 0)
 		return rc;
 	rc = get(st, Q_EAB_BIND, &s);
 	if (rc != 0)
@@ -3004,16 +3040,17 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 
 	if (st == NULL || o == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "contract", o->contract_id, 1)) != 0 ||
-	    (rc = check_id(what, "slot", o->slot_id, 1)) != 0 ||
-	    (rc = check_id(what, "account", o->account_id, 1)) != 0 ||
-	    (rc = check_id(what, "org", o->org_id, 1)) != 0 ||
-	    (rc = check_enum(what, "profile", o->profile, profiles)) != 0 ||
-	    (rc = check_enum(what, "status", o->status, order_statuses)) !=
+	if ((rc = sq_check_id(what, "contract", o->contract_id, 1)) != 0 ||
+	    (rc = sq_check_id(what, "slot", o->slot_id, 1)) != 0 ||
+	    (rc = sq_check_id(what, "account", o->account_id, 1)) != 0 ||
+	    (rc = sq_check_id(what, "org", o->org_id, 1)) != 0 ||
+	    (rc = sq_check_enum(what, "profile", o->profile, profiles)) != 0 ||
+	    (rc = sq_check_enum(what, "status", o->status, order_statuses)) !=
 		0 ||
-	    (rc = check_text(what, "names", o->names, STORE_MAX_LONG, 0)) != 0 ||
-	    (rc = check_text(what, "details", o->details, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0)
+	    (rc = sq_check_text(what, "names", o->names, STORE_MAX_LONG, 0)) !=
+		0 ||
+	    (rc = sq_check_text(what, "details", o->details, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0)
 		return rc;
 	if (o->expires_at <= 0) {
 		log_warn(LOG_STORE, "%s: no expiry", what);
@@ -3108,14 +3145,15 @@ store_order_set_status(struct store *st, int64_t id, const char *from,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "id", id, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "id", id, 0)) != 0 ||
 	    (from != NULL &&
-		(rc = check_enum(what, "from", from, order_statuses)) != 0) ||
-	    (rc = check_enum(what, "to", to, order_statuses)) != 0 ||
-	    (rc = check_text(what, "error", error_json, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0 ||
+		(rc = sq_check_enum(what, "from", from, order_statuses)) !=
+		0) ||
+	    (rc = sq_check_enum(what, "to", to, order_statuses)) != 0 ||
+	    (rc = sq_check_text(what, "error", error_json, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0 ||
 	    (cert_serial != NULL &&
-		(rc = check_serial(what, cert_serial)) != 0) ||
+		(rc = sq_check_serial(what, cert_serial)) != 0) ||
 	    (csr != NULL &&
 		(rc = check_blob(what, "csr", csr, csr_len, STORE_MAX_CERT)) !=
 		    0))
@@ -3156,7 +3194,7 @@ store_order_ids_by_account(struct store *st, int64_t account_id,
 	if (st == NULL || ids == NULL || n == NULL || max == 0 ||
 	    max > 10000 || before < 0)
 		return RC_INVAL;
-	if ((rc = check_id(what, "account", account_id, 0)) != 0)
+	if ((rc = sq_check_id(what, "account", account_id, 0)) != 0)
 		return rc;
 	rc = get(st, Q_ORDER_IDS, &s);
 	if (rc != 0)
@@ -3212,7 +3250,7 @@ store_order_stale(struct store *st, const char *status, time_t before,
 	if (st == NULL || status == NULL || ids == NULL || n == NULL ||
 	    max == 0 || max > 10000)
 		return RC_INVAL;
-	if ((rc = check_enum(what, "status", status, order_statuses)) != 0)
+	if ((rc = sq_check_enum(what, "status", status, order_statuses)) != 0)
 		return rc;
 	if ((rc = sq_prep(st, sql_order_stale, &s)) != 0)
 		return rc;
@@ -3240,7 +3278,7 @@ store_cert_serial_by_order(struct store *st, int64_t order_id,
 		serial[0] = '\0';
 	if (st == NULL || serial == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "order", order_id, 0)) != 0)
+	if ((rc = sq_check_id(what, "order", order_id, 0)) != 0)
 		return rc;
 	if ((rc = sq_prep(st, sql_cert_by_order, &s)) != 0)
 		return rc;
@@ -3269,21 +3307,22 @@ check_authz(const char *what, const struct store_authz *a)
 {
 	int rc;
 
-	if ((rc = check_id(what, "account", a->account_id, 1)) != 0 ||
-	    (rc = check_enum(what, "ident_type", a->ident_type,
+	if ((rc = sq_check_id(what, "account", a->account_id, 1)) != 0 ||
+	    (rc = sq_check_enum(what, "ident_type", a->ident_type,
 		 ident_types)) != 0 ||
-	    (rc = check_enum(what, "status", a->status, authz_statuses)) !=
+	    (rc = sq_check_enum(what, "status", a->status, authz_statuses)) !=
 		0 ||
-	    (rc = check_text(what, "method", a->method, 32, T_NULL_OK)) != 0 ||
-	    (rc = check_text(what, "evidence", a->evidence, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0 ||
-	    (rc = check_text(what, "br_version", a->br_version, 32,
-		 T_NULL_OK)) != 0)
+	    (rc = sq_check_text(what, "method", a->method, 32, SQ_NULL_OK)) !=
+		0 ||
+	    (rc = sq_check_text(what, "evidence", a->evidence, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0 ||
+	    (rc = sq_check_text(what, "br_version", a->br_version, 32,
+		 SQ_NULL_OK)) != 0)
 		return rc;
 	if (strcmp(a->ident_type, "dns") == 0)
 		rc = check_domain(what, a->identifier);
 	else
-		rc = check_text(what, "identifier", a->identifier, 64, 0);
+		rc = sq_check_text(what, "identifier", a->identifier, 64, 0);
 	if (rc != 0)
 		return rc;
 	if (a->expires_at <= 0 || a->validated_at < 0) {
@@ -3302,7 +3341,7 @@ store_authz_add(struct store *st, const struct store_authz *a, int64_t *id)
 
 	if (st == NULL || a == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "order", a->order_id, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "order", a->order_id, 0)) != 0 ||
 	    (rc = check_authz(what, a)) != 0)
 		return rc;
 	rc = get(st, Q_AUTHZ_ADD, &s);
@@ -3390,16 +3429,18 @@ store_authz_set(struct store *st, const struct store_authz *a,
 
 	if (st == NULL || a == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "id", a->id, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "id", a->id, 0)) != 0 ||
 	    (from != NULL &&
-		(rc = check_enum(what, "from", from, authz_statuses)) != 0) ||
-	    (rc = check_enum(what, "status", a->status, authz_statuses)) !=
+		(rc = sq_check_enum(what, "from", from, authz_statuses)) !=
+		0) ||
+	    (rc = sq_check_enum(what, "status", a->status, authz_statuses)) !=
 		0 ||
-	    (rc = check_text(what, "method", a->method, 32, T_NULL_OK)) != 0 ||
-	    (rc = check_text(what, "evidence", a->evidence, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0 ||
-	    (rc = check_text(what, "br_version", a->br_version, 32,
-		 T_NULL_OK)) != 0)
+	    (rc = sq_check_text(what, "method", a->method, 32, SQ_NULL_OK)) !=
+		0 ||
+	    (rc = sq_check_text(what, "evidence", a->evidence, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0 ||
+	    (rc = sq_check_text(what, "br_version", a->br_version, 32,
+		 SQ_NULL_OK)) != 0)
 		return rc;
 	if (a->expires_at <= 0 || a->validated_at < 0) {
 		log_warn(LOG_STORE, "%s: bad times", what);
@@ -3437,10 +3478,10 @@ store_authz_find(struct store *st, int64_t account_id, const char *ident_type,
 		*id = 0;
 	if (st == NULL || id == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "account", account_id, 0)) != 0 ||
-	    (rc = check_enum(what, "ident_type", ident_type, ident_types)) !=
+	if ((rc = sq_check_id(what, "account", account_id, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "ident_type", ident_type, ident_types)) !=
 		0 ||
-	    (rc = check_text(what, "identifier", identifier, 253, 0)) != 0)
+	    (rc = sq_check_text(what, "identifier", identifier, 253, 0)) != 0)
 		return rc;
 	rc = get(st, Q_AUTHZ_FIND, &s);
 	if (rc != 0)
@@ -3475,8 +3516,8 @@ store_order_authz_add(struct store *st, int64_t order_id, int position,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "order", order_id, 0)) != 0 ||
-	    (rc = check_id(what, "authz", authz_id, 0)) != 0)
+	if ((rc = sq_check_id(what, "order", order_id, 0)) != 0 ||
+	    (rc = sq_check_id(what, "authz", authz_id, 0)) != 0)
 		return rc;
 	if (position < 0) {
 		log_warn(LOG_STORE, "%s: bad position %d", what, position);
@@ -3543,13 +3584,13 @@ store_challenge_add(struct store *st, const struct store_challenge *c,
 
 	if (st == NULL || c == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "authz", c->authz_id, 0)) != 0 ||
-	    (rc = check_enum(what, "type", c->type, chall_types)) != 0 ||
-	    (rc = check_enum(what, "status", c->status, chall_statuses)) !=
+	if ((rc = sq_check_id(what, "authz", c->authz_id, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "type", c->type, chall_types)) != 0 ||
+	    (rc = sq_check_enum(what, "status", c->status, chall_statuses)) !=
 		0 ||
 	    (rc = check_b64u(what, "token", c->token)) != 0 ||
-	    (rc = check_text(what, "error", c->error, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0)
+	    (rc = sq_check_text(what, "error", c->error, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0)
 		return rc;
 	if (c->validated_at < 0) {
 		log_warn(LOG_STORE, "%s: bad time", what);
@@ -3678,12 +3719,13 @@ store_challenge_set_status(struct store *st, int64_t id, const char *from,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "id", id, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "id", id, 0)) != 0 ||
 	    (from != NULL &&
-		(rc = check_enum(what, "from", from, chall_statuses)) != 0) ||
-	    (rc = check_enum(what, "to", to, chall_statuses)) != 0 ||
-	    (rc = check_text(what, "error", error_json, STORE_MAX_JSON,
-		 T_NULL_OK | T_MULTI)) != 0)
+		(rc = sq_check_enum(what, "from", from, chall_statuses)) !=
+		0) ||
+	    (rc = sq_check_enum(what, "to", to, chall_statuses)) != 0 ||
+	    (rc = sq_check_text(what, "error", error_json, STORE_MAX_JSON,
+		 SQ_NULL_OK | SQ_MULTI)) != 0)
 		return rc;
 	if (validated_at < 0) {
 		log_warn(LOG_STORE, "%s: bad time", what);
@@ -3715,7 +3757,7 @@ store_challenge_claim(struct store *st, int64_t id, time_t t,
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "id", id, 0)) != 0)
+	if ((rc = sq_check_id(what, "id", id, 0)) != 0)
 		return rc;
 	if (lease_until <= t) {
 		log_warn(LOG_STORE, "%s: lease ends before it starts", what);
@@ -3828,7 +3870,7 @@ store_user_by_email(struct store *st, const char *email,
 		memset(out, 0, sizeof(*out));
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
-	rc = check_text(what, "email", email, STORE_MAX_SHORT, 0);
+	rc = sq_check_text(what, "email", email, STORE_MAX_SHORT, 0);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_USER_BY_EMAIL, &s);
@@ -3859,7 +3901,7 @@ store_user_get(struct store *st, int64_t id, struct store_user *out)
 		memset(out, 0, sizeof(*out));
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
-	rc = check_id(what, "user", id, 0);
+	rc = sq_check_id(what, "user", id, 0);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_USER_GET, &s);
@@ -3898,7 +3940,7 @@ store_contract_get(struct store *st, int64_t id, struct store_contract *out)
 		memset(out, 0, sizeof(*out));
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
-	rc = check_id(what, "contract", id, 0);
+	rc = sq_check_id(what, "contract", id, 0);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_CONTRACT_GET, &s);
@@ -3936,7 +3978,7 @@ store_slot_get(struct store *st, int64_t id, struct store_slot *out)
 		memset(out, 0, sizeof(*out));
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
-	rc = check_id(what, "slot", id, 0);
+	rc = sq_check_id(what, "slot", id, 0);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_SLOT_GET, &s);
@@ -3999,7 +4041,7 @@ store_slot_set_state(struct store *st, int64_t id, const char *from,
 
 	if (st == NULL || from == NULL || to == NULL)
 		return RC_INVAL;
-	rc = check_id(what, "slot", id, 0);
+	rc = sq_check_id(what, "slot", id, 0);
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(slot_moves) / sizeof(slot_moves[0]); i++)
@@ -4041,7 +4083,7 @@ store_session_add(struct store *st, const struct store_session *se)
 
 	if (st == NULL || se == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "user", se->user_id, 0)) != 0)
+	if ((rc = sq_check_id(what, "user", se->user_id, 0)) != 0)
 		return rc;
 	if (se->expires_at <= se->created_at ||
 	    se->idle_expires_at <= se->created_at) {
@@ -4171,8 +4213,8 @@ store_token_add(struct store *st, int64_t user_id, const uint8_t *token_hash,
 
 	if (st == NULL || token_hash == NULL)
 		return RC_INVAL;
-	if ((rc = check_id(what, "user", user_id, 0)) != 0 ||
-	    (rc = check_text(what, "label", label, STORE_MAX_SHORT, 0)) != 0)
+	if ((rc = sq_check_id(what, "user", user_id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "label", label, STORE_MAX_SHORT, 0)) != 0)
 		return rc;
 	rc = get(st, Q_TOKEN_ADD, &s);
 	if (rc != 0)
@@ -4275,7 +4317,7 @@ store_login_failures_get(struct store *st, const char *key,
 		memset(out, 0, sizeof(*out));
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
-	rc = check_text(what, "key", key, STORE_MAX_SHORT + 16, 0);
+	rc = sq_check_text(what, "key", key, STORE_MAX_SHORT + 16, 0);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_LOGIN_FAIL_GET, &s);
@@ -4304,7 +4346,7 @@ store_login_failure_add(struct store *st, const char *key, time_t t,
 
 	if (st == NULL || reset_after < 0)
 		return RC_INVAL;
-	rc = check_text(what, "key", key, STORE_MAX_SHORT + 16, 0);
+	rc = sq_check_text(what, "key", key, STORE_MAX_SHORT + 16, 0);
 	if (rc != 0)
 		return rc;
 	rc = get(st, Q_LOGIN_FAIL_ADD, &s);
@@ -4350,14 +4392,15 @@ store_mail_add(struct store *st, const char *to_addr, const char *subject,
 		*id = 0;
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = check_text(what, "to", to_addr, STORE_MAX_TEXT, 0)) != 0 ||
-	    (rc = check_text(what, "subject", subject, STORE_MAX_TEXT, 0)) !=
+	if ((rc = sq_check_text(what, "to", to_addr, STORE_MAX_TEXT, 0)) != 0 ||
+	    (rc = sq_check_text(what, "subject", subject, STORE_MAX_TEXT, 0)) !=
 		0 ||
-	    (rc = check_text(what, "body", body, STORE_MAX_JSON,
-		 T_EMPTY_OK | T_MULTI)) != 0 ||
-	    (rc = check_text(what, "kind", kind, STORE_MAX_TEXT, T_NULL_OK)) !=
-		0 ||
-	    (rc = check_text(what, "ref", ref, STORE_MAX_TEXT, T_NULL_OK)) != 0)
+	    (rc = sq_check_text(what, "body", body, STORE_MAX_JSON,
+		 SQ_EMPTY_OK | SQ_MULTI)) != 0 ||
+	    (rc = sq_check_text(what, "kind", kind, STORE_MAX_TEXT,
+		SQ_NULL_OK)) != 0 ||
+	    (rc = sq_check_text(what, "ref", ref, STORE_MAX_TEXT,
+		SQ_NULL_OK)) != 0)
 		return rc;
 	rc = get(st, Q_MAIL_ADD, &s);
 	if (rc != 0)
@@ -4422,16 +4465,7 @@ store_mail_due(struct store *st, time_t now, size_t max,
 		}
 		m = &v[cnt++];
 		memset(m, 0, sizeof(*m));
-		m->id = sqlite3_column_int64(s, 0);
-		m->to_addr = sq_col_dup(s, 1);
-		m->subject = sq_col_dup(s, 2);
-		m->body = sq_col_dup(s, 3);
-		m->kind = sq_col_dup(s, 4);
-		m->ref = sq_col_dup(s, 5);
-		m->last_error = sq_col_dup(s, 6);
-		m->created_at = (time_t)sqlite3_column_int64(s, 7);
-		m->next_try_at = (time_t)sqlite3_column_int64(s, 8);
-		m->attempts = sqlite3_column_int(s, 9);
+		sq_mail_cols(s, m);
 		if (m->body == NULL)
 			m->body = xstrdup("");
 	}
@@ -4453,16 +4487,14 @@ store_mail_sent(struct store *st, int64_t id, time_t when)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || (rc = check_id(what, "mail", id, 0)) != 0)
+	if (st == NULL || (rc = sq_check_id(what, "mail", id, 0)) != 0)
 		return RC_INVAL;
 	rc = get(st, Q_MAIL_SENT, &s);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	put(st, Q_MAIL_SENT, s);
 	return rc;
 }
@@ -4477,8 +4509,8 @@ mail_mark(struct store *st, const char *what, enum q q, int64_t id,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || (rc = check_id(what, "mail", id, 0)) != 0 ||
-	    (rc = check_text(what, "error", error, STORE_MAX_TEXT,
+	if (st == NULL || (rc = sq_check_id(what, "mail", id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "error", error, STORE_MAX_TEXT,
 		 error_flags)) != 0)
 		return RC_INVAL;
 	rc = get(st, q, &s);
@@ -4487,9 +4519,7 @@ mail_mark(struct store *st, const char *what, enum q q, int64_t id,
 	sqlite3_bind_int64(s, 1, id);
 	sq_bind_text(s, 2, error);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)t);
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	put(st, q, s);
 	return rc;
 }
@@ -4499,7 +4529,7 @@ store_mail_failed(struct store *st, int64_t id, const char *error,
     time_t next_try)
 {
 	return mail_mark(st, "mail_failed", Q_MAIL_FAILED, id, error,
-	    T_NULL_OK | T_EMPTY_OK, next_try);
+	    SQ_NULL_OK | SQ_EMPTY_OK, next_try);
 }
 
 int

@@ -21,32 +21,14 @@
 
 /* ---- argument checks ----------------------------------------------------- */
 
-/* A single-line text of at most max bytes; NULL allowed with null_ok. */
+/* A single-line text of at most max bytes, "" allowed; NULL allowed with
+ * null_ok. 1 when it passes. */
 static int
 text_ok(const char *what, const char *field, const char *v, size_t max,
     int null_ok)
 {
-	size_t n;
-
-	if (v == NULL) {
-		if (null_ok)
-			return 1;
-		log_warn(LOG_STORE, "%s: %s missing", what, field);
-		return 0;
-	}
-	n = strnlen(v, max + 1);
-	if (n > max) {
-		log_warn(LOG_STORE, "%s: %s longer than %zu bytes", what,
-		    field, max);
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
-			log_warn(LOG_STORE, "%s: %s has control characters",
-			    what, field);
-			return 0;
-		}
-	return 1;
+	return sq_check_text(what, field, v, max,
+	    SQ_EMPTY_OK | (null_ok ? SQ_NULL_OK : 0)) == 0;
 }
 
 static int
@@ -61,30 +43,12 @@ json_ok(const char *what, const char *v)
 	return 1;
 }
 
-static int
-one_of(const char *v, const char *const *list)
-{
-	for (size_t i = 0; v != NULL && list[i] != NULL; i++)
-		if (strcmp(v, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *const methods[] = {"dns-auto", "email", "dns", "http",
 	"operator", "reused", NULL};
 static const char *const attempt_methods[] = {"dns-auto", "email", "dns",
 	"http", "operator", "reused", "caa", NULL};
 static const char *const stages[] = {"idle", "publish", "wait", "check",
 	NULL};
-
-static void
-bind_time0(sqlite3_stmt *s, int i, time_t t)
-{
-	if (t == 0)
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_int64(s, i, (sqlite3_int64)t);
-}
 
 static time_t
 col_time(sqlite3_stmt *s, int i)
@@ -124,8 +88,9 @@ static int
 dv_check(const char *what, const struct store_dv *v)
 {
 	if (v == NULL || v->authz_id <= 0 || v->order_id <= 0 ||
-	    !one_of(v->method, methods) ||
-	    !one_of(v->stage ? v->stage : "idle", stages) ||
+	    sq_check_enum(what, "method", v->method, methods) != 0 ||
+	    sq_check_enum(what, "stage", v->stage ? v->stage : "idle",
+	    stages) != 0 ||
 	    !text_ok(what, "value", v->value, STORE_MAX_SHORT, 0) ||
 	    !text_ok(what, "http_file", v->http_file, STORE_MAX_SHORT, 0) ||
 	    !text_ok(what, "zone", v->zone, 253, 1) ||
@@ -161,12 +126,12 @@ store_dv_add(struct store *st, const struct store_dv *v)
 	sq_bind_text(s, 7, v->zone);
 	sq_bind_text(s, 8, v->email_local);
 	sq_bind_text(s, 9, v->stage ? v->stage : "idle");
-	bind_time0(s, 10, v->published_at);
+	sq_bind_time(s, 10, v->published_at);
 	sq_bind_text(s, 11, v->problem);
 	sq_bind_text(s, 12, v->message);
-	bind_time0(s, 13, v->checked_at);
-	bind_time0(s, 14, v->caa_checked_at);
-	bind_time0(s, 15, v->next_check_at);
+	sq_bind_time(s, 13, v->checked_at);
+	sq_bind_time(s, 14, v->caa_checked_at);
+	sq_bind_time(s, 15, v->next_check_at);
 	sqlite3_bind_int64(s, 16, (sqlite3_int64)now);
 	rc = sq_step_done(st, what, s);
 	sq_put(st, s);
@@ -202,7 +167,6 @@ dv_row(sqlite3_stmt *s, void *arg)
 int
 store_dv_get(struct store *st, int64_t authz_id, struct store_dv *out)
 {
-	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (out != NULL)
@@ -211,12 +175,7 @@ store_dv_get(struct store *st, int64_t authz_id, struct store_dv *out)
 		return RC_INVAL;
 	if (authz_id <= 0)
 		return RC_NOTFOUND;
-	rc = sq_prep(st, SQL_DV_GET, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, authz_id);
-	rc = sq_each_row(st, "dv_get", s, dv_row, out);
-	sq_put(st, s);
+	rc = sq_each_row_id(st, "dv_get", SQL_DV_GET, authz_id, dv_row, out);
 	if (rc == 1)
 		return 0;
 	store_dv_clear(out);
@@ -256,16 +215,14 @@ store_dv_update(struct store *st, const struct store_dv *v, time_t when)
 	sq_bind_text(s, 3, v->zone);
 	sq_bind_text(s, 4, v->email_local);
 	sq_bind_text(s, 5, v->stage ? v->stage : "idle");
-	bind_time0(s, 6, v->published_at);
+	sq_bind_time(s, 6, v->published_at);
 	sq_bind_text(s, 7, v->problem);
 	sq_bind_text(s, 8, v->message);
-	bind_time0(s, 9, v->checked_at);
-	bind_time0(s, 10, v->caa_checked_at);
-	bind_time0(s, 11, v->next_check_at);
+	sq_bind_time(s, 9, v->checked_at);
+	sq_bind_time(s, 10, v->caa_checked_at);
+	sq_bind_time(s, 11, v->next_check_at);
 	sqlite3_bind_int64(s, 12, (sqlite3_int64)when);
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	sq_put(st, s);
 	return rc;
 }
@@ -286,9 +243,7 @@ store_dv_claim(struct store *st, int64_t authz_id, time_t now,
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)lease_until);
 	sqlite3_bind_int(s, 4, force ? 1 : 0);
-	rc = sq_step_done(st, "dv_claim", s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_STATE;
+	rc = sq_step_changed(st, "dv_claim", s, RC_STATE);
 	sq_put(st, s);
 	return rc;
 }
@@ -349,7 +304,7 @@ store_dv_attempt_add(struct store *st, const struct store_dv_attempt *a,
 	int rc;
 
 	if (st == NULL || a == NULL || a->authz_id <= 0 || a->order_id <= 0 ||
-	    !one_of(a->method, attempt_methods) ||
+	    sq_check_enum(what, "method", a->method, attempt_methods) != 0 ||
 	    !text_ok(what, "br_version", a->br_version, 32, 0) ||
 	    !text_ok(what, "br_section", a->br_section, 32, 0) ||
 	    !text_ok(what, "value", a->value, STORE_MAX_SHORT, 1) ||
@@ -400,15 +355,7 @@ static const char SQL_TOK_CONFIRM[] = "UPDATE dv_email_tokens SET state = "
 static int
 tok_retire(struct store *st, int64_t authz_id)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = sq_prep(st, SQL_TOK_RETIRE, &s);
-
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, authz_id);
-	rc = sq_step_done(st, "dv_token_retire", s);
-	sq_put(st, s);
-	return rc;
+	return sq_exec_id(st, "dv_token_retire", SQL_TOK_RETIRE, authz_id);
 }
 
 struct tok_add {
@@ -515,7 +462,6 @@ int
 store_dv_token_latest(struct store *st, int64_t authz_id,
     struct store_dv_token *out, int64_t *count)
 {
-	sqlite3_stmt *s = NULL;
 	int64_t n = 0;
 	int rc;
 
@@ -530,22 +476,13 @@ store_dv_token_latest(struct store *st, int64_t authz_id,
 	rc = sq_read_begin(st);
 	if (rc != 0)
 		return rc;
-	rc = sq_prep(st, SQL_TOK_LATEST, &s);
-	if (rc == 0) {
-		sqlite3_bind_int64(s, 1, authz_id);
-		rc = sq_each_row(st, "dv_token_latest", s, tok_row, out);
-		sq_put(st, s);
-		s = NULL;
-	}
+	rc = sq_each_row_id(st, "dv_token_latest", SQL_TOK_LATEST, authz_id,
+	    tok_row, out);
 	if (rc == 1)
-		rc = sq_prep(st, SQL_TOK_COUNT, &s);
+		rc = sq_each_row_id(st, "dv_token_count", SQL_TOK_COUNT,
+		    authz_id, count_row, &n);
 	else if (rc == 0)
 		rc = RC_NOTFOUND;
-	if (rc == 0) {
-		sqlite3_bind_int64(s, 1, authz_id);
-		rc = sq_each_row(st, "dv_token_count", s, count_row, &n);
-		sq_put(st, s);
-	}
 	sq_read_end(st);
 	if (rc != 0) {
 		store_dv_token_clear(out);
@@ -575,9 +512,7 @@ store_dv_token_confirm(struct store *st, int64_t id, time_t when,
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
 	sq_bind_text(s, 3, client_addr);
 	sq_bind_text(s, 4, user_agent);
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_STATE;
+	rc = sq_step_changed(st, what, s, RC_STATE);
 	sq_put(st, s);
 	return rc;
 }
@@ -690,7 +625,6 @@ store_dv_record_of(struct store *st, int64_t authz_id,
     struct store_dv_record *out)
 {
 	struct recs r = {NULL, 0, 0};
-	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (out != NULL)
@@ -699,12 +633,8 @@ store_dv_record_of(struct store *st, int64_t authz_id,
 		return RC_INVAL;
 	if (authz_id <= 0)
 		return RC_NOTFOUND;
-	rc = sq_prep(st, SQL_REC_OF, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, authz_id);
-	rc = sq_each_row(st, "dv_record_of", s, rec_row, &r);
-	sq_put(st, s);
+	rc = sq_each_row_id(st, "dv_record_of", SQL_REC_OF, authz_id, rec_row,
+	    &r);
 	if (rc == 0 && r.n == 0)
 		rc = RC_NOTFOUND;
 	if (rc == 0) {
@@ -761,9 +691,7 @@ store_dv_record_claim(struct store *st, int64_t id, time_t now,
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)lease_until);
-	rc = sq_step_done(st, "dv_record_claim", s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_STATE;
+	rc = sq_step_changed(st, "dv_record_claim", s, RC_STATE);
 	sq_put(st, s);
 	return rc;
 }
@@ -771,18 +699,9 @@ store_dv_record_claim(struct store *st, int64_t id, time_t now,
 int
 store_dv_record_done(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
-
 	if (st == NULL || id <= 0)
 		return RC_INVAL;
-	rc = sq_prep(st, SQL_REC_DONE, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sq_step_done(st, "dv_record_done", s);
-	sq_put(st, s);
-	return rc;
+	return sq_exec_id(st, "dv_record_done", SQL_REC_DONE, id);
 }
 
 int
@@ -802,9 +721,7 @@ store_dv_record_failed(struct store *st, int64_t id, const char *error,
 	sqlite3_bind_int64(s, 1, id);
 	sq_bind_text(s, 2, error);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)remove_at);
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	sq_put(st, s);
 	return rc;
 }

@@ -58,12 +58,22 @@ void sq_put(struct store *st, sqlite3_stmt *s);	/* NULL is fine */
 int sq_dberr(struct store *st, const char *what, int code);
 /* Steps a statement that returns no rows; 0 or RC_*. */
 int sq_step_done(struct store *st, const char *what, sqlite3_stmt *s);
+/* sq_step_done, then the code none (RC_NOTFOUND, RC_STATE) when the
+ * statement changed no row. */
+int sq_step_changed(struct store *st, const char *what, sqlite3_stmt *s,
+    int none);
 /* Steps an INSERT; *id (may be NULL) gets the new rowid. */
 int sq_insert_id(struct store *st, const char *what, sqlite3_stmt *s,
     int64_t *id);
 /* Steps s and calls row() for each row; stops on its non-zero result. */
 int sq_each_row(struct store *st, const char *what, sqlite3_stmt *s,
     int (*row)(sqlite3_stmt *, void *), void *arg);
+/* The whole life of a statement keyed by one id (bound to ?1): sq_prep,
+ * then sq_step_done or sq_each_row, then sq_put; their results. */
+int sq_exec_id(struct store *st, const char *what, const char *sql,
+    int64_t id);
+int sq_each_row_id(struct store *st, const char *what, const char *sql,
+    int64_t id, int (*row)(sqlite3_stmt *, void *), void *arg);
 
 /* Binds without copies: the caller's data must outlive the step. Text and
  * blob NULL bind SQL NULL; ref and time 0 bind SQL NULL. */
@@ -74,6 +84,31 @@ void sq_bind_time(sqlite3_stmt *s, int i, time_t t);
 /* Column copies (xmalloc'd, free()); NULL for SQL NULL. */
 char *sq_col_dup(sqlite3_stmt *s, int i);
 uint8_t *sq_col_blob_dup(sqlite3_stmt *s, int i, size_t *len);
+
+/* Argument checks: 0, or RC_INVAL with a log line naming what and field.
+ * Text: at most max bytes, no control characters; flags SQ_*. */
+enum {
+	SQ_NULL_OK = 1,		/* NULL allowed */
+	SQ_EMPTY_OK = 2,	/* "" allowed */
+	SQ_MULTI = 4,		/* tabs and newlines allowed (JSON) */
+};
+int sq_check_text(const char *what, const char *field, const char *v,
+    size_t max, int flags);
+/* A row id > 0, or 0 too with zero_ok. */
+int sq_check_id(const char *what, const char *field, int64_t id,
+    int zero_ok);
+/* One of the strings of the NULL-terminated list allowed; NULL fails. */
+int sq_check_enum(const char *what, const char *field, const char *v,
+    const char *const *allowed);
+/* A certificate serial: 1..40 lowercase hex digits. */
+int sq_check_serial(const char *what, const char *v);
+
+/* The columns id, to_addr, subject, body, kind, ref, last_error,
+ * created_at, next_try_at, attempts of a mail_outbox row, in this order
+ * from column 0, into *m (the strings xmalloc'd, NULL for SQL NULL);
+ * store_sqlite_mailq.c. */
+struct store_mail;
+void sq_mail_cols(sqlite3_stmt *s, struct store_mail *m);
 
 /* One read snapshot for several statements outside store_tx. */
 int sq_read_begin(struct store *st);

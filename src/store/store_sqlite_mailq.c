@@ -27,6 +27,21 @@ struct rows {
 	size_t n, cap;
 };
 
+void
+sq_mail_cols(sqlite3_stmt *s, struct store_mail *m)
+{
+	m->id = sqlite3_column_int64(s, 0);
+	m->to_addr = sq_col_dup(s, 1);
+	m->subject = sq_col_dup(s, 2);
+	m->body = sq_col_dup(s, 3);
+	m->kind = sq_col_dup(s, 4);
+	m->ref = sq_col_dup(s, 5);
+	m->last_error = sq_col_dup(s, 6);
+	m->created_at = (time_t)sqlite3_column_int64(s, 7);
+	m->next_try_at = (time_t)sqlite3_column_int64(s, 8);
+	m->attempts = sqlite3_column_int(s, 9);
+}
+
 static int
 row(sqlite3_stmt *s, void *arg)
 {
@@ -39,16 +54,7 @@ row(sqlite3_stmt *s, void *arg)
 	}
 	m = &r->v[r->n++];
 	memset(m, 0, sizeof(*m));
-	m->id = sqlite3_column_int64(s, 0);
-	m->to_addr = sq_col_dup(s, 1);
-	m->subject = sq_col_dup(s, 2);
-	m->body = sq_col_dup(s, 3);
-	m->kind = sq_col_dup(s, 4);
-	m->ref = sq_col_dup(s, 5);
-	m->last_error = sq_col_dup(s, 6);
-	m->created_at = (time_t)sqlite3_column_int64(s, 7);
-	m->next_try_at = (time_t)sqlite3_column_int64(s, 8);
-	m->attempts = sqlite3_column_int(s, 9);
+	sq_mail_cols(s, m);
 	m->sent_at = (time_t)sqlite3_column_int64(s, 10);	/* NULL: 0 */
 	m->bounced_at = (time_t)sqlite3_column_int64(s, 11);	/* NULL: 0 */
 	if (m->to_addr == NULL)
@@ -95,7 +101,6 @@ int
 store_mail_get(struct store *st, int64_t id, struct store_mail **out)
 {
 	struct rows r = {NULL, 0, 0};
-	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (out != NULL)
@@ -104,12 +109,7 @@ store_mail_get(struct store *st, int64_t id, struct store_mail **out)
 		return RC_INVAL;
 	if (id <= 0)
 		return RC_NOTFOUND;
-	rc = sq_prep(st, SQL_GET, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-	rc = sq_each_row(st, "mail_get", s, row, &r);
-	sq_put(st, s);
+	rc = sq_each_row_id(st, "mail_get", SQL_GET, id, row, &r);
 	if (rc == 0 && r.n == 0)
 		rc = RC_NOTFOUND;
 	if (rc != 0) {

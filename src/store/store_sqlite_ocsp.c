@@ -63,24 +63,6 @@ static const char SQL_SHARD_LIST[] = "SELECT issuer_id, shard, number, "
 	"this_update, next_update FROM crl_shards WHERE ?1 = 0 OR "
 	"issuer_id = ?1 ORDER BY issuer_id, shard";
 
-/* 1..40 lowercase hex digits, as store.h says of serials. */
-static int
-serial_ok(const char *what, const char *serial)
-{
-	size_t n = 0;
-
-	if (serial != NULL)
-		for (; serial[n] != '\0' && n <= 40; n++)
-			if (!((serial[n] >= '0' && serial[n] <= '9') ||
-			    (serial[n] >= 'a' && serial[n] <= 'f')))
-				break;
-	if (serial == NULL || n == 0 || n > 40 || serial[n] != '\0') {
-		log_warn(LOG_STORE, "%s: bad serial", what);
-		return 0;
-	}
-	return 1;
-}
-
 int
 store_ocsp_put(struct store *st, const struct store_ocsp *o)
 {
@@ -88,7 +70,7 @@ store_ocsp_put(struct store *st, const struct store_ocsp *o)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || o == NULL || !serial_ok(what, o->serial))
+	if (st == NULL || o == NULL || sq_check_serial(what, o->serial) != 0)
 		return RC_INVAL;
 	if (o->issuer_id <= 0 || (o->status != 0 && o->status != 1) ||
 	    o->der == NULL || o->der_len == 0 ||
@@ -105,9 +87,7 @@ store_ocsp_put(struct store *st, const struct store_ocsp *o)
 	sqlite3_bind_int64(s, 4, (int64_t)o->this_update);
 	sqlite3_bind_int64(s, 5, (int64_t)o->next_update);
 	sq_bind_blob(s, 6, o->der, o->der_len);
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	sq_put(st, s);
 	return rc;
 }
@@ -121,7 +101,7 @@ store_ocsp_get(struct store *st, const char *serial, struct store_ocsp *out)
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	if (st == NULL || out == NULL || !serial_ok(what, serial))
+	if (st == NULL || out == NULL || sq_check_serial(what, serial) != 0)
 		return RC_INVAL;
 	if ((rc = sq_prep(st, SQL_OCSP_GET, &s)) != 0)
 		return rc;
@@ -268,15 +248,13 @@ store_cert_set_shard(struct store *st, const char *serial, int64_t shard)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || !serial_ok(what, serial) || shard < 0)
+	if (st == NULL || sq_check_serial(what, serial) != 0 || shard < 0)
 		return RC_INVAL;
 	if ((rc = sq_prep(st, SQL_CERT_SHARD_SET, &s)) != 0)
 		return rc;
 	sq_bind_text(s, 1, serial);
 	sqlite3_bind_int64(s, 2, shard);
-	rc = sq_step_done(st, what, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	sq_put(st, s);
 	return rc;
 }
@@ -288,7 +266,7 @@ store_cert_get_shard(struct store *st, const char *serial, int64_t *shard)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || shard == NULL || !serial_ok(what, serial))
+	if (st == NULL || shard == NULL || sq_check_serial(what, serial) != 0)
 		return RC_INVAL;
 	if ((rc = sq_prep(st, SQL_CERT_SHARD_GET, &s)) != 0)
 		return rc;
@@ -396,15 +374,9 @@ store_crl_shard_list(struct store *st, int64_t issuer_id,
     int (*cb)(const struct store_crl_shard *, void *), void *arg)
 {
 	struct shard_ctx c = {cb, arg};
-	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (st == NULL || cb == NULL || issuer_id < 0)
 		return RC_INVAL;
-	if ((rc = sq_prep(st, SQL_SHARD_LIST, &s)) != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, issuer_id);
-	rc = sq_each_row(st, "crl_shard_list", s, shard_row, &c);
-	sq_put(st, s);
-	return rc;
+	return sq_each_row_id(st, "crl_shard_list", SQL_SHARD_LIST, issuer_id,
+	    shard_row, &c);
 }

@@ -62,80 +62,25 @@ static const char *const steps[] = {"legal_existence", "address",
 	"ev_business_category", "ev_registration", NULL};
 static const char *const profiles[] = {"ov", "ev", NULL};
 
-static int
-one_of(const char *what, const char *field, const char *v,
-    const char *const *allowed)
-{
-	if (v != NULL)
-		for (size_t i = 0; allowed[i] != NULL; i++)
-			if (strcmp(v, allowed[i]) == 0)
-				return 0;
-	log_warn(LOG_STORE, "%s: unknown %s \"%.40s\"", what, field,
-	    v == NULL ? "(null)" : v);
-	return RC_INVAL;
-}
-
-/* Text of at most max bytes without control characters (multi: tab and
- * newlines allowed); NULL passes when null_ok. */
-static int
-text(const char *what, const char *field, const char *v, size_t max,
-    int null_ok, int multi)
-{
-	size_t n;
-
-	if (v == NULL) {
-		if (null_ok)
-			return 0;
-		log_warn(LOG_STORE, "%s: %s missing", what, field);
-		return RC_INVAL;
-	}
-	n = strnlen(v, max + 1);
-	if (n == 0 || n > max) {
-		log_warn(LOG_STORE, "%s: %s empty or longer than %zu bytes",
-		    what, field, max);
-		return RC_INVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (multi && (c == '\t' || c == '\n' || c == '\r'))
-			continue;
-		if (c < 0x20 || c == 0x7f) {
-			log_warn(LOG_STORE, "%s: %s has a control character",
-			    what, field);
-			return RC_INVAL;
-		}
-	}
-	return 0;
-}
-
-static int
-ref_ok(const char *what, const char *field, int64_t id, int zero_ok)
-{
-	if (id > 0 || (id == 0 && zero_ok))
-		return 0;
-	log_warn(LOG_STORE, "%s: bad %s %lld", what, field, (long long)id);
-	return RC_INVAL;
-}
-
 /* The fields every write of a case checks. */
 static int
 case_ok(const char *what, const struct store_org_case *c)
 {
 	int rc;
 
-	if ((rc = one_of(what, "state", c->state, states)) != 0 ||
-	    (rc = ref_ok(what, "assigned_to", c->assigned_to, 1)) != 0 ||
-	    (rc = ref_ok(what, "first_approver", c->first_approver, 1)) != 0 ||
-	    (rc = ref_ok(what, "second_approver", c->second_approver, 1)) !=
+	if ((rc = sq_check_enum(what, "state", c->state, states)) != 0 ||
+	    (rc = sq_check_id(what, "assigned_to", c->assigned_to, 1)) != 0 ||
+	    (rc = sq_check_id(what, "first_approver", c->first_approver, 1)) !=
 	    0 ||
-	    (rc = ref_ok(what, "org_id", c->org_id, 1)) != 0 ||
-	    (rc = text(what, "info_request", c->info_request, STORE_MAX_TEXT *
-	    4, 1, 1)) != 0 ||
-	    (rc = text(what, "info_response", c->info_response,
-	    STORE_MAX_TEXT * 4, 1, 1)) != 0 ||
-	    (rc = text(what, "reject_reason", c->reject_reason,
-	    STORE_MAX_TEXT, 1, 1)) != 0)
+	    (rc = sq_check_id(what, "second_approver", c->second_approver,
+	    1)) != 0 ||
+	    (rc = sq_check_id(what, "org_id", c->org_id, 1)) != 0 ||
+	    (rc = sq_check_text(what, "info_request", c->info_request,
+	    STORE_MAX_TEXT * 4, SQ_NULL_OK | SQ_MULTI)) != 0 ||
+	    (rc = sq_check_text(what, "info_response", c->info_response,
+	    STORE_MAX_TEXT * 4, SQ_NULL_OK | SQ_MULTI)) != 0 ||
+	    (rc = sq_check_text(what, "reject_reason", c->reject_reason,
+	    STORE_MAX_TEXT, SQ_NULL_OK | SQ_MULTI)) != 0)
 		return rc;
 	if (c->second_approver != 0 && c->second_approver ==
 	    c->first_approver) {
@@ -164,10 +109,10 @@ store_org_case_add(struct store *st, const struct store_org_case *c,
 
 	if (st == NULL || c == NULL)
 		return RC_INVAL;
-	if ((rc = ref_ok(what, "order", c->order_id, 0)) != 0 ||
-	    (rc = ref_ok(what, "customer", c->customer_id, 0)) != 0 ||
-	    (rc = one_of(what, "profile", c->profile, profiles)) != 0 ||
-	    (rc = text(what, "product", c->product, 32, 0, 0)) != 0 ||
+	if ((rc = sq_check_id(what, "order", c->order_id, 0)) != 0 ||
+	    (rc = sq_check_id(what, "customer", c->customer_id, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "profile", c->profile, profiles)) != 0 ||
+	    (rc = sq_check_text(what, "product", c->product, 32, 0)) != 0 ||
 	    (rc = case_ok(what, c)) != 0)
 		return rc;
 	if (c->approvals_required != 1 && c->approvals_required != 2) {
@@ -238,19 +183,13 @@ static int
 case_one(struct store *st, const char *sql, int64_t key,
     struct store_org_case *out)
 {
-	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
-	rc = sq_prep(st, sql, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, key);
-	rc = sq_each_row(st, "org_case_get", s, case_row, out);
-	sq_put(st, s);
+	rc = sq_each_row_id(st, "org_case_get", sql, key, case_row, out);
 	if (rc == 1)
 		return 0;
 	if (rc == 0)
@@ -304,8 +243,8 @@ store_org_case_set(struct store *st, const struct store_org_case *c,
 
 	if (st == NULL || c == NULL)
 		return RC_INVAL;
-	if ((rc = ref_ok(what, "case", c->id, 0)) != 0 ||
-	    (rc = one_of(what, "from", from, states)) != 0 ||
+	if ((rc = sq_check_id(what, "case", c->id, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "from", from, states)) != 0 ||
 	    (rc = case_ok(what, c)) != 0)
 		return rc;
 	if (when <= 0)
@@ -329,12 +268,8 @@ store_org_case_set(struct store *st, const struct store_org_case *c,
 	sq_put(st, s);
 	if (rc != 0 || sqlite3_changes(st->db) > 0)
 		return rc;
-	rc = sq_prep(st, SQL_CASE_EXISTS, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, c->id);
-	rc = sq_each_row(st, what, s, exists_row, &found);
-	sq_put(st, s);
+	rc = sq_each_row_id(st, what, SQL_CASE_EXISTS, c->id, exists_row,
+	    &found);
 	if (rc != 0)
 		return rc;
 	return found ? RC_STATE : RC_NOTFOUND;
@@ -373,9 +308,10 @@ store_org_case_ids(struct store *st, const char *state, const char *profile,
 		*n = 0;
 	if (st == NULL || ids == NULL || n == NULL || customer_id < 0)
 		return RC_INVAL;
-	if ((state != NULL && (rc = one_of(what, "state", state, states)) !=
-	    0) || (profile != NULL && (rc = one_of(what, "profile", profile,
-	    profiles)) != 0))
+	if ((state != NULL &&
+	    (rc = sq_check_enum(what, "state", state, states)) != 0) ||
+	    (profile != NULL &&
+	    (rc = sq_check_enum(what, "profile", profile, profiles)) != 0))
 		return rc;
 	rc = sq_prep(st, SQL_CASE_IDS, &s);
 	if (rc != 0)
@@ -404,11 +340,11 @@ store_org_check_add(struct store *st, const struct store_org_check *k,
 
 	if (st == NULL || k == NULL)
 		return RC_INVAL;
-	if ((rc = ref_ok(what, "case", k->case_id, 0)) != 0 ||
-	    (rc = ref_ok(what, "agent", k->agent_id, 0)) != 0 ||
-	    (rc = one_of(what, "step", k->step, steps)) != 0 ||
-	    (rc = text(what, "evidence", k->evidence, STORE_MAX_JSON, 0, 1)) !=
-	    0)
+	if ((rc = sq_check_id(what, "case", k->case_id, 0)) != 0 ||
+	    (rc = sq_check_id(what, "agent", k->agent_id, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "step", k->step, steps)) != 0 ||
+	    (rc = sq_check_text(what, "evidence", k->evidence, STORE_MAX_JSON,
+	    SQ_MULTI)) != 0)
 		return rc;
 	if (k->recorded_at < 0)
 		return RC_INVAL;
@@ -457,18 +393,11 @@ store_org_check_list(struct store *st, int64_t case_id,
     int (*cb)(const struct store_org_check *, void *), void *arg)
 {
 	struct check_ctx x = {cb, arg};
-	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (st == NULL || cb == NULL)
 		return RC_INVAL;
-	rc = sq_prep(st, SQL_CHECK_LIST, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, case_id);
-	rc = sq_each_row(st, "org_check_list", s, check_row, &x);
-	sq_put(st, s);
-	return rc;
+	return sq_each_row_id(st, "org_check_list", SQL_CHECK_LIST, case_id,
+	    check_row, &x);
 }
 
 static int
@@ -492,9 +421,10 @@ store_org_find_valid(struct store *st, int64_t customer_id,
 		*id = 0;
 	if (st == NULL || id == NULL)
 		return RC_INVAL;
-	if ((rc = ref_ok(what, "customer", customer_id, 0)) != 0 ||
-	    (rc = text(what, "legal_name", legal_name, STORE_MAX_TEXT, 0, 0)) !=
-	    0 || (rc = text(what, "country", country, 2, 0, 0)) != 0)
+	if ((rc = sq_check_id(what, "customer", customer_id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "legal_name", legal_name, STORE_MAX_TEXT,
+	    0)) != 0 ||
+	    (rc = sq_check_text(what, "country", country, 2, 0)) != 0)
 		return rc;
 	rc = sq_prep(st, SQL_ORG_FIND, &s);
 	if (rc != 0)
@@ -522,17 +452,15 @@ store_order_set_org(struct store *st, int64_t order_id, int64_t org_id)
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = ref_ok(what, "order", order_id, 0)) != 0 ||
-	    (rc = ref_ok(what, "org", org_id, 1)) != 0)
+	if ((rc = sq_check_id(what, "order", order_id, 0)) != 0 ||
+	    (rc = sq_check_id(what, "org", org_id, 1)) != 0)
 		return rc;
 	rc = sq_prep(st, SQL_ORDER_SET_ORG, &s);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, order_id);
 	sq_bind_ref(s, 2, org_id);
-	rc = sq_step_done(st, what, s);
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	sq_put(st, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = RC_NOTFOUND;
 	return rc;
 }

@@ -5,7 +5,9 @@
  * replaces the pending one, single confirmation), temporary DNS records
  * (due, claim, failure, removal), reuse across a contract's orders, the
  * contract's domain that holds a name (suffixes that only look alike, SQL
- * LIKE characters), and bad arguments (RC_INVAL before any SQL).
+ * LIKE characters), and bad arguments (RC_INVAL before any SQL), also
+ * those of the other area files (OCSP, organisation cases, outbox) that
+ * share store_sqlite.c's checks and statement helpers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -350,6 +352,152 @@ test_reuse_and_domains(void **state)
 	    zone, sizeof(zone)), RC_INVAL);
 }
 
+static int
+count_cb(const void *row, void *arg)
+{
+	(void)row;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+check_cb(const struct store_org_check *k, void *arg)
+{
+	return count_cb(k, arg);
+}
+
+static int
+shard_cb(const struct store_crl_shard *c, void *arg)
+{
+	return count_cb(c, arg);
+}
+
+/* The argument checks and statement helpers that the area files share
+ * with store_sqlite.c (store_sqlite_int.h), at their bounds. */
+static void
+test_shared_checks(void **state)
+{
+	struct env *e = *state;
+	struct store_dv_record r = {0};
+	struct store_dv_attempt a = {0};
+	struct store_dv v = {0};
+	struct store_ocsp o = {0};
+	struct store_mail *m = NULL;
+	char name[300], serial[42];
+	int64_t id = 0, shard = 0, *ids = NULL;
+	size_t n = 0;
+	int seen = 0;
+
+	/* dv text: "" passes, control characters and one byte too many do
+	 * not, NULL only where allowed */
+	r.authz_id = e->authz;
+	r.zone = "a.example";
+	r.owner = "_acme-challenge.a.example";
+	r.value = "";
+	r.remove_at = T0 + 300;
+	assert_int_equal(store_dv_record_add(e->st, &r, &id), 0);
+	assert_true(id > 0);
+	r.value = "tab\there";
+	assert_int_equal(store_dv_record_add(e->st, &r, NULL), RC_INVAL);
+	r.value = "V";
+	memset(name, 'a', 254);
+	name[254] = '\0';
+	r.zone = name;
+	assert_int_equal(store_dv_record_add(e->st, &r, NULL), RC_INVAL);
+	name[253] = '\0';
+	assert_int_equal(store_dv_record_add(e->st, &r, NULL), 0);
+	assert_int_equal(store_dv_record_failed(e->st, id, "x\x7f", T0),
+	    RC_INVAL);
+	assert_int_equal(store_dv_record_failed(e->st, id, NULL, T0), 0);
+	assert_int_equal(store_dv_record_done(e->st, id), 0);
+	assert_int_equal(store_dv_record_done(e->st, id), 0);	/* gone */
+	assert_int_equal(store_dv_record_done(e->st, 0), RC_INVAL);
+	assert_int_equal(store_dv_record_claim(e->st, id, T0, T0 + 1),
+	    RC_STATE);
+	assert_int_equal(store_dv_record_failed(e->st, id, "gone", T0),
+	    RC_NOTFOUND);
+
+	/* dv enums */
+	a.authz_id = e->authz;
+	a.order_id = e->order;
+	a.method = "caa";
+	a.br_version = "2.0.1";
+	a.br_section = "3.2.2.8";
+	assert_int_equal(store_dv_attempt_add(e->st, &a, &id), 0);
+	a.method = "CAA";
+	assert_int_equal(store_dv_attempt_add(e->st, &a, &id), RC_INVAL);
+	a.method = NULL;
+	assert_int_equal(store_dv_attempt_add(e->st, &a, &id), RC_INVAL);
+	a.method = "caa";
+	a.br_section = NULL;
+	assert_int_equal(store_dv_attempt_add(e->st, &a, &id), RC_INVAL);
+
+	/* conditional writes that change no row */
+	v.authz_id = e->authz;
+	v.order_id = e->order;
+	v.method = "dns";
+	v.value = "V";
+	v.http_file = "F";
+	assert_int_equal(store_dv_update(e->st, &v, T0), RC_NOTFOUND);
+	assert_int_equal(store_dv_claim(e->st, e->authz, T0, T0 + 1, 1),
+	    RC_STATE);
+	assert_int_equal(store_dv_token_confirm(e->st, 4242, T0, "192.0.2.1",
+	    "UA"), RC_STATE);
+	assert_int_equal(store_dv_token_confirm(e->st, 4242, T0, "192.0.2.1",
+	    "UA\n"), RC_INVAL);
+	assert_int_equal(store_dv_token_retire(e->st, e->authz), 0);
+
+	/* serials: 1..40 lowercase hex digits */
+	assert_int_equal(store_ocsp_get(e->st, "0a1b", &o), RC_NOTFOUND);
+	assert_int_equal(store_ocsp_get(e->st, "0A1B", &o), RC_INVAL);
+	assert_int_equal(store_ocsp_get(e->st, "", &o), RC_INVAL);
+	assert_int_equal(store_ocsp_get(e->st, NULL, &o), RC_INVAL);
+	assert_int_equal(store_ocsp_get(e->st, "0x1", &o), RC_INVAL);
+	memset(serial, 'f', 41);
+	serial[41] = '\0';
+	assert_int_equal(store_cert_get_shard(e->st, serial, &shard),
+	    RC_INVAL);
+	serial[40] = '\0';
+	assert_int_equal(store_cert_get_shard(e->st, serial, &shard),
+	    RC_NOTFOUND);
+	assert_int_equal(store_cert_set_shard(e->st, serial, 1), RC_NOTFOUND);
+	assert_int_equal(store_cert_set_shard(e->st, "g", 1), RC_INVAL);
+	assert_int_equal(store_crl_shard_list(e->st, 0, shard_cb, &seen), 0);
+	assert_int_equal(seen, 0);
+
+	/* organisation validation: ids, enums, texts */
+	assert_int_equal(store_order_set_org(e->st, e->order, 0), 0);
+	assert_int_equal(store_order_set_org(e->st, 987654, 0), RC_NOTFOUND);
+	assert_int_equal(store_order_set_org(e->st, 0, 0), RC_INVAL);
+	assert_int_equal(store_order_set_org(e->st, e->order, -1), RC_INVAL);
+	assert_int_equal(store_org_find_valid(e->st, 1, "Acme", "DE", 0, 0,
+	    &id), RC_NOTFOUND);
+	assert_int_equal(store_org_find_valid(e->st, 1, "", "DE", 0, 0, &id),
+	    RC_INVAL);
+	assert_int_equal(store_org_find_valid(e->st, 1, "A\nB", "DE", 0, 0,
+	    &id), RC_INVAL);
+	assert_int_equal(store_org_find_valid(e->st, 1, "Acme", "DEU", 0, 0,
+	    &id), RC_INVAL);
+	assert_int_equal(store_org_find_valid(e->st, 0, "Acme", "DE", 0, 0,
+	    &id), RC_INVAL);
+	assert_int_equal(store_org_case_ids(e->st, "open", "ev", 0, &ids, &n),
+	    0);
+	assert_int_equal(n, 0);
+	free(ids);
+	assert_int_equal(store_org_case_ids(e->st, "Open", NULL, 0, &ids, &n),
+	    RC_INVAL);
+	assert_int_equal(store_org_case_ids(e->st, NULL, "dv", 0, &ids, &n),
+	    RC_INVAL);
+	assert_int_equal(store_org_check_list(e->st, 31337, check_cb, &seen),
+	    0);
+	assert_int_equal(seen, 0);
+
+	/* the outbox by id */
+	assert_int_equal(store_mail_get(e->st, 31337, &m), RC_NOTFOUND);
+	assert_null(m);
+	assert_int_equal(store_mail_get(e->st, 0, &m), RC_NOTFOUND);
+}
+
 int
 main(void)
 {
@@ -360,6 +508,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_and_domains, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_shared_checks, setup,
 		    teardown),
 	};
 
