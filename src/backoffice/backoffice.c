@@ -40,18 +40,6 @@ is_staff(const struct portal_req *c)
 	    c->user.role == STORE_ROLE_ADMIN);
 }
 
-static void
-fmt_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, 32, "\xe2\x80\x94");
-		return;
-	}
-	strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
-}
-
 static const char *
 state_label(enum ra_org_state s)
 {
@@ -321,7 +309,7 @@ queue_page(struct portal_req *c, const struct bo_path *bp)
 		det = o.details ? json_loads(o.details, 0, NULL) : NULL;
 		customer_name(c, oc.customer_id, cust, sizeof(cust));
 		user_name(c, oc.assigned_to, agent, sizeof(agent));
-		fmt_time(oc.created_at, t);
+		portal_fmt_time(oc.created_at, t);
 		age_text(oc.created_at, c->now, age, sizeof(age));
 		pname = portal_product_name(oc.product);
 		rc = portal_html_printf(&rows, "<tr data-case=\"%lld\" "
@@ -572,7 +560,7 @@ checklist(struct portal_req *c, struct buf *b, const struct ra_org_case *oc,
 		    "fulfilled" : "recorded, not fulfilled");
 		if (rc == 0 && ev != NULL) {
 			user_name(c, oc->step[s].agent_id, who, sizeof(who));
-			fmt_time(oc->step[s].recorded_at, t);
+			portal_fmt_time(oc->step[s].recorded_at, t);
 			rc = portal_html_printf(b, "<dl class=\"facts\">\n");
 			for (size_t i = 0; rc == 0 && i < nf; i++)
 				rc = dl_row(b, f[i].label, jget(ev, f[i].name));
@@ -728,7 +716,7 @@ decision_card(struct portal_req *c, struct buf *b,
 		}
 		break;
 	case RA_ORG_APPROVED:
-		fmt_time(oc->decided_at, t);
+		portal_fmt_time(oc->decided_at, t);
 		user_name(c, oc->first_approver, a1, sizeof(a1));
 		user_name(c, oc->second_approver, a2, sizeof(a2));
 		if (oc->reused)
@@ -743,7 +731,7 @@ decision_card(struct portal_req *c, struct buf *b,
 			    (long long)oc->org_id);
 		break;
 	case RA_ORG_REJECTED:
-		fmt_time(oc->decided_at, t);
+		portal_fmt_time(oc->decided_at, t);
 		rc = portal_html_printf(b, "<p>Rejected on %s: %s</p>\n", t,
 		    oc->reject_reason ? oc->reject_reason : "");
 		break;
@@ -784,7 +772,7 @@ hist_cb(const struct store_org_check *k, void *arg)
 	if (s < 0)
 		return 0;
 	user_name(h->c, k->agent_id, who, sizeof(who));
-	fmt_time(k->recorded_at, t);
+	portal_fmt_time(k->recorded_at, t);
 	h->rc = portal_html_printf(h->b, "<tr><td>%s</td><td>%s</td>"
 	    "<td>%s</td><td>%s</td></tr>\n", t, who, step_label(s),
 	    h->newest[s] != k->id ? "replaced by a later record" :
@@ -855,7 +843,7 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 	customer_name(c, oc.customer_id, cust, sizeof(cust));
 	(void)store_contract_get(c->st, o.contract_id, &k);
 	pname = portal_product_name(oc.product);
-	fmt_time(oc.created_at, t);
+	portal_fmt_time(oc.created_at, t);
 	rc = portal_html_printf(&b, "<p><a href=\"/backoffice/\">\xe2\x86\x90 "
 	    "Queue</a></p>\n");
 	if (rc == 0 && notice != NULL)

@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 #include "util/conf.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -328,6 +329,29 @@ int daemon_dv_start(struct daemon_ctx *cx, const char *portal_url,
 void daemon_dv_stop(struct daemon_dv *dv);
 /* Fills the domain validation fields of an ra_conf ([dv], policy.trust). */
 void daemon_dv_ra_conf(const struct daemon_ctx *cx, struct ra_conf *rc);
+
+/* What the worker threads of serve share (serve_dv.c, serve_acme.c). */
+struct val_conf;
+/* A path of the configuration: absolute as it is, relative under the
+ * data directory; NULL for NULL and "". Free it. */
+char *daemon_in_data(const struct daemon_ctx *cx, const char *p);
+/*
+ * Fills *vc as every validation context of serve is made ([validation],
+ * policy.trust): ports, resolver, stub zones, private addresses, the trust
+ * anchor (*anchor: its path, or NULL) and the CAA identities (*caa_text: a
+ * copy of the list, split in place into ids[0..max) and a NULL; ids holds
+ * max + 1). *anchor and *caa_text are the caller's, to free after the last
+ * val_ctx_open() of vc.
+ */
+void daemon_val_conf(const struct daemon_ctx *cx, struct val_conf *vc,
+    char **anchor, char **caa_text, const char **ids, size_t max);
+/* pthread_cond_init() on CLOCK_MONOTONIC, as daemon_idle_wait() needs. */
+void daemon_cond_init(pthread_cond_t *cond);
+/* With lock held: waits on cond (of daemon_cond_init()) until *stop is
+ * set or ms (whole seconds of it) have passed; a signal without *stop
+ * waits on. Holds lock again on return. */
+void daemon_idle_wait(pthread_cond_t *cond, pthread_mutex_t *lock,
+    const int *stop, unsigned ms);
 
 /* Commands (one file per group). */
 int daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv);

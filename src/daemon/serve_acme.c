@@ -236,15 +236,9 @@ jobs_main(void *arg)
 				    rc_str(rc));
 		}
 		pthread_mutex_lock(&da->jlock);
-		if (ran == 0 && !da->stop) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += JOBS_IDLE_MS / 1000;
-			while (!da->stop && pthread_cond_timedwait(&da->jcond,
-			    &da->jlock, &ts) != ETIMEDOUT)
-				;
-		}
+		if (ran == 0 && !da->stop)
+			daemon_idle_wait(&da->jcond, &da->jlock, &da->stop,
+			    JOBS_IDLE_MS);
 	}
 	pthread_mutex_unlock(&da->jlock);
 	if (ra != NULL)
@@ -253,16 +247,6 @@ jobs_main(void *arg)
 }
 
 /* ---- start and stop ------------------------------------------------------ */
-
-static char *
-in_data(const struct daemon_ctx *cx, const char *p)
-{
-	if (p == NULL || p[0] == '\0')
-		return NULL;
-	if (p[0] == '/')
-		return xstrdup(p);
-	return xasprintf("%s/%s", cx->data, p);
-}
 
 int
 daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
@@ -273,19 +257,13 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	struct store_issuer is;
 	struct rc_detail d = {{0}};
 	struct val_ctx *probe = NULL;
-	pthread_condattr_t attr;
-	size_t n = 0;
-	char *tok, *save = NULL;
 	int rc;
 
 	*out = NULL;
 	da->cx = cx;
 	pthread_mutex_init(&da->lock, NULL);
 	pthread_mutex_init(&da->jlock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&da->jcond, &attr);
-	pthread_condattr_destroy(&attr);
+	daemon_cond_init(&da->jcond);
 
 	da->sc.backend = cx->conf.store_backend;
 	da->sc.path = cx->db_path;
@@ -293,23 +271,8 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	da->nonce_path = xasprintf("%s-nonces", cx->db_path);
 
 	/* validation: ports, resolver, trust anchor, CAA identities */
-	val_conf_defaults(&da->vc);
-	da->vc.http01_port = (uint16_t)cx->conf.val_http01_port;
-	da->vc.tlsalpn01_port = (uint16_t)cx->conf.val_tlsalpn01_port;
-	da->vc.resolver = cx->conf.val_resolver[0] ? cx->conf.val_resolver :
-	    NULL;
-	da->anchor = in_data(cx, cx->conf.val_trust_anchor);
-	da->vc.trust_anchor = da->anchor;
-	da->vc.stub_zones = cx->conf.val_stub_zones;
-	da->vc.allow_private_addresses = cx->conf.val_allow_private ||
-	    strcmp(cx->conf.policy_trust, "private") == 0;
-	da->caa_text = xstrdup(cx->conf.val_caa_identities);
-	for (tok = strtok_r(da->caa_text, " \t,", &save);
-	    tok != NULL && n < MAX_CAA_IDS;
-	    tok = strtok_r(NULL, " \t,", &save))
-		da->caa_ids[n++] = tok;
-	da->caa_ids[n] = NULL;
-	da->vc.caa_identities = da->caa_ids;
+	daemon_val_conf(cx, &da->vc, &da->anchor, &da->caa_text, da->caa_ids,
+	    MAX_CAA_IDS);
 	rc = val_ctx_open(&da->vc, &probe, &d);
 	if (rc != 0) {
 		daemon_fail(cx, "%s: [validation]: %s", cx->conf_path,
@@ -325,7 +288,7 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 
 	/* the registration authority */
 	da->acct_prefix = xasprintf("%s/acme/acct/", base_url);
-	da->blocked = in_data(cx, cx->conf.policy_blocked_names);
+	da->blocked = daemon_in_data(cx, cx->conf.policy_blocked_names);
 	da->rc.account_url_prefix = da->acct_prefix;
 	da->rc.require_eab = cx->conf.acme_require_eab;
 	da->rc.allow_ip = cx->conf.acme_allow_ip;

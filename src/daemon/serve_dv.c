@@ -62,8 +62,10 @@ daemon_dv_ra_conf(const struct daemon_ctx *cx, struct ra_conf *rc)
 	rc->trust_private = strcmp(cx->conf.policy_trust, "private") == 0;
 }
 
-static char *
-in_data(const struct daemon_ctx *cx, const char *p)
+/* ---- what the worker threads of serve share (daemon_int.h) --------------- */
+
+char *
+daemon_in_data(const struct daemon_ctx *cx, const char *p)
 {
 	if (p == NULL || p[0] == '\0')
 		return NULL;
@@ -71,6 +73,56 @@ in_data(const struct daemon_ctx *cx, const char *p)
 		return xstrdup(p);
 	return xasprintf("%s/%s", cx->data, p);
 }
+
+void
+daemon_val_conf(const struct daemon_ctx *cx, struct val_conf *vc,
+    char **anchor, char **caa_text, const char **ids, size_t max)
+{
+	char *tok, *save = NULL;
+	size_t n = 0;
+
+	val_conf_defaults(vc);
+	vc->http01_port = (uint16_t)cx->conf.val_http01_port;
+	vc->tlsalpn01_port = (uint16_t)cx->conf.val_tlsalpn01_port;
+	vc->resolver = cx->conf.val_resolver[0] ? cx->conf.val_resolver : NULL;
+	*anchor = daemon_in_data(cx, cx->conf.val_trust_anchor);
+	vc->trust_anchor = *anchor;
+	vc->stub_zones = cx->conf.val_stub_zones;
+	vc->allow_private_addresses = cx->conf.val_allow_private ||
+	    strcmp(cx->conf.policy_trust, "private") == 0;
+	*caa_text = xstrdup(cx->conf.val_caa_identities);
+	for (tok = strtok_r(*caa_text, " \t,", &save);
+	    tok != NULL && n < max;
+	    tok = strtok_r(NULL, " \t,", &save))
+		ids[n++] = tok;
+	ids[n] = NULL;
+	vc->caa_identities = ids;
+}
+
+void
+daemon_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+void
+daemon_idle_wait(pthread_cond_t *cond, pthread_mutex_t *lock,
+    const int *stop, unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	while (!*stop && pthread_cond_timedwait(cond, lock, &ts) != ETIMEDOUT)
+		;
+}
+
+/* ---- the domain validation worker ---------------------------------------- */
 
 static void *
 dv_main(void *arg)
@@ -85,15 +137,9 @@ dv_main(void *arg)
 		if (ra_dv_jobs_run(dv->ra, DV_BATCH, &ran) != 0)
 			log_err(LOG_RA, "domain validation jobs: store error");
 		pthread_mutex_lock(&dv->lock);
-		if (ran < DV_BATCH && !dv->stop) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += DV_POLL_MS / 1000;
-			while (!dv->stop && pthread_cond_timedwait(&dv->cond,
-			    &dv->lock, &ts) != ETIMEDOUT)
-				;
-		}
+		if (ran < DV_BATCH && !dv->stop)
+			daemon_idle_wait(&dv->cond, &dv->lock, &dv->stop,
+			    DV_POLL_MS);
 	}
 	pthread_mutex_unlock(&dv->lock);
 	return NULL;
@@ -108,18 +154,12 @@ daemon_dv_start(struct daemon_ctx *cx, const char *portal_url,
 	struct val_conf vc;
 	struct ra_conf rconf;
 	struct rc_detail d = {""};
-	pthread_condattr_t attr;
-	char *tok, *save = NULL;
-	size_t n = 0;
 	int rc;
 
 	*out = NULL;
 	dv->cx = cx;
 	pthread_mutex_init(&dv->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&dv->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	daemon_cond_init(&dv->cond);
 	dv->portal_url = xstrdup(portal_url ? portal_url : "");
 	if ((rc = store_open(&sc, &dv->st)) != 0) {
 		daemon_fail(cx, "DV worker: store: %s", rc_str(rc));
@@ -130,22 +170,8 @@ daemon_dv_start(struct daemon_ctx *cx, const char *portal_url,
 		goto fail;
 	}
 	/* the same validation settings as the ACME workers */
-	val_conf_defaults(&vc);
-	vc.http01_port = (uint16_t)cx->conf.val_http01_port;
-	vc.tlsalpn01_port = (uint16_t)cx->conf.val_tlsalpn01_port;
-	vc.resolver = cx->conf.val_resolver[0] ? cx->conf.val_resolver : NULL;
-	dv->anchor = in_data(cx, cx->conf.val_trust_anchor);
-	vc.trust_anchor = dv->anchor;
-	vc.stub_zones = cx->conf.val_stub_zones;
-	vc.allow_private_addresses = cx->conf.val_allow_private ||
-	    strcmp(cx->conf.policy_trust, "private") == 0;
-	dv->caa_text = xstrdup(cx->conf.val_caa_identities);
-	for (tok = strtok_r(dv->caa_text, " \t,", &save);
-	    tok != NULL && n < DV_MAX_CAA_IDS;
-	    tok = strtok_r(NULL, " \t,", &save))
-		dv->caa_ids[n++] = tok;
-	dv->caa_ids[n] = NULL;
-	vc.caa_identities = dv->caa_ids;
+	daemon_val_conf(cx, &vc, &dv->anchor, &dv->caa_text, dv->caa_ids,
+	    DV_MAX_CAA_IDS);
 	if ((rc = val_ctx_open(&vc, &dv->val, &d)) != 0) {
 		daemon_fail(cx, "DV worker: [validation]: %s",
 		    rc_detail_str(&d, rc));
@@ -154,7 +180,7 @@ daemon_dv_start(struct daemon_ctx *cx, const char *portal_url,
 	memset(&rconf, 0, sizeof(rconf));
 	rconf.account_url_prefix = "-";	/* no accounts are touched */
 	rconf.keycheck = cx->kc;
-	dv->blocked = in_data(cx, cx->conf.policy_blocked_names);
+	dv->blocked = daemon_in_data(cx, cx->conf.policy_blocked_names);
 	rconf.blocked_names = dv->blocked;
 	rconf.now = cx->cac.now;
 	rconf.portal_url = dv->portal_url;

@@ -48,24 +48,7 @@
 static void
 when(time_t t, char out[40])
 {
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, 40, "\xe2\x80\x94");
-		return;
-	}
-	strftime(out, 40, "%d %b %Y, %H:%M UTC", &tm);
-}
-
-static void
-rfc3339(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL)
-		out[0] = '\0';
-	else
-		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	portal_fmt_utc(t, 1, out, 40);
 }
 
 static int
@@ -857,7 +840,9 @@ set_time(json_t *o, const char *key, time_t t)
 {
 	char buf[32];
 
-	rfc3339(t, buf);
+	buf[0] = '\0';
+	if (t != 0)
+		portal_fmt_rfc3339(t, buf);
 	json_object_set_new(o, key, buf[0] ? json_string(buf) : json_null());
 }
 

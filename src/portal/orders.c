@@ -43,20 +43,28 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static void
-fmt_time(time_t t, char out[32])
+/* The time formats of portal_int.h (dv.c and the back office use them). */
+void
+portal_fmt_utc(time_t t, int text_month, char *out, size_t n)
 {
 	struct tm tm;
 
 	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, 32, "\xe2\x80\x94");
+		snprintf(out, n, "\xe2\x80\x94");
 		return;
 	}
-	strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
+	strftime(out, n, text_month ? "%d %b %Y, %H:%M UTC" :
+	    "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-static void
-fmt_rfc3339(time_t t, char out[32])
+void
+portal_fmt_time(time_t t, char out[32])
+{
+	portal_fmt_utc(t, 0, out, 32);
+}
+
+void
+portal_fmt_rfc3339(time_t t, char out[32])
 {
 	struct tm tm;
 
@@ -1027,7 +1035,7 @@ overview(struct portal_req *c)
 		pname = product_label(&o);
 		if (is_pending(o.state))
 			pending = 1;
-		fmt_time(o.not_after, until);
+		portal_fmt_time(o.not_after, until);
 		rc = portal_html_printf(&rows, "<tr data-order=\"%lld\" "
 		    "data-state=\"%s\">\n<th scope=\"row\"><a "
 		    "href=\"/portal/orders/%lld\">%s</a></th>\n"
@@ -1142,7 +1150,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	pname = product_label(&o);
 	shown = names_list(o.names);
 	file_base(o.names, base, sizeof(base));
-	fmt_time(o.created_at, t1);
+	portal_fmt_time(o.created_at, t1);
 	rc = portal_html_printf(&b, "<p><a href=\"/portal/overview\">"
 	    "\xe2\x86\x90 Overview</a></p>\n<section class=\"card\"");
 	if (rc == 0 && is_pending(o.state)) {
@@ -1178,8 +1186,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 				    salias[0] ? " " : "", tok);
 		}
 		free(cp);
-		fmt_time(ci.not_before, t1);
-		fmt_time(ci.not_after, t2);
+		portal_fmt_time(ci.not_before, t1);
+		portal_fmt_time(ci.not_after, t2);
 		rc = portal_html_printf(&b, "<section class=\"card\" "
 		    "aria-labelledby=\"h-details\">\n<h2 id=\"h-details\">"
 		    "Certificate details</h2>\n<dl class=\"facts\">\n"
@@ -1406,7 +1414,7 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 	    tok = strtok_r(NULL, " ", &save))
 		json_array_append_new(names, json_string(tok));
 	free(copy);
-	fmt_rfc3339(o->created_at, t);
+	portal_fmt_rfc3339(o->created_at, t);
 	json_object_set_new(j, "id", json_integer(o->id));
 	json_object_set_new(j, "slot_id", json_integer(o->slot_id));
 	json_object_set_new(j, "contract_id", json_integer(o->contract_id));
@@ -1438,9 +1446,9 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 			    json_string(ci.issuer));
 			json_object_set_new(cj, "sha256_fingerprint",
 			    json_string(ci.fingerprint));
-			fmt_rfc3339(ci.not_before, t);
+			portal_fmt_rfc3339(ci.not_before, t);
 			json_object_set_new(cj, "not_before", json_string(t));
-			fmt_rfc3339(ci.not_after, t);
+			portal_fmt_rfc3339(ci.not_after, t);
 			json_object_set_new(cj, "not_after", json_string(t));
 			json_object_set_new(cj, "revoked",
 			    json_boolean(ci.revoked));

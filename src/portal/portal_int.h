@@ -240,6 +240,15 @@ int portal_api_download(struct portal_req *c, int64_t id);
 int portal_api_revoke(struct portal_req *c, int64_t id);
 /* The JSON reply helper of api.c. */
 int portal_api_json(struct http_req *r, unsigned status, void *json);
+/* t in UTC as the pages of the portal and of the back office show it
+ * into out[0..n): "2026-11-27 14:05 UTC", or with text_month
+ * "27 Nov 2026, 14:05 UTC"; an em dash for 0 and for a time gmtime_r()
+ * cannot take. portal_fmt_time() is the first form into 32 bytes. */
+void portal_fmt_utc(time_t t, int text_month, char *out, size_t n);
+void portal_fmt_time(time_t t, char out[32]);
+/* t as RFC 3339, "2026-11-27T14:05:00Z" (0 is 1970's); "" for a time
+ * gmtime_r() cannot take. */
+void portal_fmt_rfc3339(time_t t, char out[32]);
 
 /* ---- the JSON API (api.c) ------------------------------------------------ */
 

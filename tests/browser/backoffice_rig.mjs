@@ -13,70 +13,21 @@
 // build*/src/daemon/certdesk of the source tree.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const top = process.env.CERTDESK_SRCDIR || path.resolve(here, "..", "..");
-export const artifacts = path.join(top, "tests", "artifacts");
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const require = createRequire(path.join(top, "web", "package.json"));
-const { chromium } = require("playwright-core");
+import * as lib from "./lib.mjs";
+import { artifacts, certdeskBin, certdeskEnv, cli, freePort, httpsPortOf,
+    launchBrowser } from "./lib.mjs";
+
+export { artifacts, cli } from "./lib.mjs";
 
 export const PASSWORD = "correct horse battery staple";
 
-function certdeskBin() {
-	if (process.env.CERTDESK_BIN)
-		return process.env.CERTDESK_BIN;
-	let best = null, bestTime = 0;
-	for (const d of fs.readdirSync(top)) {
-		if (!d.startsWith("build"))
-			continue;
-		const p = path.join(top, d, "src", "daemon", "certdesk");
-		try {
-			const st = fs.statSync(p);
-			if (st.mtimeMs > bestTime) {
-				best = p;
-				bestTime = st.mtimeMs;
-			}
-		} catch (e) {
-			// not built there
-		}
-	}
-	assert.ok(best, "no certdesk binary: set CERTDESK_BIN");
-	return best;
-}
-
-export function cli(args, input) {
-	const r = spawnSync(certdeskBin(), args, { input,
-	    env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1" } });
-	assert.equal(r.status, 0, `certdesk ${args.join(" ")}: ` +
-	    r.stderr.toString());
-	return r.stdout.toString().trim();
-}
-
-export function openssl(args, input) {
-	const r = spawnSync("openssl", args, { input, maxBuffer: 1 << 24 });
-	assert.equal(r.status, 0, `openssl ${args.join(" ")}: ` +
-	    r.stderr.toString());
-	return r.stdout.toString("utf8");
-}
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.listen(0, "127.0.0.1", () => {
-			const p = s.address().port;
-			s.close(() => resolve(p));
-		});
-		s.on("error", reject);
-	});
-}
+// openssl's output as UTF-8 (the subjects of OV and EV certificates).
+export const openssl = (args, input) => lib.openssl(args, input, "utf8");
 
 export class Rig {
 	constructor(prefix, product, domain) {
@@ -123,28 +74,10 @@ export class Rig {
 		this.serve = spawn(certdeskBin(), ["serve", ...d,
 		    "--plain-listen", `127.0.0.1:${port}`, "--listen",
 		    "127.0.0.1:0"], { stdio: ["ignore", log, log],
-		    env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1" } });
-		const deadline = Date.now() + 20000;
-		while (!this.httpsPort) {
-			assert.ok(Date.now() < deadline, "serve did not start:\n" +
-			    fs.readFileSync(this.logFile, "utf8"));
-			assert.equal(this.serve.exitCode, null, "serve exited:\n" +
-			    fs.readFileSync(this.logFile, "utf8"));
-			const m = /listening https=127\.0\.0\.1:(\d+)/.exec(
-			    fs.readFileSync(this.logFile, "utf8"));
-			if (m)
-				this.httpsPort = Number(m[1]);
-			else
-				await new Promise((r) => setTimeout(r, 100));
-		}
-		this.browser = await chromium.launch({
-			executablePath: chromiumPath,
-			headless: true,
-			args: ["--headless", "--no-sandbox", "--disable-gpu",
-			    "--disable-quic", "--no-first-run",
-			    "--disable-background-networking",
-			    "--disable-component-update", "--disable-sync"],
-		});
+		    env: certdeskEnv() });
+		this.httpsPort = await httpsPortOf(this.serve, this.logFile,
+		    20000);
+		this.browser = await launchBrowser();
 	}
 
 	async stop() {

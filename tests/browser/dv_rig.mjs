@@ -10,69 +10,15 @@
 // Every process started here is stopped by the test that started it.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const top = process.env.CERTDESK_SRCDIR ||
-    path.resolve(here, "..", "..");
-export const artifacts = path.join(top, "tests", "artifacts");
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const require = createRequire(path.join(top, "web", "package.json"));
-const { chromium } = require("playwright-core");
+import { artifacts, certdeskBin, certdeskEnv, cli, freePort, httpsPortOf,
+    launchBrowser, launchPersistent, openssl } from "./lib.mjs";
 
-export function certdeskBin() {
-	if (process.env.CERTDESK_BIN)
-		return process.env.CERTDESK_BIN;
-	let best = null, bestTime = 0;
-	for (const d of fs.readdirSync(top)) {
-		if (!d.startsWith("build"))
-			continue;
-		const p = path.join(top, d, "src", "daemon", "certdesk");
-		try {
-			const st = fs.statSync(p);
-			if (st.mtimeMs > bestTime) {
-				best = p;
-				bestTime = st.mtimeMs;
-			}
-		} catch (e) {
-			// not built there
-		}
-	}
-	assert.ok(best, "no certdesk binary: set CERTDESK_BIN");
-	return best;
-}
-
-const env = () => ({ ...process.env, ASAN_OPTIONS: "detect_leaks=1" });
-
-export function cli(args, input) {
-	const r = spawnSync(certdeskBin(), args, { input, env: env() });
-	assert.equal(r.status, 0, `certdesk ${args.join(" ")}: ` +
-	    r.stderr.toString());
-	return r.stdout.toString().trim();
-}
-
-export function openssl(args, input) {
-	const r = spawnSync("openssl", args, { input, maxBuffer: 1 << 24 });
-	assert.equal(r.status, 0, `openssl ${args.join(" ")}: ` +
-	    r.stderr.toString());
-	return r.stdout.toString("latin1");
-}
-
-export function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.listen(0, "127.0.0.1", () => {
-			const p = s.address().port;
-			s.close(() => resolve(p));
-		});
-		s.on("error", reject);
-	});
-}
+export { artifacts, certdeskBin, cli, freePort, openssl, top }
+    from "./lib.mjs";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -119,22 +65,9 @@ export async function startServe(tmp, data, plainPort, extra = []) {
 	const proc = spawn(certdeskBin(), ["serve", "--data", data,
 	    "--plain-listen", `127.0.0.1:${plainPort}`, "--listen",
 	    "127.0.0.1:0", ...extra], { stdio: ["ignore", fd, fd],
-	    env: env() });
+	    env: certdeskEnv() });
 	fs.closeSync(fd);
-	let httpsPort = 0;
-	const deadline = Date.now() + 30000;
-	while (!httpsPort) {
-		assert.ok(Date.now() < deadline, "serve did not start:\n" +
-		    fs.readFileSync(log, "utf8"));
-		assert.equal(proc.exitCode, null, "serve exited:\n" +
-		    fs.readFileSync(log, "utf8"));
-		const m = /listening https=127\.0\.0\.1:(\d+)/.exec(
-		    fs.readFileSync(log, "utf8"));
-		if (m)
-			httpsPort = Number(m[1]);
-		else
-			await sleep(100);
-	}
+	const httpsPort = await httpsPortOf(proc, log, 30000);
 	return {
 		proc, httpsPort, log,
 		url: (p) => `https://127.0.0.1:${httpsPort}${p}`,
@@ -149,17 +82,7 @@ export async function startServe(tmp, data, plainPort, extra = []) {
 }
 
 export async function launch(profile) {
-	const ctx = await chromium.launchPersistentContext(profile, {
-		executablePath: chromiumPath,
-		headless: true,
-		acceptDownloads: true,
-		ignoreHTTPSErrors: true,
-		viewport: { width: 1000, height: 900 },
-		args: ["--headless", "--no-sandbox", "--disable-gpu",
-		    "--disable-quic", "--no-first-run",
-		    "--disable-background-networking",
-		    "--disable-component-update", "--disable-sync"],
-	});
+	const ctx = await launchPersistent(profile);
 	const page = ctx.pages()[0] || await ctx.newPage();
 	page.setDefaultTimeout(30000);
 	return { ctx, page };
@@ -168,14 +91,7 @@ export async function launch(profile) {
 // A second, separate browser (the hostmaster's, the admin's): no cookies
 // shared with the customer's.
 export async function launchOther() {
-	const browser = await chromium.launch({
-		executablePath: chromiumPath,
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu",
-		    "--disable-quic", "--no-first-run",
-		    "--disable-background-networking",
-		    "--disable-component-update", "--disable-sync"],
-	});
+	const browser = await launchBrowser();
 	const ctx = await browser.newContext({ ignoreHTTPSErrors: true,
 	    viewport: { width: 1000, height: 900 }, acceptDownloads: true });
 	const page = await ctx.newPage();

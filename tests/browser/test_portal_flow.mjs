@@ -18,72 +18,17 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const top = process.env.CERTDESK_SRCDIR || path.resolve(here, "..", "..");
-const artifacts = path.join(top, "tests", "artifacts");
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const require = createRequire(path.join(top, "web", "package.json"));
-const { chromium } = require("playwright-core");
+import { artifacts, certdeskBin, certdeskEnv, cli, freePort, httpsPortOf,
+    launchPersistent, openssl } from "./lib.mjs";
 
 const DOMAIN = "shop-flow.test";
 const EMAIL = "demo@shop-flow.test";
 const PASSWORD = "correct horse battery staple";
-
-function certdeskBin() {
-	if (process.env.CERTDESK_BIN)
-		return process.env.CERTDESK_BIN;
-	let best = null, bestTime = 0;
-	for (const d of fs.readdirSync(top)) {
-		if (!d.startsWith("build"))
-			continue;
-		const p = path.join(top, d, "src", "daemon", "certdesk");
-		try {
-			const st = fs.statSync(p);
-			if (st.mtimeMs > bestTime) {
-				best = p;
-				bestTime = st.mtimeMs;
-			}
-		} catch (e) {
-			// not built there
-		}
-	}
-	assert.ok(best, "no certdesk binary: set CERTDESK_BIN");
-	return best;
-}
-
-function cli(args, input) {
-	const r = spawnSync(certdeskBin(), args, { input,
-	    env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1" } });
-	assert.equal(r.status, 0, `certdesk ${args.join(" ")}: ` +
-	    r.stderr.toString());
-	return r.stdout.toString().trim();
-}
-
-function openssl(args, input) {
-	const r = spawnSync("openssl", args, { input, maxBuffer: 1 << 24 });
-	assert.equal(r.status, 0, `openssl ${args.join(" ")}: ` +
-	    r.stderr.toString());
-	return r.stdout.toString("latin1");
-}
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.listen(0, "127.0.0.1", () => {
-			const p = s.address().port;
-			s.close(() => resolve(p));
-		});
-		s.on("error", reject);
-	});
-}
 
 function* walk(dir) {
 	for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -136,31 +81,9 @@ describe("portal: set up, validate, download and revoke a Starter " +
 		serve = spawn(certdeskBin(), ["serve", "--data", data,
 		    "--plain-listen", `127.0.0.1:${port}`, "--listen",
 		    "127.0.0.1:0"], { stdio: ["ignore", log, log],
-		    env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1" } });
-		const deadline = Date.now() + 20000;
-		while (!httpsPort) {
-			assert.ok(Date.now() < deadline, "serve did not start:\n" +
-			    fs.readFileSync(logFile, "utf8"));
-			assert.equal(serve.exitCode, null, "serve exited:\n" +
-			    fs.readFileSync(logFile, "utf8"));
-			const m = /listening https=127\.0\.0\.1:(\d+)/.exec(
-			    fs.readFileSync(logFile, "utf8"));
-			if (m)
-				httpsPort = Number(m[1]);
-			else
-				await new Promise((r) => setTimeout(r, 100));
-		}
-		ctx = await chromium.launchPersistentContext(profile, {
-			executablePath: chromiumPath,
-			headless: true,
-			acceptDownloads: true,
-			ignoreHTTPSErrors: true,
-			viewport: { width: 1000, height: 900 },
-			args: ["--headless", "--no-sandbox", "--disable-gpu",
-			    "--disable-quic", "--no-first-run",
-			    "--disable-background-networking",
-			    "--disable-component-update", "--disable-sync"],
-		});
+		    env: certdeskEnv() });
+		httpsPort = await httpsPortOf(serve, logFile, 20000);
+		ctx = await launchPersistent(profile);
 		page = ctx.pages()[0] || await ctx.newPage();
 		// every error counts but the one 422 the test provokes
 		page.on("console", (m) => {

@@ -20,8 +20,8 @@ import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
+import smtp_rig
 from conftest import free_port
 from dns_rig import Knot, zone_text
 from portal_rig import Rig
@@ -38,30 +38,19 @@ def utc(t):
 
 
 
-class Inbox:
+class Inbox(smtp_rig.Inbox):
+    """The SMTP server's inbox; the hostmaster of a bounce-* domain does
+    not exist."""
+
     def __init__(self):
-        self.msgs = []
+        super().__init__(timeout=20)
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
         if address.startswith("hostmaster@bounce-"):
             return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.msgs.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def wait(self, pred, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for rcpts, raw in list(self.msgs):
-                m = email.message_from_bytes(raw, policy=email.policy.default)
-                if pred(rcpts, m):
-                    return m
-            time.sleep(0.1)
-        pytest.fail(f"no such mail; received {len(self.msgs)}")
+        return await super().handle_RCPT(server, session, envelope, address,
+                                         rcpt_options)
 
 
 class WebFiles:
@@ -118,8 +107,7 @@ def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dv-email")
     inbox = Inbox()
     port = free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
+    smtp = smtp_rig.start_smtp(inbox, port)
     knot = Knot(tmp / "knot", {"test.": zone_text(
         "test.", ns=("ns1",), extra="web-dv 60 A 127.0.0.1")})
     web = WebFiles()

@@ -20,58 +20,13 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from conftest import free_port, run
 from portal_rig import PASSWORD, Rig
+from smtp_rig import Inbox, start_smtp
 from test_portal_orders import db, make_csr
 
 DOMAIN = "mail-shop.test"
-
-
-class Inbox:
-    """Collects what the SMTP server receives. A recipient in `refuse` is
-    answered with the next reply of its list at RCPT (the last one again
-    once the list is used up; "250 OK" accepts); `rcpts` counts every RCPT
-    per address."""
-
-    def __init__(self):
-        self.msgs = []
-        self.refuse = {}
-        self.rcpts = {}
-
-    async def handle_RCPT(self, server, session, envelope, address,
-                          rcpt_options):
-        self.rcpts[address] = self.rcpts.get(address, 0) + 1
-        replies = self.refuse.get(address)
-        if replies:
-            reply = replies.pop(0) if len(replies) > 1 else replies[0]
-            if not reply.startswith("250"):
-                return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.msgs.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def wait(self, pred, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for rcpts, raw in list(self.msgs):
-                m = email.message_from_bytes(raw, policy=email.policy.default)
-                if pred(rcpts, m):
-                    return m
-            time.sleep(0.1)
-        got = [(r, email.message_from_bytes(b)["Subject"])
-               for r, b in self.msgs]
-        pytest.fail(f"no such mail; received: {got}")
-
-
-def start_smtp(inbox, port):
-    c = Controller(inbox, hostname="127.0.0.1", port=port)
-    c.start()
-    return c
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A real SMTP server for the mail tests (test_mail.py, test_dv_email.py):
+aiosmtpd on loopback, started by the test's fixture and stopped by it.
+
+    inbox = Inbox()                  # or Inbox(timeout=20)
+    smtp = start_smtp(inbox, port)   # aiosmtpd Controller, started
+    inbox.msgs                       # [(rcpt list, raw bytes)], in order
+    m = inbox.wait(lambda rcpts, msg: ...)   # first match (email.message)
+    inbox.refuse[addr] = ["451 ...", "250 OK"]
+    inbox.rcpts[addr]                # RCPTs seen for addr
+    smtp.stop()
+
+A recipient in `refuse` is answered with the next reply of its list at
+RCPT (the last one again once the list is used up; "250 OK" accepts);
+`rcpts` counts every RCPT per address. A subclass may refuse more in
+handle_RCPT before calling this one."""
+import email
+import email.policy
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+class Inbox:
+    """Collects what the SMTP server receives; wait() polls for a mail
+    for `timeout` seconds unless told otherwise."""
+
+    def __init__(self, timeout=15):
+        self.msgs = []
+        self.refuse = {}
+        self.rcpts = {}
+        self.timeout = timeout
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        self.rcpts[address] = self.rcpts.get(address, 0) + 1
+        replies = self.refuse.get(address)
+        if replies:
+            reply = replies.pop(0) if len(replies) > 1 else replies[0]
+            if not reply.startswith("250"):
+                return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.msgs.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    def wait(self, pred, timeout=None):
+        """The first received mail (email.message.EmailMessage) for
+        which pred(rcpts, message) is true; fails the test after
+        timeout seconds."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while time.monotonic() < deadline:
+            for rcpts, raw in list(self.msgs):
+                m = email.message_from_bytes(raw, policy=email.policy.default)
+                if pred(rcpts, m):
+                    return m
+            time.sleep(0.1)
+        got = [(r, email.message_from_bytes(b)["Subject"])
+               for r, b in self.msgs]
+        pytest.fail(f"no such mail; received: {got}")
+
+
+def start_smtp(inbox, port):
+    """aiosmtpd on 127.0.0.1:port handing to inbox, started; the caller
+    stops it."""
+    c = Controller(inbox, hostname="127.0.0.1", port=port)
+    c.start()
+    return c
