@@ -129,8 +129,8 @@ contract_json(struct portal_req *c, const struct store_contract *k,
 	return 0;
 }
 
-static int
-not_found(struct portal_req *c)
+int
+portal_api_not_found(struct portal_req *c)
 {
 	return portal_api_problem(c->r, 404, "not-found", "Not found",
 	    "There is no such resource in this account.");
@@ -197,7 +197,7 @@ op_contract(struct portal_req *c, int64_t id)
 
 	rc = portal_contract_visible(c, id, &k);
 	if (rc == RC_NOTFOUND)
-		return not_found(c);
+		return portal_api_not_found(c);
 	if (rc == 0)
 		rc = contract_json(c, &k, &cj);
 	store_contract_clear(&k);
@@ -215,7 +215,7 @@ op_slot(struct portal_req *c, int64_t id)
 
 	rc = portal_slot_visible(c, id, &s);
 	if (rc == RC_NOTFOUND)
-		return not_found(c);
+		return portal_api_not_found(c);
 	if (rc != 0)
 		return rc;
 	j = slot_json(&s);
@@ -233,7 +233,7 @@ op_activate(struct portal_req *c, int64_t id)
 
 	rc = portal_slot_activate(c, id, &why);
 	if (rc == RC_NOTFOUND)
-		return not_found(c);
+		return portal_api_not_found(c);
 	if (rc == RC_STATE)
 		return portal_api_problem(c->r, 409, "slot-state",
 		    "The slot cannot be activated", why);

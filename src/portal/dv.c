@@ -897,13 +897,6 @@ state_json(const struct ra_dv_state *v)
 	return j;
 }
 
-static int
-api_404(struct portal_req *c)
-{
-	return portal_api_problem(c->r, 404, "not-found", "Not found",
-	    "There is no such resource in this account.");
-}
-
 int
 portal_api_dv_list(struct portal_req *c, int64_t order_id)
 {
@@ -920,7 +913,7 @@ portal_api_dv_list(struct portal_req *c, int64_t order_id)
 		    &v, &n);
 	portal_ra_put(c, ra);
 	if (rc == RC_NOTFOUND)
-		return api_404(c);
+		return portal_api_not_found(c);
 	if (rc != 0)
 		return rc;
 	list = json_array();
@@ -957,7 +950,7 @@ api_action(struct portal_req *c, int64_t order_id, enum api_op op)
 		return portal_api_problem(c->r, 400, "malformed",
 		    "The request is not valid", why);
 	if (scope <= 0)
-		return api_404(c);
+		return portal_api_not_found(c);
 	rc = portal_ra_get(c, &ra);
 	if (rc != 0)
 		goto out;
@@ -973,7 +966,7 @@ api_action(struct portal_req *c, int64_t order_id, enum api_op op)
 		rc = ra_dv_email_resend(ra, scope, order_id, authz, actor,
 		    &err);
 	if (rc == RC_NOTFOUND) {
-		rc = api_404(c);
+		rc = portal_api_not_found(c);
 		goto out;
 	}
 	if (rc == RC_STATE) {

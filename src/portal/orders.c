@@ -1461,13 +1461,6 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 	return j;
 }
 
-static int
-api_not_found(struct portal_req *c)
-{
-	return portal_api_problem(c->r, 404, "not-found", "Not found",
-	    "There is no such resource in this account.");
-}
-
 int
 portal_api_orders(struct portal_req *c, int64_t unused)
 {
@@ -1516,7 +1509,7 @@ portal_api_order(struct portal_req *c, int64_t id)
 	ra_portal_order_clear(&o);
 	portal_ra_put(c, ra);
 	if (rc == RC_NOTFOUND)
-		return api_not_found(c);
+		return portal_api_not_found(c);
 	if (rc != 0)
 		return rc;
 	return portal_api_json(c->r, 200, j);
@@ -1581,7 +1574,7 @@ portal_api_order_new(struct portal_req *c, int64_t slot_id)
 	if (rc == 0)
 		rc = ra_portal_order_new(ra, &q, &id, &fe, &err);
 	if (rc == RC_NOTFOUND) {
-		rc = api_not_found(c);
+		rc = portal_api_not_found(c);
 	} else if (rc == RC_STATE) {
 		rc = portal_api_problem(c->r, 409, "slot-state",
 		    "The slot cannot take an order now", err.detail.msg);
@@ -1674,7 +1667,7 @@ portal_api_revoke(struct portal_req *c, int64_t id)
 		    o.cert_serial, reason, actor, &err);
 	}
 	if (rc == RC_NOTFOUND) {
-		rc = api_not_found(c);
+		rc = portal_api_not_found(c);
 	} else if (rc == RC_EXISTS) {
 		rc = portal_api_problem(c->r, 409, "already-revoked",
 		    "Already revoked", err.detail.msg);

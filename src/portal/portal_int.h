@@ -240,6 +240,9 @@ int portal_api_download(struct portal_req *c, int64_t id);
 int portal_api_revoke(struct portal_req *c, int64_t id);
 /* The JSON reply helper of api.c. */
 int portal_api_json(struct http_req *r, unsigned status, void *json);
+/* The API's 404 problem, the same for a missing resource and for one of
+ * another customer (api.c). */
+int portal_api_not_found(struct portal_req *c);
 /* t in UTC as the pages of the portal and of the back office show it
  * into out[0..n): "2026-11-27 14:05 UTC", or with text_month
  * "27 Nov 2026, 14:05 UTC"; an em dash for 0 and for a time gmtime_r()
