@@ -483,3 +483,43 @@ rt_nsupdate(const char *resolver, const char *lines)
 	st = pclose(p);
 	return st == 0 ? 0 : -1;
 }
+
+/* ---- real validations ---------------------------------------------------- */
+
+int
+rt_real_setup(void **state)
+{
+	struct rt_real *r = xcalloc(1, sizeof(*r));
+	struct val_conf c;
+	struct rc_detail d = {""};
+
+	if (tl_knot_start(&r->knot) != 0) {
+		free(r);
+		*state = NULL;
+		return 0;
+	}
+	assert_int_equal(rt_http_start(&r->http), 0);
+	tl_conf(&c, r->knot.resolver);
+	c.http01_port = r->http.port;
+	if (val_ctx_open(&c, &r->val, &d) != 0)
+		fail_msg("val_ctx_open: %s", d.msg);
+	r->e = rt_setup(RT_T0, NULL);
+	rt_use_val(r->e, r->val);
+	*state = r;
+	return 0;
+}
+
+int
+rt_real_teardown(void **state)
+{
+	struct rt_real *r = *state;
+
+	if (r == NULL)
+		return 0;
+	rt_teardown(r->e);
+	val_ctx_free(r->val);
+	rt_http_stop(&r->http);
+	tl_knot_stop(&r->knot);
+	free(r);
+	return 0;
+}

@@ -11,6 +11,7 @@
 
 #include "ca/ca.h"
 #include "ra/ra_int.h"
+#include "../validation/testlib.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -97,5 +98,21 @@ void rt_http_set(struct rt_http *h, const char *token, const char *body);
 /* Runs knsupdate against the knot at resolver "127.0.0.1:PORT" with the
  * update lines (e.g. "update add x.vtest. 60 TXT \"v\""); 0 on success. */
 int rt_nsupdate(const char *resolver, const char *lines);
+
+/* ---- real validations ---------------------------------------------------- */
+
+/* A knotd of the validation tests (answering the test zones), the HTTP
+ * server above and a val_ctx resolving through that knotd with http-01 on
+ * the server's port, under an ra environment at RT_T0. */
+struct rt_real {
+	struct tl_knot knot;
+	struct rt_http http;
+	struct val_ctx *val;
+	struct rt_env *e;
+};
+/* cmocka group/test fixtures: *state gets a new rt_real, or NULL when
+ * knotd cannot start (tests then skip). */
+int rt_real_setup(void **state);
+int rt_real_teardown(void **state);
 
 #endif

@@ -765,54 +765,9 @@ test_ari(void **state)
 
 /* ---- the real path: http-01 and CAA from knotd --------------------------- */
 
-struct real {
-	struct tl_knot knot;
-	struct rt_http http;
-	struct val_ctx *val;
-	struct rt_env *e;
-};
-
-static int
-setup_real(void **state)
-{
-	struct real *r = xcalloc(1, sizeof(*r));
-	struct val_conf c;
-	struct rc_detail d = {""};
-
-	if (tl_knot_start(&r->knot) != 0) {
-		free(r);
-		*state = NULL;
-		return 0;
-	}
-	assert_int_equal(rt_http_start(&r->http), 0);
-	tl_conf(&c, r->knot.resolver);
-	c.http01_port = r->http.port;
-	if (val_ctx_open(&c, &r->val, &d) != 0)
-		fail_msg("val_ctx_open: %s", d.msg);
-	r->e = rt_setup(RT_T0, NULL);
-	rt_use_val(r->e, r->val);
-	*state = r;
-	return 0;
-}
-
-static int
-teardown_real(void **state)
-{
-	struct real *r = *state;
-
-	if (r == NULL)
-		return 0;
-	rt_teardown(r->e);
-	val_ctx_free(r->val);
-	rt_http_stop(&r->http);
-	tl_knot_stop(&r->knot);
-	free(r);
-	return 0;
-}
-
 /* Real http-01 for name (answered by our server), then finalize. */
 static int
-real_issue(struct real *r, int64_t acct, const char *seed, const char *name,
+real_issue(struct rt_real *r, int64_t acct, const char *seed, const char *name,
     struct ra_order *o, struct ra_err *err)
 {
 	struct rt_env *e = r->e;
@@ -852,7 +807,7 @@ real_issue(struct real *r, int64_t acct, const char *seed, const char *name,
 static void
 test_real_caa(void **state)
 {
-	struct real *r = *state;
+	struct rt_real *r = *state;
 	struct rt_env *e;
 	int64_t a1, a2;
 	struct ra_order o = {0};
@@ -923,8 +878,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ari, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_real_caa, setup_real,
-		    teardown_real),
+		cmocka_unit_test_setup_teardown(test_real_caa, rt_real_setup,
+		    rt_real_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

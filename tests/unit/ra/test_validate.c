@@ -351,55 +351,10 @@ test_leases(void **state)
 
 /* ---- real validations ---------------------------------------------------- */
 
-struct real {
-	struct tl_knot knot;
-	struct rt_http http;
-	struct val_ctx *val;
-	struct rt_env *e;
-};
-
-static int
-setup_real(void **state)
-{
-	struct real *r = xcalloc(1, sizeof(*r));
-	struct val_conf c;
-	struct rc_detail d = {""};
-
-	if (tl_knot_start(&r->knot) != 0) {
-		free(r);
-		*state = NULL;
-		return 0;
-	}
-	assert_int_equal(rt_http_start(&r->http), 0);
-	tl_conf(&c, r->knot.resolver);
-	c.http01_port = r->http.port;
-	if (val_ctx_open(&c, &r->val, &d) != 0)
-		fail_msg("val_ctx_open: %s", d.msg);
-	r->e = rt_setup(RT_T0, NULL);
-	rt_use_val(r->e, r->val);
-	*state = r;
-	return 0;
-}
-
-static int
-teardown_real(void **state)
-{
-	struct real *r = *state;
-
-	if (r == NULL)
-		return 0;
-	rt_teardown(r->e);
-	val_ctx_free(r->val);
-	rt_http_stop(&r->http);
-	tl_knot_stop(&r->knot);
-	free(r);
-	return 0;
-}
-
 static void
 test_real_http01(void **state)
 {
-	struct real *r = *state;
+	struct rt_real *r = *state;
 	struct rt_env *e;
 	int64_t acct, o1, o2, ch;
 	struct ra_challenge c = {0};
@@ -456,7 +411,7 @@ test_real_http01(void **state)
 static void
 test_real_dns01_wildcard(void **state)
 {
-	struct real *r = *state;
+	struct rt_real *r = *state;
 	struct rt_env *e;
 	int64_t acct, ord, ch;
 	struct ra_challenge c = {0};
@@ -505,10 +460,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_jobs_after_restart, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_real_http01, setup_real,
-		    teardown_real),
+		cmocka_unit_test_setup_teardown(test_real_http01, rt_real_setup,
+		    rt_real_teardown),
 		cmocka_unit_test_setup_teardown(test_real_dns01_wildcard,
-		    setup_real, teardown_real),
+		    rt_real_setup, rt_real_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
