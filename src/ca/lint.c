@@ -1088,6 +1088,28 @@ cn_in_san(const struct der *cn, const struct der *san, size_t nsan)
 
 /* The extensions every end-entity certificate (subscriber or service)
  * carries to find its issuer and status: CRL DP, AIA, AKI, SKI. */
+/* The subjectAltName every leaf needs: present, critical exactly when the
+ * subject is empty (RFC 5280 4.2.1.6), a SEQUENCE; *names gets its
+ * GeneralNames to walk. */
+static int
+san_names(const struct parts *p, struct der *names, struct rc_detail *d)
+{
+	struct der_elem seq;
+
+	if (!(p->exts & (1u << X_SAN)))
+		return fail(d, "e_ext_san_missing", "subjectAltName missing");
+	if (p->ext[X_SAN].critical != (p->nattr == 0))
+		return fail(d, p->nattr == 0 ?
+		    "e_ext_san_not_critical_without_subject" :
+		    "e_ext_san_critical_with_subject_dn",
+		    "subjectAltName criticality does not match the subject");
+	if (ext_inner(p, X_SAN, DER_SEQUENCE, &seq) != 0)
+		return fail(d, "e_ext_san_malformed",
+		    "subjectAltName is malformed");
+	*names = seq.body;
+	return 0;
+}
+
 static int
 check_leaf_links(const struct parts *p, const struct ca_issuer_info *iss,
     struct rc_detail *d)
@@ -1213,17 +1235,8 @@ lint_service(const uint8_t *tbs, size_t len, const struct ca_issuer_info *iss,
 		return rc;
 
 	/* subjectAltName: dNSNames ("localhost" allowed) and iPAddresses */
-	if (!(p.exts & (1u << X_SAN)))
-		return fail(d, "e_ext_san_missing", "subjectAltName missing");
-	if (p.ext[X_SAN].critical != (p.nattr == 0))
-		return fail(d, p.nattr == 0 ?
-		    "e_ext_san_not_critical_without_subject" :
-		    "e_ext_san_critical_with_subject_dn",
-		    "subjectAltName criticality does not match the subject");
-	if (ext_inner(&p, X_SAN, DER_SEQUENCE, &seq) != 0)
-		return fail(d, "e_ext_san_malformed",
-		    "subjectAltName is malformed");
-	s = seq.body;
+	if ((rc = san_names(&p, &s, d)) != 0)
+		return rc;
 	while ((rc = der_next(&s, &e)) == 0) {
 		char name[256];
 		struct rc_detail sub;
@@ -1444,17 +1457,8 @@ ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
 		return rc;
 
 	/* subjectAltName: dNSNames only (BR 7.1.2.7.12) */
-	if (!(p.exts & (1u << X_SAN)))
-		return fail(d, "e_ext_san_missing", "subjectAltName missing");
-	if (p.ext[X_SAN].critical != (p.nattr == 0))
-		return fail(d, p.nattr == 0 ?
-		    "e_ext_san_not_critical_without_subject" :
-		    "e_ext_san_critical_with_subject_dn",
-		    "subjectAltName criticality does not match the subject");
-	if (ext_inner(&p, X_SAN, DER_SEQUENCE, &seq) != 0)
-		return fail(d, "e_ext_san_malformed",
-		    "subjectAltName is malformed");
-	s = seq.body;
+	if ((rc = san_names(&p, &s, d)) != 0)
+		return rc;
 	while ((rc = der_next(&s, &e)) == 0) {
 		char name[256];
 
