@@ -94,6 +94,11 @@ struct ca_csr {
 	char *names[CA_MAX_NAMES];	/* DNS names from SAN (then CN), lower
 					 * case, deduplicated */
 	size_t nnames;
+	char *ips[CA_MAX_NAMES];	/* iPAddress SANs (CA_CSR_ALLOW_IP
+					 * only) in canonical text: IPv4
+					 * dotted quad, IPv6 as RFC 5952
+					 * (inet_ntop), deduplicated */
+	size_t nips;
 	char *cn;		/* subject CN if present, else NULL */
 };
 
@@ -106,6 +111,16 @@ struct ca_csr {
  */
 int ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
     struct ca_csr **out, struct rc_detail *d);
+/*
+ * ca_csr_parse() with flags. CA_CSR_ALLOW_IP (RFC 8738 orders): iPAddress
+ * SANs of 4 or 16 octets are returned in ips[] instead of refused; a
+ * subject CN that is an address literal must then be one of them; a CSR
+ * may name only addresses. ca_csr_parse() is flags 0.
+ */
+#define CA_CSR_ALLOW_IP 0x1
+int ca_csr_parse_flags(const uint8_t *in, size_t len,
+    const struct ca_keycheck *kc, int flags, struct ca_csr **out,
+    struct rc_detail *d);
 void ca_csr_free(struct ca_csr *csr);
 
 /*
@@ -117,6 +132,24 @@ void ca_csr_free(struct ca_csr *csr);
  * reason in d. The ra applies it to every requested identifier.
  */
 int ca_name_check(const char *name, struct rc_detail *d);
+
+/*
+ * Whether an IP address (4 or 16 octets, network order) is in the IANA
+ * IPv4/IPv6 Special-Purpose Address Registries or otherwise not a public
+ * unicast address (BR 4.2.2, 7.1.2.7.12: reserved addresses are never
+ * certified under public trust): 0.0.0.0/8, 10/8, 100.64/10, 127/8,
+ * 169.254/16, 172.16/12, 192.0.0/24, 192.0.2/24, 192.31.196/24,
+ * 192.52.193/24, 192.88.99/24, 192.168/16, 192.175.48/24, 198.18/15,
+ * 198.51.100/24, 203.0.113/24, 224/4 and above; ::/128, ::1,
+ * ::ffff:0:0/96, 64:ff9b::/96, 64:ff9b:1::/48, 100::/64, 2001::/23,
+ * 2001:db8::/32, 2002::/16, 2620:4f:8000::/48, 3fff::/20, 5f00::/16,
+ * fc00::/7, fe80::/10, ff00::/8, and everything outside 2000::/3.
+ * 1 reserved, 0 not, -1 for a bad length.
+ */
+int ca_ip_reserved(const uint8_t *ip, size_t len);
+/* The IP literal s (canonical text or not) as ca_ip_reserved(); -1 when
+ * s is not an address. */
+int ca_ip_text_reserved(const char *s);
 
 /* ---- the CA -------------------------------------------------------------- */
 
@@ -176,6 +209,13 @@ struct ca_issue_req {
 	const char *const *names;	/* NULL: the CSR's names; else exactly
 					 * these (each must be in the CSR) */
 	size_t nnames;
+	/* DV only (RFC 8738 orders): IP addresses in canonical text, each
+	 * among the CSR's ips[], certified as SAN iPAddress after the
+	 * names; refused for other profiles */
+	const char *const *ips;
+	size_t nips;
+	int trust_private;		/* policy.trust = private: reserved
+					 * addresses may be certified */
 	const struct store_org *org;	/* OV/EV: validated organisation */
 	int64_t order_id, contract_id;	/* 0 when none */
 	const char *actor;		/* for the audit log */

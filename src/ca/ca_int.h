@@ -154,6 +154,10 @@ struct ca_tbs {
 	time_t not_before, not_after;
 	const char *const *names;	/* SAN dNSNames */
 	size_t nnames;
+	const char *const *ips;		/* SAN iPAddresses after the
+					 * names (ca_ip_parse() text; DV
+					 * only) */
+	size_t nips;
 	const char *cn;			/* subject CN, NULL for none */
 	const struct store_org *org;	/* OV/EV subject fields */
 	const uint8_t *spki;		/* SubjectPublicKeyInfo TLV */
@@ -214,6 +218,15 @@ int ca_spki_keyid(const uint8_t *spki, size_t len, uint8_t out[20]);
 /* ca_lint_tbs() with a walked issuer (what ca_issue uses). */
 int ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
     const struct ca_issuer_info *iss, time_t now, struct rc_detail *d);
+/*
+ * ca_lint_tbs_iss() that also accepts SAN iPAddress entries in a DV
+ * certificate: each must be one of ips[] (address text, the order's) and,
+ * unless trust_private, not reserved (ca_ip_reserved). A commonName may
+ * then also be the canonical text of one of the SAN addresses.
+ */
+int ca_lint_tbs_ips(const uint8_t *tbs, size_t len, int profile,
+    const struct ca_issuer_info *iss, time_t now, const char *const *ips,
+    size_t nips, int trust_private, struct rc_detail *d);
 
 /* The lint for CA certificates made at init (BR 7.1.2.1 root, 7.1.2.2
  * subordinate): is_root selects the profile; iss is the root (for the root

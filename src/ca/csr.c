@@ -17,7 +17,9 @@
  * lower-cased LDH host names, "--" in positions 3-4 only in a valid xn--
  * A-label, raw UTF-8 (U-labels) refused, a wildcard only as the whole
  * leftmost label and not directly on a public suffix. Other SAN types (IP
- * addresses, email, URI, ...) are refused.
+ * addresses, email, URI, ...) are refused, except iPAddress entries of 4
+ * or 16 octets under CA_CSR_ALLOW_IP (RFC 8738 orders), kept apart in
+ * canonical text; a CN that is an address must then be one of them.
  *
  * Runs in the main certdesk process on untrusted bytes from customers and
  * ACME clients. Every refusal says what was wrong and names the offending
@@ -644,9 +646,69 @@ out:
 
 /* ---- names from the parts ------------------------------------------------ */
 
+/* An iPAddress GeneralName (CA_CSR_ALLOW_IP): 4 or 16 octets, kept in
+ * canonical text. */
 static int
-collect_names(const struct parts *pt, struct names *nm, char **cn,
+ip_add(const struct der_elem *g, struct names *ips, struct rc_detail *d)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if ((g->body.len != 4 || inet_ntop(AF_INET, g->body.p, ip,
+	    sizeof(ip)) == NULL) && (g->body.len != 16 ||
+	    inet_ntop(AF_INET6, g->body.p, ip, sizeof(ip)) == NULL)) {
+		rc_detail_set(d, "CSR: subjectAltName has a malformed IP "
+		    "address (%zu octets, not 4 or 16)", g->body.len);
+		return RC_BADCSR;
+	}
+	for (size_t i = 0; i < ips->n; i++)
+		if (strcmp(ips->v[i], ip) == 0)
+			return 0;
+	if (ips->n == CA_MAX_NAMES) {
+		rc_detail_set(d, "CSR: more than %d distinct IP addresses",
+		    CA_MAX_NAMES);
+		return RC_BADCSR;
+	}
+	ips->v[ips->n++] = xstrdup(ip);
+	return 0;
+}
+
+/*
+ * A subject CN that is an IP address literal (CA_CSR_ALLOW_IP): it must be
+ * the canonical text of one of the SAN addresses. 1 when the CN is an
+ * address (rc then in *rc), 0 when it is not one (a DNS name then).
+ */
+static int
+cn_ip(const struct parts *pt, const struct names *ips, char **cn, int *rc,
     struct rc_detail *d)
+{
+	char txt[SHOW_LEN], ip[INET6_ADDRSTRLEN];
+	uint8_t bin[16];
+
+	if (pt->cn.body.len == 0 || pt->cn.body.len >= sizeof(ip) ||
+	    memchr(pt->cn.body.p, 0, pt->cn.body.len) != NULL)
+		return 0;
+	memcpy(ip, pt->cn.body.p, pt->cn.body.len);
+	ip[pt->cn.body.len] = '\0';
+	if (inet_pton(AF_INET, ip, bin) != 1 &&
+	    inet_pton(AF_INET6, ip, bin) != 1)
+		return 0;
+	for (size_t i = 0; i < ips->n; i++) {
+		if (strcmp(ips->v[i], ip) == 0) {
+			*cn = xstrdup(ip);
+			*rc = 0;
+			return 1;
+		}
+	}
+	show(pt->cn.body.p, pt->cn.body.len, txt);
+	rc_detail_set(d, "CSR: subject CN \"%s\" is not one of the "
+	    "subjectAltName IP addresses (in canonical form)", txt);
+	*rc = RC_BADCSR;
+	return 1;
+}
+
+static int
+collect_names(const struct parts *pt, int flags, struct names *nm,
+    struct names *ips, char **cn, struct rc_detail *d)
 {
 	char buf[MAX_NAME + 1], txt[SHOW_LEN];
 	struct der san = pt->san;
@@ -655,6 +717,11 @@ collect_names(const struct parts *pt, struct names *nm, char **cn,
 
 	if (pt->has_san) {
 		while ((rc = der_next(&san, &g)) == 0) {
+			if (g.tag == 0x87 && (flags & CA_CSR_ALLOW_IP)) {
+				if ((rc = ip_add(&g, ips, d)) != 0)
+					return rc;
+				continue;
+			}
 			if (g.tag != 0x82)
 				return bad_general_name(&g, d);
 			rc = check_name(g.body.p, g.body.len,
@@ -667,6 +734,9 @@ collect_names(const struct parts *pt, struct names *nm, char **cn,
 		if (rc != RC_NOTFOUND)
 			return bad(d, "malformed subjectAltName");
 	}
+	if (pt->has_cn && (flags & CA_CSR_ALLOW_IP) &&
+	    cn_ip(pt, ips, cn, &rc, d))
+		return rc;
 	if (pt->has_cn) {
 		rc = check_name(pt->cn.body.p, pt->cn.body.len, "subject CN",
 		    buf, d);
@@ -690,7 +760,7 @@ collect_names(const struct parts *pt, struct names *nm, char **cn,
 		}
 		*cn = xstrdup(buf);
 	}
-	if (nm->n == 0)
+	if (nm->n == 0 && ips->n == 0)
 		return bad(d, "no DNS name (neither a subjectAltName nor a "
 		    "subject CN)");
 	return 0;
@@ -702,9 +772,17 @@ int
 ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
     struct ca_csr **out, struct rc_detail *d)
 {
+	return ca_csr_parse_flags(in, len, kc, 0, out, d);
+}
+
+int
+ca_csr_parse_flags(const uint8_t *in, size_t len,
+    const struct ca_keycheck *kc, int flags, struct ca_csr **out,
+    struct rc_detail *d)
+{
 	struct parts pt;
 	struct kc_key k;
-	struct names nm = {.n = 0};
+	struct names nm = {.n = 0}, ips = {.n = 0};
 	struct ca_csr *csr = NULL;
 	EVP_PKEY *pkey = NULL;
 	uint8_t *pem_der = NULL;
@@ -744,7 +822,7 @@ ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
 	if ((rc = ca_kc_check_weak(kc, pt.spki.raw, pt.spki.raw_len, &k,
 	    d)) != 0)
 		goto out;
-	if ((rc = collect_names(&pt, &nm, &cn, d)) != 0)
+	if ((rc = collect_names(&pt, flags, &nm, &ips, &cn, d)) != 0)
 		goto out;
 	csr = xcalloc(1, sizeof(*csr));
 	csr->spki = xmemdup(pt.spki.raw, pt.spki.raw_len);
@@ -754,6 +832,9 @@ ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
 	memcpy(csr->names, nm.v, nm.n * sizeof(nm.v[0]));
 	csr->nnames = nm.n;
 	nm.n = 0;
+	memcpy(csr->ips, ips.v, ips.n * sizeof(ips.v[0]));
+	csr->nips = ips.n;
+	ips.n = 0;
 	csr->cn = cn;
 	cn = NULL;
 	*out = csr;
@@ -762,6 +843,7 @@ out:
 	if (rc != 0 && d != NULL && d->msg[0] == '\0')
 		rc_detail_set(d, "CSR: %s", rc_str(rc));
 	names_free(&nm);
+	names_free(&ips);
 	free(cn);
 	EVP_PKEY_free(pkey);
 	free(pem_der);
@@ -775,6 +857,8 @@ ca_csr_free(struct ca_csr *csr)
 		return;
 	for (size_t i = 0; i < csr->nnames; i++)
 		free(csr->names[i]);
+	for (size_t i = 0; i < csr->nips; i++)
+		free(csr->ips[i]);
 	free(csr->cn);
 	free(csr->spki);
 	free(csr);

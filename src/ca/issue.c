@@ -32,6 +32,7 @@
 #include "util/sec.h"
 #include "util/xmalloc.h"
 
+#include <arpa/inet.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,6 +190,56 @@ pick_names(const struct ca_issue_req *req, const char **names, size_t *n,
 	return 0;
 }
 
+/* The addresses of the certificate (RFC 8738 orders): DV only, each among
+ * the CSR's, canonical text, not reserved unless trust_private,
+ * deduplicated; ips[] borrows the request's strings. */
+static int
+pick_ips(const struct ca_issue_req *req, size_t nnames, const char **ips,
+    size_t *n, struct rc_detail *d)
+{
+	uint8_t bin[16];
+	size_t len;
+	char canon[INET6_ADDRSTRLEN];
+
+	*n = 0;
+	if (req->nips == 0)
+		return 0;
+	if (req->profile != CA_PROFILE_DV || req->ips == NULL)
+		return policy(d, "IP addresses are certified only in DV "
+		    "certificates");
+	if (nnames + req->nips > CA_MAX_NAMES)
+		return policy(d, "%zu names (at most %d)",
+		    nnames + req->nips, CA_MAX_NAMES);
+	for (size_t i = 0; i < req->nips; i++) {
+		const char *ip = req->ips[i];
+		size_t j, k;
+
+		if (ip == NULL || ca_ip_parse(ip, bin, &len) != 0)
+			return policy(d, "'%s' is not an IP address",
+			    ip ? ip : "");
+		inet_ntop(len == 4 ? AF_INET : AF_INET6, bin, canon,
+		    sizeof(canon));
+		if (strcmp(canon, ip) != 0)
+			return policy(d, "'%s' is not in canonical form "
+			    "('%s')", ip, canon);
+		if (!req->trust_private && ca_ip_reserved(bin, len) != 0)
+			return policy(d, "'%s' is a reserved IP address (BR "
+			    "4.2.2)", ip);
+		for (k = 0; k < req->csr->nips; k++)
+			if (strcmp(req->csr->ips[k], ip) == 0)
+				break;
+		if (k == req->csr->nips)
+			return policy(d, "'%s' is not among the CSR's IP "
+			    "addresses", ip);
+		for (j = 0; j < *n; j++)
+			if (strcmp(ips[j], ip) == 0)
+				break;
+		if (j == *n)
+			ips[(*n)++] = ip;
+	}
+	return 0;
+}
+
 /* BR 7.1.2.7.2: the CN, when present, is one of the SAN names; prefer the
  * first non-wildcard name that fits the 64 characters of ub-common-name. */
 static const char *
@@ -295,10 +346,10 @@ int
 ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
     struct rc_detail *d)
 {
-	const char *names[CA_MAX_NAMES];
+	const char *names[CA_MAX_NAMES], *ips[CA_MAX_NAMES];
 	uint8_t serial[16], hash[SHA256_DIGEST_LENGTH], *sig = NULL;
 	char hash_hex[2 * SHA256_DIGEST_LENGTH + 1], na_text[21];
-	size_t nnames = 0, sig_len = 0;
+	size_t nnames = 0, nips = 0, sig_len = 0;
 	struct ca_dw tbs, cert, ocsp;
 	struct buf details, namelist;
 	struct ca_tbs t;
@@ -327,8 +378,19 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		rc = policy(d, "unknown profile %d", req->profile);
 		goto out;
 	}
-	if ((rc = pick_names(req, names, &nnames, d)) != 0)
+	if (req->nips > 0 && (req->names != NULL ? req->nnames :
+	    req->csr->nnames) == 0) {
+		/* an order of addresses only: no DNS names */
+		nnames = 0;
+	} else if ((rc = pick_names(req, names, &nnames, d)) != 0) {
 		goto out;
+	}
+	if ((rc = pick_ips(req, nnames, ips, &nips, d)) != 0)
+		goto out;
+	if (nnames + nips == 0) {
+		rc = policy(d, "no names to certify");
+		goto out;
+	}
 	if (req->profile != CA_PROFILE_DV &&
 	    req->profile != CA_PROFILE_SERVICE &&
 	    (rc = check_org(req->org, req->profile, now, d)) != 0)
@@ -367,8 +429,10 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	t.serial_len = sizeof(serial);
 	t.names = names;
 	t.nnames = nnames;
+	t.ips = ips;
+	t.nips = nips;
 	t.cn = req->profile == CA_PROFILE_SERVICE ? service_cn(names, nnames) :
-	    pick_cn(names, nnames);
+	    nnames > 0 ? pick_cn(names, nnames) : ips[0];
 	t.org = req->profile == CA_PROFILE_DV ||
 	    req->profile == CA_PROFILE_SERVICE ? NULL : req->org;
 	t.spki = req->csr->spki;
@@ -381,8 +445,9 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		    rc_str(tbs.rc));
 		goto out;
 	}
-	if ((rc = ca_lint_tbs_iss(tbs.b.data, tbs.b.len, req->profile,
-	    &ca->issuing.info, now, d)) != 0) {
+	if ((rc = ca_lint_tbs_ips(tbs.b.data, tbs.b.len, req->profile,
+	    &ca->issuing.info, now, ips, nips, req->trust_private,
+	    d)) != 0) {
 		log_warn(LOG_CA, "issue: refused by lint: %s",
 		    rc_detail_str(d, rc));
 		goto out;
@@ -427,6 +492,14 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		if (i)
 			buf_append(&namelist, " ", 1);
 		buf_append_str(&namelist, names[i]);
+	}
+	for (size_t i = 0; i < nips; i++) {
+		if (i + nnames)
+			buf_append(&details, ",", 1);
+		json_str(&details, ips[i]);
+		if (i + nnames)
+			buf_append(&namelist, " ", 1);
+		buf_append_str(&namelist, ips[i]);
 	}
 	buf_printf(&details, "],\"issuer\":");
 	json_str(&details, ca->issuing.name);
@@ -473,7 +546,7 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		goto out;
 	}
 	log_debug(LOG_CA, "issued %s %s for %s", ca_profile_name(req->profile),
-	    c->serial, names[0]);
+	    c->serial, nnames > 0 ? names[0] : ips[0]);
 	/* a new shard's first CRL at once, so that the URL in its CRL DP
 	 * answers; a failure is only logged (the CRL schedule retries) */
 	if (new_shard) {

@@ -499,6 +499,87 @@ ca_ip_parse(const char *s, uint8_t ip[16], size_t *len)
 	return 0;
 }
 
+/* One prefix of the special-purpose registries: len octets of addr, then
+ * bits more of the next octet. */
+struct ip_prefix {
+	uint8_t addr[16];
+	unsigned bits;
+};
+
+static int
+in_prefix(const uint8_t *ip, const struct ip_prefix *p)
+{
+	unsigned full = p->bits / 8, rest = p->bits % 8;
+
+	if (memcmp(ip, p->addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((ip[full] ^ p->addr[full]) & (uint8_t)(0xff << (8 - rest)))
+	    == 0;
+}
+
+int
+ca_ip_reserved(const uint8_t *ip, size_t len)
+{
+	/* IANA IPv4 Special-Purpose Address Registry, plus multicast and
+	 * the old class E */
+	static const struct ip_prefix v4[] = {
+		{{0}, 8}, {{10}, 8}, {{100, 64}, 10}, {{127}, 8},
+		{{169, 254}, 16}, {{172, 16}, 12}, {{192, 0, 0}, 24},
+		{{192, 0, 2}, 24}, {{192, 31, 196}, 24}, {{192, 52, 193}, 24},
+		{{192, 88, 99}, 24}, {{192, 168}, 16}, {{192, 175, 48}, 24},
+		{{198, 18}, 15}, {{198, 51, 100}, 24}, {{203, 0, 113}, 24},
+		{{224}, 3},	/* 224/4 multicast, 240/4 reserved */
+	};
+	/* IANA IPv6 Special-Purpose Address Registry */
+	static const struct ip_prefix v6[] = {
+		{{0}, 128},				/* :: */
+		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128},
+		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96},
+		{{0, 0x64, 0xff, 0x9b}, 96},
+		{{0, 0x64, 0xff, 0x9b, 0, 1}, 48},
+		{{1, 0}, 64},
+		{{0x20, 0x01}, 23},
+		{{0x20, 0x01, 0x0d, 0xb8}, 32},
+		{{0x20, 0x02}, 16},
+		{{0x26, 0x20, 0, 0x4f, 0x80, 0}, 48},	/* AS112 */
+		{{0x3f, 0xff}, 20},
+		{{0x5f, 0x00}, 16},
+		{{0xfc}, 7}, {{0xfe, 0x80}, 10}, {{0xff}, 8},
+	};
+	static const struct ip_prefix global = {{0x20}, 3};
+
+	if (ip == NULL)
+		return -1;
+	if (len == 4) {
+		for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+			if (in_prefix(ip, &v4[i]))
+				return 1;
+		return 0;
+	}
+	if (len != 16)
+		return -1;
+	/* only 2000::/3 is allocated as global unicast */
+	if (!in_prefix(ip, &global))
+		return 1;
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
+		if (in_prefix(ip, &v6[i]))
+			return 1;
+	return 0;
+}
+
+int
+ca_ip_text_reserved(const char *s)
+{
+	uint8_t ip[16];
+	size_t len;
+
+	if (ca_ip_parse(s, ip, &len) != 0)
+		return -1;
+	return ca_ip_reserved(ip, len);
+}
+
 /* The public face of ca_dnsname_check() (ca.h), for the ra's name policy. */
 int
 ca_name_check(const char *name, struct rc_detail *d)
@@ -1292,6 +1373,47 @@ int
 ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
     const struct ca_issuer_info *iss, time_t now, struct rc_detail *d)
 {
+	return ca_lint_tbs_ips(tbs, len, profile, iss, now, NULL, 0, 0, d);
+}
+
+/* 1 when the iPAddress octets are those of one of the ips[] texts. */
+static int
+ip_allowed(const struct der *v, const char *const *ips, size_t nips)
+{
+	uint8_t ip[16];
+	size_t n;
+
+	for (size_t i = 0; i < nips; i++)
+		if (ca_ip_parse(ips[i], ip, &n) == 0 && n == v->len &&
+		    memcmp(ip, v->p, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when the commonName is the canonical text of one SAN address. */
+static int
+cn_is_san_ip(const struct der *cn, const struct der *ips, size_t nips)
+{
+	char txt[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < nips; i++) {
+		if (inet_ntop(ips[i].len == 4 ? AF_INET : AF_INET6,
+		    ips[i].p, txt, sizeof(txt)) == NULL)
+			continue;
+		if (strlen(txt) == cn->len &&
+		    memcmp(txt, cn->p, cn->len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+ca_lint_tbs_ips(const uint8_t *tbs, size_t len, int profile,
+    const struct ca_issuer_info *iss, time_t now, const char *const *ips,
+    size_t nips, int trust_private, struct rc_detail *d)
+{
+	struct der sanip[CA_MAX_NAMES];
+	size_t nip = 0;
 	struct parts p;
 	struct der_elem seq, e;
 	struct der s;
@@ -1462,10 +1584,37 @@ ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
 	while ((rc = der_next(&s, &e)) == 0) {
 		char name[256];
 
+		if (e.tag == 0x87 && profile == CA_PROFILE_DV && nips > 0) {
+			/* RFC 8738 orders: BR 7.1.2.7.12 iPAddress */
+			if (e.body.len != 4 && e.body.len != 16)
+				return fail(d, "e_ext_san_ip_malformed",
+				    "an iPAddress is not 4 or 16 octets");
+			if (!ip_allowed(&e.body, ips, nips))
+				return fail(d, "e_ext_san_ip_not_validated",
+				    "an iPAddress is not one of the "
+				    "validated addresses");
+			if (!trust_private &&
+			    ca_ip_reserved(e.body.p, e.body.len) != 0)
+				return fail(d, "e_sub_cert_ip_reserved",
+				    "an iPAddress is a reserved address (BR "
+				    "7.1.2.7.12)");
+			if (nsan + nip == CA_MAX_NAMES)
+				return fail(d, "e_ext_san_too_many_names",
+				    "more than %d names", CA_MAX_NAMES);
+			for (size_t i = 0; i < nip; i++)
+				if (sanip[i].len == e.body.len &&
+				    memcmp(sanip[i].p, e.body.p,
+				    e.body.len) == 0)
+					return fail(d,
+					    "e_ext_san_duplicate_name",
+					    "an iPAddress appears twice");
+			sanip[nip++] = e.body;
+			continue;
+		}
 		if (e.tag != 0x82)
 			return fail(d, "e_ext_san_not_dns_name",
 			    "subjectAltName has a name other than dNSName");
-		if (nsan == CA_MAX_NAMES)
+		if (nsan + nip == CA_MAX_NAMES)
 			return fail(d, "e_ext_san_too_many_names",
 			    "more than %d names", CA_MAX_NAMES);
 		if (e.body.len == 0 || e.body.len > 253 ||
@@ -1490,14 +1639,16 @@ ca_lint_tbs_iss(const uint8_t *tbs, size_t len, int profile,
 	if (rc != RC_NOTFOUND)
 		return fail(d, "e_ext_san_malformed",
 		    "subjectAltName is malformed");
-	if (nsan == 0)
+	if (nsan + nip == 0)
 		return fail(d, "e_ext_san_no_entries",
 		    "subjectAltName is empty");
 
-	/* commonName: one of the SAN names (BR 7.1.2.7.2); may be absent
-	 * only when no name fits its 64 characters */
+	/* commonName: one of the SAN names (BR 7.1.2.7.2), an address in
+	 * its RFC 5952 / dotted-quad text; may be absent only when no name
+	 * fits its 64 characters */
 	if (p.attrs & (1u << A_CN)) {
-		if (!cn_in_san(&p.attr[A_CN].body, san, nsan))
+		if (!cn_in_san(&p.attr[A_CN].body, san, nsan) &&
+		    !cn_is_san_ip(&p.attr[A_CN].body, sanip, nip))
 			return fail(d, "e_subject_common_name_not_exactly_"
 			    "from_san", "commonName is not one of the "
 			    "subjectAltName names");

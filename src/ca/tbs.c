@@ -684,6 +684,15 @@ ca_tbs_build(struct ca_dw *w, const struct ca_iss *iss, const struct ca_tbs *t)
 				ca_dw_tlv(w, 0x82, t->names[i],	/* dNSName */
 				    strlen(t->names[i]));
 		}
+		for (size_t i = 0; i < t->nips; i++) {
+			uint8_t ip[16];
+			size_t iplen;
+
+			/* RFC 8738 §3, RFC 5280 4.2.1.6: [7] iPAddress,
+			 * 4 or 16 octets */
+			if (ca_ip_parse(t->ips[i], ip, &iplen) == 0)
+				ca_dw_tlv(w, 0x87, ip, iplen);
+		}
 		ca_dw_close(w, gns);
 		ext_close(w, m, inner);
 	}

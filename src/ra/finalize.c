@@ -266,6 +266,8 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	struct rc_detail d = {""};
 	char tp[44], *url = NULL, actor[48];
 	char methods[CA_MAX_NAMES][16];
+	const char *dns[CA_MAX_NAMES], *ips[CA_MAX_NAMES];
+	size_t ndns = 0, nips = 0;
 	time_t now = ra_now(ra);
 	time_t since = now - (time_t)ca_cal_dv_reuse_days(now) * 86400;
 	json_t *caa = json_array();
@@ -277,7 +279,9 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		    "no CSR or a CSR over %d bytes", CA_MAX_CSR);
 		goto out;
 	}
-	rc = ca_csr_parse(csr, csr_len, ra->conf.keycheck, &req, &d);
+	/* RFC 8738: iPAddress SANs only where ip identifiers are accepted */
+	rc = ca_csr_parse_flags(csr, csr_len, ra->conf.keycheck,
+	    ra->conf.allow_ip ? CA_CSR_ALLOW_IP : 0, &req, &d);
 	if (rc != 0) {
 		rc = ra_fail(e, rc == RC_TOOBIG ? RC_BADCSR : rc,
 		    RA_PROB_BAD_CSR, "%s", d.msg[0] ? d.msg : "bad CSR");
@@ -290,13 +294,30 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		    "the certificate key must not be the account key");
 		goto out;
 	}
-	/* the CSR names exactly the order's identifiers */
+	/* the CSR names exactly the order's identifiers: its dNSNames the
+	 * dns ones, its iPAddresses (canonical text) the ip ones */
+	for (size_t i = 0; i < o->nident; i++) {
+		int ip = strcmp(o->ident_type[i], "ip") == 0;
+
+		if (ip) {
+			if (nips < CA_MAX_NAMES)
+				ips[nips++] = o->ident[i];
+		} else if (ndns < CA_MAX_NAMES) {
+			dns[ndns++] = o->ident[i];
+		}
+	}
 	for (size_t i = 0; i < req->nnames; i++)
-		if (!has_name(o->ident, o->nident, req->names[i]))
+		if (!has_name((char *const *)dns, ndns, req->names[i]))
 			ra_sub(e, RA_PROB_BAD_CSR, "dns", req->names[i],
 			    "the CSR names it but the order does not");
+	for (size_t i = 0; i < req->nips; i++)
+		if (!has_name((char *const *)ips, nips, req->ips[i]))
+			ra_sub(e, RA_PROB_BAD_CSR, "ip", req->ips[i],
+			    "the CSR names it but the order does not");
 	for (size_t i = 0; i < o->nident; i++)
-		if (!has_name(req->names, req->nnames, o->ident[i]))
+		if (strcmp(o->ident_type[i], "ip") == 0 ?
+		    !has_name(req->ips, req->nips, o->ident[i]) :
+		    !has_name(req->names, req->nnames, o->ident[i]))
 			ra_sub(e, RA_PROB_BAD_CSR, o->ident_type[i],
 			    o->ident[i], "the order names it but the CSR "
 			    "does not");
@@ -380,6 +401,11 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	    (long long)acct->id);
 	ir.profile = CA_PROFILE_DV;
 	ir.csr = req;
+	/* the CSR's names (equal to the order's dns identifiers, above)
+	 * and the order's addresses (equal to the CSR's) */
+	ir.ips = ips;
+	ir.nips = nips;
+	ir.trust_private = ra->conf.trust_private;
 	ir.order_id = o->id;
 	ir.contract_id = acct->contract_id;
 	ir.actor = actor;

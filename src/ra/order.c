@@ -711,8 +711,11 @@ static int
 check_ident(struct ra *ra, const struct ra_ident *id, char out[254],
     const char **type, struct ra_err *err)
 {
+	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0xff, 0xff};
 	struct ra_err e = {0};
 	unsigned char bin[16];
+	size_t len;
 	int rc;
 
 	if (id->type == NULL || id->value == NULL) {
@@ -737,21 +740,45 @@ check_ident(struct ra *ra, const struct ra_ident *id, char out[254],
 			    "accepted by this server");
 			return RC_BADNAME;
 		}
-		/* RFC 8738 §3: the textual form; stored canonical */
-		if (inet_pton(AF_INET, id->value, bin) == 1) {
-			inet_ntop(AF_INET, bin, out, 254);
-			return 0;
+		/* RFC 8738 §3: the textual form (RFC 4291 / dotted quad,
+		 * no zone id, no trailing dot, no leading zeros); stored
+		 * canonical: IPv4 dotted quad, IPv6 as RFC 5952 */
+		if (strnlen(id->value, INET6_ADDRSTRLEN) < INET6_ADDRSTRLEN &&
+		    inet_pton(AF_INET, id->value, bin) == 1) {
+			len = 4;
+		} else if (strnlen(id->value, INET6_ADDRSTRLEN) <
+		    INET6_ADDRSTRLEN && inet_pton(AF_INET6, id->value,
+		    bin) == 1) {
+			len = 16;
+		} else {
+			ra_sub(err, RA_PROB_MALFORMED, "ip", id->value,
+			    "not an IPv4 or IPv6 address");
+			return RC_BADNAME;
 		}
-		if (inet_pton(AF_INET6, id->value, bin) == 1) {
-			inet_ntop(AF_INET6, bin, out, 254);
-			return 0;
+		inet_ntop(len == 4 ? AF_INET : AF_INET6, bin, out, 254);
+		/* an IPv4-mapped IPv6 address names an IPv4 host: it is
+		 * validated and certified in its IPv4 form only */
+		if (len == 16 && memcmp(bin, v4mapped, sizeof(v4mapped)) == 0) {
+			ra_sub(err, RA_PROB_REJECTED_IDENTIFIER, "ip",
+			    id->value, "IPv4-mapped IPv6 address: request "
+			    "%u.%u.%u.%u instead", bin[12], bin[13], bin[14],
+			    bin[15]);
+			return RC_BADNAME;
 		}
-		ra_sub(err, RA_PROB_MALFORMED, "ip", id->value,
-		    "not an IPv4 or IPv6 address");
-		return RC_BADNAME;
+		/* BR 4.2.2, 7.1.2.7.12: never a reserved address under
+		 * public trust */
+		if (!ra->conf.trust_private &&
+		    ca_ip_reserved(bin, len) != 0) {
+			ra_sub(err, RA_PROB_REJECTED_IDENTIFIER, "ip", out,
+			    "%s is a reserved IP address (IANA "
+			    "special-purpose); it cannot be certified under "
+			    "public trust", out);
+			return RC_BADNAME;
+		}
+		return 0;
 	}
 	ra_sub(err, RA_PROB_UNSUPPORTED_IDENTIFIER, id->type, id->value,
-	    "identifier type not supported (only dns)");
+	    "identifier type not supported (only dns and ip)");
 	return RC_BADNAME;
 }
 

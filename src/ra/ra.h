@@ -140,10 +140,14 @@ struct ra_conf {
 	int require_eab;		/* acme.require_eab: newAccount needs
 					 * an EAB binding */
 	int allow_ip;			/* acme.allow_ip: accept "ip"
-					 * identifiers (otherwise
-					 * rejectedIdentifier). Note: the CA
-					 * itself issues DNS names only, so
-					 * ip orders cannot be finalized yet */
+					 * identifiers (RFC 8738; otherwise
+					 * rejectedIdentifier): canonical
+					 * text, http-01 and tls-alpn-01
+					 * only, no CAA, reserved addresses
+					 * refused unless trust_private;
+					 * finalize then takes iPAddress
+					 * SANs (exactly the order's) and
+					 * the CA certifies them (DV) */
 	/* policy.blocked_names: file of names, one a line, '#' comments;
 	 * "example.com" blocks that name and every name below it, "*" is not
 	 * special. NULL or "": none. Read by ra_open(). */
@@ -447,7 +451,11 @@ struct ra_ident {
 
 /*
  * newOrder (RFC 8555 §7.4) for a valid account. Every identifier is
- * checked by ra_name_check() (wildcards allowed), duplicates (after
+ * checked by ra_name_check() (wildcards allowed), an "ip" one (allow_ip,
+ * RFC 8738) parsed with inet_pton and kept in inet_ntop form (IPv4 dotted
+ * quad, IPv6 RFC 5952; zone ids, trailing dots, leading zeros malformed;
+ * IPv4-mapped IPv6 and, unless trust_private, IANA special-purpose
+ * addresses rejectedIdentifier, BR 4.2.2), duplicates (after
  * normalisation) are merged, at least one and at most max_identifiers.
  * Bad identifiers give RC_BADNAME with one subproblem each
  * (rejectedIdentifier, unsupportedIdentifier, malformed) and the top-level

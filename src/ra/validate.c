@@ -421,6 +421,7 @@ run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
 	keyauth = xasprintf("%s.%s", c.token, acct.thumbprint);
 	req.kind = val_kind_parse(c.type);
 	req.name = a.identifier;
+	req.is_ip = a.ident_type != NULL && strcmp(a.ident_type, "ip") == 0;
 	req.token = c.token;
 	req.key_authz = keyauth;
 	if (req.kind == VAL_KIND_DNS01) {

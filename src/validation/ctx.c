@@ -492,6 +492,21 @@ val_check(struct val_ctx *ctx, const struct val_request *req,
 {
 	struct val_run r;
 
+	if (req != NULL && req->is_ip) {
+		/* RFC 8738 §7: no dns-01 and no CAA for addresses */
+		if (req->kind == VAL_KIND_HTTP01)
+			return val_http01_ip(ctx, req->name, req->token,
+			    req->key_authz, out);
+		if (req->kind == VAL_KIND_TLSALPN01)
+			return val_tlsalpn01_ip(ctx, req->name,
+			    req->key_authz, out);
+		val_run_begin(&r, ctx, out, req->kind, req->name);
+		val_run_fail(&r, RC_INVAL, VAL_PROB_SERVER_INTERNAL,
+		    "validation: %s is not defined for IP addresses",
+		    val_kind_label(req->kind) ? val_kind_label(req->kind) :
+		    "this check");
+		return val_run_end(&r, RC_INVAL);
+	}
 	if (req != NULL) {
 		switch (req->kind) {
 		case VAL_KIND_HTTP01:

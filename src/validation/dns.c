@@ -428,6 +428,12 @@ special_addr(int family, const uint8_t *a)
 }
 
 int
+val_addr_special(int family, const uint8_t *a)
+{
+	return special_addr(family, a);
+}
+
+int
 val_resolve_host(struct val_run *r, const char *host, struct val_addr *addrs,
     size_t *naddrs)
 {

@@ -44,3 +44,10 @@ val_http01(struct val_ctx *ctx, const char *name, const char *token,
 {
 	return val_http_check(ctx, name, token, key_authz, &http01, out);
 }
+
+int
+val_http01_ip(struct val_ctx *ctx, const char *ip, const char *token,
+    const char *key_authz, struct val_result *out)
+{
+	return val_http_check_ip(ctx, ip, token, key_authz, &http01, out);
+}

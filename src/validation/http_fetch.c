@@ -7,7 +7,10 @@
  * only speaks HTTP:
  *  - names are resolved here through unbound (dns.c) and handed to curl
  *    with CURLOPT_RESOLVE; a resolver-start callback that refuses makes
- *    sure curl itself never resolves anything;
+ *    sure curl itself never resolves anything; an IP identifier (RFC
+ *    8738, val_http_check_ip) is the URL's host itself, checked by
+ *    val_ip_target() (canonical, private-address policy), so curl only
+ *    parses the literal;
  *  - redirects are not followed by curl: each Location is checked here (as
  *    Boulder does: http/https only, a DNS name and never an IP literal,
  *    ports http01_port/https_port only, no user info, no loops, at most
@@ -38,6 +41,9 @@
 /* Where one request goes. */
 struct target {
 	int https;
+	int ip;			/* host is the address literal addr (the
+				 * first request of an RFC 8738 check) */
+	struct val_addr addr;
 	char host[VAL_MAX_NAME + 1];
 	uint16_t port;
 	char url[MAX_URL];
@@ -129,14 +135,18 @@ static void
 make_url(struct target *t, const char *path)
 {
 	uint16_t def = t->https ? 443 : 80;
+	/* RFC 3986 3.2.2: an IPv6 literal in brackets (then Host too) */
+	const char *lb = t->ip && t->addr.family == AF_INET6 ? "[" : "";
+	const char *rb = *lb ? "]" : "";
 	int n;
 
 	if (t->port == def)
-		n = snprintf(t->url, sizeof(t->url), "%s://%s%s",
-		    t->https ? "https" : "http", t->host, path);
+		n = snprintf(t->url, sizeof(t->url), "%s://%s%s%s%s",
+		    t->https ? "https" : "http", lb, t->host, rb, path);
 	else
-		n = snprintf(t->url, sizeof(t->url), "%s://%s:%u%s",
-		    t->https ? "https" : "http", t->host, t->port, path);
+		n = snprintf(t->url, sizeof(t->url), "%s://%s%s%s:%u%s",
+		    t->https ? "https" : "http", lb, t->host, rb, t->port,
+		    path);
 	if (n < 0 || (size_t)n >= sizeof(t->url))
 		t->url[0] = '\0';	/* too long: the fetch fails cleanly */
 }
@@ -178,9 +188,13 @@ perform(struct val_ctx *ctx, const struct target *t, const struct val_addr *a,
 	else
 		snprintf(entry, sizeof(entry), "%s:%u:%s", t->host, t->port,
 		    a->text);
-	resolve = curl_slist_append(NULL, entry);
+	/* An address literal needs no resolution: curl takes the URL's
+	 * address as it is (no resolver-start callback then, which would
+	 * refuse it) */
+	if (!t->ip)
+		resolve = curl_slist_append(NULL, entry);
 	hdrs = curl_slist_append(NULL, "Connection: close");
-	if (resolve == NULL || hdrs == NULL) {
+	if ((!t->ip && resolve == NULL) || hdrs == NULL) {
 		cc = CURLE_OUT_OF_MEMORY;
 		goto out;
 	}
@@ -190,8 +204,10 @@ perform(struct val_ctx *ctx, const struct target *t, const struct val_addr *a,
 			goto out;                                              \
 	} while (0)
 	SET(CURLOPT_URL, t->url);
-	SET(CURLOPT_RESOLVE, resolve);
-	SET(CURLOPT_RESOLVER_START_FUNCTION, no_resolve);
+	if (!t->ip) {
+		SET(CURLOPT_RESOLVE, resolve);
+		SET(CURLOPT_RESOLVER_START_FUNCTION, no_resolve);
+	}
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_PROXY, "");
@@ -360,8 +376,8 @@ fail_curl(struct val_run *r, CURLcode cc, const struct fetch *f,
  * after val_run_fail(); resp->body is for buf_free() either way.
  */
 static int
-get(struct val_run *r, const char *host, const char *path,
-    struct response *resp)
+get(struct val_run *r, const char *host, const struct val_addr *ip,
+    const char *path, struct response *resp)
 {
 	struct val_ctx *ctx = r->ctx;
 	struct target t;
@@ -376,6 +392,10 @@ get(struct val_run *r, const char *host, const char *path,
 	memset(resp, 0, sizeof(*resp));
 	buf_init(&resp->body, ctx->conf.http_max_body);
 	snprintf(t.host, sizeof(t.host), "%s", host);
+	if (ip != NULL) {
+		t.ip = 1;
+		t.addr = *ip;
+	}
 	t.https = 0;
 	t.port = ctx->conf.http01_port;
 	make_url(&t, path);
@@ -400,8 +420,13 @@ get(struct val_run *r, const char *host, const char *path,
 		/* DNS has its own bound: its time is not taken from the
 		 * HTTP budget. */
 		t_dns = val_now_ms();
-		if (val_resolve_host(r, t.host, addrs, &naddrs) != 0)
+		if (t.ip) {
+			/* RFC 8738 §3.1: the address itself, no lookup */
+			addrs[0] = t.addr;
+			naddrs = 1;
+		} else if (val_resolve_host(r, t.host, addrs, &naddrs) != 0) {
 			goto out;
+		}
 		deadline += val_now_ms() - t_dns;
 		{
 			json_t *as = json_array();
@@ -539,14 +564,15 @@ out:
 	return ret;
 }
 
-int
-val_http_check(struct val_ctx *ctx, const char *name, const char *token,
-    const char *value, const struct val_http_method *m,
+static int
+http_check(struct val_ctx *ctx, const char *name, int is_ip,
+    const char *token, const char *value, const struct val_http_method *m,
     struct val_result *out)
 {
 	struct val_run r;
 	struct response resp;
 	struct rc_detail d = {{0}};
+	struct val_addr ip;
 	char host[VAL_MAX_NAME + 1];
 	char path[VAL_HTTP_MAX_TOKEN + 64];
 	int rc = 0;
@@ -561,8 +587,14 @@ val_http_check(struct val_ctx *ctx, const char *name, const char *token,
 		    m->bad_input);
 		goto out;
 	}
-	/* Neither method is for wildcard names. */
-	if (val_name_normalize(name, 0, host, NULL, &d) != 0) {
+	if (is_ip) {
+		if (val_ip_target(&r, m->label, name, &ip) != 0) {
+			rc = RC_BADNAME;
+			goto out;
+		}
+		snprintf(host, sizeof(host), "%s", ip.text);
+	} else if (val_name_normalize(name, 0, host, NULL, &d) != 0) {
+		/* neither method is for wildcard names */
 		rc = val_run_fail(&r, RC_BADNAME,
 		    VAL_PROB_REJECTED_IDENTIFIER,
 		    "%s: not a DNS name: %s", m->label, d.msg);
@@ -571,7 +603,7 @@ val_http_check(struct val_ctx *ctx, const char *name, const char *token,
 	snprintf(path, sizeof(path), "%s%s%s", m->path_pre, token,
 	    m->path_post);
 	val_run_set(&r, "expected", json_string(value));
-	if (get(&r, host, path, &resp) != 0)
+	if (get(&r, host, is_ip ? &ip : NULL, path, &resp) != 0)
 		goto out;
 	{
 		size_t n = resp.body.len, vl = strlen(value);
@@ -591,4 +623,20 @@ val_http_check(struct val_ctx *ctx, const char *name, const char *token,
 out:
 	buf_free(&resp.body);
 	return val_run_end(&r, rc);
+}
+
+int
+val_http_check(struct val_ctx *ctx, const char *name, const char *token,
+    const char *value, const struct val_http_method *m,
+    struct val_result *out)
+{
+	return http_check(ctx, name, 0, token, value, m, out);
+}
+
+int
+val_http_check_ip(struct val_ctx *ctx, const char *ip, const char *token,
+    const char *value, const struct val_http_method *m,
+    struct val_result *out)
+{
+	return http_check(ctx, ip, 1, token, value, m, out);
 }

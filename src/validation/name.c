@@ -10,7 +10,9 @@
 #include "validation/val_int.h"
 #include "util/dnsname.h"
 
+#include <arpa/inet.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -70,5 +72,85 @@ val_dns01_value(const char *key_authz, char *out, size_t outsz)
 		out[o++] = b64u[v >> 6 & 63];
 	}
 	out[o] = '\0';
+	return 0;
+}
+
+/* ---- IP identifiers (RFC 8738) ------------------------------------------- */
+
+/* The canonical address of text ip: 0 with a filled, or -1 (not an address
+ * or not in canonical form). Input is bounded before it is parsed. */
+static int
+ip_parse(const char *ip, struct val_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	if (ip == NULL)
+		return -1;
+	n = strnlen(ip, sizeof(buf));
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	if (inet_pton(AF_INET, ip, a->bytes) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a->bytes) == 1)
+		a->family = AF_INET6;
+	else
+		return -1;
+	if (inet_ntop(a->family, a->bytes, a->text, sizeof(a->text)) == NULL ||
+	    strcmp(a->text, ip) != 0)
+		return -1;
+	return 0;
+}
+
+int
+val_ip_target(struct val_run *r, const char *label, const char *ip,
+    struct val_addr *a)
+{
+	char q[80];
+
+	if (ip_parse(ip, a) != 0) {
+		val_quote(q, sizeof(q), ip != NULL ? ip : "",
+		    ip != NULL ? strnlen(ip, 256) : 0, 60);
+		val_run_fail(r, RC_BADNAME, VAL_PROB_REJECTED_IDENTIFIER,
+		    "%s: '%s' is not an IP address in canonical form", label,
+		    q);
+		return -1;
+	}
+	val_run_set(r, "addresses", json_pack("[s]", a->text));
+	if (!r->ctx->conf.allow_private_addresses &&
+	    val_addr_special(a->family, a->bytes)) {
+		val_run_set(r, "addresses_refused", json_pack("[s]", a->text));
+		val_run_fail(r, RC_BADNAME, VAL_PROB_REJECTED_IDENTIFIER,
+		    "%s: %s is a special-purpose address", label, a->text);
+		return -1;
+	}
+	return 0;
+}
+
+int
+val_ip_reverse_name(const char *ip, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct val_addr a;
+	size_t o = 0;
+
+	if (out == NULL || outsz < VAL_MAX_NAME + 1)
+		return RC_INVAL;
+	out[0] = '\0';
+	if (ip_parse(ip, &a) != 0)
+		return RC_BADNAME;
+	if (a.family == AF_INET) {
+		snprintf(out, outsz, "%u.%u.%u.%u.in-addr.arpa", a.bytes[3],
+		    a.bytes[2], a.bytes[1], a.bytes[0]);
+		return 0;
+	}
+	for (int i = 15; i >= 0; i--) {
+		out[o++] = hex[a.bytes[i] & 0xf];
+		out[o++] = '.';
+		out[o++] = hex[a.bytes[i] >> 4];
+		out[o++] = '.';
+	}
+	snprintf(out + o, outsz - o, "ip6.arpa");
 	return 0;
 }

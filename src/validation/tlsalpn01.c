@@ -5,7 +5,10 @@
  * accepts the connection; then the server's certificate is checked (not
  * chain-verified): exactly one subjectAltName entry, a dNSName equal to the
  * name, and exactly one critical id-pe-acmeIdentifier extension holding
- * the DER OCTET STRING of SHA-256(key authorization).
+ * the DER OCTET STRING of SHA-256(key authorization). For an IP identifier
+ * (RFC 8738 §6, val_tlsalpn01_ip) there is no lookup: the address itself,
+ * SNI its reverse-mapping name, and the one SAN entry an iPAddress equal
+ * to it.
  *
  * Runs on the check's worker thread; sockets are non-blocking and every
  * wait is bounded by what is left of tls_timeout_ms. The certificate comes
@@ -164,7 +167,7 @@ connect_to(const struct val_addr *a, uint16_t port, int64_t deadline,
  */
 static int
 check_cert(struct val_run *r, X509 *cert, const char *name,
-    const uint8_t want[32], json_t *tev)
+    const struct val_addr *ip, const uint8_t want[32], json_t *tev)
 {
 	GENERAL_NAMES *gens = NULL;
 	ASN1_OBJECT *oid = NULL;
@@ -193,12 +196,43 @@ check_cert(struct val_run *r, X509 *cert, const char *name,
 			    g->d.dNSName), 255);
 			json_array_append_new(sans, json_pack("{s:s}", "dns",
 			    q));
+		} else if (g->type == GEN_IPADD) {
+			const ASN1_OCTET_STRING *o = g->d.iPAddress;
+			int l = ASN1_STRING_length(o);
+			char t[INET6_ADDRSTRLEN] = "";
+
+			if (l == 4 || l == 16)
+				inet_ntop(l == 4 ? AF_INET : AF_INET6,
+				    ASN1_STRING_get0_data(o), t, sizeof(t));
+			json_array_append_new(sans, json_pack("{s:s}", "ip",
+			    t[0] ? t : "malformed"));
 		} else {
 			json_array_append_new(sans, json_pack("{s:i}", "type",
 			    g->type));
 		}
 	}
-	if (sk_GENERAL_NAME_num(gens) != 1 ||
+	if (ip != NULL) {
+		/* RFC 8738 §6: exactly one iPAddress, the address */
+		const GENERAL_NAME *g = sk_GENERAL_NAME_num(gens) == 1 ?
+		    sk_GENERAL_NAME_value(gens, 0) : NULL;
+		size_t al = ip->family == AF_INET ? 4 : 16;
+
+		if (g == NULL || g->type != GEN_IPADD) {
+			val_run_fail(r, 0, VAL_PROB_INCORRECT_RESPONSE,
+			    "tls-alpn-01 certificate for %s must have exactly "
+			    "one subjectAltName entry, an iPAddress; it has "
+			    "%d entries", name, sk_GENERAL_NAME_num(gens));
+			goto out;
+		}
+		if ((size_t)ASN1_STRING_length(g->d.iPAddress) != al ||
+		    memcmp(ASN1_STRING_get0_data(g->d.iPAddress), ip->bytes,
+		    al) != 0) {
+			val_run_fail(r, 0, VAL_PROB_INCORRECT_RESPONSE,
+			    "tls-alpn-01 certificate has an iPAddress other "
+			    "than %s", name);
+			goto out;
+		}
+	} else if (sk_GENERAL_NAME_num(gens) != 1 ||
 	    sk_GENERAL_NAME_value(gens, 0)->type != GEN_DNS) {
 		val_run_fail(r, 0, VAL_PROB_INCORRECT_RESPONSE,
 		    "tls-alpn-01 certificate for %s must have exactly one "
@@ -206,7 +240,7 @@ check_cert(struct val_run *r, X509 *cert, const char *name,
 		    sk_GENERAL_NAME_num(gens));
 		goto out;
 	}
-	{
+	if (ip == NULL) {
 		ASN1_IA5STRING *dn = sk_GENERAL_NAME_value(gens, 0)->d.dNSName;
 		const unsigned char *s = ASN1_STRING_get0_data(dn);
 		size_t l = (size_t)ASN1_STRING_length(dn);
@@ -280,14 +314,14 @@ out:
 	return ok;
 }
 
-int
-val_tlsalpn01(struct val_ctx *ctx, const char *name, const char *key_authz,
-    struct val_result *out)
+static int
+alpn_check(struct val_ctx *ctx, const char *name, int is_ip,
+    const char *key_authz, struct val_result *out)
 {
 	struct val_run r;
 	struct rc_detail d = {{0}};
 	struct val_addr addrs[VAL_MAX_ADDRS];
-	char norm[VAL_MAX_NAME + 1], where[80] = "";
+	char norm[VAL_MAX_NAME + 1], sni[VAL_MAX_NAME + 1], where[80] = "";
 	uint8_t want[32];
 	unsigned int mdlen = 0;
 	size_t naddrs = 0, i, kl;
@@ -305,12 +339,28 @@ val_tlsalpn01(struct val_ctx *ctx, const char *name, const char *key_authz,
 		    "tls-alpn-01: missing argument or bad key authorization");
 		goto out;
 	}
-	/* RFC 8737 §3 with RFC 8555 §7.1.3: no wildcards. */
-	if (val_name_normalize(name, 0, norm, NULL, &d) != 0) {
+	if (is_ip) {
+		/* RFC 8738 §6: SNI is the reverse-mapping name */
+		if (val_ip_target(&r, "tls-alpn-01", name, &addrs[0]) != 0) {
+			rc = RC_BADNAME;
+			goto out;
+		}
+		snprintf(norm, sizeof(norm), "%s", addrs[0].text);
+		if (val_ip_reverse_name(norm, sni, sizeof(sni)) != 0) {
+			rc = val_run_fail(&r, RC_BADNAME,
+			    VAL_PROB_REJECTED_IDENTIFIER,
+			    "tls-alpn-01: no reverse name for %s", norm);
+			goto out;
+		}
+		naddrs = 1;
+	} else if (val_name_normalize(name, 0, norm, NULL, &d) != 0) {
+		/* RFC 8737 §3 with RFC 8555 §7.1.3: no wildcards. */
 		rc = val_run_fail(&r, RC_BADNAME,
 		    VAL_PROB_REJECTED_IDENTIFIER,
 		    "tls-alpn-01: not a DNS name: %s", d.msg);
 		goto out;
+	} else {
+		snprintf(sni, sizeof(sni), "%s", norm);
 	}
 	if (EVP_Digest(key_authz, kl, want, &mdlen, EVP_sha256(), NULL) != 1) {
 		rc = val_run_fail(&r, RC_CRYPTO, VAL_PROB_SERVER_INTERNAL,
@@ -322,8 +372,9 @@ val_tlsalpn01(struct val_ctx *ctx, const char *name, const char *key_authz,
 	json_object_set_new(tev, "port", json_integer(
 	    ctx->conf.tlsalpn01_port));
 	json_object_set_new(tev, "attempts", attempts);
+	json_object_set_new(tev, "sni", json_string(sni));
 	val_run_set(&r, "tls", tev);
-	if (val_resolve_host(&r, norm, addrs, &naddrs) != 0)
+	if (!is_ip && val_resolve_host(&r, norm, addrs, &naddrs) != 0)
 		goto out;
 
 	deadline = val_now_ms() + ctx->conf.tls_timeout_ms;
@@ -366,7 +417,7 @@ val_tlsalpn01(struct val_ctx *ctx, const char *name, const char *key_authz,
 
 	ssl = SSL_new(ctx->tls);
 	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 ||
-	    SSL_set_tlsext_host_name(ssl, norm) != 1) {
+	    SSL_set_tlsext_host_name(ssl, sni) != 1) {
 		log_openssl(LOG_VAL, "tls-alpn-01: SSL setup");
 		rc = val_run_fail(&r, RC_CRYPTO, VAL_PROB_SERVER_INTERNAL,
 		    "tls-alpn-01: TLS setup failed");
@@ -404,7 +455,7 @@ val_tlsalpn01(struct val_ctx *ctx, const char *name, const char *key_authz,
 			ERR_clear_error();
 			val_run_fail(&r, 0, VAL_PROB_TLS, "TLS handshake with "
 			    "%s (SNI %s, ALPN acme-tls/1) failed: %s", where,
-			    norm, q);
+			    sni, q);
 			goto out;
 		}
 	}
@@ -445,7 +496,8 @@ val_tlsalpn01(struct val_ctx *ctx, const char *name, const char *key_authz,
 			json_object_set_new(tev, "certificate_sha256",
 			    json_string(hx));
 		}
-		if (check_cert(&r, cert, norm, want, tev))
+		if (check_cert(&r, cert, norm, is_ip ? &addrs[0] : NULL, want,
+		    tev))
 			val_run_valid(&r, "Found a valid acme-tls/1 "
 			    "certificate for %s at %s", norm, where);
 	}
@@ -458,4 +510,18 @@ out:
 		sigpipe_restore(&sp);
 	ERR_clear_error();
 	return val_run_end(&r, rc);
+}
+
+int
+val_tlsalpn01(struct val_ctx *ctx, const char *name, const char *key_authz,
+    struct val_result *out)
+{
+	return alpn_check(ctx, name, 0, key_authz, out);
+}
+
+int
+val_tlsalpn01_ip(struct val_ctx *ctx, const char *ip, const char *key_authz,
+    struct val_result *out)
+{
+	return alpn_check(ctx, ip, 1, key_authz, out);
 }

@@ -296,6 +296,33 @@ int val_tlsalpn01(struct val_ctx *ctx, const char *name,
     const char *key_authz, struct val_result *out);
 
 /*
+ * IP address identifiers (RFC 8738), ip in canonical text (IPv4 dotted
+ * quad, IPv6 RFC 5952: what inet_ntop writes; anything else, zone ids
+ * included, is RC_BADNAME / rejectedIdentifier). No DNS lookup is made:
+ * the check connects to that address only, and refuses it (RC_BADNAME,
+ * rejectedIdentifier) when it is special-purpose and
+ * allow_private_addresses is off.
+ *  - val_http01_ip(): http-01 as val_http01() to http://IP:http01_port
+ *    (Host is the address, IPv6 in brackets, RFC 8738 §3.1); redirects
+ *    as val_http01() (DNS names only, resolved as usual).
+ *  - val_tlsalpn01_ip(): tls-alpn-01 as val_tlsalpn01() to IP, with SNI
+ *    the reverse-mapping name of the address (RFC 8738 §6: "d.c.b.a.in-
+ *    addr.arpa", nibbles ".ip6.arpa"); the certificate's one
+ *    subjectAltName entry must be an iPAddress equal to the address.
+ */
+int val_http01_ip(struct val_ctx *ctx, const char *ip, const char *token,
+    const char *key_authz, struct val_result *out);
+int val_tlsalpn01_ip(struct val_ctx *ctx, const char *ip,
+    const char *key_authz, struct val_result *out);
+
+/*
+ * The RFC 8738 §6 reverse-mapping name of an IP address literal (canonical
+ * text as above) into out (at least VAL_MAX_NAME + 1 bytes). 0, or
+ * RC_BADNAME.
+ */
+int val_ip_reverse_name(const char *ip, char *out, size_t outsz);
+
+/*
  * CAA (RFC 8659 §3, §4; RFC 8657): may this CA issue for name?
  * name: the DNS name; "*.base" is accepted and means base with is_wildcard
  * set. is_wildcard: the certificate will carry "*.name".
@@ -349,6 +376,10 @@ struct val_request {
 	const char *key_authz;		/* http-01, tls-alpn-01 */
 	const char *expected;		/* dns-01 */
 	int is_wildcard;		/* caa */
+	int is_ip;			/* name is an IP address (RFC 8738):
+					 * http-01 and tls-alpn-01 only
+					 * (val_http01_ip, val_tlsalpn01_ip);
+					 * other kinds RC_INVAL */
 	const char *account_uri;	/* caa, may be NULL */
 	const char *method;		/* caa, may be NULL */
 };

@@ -139,6 +139,19 @@ struct val_addr {
 int val_resolve_host(struct val_run *r, const char *host,
     struct val_addr *addrs, size_t *naddrs);
 
+/* 1 for an address that is not globally reachable (the list
+ * val_resolve_host() filters with). */
+int val_addr_special(int family, const uint8_t *a);
+
+/*
+ * The address of an IP identifier (RFC 8738): ip must be canonical text
+ * (what inet_ntop writes) and, unless allow_private_addresses, not
+ * special-purpose; recorded in the evidence ("addresses"). Returns 0 with
+ * *a filled, or -1 after val_run_fail() (RC_BADNAME, rejectedIdentifier).
+ */
+int val_ip_target(struct val_run *r, const char *label, const char *ip,
+    struct val_addr *a);
+
 /* ---- HTTP checks: http-01 and the file method (http_fetch.c) ------------ */
 
 #define VAL_HTTP_MAX_TOKEN 256	/* token / file name, bytes */
@@ -170,6 +183,11 @@ struct val_http_method {
  * val_http01() (RC_INVAL, RC_BADNAME, else 0 with the outcome in out).
  */
 int val_http_check(struct val_ctx *ctx, const char *name, const char *token,
+    const char *value, const struct val_http_method *m,
+    struct val_result *out);
+/* val_http_check() for an IP identifier (val_http01_ip's contract): the
+ * first request goes to that address, no lookup. */
+int val_http_check_ip(struct val_ctx *ctx, const char *ip, const char *token,
     const char *value, const struct val_http_method *m,
     struct val_result *out);
 

@@ -1084,6 +1084,86 @@ test_issuer_info(void **state)
 	}
 }
 
+/* RFC 8738: SAN iPAddress entries in DV certificates, only the order's,
+ * not reserved under public trust; nowhere else */
+static int
+lint_ips(struct fx *f, const struct ca_tbs *t, int profile,
+    const char *const *ips, size_t nips, int trust_private,
+    struct rc_detail *d)
+{
+	ca_dw_reset(&f->w);
+	ca_tbs_build(&f->w, &f->iss, t);
+	assert_int_equal(f->w.rc, 0);
+	memset(d, 0, sizeof(*d));
+	return ca_lint_tbs_ips(f->w.b.data, f->w.b.len, profile, &f->iss.info,
+	    f->now, ips, nips, trust_private, d);
+}
+
+static void
+expect_ips(struct fx *f, const struct ca_tbs *t, int profile,
+    const char *const *ips, size_t nips, int trust_private,
+    const char *check)
+{
+	struct rc_detail d;
+	int rc = lint_ips(f, t, profile, ips, nips, trust_private, &d);
+
+	if (check == NULL && rc != 0)
+		fail_msg("expected a pass, got rc %d: %s", rc, d.msg);
+	if (check != NULL && (rc != RC_LINT || strstr(d.msg, check) == NULL))
+		fail_msg("expected %s, got rc %d: %s", check, rc, d.msg);
+}
+
+static void
+test_ip_san(void **state)
+{
+	struct fx *f = *state;
+	static const char *const pub[] = {"8.8.8.8", "2001:4860:4860::8888"};
+	static const char *const loop[] = {"127.0.0.1"};
+	static const char *const other[] = {"8.8.4.4"};
+	struct ca_tbs t = good(f, CA_PROFILE_DV);
+	struct rc_detail d;
+
+	t.ips = pub;
+	t.nips = 2;
+	expect_ips(f, &t, CA_PROFILE_DV, pub, 2, 0, NULL);
+	/* the plain linter knows no addresses */
+	assert_int_equal(lint(f, &t, CA_PROFILE_DV, NULL, 0, &d), RC_LINT);
+	assert_non_null(strstr(d.msg, "e_ext_san_not_dns_name"));
+	/* an address that is not the order's */
+	expect_ips(f, &t, CA_PROFILE_DV, other, 1, 0,
+	    "e_ext_san_ip_not_validated");
+	/* OV/EV: DNS names only */
+	t.profile = CA_PROFILE_OV;
+	t.org = &f->org;
+	expect_ips(f, &t, CA_PROFILE_OV, pub, 2, 0, "e_ext_san_not_dns_name");
+	/* reserved: refused under public trust, allowed under private */
+	t = good(f, CA_PROFILE_DV);
+	t.ips = loop;
+	t.nips = 1;
+	expect_ips(f, &t, CA_PROFILE_DV, loop, 1, 0, "e_sub_cert_ip_reserved");
+	expect_ips(f, &t, CA_PROFILE_DV, loop, 1, 1, NULL);
+	/* addresses only: the CN is the address's canonical text */
+	t.nnames = 0;
+	t.cn = "127.0.0.1";
+	expect_ips(f, &t, CA_PROFILE_DV, loop, 1, 1, NULL);
+	t.cn = "127.000.000.001";
+	expect_ips(f, &t, CA_PROFILE_DV, loop, 1, 1,
+	    "e_subject_common_name_not_exactly_from_san");
+	t.cn = "www.example.com";
+	expect_ips(f, &t, CA_PROFILE_DV, loop, 1, 1,
+	    "e_subject_common_name_not_exactly_from_san");
+	/* the same address twice */
+	{
+		static const char *const twice[] = {"127.0.0.1", "127.0.0.1"};
+
+		t.cn = "127.0.0.1";
+		t.ips = twice;
+		t.nips = 2;
+		expect_ips(f, &t, CA_PROFILE_DV, loop, 1, 1,
+		    "e_ext_san_duplicate_name");
+	}
+}
+
 int
 main(void)
 {
@@ -1111,6 +1191,7 @@ main(void)
 		cmocka_unit_test(test_dnsname_csr_agrees),
 		cmocka_unit_test_setup_teardown(test_spki, setup, teardown),
 		cmocka_unit_test(test_der_writer),
+		cmocka_unit_test_setup_teardown(test_ip_san, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issuer_info, setup,
 		    teardown),
 	};

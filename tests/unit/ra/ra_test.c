@@ -44,12 +44,14 @@ fake_check(void *arg, const struct val_request *req, struct val_result *out)
 	out->checked_at = time(NULL);
 	switch (req->kind) {
 	case VAL_KIND_HTTP01:
+		f->last_is_ip = req->is_ip;
 		ok = f->http01_ok;
 		break;
 	case VAL_KIND_DNS01:
 		ok = f->dns01_ok;
 		break;
 	case VAL_KIND_TLSALPN01:
+		f->last_is_ip = req->is_ip;
 		ok = f->tlsalpn01_ok;
 		break;
 	case VAL_KIND_CAA:
@@ -306,10 +308,13 @@ rt_csr(EVP_PKEY *k, const char *names, size_t *len)
 
 	for (t = strtok_r(copy, " ", &save); t != NULL;
 	    t = strtok_r(NULL, " ", &save)) {
+		/* "IP:a.b.c.d": an iPAddress (the CN only when first) */
+		int ip = strncmp(t, "IP:", 3) == 0;
+
 		if (first == NULL)
-			first = t;
+			first = ip ? t + 3 : t;
 		snprintf(san + strlen(san), sizeof(san) - strlen(san),
-		    "%sDNS:%s", san[0] ? "," : "", t);
+		    "%s%s%s", san[0] ? "," : "", ip ? "" : "DNS:", t);
 	}
 	assert_non_null(first);
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,

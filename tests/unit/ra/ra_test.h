@@ -30,6 +30,8 @@ struct rt_fake {
 	unsigned calls, caa_calls;
 	char last_key_authz[256];		/* of the last check */
 	char last_method[16];			/* CAA: method passed */
+	int last_is_ip;				/* http-01/tls-alpn-01:
+						 * req->is_ip passed */
 	char last_account_uri[128];		/* CAA: account URI passed */
 };
 
@@ -70,8 +72,8 @@ int64_t rt_order(struct rt_env *e, int64_t account, const char *names);
 void rt_validate_order(struct rt_env *e, int64_t account, int64_t order,
     enum ra_chall_type t);
 
-/* A DER CSR for the space-separated names (SAN, CN = first) with key k;
- * free(). */
+/* A DER CSR for the space-separated names (SAN, CN = first; "IP:x" is an
+ * iPAddress SAN) with key k; free(). */
 uint8_t *rt_csr(EVP_PKEY *k, const char *names, size_t *len);
 EVP_PKEY *rt_key(void);
 

@@ -204,6 +204,131 @@ test_finalize_ok(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Reopens e->ra with acme.allow_ip and the trust given, fake checks. */
+static void
+reopen_ip(struct rt_env *e, int trust_private)
+{
+	struct rc_detail d = {""};
+
+	ra_free(e->ra);
+	e->ra = NULL;
+	e->rconf.allow_ip = 1;
+	e->rconf.trust_private = trust_private;
+	if (ra_open(&e->rconf, e->st, e->nst, e->ca, NULL, &e->ra, &d) != 0)
+		fail_msg("ra_open: %s", d.msg);
+	rt_fake_install(e);
+}
+
+/* A ready order for the identifiers ("ip:x" or a DNS name), validated by
+ * the fake with http-01. */
+static int64_t
+ready_ip_order(struct rt_env *e, int64_t acct, const char *const *v,
+    size_t n)
+{
+	struct ra_ident ids[8];
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	int64_t id;
+
+	for (size_t i = 0; i < n; i++) {
+		ids[i].type = strncmp(v[i], "ip:", 3) == 0 ? "ip" : "dns";
+		ids[i].value = strncmp(v[i], "ip:", 3) == 0 ? v[i] + 3 : v[i];
+	}
+	if (ra_order_new(e->ra, acct, ids, n, &o, &err) != 0)
+		fail_msg("order: %s", err.detail.msg);
+	id = o.id;
+	ra_order_clear(&o);
+	rt_validate_order(e, acct, id, RA_CHALL_HTTP01);
+	assert_int_equal(ra_order_get(e->ra, acct, id, &o, NULL), 0);
+	assert_int_equal(o.status, RA_ST_READY);
+	ra_order_clear(&o);
+	return id;
+}
+
+/* RFC 8738 orders end to end through the ra (fake validation) and the CA:
+ * the CSR's iPAddresses exactly the order's, no CAA for addresses, the
+ * certificate's SAN iPAddress */
+static void
+test_finalize_ip(void **state)
+{
+	static const char *const loop[] = {"ip:127.0.0.1"};
+	static const char *const mixed[] = {"www.example.com", "ip:::1"};
+	struct rt_env *e = *state;
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	EVP_PKEY *k = rt_key();
+	int64_t acct, ord;
+	X509 *x;
+
+	/* without allow_ip an address in the CSR is refused as before */
+	acct = rt_account(e, "alice");
+	ord = ready_order(e, acct, "www.example.com");
+	assert_int_equal(finalize(e, acct, ord, k, "www.example.com "
+	    "IP:127.0.0.1", &o, &err), RC_BADCSR);
+	assert_int_equal(err.problem, RA_PROB_BAD_CSR);
+	assert_non_null(strstr(err.detail.msg, "only DNS names"));
+	ra_order_clear(&o);
+
+	reopen_ip(e, 1);
+	e->fake.last_is_ip = 0;
+	ord = ready_ip_order(e, acct, loop, 1);
+	assert_int_equal(e->fake.last_is_ip, 1);	/* validate.c says so */
+	/* the CSR must name exactly the order's address */
+	assert_int_equal(finalize(e, acct, ord, k, "IP:127.0.0.2", &o, &err),
+	    RC_BADCSR);
+	assert_int_equal(err.problem, RA_PROB_BAD_CSR);
+	assert_string_equal(err.sub[0].type, "ip");
+	assert_string_equal(err.sub[0].value, "127.0.0.2");
+	ra_order_clear(&o);
+	ord = ready_ip_order(e, acct, loop, 1);
+	assert_int_equal(finalize(e, acct, ord, k, "IP:127.0.0.1 "
+	    "www.example.com", &o, &err), RC_BADCSR);
+	ra_order_clear(&o);
+	ord = ready_ip_order(e, acct, loop, 1);
+	e->fake.caa_calls = 0;
+	if (finalize(e, acct, ord, k, "IP:127.0.0.1", &o, &err) != 0)
+		fail_msg("finalize: %s", err.detail.msg);
+	assert_int_equal(o.status, RA_ST_VALID);
+	/* RFC 8738 §7: no CAA for addresses */
+	assert_int_equal(e->fake.caa_calls, 0);
+	x = load_cert(e, o.cert_serial, NULL, NULL);
+	assert_int_equal(X509_check_ip_asc(x, "127.0.0.1", 0), 1);
+	/* an iPAddress, not a dNSName */
+	assert_int_equal(X509_check_host(x, "127.0.0.1", 0,
+	    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL), 0);
+	X509_free(x);
+	ra_order_clear(&o);
+
+	/* a name and an IPv6 address */
+	ord = ready_ip_order(e, acct, mixed, 2);
+	e->fake.caa_calls = 0;
+	if (finalize(e, acct, ord, k, "www.example.com IP:0:0:0:0:0:0:0:1",
+	    &o, &err) != 0)
+		fail_msg("finalize: %s", err.detail.msg);
+	assert_int_equal(e->fake.caa_calls, 1);
+	x = load_cert(e, o.cert_serial, NULL, NULL);
+	assert_int_equal(X509_check_ip_asc(x, "::1", 0), 1);
+	assert_int_equal(X509_check_host(x, "www.example.com", 0, 0, NULL),
+	    1);
+	X509_free(x);
+	ra_order_clear(&o);
+
+	/* public trust: a public address is issued */
+	reopen_ip(e, 0);
+	{
+		static const char *const pub[] = {"ip:8.8.8.8"};
+
+		ord = ready_ip_order(e, acct, pub, 1);
+		if (finalize(e, acct, ord, k, "IP:8.8.8.8", &o, &err) != 0)
+			fail_msg("finalize: %s", err.detail.msg);
+		x = load_cert(e, o.cert_serial, NULL, NULL);
+		assert_int_equal(X509_check_ip_asc(x, "8.8.8.8", 0), 1);
+		X509_free(x);
+		ra_order_clear(&o);
+	}
+	EVP_PKEY_free(k);
+}
+
 static void
 test_finalize_not_ready(void **state)
 {
@@ -859,6 +984,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_finalize_ok, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_ip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_not_ready, setup,
 		    teardown),

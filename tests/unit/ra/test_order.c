@@ -205,6 +205,7 @@ test_ip_identifiers(void **state)
 	int64_t acct = rt_account(e, "ipper");
 
 	c.allow_ip = 1;
+	c.trust_private = 1;	/* documentation addresses are reserved */
 	assert_int_equal(ra_open(&c, e->st, NULL, e->ca, NULL, &ra, NULL), 0);
 	assert_int_equal(ra_order_new(ra, acct, ids, 2, &o, &err), 0);
 	assert_string_equal(o.ident[0], "192.0.2.1");
@@ -222,6 +223,121 @@ test_ip_identifiers(void **state)
 	assert_int_equal(ra_order_new(ra, acct, &bad, 1, &o, &err),
 	    RC_BADNAME);
 	assert_int_equal(err.problem, RA_PROB_MALFORMED);
+	ra_free(ra);
+}
+
+/* RFC 8738 forms, IPv4-mapped addresses and the public-trust refusal of
+ * reserved addresses (BR 4.2.2) */
+static void
+test_ip_policy(void **state)
+{
+	static const char *const malformed[] = {
+		"1.2.3", "01.2.3.4", "1.2.3.4.", "fe80::1%eth0", "[::1]",
+		"1.2.3.4/32", "::1::", "0x7f.0.0.1", "", " 8.8.8.8",
+		"*.8.8.8.8", "1.2.3.256",
+	};
+	static const char *const reserved[] = {
+		"127.0.0.1", "10.0.0.1", "192.168.1.1", "172.16.5.4",
+		"169.254.0.1", "100.64.1.1", "192.0.2.1", "198.51.100.1",
+		"203.0.113.1", "0.0.0.0", "224.0.0.1", "255.255.255.255",
+		"::1", "::", "fe80::1", "fc00::1", "2001:db8::1", "ff02::1",
+	};
+	struct rt_env *e = *state;
+	struct ra_conf c = e->rconf;
+	struct ra *ra = NULL;
+	struct ra_order o = {0};
+	struct ra_authz a = {0};
+	struct ra_err err;
+	struct ra_ident id = {"ip", NULL};
+	int64_t acct = rt_account(e, "ipper");
+	char huge[8192];
+
+	c.allow_ip = 1;
+	c.trust_private = 0;
+	assert_int_equal(ra_open(&c, e->st, NULL, e->ca, NULL, &ra, NULL), 0);
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]);
+	    i++) {
+		memset(&err, 0, sizeof(err));
+		id.value = malformed[i];
+		if (ra_order_new(ra, acct, &id, 1, &o, &err) != RC_BADNAME ||
+		    err.problem != RA_PROB_MALFORMED)
+			fail_msg("'%s' accepted or not malformed (%s)",
+			    malformed[i], ra_prob_name(err.problem));
+	}
+	memset(huge, '1', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	memset(&err, 0, sizeof(err));
+	id.value = huge;
+	assert_int_equal(ra_order_new(ra, acct, &id, 1, &o, &err),
+	    RC_BADNAME);
+	assert_int_equal(err.problem, RA_PROB_MALFORMED);
+	assert_true(strlen(err.sub[0].value) <= 255);
+	/* public trust: no reserved address */
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		id.value = reserved[i];
+		if (ra_order_new(ra, acct, &id, 1, &o, &err) != RC_BADNAME ||
+		    err.problem != RA_PROB_REJECTED_IDENTIFIER ||
+		    strstr(err.sub[0].detail, "reserved") == NULL)
+			fail_msg("'%s' not refused as reserved (%s: %s)",
+			    reserved[i], ra_prob_name(err.problem),
+			    err.sub[0].detail);
+	}
+	/* IPv4-mapped: refused under either trust, the IPv4 form named */
+	memset(&err, 0, sizeof(err));
+	id.value = "::ffff:8.8.8.8";
+	assert_int_equal(ra_order_new(ra, acct, &id, 1, &o, &err),
+	    RC_BADNAME);
+	assert_int_equal(err.problem, RA_PROB_REJECTED_IDENTIFIER);
+	assert_non_null(strstr(err.sub[0].detail, "8.8.8.8 instead"));
+	/* public addresses: normalised, http-01 and tls-alpn-01 only */
+	{
+		struct ra_ident ok[] = {{"ip", "8.8.8.8"},
+			{"ip", "2001:4860:4860:0:0:0:0:8888"},
+			{"dns", "www.example.com"}};
+
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(ra_order_new(ra, acct, ok, 3, &o, &err), 0);
+		assert_int_equal(o.nident, 3);
+		for (size_t i = 0; i < o.nident; i++) {
+			if (strcmp(o.ident[i], "2001:4860:4860::8888") == 0 ||
+			    strcmp(o.ident[i], "8.8.8.8") == 0)
+				assert_string_equal(o.ident_type[i], "ip");
+			else
+				assert_string_equal(o.ident_type[i], "dns");
+			assert_int_equal(ra_authz_get(ra, acct,
+			    o.authz_ids[i], &a, &err), 0);
+			if (strcmp(a.type, "ip") == 0) {
+				assert_int_equal(a.nchall, 2);
+				for (size_t k = 0; k < a.nchall; k++)
+					assert_true(a.chall[k].type ==
+					    RA_CHALL_HTTP01 || a.chall[k].type
+					    == RA_CHALL_TLSALPN01);
+			} else {
+				assert_int_equal(a.nchall, 3);
+			}
+			ra_authz_clear(&a);
+		}
+		ra_order_clear(&o);
+	}
+	ra_free(ra);
+
+	/* private trust: reserved addresses are fine, mapped ones not */
+	c.trust_private = 1;
+	assert_int_equal(ra_open(&c, e->st, NULL, e->ca, NULL, &ra, NULL), 0);
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		id.value = reserved[i];
+		if (ra_order_new(ra, acct, &id, 1, &o, &err) != 0)
+			fail_msg("'%s' refused under private trust: %s",
+			    reserved[i], err.detail.msg);
+		ra_order_clear(&o);
+	}
+	memset(&err, 0, sizeof(err));
+	id.value = "::ffff:127.0.0.1";
+	assert_int_equal(ra_order_new(ra, acct, &id, 1, &o, &err),
+	    RC_BADNAME);
+	assert_int_equal(err.problem, RA_PROB_REJECTED_IDENTIFIER);
 	ra_free(ra);
 }
 
@@ -520,6 +636,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_order_normalise, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ip_identifiers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ip_policy, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_authz_reuse, setup,
 		    teardown),

@@ -408,6 +408,67 @@ test_real_http01(void **state)
 	ra_order_clear(&o);
 }
 
+/* RFC 8738: an ip identifier validated by the real http-01 check against
+ * 127.0.0.1 (no DNS), under private trust */
+static void
+test_real_http01_ip(void **state)
+{
+	struct rt_real *r = *state;
+	struct rt_env *e;
+	struct rc_detail d = {""};
+	struct ra_ident id = {"ip", "127.0.0.1"};
+	struct ra_challenge c = {0};
+	struct ra_order o = {0};
+	struct ra_authz a = {0};
+	struct ra_err err = {0};
+	char token[RA_TOKEN_LEN + 1], tp[44], body[128];
+	int64_t acct, ch;
+	unsigned hits;
+
+	if (r == NULL)
+		skip();
+	e = r->e;
+	ra_free(e->ra);
+	e->ra = NULL;
+	e->rconf.allow_ip = 1;
+	e->rconf.trust_private = 1;
+	if (ra_open(&e->rconf, e->st, e->nst, e->ca, NULL, &e->ra, &d) != 0)
+		fail_msg("ra_open: %s", d.msg);
+	rt_use_val(e, r->val);
+	acct = rt_account(e, "alice");
+	rt_thumbprint("alice", tp);
+	assert_int_equal(ra_order_new(e->ra, acct, &id, 1, &o, &err), 0);
+	assert_int_equal(ra_authz_get(e->ra, acct, o.authz_ids[0], &a, &err),
+	    0);
+	assert_int_equal(a.nchall, 2);	/* no dns-01 */
+	ra_authz_clear(&a);
+	ch = chall_of(e, acct, o.id, 0, RA_CHALL_HTTP01, token);
+	snprintf(body, sizeof(body), "%s.%s", token, tp);
+	rt_http_set(&r->http, token, body);
+	hits = r->http.hits;
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	if (c.status != RA_ST_VALID)
+		fail_msg("http-01 to 127.0.0.1: %s", c.error_detail);
+	ra_challenge_clear(&c);
+	assert_true(r->http.hits > hits);
+	{
+		int64_t oid = o.id;
+
+		ra_order_clear(&o);
+		assert_int_equal(ra_order_get(e->ra, acct, oid, &o, &err), 0);
+	}
+	assert_int_equal(o.status, RA_ST_READY);
+	ra_order_clear(&o);
+	/* the evidence: the address, no DNS lookup */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'valid' AND ident_type = 'ip' AND identifier = "
+	    "'127.0.0.1' AND evidence LIKE '%\"http\"%' AND evidence NOT "
+	    "LIKE '%\"dns\"%'"), 1);
+}
+
 static void
 test_real_dns01_wildcard(void **state)
 {
@@ -462,6 +523,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_http01, rt_real_setup,
 		    rt_real_teardown),
+		cmocka_unit_test_setup_teardown(test_real_http01_ip,
+		    rt_real_setup, rt_real_teardown),
 		cmocka_unit_test_setup_teardown(test_real_dns01_wildcard,
 		    rt_real_setup, rt_real_teardown),
 	};

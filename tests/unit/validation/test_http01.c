@@ -633,6 +633,175 @@ test_http01_private(void **state)
 	val_ctx_free(x);
 }
 
+/* ---- IP identifiers (RFC 8738, val_http01_ip) ---------------------------- */
+
+static void
+test_http01_ip(void **state)
+{
+	static const char *const bad[] = {
+		"1.2.3", "01.2.3.4", "1.2.3.4.", "fe80::1%eth0",
+		"0:0:0:0:0:0:0:1", "::FFFF:1.2.3.4", "[::1]", "web.vtest", "",
+		"127.0.0.1:80", " 127.0.0.1",
+	};
+	struct val_result res;
+	char want[64], huge[4096];
+	unsigned before;
+	json_t *j, *hop;
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	before = plain.requests;
+	assert_int_equal(val_http01_ip(ctx, "127.0.0.1", "good", KEYAUTH,
+	    &res), 0);
+	if (res.outcome != VAL_VALID)
+		fail_msg("127.0.0.1: %s", res.detail);
+	/* Host is the address (with the port, not 80) */
+	snprintf(want, sizeof(want), "127.0.0.1:%u", plain.port);
+	assert_string_equal(plain.last_host, want);
+	assert_int_equal(plain.requests, before + 1);
+	j = json_loads(res.evidence, 0, NULL);
+	assert_non_null(j);
+	/* no DNS lookup at all */
+	assert_null(json_object_get(j, "dns"));
+	hop = json_array_get(json_object_get(j, "http"), 0);
+	assert_string_equal(json_string_value(json_object_get(hop,
+	    "address_used")), want);
+	snprintf(want, sizeof(want), "http://127.0.0.1:%u" WK "good",
+	    plain.port);
+	assert_string_equal(json_string_value(json_object_get(hop, "url")),
+	    want);
+	json_decref(j);
+	val_result_clear(&res);
+
+	/* wrong answer, 404 */
+	assert_int_equal(val_http01_ip(ctx, "127.0.0.1", "wrong", KEYAUTH,
+	    &res), 0);
+	assert_int_equal(res.problem, VAL_PROB_INCORRECT_RESPONSE);
+	val_result_clear(&res);
+	assert_int_equal(val_http01_ip(ctx, "127.0.0.1", "missing", KEYAUTH,
+	    &res), 0);
+	assert_int_equal(res.problem, VAL_PROB_UNAUTHORIZED);
+	val_result_clear(&res);
+	/* redirects: to a DNS name as usual, never to an IP literal */
+	assert_int_equal(val_http01_ip(ctx, "127.0.0.1", "redir", KEYAUTH,
+	    &res), 0);
+	if (res.outcome != VAL_VALID)
+		fail_msg("redir: %s", res.detail);
+	val_result_clear(&res);
+	assert_int_equal(val_http01_ip(ctx, "127.0.0.1", "redir-ip", KEYAUTH,
+	    &res), 0);
+	assert_int_equal(res.problem, VAL_PROB_CONNECTION);
+	assert_non_null(strstr(res.detail, "not IP addresses"));
+	val_result_clear(&res);
+	/* a relative redirect from an address is to an IP literal too */
+	assert_int_equal(val_http01_ip(ctx, "127.0.0.1", "chain11-0",
+	    KEYAUTH, &res), 0);
+	assert_int_equal(res.problem, VAL_PROB_CONNECTION);
+	assert_non_null(strstr(res.detail, "not IP addresses"));
+	val_result_clear(&res);
+
+	/* through val_check() */
+	{
+		struct val_request req = {.kind = VAL_KIND_HTTP01,
+			.name = "127.0.0.1", .token = "good",
+			.key_authz = KEYAUTH, .is_ip = 1};
+
+		assert_int_equal(val_check(ctx, &req, &res), 0);
+		assert_int_equal(res.outcome, VAL_VALID);
+		val_result_clear(&res);
+		req.kind = VAL_KIND_DNS01;
+		req.expected = "x";
+		assert_int_equal(val_check(ctx, &req, &res), RC_INVAL);
+		assert_non_null(strstr(res.detail, "not defined for IP"));
+		val_result_clear(&res);
+	}
+
+	/* bad addresses: refused before any connection */
+	before = plain.requests;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (val_http01_ip(ctx, bad[i], "good", KEYAUTH, &res) !=
+		    RC_BADNAME || res.problem != VAL_PROB_REJECTED_IDENTIFIER)
+			fail_msg("'%s' not refused: %s", bad[i], res.detail);
+		val_result_clear(&res);
+	}
+	memset(huge, '1', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	assert_int_equal(val_http01_ip(ctx, huge, "good", KEYAUTH, &res),
+	    RC_BADNAME);
+	val_result_clear(&res);
+	assert_int_equal(val_http01_ip(ctx, NULL, "good", KEYAUTH, &res),
+	    RC_INVAL);
+	val_result_clear(&res);
+	assert_int_equal(plain.requests, before);
+}
+
+/* Without allow_private_addresses an address identifier that is
+ * special-purpose is refused, never contacted. */
+static void
+test_http01_ip_private(void **state)
+{
+	struct val_conf c;
+	struct val_ctx *x;
+	struct val_result res;
+	unsigned before = plain.requests;
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	tl_conf(&c, knot.resolver);
+	c.http01_port = plain.port;
+	c.allow_private_addresses = 0;
+	assert_int_equal(val_ctx_open(&c, &x, NULL), 0);
+	assert_int_equal(val_http01_ip(x, "127.0.0.1", "good", KEYAUTH,
+	    &res), RC_BADNAME);
+	assert_int_equal(res.problem, VAL_PROB_REJECTED_IDENTIFIER);
+	assert_non_null(strstr(res.detail, "special-purpose"));
+	val_result_clear(&res);
+	assert_int_equal(val_http01_ip(x, "::1", "good", KEYAUTH, &res),
+	    RC_BADNAME);
+	val_result_clear(&res);
+	assert_int_equal(plain.requests, before);
+	val_ctx_free(x);
+}
+
+/* ::1 over IPv6: the URL and Host carry the address in brackets. */
+static void
+test_http01_ip6(void **state)
+{
+	struct hsrv v6;
+	struct val_conf c;
+	struct val_ctx *x;
+	struct val_result res;
+	char want[64];
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	memset(&v6, 0, sizeof(v6));
+	v6.fd = tl_listen_tcp(1, &v6.port);
+	if (v6.fd < 0)
+		skip();		/* no IPv6 loopback on this machine */
+	assert_int_equal(pipe(v6.stop), 0);
+	assert_int_equal(pthread_create(&v6.thread, NULL, srv_main, &v6), 0);
+	tl_conf(&c, knot.resolver);
+	c.http01_port = v6.port;
+	assert_int_equal(val_ctx_open(&c, &x, NULL), 0);
+	assert_int_equal(val_http01_ip(x, "::1", "good", KEYAUTH, &res), 0);
+	if (res.outcome != VAL_VALID)
+		fail_msg("::1: %s", res.detail);
+	snprintf(want, sizeof(want), "[::1]:%u", v6.port);
+	assert_string_equal(v6.last_host, want);
+	val_result_clear(&res);
+	/* nobody on 127.0.0.1 at that port */
+	assert_int_equal(val_http01_ip(x, "127.0.0.1", "good", KEYAUTH, &res),
+	    0);
+	assert_int_equal(res.problem, VAL_PROB_CONNECTION);
+	val_result_clear(&res);
+	val_ctx_free(x);
+	srv_stop(&v6);
+}
+
 /* ---- the file on the website (httpfile.c) ------------------------------- */
 
 static void
@@ -754,6 +923,9 @@ main(void)
 		cmocka_unit_test(test_http01_refused),
 		cmocka_unit_test(test_http01_bad_input),
 		cmocka_unit_test(test_http01_private),
+		cmocka_unit_test(test_http01_ip),
+		cmocka_unit_test(test_http01_ip_private),
+		cmocka_unit_test(test_http01_ip6),
 		cmocka_unit_test(test_http_file_cases),
 		cmocka_unit_test(test_http_file_request),
 		cmocka_unit_test(test_http_file_bad_input),

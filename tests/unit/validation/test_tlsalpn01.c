@@ -38,7 +38,9 @@ enum scen {
 	S_GOOD, S_WRONG_DIGEST, S_NONCRIT, S_MISSING, S_TWICE, S_RAW32,
 	S_SHORT, S_TRAILING, S_SAN_OTHER, S_TWO_SANS, S_SAN_IP, S_SAN_NUL,
 	S_NO_SAN, S_NO_ALPN, S_OTHER_ALPN, S_TLS11, S_PLAINTEXT, S_SILENT,
-	S_HUGE, S_TLS12, S_UPPER
+	S_HUGE, S_TLS12, S_UPPER,
+	/* RFC 8738 §6: certificates for an IP identifier */
+	S_IP_GOOD, S_IP_OTHER, S_IP_AS_DNS, S_IP_AND_DNS
 };
 
 static struct {
@@ -137,6 +139,17 @@ make_cert(enum scen s)
 		break;
 	}
 	case S_NO_SAN:
+		break;
+	case S_IP_GOOD:
+	case S_IP_OTHER:
+	case S_IP_AND_DNS:
+		sk_GENERAL_NAME_push(g, a2i_GENERAL_NAME(NULL, NULL, NULL,
+		    GEN_IPADD, s == S_IP_OTHER ? "127.0.0.2" : "127.0.0.1", 0));
+		if (s == S_IP_AND_DNS)
+			add_dns(g, "web.vtest", 9);
+		break;
+	case S_IP_AS_DNS:
+		add_dns(g, "127.0.0.1", 9);
 		break;
 	default:
 		add_dns(g, cert_name, strlen(cert_name));
@@ -496,6 +509,109 @@ test_tlsalpn01_bad_input(void **state)
 	}
 }
 
+/* RFC 8738 §6: an IP identifier, SNI its reverse name, the certificate's
+ * one SAN entry the address */
+static void
+test_tlsalpn01_ip(void **state)
+{
+	static const struct {
+		enum scen scen;
+		enum val_problem prob;
+		const char *detail;
+	} cases[] = {
+		{S_IP_GOOD, VAL_PROB_NONE, "Found a valid acme-tls/1 "
+		    "certificate for 127.0.0.1 at 127.0.0.1:"},
+		{S_IP_OTHER, VAL_PROB_INCORRECT_RESPONSE,
+		    "an iPAddress other than 127.0.0.1"},
+		{S_IP_AS_DNS, VAL_PROB_INCORRECT_RESPONSE,
+		    "exactly one subjectAltName entry, an iPAddress"},
+		{S_IP_AND_DNS, VAL_PROB_INCORRECT_RESPONSE, "it has 2 entries"},
+		{S_GOOD, VAL_PROB_INCORRECT_RESPONSE, "an iPAddress"},
+		{S_WRONG_DIGEST, VAL_PROB_INCORRECT_RESPONSE, NULL},
+		{S_NO_ALPN, VAL_PROB_TLS, NULL},
+	};
+	static const char *const bad[] = {"1.2.3", "01.2.3.4", "1.2.3.4.",
+	    "fe80::1%eth0", "::FFFF:1.2.3.4", "web.vtest", ""};
+	struct val_result res;
+	struct val_conf c;
+	struct val_ctx *x;
+	json_t *j;
+	char rev[VAL_MAX_NAME + 1];
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		srv.scen = cases[i].scen;
+		srv.sni[0] = '\0';
+		assert_int_equal(val_tlsalpn01_ip(ctx, "127.0.0.1", KEYAUTH,
+		    &res), 0);
+		if (res.problem != cases[i].prob || (res.outcome ==
+		    VAL_VALID) != (cases[i].prob == VAL_PROB_NONE) ||
+		    (cases[i].detail != NULL && strstr(res.detail,
+		    cases[i].detail) == NULL))
+			fail_msg("case %zu: %s: %s", i,
+			    val_problem_name(res.problem), res.detail);
+		if (cases[i].scen == S_IP_GOOD) {
+			/* the server thread records it after its handshake */
+			for (int w = 0; w < 100 && strcmp(srv.sni,
+			    "1.0.0.127.in-addr.arpa") != 0; w++)
+				usleep(10000);
+			assert_string_equal(srv.sni, "1.0.0.127.in-addr.arpa");
+			j = json_loads(res.evidence, 0, NULL);
+			assert_null(json_object_get(j, "dns"));
+			assert_string_equal(json_string_value(json_object_get(
+			    json_object_get(j, "tls"), "sni")),
+			    "1.0.0.127.in-addr.arpa");
+			json_decref(j);
+		}
+		val_result_clear(&res);
+	}
+	srv.scen = S_IP_GOOD;
+	{
+		struct val_request req = {.kind = VAL_KIND_TLSALPN01,
+			.name = "127.0.0.1", .key_authz = KEYAUTH, .is_ip = 1};
+
+		assert_int_equal(val_check(ctx, &req, &res), 0);
+		assert_int_equal(res.outcome, VAL_VALID);
+		val_result_clear(&res);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(val_tlsalpn01_ip(ctx, bad[i], KEYAUTH, &res),
+		    RC_BADNAME);
+		assert_int_equal(res.problem, VAL_PROB_REJECTED_IDENTIFIER);
+		val_result_clear(&res);
+	}
+	/* the private-address policy applies */
+	tl_conf(&c, knot.resolver);
+	c.tlsalpn01_port = srv.port;
+	c.allow_private_addresses = 0;
+	assert_int_equal(val_ctx_open(&c, &x, NULL), 0);
+	assert_int_equal(val_tlsalpn01_ip(x, "127.0.0.1", KEYAUTH, &res),
+	    RC_BADNAME);
+	assert_non_null(strstr(res.detail, "special-purpose"));
+	/* refused before any connection: no TLS attempt in the evidence */
+	j = json_loads(res.evidence, 0, NULL);
+	assert_non_null(j);
+	assert_null(json_object_get(j, "tls"));
+	json_decref(j);
+	val_result_clear(&res);
+	val_ctx_free(x);
+	srv.scen = S_GOOD;
+
+	/* reverse names */
+	assert_int_equal(val_ip_reverse_name("192.0.2.1", rev, sizeof(rev)),
+	    0);
+	assert_string_equal(rev, "1.2.0.192.in-addr.arpa");
+	assert_int_equal(val_ip_reverse_name("2001:db8::567:89ab", rev,
+	    sizeof(rev)), 0);
+	assert_string_equal(rev, "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+	assert_int_equal(val_ip_reverse_name("1.2.3", rev, sizeof(rev)),
+	    RC_BADNAME);
+	assert_int_equal(val_ip_reverse_name("::1", rev, 10), RC_INVAL);
+}
+
 int
 main(void)
 {
@@ -504,6 +620,7 @@ main(void)
 		cmocka_unit_test(test_tlsalpn01_handshake),
 		cmocka_unit_test(test_tlsalpn01_silent),
 		cmocka_unit_test(test_tlsalpn01_bad_input),
+		cmocka_unit_test(test_tlsalpn01_ip),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
