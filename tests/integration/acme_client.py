@@ -242,11 +242,13 @@ def free_port():
 
 
 class Http01:
-    """Answers /.well-known/acme-challenge/<token> from a dict."""
+    """Answers /.well-known/acme-challenge/<token> from a dict, on
+    127.0.0.1 at a free port; with `same`, the same tokens on ::1 at the
+    port of that other Http01 (RFC 8738 tests of IPv6 addresses)."""
 
-    def __init__(self):
-        self.tokens = {}
-        self.hits = []
+    def __init__(self, same=None):
+        self.tokens = same.tokens if same is not None else {}
+        self.hits = same.hits if same is not None else []
         tokens, hits = self.tokens, self.hits
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -269,8 +271,14 @@ class Http01:
             def log_message(self, *a):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     Handler)
+        class Server6(http.server.ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+
+        if same is None:
+            self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                         Handler)
+        else:
+            self.httpd = Server6(("::1", same.port), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        daemon=True)
