@@ -534,7 +534,9 @@ out:
  * it, so a stored one means the issuance happened: the order becomes
  * valid with it. Otherwise nothing was issued and the order becomes
  * invalid with a serverInternal problem; the client's next order reuses
- * its valid authorizations.
+ * its valid authorizations. A portal order's slot moves with it: issued,
+ * or active again for a new setup (whose names reuse the contract's valid
+ * validations), so no customer is left with a slot stuck "in progress".
  */
 struct recover {
 	struct ra *ra;
@@ -563,11 +565,18 @@ recover_tx(struct store *st, void *arg)
 	rc = store_cert_serial_by_order(st, r->id, serial);
 	if (rc != 0 && rc != RC_NOTFOUND)
 		goto out;
-	details = json_pack("{s:I,s:I}", "order", (json_int_t)r->id,
-	    "account", (json_int_t)o.account_id);
+	details = o.slot_id != 0 ?
+	    json_pack("{s:I,s:I}", "order", (json_int_t)r->id, "slot",
+	    (json_int_t)o.slot_id) :
+	    json_pack("{s:I,s:I}", "order", (json_int_t)r->id, "account",
+	    (json_int_t)o.account_id);
 	if (rc == 0) {
 		rc = store_order_set_status(st, r->id, "processing", "valid",
 		    NULL, serial, NULL, 0, ra_now(r->ra));
+		/* a portal order's slot holds the certificate now */
+		if (rc == 0 && o.slot_id != 0)
+			rc = store_slot_set_state(st, o.slot_id, "pending",
+			    "issued", ra_now(r->ra));
 		json_object_set_new(details, "outcome", json_string("valid"));
 		json_object_set_new(details, "certificate",
 		    json_string(serial));
@@ -577,9 +586,16 @@ recover_tx(struct store *st, void *arg)
 		ej = ra_err_json(&e);
 		rc = store_order_set_status(st, r->id, "processing",
 		    "invalid", ej, NULL, NULL, 0, ra_now(r->ra));
+		/* as ra_portal_issue's refusals: the slot takes a new order
+		 * (whose names reuse the valid validations) */
+		if (rc == 0 && o.slot_id != 0)
+			rc = store_slot_set_state(st, o.slot_id, "pending",
+			    "active", ra_now(r->ra));
 		json_object_set_new(details, "outcome",
 		    json_string("invalid"));
 	}
+	if (rc == RC_STATE)
+		rc = 0;		/* the slot moved on already (cancelled) */
 	if (rc != 0)
 		goto out;
 	text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
@@ -588,8 +604,8 @@ recover_tx(struct store *st, void *arg)
 		goto out;
 	}
 	snprintf(object, sizeof(object), "order:%lld", (long long)r->id);
-	rc = store_audit_append(st, "system", "acme.order.recovered", object,
-	    text);
+	rc = store_audit_append(st, "system", o.slot_id != 0 ?
+	    "portal.order.recovered" : "acme.order.recovered", object, text);
 	if (rc == 0)
 		r->settled = serial[0] ? 1 : 2;
 out:

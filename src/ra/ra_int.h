@@ -147,11 +147,14 @@ int ra_order_settle(struct ra *ra, int64_t order_id);
 /* ---- interrupted issuance (finalize.c) ----------------------------------- */
 
 /*
- * Settles ACME orders in processing whose last change is before `before`
- * (issuance interrupted by a crash or a restart): valid with the
+ * Settles orders (ACME and portal) in processing whose last change is
+ * before `before` (issuance interrupted by a crash or a restart): valid
+ * with the
  * certificate when the CA stored one for the order, else invalid with a
  * serverInternal problem (the client starts a new order, which reuses the
- * valid authorizations). Each one audited as acme.order.recovered.
+ * valid authorizations; a portal order's slot becomes issued or active
+ * again). Each one audited as acme.order.recovered or
+ * portal.order.recovered.
  * *n (may be NULL) gets the number settled.
  */
 int ra_orders_recover(struct ra *ra, time_t before, size_t *n);

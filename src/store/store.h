@@ -390,8 +390,7 @@ int store_order_ids_by_account(struct store *st, int64_t account_id,
 int store_order_stale(struct store *st, const char *status, time_t before,
     int64_t *ids, size_t max, size_t *n);
 /* The serial of the newest certificate stored for order_id into serial
- * (41 bytes); RC_NOTFOUND when none. A scan of the certificates: for
- * recovery, not for requests. */
+ * (41 bytes); RC_NOTFOUND when none. For recovery. */
 int store_cert_serial_by_order(struct store *st, int64_t order_id,
     char serial[41]);
 /*

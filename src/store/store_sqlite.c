@@ -3228,10 +3228,9 @@ store_order_ids_by_account(struct store *st, int64_t account_id,
 /* ---- interrupted issuance ------------------------------------------------ */
 
 static const char sql_order_stale[] =
-    "SELECT id FROM orders WHERE status = ?1 AND account_id IS NOT NULL "
+    "SELECT id FROM orders WHERE status = ?1 "
     "AND updated_at < ?2 ORDER BY updated_at, id LIMIT ?3";
-/* no index on certificates.order_id (see 0001-init.sql): a scan, run only
- * for the rare order whose issuance was interrupted */
+/* index certificates_order (0010) */
 static const char sql_cert_by_order[] =
     "SELECT serial FROM certificates WHERE order_id = ?1 "
     "ORDER BY created_at DESC, serial LIMIT 1";

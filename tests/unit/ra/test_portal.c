@@ -355,6 +355,46 @@ test_slots_and_ov(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* A portal order whose issuance was interrupted by a crash (processing,
+ * nothing stored) is settled like an ACME one, and its slot is free for a
+ * new setup instead of "in progress" for good. */
+static void
+test_interrupted_issuance_frees_slot(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct req r;
+	struct store_slot ss = {0};
+	struct store_order so = {0};
+	int64_t s = slot(e, "starter"), id;
+	size_t n = 0;
+
+	req_init(&r, e, s, "crash.example.com", "crash.example.com "
+	    "www.crash.example.com", k);
+	id = place(e, &r, 0, NULL);
+	assert_int_equal(store_order_set_status(e->st, id, "pending",
+	    "processing", NULL, NULL, NULL, 0, e->now), 0);
+	/* young: left alone */
+	assert_int_equal(ra_orders_recover(e->ra, e->now, &n), 0);
+	assert_int_equal(n, 0);
+	rt_set_now(e, e->now + RA_PROCESSING_STALE + 1);
+	assert_int_equal(ra_orders_recover(e->ra, e->now -
+	    RA_PROCESSING_STALE, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_order_get(e->st, id, &so), 0);
+	assert_string_equal(so.status, "invalid");
+	assert_non_null(so.error);
+	store_order_clear(&so);
+	assert_int_equal(store_slot_get(e->st, s, &ss), 0);
+	assert_string_equal(ss.state, "active");
+	store_slot_clear(&ss);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.order.recovered' AND actor = 'system'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM certificates "
+	    "WHERE order_id IS NOT NULL"), 0);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -365,6 +405,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slots_and_ov, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_interrupted_issuance_frees_slot, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
