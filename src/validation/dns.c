@@ -13,6 +13,7 @@
  * they reach text or JSON.
  */
 #include "validation/val_int.h"
+#include "util/ipaddr.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
@@ -372,65 +373,12 @@ val_run_dns_fail(struct val_run *r, const struct val_dns_q *q)
 	    q->qname);
 }
 
-/*
- * 1 for addresses that are not globally reachable (IANA IPv4 and IPv6
- * special-purpose address registries, as Boulder's list).
- */
-static int
-special_addr(int family, const uint8_t *a)
-{
-	static const struct {
-		uint8_t p[4];
-		int bits;
-	} v4[] = {
-		{{0, 0, 0, 0}, 8}, {{10, 0, 0, 0}, 8}, {{100, 64, 0, 0}, 10},
-		{{127, 0, 0, 0}, 8}, {{169, 254, 0, 0}, 16},
-		{{172, 16, 0, 0}, 12}, {{192, 0, 0, 0}, 24},
-		{{192, 0, 2, 0}, 24}, {{192, 88, 99, 0}, 24},
-		{{192, 168, 0, 0}, 16}, {{198, 18, 0, 0}, 15},
-		{{198, 51, 100, 0}, 24}, {{203, 0, 113, 0}, 24},
-		{{224, 0, 0, 0}, 4}, {{240, 0, 0, 0}, 4},
-	};
-	static const struct {
-		uint8_t p[16];
-		int bits;
-	} v6[] = {
-		{{0}, 128},					/* :: */
-		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128},
-		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96}, /* v4map */
-		{{0, 0x64, 0xff, 0x9b, 0, 1}, 48},		/* NAT64 */
-		{{1, 0}, 64},					/* discard */
-		{{0x20, 0x01}, 23},			/* IETF protocols */
-		{{0x20, 0x01, 0x0d, 0xb8}, 32},		/* documentation */
-		{{0x20, 0x02}, 16},				/* 6to4 */
-		{{0xfc}, 7},					/* ULA */
-		{{0xfe, 0x80}, 10},				/* link-local */
-		{{0xff}, 8},					/* multicast */
-	};
-	size_t i;
-
-#define PREFIX_MATCH(addr, pre, bits)                                         \
-	(memcmp((addr), (pre), (size_t)(bits) / 8) == 0 &&                     \
-	    ((bits) % 8 == 0 ||                                                \
-		(((addr)[(bits) / 8] ^ (pre)[(bits) / 8]) &                    \
-		    (0xff << (8 - (bits) % 8)) & 0xff) == 0))
-	if (family == AF_INET) {
-		for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
-			if (PREFIX_MATCH(a, v4[i].p, v4[i].bits))
-				return 1;
-		return 0;
-	}
-	for (i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
-		if (PREFIX_MATCH(a, v6[i].p, v6[i].bits))
-			return 1;
-#undef PREFIX_MATCH
-	return 0;
-}
-
+/* Not globally reachable: the IANA special-purpose registries
+ * (util/ipaddr.h, the same list the CA refuses to certify). */
 int
 val_addr_special(int family, const uint8_t *a)
 {
-	return special_addr(family, a);
+	return ipaddr_reserved(a, family == AF_INET ? 4 : 16) != 0;
 }
 
 int
@@ -480,7 +428,7 @@ val_resolve_host(struct val_run *r, const char *host, struct val_addr *addrs,
 			memcpy(a->bytes, res->data[k], alen);
 			inet_ntop(fam, a->bytes, a->text, sizeof(a->text));
 			if (!r->ctx->conf.allow_private_addresses &&
-			    special_addr(fam, a->bytes)) {
+			    val_addr_special(fam, a->bytes)) {
 				if (filtered == NULL)
 					filtered = json_array();
 				json_array_append_new(filtered,
