@@ -1265,11 +1265,15 @@ store_open(const struct store_conf *conf, struct store **out)
 	rc = set_wal(st);
 	if (rc != 0)
 		goto out;
-	/* foreign_keys is per connection and a no-op inside a transaction */
+	/* foreign_keys is per connection and a no-op inside a transaction.
+	 * No mmap: a connection that sees another's commit unmaps its whole
+	 * mapping (a TLB shootdown on every CPU) and faults it back in; with
+	 * a handle per thread that happened on most transactions, and plain
+	 * reads cost less (perf, bench/acme_bench.sh). */
 	snprintf(pragmas, sizeof(pragmas),
 	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=OFF; "
 	    "PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY; "
-	    "PRAGMA mmap_size=268435456",
+	    "PRAGMA mmap_size=0",
 	    conf->durable ? "FULL" : "NORMAL");
 	rc = exec_sql(st, "pragmas", pragmas);
 	if (rc != 0)
