@@ -219,6 +219,12 @@ struct ca_issue_req {
 	const struct store_org *org;	/* OV/EV: validated organisation */
 	int64_t order_id, contract_id;	/* 0 when none */
 	const char *actor;		/* for the audit log */
+	/* NULL, or run in the transaction that stores the certificate,
+	 * after it (serial: its hex): the caller's own record of the
+	 * issuance commits with it, in the same fsync. Nonzero undoes the
+	 * issuance (the signed certificate is then never handed out). */
+	int (*then)(struct store *st, const char *serial, void *arg);
+	void *then_arg;
 };
 
 struct ca_cert {

@@ -311,6 +311,7 @@ struct issue_tx {
 	const char *details;
 	int64_t shard;
 	const struct store_ocsp *ocsp;	/* NULL while OCSP is off */
+	const struct ca_issue_req *req;	/* its then() */
 };
 
 static int
@@ -325,8 +326,11 @@ issue_tx(struct store *st, void *arg)
 		return rc;
 	if (t->ocsp != NULL && (rc = store_ocsp_put(st, t->ocsp)) != 0)
 		return rc;
-	return store_audit_append(st, t->actor, "cert.issue", t->cert->serial,
-	    t->details);
+	if ((rc = store_audit_append(st, t->actor, "cert.issue",
+	    t->cert->serial, t->details)) != 0)
+		return rc;
+	return t->req->then != NULL ? t->req->then(st, t->cert->serial,
+	    t->req->then_arg) : 0;
 }
 
 void
@@ -356,6 +360,9 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	struct store_cert sc;
 	struct store_ocsp so;
 	struct issue_tx tx;
+	struct signer_tbs st[2] = {{0}, {0}};
+	struct ca_dw ocsp_tbs;
+	int have_ocsp_tbs = 0;
 	struct ca_cert *c = NULL;
 	time_t now;
 	int64_t shard = 0;
@@ -452,13 +459,29 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		    rc_detail_str(d, rc));
 		goto out;
 	}
-	rc = signer_sign(ca->sg, ca->issuing.name, SIGNER_TBS_CERT,
-	    tbs.b.data, tbs.b.len, &sig, &sig_len, d);
+	/* the certificate and its first OCSP response, signed in one round
+	 * trip to the signer, before anything is stored */
+	if (ca->ocsp && (rc = ca_ocsp_tbs(&ca->issuing, serial,
+	    sizeof(serial), 0, 0, 0, now, &ocsp_tbs, d)) != 0) {
+		log_err(LOG_CA, "issue: OCSP response: %s",
+		    rc_detail_str(d, rc));
+		goto out;
+	}
+	have_ocsp_tbs = ca->ocsp;
+	st[0] = (struct signer_tbs){SIGNER_TBS_CERT, tbs.b.data, tbs.b.len,
+	    NULL, 0};
+	if (have_ocsp_tbs)
+		st[1] = (struct signer_tbs){SIGNER_TBS_OCSP,
+		    ocsp_tbs.b.data, ocsp_tbs.b.len, NULL, 0};
+	rc = signer_sign_many(ca->sg, ca->issuing.name,
+	    have_ocsp_tbs ? 2 : 1, st, d);
 	if (rc != 0) {
 		log_err(LOG_CA, "issue: signer: %s", rc_detail_str(d, rc));
 		rc = RC_SIGNER;
 		goto out;
 	}
+	sig = st[0].sig;
+	sig_len = st[0].sig_len;
 	ca_signed_build(&cert, tbs.b.data, tbs.b.len, ca->issuing.sigalg,
 	    ca->issuing.sigalg_len, sig, sig_len);
 	if ((rc = cert.rc) != 0) {
@@ -466,9 +489,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		    rc_str(rc));
 		goto out;
 	}
-	/* its OCSP response, signed before anything is stored */
-	if (ca->ocsp && (rc = ca_ocsp_make(ca, &ca->issuing, serial,
-	    sizeof(serial), 0, 0, 0, now, &ocsp, d)) != 0) {
+	if (have_ocsp_tbs && (rc = ca_ocsp_assemble(&ca->issuing, &ocsp_tbs,
+	    st[1].sig, st[1].sig_len, &ocsp, d)) != 0) {
 		log_err(LOG_CA, "issue: OCSP response: %s",
 		    rc_detail_str(d, rc));
 		goto out;
@@ -522,6 +544,7 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	tx.actor = req->actor ? req->actor : "ca";
 	tx.details = (const char *)details.data;
 	tx.shard = shard;
+	tx.req = req;
 	tx.ocsp = NULL;
 	if (ca->ocsp) {
 		memset(&so, 0, sizeof(so));
@@ -563,6 +586,9 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 out:
 	ca_cert_free(c);
 	free(sig);
+	free(st[1].sig);
+	if (have_ocsp_tbs)
+		ca_dw_free(&ocsp_tbs);
 	ca_dw_free(&tbs);
 	ca_dw_free(&cert);
 	ca_dw_free(&ocsp);

@@ -188,6 +188,7 @@ struct final {
 	const char *serial;	/* valid: the certificate */
 	const char *error_json;	/* invalid: the problem */
 	json_t *details;	/* audit details, borrowed */
+	int recorded;		/* final_tx committed with the issuance */
 };
 
 static int
@@ -212,6 +213,25 @@ final_tx(struct store *st, void *arg)
 					: "acme.order.invalid",
 	    object, text);
 	free(text);
+	return rc;
+}
+
+/* ca_issue's then(): the order becomes valid in the transaction that
+ * stores its certificate, so the two commit together (one fsync, and no
+ * window in which the certificate exists but the order says processing) */
+static int
+final_then(struct store *st, const char *serial, void *arg)
+{
+	struct final *f = arg;
+	int rc;
+
+	f->serial = serial;
+	json_object_set_new(f->details, "serial", json_string(serial));
+	rc = final_tx(st, f);
+	if (rc != 0)
+		json_object_del(f->details, "serial");
+	f->serial = NULL;
+	f->recorded = rc == 0;
 	return rc;
 }
 
@@ -258,7 +278,7 @@ caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
 static int
 finalize_checks(struct ra *ra, const struct ra_account *acct,
     const struct ra_order *o, const uint8_t *csr, size_t csr_len,
-    char *serial, json_t *details, struct ra_err *e)
+    char *serial, json_t *details, struct final *f, struct ra_err *e)
 {
 	struct ca_csr *req = NULL;
 	struct ca_cert *cert = NULL;
@@ -409,6 +429,8 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	ir.order_id = o->id;
 	ir.contract_id = acct->contract_id;
 	ir.actor = actor;
+	ir.then = final_then;
+	ir.then_arg = f;
 	rc = ca_issue(ra->ca, &ir, &cert, &d);
 	if (rc != 0) {
 		if (rc == RC_POLICY || rc == RC_LINT || rc == RC_BADNAME)
@@ -420,7 +442,6 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		goto out;
 	}
 	memcpy(serial, cert->serial, sizeof(cert->serial));
-	json_object_set_new(details, "serial", json_string(cert->serial));
 out:
 	free(url);
 	ca_cert_free(cert);
@@ -475,16 +496,18 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	}
 	details = json_pack("{s:I,s:I}", "order", (json_int_t)order_id,
 	    "account", (json_int_t)account_id);
-	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, details,
-	    &e);
 	f.ra = ra;
 	f.id = order_id;
 	f.account_id = account_id;
 	f.details = details;
-	if (rc == 0) {
-		f.to = "valid";
-		f.serial = serial;
-	} else {
+	f.to = "valid";
+	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, details,
+	    &f, &e);
+	if (rc == 0 && !f.recorded) {
+		/* ca_issue succeeded only if its then() did */
+		rc = ra_internal(&e, RC_STATE, "finalize: not recorded");
+	}
+	if (rc != 0) {
 		if (e.problem == RA_PROB_NONE)
 			e.problem = RA_PROB_SERVER_INTERNAL;
 		ej = ra_err_json(&e);
@@ -495,16 +518,14 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 			*err = e;
 		log_info(LOG_RA, "order %lld: finalize refused: %s",
 		    (long long)order_id, e.detail.msg);
-	}
-	rc2 = store_tx(ra->st, final_tx, &f);
-	if (rc2 != 0) {
-		/* the certificate (if any) is stored and audited by the CA;
-		 * the order stays processing and says so when read */
-		log_err(LOG_RA, "order %lld: cannot record the outcome: %s",
-		    (long long)order_id, rc_str(rc2));
-		if (rc == 0)
-			rc = ra_internal(err, rc2, "finalize: record");
-		goto out;
+		rc2 = store_tx(ra->st, final_tx, &f);
+		if (rc2 != 0) {
+			/* the order stays processing until the recovery
+			 * settles it */
+			log_err(LOG_RA, "order %lld: cannot record the "
+			    "outcome: %s", (long long)order_id, rc_str(rc2));
+			goto out;
+		}
 	}
 	if (rc == 0)
 		log_info(LOG_RA, "order %lld: valid, certificate %s",
