@@ -336,4 +336,19 @@ int ca_ocsp_make(struct ca *ca, const struct ca_iss *iss,
     const uint8_t *serial, size_t serial_len, int status, int reason,
     time_t revoked_at, time_t now, struct ca_dw *out, struct rc_detail *d);
 
+/*
+ * ca_ocsp_make() in two halves, for a caller that has the response signed
+ * together with something else (ca_issue: with its certificate, in one
+ * signer round trip). ca_ocsp_tbs: the ResponseData into tbs (initialised
+ * here; ca_dw_free() it after 0, nothing to free otherwise).
+ * ca_ocsp_assemble: the OCSPResponse from tbs and its signature, appended
+ * to out.
+ */
+int ca_ocsp_tbs(const struct ca_iss *iss, const uint8_t *serial,
+    size_t serial_len, int status, int reason, time_t revoked_at, time_t now,
+    struct ca_dw *tbs, struct rc_detail *d);
+int ca_ocsp_assemble(const struct ca_iss *iss, const struct ca_dw *tbs,
+    const uint8_t *sig, size_t sig_len, struct ca_dw *out,
+    struct rc_detail *d);
+
 #endif

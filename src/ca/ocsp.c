@@ -440,37 +440,37 @@ build_data(struct ca_dw *w, const struct ca_iss *iss, const uint8_t *serial,
 }
 
 int
-ca_ocsp_make(struct ca *ca, const struct ca_iss *iss, const uint8_t *serial,
+ca_ocsp_tbs(const struct ca_iss *iss, const uint8_t *serial,
     size_t serial_len, int status, int reason, time_t revoked_at, time_t now,
-    struct ca_dw *out, struct rc_detail *d)
+    struct ca_dw *tbs, struct rc_detail *d)
 {
-	static const uint8_t successful[] = {0x0a, 0x01, 0x00};
-	struct ca_dw tbs;
-	uint8_t *sig = NULL;
-	size_t sig_len = 0, resp, rb, rbs, os;
-	int rc;
-
 	if (serial == NULL || serial_len == 0 || serial_len > 64 ||
 	    status < 0 || status > 2) {
 		rc_detail_set(d, "ocsp: bad serial or status");
 		return RC_INVAL;
 	}
-	ca_dw_init(&tbs, MAX_RESPONSE);
-	build_data(&tbs, iss, serial, serial_len, status, reason, revoked_at,
+	ca_dw_init(tbs, MAX_RESPONSE);
+	build_data(tbs, iss, serial, serial_len, status, reason, revoked_at,
 	    now, now + ca_ocsp_validity());
-	if ((rc = tbs.rc) != 0) {
+	if (tbs->rc != 0) {
+		int rc = tbs->rc;
+
 		rc_detail_set(d, "ocsp: building the response: %s",
 		    rc_str(rc));
-		goto out;
+		ca_dw_free(tbs);
+		return rc;
 	}
-	rc = signer_sign(ca->sg, iss->name, SIGNER_TBS_OCSP, tbs.b.data,
-	    tbs.b.len, &sig, &sig_len, d);
-	if (rc != 0) {
-		log_err(LOG_CA, "ocsp %s: signer: %s", iss->name,
-		    rc_detail_str(d, rc));
-		rc = RC_SIGNER;
-		goto out;
-	}
+	return 0;
+}
+
+int
+ca_ocsp_assemble(const struct ca_iss *iss, const struct ca_dw *tbs,
+    const uint8_t *sig, size_t sig_len, struct ca_dw *out,
+    struct rc_detail *d)
+{
+	static const uint8_t successful[] = {0x0a, 0x01, 0x00};
+	size_t resp, rb, rbs, os;
+
 	/* OCSPResponse { successful, [0] EXPLICIT ResponseBytes {
 	 * id-pkix-ocsp-basic, OCTET STRING BasicOCSPResponse } } */
 	resp = ca_dw_open(out, DER_SEQUENCE);
@@ -479,15 +479,41 @@ ca_ocsp_make(struct ca *ca, const struct ca_iss *iss, const uint8_t *serial,
 	rbs = ca_dw_open(out, DER_SEQUENCE);
 	ca_dw_tlv(out, DER_OID, oid_basic, sizeof(oid_basic));
 	os = ca_dw_open(out, DER_OCTETSTRING);
-	ca_signed_build(out, tbs.b.data, tbs.b.len, iss->sigalg,
+	ca_signed_build(out, tbs->b.data, tbs->b.len, iss->sigalg,
 	    iss->sigalg_len, sig, sig_len);
 	ca_dw_close(out, os);
 	ca_dw_close(out, rbs);
 	ca_dw_close(out, rb);
 	ca_dw_close(out, resp);
-	if ((rc = out->rc) != 0)
+	if (out->rc != 0)
 		rc_detail_set(d, "ocsp: assembling the response: %s",
-		    rc_str(rc));
+		    rc_str(out->rc));
+	return out->rc;
+}
+
+int
+ca_ocsp_make(struct ca *ca, const struct ca_iss *iss, const uint8_t *serial,
+    size_t serial_len, int status, int reason, time_t revoked_at, time_t now,
+    struct ca_dw *out, struct rc_detail *d)
+{
+	struct ca_dw tbs;
+	uint8_t *sig = NULL;
+	size_t sig_len = 0;
+	int rc;
+
+	rc = ca_ocsp_tbs(iss, serial, serial_len, status, reason, revoked_at,
+	    now, &tbs, d);
+	if (rc != 0)
+		return rc;
+	rc = signer_sign(ca->sg, iss->name, SIGNER_TBS_OCSP, tbs.b.data,
+	    tbs.b.len, &sig, &sig_len, d);
+	if (rc != 0) {
+		log_err(LOG_CA, "ocsp %s: signer: %s", iss->name,
+		    rc_detail_str(d, rc));
+		rc = RC_SIGNER;
+		goto out;
+	}
+	rc = ca_ocsp_assemble(iss, &tbs, sig, sig_len, out, d);
 out:
 	free(sig);
 	ca_dw_free(&tbs);

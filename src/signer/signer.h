@@ -98,6 +98,22 @@ int signer_sign(struct signer *s, const char *key_id, int kind,
     const uint8_t *tbs, size_t len, uint8_t **sig, size_t *sig_len,
     struct rc_detail *d);
 
+/*
+ * signer_sign() for several documents and one key in one round trip (at
+ * most 4): tbs[i].sig (free()) and sig_len are filled for every i, or for
+ * none when rc is nonzero (the signer checks every document before it
+ * signs any).
+ */
+struct signer_tbs {
+	int kind;			/* SIGNER_TBS_* */
+	const uint8_t *tbs;
+	size_t len;
+	uint8_t *sig;			/* out */
+	size_t sig_len;			/* out */
+};
+int signer_sign_many(struct signer *s, const char *key_id, size_t n,
+    struct signer_tbs *tbs, struct rc_detail *d);
+
 /* DER of the AlgorithmIdentifier the signer uses for a key type (static,
  * borrowed); NULL for an unknown type. Used to build the TBS. */
 const uint8_t *signer_sigalg_der(int keytype, size_t *len);

@@ -552,41 +552,70 @@ signer_set_cert(struct signer *s, const char *key_id, const uint8_t *der,
 }
 
 int
-signer_sign(struct signer *s, const char *key_id, int kind,
-    const uint8_t *tbs, size_t len, uint8_t **sig, size_t *sig_len,
-    struct rc_detail *d)
+signer_sign_many(struct signer *s, const char *key_id, size_t n,
+    struct signer_tbs *tbs, struct rc_detail *d)
 {
-	struct signer_field f[3];
+	struct signer_field f[1 + 2 * SIGNER_SIGN_MAX];
 	struct signer_wmsg m;
-	uint8_t k[4];
+	uint8_t k[SIGNER_SIGN_MAX][4];
 	int rc;
 
-	*sig = NULL;
-	*sig_len = 0;
+	for (size_t i = 0; i < n && tbs != NULL; i++) {
+		tbs[i].sig = NULL;
+		tbs[i].sig_len = 0;
+	}
 	if (s == NULL || !signer_keyid_valid(key_id)) {
 		rc_detail_set(d, "bad key id");
 		return RC_INVAL;
 	}
-	if (tbs == NULL && len != 0)
+	if (tbs == NULL || n == 0 || n > SIGNER_SIGN_MAX) {
+		rc_detail_set(d, "1 to %d documents per request",
+		    SIGNER_SIGN_MAX);
 		return RC_INVAL;
+	}
 	f[0].p = (const uint8_t *)key_id;
 	f[0].len = strlen(key_id);
-	set_u32_field(&f[1], k, (uint32_t)kind);
-	f[2].p = tbs;
-	f[2].len = len;
+	for (size_t i = 0; i < n; i++) {
+		if (tbs[i].tbs == NULL && tbs[i].len != 0)
+			return RC_INVAL;
+		set_u32_field(&f[1 + 2 * i], k[i], (uint32_t)tbs[i].kind);
+		f[2 + 2 * i].p = tbs[i].tbs;
+		f[2 + 2 * i].len = tbs[i].len;
+	}
 	pthread_mutex_lock(&s->mu);
-	rc = call(s, SIGNER_OP_SIGN, f, 3, &m, d);
+	rc = call(s, SIGNER_OP_SIGN, f, 1 + 2 * (int)n, &m, d);
 	if (rc == 0) {
-		if (m.nf != 2 || m.f[1].len == 0) {
+		int ok = m.nf == 1 + (int)n;
+
+		for (size_t i = 0; ok && i < n; i++)
+			ok = m.f[1 + i].len > 0;
+		if (!ok) {
 			broken(s, "malformed sign reply");
 			rc_detail_set(d, "signer is not running");
 			rc = RC_SIGNER;
 		} else {
-			*sig = xmemdup(m.f[1].p, m.f[1].len);
-			*sig_len = m.f[1].len;
+			for (size_t i = 0; i < n; i++) {
+				tbs[i].sig = xmemdup(m.f[1 + i].p,
+				    m.f[1 + i].len);
+				tbs[i].sig_len = m.f[1 + i].len;
+			}
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int
+signer_sign(struct signer *s, const char *key_id, int kind,
+    const uint8_t *tbs, size_t len, uint8_t **sig, size_t *sig_len,
+    struct rc_detail *d)
+{
+	struct signer_tbs t = {kind, tbs, len, NULL, 0};
+	int rc;
+
+	rc = signer_sign_many(s, key_id, 1, &t, d);
+	*sig = t.sig;
+	*sig_len = t.sig_len;
 	return rc;
 }
 

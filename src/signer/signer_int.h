@@ -152,6 +152,7 @@ enum {
 };
 
 #define SIGNER_WIRE_MAX_FIELDS 16
+#define SIGNER_SIGN_MAX 4	/* (kind, TBS) pairs in one SIGN */
 #define SIGNER_FRAME_TIMEOUT_MS 1000
 
 struct signer_field {

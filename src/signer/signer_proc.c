@@ -45,7 +45,7 @@ struct srv {
 	struct signer_key *keys;
 	struct signer_reader rd;	/* requests */
 	uint8_t *out;			/* 4 + SIGNER_MAX_MSG */
-	uint8_t sig[SIGNER_SIG_MAX];
+	uint8_t sig[SIGNER_SIGN_MAX][SIGNER_SIG_MAX];
 };
 
 static struct signer_key *
@@ -231,39 +231,58 @@ op_setcert(struct srv *sv, int fd, const struct signer_wmsg *m)
 	return reply(sv, fd, m->op, 0, NULL, 0);
 }
 
+/*
+ * SIGN: a key id, then 1 to SIGNER_SIGN_MAX (kind, TBS) pairs, all for that
+ * key (a certificate and its first OCSP response in one round trip).
+ * Every TBS is checked before any is signed: one refusal refuses all.
+ * The reply carries the signatures in the order of the request.
+ */
 static int
 op_sign(struct srv *sv, int fd, const struct signer_wmsg *m)
 {
 	char id[SIGNER_KEYID_MAX + 1];
 	struct rc_detail d = {""};
-	struct signer_field f;
+	struct signer_field f[SIGNER_SIGN_MAX];
 	struct signer_key *k;
-	size_t sig_len = sizeof(sv->sig);
-	uint32_t kind;
-	int rc;
+	uint32_t kind[SIGNER_SIGN_MAX];
+	int n, rc;
 
-	if (m->nf != 3 || signer_field_u32(&m->f[1], &kind) != 0)
+	if (m->nf < 3 || (m->nf - 1) % 2 != 0 ||
+	    (n = (m->nf - 1) / 2) > SIGNER_SIGN_MAX)
 		return reply_err(sv, fd, m->op, RC_PROTO, "malformed request");
+	for (int i = 0; i < n; i++)
+		if (signer_field_u32(&m->f[1 + 2 * i], &kind[i]) != 0)
+			return reply_err(sv, fd, m->op, RC_PROTO,
+			    "malformed request");
 	if (field_id(&m->f[0], id) != 0)
 		return reply_err(sv, fd, m->op, RC_INVAL, "bad key id");
 	if ((k = find(sv, id)) == NULL)
 		return reply_err(sv, fd, m->op, RC_NOTFOUND, "no key %s", id);
-	rc = signer_check_tbs(k, (int)kind, m->f[2].p, m->f[2].len, &d);
-	if (rc != 0) {
-		log_warn(LOG_SIGNER, "key %s: refused to sign: %s", id,
-		    rc_detail_str(&d, rc));
-		return reply_err(sv, fd, m->op, rc, "%s",
-		    rc_detail_str(&d, rc));
+	for (int i = 0; i < n; i++) {
+		const struct signer_field *t = &m->f[2 + 2 * i];
+
+		rc = signer_check_tbs(k, (int)kind[i], t->p, t->len, &d);
+		if (rc != 0) {
+			log_warn(LOG_SIGNER, "key %s: refused to sign: %s", id,
+			    rc_detail_str(&d, rc));
+			return reply_err(sv, fd, m->op, rc, "%s",
+			    rc_detail_str(&d, rc));
+		}
 	}
-	rc = signer_ks_sign(k, m->f[2].p, m->f[2].len, sv->sig, &sig_len);
-	if (rc != 0)
-		return reply_err(sv, fd, m->op, rc, "key %s: signing failed",
-		    id);
-	log_debug(LOG_SIGNER, "key %s: signed %zu bytes (kind %u)", id,
-	    m->f[2].len, (unsigned)kind);
-	f.p = sv->sig;
-	f.len = sig_len;
-	return reply(sv, fd, m->op, 0, &f, 1);
+	for (int i = 0; i < n; i++) {
+		const struct signer_field *t = &m->f[2 + 2 * i];
+		size_t sig_len = sizeof(sv->sig[i]);
+
+		rc = signer_ks_sign(k, t->p, t->len, sv->sig[i], &sig_len);
+		if (rc != 0)
+			return reply_err(sv, fd, m->op, rc, "key %s: signing "
+			    "failed", id);
+		log_debug(LOG_SIGNER, "key %s: signed %zu bytes (kind %u)",
+		    id, t->len, (unsigned)kind[i]);
+		f[i].p = sv->sig[i];
+		f[i].len = sig_len;
+	}
+	return reply(sv, fd, m->op, 0, f, n);
 }
 
 static int

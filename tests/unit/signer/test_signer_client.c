@@ -500,6 +500,71 @@ test_ocsp(void **state)
 	}
 }
 
+/* A certificate and its OCSP response in one request: both signatures
+ * verify; a refused document refuses the whole request; 0 or more than
+ * SIGNER_SIGN_MAX documents are a caller error. */
+static void
+test_sign_many(void **state)
+{
+	struct fx *f = *state;
+	struct rc_detail d = {""};
+	struct signer_tbs t[SIGNER_SIGN_MAX + 1];
+	struct th_cert c = {0};
+	uint8_t *cert_tbs, *ocsp_tbs, *bad_tbs;
+	size_t cl, ol, bl;
+
+	cert_tbs = ee_tbs(f, &cl);
+	ocsp_tbs = th_tbs_ocsp(f->iss_cert, f->iss_cert, f->ee_cert, 0, &ol);
+	memset(t, 0, sizeof(t));
+	t[0] = (struct signer_tbs){SIGNER_TBS_CERT, cert_tbs, cl, NULL, 0};
+	t[1] = (struct signer_tbs){SIGNER_TBS_OCSP, ocsp_tbs, ol, NULL, 0};
+	assert_int_equal(signer_sign_many(f->s, "issuing", 2, t, &d), 0);
+	assert_true(th_verify(f->iss_spki, f->iss_spki_len,
+	    SIGNER_KEY_EC_P256, cert_tbs, cl, t[0].sig, t[0].sig_len));
+	assert_true(th_verify(f->iss_spki, f->iss_spki_len,
+	    SIGNER_KEY_EC_P256, ocsp_tbs, ol, t[1].sig, t[1].sig_len));
+	free(t[0].sig);
+	free(t[1].sig);
+
+	/* the second document is for another issuer: nothing is signed */
+	c.alg_keytype = SIGNER_KEY_EC_P256;
+	c.issuer_cn = "Test Root";
+	c.subject_cn = "www.example.com";
+	c.spki = f->ee_spki;
+	c.spki_len = f->ee_spki_len;
+	bad_tbs = th_tbs_cert(&c, &bl);
+	t[0] = (struct signer_tbs){SIGNER_TBS_CERT, cert_tbs, cl, NULL, 0};
+	t[1] = (struct signer_tbs){SIGNER_TBS_CERT, bad_tbs, bl, NULL, 0};
+	assert_int_equal(signer_sign_many(f->s, "issuing", 2, t, &d),
+	    RC_SIGNER);
+	assert_non_null(strstr(d.msg, "issuer name"));
+	assert_null(t[0].sig);
+	assert_null(t[1].sig);
+
+	/* four at once; five and none are refused before the signer */
+	for (int i = 0; i < SIGNER_SIGN_MAX + 1; i++)
+		t[i] = (struct signer_tbs){SIGNER_TBS_CERT, cert_tbs, cl,
+		    NULL, 0};
+	assert_int_equal(signer_sign_many(f->s, "issuing", SIGNER_SIGN_MAX,
+	    t, &d), 0);
+	for (int i = 0; i < SIGNER_SIGN_MAX; i++) {
+		assert_true(th_verify(f->iss_spki, f->iss_spki_len,
+		    SIGNER_KEY_EC_P256, cert_tbs, cl, t[i].sig,
+		    t[i].sig_len));
+		free(t[i].sig);
+	}
+	assert_int_equal(signer_sign_many(f->s, "issuing",
+	    SIGNER_SIGN_MAX + 1, t, &d), RC_INVAL);
+	assert_int_equal(signer_sign_many(f->s, "issuing", 0, t, &d),
+	    RC_INVAL);
+	/* the channel still works */
+	assert_int_equal(signer_sign_many(f->s, "issuing", 1, t, &d), 0);
+	free(t[0].sig);
+	free(cert_tbs);
+	free(ocsp_tbs);
+	free(bad_tbs);
+}
+
 static void
 test_restart(void **state)
 {
@@ -661,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_set_cert_refused),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_ocsp),
+		cmocka_unit_test(test_sign_many),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_two_threads),
 	};
