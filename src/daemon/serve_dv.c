@@ -88,6 +88,7 @@ daemon_val_conf(const struct daemon_ctx *cx, struct val_conf *vc,
 	*anchor = daemon_in_data(cx, cx->conf.val_trust_anchor);
 	vc->trust_anchor = *anchor;
 	vc->stub_zones = cx->conf.val_stub_zones;
+	vc->caa_cache_s = (unsigned)cx->conf.val_caa_cache_s;
 	vc->allow_private_addresses = cx->conf.val_allow_private ||
 	    strcmp(cx->conf.policy_trust, "private") == 0;
 	*caa_text = xstrdup(cx->conf.val_caa_identities);

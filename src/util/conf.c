@@ -115,6 +115,10 @@ static const struct key keys[] = {
 	    "zones asked of a given server, zone=ADDR:PORT space-separated "
 	    "(e.g. a local nameserver for a lab zone); their answers are "
 	    "DNSSEC-insecure, never bogus; loopback servers allowed"},
+	{"validation", "caa_cache_seconds", K_INT, O(val_caa_cache_s), "3600",
+	    NULL, 0, 28800, "how long a CAA answer (the name's and its "
+	    "parents', e.g. the TLD's) is reused, at most 8 hours (BR "
+	    "3.2.2.8); 0: asked for every check"},
 	{"mail", "smtp_url", K_STR, O(mail_smtp_url), "", NULL, 0, 0,
 	    "SMTP server for outgoing mail, smtp://host:port or "
 	    "smtps://host:port; empty: write mail to DATA/mail/spool"},

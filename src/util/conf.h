@@ -51,6 +51,7 @@ struct conf {
 	int val_allow_private;		/* allow_private_addresses = off */
 	char *val_caa_identities;	/* caa_identities = certdesk.example */
 	char *val_stub_zones;		/* stub_zones = (zone=ADDR:PORT ...) */
+	int val_caa_cache_s;		/* caa_cache_seconds = 3600 */
 	/* [mail] */
 	char *mail_smtp_url;		/* smtp_url = (empty: spool folder) */
 	char *mail_from;		/* from = certdesk <noreply@localhost> */

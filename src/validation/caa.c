@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define RR_CAA 257
+#define RR_CAA VAL_RR_CAA
 #define CAA_FLAG_CRITICAL 0x80	/* RFC 8659 §4.1, "bit 0" */
 #define CAA_FLAG_CRITICAL_ALIAS 0x01	/* common misreading, see below */
 
@@ -372,6 +372,7 @@ val_caa_check(struct val_ctx *ctx, const char *name, int is_wildcard,
 	for (p = norm; p != NULL; p = strchr(p, '.'), p = p ? p + 1 : NULL) {
 		snprintf(q[n].qname, sizeof(q[n].qname), "%s", p);
 		q[n].qtype = RR_CAA;
+		(void)val_caa_cache_get(ctx, &q[n]);
 		n++;
 	}
 	if (val_dns_resolve(ctx, q, n) != 0) {
@@ -379,6 +380,8 @@ val_caa_check(struct val_ctx *ctx, const char *name, int is_wildcard,
 		    "%s could not be started", norm);
 		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		val_caa_cache_put(ctx, &q[i]);
 	/* The nearest non-empty RRset wins; a failure below it refuses
 	 * (SERVFAIL is never a permission). Failures above it do not
 	 * matter: those names are not consulted. */

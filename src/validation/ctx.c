@@ -389,7 +389,8 @@ val_ctx_open(const struct val_conf *conf, struct val_ctx **out,
 	    conf->tls_timeout_ms > 120000 ||
 	    conf->http_max_body > 1024 * 1024 ||
 	    conf->tls_max_cert_list > 1024 * 1024 ||
-	    conf->http_max_redirects > 20) {
+	    conf->http_max_redirects > 20 ||
+	    conf->caa_cache_s > VAL_CAA_CACHE_MAX_S) {
 		rc_detail_set(d, "validation: a port, timeout or size in the "
 		    "configuration is zero or out of range");
 		return RC_CONFIG;
@@ -441,6 +442,8 @@ val_ctx_free(struct val_ctx *ctx)
 		return;
 	if (ctx->ub != NULL)
 		ub_ctx_delete(ctx->ub);
+	val_http_ctx_free(ctx);
+	val_caa_cache_free(ctx);
 	SSL_CTX_free(ctx->tls);
 	if (ctx->caa_ids != NULL)
 		for (size_t i = 0; ctx->caa_ids[i] != NULL; i++)

@@ -21,12 +21,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define RR_A 1
 #define RR_CNAME 5
 #define RR_TXT 16
 #define RR_AAAA 28
-#define RR_CAA 257
+#define RR_CAA VAL_RR_CAA
 
 #define EV_MAX_ANSWERS 32	/* answers kept per lookup in the evidence */
 
@@ -144,6 +145,8 @@ val_dns_resolve(struct val_ctx *ctx, struct val_dns_q *q, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int e;
 
+		if (q[i].cached_at != 0)
+			continue;	/* a reused CAA answer */
 		q[i].done = 0;
 		q[i].res = NULL;
 		q[i].ub_err = 0;
@@ -182,6 +185,8 @@ val_dns_resolve(struct val_ctx *ctx, struct val_dns_q *q, size_t n)
 				pending++;
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (q[i].cached_at != 0)
+			continue;
 		if (!q[i].done) {
 			/* After ub_cancel() the callback is never called:
 			 * q may go away safely. */
@@ -295,6 +300,14 @@ val_run_dns(struct val_run *r, const struct val_dns_q *q)
 	    q->status)));
 	json_object_set_new(e, "dnssec", json_string(val_dnssec_str(
 	    q->dnssec)));
+	if (q->cached_at != 0) {
+		char at[32];
+		struct tm tm;
+
+		gmtime_r(&q->cached_at, &tm);
+		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_set_new(e, "asked_at", json_string(at));
+	}
 	if (q->res != NULL) {
 		struct ub_result *res = q->res;
 		size_t n = 0;

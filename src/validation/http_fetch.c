@@ -21,7 +21,11 @@
  *    HTTP/1.1, protocols http and https only, https without certificate
  *    verification (the value in the body is what is checked).
  *
- * Runs on the check's worker thread with one curl easy handle per request.
+ * Runs on the check's worker thread with the curl easy handle of its
+ * struct val_ctx, reset before each request (which keeps curl's internal
+ * multi handle instead of making one per fetch) and never reusing a
+ * connection. Every fetch's CURLOPT_RESOLVE entry is removed by the next
+ * one, so curl's name cache holds at most one name it was told.
  * Everything received is untrusted.
  */
 #include "validation/val_int.h"
@@ -179,9 +183,19 @@ perform(struct val_ctx *ctx, const struct target *t, const struct val_addr *a,
 	*location = NULL;
 	*os_errno = 0;
 	*connected = 0;
-	h = curl_easy_init();
+	if (ctx->curl == NULL)
+		ctx->curl = curl_easy_init();
+	else
+		curl_easy_reset(ctx->curl);
+	h = ctx->curl;
 	if (h == NULL)
 		return CURLE_OUT_OF_MEMORY;
+	/* the last fetch's name goes (curl keeps CURLOPT_RESOLVE names for
+	 * as long as the handle lives) */
+	if (ctx->curl_forget[0] != '\0' &&
+	    (resolve = curl_slist_append(NULL, ctx->curl_forget)) == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	ctx->curl_forget[0] = '\0';
 	if (a->family == AF_INET6)
 		snprintf(entry, sizeof(entry), "%s:%u:[%s]", t->host, t->port,
 		    a->text);
@@ -191,10 +205,19 @@ perform(struct val_ctx *ctx, const struct target *t, const struct val_addr *a,
 	/* An address literal needs no resolution: curl takes the URL's
 	 * address as it is (no resolver-start callback then, which would
 	 * refuse it) */
-	if (!t->ip)
-		resolve = curl_slist_append(NULL, entry);
+	if (!t->ip) {
+		struct curl_slist *n = curl_slist_append(resolve, entry);
+
+		if (n == NULL) {
+			cc = CURLE_OUT_OF_MEMORY;
+			goto out;
+		}
+		resolve = n;
+		snprintf(ctx->curl_forget, sizeof(ctx->curl_forget),
+		    "-%s:%u", t->host, t->port);
+	}
 	hdrs = curl_slist_append(NULL, "Connection: close");
-	if ((!t->ip && resolve == NULL) || hdrs == NULL) {
+	if (hdrs == NULL) {
 		cc = CURLE_OUT_OF_MEMORY;
 		goto out;
 	}
@@ -204,10 +227,10 @@ perform(struct val_ctx *ctx, const struct target *t, const struct val_addr *a,
 			goto out;                                              \
 	} while (0)
 	SET(CURLOPT_URL, t->url);
-	if (!t->ip) {
+	if (resolve != NULL)
 		SET(CURLOPT_RESOLVE, resolve);
+	if (!t->ip)
 		SET(CURLOPT_RESOLVER_START_FUNCTION, no_resolve);
-	}
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_PROXY, "");
@@ -245,10 +268,20 @@ perform(struct val_ctx *ctx, const struct target *t, const struct val_addr *a,
 			*location = xstrndup(loc, MAX_URL);
 	}
 out:
+	/* the handle must not keep pointers to the lists freed here */
+	curl_easy_setopt(h, CURLOPT_RESOLVE, NULL);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(resolve);
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
 	return cc;
+}
+
+void
+val_http_ctx_free(struct val_ctx *ctx)
+{
+	if (ctx->curl != NULL)
+		curl_easy_cleanup(ctx->curl);
+	ctx->curl = NULL;
 }
 
 /*

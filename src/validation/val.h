@@ -129,6 +129,16 @@ struct val_conf {
 	 * CA leaves it NULL. Used only during val_ctx_open().
 	 */
 	const char *stub_zones;
+	/*
+	 * Seconds a CAA answer is reused by this context (0 default: never),
+	 * at most 28800. BR 3.2.2.8 lets a CA issue within the TTL of the
+	 * CAA record or 8 hours, whichever is greater, and every name climbs
+	 * to the same parents (its registered domain, its TLD). Only data,
+	 * NODATA and NXDOMAIN answers that are DNSSEC secure or insecure are
+	 * kept; the evidence says when a reused answer was asked. Every
+	 * other lookup (TXT, addresses) is always asked afresh.
+	 */
+	unsigned caa_cache_s;
 };
 
 /* Fills c with the defaults above (all pointers NULL, perspective

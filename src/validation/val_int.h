@@ -19,6 +19,10 @@
 
 #define VAL_ACME_TLS_ALPN "acme-tls/1"
 #define VAL_MAX_ADDRS 16	/* addresses kept per name (AAAA + A) */
+#define VAL_RR_CAA 257
+#define VAL_CAA_CACHE_MAX_S 28800	/* BR 3.2.2.8: 8 hours */
+
+struct val_caa_cache;		/* caa_cache.c */
 
 struct val_ctx {
 	struct val_conf conf;	/* the strings point at the copies below */
@@ -28,6 +32,12 @@ struct val_ctx {
 	char **caa_ids;		/* NULL-terminated, lower case */
 	struct ub_ctx *ub;
 	SSL_CTX *tls;		/* tls-alpn-01 client */
+	/* http_fetch.c: one curl handle for every fetch of this context
+	 * (reset between them; each fetch still on a new connection), and
+	 * the CURLOPT_RESOLVE removal of the last fetch's name */
+	void *curl;
+	char curl_forget[VAL_MAX_NAME + 16];
+	struct val_caa_cache *caa_cache;	/* NULL until the first answer */
 };
 
 /* Monotonic milliseconds. */
@@ -103,6 +113,8 @@ struct val_dns_q {
 	enum val_dnssec dnssec;
 	struct ub_result *res;	/* owned; NULL on timeout or error */
 	int ub_err;
+	time_t cached_at;	/* nonzero: a reused CAA answer, asked then
+				 * (val_caa_cache_get); not resolved again */
 	/* internal */
 	int async_id;
 	int done;
@@ -115,6 +127,14 @@ struct val_dns_q {
  */
 int val_dns_resolve(struct val_ctx *ctx, struct val_dns_q *q, size_t n);
 void val_dns_q_release(struct val_dns_q *q, size_t n);
+/*
+ * CAA answers reused for val_conf.caa_cache_s seconds (caa_cache.c). get:
+ * 1 and q answered (status, dnssec, rcode, res, cached_at) from the
+ * context's cache, else 0. put: keeps q's answer when it may be kept.
+ */
+int val_caa_cache_get(struct val_ctx *ctx, struct val_dns_q *q);
+void val_caa_cache_put(struct val_ctx *ctx, const struct val_dns_q *q);
+void val_caa_cache_free(struct val_ctx *ctx);
 /* 1 for statuses that must never count as an answer. */
 int val_dns_failed(const struct val_dns_q *q);
 const char *val_dns_status_str(enum val_dns_status s);
@@ -185,6 +205,8 @@ struct val_http_method {
 int val_http_check(struct val_ctx *ctx, const char *name, const char *token,
     const char *value, const struct val_http_method *m,
     struct val_result *out);
+/* Frees the curl handle of ctx (val_ctx_free). */
+void val_http_ctx_free(struct val_ctx *ctx);
 /* val_http_check() for an IP identifier (val_http01_ip's contract): the
  * first request goes to that address, no lookup. */
 int val_http_check_ip(struct val_ctx *ctx, const char *ip, const char *token,

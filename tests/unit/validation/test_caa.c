@@ -452,6 +452,114 @@ test_caa_knot(void **state)
 	}
 }
 
+/* The dns entry of the evidence j for qname (borrowed), or NULL. */
+static json_t *
+dns_entry(json_t *j, const char *qname)
+{
+	json_t *dns = json_object_get(j, "dns"), *e;
+	size_t i;
+
+	json_array_foreach(dns, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "qname")),
+		    qname) == 0)
+			return e;
+	return NULL;
+}
+
+/* 1 when the evidence of res shows qname's answer as reused. */
+static int
+reused(const struct val_result *res, const char *qname)
+{
+	json_t *j = json_loads(res->evidence, 0, NULL), *e;
+	int r;
+
+	assert_non_null(j);
+	e = dns_entry(j, qname);
+	assert_non_null(e);
+	r = json_object_get(e, "asked_at") != NULL;
+	json_decref(j);
+	return r;
+}
+
+/*
+ * validation.caa_cache_seconds: a sibling's check reuses the parents'
+ * answers (data and NODATA) and asks its own name; the decision is the
+ * same as with fresh answers; failures are never reused; 0 reuses
+ * nothing; more than 8 hours is refused.
+ */
+static void
+test_caa_cache(void **state)
+{
+	struct val_ctx *ctx, *off;
+	struct val_result res;
+	struct val_conf c;
+
+	(void)state;
+	if (!have_knot)
+		skip();
+	tl_conf(&c, knot.resolver);
+	c.trust_anchor = knot.anchor;
+	c.caa_cache_s = VAL_CAA_CACHE_MAX_S + 1;
+	assert_int_equal(val_ctx_open(&c, &ctx, NULL), RC_CONFIG);
+	c.caa_cache_s = 60;
+	assert_int_equal(val_ctx_open(&c, &ctx, NULL), 0);
+	c.caa_cache_s = 0;
+	assert_int_equal(val_ctx_open(&c, &off, NULL), 0);
+
+	assert_int_equal(val_caa_check(ctx, "a.ours.caa.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	assert_int_equal(res.outcome, VAL_VALID);
+	assert_false(reused(&res, "ours.caa.vtest"));
+	val_result_clear(&res);
+	/* the sibling: its own name asked, the relevant RRset reused */
+	assert_int_equal(val_caa_check(ctx, "b.ours.caa.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	assert_int_equal(res.outcome, VAL_VALID);
+	assert_false(reused(&res, "b.ours.caa.vtest"));
+	assert_true(reused(&res, "ours.caa.vtest"));
+	val_result_clear(&res);
+	/* a reused RRset decides as a fresh one: allows, then forbids */
+	assert_int_equal(val_caa_check(ctx, "x.ours.caa.vtest", 1, NULL,
+	    "http-01", &res), 0);
+	assert_int_equal(res.outcome, VAL_VALID);
+	val_result_clear(&res);
+	assert_int_equal(val_caa_check(ctx, "c.other.caa.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	assert_int_equal(res.problem, VAL_PROB_CAA);
+	val_result_clear(&res);
+	assert_int_equal(val_caa_check(ctx, "d.other.caa.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	assert_int_equal(res.problem, VAL_PROB_CAA);
+	assert_true(reused(&res, "other.caa.vtest"));
+	val_result_clear(&res);
+	/* NODATA at a parent is reused too */
+	assert_int_equal(val_caa_check(ctx, "nothing.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	val_result_clear(&res);
+	assert_int_equal(val_caa_check(ctx, "nothing.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	assert_int_equal(res.outcome, VAL_VALID);
+	assert_true(reused(&res, "vtest"));
+	val_result_clear(&res);
+	/* a failure (REFUSED: SERVFAIL) is asked again */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(val_caa_check(ctx, "www.example.org", 0, NULL,
+		    "dns-01", &res), 0);
+		assert_int_equal(res.problem, VAL_PROB_DNS);
+		assert_false(reused(&res, "www.example.org"));
+		val_result_clear(&res);
+	}
+	/* caa_cache_seconds = 0 */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(val_caa_check(off, "a.ours.caa.vtest", 0, NULL,
+		    "dns-01", &res), 0);
+		assert_false(reused(&res, "ours.caa.vtest"));
+		val_result_clear(&res);
+	}
+	val_ctx_free(ctx);
+	val_ctx_free(off);
+}
+
 static void
 test_caa_evidence(void **state)
 {
@@ -609,6 +717,7 @@ main(void)
 	const struct CMUnitTest knot_tests[] = {
 		cmocka_unit_test(test_caa_knot),
 		cmocka_unit_test(test_caa_evidence),
+		cmocka_unit_test(test_caa_cache),
 		cmocka_unit_test(test_caa_dnssec),
 		cmocka_unit_test(test_caa_bad_input),
 	};

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * CAA answers reused for val_conf.caa_cache_s seconds, per validation
+ * context. BR 3.2.2.8 lets a CA issue within the TTL of the CAA record or 8
+ * hours, whichever is greater (RFC 8659 §3 lets CAA answers be cached), and
+ * every name climbs to the same parents (its registered domain, its TLD),
+ * so without this each issuance asks the same empty parent RRsets again.
+ * Only CAA answers are kept here: the resolver's own cache stays off, so a
+ * TXT record, an address or an NXDOMAIN used for domain control is always
+ * asked anew (see val_ctx_open() in val.h). The TTLs libunbound reports are
+ * of no use for this (its cache-max-ttl of 0 makes them 0), hence the
+ * configured lifetime, bounded by the BR's 8 hours.
+ *
+ * Kept: data, NODATA and NXDOMAIN answers, DNSSEC secure or insecure.
+ * Never kept: SERVFAIL, bogus, timeouts, other rcodes. A direct-mapped
+ * table of CACHE_SLOTS entries: a new answer replaces whatever had its
+ * slot. A hit is a private copy of the kept struct ub_result, released by
+ * its caller like any other, and the evidence names when it was asked.
+ *
+ * Runs on the thread that owns the context; no locking. The kept answers
+ * are as untrusted as on the wire: every reader parses them with bounds.
+ */
+#include "validation/val_int.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define CACHE_SLOTS 256
+
+struct caa_slot {
+	char qname[VAL_MAX_NAME + 2];	/* "" when empty */
+	int64_t until_ms;		/* monotonic */
+	time_t asked;			/* wall clock, for the evidence */
+	enum val_dns_status status;
+	enum val_dnssec dnssec;
+	int rcode;
+	struct ub_result *res;
+};
+
+struct val_caa_cache {
+	struct caa_slot slot[CACHE_SLOTS];
+};
+
+/* FNV-1a over the name, case-folded */
+static size_t
+slot_of(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h = (h ^ c) * 16777619u;
+	}
+	return h % CACHE_SLOTS;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* A deep copy that ub_resolve_free() releases (it frees with free()). */
+static struct ub_result *
+clone_result(const struct ub_result *r)
+{
+	struct ub_result *c = xcalloc(1, sizeof(*c));
+	size_t n = 0;
+
+	c->qname = dup_or_null(r->qname);
+	c->qtype = r->qtype;
+	c->qclass = r->qclass;
+	while (r->data != NULL && r->data[n] != NULL)
+		n++;
+	c->data = xcalloc(n + 1, sizeof(*c->data));
+	c->len = xcalloc(n + 1, sizeof(*c->len));
+	for (size_t i = 0; i < n; i++) {
+		size_t l = r->len[i] > 0 ? (size_t)r->len[i] : 0;
+
+		c->data[i] = xmalloc(l + 1);
+		memcpy(c->data[i], r->data[i], l);
+		c->len[i] = (int)l;
+	}
+	c->canonname = dup_or_null(r->canonname);
+	c->rcode = r->rcode;
+	if (r->answer_packet != NULL && r->answer_len > 0) {
+		c->answer_packet = xmalloc((size_t)r->answer_len);
+		memcpy(c->answer_packet, r->answer_packet,
+		    (size_t)r->answer_len);
+		c->answer_len = r->answer_len;
+	}
+	c->havedata = r->havedata;
+	c->nxdomain = r->nxdomain;
+	c->secure = r->secure;
+	c->bogus = r->bogus;
+	c->why_bogus = dup_or_null(r->why_bogus);
+	c->was_ratelimited = r->was_ratelimited;
+	c->ttl = r->ttl;
+	return c;
+}
+
+static void
+slot_clear(struct caa_slot *s)
+{
+	if (s->res != NULL)
+		ub_resolve_free(s->res);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+val_caa_cache_get(struct val_ctx *ctx, struct val_dns_q *q)
+{
+	struct caa_slot *s;
+
+	if (ctx->caa_cache == NULL || q->qtype != VAL_RR_CAA)
+		return 0;
+	s = &ctx->caa_cache->slot[slot_of(q->qname)];
+	if (s->qname[0] == '\0' || strcasecmp(s->qname, q->qname) != 0)
+		return 0;
+	if (val_now_ms() >= s->until_ms) {
+		slot_clear(s);
+		return 0;
+	}
+	q->status = s->status;
+	q->dnssec = s->dnssec;
+	q->rcode = s->rcode;
+	q->ub_err = 0;
+	q->res = clone_result(s->res);
+	q->done = 1;
+	q->cached_at = s->asked;
+	return 1;
+}
+
+void
+val_caa_cache_put(struct val_ctx *ctx, const struct val_dns_q *q)
+{
+	struct caa_slot *s;
+	size_t len = strlen(q->qname);
+
+	if (ctx->conf.caa_cache_s == 0 || q->qtype != VAL_RR_CAA ||
+	    q->res == NULL || q->cached_at != 0 ||
+	    (q->status != VAL_DNS_DATA && q->status != VAL_DNS_NODATA &&
+	    q->status != VAL_DNS_NXDOMAIN) ||
+	    (q->dnssec != VAL_DNSSEC_SECURE &&
+	    q->dnssec != VAL_DNSSEC_INSECURE) ||
+	    len == 0 || len >= sizeof(s->qname))
+		return;
+	if (ctx->caa_cache == NULL)
+		ctx->caa_cache = xcalloc(1, sizeof(*ctx->caa_cache));
+	s = &ctx->caa_cache->slot[slot_of(q->qname)];
+	slot_clear(s);
+	memcpy(s->qname, q->qname, len + 1);
+	s->until_ms = val_now_ms() + (int64_t)ctx->conf.caa_cache_s * 1000;
+	s->asked = time(NULL);
+	s->status = q->status;
+	s->dnssec = q->dnssec;
+	s->rcode = q->rcode;
+	s->res = clone_result(q->res);
+}
+
+void
+val_caa_cache_free(struct val_ctx *ctx)
+{
+	if (ctx->caa_cache == NULL)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		slot_clear(&ctx->caa_cache->slot[i]);
+	free(ctx->caa_cache);
+	ctx->caa_cache = NULL;
+}
