@@ -309,7 +309,6 @@ struct issue_tx {
 	const struct store_cert *cert;
 	const char *actor;
 	const char *details;
-	int64_t shard;
 	const struct store_ocsp *ocsp;	/* NULL while OCSP is off */
 	const struct ca_issue_req *req;	/* its then() */
 };
@@ -321,8 +320,6 @@ issue_tx(struct store *st, void *arg)
 	int rc;
 
 	if ((rc = store_cert_add(st, t->cert)) != 0)
-		return rc;
-	if ((rc = store_cert_set_shard(st, t->cert->serial, t->shard)) != 0)
 		return rc;
 	if (t->ocsp != NULL && (rc = store_ocsp_put(st, t->ocsp)) != 0)
 		return rc;
@@ -543,7 +540,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	tx.cert = &sc;
 	tx.actor = req->actor ? req->actor : "ca";
 	tx.details = (const char *)details.data;
-	tx.shard = shard;
+	sc.has_crl_shard = 1;
+	sc.crl_shard = shard;
 	tx.req = req;
 	tx.ocsp = NULL;
 	if (ca->ocsp) {

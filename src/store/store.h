@@ -202,6 +202,10 @@ struct store_cert {
 	time_t not_before, not_after;
 	uint8_t *der;
 	size_t der_len;
+	/* store_cert_add: its CRL shard (store_cert_set_shard) when
+	 * has_crl_shard, else none (NULL) */
+	int has_crl_shard;
+	int64_t crl_shard;
 	/* from revocations, filled by store_cert_get */
 	int revoked;
 	int reason;		/* RFC 5280 CRLReason */

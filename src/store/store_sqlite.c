@@ -153,8 +153,9 @@ static const char *const sql_text[Q_MAX] = {
 			      "WHERE id = ?1 RETURNING crl_number",
 	[Q_CERT_ADD] = "INSERT INTO certificates (serial, issuer_id, profile, "
 		       "names, order_id, contract_id, not_before, not_after, "
-		       "der, created_at) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		       "der, created_at, crl_shard) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		       "?11)",
 	[Q_CERT_GET] = "SELECT c.issuer_id, c.profile, c.names, c.order_id, "
 		       "c.contract_id, c.not_before, c.not_after, c.der, "
 		       "r.reason, r.revoked_at FROM certificates c "
@@ -1924,6 +1925,10 @@ store_cert_add(struct store *st, const struct store_cert *c)
 		log_warn(LOG_STORE, "%s: not_after before not_before", what);
 		return RC_INVAL;
 	}
+	if (c->has_crl_shard && c->crl_shard < 0) {
+		log_warn(LOG_STORE, "%s: negative CRL shard", what);
+		return RC_INVAL;
+	}
 	rc = get(st, Q_CERT_ADD, &s);
 	if (rc != 0)
 		return rc;
@@ -1937,6 +1942,10 @@ store_cert_add(struct store *st, const struct store_cert *c)
 	sqlite3_bind_int64(s, 8, (int64_t)c->not_after);
 	sq_bind_blob(s, 9, c->der, c->der_len);
 	sqlite3_bind_int64(s, 10, now());
+	if (c->has_crl_shard)
+		sqlite3_bind_int64(s, 11, c->crl_shard);
+	else
+		sqlite3_bind_null(s, 11);
 	rc = sq_step_done(st, what, s);
 	put(st, Q_CERT_ADD, s);
 	return rc;
@@ -3234,6 +3243,11 @@ store_order_ids_by_account(struct store *st, int64_t account_id,
 static const char sql_order_stale[] =
     "SELECT id FROM orders WHERE status = ?1 "
     "AND updated_at < ?2 ORDER BY updated_at, id LIMIT ?3";
+/* the same for "processing", literal so that index orders_processing
+ * (0011, partial) applies */
+static const char sql_order_stale_processing[] =
+    "SELECT id FROM orders WHERE status = 'processing' AND ?1 IS NOT NULL "
+    "AND updated_at < ?2 ORDER BY updated_at, id LIMIT ?3";
 /* index certificates_order (0010) */
 static const char sql_cert_by_order[] =
     "SELECT serial FROM certificates WHERE order_id = ?1 "
@@ -3255,7 +3269,8 @@ store_order_stale(struct store *st, const char *status, time_t before,
 		return RC_INVAL;
 	if ((rc = sq_check_enum(what, "status", status, order_statuses)) != 0)
 		return rc;
-	if ((rc = sq_prep(st, sql_order_stale, &s)) != 0)
+	if ((rc = sq_prep(st, strcmp(status, "processing") == 0 ?
+	    sql_order_stale_processing : sql_order_stale, &s)) != 0)
 		return rc;
 	sq_bind_text(s, 1, status);
 	sqlite3_bind_int64(s, 2, (int64_t)before);

@@ -900,6 +900,23 @@ test_certs_revocations(void **state)
 	c.contract_id = 78;
 	assert_int_equal(store_cert_add(st, &c), RC_NOTFOUND);
 
+	/* the CRL shard, stored with the certificate (none: NULL) */
+	{
+		int64_t shard = -1;
+
+		assert_int_equal(store_cert_get_shard(st, "7f3a9c01d2e4b5a6",
+		    &shard), 0);
+		assert_int_equal(shard, -1);
+		fill_cert(&c, "5a", iss, der, 10);
+		c.has_crl_shard = 1;
+		c.crl_shard = -1;
+		assert_int_equal(store_cert_add(st, &c), RC_INVAL);
+		c.crl_shard = 3;
+		assert_int_equal(store_cert_add(st, &c), 0);
+		assert_int_equal(store_cert_get_shard(st, "5a", &shard), 0);
+		assert_int_equal(shard, 3);
+	}
+
 	/* more certificates of both issuers */
 	fill_cert(&c, "ff01", iss, der, 10);
 	assert_int_equal(store_cert_add(st, &c), 0);
