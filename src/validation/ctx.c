@@ -15,12 +15,14 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <unbound-event.h>
 
 /* Root trust anchors shipped by Debian, in order of preference: the static
  * DS/DNSKEY file of dns-root-data, then the file unbound-anchor keeps. */
@@ -210,16 +212,12 @@ setup_resolver(struct val_ctx *ctx, struct rc_detail *d)
 	const char *anchor = ctx->conf.trust_anchor;
 	int rc, e;
 
-	ctx->ub = ub_ctx_create();
+	/* unbound runs on this context's own event base, on the thread
+	 * that checks (dns_event.c): no resolver thread, no fork */
+	ctx->evb = event_base_new();
+	ctx->ub = ctx->evb != NULL ? ub_ctx_create_event(ctx->evb) : NULL;
 	if (ctx->ub == NULL) {
 		rc_detail_set(d, "validation: cannot create unbound context");
-		return RC_ERR;
-	}
-	/* Results come back through ub_fd() from a thread, not a forked
-	 * process (the default would fork the daemon). */
-	if ((e = ub_ctx_async(ctx->ub, 1)) != 0) {
-		rc_detail_set(d, "validation: unbound async: %s",
-		    ub_strerror(e));
 		return RC_ERR;
 	}
 	/*
@@ -318,11 +316,15 @@ setup_resolver(struct val_ctx *ctx, struct rc_detail *d)
 	 * later.
 	 */
 	{
-		struct ub_result *res = NULL;
+		struct val_dns_q q;
 
-		e = ub_resolve(ctx->ub, "localhost", 1, 1, &res);
-		if (res != NULL)
-			ub_resolve_free(res);
+		memset(&q, 0, sizeof(q));
+		snprintf(q.qname, sizeof(q.qname), "localhost");
+		q.qtype = 1;
+		e = val_dns_event_start(ctx, &q);
+		val_dns_event_wait(ctx, &q, 1, val_now_ms() + 1000);
+		if (q.res != NULL)
+			ub_resolve_free(q.res);
 		if (e != 0) {
 			rc_detail_set(d, "validation: resolver setup failed "
 			    "(trust anchor %s): %s", anchor ? anchor : "none",
@@ -442,6 +444,7 @@ val_ctx_free(struct val_ctx *ctx)
 		return;
 	if (ctx->ub != NULL)
 		ub_ctx_delete(ctx->ub);
+	val_dns_event_free(ctx);
 	val_http_ctx_free(ctx);
 	val_caa_cache_free(ctx);
 	SSL_CTX_free(ctx->tls);

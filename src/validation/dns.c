@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * DNS lookups for validation, through libunbound with DNSSEC validation:
- * several questions at once within one deadline (ub_resolve_async(), then
- * poll() on ub_fd() until the deadline, then ub_cancel() whatever is
- * left), each answer classified (data, NODATA, NXDOMAIN, SERVFAIL, bogus,
+ * several questions at once within one deadline (started and waited for on
+ * this thread's event base, dns_event.c; whatever is left at the deadline
+ * is a timeout), each answer classified (data, NODATA, NXDOMAIN, SERVFAIL, bogus,
  * timeout, other rcode) and written into the evidence; and name to
  * address resolution (AAAA, then A) with special-purpose addresses
  * dropped unless the configuration allows them.
@@ -17,7 +17,6 @@
 #include "util/log.h"
 
 #include <arpa/inet.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -93,16 +92,6 @@ val_dns_failed(const struct val_dns_q *q)
 }
 
 static void
-on_answer(void *arg, int err, struct ub_result *res)
-{
-	struct val_dns_q *q = arg;
-
-	q->done = 1;
-	q->ub_err = err;
-	q->res = res;
-}
-
-static void
 classify(struct val_dns_q *q)
 {
 	struct ub_result *res = q->res;
@@ -139,8 +128,7 @@ int
 val_dns_resolve(struct val_ctx *ctx, struct val_dns_q *q, size_t n)
 {
 	int64_t deadline = val_now_ms() + ctx->conf.dns_timeout_ms;
-	size_t pending = 0;
-	int fd, rc = 0;
+	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		int e;
@@ -151,46 +139,22 @@ val_dns_resolve(struct val_ctx *ctx, struct val_dns_q *q, size_t n)
 		q[i].res = NULL;
 		q[i].ub_err = 0;
 		q[i].rcode = -1;
-		e = ub_resolve_async(ctx->ub, q[i].qname, q[i].qtype, 1, &q[i],
-		    on_answer, &q[i].async_id);
+		e = val_dns_event_start(ctx, &q[i]);
 		if (e != 0) {
 			log_err(LOG_VAL, "validation: resolve %s: %s",
 			    q[i].qname, ub_strerror(e));
 			q[i].done = 1;
 			q[i].ub_err = e;
 			rc = RC_ERR;
-		} else {
-			pending++;
 		}
 	}
-	fd = ub_fd(ctx->ub);
-	while (pending > 0 && fd >= 0) {
-		int64_t left = deadline - val_now_ms();
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-		if (left <= 0)
-			break;
-		if (poll(&pfd, 1, (int)left) > 0) {
-			int e = ub_process(ctx->ub);
-
-			if (e != 0) {
-				log_err(LOG_VAL, "validation: unbound: %s",
-				    ub_strerror(e));
-				break;
-			}
-		}
-		pending = 0;
-		for (size_t i = 0; i < n; i++)
-			if (!q[i].done)
-				pending++;
-	}
+	val_dns_event_wait(ctx, q, n, deadline);
 	for (size_t i = 0; i < n; i++) {
 		if (q[i].cached_at != 0)
 			continue;
 		if (!q[i].done) {
-			/* After ub_cancel() the callback is never called:
-			 * q may go away safely. */
-			ub_cancel(ctx->ub, q[i].async_id);
+			/* abandoned by val_dns_event_wait(): its answer,
+			 * should it still come, is dropped */
 			q[i].done = 1;
 			q[i].status = VAL_DNS_TIMEOUT;
 			q[i].dnssec = VAL_DNSSEC_NONE;

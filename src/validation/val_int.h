@@ -23,6 +23,8 @@
 #define VAL_CAA_CACHE_MAX_S 28800	/* BR 3.2.2.8: 8 hours */
 
 struct val_caa_cache;		/* caa_cache.c */
+struct val_dns_ticket;		/* dns_event.c */
+struct event_base;
 
 struct val_ctx {
 	struct val_conf conf;	/* the strings point at the copies below */
@@ -30,7 +32,9 @@ struct val_ctx {
 	char *trust_anchor;	/* the anchor file actually loaded, or NULL */
 	char *perspective;
 	char **caa_ids;		/* NULL-terminated, lower case */
-	struct ub_ctx *ub;
+	struct ub_ctx *ub;	/* driven on evb (dns_event.c) */
+	struct event_base *evb;
+	struct val_dns_ticket *tickets;	/* lookups unbound still holds */
 	SSL_CTX *tls;		/* tls-alpn-01 client */
 	/* http_fetch.c: one curl handle for every fetch of this context
 	 * (reset between them; each fetch still on a new connection), and
@@ -116,7 +120,6 @@ struct val_dns_q {
 	time_t cached_at;	/* nonzero: a reused CAA answer, asked then
 				 * (val_caa_cache_get); not resolved again */
 	/* internal */
-	int async_id;
 	int done;
 };
 
@@ -126,6 +129,23 @@ struct val_dns_q {
  * then carry VAL_DNS_ERROR).
  */
 int val_dns_resolve(struct val_ctx *ctx, struct val_dns_q *q, size_t n);
+
+/*
+ * dns_event.c: libunbound on the calling thread's event base. start: one
+ * lookup of q (unbound's error code, 0 when started; local data may answer
+ * before it returns). wait: runs the base until q[0..n) are done or
+ * deadline (val_now_ms()) passes; what is left is abandoned. free: after
+ * ub_ctx_delete(), the tickets left and the base. result_from_msg: the
+ * struct ub_result of a DNS message as unbound's threads would give it
+ * (exposed for the tests and the fuzz harness).
+ */
+int val_dns_event_start(struct val_ctx *ctx, struct val_dns_q *q);
+void val_dns_event_wait(struct val_ctx *ctx, struct val_dns_q *q, size_t n,
+    int64_t deadline);
+void val_dns_event_free(struct val_ctx *ctx);
+struct ub_result *val_dns_result_from_msg(const char *qname, int qtype,
+    int rcode, const uint8_t *msg, size_t len, int sec,
+    const char *why_bogus);
 void val_dns_q_release(struct val_dns_q *q, size_t n);
 /*
  * CAA answers reused for val_conf.caa_cache_s seconds (caa_cache.c). get:

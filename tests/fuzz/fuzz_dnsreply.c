@@ -30,13 +30,20 @@
  * REFUSED to an update (BIND's answer where knotd says NOTAUTH), a TC
  * reply that claims an answer, a cut TCP answer, a TXT string longer than
  * its RDATA, a reserved label type, an NS label past its RDATA.
+ *
+ * Every reply is also read as the answer to a validation lookup
+ * (val_dns_result_from_msg(), dns_event.c: CNAME chain, RDATA copies,
+ * rcode), for its own question and for fixed ones of several types, and
+ * the struct ub_result it gives must be consistent.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "validation/dnsupd_int.h"
+#include "validation/val_int.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
 
@@ -115,6 +122,66 @@ update_reply(const struct val_dnsupd *u, const ldns_pkt *q, ldns_pkt *r,
 		__builtin_trap();	/* the reply is left as it was */
 }
 
+/* A validation lookup's reading of the reply msg to (qname, qtype). */
+static void
+check_result(const char *qname, int qtype, int sec, const uint8_t *msg,
+    size_t len)
+{
+	{
+		struct ub_result *r = val_dns_result_from_msg(qname, qtype, 0,
+		    msg, len, sec, sec == 1 ? "fuzz" : NULL);
+		size_t n = 0;
+
+		if (r == NULL || r->data == NULL || r->len == NULL ||
+		    r->qname == NULL ||
+		    strcmp(r->qname, qname) != 0 || r->qtype != qtype)
+			__builtin_trap();
+		while (r->data[n] != NULL) {
+			if (r->len[n] < 0 || r->len[n] > (int)len)
+				__builtin_trap();
+			n++;
+		}
+		if ((n > 0) != (r->havedata != 0) ||
+		    (r->rcode == 3) != (r->nxdomain != 0) ||
+		    (r->secure != 0) != (sec == 2) ||
+		    (r->bogus != 0) != (sec == 1) ||
+		    (r->answer_packet != NULL && r->answer_len != (int)len))
+			__builtin_trap();
+		ub_resolve_free(r);
+	}
+}
+
+static void
+check_results(const ldns_pkt *q, const uint8_t *msg, size_t len)
+{
+	static const int types[] = {1, 5, 16, 28, 257};
+	const ldns_rr *qr = q != NULL ? ldns_rr_list_rr(ldns_pkt_question(q),
+	    0) : NULL;
+	static unsigned turn;
+
+	/* a fixed question of each type in turn, DNSSEC verdicts too */
+	turn++;
+	check_result("fuzz.example", types[turn % 5], (int)(turn % 3), msg,
+	    len);
+	if (qr != NULL) {
+		char *name = ldns_rdf2str(ldns_rr_owner(qr));
+
+		if (name != NULL && strlen(name) <= VAL_MAX_NAME + 1)
+			check_result(name, (int)ldns_rr_get_type(qr), 0, msg,
+			    len);
+		free(name);
+	}
+	/* unbound's own failure: no message */
+	{
+		struct ub_result *r = val_dns_result_from_msg("fuzz.example",
+		    16, 2, NULL, 0, 0, NULL);
+
+		if (r->rcode != 2 || r->havedata || r->data[0] != NULL)
+			__builtin_trap();
+		ub_resolve_free(r);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,8 +206,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wire = data + 2 + qlen;
 	wlen = size - 2 - qlen;
 	if (ldns_wire2pkt(&q, data + 2, qlen) != LDNS_STATUS_OK ||
-	    ldns_rr_list_rr(ldns_pkt_question(q), 0) == NULL)
+	    ldns_rr_list_rr(ldns_pkt_question(q), 0) == NULL) {
+		check_results(NULL, wire, wlen);
 		goto out;
+	}
+	check_results(q, wire, wlen);
 	memset(&d, 0, sizeof(d));
 	rc = val_dnsupd_reply(q, wire, wlen, "127.0.0.1:53", &r, &d);
 	check_detail(&d, rc);

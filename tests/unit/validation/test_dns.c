@@ -22,6 +22,8 @@
 #include "testlib.h"
 #include "validation/val_int.h"
 
+#include <ldns/ldns.h>
+
 static struct tl_knot knot;
 static int have_knot;
 
@@ -374,6 +376,110 @@ test_no_resolver(void **state)
 	close(fd);
 }
 
+/* A reply to (qname, qtype) with rcode and the answer RRs given in
+ * presentation form, in wire form (free()). */
+static uint8_t *
+reply(const char *qname, int qtype, int rcode, const char *const *rrs,
+    size_t *len)
+{
+	ldns_pkt *p = NULL;
+	uint8_t *w = NULL;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&p, qname,
+	    (ldns_rr_type)qtype, LDNS_RR_CLASS_IN, LDNS_RD), LDNS_STATUS_OK);
+	ldns_pkt_set_qr(p, 1);
+	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	for (size_t i = 0; rrs != NULL && rrs[i] != NULL; i++) {
+		ldns_rr *rr = NULL;
+
+		assert_int_equal(ldns_rr_new_frm_str(&rr, rrs[i], 300, NULL,
+		    NULL), LDNS_STATUS_OK);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	}
+	assert_int_equal(ldns_pkt2wire(&w, p, len), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	return w;
+}
+
+/*
+ * dns_event.c turns unbound's answer message into the struct ub_result
+ * its threads used to give: the RRset at the end of the CNAME chain (case
+ * folded), nothing for records of another type or owner, NXDOMAIN, a CNAME
+ * loop, unbound's own SERVFAIL without a message, a message that does not
+ * parse, and the DNSSEC verdicts.
+ */
+static void
+test_result_from_msg(void **state)
+{
+	static const char *const chain[] = {
+		"www.example.com. 300 IN CNAME Web.Example.NET.",
+		"web.example.net. 300 IN CNAME cdn.example.org.",
+		"cdn.example.org. 60 IN A 192.0.2.7",
+		"cdn.example.org. 90 IN A 192.0.2.8",
+		"cdn.example.org. 90 IN AAAA 2001:db8::1",
+		"other.example.org. 90 IN A 192.0.2.9", NULL};
+	static const char *const loop[] = {
+		"a.example. 300 IN CNAME b.example.",
+		"b.example. 300 IN CNAME a.example.", NULL};
+	static const uint8_t a7[] = {192, 0, 2, 7}, a8[] = {192, 0, 2, 8};
+	struct ub_result *r;
+	uint8_t *w;
+	size_t len;
+
+	(void)state;
+	w = reply("www.example.com.", 1, 0, chain, &len);
+	r = val_dns_result_from_msg("www.example.com", 1, 0, w, len, 2, NULL);
+	assert_int_equal(r->rcode, 0);
+	assert_true(r->havedata);
+	assert_false(r->nxdomain);
+	assert_true(r->secure);
+	assert_false(r->bogus);
+	assert_string_equal(r->canonname, "cdn.example.org.");
+	assert_int_equal(r->len[0], 4);
+	assert_memory_equal(r->data[0], a7, 4);
+	assert_int_equal(r->len[1], 4);
+	assert_memory_equal(r->data[1], a8, 4);
+	assert_null(r->data[2]);
+	assert_int_equal(r->ttl, 60);
+	assert_int_equal(r->answer_len, (int)len);
+	ub_resolve_free(r);
+	/* TXT asked: the chain ends without one (NODATA) */
+	r = val_dns_result_from_msg("www.example.com", 16, 0, w, len, 0, NULL);
+	assert_false(r->havedata);
+	assert_null(r->data[0]);
+	assert_false(r->secure);
+	ub_resolve_free(r);
+	free(w);
+
+	w = reply("a.example.", 1, 0, loop, &len);
+	r = val_dns_result_from_msg("a.example", 1, 0, w, len, 1, "loop");
+	assert_false(r->havedata);
+	assert_true(r->bogus);
+	assert_string_equal(r->why_bogus, "loop");
+	ub_resolve_free(r);
+	/* cut short: not a message */
+	r = val_dns_result_from_msg("a.example", 1, 0, w, len / 2, 0, NULL);
+	assert_int_equal(r->rcode, 2);
+	assert_false(r->havedata);
+	assert_null(r->answer_packet);
+	ub_resolve_free(r);
+	free(w);
+
+	w = reply("gone.example.", 28, 3, NULL, &len);
+	r = val_dns_result_from_msg("gone.example", 28, 0, w, len, 0, NULL);
+	assert_int_equal(r->rcode, 3);
+	assert_true(r->nxdomain);
+	assert_false(r->havedata);
+	ub_resolve_free(r);
+	free(w);
+
+	r = val_dns_result_from_msg("x.example", 257, 2, NULL, 0, 0, NULL);
+	assert_int_equal(r->rcode, 2);
+	assert_false(r->havedata);
+	assert_null(r->data[0]);
+	ub_resolve_free(r);
+}
+
 int
 main(void)
 {
@@ -386,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_stub_ok),
 		cmocka_unit_test(test_stub_hostile),
 		cmocka_unit_test(test_no_resolver),
+		cmocka_unit_test(test_result_from_msg),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
