@@ -151,14 +151,14 @@ struct val_ctx;			/* opaque; defined in ctx.c */
 
 /*
  * Creates a validation context: a libunbound context (validator +
- * iterator, its resolver thread started on first use), a TLS client
- * context and a copy of conf. The unbound cache is kept but every entry
- * expires at once (cache-max-ttl: 0, cache-max-negative-ttl: 0,
- * aggressive-nsec: no): a validation must see the zone as it is now, not an
- * answer cached before the applicant placed (or removed) the record; a
- * cached NXDOMAIN would fail a correct retry and a cached TXT could pass a
- * check whose record is already gone. RFC 8659 §3 allows CAA answers to be
- * cached up to their TTL; certdesk does not use that allowance.
+ * iterator, run on the caller's thread on an event base of the context's
+ * own: dns_event.c), a TLS client context and a copy of conf. The unbound
+ * cache is kept but every entry expires at once (cache-max-ttl: 0,
+ * cache-max-negative-ttl: 0, aggressive-nsec: no): a validation must see
+ * the zone as it is now, not an answer cached before the applicant placed
+ * (or removed) the record; a cached NXDOMAIN would fail a correct retry and
+ * a cached TXT could pass a check whose record is already gone. Only CAA
+ * answers may be reused, by the context itself (caa_cache_s above).
  *
  * Returns 0 and *out (free with val_ctx_free()), or RC_CONFIG with d set
  * (bad resolver address, unreadable trust anchor, require_trust_anchor
@@ -166,7 +166,7 @@ struct val_ctx;			/* opaque; defined in ctx.c */
  */
 int val_ctx_open(const struct val_conf *conf, struct val_ctx **out,
     struct rc_detail *d);
-/* Releases everything (and stops the resolver thread). NULL is fine. */
+/* Releases everything (lookups still out are dropped). NULL is fine. */
 void val_ctx_free(struct val_ctx *ctx);
 /* 1 when a DNSSEC trust anchor is loaded (answers can be "secure"). */
 int val_ctx_has_trust_anchor(const struct val_ctx *ctx);
