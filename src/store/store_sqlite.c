@@ -362,6 +362,12 @@ struct nonce_queue {
 	pthread_cond_t cv;
 	struct nonce_item *head, **tail;
 	int committing;
+	/* The batches' own connection, opened by the first leader and
+	 * closed with the file's last handle: every batch of this process
+	 * on one connection, whose page cache then stays warm (a handle's
+	 * cache is dropped whenever another connection has written). */
+	struct store *own;
+	const char *path;	/* as the file's handles opened it */
 };
 
 /*
@@ -379,11 +385,12 @@ static struct {
 	char *path;
 	pthread_mutex_t mu;
 	struct nonce_queue nq;	/* store_nonce_add's batches */
+	int refs;		/* open handles of the file (not nq.own) */
 } wmu_reg[WMU_MAX];
 static pthread_mutex_t wmu_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t *
-wmu_for(const char *path, struct nonce_queue **nq)
+wmu_for(const char *path, struct nonce_queue **nq, int counted)
 {
 	pthread_mutex_t *m = NULL;
 	pthread_mutexattr_t a;
@@ -404,11 +411,31 @@ wmu_for(const char *path, struct nonce_queue **nq)
 		pthread_cond_init(&wmu_reg[i].nq.cv, NULL);
 		wmu_reg[i].nq.tail = &wmu_reg[i].nq.head;
 		wmu_reg[i].path = xstrdup(path);
+		wmu_reg[i].nq.path = wmu_reg[i].path;
 		m = &wmu_reg[i].mu;
 	}
 	*nq = m != NULL ? &wmu_reg[i].nq : NULL;
+	if (m != NULL && counted)
+		wmu_reg[i].refs++;
 	pthread_mutex_unlock(&wmu_reg_mu);
 	return m;	/* NULL past WMU_MAX files: SQLite's locking alone */
+}
+
+/* A handle of the file of nq closes: with the last one, the batches' own
+ * connection closes too. */
+static void
+wmu_release(struct nonce_queue *nq)
+{
+	struct store *own = NULL;
+
+	pthread_mutex_lock(&wmu_reg_mu);
+	for (int i = 0; i < WMU_MAX && wmu_reg[i].path != NULL; i++)
+		if (&wmu_reg[i].nq == nq && --wmu_reg[i].refs == 0) {
+			own = nq->own;
+			nq->own = NULL;
+		}
+	pthread_mutex_unlock(&wmu_reg_mu);
+	store_close(own);
 }
 
 static void
@@ -1225,8 +1252,17 @@ precreate(const char *path)
 	return 0;
 }
 
+static int open_handle(const struct store_conf *conf, struct store **out,
+    int counted);
+
 int
 store_open(const struct store_conf *conf, struct store **out)
+{
+	return open_handle(conf, out, 1);
+}
+
+static int
+open_handle(const struct store_conf *conf, struct store **out, int counted)
 {
 	struct store *st = NULL;
 	char pragmas[256];
@@ -1249,7 +1285,9 @@ store_open(const struct store_conf *conf, struct store **out)
 	st = xcalloc(1, sizeof(*st));
 	st->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
 	    (unsigned int)(uintptr_t)st;
-	st->wmu = wmu_for(conf->path, &st->nq);
+	st->wmu = wmu_for(conf->path, &st->nq, counted);
+	st->counted = counted && st->wmu != NULL;
+	st->durable = conf->durable;
 	rc = sqlite3_open_v2(conf->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_URI,
@@ -1309,6 +1347,8 @@ store_close(struct store *st)
 		log_err(LOG_STORE, "close: %s", sqlite3_errmsg(st->db));
 	EVP_MD_CTX_free(st->md);
 	EVP_MD_free(st->sha256);
+	if (st->counted)
+		wmu_release(st->nq);
 	free(st);
 }
 
@@ -2960,7 +3000,19 @@ store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
 			q->tail = &q->head;
 		pthread_mutex_unlock(&q->mu);
 
-		rc = store_tx(st, nonce_batch_tx, &b);
+		/* only the leader touches q->own; the file's handles (st
+		 * among them) outlive this call */
+		if (q->own == NULL) {
+			struct store_conf c = {0};
+
+			c.backend = "sqlite";
+			c.path = q->path;
+			c.durable = st->durable;
+			if (open_handle(&c, &q->own, 0) != 0)
+				q->own = NULL;
+		}
+		rc = store_tx(q->own != NULL ? q->own : st, nonce_batch_tx,
+		    &b);
 
 		pthread_mutex_lock(&q->mu);
 		for (int i = 0; i < b.n; i++) {

@@ -44,6 +44,8 @@ struct store {
 	pthread_mutex_t *wmu;	/* writers of this file in this process */
 	int wlocked;		/* this handle holds *wmu */
 	struct nonce_queue *nq;	/* store_nonce_add's, per file */
+	int counted;		/* in the file's handle count */
+	int durable;		/* opened with store_conf.durable */
 	int rq;			/* in a request (store_rq_begin) */
 	int snap;		/* the request's read snapshot is open */
 	unsigned long snap_gen;	/* the thread's writes when it opened */
