@@ -368,6 +368,11 @@ struct nonce_queue {
 	 * cache is dropped whenever another connection has written). */
 	struct store *own;
 	const char *path;	/* as the file's handles opened it */
+	/* The connection the transactions of this process's non-durable
+	 * handles run on (store_tx), for the same reason: one warm page
+	 * cache for every writer instead of a cold one per handle. Used
+	 * only under the file's writer mutex; closed like own. */
+	struct store *writer;
 };
 
 /*
@@ -426,16 +431,19 @@ wmu_for(const char *path, struct nonce_queue **nq, int counted)
 static void
 wmu_release(struct nonce_queue *nq)
 {
-	struct store *own = NULL;
+	struct store *own = NULL, *writer = NULL;
 
 	pthread_mutex_lock(&wmu_reg_mu);
 	for (int i = 0; i < WMU_MAX && wmu_reg[i].path != NULL; i++)
 		if (&wmu_reg[i].nq == nq && --wmu_reg[i].refs == 0) {
 			own = nq->own;
 			nq->own = NULL;
+			writer = nq->writer;
+			nq->writer = NULL;
 		}
 	pthread_mutex_unlock(&wmu_reg_mu);
 	store_close(own);
+	store_close(writer);
 }
 
 static void
@@ -968,6 +976,56 @@ rollback(struct store *st)
 		(void)exec_q(st, Q_ROLLBACK);
 }
 
+static int open_handle(const struct store_conf *conf, struct store **out,
+    int counted);
+
+/* Exchanges the connections (and their statements) of a and b. */
+static void
+conn_swap(struct store *a, struct store *b)
+{
+	sqlite3 *db = a->db;
+	sqlite3_stmt *cache[Q_MAX];
+	unsigned char busy[Q_MAX];
+	__typeof__(a->xc) xc;
+
+	a->db = b->db;
+	b->db = db;
+	memcpy(cache, a->cache, sizeof(cache));
+	memcpy(a->cache, b->cache, sizeof(cache));
+	memcpy(b->cache, cache, sizeof(cache));
+	memcpy(busy, a->busy, sizeof(busy));
+	memcpy(a->busy, b->busy, sizeof(busy));
+	memcpy(b->busy, busy, sizeof(busy));
+	memcpy(xc, a->xc, sizeof(xc));
+	memcpy(a->xc, b->xc, sizeof(xc));
+	memcpy(b->xc, xc, sizeof(xc));
+}
+
+/*
+ * The file's writer connection for a transaction on st, or NULL: st's own
+ * (durable handles keep their own, whose commits fsync; so do handles
+ * without a writer mutex). Called with the writer mutex held, which
+ * makes its user the only one.
+ */
+static struct store *
+writer_for(struct store *st)
+{
+	struct nonce_queue *q = st->nq;
+
+	if (st->durable || q == NULL || st->wmu == NULL || !st->counted)
+		return NULL;
+	if (q->writer == NULL) {
+		struct store_conf c = {0};
+
+		c.backend = "sqlite";
+		c.path = q->path;
+		c.durable = 0;
+		if (open_handle(&c, &q->writer, 0) != 0)
+			q->writer = NULL;
+	}
+	return q->writer;
+}
+
 /*
  * The outermost call owns the transaction: BEGIN IMMEDIATE, fn, COMMIT, and
  * the whole of it again on RC_CONFLICT (from BEGIN, fn or COMMIT) after a
@@ -997,7 +1055,12 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 	}
 	snap_end(st);
 	for (int attempt = 0;; attempt++) {
+		struct store *w;
+
 		wlock(st);
+		w = writer_for(st);
+		if (w != NULL)
+			conn_swap(st, w);
 		rc = exec_q(st, Q_BEGIN);
 		if (rc == 0) {
 			st->depth = 1;
@@ -1010,6 +1073,8 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 			else
 				thread_writes++;
 		}
+		if (w != NULL)
+			conn_swap(st, w);
 		wunlock(st);
 		if (rc != RC_CONFLICT)
 			return rc;
@@ -1251,9 +1316,6 @@ precreate(const char *path)
 	close(fd);
 	return 0;
 }
-
-static int open_handle(const struct store_conf *conf, struct store **out,
-    int counted);
 
 int
 store_open(const struct store_conf *conf, struct store **out)
