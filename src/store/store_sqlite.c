@@ -978,6 +978,16 @@ rollback(struct store *st)
 
 static int open_handle(const struct store_conf *conf, struct store **out,
     int counted);
+static int exec_sql(struct store *st, const char *what, const char *sql);
+
+/* synchronous FULL (a durable transaction) or NORMAL on st's connection,
+ * outside a transaction */
+static int
+sync_for(struct store *st, int full)
+{
+	return exec_sql(st, "synchronous", full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL");
+}
 
 /* Exchanges the connections (and their statements) of a and b. */
 static void
@@ -1003,16 +1013,18 @@ conn_swap(struct store *a, struct store *b)
 
 /*
  * The file's writer connection for a transaction on st, or NULL: st's own
- * (durable handles keep their own, whose commits fsync; so do handles
- * without a writer mutex). Called with the writer mutex held, which
- * makes its user the only one.
+ * (handles without a writer mutex). Called with the writer mutex held,
+ * which makes its user the only one. The writer commits without fsync
+ * (synchronous NORMAL) unless st is durable: then FULL for this one
+ * transaction (sync_for), and its fsync makes every earlier commit in the
+ * WAL durable too.
  */
 static struct store *
 writer_for(struct store *st)
 {
 	struct nonce_queue *q = st->nq;
 
-	if (st->durable || q == NULL || st->wmu == NULL || !st->counted)
+	if (q == NULL || st->wmu == NULL || !st->counted)
 		return NULL;
 	if (q->writer == NULL) {
 		struct store_conf c = {0};
@@ -1059,8 +1071,15 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 
 		wlock(st);
 		w = writer_for(st);
-		if (w != NULL)
+		if (w != NULL) {
 			conn_swap(st, w);
+			/* never a durable transaction without its fsync: on
+			 * st's own connection (FULL) if FULL cannot be set */
+			if (st->durable && sync_for(st, 1) != 0) {
+				conn_swap(st, w);
+				w = NULL;
+			}
+		}
 		rc = exec_q(st, Q_BEGIN);
 		if (rc == 0) {
 			st->depth = 1;
@@ -1073,8 +1092,11 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 			else
 				thread_writes++;
 		}
-		if (w != NULL)
+		if (w != NULL) {
+			if (st->durable)
+				(void)sync_for(st, 0);
 			conn_swap(st, w);
+		}
 		wunlock(st);
 		if (rc != RC_CONFLICT)
 			return rc;
