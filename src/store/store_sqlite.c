@@ -7,7 +7,11 @@
  * handles, threads and processes share one file. Writers take the write lock
  * up front (BEGIN IMMEDIATE), so no transaction ever has to upgrade a read
  * lock and fail with a deadlock-avoiding SQLITE_BUSY; busy_timeout makes
- * them queue instead.
+ * them queue instead. A transaction (store_tx) runs on the file's one writer
+ * connection of this process, swapped into the caller's handle for its
+ * duration, and nonce batches on one connection of their own: SQLite drops
+ * a connection's page cache whenever another has written, so a connection
+ * per writer meant a cold cache for every transaction.
  *
  * It trusts the database file to be ours (created 0600 in the data
  * directory) but not to be unchanged: the audit chain is recomputed by
