@@ -511,6 +511,9 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 		if (e.problem == RA_PROB_NONE)
 			e.problem = RA_PROB_SERVER_INTERNAL;
 		ej = ra_err_json(&e);
+		/* a then() that ran in a transaction whose commit failed
+		 * named a certificate that was never stored */
+		json_object_del(details, "serial");
 		f.to = "invalid";
 		f.error_json = ej;
 		json_object_set_new(details, "error", json_string(ej));
