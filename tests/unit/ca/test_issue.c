@@ -556,6 +556,72 @@ struct issued {
 	int found;
 };
 
+struct then_seen {
+	int calls, rc;
+	char serial[41];
+};
+
+/* A then() that records its call and answers rc after writing nothing. */
+static int
+then_cb(struct store *st, const char *serial, void *arg)
+{
+	struct then_seen *t = arg;
+
+	assert_non_null(st);
+	t->calls++;
+	snprintf(t->serial, sizeof(t->serial), "%s", serial);
+	return t->rc;
+}
+
+static int
+count_issue(const struct store_audit_entry *a, void *arg)
+{
+	if (strcmp(a->action, "cert.issue") == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* ca_issue_req.then runs in the issuance's transaction with the new
+ * serial; its failure undoes the issuance: no certificate, no audit entry,
+ * the caller's error. */
+static void
+test_then(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_csr *csr = make_csr(e->key, "then.example.com",
+	    "DNS:then.example.com");
+	struct then_seen t = {0, 0, ""};
+	struct ca_issue_req req;
+	struct ca_cert *c = NULL;
+	struct store_cert sc;
+	struct rc_detail d = {""};
+	int before = 0, after = 0;
+
+	memset(&req, 0, sizeof(req));
+	req.profile = CA_PROFILE_DV;
+	req.csr = csr;
+	req.actor = "test";
+	req.then = then_cb;
+	req.then_arg = &t;
+	assert_int_equal(ca_issue(e->ca, &req, &c, &d), 0);
+	assert_int_equal(t.calls, 1);
+	assert_string_equal(t.serial, c->serial);
+	assert_int_equal(store_cert_get(e->st, c->serial, &sc), 0);
+	store_cert_clear(&sc);
+	ca_cert_free(c);
+	c = NULL;
+
+	assert_int_equal(store_audit_list(e->st, 1, count_issue, &before), 0);
+	t.rc = RC_STATE;
+	assert_int_equal(ca_issue(e->ca, &req, &c, &d), RC_DB);
+	assert_null(c);
+	assert_int_equal(t.calls, 2);
+	assert_int_equal(store_cert_get(e->st, t.serial, &sc), RC_NOTFOUND);
+	assert_int_equal(store_audit_list(e->st, 1, count_issue, &after), 0);
+	assert_int_equal(after, before);
+	ca_csr_free(csr);
+}
+
 static int
 find_issue(const struct store_audit_entry *a, void *arg)
 {
@@ -636,6 +702,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_failure, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_then, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, setup,
 		    teardown),
 	};
