@@ -26,7 +26,7 @@
 #
 # usage: bench/acme_bench.sh [BUILD_DIR]     (default build-bench, release)
 # environment: DURATION=6 seconds per run, RUNS=3 Pebble runs per figure,
-#   CD_RUNS=1 certdesk runs per figure, LEVELS="32 16 8 4 2 1" Pebble
+#   CD_RUNS=3 certdesk runs per figure, LEVELS="32 16 8 4 2 1" Pebble
 #   concurrencies to try, TOLERATE=1 deadlocked Pebble runs discarded per
 #   level, PEBBLE_CLIENTS=N to skip the search,
 #   CD_CLIENTS="32 64" extra certdesk concurrencies, SKIP_CERTDESK=1.
@@ -34,7 +34,7 @@ set -eu
 build=${1:-build-bench}
 DURATION=${DURATION:-6}
 RUNS=${RUNS:-3}
-CD_RUNS=${CD_RUNS:-1}
+CD_RUNS=${CD_RUNS:-3}
 LEVELS=${LEVELS:-32 16 8 4 2 1}
 TOLERATE=${TOLERATE:-1}
 CD_CLIENTS=${CD_CLIENTS:-32 64}
