@@ -9,9 +9,9 @@
  * lock and fail with a deadlock-avoiding SQLITE_BUSY; busy_timeout makes
  * them queue instead. A transaction (store_tx) runs on the file's one writer
  * connection of this process, swapped into the caller's handle for its
- * duration, and nonce batches on one connection of their own: SQLite drops
- * a connection's page cache whenever another has written, so a connection
- * per writer meant a cold cache for every transaction.
+ * duration: SQLite drops a connection's page cache whenever another has
+ * written, so a connection per writer meant a cold cache for every
+ * transaction.
  *
  * It trusts the database file to be ours (created 0600 in the data
  * directory) but not to be unchanged: the audit chain is recomputed by
@@ -366,16 +366,13 @@ struct nonce_queue {
 	pthread_cond_t cv;
 	struct nonce_item *head, **tail;
 	int committing;
-	/* The batches' own connection, opened by the first leader and
-	 * closed with the file's last handle: every batch of this process
-	 * on one connection, whose page cache then stays warm (a handle's
-	 * cache is dropped whenever another connection has written). */
-	struct store *own;
 	const char *path;	/* as the file's handles opened it */
-	/* The connection the transactions of this process's non-durable
-	 * handles run on (store_tx), for the same reason: one warm page
-	 * cache for every writer instead of a cold one per handle. Used
-	 * only under the file's writer mutex; closed like own. */
+	/* The connection every transaction (store_tx) of this process on
+	 * the file runs on, nonce batches included: one warm page cache
+	 * for every writer instead of a cold one per handle (SQLite drops
+	 * a connection's cache whenever another connection has written).
+	 * Opened by the first transaction, used only under the file's
+	 * writer mutex, closed with the file's last handle. */
 	struct store *writer;
 };
 
@@ -394,7 +391,7 @@ static struct {
 	char *path;
 	pthread_mutex_t mu;
 	struct nonce_queue nq;	/* store_nonce_add's batches */
-	int refs;		/* open handles of the file (not nq.own) */
+	int refs;		/* open handles of the file (not nq.writer) */
 } wmu_reg[WMU_MAX];
 static pthread_mutex_t wmu_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -430,23 +427,20 @@ wmu_for(const char *path, struct nonce_queue **nq, int counted)
 	return m;	/* NULL past WMU_MAX files: SQLite's locking alone */
 }
 
-/* A handle of the file of nq closes: with the last one, the batches' own
- * connection closes too. */
+/* A handle of the file of nq closes: with the last one, the file's
+ * writer connection closes too. */
 static void
 wmu_release(struct nonce_queue *nq)
 {
-	struct store *own = NULL, *writer = NULL;
+	struct store *writer = NULL;
 
 	pthread_mutex_lock(&wmu_reg_mu);
 	for (int i = 0; i < WMU_MAX && wmu_reg[i].path != NULL; i++)
 		if (&wmu_reg[i].nq == nq && --wmu_reg[i].refs == 0) {
-			own = nq->own;
-			nq->own = NULL;
 			writer = nq->writer;
 			nq->writer = NULL;
 		}
 	pthread_mutex_unlock(&wmu_reg_mu);
-	store_close(own);
 	store_close(writer);
 }
 
@@ -3088,19 +3082,8 @@ store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
 			q->tail = &q->head;
 		pthread_mutex_unlock(&q->mu);
 
-		/* only the leader touches q->own; the file's handles (st
-		 * among them) outlive this call */
-		if (q->own == NULL) {
-			struct store_conf c = {0};
-
-			c.backend = "sqlite";
-			c.path = q->path;
-			c.durable = st->durable;
-			if (open_handle(&c, &q->own, 0) != 0)
-				q->own = NULL;
-		}
-		rc = store_tx(q->own != NULL ? q->own : st, nonce_batch_tx,
-		    &b);
+		/* on the file's writer connection, like any store_tx */
+		rc = store_tx(st, nonce_batch_tx, &b);
 
 		pthread_mutex_lock(&q->mu);
 		for (int i = 0; i < b.n; i++) {

@@ -14,8 +14,10 @@
  * Kept: data, NODATA and NXDOMAIN answers, DNSSEC secure or insecure.
  * Never kept: SERVFAIL, bogus, timeouts, other rcodes. A direct-mapped
  * table of CACHE_SLOTS entries: a new answer replaces whatever had its
- * slot. A hit is a private copy of the kept struct ub_result, released by
- * its caller like any other, and the evidence names when it was asked.
+ * slot. A slot keeps the answer's DNS message; a hit reads it again with
+ * val_dns_result_from_msg() (dns_event.c), as its first answer was read,
+ * into a struct ub_result its caller releases like any other, and the
+ * evidence names when it was asked.
  *
  * Runs on the thread that owns the context; no locking. The kept answers
  * are as untrusted as on the wire: every reader parses them with bounds.
@@ -37,7 +39,8 @@ struct caa_slot {
 	enum val_dns_status status;
 	enum val_dnssec dnssec;
 	int rcode;
-	struct ub_result *res;
+	uint8_t *msg;			/* the answer, as unbound gave it */
+	size_t len;
 };
 
 struct val_caa_cache {
@@ -60,56 +63,10 @@ slot_of(const char *name)
 	return h % CACHE_SLOTS;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
-/* A deep copy that ub_resolve_free() releases (it frees with free()). */
-static struct ub_result *
-clone_result(const struct ub_result *r)
-{
-	struct ub_result *c = xcalloc(1, sizeof(*c));
-	size_t n = 0;
-
-	c->qname = dup_or_null(r->qname);
-	c->qtype = r->qtype;
-	c->qclass = r->qclass;
-	while (r->data != NULL && r->data[n] != NULL)
-		n++;
-	c->data = xcalloc(n + 1, sizeof(*c->data));
-	c->len = xcalloc(n + 1, sizeof(*c->len));
-	for (size_t i = 0; i < n; i++) {
-		size_t l = r->len[i] > 0 ? (size_t)r->len[i] : 0;
-
-		c->data[i] = xmalloc(l + 1);
-		memcpy(c->data[i], r->data[i], l);
-		c->len[i] = (int)l;
-	}
-	c->canonname = dup_or_null(r->canonname);
-	c->rcode = r->rcode;
-	if (r->answer_packet != NULL && r->answer_len > 0) {
-		c->answer_packet = xmalloc((size_t)r->answer_len);
-		memcpy(c->answer_packet, r->answer_packet,
-		    (size_t)r->answer_len);
-		c->answer_len = r->answer_len;
-	}
-	c->havedata = r->havedata;
-	c->nxdomain = r->nxdomain;
-	c->secure = r->secure;
-	c->bogus = r->bogus;
-	c->why_bogus = dup_or_null(r->why_bogus);
-	c->was_ratelimited = r->was_ratelimited;
-	c->ttl = r->ttl;
-	return c;
-}
-
 static void
 slot_clear(struct caa_slot *s)
 {
-	if (s->res != NULL)
-		ub_resolve_free(s->res);
+	free(s->msg);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -131,7 +88,8 @@ val_caa_cache_get(struct val_ctx *ctx, struct val_dns_q *q)
 	q->dnssec = s->dnssec;
 	q->rcode = s->rcode;
 	q->ub_err = 0;
-	q->res = clone_result(s->res);
+	q->res = val_dns_result_from_msg(q->qname, q->qtype, 0, s->msg, s->len,
+	    s->dnssec == VAL_DNSSEC_SECURE ? 2 : 0, NULL);
 	q->done = 1;
 	q->cached_at = s->asked;
 	return 1;
@@ -144,7 +102,8 @@ val_caa_cache_put(struct val_ctx *ctx, const struct val_dns_q *q)
 	size_t len = strlen(q->qname);
 
 	if (ctx->conf.caa_cache_s == 0 || q->qtype != VAL_RR_CAA ||
-	    q->res == NULL || q->cached_at != 0 ||
+	    q->res == NULL || q->res->answer_packet == NULL ||
+	    q->res->answer_len <= 0 || q->cached_at != 0 ||
 	    (q->status != VAL_DNS_DATA && q->status != VAL_DNS_NODATA &&
 	    q->status != VAL_DNS_NXDOMAIN) ||
 	    (q->dnssec != VAL_DNSSEC_SECURE &&
@@ -161,7 +120,9 @@ val_caa_cache_put(struct val_ctx *ctx, const struct val_dns_q *q)
 	s->status = q->status;
 	s->dnssec = q->dnssec;
 	s->rcode = q->rcode;
-	s->res = clone_result(q->res);
+	s->len = (size_t)q->res->answer_len;
+	s->msg = xmalloc(s->len);
+	memcpy(s->msg, q->res->answer_packet, s->len);
 }
 
 void

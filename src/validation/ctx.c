@@ -321,14 +321,12 @@ setup_resolver(struct val_ctx *ctx, struct rc_detail *d)
 		memset(&q, 0, sizeof(q));
 		snprintf(q.qname, sizeof(q.qname), "localhost");
 		q.qtype = 1;
-		e = val_dns_event_start(ctx, &q);
-		val_dns_event_wait(ctx, &q, 1, val_now_ms() + 1000);
-		if (q.res != NULL)
-			ub_resolve_free(q.res);
-		if (e != 0) {
+		rc = val_dns_resolve(ctx, &q, 1);
+		val_dns_q_release(&q, 1);
+		if (rc != 0) {
 			rc_detail_set(d, "validation: resolver setup failed "
 			    "(trust anchor %s): %s", anchor ? anchor : "none",
-			    ub_strerror(e));
+			    ub_strerror(q.ub_err));
 			return RC_CONFIG;
 		}
 	}

@@ -35,7 +35,6 @@
 
 struct val_dns_ticket {
 	struct val_dns_q *q;		/* NULL: abandoned */
-	struct val_ctx *ctx;
 	struct val_dns_ticket *next, **prevp;
 };
 
@@ -191,7 +190,6 @@ val_dns_event_start(struct val_ctx *ctx, struct val_dns_q *q)
 	int e, id = 0;
 
 	t->q = q;
-	t->ctx = ctx;
 	t->next = ctx->tickets;
 	t->prevp = &ctx->tickets;
 	if (t->next != NULL)
