@@ -179,7 +179,7 @@ admin_ra_open(struct daemon_ctx *cx, time_t now, struct admin_ra *a)
 	rconf.blocked_names = NULL;
 	rconf.portal_url = a->portal_url;
 	rconf.now = now;
-	if (ra_open(&rconf, cx->st, NULL, cx->ca, NULL, &a->ra, &d) != 0) {
+	if (ra_open(&rconf, cx->st, cx->ca, NULL, &a->ra, &d) != 0) {
 		free(a->portal_url);
 		a->portal_url = NULL;
 		daemon_fail(cx, "%s", d.msg);

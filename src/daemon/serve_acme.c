@@ -45,7 +45,7 @@
 #define MAX_CAA_IDS 16
 
 struct worker {
-	struct store *st, *nonce_st;
+	struct store *st;
 	struct ca *ca;
 	struct val_ctx *val;
 	struct ra *ra;
@@ -62,7 +62,6 @@ struct daemon_acme {
 	struct val_conf vc;
 	struct ra_conf rc;
 	char *acct_prefix, *blocked, *anchor, *issuer_url, *caa_text;
-	char *nonce_path;		/* DATA/certdesk.db-nonces */
 	const char *caa_ids[MAX_CAA_IDS + 1];
 
 	pthread_mutex_t lock;		/* the pool */
@@ -85,7 +84,6 @@ worker_free(struct worker *w)
 	ra_free(w->ra);
 	val_ctx_free(w->val);
 	ca_free(w->ca);
-	store_close(w->nonce_st);
 	store_close(w->st);
 	free(w);
 }
@@ -94,18 +92,12 @@ static int
 worker_new(struct daemon_acme *da, struct worker **out)
 {
 	struct daemon_ctx *cx = da->cx;
-	struct store_conf nsc = da->sc, wsc;
+	struct store_conf wsc;
 	struct rc_detail d = {{0}};
 	struct worker *w = xcalloc(1, sizeof(*w));
 	int rc;
 
 	*out = NULL;
-	/* Redeemed nonces live in a database file of their own: they need
-	 * no fsync, and their many small writes should not queue behind the
-	 * durable commits of the main file. Every instance on this data
-	 * directory uses the same one. */
-	nsc.durable = 0;
-	nsc.path = da->nonce_path;
 	/* The worker's own handle commits without fsync (WAL, synchronous
 	 * NORMAL): accounts, orders, challenge states and validation records
 	 * survive a crash of the process, and a power loss can take only the
@@ -116,8 +108,7 @@ worker_new(struct daemon_acme *da, struct worker **out)
 	 * behind a certificate are on disk before the certificate is. */
 	wsc = da->sc;
 	wsc.durable = 0;
-	if ((rc = store_open(&wsc, &w->st)) != 0 ||
-	    (rc = store_open(&nsc, &w->nonce_st)) != 0) {
+	if ((rc = store_open(&wsc, &w->st)) != 0) {
 		log_err(LOG_ACME, "worker: store: %s", rc_str(rc));
 		goto fail;
 	}
@@ -131,7 +122,7 @@ worker_new(struct daemon_acme *da, struct worker **out)
 		    rc_detail_str(&d, rc));
 		goto fail;
 	}
-	if ((rc = ra_open(&da->rc, w->st, w->nonce_st, w->ca, w->val, &w->ra,
+	if ((rc = ra_open(&da->rc, w->st, w->ca, w->val, &w->ra,
 	    &d)) != 0) {
 		log_err(LOG_ACME, "worker: ra: %s", rc_detail_str(&d, rc));
 		goto fail;
@@ -268,7 +259,6 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	da->sc.backend = cx->conf.store_backend;
 	da->sc.path = cx->db_path;
 	da->sc.durable = 1;
-	da->nonce_path = xasprintf("%s-nonces", cx->db_path);
 
 	/* validation: ports, resolver, trust anchor, CAA identities */
 	daemon_val_conf(cx, &da->vc, &da->anchor, &da->caa_text, da->caa_ids,
@@ -414,7 +404,6 @@ daemon_acme_stop(struct daemon_acme *da)
 	pthread_mutex_destroy(&da->jlock);
 	pthread_mutex_destroy(&da->lock);
 	free(da->acct_prefix);
-	free(da->nonce_path);
 	free(da->blocked);
 	free(da->anchor);
 	free(da->issuer_url);

@@ -186,7 +186,7 @@ daemon_dv_start(struct daemon_ctx *cx, const char *portal_url,
 	rconf.now = cx->cac.now;
 	rconf.portal_url = dv->portal_url;
 	daemon_dv_ra_conf(cx, &rconf);
-	if ((rc = ra_open(&rconf, dv->st, NULL, dv->ca, dv->val, &dv->ra,
+	if ((rc = ra_open(&rconf, dv->st, dv->ca, dv->val, &dv->ra,
 	    &d)) != 0) {
 		daemon_fail(cx, "DV worker: %s", rc_detail_str(&d, rc));
 		goto fail;

@@ -207,7 +207,7 @@ daemon_mail_start(struct daemon_ctx *cx, const char *portal_url,
 	rconf.account_url_prefix = "-";	/* no accounts are touched */
 	rconf.now = cx->cac.now;
 	rconf.portal_url = dm->portal_url;
-	if ((rc = ra_open(&rconf, dm->st, NULL, NULL, NULL, &dm->ra,
+	if ((rc = ra_open(&rconf, dm->st, NULL, NULL, &dm->ra,
 	    &d)) != 0) {
 		daemon_fail(cx, "mail worker: %s", rc_detail_str(&d, rc));
 		goto fail;

@@ -10,9 +10,9 @@
  * account even when two requests race. Contacts are mailto: URLs only,
  * checked here because they come from the client.
  *
- * Nonces live in the database, on a store handle of their own opened
- * without fsync, so that any instance accepts a nonce another handed out;
- * redeeming is one DELETE that must remove exactly one row.
+ * Nonces: issue time || sequence number || MAC, checked here and redeemed
+ * in the store's nonce ring (store_nonce_use), which every instance on the
+ * database shares, so any of them accepts a nonce another handed out, once.
  *
  * Runs in the main certdesk process. Trusts the JWS layer to have verified
  * the JWK and the EAB MAC; trusts nothing else from the client.
@@ -677,7 +677,7 @@ ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
 
 /* ---- nonces -------------------------------------------------------------- */
 
-#define NONCE_RAW 24	/* issued (4) || random (8) || MAC (12) */
+#define NONCE_RAW 24	/* issued (4) || sequence (8) || MAC (12) */
 
 static int
 b64u_val(char c)
@@ -720,7 +720,7 @@ nonce_key(struct ra *ra)
 
 	if (ra->nonce_key_ok)
 		return 0;
-	rc = store_nonce_key(ra->nst, ra->nonce_key);
+	rc = store_nonce_key(ra->st, ra->nonce_key);
 	if (rc != 0) {
 		log_err(LOG_RA, "nonce: no key: %s", rc_str(rc));
 		return rc;
@@ -742,6 +742,7 @@ int
 ra_nonce_new(struct ra *ra, char out[RA_NONCE_LEN + 1])
 {
 	uint8_t raw[NONCE_RAW];
+	uint64_t seq;
 	uint32_t t;
 	int rc;
 
@@ -750,13 +751,16 @@ ra_nonce_new(struct ra *ra, char out[RA_NONCE_LEN + 1])
 	out[0] = '\0';
 	if ((rc = nonce_key(ra)) != 0)
 		return rc;
-	t = (uint32_t)ra_now(ra);
-	raw[0] = (uint8_t)(t >> 24);
-	raw[1] = (uint8_t)(t >> 16);
-	raw[2] = (uint8_t)(t >> 8);
-	raw[3] = (uint8_t)t;
-	if ((rc = sec_random(raw + 4, 8)) != 0)
+	if ((rc = store_nonce_next(ra->st, &seq)) != 0) {
+		log_err(LOG_RA, "nonce: %s", rc_str(rc));
 		return rc;
+	}
+	t = (uint32_t)ra_now(ra);
+	for (int i = 0; i < 4; i++)
+		raw[i] = (uint8_t)(t >> (24 - 8 * i));
+	for (int i = 0; i < 8; i++)
+		raw[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	/* the MAC makes it unpredictable (RFC 8555 §6.5) and ours */
 	nonce_mac(ra, raw, raw + 12);
 	ra_b64u(raw, sizeof(raw), out);
 	return 0;
@@ -767,6 +771,7 @@ ra_nonce_redeem(struct ra *ra, const char *nonce)
 {
 	uint8_t raw[NONCE_RAW], mac[12];
 	time_t issued, now;
+	uint64_t seq = 0;
 	int rc;
 
 	if (ra == NULL)
@@ -785,19 +790,13 @@ ra_nonce_redeem(struct ra *ra, const char *nonce)
 	if (issued > now + 60 ||
 	    now >= issued + (time_t)ra->conf.nonce_lifetime)
 		return RC_NOTFOUND;	/* from the future, or expired */
-	rc = store_nonce_add(ra->nst, nonce,
-	    issued + (time_t)ra->conf.nonce_lifetime);
-	if (rc == RC_EXISTS)
-		return RC_NOTFOUND;	/* a replay */
+	for (int i = 0; i < 8; i++)
+		seq = seq << 8 | raw[4 + i];
+	rc = store_nonce_use(ra->st, seq);
+	if (rc == RC_EXISTS || rc == RC_NOTFOUND)
+		return RC_NOTFOUND;	/* a replay, or too old to tell */
 	if (rc != 0)
 		log_err(LOG_RA, "nonce: cannot redeem: %s", rc_str(rc));
 	return rc;
 }
 
-int
-ra_nonce_purge(struct ra *ra, int64_t *n)
-{
-	if (ra == NULL)
-		return RC_INVAL;
-	return store_nonce_purge(ra->nst, ra_now(ra), n);
-}

@@ -393,8 +393,8 @@ out:
 }
 
 int
-ra_open(const struct ra_conf *conf, struct store *st, struct store *nonce_st,
-    struct ca *ca, struct val_ctx *val, struct ra **out, struct rc_detail *d)
+ra_open(const struct ra_conf *conf, struct store *st, struct ca *ca,
+    struct val_ctx *val, struct ra **out, struct rc_detail *d)
 {
 	struct ra *ra = NULL;
 	int rc;
@@ -426,7 +426,6 @@ ra_open(const struct ra_conf *conf, struct store *st, struct store *nonce_st,
 	if (ra->conf.max_contacts == 0)
 		ra->conf.max_contacts = RA_DEF_MAX_CONTACTS;
 	ra->st = st;
-	ra->nst = nonce_st != NULL ? nonce_st : st;
 	ra->ca = ca;
 	ra->val = val;
 	if (conf->blocked_names != NULL && conf->blocked_names[0] != '\0') {

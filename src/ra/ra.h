@@ -188,9 +188,6 @@ struct ra;
  * Opens a registration authority over borrowed handles, all of which must
  * outlive it:
  *   st        the thread's store (durable);
- *   nonce_st  a store handle opened on the same database with durable = 0
- *             (nonces need no fsync; SQLite's synchronous is per
- *             connection), or NULL to use st;
  *   ca        the thread's CA handle (finalize issues through it, revoke
  *             revokes through it); may be NULL for a handle that only
  *             serves accounts, nonces and validations (then finalize and
@@ -200,9 +197,8 @@ struct ra;
  * conf is copied. Reads the blocked-names file: RC_CONFIG with d when it
  * cannot be read. Returns a new handle in *out: ra_free().
  */
-int ra_open(const struct ra_conf *conf, struct store *st,
-    struct store *nonce_st, struct ca *ca, struct val_ctx *val,
-    struct ra **out, struct rc_detail *d);
+int ra_open(const struct ra_conf *conf, struct store *st, struct ca *ca,
+    struct val_ctx *val, struct ra **out, struct rc_detail *d);
 void ra_free(struct ra *ra);	/* NULL is fine */
 
 /* The time the ra works with (conf.now, or the real clock). */
@@ -347,22 +343,21 @@ int ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
 #define RA_NONCE_LEN 32		/* base64url of 24 bytes, see ra_nonce_new() */
 
 /*
- * A fresh nonce: base64url(issued (4 bytes, big endian Unix time) || 8
- * random bytes || the first 12 bytes of HMAC-SHA-256 over those 12 under
- * the key shared through the database). Handing one out writes nothing;
- * any instance on the same database can check it, also after a restart.
- * Valid for conf.nonce_lifetime. Returns 0 or RC_DB / RC_CRYPTO.
+ * A fresh nonce: base64url(issued (4 bytes, big endian Unix time) || the
+ * store's next nonce number (8 bytes, big endian, store_nonce_next) || the
+ * first 12 bytes of HMAC-SHA-256 over those 12 under the key shared
+ * through the database). Any instance on the same database can check it,
+ * also after a restart. Valid for conf.nonce_lifetime. Returns 0 or
+ * RC_DB / RC_CRYPTO.
  */
 int ra_nonce_new(struct ra *ra, char out[RA_NONCE_LEN + 1]);
 /*
- * Redeems a nonce: checks its MAC and age, then records it as used (one
- * insert on the nonce store handle, which fails for a replay on every
- * instance). 0 when good, RC_NOTFOUND (badNonce) when forged, used,
- * expired or malformed; RC_DB.
+ * Redeems a nonce: checks its MAC and age, then takes its number in the
+ * store's nonce ring (store_nonce_use, shared by every instance, so a
+ * replay fails on all of them). 0 when good, RC_NOTFOUND (badNonce) when
+ * forged, used, expired, too old for the ring or malformed; RC_DB.
  */
 int ra_nonce_redeem(struct ra *ra, const char *nonce);
-/* Deletes expired nonces; *n (may be NULL) gets how many. */
-int ra_nonce_purge(struct ra *ra, int64_t *n);
 
 /* ---- orders, authorizations, challenges (RFC 8555 §7.1, §7.4, §7.5) ------ */
 

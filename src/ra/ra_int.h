@@ -23,7 +23,6 @@
 #define RA_DEF_MAX_IDENTIFIERS 100
 #define RA_DEF_MAX_CONTACTS 4
 /* nonces are purged by ra_jobs_run() at most this often, in seconds */
-#define RA_NONCE_PURGE_EVERY 300
 /* an ACME order left in processing this long (seconds since its last
  * change) was interrupted by a crash or a restart; ra_jobs_run() looks
  * for such orders at most every RA_RECOVER_EVERY seconds */
@@ -35,7 +34,6 @@
 struct ra {
 	struct ra_conf conf;		/* account_url_prefix copied */
 	struct store *st;		/* durable, borrowed */
-	struct store *nst;		/* nonces, borrowed (st when none) */
 	struct ca *ca;			/* borrowed, may be NULL */
 	struct val_ctx *val;		/* borrowed, may be NULL */
 	char **blocked;			/* blocked names, lower case */
@@ -44,7 +42,6 @@ struct ra {
 	int (*check)(void *arg, const struct val_request *req,
 	    struct val_result *out);
 	void *check_arg;
-	time_t last_purge;		/* of nonces, by ra_jobs_run() */
 	time_t last_recover;		/* of stale orders, ra_jobs_run() */
 	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
 	 * set other operations */

@@ -512,14 +512,6 @@ ra_jobs_run(struct ra *ra, size_t max, size_t *ran)
 	if (ra == NULL)
 		return RC_INVAL;
 	now = ra_now(ra);
-	if (now - ra->last_purge >= RA_NONCE_PURGE_EVERY) {
-		int64_t gone = 0;
-
-		ra->last_purge = now;
-		if (ra_nonce_purge(ra, &gone) == 0 && gone > 0)
-			log_debug(LOG_RA, "nonces: %lld expired ones purged",
-			    (long long)gone);
-	}
 	if (ra->last_recover == 0 || now - ra->last_recover >=
 	    RA_RECOVER_EVERY) {
 		size_t settled = 0;

@@ -338,13 +338,20 @@ int store_eab_bind(struct store *st, const char *kid, int64_t account_id,
     time_t when);
 void store_eab_clear(struct store_eab_key *k);	/* wipes the key */
 
-/* Nonces (see 0002-acme.sql). store_nonce_key() returns the instances'
- * shared 32-byte MAC key, making it on first use. store_nonce_add() records
- * a redeemed nonce: RC_EXISTS when it was redeemed before (a replay). */
+/*
+ * Nonces. store_nonce_key() returns the instances' shared 32-byte MAC key,
+ * making it on first use. Which nonces were handed out and redeemed is
+ * kept in a file beside the database, shared by every process on it
+ * (store_nonce.c): store_nonce_next() hands out the next sequence number,
+ * unique across processes and restarts; store_nonce_use() redeems one:
+ * 0 the first time, RC_EXISTS after that (a replay), RC_NOTFOUND for a
+ * number never handed out or more than STORE_NONCE_WINDOW behind the
+ * newest (too old to tell).
+ */
+#define STORE_NONCE_WINDOW (1u << 20)
 int store_nonce_key(struct store *st, uint8_t key[32]);
-int store_nonce_add(struct store *st, const char *nonce, time_t expires_at);
-/* Deletes redeemed nonces expired at now; *n (may be NULL) gets how many. */
-int store_nonce_purge(struct store *st, time_t now, int64_t *n);
+int store_nonce_next(struct store *st, uint64_t *seq);
+int store_nonce_use(struct store *st, uint64_t seq);
 
 /* ---- orders, authorizations, challenges ----------------------------------- */
 

@@ -27,8 +27,8 @@
  * COMMIT. A statement that is still stepping (a listing whose callback calls
  * back into the store) is never reused: a second copy is prepared for the
  * inner call and finalized after it. Within an ACME request
- * (store_rq_begin) reads share one read transaction; redeemed nonces of
- * concurrent requests share one write transaction (store_nonce_add).
+ * (store_rq_begin) reads share one read transaction. Redeemed nonces are
+ * not in the database (store_nonce.c).
  */
 #include "store/store.h"
 #include "store/store_int.h"
@@ -206,12 +206,9 @@ static const char *const sql_text[Q_MAX] = {
 		      "bound_at FROM eab_keys WHERE kid = ?1",
 	[Q_EAB_BIND] = "UPDATE eab_keys SET account_id = ?2, bound_at = ?3 "
 		       "WHERE kid = ?1 AND account_id IS NULL",
-	[Q_NONCE_ADD] = "INSERT INTO nonces (nonce, expires_at) "
-			"VALUES (?1, ?2)",
 	[Q_NONCE_KEY_ADD] = "INSERT OR IGNORE INTO nonce_keys (id, mac_key, "
 			    "created_at) VALUES (1, ?1, ?2)",
 	[Q_NONCE_KEY_GET] = "SELECT mac_key FROM nonce_keys WHERE id = 1",
-	[Q_NONCE_PURGE] = "DELETE FROM nonces WHERE expires_at <= ?1",
 	[Q_ORDER_ADD] = "INSERT INTO orders (contract_id, slot_id, account_id, "
 			"org_id, profile, status, names, created_at, "
 			"updated_at, expires_at, details) "
@@ -352,27 +349,15 @@ static const char bootstrap_sql[] =
     ")";
 
 
-/* Redeemed nonces waiting for one transaction (store_nonce_add). */
-struct nonce_item {
-	const char *nonce;
-	time_t expires_at;
-	int rc;
-	int done;
-	struct nonce_item *next;
-};
-
-struct nonce_queue {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct nonce_item *head, **tail;
-	int committing;
+/* What the handles of one database file in this process share. */
+struct wfile {
 	const char *path;	/* as the file's handles opened it */
 	/* The connection every transaction (store_tx) of this process on
-	 * the file runs on, nonce batches included: one warm page cache
-	 * for every writer instead of a cold one per handle (SQLite drops
-	 * a connection's cache whenever another connection has written).
-	 * Opened by the first transaction, used only under the file's
-	 * writer mutex, closed with the file's last handle. */
+	 * the file runs on: one warm page cache for every writer instead
+	 * of a cold one per handle (SQLite drops a connection's cache
+	 * whenever another connection has written). Opened by the first
+	 * transaction, used only under the file's writer mutex, closed
+	 * with the file's last handle. */
 	struct store *writer;
 };
 
@@ -390,13 +375,13 @@ struct nonce_queue {
 static struct {
 	char *path;
 	pthread_mutex_t mu;
-	struct nonce_queue nq;	/* store_nonce_add's batches */
-	int refs;		/* open handles of the file (not nq.writer) */
+	struct wfile wf;
+	int refs;		/* open handles of the file (not wf.writer) */
 } wmu_reg[WMU_MAX];
 static pthread_mutex_t wmu_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t *
-wmu_for(const char *path, struct nonce_queue **nq, int counted)
+wmu_for(const char *path, struct wfile **wf, int counted)
 {
 	pthread_mutex_t *m = NULL;
 	pthread_mutexattr_t a;
@@ -413,32 +398,29 @@ wmu_for(const char *path, struct nonce_queue **nq, int counted)
 		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
 		pthread_mutex_init(&wmu_reg[i].mu, &a);
 		pthread_mutexattr_destroy(&a);
-		pthread_mutex_init(&wmu_reg[i].nq.mu, NULL);
-		pthread_cond_init(&wmu_reg[i].nq.cv, NULL);
-		wmu_reg[i].nq.tail = &wmu_reg[i].nq.head;
 		wmu_reg[i].path = xstrdup(path);
-		wmu_reg[i].nq.path = wmu_reg[i].path;
+		wmu_reg[i].wf.path = wmu_reg[i].path;
 		m = &wmu_reg[i].mu;
 	}
-	*nq = m != NULL ? &wmu_reg[i].nq : NULL;
+	*wf = m != NULL ? &wmu_reg[i].wf : NULL;
 	if (m != NULL && counted)
 		wmu_reg[i].refs++;
 	pthread_mutex_unlock(&wmu_reg_mu);
 	return m;	/* NULL past WMU_MAX files: SQLite's locking alone */
 }
 
-/* A handle of the file of nq closes: with the last one, the file's
+/* A handle of the file of wf closes: with the last one, the file's
  * writer connection closes too. */
 static void
-wmu_release(struct nonce_queue *nq)
+wmu_release(struct wfile *wf)
 {
 	struct store *writer = NULL;
 
 	pthread_mutex_lock(&wmu_reg_mu);
 	for (int i = 0; i < WMU_MAX && wmu_reg[i].path != NULL; i++)
-		if (&wmu_reg[i].nq == nq && --wmu_reg[i].refs == 0) {
-			writer = nq->writer;
-			nq->writer = NULL;
+		if (&wmu_reg[i].wf == wf && --wmu_reg[i].refs == 0) {
+			writer = wf->writer;
+			wf->writer = NULL;
 		}
 	pthread_mutex_unlock(&wmu_reg_mu);
 	store_close(writer);
@@ -1020,7 +1002,7 @@ conn_swap(struct store *a, struct store *b)
 static struct store *
 writer_for(struct store *st)
 {
-	struct nonce_queue *q = st->nq;
+	struct wfile *q = st->wf;
 
 	if (q == NULL || st->wmu == NULL || !st->counted)
 		return NULL;
@@ -1367,9 +1349,10 @@ open_handle(const struct store_conf *conf, struct store **out, int counted)
 	st = xcalloc(1, sizeof(*st));
 	st->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
 	    (unsigned int)(uintptr_t)st;
-	st->wmu = wmu_for(conf->path, &st->nq, counted);
+	st->wmu = wmu_for(conf->path, &st->wf, counted);
 	st->counted = counted && st->wmu != NULL;
 	st->durable = conf->durable;
+	st->path = xstrdup(conf->path);
 	rc = sqlite3_open_v2(conf->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_URI,
@@ -1430,7 +1413,9 @@ store_close(struct store *st)
 	EVP_MD_CTX_free(st->md);
 	EVP_MD_free(st->sha256);
 	if (st->counted)
-		wmu_release(st->nq);
+		wmu_release(st->wf);
+	store_nonce_ring_put(st->ring);
+	free(st->path);
 	free(st);
 }
 
@@ -3000,104 +2985,6 @@ store_eab_clear(struct store_eab_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-/*
- * Every redemption is one INSERT of the nonce, committed before the
- * request goes on (a replay elsewhere, even in another process, then hits
- * the primary key). Threads of this process redeeming at the same time
- * share one transaction, like the group committer: the first to find no
- * commit running takes everything queued (up to NONCE_BATCH) and commits
- * it on its own handle; the others wait for their item's result. Each
- * INSERT fails alone (RC_EXISTS for a nonce already there, also one
- * redeemed twice within the batch).
- */
-#define NONCE_BATCH 64
-
-struct nonce_batch {
-	struct nonce_item *it[NONCE_BATCH];
-	int n;
-};
-
-static int
-nonce_insert(struct store *st, const char *nonce, time_t expires_at)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	rc = get(st, Q_NONCE_ADD, &s);
-	if (rc != 0)
-		return rc;
-	sq_bind_text(s, 1, nonce);
-	sqlite3_bind_int64(s, 2, (int64_t)expires_at);
-	rc = sq_step_done(st, "nonce_add", s);
-	put(st, Q_NONCE_ADD, s);
-	return rc;
-}
-
-static int
-nonce_batch_tx(struct store *st, void *arg)
-{
-	struct nonce_batch *b = arg;
-
-	for (int i = 0; i < b->n; i++) {
-		struct nonce_item *it = b->it[i];
-
-		it->rc = nonce_insert(st, it->nonce, it->expires_at);
-		if (it->rc == RC_CONFLICT)
-			return RC_CONFLICT;	/* store_tx retries all */
-	}
-	return 0;
-}
-
-int
-store_nonce_add(struct store *st, const char *nonce, time_t expires_at)
-{
-	struct nonce_item me = {nonce, expires_at, 0, 0, NULL};
-	struct nonce_queue *q;
-	struct nonce_batch b;
-	int rc;
-
-	if (st == NULL)
-		return RC_INVAL;
-	rc = check_b64u("nonce_add", "nonce", nonce);
-	if (rc != 0)
-		return rc;
-	q = st->nq;
-	if (q == NULL || st->depth > 0)
-		return nonce_insert(st, nonce, expires_at);
-	pthread_mutex_lock(&q->mu);
-	*q->tail = &me;
-	q->tail = &me.next;
-	while (!me.done) {
-		if (q->committing) {
-			pthread_cond_wait(&q->cv, &q->mu);
-			continue;
-		}
-		q->committing = 1;
-		b.n = 0;
-		while (q->head != NULL && b.n < NONCE_BATCH) {
-			b.it[b.n++] = q->head;
-			q->head = q->head->next;
-		}
-		if (q->head == NULL)
-			q->tail = &q->head;
-		pthread_mutex_unlock(&q->mu);
-
-		/* on the file's writer connection, like any store_tx */
-		rc = store_tx(st, nonce_batch_tx, &b);
-
-		pthread_mutex_lock(&q->mu);
-		for (int i = 0; i < b.n; i++) {
-			if (rc != 0 && b.it[i]->rc == 0)
-				b.it[i]->rc = rc;	/* not committed */
-			b.it[i]->done = 1;
-		}
-		q->committing = 0;
-		pthread_cond_broadcast(&q->cv);
-	}
-	pthread_mutex_unlock(&q->mu);
-	return me.rc;
-}
-
 struct nonce_key {
 	uint8_t *key;
 };
@@ -3142,27 +3029,6 @@ store_nonce_key(struct store *st, uint8_t key[32])
 	if (st == NULL || key == NULL)
 		return RC_INVAL;
 	return store_tx(st, nonce_key_tx, &k);
-}
-
-int
-store_nonce_purge(struct store *st, time_t t, int64_t *n)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (n != NULL)
-		*n = 0;
-	if (st == NULL)
-		return RC_INVAL;
-	rc = get(st, Q_NONCE_PURGE, &s);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, (int64_t)t);
-	rc = sq_step_done(st, "nonce_purge", s);
-	if (rc == 0 && n != NULL)
-		*n = sqlite3_changes(st->db);
-	put(st, Q_NONCE_PURGE, s);
-	return rc;
 }
 
 /* ---- orders, authorizations, challenges ----------------------------------- */

@@ -23,7 +23,8 @@
 
 #include "store/store_q.h"
 
-struct nonce_queue;
+struct wfile;
+struct nonce_ring;
 
 #define SQ_XCACHE 128		/* statements of the other files per handle */
 
@@ -43,13 +44,18 @@ struct store {
 	EVP_MD_CTX *md;
 	pthread_mutex_t *wmu;	/* writers of this file in this process */
 	int wlocked;		/* this handle holds *wmu */
-	struct nonce_queue *nq;	/* store_nonce_add's, per file */
+	struct wfile *wf;	/* what the file's handles share */
 	int counted;		/* in the file's handle count */
 	int durable;		/* opened with store_conf.durable */
 	int rq;			/* in a request (store_rq_begin) */
 	int snap;		/* the request's read snapshot is open */
 	unsigned long snap_gen;	/* the thread's writes when it opened */
+	char *path;		/* as opened */
+	struct nonce_ring *ring;	/* store_nonce.c, mapped on first use */
 };
+
+/* Lets go of a handle's nonce ring (store_close). NULL is fine. */
+void store_nonce_ring_put(struct nonce_ring *r);
 
 /* A cached statement for sql (a string constant); return it with sq_put. */
 int sq_prep(struct store *st, const char *sql, sqlite3_stmt **out);

@@ -4,21 +4,25 @@ the HTTPS listener and its certificate (issued by certdesk's own CA, anchored
 by the root `ca root` prints), the directory, newNonce (HEAD 200, GET 204),
 the headers every response carries, problem documents for what the POST
 pipeline refuses (RFC 8555 6.2-6.5), accounts (new, existing,
-onlyReturnExisting, contact update, deactivation, key change, EAB) and
-renewal information for an unknown certificate."""
+onlyReturnExisting, contact update, deactivation, key change, EAB),
+renewal information for an unknown certificate, and nonces shared by two
+instances on one data directory and kept over a restart."""
+import concurrent.futures
 import datetime
 import ipaddress
 import json
 import socket
 import sqlite3
 import ssl
+import threading
 import urllib.request
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from acme_client import Client, Key, b64u, b64u_dec, eab_binding, jws
+from acme_client import (Client, Key, Response, b64u, b64u_dec,
+                         eab_binding, jws)
 from conftest import Server, ok
 
 P = "urn:ietf:params:acme:error:"
@@ -396,3 +400,118 @@ def test_config_eab_required_and_public_url(tmp_path):
     again = x509.load_pem_x509_certificate(
         (data / "tls" / "service.pem").read_bytes())
     assert again.serial_number == cert.serial_number
+
+
+def test_nonces_across_instances_and_restart(tmp_path):
+    """RFC 8555 §6.5 with nonces shared through the data directory: two
+    `certdesk serve` on one data directory each accept, once, a nonce the
+    other handed out; when one signed body reaches both at the same time,
+    exactly one accepts it; a nonce handed out before a restart is good
+    once after it, and what was redeemed before stays redeemed. A nonce
+    made up by the client is badNonce."""
+    from conftest import free_port
+    port_a, port_b = free_port(), free_port()
+    data = tmp_path / "data"
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port_a}"])
+    # one public URL for every instance, so that one signed body carries
+    # the "url" (RFC 8555 §6.4) of either; requests name it in Host
+    base = "https://127.0.0.1"
+    with open(data / "certdesk.conf", "a") as f:
+        f.write(f"\n[http]\npublic_url = {base}\n")
+    root = tmp_path / "root.pem"
+    root.write_text(ok(["ca", "root", "--data", data]))
+    ctx = ssl.create_default_context(cafile=str(root))
+
+    def send(s, path, body=None, method="POST"):
+        req = urllib.request.Request(
+            s.https_url(path), method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Host": "127.0.0.1",
+                     "Content-Type": "application/jose+json"})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+                return Response(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.headers, e.read())
+
+    def nonce(s):
+        r = send(s, "/acme/new-nonce", method="HEAD")
+        assert r.status == 200, r
+        return r.headers["Replay-Nonce"]
+
+    def bad_nonce(r):
+        return r.status == 400 and r.problem["type"] == P + "badNonce"
+
+    key = Key()
+    a = Server(data, port_a, tmp_path / "a.log")
+    b = Server(data, port_b, tmp_path / "b.log")
+    c = Server(data, port_a, tmp_path / "c.log")
+    try:
+        a.start()
+        b.start()
+        for s in (a, b):
+            r = send(s, "/acme/directory", method="GET")
+            assert r.json()["newAccount"] == base + "/acme/new-account"
+        r = send(a, "/acme/new-account",
+                 jws(key, base + "/acme/new-account",
+                     {"termsOfServiceAgreed": True}, nonce(a)))
+        assert r.status == 201, r
+        kid = r.headers["Location"]
+        assert kid.startswith(base + "/acme/acct/")
+        acct = kid[len(base):]
+
+        def as_get(n):
+            return jws(key, kid, None, n, kid=kid)
+
+        # 1. A's nonce is good once at B; the body replayed to A, to B: no
+        body = as_get(nonce(a))
+        r = send(b, acct, body)
+        assert r.status == 200 and r.json()["status"] == "valid", r
+        assert bad_nonce(send(a, acct, body))
+        assert bad_nonce(send(b, acct, body))
+        # and the other way round
+        r = send(a, acct, as_get(nonce(b)))
+        assert r.status == 200, r
+        spent = body
+
+        # 2. one body to both at once: exactly one accepts it
+        bodies = [as_get(nonce(a)) for _ in range(40)]
+        assert len({json.loads(b64u_dec(x["protected"]))["nonce"]
+                    for x in bodies}) == 40
+
+        def race(body, s, gate):
+            gate.wait(timeout=10)
+            return send(s, acct, body)
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            pairs = []
+            for x in bodies:
+                gate = threading.Barrier(2)
+                pairs.append((pool.submit(race, x, a, gate),
+                              pool.submit(race, x, b, gate)))
+            results = [(fa.result(), fb.result()) for fa, fb in pairs]
+        for i, (ra, rb) in enumerate(results):
+            assert sorted((ra.status, rb.status)) == [200, 400], (i, ra, rb)
+            assert bad_nonce(rb if ra.status == 200 else ra), (i, ra, rb)
+
+        # 3. a nonce handed out before a restart is good once after it
+        before = nonce(a)
+        a.stop()
+        b.stop()
+        c.start()
+        r = send(c, acct, as_get(before))
+        assert r.status == 200, r
+        assert bad_nonce(send(c, acct, as_get(before)))
+        assert bad_nonce(send(c, acct, spent))
+        assert bad_nonce(send(c, acct, bodies[0]))
+
+        # 4. made up by the client: the right length, no MAC of ours
+        assert bad_nonce(send(c, acct, as_get("A" * 32)))
+        n = nonce(c)
+        forged = n[:-1] + ("B" if n[-1] != "B" else "C")
+        assert bad_nonce(send(c, acct, as_get(forged)))
+        r = send(c, acct, as_get(n))
+        assert r.status == 200, r
+    finally:
+        for s in (a, b, c):
+            s.stop()

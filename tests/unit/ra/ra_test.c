@@ -120,7 +120,6 @@ rt_setup(time_t now, const char *blocked)
 	sc.path = e->db;
 	sc.durable = 0;
 	assert_int_equal(store_open(&sc, &e->st), 0);
-	assert_int_equal(store_open(&sc, &e->nst), 0);
 	assert_int_equal(signer_spawn(e->keydir, &e->sg), 0);
 	e->cconf.base_url = "http://ca.example.test";
 	e->cconf.ocsp = 1;
@@ -151,7 +150,7 @@ rt_setup(time_t now, const char *blocked)
 	e->rconf.account_url_prefix = RT_URL_PREFIX;
 	e->rconf.blocked_names = bl;
 	e->rconf.now = now;
-	if (ra_open(&e->rconf, e->st, e->nst, e->ca, NULL, &e->ra, &d) != 0)
+	if (ra_open(&e->rconf, e->st, e->ca, NULL, &e->ra, &d) != 0)
 		fail_msg("ra_open: %s", d.msg);
 	free(bl);
 	e->rconf.blocked_names = NULL;
@@ -169,7 +168,6 @@ rt_teardown(struct rt_env *e)
 	ra_free(e->ra);
 	ca_free(e->ca);
 	signer_free(e->sg);
-	store_close(e->nst);
 	store_close(e->st);
 	nftw(e->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(e->dir);

@@ -37,7 +37,7 @@ struct rt_fake {
 
 struct rt_env {
 	char *dir, *keydir, *crl_dir, *db;
-	struct store *st, *nst;
+	struct store *st;
 	struct signer *sg;
 	struct ca_conf cconf;
 	struct ca *ca;

@@ -214,7 +214,7 @@ reopen_ip(struct rt_env *e, int trust_private)
 	e->ra = NULL;
 	e->rconf.allow_ip = 1;
 	e->rconf.trust_private = trust_private;
-	if (ra_open(&e->rconf, e->st, e->nst, e->ca, NULL, &e->ra, &d) != 0)
+	if (ra_open(&e->rconf, e->st, e->ca, NULL, &e->ra, &d) != 0)
 		fail_msg("ra_open: %s", d.msg);
 	rt_fake_install(e);
 }

@@ -206,7 +206,7 @@ test_ip_identifiers(void **state)
 
 	c.allow_ip = 1;
 	c.trust_private = 1;	/* documentation addresses are reserved */
-	assert_int_equal(ra_open(&c, e->st, NULL, e->ca, NULL, &ra, NULL), 0);
+	assert_int_equal(ra_open(&c, e->st, e->ca, NULL, &ra, NULL), 0);
 	assert_int_equal(ra_order_new(ra, acct, ids, 2, &o, &err), 0);
 	assert_string_equal(o.ident[0], "192.0.2.1");
 	assert_string_equal(o.ident[1], "2001:db8::1");
@@ -254,7 +254,7 @@ test_ip_policy(void **state)
 
 	c.allow_ip = 1;
 	c.trust_private = 0;
-	assert_int_equal(ra_open(&c, e->st, NULL, e->ca, NULL, &ra, NULL), 0);
+	assert_int_equal(ra_open(&c, e->st, e->ca, NULL, &ra, NULL), 0);
 	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]);
 	    i++) {
 		memset(&err, 0, sizeof(err));
@@ -324,7 +324,7 @@ test_ip_policy(void **state)
 
 	/* private trust: reserved addresses are fine, mapped ones not */
 	c.trust_private = 1;
-	assert_int_equal(ra_open(&c, e->st, NULL, e->ca, NULL, &ra, NULL), 0);
+	assert_int_equal(ra_open(&c, e->st, e->ca, NULL, &ra, NULL), 0);
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
 		memset(&err, 0, sizeof(err));
 		id.value = reserved[i];

@@ -48,21 +48,21 @@ test_open(void **state)
 	struct rc_detail d = {""};
 	struct ra *ra = NULL;
 
-	assert_int_equal(ra_open(NULL, e->st, NULL, NULL, NULL, &ra, &d),
+	assert_int_equal(ra_open(NULL, e->st, NULL, NULL, &ra, &d),
 	    RC_INVAL);
-	assert_int_equal(ra_open(&c, e->st, NULL, NULL, NULL, &ra, &d),
+	assert_int_equal(ra_open(&c, e->st, NULL, NULL, &ra, &d),
 	    RC_CONFIG);
 	assert_null(ra);
 	c.account_url_prefix = RT_URL_PREFIX;
-	assert_int_equal(ra_open(&c, NULL, NULL, NULL, NULL, &ra, &d),
+	assert_int_equal(ra_open(&c, NULL, NULL, NULL, &ra, &d),
 	    RC_INVAL);
 	c.blocked_names = "/nonexistent/blocked.txt";
-	assert_int_equal(ra_open(&c, e->st, NULL, NULL, NULL, &ra, &d),
+	assert_int_equal(ra_open(&c, e->st, NULL, NULL, &ra, &d),
 	    RC_CONFIG);
 	assert_non_null(strstr(d.msg, "/nonexistent/blocked.txt"));
 	assert_null(ra);
 	c.blocked_names = "";
-	assert_int_equal(ra_open(&c, e->st, NULL, NULL, NULL, &ra, &d), 0);
+	assert_int_equal(ra_open(&c, e->st, NULL, NULL, &ra, &d), 0);
 	assert_true(ra_now(ra) >= RT_T0);	/* the real clock */
 	ra_free(ra);
 	ra_free(NULL);
@@ -208,7 +208,7 @@ test_blocked_file_errors(void **state)
 	fputs("ok.example\nnot a name\n", f);
 	fclose(f);
 	c.blocked_names = path;
-	assert_int_equal(ra_open(&c, e->st, NULL, NULL, NULL, &ra, &d),
+	assert_int_equal(ra_open(&c, e->st, NULL, NULL, &ra, &d),
 	    RC_CONFIG);
 	assert_non_null(strstr(d.msg, ":2:"));
 	assert_null(ra);

@@ -145,7 +145,7 @@ test_migration_on_old_db(void **state)
 	assert_string_equal(a.identifier, "old.example");
 	store_authz_clear(&a);
 	for (const char *const *t = (const char *const[]){"acme_accounts",
-	    "eab_keys", "nonces", "order_authz", "challenges", NULL}; *t;
+	    "eab_keys", "nonce_keys", "order_authz", "challenges", NULL}; *t;
 	    t++) {
 		char q[128];
 
@@ -237,15 +237,21 @@ static void
 test_nonces(void **state)
 {
 	struct fx *fx = *state;
-	int64_t n = -1;
+	uint64_t n1 = 0, n2 = 0;
 
-	assert_int_equal(store_nonce_add(fx->st, "n1", 100), 0);
-	assert_int_equal(store_nonce_add(fx->st, "n1", 100), RC_EXISTS);
-	assert_int_equal(store_nonce_add(fx->st, "n 2", 100), RC_INVAL);
-	assert_int_equal(store_nonce_add(fx->st, "", 100), RC_INVAL);
-	assert_int_equal(store_nonce_add(fx->st, "n2", 50), 0);
-	assert_int_equal(store_nonce_purge(fx->st, 50, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(store_nonce_next(fx->st, &n1), 0);
+	assert_int_equal(store_nonce_next(fx->st, &n2), 0);
+	assert_true(n2 == n1 + 1);
+	assert_int_equal(store_nonce_use(fx->st, n2), 0);
+	assert_int_equal(store_nonce_use(fx->st, n2), RC_EXISTS);
+	assert_int_equal(store_nonce_use(fx->st, n2 + 1), RC_NOTFOUND);
+	assert_int_equal(store_nonce_use(fx->st, n1), 0);
+	assert_int_equal(store_nonce_next(NULL, &n1), RC_INVAL);
+	assert_int_equal(store_nonce_next(fx->st, NULL), RC_INVAL);
+	assert_int_equal(store_nonce_use(NULL, n1), RC_INVAL);
+	/* the redeemed ones are not in the database */
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM "
+	    "sqlite_master WHERE name = 'nonces'"), 0);
 	/* the shared MAC key is made once and then always the same */
 	{
 		uint8_t k1[32], k2[32];

@@ -268,7 +268,7 @@ test_jobs_after_restart(void **state)
 	 * finds the jobs in the store */
 	ra_free(e->ra);
 	e->ra = NULL;
-	assert_int_equal(ra_open(&e->rconf, e->st, e->nst, e->ca, NULL, &ra2,
+	assert_int_equal(ra_open(&e->rconf, e->st, e->ca, NULL, &ra2,
 	    NULL), 0);
 	e->ra = ra2;
 	rt_fake_install(e);
@@ -337,16 +337,6 @@ test_leases(void **state)
 	ra_challenge_clear(&c);
 	assert_int_equal(rt_count(e, "SELECT attempts FROM challenges WHERE "
 	    "status = 'valid'"), 2);
-	/* the worker purges expired nonces too */
-	{
-		char n[RA_NONCE_LEN + 1];
-
-		assert_int_equal(ra_nonce_new(e->ra, n), 0);
-		rt_set_now(e, RT_T0 + 120 + 3600 + 400);
-		assert_int_equal(ra_jobs_run(e->ra, 0, &ran), 0);
-		assert_int_equal(rt_count(e, "SELECT count(*) FROM nonces"),
-		    0);
-	}
 }
 
 /* ---- real validations ---------------------------------------------------- */
@@ -432,7 +422,7 @@ test_real_http01_ip(void **state)
 	e->ra = NULL;
 	e->rconf.allow_ip = 1;
 	e->rconf.trust_private = 1;
-	if (ra_open(&e->rconf, e->st, e->nst, e->ca, NULL, &e->ra, &d) != 0)
+	if (ra_open(&e->rconf, e->st, e->ca, NULL, &e->ra, &d) != 0)
 		fail_msg("ra_open: %s", d.msg);
 	rt_use_val(e, r->val);
 	acct = rt_account(e, "alice");

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct fx {
@@ -67,6 +68,8 @@ teardown(void **state)
 	snprintf(p, sizeof(p), "%s-wal", fx->path);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s-shm", fx->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-nonce-ring", fx->path);
 	unlink(p);
 	assert_int_equal(rmdir(fx->dir), 0);
 	free(fx);
@@ -1622,15 +1625,18 @@ struct appender {
 	int failures;
 };
 
-/* store_nonce_add from several threads, each on its own handle, all
- * redeeming the same nonces: batched into shared transactions, each nonce
- * is accepted exactly once and refused (RC_EXISTS) every other time. */
-#define NONCE_THREADS 6
-#define NONCES 40
+/* The nonce ring (store_nonce.c) from several processes at once, each
+ * with threads on handles of their own, all redeeming the same numbers:
+ * every number is taken exactly once over all of them. */
+#define NONCE_PROCS 3
+#define NONCE_THREADS 3
+#define NONCES 3000
 
 struct redeemer {
 	const char *path;
-	int ok, exists, other;
+	uint64_t first;
+	unsigned char won[NONCES];
+	int other;
 };
 
 static void *
@@ -1638,57 +1644,218 @@ redeemer_main(void *arg)
 {
 	struct redeemer *r = arg;
 	struct store *st = NULL;
-	char nonce[32];
 
 	if (open_at(r->path, 0, &st) != 0) {
 		r->other = NONCES;
 		return NULL;
 	}
 	for (int i = 0; i < NONCES; i++) {
-		int rc;
+		int rc = store_nonce_use(st, r->first + (uint64_t)i);
 
-		snprintf(nonce, sizeof(nonce), "nonce-%d", i);
-		rc = store_nonce_add(st, nonce, 2000000000);
 		if (rc == 0)
-			r->ok++;
-		else if (rc == RC_EXISTS)
-			r->exists++;
-		else
+			r->won[i]++;
+		else if (rc != RC_EXISTS)
 			r->other++;
 	}
 	store_close(st);
 	return NULL;
 }
 
+/* NONCE_THREADS redeemers; won[i] gets how many took number first + i. */
+static int
+redeem_all(const char *path, uint64_t first, unsigned char *won)
+{
+	static struct redeemer r[NONCE_THREADS];
+	pthread_t t[NONCE_THREADS];
+	int other = 0;
+
+	memset(won, 0, NONCES);
+	for (int i = 0; i < NONCE_THREADS; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].path = path;
+		r[i].first = first;
+		if (pthread_create(&t[i], NULL, redeemer_main, &r[i]) != 0)
+			return -1;
+	}
+	for (int i = 0; i < NONCE_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		other += r[i].other;
+		for (int j = 0; j < NONCES; j++)
+			won[j] += r[i].won[j];
+	}
+	return other;
+}
+
 static void
-test_nonce_threads(void **state)
+test_nonce_ring_concurrent(void **state)
 {
 	struct fx *fx = *state;
-	struct redeemer r[NONCE_THREADS];
-	pthread_t t[NONCE_THREADS];
-	int ok = 0, exists = 0;
+	static unsigned char won[NONCE_PROCS + 1][NONCES];
+	int fds[NONCE_PROCS][2];
+	pid_t pid[NONCE_PROCS];
+	uint64_t first, seq;
 
-	memset(r, 0, sizeof(r));
-	for (int i = 0; i < NONCE_THREADS; i++) {
-		r[i].path = fx->path;
-		assert_int_equal(pthread_create(&t[i], NULL, redeemer_main,
-		    &r[i]), 0);
+	assert_int_equal(store_nonce_next(fx->st, &first), 0);
+	for (int i = 1; i < NONCES; i++) {
+		assert_int_equal(store_nonce_next(fx->st, &seq), 0);
+		assert_true(seq == first + (uint64_t)i);
 	}
-	for (int i = 0; i < NONCE_THREADS; i++) {
-		assert_int_equal(pthread_join(t[i], NULL), 0);
-		assert_int_equal(r[i].other, 0);
-		ok += r[i].ok;
-		exists += r[i].exists;
+	/* no mapping for the children to inherit: each maps the file */
+	store_close(fx->st);
+	fx->st = NULL;
+	for (int p = 0; p < NONCE_PROCS; p++) {
+		assert_int_equal(pipe(fds[p]), 0);
+		pid[p] = fork();
+		assert_true(pid[p] >= 0);
+		if (pid[p] == 0) {
+			int bad = redeem_all(fx->path, first, won[p]) != 0;
+
+			bad |= write(fds[p][1], won[p], NONCES) != NONCES;
+			_exit(bad);
+		}
+		close(fds[p][1]);
 	}
-	assert_int_equal(ok, NONCES);
-	assert_int_equal(exists, NONCES * (NONCE_THREADS - 1));
-	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM nonces"),
-	    NONCES);
+	assert_int_equal(redeem_all(fx->path, first, won[NONCE_PROCS]), 0);
+	assert_int_equal(open_at(fx->path, 0, &fx->st), 0);
+	for (int p = 0; p < NONCE_PROCS; p++) {
+		int ws = 0;
+		size_t got = 0;
+		ssize_t n;
+
+		while (got < NONCES && (n = read(fds[p][0], won[p] + got,
+		    NONCES - got)) > 0)
+			got += (size_t)n;
+		close(fds[p][0]);
+		assert_int_equal(waitpid(pid[p], &ws, 0), pid[p]);
+		assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+		assert_int_equal(got, NONCES);
+	}
+	for (int i = 0; i < NONCES; i++) {
+		int sum = 0;
+
+		for (int p = 0; p <= NONCE_PROCS; p++)
+			sum += won[p][i];
+		assert_int_equal(sum, 1);
+	}
 	/* and once more on this handle: all spent */
-	assert_int_equal(store_nonce_add(fx->st, "nonce-0", 2000000000),
+	assert_int_equal(store_nonce_use(fx->st, first), RC_EXISTS);
+	assert_int_equal(store_nonce_use(fx->st, first + NONCES - 1),
 	    RC_EXISTS);
-	assert_int_equal(store_nonce_add(fx->st, "bad nonce!", 2000000000),
-	    RC_INVAL);
+}
+
+/* In a new process (a restart of the server): what store_nonce_next and
+ * store_nonce_use say there, written to fd. */
+struct ring_probe {
+	uint64_t next;
+	int use[4];
+};
+
+static void
+probe(struct fx *fx, const uint64_t use[4], struct ring_probe *out)
+{
+	const char *path = fx->path;
+	int fds[2], ws = 0;
+	pid_t pid;
+
+	/* nothing mapped for the child to inherit: it opens the file as a
+	 * freshly started server would */
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ring_probe r = {0};
+		struct store *st = NULL;
+		int bad = open_at(path, 0, &st) != 0;
+
+		for (int i = 0; i < 4 && !bad; i++)
+			r.use[i] = store_nonce_use(st, use[i]);
+		bad |= store_nonce_next(st, &r.next) != 0;
+		store_close(st);
+		bad |= write(fds[1], &r, sizeof(r)) != (ssize_t)sizeof(r);
+		_exit(bad);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], out, sizeof(*out)), sizeof(*out));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(open_at(path, 0, &fx->st), 0);
+}
+
+static void
+test_nonce_ring_restart(void **state)
+{
+	struct fx *fx = *state;
+	char ring[320];
+	uint64_t a, b, c, top, use[4];
+	struct ring_probe r;
+	FILE *f;
+
+	snprintf(ring, sizeof(ring), "%s-nonce-ring", fx->path);
+	assert_int_equal(store_nonce_next(fx->st, &a), 0);
+	assert_int_equal(store_nonce_next(fx->st, &b), 0);
+	assert_int_equal(store_nonce_next(fx->st, &c), 0);
+	assert_int_equal(store_nonce_use(fx->st, a), 0);
+	/* numbers never handed out */
+	assert_int_equal(store_nonce_use(fx->st, c + 1), RC_NOTFOUND);
+	assert_int_equal(store_nonce_use(fx->st, a - 1), RC_NOTFOUND);
+	assert_int_equal(store_nonce_use(fx->st, 0), RC_NOTFOUND);
+	assert_int_equal(store_nonce_use(fx->st, UINT64_MAX), RC_NOTFOUND);
+
+	/* another process, as after a restart: a is spent, b good once,
+	 * and numbering goes on */
+	use[0] = a, use[1] = b, use[2] = b, use[3] = c + 5;
+	probe(fx, use, &r);
+	assert_int_equal(r.use[0], RC_EXISTS);
+	assert_int_equal(r.use[1], 0);
+	assert_int_equal(r.use[2], RC_EXISTS);
+	assert_int_equal(r.use[3], RC_NOTFOUND);
+	assert_true(r.next > c);
+	assert_int_equal(store_nonce_use(fx->st, b), RC_EXISTS);
+
+	/* a file that lost its last writes (a power loss): a redeemed
+	 * number above `next` moves it on when the file is opened */
+	top = r.next + 1000;
+	f = fopen(ring, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 4096 + (long)(top % STORE_NONCE_WINDOW) * 8,
+	    SEEK_SET), 0);
+	assert_int_equal(fwrite(&top, 8, 1, f), 1);
+	assert_int_equal(fclose(f), 0);
+	use[0] = c, use[1] = c, use[2] = top, use[3] = top + 1;
+	probe(fx, use, &r);
+	assert_int_equal(r.use[0], 0);
+	assert_int_equal(r.use[1], RC_EXISTS);
+	assert_int_equal(r.use[2], RC_EXISTS);
+	assert_int_equal(r.use[3], RC_NOTFOUND);
+	assert_true(r.next > top);
+
+	/* too old: more than the window handed out since */
+	assert_int_equal(store_nonce_next(fx->st, &a), 0);
+	for (uint32_t i = 0; i < STORE_NONCE_WINDOW; i++)
+		assert_int_equal(store_nonce_next(fx->st, &b), 0);
+	assert_int_equal(store_nonce_use(fx->st, a), RC_NOTFOUND);
+	assert_int_equal(store_nonce_use(fx->st, b), 0);
+
+	/* a damaged header, or a lost file: a new ring starts above every
+	 * number the old one handed out, none of which is good again */
+	f = fopen(ring, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite("garbage!", 8, 1, f), 1);
+	assert_int_equal(fclose(f), 0);
+	use[0] = b - 1, use[1] = a, use[2] = b + 1, use[3] = 1;
+	probe(fx, use, &r);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(r.use[i], RC_NOTFOUND);
+	assert_true(r.next > b + 1);
+	assert_int_equal(unlink(ring), 0);
+	use[0] = r.next, use[1] = b, use[2] = 0, use[3] = r.next + 1;
+	probe(fx, use, &r);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(r.use[i], RC_NOTFOUND);
+	assert_true(r.next > use[0]);
 }
 
 static void *
@@ -1994,7 +2161,8 @@ main(void)
 		T(test_crls),
 		T(test_tx_rollback),
 		T(test_rq_snapshot),
-		T(test_nonce_threads),
+		T(test_nonce_ring_concurrent),
+		T(test_nonce_ring_restart),
 		T(test_tx_nested),
 		T(test_tx_retry),
 		T(test_tx_waits_for_writer),

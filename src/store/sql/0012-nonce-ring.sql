@@ -1,0 +1,11 @@
+-- SPDX-License-Identifier: Apache-2.0
+--
+-- certdesk schema, migration 0012: redeemed ACME nonces leave the database.
+-- They are kept in a file beside it that every process on the database maps
+-- (DB-nonce-ring, src/store/store_nonce.c): an atomic compare-and-swap per
+-- redemption instead of a write transaction per request. Same conventions
+-- as 0001 (see there). NEVER edit this file once merged.
+--
+-- nonce_keys stays: the MAC key that makes a nonce ours. Nonces handed out
+-- before this migration are refused once (badNonce, which clients retry).
+DROP TABLE nonces;
