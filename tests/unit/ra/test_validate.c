@@ -130,6 +130,16 @@ test_respond_and_validate(void **state)
 	    "details LIKE '%\"fake\":true%' AND details LIKE "
 	    "'%\"br_version\":\"" RA_BR_VERSION "\"%' AND details LIKE "
 	    "'%\"method\":\"http-01\"%'"), 1);
+	/* the evidence is valid JSON, the same in the authorization and in
+	 * the audit entry */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log l JOIN "
+	    "authorizations a ON l.object = 'authz:' || a.id WHERE "
+	    "l.action = 'validation.success' AND json_valid(l.details) AND "
+	    "json_valid(a.evidence) AND json_extract(l.details, '$.evidence') "
+	    "= json_extract(a.evidence, '$.validation') AND "
+	    "json_extract(a.evidence, '$.validation.fake') = 1 AND "
+	    "json_extract(a.evidence, '$.challenge') > 0 AND "
+	    "json_extract(l.details, '$.identifier') IS NOT NULL"), 1);
 	/* a pending challenge is not validated by validate_now */
 	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch2, &c, &err),
 	    0);
