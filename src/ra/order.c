@@ -565,6 +565,8 @@ struct new_order {
 	time_t now, valid_since;
 	int64_t id;
 	int64_t *authz;		/* per name */
+	struct ra_order *out;	/* the order as committed */
+	int filled;
 };
 
 static int
@@ -700,6 +702,14 @@ new_order_tx(struct store *st, void *arg)
 	snprintf(object, sizeof(object), "order:%lld", (long long)no->id);
 	rc = store_audit_append(st, actor, "acme.order.new", object, text);
 	free(text);
+	if (rc == 0) {
+		/* the answer from what this transaction wrote: no read
+		 * snapshot after it (an earlier attempt's is replaced) */
+		o.id = no->id;
+		ra_order_clear(no->out);
+		fill_order(&o, no->authz, no->n, no->out);
+		no->filled = 1;
+	}
 out:
 	json_decref(det);
 	buf_free(&names);
@@ -857,6 +867,7 @@ ra_order_new(struct ra *ra, int64_t account_id, const struct ra_ident *idents,
 	no.contract_id = acct.contract_id;
 	no.now = ra_now(ra);
 	no.valid_since = no.now - (time_t)ca_cal_dv_reuse_days(no.now) * 86400;
+	no.out = out;
 	rc = store_tx(ra->st, new_order_tx, &no);
 	if (rc != 0) {
 		rc = ra_internal(err, rc, "order new");
@@ -864,9 +875,6 @@ ra_order_new(struct ra *ra, int64_t account_id, const struct ra_ident *idents,
 	}
 	log_info(LOG_RA, "order %lld: new for account %lld, %zu names",
 	    (long long)no.id, (long long)account_id, no.n);
-	rc = order_get(ra, account_id, no.id, out);
-	if (rc != 0)
-		rc = ra_internal(err, rc, "order new: read back");
 out:
 	for (size_t i = 0; i < no.n; i++)
 		free(no.names[i]);

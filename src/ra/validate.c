@@ -280,6 +280,8 @@ struct finish {
 	const struct val_result *res;
 	time_t now;
 	int gone;		/* the challenge left processing meanwhile */
+	struct ra_challenge *out;	/* may be NULL: its state as committed */
+	int filled;		/* out was filled */
 };
 
 static int
@@ -297,6 +299,10 @@ finish_tx(struct store *st, void *arg)
 	int rc;
 
 	f->gone = 0;
+	if (f->filled) {	/* by an attempt that was rolled back */
+		ra_challenge_clear(f->out);
+		f->filled = 0;
+	}
 	if (!ok) {
 		ra_fail(&e, 0, ra_prob_from_val(res->problem), "%s",
 		    res->detail[0] != '\0' ? res->detail
@@ -365,6 +371,18 @@ finish_tx(struct store *st, void *arg)
 	rc = store_audit_append(st, "system",
 	    ok ? "validation.success" : "validation.failure", object,
 	    det_text);
+	if (rc == 0 && f->out != NULL) {
+		/* the answer read in this transaction, not another
+		 * snapshot after it */
+		struct store_challenge c;
+
+		if (store_challenge_get(st, f->id, &c) == 0) {
+			ra_challenge_clear(f->out);
+			ra_chall_fill(&c, f->out);
+			f->filled = 1;
+			store_challenge_clear(&c);
+		}
+	}
 out_a:
 	store_authz_clear(&a);
 out:
@@ -402,6 +420,16 @@ run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
 		return ra_fail(err, rc, RA_PROB_MALFORMED, "no such challenge");
 	if (rc != 0)
 		return ra_internal(err, rc, "challenge read");
+	if ((respond && strcmp(c.status, "pending") == 0) ||
+	    strcmp(c.status, "processing") == 0) {
+		/* the key authorization's thumbprint, in the same read
+		 * snapshot as the challenge rather than after the claim */
+		rc = store_acme_account_get(ra->st, a.account_id, &acct);
+		if (rc != 0) {
+			rc = ra_internal(err, rc, "challenge account");
+			goto out;
+		}
+	}
 	if (respond && strcmp(c.status, "pending") == 0) {
 		struct respond r = {0};
 
@@ -444,11 +472,6 @@ run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
 		rc = ra_internal(err, rc, "challenge claim");
 		goto out;
 	}
-	rc = store_acme_account_get(ra->st, a.account_id, &acct);
-	if (rc != 0) {
-		rc = ra_internal(err, rc, "challenge account");
-		goto out;
-	}
 	/* RFC 8555 §8.1 */
 	keyauth = xasprintf("%s.%s", c.token, acct.thumbprint);
 	req.kind = val_kind_parse(c.type);
@@ -486,13 +509,14 @@ run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
 	f.method = c.type;
 	f.res = &res;
 	f.now = ra_now(ra);
+	f.out = out;
 	rc = store_tx(ra->st, finish_tx, &f);
 	if (rc != 0) {
 		rc = ra_internal(err, rc, "challenge result");
 		goto out;
 	}
 done:
-	if (out != NULL)
+	if (out != NULL && !f.filled)
 		rc = chall_out(ra, account_id, id, out, err);
 out:
 	store_challenge_clear(&c);
