@@ -189,7 +189,58 @@ struct final {
 	const char *error_json;	/* invalid: the problem */
 	json_t *details;	/* audit details, borrowed */
 	int recorded;		/* final_tx committed with the issuance */
+	/* processing_tx: */
+	const struct ra_order *o;
+	const uint8_t *csr;
+	size_t csr_len;
+	time_t since;		/* authorizations validated from then on */
+	char methods[CA_MAX_NAMES][16];	/* of each identifier's valid
+					 * authorization, "" when none */
+	int authorized[CA_MAX_NAMES];
 };
+
+/*
+ * ready -> processing, which makes this request the order's only
+ * finalizer, and in the same transaction the valid authorization of this
+ * account behind each identifier (no issuance without validation: looked
+ * up whatever the order's status said). One write transaction and no
+ * read snapshot after it.
+ */
+static int
+processing_tx(struct store *st, void *arg)
+{
+	struct final *f = arg;
+	const struct ra_order *o = f->o;
+	time_t now = ra_now(f->ra);
+	int rc;
+
+	rc = store_order_set_status(st, f->id, "ready", "processing", NULL,
+	    NULL, f->csr, f->csr_len, now);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < o->nident && i < CA_MAX_NAMES; i++) {
+		const char *nm = o->ident[i];
+		int wild = nm[0] == '*';
+		struct store_authz a;
+		int64_t aid;
+
+		f->methods[i][0] = '\0';
+		f->authorized[i] = 0;
+		rc = store_authz_find(st, f->account_id, o->ident_type[i],
+		    wild ? nm + 2 : nm, wild, now, f->since, 0, &aid);
+		if (rc == 0)
+			rc = store_authz_get(st, aid, &a);
+		if (rc == RC_NOTFOUND)
+			continue;
+		if (rc != 0)
+			return rc;
+		snprintf(f->methods[i], sizeof(f->methods[i]), "%s",
+		    a.method != NULL ? a.method : "");
+		f->authorized[i] = 1;
+		store_authz_clear(&a);
+	}
+	return 0;
+}
 
 static int
 final_tx(struct store *st, void *arg)
@@ -285,11 +336,8 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	struct ca_issue_req ir = {0};
 	struct rc_detail d = {""};
 	char tp[44], *url = NULL, actor[48];
-	char methods[CA_MAX_NAMES][16];
 	const char *dns[CA_MAX_NAMES], *ips[CA_MAX_NAMES];
 	size_t ndns = 0, nips = 0;
-	time_t now = ra_now(ra);
-	time_t since = now - (time_t)ca_cal_dv_reuse_days(now) * 86400;
 	json_t *caa = json_array();
 	int rc;
 
@@ -347,31 +395,12 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		goto out;
 	}
 	/* no issuance without validation: a valid authorization of this
-	 * account for every name, whatever the order's status said */
-	for (size_t i = 0; i < o->nident; i++) {
-		const char *nm = o->ident[i];
-		int wild = nm[0] == '*';
-		struct store_authz a;
-		int64_t aid;
-
-		methods[i][0] = '\0';
-		rc = store_authz_find(ra->st, acct->id, o->ident_type[i],
-		    wild ? nm + 2 : nm, wild, now, since, 0, &aid);
-		if (rc == 0)
-			rc = store_authz_get(ra->st, aid, &a);
-		if (rc == RC_NOTFOUND) {
-			ra_sub(e, RA_PROB_UNAUTHORIZED, o->ident_type[i], nm,
-			    "no valid authorization of this account");
-			continue;
-		}
-		if (rc != 0) {
-			rc = ra_internal(e, rc, "finalize: authorization");
-			goto out;
-		}
-		snprintf(methods[i], sizeof(methods[i]), "%s",
-		    a.method != NULL ? a.method : "");
-		store_authz_clear(&a);
-	}
+	 * account for every name (looked up by processing_tx) */
+	for (size_t i = 0; i < o->nident; i++)
+		if (i >= CA_MAX_NAMES || !f->authorized[i])
+			ra_sub(e, RA_PROB_UNAUTHORIZED, o->ident_type[i],
+			    o->ident[i], "no valid authorization of this "
+			    "account");
 	if (e->nsub_total > 0) {
 		rc = ra_fail(e, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
 		    "not every identifier has a valid authorization of this "
@@ -391,7 +420,7 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		if (strcmp(o->ident_type[i], "dns") != 0)
 			continue;
 		(void)caa_check(ra, wild ? nm + 2 : nm, wild, url,
-		    methods[i], &res);
+		    f->methods[i], &res);
 		ev = res.evidence != NULL ? json_loads(res.evidence, 0, NULL)
 					  : NULL;
 		json_array_append_new(caa, ev != NULL ? ev : json_pack(
@@ -482,9 +511,16 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 		    "the order is %s, not ready", ra_status_name(o.status));
 		goto out;
 	}
-	rc = store_order_set_status(ra->st, order_id, "ready", "processing",
-	    NULL, NULL, csr != NULL && csr_len > 0 && csr_len <= CA_MAX_CSR
-		? csr : NULL, csr_len, ra_now(ra));
+	f.ra = ra;
+	f.id = order_id;
+	f.account_id = account_id;
+	f.o = &o;
+	f.csr = csr != NULL && csr_len > 0 && csr_len <= CA_MAX_CSR ? csr
+								     : NULL;
+	f.csr_len = csr_len;
+	f.since = ra_now(ra) - (time_t)ca_cal_dv_reuse_days(ra_now(ra)) *
+	    86400;
+	rc = store_tx(ra->st, processing_tx, &f);
 	if (rc == RC_STATE) {
 		rc = ra_fail(err, rc, RA_PROB_ORDER_NOT_READY,
 		    "the order is being finalized already");
@@ -496,9 +532,6 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	}
 	details = json_pack("{s:I,s:I}", "order", (json_int_t)order_id,
 	    "account", (json_int_t)account_id);
-	f.ra = ra;
-	f.id = order_id;
-	f.account_id = account_id;
 	f.details = details;
 	f.to = "valid";
 	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, details,
@@ -530,13 +563,20 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 			goto out;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		log_info(LOG_RA, "order %lld: valid, certificate %s",
 		    (long long)order_id, serial);
-	rc2 = ra_order_get(ra, account_id, order_id, out, rc == 0 ? err
-								   : NULL);
-	if (rc == 0)
-		rc = rc2;
+		/* processing -> valid was this request's own conditional
+		 * update, committed with the certificate: the order is what
+		 * was read with that status and serial, no read needed */
+		*out = o;
+		memset(&o, 0, sizeof(o));
+		out->status = RA_ST_VALID;
+		snprintf(out->cert_serial, sizeof(out->cert_serial), "%s",
+		    serial);
+		goto out;
+	}
+	(void)ra_order_get(ra, account_id, order_id, out, NULL);
 out:
 	json_decref(details);
 	free(ej);
