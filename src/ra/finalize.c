@@ -188,6 +188,8 @@ struct final {
 	const char *serial;	/* valid: the certificate */
 	const char *error_json;	/* invalid: the problem */
 	json_t *details;	/* audit details, borrowed */
+	struct buf caa;		/* the CAA evidence: a JSON array's text,
+				 * added to details as "caa" */
 	int recorded;		/* final_tx committed with the issuance */
 	/* processing_tx: */
 	const struct ra_order *o;
@@ -253,7 +255,8 @@ final_tx(struct store *st, void *arg)
 	    f->error_json, f->serial, NULL, 0, ra_now(f->ra));
 	if (rc != 0)
 		return rc;
-	text = json_dumps(f->details, JSON_COMPACT | JSON_SORT_KEYS);
+	text = ra_json_with(f->details, "caa", f->caa.len > 0 ?
+	    (const char *)f->caa.data : "[]");
 	if (text == NULL)
 		return RC_NOMEM;
 	snprintf(actor, sizeof(actor), "acme:account/%lld",
@@ -321,6 +324,32 @@ caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
 	return val_caa_check(ra->val, base, wildcard, url, method, res);
 }
 
+/* Adds one name's CAA evidence (val's JSON text, or a note when there is
+ * none) to the JSON array text in b. */
+static void
+caa_append(struct buf *b, const char *name, const struct val_result *res)
+{
+	char *note = NULL;
+	const char *ev = res->evidence;
+	size_t old;
+
+	if (ev == NULL || ev[0] != '{') {
+		json_t *v = json_pack("{s:s,s:s}", "name", name, "detail",
+		    res->detail);
+
+		note = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)
+				 : NULL;
+		json_decref(v);
+		ev = note != NULL ? note : "null";
+	}
+	old = b->len;
+	if (old > 0)
+		b->len--;	/* the closing ']' */
+	if (buf_printf(b, "%c%s]", old > 0 ? ',' : '[', ev) != 0)
+		b->len = old;	/* over STORE_MAX_LONG: this one is left out */
+	free(note);
+}
+
 /*
  * The checks and the issuance, after the order moved to processing. Fills
  * e on failure; *serial (41 bytes) on success; adds what was checked to
@@ -338,10 +367,8 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	char tp[44], *url = NULL, actor[48];
 	const char *dns[CA_MAX_NAMES], *ips[CA_MAX_NAMES];
 	size_t ndns = 0, nips = 0;
-	json_t *caa = json_array();
 	int rc;
 
-	json_object_set_new(details, "caa", caa);
 	if (csr == NULL || csr_len == 0 || csr_len > CA_MAX_CSR) {
 		rc = ra_fail(e, RC_BADCSR, RA_PROB_BAD_CSR,
 		    "no CSR or a CSR over %d bytes", CA_MAX_CSR);
@@ -415,16 +442,12 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		const char *nm = o->ident[i];
 		int wild = nm[0] == '*';
 		struct val_result res = {0};
-		json_t *ev;
 
 		if (strcmp(o->ident_type[i], "dns") != 0)
 			continue;
 		(void)caa_check(ra, wild ? nm + 2 : nm, wild, url,
 		    f->methods[i], &res);
-		ev = res.evidence != NULL ? json_loads(res.evidence, 0, NULL)
-					  : NULL;
-		json_array_append_new(caa, ev != NULL ? ev : json_pack(
-		    "{s:s,s:s}", "name", nm, "detail", res.detail));
+		caa_append(&f->caa, nm, &res);
 		if (res.outcome != VAL_VALID) {
 			enum ra_prob p = ra_prob_from_val(res.problem);
 
@@ -533,6 +556,7 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	details = json_pack("{s:I,s:I}", "order", (json_int_t)order_id,
 	    "account", (json_int_t)account_id);
 	f.details = details;
+	buf_init(&f.caa, STORE_MAX_LONG);
 	f.to = "valid";
 	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, details,
 	    &f, &e);
@@ -579,6 +603,7 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	(void)ra_order_get(ra, account_id, order_id, out, NULL);
 out:
 	json_decref(details);
+	buf_free(&f.caa);
 	free(ej);
 	ra_order_clear(&o);
 	ra_account_clear(&acct);

@@ -311,6 +311,28 @@ ra_b64u_ok(const char *s, size_t max)
 }
 
 char *
+ra_json_with(json_t *obj, const char *key, const char *raw)
+{
+	char *head, *out;
+	size_t n;
+
+	if (obj == NULL || key == NULL || raw == NULL)
+		return NULL;
+	head = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	if (head == NULL)
+		return NULL;
+	n = strlen(head);
+	if (n < 2 || head[n - 1] != '}') {
+		free(head);
+		return NULL;
+	}
+	head[n - 1] = '\0';
+	out = xasprintf("%s%s\"%s\":%s}", head, n > 2 ? "," : "", key, raw);
+	free(head);
+	return out;
+}
+
+char *
 ra_account_url(const struct ra *ra, int64_t id)
 {
 	return xasprintf("%s%lld", ra->conf.account_url_prefix,

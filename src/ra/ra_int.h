@@ -14,6 +14,7 @@
 #include "ra/ra.h"
 #include "validation/val.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 
 #define RA_DEF_ORDER_LIFETIME (7L * 86400)
@@ -100,6 +101,10 @@ int ra_internal(struct ra_err *err, int rc, const char *what);
  * "identifier": {"type", "value"}}]}. Never NULL.
  */
 char *ra_err_json(const struct ra_err *err);
+/* The text of obj (compact, keys sorted) with "key": raw added at the end;
+ * raw is JSON text that certdesk made itself (validation evidence), copied
+ * as it is rather than parsed and printed again. New string, or NULL. */
+char *ra_json_with(json_t *obj, const char *key, const char *raw);
 /* Reads back "type" and "detail" of a stored problem document. */
 void ra_err_parse(const char *json, enum ra_prob *p, char **detail);
 /* The ra problem for a validation library problem. */

@@ -977,6 +977,13 @@ test_real_caa(void **state)
 	assert_int_equal(rt_count(e, NCERTS), 3);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'acme.order.invalid' AND details LIKE '%\"caa\"%'"), 2);
+	/* the audit entries are JSON, with one CAA record per name as the
+	 * validation wrote it */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action IN ('acme.order.valid', 'acme.order.invalid') AND "
+	    "json_valid(details) AND json_array_length(details, '$.caa') = 1 "
+	    "AND json_type(details, '$.caa[0]') = 'object' AND "
+	    "json_extract(details, '$.order') > 0"), 5);
 }
 
 int
