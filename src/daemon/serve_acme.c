@@ -263,6 +263,9 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	/* validation: ports, resolver, trust anchor, CAA identities */
 	daemon_val_conf(cx, &da->vc, &da->anchor, &da->caa_text, da->caa_ids,
 	    MAX_CAA_IDS);
+	/* one CAA cache for every worker: the finalize of an order finds
+	 * what its challenge's validation asked ahead, on whichever thread */
+	da->vc.caa_cache = val_caa_cache_new();
 	rc = val_ctx_open(&da->vc, &probe, &d);
 	if (rc != 0) {
 		daemon_fail(cx, "%s: [validation]: %s", cx->conf_path,
@@ -399,6 +402,7 @@ daemon_acme_stop(struct daemon_acme *da)
 	if (da->cx && da->cx->ca)
 		ca_set_group(da->cx->ca, NULL);
 	store_group_close(da->group);
+	val_caa_cache_release(da->vc.caa_cache);	/* after the workers' */
 	acme_free(da->acme);
 	pthread_cond_destroy(&da->jcond);
 	pthread_mutex_destroy(&da->jlock);

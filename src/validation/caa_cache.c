@@ -19,12 +19,20 @@
  * into a struct ub_result its caller releases like any other, and the
  * evidence names when it was asked.
  *
- * Runs on the thread that owns the context; no locking. The kept answers
- * are as untrusted as on the wire: every reader parses them with bounds.
+ * A context's own cache is created by its first answer; a cache made by
+ * val_caa_cache_new() is shared by the contexts given it (val_conf), each
+ * on its own thread, under its mutex. The kept answers are as untrusted as
+ * on the wire: every reader parses them with bounds.
+ *
+ * Asked ahead (val_caa_ahead): the address or TXT lookups of a validation
+ * take the uncached CAA RRsets of the same name along, so that the CAA
+ * check before issuance, moments later, asks nothing (Boulder checks CAA
+ * during validation, in parallel with it, for the same reason).
  */
 #include "validation/val_int.h"
 #include "util/xmalloc.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,8 +52,26 @@ struct caa_slot {
 };
 
 struct val_caa_cache {
+	pthread_mutex_t mu;
+	int shared;		/* val_caa_cache_new: not the context's */
 	struct caa_slot slot[CACHE_SLOTS];
 };
+
+static struct val_caa_cache *
+cache_new(int shared)
+{
+	struct val_caa_cache *c = xcalloc(1, sizeof(*c));
+
+	pthread_mutex_init(&c->mu, NULL);
+	c->shared = shared;
+	return c;
+}
+
+struct val_caa_cache *
+val_caa_cache_new(void)
+{
+	return cache_new(1);
+}
 
 /* FNV-1a over the name, case-folded */
 static size_t
@@ -70,28 +96,52 @@ slot_clear(struct caa_slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* With c->mu held: q's slot when it holds a live answer for it. */
+static struct caa_slot *
+find(struct val_caa_cache *c, const char *qname)
+{
+	struct caa_slot *s = &c->slot[slot_of(qname)];
+
+	if (s->qname[0] == '\0' || strcasecmp(s->qname, qname) != 0)
+		return NULL;
+	if (val_now_ms() >= s->until_ms) {
+		slot_clear(s);
+		return NULL;
+	}
+	return s;
+}
+
 int
 val_caa_cache_get(struct val_ctx *ctx, struct val_dns_q *q)
 {
+	struct val_caa_cache *c = ctx->caa_cache;
 	struct caa_slot *s;
+	uint8_t *msg = NULL;
+	size_t len = 0;
+	int sec = 0;
 
-	if (ctx->caa_cache == NULL || q->qtype != VAL_RR_CAA)
+	if (c == NULL || q->qtype != VAL_RR_CAA)
 		return 0;
-	s = &ctx->caa_cache->slot[slot_of(q->qname)];
-	if (s->qname[0] == '\0' || strcasecmp(s->qname, q->qname) != 0)
-		return 0;
-	if (val_now_ms() >= s->until_ms) {
-		slot_clear(s);
-		return 0;
+	pthread_mutex_lock(&c->mu);
+	if ((s = find(c, q->qname)) != NULL) {
+		q->status = s->status;
+		q->dnssec = s->dnssec;
+		q->rcode = s->rcode;
+		q->cached_at = s->asked;
+		sec = s->dnssec == VAL_DNSSEC_SECURE ? 2 : 0;
+		len = s->len;
+		msg = xmalloc(len);
+		memcpy(msg, s->msg, len);
 	}
-	q->status = s->status;
-	q->dnssec = s->dnssec;
-	q->rcode = s->rcode;
+	pthread_mutex_unlock(&c->mu);
+	if (msg == NULL)
+		return 0;
+	/* read outside the lock, from a copy */
 	q->ub_err = 0;
-	q->res = val_dns_result_from_msg(q->qname, q->qtype, 0, s->msg, s->len,
-	    s->dnssec == VAL_DNSSEC_SECURE ? 2 : 0, NULL);
+	q->res = val_dns_result_from_msg(q->qname, q->qtype, 0, msg, len, sec,
+	    NULL);
 	q->done = 1;
-	q->cached_at = s->asked;
+	free(msg);
 	return 1;
 }
 
@@ -111,7 +161,8 @@ val_caa_cache_put(struct val_ctx *ctx, const struct val_dns_q *q)
 	    len == 0 || len >= sizeof(s->qname))
 		return;
 	if (ctx->caa_cache == NULL)
-		ctx->caa_cache = xcalloc(1, sizeof(*ctx->caa_cache));
+		ctx->caa_cache = cache_new(0);
+	pthread_mutex_lock(&ctx->caa_cache->mu);
 	s = &ctx->caa_cache->slot[slot_of(q->qname)];
 	slot_clear(s);
 	memcpy(s->qname, q->qname, len + 1);
@@ -123,15 +174,68 @@ val_caa_cache_put(struct val_ctx *ctx, const struct val_dns_q *q)
 	s->len = (size_t)q->res->answer_len;
 	s->msg = xmalloc(s->len);
 	memcpy(s->msg, q->res->answer_packet, s->len);
+	pthread_mutex_unlock(&ctx->caa_cache->mu);
+}
+
+size_t
+val_caa_ahead(struct val_ctx *ctx, const char *name, struct val_dns_q *q,
+    size_t max)
+{
+	struct val_caa_cache *c = ctx->caa_cache;
+	size_t n = 0;
+
+	if (ctx->conf.caa_cache_s == 0 || name == NULL)
+		return 0;
+	/* RFC 8659 §3: the name and each parent, not the root */
+	for (const char *p = name; p != NULL && *p != '\0' && n < max;
+	    p = strchr(p, '.'), p = p != NULL ? p + 1 : NULL) {
+		int have = 0;
+
+		if (strlen(p) >= sizeof(q[n].qname))
+			continue;
+		if (c != NULL) {
+			pthread_mutex_lock(&c->mu);
+			have = find(c, p) != NULL;
+			pthread_mutex_unlock(&c->mu);
+		}
+		if (have)
+			continue;
+		memset(&q[n], 0, sizeof(q[n]));
+		snprintf(q[n].qname, sizeof(q[n].qname), "%s", p);
+		q[n].qtype = VAL_RR_CAA;
+		n++;
+	}
+	return n;
+}
+
+void
+val_caa_ahead_keep(struct val_ctx *ctx, struct val_dns_q *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		val_caa_cache_put(ctx, &q[i]);
+	val_dns_q_release(q, n);
+}
+
+static void
+cache_free(struct val_caa_cache *c)
+{
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		slot_clear(&c->slot[i]);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
 }
 
 void
 val_caa_cache_free(struct val_ctx *ctx)
 {
-	if (ctx->caa_cache == NULL)
-		return;
-	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		slot_clear(&ctx->caa_cache->slot[i]);
-	free(ctx->caa_cache);
+	if (ctx->caa_cache != NULL && !ctx->caa_cache->shared)
+		cache_free(ctx->caa_cache);
 	ctx->caa_cache = NULL;
+}
+
+void
+val_caa_cache_release(struct val_caa_cache *c)
+{
+	if (c != NULL)
+		cache_free(c);
 }

@@ -397,6 +397,7 @@ val_ctx_open(const struct val_conf *conf, struct val_ctx **out,
 	}
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->conf = *conf;
+	ctx->caa_cache = conf->caa_cache;	/* shared, or NULL: its own */
 	ctx->resolver = conf->resolver ? xstrdup(conf->resolver) : NULL;
 	ctx->perspective = xstrdup(conf->perspective ? conf->perspective :
 	    "primary");

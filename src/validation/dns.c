@@ -359,12 +359,12 @@ val_addr_special(int family, const uint8_t *a)
 }
 
 int
-val_resolve_host(struct val_run *r, const char *host, struct val_addr *addrs,
-    size_t *naddrs)
+val_resolve_host(struct val_run *r, const char *host, int caa_ahead,
+    struct val_addr *addrs, size_t *naddrs)
 {
-	struct val_dns_q q[2];
+	struct val_dns_q q[2 + VAL_CAA_AHEAD_MAX];
 	json_t *filtered = NULL;
-	size_t n = 0;
+	size_t n = 0, ahead;
 	int ret = -1;
 
 	*naddrs = 0;
@@ -373,7 +373,10 @@ val_resolve_host(struct val_run *r, const char *host, struct val_addr *addrs,
 	snprintf(q[1].qname, sizeof(q[1].qname), "%s", host);
 	q[0].qtype = RR_AAAA;
 	q[1].qtype = RR_A;
-	if (val_dns_resolve(r->ctx, q, 2) != 0) {
+	/* the CAA check before issuance will want these: same round */
+	ahead = caa_ahead ? val_caa_ahead(r->ctx, host, q + 2,
+	    VAL_CAA_AHEAD_MAX) : 0;
+	if (val_dns_resolve(r->ctx, q, 2 + ahead) != 0) {
 		val_run_dns(r, &q[0]);
 		val_run_dns(r, &q[1]);
 		val_run_fail(r, 0, VAL_PROB_DNS, "DNS lookup for %s could "
@@ -431,5 +434,6 @@ val_resolve_host(struct val_run *r, const char *host, struct val_addr *addrs,
 out:
 	json_decref(filtered);
 	val_dns_q_release(q, 2);
+	val_caa_ahead_keep(r->ctx, q + 2, ahead);
 	return ret;
 }

@@ -69,10 +69,10 @@ val_dns01(struct val_ctx *ctx, const char *name, const char *expected,
     struct val_result *out)
 {
 	struct val_run r;
-	struct val_dns_q q;
+	struct val_dns_q q, ahead[VAL_CAA_AHEAD_MAX];
 	struct rc_detail d = {{0}};
 	char norm[VAL_MAX_NAME + 1], shown[128];
-	size_t wl, nrec = 0;
+	size_t wl, nrec = 0, nahead = 0;
 	int rc = 0;
 
 	memset(&q, 0, sizeof(q));
@@ -103,7 +103,19 @@ val_dns01(struct val_ctx *ctx, const char *name, const char *expected,
 	q.qtype = RR_TXT;
 	val_quote(shown, sizeof(shown), expected, wl, 80);
 	val_run_set(&r, "expected", json_string(shown));
-	if (val_dns_resolve(ctx, &q, 1) != 0) {
+	/* the CAA check before issuance will want these: same round */
+	{
+		struct val_dns_q all[1 + VAL_CAA_AHEAD_MAX];
+
+		nahead = val_caa_ahead(ctx, norm, ahead, VAL_CAA_AHEAD_MAX);
+		all[0] = q;
+		memcpy(all + 1, ahead, nahead * sizeof(ahead[0]));
+		rc = val_dns_resolve(ctx, all, 1 + nahead);
+		q = all[0];
+		memcpy(ahead, all + 1, nahead * sizeof(ahead[0]));
+	}
+	if (rc != 0) {
+		rc = 0;
 		val_run_dns(&r, &q);
 		rc = val_run_fail(&r, 0, VAL_PROB_DNS, "dns-01: DNS lookup "
 		    "for %s could not be started", q.qname);
@@ -140,5 +152,6 @@ val_dns01(struct val_ctx *ctx, const char *name, const char *expected,
 	}
 out:
 	val_dns_q_release(&q, 1);
+	val_caa_ahead_keep(ctx, ahead, nahead);
 	return val_run_end(&r, rc);
 }

@@ -457,7 +457,8 @@ get(struct val_run *r, const char *host, const struct val_addr *ip,
 			/* RFC 8738 §3.1: the address itself, no lookup */
 			addrs[0] = t.addr;
 			naddrs = 1;
-		} else if (val_resolve_host(r, t.host, addrs, &naddrs) != 0) {
+		} else if (val_resolve_host(r, t.host, nvisited == 1, addrs,
+		    &naddrs) != 0) {
 			goto out;
 		}
 		deadline += val_now_ms() - t_dns;

@@ -374,7 +374,7 @@ alpn_check(struct val_ctx *ctx, const char *name, int is_ip,
 	json_object_set_new(tev, "attempts", attempts);
 	json_object_set_new(tev, "sni", json_string(sni));
 	val_run_set(&r, "tls", tev);
-	if (!is_ip && val_resolve_host(&r, norm, addrs, &naddrs) != 0)
+	if (!is_ip && val_resolve_host(&r, norm, 1, addrs, &naddrs) != 0)
 		goto out;
 
 	deadline = val_now_ms() + ctx->conf.tls_timeout_ms;

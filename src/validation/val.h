@@ -139,11 +139,32 @@ struct val_conf {
 	 * other lookup (TXT, addresses) is always asked afresh.
 	 */
 	unsigned caa_cache_s;
+	/*
+	 * Borrowed, or NULL: the CAA cache the contexts given it share (one
+	 * per process, val_caa_cache_new), so that the answers a
+	 * validation asked ahead (below) serve the finalize of the same
+	 * order on another thread. NULL: each context has its own.
+	 */
+	struct val_caa_cache *caa_cache;
 };
 
 /* Fills c with the defaults above (all pointers NULL, perspective
  * "primary"). */
 void val_conf_defaults(struct val_conf *c);
+
+/*
+ * A CAA answer cache for several contexts (val_conf.caa_cache), each used
+ * on its own thread; it locks. Free with val_caa_cache_release() after the
+ * last context using it. With caa_cache_s set, an http-01, tls-alpn-01 or
+ * dns-01 check also asks the CAA RRsets of its name and parents that are
+ * not cached, in the same round of DNS lookups as its own, and keeps them:
+ * the CAA check before issuance (val_caa_check) then finds them cached,
+ * with the time they were asked in its evidence, instead of waiting for
+ * one more round trip.
+ */
+struct val_caa_cache;
+struct val_caa_cache *val_caa_cache_new(void);
+void val_caa_cache_release(struct val_caa_cache *c);	/* NULL is fine */
 
 /* ---- context ------------------------------------------------------------ */
 
@@ -256,7 +277,9 @@ const char *val_dnssec_str(enum val_dnssec s);
  *    must succeed (NOERROR with data or NODATA); a SERVFAIL, bogus or
  *    timed-out answer for either fails the check.
  *  - A check never consults the CAA records; the caller runs
- *    val_caa_check() for every name before issuance.
+ *    val_caa_check() for every name before issuance. With caa_cache_s set
+ *    an http-01, tls-alpn-01 or dns-01 check asks its name's uncached CAA
+ *    RRsets along and caches them for that check (val_caa_cache_new).
  */
 
 /*

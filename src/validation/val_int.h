@@ -41,7 +41,8 @@ struct val_ctx {
 	 * the CURLOPT_RESOLVE removal of the last fetch's name */
 	void *curl;
 	char curl_forget[VAL_MAX_NAME + 16];
-	struct val_caa_cache *caa_cache;	/* NULL until the first answer */
+	struct val_caa_cache *caa_cache;	/* NULL until the first answer,
+						 * or conf.caa_cache */
 };
 
 /* Monotonic milliseconds. */
@@ -155,6 +156,16 @@ void val_dns_q_release(struct val_dns_q *q, size_t n);
 int val_caa_cache_get(struct val_ctx *ctx, struct val_dns_q *q);
 void val_caa_cache_put(struct val_ctx *ctx, const struct val_dns_q *q);
 void val_caa_cache_free(struct val_ctx *ctx);
+/*
+ * The CAA lookups to ask ahead for name (normalised, no trailing dot):
+ * its own and its parents' (not the root) not cached now, at most max,
+ * into q. Returns how many (0 when caching is off). After val_dns_resolve,
+ * val_caa_ahead_keep() caches the answers and releases the n queries.
+ */
+size_t val_caa_ahead(struct val_ctx *ctx, const char *name,
+    struct val_dns_q *q, size_t max);
+void val_caa_ahead_keep(struct val_ctx *ctx, struct val_dns_q *q, size_t n);
+#define VAL_CAA_AHEAD_MAX 4	/* the name and its first parents */
 /* 1 for statuses that must never count as an answer. */
 int val_dns_failed(const struct val_dns_q *q);
 const char *val_dns_status_str(enum val_dns_status s);
@@ -173,10 +184,11 @@ struct val_addr {
 /*
  * Looks up AAAA and A for host (a normalised name), records both in the
  * evidence and returns the addresses, AAAA first, at most VAL_MAX_ADDRS.
- * Returns 0 with *naddrs >= 1, or -1 after val_run_fail() (dns: lookup
- * failed or no address).
+ * caa_ahead: host is the name being validated; ask its uncached CAA RRsets
+ * in the same round (val_caa_ahead). Returns 0 with *naddrs >= 1, or -1
+ * after val_run_fail() (dns: lookup failed or no address).
  */
-int val_resolve_host(struct val_run *r, const char *host,
+int val_resolve_host(struct val_run *r, const char *host, int caa_ahead,
     struct val_addr *addrs, size_t *naddrs);
 
 /* 1 for an address that is not globally reachable (the list

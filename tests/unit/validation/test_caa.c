@@ -560,6 +560,70 @@ test_caa_cache(void **state)
 	val_ctx_free(off);
 }
 
+/*
+ * CAA asked ahead: an http-01 or dns-01 check takes its name's uncached
+ * CAA RRsets along in its own round of lookups, into the cache that the
+ * contexts share; the CAA check before issuance, on another context, asks
+ * nothing and decides as with fresh answers. Nothing ahead when caching
+ * is off.
+ */
+static void
+test_caa_ahead(void **state)
+{
+	static const char ka[] = "tok.0123456789abcdefghijklmnopqrstuvwxyz";
+	static const char txt[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+	struct val_caa_cache *shared = val_caa_cache_new();
+	struct val_ctx *v, *f, *off;
+	struct val_result res;
+	struct val_conf c;
+
+	(void)state;
+	if (!have_knot) {
+		val_caa_cache_release(shared);
+		skip();
+	}
+	tl_conf(&c, knot.resolver);
+	c.trust_anchor = knot.anchor;
+	c.caa_cache_s = 60;
+	c.caa_cache = shared;
+	assert_int_equal(val_ctx_open(&c, &v, NULL), 0);
+	assert_int_equal(val_ctx_open(&c, &f, NULL), 0);
+	/* http-01: nothing listens, so it fails, after its lookups */
+	(void)val_http01(v, "deep.sub.ours.caa.vtest", "tok", ka, &res);
+	val_result_clear(&res);
+	assert_int_equal(val_caa_check(f, "deep.sub.ours.caa.vtest", 0, NULL,
+	    "http-01", &res), 0);
+	assert_int_equal(res.outcome, VAL_VALID);
+	assert_true(reused(&res, "deep.sub.ours.caa.vtest"));
+	assert_true(reused(&res, "sub.ours.caa.vtest"));
+	assert_true(reused(&res, "ours.caa.vtest"));
+	val_result_clear(&res);
+	/* dns-01, a name whose CAA names another CA */
+	(void)val_dns01(v, "x.other.caa.vtest", txt, &res);
+	val_result_clear(&res);
+	assert_int_equal(val_caa_check(f, "x.other.caa.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	assert_int_equal(res.problem, VAL_PROB_CAA);
+	assert_true(reused(&res, "x.other.caa.vtest"));
+	assert_true(reused(&res, "other.caa.vtest"));
+	val_result_clear(&res);
+	/* caching off: nothing asked ahead, nothing reused */
+	c.caa_cache_s = 0;
+	c.caa_cache = NULL;
+	assert_int_equal(val_ctx_open(&c, &off, NULL), 0);
+	(void)val_dns01(off, "y.ours.caa.vtest", txt, &res);
+	val_result_clear(&res);
+	assert_int_equal(val_caa_check(off, "y.ours.caa.vtest", 0, NULL,
+	    "dns-01", &res), 0);
+	assert_int_equal(res.outcome, VAL_VALID);
+	assert_false(reused(&res, "y.ours.caa.vtest"));
+	val_result_clear(&res);
+	val_ctx_free(v);
+	val_ctx_free(f);
+	val_ctx_free(off);
+	val_caa_cache_release(shared);
+}
+
 static void
 test_caa_evidence(void **state)
 {
@@ -718,6 +782,7 @@ main(void)
 		cmocka_unit_test(test_caa_knot),
 		cmocka_unit_test(test_caa_evidence),
 		cmocka_unit_test(test_caa_cache),
+		cmocka_unit_test(test_caa_ahead),
 		cmocka_unit_test(test_caa_dnssec),
 		cmocka_unit_test(test_caa_bad_input),
 	};

@@ -70,7 +70,7 @@ resolve(struct val_ctx *ctx, const char *host, struct val_addr *a,
 	int rc;
 
 	val_run_begin(&r, ctx, res, VAL_KIND_HTTP01, host);
-	rc = val_resolve_host(&r, host, a, &n);
+	rc = val_resolve_host(&r, host, 0, a, &n);
 	if (rc == 0)
 		val_run_valid(&r, "resolved");
 	val_run_end(&r, 0);
