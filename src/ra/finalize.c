@@ -834,6 +834,10 @@ ra_cert_chain_pem(struct ra *ra, int64_t account_id, const char *serial,
 		    "no such certificate");
 		goto out;
 	}
+	/* issued moments ago by another request: on disk before it goes
+	 * out (its durable commit syncs after the writer lock) */
+	if (rc == 0)
+		rc = store_durable_barrier(ra->st);
 	if (rc == 0)
 		rc = store_issuer_get(ra->st, c.issuer_id, &is);
 	if (rc == 0)

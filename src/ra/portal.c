@@ -1108,6 +1108,9 @@ ra_portal_cert_get(struct ra *ra, int64_t customer_id, const char *serial,
 		rc = customer_of_contract(ra, out->contract_id, &cust);
 	if (rc == 0 && customer_id != 0 && cust != customer_id)
 		rc = RC_NOTFOUND;
+	/* on disk before it goes out (store_durable_barrier) */
+	if (rc == 0)
+		rc = store_durable_barrier(ra->st);
 	if (rc != 0)
 		store_cert_clear(out);
 	return rc;

@@ -73,6 +73,18 @@ int store_schema_version(struct store *st);
 int store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg);
 
 /*
+ * A durable transaction (store_conf.durable) commits on the process's
+ * writer connection without a sync and then syncs the WAL after the
+ * writer lock, so other writers need not wait for the disk; it returns
+ * once its data is on disk. In between, other threads can already read
+ * what it committed. Before handing out something a durable transaction
+ * of another thread made (a certificate), call store_durable_barrier():
+ * it returns once every durable commit of this process that is visible
+ * now is on disk (at once when none is pending), or RC_DB.
+ */
+int store_durable_barrier(struct store *st);
+
+/*
  * Group commit (leader/follower, as in MySQL's binlog group commit): many
  * threads' small transactions share one durable commit, so a durable store
  * costs one fsync per batch rather than per transaction. A caller of

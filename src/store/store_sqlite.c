@@ -43,6 +43,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -359,6 +360,11 @@ struct wfile {
 	 * transaction, used only under the file's writer mutex, closed
 	 * with the file's last handle. */
 	struct store *writer;
+	/* Durable commits that sync after the writer mutex (wal_sync):
+	 * numbered under the mutex before their COMMIT; synced is the
+	 * highest number known to be on disk (store_durable_barrier). */
+	_Atomic uint64_t late;
+	_Atomic uint64_t synced;
 };
 
 /*
@@ -969,6 +975,78 @@ sync_for(struct store *st, int full)
 	    "PRAGMA synchronous=NORMAL");
 }
 
+/*
+ * fdatasync of the file's WAL. A durable transaction on the shared writer
+ * connection commits at synchronous NORMAL (no sync) and is durable once
+ * this returns; it runs after the writer mutex is released, so the other
+ * writers of the process do not wait for the disk (SQLite's FULL syncs
+ * inside the commit, under the lock). Its caller hands nothing out before.
+ * A checkpoint that moved the frames into the database in between synced
+ * them there first (synchronous NORMAL syncs at checkpoints), and a WAL
+ * that is gone was checkpointed. Only for files with a path of their own
+ * (wal_sync_possible; not ":memory:" or URIs): others sync in the commit.
+ */
+static int
+wal_sync_possible(const struct store *st)
+{
+	return strcmp(st->path, ":memory:") != 0 &&
+	    strncmp(st->path, "file:", 5) != 0 && strlen(st->path) < 4000;
+}
+
+static int
+wal_sync(struct store *st)
+{
+	char path[4096];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s-wal", st->path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		log_err(LOG_STORE, "open %s: %s", path, strerror(errno));
+		return RC_DB;
+	}
+	if (fdatasync(fd) != 0) {
+		log_err(LOG_STORE, "fdatasync %s: %s", path, strerror(errno));
+		rc = RC_DB;
+	}
+	close(fd);
+	return rc;
+}
+
+/* wf's durable commits up to n are on disk. */
+static void
+synced_up_to(struct wfile *wf, uint64_t n)
+{
+	uint64_t cur = atomic_load(&wf->synced);
+
+	while (cur < n && !atomic_compare_exchange_weak(&wf->synced, &cur, n))
+		;
+}
+
+int
+store_durable_barrier(struct store *st)
+{
+	struct wfile *wf;
+	uint64_t n;
+	int rc;
+
+	if (st == NULL || (wf = st->wf) == NULL || st->wmu == NULL)
+		return 0;
+	if (atomic_load(&wf->synced) >= atomic_load(&wf->late))
+		return 0;	/* nothing committed since the last sync */
+	/* Numbers are taken under the writer mutex before their COMMIT:
+	 * once it is free, every commit numbered so far has written its
+	 * frames, and a sync that starts after that covers them all. */
+	pthread_mutex_lock(st->wmu);
+	n = atomic_load(&wf->late);
+	pthread_mutex_unlock(st->wmu);
+	if ((rc = wal_sync(st)) == 0)
+		synced_up_to(wf, n);
+	return rc;
+}
+
 /* Exchanges the connections (and their statements) of a and b. */
 static void
 conn_swap(struct store *a, struct store *b)
@@ -1048,14 +1126,20 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 	snap_end(st);
 	for (int attempt = 0;; attempt++) {
 		struct store *w;
+		uint64_t late = 0;	/* durable: its number, synced by
+					 * wal_sync after the commit */
 
 		wlock(st);
 		w = writer_for(st);
 		if (w != NULL) {
 			conn_swap(st, w);
-			/* never a durable transaction without its fsync: on
-			 * st's own connection (FULL) if FULL cannot be set */
-			if (st->durable && sync_for(st, 1) != 0) {
+			/* never a durable transaction without its fsync:
+			 * wal_sync() after the lock, or FULL for this one,
+			 * or st's own connection (FULL) if FULL cannot be
+			 * set */
+			if (st->durable && wal_sync_possible(st)) {
+				late = atomic_fetch_add(&st->wf->late, 1) + 1;
+			} else if (st->durable && sync_for(st, 1) != 0) {
 				conn_swap(st, w);
 				w = NULL;
 			}
@@ -1073,11 +1157,18 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 				thread_writes++;
 		}
 		if (w != NULL) {
-			if (st->durable)
+			if (st->durable && !late)
 				(void)sync_for(st, 0);
 			conn_swap(st, w);
 		}
 		wunlock(st);
+		if (rc == 0 && late) {
+			if ((rc = wal_sync(st)) == 0)
+				synced_up_to(st->wf, late);
+			else
+				log_err(LOG_STORE, "tx: committed, but not "
+				    "known to be on disk");
+		}
 		if (rc != RC_CONFLICT)
 			return rc;
 		if (attempt + 1 >= TX_TRIES) {
