@@ -9,7 +9,7 @@ mode=${1:-run}
 run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libevent-dev
- libldns-dev dns-root-data knot"
+ libldns-dev libjemalloc-dev dns-root-data knot"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
  knot knot-dnsutils bind9 chromium certbot lego uacme python3-aiosmtpd nginx"
 
