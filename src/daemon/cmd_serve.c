@@ -613,6 +613,31 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	/* the OCSP worker re-signs responses even when another server
+	 * (a CDN, a static web server) serves them. Plain HTTP before
+	 * HTTPS: once the ACME directory answers, everything does (a
+	 * client or a test that saw it may go on to a CRL at once) */
+	if (cx->conf.ca_ocsp && daemon_ocsp_start(cx, &a.ocsp) != 0) {
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	if (plain_at[0] != '\0') {
+		memset(&hc, 0, sizeof(hc));
+		hc.addr = (const struct sockaddr *)&pss;
+		hc.addrlen = psslen;
+		hc.threads = (unsigned)cx->conf.http_threads;
+		hc.max_body = CA_OCSP_MAX_REQUEST;	/* POST /ocsp */
+		rc = http_server_start(&hc, routes,
+		    sizeof(routes) / sizeof(routes[0]), &a, &srv, &d);
+		if (rc != 0) {
+			daemon_fail(cx, "cannot listen on %s: %s", plain_at,
+			    rc_detail_str(&d, rc));
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		addr_text(&pss, http_server_port(srv), plain_where,
+		    sizeof(plain_where));
+	}
 	if (https_at[0] != '\0') {
 		char names[DAEMON_SERVICE_NAMES][DAEMON_SERVICE_NAME];
 		const struct http_route *ar;
@@ -717,29 +742,6 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		}
 		addr_text(&ss, http_server_port(tls_srv), https_where,
 		    sizeof(https_where));
-	}
-	/* the OCSP worker re-signs responses even when another server
-	 * (a CDN, a static web server) serves them */
-	if (cx->conf.ca_ocsp && daemon_ocsp_start(cx, &a.ocsp) != 0) {
-		rc = DAEMON_EXIT_FAIL;
-		goto out;
-	}
-	if (plain_at[0] != '\0') {
-		memset(&hc, 0, sizeof(hc));
-		hc.addr = (const struct sockaddr *)&pss;
-		hc.addrlen = psslen;
-		hc.threads = (unsigned)cx->conf.http_threads;
-		hc.max_body = CA_OCSP_MAX_REQUEST;	/* POST /ocsp */
-		rc = http_server_start(&hc, routes,
-		    sizeof(routes) / sizeof(routes[0]), &a, &srv, &d);
-		if (rc != 0) {
-			daemon_fail(cx, "cannot listen on %s: %s", plain_at,
-			    rc_detail_str(&d, rc));
-			rc = DAEMON_EXIT_FAIL;
-			goto out;
-		}
-		addr_text(&pss, http_server_port(srv), plain_where,
-		    sizeof(plain_where));
 	}
 	if (daemon_mail_start(cx, base, &dm) != 0) {
 		rc = DAEMON_EXIT_FAIL;
