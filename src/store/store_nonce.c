@@ -23,7 +23,8 @@
  * (written without fsync), the file is not synced: after a power loss the
  * redemptions of the last seconds may be forgotten. Opening checks that
  * `next` is above every slot, so a `next` that lost its last writes does
- * not hand out numbers already redeemed.
+ * not hand out numbers already redeemed. A process maps the file once, with
+ * the state its handles of the database share (sq_file_ring).
  */
 #include "store/store.h"
 #include "store/store_sqlite_int.h"
@@ -33,7 +34,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/file.h>
@@ -56,27 +56,10 @@ struct ring_hdr {
 	_Atomic uint64_t next;	/* the next one to hand out */
 };
 
-struct nonce_ring {
-	char *path;		/* of the database */
-	int refs;		/* handles using it */
-	void *map;		/* RING_SIZE bytes */
-	struct nonce_ring *next;
-};
-
-/* One mapping per file and process, shared by its handles. */
-static struct nonce_ring *rings;
-static pthread_mutex_t rings_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static struct ring_hdr *
-hdr(const struct nonce_ring *r)
-{
-	return r->map;
-}
-
 static _Atomic uint64_t *
-slot(const struct nonce_ring *r, uint64_t seq)
+slot(void *map, uint64_t seq)
 {
-	return (_Atomic uint64_t *)((char *)r->map + RING_HDR) +
+	return (_Atomic uint64_t *)((char *)map + RING_HDR) +
 	    seq % STORE_NONCE_WINDOW;
 }
 
@@ -107,7 +90,6 @@ static int
 prepare(int fd, void *map, int zero, const char *file)
 {
 	struct ring_hdr *h = map;
-	struct nonce_ring r = {.map = map};
 	uint64_t top = 0, next;
 
 	if (!valid_hdr(h)) {
@@ -127,7 +109,7 @@ prepare(int fd, void *map, int zero, const char *file)
 		return 0;
 	}
 	for (uint64_t i = 0; i < STORE_NONCE_WINDOW; i++) {
-		uint64_t v = atomic_load(slot(&r, i));
+		uint64_t v = atomic_load(slot(map, i));
 
 		if (v > top)
 			top = v;
@@ -143,16 +125,15 @@ prepare(int fd, void *map, int zero, const char *file)
 	return 0;
 }
 
-static int
-map_file(const char *db_path, void **out)
+int
+store_ring_map(const char *db_path, void **out)
 {
 	char *file = NULL;
 	void *map = MAP_FAILED;
 	struct stat sb;
 	int fd = -1, zero, rc = RC_DB;
 
-	if (strcmp(db_path, ":memory:") == 0 ||
-	    strncmp(db_path, "file:", 5) == 0) {
+	if (!sq_own_file(db_path)) {
 		/* no file of its own: this process only */
 		map = mmap(NULL, RING_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -195,92 +176,43 @@ done:
 	return rc;
 }
 
-/* The ring of st's file, mapped on first use; held until store_close. */
-static int
-ring_of(struct store *st, struct nonce_ring **out)
-{
-	struct nonce_ring *r;
-	int rc = 0;
-
-	if (st->ring != NULL) {
-		*out = st->ring;
-		return 0;
-	}
-	pthread_mutex_lock(&rings_mu);
-	for (r = rings; r != NULL; r = r->next)
-		if (strcmp(r->path, st->path) == 0)
-			break;
-	if (r == NULL) {
-		void *map = NULL;
-
-		rc = map_file(st->path, &map);
-		if (rc == 0) {
-			r = xcalloc(1, sizeof(*r));
-			r->path = xstrdup(st->path);
-			r->map = map;
-			r->next = rings;
-			rings = r;
-		}
-	}
-	if (r != NULL) {
-		r->refs++;
-		st->ring = r;
-		*out = r;
-	}
-	pthread_mutex_unlock(&rings_mu);
-	return rc;
-}
-
 void
-store_nonce_ring_put(struct nonce_ring *r)
+store_ring_unmap(void *map)
 {
-	struct nonce_ring **p;
-
-	if (r == NULL)
-		return;
-	pthread_mutex_lock(&rings_mu);
-	if (--r->refs == 0) {
-		for (p = &rings; *p != r; p = &(*p)->next)
-			;
-		*p = r->next;
-		munmap(r->map, RING_SIZE);
-		free(r->path);
-		free(r);
-	}
-	pthread_mutex_unlock(&rings_mu);
+	if (map != NULL)
+		munmap(map, RING_SIZE);
 }
 
 int
 store_nonce_next(struct store *st, uint64_t *seq)
 {
-	struct nonce_ring *r;
+	struct ring_hdr *h;
 	int rc;
 
 	if (st == NULL || seq == NULL)
 		return RC_INVAL;
-	if ((rc = ring_of(st, &r)) != 0)
+	if ((rc = sq_file_ring(st, (void **)&h)) != 0)
 		return rc;
-	*seq = atomic_fetch_add(&hdr(r)->next, 1);
+	*seq = atomic_fetch_add(&h->next, 1);
 	return 0;
 }
 
 int
 store_nonce_use(struct store *st, uint64_t seq)
 {
-	struct nonce_ring *r;
+	struct ring_hdr *h;
 	_Atomic uint64_t *s;
 	uint64_t next, cur;
 	int rc;
 
 	if (st == NULL)
 		return RC_INVAL;
-	if ((rc = ring_of(st, &r)) != 0)
+	if ((rc = sq_file_ring(st, (void **)&h)) != 0)
 		return rc;
-	next = atomic_load(&hdr(r)->next);
-	if (seq < hdr(r)->first || seq >= next ||
-	    next - seq > STORE_NONCE_WINDOW)
+	next = atomic_load(&h->next);
+	if (seq < h->first || seq >= next || next - seq > STORE_NONCE_WINDOW)
 		return RC_NOTFOUND;
-	s = slot(r, seq);
+	s = slot(h, seq);
 	cur = atomic_load(s);
 	for (;;) {
 		if (cur == seq)

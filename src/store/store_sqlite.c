@@ -365,6 +365,8 @@ struct wfile {
 	 * highest number known to be on disk (store_durable_barrier). */
 	_Atomic uint64_t late;
 	_Atomic uint64_t synced;
+	/* The nonce ring (sq_file_ring), or NULL until the first nonce. */
+	void *_Atomic ring;
 };
 
 /*
@@ -399,7 +401,19 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 			m = &wmu_reg[i].mu;
 			break;
 		}
-	if (m == NULL && i < WMU_MAX) {
+	if (m == NULL && i == WMU_MAX) {
+		/* full: take the entry of a file no handle has open now (its
+		 * writer connection and nonce ring went with its last one) */
+		for (i = 0; i < WMU_MAX && wmu_reg[i].refs > 0; i++)
+			;
+		if (i < WMU_MAX) {
+			free(wmu_reg[i].path);
+			wmu_reg[i].path = xstrdup(path);
+			memset(&wmu_reg[i].wf, 0, sizeof(wmu_reg[i].wf));
+			wmu_reg[i].wf.path = wmu_reg[i].path;
+			m = &wmu_reg[i].mu;
+		}
+	} else if (m == NULL) {
 		pthread_mutexattr_init(&a);
 		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
 		pthread_mutex_init(&wmu_reg[i].mu, &a);
@@ -412,7 +426,8 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 	if (m != NULL && counted)
 		wmu_reg[i].refs++;
 	pthread_mutex_unlock(&wmu_reg_mu);
-	return m;	/* NULL past WMU_MAX files: SQLite's locking alone */
+	return m;	/* NULL past WMU_MAX open files: SQLite's locking
+			 * alone */
 }
 
 /* A handle of the file of wf closes: with the last one, the file's
@@ -421,15 +436,41 @@ static void
 wmu_release(struct wfile *wf)
 {
 	struct store *writer = NULL;
+	void *ring = NULL;
 
 	pthread_mutex_lock(&wmu_reg_mu);
 	for (int i = 0; i < WMU_MAX && wmu_reg[i].path != NULL; i++)
 		if (&wmu_reg[i].wf == wf && --wmu_reg[i].refs == 0) {
 			writer = wf->writer;
 			wf->writer = NULL;
+			ring = atomic_exchange(&wf->ring, NULL);
 		}
 	pthread_mutex_unlock(&wmu_reg_mu);
 	store_close(writer);
+	store_ring_unmap(ring);
+}
+
+int
+sq_file_ring(struct store *st, void **map)
+{
+	struct wfile *wf = st->wf;
+	void *m;
+	int rc = 0;
+
+	if (wf == NULL) {
+		log_err(LOG_STORE, "nonces: more than %d database files "
+		    "open in one process", WMU_MAX);
+		return RC_DB;
+	}
+	if ((m = atomic_load(&wf->ring)) == NULL) {
+		pthread_mutex_lock(&wmu_reg_mu);
+		if ((m = atomic_load(&wf->ring)) == NULL &&
+		    (rc = store_ring_map(wf->path, &m)) == 0)
+			atomic_store(&wf->ring, m);
+		pthread_mutex_unlock(&wmu_reg_mu);
+	}
+	*map = m;
+	return rc;
 }
 
 static void
@@ -983,14 +1024,13 @@ sync_for(struct store *st, int full)
  * inside the commit, under the lock). Its caller hands nothing out before.
  * A checkpoint that moved the frames into the database in between synced
  * them there first (synchronous NORMAL syncs at checkpoints), and a WAL
- * that is gone was checkpointed. Only for files with a path of their own
- * (wal_sync_possible; not ":memory:" or URIs): others sync in the commit.
+ * that is gone was checkpointed. Only for files of their own
+ * (wal_sync_possible, sq_own_file): others sync in the commit.
  */
 static int
 wal_sync_possible(const struct store *st)
 {
-	return strcmp(st->path, ":memory:") != 0 &&
-	    strncmp(st->path, "file:", 5) != 0 && strlen(st->path) < 4000;
+	return sq_own_file(st->path) && strlen(st->path) < 4000;
 }
 
 static int
@@ -1383,6 +1423,12 @@ out:
 	return rc;
 }
 
+int
+sq_own_file(const char *path)
+{
+	return strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0;
+}
+
 /* Creates a missing database file with mode 0600 before SQLite makes it
  * with the umask's (it holds password hashes); -wal and -shm inherit it. */
 static int
@@ -1390,7 +1436,7 @@ precreate(const char *path)
 {
 	int fd;
 
-	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+	if (!sq_own_file(path))
 		return 0;
 	/* Never open and close an existing database here: closing any
 	 * descriptor of a file drops every POSIX lock this process holds on
@@ -1505,7 +1551,6 @@ store_close(struct store *st)
 	EVP_MD_free(st->sha256);
 	if (st->counted)
 		wmu_release(st->wf);
-	store_nonce_ring_put(st->ring);
 	free(st->path);
 	free(st);
 }

@@ -24,7 +24,6 @@
 #include "store/store_q.h"
 
 struct wfile;
-struct nonce_ring;
 
 #define SQ_XCACHE 128		/* statements of the other files per handle */
 
@@ -51,11 +50,21 @@ struct store {
 	int snap;		/* the request's read snapshot is open */
 	unsigned long snap_gen;	/* the thread's writes when it opened */
 	char *path;		/* as opened */
-	struct nonce_ring *ring;	/* store_nonce.c, mapped on first use */
 };
 
-/* Lets go of a handle's nonce ring (store_close). NULL is fine. */
-void store_nonce_ring_put(struct nonce_ring *r);
+/* 1 when path names a file of its own (not ":memory:" or a "file:" URI):
+ * one that -wal, -shm and -nonce-ring files can stand beside. */
+int sq_own_file(const char *path);
+
+/*
+ * The nonce ring of st's database file (store_nonce.c), kept with what the
+ * file's handles in this process share: mapped by the first caller, with
+ * store_ring_map(), and unmapped with store_ring_unmap() when the file's
+ * last handle closes. RC_DB past the files the process can track.
+ */
+int sq_file_ring(struct store *st, void **map);
+int store_ring_map(const char *db_path, void **map);
+void store_ring_unmap(void *map);	/* NULL is fine */
 
 /* A cached statement for sql (a string constant); return it with sq_put. */
 int sq_prep(struct store *st, const char *sql, sqlite3_stmt **out);
