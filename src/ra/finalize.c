@@ -195,7 +195,6 @@ struct final {
 	const struct ra_order *o;
 	const uint8_t *csr;
 	size_t csr_len;
-	time_t since;		/* authorizations validated from then on */
 	char methods[CA_MAX_NAMES][16];	/* of each identifier's valid
 					 * authorization, "" when none */
 	int authorized[CA_MAX_NAMES];
@@ -214,6 +213,7 @@ processing_tx(struct store *st, void *arg)
 	struct final *f = arg;
 	const struct ra_order *o = f->o;
 	time_t now = ra_now(f->ra);
+	time_t since = now - (time_t)ca_cal_dv_reuse_days(now) * 86400;
 	int rc;
 
 	rc = store_order_set_status(st, f->id, "ready", "processing", NULL,
@@ -229,7 +229,7 @@ processing_tx(struct store *st, void *arg)
 		f->methods[i][0] = '\0';
 		f->authorized[i] = 0;
 		rc = store_authz_find(st, f->account_id, o->ident_type[i],
-		    wild ? nm + 2 : nm, wild, now, f->since, 0, &aid);
+		    wild ? nm + 2 : nm, wild, now, since, 0, &aid);
 		if (rc == 0)
 			rc = store_authz_get(st, aid, &a);
 		if (rc == RC_NOTFOUND)
@@ -541,8 +541,6 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	f.csr = csr != NULL && csr_len > 0 && csr_len <= CA_MAX_CSR ? csr
 								     : NULL;
 	f.csr_len = csr_len;
-	f.since = ra_now(ra) - (time_t)ca_cal_dv_reuse_days(ra_now(ra)) *
-	    86400;
 	rc = store_tx(ra->st, processing_tx, &f);
 	if (rc == RC_STATE) {
 		rc = ra_fail(err, rc, RA_PROB_ORDER_NOT_READY,

@@ -69,13 +69,14 @@ val_dns01(struct val_ctx *ctx, const char *name, const char *expected,
     struct val_result *out)
 {
 	struct val_run r;
-	struct val_dns_q q, ahead[VAL_CAA_AHEAD_MAX];
+	/* the TXT lookup, then the CAA ones asked ahead */
+	struct val_dns_q qs[1 + VAL_CAA_AHEAD_MAX], *q = qs;
 	struct rc_detail d = {{0}};
 	char norm[VAL_MAX_NAME + 1], shown[128];
 	size_t wl, nrec = 0, nahead = 0;
 	int rc = 0;
 
-	memset(&q, 0, sizeof(q));
+	memset(qs, 0, sizeof(qs));
 	val_run_begin(&r, ctx, out, VAL_KIND_DNS01, name);
 	if (ctx == NULL || name == NULL || expected == NULL ||
 	    (wl = strlen(expected)) == 0 || wl > MAX_EXPECTED) {
@@ -98,46 +99,36 @@ val_dns01(struct val_ctx *ctx, const char *name, const char *expected,
 		    norm, VAL_MAX_NAME);
 		goto out;
 	}
-	memcpy(q.qname, DNS01_LABEL ".", sizeof(DNS01_LABEL));
-	memcpy(q.qname + sizeof(DNS01_LABEL), norm, strlen(norm) + 1);
-	q.qtype = RR_TXT;
+	memcpy(q->qname, DNS01_LABEL ".", sizeof(DNS01_LABEL));
+	memcpy(q->qname + sizeof(DNS01_LABEL), norm, strlen(norm) + 1);
+	q->qtype = RR_TXT;
 	val_quote(shown, sizeof(shown), expected, wl, 80);
 	val_run_set(&r, "expected", json_string(shown));
 	/* the CAA check before issuance will want these: same round */
-	{
-		struct val_dns_q all[1 + VAL_CAA_AHEAD_MAX];
-
-		nahead = val_caa_ahead(ctx, norm, ahead, VAL_CAA_AHEAD_MAX);
-		all[0] = q;
-		memcpy(all + 1, ahead, nahead * sizeof(ahead[0]));
-		rc = val_dns_resolve(ctx, all, 1 + nahead);
-		q = all[0];
-		memcpy(ahead, all + 1, nahead * sizeof(ahead[0]));
-	}
-	if (rc != 0) {
-		rc = 0;
-		val_run_dns(&r, &q);
+	nahead = val_caa_ahead(ctx, norm, qs + 1, VAL_CAA_AHEAD_MAX);
+	if (val_dns_resolve(ctx, qs, 1 + nahead) != 0) {
+		val_run_dns(&r, q);
 		rc = val_run_fail(&r, 0, VAL_PROB_DNS, "dns-01: DNS lookup "
-		    "for %s could not be started", q.qname);
+		    "for %s could not be started", q->qname);
 		goto out;
 	}
-	val_run_dns(&r, &q);
-	if (val_dns_failed(&q)) {
-		val_run_dns_fail(&r, &q);
+	val_run_dns(&r, q);
+	if (val_dns_failed(q)) {
+		val_run_dns_fail(&r, q);
 		goto out;
 	}
-	if (q.status == VAL_DNS_NXDOMAIN || q.status == VAL_DNS_NODATA) {
+	if (q->status == VAL_DNS_NXDOMAIN || q->status == VAL_DNS_NODATA) {
 		val_run_fail(&r, 0, VAL_PROB_UNAUTHORIZED,
-		    "No TXT record found at %s (%s); expected '%s'", q.qname,
-		    q.status == VAL_DNS_NXDOMAIN ? "NXDOMAIN" : "NODATA",
+		    "No TXT record found at %s (%s); expected '%s'", q->qname,
+		    q->status == VAL_DNS_NXDOMAIN ? "NXDOMAIN" : "NODATA",
 		    shown);
 		goto out;
 	}
-	for (; q.res->data[nrec] != NULL; nrec++) {
-		if (txt_equals((const uint8_t *)q.res->data[nrec],
-		    (size_t)q.res->len[nrec], expected, wl)) {
+	for (; q->res->data[nrec] != NULL; nrec++) {
+		if (txt_equals((const uint8_t *)q->res->data[nrec],
+		    (size_t)q->res->len[nrec], expected, wl)) {
 			val_run_valid(&r, "Found TXT '%s' at %s%s", shown,
-			    q.qname, q.dnssec == VAL_DNSSEC_SECURE ?
+			    q->qname, q->dnssec == VAL_DNSSEC_SECURE ?
 			    " (DNSSEC secure)" : "");
 			goto out;
 		}
@@ -145,13 +136,13 @@ val_dns01(struct val_ctx *ctx, const char *name, const char *expected,
 	{
 		char found[128];
 
-		first_text(q.res, found, sizeof(found));
+		first_text(q->res, found, sizeof(found));
 		val_run_fail(&r, 0, VAL_PROB_INCORRECT_RESPONSE,
-		    "Expected TXT '%s' at %s, found '%s'%s", shown, q.qname,
+		    "Expected TXT '%s' at %s, found '%s'%s", shown, q->qname,
 		    found, nrec > 1 ? " and other non-matching records" : "");
 	}
 out:
-	val_dns_q_release(&q, 1);
-	val_caa_ahead_keep(ctx, ahead, nahead);
+	val_dns_q_release(q, 1);
+	val_caa_ahead_keep(ctx, qs + 1, nahead);
 	return val_run_end(&r, rc);
 }
