@@ -1808,6 +1808,34 @@ test_nonce_ring_concurrent(void **state)
 	    RC_EXISTS);
 }
 
+/* A process that opens one database file after another (40 of them, one
+ * at a time) keeps its per-file state for each: nonces work on every one. */
+static void
+test_many_files(void **state)
+{
+	struct fx *fx = *state;
+	char path[400], p[420];
+	const char *ext[] = {"", "-wal", "-shm", "-nonce-ring"};
+
+	for (int i = 0; i < 40; i++) {
+		struct store *st = NULL;
+		uint64_t a = 0, b = 0;
+
+		snprintf(path, sizeof(path), "%s/many-%d.db", fx->dir, i);
+		assert_int_equal(open_at(path, 0, &st), 0);
+		assert_int_equal(store_nonce_next(st, &a), 0);
+		assert_int_equal(store_nonce_next(st, &b), 0);
+		assert_true(b == a + 1);
+		assert_int_equal(store_nonce_use(st, a), 0);
+		assert_int_equal(store_nonce_use(st, a), RC_EXISTS);
+		store_close(st);
+		for (size_t k = 0; k < sizeof(ext) / sizeof(ext[0]); k++) {
+			snprintf(p, sizeof(p), "%s%s", path, ext[k]);
+			unlink(p);
+		}
+	}
+}
+
 /* In a new process (a restart of the server): what store_nonce_next and
  * store_nonce_use say there, written to fd. */
 struct ring_probe {
@@ -2228,6 +2256,7 @@ main(void)
 		T(test_rq_snapshot),
 		T(test_nonce_ring_concurrent),
 		T(test_nonce_ring_restart),
+		T(test_many_files),
 		T(test_tx_nested),
 		T(test_tx_retry),
 		T(test_tx_waits_for_writer),
