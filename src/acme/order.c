@@ -397,10 +397,9 @@ acme_h_chall(struct http_req *r, void *app)
 	if (rq.payload == NULL) {
 		rc = ra_challenge_get(rq.ra, rq.account_id, id, &c, &rerr);
 	} else {
-		/* §7.5.1: the client is ready; validate now if we can, so
-		 * the answer already says valid or invalid (the response
-		 * to the challenge and the claim of its job are one
-		 * transaction) */
+		/* §7.5.1: the client is ready; validated now, so the
+		 * answer already says valid or invalid (the answer and
+		 * its result are written in one transaction) */
 		rc = ra_challenge_respond_now(rq.ra, rq.account_id, id, &c,
 		    &rerr);
 	}

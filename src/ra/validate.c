@@ -2,15 +2,21 @@
 /*
  * Challenges (RFC 8555 §7.5.1, §8) and the validation jobs.
  *
- * A client's "ready" for a challenge moves it from pending to processing in
- * the store: a challenge in processing is a job, so a restart loses none.
- * Jobs run in two places, with the same code: right away in the request
- * thread (ra_challenge_validate_now(), so that the answer to the POST
- * already carries the result) and in the worker (ra_jobs_run(), for jobs
- * left over by a restart or by a request thread that lost the race). A
+ * A client's "ready" for a challenge (ra_challenge_respond()) moves it from
+ * pending to processing in the store: a challenge in processing is a job,
+ * so a restart loses none. Jobs run in the worker (ra_jobs_run(), for jobs
+ * left over by a restart) and on request (ra_challenge_validate_now()). A
  * runner first claims the job with a lease (a conditional update), so two
  * runners never both validate, and a job whose runner died is claimed
  * again when its lease ends.
+ *
+ * Over ACME the answer is validated within the request instead
+ * (ra_challenge_respond_now(), so that the answer to the POST already
+ * carries the result): checked, validated, and written together with its
+ * result in one transaction, which checks again that the challenge is
+ * still pending and no other challenge of its authorization is processing
+ * or valid. Nothing is stored meanwhile; until the answer to its request,
+ * the client has been told nothing and may send it again.
  *
  * The outcome is written in one transaction: the challenge valid or
  * invalid; the authorization valid (method, time, evidence, BR version;
@@ -101,8 +107,6 @@ struct respond {
 	struct ra *ra;
 	int64_t account_id, id;
 	const char *why;	/* RC_STATE: the reason */
-	time_t lease_until;	/* not 0: also claim the job until then */
-	int claimed;		/* it did */
 };
 
 struct busy_ctx {
@@ -121,57 +125,64 @@ busy_cb(const struct store_challenge *c, void *arg)
 	return 0;
 }
 
+/*
+ * Whether the client may answer challenge c (of authorization a) now:
+ * 0, 1 when it is processing or valid already (answered: nothing to do), or
+ * RC_STATE with *why. Reads only.
+ */
+static int
+respond_check(struct ra *ra, struct store *st, const struct store_challenge *c,
+    const struct store_authz *a, const char **why)
+{
+	struct busy_ctx b = {c->id, 0};
+	enum ra_status as;
+	int rc;
+
+	*why = NULL;
+	if (strcmp(c->status, "processing") == 0 ||
+	    strcmp(c->status, "valid") == 0)
+		return 1;	/* idempotent */
+	if (strcmp(c->status, "pending") != 0) {
+		*why = "the challenge is invalid (one attempt per "
+		       "authorization)";
+		return RC_STATE;
+	}
+	as = ra_authz_derived(ra, a->status, a->expires_at);
+	if (as != RA_ST_PENDING) {
+		*why = as == RA_ST_EXPIRED ? "the authorization expired"
+		    : as == RA_ST_DEACTIVATED
+		    ? "the authorization is deactivated"
+		    : "the authorization is not pending";
+		return RC_STATE;
+	}
+	rc = store_challenge_list(st, a->id, busy_cb, &b);
+	if (rc != 0)
+		return rc;
+	if (b.busy) {
+		*why = "another challenge of this authorization is already "
+		       "being validated";
+		return RC_STATE;
+	}
+	return 0;
+}
+
 static int
 respond_tx(struct store *st, void *arg)
 {
 	struct respond *r = arg;
 	struct store_challenge c;
 	struct store_authz a;
-	struct busy_ctx b = {r->id, 0};
-	enum ra_status as;
 	int rc;
 
-	r->why = NULL;
 	rc = chall_read(st, r->account_id, r->id, &c, &a);
 	if (rc != 0)
 		return rc;
-	if (strcmp(c.status, "processing") == 0 ||
-	    strcmp(c.status, "valid") == 0)
-		goto out;	/* idempotent */
-	if (strcmp(c.status, "pending") != 0) {
-		r->why = "the challenge is invalid (one attempt per "
-			 "authorization)";
-		rc = RC_STATE;
-		goto out;
-	}
-	as = ra_authz_derived(r->ra, a.status, a.expires_at);
-	if (as != RA_ST_PENDING) {
-		r->why = as == RA_ST_EXPIRED ? "the authorization expired"
-		    : as == RA_ST_DEACTIVATED
-		    ? "the authorization is deactivated"
-		    : "the authorization is not pending";
-		rc = RC_STATE;
-		goto out;
-	}
-	rc = store_challenge_list(st, a.id, busy_cb, &b);
-	if (rc != 0)
-		goto out;
-	if (b.busy) {
-		r->why = "another challenge of this authorization is already "
-			 "being validated";
-		rc = RC_STATE;
-		goto out;
-	}
-	rc = store_challenge_set_status(st, r->id, "pending", "processing",
-	    NULL, 0, ra_now(r->ra));
-	/* the caller validates right away: the claim in this same
-	 * transaction instead of a second one */
-	if (rc == 0 && r->lease_until != 0) {
-		rc = store_challenge_claim(st, r->id, ra_now(r->ra),
-		    r->lease_until);
-		r->claimed = rc == 0;
-	}
-out:
+	rc = respond_check(r->ra, st, &c, &a, &r->why);
+	if (rc == 0)
+		rc = store_challenge_set_status(st, r->id, "pending",
+		    "processing", NULL, 0, ra_now(r->ra));
+	else if (rc == 1)
+		rc = 0;
 	store_challenge_clear(&c);
 	store_authz_clear(&a);
 	return rc;
@@ -251,7 +262,12 @@ struct finish {
 	const char *method;
 	const struct val_result *res;
 	time_t now;
-	int gone;		/* the challenge left processing meanwhile */
+	int answer;		/* the client's answer, validated at once: the
+				 * challenge is still pending, and the checks of
+				 * respond_check() are made again */
+	const char *why;	/* answer, RC_STATE: the reason */
+	int gone;		/* the challenge left processing meanwhile (or,
+				 * answer: was answered meanwhile) */
 	struct ra_challenge *out;	/* may be NULL: its state as committed */
 	int filled;		/* out was filled */
 };
@@ -281,17 +297,33 @@ finish_tx(struct store *st, void *arg)
 					   : "validation failed");
 		err_json = ra_err_json(&e);
 	}
-	rc = store_challenge_set_status(st, f->id, "processing",
-	    ok ? "valid" : "invalid", err_json, ok ? f->now : 0, f->now);
-	if (rc == RC_STATE) {
-		f->gone = 1;
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
 	rc = store_authz_get(st, f->authz_id, &a);
 	if (rc != 0)
 		goto out;
+	if (f->answer) {
+		struct store_challenge c;
+
+		rc = store_challenge_get(st, f->id, &c);
+		if (rc != 0)
+			goto out_a;
+		rc = respond_check(f->ra, st, &c, &a, &f->why);
+		store_challenge_clear(&c);
+			if (rc == 1) {
+			f->gone = 1;
+			rc = 0;
+		}
+		if (rc != 0 || f->gone)
+			goto out_a;
+	}
+	rc = store_challenge_set_status(st, f->id, f->answer ? "pending"
+	    : "processing", ok ? "valid" : "invalid", err_json,
+	    ok ? f->now : 0, f->now);
+	if (rc == RC_STATE) {
+		f->gone = 1;
+		goto out_a;
+	}
+	if (rc != 0)
+		goto out_a;
 	/* "validation" sorts last: the same text as printing it all sorted.
 	 * The evidence is JSON val made (compact, keys sorted): parsing and
 	 * printing it again here was 2 % of the ACME server's CPU. */
@@ -405,46 +437,38 @@ run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
 		}
 	}
 	if (respond && strcmp(c.status, "pending") == 0) {
-		struct respond r = {0};
+		const char *why = NULL;
 
-		/* answered and claimed in one transaction */
-		r.ra = ra;
-		r.account_id = account_id;
-		r.id = id;
-		r.lease_until = now + (time_t)ra->conf.job_lease;
-		rc = store_tx(ra->st, respond_tx, &r);
-		if (rc == RC_NOTFOUND) {
-			rc = ra_fail(err, rc, RA_PROB_MALFORMED,
-			    "no such challenge");
-			goto out;
-		}
+		/* the client's answer: checked in this read snapshot,
+		 * validated right away, and written with its result in one
+		 * transaction (finish_tx checks again). No job is stored
+		 * meanwhile: until the answer to this request, the client
+		 * has been told nothing, and it may send it again. */
+		rc = respond_check(ra, ra->st, &c, &a, &why);
 		if (rc == RC_STATE) {
 			rc = ra_fail(err, rc, RA_PROB_MALFORMED, "%s",
-			    r.why != NULL ? r.why : "the challenge cannot be "
-						    "answered now");
+			    why != NULL ? why : "the challenge cannot be "
+						"answered now");
 			goto out;
 		}
 		if (rc != 0) {
 			rc = ra_internal(err, rc, "challenge respond");
 			goto out;
 		}
-		if (!r.claimed)
-			goto done;	/* processing or valid already */
-		free(c.status);
-		c.status = xstrdup("processing");
+		f.answer = 1;
 	} else if (strcmp(c.status, "processing") != 0) {
 		goto done;
 	} else {
 		rc = store_challenge_claim(ra->st, id, now,
 		    now + (time_t)ra->conf.job_lease);
-	}
-	if (rc == RC_STATE) {
-		rc = 0;		/* someone else runs it */
-		goto done;
-	}
-	if (rc != 0) {
-		rc = ra_internal(err, rc, "challenge claim");
-		goto out;
+		if (rc == RC_STATE) {
+			rc = 0;		/* someone else runs it */
+			goto done;
+		}
+		if (rc != 0) {
+			rc = ra_internal(err, rc, "challenge claim");
+			goto out;
+		}
 	}
 	/* RFC 8555 §8.1 */
 	keyauth = xasprintf("%s.%s", c.token, acct.thumbprint);
@@ -485,6 +509,10 @@ run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
 	f.now = ra_now(ra);
 	f.out = out;
 	rc = store_tx(ra->st, finish_tx, &f);
+	if (rc == RC_STATE && f.answer && f.why != NULL) {
+		rc = ra_fail(err, rc, RA_PROB_MALFORMED, "%s", f.why);
+		goto out;
+	}
 	if (rc != 0) {
 		rc = ra_internal(err, rc, "challenge result");
 		goto out;

@@ -252,9 +252,12 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_CHALL_GET] = "SELECT " CHALL_COLS "FROM challenges WHERE id = ?1",
 	[Q_CHALL_LIST] = "SELECT " CHALL_COLS "FROM challenges "
 			 "WHERE authz_id = ?1 ORDER BY id",
+	/* pending straight to valid or invalid: an answer validated at once,
+	 * one attempt (a job counts its attempts when claimed) */
 	[Q_CHALL_SET] = "UPDATE challenges SET status = ?3, error = ?4, "
 			"validated_at = ?5, lease_until = NULL, "
-			"updated_at = ?6 "
+			"attempts = attempts + (status = 'pending' AND "
+			"?3 IN ('valid', 'invalid')), updated_at = ?6 "
 			"WHERE id = ?1 AND (?2 IS NULL OR status = ?2)",
 	[Q_CHALL_EXISTS] = "SELECT 1 FROM challenges WHERE id = ?1",
 	[Q_CHALL_CLAIM] = "UPDATE challenges SET lease_until = ?3, "

@@ -33,6 +33,10 @@ struct rt_fake {
 	int last_is_ip;				/* http-01/tls-alpn-01:
 						 * req->is_ip passed */
 	char last_account_uri[128];		/* CAA: account URI passed */
+	/* called once, by the next check, before it answers (then
+	 * cleared): what happens meanwhile */
+	void (*during)(void *arg);
+	void *during_arg;
 };
 
 struct rt_env {

@@ -151,8 +151,9 @@ test_respond_and_validate(void **state)
 	    RC_NOTFOUND);
 }
 
-/* ra_challenge_respond_now: respond + claim in one transaction, then the
- * validation; the same refusals and results as the two calls. */
+/* ra_challenge_respond_now: the answer validated at once and written with
+ * its result in one transaction; the same refusals and results as
+ * ra_challenge_respond() and a job. */
 static void
 test_respond_now(void **state)
 {
@@ -227,6 +228,90 @@ test_respond_now(void **state)
 	assert_int_equal(c.status, RA_ST_INVALID);
 	ra_challenge_clear(&c);
 	assert_int_equal(e->fake.calls, 2);
+}
+
+struct meanwhile {
+	struct rt_env *e;
+	int64_t acct, ch;
+	int then_ok;		/* http-01 outcome for the check after */
+	long long processing;	/* challenges in processing meanwhile */
+	int rc;
+	enum ra_status status;
+};
+
+/* Another request answers m->ch while the first answer is being checked. */
+static void
+answer_meanwhile(void *arg)
+{
+	struct meanwhile *m = arg;
+	struct ra_challenge c = {0};
+	struct ra_err err = {0};
+
+	m->processing = rt_count(m->e, "SELECT count(*) FROM challenges "
+	    "WHERE status = 'processing'");
+	m->rc = ra_challenge_respond_now(m->e->ra, m->acct, m->ch, &c, &err);
+	m->status = c.status;
+	ra_challenge_clear(&c);
+	m->e->fake.http01_ok = m->then_ok;
+}
+
+/* An answer is checked before anything is written, and what happened to
+ * its challenge or authorization meanwhile decides when the result is: no
+ * second valid challenge, no result over another's. */
+static void
+test_answer_races(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice");
+	int64_t ord, ch, ch2, ord2, ch3;
+	struct ra_challenge c = {0};
+	struct ra_err err = {0};
+	struct meanwhile m = {0};
+	long long ok0, bad0;
+
+	ord = rt_order(e, acct, "race.example.com");
+	ch = chall_of(e, acct, ord, 0, RA_CHALL_HTTP01, NULL);
+	ch2 = chall_of(e, acct, ord, 0, RA_CHALL_TLSALPN01, NULL);
+	ok0 = rt_count(e, "SELECT count(*) FROM audit_log WHERE action = "
+	    "'validation.success'");
+	/* tls-alpn-01 answered and valid while http-01 is checked: the
+	 * http-01 answer is refused, its result not written */
+	m = (struct meanwhile){e, acct, ch2, 1, -1, -1, 0};
+	e->fake.during = answer_meanwhile;
+	e->fake.during_arg = &m;
+	e->fake.calls = 0;
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch, &c, &err),
+	    RC_STATE);
+	assert_int_equal(err.problem, RA_PROB_MALFORMED);
+	assert_int_equal(m.processing, 0);	/* no job while checking */
+	assert_int_equal(m.rc, 0);
+	assert_int_equal(m.status, RA_ST_VALID);
+	assert_int_equal(e->fake.calls, 2);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM challenges WHERE "
+	    "status = 'valid'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.success'"), ok0 + 1);
+	/* the same challenge answered and valid meanwhile, this check
+	 * failing: the stored result stands, and is the answer */
+	ord2 = rt_order(e, acct, "race2.example.com");
+	ch3 = chall_of(e, acct, ord2, 0, RA_CHALL_HTTP01, NULL);
+	bad0 = rt_count(e, "SELECT count(*) FROM audit_log WHERE action = "
+	    "'validation.failure'");
+	m = (struct meanwhile){e, acct, ch3, 0, -1, -1, 0};
+	e->fake.during = answer_meanwhile;
+	e->fake.during_arg = &m;
+	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch3, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_VALID);
+	ra_challenge_clear(&c);
+	assert_int_equal(m.rc, 0);
+	assert_int_equal(m.status, RA_ST_VALID);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.failure'"), bad0);
+	assert_int_equal(rt_count(e, "SELECT attempts FROM challenges WHERE "
+	    "status = 'valid' AND id = (SELECT max(id) FROM challenges "
+	    "WHERE status = 'valid')"), 1);
+	e->fake.http01_ok = 1;
 }
 
 static void
@@ -514,6 +599,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_respond_and_validate,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_races, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_respond_now, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failure_recorded, setup,
