@@ -225,6 +225,10 @@ struct ca_issue_req {
 	 * issuance (the signed certificate is then never handed out). */
 	int (*then)(struct store *st, const char *serial, void *arg);
 	void *then_arg;
+	/* 1: ca_issue returns once the certificate is committed, before it
+	 * is on disk (store_tx_deferred); the caller hands it out only
+	 * after store_durable_barrier() */
+	int defer_sync;
 };
 
 struct ca_cert {

@@ -343,6 +343,15 @@ ca_durable_tx(struct ca *ca, int (*fn)(struct store *, void *), void *arg)
 	    store_tx(ca->st, fn, arg);
 }
 
+/* ca_durable_tx, returning once committed (store_tx_deferred) */
+static int
+durable_tx_deferred(struct ca *ca, int (*fn)(struct store *, void *),
+    void *arg)
+{
+	return ca->group ? store_group_tx_deferred(ca->group, fn, arg) :
+	    store_tx_deferred(ca->st, fn, arg);
+}
+
 int
 ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
     struct rc_detail *d)
@@ -555,7 +564,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		so.der_len = ocsp.b.len;
 		tx.ocsp = &so;
 	}
-	rc = ca_durable_tx(ca, issue_tx, &tx);
+	rc = req->defer_sync ? durable_tx_deferred(ca, issue_tx, &tx) :
+	    ca_durable_tx(ca, issue_tx, &tx);
 	if (rc != 0) {
 		/* signed but not recorded: never handed out */
 		log_err(LOG_CA, "issue: certificate %s (sha256 %s) signed but "

@@ -483,6 +483,10 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	ir.actor = actor;
 	ir.then = final_then;
 	ir.then_arg = f;
+	/* the answer to finalize need not wait for the disk: the
+	 * certificate goes out only through ra_cert_chain_pem() and the
+	 * portal, after store_durable_barrier() */
+	ir.defer_sync = 1;
 	rc = ca_issue(ra->ca, &ir, &cert, &d);
 	if (rc != 0) {
 		if (rc == RC_POLICY || rc == RC_LINT || rc == RC_BADNAME)

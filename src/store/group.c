@@ -26,6 +26,7 @@ struct item {
 	void *arg;
 	int rc;
 	int done;
+	int defer;		/* store_group_tx_deferred */
 	struct item *next;
 };
 
@@ -89,13 +90,13 @@ run_batch(struct store *st, void *arg)
 	return 0;
 }
 
-int
-store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
-    void *arg)
+static int
+group_tx(struct store_group *g, int (*fn)(struct store *, void *), void *arg,
+    int defer)
 {
-	struct item me = {fn, arg, 0, 0, NULL};
+	struct item me = {fn, arg, 0, 0, defer, NULL};
 	struct batch b;
-	int rc;
+	int rc, all_defer;
 
 	if (g == NULL || fn == NULL)
 		return RC_INVAL;
@@ -111,7 +112,9 @@ store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
 		 * leader's batch was full and I am still waiting my turn) */
 		g->committing = 1;
 		b.n = 0;
+		all_defer = 1;
 		while (g->head != NULL && b.n < GROUP_MAX) {
+			all_defer &= g->head->defer;
 			b.items[b.n++] = g->head;
 			g->head = g->head->next;
 		}
@@ -119,7 +122,8 @@ store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
 			g->tail = &g->head;
 		pthread_mutex_unlock(&g->mu);
 
-		rc = store_tx(g->st, run_batch, &b);
+		rc = all_defer ? store_tx_deferred(g->st, run_batch, &b)
+			       : store_tx(g->st, run_batch, &b);
 
 		pthread_mutex_lock(&g->mu);
 		for (int i = 0; i < b.n; i++) {
@@ -136,4 +140,18 @@ store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
 	pthread_mutex_unlock(&g->mu);
 	store_thread_wrote();
 	return me.rc;
+}
+
+int
+store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
+    void *arg)
+{
+	return group_tx(g, fn, arg, 0);
+}
+
+int
+store_group_tx_deferred(struct store_group *g,
+    int (*fn)(struct store *, void *), void *arg)
+{
+	return group_tx(g, fn, arg, 1);
 }

@@ -85,6 +85,19 @@ int store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg);
 int store_durable_barrier(struct store *st);
 
 /*
+ * Like store_tx, but on a durable handle it returns once committed, and
+ * a thread of the store syncs the WAL right after: the caller's next step
+ * need not wait for the disk. Nothing of what fn wrote may be handed out
+ * before store_durable_barrier() (a certificate, for instance, whose order
+ * may already say valid). On other handles the same as store_tx.
+ */
+int store_tx_deferred(struct store *st, int (*fn)(struct store *, void *),
+    void *arg);
+/* 1 while a durable commit of this process on st's file is not known to be
+ * on disk yet (tests). */
+int store_durable_pending(struct store *st);
+
+/*
  * Group commit (leader/follower, as in MySQL's binlog group commit): many
  * threads' small transactions share one durable commit, so a durable store
  * costs one fsync per batch rather than per transaction. A caller of
@@ -104,6 +117,10 @@ void store_group_close(struct store_group *g);	/* NULL is fine */
  * error. fn may run more than once (retries); same rules as store_tx. */
 int store_group_tx(struct store_group *g, int (*fn)(struct store *, void *),
     void *arg);
+/* Like store_group_tx, but returns once committed, as store_tx_deferred;
+ * a batch is deferred when all its callers are. */
+int store_group_tx_deferred(struct store_group *g,
+    int (*fn)(struct store *, void *), void *arg);
 
 /* ---- customers, users, contracts, domains, slots ------------------------ */
 

@@ -370,7 +370,18 @@ struct wfile {
 	_Atomic uint64_t synced;
 	/* The nonce ring (sq_file_ring), or NULL until the first nonce. */
 	void *_Atomic ring;
+	/* The syncer: a thread that syncs deferred durable commits
+	 * (store_tx_deferred) up to want, started by the first one and
+	 * stopped, after syncing what is left, with the file's last
+	 * handle. tried: the number its last sync covered (or failed to). */
+	pthread_mutex_t smu;
+	pthread_cond_t scv;
+	pthread_t syncer;
+	int syncing, stop;
+	uint64_t want, tried;
 };
+
+static void syncer_stop(struct wfile *wf);
 
 /*
  * Writers of one database file in this process take turns on a mutex
@@ -412,8 +423,12 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 		if (i < WMU_MAX) {
 			free(wmu_reg[i].path);
 			wmu_reg[i].path = xstrdup(path);
+			pthread_mutex_destroy(&wmu_reg[i].wf.smu);
+			pthread_cond_destroy(&wmu_reg[i].wf.scv);
 			memset(&wmu_reg[i].wf, 0, sizeof(wmu_reg[i].wf));
 			wmu_reg[i].wf.path = wmu_reg[i].path;
+			pthread_mutex_init(&wmu_reg[i].wf.smu, NULL);
+			pthread_cond_init(&wmu_reg[i].wf.scv, NULL);
 			m = &wmu_reg[i].mu;
 		}
 	} else if (m == NULL) {
@@ -423,6 +438,8 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 		pthread_mutexattr_destroy(&a);
 		wmu_reg[i].path = xstrdup(path);
 		wmu_reg[i].wf.path = wmu_reg[i].path;
+		pthread_mutex_init(&wmu_reg[i].wf.smu, NULL);
+		pthread_cond_init(&wmu_reg[i].wf.scv, NULL);
 		m = &wmu_reg[i].mu;
 	}
 	*wf = m != NULL ? &wmu_reg[i].wf : NULL;
@@ -434,7 +451,8 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 }
 
 /* A handle of the file of wf closes: with the last one, the file's
- * writer connection closes too. */
+ * syncer stops (having synced every deferred commit) and its writer
+ * connection closes. */
 static void
 wmu_release(struct wfile *wf)
 {
@@ -444,6 +462,9 @@ wmu_release(struct wfile *wf)
 	pthread_mutex_lock(&wmu_reg_mu);
 	for (int i = 0; i < WMU_MAX && wmu_reg[i].path != NULL; i++)
 		if (&wmu_reg[i].wf == wf && --wmu_reg[i].refs == 0) {
+			/* under the registry lock: no handle can reopen the
+			 * file and start another syncer meanwhile */
+			syncer_stop(wf);
 			writer = wf->writer;
 			wf->writer = NULL;
 			ring = atomic_exchange(&wf->ring, NULL);
@@ -1037,12 +1058,12 @@ wal_sync_possible(const struct store *st)
 }
 
 static int
-wal_sync(struct store *st)
+wal_sync_path(const char *db)
 {
 	char path[4096];
 	int fd, rc = 0;
 
-	snprintf(path, sizeof(path), "%s-wal", st->path);
+	snprintf(path, sizeof(path), "%s-wal", db);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
@@ -1058,6 +1079,12 @@ wal_sync(struct store *st)
 	return rc;
 }
 
+static int
+wal_sync(struct store *st)
+{
+	return wal_sync_path(st->path);
+}
+
 /* wf's durable commits up to n are on disk. */
 static void
 synced_up_to(struct wfile *wf, uint64_t n)
@@ -1066,6 +1093,85 @@ synced_up_to(struct wfile *wf, uint64_t n)
 
 	while (cur < n && !atomic_compare_exchange_weak(&wf->synced, &cur, n))
 		;
+}
+
+static void *
+syncer_main(void *arg)
+{
+	struct wfile *wf = arg;
+	uint64_t n;
+
+	pthread_mutex_lock(&wf->smu);
+	for (;;) {
+		while (!wf->stop && wf->tried >= wf->want)
+			pthread_cond_wait(&wf->scv, &wf->smu);
+		if (wf->tried >= wf->want)
+			break;		/* stopped, nothing left */
+		/* every commit numbered up to want has written its frames
+		 * (numbers are kicked after their COMMIT), so one sync now
+		 * covers them all */
+		n = wf->want;
+		pthread_mutex_unlock(&wf->smu);
+		if (wal_sync_path(wf->path) == 0)
+			synced_up_to(wf, n);
+		else	/* the barrier syncs, and reports, again */
+			log_err(LOG_STORE, "deferred commits up to %llu: not "
+			    "known to be on disk", (unsigned long long)n);
+		pthread_mutex_lock(&wf->smu);
+		wf->tried = n;
+	}
+	pthread_mutex_unlock(&wf->smu);
+	return NULL;
+}
+
+/* Has the syncer sync wf's commits up to n (committed): 0, or -1 when no
+ * syncer could be started (the caller syncs itself). */
+static int
+syncer_kick(struct wfile *wf, uint64_t n)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&wf->smu);
+	if (!wf->syncing && pthread_create(&wf->syncer, NULL, syncer_main,
+	    wf) == 0)
+		wf->syncing = 1;
+	if (wf->syncing) {
+		if (wf->want < n)
+			wf->want = n;
+		pthread_cond_signal(&wf->scv);
+	} else {
+		rc = -1;
+	}
+	pthread_mutex_unlock(&wf->smu);
+	return rc;
+}
+
+static void
+syncer_stop(struct wfile *wf)
+{
+	int join;
+
+	pthread_mutex_lock(&wf->smu);
+	join = wf->syncing;
+	wf->stop = 1;
+	pthread_cond_signal(&wf->scv);
+	pthread_mutex_unlock(&wf->smu);
+	if (join)
+		pthread_join(wf->syncer, NULL);
+	pthread_mutex_lock(&wf->smu);
+	wf->syncing = 0;
+	wf->stop = 0;
+	pthread_mutex_unlock(&wf->smu);
+}
+
+int
+store_durable_pending(struct store *st)
+{
+	struct wfile *wf;
+
+	if (st == NULL || (wf = st->wf) == NULL)
+		return 0;
+	return atomic_load(&wf->synced) < atomic_load(&wf->late);
 }
 
 int
@@ -1205,7 +1311,11 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 			conn_swap(st, w);
 		}
 		wunlock(st);
-		if (rc == 0 && late) {
+		if (rc == 0 && late && st->defer_sync &&
+		    syncer_kick(st->wf, late) == 0) {
+			/* on disk soon: store_durable_barrier() before
+			 * anything of it goes out */
+		} else if (rc == 0 && late) {
 			if ((rc = wal_sync(st)) == 0)
 				synced_up_to(st->wf, late);
 			else
@@ -1221,6 +1331,23 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 		}
 		backoff(st, attempt);
 	}
+}
+
+int
+store_tx_deferred(struct store *st, int (*fn)(struct store *, void *),
+    void *arg)
+{
+	int rc, outer;
+
+	if (st == NULL)
+		return RC_INVAL;
+	outer = st->depth == 0;
+	if (outer)
+		st->defer_sync = 1;
+	rc = store_tx(st, fn, arg);
+	if (outer)
+		st->defer_sync = 0;
+	return rc;
 }
 
 /* A read snapshot for multi-statement reads outside store_tx. */

@@ -1384,6 +1384,81 @@ test_durable_barrier(void **state)
 	    3 * DURABLE_ROWS);
 }
 
+static int
+add_customer_tx(struct store *st, void *arg)
+{
+	return store_customer_add(st, arg, NULL);
+}
+
+/* store_tx_deferred returns once committed: other handles see the row at
+ * once; the file's syncer puts it on disk with nobody waiting, or the
+ * barrier does; the last handle's close syncs what is left. Group callers
+ * that all defer are deferred. On a handle that is not durable it is a
+ * plain transaction. */
+static void
+test_deferred_sync(void **state)
+{
+	struct fx *fx = *state;
+	struct store_conf gc = {"sqlite", fx->path, 1};
+	struct store_group *g = NULL;
+	struct store *d = NULL, *o = NULL;
+	const char *ext[] = {"", "-wal", "-shm", "-nonce-ring"};
+	char other[400];
+	int waited = 0;
+
+	assert_int_equal(open_at(fx->path, 1, &d), 0);
+	assert_int_equal(store_tx_deferred(d, add_customer_tx, "def-1"), 0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM customers "
+	    "WHERE name = 'def-1'"), 1);
+	while (store_durable_pending(fx->st) && waited++ < 10000)
+		usleep(1000);
+	assert_false(store_durable_pending(fx->st));	/* the syncer */
+	assert_int_equal(store_tx_deferred(d, add_customer_tx, "def-2"), 0);
+	assert_int_equal(store_durable_barrier(fx->st), 0);
+	assert_false(store_durable_pending(fx->st));
+	/* a group */
+	assert_int_equal(store_group_open(&gc, &g), 0);
+	assert_int_equal(store_group_tx_deferred(g, add_customer_tx, "def-3"),
+	    0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM customers "
+	    "WHERE name = 'def-3'"), 1);
+	assert_int_equal(store_durable_barrier(d), 0);
+	assert_false(store_durable_pending(d));
+	assert_int_equal(store_group_tx(g, add_customer_tx, "def-4"), 0);
+	assert_false(store_durable_pending(d));	/* synced in the call */
+	store_group_close(g);
+	/* not durable: a plain transaction, nothing pending */
+	assert_int_equal(store_tx_deferred(fx->st, add_customer_tx, "def-5"),
+	    0);
+	assert_false(store_durable_pending(fx->st));
+	store_close(d);
+	/* another file's only handle closed right after a deferred commit:
+	 * the close waits for its syncer, and the row is there */
+	snprintf(other, sizeof(other), "%s/deferred.db", fx->dir);
+	assert_int_equal(open_at(other, 1, &o), 0);
+	for (int i = 0; i < 20; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "o-%d", i);
+		assert_int_equal(store_tx_deferred(o, add_customer_tx, name),
+		    0);
+	}
+	store_close(o);
+	assert_int_equal(raw_int(other, "SELECT count(*) FROM customers"),
+	    20);
+	assert_int_equal(open_at(other, 1, &o), 0);
+	assert_false(store_durable_pending(o));
+	store_close(o);
+	for (size_t k = 0; k < sizeof(ext) / sizeof(ext[0]); k++) {
+		char p[420];
+
+		snprintf(p, sizeof(p), "%s%s", other, ext[k]);
+		unlink(p);
+	}
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM customers "
+	    "WHERE name LIKE 'def-%'"), 5);
+}
+
 /* ---- audit log ----------------------------------------------------------- */
 
 struct audit_seen {
@@ -1809,7 +1884,8 @@ test_nonce_ring_concurrent(void **state)
 }
 
 /* A process that opens one database file after another (40 of them, one
- * at a time) keeps its per-file state for each: nonces work on every one. */
+ * at a time) keeps its per-file state for each: nonces work on every one,
+ * and so does each file's syncer. */
 static void
 test_many_files(void **state)
 {
@@ -1822,7 +1898,10 @@ test_many_files(void **state)
 		uint64_t a = 0, b = 0;
 
 		snprintf(path, sizeof(path), "%s/many-%d.db", fx->dir, i);
-		assert_int_equal(open_at(path, 0, &st), 0);
+		assert_int_equal(open_at(path, 1, &st), 0);
+		/* each file's syncer, in a reused registry entry too */
+		assert_int_equal(store_tx_deferred(st, add_customer_tx, "c"),
+		    0);
 		assert_int_equal(store_nonce_next(st, &a), 0);
 		assert_int_equal(store_nonce_next(st, &b), 0);
 		assert_true(b == a + 1);
@@ -2261,6 +2340,7 @@ main(void)
 		T(test_tx_retry),
 		T(test_tx_waits_for_writer),
 		T(test_durable_barrier),
+		T(test_deferred_sync),
 		T(test_audit_chain),
 		T(test_audit_hash_format),
 		T(test_audit_tamper_edit),
