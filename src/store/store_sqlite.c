@@ -375,7 +375,8 @@ struct wfile {
 	 * stopped, after syncing what is left, with the file's last
 	 * handle. tried: the number its last sync covered (or failed to). */
 	pthread_mutex_t smu;
-	pthread_cond_t scv;
+	pthread_cond_t scv;	/* to the syncer: more to sync, or stop */
+	pthread_cond_t sdone;	/* from it: a sync is done (tried moved) */
 	pthread_t syncer;
 	int syncing, stop;
 	uint64_t want, tried;
@@ -425,10 +426,12 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 			wmu_reg[i].path = xstrdup(path);
 			pthread_mutex_destroy(&wmu_reg[i].wf.smu);
 			pthread_cond_destroy(&wmu_reg[i].wf.scv);
+			pthread_cond_destroy(&wmu_reg[i].wf.sdone);
 			memset(&wmu_reg[i].wf, 0, sizeof(wmu_reg[i].wf));
 			wmu_reg[i].wf.path = wmu_reg[i].path;
 			pthread_mutex_init(&wmu_reg[i].wf.smu, NULL);
 			pthread_cond_init(&wmu_reg[i].wf.scv, NULL);
+			pthread_cond_init(&wmu_reg[i].wf.sdone, NULL);
 			m = &wmu_reg[i].mu;
 		}
 	} else if (m == NULL) {
@@ -440,6 +443,7 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 		wmu_reg[i].wf.path = wmu_reg[i].path;
 		pthread_mutex_init(&wmu_reg[i].wf.smu, NULL);
 		pthread_cond_init(&wmu_reg[i].wf.scv, NULL);
+		pthread_cond_init(&wmu_reg[i].wf.sdone, NULL);
 		m = &wmu_reg[i].mu;
 	}
 	*wf = m != NULL ? &wmu_reg[i].wf : NULL;
@@ -1119,9 +1123,26 @@ syncer_main(void *arg)
 			    "known to be on disk", (unsigned long long)n);
 		pthread_mutex_lock(&wf->smu);
 		wf->tried = n;
+		pthread_cond_broadcast(&wf->sdone);
 	}
 	pthread_mutex_unlock(&wf->smu);
 	return NULL;
+}
+
+/* Waits for the syncer's sync of the commits up to n when it has them to
+ * sync: 1 once it tried (synced tells whether it succeeded), 0 when it
+ * does not have them (the caller syncs itself). */
+static int
+syncer_wait(struct wfile *wf, uint64_t n)
+{
+	int covered;
+
+	pthread_mutex_lock(&wf->smu);
+	covered = wf->syncing && wf->want >= n;
+	while (covered && wf->tried < n)
+		pthread_cond_wait(&wf->sdone, &wf->smu);
+	pthread_mutex_unlock(&wf->smu);
+	return covered;
 }
 
 /* Has the syncer sync wf's commits up to n (committed): 0, or -1 when no
@@ -1191,6 +1212,9 @@ store_durable_barrier(struct store *st)
 	pthread_mutex_lock(st->wmu);
 	n = atomic_load(&wf->late);
 	pthread_mutex_unlock(st->wmu);
+	/* the syncer's sync in progress, waited for rather than made twice */
+	if (syncer_wait(wf, n) && atomic_load(&wf->synced) >= n)
+		return 0;
 	if ((rc = wal_sync(st)) == 0)
 		synced_up_to(wf, n);
 	return rc;
