@@ -255,6 +255,16 @@ answer_meanwhile(void *arg)
 	m->e->fake.http01_ok = m->then_ok;
 }
 
+/* Has the next check run answer_meanwhile for ch first. */
+static void
+meanwhile_arm(struct meanwhile *m, struct rt_env *e, int64_t acct,
+    int64_t ch, int then_ok)
+{
+	*m = (struct meanwhile){e, acct, ch, then_ok, -1, -1, 0};
+	e->fake.during = answer_meanwhile;
+	e->fake.during_arg = m;
+}
+
 /* An answer is checked before anything is written, and what happened to
  * its challenge or authorization meanwhile decides when the result is: no
  * second valid challenge, no result over another's. */
@@ -276,9 +286,7 @@ test_answer_races(void **state)
 	    "'validation.success'");
 	/* tls-alpn-01 answered and valid while http-01 is checked: the
 	 * http-01 answer is refused, its result not written */
-	m = (struct meanwhile){e, acct, ch2, 1, -1, -1, 0};
-	e->fake.during = answer_meanwhile;
-	e->fake.during_arg = &m;
+	meanwhile_arm(&m, e, acct, ch2, 1);
 	e->fake.calls = 0;
 	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch, &c, &err),
 	    RC_STATE);
@@ -297,9 +305,7 @@ test_answer_races(void **state)
 	ch3 = chall_of(e, acct, ord2, 0, RA_CHALL_HTTP01, NULL);
 	bad0 = rt_count(e, "SELECT count(*) FROM audit_log WHERE action = "
 	    "'validation.failure'");
-	m = (struct meanwhile){e, acct, ch3, 0, -1, -1, 0};
-	e->fake.during = answer_meanwhile;
-	e->fake.during_arg = &m;
+	meanwhile_arm(&m, e, acct, ch3, 0);
 	assert_int_equal(ra_challenge_respond_now(e->ra, acct, ch3, &c, &err),
 	    0);
 	assert_int_equal(c.status, RA_ST_VALID);
