@@ -308,7 +308,7 @@ finish_tx(struct store *st, void *arg)
 			goto out_a;
 		rc = respond_check(f->ra, st, &c, &a, &f->why);
 		store_challenge_clear(&c);
-			if (rc == 1) {
+		if (rc == 1) {
 			f->gone = 1;
 			rc = 0;
 		}
@@ -403,9 +403,10 @@ out:
 }
 
 /*
- * Claims and runs the job of challenge id (of account_id, 0: any). rc 0
- * when the challenge was read (whether or not this call ran it); out gets
- * its state afterwards.
+ * Claims and runs the job of challenge id (of account_id, 0: any), or,
+ * with respond, validates the client's answer to it when it is pending
+ * (no job: checked, validated, written once). rc 0 when the challenge was
+ * read (whether or not this call ran it); out gets its state afterwards.
  */
 static int
 run_job(struct ra *ra, int64_t account_id, int64_t id, int respond,
