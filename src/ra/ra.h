@@ -564,9 +564,10 @@ int ra_jobs_run(struct ra *ra, size_t max, size_t *ran);
  * account URL and the method that validated it; caa, with subproblems);
  * the certificate is issued by ca_issue (profile dv, actor
  * "acme:account/<id>", the order and the account's contract). Success: the
- * order is valid with the serial. Any failure after the ready check: the
- * order is invalid with the problem stored, and rc/err say the same.
- * *out gets the order.
+ * order is valid with the serial, committed but maybe not yet on disk (the
+ * certificate goes out through ra_cert_chain_pem() or the portal, which
+ * wait for that). Any failure after the ready check: the order is invalid
+ * with the problem stored, and rc/err say the same. *out gets the order.
  */
 int ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
     const uint8_t *csr, size_t csr_len, struct ra_order *out,
