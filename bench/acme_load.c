@@ -891,7 +891,7 @@ hc_fill(struct hconn *h)
 
 /* The next line (CRLF cut off) of at most the buffer's size: a pointer
  * into h->in valid until the next read, or NULL. *eof: the stream ended
- * before any byte of it. */
+ * (or broke) before any byte of it. */
 static char *
 hc_line(struct hconn *h, size_t *len, int *eof)
 {
@@ -910,7 +910,7 @@ hc_line(struct hconn *h, size_t *len, int *eof)
 			return line;
 		}
 		if ((r = hc_fill(h)) <= 0) {
-			*eof = r == 0 && h->len == h->off;
+			*eof = r <= 0 && h->len == h->off;
 			return NULL;
 		}
 	}
@@ -1021,8 +1021,8 @@ header_value(const char *line, size_t len, const char *name, char *out,
 
 /*
  * Reads one response into c->r. 0; -1 on an error (the connection is then
- * closed); 1 when the stream ended before its first byte (a keep-alive
- * connection the server had closed).
+ * closed); 1 when the stream ended or broke before its first byte (a
+ * keep-alive connection the server had closed).
  */
 static int
 hc_response(struct client *c, int method)
