@@ -823,8 +823,9 @@ hc_close(struct hconn *h)
 }
 
 static int
-hc_connect(struct client *c, struct hconn *h)
+hc_connect(struct client *c)
 {
+	struct hconn *h = &c->hc;
 	struct addrinfo hints = {0}, *ai = NULL;
 	struct timeval tv = {.tv_sec = opt.timeout_s};
 	struct in6_addr a6;
@@ -1105,8 +1106,8 @@ hc_write(struct hconn *h, const char *p, size_t len)
 static int
 http_do(struct client *c, int method, const char *url, const char *body)
 {
-	size_t ol = strlen(origin), blen = body ? strlen(body) : 0;
-	char head[MAX_URL + 512], *req;
+	size_t ol = strlen(origin);
+	char post_hdrs[96] = "", *req;
 	int n, rc = -1;
 
 	c->r.len = 0;
@@ -1121,30 +1122,26 @@ http_do(struct client *c, int method, const char *url, const char *body)
 		    origin);
 		return -1;
 	}
-	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%s\r\n"
-	    "User-Agent: certdesk-acme_load/1\r\n%s", method_names[method],
-	    url + ol, origin_host, origin_port, method == POST ?
-	    "Content-Type: application/jose+json\r\n" : "");
-	if (method == POST && n > 0 && (size_t)n < sizeof(head))
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Content-Length: %zu\r\n", blen);
-	if (n < 0 || (size_t)n + 3 > sizeof(head))
-		die("request head too long");
-	memcpy(head + n, "\r\n", 3);
-	n += 2;
-	/* one write, one TLS record: no segment with the head alone */
-	req = xcalloc(1, (size_t)n + blen + 1);
-	memcpy(req, head, (size_t)n);
-	if (blen > 0)
-		memcpy(req + n, body, blen);
+	if (method == POST)
+		snprintf(post_hdrs, sizeof(post_hdrs), "Content-Type: "
+		    "application/jose+json\r\nContent-Length: %zu\r\n",
+		    strlen(body));
+	/* head and body in one write, one TLS record: no segment with the
+	 * head alone */
+	n = asprintf(&req, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n"
+	    "User-Agent: certdesk-acme_load/1\r\n%s\r\n%s",
+	    method_names[method], url + ol, origin_host, origin_port,
+	    post_hdrs, method == POST ? body : "");
+	if (n < 0)
+		die("out of memory");
 	c->requests++;
 	/* a kept connection the server closed meanwhile is made again once */
 	for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
 		int reused = c->hc.fd >= 0;
 
-		if (!reused && hc_connect(c, &c->hc) != 0)
+		if (!reused && hc_connect(c) != 0)
 			break;
-		if (hc_write(&c->hc, req, (size_t)n + blen) != 0) {
+		if (hc_write(&c->hc, req, (size_t)n) != 0) {
 			hc_close(&c->hc);
 			if (reused)
 				continue;

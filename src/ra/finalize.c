@@ -352,13 +352,13 @@ caa_append(struct buf *b, const char *name, const struct val_result *res)
 
 /*
  * The checks and the issuance, after the order moved to processing. Fills
- * e on failure; *serial (41 bytes) on success; adds what was checked to
- * details.
+ * e on failure; *serial (41 bytes) on success. The CAA evidence goes to
+ * f->caa; the order's record commits with the certificate (final_then).
  */
 static int
 finalize_checks(struct ra *ra, const struct ra_account *acct,
     const struct ra_order *o, const uint8_t *csr, size_t csr_len,
-    char *serial, json_t *details, struct final *f, struct ra_err *e)
+    char *serial, struct final *f, struct ra_err *e)
 {
 	struct ca_csr *req = NULL;
 	struct ca_cert *cert = NULL;
@@ -560,8 +560,7 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	f.details = details;
 	buf_init(&f.caa, STORE_MAX_LONG);
 	f.to = "valid";
-	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, details,
-	    &f, &e);
+	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, &f, &e);
 	if (rc == 0 && !f.recorded) {
 		/* ca_issue succeeded only if its then() did */
 		rc = ra_internal(&e, RC_STATE, "finalize: not recorded");

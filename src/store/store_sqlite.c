@@ -1275,10 +1275,12 @@ writer_for(struct store *st)
  * short randomised backoff, TX_TRIES times at most. Inner calls run fn in a
  * savepoint: an inner failure undoes only the inner work and is returned to
  * the outer fn, which decides; an inner RC_CONFLICT must be passed up so the
- * outermost call can retry everything.
+ * outermost call can retry everything. defer: a durable commit leaves its
+ * sync to the file's syncer (store_tx_deferred); inner calls ignore it.
  */
-int
-store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
+static int
+tx_run(struct store *st, int (*fn)(struct store *, void *), void *arg,
+    int defer)
 {
 	int rc, rc2;
 
@@ -1335,7 +1337,7 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 			conn_swap(st, w);
 		}
 		wunlock(st);
-		if (rc == 0 && late && st->defer_sync &&
+		if (rc == 0 && late && defer &&
 		    syncer_kick(st->wf, late) == 0) {
 			/* on disk soon: store_durable_barrier() before
 			 * anything of it goes out */
@@ -1358,20 +1360,16 @@ store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 }
 
 int
+store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
+{
+	return tx_run(st, fn, arg, 0);
+}
+
+int
 store_tx_deferred(struct store *st, int (*fn)(struct store *, void *),
     void *arg)
 {
-	int rc, outer;
-
-	if (st == NULL)
-		return RC_INVAL;
-	outer = st->depth == 0;
-	if (outer)
-		st->defer_sync = 1;
-	rc = store_tx(st, fn, arg);
-	if (outer)
-		st->defer_sync = 0;
-	return rc;
+	return tx_run(st, fn, arg, 1);
 }
 
 /* A read snapshot for multi-statement reads outside store_tx. */

@@ -46,7 +46,6 @@ struct store {
 	struct wfile *wf;	/* what the file's handles share */
 	int counted;		/* in the file's handle count */
 	int durable;		/* opened with store_conf.durable */
-	int defer_sync;		/* store_tx_deferred: the syncer syncs */
 	int rq;			/* in a request (store_rq_begin) */
 	int snap;		/* the request's read snapshot is open */
 	unsigned long snap_gen;	/* the thread's writes when it opened */
