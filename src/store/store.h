@@ -76,11 +76,13 @@ int store_tx(struct store *st, int (*fn)(struct store *, void *), void *arg);
  * A durable transaction (store_conf.durable) commits on the process's
  * writer connection without a sync and then syncs the WAL after the
  * writer lock, so other writers need not wait for the disk; it returns
- * once its data is on disk. In between, other threads can already read
- * what it committed. Before handing out something a durable transaction
- * of another thread made (a certificate), call store_durable_barrier():
- * it returns once every durable commit of this process that is visible
- * now is on disk (at once when none is pending), or RC_DB.
+ * once its data is on disk. In between, other threads and processes can
+ * already read what it committed. Before handing out something a durable
+ * transaction of another thread or process made (a certificate), call
+ * store_durable_barrier(): it returns once every durable commit that is
+ * visible now is on disk, whichever process on the file made it (at once
+ * when none is pending), or RC_DB. The processes count their commits in
+ * the header of the file's nonce ring (DB-nonce-ring).
  */
 int store_durable_barrier(struct store *st);
 
@@ -93,7 +95,7 @@ int store_durable_barrier(struct store *st);
  */
 int store_tx_deferred(struct store *st, int (*fn)(struct store *, void *),
     void *arg);
-/* 1 while a durable commit of this process on st's file is not known to be
+/* 1 while a durable commit of any process on st's file is not known to be
  * on disk yet (tests). */
 int store_durable_pending(struct store *st);
 

@@ -4,7 +4,8 @@
  * process on one database: a file beside it (DB-nonce-ring), mapped
  * shared into each process, like SQLite's own -shm file.
  *
- *   header (4096 bytes): magic, slot count, first, next
+ *   header (4096 bytes): magic, slot count, first, next; and on a cache
+ *     line of their own the durable-commit counters (store_ring_commits)
  *   slots: STORE_NONCE_WINDOW 64-bit words
  *
  * A nonce is a sequence number: store_nonce_next() takes `next` with one
@@ -23,8 +24,10 @@
  * (written without fsync), the file is not synced: after a power loss the
  * redemptions of the last seconds may be forgotten. Opening checks that
  * `next` is above every slot, so a `next` that lost its last writes does
- * not hand out numbers already redeemed. A process maps the file once, with
- * the state its handles of the database share (sq_file_ring).
+ * not hand out numbers already redeemed; likewise the commit counters'
+ * `numbered` is moved past `written` and `synced`, so that a commit after
+ * lost writes is not taken for one on disk. A process maps the file once,
+ * with the state its handles of the database share (sq_file_ring).
  */
 #include "store/store.h"
 #include "store/store_sqlite_int.h"
@@ -48,13 +51,19 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
 #define RING_MAGIC "cdnonce1"
 #define RING_HDR 4096
 #define RING_SIZE (RING_HDR + (size_t)STORE_NONCE_WINDOW * 8)
+#define RING_NCOMMITS 3
 
 struct ring_hdr {
 	char magic[8];
 	uint64_t slots;
 	uint64_t first;		/* the first number this file handed out */
 	_Atomic uint64_t next;	/* the next one to hand out */
+	char pad[32];
+	/* not nonces: the durable commits of every process on the file
+	 * (store_ring_commits), zero in a file older than them */
+	_Atomic uint64_t commits[RING_NCOMMITS];
 };
+_Static_assert(sizeof(struct ring_hdr) <= RING_HDR, "header too big");
 
 static _Atomic uint64_t *
 slot(void *map, uint64_t seq)
@@ -113,6 +122,16 @@ prepare(int fd, void *map, int zero, const char *file)
 
 		if (v > top)
 			top = v;
+	}
+	/* the commit counters after lost writes: a number at or below
+	 * written or synced is never handed out again */
+	for (int i = 1; i < RING_NCOMMITS; i++) {
+		uint64_t v = atomic_load(&h->commits[i]);
+		uint64_t n = atomic_load(&h->commits[0]);
+
+		while (n < v && !atomic_compare_exchange_weak(&h->commits[0],
+		    &n, v))
+			;
 	}
 	next = atomic_load(&h->next);
 	while (top >= next) {
@@ -174,6 +193,13 @@ done:
 	if (rc == 0)
 		*out = map;
 	return rc;
+}
+
+_Atomic uint64_t *
+store_ring_commits(void *map)
+{
+	_Static_assert(RING_NCOMMITS == SQ_COMMIT_COUNTERS, "counters");
+	return ((struct ring_hdr *)map)->commits;
 }
 
 void

@@ -363,12 +363,9 @@ struct wfile {
 	 * transaction, used only under the file's writer mutex, closed
 	 * with the file's last handle. */
 	struct store *writer;
-	/* Durable commits that sync after the writer mutex (wal_sync):
-	 * numbered under the mutex before their COMMIT; synced is the
-	 * highest number known to be on disk (store_durable_barrier). */
-	_Atomic uint64_t late;
-	_Atomic uint64_t synced;
-	/* The nonce ring (sq_file_ring), or NULL until the first nonce. */
+	/* The nonce ring (sq_file_ring), or NULL until the first nonce or
+	 * durable commit: its header counts the durable commits of every
+	 * process on the file (wf_commits). */
 	void *_Atomic ring;
 	/* The syncer: a thread that syncs deferred durable commits
 	 * (store_tx_deferred) up to want, started by the first one and
@@ -478,18 +475,12 @@ wmu_release(struct wfile *wf)
 	store_ring_unmap(ring);
 }
 
-int
-sq_file_ring(struct store *st, void **map)
+static int
+wf_ring(struct wfile *wf, void **map)
 {
-	struct wfile *wf = st->wf;
 	void *m;
 	int rc = 0;
 
-	if (wf == NULL) {
-		log_err(LOG_STORE, "nonces: more than %d database files "
-		    "open in one process", WMU_MAX);
-		return RC_DB;
-	}
 	if ((m = atomic_load(&wf->ring)) == NULL) {
 		pthread_mutex_lock(&wmu_reg_mu);
 		if ((m = atomic_load(&wf->ring)) == NULL &&
@@ -499,6 +490,27 @@ sq_file_ring(struct store *st, void **map)
 	}
 	*map = m;
 	return rc;
+}
+
+int
+sq_file_ring(struct store *st, void **map)
+{
+	if (st->wf == NULL) {
+		log_err(LOG_STORE, "nonces: more than %d database files "
+		    "open in one process", WMU_MAX);
+		return RC_DB;
+	}
+	return wf_ring(st->wf, map);
+}
+
+/* The file's durable-commit counters (SQ_NUMBERED...), shared with every
+ * process on it: NULL when its ring cannot be mapped. */
+static _Atomic uint64_t *
+wf_commits(struct wfile *wf)
+{
+	void *m;
+
+	return wf_ring(wf, &m) == 0 ? store_ring_commits(m) : NULL;
 }
 
 static void
@@ -1089,25 +1101,54 @@ wal_sync(struct store *st)
 	return wal_sync_path(st->path);
 }
 
-/* wf's durable commits up to n are on disk. */
 static void
-synced_up_to(struct wfile *wf, uint64_t n)
+raise_to(_Atomic uint64_t *v, uint64_t n)
 {
-	uint64_t cur = atomic_load(&wf->synced);
+	uint64_t cur = atomic_load(v);
 
-	while (cur < n && !atomic_compare_exchange_weak(&wf->synced, &cur, n))
+	while (cur < n && !atomic_compare_exchange_weak(v, &cur, n))
 		;
 }
+
+/* The highest commit number a sync that starts now covers, with every
+ * lower one. Numbers are taken under SQLite's write lock, so each commit
+ * numbered below the last has released it, frames written; the last one
+ * too once written has reached it. */
+static uint64_t
+sync_target(_Atomic uint64_t *c)
+{
+	uint64_t n = atomic_load(&c[SQ_NUMBERED]);
+
+	return atomic_load(&c[SQ_WRITTEN]) >= n ? n : n - 1;
+}
+
+/* Syncs the WAL of wf, which covers the durable commits up to done (whose
+ * COMMIT returned; 0: none in particular) and any other process's that
+ * sync_target() counts; they are then marked synced. */
+static int
+sync_now(struct wfile *wf, _Atomic uint64_t *c, uint64_t done)
+{
+	uint64_t t = sync_target(c);
+	int rc;
+
+	if ((rc = wal_sync_path(wf->path)) == 0)
+		raise_to(&c[SQ_SYNCED], t > done ? t : done);
+	return rc;
+}
+
+_Atomic int sq_syncer_hold;
 
 static void *
 syncer_main(void *arg)
 {
 	struct wfile *wf = arg;
+	_Atomic uint64_t *c = wf_commits(wf);	/* mapped: commits kick */
 	uint64_t n;
 
 	pthread_mutex_lock(&wf->smu);
 	for (;;) {
-		while (!wf->stop && wf->tried >= wf->want)
+		while (!wf->stop && (wf->tried >= wf->want ||
+		    atomic_load(&sq_syncer_hold)))
 			pthread_cond_wait(&wf->scv, &wf->smu);
 		if (wf->tried >= wf->want)
 			break;		/* stopped, nothing left */
@@ -1116,9 +1157,8 @@ syncer_main(void *arg)
 		 * covers them all */
 		n = wf->want;
 		pthread_mutex_unlock(&wf->smu);
-		if (wal_sync_path(wf->path) == 0)
-			synced_up_to(wf, n);
-		else	/* the barrier syncs, and reports, again */
+		if (sync_now(wf, c, n) != 0)
+			/* the barrier syncs, and reports, again */
 			log_err(LOG_STORE, "deferred commits up to %llu: not "
 			    "known to be on disk", (unsigned long long)n);
 		pthread_mutex_lock(&wf->smu);
@@ -1188,36 +1228,46 @@ syncer_stop(struct wfile *wf)
 int
 store_durable_pending(struct store *st)
 {
-	struct wfile *wf;
+	_Atomic uint64_t *c;
 
-	if (st == NULL || (wf = st->wf) == NULL)
+	if (st == NULL || st->wf == NULL || !wal_sync_possible(st) ||
+	    (c = wf_commits(st->wf)) == NULL)
 		return 0;
-	return atomic_load(&wf->synced) < atomic_load(&wf->late);
+	return atomic_load(&c[SQ_SYNCED]) < atomic_load(&c[SQ_NUMBERED]);
 }
 
+/*
+ * Whatever the caller read is on disk once this returns 0: the durable
+ * commits of every process on the file count, not only this one's (a
+ * certificate finalized by another `certdesk serve` on the same store
+ * may be downloaded here). Every commit the caller could see was numbered
+ * before the numbered counter is read here, so it is covered once synced
+ * has reached that number, or by a sync that starts after the read.
+ */
 int
 store_durable_barrier(struct store *st)
 {
+	_Atomic uint64_t *c;
 	struct wfile *wf;
 	uint64_t n;
-	int rc;
 
-	if (st == NULL || (wf = st->wf) == NULL || st->wmu == NULL)
-		return 0;
-	if (atomic_load(&wf->synced) >= atomic_load(&wf->late))
+	if (st == NULL || (wf = st->wf) == NULL || st->wmu == NULL ||
+	    !wal_sync_possible(st))
+		return 0;	/* every commit synced inside (FULL) */
+	if ((c = wf_commits(wf)) == NULL)
+		return wal_sync(st);	/* cannot tell: sync */
+	if (atomic_load(&c[SQ_SYNCED]) >= atomic_load(&c[SQ_NUMBERED]))
 		return 0;	/* nothing committed since the last sync */
-	/* Numbers are taken under the writer mutex before their COMMIT:
-	 * once it is free, every commit numbered so far has written its
-	 * frames, and a sync that starts after that covers them all. */
+	/* no commit of this process in flight: once the writer mutex is
+	 * free, this process's commits numbered so far have returned and
+	 * are this process's own to sync, or its syncer's */
 	pthread_mutex_lock(st->wmu);
-	n = atomic_load(&wf->late);
+	n = atomic_load(&c[SQ_NUMBERED]);
 	pthread_mutex_unlock(st->wmu);
 	/* the syncer's sync in progress, waited for rather than made twice */
-	if (syncer_wait(wf, n) && atomic_load(&wf->synced) >= n)
+	if (syncer_wait(wf, n) && atomic_load(&c[SQ_SYNCED]) >= n)
 		return 0;
-	if ((rc = wal_sync(st)) == 0)
-		synced_up_to(wf, n);
-	return rc;
+	return sync_now(wf, c, 0);
 }
 
 /* Exchanges the connections (and their statements) of a and b. */
@@ -1301,19 +1351,22 @@ tx_run(struct store *st, int (*fn)(struct store *, void *), void *arg,
 	snap_end(st);
 	for (int attempt = 0;; attempt++) {
 		struct store *w;
-		uint64_t late = 0;	/* durable: its number, synced by
-					 * wal_sync after the commit */
+		/* durable and synced by sync_now() after the commit: the
+		 * file's shared counters, and the commit's number there */
+		_Atomic uint64_t *c = NULL;
+		uint64_t late = 0;
 
 		wlock(st);
 		w = writer_for(st);
 		if (w != NULL) {
 			conn_swap(st, w);
 			/* never a durable transaction without its fsync:
-			 * wal_sync() after the lock, or FULL for this one,
+			 * sync_now() after the lock, or FULL for this one,
 			 * or st's own connection (FULL) if FULL cannot be
 			 * set */
-			if (st->durable && wal_sync_possible(st)) {
-				late = atomic_fetch_add(&st->wf->late, 1) + 1;
+			if (st->durable && wal_sync_possible(st) &&
+			    (c = wf_commits(st->wf)) != NULL) {
+				/* numbered at its COMMIT */
 			} else if (st->durable && sync_for(st, 1) != 0) {
 				conn_swap(st, w);
 				w = NULL;
@@ -1324,15 +1377,24 @@ tx_run(struct store *st, int (*fn)(struct store *, void *), void *arg,
 			st->depth = 1;
 			rc = fn(st, arg);
 			st->depth = 0;
+			if (rc == 0 && c != NULL) {
+				/* under SQLite's write lock (BEGIN
+				 * IMMEDIATE), so numbers follow the order
+				 * of commits across processes */
+				late = atomic_fetch_add(&c[SQ_NUMBERED], 1) +
+				    1;
+			}
 			if (rc == 0)
 				rc = exec_q(st, Q_COMMIT);
+			if (late)	/* returned, committed or not */
+				raise_to(&c[SQ_WRITTEN], late);
 			if (rc != 0)
 				rollback(st);
 			else
 				thread_writes++;
 		}
 		if (w != NULL) {
-			if (st->durable && !late)
+			if (st->durable && c == NULL)
 				(void)sync_for(st, 0);
 			conn_swap(st, w);
 		}
@@ -1342,9 +1404,7 @@ tx_run(struct store *st, int (*fn)(struct store *, void *), void *arg,
 			/* on disk soon: store_durable_barrier() before
 			 * anything of it goes out */
 		} else if (rc == 0 && late) {
-			if ((rc = wal_sync(st)) == 0)
-				synced_up_to(st->wf, late);
-			else
+			if ((rc = sync_now(st->wf, c, late)) != 0)
 				log_err(LOG_STORE, "tx: committed, but not "
 				    "known to be on disk");
 		}

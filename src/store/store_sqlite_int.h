@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include <stddef.h>
@@ -65,6 +66,21 @@ int sq_own_file(const char *path);
 int sq_file_ring(struct store *st, void **map);
 int store_ring_map(const char *db_path, void **map);
 void store_ring_unmap(void *map);	/* NULL is fine */
+
+/*
+ * The durable commits of every process on a database file, counted in its
+ * ring's header (store_sqlite.c, tx_run):
+ *   [SQ_NUMBERED] the last number a commit took, under SQLite's write lock
+ *   [SQ_WRITTEN]  the highest number whose COMMIT returned
+ *   [SQ_SYNCED]   the highest number known to be on disk, with every
+ *                 lower one
+ */
+enum { SQ_NUMBERED, SQ_WRITTEN, SQ_SYNCED, SQ_COMMIT_COUNTERS };
+_Atomic uint64_t *store_ring_commits(void *map);
+
+/* Tests only: while set, the syncers of deferred commits (store_tx_deferred)
+ * leave them unsynced until their file's last handle closes. */
+extern _Atomic int sq_syncer_hold;
 
 /* A cached statement for sql (a string constant); return it with sq_put. */
 int sq_prep(struct store *st, const char *sql, sqlite3_stmt **out);

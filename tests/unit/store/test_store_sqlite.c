@@ -9,6 +9,7 @@
  */
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/store_sqlite_int.h"
 #include "util/rc.h"
 
 #include <setjmp.h>
@@ -1459,6 +1460,79 @@ test_deferred_sync(void **state)
 	    "WHERE name LIKE 'def-%'"), 5);
 }
 
+/* A child process commits deferred and keeps it unsynced (its syncer held)
+ * until told: the parent sees the row, counts it as pending although none
+ * of its own commits is, and its barrier puts it on disk. */
+static void
+test_durable_across_processes(void **state)
+{
+	struct fx *fx = *state;
+	int up[2], down[2], ws = 0;
+	char b = 0;
+	pid_t pid;
+
+	assert_int_equal(store_durable_barrier(fx->st), 0);
+	assert_false(store_durable_pending(fx->st));
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *c = NULL;
+		int bad;
+
+		atomic_store(&sq_syncer_hold, 1);
+		bad = open_at(fx->path, 1, &c) != 0 ||
+		    store_tx_deferred(c, add_customer_tx, "child-1") != 0 ||
+		    !store_durable_pending(c);
+		bad |= write(up[1], "c", 1) != 1;
+		bad |= read(down[0], &b, 1) != 1;
+		store_close(c);		/* syncs what is left */
+		_exit(bad);
+	}
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &b, 1), 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM customers "
+	    "WHERE name = 'child-1'"), 1);
+	assert_true(store_durable_pending(fx->st));
+	assert_int_equal(store_durable_barrier(fx->st), 0);
+	assert_false(store_durable_pending(fx->st));
+	assert_int_equal(write(down[1], "p", 1), 1);
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	close(up[0]);
+	close(down[1]);
+}
+
+/* The counters in a file that lost writes (synced ahead of numbered): the
+ * next commit is numbered past them, so it is not taken for synced. */
+static void
+test_durable_counters_lost(void **state)
+{
+	struct fx *fx = *state;
+	struct store *d = NULL;
+	_Atomic uint64_t *c;
+	void *map = NULL;
+
+	store_close(fx->st);	/* no mapping left in this process */
+	fx->st = NULL;
+	assert_int_equal(store_ring_map(fx->path, &map), 0);
+	c = store_ring_commits(map);
+	atomic_store(&c[SQ_NUMBERED], 5);
+	atomic_store(&c[SQ_WRITTEN], 5);
+	atomic_store(&c[SQ_SYNCED], 1000);
+	store_ring_unmap(map);
+	atomic_store(&sq_syncer_hold, 1);
+	assert_int_equal(open_at(fx->path, 1, &d), 0);
+	assert_int_equal(store_tx_deferred(d, add_customer_tx, "lost-1"), 0);
+	assert_true(store_durable_pending(d));
+	atomic_store(&sq_syncer_hold, 0);
+	store_close(d);		/* its syncer syncs */
+	assert_int_equal(open_at(fx->path, 0, &fx->st), 0);
+	assert_false(store_durable_pending(fx->st));
+}
+
 /* ---- audit log ----------------------------------------------------------- */
 
 struct audit_seen {
@@ -2341,6 +2415,8 @@ main(void)
 		T(test_tx_waits_for_writer),
 		T(test_durable_barrier),
 		T(test_deferred_sync),
+		T(test_durable_across_processes),
+		T(test_durable_counters_lost),
 		T(test_audit_chain),
 		T(test_audit_hash_format),
 		T(test_audit_tamper_edit),
