@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -372,6 +373,34 @@ https_on_error(struct http_req *r, unsigned status, const char *reason,
 
 /* ---- CRL schedule -------------------------------------------------------- */
 
+/* [http] connections and connections_per_ip for a listener; raises the
+ * soft limit of open files (to the hard one at most) so that every
+ * listener can hold its connections, besides the store's and the
+ * validations' descriptors. */
+static void
+conn_limits(struct daemon_ctx *cx, struct http_conf *hc)
+{
+	unsigned total = (unsigned)cx->conf.http_connections;
+	unsigned per_ip = (unsigned)cx->conf.http_connections_per_ip;
+	rlim_t want = 2 * (rlim_t)total + 256;
+	struct rlimit rl;
+
+	hc->conn_limit = total;
+	hc->per_ip_limit = per_ip == 0 || per_ip > total ? total : per_ip;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		rlim_t had = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < want ? rl.rlim_max : want;
+		if (rl.rlim_cur > had && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = had;
+		if (rl.rlim_cur < want)
+			log_warn(LOG_MAIN, "open files limited to %llu: fewer "
+			    "than [http] connections (%u) on two listeners "
+			    "need", (unsigned long long)rl.rlim_cur, total);
+	}
+}
+
 static void
 refresh_crls(struct serve_app *a)
 {
@@ -626,6 +655,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		hc.addr = (const struct sockaddr *)&pss;
 		hc.addrlen = psslen;
 		hc.threads = (unsigned)cx->conf.http_threads;
+		conn_limits(cx, &hc);
 		hc.max_body = CA_OCSP_MAX_REQUEST;	/* POST /ocsp */
 		rc = http_server_start(&hc, routes,
 		    sizeof(routes) / sizeof(routes[0]), &a, &srv, &d);
@@ -711,6 +741,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		hc.listen_fd = fd;
 		fd = -1;	/* the server owns it now */
 		hc.max_body = ACME_MAX_REQUEST;
+		conn_limits(cx, &hc);
 		hc.tls_cert_pem = cert_pem;
 		hc.tls_key_pem = (const char *)key_pem->data;
 		apps.acme = daemon_acme_app(da);

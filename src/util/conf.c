@@ -79,7 +79,15 @@ static const struct key keys[] = {
 	    NULL, 0, 0, "plain HTTP address:port for CRLs, CA certificates and "
 	    "OCSP (empty: off)"},
 	{"http", "threads", K_INT, O(http_threads), "0", NULL, 0, 256,
-	    "worker threads; 0 means one per core"},
+	    "worker threads of each listener; 0: four per core for HTTPS "
+	    "(its requests wait on validations and commits), one per core "
+	    "for plain HTTP"},
+	{"http", "connections", K_INT, O(http_connections), "512", NULL, 16,
+	    65536, "open connections each listener keeps at most"},
+	{"http", "connections_per_ip", K_INT, O(http_connections_per_ip), "64",
+	    NULL, 0, 65536, "open connections from one client address at most "
+	    "(0: no limit of its own; behind a reverse proxy every client "
+	    "has the proxy's address)"},
 	{"http", "public_url", K_STR, O(http_public_url), "", NULL, 0, 0,
 	    "https:// URL under which clients reach the HTTPS listener (ACME "
 	    "URLs are built from it); empty: https://<listen address>"},

@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import threading
+import time
 import urllib.request
 
 from cryptography import x509
@@ -302,3 +303,51 @@ def test_hostile_requests(server):
     # still serving
     status, _, body = server.get("/healthz")
     assert status == 200 and body == b"ok\n"
+
+
+def test_connection_limits(tmp_path):
+    """[http] connections_per_ip and connections bound the open
+    connections of a listener: past them a new connection is closed
+    without an answer, and one closed makes room again. 0 per address
+    leaves only the total."""
+    from conftest import free_port, ok
+
+    def conns(port, n):
+        out = []
+        for _ in range(n):
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            out.append(c)
+        return out
+
+    def answered(c):
+        c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            return c.recv(100).startswith(b"HTTP/1.1 200")
+        except (ConnectionResetError, TimeoutError):
+            return False
+
+    for name, conf, room in (("ip", "connections_per_ip = 2", 2),
+                             ("all", "connections = 16\n"
+                              "connections_per_ip = 0", 16)):
+        data = tmp_path / name
+        port = free_port()
+        ok(["init", "--data", data])
+        with open(data / "certdesk.conf", "a") as f:
+            f.write(f"\n[http]\nthreads = 1\n{conf}\n")
+        s = Server(data, port, tmp_path / f"{name}.log").start()
+        try:
+            held = conns(port, room)
+            # each is served: idle, but open and counted
+            assert all(answered(c) for c in held)
+            extra = conns(port, 1)[0]
+            assert not answered(extra)
+            extra.close()
+            held.pop().close()
+            time.sleep(0.2)
+            again = conns(port, 1)[0]
+            assert answered(again)
+            again.close()
+            for c in held:
+                c.close()
+        finally:
+            s.stop()
