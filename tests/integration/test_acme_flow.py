@@ -9,7 +9,7 @@ right problem type and issue nothing: a wrong key authorization, a replayed
 nonce, a JWS signed by another account's key, a CSR naming an extra domain,
 one account using another's order/authorization/challenge, and CAA
 forbidding this CA. "Nothing issued" is checked by counting certificates in
-the store."""
+the store. Last, one order taken through two instances on one store."""
 import hashlib
 import json
 import sqlite3
@@ -508,3 +508,81 @@ def test_interrupted_issuance_settled_at_start(env):
     got = {obj: json.loads(det)["outcome"] for obj, det in rows}
     assert got == {f"order:{ids[stored_url]}": "valid",
                    f"order:{ids[lost_url]}": "invalid"}
+
+
+class Routed(Client):
+    """A Client for several `certdesk serve` on one data directory behind
+    one public URL (as a load balancer would spread them): each request
+    goes to the instance `to` names, with the public host in Host."""
+
+    def __init__(self, base, ports, cafile, key=None):
+        self.base = base
+        self.ports = ports
+        self.to = 0
+        super().__init__(base + "/acme/directory", cafile, key)
+
+    def request(self, url, method="GET", data=None, headers=None):
+        assert url.startswith(self.base + "/"), url
+        h = dict(headers or {})
+        h["Host"] = "127.0.0.1"
+        port = self.ports[self.to]
+        return super().request(
+            f"https://127.0.0.1:{port}{url[len(self.base):]}", method,
+            data, h)
+
+
+def test_two_instances_one_order(env, tmp_path):
+    """Two `certdesk serve` on one store take turns on one order: the
+    account and the order made at A, the authorization and challenge
+    answered at B (which validates), finalize at A, the certificate
+    downloaded from B at once, and the order read at B says valid. The
+    chain checks out with openssl against the root."""
+    data = tmp_path / "data"
+    port_a, port_b = free_port(), free_port()
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port_a}"])
+    base = "https://127.0.0.1"
+    with open(data / "certdesk.conf", "a") as f:
+        f.write(f"\n[http]\npublic_url = {base}\n")
+    root = tmp_path / "root.pem"
+    root.write_text(ok(["ca", "root", "--data", data]))
+    extra = ["--resolver", env.knot.resolver, "--http01-port",
+             env.http01.port]
+    a = Server(data, port_a, tmp_path / "a.log", extra=extra)
+    b = Server(data, port_b, tmp_path / "b.log", extra=extra)
+    try:
+        a.start()
+        b.start()
+        c = Routed(base, [a.https_port, b.https_port], root)
+        assert c.new_account().status == 201
+        r = c.new_order(["twoinst.test"])
+        assert r.status == 201, r
+        url = r.headers["Location"]
+        order = r.json()
+        c.to = 1
+        r = c.post(order["authorizations"][0], None)
+        assert r.status == 200, r
+        ch = c.challenge(r.json())
+        env.http01.tokens[ch["token"]] = c.key_authz(ch["token"])
+        r = c.post(ch["url"], {})
+        assert r.status == 200 and r.json()["status"] == "valid", r
+        c.to = 0
+        csr, _ = make_csr(["twoinst.test"])
+        r = c.post(order["finalize"], {"csr": b64u(csr)})
+        assert r.status == 200 and r.json()["status"] == "valid", r
+        c.to = 1
+        r2 = c.post(r.json()["certificate"], None)
+        assert r2.status == 200, r2
+        pem = r2.body.decode()
+        r = c.post(url, None)
+        assert r.json()["status"] == "valid", r
+    finally:
+        a.stop()
+        b.stop()
+    chain = tmp_path / "chain.pem"
+    chain.write_text(pem)
+    leaf = x509.load_pem_x509_certificate(pem.encode())
+    san = leaf.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["twoinst.test"]
+    p = openssl("verify", "-CAfile", root, "-untrusted", chain, chain)
+    assert b": OK" in p.stdout
