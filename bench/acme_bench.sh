@@ -247,6 +247,8 @@ run() {
 			    "server %.2f ms CPU/cert\n", s, v["clients"],
 			    v["certs"], v["errors"], v["rate"], v["p50"],
 			    v["p99"], v["srv_cpu_per_cert"] }'
+		sed -n 's/^steps, mean ms: /      steps (mean ms): /p' \
+		    "$tmp/run.out"
 		if grep -q 'errors=[1-9]' "$tmp/run.out"; then
 			head -5 "$tmp/run.err" | sed 's/^/      /'
 		fi

@@ -8,8 +8,9 @@
  * authorizations are served by one built-in HTTP/1.1 server thread (epoll)
  * on 127.0.0.1, the port the ACME server is told to validate http-01 on.
  *
- * Measures per-certificate latency (newOrder sent -> chain downloaded),
- * certificates per second, and the CPU time (utime+stime from /proc) of
+ * Measures per-certificate latency (newOrder sent -> chain downloaded)
+ * and its mean per step (newOrder, authorization, challenge, finalize,
+ * download; polls count with their step), certificates per second, and the CPU time (utime+stime from /proc) of
  * the server's whole process tree and of this process over the timed phase,
  * which starts once every account exists and ends when the last certificate
  * in flight is done. CSR keys are made before the timed phase: each client
@@ -735,6 +736,12 @@ struct hconn {
 	size_t off, len;	/* unread bytes: in[off, len) */
 };
 
+/* The steps of one certificate, timed apart (polls count with the step
+ * that needed them). */
+enum { ST_ORDER, ST_AUTHZ, ST_CHALL, ST_FINAL, ST_CERT, NSTEPS };
+static const char *const step_name[NSTEPS] = {"newOrder", "authorization",
+	"challenge", "finalize", "download"};
+
 struct client {
 	int id;
 	pthread_t th;
@@ -750,6 +757,7 @@ struct client {
 
 	double *lat;		/* seconds, one per certificate */
 	size_t nlat, caplat;
+	double steps[NSTEPS];	/* seconds in each step, certificates done */
 	long requests, polls, sleep_ms, bad_nonces, failures;
 	double cert_deadline;
 };
@@ -1434,6 +1442,7 @@ issue_one(struct client *c, long n)
 	json_t *j = NULL, *a;
 	struct csr_tpl *key = &c->csr[n % KEYS_PER_CLIENT];
 	int rc = -1, token_set = 0;
+	double st[NSTEPS] = {0}, t = now_s(), t1;
 
 	c->cert_deadline = now_s() + (double)opt.timeout_s;
 	snprintf(name, sizeof(name), "c%d-%ld.%s", c->id, n, opt.domain);
@@ -1460,6 +1469,8 @@ issue_one(struct client *c, long n)
 	snprintf(authz_url, sizeof(authz_url), "%s", json_string_value(a));
 	snprintf(fin_url, sizeof(fin_url), "%s", jstr(j, "finalize"));
 	json_decref(j);
+	st[ST_ORDER] = (t1 = now_s()) - t;
+	t = t1;
 
 	/* RFC 8555 7.5 */
 	if (acme_post(c, authz_url, NULL) != 0 ||
@@ -1486,6 +1497,8 @@ issue_one(struct client *c, long n)
 		}
 		json_decref(j);
 		j = NULL;
+		st[ST_AUTHZ] = (t1 = now_s()) - t;
+		t = t1;
 		/* RFC 8555 8.1 and 8.3 */
 		if (asprintf(&keyauth, "%s.%s", token, c->thumb) < 0)
 			die("out of memory");
@@ -1524,10 +1537,14 @@ issue_one(struct client *c, long n)
 		}
 		table_del(token);
 		token_set = 0;
+		st[ST_CHALL] = (t1 = now_s()) - t;
 	} else if (strcmp(jstr(j, "status"), "valid") != 0) {
 		report(c->id, "authorization is %s", jstr(j, "status"));
 		goto out;
+	} else {
+		st[ST_AUTHZ] = (t1 = now_s()) - t;
 	}
+	t = t1;
 	json_decref(j);
 
 	/* RFC 8555 7.4: finalize, then the order may still be processing */
@@ -1562,9 +1579,14 @@ issue_one(struct client *c, long n)
 		goto out;
 	}
 	snprintf(chall_url, sizeof(chall_url), "%s", jstr(j, "certificate"));
+	st[ST_FINAL] = (t1 = now_s()) - t;
+	t = t1;
 	/* RFC 8555 7.4.2 */
 	if (acme_post(c, chall_url, NULL) != 0 || check_chain(c, key) != 0)
 		goto out;
+	st[ST_CERT] = now_s() - t;
+	for (int i = 0; i < NSTEPS; i++)
+		c->steps[i] += st[i];
 	rc = 0;
 out:
 	if (token_set)
@@ -1861,7 +1883,7 @@ main(int argc, char **argv)
 	long long s0 = 0, s1 = 0;
 	long last_done = 0, tot_req = 0, tot_polls = 0, tot_sleep = 0,
 	     tot_bad = 0;
-	double *lat;
+	double *lat, steps[NSTEPS] = {0};
 	size_t nlat = 0, k = 0;
 	long done, errs;
 	int stalled = 0;
@@ -1958,6 +1980,8 @@ main(int argc, char **argv)
 		tot_polls += cs[i].polls;
 		tot_sleep += cs[i].sleep_ms;
 		tot_bad += cs[i].bad_nonces;
+		for (int m = 0; m < NSTEPS; m++)
+			steps[m] += cs[i].steps[m];
 	}
 	qsort(lat, nlat, sizeof(*lat), cmp_double);
 	if (opt.latency_out) {
@@ -1989,6 +2013,10 @@ main(int argc, char **argv)
 			printf("server CPU: %.0f ms = %.2f ms/cert;  ", srv,
 			    srv * per);
 		printf("generator CPU: %.2f ms/cert\n", c0 * 1e3 * per);
+		printf("steps, mean ms:");
+		for (int m = 0; m < NSTEPS; m++)
+			printf(" %s %.2f", step_name[m], steps[m] * 1e3 * per);
+		printf("\n");
 		printf("RESULT stalled=0 clients=%d certs=%ld errors=%ld "
 		    "elapsed=%.3f rate=%.2f p50=%.1f p99=%.1f srv_ms=%.0f "
 		    "srv_cpu_per_cert=%.3f gen_cpu_per_cert=%.3f "
