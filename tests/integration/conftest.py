@@ -85,6 +85,23 @@ def ok(args, **kw):
     return p.stdout
 
 
+def shared_store(tmp_path):
+    """A data directory for several `certdesk serve` behind one public URL
+    (https://127.0.0.1, as a load balancer would show them): one signed
+    body carries the "url" (RFC 8555 §6.4) of any of them, and requests
+    name the public host in Host. Returns (data, base, root PEM path,
+    the first instance's plain port, a second free port)."""
+    port_a, port_b = free_port(), free_port()
+    data = tmp_path / "data"
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port_a}"])
+    base = "https://127.0.0.1"
+    with open(data / "certdesk.conf", "a") as f:
+        f.write(f"\n[http]\npublic_url = {base}\n")
+    root = tmp_path / "root.pem"
+    root.write_text(ok(["ca", "root", "--data", data]))
+    return data, base, root, port_a, port_b
+
+
 def openssl(*args, input=None, check=True):
     p = subprocess.run(["openssl"] + [str(a) for a in args], input=input,
                        capture_output=True, timeout=60)

@@ -409,17 +409,8 @@ def test_nonces_across_instances_and_restart(tmp_path):
     exactly one accepts it; a nonce handed out before a restart is good
     once after it, and what was redeemed before stays redeemed. A nonce
     made up by the client is badNonce."""
-    from conftest import free_port
-    port_a, port_b = free_port(), free_port()
-    data = tmp_path / "data"
-    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port_a}"])
-    # one public URL for every instance, so that one signed body carries
-    # the "url" (RFC 8555 §6.4) of either; requests name it in Host
-    base = "https://127.0.0.1"
-    with open(data / "certdesk.conf", "a") as f:
-        f.write(f"\n[http]\npublic_url = {base}\n")
-    root = tmp_path / "root.pem"
-    root.write_text(ok(["ca", "root", "--data", data]))
+    from conftest import shared_store
+    data, base, root, port_a, port_b = shared_store(tmp_path)
     ctx = ssl.create_default_context(cafile=str(root))
 
     def send(s, path, body=None, method="POST"):

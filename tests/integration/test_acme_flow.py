@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from acme_client import (Client, Http01, Key, Knot, b64u, jws, make_csr)
-from conftest import Server, free_port, ok, openssl
+from conftest import Server, free_port, ok, openssl, shared_store
 
 P = "urn:ietf:params:acme:error:"
 
@@ -537,14 +537,7 @@ def test_two_instances_one_order(env, tmp_path):
     answered at B (which validates), finalize at A, the certificate
     downloaded from B at once, and the order read at B says valid. The
     chain checks out with openssl against the root."""
-    data = tmp_path / "data"
-    port_a, port_b = free_port(), free_port()
-    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port_a}"])
-    base = "https://127.0.0.1"
-    with open(data / "certdesk.conf", "a") as f:
-        f.write(f"\n[http]\npublic_url = {base}\n")
-    root = tmp_path / "root.pem"
-    root.write_text(ok(["ca", "root", "--data", data]))
+    data, base, root, port_a, port_b = shared_store(tmp_path)
     extra = ["--resolver", env.knot.resolver, "--http01-port",
              env.http01.port]
     a = Server(data, port_a, tmp_path / "a.log", extra=extra)
