@@ -383,6 +383,7 @@ conn_limits(struct daemon_ctx *cx, struct http_conf *hc)
 	unsigned total = (unsigned)cx->conf.http_connections;
 	unsigned per_ip = (unsigned)cx->conf.http_connections_per_ip;
 	rlim_t want = 2 * (rlim_t)total + 256;
+	static rlim_t warned;	/* start-up only: one thread */
 	struct rlimit rl;
 
 	hc->conn_limit = total;
@@ -394,10 +395,12 @@ conn_limits(struct daemon_ctx *cx, struct http_conf *hc)
 		    rl.rlim_max < want ? rl.rlim_max : want;
 		if (rl.rlim_cur > had && setrlimit(RLIMIT_NOFILE, &rl) != 0)
 			rl.rlim_cur = had;
-		if (rl.rlim_cur < want)
+		if (rl.rlim_cur < want && rl.rlim_cur != warned) {
+			warned = rl.rlim_cur;	/* once per limit */
 			log_warn(LOG_MAIN, "open files limited to %llu: fewer "
 			    "than [http] connections (%u) on two listeners "
 			    "need", (unsigned long long)rl.rlim_cur, total);
+		}
 	}
 }
 
