@@ -23,7 +23,6 @@
 #define RA_DEF_JOB_LEASE 120L
 #define RA_DEF_MAX_IDENTIFIERS 100
 #define RA_DEF_MAX_CONTACTS 4
-/* nonces are purged by ra_jobs_run() at most this often, in seconds */
 /* an ACME order left in processing this long (seconds since its last
  * change) was interrupted by a crash or a restart; ra_jobs_run() looks
  * for such orders at most every RA_RECOVER_EVERY seconds */

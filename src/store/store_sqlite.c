@@ -400,6 +400,19 @@ static struct {
 } wmu_reg[WMU_MAX];
 static pthread_mutex_t wmu_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Entry i (its writer mutex made) becomes path's, with a fresh wfile. */
+static pthread_mutex_t *
+wf_init(int i, const char *path)
+{
+	memset(&wmu_reg[i].wf, 0, sizeof(wmu_reg[i].wf));
+	wmu_reg[i].path = xstrdup(path);
+	wmu_reg[i].wf.path = wmu_reg[i].path;
+	pthread_mutex_init(&wmu_reg[i].wf.smu, NULL);
+	pthread_cond_init(&wmu_reg[i].wf.scv, NULL);
+	pthread_cond_init(&wmu_reg[i].wf.sdone, NULL);
+	return &wmu_reg[i].mu;
+}
+
 static pthread_mutex_t *
 wmu_for(const char *path, struct wfile **wf, int counted)
 {
@@ -420,28 +433,17 @@ wmu_for(const char *path, struct wfile **wf, int counted)
 			;
 		if (i < WMU_MAX) {
 			free(wmu_reg[i].path);
-			wmu_reg[i].path = xstrdup(path);
 			pthread_mutex_destroy(&wmu_reg[i].wf.smu);
 			pthread_cond_destroy(&wmu_reg[i].wf.scv);
 			pthread_cond_destroy(&wmu_reg[i].wf.sdone);
-			memset(&wmu_reg[i].wf, 0, sizeof(wmu_reg[i].wf));
-			wmu_reg[i].wf.path = wmu_reg[i].path;
-			pthread_mutex_init(&wmu_reg[i].wf.smu, NULL);
-			pthread_cond_init(&wmu_reg[i].wf.scv, NULL);
-			pthread_cond_init(&wmu_reg[i].wf.sdone, NULL);
-			m = &wmu_reg[i].mu;
+			m = wf_init(i, path);
 		}
 	} else if (m == NULL) {
 		pthread_mutexattr_init(&a);
 		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
 		pthread_mutex_init(&wmu_reg[i].mu, &a);
 		pthread_mutexattr_destroy(&a);
-		wmu_reg[i].path = xstrdup(path);
-		wmu_reg[i].wf.path = wmu_reg[i].path;
-		pthread_mutex_init(&wmu_reg[i].wf.smu, NULL);
-		pthread_cond_init(&wmu_reg[i].wf.scv, NULL);
-		pthread_cond_init(&wmu_reg[i].wf.sdone, NULL);
-		m = &wmu_reg[i].mu;
+		m = wf_init(i, path);
 	}
 	*wf = m != NULL ? &wmu_reg[i].wf : NULL;
 	if (m != NULL && counted)
@@ -1068,9 +1070,9 @@ sync_for(struct store *st, int full)
  * (wal_sync_possible, sq_own_file): others sync in the commit.
  */
 static int
-wal_sync_possible(const struct store *st)
+wal_sync_possible(const char *path)
 {
-	return sq_own_file(st->path) && strlen(st->path) < 4000;
+	return sq_own_file(path) && strlen(path) < 4000;
 }
 
 static int
@@ -1093,12 +1095,6 @@ wal_sync_path(const char *db)
 	}
 	close(fd);
 	return rc;
-}
-
-static int
-wal_sync(struct store *st)
-{
-	return wal_sync_path(st->path);
 }
 
 static void
@@ -1230,7 +1226,7 @@ store_durable_pending(struct store *st)
 {
 	_Atomic uint64_t *c;
 
-	if (st == NULL || st->wf == NULL || !wal_sync_possible(st) ||
+	if (st == NULL || st->wf == NULL || !st->wal_sync ||
 	    (c = wf_commits(st->wf)) == NULL)
 		return 0;
 	return atomic_load(&c[SQ_SYNCED]) < atomic_load(&c[SQ_NUMBERED]);
@@ -1252,10 +1248,10 @@ store_durable_barrier(struct store *st)
 	uint64_t n;
 
 	if (st == NULL || (wf = st->wf) == NULL || st->wmu == NULL ||
-	    !wal_sync_possible(st))
+	    !st->wal_sync)
 		return 0;	/* every commit synced inside (FULL) */
 	if ((c = wf_commits(wf)) == NULL)
-		return wal_sync(st);	/* cannot tell: sync */
+		return wal_sync_path(st->path);	/* cannot tell: sync */
 	if (atomic_load(&c[SQ_SYNCED]) >= atomic_load(&c[SQ_NUMBERED]))
 		return 0;	/* nothing committed since the last sync */
 	/* no commit of this process in flight: once the writer mutex is
@@ -1364,7 +1360,7 @@ tx_run(struct store *st, int (*fn)(struct store *, void *), void *arg,
 			 * sync_now() after the lock, or FULL for this one,
 			 * or st's own connection (FULL) if FULL cannot be
 			 * set */
-			if (st->durable && wal_sync_possible(st) &&
+			if (st->durable && st->wal_sync &&
 			    (c = wf_commits(st->wf)) != NULL) {
 				/* numbered at its COMMIT */
 			} else if (st->durable && sync_for(st, 1) != 0) {
@@ -1702,6 +1698,7 @@ open_handle(const struct store_conf *conf, struct store **out, int counted)
 	st->counted = counted && st->wmu != NULL;
 	st->durable = conf->durable;
 	st->path = xstrdup(conf->path);
+	st->wal_sync = wal_sync_possible(st->path);
 	rc = sqlite3_open_v2(conf->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_URI,

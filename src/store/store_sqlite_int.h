@@ -51,6 +51,8 @@ struct store {
 	int snap;		/* the request's read snapshot is open */
 	unsigned long snap_gen;	/* the thread's writes when it opened */
 	char *path;		/* as opened */
+	int wal_sync;		/* its WAL can be synced apart (a file of its
+				 * own): durable commits sync after the lock */
 };
 
 /* 1 when path names a file of its own (not ":memory:" or a "file:" URI):
