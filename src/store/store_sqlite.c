@@ -1670,9 +1670,20 @@ store_open(const struct store_conf *conf, struct store **out)
 	return open_handle(conf, out, 1);
 }
 
+/* SQLite's memory statistics take one process-wide mutex around every
+ * allocation and free, which every connection's thread then contends for;
+ * nothing here reads them.  Only possible before SQLite initialises: when
+ * something else in the process already did, this is a no-op. */
+static void
+sqlite_once(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int
 open_handle(const struct store_conf *conf, struct store **out, int counted)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *st = NULL;
 	char pragmas[256];
 	int rc;
@@ -1688,6 +1699,7 @@ open_handle(const struct store_conf *conf, struct store **out, int counted)
 		    conf->backend);
 		return RC_CONFIG;
 	}
+	(void)pthread_once(&once, sqlite_once);
 	rc = precreate(conf->path);
 	if (rc != 0)
 		return rc;
