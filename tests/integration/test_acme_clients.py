@@ -22,7 +22,8 @@ issuance and the revocation.
 """
 import re
 
-from clients_rig import rig, split_pems  # noqa: F401 - rig: the fixture
+from clients_rig import (rig, split_pems,  # noqa: F401 - rig: the fixture
+                         uacme, uacme_hook)
 
 EMAIL = "hostmaster@example.com"
 
@@ -182,41 +183,6 @@ def test_lego_dns01_rfc2136_wildcard(rig):
 
 
 # ---- uacme -----------------------------------------------------------------
-
-HOOK = """#!/usr/bin/python3
-# uacme hook: METHOD TYPE IDENT TOKEN AUTH; only http-01 is accepted
-import pathlib, sys
-method, kind, ident, token, auth = sys.argv[1:6]
-with open({calls!r}, "a") as f:
-    f.write(" ".join(sys.argv[1:4]) + "\\n")
-if kind != "http-01":
-    sys.exit(1)
-d = pathlib.Path({webroot!r}) / ".well-known" / "acme-challenge"
-d.mkdir(parents=True, exist_ok=True)
-if method == "begin":
-    (d / token).write_text(auth)
-else:
-    (d / token).unlink(missing_ok=True)
-"""
-
-
-def uacme(rig, d, *args, **kw):
-    """Runs uacme with confdir d/conf, trusting the root through the
-    CAINFO shim (see clients_rig.py)."""
-    env = {"LD_PRELOAD": str(rig.cainfo_shim()),
-           "CLIENTS_RIG_CAINFO": str(rig.root)}
-    return rig.client(["uacme", "-v", "-a", rig.dir_url, "-c", d / "conf",
-                       *args], env=env, **kw)
-
-
-def uacme_hook(d):
-    """uacme's hook script answering http-01 into d/www."""
-    hook = d / "hook.py"
-    hook.write_text(HOOK.format(calls=str(d / "hook-calls.txt"),
-                                webroot=str(d / "www")))
-    hook.chmod(0o755)
-    return hook
-
 
 def test_uacme_http01(rig):
     d = rig.tmp / "uacme"

@@ -7,8 +7,10 @@ Host is the address), finalized with a CSR naming the address as
 iPAddress, and the certificate checked with openssl (SAN "IP
 Address:127.0.0.1", chain verifies); dns-01 is never offered for an
 address. Under `policy.trust = public` the same order is refused with
-rejectedIdentifier, as are malformed addresses; with allow_ip off too. If
-lego is installed, it gets a certificate for 127.0.0.1 over http-01."""
+rejectedIdentifier, as are malformed addresses; with allow_ip off too.
+uacme gets a certificate for 127.0.0.1 over http-01 and revokes it; so
+does lego, if it sends addresses as "ip" identifiers (Debian's 4.9.1 does
+not)."""
 import ipaddress
 import os
 import re
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from acme_client import Client, Http01, Knot, b64u
+from clients_rig import Rig, WebRoot, split_pems, uacme, uacme_hook
 from conftest import Server, free_port, ok, openssl
 
 P = "urn:ietf:params:acme:error:"
@@ -256,6 +259,54 @@ def test_public_trust_refuses_reserved(env):
             P + "rejectedIdentifier", r
     finally:
         restart(env, "on", "private")
+
+
+def test_uacme_http01_ip(env):
+    """uacme (RFC 8738 since uacme 1.1) orders 127.0.0.1 as an "ip"
+    identifier and answers http-01 through its hook, into a web root served
+    on the validation port. The chain verifies for the address; revoked by
+    the account, the serial is in the CRL. Runs near the end: it takes the
+    validation port from the test's own responder."""
+    if shutil.which("uacme") is None:
+        pytest.skip("uacme is not installed")
+    d = env.tmp / "uacme"
+    d.mkdir()
+    rig = Rig(env.tmp)
+    rig.server, rig.data, rig.root = env.server, env.data, env.root
+    rig.dir_url = env.dir_url
+    hook = uacme_hook(d)
+    uacme(rig, d, "-t", "EC", "-y", "new", "ip@example.com",
+          log=d / "new.log")
+    env.http01.stop()       # idempotent: the fixture stops it again
+    if env.http6 is not None:
+        env.http6.stop()
+        env.http6 = None
+    www = WebRoot(d / "www", int(env.http01.port))
+    try:
+        uacme(rig, d, "-t", "EC", "-h", hook, "issue", "127.0.0.1",
+              log=d / "issue.log")
+    finally:
+        www.stop()
+    assert any("/.well-known/acme-challenge/" in h for h in www.hits), \
+        www.hits
+    assert "begin http-01 127.0.0.1" in \
+        (d / "hook-calls.txt").read_text().splitlines()
+    conf = d / "conf" / "127.0.0.1"
+    parts = split_pems((conf / "cert.pem").read_text())
+    assert len(parts) == 2, parts
+    leaf, chain = d / "leaf.pem", d / "chain.pem"
+    leaf.write_text(parts[0])
+    chain.write_text(parts[1])
+    out = openssl("x509", "-in", leaf, "-noout", "-ext",
+                  "subjectAltName").stdout.decode()
+    assert "IP Address:127.0.0.1" in out and "DNS:" not in out, out
+    p = openssl("verify", "-CAfile", env.root, "-untrusted", chain,
+                "-verify_ip", "127.0.0.1", leaf)
+    assert b": OK" in p.stdout
+    cert = x509.load_pem_x509_certificate(parts[0].encode())
+    uacme(rig, d, "-r", "4", "revoke", conf / "cert.pem",
+          log=d / "revoke.log")
+    rig.check_revoked(cert, "Superseded", d / "crl")
 
 
 def test_lego_http01_ip(env):
