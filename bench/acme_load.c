@@ -125,7 +125,7 @@ static int go;
 static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
 static int err_printed;
 
-static void
+static void __attribute__((format(printf, 1, 2), noreturn))
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -139,7 +139,7 @@ die(const char *fmt, ...)
 }
 
 /* The first few errors go to stderr; the rest are only counted. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 report(int client, const char *fmt, ...)
 {
 	va_list ap;

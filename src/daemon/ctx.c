@@ -34,7 +34,7 @@
 
 /* ---- messages ------------------------------------------------------------ */
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vmessage(struct daemon_ctx *cx, const char *hint, const char *fmt,
     va_list ap)
 {

@@ -1212,8 +1212,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 			static const char *const what[] = {"cert", "chain",
 				"fullchain"};
 			static const char *const label[] = {"Certificate",
-				"Chain (issuing CA)", "Full chain (certificate "
-				"and chain)"};
+				"Chain (issuing CA)", ("Full chain (certificate "
+				"and chain)")};
 
 			rc = portal_html_printf(&b, "<tr><th scope=\"row\">%s"
 			    "</th>", label[i]);

@@ -174,7 +174,7 @@ val_run_begin(struct val_run *r, struct val_ctx *ctx, struct val_result *out,
 		    json_string("recursive"));
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vfail(struct val_run *r, enum val_problem p, const char *fmt, va_list ap)
 {
 	if (r->failed)

@@ -107,8 +107,8 @@ test_issue_parse_valid(void **state)
 		"ca.example;", "ca.example; a=b", "ca.example;a=b;c=d",
 		"ca.example ; a = b ; c=d ", "; a=b", "ca.example; a=",
 		"ca.example; accounturi=https://x.example/y?z=1&w=%20",
-		"a-b.c--d.example", "1.2", "CA.EXAMPLE", "x", "ca.example; "
-		"a-b=c", "ca.example;\ta\t=\tb\t", " ", "\t;\t",
+		"a-b.c--d.example", "1.2", "CA.EXAMPLE", "x", ("ca.example; "
+		"a-b=c"), "ca.example;\ta\t=\tb\t", " ", "\t;\t",
 	};
 	struct val_caa_issue iv;
 

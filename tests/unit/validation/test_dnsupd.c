@@ -237,8 +237,8 @@ test_bad_arguments(void **state)
 		"a b.vtest", "a\\000.vtest", "a\xc3\xa9.vtest", "", ".",
 		"a/b.vtest", "a;rm.vtest", "*.vtest",
 		/* a 64-byte label */
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.vtest",
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.vtest"),
 	};
 	static const char *const values[] = {
 		"", "has space", "quote\"", "back\\slash", "tab\t", "\x7f",

@@ -97,7 +97,7 @@ reply(struct conn *c, int status, const char *extra, const char *body)
 		c_write(c, body, strlen(body));
 }
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 redirect(struct conn *c, int status, const char *fmt, ...)
 {
 	char loc[600], extra[700];
