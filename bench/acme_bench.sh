@@ -19,14 +19,17 @@
 # watchdog ends a run that completes nothing for 3 s, and up to TOLERATE
 # such deadlocked runs per level are discarded and run again (at 8 clients
 # one 6 s run in two to eight deadlocks; at 16 and 32 every one did).
-# certdesk then runs at that same concurrency, and at 32 and 64 clients.
+# certdesk runs right after each of Pebble's runs at the same concurrency,
+# so that each pair sees the same load on a shared machine (the ratios
+# are given for the whole and per pair), and then at 32 and 64 clients.
 #
 # Needs (Debian): pebble, knot, curl, openssl, meson, ninja-build and the
 # build dependencies; installs nothing. Everything listens on 127.0.0.1.
 #
 # usage: bench/acme_bench.sh [BUILD_DIR]     (default build-bench, release)
-# environment: DURATION=6 seconds per run, RUNS=3 Pebble runs per figure,
-#   CD_RUNS=3 certdesk runs per figure, LEVELS="32 16 8 4 2 1" Pebble
+# environment: DURATION=6 seconds per run, RUNS=3 Pebble runs (each paired
+#   with a certdesk run) per figure, CD_RUNS=3 certdesk runs at each extra
+#   concurrency, LEVELS="32 16 8 4 2 1" Pebble
 #   concurrencies to try, TOLERATE=1 deadlocked Pebble runs discarded per
 #   level, PEBBLE_CLIENTS=N to skip the search,
 #   CD_CLIENTS="32 64" extra certdesk concurrencies, SKIP_CERTDESK=1.
@@ -278,7 +281,11 @@ for c in $levels; do
 		r=0
 		run pebble "$c" 3 pebble || r=$?
 		case $r in
-		0) n=$((n + 1)) ;;
+		0) n=$((n + 1))
+		   # certdesk right after each of Pebble's runs, at the same
+		   # concurrency, so that both see the same machine load
+		   [ "$SKIP_CERTDESK" = 1 ] ||
+		       run certdesk "$c" 15 "certdesk-$c" || exit 1 ;;
 		3) d=$((d + 1)) ;;
 		*) exit 1 ;;
 		esac
@@ -289,6 +296,8 @@ for c in $levels; do
 		pc=$c
 		break
 	fi
+	sed -i "/^certdesk-$c /d" "$tmp/results"
+	rm -f "$tmp/lat.certdesk-$c"
 done
 if [ -z "$pc" ]; then
 	echo "acme_bench: Pebble survived no concurrency in: $levels" >&2
@@ -297,13 +306,15 @@ fi
 echo " Pebble's survivable concurrency: $pc clients; deadlocked runs:" \
     "${deadlocks:-none}"
 
-# certdesk at Pebble's concurrency (for the ratios), then the extra ones,
-# each once even when CD_CLIENTS names Pebble's too
+# certdesk at Pebble's concurrency ran paired with Pebble above (for the
+# ratios); now the extra concurrencies, each once even when CD_CLIENTS
+# names Pebble's too
 cd_levels=$(for c in $pc $CD_CLIENTS; do echo "$c"; done | awk '!seen[$1]++')
 if [ "$SKIP_CERTDESK" != 1 ]; then
 	echo "== certdesk, real http-01, durable storage" \
 	    "(SQLite, fsync on commit)"
 	for c in $cd_levels; do
+		[ "$c" != "$pc" ] || continue
 		n=0
 		while [ $n -lt "$CD_RUNS" ]; do
 			run certdesk "$c" 15 "certdesk-$c" || exit 1
@@ -355,4 +366,25 @@ if grep -q "^certdesk-$pc " "$tmp/summary" 2>/dev/null; then
 		    "certificate %.3f (target <= 0.167), certificates per " \
 		    "second %.2f (target >= 3)\n", pc, ccpu / pcpu, cr / pr
 	}' "$tmp/summary"
+	# the same per pair of runs (Pebble's, then certdesk's right after)
+	awk -v pc="$pc" '{
+		for (i = 3; i <= NF; i++) {
+			split($i, kv, "="); v[kv[1]] = kv[2]
+		}
+		cpu = v["certs"] ? v["srv_ms"] / v["certs"] : 0
+	}
+	$1 == "pebble" { pr[++np] = v["rate"]; pcpu[np] = cpu }
+	$1 == "certdesk-" pc { cr[++nc] = v["rate"]; ccpu[nc] = cpu }
+	END {
+		n = np < nc ? np : nc
+		if (n == 0)
+			exit
+		printf "per pair of runs: CPU ratio"
+		for (i = 1; i <= n; i++)
+			printf " %.3f", pcpu[i] ? ccpu[i] / pcpu[i] : 0
+		printf ", rate ratio"
+		for (i = 1; i <= n; i++)
+			printf " %.2f", pr[i] ? cr[i] / pr[i] : 0
+		printf "\n"
+	}' "$tmp/results"
 fi
