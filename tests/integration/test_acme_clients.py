@@ -12,18 +12,30 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   (RSA account and key); the account's life: contact update, key change,
   deactivation, and what the server must refuse afterwards; a malformed
   contact uacme sends when given "mailto:..." itself
+- dehydrated: http-01 into its WELLKNOWN directory, with EAB (RSA account
+  key, P-384 certificate key)
+- acme-tiny: http-01 into its --acme-dir, from a CSR (RSA account key,
+  P-256 certificate key)
 
 Each issued chain is checked independently with openssl (chain to the root,
-SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot
-and lego with the account key, uacme with the certificate's key), the CRL
+SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot,
+lego and dehydrated with the account key, uacme with the certificate's
+key; acme-tiny cannot, so the test does with the certificate's key), the CRL
 from the plain listener lists the serial with the reason and verifies
 against root + issuing CA, and the audit log is intact and holds the
 issuance and the revocation.
 """
 import re
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from acme_client import Client, Key, b64u
 from clients_rig import (rig, split_pems,  # noqa: F401 - rig: the fixture
                          uacme, uacme_hook)
+from conftest import openssl
 
 EMAIL = "hostmaster@example.com"
 
@@ -262,3 +274,93 @@ def test_uacme_mailto_twice_is_invalid_contact(rig):
             "the server took the contact mailto:mailto:a@example.com:\n"
             + p.stdout)
     assert rig.audit_count("acme.account.new") == accounts
+
+
+# ---- dehydrated ------------------------------------------------------------
+
+def test_dehydrated_http01(rig):
+    """dehydrated (bash, curl and openssl; RSA account key, RS256) with an
+    External Account Binding, its default P-384 certificate key and
+    http-01 into its WELLKNOWN directory, served on the validation port;
+    then it revokes with the account key (no reason: the CRL entry has no
+    reasonCode, BR 7.2.2)."""
+    d = rig.tmp / "dehydrated"
+    base, www = d / "base", d / "www"
+    wellknown = www / ".well-known" / "acme-challenge"
+    base.mkdir(parents=True)
+    wellknown.mkdir(parents=True)
+    name = "dehydrated.test"
+    contract, kid, hmac = rig.eab("dehydrated")
+    conf = d / "config"
+    conf.write_text(f'CA="{rig.dir_url}"\nBASEDIR="{base}"\n'
+                    f'WELLKNOWN="{wellknown}"\nCONTACT_EMAIL="{EMAIL}"\n'
+                    f'CURL_OPTS="--cacert {rig.root}"\n'
+                    f'EAB_KID="{kid}"\nEAB_HMAC_KEY="{hmac}"\n')
+    rig.client(["dehydrated", "-f", conf, "--register", "--accept-terms"],
+               log=d / "register.log")
+    www_srv = rig.serve_webroot(www)
+    try:
+        rig.client(["dehydrated", "-f", conf, "--cron", "-d", name],
+                   log=d / "cron.log")
+    finally:
+        rig.stop_webroot()
+    assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
+        www_srv.hits
+    live = base / "certs" / name
+    cert_pem = (live / "cert.pem").read_text()
+    chain_pem = (live / "chain.pem").read_text()
+    assert (live / "fullchain.pem").read_text() == cert_pem + chain_pem
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    rig.client(["dehydrated", "-f", conf, "--revoke", live / "cert.pem"],
+               log=d / "revoke.log")
+    rig.check_revoked(cert, None, d / "crl")
+    rig.check_bound(rig.check_audit(cert), contract, kid)
+
+
+# ---- acme-tiny -------------------------------------------------------------
+
+def test_acme_tiny_http01(rig):
+    """acme-tiny (Python, about 200 lines; RSA account key, RS256): from a
+    CSR made here (P-256 key), http-01 into its --acme-dir served on the
+    validation port, the chain on its standard output. It cannot revoke,
+    so the certificate is revoked with its own key (RFC 8555 7.6, jwk)."""
+    d = rig.tmp / "acme-tiny"
+    www = d / "www"
+    acme_dir = www / ".well-known" / "acme-challenge"
+    acme_dir.mkdir(parents=True)
+    name = "acme-tiny.test"
+    account_key = d / "account.key"
+    openssl("genrsa", "-out", account_key, "2048")
+    cert_key = ec.generate_private_key(ec.SECP256R1())
+    csr = d / "domain.csr"
+    csr.write_bytes(x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    ).add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]),
+                    critical=False).sign(cert_key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM))
+    www_srv = rig.serve_webroot(www)
+    try:
+        p = rig.client(["acme-tiny", "--account-key", account_key,
+                        "--csr", csr, "--acme-dir", acme_dir,
+                        "--directory-url", rig.dir_url, "--disable-check",
+                        "--contact", f"mailto:{EMAIL}"],
+                       env={"SSL_CERT_FILE": str(rig.root)},
+                       log=d / "acme-tiny.log")
+    finally:
+        rig.stop_webroot()
+    assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
+        www_srv.hits
+    assert list(acme_dir.iterdir()) == []   # it cleans up after itself
+    parts = split_pems(p.stdout[p.stdout.index("-----BEGIN"):])
+    cert_pem, chain_pem = parts[0], "".join(parts[1:])
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    key = Key()
+    key.priv = cert_key
+    c = Client(rig.dir_url, rig.root, key=key)
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(cert.public_bytes(
+        serialization.Encoding.DER)), "reason": 1}, use_jwk=True)
+    assert r.status == 200, r
+    rig.check_revoked(cert, "Key Compromise", d / "crl")
+    rig.check_audit(cert, revoked_by="certkey")
