@@ -11,7 +11,7 @@ run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libevent-dev
  libldns-dev libjemalloc-dev dns-root-data knot"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
- knot knot-dnsutils bind9 chromium certbot lego uacme dehydrated acme-tiny
+ knot knot-dnsutils bind9 chromium certbot lego uacme dehydrated acme-tiny caddy
  python3-aiosmtpd nginx"
 
 pkgs=$run_pkgs

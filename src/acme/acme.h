@@ -43,9 +43,6 @@ struct acme_conf {
 	const char *website;
 	const char *const *caa_identities;	/* NULL-terminated, or NULL */
 	int require_eab;			/* externalAccountRequired */
-	/* URL of the issuing CA certificate, sent as Link rel="up" with a
-	 * certificate (RFC 8555 §7.4.2); NULL: none. */
-	const char *issuer_url;
 	struct acme_ra_source ra;
 };
 

@@ -424,7 +424,6 @@ struct acme {
 	char *acct_prefix;		/* base + "/acme/acct/" */
 	char *directory;		/* the directory document */
 	char *index_link;		/* <.../acme/directory>;rel="index" */
-	char *issuer_url;		/* or NULL */
 	int tos_required;		/* newAccount needs
 					 * termsOfServiceAgreed */
 	struct acme_ra_source ra;

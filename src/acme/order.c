@@ -451,12 +451,10 @@ acme_h_cert(struct http_req *r, void *app)
 		(void)acme_reply_ra(&rq, rc, &rerr, "certificate");
 		goto out;
 	}
-	if (rq.a->issuer_url) {
-		char *link = xasprintf("<%s>;rel=\"up\"", rq.a->issuer_url);
-
-		acme_header(&rq, "Link", link);
-		free(link);
-	}
+	/* the chain is whole, so no Link rel="up": RFC 8555 §7.4.2 wants one
+	 * only for formats that hold a single certificate, and clients such
+	 * as Caddy's (acmez) fetch it with POST-as-GET as one more chain to
+	 * append */
 	(void)acme_reply(&rq, 200, "application/pem-certificate-chain", pem,
 	    strlen(pem));
 out:

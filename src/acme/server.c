@@ -110,8 +110,6 @@ acme_new(const struct acme_conf *conf, struct acme **out)
 	a->acct_prefix = acme_url(a, "/acme/acct/");
 	a->index_link = xasprintf("<%s%s>;rel=\"index\"", a->base,
 	    ACME_PATH_DIRECTORY);
-	a->issuer_url = conf->issuer_url && conf->issuer_url[0] ?
-	    xstrdup(conf->issuer_url) : NULL;
 	a->ra = conf->ra;
 	a->tos_required = conf->terms_of_service != NULL &&
 	    conf->terms_of_service[0] != '\0';
@@ -138,7 +136,6 @@ acme_free(struct acme *a)
 	free(a->base);
 	free(a->acct_prefix);
 	free(a->index_link);
-	free(a->issuer_url);
 	free(a->directory);
 	free(a);
 }

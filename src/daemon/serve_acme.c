@@ -61,7 +61,7 @@ struct daemon_acme {
 	struct store_conf sc;
 	struct val_conf vc;
 	struct ra_conf rc;
-	char *acct_prefix, *blocked, *anchor, *issuer_url, *caa_text;
+	char *acct_prefix, *blocked, *anchor, *caa_text;
 	const char *caa_ids[MAX_CAA_IDS + 1];
 
 	pthread_mutex_t lock;		/* the pool */
@@ -245,7 +245,6 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 {
 	struct daemon_acme *da = xcalloc(1, sizeof(*da));
 	struct acme_conf ac;
-	struct store_issuer is;
 	struct rc_detail d = {{0}};
 	struct val_ctx *probe = NULL;
 	int rc;
@@ -303,19 +302,12 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	}
 	ca_set_group(cx->ca, da->group);
 
-	memset(&is, 0, sizeof(is));
-	if (store_issuer_get_active(cx->st, 0, &is) == 0 && is.name)
-		da->issuer_url = xasprintf("%s/ca/%s.der",
-		    cx->conf.ca_base_url, is.name);
-	store_issuer_clear(&is);
-
 	memset(&ac, 0, sizeof(ac));
 	ac.base_url = base_url;
 	ac.terms_of_service = cx->conf.acme_terms_of_service;
 	ac.website = cx->conf.acme_website;
 	ac.caa_identities = da->caa_ids;
 	ac.require_eab = cx->conf.acme_require_eab;
-	ac.issuer_url = da->issuer_url;
 	ac.ra.get = pool_get;
 	ac.ra.put = pool_put;
 	ac.ra.arg = da;
@@ -410,7 +402,6 @@ daemon_acme_stop(struct daemon_acme *da)
 	free(da->acct_prefix);
 	free(da->blocked);
 	free(da->anchor);
-	free(da->issuer_url);
 	free(da->caa_text);
 	free(da);
 }

@@ -16,16 +16,22 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   key, P-384 certificate key)
 - acme-tiny: http-01 into its --acme-dir, from a CSR (RSA account key,
   P-256 certificate key)
+- Caddy: automatic HTTPS for a site of its Caddyfile, over http-01 on
+  its own HTTP port; its TLS handshake is checked too
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot,
 lego and dehydrated with the account key, uacme with the certificate's
-key; acme-tiny cannot, so the test does with the certificate's key), the CRL
+key; acme-tiny and Caddy cannot, so the test does with the
+certificate's key), the CRL
 from the plain listener lists the serial with the reason and verifies
 against root + issuing CA, and the audit log is intact and holds the
 issuance and the revocation.
 """
+import os
 import re
+import subprocess
+import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -35,7 +41,7 @@ from cryptography.x509.oid import NameOID
 from acme_client import Client, Key, b64u
 from clients_rig import (rig, split_pems,  # noqa: F401 - rig: the fixture
                          uacme, uacme_hook)
-from conftest import openssl
+from conftest import free_port, openssl
 
 EMAIL = "hostmaster@example.com"
 
@@ -363,4 +369,88 @@ def test_acme_tiny_http01(rig):
         serialization.Encoding.DER)), "reason": 1}, use_jwk=True)
     assert r.status == 200, r
     rig.check_revoked(cert, "Key Compromise", d / "crl")
+    rig.check_audit(cert, revoked_by="certkey")
+
+
+# ---- Caddy -----------------------------------------------------------------
+
+CADDYFILE = """{{
+	admin off
+	http_port {http_port}
+	https_port {https_port}
+	default_bind 127.0.0.1
+	email {email}
+	storage file_system {storage}
+	skip_install_trust
+}}
+{name} {{
+	tls {{
+		issuer acme {{
+			dir {dir_url}
+			trusted_roots {root}
+			disable_tlsalpn_challenge
+		}}
+	}}
+	respond "hello from caddy"
+}}
+"""
+
+
+def test_caddy_automatic_https(rig):
+    """Caddy (its ACME client is acmez) gets a certificate for the site in
+    its Caddyfile by itself, over http-01 on the validation port, and
+    serves it: the TLS handshake with its HTTPS port is checked with
+    openssl against the root, the stored chain as for every client. Caddy
+    cannot revoke; the certificate is revoked with its own key.
+    acmez follows a certificate's Link rel="up" with POST-as-GET as one
+    more chain: certdesk sends none (its chain is whole); when it sent the
+    issuing CA's URL there, Caddy got no certificate at all."""
+    d = rig.tmp / "caddy"
+    d.mkdir()
+    name = "caddy.test"
+    https_port = free_port()
+    conf = d / "Caddyfile"
+    conf.write_text(CADDYFILE.format(
+        http_port=rig.http01_port, https_port=https_port, email=EMAIL,
+        storage=d / "storage", name=name, dir_url=rig.dir_url,
+        root=rig.root))
+    env = dict(os.environ, HOME=str(d), XDG_DATA_HOME=str(d / "data"),
+               XDG_CONFIG_HOME=str(d / "config"))
+    with open(d / "caddy.log", "wb") as log:
+        caddy = subprocess.Popen(["caddy", "run", "--config", str(conf),
+                                  "--adapter", "caddyfile"], env=env,
+                                 stdout=log, stderr=subprocess.STDOUT)
+    try:
+        found = []
+        deadline = time.monotonic() + 60
+        while not found and time.monotonic() < deadline and \
+                caddy.poll() is None:
+            time.sleep(0.2)
+            found = list((d / "storage").rglob(f"{name}.crt"))
+        assert found, "Caddy stored no certificate:\n" + \
+            (d / "caddy.log").read_text()[-4000:] + \
+            "\n--- server log ---\n" + rig.server_log_tail()
+        p = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{https_port}",
+             "-servername", name, "-CAfile", str(rig.root),
+             "-verify_return_error", "-verify_hostname", name, "-ign_eof"],
+            input=f"GET / HTTP/1.0\r\nHost: {name}\r\n\r\n",
+            capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and \
+            "Verify return code: 0 (ok)" in p.stdout and \
+            "hello from caddy" in p.stdout, p.stdout[-3000:] + p.stderr
+    finally:
+        caddy.terminate()
+        caddy.wait(timeout=30)
+    cert_pem, chain_pem = cert_and_chain(found[0].read_text())
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    key = Key()
+    key.priv = serialization.load_pem_private_key(
+        found[0].with_suffix(".key").read_bytes(), None)
+    c = Client(rig.dir_url, rig.root, key=key)
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(cert.public_bytes(
+        serialization.Encoding.DER)), "reason": 4}, use_jwk=True)
+    assert r.status == 200, r
+    rig.check_revoked(cert, "Superseded", d / "crl")
     rig.check_audit(cert, revoked_by="certkey")
