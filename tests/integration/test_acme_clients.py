@@ -18,19 +18,25 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   P-256 certificate key)
 - Caddy: automatic HTTPS for a site of its Caddyfile, over http-01 on
   its own HTTP port; its TLS handshake is checked too
+- Apache httpd's mod_md: a managed domain, over http-01 answered by httpd,
+  put in use by a graceful restart; its TLS handshake is checked too
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot,
 lego and dehydrated with the account key, uacme with the certificate's
-key; acme-tiny and Caddy cannot, so the test does with the
+key; acme-tiny, Caddy and mod_md cannot, so the test does with the
 certificate's key), the CRL
 from the plain listener lists the serial with the reason and verifies
 against root + issuing CA, and the audit log is intact and holds the
 issuance and the revocation.
 """
 import os
+import pathlib
 import re
+import shutil
+import signal
 import subprocess
+import tempfile
 import time
 
 from cryptography import x509
@@ -453,4 +459,123 @@ def test_caddy_automatic_https(rig):
         serialization.Encoding.DER)), "reason": 4}, use_jwk=True)
     assert r.status == 200, r
     rig.check_revoked(cert, "Superseded", d / "crl")
+    rig.check_audit(cert, revoked_by="certkey")
+
+
+# ---- Apache httpd (mod_md) -------------------------------------------------
+
+HTTPD_CONF = """ServerRoot {d}
+DefaultRuntimeDir {d}
+PidFile {d}/httpd.pid
+ErrorLog {d}/error.log
+LogLevel md:debug
+Listen 127.0.0.1:{http_port}
+Listen 127.0.0.1:{https_port}
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so
+LoadModule md_module /usr/lib/apache2/modules/mod_md.so
+User {user}
+Group {group}
+ServerName localhost
+MDCertificateAuthority {dir_url}
+MDCACertificateFile {d}/root.pem
+MDCertificateAgreement accepted
+MDContactEmail {email}
+MDStoreDir {d}/md
+MDPortMap http:{http_port} https:{https_port}
+MDCAChallenges http-01
+MDPrivateKeys secp256r1
+MDomain {name}
+<VirtualHost 127.0.0.1:{https_port}>
+  ServerName {name}
+  SSLEngine on
+</VirtualHost>
+"""
+
+
+def test_apache_mod_md(rig):
+    """Apache httpd's own ACME client, mod_md, manages a domain: it gets
+    the certificate in the background over http-01 (answered by httpd on
+    the validation port, P-256 key), stages it, and a graceful restart puts
+    it in use; the handshake is checked with openssl. mod_md cannot revoke;
+    the certificate is revoked with its own key. httpd starts as root when
+    the tests do and then serves as www-data, so its directory is outside
+    pytest's private temporary one."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="certdesk-httpd-"))
+    try:
+        os.chmod(d, 0o755)
+        _apache_mod_md(rig, d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _apache_mod_md(rig, d):
+    name = "apache.test"
+    https_port = free_port()
+    shutil.copy(rig.root, d / "root.pem")
+    os.chmod(d / "root.pem", 0o644)
+    root = os.geteuid() == 0
+    conf = d / "httpd.conf"
+    conf.write_text(HTTPD_CONF.format(
+        d=d, http_port=rig.http01_port, https_port=https_port,
+        user="www-data" if root else f"#{os.getuid()}",
+        group="www-data" if root else f"#{os.getgid()}",
+        dir_url=rig.dir_url, email=EMAIL, name=name))
+    log = d / "error.log"
+
+    def wait_for(what, test):
+        deadline = time.monotonic() + 60
+        while not test():
+            assert time.monotonic() < deadline, \
+                f"httpd: no {what}:\n" + \
+                (log.read_text()[-4000:] if log.exists() else "") + \
+                "\n--- server log ---\n" + rig.server_log_tail()
+            time.sleep(0.2)
+
+    rig.client(["apache2", "-f", conf, "-k", "start"], log=d / "start.log")
+    pid = None
+    try:
+        wait_for("PID file", (d / "httpd.pid").exists)
+        pid = int((d / "httpd.pid").read_text())
+        wait_for("staged certificate", lambda: "AH10059" in log.read_text())
+        os.kill(pid, signal.SIGUSR1)        # graceful restart
+        # named after the key type (mod_md: pubcert.secp256r1.pem)
+        live = d / "md" / "domains" / name / "pubcert.secp256r1.pem"
+        wait_for("certificate in use", live.exists)
+        p = None
+        deadline = time.monotonic() + 30
+        while p is None or (p.returncode != 0 and
+                            time.monotonic() < deadline):
+            time.sleep(0.2)
+            p = subprocess.run(
+                ["openssl", "s_client", "-connect",
+                 f"127.0.0.1:{https_port}", "-servername", name,
+                 "-CAfile", str(rig.root), "-verify_return_error",
+                 "-verify_hostname", name],
+                input="", capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and \
+            "Verify return code: 0 (ok)" in p.stdout, \
+            p.stdout[-3000:] + p.stderr
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+    cert_pem, chain_pem = cert_and_chain(live.read_text())
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    key = Key()
+    key.priv = serialization.load_pem_private_key(
+        (live.parent / "privkey.secp256r1.pem").read_bytes(), None)
+    c = Client(rig.dir_url, rig.root, key=key)
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(cert.public_bytes(
+        serialization.Encoding.DER)), "reason": 5}, use_jwk=True)
+    assert r.status == 200, r
+    rig.check_revoked(cert, "Cessation Of Operation", d / "crl")
     rig.check_audit(cert, revoked_by="certkey")
