@@ -19,7 +19,9 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
 - Caddy: automatic HTTPS for a site of its Caddyfile, over http-01 on
   its own HTTP port; its TLS handshake is checked too
 - Apache httpd's mod_md: a managed domain, over http-01 answered by httpd,
-  put in use by a graceful restart; its TLS handshake is checked too
+  put in use by a graceful restart; its TLS handshake is checked too; once
+  revoked, renewed by mod_md itself on the advice of ACME Renewal
+  Information (RFC 9773)
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot,
@@ -499,7 +501,9 @@ def test_apache_mod_md(rig):
     the certificate in the background over http-01 (answered by httpd on
     the validation port, P-256 key), stages it, and a graceful restart puts
     it in use; the handshake is checked with openssl. mod_md cannot revoke;
-    the certificate is revoked with its own key. httpd starts as root when
+    the certificate is revoked with its own key, after which certdesk's
+    renewal information (RFC 9773) advises renewal at once and mod_md, at
+    the next graceful restart, renews by itself. httpd starts as root when
     the tests do and then serves as www-data, so its directory is outside
     pytest's private temporary one."""
     d = pathlib.Path(tempfile.mkdtemp(prefix="certdesk-httpd-"))
@@ -523,6 +527,8 @@ def _apache_mod_md(rig, d):
         group="www-data" if root else f"#{os.getgid()}",
         dir_url=rig.dir_url, email=EMAIL, name=name))
     log = d / "error.log"
+    # named after the key type (mod_md: pubcert.secp256r1.pem)
+    live = d / "md" / "domains" / name / "pubcert.secp256r1.pem"
 
     def wait_for(what, test):
         deadline = time.monotonic() + 60
@@ -533,30 +539,37 @@ def _apache_mod_md(rig, d):
                 "\n--- server log ---\n" + rig.server_log_tail()
             time.sleep(0.2)
 
+    def staged(n):
+        return lambda: log.read_text().count("AH10059") >= n
+
     rig.client(["apache2", "-f", conf, "-k", "start"], log=d / "start.log")
     pid = None
     try:
         wait_for("PID file", (d / "httpd.pid").exists)
         pid = int((d / "httpd.pid").read_text())
-        wait_for("staged certificate", lambda: "AH10059" in log.read_text())
+        wait_for("staged certificate", staged(1))
         os.kill(pid, signal.SIGUSR1)        # graceful restart
-        # named after the key type (mod_md: pubcert.secp256r1.pem)
-        live = d / "md" / "domains" / name / "pubcert.secp256r1.pem"
         wait_for("certificate in use", live.exists)
-        p = None
-        deadline = time.monotonic() + 30
-        while p is None or (p.returncode != 0 and
-                            time.monotonic() < deadline):
-            time.sleep(0.2)
-            p = subprocess.run(
-                ["openssl", "s_client", "-connect",
-                 f"127.0.0.1:{https_port}", "-servername", name,
-                 "-CAfile", str(rig.root), "-verify_return_error",
-                 "-verify_hostname", name],
-                input="", capture_output=True, text=True, timeout=30)
-        assert p.returncode == 0 and \
-            "Verify return code: 0 (ok)" in p.stdout, \
-            p.stdout[-3000:] + p.stderr
+        cert = _apache_check(rig, d, name, https_port, live)
+
+        # revoked: certdesk's renewal information (RFC 9773) now advises
+        # renewal at once, and mod_md, which reads it at every start of
+        # its watchdog, renews by itself
+        key = Key()
+        key.priv = serialization.load_pem_private_key(
+            (live.parent / "privkey.secp256r1.pem").read_bytes(), None)
+        c = Client(rig.dir_url, rig.root, key=key)
+        r = c.post(c.dir["revokeCert"], {
+            "certificate": b64u(cert.public_bytes(
+                serialization.Encoding.DER)), "reason": 5}, use_jwk=True)
+        assert r.status == 200, r
+        rig.check_revoked(cert, "Cessation Of Operation", d / "crl")
+        rig.check_audit(cert, revoked_by="certkey")
+        issued = rig.audit_count("cert.issue")
+        os.kill(pid, signal.SIGUSR1)
+        wait_for("renewal staged", staged(2))
+        assert "CA advises renew via ARI" in log.read_text()
+        assert rig.audit_count("cert.issue") == issued + 1
     finally:
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
@@ -567,15 +580,22 @@ def _apache_mod_md(rig, d):
                 except ProcessLookupError:
                     break
                 time.sleep(0.1)
-    cert_pem, chain_pem = cert_and_chain(live.read_text())
-    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
 
-    key = Key()
-    key.priv = serialization.load_pem_private_key(
-        (live.parent / "privkey.secp256r1.pem").read_bytes(), None)
-    c = Client(rig.dir_url, rig.root, key=key)
-    r = c.post(c.dir["revokeCert"], {"certificate": b64u(cert.public_bytes(
-        serialization.Encoding.DER)), "reason": 5}, use_jwk=True)
-    assert r.status == 200, r
-    rig.check_revoked(cert, "Cessation Of Operation", d / "crl")
-    rig.check_audit(cert, revoked_by="certkey")
+
+def _apache_check(rig, d, name, https_port, live):
+    """httpd's handshake for name verifies against the root (retried while
+    the graceful restart is under way); the certificate in use is checked
+    as every client's. Returns it."""
+    p = None
+    deadline = time.monotonic() + 30
+    while p is None or (p.returncode != 0 and time.monotonic() < deadline):
+        time.sleep(0.2)
+        p = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{https_port}",
+             "-servername", name, "-CAfile", str(rig.root),
+             "-verify_return_error", "-verify_hostname", name],
+            input="", capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "Verify return code: 0 (ok)" in p.stdout, \
+        p.stdout[-3000:] + p.stderr
+    cert_pem, chain_pem = cert_and_chain(live.read_text())
+    return rig.check_chain(cert_pem, chain_pem, [name], d / "check")
