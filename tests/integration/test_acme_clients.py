@@ -18,8 +18,9 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   P-256 certificate key)
 - Caddy: automatic HTTPS for a site of its Caddyfile, over http-01 on
   its own HTTP port; its TLS handshake is checked too
-- Apache httpd's mod_md: a managed domain, over http-01 answered by httpd,
-  put in use by a graceful restart; its TLS handshake is checked too; once
+- Apache httpd's mod_md: a managed domain, over http-01 answered by httpd
+  or over tls-alpn-01 (acme-tls/1 on its HTTPS port), put in use by a
+  graceful restart; its TLS handshake is checked too; once
   revoked, renewed by mod_md itself on the advice of ACME Renewal
   Information (RFC 9773)
 
@@ -41,6 +42,7 @@ import subprocess
 import tempfile
 import time
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -486,20 +488,23 @@ MDCertificateAgreement accepted
 MDContactEmail {email}
 MDStoreDir {d}/md
 MDPortMap http:{http_port} https:{https_port}
-MDCAChallenges http-01
+MDCAChallenges {challenge}
 MDPrivateKeys secp256r1
 MDomain {name}
 <VirtualHost 127.0.0.1:{https_port}>
   ServerName {name}
   SSLEngine on
+  Protocols acme-tls/1 http/1.1
 </VirtualHost>
 """
 
 
-def test_apache_mod_md(rig):
+@pytest.mark.parametrize("challenge", ["http-01", "tls-alpn-01"])
+def test_apache_mod_md(rig, challenge):
     """Apache httpd's own ACME client, mod_md, manages a domain: it gets
-    the certificate in the background over http-01 (answered by httpd on
-    the validation port, P-256 key), stages it, and a graceful restart puts
+    the certificate in the background over http-01 or tls-alpn-01
+    (answered by httpd on the validation port: its HTTP port, or its HTTPS
+    port with acme-tls/1; P-256 key), stages it, and a graceful restart puts
     it in use; the handshake is checked with openssl. mod_md cannot revoke;
     the certificate is revoked with its own key, after which certdesk's
     renewal information (RFC 9773) advises renewal at once and mod_md, at
@@ -509,20 +514,25 @@ def test_apache_mod_md(rig):
     d = pathlib.Path(tempfile.mkdtemp(prefix="certdesk-httpd-"))
     try:
         os.chmod(d, 0o755)
-        _apache_mod_md(rig, d)
+        _apache_mod_md(rig, d, challenge)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def _apache_mod_md(rig, d):
-    name = "apache.test"
-    https_port = free_port()
+def _apache_mod_md(rig, d, challenge):
+    if challenge == "http-01":
+        name, http_port, https_port = \
+            "apache.test", rig.http01_port, free_port()
+    else:
+        name, http_port, https_port = \
+            "apache-alpn.test", free_port(), rig.tlsalpn01_port
     shutil.copy(rig.root, d / "root.pem")
     os.chmod(d / "root.pem", 0o644)
     root = os.geteuid() == 0
     conf = d / "httpd.conf"
     conf.write_text(HTTPD_CONF.format(
-        d=d, http_port=rig.http01_port, https_port=https_port,
+        d=d, http_port=http_port, https_port=https_port,
+        challenge=challenge,
         user="www-data" if root else f"#{os.getuid()}",
         group="www-data" if root else f"#{os.getgid()}",
         dir_url=rig.dir_url, email=EMAIL, name=name))
@@ -550,6 +560,7 @@ def _apache_mod_md(rig, d):
         wait_for("staged certificate", staged(1))
         os.kill(pid, signal.SIGUSR1)        # graceful restart
         wait_for("certificate in use", live.exists)
+        assert f"({challenge} {name}, account" in rig.server.stderr()
         cert = _apache_check(rig, d, name, https_port, live)
 
         # revoked: certdesk's renewal information (RFC 9773) now advises
