@@ -1672,7 +1672,7 @@ store_open(const struct store_conf *conf, struct store **out)
 
 /* SQLite's memory statistics take one process-wide mutex around every
  * allocation and free, which every connection's thread then contends for;
- * nothing here reads them.  Only possible before SQLite initialises: when
+ * nothing here reads them. Only possible before SQLite initialises: when
  * something else in the process already did, this is a no-op. */
 static void
 sqlite_once(void)
