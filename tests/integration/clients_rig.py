@@ -40,8 +40,10 @@ from functools import partial
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from acme_client import Client, Key, b64u
 from conftest import Server, free_port, ok, openssl
 from dns_rig import Knot, TsigKey
 
@@ -365,6 +367,18 @@ class Rig:
         text = openssl("crl", "-inform", "DER", "-in", crl, "-noout",
                        "-text").stdout.decode()
         return crl, text
+
+    def revoke_with_key(self, cert, private_key, reason_code):
+        """Revokes cert with its own (P-256) key (RFC 8555 7.6, jwk), for
+        the clients that cannot revoke."""
+        key = Key()
+        key.priv = private_key
+        c = Client(self.dir_url, self.root, key=key)
+        r = c.post(c.dir["revokeCert"], {
+            "certificate": b64u(cert.public_bytes(
+                serialization.Encoding.DER)),
+            "reason": reason_code}, use_jwk=True)
+        assert r.status == 200, r
 
     def check_revoked(self, cert, reason, where):
         """The CRL served now lists cert's serial with `reason` (openssl's

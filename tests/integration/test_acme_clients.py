@@ -48,7 +48,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from acme_client import Client, Key, b64u
 from clients_rig import (rig, split_pems,  # noqa: F401 - rig: the fixture
                          uacme, uacme_hook)
 from conftest import free_port, openssl
@@ -372,12 +371,7 @@ def test_acme_tiny_http01(rig):
     cert_pem, chain_pem = parts[0], "".join(parts[1:])
     cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
 
-    key = Key()
-    key.priv = cert_key
-    c = Client(rig.dir_url, rig.root, key=key)
-    r = c.post(c.dir["revokeCert"], {"certificate": b64u(cert.public_bytes(
-        serialization.Encoding.DER)), "reason": 1}, use_jwk=True)
-    assert r.status == 200, r
+    rig.revoke_with_key(cert, cert_key, 1)
     rig.check_revoked(cert, "Key Compromise", d / "crl")
     rig.check_audit(cert, revoked_by="certkey")
 
@@ -455,13 +449,8 @@ def test_caddy_automatic_https(rig):
     cert_pem, chain_pem = cert_and_chain(found[0].read_text())
     cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
 
-    key = Key()
-    key.priv = serialization.load_pem_private_key(
-        found[0].with_suffix(".key").read_bytes(), None)
-    c = Client(rig.dir_url, rig.root, key=key)
-    r = c.post(c.dir["revokeCert"], {"certificate": b64u(cert.public_bytes(
-        serialization.Encoding.DER)), "reason": 4}, use_jwk=True)
-    assert r.status == 200, r
+    rig.revoke_with_key(cert, serialization.load_pem_private_key(
+        found[0].with_suffix(".key").read_bytes(), None), 4)
     rig.check_revoked(cert, "Superseded", d / "crl")
     rig.check_audit(cert, revoked_by="certkey")
 
@@ -566,14 +555,8 @@ def _apache_mod_md(rig, d, challenge):
         # revoked: certdesk's renewal information (RFC 9773) now advises
         # renewal at once, and mod_md, which reads it at every start of
         # its watchdog, renews by itself
-        key = Key()
-        key.priv = serialization.load_pem_private_key(
-            (live.parent / "privkey.secp256r1.pem").read_bytes(), None)
-        c = Client(rig.dir_url, rig.root, key=key)
-        r = c.post(c.dir["revokeCert"], {
-            "certificate": b64u(cert.public_bytes(
-                serialization.Encoding.DER)), "reason": 5}, use_jwk=True)
-        assert r.status == 200, r
+        rig.revoke_with_key(cert, serialization.load_pem_private_key(
+            (live.parent / "privkey.secp256r1.pem").read_bytes(), None), 5)
         rig.check_revoked(cert, "Cessation Of Operation", d / "crl")
         rig.check_audit(cert, revoked_by="certkey")
         issued = rig.audit_count("cert.issue")
