@@ -18,6 +18,8 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   P-256 certificate key)
 - Caddy: automatic HTTPS for a site of its Caddyfile, over http-01 on
   its own HTTP port; its TLS handshake is checked too
+- node-acme-client (npm acme-client): client.auto() over http-01 (ES256
+  account, P-256 key)
 - Apache httpd's mod_md: a managed domain, over http-01 answered by httpd
   or over tls-alpn-01 (acme-tls/1 on its HTTPS port), put in use by a
   graceful restart; its TLS handshake is checked too; once
@@ -26,7 +28,7 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot,
-lego and dehydrated with the account key, uacme with the certificate's
+lego, dehydrated and node-acme-client with the account key, uacme with the certificate's
 key; acme-tiny, Caddy and mod_md cannot, so the test does with the
 certificate's key), the CRL
 from the plain listener lists the serial with the reason and verifies
@@ -588,3 +590,37 @@ def _apache_check(rig, d, name, https_port, live):
         p.stdout[-3000:] + p.stderr
     cert_pem, chain_pem = cert_and_chain(live.read_text())
     return rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+
+# ---- node-acme-client ------------------------------------------------------
+
+def test_node_acme_client_http01(rig):
+    """node-acme-client (npm acme-client, from web/'s pinned packages;
+    ES256 account, P-256 key): client.auto() over http-01 into a served
+    directory, then revocation with the account key (tests/integration/
+    acme_node.mjs drives it)."""
+    top = pathlib.Path(__file__).resolve().parents[2]
+    if not (top / "web" / "node_modules" / "acme-client").is_dir():
+        pytest.skip("web/node_modules has no acme-client: run "
+                    "scripts/web.sh (make test does)")
+    script = top / "tests" / "integration" / "acme_node.mjs"
+    d = rig.tmp / "node-acme-client"
+    d.mkdir()
+    name = "node.test"
+    env = {"NODE_EXTRA_CA_CERTS": str(rig.root)}
+    www_srv = rig.serve_webroot(d / "www")
+    try:
+        rig.client(["node", script, "issue", rig.dir_url, name, d / "www",
+                    d], env=env, log=d / "issue.log")
+    finally:
+        rig.stop_webroot()
+    assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
+        www_srv.hits
+    cert_pem, chain_pem = cert_and_chain((d / "cert.pem").read_text())
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    rig.client(["node", script, "revoke", rig.dir_url, d, "4"], env=env,
+               log=d / "revoke.log")
+    rig.check_revoked(cert, "Superseded", d / "crl")
+    rig.check_audit(cert)
+
