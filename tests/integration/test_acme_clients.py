@@ -27,12 +27,12 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   Information (RFC 9773)
 
 Each issued chain is checked independently with openssl (chain to the root,
-SAN, EKU serverAuth, DV policy); then the client itself revokes it (certbot,
-lego, dehydrated and node-acme-client with the account key, uacme with the certificate's
-key; acme-tiny, Caddy and mod_md cannot, so the test does with the
-certificate's key), the CRL
-from the plain listener lists the serial with the reason and verifies
-against root + issuing CA, and the audit log is intact and holds the
+SAN, EKU serverAuth, DV policy); then the client itself revokes it
+(certbot, lego, dehydrated and node-acme-client with the account key,
+uacme with the certificate's key; acme-tiny, Caddy and mod_md cannot, so
+the test does with the certificate's key), the CRL from the plain
+listener lists the serial with the reason and verifies against root +
+issuing CA, and the audit log is intact and holds the
 issuance and the revocation.
 """
 import os
