@@ -210,7 +210,7 @@ else:
 
 def uacme(rig, d, *args, **kw):
     """Runs uacme with confdir d/conf, trusting the root through the
-    CAINFO shim (see clients_rig.py)."""
+    CAINFO shim (CAINFO_SHIM above)."""
     env = {"LD_PRELOAD": str(rig.cainfo_shim()),
            "CLIENTS_RIG_CAINFO": str(rig.root)}
     return rig.client(["uacme", "-v", "-a", rig.dir_url, "-c", d / "conf",

@@ -22,9 +22,9 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   account, P-256 key)
 - Apache httpd's mod_md: a managed domain, over http-01 answered by httpd
   or over tls-alpn-01 (acme-tls/1 on its HTTPS port), put in use by a
-  graceful restart; its TLS handshake is checked too; once
-  revoked, renewed by mod_md itself on the advice of ACME Renewal
-  Information (RFC 9773)
+  graceful restart; its TLS handshake is checked too; once revoked, it is
+  renewed by mod_md itself on the advice of ACME Renewal Information
+  (RFC 9773)
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it
@@ -32,8 +32,8 @@ SAN, EKU serverAuth, DV policy); then the client itself revokes it
 uacme with the certificate's key; acme-tiny, Caddy and mod_md cannot, so
 the test does with the certificate's key), the CRL from the plain
 listener lists the serial with the reason and verifies against root +
-issuing CA, and the audit log is intact and holds the
-issuance and the revocation.
+issuing CA, and the audit log is intact and holds the issuance and the
+revocation.
 """
 import os
 import pathlib
