@@ -11,8 +11,8 @@ run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libevent-dev
  libldns-dev libjemalloc-dev dns-root-data knot"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
- knot knot-dnsutils bind9 chromium certbot lego uacme dehydrated acme-tiny
- caddy apache2 python3-aiosmtpd nginx"
+ knot knot-dnsutils bind9 chromium certbot python3-certbot-dns-rfc2136 lego
+ uacme dehydrated acme-tiny caddy apache2 python3-aiosmtpd nginx"
 
 pkgs=$run_pkgs
 bench_pkgs="pebble knot util-linux wrk nginx curl"

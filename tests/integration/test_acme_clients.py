@@ -3,7 +3,8 @@
 freshly started `certdesk serve` (one for the module, see clients_rig.py):
 
 - certbot, standalone http-01, with External Account Binding (RSA account
-  key: RS256; ECDSA P-256 certificate key)
+  key: RS256; ECDSA P-256 certificate key); dns-01 through its rfc2136
+  plugin against the Knot DNS server, for `*.NAME` and `NAME`
 - lego: http-01 with EAB and a renewal that reuses the authorization and
   then deactivates it (ES256 account, P-256 key); tls-alpn-01 (RSA account
   and key); dns-01 through its rfc2136 provider against a Knot DNS server
@@ -101,6 +102,40 @@ def test_certbot_standalone_http01(rig):
             log=rig.tmp / "certbot-revoke.log")
     rig.check_revoked(cert, "Superseded", d / "crl")
     rig.check_bound(rig.check_audit(cert), contract, kid)
+
+
+def test_certbot_dns01_rfc2136_wildcard(rig):
+    """certbot's dns-rfc2136 plugin (Debian python3-certbot-dns-rfc2136)
+    places both TXT records for `*.NAME` and `NAME` at once in the Knot
+    server by TSIG-signed RFC 2136 updates, and removes them afterwards;
+    ECDSA P-256 key, revoked with the account key."""
+    d = rig.tmp / "certbot-dns"
+    names = ["*.certbot-dns.test", "certbot-dns.test"]
+    host, port = rig.knot.resolver.rsplit(":", 1)
+    creds = d / "rfc2136.ini"
+    d.mkdir()
+    creds.write_text(
+        f"dns_rfc2136_server = {host}\ndns_rfc2136_port = {port}\n"
+        f"dns_rfc2136_name = {rig.knot.key_name}\n"
+        f"dns_rfc2136_secret = {rig.knot.secret}\n"
+        f"dns_rfc2136_algorithm = {rig.knot.algorithm.upper()}\n")
+    creds.chmod(0o600)
+    certbot(rig, d, "certonly", "--dns-rfc2136",
+            "--dns-rfc2136-credentials", creds,
+            "--dns-rfc2136-propagation-seconds", "1",
+            "-d", names[0], "-d", names[1], "--agree-tos",
+            "--register-unsafely-without-email", "--key-type", "ecdsa",
+            "--cert-name", "certbot-dns", log=d / "certonly.log")
+    live = d / "config" / "live" / "certbot-dns"
+    cert = rig.check_chain((live / "cert.pem").read_text(),
+                           (live / "chain.pem").read_text(), names,
+                           d / "check")
+    assert rig.knot.dig("_acme-challenge.certbot-dns.test", "TXT") == []
+    certbot(rig, d, "revoke", "--cert-path", live / "cert.pem",
+            "--reason", "keycompromise", "--no-delete-after-revoke",
+            log=d / "revoke.log")
+    rig.check_revoked(cert, "Key Compromise", d / "crl")
+    rig.check_audit(cert)
 
 
 # ---- lego ------------------------------------------------------------------
