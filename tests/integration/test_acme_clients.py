@@ -17,8 +17,8 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   key, P-384 certificate key)
 - acme-tiny: http-01 into its --acme-dir, from a CSR (RSA account key,
   P-256 certificate key)
-- Caddy: automatic HTTPS for a site of its Caddyfile, over http-01 on
-  its own HTTP port; its TLS handshake is checked too
+- Caddy: automatic HTTPS for a site of its Caddyfile, with EAB, over
+  http-01 on its own HTTP port; its TLS handshake is checked too
 - node-acme-client (npm acme-client): client.auto() over http-01 (ES256
   account, P-256 key)
 - Apache httpd's mod_md: a managed domain, over http-01 answered by httpd
@@ -429,6 +429,7 @@ CADDYFILE = """{{
 		issuer acme {{
 			dir {dir_url}
 			trusted_roots {root}
+			eab {eab_kid} {eab_hmac}
 			disable_tlsalpn_challenge
 		}}
 	}}
@@ -439,10 +440,11 @@ CADDYFILE = """{{
 
 def test_caddy_automatic_https(rig):
     """Caddy (its ACME client is acmez) gets a certificate for the site in
-    its Caddyfile by itself, over http-01 on the validation port, and
-    serves it: the TLS handshake with its HTTPS port is checked with
-    openssl against the root, the stored chain as for every client. Caddy
-    cannot revoke; the certificate is revoked with its own key.
+    its Caddyfile by itself, over http-01 on the validation port, with an
+    External Account Binding, and serves it: the TLS handshake with its
+    HTTPS port is checked with openssl against the root, the stored chain
+    as for every client. Caddy cannot revoke; the certificate is revoked
+    with its own key.
     acmez follows a certificate's Link rel="up" with POST-as-GET as one
     more chain: certdesk sends none (its chain is whole); when it sent the
     issuing CA's URL there, Caddy got no certificate at all."""
@@ -450,11 +452,12 @@ def test_caddy_automatic_https(rig):
     d.mkdir()
     name = "caddy.test"
     https_port = free_port()
+    contract, kid, hmac = rig.eab("caddy")
     conf = d / "Caddyfile"
     conf.write_text(CADDYFILE.format(
         http_port=rig.http01_port, https_port=https_port, email=EMAIL,
         storage=d / "storage", name=name, dir_url=rig.dir_url,
-        root=rig.root))
+        root=rig.root, eab_kid=kid, eab_hmac=hmac))
     env = dict(os.environ, HOME=str(d), XDG_DATA_HOME=str(d / "data"),
                XDG_CONFIG_HOME=str(d / "config"))
     with open(d / "caddy.log", "wb") as log:
@@ -489,7 +492,8 @@ def test_caddy_automatic_https(rig):
     rig.revoke_with_key(cert, serialization.load_pem_private_key(
         found[0].with_suffix(".key").read_bytes(), None), 4)
     rig.check_revoked(cert, "Superseded", d / "crl")
-    rig.check_audit(cert, revoked_by="certkey")
+    rig.check_bound(rig.check_audit(cert, revoked_by="certkey"), contract,
+                    kid)
 
 
 # ---- Apache httpd (mod_md) -------------------------------------------------
