@@ -100,6 +100,9 @@ struct ca_csr {
 					 * (inet_ntop), deduplicated */
 	size_t nips;
 	char *cn;		/* subject CN if present, else NULL */
+	int must_staple;	/* its TLS Feature extension (RFC 7633)
+				 * asks for status_request: OCSP
+				 * Must-Staple */
 };
 
 /*

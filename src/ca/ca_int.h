@@ -166,6 +166,8 @@ struct ca_tbs {
 	int64_t crl_shard;		/* >= 0: CRL DP <base>/crl/<issuer>-
 					 * <crl_shard>.crl; < 0: the
 					 * issuer's full CRL (pre-encoded) */
+	int must_staple;		/* TLS Feature status_request
+					 * (RFC 7633) */
 	/* test knobs */
 	unsigned omit;			/* CA_EXT_* not to emit */
 	const uint8_t *extra_ext;	/* Extension TLVs, appended as is */

@@ -107,9 +107,13 @@ static const uint8_t oid_cn[] = {0x55, 0x04, 0x03};
 static const uint8_t oid_ext_req[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
     0x01, 0x09, 0x0e};
 static const uint8_t oid_san[] = {0x55, 0x1d, 0x11};
+static const uint8_t oid_tls_feature[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
+    0x07, 0x01, 0x18};
 
 /* Extensions that may be marked critical in a CSR: the CA does not copy
- * them (the profile decides), but it understands what they mean. */
+ * them (the profile decides; a TLS Feature asking for status_request sets
+ * must_staple, which ca_issue() honours while it answers OCSP), but it
+ * understands what they mean. */
 static const struct {
 	uint8_t len;
 	uint8_t oid[8];
@@ -408,6 +412,7 @@ struct parts {
 	struct der sigalg_params;
 	struct der san;		/* GeneralNames contents */
 	int has_cn, has_san;
+	int must_staple;	/* TLS Feature lists status_request */
 };
 
 static int
@@ -494,6 +499,27 @@ walk_extensions(struct der exts, struct parts *pt, struct rc_detail *d)
 			rc_detail_set(d, "CSR: unknown critical extension %s",
 			    txt);
 			return RC_BADCSR;
+		}
+		if (oid_eq(&oid, oid_tls_feature, sizeof(oid_tls_feature))) {
+			/* RFC 7633 §6: Features ::= SEQUENCE OF INTEGER,
+			 * TLS extension numbers; 5 is status_request */
+			struct der_elem feats, f;
+			struct der fs;
+
+			if (der_expect(&val.body, DER_SEQUENCE, &feats) != 0 ||
+			    val.body.len != 0)
+				return bad(d, "malformed TLS Feature");
+			fs = feats.body;
+			while ((rc = der_next(&fs, &f)) == 0) {
+				if (f.tag != DER_INTEGER || f.body.len == 0 ||
+				    f.body.len > 3)
+					return bad(d, "malformed TLS Feature");
+				if (f.body.len == 1 && f.body.p[0] == 5)
+					pt->must_staple = 1;
+			}
+			if (rc != RC_NOTFOUND)
+				return bad(d, "malformed TLS Feature");
+			continue;
 		}
 		if (!oid_eq(&oid, oid_san, sizeof(oid_san)))
 			continue;
@@ -837,6 +863,7 @@ ca_csr_parse_flags(const uint8_t *in, size_t len,
 	ips.n = 0;
 	csr->cn = cn;
 	cn = NULL;
+	csr->must_staple = pt.must_staple;
 	*out = csr;
 	rc = 0;
 out:

@@ -408,6 +408,15 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	    req->profile != CA_PROFILE_SERVICE &&
 	    (rc = check_org(req->org, req->profile, now, d)) != 0)
 		goto out;
+	/* OCSP Must-Staple (RFC 7633), when the CSR asks for it: promised
+	 * only by a CA that answers OCSP for it */
+	if (req->csr->must_staple && req->profile != CA_PROFILE_SERVICE &&
+	    !ca->ocsp) {
+		rc_detail_set(d, "CSR: asks for OCSP Must-Staple (RFC 7633), "
+		    "but this CA runs no OCSP responder");
+		rc = RC_BADCSR;
+		goto out;
+	}
 	/* The key was checked by ca_csr_parse() (with ca->kc) when the CSR
 	 * was parsed; the linter re-checks its type and size. Running the
 	 * weak-key checks again here would double their cost per
@@ -437,6 +446,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		goto out;
 	}
 	t.crl_shard = shard;
+	t.must_staple = req->csr->must_staple &&
+	    req->profile != CA_PROFILE_SERVICE;
 	t.profile = req->profile;
 	t.serial = serial;
 	t.serial_len = sizeof(serial);

@@ -631,7 +631,8 @@ static const struct attr {
 	[A_JUR_L] = {CA_OID(ca_oid_jur_l), "jurisdictionLocalityName", 0, 128},
 };
 
-enum { X_AKI, X_SKI, X_KU, X_EKU, X_BC, X_CP, X_CRLDP, X_AIA, X_SAN, N_EXT };
+enum { X_AKI, X_SKI, X_KU, X_EKU, X_BC, X_CP, X_CRLDP, X_AIA, X_SAN, X_TLSF,
+    N_EXT };
 
 static const uint8_t oid_aki[] = {0x55, 0x1d, 0x23};
 static const uint8_t oid_ku[] = {0x55, 0x1d, 0x0f};
@@ -642,6 +643,8 @@ static const uint8_t oid_cp[] = {0x55, 0x1d, 0x20};
 static const uint8_t oid_eku[] = {0x55, 0x1d, 0x25};
 static const uint8_t oid_aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01,
     0x01};
+static const uint8_t oid_tlsf[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01,
+    0x18};
 
 static const struct extdef {
 	const uint8_t *oid;
@@ -657,6 +660,7 @@ static const struct extdef {
 	[X_CRLDP] = {CA_OID(oid_crldp), "cRLDistributionPoints"},
 	[X_AIA] = {CA_OID(oid_aia), "authorityInfoAccess"},
 	[X_SAN] = {CA_OID(oid_san), "subjectAltName"},
+	[X_TLSF] = {CA_OID(oid_tlsf), "tlsFeature"},
 };
 
 struct ext_found {
@@ -1062,7 +1066,7 @@ check_aia(const struct parts *p, const char *check, struct rc_detail *d)
 {
 	struct der_elem seq, ad, oid, gn;
 	struct der s, as;
-	int ca_issuers = 0;
+	int ca_issuers = 0, ocsp = 0;
 
 	if (p->ext[X_AIA].critical)
 		return fail(d, check, "authorityInfoAccess is critical");
@@ -1078,7 +1082,9 @@ check_aia(const struct parts *p, const char *check, struct rc_detail *d)
 			    "malformed");
 		if (oid_is(&oid, oid_ad_ca_issuers, sizeof(oid_ad_ca_issuers)))
 			ca_issuers++;
-		else if (!oid_is(&oid, oid_ad_ocsp, sizeof(oid_ad_ocsp)))
+		else if (oid_is(&oid, oid_ad_ocsp, sizeof(oid_ad_ocsp)))
+			ocsp++;
+		else
 			return fail(d, check, "an access method other than "
 			    "OCSP and caIssuers");
 		if (!http_uri(&gn))
@@ -1090,6 +1096,10 @@ check_aia(const struct parts *p, const char *check, struct rc_detail *d)
 	if (ca_issuers == 0)
 		return fail(d, "e_sub_cert_aia_does_not_contain_issuing_ca_url",
 		    "authorityInfoAccess has no caIssuers URI");
+	/* RFC 7633: Must-Staple promises an OCSP response to staple */
+	if ((p->exts & (1u << X_TLSF)) && ocsp == 0)
+		return fail(d, "e_ext_tls_feature_without_ocsp",
+		    "tlsFeature without an OCSP URI in authorityInfoAccess");
 	return 0;
 }
 
@@ -1132,7 +1142,17 @@ static int
 check_leaf_links(const struct parts *p, const struct ca_issuer_info *iss,
     struct rc_detail *d)
 {
+	/* tlsFeature, when present: exactly { status_request }, not
+	 * critical (RFC 7633 §4.2.2 says SHOULD NOT) */
+	static const uint8_t status_request[] = {0x30, 0x03, 0x02, 0x01, 0x05};
 	int rc;
+
+	if ((p->exts & (1u << X_TLSF)) && (p->ext[X_TLSF].critical ||
+	    p->ext[X_TLSF].val.len != sizeof(status_request) ||
+	    memcmp(p->ext[X_TLSF].val.p, status_request,
+	    sizeof(status_request)) != 0))
+		return fail(d, "e_ext_tls_feature_invalid",
+		    "tlsFeature is not a non-critical { status_request }");
 
 	if (!(p->exts & (1u << X_CRLDP)))
 		return fail(d, "e_sub_cert_crl_distribution_points_missing",
@@ -1249,6 +1269,9 @@ lint_service(const uint8_t *tbs, size_t len, const struct ca_issuer_info *iss,
 	if (p.exts & (1u << X_CP))
 		return fail(d, "e_service_certificate_policies_present",
 		    "certificatePolicies in a service certificate");
+	if (p.exts & (1u << X_TLSF))
+		return fail(d, "e_service_tls_feature_present",
+		    "tlsFeature in a service certificate");
 	if ((rc = check_leaf_links(&p, iss, d)) != 0)
 		return rc;
 
@@ -1697,6 +1720,8 @@ ca_lint_ca_tbs(const uint8_t *tbs, size_t len, int is_root,
 		return rc;
 	if (p.exts & (1u << X_SAN))
 		return fail(d, "e_ca_san_present", "CA with subjectAltName");
+	if (p.exts & (1u << X_TLSF))
+		return fail(d, "e_ca_tls_feature_present", "CA with tlsFeature");
 	if (is_root) {
 		if (p.exts & (1u << X_EKU))
 			return fail(d, "e_root_ca_extended_key_usage_present",

@@ -696,6 +696,15 @@ ca_tbs_build(struct ca_dw *w, const struct ca_iss *iss, const struct ca_tbs *t)
 		ca_dw_close(w, gns);
 		ext_close(w, m, inner);
 	}
+	if (t->must_staple) {
+		/* RFC 7633: tlsFeature { status_request (5) }, not
+		 * critical */
+		static const uint8_t tlsf[] = {0x30, 0x11, 0x06, 0x08, 0x2b,
+		    0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18, 0x04, 0x05, 0x30,
+		    0x03, 0x02, 0x01, 0x05};
+
+		ca_dw_raw(w, tlsf, sizeof(tlsf));
+	}
 	if (t->extra_ext)
 		ca_dw_raw(w, t->extra_ext, t->extra_ext_len);
 	ca_dw_close(w, seq);

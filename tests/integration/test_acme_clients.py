@@ -2,9 +2,10 @@
 """The ACME clients people actually use, unmodified, from Debian, against a
 freshly started `certdesk serve` (one for the module, see clients_rig.py):
 
-- certbot, standalone http-01, with External Account Binding (RSA account
-  key: RS256; ECDSA P-256 certificate key); dns-01 through its rfc2136
-  plugin against the Knot DNS server, for `*.NAME` and `NAME`
+- certbot, standalone http-01, with External Account Binding and
+  --must-staple (RSA account key: RS256; ECDSA P-256 certificate key);
+  dns-01 through its rfc2136 plugin against the Knot DNS server, for
+  `*.NAME` and `NAME`
 - lego: http-01 with EAB and a renewal that reuses the authorization and
   then deactivates it (ES256 account, P-256 key); tls-alpn-01 (RSA account
   and key); dns-01 through its rfc2136 provider against a Knot DNS server
@@ -77,7 +78,8 @@ def certbot(rig, d, *args, **kw):
 
 def test_certbot_standalone_http01(rig):
     """certbot with an External Account Binding (RFC 8555 7.3.4): the
-    account and its certificate belong to the contract of the key."""
+    account and its certificate belong to the contract of the key; asked
+    with --must-staple, the certificate carries OCSP Must-Staple."""
     d = rig.tmp / "certbot"
     name = "certbot.test"
     contract, kid, hmac = rig.eab("certbot")
@@ -85,7 +87,7 @@ def test_certbot_standalone_http01(rig):
             "--http-01-port", rig.http01_port,
             "--http-01-address", "127.0.0.1",
             "-d", name, "--register-unsafely-without-email",
-            "--agree-tos", "--key-type", "ecdsa",
+            "--agree-tos", "--key-type", "ecdsa", "--must-staple",
             "--eab-kid", kid,
             # one argument: a key may begin with "-" (base64url)
             f"--eab-hmac-key={hmac}",
@@ -96,6 +98,11 @@ def test_certbot_standalone_http01(rig):
     full = (live / "fullchain.pem").read_text()
     assert full == cert_pem + chain_pem
     cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+    # --must-staple: the CSR's TLS Feature is carried (RFC 7633), since
+    # this CA answers OCSP
+    tlsf = cert.extensions.get_extension_for_class(x509.TLSFeature)
+    assert not tlsf.critical and \
+        list(tlsf.value) == [x509.TLSFeatureType.status_request]
 
     certbot(rig, d, "revoke", "--cert-path", live / "cert.pem",
             "--reason", "superseded", "--no-delete-after-revoke",

@@ -635,6 +635,11 @@ test_structure(void **state)
 	der = make_csr(p256, &sp, &len);
 	ca_csr_free(parse_ok(der, len, NULL));
 	free(der);
+	/* a TLS Feature (RFC 7633) that is no SEQUENCE OF INTEGER */
+	sp.noncrit_oid = "1.3.6.1.5.5.7.1.24";
+	der = make_csr(p256, &sp, &len);
+	parse_bad(der, len, NULL, RC_BADCSR, "malformed TLS Feature");
+	free(der);
 	sp.noncrit_oid = NULL;
 	/* two subjectAltName extensions */
 	sp.san_twice = 1;

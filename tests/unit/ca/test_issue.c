@@ -66,8 +66,11 @@ teardown(void **state)
 
 /* ---- CSRs made with OpenSSL ---------------------------------------------- */
 
+/* A CSR of k for cn and sans, with a TLS Feature extension (OpenSSL's
+ * syntax, e.g. "status_request") unless tlsf is NULL. */
 static struct ca_csr *
-make_csr(EVP_PKEY *k, const char *cn, const char *sans)
+make_csr_tlsf(EVP_PKEY *k, const char *cn, const char *sans,
+    const char *tlsf)
 {
 	X509_REQ *r = X509_REQ_new();
 	X509_NAME *n = X509_NAME_new();
@@ -84,6 +87,9 @@ make_csr(EVP_PKEY *k, const char *cn, const char *sans)
 	X509_REQ_set_pubkey(r, k);
 	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
 	    NID_subject_alt_name, sans));
+	if (tlsf != NULL)
+		sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
+		    NID_tlsfeature, tlsf));
 	X509_REQ_add_extensions(r, exts);
 	assert_true(X509_REQ_sign(r, k, EVP_sha256()) > 0);
 	len = i2d_X509_REQ(r, &der);
@@ -95,6 +101,12 @@ make_csr(EVP_PKEY *k, const char *cn, const char *sans)
 	X509_NAME_free(n);
 	X509_REQ_free(r);
 	return csr;
+}
+
+static struct ca_csr *
+make_csr(EVP_PKEY *k, const char *cn, const char *sans)
+{
+	return make_csr_tlsf(k, cn, sans, NULL);
 }
 
 /* ---- independent checks -------------------------------------------------- */
@@ -283,6 +295,69 @@ test_dv(void **state)
 	X509_free(x);
 	ca_cert_free(c);
 	ca_csr_free(csr);
+}
+
+/* The TLS Feature of the certificate x: -1 none, else whether it is
+ * exactly { status_request } (1) or something else (0); *crit its
+ * criticality. */
+static int
+tls_feature(X509 *x, int *crit)
+{
+	int i = X509_get_ext_by_NID(x, NID_tlsfeature, -1), ok;
+	STACK_OF(ASN1_INTEGER) *f;
+
+	if (i < 0)
+		return -1;
+	*crit = X509_EXTENSION_get_critical(X509_get_ext(x, i));
+	f = X509_get_ext_d2i(x, NID_tlsfeature, NULL, NULL);
+	ok = f != NULL && sk_ASN1_INTEGER_num(f) == 1 &&
+	    ASN1_INTEGER_get(sk_ASN1_INTEGER_value(f, 0)) == 5;
+	sk_ASN1_INTEGER_pop_free(f, ASN1_INTEGER_free);
+	return ok;
+}
+
+/* OCSP Must-Staple (RFC 7633): asked for in the CSR, carried as a
+ * non-critical { status_request }, which the linter accepts; only
+ * status_request_v2, or nothing, gives no extension; without OCSP the
+ * CSR is refused, and nothing is issued. */
+static void
+test_must_staple(void **state)
+{
+	struct ca_fixture *e = *state, *off;
+	static const char *const want[] = {"www.example.com"};
+	struct ca_csr *csr = make_csr_tlsf(e->key, NULL,
+	    "DNS:www.example.com", "status_request");
+	struct ca_csr *v2 = make_csr_tlsf(e->key, NULL, "DNS:www.example.com",
+	    "status_request_v2");
+	struct ca_cert *c = NULL;
+	struct rc_detail d;
+	int crit = -1;
+	X509 *x;
+
+	assert_int_equal(csr->must_staple, 1);
+	assert_int_equal(v2->must_staple, 0);
+	if (issue(e, CA_PROFILE_DV, csr, NULL, 0, NULL, &c, &d) != 0)
+		fail_msg("issue: %s", d.msg);
+	x = check_cert(e, c, CA_PROFILE_DV, want, 1);
+	assert_int_equal(tls_feature(x, &crit), 1);
+	assert_int_equal(crit, 0);
+	X509_free(x);
+	ca_cert_free(c);
+	if (issue(e, CA_PROFILE_DV, v2, NULL, 0, NULL, &c, &d) != 0)
+		fail_msg("issue: %s", d.msg);
+	x = check_cert(e, c, CA_PROFILE_DV, want, 1);
+	assert_int_equal(tls_feature(x, &crit), -1);
+	X509_free(x);
+	ca_cert_free(c);
+
+	off = ca_fixture_ca(0);
+	assert_int_equal(issue(off, CA_PROFILE_DV, csr, NULL, 0, NULL, &c,
+	    &d), RC_BADCSR);
+	assert_null(c);
+	assert_non_null(strstr(d.msg, "Must-Staple"));
+	ca_fixture_free(off);
+	ca_csr_free(csr);
+	ca_csr_free(v2);
 }
 
 static void
@@ -692,6 +767,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dv_rsa_and_cn_choice,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_must_staple, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_ov, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ev, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),

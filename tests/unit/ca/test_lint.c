@@ -766,6 +766,59 @@ test_extensions(void **state)
 	}
 }
 
+/* tlsFeature (OCSP Must-Staple, RFC 7633): a non-critical { status_request }
+ * passes, and OpenSSL reads it; critical, another feature, or an issuer
+ * without an OCSP URI in the certificate's AIA are refused. */
+static void
+test_tls_feature(void **state)
+{
+	struct fx *f = *state;
+	struct ca_tbs t = good(f, CA_PROFILE_DV);
+	static const uint8_t crit[] = {0x30, 0x14, 0x06, 0x08, 0x2b, 0x06,
+	    0x01, 0x05, 0x05, 0x07, 0x01, 0x18, 0x01, 0x01, 0xff, 0x04, 0x05,
+	    0x30, 0x03, 0x02, 0x01, 0x05};
+	static const uint8_t v2[] = {0x30, 0x11, 0x06, 0x08, 0x2b, 0x06, 0x01,
+	    0x05, 0x05, 0x07, 0x01, 0x18, 0x04, 0x05, 0x30, 0x03, 0x02, 0x01,
+	    0x11};
+	struct ca_iss no_ocsp;
+	struct ca_issuer_info info;
+	const uint8_t *alg;
+	size_t alg_len;
+	struct rc_detail d;
+	X509 *x;
+	int i;
+
+	t.must_staple = 1;
+	assert_int_equal(lint(f, &t, CA_PROFILE_DV, NULL, 0, &d), 0);
+	x = sign_tbs(f);
+	check_openssl(f, x, CA_PROFILE_DV);
+	i = X509_get_ext_by_NID(x, NID_tlsfeature, -1);
+	assert_true(i >= 0);
+	assert_int_equal(X509_EXTENSION_get_critical(X509_get_ext(x, i)), 0);
+	X509_free(x);
+	t.extra_ext = v2;			/* a second one */
+	t.extra_ext_len = sizeof(v2);
+	expect_lint(f, &t, CA_PROFILE_DV, "e_ext_duplicate_extension");
+	t.must_staple = 0;
+	expect_lint(f, &t, CA_PROFILE_DV, "e_ext_tls_feature_invalid");
+	t.extra_ext = crit;
+	t.extra_ext_len = sizeof(crit);
+	expect_lint(f, &t, CA_PROFILE_DV, "e_ext_tls_feature_invalid");
+
+	assert_int_equal(ca_issuer_info_parse(f->is.der, f->is.len, &info), 0);
+	alg = ca_sigalg_expected(info.keytype, &alg_len);
+	assert_int_equal(ca_iss_load(&no_ocsp, 7, "issuing-1", 0, f->is.der,
+	    f->is.len, alg, alg_len, BASE, 0), 0);
+	t = good(f, CA_PROFILE_DV);
+	t.must_staple = 1;
+	ca_dw_reset(&f->w);
+	ca_tbs_build(&f->w, &no_ocsp, &t);
+	assert_int_equal(ca_lint_tbs(f->w.b.data, f->w.b.len, CA_PROFILE_DV,
+	    f->is.der, f->is.len, f->now, &d), RC_LINT);
+	assert_non_null(strstr(d.msg, "e_ext_tls_feature_without_ocsp"));
+	ca_iss_clear(&no_ocsp);
+}
+
 static void
 test_truncations(void **state)
 {
@@ -1184,6 +1237,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_issuer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigalg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extensions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tls_feature, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_truncations, setup,
 		    teardown),
