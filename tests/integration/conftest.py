@@ -305,16 +305,18 @@ def keys(tmp_path_factory):
 
 @pytest.fixture
 def make_csr(keys, tmp_path):
-    """make_csr(key_name, names, cn=first name) -> path of a PEM CSR."""
+    """make_csr(key_name, names, cn=first name, addext=None) -> path of a
+    PEM CSR; addext: one more extension in openssl's -addext syntax."""
     counter = [0]
 
-    def make(key, names, cn=None, fmt="PEM"):
+    def make(key, names, cn=None, fmt="PEM", addext=None):
         counter[0] += 1
         path = tmp_path / f"req{counter[0]}.{fmt.lower()}"
         cn = cn if cn is not None else names[0]
         san = ",".join("DNS:" + n for n in names)
+        more = ["-addext", addext] if addext else []
         openssl("req", "-new", "-key", keys[key], "-subj", f"/CN={cn}",
-                "-addext", f"subjectAltName={san}", "-outform", fmt,
+                "-addext", f"subjectAltName={san}", *more, "-outform", fmt,
                 "-out", path)
         return path
     return make

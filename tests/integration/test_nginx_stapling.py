@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """OCSP stapling with a real web server: nginx (Debian package nginx)
-serves a certificate issued by certdesk with `ssl_stapling on` and
-`ssl_stapling_verify on`, fetching its OCSP response from the responder
-named in the certificate's AIA; `openssl s_client -status` must get a
+serves a certificate issued by certdesk with OCSP Must-Staple, with
+`ssl_stapling on` and `ssl_stapling_verify on`, fetching its OCSP
+response from the responder named in the certificate's AIA; `openssl s_client -status` must get a
 stapled response that says good, and that response must be the one the
 responder serves (the same thisUpdate and signature), which `openssl ocsp
 -respin` verifies against the root. nginx runs unprivileged on loopback
@@ -28,7 +28,12 @@ NAME = "stapled.example.com"
 def nginx(datadir, keys, make_csr, tmp_path):
     if not os.path.exists(NGINX):
         pytest.fail("nginx is not installed (scripts/deps.sh test)")
-    cert, chain = datadir.issue("dv", make_csr("p256", [NAME]))
+    # with OCSP Must-Staple (RFC 7633), which stapling makes good on
+    cert, chain = datadir.issue("dv", make_csr(
+        "p256", [NAME], addext="tlsfeature=status_request"))
+    ext = openssl("x509", "-noout", "-ext", "tlsfeature",
+                  input=cert.encode()).stdout.decode()
+    assert "status_request" in ext and "critical" not in ext, ext
     d = tmp_path / "nginx"
     (d / "logs").mkdir(parents=True)
     (d / "cert.pem").write_text(cert)
