@@ -236,6 +236,34 @@ expect_lint(struct fx *f, const struct ca_tbs *t, int profile,
 	assert_true(strncmp(d.msg, "lint: ", 6) == 0);
 }
 
+/* expect_lint() for t built with a variant of f's issuer: signing with the
+ * algorithm of keytype (0: the issuer's own), CRL and AIA URIs under base,
+ * an OCSP URI in the AIA when ocsp; linted against f's issuer. */
+static void
+expect_lint_iss(struct fx *f, int keytype, const char *base, int ocsp,
+    const struct ca_tbs *t, const char *check)
+{
+	struct ca_issuer_info info;
+	struct ca_iss iss;
+	struct rc_detail d;
+	const uint8_t *alg;
+	size_t alg_len;
+	int rc;
+
+	assert_int_equal(ca_issuer_info_parse(f->is.der, f->is.len, &info), 0);
+	alg = ca_sigalg_expected(keytype ? keytype : info.keytype, &alg_len);
+	assert_int_equal(ca_iss_load(&iss, 7, "issuing-1", 0, f->is.der,
+	    f->is.len, alg, alg_len, base, ocsp), 0);
+	ca_dw_reset(&f->w);
+	ca_tbs_build(&f->w, &iss, t);
+	memset(&d, 0, sizeof(d));
+	rc = ca_lint_tbs(f->w.b.data, f->w.b.len, t->profile, f->is.der,
+	    f->is.len, f->now, &d);
+	if (rc != RC_LINT || strstr(d.msg, check) == NULL)
+		fail_msg("expected %s, got rc %d: %s", check, rc, d.msg);
+	ca_iss_clear(&iss);
+}
+
 /* Signs the TBS in f->w with the issuer's key into a certificate. */
 static X509 *
 sign_tbs(struct fx *f)
@@ -677,20 +705,9 @@ test_sigalg(void **state)
 {
 	struct fx *f = *state;
 	struct ca_tbs t = good(f, CA_PROFILE_DV);
-	struct ca_iss wrong;
-	const uint8_t *alg;
-	size_t alg_len;
-	struct rc_detail d;
 
-	alg = ca_sigalg_expected(SIGNER_KEY_EC_P384, &alg_len);
-	assert_int_equal(ca_iss_load(&wrong, 7, "issuing-1", 0, f->is.der,
-	    f->is.len, alg, alg_len, BASE, 0), 0);
-	ca_dw_reset(&f->w);
-	ca_tbs_build(&f->w, &wrong, &t);
-	assert_int_equal(ca_lint_tbs(f->w.b.data, f->w.b.len, CA_PROFILE_DV,
-	    f->is.der, f->is.len, f->now, &d), RC_LINT);
-	assert_non_null(strstr(d.msg, "e_signature_algorithm_mismatch"));
-	ca_iss_clear(&wrong);
+	expect_lint_iss(f, SIGNER_KEY_EC_P384, BASE, 0, &t,
+	    "e_signature_algorithm_mismatch");
 }
 
 static void
@@ -742,28 +759,9 @@ test_extensions(void **state)
 	expect_lint(f, &t, CA_PROFILE_DV, "e_sub_cert_aia_missing");
 
 	/* a CRL DP that is not http */
-	{
-		struct ca_iss https;
-		const uint8_t *alg;
-		size_t alg_len;
-		struct ca_issuer_info info;
-		struct rc_detail d;
-
-		assert_int_equal(ca_issuer_info_parse(f->is.der, f->is.len,
-		    &info), 0);
-		alg = ca_sigalg_expected(info.keytype, &alg_len);
-		assert_int_equal(ca_iss_load(&https, 7, "issuing-1", 0,
-		    f->is.der, f->is.len, alg, alg_len, "https://ca.example",
-		    1), 0);
-		t = good(f, CA_PROFILE_DV);
-		ca_dw_reset(&f->w);
-		ca_tbs_build(&f->w, &https, &t);
-		assert_int_equal(ca_lint_tbs(f->w.b.data, f->w.b.len,
-		    CA_PROFILE_DV, f->is.der, f->is.len, f->now, &d), RC_LINT);
-		assert_non_null(strstr(d.msg,
-		    "e_sub_cert_crl_distribution_points_invalid"));
-		ca_iss_clear(&https);
-	}
+	t = good(f, CA_PROFILE_DV);
+	expect_lint_iss(f, 0, "https://ca.example", 1, &t,
+	    "e_sub_cert_crl_distribution_points_invalid");
 }
 
 /* tlsFeature (OCSP Must-Staple, RFC 7633): a non-critical { status_request }
@@ -780,10 +778,6 @@ test_tls_feature(void **state)
 	static const uint8_t v2[] = {0x30, 0x11, 0x06, 0x08, 0x2b, 0x06, 0x01,
 	    0x05, 0x05, 0x07, 0x01, 0x18, 0x04, 0x05, 0x30, 0x03, 0x02, 0x01,
 	    0x11};
-	struct ca_iss no_ocsp;
-	struct ca_issuer_info info;
-	const uint8_t *alg;
-	size_t alg_len;
 	struct rc_detail d;
 	X509 *x;
 	int i;
@@ -805,18 +799,9 @@ test_tls_feature(void **state)
 	t.extra_ext_len = sizeof(crit);
 	expect_lint(f, &t, CA_PROFILE_DV, "e_ext_tls_feature_invalid");
 
-	assert_int_equal(ca_issuer_info_parse(f->is.der, f->is.len, &info), 0);
-	alg = ca_sigalg_expected(info.keytype, &alg_len);
-	assert_int_equal(ca_iss_load(&no_ocsp, 7, "issuing-1", 0, f->is.der,
-	    f->is.len, alg, alg_len, BASE, 0), 0);
 	t = good(f, CA_PROFILE_DV);
 	t.must_staple = 1;
-	ca_dw_reset(&f->w);
-	ca_tbs_build(&f->w, &no_ocsp, &t);
-	assert_int_equal(ca_lint_tbs(f->w.b.data, f->w.b.len, CA_PROFILE_DV,
-	    f->is.der, f->is.len, f->now, &d), RC_LINT);
-	assert_non_null(strstr(d.msg, "e_ext_tls_feature_without_ocsp"));
-	ca_iss_clear(&no_ocsp);
+	expect_lint_iss(f, 0, BASE, 0, &t, "e_ext_tls_feature_without_ocsp");
 }
 
 static void
