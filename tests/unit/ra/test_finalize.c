@@ -405,6 +405,64 @@ test_finalize_bad_csr(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* A CSR of k for name that asks for OCSP Must-Staple (RFC 7633). */
+static uint8_t *
+must_staple_csr(EVP_PKEY *k, const char *name, size_t *len)
+{
+	X509_REQ *r = X509_REQ_new();
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	char san[300];
+	unsigned char *der = NULL;
+	uint8_t *out;
+	int l;
+
+	snprintf(san, sizeof(san), "DNS:%s", name);
+	X509_REQ_set_pubkey(r, k);
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
+	    NID_subject_alt_name, san));
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
+	    NID_tlsfeature, "status_request"));
+	X509_REQ_add_extensions(r, exts);
+	assert_true(X509_REQ_sign(r, k, EVP_sha256()) > 0);
+	l = i2d_X509_REQ(r, &der);
+	assert_true(l > 0);
+	out = xmalloc((size_t)l);
+	memcpy(out, der, (size_t)l);
+	*len = (size_t)l;
+	OPENSSL_free(der);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(r);
+	return out;
+}
+
+/* OCSP Must-Staple asked for while the CA runs no OCSP responder: the CA
+ * refuses the CSR, which the client sees as badCSR (not an internal
+ * error), the order is invalid and nothing is issued. */
+static void
+test_finalize_must_staple_no_ocsp(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t acct = rt_account(e, "alice"), ord;
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	EVP_PKEY *k = rt_key();
+	size_t len;
+	uint8_t *csr = must_staple_csr(k, "www.example.com", &len);
+
+	e->cconf.ocsp = 0;
+	rt_set_now(e, e->now);
+	ord = ready_order(e, acct, "www.example.com");
+	assert_int_equal(ra_order_finalize(e->ra, acct, ord, csr, len, &o,
+	    &err), RC_BADCSR);
+	assert_int_equal(err.problem, RA_PROB_BAD_CSR);
+	assert_non_null(strstr(err.detail.msg, "Must-Staple"));
+	assert_int_equal(o.status, RA_ST_INVALID);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, NCERTS), 0);
+	free(csr);
+	EVP_PKEY_free(k);
+}
+
 /* RFC 7638 thumbprint of an EC P-256 key, computed here independently. */
 static void
 ec_thumbprint(EVP_PKEY *k, char out[44])
@@ -998,6 +1056,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_bad_csr, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_finalize_must_staple_no_ocsp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_account_key,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_foreign_authz,
