@@ -292,11 +292,15 @@ setup_resolver(struct val_ctx *ctx, struct rc_detail *d)
 			}
 	}
 	if (anchor != NULL) {
-		if (access(anchor, R_OK) != 0 ||
+		/* asked once: a second access() could answer otherwise and
+		 * leave e unset */
+		int readable = access(anchor, R_OK) == 0;
+
+		if (!readable ||
 		    (e = ub_ctx_add_ta_file(ctx->ub, anchor)) != 0) {
 			rc_detail_set(d, "validation: trust anchor %s: %s",
-			    anchor, access(anchor, R_OK) != 0 ?
-			    "not readable" : ub_strerror(e));
+			    anchor, !readable ? "not readable" :
+			    ub_strerror(e));
 			return RC_CONFIG;
 		}
 		ctx->trust_anchor = xstrdup(anchor);
