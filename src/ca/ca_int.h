@@ -67,6 +67,9 @@ extern const uint8_t ca_oid_cn[3], ca_oid_c[3], ca_oid_l[3], ca_oid_st[3],
 extern const uint8_t ca_oid_server_auth[8], ca_oid_client_auth[8];
 extern const uint8_t ca_oid_policy_dv[6], ca_oid_policy_ov[6],
     ca_oid_policy_ev[5];
+/* tlsFeature (RFC 7633) and the one extnValue certdesk issues with it,
+ * Features { status_request (5) }: OCSP Must-Staple */
+extern const uint8_t ca_oid_tls_feature[8], ca_tls_feature_status_request[5];
 
 /* ---- issuers ------------------------------------------------------------- */
 

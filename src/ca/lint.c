@@ -643,8 +643,6 @@ static const uint8_t oid_cp[] = {0x55, 0x1d, 0x20};
 static const uint8_t oid_eku[] = {0x55, 0x1d, 0x25};
 static const uint8_t oid_aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01,
     0x01};
-static const uint8_t oid_tlsf[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01,
-    0x18};
 
 static const struct extdef {
 	const uint8_t *oid;
@@ -660,7 +658,7 @@ static const struct extdef {
 	[X_CRLDP] = {CA_OID(oid_crldp), "cRLDistributionPoints"},
 	[X_AIA] = {CA_OID(oid_aia), "authorityInfoAccess"},
 	[X_SAN] = {CA_OID(oid_san), "subjectAltName"},
-	[X_TLSF] = {CA_OID(oid_tlsf), "tlsFeature"},
+	[X_TLSF] = {CA_OID(ca_oid_tls_feature), "tlsFeature"},
 };
 
 struct ext_found {
@@ -1142,15 +1140,14 @@ static int
 check_leaf_links(const struct parts *p, const struct ca_issuer_info *iss,
     struct rc_detail *d)
 {
-	/* tlsFeature, when present: exactly { status_request }, not
-	 * critical (RFC 7633 §4.2.2 says SHOULD NOT) */
-	static const uint8_t status_request[] = {0x30, 0x03, 0x02, 0x01, 0x05};
+	const struct der *tlsf = &p->ext[X_TLSF].val;
 	int rc;
 
+	/* tlsFeature, when present: exactly { status_request }, not
+	 * critical (RFC 7633 §4.2.2 says SHOULD NOT) */
 	if ((p->exts & (1u << X_TLSF)) && (p->ext[X_TLSF].critical ||
-	    p->ext[X_TLSF].val.len != sizeof(status_request) ||
-	    memcmp(p->ext[X_TLSF].val.p, status_request,
-	    sizeof(status_request)) != 0))
+	    tlsf->len != sizeof(ca_tls_feature_status_request) ||
+	    memcmp(tlsf->p, ca_tls_feature_status_request, tlsf->len) != 0))
 		return fail(d, "e_ext_tls_feature_invalid",
 		    "tlsFeature is not a non-critical { status_request }");
 

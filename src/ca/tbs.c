@@ -217,6 +217,10 @@ ca_dw_time(struct ca_dw *w, time_t t)
 
 /* ---- object identifiers -------------------------------------------------- */
 
+const uint8_t ca_oid_tls_feature[8] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07,
+    0x01, 0x18};
+const uint8_t ca_tls_feature_status_request[5] = {0x30, 0x03, 0x02, 0x01,
+    0x05};
 const uint8_t ca_oid_cn[3] = {0x55, 0x04, 0x03};
 const uint8_t ca_oid_c[3] = {0x55, 0x04, 0x06};
 const uint8_t ca_oid_l[3] = {0x55, 0x04, 0x07};
@@ -697,13 +701,13 @@ ca_tbs_build(struct ca_dw *w, const struct ca_iss *iss, const struct ca_tbs *t)
 		ext_close(w, m, inner);
 	}
 	if (t->must_staple) {
-		/* RFC 7633: tlsFeature { status_request (5) }, not
-		 * critical */
-		static const uint8_t tlsf[] = {0x30, 0x11, 0x06, 0x08, 0x2b,
-		    0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18, 0x04, 0x05, 0x30,
-		    0x03, 0x02, 0x01, 0x05};
+		/* RFC 7633 §4.2.2: not critical */
+		size_t inner, m = ext_open(w, CA_OID(ca_oid_tls_feature), 0,
+		    &inner);
 
-		ca_dw_raw(w, tlsf, sizeof(tlsf));
+		ca_dw_raw(w, ca_tls_feature_status_request,
+		    sizeof(ca_tls_feature_status_request));
+		ext_close(w, m, inner);
 	}
 	if (t->extra_ext)
 		ca_dw_raw(w, t->extra_ext, t->extra_ext_len);

@@ -301,6 +301,12 @@ rt_key(void)
 uint8_t *
 rt_csr(EVP_PKEY *k, const char *names, size_t *len)
 {
+	return rt_csr_tlsf(k, names, NULL, len);
+}
+
+uint8_t *
+rt_csr_tlsf(EVP_PKEY *k, const char *names, const char *tlsf, size_t *len)
+{
 	X509_REQ *r = X509_REQ_new();
 	X509_NAME *n = X509_NAME_new();
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
@@ -327,6 +333,9 @@ rt_csr(EVP_PKEY *k, const char *names, size_t *len)
 	X509_REQ_set_pubkey(r, k);
 	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
 	    NID_subject_alt_name, san));
+	if (tlsf != NULL)
+		sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
+		    NID_tlsfeature, tlsf));
 	X509_REQ_add_extensions(r, exts);
 	assert_true(X509_REQ_sign(r, k, EVP_sha256()) > 0);
 	l = i2d_X509_REQ(r, &der);

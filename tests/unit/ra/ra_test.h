@@ -79,6 +79,10 @@ void rt_validate_order(struct rt_env *e, int64_t account, int64_t order,
 /* A DER CSR for the space-separated names (SAN, CN = first; "IP:x" is an
  * iPAddress SAN) with key k; free(). */
 uint8_t *rt_csr(EVP_PKEY *k, const char *names, size_t *len);
+/* The same with a TLS Feature extension (OpenSSL's syntax, e.g.
+ * "status_request") unless tlsf is NULL. */
+uint8_t *rt_csr_tlsf(EVP_PKEY *k, const char *names, const char *tlsf,
+    size_t *len);
 EVP_PKEY *rt_key(void);
 
 /* SELECT count(*) ... through a raw sqlite3 connection. */

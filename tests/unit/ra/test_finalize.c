@@ -405,36 +405,6 @@ test_finalize_bad_csr(void **state)
 	EVP_PKEY_free(k);
 }
 
-/* A CSR of k for name that asks for OCSP Must-Staple (RFC 7633). */
-static uint8_t *
-must_staple_csr(EVP_PKEY *k, const char *name, size_t *len)
-{
-	X509_REQ *r = X509_REQ_new();
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	char san[300];
-	unsigned char *der = NULL;
-	uint8_t *out;
-	int l;
-
-	snprintf(san, sizeof(san), "DNS:%s", name);
-	X509_REQ_set_pubkey(r, k);
-	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
-	    NID_subject_alt_name, san));
-	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
-	    NID_tlsfeature, "status_request"));
-	X509_REQ_add_extensions(r, exts);
-	assert_true(X509_REQ_sign(r, k, EVP_sha256()) > 0);
-	l = i2d_X509_REQ(r, &der);
-	assert_true(l > 0);
-	out = xmalloc((size_t)l);
-	memcpy(out, der, (size_t)l);
-	*len = (size_t)l;
-	OPENSSL_free(der);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(r);
-	return out;
-}
-
 /* OCSP Must-Staple asked for while the CA runs no OCSP responder: the CA
  * refuses the CSR, which the client sees as badCSR (not an internal
  * error), the order is invalid and nothing is issued. */
@@ -447,7 +417,8 @@ test_finalize_must_staple_no_ocsp(void **state)
 	struct ra_err err = {0};
 	EVP_PKEY *k = rt_key();
 	size_t len;
-	uint8_t *csr = must_staple_csr(k, "www.example.com", &len);
+	uint8_t *csr = rt_csr_tlsf(k, "www.example.com", "status_request",
+	    &len);
 
 	e->cconf.ocsp = 0;
 	rt_set_now(e, e->now);
