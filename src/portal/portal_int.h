@@ -20,6 +20,9 @@
 #include <stdint.h>
 #include <time.h>
 
+/* crypto_pwhash_STRBYTES; portal.c asserts that it is */
+#define PORTAL_PW_HASH_BYTES 128
+
 /* ---- application/x-www-form-urlencoded (form.c) -------------------------- */
 
 #define PORTAL_FORM_MAX_BODY (16 * 1024)	/* bytes of a whole body */
@@ -378,6 +381,10 @@ void portal_security_headers_secret(struct http_req *r);
 /* The stylesheet's URL (with its version) for pages built outside the
  * layout helpers. */
 const char *portal_css_href(const struct portal *p);
+/* What a login for an unknown email is verified against: an Argon2id hash
+ * (crypto_pwhash_str format) of a password nobody kept, NUL-padded to
+ * crypto_pwhash_STRBYTES as libsodium reads it. */
+extern const char portal_dummy_pw_hash[PORTAL_PW_HASH_BYTES];
 /* 1 when delivered mail goes to the spool folder (no SMTP server). */
 int portal_mail_spooled(const struct portal *p);
 

@@ -5,12 +5,14 @@
  * neither timeout has passed, API tokens made by portal_token_create()
  * (only the hash stored, revocation), login failure runs, user lookup by
  * email, the slot state machine's allowed transitions, and the customer
- * scope (staff see no customer's contracts or slots here).
+ * scope (staff see no customer's contracts or slots here); and the hash
+ * logins for unknown emails are verified against.
  */
 #include "portal/portal_int.h"
 #include "util/rc.h"
 
 #include <setjmp.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,6 +81,39 @@ test_schema(void **state)
 	struct fx *fx = *state;
 
 	assert_true(store_schema_version(fx->st) >= 3);
+}
+
+/*
+ * The hash unknown emails are verified against costs what a real one does:
+ * the same algorithm and limits as a hash made the way `certdesk admin
+ * user add` makes them, so that no rehash is due; and it is no hash of an
+ * empty or trivial password.
+ */
+static void
+test_dummy_hash(void **state)
+{
+	char real[crypto_pwhash_STRBYTES];
+	const char *d = portal_dummy_pw_hash, *end;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	assert_int_equal(crypto_pwhash_str_needs_rehash(d,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE), 0);
+	assert_int_equal(crypto_pwhash_str(real, "a password", 10,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE), 0);
+	/* "$argon2id$v=19$m=65536,t=2,p=1$": up to the fourth '$', before
+	 * the salt */
+	end = d;
+	for (int i = 0; i < 4; i++) {
+		end = strchr(end, '$');
+		assert_non_null(end);
+		end++;
+	}
+	assert_memory_equal(real, d, (size_t)(end - d));
+	assert_int_not_equal(crypto_pwhash_str_verify(d, "", 0), 0);
+	assert_int_not_equal(crypto_pwhash_str_verify(d, "a password", 10), 0);
 }
 
 static void
@@ -379,6 +414,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test(test_dummy_hash),
 		cmocka_unit_test_setup_teardown(test_user_lookup, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
