@@ -247,9 +247,12 @@ run() {
 			}
 			printf "   %s, %d clients: %d certs, %d errors, " \
 			    "%.1f/s, p50 %.1f ms, p99 %.1f ms, " \
-			    "server %.2f ms CPU/cert\n", s, v["clients"],
+			    "server %.2f ms CPU/cert, resident %.1f -> " \
+			    "%.1f MB, peak %.1f MB\n", s, v["clients"],
 			    v["certs"], v["errors"], v["rate"], v["p50"],
-			    v["p99"], v["srv_cpu_per_cert"] }'
+			    v["p99"], v["srv_cpu_per_cert"],
+			    v["rss0_kb"] / 1024, v["rss_kb"] / 1024,
+			    v["hwm_kb"] / 1024 }'
 		sed -n 's/^steps, mean ms: /      steps (mean ms): /p' \
 		    "$tmp/run.out"
 		if grep -q 'errors=[1-9]' "$tmp/run.out"; then
@@ -332,8 +335,9 @@ pct() {
 }
 
 echo
-printf '%-9s %7s %5s %6s %8s %8s %8s %9s %9s %6s\n' server clients runs \
-    certs certs/s "p50 ms" "p99 ms" "CPU ms/c" "gen ms/c" errors
+printf '%-9s %7s %5s %6s %8s %8s %8s %9s %9s %7s %7s %6s\n' server \
+    clients runs certs certs/s "p50 ms" "p99 ms" "CPU ms/c" "gen ms/c" \
+    "RSS MB" "peak MB" errors
 for tag in pebble $(for c in $cd_levels; do echo "certdesk-$c"; done); do
 	grep -q "^$tag " "$tmp/results" || continue
 	p50=$(pct "$tmp/lat.$tag" 0.5)
@@ -345,26 +349,35 @@ for tag in pebble $(for c in $cd_levels; do echo "certdesk-$c"; done); do
 		runs++; clients = v["clients"]; certs += v["certs"]
 		errs += v["errors"]; el += v["elapsed"]; srv += v["srv_ms"]
 		gen += v["gen_cpu_per_cert"] * v["certs"]
+		# memory: the largest of the runs (each a fresh server)
+		if (v["rss_kb"] > rss) rss = v["rss_kb"]
+		if (v["hwm_kb"] > hwm) hwm = v["hwm_kb"]
 	} END {
 		name = tag; sub(/-.*/, "", name)
-		printf "%-9s %7d %5d %6d %8.1f %8s %8s %9.2f %9.2f %6d\n",
-		    name, clients, runs, certs, certs / el, p50, p99,
-		    certs ? srv / certs : 0, certs ? gen / certs : 0, errs
-		printf "%s %.4f %.4f\n", tag, certs / el,
-		    certs ? srv / certs : 0 > "/dev/stderr"
+		printf "%-9s %7d %5d %6d %8.1f %8s %8s %9.2f %9.2f %7.1f " \
+		    "%7.1f %6d\n", name, clients, runs, certs, certs / el,
+		    p50, p99, certs ? srv / certs : 0,
+		    certs ? gen / certs : 0, rss / 1024, hwm / 1024, errs
+		printf "%s %.4f %.4f %d %d\n", tag, certs / el,
+		    certs ? srv / certs : 0, rss, hwm > "/dev/stderr"
 	}' "$tmp/results" 2>>"$tmp/summary"
 done
 echo "(Pebble: $RUNS short runs of $DURATION s, restarted each time, at" \
     "$pc clients, the highest concurrency its deadlock let it survive;" \
     "deadlocked runs: ${deadlocks:-none}. CPU = server process tree," \
-    "gen = the load generator, per certificate)"
+    "gen = the load generator, per certificate; RSS = the server" \
+    "tree's resident memory when its run ended, peak = the sum of its" \
+    "processes' peaks (VmHWM), each the largest of the row's runs)"
 if grep -q "^certdesk-$pc " "$tmp/summary" 2>/dev/null; then
-	awk -v pc="$pc" '$1 == "pebble" { pr = $2; pcpu = $3 }
-	    $1 == "certdesk-" pc { cr = $2; ccpu = $3 }
+	awk -v pc="$pc" '$1 == "pebble" { pr = $2; pcpu = $3; prss = $4
+		phwm = $5 }
+	    $1 == "certdesk-" pc { cr = $2; ccpu = $3; crss = $4; chwm = $5 }
 	    END {
 		printf "ratios certdesk/pebble at %d clients: CPU per " \
 		    "certificate %.3f (target <= 0.167), certificates per " \
-		    "second %.2f (target >= 3)\n", pc, ccpu / pcpu, cr / pr
+		    "second %.2f (target >= 3), resident memory at the end " \
+		    "%.2f, peak %.2f\n", pc, ccpu / pcpu, cr / pr,
+		    prss ? crss / prss : 0, phwm ? chwm / phwm : 0
 	}' "$tmp/summary"
 	# the same per pair of runs (Pebble's, then certdesk's right after)
 	awk -v pc="$pc" '{

@@ -10,10 +10,12 @@
  *
  * Measures per-certificate latency (newOrder sent -> chain downloaded)
  * and its mean per step (newOrder, authorization, challenge, finalize,
- * download; polls count with their step), certificates per second, and the CPU time (utime+stime from /proc) of
- * the server's whole process tree and of this process over the timed phase,
- * which starts once every account exists and ends when the last certificate
- * in flight is done. CSR keys are made before the timed phase: each client
+ * download; polls count with their step), certificates per second, and the
+ * CPU time (utime+stime from /proc) of the server's whole process tree and
+ * of this process over the timed phase, which starts once every account
+ * exists and ends when the last certificate in flight is done; and the
+ * server tree's memory (VmRSS at both ends of that phase, and the sum of
+ * its processes' peaks, VmHWM, at its end). CSR keys are made before the timed phase: each client
  * keeps KEYS_PER_CLIENT of them and uses them in turn.
  *
  * Polling: a Retry-After from the server is obeyed; without one, the first
@@ -1653,30 +1655,58 @@ out:
 	return NULL;
 }
 
-/* ---- CPU accounting ----------------------------------------------------- */
+/* ---- CPU and memory accounting ----------------------------------------- */
 
 struct proc {
 	int pid, ppid, in;
 	long long ticks;
 };
 
+/* what a server's process tree uses at one moment */
+struct usage {
+	long long ticks;	/* CPU: utime+stime+cutime+cstime, clock ticks */
+	long long rss_kb;	/* resident now (VmRSS), kB */
+	long long hwm_kb;	/* the processes' peaks (VmHWM) added up, kB */
+};
+
+/* VmRSS and VmHWM of pid from /proc/<pid>/status (0 when gone) */
+static void
+proc_mem(int pid, long long *rss_kb, long long *hwm_kb)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		long long v;
+
+		if (sscanf(line, "VmRSS: %lld kB", &v) == 1)
+			*rss_kb += v;
+		else if (sscanf(line, "VmHWM: %lld kB", &v) == 1)
+			*hwm_kb += v;
+	}
+	fclose(f);
+}
+
 /*
- * utime+stime+cutime+cstime (clock ticks) summed over root and all its
- * live descendants: /proc/<pid>/stat counts every thread of a process, and
- * children it has reaped are in its cutime/cstime.
+ * The usage of root and all its live descendants: CPU ticks from
+ * /proc/<pid>/stat (which counts every thread of a process; children it
+ * has reaped are in its cutime/cstime) and memory from /proc/<pid>/status.
  */
-static long long
-tree_ticks(int root)
+static struct usage
+tree_usage(int root)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	struct proc *ps = NULL;
+	struct usage u = { 0, 0, 0 };
 	size_t n = 0, cap = 0;
-	long long sum = 0;
 	int changed = 1;
 
 	if (!d)
-		return 0;
+		return u;
 	while ((de = readdir(d)) != NULL) {
 		char path[64], buf[1024], *p;
 		unsigned long long ut, st;
@@ -1721,10 +1751,12 @@ tree_ticks(int root)
 					ps[i].in = changed = 1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (ps[i].in)
-			sum += ps[i].ticks;
+		if (ps[i].in) {
+			u.ticks += ps[i].ticks;
+			proc_mem(ps[i].pid, &u.rss_kb, &u.hwm_kb);
+		}
 	free(ps);
-	return sum;
+	return u;
 }
 
 static double
@@ -1880,7 +1912,7 @@ main(int argc, char **argv)
 {
 	struct client *cs;
 	double t0, t1, c0 = 0, last_change;
-	long long s0 = 0, s1 = 0;
+	struct usage s0 = { 0, 0, 0 }, s1 = { 0, 0, 0 };
 	long last_done = 0, tot_req = 0, tot_polls = 0, tot_sleep = 0,
 	     tot_bad = 0;
 	double *lat, steps[NSTEPS] = {0};
@@ -1929,7 +1961,7 @@ main(int argc, char **argv)
 
 	/* the timed phase */
 	if (opt.server_pid)
-		s0 = tree_ticks(opt.server_pid);
+		s0 = tree_usage(opt.server_pid);
 	c0 = self_cpu_s();
 	t0 = now_s();
 	pthread_mutex_lock(&go_mu);
@@ -1954,7 +1986,7 @@ main(int argc, char **argv)
 	}
 	t1 = now_s();
 	if (opt.server_pid)
-		s1 = tree_ticks(opt.server_pid);
+		s1 = tree_usage(opt.server_pid);
 	c0 = self_cpu_s() - c0;
 	done = atomic_load(&completed);
 	errs = atomic_load(&failed);
@@ -1996,7 +2028,8 @@ main(int argc, char **argv)
 	}
 	{
 		double el = t1 - t0, per = done ? 1.0 / (double)done : 0;
-		double srv = (double)(s1 - s0) * 1000.0 / (double)hz;
+		double srv = (double)(s1.ticks - s0.ticks) * 1000.0 /
+		    (double)hz;
 
 		printf("clients %d: %ld certificates, %ld errors in %.2f s = "
 		    "%.1f certs/s\n", opt.clients, done, errs, el,
@@ -2009,9 +2042,15 @@ main(int argc, char **argv)
 		    (double)tot_req * per, (double)tot_polls * per,
 		    (double)tot_sleep * per, (double)tot_bad * per,
 		    atomic_load(&http01_hits), atomic_load(&http01_misses));
-		if (opt.server_pid)
+		if (opt.server_pid) {
+			printf("server memory: resident %.1f MB at the start, "
+			    "%.1f MB at the end (%+.2f kB/cert), peak %.1f MB\n",
+			    (double)s0.rss_kb / 1024, (double)s1.rss_kb / 1024,
+			    (double)(s1.rss_kb - s0.rss_kb) * per,
+			    (double)s1.hwm_kb / 1024);
 			printf("server CPU: %.0f ms = %.2f ms/cert;  ", srv,
 			    srv * per);
+		}
 		printf("generator CPU: %.2f ms/cert\n", c0 * 1e3 * per);
 		printf("steps, mean ms:");
 		for (int m = 0; m < NSTEPS; m++)
@@ -2020,12 +2059,16 @@ main(int argc, char **argv)
 		printf("RESULT stalled=0 clients=%d certs=%ld errors=%ld "
 		    "elapsed=%.3f rate=%.2f p50=%.1f p99=%.1f srv_ms=%.0f "
 		    "srv_cpu_per_cert=%.3f gen_cpu_per_cert=%.3f "
-		    "polls=%.2f slept_ms=%.1f requests=%.2f\n", opt.clients,
+		    "polls=%.2f slept_ms=%.1f requests=%.2f rss0_kb=%lld "
+		    "rss_kb=%lld hwm_kb=%lld\n", opt.clients,
 		    done, errs, el, (double)done / el, pct(lat, nlat, .5) * 1e3,
 		    pct(lat, nlat, .99) * 1e3, opt.server_pid ? srv : -1.0,
 		    opt.server_pid ? srv * per : -1.0, c0 * 1e3 * per,
 		    (double)tot_polls * per, (double)tot_sleep * per,
-		    (double)tot_req * per);
+		    (double)tot_req * per,
+		    opt.server_pid ? s0.rss_kb : -1LL,
+		    opt.server_pid ? s1.rss_kb : -1LL,
+		    opt.server_pid ? s1.hwm_kb : -1LL);
 	}
 	for (int i = 0; i < opt.clients; i++) {
 		hc_close(&cs[i].hc);

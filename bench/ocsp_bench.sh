@@ -134,6 +134,15 @@ cpu_ticks() {
 	echo "$_t"
 }
 
+# mem_kb PID: "RSS HWM", VmRSS and VmHWM (kB) summed over PID's process
+# tree (nginx and `openssl ocsp -multi` are a parent and its workers)
+mem_kb() {
+	for _p in $(tree "$1"); do
+		cat "/proc/$_p/status" 2>/dev/null
+	done | awk '$1 == "VmRSS:" { r += $2 } $1 == "VmHWM:" { h += $2 }
+	    END { printf "%d %d\n", r, h }'
+}
+
 # busy_ticks: the ticks all cores spent running tasks (/proc/stat: user,
 # nice, system, steal; not irq and softirq, which this kernel accounts
 # apart from the task they interrupt, and which the runs' own loopback
@@ -434,6 +443,7 @@ run() {
 		return 1
 	}
 	c1=$(cpu_ticks "$srv_pid")
+	mem=$(mem_kb "$srv_pid")
 	b1=$(busy_ticks)
 	i1=$(idle_ticks "$SERVER_CPU")
 	j1=$(idle_ticks "$CLIENT_CPU")
@@ -449,7 +459,7 @@ run() {
 	wrk_ticks=$((${16} + ${17}))
 	awk -v name="$1" -v round="$2" -v srv=$((c1 - c0)) -v w="$wrk_ticks" \
 	    -v busy=$((b1 - b0)) -v si=$((i1 - i0)) -v ci=$((j1 - j0)) \
-	    -v hz="$hz" '
+	    -v hz="$hz" -v rss="${mem% *}" -v hwm="${mem#* }" '
 	function ms(t,   v, u) {
 		v = t + 0; u = t; sub(/^[0-9.]+/, "", u)
 		if (u == "us") v /= 1000; else if (u == "s") v *= 1000
@@ -468,15 +478,18 @@ run() {
 		if (req == "" || el + 0 == 0) exit 1
 		o = busy - srv - w
 		if (o < 0) o = 0
-		printf "%s %d %.3f %.3f %.3f %d %d %d %d %d %d\n", name, req,
-		    el, p50, p99, srv, w, err, o, si, ci > "'"$tmp/run.line"'"
+		printf "%s %d %.3f %.3f %.3f %d %d %d %d %d %d %d %d\n", name,
+		    req, el, p50, p99, srv, w, err, o, si, ci, rss,
+		    hwm > "'"$tmp/run.line"'"
 		printf "   round %d %-13s %7.0f/s p50 %6.3f ms p99 %6.3f ms " \
 		    "%.4f ms CPU/resp; server %3.0f%%, wrk %3.0f%%, " \
 		    "others %3.0f%% of a core; idle: server core %2.0f%%, " \
-		    "wrk core %2.0f%%%s\n", round, name, req / el,
+		    "wrk core %2.0f%%; resident %.1f MB, peak %.1f MB%s\n",
+		    round, name, req / el,
 		    p50, p99, srv * 1000 / hz / req, srv * 100 / hz / el,
 		    w * 100 / hz / el, o * 100 / hz / el, si * 100 / hz / el,
-		    ci * 100 / hz / el, err ? "  ERRORS " err : ""
+		    ci * 100 / hz / el, rss / 1024, hwm / 1024,
+		    err ? "  ERRORS " err : ""
 	}' "$tmp/wrk.out" || {
 		echo "ocsp_bench: cannot read wrk's output ($1):" >&2
 		cat "$tmp/wrk.out" >&2
@@ -518,9 +531,9 @@ done
 
 # ---- the table ----------------------------------------------------------
 echo
-printf '%-13s %4s %8s %7s %7s %11s %6s %6s %6s %6s %6s %5s %6s\n' server \
-    runs resp/s "p50 ms" "p99 ms" "CPU ms/resp" server wrk others s-idle \
-    c-idle bytes errors
+printf '%-13s %4s %8s %7s %7s %11s %6s %6s %6s %6s %6s %7s %5s %6s\n' \
+    server runs resp/s "p50 ms" "p99 ms" "CPU ms/resp" server wrk others \
+    s-idle c-idle "peak MB" bytes errors
 for s in $SERVERS; do
 	case $s in
 	certdesk-crl) bytes=$(wc -c <"$tmp/crl.der") ;;
@@ -530,6 +543,7 @@ for s in $SERVERS; do
 		n++; req += $2; el += $3; rate[n] = $2 / $3
 		p50[n] = $4; p99[n] = $5
 		srv += $6; w += $7; err += $8; o += $9; si += $10; ci += $11
+		if ($13 > hwm) hwm = $13
 	} function med(a, n,   i, j, t) {
 		for (i = 2; i <= n; i++)
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -539,12 +553,13 @@ for s in $SERVERS; do
 	} END {
 		if (!n) exit
 		printf "%-13s %4d %8.0f %7.3f %7.3f %11.4f %5.0f%% %5.0f%% " \
-		    "%5.0f%% %5.0f%% %5.0f%% %5d %6d\n", s, n, med(rate, n),
-		    med(p50, n), med(p99, n), srv * 1000 / hz / req,
-		    srv * 100 / hz / el, w * 100 / hz / el, o * 100 / hz / el,
-		    si * 100 / hz / el, ci * 100 / hz / el, bytes, err
-		printf "%s %.3f %.6f\n", s, med(rate, n),
-		    srv * 1000 / hz / req >> "'"$tmp/summary"'"
+		    "%5.0f%% %5.0f%% %5.0f%% %7.1f %5d %6d\n", s, n,
+		    med(rate, n), med(p50, n), med(p99, n),
+		    srv * 1000 / hz / req, srv * 100 / hz / el,
+		    w * 100 / hz / el, o * 100 / hz / el, si * 100 / hz / el,
+		    ci * 100 / hz / el, hwm / 1024, bytes, err
+		printf "%s %.3f %.6f %d\n", s, med(rate, n),
+		    srv * 1000 / hz / req, hwm >> "'"$tmp/summary"'"
 	}' "$tmp/results"
 done
 echo "(resp/s, p50, p99: the median over the runs of each run's figure" \
@@ -553,7 +568,9 @@ echo "(resp/s, p50, p99: the median over the runs of each run's figure" \
     "used by the server, by wrk and by every other process on the machine" \
     "during the runs; s-idle, c-idle: how much of the time the server's" \
     "and wrk's cores were idle; server on core $SERVER_CPU, wrk on core" \
-    "$CLIENT_CPU; $noisy noisy run(s) repeated)"
+    "$CLIENT_CPU; peak MB: the largest over the runs of the sum of the" \
+    "server's processes' peak resident memory (VmHWM); $noisy noisy" \
+    "run(s) repeated)"
 awk '{ n[$1]++; r[$1 " " n[$1]] = $2 / $3 } END {
 	for (i = 1; i <= n["certdesk"]; i++) {
 		c = r["certdesk " i]
@@ -565,17 +582,19 @@ awk '{ n[$1]++; r[$1 " " n[$1]] = $2 / $3 } END {
 		print "per round, certdesk/nginx / certdesk/openssl" \
 		    " responses/s:" l
 }' "$tmp/results"
-awk '{ r[$1] = $2; c[$1] = $3 } END {
+awk '{ r[$1] = $2; c[$1] = $3; m[$1] = $4 } END {
 	if (("certdesk" in r) && ("nginx" in r)) {
 		q = r["certdesk"] / r["nginx"]
 		printf "ratios certdesk/nginx: responses/s %.3f (target >= " \
-		    "0.80: %s), CPU per response %.2f\n", q,
-		    (q >= 0.8 ? "met" : "MISSED"), c["certdesk"] / c["nginx"]
+		    "0.80: %s), CPU per response %.2f, peak memory %.2f\n", q,
+		    (q >= 0.8 ? "met" : "MISSED"), c["certdesk"] / c["nginx"],
+		    m["nginx"] ? m["certdesk"] / m["nginx"] : 0
 	}
 	if (("certdesk" in r) && ("openssl" in r))
 		printf "ratios certdesk/openssl: responses/s %.3f, CPU per " \
-		    "response %.3f\n", r["certdesk"] / r["openssl"],
-		    c["certdesk"] / c["openssl"]
+		    "response %.3f, peak memory %.2f\n",
+		    r["certdesk"] / r["openssl"], c["certdesk"] / c["openssl"],
+		    m["openssl"] ? m["certdesk"] / m["openssl"] : 0
 	if (("certdesk-crl" in r) && ("nginx" in r))
 		printf "ratios certdesk-crl/nginx (HTTP layer alone): " \
 		    "responses/s %.3f, CPU per response %.2f\n",
