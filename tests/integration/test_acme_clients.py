@@ -27,15 +27,18 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   graceful restart; its TLS handshake is checked too; once revoked, it is
   renewed by mod_md itself on the advice of ACME Renewal Information
   (RFC 9773)
+- Ruby's acme-client gem (GitLab's Let's Encrypt integration): http-01 with
+  the challenge and the order polled (ES256 account, P-256 key); its CSRs
+  say version 2, which PKCS#10 does not know but which Boulder accepts
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it
-(certbot, lego, dehydrated and node-acme-client with the account key,
-uacme with the certificate's key; acme-tiny, Caddy and mod_md cannot, so
-the test does with the certificate's key), the CRL from the plain
-listener lists the serial with the reason and verifies against root +
-issuing CA, and the audit log is intact and holds the issuance and the
-revocation.
+(certbot, lego, dehydrated, node-acme-client and Ruby's acme-client with
+the account key, uacme with the certificate's key; acme-tiny, Caddy and
+mod_md cannot, so the test does with the certificate's key), the CRL from
+the plain listener lists the serial with the reason and verifies against
+root + issuing CA, and the audit log is intact and holds the issuance and
+the revocation.
 """
 import os
 import pathlib
@@ -670,3 +673,33 @@ def test_node_acme_client_http01(rig):
     rig.check_revoked(cert, "Superseded", d / "crl")
     rig.check_audit(cert)
 
+
+
+# ---- Ruby acme-client ------------------------------------------------------
+
+def test_ruby_acme_client_http01(rig):
+    """The Ruby acme-client gem (Debian ruby-acme-client; GitLab's Let's
+    Encrypt integration uses it): ES256 account, P-256 key, http-01 into a
+    served directory with the challenge and the order polled as its README
+    does, then revocation with the account key (tests/integration/
+    acme_ruby.rb drives it)."""
+    script = pathlib.Path(__file__).resolve().parent / "acme_ruby.rb"
+    d = rig.tmp / "ruby-acme-client"
+    d.mkdir()
+    name = "ruby.test"
+    env = {"SSL_CERT_FILE": str(rig.root)}
+    www_srv = rig.serve_webroot(d / "www")
+    try:
+        rig.client(["ruby", script, "issue", rig.dir_url, name, d / "www",
+                    d], env=env, log=d / "issue.log")
+    finally:
+        rig.stop_webroot()
+    assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
+        www_srv.hits
+    cert_pem, chain_pem = cert_and_chain((d / "cert.pem").read_text())
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    rig.client(["ruby", script, "revoke", rig.dir_url, d, "5"], env=env,
+               log=d / "revoke.log")
+    rig.check_revoked(cert, "Cessation Of Operation", d / "crl")
+    rig.check_audit(cert)
