@@ -593,11 +593,12 @@ walk(const uint8_t *der, size_t len, struct parts *pt, struct rc_detail *d)
 	if (der_expect(&cri, DER_INTEGER, &ver) != 0)
 		return bad(d, "malformed CertificationRequestInfo");
 	/*
-	 * PKCS#10 knows only v1 (0). 1 and 2 are taken too: the Ruby
-	 * acme-client gem up to 2.0.11 (Debian bookworm's 2.0.9, GitLab's
-	 * Let's Encrypt integration) sends 2, X.509 v3's value, and Boulder
-	 * and step-ca (Go's parser) take any version. It has no bearing on
-	 * what is issued; the signature covers the bytes as sent.
+	 * PKCS#10 knows only v1 (0). 1 and 2 are taken too: certbot before
+	 * 1.29 (2022) and the Ruby acme-client gem before its fix of
+	 * September 2024 (Debian bookworm's 2.0.9; GitLab's Let's Encrypt
+	 * integration) send 2, X.509 v3's value, and Boulder and step-ca
+	 * (Go's parser) take any version. It has no bearing on what is
+	 * issued; the signature covers the bytes as sent.
 	 */
 	if (ver.body.len != 1 || ver.body.p[0] > 2)
 		return bad(d, "version is not v1 (0)");
