@@ -641,7 +641,33 @@ def _apache_check(rig, d, name, https_port, live):
     return rig.check_chain(cert_pem, chain_pem, [name], d / "check")
 
 
-# ---- node-acme-client ------------------------------------------------------
+# ---- ACME libraries driven by a script: node-acme-client, Ruby's gem -------
+
+def library_client(rig, runner, script, sub, name, env, reason_code, reason):
+    """Runs a script that drives an ACME library ("RUNNER SCRIPT issue
+    DIRECTORY_URL NAME WEBROOT OUT", then "RUNNER SCRIPT revoke
+    DIRECTORY_URL OUT REASON", as acme_node.mjs and acme_ruby.rb take
+    them): http-01 into a served directory, the chain from OUT/cert.pem
+    checked, then revoked by the library with its account key and found
+    in the CRL and the audit log."""
+    d = rig.tmp / sub
+    d.mkdir()
+    www_srv = rig.serve_webroot(d / "www")
+    try:
+        rig.client([runner, script, "issue", rig.dir_url, name, d / "www",
+                    d], env=env, log=d / "issue.log")
+    finally:
+        rig.stop_webroot()
+    assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
+        www_srv.hits
+    cert_pem, chain_pem = cert_and_chain((d / "cert.pem").read_text())
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+
+    rig.client([runner, script, "revoke", rig.dir_url, d, str(reason_code)],
+               env=env, log=d / "revoke.log")
+    rig.check_revoked(cert, reason, d / "crl")
+    rig.check_audit(cert)
+
 
 def test_node_acme_client_http01(rig):
     """node-acme-client (npm acme-client, from web/'s pinned packages;
@@ -652,30 +678,10 @@ def test_node_acme_client_http01(rig):
     if not (top / "web" / "node_modules" / "acme-client").is_dir():
         pytest.skip("web/node_modules has no acme-client: run "
                     "scripts/web.sh (make test does)")
-    script = top / "tests" / "integration" / "acme_node.mjs"
-    d = rig.tmp / "node-acme-client"
-    d.mkdir()
-    name = "node.test"
-    env = {"NODE_EXTRA_CA_CERTS": str(rig.root)}
-    www_srv = rig.serve_webroot(d / "www")
-    try:
-        rig.client(["node", script, "issue", rig.dir_url, name, d / "www",
-                    d], env=env, log=d / "issue.log")
-    finally:
-        rig.stop_webroot()
-    assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
-        www_srv.hits
-    cert_pem, chain_pem = cert_and_chain((d / "cert.pem").read_text())
-    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+    library_client(rig, "node", top / "tests" / "integration" /
+                   "acme_node.mjs", "node-acme-client", "node.test",
+                   {"NODE_EXTRA_CA_CERTS": str(rig.root)}, 4, "Superseded")
 
-    rig.client(["node", script, "revoke", rig.dir_url, d, "4"], env=env,
-               log=d / "revoke.log")
-    rig.check_revoked(cert, "Superseded", d / "crl")
-    rig.check_audit(cert)
-
-
-
-# ---- Ruby acme-client ------------------------------------------------------
 
 def test_ruby_acme_client_http01(rig):
     """The Ruby acme-client gem (Debian ruby-acme-client; GitLab's Let's
@@ -683,23 +689,7 @@ def test_ruby_acme_client_http01(rig):
     served directory with the challenge and the order polled as its README
     does, then revocation with the account key (tests/integration/
     acme_ruby.rb drives it)."""
-    script = pathlib.Path(__file__).resolve().parent / "acme_ruby.rb"
-    d = rig.tmp / "ruby-acme-client"
-    d.mkdir()
-    name = "ruby.test"
-    env = {"SSL_CERT_FILE": str(rig.root)}
-    www_srv = rig.serve_webroot(d / "www")
-    try:
-        rig.client(["ruby", script, "issue", rig.dir_url, name, d / "www",
-                    d], env=env, log=d / "issue.log")
-    finally:
-        rig.stop_webroot()
-    assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
-        www_srv.hits
-    cert_pem, chain_pem = cert_and_chain((d / "cert.pem").read_text())
-    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
-
-    rig.client(["ruby", script, "revoke", rig.dir_url, d, "5"], env=env,
-               log=d / "revoke.log")
-    rig.check_revoked(cert, "Cessation Of Operation", d / "crl")
-    rig.check_audit(cert)
+    library_client(rig, "ruby", pathlib.Path(__file__).resolve().parent /
+                   "acme_ruby.rb", "ruby-acme-client", "ruby.test",
+                   {"SSL_CERT_FILE": str(rig.root)}, 5,
+                   "Cessation Of Operation")
