@@ -12,8 +12,8 @@ run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libldns-dev libjemalloc-dev dns-root-data knot"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
  knot knot-dnsutils bind9 chromium certbot python3-certbot-dns-rfc2136 lego
- uacme dehydrated acme-tiny caddy apache2 ruby-acme-client python3-aiosmtpd
- nginx"
+ uacme dehydrated acme-tiny caddy apache2 ruby-acme-client golang-go
+ golang-golang-x-crypto-dev python3-aiosmtpd nginx"
 
 pkgs=$run_pkgs
 bench_pkgs="pebble knot util-linux wrk nginx curl"

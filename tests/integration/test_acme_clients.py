@@ -30,15 +30,18 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
 - Ruby's acme-client gem (GitLab's Let's Encrypt integration): http-01 with
   the challenge and the order polled (ES256 account, P-256 key); its CSRs
   say version 2, which PKCS#10 does not know but which Boulder accepts
+- Go's golang.org/x/crypto/acme (cert-manager, autocert): http-01 as
+  cert-manager's issuer drives it, with EAB (ES256 account, P-256 key); an
+  account key rollover before it revokes with the new key
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it
-(certbot, lego, dehydrated, node-acme-client and Ruby's acme-client with
-the account key, uacme with the certificate's key; acme-tiny, Caddy and
-mod_md cannot, so the test does with the certificate's key), the CRL from
-the plain listener lists the serial with the reason and verifies against
-root + issuing CA, and the audit log is intact and holds the issuance and
-the revocation.
+(certbot, lego, dehydrated, node-acme-client, Ruby's acme-client and Go's
+x/crypto/acme with the account key, uacme with the certificate's key;
+acme-tiny, Caddy and mod_md cannot, so the test does with the
+certificate's key), the CRL from the plain listener lists the serial with
+the reason and verifies against root + issuing CA, and the audit log is
+intact and holds the issuance and the revocation.
 """
 import os
 import pathlib
@@ -641,21 +644,23 @@ def _apache_check(rig, d, name, https_port, live):
     return rig.check_chain(cert_pem, chain_pem, [name], d / "check")
 
 
-# ---- ACME libraries driven by a script: node-acme-client, Ruby's gem -------
+# ---- ACME libraries driven by a program: node-acme-client, Ruby's gem, ---
+# ---- Go's x/crypto/acme ---------------------------------------------------
 
-def library_client(rig, runner, script, sub, name, env, reason_code, reason):
-    """Runs a script that drives an ACME library ("RUNNER SCRIPT issue
-    DIRECTORY_URL NAME WEBROOT OUT", then "RUNNER SCRIPT revoke
-    DIRECTORY_URL OUT REASON", as acme_node.mjs and acme_ruby.rb take
-    them): http-01 into a served directory, the chain from OUT/cert.pem
-    checked, then revoked by the library with its account key and found
-    in the CRL and the audit log."""
+def library_client(rig, cmd, sub, name, env, reason_code, reason,
+                   issue_args=()):
+    """Runs a program that drives an ACME library ("CMD issue
+    DIRECTORY_URL NAME WEBROOT OUT [ISSUE_ARGS]", then "CMD revoke
+    DIRECTORY_URL OUT REASON", as acme_node.mjs, acme_ruby.rb and acme_go.go
+    take them): http-01 into a served directory, the chain from
+    OUT/cert.pem checked, then revoked by the library with its account key
+    and found in the CRL and the audit log, whose rows it returns."""
     d = rig.tmp / sub
     d.mkdir()
     www_srv = rig.serve_webroot(d / "www")
     try:
-        rig.client([runner, script, "issue", rig.dir_url, name, d / "www",
-                    d], env=env, log=d / "issue.log")
+        rig.client([*cmd, "issue", rig.dir_url, name, d / "www", d,
+                    *issue_args], env=env, log=d / "issue.log")
     finally:
         rig.stop_webroot()
     assert any("/.well-known/acme-challenge/" in h for h in www_srv.hits), \
@@ -663,10 +668,10 @@ def library_client(rig, runner, script, sub, name, env, reason_code, reason):
     cert_pem, chain_pem = cert_and_chain((d / "cert.pem").read_text())
     cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
 
-    rig.client([runner, script, "revoke", rig.dir_url, d, str(reason_code)],
+    rig.client([*cmd, "revoke", rig.dir_url, d, str(reason_code)],
                env=env, log=d / "revoke.log")
     rig.check_revoked(cert, reason, d / "crl")
-    rig.check_audit(cert)
+    return rig.check_audit(cert)
 
 
 def test_node_acme_client_http01(rig):
@@ -678,8 +683,8 @@ def test_node_acme_client_http01(rig):
     if not (top / "web" / "node_modules" / "acme-client").is_dir():
         pytest.skip("web/node_modules has no acme-client: run "
                     "scripts/web.sh (make test does)")
-    library_client(rig, "node", top / "tests" / "integration" /
-                   "acme_node.mjs", "node-acme-client", "node.test",
+    library_client(rig, ["node", top / "tests" / "integration" /
+                         "acme_node.mjs"], "node-acme-client", "node.test",
                    {"NODE_EXTRA_CA_CERTS": str(rig.root)}, 4, "Superseded")
 
 
@@ -689,7 +694,32 @@ def test_ruby_acme_client_http01(rig):
     served directory with the challenge and the order polled as its README
     does, then revocation with the account key (tests/integration/
     acme_ruby.rb drives it)."""
-    library_client(rig, "ruby", pathlib.Path(__file__).resolve().parent /
-                   "acme_ruby.rb", "ruby-acme-client", "ruby.test",
+    library_client(rig, ["ruby", pathlib.Path(__file__).resolve().parent /
+                         "acme_ruby.rb"], "ruby-acme-client", "ruby.test",
                    {"SSL_CERT_FILE": str(rig.root)}, 5,
                    "Cessation Of Operation")
+
+
+def test_go_x_crypto_acme_http01(rig, tmp_path):
+    """golang.org/x/crypto/acme (Debian golang-golang-x-crypto-dev), the
+    library of cert-manager and Go's autocert, as cert-manager's ACME
+    issuer calls it: a P-256 account registered with External Account
+    Binding, AuthorizeOrder, Accept and WaitAuthorization over http-01,
+    WaitOrder, CreateOrderCert with the bundle; then AccountKeyRollover
+    (after which the old key finds no account) and revocation with the new
+    key (tests/integration/acme_go.go, built here with Debian's Go in
+    GOPATH mode)."""
+    binary = tmp_path / "acme_go"
+    p = subprocess.run(
+        ["go", "build", "-o", binary,
+         pathlib.Path(__file__).resolve().parent / "acme_go.go"],
+        env={**os.environ, "GO111MODULE": "off",
+             "GOPATH": "/usr/share/gocode", "GOCACHE": str(tmp_path / "c"),
+             "GOFLAGS": "", "CGO_ENABLED": "0"},
+        capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    contract, kid, hmac = rig.eab("go")
+    rows = library_client(rig, [binary], "go-x-crypto-acme", "go.test",
+                          {"SSL_CERT_FILE": str(rig.root)}, 1,
+                          "Key Compromise", issue_args=[kid, hmac])
+    rig.check_bound(rows, contract, kid)
