@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Command acme_go drives golang.org/x/crypto/acme (Debian
-// golang-golang-x-crypto-dev), the ACME library of cert-manager and of Go's
-// autocert, the way cert-manager's ACME issuer uses it, for
-// test_acme_clients.py:
+// golang-golang-x-crypto-dev), the ACME library of cert-manager, the way
+// cert-manager's ACME issuer uses it, and its autocert package, the way a Go
+// HTTPS server uses it, for test_acme_clients.py:
 //
 //	acme_go issue DIRECTORY_URL NAME WEBROOT OUT [EAB_KID EAB_HMAC]
 //		a P-256 account key (written to OUT/account.pem), registered
@@ -12,6 +12,13 @@
 //		WEBROOT/.well-known/acme-challenge/, Accept, WaitAuthorization,
 //		WaitOrder; finalize with a CSR for a P-256 key (OUT/key.pem)
 //		and the bundle downloaded (OUT/cert.pem)
+//	acme_go autocert DIRECTORY_URL NAME ADDR OUT
+//		Go's autocert, as a Go HTTPS server uses it: a listener on ADDR
+//		with the Manager's TLSConfig (its cache in OUT/cache), and a
+//		client asking it for https://NAME/ there; that handshake makes
+//		autocert get the certificate over tls-alpn-01, answered by the
+//		same listener. The chain the server then presents goes to
+//		OUT/cert.pem, its account key to OUT/account.pem
 //	acme_go revoke DIRECTORY_URL OUT REASON
 //		rolls the account of OUT/account.pem over to a new key (RFC 8555
 //		7.3.5), then revokes OUT/cert.pem with that new key
@@ -25,18 +32,22 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"golang.org/x/crypto/acme"
+	"golang.org/x/crypto/acme/autocert"
 )
 
 func newKey() *ecdsa.PrivateKey {
@@ -161,6 +172,59 @@ func issue(ctx context.Context, dir, name, webroot, out string, eab []string) {
 	}
 }
 
+func autocertRun(ctx context.Context, dir, name, addr, out string) {
+	cache := autocert.DirCache(filepath.Join(out, "cache"))
+	m := &autocert.Manager{
+		Prompt:     autocert.AcceptTOS,
+		Cache:      cache,
+		HostPolicy: autocert.HostWhitelist(name),
+		Client:     &acme.Client{DirectoryURL: dir},
+		Email:      "hostmaster@example.com",
+	}
+	ln, err := tls.Listen("tcp", addr, m.TLSConfig())
+	if err != nil {
+		fail(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "hello from autocert\n")
+		})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		fail(err)
+	}
+	c := &http.Client{Timeout: 50 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{ServerName: name, RootCAs: roots}}}
+	resp, err := c.Get("https://" + addr + "/")
+	if err != nil {
+		fail(fmt.Errorf("GET https://%s/ (as %s): %w", addr, name, err))
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(body) != "hello from autocert\n" {
+		fail(fmt.Errorf("unexpected answer %q (%v)", body, err))
+	}
+	var chain []byte
+	for _, crt := range resp.TLS.PeerCertificates {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{
+			Type: "CERTIFICATE", Bytes: crt.Raw})...)
+	}
+	if err := os.WriteFile(filepath.Join(out, "cert.pem"), chain,
+		0o644); err != nil {
+		fail(err)
+	}
+	key, err := cache.Get(ctx, "acme_account+key")
+	if err != nil {
+		fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "account.pem"), key,
+		0o600); err != nil {
+		fail(err)
+	}
+}
+
 func revoke(ctx context.Context, dir, out string, reason int) {
 	cl := &acme.Client{Key: readKey(filepath.Join(out, "account.pem")),
 		DirectoryURL: dir}
@@ -200,6 +264,8 @@ func main() {
 	switch {
 	case len(a) >= 6 && a[1] == "issue" && (len(a) == 6 || len(a) == 8):
 		issue(ctx, a[2], a[3], a[4], a[5], a[6:])
+	case len(a) == 6 && a[1] == "autocert":
+		autocertRun(ctx, a[2], a[3], a[4], a[5])
 	case len(a) == 5 && a[1] == "revoke":
 		r, err := strconv.Atoi(a[4])
 		if err != nil {
@@ -208,7 +274,8 @@ func main() {
 		revoke(ctx, a[2], a[3], r)
 	default:
 		fmt.Fprintln(os.Stderr, "usage: acme_go issue DIRECTORY_URL NAME "+
-			"WEBROOT OUT [EAB_KID EAB_HMAC] | revoke DIRECTORY_URL OUT REASON")
+			"WEBROOT OUT [EAB_KID EAB_HMAC] | autocert DIRECTORY_URL NAME "+
+			"ADDR OUT | revoke DIRECTORY_URL OUT REASON")
 		os.Exit(2)
 	}
 }

@@ -32,16 +32,17 @@ freshly started `certdesk serve` (one for the module, see clients_rig.py):
   say version 2, which PKCS#10 does not know but which Boulder accepts
 - Go's golang.org/x/crypto/acme (cert-manager, autocert): http-01 as
   cert-manager's issuer drives it, with EAB (ES256 account, P-256 key); an
-  account key rollover before it revokes with the new key
+  account key rollover before it revokes with the new key; and its autocert
+  package in a Go HTTPS server, over tls-alpn-01 answered by that server
 
 Each issued chain is checked independently with openssl (chain to the root,
 SAN, EKU serverAuth, DV policy); then the client itself revokes it
 (certbot, lego, dehydrated, node-acme-client, Ruby's acme-client and Go's
-x/crypto/acme with the account key, uacme with the certificate's key;
-acme-tiny, Caddy and mod_md cannot, so the test does with the
-certificate's key), the CRL from the plain listener lists the serial with
-the reason and verifies against root + issuing CA, and the audit log is
-intact and holds the issuance and the revocation.
+x/crypto/acme and autocert with the account key, uacme with the
+certificate's key; acme-tiny, Caddy and mod_md cannot, so the test does
+with the certificate's key), the CRL from the plain listener lists the
+serial with the reason and verifies against root + issuing CA, and the
+audit log is intact and holds the issuance and the revocation.
 """
 import os
 import pathlib
@@ -700,26 +701,54 @@ def test_ruby_acme_client_http01(rig):
                    "Cessation Of Operation")
 
 
-def test_go_x_crypto_acme_http01(rig, tmp_path):
+@pytest.fixture(scope="module")
+def go_acme(tmp_path_factory):
+    """tests/integration/acme_go.go built with Debian's Go in GOPATH mode
+    against Debian's golang.org/x/crypto (no module download)."""
+    d = tmp_path_factory.mktemp("go")
+    binary = d / "acme_go"
+    p = subprocess.run(
+        ["go", "build", "-o", binary,
+         pathlib.Path(__file__).resolve().parent / "acme_go.go"],
+        env={**os.environ, "GO111MODULE": "off",
+             "GOPATH": "/usr/share/gocode", "GOCACHE": str(d / "cache"),
+             "GOFLAGS": "", "CGO_ENABLED": "0"},
+        capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return binary
+
+
+def test_go_x_crypto_acme_http01(rig, go_acme):
     """golang.org/x/crypto/acme (Debian golang-golang-x-crypto-dev), the
     library of cert-manager and Go's autocert, as cert-manager's ACME
     issuer calls it: a P-256 account registered with External Account
     Binding, AuthorizeOrder, Accept and WaitAuthorization over http-01,
     WaitOrder, CreateOrderCert with the bundle; then AccountKeyRollover
     (after which the old key finds no account) and revocation with the new
-    key (tests/integration/acme_go.go, built here with Debian's Go in
-    GOPATH mode)."""
-    binary = tmp_path / "acme_go"
-    p = subprocess.run(
-        ["go", "build", "-o", binary,
-         pathlib.Path(__file__).resolve().parent / "acme_go.go"],
-        env={**os.environ, "GO111MODULE": "off",
-             "GOPATH": "/usr/share/gocode", "GOCACHE": str(tmp_path / "c"),
-             "GOFLAGS": "", "CGO_ENABLED": "0"},
-        capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
+    key (tests/integration/acme_go.go)."""
     contract, kid, hmac = rig.eab("go")
-    rows = library_client(rig, [binary], "go-x-crypto-acme", "go.test",
+    rows = library_client(rig, [go_acme], "go-x-crypto-acme", "go.test",
                           {"SSL_CERT_FILE": str(rig.root)}, 1,
                           "Key Compromise", issue_args=[kid, hmac])
     rig.check_bound(rows, contract, kid)
+
+
+def test_go_autocert_tlsalpn01(rig, go_acme):
+    """Go's acme/autocert as a Go HTTPS server uses it: a listener on the
+    tls-alpn-01 port with the Manager's TLSConfig; the first handshake for
+    NAME makes autocert get its certificate over tls-alpn-01, answered by
+    that same listener, and then serve it. The chain it serves is checked,
+    then revoked with autocert's account key (after a key rollover)."""
+    d = rig.tmp / "go-autocert"
+    d.mkdir()
+    name = "autocert.test"
+    env = {"SSL_CERT_FILE": str(rig.root)}
+    rig.client([go_acme, "autocert", rig.dir_url, name,
+                f"127.0.0.1:{rig.tlsalpn01_port}", d], env=env,
+               log=d / "autocert.log")
+    cert_pem, chain_pem = cert_and_chain((d / "cert.pem").read_text())
+    cert = rig.check_chain(cert_pem, chain_pem, [name], d / "check")
+    rig.client([go_acme, "revoke", rig.dir_url, d, "4"], env=env,
+               log=d / "revoke.log")
+    rig.check_revoked(cert, "Superseded", d / "crl")
+    rig.check_audit(cert)
