@@ -217,7 +217,15 @@ void store_issuer_clear(struct store_issuer *is);
 /* Every issuer, by id; the struct is borrowed for the callback only. */
 int store_issuer_list(struct store *st,
     int (*cb)(const struct store_issuer *, void *), void *arg);
-/* Atomically increments and returns the issuer's CRL number. */
+/*
+ * Atomically increments and returns the issuer's CRL number: the larger of
+ * the last one + 1 and the wall clock in microseconds since 1970. The
+ * clock is the floor so that numbers keep increasing (RFC 5280 5.2.3) when
+ * the database is restored from a backup that predates CRLs already
+ * published, as Boulder's time-based CRL numbers do; + 1 keeps them
+ * increasing when the clock steps back. A CRL takes far more than a
+ * microsecond to make, so the counter does not run ahead of the clock.
+ */
 int store_issuer_next_crl_number(struct store *st, int64_t issuer_id,
     int64_t *number);
 

@@ -154,7 +154,8 @@ static const char *const sql_text[Q_MAX] = {
 			  "WHERE is_root = 1 "
 			  "ORDER BY active DESC, id DESC LIMIT 1",
 	[Q_ISSUER_LIST] = "SELECT " ISSUER_COLS "FROM issuers ORDER BY id",
-	[Q_ISSUER_NEXT_CRL] = "UPDATE issuers SET crl_number = crl_number + 1 "
+	[Q_ISSUER_NEXT_CRL] = "UPDATE issuers SET crl_number = "
+			      "max(crl_number + 1, ?2) "
 			      "WHERE id = ?1 RETURNING crl_number",
 	[Q_CERT_ADD] = "INSERT INTO certificates (serial, issuer_id, profile, "
 		       "names, order_id, contract_id, not_before, not_after, "
@@ -2341,14 +2342,20 @@ store_issuer_next_crl_number(struct store *st, int64_t issuer_id,
     int64_t *number)
 {
 	sqlite3_stmt *s = NULL;
+	struct timespec ts;
 	int rc;
 
 	if (st == NULL || number == NULL)
 		return RC_INVAL;
+	/* the floor: the wall clock in microseconds (see store.h) */
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		ts.tv_sec = ts.tv_nsec = 0;
 	rc = get(st, Q_ISSUER_NEXT_CRL, &s);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, issuer_id);
+	sqlite3_bind_int64(s, 2, (int64_t)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*number = sqlite3_column_int64(s, 0);

@@ -256,8 +256,12 @@ test_revoke_ca(void **state)
 	BIGNUM *bn;
 	char *hex;
 	X509_CRL *crl;
+	long root_before;
 	int reason;
 
+	crl = read_crl(e, "root");
+	root_before = crl_number(crl);
+	X509_CRL_free(crl);
 	/* the root is never revoked */
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(e->root), NULL);
 	hex = BN_bn2hex(bn);
@@ -278,7 +282,7 @@ test_revoke_ca(void **state)
 	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(e->root)), 1);
 	reason = crl_reason(crl, hex);
 	assert_int_equal(reason, 2);
-	assert_int_equal(crl_number(crl), 2);
+	assert_true(crl_number(crl) > root_before);
 	X509_CRL_free(crl);
 	openssl_verify(e, "root");
 	OPENSSL_free(hex);
@@ -292,33 +296,39 @@ test_publish_and_refresh(void **state)
 	struct rc_detail d = {""};
 	struct store_crl c;
 	X509_CRL *crl;
-	long before;
+	long before, root_before;
 
 	crl = read_crl(e, "issuing-1");
 	before = crl_number(crl);
 	X509_CRL_free(crl);
+	crl = read_crl(e, "root");
+	root_before = crl_number(crl);
+	X509_CRL_free(crl);
+	/* each publication a higher number (the clock in microseconds, see
+	 * store_issuer_next_crl_number) */
 	for (int i = 1; i <= 3; i++) {
 		assert_int_equal(ca_crl_publish(e->ca, e->issuing_id, &d), 0);
 		crl = read_crl(e, "issuing-1");
-		assert_int_equal(crl_number(crl), before + i);
+		assert_true(crl_number(crl) > before);
+		before = crl_number(crl);
 		X509_CRL_free(crl);
 	}
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_crl_latest(e->st, e->issuing_id, &c), 0);
-	assert_int_equal(c.number, before + 3);
+	assert_int_equal(c.number, before);
 	store_crl_clear(&c);
 
 	/* fresh CRLs: nothing to do; max_age 0: every issuer */
 	assert_int_equal(ca_crl_refresh(e->ca, 3600, &d), 0);
 	crl = read_crl(e, "issuing-1");
-	assert_int_equal(crl_number(crl), before + 3);
+	assert_int_equal(crl_number(crl), before);
 	X509_CRL_free(crl);
 	assert_int_equal(ca_crl_refresh(e->ca, 0, &d), 0);
 	crl = read_crl(e, "issuing-1");
-	assert_int_equal(crl_number(crl), before + 4);
+	assert_true(crl_number(crl) > before);
 	X509_CRL_free(crl);
 	crl = read_crl(e, "root");
-	assert_int_equal(crl_number(crl), 2);
+	assert_true(crl_number(crl) > root_before);
 	X509_CRL_free(crl);
 	/* an issuer that does not exist */
 	assert_true(ca_crl_publish(e->ca, 9999, &d) != 0);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct fx {
@@ -722,6 +723,16 @@ issuer_cb(const struct store_issuer *is, void *arg)
 	return 0;
 }
 
+/* the wall clock in microseconds, as CRL numbers count it */
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 test_issuers(void **state)
 {
@@ -730,7 +741,8 @@ test_issuers(void **state)
 	uint8_t der1[300], der2[200];
 	struct store_issuer is, g;
 	struct issuers_seen seen;
-	int64_t root = 0, sub = 0, sub2 = 0, n = 0, id = 0;
+	int64_t root = 0, sub = 0, sub2 = 0, n = 0, id = 0, t0, prev, ahead;
+	char sql[160];
 
 	memset(der1, 0x30, sizeof(der1));
 	memset(der2, 0x31, sizeof(der2));
@@ -779,17 +791,39 @@ test_issuers(void **state)
 	store_issuer_clear(&g);
 	assert_int_equal(store_issuer_get(st, 99, &g), RC_NOTFOUND);
 
-	for (int64_t i = 1; i <= 3; i++) {
+	/* CRL numbers: at least the clock in microseconds, each above the
+	 * last, per issuer */
+	t0 = now_us();
+	prev = 0;
+	for (int i = 0; i < 3; i++) {
 		assert_int_equal(store_issuer_next_crl_number(st, sub, &n), 0);
-		assert_int_equal(n, i);
+		assert_true(n >= t0);
+		assert_true(n > prev);
+		prev = n;
 	}
 	assert_int_equal(store_issuer_next_crl_number(st, root, &n), 0);
-	assert_int_equal(n, 1);
+	assert_true(n >= t0);
 	assert_int_equal(store_issuer_next_crl_number(st, 99, &n),
 	    RC_NOTFOUND);
 	assert_int_equal(store_issuer_get(st, sub, &g), 0);
-	assert_int_equal(g.crl_number, 3);
+	assert_int_equal(g.crl_number, prev);
 	store_issuer_clear(&g);
+	/* a counter ahead of the clock (it stepped back) goes on from itself
+	 * ... */
+	ahead = now_us() + 3600LL * 1000000;
+	snprintf(sql, sizeof(sql), "UPDATE issuers SET crl_number = %lld "
+	    "WHERE id = %lld", (long long)ahead, (long long)sub);
+	assert_int_equal(raw_exec(fx->path, sql, NULL, 0), SQLITE_OK);
+	assert_int_equal(store_issuer_next_crl_number(st, sub, &n), 0);
+	assert_int_equal(n, ahead + 1);
+	/* ... and one put back by a restored backup (or the numbering of
+	 * before the clock floor) is overtaken by the clock, above every
+	 * number handed out before the backup's */
+	assert_int_equal(raw_exec(fx->path, "UPDATE issuers SET crl_number = "
+	    "2", NULL, 0), SQLITE_OK);
+	t0 = now_us();
+	assert_int_equal(store_issuer_next_crl_number(st, root, &n), 0);
+	assert_true(n >= t0);
 
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(store_issuer_list(st, issuer_cb, &seen), 0);
