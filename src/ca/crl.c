@@ -24,7 +24,9 @@
  * JSON array of every partition URL of the issuer, as CCADB asks for. A
  * revocation re-publishes only the partition that holds the certificate.
  * CRL numbers come from the issuer's one counter, so they increase within
- * each partition (RFC 5280 5.2.3) and are never reused across them.
+ * each partition (RFC 5280 5.2.3) and are never reused across them; the
+ * counter never falls behind the clock in microseconds, so they go on
+ * increasing after a restore from a backup (store_issuer_next_crl_number).
  *
  * Serial numbers are handled in one canonical text form everywhere (store,
  * audit, API): lowercase hex of the DER INTEGER contents octets, see
