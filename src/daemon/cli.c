@@ -120,6 +120,13 @@ static const struct daemon_cmd cmds[] = {
 	    "Print audit log entries. From sequence number N, one a line: "
 	    "seq, time, actor, action, object, details, hash.",
 	    daemon_cmd_audit_list, 1},
+	{"backup", "--data DIR --out FILE",
+	    "Write a consistent copy of the store to FILE while serve goes "
+	    "on: one snapshot, one file, checked (SQLite's integrity check "
+	    "and the audit log's chain) and synced before it is put in "
+	    "place; FILE is never replaced. Exit 1 when the audit log does "
+	    "not verify (the copy is kept). Not in it: the CA keys.",
+	    daemon_cmd_backup, 1},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

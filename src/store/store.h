@@ -314,6 +314,33 @@ int store_audit_list(struct store *st, int64_t from,
  * pointer may be NULL. */
 int store_audit_verify(struct store *st, int64_t *count, int64_t *bad_seq);
 
+/* ---- backup (store_backup.c) -------------------------------------------- */
+
+/* What a backup holds. */
+struct store_backup_info {
+	int64_t bytes;
+	int schema;			/* migrations applied */
+	int64_t certificates, revocations;
+	int64_t audit_entries;		/* checked in the copy */
+	int64_t audit_bad;		/* with RC_TAMPER: the first bad one */
+};
+
+struct rc_detail;
+/*
+ * Copies the database of conf to the new file dest while other processes
+ * may be writing to it: one consistent snapshot (SQLite's online backup),
+ * made in dest.partial, a single file with a rollback journal (no WAL),
+ * mode 0600; checked with SQLite's integrity check and by verifying the
+ * audit log's hash chain in the copy; synced and linked into place, never
+ * replacing a file. Returns 0; RC_TAMPER when the copy's audit log does not
+ * verify (the copy is kept: it is the evidence; info->audit_bad names the
+ * entry); RC_EXISTS when dest or dest.partial exists; RC_IO, RC_DB with a
+ * message in d otherwise, and then nothing is left at dest or
+ * dest.partial.
+ */
+int store_backup(const struct store_conf *conf, const char *dest,
+    struct store_backup_info *info, struct rc_detail *d);
+
 /* ---- ACME: accounts, EAB keys, nonces (migration 0002) ------------------- */
 
 /*
