@@ -306,9 +306,7 @@ daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	if (need_id(cx, "--contract", contract_s, &contract))
 		return DAEMON_EXIT_USAGE;
-	rc = daemon_load(cx, data, 0);
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
@@ -372,9 +370,7 @@ token_run(struct daemon_ctx *cx, const char *data, struct token_op *t)
 	int rc;
 
 	t->cx = cx;
-	rc = daemon_load(cx, data, 0);
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = store_tx(cx->st, token_tx, t);
@@ -902,9 +898,7 @@ daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	if (parent_s && need_id(cx, "--parent", parent_s, &parent))
 		return DAEMON_EXIT_USAGE;
-	rc = daemon_load(cx, data, 0);
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = store_list(cx->st, pos[0], parent, list_cb, NULL);
@@ -943,10 +937,8 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 		daemon_usage(cx, "--method: only \"operator\" is supported");
 		return DAEMON_EXIT_USAGE;
 	}
-	rc = daemon_load(cx, data, 0);
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
-		    DAEMON_NEED_CA);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_SIGNER |
+	    DAEMON_NEED_STORE | DAEMON_NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
@@ -983,9 +975,7 @@ daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc, char **argv)
 	    &done);
 	if (done)
 		return rc;
-	rc = daemon_load(cx, data, 0);
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	now = cx->cac.now;	/* as loaded */
@@ -1022,9 +1012,7 @@ daemon_cmd_admin_mail_list(struct daemon_ctx *cx, int argc, char **argv)
 	    &done);
 	if (done)
 		return rc;
-	rc = daemon_load(cx, data, 0);
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = store_mail_due(cx->st, 0, 0, &v, &n);

@@ -19,16 +19,6 @@
 	    "data directory made by 'certdesk init'"}
 #define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
 
-static int
-open_store(struct daemon_ctx *cx, const char *data)
-{
-	int rc = daemon_load(cx, data, 0);
-
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_STORE);
-	return rc;
-}
-
 int
 daemon_cmd_audit_verify(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -41,7 +31,7 @@ daemon_cmd_audit_verify(struct daemon_ctx *cx, int argc, char **argv)
 	    &done);
 	if (done)
 		return rc;
-	rc = open_store(cx, data);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = store_audit_verify(cx->st, &count, &bad);
@@ -110,7 +100,7 @@ daemon_cmd_audit_list(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	if (from_s && strcmp(from_s, "0") == 0)
 		from = 0;
-	rc = open_store(cx, data);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = store_audit_list(cx->st, from, list_cb, NULL);

@@ -36,9 +36,7 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	/* opening the store applies pending migrations, so that the copy has
 	 * this certdesk's schema */
-	rc = daemon_load(cx, data, 0);
-	if (rc == DAEMON_EXIT_OK)
-		rc = daemon_open(cx, DAEMON_NEED_STORE);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	{

@@ -34,17 +34,6 @@ fmt_time(time_t t, char out[32])
 		snprintf(out, 32, "@%lld", (long long)t);
 }
 
-/* daemon_load + daemon_open; an exit status. */
-static int
-open_all(struct daemon_ctx *cx, const char *data, unsigned need)
-{
-	int rc = daemon_load(cx, data, 0);
-
-	if (rc != DAEMON_EXIT_OK)
-		return rc;
-	return daemon_open(cx, need);
-}
-
 #define NEED_CA (DAEMON_NEED_SIGNER | DAEMON_NEED_STORE | DAEMON_NEED_CA)
 
 static int
@@ -59,7 +48,7 @@ cmd_pem(struct daemon_ctx *cx, int argc, char **argv, int root)
 	    &done);
 	if (done)
 		return rc;
-	rc = open_all(cx, data, NEED_CA);
+	rc = daemon_load_open(cx, data, NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = root ? ca_root_pem(cx->ca, &pem) : ca_chain_pem(cx->ca, &pem);
@@ -162,7 +151,7 @@ daemon_cmd_ca_issue(struct daemon_ctx *cx, int argc, char **argv)
 				*p = (char)(*p - 'A' + 'a');
 	}
 
-	rc = open_all(cx, data, NEED_CA);
+	rc = daemon_load_open(cx, data, NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		goto out;
 	rc = DAEMON_EXIT_FAIL;
@@ -297,7 +286,7 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 		    list);
 		return DAEMON_EXIT_USAGE;
 	}
-	rc = open_all(cx, data, NEED_CA);
+	rc = daemon_load_open(cx, data, NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = ca_revoke(cx->ca, serial, reason, cx->actor, &d);
@@ -378,7 +367,7 @@ daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv)
 	    &done);
 	if (done)
 		return rc;
-	rc = open_all(cx, data, NEED_CA);
+	rc = daemon_load_open(cx, data, NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	if (daemon_publish_crls(cx, 1) != 0)
@@ -412,7 +401,7 @@ daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv)
 		    "(hex, at most 20 bytes)", serial_s);
 		return DAEMON_EXIT_USAGE;
 	}
-	rc = open_all(cx, data, DAEMON_NEED_STORE);
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = store_cert_get(cx->st, serial, &c);

@@ -537,3 +537,13 @@ out:
 	close(fd);
 	return rc;
 }
+
+int
+daemon_load_open(struct daemon_ctx *cx, const char *data, unsigned need)
+{
+	int rc = daemon_load(cx, data, 0);
+
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	return daemon_open(cx, need);
+}

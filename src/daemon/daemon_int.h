@@ -202,6 +202,9 @@ enum {
  * exit status.
  */
 int daemon_open(struct daemon_ctx *cx, unsigned need);
+/* daemon_load(cx, data, 0), then daemon_open(cx, need): what most commands
+ * start with; an exit status (DAEMON_EXIT_OK to go on). */
+int daemon_load_open(struct daemon_ctx *cx, const char *data, unsigned need);
 /* Releases everything in the context (the CA, store, signer, paths,
  * configuration). */
 void daemon_ctx_free(struct daemon_ctx *cx);
