@@ -127,6 +127,12 @@ static const struct daemon_cmd cmds[] = {
 	    "place; FILE is never replaced. Exit 1 when the audit log does "
 	    "not verify (the copy is kept). Not in it: the CA keys.",
 	    daemon_cmd_backup, 1},
+	{"restore", "--data DIR --from FILE",
+	    "Replace the store with a backup, with every server on DIR "
+	    "stopped (refused while a process has the store open): the "
+	    "backup is checked like a new one, the replaced store is kept as "
+	    "certdesk.db.before-restore-TIME, and its revocations that the "
+	    "backup lacks are made again.", daemon_cmd_restore, 1},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -5,16 +5,34 @@
  * copy holds; exit 0 when it is written and its audit log verifies, 1 when
  * nothing could be written or its audit log is broken (the copy is then
  * kept, as evidence). The CA keys are not in it: they are backed up
- * offline, by their own procedure.
- *
- * Runs in the main certdesk process; reads the store only (after the
+ * offline, by their own procedure. Reads the store only (after the
  * migrations any command applies when it opens the store).
+ *
+ * `certdesk restore --data DIR --from FILE`: puts a backup in the store's
+ * place while no process has the store open (found through /proc): a copy
+ * checked as a backup is (store_backup from FILE), the replaced store kept
+ * with its -wal and -shm under a new name, and every revocation of the
+ * replaced store that the backup lacks made again through the CA, so that
+ * a restore never makes a revoked certificate good.
+ *
+ * Runs in the main certdesk process; restore forks the signer only after
+ * the swap, when it has revocations to make again.
  */
+#include "ca/ca.h"
 #include "daemon/daemon_int.h"
 #include "store/store.h"
 #include "util/rc.h"
+#include "util/xmalloc.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 int
 daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
@@ -62,4 +80,232 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 		return DAEMON_EXIT_FAIL;
 	}
 	return DAEMON_EXIT_OK;
+}
+
+/* ---- restore ------------------------------------------------------------- */
+
+/* The pid of a process other than this one that has a file of (dev, ino)
+ * open, or 0. Reads /proc/<pid>/fd of every process it may read (all of
+ * them as root, those of this user otherwise). */
+static long
+holder(dev_t dev, ino_t ino)
+{
+	DIR *d = opendir("/proc"), *fds;
+	struct dirent *p, *f;
+	long found = 0, self = (long)getpid();
+
+	if (d == NULL)
+		return 0;
+	while (found == 0 && (p = readdir(d)) != NULL) {
+		char path[300];
+		long pid = strtol(p->d_name, NULL, 10);
+
+		if (pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		if ((fds = opendir(path)) == NULL)
+			continue;
+		while ((f = readdir(fds)) != NULL) {
+			struct stat sb;
+
+			snprintf(path, sizeof(path), "/proc/%ld/fd/%s", pid,
+			    f->d_name);
+			if (f->d_name[0] != '.' && stat(path, &sb) == 0 &&
+			    sb.st_dev == dev && sb.st_ino == ino) {
+				found = pid;
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(d);
+	return found;
+}
+
+/* A revocation of the store that is being replaced. */
+struct old_rev {
+	char serial[48];
+	int reason;
+};
+
+/* The revocations of the database at path (read-only; it may be damaged:
+ * then none, with a warning). */
+static struct old_rev *
+old_revocations(struct daemon_ctx *cx, const char *path, size_t *n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	struct old_rev *v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, "SELECT serial, reason FROM "
+	    "revocations ORDER BY revoked_at", -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "certdesk: %s: cannot read the revocations of "
+		    "the store being replaced (%s): re-apply them by hand\n",
+		    cx->cmd->name, db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *serial = (const char *)sqlite3_column_text(s, 0);
+
+		if (serial == NULL || strlen(serial) >= sizeof(v->serial))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		snprintf(v[*n].serial, sizeof(v[*n].serial), "%s", serial);
+		v[*n].reason = sqlite3_column_int(s, 1);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		fprintf(stderr, "certdesk: %s: reading the revocations of the "
+		    "store being replaced stopped early (%s): check them by "
+		    "hand\n", cx->cmd->name, sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+int
+daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *from = NULL;
+	const struct daemon_opt opts[] = {
+		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
+		    "data directory made by 'certdesk init'"},
+		{"--from", DAEMON_OPT_STR, &from, "FILE", 1,
+		    "a file written by 'certdesk backup'"},
+	};
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	struct rc_detail d = {""};
+	struct store_backup_info info;
+	struct old_rev *revs = NULL;
+	size_t nrevs = 0, again = 0, unknown = 0;
+	char *restoring = NULL, *kept = NULL, stamp[32];
+	struct stat sb;
+	time_t now = time(NULL);
+	struct tm tm;
+	int done, rc, have_old;
+
+	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
+	    NULL, 0, NULL, &done);
+	if (done)
+		return rc;
+	if ((rc = daemon_load(cx, data, 0)) != DAEMON_EXIT_OK)
+		return rc;
+	have_old = stat(cx->db_path, &sb) == 0;
+	if (have_old) {
+		long pid = holder(sb.st_dev, sb.st_ino);
+
+		if (pid != 0) {
+			daemon_fail(cx, "process %ld has %s open: stop every "
+			    "certdesk serve (and command) on %s first", pid,
+			    cx->db_path, cx->data);
+			return DAEMON_EXIT_FAIL;
+		}
+	}
+	/* the backup, copied beside the store and checked (integrity, audit
+	 * chain) the way a backup is made */
+	restoring = xasprintf("%s.restoring", cx->db_path);
+	{
+		struct store_conf sc = {cx->conf.store_backend, from, 0};
+
+		if (access(from, R_OK) != 0) {
+			daemon_fail(cx, "--from %s: %s", from, strerror(errno));
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		rc = store_backup(&sc, restoring, &info, &d);
+	}
+	if (rc == RC_TAMPER) {
+		(void)unlink(restoring);
+		daemon_fail(cx, "%s: its audit log is broken at entry %lld: "
+		    "not restored", from, (long long)info.audit_bad);
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	if (rc != 0) {
+		daemon_fail(cx, "%s: %s", from, rc_detail_str(&d, rc));
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	/* the store being replaced is kept, with its -wal and -shm (without
+	 * them it would lose its last commits), under one new name */
+	if (have_old)
+		revs = old_revocations(cx, cx->db_path, &nrevs);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	kept = xasprintf("%s.before-restore-%s", cx->db_path, stamp);
+	for (size_t i = 0; have_old && i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		char *a = xasprintf("%s%s", cx->db_path, sfx[i]);
+		char *b = xasprintf("%s%s", kept, sfx[i]);
+		int e = rename(a, b) == 0 || errno == ENOENT ? 0 : errno;
+
+		free(a);
+		free(b);
+		if (e != 0) {
+			daemon_fail(cx, "cannot move %s%s aside: %s",
+			    cx->db_path, sfx[i], strerror(e));
+			(void)unlink(restoring);
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (rename(restoring, cx->db_path) != 0) {
+		daemon_fail(cx, "cannot put %s in place: %s", restoring,
+		    strerror(errno));
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	printf("restored %s from %s: schema %d, %lld certificates, %lld "
+	    "revocations, audit log intact (%lld entries)\n", cx->db_path,
+	    from, info.schema, (long long)info.certificates,
+	    (long long)info.revocations, (long long)info.audit_entries);
+	if (have_old)
+		printf("the store it replaced: %s\n", kept);
+	/* revocations of the replaced store that the backup predates are
+	 * made again: a restore must not make a revoked certificate good */
+	if (nrevs > 0) {
+		rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
+		    DAEMON_NEED_CA);
+		if (rc != DAEMON_EXIT_OK) {
+			fprintf(stderr, "certdesk: %s: %zu revocations of the "
+			    "replaced store not checked: run 'certdesk "
+			    "restore' again or revoke them by hand\n",
+			    cx->cmd->name, nrevs);
+			goto out;
+		}
+		for (size_t i = 0; i < nrevs; i++) {
+			struct rc_detail rd = {""};
+			int r = ca_revoke(cx->ca, revs[i].serial, revs[i].reason,
+			    cx->actor, &rd);
+
+			if (r == 0) {
+				printf("revoked again: %s (reason %d)\n",
+				    revs[i].serial, revs[i].reason);
+				again++;
+			} else if (r == RC_NOTFOUND) {
+				printf("revoked, but issued after the backup "
+				    "(unknown to the restored store): %s\n",
+				    revs[i].serial);
+				unknown++;
+			} else if (r != RC_EXISTS) {
+				daemon_fail(cx, "revoking %s again: %s",
+				    revs[i].serial, rc_detail_str(&rd, r));
+				rc = DAEMON_EXIT_FAIL;
+			}
+		}
+		printf("%zu revocations made again, %zu of certificates the "
+		    "backup does not know\n", again, unknown);
+	}
+out:
+	free(revs);
+	free(restoring);
+	free(kept);
+	return rc;
 }

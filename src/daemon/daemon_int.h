@@ -383,5 +383,6 @@ int daemon_cmd_admin_token_revoke(struct daemon_ctx *cx, int argc,
 int daemon_cmd_audit_verify(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_audit_list(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv);
 
 #endif

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """`certdesk backup`: a consistent copy of the store while `certdesk serve`
 runs and certificates are being issued, one checked file that is never
-written over; and the restore that docs/cli.md describes: what the backup
-holds comes back, what came after it does not, and the CRL numbers go on
-increasing above those published after the backup (RFC 5280 5.2.3)."""
+written over. `certdesk restore`: refused while a server has the store
+open or when the backup does not check out; otherwise the backup's
+certificates come back, the replaced store is kept, revocations the backup
+predates are made again (a restore never makes a revoked certificate
+good), and CRL numbers go on increasing above those published after the
+backup (RFC 5280 5.2.3)."""
 import os
-import shutil
 import sqlite3
 import stat
 import threading
@@ -91,36 +93,42 @@ def test_backup_while_issuing_then_restore(datadir, make_csr, tmp_path):
         assert p.returncode == 1 and "exists" in message(p)
         assert count(out, "certificates") == n
 
-        # after the backup: one more certificate, a revocation, its CRL
+        # after the backup: one more certificate, and two revocations
         c_pem, _ = datadir.issue("dv", make_csr("p384", ["c.example.com"]))
-        datadir.cli("ca", "revoke", "--serial", serial(a_pem), "--reason",
-                    "keyCompromise")
+        for pem in (a_pem, c_pem):
+            datadir.cli("ca", "revoke", "--serial", serial(pem), "--reason",
+                        "keyCompromise")
         shard = datadir.path / "crl" / "issuing-1-0.crl"
         published = crl_number(shard)
+        # no restore under a running server
+        p = datadir.run("restore", "--from", out)
+        assert p.returncode == 1, message(p)
+        assert "open: stop every certdesk serve" in message(p)
+        assert count(live, "revocations") == 2
     finally:
         srv.stop()
 
-    # the restore of docs/cli.md: serve stopped, the database and its
-    # -wal and -shm moved away, the backup copied in its place
-    for sfx in ("", "-wal", "-shm"):
-        f = datadir.path / f"certdesk.db{sfx}"
-        if f.exists():
-            f.rename(tmp_path / f"old.db{sfx}")
-    shutil.copy2(out, live)
-    os.chmod(live, 0o600)
-    assert "audit log intact" in datadir.cli("audit", "verify")
-    # what the backup holds is back; what came after is not: a
-    # revocation after the backup must be made again
-    assert "status: valid" in datadir.cli("ca", "show", "--serial",
-                                          serial(a_pem))
-    p = datadir.run("ca", "show", "--serial", serial(c_pem))
-    assert p.returncode == 1, message(p)
-    datadir.cli("ca", "revoke", "--serial", serial(a_pem), "--reason",
-                "keyCompromise")
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 0, message(p)
+    text = p.stdout
+    assert f"{n} certificates" in text and "audit log intact" in text
+    # the replaced store is kept, with its -wal and -shm if any
+    kept = [f for f in os.listdir(datadir.path)
+            if f.startswith("certdesk.db.before-restore-")]
+    assert any(not f.endswith(("-wal", "-shm")) for f in kept), kept
+    # the backup's certificates are back; the one issued after it is not;
+    # the revocation the backup predates is made again, and the one of a
+    # certificate it does not know is named
+    assert f"revoked again: {serial(a_pem)} (reason 1)" in text
+    assert ("revoked, but issued after the backup (unknown to the "
+            f"restored store): {serial(c_pem)}") in text
     assert "status: revoked" in datadir.cli("ca", "show", "--serial",
                                             serial(a_pem))
+    p = datadir.run("ca", "show", "--serial", serial(c_pem))
+    assert p.returncode == 1, message(p)
+    assert "audit log intact" in datadir.cli("audit", "verify")
     # the restored counter was behind the CRL published after the backup;
-    # the next number is above it all the same
+    # the CRL of the revocation made again is numbered above it
     assert crl_number(shard) > published
     srv = Server(datadir.path, datadir.port, tmp_path / "serve2.log").start()
     try:
@@ -128,6 +136,33 @@ def test_backup_while_issuing_then_restore(datadir, make_csr, tmp_path):
         assert st == 200 and crl_number_of(body) > published
     finally:
         srv.stop()
+
+
+def test_restore_refuses_a_bad_backup(datadir, tmp_path):
+    """A file that is no database, or whose audit log was edited, is not
+    restored, and the store stays as it was."""
+    live = datadir.path / "certdesk.db"
+    n = count(live, "certificates")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"SQLite format 3\0" + b"x" * 4000)
+    p = datadir.run("restore", "--from", junk)
+    assert p.returncode == 1, message(p)
+    p = datadir.run("restore", "--from", tmp_path / "missing.db")
+    assert p.returncode == 1 and "missing.db" in message(p)
+    out = tmp_path / "b.db"
+    datadir.cli("backup", "--out", out)
+    db = sqlite3.connect(out)
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("UPDATE audit_log SET details = '{\"forged\":1}' "
+               "WHERE seq = 3")
+    db.commit()
+    db.close()
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 1
+    assert "audit log is broken at entry 3: not restored" in message(p)
+    assert count(live, "certificates") == n
+    assert not [f for f in os.listdir(datadir.path)
+                if "restor" in f], os.listdir(datadir.path)
 
 
 def crl_number_of(der):
