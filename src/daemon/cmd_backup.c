@@ -21,6 +21,7 @@
 #include "ca/ca.h"
 #include "daemon/daemon_int.h"
 #include "store/store.h"
+#include "util/fs.h"
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
@@ -171,6 +172,47 @@ out:
 	return v;
 }
 
+/* What a store file brings along: it, its WAL and its shared memory. */
+static const char *const sfx[] = {"", "-wal", "-shm"};
+
+/*
+ * Renames the store file from and its -wal and -shm (those that exist) to
+ * to with the same suffixes, and syncs the directory. All or none: when one
+ * fails, those already moved go back. 0, or 1 + the index in sfx of the
+ * one that failed (errno tells why).
+ */
+static int
+move_files(const char *from, const char *to)
+{
+	size_t n = sizeof(sfx) / sizeof(sfx[0]), i;
+	int e = 0;
+
+	for (i = 0; i < n; i++) {
+		char *a = xasprintf("%s%s", from, sfx[i]);
+		char *b = xasprintf("%s%s", to, sfx[i]);
+
+		e = rename(a, b) == 0 || errno == ENOENT ? 0 : errno;
+		free(a);
+		free(b);
+		if (e != 0)
+			break;
+	}
+	if (e == 0) {
+		(void)fs_sync_dir_of(to);
+		return 0;
+	}
+	for (size_t k = i; k-- > 0;) {
+		char *a = xasprintf("%s%s", to, sfx[k]);
+		char *b = xasprintf("%s%s", from, sfx[k]);
+
+		(void)rename(a, b);
+		free(a);
+		free(b);
+	}
+	errno = e;
+	return (int)i + 1;
+}
+
 int
 daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -181,7 +223,6 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		{"--from", DAEMON_OPT_STR, &from, "FILE", 1,
 		    "a file written by 'certdesk backup'"},
 	};
-	static const char *const sfx[] = {"", "-wal", "-shm"};
 	struct rc_detail d = {""};
 	struct store_backup_info info;
 	struct old_rev *revs = NULL;
@@ -241,27 +282,25 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	kept = xasprintf("%s.before-restore-%s", cx->db_path, stamp);
-	for (size_t i = 0; have_old && i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		char *a = xasprintf("%s%s", cx->db_path, sfx[i]);
-		char *b = xasprintf("%s%s", kept, sfx[i]);
-		int e = rename(a, b) == 0 || errno == ENOENT ? 0 : errno;
-
-		free(a);
-		free(b);
-		if (e != 0) {
-			daemon_fail(cx, "cannot move %s%s aside: %s",
-			    cx->db_path, sfx[i], strerror(e));
-			(void)unlink(restoring);
-			rc = DAEMON_EXIT_FAIL;
-			goto out;
-		}
+	if (have_old && (rc = move_files(cx->db_path, kept)) != 0) {
+		daemon_fail(cx, "cannot move %s%s aside: %s", cx->db_path,
+		    sfx[rc - 1], strerror(errno));
+		(void)unlink(restoring);
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
 	}
 	if (rename(restoring, cx->db_path) != 0) {
 		daemon_fail(cx, "cannot put %s in place: %s", restoring,
 		    strerror(errno));
+		if (have_old)
+			(void)move_files(kept, cx->db_path);
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
+	if (fs_sync_dir_of(cx->db_path) != 0)
+		fprintf(stderr, "certdesk: %s: cannot sync %s: %s (the restore "
+		    "may not survive a crash)\n", cx->cmd->name, cx->data,
+		    strerror(errno));
 	printf("restored %s from %s: schema %d, %lld certificates, %lld "
 	    "revocations, audit log intact (%lld entries)\n", cx->db_path,
 	    from, info.schema, (long long)info.certificates,
@@ -274,10 +313,15 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
 		    DAEMON_NEED_CA);
 		if (rc != DAEMON_EXIT_OK) {
-			fprintf(stderr, "certdesk: %s: %zu revocations of the "
-			    "replaced store not checked: run 'certdesk "
-			    "restore' again or revoke them by hand\n",
-			    cx->cmd->name, nrevs);
+			/* the restored store no longer has them and the kept
+			 * one is not read again: name them here */
+			fprintf(stderr, "certdesk: %s: the CA did not open; "
+			    "revoke these again by hand (certdesk ca revoke), "
+			    "as the replaced store %s has them:\n",
+			    cx->cmd->name, kept);
+			for (size_t i = 0; i < nrevs; i++)
+				fprintf(stderr, "  %s reason %d\n",
+				    revs[i].serial, revs[i].reason);
 			goto out;
 		}
 		for (size_t i = 0; i < nrevs; i++) {

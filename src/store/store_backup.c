@@ -17,6 +17,7 @@
  * Runs in the `certdesk backup` process. Reads the source only.
  */
 #include "store/store.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/xmalloc.h"
@@ -167,10 +168,9 @@ out:
 }
 
 static int
-sync_path(const char *path, int dir)
+sync_file(const char *path)
 {
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) |
-	    O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
 	int rc;
 
 	if (fd < 0)
@@ -186,7 +186,7 @@ store_backup(const struct store_conf *conf, const char *dest,
 {
 	static const char *const sfx[] = {"", "-journal", "-wal", "-shm",
 	    "-nonce-ring"};
-	char *partial, *dir, *slash;
+	char *partial;
 	struct stat sb;
 	int fd, rc, audit, placed = 0;
 
@@ -229,7 +229,7 @@ store_backup(const struct store_conf *conf, const char *dest,
 	rc = audit;
 	if (stat(partial, &sb) == 0)
 		info->bytes = (int64_t)sb.st_size;
-	if (sync_path(partial, 0) != 0 || link(partial, dest) != 0) {
+	if (sync_file(partial) != 0 || link(partial, dest) != 0) {
 		int e = errno;
 
 		rc_detail_set(d, e == EEXIST ? "%s appeared while the backup "
@@ -239,18 +239,11 @@ store_backup(const struct store_conf *conf, const char *dest,
 		goto out;
 	}
 	placed = 1;
-	dir = xstrdup(dest);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	if (sync_path(slash != NULL ? dir : ".", 1) != 0) {
+	if (fs_sync_dir_of(dest) != 0) {
 		rc_detail_set(d, "cannot sync the directory of %s: %s", dest,
 		    strerror(errno));
 		rc = RC_IO;
 	}
-	free(dir);
 out:
 	/* the partial file, and what a check may have left beside it */
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {

@@ -31,17 +31,17 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static void
-fsync_dir_of(const char *path)
+int
+fs_sync_dir_of(const char *path)
 {
 	char *copy = xstrdup(path);
 	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : RC_IO;
 
-	if (fd >= 0) {
-		(void)fsync(fd);
+	if (fd >= 0)
 		close(fd);
-	}
 	free(copy);
+	return rc;
 }
 
 int
@@ -66,7 +66,7 @@ fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode)
 	if (rc != 0)
 		unlink(tmp);
 	else
-		fsync_dir_of(path);
+		(void)fs_sync_dir_of(path);
 	free(tmp);
 	return rc;
 }
@@ -88,7 +88,7 @@ fs_write_excl(const char *path, const void *p, size_t n, mode_t mode)
 	if (rc != 0)
 		unlink(path);
 	else
-		fsync_dir_of(path);
+		(void)fs_sync_dir_of(path);
 	return rc;
 }
 

@@ -15,6 +15,9 @@ int fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode);
 /* Creates path with O_EXCL (fails with RC_EXISTS if present) and the given
  * mode regardless of umask, writes and fsyncs it. For key files. */
 int fs_write_excl(const char *path, const void *p, size_t n, mode_t mode);
+/* fsyncs the directory that holds path, so that a rename or link into it
+ * survives a crash: 0, or RC_IO. */
+int fs_sync_dir_of(const char *path);
 /* mkdir -p with the given mode for directories it creates. */
 int fs_mkdir_p(const char *path, mode_t mode);
 /* 1 if path exists. */
