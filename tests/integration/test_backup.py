@@ -24,8 +24,10 @@ def crl_number(path):
 
 
 def serial(pem):
-    return format(x509.load_pem_x509_certificate(pem.encode())
-                  .serial_number, "x")
+    """The serial as certdesk prints it: lowercase hex of the DER INTEGER
+    contents octets (a leading zero nibble or 00 byte kept)."""
+    n = x509.load_pem_x509_certificate(pem.encode()).serial_number
+    return n.to_bytes(n.bit_length() // 8 + 1, "big").hex()
 
 
 def count(db, table):
