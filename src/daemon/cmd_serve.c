@@ -701,8 +701,13 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			goto out;
 		}
 		memset(&hc, 0, sizeof(hc));
-		/* request threads block on validations and commits: more of
-		 * them than cores */
+		/* requests wait on validations (a customer's server may take
+		 * the whole http-01 timeout) and on commits: each connection
+		 * has its own thread, so a wait holds up only its own
+		 * connection. http.threads request contexts (store handles,
+		 * resolver, CA) are kept ready; more are made while more
+		 * requests are in flight and let go afterwards. */
+		hc.thread_per_connection = 1;
 		hc.threads = cx->conf.http_threads ?
 		    (unsigned)cx->conf.http_threads : 0;
 		if (hc.threads == 0) {

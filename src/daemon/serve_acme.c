@@ -8,13 +8,17 @@
  * certificates), and a background thread that runs validations left over
  * by a restart or by a request thread that gave up (ra_jobs_run).
  *
- * A worker is taken from the pool for one request and given back after it;
- * the pool grows to the number of requests in flight at once (bounded by
- * the HTTP thread pool) and is freed when the server stops, after the HTTP
- * threads have been joined.
- *
- * Workers are made up front (one per HTTP thread, one for the job
- * thread) and more are added when all are busy.
+ * A worker is taken from the pool for one request and given back after it.
+ * Workers are made up front (http.threads of them, and one for the job
+ * thread); when all are busy another is made (outside the pool's lock: a
+ * new validation context takes a while), up to WORKERS_MAX_FACTOR times
+ * the up-front number. Beyond that a request waits for one to be given
+ * back: every HTTPS connection has its own thread, and a worker holds a
+ * store handle, a resolver and a CA handle (about 2.5 MB once its page
+ * cache is warm), so a burst of slow validations must not take all the
+ * memory. Idle workers beyond the up-front number are freed after
+ * WORKER_IDLE_S without a request (by the job thread); the rest when the
+ * server stops, after the HTTP threads have been joined.
  *
  * For an ACME request, the worker's main store handle shares one read
  * snapshot among the request's reads (store_rq_begin/store_rq_end): fewer
@@ -43,6 +47,8 @@
 #define JOBS_BATCH 8
 #define JOBS_IDLE_MS 1000
 #define MAX_CAA_IDS 16
+#define WORKERS_MAX_FACTOR 4
+#define WORKER_IDLE_S 30
 
 struct worker {
 	struct store *st;
@@ -50,7 +56,8 @@ struct worker {
 	struct val_ctx *val;
 	struct ra *ra;
 	struct worker *next;		/* every worker */
-	struct worker *idle_next;	/* the idle list */
+	struct worker *idle_next;	/* the idle list, last used first */
+	time_t idle_since;		/* CLOCK_MONOTONIC, when idle */
 	int busy;
 };
 
@@ -65,7 +72,17 @@ struct daemon_acme {
 	const char *caa_ids[MAX_CAA_IDS + 1];
 
 	pthread_mutex_t lock;		/* the pool */
+	pthread_cond_t given_back;	/* a worker became idle */
 	struct worker *all, *idle;
+	unsigned n;			/* made or being made */
+	unsigned nidle;
+	unsigned keep;			/* made up front, never freed */
+	unsigned max;			/* made at most */
+	time_t full_said;		/* when "all busy" was logged */
+	unsigned long waited;		/* requests that waited since */
+	pthread_mutex_t make;		/* one worker_new() at a time (the
+					 * libraries' set-up is not all
+					 * known to be thread-safe) */
 
 	pthread_t jobs;
 	int jobs_ok;
@@ -135,25 +152,55 @@ fail:
 	return rc;
 }
 
+static time_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static int
 take(struct daemon_acme *da, struct worker **out)
 {
-	struct worker *w;
+	struct worker *w = NULL;
 	int rc;
 
 	*out = NULL;
 	pthread_mutex_lock(&da->lock);
-	w = da->idle;
-	if (w != NULL) {
-		da->idle = w->idle_next;
-		w->busy = 1;
+	if (da->idle == NULL && da->n >= da->max) {
+		time_t now = mono_s();
+
+		da->waited++;
+		if (da->full_said == 0 || now - da->full_said >= 60) {
+			log_warn(LOG_ACME, "all %u request contexts busy: %lu "
+			    "request(s) waited for one %s", da->max,
+			    da->waited, da->full_said == 0 ? "so far" :
+			    "in the last minute");
+			da->full_said = now;
+			da->waited = 0;
+		}
 	}
+	while (da->idle == NULL && da->n >= da->max)
+		pthread_cond_wait(&da->given_back, &da->lock);
+	if (da->idle != NULL) {
+		w = da->idle;
+		da->idle = w->idle_next;
+		da->nidle--;
+		w->busy = 1;
+	} else
+		da->n++;	/* this thread makes one */
 	pthread_mutex_unlock(&da->lock);
 	if (w == NULL) {
-		log_info(LOG_ACME, "all workers busy: adding one");
-		pthread_mutex_lock(&da->lock);
+		pthread_mutex_lock(&da->make);
 		rc = worker_new(da, &w);
-		if (rc == 0) {
+		pthread_mutex_unlock(&da->make);
+		pthread_mutex_lock(&da->lock);
+		if (rc != 0) {
+			da->n--;
+			pthread_cond_signal(&da->given_back);
+		} else {
 			w->busy = 1;
 			w->next = da->all;
 			da->all = w;
@@ -164,6 +211,53 @@ take(struct daemon_acme *da, struct worker **out)
 	}
 	*out = w;
 	return 0;
+}
+
+/* Gives w back (its request snapshot ended). */
+static void
+give_back(struct daemon_acme *da, struct worker *w)
+{
+	pthread_mutex_lock(&da->lock);
+	w->busy = 0;
+	w->idle_since = mono_s();
+	w->idle_next = da->idle;
+	da->idle = w;
+	da->nidle++;
+	pthread_cond_signal(&da->given_back);
+	pthread_mutex_unlock(&da->lock);
+}
+
+/* Frees the workers beyond the up-front number that have been idle for
+ * WORKER_IDLE_S. The idle list is last used first: those are at its end. */
+static void
+reap(struct daemon_acme *da)
+{
+	struct worker *dead = NULL, **pp, **ap, *w;
+	time_t old = mono_s() - WORKER_IDLE_S;
+
+	pthread_mutex_lock(&da->lock);
+	for (pp = &da->idle; *pp != NULL;) {
+		w = *pp;
+		if (da->n <= da->keep || w->idle_since > old) {
+			pp = &w->idle_next;
+			continue;
+		}
+		*pp = w->idle_next;
+		da->nidle--;
+		da->n--;
+		for (ap = &da->all; *ap != NULL; ap = &(*ap)->next)
+			if (*ap == w) {
+				*ap = w->next;
+				break;
+			}
+		w->next = dead;
+		dead = w;
+	}
+	pthread_mutex_unlock(&da->lock);
+	for (; dead != NULL; dead = w) {
+		w = dead->next;
+		worker_free(dead);
+	}
 }
 
 /* A worker for one ACME request: its reads share one snapshot until it
@@ -186,17 +280,17 @@ static void
 pool_put(void *arg, struct ra *ra)
 {
 	struct daemon_acme *da = arg;
+	struct worker *w;
 
 	pthread_mutex_lock(&da->lock);
-	for (struct worker *w = da->all; w != NULL; w = w->next)
-		if (w->ra == ra && w->busy) {
-			store_rq_end(w->st);
-			w->busy = 0;
-			w->idle_next = da->idle;
-			da->idle = w;
+	for (w = da->all; w != NULL; w = w->next)
+		if (w->ra == ra && w->busy)
 			break;
-		}
 	pthread_mutex_unlock(&da->lock);
+	if (w == NULL)
+		return;
+	store_rq_end(w->st);	/* busy: only this thread touches it */
+	give_back(da, w);
 }
 
 /* ---- the validation worker thread ---------------------------------------- */
@@ -226,6 +320,7 @@ jobs_main(void *arg)
 				log_err(LOG_ACME, "validation jobs: %s",
 				    rc_str(rc));
 		}
+		reap(da);
 		pthread_mutex_lock(&da->jlock);
 		if (ran == 0 && !da->stop)
 			daemon_idle_wait(&da->jcond, &da->jlock, &da->stop,
@@ -252,6 +347,8 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	*out = NULL;
 	da->cx = cx;
 	pthread_mutex_init(&da->lock, NULL);
+	daemon_cond_init(&da->given_back);
+	pthread_mutex_init(&da->make, NULL);
 	pthread_mutex_init(&da->jlock, NULL);
 	daemon_cond_init(&da->jcond);
 
@@ -320,7 +417,9 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 
 	/* every worker now: a broken setup fails at start, and no store
 	 * handle is opened later while others are busy */
-	for (unsigned i = 0; i < workers + 1; i++) {
+	da->keep = workers + 1;
+	da->max = da->keep * WORKERS_MAX_FACTOR;
+	for (unsigned i = 0; i < da->keep; i++) {
 		struct worker *w;
 
 		if ((rc = worker_new(da, &w)) != 0) {
@@ -332,6 +431,8 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 		da->all = w;
 		w->idle_next = da->idle;
 		da->idle = w;
+		da->nidle++;
+		da->n++;
 	}
 	if (pthread_create(&da->jobs, NULL, jobs_main, da) != 0) {
 		daemon_fail(cx, "cannot start the validation thread");
@@ -399,6 +500,8 @@ daemon_acme_stop(struct daemon_acme *da)
 	pthread_cond_destroy(&da->jcond);
 	pthread_mutex_destroy(&da->jlock);
 	pthread_mutex_destroy(&da->lock);
+	pthread_cond_destroy(&da->given_back);
+	pthread_mutex_destroy(&da->make);
 	free(da->acct_prefix);
 	free(da->blocked);
 	free(da->anchor);

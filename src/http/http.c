@@ -555,6 +555,10 @@ http_server_start(const struct http_conf *conf,
 	const union MHD_DaemonInfo *info;
 	unsigned threads = conf->threads;
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem pool[] = {
+		{MHD_OPTION_THREAD_POOL_SIZE, 0, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	uint16_t port = 0;
 	long ncpu;
 
@@ -611,11 +615,20 @@ http_server_start(const struct http_conf *conf,
 		srv->key_pem = sec_new(kl + 1);
 		memcpy(srv->key_pem->data, conf->tls_key_pem, kl + 1);
 	}
+	if (conf->thread_per_connection) {
+		/* a listening thread and a poll()ing thread per connection:
+		 * the connection limits are global, not split among pool
+		 * workers (a burst of connections accepted by one worker
+		 * filled its share while the others had room) */
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+		pool[0].option = MHD_OPTION_END;	/* no pool option */
+	} else
+		pool[0].value = (intptr_t)threads;
 	errno = 0;
 	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, conf->addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_CONNECTION_LIMIT,
 	    conf->conn_limit ? conf->conn_limit : 256U,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,

@@ -18,7 +18,10 @@
  * client address, an idle timeout, the memory of one connection (which
  * bounds the request line and headers) and the request body size. Threads:
  * libmicrohttpd's internal polling (epoll) with a pool of worker threads,
- * so handlers run concurrently and must be thread-safe.
+ * or one thread per connection for handlers that may wait long (a
+ * validation fetching from a customer's slow server: in a pool, every
+ * connection of the waiting thread would wait with it). Either way
+ * handlers run concurrently and must be thread-safe.
  *
  * Handlers run in the main certdesk process on worker threads and see only
  * untrusted request data through the accessors below.
@@ -57,6 +60,8 @@ struct http_conf {
 	const struct sockaddr *addr;	/* where to listen (borrowed) */
 	socklen_t addrlen;
 	unsigned threads;	/* worker threads; 0: one per core */
+	int thread_per_connection;	/* instead of the pool (threads is
+					 * then ignored) */
 	unsigned conn_limit;	/* open connections; 0: 256 */
 	unsigned per_ip_limit;	/* per client address; 0: 32 */
 	unsigned timeout_s;	/* idle connection timeout; 0: 15 s */

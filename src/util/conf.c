@@ -79,9 +79,10 @@ static const struct key keys[] = {
 	    NULL, 0, 0, "plain HTTP address:port for CRLs, CA certificates and "
 	    "OCSP (empty: off)"},
 	{"http", "threads", K_INT, O(http_threads), "0", NULL, 0, 256,
-	    "worker threads of each listener; 0: four per core for HTTPS "
-	    "(its requests wait on validations and commits), one per core "
-	    "for plain HTTP"},
+	    "plain HTTP: worker threads (0: one per core); HTTPS, where "
+	    "each connection has a thread of its own (its requests wait on "
+	    "validations and commits): request contexts kept ready (0: four "
+	    "per core)"},
 	{"http", "connections", K_INT, O(http_connections), "512", NULL, 16,
 	    65536, "open connections each listener keeps at most"},
 	{"http", "connections_per_ip", K_INT, O(http_connections_per_ip), "64",
