@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -309,8 +310,12 @@ setup_resolver(struct val_ctx *ctx, struct rc_detail *d)
 		    "dns-root-data or set a trust anchor file)");
 		return RC_CONFIG;
 	} else {
-		log_warn(LOG_VAL, "validation: no DNSSEC trust anchor: every "
-		    "answer is insecure");
+		static atomic_int warned;	/* once per process, not per
+						 * context */
+
+		if (!atomic_exchange(&warned, 1))
+			log_warn(LOG_VAL, "validation: no DNSSEC trust "
+			    "anchor: every answer is insecure");
 	}
 	/*
 	 * libunbound reads its configuration (trust anchors included) only
