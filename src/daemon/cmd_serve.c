@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "portal/portal.h"
 #include "ra/ra.h"
+#include "signer/signer.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/sec.h"
@@ -334,11 +335,22 @@ on_ca(struct http_req *r, void *app)
 	return rc;
 }
 
+/* The signer /healthz asks about: one serve per process; both listeners
+ * (whose apps differ) answer /healthz. Set before they start. */
+static struct signer *healthz_signer;
+
+/* 200 "ok", or 503 when nothing can be signed any more (the server is
+ * stopping then: see the main loop). */
 static int
 on_healthz(struct http_req *r, void *app)
 {
+	char why[96];
+
 	(void)app;
 	(void)http_add_header(r, "Cache-Control", "no-store");
+	if (healthz_signer != NULL &&
+	    !signer_running(healthz_signer, why, sizeof(why)))
+		return http_reply_text(r, 503, "the signer process %s", why);
 	return http_reply_text(r, 200, "ok");
 }
 
@@ -516,6 +528,41 @@ override(struct daemon_ctx *cx, const char *opt, const char *value,
 	return 0;
 }
 
+/*
+ * The main thread, once everything runs: waits for SIGINT or SIGTERM
+ * (DAEMON_EXIT_OK), or for the signer's end (DAEMON_EXIT_FAIL: without it
+ * no certificate, OCSP response or CRL can be signed, so the server stops
+ * and a service manager restarts it with a new signer). set holds the
+ * stop signals and SIGCHLD, blocked in every thread.
+ */
+static int
+wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
+    const sigset_t *stops)
+{
+	const struct timespec grace = {0, 200 * 1000 * 1000};
+	char why[96];
+	int sig = 0;
+
+	for (;;) {
+		while (sigwait(set, &sig) != 0)
+			;
+		if (sig != SIGCHLD ||
+		    signer_running(cx->sg, why, sizeof(why)))
+			break;
+		/* a service manager stopping the service signals every
+		 * process of it: the signer may have gone first */
+		sig = sigtimedwait(stops, NULL, &grace);
+		if (sig > 0)
+			break;
+		log_err(LOG_MAIN, "the signer process %s: nothing can be "
+		    "signed any more; stopping", why);
+		return DAEMON_EXIT_FAIL;
+	}
+	log_info(LOG_MAIN, "stopping (%s)", sig == SIGINT ? "SIGINT" :
+	    "SIGTERM");
+	return DAEMON_EXIT_OK;
+}
+
 int
 daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -561,10 +608,10 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	struct sec *key_pem = NULL;
 	pthread_condattr_t ca_attr;
 	pthread_t thr;
-	sigset_t set;
+	sigset_t set, stops;
 	char https_where[80] = "off", plain_where[80] = "off";
 	char *cert_pem = NULL, *base = NULL;
-	int done, rc, sig = 0, thr_ok = 0, fd = -1, https_port = 0;
+	int done, rc, thr_ok = 0, fd = -1, https_port = 0;
 
 	memset(&root, 0, sizeof(root));
 	memset(&a, 0, sizeof(a));
@@ -639,11 +686,16 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	cx->dnsupd = dnsupd;
 
-	/* every thread started from here on has the stop signals blocked */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	/* every thread started from here on has the stop signals and
+	 * SIGCHLD (the signer's end) blocked: the main thread waits for
+	 * them */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	set = stops;
+	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	healthz_signer = cx->sg;
 
 	/* the OCSP worker re-signs responses even when another server
 	 * (a CDN, a static web server) serves them. Plain HTTP before
@@ -812,11 +864,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	log_info(LOG_MAIN, "CRLs: %s, regenerated when older than %d h",
 	    cx->crl_dir, cx->conf.ca_crl_refresh_hours);
 
-	while (sigwait(&set, &sig) != 0)
-		;
-	log_info(LOG_MAIN, "stopping (%s)", sig == SIGINT ? "SIGINT" :
-	    "SIGTERM");
-	rc = DAEMON_EXIT_OK;
+	rc = wait_for_stop(cx, &set, &stops);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -67,6 +67,15 @@ int signer_spawn(const char *keydir, struct signer **out);
 void signer_free(struct signer *s);	/* NULL is fine */
 
 /*
+ * Whether the signer still runs: 1, also for a signer attached in-process.
+ * Once its child has ended (a waitpid() that does not wait; the child is
+ * reaped) or its channel broke: 0, every call fails with RC_SIGNER from
+ * then on, and why (n bytes, may be NULL) says what happened, e.g. "was
+ * killed by signal 9 (Killed)". Thread-safe.
+ */
+int signer_running(struct signer *s, char *why, size_t n);
+
+/*
  * Generates a key in the signer and stores it as keydir/<key_id>.key (0600,
  * O_EXCL; RC_EXISTS if present). is_root marks a key allowed to sign CA
  * certificates. Returns the SubjectPublicKeyInfo DER in *spki (free()).

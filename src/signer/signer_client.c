@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +36,7 @@ struct signer {
 	int fd;
 	pid_t pid;		/* -1 when attached in-process */
 	int dead;		/* the channel is unusable: RC_SIGNER */
+	char ended[80];		/* how the child ended, once reaped */
 	uint8_t *out;		/* 4 + SIGNER_MAX_MSG: the request */
 	struct signer_reader rd;	/* the replies */
 };
@@ -447,6 +449,35 @@ signer_free(struct signer *s)
 	free(s->out);
 	free(s->rd.buf);
 	free(s);
+}
+
+int
+signer_running(struct signer *s, char *why, size_t n)
+{
+	int status = 0, running;
+	pid_t r;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->pid > 0 && (r = waitpid(s->pid, &status, WNOHANG)) != 0 &&
+	    (r == s->pid || errno == ECHILD)) {
+		if (r != s->pid)	/* SIGCHLD ignored: reaped already */
+			snprintf(s->ended, sizeof(s->ended), "ended");
+		else if (WIFSIGNALED(status))
+			snprintf(s->ended, sizeof(s->ended), "was killed by "
+			    "signal %d (%s)", WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
+		else
+			snprintf(s->ended, sizeof(s->ended), "exited with "
+			    "status %d", WEXITSTATUS(status));
+		s->pid = 0;	/* reaped: nothing for signer_free() */
+		broken(s, "the signer process ended");
+	}
+	running = !s->dead;
+	if (!running && why != NULL && n > 0)
+		snprintf(why, n, "%s", s->ended[0] ? s->ended :
+		    "its channel broke");
+	pthread_mutex_unlock(&s->mu);
+	return running;
 }
 
 pid_t

@@ -5,17 +5,22 @@ HEAD, ETag, Cache-Control bounded by nextUpdate), clean stops on SIGTERM and
 SIGINT, and a restart that loses nothing."""
 import datetime
 import email.utils
+import os
+import pathlib
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 import urllib.request
 
+import pytest
+
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from conftest import Server, openssl, run
+from conftest import Server, assert_no_sanitizer, openssl, run
 
 
 def test_serves_published_files(server, datadir):
@@ -139,6 +144,56 @@ def test_sigint_stops_cleanly(datadir, tmp_path):
     s = Server(datadir.path, datadir.port, tmp_path / "int.log").start()
     s.stop(signal.SIGINT)
     assert "stopped" in s.stderr()
+
+
+def signer_pid(server):
+    """The signer: serve's only child process."""
+    kids = pathlib.Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}"
+                        "/children").read_text().split()
+    assert len(kids) == 1, kids
+    return int(kids[0])
+
+
+def test_signer_death_stops_serve(datadir, tmp_path):
+    """Without its signer the server can sign nothing (certificates, OCSP
+    responses, CRLs): it says why and exits 1 at once, for the service
+    manager to restart it, instead of running on and failing every
+    issuance; /healthz says 503 meanwhile."""
+    s = Server(datadir.path, datadir.port, tmp_path / "kill.log").start()
+    pid = signer_pid(s)
+    t = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    try:
+        rc = s.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        s.proc.kill()
+        s.proc.wait()
+        pytest.fail("serve ran on without its signer")
+    took = time.monotonic() - t
+    s.logf.close()
+    text = s.stderr()
+    assert_no_sanitizer(text, "serve")
+    assert rc == 1, text
+    assert took < 5, took
+    assert "the signer process was killed by signal 9" in text, text
+    assert "nothing can be signed any more; stopping" in text
+    assert "stopped\n" not in text	# not a clean stop
+    # and it starts again with a new signer
+    s.start()
+    st, _, body = s.get("/healthz")
+    assert st == 200 and body.strip() == b"ok"
+    s.stop()
+
+
+def test_stop_of_the_whole_service_is_clean(datadir, tmp_path):
+    """A service manager stops serve and its signer together: whichever
+    ends first, that is a clean stop (exit 0), not a signer failure."""
+    s = Server(datadir.path, datadir.port, tmp_path / "grp.log").start()
+    os.kill(signer_pid(s), signal.SIGTERM)
+    s.stop()	# SIGTERM to serve right after; requires exit 0
+    text = s.stderr()
+    assert "stopping (SIGTERM)" in text
+    assert "nothing can be signed" not in text
 
 
 def test_port_in_use(datadir, tmp_path):

@@ -198,6 +198,7 @@ test_dead_child(void **state)
 	char *dir = th_mkdtemp();
 	struct signer *s;
 	struct rc_detail d = {""};
+	char why[96];
 	siginfo_t si;
 	uint8_t *p;
 	size_t n;
@@ -207,10 +208,14 @@ test_dead_child(void **state)
 	assert_int_equal(signer_spawn(dir, &s), 0);
 	pid = signer_child_pid(s);
 	assert_true(pid > 0);
+	assert_int_equal(signer_running(s, why, sizeof(why)), 1);
 	assert_int_equal(kill(pid, SIGKILL), 0);
-	/* wait for it to die, but leave reaping to signer_free() */
+	/* wait for it to die, but leave reaping to signer_running() */
 	memset(&si, 0, sizeof(si));
 	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(signer_running(s, why, sizeof(why)), 0);
+	assert_string_equal(why, "was killed by signal 9 (Killed)");
+	assert_int_equal(signer_running(s, NULL, 0), 0);	/* stays so */
 	assert_int_equal(signer_key_info(s, "k", &kt, &p, &n), RC_SIGNER);
 	assert_null(p);
 	assert_int_equal(signer_sign(s, "k", SIGNER_TBS_CERT,
@@ -393,6 +398,7 @@ test_in_process_server(void **state)
 	assert_int_equal(pthread_create(&t, NULL, srv_thread, &a), 0);
 	assert_int_equal(signer_attach(sv[0], -1, &s), 0);
 	assert_int_equal(signer_child_pid(s), -1);
+	assert_int_equal(signer_running(s, NULL, 0), 1);	/* in-process */
 	assert_int_equal(signer_genkey(s, "root", SIGNER_KEY_EC_P256, 1,
 	    &spki, &sl), 0);
 	c.alg_keytype = SIGNER_KEY_EC_P256;
