@@ -52,10 +52,13 @@ def env(tmp_path_factory):
         e.tmp = d
         yield e
     finally:
-        if e.server is not None and e.server.proc is not None:
-            e.server.stop()
-        e.http01.stop()
-        e.knot.stop()
+        try:
+            if e.server is not None and e.server.proc is not None:
+                e.server.stop()
+        finally:
+            # the peers stop also when the server's stop fails
+            e.http01.stop()
+            e.knot.stop()
 
 
 def certs(env):

@@ -71,12 +71,15 @@ def env(tmp_path_factory):
         e.tmp = d
         yield e
     finally:
-        if e.server is not None and e.server.proc is not None:
-            e.server.stop()
-        if e.http6 is not None:
-            e.http6.stop()
-        e.http01.stop()
-        e.knot.stop()
+        try:
+            if e.server is not None and e.server.proc is not None:
+                e.server.stop()
+        finally:
+            # the peers stop also when the server's stop fails
+            if e.http6 is not None:
+                e.http6.stop()
+            e.http01.stop()
+            e.knot.stop()
 
 
 def restart(env, allow_ip, trust):

@@ -123,10 +123,13 @@ def env(tmp_path_factory):
         e.dir_url = e.server.https_url("/acme/directory")
         yield e
     finally:
-        if e.server is not None and e.server.proc is not None:
-            e.server.stop()
-        e.http01.stop()
-        e.knot.stop()
+        try:
+            if e.server is not None and e.server.proc is not None:
+                e.server.stop()
+        finally:
+            # the peers stop also when the server's stop fails
+            e.http01.stop()
+            e.knot.stop()
 
 
 def account(env):

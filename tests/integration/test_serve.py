@@ -180,9 +180,11 @@ def test_signer_death_stops_serve(datadir, tmp_path):
     assert "stopped\n" not in text	# not a clean stop
     # and it starts again with a new signer
     s.start()
-    st, _, body = s.get("/healthz")
-    assert st == 200 and body.strip() == b"ok"
-    s.stop()
+    try:
+        st, _, body = s.get("/healthz")
+        assert st == 200 and body.strip() == b"ok"
+    finally:
+        s.stop()
 
 
 def test_stop_of_the_whole_service_is_clean(datadir, tmp_path):

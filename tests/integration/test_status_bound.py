@@ -142,10 +142,13 @@ def acme_env(tmp_path):
         e.tmp = tmp_path
         yield e
     finally:
-        if e.server is not None and e.server.proc is not None:
-            e.server.stop()
-        e.http01.stop()
-        e.knot.stop()
+        try:
+            if e.server is not None and e.server.proc is not None:
+                e.server.stop()
+        finally:
+            # the peers stop also when the server's stop fails
+            e.http01.stop()
+            e.knot.stop()
 
 
 def test_acme_revocation(acme_env, tmp_path):
