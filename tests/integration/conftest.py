@@ -9,6 +9,7 @@ it even when the command itself "worked". Results are checked with tools
 that share no code with certdesk: the openssl command line and
 python3-cryptography.
 """
+import contextlib
 import os
 import pathlib
 import re
@@ -272,6 +273,49 @@ class Server:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
+
+
+class AcmeRig:
+    pass
+
+
+@contextlib.contextmanager
+def acme_rig(d, http01, configure=None, peers=()):
+    """certdesk serving ACME from a new data directory in d, with a Knot
+    DNS server for the `test.` zone (--resolver) and the http-01 peer
+    http01 (anything with .port and .stop(); --http01-port): yields an
+    AcmeRig with knot, http01, server, port, data, root, dir_url and tmp.
+    configure(data) runs after init, before the server starts. On exit
+    the server stops (cleanly, or the test fails), then http01, the other
+    peers (.stop()) and Knot, also when the server's stop failed."""
+    from acme_client import Knot	# the suite's peers, not fixtures
+    e = AcmeRig()
+    e.knot = Knot(d / "knot")
+    e.http01 = http01
+    e.server = None
+    e.tmp = d
+    try:
+        e.port = free_port()
+        e.data = d / "data"
+        ok(["init", "--data", e.data, "--base-url",
+            f"http://127.0.0.1:{e.port}"])
+        if configure is not None:
+            configure(e.data)
+        e.root = d / "root.pem"
+        e.root.write_text(ok(["ca", "root", "--data", e.data]))
+        e.server = Server(e.data, e.port, d / "serve.log", extra=[
+            "--resolver", e.knot.resolver, "--http01-port", http01.port,
+            "--tlsalpn01-port", free_port()])
+        e.server.start()
+        e.dir_url = e.server.https_url("/acme/directory")
+        yield e
+    finally:
+        try:
+            if e.server is not None and e.server.proc is not None:
+                e.server.stop()
+        finally:
+            for p in [http01, *peers, e.knot]:
+                p.stop()
 
 
 @pytest.fixture

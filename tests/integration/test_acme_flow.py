@@ -20,45 +20,16 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from acme_client import (Client, Http01, Key, Knot, b64u, jws, make_csr)
-from conftest import Server, free_port, ok, openssl, shared_store
+from acme_client import (Client, Http01, Key, b64u, jws, make_csr)
+from conftest import Server, acme_rig, openssl, shared_store
 
 P = "urn:ietf:params:acme:error:"
 
 
-class Env:
-    pass
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    d = tmp_path_factory.mktemp("acmeflow")
-    e = Env()
-    e.knot = Knot(d / "knot")
-    e.http01 = Http01()
-    e.server = None
-    try:
-        e.port = free_port()
-        e.data = d / "data"
-        ok(["init", "--data", e.data, "--base-url",
-            f"http://127.0.0.1:{e.port}"])
-        e.root = d / "root.pem"
-        e.root.write_text(ok(["ca", "root", "--data", e.data]))
-        e.server = Server(e.data, e.port, d / "serve.log", extra=[
-            "--resolver", e.knot.resolver, "--http01-port", e.http01.port,
-            "--tlsalpn01-port", free_port()])
-        e.server.start()
-        e.dir_url = e.server.https_url("/acme/directory")
-        e.tmp = d
+    with acme_rig(tmp_path_factory.mktemp("acmeflow"), Http01()) as e:
         yield e
-    finally:
-        try:
-            if e.server is not None and e.server.proc is not None:
-                e.server.stop()
-        finally:
-            # the peers stop also when the server's stop fails
-            e.http01.stop()
-            e.knot.stop()
 
 
 def certs(env):

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from acme_client import Client, Http01, Knot, b64u
+from acme_client import Client, Http01, b64u
 from clients_rig import Rig, WebRoot, split_pems, uacme, uacme_hook
-from conftest import Server, free_port, ok, openssl
+from conftest import acme_rig, openssl
 
 P = "urn:ietf:params:acme:error:"
 
@@ -40,46 +40,18 @@ def set_conf(data, allow_ip, trust):
     path.write_text(conf)
 
 
-class Env:
-    pass
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    d = tmp_path_factory.mktemp("acmeip")
-    e = Env()
-    e.knot = Knot(d / "knot")
-    e.http01 = Http01()
+    http01 = Http01()
     try:
-        e.http6 = Http01(same=e.http01)
+        http6 = Http01(same=http01)
     except OSError:
-        e.http6 = None      # no IPv6 loopback here
-    e.server = None
-    try:
-        e.port = free_port()
-        e.data = d / "data"
-        ok(["init", "--data", e.data, "--base-url",
-            f"http://127.0.0.1:{e.port}"])
-        e.root = d / "root.pem"
-        e.root.write_text(ok(["ca", "root", "--data", e.data]))
-        set_conf(e.data, "on", "private")
-        e.server = Server(e.data, e.port, d / "serve.log", extra=[
-            "--resolver", e.knot.resolver, "--http01-port", e.http01.port,
-            "--tlsalpn01-port", free_port()])
-        e.server.start()
-        e.dir_url = e.server.https_url("/acme/directory")
-        e.tmp = d
+        http6 = None      # no IPv6 loopback here
+    with acme_rig(tmp_path_factory.mktemp("acmeip"), http01,
+                  configure=lambda data: set_conf(data, "on", "private"),
+                  peers=[http6] if http6 else []) as e:
+        e.http6 = http6
         yield e
-    finally:
-        try:
-            if e.server is not None and e.server.proc is not None:
-                e.server.stop()
-        finally:
-            # the peers stop also when the server's stop fails
-            if e.http6 is not None:
-                e.http6.stop()
-            e.http01.stop()
-            e.knot.stop()
 
 
 def restart(env, allow_ip, trust):

@@ -17,18 +17,17 @@ in about the time it takes alone, and the portal's login page must load.
 Then every slow challenge must end invalid with a connection problem after
 the timeout, and nothing be issued for the slow names."""
 import concurrent.futures
-import os
 import socket
 import sqlite3
+import ssl
 import threading
 import time
 import urllib.request
-import ssl
 
 import pytest
 
-from acme_client import Client, Knot, b64u, make_csr
-from conftest import Server, free_port, ok
+from acme_client import Client, b64u, make_csr
+from conftest import acme_rig
 
 P = "urn:ietf:params:acme:error:"
 SLOW = 24	# challenge POSTs held at once (the per-address limit is 64)
@@ -101,35 +100,9 @@ class SelectiveHttp01:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    d = tmp_path_factory.mktemp("acmeslow")
-
-    class E:
-        pass
-    e = E()
-    e.knot = Knot(d / "knot")
-    e.http01 = SelectiveHttp01()
-    e.server = None
-    try:
-        e.port = free_port()
-        e.data = d / "data"
-        ok(["init", "--data", e.data, "--base-url",
-            f"http://127.0.0.1:{e.port}"])
-        e.root = d / "root.pem"
-        e.root.write_text(ok(["ca", "root", "--data", e.data]))
-        e.server = Server(e.data, e.port, d / "serve.log", extra=[
-            "--resolver", e.knot.resolver, "--http01-port", e.http01.port,
-            "--tlsalpn01-port", free_port()])
-        e.server.start()
-        e.dir_url = e.server.https_url("/acme/directory")
+    with acme_rig(tmp_path_factory.mktemp("acmeslow"),
+                  SelectiveHttp01()) as e:
         yield e
-    finally:
-        try:
-            if e.server is not None and e.server.proc is not None:
-                e.server.stop()
-        finally:
-            # the peers stop also when the server's stop fails
-            e.http01.stop()
-            e.knot.stop()
 
 
 def account(env):

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from acme_client import Http01, Knot, b64u
-from conftest import Server, free_port, ok
+from acme_client import Http01, b64u
+from conftest import acme_rig
 from portal_rig import Rig
 from test_acme_flow import account, issue
 
@@ -116,39 +116,11 @@ def test_portal_api_revocation(tmp_path):
         rig.server.stop()
 
 
-class Env:
-    pass
-
-
 @pytest.fixture
 def acme_env(tmp_path):
-    e = Env()
-    e.knot = Knot(tmp_path / "knot")
-    e.http01 = Http01()
-    e.server = None
-    try:
-        e.port = free_port()
-        e.data = tmp_path / "data"
-        ok(["init", "--data", e.data, "--base-url",
-            f"http://127.0.0.1:{e.port}"])
-        set_conf(e.data, "status_bound_seconds", BOUND)
-        e.root = tmp_path / "root.pem"
-        e.root.write_text(ok(["ca", "root", "--data", e.data]))
-        e.server = Server(e.data, e.port, tmp_path / "serve.log", extra=[
-            "--resolver", e.knot.resolver, "--http01-port", e.http01.port,
-            "--tlsalpn01-port", free_port()])
-        e.server.start()
-        e.dir_url = e.server.https_url("/acme/directory")
-        e.tmp = tmp_path
+    with acme_rig(tmp_path, Http01(), configure=lambda data: set_conf(
+            data, "status_bound_seconds", BOUND)) as e:
         yield e
-    finally:
-        try:
-            if e.server is not None and e.server.proc is not None:
-                e.server.stop()
-        finally:
-            # the peers stop also when the server's stop fails
-            e.http01.stop()
-            e.knot.stop()
 
 
 def test_acme_revocation(acme_env, tmp_path):
