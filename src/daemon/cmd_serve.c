@@ -546,9 +546,10 @@ wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
 	for (;;) {
 		while (sigwait(set, &sig) != 0)
 			;
-		if (sig != SIGCHLD ||
-		    signer_running(cx->sg, why, sizeof(why)))
+		if (sig != SIGCHLD)
 			break;
+		if (signer_running(cx->sg, why, sizeof(why)))
+			continue;	/* stopped or continued, not ended */
 		/* a service manager stopping the service signals every
 		 * process of it: the signer may have gone first */
 		sig = sigtimedwait(stops, NULL, &grace);

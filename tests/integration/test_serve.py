@@ -161,6 +161,14 @@ def test_signer_death_stops_serve(datadir, tmp_path):
     issuance; /healthz says 503 meanwhile."""
     s = Server(datadir.path, datadir.port, tmp_path / "kill.log").start()
     pid = signer_pid(s)
+    # a stopped and continued signer is no ended one (SIGCHLD both times)
+    os.kill(pid, signal.SIGSTOP)
+    time.sleep(0.3)
+    os.kill(pid, signal.SIGCONT)
+    time.sleep(0.3)
+    assert s.proc.poll() is None, s.stderr()
+    st, _, _ = s.get("/healthz")
+    assert st == 200
     t = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     try:
