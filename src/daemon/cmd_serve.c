@@ -533,7 +533,8 @@ override(struct daemon_ctx *cx, const char *opt, const char *value,
  * (DAEMON_EXIT_OK), or for the signer's end (DAEMON_EXIT_FAIL: without it
  * no certificate, OCSP response or CRL can be signed, so the server stops
  * and a service manager restarts it with a new signer). set holds the
- * stop signals and SIGCHLD, blocked in every thread.
+ * stop signals, SIGCHLD and SIGHUP (logged and otherwise ignored),
+ * blocked in every thread.
  */
 static int
 wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
@@ -546,6 +547,14 @@ wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
 	for (;;) {
 		while (sigwait(set, &sig) != 0)
 			;
+		if (sig == SIGHUP) {
+			/* what daemons get from a closed terminal or a
+			 * log rotation: not a reason to die mid-request */
+			log_info(LOG_MAIN, "SIGHUP: nothing to reload; "
+			    "restart certdesk to apply a changed "
+			    "configuration");
+			continue;
+		}
 		if (sig != SIGCHLD)
 			break;
 		if (signer_running(cx->sg, why, sizeof(why)))
@@ -687,14 +696,15 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	cx->dnsupd = dnsupd;
 
-	/* every thread started from here on has the stop signals and
-	 * SIGCHLD (the signer's end) blocked: the main thread waits for
+	/* every thread started from here on has the stop signals, SIGCHLD
+	 * (the signer's end) and SIGHUP blocked: the main thread waits for
 	 * them */
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
 	sigaddset(&stops, SIGTERM);
 	set = stops;
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	healthz_signer = cx->sg;
 

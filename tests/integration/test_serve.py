@@ -195,6 +195,24 @@ def test_signer_death_stops_serve(datadir, tmp_path):
         s.stop()
 
 
+def test_sighup_is_no_stop(datadir, tmp_path):
+    """SIGHUP (a closed terminal, a log rotation's postrotate) used to
+    kill serve mid-request by its default action; now it is logged and
+    serve goes on."""
+    s = Server(datadir.path, datadir.port, tmp_path / "hup.log").start()
+    try:
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while "SIGHUP: nothing to reload" not in s.stderr():
+            assert time.monotonic() < deadline, s.stderr()
+            time.sleep(0.05)
+        assert s.proc.poll() is None
+        st, _, _ = s.get("/healthz")
+        assert st == 200
+    finally:
+        s.stop()	# and still a clean stop
+
+
 def test_stop_of_the_whole_service_is_clean(datadir, tmp_path):
     """A service manager stops serve and its signer together: whichever
     ends first, that is a clean stop (exit 0), not a signer failure."""
