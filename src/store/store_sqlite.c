@@ -1715,7 +1715,7 @@ open_handle(const struct store_conf *conf, struct store **out, int counted)
 	rc = sqlite3_open_v2(conf->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_URI,
-	    NULL);
+	    store_wal_vfs());
 	if (rc != SQLITE_OK) {
 		log_err(LOG_STORE, "open %s: %s", conf->path,
 		    st->db != NULL ? sqlite3_errmsg(st->db)

@@ -55,6 +55,12 @@ struct store {
 				 * own): durable commits sync after the lock */
 };
 
+/* The VFS every handle opens its database with (wal_vfs.c): SQLite's
+ * default one, with each transaction's WAL frames written in one system
+ * call. NULL (the default VFS) if it could not be registered. */
+#define STORE_WAL_VFS "certdesk-wal"
+const char *store_wal_vfs(void);
+
 /* 1 when path names a file of its own (not ":memory:" or a "file:" URI):
  * one that -wal, -shm and -nonce-ring files can stand beside. */
 int sq_own_file(const char *path);
