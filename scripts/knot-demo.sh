@@ -33,6 +33,13 @@ if [ $# -ne 2 ]; then
 fi
 data=$1
 cmd=$2
+# absolute: Knot takes relative paths in its configuration from its rundir
+# (a relative DATA, as `make run` passes by default, made it look for
+# data/dns/data/dns/knot.pid and give up)
+case $data in
+/*) ;;
+*) data=$PWD/$data ;;
+esac
 dir=$data/dns
 zone=demo.example
 key_name=certdesk-update.

@@ -183,6 +183,29 @@ def check_demo_nameserver(data):
     return pid, port
 
 
+def test_knot_demo_with_a_relative_data_directory(tmp_path):
+    """`make run` passes DATA as given, `data` by default. Knot took the
+    relative paths that gave its configuration from its rundir, looked for
+    data/dns/data/dns/knot.pid and never started: the demo had no
+    automatic DNS validation."""
+    script = str(SRC / "scripts" / "knot-demo.sh")
+
+    def knot_demo(cmd):
+        return subprocess.run([script, "data", cmd], capture_output=True,
+                              text=True, timeout=60, cwd=tmp_path)
+
+    first = knot_demo("start")
+    try:
+        assert first.returncode == 0, first.stderr
+        pidfile = pathlib.Path(first.stdout.strip())
+        assert pidfile == tmp_path / "data" / "dns" / "knot.pid"
+        assert pathlib.Path(f"/proc/{int(pidfile.read_text())}").exists()
+        port = int((tmp_path / "data" / "dns" / "port").read_text())
+        assert knot_demo("status").stdout.split() == ["running", str(port)]
+    finally:
+        assert knot_demo("stop").returncode == 0
+
+
 def test_knot_demo_script_is_idempotent(tmp_path):
     """scripts/knot-demo.sh: a second start finds the running server, the
     key, zone and port are kept across restarts, updates survive them, and
