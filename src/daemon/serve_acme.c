@@ -14,9 +14,9 @@
  * new validation context takes a while), up to WORKERS_MAX_FACTOR times
  * the up-front number. Beyond that a request waits for one to be given
  * back: every HTTPS connection has its own thread, and a worker holds a
- * store handle, a resolver and a CA handle (about 2.5 MB once its page
- * cache is warm), so a burst of slow validations must not take all the
- * memory. Idle workers beyond the up-front number are freed after
+ * store handle, a resolver and a CA handle (about 1.9 MB each, measured
+ * at 64 clients; not their caches, see bench/README.md), so a burst of
+ * slow validations must not take all the memory. Idle workers beyond the up-front number are freed after
  * WORKER_IDLE_S without a request (by the job thread); the rest when the
  * server stops, after the HTTP threads have been joined.
  *
@@ -75,7 +75,6 @@ struct daemon_acme {
 	pthread_cond_t given_back;	/* a worker became idle */
 	struct worker *all, *idle;
 	unsigned n;			/* made or being made */
-	unsigned nidle;
 	unsigned keep;			/* made up front, never freed */
 	unsigned max;			/* made at most */
 	time_t full_said;		/* when "all busy" was logged */
@@ -187,7 +186,6 @@ take(struct daemon_acme *da, struct worker **out)
 	if (da->idle != NULL) {
 		w = da->idle;
 		da->idle = w->idle_next;
-		da->nidle--;
 		w->busy = 1;
 	} else
 		da->n++;	/* this thread makes one */
@@ -222,7 +220,6 @@ give_back(struct daemon_acme *da, struct worker *w)
 	w->idle_since = mono_s();
 	w->idle_next = da->idle;
 	da->idle = w;
-	da->nidle++;
 	pthread_cond_signal(&da->given_back);
 	pthread_mutex_unlock(&da->lock);
 }
@@ -243,7 +240,6 @@ reap(struct daemon_acme *da)
 			continue;
 		}
 		*pp = w->idle_next;
-		da->nidle--;
 		da->n--;
 		for (ap = &da->all; *ap != NULL; ap = &(*ap)->next)
 			if (*ap == w) {
@@ -415,8 +411,8 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 		goto fail;
 	}
 
-	/* every worker now: a broken setup fails at start, and no store
-	 * handle is opened later while others are busy */
+	/* the up-front workers now: a broken setup fails at start, and the
+	 * usual load never waits for a new one */
 	da->keep = workers + 1;
 	da->max = da->keep * WORKERS_MAX_FACTOR;
 	for (unsigned i = 0; i < da->keep; i++) {
@@ -431,8 +427,7 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 		da->all = w;
 		w->idle_next = da->idle;
 		da->idle = w;
-		da->nidle++;
-		da->n++;
+			da->n++;
 	}
 	if (pthread_create(&da->jobs, NULL, jobs_main, da) != 0) {
 		daemon_fail(cx, "cannot start the validation thread");

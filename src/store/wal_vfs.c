@@ -29,10 +29,8 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Gathered at most, then written: under 128 KiB, because the default VFS
  * masks a write's length with 0x1ffff (seekAndWriteFd) and would take
