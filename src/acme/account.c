@@ -15,6 +15,7 @@
 #include "util/sec.h"
 #include "util/xmalloc.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,7 @@ acme_h_new_account(struct http_req *r, void *app)
 	struct acme_eab *eab = NULL;
 	const json_t *eabj;
 	char tp[ACME_THUMBPRINT_LEN + 1], *contact = NULL;
+	char ip[INET6_ADDRSTRLEN];
 	int only = 0, tos = 0, rc;
 
 	memset(&acct, 0, sizeof(acct));
@@ -201,7 +203,9 @@ acme_h_new_account(struct http_req *r, void *app)
 	if (eabj != NULL && check_eab(&rq, eabj, &eab) != 0)
 		goto out;
 	memset(&rerr, 0, sizeof(rerr));
-	rc = ra_account_new(rq.ra, acme_key_jwk(rq.key, NULL), tp, contact,
+	http_req_client_addr(rq.r, ip, sizeof(ip));
+	rc = ra_account_new_from(rq.ra, strcmp(ip, "?") != 0 ? ip : NULL,
+	    acme_key_jwk(rq.key, NULL), tp, contact,
 	    eab ? acme_eab_kid(eab) : NULL, &acct, &rerr);
 	if (rc == RC_EXISTS) {
 		/* created by a concurrent request with the same key */

@@ -300,6 +300,13 @@ acme_reply_ra(struct acme_rq *rq, int rc, const struct ra_err *err,
 	if (p == ACME_PROB_SERVER_INTERNAL)
 		return problem_reply(rq, p, 0, "internal error; try again "
 		    "later", NULL);
+	if (p == ACME_PROB_RATE_LIMITED && err->retry_after > 0) {
+		/* RFC 8555 §6.6: when the client may try again */
+		char secs[24];
+
+		snprintf(secs, sizeof(secs), "%ld", err->retry_after);
+		acme_header(rq, "Retry-After", secs);
+	}
 	return problem_reply(rq, p, 0, detail ? detail : rc_str(rc), err);
 }
 

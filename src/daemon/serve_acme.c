@@ -377,6 +377,15 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	da->rc.account_url_prefix = da->acct_prefix;
 	da->rc.require_eab = cx->conf.acme_require_eab;
 	da->rc.allow_ip = cx->conf.acme_allow_ip;
+#define LIM(to, from) da->rc.to = (struct ra_limit){cx->conf.from.count, \
+	    cx->conf.from.period}
+	LIM(lim_accounts_ip, acme_lim_accounts_ip);
+	LIM(lim_accounts_ip6, acme_lim_accounts_ip6);
+	LIM(lim_orders, acme_lim_orders);
+	LIM(lim_failed, acme_lim_failed);
+	LIM(lim_domain, acme_lim_domain);
+	LIM(lim_duplicate, acme_lim_duplicate);
+#undef LIM
 	da->rc.blocked_names = da->blocked;
 	/* CSR keys at finalize and for portal orders: the CA's weak-key and
 	 * compromised-key lists (read-only, shared by every worker) */

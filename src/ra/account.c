@@ -200,6 +200,8 @@ out:
 struct new_acct {
 	struct ra *ra;
 	const char *jwk, *thumbprint, *contact, *eab_kid;
+	const char *ip;		/* the client's address, or NULL */
+	struct ra_err *err;	/* a rate limit's refusal */
 	int64_t id;
 	int64_t contract_id;
 	int exists;		/* a row with the thumbprint was found */
@@ -241,6 +243,11 @@ new_acct_tx(struct store *st, void *arg)
 		store_eab_clear(&k);
 		if (n->eab_used)
 			return RC_UNAUTH;
+	} else {
+		/* an EAB key binds one account: it is its own limit */
+		rc = ra_limit_account(n->ra, st, n->ip, n->err);
+		if (rc != 0)
+			return rc;
 	}
 	a.status = "valid";
 	a.jwk = (char *)n->jwk;
@@ -278,6 +285,15 @@ ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
     const char *contact_json, const char *eab_kid, struct ra_account *out,
     struct ra_err *err)
 {
+	return ra_account_new_from(ra, NULL, jwk, thumbprint, contact_json,
+	    eab_kid, out, err);
+}
+
+int
+ra_account_new_from(struct ra *ra, const char *client_ip, const char *jwk,
+    const char *thumbprint, const char *contact_json, const char *eab_kid,
+    struct ra_account *out, struct ra_err *err)
+{
 	struct new_acct n = {0};
 	char *contact = NULL;
 	int rc;
@@ -308,6 +324,8 @@ ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
 	n.thumbprint = thumbprint;
 	n.contact = contact;
 	n.eab_kid = eab_kid;
+	n.ip = client_ip;
+	n.err = err;
 	rc = store_tx(ra->st, new_acct_tx, &n);
 	if (rc == RC_EXISTS && !n.exists) {
 		/* lost a race with another request for the same key */
@@ -329,6 +347,10 @@ ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
 		    n.eab_unknown ? "unknown External Account Binding key id"
 				  : "External Account Binding key already "
 				    "used by another account");
+		break;
+	case RC_POLICY:		/* a rate limit: err says which */
+		log_info(LOG_RA, "new account from %s refused: %s",
+		    client_ip, err != NULL ? err->detail.msg : "");
 		break;
 	default:
 		rc = ra_internal(err, rc, "account new");

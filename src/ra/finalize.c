@@ -282,6 +282,10 @@ final_then(struct store *st, const char *serial, void *arg)
 	f->serial = serial;
 	json_object_set_new(f->details, "serial", json_string(serial));
 	rc = final_tx(st, f);
+	if (rc == 0)
+		rc = ra_limit_issued(f->ra, st, f->o->ident,
+		    (const char *const *)f->o->ident_type, f->o->nident,
+		    serial);
 	if (rc != 0)
 		json_object_del(f->details, "serial");
 	f->serial = NULL;

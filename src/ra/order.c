@@ -567,6 +567,7 @@ struct new_order {
 	int64_t *authz;		/* per name */
 	struct ra_order *out;	/* the order as committed */
 	int filled;
+	struct ra_err *err;	/* a rate limit's refusal */
 };
 
 static int
@@ -616,6 +617,11 @@ new_order_tx(struct store *st, void *arg)
 	char actor[48], object[48], *text;
 	int all_valid = 1, rc;
 
+	/* the limits first: a refused order writes nothing */
+	rc = ra_limit_order(ra, st, no->account_id, no->names, no->types,
+	    no->n, no->err);
+	if (rc != 0)
+		return rc;
 	buf_init(&names, STORE_MAX_LONG);
 	/* reuse first, so that the order's expiry is known when it is
 	 * inserted */
@@ -868,7 +874,13 @@ ra_order_new(struct ra *ra, int64_t account_id, const struct ra_ident *idents,
 	no.now = ra_now(ra);
 	no.valid_since = no.now - (time_t)ca_cal_dv_reuse_days(no.now) * 86400;
 	no.out = out;
+	no.err = err;
 	rc = store_tx(ra->st, new_order_tx, &no);
+	if (rc == RC_POLICY) {
+		log_info(LOG_RA, "account %lld: order refused: %s",
+		    (long long)account_id, err != NULL ? err->detail.msg : "");
+		goto out;
+	}
 	if (rc != 0) {
 		rc = ra_internal(err, rc, "order new");
 		goto out;

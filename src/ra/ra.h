@@ -121,6 +121,8 @@ struct ra_subproblem {
  */
 struct ra_err {
 	enum ra_prob problem;
+	long retry_after;	/* rateLimited: seconds to wait (Retry-After),
+				 * else 0 */
 	struct rc_detail detail;
 	size_t nsub;
 	size_t nsub_total;
@@ -128,6 +130,12 @@ struct ra_err {
 };
 
 /* ---- the handle ---------------------------------------------------------- */
+
+/* A rate limit: at most count per period seconds; count 0: off. */
+struct ra_limit {
+	int count;
+	long period;
+};
 
 struct ra_conf {
 	/*
@@ -180,6 +188,16 @@ struct ra_conf {
 	long dv_retry_s;		/* dns and http re-checks: 30 */
 	int trust_private;		/* policy.trust = private: a method
 					 * past its calendar date is kept */
+	/* ACME rate limits (acme.limit_*, limits.c); zeroed: all off */
+	struct ra_limit lim_accounts_ip;	/* new accounts per IPv4 */
+	struct ra_limit lim_accounts_ip6;	/* ... per IPv6 /48 */
+	struct ra_limit lim_orders;		/* new orders per account */
+	struct ra_limit lim_failed;		/* failed validations per
+						 * account and name */
+	struct ra_limit lim_domain;		/* certificates per
+						 * registered domain */
+	struct ra_limit lim_duplicate;		/* certificates per set of
+						 * names */
 };
 
 struct ra;
@@ -278,6 +296,12 @@ void ra_account_clear(struct ra_account *a);
 int ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
     const char *contact_json, const char *eab_kid, struct ra_account *out,
     struct ra_err *err);
+/* The same for a request from client_ip (text; NULL: unknown), which
+ * counts against the new-accounts limit of its address unless eab_kid
+ * binds it: rateLimited (RC_POLICY) when full. */
+int ra_account_new_from(struct ra *ra, const char *client_ip,
+    const char *jwk, const char *thumbprint, const char *contact_json,
+    const char *eab_kid, struct ra_account *out, struct ra_err *err);
 
 /* Lookups. RC_NOTFOUND (accountDoesNotExist) when unknown. Accounts of
  * every status are returned: the caller refuses requests signed by a

@@ -43,6 +43,7 @@ struct ra {
 	    struct val_result *out);
 	void *check_arg;
 	time_t last_recover;		/* of stale orders, ra_jobs_run() */
+	time_t last_limits_gc;		/* ra_limits_gc() */
 	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
 	 * set other operations */
 	const struct val_dnsupd *dnsupd;	/* borrowed, may be NULL */
@@ -159,5 +160,30 @@ int ra_order_settle(struct ra *ra, int64_t order_id);
  * *n (may be NULL) gets the number settled.
  */
 int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
+
+/* ---- rate limits (limits.c) --------------------------------------------- */
+
+/* All in the caller's store transaction on st. 0, RC_POLICY with a
+ * rateLimited problem and err->retry_after, or a store error. */
+/* newAccount from ip (NULL: not counted) */
+int ra_limit_account(struct ra *ra, struct store *st, const char *ip,
+    struct ra_err *err);
+/* newOrder of n normalised names ("*." kept) of types ("dns", "ip"):
+ * the failed-validation, duplicate and domain limits checked, then the
+ * order counted */
+int ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
+    char *const *names, const char *const *types, size_t n,
+    struct ra_err *err);
+/* an authorization of the account for name became invalid */
+int ra_limit_failed(struct ra *ra, struct store *st, int64_t account_id,
+    const char *type, const char *name);
+/* a certificate for the names was issued: its set recorded, its domains
+ * counted unless the set was issued before */
+int ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
+    const char *const *types, size_t n, const char *serial);
+/* SHA-256 of the sorted names, each with its NUL */
+void ra_names_hash(char *const *names, size_t n, uint8_t out[32]);
+/* drops full buckets, at most every ten minutes (the job thread) */
+void ra_limits_gc(struct ra *ra);
 
 #endif

@@ -349,6 +349,14 @@ finish_tx(struct store *st, void *arg)
 			    (time_t)ca_cal_dv_reuse_days(f->now) * 86400;
 		}
 		rc = store_authz_set(st, &a, from, f->now);
+		if (rc == 0 && !ok) {
+			char nm[260];
+
+			snprintf(nm, sizeof(nm), "%s%s", a.wildcard ? "*." :
+			    "", a.identifier);
+			rc = ra_limit_failed(f->ra, st, a.account_id,
+			    a.ident_type != NULL ? a.ident_type : "dns", nm);
+		}
 		if (rc != 0)
 			goto out_a;
 		/* the order that made it: ready (or invalid) now, not at
@@ -581,6 +589,7 @@ ra_jobs_run(struct ra *ra, size_t max, size_t *ran)
 			log_info(LOG_RA, "%zu interrupted order(s) settled",
 			    settled);
 	}
+	ra_limits_gc(ra);
 	if (max == 0)
 		return 0;
 	if (max > sizeof(ids) / sizeof(ids[0]))

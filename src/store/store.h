@@ -1057,4 +1057,29 @@ int store_crl_shard_put(struct store *st, const struct store_crl_shard *c);
 int store_crl_shard_list(struct store *st, int64_t issuer_id,
     int (*cb)(const struct store_crl_shard *, void *), void *arg);
 
+/* ---- ACME rate limits (store_sqlite_limits.c, migration 0014) ------------ */
+
+/*
+ * One GCRA bucket (the generic cell rate algorithm of Boulder's limits):
+ * at most count requests per period_ms under key ("<limit>:<subject>", at
+ * most STORE_MAX_TEXT). Returns 0 when one more request fits, and with
+ * spend counts it; RC_POLICY when it does not, with *retry_ms the wait
+ * until one fits (retry_ms may be NULL). Spend only inside store_tx, whose
+ * write lock makes the check and the count one step for every instance
+ * sharing the database.
+ */
+int store_rl_take(struct store *st, const char *key, int count,
+    int64_t period_ms, int64_t now_ms, int spend, int64_t *retry_ms);
+/* Deletes the buckets that are full again (tat before now_ms); *n gets
+ * how many (may be NULL). */
+int store_rl_gc(struct store *st, int64_t now_ms, int64_t *n);
+/* Records an issued certificate by the hash of its set of names. */
+int store_issued_set_add(struct store *st, const uint8_t hash[32],
+    time_t issued_at, const char *serial);
+/* How many certificates of the set were issued at or after since (*recent,
+ * counting at most max), whether any ever was (*ever), and when the
+ * oldest of the last max in the window was (*oldest, 0 when none). */
+int store_issued_set_count(struct store *st, const uint8_t hash[32],
+    time_t since, int max, int *recent, int *ever, time_t *oldest);
+
 #endif

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_INT, K_BOOL, K_LEVEL };
+enum kind { K_STR, K_INT, K_BOOL, K_LEVEL, K_LIMIT };
 
 struct key {
 	const char *section, *name;
@@ -101,6 +101,24 @@ static const struct key keys[] = {
 	    0, 0, "URL of the terms of service (directory meta; empty: none)"},
 	{"acme", "website", K_STR, O(acme_website), "", NULL, 0, 0,
 	    "URL of the CA's website (directory meta; empty: none)"},
+	{"acme", "limit_accounts_per_ip", K_LIMIT, O(acme_lim_accounts_ip),
+	    "10/3h", NULL, 0, 0, "new accounts from one IPv4 address (COUNT/"
+	    "PERIOD, PERIOD in s, m, h or d; off: no limit; behind a reverse "
+	    "proxy every client has the proxy's address)"},
+	{"acme", "limit_accounts_per_ipv6_48", K_LIMIT,
+	    O(acme_lim_accounts_ip6), "500/3h", NULL, 0, 0,
+	    "new accounts from one IPv6 /48"},
+	{"acme", "limit_orders_per_account", K_LIMIT, O(acme_lim_orders),
+	    "300/3h", NULL, 0, 0, "new orders of one account"},
+	{"acme", "limit_failed_validations", K_LIMIT, O(acme_lim_failed),
+	    "5/1h", NULL, 0, 0, "failed validations of one name by one "
+	    "account; more orders for that name wait"},
+	{"acme", "limit_certs_per_domain", K_LIMIT, O(acme_lim_domain),
+	    "50/7d", NULL, 0, 0, "certificates naming one registered domain "
+	    "(public suffix list), renewals (the same names as a certificate "
+	    "issued before) not counted"},
+	{"acme", "limit_duplicate_certs", K_LIMIT, O(acme_lim_duplicate),
+	    "5/7d", NULL, 0, 0, "certificates for exactly the same names"},
 	{"validation", "http01_port", K_INT, O(val_http01_port), "80", NULL, 1,
 	    65535, "port http-01 challenges are fetched from (tests only: "
 	    "change it)"},
@@ -195,6 +213,41 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* "COUNT/PERIOD" (PERIOD: a number and s, m, h or d) or "off". */
+static int
+set_limit(struct conf_limit *l, const struct key *k, const char *v,
+    struct rc_detail *d, const char *where)
+{
+	static const struct { char unit; long s; } units[] = {
+		{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400},
+	};
+	char *end, *end2;
+	long n, p;
+
+	if (strcmp(v, "off") == 0) {
+		l->count = 0;
+		l->period = 0;
+		return 0;
+	}
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '/' || n < 1 || n > 1000000000)
+		goto bad;
+	p = strtol(end + 1, &end2, 10);
+	if (end2 == end + 1 || p < 1 || end2[0] == '\0' || end2[1] != '\0')
+		goto bad;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (units[i].unit == end2[0] && p <= 366L * 86400 / units[i].s) {
+			l->count = (int)n;
+			l->period = p * units[i].s;
+			return 0;
+		}
+bad:
+	rc_detail_set(d, "%s%s.%s: '%s' is not COUNT/PERIOD (e.g. 300/3h; "
+	    "PERIOD in s, m, h or d, at most a year) or off", where,
+	    k->section, k->name, v);
+	return RC_CONFIG;
+}
+
 static int
 set_key(struct conf *c, const struct key *k, const char *v,
     struct rc_detail *d, const char *where)
@@ -249,6 +302,9 @@ set_key(struct conf *c, const struct key *k, const char *v,
 		}
 		*(int *)((char *)c + k->off) = (int)n;
 		return 0;
+	case K_LIMIT:
+		return set_limit((struct conf_limit *)((char *)c + k->off), k,
+		    v, d, where);
 	case K_LEVEL:
 		n = log_level_parse(v);
 		if (n < 0) {

@@ -11,6 +11,13 @@
 
 #include "util/rc.h"
 
+/* A rate limit, "COUNT/PERIOD" in the file (PERIOD a number and s, m, h
+ * or d: "300/3h"), or "off": count 0. */
+struct conf_limit {
+	int count;			/* at most this many ... */
+	long period;			/* ... per this many seconds */
+};
+
 struct conf {
 	/* [general] */
 	int log_level;			/* log_level = info */
@@ -45,6 +52,13 @@ struct conf {
 	int acme_allow_ip;		/* allow_ip = off */
 	char *acme_terms_of_service;	/* terms_of_service = */
 	char *acme_website;		/* website = */
+	/* rate limits (Let's Encrypt's defaults; "off" turns one off) */
+	struct conf_limit acme_lim_accounts_ip;	/* 10/3h per IPv4 address */
+	struct conf_limit acme_lim_accounts_ip6;	/* 500/3h per IPv6 /48 */
+	struct conf_limit acme_lim_orders;	/* 300/3h per account */
+	struct conf_limit acme_lim_failed;	/* 5/1h per account and name */
+	struct conf_limit acme_lim_domain;	/* 50/7d per registered domain */
+	struct conf_limit acme_lim_duplicate;	/* 5/7d per set of names */
 	/* [validation] */
 	int val_http01_port;		/* http01_port = 80 */
 	int val_tlsalpn01_port;		/* tlsalpn01_port = 443 */

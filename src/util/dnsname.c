@@ -266,3 +266,15 @@ dnsname_why_str(enum dnsname_why why)
 		return "is not a valid DNS name";
 	return text[why];
 }
+
+const char *
+dnsname_registered(const char *name)
+{
+	const char *r;
+
+	if (name[0] == '*' && name[1] == '.')
+		name += 2;
+	pthread_once(&psl_once, psl_load);
+	r = psl != NULL ? psl_registrable_domain(psl, name) : NULL;
+	return r != NULL ? r : name;
+}

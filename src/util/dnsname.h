@@ -102,4 +102,12 @@ int dnsname_check(const char *name, unsigned flags, enum dnsname_why *why);
  */
 const char *dnsname_why_str(enum dnsname_why why);
 
+/*
+ * The registered domain of a normalised name (the public suffix list's
+ * registrable domain: "www.example.co.uk" -> "example.co.uk"), a pointer
+ * into name; name itself (without "*.") when it has none (a public suffix,
+ * an IP address) or no list was loaded.
+ */
+const char *dnsname_registered(const char *name);
+
 #endif

@@ -19,6 +19,7 @@ import os
 import pathlib
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import threading
@@ -377,3 +378,68 @@ def serve_env():
     e = dict(os.environ)
     e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     return e
+
+
+# ---- the flow against an acme_rig (conftest): its server, Knot, http-01 --
+
+def certs(env):
+    """Subscriber certificates in the store."""
+    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM certificates WHERE "
+                           "profile = 'dv'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def account(env, key=None):
+    c = Client(env.dir_url, env.root, key)
+    r = c.new_account(contact=["mailto:admin@example.com"])
+    assert r.status == 201, r
+    return c
+
+
+def authorize(env, c, order, how="http-01", good=True):
+    """Answers every authorization of order; returns the challenge
+    replies."""
+    out = []
+    for az_url in order["authorizations"]:
+        r = c.post(az_url, None)
+        assert r.status == 200, r
+        az = r.json()
+        if az["status"] == "valid":
+            continue
+        ch = c.challenge(az, how)
+        ka = c.key_authz(ch["token"])
+        if how == "http-01":
+            env.http01.tokens[ch["token"]] = ka if good else ka + "x"
+        else:
+            v = b64u(hashlib.sha256(ka.encode()).digest())
+            env.knot.set("_acme-challenge." + az["identifier"]["value"]
+                         [:-len(".test")], "TXT", f'"{v}"')
+        r = c.post(ch["url"], {})
+        assert r.status == 200, r
+        assert r.links("up") == [az_url]
+        out.append(r)
+    return out
+
+
+def issue(env, c, names):
+    """A certificate for names: (order_url, order, chain_pem, key)."""
+    r = c.new_order(names)
+    assert r.status == 201, r
+    url = r.headers["Location"]
+    for rep in authorize(env, c, r.json()):
+        assert rep.json()["status"] == "valid", rep
+    r = c.post(url, None)
+    assert r.json()["status"] == "ready", r
+    csr, key = make_csr(names)
+    r = c.post(r.json()["finalize"], {"csr": b64u(csr)})
+    assert r.status == 200, r
+    assert r.json()["status"] == "valid", r
+    assert r.headers["Location"] == url
+    r2 = c.post(r.json()["certificate"], None)
+    assert r2.status == 200, r2
+    assert r2.headers["Content-Type"] == "application/pem-certificate-chain"
+    return url, r.json(), r2.body.decode(), key

@@ -275,6 +275,23 @@ class Server:
             return e.code, e.headers, e.read()
 
 
+def conf_set(data, key, value):
+    """Sets key (its commented default line in the data directory's
+    certdesk.conf, which names every key once) to value."""
+    path = data / "certdesk.conf"
+    text, n = re.subn(rf"(?m)^;?{re.escape(key)} = .*$", f"{key} = {value}",
+                      path.read_text())
+    assert n == 1, f"{key} is not in {path} once"
+    path.write_text(text)
+
+
+def many_accounts(data):
+    """A suite's server makes dozens of ACME accounts from 127.0.0.1, more
+    than the default 10 in 3 hours of one address; test_acme_limits tests
+    that limit."""
+    conf_set(data, "limit_accounts_per_ip", "off")
+
+
 class AcmeRig:
     pass
 
@@ -299,6 +316,7 @@ def acme_rig(d, http01, configure=None, peers=()):
         e.data = d / "data"
         ok(["init", "--data", e.data, "--base-url",
             f"http://127.0.0.1:{e.port}"])
+        many_accounts(e.data)
         if configure is not None:
             configure(e.data)
         e.root = d / "root.pem"

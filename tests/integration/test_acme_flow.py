@@ -10,7 +10,6 @@ nonce, a JWS signed by another account's key, a CSR naming an extra domain,
 one account using another's order/authorization/challenge, and CAA
 forbidding this CA. "Nothing issued" is checked by counting certificates in
 the store. Last, one order taken through two instances on one store."""
-import hashlib
 import json
 import sqlite3
 import time
@@ -20,7 +19,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from acme_client import (Client, Http01, Key, b64u, jws, make_csr)
+from acme_client import (Client, Http01, Key, account, authorize, b64u, certs,
+                         issue, jws, make_csr)
 from conftest import Server, acme_rig, openssl, shared_store
 
 P = "urn:ietf:params:acme:error:"
@@ -30,69 +30,6 @@ P = "urn:ietf:params:acme:error:"
 def env(tmp_path_factory):
     with acme_rig(tmp_path_factory.mktemp("acmeflow"), Http01()) as e:
         yield e
-
-
-def certs(env):
-    """Subscriber certificates in the store."""
-    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
-                          uri=True)
-    try:
-        return con.execute("SELECT count(*) FROM certificates WHERE "
-                           "profile = 'dv'").fetchone()[0]
-    finally:
-        con.close()
-
-
-def account(env, key=None):
-    c = Client(env.dir_url, env.root, key)
-    r = c.new_account(contact=["mailto:admin@example.com"])
-    assert r.status == 201, r
-    return c
-
-
-def authorize(env, c, order, how="http-01", good=True):
-    """Answers every authorization of order; returns the challenge
-    replies."""
-    out = []
-    for az_url in order["authorizations"]:
-        r = c.post(az_url, None)
-        assert r.status == 200, r
-        az = r.json()
-        if az["status"] == "valid":
-            continue
-        ch = c.challenge(az, how)
-        ka = c.key_authz(ch["token"])
-        if how == "http-01":
-            env.http01.tokens[ch["token"]] = ka if good else ka + "x"
-        else:
-            v = b64u(hashlib.sha256(ka.encode()).digest())
-            env.knot.set("_acme-challenge." + az["identifier"]["value"]
-                         [:-len(".test")], "TXT", f'"{v}"')
-        r = c.post(ch["url"], {})
-        assert r.status == 200, r
-        assert r.links("up") == [az_url]
-        out.append(r)
-    return out
-
-
-def issue(env, c, names):
-    """A certificate for names: (order_url, order, chain_pem, key)."""
-    r = c.new_order(names)
-    assert r.status == 201, r
-    url = r.headers["Location"]
-    for rep in authorize(env, c, r.json()):
-        assert rep.json()["status"] == "valid", rep
-    r = c.post(url, None)
-    assert r.json()["status"] == "ready", r
-    csr, key = make_csr(names)
-    r = c.post(r.json()["finalize"], {"csr": b64u(csr)})
-    assert r.status == 200, r
-    assert r.json()["status"] == "valid", r
-    assert r.headers["Location"] == url
-    r2 = c.post(r.json()["certificate"], None)
-    assert r2.status == 200, r2
-    assert r2.headers["Content-Type"] == "application/pem-certificate-chain"
-    return url, r.json(), r2.body.decode(), key
 
 
 def cert_id(cert):

@@ -90,6 +90,54 @@ test_load_bad(void **state)
 	expect_bad("[policy]\ntrust = \n", "not one of");
 }
 
+/* acme.limit_*: COUNT/PERIOD or off, hostile forms refused */
+static void
+test_limits(void **state)
+{
+	struct conf c;
+	struct rc_detail d = {""};
+
+	conf_defaults(&c);
+	assert_int_equal(c.acme_lim_orders.count, 300);
+	assert_int_equal(c.acme_lim_orders.period, 3 * 3600);
+	assert_int_equal(c.acme_lim_accounts_ip.count, 10);
+	assert_int_equal(c.acme_lim_accounts_ip6.count, 500);
+	assert_int_equal(c.acme_lim_failed.count, 5);
+	assert_int_equal(c.acme_lim_failed.period, 3600);
+	assert_int_equal(c.acme_lim_domain.period, 7 * 86400);
+	assert_int_equal(c.acme_lim_duplicate.count, 5);
+	write_conf("[acme]\nlimit_orders_per_account = 20/90m\n"
+	    "limit_duplicate_certs = off\nlimit_failed_validations = 1/30s\n"
+	    "limit_certs_per_domain = 1000000000/366d\n");
+	assert_int_equal(conf_load(&c, path, 1, &d), 0);
+	assert_int_equal(c.acme_lim_orders.count, 20);
+	assert_int_equal(c.acme_lim_orders.period, 90 * 60);
+	assert_int_equal(c.acme_lim_duplicate.count, 0);
+	assert_int_equal(c.acme_lim_failed.period, 30);
+	assert_int_equal(c.acme_lim_domain.count, 1000000000);
+	conf_free(&c);
+	expect_bad("[acme]\nlimit_orders_per_account = 300\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 0/3h\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = -1/3h\n",
+	    "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3/0h\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3/h\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3/3\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3/3w\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3/3hh\n",
+	    "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3/367d\n",
+	    "at most a year");
+	expect_bad("[acme]\nlimit_orders_per_account = "
+	    "99999999999999999999/1h\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3/"
+	    "99999999999999999999s\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = \n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = OFF\n", "COUNT/PERIOD");
+	expect_bad("[acme]\nlimit_orders_per_account = 3 / 1h\n",
+	    "COUNT/PERIOD");
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -153,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_load_bad),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_set_and_default_file),
 	};

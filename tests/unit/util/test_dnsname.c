@@ -311,6 +311,31 @@ test_why_str(void **state)
 	assert_non_null(dnsname_why_str((enum dnsname_why)-1));
 }
 
+/* The registered domain the per-domain rate limit counts under. */
+static void
+test_registered(void **state)
+{
+	(void)state;
+	assert_string_equal(dnsname_registered("www.example.com"),
+	    "example.com");
+	assert_string_equal(dnsname_registered("example.com"), "example.com");
+	assert_string_equal(dnsname_registered("*.example.com"),
+	    "example.com");
+	assert_string_equal(dnsname_registered("a.b.example.co.uk"),
+	    "example.co.uk");
+	/* an unknown TLD is a suffix of its own ("*" rule) */
+	assert_string_equal(dnsname_registered("c1-5.bench.test"),
+	    "bench.test");
+	/* a public suffix has none: itself */
+	assert_string_equal(dnsname_registered("co.uk"), "co.uk");
+	assert_string_equal(dnsname_registered("com"), "com");
+	/* private-section suffixes: each customer is a domain of its own */
+	assert_string_equal(dnsname_registered("x.alice.github.io"),
+	    "alice.github.io");
+	assert_string_equal(dnsname_registered("xn--mnchen-3ya.de"),
+	    "xn--mnchen-3ya.de");
+}
+
 int
 main(void)
 {
@@ -319,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_why_str),
+		cmocka_unit_test(test_registered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: Apache-2.0
+"""ACME rate limits against a freshly started `certdesk serve` (acme_rig:
+Knot for `test.`, an http-01 responder, the suite's RFC 8555 client). Each
+limit, once full, answers 429 with an RFC 7807 rateLimited problem that
+names the limit and the time to retry, and a Retry-After header in
+seconds (RFC 8555 §6.6); the refused request stores nothing. The limits
+are the configured ones: new accounts per address at its default (10 in 3
+hours), the others made small so that a test fills them."""
+import sqlite3
+
+import pytest
+
+from acme_client import Client, Http01, Key, account, authorize, issue
+from conftest import acme_rig, conf_set
+
+P = "urn:ietf:params:acme:error:"
+
+
+def limits(data):
+    conf_set(data, "limit_accounts_per_ip", "10/3h")	# the default
+    conf_set(data, "limit_orders_per_account", "5/1h")
+    conf_set(data, "limit_failed_validations", "1/1h")
+    conf_set(data, "limit_duplicate_certs", "1/7d")
+    conf_set(data, "limit_certs_per_domain", "3/7d")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    with acme_rig(tmp_path_factory.mktemp("acmelimits"), Http01(),
+                  configure=limits) as e:
+        yield e
+
+
+def count(env, sql):
+    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def limited(r, detail, retry_after):
+    """r is a rateLimited refusal saying detail, with Retry-After within
+    a few seconds of retry_after."""
+    assert r.status == 429, r
+    assert r.headers["Content-Type"] == "application/problem+json"
+    p = r.problem
+    assert p["type"] == P + "rateLimited", p
+    assert p["status"] == 429
+    assert detail in p["detail"] and "retry after 20" in p["detail"], p
+    assert retry_after - 5 <= int(r.headers["Retry-After"]) <= retry_after
+
+
+def test_orders_per_account(env):
+    c, other = account(env), account(env)
+    for i in range(5):
+        r = c.new_order([f"o{i}.test"])
+        assert r.status == 201, r
+    before = count(env, "SELECT count(*) FROM orders")
+    r = c.new_order(["o9.test"])
+    limited(r, "too many new orders from this account (5 per 1h)", 720)
+    assert count(env, "SELECT count(*) FROM orders") == before
+    # the nonce of the refusal is good for the next request, and another
+    # account is not held up
+    assert r.headers.get("Replay-Nonce")
+    assert other.new_order(["o9.test"]).status == 201
+
+
+def test_failed_validation_waits(env):
+    c = account(env)
+    r = c.new_order(["broken.test"])
+    assert r.status == 201, r
+    rep = authorize(env, c, r.json(), good=False)
+    ch = c.wait(rep[0].json()["url"]).json()
+    assert ch["status"] == "invalid", ch
+    assert ch["error"]["type"] == P + "incorrectResponse", ch
+    # the client that would try again at once waits an hour
+    r = c.new_order(["broken.test"])
+    limited(r, "too many failed validations of broken.test by this account "
+            "(1 per 1h)", 3600)
+    # in any case and together with other names
+    limited(c.new_order(["ok.test", "BROKEN.test"]), "broken.test", 3600)
+    # other names go on
+    assert c.new_order(["ok.test"]).status == 201
+
+
+def test_duplicate_certificate(env):
+    c = account(env)
+    issue(env, c, ["dup.test", "www.dup.test"])
+    certs = count(env, "SELECT count(*) FROM certificates")
+    r = c.new_order(["www.dup.test", "dup.test"])
+    limited(r, "too many certificates for exactly these names (1 per 7d)",
+            7 * 86400)
+    # another account asking for the same set is refused as well
+    limited(account(env).new_order(["dup.test", "www.dup.test"]),
+            "exactly these names", 7 * 86400)
+    assert count(env, "SELECT count(*) FROM certificates") == certs
+
+
+def test_certificates_per_domain(env):
+    c = account(env)
+    issue(env, c, ["a.dom.test"])
+    issue(env, c, ["b.dom.test", "c.dom.test"])
+    issue(env, c, ["dom.test"])
+    r = c.new_order(["d.dom.test"])
+    # one certificate each 7d / 3 = 201600 s
+    limited(r, "too many certificates for dom.test (3 per 7d)", 201600)
+    # other registered domains are not held up
+    assert c.new_order(["x.other.test"]).status == 201
+
+
+def test_accounts_per_address(env):
+    """Last: it fills 127.0.0.1's bucket, which every account of this
+    module's tests counted against."""
+    made = count(env, "SELECT count(*) FROM acme_accounts")
+    assert made < 10
+    for _ in range(10 - made):
+        last = account(env)
+    c = Client(env.dir_url, env.root, Key())
+    r = c.new_account(contact=["mailto:admin@example.com"])
+    limited(r, "too many new accounts from your address (10 per 3h)", 1080)
+    assert count(env, "SELECT count(*) FROM acme_accounts") == 10
+    assert c.new_account(only_existing=True).problem["type"] == \
+        P + "accountDoesNotExist"
+    # an existing account's key is still answered with its account
+    again = Client(env.dir_url, env.root, last.key)
+    r = again.new_account(contact=["mailto:admin@example.com"])
+    assert r.status == 200 and r.headers["Location"] == last.kid, r

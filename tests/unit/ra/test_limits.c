@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of src/ra/limits.c (and the store's buckets under it), on a
+ * real store with the clock pinned: new orders per account; failed
+ * validations per account and name; duplicate certificates and
+ * certificates per registered domain, with the renewal exemption; new
+ * accounts per IPv4 address and IPv6 /48, EAB-bound ones exempt; each
+ * refusal a rateLimited problem with the limit, a retry time and
+ * retry_after, writing nothing; the buckets refilling with time and swept
+ * when full; the GCRA arithmetic and bad arguments of store_rl_take.
+ */
+#include "ra_test.h"
+
+#include "store/store.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define DAY 86400
+#define NCERTS "SELECT count(*) FROM certificates WHERE profile = 'dv'"
+
+static int
+setup(void **state)
+{
+	*state = rt_setup(RT_T0, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	rt_teardown(*state);
+	return 0;
+}
+
+/* newOrder for the space-separated DNS names: rc, err filled. */
+static int
+try_order(struct rt_env *e, int64_t acct, const char *names,
+    struct ra_err *err)
+{
+	struct ra_ident ids[8];
+	struct ra_order o = {0};
+	char *copy = xstrdup(names), *save = NULL, *t;
+	size_t n = 0;
+	int rc;
+
+	for (t = strtok_r(copy, " ", &save); t != NULL && n < 8;
+	    t = strtok_r(NULL, " ", &save)) {
+		ids[n].type = "dns";
+		ids[n].value = t;
+		n++;
+	}
+	memset(err, 0, sizeof(*err));
+	rc = ra_order_new(e->ra, acct, ids, n, &o, err);
+	ra_order_clear(&o);
+	free(copy);
+	return rc;
+}
+
+static void
+expect_limited(int rc, const struct ra_err *err, const char *needle,
+    long retry_after)
+{
+	assert_int_equal(rc, RC_POLICY);
+	assert_int_equal(err->problem, RA_PROB_RATE_LIMITED);
+	if (strstr(err->detail.msg, needle) == NULL ||
+	    strstr(err->detail.msg, "retry after 2026-") == NULL)
+		fail_msg("detail '%s' lacks '%s' or the time", err->detail.msg,
+		    needle);
+	assert_int_equal(err->retry_after, retry_after);
+}
+
+/* An order for names, validated and finalized: the certificate's
+ * serial. */
+static void
+issue(struct rt_env *e, int64_t acct, const char *names)
+{
+	int64_t ord = rt_order(e, acct, names);
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	EVP_PKEY *k = rt_key();
+	size_t len;
+	uint8_t *csr = rt_csr(k, names, &len);
+
+	rt_validate_order(e, acct, ord, strchr(names, '*') ? RA_CHALL_DNS01
+							   : RA_CHALL_HTTP01);
+	if (ra_order_finalize(e->ra, acct, ord, csr, len, &o, &err) != 0)
+		fail_msg("finalize %s: %s", names, err.detail.msg);
+	ra_order_clear(&o);
+	free(csr);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_orders_per_account(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_err err;
+	int64_t a = rt_account(e, "a"), b = rt_account(e, "b");
+
+	e->ra->conf.lim_orders = (struct ra_limit){3, 3600};
+	for (int i = 0; i < 3; i++)
+		rt_order(e, a, "www.example.com");
+	expect_limited(try_order(e, a, "www.example.com", &err), &err,
+	    "too many new orders from this account (3 per 1h)", 1200);
+	/* nothing written for it */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders"), 3);
+	/* another account has its own */
+	rt_order(e, b, "www.example.com");
+	/* a third of the period later, one more */
+	rt_set_now(e, RT_T0 + 1199);
+	expect_limited(try_order(e, a, "x.example.com", &err), &err,
+	    "new orders", 1);
+	rt_set_now(e, RT_T0 + 1200);
+	rt_order(e, a, "x.example.com");
+	expect_limited(try_order(e, a, "x.example.com", &err), &err,
+	    "new orders", 1200);
+	/* a whole period later, the whole burst */
+	rt_set_now(e, RT_T0 + 1200 + 3600);
+	for (int i = 0; i < 3; i++)
+		rt_order(e, a, "y.example.com");
+	expect_limited(try_order(e, a, "y.example.com", &err), &err,
+	    "new orders", 1200);
+	/* off: no limit */
+	e->ra->conf.lim_orders = (struct ra_limit){0, 0};
+	rt_order(e, a, "y.example.com");
+}
+
+static void
+test_failed_validations(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_err err;
+	int64_t a = rt_account(e, "a"), b = rt_account(e, "b");
+	int64_t o;
+
+	e->ra->conf.lim_failed = (struct ra_limit){2, 3600};
+	e->fake.http01_ok = 0;
+	for (int i = 0; i < 2; i++) {
+		o = rt_order(e, a, "fail.example.com");
+		rt_validate_order(e, a, o, RA_CHALL_HTTP01);
+	}
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'invalid'"), 2);
+	expect_limited(try_order(e, a, "fail.example.com", &err), &err,
+	    "too many failed validations of fail.example.com by this "
+	    "account (2 per 1h)", 1800);
+	/* the name in another case is the same name */
+	expect_limited(try_order(e, a, "FAIL.example.com", &err), &err,
+	    "fail.example.com", 1800);
+	/* other names, and other accounts, are not held up */
+	rt_order(e, a, "ok.example.com");
+	rt_order(e, b, "fail.example.com");
+	/* a wildcard is another name */
+	rt_order(e, a, "*.fail.example.com");
+	/* half an hour later, one more try */
+	rt_set_now(e, RT_T0 + 1800);
+	o = rt_order(e, a, "fail.example.com");
+	e->fake.http01_ok = 1;
+	rt_validate_order(e, a, o, RA_CHALL_HTTP01);
+	/* success counts nothing */
+	rt_set_now(e, RT_T0 + 3600);
+	rt_order(e, a, "fail.example.com");
+	rt_order(e, a, "fail.example.com");
+}
+
+static void
+test_duplicates_and_domains(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_err err;
+	int64_t a = rt_account(e, "a"), b = rt_account(e, "b");
+
+	e->ra->conf.lim_duplicate = (struct ra_limit){2, 7 * DAY};
+	e->ra->conf.lim_domain = (struct ra_limit){3, 7 * DAY};
+	issue(e, a, "example.com www.example.com");		/* domain: 1 */
+	rt_set_now(e, RT_T0 + 100);
+	/* the same set in another order, from another account: a
+	 * duplicate, and a renewal, which the domain does not count */
+	issue(e, b, "www.example.com example.com");
+	expect_limited(try_order(e, a, "example.com www.example.com", &err),
+	    &err, "too many certificates for exactly these names (2 per 7d)",
+	    7 * DAY - 100);
+	expect_limited(try_order(e, b, "WWW.example.com example.com", &err),
+	    &err, "exactly these names", 7 * DAY - 100);
+	/* new sets under the same registered domain */
+	issue(e, a, "mail.example.com");			/* 2 */
+	issue(e, a, "*.example.com");				/* 3 */
+	/* GCRA: one each 7d / 3 = 201600 s, three spent since RT_T0 */
+	expect_limited(try_order(e, a, "new.example.com", &err), &err,
+	    "too many certificates for example.com (3 per 7d)", 201500);
+	expect_limited(try_order(e, a, "a.b.c.example.com", &err), &err,
+	    "example.com", 201500);
+	/* a renewal still passes; another registered domain has its own */
+	issue(e, a, "mail.example.com");
+	issue(e, a, "example.net www.example.net");
+	issue(e, a, "shop.example.co.uk");
+	assert_int_equal(rt_count(e, NCERTS), 7);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM issued_sets"), 7);
+	/* the refusals wrote no order */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders"), 7);
+	/* the domain refills one certificate per 201600 s */
+	rt_set_now(e, RT_T0 + 201600);
+	issue(e, a, "new.example.com");
+	expect_limited(try_order(e, a, "new2.example.com", &err), &err,
+	    "example.com", 201600);
+	/* the duplicates leave the window a week after they were issued */
+	rt_set_now(e, RT_T0 + 7 * DAY - 1);
+	expect_limited(try_order(e, a, "example.com www.example.com", &err),
+	    &err, "exactly these names", 1);
+	rt_set_now(e, RT_T0 + 7 * DAY);
+	issue(e, a, "example.com www.example.com");
+}
+
+static void
+test_accounts_per_ip(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_account acct = {0};
+	struct ra_err err = {0};
+	struct sec *key = NULL;
+	char tp[44], kid[RA_EAB_KID_LEN + 1], seed[32];
+	int n = 0;
+
+	e->ra->conf.lim_accounts_ip = (struct ra_limit){2, 3 * 3600};
+	e->ra->conf.lim_accounts_ip6 = (struct ra_limit){2, 3 * 3600};
+#define NEW(ip) (snprintf(seed, sizeof(seed), "s%d", n++), \
+	rt_thumbprint(seed, tp), ra_account_clear(&acct), \
+	memset(&err, 0, sizeof(err)), \
+	ra_account_new_from(e->ra, ip, "{}", tp, NULL, NULL, &acct, &err))
+	assert_int_equal(NEW("192.0.2.1"), 0);
+	assert_int_equal(NEW("192.0.2.1"), 0);
+	expect_limited(NEW("192.0.2.1"), &err, "too many new accounts from "
+	    "your address (2 per 3h)", 5400);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM acme_accounts"),
+	    2);
+	assert_int_equal(NEW("192.0.2.2"), 0);
+	/* unknown address: not counted */
+	assert_int_equal(NEW(NULL), 0);
+	assert_int_equal(NEW("?"), 0);
+	/* IPv6 by /48 */
+	assert_int_equal(NEW("2001:db8:1:2::1"), 0);
+	assert_int_equal(NEW("2001:db8:1:ffff::9"), 0);
+	expect_limited(NEW("2001:db8:1::"), &err, "accounts", 5400);
+	assert_int_equal(NEW("2001:db8:2::1"), 0);
+	/* an EAB-bound account is not counted */
+	assert_int_equal(ra_eab_create(e->ra, e->contract, "test", kid, &key,
+	    NULL), 0);
+	sec_free(key);
+	rt_thumbprint("eab", tp);
+	ra_account_clear(&acct);
+	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.1", "{}", tp,
+	    NULL, kid, &acct, &err), 0);
+	/* an existing key is returned, not counted */
+	rt_thumbprint("s0", tp);
+	ra_account_clear(&acct);
+	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.1", "{}", tp,
+	    NULL, NULL, &acct, &err), RC_EXISTS);
+	/* 90 minutes: one more */
+	rt_set_now(e, RT_T0 + 5400);
+	assert_int_equal(NEW("192.0.2.1"), 0);
+	expect_limited(NEW("192.0.2.1"), &err, "accounts", 5400);
+	ra_account_clear(&acct);
+#undef NEW
+}
+
+static void
+test_sweep(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t a = rt_account(e, "a");
+	size_t ran;
+
+	e->ra->conf.lim_orders = (struct ra_limit){3, 3600};
+	rt_order(e, a, "www.example.com");
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM rate_limits"), 1);
+	/* not yet full again */
+	rt_set_now(e, RT_T0 + 1000);
+	assert_int_equal(ra_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM rate_limits"), 1);
+	/* full again, and ten minutes since the last sweep */
+	rt_set_now(e, RT_T0 + 1600);
+	assert_int_equal(ra_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM rate_limits"), 0);
+}
+
+/* The GCRA arithmetic of the store, and its bad arguments. */
+static void
+test_store_buckets(void **state)
+{
+	struct rt_env *e = *state;
+	char big[STORE_MAX_TEXT + 2];
+	int64_t retry = -1;
+
+	/* 4 per 1000 ms: a burst of 4, then one each 250 ms */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_rl_take(e->st, "k", 4, 1000, 10000, 1,
+		    &retry), 0);
+	assert_int_equal(retry, 0);
+	assert_int_equal(store_rl_take(e->st, "k", 4, 1000, 10000, 1,
+	    &retry), RC_POLICY);
+	assert_int_equal(retry, 250);
+	assert_int_equal(store_rl_take(e->st, "k", 4, 1000, 10249, 0,
+	    &retry), RC_POLICY);
+	assert_int_equal(retry, 1);
+	/* a check does not count */
+	assert_int_equal(store_rl_take(e->st, "k", 4, 1000, 10250, 0,
+	    &retry), 0);
+	assert_int_equal(store_rl_take(e->st, "k", 4, 1000, 10250, 1,
+	    &retry), 0);
+	assert_int_equal(store_rl_take(e->st, "k", 4, 1000, 10250, 1,
+	    &retry), RC_POLICY);
+	/* a clock that went back: still limited, never more */
+	assert_int_equal(store_rl_take(e->st, "k", 4, 1000, 5000, 1,
+	    &retry), RC_POLICY);
+	/* 3 per 10 ms rounds the step up: never a 4th in 10 ms */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_rl_take(e->st, "r", 3, 10, 0, 1, NULL),
+		    0);
+	assert_int_equal(store_rl_take(e->st, "r", 3, 10, 3, 1, NULL),
+	    RC_POLICY);
+	/* bad arguments */
+	assert_int_equal(store_rl_take(e->st, "k", 0, 1000, 1, 1, NULL),
+	    RC_INVAL);
+	assert_int_equal(store_rl_take(e->st, "k", 1, 0, 1, 1, NULL),
+	    RC_INVAL);
+	assert_int_equal(store_rl_take(e->st, "k", 1, 1000, -1, 1, NULL),
+	    RC_INVAL);
+	assert_int_equal(store_rl_take(e->st, NULL, 1, 1000, 1, 1, NULL),
+	    RC_INVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(store_rl_take(e->st, big, 1, 1000, 1, 1, NULL),
+	    RC_INVAL);
+	assert_int_equal(store_rl_take(e->st, "bad\nkey", 1, 1000, 1, 1,
+	    NULL), RC_INVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_orders_per_account, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_failed_validations, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_and_domains,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts_per_ip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_buckets, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
