@@ -223,6 +223,27 @@ class Client:
             time.sleep(float(r.headers.get("Retry-After", "0.2")))
 
 
+class Routed(Client):
+    """A Client for several `certdesk serve` on one data directory behind
+    one public URL (as a load balancer would spread them): each request
+    goes to the instance `to` names, with the public host in Host."""
+
+    def __init__(self, base, ports, cafile, key=None):
+        self.base = base
+        self.ports = ports
+        self.to = 0
+        super().__init__(base + "/acme/directory", cafile, key)
+
+    def request(self, url, method="GET", data=None, headers=None):
+        assert url.startswith(self.base + "/"), url
+        h = dict(headers or {})
+        h["Host"] = "127.0.0.1"
+        port = self.ports[self.to]
+        return super().request(
+            f"https://127.0.0.1:{port}{url[len(self.base):]}", method,
+            data, h)
+
+
 def make_csr(names, key=None):
     """(csr_der, key) with SAN names, CN the first name."""
     key = key or ec.generate_private_key(ec.SECP256R1())

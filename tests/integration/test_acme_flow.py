@@ -19,8 +19,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from acme_client import (Client, Http01, Key, account, authorize, b64u, certs,
-                         issue, jws, make_csr)
+from acme_client import (Client, Http01, Key, Routed, account, authorize, b64u,
+                         certs, issue, jws, make_csr)
 from conftest import Server, acme_rig, openssl, shared_store
 
 P = "urn:ietf:params:acme:error:"
@@ -422,27 +422,6 @@ def test_interrupted_issuance_settled_at_start(env):
     got = {obj: json.loads(det)["outcome"] for obj, det in rows}
     assert got == {f"order:{ids[stored_url]}": "valid",
                    f"order:{ids[lost_url]}": "invalid"}
-
-
-class Routed(Client):
-    """A Client for several `certdesk serve` on one data directory behind
-    one public URL (as a load balancer would spread them): each request
-    goes to the instance `to` names, with the public host in Host."""
-
-    def __init__(self, base, ports, cafile, key=None):
-        self.base = base
-        self.ports = ports
-        self.to = 0
-        super().__init__(base + "/acme/directory", cafile, key)
-
-    def request(self, url, method="GET", data=None, headers=None):
-        assert url.startswith(self.base + "/"), url
-        h = dict(headers or {})
-        h["Host"] = "127.0.0.1"
-        port = self.ports[self.to]
-        return super().request(
-            f"https://127.0.0.1:{port}{url[len(self.base):]}", method,
-            data, h)
 
 
 def test_two_instances_one_order(env, tmp_path):

@@ -10,8 +10,9 @@ import sqlite3
 
 import pytest
 
-from acme_client import Client, Http01, Key, account, authorize, issue
-from conftest import acme_rig, conf_set
+from acme_client import (Client, Http01, Key, Routed, account, authorize,
+                         issue)
+from conftest import Server, acme_rig, conf_set, shared_store
 
 P = "urn:ietf:params:acme:error:"
 
@@ -108,6 +109,31 @@ def test_certificates_per_domain(env):
     limited(r, "too many certificates for dom.test (3 per 7d)", 201600)
     # other registered domains are not held up
     assert c.new_order(["x.other.test"]).status == 201
+
+
+def test_instances_share_limits(env, tmp_path):
+    """Two `certdesk serve` on one store count into the same buckets: an
+    account's orders alternate between them and the sixth is refused by
+    either."""
+    data, base, root, port_a, port_b = shared_store(tmp_path)
+    limits(data)
+    conf_set(data, "limit_accounts_per_ip", "off")
+    a = Server(data, port_a, tmp_path / "a.log")
+    b = Server(data, port_b, tmp_path / "b.log")
+    try:
+        a.start()
+        b.start()
+        c = Routed(base, [a.https_port, b.https_port], root)
+        assert c.new_account().status == 201
+        for i in range(5):
+            c.to = i % 2
+            r = c.new_order([f"shared{i}.test"])
+            assert r.status == 201, r
+        for c.to in (0, 1):
+            limited(c.new_order(["shared9.test"]), "new orders", 720)
+    finally:
+        a.stop()
+        b.stop()
 
 
 def test_accounts_per_address(env):
