@@ -68,7 +68,7 @@ struct daemon_acme {
 	struct store_conf sc;
 	struct val_conf vc;
 	struct ra_conf rc;
-	char *acct_prefix, *blocked, *anchor, *caa_text;
+	char *acct_prefix, *blocked, *overrides, *anchor, *caa_text;
 	const char *caa_ids[MAX_CAA_IDS + 1];
 
 	pthread_mutex_t lock;		/* the pool */
@@ -104,8 +104,10 @@ worker_free(struct worker *w)
 	free(w);
 }
 
+/* A new worker; on failure why (may be NULL) says what failed. */
 static int
-worker_new(struct daemon_acme *da, struct worker **out)
+worker_new(struct daemon_acme *da, struct worker **out,
+    struct rc_detail *why)
 {
 	struct daemon_ctx *cx = da->cx;
 	struct store_conf wsc;
@@ -141,6 +143,8 @@ worker_new(struct daemon_acme *da, struct worker **out)
 	if ((rc = ra_open(&da->rc, w->st, w->ca, w->val, &w->ra,
 	    &d)) != 0) {
 		log_err(LOG_ACME, "worker: ra: %s", rc_detail_str(&d, rc));
+		if (why != NULL)
+			*why = d;
 		goto fail;
 	}
 	ra_set_dnsupd(w->ra, cx->dnsupd);	/* dns-auto for portal orders */
@@ -192,7 +196,7 @@ take(struct daemon_acme *da, struct worker **out)
 	pthread_mutex_unlock(&da->lock);
 	if (w == NULL) {
 		pthread_mutex_lock(&da->make);
-		rc = worker_new(da, &w);
+		rc = worker_new(da, &w, NULL);
 		pthread_mutex_unlock(&da->make);
 		pthread_mutex_lock(&da->lock);
 		if (rc != 0) {
@@ -374,6 +378,7 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	/* the registration authority */
 	da->acct_prefix = xasprintf("%s/acme/acct/", base_url);
 	da->blocked = daemon_in_data(cx, cx->conf.policy_blocked_names);
+	da->overrides = daemon_in_data(cx, cx->conf.acme_lim_overrides);
 	da->rc.account_url_prefix = da->acct_prefix;
 	da->rc.require_eab = cx->conf.acme_require_eab;
 	da->rc.allow_ip = cx->conf.acme_allow_ip;
@@ -387,6 +392,7 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	LIM(lim_duplicate, acme_lim_duplicate);
 #undef LIM
 	da->rc.blocked_names = da->blocked;
+	da->rc.limit_overrides = da->overrides;
 	/* CSR keys at finalize and for portal orders: the CA's weak-key and
 	 * compromised-key lists (read-only, shared by every worker) */
 	da->rc.keycheck = cx->kc;
@@ -424,12 +430,16 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	 * usual load never waits for a new one */
 	da->keep = workers + 1;
 	da->max = da->keep * WORKERS_MAX_FACTOR;
+	memset(&d, 0, sizeof(d));
 	for (unsigned i = 0; i < da->keep; i++) {
 		struct worker *w;
 
-		if ((rc = worker_new(da, &w)) != 0) {
-			daemon_fail(cx, "cannot open the registration "
-			    "authority: %s (see the log)", rc_str(rc));
+		if ((rc = worker_new(da, &w, &d)) != 0) {
+			if (d.msg[0] != '\0')
+				daemon_fail(cx, "%s", d.msg);
+			else
+				daemon_fail(cx, "cannot open the registration "
+				    "authority: %s (see the log)", rc_str(rc));
 			goto fail;
 		}
 		w->next = da->all;
@@ -508,6 +518,7 @@ daemon_acme_stop(struct daemon_acme *da)
 	pthread_mutex_destroy(&da->make);
 	free(da->acct_prefix);
 	free(da->blocked);
+	free(da->overrides);
 	free(da->anchor);
 	free(da->caa_text);
 	free(da);

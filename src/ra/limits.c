@@ -24,14 +24,24 @@
  * Checks made at newOrder for what is counted later (failures, issuance)
  * let the orders already in flight through: a limit may be passed by as
  * many orders as were open when it filled, as with Boulder.
+ *
+ * acme.limit_overrides names a file of other limits for some subjects (a
+ * reseller's account, a big customer's domain, an office's address), as
+ * Boulder's overrides do, one a line: LIMIT SUBJECT COUNT/PERIOD|off, with
+ * LIMIT the key without "limit_" and SUBJECT "account:ID" (orders, failed
+ * validations, duplicates), a registered domain (certs_per_domain), an
+ * IPv4 address (accounts_per_ip) or an IPv6 /48 ("2001:db8:1::/48").
  */
 #include "ra/ra_int.h"
 #include "store/store.h"
+#include "util/buf.h"
+#include "util/conf.h"
 #include "util/dnsname.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +50,90 @@
 
 #define GC_EVERY 600	/* seconds between two sweeps of full buckets */
 
+enum which {
+	L_ACCOUNTS_IP, L_ACCOUNTS_IP6, L_ORDERS, L_FAILED, L_DOMAIN,
+	L_DUPLICATE, L_MAX_
+};
+
+/* as in the overrides file: the configuration key without "limit_" */
+static const char *const limit_names[L_MAX_] = {
+	[L_ACCOUNTS_IP] = "accounts_per_ip",
+	[L_ACCOUNTS_IP6] = "accounts_per_ipv6_48",
+	[L_ORDERS] = "orders_per_account",
+	[L_FAILED] = "failed_validations",
+	[L_DOMAIN] = "certs_per_domain",
+	[L_DUPLICATE] = "duplicate_certs",
+};
+
+struct ra_override {
+	enum which which;
+	char subject[DNSNAME_BUF];	/* canonical: "account:7",
+					 * "example.com", "192.0.2.1",
+					 * "2001:db8:1::/48" */
+	struct ra_limit lim;
+};
+
 static int
 on(const struct ra_limit *l)
 {
 	return l->count > 0 && l->period > 0;
+}
+
+static const struct ra_limit *
+conf_limit(const struct ra *ra, enum which w)
+{
+	switch (w) {
+	case L_ACCOUNTS_IP:
+		return &ra->conf.lim_accounts_ip;
+	case L_ACCOUNTS_IP6:
+		return &ra->conf.lim_accounts_ip6;
+	case L_ORDERS:
+		return &ra->conf.lim_orders;
+	case L_FAILED:
+		return &ra->conf.lim_failed;
+	case L_DOMAIN:
+		return &ra->conf.lim_domain;
+	default:
+		return &ra->conf.lim_duplicate;
+	}
+}
+
+/* The limit of w for subject: its override, else the configured one. */
+static const struct ra_limit *
+limit_for(const struct ra *ra, enum which w, const char *subject)
+{
+	for (size_t i = 0; i < ra->noverrides; i++)
+		if (ra->overrides[i].which == w &&
+		    strcmp(ra->overrides[i].subject, subject) == 0)
+			return &ra->overrides[i].lim;
+	return conf_limit(ra, w);
+}
+
+/* Whether w is on for some subject: configured or overridden. */
+static int
+on_for_any(const struct ra *ra, enum which w)
+{
+	if (on(conf_limit(ra, w)))
+		return 1;
+	for (size_t i = 0; i < ra->noverrides; i++)
+		if (ra->overrides[i].which == w && on(&ra->overrides[i].lim))
+			return 1;
+	return 0;
+}
+
+/* An IPv6 address's /48 as "2001:db8:1::/48"; 0, or -1 when not IPv6. */
+static int
+ip6_48(const char *ip, char out[INET6_ADDRSTRLEN + 4])
+{
+	unsigned char bin[16];
+	char net[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, ip, bin) != 1)
+		return -1;
+	memset(bin + 6, 0, 10);
+	inet_ntop(AF_INET6, bin, net, sizeof(net));
+	snprintf(out, INET6_ADDRSTRLEN + 4, "%s/48", net);
+	return 0;
 }
 
 /* The clock in milliseconds: the pinned one of tests in whole seconds. */
@@ -118,20 +208,18 @@ ra_limit_account(struct ra *ra, struct store *st, const char *ip,
     struct ra_err *err)
 {
 	const struct ra_limit *l;
-	unsigned char bin[16];
-	char key[80], net[INET6_ADDRSTRLEN];
+	unsigned char bin[4];
+	char key[80], net[INET6_ADDRSTRLEN + 4];
 
 	if (ip == NULL)
 		return 0;
 	if (inet_pton(AF_INET, ip, bin) == 1) {
-		l = &ra->conf.lim_accounts_ip;
+		l = limit_for(ra, L_ACCOUNTS_IP, ip);
 		snprintf(key, sizeof(key), "accounts-ip:%s", ip);
-	} else if (inet_pton(AF_INET6, ip, bin) == 1) {
+	} else if (ip6_48(ip, net) == 0) {
 		/* a site's /48: one customer may hold all of it */
-		l = &ra->conf.lim_accounts_ip6;
-		memset(bin + 6, 0, 10);
-		inet_ntop(AF_INET6, bin, net, sizeof(net));
-		snprintf(key, sizeof(key), "accounts-ip6:%s/48", net);
+		l = limit_for(ra, L_ACCOUNTS_IP6, net);
+		snprintf(key, sizeof(key), "accounts-ip6:%s", net);
 	} else {
 		return 0;
 	}
@@ -195,13 +283,15 @@ ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
     char *const *names, const char *const *types, size_t n,
     struct ra_err *err)
 {
-	const struct ra_conf *c = &ra->conf;
-	char key[320], what[360];
+	const struct ra_limit *l, *dup;
+	char key[320], what[360], acct[32];
 	uint8_t hash[32];
 	int recent = 0, ever = 0, rc;
 	time_t oldest = 0;
 
-	if (on(&c->lim_failed))
+	snprintf(acct, sizeof(acct), "account:%lld", (long long)account_id);
+	l = limit_for(ra, L_FAILED, acct);
+	if (on(l))
 		for (size_t i = 0; i < n; i++) {
 			const char *nm = names[i];
 
@@ -209,44 +299,47 @@ ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
 			    (long long)account_id, types[i], nm);
 			snprintf(what, sizeof(what), "too many failed "
 			    "validations of %s by this account", nm);
-			rc = take(ra, st, &c->lim_failed, key, 0, what, err);
+			rc = take(ra, st, l, key, 0, what, err);
 			if (rc != 0)
 				return rc;
 		}
-	if (on(&c->lim_domain) || on(&c->lim_duplicate)) {
+	dup = limit_for(ra, L_DUPLICATE, acct);
+	if (on_for_any(ra, L_DOMAIN) || on(dup)) {
 		ra_names_hash(names, n, hash);
 		/* the window: the last period, now included */
 		rc = store_issued_set_count(st, hash, ra_now(ra) -
-		    (time_t)c->lim_duplicate.period + 1,
-		    on(&c->lim_duplicate) ? c->lim_duplicate.count : 1,
+		    (time_t)dup->period + 1, on(dup) ? dup->count : 1,
 		    &recent, &ever, &oldest);
 		if (rc != 0)
 			return rc;
 	}
-	if (on(&c->lim_duplicate) && recent >= c->lim_duplicate.count)
-		return refuse(ra, err, &c->lim_duplicate,
-		    ((int64_t)oldest + c->lim_duplicate.period) * 1000 -
-		    now_ms(ra), "too many certificates for exactly these "
-		    "names");
+	if (on(dup) && recent >= dup->count)
+		return refuse(ra, err, dup, ((int64_t)oldest + dup->period) *
+		    1000 - now_ms(ra), "too many certificates for exactly "
+		    "these names");
 	/* a renewal is not refused for its domains' new certificates */
-	if (on(&c->lim_domain) && !ever)
+	if (!ever)
 		for (size_t i = 0; i < n; i++) {
 			const char *dom = domain_of(names[i], types[i]);
 
 			if (seen_domain(names, types, i, dom))
 				continue;
+			l = limit_for(ra, L_DOMAIN, dom);
+			if (!on(l))
+				continue;
 			snprintf(key, sizeof(key), "domain:%s", dom);
 			snprintf(what, sizeof(what), "too many certificates "
 			    "for %s", dom);
-			rc = take(ra, st, &c->lim_domain, key, 0, what, err);
+			rc = take(ra, st, l, key, 0, what, err);
 			if (rc != 0)
 				return rc;
 		}
-	if (on(&c->lim_orders)) {
+	l = limit_for(ra, L_ORDERS, acct);
+	if (on(l)) {
 		snprintf(key, sizeof(key), "orders:%lld",
 		    (long long)account_id);
-		return take(ra, st, &c->lim_orders, key, 1, "too many new "
-		    "orders from this account", err);
+		return take(ra, st, l, key, 1, "too many new orders from this "
+		    "account", err);
 	}
 	return 0;
 }
@@ -255,14 +348,19 @@ int
 ra_limit_failed(struct ra *ra, struct store *st, int64_t account_id,
     const char *type, const char *name)
 {
-	char key[320];
+	const struct ra_limit *l;
+	char key[320], acct[32];
 	int rc;
 
-	if (!on(&ra->conf.lim_failed) || account_id <= 0)
+	if (account_id <= 0)
+		return 0;
+	snprintf(acct, sizeof(acct), "account:%lld", (long long)account_id);
+	l = limit_for(ra, L_FAILED, acct);
+	if (!on(l))
 		return 0;
 	snprintf(key, sizeof(key), "failed:%lld:%s:%s", (long long)account_id,
 	    type, name);
-	rc = take(ra, st, &ra->conf.lim_failed, key, 1, "", NULL);
+	rc = take(ra, st, l, key, 1, "", NULL);
 	/* full already: the orders for it are refused anyway */
 	return rc == RC_POLICY ? 0 : rc;
 }
@@ -271,6 +369,7 @@ int
 ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
     const char *const *types, size_t n, const char *serial)
 {
+	const struct ra_limit *l;
 	uint8_t hash[32];
 	char key[320];
 	int recent, ever, rc;
@@ -281,15 +380,18 @@ ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
 	    &oldest);
 	if (rc == 0)
 		rc = store_issued_set_add(st, hash, ra_now(ra), serial);
-	if (rc != 0 || ever || !on(&ra->conf.lim_domain))
+	if (rc != 0 || ever)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const char *dom = domain_of(names[i], types[i]);
 
 		if (seen_domain(names, types, i, dom))
 			continue;
+		l = limit_for(ra, L_DOMAIN, dom);
+		if (!on(l))
+			continue;
 		snprintf(key, sizeof(key), "domain:%s", dom);
-		rc = take(ra, st, &ra->conf.lim_domain, key, 1, "", NULL);
+		rc = take(ra, st, l, key, 1, "", NULL);
 		/* full: issued for an order made before it filled */
 		if (rc != 0 && rc != RC_POLICY)
 			return rc;
@@ -327,4 +429,181 @@ ra_limits_gc(struct ra *ra)
 	else if (g.n > 0)
 		log_debug(LOG_RA, "rate limits: %lld full buckets dropped",
 		    (long long)g.n);
+}
+
+/* ---- overrides ----------------------------------------------------------- */
+
+/* The canonical subject of an override of w, or -1 with why. */
+static int
+subject_of(enum which w, const char *in, char out[DNSNAME_BUF],
+    const char **why)
+{
+	unsigned char bin[16];
+	char norm[DNSNAME_BUF], *end;
+	long long id;
+
+	switch (w) {
+	case L_ACCOUNTS_IP:
+		if (inet_pton(AF_INET, in, bin) != 1) {
+			*why = "not an IPv4 address";
+			return -1;
+		}
+		inet_ntop(AF_INET, bin, out, DNSNAME_BUF);
+		return 0;
+	case L_ACCOUNTS_IP6: {
+		char addr[INET6_ADDRSTRLEN];
+		const char *slash = strchr(in, '/');
+
+		if (slash == NULL || strcmp(slash, "/48") != 0 ||
+		    (size_t)(slash - in) >= sizeof(addr)) {
+			*why = "not an IPv6 /48 (2001:db8:1::/48)";
+			return -1;
+		}
+		memcpy(addr, in, (size_t)(slash - in));
+		addr[slash - in] = '\0';
+		if (ip6_48(addr, out) != 0) {
+			*why = "not an IPv6 /48 (2001:db8:1::/48)";
+			return -1;
+		}
+		return 0;
+	}
+	case L_DOMAIN:
+		if (dnsname_norm(in, strlen(in), DNSNAME_FOLD |
+		    DNSNAME_ROOT_DOT | DNSNAME_ULABELS, norm, NULL) != 0) {
+			*why = "not a domain name";
+			return -1;
+		}
+		if (!dnsname_is_registered(norm)) {
+			*why = "not a registered domain (the public suffix "
+			    "list's; the limit counts under those)";
+			return -1;
+		}
+		snprintf(out, DNSNAME_BUF, "%s", norm);
+		return 0;
+	default:
+		if (strncmp(in, "account:", 8) != 0 || in[8] < '1' ||
+		    in[8] > '9') {
+			*why = "not account:ID";
+			return -1;
+		}
+		id = strtoll(in + 8, &end, 10);
+		if (*end != '\0' || id <= 0 || id == LLONG_MAX) {
+			*why = "not account:ID";
+			return -1;
+		}
+		snprintf(out, DNSNAME_BUF, "account:%lld", id);
+		return 0;
+	}
+}
+
+/* One line "LIMIT SUBJECT VALUE" (comments and blanks gone) into o. */
+static int
+parse_override(char *line, struct ra_override *o, const char **why)
+{
+	char *f[4], *save = NULL;
+	struct conf_limit cl;
+	size_t n = 0;
+	int w;
+
+	for (char *t = strtok_r(line, " \t", &save); t != NULL;
+	    t = strtok_r(NULL, " \t", &save)) {
+		if (n == 3) {
+			*why = "more than LIMIT SUBJECT COUNT/PERIOD";
+			return -1;
+		}
+		f[n++] = t;
+	}
+	if (n != 3) {
+		*why = "not LIMIT SUBJECT COUNT/PERIOD";
+		return -1;
+	}
+	for (w = 0; w < L_MAX_; w++)
+		if (strcmp(f[0], limit_names[w]) == 0)
+			break;
+	if (w == L_MAX_) {
+		*why = "unknown limit (accounts_per_ip, accounts_per_ipv6_48, "
+		    "orders_per_account, failed_validations, "
+		    "certs_per_domain, duplicate_certs)";
+		return -1;
+	}
+	o->which = (enum which)w;
+	if (subject_of(o->which, f[1], o->subject, why) != 0)
+		return -1;
+	if (conf_parse_limit(f[2], &cl) != 0) {
+		*why = "not COUNT/PERIOD (e.g. 300/3h) or off";
+		return -1;
+	}
+	o->lim.count = cl.count;
+	o->lim.period = cl.period;
+	return 0;
+}
+
+int
+ra_limits_load(struct ra *ra, const char *path, struct rc_detail *d)
+{
+	struct buf b;
+	char *p, *next;
+	size_t cap = 0;
+	int rc, lineno = 0;
+
+	buf_init(&b, 4 * 1024 * 1024);
+	rc = buf_read_file(&b, path);
+	if (rc != 0) {
+		rc_detail_set(d, "%s: cannot read the rate limit overrides "
+		    "(%s)", path, rc_str(rc));
+		buf_free(&b);
+		return RC_CONFIG;
+	}
+	for (p = (char *)b.data; p != NULL && *p != '\0'; p = next) {
+		struct ra_override o;
+		const char *why = NULL;
+		char *h;
+
+		lineno++;
+		next = strchr(p, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if ((h = strchr(p, '#')) != NULL)
+			*h = '\0';
+		for (h = p; *h != '\0'; h++)
+			if (*h == '\r')
+				*h = ' ';
+		if (strspn(p, " \t") == strlen(p))
+			continue;
+		memset(&o, 0, sizeof(o));
+		if (strlen(p) > 400 || parse_override(p, &o, &why) != 0) {
+			rc_detail_set(d, "%s:%d: %s", path, lineno, why != NULL ?
+			    why : "line too long");
+			rc = RC_CONFIG;
+			break;
+		}
+		for (size_t i = 0; i < ra->noverrides; i++)
+			if (ra->overrides[i].which == o.which &&
+			    strcmp(ra->overrides[i].subject, o.subject) == 0) {
+				rc_detail_set(d, "%s:%d: %s %s is overridden "
+				    "twice", path, lineno,
+				    limit_names[o.which], o.subject);
+				rc = RC_CONFIG;
+			}
+		if (rc != 0)
+			break;
+		if (ra->noverrides == cap) {
+			cap = cap ? 2 * cap : 8;
+			ra->overrides = xrealloc(ra->overrides,
+			    cap * sizeof(*ra->overrides));
+		}
+		ra->overrides[ra->noverrides++] = o;
+	}
+	buf_free(&b);
+	if (rc != 0)
+		ra_limits_free(ra);	/* the whole file or nothing */
+	return rc;
+}
+
+void
+ra_limits_free(struct ra *ra)
+{
+	free(ra->overrides);
+	ra->overrides = NULL;
+	ra->noverrides = 0;
 }

@@ -434,6 +434,7 @@ ra_open(const struct ra_conf *conf, struct store *st, struct ca *ca,
 	ra->conf = *conf;
 	ra->conf.account_url_prefix = xstrdup(conf->account_url_prefix);
 	ra->conf.blocked_names = NULL;
+	ra->conf.limit_overrides = NULL;
 	if (ra->conf.order_lifetime <= 0)
 		ra->conf.order_lifetime = RA_DEF_ORDER_LIFETIME;
 	if (ra->conf.authz_lifetime <= 0)
@@ -455,6 +456,11 @@ ra_open(const struct ra_conf *conf, struct store *st, struct ca *ca,
 		if (rc != 0)
 			goto out;
 	}
+	if (conf->limit_overrides != NULL && conf->limit_overrides[0] != '\0') {
+		rc = ra_limits_load(ra, conf->limit_overrides, d);
+		if (rc != 0)
+			goto out;
+	}
 	*out = ra;
 	ra = NULL;
 	rc = 0;
@@ -472,6 +478,7 @@ ra_free(struct ra *ra)
 	for (size_t i = 0; i < ra->nblocked; i++)
 		free(ra->blocked[i]);
 	free(ra->blocked);
+	ra_limits_free(ra);
 	free((char *)ra->conf.account_url_prefix);
 	free(ra);
 }

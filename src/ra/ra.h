@@ -198,6 +198,10 @@ struct ra_conf {
 						 * registered domain */
 	struct ra_limit lim_duplicate;		/* certificates per set of
 						 * names */
+	/* acme.limit_overrides: file of other limits for some subjects,
+	 * one a line, "LIMIT SUBJECT COUNT/PERIOD|off" (limits.c); NULL or
+	 * "": none. Read by ra_open(). */
+	const char *limit_overrides;
 };
 
 struct ra;

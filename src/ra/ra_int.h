@@ -44,6 +44,8 @@ struct ra {
 	void *check_arg;
 	time_t last_recover;		/* of stale orders, ra_jobs_run() */
 	time_t last_limits_gc;		/* ra_limits_gc() */
+	struct ra_override *overrides;	/* acme.limit_overrides */
+	size_t noverrides;
 	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
 	 * set other operations */
 	const struct val_dnsupd *dnsupd;	/* borrowed, may be NULL */
@@ -185,5 +187,8 @@ int ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
 void ra_names_hash(char *const *names, size_t n, uint8_t out[32]);
 /* drops full buckets, at most every ten minutes (the job thread) */
 void ra_limits_gc(struct ra *ra);
+/* reads the overrides file into ra (RC_CONFIG with "file:line: why") */
+int ra_limits_load(struct ra *ra, const char *path, struct rc_detail *d);
+void ra_limits_free(struct ra *ra);
 
 #endif

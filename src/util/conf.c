@@ -119,6 +119,10 @@ static const struct key keys[] = {
 	    "issued before) not counted"},
 	{"acme", "limit_duplicate_certs", K_LIMIT, O(acme_lim_duplicate),
 	    "5/7d", NULL, 0, 0, "certificates for exactly the same names"},
+	{"acme", "limit_overrides", K_STR, O(acme_lim_overrides), "", NULL, 0,
+	    0, "file of other limits for some accounts, domains or addresses "
+	    "(one a line: LIMIT SUBJECT COUNT/PERIOD|off, see docs/cli.md), "
+	    "relative to the data directory; empty: none"},
 	{"validation", "http01_port", K_INT, O(val_http01_port), "80", NULL, 1,
 	    65535, "port http-01 challenges are fetched from (tests only: "
 	    "change it)"},
@@ -213,10 +217,8 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-/* "COUNT/PERIOD" (PERIOD: a number and s, m, h or d) or "off". */
-static int
-set_limit(struct conf_limit *l, const struct key *k, const char *v,
-    struct rc_detail *d, const char *where)
+int
+conf_parse_limit(const char *v, struct conf_limit *l)
 {
 	static const struct { char unit; long s; } units[] = {
 		{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400},
@@ -229,19 +231,30 @@ set_limit(struct conf_limit *l, const struct key *k, const char *v,
 		l->period = 0;
 		return 0;
 	}
+	if (*v < '0' || *v > '9')
+		return RC_CONFIG;
 	n = strtol(v, &end, 10);
-	if (end == v || *end != '/' || n < 1 || n > 1000000000)
-		goto bad;
+	if (*end != '/' || n < 1 || n > 1000000000 || end[1] < '0' ||
+	    end[1] > '9')
+		return RC_CONFIG;
 	p = strtol(end + 1, &end2, 10);
-	if (end2 == end + 1 || p < 1 || end2[0] == '\0' || end2[1] != '\0')
-		goto bad;
+	if (p < 1 || end2[0] == '\0' || end2[1] != '\0')
+		return RC_CONFIG;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (units[i].unit == end2[0] && p <= 366L * 86400 / units[i].s) {
 			l->count = (int)n;
 			l->period = p * units[i].s;
 			return 0;
 		}
-bad:
+	return RC_CONFIG;
+}
+
+static int
+set_limit(struct conf_limit *l, const struct key *k, const char *v,
+    struct rc_detail *d, const char *where)
+{
+	if (conf_parse_limit(v, l) == 0)
+		return 0;
 	rc_detail_set(d, "%s%s.%s: '%s' is not COUNT/PERIOD (e.g. 300/3h; "
 	    "PERIOD in s, m, h or d, at most a year) or off", where,
 	    k->section, k->name, v);

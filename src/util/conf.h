@@ -59,6 +59,7 @@ struct conf {
 	struct conf_limit acme_lim_failed;	/* 5/1h per account and name */
 	struct conf_limit acme_lim_domain;	/* 50/7d per registered domain */
 	struct conf_limit acme_lim_duplicate;	/* 5/7d per set of names */
+	char *acme_lim_overrides;	/* limit_overrides = (file; empty: none) */
 	/* [validation] */
 	int val_http01_port;		/* http01_port = 80 */
 	int val_tlsalpn01_port;		/* tlsalpn01_port = 443 */
@@ -111,6 +112,9 @@ int conf_load(struct conf *c, const char *path, int must_exist,
 int conf_set(struct conf *c, const char *section, const char *key,
     const char *value, struct rc_detail *d);
 void conf_free(struct conf *c);
+/* Parses a rate limit, "COUNT/PERIOD" (PERIOD a number and s, m, h or d,
+ * at most a year) or "off", into *l: 0 or RC_CONFIG. */
+int conf_parse_limit(const char *v, struct conf_limit *l);
 /* Writes the documented default file to path (used by `certdesk init`). */
 int conf_write_default(const char *path);
 

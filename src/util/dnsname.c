@@ -278,3 +278,13 @@ dnsname_registered(const char *name)
 	r = psl != NULL ? psl_registrable_domain(psl, name) : NULL;
 	return r != NULL ? r : name;
 }
+
+int
+dnsname_is_registered(const char *name)
+{
+	const char *r;
+
+	pthread_once(&psl_once, psl_load);
+	r = psl != NULL ? psl_registrable_domain(psl, name) : NULL;
+	return r != NULL && strcmp(r, name) == 0;
+}

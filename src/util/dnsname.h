@@ -109,5 +109,8 @@ const char *dnsname_why_str(enum dnsname_why why);
  * an IP address) or no list was loaded.
  */
 const char *dnsname_registered(const char *name);
+/* Whether name is a registered domain itself ("example.co.uk"; not
+ * "www.example.co.uk", not "co.uk"). */
+int dnsname_is_registered(const char *name);
 
 #endif

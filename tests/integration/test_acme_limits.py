@@ -12,7 +12,8 @@ import pytest
 
 from acme_client import (Client, Http01, Key, Routed, account, authorize,
                          issue)
-from conftest import Server, acme_rig, conf_set, shared_store
+from conftest import (Server, acme_rig, conf_set, free_port, message, ok, run,
+                      shared_store)
 
 P = "urn:ietf:params:acme:error:"
 
@@ -134,6 +135,48 @@ def test_instances_share_limits(env, tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+def test_overrides(env, tmp_path):
+    """acme.limit_overrides: the first account of a new store (id 1) may
+    make 7 orders an hour, the others the configured 5; a bad file stops
+    serve at start with the file, the line and what is wrong."""
+    port = free_port()
+    data = tmp_path / "data"
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port}"])
+    limits(data)
+    (data / "overrides.txt").write_text(
+        "# LIMIT SUBJECT COUNT/PERIOD\n"
+        "orders_per_account account:1 7/1h\n"
+        "certs_per_domain example.com 500/7d\n")
+    conf_set(data, "limit_overrides", "overrides.txt")
+    root = tmp_path / "root.pem"
+    root.write_text(ok(["ca", "root", "--data", data]))
+    s = Server(data, port, tmp_path / "serve.log")
+    s.start()
+    try:
+        url = s.https_url("/acme/directory")
+        big, other = Client(url, root), Client(url, root)
+        assert big.new_account().status == 201
+        assert big.kid.endswith("/acme/acct/1")
+        assert other.new_account().status == 201
+        for i in range(7):
+            assert big.new_order([f"big{i}.test"]).status == 201
+        # one each 3600 / 7 s, rounded up
+        limited(big.new_order(["big9.test"]), "(7 per 1h)", 515)
+        for i in range(5):
+            assert other.new_order([f"small{i}.test"]).status == 201
+        limited(other.new_order(["small9.test"]), "(5 per 1h)", 720)
+    finally:
+        s.stop()
+    (data / "overrides.txt").write_text(
+        "orders_per_account account:1 7/1h\n"
+        "certs_per_domain www.example.com 500/7d\n")
+    p = run(["serve", "--data", data, "--listen", "127.0.0.1:0",
+             "--plain-listen", f"127.0.0.1:{port}"], timeout=30)
+    assert p.returncode != 0
+    assert "overrides.txt:2: not a registered domain" in message(p), \
+        p.stderr
 
 
 def test_accounts_per_address(env):

@@ -292,6 +292,178 @@ test_sweep(void **state)
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM rate_limits"), 0);
 }
 
+/* Writes text to DIR/overrides and loads it into e->ra: rc, d filled. */
+static int
+load(struct rt_env *e, const char *text, struct rc_detail *d)
+{
+	char *path = xasprintf("%s/overrides", e->dir);
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	memset(d, 0, sizeof(*d));
+	ra_limits_free(e->ra);
+	rc = ra_limits_load(e->ra, path, d);
+	free(path);
+	return rc;
+}
+
+static void
+expect_bad_file(struct rt_env *e, const char *text, const char *needle)
+{
+	struct rc_detail d;
+
+	if (load(e, text, &d) != RC_CONFIG)
+		fail_msg("accepted: %.80s", text);
+	if (strstr(d.msg, needle) == NULL)
+		fail_msg("detail '%s' lacks '%s'", d.msg, needle);
+	assert_int_equal(e->ra->noverrides, 0);
+}
+
+static void
+test_overrides(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_account acct = {0};
+	struct ra_err err;
+	struct rc_detail d;
+	char tp[44], *text;
+	int64_t a = rt_account(e, "a"), b = rt_account(e, "b");
+	int64_t c = rt_account(e, "c");
+
+	e->ra->conf.lim_orders = (struct ra_limit){2, 3600};
+	e->ra->conf.lim_domain = (struct ra_limit){1, 7 * DAY};
+	e->ra->conf.lim_accounts_ip = (struct ra_limit){1, 3 * 3600};
+	e->ra->conf.lim_accounts_ip6 = (struct ra_limit){1, 3 * 3600};
+	text = xasprintf("# a reseller, a quiet one, one unlimited\n"
+	    "orders_per_account account:%lld 4/1h\n"
+	    "orders_per_account\taccount:%lld   1/1h  # comment\r\n"
+	    "\n   \t\n"
+	    "orders_per_account account:%lld off\n"
+	    "certs_per_domain EXAMPLE.net. 3/7d\n"
+	    "certs_per_domain b\xc3\xbc" "cher.example 2/7d\n"
+	    "accounts_per_ip 192.0.2.7 3/3h\n"
+	    "accounts_per_ipv6_48 2001:DB8:1:0::/48 2/3h\n",
+	    (long long)a, (long long)b, (long long)c);
+	assert_int_equal(load(e, text, &d), 0);
+	free(text);
+	assert_int_equal(e->ra->noverrides, 7);
+	for (int i = 0; i < 4; i++)
+		rt_order(e, a, "www.example.org");
+	expect_limited(try_order(e, a, "www.example.org", &err), &err,
+	    "(4 per 1h)", 900);
+	rt_order(e, b, "www.example.org");
+	expect_limited(try_order(e, b, "www.example.org", &err), &err,
+	    "(1 per 1h)", 3600);
+	for (int i = 0; i < 10; i++)
+		rt_order(e, c, "www.example.org");
+	/* the others keep the configured limit */
+	{
+		int64_t x = rt_account(e, "x");
+
+		rt_order(e, x, "www.example.org");
+		rt_order(e, x, "www.example.org");
+		expect_limited(try_order(e, x, "www.example.org", &err), &err,
+		    "(2 per 1h)", 1800);
+	}
+	/* domains: example.net 3, the IDN's A-label 2, others 1 */
+	issue(e, c, "a.example.net");
+	issue(e, c, "b.example.net");
+	issue(e, c, "c.example.net");
+	expect_limited(try_order(e, c, "d.example.net", &err), &err,
+	    "example.net (3 per 7d)", 201600);
+	issue(e, c, "www.xn--bcher-kva.example");
+	issue(e, c, "xn--bcher-kva.example");
+	expect_limited(try_order(e, c, "shop.xn--bcher-kva.example", &err),
+	    &err, "(2 per 7d)", 302400);
+	issue(e, c, "one.example.org");
+	expect_limited(try_order(e, c, "two.example.org", &err), &err,
+	    "example.org (1 per 7d)", 7 * DAY);
+	/* addresses */
+	for (int i = 0; i < 3; i++) {
+		rt_thumbprint(i == 0 ? "ip0" : i == 1 ? "ip1" : "ip2", tp);
+		ra_account_clear(&acct);
+		assert_int_equal(ra_account_new_from(e->ra, "192.0.2.7", "{}",
+		    tp, NULL, NULL, &acct, &err), 0);
+	}
+	rt_thumbprint("ip3", tp);
+	ra_account_clear(&acct);
+	expect_limited(ra_account_new_from(e->ra, "192.0.2.7", "{}", tp,
+	    NULL, NULL, &acct, &err), &err, "(3 per 3h)", 3600);
+	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.8", "{}", tp,
+	    NULL, NULL, &acct, &err), 0);
+	rt_thumbprint("ip4", tp);
+	ra_account_clear(&acct);
+	expect_limited(ra_account_new_from(e->ra, "192.0.2.8", "{}", tp,
+	    NULL, NULL, &acct, &err), &err, "(1 per 3h)", 3 * 3600);
+	assert_int_equal(ra_account_new_from(e->ra, "2001:db8:1:5::1", "{}",
+	    tp, NULL, NULL, &acct, &err), 0);
+	rt_thumbprint("ip5", tp);
+	ra_account_clear(&acct);
+	assert_int_equal(ra_account_new_from(e->ra, "2001:db8:1:6::1", "{}",
+	    tp, NULL, NULL, &acct, &err), 0);
+	rt_thumbprint("ip6", tp);
+	ra_account_clear(&acct);
+	expect_limited(ra_account_new_from(e->ra, "2001:db8:1:7::1", "{}",
+	    tp, NULL, NULL, &acct, &err), &err, "(2 per 3h)", 5400);
+	ra_account_clear(&acct);
+
+	/* hostile files: each refused whole, with file:line and why */
+	expect_bad_file(e, "orders_per_account account:1 4/1h\nnope x 1/1h\n",
+	    "overrides:2: unknown limit");
+	expect_bad_file(e, "orders_per_account account:1\n", ":1: not LIMIT");
+	expect_bad_file(e, "orders_per_account account:1 4/1h extra\n",
+	    "more than LIMIT");
+	expect_bad_file(e, "orders_per_account account:0 4/1h\n",
+	    "not account:ID");
+	expect_bad_file(e, "orders_per_account account:-3 4/1h\n",
+	    "not account:ID");
+	expect_bad_file(e, "orders_per_account account:07 4/1h\n",
+	    "not account:ID");
+	expect_bad_file(e, "orders_per_account account:7x 4/1h\n",
+	    "not account:ID");
+	expect_bad_file(e, "orders_per_account account:99999999999999999999 "
+	    "4/1h\n", "not account:ID");
+	expect_bad_file(e, "orders_per_account 7 4/1h\n", "not account:ID");
+	expect_bad_file(e, "orders_per_account account:7 4/1w\n",
+	    "not COUNT/PERIOD");
+	expect_bad_file(e, "orders_per_account account:7 0/1h\n",
+	    "not COUNT/PERIOD");
+	expect_bad_file(e, "certs_per_domain www.example.com 1/7d\n",
+	    "not a registered domain");
+	expect_bad_file(e, "certs_per_domain co.uk 1/7d\n",
+	    "not a registered domain");
+	expect_bad_file(e, "certs_per_domain *.example.com 1/7d\n",
+	    "not a domain name");
+	expect_bad_file(e, "certs_per_domain exa_mple.com 1/7d\n",
+	    "not a domain name");
+	expect_bad_file(e, "accounts_per_ip 192.0.2.0/24 1/1h\n",
+	    "not an IPv4 address");
+	expect_bad_file(e, "accounts_per_ip 2001:db8::1 1/1h\n",
+	    "not an IPv4 address");
+	expect_bad_file(e, "accounts_per_ipv6_48 2001:db8::/64 1/1h\n",
+	    "not an IPv6 /48");
+	expect_bad_file(e, "accounts_per_ipv6_48 192.0.2.1/48 1/1h\n",
+	    "not an IPv6 /48");
+	expect_bad_file(e, "orders_per_account account:7 1/1h\n"
+	    "orders_per_account account:7 2/1h\n", ":2: orders_per_account "
+	    "account:7 is overridden twice");
+	{
+		char *huge = xmalloc(5000);
+
+		memset(huge, 'a', 4999);
+		huge[4999] = '\0';
+		expect_bad_file(e, huge, ":1: line too long");
+		free(huge);
+	}
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ra_limits_load(e->ra, "/nonexistent/overrides", &d),
+	    RC_CONFIG);
+	assert_non_null(strstr(d.msg, "cannot read"));
+}
+
 /* The GCRA arithmetic of the store, and its bad arguments. */
 static void
 test_store_buckets(void **state)
@@ -357,6 +529,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_accounts_per_ip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overrides, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_buckets, setup,
 		    teardown),
 	};

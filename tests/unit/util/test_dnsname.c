@@ -334,6 +334,11 @@ test_registered(void **state)
 	    "alice.github.io");
 	assert_string_equal(dnsname_registered("xn--mnchen-3ya.de"),
 	    "xn--mnchen-3ya.de");
+	assert_true(dnsname_is_registered("example.co.uk"));
+	assert_true(dnsname_is_registered("bench.test"));
+	assert_false(dnsname_is_registered("www.example.co.uk"));
+	assert_false(dnsname_is_registered("co.uk"));
+	assert_false(dnsname_is_registered("com"));
 }
 
 int
