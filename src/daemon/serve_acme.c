@@ -2,23 +2,31 @@
 /*
  * What `certdesk serve` runs behind its HTTPS listener for ACME: the struct
  * acme with its configuration, a pool of workers (each one a registration
- * authority over its own store handles, CA handle and validation context,
- * because none of these may be shared between threads), the group
- * committer every worker's CA issues through (one fsync per batch of
- * certificates), and a background thread that runs validations left over
- * by a restart or by a request thread that gave up (ra_jobs_run).
+ * authority over its own store handles and CA handle, because neither may
+ * be shared between threads), a pool of validation contexts (resolver and
+ * HTTP client) the workers' registration authorities borrow for each
+ * check, the group committer every worker's CA issues through (one fsync
+ * per batch of certificates), and a background thread that runs
+ * validations left over by a restart or by a request thread that gave up
+ * (ra_jobs_run).
  *
  * A worker is taken from the pool for one request and given back after it.
  * Workers are made up front (http.threads of them, and one for the job
- * thread); when all are busy another is made (outside the pool's lock: a
- * new validation context takes a while), up to WORKERS_MAX_FACTOR times
- * the up-front number. Beyond that a request waits for one to be given
- * back: every HTTPS connection has its own thread, and a worker holds a
- * store handle, a resolver and a CA handle (about 1.9 MB each, measured
- * at 64 clients; not their caches, see bench/README.md), so a burst of
- * slow validations must not take all the memory. Idle workers beyond the up-front number are freed after
+ * thread); when all are busy another is made (outside the pool's lock),
+ * up to WORKERS_MAX_FACTOR times the up-front number. Beyond that a
+ * request waits for one to be given back: every HTTPS connection has its
+ * own thread, and a burst of slow validations must not take all the
+ * memory. Idle workers beyond the up-front number are freed after
  * WORKER_IDLE_S without a request (by the job thread); the rest when the
  * server stops, after the HTTP threads have been joined.
+ *
+ * A validation context is about 2 MB resident (mostly libunbound's: its
+ * tables of source ports, filled at creation), measured as 1.8 MB per
+ * worker when each worker had one: the 33 idle workers of http.threads =
+ * 32 took 85 MB then and 35 MB with the pool. Fewer requests are in a
+ * check than in flight, so the pool makes one when none is idle (never
+ * waits: a slow http-01 check holds one for up to its timeout) and frees
+ * the idle ones beyond the up-front number after WORKER_IDLE_S.
  *
  * For an ACME request, the worker's main store handle shares one read
  * snapshot among the request's reads (store_rq_begin/store_rq_end): fewer
@@ -53,7 +61,6 @@
 struct worker {
 	struct store *st;
 	struct ca *ca;
-	struct val_ctx *val;
 	struct ra *ra;
 	struct worker *next;		/* every worker */
 	struct worker *idle_next;	/* the idle list, last used first */
@@ -83,12 +90,106 @@ struct daemon_acme {
 					 * libraries' set-up is not all
 					 * known to be thread-safe) */
 
+	/* validation contexts (resolver, HTTP client), lent to a worker's ra
+	 * for each check: fewer than workers are in a check at once, and
+	 * each costs about 2 MB */
+	pthread_mutex_t vlock;
+	struct vslot *vidle;		/* idle, last used first */
+	unsigned vn;			/* made */
+
 	pthread_t jobs;
 	int jobs_ok;
 	pthread_mutex_t jlock;
 	pthread_cond_t jcond;
 	int stop;
 };
+
+/* ---- validation contexts ------------------------------------------------- */
+
+struct vslot {
+	struct val_ctx *v;
+	time_t idle_since;		/* CLOCK_MONOTONIC */
+	struct vslot *next;
+};
+
+static time_t mono_s(void);
+
+/* ra_set_val_pool's get: an idle context, else a new one. */
+static int
+vpool_get(void *arg, struct val_ctx **out)
+{
+	struct daemon_acme *da = arg;
+	struct rc_detail d = {{0}};
+	struct vslot *s;
+	unsigned n;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&da->vlock);
+	if ((s = da->vidle) != NULL) {
+		da->vidle = s->next;
+		*out = s->v;
+	}
+	pthread_mutex_unlock(&da->vlock);
+	if (s != NULL) {
+		free(s);
+		return 0;
+	}
+	pthread_mutex_lock(&da->make);
+	rc = val_ctx_open(&da->vc, out, &d);
+	pthread_mutex_unlock(&da->make);
+	if (rc != 0) {
+		log_err(LOG_ACME, "validation context: %s",
+		    rc_detail_str(&d, rc));
+		return rc;
+	}
+	pthread_mutex_lock(&da->vlock);
+	n = ++da->vn;
+	pthread_mutex_unlock(&da->vlock);
+	log_debug(LOG_ACME, "%u validation contexts", n);
+	return 0;
+}
+
+static void
+vpool_put(void *arg, struct val_ctx *v)
+{
+	struct daemon_acme *da = arg;
+	struct vslot *s = xmalloc(sizeof(*s));
+
+	s->v = v;
+	s->idle_since = mono_s();
+	pthread_mutex_lock(&da->vlock);
+	s->next = da->vidle;
+	da->vidle = s;
+	pthread_mutex_unlock(&da->vlock);
+}
+
+/* Frees the idle contexts beyond keep unused for WORKER_IDLE_S (all of
+ * them with keep 0, at stop). */
+static void
+vpool_reap(struct daemon_acme *da, unsigned keep, time_t old)
+{
+	struct vslot *dead = NULL, **pp, *s;
+
+	pthread_mutex_lock(&da->vlock);
+	for (pp = &da->vidle; *pp != NULL;) {
+		s = *pp;
+		if (da->vn <= keep || s->idle_since > old) {
+			pp = &s->next;
+			continue;
+		}
+		*pp = s->next;
+		da->vn--;
+		s->next = dead;
+		dead = s;
+	}
+	pthread_mutex_unlock(&da->vlock);
+	for (; dead != NULL; dead = s) {
+		s = dead->next;
+		val_ctx_free(dead->v);
+		free(dead);
+	}
+}
 
 /* ---- workers ------------------------------------------------------------- */
 
@@ -98,7 +199,6 @@ worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	ra_free(w->ra);
-	val_ctx_free(w->val);
 	ca_free(w->ca);
 	store_close(w->st);
 	free(w);
@@ -135,12 +235,7 @@ worker_new(struct daemon_acme *da, struct worker **out,
 		goto fail;
 	}
 	ca_set_group(w->ca, da->group);
-	if ((rc = val_ctx_open(&da->vc, &w->val, &d)) != 0) {
-		log_err(LOG_ACME, "worker: validation: %s",
-		    rc_detail_str(&d, rc));
-		goto fail;
-	}
-	if ((rc = ra_open(&da->rc, w->st, w->ca, w->val, &w->ra,
+	if ((rc = ra_open(&da->rc, w->st, w->ca, NULL, &w->ra,
 	    &d)) != 0) {
 		log_err(LOG_ACME, "worker: ra: %s", rc_detail_str(&d, rc));
 		if (why != NULL)
@@ -148,6 +243,7 @@ worker_new(struct daemon_acme *da, struct worker **out,
 		goto fail;
 	}
 	ra_set_dnsupd(w->ra, cx->dnsupd);	/* dns-auto for portal orders */
+	ra_set_val_pool(w->ra, vpool_get, vpool_put, da);
 	*out = w;
 	return 0;
 fail:
@@ -258,6 +354,7 @@ reap(struct daemon_acme *da)
 		w = dead->next;
 		worker_free(dead);
 	}
+	vpool_reap(da, da->keep, old);
 }
 
 /* A worker for one ACME request: its reads share one snapshot until it
@@ -349,6 +446,7 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	pthread_mutex_init(&da->lock, NULL);
 	daemon_cond_init(&da->given_back);
 	pthread_mutex_init(&da->make, NULL);
+	pthread_mutex_init(&da->vlock, NULL);
 	pthread_mutex_init(&da->jlock, NULL);
 	daemon_cond_init(&da->jcond);
 
@@ -372,7 +470,9 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	    strcmp(cx->conf.policy_trust, "public") == 0)
 		log_warn(LOG_VAL, "a publicly-trusted CA must validate DNSSEC: "
 		    "set validation.trust_anchor or install dns-root-data");
-	val_ctx_free(probe);
+	/* the first of the pool */
+	da->vn = 1;
+	vpool_put(da, probe);
 	probe = NULL;
 
 	/* the registration authority */
@@ -506,6 +606,7 @@ daemon_acme_stop(struct daemon_acme *da)
 		next = w->next;
 		worker_free(w);
 	}
+	vpool_reap(da, 0, mono_s() + 1);	/* every one, all given back */
 	if (da->cx && da->cx->ca)
 		ca_set_group(da->cx->ca, NULL);
 	store_group_close(da->group);
@@ -516,6 +617,7 @@ daemon_acme_stop(struct daemon_acme *da)
 	pthread_mutex_destroy(&da->lock);
 	pthread_cond_destroy(&da->given_back);
 	pthread_mutex_destroy(&da->make);
+	pthread_mutex_destroy(&da->vlock);
 	free(da->acct_prefix);
 	free(da->blocked);
 	free(da->overrides);

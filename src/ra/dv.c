@@ -149,15 +149,21 @@ static int
 dp_find_zone(struct ra *ra, const char *name, char *zone, size_t zonesz,
     int *ours, struct rc_detail *d)
 {
+	struct val_ctx *v;
+	int rc;
+
 	*ours = 0;
 	if (ra->dops != NULL)
 		return ra->dops->find_zone == NULL ? 0 :
 		    ra->dops->find_zone(ra->dops_arg, name, zone, zonesz, ours,
 		    d);
-	if (ra->dnsupd == NULL || ra->val == NULL)
+	if (ra->dnsupd == NULL)
 		return 0;
-	return val_dnsupd_find_zone(ra->val, ra->dnsupd, name, zone, zonesz,
-	    ours, d);
+	if ((v = ra_val_get(ra)) == NULL)
+		return 0;
+	rc = val_dnsupd_find_zone(v, ra->dnsupd, name, zone, zonesz, ours, d);
+	ra_val_put(ra, v);
+	return rc;
 }
 
 static int
@@ -350,12 +356,15 @@ static int
 run_check(struct ra *ra, const struct val_request *req, int http_file,
     struct val_result *res)
 {
+	struct val_ctx *v = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	if (ra->check == NULL)
+		v = ra_val_get(ra);
 	if (ra->check != NULL) {
 		rc = ra->check(ra->check_arg, req, res);
-	} else if (ra->val == NULL) {
+	} else if (v == NULL) {
 		res->outcome = VAL_INVALID;
 		res->problem = VAL_PROB_SERVER_INTERNAL;
 		res->checked_at = ra_now(ra);
@@ -364,11 +373,12 @@ run_check(struct ra *ra, const struct val_request *req, int http_file,
 		res->evidence = xstrdup("{}");
 		rc = RC_CONFIG;
 	} else if (http_file) {
-		rc = val_http_file(ra->val, req->name, req->token,
-		    req->key_authz, res);
+		rc = val_http_file(v, req->name, req->token, req->key_authz,
+		    res);
 	} else {
-		rc = val_check(ra->val, req, res);
+		rc = val_check(v, req, res);
 	}
+	ra_val_put(ra, v);
 	if (rc != 0 && res->outcome == VAL_VALID) {
 		/* a check that failed never passes */
 		res->outcome = VAL_INVALID;

@@ -309,6 +309,8 @@ caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
     const char *method, struct val_result *res)
 {
 	struct val_request req = {0};
+	struct val_ctx *v;
+	int rc;
 
 	req.kind = VAL_KIND_CAA;
 	req.name = base;
@@ -317,7 +319,7 @@ caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
 	req.method = method;
 	if (ra->check != NULL)
 		return ra->check(ra->check_arg, &req, res);
-	if (ra->val == NULL) {
+	if ((v = ra_val_get(ra)) == NULL) {
 		memset(res, 0, sizeof(*res));
 		res->outcome = VAL_INVALID;
 		res->problem = VAL_PROB_SERVER_INTERNAL;
@@ -325,7 +327,9 @@ caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
 		    "CAA checking is not configured on this server");
 		return RC_CONFIG;
 	}
-	return val_caa_check(ra->val, base, wildcard, url, method, res);
+	rc = val_caa_check(v, base, wildcard, url, method, res);
+	ra_val_put(ra, v);
+	return rc;
 }
 
 /* Adds one name's CAA evidence (val's JSON text, or a note when there is

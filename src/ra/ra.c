@@ -492,6 +492,34 @@ ra_now(const struct ra *ra)
 }
 
 void
+ra_set_val_pool(struct ra *ra, int (*get)(void *arg, struct val_ctx **out),
+    void (*put)(void *arg, struct val_ctx *v), void *arg)
+{
+	ra->vget = get;
+	ra->vput = put;
+	ra->varg = arg;
+}
+
+struct val_ctx *
+ra_val_get(struct ra *ra)
+{
+	struct val_ctx *v = NULL;
+
+	if (ra->val != NULL)
+		return ra->val;
+	if (ra->vget == NULL || ra->vget(ra->varg, &v) != 0)
+		return NULL;
+	return v;
+}
+
+void
+ra_val_put(struct ra *ra, struct val_ctx *v)
+{
+	if (v != NULL && v != ra->val && ra->vput != NULL)
+		ra->vput(ra->varg, v);
+}
+
+void
 ra_set_now(struct ra *ra, time_t now)
 {
 	ra->conf.now = now;

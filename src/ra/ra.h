@@ -223,6 +223,17 @@ int ra_open(const struct ra_conf *conf, struct store *st, struct ca *ca,
     struct val_ctx *val, struct ra **out, struct rc_detail *d);
 void ra_free(struct ra *ra);	/* NULL is fine */
 
+/*
+ * For an ra opened without a validation context: get lends one for each
+ * validation, CAA check or DNS provider lookup, which put takes back
+ * (called on the same thread, around the check). A validation context
+ * costs about 2 MB (its resolver's port tables and caches), so request
+ * contexts share a pool of them instead of holding one each.
+ */
+void ra_set_val_pool(struct ra *ra, int (*get)(void *arg,
+    struct val_ctx **out), void (*put)(void *arg, struct val_ctx *v),
+    void *arg);
+
 /* The time the ra works with (conf.now, or the real clock). */
 time_t ra_now(const struct ra *ra);
 

@@ -36,6 +36,10 @@ struct ra {
 	struct store *st;		/* durable, borrowed */
 	struct ca *ca;			/* borrowed, may be NULL */
 	struct val_ctx *val;		/* borrowed, may be NULL */
+	/* else validation contexts lent for each check (ra_set_val_pool) */
+	int (*vget)(void *arg, struct val_ctx **out);
+	void (*vput)(void *arg, struct val_ctx *v);
+	void *varg;
 	char **blocked;			/* blocked names, lower case */
 	size_t nblocked;
 	/* runs one check: val_check() unless a test set another */
@@ -54,6 +58,12 @@ struct ra {
 	uint8_t nonce_key[32];		/* shared MAC key of nonces */
 	int nonce_key_ok;		/* loaded from the store */
 };
+
+/* The validation context for one check: the ra's own, else one lent by
+ * its pool; NULL when neither (the check then fails with serverInternal).
+ * Hand it back with ra_val_put() after the check. */
+struct val_ctx *ra_val_get(struct ra *ra);
+void ra_val_put(struct ra *ra, struct val_ctx *v);	/* NULL is fine */
 
 /* ---- hooks for the unit tests -------------------------------------------- */
 

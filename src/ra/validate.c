@@ -224,9 +224,12 @@ static int
 run_check(struct ra *ra, const struct val_request *req,
     struct val_result *res)
 {
+	struct val_ctx *v;
+	int rc;
+
 	if (ra->check != NULL)
 		return ra->check(ra->check_arg, req, res);
-	if (ra->val == NULL) {
+	if ((v = ra_val_get(ra)) == NULL) {
 		memset(res, 0, sizeof(*res));
 		res->outcome = VAL_INVALID;
 		res->problem = VAL_PROB_SERVER_INTERNAL;
@@ -236,7 +239,9 @@ run_check(struct ra *ra, const struct val_request *req,
 		res->evidence = xstrdup("{}");
 		return RC_CONFIG;
 	}
-	return val_check(ra->val, req, res);
+	rc = val_check(v, req, res);
+	ra_val_put(ra, v);
+	return rc;
 }
 
 /* The evidence as JSON text: val's own when it is an object, else (not

@@ -599,6 +599,87 @@ test_real_dns01_wildcard(void **state)
 	    1);
 }
 
+/* A lending pool of one real context, counting (ra_set_val_pool). */
+struct lender {
+	struct val_ctx *v;
+	int out, gets, fail;
+};
+
+static int
+lend(void *arg, struct val_ctx **out)
+{
+	struct lender *l = arg;
+
+	*out = NULL;
+	if (l->fail)
+		return RC_ERR;
+	assert_int_equal(l->out, 0);	/* one check at a time here */
+	l->out++;
+	l->gets++;
+	*out = l->v;
+	return 0;
+}
+
+static void
+take_back(void *arg, struct val_ctx *v)
+{
+	struct lender *l = arg;
+
+	assert_ptr_equal(v, l->v);
+	l->out--;
+}
+
+/* An ra without a validation context of its own borrows one for each
+ * check and gives it back; a pool that cannot lend fails the check
+ * (serverInternal), never passes it. */
+static void
+test_real_val_pool(void **state)
+{
+	struct rt_real *r = *state;
+	struct rt_env *e;
+	struct lender l = {0};
+	struct ra_challenge c = {0};
+	struct ra_err err = {0};
+	char token[RA_TOKEN_LEN + 1], tp[44], body[128];
+	int64_t acct, o, ch;
+
+	if (r == NULL)
+		skip();
+	e = r->e;
+	l.v = r->val;
+	e->ra->val = NULL;
+	ra_set_val_pool(e->ra, lend, take_back, &l);
+	acct = rt_account(e, "alice");
+	rt_thumbprint("alice", tp);
+	o = rt_order(e, acct, "web.vtest");
+	ch = chall_of(e, acct, o, 0, RA_CHALL_HTTP01, token);
+	snprintf(body, sizeof(body), "%s.%s", token, tp);
+	rt_http_set(&r->http, token, body);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	if (c.status != RA_ST_VALID)
+		fail_msg("http-01: %s", c.error_detail);
+	ra_challenge_clear(&c);
+	assert_true(l.gets >= 1);
+	assert_int_equal(l.out, 0);
+	/* nothing to lend */
+	l.fail = 1;
+	o = rt_order(e, acct, "web2.vtest");
+	ch = chall_of(e, acct, o, 0, RA_CHALL_HTTP01, token);
+	snprintf(body, sizeof(body), "%s.%s", token, tp);
+	rt_http_set(&r->http, token, body);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
+	ra_challenge_clear(&c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
+	    0);
+	assert_int_equal(c.status, RA_ST_INVALID);
+	assert_int_equal(c.error, RA_PROB_SERVER_INTERNAL);
+	ra_challenge_clear(&c);
+	e->ra->val = r->val;
+}
+
 int
 main(void)
 {
@@ -619,6 +700,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_real_http01_ip,
 		    rt_real_setup, rt_real_teardown),
 		cmocka_unit_test_setup_teardown(test_real_dns01_wildcard,
+		    rt_real_setup, rt_real_teardown),
+		cmocka_unit_test_setup_teardown(test_real_val_pool,
 		    rt_real_setup, rt_real_teardown),
 	};
 
