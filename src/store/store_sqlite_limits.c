@@ -21,10 +21,8 @@ static const char SQL_RL_PUT[] = "INSERT INTO rate_limits (key, tat) "
 static const char SQL_RL_GC[] = "DELETE FROM rate_limits WHERE tat < ?1";
 static const char SQL_SET_ADD[] = "INSERT OR IGNORE INTO issued_sets "
 	"(hash, issued_at, serial) VALUES (?1, ?2, ?3)";
-static const char SQL_SET_RECENT[] = "SELECT issued_at FROM issued_sets "
-	"WHERE hash = ?1 AND issued_at >= ?2 ORDER BY issued_at DESC LIMIT ?3";
-static const char SQL_SET_EVER[] = "SELECT 1 FROM issued_sets "
-	"WHERE hash = ?1 LIMIT 1";
+static const char SQL_SET_NEWEST[] = "SELECT issued_at FROM issued_sets "
+	"WHERE hash = ?1 ORDER BY issued_at DESC LIMIT ?2";
 
 int
 store_rl_take(struct store *st, const char *key, int count,
@@ -136,35 +134,22 @@ store_issued_set_count(struct store *st, const uint8_t hash[32],
 	if (st == NULL || hash == NULL || recent == NULL || ever == NULL ||
 	    oldest == NULL || max <= 0)
 		return RC_INVAL;
-	if ((rc = sq_prep(st, SQL_SET_RECENT, &s)) != 0)
+	/* the newest max of the set, one statement: any at all, and those
+	 * in the window */
+	if ((rc = sq_prep(st, SQL_SET_NEWEST, &s)) != 0)
 		return rc;
 	sq_bind_blob(s, 1, hash, 32);
-	sq_bind_time(s, 2, since);
-	sqlite3_bind_int(s, 3, max);
+	sqlite3_bind_int(s, 2, max);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		(*recent)++;
-		*oldest = (time_t)sqlite3_column_int64(s, 0);
+		time_t at = (time_t)sqlite3_column_int64(s, 0);
+
+		*ever = 1;
+		if (at >= since) {
+			(*recent)++;
+			*oldest = at;
+		}
 	}
 	rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
-	sq_put(st, s);
-	if (rc != 0)
-		return rc;
-	if (*recent > 0) {
-		*ever = 1;
-		return 0;
-	}
-	if ((rc = sq_prep(st, SQL_SET_EVER, &s)) != 0)
-		return rc;
-	sq_bind_blob(s, 1, hash, 32);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*ever = 1;
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = sq_dberr(st, what, rc);
-	}
 	sq_put(st, s);
 	return rc;
 }
