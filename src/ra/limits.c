@@ -278,6 +278,38 @@ seen_domain(char *const *names, const char *const *types, size_t i,
 	return 0;
 }
 
+/*
+ * The certificates-per-domain buckets of the names, each registered domain
+ * once: checked (spend 0: RC_POLICY with err at the first full one) or
+ * counted (spend 1: a full one is passed over, its certificate was ordered
+ * before it filled).
+ */
+static int
+domains_take(struct ra *ra, struct store *st, char *const *names,
+    const char *const *types, size_t n, int spend, struct ra_err *err)
+{
+	char key[320], what[360];
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *dom = domain_of(names[i], types[i]);
+		const struct ra_limit *l;
+
+		if (seen_domain(names, types, i, dom))
+			continue;
+		l = limit_for(ra, L_DOMAIN, dom);
+		if (!on(l))
+			continue;
+		snprintf(key, sizeof(key), "domain:%s", dom);
+		snprintf(what, sizeof(what), "too many certificates for %s",
+		    dom);
+		rc = take(ra, st, l, key, spend, what, err);
+		if (rc != 0 && !(spend && rc == RC_POLICY))
+			return rc;
+	}
+	return 0;
+}
+
 int
 ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
     char *const *names, const char *const *types, size_t n,
@@ -318,22 +350,8 @@ ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
 		    1000 - now_ms(ra), "too many certificates for exactly "
 		    "these names");
 	/* a renewal is not refused for its domains' new certificates */
-	if (!ever)
-		for (size_t i = 0; i < n; i++) {
-			const char *dom = domain_of(names[i], types[i]);
-
-			if (seen_domain(names, types, i, dom))
-				continue;
-			l = limit_for(ra, L_DOMAIN, dom);
-			if (!on(l))
-				continue;
-			snprintf(key, sizeof(key), "domain:%s", dom);
-			snprintf(what, sizeof(what), "too many certificates "
-			    "for %s", dom);
-			rc = take(ra, st, l, key, 0, what, err);
-			if (rc != 0)
-				return rc;
-		}
+	if (!ever && (rc = domains_take(ra, st, names, types, n, 0, err)) != 0)
+		return rc;
 	l = limit_for(ra, L_ORDERS, acct);
 	if (on(l)) {
 		snprintf(key, sizeof(key), "orders:%lld",
@@ -369,9 +387,7 @@ int
 ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
     const char *const *types, size_t n, const char *serial)
 {
-	const struct ra_limit *l;
 	uint8_t hash[32];
-	char key[320];
 	int recent, ever, rc;
 	time_t oldest;
 
@@ -382,21 +398,7 @@ ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
 		rc = store_issued_set_add(st, hash, ra_now(ra), serial);
 	if (rc != 0 || ever)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		const char *dom = domain_of(names[i], types[i]);
-
-		if (seen_domain(names, types, i, dom))
-			continue;
-		l = limit_for(ra, L_DOMAIN, dom);
-		if (!on(l))
-			continue;
-		snprintf(key, sizeof(key), "domain:%s", dom);
-		rc = take(ra, st, l, key, 1, "", NULL);
-		/* full: issued for an order made before it filled */
-		if (rc != 0 && rc != RC_POLICY)
-			return rc;
-	}
-	return 0;
+	return domains_take(ra, st, names, types, n, 1, NULL);
 }
 
 struct gc {

@@ -232,15 +232,15 @@ rt_account(struct rt_env *e, const char *seed)
 	return id;
 }
 
-int64_t
-rt_order(struct rt_env *e, int64_t account, const char *names)
+int
+rt_try_order(struct rt_env *e, int64_t account, const char *names,
+    int64_t *id, struct ra_err *err)
 {
 	struct ra_ident ids[16];
 	struct ra_order o = {0};
-	struct ra_err err = {0};
 	char *copy = xstrdup(names), *save = NULL, *t;
 	size_t n = 0;
-	int64_t id;
+	int rc;
 
 	for (t = strtok_r(copy, " ", &save); t != NULL && n < 16;
 	    t = strtok_r(NULL, " ", &save)) {
@@ -248,11 +248,37 @@ rt_order(struct rt_env *e, int64_t account, const char *names)
 		ids[n].value = t;
 		n++;
 	}
-	if (ra_order_new(e->ra, account, ids, n, &o, &err) != 0)
-		fail_msg("order %s: %s", names, err.detail.msg);
-	id = o.id;
+	memset(err, 0, sizeof(*err));
+	rc = ra_order_new(e->ra, account, ids, n, &o, err);
+	if (id != NULL)
+		*id = o.id;
 	ra_order_clear(&o);
 	free(copy);
+	return rc;
+}
+
+int
+rt_cm_setup(void **state)
+{
+	*state = rt_setup(RT_T0, NULL);
+	return 0;
+}
+
+int
+rt_cm_teardown(void **state)
+{
+	rt_teardown(*state);
+	return 0;
+}
+
+int64_t
+rt_order(struct rt_env *e, int64_t account, const char *names)
+{
+	struct ra_err err;
+	int64_t id = 0;
+
+	if (rt_try_order(e, account, names, &id, &err) != 0)
+		fail_msg("order %s: %s", names, err.detail.msg);
 	return id;
 }
 

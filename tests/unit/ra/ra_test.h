@@ -57,6 +57,9 @@ struct rt_env {
  * file, or NULL. */
 struct rt_env *rt_setup(time_t now, const char *blocked);
 void rt_teardown(struct rt_env *e);
+/* cmocka fixtures: *state = rt_setup(RT_T0, NULL), and its teardown. */
+int rt_cm_setup(void **state);
+int rt_cm_teardown(void **state);
 /* Moves both clocks. */
 void rt_set_now(struct rt_env *e, time_t now);
 /* (Re)installs the fake validation on e->ra. */
@@ -71,6 +74,10 @@ void rt_thumbprint(const char *seed, char out[44]);
 
 /* A new order for the space-separated DNS names; asserts success. */
 int64_t rt_order(struct rt_env *e, int64_t account, const char *names);
+/* The same, returning ra_order_new's rc with err filled (*id, which may
+ * be NULL, gets the order on success). */
+int rt_try_order(struct rt_env *e, int64_t account, const char *names,
+    int64_t *id, struct ra_err *err);
 /* Answers and validates every pending authorization of the order with the
  * challenge of type t (the fake decides the outcome). */
 void rt_validate_order(struct rt_env *e, int64_t account, int64_t order,

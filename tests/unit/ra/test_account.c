@@ -23,20 +23,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-static int
-setup(void **state)
-{
-	*state = rt_setup(RT_T0, NULL);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rt_teardown(*state);
-	return 0;
-}
-
 static void
 test_account_lifecycle(void **state)
 {
@@ -451,18 +437,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_account_lifecycle, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_deactivate_cancels, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_contacts, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_account_input, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_eab, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_require_eab, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account_lifecycle, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_deactivate_cancels, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_contacts, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_account_input, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_eab, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_require_eab, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_nonces, rt_cm_setup, rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

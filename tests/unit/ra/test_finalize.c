@@ -37,20 +37,6 @@
 #define DAY 86400
 #define NCERTS "SELECT count(*) FROM certificates WHERE profile = 'dv'"
 
-static int
-setup(void **state)
-{
-	*state = rt_setup(RT_T0, NULL);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rt_teardown(*state);
-	return 0;
-}
-
 static void
 raw_sql(struct rt_env *e, const char *sql)
 {
@@ -1019,30 +1005,30 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_finalize_ok, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_finalize_ip, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_finalize_not_ready, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_finalize_bad_csr, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_ok, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_ip, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_not_ready, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_bad_csr, rt_cm_setup,
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_finalize_must_staple_no_ocsp, setup, teardown),
+		    test_finalize_must_staple_no_ocsp, rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_account_key,
-		    setup, teardown),
+		    rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_foreign_authz,
-		    setup, teardown),
+		    rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_stale_validation,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_finalize_caa, setup,
-		    teardown),
+		    rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_caa, rt_cm_setup,
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_recover_interrupted,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recover_many, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ari, setup, teardown),
+		    rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_recover_many, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_revoke, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_ari, rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_real_caa, rt_real_setup,
 		    rt_real_teardown),
 	};

@@ -27,42 +27,12 @@
 #define DAY 86400
 #define NCERTS "SELECT count(*) FROM certificates WHERE profile = 'dv'"
 
-static int
-setup(void **state)
-{
-	*state = rt_setup(RT_T0, NULL);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rt_teardown(*state);
-	return 0;
-}
-
 /* newOrder for the space-separated DNS names: rc, err filled. */
 static int
 try_order(struct rt_env *e, int64_t acct, const char *names,
     struct ra_err *err)
 {
-	struct ra_ident ids[8];
-	struct ra_order o = {0};
-	char *copy = xstrdup(names), *save = NULL, *t;
-	size_t n = 0;
-	int rc;
-
-	for (t = strtok_r(copy, " ", &save); t != NULL && n < 8;
-	    t = strtok_r(NULL, " ", &save)) {
-		ids[n].type = "dns";
-		ids[n].value = t;
-		n++;
-	}
-	memset(err, 0, sizeof(*err));
-	rc = ra_order_new(e->ra, acct, ids, n, &o, err);
-	ra_order_clear(&o);
-	free(copy);
-	return rc;
+	return rt_try_order(e, acct, names, NULL, err);
 }
 
 static void
@@ -520,19 +490,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_orders_per_account, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_failed_validations, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_orders_per_account, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_validations, rt_cm_setup,
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_domains,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_accounts_per_ip, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_overrides, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_store_buckets, setup,
-		    teardown),
+		    rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_accounts_per_ip, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_overrides, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_store_buckets, rt_cm_setup,
+		    rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,13 +33,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	rt_teardown(*state);
-	return 0;
-}
-
 static void
 test_order_policy(void **state)
 {
@@ -632,23 +625,23 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_order_policy, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_order_normalise, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_ip_identifiers, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_ip_policy, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_authz_reuse, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_state_machine, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_authz_deactivate, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_other_account, setup,
-		    teardown),
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_orders_list, setup,
-		    teardown),
+		    rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

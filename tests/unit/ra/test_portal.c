@@ -21,20 +21,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-static int
-setup(void **state)
-{
-	*state = rt_setup(RT_T0, NULL);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rt_teardown(*state);
-	return 0;
-}
-
 static int64_t
 slot(struct rt_env *e, const char *product)
 {
@@ -400,13 +386,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_starter_order_validate_issue, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refusals_per_field, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_slots_and_ov, setup,
-		    teardown),
+		    test_starter_order_validate_issue, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_per_field, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_slots_and_ov, rt_cm_setup,
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_interrupted_issuance_frees_slot, setup, teardown),
+		    test_interrupted_issuance_frees_slot, rt_cm_setup, rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

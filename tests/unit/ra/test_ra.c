@@ -33,13 +33,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	rt_teardown(*state);
-	return 0;
-}
-
 static void
 test_open(void **state)
 {
@@ -343,10 +336,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open, setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_file_errors,
-		    setup, teardown),
+		    setup, rt_cm_teardown),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_statuses_b64u),
 	};

@@ -26,20 +26,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-static int
-setup(void **state)
-{
-	*state = rt_setup(RT_T0, NULL);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rt_teardown(*state);
-	return 0;
-}
-
 /* The first challenge of type t of the order's first authorization. */
 static int64_t
 chall_of(struct rt_env *e, int64_t acct, int64_t order, size_t k,
@@ -442,32 +428,45 @@ test_leases(void **state)
 
 /* ---- real validations ---------------------------------------------------- */
 
+/* Puts "<token>.<thumbprint of seed><end>" on r's HTTP server for the
+ * http-01 challenge of the order's first authorization, answers it and
+ * validates it: c gets the outcome. */
+static void
+real_http01(struct rt_real *r, int64_t acct, int64_t ord, const char *seed,
+    const char *end, struct ra_challenge *c)
+{
+	struct rt_env *e = r->e;
+	struct ra_err err = {0};
+	char token[RA_TOKEN_LEN + 1], tp[44], body[128];
+	int64_t ch = chall_of(e, acct, ord, 0, RA_CHALL_HTTP01, token);
+
+	rt_thumbprint(seed, tp);
+	snprintf(body, sizeof(body), "%s.%s%s", token, tp, end);
+	rt_http_set(&r->http, token, body);
+	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, c, &err), 0);
+	ra_challenge_clear(c);
+	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, c, &err),
+	    0);
+}
+
 static void
 test_real_http01(void **state)
 {
 	struct rt_real *r = *state;
 	struct rt_env *e;
-	int64_t acct, o1, o2, ch;
+	int64_t acct, o1, o2;
 	struct ra_challenge c = {0};
 	struct ra_order o = {0};
 	struct ra_err err = {0};
-	char token[RA_TOKEN_LEN + 1], tp[44], body[128];
 
 	if (r == NULL)
 		skip();
 	e = r->e;
 	acct = rt_account(e, "alice");
-	rt_thumbprint("alice", tp);
 
 	/* the right key authorization */
 	o1 = rt_order(e, acct, "web.vtest");
-	ch = chall_of(e, acct, o1, 0, RA_CHALL_HTTP01, token);
-	snprintf(body, sizeof(body), "%s.%s\n", token, tp);
-	rt_http_set(&r->http, token, body);
-	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
-	ra_challenge_clear(&c);
-	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
-	    0);
+	real_http01(r, acct, o1, "alice", "\n", &c);
 	if (c.status != RA_ST_VALID)
 		fail_msg("http-01: %s", c.error_detail);
 	ra_challenge_clear(&c);
@@ -482,14 +481,7 @@ test_real_http01(void **state)
 
 	/* a wrong key authorization (another account's thumbprint) */
 	o2 = rt_order(e, acct, "web2.vtest");
-	ch = chall_of(e, acct, o2, 0, RA_CHALL_HTTP01, token);
-	rt_thumbprint("mallory", tp);
-	snprintf(body, sizeof(body), "%s.%s", token, tp);
-	rt_http_set(&r->http, token, body);
-	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
-	ra_challenge_clear(&c);
-	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
-	    0);
+	real_http01(r, acct, o2, "mallory", "", &c);
 	assert_int_equal(c.status, RA_ST_INVALID);
 	assert_int_equal(c.error, RA_PROB_INCORRECT_RESPONSE);
 	ra_challenge_clear(&c);
@@ -639,9 +631,7 @@ test_real_val_pool(void **state)
 	struct rt_env *e;
 	struct lender l = {0};
 	struct ra_challenge c = {0};
-	struct ra_err err = {0};
-	char token[RA_TOKEN_LEN + 1], tp[44], body[128];
-	int64_t acct, o, ch;
+	int64_t acct;
 
 	if (r == NULL)
 		skip();
@@ -650,15 +640,7 @@ test_real_val_pool(void **state)
 	e->ra->val = NULL;
 	ra_set_val_pool(e->ra, lend, take_back, &l);
 	acct = rt_account(e, "alice");
-	rt_thumbprint("alice", tp);
-	o = rt_order(e, acct, "web.vtest");
-	ch = chall_of(e, acct, o, 0, RA_CHALL_HTTP01, token);
-	snprintf(body, sizeof(body), "%s.%s", token, tp);
-	rt_http_set(&r->http, token, body);
-	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
-	ra_challenge_clear(&c);
-	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
-	    0);
+	real_http01(r, acct, rt_order(e, acct, "web.vtest"), "alice", "", &c);
 	if (c.status != RA_ST_VALID)
 		fail_msg("http-01: %s", c.error_detail);
 	ra_challenge_clear(&c);
@@ -666,14 +648,7 @@ test_real_val_pool(void **state)
 	assert_int_equal(l.out, 0);
 	/* nothing to lend */
 	l.fail = 1;
-	o = rt_order(e, acct, "web2.vtest");
-	ch = chall_of(e, acct, o, 0, RA_CHALL_HTTP01, token);
-	snprintf(body, sizeof(body), "%s.%s", token, tp);
-	rt_http_set(&r->http, token, body);
-	assert_int_equal(ra_challenge_respond(e->ra, acct, ch, &c, &err), 0);
-	ra_challenge_clear(&c);
-	assert_int_equal(ra_challenge_validate_now(e->ra, acct, ch, &c, &err),
-	    0);
+	real_http01(r, acct, rt_order(e, acct, "web2.vtest"), "alice", "", &c);
 	assert_int_equal(c.status, RA_ST_INVALID);
 	assert_int_equal(c.error, RA_PROB_SERVER_INTERNAL);
 	ra_challenge_clear(&c);
@@ -685,16 +660,16 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_respond_and_validate,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_answer_races, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_respond_now, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_failure_recorded, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_jobs_after_restart, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+		    rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_answer_races, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_respond_now, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_failure_recorded, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_after_restart, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_leases, rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_real_http01, rt_real_setup,
 		    rt_real_teardown),
 		cmocka_unit_test_setup_teardown(test_real_http01_ip,
