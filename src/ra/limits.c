@@ -5,7 +5,10 @@
  *
  *   new accounts per IPv4 address (10/3h) and per IPv6 /48 (500/3h),
  *     counted at newAccount; an account bound by External Account Binding
- *     is not counted (its EAB key, made by the operator, binds one account);
+ *     is not counted (its EAB key, made by the operator, binds one
+ *     account), nor one from loopback (a reverse proxy on the same host,
+ *     behind which every client has its address, or the operator's own
+ *     tools);
  *   new orders per account (300/3h), counted at newOrder;
  *   failed validations per account and name (5/1h), counted when an
  *     authorization becomes invalid, checked at newOrder: a client that
@@ -207,22 +210,39 @@ int
 ra_limit_account(struct ra *ra, struct store *st, const char *ip,
     struct ra_err *err)
 {
+	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0xff, 0xff};
 	const struct ra_limit *l;
-	unsigned char bin[4];
-	char key[80], net[INET6_ADDRSTRLEN + 4];
+	unsigned char bin[16];
+	char key[80], v4[INET_ADDRSTRLEN], net[INET6_ADDRSTRLEN + 4];
 
 	if (ip == NULL)
 		return 0;
 	if (inet_pton(AF_INET, ip, bin) == 1) {
-		l = limit_for(ra, L_ACCOUNTS_IP, ip);
-		snprintf(key, sizeof(key), "accounts-ip:%s", ip);
-	} else if (ip6_48(ip, net) == 0) {
-		/* a site's /48: one customer may hold all of it */
-		l = limit_for(ra, L_ACCOUNTS_IP6, net);
-		snprintf(key, sizeof(key), "accounts-ip6:%s", net);
+		snprintf(v4, sizeof(v4), "%s", ip);
+	} else if (inet_pton(AF_INET6, ip, bin) == 1) {
+		if (memcmp(bin, v4mapped, sizeof(v4mapped)) != 0) {
+			if (memcmp(bin, in6addr_loopback.s6_addr, 16) == 0)
+				return 0;	/* as 127/8 below */
+			/* a site's /48: one customer may hold all of it */
+			(void)ip6_48(ip, net);
+			l = limit_for(ra, L_ACCOUNTS_IP6, net);
+			snprintf(key, sizeof(key), "accounts-ip6:%s", net);
+			goto take;
+		}
+		/* a dual-stack listener's IPv4 client */
+		memmove(bin, bin + 12, 4);
+		inet_ntop(AF_INET, bin, v4, sizeof(v4));
 	} else {
 		return 0;
 	}
+	/* loopback: a reverse proxy on this host (every client would have
+	 * its address) or the operator's own tools */
+	if (bin[0] == 127)
+		return 0;
+	l = limit_for(ra, L_ACCOUNTS_IP, v4);
+	snprintf(key, sizeof(key), "accounts-ip:%s", v4);
+take:
 	if (!on(l))
 		return 0;
 	return take(ra, st, l, key, 1, "too many new accounts from your "

@@ -103,8 +103,9 @@ static const struct key keys[] = {
 	    "URL of the CA's website (directory meta; empty: none)"},
 	{"acme", "limit_accounts_per_ip", K_LIMIT, O(acme_lim_accounts_ip),
 	    "10/3h", NULL, 0, 0, "new accounts from one IPv4 address (COUNT/"
-	    "PERIOD, PERIOD in s, m, h or d; off: no limit; behind a reverse "
-	    "proxy every client has the proxy's address)"},
+	    "PERIOD, PERIOD in s, m, h or d; off: no limit); loopback is not "
+	    "counted, but behind a reverse proxy on another host every client "
+	    "has the proxy's address"},
 	{"acme", "limit_accounts_per_ipv6_48", K_LIMIT,
 	    O(acme_lim_accounts_ip6), "500/3h", NULL, 0, 0,
 	    "new accounts from one IPv6 /48"},

@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from acme_client import Client, Key, b64u
-from conftest import Server, free_port, many_accounts, ok, openssl
+from conftest import Server, free_port, ok, openssl
 from dns_rig import Knot, TsigKey
 
 DV_POLICY = "2.23.140.1.2.1"
@@ -494,7 +494,6 @@ def rig(tmp_path_factory):
         r.data = d / "data"
         ok(["init", "--data", r.data, "--base-url",
             f"http://127.0.0.1:{r.plain_port}"])
-        many_accounts(r.data)
         r.root = d / "root.pem"
         r.root.write_text(ok(["ca", "root", "--data", r.data]))
         r.server = Server(r.data, r.plain_port, d / "serve.log", extra=[

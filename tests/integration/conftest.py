@@ -285,13 +285,6 @@ def conf_set(data, key, value):
     path.write_text(text)
 
 
-def many_accounts(data):
-    """A suite's server makes dozens of ACME accounts from 127.0.0.1, more
-    than the default 10 in 3 hours of one address; test_acme_limits tests
-    that limit."""
-    conf_set(data, "limit_accounts_per_ip", "off")
-
-
 class AcmeRig:
     pass
 
@@ -316,7 +309,6 @@ def acme_rig(d, http01, configure=None, peers=()):
         e.data = d / "data"
         ok(["init", "--data", e.data, "--base-url",
             f"http://127.0.0.1:{e.port}"])
-        many_accounts(e.data)
         if configure is not None:
             configure(e.data)
         e.root = d / "root.pem"

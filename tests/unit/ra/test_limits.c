@@ -216,6 +216,17 @@ test_accounts_per_ip(void **state)
 	/* unknown address: not counted */
 	assert_int_equal(NEW(NULL), 0);
 	assert_int_equal(NEW("?"), 0);
+	/* a dual-stack listener's IPv4 client is that IPv4 address */
+	expect_limited(NEW("::ffff:192.0.2.1"), &err, "accounts", 5400);
+	assert_int_equal(NEW("::ffff:192.0.2.9"), 0);
+	/* loopback (a reverse proxy on this host, the operator's tools):
+	 * not counted */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(NEW("127.0.0.1"), 0);
+		assert_int_equal(NEW("127.8.9.10"), 0);
+		assert_int_equal(NEW("::1"), 0);
+		assert_int_equal(NEW("::ffff:127.0.0.1"), 0);
+	}
 	/* IPv6 by /48 */
 	assert_int_equal(NEW("2001:db8:1:2::1"), 0);
 	assert_int_equal(NEW("2001:db8:1:ffff::9"), 0);
