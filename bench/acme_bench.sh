@@ -208,14 +208,6 @@ start_certdesk() {
 		cat "$tmp/init.log" >&2
 		return 1
 	}
-	# the rate limits this load passes (every account from 127.0.0.1,
-	# thousands of orders per account and of certificates under
-	# bench.test) raised, not turned off: each is still checked and
-	# counted, as in production
-	sed -i -e 's|^;limit_accounts_per_ip = .*|limit_accounts_per_ip = 100000/3h|' \
-	    -e 's|^;limit_orders_per_account = .*|limit_orders_per_account = 100000000/3h|' \
-	    -e 's|^;limit_certs_per_domain = .*|limit_certs_per_domain = 100000000/7d|' \
-	    "$tmp/cd/certdesk.conf"
 	"$certdesk" ca root --data "$tmp/cd" >"$tmp/cd-root.pem"
 	"$certdesk" serve --data "$tmp/cd" --listen "127.0.0.1:$2" \
 	    --plain-listen "127.0.0.1:$3" --http01-port "$1" \

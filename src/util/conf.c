@@ -103,21 +103,22 @@ static const struct key keys[] = {
 	    "URL of the CA's website (directory meta; empty: none)"},
 	{"acme", "limit_accounts_per_ip", K_LIMIT, O(acme_lim_accounts_ip),
 	    "10/3h", NULL, 0, 0, "new accounts from one IPv4 address (COUNT/"
-	    "PERIOD, PERIOD in s, m, h or d; off: no limit); loopback is not "
-	    "counted, but behind a reverse proxy on another host every client "
-	    "has the proxy's address"},
+	    "PERIOD, PERIOD in s, m, h or d; or off); loopback not counted; "
+	    "behind a proxy on another host, all have its address"},
 	{"acme", "limit_accounts_per_ipv6_48", K_LIMIT,
 	    O(acme_lim_accounts_ip6), "500/3h", NULL, 0, 0,
 	    "new accounts from one IPv6 /48"},
 	{"acme", "limit_orders_per_account", K_LIMIT, O(acme_lim_orders),
-	    "300/3h", NULL, 0, 0, "new orders of one account"},
+	    "off", NULL, 0, 0, "new orders of one account (Let's Encrypt: "
+	    "300/3h; off here: one customer's account may serve a whole "
+	    "hosting platform)"},
 	{"acme", "limit_failed_validations", K_LIMIT, O(acme_lim_failed),
 	    "5/1h", NULL, 0, 0, "failed validations of one name by one "
 	    "account; more orders for that name wait"},
 	{"acme", "limit_certs_per_domain", K_LIMIT, O(acme_lim_domain),
-	    "50/7d", NULL, 0, 0, "certificates naming one registered domain "
-	    "(public suffix list), renewals (the same names as a certificate "
-	    "issued before) not counted"},
+	    "off", NULL, 0, 0, "certificates per registered domain, renewals "
+	    "not counted (Let's Encrypt: 50/7d; off here: a company's PKI "
+	    "issues under few domains of its own)"},
 	{"acme", "limit_duplicate_certs", K_LIMIT, O(acme_lim_duplicate),
 	    "5/7d", NULL, 0, 0, "certificates for exactly the same names"},
 	{"acme", "limit_overrides", K_STR, O(acme_lim_overrides), "", NULL, 0,

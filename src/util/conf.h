@@ -52,12 +52,12 @@ struct conf {
 	int acme_allow_ip;		/* allow_ip = off */
 	char *acme_terms_of_service;	/* terms_of_service = */
 	char *acme_website;		/* website = */
-	/* rate limits (Let's Encrypt's defaults; "off" turns one off) */
+	/* rate limits (Let's Encrypt's numbers, the volume ones off) */
 	struct conf_limit acme_lim_accounts_ip;	/* 10/3h per IPv4 address */
 	struct conf_limit acme_lim_accounts_ip6;	/* 500/3h per IPv6 /48 */
-	struct conf_limit acme_lim_orders;	/* 300/3h per account */
+	struct conf_limit acme_lim_orders;	/* off (LE: 300/3h per account) */
 	struct conf_limit acme_lim_failed;	/* 5/1h per account and name */
-	struct conf_limit acme_lim_domain;	/* 50/7d per registered domain */
+	struct conf_limit acme_lim_domain;	/* off (LE: 50/7d per domain) */
 	struct conf_limit acme_lim_duplicate;	/* 5/7d per set of names */
 	char *acme_lim_overrides;	/* limit_overrides = (file; empty: none) */
 	/* [validation] */

@@ -98,13 +98,12 @@ test_limits(void **state)
 	struct rc_detail d = {""};
 
 	conf_defaults(&c);
-	assert_int_equal(c.acme_lim_orders.count, 300);
-	assert_int_equal(c.acme_lim_orders.period, 3 * 3600);
+	assert_int_equal(c.acme_lim_orders.count, 0);	/* off */
+	assert_int_equal(c.acme_lim_domain.count, 0);
 	assert_int_equal(c.acme_lim_accounts_ip.count, 10);
 	assert_int_equal(c.acme_lim_accounts_ip6.count, 500);
 	assert_int_equal(c.acme_lim_failed.count, 5);
 	assert_int_equal(c.acme_lim_failed.period, 3600);
-	assert_int_equal(c.acme_lim_domain.period, 7 * 86400);
 	assert_int_equal(c.acme_lim_duplicate.count, 5);
 	write_conf("[acme]\nlimit_orders_per_account = 20/90m\n"
 	    "limit_duplicate_certs = off\nlimit_failed_validations = 1/30s\n"
@@ -167,6 +166,22 @@ test_set_and_default_file(void **state)
 	/* the documented default file loads and yields the defaults */
 	unlink(path);
 	assert_int_equal(conf_write_default(path), 0);
+	{
+		/* inih reads lines of at most 200 bytes: a longer comment
+		 * would end as a syntax error on the next line */
+		FILE *f = fopen(path, "r");
+		char line[512];
+		int n = 0;
+
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f) != NULL) {
+			n++;
+			if (strlen(line) >= 200)
+				fail_msg("default file line %d has %zu bytes", n,
+				    strlen(line));
+		}
+		fclose(f);
+	}
 	conf_defaults(&c);
 	conf_defaults(&c2);
 	assert_int_equal(conf_load(&c, path, 1, &d), 0);
