@@ -31,9 +31,11 @@
  * acme.limit_overrides names a file of other limits for some subjects (a
  * reseller's account, a big customer's domain, an office's address), as
  * Boulder's overrides do, one a line: LIMIT SUBJECT COUNT/PERIOD|off, with
- * LIMIT the key without "limit_" and SUBJECT "account:ID" (orders, failed
- * validations, duplicates), a registered domain (certs_per_domain), an
- * IPv4 address (accounts_per_ip) or an IPv6 /48 ("2001:db8:1::/48").
+ * LIMIT the key without "limit_" and SUBJECT "account:ID" or
+ * "contract:ID" (every account bound to the contract by EAB; an account's
+ * own override comes first) for orders, failed validations and
+ * duplicates, a registered domain (certs_per_domain), an IPv4 address
+ * (accounts_per_ip) or an IPv6 /48 ("2001:db8:1::/48").
  */
 #include "ra/ra_int.h"
 #include "store/store.h"
@@ -110,6 +112,34 @@ limit_for(const struct ra *ra, enum which w, const char *subject)
 		    strcmp(ra->overrides[i].subject, subject) == 0)
 			return &ra->overrides[i].lim;
 	return conf_limit(ra, w);
+}
+
+/* The limit of w for an account: its own override, else its contract's
+ * (contract_id 0: none), else the configured one. */
+static const struct ra_limit *
+limit_for_account(const struct ra *ra, enum which w, int64_t account_id,
+    int64_t contract_id)
+{
+	char subj[40];
+	const struct ra_limit *l;
+
+	snprintf(subj, sizeof(subj), "account:%lld", (long long)account_id);
+	l = limit_for(ra, w, subj);
+	if (l != conf_limit(ra, w) || contract_id <= 0)
+		return l;
+	snprintf(subj, sizeof(subj), "contract:%lld", (long long)contract_id);
+	return limit_for(ra, w, subj);
+}
+
+/* Whether some override of w names a contract. */
+static int
+contract_override(const struct ra *ra, enum which w)
+{
+	for (size_t i = 0; i < ra->noverrides; i++)
+		if (ra->overrides[i].which == w &&
+		    strncmp(ra->overrides[i].subject, "contract:", 9) == 0)
+			return 1;
+	return 0;
 }
 
 /* Whether w is on for some subject: configured or overridden. */
@@ -332,17 +362,16 @@ domains_take(struct ra *ra, struct store *st, char *const *names,
 
 int
 ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
-    char *const *names, const char *const *types, size_t n,
-    struct ra_err *err)
+    int64_t contract_id, char *const *names, const char *const *types,
+    size_t n, struct ra_err *err)
 {
 	const struct ra_limit *l, *dup;
-	char key[320], what[360], acct[32];
+	char key[320], what[360];
 	uint8_t hash[32];
 	int recent = 0, ever = 0, rc;
 	time_t oldest = 0;
 
-	snprintf(acct, sizeof(acct), "account:%lld", (long long)account_id);
-	l = limit_for(ra, L_FAILED, acct);
+	l = limit_for_account(ra, L_FAILED, account_id, contract_id);
 	if (on(l))
 		for (size_t i = 0; i < n; i++) {
 			const char *nm = names[i];
@@ -355,7 +384,7 @@ ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
 			if (rc != 0)
 				return rc;
 		}
-	dup = limit_for(ra, L_DUPLICATE, acct);
+	dup = limit_for_account(ra, L_DUPLICATE, account_id, contract_id);
 	if (on_for_any(ra, L_DOMAIN) || on(dup)) {
 		ra_names_hash(names, n, hash);
 		/* the window: the last period, now included */
@@ -372,7 +401,7 @@ ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
 	/* a renewal is not refused for its domains' new certificates */
 	if (!ever && (rc = domains_take(ra, st, names, types, n, 0, err)) != 0)
 		return rc;
-	l = limit_for(ra, L_ORDERS, acct);
+	l = limit_for_account(ra, L_ORDERS, account_id, contract_id);
 	if (on(l)) {
 		snprintf(key, sizeof(key), "orders:%lld",
 		    (long long)account_id);
@@ -387,13 +416,21 @@ ra_limit_failed(struct ra *ra, struct store *st, int64_t account_id,
     const char *type, const char *name)
 {
 	const struct ra_limit *l;
-	char key[320], acct[32];
+	int64_t contract_id = 0;
+	char key[320];
 	int rc;
 
 	if (account_id <= 0)
 		return 0;
-	snprintf(acct, sizeof(acct), "account:%lld", (long long)account_id);
-	l = limit_for(ra, L_FAILED, acct);
+	if (contract_override(ra, L_FAILED)) {
+		struct store_acme_account a;
+
+		if ((rc = store_acme_account_get(st, account_id, &a)) != 0)
+			return rc;
+		contract_id = a.contract_id;
+		store_acme_account_clear(&a);
+	}
+	l = limit_for_account(ra, L_FAILED, account_id, contract_id);
 	if (!on(l))
 		return 0;
 	snprintf(key, sizeof(key), "failed:%lld:%s:%s", (long long)account_id,
@@ -502,19 +539,22 @@ subject_of(enum which w, const char *in, char out[DNSNAME_BUF],
 		}
 		snprintf(out, DNSNAME_BUF, "%s", norm);
 		return 0;
-	default:
-		if (strncmp(in, "account:", 8) != 0 || in[8] < '1' ||
-		    in[8] > '9') {
-			*why = "not account:ID";
+	default: {
+		size_t k = strncmp(in, "account:", 8) == 0 ? 8 :
+		    strncmp(in, "contract:", 9) == 0 ? 9 : 0;
+
+		if (k == 0 || in[k] < '1' || in[k] > '9') {
+			*why = "not account:ID or contract:ID";
 			return -1;
 		}
-		id = strtoll(in + 8, &end, 10);
+		id = strtoll(in + k, &end, 10);
 		if (*end != '\0' || id <= 0 || id == LLONG_MAX) {
-			*why = "not account:ID";
+			*why = "not account:ID or contract:ID";
 			return -1;
 		}
-		snprintf(out, DNSNAME_BUF, "account:%lld", id);
+		snprintf(out, DNSNAME_BUF, "%.*s%lld", (int)k, in, id);
 		return 0;
+	}
 	}
 }
 

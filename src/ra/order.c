@@ -618,8 +618,8 @@ new_order_tx(struct store *st, void *arg)
 	int all_valid = 1, rc;
 
 	/* the limits first: a refused order writes nothing */
-	rc = ra_limit_order(ra, st, no->account_id, no->names, no->types,
-	    no->n, no->err);
+	rc = ra_limit_order(ra, st, no->account_id, no->contract_id,
+	    no->names, no->types, no->n, no->err);
 	if (rc != 0)
 		return rc;
 	buf_init(&names, STORE_MAX_LONG);

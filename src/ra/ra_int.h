@@ -180,12 +180,13 @@ int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
 /* newAccount from ip (NULL: not counted) */
 int ra_limit_account(struct ra *ra, struct store *st, const char *ip,
     struct ra_err *err);
-/* newOrder of n normalised names ("*." kept) of types ("dns", "ip"):
+/* newOrder of n normalised names ("*." kept) of types ("dns", "ip") by
+ * an account (bound to contract_id by EAB, 0: none):
  * the failed-validation, duplicate and domain limits checked, then the
  * order counted */
 int ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
-    char *const *names, const char *const *types, size_t n,
-    struct ra_err *err);
+    int64_t contract_id, char *const *names, const char *const *types,
+    size_t n, struct ra_err *err);
 /* an authorization of the account for name became invalid */
 int ra_limit_failed(struct ra *ra, struct store *st, int64_t account_id,
     const char *type, const char *name);

@@ -391,6 +391,56 @@ test_overrides(void **state)
 	    tp, NULL, NULL, &acct, &err), &err, "(2 per 3h)", 5400);
 	ra_account_clear(&acct);
 
+	/* a contract's accounts (bound by EAB): the contract's override,
+	 * unless the account has its own */
+	{
+		struct sec *key = NULL;
+		char kid[RA_EAB_KID_LEN + 1];
+		int64_t bound[2];
+
+		e->ra->conf.lim_failed = (struct ra_limit){1, 3600};
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(ra_eab_create(e->ra, e->contract,
+			    "test", kid, &key, NULL), 0);
+			sec_free(key);
+			rt_thumbprint(i ? "eab1" : "eab0", tp);
+			ra_account_clear(&acct);
+			assert_int_equal(ra_account_new(e->ra, "{}", tp, NULL,
+			    kid, &acct, &err), 0);
+			bound[i] = acct.id;
+		}
+		ra_account_clear(&acct);
+		text = xasprintf("orders_per_account contract:%lld 3/1h\n"
+		    "failed_validations contract:%lld off\n"
+		    "orders_per_account account:%lld 5/1h\n",
+		    (long long)e->contract, (long long)e->contract,
+		    (long long)bound[1]);
+		assert_int_equal(load(e, text, &d), 0);
+		free(text);
+		for (int i = 0; i < 3; i++)
+			rt_order(e, bound[0], "c.contract.example");
+		expect_limited(try_order(e, bound[0], "c.contract.example", &err),
+		    &err, "(3 per 1h)", 1200);
+		/* an account's own override comes before its contract's */
+		for (int i = 0; i < 5; i++)
+			rt_order(e, bound[1], "c.contract.example");
+		expect_limited(try_order(e, bound[1], "c.contract.example",
+		    &err), &err, "(5 per 1h)", 720);
+		/* failed validations: off for the contract's accounts, the
+		 * configured 1 per hour for the others */
+		e->fake.http01_ok = 0;
+		rt_set_now(e, RT_T0 + 7200);
+		for (int i = 0; i < 2; i++)
+			rt_validate_order(e, bound[0], rt_order(e, bound[0],
+			    "f.contract.example"), RA_CHALL_HTTP01);
+		rt_order(e, bound[0], "f.contract.example");
+		rt_validate_order(e, c, rt_order(e, c, "f.contract.example"),
+		    RA_CHALL_HTTP01);
+		expect_limited(try_order(e, c, "f.contract.example", &err), &err,
+		    "failed validations", 3600);
+		e->fake.http01_ok = 1;
+	}
+
 	/* hostile files: each refused whole, with file:line and why */
 	expect_bad_file(e, "orders_per_account account:1 4/1h\nnope x 1/1h\n",
 	    "overrides:2: unknown limit");
@@ -408,6 +458,10 @@ test_overrides(void **state)
 	expect_bad_file(e, "orders_per_account account:99999999999999999999 "
 	    "4/1h\n", "not account:ID");
 	expect_bad_file(e, "orders_per_account 7 4/1h\n", "not account:ID");
+	expect_bad_file(e, "orders_per_account contract:0 4/1h\n",
+	    "or contract:ID");
+	expect_bad_file(e, "orders_per_account contracts:1 4/1h\n",
+	    "or contract:ID");
 	expect_bad_file(e, "orders_per_account account:7 4/1w\n",
 	    "not COUNT/PERIOD");
 	expect_bad_file(e, "orders_per_account account:7 0/1h\n",
