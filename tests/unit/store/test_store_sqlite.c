@@ -105,6 +105,9 @@ raw_int(const char *path, const char *sql)
 	int64_t v = -1;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	/* a reader that reads the schema while the store's writers reset
+	 * the WAL is told SQLITE_BUSY: wait as raw_exec does */
+	sqlite3_busy_timeout(db, 5000);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -121,6 +124,9 @@ raw_text(const char *path, const char *sql, char *out, size_t len)
 
 	out[0] = '\0';
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	/* a reader that reads the schema while the store's writers reset
+	 * the WAL is told SQLITE_BUSY: wait as raw_exec does */
+	sqlite3_busy_timeout(db, 5000);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
 		snprintf(out, len, "%s", sqlite3_column_text(s, 0));
