@@ -118,6 +118,35 @@ def test_certbot_standalone_http01(rig):
     rig.check_bound(rig.check_audit(cert), contract, kid)
 
 
+def test_certbot_duplicate_limit(rig):
+    """The duplicate-certificate limit at its default (5 in 7 days) as
+    certbot meets it: four forced renewals of one name pass, the fifth is
+    refused with 429 and the rateLimited problem (in certbot's debug log:
+    Debian's certbot 2.1.0 on Python 3.11 then fails to print any ACME
+    error, "AttributeError: can't set attribute", certbot issue 9539,
+    fixed in 2.2.0)."""
+    d = rig.tmp / "certbot-dup"
+    name = "dup.certbot.test"
+    args = ["certonly", "--standalone", "--http-01-port", rig.http01_port,
+            "--http-01-address", "127.0.0.1", "-d", name,
+            "--register-unsafely-without-email", "--agree-tos",
+            "--key-type", "ecdsa", "--force-renewal"]
+    for i in range(5):
+        certbot(rig, d, *args, log=d.parent / f"certbot-dup-{i}.log")
+    p = certbot(rig, d, *args, log=d.parent / "certbot-dup-5.log",
+                check=False)
+    assert p.returncode != 0, p.stdout[-3000:]
+    log = (d / "logs" / "letsencrypt.log").read_text()
+    refusal = log[log.rindex("POST /acme/new-order"):]
+    assert "HTTP 429" in refusal and "Retry-After: " in refusal, refusal
+    assert "urn:ietf:params:acme:error:rateLimited" in refusal, refusal
+    assert "too many certificates for exactly these names (5 per 7d)" \
+        in refusal, refusal
+    # five certificates, no sixth
+    assert len(list((d / "config" / "archive" / name).glob("cert*.pem"))) \
+        == 5
+
+
 def test_certbot_dns01_rfc2136_wildcard(rig):
     """certbot's dns-rfc2136 plugin (Debian python3-certbot-dns-rfc2136)
     places both TXT records for `*.NAME` and `NAME` at once in the Knot
