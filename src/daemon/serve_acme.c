@@ -76,6 +76,7 @@ struct daemon_acme {
 	struct val_conf vc;
 	struct ra_conf rc;
 	char *acct_prefix, *blocked, *overrides, *anchor, *caa_text;
+	struct ra_policy *policy;	/* the policy files, read at start */
 	const char *caa_ids[MAX_CAA_IDS + 1];
 
 	pthread_mutex_t lock;		/* the pool */
@@ -491,8 +492,14 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 	LIM(lim_domain, acme_lim_domain);
 	LIM(lim_duplicate, acme_lim_duplicate);
 #undef LIM
-	da->rc.blocked_names = da->blocked;
-	da->rc.limit_overrides = da->overrides;
+	/* read once: every worker, made now or in a later burst, applies
+	 * the same blocked names and overrides */
+	if ((rc = ra_policy_load(da->blocked, da->overrides, &da->policy,
+	    &d)) != 0) {
+		daemon_fail(cx, "%s", d.msg);
+		goto fail;
+	}
+	da->rc.policy = da->policy;
 	/* CSR keys at finalize and for portal orders: the CA's weak-key and
 	 * compromised-key lists (read-only, shared by every worker) */
 	da->rc.keycheck = cx->kc;
@@ -610,6 +617,7 @@ daemon_acme_stop(struct daemon_acme *da)
 	if (da->cx && da->cx->ca)
 		ca_set_group(da->cx->ca, NULL);
 	store_group_close(da->group);
+	ra_policy_free(da->policy);	/* after the workers' */
 	val_caa_cache_release(da->vc.caa_cache);	/* after the workers' */
 	acme_free(da->acme);
 	pthread_cond_destroy(&da->jcond);

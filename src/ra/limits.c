@@ -107,10 +107,12 @@ conf_limit(const struct ra *ra, enum which w)
 static const struct ra_limit *
 limit_for(const struct ra *ra, enum which w, const char *subject)
 {
-	for (size_t i = 0; i < ra->noverrides; i++)
-		if (ra->overrides[i].which == w &&
-		    strcmp(ra->overrides[i].subject, subject) == 0)
-			return &ra->overrides[i].lim;
+	const struct ra_policy *p = ra->pol;
+
+	for (size_t i = 0; i < p->noverrides; i++)
+		if (p->overrides[i].which == w &&
+		    strcmp(p->overrides[i].subject, subject) == 0)
+			return &p->overrides[i].lim;
 	return conf_limit(ra, w);
 }
 
@@ -135,9 +137,11 @@ limit_for_account(const struct ra *ra, enum which w, int64_t account_id,
 static int
 contract_override(const struct ra *ra, enum which w)
 {
-	for (size_t i = 0; i < ra->noverrides; i++)
-		if (ra->overrides[i].which == w &&
-		    strncmp(ra->overrides[i].subject, "contract:", 9) == 0)
+	const struct ra_policy *p = ra->pol;
+
+	for (size_t i = 0; i < p->noverrides; i++)
+		if (p->overrides[i].which == w &&
+		    strncmp(p->overrides[i].subject, "contract:", 9) == 0)
 			return 1;
 	return 0;
 }
@@ -146,10 +150,12 @@ contract_override(const struct ra *ra, enum which w)
 static int
 on_for_any(const struct ra *ra, enum which w)
 {
+	const struct ra_policy *p = ra->pol;
+
 	if (on(conf_limit(ra, w)))
 		return 1;
-	for (size_t i = 0; i < ra->noverrides; i++)
-		if (ra->overrides[i].which == w && on(&ra->overrides[i].lim))
+	for (size_t i = 0; i < p->noverrides; i++)
+		if (p->overrides[i].which == w && on(&p->overrides[i].lim))
 			return 1;
 	return 0;
 }
@@ -601,7 +607,7 @@ parse_override(char *line, struct ra_override *o, const char **why)
 }
 
 int
-ra_limits_load(struct ra *ra, const char *path, struct rc_detail *d)
+ra_limits_load(struct ra_policy *pol, const char *path, struct rc_detail *d)
 {
 	struct buf b;
 	char *p, *next;
@@ -639,9 +645,9 @@ ra_limits_load(struct ra *ra, const char *path, struct rc_detail *d)
 			rc = RC_CONFIG;
 			break;
 		}
-		for (size_t i = 0; i < ra->noverrides; i++)
-			if (ra->overrides[i].which == o.which &&
-			    strcmp(ra->overrides[i].subject, o.subject) == 0) {
+		for (size_t i = 0; i < pol->noverrides; i++)
+			if (pol->overrides[i].which == o.which &&
+			    strcmp(pol->overrides[i].subject, o.subject) == 0) {
 				rc_detail_set(d, "%s:%d: %s %s is overridden "
 				    "twice", path, lineno,
 				    limit_names[o.which], o.subject);
@@ -649,23 +655,23 @@ ra_limits_load(struct ra *ra, const char *path, struct rc_detail *d)
 			}
 		if (rc != 0)
 			break;
-		if (ra->noverrides == cap) {
+		if (pol->noverrides == cap) {
 			cap = cap ? 2 * cap : 8;
-			ra->overrides = xrealloc(ra->overrides,
-			    cap * sizeof(*ra->overrides));
+			pol->overrides = xrealloc(pol->overrides,
+			    cap * sizeof(*pol->overrides));
 		}
-		ra->overrides[ra->noverrides++] = o;
+		pol->overrides[pol->noverrides++] = o;
 	}
 	buf_free(&b);
 	if (rc != 0)
-		ra_limits_free(ra);	/* the whole file or nothing */
+		ra_limits_free(pol);	/* the whole file or nothing */
 	return rc;
 }
 
 void
-ra_limits_free(struct ra *ra)
+ra_limits_free(struct ra_policy *p)
 {
-	free(ra->overrides);
-	ra->overrides = NULL;
-	ra->noverrides = 0;
+	free(p->overrides);
+	p->overrides = NULL;
+	p->noverrides = 0;
 }

@@ -360,7 +360,7 @@ ra_ident_type(const char *ident)
 /* Reads the blocked-names file: one name a line, '#' comments, blank lines
  * ignored, names lower-cased, a trailing dot dropped. */
 static int
-load_blocked(struct ra *ra, const char *path, struct rc_detail *d)
+load_blocked(struct ra_policy *pol, const char *path, struct rc_detail *d)
 {
 	struct buf b;
 	char *line, *save = NULL;
@@ -402,16 +402,69 @@ load_blocked(struct ra *ra, const char *path, struct rc_detail *d)
 		for (char *q = p; *q != '\0'; q++)
 			if (*q >= 'A' && *q <= 'Z')
 				*q = (char)(*q - 'A' + 'a');
-		if (ra->nblocked == cap) {
+		if (pol->nblocked == cap) {
 			cap = cap ? cap * 2 : 16;
-			ra->blocked = xrealloc(ra->blocked,
-			    cap * sizeof(*ra->blocked));
+			pol->blocked = xrealloc(pol->blocked,
+			    cap * sizeof(*pol->blocked));
 		}
-		ra->blocked[ra->nblocked++] = xstrdup(p);
+		pol->blocked[pol->nblocked++] = xstrdup(p);
 	}
 out:
 	buf_free(&b);
 	return rc;
+}
+
+static void
+policy_clear(struct ra_policy *p)
+{
+	for (size_t i = 0; i < p->nblocked; i++)
+		free(p->blocked[i]);
+	free(p->blocked);
+	p->blocked = NULL;
+	p->nblocked = 0;
+	ra_limits_free(p);
+}
+
+/* Both files into p (cleared on failure). */
+static int
+policy_read(struct ra_policy *p, const char *blocked, const char *overrides,
+    struct rc_detail *d)
+{
+	int rc = 0;
+
+	if (blocked != NULL && blocked[0] != '\0')
+		rc = load_blocked(p, blocked, d);
+	if (rc == 0 && overrides != NULL && overrides[0] != '\0')
+		rc = ra_limits_load(p, overrides, d);
+	if (rc != 0)
+		policy_clear(p);
+	return rc;
+}
+
+int
+ra_policy_load(const char *blocked_names, const char *limit_overrides,
+    struct ra_policy **out, struct rc_detail *d)
+{
+	struct ra_policy *p = xcalloc(1, sizeof(*p));
+	int rc;
+
+	*out = NULL;
+	rc = policy_read(p, blocked_names, limit_overrides, d);
+	if (rc != 0) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+ra_policy_free(struct ra_policy *p)
+{
+	if (p == NULL)
+		return;
+	policy_clear(p);
+	free(p);
 }
 
 int
@@ -435,6 +488,7 @@ ra_open(const struct ra_conf *conf, struct store *st, struct ca *ca,
 	ra->conf.account_url_prefix = xstrdup(conf->account_url_prefix);
 	ra->conf.blocked_names = NULL;
 	ra->conf.limit_overrides = NULL;
+	ra->conf.policy = NULL;
 	if (ra->conf.order_lifetime <= 0)
 		ra->conf.order_lifetime = RA_DEF_ORDER_LIFETIME;
 	if (ra->conf.authz_lifetime <= 0)
@@ -451,16 +505,12 @@ ra_open(const struct ra_conf *conf, struct store *st, struct ca *ca,
 	ra->st = st;
 	ra->ca = ca;
 	ra->val = val;
-	if (conf->blocked_names != NULL && conf->blocked_names[0] != '\0') {
-		rc = load_blocked(ra, conf->blocked_names, d);
-		if (rc != 0)
-			goto out;
-	}
-	if (conf->limit_overrides != NULL && conf->limit_overrides[0] != '\0') {
-		rc = ra_limits_load(ra, conf->limit_overrides, d);
-		if (rc != 0)
-			goto out;
-	}
+	ra->pol = &ra->own;
+	if (conf->policy != NULL)
+		ra->pol = conf->policy;
+	else if ((rc = policy_read(&ra->own, conf->blocked_names,
+	    conf->limit_overrides, d)) != 0)
+		goto out;
 	*out = ra;
 	ra = NULL;
 	rc = 0;
@@ -475,10 +525,7 @@ ra_free(struct ra *ra)
 	if (ra == NULL)
 		return;
 	sec_wipe(ra->nonce_key, sizeof(ra->nonce_key));
-	for (size_t i = 0; i < ra->nblocked; i++)
-		free(ra->blocked[i]);
-	free(ra->blocked);
-	ra_limits_free(ra);
+	policy_clear(&ra->own);
 	free((char *)ra->conf.account_url_prefix);
 	free(ra);
 }
@@ -556,8 +603,8 @@ blocked_by(const struct ra *ra, const char *name)
 	int wild = name[0] == '*';
 	const char *base = wild ? name + 2 : name;
 
-	for (size_t i = 0; i < ra->nblocked; i++) {
-		const char *bl = ra->blocked[i], *dot;
+	for (size_t i = 0; i < ra->pol->nblocked; i++) {
+		const char *bl = ra->pol->blocked[i], *dot;
 
 		if (under(base, bl))
 			return bl;

@@ -202,7 +202,20 @@ struct ra_conf {
 	 * one a line, "LIMIT SUBJECT COUNT/PERIOD|off" (limits.c); NULL or
 	 * "": none. Read by ra_open(). */
 	const char *limit_overrides;
+	/* Both files read once by ra_policy_load() for every ra of a
+	 * server (borrowed; then blocked_names and limit_overrides are not
+	 * read), so that all of them apply the same, whenever one is made;
+	 * NULL: ra_open() reads them. */
+	const struct ra_policy *policy;
 };
+
+struct ra_policy;
+/* Reads the blocked-names and overrides files (either may be NULL or
+ * ""): RC_CONFIG with d saying file, line and why. Free with
+ * ra_policy_free() (NULL is fine) after every ra using it. */
+int ra_policy_load(const char *blocked_names, const char *limit_overrides,
+    struct ra_policy **out, struct rc_detail *d);
+void ra_policy_free(struct ra_policy *p);
 
 struct ra;
 

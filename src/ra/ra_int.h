@@ -31,6 +31,14 @@
 
 #define RA_PROB_URN_PREFIX "urn:ietf:params:acme:error:"
 
+/* What the policy files say, read-only once read (ra_policy_load). */
+struct ra_policy {
+	char **blocked;			/* policy.blocked_names, lower case */
+	size_t nblocked;
+	struct ra_override *overrides;	/* acme.limit_overrides */
+	size_t noverrides;
+};
+
 struct ra {
 	struct ra_conf conf;		/* account_url_prefix copied */
 	struct store *st;		/* durable, borrowed */
@@ -40,16 +48,16 @@ struct ra {
 	int (*vget)(void *arg, struct val_ctx **out);
 	void (*vput)(void *arg, struct val_ctx *v);
 	void *varg;
-	char **blocked;			/* blocked names, lower case */
-	size_t nblocked;
+	/* blocked names and rate limit overrides: conf.policy (shared,
+	 * read once) or the ra's own, read by ra_open */
+	struct ra_policy own;
+	const struct ra_policy *pol;
 	/* runs one check: val_check() unless a test set another */
 	int (*check)(void *arg, const struct val_request *req,
 	    struct val_result *out);
 	void *check_arg;
 	time_t last_recover;		/* of stale orders, ra_jobs_run() */
 	time_t last_limits_gc;		/* ra_limits_gc() */
-	struct ra_override *overrides;	/* acme.limit_overrides */
-	size_t noverrides;
 	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
 	 * set other operations */
 	const struct val_dnsupd *dnsupd;	/* borrowed, may be NULL */
@@ -198,8 +206,10 @@ int ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
 void ra_names_hash(char *const *names, size_t n, uint8_t out[32]);
 /* drops full buckets, at most every ten minutes (the job thread) */
 void ra_limits_gc(struct ra *ra);
-/* reads the overrides file into ra (RC_CONFIG with "file:line: why") */
-int ra_limits_load(struct ra *ra, const char *path, struct rc_detail *d);
-void ra_limits_free(struct ra *ra);
+/* reads the overrides file into p (RC_CONFIG with "file:line: why");
+ * the whole file or nothing */
+int ra_limits_load(struct ra_policy *p, const char *path,
+    struct rc_detail *d);
+void ra_limits_free(struct ra_policy *p);
 
 #endif

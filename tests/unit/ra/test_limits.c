@@ -285,8 +285,8 @@ load(struct rt_env *e, const char *text, struct rc_detail *d)
 	fputs(text, f);
 	fclose(f);
 	memset(d, 0, sizeof(*d));
-	ra_limits_free(e->ra);
-	rc = ra_limits_load(e->ra, path, d);
+	ra_limits_free(&e->ra->own);
+	rc = ra_limits_load(&e->ra->own, path, d);
 	free(path);
 	return rc;
 }
@@ -300,7 +300,7 @@ expect_bad_file(struct rt_env *e, const char *text, const char *needle)
 		fail_msg("accepted: %.80s", text);
 	if (strstr(d.msg, needle) == NULL)
 		fail_msg("detail '%s' lacks '%s'", d.msg, needle);
-	assert_int_equal(e->ra->noverrides, 0);
+	assert_int_equal(e->ra->pol->noverrides, 0);
 }
 
 static void
@@ -330,7 +330,7 @@ test_overrides(void **state)
 	    (long long)a, (long long)b, (long long)c);
 	assert_int_equal(load(e, text, &d), 0);
 	free(text);
-	assert_int_equal(e->ra->noverrides, 7);
+	assert_int_equal(e->ra->pol->noverrides, 7);
 	for (int i = 0; i < 4; i++)
 		rt_order(e, a, "www.example.org");
 	expect_limited(try_order(e, a, "www.example.org", &err), &err,
@@ -494,7 +494,8 @@ test_overrides(void **state)
 		free(huge);
 	}
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(ra_limits_load(e->ra, "/nonexistent/overrides", &d),
+	assert_int_equal(ra_limits_load(&e->ra->own, "/nonexistent/overrides",
+	    &d),
 	    RC_CONFIG);
 	assert_non_null(strstr(d.msg, "cannot read"));
 }
