@@ -95,8 +95,10 @@ struct daemon_acme {
 	 * for each check: fewer than workers are in a check at once, and
 	 * each costs about 2 MB */
 	pthread_mutex_t vlock;
-	struct vslot *vidle;		/* idle, last used first */
+	struct vslot *vidle;		/* the idle ones, a stack */
+	size_t nidle;
 	unsigned vn;			/* made */
+	unsigned vcap;			/* room in vidle, at least vn */
 
 	pthread_t jobs;
 	int jobs_ok;
@@ -110,32 +112,27 @@ struct daemon_acme {
 struct vslot {
 	struct val_ctx *v;
 	time_t idle_since;		/* CLOCK_MONOTONIC */
-	struct vslot *next;
 };
 
 static time_t mono_s(void);
 
-/* ra_set_val_pool's get: an idle context, else a new one. */
+/* ra_set_val_pool's get: the idle context last given back, else a new
+ * one. */
 static int
 vpool_get(void *arg, struct val_ctx **out)
 {
 	struct daemon_acme *da = arg;
 	struct rc_detail d = {{0}};
-	struct vslot *s;
 	unsigned n;
 	int rc;
 
 	*out = NULL;
 	pthread_mutex_lock(&da->vlock);
-	if ((s = da->vidle) != NULL) {
-		da->vidle = s->next;
-		*out = s->v;
-	}
+	if (da->nidle > 0)
+		*out = da->vidle[--da->nidle].v;
 	pthread_mutex_unlock(&da->vlock);
-	if (s != NULL) {
-		free(s);
+	if (*out != NULL)
 		return 0;
-	}
 	pthread_mutex_lock(&da->make);
 	rc = val_ctx_open(&da->vc, out, &d);
 	pthread_mutex_unlock(&da->make);
@@ -146,6 +143,10 @@ vpool_get(void *arg, struct val_ctx **out)
 	}
 	pthread_mutex_lock(&da->vlock);
 	n = ++da->vn;
+	if (da->vcap < n) {	/* room for every one made: put never grows */
+		da->vcap = 2 * n;
+		da->vidle = xrealloc(da->vidle, da->vcap * sizeof(*da->vidle));
+	}
 	pthread_mutex_unlock(&da->vlock);
 	log_debug(LOG_ACME, "%u validation contexts", n);
 	return 0;
@@ -155,41 +156,41 @@ static void
 vpool_put(void *arg, struct val_ctx *v)
 {
 	struct daemon_acme *da = arg;
-	struct vslot *s = xmalloc(sizeof(*s));
+	time_t now = mono_s();
 
-	s->v = v;
-	s->idle_since = mono_s();
 	pthread_mutex_lock(&da->vlock);
-	s->next = da->vidle;
-	da->vidle = s;
+	da->vidle[da->nidle].v = v;
+	da->vidle[da->nidle].idle_since = now;
+	da->nidle++;
 	pthread_mutex_unlock(&da->vlock);
 }
 
 /* Frees the idle contexts beyond keep unused for WORKER_IDLE_S (all of
- * them with keep 0, at stop). */
+ * them with keep 0, at stop). The idle stack holds the longest idle at
+ * its bottom. */
 static void
 vpool_reap(struct daemon_acme *da, unsigned keep, time_t old)
 {
-	struct vslot *dead = NULL, **pp, *s;
+	struct vslot dead[64];
+	size_t k = 0;
 
 	pthread_mutex_lock(&da->vlock);
-	for (pp = &da->vidle; *pp != NULL;) {
-		s = *pp;
-		if (da->vn <= keep || s->idle_since > old) {
-			pp = &s->next;
-			continue;
-		}
-		*pp = s->next;
+	while (k < da->nidle && k < sizeof(dead) / sizeof(dead[0]) &&
+	    da->vn > keep && da->vidle[k].idle_since <= old) {
+		dead[k] = da->vidle[k];
+		k++;
 		da->vn--;
-		s->next = dead;
-		dead = s;
+	}
+	if (k > 0) {
+		da->nidle -= k;
+		memmove(da->vidle, da->vidle + k,
+		    da->nidle * sizeof(*da->vidle));
 	}
 	pthread_mutex_unlock(&da->vlock);
-	for (; dead != NULL; dead = s) {
-		s = dead->next;
-		val_ctx_free(dead->v);
-		free(dead);
-	}
+	for (size_t i = 0; i < k; i++)
+		val_ctx_free(dead[i].v);
+	if (k == sizeof(dead) / sizeof(dead[0]))
+		vpool_reap(da, keep, old);	/* more than one batch */
 }
 
 /* ---- workers ------------------------------------------------------------- */
@@ -473,6 +474,8 @@ daemon_acme_start(struct daemon_ctx *cx, const char *base_url,
 		    "set validation.trust_anchor or install dns-root-data");
 	/* the first of the pool */
 	da->vn = 1;
+	da->vcap = 8;
+	da->vidle = xcalloc(da->vcap, sizeof(*da->vidle));
 	vpool_put(da, probe);
 	probe = NULL;
 
@@ -614,6 +617,7 @@ daemon_acme_stop(struct daemon_acme *da)
 		worker_free(w);
 	}
 	vpool_reap(da, 0, mono_s() + 1);	/* every one, all given back */
+	free(da->vidle);
 	if (da->cx && da->cx->ca)
 		ca_set_group(da->cx->ca, NULL);
 	store_group_close(da->group);

@@ -350,7 +350,8 @@ ra_account_new_from(struct ra *ra, const char *client_ip, const char *jwk,
 		break;
 	case RC_POLICY:		/* a rate limit: err says which */
 		log_info(LOG_RA, "new account from %s refused: %s",
-		    client_ip, err != NULL ? err->detail.msg : "");
+		    client_ip != NULL ? client_ip : "?",
+		    err != NULL ? err->detail.msg : "");
 		break;
 	default:
 		rc = ra_internal(err, rc, "account new");

@@ -749,6 +749,19 @@ sq_put(struct store *st, sqlite3_stmt *s)
 
 /* Steps a statement that returns no rows; 0 or RC_*. */
 int
+sq_step_int64(struct store *st, const char *what, sqlite3_stmt *s,
+    int64_t *v)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		return 0;
+	}
+	return rc == SQLITE_DONE ? RC_NOTFOUND : sq_dberr(st, what, rc);
+}
+
+int
 sq_step_done(struct store *st, const char *what, sqlite3_stmt *s)
 {
 	int rc, w = st->depth == 0 && st->wlocked == 0 && !sqlite3_stmt_readonly(s);
@@ -1481,15 +1494,9 @@ query_int(struct store *st, const char *what, const char *sql, int64_t bind,
 	}
 	if (sqlite3_bind_parameter_count(s) > 0)
 		sqlite3_bind_int64(s, 1, bind);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(s, 0);
+	rc = sq_step_int64(st, what, s, out);
+	if (rc == RC_NOTFOUND)
 		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = sq_dberr(st, what, rc);
-	}
 out:
 	sqlite3_finalize(s);
 	return rc;

@@ -99,6 +99,10 @@ void sq_put(struct store *st, sqlite3_stmt *s);	/* NULL is fine */
 int sq_dberr(struct store *st, const char *what, int code);
 /* Steps a statement that returns no rows; 0 or RC_*. */
 int sq_step_done(struct store *st, const char *what, sqlite3_stmt *s);
+/* Steps a statement whose first row's column 0 is an integer: 0 with *v,
+ * RC_NOTFOUND (v untouched) when there is no row, or RC_*. */
+int sq_step_int64(struct store *st, const char *what, sqlite3_stmt *s,
+    int64_t *v);
 /* sq_step_done, then the code none (RC_NOTFOUND, RC_STATE) when the
  * statement changed no row. */
 int sq_step_changed(struct store *st, const char *what, sqlite3_stmt *s,

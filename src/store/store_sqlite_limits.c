@@ -41,19 +41,12 @@ store_rl_take(struct store *st, const char *key, int count,
 	if ((rc = sq_prep(st, SQL_RL_GET, &s)) != 0)
 		return rc;
 	sq_bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_int64(s, 0) > now_ms)
-			tat = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = sq_dberr(st, what, rc);
-	}
+	rc = sq_step_int64(st, what, s, &tat);	/* no row: a full bucket */
 	sq_put(st, s);
-	if (rc != 0)
+	if (rc != 0 && rc != RC_NOTFOUND)
 		return rc;
+	if (tat < now_ms)
+		tat = now_ms;
 	/* the step rounded up (never more than count in a period), and a
 	 * burst of exactly count: fits while tat is at most count - 1 steps
 	 * ahead */

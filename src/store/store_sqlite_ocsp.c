@@ -209,15 +209,9 @@ store_crl_seq_reserve(struct store *st, int64_t issuer_id, int64_t count,
 	if ((rc = sq_prep(st, SQL_SEQ_GET, &s)) != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, issuer_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		next = sqlite3_column_int64(s, 0);
+	rc = sq_step_int64(st, what, s, &next);	/* none yet: 0 */
+	if (rc == RC_NOTFOUND)
 		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = sq_dberr(st, what, rc);
-	}
 	sq_put(st, s);
 	if (rc != 0)
 		return rc;
