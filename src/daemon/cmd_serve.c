@@ -385,7 +385,8 @@ https_on_error(struct http_req *r, unsigned status, const char *reason,
 
 /* ---- CRL schedule -------------------------------------------------------- */
 
-/* [http] connections and connections_per_ip for a listener; raises the
+/* [http] connections, connections_per_ip and trusted_proxies for a
+ * listener; raises the
  * soft limit of open files (to the hard one at most) so that every
  * listener can hold its connections, besides the store's and the
  * validations' descriptors. */
@@ -400,6 +401,7 @@ conn_limits(struct daemon_ctx *cx, struct http_conf *hc)
 
 	hc->conn_limit = total;
 	hc->per_ip_limit = per_ip == 0 || per_ip > total ? total : per_ip;
+	hc->trusted_proxies = cx->conf.http_trusted_proxies;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
 		rlim_t had = rl.rlim_cur;
 

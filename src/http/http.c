@@ -15,6 +15,7 @@
  */
 #include "http/http.h"
 #include "util/buf.h"
+#include "util/ipaddr.h"
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
@@ -23,6 +24,7 @@
 #include <microhttpd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,17 @@
 #define CONN_MEMORY_TLS (64 * 1024)	/* TLS records of 16 KiB + headers */
 /* GnuTLS priorities: TLS 1.2 and 1.3 only, the library's default suites */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* X-Forwarded-For headers of one request looked at, the last ones */
+#define XFF_MAX 8
+#define IPC_BUCKETS 256
+
+/* Open connections from one client address (the per-address limit). */
+struct ip_count {
+	uint8_t addr[16];
+	size_t len;
+	unsigned n;
+	struct ip_count *next;
+};
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -54,6 +67,13 @@ struct http_server {
 	char *cert_pem;		/* copies, alive while the daemon runs */
 	struct sec *key_pem;
 	int (*on_error)(struct http_req *, unsigned, const char *, void *);
+	struct ipnet *proxies;	/* trusted reverse proxies */
+	size_t nproxies;
+	/* the per-address connection limit, kept here rather than by
+	 * libmicrohttpd so that trusted proxies are exempt */
+	unsigned per_ip;
+	pthread_mutex_t ipc_lock;
+	struct ip_count *ipc[IPC_BUCKETS];
 };
 
 struct http_req {
@@ -168,28 +188,166 @@ http_req_port(const struct http_req *r)
 	return r->srv->port;
 }
 
+/* The address of sa (4 or 16 bytes; IPv4-mapped IPv6 as IPv4) in ip, or 0. */
+static size_t
+sockaddr_ip(const struct sockaddr *sa, uint8_t ip[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff};
+
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		memcpy(ip, &((const struct sockaddr_in *)(const void *)sa)
+		    ->sin_addr, 4);
+		return 4;
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	memcpy(ip, &((const struct sockaddr_in6 *)(const void *)sa)
+	    ->sin6_addr, 16);
+	if (memcmp(ip, mapped, sizeof(mapped)) == 0) {
+		memmove(ip, ip + 12, 4);
+		return 4;
+	}
+	return 16;
+}
+
+struct xff {
+	const char *v[XFF_MAX];
+	size_t n;
+};
+
+static enum MHD_Result
+xff_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct xff *x = cls;
+
+	(void)kind;
+	if (key == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if (x->n == XFF_MAX) {	/* keep the last ones: the proxies' */
+		memmove(x->v, x->v + 1, (XFF_MAX - 1) * sizeof(x->v[0]));
+		x->n--;
+	}
+	x->v[x->n++] = value != NULL ? value : "";
+	return MHD_YES;
+}
+
 void
 http_req_client_addr(const struct http_req *r, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
+	char peer[INET6_ADDRSTRLEN];
+	uint8_t ip[16];
+	size_t iplen;
+	struct xff x = {.n = 0};
 
 	if (len == 0)
 		return;
 	snprintf(out, len, "?");
 	ci = MHD_get_connection_info(r->conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || ci->client_addr == NULL)
+	if (ci == NULL || (iplen = sockaddr_ip(ci->client_addr, ip)) == 0 ||
+	    inet_ntop(iplen == 4 ? AF_INET : AF_INET6, ip, peer,
+	    sizeof(peer)) == NULL)
 		return;
-	sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		(void)inet_ntop(AF_INET,
-		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-		    out, (socklen_t)len);
-	else if (sa->sa_family == AF_INET6)
-		(void)inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-		    out, (socklen_t)len);
+	if (r->srv->nproxies > 0 && ipnet_list_contains(r->srv->proxies,
+	    r->srv->nproxies, ip, iplen))
+		(void)MHD_get_connection_values(r->conn, MHD_HEADER_KIND,
+		    xff_collect, &x);
+	http_realip(r->srv->proxies, r->srv->nproxies, peer, x.v, x.n, out,
+	    len);
+}
+
+/* ---- the per-address connection limit ------------------------------------ */
+
+static unsigned
+ipc_hash(const uint8_t *ip, size_t len)
+{
+	unsigned h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ip[i]) * 16777619u;
+	return h % IPC_BUCKETS;
+}
+
+static struct ip_count **
+ipc_find(struct http_server *srv, const uint8_t *ip, size_t len)
+{
+	struct ip_count **e = &srv->ipc[ipc_hash(ip, len)];
+
+	while (*e != NULL && ((*e)->len != len ||
+	    memcmp((*e)->addr, ip, len) != 0))
+		e = &(*e)->next;
+	return e;
+}
+
+/* Whether a connection from addr may be accepted (libmicrohttpd's accept
+ * policy): trusted proxies always, others below per_ip. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+	struct ip_count **e;
+	uint8_t ip[16];
+	size_t len;
+	int ok;
+
+	(void)addrlen;
+	if (srv->per_ip == 0 || (len = sockaddr_ip(addr, ip)) == 0 ||
+	    ipnet_list_contains(srv->proxies, srv->nproxies, ip, len))
+		return MHD_YES;
+	pthread_mutex_lock(&srv->ipc_lock);
+	e = ipc_find(srv, ip, len);
+	ok = *e == NULL || (*e)->n < srv->per_ip;
+	pthread_mutex_unlock(&srv->ipc_lock);
+	return ok ? MHD_YES : MHD_NO;
+}
+
+/* Counts a connection from its start to its close (the count it is in is
+ * its socket context). */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode what)
+{
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct ip_count **e, *c;
+	uint8_t ip[16];
+	size_t len;
+
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (srv->per_ip == 0 || ci == NULL ||
+		    (len = sockaddr_ip(ci->client_addr, ip)) == 0 ||
+		    ipnet_list_contains(srv->proxies, srv->nproxies, ip, len))
+			return;
+		pthread_mutex_lock(&srv->ipc_lock);
+		e = ipc_find(srv, ip, len);
+		if (*e == NULL) {
+			*e = xcalloc(1, sizeof(**e));
+			memcpy((*e)->addr, ip, len);
+			(*e)->len = len;
+		}
+		(*e)->n++;
+		*socket_ctx = *e;
+		pthread_mutex_unlock(&srv->ipc_lock);
+		return;
+	}
+	if (what != MHD_CONNECTION_NOTIFY_CLOSED || *socket_ctx == NULL)
+		return;
+	c = *socket_ctx;
+	*socket_ctx = NULL;
+	pthread_mutex_lock(&srv->ipc_lock);
+	if (--c->n == 0) {
+		e = ipc_find(srv, c->addr, c->len);
+		*e = c->next;
+		free(c);
+	}
+	pthread_mutex_unlock(&srv->ipc_lock);
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -543,6 +701,15 @@ server_free(struct http_server *srv)
 		return;
 	free(srv->cert_pem);
 	sec_free(srv->key_pem);
+	free(srv->proxies);
+	for (size_t i = 0; i < IPC_BUCKETS; i++)
+		while (srv->ipc[i] != NULL) {
+			struct ip_count *c = srv->ipc[i];
+
+			srv->ipc[i] = c->next;
+			free(c);
+		}
+	pthread_mutex_destroy(&srv->ipc_lock);
 	free(srv);
 }
 
@@ -597,6 +764,22 @@ http_server_start(const struct http_conf *conf,
 	if (threads > 64)
 		threads = 64;
 	srv = xcalloc(1, sizeof(*srv));
+	pthread_mutex_init(&srv->ipc_lock, NULL);
+	if (conf->trusted_proxies != NULL) {
+		char why[160];
+		int n = ipnet_list_parse(conf->trusted_proxies, &srv->proxies,
+		    why, sizeof(why));
+
+		if (n < 0) {
+			rc_detail_set(d, "trusted proxies: %s", why);
+			if (conf->listen_fd > 0)
+				close(conf->listen_fd);
+			server_free(srv);
+			return RC_CONFIG;
+		}
+		srv->nproxies = (size_t)n;
+	}
+	srv->per_ip = conf->per_ip_limit ? conf->per_ip_limit : 32U;
 	srv->routes = routes;
 	srv->nroutes = nroutes;
 	srv->app = app;
@@ -625,14 +808,13 @@ http_server_start(const struct http_conf *conf,
 	} else
 		pool[0].value = (intptr_t)threads;
 	errno = 0;
-	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
+	srv->mhd = MHD_start_daemon(flags, port, on_accept, srv, on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, conf->addr,
 	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_CONNECTION_LIMIT,
 	    conf->conn_limit ? conf->conn_limit : 256U,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    conf->per_ip_limit ? conf->per_ip_limit : 32U,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    conf->timeout_s ? conf->timeout_s : 15U,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,

@@ -38,6 +38,7 @@
 
 struct http_server;
 struct http_req;	/* one request; valid during the handler call */
+struct ipnet;
 
 enum http_method {
 	HTTP_GET = 1,		/* a GET route also answers HEAD */
@@ -64,6 +65,11 @@ struct http_conf {
 					 * then ignored) */
 	unsigned conn_limit;	/* open connections; 0: 256 */
 	unsigned per_ip_limit;	/* per client address; 0: 32 */
+	/* Reverse proxies whose X-Forwarded-For is believed (see
+	 * http_req_client_addr), as ipnet_list_parse() text; NULL or "":
+	 * none. Their connections are not held to per_ip_limit (one proxy
+	 * carries many clients). */
+	const char *trusted_proxies;
 	unsigned timeout_s;	/* idle connection timeout; 0: 15 s */
 	size_t max_body;	/* request body bound; 0: no body accepted */
 	/* > 0: a socket made by http_listen_socket() to serve on instead of
@@ -140,8 +146,23 @@ int http_req_tls(const struct http_req *r);
 /* The port of the server the request came to. */
 int http_req_port(const struct http_req *r);
 /* The client's IP address as text ("127.0.0.1", "::1") into out; "?"
- * when unknown. */
+ * when unknown. For a request from a trusted proxy (struct
+ * http_conf.trusted_proxies), the client's address as the proxies
+ * forwarded it in X-Forwarded-For (http_realip below). */
 void http_req_client_addr(const struct http_req *r, char *out, size_t len);
+
+/*
+ * What http_req_client_addr() does with a request from peer (text) that
+ * carries the X-Forwarded-For values xff[0..nxff) in their order: peer
+ * itself unless it is in proxies[0..nproxies); otherwise, walking the
+ * header's comma-separated entries from the right, the first address that
+ * is not a trusted proxy, or, when an entry is not an address (or every
+ * one is a trusted proxy), the last address believed before it. Writes
+ * the address (inet_ntop form; IPv4-mapped IPv6 as IPv4) into out.
+ */
+void http_realip(const struct ipnet *proxies, size_t nproxies,
+    const char *peer, const char *const *xff, size_t nxff, char *out,
+    size_t len);
 
 /* ---- replies ------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
  */
 #include "util/conf.h"
 #include "util/fs.h"
+#include "util/ipaddr.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -15,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_INT, K_BOOL, K_LEVEL, K_LIMIT };
+/* K_NETS: a string that must be a list of networks (ipnet_list_parse) */
+enum kind { K_STR, K_INT, K_BOOL, K_LEVEL, K_LIMIT, K_NETS };
 
 struct key {
 	const char *section, *name;
@@ -87,8 +89,11 @@ static const struct key keys[] = {
 	    65536, "open connections each listener keeps at most"},
 	{"http", "connections_per_ip", K_INT, O(http_connections_per_ip), "64",
 	    NULL, 0, 65536, "open connections from one client address at most "
-	    "(0: no limit of its own; behind a reverse proxy every client "
-	    "has the proxy's address)"},
+	    "(0: no limit of its own; a trusted proxy is not limited)"},
+	{"http", "trusted_proxies", K_NETS, O(http_trusted_proxies), "", NULL,
+	    0, 0, "reverse proxies whose X-Forwarded-For is believed, e.g. "
+	    "127.0.0.1 ::1 10.0.0.0/8 (their clients are told apart by it; "
+	    "see docs/cli.md); empty: none"},
 	{"http", "public_url", K_STR, O(http_public_url), "", NULL, 0, 0,
 	    "https:// URL under which clients reach the HTTPS listener (ACME "
 	    "URLs are built from it); empty: https://<listen address>"},
@@ -271,6 +276,18 @@ set_key(struct conf *c, const struct key *k, const char *v,
 	long n;
 
 	switch (k->kind) {
+	case K_NETS: {
+		struct ipnet *nets;
+		char why[160];
+
+		if (ipnet_list_parse(v, &nets, why, sizeof(why)) < 0) {
+			rc_detail_set(d, "%s%s.%s: %s", where, k->section,
+			    k->name, why);
+			return RC_CONFIG;
+		}
+		free(nets);
+	}
+		/* FALLTHROUGH */
 	case K_STR:
 		if (k->allowed) {
 			size_t len = strlen(v);
@@ -418,7 +435,7 @@ void
 conf_free(struct conf *c)
 {
 	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].kind == K_STR) {
+		if (keys[i].kind == K_STR || keys[i].kind == K_NETS) {
 			free(*(char **)((char *)c + keys[i].off));
 			*(char **)((char *)c + keys[i].off) = NULL;
 		}

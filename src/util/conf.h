@@ -46,6 +46,7 @@ struct conf {
 	int http_threads;		/* threads = 0 (0: by cores) */
 	int http_connections;		/* connections = 512 */
 	int http_connections_per_ip;	/* connections_per_ip = 64 (0: off) */
+	char *http_trusted_proxies;	/* trusted_proxies = (none) */
 	char *http_public_url;		/* public_url = (empty: https://listen) */
 	/* [acme] */
 	int acme_require_eab;		/* require_eab = off */

@@ -5,7 +5,11 @@
  * validation (never connect to a name that resolves into them).
  */
 #include "util/ipaddr.h"
+#include "util/xmalloc.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One prefix of the special-purpose registries: len octets of addr, then
@@ -75,5 +79,120 @@ ipaddr_reserved(const uint8_t *ip, size_t len)
 	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
 		if (in_prefix(ip, &v6[i]))
 			return 1;
+	return 0;
+}
+
+size_t
+ipaddr_parse(const char *s, uint8_t ip[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff};
+
+	if (s == NULL || strlen(s) >= INET6_ADDRSTRLEN)
+		return 0;
+	if (inet_pton(AF_INET, s, ip) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, ip) != 1)
+		return 0;
+	if (memcmp(ip, mapped, sizeof(mapped)) == 0) {
+		memmove(ip, ip + 12, 4);
+		return 4;
+	}
+	return 16;
+}
+
+/* One entry of a list, NUL-terminated in e. */
+static int
+ipnet_parse(char *e, struct ipnet *n, char *why, size_t whylen)
+{
+	char *slash = strchr(e, '/'), *end;
+	unsigned long bits;
+
+	memset(n, 0, sizeof(*n));
+	if (slash != NULL)
+		*slash = '\0';
+	n->len = (uint8_t)ipaddr_parse(e, n->addr);
+	if (n->len == 0) {
+		snprintf(why, whylen, "not an IP address: \"%s\"", e);
+		return -1;
+	}
+	if (slash == NULL) {
+		n->bits = (uint8_t)(n->len * 8);
+		return 0;
+	}
+	*slash = '/';
+	if (slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' &&
+	    slash[2] != '\0') || (bits = strtoul(slash + 1, &end, 10),
+	    *end != '\0') || bits > (unsigned long)n->len * 8) {
+		snprintf(why, whylen, "not a prefix length: \"%s\"", e);
+		return -1;
+	}
+	n->bits = (uint8_t)bits;
+	for (unsigned i = n->bits; i < (unsigned)n->len * 8; i++)
+		if (n->addr[i / 8] & (0x80 >> (i % 8))) {
+			snprintf(why, whylen, "address bits set past the "
+			    "prefix length: \"%s\"", e);
+			return -1;
+		}
+	return 0;
+}
+
+int
+ipnet_list_parse(const char *s, struct ipnet **out, char *why,
+    size_t whylen)
+{
+	static const char sep[] = ", \t";
+	struct ipnet *v = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	if (s == NULL)
+		return 0;
+	while (*s != '\0') {
+		size_t l;
+		char e[INET6_ADDRSTRLEN + 8];
+
+		s += strspn(s, sep);
+		if ((l = strcspn(s, sep)) == 0)
+			break;
+		if (l >= sizeof(e)) {
+			snprintf(why, whylen, "not an IP address: \"%.*s...\"",
+			    32, s);
+			free(v);
+			return -1;
+		}
+		memcpy(e, s, l);
+		e[l] = '\0';
+		s += l;
+		if (n >= 1024) {
+			snprintf(why, whylen, "more than 1024 networks");
+			free(v);
+			return -1;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		if (ipnet_parse(e, &v[n], why, whylen) != 0) {
+			free(v);
+			return -1;
+		}
+		n++;
+	}
+	*out = v;
+	return (int)n;
+}
+
+int
+ipnet_list_contains(const struct ipnet *nets, size_t n, const uint8_t *ip,
+    size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ip_prefix p;
+
+		if (nets[i].len != len)
+			continue;
+		memcpy(p.addr, nets[i].addr, sizeof(p.addr));
+		p.bits = nets[i].bits;
+		if (in_prefix(ip, &p))
+			return 1;
+	}
 	return 0;
 }

@@ -16,4 +16,33 @@
  * -1 for NULL or another length. */
 int ipaddr_reserved(const uint8_t *ip, size_t len);
 
+/*
+ * An address as text: IPv4 dotted quad or IPv6 (inet_pton's forms, so no
+ * leading zeros in IPv4 octets, no zone), an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) taken as its IPv4 address. Fills ip (16 bytes of room)
+ * and returns 4 or 16, or 0 when s is not an address.
+ */
+size_t ipaddr_parse(const char *s, uint8_t ip[16]);
+
+/* A network: an address and a prefix length (all of it for an address). */
+struct ipnet {
+	uint8_t addr[16];
+	uint8_t len;		/* 4 or 16 */
+	uint8_t bits;		/* 0..32 or 0..128 */
+};
+
+/*
+ * A list of networks separated by commas and/or blanks: "127.0.0.1,
+ * 10.0.0.0/8 fd00::/8". Each is an address (ipaddr_parse) or
+ * ADDRESS/BITS with no bits set past BITS. Returns the count (0 for an
+ * empty or blank list) with a new array in *out (free()), or -1 with the
+ * reason and the offending entry in why.
+ */
+int ipnet_list_parse(const char *s, struct ipnet **out, char *why,
+    size_t whylen);
+
+/* 1 when ip (4 or 16 bytes) is in one of nets[0..n), 0 otherwise. */
+int ipnet_list_contains(const struct ipnet *nets, size_t n, const uint8_t *ip,
+    size_t len);
+
 #endif

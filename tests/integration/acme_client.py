@@ -142,12 +142,14 @@ class Client:
         self.key = key or Key()
         self.kid = None
         self.directory_url = directory_url
+        self.headers = {}	# sent with every request
         self.dir = self.get(directory_url).json()
         self.nonce = None
 
     def request(self, url, method="GET", data=None, headers=None):
         req = urllib.request.Request(url, method=method, data=data,
-                                     headers=headers or {})
+                                     headers={**getattr(self, "headers", {}),
+                                              **(headers or {})})
         try:
             with urllib.request.urlopen(req, timeout=30,
                                         context=self.ctx) as r:

@@ -67,15 +67,17 @@ class Rig:
 class Client:
     """One browser: a cookie jar and HTTPS requests to the server."""
 
-    def __init__(self, port, root):
+    def __init__(self, port, root, source=None):
         self.port = port
         self.ctx = ssl.create_default_context(cafile=str(root))
         self.cookies = {}
         self.set_cookies = []
+        self.source = source	# (address, 0) to connect from
 
     def request(self, method, path, body=None, headers=None):
         conn = http.client.HTTPSConnection("127.0.0.1", self.port,
-                                           context=self.ctx, timeout=30)
+                                           context=self.ctx, timeout=30,
+                                           source_address=self.source)
         h = dict(headers or {})
         if self.cookies and "Cookie" not in h:
             h["Cookie"] = "; ".join(f"{k}={v}"

@@ -5,8 +5,9 @@ limit, once full, answers 429 with an RFC 7807 rateLimited problem that
 names the limit and the time to retry, and a Retry-After header in
 seconds (RFC 8555 §6.6); the refused request stores nothing. The limits
 are the configured ones: new accounts per address at its default (10 in 3
-hours, which loopback clients such as these do not count against), the
-others made small so that a test fills them."""
+hours, which loopback clients such as these do not count against, but
+clients behind a trusted proxy do: 127.0.0.1 is one), the others made
+small so that a test fills them."""
 import sqlite3
 
 import pytest
@@ -24,6 +25,7 @@ def limits(data):
     conf_set(data, "limit_failed_validations", "1/1h")
     conf_set(data, "limit_duplicate_certs", "1/7d")
     conf_set(data, "limit_certs_per_domain", "3/7d")
+    conf_set(data, "trusted_proxies", "127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +197,29 @@ def test_loopback_accounts_not_counted(env):
     c = Client(env.dir_url, env.root, Key())
     assert c.new_account(only_existing=True).problem["type"] == \
         P + "accountDoesNotExist"
+
+
+def test_accounts_per_address_behind_proxy(env):
+    """With http.trusted_proxies = 127.0.0.1, a request from there is
+    counted as from the address its X-Forwarded-For ends with (what a
+    reverse proxy appends): 10 new accounts from 198.51.100.7 in 3 hours,
+    not an 11th, however the client dresses up its own part of the
+    header; another address has its own 10."""
+    def new(xff, status):
+        c = Client(env.dir_url, env.root)
+        c.headers = {"X-Forwarded-For": xff}
+        r = c.new_account(contact=["mailto:admin@example.com"])
+        assert r.status == status, (xff, r)
+        return r
+
+    made = count(env, "SELECT count(*) FROM acme_accounts")
+    for _ in range(10):
+        new("198.51.100.7", 201)
+    r = new("198.51.100.7", 429)
+    limited(r, "too many new accounts from your address", 3 * 3600 // 10)
+    for xff in ("198.51.100.8, 198.51.100.7", "127.0.0.1, 198.51.100.7",
+                "198.51.100.7, 127.0.0.1", "::ffff:198.51.100.7"):
+        new(xff, 429)
+    assert count(env, "SELECT count(*) FROM acme_accounts") == made + 10
+    new("198.51.100.8", 201)
+    new("2001:db8:1:2::1", 201)

@@ -8,10 +8,7 @@ responder serves (the same thisUpdate and signature), which `openssl ocsp
 -respin` verifies against the root. nginx runs unprivileged on loopback
 and is stopped by PID."""
 import base64
-import os
 import re
-import shutil
-import signal
 import subprocess
 import time
 import urllib.parse
@@ -19,15 +16,13 @@ import urllib.parse
 import pytest
 
 from conftest import Server, free_port, openssl
+from nginx_rig import nginx as run_nginx
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NAME = "stapled.example.com"
 
 
 @pytest.fixture
 def nginx(datadir, keys, make_csr, tmp_path):
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is not installed (scripts/deps.sh test)")
     # with OCSP Must-Staple (RFC 7633), which stapling makes good on
     cert, chain = datadir.issue("dv", make_csr(
         "p256", [NAME], addext="tlsfeature=status_request"))
@@ -35,28 +30,13 @@ def nginx(datadir, keys, make_csr, tmp_path):
                   input=cert.encode()).stdout.decode()
     assert "status_request" in ext and "critical" not in ext, ext
     d = tmp_path / "nginx"
-    (d / "logs").mkdir(parents=True)
+    d.mkdir()
     (d / "cert.pem").write_text(cert)
     (d / "fullchain.pem").write_text(cert + chain)
     (d / "trusted.pem").write_bytes(datadir.root_pem.read_bytes()
                                     + chain.encode())
     port = free_port()
-    user = "user root root;" if os.geteuid() == 0 else ""
-    (d / "nginx.conf").write_text(f"""
-{user}
-daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/logs/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/logs/access.log;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
+    with run_nginx(d, f"""
     server {{
         listen 127.0.0.1:{port} ssl;
         server_name {NAME};
@@ -66,27 +46,8 @@ http {{
         ssl_stapling_verify on;
         ssl_trusted_certificate {d}/trusted.pem;
         location / {{ return 200 "ok\\n"; }}
-    }}
-}}
-""")
-    p = subprocess.Popen([NGINX, "-p", str(d), "-c", str(d / "nginx.conf")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while not (d / "nginx.pid").exists():
-        if p.poll() is not None or time.monotonic() > deadline:
-            p.kill()
-            pytest.fail("nginx did not start: "
-                        + p.stderr.read().decode(errors="replace"))
-        time.sleep(0.05)
-    try:
+    }}"""):
         yield port, d
-    finally:
-        p.send_signal(signal.SIGQUIT)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def s_client(port, root):

@@ -162,6 +162,21 @@ test_set_and_default_file(void **state)
 	    &d), 0);
 	assert_string_equal(c.http_plain_listen, "127.0.0.1:1");
 	assert_int_equal(conf_set(&c, "http", "nope", "1", &d), RC_CONFIG);
+	/* trusted proxies: a list of networks, checked when set */
+	assert_string_equal(c.http_trusted_proxies, "");
+	assert_int_equal(conf_set(&c, "http", "trusted_proxies",
+	    "127.0.0.1, ::1 10.0.0.0/8", &d), 0);
+	assert_string_equal(c.http_trusted_proxies,
+	    "127.0.0.1, ::1 10.0.0.0/8");
+	assert_int_equal(conf_set(&c, "http", "trusted_proxies",
+	    "127.0.0.1, nginx.local", &d), RC_CONFIG);
+	assert_string_equal(d.msg, "http.trusted_proxies: not an IP address: "
+	    "\"nginx.local\"");
+	assert_int_equal(conf_set(&c, "http", "trusted_proxies",
+	    "10.0.0.1/8", &d), RC_CONFIG);
+	assert_non_null(strstr(d.msg, "bits set past the prefix length"));
+	assert_string_equal(c.http_trusted_proxies,
+	    "127.0.0.1, ::1 10.0.0.0/8");	/* unchanged */
 	conf_free(&c);
 	/* the documented default file loads and yields the defaults */
 	unlink(path);
