@@ -365,13 +365,8 @@ run_check(struct ra *ra, const struct val_request *req, int http_file,
 	if (ra->check != NULL) {
 		rc = ra->check(ra->check_arg, req, res);
 	} else if (v == NULL) {
-		res->outcome = VAL_INVALID;
-		res->problem = VAL_PROB_SERVER_INTERNAL;
-		res->checked_at = ra_now(ra);
-		snprintf(res->detail, sizeof(res->detail),
-		    "validation is not configured on this server");
+		rc = ra_val_missing(ra, res, "validation");
 		res->evidence = xstrdup("{}");
-		rc = RC_CONFIG;
 	} else if (http_file) {
 		rc = val_http_file(v, req->name, req->token, req->key_authz,
 		    res);

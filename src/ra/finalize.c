@@ -319,14 +319,8 @@ caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
 	req.method = method;
 	if (ra->check != NULL)
 		return ra->check(ra->check_arg, &req, res);
-	if ((v = ra_val_get(ra)) == NULL) {
-		memset(res, 0, sizeof(*res));
-		res->outcome = VAL_INVALID;
-		res->problem = VAL_PROB_SERVER_INTERNAL;
-		snprintf(res->detail, sizeof(res->detail),
-		    "CAA checking is not configured on this server");
-		return RC_CONFIG;
-	}
+	if ((v = ra_val_get(ra)) == NULL)
+		return ra_val_missing(ra, res, "CAA checking");
 	rc = val_caa_check(v, base, wildcard, url, method, res);
 	ra_val_put(ra, v);
 	return rc;

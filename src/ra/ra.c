@@ -566,6 +566,18 @@ ra_val_put(struct ra *ra, struct val_ctx *v)
 		ra->vput(ra->varg, v);
 }
 
+int
+ra_val_missing(struct ra *ra, struct val_result *res, const char *what)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = VAL_INVALID;
+	res->problem = VAL_PROB_SERVER_INTERNAL;
+	res->checked_at = ra_now(ra);
+	snprintf(res->detail, sizeof(res->detail), "%s is not configured on "
+	    "this server", what);
+	return RC_CONFIG;
+}
+
 void
 ra_set_now(struct ra *ra, time_t now)
 {

@@ -72,6 +72,10 @@ struct ra {
  * Hand it back with ra_val_put() after the check. */
 struct val_ctx *ra_val_get(struct ra *ra);
 void ra_val_put(struct ra *ra, struct val_ctx *v);	/* NULL is fine */
+/* Fills res (cleared first) as the failed check of a server without
+ * validation: serverInternal, "<what> is not configured on this server",
+ * checked now, no evidence. Returns RC_CONFIG. */
+int ra_val_missing(struct ra *ra, struct val_result *res, const char *what);
 
 /* ---- hooks for the unit tests -------------------------------------------- */
 

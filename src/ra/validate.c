@@ -230,14 +230,9 @@ run_check(struct ra *ra, const struct val_request *req,
 	if (ra->check != NULL)
 		return ra->check(ra->check_arg, req, res);
 	if ((v = ra_val_get(ra)) == NULL) {
-		memset(res, 0, sizeof(*res));
-		res->outcome = VAL_INVALID;
-		res->problem = VAL_PROB_SERVER_INTERNAL;
-		res->checked_at = ra_now(ra);
-		snprintf(res->detail, sizeof(res->detail),
-		    "validation is not configured on this server");
+		rc = ra_val_missing(ra, res, "validation");
 		res->evidence = xstrdup("{}");
-		return RC_CONFIG;
+		return rc;
 	}
 	rc = val_check(v, req, res);
 	ra_val_put(ra, v);

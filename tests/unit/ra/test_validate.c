@@ -651,6 +651,8 @@ test_real_val_pool(void **state)
 	real_http01(r, acct, rt_order(e, acct, "web2.vtest"), "alice", "", &c);
 	assert_int_equal(c.status, RA_ST_INVALID);
 	assert_int_equal(c.error, RA_PROB_SERVER_INTERNAL);
+	assert_non_null(strstr(c.error_detail,
+	    "validation is not configured on this server"));
 	ra_challenge_clear(&c);
 	e->ra->val = r->val;
 }
