@@ -80,24 +80,31 @@ test_list(void **state)
 	assert_int_equal(v[3].bits, 128);
 	assert_int_equal(v[4].bits, 0);
 
-	/* membership, one family never matching the other */
-	assert_int_equal(ipaddr_parse("127.0.0.1", ip), 4);
-	assert_true(ipnet_list_contains(v, 1, ip, 4));
-	assert_int_equal(ipaddr_parse("127.0.0.2", ip), 4);
-	assert_false(ipnet_list_contains(v, 1, ip, 4));
-	assert_int_equal(ipaddr_parse("10.255.1.2", ip), 4);
-	assert_true(ipnet_list_contains(v, 2, ip, 4));
-	assert_int_equal(ipaddr_parse("11.0.0.1", ip), 4);
-	assert_false(ipnet_list_contains(v, 2, ip, 4));
-	assert_true(ipnet_list_contains(v, 5, ip, 4));	/* 0.0.0.0/0 */
-	assert_int_equal(ipaddr_parse("fdff::7", ip), 16);
-	assert_true(ipnet_list_contains(v, 3, ip, 16));
-	assert_int_equal(ipaddr_parse("fe00::7", ip), 16);
-	assert_false(ipnet_list_contains(v, 5, ip, 16));
-	assert_int_equal(ipaddr_parse("::1", ip), 16);
-	assert_true(ipnet_list_contains(v, 4, ip, 16));
-	assert_int_equal(ipaddr_parse("::ffff:10.1.2.3", ip), 4);
-	assert_true(ipnet_list_contains(v, 2, ip, 4));
+	/* membership in the first n networks, one family never matching
+	 * the other */
+	{
+		static const struct {
+			const char *ip;
+			size_t n;
+			int in;
+		} m[] = {
+			{"127.0.0.1", 1, 1}, {"127.0.0.2", 1, 0},
+			{"10.255.1.2", 2, 1}, {"11.0.0.1", 2, 0},
+			{"11.0.0.1", 5, 1},		/* 0.0.0.0/0 */
+			{"fdff::7", 3, 1}, {"fe00::7", 5, 0}, {"::1", 4, 1},
+			{"::ffff:10.1.2.3", 2, 1},	/* as IPv4 */
+			{"::ffff:10.1.2.3", 1, 0},
+		};
+
+		for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+			size_t len = ipaddr_parse(m[i].ip, ip);
+
+			assert_true(len == 4 || len == 16);
+			if (ipnet_list_contains(v, m[i].n, ip, len) != m[i].in)
+				fail_msg("%s in the first %zu: want %d", m[i].ip,
+				    m[i].n, m[i].in);
+		}
+	}
 	assert_false(ipnet_list_contains(NULL, 0, ip, 4));
 	free(v);
 
