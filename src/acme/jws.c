@@ -46,6 +46,7 @@ static const struct {
 #define P(p, n, s) [p] = {"urn:ietf:params:acme:error:" n, s}
 	P(ACME_PROB_NONE, "serverInternal", 500),
 	P(ACME_PROB_ACCOUNT_DOES_NOT_EXIST, "accountDoesNotExist", 400),
+	P(ACME_PROB_ALREADY_REPLACED, "alreadyReplaced", 409),
 	P(ACME_PROB_ALREADY_REVOKED, "alreadyRevoked", 400),
 	P(ACME_PROB_BAD_CSR, "badCSR", 400),
 	P(ACME_PROB_BAD_NONCE, "badNonce", 400),

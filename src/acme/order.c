@@ -96,6 +96,8 @@ acme_order_json(struct acme *a, const struct ra_order *o)
 	if (o->status == RA_ST_INVALID && o->error != RA_PROB_NONE)
 		json_object_set_new(j, "error", error_json(o->error,
 		    o->error_detail));
+	if (o->replaces != NULL)	/* RFC 9773 §5 */
+		json_object_set_new(j, "replaces", json_string(o->replaces));
 	return j;
 }
 
@@ -161,29 +163,6 @@ reply_order(struct acme_rq *rq, unsigned status, const struct ra_order *o,
 
 /* ---- newOrder ------------------------------------------------------------ */
 
-/* RFC 9773 §5: "replaces" names a certificate of ours by its certID. */
-static int
-check_replaces(struct acme_rq *rq, const json_t *v)
-{
-	uint8_t aki[64], serial[20];
-	size_t al, sl;
-	time_t s, e;
-	struct ra_err rerr = {0};
-	int rc;
-
-	if (!json_is_string(v) || acme_certid_parse(json_string_value(v), aki,
-	    &al, serial, &sl) != 0)
-		return acme_reply_problem(rq, ACME_PROB_MALFORMED, 0,
-		    "\"replaces\" is not a certificate identifier");
-	rc = ra_ari_window(rq->ra, aki, al, serial, sl, &s, &e, &rerr);
-	if (rc == RC_NOTFOUND)
-		return acme_reply_problem(rq, ACME_PROB_MALFORMED, 0,
-		    "\"replaces\" names no certificate of this CA");
-	if (rc != 0)
-		return acme_reply_ra(rq, rc, &rerr, NULL);
-	return 0;
-}
-
 int
 acme_h_new_order(struct http_req *r, void *app)
 {
@@ -191,7 +170,9 @@ acme_h_new_order(struct http_req *r, void *app)
 	struct ra_order o;
 	struct ra_err rerr = {0};
 	struct ra_ident *ids = NULL;
-	const json_t *list, *v;
+	const json_t *list, *v, *repv;
+	uint8_t aki[64], serial[20];
+	struct ra_certid rep = {aki, 0, serial, 0};
 	size_t n, i;
 	int rc;
 
@@ -207,9 +188,16 @@ acme_h_new_order(struct http_req *r, void *app)
 		    "notBefore and notAfter are not supported");
 		goto out;
 	}
-	v = json_object_get(rq.payload, "replaces");
-	if (v != NULL && check_replaces(&rq, v) != 0)
+	/* RFC 9773 §5: "replaces" names a certificate of ours by its
+	 * certID; the ra checks the rest */
+	repv = json_object_get(rq.payload, "replaces");
+	if (repv != NULL && (!json_is_string(repv) ||
+	    acme_certid_parse(json_string_value(repv), aki, &rep.aki_len,
+	    serial, &rep.serial_len) != 0)) {
+		(void)acme_reply_problem(&rq, ACME_PROB_MALFORMED, 0,
+		    "\"replaces\" is not a certificate identifier");
 		goto out;
+	}
 	list = json_object_get(rq.payload, "identifiers");
 	n = json_array_size(list);
 	if (!json_is_array(list) || n == 0 || n > MAX_IDENTIFIERS) {
@@ -230,7 +218,8 @@ acme_h_new_order(struct http_req *r, void *app)
 		ids[i].type = json_string_value(t);
 		ids[i].value = json_string_value(val);
 	}
-	rc = ra_order_new(rq.ra, rq.account_id, ids, n, &o, &rerr);
+	rc = ra_order_new_replacing(rq.ra, rq.account_id, ids, n,
+	    repv != NULL ? &rep : NULL, &o, &rerr);
 	if (rc != 0) {
 		(void)acme_reply_ra(&rq, rc, &rerr, NULL);
 		goto out;

@@ -808,7 +808,8 @@ http_server_start(const struct http_conf *conf,
 	} else
 		pool[0].value = (intptr_t)threads;
 	errno = 0;
-	srv->mhd = MHD_start_daemon(flags, port, on_accept, srv, on_request, srv,
+	srv->mhd = MHD_start_daemon(flags, port, on_accept, srv, on_request,
+	    srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, conf->addr,
 	    MHD_OPTION_ARRAY, pool,

@@ -285,7 +285,7 @@ final_then(struct store *st, const char *serial, void *arg)
 	if (rc == 0)
 		rc = ra_limit_issued(f->ra, st, f->o->ident,
 		    (const char *const *)f->o->ident_type, f->o->nident,
-		    serial);
+		    f->o->replaces != NULL, serial);
 	if (rc != 0)
 		json_object_del(f->details, "serial");
 	f->serial = NULL;
@@ -1016,46 +1016,58 @@ out:
 /* ---- ARI (RFC 9773) ------------------------------------------------------ */
 
 int
+ra_certid_cert(struct ra *ra, const struct ra_certid *id,
+    struct store_cert *c)
+{
+	const ASN1_OCTET_STRING *kid;
+	const uint8_t *p;
+	X509 *x;
+	char hex[41];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	/* a DER INTEGER's contents: minimal and, for our serials, positive */
+	if (id == NULL || id->aki == NULL || id->aki_len == 0 ||
+	    id->aki_len > 64 || id->serial == NULL || id->serial_len == 0 ||
+	    id->serial_len > 20 || (id->serial[0] & 0x80) ||
+	    (id->serial_len > 1 && id->serial[0] == 0 &&
+	    !(id->serial[1] & 0x80)))
+		return RC_NOTFOUND;
+	hex_encode(id->serial, id->serial_len, hex);
+	rc = store_cert_get(ra->st, hex, c);
+	if (rc != 0)
+		return rc;
+	p = c->der;
+	x = d2i_X509(NULL, &p, (long)c->der_len);
+	kid = x != NULL ? X509_get0_authority_key_id(x) : NULL;
+	if (kid == NULL || (size_t)ASN1_STRING_length(kid) != id->aki_len ||
+	    memcmp(ASN1_STRING_get0_data(kid), id->aki, id->aki_len) != 0)
+		rc = RC_NOTFOUND;
+	X509_free(x);
+	if (rc != 0)
+		store_cert_clear(c);
+	return rc;
+}
+
+int
 ra_ari_window(struct ra *ra, const uint8_t *aki, size_t aki_len,
     const uint8_t *serial, size_t serial_len, time_t *start, time_t *end,
     struct ra_err *err)
 {
+	struct ra_certid id = {aki, aki_len, serial, serial_len};
 	struct store_cert c = {0};
-	const ASN1_OCTET_STRING *kid;
-	const uint8_t *p;
-	X509 *x = NULL;
-	char hex[41];
 	time_t now, life;
 	int rc;
 
 	if (ra == NULL || start == NULL || end == NULL)
 		return RC_INVAL;
 	*start = *end = 0;
-	/* a DER INTEGER's contents: minimal and, for our serials, positive */
-	if (aki == NULL || aki_len == 0 || aki_len > 64 || serial == NULL ||
-	    serial_len == 0 || serial_len > 20 || (serial[0] & 0x80) ||
-	    (serial_len > 1 && serial[0] == 0 && !(serial[1] & 0x80)))
-		return ra_fail(err, RC_NOTFOUND, RA_PROB_MALFORMED,
+	rc = ra_certid_cert(ra, &id, &c);
+	if (rc == RC_NOTFOUND)
+		return ra_fail(err, rc, RA_PROB_MALFORMED,
 		    "no such certificate");
-	hex_encode(serial, serial_len, hex);
-	rc = store_cert_get(ra->st, hex, &c);
-	if (rc == 0) {
-		p = c.der;
-		x = d2i_X509(NULL, &p, (long)c.der_len);
-		kid = x != NULL ? X509_get0_authority_key_id(x) : NULL;
-		if (kid == NULL || (size_t)ASN1_STRING_length(kid) != aki_len ||
-		    memcmp(ASN1_STRING_get0_data(kid), aki, aki_len) != 0)
-			rc = RC_NOTFOUND;
-	}
-	if (rc == RC_NOTFOUND) {
-		rc = ra_fail(err, rc, RA_PROB_MALFORMED,
-		    "no such certificate");
-		goto out;
-	}
-	if (rc != 0) {
-		rc = ra_internal(err, rc, "renewal info");
-		goto out;
-	}
+	if (rc != 0)
+		return ra_internal(err, rc, "renewal info");
 	now = ra_now(ra);
 	if (c.revoked) {
 		/* renew now, as Boulder answers */
@@ -1066,8 +1078,6 @@ ra_ari_window(struct ra *ra, const uint8_t *aki, size_t aki_len,
 		*start = c.not_before + life / 3 * 2;
 		*end = c.not_before + life / 6 * 5;
 	}
-out:
-	X509_free(x);
 	store_cert_clear(&c);
-	return rc;
+	return 0;
 }

@@ -369,7 +369,7 @@ domains_take(struct ra *ra, struct store *st, char *const *names,
 int
 ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
     int64_t contract_id, char *const *names, const char *const *types,
-    size_t n, struct ra_err *err)
+    size_t n, int ari_renewal, struct ra_err *err)
 {
 	const struct ra_limit *l, *dup;
 	char key[320], what[360];
@@ -405,7 +405,8 @@ ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
 		    1000 - now_ms(ra), "too many certificates for exactly "
 		    "these names");
 	/* a renewal is not refused for its domains' new certificates */
-	if (!ever && (rc = domains_take(ra, st, names, types, n, 0, err)) != 0)
+	if (!ever && !ari_renewal &&
+	    (rc = domains_take(ra, st, names, types, n, 0, err)) != 0)
 		return rc;
 	l = limit_for_account(ra, L_ORDERS, account_id, contract_id);
 	if (on(l)) {
@@ -448,7 +449,7 @@ ra_limit_failed(struct ra *ra, struct store *st, int64_t account_id,
 
 int
 ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
-    const char *const *types, size_t n, const char *serial)
+    const char *const *types, size_t n, int ari_renewal, const char *serial)
 {
 	uint8_t hash[32];
 	int recent, ever, rc;
@@ -459,7 +460,7 @@ ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
 	    &oldest);
 	if (rc == 0)
 		rc = store_issued_set_add(st, hash, ra_now(ra), serial);
-	if (rc != 0 || ever)
+	if (rc != 0 || ever || ari_renewal)
 		return rc;
 	return domains_take(ra, st, names, types, n, 1, NULL);
 }

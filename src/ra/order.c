@@ -86,6 +86,7 @@ ra_order_clear(struct ra_order *o)
 	free(o->authz_ids);
 	free(o->error_detail);
 	free(o->error_json);
+	free(o->replaces);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -343,6 +344,8 @@ fill_order(const struct store_order *s, const int64_t *ids, size_t n,
 		ra_err_parse(s->error, &o->error, &o->error_detail);
 		o->error_json = xstrdup(s->error);
 	}
+	if (s->replaces != NULL)
+		o->replaces = xstrdup(s->replaces);
 }
 
 /*
@@ -568,6 +571,8 @@ struct new_order {
 	struct ra_order *out;	/* the order as committed */
 	int filled;
 	struct ra_err *err;	/* a rate limit's refusal */
+	const char *replaces;	/* canonical certID, or NULL */
+	int conflict;		/* another order replaces it */
 };
 
 static int
@@ -617,9 +622,24 @@ new_order_tx(struct store *st, void *arg)
 	char actor[48], object[48], *text;
 	int all_valid = 1, rc;
 
+	/* RFC 9773 §5: one live replacement order per certificate, checked
+	 * in the transaction that adds this one */
+	if (no->replaces != NULL) {
+		int64_t other;
+
+		rc = store_order_replacing(st, no->replaces, no->now, &other);
+		no->conflict = rc == 0;
+		if (rc == 0)
+			return ra_fail(no->err, RC_EXISTS,
+			    RA_PROB_ALREADY_REPLACED, "the certificate %s is "
+			    "already being replaced by order %lld",
+			    no->replaces, (long long)other);
+		if (rc != RC_NOTFOUND)
+			return rc;
+	}
 	/* the limits first: a refused order writes nothing */
 	rc = ra_limit_order(ra, st, no->account_id, no->contract_id,
-	    no->names, no->types, no->n, no->err);
+	    no->names, no->types, no->n, no->replaces != NULL, no->err);
 	if (rc != 0)
 		return rc;
 	buf_init(&names, STORE_MAX_LONG);
@@ -662,11 +682,15 @@ new_order_tx(struct store *st, void *arg)
 	o.names = (char *)names.data;
 	o.created_at = no->now;
 	o.expires_at = exp;
+	o.replaces = (char *)no->replaces;
 	rc = store_order_add(st, &o, &no->id);
 	if (rc != 0)
 		goto out;
 	det = json_pack("{s:I,s:I,s:[],s:[]}", "order", (json_int_t)no->id,
 	    "account", (json_int_t)no->account_id, "names", "authz");
+	if (det != NULL && no->replaces != NULL)
+		json_object_set_new(det, "replaces",
+		    json_string(no->replaces));
 	for (size_t i = 0; i < no->n; i++) {
 		const char *nm = no->names[i];
 		int wild = nm[0] == '*';
@@ -798,14 +822,81 @@ check_ident(struct ra *ra, const struct ra_ident *id, char out[254],
 	return RC_BADNAME;
 }
 
+/*
+ * The RFC 9773 §5 checks of a replaced certificate that do not change
+ * (whether another order replaces it is checked in the order's
+ * transaction): ours, this account's, sharing an identifier with the
+ * order's names. The canonical certID into cid.
+ */
+static int
+check_replaced(struct ra *ra, int64_t account_id,
+    const struct ra_certid *id, char *const *names, size_t n,
+    char cid[RA_CERTID_MAX], struct ra_err *err)
+{
+	struct store_cert c;
+	struct store_order so = {0};
+	int rc, shared = 0;
+
+	rc = ra_certid_cert(ra, id, &c);
+	if (rc == RC_NOTFOUND)
+		return ra_fail(err, rc, RA_PROB_MALFORMED, "\"replaces\" "
+		    "names no certificate of this CA");
+	if (rc != 0)
+		return ra_internal(err, rc, "order new");
+	if (c.order_id > 0 && (rc = store_order_get(ra->st, c.order_id,
+	    &so)) != 0 && rc != RC_NOTFOUND) {
+		store_cert_clear(&c);
+		return ra_internal(err, rc, "order new");
+	}
+	if (c.order_id <= 0 || rc != 0 || so.account_id != account_id) {
+		rc = ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
+		    "the certificate %s named by \"replaces\" was not "
+		    "issued to this account", c.serial);
+		goto out;
+	}
+	for (size_t i = 0; i < n && !shared; i++) {
+		const char *p = c.names != NULL ? c.names : "";
+		size_t l = strlen(names[i]);
+
+		while (*p != '\0' && !shared) {
+			size_t w = strcspn(p, " ");
+
+			shared = w == l && strncasecmp(p, names[i], l) == 0;
+			p += w + (p[w] == ' ');
+		}
+	}
+	if (!shared) {
+		rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED, "the order "
+		    "shares no identifier with the certificate %s it "
+		    "replaces", c.serial);
+		goto out;
+	}
+	ra_b64u(id->aki, id->aki_len, cid);
+	strcat(cid, ".");
+	ra_b64u(id->serial, id->serial_len, cid + strlen(cid));
+out:
+	store_order_clear(&so);
+	store_cert_clear(&c);
+	return rc;
+}
+
 int
 ra_order_new(struct ra *ra, int64_t account_id, const struct ra_ident *idents,
     size_t n, struct ra_order *out, struct ra_err *err)
 {
+	return ra_order_new_replacing(ra, account_id, idents, n, NULL, out,
+	    err);
+}
+
+int
+ra_order_new_replacing(struct ra *ra, int64_t account_id,
+    const struct ra_ident *idents, size_t n, const struct ra_certid *replaces,
+    struct ra_order *out, struct ra_err *err)
+{
 	struct new_order no = {0};
 	struct ra_account acct = {0};
 	struct ra_err e = {0};
-	char name[254];
+	char name[254], cid[RA_CERTID_MAX];
 	const char *type;
 	size_t bad = 0;
 	int rc;
@@ -868,6 +959,13 @@ ra_order_new(struct ra *ra, int64_t account_id, const struct ra_ident *idents,
 		rc = RC_BADNAME;
 		goto out;
 	}
+	if (replaces != NULL) {
+		rc = check_replaced(ra, account_id, replaces, no.names, no.n,
+		    cid, err);
+		if (rc != 0)
+			goto out;
+		no.replaces = cid;
+	}
 	no.ra = ra;
 	no.account_id = account_id;
 	no.contract_id = acct.contract_id;
@@ -876,7 +974,7 @@ ra_order_new(struct ra *ra, int64_t account_id, const struct ra_ident *idents,
 	no.out = out;
 	no.err = err;
 	rc = store_tx(ra->st, new_order_tx, &no);
-	if (rc == RC_POLICY) {
+	if (rc == RC_POLICY || (rc == RC_EXISTS && no.conflict)) {
 		log_info(LOG_RA, "account %lld: order refused: %s",
 		    (long long)account_id, err != NULL ? err->detail.msg : "");
 		goto out;

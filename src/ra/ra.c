@@ -27,6 +27,7 @@
 static const char *const prob_names[RA_PROB_MAX_] = {
 	[RA_PROB_NONE] = "none",
 	[RA_PROB_ACCOUNT_DOES_NOT_EXIST] = "accountDoesNotExist",
+	[RA_PROB_ALREADY_REPLACED] = "alreadyReplaced",
 	[RA_PROB_ALREADY_REVOKED] = "alreadyRevoked",
 	[RA_PROB_BAD_CSR] = "badCSR",
 	[RA_PROB_BAD_NONCE] = "badNonce",

@@ -69,6 +69,7 @@ struct sec;
 enum ra_prob {
 	RA_PROB_NONE = 0,
 	RA_PROB_ACCOUNT_DOES_NOT_EXIST,
+	RA_PROB_ALREADY_REPLACED,	/* RFC 9773 §7.4 */
 	RA_PROB_ALREADY_REVOKED,
 	RA_PROB_BAD_CSR,
 	RA_PROB_BAD_NONCE,
@@ -485,6 +486,8 @@ struct ra_order {
 				 * "detail", "subproblems" with
 				 * "identifier" objects), ready to embed as
 				 * the order's "error"; NULL unless invalid */
+	char *replaces;		/* the certID (RFC 9773) of the certificate
+				 * it replaces, or NULL */
 };
 
 void ra_order_clear(struct ra_order *o);
@@ -521,6 +524,34 @@ struct ra_ident {
 int ra_order_new(struct ra *ra, int64_t account_id,
     const struct ra_ident *idents, size_t n, struct ra_order *out,
     struct ra_err *err);
+
+/* A certificate named by its certID (RFC 9773 §4.1) parts: aki, the
+ * keyIdentifier of its AuthorityKeyIdentifier, and serial, the DER INTEGER
+ * contents octets of its serial (both decoded from base64url). */
+/* A certID's text: base64url of at most 64 and 20 octets, a dot, a NUL */
+#define RA_CERTID_MAX 120
+struct ra_certid {
+	const uint8_t *aki;
+	size_t aki_len;
+	const uint8_t *serial;
+	size_t serial_len;
+};
+
+/*
+ * ra_order_new for an order that replaces a certificate (RFC 9773 §5,
+ * newOrder's "replaces"; NULL: none), as Boulder checks it: a certificate
+ * of ours (else RC_NOTFOUND, malformed), issued to this account (else
+ * RC_UNAUTH, unauthorized), sharing at least one identifier with the order
+ * (else RC_INVAL, malformed), and with no other live replacement order
+ * (store_order_replacing(); else RC_EXISTS, alreadyReplaced, which ACME
+ * answers with 409). The check and the new order are one transaction. The
+ * order keeps the canonical certID (struct ra_order.replaces) and counts
+ * as a renewal for the rate limits: not refused, nor counted, by the
+ * certificates per domain.
+ */
+int ra_order_new_replacing(struct ra *ra, int64_t account_id,
+    const struct ra_ident *idents, size_t n, const struct ra_certid *replaces,
+    struct ra_order *out, struct ra_err *err);
 
 /* The order, its status derived and stored if it moved (pending -> ready
  * when every authorization is valid; -> invalid when one is invalid,

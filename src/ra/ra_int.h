@@ -194,18 +194,24 @@ int ra_limit_account(struct ra *ra, struct store *st, const char *ip,
     struct ra_err *err);
 /* newOrder of n normalised names ("*." kept) of types ("dns", "ip") by
  * an account (bound to contract_id by EAB, 0: none):
- * the failed-validation, duplicate and domain limits checked, then the
- * order counted */
+ * the failed-validation, duplicate and domain limits checked (not the
+ * domain one for an ARI renewal, ari_renewal), then the order counted */
 int ra_limit_order(struct ra *ra, struct store *st, int64_t account_id,
     int64_t contract_id, char *const *names, const char *const *types,
-    size_t n, struct ra_err *err);
+    size_t n, int ari_renewal, struct ra_err *err);
 /* an authorization of the account for name became invalid */
 int ra_limit_failed(struct ra *ra, struct store *st, int64_t account_id,
     const char *type, const char *name);
 /* a certificate for the names was issued: its set recorded, its domains
- * counted unless the set was issued before */
+ * counted unless the set was issued before or it is an ARI renewal (the
+ * order named the certificate it replaces, RFC 9773 §5) */
 int ra_limit_issued(struct ra *ra, struct store *st, char *const *names,
-    const char *const *types, size_t n, const char *serial);
+    const char *const *types, size_t n, int ari_renewal, const char *serial);
+/* The certificate named by a certID (RFC 9773 §4.1): 0 with it in *c
+ * (store_cert_clear()), RC_NOTFOUND when no certificate of ours has that
+ * serial and AKI (or the parts cannot be one), or a store error. */
+int ra_certid_cert(struct ra *ra, const struct ra_certid *id,
+    struct store_cert *c);
 /* SHA-256 of the sorted names, each with its NUL */
 void ra_names_hash(char *const *names, size_t n, uint8_t out[32]);
 /* drops full buckets, at most every ten minutes (the job thread) */

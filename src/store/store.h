@@ -439,6 +439,8 @@ struct store_order {
 	char *details;		/* portal orders: JSON text (purpose,
 				 * contacts, organisation as typed), or
 				 * NULL */
+	char *replaces;		/* ACME: the certID (RFC 9773) of the
+				 * certificate it replaces, or NULL */
 };
 
 /* Adds an order (id, csr, error and cert_serial are ignored; created_at 0
@@ -447,6 +449,15 @@ int store_order_add(struct store *st, const struct store_order *o,
     int64_t *id);
 int store_order_get(struct store *st, int64_t id, struct store_order *out);
 void store_order_clear(struct store_order *o);
+/*
+ * A live order that replaces the certificate cert_id (RFC 9773 §5): one
+ * processing or valid, or one pending or ready that has not expired at now
+ * and none of whose authorizations is final without being valid (invalid,
+ * deactivated, expired, revoked, or past its expiry). Its id in *order_id;
+ * RC_NOTFOUND when there is none.
+ */
+int store_order_replacing(struct store *st, const char *cert_id, time_t now,
+    int64_t *order_id);
 /*
  * Moves order id from status `from` (NULL: any) to `to`, setting error
  * (JSON or NULL), cert_serial (or NULL: kept), csr (or NULL: kept) and

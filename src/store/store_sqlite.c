@@ -68,7 +68,7 @@
 #define ORDER_COLS                                                             \
 	"id, contract_id, slot_id, account_id, org_id, profile, status, "      \
 	"names, csr, error, cert_serial, created_at, updated_at, expires_at, " \
-	"details "
+	"details, replaces "
 #define AUTHZ_COLS                                                             \
 	"id, order_id, account_id, ident_type, identifier, wildcard, status, " \
 	"method, validated_at, expires_at, evidence, br_version, created_at, " \
@@ -213,8 +213,9 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_NONCE_KEY_GET] = "SELECT mac_key FROM nonce_keys WHERE id = 1",
 	[Q_ORDER_ADD] = "INSERT INTO orders (contract_id, slot_id, account_id, "
 			"org_id, profile, status, names, created_at, "
-			"updated_at, expires_at, details) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+			"updated_at, expires_at, details, replaces) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, "
+			"?11)",
 	[Q_ORDER_GET] = "SELECT " ORDER_COLS "FROM orders WHERE id = ?1",
 	[Q_ORDER_SET] = "UPDATE orders SET status = ?3, error = ?4, "
 			"cert_serial = coalesce(?5, cert_serial), "
@@ -3423,7 +3424,9 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 	    (rc = sq_check_text(what, "names", o->names, STORE_MAX_LONG, 0)) !=
 		0 ||
 	    (rc = sq_check_text(what, "details", o->details, STORE_MAX_JSON,
-		 SQ_NULL_OK | SQ_MULTI)) != 0)
+		 SQ_NULL_OK | SQ_MULTI)) != 0 ||
+	    (rc = sq_check_text(what, "replaces", o->replaces, 256,
+		 SQ_NULL_OK)) != 0)
 		return rc;
 	if (o->expires_at <= 0) {
 		log_warn(LOG_STORE, "%s: no expiry", what);
@@ -3443,6 +3446,7 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 						     : now());
 	sqlite3_bind_int64(s, 9, (int64_t)o->expires_at);
 	sq_bind_text(s, 10, o->details);
+	sq_bind_text(s, 11, o->replaces);
 	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_ORDER_ADD, s);
 	return rc;
@@ -3472,6 +3476,7 @@ order_row(sqlite3_stmt *s, void *arg)
 	o->updated_at = (time_t)sqlite3_column_int64(s, 12);
 	o->expires_at = (time_t)sqlite3_column_int64(s, 13);
 	o->details = sq_col_dup(s, 14);
+	o->replaces = sq_col_dup(s, 15);
 }
 
 int
@@ -3504,7 +3509,39 @@ store_order_clear(struct store_order *o)
 	free(o->csr);
 	free(o->error);
 	free(o->details);
+	free(o->replaces);
 	memset(o, 0, sizeof(*o));
+}
+
+/* RFC 9773 §5: a live replacement of a certificate (see store.h) */
+#define SQL_ORDER_REPLACING                                                    \
+	"SELECT o.id FROM orders o WHERE o.replaces = ?1 AND "                 \
+	"(o.status IN ('processing', 'valid') OR "                             \
+	"(o.status IN ('pending', 'ready') AND o.expires_at > ?2 AND "        \
+	"NOT EXISTS (SELECT 1 FROM order_authz oa JOIN authorizations a "      \
+	"ON a.id = oa.authz_id WHERE oa.order_id = o.id AND "                  \
+	"(a.status NOT IN ('pending', 'valid') OR a.expires_at <= ?2)))) "     \
+	"LIMIT 1"
+
+int
+store_order_replacing(struct store *st, const char *cert_id, time_t now,
+    int64_t *order_id)
+{
+	static const char what[] = "order_replacing";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || order_id == NULL ||
+	    sq_check_text(what, "cert_id", cert_id, 256, 0) != 0)
+		return RC_INVAL;
+	*order_id = 0;
+	if ((rc = sq_prep(st, SQL_ORDER_REPLACING, &s)) != 0)
+		return rc;
+	sq_bind_text(s, 1, cert_id);
+	sqlite3_bind_int64(s, 2, (int64_t)now);
+	rc = sq_step_int64(st, what, s, order_id);
+	sq_put(st, s);
+	return rc;
 }
 
 int

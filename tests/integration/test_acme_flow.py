@@ -132,9 +132,18 @@ def test_full_flow(env):
     na = leaf.not_valid_after.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert nb < w["start"] < w["end"] < na
     assert int(r.headers["Retry-After"]) > 0
-    # a renewal that names the certificate it replaces
+    # a renewal that names the certificate it replaces (RFC 9773 §5):
+    # the order says so; the certificate then has its replacement, and
+    # another account cannot name it
+    r = other.new_order(names, replaces=cid)
+    assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
     r = c.new_order(names, replaces=cid)
     assert r.status == 201, r
+    assert r.json()["replaces"] == cid
+    assert c.post(r.headers["Location"], None).json()["replaces"] == cid
+    r = c.new_order(names, replaces=cid)
+    assert r.status == 409, r
+    assert r.problem["type"] == P + "alreadyReplaced"
     r = c.new_order(names, replaces="AAAA.AQ")
     assert r.problem["type"] == P + "malformed"
     # revocation by the account, then the CRL lists it

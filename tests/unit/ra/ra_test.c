@@ -236,6 +236,13 @@ int
 rt_try_order(struct rt_env *e, int64_t account, const char *names,
     int64_t *id, struct ra_err *err)
 {
+	return rt_try_order_replacing(e, account, names, NULL, id, err);
+}
+
+int
+rt_try_order_replacing(struct rt_env *e, int64_t account, const char *names,
+    const struct ra_certid *replaces, int64_t *id, struct ra_err *err)
+{
 	struct ra_ident ids[16];
 	struct ra_order o = {0};
 	char *copy = xstrdup(names), *save = NULL, *t;
@@ -249,7 +256,7 @@ rt_try_order(struct rt_env *e, int64_t account, const char *names,
 		n++;
 	}
 	memset(err, 0, sizeof(*err));
-	rc = ra_order_new(e->ra, account, ids, n, &o, err);
+	rc = ra_order_new_replacing(e->ra, account, ids, n, replaces, &o, err);
 	if (id != NULL)
 		*id = o.id;
 	ra_order_clear(&o);

@@ -78,6 +78,10 @@ int64_t rt_order(struct rt_env *e, int64_t account, const char *names);
  * be NULL, gets the order on success). */
 int rt_try_order(struct rt_env *e, int64_t account, const char *names,
     int64_t *id, struct ra_err *err);
+/* The same for an order that replaces a certificate (RFC 9773). */
+int rt_try_order_replacing(struct rt_env *e, int64_t account,
+    const char *names, const struct ra_certid *replaces, int64_t *id,
+    struct ra_err *err);
 /* Answers and validates every pending authorization of the order with the
  * challenge of type t (the fake decides the outcome). */
 void rt_validate_order(struct rt_env *e, int64_t account, int64_t order,

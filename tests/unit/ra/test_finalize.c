@@ -903,6 +903,124 @@ test_ari(void **state)
 	EVP_PKEY_free(k);
 }
 
+/*
+ * RFC 9773 §5, newOrder's "replaces", checked as Boulder does: a
+ * certificate of ours, issued to this account, sharing an identifier with
+ * the order, and not already being replaced by a live order (409
+ * alreadyReplaced); a refusal stores nothing; the order keeps the
+ * canonical certID; a replacement is a renewal for the per-domain limit.
+ */
+static void
+test_ari_replaces(void **state)
+{
+	struct rt_env *e = *state;
+	int64_t alice = rt_account(e, "alice"), bob = rt_account(e, "bob");
+	EVP_PKEY *k = rt_key();
+	const ASN1_OCTET_STRING *kid;
+	struct ra_err err = {0};
+	struct ra_order o = {0};
+	struct ra_certid id;
+	uint8_t ser[20], *der = NULL;
+	char s1[41], s2[41], cid[RA_CERTID_MAX], want[200];
+	size_t len = 0;
+	int64_t first, second, third, orders;
+	X509 *x;
+
+	issue(e, alice, "r.example.com www.r.example.com", k, s1);
+	x = load_cert(e, s1, &der, &len);
+	kid = X509_get0_authority_key_id(x);
+	assert_non_null(kid);
+	id.aki = ASN1_STRING_get0_data(kid);
+	id.aki_len = (size_t)ASN1_STRING_length(kid);
+	id.serial = ser;
+	id.serial_len = (size_t)hex_decode(s1, ser, sizeof(ser));
+	ra_b64u(id.aki, id.aki_len, cid);
+	strcat(cid, ".");
+	ra_b64u(ser, id.serial_len, cid + strlen(cid));
+	orders = rt_count(e, "SELECT count(*) FROM orders");
+
+	/* another account's certificate */
+	assert_int_equal(rt_try_order_replacing(e, bob, "r.example.com", &id,
+	    NULL, &err), RC_UNAUTH);
+	assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
+	snprintf(want, sizeof(want), "the certificate %s named by "
+	    "\"replaces\" was not issued to this account", s1);
+	assert_string_equal(err.detail.msg, want);
+	/* no identifier in common (case and order aside) */
+	assert_int_equal(rt_try_order_replacing(e, alice, "x.example.com "
+	    "r.example.org", &id, NULL, &err), RC_INVAL);
+	assert_int_equal(err.problem, RA_PROB_MALFORMED);
+	assert_non_null(strstr(err.detail.msg, "shares no identifier"));
+	/* not a certificate of ours: another serial, another AKI */
+	ser[id.serial_len - 1] ^= 1;
+	assert_int_equal(rt_try_order_replacing(e, alice, "r.example.com",
+	    &id, NULL, &err), RC_NOTFOUND);
+	assert_int_equal(err.problem, RA_PROB_MALFORMED);
+	ser[id.serial_len - 1] ^= 1;
+	{
+		uint8_t bad[64];
+		struct ra_certid other = id;
+
+		memcpy(bad, id.aki, id.aki_len);
+		bad[0] ^= 0x80;
+		other.aki = bad;
+		assert_int_equal(rt_try_order_replacing(e, alice,
+		    "r.example.com", &other, NULL, &err), RC_NOTFOUND);
+	}
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders"), orders);
+
+	/* a replacement sharing one name, with a new one, and the
+	 * per-domain limit full: a renewal is not refused by it */
+	e->ra->conf.lim_domain = (struct ra_limit){1, 7 * 86400};
+	assert_int_equal(rt_try_order(e, alice, "new.example.com", NULL,
+	    &err), 0);	/* 1 of 1, counted at issuance */
+	issue(e, alice, "new.example.com", k, s2);
+	assert_int_equal(rt_try_order(e, alice, "new2.example.com", NULL,
+	    &err), RC_POLICY);
+	assert_int_equal(rt_try_order_replacing(e, alice, "WWW.r.example.com "
+	    "more.r.example.com", &id, &first, &err), 0);
+	assert_int_equal(ra_order_get(e->ra, alice, first, &o, NULL), 0);
+	assert_non_null(o.replaces);
+	assert_string_equal(o.replaces, cid);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.order.new' AND details LIKE '%\"replaces\"%'"),
+	    1);
+	/* a second replacement while the first is live */
+	assert_int_equal(rt_try_order_replacing(e, alice, "r.example.com", &id,
+	    &second, &err), RC_EXISTS);
+	assert_int_equal(err.problem, RA_PROB_ALREADY_REPLACED);
+	snprintf(want, sizeof(want), "the certificate %s is already being "
+	    "replaced by order %lld", cid, (long long)first);
+	assert_string_equal(err.detail.msg, want);
+	/* the first can no longer be finalized (an authorization
+	 * deactivated): a new replacement may go */
+	assert_int_equal(ra_order_get(e->ra, alice, first, &o, NULL), 0);
+	{
+		struct ra_authz a = {0};
+
+		assert_int_equal(ra_authz_deactivate(e->ra, alice,
+		    o.authz_ids[o.nauthz - 1], &a, NULL), 0);
+		ra_authz_clear(&a);
+	}
+	ra_order_clear(&o);
+	assert_int_equal(rt_try_order_replacing(e, alice, "r.example.com "
+	    "www.r.example.com", &id, &third, &err), 0);
+	rt_validate_order(e, alice, third, RA_CHALL_HTTP01);
+	assert_int_equal(finalize(e, alice, third, k, "r.example.com "
+	    "www.r.example.com", &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_VALID);
+	ra_order_clear(&o);
+	/* replaced: after the order's expiry too */
+	rt_set_now(e, RT_T0 + 30 * 86400);
+	assert_int_equal(rt_try_order_replacing(e, alice, "r.example.com", &id,
+	    NULL, &err), RC_EXISTS);
+	assert_int_equal(err.problem, RA_PROB_ALREADY_REPLACED);
+	X509_free(x);
+	free(der);
+	EVP_PKEY_free(k);
+}
+
 /* ---- the real path: http-01 and CAA from knotd --------------------------- */
 
 /* Real http-01 for name (answered by our server), then finalize. */
@@ -1029,6 +1147,8 @@ main(void)
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_ari, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_ari_replaces, rt_cm_setup,
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_real_caa, rt_real_setup,
 		    rt_real_teardown),
 	};
