@@ -833,6 +833,28 @@ test_revoke(void **state)
 	EVP_PKEY_free(k2);
 }
 
+/* Issues a certificate for names to acct: its serial in s, its DER in
+ * *der (free()), its certID parts in id (the serial octets in ser, the
+ * AKI in the certificate returned: X509_free() it after id). */
+static X509 *
+issue_certid(struct rt_env *e, int64_t acct, const char *names, EVP_PKEY *k,
+    char s[41], uint8_t **der, size_t *len, uint8_t ser[20],
+    struct ra_certid *id)
+{
+	const ASN1_OCTET_STRING *kid;
+	X509 *x;
+
+	issue(e, acct, names, k, s);
+	x = load_cert(e, s, der, len);
+	kid = X509_get0_authority_key_id(x);
+	assert_non_null(kid);
+	id->aki = ASN1_STRING_get0_data(kid);
+	id->aki_len = (size_t)ASN1_STRING_length(kid);
+	id->serial = ser;
+	id->serial_len = (size_t)hex_decode(s, ser, 20);
+	return x;
+}
+
 static void
 test_ari(void **state)
 {
@@ -841,18 +863,15 @@ test_ari(void **state)
 	EVP_PKEY *k = rt_key();
 	struct ra_revoke_req rq = {0};
 	struct ra_err err = {0};
-	const ASN1_OCTET_STRING *kid;
+	struct ra_certid id;
 	uint8_t ser[20], *der = NULL, badkid[64];
 	char s1[41];
 	size_t len = 0, sl;
 	time_t start, end, nb, na;
-	X509 *x;
+	X509 *x = issue_certid(e, acct, "a.example.com", k, s1, &der, &len,
+	    ser, &id);
 
-	issue(e, acct, "a.example.com", k, s1);
-	x = load_cert(e, s1, &der, &len);
-	kid = X509_get0_authority_key_id(x);
-	assert_non_null(kid);
-	sl = (size_t)hex_decode(s1, ser, sizeof(ser));
+	sl = id.serial_len;
 	{
 		struct store_cert sc = {0};
 
@@ -861,31 +880,26 @@ test_ari(void **state)
 		na = sc.not_after;
 		store_cert_clear(&sc);
 	}
-	assert_int_equal(ra_ari_window(e->ra, ASN1_STRING_get0_data(kid),
-	    (size_t)ASN1_STRING_length(kid), ser, sl, &start, &end, &err), 0);
+	assert_int_equal(ra_ari_window(e->ra, id.aki, id.aki_len, ser, sl,
+	    &start, &end, &err), 0);
 	assert_int_equal(start, nb + (na - nb) / 3 * 2);
 	assert_int_equal(end, nb + (na - nb) / 6 * 5);
 	assert_true(start > RT_T0 && end > start && end < na);
 	/* a wrong AKI, a wrong serial, non-minimal serials */
-	memcpy(badkid, ASN1_STRING_get0_data(kid),
-	    (size_t)ASN1_STRING_length(kid));
+	memcpy(badkid, id.aki, id.aki_len);
 	badkid[0] ^= 1;
-	assert_int_equal(ra_ari_window(e->ra, badkid,
-	    (size_t)ASN1_STRING_length(kid), ser, sl, &start, &end, &err),
-	    RC_NOTFOUND);
+	assert_int_equal(ra_ari_window(e->ra, badkid, id.aki_len, ser, sl,
+	    &start, &end, &err), RC_NOTFOUND);
 	ser[sl - 1] ^= 1;
-	assert_int_equal(ra_ari_window(e->ra, ASN1_STRING_get0_data(kid),
-	    (size_t)ASN1_STRING_length(kid), ser, sl, &start, &end, &err),
-	    RC_NOTFOUND);
+	assert_int_equal(ra_ari_window(e->ra, id.aki, id.aki_len, ser, sl,
+	    &start, &end, &err), RC_NOTFOUND);
 	ser[sl - 1] ^= 1;
 	{
 		uint8_t padded[21] = {0};
 
 		memcpy(padded + 1, ser, sl);
-		assert_int_equal(ra_ari_window(e->ra,
-		    ASN1_STRING_get0_data(kid),
-		    (size_t)ASN1_STRING_length(kid), padded, sl + 1, &start,
-		    &end, &err), RC_NOTFOUND);
+		assert_int_equal(ra_ari_window(e->ra, id.aki, id.aki_len,
+		    padded, sl + 1, &start, &end, &err), RC_NOTFOUND);
 	}
 	assert_int_equal(ra_ari_window(e->ra, NULL, 0, ser, sl, &start, &end,
 	    &err), RC_NOTFOUND);
@@ -894,8 +908,8 @@ test_ari(void **state)
 	rq.cert_len = len;
 	rq.account_id = acct;
 	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), 0);
-	assert_int_equal(ra_ari_window(e->ra, ASN1_STRING_get0_data(kid),
-	    (size_t)ASN1_STRING_length(kid), ser, sl, &start, &end, &err), 0);
+	assert_int_equal(ra_ari_window(e->ra, id.aki, id.aki_len, ser, sl,
+	    &start, &end, &err), 0);
 	assert_int_equal(start, RT_T0 - 3600);
 	assert_int_equal(end, RT_T0 - 1800);
 	X509_free(x);
@@ -916,7 +930,6 @@ test_ari_replaces(void **state)
 	struct rt_env *e = *state;
 	int64_t alice = rt_account(e, "alice"), bob = rt_account(e, "bob");
 	EVP_PKEY *k = rt_key();
-	const ASN1_OCTET_STRING *kid;
 	struct ra_err err = {0};
 	struct ra_order o = {0};
 	struct ra_certid id;
@@ -924,16 +937,9 @@ test_ari_replaces(void **state)
 	char s1[41], s2[41], cid[RA_CERTID_MAX], want[200];
 	size_t len = 0;
 	int64_t first, second, third, orders;
-	X509 *x;
+	X509 *x = issue_certid(e, alice, "r.example.com www.r.example.com", k,
+	    s1, &der, &len, ser, &id);
 
-	issue(e, alice, "r.example.com www.r.example.com", k, s1);
-	x = load_cert(e, s1, &der, &len);
-	kid = X509_get0_authority_key_id(x);
-	assert_non_null(kid);
-	id.aki = ASN1_STRING_get0_data(kid);
-	id.aki_len = (size_t)ASN1_STRING_length(kid);
-	id.serial = ser;
-	id.serial_len = (size_t)hex_decode(s1, ser, sizeof(ser));
 	ra_b64u(id.aki, id.aki_len, cid);
 	strcat(cid, ".");
 	ra_b64u(ser, id.serial_len, cid + strlen(cid));
