@@ -253,32 +253,6 @@ daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv)
 
 /* ---- ACME External Account Binding keys ---------------------------------- */
 
-/* base64url without padding of p[0..n) into out (4n/3 + 3 bytes). */
-static void
-b64u(const uint8_t *p, size_t n, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-				  "qrstuvwxyz0123456789-_";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		size_t left = n - i;
-
-		if (left > 1)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (left > 2)
-			v |= p[i + 2];
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-		if (left > 1)
-			out[o++] = tab[(v >> 6) & 63];
-		if (left > 2)
-			out[o++] = tab[v & 63];
-	}
-	out[o] = '\0';
-}
-
 /*
  * `admin eab add --contract ID`: a new EAB key (RFC 8555 §7.3.4) for an
  * ACME account of the contract. Prints "KID HMAC_KEY" (the key base64url,
@@ -321,7 +295,7 @@ daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 		daemon_fail(cx, "cannot create the key: %s", d.msg);
 		return DAEMON_EXIT_FAIL;
 	}
-	b64u(key->data, key->len, text);
+	ra_b64u(key->data, key->len, text);
 	printf("%s %s\n", kid, text);
 	fflush(stdout);
 	sec_wipe(text, sizeof(text));

@@ -622,7 +622,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	pthread_t thr;
 	sigset_t set, stops;
 	char https_where[80] = "off", plain_where[80] = "off";
-	char *cert_pem = NULL, *base = NULL;
+	char *cert_pem = NULL, *base = NULL, *acme_dir = NULL;
 	int done, rc, thr_ok = 0, fd = -1, https_port = 0;
 
 	memset(&root, 0, sizeof(root));
@@ -798,6 +798,9 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			pc.ra.arg = da;
 			pc.mail_spool = cx->conf.mail_smtp_url == NULL ||
 			    cx->conf.mail_smtp_url[0] == '\0';
+			acme_dir = xasprintf("%s%s", base,
+			    ACME_PATH_DIRECTORY);
+			pc.acme_directory = acme_dir;
 			if (portal_new(&pc, &portal) != 0) {
 				daemon_fail(cx, "cannot start the portal (see "
 				    "the log)");
@@ -909,6 +912,7 @@ out:
 	free(cert_pem);
 	sec_free(key_pem);
 	free(base);
+	free(acme_dir);
 	store_issuer_clear(&root);
 	if (rc == DAEMON_EXIT_OK)
 		log_info(LOG_MAIN, "stopped");

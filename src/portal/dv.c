@@ -97,17 +97,11 @@ waits_for_customer(const struct ra_dv_state *v)
 	    v->method == RA_DV_EMAIL || v->method == RA_DV_NONE);
 }
 
-static void
-actor_of(const struct portal_req *c, char out[48])
-{
-	snprintf(out, 48, "portal:user/%lld", (long long)c->user.id);
-}
-
 /* ---- the overview's card ------------------------------------------------- */
 
-/* One "label / value / copy" row of an instruction table. */
-static int
-copy_row(struct buf *b, const char *label, const char *id, const char *value)
+int
+portal_copy_row(struct buf *b, const char *label, const char *id,
+    const char *value)
 {
 	return portal_html_printf(b, "<tr><th scope=\"row\">%s</th>"
 	    "<td><code class=\"dv-value\" id=\"%s\">%s</code></td>"
@@ -273,14 +267,14 @@ name_block(struct portal_req *c, struct buf *b, int64_t order_id,
 		    " (often your domain registrar):</p>\n<table "
 		    "class=\"dv-record\">\n<tbody>\n", v->name);
 		if (rc == 0)
-			rc = copy_row(b, "Name (host)", id, v->dns_owner);
+			rc = portal_copy_row(b, "Name (host)", id, v->dns_owner);
 		if (rc == 0)
 			rc = portal_html_printf(b, "<tr><th scope=\"row\">Type"
 			    "</th><td><code class=\"dv-value\">TXT</code></td>"
 			    "<td></td></tr>\n");
 		snprintf(id, sizeof(id), "dv-value-%lld", a);
 		if (rc == 0)
-			rc = copy_row(b, "Value", id, v->dns_value);
+			rc = portal_copy_row(b, "Value", id, v->dns_value);
 		if (rc == 0)
 			rc = portal_html_printf(b, "</tbody>\n</table>\n<p "
 			    "class=\"hint\">If your DNS host adds your domain "
@@ -301,10 +295,10 @@ name_block(struct portal_req *c, struct buf *b, int64_t order_id,
 		    " to HTTPS is fine):</p>\n<table class=\"dv-record\">\n"
 		    "<tbody>\n");
 		if (rc == 0)
-			rc = copy_row(b, "Address (URL)", id, v->http_url);
+			rc = portal_copy_row(b, "Address (URL)", id, v->http_url);
 		snprintf(id, sizeof(id), "dv-body-%lld", a);
 		if (rc == 0)
-			rc = copy_row(b, "File content", id, v->http_body);
+			rc = portal_copy_row(b, "File content", id, v->http_body);
 		if (rc == 0)
 			rc = portal_html_printf(b, "</tbody>\n</table>\n<p "
 			    "class=\"hint\">Then press <strong>Check now"
@@ -505,7 +499,7 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 	}
 	if (rc != 0)
 		goto out;
-	actor_of(c, actor);
+	portal_actor(c, actor);
 	if (strcmp(action, "choose") == 0) {
 		rc = portal_dv_choice_parse(portal_form_get(f, "method"),
 		    portal_form_get(f, "email_local"), &ch, &why);
@@ -954,7 +948,7 @@ api_action(struct portal_req *c, int64_t order_id, enum api_op op)
 	rc = portal_ra_get(c, &ra);
 	if (rc != 0)
 		goto out;
-	actor_of(c, actor);
+	portal_actor(c, actor);
 	if (op == OP_CHOOSE)
 		rc = ra_dv_choose(ra, scope, order_id, authz,
 		    (enum ra_dv_method)ch.method, ch.method == RA_DV_EMAIL ?

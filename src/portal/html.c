@@ -177,7 +177,8 @@ portal_html_page(struct buf *out, const struct portal_page *pg)
 		rc = portal_html_printf(out,
 		    "<nav aria-label=\"Main\"><ul>"
 		    "<li><a href=\"/portal/\">SSL certificates</a></li>"
-		    "<li><a href=\"/portal/overview\">Overview</a></li>");
+		    "<li><a href=\"/portal/overview\">Overview</a></li>"
+		    "<li><a href=\"/portal/acme\">ACME</a></li>");
 	if (rc == 0 && pg->user_name != NULL && pg->admin)
 		rc = portal_html_printf(out, "<li><a href=\"/portal/admin/"
 		    "mail\">Outgoing mail</a></li>");

@@ -1344,8 +1344,7 @@ revoke_page(struct portal_req *c, int64_t id)
 	}
 	if (rc != 0)
 		goto out;
-	snprintf(actor, sizeof(actor), "portal:user/%lld",
-	    (long long)c->user.id);
+	portal_actor(c, actor);
 	rc = ra_portal_revoke(ra, portal_customer_scope(c), o.cert_serial,
 	    reason > 10 ? -1 : (int)reason, actor, &err);
 	if (rc == RC_EXISTS)
@@ -1661,8 +1660,7 @@ portal_api_revoke(struct portal_req *c, int64_t id)
 	if (rc == 0 && !has_cert(&o))
 		rc = RC_NOTFOUND;
 	if (rc == 0) {
-		snprintf(actor, sizeof(actor), "portal:user/%lld",
-		    (long long)c->user.id);
+		portal_actor(c, actor);
 		rc = ra_portal_revoke(ra, portal_customer_scope(c),
 		    o.cert_serial, reason, actor, &err);
 	}

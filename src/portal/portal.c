@@ -72,6 +72,7 @@ struct portal {
 	char js_href[96];
 	struct portal_ra_source ra;
 	int mail_spool;
+	char *acme_directory;	/* NULL: no ACME */
 };
 
 /* ---- the store pool ------------------------------------------------------ */
@@ -264,6 +265,8 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	snprintf(p->js_href, sizeof(p->js_href), "/static/portal.js");
 	p->ra = conf->ra;
 	p->mail_spool = conf->mail_spool;
+	p->acme_directory = conf->acme_directory != NULL ?
+	    xstrdup(conf->acme_directory) : NULL;
 
 	/* logins for unknown emails verify against a hash with the limits
 	 * of real ones (portal_dummy_pw_hash), so that they take as long;
@@ -314,6 +317,7 @@ portal_free(struct portal *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->sc_backend);
 	free(p->sc_path);
+	free(p->acme_directory);
 	sec_wipe(p->dummy_hash, sizeof(p->dummy_hash));
 	free(p);
 }
@@ -364,6 +368,18 @@ const char *
 portal_css_href(const struct portal *p)
 {
 	return p->css_href;
+}
+
+void
+portal_actor(const struct portal_req *c, char out[48])
+{
+	snprintf(out, 48, "portal:user/%lld", (long long)c->user.id);
+}
+
+const char *
+portal_acme_directory(const struct portal *p)
+{
+	return p->acme_directory;
 }
 
 int
@@ -1305,7 +1321,8 @@ staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
 }
 
 /* "/portal/" + tail: "" the portfolio; "slots/<id>/setup" (GET);
- * "slots/<id>/activate" (POST). */
+ * "slots/<id>/activate" (POST); "overview", "orders/..."; "acme..."; the
+ * admin's "admin/mail...". */
 static int
 h_portal(struct http_req *r, void *app)
 {
@@ -1348,6 +1365,9 @@ h_portal(struct http_req *r, void *app)
 		    activate_page(p, r, &c, id);
 	} else if (strncmp(tail, "admin/mail", 10) == 0) {
 		rc = portal_mailq(&c, tail + 10);
+	} else if (strncmp(tail, "acme", 4) == 0 &&
+	    (tail[4] == '\0' || tail[4] == '/')) {
+		rc = portal_acme(&c, tail + 4);
 	} else {
 		rc = error_page(p, r, &c, 404, NULL);
 	}

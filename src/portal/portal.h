@@ -63,6 +63,9 @@ struct portal_conf {
 	 * marked sent went into the spool folder (the admin's "Outgoing
 	 * mail" page says "spooled") */
 	int mail_spool;
+	/* the ACME directory's URL, shown with a contract's ACME
+	 * credentials (External Account Binding keys); NULL: no ACME */
+	const char *acme_directory;
 };
 
 /* Opens the portal: the first store handle (migrations run), the static

@@ -387,6 +387,24 @@ const char *portal_css_href(const struct portal *p);
 extern const char portal_dummy_pw_hash[PORTAL_PW_HASH_BYTES];
 /* 1 when delivered mail goes to the spool folder (no SMTP server). */
 int portal_mail_spooled(const struct portal *p);
+/* The audit actor of the request's user: "portal:user/<id>". */
+void portal_actor(const struct portal_req *c, char out[48]);
+/* One "label / value / copy" row of an instruction table (the bundle
+ * shows its Copy button); id: the value's element id. 0 or RC_TOOBIG. */
+int portal_copy_row(struct buf *b, const char *label, const char *id,
+    const char *value);
+/* The ACME directory URL, or NULL when this server has no ACME. */
+const char *portal_acme_directory(const struct portal *p);
+
+/* ---- ACME credentials (acme.c) ------------------------------------------- */
+
+/* /portal/acme[/keys[/revoke]] (rest: after "acme"): the contracts' EAB
+ * keys, a new one (shown once), revoking an unused one. */
+int portal_acme(struct portal_req *c, const char *rest);
+/* API: GET and POST /api/v1/contracts/{id}/acme-keys, POST .../revoke. */
+int portal_api_eab_list(struct portal_req *c, int64_t contract_id);
+int portal_api_eab_create(struct portal_req *c, int64_t contract_id);
+int portal_api_eab_revoke(struct portal_req *c, int64_t contract_id);
 
 /* ---- products ------------------------------------------------------------ */
 

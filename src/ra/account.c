@@ -664,6 +664,47 @@ out:
 	return rc;
 }
 
+static int
+eab_revoke_tx(struct store *st, void *arg)
+{
+	struct eab_add *e = arg;
+	char object[48], *det;
+	int rc;
+
+	rc = store_eab_delete(st, e->kid, e->contract_id);
+	if (rc != 0)
+		return rc;
+	snprintf(object, sizeof(object), "contract:%lld",
+	    (long long)e->contract_id);
+	det = xasprintf("{\"contract\":%lld,\"kid\":\"%s\"}",
+	    (long long)e->contract_id, e->kid);
+	rc = store_audit_append(st, e->actor, "acme.eab.revoke", object,
+	    det);
+	free(det);
+	return rc;
+}
+
+int
+ra_eab_revoke(struct ra *ra, int64_t contract_id, const char *kid,
+    const char *actor)
+{
+	struct eab_add e = {0};
+	int rc;
+
+	if (ra == NULL || contract_id <= 0)
+		return RC_INVAL;
+	if (!ra_b64u_ok(kid, STORE_MAX_ACME_TOKEN))
+		return RC_NOTFOUND;
+	e.contract_id = contract_id;
+	e.actor = actor != NULL && actor[0] != '\0' ? actor : "system";
+	e.kid = (char *)kid;
+	rc = store_tx(ra->st, eab_revoke_tx, &e);
+	if (rc == 0)
+		log_info(LOG_RA, "EAB key %s of contract %lld revoked by %s",
+		    kid, (long long)contract_id, e.actor);
+	return rc;
+}
+
 int
 ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
     int64_t *contract_id, struct ra_err *err)

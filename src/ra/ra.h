@@ -380,6 +380,14 @@ int ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
  */
 int ra_eab_create(struct ra *ra, int64_t contract_id, const char *actor,
     char kid[RA_EAB_KID_LEN + 1], struct sec **key, struct rc_detail *d);
+/*
+ * Revokes an unused EAB key of a contract: deleted, so that it can bind no
+ * account. Audited ("acme.eab.revoke" by actor). RC_NOTFOUND when the
+ * contract has no such key (or kid is malformed), RC_STATE when it already
+ * bound an account (the account stays; deactivate it with its own key).
+ */
+int ra_eab_revoke(struct ra *ra, int64_t contract_id, const char *kid,
+    const char *actor);
 
 /*
  * Looks up an unbound EAB key by its id for MAC verification: *key gets a
@@ -528,6 +536,10 @@ int ra_order_new(struct ra *ra, int64_t account_id,
 /* A certificate named by its certID (RFC 9773 §4.1) parts: aki, the
  * keyIdentifier of its AuthorityKeyIdentifier, and serial, the DER INTEGER
  * contents octets of its serial (both decoded from base64url). */
+/* base64url without padding of p[0..n) into out (4n/3 + 2 bytes): key
+ * ids, keys and tokens as clients are given them. */
+void ra_b64u(const uint8_t *p, size_t n, char *out);
+
 /* A certID's text: base64url of at most 64 and 20 octets, a dot, a NUL */
 #define RA_CERTID_MAX 120
 struct ra_certid {

@@ -136,8 +136,6 @@ enum ra_prob ra_prob_from_val(enum val_problem p);
 
 /* ---- small helpers ------------------------------------------------------- */
 
-/* base64url without padding of p[0..n) into out (4n/3 + 2 bytes). */
-void ra_b64u(const uint8_t *p, size_t n, char *out);
 /* 1 when s is 1..max characters of [A-Za-z0-9_-]. */
 int ra_b64u_ok(const char *s, size_t max);
 /* Parses a store status word; -1 when unknown. */

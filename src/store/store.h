@@ -403,6 +403,14 @@ int store_eab_get(struct store *st, const char *kid, struct store_eab_key *out);
 int store_eab_bind(struct store *st, const char *kid, int64_t account_id,
     time_t when);
 void store_eab_clear(struct store_eab_key *k);	/* wipes the key */
+/* The keys of a contract, oldest first, without their key material (key
+ * NULL): cb for each until it returns non-zero (that result). */
+int store_eab_list(struct store *st, int64_t contract_id,
+    int (*cb)(const struct store_eab_key *k, void *arg), void *arg);
+/* Deletes an unbound key of contract_id. RC_NOTFOUND (no such key of that
+ * contract), RC_STATE (it bound an account: kept, as the account's record
+ * of how it joined). */
+int store_eab_delete(struct store *st, const char *kid, int64_t contract_id);
 
 /*
  * Nonces. store_nonce_key() returns the instances' shared 32-byte MAC key,

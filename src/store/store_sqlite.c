@@ -3313,6 +3313,70 @@ store_eab_get(struct store *st, const char *kid, struct store_eab_key *out)
 	return rc;
 }
 
+struct eab_list {
+	int (*cb)(const struct store_eab_key *, void *);
+	void *arg;
+};
+
+static int
+eab_list_row(sqlite3_stmt *s, void *arg)
+{
+	struct eab_list *l = arg;
+	struct store_eab_key k = {0};
+
+	k.kid = (char *)sqlite3_column_text(s, 0);
+	k.contract_id = sqlite3_column_int64(s, 1);
+	k.account_id = sqlite3_column_int64(s, 2);
+	k.created_at = (time_t)sqlite3_column_int64(s, 3);
+	k.bound_at = (time_t)sqlite3_column_int64(s, 4);
+	return k.kid != NULL ? l->cb(&k, l->arg) : RC_DB;
+}
+
+int
+store_eab_list(struct store *st, int64_t contract_id,
+    int (*cb)(const struct store_eab_key *k, void *arg), void *arg)
+{
+	struct eab_list l = {cb, arg};
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	return sq_each_row_id(st, "eab_list", "SELECT kid, contract_id, "
+	    "account_id, created_at, bound_at FROM eab_keys "
+	    "WHERE contract_id = ?1 ORDER BY created_at, kid", contract_id,
+	    eab_list_row, &l);
+}
+
+int
+store_eab_delete(struct store *st, const char *kid, int64_t contract_id)
+{
+	static const char what[] = "eab_delete";
+	struct store_eab_key k;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = check_b64u(what, "kid", kid)) != 0 ||
+	    (rc = sq_check_id(what, "contract", contract_id, 0)) != 0)
+		return rc;
+	rc = sq_prep(st, "DELETE FROM eab_keys WHERE kid = ?1 AND "
+	    "contract_id = ?2 AND account_id IS NULL", &s);
+	if (rc != 0)
+		return rc;
+	sq_bind_text(s, 1, kid);
+	sqlite3_bind_int64(s, 2, contract_id);
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
+	sq_put(st, s);
+	if (rc != RC_NOTFOUND)
+		return rc;
+	/* none deleted: bound, or not this contract's */
+	rc = store_eab_get(st, kid, &k);
+	if (rc == 0)
+		rc = k.contract_id == contract_id ? RC_STATE : RC_NOTFOUND;
+	store_eab_clear(&k);
+	return rc;
+}
+
 int
 store_eab_bind(struct store *st, const char *kid, int64_t account_id,
     time_t when)

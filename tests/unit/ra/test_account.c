@@ -273,6 +273,84 @@ test_bad_account_input(void **state)
 	    0);
 }
 
+struct eab_seen {
+	size_t n, bound;
+	int64_t account;
+};
+
+static int
+eab_seen(const struct store_eab_key *k, void *arg)
+{
+	struct eab_seen *s = arg;
+
+	assert_null(k->key);	/* a listing never reads the key */
+	s->n++;
+	if (k->account_id > 0) {
+		s->bound++;
+		s->account = k->account_id;
+		assert_true(k->bound_at > 0);
+	}
+	return 0;
+}
+
+/* The portal's listing and revocation: an unused key goes (audited), a
+ * used one stays, another contract's or a malformed kid is not found. */
+static void
+test_eab_list_revoke(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_account a = {0};
+	struct ra_err err = {0};
+	struct rc_detail d = {""};
+	struct sec *key = NULL;
+	struct eab_seen seen = {0};
+	char used[RA_EAB_KID_LEN + 1], unused[RA_EAB_KID_LEN + 1], tp[44];
+
+	assert_int_equal(ra_eab_create(e->ra, e->contract, "portal:user/7",
+	    used, &key, &d), 0);
+	sec_free(key);
+	assert_int_equal(ra_eab_create(e->ra, e->contract, "portal:user/7",
+	    unused, &key, &d), 0);
+	sec_free(key);
+	rt_thumbprint("grace", tp);
+	assert_int_equal(ra_account_new(e->ra, "{}", tp, NULL, used, &a, &err),
+	    0);
+	assert_int_equal(store_eab_list(e->st, e->contract, eab_seen, &seen),
+	    0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.bound, 1);
+	assert_int_equal(seen.account, a.id);
+	/* the one in use stays; not found elsewhere; malformed */
+	assert_int_equal(ra_eab_revoke(e->ra, e->contract, used,
+	    "portal:user/7"), RC_STATE);
+	assert_int_equal(ra_eab_revoke(e->ra, e->contract + 50, unused,
+	    "portal:user/7"), RC_NOTFOUND);
+	assert_int_equal(ra_eab_revoke(e->ra, e->contract, "not a kid!",
+	    "portal:user/7"), RC_NOTFOUND);
+	assert_int_equal(ra_eab_revoke(e->ra, e->contract, "",
+	    "portal:user/7"), RC_NOTFOUND);
+	assert_int_equal(ra_eab_revoke(e->ra, e->contract, NULL,
+	    "portal:user/7"), RC_NOTFOUND);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.eab.revoke'"), 0);
+	/* the unused one goes, once */
+	assert_int_equal(ra_eab_revoke(e->ra, e->contract, unused,
+	    "portal:user/7"), 0);
+	assert_int_equal(ra_eab_revoke(e->ra, e->contract, unused,
+	    "portal:user/7"), RC_NOTFOUND);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.eab.revoke' AND actor = 'portal:user/7'"), 1);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_eab_list(e->st, e->contract, eab_seen, &seen),
+	    0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.bound, 1);
+	/* a revoked key binds nothing */
+	assert_int_equal(ra_eab_lookup(e->ra, unused, &key, &a.contract_id,
+	    &err), RC_UNAUTH);
+	ra_account_clear(&a);
+}
+
 static void
 test_eab(void **state)
 {
@@ -446,6 +524,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_account_input, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_eab, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_eab_list_revoke, rt_cm_setup,
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_require_eab, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_nonces, rt_cm_setup, rt_cm_teardown),

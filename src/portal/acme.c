@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ACME credentials in the portal: a contract's External Account Binding
+ * keys (RFC 8555 §7.3.4). An ACME client (certbot --eab-kid/--eab-hmac-key,
+ * lego --eab --kid/--hmac, ...) that registers with one is bound to the
+ * contract, and the certificates it issues show in this portal marked
+ * "ACME (DV)". A customer makes keys for their own contracts, sees which
+ * are used by which ACME account, and revokes the unused ones; the same
+ * for pages (/portal/acme) and the API (/api/v1/contracts/{id}/acme-keys).
+ *
+ * The HMAC key is shown once, in the answer that makes it: the store keeps
+ * it for the MAC check, but nothing here ever reads it back. Pages and
+ * answers are not cached (portal_security_headers).
+ *
+ * Runs in the main certdesk process on HTTP worker threads; the request
+ * is untrusted.
+ */
+#include "portal/portal_int.h"
+#include "ra/ra.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the base64url of the 32-byte HMAC key, and its NUL */
+#define KEY_TEXT 48
+
+/* ---- shared ---------------------------------------------------------------- */
+
+/* Makes a key for a contract the user sees: kid and the key's text.
+ * RC_NOTFOUND when the contract is not visible. */
+static int
+make_key(struct portal_req *c, int64_t contract_id,
+    char kid[RA_EAB_KID_LEN + 1], char key[KEY_TEXT], char number[64])
+{
+	struct store_contract k;
+	struct rc_detail d = {{0}};
+	struct sec *raw = NULL;
+	struct ra *ra = NULL;
+	char actor[48];
+	int rc;
+
+	rc = portal_contract_visible(c, contract_id, &k);
+	if (rc != 0)
+		return rc;
+	snprintf(number, 64, "%s", k.number);
+	store_contract_clear(&k);
+	if ((rc = portal_ra_get(c, &ra)) != 0)
+		return rc;
+	portal_actor(c, actor);
+	rc = ra_eab_create(ra, contract_id, actor, kid, &raw, &d);
+	portal_ra_put(c, ra);
+	if (rc != 0) {
+		log_err(LOG_PORTAL, "acme key for contract %lld: %s",
+		    (long long)contract_id, d.msg);
+		return rc;
+	}
+	ra_b64u(raw->data, raw->len, key);
+	sec_free(raw);
+	return 0;
+}
+
+/* Revokes an unused key of a contract the user sees: RC_NOTFOUND (no
+ * such contract or key), RC_STATE (in use). */
+static int
+revoke_key(struct portal_req *c, int64_t contract_id, const char *kid)
+{
+	struct store_contract k;
+	struct ra *ra = NULL;
+	char actor[48];
+	int rc;
+
+	rc = portal_contract_visible(c, contract_id, &k);
+	if (rc != 0)
+		return rc;
+	store_contract_clear(&k);
+	if ((rc = portal_ra_get(c, &ra)) != 0)
+		return rc;
+	portal_actor(c, actor);
+	rc = ra_eab_revoke(ra, contract_id, kid, actor);
+	portal_ra_put(c, ra);
+	return rc;
+}
+
+/* ---- pages ----------------------------------------------------------------- */
+
+struct rows {
+	struct portal_req *c;
+	struct buf *b;
+	int64_t contract_id;
+	size_t n;
+};
+
+static int
+key_row(const struct store_eab_key *k, void *arg)
+{
+	struct rows *w = arg;
+	char made[32], bound[32], acct[24];
+	int rc;
+
+	portal_fmt_time(k->created_at, made);
+	rc = portal_html_printf(w->b, "<tr><td><code>%s</code></td>"
+	    "<td>%s</td><td>", k->kid, made);
+	if (rc == 0 && k->account_id > 0) {
+		portal_fmt_time(k->bound_at, bound);
+		snprintf(acct, sizeof(acct), "%lld", (long long)k->account_id);
+		rc = portal_html_printf(w->b, "<span class=\"state "
+		    "state-issued\">In use</span> by ACME account %s since "
+		    "%s</td><td><span class=\"muted\">\xe2\x80\x94</span>",
+		    acct, bound);
+	} else if (rc == 0) {
+		rc = portal_html_printf(w->b, "<span class=\"state "
+		    "state-unused\">Not used yet</span></td><td>"
+		    "<form method=\"post\" action=\"/portal/acme/keys/revoke\" "
+		    "class=\"inline\">"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+		    "<input type=\"hidden\" name=\"contract\" value=\"%lld\">"
+		    "<input type=\"hidden\" name=\"kid\" value=\"%s\">"
+		    "<button type=\"submit\" class=\"button small\">Revoke"
+		    "<span class=\"visually-hidden\"> %s</span></button>"
+		    "</form>", w->c->csrf, (long long)w->contract_id, k->kid,
+		    k->kid);
+	}
+	if (rc == 0)
+		rc = portal_html_printf(w->b, "</td></tr>\n");
+	w->n++;
+	return rc;
+}
+
+static int
+contract_card(struct portal_req *c, struct buf *b, int64_t id)
+{
+	struct store_contract k;
+	struct rows w = {c, NULL, id, 0};
+	struct buf t;
+	int rc;
+
+	rc = store_contract_get(c->st, id, &k);
+	if (rc != 0)
+		return rc;
+	buf_init(&t, 256 * 1024);
+	w.b = &t;
+	rc = store_eab_list(c->st, id, key_row, &w);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<section class=\"card\" "
+		    "aria-labelledby=\"acme-%lld\">\n<h2 id=\"acme-%lld\">"
+		    "Contract %s</h2>\n", (long long)id, (long long)id,
+		    k.number);
+	if (rc == 0 && w.n == 0)
+		rc = portal_html_printf(b, "<p>No ACME credentials yet.</p>\n");
+	if (rc == 0 && w.n > 0)
+		rc = portal_html_printf(b, "<table class=\"acme-keys\">\n"
+		    "<thead><tr><th scope=\"col\">Key ID</th>"
+		    "<th scope=\"col\">Made</th><th scope=\"col\">State</th>"
+		    "<th scope=\"col\"><span class=\"visually-hidden\">"
+		    "Actions</span></th></tr></thead>\n<tbody>\n");
+	if (rc == 0 && w.n > 0)
+		rc = buf_append(b, t.data, t.len);
+	if (rc == 0 && w.n > 0)
+		rc = portal_html_printf(b, "</tbody>\n</table>\n");
+	if (rc == 0)
+		rc = portal_html_printf(b, "<form method=\"post\" "
+		    "action=\"/portal/acme/keys\">"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+		    "<input type=\"hidden\" name=\"contract\" value=\"%lld\">"
+		    "<button type=\"submit\" class=\"button primary\">"
+		    "Create ACME credentials<span class=\"visually-hidden\"> "
+		    "for contract %s</span></button></form>\n</section>\n",
+		    c->csrf, (long long)id, k.number);
+	buf_free(&t);
+	store_contract_clear(&k);
+	return rc;
+}
+
+/* GET /portal/acme */
+static int
+acme_page(struct portal_req *c)
+{
+	const char *dir = portal_acme_directory(c->p);
+	char flash[PORTAL_FLASH_MAX + 1];
+	int64_t *ids = NULL;
+	size_t n = 0;
+	struct buf b;
+	int ok, rc;
+
+	buf_init(&b, 1024 * 1024);
+	rc = portal_html_printf(&b, "<h1>ACME</h1>\n");
+	if (rc == 0 && portal_flash_take(c, &ok, flash))
+		rc = portal_html_printf(&b, "<p class=\"%s\" role=\"%s\" "
+		    "id=\"flash\">%s</p>\n", ok ? "notice" : "alert",
+		    ok ? "status" : "alert", flash);
+	if (rc == 0 && dir == NULL) {
+		rc = portal_html_printf(&b, "<p class=\"card\">This server "
+		    "does not offer ACME.</p>\n");
+		goto done;
+	}
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "id=\"acme-intro\">\n<h2>Automatic certificates</h2>\n"
+		    "<p>ACME clients such as certbot, lego "
+		    "or Caddy can request DV certificates for your domains by "
+		    "themselves. Give a client a set of credentials below when "
+		    "it registers: its ACME account is then bound to the "
+		    "contract, and the certificates it issues appear in your "
+		    "overview, marked <strong>ACME (DV)</strong>. Each set "
+		    "binds one ACME account.</p>\n<table class=\"dv-values\">"
+		    "\n");
+	if (rc == 0)
+		rc = portal_copy_row(&b, "ACME directory", "acme-directory",
+		    dir);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</table>\n</section>\n");
+	if (rc == 0)
+		rc = portal_contract_ids(c, &ids, &n);
+	if (rc == 0 && n == 0)
+		rc = portal_html_printf(&b, "<p class=\"card\">There are no "
+		    "contracts in this account yet.</p>\n");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = contract_card(c, &b, ids[i]);
+done:
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, "ACME", (const char *)b.data);
+	free(ids);
+	buf_free(&b);
+	return rc;
+}
+
+/* The form of a POST under /portal/acme/keys, CSRF checked: the contract
+ * id and (want_kid) the key id; NULL form on a failed check. */
+static struct portal_form *
+post_form(struct portal_req *c, int want_kid, int64_t *contract,
+    const char **kid)
+{
+	struct portal_form *f = NULL;
+	const uint8_t *body;
+	const char *v;
+	size_t len;
+
+	body = http_req_body(c->r, &len);
+	if (portal_form_parse(body, len, &f) != 0 ||
+	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+		portal_form_free(f);
+		return NULL;
+	}
+	v = portal_form_get(f, "contract");
+	*contract = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
+	*kid = want_kid ? portal_form_get(f, "kid") : NULL;
+	return f;
+}
+
+/* POST /portal/acme/keys: the new credentials, shown this once. */
+static int
+create_post(struct portal_req *c)
+{
+	char kid[RA_EAB_KID_LEN + 1], key[KEY_TEXT], number[64];
+	const char *dir = portal_acme_directory(c->p);
+	struct portal_form *f;
+	const char *unused;
+	int64_t contract = 0;
+	struct buf b;
+	int rc;
+
+	if ((f = post_form(c, 0, &contract, &unused)) == NULL)
+		return portal_error_reply(c, 403, NULL);
+	portal_form_free(f);
+	if (dir == NULL || contract <= 0)
+		return portal_error_reply(c, 404, NULL);
+	rc = make_key(c, contract, kid, key, number);
+	if (rc == RC_NOTFOUND)
+		return portal_error_reply(c, 404, NULL);
+	if (rc != 0)
+		return rc;
+	buf_init(&b, 64 * 1024);
+	rc = portal_html_printf(&b, "<h1>ACME credentials</h1>\n"
+	    "<section class=\"card\" id=\"acme-new\">\n"
+	    "<h2>For contract %s</h2>\n<p class=\"alert\" role=\"alert\">"
+	    "Copy the HMAC key now: it is shown only this once. If it is "
+	    "lost, revoke these credentials and create new ones.</p>\n"
+	    "<table class=\"dv-values\">\n", number);
+	if (rc == 0)
+		rc = portal_copy_row(&b, "ACME directory", "acme-directory",
+		    dir);
+	if (rc == 0)
+		rc = portal_copy_row(&b, "Key ID", "acme-kid", kid);
+	if (rc == 0)
+		rc = portal_copy_row(&b, "HMAC key", "acme-hmac", key);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</table>\n<h3>certbot</h3>\n"
+		    "<pre><code>certbot certonly --server %s \\\n"
+		    "    --eab-kid %s \\\n    --eab-hmac-key %s \\\n"
+		    "    -d example.com</code></pre>\n<h3>lego</h3>\n"
+		    "<pre><code>lego --server %s \\\n    --eab --kid %s \\\n"
+		    "    --hmac %s \\\n    --email you@example.com "
+		    "--domains example.com --http run</code></pre>\n"
+		    "<p>Trust the CA's root "
+		    "certificate for the directory's HTTPS, and put your own "
+		    "domain for example.com.</p>\n<p><a href=\"/portal/acme\">"
+		    "Back to ACME</a></p>\n</section>\n", dir, kid, key, dir,
+		    kid, key);
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, "ACME credentials",
+		    (const char *)b.data);
+	sec_wipe(key, sizeof(key));
+	buf_free(&b);
+	return rc;
+}
+
+/* POST /portal/acme/keys/revoke: back to the page with what happened. */
+static int
+revoke_post(struct portal_req *c)
+{
+	struct portal_form *f;
+	const char *kid;
+	char msg[200];
+	int64_t contract = 0;
+	int rc;
+
+	if ((f = post_form(c, 1, &contract, &kid)) == NULL)
+		return portal_error_reply(c, 403, NULL);
+	rc = contract > 0 && kid != NULL ? revoke_key(c, contract, kid) :
+	    RC_NOTFOUND;
+	if (rc == 0)
+		snprintf(msg, sizeof(msg), "The ACME credentials %.64s are "
+		    "revoked: no ACME account can register with them.", kid);
+	else if (rc == RC_STATE)
+		snprintf(msg, sizeof(msg), "The ACME credentials %.64s are in "
+		    "use by an ACME account and stay.", kid);
+	else if (rc == RC_NOTFOUND)
+		snprintf(msg, sizeof(msg), "There are no such ACME "
+		    "credentials.");
+	portal_form_free(f);
+	if (rc != 0 && rc != RC_STATE && rc != RC_NOTFOUND)
+		return rc;
+	portal_flash_set(c->r, rc == 0, msg);
+	return portal_redirect(c->r, "/portal/acme");
+}
+
+int
+portal_acme(struct portal_req *c, const char *rest)
+{
+	if (rest[0] == '\0')
+		return portal_is_get(c->r) ? acme_page(c) :
+		    portal_error_reply(c, 405, NULL);
+	if (strcmp(rest, "/keys") == 0)
+		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
+		    create_post(c);
+	if (strcmp(rest, "/keys/revoke") == 0)
+		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
+		    revoke_post(c);
+	return portal_error_reply(c, 404, NULL);
+}
+
+/* ---- API ------------------------------------------------------------------- */
+
+static int
+key_json(const struct store_eab_key *k, void *arg)
+{
+	json_t *list = arg, *j;
+	char t[32];
+
+	portal_fmt_rfc3339(k->created_at, t);
+	j = json_pack("{s:s,s:s,s:s}", "kid", k->kid, "created", t,
+	    "status", k->account_id > 0 ? "in-use" : "unused");
+	if (j == NULL)
+		return RC_NOMEM;
+	if (k->account_id > 0) {
+		portal_fmt_rfc3339(k->bound_at, t);
+		json_object_set_new(j, "account", json_integer(k->account_id));
+		json_object_set_new(j, "bound", json_string(t));
+	}
+	json_array_append_new(list, j);
+	return 0;
+}
+
+/* GET /api/v1/contracts/{id}/acme-keys */
+int
+portal_api_eab_list(struct portal_req *c, int64_t contract_id)
+{
+	const char *dir = portal_acme_directory(c->p);
+	struct store_contract k;
+	json_t *list;
+	int rc;
+
+	rc = portal_contract_visible(c, contract_id, &k);
+	if (rc == RC_NOTFOUND)
+		return portal_api_not_found(c);
+	if (rc != 0)
+		return rc;
+	store_contract_clear(&k);
+	list = json_array();
+	rc = store_eab_list(c->st, contract_id, key_json, list);
+	if (rc != 0) {
+		json_decref(list);
+		return rc;
+	}
+	return portal_api_json(c->r, 200, json_pack("{s:o,s:o}", "directory",
+	    dir != NULL ? json_string(dir) : json_null(), "keys", list));
+}
+
+/* POST /api/v1/contracts/{id}/acme-keys */
+int
+portal_api_eab_create(struct portal_req *c, int64_t contract_id)
+{
+	char kid[RA_EAB_KID_LEN + 1], key[KEY_TEXT], number[64];
+	const char *dir = portal_acme_directory(c->p);
+	json_t *j;
+	int rc;
+
+	if (dir == NULL)
+		return portal_api_problem(c->r, 409, "no-acme",
+		    "This server does not offer ACME", NULL);
+	rc = make_key(c, contract_id, kid, key, number);
+	if (rc == RC_NOTFOUND)
+		return portal_api_not_found(c);
+	if (rc != 0)
+		return rc;
+	j = json_pack("{s:s,s:s,s:s,s:I}", "kid", kid, "hmac_key", key,
+	    "directory", dir, "contract", (json_int_t)contract_id);
+	sec_wipe(key, sizeof(key));
+	return portal_api_json(c->r, 201, j);
+}
+
+/* POST /api/v1/contracts/{id}/acme-keys/revoke {"kid": "..."} */
+int
+portal_api_eab_revoke(struct portal_req *c, int64_t contract_id)
+{
+	const uint8_t *body;
+	const json_t *v;
+	json_t *in;
+	size_t len;
+	int rc;
+
+	body = http_req_body(c->r, &len);
+	in = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
+	v = json_object_get(in, "kid");
+	if (!json_is_object(in) || !json_is_string(v)) {
+		json_decref(in);
+		return portal_api_problem(c->r, 400, "malformed",
+		    "The request is not valid", "Send {\"kid\": \"<key id>\"}.");
+	}
+	rc = revoke_key(c, contract_id, json_string_value(v));
+	if (rc == RC_NOTFOUND)
+		rc = portal_api_not_found(c);
+	else if (rc == RC_STATE)
+		rc = portal_api_problem(c->r, 409, "eab-in-use",
+		    "The credentials are in use",
+		    "An ACME account registered with them; they stay.");
+	else if (rc == 0)
+		rc = portal_api_json(c->r, 200, json_pack("{s:s,s:s}", "kid",
+		    json_string_value(v), "status", "revoked"));
+	json_decref(in);
+	return rc;
+}

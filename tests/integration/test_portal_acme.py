@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: Apache-2.0
+"""ACME credentials in the portal: a customer makes External Account
+Binding keys (RFC 8555 7.3.4) for their own contracts on /portal/acme and
+through /api/v1/contracts/{id}/acme-keys, sees the HMAC key once, sees
+which key an ACME account registered with, and revokes unused ones. An
+ACME client then registers with the portal's credentials and its account
+is bound to the contract. Another customer, staff, a request without its
+CSRF token and hostile input get nothing."""
+import base64
+import json
+import re
+import sqlite3
+
+import pytest
+
+from acme_client import Client, eab_binding
+from portal_rig import PASSWORD, Rig
+
+P = "urn:ietf:params:acme:error:"
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    r = Rig(tmp_path_factory.mktemp("portal-acme"))
+    r.tokens = {"a": r.token("a"), "b": r.token("b")}
+    r.server.start()
+    yield r
+    r.server.stop()
+
+
+def db(rig, sql, *args):
+    con = sqlite3.connect(f"file:{rig.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def value(body, ident):
+    m = re.search(rf'id="{ident}">([^<]*)</code>', body)
+    assert m, f"no {ident} on the page"
+    return m.group(1)
+
+
+def acme_account(rig, kid, hmac64):
+    c = Client(rig.server.https_url("/acme/directory"),
+               rig.data / "ca" / "root.pem")
+    mac = base64.urlsafe_b64decode(hmac64 + "=" * (-len(hmac64) % 4))
+    r = c.new_account(contact=["mailto:ops@a.example"],
+                      eab=eab_binding(kid, mac, c.dir["newAccount"], c.key))
+    return c, r
+
+
+def test_page_makes_credentials_shown_once(rig):
+    contract = rig.ids["a"]["contract"]
+    c = rig.login("a")
+    st, _, body = c.get("/portal/acme")
+    assert st == 200
+    text = body.decode()
+    assert "Contract A-0001" in text and "Contract B-0001" not in text
+    assert rig.server.https_url("/acme/directory") in text
+    assert 'href="/portal/acme"' in text		# in the navigation
+    # made from the page: the HMAC key on this answer only, not cached
+    st, h, body = c.post_form("/portal/acme/keys", {
+        "csrf": c.page_csrf(), "contract": contract})
+    assert st == 200
+    assert h["Cache-Control"] == "no-store"
+    text = body.decode()
+    kid, key = value(text, "acme-kid"), value(text, "acme-hmac")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", kid)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", key)
+    assert f"--eab-kid {kid} \\\n    --eab-hmac-key {key}" in text
+    assert f"--eab --kid {kid} \\\n    --hmac {key}" in text
+    assert value(text, "acme-directory") == \
+        rig.server.https_url("/acme/directory")
+    stored = db(rig, "SELECT contract_id, hmac_key, account_id FROM "
+                "eab_keys WHERE kid = ?", kid)
+    assert stored == [(int(contract),
+                       base64.urlsafe_b64decode(key + "="), None)]
+    audit = db(rig, "SELECT actor, details FROM audit_log WHERE action = "
+               "'acme.eab.create'")
+    assert (f"portal:user/{rig.users['a']}",
+            f'{{"contract":{contract},"kid":"{kid}"}}') in audit
+    assert all(key not in d for _, d in audit)
+    # listed, unused, and the key is not shown again
+    st, _, body = c.get("/portal/acme")
+    text = body.decode()
+    assert kid in text and key not in text and "Not used yet" in text
+    # an ACME client registers with it: bound to the contract
+    acme, r = acme_account(rig, kid, key)
+    assert r.status == 201, r
+    acct = int(r.headers["Location"].rsplit("/", 1)[1])
+    assert db(rig, "SELECT contract_id FROM acme_accounts WHERE id = ?",
+              acct) == [(int(contract),)]
+    st, _, body = c.get("/portal/acme")
+    text = body.decode()
+    assert f"In use</span> by ACME account {acct}" in text
+    # the same key binds no second account
+    _, r = acme_account(rig, kid, key)
+    assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
+
+
+def test_api_list_create_revoke(rig):
+    contract = rig.ids["a"]["contract"]
+    c, tok = rig.client(), rig.tokens["a"]
+    base = f"/api/v1/contracts/{contract}/acme-keys"
+    st, _, new = c.api("POST", base, token=tok)
+    assert st == 201, new
+    assert new["contract"] == int(contract)
+    assert new["directory"] == rig.server.https_url("/acme/directory")
+    st, _, doc = c.api("GET", base, token=tok)
+    assert st == 200
+    keys = {k["kid"]: k for k in doc["keys"]}
+    assert keys[new["kid"]]["status"] == "unused"
+    assert "hmac_key" not in json.dumps(doc)
+    assert new["hmac_key"] not in json.dumps(doc)
+    # one in use (from the page test, or made here)
+    used = [k for k in doc["keys"] if k["status"] == "in-use"]
+    if not used:
+        st, _, k2 = c.api("POST", base, token=tok)
+        _, r = acme_account(rig, k2["kid"], k2["hmac_key"])
+        assert r.status == 201
+        st, _, doc = c.api("GET", base, token=tok)
+        used = [k for k in doc["keys"] if k["status"] == "in-use"]
+    assert used[0]["account"] > 0 and used[0]["bound"].endswith("Z")
+    st, _, p = c.api("POST", base + "/revoke", token=tok,
+                     body=json.dumps({"kid": used[0]["kid"]}))
+    assert st == 409 and p["type"] == "urn:certdesk:problem:eab-in-use"
+    # revoked: gone from the list, and no account can register with it
+    st, _, doc = c.api("POST", base + "/revoke", token=tok,
+                       body=json.dumps({"kid": new["kid"]}))
+    assert st == 200 and doc == {"kid": new["kid"], "status": "revoked"}
+    st, _, doc = c.api("GET", base, token=tok)
+    assert new["kid"] not in {k["kid"] for k in doc["keys"]}
+    _, r = acme_account(rig, new["kid"], new["hmac_key"])
+    assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
+    st, _, _ = c.api("POST", base + "/revoke", token=tok,
+                     body=json.dumps({"kid": new["kid"]}))
+    assert st == 404
+    assert db(rig, "SELECT count(*) FROM audit_log WHERE action = "
+              "'acme.eab.revoke' AND details LIKE ?",
+              f'%{new["kid"]}%') == [(1,)]
+
+
+def test_page_revoke(rig):
+    contract = rig.ids["a"]["contract"]
+    c = rig.login("a")
+    st, _, new = c.api("POST", f"/api/v1/contracts/{contract}/acme-keys",
+                       token=rig.tokens["a"])
+    st, h, _ = c.post_form("/portal/acme/keys/revoke", {
+        "csrf": c.page_csrf(), "contract": contract, "kid": new["kid"]})
+    assert st == 303 and h["Location"] == "/portal/acme"
+    st, _, body = c.get("/portal/acme")
+    text = body.decode()
+    assert f"The ACME credentials {new['kid']} are revoked" in text
+    assert f"<code>{new['kid']}</code>" not in text
+    # an unknown key
+    st, _, _ = c.post_form("/portal/acme/keys/revoke", {
+        "csrf": c.page_csrf(), "contract": contract, "kid": new["kid"]})
+    st, _, body = c.get("/portal/acme")
+    assert "There are no such ACME credentials." in body.decode()
+
+
+def test_other_customer_staff_and_csrf(rig):
+    a_contract = rig.ids["a"]["contract"]
+    b_contract = rig.ids["b"]["contract"]
+    c = rig.client()
+    st, _, a_key = c.api("POST", f"/api/v1/contracts/{a_contract}/"
+                         "acme-keys", token=rig.tokens["a"])
+    assert st == 201
+    # customer B: A's contract is not there, nor A's key under B's
+    for method, path, body in (
+            ("GET", f"/api/v1/contracts/{a_contract}/acme-keys", None),
+            ("POST", f"/api/v1/contracts/{a_contract}/acme-keys", None),
+            ("POST", f"/api/v1/contracts/{a_contract}/acme-keys/revoke",
+             json.dumps({"kid": a_key["kid"]})),
+            ("POST", f"/api/v1/contracts/{b_contract}/acme-keys/revoke",
+             json.dumps({"kid": a_key["kid"]}))):
+        st, _, doc = c.api(method, path, token=rig.tokens["b"], body=body)
+        assert st == 404, (method, path, doc)
+    b = rig.login("b")
+    st, _, _ = b.post_form("/portal/acme/keys", {
+        "csrf": b.page_csrf(), "contract": a_contract})
+    assert st == 404
+    st, _, body = b.get("/portal/acme")
+    assert a_key["kid"] not in body.decode()
+    assert db(rig, "SELECT count(*) FROM eab_keys WHERE kid = ?",
+              a_key["kid"]) == [(1,)]
+    # a session without its CSRF token
+    a = rig.login("a")
+    st, _, doc = a.api("POST", f"/api/v1/contracts/{a_contract}/acme-keys")
+    assert st == 403 and doc["type"] == "urn:certdesk:problem:csrf"
+    st, _, _ = a.post_form("/portal/acme/keys", {"contract": a_contract})
+    assert st == 403
+    st, _, _ = a.post_form("/portal/acme/keys", {
+        "contract": a_contract, "csrf": "0" * 64})
+    assert st == 403
+    # staff: a customer page they do not get
+    rig.cli("admin", "user", "add", "--email", "agent@acme.test",
+            "--name", "Agent", "--role", "agent", "--password-stdin",
+            input=PASSWORD + "\n")
+    s = rig.client()
+    st, _, _ = s.login("agent@acme.test", PASSWORD)
+    assert st == 303
+    st, _, _ = s.get("/portal/acme")
+    assert st == 404
+
+
+def test_hostile_input(rig):
+    contract = rig.ids["a"]["contract"]
+    c, tok = rig.client(), rig.tokens["a"]
+    revoke = f"/api/v1/contracts/{contract}/acme-keys/revoke"
+    for body in ("", "{", "[]", '"kid"', '{"kid": 7}', '{"kid": null}',
+                 '{"kid": "a", "kid": "b"}', "x" * 70000):
+        st, _, doc = c.api("POST", revoke, token=tok, body=body)
+        assert st in (400, 413), (body[:20], st, doc)
+    for kid in ("", "../../etc", "a" * 10000, "kid\u00e9", "a b",
+                "A" * 22 + "\n"):
+        st, _, doc = c.api("POST", revoke, token=tok,
+                           body=json.dumps({"kid": kid}))
+        assert st == 404, (kid[:20], st, doc)
+    for cid in ("0", "-1", "01", "1e3", "99999999999999999999", "x"):
+        st, _, doc = c.api("GET", f"/api/v1/contracts/{cid}/acme-keys",
+                           token=tok)
+        assert st == 404, (cid, doc)
+    a = rig.login("a")
+    for form in ({"contract": "0"}, {"contract": "-1"}, {"contract": ""},
+                 {"contract": "424242"}, {},
+                 {"contract": contract + "0" * 20}):
+        st, _, _ = a.post_form("/portal/acme/keys",
+                               dict(form, csrf=a.page_csrf()))
+        assert st == 404, form
+    st, _, _ = a.post_form("/portal/acme/keys/revoke", {
+        "csrf": a.page_csrf(), "contract": contract, "kid": "a" * 4000})
+    assert st == 303
+    st, _, body = a.get("/portal/acme")
+    assert "There are no such ACME credentials." in body.decode()
+    # a value over the form's bound: the form is refused whole
+    st, _, _ = a.post_form("/portal/acme/keys/revoke", {
+        "csrf": a.page_csrf(), "contract": contract, "kid": "a" * 5000})
+    assert st == 403
+    st, _, _ = a.get("/portal/acme/keys")
+    assert st == 405
+    st, _, _ = a.get("/portal/acme/nope")
+    assert st == 404
+    assert db(rig, "SELECT count(*) FROM eab_keys WHERE contract_id = 0 "
+              "OR contract_id = 424242") == [(0,)]
