@@ -33,27 +33,39 @@
 
 /* ---- shared ---------------------------------------------------------------- */
 
+/* For a contract the user sees: its number, a registration authority
+ * (portal_ra_put() it) and the audit actor. RC_NOTFOUND otherwise. */
+static int
+contract_ra(struct portal_req *c, int64_t contract_id, char number[64],
+    struct ra **ra, char actor[48])
+{
+	struct store_contract k;
+	int rc;
+
+	*ra = NULL;
+	rc = portal_contract_visible(c, contract_id, &k);
+	if (rc != 0)
+		return rc;
+	snprintf(number, 64, "%s", k.number);
+	store_contract_clear(&k);
+	portal_actor(c, actor);
+	return portal_ra_get(c, ra);
+}
+
 /* Makes a key for a contract the user sees: kid and the key's text.
  * RC_NOTFOUND when the contract is not visible. */
 static int
 make_key(struct portal_req *c, int64_t contract_id,
     char kid[RA_EAB_KID_LEN + 1], char key[KEY_TEXT], char number[64])
 {
-	struct store_contract k;
 	struct rc_detail d = {{0}};
 	struct sec *raw = NULL;
 	struct ra *ra = NULL;
 	char actor[48];
 	int rc;
 
-	rc = portal_contract_visible(c, contract_id, &k);
-	if (rc != 0)
+	if ((rc = contract_ra(c, contract_id, number, &ra, actor)) != 0)
 		return rc;
-	snprintf(number, 64, "%s", k.number);
-	store_contract_clear(&k);
-	if ((rc = portal_ra_get(c, &ra)) != 0)
-		return rc;
-	portal_actor(c, actor);
 	rc = ra_eab_create(ra, contract_id, actor, kid, &raw, &d);
 	portal_ra_put(c, ra);
 	if (rc != 0) {
@@ -71,18 +83,12 @@ make_key(struct portal_req *c, int64_t contract_id,
 static int
 revoke_key(struct portal_req *c, int64_t contract_id, const char *kid)
 {
-	struct store_contract k;
 	struct ra *ra = NULL;
-	char actor[48];
+	char actor[48], number[64];
 	int rc;
 
-	rc = portal_contract_visible(c, contract_id, &k);
-	if (rc != 0)
+	if ((rc = contract_ra(c, contract_id, number, &ra, actor)) != 0)
 		return rc;
-	store_contract_clear(&k);
-	if ((rc = portal_ra_get(c, &ra)) != 0)
-		return rc;
-	portal_actor(c, actor);
 	rc = ra_eab_revoke(ra, contract_id, kid, actor);
 	portal_ra_put(c, ra);
 	return rc;

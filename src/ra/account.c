@@ -597,6 +597,8 @@ struct eab_add {
 	const uint8_t *key;
 };
 
+/* Adds (key set) or revokes (key NULL) e's key, audited in the same
+ * transaction. */
 static int
 eab_add_tx(struct store *st, void *arg)
 {
@@ -604,16 +606,17 @@ eab_add_tx(struct store *st, void *arg)
 	char object[48], *det;
 	int rc;
 
-	rc = store_eab_add(st, e->kid, e->contract_id, e->key,
-	    RA_EAB_KEY_LEN);
+	rc = e->key != NULL ? store_eab_add(st, e->kid, e->contract_id,
+	    e->key, RA_EAB_KEY_LEN) : store_eab_delete(st, e->kid,
+	    e->contract_id);
 	if (rc != 0)
 		return rc;
 	snprintf(object, sizeof(object), "contract:%lld",
 	    (long long)e->contract_id);
 	det = xasprintf("{\"contract\":%lld,\"kid\":\"%s\"}",
 	    (long long)e->contract_id, e->kid);
-	rc = store_audit_append(st, e->actor, "acme.eab.create", object,
-	    det);
+	rc = store_audit_append(st, e->actor, e->key != NULL ?
+	    "acme.eab.create" : "acme.eab.revoke", object, det);
 	free(det);
 	return rc;
 }
@@ -664,26 +667,6 @@ out:
 	return rc;
 }
 
-static int
-eab_revoke_tx(struct store *st, void *arg)
-{
-	struct eab_add *e = arg;
-	char object[48], *det;
-	int rc;
-
-	rc = store_eab_delete(st, e->kid, e->contract_id);
-	if (rc != 0)
-		return rc;
-	snprintf(object, sizeof(object), "contract:%lld",
-	    (long long)e->contract_id);
-	det = xasprintf("{\"contract\":%lld,\"kid\":\"%s\"}",
-	    (long long)e->contract_id, e->kid);
-	rc = store_audit_append(st, e->actor, "acme.eab.revoke", object,
-	    det);
-	free(det);
-	return rc;
-}
-
 int
 ra_eab_revoke(struct ra *ra, int64_t contract_id, const char *kid,
     const char *actor)
@@ -697,8 +680,8 @@ ra_eab_revoke(struct ra *ra, int64_t contract_id, const char *kid,
 		return RC_NOTFOUND;
 	e.contract_id = contract_id;
 	e.actor = actor != NULL && actor[0] != '\0' ? actor : "system";
-	e.kid = (char *)kid;
-	rc = store_tx(ra->st, eab_revoke_tx, &e);
+	e.kid = kid;
+	rc = store_tx(ra->st, eab_add_tx, &e);	/* no key: revoke */
 	if (rc == 0)
 		log_info(LOG_RA, "EAB key %s of contract %lld revoked by %s",
 		    kid, (long long)contract_id, e.actor);

@@ -10,52 +10,28 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { artifacts, certdeskBin, certdeskEnv, cli, freePort, httpsPortOf,
-    launchPersistent } from "./lib.mjs";
-
-const EMAIL = "ops@acme-page.test";
-const PASSWORD = "correct horse battery staple";
+import { launch, login, makeData, serveClean, shot, startServe }
+    from "./dv_rig.mjs";
 
 describe("portal: ACME credentials", () => {
-	let tmp, data, profile, serve, httpsPort, ctx, page, kid, hmac;
+	let tmp, profile, d, serve, ctx, page, kid, hmac, url;
 	const errors = [];
-	let shot = 0;
+	let n = 0;
 
-	async function screenshot(name) {
-		shot++;
-		await page.screenshot({ fullPage: true, path: path.join(artifacts,
-		    `acme-${String(shot).padStart(2, "0")}-${name}.png`) });
-	}
+	const screenshot = (name) => shot(page,
+	    `acme-${String(++n).padStart(2, "0")}-${name}`);
 
 	before(async () => {
-		fs.mkdirSync(artifacts, { recursive: true });
 		tmp = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-acme-"));
 		profile = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-chr-"));
-		data = path.join(tmp, "data");
-		const port = await freePort();
-		cli(["init", "--data", data, "--base-url",
-		    `http://127.0.0.1:${port}`]);
-		const cust = cli(["admin", "customer", "add", "--data", data,
-		    "--name", "Hosting Example AG"]);
-		cli(["admin", "contract", "add", "--data", data, "--customer",
-		    cust, "--number", "HOST-0042"]);
-		cli(["admin", "user", "add", "--data", data, "--customer", cust,
-		    "--email", EMAIL, "--name", "Olga Ops", "--role",
-		    "customer", "--password-stdin"], PASSWORD + "\n");
-		const logFile = path.join(tmp, "serve.log");
-		const log = fs.openSync(logFile, "a");
-		serve = spawn(certdeskBin(), ["serve", "--data", data,
-		    "--plain-listen", `127.0.0.1:${port}`, "--listen",
-		    "127.0.0.1:0"], { stdio: ["ignore", log, log],
-		    env: certdeskEnv() });
-		httpsPort = await httpsPortOf(serve, logFile, 20000);
-		ctx = await launchPersistent(profile);
-		page = ctx.pages()[0] || await ctx.newPage();
+		d = await makeData(tmp, "Hosting Example AG", "HOST-0042");
+		serve = await startServe(tmp, d.data, d.plainPort);
+		url = serve.url;
+		({ ctx, page } = await launch(profile));
 		page.on("console", (m) => {
 			if (m.type() === "error")
 				errors.push(m.text());
@@ -65,31 +41,20 @@ describe("portal: ACME credentials", () => {
 			if (r.status() >= 400)
 				errors.push(`${r.status()} ${r.url()}`);
 		});
-		page.setDefaultTimeout(30000);
 	});
 
 	after(async () => {
 		if (ctx)
 			await ctx.close();
-		if (serve && serve.exitCode === null) {
-			const done = new Promise((r) => serve.on("exit", r));
-			serve.kill("SIGTERM");
-			await done;
-		}
-		if (profile)
-			fs.rmSync(profile, { recursive: true, force: true });
-		if (tmp)
-			fs.rmSync(tmp, { recursive: true, force: true });
+		if (serve)
+			await serveClean(serve);
+		for (const dir of [profile, tmp])
+			if (dir)
+				fs.rmSync(dir, { recursive: true, force: true });
 	});
 
-	const url = (p) => `https://127.0.0.1:${httpsPort}${p}`;
-
 	test("log in, open ACME from the navigation", async () => {
-		await page.goto(url("/portal/login"));
-		await page.fill("#email", EMAIL);
-		await page.fill("#password", PASSWORD);
-		await Promise.all([page.waitForURL(/\/portal\/$/),
-		    page.click("button[type=submit]")]);
+		await login(page, url, d.email, d.password);
 		await Promise.all([page.waitForURL(/\/portal\/acme$/),
 		    page.click("nav >> text=ACME")]);
 		const main = await page.textContent("main");
