@@ -94,6 +94,41 @@ revoke_key(struct portal_req *c, int64_t contract_id, const char *kid)
 	return rc;
 }
 
+/* The status of the ACME account a key bound ("valid", "deactivated",
+ * "revoked") into out. */
+static int
+account_status(struct portal_req *c, int64_t id, char out[16])
+{
+	struct store_acme_account a;
+	int rc = store_acme_account_get(c->st, id, &a);
+
+	if (rc == 0)
+		snprintf(out, 16, "%s", a.status);
+	store_acme_account_clear(&a);
+	return rc;
+}
+
+/* Deactivates an ACME account bound to a contract the user sees:
+ * RC_NOTFOUND (not visible, not that contract's), RC_STATE (not valid). */
+static int
+deactivate_account(struct portal_req *c, int64_t contract_id, int64_t id)
+{
+	struct ra_err err = {0};
+	struct ra *ra = NULL;
+	char actor[48], number[64];
+	int rc;
+
+	if ((rc = contract_ra(c, contract_id, number, &ra, actor)) != 0)
+		return rc;
+	rc = ra_account_deactivate_for(ra, id, contract_id, actor, &err);
+	portal_ra_put(c, ra);
+	if (rc == 0)
+		log_info(LOG_PORTAL, "ACME account %lld of contract %lld "
+		    "deactivated by %s", (long long)id, (long long)contract_id,
+		    actor);
+	return rc;
+}
+
 /* ---- pages ----------------------------------------------------------------- */
 
 struct rows {
@@ -114,12 +149,33 @@ key_row(const struct store_eab_key *k, void *arg)
 	rc = portal_html_printf(w->b, "<tr><td><code>%s</code></td>"
 	    "<td>%s</td><td>", k->kid, made);
 	if (rc == 0 && k->account_id > 0) {
+		char status[16] = "";
+
 		portal_fmt_time(k->bound_at, bound);
 		snprintf(acct, sizeof(acct), "%lld", (long long)k->account_id);
-		rc = portal_html_printf(w->b, "<span class=\"state "
-		    "state-issued\">In use</span> by ACME account %s since "
-		    "%s</td><td><span class=\"muted\">\xe2\x80\x94</span>",
-		    acct, bound);
+		rc = account_status(w->c, k->account_id, status);
+		if (rc == 0 && strcmp(status, "valid") == 0)
+			rc = portal_html_printf(w->b, "<span class=\"state "
+			    "state-issued\">In use</span> by ACME account %s "
+			    "since %s</td><td>"
+			    "<form method=\"post\" "
+			    "action=\"/portal/acme/accounts/deactivate\" "
+			    "class=\"inline\">"
+			    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+			    "<input type=\"hidden\" name=\"contract\" "
+			    "value=\"%lld\">"
+			    "<input type=\"hidden\" name=\"account\" "
+			    "value=\"%s\">"
+			    "<button type=\"submit\" class=\"button small\">"
+			    "Deactivate account<span class=\"visually-hidden\"> "
+			    "%s</span></button></form>", acct, bound, w->c->csrf,
+			    (long long)w->contract_id, acct, acct);
+		else if (rc == 0)
+			rc = portal_html_printf(w->b, "<span class=\"state "
+			    "state-revoked\">%s</span> ACME account %s, bound "
+			    "%s</td><td><span class=\"muted\">"
+			    "\xe2\x80\x94</span>", strcmp(status, "revoked") == 0 ?
+			    "Revoked" : "Deactivated", acct, bound);
 	} else if (rc == 0) {
 		rc = portal_html_printf(w->b, "<span class=\"state "
 		    "state-unused\">Not used yet</span></td><td>"
@@ -237,11 +293,12 @@ done:
 	return rc;
 }
 
-/* The form of a POST under /portal/acme/keys, CSRF checked: the contract
- * id and (want_kid) the key id; NULL form on a failed check. */
+/* The form of a POST under /portal/acme/, CSRF checked: the contract id
+ * and (field not NULL) that field's value in *val; NULL form on a failed
+ * check. */
 static struct portal_form *
-post_form(struct portal_req *c, int want_kid, int64_t *contract,
-    const char **kid)
+post_form(struct portal_req *c, const char *field, int64_t *contract,
+    const char **val)
 {
 	struct portal_form *f = NULL;
 	const uint8_t *body;
@@ -256,7 +313,7 @@ post_form(struct portal_req *c, int want_kid, int64_t *contract,
 	}
 	v = portal_form_get(f, "contract");
 	*contract = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
-	*kid = want_kid ? portal_form_get(f, "kid") : NULL;
+	*val = field != NULL ? portal_form_get(f, field) : NULL;
 	return f;
 }
 
@@ -272,7 +329,7 @@ create_post(struct portal_req *c)
 	struct buf b;
 	int rc;
 
-	if ((f = post_form(c, 0, &contract, &unused)) == NULL)
+	if ((f = post_form(c, NULL, &contract, &unused)) == NULL)
 		return portal_error_reply(c, 403, NULL);
 	portal_form_free(f);
 	if (dir == NULL || contract <= 0)
@@ -327,7 +384,7 @@ revoke_post(struct portal_req *c)
 	int64_t contract = 0;
 	int rc;
 
-	if ((f = post_form(c, 1, &contract, &kid)) == NULL)
+	if ((f = post_form(c, "kid", &contract, &kid)) == NULL)
 		return portal_error_reply(c, 403, NULL);
 	rc = contract > 0 && kid != NULL ? revoke_key(c, contract, kid) :
 	    RC_NOTFOUND;
@@ -347,6 +404,38 @@ revoke_post(struct portal_req *c)
 	return portal_redirect(c->r, "/portal/acme");
 }
 
+/* POST /portal/acme/accounts/deactivate: back to the page. */
+static int
+deactivate_post(struct portal_req *c)
+{
+	struct portal_form *f;
+	const char *v;
+	char msg[200];
+	int64_t contract = 0, id;
+	int rc;
+
+	if ((f = post_form(c, "account", &contract, &v)) == NULL)
+		return portal_error_reply(c, 403, NULL);
+	id = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
+	portal_form_free(f);
+	rc = contract > 0 && id > 0 ? deactivate_account(c, contract, id) :
+	    RC_NOTFOUND;
+	if (rc == 0)
+		snprintf(msg, sizeof(msg), "ACME account %lld is deactivated: "
+		    "it can order nothing more, and its pending orders are "
+		    "cancelled. Its certificates stay valid; revoke them on "
+		    "their pages if its key leaked.", (long long)id);
+	else if (rc == RC_STATE)
+		snprintf(msg, sizeof(msg), "ACME account %lld is not active.",
+		    (long long)id);
+	else if (rc == RC_NOTFOUND)
+		snprintf(msg, sizeof(msg), "There is no such ACME account.");
+	else
+		return rc;
+	portal_flash_set(c->r, rc == 0, msg);
+	return portal_redirect(c->r, "/portal/acme");
+}
+
 int
 portal_acme(struct portal_req *c, const char *rest)
 {
@@ -359,16 +448,26 @@ portal_acme(struct portal_req *c, const char *rest)
 	if (strcmp(rest, "/keys/revoke") == 0)
 		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
 		    revoke_post(c);
+	if (strcmp(rest, "/accounts/deactivate") == 0)
+		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
+		    deactivate_post(c);
 	return portal_error_reply(c, 404, NULL);
 }
 
 /* ---- API ------------------------------------------------------------------- */
 
+struct key_list {
+	struct portal_req *c;
+	json_t *list;
+};
+
 static int
 key_json(const struct store_eab_key *k, void *arg)
 {
-	json_t *list = arg, *j;
-	char t[32];
+	struct key_list *l = arg;
+	json_t *j;
+	char t[32], status[16];
+	int rc;
 
 	portal_fmt_rfc3339(k->created_at, t);
 	j = json_pack("{s:s,s:s,s:s}", "kid", k->kid, "created", t,
@@ -376,11 +475,16 @@ key_json(const struct store_eab_key *k, void *arg)
 	if (j == NULL)
 		return RC_NOMEM;
 	if (k->account_id > 0) {
+		if ((rc = account_status(l->c, k->account_id, status)) != 0) {
+			json_decref(j);
+			return rc;
+		}
 		portal_fmt_rfc3339(k->bound_at, t);
 		json_object_set_new(j, "account", json_integer(k->account_id));
+		json_object_set_new(j, "account_status", json_string(status));
 		json_object_set_new(j, "bound", json_string(t));
 	}
-	json_array_append_new(list, j);
+	json_array_append_new(l->list, j);
 	return 0;
 }
 
@@ -400,7 +504,11 @@ portal_api_eab_list(struct portal_req *c, int64_t contract_id)
 		return rc;
 	store_contract_clear(&k);
 	list = json_array();
-	rc = store_eab_list(c->st, contract_id, key_json, list);
+	{
+		struct key_list l = {c, list};
+
+		rc = store_eab_list(c->st, contract_id, key_json, &l);
+	}
 	if (rc != 0) {
 		json_decref(list);
 		return rc;
@@ -462,4 +570,36 @@ portal_api_eab_revoke(struct portal_req *c, int64_t contract_id)
 		    json_string_value(v), "status", "revoked"));
 	json_decref(in);
 	return rc;
+}
+
+/* POST /api/v1/contracts/{id}/acme-accounts/deactivate {"account": N} */
+int
+portal_api_acme_account_deactivate(struct portal_req *c, int64_t contract_id)
+{
+	const uint8_t *body;
+	const json_t *v;
+	json_t *in;
+	json_int_t id;
+	size_t len;
+	int rc;
+
+	body = http_req_body(c->r, &len);
+	in = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
+	v = json_object_get(in, "account");
+	id = json_is_integer(v) ? json_integer_value(v) : 0;
+	json_decref(in);
+	if (id <= 0)
+		return portal_api_problem(c->r, 400, "malformed",
+		    "The request is not valid",
+		    "Send {\"account\": <ACME account id>}.");
+	rc = deactivate_account(c, contract_id, (int64_t)id);
+	if (rc == RC_NOTFOUND)
+		return portal_api_not_found(c);
+	if (rc == RC_STATE)
+		return portal_api_problem(c->r, 409, "acme-account-state",
+		    "The ACME account is not active", NULL);
+	if (rc != 0)
+		return rc;
+	return portal_api_json(c->r, 200, json_pack("{s:I,s:s}", "account",
+	    id, "status", "deactivated"));
 }

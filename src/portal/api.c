@@ -256,6 +256,8 @@ static const struct portal_api_route api_routes[] = {
 	{"POST", "/api/v1/contracts/{id}/acme-keys", portal_api_eab_create},
 	{"POST", "/api/v1/contracts/{id}/acme-keys/revoke",
 	    portal_api_eab_revoke},
+	{"POST", "/api/v1/contracts/{id}/acme-accounts/deactivate",
+	    portal_api_acme_account_deactivate},
 	{"POST", "/api/v1/slots/{id}/activate", op_activate},
 	{"POST", "/api/v1/slots/{id}/orders", portal_api_order_new},
 	{"GET", "/api/v1/orders", portal_api_orders},

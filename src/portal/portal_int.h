@@ -398,13 +398,17 @@ const char *portal_acme_directory(const struct portal *p);
 
 /* ---- ACME credentials (acme.c) ------------------------------------------- */
 
-/* /portal/acme[/keys[/revoke]] (rest: after "acme"): the contracts' EAB
- * keys, a new one (shown once), revoking an unused one. */
+/* /portal/acme[/keys[/revoke]|/accounts/deactivate] (rest: after
+ * "acme"): the contracts' EAB keys, a new one (shown once), revoking an
+ * unused one, deactivating the ACME account of a used one. */
 int portal_acme(struct portal_req *c, const char *rest);
 /* API: GET and POST /api/v1/contracts/{id}/acme-keys, POST .../revoke. */
 int portal_api_eab_list(struct portal_req *c, int64_t contract_id);
 int portal_api_eab_create(struct portal_req *c, int64_t contract_id);
 int portal_api_eab_revoke(struct portal_req *c, int64_t contract_id);
+/* API: POST /api/v1/contracts/{id}/acme-accounts/deactivate. */
+int portal_api_acme_account_deactivate(struct portal_req *c,
+    int64_t contract_id);
 
 /* ---- products ------------------------------------------------------------ */
 

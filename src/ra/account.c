@@ -62,15 +62,18 @@ ra_account_clear(struct ra_account *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* details (taken) audited as done by by (NULL: the account itself). */
 static int
-audit(struct store *st, int64_t account_id, const char *action,
-    const char *object, json_t *details)
+audit(struct store *st, int64_t account_id, const char *by,
+    const char *action, const char *object, json_t *details)
 {
 	char actor[48], *text;
 	int rc;
 
 	snprintf(actor, sizeof(actor), "acme:account/%lld",
 	    (long long)account_id);
+	if (by != NULL)
+		snprintf(actor, sizeof(actor), "%s", by);
 	text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(details);
 	if (text == NULL)
@@ -277,7 +280,7 @@ new_acct_tx(struct store *st, void *arg)
 		json_object_set_new(det, "contract",
 		    json_integer(n->contract_id));
 	}
-	return audit(st, n->id, "acme.account.new", object, det);
+	return audit(st, n->id, NULL, "acme.account.new", object, det);
 }
 
 int
@@ -420,6 +423,8 @@ struct acct_change {
 	const char *jwk, *thumbprint;
 	int64_t other;		/* key change: who holds the new key */
 	int not_valid;
+	int64_t contract_id;	/* > 0: only an account of this contract */
+	const char *actor;	/* NULL: the account itself */
 };
 
 static int
@@ -436,6 +441,10 @@ acct_change_tx(struct store *st, void *arg)
 	rc = store_acme_account_get(st, c->id, &a);
 	if (rc != 0)
 		return rc;
+	if (c->contract_id > 0 && a.contract_id != c->contract_id) {
+		rc = RC_NOTFOUND;
+		goto out;
+	}
 	if (strcmp(a.status, "valid") != 0) {
 		c->not_valid = 1;
 		rc = RC_STATE;
@@ -485,7 +494,7 @@ acct_change_tx(struct store *st, void *arg)
 	snprintf(object, sizeof(object), "acme_account:%lld",
 	    (long long)c->id);
 	snprintf(action, sizeof(action), "acme.account.%s", c->what);
-	rc = audit(st, c->id, action, object, det);
+	rc = audit(st, c->id, c->actor, action, object, det);
 out:
 	store_acme_account_clear(&a);
 	return rc;
@@ -554,6 +563,22 @@ ra_account_deactivate(struct ra *ra, int64_t id, struct ra_account *out,
 	c.id = id;
 	c.what = "deactivate";
 	return acct_change(&c, out, err);
+}
+
+int
+ra_account_deactivate_for(struct ra *ra, int64_t id, int64_t contract_id,
+    const char *actor, struct ra_err *err)
+{
+	struct acct_change c = {0};
+
+	if (ra == NULL || contract_id <= 0 || actor == NULL)
+		return RC_INVAL;
+	c.ra = ra;
+	c.id = id;
+	c.what = "deactivate";
+	c.contract_id = contract_id;
+	c.actor = actor;
+	return acct_change(&c, NULL, err);
 }
 
 int

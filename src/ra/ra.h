@@ -352,6 +352,11 @@ int ra_account_update_contact(struct ra *ra, int64_t id,
  * Audited. *out (may be NULL) gets the updated account. */
 int ra_account_deactivate(struct ra *ra, int64_t id, struct ra_account *out,
     struct ra_err *err);
+/* The same done for the contract the account is bound to (the customer
+ * cutting off an ACME client whose key leaked), audited as done by actor
+ * ("portal:user/12"): RC_NOTFOUND also for another contract's account. */
+int ra_account_deactivate_for(struct ra *ra, int64_t id, int64_t contract_id,
+    const char *actor, struct ra_err *err);
 
 /*
  * RFC 8555 §7.3.5 key change: the caller verified the outer JWS with the

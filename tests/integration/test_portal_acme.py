@@ -246,3 +246,62 @@ def test_hostile_input(rig):
     assert st == 404
     assert db(rig, "SELECT count(*) FROM eab_keys WHERE contract_id = 0 "
               "OR contract_id = 424242") == [(0,)]
+
+
+def test_deactivate_account(rig):
+    """A customer cuts off an ACME client: its account, bound by the
+    contract's credentials, is deactivated from the page or the API; it
+    then orders nothing. Not another customer's, not twice."""
+    contract = rig.ids["a"]["contract"]
+    c, tok = rig.client(), rig.tokens["a"]
+    base = f"/api/v1/contracts/{contract}"
+    accounts = []
+    for _ in range(2):
+        st, _, k = c.api("POST", base + "/acme-keys", token=tok)
+        acme, r = acme_account(rig, k["kid"], k["hmac_key"])
+        assert r.status == 201
+        accounts.append((acme, int(r.headers["Location"].rsplit("/", 1)[1])))
+    (first, id1), (second, id2) = accounts
+    assert first.new_order(["before.a.example"]).status == 201
+    # customer B cannot, even naming its own contract
+    for cid in (contract, rig.ids["b"]["contract"]):
+        st, _, _ = c.api("POST", f"/api/v1/contracts/{cid}/acme-accounts/"
+                         "deactivate", token=rig.tokens["b"],
+                         body=json.dumps({"account": id1}))
+        assert st == 404
+    # the page: the button on the key's row
+    a = rig.login("a")
+    st, _, body = a.get("/portal/acme")
+    assert f'name="account" value="{id1}"' in body.decode()
+    st, h, _ = a.post_form("/portal/acme/accounts/deactivate", {
+        "csrf": a.page_csrf(), "contract": contract, "account": str(id1)})
+    assert st == 303
+    st, _, body = a.get("/portal/acme")
+    text = body.decode()
+    assert f"ACME account {id1} is deactivated" in text
+    assert f'name="account" value="{id1}"' not in text
+    assert f"Deactivated</span> ACME account {id1}, bound" in text
+    r = first.new_order(["after.a.example"])
+    assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
+    assert db(rig, "SELECT actor FROM audit_log WHERE action = "
+              "'acme.account.deactivate' AND object = ?",
+              f"acme_account:{id1}") == [(f"portal:user/{rig.users['a']}",)]
+    # the API, for the second; the list says so; not twice
+    st, _, doc = c.api("POST", base + "/acme-accounts/deactivate", token=tok,
+                       body=json.dumps({"account": id2}))
+    assert st == 200 and doc == {"account": id2, "status": "deactivated"}
+    st, _, doc = c.api("POST", base + "/acme-accounts/deactivate", token=tok,
+                       body=json.dumps({"account": id2}))
+    assert st == 409
+    st, _, doc = c.api("GET", base + "/acme-keys", token=tok)
+    status = {k.get("account"): k.get("account_status") for k in doc["keys"]}
+    assert status[id1] == status[id2] == "deactivated"
+    assert second.new_order(["x.a.example"]).status == 403
+    for body in ("", "{}", '{"account": "1"}', '{"account": 0}',
+                 '{"account": -4}', '{"account": 1.5}', "[1]"):
+        st, _, _ = c.api("POST", base + "/acme-accounts/deactivate",
+                         token=tok, body=body)
+        assert st == 400, body
+    st, _, _ = c.api("POST", base + "/acme-accounts/deactivate", token=tok,
+                     body=json.dumps({"account": 424242}))
+    assert st == 404

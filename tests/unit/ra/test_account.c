@@ -294,7 +294,8 @@ eab_seen(const struct store_eab_key *k, void *arg)
 }
 
 /* The portal's listing and revocation: an unused key goes (audited), a
- * used one stays, another contract's or a malformed kid is not found. */
+ * used one stays, another contract's or a malformed kid is not found; the
+ * account of a used one can be deactivated for its contract. */
 static void
 test_eab_list_revoke(void **state)
 {
@@ -348,6 +349,21 @@ test_eab_list_revoke(void **state)
 	/* a revoked key binds nothing */
 	assert_int_equal(ra_eab_lookup(e->ra, unused, &key, &a.contract_id,
 	    &err), RC_UNAUTH);
+	/* the customer cuts the bound account off: only through its own
+	 * contract, once, audited as the portal user */
+	assert_int_equal(ra_account_deactivate_for(e->ra, a.id,
+	    e->contract + 50, "portal:user/7", &err), RC_NOTFOUND);
+	assert_int_equal(ra_account_deactivate_for(e->ra, a.id, e->contract,
+	    "portal:user/7", &err), 0);
+	assert_int_equal(ra_account_deactivate_for(e->ra, a.id, e->contract,
+	    "portal:user/7", &err), RC_STATE);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.account.deactivate' AND actor = "
+	    "'portal:user/7'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM acme_accounts "
+	    "WHERE status = 'deactivated'"), 1);
+	assert_int_equal(ra_account_deactivate_for(e->ra, a.id, e->contract,
+	    NULL, &err), RC_INVAL);
 	ra_account_clear(&a);
 }
 
