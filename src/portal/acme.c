@@ -540,20 +540,29 @@ portal_api_eab_create(struct portal_req *c, int64_t contract_id)
 	return portal_api_json(c->r, 201, j);
 }
 
+/* The request body's JSON object (*in: json_decref() it) and its member
+ * name; NULL when the body is no object or has no such member. */
+static const json_t *
+body_member(struct portal_req *c, const char *name, json_t **in)
+{
+	const uint8_t *body;
+	size_t len;
+
+	body = http_req_body(c->r, &len);
+	*in = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	return json_is_object(*in) ? json_object_get(*in, name) : NULL;
+}
+
 /* POST /api/v1/contracts/{id}/acme-keys/revoke {"kid": "..."} */
 int
 portal_api_eab_revoke(struct portal_req *c, int64_t contract_id)
 {
-	const uint8_t *body;
-	const json_t *v;
 	json_t *in;
-	size_t len;
+	const json_t *v = body_member(c, "kid", &in);
 	int rc;
 
-	body = http_req_body(c->r, &len);
-	in = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
-	v = json_object_get(in, "kid");
-	if (!json_is_object(in) || !json_is_string(v)) {
+	if (!json_is_string(v)) {
 		json_decref(in);
 		return portal_api_problem(c->r, 400, "malformed",
 		    "The request is not valid", "Send {\"kid\": \"<key id>\"}.");
@@ -576,17 +585,11 @@ portal_api_eab_revoke(struct portal_req *c, int64_t contract_id)
 int
 portal_api_acme_account_deactivate(struct portal_req *c, int64_t contract_id)
 {
-	const uint8_t *body;
-	const json_t *v;
 	json_t *in;
-	json_int_t id;
-	size_t len;
+	const json_t *v = body_member(c, "account", &in);
+	json_int_t id = json_is_integer(v) ? json_integer_value(v) : 0;
 	int rc;
 
-	body = http_req_body(c->r, &len);
-	in = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
-	v = json_object_get(in, "account");
-	id = json_is_integer(v) ? json_integer_value(v) : 0;
 	json_decref(in);
 	if (id <= 0)
 		return portal_api_problem(c->r, 400, "malformed",
