@@ -87,6 +87,15 @@ static const struct daemon_cmd cmds[] = {
 	    "Create an ACME External Account Binding key for a contract; "
 	    "prints the key id and the HMAC key (base64url), separated by a "
 	    "space. The key is shown only now.", daemon_cmd_admin_eab, 1},
+	{"admin eab list", "--data DIR --contract ID",
+	    "The contract's ACME External Account Binding keys, one line "
+	    "each: key id, when made, and the ACME account that registered "
+	    "with it with its state, or \"unused\".",
+	    daemon_cmd_admin_eab_list, 1},
+	{"admin eab revoke", "--data DIR --contract ID --kid KID",
+	    "Revoke an unused ACME External Account Binding key of a "
+	    "contract, so that no account can register with it (a key in use "
+	    "stays: exit 1).", daemon_cmd_admin_eab_revoke, 1},
 	{"admin token add", "--data DIR --user ID [--label TEXT]",
 	    "Create an API token for a user (Authorization: Bearer on "
 	    "/api/v1/); prints the token. It is shown only now: the store "

@@ -305,6 +305,105 @@ daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 	return DAEMON_EXIT_OK;
 }
 
+static int
+eab_line(const struct store_eab_key *k, void *arg)
+{
+	struct store *st = arg;
+	struct store_acme_account a;
+	char made[32], bound[32];
+	int rc;
+
+	daemon_fmt_time(k->created_at, made);
+	if (k->account_id <= 0) {
+		printf("%s %s unused\n", k->kid, made);
+		return 0;
+	}
+	rc = store_acme_account_get(st, k->account_id, &a);
+	if (rc == 0) {
+		daemon_fmt_time(k->bound_at, bound);
+		printf("%s %s account %lld %s since %s\n", k->kid, made,
+		    (long long)k->account_id, a.status, bound);
+	}
+	store_acme_account_clear(&a);
+	return rc;
+}
+
+int
+daemon_cmd_admin_eab_list(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *contract_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
+		    "the contract whose keys to list"},
+	};
+	struct store_contract k;
+	int64_t contract = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--contract", contract_s, &contract))
+		return DAEMON_EXIT_USAGE;
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = store_contract_get(cx->st, contract, &k);
+	store_contract_clear(&k);
+	if (rc == RC_NOTFOUND) {
+		daemon_fail(cx, "no contract with id %lld", (long long)contract);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (rc == 0)
+		rc = store_eab_list(cx->st, contract, eab_line, cx->st);
+	fflush(stdout);
+	if (rc != 0) {
+		daemon_fail(cx, "cannot list the keys: %s", rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	return DAEMON_EXIT_OK;
+}
+
+int
+daemon_cmd_admin_eab_revoke(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *contract_s = NULL, *kid = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
+		    "the contract the key belongs to"},
+		{"--kid", DAEMON_OPT_STR, &kid, "KID", 1, "the key id"},
+	};
+	struct admin_ra a;
+	int64_t contract = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--contract", contract_s, &contract))
+		return DAEMON_EXIT_USAGE;
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
+		return DAEMON_EXIT_FAIL;
+	rc = ra_eab_revoke(a.ra, contract, kid, cx->actor);
+	admin_ra_close(&a);
+	if (rc == RC_NOTFOUND)
+		daemon_fail(cx, "contract %lld has no key %s",
+		    (long long)contract, kid);
+	else if (rc == RC_STATE)
+		daemon_fail(cx, "key %s is in use by an ACME account and stays",
+		    kid);
+	else if (rc != 0)
+		daemon_fail(cx, "cannot revoke the key: %s", rc_str(rc));
+	return rc == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;
+}
+
 /* ---- API tokens ---------------------------------------------------------- */
 
 struct token_op {

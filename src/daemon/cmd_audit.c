@@ -61,12 +61,10 @@ put_field(const char *s)
 static int
 list_cb(const struct store_audit_entry *e, void *arg)
 {
-	struct tm tm;
-	char t[32] = "";
+	char t[32];
 
 	(void)arg;
-	if (gmtime_r(&e->at, &tm))
-		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	daemon_fmt_time(e->at, t);
 	printf("%lld\t%s\t", (long long)e->seq, t);
 	put_field(e->actor);
 	put_field(e->action);

@@ -24,16 +24,6 @@
 	    "data directory made by 'certdesk init'"}
 #define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
 
-static void
-fmt_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "@%lld", (long long)t);
-}
-
 #define NEED_CA (DAEMON_NEED_SIGNER | DAEMON_NEED_STORE | DAEMON_NEED_CA)
 
 static int
@@ -420,13 +410,13 @@ daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv)
 		printf("issuer: %s\n", is.name);
 	printf("profile: %s\n", c.profile ? c.profile : "");
 	printf("names: %s\n", c.names ? c.names : "");
-	fmt_time(c.not_before, t1);
-	fmt_time(c.not_after, t2);
+	daemon_fmt_time(c.not_before, t1);
+	daemon_fmt_time(c.not_after, t2);
 	printf("not before: %s\nnot after: %s\n", t1, t2);
 	if (c.revoked) {
 		const char *rn = ca_reason_name(c.reason);
 
-		fmt_time(c.revoked_at, t1);
+		daemon_fmt_time(c.revoked_at, t1);
 		printf("status: revoked\nrevoked at: %s\nreason: %s\n", t1,
 		    rn ? rn : "unknown");
 	} else if (c.not_after < now)

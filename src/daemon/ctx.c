@@ -57,6 +57,16 @@ vmessage(struct daemon_ctx *cx, const char *hint, const char *fmt,
 }
 
 void
+daemon_fmt_time(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "@%lld", (long long)t);
+}
+
+void
 daemon_fail(struct daemon_ctx *cx, const char *fmt, ...)
 {
 	va_list ap;

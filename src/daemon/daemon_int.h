@@ -161,6 +161,9 @@ struct daemon_ctx {
 	const struct val_dnsupd *dnsupd;
 };
 
+/* t as RFC 3339 in UTC ("2026-11-28T07:40:00Z") into out, for the
+ * commands' output ("@<seconds>" for a time gmtime_r() cannot take). */
+void daemon_fmt_time(time_t t, char out[32]);
 /* "certdesk: <command>: <message>" on stderr (control characters shown as
  * '?'). */
 void daemon_fail(struct daemon_ctx *cx, const char *fmt, ...)
@@ -377,6 +380,9 @@ int daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc,
     char **argv);
 int daemon_cmd_admin_mail_list(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_eab_list(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_eab_revoke(struct daemon_ctx *cx, int argc,
+    char **argv);
 int daemon_cmd_admin_token_add(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_token_revoke(struct daemon_ctx *cx, int argc,
     char **argv);

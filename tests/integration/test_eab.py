@@ -36,6 +36,31 @@ def test_eab_add(datadir):
     assert kid in audit and "acme.eab.create" in audit
     assert key not in audit
 
+    # listed (no key material), revoked once, audited
+    lines = datadir.cli("admin", "eab", "list", "--contract",
+                        contract).splitlines()
+    assert len(lines) == 2
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22} \d{4}-\d\d-\d\dT"
+                            r"\d\d:\d\d:\d\dZ unused", x) for x in lines)
+    assert {x.split()[0] for x in lines} == {kid, kid2}
+    assert key not in "\n".join(lines)
+    datadir.cli("admin", "eab", "revoke", "--contract", contract, "--kid",
+                kid2)
+    p = datadir.run("admin", "eab", "revoke", "--contract", contract,
+                    "--kid", kid2)
+    assert p.returncode == 1 and f"has no key {kid2}" in p.stderr
+    p = datadir.run("admin", "eab", "revoke", "--contract", "424242",
+                    "--kid", kid)
+    assert p.returncode == 1
+    p = datadir.run("admin", "eab", "revoke", "--contract", contract)
+    assert p.returncode == 2
+    assert [x.split()[0] for x in datadir.cli(
+        "admin", "eab", "list", "--contract", contract).splitlines()] == \
+        [kid]
+    assert "acme.eab.revoke" in datadir.cli("audit", "list")
+    p = datadir.run("admin", "eab", "list", "--contract", "424242")
+    assert p.returncode == 1 and "no contract" in p.stderr
+
     # refusals
     p = datadir.run("admin", "eab", "add", "--contract", "424242")
     assert p.returncode == 1
@@ -52,7 +77,7 @@ def test_eab_acme_order_in_portal(tmp_path):
     downloads, API) read-only, and not in another customer's."""
     from acme_client import Client, Http01, Knot, b64u, eab_binding, \
         make_csr
-    from conftest import Server, free_port
+    from conftest import Server, free_port, run
     from cryptography import x509
     from portal_rig import Rig
 
@@ -74,6 +99,14 @@ def test_eab_acme_order_in_portal(tmp_path):
         r = c.new_account(eab=eab_binding(kid, mac, c.dir["newAccount"],
                                           c.key))
         assert r.status == 201, r
+        acct = r.headers["Location"].rsplit("/", 1)[1]
+        listed = rig.cli("admin", "eab", "list", "--contract",
+                         rig.ids["a"]["contract"])
+        assert f"{kid} " in listed and f" account {acct} valid since " \
+            in listed
+        p = run(["admin", "eab", "revoke", "--data", rig.data,
+                 "--contract", rig.ids["a"]["contract"], "--kid", kid])
+        assert p.returncode == 1 and "in use" in p.stderr
         names = ["eab-shop.test"]
         r = c.new_order(names)
         assert r.status == 201, r
