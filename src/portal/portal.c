@@ -14,6 +14,7 @@
  * (crypto_pwhash_str_verify) and never logged or kept.
  */
 #include "portal/portal_int.h"
+#include "util/ipaddr.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/sec.h"
@@ -946,7 +947,7 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	struct store_login_failures fa, fb;
 	struct store_user u;
 	struct store_session s;
-	char email[EMAIL_MAX + 1], akey[EMAIL_MAX + 8], dkey[64 + 8];
+	char email[EMAIL_MAX + 1], akey[EMAIL_MAX + 8], dkey[64 + 8], net[64];
 	char addr[64], pre[PORTAL_SESSION_ID_HEX + 2];
 	char sid[PORTAL_SESSION_ID_HEX + 1];
 	const char *pw, *csrf;
@@ -985,7 +986,10 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	 * address */
 	http_req_client_addr(r, addr, sizeof(addr));
 	snprintf(akey, sizeof(akey), "acct:%s", email);
-	snprintf(dkey, sizeof(dkey), "addr:%s", addr);
+	/* an IPv6 client holds its whole /64: counted as one address */
+	if (ipaddr_prefix_text(addr, 64, net, sizeof(net)) == 0)
+		snprintf(net, sizeof(net), "%s", addr);
+	snprintf(dkey, sizeof(dkey), "addr:%s", net);
 	if ((rc = store_login_failures_get(c->st, akey, &fa)) != 0 ||
 	    (rc = store_login_failures_get(c->st, dkey, &fb)) != 0)
 		goto out;

@@ -42,6 +42,7 @@
 #include "util/buf.h"
 #include "util/conf.h"
 #include "util/dnsname.h"
+#include "util/ipaddr.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -160,21 +161,6 @@ on_for_any(const struct ra *ra, enum which w)
 	return 0;
 }
 
-/* An IPv6 address's /48 as "2001:db8:1::/48"; 0, or -1 when not IPv6. */
-static int
-ip6_48(const char *ip, char out[INET6_ADDRSTRLEN + 4])
-{
-	unsigned char bin[16];
-	char net[INET6_ADDRSTRLEN];
-
-	if (inet_pton(AF_INET6, ip, bin) != 1)
-		return -1;
-	memset(bin + 6, 0, 10);
-	inet_ntop(AF_INET6, bin, net, sizeof(net));
-	snprintf(out, INET6_ADDRSTRLEN + 4, "%s/48", net);
-	return 0;
-}
-
 /* The clock in milliseconds: the pinned one of tests in whole seconds. */
 static int64_t
 now_ms(const struct ra *ra)
@@ -261,7 +247,7 @@ ra_limit_account(struct ra *ra, struct store *st, const char *ip,
 			if (memcmp(bin, in6addr_loopback.s6_addr, 16) == 0)
 				return 0;	/* as 127/8 below */
 			/* a site's /48: one customer may hold all of it */
-			(void)ip6_48(ip, net);
+			(void)ipaddr_prefix_text(ip, 48, net, sizeof(net));
 			l = limit_for(ra, L_ACCOUNTS_IP6, net);
 			snprintf(key, sizeof(key), "accounts-ip6:%s", net);
 			goto take;
@@ -527,7 +513,8 @@ subject_of(enum which w, const char *in, char out[DNSNAME_BUF],
 		}
 		memcpy(addr, in, (size_t)(slash - in));
 		addr[slash - in] = '\0';
-		if (ip6_48(addr, out) != 0) {
+		if (ipaddr_prefix_text(addr, 48, out, INET6_ADDRSTRLEN + 4) !=
+		    16) {
 			*why = "not an IPv6 /48 (2001:db8:1::/48)";
 			return -1;
 		}

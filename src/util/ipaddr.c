@@ -101,6 +101,31 @@ ipaddr_parse(const char *s, uint8_t ip[16])
 	return 16;
 }
 
+size_t
+ipaddr_prefix_text(const char *s, unsigned v6bits, char *out, size_t len)
+{
+	uint8_t ip[16];
+	char net[INET6_ADDRSTRLEN];
+	size_t n = ipaddr_parse(s, ip);
+
+	if (len == 0)
+		return 0;
+	out[0] = '\0';
+	if (n == 4) {
+		inet_ntop(AF_INET, ip, out, (socklen_t)len);
+		return 4;
+	}
+	if (n != 16)
+		return 0;
+	if (v6bits > 128)
+		v6bits = 128;
+	for (unsigned i = v6bits; i < 128; i++)
+		ip[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	inet_ntop(AF_INET6, ip, net, sizeof(net));
+	snprintf(out, len, "%s/%u", net, v6bits);
+	return 16;
+}
+
 /* One entry of a list, NUL-terminated in e. */
 static int
 ipnet_parse(char *e, struct ipnet *n, char *why, size_t whylen)

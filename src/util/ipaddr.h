@@ -24,6 +24,16 @@ int ipaddr_reserved(const uint8_t *ip, size_t len);
  */
 size_t ipaddr_parse(const char *s, uint8_t ip[16]);
 
+/*
+ * The address s as a throttling key into out: an IPv4 address (or an
+ * IPv4-mapped IPv6 one) as its dotted quad, an IPv6 address as its first
+ * v6bits bits, "2001:db8:1::/48" (one site or host holds the whole prefix,
+ * so a per-address count must not be escaped by taking another address of
+ * it). Returns 4 or 16, or 0 (out "") when s is not an address.
+ */
+size_t ipaddr_prefix_text(const char *s, unsigned v6bits, char *out,
+    size_t len);
+
 /* A network: an address and a prefix length (all of it for an address). */
 struct ipnet {
 	uint8_t addr[16];

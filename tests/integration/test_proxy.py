@@ -169,3 +169,22 @@ def test_connections_per_ip_spare_the_proxy(env):
     finally:
         for t in held:
             t.close()
+
+
+def test_login_throttle_per_ipv6_64(env):
+    """A client holds its whole IPv6 /64: failed logins from any of its
+    addresses count together, so trying another address of it does not
+    escape the throttle; the next /64 is another client. (The addresses
+    come as a trusted proxy, 127.0.0.1, forwards them.)"""
+    def client(addr):
+        c = direct(env, "127.0.0.1")
+        return c, {"X-Forwarded-For": addr}
+
+    for n in range(PER_ADDRESS):
+        c, h = client(f"2001:db8:1:2::{n + 1:x}")
+        assert bad_login(c, 2000 + n, h) == 401, n
+    c, h = client("2001:db8:1:2:ffff:ffff:ffff:fffe")
+    assert bad_login(c, 3000, h) == 429
+    assert failures(env).get("addr:2001:db8:1:2::/64") == PER_ADDRESS
+    c, h = client("2001:db8:1:3::1")
+    assert bad_login(c, 3001, h) == 401

@@ -119,6 +119,45 @@ test_list(void **state)
 }
 
 static void
+test_prefix_text(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned bits;
+		size_t len;
+		const char *out;
+	} rows[] = {
+		{"192.0.2.7", 64, 4, "192.0.2.7"},
+		{"::ffff:192.0.2.7", 48, 4, "192.0.2.7"},
+		{"2001:db8:1:2:3:4:5:6", 64, 16, "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:3:4:5:6", 48, 16, "2001:db8:1::/48"},
+		{"2001:DB8:1:2::", 64, 16, "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:3:4:5:6", 128, 16, "2001:db8:1:2:3:4:5:6/128"},
+		{"2001:db8:1:2:3:4:5:6", 500, 16, "2001:db8:1:2:3:4:5:6/128"},
+		{"2001:db8:1:2:3:4:5:6", 0, 16, "::/0"},
+		{"::1", 64, 16, "::/64"},
+		{"2001:db8:8000::1", 33, 16, "2001:db8:8000::/33"},
+		{"not an address", 64, 0, ""},
+		{"", 64, 0, ""},
+		{"[::1]", 64, 0, ""},
+	};
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n = ipaddr_prefix_text(rows[i].in, rows[i].bits, out,
+		    sizeof(out));
+
+		if (n != rows[i].len || strcmp(out, rows[i].out) != 0)
+			fail_msg("%s/%u: %zu \"%s\", want %zu \"%s\"",
+			    rows[i].in, rows[i].bits, n, out, rows[i].len,
+			    rows[i].out);
+	}
+	assert_int_equal(ipaddr_prefix_text(NULL, 64, out, sizeof(out)), 0);
+	assert_int_equal(ipaddr_prefix_text("::1", 64, out, 0), 0);
+}
+
+static void
 test_list_hostile(void **state)
 {
 	static const struct {
@@ -179,6 +218,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_prefix_text),
 		cmocka_unit_test(test_list_hostile),
 	};
 
