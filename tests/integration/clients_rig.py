@@ -33,6 +33,7 @@ import pathlib
 import random
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import urllib.request
@@ -444,6 +445,31 @@ class Rig:
         kid, key = ok(["admin", "eab", "add", "--data", self.data,
                        "--contract", contract]).split()
         return int(contract), kid, key
+
+    def portal_eab(self, who):
+        """The same, but the key made as a customer makes it: a customer
+        user's API token, then POST /api/v1/contracts/{id}/acme-keys."""
+        cust = ok(["admin", "customer", "add", "--data", self.data,
+                   "--name", f"{who} customer"]).strip()
+        contract = ok(["admin", "contract", "add", "--data", self.data,
+                       "--customer", cust, "--number", f"{who}-1"]).strip()
+        user = ok(["admin", "user", "add", "--data", self.data,
+                   "--customer", cust, "--email", f"ops@{who}.example",
+                   "--name", "Ops", "--role", "customer",
+                   "--password-stdin"],
+                  input="correct horse battery staple\n").strip()
+        token = ok(["admin", "token", "add", "--data", self.data,
+                    "--user", user]).strip()
+        req = urllib.request.Request(
+            self.server.https_url(f"/api/v1/contracts/{contract}/"
+                                  "acme-keys"), method="POST",
+            headers={"Authorization": f"Bearer {token}"})
+        ctx = ssl.create_default_context(cafile=str(self.root))
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            assert r.status == 201
+            doc = json.loads(r.read())
+        assert doc["directory"] == self.dir_url
+        return int(contract), doc["kid"], doc["hmac_key"]
 
     def check_bound(self, audit_rows, contract, kid):
         """The account that issued (audit rows of check_audit) was created

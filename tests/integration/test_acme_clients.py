@@ -215,12 +215,14 @@ def lego_revoke_check(rig, d, key_type, names, cert, reason_code, reason):
 
 
 def test_lego_http01(rig):
-    """lego with an External Account Binding; then `lego renew`, which
-    reuses the valid authorization (no second validation) and deactivates
-    it afterwards (RFC 8555 7.5.2); the renewed certificate is revoked."""
+    """lego with an External Account Binding whose key the customer made
+    through the portal's API (/api/v1/contracts/{id}/acme-keys); then
+    `lego renew`, which reuses the valid authorization (no second
+    validation) and deactivates it afterwards (RFC 8555 7.5.2); the renewed
+    certificate is revoked."""
     d = rig.tmp / "lego-http"
     names = ["lego-http.test"]
-    contract, kid, hmac = rig.eab("lego")
+    contract, kid, hmac = rig.portal_eab("lego")
     http = ["--http", "--http.port", f"127.0.0.1:{rig.http01_port}"]
     lego(rig, d, "ec256", names, "--eab", "--kid", kid, "--hmac", hmac,
          *http, "run", log=rig.tmp / "lego-http.log")
