@@ -94,16 +94,45 @@ revoke_key(struct portal_req *c, int64_t contract_id, const char *kid)
 	return rc;
 }
 
+#define CONTACT_TEXT 256
+
 /* The status of the ACME account a key bound ("valid", "deactivated",
- * "revoked") into out. */
+ * "revoked") into out, and its contact addresses, without "mailto:",
+ * separated by ", " (cut at CONTACT_TEXT; "" for none) into contact, so
+ * that the customer can tell their clients apart; the contact URLs as a
+ * JSON array into *urls when it is not NULL (json_decref() it). */
 static int
-account_status(struct portal_req *c, int64_t id, char out[16])
+account_status(struct portal_req *c, int64_t id, char out[16],
+    char contact[CONTACT_TEXT], json_t **urls)
 {
 	struct store_acme_account a;
+	json_t *list, *v;
+	size_t i, used = 0;
 	int rc = store_acme_account_get(c->st, id, &a);
 
-	if (rc == 0)
+	contact[0] = '\0';
+	if (rc == 0) {
 		snprintf(out, 16, "%s", a.status);
+		list = json_loads(a.contact != NULL ? a.contact : "[]", 0, NULL);
+		json_array_foreach(list, i, v) {
+			const char *t = json_string_value(v);
+			int n;
+
+			if (t == NULL)
+				continue;
+			if (strncmp(t, "mailto:", 7) == 0)
+				t += 7;
+			n = snprintf(contact + used, CONTACT_TEXT - used, "%s%s",
+			    used > 0 ? ", " : "", t);
+			if (n < 0 || (size_t)n >= CONTACT_TEXT - used)
+				break;
+			used += (size_t)n;
+		}
+		if (urls != NULL)
+			*urls = json_is_array(list) ? json_incref(list) :
+			    json_array();
+		json_decref(list);
+	}
 	store_acme_account_clear(&a);
 	return rc;
 }
@@ -149,14 +178,16 @@ key_row(const struct store_eab_key *k, void *arg)
 	rc = portal_html_printf(w->b, "<tr><td><code>%s</code></td>"
 	    "<td>%s</td><td>", k->kid, made);
 	if (rc == 0 && k->account_id > 0) {
-		char status[16] = "";
+		char status[16] = "", contact[CONTACT_TEXT], who[CONTACT_TEXT + 4];
 
 		portal_fmt_time(k->bound_at, bound);
 		snprintf(acct, sizeof(acct), "%lld", (long long)k->account_id);
-		rc = account_status(w->c, k->account_id, status);
+		rc = account_status(w->c, k->account_id, status, contact,
+		    NULL);
+		snprintf(who, sizeof(who), contact[0] ? " (%s)" : "%s", contact);
 		if (rc == 0 && strcmp(status, "valid") == 0)
 			rc = portal_html_printf(w->b, "<span class=\"state "
-			    "state-issued\">In use</span> by ACME account %s "
+			    "state-issued\">In use</span> by ACME account %s%s "
 			    "since %s</td><td>"
 			    "<form method=\"post\" "
 			    "action=\"/portal/acme/accounts/deactivate\" "
@@ -168,14 +199,14 @@ key_row(const struct store_eab_key *k, void *arg)
 			    "value=\"%s\">"
 			    "<button type=\"submit\" class=\"button small\">"
 			    "Deactivate account<span class=\"visually-hidden\"> "
-			    "%s</span></button></form>", acct, bound, w->c->csrf,
-			    (long long)w->contract_id, acct, acct);
+			    "%s</span></button></form>", acct, who, bound,
+			    w->c->csrf, (long long)w->contract_id, acct, acct);
 		else if (rc == 0)
 			rc = portal_html_printf(w->b, "<span class=\"state "
-			    "state-revoked\">%s</span> ACME account %s, bound "
+			    "state-revoked\">%s</span> ACME account %s%s, bound "
 			    "%s</td><td><span class=\"muted\">"
 			    "\xe2\x80\x94</span>", strcmp(status, "revoked") == 0 ?
-			    "Revoked" : "Deactivated", acct, bound);
+			    "Revoked" : "Deactivated", acct, who, bound);
 	} else if (rc == 0) {
 		rc = portal_html_printf(w->b, "<span class=\"state "
 		    "state-unused\">Not used yet</span></td><td>"
@@ -466,7 +497,7 @@ key_json(const struct store_eab_key *k, void *arg)
 {
 	struct key_list *l = arg;
 	json_t *j;
-	char t[32], status[16];
+	char t[32], status[16], contact[CONTACT_TEXT];
 	int rc;
 
 	portal_fmt_rfc3339(k->created_at, t);
@@ -475,10 +506,14 @@ key_json(const struct store_eab_key *k, void *arg)
 	if (j == NULL)
 		return RC_NOMEM;
 	if (k->account_id > 0) {
-		if ((rc = account_status(l->c, k->account_id, status)) != 0) {
+		json_t *urls = NULL;
+
+		if ((rc = account_status(l->c, k->account_id, status,
+		    contact, &urls)) != 0) {
 			json_decref(j);
 			return rc;
 		}
+		json_object_set_new(j, "account_contact", urls);
 		portal_fmt_rfc3339(k->bound_at, t);
 		json_object_set_new(j, "account", json_integer(k->account_id));
 		json_object_set_new(j, "account_status", json_string(status));

@@ -95,7 +95,7 @@ def test_page_makes_credentials_shown_once(rig):
               acct) == [(int(contract),)]
     st, _, body = c.get("/portal/acme")
     text = body.decode()
-    assert f"In use</span> by ACME account {acct}" in text
+    assert f"In use</span> by ACME account {acct} (ops@a.example)" in text
     # the same key binds no second account
     _, r = acme_account(rig, kid, key)
     assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
@@ -124,6 +124,7 @@ def test_api_list_create_revoke(rig):
         st, _, doc = c.api("GET", base, token=tok)
         used = [k for k in doc["keys"] if k["status"] == "in-use"]
     assert used[0]["account"] > 0 and used[0]["bound"].endswith("Z")
+    assert used[0]["account_contact"] == ["mailto:ops@a.example"]
     st, _, p = c.api("POST", base + "/revoke", token=tok,
                      body=json.dumps({"kid": used[0]["kid"]}))
     assert st == 409 and p["type"] == "urn:certdesk:problem:eab-in-use"
@@ -280,7 +281,8 @@ def test_deactivate_account(rig):
     text = body.decode()
     assert f"ACME account {id1} is deactivated" in text
     assert f'name="account" value="{id1}"' not in text
-    assert f"Deactivated</span> ACME account {id1}, bound" in text
+    assert f"Deactivated</span> ACME account {id1} (ops@a.example), " \
+        "bound" in text
     r = first.new_order(["after.a.example"])
     assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
     assert db(rig, "SELECT actor FROM audit_log WHERE action = "
