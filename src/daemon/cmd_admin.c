@@ -407,7 +407,6 @@ daemon_cmd_admin_eab_revoke(struct daemon_ctx *cx, int argc, char **argv)
 /* ---- API tokens ---------------------------------------------------------- */
 
 struct token_op {
-	struct daemon_ctx *cx;
 	int64_t user, id;
 	const char *label;
 	char token[PORTAL_TOKEN_TEXT];
@@ -415,38 +414,15 @@ struct token_op {
 };
 
 static int
-token_tx(struct store *st, void *arg)
-{
-	struct token_op *t = arg;
-	char object[64], *details;
-	int rc;
-
-	if (t->revoke)
-		rc = store_token_revoke(st, t->id, 0, 0);
-	else
-		rc = portal_token_create(st, t->user, t->label, t->token,
-		    &t->id);
-	if (rc != 0)
-		return rc;
-	snprintf(object, sizeof(object), "token:%lld", (long long)t->id);
-	details = t->revoke ? xstrdup("{}") : xasprintf("{\"user\":%lld}",
-	    (long long)t->user);
-	rc = store_audit_append(st, t->cx->actor, t->revoke ? "token.revoke" :
-	    "token.add", object, details);
-	free(details);
-	return rc;
-}
-
-static int
 token_run(struct daemon_ctx *cx, const char *data, struct token_op *t)
 {
 	int rc;
 
-	t->cx = cx;
 	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	rc = store_tx(cx->st, token_tx, t);
+	rc = portal_token_change(cx->st, t->user, t->label, t->revoke ?
+	    t->id : 0, cx->actor, t->token, &t->id);
 	if (rc == RC_NOTFOUND) {
 		daemon_fail(cx, t->revoke ? "no usable token with id %lld" :
 		    "no user with id %lld", (long long)(t->revoke ? t->id :

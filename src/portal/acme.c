@@ -276,18 +276,15 @@ static int
 acme_page(struct portal_req *c)
 {
 	const char *dir = portal_acme_directory(c->p);
-	char flash[PORTAL_FLASH_MAX + 1];
 	int64_t *ids = NULL;
 	size_t n = 0;
 	struct buf b;
-	int ok, rc;
+	int rc;
 
 	buf_init(&b, 1024 * 1024);
 	rc = portal_html_printf(&b, "<h1>ACME</h1>\n");
-	if (rc == 0 && portal_flash_take(c, &ok, flash))
-		rc = portal_html_printf(&b, "<p class=\"%s\" role=\"%s\" "
-		    "id=\"flash\">%s</p>\n", ok ? "notice" : "alert",
-		    ok ? "status" : "alert", flash);
+	if (rc == 0)
+		rc = portal_flash_html(c, &b);
 	if (rc == 0 && dir == NULL) {
 		rc = portal_html_printf(&b, "<p class=\"card\">This server "
 		    "does not offer ACME.</p>\n");

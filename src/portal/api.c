@@ -258,6 +258,8 @@ static const struct portal_api_route api_routes[] = {
 	    portal_api_eab_revoke},
 	{"POST", "/api/v1/contracts/{id}/acme-accounts/deactivate",
 	    portal_api_acme_account_deactivate},
+	{"GET", "/api/v1/tokens", portal_api_tokens},
+	{"POST", "/api/v1/tokens/{id}/revoke", portal_api_token_revoke},
 	{"POST", "/api/v1/slots/{id}/activate", op_activate},
 	{"POST", "/api/v1/slots/{id}/orders", portal_api_order_new},
 	{"GET", "/api/v1/orders", portal_api_orders},

@@ -364,3 +364,16 @@ portal_flash_take(struct portal_req *c, int *ok,
 	}
 	return 1;
 }
+
+int
+portal_flash_html(struct portal_req *c, struct buf *b)
+{
+	char text[PORTAL_FLASH_MAX + 1];
+	int ok;
+
+	if (!portal_flash_take(c, &ok, text))
+		return 0;
+	return portal_html_printf(b, "<p class=\"%s\" role=\"%s\" "
+	    "id=\"flash\">%s</p>\n", ok ? "notice" : "alert",
+	    ok ? "status" : "alert", text);
+}

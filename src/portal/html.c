@@ -172,13 +172,15 @@ portal_html_page(struct buf *out, const struct portal_page *pg)
 	if (rc == 0 && pg->user_name != NULL && pg->staff)
 		rc = portal_html_printf(out,
 		    "<nav aria-label=\"Main\"><ul>"
-		    "<li><a href=\"/backoffice/\">Back office</a></li>");
+		    "<li><a href=\"/backoffice/\">Back office</a></li>"
+		    "<li><a href=\"/portal/tokens\">API tokens</a></li>");
 	else if (rc == 0 && pg->user_name != NULL)
 		rc = portal_html_printf(out,
 		    "<nav aria-label=\"Main\"><ul>"
 		    "<li><a href=\"/portal/\">SSL certificates</a></li>"
 		    "<li><a href=\"/portal/overview\">Overview</a></li>"
-		    "<li><a href=\"/portal/acme\">ACME</a></li>");
+		    "<li><a href=\"/portal/acme\">ACME</a></li>"
+		    "<li><a href=\"/portal/tokens\">API tokens</a></li>");
 	if (rc == 0 && pg->user_name != NULL && pg->admin)
 		rc = portal_html_printf(out, "<li><a href=\"/portal/admin/"
 		    "mail\">Outgoing mail</a></li>");

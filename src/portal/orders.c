@@ -1008,8 +1008,7 @@ overview(struct portal_req *c)
 	int64_t *ids = NULL;
 	size_t n = 0;
 	int64_t scope = portal_customer_scope(c);
-	int rc, pending = 0, waits = 0, flash_ok = 0;
-	char flash[PORTAL_FLASH_MAX + 1];
+	int rc, pending = 0, waits = 0;
 	struct buf b, rows, dv;
 
 	buf_init(&b, PAGE_MAX);
@@ -1059,10 +1058,8 @@ overview(struct portal_req *c)
 	if (rc != 0)
 		goto out;
 	rc = portal_html_printf(&b, "<h1>SSL certificates overview</h1>\n");
-	if (rc == 0 && portal_flash_take(c, &flash_ok, flash))
-		rc = portal_html_printf(&b, "<p class=\"%s\" role=\"%s\" "
-		    "id=\"flash\">%s</p>\n", flash_ok ? "notice" : "alert",
-		    flash_ok ? "status" : "alert", flash);
+	if (rc == 0)
+		rc = portal_flash_html(c, &b);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<section class=\"card\" "
 		    "id=\"overview\"");

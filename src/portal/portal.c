@@ -1302,6 +1302,10 @@ staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
 
 	if (strncmp(tail, "admin/mail", 10) == 0)
 		return portal_mailq(c, tail + 10);
+	/* their own API tokens (the back office API's) */
+	if (strncmp(tail, "tokens", 6) == 0 && (tail[6] == '\0' ||
+	    tail[6] == '/'))
+		return portal_tokens(c, tail + 6);
 	if (tail[0] != '\0')
 		return error_page(p, r, c, 404, NULL);
 	if (!is_get(r))
@@ -1372,6 +1376,9 @@ h_portal(struct http_req *r, void *app)
 	} else if (strncmp(tail, "acme", 4) == 0 &&
 	    (tail[4] == '\0' || tail[4] == '/')) {
 		rc = portal_acme(&c, tail + 4);
+	} else if (strncmp(tail, "tokens", 6) == 0 &&
+	    (tail[6] == '\0' || tail[6] == '/')) {
+		rc = portal_tokens(&c, tail + 6);
 	} else {
 		rc = error_page(p, r, &c, 404, NULL);
 	}
@@ -1428,5 +1435,51 @@ portal_token_create(struct store *st, int64_t user_id, const char *label,
 	if ((rc = portal_sha256(out, h)) != 0 ||
 	    (rc = store_token_add(st, user_id, h, label, id)) != 0)
 		sec_wipe(out, PORTAL_TOKEN_LEN + 1);
+	return rc;
+}
+
+struct token_change {
+	int64_t user, revoke, *id;
+	const char *label, *actor;
+	char *out;
+};
+
+static int
+token_change_tx(struct store *st, void *arg)
+{
+	struct token_change *t = arg;
+	char object[64], *details;
+	int rc;
+
+	if (t->revoke > 0) {
+		rc = store_token_revoke(st, t->revoke, t->user, 0);
+		*t->id = t->revoke;
+	} else {
+		rc = portal_token_create(st, t->user, t->label, t->out, t->id);
+	}
+	if (rc != 0)
+		return rc;
+	snprintf(object, sizeof(object), "token:%lld", (long long)*t->id);
+	details = t->revoke > 0 ? xstrdup("{}") :
+	    xasprintf("{\"user\":%lld}", (long long)t->user);
+	rc = store_audit_append(st, t->actor, t->revoke > 0 ? "token.revoke" :
+	    "token.add", object, details);
+	free(details);
+	return rc;
+}
+
+int
+portal_token_change(struct store *st, int64_t user_id, const char *label,
+    int64_t revoke_id, const char *actor, char out[PORTAL_TOKEN_TEXT],
+    int64_t *id)
+{
+	struct token_change t = {user_id, revoke_id, id, label, actor, out};
+	int rc;
+
+	out[0] = '\0';
+	*id = 0;
+	rc = store_tx(st, token_change_tx, &t);
+	if (rc != 0)
+		sec_wipe(out, PORTAL_TOKEN_TEXT);
 	return rc;
 }

@@ -94,5 +94,14 @@ int portal_on_http_error(struct http_req *r, unsigned status,
 #define PORTAL_TOKEN_TEXT (4 + 64 + 1)	/* "cdt_" + 64 hex + NUL */
 int portal_token_create(struct store *st, int64_t user_id, const char *label,
     char out[PORTAL_TOKEN_TEXT], int64_t *id);
+/*
+ * In one transaction, audited as done by actor: with revoke_id 0, a new
+ * token for user_id ("token.add"; the text into out, *id its id); else
+ * revokes token revoke_id of user_id (0: of any user; "token.revoke"),
+ * RC_NOTFOUND when there is no such usable token.
+ */
+int portal_token_change(struct store *st, int64_t user_id, const char *label,
+    int64_t revoke_id, const char *actor, char out[PORTAL_TOKEN_TEXT],
+    int64_t *id);
 
 #endif

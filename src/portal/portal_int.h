@@ -336,6 +336,10 @@ void portal_flash_set(struct http_req *r, int ok, const char *text);
 /* Reads and clears the request's flash: 1 with *ok and text, or 0. */
 int portal_flash_take(struct portal_req *c, int *ok,
     char out[PORTAL_FLASH_MAX + 1]);
+/* Takes the request's flash and appends it to b as the page's message
+ * (#flash: a notice, or an alert for a refusal); nothing when there is
+ * none. 0 or RC_TOOBIG. */
+int portal_flash_html(struct portal_req *c, struct buf *b);
 
 /* The admin-only rule: 1 when the user is an admin with a browser
  * session (customers, agents, API tokens: 0; their pages are 404). */
@@ -409,6 +413,15 @@ int portal_api_eab_revoke(struct portal_req *c, int64_t contract_id);
 /* API: POST /api/v1/contracts/{id}/acme-accounts/deactivate. */
 int portal_api_acme_account_deactivate(struct portal_req *c,
     int64_t contract_id);
+
+/* ---- API tokens (tokens.c) ----------------------------------------------- */
+
+/* /portal/tokens[/revoke] (rest: after "tokens"): the user's API tokens, a
+ * new one (shown once; browser sessions only), revoking one. */
+int portal_tokens(struct portal_req *c, const char *rest);
+/* API: GET /api/v1/tokens, POST /api/v1/tokens/{id}/revoke. */
+int portal_api_tokens(struct portal_req *c, int64_t unused);
+int portal_api_token_revoke(struct portal_req *c, int64_t id);
 
 /* ---- products ------------------------------------------------------------ */
 

@@ -703,6 +703,11 @@ int store_token_by_hash(struct store *st, const uint8_t *token_hash,
 void store_token_clear(struct store_token *t);
 /* Records a use at `now`. */
 int store_token_touch(struct store *st, int64_t id, time_t now);
+/* The tokens of user_id, revoked ones too, oldest first: cb for each
+ * (borrowed: valid during the call) until it returns non-zero (that
+ * result). */
+int store_token_list(struct store *st, int64_t user_id,
+    int (*cb)(const struct store_token *t, void *arg), void *arg);
 /* Revokes token id of user_id (0: of any user) at `when`. RC_NOTFOUND when
  * no such usable token. */
 int store_token_revoke(struct store *st, int64_t id, int64_t user_id,

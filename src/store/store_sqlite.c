@@ -4707,6 +4707,48 @@ store_token_add(struct store *st, int64_t user_id, const uint8_t *token_hash,
 	return rc;
 }
 
+/* A token row of TOKEN_COLS (label borrowed from the statement). */
+#define TOKEN_COLS "id, user_id, label, created_at, last_used_at, revoked_at "
+
+static void
+token_row(sqlite3_stmt *s, struct store_token *t)
+{
+	t->id = sqlite3_column_int64(s, 0);
+	t->user_id = sqlite3_column_int64(s, 1);
+	t->label = (char *)sqlite3_column_text(s, 2);
+	t->created_at = (time_t)sqlite3_column_int64(s, 3);
+	t->last_used_at = (time_t)sqlite3_column_int64(s, 4);
+	t->revoked_at = (time_t)sqlite3_column_int64(s, 5);
+}
+
+struct token_list {
+	int (*cb)(const struct store_token *, void *);
+	void *arg;
+};
+
+static int
+token_list_row(sqlite3_stmt *s, void *arg)
+{
+	struct token_list *l = arg;
+	struct store_token t = {0};
+
+	token_row(s, &t);
+	return t.label != NULL ? l->cb(&t, l->arg) : RC_DB;
+}
+
+int
+store_token_list(struct store *st, int64_t user_id,
+    int (*cb)(const struct store_token *t, void *arg), void *arg)
+{
+	struct token_list l = {cb, arg};
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	return sq_each_row_id(st, "token_list", "SELECT " TOKEN_COLS
+	    "FROM api_tokens WHERE user_id = ?1 ORDER BY id", user_id,
+	    token_list_row, &l);
+}
+
 int
 store_token_by_hash(struct store *st, const uint8_t *token_hash,
     struct store_token *out)
@@ -4725,12 +4767,8 @@ store_token_by_hash(struct store *st, const uint8_t *token_hash,
 	sq_bind_blob(s, 1, token_hash, STORE_HASH_LEN);
 	rc = step_row(st, what, s);
 	if (rc == 0) {
-		out->id = sqlite3_column_int64(s, 0);
-		out->user_id = sqlite3_column_int64(s, 1);
-		out->label = sq_col_dup(s, 2);
-		out->created_at = (time_t)sqlite3_column_int64(s, 3);
-		out->last_used_at = (time_t)sqlite3_column_int64(s, 4);
-		out->revoked_at = (time_t)sqlite3_column_int64(s, 5);
+		token_row(s, out);
+		out->label = xstrdup(out->label != NULL ? out->label : "");
 	}
 	put(st, Q_TOKEN_BY_HASH, s);
 	return rc;

@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 import { artifacts, certdeskBin, certdeskEnv, cli, freePort, httpsPortOf,
@@ -212,4 +213,41 @@ export async function shot(page, name) {
 	fs.mkdirSync(artifacts, { recursive: true });
 	await page.screenshot({ fullPage: true,
 	    path: path.join(artifacts, `${name}.png`) });
+}
+
+// One customer in their own browser against a fresh server (makeData,
+// startServe, launch): { tmp, profile, d, serve, ctx, page, errors }, where
+// errors collects page errors, console errors and answers of 400 or more
+// (but those `allow` accepts). End it with endCustomer().
+export async function customerSession(prefix, customerName, number,
+    allow = () => false) {
+	const s = { errors: [] };
+	s.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `certdesk-${prefix}-`));
+	s.profile = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-chr-"));
+	s.d = await makeData(s.tmp, customerName, number);
+	s.serve = await startServe(s.tmp, s.d.data, s.d.plainPort);
+	({ ctx: s.ctx, page: s.page } = await launch(s.profile));
+	s.page.on("pageerror", (e) => s.errors.push(String(e)));
+	s.page.on("console", (m) => {
+		if (m.type() === "error" && !allow(m.text()))
+			s.errors.push(m.text());
+	});
+	s.page.on("response", (r) => {
+		const what = `${r.status()} ${r.url()}`;
+		if (r.status() >= 400 && !allow(what))
+			s.errors.push(what);
+	});
+	return s;
+}
+
+// Closes the browser, stops the server (its log checked: serveClean) and
+// removes the session's folders.
+export async function endCustomer(s) {
+	if (s.ctx)
+		await s.ctx.close();
+	if (s.serve)
+		await serveClean(s.serve);
+	for (const dir of [s.profile, s.tmp])
+		if (dir)
+			fs.rmSync(dir, { recursive: true, force: true });
 }

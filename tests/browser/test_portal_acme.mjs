@@ -10,51 +10,30 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 
-import { launch, login, makeData, serveClean, shot, startServe }
-    from "./dv_rig.mjs";
+import { customerSession, endCustomer, login, shot } from "./dv_rig.mjs";
 
 describe("portal: ACME credentials", () => {
-	let tmp, profile, d, serve, ctx, page, kid, hmac, url;
-	const errors = [];
+	let s, page, url, kid, hmac;
 	let n = 0;
 
 	const screenshot = (name) => shot(page,
 	    `acme-${String(++n).padStart(2, "0")}-${name}`);
 
 	before(async () => {
-		tmp = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-acme-"));
-		profile = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-chr-"));
-		d = await makeData(tmp, "Hosting Example AG", "HOST-0042");
-		serve = await startServe(tmp, d.data, d.plainPort);
-		url = serve.url;
-		({ ctx, page } = await launch(profile));
-		page.on("console", (m) => {
-			if (m.type() === "error")
-				errors.push(m.text());
-		});
-		page.on("pageerror", (e) => errors.push(String(e)));
-		page.on("response", (r) => {
-			if (r.status() >= 400)
-				errors.push(`${r.status()} ${r.url()}`);
-		});
+		s = await customerSession("acme", "Hosting Example AG",
+		    "HOST-0042");
+		({ page } = s);
+		url = s.serve.url;
 	});
 
 	after(async () => {
-		if (ctx)
-			await ctx.close();
-		if (serve)
-			await serveClean(serve);
-		for (const dir of [profile, tmp])
-			if (dir)
-				fs.rmSync(dir, { recursive: true, force: true });
+		if (s)
+			await endCustomer(s);
 	});
 
 	test("log in, open ACME from the navigation", async () => {
-		await login(page, url, d.email, d.password);
+		await login(page, url, s.d.email, s.d.password);
 		await Promise.all([page.waitForURL(/\/portal\/acme$/),
 		    page.click("nav >> text=ACME")]);
 		const main = await page.textContent("main");
@@ -100,6 +79,6 @@ describe("portal: ACME credentials", () => {
 		assert.match(await page.textContent("main"),
 		    /No ACME credentials yet/);
 		await screenshot("revoked");
-		assert.deepEqual(errors, []);
+		assert.deepEqual(s.errors, []);
 	});
 });

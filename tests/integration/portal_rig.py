@@ -7,6 +7,7 @@ the service certificate against the CA's root)."""
 import http.client
 import json
 import re
+import sqlite3
 import ssl
 import urllib.parse
 
@@ -49,6 +50,15 @@ class Rig:
 
     def cli(self, *args, **kw):
         return ok(list(args) + ["--data", self.data], **kw).strip()
+
+    def db(self, sql, *args):
+        """The rows of a query on the store, read-only."""
+        con = sqlite3.connect(f"file:{self.data / 'certdesk.db'}?mode=ro",
+                              uri=True)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
 
     def token(self, who):
         return self.cli("admin", "token", "add", "--user", self.users[who],

@@ -9,7 +9,6 @@ CSRF token and hostile input get nothing."""
 import base64
 import json
 import re
-import sqlite3
 
 import pytest
 
@@ -26,15 +25,6 @@ def rig(tmp_path_factory):
     r.server.start()
     yield r
     r.server.stop()
-
-
-def db(rig, sql, *args):
-    con = sqlite3.connect(f"file:{rig.data / 'certdesk.db'}?mode=ro",
-                          uri=True)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def value(body, ident):
@@ -74,11 +64,11 @@ def test_page_makes_credentials_shown_once(rig):
     assert f"--eab --kid {kid} \\\n    --hmac {key}" in text
     assert value(text, "acme-directory") == \
         rig.server.https_url("/acme/directory")
-    stored = db(rig, "SELECT contract_id, hmac_key, account_id FROM "
+    stored = rig.db("SELECT contract_id, hmac_key, account_id FROM "
                 "eab_keys WHERE kid = ?", kid)
     assert stored == [(int(contract),
                        base64.urlsafe_b64decode(key + "="), None)]
-    audit = db(rig, "SELECT actor, details FROM audit_log WHERE action = "
+    audit = rig.db("SELECT actor, details FROM audit_log WHERE action = "
                "'acme.eab.create'")
     assert (f"portal:user/{rig.users['a']}",
             f'{{"contract":{contract},"kid":"{kid}"}}') in audit
@@ -91,7 +81,7 @@ def test_page_makes_credentials_shown_once(rig):
     acme, r = acme_account(rig, kid, key)
     assert r.status == 201, r
     acct = int(r.headers["Location"].rsplit("/", 1)[1])
-    assert db(rig, "SELECT contract_id FROM acme_accounts WHERE id = ?",
+    assert rig.db("SELECT contract_id FROM acme_accounts WHERE id = ?",
               acct) == [(int(contract),)]
     st, _, body = c.get("/portal/acme")
     text = body.decode()
@@ -139,7 +129,7 @@ def test_api_list_create_revoke(rig):
     st, _, _ = c.api("POST", base + "/revoke", token=tok,
                      body=json.dumps({"kid": new["kid"]}))
     assert st == 404
-    assert db(rig, "SELECT count(*) FROM audit_log WHERE action = "
+    assert rig.db("SELECT count(*) FROM audit_log WHERE action = "
               "'acme.eab.revoke' AND details LIKE ?",
               f'%{new["kid"]}%') == [(1,)]
 
@@ -186,7 +176,7 @@ def test_other_customer_staff_and_csrf(rig):
     assert st == 404
     st, _, body = b.get("/portal/acme")
     assert a_key["kid"] not in body.decode()
-    assert db(rig, "SELECT count(*) FROM eab_keys WHERE kid = ?",
+    assert rig.db("SELECT count(*) FROM eab_keys WHERE kid = ?",
               a_key["kid"]) == [(1,)]
     # a session without its CSRF token
     a = rig.login("a")
@@ -245,7 +235,7 @@ def test_hostile_input(rig):
     assert st == 405
     st, _, _ = a.get("/portal/acme/nope")
     assert st == 404
-    assert db(rig, "SELECT count(*) FROM eab_keys WHERE contract_id = 0 "
+    assert rig.db("SELECT count(*) FROM eab_keys WHERE contract_id = 0 "
               "OR contract_id = 424242") == [(0,)]
 
 
@@ -285,7 +275,7 @@ def test_deactivate_account(rig):
         "bound" in text
     r = first.new_order(["after.a.example"])
     assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
-    assert db(rig, "SELECT actor FROM audit_log WHERE action = "
+    assert rig.db("SELECT actor FROM audit_log WHERE action = "
               "'acme.account.deactivate' AND object = ?",
               f"acme_account:{id1}") == [(f"portal:user/{rig.users['a']}",)]
     # the API, for the second; the list says so; not twice

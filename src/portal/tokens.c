@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * API tokens in the portal: a user makes tokens for their scripts
+ * (Authorization: Bearer on /api/v1/ and, for staff, /backoffice/api/),
+ * sees when each was last used, and revokes them. A token acts as its
+ * user. It is shown once, when made; the store keeps only its SHA-256.
+ *
+ * Tokens are made only from a browser session, never with a token: a
+ * leaked token must not be able to mint others that outlive its
+ * revocation. Listing and revoking are in the API too.
+ *
+ * Runs in the main certdesk process on HTTP worker threads; the request
+ * is untrusted.
+ */
+#include "portal/portal_int.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LABEL_MAX 200
+
+/* ---- pages ----------------------------------------------------------------- */
+
+struct rows {
+	struct portal_req *c;
+	struct buf *b;
+	size_t n;
+};
+
+static int
+token_row(const struct store_token *t, void *arg)
+{
+	struct rows *w = arg;
+	char made[32], used[32], gone[32];
+	int rc;
+
+	portal_fmt_time(t->created_at, made);
+	portal_fmt_time(t->last_used_at, used);
+	rc = portal_html_printf(w->b, "<tr><td>%s</td><td>%s</td><td>%s</td>"
+	    "<td>", t->label, made, t->last_used_at ? used : "never");
+	if (rc == 0 && t->revoked_at != 0) {
+		portal_fmt_time(t->revoked_at, gone);
+		rc = portal_html_printf(w->b, "<span class=\"state "
+		    "state-revoked\">Revoked</span> %s</td><td><span "
+		    "class=\"muted\">\xe2\x80\x94</span>", gone);
+	} else if (rc == 0) {
+		rc = portal_html_printf(w->b, "<span class=\"state "
+		    "state-issued\">Active</span></td><td>"
+		    "<form method=\"post\" action=\"/portal/tokens/revoke\" "
+		    "class=\"inline\">"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+		    "<input type=\"hidden\" name=\"id\" value=\"%lld\">"
+		    "<button type=\"submit\" class=\"button small\">Revoke"
+		    "<span class=\"visually-hidden\"> %s</span></button>"
+		    "</form>", w->c->csrf, (long long)t->id, t->label);
+	}
+	if (rc == 0)
+		rc = portal_html_printf(w->b, "</td></tr>\n");
+	w->n++;
+	return rc;
+}
+
+/* GET /portal/tokens, with an error about the label typed (NULL: none). */
+static int
+tokens_page(struct portal_req *c, unsigned status, const char *why,
+    const char *label)
+{
+	struct rows w = {c, NULL, 0};
+	struct buf b, t;
+	int rc;
+
+	buf_init(&b, 1024 * 1024);
+	buf_init(&t, 512 * 1024);
+	w.b = &t;
+	rc = portal_html_printf(&b, "<h1>API tokens</h1>\n");
+	if (rc == 0)
+		rc = portal_flash_html(c, &b);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "id=\"tokens-new\">\n<h2>New API token</h2>\n<p>A token "
+		    "lets a script use the JSON API as you (send it as "
+		    "<code>Authorization: Bearer</code>; see "
+		    "<code>/api/v1/</code>). It is shown once. Revoke a token "
+		    "you no longer need.</p>\n<form method=\"post\" "
+		    "action=\"/portal/tokens\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<label for=\"t-label\">What it is for</label>\n",
+		    c->csrf);
+	if (rc == 0 && why != NULL)
+		rc = portal_html_printf(&b, "<p class=\"field-error\" "
+		    "id=\"t-label-error\" role=\"alert\">%s</p>\n", why);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<input type=\"text\" id=\"t-label\" "
+		    "name=\"label\" required maxlength=\"200\" value=\"%s\"",
+		    label != NULL ? label : "");
+	if (rc == 0 && why != NULL)
+		rc = portal_html_printf(&b, " aria-invalid=\"true\" "
+		    "aria-describedby=\"t-label-error\"");
+	if (rc == 0)
+		rc = portal_html_printf(&b, ">\n<button type=\"submit\" "
+		    "class=\"button primary\">Create API token</button>\n"
+		    "</form>\n</section>\n");
+	if (rc == 0)
+		rc = store_token_list(c->st, c->user.id, token_row, &w);
+	if (rc == 0 && w.n == 0)
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "id=\"tokens\">\n<h2>Your tokens</h2>\n<p>No API tokens "
+		    "yet.</p>\n</section>\n");
+	if (rc == 0 && w.n > 0)
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "id=\"tokens\">\n<h2>Your tokens</h2>\n<table "
+		    "class=\"acme-keys\">\n<thead><tr><th scope=\"col\">For"
+		    "</th><th scope=\"col\">Made</th><th scope=\"col\">Last "
+		    "used</th><th scope=\"col\">State</th><th scope=\"col\">"
+		    "<span class=\"visually-hidden\">Actions</span></th></tr>"
+		    "</thead>\n<tbody>\n");
+	if (rc == 0 && w.n > 0)
+		rc = buf_append(&b, t.data, t.len);
+	if (rc == 0 && w.n > 0)
+		rc = portal_html_printf(&b, "</tbody>\n</table>\n</section>\n");
+	if (rc == 0)
+		rc = portal_page_reply(c, status, "API tokens",
+		    (const char *)b.data);
+	buf_free(&t);
+	buf_free(&b);
+	return rc;
+}
+
+/* The form of a POST under /portal/tokens, CSRF checked; NULL on a
+ * failed check. */
+static struct portal_form *
+post_form(struct portal_req *c)
+{
+	struct portal_form *f = NULL;
+	const uint8_t *body;
+	size_t len;
+
+	body = http_req_body(c->r, &len);
+	if (portal_form_parse(body, len, &f) != 0 ||
+	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+		portal_form_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Why a label cannot be one (static text), or NULL when it can: 1 to 200
+ * bytes, no line breaks or tabs, not only blanks. */
+static const char *
+label_problem(const char *label)
+{
+	if (label == NULL || label[strspn(label, " ")] == '\0')
+		return "Please say what the token is for.";
+	if (strlen(label) > LABEL_MAX)
+		return "Please keep it to 200 characters.";
+	if (strpbrk(label, "\t\r\n") != NULL)
+		return "Please write it on one line.";
+	return NULL;
+}
+
+/* POST /portal/tokens: the new token, shown this once. */
+static int
+create_post(struct portal_req *c)
+{
+	struct portal_form *f;
+	const char *label, *why;
+	char token[PORTAL_TOKEN_TEXT], actor[48], *label_copy;
+	int64_t id = 0;
+	struct buf b;
+	int rc;
+
+	if ((f = post_form(c)) == NULL)
+		return portal_error_reply(c, 403, NULL);
+	label = portal_form_get(f, "label");
+	if ((why = label_problem(label)) != NULL) {
+		rc = tokens_page(c, 422, why, label);
+		portal_form_free(f);
+		return rc;
+	}
+	label_copy = xstrdup(label);
+	portal_form_free(f);
+	portal_actor(c, actor);
+	rc = portal_token_change(c->st, c->user.id, label_copy, 0, actor,
+	    token, &id);
+	if (rc != 0) {
+		free(label_copy);
+		return rc;
+	}
+	log_info(LOG_PORTAL, "API token %lld made by user %lld", (long long)id,
+	    (long long)c->user.id);
+	buf_init(&b, 64 * 1024);
+	rc = portal_html_printf(&b, "<h1>API token</h1>\n<section "
+	    "class=\"card\" id=\"token-new\">\n<h2>For %s</h2>\n<p "
+	    "class=\"alert\" role=\"alert\">Copy the token now: it is shown "
+	    "only this once. If it is lost, revoke it and create a new one."
+	    "</p>\n<table class=\"dv-values\">\n", label_copy);
+	if (rc == 0)
+		rc = portal_copy_row(&b, "Token", "api-token", token);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</table>\n<pre><code>curl -H "
+		    "\"Authorization: Bearer %s\" \\\n    https://%s/api/v1/me"
+		    "</code></pre>\n<p><a href=\"/portal/tokens\">Back to API "
+		    "tokens</a></p>\n</section>\n", token,
+		    http_req_header(c->r, "Host") != NULL ?
+		    http_req_header(c->r, "Host") : "<this server>");
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, "API token",
+		    (const char *)b.data);
+	sec_wipe(token, sizeof(token));
+	free(label_copy);
+	buf_free(&b);
+	return rc;
+}
+
+/* Revokes one of the user's tokens: 0, RC_NOTFOUND (no such usable
+ * token of theirs). */
+static int
+revoke(struct portal_req *c, int64_t id)
+{
+	char actor[48], unused[PORTAL_TOKEN_TEXT];
+	int64_t done;
+
+	portal_actor(c, actor);
+	return portal_token_change(c->st, c->user.id, NULL, id, actor, unused,
+	    &done);
+}
+
+/* POST /portal/tokens/revoke */
+static int
+revoke_post(struct portal_req *c)
+{
+	struct portal_form *f;
+	const char *v;
+	int64_t id;
+	int rc;
+
+	if ((f = post_form(c)) == NULL)
+		return portal_error_reply(c, 403, NULL);
+	v = portal_form_get(f, "id");
+	id = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
+	portal_form_free(f);
+	rc = id > 0 ? revoke(c, id) : RC_NOTFOUND;
+	if (rc != 0 && rc != RC_NOTFOUND)
+		return rc;
+	portal_flash_set(c->r, rc == 0, rc == 0 ? "The token is revoked: "
+	    "requests with it are refused from now on." : "There is no such "
+	    "token to revoke.");
+	return portal_redirect(c->r, "/portal/tokens");
+}
+
+int
+portal_tokens(struct portal_req *c, const char *rest)
+{
+	if (c->via_token)	/* pages are for browser sessions */
+		return portal_error_reply(c, 404, NULL);
+	if (rest[0] == '\0')
+		return portal_is_get(c->r) ? tokens_page(c, 200, NULL, NULL) :
+		    create_post(c);
+	if (strcmp(rest, "/revoke") == 0)
+		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
+		    revoke_post(c);
+	return portal_error_reply(c, 404, NULL);
+}
+
+/* ---- API ------------------------------------------------------------------- */
+
+static int
+token_json(const struct store_token *t, void *arg)
+{
+	json_t *list = arg, *j;
+	char when[32];
+
+	portal_fmt_rfc3339(t->created_at, when);
+	j = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)t->id, "label",
+	    t->label, "created", when);
+	if (j == NULL)
+		return RC_NOMEM;
+	if (t->last_used_at != 0) {
+		portal_fmt_rfc3339(t->last_used_at, when);
+		json_object_set_new(j, "last_used", json_string(when));
+	} else {
+		json_object_set_new(j, "last_used", json_null());
+	}
+	if (t->revoked_at != 0) {
+		portal_fmt_rfc3339(t->revoked_at, when);
+		json_object_set_new(j, "revoked", json_string(when));
+	} else {
+		json_object_set_new(j, "revoked", json_null());
+	}
+	json_array_append_new(list, j);
+	return 0;
+}
+
+/* GET /api/v1/tokens */
+int
+portal_api_tokens(struct portal_req *c, int64_t unused)
+{
+	json_t *list = json_array();
+	int rc;
+
+	(void)unused;
+	rc = store_token_list(c->st, c->user.id, token_json, list);
+	if (rc != 0) {
+		json_decref(list);
+		return rc;
+	}
+	return portal_api_json(c->r, 200, json_pack("{s:o}", "tokens", list));
+}
+
+/* POST /api/v1/tokens/{id}/revoke */
+int
+portal_api_token_revoke(struct portal_req *c, int64_t id)
+{
+	int rc = revoke(c, id);
+
+	if (rc == RC_NOTFOUND)
+		return portal_api_not_found(c);
+	if (rc != 0)
+		return rc;
+	return portal_api_json(c->r, 200, json_pack("{s:I,s:s}", "id",
+	    (json_int_t)id, "status", "revoked"));
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// API tokens in the portal, in headless Debian Chromium (playwright-core)
+// against a real `certdesk serve`: the customer opens "API tokens" from
+// the navigation, is told what is missing when the label is empty, makes
+// a token (shown once, with its Copy button), goes back (listed, never
+// used, the text not shown again) and revokes it. Screenshots in
+// tests/artifacts/tokens-*.png.
+
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+
+import { customerSession, endCustomer, login, shot } from "./dv_rig.mjs";
+
+describe("portal: API tokens", () => {
+	let s, page, token;
+	let n = 0;
+
+	const screenshot = (name) => shot(page,
+	    `tokens-${String(++n).padStart(2, "0")}-${name}`);
+
+	before(async () => {
+		// the one refusal the test provokes: the empty label (422)
+		s = await customerSession("tok", "Scripted Example AG",
+		    "SCR-0007", (what) => /(status of |^)422/.test(what));
+		({ page } = s);
+	});
+
+	after(async () => {
+		if (s)
+			await endCustomer(s);
+	});
+
+	test("open API tokens; an empty label is refused", async () => {
+		await login(page, s.serve.url, s.d.email, s.d.password);
+		await Promise.all([page.waitForURL(/\/portal\/tokens$/),
+		    page.click("nav >> text=API tokens")]);
+		assert.match(await page.textContent("main"), /No API tokens yet/);
+		// the browser itself insists (required); past it, the server
+		await page.$eval("#t-label", (e) => { e.required = false; });
+		await page.fill("#t-label", "   ");
+		await page.click("text=Create API token");
+		await page.waitForSelector("#t-label-error");
+		assert.match(await page.textContent("#t-label-error"),
+		    /say what the token is for/);
+		await screenshot("label-missing");
+	});
+
+	test("Create API token: shown once", async () => {
+		await page.fill("#t-label", "nightly deploy");
+		await Promise.all([page.waitForURL(/\/portal\/tokens$/),
+		    page.click("text=Create API token")]);
+		token = (await page.textContent("#api-token")).trim();
+		assert.match(token, /^cdt_[0-9a-f]{64}$/);
+		await page.waitForSelector(
+		    "button[data-copy=api-token]:not([hidden])");
+		await screenshot("token");
+	});
+
+	test("listed, then revoked", async () => {
+		await Promise.all([page.waitForURL(/\/portal\/tokens$/),
+		    page.click("text=Back to API tokens")]);
+		const main = await page.textContent("main");
+		assert.match(main, /nightly deploy/);
+		assert.match(main, /never/);
+		assert.ok(!main.includes(token), "the token is shown again");
+		await screenshot("listed");
+		await Promise.all([page.waitForURL(/\/portal\/tokens$/),
+		    page.click(`button:has-text("Revoke")`)]);
+		assert.match(await page.textContent("#flash"), /revoked/);
+		assert.match(await page.textContent("#tokens"), /Revoked/);
+		await screenshot("revoked");
+		assert.deepEqual(s.errors, []);
+	});
+});
