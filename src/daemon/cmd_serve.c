@@ -33,6 +33,7 @@
 #include "ra/ra.h"
 #include "signer/signer.h"
 #include "store/store.h"
+#include "util/ipaddr.h"
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
@@ -397,11 +398,29 @@ conn_limits(struct daemon_ctx *cx, struct http_conf *hc)
 	unsigned per_ip = (unsigned)cx->conf.http_connections_per_ip;
 	rlim_t want = 2 * (rlim_t)total + 256;
 	static rlim_t warned;	/* start-up only: one thread */
+	static int proxies_checked;
 	struct rlimit rl;
 
 	hc->conn_limit = total;
 	hc->per_ip_limit = per_ip == 0 || per_ip > total ? total : per_ip;
 	hc->trusted_proxies = cx->conf.http_trusted_proxies;
+	if (!proxies_checked) {
+		struct ipnet *nets = NULL;
+		char why[160];
+		int n = ipnet_list_parse(hc->trusted_proxies, &nets, why,
+		    sizeof(why));
+
+		/* wider than a /8 (IPv4) or /32 (IPv6): hardly a set of
+		 * proxies, and any client in it picks its own address */
+		for (int i = 0; i < n; i++)
+			if (nets[i].bits < (nets[i].len == 4 ? 8 : 32))
+				log_warn(LOG_HTTP, "http.trusted_proxies: a "
+				    "network of /%u is trusted: any client "
+				    "in it can choose the address it is "
+				    "counted as", (unsigned)nets[i].bits);
+		free(nets);
+		proxies_checked = 1;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
 		rlim_t had = rl.rlim_cur;
 

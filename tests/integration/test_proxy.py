@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import conf_set, free_port
+from conftest import Server, conf_set, free_port, run
 from nginx_rig import nginx
 from portal_rig import Client, Rig
 
@@ -188,3 +188,24 @@ def test_login_throttle_per_ipv6_64(env):
     assert failures(env).get("addr:2001:db8:1:2::/64") == PER_ADDRESS
     c, h = client("2001:db8:1:3::1")
     assert bad_login(c, 3001, h) == 401
+
+
+def test_wide_trust_is_warned(datadir, tmp_path):
+    """Trusting a whole network as proxies lets any client in it choose
+    its address: serve says so at start (and still starts), and a list
+    that is not one refuses to start with the reason."""
+    conf_set(datadir.path, "trusted_proxies", "10.0.0.0/8, 0.0.0.0/0 ::/0")
+    srv = Server(datadir.path, datadir.port, tmp_path / "serve.log")
+    srv.start()
+    try:
+        log = srv.stderr()
+        assert "http.trusted_proxies: a network of /0 is trusted" in log
+        assert log.count("a network of /") == 2, log	# not the /8
+    finally:
+        srv.stop()
+    conf_set(datadir.path, "trusted_proxies", "10.0.0.1/8")
+    p = run(["serve", "--data", datadir.path, "--listen", "127.0.0.1:0",
+             "--plain-listen", f"127.0.0.1:{free_port()}"], timeout=30)
+    assert p.returncode == 1
+    assert "http.trusted_proxies: address bits set past the prefix " \
+        "length" in p.stderr, p.stderr
