@@ -254,6 +254,35 @@ daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv)
 /* ---- ACME External Account Binding keys ---------------------------------- */
 
 /*
+ * The arguments of the `admin eab` commands: --data, --contract (its help
+ * text contract_help) and, with kid_help, --kid; then the store opened.
+ * DAEMON_EXIT_OK to go on; -1 when --help was answered (exit
+ * DAEMON_EXIT_OK); otherwise the exit status.
+ */
+static int
+eab_args(struct daemon_ctx *cx, int argc, char **argv,
+    const char *contract_help, const char *kid_help, int64_t *contract,
+    const char **kid)
+{
+	const char *data = NULL, *contract_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
+		    contract_help},
+		{"--kid", DAEMON_OPT_STR, kid, "KID", 1, kid_help},
+	};
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, kid_help != NULL ? 3 : 2, argc, argv, NULL,
+	    0, NULL, &done);
+	if (done)
+		return rc == DAEMON_EXIT_OK ? -1 : rc;
+	if (need_id(cx, "--contract", contract_s, contract))
+		return DAEMON_EXIT_USAGE;
+	return daemon_load_open(cx, data, DAEMON_NEED_STORE);
+}
+
+/*
  * `admin eab add --contract ID`: a new EAB key (RFC 8555 §7.3.4) for an
  * ACME account of the contract. Prints "KID HMAC_KEY" (the key base64url,
  * shown this once; the server keeps it only to verify the binding).
@@ -261,28 +290,17 @@ daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv)
 int
 daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 {
-	const char *data = NULL, *contract_s = NULL;
-	const struct daemon_opt opts[] = {
-		DATA_OPT(data),
-		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
-		    "contract the ACME account will belong to"},
-	};
 	struct admin_ra a;
 	struct rc_detail d = {""};
 	struct sec *key = NULL;
 	char kid[RA_EAB_KID_LEN + 1], text[RA_EAB_KEY_LEN * 2];
 	int64_t contract = 0;
-	int done, rc;
+	int rc;
 
-	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
-	    &done);
-	if (done)
-		return rc;
-	if (need_id(cx, "--contract", contract_s, &contract))
-		return DAEMON_EXIT_USAGE;
-	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	rc = eab_args(cx, argc, argv, "contract the ACME account will "
+	    "belong to", NULL, &contract, NULL);
 	if (rc != DAEMON_EXIT_OK)
-		return rc;
+		return rc < 0 ? DAEMON_EXIT_OK : rc;
 	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_eab_create(a.ra, contract, cx->actor, kid, &key, &d);
@@ -331,25 +349,14 @@ eab_line(const struct store_eab_key *k, void *arg)
 int
 daemon_cmd_admin_eab_list(struct daemon_ctx *cx, int argc, char **argv)
 {
-	const char *data = NULL, *contract_s = NULL;
-	const struct daemon_opt opts[] = {
-		DATA_OPT(data),
-		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
-		    "the contract whose keys to list"},
-	};
 	struct store_contract k;
 	int64_t contract = 0;
-	int done, rc;
+	int rc;
 
-	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
-	    &done);
-	if (done)
-		return rc;
-	if (need_id(cx, "--contract", contract_s, &contract))
-		return DAEMON_EXIT_USAGE;
-	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	rc = eab_args(cx, argc, argv, "the contract whose keys to list", NULL,
+	    &contract, NULL);
 	if (rc != DAEMON_EXIT_OK)
-		return rc;
+		return rc < 0 ? DAEMON_EXIT_OK : rc;
 	rc = store_contract_get(cx->st, contract, &k);
 	store_contract_clear(&k);
 	if (rc == RC_NOTFOUND) {
@@ -369,26 +376,15 @@ daemon_cmd_admin_eab_list(struct daemon_ctx *cx, int argc, char **argv)
 int
 daemon_cmd_admin_eab_revoke(struct daemon_ctx *cx, int argc, char **argv)
 {
-	const char *data = NULL, *contract_s = NULL, *kid = NULL;
-	const struct daemon_opt opts[] = {
-		DATA_OPT(data),
-		{"--contract", DAEMON_OPT_STR, &contract_s, "ID", 1,
-		    "the contract the key belongs to"},
-		{"--kid", DAEMON_OPT_STR, &kid, "KID", 1, "the key id"},
-	};
+	const char *kid = NULL;
 	struct admin_ra a;
 	int64_t contract = 0;
-	int done, rc;
+	int rc;
 
-	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
-	    &done);
-	if (done)
-		return rc;
-	if (need_id(cx, "--contract", contract_s, &contract))
-		return DAEMON_EXIT_USAGE;
-	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	rc = eab_args(cx, argc, argv, "the contract the key belongs to",
+	    "the key id", &contract, &kid);
 	if (rc != DAEMON_EXIT_OK)
-		return rc;
+		return rc < 0 ? DAEMON_EXIT_OK : rc;
 	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_eab_revoke(a.ra, contract, kid, cx->actor);
