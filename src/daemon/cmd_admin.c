@@ -360,7 +360,8 @@ daemon_cmd_admin_eab_list(struct daemon_ctx *cx, int argc, char **argv)
 	rc = store_contract_get(cx->st, contract, &k);
 	store_contract_clear(&k);
 	if (rc == RC_NOTFOUND) {
-		daemon_fail(cx, "no contract with id %lld", (long long)contract);
+		daemon_fail(cx, "no contract with id %lld",
+		    (long long)contract);
 		return DAEMON_EXIT_FAIL;
 	}
 	if (rc == 0)

@@ -31,7 +31,7 @@
 /* the base64url of the 32-byte HMAC key, and its NUL */
 #define KEY_TEXT 48
 
-/* ---- shared ---------------------------------------------------------------- */
+/* ---- shared ------------------------------------------------------------- */
 
 /* For a contract the user sees: its number, a registration authority
  * (portal_ra_put() it) and the audit actor. RC_NOTFOUND otherwise. */
@@ -113,7 +113,8 @@ account_status(struct portal_req *c, int64_t id, char out[16],
 	contact[0] = '\0';
 	if (rc == 0) {
 		snprintf(out, 16, "%s", a.status);
-		list = json_loads(a.contact != NULL ? a.contact : "[]", 0, NULL);
+		list = json_loads(a.contact != NULL ? a.contact : "[]", 0,
+		    NULL);
 		json_array_foreach(list, i, v) {
 			const char *t = json_string_value(v);
 			int n;
@@ -122,8 +123,8 @@ account_status(struct portal_req *c, int64_t id, char out[16],
 				continue;
 			if (strncmp(t, "mailto:", 7) == 0)
 				t += 7;
-			n = snprintf(contact + used, CONTACT_TEXT - used, "%s%s",
-			    used > 0 ? ", " : "", t);
+			n = snprintf(contact + used, CONTACT_TEXT - used,
+			    "%s%s", used > 0 ? ", " : "", t);
 			if (n < 0 || (size_t)n >= CONTACT_TEXT - used)
 				break;
 			used += (size_t)n;
@@ -158,7 +159,7 @@ deactivate_account(struct portal_req *c, int64_t contract_id, int64_t id)
 	return rc;
 }
 
-/* ---- pages ----------------------------------------------------------------- */
+/* ---- pages -------------------------------------------------------------- */
 
 struct rows {
 	struct portal_req *c;
@@ -178,13 +179,15 @@ key_row(const struct store_eab_key *k, void *arg)
 	rc = portal_html_printf(w->b, "<tr><td><code>%s</code></td>"
 	    "<td>%s</td><td>", k->kid, made);
 	if (rc == 0 && k->account_id > 0) {
-		char status[16] = "", contact[CONTACT_TEXT], who[CONTACT_TEXT + 4];
+		char status[16] = "", contact[CONTACT_TEXT];
+		char who[CONTACT_TEXT + 4];
 
 		portal_fmt_time(k->bound_at, bound);
 		snprintf(acct, sizeof(acct), "%lld", (long long)k->account_id);
 		rc = account_status(w->c, k->account_id, status, contact,
 		    NULL);
-		snprintf(who, sizeof(who), contact[0] ? " (%s)" : "%s", contact);
+		snprintf(who, sizeof(who), contact[0] ? " (%s)" : "%s",
+		    contact);
 		if (rc == 0 && strcmp(status, "valid") == 0)
 			rc = portal_html_printf(w->b, "<span class=\"state "
 			    "state-issued\">In use</span> by ACME account %s%s "
@@ -198,15 +201,18 @@ key_row(const struct store_eab_key *k, void *arg)
 			    "<input type=\"hidden\" name=\"account\" "
 			    "value=\"%s\">"
 			    "<button type=\"submit\" class=\"button small\">"
-			    "Deactivate account<span class=\"visually-hidden\"> "
+			    "Deactivate account<span "
+			    "class=\"visually-hidden\"> "
 			    "%s</span></button></form>", acct, who, bound,
 			    w->c->csrf, (long long)w->contract_id, acct, acct);
 		else if (rc == 0)
 			rc = portal_html_printf(w->b, "<span class=\"state "
-			    "state-revoked\">%s</span> ACME account %s%s, bound "
+			    "state-revoked\">%s</span> ACME account %s%s, "
+			    "bound "
 			    "%s</td><td><span class=\"muted\">"
-			    "\xe2\x80\x94</span>", strcmp(status, "revoked") == 0 ?
-			    "Revoked" : "Deactivated", acct, who, bound);
+			    "\xe2\x80\x94</span>",
+			    strcmp(status, "revoked") == 0 ? "Revoked" :
+			    "Deactivated", acct, who, bound);
 	} else if (rc == 0) {
 		rc = portal_html_printf(w->b, "<span class=\"state "
 		    "state-unused\">Not used yet</span></td><td>"
@@ -482,7 +488,7 @@ portal_acme(struct portal_req *c, const char *rest)
 	return portal_error_reply(c, 404, NULL);
 }
 
-/* ---- API ------------------------------------------------------------------- */
+/* ---- API ---------------------------------------------------------------- */
 
 struct key_list {
 	struct portal_req *c;
@@ -597,7 +603,8 @@ portal_api_eab_revoke(struct portal_req *c, int64_t contract_id)
 	if (!json_is_string(v)) {
 		json_decref(in);
 		return portal_api_problem(c->r, 400, "malformed",
-		    "The request is not valid", "Send {\"kid\": \"<key id>\"}.");
+		    "The request is not valid",
+		    "Send {\"kid\": \"<key id>\"}.");
 	}
 	rc = revoke_key(c, contract_id, json_string_value(v));
 	if (rc == RC_NOTFOUND)

@@ -26,7 +26,7 @@
 
 #define LABEL_MAX 200
 
-/* ---- pages ----------------------------------------------------------------- */
+/* ---- pages -------------------------------------------------------------- */
 
 struct rows {
 	struct portal_req *c;
@@ -97,9 +97,10 @@ tokens_page(struct portal_req *c, unsigned status, const char *why,
 		rc = portal_html_printf(&b, "<p class=\"field-error\" "
 		    "id=\"t-label-error\" role=\"alert\">%s</p>\n", why);
 	if (rc == 0)
-		rc = portal_html_printf(&b, "<input type=\"text\" id=\"t-label\" "
-		    "name=\"label\" required maxlength=\"200\" value=\"%s\"",
-		    label != NULL ? label : "");
+		rc = portal_html_printf(&b, "<input type=\"text\" "
+		    "id=\"t-label\" name=\"label\" required "
+		    "maxlength=\"200\" value=\"%s\"", label != NULL ? label :
+		    "");
 	if (rc == 0 && why != NULL)
 		rc = portal_html_printf(&b, " aria-invalid=\"true\" "
 		    "aria-describedby=\"t-label-error\"");
@@ -269,7 +270,7 @@ portal_tokens(struct portal_req *c, const char *rest)
 	return portal_error_reply(c, 404, NULL);
 }
 
-/* ---- API ------------------------------------------------------------------- */
+/* ---- API ---------------------------------------------------------------- */
 
 static int
 token_json(const struct store_token *t, void *arg)
