@@ -386,6 +386,26 @@ https_on_error(struct http_req *r, unsigned status, const char *reason,
 
 /* ---- CRL schedule -------------------------------------------------------- */
 
+/* Warns at start about trusted proxies wider than a /8 (IPv4) or a /32
+ * (IPv6): hardly a set of proxies, and any client in it picks the address
+ * it is counted as. (The list itself was checked when it was loaded.) */
+static void
+warn_wide_proxies(const struct daemon_ctx *cx)
+{
+	struct ipnet *nets = NULL;
+	char why[160];
+	int n = ipnet_list_parse(cx->conf.http_trusted_proxies, &nets, why,
+	    sizeof(why));
+
+	for (int i = 0; i < n; i++)
+		if (nets[i].bits < (nets[i].len == 4 ? 8 : 32))
+			log_warn(LOG_HTTP, "http.trusted_proxies: a network of "
+			    "/%u is trusted: any client in it can choose the "
+			    "address it is counted as",
+			    (unsigned)nets[i].bits);
+	free(nets);
+}
+
 /* [http] connections, connections_per_ip and trusted_proxies for a
  * listener; raises the
  * soft limit of open files (to the hard one at most) so that every
@@ -398,29 +418,11 @@ conn_limits(struct daemon_ctx *cx, struct http_conf *hc)
 	unsigned per_ip = (unsigned)cx->conf.http_connections_per_ip;
 	rlim_t want = 2 * (rlim_t)total + 256;
 	static rlim_t warned;	/* start-up only: one thread */
-	static int proxies_checked;
 	struct rlimit rl;
 
 	hc->conn_limit = total;
 	hc->per_ip_limit = per_ip == 0 || per_ip > total ? total : per_ip;
 	hc->trusted_proxies = cx->conf.http_trusted_proxies;
-	if (!proxies_checked) {
-		struct ipnet *nets = NULL;
-		char why[160];
-		int n = ipnet_list_parse(hc->trusted_proxies, &nets, why,
-		    sizeof(why));
-
-		/* wider than a /8 (IPv4) or /32 (IPv6): hardly a set of
-		 * proxies, and any client in it picks its own address */
-		for (int i = 0; i < n; i++)
-			if (nets[i].bits < (nets[i].len == 4 ? 8 : 32))
-				log_warn(LOG_HTTP, "http.trusted_proxies: a "
-				    "network of /%u is trusted: any client "
-				    "in it can choose the address it is "
-				    "counted as", (unsigned)nets[i].bits);
-		free(nets);
-		proxies_checked = 1;
-	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
 		rlim_t had = rl.rlim_cur;
 
@@ -689,6 +691,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	    DAEMON_NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
+	warn_wide_proxies(cx);
 	if (daemon_publish_ca_files(cx) != 0) {
 		daemon_fail(cx, "cannot write the CA certificates to %s",
 		    cx->ca_dir);

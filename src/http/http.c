@@ -192,9 +192,6 @@ http_req_port(const struct http_req *r)
 static size_t
 sockaddr_ip(const struct sockaddr *sa, uint8_t ip[16])
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff};
-
 	if (sa == NULL)
 		return 0;
 	if (sa->sa_family == AF_INET) {
@@ -206,11 +203,7 @@ sockaddr_ip(const struct sockaddr *sa, uint8_t ip[16])
 		return 0;
 	memcpy(ip, &((const struct sockaddr_in6 *)(const void *)sa)
 	    ->sin6_addr, 16);
-	if (memcmp(ip, mapped, sizeof(mapped)) == 0) {
-		memmove(ip, ip + 12, 4);
-		return 4;
-	}
-	return 16;
+	return ipaddr_unmap(ip);
 }
 
 struct xff {

@@ -334,17 +334,11 @@ static struct portal_form *
 post_form(struct portal_req *c, const char *field, int64_t *contract,
     const char **val)
 {
-	struct portal_form *f = NULL;
-	const uint8_t *body;
+	struct portal_form *f = portal_req_form(c);
 	const char *v;
-	size_t len;
 
-	body = http_req_body(c->r, &len);
-	if (portal_form_parse(body, len, &f) != 0 ||
-	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
-		portal_form_free(f);
+	if (f == NULL)
 		return NULL;
-	}
 	v = portal_form_get(f, "contract");
 	*contract = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
 	*val = field != NULL ? portal_form_get(f, field) : NULL;

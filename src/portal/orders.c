@@ -972,16 +972,10 @@ org_info_post(struct portal_req *c, int64_t id)
 	struct portal_form *f = NULL;
 	struct ra *ra = NULL;
 	struct ra_err err = {0};
-	const uint8_t *body;
-	size_t blen;
 	int rc;
 
-	body = http_req_body(c->r, &blen);
-	if (portal_form_parse(body, blen, &f) != 0 ||
-	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
-		portal_form_free(f);
+	if ((f = portal_req_form(c)) == NULL)
 		return portal_error_reply(c, 403, NULL);
-	}
 	rc = portal_ra_get(c, &ra);
 	if (rc == 0)
 		rc = ra_org_customer_respond(ra, portal_customer_scope(c),
@@ -1312,16 +1306,12 @@ revoke_page(struct portal_req *c, int64_t id)
 	struct ra *ra = NULL;
 	struct ra_portal_order o = {0};
 	struct ra_err err = {0};
-	const uint8_t *body;
 	const char *rs;
 	char actor[48], to[64];
-	size_t blen;
 	int64_t reason;
 	int rc;
 
-	body = http_req_body(c->r, &blen);
-	if (portal_form_parse(body, blen, &f) != 0 ||
-	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+	if ((f = portal_req_form(c)) == NULL) {
 		rc = portal_error_reply(c, 403, NULL);
 		goto out;
 	}

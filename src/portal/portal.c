@@ -672,6 +672,22 @@ portal_req_csrf_ok(struct portal_req *c, const char *given)
 	return c->authed && portal_csrf_check(c->sess.csrf_secret, given);
 }
 
+struct portal_form *
+portal_req_form(struct portal_req *c)
+{
+	struct portal_form *f = NULL;
+	const uint8_t *body;
+	size_t len;
+
+	body = http_req_body(c->r, &len);
+	if (portal_form_parse(body, len, &f) != 0 ||
+	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+		portal_form_free(f);
+		return NULL;
+	}
+	return f;
+}
+
 /* ---- visibility and the service functions -------------------------------- */
 
 static int
@@ -1260,18 +1276,12 @@ static int
 activate_page(struct portal *p, struct http_req *r, struct portal_req *c,
     int64_t id)
 {
-	struct portal_form *f = NULL;
-	const uint8_t *body;
+	struct portal_form *f = portal_req_form(c);
 	const char *why = NULL;
-	size_t blen;
 	int rc;
 
-	body = http_req_body(r, &blen);
-	if (portal_form_parse(body, blen, &f) != 0 ||
-	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
-		portal_form_free(f);
+	if (f == NULL)
 		return error_page(p, r, c, 403, NULL);
-	}
 	portal_form_free(f);
 	rc = portal_slot_activate(c, id, &why);
 	if (rc == RC_NOTFOUND)

@@ -172,6 +172,10 @@ int portal_req_auth(struct portal_req *c, int allow_token, int *bad_token);
 /* 1 when an unsafe request passes the CSRF checks: Origin/Sec-Fetch-Site,
  * then (session only) the token `given` (form field or header). */
 int portal_req_csrf_ok(struct portal_req *c, const char *given);
+/* The request's form (portal_form_parse) when it passes the CSRF checks
+ * with its "csrf" field; NULL when it is no form or does not pass (answer
+ * 403). Free with portal_form_free(). */
+struct portal_form *portal_req_form(struct portal_req *c);
 /* The contract / slot when the user may see it; RC_NOTFOUND both when it
  * does not exist and when it belongs to another customer. Clear with
  * store_contract_clear() / store_slot_clear(). */

@@ -134,24 +134,6 @@ tokens_page(struct portal_req *c, unsigned status, const char *why,
 	return rc;
 }
 
-/* The form of a POST under /portal/tokens, CSRF checked; NULL on a
- * failed check. */
-static struct portal_form *
-post_form(struct portal_req *c)
-{
-	struct portal_form *f = NULL;
-	const uint8_t *body;
-	size_t len;
-
-	body = http_req_body(c->r, &len);
-	if (portal_form_parse(body, len, &f) != 0 ||
-	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
-		portal_form_free(f);
-		return NULL;
-	}
-	return f;
-}
-
 /* Why a label cannot be one (static text), or NULL when it can: 1 to 200
  * bytes, no line breaks or tabs, not only blanks. */
 static const char *
@@ -177,7 +159,7 @@ create_post(struct portal_req *c)
 	struct buf b;
 	int rc;
 
-	if ((f = post_form(c)) == NULL)
+	if ((f = portal_req_form(c)) == NULL)
 		return portal_error_reply(c, 403, NULL);
 	label = portal_form_get(f, "label");
 	if ((why = label_problem(label)) != NULL) {
@@ -242,7 +224,7 @@ revoke_post(struct portal_req *c)
 	int64_t id;
 	int rc;
 
-	if ((f = post_form(c)) == NULL)
+	if ((f = portal_req_form(c)) == NULL)
 		return portal_error_reply(c, 403, NULL);
 	v = portal_form_get(f, "id");
 	id = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
@@ -256,11 +238,11 @@ revoke_post(struct portal_req *c)
 	return portal_redirect(c->r, "/portal/tokens");
 }
 
+/* Pages take no token (portal_req_auth without tokens), so whoever is
+ * here came with a browser session. */
 int
 portal_tokens(struct portal_req *c, const char *rest)
 {
-	if (c->via_token)	/* pages are for browser sessions */
-		return portal_error_reply(c, 404, NULL);
 	if (rest[0] == '\0')
 		return portal_is_get(c->r) ? tokens_page(c, 200, NULL, NULL) :
 		    create_post(c);

@@ -232,39 +232,24 @@ int
 ra_limit_account(struct ra *ra, struct store *st, const char *ip,
     struct ra_err *err)
 {
-	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0xff, 0xff};
 	const struct ra_limit *l;
-	unsigned char bin[16];
-	char key[80], v4[INET_ADDRSTRLEN], net[INET6_ADDRSTRLEN + 4];
+	uint8_t bin[16];
+	char key[80], net[INET6_ADDRSTRLEN + 4];
+	size_t len = ipaddr_parse(ip, bin);	/* ::ffff: mapped: IPv4 */
 
-	if (ip == NULL)
+	if (len == 0)
 		return 0;
-	if (inet_pton(AF_INET, ip, bin) == 1) {
-		snprintf(v4, sizeof(v4), "%s", ip);
-	} else if (inet_pton(AF_INET6, ip, bin) == 1) {
-		if (memcmp(bin, v4mapped, sizeof(v4mapped)) != 0) {
-			if (memcmp(bin, in6addr_loopback.s6_addr, 16) == 0)
-				return 0;	/* as 127/8 below */
-			/* a site's /48: one customer may hold all of it */
-			(void)ipaddr_prefix_text(ip, 48, net, sizeof(net));
-			l = limit_for(ra, L_ACCOUNTS_IP6, net);
-			snprintf(key, sizeof(key), "accounts-ip6:%s", net);
-			goto take;
-		}
-		/* a dual-stack listener's IPv4 client */
-		memmove(bin, bin + 12, 4);
-		inet_ntop(AF_INET, bin, v4, sizeof(v4));
-	} else {
-		return 0;
-	}
 	/* loopback: a reverse proxy on this host (every client would have
 	 * its address) or the operator's own tools */
-	if (bin[0] == 127)
+	if ((len == 4 && bin[0] == 127) || (len == 16 &&
+	    memcmp(bin, in6addr_loopback.s6_addr, 16) == 0))
 		return 0;
-	l = limit_for(ra, L_ACCOUNTS_IP, v4);
-	snprintf(key, sizeof(key), "accounts-ip:%s", v4);
-take:
+	/* an IPv4 address itself, an IPv6 one by its site's /48: one
+	 * customer may hold all of it */
+	(void)ipaddr_prefix_text(ip, 48, net, sizeof(net));
+	l = limit_for(ra, len == 4 ? L_ACCOUNTS_IP : L_ACCOUNTS_IP6, net);
+	snprintf(key, sizeof(key), "%s:%s", len == 4 ? "accounts-ip" :
+	    "accounts-ip6", net);
 	if (!on(l))
 		return 0;
 	return take(ra, st, l, key, 1, "too many new accounts from your "

@@ -83,22 +83,27 @@ ipaddr_reserved(const uint8_t *ip, size_t len)
 }
 
 size_t
-ipaddr_parse(const char *s, uint8_t ip[16])
+ipaddr_unmap(uint8_t ip[16])
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	    0xff, 0xff};
 
+	if (memcmp(ip, mapped, sizeof(mapped)) != 0)
+		return 16;
+	memmove(ip, ip + 12, 4);
+	return 4;
+}
+
+size_t
+ipaddr_parse(const char *s, uint8_t ip[16])
+{
 	if (s == NULL || strlen(s) >= INET6_ADDRSTRLEN)
 		return 0;
 	if (inet_pton(AF_INET, s, ip) == 1)
 		return 4;
 	if (inet_pton(AF_INET6, s, ip) != 1)
 		return 0;
-	if (memcmp(ip, mapped, sizeof(mapped)) == 0) {
-		memmove(ip, ip + 12, 4);
-		return 4;
-	}
-	return 16;
+	return ipaddr_unmap(ip);
 }
 
 size_t

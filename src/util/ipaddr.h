@@ -23,6 +23,9 @@ int ipaddr_reserved(const uint8_t *ip, size_t len);
  * and returns 4 or 16, or 0 when s is not an address.
  */
 size_t ipaddr_parse(const char *s, uint8_t ip[16]);
+/* An IPv6 address in ip (16 bytes): 4 with the IPv4 address moved to the
+ * front when it is IPv4-mapped (::ffff:a.b.c.d), else 16. */
+size_t ipaddr_unmap(uint8_t ip[16]);
 
 /*
  * The address s as a throttling key into out: an IPv4 address (or an
