@@ -9,11 +9,11 @@ mode=${1:-run}
 run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libevent-dev
- libldns-dev libjemalloc-dev dns-root-data knot"
+ libldns-dev libjemalloc-dev dns-root-data knot libp11-kit-dev"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
  knot knot-dnsutils bind9 chromium certbot python3-certbot-dns-rfc2136 lego
  uacme dehydrated acme-tiny caddy apache2 ruby-acme-client golang-go
- golang-golang-x-crypto-dev python3-aiosmtpd nginx"
+ golang-golang-x-crypto-dev python3-aiosmtpd nginx softhsm2 opensc"
 
 pkgs=$run_pkgs
 bench_pkgs="pebble knot util-linux wrk nginx curl"

@@ -19,12 +19,14 @@
 #endif
 
 static const struct daemon_cmd cmds[] = {
-	{"init", "--data DIR [--hierarchy ecdsa|rsa] [--base-url URL]",
+	{"init", "--data DIR [--hierarchy ecdsa|rsa] [--base-url URL] "
+	    "[--pkcs11-module PATH --pkcs11-token LABEL --pkcs11-pin-file "
+	    "FILE]",
 	    "Create a data directory. It gets the configuration with every "
-	    "default, the CA keys (in the signer's key directory), the root "
-	    "and issuing CA certificates and the first CRLs. Asks no "
-	    "questions; refuses to touch a directory that already holds a "
-	    "CA.", daemon_cmd_init, 0},
+	    "default, the CA keys (in the signer's key directory, or on the "
+	    "PKCS#11 token of an HSM), the root and issuing CA certificates "
+	    "and the first CRLs. Asks no questions; refuses to touch a "
+	    "directory that already holds a CA.", daemon_cmd_init, 0},
 	{"serve", "--data DIR [--listen ADDR:PORT] [--plain-listen ADDR:PORT] "
 	    "[--http01-port N] [--tlsalpn01-port N] [--resolver ADDR:PORT]",
 	    "Serve ACME over HTTPS on http.listen (or --listen; the directory "

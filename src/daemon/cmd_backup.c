@@ -72,8 +72,14 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 	    cx->db_path, out, (long long)info.bytes, info.schema,
 	    (long long)info.certificates, (long long)info.revocations,
 	    rc == 0 ? "intact" : "BROKEN", (long long)info.audit_entries);
-	printf("not in it: the CA keys (%s), to be backed up offline\n",
-	    cx->keys_dir);
+	if (cx->conf.signer_pkcs11_module[0] != '\0')
+		printf("not in it: the CA keys (%s, and those on the PKCS#11 "
+		    "token '%s', backed up by the HSM's means), to be backed "
+		    "up offline\n", cx->keys_dir,
+		    cx->conf.signer_pkcs11_token);
+	else
+		printf("not in it: the CA keys (%s), to be backed up "
+		    "offline\n", cx->keys_dir);
 	if (rc == RC_TAMPER) {
 		daemon_fail(cx, "the audit log is broken at entry %lld (in the "
 		    "store and so in the copy, which is kept as evidence)",

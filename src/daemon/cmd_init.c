@@ -180,6 +180,7 @@ int
 daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *hier = NULL, *base = NULL;
+	const char *p11_module = NULL, *p11_token = NULL, *p11_pin = NULL;
 	const struct daemon_opt opts[] = {
 		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
 		    "data directory to set up (created if missing)"},
@@ -189,7 +190,15 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		{"--base-url", DAEMON_OPT_STR, &base, "URL", 0,
 		    "http:// base of CRL and CA certificate URLs in "
 		    "certificates (written to certdesk.conf as ca.base_url)"},
+		{"--pkcs11-module", DAEMON_OPT_STR, &p11_module, "PATH", 0,
+		    "make the CA keys on a PKCS#11 token (an HSM) through this "
+		    "module; with --pkcs11-token and --pkcs11-pin-file"},
+		{"--pkcs11-token", DAEMON_OPT_STR, &p11_token, "LABEL", 0,
+		    "label of the token"},
+		{"--pkcs11-pin-file", DAEMON_OPT_STR, &p11_pin, "FILE", 0,
+		    "file holding the token's user PIN (mode 0600)"},
 	};
+	char *pin_abs = NULL;
 	struct rc_detail d = {{0}};
 	struct store_issuer root;
 	char *conf_path = NULL, *p = NULL;
@@ -212,14 +221,27 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		    "URL without a trailing '/'", base);
 		return DAEMON_EXIT_USAGE;
 	}
-	if (fs_mkdir_p(data, 0750) != 0) {
-		daemon_fail(cx, "--data %s: cannot create: %s", data,
+	if ((p11_module || p11_token || p11_pin) &&
+	    !(p11_module && p11_token && p11_pin)) {
+		daemon_usage(cx, "--pkcs11-module, --pkcs11-token and "
+		    "--pkcs11-pin-file go together");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (p11_pin && (pin_abs = realpath(p11_pin, NULL)) == NULL) {
+		daemon_fail(cx, "--pkcs11-pin-file %s: %s", p11_pin,
 		    strerror(errno));
 		return DAEMON_EXIT_FAIL;
 	}
+	if (fs_mkdir_p(data, 0750) != 0) {
+		daemon_fail(cx, "--data %s: cannot create: %s", data,
+		    strerror(errno));
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
 	if (stat(data, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		daemon_fail(cx, "--data %s: not a directory", data);
-		return DAEMON_EXIT_FAIL;
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
 	}
 
 	/* the configuration: the documented defaults, then the options */
@@ -235,7 +257,12 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		}
 	}
 	if ((hier && conf_file_set(cx, conf_path, "ca", "hierarchy", hier)) ||
-	    (base && conf_file_set(cx, conf_path, "ca", "base_url", base))) {
+	    (base && conf_file_set(cx, conf_path, "ca", "base_url", base)) ||
+	    (p11_module && (conf_file_set(cx, conf_path, "signer", "keystore",
+	    "pkcs11") || conf_file_set(cx, conf_path, "signer",
+	    "pkcs11_module", p11_module) || conf_file_set(cx, conf_path,
+	    "signer", "pkcs11_token", p11_token) || conf_file_set(cx,
+	    conf_path, "signer", "pkcs11_pin_file", pin_abs)))) {
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
@@ -333,6 +360,7 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	rc = DAEMON_EXIT_OK;
 out:
 	store_issuer_clear(&root);
+	free(pin_abs);
 	free(conf_path);
 	free(p);
 	return rc;

@@ -253,6 +253,16 @@ daemon_load(struct daemon_ctx *cx, const char *data, int create)
 	cx->crl_dir = xasprintf("%s/crl", cx->data);
 	cx->db_path = in_data(cx, cx->conf.store_path);
 	cx->compromised_path = in_data(cx, cx->conf.policy_compromised_keys);
+	cx->pin_path = cx->conf.signer_pkcs11_pin_file[0] ?
+	    in_data(cx, cx->conf.signer_pkcs11_pin_file) : xstrdup("");
+	if (strcmp(cx->conf.signer_keystore, "pkcs11") == 0 &&
+	    (!cx->conf.signer_pkcs11_module[0] ||
+	    !cx->conf.signer_pkcs11_token[0] || !cx->pin_path[0])) {
+		daemon_fail(cx, "%s: signer.keystore = pkcs11 needs "
+		    "signer.pkcs11_module, signer.pkcs11_token and "
+		    "signer.pkcs11_pin_file", cx->conf_path);
+		return DAEMON_EXIT_FAIL;
+	}
 	cx->weak_dir = cx->conf.policy_weak_keys_dir[0] ?
 	    in_data(cx, cx->conf.policy_weak_keys_dir) :
 	    xstrdup(CERTDESK_SHAREDIR "/weak-keys");
@@ -298,6 +308,14 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 	 * or signs (process-wide in the ca; set before any CA handle) */
 	ca_status_configure(&scf);
 	if ((need & DAEMON_NEED_SIGNER) && cx->sg == NULL) {
+		struct signer_conf sc = {
+			.keydir = cx->keys_dir,
+			.pkcs11_module = cx->conf.signer_pkcs11_module,
+			.pkcs11_token = cx->conf.signer_pkcs11_token,
+			.pkcs11_pin_file = cx->pin_path,
+			.new_on_token = strcmp(cx->conf.signer_keystore,
+			    "pkcs11") == 0,
+		};
 		struct stat sb;
 
 		if (stat(cx->keys_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -306,7 +324,7 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 			    "--data %s')", cx->keys_dir, cx->data, cx->data);
 			return DAEMON_EXIT_FAIL;
 		}
-		rc = signer_spawn(cx->keys_dir, &cx->sg);
+		rc = signer_spawn_conf(&sc, &cx->sg);
 		if (rc != 0) {
 			daemon_fail(cx, "cannot start the signer over %s: %s",
 			    cx->keys_dir, rc_str(rc));
@@ -379,9 +397,10 @@ daemon_ctx_free(struct daemon_ctx *cx)
 	free(cx->db_path);
 	free(cx->compromised_path);
 	free(cx->weak_dir);
+	free(cx->pin_path);
 	cx->data = cx->conf_path = cx->keys_dir = cx->ca_dir = NULL;
 	cx->crl_dir = cx->db_path = cx->compromised_path = NULL;
-	cx->weak_dir = NULL;
+	cx->weak_dir = cx->pin_path = NULL;
 	if (cx->conf_ok)
 		conf_free(&cx->conf);
 	cx->conf_ok = 0;

@@ -148,7 +148,7 @@ struct daemon_ctx {
 	struct conf conf;
 	int conf_ok;
 	char *keys_dir, *ca_dir, *crl_dir, *db_path, *compromised_path,
-	    *weak_dir;
+	    *weak_dir, *pin_path;
 	struct ca_conf cac;	/* strings borrowed from the above */
 
 	struct signer *sg;

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The file key store: CA private keys as PEM PKCS#8 files in the key
- * directory, one per key, with the key's role and certificate beside it:
+ * The key store: the key directory, one entry per key, with the key's role
+ * and certificate beside it:
  *
  *	<id>.key	private key, PEM PKCS#8, unencrypted, mode 0600
+ *	<id>.p11	or: the CKA_ID of the private key on the PKCS#11
+ *			token (keystore_pkcs11.c), hex, one line, mode 0600
  *	<id>.role	"root\n" or "issuing\n", mode 0600
  *	<id>.crt	the key's certificate, DER (once set)
  *
  * Runs only in the signer process. Trusts the key directory only as far as
  * its permissions go: a key or role file that others can read or write is
  * refused, files are opened without following symlinks, and key bytes are
- * held in wiped buffers. A PKCS#11 backend replaces this whole file behind
- * the same signer_ks_* interface (signer_int.h).
+ * held in wiped buffers. A key on a token is used only when the signer
+ * was given the token (signer.pkcs11_module); new keys are made there when
+ * it was told to (signer.keystore = pkcs11), so an operator can move to an
+ * HSM with a new issuing key while the root stays where it is.
  *
  * Signing keeps the EVP_PKEY and a DigestSign context initialised once per
  * key (the template); each signature copies the template into a work
@@ -46,19 +50,32 @@
 
 struct signer_ks {
 	char *dir;
+	struct signer_p11 *p11;	/* NULL without a token */
+	int new_on_token;
 };
 
-/* The backend part of a signer_key. */
+/* The backend part of a signer_key: a key file's or a token's. */
 struct fkey {
 	EVP_PKEY *pkey;
 	EVP_MD_CTX *tmpl;	/* DigestSign initialised, never finalised */
 	EVP_MD_CTX *work;	/* copy of tmpl per signature */
+	struct signer_p11key *p11k;
 };
 
 int
 signer_ks_open(const char *dir, struct signer_ks **out)
 {
+	struct signer_conf c = {.keydir = dir};
+
+	return signer_ks_open_conf(&c, out);
+}
+
+int
+signer_ks_open_conf(const struct signer_conf *c, struct signer_ks **out)
+{
+	const char *dir = c->keydir;
 	struct stat st;
+	int rc;
 
 	*out = NULL;
 	if (dir == NULL || dir[0] == '\0')
@@ -72,8 +89,22 @@ signer_ks_open(const char *dir, struct signer_ks **out)
 		log_err(LOG_SIGNER, "key directory %s: not a directory", dir);
 		return RC_CONFIG;
 	}
+	if (c->new_on_token && (c->pkcs11_module == NULL ||
+	    c->pkcs11_module[0] == '\0')) {
+		log_err(LOG_SIGNER, "keys are to be made on a PKCS#11 token, "
+		    "but no module is set");
+		return RC_CONFIG;
+	}
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->dir = xstrdup(dir);
+	(*out)->new_on_token = c->new_on_token;
+	if (c->pkcs11_module != NULL && c->pkcs11_module[0] != '\0' &&
+	    (rc = signer_p11_open(c->pkcs11_module, c->pkcs11_token,
+	    c->pkcs11_pin_file, &(*out)->p11)) != 0) {
+		signer_ks_close(*out);
+		*out = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -82,6 +113,7 @@ signer_ks_close(struct signer_ks *ks)
 {
 	if (ks == NULL)
 		return;
+	signer_p11_close(ks->p11);
 	free(ks->dir);
 	free(ks);
 }
@@ -98,6 +130,7 @@ signer_key_free(struct signer_key *k)
 		EVP_MD_CTX_free(f->tmpl);
 		EVP_MD_CTX_free(f->work);
 		EVP_PKEY_free(f->pkey);
+		signer_p11_key_free(f->p11k);
 		free(f);
 	}
 	free(k->spki);
@@ -121,13 +154,9 @@ key_path(const struct signer_ks *ks, const char *id, const char *ext)
 	return xasprintf("%s/%s.%s", ks->dir, id, ext);
 }
 
-/*
- * Reads a small file into a new secret buffer (wiped on free). RC_NOTFOUND
- * if absent; RC_POLICY if it is not a regular file, not ours, or its mode
- * has any of the bits in forbid; RC_TOOBIG past max; RC_IO otherwise.
- */
-static int
-read_file(const char *path, size_t max, mode_t forbid, struct sec **out)
+int
+signer_read_file(const char *path, size_t max, mode_t forbid,
+    struct sec **out)
 {
 	struct sec *s = NULL;
 	struct stat st;
@@ -220,28 +249,45 @@ digest_of(int keytype)
 	return keytype == SIGNER_KEY_EC_P384 ? EVP_sha384() : EVP_sha256();
 }
 
+/* A new key with its common fields; its fkey empty. */
+static int
+new_key(const char *id, int keytype, int is_root, const uint8_t *spki,
+    size_t spki_len, struct signer_key **out)
+{
+	struct signer_key *k = xcalloc(1, sizeof(*k));
+	int rc;
+
+	k->be = xcalloc(1, sizeof(struct fkey));
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	k->keytype = keytype;
+	k->is_root = is_root;
+	if ((rc = signer_key_set_spki(k, spki, spki_len)) != 0) {
+		signer_key_free(k);
+		k = NULL;
+	}
+	*out = k;
+	return rc;
+}
+
 /* Builds a key around pkey (taken on success). */
 static int
 make_key(const char *id, EVP_PKEY *pkey, int keytype, int is_root,
     struct signer_key **out)
 {
-	struct signer_key *k = xcalloc(1, sizeof(*k));
-	struct fkey *f = xcalloc(1, sizeof(*f));
+	struct signer_key *k = NULL;
+	struct fkey *f;
 	uint8_t *spki = NULL;
 	int n, rc = RC_CRYPTO;
 
 	*out = NULL;
-	k->be = f;
-	snprintf(k->id, sizeof(k->id), "%s", id);
-	k->keytype = keytype;
-	k->is_root = is_root;
 	n = i2d_PUBKEY(pkey, &spki);
 	if (n <= 0) {
 		log_ssl(id, "encode public key");
 		goto out;
 	}
-	if ((rc = signer_key_set_spki(k, spki, (size_t)n)) != 0)
+	if ((rc = new_key(id, keytype, is_root, spki, (size_t)n, &k)) != 0)
 		goto out;
+	f = k->be;
 	f->tmpl = EVP_MD_CTX_new();
 	f->work = EVP_MD_CTX_new();
 	if (f->tmpl == NULL || f->work == NULL ||
@@ -276,7 +322,7 @@ read_role(const struct signer_ks *ks, const char *id, int *is_root)
 	struct sec *s = NULL;
 	int rc;
 
-	rc = read_file(path, ROLEFILE_MAX, 077, &s);
+	rc = signer_read_file(path, ROLEFILE_MAX, 077, &s);
 	if (rc == RC_NOTFOUND) {
 		log_warn(LOG_SIGNER, "key %s: no role file, treated as an "
 		    "issuing key", id);
@@ -315,7 +361,7 @@ read_cert(const struct signer_ks *ks, struct signer_key *k)
 	struct rc_detail d = {""};
 	int rc;
 
-	rc = read_file(path, SIGNER_MAX_MSG, 022, &s);
+	rc = signer_read_file(path, SIGNER_MAX_MSG, 022, &s);
 	if (rc == RC_NOTFOUND)
 		goto out;
 	if (rc == 0)
@@ -328,17 +374,18 @@ out:
 	free(path);
 }
 
+/* Reads <id>.key: the key and its type. */
 static int
-load_one(const struct signer_ks *ks, const char *id, struct signer_key **out)
+load_file_key(const struct signer_ks *ks, const char *id, EVP_PKEY **pkey,
+    int *keytype)
 {
 	char *path = key_path(ks, id, "key");
 	struct sec *s = NULL;
-	EVP_PKEY *pkey = NULL;
 	BIO *bio = NULL;
-	int rc, keytype, is_root = 0;
+	int rc;
 
-	*out = NULL;
-	rc = read_file(path, KEYFILE_MAX, 077, &s);
+	*pkey = NULL;
+	rc = signer_read_file(path, KEYFILE_MAX, 077, &s);
 	if (rc == RC_POLICY) {
 		log_err(LOG_SIGNER, "key %s: %s is readable or writable by "
 		    "group or others, a symlink, or not ours; not loaded "
@@ -353,7 +400,7 @@ load_one(const struct signer_ks *ks, const char *id, struct signer_key **out)
 	ERR_clear_error();
 	bio = BIO_new_mem_buf(s->data, (int)s->len);
 	if (bio == NULL ||
-	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+	    (*pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
 	    NULL)) == NULL) {
 		ERR_clear_error();	/* the decoders' guesses */
 		log_err(LOG_SIGNER, "key %s: %s is not an unencrypted PEM "
@@ -361,30 +408,160 @@ load_one(const struct signer_ks *ks, const char *id, struct signer_key **out)
 		rc = RC_CRYPTO;
 		goto out;
 	}
-	keytype = keytype_of(pkey);
-	if (keytype == 0) {
+	*keytype = keytype_of(*pkey);
+	if (*keytype == 0) {
 		log_err(LOG_SIGNER, "key %s: unsupported key type or size; "
 		    "not loaded", id);
+		EVP_PKEY_free(*pkey);
+		*pkey = NULL;
 		rc = RC_BADKEY;
-		goto out;
 	}
-	if ((rc = read_role(ks, id, &is_root)) != 0) {
-		log_err(LOG_SIGNER, "key %s: not loaded", id);
-		goto out;
-	}
-	if ((rc = make_key(id, pkey, keytype, is_root, out)) != 0)
-		goto out;
-	pkey = NULL;
-	read_cert(ks, *out);
-	log_info(LOG_SIGNER, "key %s: loaded (%s, %s%s)", id,
-	    signer_keytype_name(keytype), is_root ? "root" : "issuing",
-	    (*out)->cert != NULL ? ", with certificate" : "");
 out:
-	EVP_PKEY_free(pkey);
 	BIO_free(bio);
 	sec_free(s);
 	free(path);
 	return rc;
+}
+
+/* Parses the CKA_ID in a .p11 file: hex, one line. */
+static int
+parse_p11_id(const struct sec *s, uint8_t *id, size_t *id_len)
+{
+	size_t n = s->len;
+
+	if (n > 0 && s->data[n - 1] == '\n')
+		n--;
+	if (n == 0 || n % 2 != 0 || n / 2 > SIGNER_P11_ID_MAX)
+		return RC_INVAL;
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v;
+		char h[3] = {(char)s->data[i], (char)s->data[i + 1], 0};
+
+		if (!strchr("0123456789abcdef", h[0]) ||
+		    !strchr("0123456789abcdef", h[1]) ||
+		    sscanf(h, "%2x", &v) != 1)
+			return RC_INVAL;
+		id[i / 2] = (uint8_t)v;
+	}
+	*id_len = n / 2;
+	return 0;
+}
+
+/* Reads <id>.p11 and finds its key on the token. */
+static int
+load_token_key(const struct signer_ks *ks, const char *id,
+    struct signer_p11key **p11k, int *keytype, uint8_t **spki,
+    size_t *spki_len)
+{
+	char *path = key_path(ks, id, "p11");
+	uint8_t ckid[SIGNER_P11_ID_MAX];
+	size_t ckid_len = 0;
+	struct sec *s = NULL;
+	int rc;
+
+	if (ks->p11 == NULL) {
+		log_err(LOG_SIGNER, "key %s is on a PKCS#11 token, but the "
+		    "signer was given none (signer.pkcs11_module); not "
+		    "loaded", id);
+		rc = RC_CONFIG;
+		goto out;
+	}
+	rc = signer_read_file(path, 2 * SIGNER_P11_ID_MAX + 2, 077, &s);
+	if (rc == 0 && (rc = parse_p11_id(s, ckid, &ckid_len)) != 0)
+		log_err(LOG_SIGNER, "key %s: %s does not hold a CKA_ID in "
+		    "lowercase hex; not loaded", id, path);
+	else if (rc != 0)
+		log_err(LOG_SIGNER, "key %s: %s: %s; not loaded", id, path,
+		    rc == RC_POLICY ? "not a private regular file of ours "
+		    "(must be mode 0600)" : rc_str(rc));
+	if (rc == 0 && (rc = signer_p11_key_find(ks->p11, ckid, ckid_len,
+	    keytype, spki, spki_len, p11k)) != 0)
+		log_err(LOG_SIGNER, "key %s: not on the token; not loaded",
+		    id);
+out:
+	sec_free(s);
+	free(path);
+	return rc;
+}
+
+static int
+load_one(const struct signer_ks *ks, const char *id, int on_token,
+    struct signer_key **out)
+{
+	struct signer_p11key *p11k = NULL;
+	EVP_PKEY *pkey = NULL;
+	uint8_t *spki = NULL;
+	size_t spki_len = 0;
+	int rc, keytype = 0, is_root = 0;
+
+	*out = NULL;
+	rc = on_token ? load_token_key(ks, id, &p11k, &keytype, &spki,
+	    &spki_len) : load_file_key(ks, id, &pkey, &keytype);
+	if (rc != 0)
+		goto out;
+	if ((rc = read_role(ks, id, &is_root)) != 0) {
+		log_err(LOG_SIGNER, "key %s: not loaded", id);
+		goto out;
+	}
+	if (on_token) {
+		rc = new_key(id, keytype, is_root, spki, spki_len, out);
+		if (rc == 0) {
+			((struct fkey *)(*out)->be)->p11k = p11k;
+			p11k = NULL;
+		}
+	} else if ((rc = make_key(id, pkey, keytype, is_root, out)) == 0) {
+		pkey = NULL;
+	}
+	if (rc != 0)
+		goto out;
+	read_cert(ks, *out);
+	log_info(LOG_SIGNER, "key %s: loaded (%s, %s%s%s)", id,
+	    signer_keytype_name(keytype), is_root ? "root" : "issuing",
+	    on_token ? ", on the PKCS#11 token" : "",
+	    (*out)->cert != NULL ? ", with certificate" : "");
+out:
+	EVP_PKEY_free(pkey);
+	signer_p11_key_free(p11k);
+	free(spki);
+	return rc;
+}
+
+/* The key id of a directory entry "<id>.key" or "<id>.p11" (*on_token),
+ * or 0 for any other entry. */
+static int
+entry_id(const struct signer_ks *ks, const char *name, char *id,
+    int *on_token)
+{
+	size_t n = strlen(name);
+	char *other;
+	int both;
+
+	if (n < 5 || (strcmp(name + n - 4, ".key") != 0 &&
+	    strcmp(name + n - 4, ".p11") != 0))
+		return 0;
+	*on_token = strcmp(name + n - 4, ".p11") == 0;
+	if (n - 4 > SIGNER_KEYID_MAX) {
+		log_warn(LOG_SIGNER, "key directory: %s: bad key id; ignored",
+		    name);
+		return 0;
+	}
+	memcpy(id, name, n - 4);
+	id[n - 4] = '\0';
+	if (!signer_keyid_valid(id)) {
+		log_warn(LOG_SIGNER, "key directory: %s: bad key id; ignored",
+		    name);
+		return 0;
+	}
+	/* a key both in a file and on the token: which is meant? */
+	other = key_path(ks, id, *on_token ? "key" : "p11");
+	both = fs_exists(other);
+	free(other);
+	if (both) {
+		log_err(LOG_SIGNER, "key %s: both %s.key and %s.p11 exist; "
+		    "neither is loaded", id, id, id);
+		return 0;
+	}
+	return 1;
 }
 
 int
@@ -402,25 +579,12 @@ signer_ks_load(struct signer_ks *ks, struct signer_key **out)
 		return RC_IO;
 	}
 	while ((de = readdir(dir)) != NULL) {
-		size_t n = strlen(de->d_name);
 		struct signer_key *k;
 		char id[SIGNER_KEYID_MAX + 1];
+		int on_token;
 
-		if (n < 5 || strcmp(de->d_name + n - 4, ".key") != 0)
-			continue;
-		if (n - 4 > SIGNER_KEYID_MAX) {
-			log_warn(LOG_SIGNER, "key directory: %s: bad key id; "
-			    "ignored", de->d_name);
-			continue;
-		}
-		memcpy(id, de->d_name, n - 4);
-		id[n - 4] = '\0';
-		if (!signer_keyid_valid(id)) {
-			log_warn(LOG_SIGNER, "key directory: %s: bad key id; "
-			    "ignored", de->d_name);
-			continue;
-		}
-		if (load_one(ks, id, &k) != 0)
+		if (!entry_id(ks, de->d_name, id, &on_token) ||
+		    load_one(ks, id, on_token, &k) != 0)
 			continue;
 		k->next = list;
 		list = k;
@@ -470,16 +634,73 @@ generate(int keytype)
 	return pkey;
 }
 
+/* Writes pkey to path as PEM PKCS#8 (0600, O_EXCL). */
+static int
+write_key_file(const char *id, const char *path, EVP_PKEY *pkey)
+{
+	BIO *bio = BIO_new(BIO_s_secmem());	/* wiped when freed */
+	char *pem;
+	long pem_len;
+	int rc;
+
+	if (bio == NULL ||
+	    !PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) ||
+	    (pem_len = BIO_get_mem_data(bio, &pem)) <= 0) {
+		log_ssl(id, "encode");
+		BIO_free(bio);
+		return RC_CRYPTO;
+	}
+	rc = fs_write_excl(path, pem, (size_t)pem_len, 0600);
+	if (rc != 0 && rc != RC_EXISTS)
+		log_err(LOG_SIGNER, "key %s: write %s: %s", id, path,
+		    rc_str(rc));
+	BIO_free(bio);
+	return rc;
+}
+
+/* Makes the key on the token and writes its CKA_ID to path. */
+static int
+token_genkey(struct signer_ks *ks, const char *id, int keytype,
+    const char *path, struct signer_p11key **p11k, uint8_t **spki,
+    size_t *spki_len)
+{
+	uint8_t ckid[SIGNER_P11_ID_LEN];
+	char hex[2 * SIGNER_P11_ID_LEN + 2];
+	char *label = xasprintf("certdesk %s", id);
+	int rc;
+
+	rc = signer_p11_key_generate(ks->p11, label, keytype, ckid, spki,
+	    spki_len, p11k);
+	free(label);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(ckid); i++)
+		snprintf(hex + 2 * i, 3, "%02x", ckid[i]);
+	hex[2 * SIGNER_P11_ID_LEN] = '\n';
+	rc = fs_write_excl(path, hex, sizeof(hex) - 1, 0600);
+	if (rc != 0) {
+		if (rc != RC_EXISTS)
+			log_err(LOG_SIGNER, "key %s: write %s: %s", id, path,
+			    rc_str(rc));
+		signer_p11_key_destroy(*p11k);
+		*p11k = NULL;
+		free(*spki);
+		*spki = NULL;
+	}
+	return rc;
+}
+
 int
 signer_ks_genkey(struct signer_ks *ks, const char *id, int keytype,
     int is_root, struct signer_key **out)
 {
-	char *kpath = NULL, *rpath = NULL, *cpath = NULL;
+	char *kpath = NULL, *ppath = NULL, *rpath = NULL, *cpath = NULL;
 	const char *role = is_root ? "root\n" : "issuing\n";
+	const char *made;
+	struct signer_p11key *p11k = NULL;
 	EVP_PKEY *pkey = NULL;
-	BIO *bio = NULL;
-	char *pem;
-	long pem_len;
+	uint8_t *spki = NULL;
+	size_t spki_len = 0;
 	int rc;
 
 	*out = NULL;
@@ -487,56 +708,61 @@ signer_ks_genkey(struct signer_ks *ks, const char *id, int keytype,
 	    NULL)
 		return RC_INVAL;
 	kpath = key_path(ks, id, "key");
+	ppath = key_path(ks, id, "p11");
 	rpath = key_path(ks, id, "role");
 	cpath = key_path(ks, id, "crt");
-	if (fs_exists(kpath)) {
+	made = ks->new_on_token ? ppath : kpath;
+	if (fs_exists(kpath) || fs_exists(ppath)) {
 		rc = RC_EXISTS;
 		goto out;
 	}
-	pkey = generate(keytype);
-	if (pkey == NULL) {
-		log_ssl(id, "generate");
-		rc = RC_CRYPTO;
-		goto out;
-	}
-	/* PKCS#8, unencrypted; the PEM text lives in a wiped BIO */
-	bio = BIO_new(BIO_s_secmem());
-	if (bio == NULL ||
-	    !PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) ||
-	    (pem_len = BIO_get_mem_data(bio, &pem)) <= 0) {
-		log_ssl(id, "encode");
-		rc = RC_CRYPTO;
-		goto out;
-	}
-	rc = fs_write_excl(kpath, pem, (size_t)pem_len, 0600);
-	if (rc != 0) {
-		if (rc != RC_EXISTS)
-			log_err(LOG_SIGNER, "key %s: write %s: %s", id, kpath,
-			    rc_str(rc));
-		goto out;
+	if (ks->new_on_token) {
+		rc = token_genkey(ks, id, keytype, ppath, &p11k, &spki,
+		    &spki_len);
+		if (rc != 0)
+			goto out;
+	} else {
+		pkey = generate(keytype);
+		if (pkey == NULL) {
+			log_ssl(id, "generate");
+			rc = RC_CRYPTO;
+			goto out;
+		}
+		if ((rc = write_key_file(id, kpath, pkey)) != 0)
+			goto out;
 	}
 	rc = fs_write_atomic(rpath, role, strlen(role), 0600);
 	if (rc != 0) {
 		log_err(LOG_SIGNER, "key %s: write %s: %s", id, rpath,
 		    rc_str(rc));
-		unlink(kpath);
-		goto out;
+		goto undo;
 	}
 	/* a certificate left from an earlier key of this id is not ours */
 	if (unlink(cpath) != 0 && errno != ENOENT)
 		log_warn(LOG_SIGNER, "key %s: remove stale %s: %s", id, cpath,
 		    strerror(errno));
-	rc = make_key(id, pkey, keytype, is_root, out);
-	if (rc != 0) {
-		unlink(kpath);
-		unlink(rpath);
-		goto out;
+	if (p11k != NULL) {
+		rc = new_key(id, keytype, is_root, spki, spki_len, out);
+		if (rc == 0) {
+			((struct fkey *)(*out)->be)->p11k = p11k;
+			p11k = NULL;
+		}
+	} else if ((rc = make_key(id, pkey, keytype, is_root, out)) == 0) {
+		pkey = NULL;
 	}
-	pkey = NULL;
+	if (rc == 0)
+		goto out;
+	unlink(rpath);
+undo:
+	unlink(made);
+	signer_p11_key_destroy(p11k);
+	p11k = NULL;
 out:
-	BIO_free(bio);
 	EVP_PKEY_free(pkey);
+	signer_p11_key_free(p11k);
+	free(spki);
 	free(kpath);
+	free(ppath);
 	free(rpath);
 	free(cpath);
 	return rc;
@@ -562,6 +788,8 @@ signer_ks_sign(struct signer_key *k, const uint8_t *tbs, size_t len,
 {
 	struct fkey *f = k->be;
 
+	if (f->p11k != NULL)
+		return signer_p11_sign(f->p11k, tbs, len, sig, sig_len);
 	ERR_clear_error();
 	if (EVP_MD_CTX_copy_ex(f->work, f->tmpl) != 1 ||
 	    EVP_DigestSign(f->work, sig, sig_len, tbs, len) != 1) {

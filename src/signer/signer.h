@@ -64,6 +64,25 @@ struct signer;
  * child (SIGTERM after ~2 s if it does not exit).
  */
 int signer_spawn(const char *keydir, struct signer **out);
+
+/*
+ * Where the signer finds its keys: the key directory always (each key's
+ * role and certificate, and <id>.key or <id>.p11), and a PKCS#11 token
+ * when pkcs11_module is set (keys whose <id>.p11 names their CKA_ID there).
+ * new_on_token makes signer_genkey() create keys on the token instead of
+ * as files. The signer reads the PIN from pkcs11_pin_file (mode 0600,
+ * ours) and keeps it for logging in again after a lost session.
+ */
+struct signer_conf {
+	const char *keydir;
+	const char *pkcs11_module;	/* path of the module; NULL or "" */
+	const char *pkcs11_token;	/* token label */
+	const char *pkcs11_pin_file;
+	int new_on_token;
+};
+
+/* signer_spawn() with a PKCS#11 token besides the key directory. */
+int signer_spawn_conf(const struct signer_conf *c, struct signer **out);
 void signer_free(struct signer *s);	/* NULL is fine */
 
 /*
@@ -77,8 +96,9 @@ int signer_running(struct signer *s, char *why, size_t n);
 
 /*
  * Generates a key in the signer and stores it as keydir/<key_id>.key (0600,
- * O_EXCL; RC_EXISTS if present). is_root marks a key allowed to sign CA
- * certificates. Returns the SubjectPublicKeyInfo DER in *spki (free()).
+ * O_EXCL; RC_EXISTS if present), or on the PKCS#11 token with its CKA_ID in
+ * keydir/<key_id>.p11 when the signer was spawned with new_on_token.
+ * is_root marks a key allowed to sign CA certificates. Returns the SubjectPublicKeyInfo DER in *spki (free()).
  * Key ids are [a-z0-9-]{1,32}.
  */
 int signer_genkey(struct signer *s, const char *key_id, int keytype,

@@ -402,6 +402,15 @@ out:
 int
 signer_spawn(const char *keydir, struct signer **out)
 {
+	struct signer_conf c = {.keydir = keydir};
+
+	return signer_spawn_conf(&c, out);
+}
+
+int
+signer_spawn_conf(const struct signer_conf *c, struct signer **out)
+{
+	const char *keydir = c->keydir;
 	struct stat st;
 	pid_t parent = getpid(), pid;
 	int sv[2];
@@ -431,7 +440,7 @@ signer_spawn(const char *keydir, struct signer **out)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		signer_proc_main(sv[1], keydir, parent);
+		signer_proc_main(sv[1], c, parent);
 	}
 	close(sv[1]);
 	return signer_attach(sv[0], pid, out);

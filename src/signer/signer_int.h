@@ -8,8 +8,10 @@
  *    the checks need (type, role, SPKI, certificate subject) and a pointer to
  *    the backend's private part (the EVP_PKEY for files, a PKCS#11 handle
  *    later).
- *  - the keystore backend interface (signer_ks_*), implemented by exactly
- *    one whole file: keystore_file.c now, keystore_pkcs11.c later.
+ *  - the key store (signer_ks_*, keystore_file.c): the key directory,
+ *    which holds each key's role and certificate and either the key itself
+ *    (<id>.key) or the CKA_ID of its private key on a PKCS#11 token
+ *    (<id>.p11), signed with through keystore_pkcs11.c (signer_p11_*).
  *  - the checks of what is signed (check.c), pure functions over DER bytes
  *    so tests can feed them hostile input in-process.
  *  - the wire protocol (framing in signer_client.c, the serving loop in
@@ -48,6 +50,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define SIGNER_KEYID_MAX 32
@@ -103,13 +106,16 @@ int signer_key_set_cert(struct signer_key *k, const uint8_t *der,
 int signer_check_tbs(const struct signer_key *k, int kind,
     const uint8_t *tbs, size_t len, struct rc_detail *d);
 
-/* ---- keystore backend (keystore_file.c) ----------------------------- */
+/* ---- key store (keystore_file.c) ------------------------------------ */
 
 struct signer_ks;
 
 /* Opens the key store at dir (files: the directory). Returns a new handle,
  * free with signer_ks_close(). RC_NOTFOUND / RC_CONFIG when unusable. */
 int signer_ks_open(const char *dir, struct signer_ks **out);
+/* The same with a PKCS#11 token (c->pkcs11_module set): the token is
+ * opened and logged in to here, RC_CONFIG / RC_SIGNER when it cannot be. */
+int signer_ks_open_conf(const struct signer_conf *c, struct signer_ks **out);
 void signer_ks_close(struct signer_ks *ks);	/* NULL is fine */
 
 /*
@@ -121,9 +127,10 @@ void signer_ks_close(struct signer_ks *ks);	/* NULL is fine */
 int signer_ks_load(struct signer_ks *ks, struct signer_key **out);
 
 /*
- * Generates a key of keytype, persists it with its role and returns it as
- * a new key in *out. RC_INVAL for a bad id or type, RC_EXISTS when stored
- * already, RC_CRYPTO / RC_IO on failure.
+ * Generates a key of keytype (on the token when the store was opened with
+ * new_on_token), persists it with its role and returns it as a new key in
+ * *out. RC_INVAL for a bad id or type, RC_EXISTS when stored already,
+ * RC_CRYPTO / RC_IO / RC_SIGNER on failure.
  */
 int signer_ks_genkey(struct signer_ks *ks, const char *id, int keytype,
     int is_root, struct signer_key **out);
@@ -138,6 +145,72 @@ int signer_ks_sign(struct signer_key *k, const uint8_t *tbs, size_t len,
 
 /* Frees k, its common fields and its backend state. NULL is fine. */
 void signer_key_free(struct signer_key *k);
+
+/*
+ * Reads a small file into a new secret buffer (wiped on free), without
+ * following a symlink. RC_NOTFOUND if absent; RC_POLICY if it is not a
+ * regular file, not ours, or its mode has any of the bits in forbid;
+ * RC_TOOBIG past max; RC_IO otherwise.
+ */
+struct sec;
+int signer_read_file(const char *path, size_t max, mode_t forbid,
+    struct sec **out);
+
+/* ---- PKCS#11 tokens (keystore_pkcs11.c) ----------------------------- */
+
+#define SIGNER_P11_ID_LEN 16	/* CKA_ID of the keys certdesk makes */
+#define SIGNER_P11_ID_MAX 64	/* of keys it accepts */
+
+struct signer_p11;	/* a module, a logged-in session on one token */
+struct signer_p11key;	/* a private key on it, with its public key */
+
+/*
+ * Loads module (dlopen), initialises it, finds the token labelled token,
+ * opens a session and logs in with the PIN read from pin_file (mode 0600,
+ * ours; one line). Every failure is logged with the module's CKR_ name.
+ * RC_CONFIG when the module, the token or the PIN file is wrong, RC_SIGNER
+ * when the module fails (a wrong PIN included).
+ */
+int signer_p11_open(const char *module, const char *token,
+    const char *pin_file, struct signer_p11 **out);
+void signer_p11_close(struct signer_p11 *p);	/* NULL is fine */
+
+/*
+ * The key pair whose objects have CKA_ID id: its type and SPKI (DER, a new
+ * buffer). RC_NOTFOUND when no private key has it, RC_CONFIG when several
+ * do or its public key is missing, RC_BADKEY for a type the signer does
+ * not use.
+ */
+int signer_p11_key_find(struct signer_p11 *p, const uint8_t *id,
+    size_t id_len, int *keytype, uint8_t **spki, size_t *spki_len,
+    struct signer_p11key **out);
+
+/*
+ * Generates a key pair of keytype on the token, labelled label, with a new
+ * random CKA_ID (SIGNER_P11_ID_LEN bytes into id): the private key
+ * sensitive and never extractable. Returns it as signer_p11_key_find()
+ * does.
+ */
+int signer_p11_key_generate(struct signer_p11 *p, const char *label,
+    int keytype, uint8_t id[SIGNER_P11_ID_LEN], uint8_t **spki,
+    size_t *spki_len, struct signer_p11key **out);
+
+/* Removes a key pair made by signer_p11_key_generate() from the token
+ * (when what follows it fails) and frees k. */
+void signer_p11_key_destroy(struct signer_p11key *k);
+
+/*
+ * Signs tbs as signer_ks_sign() does (the digest made here, the signature
+ * by the token, DER for ECDSA), then verifies the signature with the
+ * public key, so that a faulty token cannot hand out a bad one. Logs in
+ * again once when the session was lost. RC_CRYPTO on failure.
+ */
+int signer_p11_sign(struct signer_p11key *k, const uint8_t *tbs,
+    size_t len, uint8_t *sig, size_t *sig_len);
+void signer_p11_key_free(struct signer_p11key *k);	/* NULL is fine */
+
+/* Tests: closes the session, as a network HSM that restarted would. */
+void signer_p11_drop_session(struct signer_p11 *p);
 
 /* ---- wire protocol ------------------------------------------------- */
 
@@ -215,16 +288,16 @@ void signer_put_u64(uint8_t *p, uint64_t v);
  * no_new_privs, a seccomp deny list), then signer_srv_run(), then _exit().
  * parent is the pid of the parent (to catch its death before PDEATHSIG).
  */
-void signer_proc_main(int fd, const char *keydir, pid_t parent)
+void signer_proc_main(int fd, const struct signer_conf *c, pid_t parent)
     __attribute__((noreturn));
 
 /*
- * Loads the keys in keydir, sends the HELLO frame on fd (with the rc of the
+ * Loads the keys c names, sends the HELLO frame on fd (with the rc of the
  * load) and serves requests on fd until EOF or an I/O error. Returns 0 at
  * EOF, or the error. Does not harden the process: tests run it in a thread
  * to check the server for leaks.
  */
-int signer_srv_run(int fd, const char *keydir);
+int signer_srv_run(int fd, const struct signer_conf *c);
 
 /* ---- client hooks for tests (signer_client.c) ---------------------- */
 

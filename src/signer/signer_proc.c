@@ -408,7 +408,7 @@ serve(struct srv *sv, int fd)
 }
 
 int
-signer_srv_run(int fd, const char *keydir)
+signer_srv_run(int fd, const struct signer_conf *c)
 {
 	struct srv sv;
 	struct signer_field f;
@@ -418,7 +418,7 @@ signer_srv_run(int fd, const char *keydir)
 	memset(&sv, 0, sizeof(sv));
 	sv.rd.buf = xmalloc(4 + SIGNER_MAX_MSG);
 	sv.out = xmalloc(4 + SIGNER_MAX_MSG);
-	rc = signer_ks_open(keydir, &sv.ks);
+	rc = signer_ks_open_conf(c, &sv.ks);
 	if (rc == 0)
 		rc = signer_ks_load(sv.ks, &sv.keys);
 	for (struct signer_key *k = sv.keys; k != NULL; k = k->next)
@@ -451,16 +451,20 @@ out:
 /* ---- hardening ---------------------------------------------------------- */
 
 /*
- * A deny list rather than an allow list: the signer writes key files (and
- * later talks to a PKCS#11 module) and runs under sanitizers in tests, so
- * the set of syscalls it needs is not small and stable; what it must never
- * do is run programs, open network connections or inspect other processes.
- * Denied calls fail with EPERM.
+ * A deny list rather than an allow list: the signer writes key files,
+ * runs a PKCS#11 module and runs under sanitizers in tests, so the set of
+ * syscalls it needs is not small and stable; what it must never do is run
+ * programs, open network connections or inspect other processes. Denied
+ * calls fail with EPERM. The first NET_CALLS are the network: a signer with
+ * a PKCS#11 module may need them, since a network HSM's module talks to
+ * the HSM from inside the signer.
  */
+#define NET_CALLS 7
 static const int denied[] = {
+	SYS_socket, SYS_socketpair, SYS_connect, SYS_bind, SYS_listen,
+	SYS_accept, SYS_accept4,
 	SYS_execve, SYS_execveat, SYS_ptrace, SYS_process_vm_readv,
-	SYS_process_vm_writev, SYS_socket, SYS_socketpair, SYS_connect,
-	SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_mount,
+	SYS_process_vm_writev, SYS_mount,
 	SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_setns, SYS_unshare,
 	SYS_keyctl, SYS_add_key, SYS_request_key, SYS_bpf,
 	SYS_perf_event_open, SYS_userfaultfd, SYS_open_by_handle_at,
@@ -488,11 +492,13 @@ static const int denied[] = {
 #endif
 
 static int
-install_seccomp(void)
+install_seccomp(int allow_net)
 {
 #ifdef SECCOMP_ARCH
-	enum { NDENY = sizeof(denied) / sizeof(denied[0]) };
-	struct sock_filter f[NDENY + 8];
+	enum { NALL = sizeof(denied) / sizeof(denied[0]) };
+	const int *list = allow_net ? denied + NET_CALLS : denied;
+	unsigned ndeny = allow_net ? NALL - NET_CALLS : NALL;
+	struct sock_filter f[NALL + 8];
 	struct sock_fprog prog;
 	unsigned n = 0, deny_at;
 
@@ -505,7 +511,7 @@ install_seccomp(void)
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 	    offsetof(struct seccomp_data, nr));
 	/* instructions: the checks, then ALLOW, then DENY */
-	deny_at = n + NDENY + 1;
+	deny_at = n + ndeny + 1;
 #if defined(__x86_64__)
 	deny_at++;
 	/* x32 syscall numbers would slip past the list */
@@ -513,9 +519,9 @@ install_seccomp(void)
 	    0x40000000, (uint8_t)(deny_at - n - 1), 0);
 	n++;
 #endif
-	for (unsigned i = 0; i < NDENY; i++, n++)
+	for (unsigned i = 0; i < ndeny; i++, n++)
 		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		    (uint32_t)denied[i], (uint8_t)(deny_at - n - 1), 0);
+		    (uint32_t)list[i], (uint8_t)(deny_at - n - 1), 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 	    SECCOMP_RET_ALLOW);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
@@ -528,6 +534,7 @@ install_seccomp(void)
 		return RC_ERR;
 	return 0;
 #else
+	(void)allow_net;
 	return RC_ERR;
 #endif
 }
@@ -561,7 +568,7 @@ close_fds(int fd)
 }
 
 void
-signer_proc_main(int fd, const char *keydir, pid_t parent)
+signer_proc_main(int fd, const struct signer_conf *c, pid_t parent)
 {
 	static const int to_default[] = {SIGTERM, SIGCHLD, SIGALRM, SIGUSR1,
 	    SIGUSR2, SIGQUIT};
@@ -595,9 +602,10 @@ signer_proc_main(int fd, const char *keydir, pid_t parent)
 	signal(SIGHUP, SIG_IGN);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	if (install_seccomp() != 0)
+	if (install_seccomp(c->pkcs11_module != NULL &&
+	    c->pkcs11_module[0] != '\0') != 0)
 		log_warn(LOG_SIGNER, "start: no seccomp filter: %s",
 		    strerror(errno));
-	rc = signer_srv_run(fd, keydir);
+	rc = signer_srv_run(fd, c);
 	_exit(rc == 0 ? 0 : 1);
 }

@@ -58,6 +58,17 @@ static const struct key keys[] = {
 	    1, 168, "regenerate every CRL at least this often, in hours"},
 	{"ca", "ocsp", K_BOOL, O(ca_ocsp), "on", NULL, 0, 0,
 	    "name the OCSP responder in the AIA of certificates"},
+	{"signer", "keystore", K_STR, O(signer_keystore), "file", "file|pkcs11",
+	    0, 0, "where new CA keys are made: file (keys/<id>.key) or pkcs11 "
+	    "(on the token below; the key never leaves it)"},
+	{"signer", "pkcs11_module", K_STR, O(signer_pkcs11_module), "", NULL, 0,
+	    0, "PKCS#11 module of the HSM, e.g. "
+	    "/usr/lib/softhsm/libsofthsm2.so; empty: no token"},
+	{"signer", "pkcs11_token", K_STR, O(signer_pkcs11_token), "", NULL, 0,
+	    0, "label of the token that holds the CA keys"},
+	{"signer", "pkcs11_pin_file", K_STR, O(signer_pkcs11_pin_file), "",
+	    NULL, 0, 0, "file with the token's user PIN (one line, mode 0600), "
+	    "relative to the data directory"},
 	{"policy", "trust", K_STR, O(policy_trust), "public", "public|private",
 	    0, 0, "public: enforce the Baseline Requirements calendar; private: "
 	    "a private PKI may keep methods past their dates"},

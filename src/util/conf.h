@@ -34,6 +34,11 @@ struct conf {
 	int ca_crl_validity_days;	/* crl_validity_days = 7 */
 	int ca_crl_refresh_hours;	/* crl_refresh_hours = 24 */
 	int ca_ocsp;			/* ocsp = on */
+	/* [signer] */
+	char *signer_keystore;		/* keystore = file | pkcs11 */
+	char *signer_pkcs11_module;	/* pkcs11_module = (empty: none) */
+	char *signer_pkcs11_token;	/* pkcs11_token = (token label) */
+	char *signer_pkcs11_pin_file;	/* pkcs11_pin_file = (relative to data) */
 	/* [policy] */
 	char *policy_trust;		/* trust = public | private */
 	char *policy_compromised_keys;	/* compromised_keys = compromised-keys.txt */

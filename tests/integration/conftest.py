@@ -290,12 +290,13 @@ class AcmeRig:
 
 
 @contextlib.contextmanager
-def acme_rig(d, http01, configure=None, peers=()):
+def acme_rig(d, http01, configure=None, peers=(), init_args=()):
     """certdesk serving ACME from a new data directory in d, with a Knot
     DNS server for the `test.` zone (--resolver) and the http-01 peer
     http01 (anything with .port and .stop(); --http01-port): yields an
     AcmeRig with knot, http01, server, port, data, root, dir_url and tmp.
-    configure(data) runs after init, before the server starts. On exit
+    init_args go to `certdesk init`; configure(data) runs after init,
+    before the server starts. On exit
     the server stops (cleanly, or the test fails), then http01, the other
     peers (.stop()) and Knot, also when the server's stop failed."""
     from acme_client import Knot	# the suite's peers, not fixtures
@@ -308,7 +309,7 @@ def acme_rig(d, http01, configure=None, peers=()):
         e.port = free_port()
         e.data = d / "data"
         ok(["init", "--data", e.data, "--base-url",
-            f"http://127.0.0.1:{e.port}"])
+            f"http://127.0.0.1:{e.port}", *init_args])
         if configure is not None:
             configure(e.data)
         e.root = d / "root.pem"

@@ -360,8 +360,9 @@ static void *
 srv_thread(void *p)
 {
 	struct srv_arg *a = p;
+	struct signer_conf c = {.keydir = a->dir};
 
-	a->rc = signer_srv_run(a->fd, a->dir);
+	a->rc = signer_srv_run(a->fd, &c);
 	close(a->fd);
 	return NULL;
 }
