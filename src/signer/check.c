@@ -118,6 +118,30 @@ signer_keytype_name(int keytype)
 	}
 }
 
+int
+signer_keytype_rsa_bits(int keytype)
+{
+	switch (keytype) {
+	case SIGNER_KEY_RSA_2048:
+		return 2048;
+	case SIGNER_KEY_RSA_3072:
+		return 3072;
+	case SIGNER_KEY_RSA_4096:
+		return 4096;
+	default:
+		return 0;
+	}
+}
+
+int
+signer_keytype_rsa(int bits)
+{
+	for (int t = SIGNER_KEY_RSA_2048; t <= SIGNER_KEY_RSA_4096; t++)
+		if (signer_keytype_rsa_bits(t) == bits)
+			return t;
+	return 0;
+}
+
 static int
 refuse(struct rc_detail *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

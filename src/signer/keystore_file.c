@@ -228,18 +228,8 @@ keytype_of(EVP_PKEY *pkey)
 			return SIGNER_KEY_EC_P384;
 		return 0;
 	}
-	if (EVP_PKEY_is_a(pkey, "RSA")) {
-		switch (EVP_PKEY_get_bits(pkey)) {
-		case 2048:
-			return SIGNER_KEY_RSA_2048;
-		case 3072:
-			return SIGNER_KEY_RSA_3072;
-		case 4096:
-			return SIGNER_KEY_RSA_4096;
-		default:
-			return 0;
-		}
-	}
+	if (EVP_PKEY_is_a(pkey, "RSA"))
+		return signer_keytype_rsa(EVP_PKEY_get_bits(pkey));
 	return 0;
 }
 
@@ -312,6 +302,31 @@ make_key(const char *id, EVP_PKEY *pkey, int keytype, int is_root,
 out:
 	OPENSSL_free(spki);
 	signer_key_free(k);
+	return rc;
+}
+
+/*
+ * The key: around the token's key *p11k (with its SPKI) when there is one,
+ * else around *pkey; whichever is used is taken (set to NULL).
+ */
+static int
+wrap_key(const char *id, int keytype, int is_root, EVP_PKEY **pkey,
+    struct signer_p11key **p11k, const uint8_t *spki, size_t spki_len,
+    struct signer_key **out)
+{
+	int rc;
+
+	if (*p11k == NULL) {
+		rc = make_key(id, *pkey, keytype, is_root, out);
+		if (rc == 0)
+			*pkey = NULL;
+		return rc;
+	}
+	rc = new_key(id, keytype, is_root, spki, spki_len, out);
+	if (rc == 0) {
+		((struct fkey *)(*out)->be)->p11k = *p11k;
+		*p11k = NULL;
+	}
 	return rc;
 }
 
@@ -503,16 +518,8 @@ load_one(const struct signer_ks *ks, const char *id, int on_token,
 		log_err(LOG_SIGNER, "key %s: not loaded", id);
 		goto out;
 	}
-	if (on_token) {
-		rc = new_key(id, keytype, is_root, spki, spki_len, out);
-		if (rc == 0) {
-			((struct fkey *)(*out)->be)->p11k = p11k;
-			p11k = NULL;
-		}
-	} else if ((rc = make_key(id, pkey, keytype, is_root, out)) == 0) {
-		pkey = NULL;
-	}
-	if (rc != 0)
+	if ((rc = wrap_key(id, keytype, is_root, &pkey, &p11k, spki,
+	    spki_len, out)) != 0)
 		goto out;
 	read_cert(ks, *out);
 	log_info(LOG_SIGNER, "key %s: loaded (%s, %s%s%s)", id,
@@ -600,25 +607,14 @@ generate(int keytype)
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *e = NULL;
-	int bits;
+	int bits = signer_keytype_rsa_bits(keytype);
 
-	switch (keytype) {
-	case SIGNER_KEY_EC_P256:
+	if (keytype == SIGNER_KEY_EC_P256)
 		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	case SIGNER_KEY_EC_P384:
+	if (keytype == SIGNER_KEY_EC_P384)
 		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	case SIGNER_KEY_RSA_2048:
-		bits = 2048;
-		break;
-	case SIGNER_KEY_RSA_3072:
-		bits = 3072;
-		break;
-	case SIGNER_KEY_RSA_4096:
-		bits = 4096;
-		break;
-	default:
+	if (bits == 0)
 		return NULL;
-	}
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	e = BN_new();
 	if (ctx == NULL || e == NULL || !BN_set_word(e, 65537) ||
@@ -741,15 +737,8 @@ signer_ks_genkey(struct signer_ks *ks, const char *id, int keytype,
 	if (unlink(cpath) != 0 && errno != ENOENT)
 		log_warn(LOG_SIGNER, "key %s: remove stale %s: %s", id, cpath,
 		    strerror(errno));
-	if (p11k != NULL) {
-		rc = new_key(id, keytype, is_root, spki, spki_len, out);
-		if (rc == 0) {
-			((struct fkey *)(*out)->be)->p11k = p11k;
-			p11k = NULL;
-		}
-	} else if ((rc = make_key(id, pkey, keytype, is_root, out)) == 0) {
-		pkey = NULL;
-	}
+	rc = wrap_key(id, keytype, is_root, &pkey, &p11k, spki, spki_len,
+	    out);
 	if (rc == 0)
 		goto out;
 	unlink(rpath);

@@ -477,20 +477,9 @@ public_key(struct signer_p11 *p, CK_OBJECT_HANDLE h, EVP_PKEY **out,
 		e = BN_bin2bn(v2, (int)l2, NULL);
 		if (n == NULL || e == NULL)
 			goto out;
-		switch (BN_num_bits(n)) {
-		case 2048:
-			*keytype = SIGNER_KEY_RSA_2048;
-			break;
-		case 3072:
-			*keytype = SIGNER_KEY_RSA_3072;
-			break;
-		case 4096:
-			*keytype = SIGNER_KEY_RSA_4096;
-			break;
-		default:
-			goto out;
-		}
-		if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+		*keytype = signer_keytype_rsa(BN_num_bits(n));
+		if (*keytype == 0 ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
 			goto out;
 	} else {
@@ -622,7 +611,7 @@ signer_p11_key_generate(struct signer_p11 *p, const char *label,
     size_t *spki_len, struct signer_p11key **out)
 {
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_ULONG bits = 0;
+	CK_ULONG bits = (CK_ULONG)signer_keytype_rsa_bits(keytype);
 	CK_BYTE e65537[] = {0x01, 0x00, 0x01};
 	CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
 	const uint8_t *oid = oid_p256;
@@ -636,23 +625,10 @@ signer_p11_key_generate(struct signer_p11 *p, const char *label,
 
 	*out = NULL;
 	*spki = NULL;
-	switch (keytype) {
-	case SIGNER_KEY_EC_P256:
-		break;
-	case SIGNER_KEY_EC_P384:
+	if (keytype == SIGNER_KEY_EC_P384) {
 		oid = oid_p384;
 		oid_len = sizeof(oid_p384);
-		break;
-	case SIGNER_KEY_RSA_2048:
-		bits = 2048;
-		break;
-	case SIGNER_KEY_RSA_3072:
-		bits = 3072;
-		break;
-	case SIGNER_KEY_RSA_4096:
-		bits = 4096;
-		break;
-	default:
+	} else if (keytype != SIGNER_KEY_EC_P256 && bits == 0) {
 		return RC_INVAL;
 	}
 	if (sec_random(id, SIGNER_P11_ID_LEN) != 0)

@@ -83,6 +83,10 @@ struct signer_key {
 int signer_keyid_valid(const char *id);
 /* "P-256", "RSA-2048", ...; "unknown" for anything else. */
 const char *signer_keytype_name(int keytype);
+/* The modulus size of an RSA key type, 0 for the others; and back (0 for a
+ * size the signer does not use). */
+int signer_keytype_rsa_bits(int keytype);
+int signer_keytype_rsa(int bits);
 
 /* Copies the SPKI into k (replacing any) and computes k->keyhash. RC_INVAL
  * when spki is not a well-formed SubjectPublicKeyInfo. */

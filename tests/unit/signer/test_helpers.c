@@ -2,7 +2,7 @@
 /* Helpers for the signer's unit tests; see test_helpers.h. */
 #include "test_helpers.h"
 
-#include "signer/signer.h"
+#include "signer/signer_int.h"
 #include "util/buf.h"
 #include "util/der.h"
 #include "util/xmalloc.h"
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -449,4 +450,45 @@ th_splice(const uint8_t *seq, size_t len, int idx, int remove,
 	out = th_tlv(DER_SEQUENCE, b.data, b.len, out_len);
 	buf_free(&b);
 	return out;
+}
+
+int
+th_exists(const char *dir, const char *id, const char *ext)
+{
+	char *p = xasprintf("%s/%s.%s", dir, id, ext);
+	struct stat st;
+	int r = lstat(p, &st) == 0;
+
+	free(p);
+	return r;
+}
+
+size_t
+th_key_count(const struct signer_key *list)
+{
+	size_t n = 0;
+
+	for (; list != NULL; list = list->next)
+		n++;
+	return n;
+}
+
+struct signer_key *
+th_key_find(struct signer_key *list, const char *id)
+{
+	for (; list != NULL; list = list->next)
+		if (strcmp(list->id, id) == 0)
+			return list;
+	return NULL;
+}
+
+void
+th_keys_free(struct signer_key *list)
+{
+	while (list != NULL) {
+		struct signer_key *next = list->next;
+
+		signer_key_free(list);
+		list = next;
+	}
 }

@@ -18,6 +18,16 @@
 char *th_mkdtemp(void);
 void th_rmdir(char *dir);	/* frees dir */
 
+/* 1 when dir/<id>.<ext> exists (lstat). */
+int th_exists(const char *dir, const char *id, const char *ext);
+
+/* A list of the key store's keys (signer_int.h): its length, the key of
+ * an id (or NULL), and freeing it. */
+struct signer_key;
+size_t th_key_count(const struct signer_key *list);
+struct signer_key *th_key_find(struct signer_key *list, const char *id);
+void th_keys_free(struct signer_key *list);
+
 /* A fresh key for a test subject. */
 EVP_PKEY *th_keygen(int keytype);
 /* SPKI DER of pkey (free()). */

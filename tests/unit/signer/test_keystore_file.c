@@ -40,47 +40,6 @@ write_file(const char *path, const void *p, size_t n, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
-static int
-exists(const char *dir, const char *id, const char *ext)
-{
-	char *p = path_of(dir, id, ext);
-	struct stat st;
-	int r = lstat(p, &st) == 0;
-
-	free(p);
-	return r;
-}
-
-static size_t
-count(struct signer_key *list)
-{
-	size_t n = 0;
-
-	for (; list != NULL; list = list->next)
-		n++;
-	return n;
-}
-
-static struct signer_key *
-find(struct signer_key *list, const char *id)
-{
-	for (; list != NULL; list = list->next)
-		if (strcmp(list->id, id) == 0)
-			return list;
-	return NULL;
-}
-
-static void
-free_list(struct signer_key *list)
-{
-	while (list != NULL) {
-		struct signer_key *next = list->next;
-
-		signer_key_free(list);
-		list = next;
-	}
-}
-
 static struct signer_key *
 load(struct signer_ks *ks)
 {
@@ -172,7 +131,7 @@ test_genkey_files(void **state)
 	    &again), RC_INVAL);
 	assert_int_equal(signer_ks_genkey(ks, "ok", 0, 0, &again), RC_INVAL);
 	assert_int_equal(signer_ks_genkey(ks, "ok", 6, 0, &again), RC_INVAL);
-	assert_false(exists(dir, "ok", "key"));
+	assert_false(th_exists(dir, "ok", "key"));
 	signer_key_free(k);
 	signer_ks_close(ks);
 	free(kp);
@@ -213,11 +172,11 @@ test_reload(void **state)
 	cert = th_assemble(tbs, tl, alg, alg_len, sig, sl, &cl);
 	assert_int_equal(signer_key_set_cert(a, cert, cl, &d), 0);
 	assert_int_equal(signer_ks_save_cert(ks, a), 0);
-	assert_true(exists(dir, "root", "crt"));
+	assert_true(th_exists(dir, "root", "crt"));
 
 	list = load(ks);
-	assert_int_equal(count(list), 3);
-	k = find(list, "root");
+	assert_int_equal(th_key_count(list), 3);
+	k = th_key_find(list, "root");
 	assert_non_null(k);
 	assert_int_equal(k->keytype, SIGNER_KEY_EC_P384);
 	assert_int_equal(k->is_root, 1);
@@ -228,18 +187,18 @@ test_reload(void **state)
 	assert_int_equal(k->subject_len, a->subject_len);
 	assert_memory_equal(k->subject, a->subject, a->subject_len);
 	sign_and_verify(k);
-	k = find(list, "issuing");
+	k = th_key_find(list, "issuing");
 	assert_non_null(k);
 	assert_int_equal(k->is_root, 0);
 	assert_int_equal(k->keytype, SIGNER_KEY_EC_P256);
 	assert_memory_equal(k->spki, b->spki, b->spki_len);
 	assert_null(k->cert);
 	sign_and_verify(k);
-	k = find(list, "rsa");
+	k = th_key_find(list, "rsa");
 	assert_non_null(k);
 	assert_int_equal(k->keytype, SIGNER_KEY_RSA_2048);
 	sign_and_verify(k);
-	free_list(list);
+	th_keys_free(list);
 
 	/* a certificate that is not the key's is not loaded with it */
 	{
@@ -249,8 +208,8 @@ test_reload(void **state)
 		free(cp);
 	}
 	list = load(ks);
-	assert_null(find(list, "issuing")->cert);
-	free_list(list);
+	assert_null(th_key_find(list, "issuing")->cert);
+	th_keys_free(list);
 
 	/* a new key of an old id drops the old certificate */
 	{
@@ -262,7 +221,7 @@ test_reload(void **state)
 	signer_key_free(a);
 	assert_int_equal(signer_ks_genkey(ks, "root", SIGNER_KEY_EC_P256, 1,
 	    &a), 0);
-	assert_false(exists(dir, "root", "crt"));
+	assert_false(th_exists(dir, "root", "crt"));
 	priv = NULL;
 
 	signer_key_free(a);
@@ -292,8 +251,8 @@ test_refused_files(void **state)
 	    &k), 0);
 	signer_key_free(k);
 	list = load(ks);
-	assert_int_equal(count(list), 1);
-	free_list(list);
+	assert_int_equal(th_key_count(list), 1);
+	th_keys_free(list);
 
 	/* readable by group or others: refused */
 	kp = path_of(dir, "good", "key");
@@ -301,37 +260,37 @@ test_refused_files(void **state)
 	for (mode_t m = 0604; m <= 0660; m += 0054) {
 		assert_int_equal(chmod(kp, m), 0);
 		list = load(ks);
-		assert_int_equal(count(list), 0);
-		free_list(list);
+		assert_int_equal(th_key_count(list), 0);
+		th_keys_free(list);
 	}
 	assert_int_equal(chmod(kp, 0400), 0);	/* read-only: fine */
 	list = load(ks);
-	assert_int_equal(count(list), 1);
-	free_list(list);
+	assert_int_equal(th_key_count(list), 1);
+	th_keys_free(list);
 	assert_int_equal(chmod(kp, 0600), 0);
 	/* a role file others may write, an unknown role: refused */
 	assert_int_equal(chmod(rp, 0622), 0);
 	list = load(ks);
-	assert_int_equal(count(list), 0);
-	free_list(list);
+	assert_int_equal(th_key_count(list), 0);
+	th_keys_free(list);
 	write_file(rp, "god\n", 4, 0600);
 	list = load(ks);
-	assert_int_equal(count(list), 0);
-	free_list(list);
+	assert_int_equal(th_key_count(list), 0);
+	th_keys_free(list);
 	/* no role file: an issuing key */
 	assert_int_equal(unlink(rp), 0);
 	list = load(ks);
-	assert_int_equal(count(list), 1);
+	assert_int_equal(th_key_count(list), 1);
 	assert_int_equal(list->is_root, 0);
-	free_list(list);
+	th_keys_free(list);
 
 	/* a symlink to a key is not followed */
 	lp = path_of(dir, "link", "key");
 	assert_int_equal(symlink(kp, lp), 0);
 	list = load(ks);
-	assert_int_equal(count(list), 1);
-	assert_null(find(list, "link"));
-	free_list(list);
+	assert_int_equal(th_key_count(list), 1);
+	assert_null(th_key_find(list, "link"));
+	th_keys_free(list);
 	free(lp);
 
 	/* garbage, an encrypted-looking file, Ed25519, RSA-1024, bad ids */
@@ -365,9 +324,9 @@ test_refused_files(void **state)
 	free(lp);
 	BIO_free(bio);
 	list = load(ks);
-	assert_int_equal(count(list), 1);
-	assert_non_null(find(list, "good"));
-	free_list(list);
+	assert_int_equal(th_key_count(list), 1);
+	assert_non_null(th_key_find(list, "good"));
+	th_keys_free(list);
 	/* genkey over a file that is there but was not loaded */
 	assert_int_equal(signer_ks_genkey(ks, "garbage", SIGNER_KEY_EC_P256, 0,
 	    &k), RC_EXISTS);

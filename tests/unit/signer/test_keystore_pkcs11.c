@@ -97,47 +97,6 @@ teardown(void **state)
 	return 0;
 }
 
-static struct signer_key *
-find(struct signer_key *list, const char *id)
-{
-	for (; list != NULL; list = list->next)
-		if (strcmp(list->id, id) == 0)
-			return list;
-	return NULL;
-}
-
-static size_t
-count(struct signer_key *list)
-{
-	size_t n = 0;
-
-	for (; list != NULL; list = list->next)
-		n++;
-	return n;
-}
-
-static void
-free_list(struct signer_key *list)
-{
-	while (list != NULL) {
-		struct signer_key *next = list->next;
-
-		signer_key_free(list);
-		list = next;
-	}
-}
-
-static int
-exists(const char *dir, const char *id, const char *ext)
-{
-	char *p = xasprintf("%s/%s.%s", dir, id, ext);
-	struct stat st;
-	int r = lstat(p, &st) == 0;
-
-	free(p);
-	return r;
-}
-
 static void
 sign_and_verify(struct signer_key *k)
 {
@@ -183,9 +142,9 @@ test_genkey_sign_reload(void **state)
 		assert_int_equal(k->keytype, keys[i].type);
 		assert_int_equal(k->is_root, keys[i].root);
 		/* the key directory names it; no key file anywhere */
-		assert_true(exists(f->keydir, keys[i].id, "p11"));
-		assert_true(exists(f->keydir, keys[i].id, "role"));
-		assert_false(exists(f->keydir, keys[i].id, "key"));
+		assert_true(th_exists(f->keydir, keys[i].id, "p11"));
+		assert_true(th_exists(f->keydir, keys[i].id, "role"));
+		assert_false(th_exists(f->keydir, keys[i].id, "key"));
 		sign_and_verify(k);
 		spki[i] = xmalloc(k->spki_len);
 		memcpy(spki[i], k->spki, k->spki_len);
@@ -200,9 +159,9 @@ test_genkey_sign_reload(void **state)
 	/* a restart: the keys come back from the token */
 	assert_int_equal(signer_ks_open_conf(&f->c, &ks), 0);
 	assert_int_equal(signer_ks_load(ks, &list), 0);
-	assert_int_equal(count(list), N);
+	assert_int_equal(th_key_count(list), N);
 	for (int i = 0; i < N; i++) {
-		k = find(list, keys[i].id);
+		k = th_key_find(list, keys[i].id);
 		assert_non_null(k);
 		assert_int_equal(k->keytype, keys[i].type);
 		assert_int_equal(k->is_root, keys[i].root);
@@ -211,7 +170,7 @@ test_genkey_sign_reload(void **state)
 		sign_and_verify(k);
 		free(spki[i]);
 	}
-	free_list(list);
+	th_keys_free(list);
 	signer_ks_close(ks);
 }
 
@@ -337,7 +296,21 @@ test_bad_entries(void **state)
 	struct signer_ks *ks = NULL;
 	struct signer_key *k = NULL, *list = NULL;
 	struct signer_conf files = {.keydir = f->keydir};
-	char *p;
+	static const struct {
+		const char *name, *text;
+		mode_t mode;
+	} bad[] = {
+		{"garbage.p11", "not hex at all\n", 0600},
+		{"upper.p11", "0A0B\n", 0600},
+		{"odd.p11", "abc\n", 0600},
+		{"long.p11", "00000000000000000000000000000000000000000000"
+		    "000000000000000000000000000000000000000000000000000000"
+		    "00000000000000000000000000000000000000000000\n", 0600},
+		{"unknown.p11", "00112233445566778899aabbccddeeff\n", 0600},
+		{"open.p11", "00112233445566778899aabbccddeeff\n", 0644},
+		/* also a key file of that id; which one is meant? */
+		{"twice.key", "-----BEGIN PRIVATE KEY-----\n", 0600},
+	};
 
 	assert_int_equal(signer_ks_open_conf(&f->c, &ks), 0);
 	assert_int_equal(signer_ks_genkey(ks, "good", SIGNER_KEY_EC_P256, 0,
@@ -348,31 +321,18 @@ test_bad_entries(void **state)
 	signer_key_free(k);
 	signer_ks_close(ks);
 
-	p = xasprintf("%s/garbage.p11", f->keydir);
-	write_file(p, "not hex at all\n", 0600);
-	free(p);
-	p = xasprintf("%s/upper.p11", f->keydir);
-	write_file(p, "0A0B\n", 0600);
-	free(p);
-	p = xasprintf("%s/odd.p11", f->keydir);
-	write_file(p, "abc\n", 0600);
-	free(p);
-	p = xasprintf("%s/unknown.p11", f->keydir);
-	write_file(p, "00112233445566778899aabbccddeeff\n", 0600);
-	free(p);
-	p = xasprintf("%s/open.p11", f->keydir);
-	write_file(p, "00112233445566778899aabbccddeeff\n", 0644);
-	free(p);
-	/* twice: also a key file of that id; which one is meant? */
-	p = xasprintf("%s/twice.key", f->keydir);
-	write_file(p, "-----BEGIN PRIVATE KEY-----\n", 0600);
-	free(p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *p = xasprintf("%s/%s", f->keydir, bad[i].name);
+
+		write_file(p, bad[i].text, bad[i].mode);
+		free(p);
+	}
 
 	assert_int_equal(signer_ks_open_conf(&f->c, &ks), 0);
 	assert_int_equal(signer_ks_load(ks, &list), 0);
-	assert_int_equal(count(list), 1);
-	assert_non_null(find(list, "good"));
-	free_list(list);
+	assert_int_equal(th_key_count(list), 1);
+	assert_non_null(th_key_find(list, "good"));
+	th_keys_free(list);
 	list = NULL;
 	signer_ks_close(ks);
 
@@ -380,22 +340,22 @@ test_bad_entries(void **state)
 	 * breaks); a new key is then a file */
 	assert_int_equal(signer_ks_open_conf(&files, &ks), 0);
 	assert_int_equal(signer_ks_load(ks, &list), 0);
-	assert_int_equal(count(list), 0);
+	assert_int_equal(th_key_count(list), 0);
 	assert_int_equal(signer_ks_genkey(ks, "good", SIGNER_KEY_EC_P256, 0,
 	    &k), RC_EXISTS);
 	assert_int_equal(signer_ks_genkey(ks, "filed", SIGNER_KEY_EC_P256, 0,
 	    &k), 0);
-	assert_true(exists(f->keydir, "filed", "key"));
+	assert_true(th_exists(f->keydir, "filed", "key"));
 	signer_key_free(k);
 	signer_ks_close(ks);
 
 	/* with the token, both kinds load side by side */
 	assert_int_equal(signer_ks_open_conf(&f->c, &ks), 0);
 	assert_int_equal(signer_ks_load(ks, &list), 0);
-	assert_int_equal(count(list), 2);
-	sign_and_verify(find(list, "good"));
-	sign_and_verify(find(list, "filed"));
-	free_list(list);
+	assert_int_equal(th_key_count(list), 2);
+	sign_and_verify(th_key_find(list, "good"));
+	sign_and_verify(th_key_find(list, "filed"));
+	th_keys_free(list);
 	signer_ks_close(ks);
 }
 
