@@ -206,6 +206,22 @@ void ca_set_group(struct ca *ca, struct store_group *g);
 int ca_init_hierarchy(const struct ca_conf *conf, struct store *st,
     struct signer *sg, struct rc_detail *d);
 
+/*
+ * An issuing CA rollover: a new issuing key ("issuing-<N>", N one more than
+ * any issuing CA so far; where the signer makes new keys, so on the HSM
+ * with signer.keystore = pkcs11), a certificate for it signed by the root
+ * as init makes one (5 years, pathlen 0, EKU serverAuth), subject CN cn
+ * (NULL: conf->issuing_cn with its trailing number, or " <N>", for the new
+ * one), stored as the active issuing CA and audited. Certificates issued
+ * by handles opened from then on come from it; the earlier issuing CAs
+ * keep their CRLs and OCSP responses. Audited as actor. Its name in *name
+ * (free()), its issuer id in *id. RC_EXISTS when an issuer with that subject exists,
+ * RC_CONFIG for a bad cn.
+ */
+int ca_new_issuing(const struct ca_conf *conf, struct store *st,
+    struct signer *sg, const char *cn, const char *actor, char **name,
+    int64_t *id, struct rc_detail *d);
+
 struct ca_issue_req {
 	int profile;			/* CA_PROFILE_* */
 	const struct ca_csr *csr;	/* key and, by default, the names */
@@ -370,10 +386,10 @@ int ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
     size_t *done, struct rc_detail *d);
 
 /*
- * A signed "unknown" response (RFC 6960 2.2) for a serial of the active
- * issuing CA that the store does not know, made now (the one answer that is
- * signed on request; callers bound how often). *der new (free()), valid
- * until *next_update.
+ * A signed "unknown" response (RFC 6960 2.2) for a serial of an issuing CA
+ * (the active one or an earlier one) that the store does not know, made
+ * now by that CA (the one answer that is signed on request; callers bound
+ * how often). *der new (free()), valid until *next_update.
  */
 int ca_ocsp_sign_unknown(struct ca *ca, const struct ca_ocsp_req *req,
     uint8_t **der, size_t *len, time_t *this_update, time_t *next_update,
@@ -390,7 +406,8 @@ uint64_t ca_revocation_epoch(void);
 int ca_revoked_since(uint64_t epoch, const char *serial);
 
 /* The id of the issuer whose CertID hashes these are and that answers
- * OCSP (issuing CAs, not the root), or 0. */
+ * OCSP (issuing CAs, the active one and earlier ones; not the root), or
+ * 0. */
 int64_t ca_ocsp_issuer_of(struct ca *ca, const uint8_t *name_hash,
     const uint8_t *key_hash);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The CA hierarchy made by `certdesk init` (ca_init_hierarchy): a root key
+ * The CA hierarchy made by `certdesk init` (ca_init_hierarchy), and each
+ * later issuing CA of a rollover (ca_new_issuing): a root key
  * and self-signed root certificate (BR 7.1.2.1), an issuing CA key and its
  * certificate signed by the root (BR 7.1.2.2, a technically unconstrained
  * TLS subordinate with pathLenConstraint 0), both stored as issuers and as
@@ -485,5 +486,196 @@ out:
 	free(ic_cert.der);
 	ca_dw_free(&rname);
 	ca_dw_free(&iname);
+	return rc;
+}
+
+/* ---- rollover: a new issuing CA ----------------------------------------- */
+
+struct roll_scan {
+	int max_n;			/* highest N of "issuing-<N>" */
+	const uint8_t *subject;		/* when set: find an issuer with it */
+	size_t subject_len;
+	char clash[64];			/* the name of the one found */
+};
+
+static int
+roll_scan(const struct store_issuer *is, void *arg)
+{
+	struct roll_scan *r = arg;
+	struct ca_issuer_info info;
+	char *end;
+	long n;
+
+	if (!is->is_root && is->name != NULL &&
+	    strncmp(is->name, "issuing-", 8) == 0) {
+		n = strtol(is->name + 8, &end, 10);
+		if (*end == '\0' && n > r->max_n && n < 1000000)
+			r->max_n = (int)n;
+	}
+	if (r->subject != NULL && r->clash[0] == '\0' &&
+	    ca_issuer_info_parse(is->cert_der, is->cert_len, &info) == 0 &&
+	    info.subject_len == r->subject_len &&
+	    memcmp(info.subject, r->subject, r->subject_len) == 0)
+		snprintf(r->clash, sizeof(r->clash), "%s",
+		    is->name ? is->name : "?");
+	return 0;
+}
+
+/* The default CN of issuing CA n: the configured one with its trailing
+ * number replaced ("certdesk Issuing CA 1" -> "... 2"), or " <n>" added. */
+static char *
+roll_cn(const char *base, int n)
+{
+	size_t l = strlen(base);
+
+	while (l > 0 && base[l - 1] >= '0' && base[l - 1] <= '9')
+		l--;
+	if (l < strlen(base) && l > 0 && base[l - 1] == ' ')
+		return xasprintf("%.*s%d", (int)l, base, n);
+	return xasprintf("%s %d", base, n);
+}
+
+struct roll_tx {
+	const struct ca_key *key;
+	const struct ca_made *cert;
+	const char *root_name, *actor;
+	int64_t root_id, id;
+};
+
+static int
+roll_tx(struct store *st, void *arg)
+{
+	struct roll_tx *t = arg;
+	struct store_issuer is;
+	struct store_cert c;
+	char *det;
+	int rc;
+
+	det = key_details(t->key);
+	rc = store_audit_append(st, t->actor, "key.generate", t->key->id, det);
+	free(det);
+	if (rc != 0)
+		return rc;
+	memset(&is, 0, sizeof(is));
+	is.name = (char *)t->key->id;
+	is.parent_id = t->root_id;
+	is.active = 1;	/* the newest active issuing CA is the one used */
+	is.cert_der = t->cert->der;
+	is.cert_len = t->cert->der_len;
+	if ((rc = store_issuer_add(st, &is, &t->id)) != 0)
+		return rc;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.serial, t->cert->serial, sizeof(c.serial));
+	c.issuer_id = t->root_id;
+	c.profile = "ca";
+	c.names = (char *)t->key->id;
+	c.not_before = t->cert->nb;
+	c.not_after = t->cert->na;
+	c.der = t->cert->der;
+	c.der_len = t->cert->der_len;
+	if ((rc = store_cert_add(st, &c)) != 0)
+		return rc;
+	det = cert_details(t->cert, t->root_name);
+	rc = store_audit_append(st, t->actor, "ca.certificate", t->key->id,
+	    det);
+	free(det);
+	return rc;
+}
+
+int
+ca_new_issuing(const struct ca_conf *conf, struct store *st,
+    struct signer *sg, const char *cn, const char *actor, char **name,
+    int64_t *id, struct rc_detail *d)
+{
+	struct store_issuer root;
+	struct ca_issuer_info rinfo;
+	struct roll_scan r;
+	struct ca_key key = {NULL, 0, 0, 0, NULL, 0};
+	struct ca_made cert = {0};
+	struct roll_tx tx;
+	struct ca_dw sname;
+	char *kid = NULL, *subject_cn = NULL;
+	int rc;
+
+	*name = NULL;
+	*id = 0;
+	if (conf == NULL || st == NULL || sg == NULL)
+		return RC_INVAL;
+	memset(&root, 0, sizeof(root));
+	memset(&r, 0, sizeof(r));
+	ca_dw_init(&sname, 4096);
+	if ((rc = check_conf(conf, d)) != 0)
+		goto out;
+	if ((rc = store_issuer_get_active(st, 1, &root)) != 0) {
+		rc_detail_set(d, "ca: no root CA: %s", rc == RC_NOTFOUND ?
+		    "run init first" : rc_str(rc));
+		goto out;
+	}
+	if (ca_issuer_info_parse(root.cert_der, root.cert_len, &rinfo) != 0) {
+		rc_detail_set(d, "ca: the root certificate does not parse");
+		rc = RC_ERR;
+		goto out;
+	}
+	if ((rc = store_issuer_list(st, roll_scan, &r)) != 0) {
+		rc_detail_set(d, "ca: listing issuers: %s", rc_str(rc));
+		goto out;
+	}
+	kid = xasprintf("issuing-%d", r.max_n + 1);
+	subject_cn = cn != NULL ? xstrdup(cn) :
+	    roll_cn(conf->issuing_cn, r.max_n + 1);
+	if (subject_cn[0] == '\0' || strlen(subject_cn) > 64 ||
+	    subject_cn[0] == ' ' || subject_cn[strlen(subject_cn) - 1] == ' ' ||
+	    !printable(subject_cn)) {
+		rc_detail_set(d, "ca: the common name must be 1..64 plain "
+		    "characters (letters, digits, space and '()+,-./:=?)");
+		rc = RC_CONFIG;
+		goto out;
+	}
+	ca_name(&sname, conf->country, conf->organization, subject_cn);
+	if ((rc = sname.rc) != 0)
+		goto out;
+	/* a CA name says which key signed a CRL or an OCSP response */
+	r.subject = sname.b.data;
+	r.subject_len = sname.b.len;
+	if ((rc = store_issuer_list(st, roll_scan, &r)) != 0)
+		goto out;
+	if (r.clash[0] != '\0') {
+		rc_detail_set(d, "ca: %s already has the subject CN=%s; choose "
+		    "another name", r.clash, subject_cn);
+		rc = RC_EXISTS;
+		goto out;
+	}
+	key.id = kid;
+	key.keytype = strcmp(conf->hierarchy, "ecdsa") == 0 ?
+	    SIGNER_KEY_EC_P256 : SIGNER_KEY_RSA_2048;
+	if ((rc = genkey(sg, &key, d)) != 0)
+		goto out;
+	if ((rc = make_ca_cert(sg, conf, 0, &key, &rinfo, root.name,
+	    sname.b.data, sname.b.len, conf->now ? conf->now : time(NULL),
+	    &cert, d)) != 0)
+		goto out;
+	memset(&tx, 0, sizeof(tx));
+	tx.key = &key;
+	tx.cert = &cert;
+	tx.root_name = root.name;
+	tx.root_id = root.id;
+	tx.actor = actor != NULL ? actor : "ca";
+	if ((rc = store_tx(st, roll_tx, &tx)) != 0) {
+		rc_detail_set(d, "ca: storing issuing CA %s: %s", kid,
+		    rc_str(rc));
+		goto out;
+	}
+	log_info(LOG_CA, "issuing CA %s (CN=%s, certificate %s) is now the "
+	    "active one", kid, subject_cn, cert.serial);
+	*name = kid;
+	kid = NULL;
+	*id = tx.id;
+out:
+	store_issuer_clear(&root);
+	ca_dw_free(&sname);
+	free(key.spki);
+	free(cert.der);
+	free(kid);
+	free(subject_cn);
 	return rc;
 }

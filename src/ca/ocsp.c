@@ -361,16 +361,40 @@ ca_ocsp_issuer_hashes(const uint8_t *cert, size_t len, uint8_t name_hash[20],
 	return ca_spki_keyid(info.spki, info.spki_len, key_hash);
 }
 
+struct issuer_find {
+	const uint8_t *name_hash, *key_hash;
+	int64_t id;
+};
+
+static int
+issuer_find(const struct store_issuer *is, void *arg)
+{
+	struct issuer_find *f = arg;
+	uint8_t nh[20], kh[20];
+
+	if (f->id == 0 && !is->is_root &&
+	    ca_ocsp_issuer_hashes(is->cert_der, is->cert_len, nh, kh) == 0 &&
+	    memcmp(nh, f->name_hash, 20) == 0 &&
+	    memcmp(kh, f->key_hash, 20) == 0)
+		f->id = is->id;
+	return 0;
+}
+
 int64_t
 ca_ocsp_issuer_of(struct ca *ca, const uint8_t *name_hash,
     const uint8_t *key_hash)
 {
+	struct issuer_find f = {name_hash, key_hash, 0};
+
 	if (ca == NULL || name_hash == NULL || key_hash == NULL)
 		return 0;
 	if (memcmp(name_hash, ca->issuing.name_hash, 20) == 0 &&
 	    memcmp(key_hash, ca->issuing.key_hash, 20) == 0)
 		return ca->issuing.id;
-	return 0;
+	/* an issuing CA before a rollover */
+	if (store_issuer_list(ca->st, issuer_find, &f) != 0)
+		return 0;
+	return f.id;
 }
 
 /* ---- responses (RFC 6960 4.2.1) ------------------------------------------ */
@@ -723,7 +747,10 @@ ca_ocsp_sign_unknown(struct ca *ca, const struct ca_ocsp_req *req,
     uint8_t **der, size_t *len, time_t *this_update, time_t *next_update,
     struct rc_detail *d)
 {
+	const struct ca_iss *iss = NULL;
+	struct ca_iss tmp;
 	struct ca_dw w;
+	int64_t id;
 	time_t now;
 	int rc;
 
@@ -731,20 +758,27 @@ ca_ocsp_sign_unknown(struct ca *ca, const struct ca_ocsp_req *req,
 	*len = 0;
 	if (ca == NULL || req == NULL || req->serial == NULL)
 		return RC_INVAL;
-	if (ca_ocsp_issuer_of(ca, req->name_hash_len == 20 ? req->name_hash :
-	    NULL, req->key_hash_len == 20 ? req->key_hash : NULL) == 0) {
+	id = ca_ocsp_issuer_of(ca, req->name_hash_len == 20 ? req->name_hash :
+	    NULL, req->key_hash_len == 20 ? req->key_hash : NULL);
+	if (id == 0) {
 		rc_detail_set(d, "ocsp: not our issuer");
 		return RC_INVAL;
 	}
+	memset(&tmp, 0, sizeof(tmp));
+	if ((rc = ca_iss_get(ca, id, &tmp, &iss, d)) != 0) {
+		ca_iss_clear(&tmp);
+		return rc;
+	}
 	now = ca_now(ca);
 	ca_dw_init(&w, MAX_RESPONSE);
-	rc = ca_ocsp_make(ca, &ca->issuing, req->serial, req->serial_len, 2, 0,
-	    0, now, &w, d);
+	rc = ca_ocsp_make(ca, iss, req->serial, req->serial_len, 2, 0, 0, now,
+	    &w, d);
 	if (rc == 0) {
 		*der = buf_steal(&w.b, len);
 		*this_update = now;
 		*next_update = now + ca_ocsp_validity();
 	}
 	ca_dw_free(&w);
+	ca_iss_clear(&tmp);
 	return rc;
 }

@@ -53,6 +53,13 @@ static const struct daemon_cmd cmds[] = {
 	{"ca crl", "--data DIR",
 	    "Publish every CRL now: the root's and every shard of each issuing CA.",
 	    daemon_cmd_ca_crl, 1},
+	{"ca roll", "--data DIR [--cn NAME]",
+	    "Make a new issuing CA and make it the active one (an issuing CA "
+	    "rollover): a new key where the signer makes keys (files, or the "
+	    "HSM with signer.keystore = pkcs11), its certificate signed by the "
+	    "root, its first CRL. Earlier issuing CAs keep their CRLs and OCSP. "
+	    "Running servers issue from it once restarted.",
+	    daemon_cmd_ca_roll, 1},
 	{"ca show", "--data DIR --serial HEX",
 	    "Show a certificate: status, names, validity, revocation.",
 	    daemon_cmd_ca_show, 1},

@@ -366,6 +366,52 @@ daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv)
 }
 
 int
+daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *cn = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--cn", DAEMON_OPT_STR, &cn, "NAME", 0,
+		    "common name of the new issuing CA (default: ca.issuing_cn "
+		    "with the next number)"},
+	};
+	struct rc_detail d = {{0}};
+	char *name = NULL;
+	int64_t id = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	rc = daemon_load_open(cx, data, NEED_CA);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	rc = ca_new_issuing(&cx->cac, cx->st, cx->sg, cn, cx->actor, &name,
+	    &id, &d);
+	if (rc != 0) {
+		daemon_fail(cx, "cannot make a new issuing CA: %s",
+		    rc_detail_str(&d, rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	/* its certificate under ca/, and its first CRL (BR 4.9.7) */
+	rc = daemon_publish_ca_files(cx);
+	if (rc == 0 && (rc = ca_crl_publish(cx->ca, id, &d)) != 0)
+		daemon_fail(cx, "issuing CA %s made, but its first CRL was not "
+		    "published: %s", name, rc_detail_str(&d, rc));
+	else if (rc != 0)
+		daemon_fail(cx, "issuing CA %s made, but its certificate was "
+		    "not written to %s", name, cx->ca_dir);
+	if (rc == 0) {
+		printf("issuing CA: %s/%s.pem\n", cx->ca_dir, name);
+		log_info(LOG_MAIN, "%s is the active issuing CA; restart every "
+		    "certdesk serve on this store to issue from it", name);
+	}
+	free(name);
+	return rc == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;
+}
+
+int
 daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *serial_s = NULL;

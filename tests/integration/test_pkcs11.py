@@ -8,9 +8,11 @@ their CKA_IDs (`<id>.p11`), roles and certificates. opensc's pkcs11-tool,
 independent of certdesk, shows the private keys sensitive and never
 extractable, and their public keys are those of the CA certificates. A
 certificate is issued through ACME, checked by openssl, revoked, and seen
-revoked in the CRL and over OCSP, each signed on the token. A wrong PIN,
-a PIN file others can read, an unknown token label and a half-given
-configuration stop certdesk with a message that says which."""
+revoked in the CRL and over OCSP, each signed on the token; `ca roll` makes
+the next issuing key on the token as well, also for a CA whose keys were
+files until then. A wrong PIN, a PIN file others can read, an unknown token
+label and a half-given configuration stop certdesk with a message that
+says which."""
 import os
 import subprocess
 
@@ -163,6 +165,30 @@ def test_issue_and_revoke(env):
     assert "Response verify OK" in p.stderr.decode() + text
 
 
+def test_roll_on_the_token(env):
+    """ca roll makes the new issuing key on the token too."""
+    env.server.stop()
+    ok(["ca", "roll", "--data", env.data])
+    keys = env.data / "keys"
+    assert (keys / "issuing-2.p11").exists()
+    assert not (keys / "issuing-2.key").exists()
+    priv = {o["label"]: o for o in objects(env.token)
+            if o["kind"] == "Private Key Object"}
+    assert "never extractable" in priv["certdesk issuing-2"]["Access"]
+    assert (keys / "issuing-2.p11").read_text().strip() == \
+        priv["certdesk issuing-2"]["ID"]
+    env.server.start()
+    env.dir_url = env.server.https_url("/acme/directory")
+    c = account(env)
+    _, _, pem, _ = issue(env, c, ["rolled.test"])
+    leaf, chain = pem.split("-----END CERTIFICATE-----\n", 1)
+    assert chain == (env.data / "ca/issuing-2.pem").read_text()
+    (env.tmp / "rolled.pem").write_text(leaf + "-----END CERTIFICATE-----\n")
+    (env.tmp / "chain2.pem").write_text(chain)
+    openssl("verify", "-x509_strict", "-CAfile", env.data / "ca/root.pem",
+            "-untrusted", env.tmp / "chain2.pem", env.tmp / "rolled.pem")
+
+
 def test_refused_configurations(tmp_path):
     tok = Token(tmp_path / "hsm", label="cd-refuse")
     try:
@@ -201,5 +227,36 @@ def test_refused_configurations(tmp_path):
         # with the token back, the same CA signs again
         conf_set(data, "pkcs11_module", MODULE)
         ok(["ca", "crl", "--data", data])
+    finally:
+        tok.close()
+
+
+def test_move_issuing_to_the_token(tmp_path, make_csr):
+    """A CA made with key files moves its issuing to an HSM: the token
+    configured, `ca roll` makes issuing-2 there, signed by the root key
+    that stays a file; certificates then come from the token."""
+    tok = Token(tmp_path / "hsm", label="cd-move")
+    try:
+        data = tmp_path / "data"
+        ok(["init", "--data", data])
+        for k, v in (("keystore", "pkcs11"), ("pkcs11_module", MODULE),
+                     ("pkcs11_token", "cd-move"),
+                     ("pkcs11_pin_file", tok.pin_file)):
+            conf_set(data, k, v)
+        ok(["ca", "roll", "--data", data])
+        keys = data / "keys"
+        assert (keys / "root.key").exists()
+        assert (keys / "issuing-1.key").exists()
+        assert (keys / "issuing-2.p11").exists()
+        assert not (keys / "issuing-2.key").exists()
+        out = ok(["ca", "issue", "--data", data, "--profile", "dv",
+                  "--csr", make_csr("p256", ["moved.example"])])
+        leaf, chain = out.split("-----END CERTIFICATE-----\n", 1)
+        assert chain == (data / "ca/issuing-2.pem").read_text()
+        (tmp_path / "leaf.pem").write_text(
+            leaf + "-----END CERTIFICATE-----\n")
+        (tmp_path / "chain.pem").write_text(chain)
+        openssl("verify", "-x509_strict", "-CAfile", data / "ca/root.pem",
+                "-untrusted", tmp_path / "chain.pem", tmp_path / "leaf.pem")
     finally:
         tok.close()

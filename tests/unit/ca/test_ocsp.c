@@ -331,6 +331,111 @@ test_unknown(void **state)
 	ca_cert_free(a);
 }
 
+/* The subject CN of the active issuing CA in the store. */
+static char *
+active_cn(struct ca_fixture *e, int64_t *id)
+{
+	struct store_issuer is;
+	const unsigned char *p;
+	X509 *x;
+	char cn[128];
+
+	memset(&is, 0, sizeof(is));
+	assert_int_equal(store_issuer_get_active(e->st, 0, &is), 0);
+	p = is.cert_der;
+	x = d2i_X509(NULL, &p, (long)is.cert_len);
+	assert_non_null(x);
+	assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, cn, sizeof(cn)) > 0);
+	*id = is.id;
+	X509_free(x);
+	store_issuer_clear(&is);
+	return xstrdup(cn);
+}
+
+/*
+ * An issuing CA rollover (ca_new_issuing): the new CA is active for handles
+ * opened afterwards, with the next number in its name and CN; the earlier
+ * one still answers OCSP for its serials (known and unknown) and revokes.
+ */
+static void
+test_rollover(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "before.example.com");
+	struct ca_cert *b;
+	X509 *x = cert_x509(a);
+	struct ca_ocsp_req r;
+	struct rc_detail d = {""};
+	struct ca *ca2 = NULL;
+	uint8_t *der, *resp = NULL;
+	size_t len, rlen = 0;
+	time_t tu, nu;
+	char *name = NULL, *cn;
+	int64_t id = 0, active;
+
+	assert_int_equal(ca_new_issuing(&e->conf, e->st, e->sg, NULL,
+	    "test", &name, &id, &d), 0);
+	assert_string_equal(name, "issuing-2");
+	cn = active_cn(e, &active);
+	assert_int_equal(active, id);
+	assert_string_equal(cn, "certdesk Test Issuing CA 2");
+	free(cn);
+	free(name);
+	/* the same name again: refused, nothing changes */
+	assert_int_equal(ca_new_issuing(&e->conf, e->st, e->sg,
+	    "certdesk Test Issuing CA 2", "test", &name, &id, &d), RC_EXISTS);
+	assert_null(name);
+	assert_int_equal(ca_new_issuing(&e->conf, e->st, e->sg, "bad\nname",
+	    "test", &name, &id, &d), RC_CONFIG);
+	assert_int_equal(ca_new_issuing(&e->conf, e->st, e->sg, "", "test",
+	    &name, &id, &d), RC_CONFIG);
+	assert_int_equal(ca_new_issuing(&e->conf, e->st, e->sg, "Rollover 2029",
+	    "test", &name, &id, &d), 0);
+	assert_string_equal(name, "issuing-3");
+	free(name);
+	cn = active_cn(e, &active);
+	assert_string_equal(cn, "Rollover 2029");
+	free(cn);
+
+	/* a new handle issues from the newest */
+	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &ca2), 0);
+	{
+		struct ca *old = e->ca;
+
+		e->ca = ca2;
+		b = ca_fixture_issue_dv(e, "after.example.com");
+		e->ca = old;
+	}
+	{
+		X509 *y = cert_x509(b);
+		char buf[128];
+
+		X509_NAME_get_text_by_NID(X509_get_issuer_name(y),
+		    NID_commonName, buf, sizeof(buf));
+		assert_string_equal(buf, "Rollover 2029");
+		X509_free(y);
+	}
+	/* the first issuing CA still answers for its serials */
+	der = make_req(e, &x, 1, EVP_sha1(), 0, &len);
+	assert_int_equal(ca_ocsp_req_parse(der, len, &r), 0);
+	assert_int_equal(ca_ocsp_issuer_of(ca2, r.name_hash, r.key_hash),
+	    e->issuing_id);
+	assert_int_equal(ca_ocsp_sign_unknown(ca2, &r, &resp, &rlen, &tu, &nu,
+	    &d), 0);
+	/* verified against issuing-1 (resp_status uses e->issuing) */
+	assert_int_equal(resp_status(e, resp, rlen, NULL, NULL, NULL, NULL),
+	    V_OCSP_CERTSTATUS_UNKNOWN);
+	free(resp);
+	assert_int_equal(ca_revoke(ca2, a->serial, 1, "test", &d), 0);
+	assert_int_equal(ca_ocsp_resign(ca2, a->serial, &d), 0);
+	OPENSSL_free(der);
+	X509_free(x);
+	ca_cert_free(a);
+	ca_cert_free(b);
+	ca_free(ca2);
+}
+
 /* the worker's step re-signs what reached its age, and backfills */
 static void
 test_refresh(void **state)
@@ -510,6 +615,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_error_responses),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_signer_refuses_other_issuer, setup, teardown),

@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: Apache-2.0
+"""An issuing CA rollover (`certdesk ca roll`) under a serving CA, checked
+with openssl: a certificate issued through ACME before the rollover keeps
+its chain, OCSP and CRL through issuing-1 (revoked afterwards, it shows
+revoked in both, signed by issuing-1); after a restart the server issues
+from issuing-2, whose certificate, CRL list and chain are published, and
+its own HTTPS certificate is issued again by issuing-2. Every step is in
+the audit log; a second CA with the same name is refused."""
+import json
+import re
+import urllib.parse
+import urllib.request
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from acme_client import Client, Http01, account, b64u, issue
+from conftest import acme_rig, message, ok, openssl, run
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    with acme_rig(tmp_path_factory.mktemp("rollover"), Http01()) as e:
+        yield e
+
+
+def split(pem):
+    end = "-----END CERTIFICATE-----\n"
+    parts = [p + end for p in pem.split(end) if p.strip()]
+    return parts[0], "".join(parts[1:])
+
+
+def ocsp(env, issuer, *args):
+    """`openssl ocsp` for one certificate (or -serial) of issuer, the
+    response verified against issuer and the root."""
+    p = openssl("ocsp", "-issuer", env.data / "ca" / f"{issuer}.pem",
+                "-CAfile", env.data / "ca/root.pem", "-url",
+                env.server.url("/ocsp"), *args)
+    out = p.stdout.decode()
+    assert "Response verify OK" in p.stderr.decode() + out, \
+        p.stderr.decode() + out
+    return out
+
+
+def crl_lists(env, issuer, serial):
+    with urllib.request.urlopen(env.server.url(f"/crl/{issuer}.json"),
+                                timeout=10) as r:
+        urls = json.loads(r.read())
+    for url in urls:
+        path = urllib.parse.urlparse(url).path
+        der = env.server.get(path)[2]
+        crl = x509.load_der_x509_crl(der)
+        issuer_cert = x509.load_pem_x509_certificate(
+            (env.data / "ca" / f"{issuer}.pem").read_bytes())
+        assert crl.is_signature_valid(issuer_cert.public_key())
+        if crl.get_revoked_certificate_by_serial_number(serial) is not None:
+            return True
+    return False
+
+
+def test_rollover(env):
+    tmp = env.tmp
+    ca = env.data / "ca"
+    first = account(env)
+    _, order_a, pem_a, _ = issue(env, first, ["before.test"])
+    leaf_a, chain_a = split(pem_a)
+    assert chain_a == (ca / "issuing-1.pem").read_text()
+    (tmp / "a.pem").write_text(leaf_a)
+
+    env.server.stop()
+    out = ok(["ca", "roll", "--data", env.data])
+    assert out.strip() == f"issuing CA: {ca}/issuing-2.pem"
+    assert (env.data / "keys/issuing-2.key").exists()
+    assert (env.data / "crl/issuing-2.crl").exists()
+    openssl("verify", "-x509_strict", "-CAfile", ca / "root.pem",
+            ca / "issuing-2.pem")
+    subject = openssl("x509", "-in", ca / "issuing-2.pem", "-noout",
+                      "-subject").stdout.decode()
+    assert "CN = certdesk Issuing CA 2" in subject
+    # the same name twice is refused; nothing else changes
+    p = run(["ca", "roll", "--data", env.data, "--cn",
+             "certdesk Issuing CA 2"])
+    assert p.returncode == 1
+    assert "issuing-2 already has the subject" in message(p)
+    assert not (env.data / "keys/issuing-3.key").exists()
+    audit = ok(["audit", "list", "--data", env.data])
+    assert re.search(r"\tcli:[^\t]+\tkey\.generate\tissuing-2\t", audit)
+    assert re.search(r"\tcli:[^\t]+\tca\.certificate\tissuing-2\t", audit)
+
+    env.server.start()
+    env.dir_url = env.server.https_url("/acme/directory")
+    # the HTTPS listener's certificate is issued again, by issuing-2
+    service = x509.load_pem_x509_certificate(
+        (env.data / "tls/service.pem").read_bytes())
+    assert "certdesk Issuing CA 2" in service.issuer.rfc4514_string()
+
+    c = account(env)
+    _, _, pem_b, _ = issue(env, c, ["after.test"])
+    leaf_b, chain_b = split(pem_b)
+    assert chain_b == (ca / "issuing-2.pem").read_text()
+    (tmp / "b.pem").write_text(leaf_b)
+    (tmp / "chain-b.pem").write_text(chain_b)
+    out = openssl("verify", "-x509_strict", "-purpose", "sslserver",
+                  "-CAfile", ca / "root.pem", "-untrusted",
+                  tmp / "chain-b.pem", tmp / "b.pem").stdout.decode()
+    assert out.strip().endswith(": OK")
+    assert env.server.get("/ca/issuing-2.der")[0] == 200
+
+    # the earlier certificate: its own chain still, OCSP by issuing-1
+    c1 = Client(env.dir_url, env.root, first.key)
+    assert c1.new_account(only_existing=True).status == 200
+    cert_url = urllib.parse.urlparse(order_a["certificate"])._replace(
+        netloc=urllib.parse.urlparse(env.dir_url).netloc).geturl()
+    r = c1.post(cert_url, None)
+    assert r.status == 200, r
+    assert r.body.decode() == pem_a
+    assert f"{tmp}/a.pem: good" in ocsp(env, "issuing-1", "-cert",
+                                         tmp / "a.pem")
+    assert f"{tmp}/b.pem: good" in ocsp(env, "issuing-2", "-cert",
+                                         tmp / "b.pem")
+    # a serial issuing-1 never issued: "unknown", signed by issuing-1
+    assert "0x0123456789ABCDEF: unknown" in ocsp(
+        env, "issuing-1", "-serial", "0x0123456789ABCDEF")
+
+    # revoked now, by its account: issuing-1 signs the OCSP answer and
+    # the CRL that say so
+    a = x509.load_pem_x509_certificate(leaf_a.encode())
+    der = a.public_bytes(serialization.Encoding.DER)
+    r = c.post(c.dir["revokeCert"], {"certificate": b64u(der)})
+    assert r.status == 403, r	# another account's certificate
+    r = c1.post(c1.dir["revokeCert"], {"certificate": b64u(der),
+                                        "reason": 4})
+    assert r.status == 200, r
+    assert f"{tmp}/a.pem: revoked" in ocsp(env, "issuing-1", "-cert",
+                                            tmp / "a.pem")
+    assert crl_lists(env, "issuing-1", a.serial_number)
+    assert not crl_lists(env, "issuing-2", a.serial_number)
