@@ -283,58 +283,74 @@ cert_details(const struct ca_made *c, const char *issuer)
 	    c->serial, issuer, nb, na, hex);
 }
 
+/*
+ * Stores a CA certificate made here: as an issuer (the root, or an issuing
+ * CA under parent_id, active), as a certificate of its issuer, and in the
+ * audit log. Its issuer id in *id.
+ */
 static int
-init_tx(struct store *st, void *arg)
+store_ca(struct store *st, const char *actor, const struct ca_key *k,
+    const struct ca_made *m, int64_t parent_id, const char *parent_name,
+    int64_t *id)
 {
-	struct init_tx *t = arg;
 	struct store_issuer is;
 	struct store_cert c;
 	char *det;
 	int rc;
 
-	for (int i = 0; i < 2; i++) {
-		det = key_details(t->keys[i]);
-		rc = store_audit_append(st, "init", "key.generate",
-		    t->keys[i]->id, det);
-		free(det);
-		if (rc != 0)
-			return rc;
-	}
-	for (int i = 0; i < 2; i++) {
-		const struct ca_made *m = t->certs[i];
+	memset(&is, 0, sizeof(is));
+	is.name = (char *)k->id;
+	is.parent_id = parent_id;
+	is.is_root = k->is_root;
+	is.active = !k->is_root;	/* the newest active one is used */
+	is.cert_der = m->der;
+	is.cert_len = m->der_len;
+	if ((rc = store_issuer_add(st, &is, id)) != 0)
+		return rc;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.serial, m->serial, sizeof(c.serial));
+	c.issuer_id = k->is_root ? *id : parent_id;
+	c.profile = "ca";
+	/* no DNS names; the store wants a non-empty list, so the issuer's
+	 * name stands in */
+	c.names = (char *)k->id;
+	c.not_before = m->nb;
+	c.not_after = m->na;
+	c.der = m->der;
+	c.der_len = m->der_len;
+	if ((rc = store_cert_add(st, &c)) != 0)
+		return rc;
+	det = cert_details(m, parent_name);
+	rc = store_audit_append(st, actor, "ca.certificate", k->id, det);
+	free(det);
+	return rc;
+}
 
-		memset(&is, 0, sizeof(is));
-		is.name = (char *)t->keys[i]->id;
-		is.parent_id = i == 0 ? 0 : t->root_id;
-		is.is_root = i == 0;
-		is.active = i == 1;
-		is.cert_der = m->der;
-		is.cert_len = m->der_len;
-		rc = store_issuer_add(st, &is, i == 0 ? &t->root_id :
-		    &t->issuing_id);
-		if (rc != 0)
+static int
+audit_key(struct store *st, const char *actor, const struct ca_key *k)
+{
+	char *det = key_details(k);
+	int rc;
+
+	rc = store_audit_append(st, actor, "key.generate", k->id, det);
+	free(det);
+	return rc;
+}
+
+static int
+init_tx(struct store *st, void *arg)
+{
+	struct init_tx *t = arg;
+	int rc;
+
+	for (int i = 0; i < 2; i++)
+		if ((rc = audit_key(st, "init", t->keys[i])) != 0)
 			return rc;
-		memset(&c, 0, sizeof(c));
-		memcpy(c.serial, m->serial, sizeof(c.serial));
-		c.issuer_id = t->root_id;
-		c.profile = "ca";
-		/* no DNS names; the store wants a non-empty list, so the
-		 * issuer's name stands in */
-		c.names = (char *)t->keys[i]->id;
-		c.not_before = m->nb;
-		c.not_after = m->na;
-		c.der = m->der;
-		c.der_len = m->der_len;
-		if ((rc = store_cert_add(st, &c)) != 0)
-			return rc;
-		det = cert_details(m, ROOT_ID);
-		rc = store_audit_append(st, "init", "ca.certificate",
-		    t->keys[i]->id, det);
-		free(det);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	if ((rc = store_ca(st, "init", t->keys[0], t->certs[0], 0, ROOT_ID,
+	    &t->root_id)) != 0)
+		return rc;
+	return store_ca(st, "init", t->keys[1], t->certs[1], t->root_id,
+	    ROOT_ID, &t->issuing_id);
 }
 
 static int
@@ -546,40 +562,12 @@ static int
 roll_tx(struct store *st, void *arg)
 {
 	struct roll_tx *t = arg;
-	struct store_issuer is;
-	struct store_cert c;
-	char *det;
 	int rc;
 
-	det = key_details(t->key);
-	rc = store_audit_append(st, t->actor, "key.generate", t->key->id, det);
-	free(det);
-	if (rc != 0)
+	if ((rc = audit_key(st, t->actor, t->key)) != 0)
 		return rc;
-	memset(&is, 0, sizeof(is));
-	is.name = (char *)t->key->id;
-	is.parent_id = t->root_id;
-	is.active = 1;	/* the newest active issuing CA is the one used */
-	is.cert_der = t->cert->der;
-	is.cert_len = t->cert->der_len;
-	if ((rc = store_issuer_add(st, &is, &t->id)) != 0)
-		return rc;
-	memset(&c, 0, sizeof(c));
-	memcpy(c.serial, t->cert->serial, sizeof(c.serial));
-	c.issuer_id = t->root_id;
-	c.profile = "ca";
-	c.names = (char *)t->key->id;
-	c.not_before = t->cert->nb;
-	c.not_after = t->cert->na;
-	c.der = t->cert->der;
-	c.der_len = t->cert->der_len;
-	if ((rc = store_cert_add(st, &c)) != 0)
-		return rc;
-	det = cert_details(t->cert, t->root_name);
-	rc = store_audit_append(st, t->actor, "ca.certificate", t->key->id,
-	    det);
-	free(det);
-	return rc;
+	return store_ca(st, t->actor, t->key, t->cert, t->root_id,
+	    t->root_name, &t->id);
 }
 
 int
