@@ -259,6 +259,16 @@ ca_pem_cert(const uint8_t *der, size_t len)
 	return pem;
 }
 
+void
+ca_issuing_ends(struct ca *ca, const char **name, time_t *not_after,
+    time_t *last_issue, time_t *now)
+{
+	*now = ca_now(ca);
+	*name = ca->issuing.name;
+	*not_after = ca->issuing.info.not_after;
+	*last_issue = *not_after - (time_t)ca_cal_validity_days(*now) * 86400;
+}
+
 int
 ca_chain_pem(struct ca *ca, char **pem)
 {

@@ -280,6 +280,14 @@ int ca_lint_tbs(const uint8_t *tbs, size_t len, int profile,
     const uint8_t *issuer_der, size_t issuer_len, time_t now,
     struct rc_detail *d);
 
+/*
+ * The active issuing CA: its name (borrowed), when it expires, and the
+ * last moment a certificate of today's maximum validity still fits in its
+ * lifetime (issuance fails after it: time to `ca roll`); and the CA's now.
+ */
+void ca_issuing_ends(struct ca *ca, const char **name, time_t *not_after,
+    time_t *last_issue, time_t *now);
+
 /* PEM of the issuing chain for the active issuer (issuing CA cert, without
  * the root), newly allocated (free()). */
 int ca_chain_pem(struct ca *ca, char **pem);

@@ -431,6 +431,13 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	memset(&t, 0, sizeof(t));
 	t.not_before = now - 60;
 	t.not_after = t.not_before + (time_t)days * 86400 - 1;
+	/* the server's own HTTPS certificate may end with its issuer: serve
+	 * must keep answering OCSP and CRLs (and `ca roll` be the fix) while
+	 * subscriber certificates no longer fit */
+	if (req->profile == CA_PROFILE_SERVICE &&
+	    t.not_after > ca->issuing.info.not_after &&
+	    ca->issuing.info.not_after - now > 86400)
+		t.not_after = ca->issuing.info.not_after;
 	if (t.not_after > ca->issuing.info.not_after) {
 		rc = policy(d, "the issuing CA %s expires before the "
 		    "certificate would", ca->issuing.name);

@@ -406,6 +406,32 @@ warn_wide_proxies(const struct daemon_ctx *cx)
 	free(nets);
 }
 
+/* Warns at start when the active issuing CA is within 90 days of the last
+ * day a certificate of the maximum validity fits in its lifetime, and
+ * says so louder past it: then every issuance fails until `ca roll`. */
+static void
+warn_issuing_expiry(const struct daemon_ctx *cx)
+{
+	const char *name;
+	time_t na, last, now;
+	char na_s[32], last_s[32];
+
+	ca_issuing_ends(cx->ca, &name, &na, &last, &now);
+	if (now < last - 90 * 86400)
+		return;
+	daemon_fmt_time(na, na_s);
+	daemon_fmt_time(last, last_s);
+	if (now >= last)
+		log_err(LOG_CA, "the issuing CA %s expires on %s: a certificate "
+		    "issued now would outlive it, so none is issued; make its "
+		    "successor with 'certdesk ca roll' and restart", name,
+		    na_s);
+	else
+		log_warn(LOG_CA, "the issuing CA %s expires on %s and issues "
+		    "until %s; make its successor with 'certdesk ca roll' "
+		    "before then", name, na_s, last_s);
+}
+
 /* [http] connections, connections_per_ip and trusted_proxies for a
  * listener; raises the
  * soft limit of open files (to the hard one at most) so that every
@@ -692,6 +718,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	warn_wide_proxies(cx);
+	warn_issuing_expiry(cx);
 	if (daemon_publish_ca_files(cx) != 0) {
 		daemon_fail(cx, "cannot write the CA certificates to %s",
 		    cx->ca_dir);

@@ -5,7 +5,11 @@ its chain, OCSP and CRL through issuing-1 (revoked afterwards, it shows
 revoked in both, signed by issuing-1); after a restart the server issues
 from issuing-2, whose certificate, CRL list and chain are published, and
 its own HTTPS certificate is issued again by issuing-2. Every step is in
-the audit log; a second CA with the same name is refused."""
+the audit log; a second CA with the same name is refused. And near the end
+of an issuing CA's life, `serve` says it is time to roll, refuses to issue
+past the point where a certificate would outlive it, and `ca roll` then
+brings issuance back."""
+import datetime
 import json
 import re
 import urllib.parse
@@ -16,7 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from acme_client import Client, Http01, account, b64u, issue
-from conftest import acme_rig, message, ok, openssl, run
+from conftest import (Server, acme_rig, conf_set, free_port, message, ok,
+                      openssl, run)
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +141,49 @@ def test_rollover(env):
                                             tmp / "a.pem")
     assert crl_lists(env, "issuing-1", a.serial_number)
     assert not crl_lists(env, "issuing-2", a.serial_number)
+
+
+def test_expiring_issuing_ca(tmp_path, make_csr):
+    port = free_port()
+    data = tmp_path / "data"
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port}"])
+    issuing = x509.load_pem_x509_certificate(
+        (data / "ca/issuing-1.pem").read_bytes())
+    end = issuing.not_valid_after	# naive UTC
+
+    def at(t):
+        conf_set(data, "now", t.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    logs = iter(range(100))
+
+    def serve_log():
+        s = Server(data, port, tmp_path / f"serve{next(logs)}.log")
+        s.start()
+        s.stop()
+        return s.stderr()
+
+    csr = make_csr("p256", ["late.example"])
+    # 100 days before its end: fine, then 60 days: time to roll
+    at(end - datetime.timedelta(days=150))
+    log = serve_log()
+    assert "issuing-1 expires" not in log, log
+    ok(["ca", "issue", "--data", data, "--profile", "dv", "--csr", csr])
+    at(end - datetime.timedelta(days=60))
+    log = serve_log()
+    assert "the issuing CA issuing-1 expires on" in log, log
+    assert "make its successor with 'certdesk ca roll'" in log
+    # 10 days before: no certificate fits any more
+    at(end - datetime.timedelta(days=10))
+    assert "none is issued" in serve_log()
+    p = run(["ca", "issue", "--data", data, "--profile", "dv", "--csr",
+             csr])
+    assert p.returncode == 1
+    assert "the issuing CA issuing-1 expires before the certificate" in \
+        message(p)
+    # the successor issues again, and the warning is gone
+    ok(["ca", "roll", "--data", data])
+    out = ok(["ca", "issue", "--data", data, "--profile", "dv", "--csr",
+              csr])
+    leaf = x509.load_pem_x509_certificate(out.encode())
+    assert "certdesk Issuing CA 2" in leaf.issuer.rfc4514_string()
+    assert "expires on" not in serve_log()
