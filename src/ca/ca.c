@@ -266,7 +266,7 @@ ca_issuing_ends(struct ca *ca, const char **name, time_t *not_after,
 	*now = ca_now(ca);
 	*name = ca->issuing.name;
 	*not_after = ca->issuing.info.not_after;
-	*last_issue = *not_after - (time_t)ca_cal_validity_days(*now) * 86400;
+	*last_issue = ca_cal_last_issue(*not_after);
 }
 
 int

@@ -35,6 +35,10 @@ struct store_group;
 int ca_cal_max_validity_days(time_t t);
 /* Validity certdesk uses: one day under the maximum. */
 int ca_cal_validity_days(time_t t);
+/* The last moment a certificate issued with ca_cal_validity_days() (and
+ * backdated a minute, as ca_issue() does) still ends by not_after, its
+ * issuing CA's end: under the calendar, not just today's validity. */
+time_t ca_cal_last_issue(time_t not_after);
 /* Domain validation data reuse period, in days, for issuance at t. */
 int ca_cal_dv_reuse_days(time_t t);
 /* Organisation validation data reuse period, in days, for issuance at t. */
@@ -282,8 +286,9 @@ int ca_lint_tbs(const uint8_t *tbs, size_t len, int profile,
 
 /*
  * The active issuing CA: its name (borrowed), when it expires, and the
- * last moment a certificate of today's maximum validity still fits in its
- * lifetime (issuance fails after it: time to `ca roll`); and the CA's now.
+ * last moment a certificate issued then still fits in its lifetime
+ * (ca_cal_last_issue(): issuance fails after it, time to `ca roll`); and
+ * the CA's now.
  */
 void ca_issuing_ends(struct ca *ca, const char **name, time_t *not_after,
     time_t *last_issue, time_t *now);

@@ -66,6 +66,28 @@ ca_cal_validity_days(time_t t)
 	return row_at(t)->max_validity - 1;
 }
 
+time_t
+ca_cal_last_issue(time_t not_after)
+{
+	size_t n = sizeof(cal) / sizeof(cal[0]);
+	time_t best = INT64_MIN;
+
+	/* in each period the latest t with t + validity(t) within it; the
+	 * validity shrinks at each period's start, so a later period may
+	 * allow a later t than an earlier one */
+	for (size_t i = 0; i < n; i++) {
+		time_t end = i + 1 < n ? cal[i + 1].from - 1 : INT64_MAX;
+		time_t t = not_after - (time_t)(cal[i].max_validity - 1) *
+		    86400 + 61;
+
+		if (t > end)
+			t = end;
+		if (t >= cal[i].from && t > best)
+			best = t;
+	}
+	return best;
+}
+
 int
 ca_cal_dv_reuse_days(time_t t)
 {

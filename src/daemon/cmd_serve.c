@@ -669,7 +669,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	pthread_t thr;
 	sigset_t set, stops;
 	char https_where[80] = "off", plain_where[80] = "off";
-	char *cert_pem = NULL, *base = NULL, *acme_dir = NULL;
+	char *cert_pem = NULL, *base = NULL, *acme_dir = NULL, *ca_keys = NULL;
 	int done, rc, thr_ok = 0, fd = -1, https_port = 0;
 
 	memset(&root, 0, sizeof(root));
@@ -850,6 +850,22 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			acme_dir = xasprintf("%s%s", base,
 			    ACME_PATH_DIRECTORY);
 			pc.acme_directory = acme_dir;
+			pc.ca_base_url = cx->conf.ca_base_url;
+			pc.ca_now = cx->cac.now;
+			{
+				time_t na, last, now;
+
+				ca_issuing_ends(cx->ca, &pc.ca_serving, &na,
+				    &last, &now);
+			}
+			ca_keys = cx->conf.signer_pkcs11_module[0] != '\0' &&
+			    strcmp(cx->conf.signer_keystore, "pkcs11") == 0 ?
+			    xasprintf("on the PKCS#11 token '%s' (module %s)",
+			    cx->conf.signer_pkcs11_token,
+			    cx->conf.signer_pkcs11_module) :
+			    xstrdup("as key files in the signer's key "
+			    "directory");
+			pc.ca_keys = ca_keys;
 			if (portal_new(&pc, &portal) != 0) {
 				daemon_fail(cx, "cannot start the portal (see "
 				    "the log)");
@@ -962,6 +978,7 @@ out:
 	sec_free(key_pem);
 	free(base);
 	free(acme_dir);
+	free(ca_keys);
 	store_issuer_clear(&root);
 	if (rc == DAEMON_EXIT_OK)
 		log_info(LOG_MAIN, "stopped");

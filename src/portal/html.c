@@ -183,7 +183,8 @@ portal_html_page(struct buf *out, const struct portal_page *pg)
 		    "<li><a href=\"/portal/tokens\">API tokens</a></li>");
 	if (rc == 0 && pg->user_name != NULL && pg->admin)
 		rc = portal_html_printf(out, "<li><a href=\"/portal/admin/"
-		    "mail\">Outgoing mail</a></li>");
+		    "mail\">Outgoing mail</a></li><li><a href=\"/portal/"
+		    "admin/ca\">Certificate authority</a></li>");
 	if (rc == 0 && pg->user_name != NULL)
 		rc = portal_html_printf(out, "</ul></nav>\n"
 		    "<div class=\"who\"><span class=\"user\">%s</span>\n"

@@ -74,6 +74,7 @@ struct portal {
 	struct portal_ra_source ra;
 	int mail_spool;
 	char *acme_directory;	/* NULL: no ACME */
+	struct portal_ca_view ca;
 };
 
 /* ---- the store pool ------------------------------------------------------ */
@@ -268,6 +269,10 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	p->mail_spool = conf->mail_spool;
 	p->acme_directory = conf->acme_directory != NULL ?
 	    xstrdup(conf->acme_directory) : NULL;
+	p->ca.base_url = conf->ca_base_url ? xstrdup(conf->ca_base_url) : NULL;
+	p->ca.serving = conf->ca_serving ? xstrdup(conf->ca_serving) : NULL;
+	p->ca.keys = conf->ca_keys ? xstrdup(conf->ca_keys) : NULL;
+	p->ca.now = conf->ca_now;
 
 	/* logins for unknown emails verify against a hash with the limits
 	 * of real ones (portal_dummy_pw_hash), so that they take as long;
@@ -319,6 +324,9 @@ portal_free(struct portal *p)
 	free(p->sc_backend);
 	free(p->sc_path);
 	free(p->acme_directory);
+	free(p->ca.base_url);
+	free(p->ca.serving);
+	free(p->ca.keys);
 	sec_wipe(p->dummy_hash, sizeof(p->dummy_hash));
 	free(p);
 }
@@ -381,6 +389,12 @@ const char *
 portal_acme_directory(const struct portal *p)
 {
 	return p->acme_directory;
+}
+
+const struct portal_ca_view *
+portal_ca_view(const struct portal *p)
+{
+	return &p->ca;
 }
 
 int
@@ -1300,8 +1314,9 @@ activate_page(struct portal *p, struct http_req *r, struct portal_req *c,
  * and audited. So here they get what a customer without access gets: 404
  * for every customer page (whatever the method: nothing is read or
  * changed). The home page sends an agent to the back office and shows an
- * admin the two places they work (back office, Outgoing mail); the
- * Outgoing mail pages stay (admins only, portal_mailq()).
+ * admin the places they work (back office, Outgoing mail, Certificate
+ * authority); those pages stay (admins only, portal_mailq(),
+ * portal_ca()).
  */
 static int
 staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
@@ -1312,6 +1327,8 @@ staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
 
 	if (strncmp(tail, "admin/mail", 10) == 0)
 		return portal_mailq(c, tail + 10);
+	if (strncmp(tail, "admin/ca", 8) == 0)
+		return portal_ca(c, tail + 8);
 	/* their own API tokens (the back office API's) */
 	if (strncmp(tail, "tokens", 6) == 0 && (tail[6] == '\0' ||
 	    tail[6] == '/'))
@@ -1331,7 +1348,9 @@ staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
 	    "\xe2\x80\x94 organisation validation cases</li>\n"
 	    "<li><a href=\"/portal/admin/mail\">Outgoing mail</a> "
 	    "\xe2\x80\x94 the mail certdesk sends, and the spool folder"
-	    "</li>\n</ul>\n</section>\n");
+	    "</li>\n<li><a href=\"/portal/admin/ca\">Certificate authority"
+	    "</a> \xe2\x80\x94 the root and issuing CAs, their keys, "
+	    "lifetimes and CRLs</li>\n</ul>\n</section>\n");
 	if (rc == 0)
 		rc = page(p, r, c, 200, "Staff", (const char *)b.data);
 	buf_free(&b);
@@ -1383,6 +1402,8 @@ h_portal(struct http_req *r, void *app)
 		    activate_page(p, r, &c, id);
 	} else if (strncmp(tail, "admin/mail", 10) == 0) {
 		rc = portal_mailq(&c, tail + 10);
+	} else if (strncmp(tail, "admin/ca", 8) == 0) {
+		rc = portal_ca(&c, tail + 8);
 	} else if (strncmp(tail, "acme", 4) == 0 &&
 	    (tail[4] == '\0' || tail[4] == '/')) {
 		rc = portal_acme(&c, tail + 4);

@@ -66,6 +66,14 @@ struct portal_conf {
 	/* the ACME directory's URL, shown with a contract's ACME
 	 * credentials (External Account Binding keys); NULL: no ACME */
 	const char *acme_directory;
+	/* for the admin's "Certificate authority" page: the plain-HTTP
+	 * base of CA certificates and CRLs (ca.base_url), the issuing CA
+	 * this server issues from (loaded at its start), and where the
+	 * signer makes new CA keys, in words; NULL: not shown */
+	const char *ca_base_url;
+	const char *ca_serving;
+	const char *ca_keys;
+	time_t ca_now;			/* the CA's pinned clock; 0: real */
 };
 
 /* Opens the portal: the first store handle (migrations run), the static

@@ -404,6 +404,17 @@ int portal_copy_row(struct buf *b, const char *label, const char *id,
 /* The ACME directory URL, or NULL when this server has no ACME. */
 const char *portal_acme_directory(const struct portal *p);
 
+/* What the "Certificate authority" page says of this server (strings
+ * copied from struct portal_conf; NULL: not known). */
+struct portal_ca_view {
+	char *base_url, *serving, *keys;
+	time_t now;	/* the CA's pinned clock (policy.now); 0: real */
+};
+const struct portal_ca_view *portal_ca_view(const struct portal *p);
+/* The admin's "Certificate authority" page (ca.c): rest after
+ * "/portal/admin/ca"; 404 for everyone but admins in a browser. */
+int portal_ca(struct portal_req *c, const char *rest);
+
 /* ---- ACME credentials (acme.c) ------------------------------------------- */
 
 /* /portal/acme[/keys[/revoke]|/accounts/deactivate] (rest: after

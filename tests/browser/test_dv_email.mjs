@@ -13,7 +13,8 @@
 // Cache-Control: no-store; a GET changes nothing; "Confirm" confirms; the
 // link then says it was used (410); unknown and malformed links are 404.
 // The customer's overview shows "Issued", the certificate is downloaded
-// and checked. An admin sees every mail on "Outgoing mail" and can read it;
+// and checked. An admin sees every mail on "Outgoing mail" and can read it
+// (and the CAs on "Certificate authority");
 // the customer gets a 404 there and no link to it.
 // Screenshots: tests/artifacts/dv-email-*.png.
 
@@ -238,6 +239,19 @@ describe("domain validation through the hostmaster's email", () => {
 		    .count(), 1);
 		await shot(hp, "dv-email-07-mail-text");
 		assert.deepEqual(consoleErrors, []);
+	});
+
+	test("Certificate authority: admins only", async () => {
+		const r = await page.goto(url("/portal/admin/ca"));
+		assert.equal(r.status(), 404);
+		const hp = other.page;
+		await Promise.all([hp.waitForURL(/\/portal\/admin\/ca$/),
+		    hp.click("nav a[href='/portal/admin/ca']")]);
+		assert.equal(await hp.locator("tr#ca-root").count(), 1);
+		assert.match(await hp.textContent("tr#ca-issuing-1"),
+		    /Issuing, active/);
+		assert.match(await hp.textContent("#ca-keys"), /key files/);
+		await shot(hp, "dv-email-08-certificate-authority");
 	});
 
 	test("the server log is clean", async () => {

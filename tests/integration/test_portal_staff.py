@@ -9,7 +9,7 @@ as for a customer without access (404; nothing of the customer's in the
 answer), and the database is unchanged afterwards. Staff keep what is
 theirs: the back office, GET /api/v1/me, and for admins the Outgoing mail
 page, which says "In the spool folder" for mail spooled because no SMTP
-server is configured. The customer, in the same run, still sees and can
+server is configured, and the Certificate authority page. The customer, in the same run, still sees and can
 use everything (so the refusals are not an empty fixture)."""
 import json
 import re
@@ -289,3 +289,57 @@ def test_customers_still_see_their_own(rig):
     # and another customer's stays 404 for them too
     st, _, _ = c.get(f"/portal/orders/{rig.pending}")
     assert st == 404
+
+
+def test_certificate_authority_page(rig):
+    """The admin's Certificate authority page: every CA with its role, key,
+    lifetime, newest CRL and published files; 404 for everyone else. After
+    a `ca roll` on the running store it shows the new active issuing CA
+    and that this server still issues from the one it started with."""
+    agent = Staff(rig, "agent")
+    assert agent.browser.get("/portal/admin/ca")[0] == 404
+    assert rig.login("a").get("/portal/admin/ca")[0] == 404
+    admin = Staff(rig, "admin")
+    st, h, _ = admin.api_client.request(
+        "GET", "/portal/admin/ca",
+        headers={"Authorization": f"Bearer {admin.token}"})
+    assert st == 303 and h["Location"] == "/portal/login"
+    assert admin.page("POST", "/portal/admin/ca", {})[0] == 405
+    assert admin.browser.get("/portal/admin/ca/x")[0] == 404
+    st, _, body = admin.browser.get("/portal/")
+    assert b'href="/portal/admin/ca"' in body
+
+    def rows():
+        st, _, body = admin.browser.get("/portal/admin/ca")
+        assert st == 200, body[:300]
+        text = body.decode()
+        return text, {m.group(1): m.group(0) for m in re.finditer(
+            r'<tr id="ca-([a-z0-9-]+)".*?</tr>', text, re.S)}
+
+    base = f"http://127.0.0.1:{rig.port}"
+    text, r = rows()
+    assert sorted(r) == ["issuing-1", "root"]
+    assert "Root" in r["root"] and "P-384" in r["root"]
+    assert "certdesk Root CA" in r["root"]
+    assert 'class="active"' in r["issuing-1"]
+    assert "Issuing, active" in r["issuing-1"] and "P-256" in r["issuing-1"]
+    assert f'href="{base}/ca/issuing-1.pem"' in r["issuing-1"]
+    assert f'href="{base}/crl/issuing-1.json"' in r["issuing-1"]
+    assert f'href="{base}/crl/root.crl"' in r["root"]
+    assert "days left" in r["issuing-1"] and "next by" in r["issuing-1"]
+    assert "as key files in the signer&#39;s key directory" in text or \
+        "as key files in the signer's key directory" in text
+    assert 'id="ca-restart"' not in text and 'id="ca-expiry"' not in text
+
+    rig.cli("ca", "roll")
+    text, r = rows()
+    assert sorted(r) == ["issuing-1", "issuing-2", "root"]
+    assert "Issuing, active" in r["issuing-2"]
+    assert "Issuing, earlier" in r["issuing-1"]
+    assert 'class="earlier"' in r["issuing-1"]
+    # the rows: root, then issuing CAs newest first
+    assert text.index('id="ca-root"') < text.index('id="ca-issuing-2"') < \
+        text.index('id="ca-issuing-1"')
+    notice = re.search(r'<p class="notice" id="ca-restart">(.*?)</p>', text,
+                       re.S)
+    assert notice and "still issues from issuing-1" in notice.group(1)

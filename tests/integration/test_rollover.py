@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from acme_client import Client, Http01, account, b64u, issue
+from portal_rig import Client as Browser
 from conftest import (Server, acme_rig, conf_set, free_port, message, ok,
                       openssl, run)
 
@@ -156,10 +157,28 @@ def test_expiring_issuing_ca(tmp_path, make_csr):
 
     logs = iter(range(100))
 
-    def serve_log():
+    ok(["admin", "user", "add", "--data", data, "--email",
+        "admin@ca.test", "--name", "CA admin", "--role", "admin",
+        "--password-stdin"], input="a long enough admin password\n")
+
+    def serve_log(page=None):
+        """Starts and stops serve; its log, and the admin's Certificate
+        authority page if page (a list) is given."""
         s = Server(data, port, tmp_path / f"serve{next(logs)}.log")
         s.start()
-        s.stop()
+        try:
+            if page is not None:
+                c = Browser(s.https_port, data / "ca/root.pem")
+                # its HTTPS certificate starts at the pinned clock, years
+                # ahead: X509_V_FLAG_NO_CHECK_TIME
+                c.ctx.verify_flags |= 0x200000
+                assert c.login("admin@ca.test",
+                               "a long enough admin password")[0] == 303
+                st, _, body = c.get("/portal/admin/ca")
+                assert st == 200
+                page.append(body.decode())
+        finally:
+            s.stop()
         return s.stderr()
 
     csr = make_csr("p256", ["late.example"])
@@ -169,12 +188,19 @@ def test_expiring_issuing_ca(tmp_path, make_csr):
     assert "issuing-1 expires" not in log, log
     ok(["ca", "issue", "--data", data, "--profile", "dv", "--csr", csr])
     at(end - datetime.timedelta(days=60))
-    log = serve_log()
+    page = []
+    log = serve_log(page)
     assert "the issuing CA issuing-1 expires on" in log, log
     assert "make its successor with 'certdesk ca roll'" in log
+    # the admin's page says so too
+    warn = re.search(r'<p class="warning" id="ca-expiry">(.*?)</p>',
+                     page[0], re.S)
+    assert warn and "issuing-1 issues until" in warn.group(1), page[0]
     # 10 days before: no certificate fits any more
     at(end - datetime.timedelta(days=10))
-    assert "none is issued" in serve_log()
+    page = []
+    assert "none is issued" in serve_log(page)
+    assert "issuing-1 can no longer issue" in page[0]
     p = run(["ca", "issue", "--data", data, "--profile", "dv", "--csr",
              csr])
     assert p.returncode == 1

@@ -79,6 +79,44 @@ test_boundaries(void **state)
 	    10);
 }
 
+/* A certificate issued at t (backdated a minute, validity - 1 days) ends
+ * by na: what ca_cal_last_issue() must be the last t of. */
+static int
+fits(time_t t, time_t na)
+{
+	return t - 60 + (time_t)ca_cal_validity_days(t) * 86400 - 1 <= na;
+}
+
+static void
+test_last_issue(void **state)
+{
+	static const struct {
+		const char *na, *last;
+	} cases[] = {
+		/* all in one step: na - 46 days + 61 s */
+		{"2031-11-28T09:00:00Z", "2031-10-13T09:01:01Z"},
+		/* the 100-day step would start too late: the 200-day one */
+		{"2027-04-01T00:00:00Z", "2026-09-14T00:01:01Z"},
+		/* issuing stops 2027-02-14, resumes on 2027-03-15 with the
+		 * shorter validity, and ends for good on 2027-05-25 */
+		{"2027-09-01T00:00:00Z", "2027-05-25T00:01:01Z"},
+		/* before the first step: 397 days */
+		{"2026-01-01T00:00:00Z", "2024-11-30T00:01:01Z"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		time_t na = at(cases[i].na), last = ca_cal_last_issue(na);
+
+		assert_int_equal(last, at(cases[i].last));
+		assert_true(fits(last, na));
+		assert_false(fits(last + 1, na));
+		/* and nothing later fits, a day at a time up to na */
+		for (time_t t = last + 1; t <= na; t += 86400)
+			assert_false(fits(t, na));
+	}
+}
+
 static void
 test_parse_valid(void **state)
 {
@@ -129,6 +167,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_before_first_step),
 		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_last_issue),
 		cmocka_unit_test(test_parse_valid),
 		cmocka_unit_test(test_parse_garbage),
 	};

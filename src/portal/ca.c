@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The admin's "Certificate authority" page: every CA in the store (the root,
+ * the active issuing CA and the earlier ones) with its subject, key type,
+ * lifetime and newest CRL; for the active issuing CA the last day a
+ * certificate of today's maximum validity still fits in its lifetime, with
+ * a warning from 90 days before that day (then it is time for `certdesk ca
+ * roll`); which issuing CA this server issues from, should a rollover
+ * since its start not be in effect here yet; where the signer makes new
+ * keys; and links to the CA certificates and CRLs as relying parties fetch
+ * them. Read-only: CAs and keys are made on the CA host with `certdesk
+ * init` and `certdesk ca roll`, never from a web page.
+ *
+ * Only users with role admin and a browser session see it; for everyone
+ * else it does not exist (404), as the portal does for anything not
+ * theirs. Runs in the main certdesk process on HTTPS worker threads; reads
+ * the store and the CA certificates (public), never a key.
+ */
+#include "portal/portal_int.h"
+#include "ca/ca.h"
+#include "util/rc.h"
+#include "util/xmalloc.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_MAX (256 * 1024)
+#define MAX_CAS 64
+#define WARN_DAYS 90
+
+struct ca_row {
+	int64_t id;
+	char name[64];
+	int is_root, active;
+	char cn[130];
+	char key[32];
+	time_t nb, na;
+};
+
+struct ca_rows {
+	struct ca_row v[MAX_CAS];
+	size_t n;
+	int64_t active_id;	/* the store's active issuing CA */
+};
+
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+/* "P-256", "RSA 4096", ... of the certificate's key. */
+static void
+key_text(X509 *x, char *out, size_t n)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	char group[32];
+
+	snprintf(out, n, "unknown");
+	if (pk == NULL)
+		return;
+	if (EVP_PKEY_is_a(pk, "EC") && EVP_PKEY_get_group_name(pk, group,
+	    sizeof(group), NULL))
+		snprintf(out, n, "%s", strcmp(group, "prime256v1") == 0 ?
+		    "P-256" : strcmp(group, "secp384r1") == 0 ? "P-384" :
+		    group);
+	else if (EVP_PKEY_is_a(pk, "RSA"))
+		snprintf(out, n, "RSA %d", EVP_PKEY_get_bits(pk));
+}
+
+static int
+collect(const struct store_issuer *is, void *arg)
+{
+	struct ca_rows *l = arg;
+	struct ca_row *r;
+	const unsigned char *p = is->cert_der;
+	X509 *x;
+
+	if (l->n == MAX_CAS)
+		return 0;
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	r->id = is->id;
+	snprintf(r->name, sizeof(r->name), "%s", is->name ? is->name : "?");
+	r->is_root = is->is_root;
+	r->active = is->active;
+	/* the store's choice: the newest active issuing CA */
+	if (!is->is_root && is->active && is->id > l->active_id)
+		l->active_id = is->id;
+	x = d2i_X509(NULL, &p, (long)is->cert_len);
+	if (x == NULL) {
+		snprintf(r->cn, sizeof(r->cn), "(certificate unreadable)");
+		return 0;
+	}
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, r->cn, sizeof(r->cn)) < 0)
+		r->cn[0] = '\0';
+	key_text(x, r->key, sizeof(r->key));
+	r->nb = asn1_time(X509_get0_notBefore(x));
+	r->na = asn1_time(X509_get0_notAfter(x));
+	X509_free(x);
+	return 0;
+}
+
+static void
+day(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, 32, "\xe2\x80\x94");
+	else
+		strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static void
+date(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, 32, "\xe2\x80\x94");
+	else
+		strftime(out, 32, "%Y-%m-%d", &tm);
+}
+
+/* The newest CRL of the CA: "<this update>, next by <next update>". */
+static int
+crl_cell(struct portal_req *c, struct buf *b, const struct ca_row *r)
+{
+	struct store_crl crl;
+	char t1[32], t2[32];
+	int rc;
+
+	memset(&crl, 0, sizeof(crl));
+	rc = store_crl_latest(c->st, r->id, &crl);
+	if (rc == RC_NOTFOUND)
+		return portal_html_printf(b, "<td>none yet</td>");
+	if (rc != 0)
+		return rc;
+	day(crl.this_update, t1);
+	day(crl.next_update, t2);
+	rc = portal_html_printf(b, "<td>%s<br><span class=\"hint\">next by "
+	    "%s</span></td>", t1, t2);
+	store_crl_clear(&crl);
+	return rc;
+}
+
+static int
+row_html(struct portal_req *c, struct buf *b, const struct ca_rows *l,
+    const struct ca_row *r, time_t now)
+{
+	const struct portal_ca_view *v = portal_ca_view(c->p);
+	int active = r->id == l->active_id;
+	char nb[32], na[32], until[32];
+	long long left = r->na > now ? (long long)((r->na - now) / 86400) : -1;
+	int rc;
+
+	date(r->nb, nb);
+	date(r->na, na);
+	if (active)
+		date(ca_cal_last_issue(r->na), until);
+	else
+		snprintf(until, sizeof(until), "\xe2\x80\x94");
+	rc = portal_html_printf(b, "<tr id=\"ca-%s\" class=\"%s\"><th "
+	    "scope=\"row\"><code>%s</code></th><td>%s</td><td>%s</td><td>%s"
+	    "</td><td>%s \xe2\x80\x93 %s<br><span class=\"hint\">", r->name,
+	    active ? "active" : r->is_root ? "root" : "earlier", r->name,
+	    r->cn,
+	    r->is_root ? "Root" : active ? "Issuing, active" :
+	    "Issuing, earlier", r->key, nb, na);
+	if (rc == 0 && left >= 0)
+		rc = portal_html_printf(b, "%lld days left", left);
+	else if (rc == 0)
+		rc = portal_html_printf(b, "expired");
+	if (rc == 0)
+		rc = portal_html_printf(b, "</span></td><td>%s</td>", until);
+	if (rc == 0)
+		rc = crl_cell(c, b, r);
+	if (rc == 0 && v->base_url != NULL)
+		rc = portal_html_printf(b, "<td><a href=\"%s/ca/%s.pem\">"
+		    "Certificate</a><br><a href=\"%s/crl/%s.%s\">%s</a></td>",
+		    v->base_url, r->name, v->base_url, r->name, r->is_root ?
+		    "crl" : "json", r->is_root ? "CRL" : "CRL partitions");
+	else if (rc == 0)
+		rc = portal_html_printf(b, "<td></td>");
+	if (rc == 0)
+		rc = portal_html_printf(b, "</tr>\n");
+	return rc;
+}
+
+/* The warning of the active issuing CA's end, and of a rollover that this
+ * server does not issue from yet. */
+static int
+notices(struct portal_req *c, struct buf *b, const struct ca_rows *l,
+    time_t now)
+{
+	const struct portal_ca_view *v = portal_ca_view(c->p);
+	const struct ca_row *a = NULL;
+	char until[32];
+	time_t last;
+	int rc = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].id == l->active_id)
+			a = &l->v[i];
+	if (a == NULL)
+		return portal_html_printf(b, "<p class=\"warning\" id=\"ca-"
+		    "none\">There is no issuing CA: run <code>certdesk init"
+		    "</code>.</p>\n");
+	last = ca_cal_last_issue(a->na);
+	date(last, until);
+	if (now >= last)
+		rc = portal_html_printf(b, "<p class=\"warning\" id=\"ca-"
+		    "expiry\">The issuing CA %s can no longer issue: a "
+		    "certificate issued now would outlive it. Make its "
+		    "successor on the CA host with <code>certdesk ca roll"
+		    "</code>, then restart <code>certdesk serve</code>.</p>\n",
+		    a->name);
+	else if (now >= last - WARN_DAYS * 86400)
+		rc = portal_html_printf(b, "<p class=\"warning\" id=\"ca-"
+		    "expiry\">The issuing CA %s issues until %s. Make its "
+		    "successor before then on the CA host with <code>certdesk "
+		    "ca roll</code>, then restart <code>certdesk serve"
+		    "</code>.</p>\n", a->name, until);
+	if (rc == 0 && v->serving != NULL && strcmp(v->serving, a->name))
+		rc = portal_html_printf(b, "<p class=\"notice\" id=\"ca-"
+		    "restart\">%s is the active issuing CA; this server still "
+		    "issues from %s, which it loaded when it started. Restart "
+		    "it to issue from %s.</p>\n", a->name, v->serving,
+		    a->name);
+	return rc;
+}
+
+static int
+ca_page(struct portal_req *c)
+{
+	const struct portal_ca_view *v = portal_ca_view(c->p);
+	struct ca_rows *l = xcalloc(1, sizeof(*l));
+	time_t now = v->now != 0 ? v->now : c->now;
+	struct buf b;
+	int rc;
+
+	rc = store_issuer_list(c->st, collect, l);
+	if (rc != 0) {
+		free(l);
+		return rc;
+	}
+	buf_init(&b, PAGE_MAX);
+	rc = portal_html_printf(&b, "<h1>Certificate authority</h1>\n"
+	    "<section class=\"card ca\">\n");
+	if (rc == 0)
+		rc = notices(c, &b, l, now);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<table class=\"ca\">\n<thead><tr>"
+		    "<th scope=\"col\">CA</th><th scope=\"col\">Subject</th>"
+		    "<th scope=\"col\">Role</th><th scope=\"col\">Key</th>"
+		    "<th scope=\"col\">Valid</th><th scope=\"col\">Issues "
+		    "until</th><th scope=\"col\">Newest CRL</th>"
+		    "<th scope=\"col\">Published</th></tr></thead>\n<tbody>\n");
+	/* the root first, then the issuing CAs newest first */
+	for (size_t i = 0; rc == 0 && i < l->n; i++)
+		if (l->v[i].is_root)
+			rc = row_html(c, &b, l, &l->v[i], now);
+	for (size_t i = l->n; rc == 0 && i > 0; i--)
+		if (!l->v[i - 1].is_root)
+			rc = row_html(c, &b, l, &l->v[i - 1], now);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</tbody>\n</table>\n<p class=\""
+		    "hint\">\"Issues until\": the last day a certificate issued "
+		    "then (with the validity the calendar allows that day) ends "
+		    "before its issuing CA does. "
+		    "Earlier issuing CAs issue nothing more, but keep signing "
+		    "CRLs and OCSP responses for their certificates.</p>\n"
+		    "<h2>Keys</h2>\n<p id=\"ca-keys\">The CA keys are held by "
+		    "the signer process alone; new ones are made %s. CAs are "
+		    "made on the CA host: <code>certdesk init</code>, and each "
+		    "new issuing CA with <code>certdesk ca roll</code>.</p>\n"
+		    "</section>\n", v->keys != NULL ? v->keys :
+		    "as the configuration says");
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, "Certificate authority",
+		    (const char *)b.data);
+	buf_free(&b);
+	free(l);
+	return rc;
+}
+
+int
+portal_ca(struct portal_req *c, const char *rest)
+{
+	/* not an admin: as if the page did not exist */
+	if (!portal_admin_allowed(c) || rest[0] != '\0')
+		return portal_error_reply(c, 404, NULL);
+	if (!portal_is_get(c->r))
+		return portal_error_reply(c, 405, NULL);
+	return ca_page(c);
+}
