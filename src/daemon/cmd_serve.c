@@ -340,18 +340,49 @@ on_ca(struct http_req *r, void *app)
  * (whose apps differ) answer /healthz. Set before they start. */
 static struct signer *healthz_signer;
 
-/* 200 "ok", or 503 when nothing can be signed any more (the server is
- * stopping then: see the main loop). */
+/* The signer's answer to HEALTH, asked at most every HEALTH_TTL seconds
+ * however often load balancers probe (a network HSM is asked each time). */
+#define HEALTH_TTL 5
+static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
+static time_t health_at;
+static int health_rc;
+static char health_why[sizeof(((struct rc_detail *)0)->msg)];
+
+/* 200 "ok"; 503 when nothing can be signed any more: the signer process
+ * ended (the server is stopping then: see the main loop), or its key
+ * store cannot sign (an HSM's token is unreachable). */
 static int
 on_healthz(struct http_req *r, void *app)
 {
-	char why[96];
+	char why[sizeof(health_why)];
+	time_t now = time(NULL);
+	int rc;
 
 	(void)app;
 	(void)http_add_header(r, "Cache-Control", "no-store");
-	if (healthz_signer != NULL &&
-	    !signer_running(healthz_signer, why, sizeof(why)))
+	if (healthz_signer == NULL)
+		return http_reply_text(r, 200, "ok");
+	if (!signer_running(healthz_signer, why, sizeof(why)))
 		return http_reply_text(r, 503, "the signer process %s", why);
+	pthread_mutex_lock(&health_mu);
+	if (health_at == 0 || now - health_at >= HEALTH_TTL || now <
+	    health_at) {
+		struct rc_detail d = {""};
+
+		health_rc = signer_health(healthz_signer, &d);
+		snprintf(health_why, sizeof(health_why), "%s",
+		    rc_detail_str(&d, health_rc));
+		health_at = now;
+		if (health_rc != 0)
+			log_err(LOG_MAIN, "healthz: the signer cannot sign: %s",
+			    health_why);
+	}
+	rc = health_rc;
+	snprintf(why, sizeof(why), "%s", health_why);
+	pthread_mutex_unlock(&health_mu);
+	if (rc != 0)
+		return http_reply_text(r, 503, "the signer cannot sign: %s",
+		    why);
 	return http_reply_text(r, 200, "ok");
 }
 

@@ -118,6 +118,12 @@ signer_ks_close(struct signer_ks *ks)
 	free(ks);
 }
 
+int
+signer_ks_health(struct signer_ks *ks, struct rc_detail *d)
+{
+	return ks->p11 != NULL ? signer_p11_health(ks->p11, d) : 0;
+}
+
 void
 signer_key_free(struct signer_key *k)
 {

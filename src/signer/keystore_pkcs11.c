@@ -328,6 +328,39 @@ signer_p11_close(struct signer_p11 *p)
 	free(p);
 }
 
+int
+signer_p11_health(struct signer_p11 *p, struct rc_detail *d)
+{
+	CK_SESSION_INFO si;
+	CK_RV rv;
+
+	for (int attempt = 0;; attempt++) {
+		CK_TOKEN_INFO ti;
+
+		rv = p->f->C_GetTokenInfo(p->slot, &ti);
+		if (rv == CKR_OK && !(ti.flags & CKF_TOKEN_INITIALIZED))
+			rv = CKR_TOKEN_NOT_RECOGNIZED;
+		if (rv == CKR_OK)
+			rv = p->have_sess ? p->f->C_GetSessionInfo(p->sess,
+			    &si) : CKR_SESSION_HANDLE_INVALID;
+		if (rv == CKR_OK && si.state != CKS_RW_USER_FUNCTIONS &&
+		    si.state != CKS_RO_USER_FUNCTIONS)
+			rv = CKR_USER_NOT_LOGGED_IN;
+		if (rv == CKR_OK || attempt > 0 || !session_lost(rv))
+			break;
+		log_warn(LOG_SIGNER, "PKCS#11 token '%s': session: %s; logging "
+		    "in again", p->token, ckr_name(rv));
+		if (login(p) != 0)
+			break;
+	}
+	if (rv != CKR_OK) {
+		rc_detail_set(d, "PKCS#11 token '%s': %s", p->token,
+		    ckr_name(rv));
+		return RC_SIGNER;
+	}
+	return 0;
+}
+
 void
 signer_p11_drop_session(struct signer_p11 *p)
 {

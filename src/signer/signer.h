@@ -95,6 +95,14 @@ void signer_free(struct signer *s);	/* NULL is fine */
 int signer_running(struct signer *s, char *why, size_t n);
 
 /*
+ * Asks the signer whether it can sign: 0 with key files; with a PKCS#11
+ * token, when its session answers (logged in to again once if the token
+ * lost it). RC_SIGNER with the reason in d otherwise, or when the signer
+ * does not run. Cheap: no signature is made.
+ */
+int signer_health(struct signer *s, struct rc_detail *d);
+
+/*
  * Generates a key in the signer and stores it as keydir/<key_id>.key (0600,
  * O_EXCL; RC_EXISTS if present), or on the PKCS#11 token with its CKA_ID in
  * keydir/<key_id>.p11 when the signer was spawned with new_on_token.

@@ -536,6 +536,20 @@ signer_genkey(struct signer *s, const char *key_id, int keytype,
 }
 
 int
+signer_health(struct signer *s, struct rc_detail *d)
+{
+	struct signer_wmsg m;
+	int rc;
+
+	if (s == NULL)
+		return RC_INVAL;
+	pthread_mutex_lock(&s->mu);
+	rc = call(s, SIGNER_OP_HEALTH, NULL, 0, &m, d);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int
 signer_key_info(struct signer *s, const char *key_id, int *keytype,
     uint8_t **spki, size_t *spki_len)
 {

@@ -33,6 +33,7 @@
  *	KEYINFO   id                      u32 type, spki
  *	SETCERT   id, cert DER            (none)
  *	SIGN      id, u32 kind, tbs       signature
+ *	HEALTH    (none)                  (none): the key store can sign
  *	DIAG      (none)                  see signer_diag()
  *
  * A frame with a valid length but bad contents gets an RC_PROTO reply and
@@ -150,6 +151,11 @@ int signer_ks_sign(struct signer_key *k, const uint8_t *tbs, size_t len,
 /* Frees k, its common fields and its backend state. NULL is fine. */
 void signer_key_free(struct signer_key *k);
 
+/* 0 when the key store can sign: always for files; for a token, its
+ * session answers (logged in to again once if it was lost). RC_SIGNER
+ * with the reason in d otherwise. */
+int signer_ks_health(struct signer_ks *ks, struct rc_detail *d);
+
 /*
  * Reads a small file into a new secret buffer (wiped on free), without
  * following a symlink. RC_NOTFOUND if absent; RC_POLICY if it is not a
@@ -213,6 +219,10 @@ int signer_p11_sign(struct signer_p11key *k, const uint8_t *tbs,
     size_t len, uint8_t *sig, size_t *sig_len);
 void signer_p11_key_free(struct signer_p11key *k);	/* NULL is fine */
 
+/* Whether the token's session answers (C_GetSessionInfo), logging in
+ * again once when it was lost. 0, or RC_SIGNER with the reason in d. */
+int signer_p11_health(struct signer_p11 *p, struct rc_detail *d);
+
 /* Tests: closes the session, as a network HSM that restarted would. */
 void signer_p11_drop_session(struct signer_p11 *p);
 
@@ -224,6 +234,7 @@ enum {
 	SIGNER_OP_KEYINFO = 0x02,
 	SIGNER_OP_SETCERT = 0x03,
 	SIGNER_OP_SIGN = 0x04,
+	SIGNER_OP_HEALTH = 0x05,
 	SIGNER_OP_DIAG = 0x7e,
 	SIGNER_OP_BAD = 0xff,	/* reply to an unreadable request */
 };

@@ -353,6 +353,21 @@ drain(struct srv *sv, int fd)
 }
 
 static int
+op_health(struct srv *sv, int fd, const struct signer_wmsg *m)
+{
+	struct rc_detail d = {""};
+	int rc;
+
+	if (m->nf != 0)
+		return reply_err(sv, fd, m->op, RC_PROTO, "HEALTH takes no "
+		    "fields");
+	rc = signer_ks_health(sv->ks, &d);
+	if (rc != 0)
+		return reply_err(sv, fd, m->op, rc, "%s", d.msg);
+	return reply(sv, fd, m->op, 0, NULL, 0);
+}
+
+static int
 serve(struct srv *sv, int fd)
 {
 	for (;;) {
@@ -393,6 +408,9 @@ serve(struct srv *sv, int fd)
 				break;
 			case SIGNER_OP_DIAG:
 				rc = op_diag(sv, fd, &m);
+				break;
+			case SIGNER_OP_HEALTH:
+				rc = op_health(sv, fd, &m);
 				break;
 			default:
 				log_warn(LOG_SIGNER, "request: unknown op %u",

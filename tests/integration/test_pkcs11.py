@@ -12,16 +12,18 @@ revoked in the CRL and over OCSP, each signed on the token; `ca roll` makes
 the next issuing key on the token as well, also for a CA whose keys were
 files until then. A wrong PIN, a PIN file others can read, an unknown token
 label and a half-given configuration stop certdesk with a message that
-says which."""
+says which; a token that goes away turns /healthz to 503."""
 import os
 import subprocess
+import time
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from acme_client import Http01, account, b64u, issue
-from conftest import acme_rig, conf_set, free_port, message, ok, openssl, run
+from conftest import (Server, acme_rig, conf_set, free_port, message, ok,
+                      openssl, run)
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 PIN = "0815-4711-2342"
@@ -258,5 +260,38 @@ def test_move_issuing_to_the_token(tmp_path, make_csr):
         (tmp_path / "chain.pem").write_text(chain)
         openssl("verify", "-x509_strict", "-CAfile", data / "ca/root.pem",
                 "-untrusted", tmp_path / "chain.pem", tmp_path / "leaf.pem")
+    finally:
+        tok.close()
+
+
+def test_healthz_follows_the_token(tmp_path):
+    """/healthz asks the signer whether its token answers (at most every 5
+    s): a load balancer takes an instance whose HSM is gone out of
+    rotation."""
+    tok = Token(tmp_path / "hsm", label="cd-health")
+    try:
+        port = free_port()
+        data = tmp_path / "data"
+        ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port}",
+            *tok.init_args()])
+        s = Server(data, port, tmp_path / "serve.log")
+        s.start()
+        try:
+            st, _, body = s.get("/healthz")
+            assert st == 200 and body.strip() == b"ok", body
+            subprocess.run(["softhsm2-util", "--delete-token", "--token",
+                            "cd-health"], check=True, capture_output=True)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                st, _, body = s.get("/healthz")
+                if st != 200:
+                    break
+                time.sleep(0.5)
+            assert st == 503, body
+            assert b"the signer cannot sign: PKCS#11 token 'cd-health'" \
+                in body, body
+        finally:
+            s.stop()
+        assert "healthz: the signer cannot sign" in s.stderr()
     finally:
         tok.close()

@@ -185,6 +185,7 @@ test_relogin(void **state)
 	uint8_t id[SIGNER_P11_ID_LEN], *spki = NULL, *spki2 = NULL;
 	size_t spki_len = 0, spki2_len = 0;
 	static const uint8_t msg[] = "signed after a new login";
+	struct rc_detail d = {""};
 	uint8_t sig[SIGNER_SIG_MAX];
 	size_t sig_len;
 	int type = 0;
@@ -193,6 +194,10 @@ test_relogin(void **state)
 	    0);
 	assert_int_equal(signer_p11_key_generate(p, "certdesk t",
 	    SIGNER_KEY_EC_P256, id, &spki, &spki_len, &k), 0);
+	assert_int_equal(signer_p11_health(p, &d), 0);
+	signer_p11_drop_session(p);
+	/* the health check finds the lost session and logs in again */
+	assert_int_equal(signer_p11_health(p, &d), 0);
 	signer_p11_drop_session(p);
 	sig_len = sizeof(sig);
 	assert_int_equal(signer_p11_sign(k, msg, sizeof(msg), sig, &sig_len),

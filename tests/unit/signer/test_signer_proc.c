@@ -162,6 +162,8 @@ test_garbage_on_socket(void **state)
 	u32[3] = 2;	/* GENKEY with is_root 2 */
 	raw_call(s, SIGNER_OP_GENKEY, f, 3, SIGNER_OP_GENKEY, RC_PROTO);
 	raw_call(s, SIGNER_OP_DIAG, f, 1, SIGNER_OP_DIAG, RC_PROTO);
+	raw_call(s, SIGNER_OP_HEALTH, f, 1, SIGNER_OP_HEALTH, RC_PROTO);
+	raw_call(s, SIGNER_OP_HEALTH, NULL, 0, SIGNER_OP_HEALTH, 0);
 	raw_call(s, SIGNER_OP_HELLO, NULL, 0, SIGNER_OP_HELLO, RC_PROTO);
 	assert_alive(s);
 
