@@ -358,7 +358,7 @@ create_post(struct portal_req *c)
 	int rc;
 
 	if ((f = post_form(c, NULL, &contract, &unused)) == NULL)
-		return portal_error_reply(c, 403, NULL);
+		return portal_form_refused(c);
 	portal_form_free(f);
 	if (dir == NULL || contract <= 0)
 		return portal_error_reply(c, 404, NULL);
@@ -413,7 +413,7 @@ revoke_post(struct portal_req *c)
 	int rc;
 
 	if ((f = post_form(c, "kid", &contract, &kid)) == NULL)
-		return portal_error_reply(c, 403, NULL);
+		return portal_form_refused(c);
 	rc = contract > 0 && kid != NULL ? revoke_key(c, contract, kid) :
 	    RC_NOTFOUND;
 	if (rc == 0)
@@ -443,7 +443,7 @@ deactivate_post(struct portal_req *c)
 	int rc;
 
 	if ((f = post_form(c, "account", &contract, &v)) == NULL)
-		return portal_error_reply(c, 403, NULL);
+		return portal_form_refused(c);
 	id = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
 	portal_form_free(f);
 	rc = contract > 0 && id > 0 ? deactivate_account(c, contract, id) :

@@ -838,9 +838,7 @@ portal_setup(struct portal_req *c, int64_t slot_id)
 	struct ra_field_errs fe = {0};
 	struct ra_err err = {0};
 	struct ra *ra = NULL;
-	const uint8_t *body;
 	const char *csr;
-	size_t blen;
 	int64_t id = 0;
 	int rc;
 
@@ -864,13 +862,8 @@ portal_setup(struct portal_req *c, int64_t slot_id)
 			rc = setup_form(c, &s, NULL, NULL, NULL, 200);
 		goto out;
 	}
-	body = http_req_body(c->r, &blen);
-	if (portal_form_parse(body, blen, &f) != 0) {
-		rc = portal_error_reply(c, 400, NULL);
-		goto out;
-	}
-	if (!portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
-		rc = portal_error_reply(c, 403, NULL);
+	if ((f = portal_req_form(c)) == NULL) {
+		rc = portal_form_refused(c);
 		goto out;
 	}
 	rc = portal_ra_get(c, &ra);
@@ -975,7 +968,7 @@ org_info_post(struct portal_req *c, int64_t id)
 	int rc;
 
 	if ((f = portal_req_form(c)) == NULL)
-		return portal_error_reply(c, 403, NULL);
+		return portal_form_refused(c);
 	rc = portal_ra_get(c, &ra);
 	if (rc == 0)
 		rc = ra_org_customer_respond(ra, portal_customer_scope(c),
@@ -1312,7 +1305,7 @@ revoke_page(struct portal_req *c, int64_t id)
 	int rc;
 
 	if ((f = portal_req_form(c)) == NULL) {
-		rc = portal_error_reply(c, 403, NULL);
+		rc = portal_form_refused(c);
 		goto out;
 	}
 	rs = fval(f, "reason");

@@ -693,13 +693,37 @@ portal_req_form(struct portal_req *c)
 	const uint8_t *body;
 	size_t len;
 
+	c->form_refusal = 403;
 	body = http_req_body(c->r, &len);
-	if (portal_form_parse(body, len, &f) != 0 ||
-	    !portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
+	if (portal_form_parse(body, len, &f) != 0) {
+		/* not readable: say so to a request from our own pages (the
+		 * origin checks pass; its CSRF token cannot be read), and
+		 * to nothing else */
+		if (portal_origin_ok(http_req_header(c->r, "Origin"),
+		    http_req_header(c->r, "Sec-Fetch-Site"),
+		    http_req_header(c->r, "Host")))
+			c->form_refusal = 400;
+		return NULL;
+	}
+	if (!portal_req_csrf_ok(c, portal_form_get(f, "csrf"))) {
 		portal_form_free(f);
 		return NULL;
 	}
 	return f;
+}
+
+int
+portal_form_refused(struct portal_req *c)
+{
+	char msg[200];
+
+	if (c->form_refusal != 400)
+		return portal_error_reply(c, 403, NULL);
+	snprintf(msg, sizeof(msg), "The form could not be read: a field is "
+	    "longer than %d characters, or the form is too large. Go back, "
+	    "shorten what you entered and send it again.",
+	    PORTAL_FORM_MAX_VALUE);
+	return portal_error_reply(c, 400, msg);
 }
 
 /* ---- visibility and the service functions -------------------------------- */
@@ -1295,7 +1319,7 @@ activate_page(struct portal *p, struct http_req *r, struct portal_req *c,
 	int rc;
 
 	if (f == NULL)
-		return error_page(p, r, c, 403, NULL);
+		return portal_form_refused(c);
 	portal_form_free(f);
 	rc = portal_slot_activate(c, id, &why);
 	if (rc == RC_NOTFOUND)

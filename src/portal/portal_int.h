@@ -155,6 +155,7 @@ struct portal_req {
 	struct store_session sess;	/* when by session */
 	char csrf[PORTAL_CSRF_LEN + 1];	/* the session's CSRF token */
 	int refresh;		/* the page reloads itself (seconds) */
+	unsigned form_refusal;	/* why portal_req_form() gave NULL */
 };
 
 /* Takes a store handle for the request. 0 or RC_*. */
@@ -173,9 +174,15 @@ int portal_req_auth(struct portal_req *c, int allow_token, int *bad_token);
  * then (session only) the token `given` (form field or header). */
 int portal_req_csrf_ok(struct portal_req *c, const char *given);
 /* The request's form (portal_form_parse) when it passes the CSRF checks
- * with its "csrf" field; NULL when it is no form or does not pass (answer
- * 403). Free with portal_form_free(). */
+ * with its "csrf" field; NULL when it does not pass, or is no form the
+ * portal reads (then answer with portal_form_refused()). Free with
+ * portal_form_free(). */
 struct portal_form *portal_req_form(struct portal_req *c);
+/* The answer to a form portal_req_form() refused: 403 when it failed the
+ * CSRF checks; 400 with a message saying what is wrong when it came from
+ * our own pages but cannot be read (a field over PORTAL_FORM_MAX_VALUE
+ * bytes, too many fields, a body over PORTAL_FORM_MAX_BODY). */
+int portal_form_refused(struct portal_req *c);
 /* The contract / slot when the user may see it; RC_NOTFOUND both when it
  * does not exist and when it belongs to another customer. Clear with
  * store_contract_clear() / store_slot_clear(). */

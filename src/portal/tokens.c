@@ -160,7 +160,7 @@ create_post(struct portal_req *c)
 	int rc;
 
 	if ((f = portal_req_form(c)) == NULL)
-		return portal_error_reply(c, 403, NULL);
+		return portal_form_refused(c);
 	label = portal_form_get(f, "label");
 	if ((why = label_problem(label)) != NULL) {
 		rc = tokens_page(c, 422, why, label);
@@ -225,7 +225,7 @@ revoke_post(struct portal_req *c)
 	int rc;
 
 	if ((f = portal_req_form(c)) == NULL)
-		return portal_error_reply(c, 403, NULL);
+		return portal_form_refused(c);
 	v = portal_form_get(f, "id");
 	id = v != NULL ? portal_parse_id(v, strlen(v)) : 0;
 	portal_form_free(f);

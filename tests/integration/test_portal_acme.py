@@ -227,10 +227,15 @@ def test_hostile_input(rig):
     assert st == 303
     st, _, body = a.get("/portal/acme")
     assert "There are no such ACME credentials." in body.decode()
-    # a value over the form's bound: the form is refused whole
-    st, _, _ = a.post_form("/portal/acme/keys/revoke", {
-        "csrf": a.page_csrf(), "contract": contract, "kid": "a" * 5000})
-    assert st == 403
+    # a value over the form's bound: the form is refused whole, saying
+    # why (400); from another site, as any forged form (403)
+    big = {"csrf": a.page_csrf(), "contract": contract, "kid": "a" * 5000}
+    st, _, body = a.post_form("/portal/acme/keys/revoke", big)
+    assert st == 400
+    assert "a field is longer than 4096 characters" in body.decode()
+    st, _, body = a.post_form("/portal/acme/keys/revoke", big, headers={
+        "Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert st == 403 and b"4096" not in body
     st, _, _ = a.get("/portal/acme/keys")
     assert st == 405
     st, _, _ = a.get("/portal/acme/nope")
