@@ -244,6 +244,22 @@ login(struct signer_p11 *p)
 	}
 	p->have_sess = 1;
 	p->gen++;
+	/* a wrong PIN counts towards the token's lockout: never spend the
+	 * last try (the token then needs its security officer) */
+	{
+		CK_TOKEN_INFO ti;
+
+		if (p->f->C_GetTokenInfo(p->slot, &ti) == CKR_OK &&
+		    (ti.flags & (CKF_USER_PIN_LOCKED |
+		    CKF_USER_PIN_FINAL_TRY)) != 0) {
+			log_err(LOG_SIGNER, "PKCS#11 token '%s': the user PIN "
+			    "is %s; not logging in (check the PIN file, and "
+			    "the token with its own tools)", p->token,
+			    (ti.flags & CKF_USER_PIN_LOCKED) ? "locked" :
+			    "one wrong try from being locked");
+			return RC_SIGNER;
+		}
+	}
 	rv = p->f->C_Login(p->sess, CKU_USER, p->pin->data,
 	    (CK_ULONG)p->pin->len);
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
