@@ -60,6 +60,14 @@ static const struct daemon_cmd cmds[] = {
 	    "root, its first CRL. Earlier issuing CAs keep their CRLs and OCSP. "
 	    "Running servers issue from it once restarted.",
 	    daemon_cmd_ca_roll, 1},
+	{"perspective", "--listen ADDR:PORT --key-file FILE [--name NAME] "
+	    "[--resolver ADDR:PORT] [--trust-anchor FILE] [--http01-port N] "
+	    "[--tlsalpn01-port N] [--allow-private]",
+	    "Run a remote perspective for multi-perspective issuance "
+	    "corroboration (BR 3.2.2.9): it repeats the CA's validation and "
+	    "CAA checks from its own network when the CA lists it in "
+	    "validation.perspectives. Holds no key and no data; stops on "
+	    "SIGTERM.", daemon_cmd_perspective, 0},
 	{"ca show", "--data DIR --serial HEX",
 	    "Show a certificate: status, names, validity, revocation.",
 	    daemon_cmd_ca_show, 1},

@@ -463,6 +463,51 @@ warn_issuing_expiry(const struct daemon_ctx *cx)
 		    "before then", name, na_s, last_s);
 }
 
+/* validation.perspectives: the remote perspectives every domain
+ * validation and CAA check is corroborated by (BR 3.2.2.9). */
+static int
+open_perspectives(struct daemon_ctx *cx)
+{
+	char why[200], *key;
+	int rc;
+
+	if (cx->conf.val_perspectives[0] == '\0') {
+		if (strcmp(cx->conf.policy_trust, "public") == 0)
+			log_warn(LOG_MAIN, "validation.perspectives is empty: "
+			    "a publicly-trusted CA corroborates every domain "
+			    "validation and CAA check from remote perspectives "
+			    "(BR 3.2.2.9); see 'certdesk perspective'");
+		return 0;
+	}
+	key = daemon_in_data(cx, cx->conf.val_perspective_key_file);
+	if (key == NULL) {
+		daemon_fail(cx, "validation.perspectives needs "
+		    "validation.perspective_key_file");
+		return -1;
+	}
+	{
+		struct val_conf vc;
+		char *anchor = NULL, *caa_text = NULL;
+		const char *ids[17];
+
+		daemon_val_conf(cx, &vc, &anchor, &caa_text, ids, 16);
+		rc = val_mpic_open(cx->conf.val_perspectives, key, ids, 0,
+		    &cx->mpic, why, sizeof(why));
+		free(anchor);
+		free(caa_text);
+	}
+	free(key);
+	if (rc != 0) {
+		daemon_fail(cx, "validation.perspectives: %s", why);
+		return -1;
+	}
+	log_info(LOG_MAIN, "multi-perspective corroboration: %zu remote "
+	    "perspective(s), of which %d may disagree",
+	    val_mpic_count(cx->mpic), val_mpic_quorum(val_mpic_count(
+	    cx->mpic)));
+	return 0;
+}
+
 /* [http] connections, connections_per_ip and trusted_proxies for a
  * listener; raises the
  * soft limit of open files (to the hard one at most) so that every
@@ -750,6 +795,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	warn_wide_proxies(cx);
 	warn_issuing_expiry(cx);
+	if (open_perspectives(cx) != 0)
+		return DAEMON_EXIT_FAIL;
 	if (daemon_publish_ca_files(cx) != 0) {
 		daemon_fail(cx, "cannot write the CA certificates to %s",
 		    cx->ca_dir);

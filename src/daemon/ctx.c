@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/xmalloc.h"
+#include "validation/val.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -389,6 +390,8 @@ daemon_ctx_free(struct daemon_ctx *cx)
 	cx->st = NULL;
 	signer_free(cx->sg);
 	cx->sg = NULL;
+	val_mpic_free(cx->mpic);
+	cx->mpic = NULL;
 	free(cx->data);
 	free(cx->conf_path);
 	free(cx->keys_dir);

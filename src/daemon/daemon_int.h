@@ -152,6 +152,7 @@ struct daemon_ctx {
 	struct ca_conf cac;	/* strings borrowed from the above */
 
 	struct signer *sg;
+	struct val_mpic *mpic;	/* remote perspectives (serve), or NULL */
 	struct store *st;
 	struct ca_keycheck *kc;
 	struct ca *ca;
@@ -369,6 +370,7 @@ int daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_customer(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_user(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv);

@@ -60,6 +60,7 @@ daemon_dv_ra_conf(const struct daemon_ctx *cx, struct ra_conf *rc)
 	rc->dv_email_max_sends = cx->conf.dv_email_max_sends;
 	rc->dv_retry_s = cx->conf.dv_retry_seconds;
 	rc->trust_private = strcmp(cx->conf.policy_trust, "private") == 0;
+	rc->mpic = cx->mpic;
 }
 
 /* ---- what the worker threads of serve share (daemon_int.h) --------------- */

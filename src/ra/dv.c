@@ -374,6 +374,9 @@ run_check(struct ra *ra, const struct val_request *req, int http_file,
 		rc = val_check(v, req, res);
 	}
 	ra_val_put(ra, v);
+	/* BR 3.2.2.9: the same from the remote perspectives */
+	if (v != NULL && ra->conf.mpic != NULL)
+		(void)val_mpic_corroborate(ra->conf.mpic, req, http_file, res);
 	if (rc != 0 && res->outcome == VAL_VALID) {
 		/* a check that failed never passes */
 		res->outcome = VAL_INVALID;

@@ -323,6 +323,9 @@ caa_check(struct ra *ra, const char *base, int wildcard, const char *url,
 		return ra_val_missing(ra, res, "CAA checking");
 	rc = val_caa_check(v, base, wildcard, url, method, res);
 	ra_val_put(ra, v);
+	/* BR 3.2.2.9: CAA from the remote perspectives too */
+	if (ra->conf.mpic != NULL)
+		(void)val_mpic_corroborate(ra->conf.mpic, &req, 0, res);
 	return rc;
 }
 

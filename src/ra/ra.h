@@ -165,6 +165,10 @@ struct ra_conf {
 	 * finalize (the CA's, borrowed, must outlive the ra); NULL skips
 	 * them (tests only). */
 	const struct ca_keycheck *keycheck;
+	/* Remote perspectives (BR 3.2.2.9), borrowed, must outlive the
+	 * ra: every domain validation and CAA check that succeeds is asked
+	 * of them too (val_mpic_corroborate). NULL: the primary alone. */
+	struct val_mpic *mpic;
 	time_t now;			/* 0: real clock; tests pin time */
 	/* Lifetimes in seconds; 0 selects the default given. */
 	long order_lifetime;		/* pending order: 7 days */

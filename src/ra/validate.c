@@ -236,6 +236,9 @@ run_check(struct ra *ra, const struct val_request *req,
 	}
 	rc = val_check(v, req, res);
 	ra_val_put(ra, v);
+	/* BR 3.2.2.9: the same from the remote perspectives */
+	if (ra->conf.mpic != NULL)
+		(void)val_mpic_corroborate(ra->conf.mpic, req, 0, res);
 	return rc;
 }
 

@@ -150,6 +150,13 @@ static const struct key keys[] = {
 	{"validation", "resolver", K_STR, O(val_resolver), "", NULL, 0, 0,
 	    "DNS server(s) ADDR:PORT to forward to, comma-separated, or "
 	    "resolv.conf; empty: full recursion from the root with DNSSEC"},
+	{"validation", "perspectives", K_STR, O(val_perspectives), "", NULL, 0,
+	    0, "remote perspectives (BR 3.2.2.9): base URLs of certdesk "
+	    "perspective, comma-separated; empty: the primary check alone"},
+	{"validation", "perspective_key_file", K_STR,
+	    O(val_perspective_key_file), "", NULL, 0, 0, "file with the key "
+	    "shared with the perspectives (32+ bytes), relative to the data "
+	    "directory"},
 	{"validation", "trust_anchor", K_STR, O(val_trust_anchor), "", NULL, 0,
 	    0, "DNSSEC trust anchor file (DS or DNSKEY records); empty: the "
 	    "root anchor for full recursion, none with a resolver"},

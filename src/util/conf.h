@@ -74,6 +74,8 @@ struct conf {
 	int val_allow_private;		/* allow_private_addresses = off */
 	char *val_caa_identities;	/* caa_identities = certdesk.example */
 	char *val_stub_zones;		/* stub_zones = (zone=ADDR:PORT ...) */
+	char *val_perspectives;		/* perspectives = (URL, ...) */
+	char *val_perspective_key_file;	/* perspective_key_file = */
 	int val_caa_cache_s;		/* caa_cache_seconds = 3600 */
 	/* [mail] */
 	char *mail_smtp_url;		/* smtp_url = (empty: spool folder) */

@@ -42,36 +42,47 @@ val_name_normalize(const char *in, int allow_wildcard, char *out,
 static const char b64u[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int
-val_dns01_value(const char *key_authz, char *out, size_t outsz)
+void
+val_b64url(const uint8_t *in, size_t n, char *out, size_t outsz)
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	size_t o = 0, i;
+	size_t o = 0, i = 0;
 
-	if (key_authz == NULL || out == NULL || outsz < 44)
-		return RC_INVAL;
-	if (EVP_Digest(key_authz, strlen(key_authz), md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != 32)
-		return RC_CRYPTO;
-	/* RFC 4648 §5 without padding: 32 bytes -> 43 characters. */
-	for (i = 0; i + 3 <= 32; i += 3) {
-		unsigned v = (unsigned)md[i] << 16 | (unsigned)md[i + 1] << 8 |
-		    md[i + 2];
+	/* RFC 4648 §5 without padding */
+	for (; i + 3 <= n && o + 5 <= outsz; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
+		    in[i + 2];
 
 		out[o++] = b64u[v >> 18 & 63];
 		out[o++] = b64u[v >> 12 & 63];
 		out[o++] = b64u[v >> 6 & 63];
 		out[o++] = b64u[v & 63];
 	}
-	{
-		unsigned v = (unsigned)md[30] << 16 | (unsigned)md[31] << 8;
+	if (i < n && o + 4 <= outsz) {
+		unsigned v = (unsigned)in[i] << 16 |
+		    (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
 
 		out[o++] = b64u[v >> 18 & 63];
 		out[o++] = b64u[v >> 12 & 63];
-		out[o++] = b64u[v >> 6 & 63];
+		if (i + 1 < n)
+			out[o++] = b64u[v >> 6 & 63];
 	}
-	out[o] = '\0';
+	if (outsz > 0)
+		out[o < outsz ? o : outsz - 1] = '\0';
+}
+
+int
+val_dns01_value(const char *key_authz, char *out, size_t outsz)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	if (key_authz == NULL || out == NULL || outsz < 44)
+		return RC_INVAL;
+	if (EVP_Digest(key_authz, strlen(key_authz), md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen != 32)
+		return RC_CRYPTO;
+	/* 32 bytes -> 43 characters */
+	val_b64url(md, sizeof(md), out, outsz);
 	return 0;
 }
 

@@ -422,6 +422,66 @@ struct val_request {
 int val_check(struct val_ctx *ctx, const struct val_request *req,
     struct val_result *out);
 
+/* ---- multi-perspective corroboration (mpic.c, BR 3.2.2.9) --------------- */
+
+struct val_mpic;		/* the CA's remote perspectives */
+struct sec;
+
+/*
+ * The remote perspectives at urls (base URLs of `certdesk perspective`,
+ * separated by commas or blanks, at most 16) with the shared key in
+ * key_file (32 to 1024 bytes, a trailing newline dropped); each asked
+ * with a timeout of timeout_ms (0: 30 s). caa_ids: the CA's CAA
+ * identities (NULL-terminated, at most 16), sent with every request so
+ * that the perspectives judge CAA as the CA does. RC_CONFIG with the reason in
+ * why. Thread-safe once open. Free with val_mpic_free().
+ */
+int val_mpic_open(const char *urls, const char *key_file,
+    const char *const *caa_ids, unsigned timeout_ms, struct val_mpic **out,
+    char *why, size_t whylen);
+void val_mpic_free(struct val_mpic *m);	/* NULL is fine */
+size_t val_mpic_count(const struct val_mpic *m);	/* NULL: 0 */
+/* How many of n remote perspectives may disagree (BR 3.2.2.9): 0 for one,
+ * 1 for two to five, 2 for six or more. */
+int val_mpic_quorum(size_t n);
+
+/*
+ * When res is valid (the primary's result of req, or with http_file of
+ * val_http_file(name, token = file, key_authz = content)) and m has
+ * perspectives: asks each of them to run the same, at once, and keeps res valid only when no
+ * more than val_mpic_quorum() disagree (an invalid result, an error, no
+ * answer, a bad MAC all disagree); otherwise res turns invalid with the
+ * first disagreement's problem and a detail saying so. Either way the
+ * evidence gains "remote_perspectives" (each URL, whether it
+ * corroborated, its detail and evidence). 0, or RC_* (res then invalid,
+ * serverInternal) when the requests could not be made.
+ */
+int val_mpic_corroborate(struct val_mpic *m, const struct val_request *req,
+    int http_file, struct val_result *res);
+
+/* 1 when mac_hdr is the request MAC of body under key (the check
+ * val_mpic_handle() starts with, to make before any other work). */
+int val_mpic_authentic(const struct sec *key, const uint8_t *body,
+    size_t len, const char *mac_hdr);
+
+/* The shared key from path, for both sides (see val_mpic_open). */
+int val_mpic_key_load(const char *path, struct sec **out, char *why,
+    size_t n);
+
+/*
+ * The perspective's side: checks the request (body, its X-Certdesk-Mac
+ * header mac_hdr, its time within 60 s of now), runs it with a context
+ * opened from base (with the CA's CAA identities from the request) and
+ * makes
+ * the reply (*reply, free()) and its MAC header value (reply_mac). name is
+ * this perspective's, recorded in the reply. RC_UNAUTH for a missing or
+ * wrong MAC, RC_INVAL for a malformed or stale request (reason in why),
+ * else 0 whatever the check found.
+ */
+int val_mpic_handle(const struct val_conf *base, const struct sec *key,
+    const char *name, const uint8_t *body, size_t len, const char *mac_hdr,
+    time_t now, char **reply, char reply_mac[48], char *why, size_t whylen);
+
 /* ---- helpers ------------------------------------------------------------ */
 
 /*

@@ -237,6 +237,10 @@ struct val_http_method {
 int val_http_check(struct val_ctx *ctx, const char *name, const char *token,
     const char *value, const struct val_http_method *m,
     struct val_result *out);
+/* base64url (RFC 4648 §5, no padding) of in[0..n) into out, NUL ended;
+ * cut short when outsz (4 * ceil(n / 3) + 1 is enough) is too small. */
+void val_b64url(const uint8_t *in, size_t n, char *out, size_t outsz);
+
 /* Frees the curl handle of ctx (val_ctx_free). */
 void val_http_ctx_free(struct val_ctx *ctx);
 /* val_http_check() for an IP identifier (val_http01_ip's contract): the

@@ -290,18 +290,19 @@ class AcmeRig:
 
 
 @contextlib.contextmanager
-def acme_rig(d, http01, configure=None, peers=(), init_args=()):
+def acme_rig(d, http01, configure=None, peers=(), init_args=(), knot=None):
     """certdesk serving ACME from a new data directory in d, with a Knot
     DNS server for the `test.` zone (--resolver) and the http-01 peer
     http01 (anything with .port and .stop(); --http01-port): yields an
     AcmeRig with knot, http01, server, port, data, root, dir_url and tmp.
     init_args go to `certdesk init`; configure(data) runs after init,
-    before the server starts. On exit
+    before the server starts; knot: a running Knot to use (and stop)
+    instead of a new one. On exit
     the server stops (cleanly, or the test fails), then http01, the other
     peers (.stop()) and Knot, also when the server's stop failed."""
     from acme_client import Knot	# the suite's peers, not fixtures
     e = AcmeRig()
-    e.knot = Knot(d / "knot")
+    e.knot = knot if knot is not None else Knot(d / "knot")
     e.http01 = http01
     e.server = None
     e.tmp = d

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `certdesk perspective`: a remote perspective for multi-perspective
+ * issuance corroboration (BR 3.2.2.9). Run on other networks than the CA
+ * (the BR want them in distinct regions), each answers POST
+ * /perspective/v1/check: it runs the validation or CAA check the CA's
+ * request names with its own resolver and network, and says what it
+ * found (validation/mpic.c has the wire, authenticated both ways with the
+ * key shared with the CA). It holds no CA key and no database; it keeps
+ * nothing between requests.
+ *
+ * Plain HTTP on --listen: put it on a private network or behind TLS. Stops
+ * on SIGINT or SIGTERM.
+ */
+#include "daemon/daemon_int.h"
+#include "http/http.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/sec.h"
+#include "util/xmalloc.h"
+#include "validation/val.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_REQUEST (64 * 1024)
+
+struct persp {
+	struct val_conf vc;
+	struct sec *key;
+	const char *name;
+};
+
+static int
+on_check(struct http_req *r, void *app)
+{
+	struct persp *p = app;
+	const char *mh = http_req_header(r, "X-Certdesk-Mac");
+	const uint8_t *body;
+	char *reply = NULL, mac[48], why[160];
+	size_t len;
+	int rc;
+
+	body = http_req_body(r, &len);
+	/* nothing is resolved or fetched for a request that is not ours */
+	if (!val_mpic_authentic(p->key, body, len, mh)) {
+		log_warn(LOG_MAIN, "perspective: a request without a valid "
+		    "MAC");
+		return http_reply_text(r, 401, "request MAC missing or wrong");
+	}
+	rc = val_mpic_handle(&p->vc, p->key, p->name, body, len, mh,
+	    time(NULL), &reply, mac, why, sizeof(why));
+	if (rc == RC_ERR) {
+		log_err(LOG_MAIN, "perspective: %s", why);
+		return http_reply_text(r, 500, "%s", why);
+	}
+	if (rc != 0) {
+		log_warn(LOG_MAIN, "perspective: refused: %s", why);
+		return http_reply_text(r, rc == RC_UNAUTH ? 401 : 400, "%s",
+		    why);
+	}
+	(void)http_add_header(r, "X-Certdesk-Mac", mac);
+	(void)http_add_header(r, "Cache-Control", "no-store");
+	rc = http_reply(r, 200, "application/json", reply, strlen(reply));
+	free(reply);
+	return rc;
+}
+
+static const struct http_route routes[] = {
+	{"/perspective/v1/check", HTTP_POST, on_check},
+};
+
+int
+daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *listen = NULL, *key_file = NULL, *name = "remote";
+	const char *resolver = NULL, *h01 = NULL, *alpn = NULL, *anchor = NULL;
+	int allow_private = 0;
+	const struct daemon_opt opts[] = {
+		{"--listen", DAEMON_OPT_STR, &listen, "ADDR:PORT", 1,
+		    "where to answer the CA (plain HTTP)"},
+		{"--key-file", DAEMON_OPT_STR, &key_file, "FILE", 1,
+		    "the key shared with the CA "
+		    "(validation.perspective_key_file there)"},
+		{"--name", DAEMON_OPT_STR, &name, "NAME", 0,
+		    "this perspective's name in the evidence (default remote)"},
+		{"--resolver", DAEMON_OPT_STR, &resolver, "ADDR:PORT", 0,
+		    "DNS server to forward to (default: full recursion)"},
+		{"--trust-anchor", DAEMON_OPT_STR, &anchor, "FILE", 0,
+		    "DNSSEC trust anchor (default: the root's)"},
+		{"--http01-port", DAEMON_OPT_STR, &h01, "N", 0,
+		    "port http-01 is validated on (default 80)"},
+		{"--tlsalpn01-port", DAEMON_OPT_STR, &alpn, "N", 0,
+		    "port tls-alpn-01 is validated on (default 443)"},
+		{"--allow-private", DAEMON_OPT_FLAG, &allow_private, NULL, 0,
+		    "keep loopback and private addresses (tests, private PKI)"},
+	};
+	struct persp p;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct http_conf hc;
+	struct http_server *srv = NULL;
+	struct rc_detail d = {""};
+	char why[200];
+	sigset_t set;
+	int done, rc, sig;
+
+	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
+	    NULL, 0, NULL, &done);
+	if (done)
+		return rc;
+	memset(&p, 0, sizeof(p));
+	val_conf_defaults(&p.vc);
+	if (daemon_parse_listen(listen, &ss, &sslen) != 0) {
+		daemon_usage(cx, "--listen: '%.64s' is not ADDR:PORT", listen);
+		return DAEMON_EXIT_USAGE;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *v = i == 0 ? h01 : alpn;
+		char *end;
+		long port;
+
+		if (v == NULL)
+			continue;
+		port = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || port < 1 || port > 65535) {
+			daemon_usage(cx, "%s: '%.16s' is not a port",
+			    i == 0 ? "--http01-port" : "--tlsalpn01-port", v);
+			return DAEMON_EXIT_USAGE;
+		}
+		if (i == 0)
+			p.vc.http01_port = (uint16_t)port;
+		else
+			p.vc.tlsalpn01_port = (uint16_t)port;
+	}
+	if (!daemon_text_ok(name, 64)) {
+		daemon_usage(cx, "--name: 1 to 64 characters of text");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (val_mpic_key_load(key_file, &p.key, why, sizeof(why)) != 0) {
+		daemon_fail(cx, "--key-file: %s", why);
+		return DAEMON_EXIT_FAIL;
+	}
+	p.name = name;
+	p.vc.resolver = resolver;
+	p.vc.trust_anchor = anchor;
+	p.vc.perspective = name;
+	p.vc.allow_private_addresses = allow_private;
+
+	/* the signals are waited for here, not delivered to workers */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	memset(&hc, 0, sizeof(hc));
+	hc.addr = (const struct sockaddr *)&ss;
+	hc.addrlen = sslen;
+	hc.thread_per_connection = 1;
+	hc.max_body = MAX_REQUEST;
+	hc.timeout_s = 60;
+	if (http_server_start(&hc, routes, sizeof(routes) / sizeof(routes[0]),
+	    &p, &srv, &d) != 0) {
+		daemon_fail(cx, "--listen %s: %s", listen, d.msg);
+		sec_free(p.key);
+		return DAEMON_EXIT_FAIL;
+	}
+	log_info(LOG_MAIN, "perspective '%s' listening on port %d", name,
+	    http_server_port(srv));
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info(LOG_MAIN, "stopping (%s)", sig == SIGINT ? "SIGINT" :
+	    "SIGTERM");
+	http_server_stop(srv);
+	sec_free(p.key);
+	log_info(LOG_MAIN, "stopped");
+	return DAEMON_EXIT_OK;
+}
