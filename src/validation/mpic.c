@@ -585,16 +585,13 @@ val_mpic_corroborate(struct val_mpic *m, const struct val_request *req,
 		json_array_append_new(list, item);
 		if (ok) {
 			agree++;
-		} else {
-			disagree++;
-			if (first_prob == VAL_PROB_NONE) {
-				first_prob = prob;
-				snprintf(first_why, sizeof(first_why), "%s",
-				    why);
-			}
+		} else if (first_prob == VAL_PROB_NONE) {
+			first_prob = prob;
+			snprintf(first_why, sizeof(first_why), "%s", why);
 		}
 	}
-	/* handles that never finished (could not be added) disagree */
+	/* every perspective that did not agree disagrees, also one whose
+	 * request could not be made */
 	disagree = n - agree;
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].h != NULL) {

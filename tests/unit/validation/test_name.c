@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "validation/val.h"
+#include "validation/val_int.h"
 
 static void
 test_names_accepted(void **state)
@@ -101,6 +102,33 @@ test_names_refused(void **state)
 
 /* RFC 8555 §8.4 value: base64url(SHA-256(key authorization)); vectors
  * computed with `openssl dgst -sha256 -binary | base64`. */
+/* RFC 4648 §10 test vectors, base64url without padding; and cut short,
+ * still NUL-terminated, when out is too small */
+static void
+test_b64url(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"},
+		{"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+		{"\xfb\xff", "-_8"},
+	};
+	char out[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		val_b64url((const uint8_t *)v[i].in, strlen(v[i].in), out,
+		    sizeof(out));
+		assert_string_equal(out, v[i].out);
+	}
+	memset(out, 'x', sizeof(out));
+	val_b64url((const uint8_t *)"foobar", 6, out, 5);
+	assert_string_equal(out, "Zm9v");
+	val_b64url((const uint8_t *)"foobar", 6, out, 1);
+	assert_string_equal(out, "");
+}
+
 static void
 test_dns01_value(void **state)
 {
@@ -125,6 +153,7 @@ main(void)
 		cmocka_unit_test(test_names_accepted),
 		cmocka_unit_test(test_names_refused),
 		cmocka_unit_test(test_dns01_value),
+		cmocka_unit_test(test_b64url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
