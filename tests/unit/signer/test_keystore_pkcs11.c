@@ -314,7 +314,7 @@ test_bad_entries(void **state)
 		{"unknown.p11", "00112233445566778899aabbccddeeff\n", 0600},
 		{"open.p11", "00112233445566778899aabbccddeeff\n", 0644},
 		/* also a key file of that id; which one is meant? */
-		{"twice.key", "-----BEGIN PRIVATE KEY-----\n", 0600},
+		{"twice.key", "a key file (never read: twice)\n", 0600},
 	};
 
 	assert_int_equal(signer_ks_open_conf(&f->c, &ks), 0);
