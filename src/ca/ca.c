@@ -14,6 +14,7 @@
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
+#include <openssl/asn1.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,16 @@ ca_pem_cert(const uint8_t *der, size_t len)
 	}
 	memcpy(p, tail, sizeof(tail));
 	return pem;
+}
+
+time_t
+ca_asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
 }
 
 void

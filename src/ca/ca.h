@@ -31,6 +31,16 @@ struct store_group;
 
 /* ---- policy calendar (DESIGN.md; CA/B Forum ballot SC-081) -------------- */
 
+/* An ASN.1 UTCTime or GeneralizedTime (OpenSSL's ASN1_TIME) as time_t; 0
+ * for NULL or one OpenSSL cannot read. */
+struct asn1_string_st;
+time_t ca_asn1_time(const struct asn1_string_st *t);
+
+/* How long before the active issuing CA's last issuing day (see
+ * ca_issuing_ends()) `serve` and the admin's page warn that it is time
+ * for `certdesk ca roll`. */
+#define CA_ROLL_WARN_DAYS 90
+
 /* Maximum validity, in days, of a subscriber certificate issued at t. */
 int ca_cal_max_validity_days(time_t t);
 /* Validity certdesk uses: one day under the maximum. */
@@ -402,11 +412,13 @@ int ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
  * A signed "unknown" response (RFC 6960 2.2) for a serial of an issuing CA
  * (the active one or an earlier one) that the store does not know, made
  * now by that CA (the one answer that is signed on request; callers bound
- * how often). *der new (free()), valid until *next_update.
+ * how often). issuer_id: that CA, as the caller found it by the request's
+ * CertID hashes, which must be its (0: found here, ca_ocsp_issuer_of()).
+ * *der new (free()), valid until *next_update.
  */
-int ca_ocsp_sign_unknown(struct ca *ca, const struct ca_ocsp_req *req,
-    uint8_t **der, size_t *len, time_t *this_update, time_t *next_update,
-    struct rc_detail *d);
+int ca_ocsp_sign_unknown(struct ca *ca, int64_t issuer_id,
+    const struct ca_ocsp_req *req, uint8_t **der, size_t *len,
+    time_t *this_update, time_t *next_update, struct rc_detail *d);
 
 /*
  * Revocations made by this process, for the responder's cache: every

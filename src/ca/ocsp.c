@@ -743,14 +743,13 @@ ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
 }
 
 int
-ca_ocsp_sign_unknown(struct ca *ca, const struct ca_ocsp_req *req,
-    uint8_t **der, size_t *len, time_t *this_update, time_t *next_update,
-    struct rc_detail *d)
+ca_ocsp_sign_unknown(struct ca *ca, int64_t issuer_id,
+    const struct ca_ocsp_req *req, uint8_t **der, size_t *len,
+    time_t *this_update, time_t *next_update, struct rc_detail *d)
 {
 	const struct ca_iss *iss = NULL;
 	struct ca_iss tmp;
 	struct ca_dw w;
-	int64_t id;
 	time_t now;
 	int rc;
 
@@ -758,16 +757,23 @@ ca_ocsp_sign_unknown(struct ca *ca, const struct ca_ocsp_req *req,
 	*len = 0;
 	if (ca == NULL || req == NULL || req->serial == NULL)
 		return RC_INVAL;
-	id = ca_ocsp_issuer_of(ca, req->name_hash_len == 20 ? req->name_hash :
-	    NULL, req->key_hash_len == 20 ? req->key_hash : NULL);
-	if (id == 0) {
+	if (req->name_hash_len != 20 || req->key_hash_len != 20 ||
+	    (issuer_id == 0 && (issuer_id = ca_ocsp_issuer_of(ca,
+	    req->name_hash, req->key_hash)) == 0)) {
 		rc_detail_set(d, "ocsp: not our issuer");
 		return RC_INVAL;
 	}
 	memset(&tmp, 0, sizeof(tmp));
-	if ((rc = ca_iss_get(ca, id, &tmp, &iss, d)) != 0) {
+	if ((rc = ca_iss_get(ca, issuer_id, &tmp, &iss, d)) != 0) {
 		ca_iss_clear(&tmp);
 		return rc;
+	}
+	/* the CertID must name the issuer that is to sign */
+	if (iss->is_root || memcmp(iss->name_hash, req->name_hash, 20) != 0 ||
+	    memcmp(iss->key_hash, req->key_hash, 20) != 0) {
+		ca_iss_clear(&tmp);
+		rc_detail_set(d, "ocsp: not our issuer");
+		return RC_INVAL;
 	}
 	now = ca_now(ca);
 	ca_dw_init(&w, MAX_RESPONSE);

@@ -133,16 +133,6 @@ read_all(const char *path, uint8_t **out, size_t *len, struct stat *sb)
 	return 0;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 static void
 fill_meta(struct served *s, int is_crl)
 {
@@ -162,11 +152,11 @@ fill_meta(struct served *s, int is_crl)
 		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)s->len);
 
 		if (crl) {
-			time_t tu = asn1_time(X509_CRL_get0_lastUpdate(crl));
+			time_t tu = ca_asn1_time(X509_CRL_get0_lastUpdate(crl));
 
 			if (tu)
 				s->last_modified = tu;
-			s->next_update = asn1_time(
+			s->next_update = ca_asn1_time(
 			    X509_CRL_get0_nextUpdate(crl));
 			X509_CRL_free(crl);
 		} else
@@ -448,7 +438,7 @@ warn_issuing_expiry(const struct daemon_ctx *cx)
 	char na_s[32], last_s[32];
 
 	ca_issuing_ends(cx->ca, &name, &na, &last, &now);
-	if (now < last - 90 * 86400)
+	if (now < last - CA_ROLL_WARN_DAYS * 86400)
 		return;
 	daemon_fmt_time(na, na_s);
 	daemon_fmt_time(last, last_s);

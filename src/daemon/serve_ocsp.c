@@ -450,7 +450,8 @@ sign_unknown(struct daemon_ocsp *o, const struct ca_ocsp_req *req,
 
 	*out = NULL;
 	pthread_mutex_lock(&o->sign_lock);
-	rc = ca_ocsp_sign_unknown(o->wca, req, &der, &len, &tu, &nu, &d);
+	rc = ca_ocsp_sign_unknown(o->wca, issuer_id, req, &der, &len, &tu,
+	    &nu, &d);
 	pthread_mutex_unlock(&o->sign_lock);
 	if (rc != 0) {
 		log_err(LOG_HTTP, "ocsp: unknown %s: %s", req->serial_hex,

@@ -31,7 +31,6 @@
 
 #define PAGE_MAX (256 * 1024)
 #define MAX_CAS 64
-#define WARN_DAYS 90
 
 struct ca_row {
 	int64_t id;
@@ -47,16 +46,6 @@ struct ca_rows {
 	size_t n;
 	int64_t active_id;	/* the store's active issuing CA */
 };
-
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
 
 /* "P-256", "RSA 4096", ... of the certificate's key. */
 static void
@@ -105,21 +94,10 @@ collect(const struct store_issuer *is, void *arg)
 	    NID_commonName, r->cn, sizeof(r->cn)) < 0)
 		r->cn[0] = '\0';
 	key_text(x, r->key, sizeof(r->key));
-	r->nb = asn1_time(X509_get0_notBefore(x));
-	r->na = asn1_time(X509_get0_notAfter(x));
+	r->nb = ca_asn1_time(X509_get0_notBefore(x));
+	r->na = ca_asn1_time(X509_get0_notAfter(x));
 	X509_free(x);
 	return 0;
-}
-
-static void
-day(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL)
-		snprintf(out, 32, "\xe2\x80\x94");
-	else
-		strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
 static void
@@ -147,8 +125,8 @@ crl_cell(struct portal_req *c, struct buf *b, const struct ca_row *r)
 		return portal_html_printf(b, "<td>none yet</td>");
 	if (rc != 0)
 		return rc;
-	day(crl.this_update, t1);
-	day(crl.next_update, t2);
+	portal_fmt_time(crl.this_update, t1);
+	portal_fmt_time(crl.next_update, t2);
 	rc = portal_html_printf(b, "<td>%s<br><span class=\"hint\">next by "
 	    "%s</span></td>", t1, t2);
 	store_crl_clear(&crl);
@@ -226,7 +204,7 @@ notices(struct portal_req *c, struct buf *b, const struct ca_rows *l,
 		    "successor on the CA host with <code>certdesk ca roll"
 		    "</code>, then restart <code>certdesk serve</code>.</p>\n",
 		    a->name);
-	else if (now >= last - WARN_DAYS * 86400)
+	else if (now >= last - CA_ROLL_WARN_DAYS * 86400)
 		rc = portal_html_printf(b, "<p class=\"warning\" id=\"ca-"
 		    "expiry\">The issuing CA %s issues until %s. Make its "
 		    "successor before then on the CA host with <code>certdesk "

@@ -23,6 +23,7 @@
  * (expensive in OpenSSL 3).
  */
 #include "signer/signer_int.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/rc.h"
@@ -448,22 +449,21 @@ out:
 static int
 parse_p11_id(const struct sec *s, uint8_t *id, size_t *id_len)
 {
+	char hex[2 * SIGNER_P11_ID_MAX + 1];
 	size_t n = s->len;
+	int got;
 
 	if (n > 0 && s->data[n - 1] == '\n')
 		n--;
 	if (n == 0 || n % 2 != 0 || n / 2 > SIGNER_P11_ID_MAX)
 		return RC_INVAL;
-	for (size_t i = 0; i < n; i += 2) {
-		unsigned v;
-		char h[3] = {(char)s->data[i], (char)s->data[i + 1], 0};
-
-		if (!strchr("0123456789abcdef", h[0]) ||
-		    !strchr("0123456789abcdef", h[1]) ||
-		    sscanf(h, "%2x", &v) != 1)
-			return RC_INVAL;
-		id[i / 2] = (uint8_t)v;
-	}
+	memcpy(hex, s->data, n);
+	hex[n] = '\0';
+	/* lowercase only, as certdesk writes it */
+	if (strspn(hex, "0123456789abcdef") != n ||
+	    (got = hex_decode(hex, id, SIGNER_P11_ID_MAX)) < 0 ||
+	    (size_t)got != n / 2)
+		return RC_INVAL;
 	*id_len = n / 2;
 	return 0;
 }
@@ -676,8 +676,7 @@ token_genkey(struct signer_ks *ks, const char *id, int keytype,
 	free(label);
 	if (rc != 0)
 		return rc;
-	for (size_t i = 0; i < sizeof(ckid); i++)
-		snprintf(hex + 2 * i, 3, "%02x", ckid[i]);
+	hex_encode(ckid, sizeof(ckid), hex);
 	hex[2 * SIGNER_P11_ID_LEN] = '\n';
 	rc = fs_write_excl(path, hex, sizeof(hex) - 1, 0600);
 	if (rc != 0) {

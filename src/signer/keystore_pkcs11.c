@@ -19,6 +19,7 @@
  * their CKA_ID.
  */
 #include "signer/signer_int.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/sec.h"
@@ -577,15 +578,6 @@ key_handles(struct signer_p11key *k)
 	return rv;
 }
 
-static char *
-hex_id(const uint8_t *id, size_t len, char *buf, size_t size)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < len && 2 * i + 2 < size; i++)
-		snprintf(buf + 2 * i, 3, "%02x", id[i]);
-	return buf;
-}
-
 int
 signer_p11_key_find(struct signer_p11 *p, const uint8_t *id, size_t id_len,
     int *keytype, uint8_t **spki, size_t *spki_len,
@@ -602,7 +594,7 @@ signer_p11_key_find(struct signer_p11 *p, const uint8_t *id, size_t id_len,
 	*spki = NULL;
 	if (id_len == 0 || id_len > SIGNER_P11_ID_MAX)
 		return RC_INVAL;
-	hex_id(id, id_len, hex, sizeof(hex));
+	hex_encode(id, id_len, hex);
 	k = xcalloc(1, sizeof(*k));
 	k->p = p;
 	memcpy(k->id, id, id_len);

@@ -88,10 +88,11 @@ val_mpic_key_load(const char *path, struct sec **out, char *why, size_t n)
 	return 0;
 }
 
-/* base64url(HMAC-SHA256(key, label || b)) into out (at least 44). */
+/* base64url(HMAC-SHA256(key, label || a || b)) into out (at least 44);
+ * a may be NULL. */
 static void
-mac(const struct sec *key, const char *label, const uint8_t *b, size_t blen,
-    char out[48])
+mac(const struct sec *key, const char *label, const char *a,
+    const uint8_t *b, size_t blen, char out[48])
 {
 	uint8_t md[32];
 	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -103,17 +104,29 @@ mac(const struct sec *key, const char *label, const uint8_t *b, size_t blen,
 	size_t l = 0;
 
 	out[0] = '\0';
-	if (c == NULL || EVP_MAC_init(c, key->data, key->len, p) != 1 ||
-	    EVP_MAC_update(c, (const uint8_t *)label, strlen(label)) != 1 ||
-	    (blen && EVP_MAC_update(c, b, blen) != 1) ||
-	    EVP_MAC_final(c, md, &l, sizeof(md)) != 1 || l != 32) {
-		EVP_MAC_CTX_free(c);
-		EVP_MAC_free(m);
-		return;
-	}
+	if (c != NULL && EVP_MAC_init(c, key->data, key->len, p) == 1 &&
+	    EVP_MAC_update(c, (const uint8_t *)label, strlen(label)) == 1 &&
+	    (a == NULL || EVP_MAC_update(c, (const uint8_t *)a, strlen(a)) ==
+	    1) && (blen == 0 || EVP_MAC_update(c, b, blen) == 1) &&
+	    EVP_MAC_final(c, md, &l, sizeof(md)) == 1 && l == sizeof(md))
+		val_b64url(md, sizeof(md), out, 48);
 	EVP_MAC_CTX_free(c);
 	EVP_MAC_free(m);
-	val_b64url(md, sizeof(md), out, 48);
+}
+
+/* A request's MAC: HMAC(key, REQ_LABEL || body). A reply's: HMAC(key,
+ * REPLY_LABEL || nonce || "\n" || body), binding it to the request it
+ * answers. */
+#define REQ_LABEL "certdesk-mpic-v1 request\n"
+#define REPLY_LABEL "certdesk-mpic-v1 reply\n"
+static void
+reply_mac(const struct sec *key, const char *nonce, const char *body,
+    size_t len, char out[48])
+{
+	char *pre = xasprintf("%s\n", nonce);
+
+	mac(key, REPLY_LABEL, pre, (const uint8_t *)body, len, out);
+	free(pre);
 }
 
 static int
@@ -125,8 +138,6 @@ mac_ok(const char *want, const char *given)
 	    sec_equal(want, given, n);
 }
 
-#define REQ_LABEL "certdesk-mpic-v1 request\n"
-#define REPLY_LABEL "certdesk-mpic-v1 reply\n"
 
 /* ---- the perspective's side ---------------------------------------------- */
 
@@ -136,7 +147,7 @@ val_mpic_authentic(const struct sec *key, const uint8_t *body, size_t len,
 {
 	char want[48];
 
-	mac(key, REQ_LABEL, body, len, want);
+	mac(key, REQ_LABEL, NULL, body, len, want);
 	return mac_ok(want, mac_hdr);
 }
 
@@ -151,7 +162,7 @@ jstr(json_t *o, const char *k)
 int
 val_mpic_handle(const struct val_conf *base, const struct sec *key,
     const char *name, const uint8_t *body, size_t len, const char *mac_hdr,
-    time_t now, char **reply, char reply_mac[48], char *why, size_t whylen)
+    time_t now, char **reply, char out_mac[48], char *why, size_t whylen)
 {
 	const char *ids[MPIC_MAX_IDS + 1];
 	struct val_conf vc = *base;
@@ -167,7 +178,7 @@ val_mpic_handle(const struct val_conf *base, const struct sec *key,
 	int rc, http_file;
 
 	*reply = NULL;
-	reply_mac[0] = '\0';
+	out_mac[0] = '\0';
 	memset(&res, 0, sizeof(res));
 	if (!val_mpic_authentic(key, body, len, mac_hdr)) {
 		snprintf(why, whylen, "request MAC missing or wrong");
@@ -253,18 +264,7 @@ val_mpic_handle(const struct val_conf *base, const struct sec *key,
 		rc = RC_NOMEM;
 		goto out;
 	}
-	{
-		/* the reply's MAC: label || nonce || "\n" || body */
-		size_t nl = strlen(nonce), bl = strlen(*reply);
-		char *cat = xmalloc(nl + 1 + bl);
-
-		memcpy(cat, nonce, nl);
-		cat[nl] = '\n';
-		memcpy(cat + nl + 1, *reply, bl);
-		mac(key, REPLY_LABEL, (const uint8_t *)cat, nl + 1 + bl,
-		    reply_mac);
-		free(cat);
-	}
+	reply_mac(key, nonce, *reply, strlen(*reply), out_mac);
 	rc = 0;
 out:
 	val_ctx_free(ctx);
@@ -462,17 +462,7 @@ verdict(const struct val_mpic *m, struct call *c, long status,
 		snprintf(why, whylen, "HTTP status %ld", status);
 		return 0;
 	}
-	{
-		size_t nl = strlen(c->nonce);
-		char *cat = xmalloc(nl + 1 + c->len);
-
-		memcpy(cat, c->nonce, nl);
-		cat[nl] = '\n';
-		memcpy(cat + nl + 1, c->reply, c->len);
-		mac(m->key, REPLY_LABEL, (const uint8_t *)cat,
-		    nl + 1 + c->len, want);
-		free(cat);
-	}
+	reply_mac(m->key, c->nonce, c->reply, c->len, want);
 	if (!mac_ok(want, c->mac)) {
 		snprintf(why, whylen, "reply MAC missing or wrong");
 		*prob = VAL_PROB_SERVER_INTERNAL;
@@ -531,7 +521,7 @@ val_mpic_corroborate(struct val_mpic *m, const struct val_request *req,
 			rc = RC_NOMEM;
 			continue;
 		}
-		mac(m->key, REQ_LABEL, (const uint8_t *)c[i].body,
+		mac(m->key, REQ_LABEL, NULL, (const uint8_t *)c[i].body,
 		    strlen(c[i].body), mh);
 		snprintf(hdr, sizeof(hdr), "X-Certdesk-Mac: %s", mh);
 		c[i].hdrs = curl_slist_append(NULL, "Content-Type: "

@@ -473,14 +473,14 @@ int val_mpic_key_load(const char *path, struct sec **out, char *why,
  * header mac_hdr, its time within 60 s of now), runs it with a context
  * opened from base (with the CA's CAA identities from the request) and
  * makes
- * the reply (*reply, free()) and its MAC header value (reply_mac). name is
+ * the reply (*reply, free()) and its MAC header value (out_mac). name is
  * this perspective's, recorded in the reply. RC_UNAUTH for a missing or
  * wrong MAC, RC_INVAL for a malformed or stale request (reason in why),
  * else 0 whatever the check found.
  */
 int val_mpic_handle(const struct val_conf *base, const struct sec *key,
     const char *name, const uint8_t *body, size_t len, const char *mac_hdr,
-    time_t now, char **reply, char reply_mac[48], char *why, size_t whylen);
+    time_t now, char **reply, char out_mac[48], char *why, size_t whylen);
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -316,7 +316,7 @@ test_unknown(void **state)
 
 	der = make_req(e, &x, 1, EVP_sha1(), 0, &len);
 	assert_int_equal(ca_ocsp_req_parse(der, len, &r), 0);
-	assert_int_equal(ca_ocsp_sign_unknown(e->ca, &r, &resp, &rlen, &tu,
+	assert_int_equal(ca_ocsp_sign_unknown(e->ca, 0, &r, &resp, &rlen, &tu,
 	    &nu, &d), 0);
 	assert_int_equal(resp_status(e, resp, rlen, NULL, NULL, NULL, NULL),
 	    V_OCSP_CERTSTATUS_UNKNOWN);
@@ -324,7 +324,7 @@ test_unknown(void **state)
 	free(resp);
 	/* another issuer's hashes: refused */
 	r.key_hash = (const uint8_t *)"01234567890123456789";
-	assert_int_equal(ca_ocsp_sign_unknown(e->ca, &r, &resp, &rlen, &tu,
+	assert_int_equal(ca_ocsp_sign_unknown(e->ca, 0, &r, &resp, &rlen, &tu,
 	    &nu, &d), RC_INVAL);
 	OPENSSL_free(der);
 	X509_free(x);
@@ -421,8 +421,8 @@ test_rollover(void **state)
 	assert_int_equal(ca_ocsp_req_parse(der, len, &r), 0);
 	assert_int_equal(ca_ocsp_issuer_of(ca2, r.name_hash, r.key_hash),
 	    e->issuing_id);
-	assert_int_equal(ca_ocsp_sign_unknown(ca2, &r, &resp, &rlen, &tu, &nu,
-	    &d), 0);
+	assert_int_equal(ca_ocsp_sign_unknown(ca2, 0, &r, &resp, &rlen, &tu,
+	    &nu, &d), 0);
 	/* verified against issuing-1 (resp_status uses e->issuing) */
 	assert_int_equal(resp_status(e, resp, rlen, NULL, NULL, NULL, NULL),
 	    V_OCSP_CERTSTATUS_UNKNOWN);
