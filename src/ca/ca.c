@@ -91,6 +91,7 @@ ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
 	ca->crl_validity_days = conf->crl_validity_days > 0 ?
 	    conf->crl_validity_days : 7;
 	ca->now = conf->now;
+	ca->ct = conf->ct;
 	ca->st = st;
 	ca->sg = sg;
 	ca->kc = kc;

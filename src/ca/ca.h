@@ -187,6 +187,34 @@ int ca_profile_parse(const char *name);
 /* "dv", "ov", "ev", "service"; NULL when unknown. */
 const char *ca_profile_name(int profile);
 
+/* ---- Certificate Transparency (ct.c; RFC 6962) -------------------------- */
+
+/*
+ * The CT logs certificates are logged to, from a log list in the format of
+ * Chrome's log_list.json v3 (operators[] with logs[] and tiled_logs[]:
+ * description, log_id, key, url or submission_url, state,
+ * temporal_interval). Logs in state usable or qualified are kept; every
+ * one is checked (log_id the SHA-256 of its key, key P-256 or RSA >= 2048,
+ * http(s) URL). RC_CONFIG with the reason in d, also when fewer than 2
+ * operators have a usable log (browsers want SCTs of 2 operators).
+ * timeout_s bounds each submission (<= 0: 10 s).
+ */
+struct ca_ct;
+int ca_ct_load(const char *path, int timeout_s, struct ca_ct **out,
+    struct rc_detail *d);
+int ca_ct_parse(const char *json, size_t len, int timeout_s,
+    struct ca_ct **out, struct rc_detail *d);
+void ca_ct_free(struct ca_ct *ct);
+size_t ca_ct_nlogs(const struct ca_ct *ct);
+size_t ca_ct_noperators(const struct ca_ct *ct);
+/* The list's log_list_timestamp, 0 when it has none. Logs are retired and
+ * new ones open every year: a list should be fetched anew regularly. */
+time_t ca_ct_list_time(const struct ca_ct *ct);
+#define CA_CT_LIST_STALE_DAYS 30
+/* SCTs a certificate of this validity needs under Chrome's and Apple's
+ * CT policies: 2 for a lifetime of at most 180 days, else 3. */
+int ca_ct_scts_needed(time_t not_before, time_t not_after);
+
 struct ca_conf {
 	const char *base_url;	/* CRL DP / AIA base, e.g. http://ca.example */
 	int ocsp;		/* 1: AIA names the OCSP responder */
@@ -195,6 +223,10 @@ struct ca_conf {
 	const char *hierarchy;	/* "ecdsa" or "rsa" (init only) */
 	const char *root_cn, *issuing_cn, *organization, *country;
 	time_t now;		/* 0: real clock; tests may pin it */
+	/* NULL: no CT. Else subscriber certificates (not the service's)
+	 * are issued as a precertificate, logged, and issued with the SCTs
+	 * embedded (borrowed; outlives every ca opened with it) */
+	const struct ca_ct *ct;
 };
 
 struct ca;

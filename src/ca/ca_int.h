@@ -171,6 +171,10 @@ struct ca_tbs {
 					 * issuer's full CRL (pre-encoded) */
 	int must_staple;		/* TLS Feature status_request
 					 * (RFC 7633) */
+	/* CT (RFC 6962): the poison of a precertificate or the SCT list,
+	 * one Extension TLV after the others, NULL for none */
+	const uint8_t *ct_ext;
+	size_t ct_ext_len;
 	/* test knobs */
 	unsigned omit;			/* CA_EXT_* not to emit */
 	const uint8_t *extra_ext;	/* Extension TLVs, appended as is */
@@ -272,6 +276,67 @@ int ca_ip_parse(const char *s, uint8_t ip[16], size_t *len);
 int ca_service_name_check(const char *name, uint8_t ip[16], size_t *len,
     struct rc_detail *d);
 
+/* ---- Certificate Transparency (ct.c) ------------------------------------- */
+
+struct evp_pkey_st;
+struct ca_ct_log {
+	char *desc, *op;		/* description, operator name */
+	char *url;			/* its add-pre-chain URL */
+	uint8_t id[32];			/* SHA-256 of its key */
+	struct evp_pkey_st *key;
+	int ecdsa;			/* P-256, else RSA */
+	time_t start, end;		/* temporal interval of notAfter;
+					 * end 0: none */
+};
+const struct ca_ct_log *ca_ct_log_at(const struct ca_ct *ct, size_t i);
+
+/* The Extension TLV of the precertificate poison (RFC 6962 3.1): critical,
+ * extnValue NULL. */
+extern const uint8_t ca_ct_poison_ext[21];
+/* extnID of the poison (sct_list 0) or of the SCT list (1). */
+const uint8_t *ca_ct_oid(int sct_list, size_t *len);
+
+/* An add-pre-chain answer (JSON) as a serialized SCT (RFC 6962 3.2,
+ * v1) into sct. 0, or RC_PROTO with why in d. */
+int ca_ct_sct_from_json(const char *body, size_t len, struct buf *sct,
+    struct rc_detail *d);
+/* Verifies a serialized SCT from log for the precertificate whose
+ * TBSCertificate without the poison is tbs, issued by the key whose
+ * SubjectPublicKeyInfo hashes (SHA-256) to ikh; its timestamp at most 5
+ * minutes after now and at most a day before. 0, RC_PROTO or RC_CRYPTO. */
+int ca_ct_sct_verify(const struct ca_ct_log *log, const uint8_t *sct,
+    size_t len, const uint8_t ikh[32], const uint8_t *tbs, size_t tbs_len,
+    time_t now, struct rc_detail *d);
+/* Appends the Extension TLV of the SCT list (non-critical, extnValue an
+ * OCTET STRING holding the TLS SignedCertificateTimestampList). */
+void ca_ct_sct_list_ext(struct ca_dw *w, const struct buf *scts, size_t n);
+
+/* What is logged: the chain (precertificate, issuing CA, root), the
+ * precertificate's TBSCertificate without the poison, the issuer's key
+ * hash, the validity (which logs and how many SCTs) and the real now. */
+struct ca_ct_chain {
+	const uint8_t *chain[3];
+	size_t chain_len[3];
+	size_t nchain;
+	const uint8_t *tbs;
+	size_t tbs_len;
+	uint8_t issuer_key_hash[32];
+	time_t not_before, not_after, now;
+};
+/* 0 when the log list has enough logs for a certificate of this validity
+ * (before a precertificate is signed), else RC_UNAVAIL with why in d. */
+int ca_ct_ready(const struct ca_ct *ct, time_t not_before, time_t not_after,
+    struct rc_detail *d);
+/*
+ * Submits c to the eligible logs (temporal interval holding notAfter),
+ * one per operator in turn, ca_ct_scts_needed() + 1 of them at once, and
+ * verifies their SCTs. When enough verify (the count, from 2 operators),
+ * appends the SCT list extension to ext and returns 0; else RC_UNAVAIL
+ * with why in d. evidence gets a JSON array of each log's outcome.
+ */
+int ca_ct_collect(const struct ca_ct *ct, const struct ca_ct_chain *c,
+    struct ca_dw *ext, struct buf *evidence, struct rc_detail *d);
+
 /* ---- the CA handle ------------------------------------------------------- */
 
 struct ca {
@@ -283,6 +348,7 @@ struct ca {
 	struct store *st;		/* borrowed */
 	struct signer *sg;		/* borrowed */
 	struct store_group *group;	/* borrowed, may be NULL */
+	const struct ca_ct *ct;		/* borrowed, NULL: no CT */
 	struct ca_keycheck *kc;		/* borrowed, may be NULL */
 	struct ca_iss issuing;		/* the active issuing CA */
 	struct ca_iss root;

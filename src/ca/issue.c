@@ -352,6 +352,193 @@ durable_tx_deferred(struct ca *ca, int (*fn)(struct store *, void *),
 	    store_tx_deferred(ca->st, fn, arg);
 }
 
+struct precert_tx {
+	const char *actor, *serial, *details;
+	const char *action;
+	const struct store_cert *cert;	/* unlogged: kept, and its */
+	const struct store_ocsp *ocsp;	/* OCSP response (or NULL) */
+};
+
+static int
+precert_tx(struct store *st, void *arg)
+{
+	const struct precert_tx *t = arg;
+	int rc;
+
+	if (t->cert != NULL && (rc = store_cert_add(st, t->cert)) != 0)
+		return rc;
+	if (t->ocsp != NULL && (rc = store_ocsp_put(st, t->ocsp)) != 0)
+		return rc;
+	return store_audit_append(st, t->actor, t->action, t->serial,
+	    t->details);
+}
+
+/*
+ * A precertificate that was signed but not logged enough: relying parties
+ * may still see it in a log, and a precertificate stands for its
+ * certificate (RFC 6962 3.1; Mozilla's policy has the CA answer OCSP for
+ * it and be able to revoke it). So it is kept like a certificate, profile
+ * "precert", with no order or contract (no customer sees it), in its CRL
+ * shard, with a signed "good" OCSP response, and audited.
+ */
+static void
+keep_unlogged(struct ca *ca, const struct ca_tbs *t, const char *serial_hex,
+    const struct ca_dw *cert, const char *names, struct precert_tx *tx)
+{
+	struct ca_dw ocsp;
+	struct store_cert sc;
+	struct store_ocsp so;
+	struct rc_detail d = {{0}};
+	time_t now = ca_now(ca);
+	int rc;
+
+	ca_dw_init(&ocsp, 16 * 1024);
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.serial, sizeof(sc.serial), "%s", serial_hex);
+	sc.issuer_id = ca->issuing.id;
+	sc.profile = "precert";
+	sc.names = (char *)names;
+	sc.not_before = t->not_before;
+	sc.not_after = t->not_after;
+	sc.der = cert->b.data;
+	sc.der_len = cert->b.len;
+	sc.has_crl_shard = 1;
+	sc.crl_shard = t->crl_shard;
+	tx->cert = &sc;
+	tx->ocsp = NULL;
+	if (ca->ocsp && ca_ocsp_make(ca, &ca->issuing, t->serial,
+	    t->serial_len, 0, 0, 0, now, &ocsp, &d) == 0) {
+		memset(&so, 0, sizeof(so));
+		memcpy(so.serial, sc.serial, sizeof(so.serial));
+		so.issuer_id = ca->issuing.id;
+		so.this_update = now;
+		so.next_update = now + ca_ocsp_validity();
+		so.der = ocsp.b.data;
+		so.der_len = ocsp.b.len;
+		tx->ocsp = &so;
+	}
+	if (ca->ocsp && tx->ocsp == NULL)
+		log_err(LOG_CA, "issue: OCSP response of precertificate %s: "
+		    "%s (the OCSP worker signs it later)", serial_hex, d.msg);
+	if ((rc = ca_durable_tx(ca, precert_tx, tx)) != 0)
+		log_err(LOG_CA, "issue: precertificate %s could not be kept: "
+		    "%s", serial_hex, rc_str(rc));
+	tx->cert = NULL;
+	tx->ocsp = NULL;
+	ca_dw_free(&ocsp);
+}
+
+/*
+ * Certificate Transparency (ct.c): signs the precertificate of t (its TBS
+ * with the poison; tbs is the same without it), records its issuance in
+ * the audit log before it leaves the CA (a precertificate is a promise to
+ * issue, BR 7.1.2.9, so it is audited like one), has it logged, and puts
+ * the SCT list extension into ct_ext. evidence: the logs' outcomes.
+ */
+static int
+precertify(struct ca *ca, const struct ca_issue_req *req,
+    const struct ca_tbs *t, const struct ca_dw *tbs, const char *serial_hex,
+    const char *names, struct ca_dw *ct_ext, struct buf *evidence,
+    struct rc_detail *d)
+{
+	struct ca_tbs pt = *t;
+	struct ca_dw pre, cert;
+	struct signer_tbs st = {0};
+	struct ca_ct_chain ch;
+	struct precert_tx tx;
+	struct buf details;
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	char hash_hex[2 * SHA256_DIGEST_LENGTH + 1];
+	int rc;
+
+	ca_dw_init(&pre, MAX_TBS);
+	ca_dw_init(&cert, MAX_TBS + 1024);
+	buf_init(&details, 64 * 1024);
+	/* no precertificate that could not be logged anyway */
+	if ((rc = ca_ct_ready(ca->ct, t->not_before, t->not_after, d)) != 0)
+		goto out;
+	pt.ct_ext = ca_ct_poison_ext;
+	pt.ct_ext_len = sizeof(ca_ct_poison_ext);
+	ca_tbs_build(&pre, &ca->issuing, &pt);
+	if ((rc = pre.rc) != 0) {
+		rc_detail_set(d, "issue: building the precertificate: %s",
+		    rc_str(rc));
+		goto out;
+	}
+	if ((rc = ca_lint_tbs_ips(pre.b.data, pre.b.len, req->profile,
+	    &ca->issuing.info, ca_now(ca), t->ips, t->nips,
+	    req->trust_private, d)) != 0) {
+		log_warn(LOG_CA, "issue: precertificate refused by lint: %s",
+		    rc_detail_str(d, rc));
+		goto out;
+	}
+	st = (struct signer_tbs){SIGNER_TBS_CERT, pre.b.data, pre.b.len,
+	    NULL, 0};
+	if ((rc = signer_sign_many(ca->sg, ca->issuing.name, 1, &st,
+	    d)) != 0) {
+		log_err(LOG_CA, "issue: signer: %s", rc_detail_str(d, rc));
+		rc = RC_SIGNER;
+		goto out;
+	}
+	ca_signed_build(&cert, pre.b.data, pre.b.len, ca->issuing.sigalg,
+	    ca->issuing.sigalg_len, st.sig, st.sig_len);
+	if ((rc = cert.rc) != 0) {
+		rc_detail_set(d, "issue: assembling the precertificate: %s",
+		    rc_str(rc));
+		goto out;
+	}
+	SHA256(cert.b.data, cert.b.len, hash);
+	hex_encode(hash, sizeof(hash), hash_hex);
+	buf_printf(&details, "{\"profile\":\"%s\",\"names\":\"",
+	    ca_profile_name(req->profile));
+	for (const char *p = names; *p; p++)
+		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+			buf_append(&details, p, 1);
+	buf_printf(&details, "\",\"issuer\":\"%s\",\"order_id\":%lld,"
+	    "\"sha256\":\"%s\"}", ca->issuing.name,
+	    (long long)req->order_id, hash_hex);
+	tx = (struct precert_tx){req->actor ? req->actor : "ca", serial_hex,
+	    (const char *)details.data, "cert.precert", NULL, NULL};
+	if ((rc = ca_durable_tx(ca, precert_tx, &tx)) != 0) {
+		rc_detail_set(d, "issue: recording the precertificate "
+		    "failed: %s", rc_str(rc));
+		rc = RC_DB;
+		goto out;
+	}
+	memset(&ch, 0, sizeof(ch));
+	ch.chain[0] = cert.b.data;
+	ch.chain_len[0] = cert.b.len;
+	ch.chain[1] = ca->issuing.cert;
+	ch.chain_len[1] = ca->issuing.cert_len;
+	ch.chain[2] = ca->root.cert;
+	ch.chain_len[2] = ca->root.cert_len;
+	ch.nchain = ca->root.cert != NULL ? 3 : 2;
+	ch.tbs = tbs->b.data;
+	ch.tbs_len = tbs->b.len;
+	SHA256(ca->issuing.info.spki, ca->issuing.info.spki_len,
+	    ch.issuer_key_hash);
+	ch.not_before = t->not_before;
+	ch.not_after = t->not_after;
+	ch.now = time(NULL);	/* the logs' clocks are real */
+	rc = ca_ct_collect(ca->ct, &ch, ct_ext, evidence, d);
+	if (rc != 0) {
+		/* audited: the precertificate exists, its certificate not */
+		buf_reset(&details);
+		buf_printf(&details, "{\"sha256\":\"%s\",\"logs\":%s}",
+		    hash_hex, (const char *)evidence->data);
+		tx.details = (const char *)details.data;
+		tx.action = "cert.precert.unlogged";
+		keep_unlogged(ca, t, serial_hex, &cert, names, &tx);
+		log_err(LOG_CA, "issue: %s: %s", serial_hex, d->msg);
+	}
+out:
+	free(st.sig);
+	ca_dw_free(&pre);
+	ca_dw_free(&cert);
+	buf_free(&details);
+	return rc;
+}
+
 int
 ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
     struct rc_detail *d)
@@ -360,8 +547,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	uint8_t serial[16], hash[SHA256_DIGEST_LENGTH], *sig = NULL;
 	char hash_hex[2 * SHA256_DIGEST_LENGTH + 1], na_text[21];
 	size_t nnames = 0, nips = 0, sig_len = 0;
-	struct ca_dw tbs, cert, ocsp;
-	struct buf details, namelist;
+	struct ca_dw tbs, cert, ocsp, ct_ext;
+	struct buf details, namelist, ct_ev;
 	struct ca_tbs t;
 	struct store_cert sc;
 	struct store_ocsp so;
@@ -378,6 +565,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	ca_dw_init(&tbs, MAX_TBS);
 	ca_dw_init(&cert, MAX_TBS + 1024);
 	ca_dw_init(&ocsp, 16 * 1024);
+	ca_dw_init(&ct_ext, 16 * 1024);
+	buf_init(&ct_ev, 16 * 1024);
 	buf_init(&details, 64 * 1024);
 	buf_init(&namelist, 64 * 1024);
 	if (ca == NULL || req == NULL || req->csr == NULL ||
@@ -476,6 +665,34 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		    rc_str(tbs.rc));
 		goto out;
 	}
+	/* Certificate Transparency for subscriber certificates: the
+	 * precertificate is logged, then the certificate is built again with
+	 * the SCTs where the poison was */
+	if (ca->ct != NULL && req->profile != CA_PROFILE_SERVICE) {
+		char serial_hex[41];
+
+		for (size_t i = 0; i < nnames; i++)
+			buf_printf(&namelist, "%s%s", i ? " " : "", names[i]);
+		for (size_t i = 0; i < nips; i++)
+			buf_printf(&namelist, "%s%s", i + nnames ? " " : "",
+			    ips[i]);
+		hex_encode(serial, sizeof(serial), serial_hex);
+		rc = precertify(ca, req, &t, &tbs, serial_hex,
+		    (const char *)namelist.data, &ct_ext, &ct_ev, d);
+		buf_reset(&namelist);
+		if (rc != 0)
+			goto out;
+		t.ct_ext = ct_ext.b.data;
+		t.ct_ext_len = ct_ext.b.len;
+		ca_dw_reset(&tbs);
+		ca_tbs_build(&tbs, &ca->issuing, &t);
+		if (tbs.rc != 0) {
+			rc = tbs.rc == RC_TOOBIG ? RC_POLICY : tbs.rc;
+			rc_detail_set(d, "issue: building the certificate: "
+			    "%s", rc_str(tbs.rc));
+			goto out;
+		}
+	}
 	if ((rc = ca_lint_tbs_ips(tbs.b.data, tbs.b.len, req->profile,
 	    &ca->issuing.info, now, ips, nips, req->trust_private,
 	    d)) != 0) {
@@ -550,8 +767,11 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	buf_printf(&details, "],\"issuer\":");
 	json_str(&details, ca->issuing.name);
 	buf_printf(&details, ",\"not_after\":\"%s\",\"order_id\":%lld,"
-	    "\"contract_id\":%lld,\"sha256\":\"%s\"}", na_text,
+	    "\"contract_id\":%lld,\"sha256\":\"%s\"", na_text,
 	    (long long)req->order_id, (long long)req->contract_id, hash_hex);
+	if (ct_ev.len > 0)
+		buf_printf(&details, ",\"ct\":%s", (const char *)ct_ev.data);
+	buf_printf(&details, "}");
 
 	memset(&sc, 0, sizeof(sc));
 	memcpy(sc.serial, c->serial, sizeof(sc.serial));
@@ -618,6 +838,8 @@ out:
 	ca_dw_free(&tbs);
 	ca_dw_free(&cert);
 	ca_dw_free(&ocsp);
+	ca_dw_free(&ct_ext);
+	buf_free(&ct_ev);
 	buf_free(&details);
 	buf_free(&namelist);
 	return rc;

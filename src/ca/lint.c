@@ -632,7 +632,7 @@ static const struct attr {
 };
 
 enum { X_AKI, X_SKI, X_KU, X_EKU, X_BC, X_CP, X_CRLDP, X_AIA, X_SAN, X_TLSF,
-    N_EXT };
+    X_POISON, X_SCTL, N_EXT };
 
 static const uint8_t oid_aki[] = {0x55, 0x1d, 0x23};
 static const uint8_t oid_ku[] = {0x55, 0x1d, 0x0f};
@@ -643,6 +643,11 @@ static const uint8_t oid_cp[] = {0x55, 0x1d, 0x20};
 static const uint8_t oid_eku[] = {0x55, 0x1d, 0x25};
 static const uint8_t oid_aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01,
     0x01};
+/* RFC 6962: precertificate poison, SCT list (1.3.6.1.4.1.11129.2.4.3/.2) */
+static const uint8_t oid_poison[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6,
+    0x79, 0x02, 0x04, 0x03};
+static const uint8_t oid_sctl[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79,
+    0x02, 0x04, 0x02};
 
 static const struct extdef {
 	const uint8_t *oid;
@@ -659,6 +664,8 @@ static const struct extdef {
 	[X_AIA] = {CA_OID(oid_aia), "authorityInfoAccess"},
 	[X_SAN] = {CA_OID(oid_san), "subjectAltName"},
 	[X_TLSF] = {CA_OID(ca_oid_tls_feature), "tlsFeature"},
+	[X_POISON] = {CA_OID(oid_poison), "CT precertificate poison"},
+	[X_SCTL] = {CA_OID(oid_sctl), "CT SCT list"},
 };
 
 struct ext_found {
@@ -1136,6 +1143,59 @@ san_names(const struct parts *p, struct der *names, struct rc_detail *d)
 	return 0;
 }
 
+/*
+ * Certificate Transparency (RFC 6962 3.1, 3.3): a precertificate carries
+ * the poison, critical, extnValue NULL; a certificate its SCTs in a
+ * non-critical SCT list, an OCTET STRING holding a TLS
+ * SignedCertificateTimestampList of non-empty SCTs; never both.
+ */
+static int
+check_ct(const struct parts *p, struct rc_detail *d)
+{
+	struct der_elem os;
+	const uint8_t *l;
+	size_t n, total, off;
+
+	if ((p->exts & (1u << X_POISON)) && (p->exts & (1u << X_SCTL)))
+		return fail(d, "e_ct_poison_and_sct_list",
+		    "both the precertificate poison and an SCT list");
+	if ((p->exts & (1u << X_POISON)) && (!p->ext[X_POISON].critical ||
+	    p->ext[X_POISON].val.len != 2 ||
+	    p->ext[X_POISON].val.p[0] != 0x05 ||
+	    p->ext[X_POISON].val.p[1] != 0x00))
+		return fail(d, "e_precert_poison_invalid",
+		    "the poison is not a critical NULL");
+	if (!(p->exts & (1u << X_SCTL)))
+		return 0;
+	if (p->ext[X_SCTL].critical)
+		return fail(d, "e_sct_list_critical", "the SCT list is "
+		    "critical");
+	if (ext_inner(p, X_SCTL, DER_OCTETSTRING, &os) != 0 ||
+	    os.body.len < 2)
+		return fail(d, "e_sct_list_malformed", "the SCT list is not "
+		    "an OCTET STRING");
+	l = os.body.p;
+	n = os.body.len;
+	total = (size_t)l[0] << 8 | l[1];
+	if (total + 2 != n || total == 0)
+		return fail(d, "e_sct_list_malformed", "the SCT list's "
+		    "length is not its contents'");
+	for (off = 2; off < n;) {
+		size_t one;
+
+		if (off + 2 > n)
+			return fail(d, "e_sct_list_malformed", "an SCT is "
+			    "truncated");
+		one = (size_t)l[off] << 8 | l[off + 1];
+		/* v1(1) id(32) timestamp(8) extensions<2> sig(4+) */
+		if (one < 47 || off + 2 + one > n || l[off + 2] != 0)
+			return fail(d, "e_sct_list_malformed", "an SCT is "
+			    "empty, too short, truncated or not v1");
+		off += 2 + one;
+	}
+	return 0;
+}
+
 static int
 check_leaf_links(const struct parts *p, const struct ca_issuer_info *iss,
     struct rc_detail *d)
@@ -1150,6 +1210,8 @@ check_leaf_links(const struct parts *p, const struct ca_issuer_info *iss,
 	    memcmp(tlsf->p, ca_tls_feature_status_request, tlsf->len) != 0))
 		return fail(d, "e_ext_tls_feature_invalid",
 		    "tlsFeature is not a non-critical { status_request }");
+	if ((rc = check_ct(p, d)) != 0)
+		return rc;
 
 	if (!(p->exts & (1u << X_CRLDP)))
 		return fail(d, "e_sub_cert_crl_distribution_points_missing",
@@ -1269,6 +1331,9 @@ lint_service(const uint8_t *tbs, size_t len, const struct ca_issuer_info *iss,
 	if (p.exts & (1u << X_TLSF))
 		return fail(d, "e_service_tls_feature_present",
 		    "tlsFeature in a service certificate");
+	if (p.exts & ((1u << X_POISON) | (1u << X_SCTL)))
+		return fail(d, "e_service_ct_extension_present",
+		    "CT poison or SCT list in a service certificate");
 	if ((rc = check_leaf_links(&p, iss, d)) != 0)
 		return rc;
 
@@ -1719,6 +1784,9 @@ ca_lint_ca_tbs(const uint8_t *tbs, size_t len, int is_root,
 		return fail(d, "e_ca_san_present", "CA with subjectAltName");
 	if (p.exts & (1u << X_TLSF))
 		return fail(d, "e_ca_tls_feature_present", "CA with tlsFeature");
+	if (p.exts & ((1u << X_POISON) | (1u << X_SCTL)))
+		return fail(d, "e_ca_ct_extension_present",
+		    "CA with a CT poison or SCT list");
 	if (is_root) {
 		if (p.exts & (1u << X_EKU))
 			return fail(d, "e_root_ca_extended_key_usage_present",

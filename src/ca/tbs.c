@@ -709,6 +709,8 @@ ca_tbs_build(struct ca_dw *w, const struct ca_iss *iss, const struct ca_tbs *t)
 		    sizeof(ca_tls_feature_status_request));
 		ext_close(w, m, inner);
 	}
+	if (t->ct_ext)
+		ca_dw_raw(w, t->ct_ext, t->ct_ext_len);
 	if (t->extra_ext)
 		ca_dw_raw(w, t->extra_ext, t->extra_ext_len);
 	ca_dw_close(w, seq);

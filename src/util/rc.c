@@ -31,6 +31,7 @@ static const char *const texts[] = {
 	[22] = "bad name",
 	[23] = "DNS failure",
 	[24] = "refused for good",
+	[25] = "a required service is unavailable",
 };
 
 const char *

@@ -41,7 +41,9 @@ enum {
 	RC_DNS = -23,		/* a DNS query or update failed (d says how) */
 	RC_REFUSED = -24,	/* the peer refused for good (an SMTP 5xx
 				 * reply): do not try again */
-	RC_LAST_ = -25
+	RC_UNAVAIL = -25,	/* a service the operation needs did not
+				 * answer well enough (e.g. CT logs) */
+	RC_LAST_ = -26
 };
 
 /* Short fixed text for a code; never NULL. */

@@ -145,16 +145,14 @@ ca_fixture_free(struct ca_fixture *f)
 	free(f);
 }
 
-struct ca_cert *
-ca_fixture_issue_dv(struct ca_fixture *f, const char *name)
+struct ca_csr *
+ca_fixture_dv_csr(struct ca_fixture *f, const char *name)
 {
 	X509_REQ *r = X509_REQ_new();
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
 	char *san = xasprintf("DNS:%s", name);
 	unsigned char *der = NULL;
 	struct ca_csr *csr = NULL;
-	struct ca_cert *c = NULL;
-	struct ca_issue_req req;
 	struct rc_detail d = {""};
 	int len;
 
@@ -167,6 +165,21 @@ ca_fixture_issue_dv(struct ca_fixture *f, const char *name)
 	assert_true(len > 0);
 	if (ca_csr_parse(der, (size_t)len, NULL, &csr, &d) != 0)
 		fail_msg("csr: %s", d.msg);
+	OPENSSL_free(der);
+	free(san);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(r);
+	return csr;
+}
+
+struct ca_cert *
+ca_fixture_issue_dv(struct ca_fixture *f, const char *name)
+{
+	struct ca_csr *csr = ca_fixture_dv_csr(f, name);
+	struct ca_cert *c = NULL;
+	struct ca_issue_req req;
+	struct rc_detail d = {""};
+
 	memset(&req, 0, sizeof(req));
 	req.profile = CA_PROFILE_DV;
 	req.csr = csr;
@@ -174,9 +187,5 @@ ca_fixture_issue_dv(struct ca_fixture *f, const char *name)
 	if (ca_issue(f->ca, &req, &c, &d) != 0)
 		fail_msg("issue: %s", d.msg);
 	ca_csr_free(csr);
-	OPENSSL_free(der);
-	free(san);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(r);
 	return c;
 }

@@ -52,6 +52,9 @@ struct ca_fixture *ca_fixture_ca(int ocsp);
 /* Closes all, removes the directory. NULL is fine. */
 void ca_fixture_free(struct ca_fixture *f);
 
+/* A parsed CSR of f->key with the one SAN name; ca_csr_free() it. */
+struct ca_csr *ca_fixture_dv_csr(struct ca_fixture *f, const char *name);
+
 /* A DV certificate for name (a CSR of f->key with that one SAN), issued
  * by f->ca; free with ca_cert_free(). */
 struct ca_cert *ca_fixture_issue_dv(struct ca_fixture *f, const char *name);
