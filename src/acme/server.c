@@ -297,7 +297,9 @@ acme_reply_ra(struct acme_rq *rq, int rc, const struct ra_err *err,
 	if (rc == RC_NOTFOUND && what != NULL)
 		return acme_reply_problem(rq, ACME_PROB_MALFORMED, 404,
 		    "no such %s", what);
-	if (p == ACME_PROB_SERVER_INTERNAL)
+	/* internal details stay in the log; a service the CA depends on
+	 * being unavailable (CT logs) is said, with what to do */
+	if (p == ACME_PROB_SERVER_INTERNAL && !(rc == RC_UNAVAIL && detail))
 		return problem_reply(rq, p, 0, "internal error; try again "
 		    "later", NULL);
 	if (p == ACME_PROB_RATE_LIMITED && err->retry_after > 0) {

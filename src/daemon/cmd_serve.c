@@ -461,6 +461,11 @@ open_perspectives(struct daemon_ctx *cx)
 	char why[200], *key;
 	int rc;
 
+	if (cx->conf.ct_log_list[0] == '\0' &&
+	    strcmp(cx->conf.policy_trust, "public") == 0)
+		log_warn(LOG_MAIN, "ct.log_list is empty: certificates are not "
+		    "logged to Certificate Transparency, and browsers trust "
+		    "no certificate of a public CA without SCTs");
 	if (cx->conf.val_perspectives[0] == '\0') {
 		if (strcmp(cx->conf.policy_trust, "public") == 0)
 			log_warn(LOG_MAIN, "validation.perspectives is empty: "
@@ -736,6 +741,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	sigset_t set, stops;
 	char https_where[80] = "off", plain_where[80] = "off";
 	char *cert_pem = NULL, *base = NULL, *acme_dir = NULL, *ca_keys = NULL;
+	char *ca_ct = NULL;
 	int done, rc, thr_ok = 0, fd = -1, https_port = 0;
 
 	memset(&root, 0, sizeof(root));
@@ -934,6 +940,23 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			    xstrdup("as key files in the signer's key "
 			    "directory");
 			pc.ca_keys = ca_keys;
+			if (cx->ct != NULL) {
+				time_t made = ca_ct_list_time(cx->ct);
+				char day[16] = "";
+				struct tm tm;
+
+				if (made != 0) {
+					gmtime_r(&made, &tm);
+					strftime(day, sizeof(day),
+					    " of %Y-%m-%d", &tm);
+				}
+				ca_ct = xasprintf("%zu usable logs of %zu "
+				    "operators, from the log list %s%s",
+				    ca_ct_nlogs(cx->ct),
+				    ca_ct_noperators(cx->ct),
+				    cx->conf.ct_log_list, day);
+				pc.ca_ct = ca_ct;
+			}
 			if (portal_new(&pc, &portal) != 0) {
 				daemon_fail(cx, "cannot start the portal (see "
 				    "the log)");
@@ -1047,6 +1070,7 @@ out:
 	free(base);
 	free(acme_dir);
 	free(ca_keys);
+	free(ca_ct);
 	store_issuer_clear(&root);
 	if (rc == DAEMON_EXIT_OK)
 		log_info(LOG_MAIN, "stopped");

@@ -297,6 +297,25 @@ daemon_load(struct daemon_ctx *cx, const char *data, int create)
 
 /* ---- start-up ------------------------------------------------------------ */
 
+/* A CT log list older than CA_CT_LIST_STALE_DAYS may name logs that have
+ * been retired since (their SCTs no longer count) and miss the new ones. */
+static void
+ct_list_age(struct daemon_ctx *cx)
+{
+	time_t made = ca_ct_list_time(cx->ct);
+	time_t now = cx->cac.now ? cx->cac.now : time(NULL);
+	char day[16];
+	struct tm tm;
+
+	if (made == 0 || now - made <= CA_CT_LIST_STALE_DAYS * 86400L)
+		return;
+	gmtime_r(&made, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	log_warn(LOG_MAIN, "ct.log_list %s is from %s, over %d days old: "
+	    "fetch it anew (logs are retired and new ones open)",
+	    cx->conf.ct_log_list, day, CA_CT_LIST_STALE_DAYS);
+}
+
 int
 daemon_open(struct daemon_ctx *cx, unsigned need)
 {
@@ -365,6 +384,23 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 				return DAEMON_EXIT_FAIL;
 			}
 		}
+		if (cx->ct == NULL && cx->conf.ct_log_list[0] != '\0') {
+			char *path = in_data(cx, cx->conf.ct_log_list);
+
+			rc = ca_ct_load(path, cx->conf.ct_timeout_s, &cx->ct,
+			    &d);
+			free(path);
+			if (rc != 0) {
+				daemon_fail(cx, "ct.log_list: %s",
+				    rc_detail_str(&d, rc));
+				return DAEMON_EXIT_FAIL;
+			}
+			log_info(LOG_MAIN, "Certificate Transparency: %zu "
+			    "usable logs of %zu operators",
+			    ca_ct_nlogs(cx->ct), ca_ct_noperators(cx->ct));
+			ct_list_age(cx);
+		}
+		cx->cac.ct = cx->ct;
 		rc = ca_open(&cx->cac, cx->st, cx->sg, cx->kc, &cx->ca);
 		if (rc == RC_NOTFOUND) {
 			daemon_fail(cx, "no CA in %s; run 'certdesk init "
@@ -392,6 +428,9 @@ daemon_ctx_free(struct daemon_ctx *cx)
 	cx->sg = NULL;
 	val_mpic_free(cx->mpic);
 	cx->mpic = NULL;
+	ca_ct_free(cx->ct);
+	cx->ct = NULL;
+	cx->cac.ct = NULL;
 	free(cx->data);
 	free(cx->conf_path);
 	free(cx->keys_dir);

@@ -153,6 +153,7 @@ struct daemon_ctx {
 
 	struct signer *sg;
 	struct val_mpic *mpic;	/* remote perspectives (serve), or NULL */
+	struct ca_ct *ct;	/* CT logs (ct.log_list), or NULL */
 	struct store *st;
 	struct ca_keycheck *kc;
 	struct ca *ca;

@@ -262,9 +262,21 @@ ca_page(struct portal_req *c)
 		    "<h2>Keys</h2>\n<p id=\"ca-keys\">The CA keys are held by "
 		    "the signer process alone; new ones are made %s. CAs are "
 		    "made on the CA host: <code>certdesk init</code>, and each "
-		    "new issuing CA with <code>certdesk ca roll</code>.</p>\n"
-		    "</section>\n", v->keys != NULL ? v->keys :
-		    "as the configuration says");
+		    "new issuing CA with <code>certdesk ca roll</code>.</p>\n",
+		    v->keys != NULL ? v->keys : "as the configuration says");
+	if (rc == 0 && v->ct != NULL)
+		rc = portal_html_printf(&b, "<h2>Certificate Transparency</h2>"
+		    "\n<p id=\"ca-ct\">Every subscriber certificate is logged "
+		    "as a precertificate first and issued with the SCTs of "
+		    "the logs embedded: %s.</p>\n", v->ct);
+	else if (rc == 0)
+		rc = portal_html_printf(&b, "<h2>Certificate Transparency</h2>"
+		    "\n<p id=\"ca-ct\" class=\"warning\">Off: certificates are "
+		    "not logged (<code>ct.log_list</code>). Browsers trust no "
+		    "certificate of a public CA without SCTs; a private PKI "
+		    "needs none.</p>\n");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</section>\n");
 	if (rc == 0)
 		rc = portal_page_reply(c, 200, "Certificate authority",
 		    (const char *)b.data);

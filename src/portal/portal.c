@@ -272,6 +272,7 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	p->ca.base_url = conf->ca_base_url ? xstrdup(conf->ca_base_url) : NULL;
 	p->ca.serving = conf->ca_serving ? xstrdup(conf->ca_serving) : NULL;
 	p->ca.keys = conf->ca_keys ? xstrdup(conf->ca_keys) : NULL;
+	p->ca.ct = conf->ca_ct ? xstrdup(conf->ca_ct) : NULL;
 	p->ca.now = conf->ca_now;
 
 	/* logins for unknown emails verify against a hash with the limits
@@ -327,6 +328,7 @@ portal_free(struct portal *p)
 	free(p->ca.base_url);
 	free(p->ca.serving);
 	free(p->ca.keys);
+	free(p->ca.ct);
 	sec_wipe(p->dummy_hash, sizeof(p->dummy_hash));
 	free(p);
 }

@@ -73,6 +73,8 @@ struct portal_conf {
 	const char *ca_base_url;
 	const char *ca_serving;
 	const char *ca_keys;
+	/* Certificate Transparency, in words (which logs); NULL: off */
+	const char *ca_ct;
 	time_t ca_now;			/* the CA's pinned clock; 0: real */
 };
 

@@ -415,6 +415,7 @@ const char *portal_acme_directory(const struct portal *p);
  * copied from struct portal_conf; NULL: not known). */
 struct portal_ca_view {
 	char *base_url, *serving, *keys;
+	char *ct;	/* which CT logs, in words; NULL: CT is off */
 	time_t now;	/* the CA's pinned clock (policy.now); 0: real */
 };
 const struct portal_ca_view *portal_ca_view(const struct portal *p);

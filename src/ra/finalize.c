@@ -499,6 +499,9 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 			rc = ra_fail(e, rc, RA_PROB_BAD_CSR, "%s",
 			    d.msg[0] ? d.msg : "the certificate cannot be "
 					       "issued");
+		else if (rc == RC_UNAVAIL)
+			rc = ra_fail(e, rc, RA_PROB_SERVER_INTERNAL, "%s",
+			    d.msg);
 		else
 			rc = ra_internal(e, rc, "finalize: issue");
 		goto out;

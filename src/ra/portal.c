@@ -1051,6 +1051,9 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 		    rc == RC_BADCSR)
 			rc = ra_fail(&e, rc, RA_PROB_BAD_CSR, "%s", d.msg[0] ?
 			    d.msg : "the certificate cannot be issued");
+		else if (rc == RC_UNAVAIL)
+			rc = ra_fail(&e, rc, RA_PROB_SERVER_INTERNAL, "%s",
+			    d.msg);
 		else
 			rc = ra_internal(&e, rc, "portal issue");
 		reject(ra, &o, "processing", &e);

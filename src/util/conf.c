@@ -175,6 +175,12 @@ static const struct key keys[] = {
 	    NULL, 0, 28800, "how long a CAA answer (the name's and its "
 	    "parents', e.g. the TLD's) is reused, at most 8 hours (BR "
 	    "3.2.2.8); 0: asked for every check"},
+	{"ct", "log_list", K_STR, O(ct_log_list), "", NULL, 0, 0,
+	    "CT logs (RFC 6962) in the format of Chrome's log_list.json v3, "
+	    "relative to the data directory; empty: certificates are not "
+	    "logged and browsers will not trust them"},
+	{"ct", "timeout_seconds", K_INT, O(ct_timeout_s), "10", NULL, 1, 60,
+	    "how long a CT log may take to return an SCT"},
 	{"mail", "smtp_url", K_STR, O(mail_smtp_url), "", NULL, 0, 0,
 	    "SMTP server for outgoing mail, smtp://host:port or "
 	    "smtps://host:port; empty: write mail to DATA/mail/spool"},

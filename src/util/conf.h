@@ -77,6 +77,8 @@ struct conf {
 	char *val_perspectives;		/* perspectives = (URL, ...) */
 	char *val_perspective_key_file;	/* perspective_key_file = */
 	int val_caa_cache_s;		/* caa_cache_seconds = 3600 */
+	char *ct_log_list;		/* [ct] log_list = */
+	int ct_timeout_s;		/* timeout_seconds = 10 */
 	/* [mail] */
 	char *mail_smtp_url;		/* smtp_url = (empty: spool folder) */
 	char *mail_from;		/* from = certdesk <noreply@localhost> */
