@@ -21,6 +21,9 @@ in Debian) issues through ACME:
     precertificate as unlogged with each log's error; the precertificate
     is kept under its serial (it may be in a log): OCSP answers "good"
     for it, and revoking it puts it on its CRL;
+  - a portal order that gets no SCTs is rejected, its slot free again,
+    and the customer's order page says why;
+  - the admin's Certificate authority page names the logs;
   - the server's own HTTPS certificate is not logged;
   - a log list with one operator, or a log whose id is not its key's
     hash, stops serve and `ca issue` with the reason."""
@@ -283,3 +286,45 @@ def test_bad_log_lists_refused(env, tmp_path):
                  "--csr", tmp_path / "csr.der", "--data", env.data])
         assert p.returncode == 1, p
         assert "ct.log_list" in p.stderr and want in p.stderr, p.stderr
+
+
+def test_portal_order_says_why(tmp_path):
+    """A portal order that cannot get its SCTs: not issued, the slot free
+    again, and the customer's order page says why."""
+    from portal_rig import Rig
+    from test_portal_orders import make_csr as pem_csr, post_setup
+    logs = [CTLog(operator=op, name=f"{op}-{n}", mode="down").start()
+            for op in ("Alpha", "Beta") for n in (1, 2)]
+    rig = Rig(tmp_path)
+    try:
+        (rig.data / "logs.json").write_text(log_list_json(logs))
+        conf_set(rig.data, "log_list", "logs.json")
+        rig.cli("admin", "domain", "add", "--contract",
+                rig.ids["a"]["contract"], "--name", "ct-shop.test")
+        rig.server.start()
+        c = rig.login("a")
+        slot = rig.ids["a"]["starter0"]
+        _, csr = pem_csr(["ct-shop.test", "www.ct-shop.test"])
+        st, _, body = post_setup(c, slot, {
+            "domain": "ct-shop.test", "purpose": "hosting", "terms": "1",
+            "key_source": "browser", "csr": csr})
+        assert st == 200, re.findall(rb'class="(?:error|field-error)"'
+                                     rb'[^>]*>([^<]*)', body)
+        oid = rig.db("SELECT id FROM orders")[0][0]
+        p = run(["admin", "validate", "--data", rig.data, "--order", oid])
+        assert p.returncode != 0
+        assert "Certificate Transparency" in p.stderr, p.stderr
+        assert rig.db("SELECT status FROM orders WHERE id = ?",
+                      oid)[0][0] == "invalid"
+        assert rig.db("SELECT state FROM slots WHERE id = ?",
+                      int(slot))[0][0] == "active"
+        assert rig.db("SELECT count(*) FROM certificates WHERE profile = "
+                      "'dv'")[0][0] == 0
+        st, _, body = c.get(f"/portal/orders/{oid}")
+        assert st == 200
+        assert b"Certificate Transparency: 0 SCTs from 0 operators" in body
+    finally:
+        if rig.server.proc is not None:
+            rig.server.stop()
+        for log in logs:
+            log.stop()
