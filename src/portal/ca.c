@@ -271,10 +271,10 @@ ca_page(struct portal_req *c)
 		    "the logs embedded: %s.</p>\n", v->ct);
 	else if (rc == 0)
 		rc = portal_html_printf(&b, "<h2>Certificate Transparency</h2>"
-		    "\n<p id=\"ca-ct\" class=\"warning\">Off: certificates are "
-		    "not logged (<code>ct.log_list</code>). Browsers trust no "
-		    "certificate of a public CA without SCTs; a private PKI "
-		    "needs none.</p>\n");
+		    "\n<p id=\"ca-ct\" class=\"warning\">Off: no <code>"
+		    "ct.log_list</code> is configured, so certificates are not "
+		    "logged. Browsers trust no certificate of a public CA "
+		    "without SCTs; a private PKI needs none.</p>\n");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</section>\n");
 	if (rc == 0)
