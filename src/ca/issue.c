@@ -606,6 +606,28 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		rc = RC_BADCSR;
 		goto out;
 	}
+	/* BR 6.1.1.3 (4): never a key known compromised (a certificate of
+	 * it was revoked for keyCompromise) */
+	{
+		uint8_t kh[SHA256_DIGEST_LENGTH];
+		char by[41];
+
+		SHA256(req->csr->spki, req->csr->spki_len, kh);
+		rc = store_blocked_key_get(ca->st, kh, by);
+		if (rc == 0) {
+			rc_detail_set(d, "CSR: its key is known to be "
+			    "compromised (certificate %s was revoked for "
+			    "keyCompromise); make a new key", by);
+			rc = RC_WEAKKEY;
+			goto out;
+		}
+		if (rc != RC_NOTFOUND) {
+			rc_detail_set(d, "issue: the compromised keys could "
+			    "not be read: %s", rc_str(rc));
+			rc = RC_DB;
+			goto out;
+		}
+	}
 	/* The key was checked by ca_csr_parse() (with ca->kc) when the CSR
 	 * was parsed; the linter re-checks its type and size. Running the
 	 * weak-key checks again here would double their cost per

@@ -495,7 +495,7 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	rc = ca_issue(ra->ca, &ir, &cert, &d);
 	if (rc != 0) {
 		if (rc == RC_POLICY || rc == RC_LINT || rc == RC_BADNAME ||
-		    rc == RC_BADCSR)
+		    rc == RC_BADCSR || rc == RC_WEAKKEY || rc == RC_BADKEY)
 			rc = ra_fail(e, rc, RA_PROB_BAD_CSR, "%s",
 			    d.msg[0] ? d.msg : "the certificate cannot be "
 					       "issued");

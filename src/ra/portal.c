@@ -1048,7 +1048,7 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 	rc = ca_issue(ra->ca, &ir, &cert, &d);
 	if (rc != 0) {
 		if (rc == RC_POLICY || rc == RC_LINT || rc == RC_BADNAME ||
-		    rc == RC_BADCSR)
+		    rc == RC_BADCSR || rc == RC_WEAKKEY || rc == RC_BADKEY)
 			rc = ra_fail(&e, rc, RA_PROB_BAD_CSR, "%s", d.msg[0] ?
 			    d.msg : "the certificate cannot be issued");
 		else if (rc == RC_UNAVAIL)

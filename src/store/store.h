@@ -1106,4 +1106,23 @@ int store_issued_set_add(struct store *st, const uint8_t hash[32],
 int store_issued_set_count(struct store *st, const uint8_t hash[32],
     time_t since, int max, int *recent, int *ever, time_t *oldest);
 
+/* ---- compromised keys (store_sqlite_keys.c, migration 0016) -------------- */
+
+/* Records the SHA-256 of a SubjectPublicKeyInfo as compromised, reported
+ * by the revocation of serial at at; a key recorded already keeps its
+ * first report (0). */
+int store_blocked_key_add(struct store *st, const uint8_t hash[32],
+    const char *serial, time_t at);
+/* 0 when the key with this SPKI hash is recorded as compromised, with the
+ * reporting serial in serial (41 bytes; may be NULL); RC_NOTFOUND when
+ * not. */
+int store_blocked_key_get(struct store *st, const uint8_t hash[32],
+    char serial[41]);
+/* Calls fn with each certificate (serial, DER) that is not a CA's, not
+ * revoked and not expired at now, in serial order, in one read; stops at
+ * fn's first nonzero result, which it returns. fn must not write to st. */
+int store_cert_each_live(struct store *st, time_t now,
+    int (*fn)(const char *serial, const uint8_t *der, size_t len, void *arg),
+    void *arg);
+
 #endif

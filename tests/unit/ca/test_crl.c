@@ -5,7 +5,9 @@
  * follows (entry and reason, signature checked with X509_CRL_verify and by
  * the openssl command line, cRLNumber increasing, OpenSSL's own revocation
  * check refusing the revoked certificate), the root CRL for a revoked CA
- * certificate, the refresh schedule, and the audit chain afterwards.
+ * certificate, the refresh schedule, and the audit chain afterwards; a
+ * keyCompromise revocation blocking the key and revoking its other
+ * certificates.
  */
 #include "ca/ca.h"
 #include "ca_fixture.h"
@@ -15,6 +17,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
@@ -152,12 +155,28 @@ verify_with_crl(struct ca_fixture *e, const struct ca_cert *c, X509_CRL *crl)
 
 /* ---- tests --------------------------------------------------------------- */
 
+/* A DV certificate of a key of its own (not e->key): a keyCompromise
+ * revocation of e->key's certificates leaves it alone. */
+static struct ca_cert *
+issue_other_key(struct ca_fixture *e, const char *name)
+{
+	EVP_PKEY *mine = e->key;
+	struct ca_cert *c;
+
+	e->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	assert_non_null(e->key);
+	c = ca_fixture_issue_dv(e, name);
+	EVP_PKEY_free(e->key);
+	e->key = mine;
+	return c;
+}
+
 static void
 test_revoke(void **state)
 {
 	struct ca_fixture *e = *state;
 	struct ca_cert *a = ca_fixture_issue_dv(e, "a.example.com");
-	struct ca_cert *b = ca_fixture_issue_dv(e, "b.example.com");
+	struct ca_cert *b = issue_other_key(e, "b.example.com");
 	struct rc_detail d = {""};
 	X509_CRL *crl;
 	char colons[64], *p = colons;
@@ -246,6 +265,136 @@ test_revoke(void **state)
 	openssl_verify(e, "issuing-1-0");
 	ca_cert_free(a);
 	ca_cert_free(b);
+}
+
+/* SHA-256 of c's SubjectPublicKeyInfo, by OpenSSL */
+static int
+spki_hash(const struct ca_cert *c, uint8_t h[32])
+{
+	const unsigned char *p = c->der;
+	X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
+	unsigned char *spki = NULL;
+	int n;
+
+	assert_non_null(x);
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+	X509_free(x);
+	if (n <= 0)
+		return -1;
+	SHA256(spki, (size_t)n, h);
+	OPENSSL_free(spki);
+	return 0;
+}
+
+struct audit_q {
+	const char *serial, *key, *value;
+	int found;
+};
+
+static int
+audit_row(const struct store_audit_entry *a, void *arg)
+{
+	struct audit_q *q = arg;
+	const char *at;
+
+	if (strcmp(a->action, "cert.revoke") != 0 || a->details == NULL ||
+	    strstr(a->object, q->serial) == NULL)
+		return 0;
+	at = strstr(a->details, q->key);
+	if (at != NULL && (q->value == NULL ||
+	    strncmp(at + strlen(q->key), q->value, strlen(q->value)) == 0))
+		q->found = 1;
+	return 0;
+}
+
+/* Whether serial's cert.revoke audit entry has key (then value, if not
+ * NULL) in its details. */
+static int
+audit_has(struct ca_fixture *e, const char *serial, const char *key,
+    const char *value)
+{
+	struct audit_q q = {serial, key, value, 0};
+
+	assert_int_equal(store_audit_list(e->st, 1, audit_row, &q), 0);
+	return q.found;
+}
+
+/* the revocation status of serial: -1 valid, else its reason */
+static int
+status_of(struct ca_fixture *e, const char *serial)
+{
+	struct store_cert sc;
+	int r;
+
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_cert_get(e->st, serial, &sc), 0);
+	r = sc.revoked ? sc.reason : -1;
+	store_cert_clear(&sc);
+	return r;
+}
+
+/*
+ * keyCompromise (BR 4.9.1.1 (3), 6.1.1.3 (4)): the key is blocked in the
+ * revocation's transaction, every other live certificate of it is revoked
+ * with the same reason (audited as following the first), a CSR of it is
+ * refused from then on; other reasons and other keys are left alone.
+ */
+static void
+test_key_compromise(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "a.example.com");
+	struct ca_cert *b = ca_fixture_issue_dv(e, "b.example.com");
+	struct ca_cert *c = issue_other_key(e, "c.example.com");
+	struct ca_cert *x = NULL;
+	struct ca_csr *csr;
+	struct ca_issue_req req;
+	struct rc_detail d = {""};
+	uint8_t h[32];
+	char by[41];
+	X509_CRL *crl;
+
+	/* superseded: nothing is blocked */
+	assert_int_equal(ca_revoke(e->ca, c->serial, 4, "test", &d), 0);
+	assert_int_equal(spki_hash(c, h), 0);
+	assert_int_equal(store_blocked_key_get(e->st, h, by), RC_NOTFOUND);
+
+	/* a for keyCompromise: b, of the same key, follows */
+	if (ca_revoke(e->ca, a->serial, 1, "agent@example.com", &d) != 0)
+		fail_msg("revoke: %s", d.msg);
+	assert_int_equal(status_of(e, a->serial), 1);
+	assert_int_equal(status_of(e, b->serial), 1);
+	assert_int_equal(status_of(e, c->serial), 4);
+	assert_int_equal(spki_hash(a, h), 0);
+	assert_int_equal(store_blocked_key_get(e->st, h, by), 0);
+	assert_string_equal(by, a->serial);
+	crl = read_crl(e, "issuing-1-0");
+	assert_int_equal(crl_reason(crl, a->serial), 1);
+	assert_int_equal(crl_reason(crl, b->serial), 1);
+	X509_CRL_free(crl);
+	assert_true(audit_has(e, b->serial, "\"same_key_as\":\"",
+	    a->serial));
+	assert_true(audit_has(e, a->serial, "\"spki_sha256\":\"", NULL));
+
+	/* no new certificate of the key */
+	csr = ca_fixture_dv_csr(e, "again.example.com");
+	memset(&req, 0, sizeof(req));
+	req.profile = CA_PROFILE_DV;
+	req.csr = csr;
+	req.actor = "test";
+	assert_int_equal(ca_issue(e->ca, &req, &x, &d), RC_WEAKKEY);
+	assert_null(x);
+	assert_non_null(strstr(d.msg, "known to be compromised"));
+	assert_non_null(strstr(d.msg, a->serial));
+	ca_csr_free(csr);
+	/* c's key (superseded) still issues */
+	ca_cert_free(issue_other_key(e, "other.example.com"));
+
+	/* again: RC_EXISTS, and nothing changes */
+	assert_int_equal(ca_revoke(e->ca, b->serial, 1, "test", &d), RC_EXISTS);
+	ca_cert_free(a);
+	ca_cert_free(b);
+	ca_cert_free(c);
 }
 
 static void
@@ -381,6 +530,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_compromise, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_ca, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_publish_and_refresh, setup,

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite backend's compromised keys (migration 0016): the SHA-256 of
+ * each SubjectPublicKeyInfo a certificate was revoked for with reason
+ * keyCompromise, and the scan of live certificates the CA makes to find
+ * the other certificates of such a key. The ca decides; this file keeps.
+ */
+#include "store/store.h"
+#include "store/store_sqlite_int.h"
+#include "util/rc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char SQL_KEY_ADD[] = "INSERT OR IGNORE INTO blocked_keys "
+	"(spki_sha256, serial, added_at) VALUES (?1, ?2, ?3)";
+static const char SQL_KEY_GET[] = "SELECT serial FROM blocked_keys "
+	"WHERE spki_sha256 = ?1";
+static const char SQL_LIVE[] = "SELECT c.serial, c.der FROM certificates c "
+	"WHERE c.not_after > ?1 AND c.profile <> 'ca' AND NOT EXISTS "
+	"(SELECT 1 FROM revocations r WHERE r.serial = c.serial) "
+	"ORDER BY c.serial";
+
+int
+store_blocked_key_add(struct store *st, const uint8_t hash[32],
+    const char *serial, time_t at)
+{
+	static const char what[] = "blocked_key_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || hash == NULL ||
+	    sq_check_text(what, "serial", serial, 40, 0) != 0)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, SQL_KEY_ADD, &s)) != 0)
+		return rc;
+	sq_bind_blob(s, 1, hash, 32);
+	sq_bind_text(s, 2, serial);
+	sq_bind_time(s, 3, at);
+	rc = sq_step_done(st, what, s);
+	sq_put(st, s);
+	return rc;
+}
+
+int
+store_blocked_key_get(struct store *st, const uint8_t hash[32],
+    char serial[41])
+{
+	static const char what[] = "blocked_key_get";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || hash == NULL)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, SQL_KEY_GET, &s)) != 0)
+		return rc;
+	sq_bind_blob(s, 1, hash, 32);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		if (serial != NULL)
+			snprintf(serial, 41, "%s", t ? (const char *)t : "");
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = sq_dberr(st, what, rc);
+	}
+	sq_put(st, s);
+	return rc;
+}
+
+struct live {
+	int (*fn)(const char *, const uint8_t *, size_t, void *);
+	void *arg;
+};
+
+static int
+live_row(sqlite3_stmt *s, void *arg)
+{
+	const struct live *l = arg;
+	const unsigned char *serial = sqlite3_column_text(s, 0);
+	const void *der = sqlite3_column_blob(s, 1);
+	int n = sqlite3_column_bytes(s, 1);
+
+	if (serial == NULL || der == NULL || n <= 0)
+		return 0;
+	return l->fn((const char *)serial, der, (size_t)n, l->arg);
+}
+
+int
+store_cert_each_live(struct store *st, time_t now,
+    int (*fn)(const char *serial, const uint8_t *der, size_t len, void *arg),
+    void *arg)
+{
+	static const char what[] = "cert_each_live";
+	struct live l = {fn, arg};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || fn == NULL)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, SQL_LIVE, &s)) != 0)
+		return rc;
+	sq_bind_time(s, 1, now);
+	rc = sq_each_row(st, what, s, live_row, &l);
+	sq_put(st, s);
+	return rc;
+}
