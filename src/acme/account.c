@@ -16,6 +16,7 @@
 #include "util/xmalloc.h"
 
 #include <arpa/inet.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,28 @@ check_eab(struct acme_rq *rq, const json_t *eab, struct acme_eab **e)
 	return 0;
 }
 
+/* A new account's key, or the new key of a key change: not known
+ * compromised (RFC 8555 badPublicKey). 0, or ACME_REPLIED. */
+static int
+key_allowed(struct acme_rq *rq, const struct acme_key *k)
+{
+	unsigned char *spki = NULL;
+	struct ra_err rerr = {0};
+	int n = i2d_PUBKEY(acme_key_pkey(k), &spki), rc;
+
+	if (n <= 0) {
+		(void)acme_reply_problem(rq, ACME_PROB_SERVER_INTERNAL, 0,
+		    "internal error; try again later");
+		return ACME_REPLIED;
+	}
+	rc = ra_account_key_allowed(rq->ra, spki, (size_t)n, &rerr);
+	OPENSSL_free(spki);
+	if (rc == 0)
+		return 0;
+	(void)acme_reply_ra(rq, rc, &rerr, NULL);
+	return ACME_REPLIED;
+}
+
 int
 acme_h_new_account(struct http_req *r, void *app)
 {
@@ -199,6 +222,8 @@ acme_h_new_account(struct http_req *r, void *app)
 			    ACME_PROB_SERVER_INTERNAL, 0, "internal error");
 		goto out;
 	}
+	if (key_allowed(&rq, rq.key) != 0)
+		goto out;
 	eabj = json_object_get(rq.payload, "externalAccountBinding");
 	if (eabj != NULL && check_eab(&rq, eabj, &eab) != 0)
 		goto out;
@@ -528,6 +553,8 @@ acme_h_key_change(struct http_req *r, void *app)
 		    "internal error; try again later");
 		goto out;
 	}
+	if (key_allowed(&rq, in->key) != 0)
+		goto out;
 	rc = ra_account_key_change(rq.ra, rq.account_id,
 	    acme_key_jwk(in->key, NULL), tp, &other, &acct, &rerr);
 	if (rc == RC_EXISTS) {

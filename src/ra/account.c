@@ -25,6 +25,9 @@
 #include "util/xmalloc.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sodium.h>
@@ -290,6 +293,40 @@ ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
 {
 	return ra_account_new_from(ra, NULL, jwk, thumbprint, contact_json,
 	    eab_kid, out, err);
+}
+
+int
+ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
+    struct ra_err *err)
+{
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	char by[41];
+	struct rc_detail d = {{0}};
+	const uint8_t *p = spki;
+	EVP_PKEY *k;
+	int rc, lists;
+
+	if (ra == NULL || spki == NULL || len == 0)
+		return RC_INVAL;
+	/* the key lists (and their size rules) are of RSA and ECDSA keys;
+	 * the JWS layer has checked the key's type and size already */
+	k = d2i_PUBKEY(NULL, &p, (long)len);
+	lists = k != NULL && !EVP_PKEY_is_a(k, "ED25519");
+	EVP_PKEY_free(k);
+	if (lists && ra->conf.keycheck != NULL &&
+	    (rc = ca_keycheck_spki(ra->conf.keycheck, spki, len, &d)) != 0)
+		return ra_fail(err, RC_WEAKKEY, RA_PROB_BAD_PUBLIC_KEY,
+		    "the account key is not allowed: %s", d.msg);
+	SHA256(spki, len, h);
+	rc = store_blocked_key_get(ra->st, h, by);
+	if (rc == 0)
+		return ra_fail(err, RC_WEAKKEY, RA_PROB_BAD_PUBLIC_KEY,
+		    "the account key is known to be compromised "
+		    "(certificate %s was revoked for keyCompromise); make a "
+		    "new key", by);
+	if (rc != RC_NOTFOUND)
+		return ra_internal(err, rc, "account key check");
+	return 0;
 }
 
 int

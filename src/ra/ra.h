@@ -329,6 +329,15 @@ void ra_account_clear(struct ra_account *a);
 int ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
     const char *contact_json, const char *eab_kid, struct ra_account *out,
     struct ra_err *err);
+/*
+ * Whether an account key (its SubjectPublicKeyInfo, DER) may be used for
+ * a new account or a key change: not known compromised, neither by a
+ * keyCompromise revocation (blocked_keys) nor by the key lists of
+ * conf.keycheck (Debian weak keys, policy.compromised_keys). 0, or
+ * RC_WEAKKEY with RA_PROB_BAD_PUBLIC_KEY.
+ */
+int ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
+    struct ra_err *err);
 /* The same for a request from client_ip (text; NULL: unknown), which
  * counts against the new-accounts limit of its address unless eab_kid
  * binds it: rateLimited (RC_POLICY) when full. */

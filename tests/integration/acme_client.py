@@ -448,8 +448,9 @@ def authorize(env, c, order, how="http-01", good=True):
     return out
 
 
-def issue(env, c, names):
-    """A certificate for names: (order_url, order, chain_pem, key)."""
+def issue(env, c, names, key=None):
+    """A certificate for names (of key, or a new one): (order_url, order,
+    chain_pem, key)."""
     r = c.new_order(names)
     assert r.status == 201, r
     url = r.headers["Location"]
@@ -457,7 +458,7 @@ def issue(env, c, names):
         assert rep.json()["status"] == "valid", rep
     r = c.post(url, None)
     assert r.json()["status"] == "ready", r
-    csr, key = make_csr(names)
+    csr, key = make_csr(names, key)
     r = c.post(r.json()["finalize"], {"csr": b64u(csr)})
     assert r.status == 200, r
     assert r.json()["status"] == "valid", r

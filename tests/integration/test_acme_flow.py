@@ -9,7 +9,11 @@ right problem type and issue nothing: a wrong key authorization, a replayed
 nonce, a JWS signed by another account's key, a CSR naming an extra domain,
 one account using another's order/authorization/challenge, and CAA
 forbidding this CA. "Nothing issued" is checked by counting certificates in
-the store. Last, one order taken through two instances on one store."""
+the store. A revocation for keyCompromise signed with the certificate's own
+key revokes the key's other certificate too, and the key is refused from
+then on, in a CSR (badCSR) and as an account key (badPublicKey). Last, one
+order taken through two instances on one store."""
+import hashlib
 import json
 import sqlite3
 import time
@@ -26,10 +30,31 @@ from conftest import Server, acme_rig, openssl, shared_store
 P = "urn:ietf:params:acme:error:"
 
 
+# an account key on the operator's list of compromised keys
+LISTED = Key()
+
+
+def listed(data):
+    spki = LISTED.priv.public_key().public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo)
+    (data / "compromised-keys.txt").write_text(
+        "# reported\n" + hashlib.sha256(spki).hexdigest() + "\n")
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    with acme_rig(tmp_path_factory.mktemp("acmeflow"), Http01()) as e:
+    with acme_rig(tmp_path_factory.mktemp("acmeflow"), Http01(),
+                  configure=listed) as e:
         yield e
+
+
+def test_listed_account_key_refused(env):
+    r = Client(env.dir_url, env.root, key=LISTED).new_account(
+        contact=["mailto:admin@example.com"])
+    assert r.status == 400 and r.problem["type"] == P + "badPublicKey", r
+    assert "reported compromised" in r.problem["detail"], r.problem
+    assert account(env).kid	# and another key is fine
 
 
 def cert_id(cert):
@@ -161,7 +186,9 @@ def test_full_flow(env):
 def test_revoke_by_certificate_key(env):
     c = account(env)
     _, _, pem, key = issue(env, c, ["bykey.test"])
+    _, _, pem2, _ = issue(env, c, ["bykey2.test"], key=key)
     leaf = x509.load_pem_x509_certificate(pem.encode())
+    leaf2 = x509.load_pem_x509_certificate(pem2.encode())
     der = leaf.public_bytes(serialization.Encoding.DER)
     k = Key()
     k.priv = key
@@ -179,6 +206,29 @@ def test_revoke_by_certificate_key(env):
                key=k, use_jwk=True)
     assert r.status == 200, r
     assert crl_has(env, leaf.serial_number)
+    # the key is compromised: its other certificate is revoked too (BR
+    # 4.9.1.1), and no new certificate of it is issued (BR 6.1.1.3)
+    assert crl_has(env, leaf2.serial_number)
+    r = c.new_order(["bykey3.test"])
+    assert r.status == 201, r
+    url = r.headers["Location"]
+    for rep in authorize(env, c, r.json()):
+        assert rep.json()["status"] == "valid", rep
+    csr, _ = make_csr(["bykey3.test"], key)
+    before = certs(env)
+    r = c.post(c.post(url, None).json()["finalize"], {"csr": b64u(csr)})
+    assert r.problem["type"] == P + "badCSR", r
+    assert "known to be compromised" in r.problem["detail"], r.problem
+    assert certs(env) == before
+    # nor is an ACME account of it: new, or by a key change
+    r = Client(env.dir_url, env.root, key=k).new_account(
+        contact=["mailto:admin@example.com"])
+    assert r.status == 400 and r.problem["type"] == P + "badPublicKey", r
+    assert "known to be compromised" in r.problem["detail"]
+    url = c.dir["keyChange"]
+    r = c.post(url, jws(k, url, {"account": c.kid, "oldKey": c.key.jwk()}))
+    assert r.status == 400 and r.problem["type"] == P + "badPublicKey", r
+    assert c.post(c.kid, None).status == 200	# the old key still works
 
 
 def test_dns01_wildcard(env):
