@@ -60,6 +60,7 @@ static const struct {
 	P(ACME_PROB_EXTERNAL_ACCOUNT_REQUIRED, "externalAccountRequired", 400),
 	P(ACME_PROB_INCORRECT_RESPONSE, "incorrectResponse", 400),
 	P(ACME_PROB_INVALID_CONTACT, "invalidContact", 400),
+	P(ACME_PROB_INVALID_PROFILE, "invalidProfile", 400),
 	P(ACME_PROB_MALFORMED, "malformed", 400),
 	P(ACME_PROB_ORDER_NOT_READY, "orderNotReady", 403),
 	P(ACME_PROB_RATE_LIMITED, "rateLimited", 429),

@@ -98,6 +98,9 @@ acme_order_json(struct acme *a, const struct ra_order *o)
 		    o->error_detail));
 	if (o->replaces != NULL)	/* RFC 9773 §5 */
 		json_object_set_new(j, "replaces", json_string(o->replaces));
+	if (o->acme_profile != NULL)	/* draft-ietf-acme-profiles */
+		json_object_set_new(j, "profile",
+		    json_string(o->acme_profile));
 	return j;
 }
 
@@ -170,7 +173,7 @@ acme_h_new_order(struct http_req *r, void *app)
 	struct ra_order o;
 	struct ra_err rerr = {0};
 	struct ra_ident *ids = NULL;
-	const json_t *list, *v, *repv;
+	const json_t *list, *v, *repv, *prof;
 	uint8_t aki[64], serial[20];
 	struct ra_certid rep = {aki, 0, serial, 0};
 	size_t n, i;
@@ -198,6 +201,13 @@ acme_h_new_order(struct http_req *r, void *app)
 		    "\"replaces\" is not a certificate identifier");
 		goto out;
 	}
+	/* draft-ietf-acme-profiles: one of the directory's meta.profiles */
+	prof = json_object_get(rq.payload, "profile");
+	if (prof != NULL && !json_is_string(prof)) {
+		(void)acme_reply_problem(&rq, ACME_PROB_MALFORMED, 0,
+		    "\"profile\" is not a string");
+		goto out;
+	}
 	list = json_object_get(rq.payload, "identifiers");
 	n = json_array_size(list);
 	if (!json_is_array(list) || n == 0 || n > MAX_IDENTIFIERS) {
@@ -218,8 +228,9 @@ acme_h_new_order(struct http_req *r, void *app)
 		ids[i].type = json_string_value(t);
 		ids[i].value = json_string_value(val);
 	}
-	rc = ra_order_new_replacing(rq.ra, rq.account_id, ids, n,
-	    repv != NULL ? &rep : NULL, &o, &rerr);
+	rc = ra_order_new_profile(rq.ra, rq.account_id, ids, n,
+	    repv != NULL ? &rep : NULL, prof ? json_string_value(prof) : NULL,
+	    &o, &rerr);
 	if (rc != 0) {
 		(void)acme_reply_ra(&rq, rc, &rerr, NULL);
 		goto out;

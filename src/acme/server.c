@@ -88,6 +88,15 @@ directory_text(const struct acme *a, const struct acme_conf *c)
 	}
 	json_object_set_new(meta, "externalAccountRequired",
 	    json_boolean(c->require_eab));
+	{
+		/* draft-ietf-acme-profiles: name -> description */
+		json_t *p = json_object();
+
+		for (size_t i = 0; ra_acme_profiles[i].name != NULL; i++)
+			json_object_set_new(p, ra_acme_profiles[i].name,
+			    json_string(ra_acme_profiles[i].description));
+		json_object_set_new(meta, "profiles", p);
+	}
 	json_object_set_new(d, "meta", meta);
 	text = json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(d);

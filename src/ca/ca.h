@@ -294,6 +294,10 @@ struct ca_issue_req {
 	 * is on disk (store_tx_deferred); the caller hands it out only
 	 * after store_durable_barrier() */
 	int defer_sync;
+	/* > 0: the certificate is valid for at most this many seconds
+	 * (a short-lived ACME profile); never longer than the calendar
+	 * allows */
+	long validity_s;
 };
 
 struct ca_cert {

@@ -642,6 +642,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	memset(&t, 0, sizeof(t));
 	t.not_before = now - 60;
 	t.not_after = t.not_before + (time_t)days * 86400 - 1;
+	if (req->validity_s > 0 && req->validity_s < (long)days * 86400)
+		t.not_after = t.not_before + (time_t)req->validity_s - 1;
 	/* the server's own HTTPS certificate may end with its issuer: serve
 	 * must keep answering OCSP and CRLs (and `ca roll` be the fix) while
 	 * subscriber certificates no longer fit */

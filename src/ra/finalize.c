@@ -488,6 +488,13 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 	ir.actor = actor;
 	ir.then = final_then;
 	ir.then_arg = f;
+	/* the order's ACME profile: its validity (0: the calendar's) */
+	{
+		const struct ra_acme_profile *ap =
+		    ra_acme_profile_find(o->acme_profile);
+
+		ir.validity_s = ap != NULL ? ap->validity_s : 0;
+	}
 	/* the answer to finalize need not wait for the disk: the
 	 * certificate goes out only through ra_cert_chain_pem() and the
 	 * portal, after store_durable_barrier() */

@@ -346,6 +346,10 @@ fill_order(const struct store_order *s, const int64_t *ids, size_t n,
 	}
 	if (s->replaces != NULL)
 		o->replaces = xstrdup(s->replaces);
+	/* a stored name this server no longer offers: the default */
+	o->acme_profile = ra_acme_profile_find(s->acme_profile) != NULL ?
+	    ra_acme_profile_find(s->acme_profile)->name :
+	    ra_acme_profiles[0].name;
 }
 
 /*
@@ -572,6 +576,7 @@ struct new_order {
 	int filled;
 	struct ra_err *err;	/* a rate limit's refusal */
 	const char *replaces;	/* canonical certID, or NULL */
+	const char *profile;	/* ACME profile asked for, or NULL */
 	int conflict;		/* another order replaces it */
 };
 
@@ -683,6 +688,7 @@ new_order_tx(struct store *st, void *arg)
 	o.created_at = no->now;
 	o.expires_at = exp;
 	o.replaces = (char *)no->replaces;
+	o.acme_profile = (char *)no->profile;
 	rc = store_order_add(st, &o, &no->id);
 	if (rc != 0)
 		goto out;
@@ -888,10 +894,39 @@ ra_order_new(struct ra *ra, int64_t account_id, const struct ra_ident *idents,
 	    err);
 }
 
+const struct ra_acme_profile ra_acme_profiles[] = {
+	{"classic", "The default: valid for as long as the Baseline "
+	    "Requirements allow on the day of issuance (one day under the "
+	    "maximum), with CRL and OCSP", 0},
+	{"shortlived", "Valid for 160 hours (6 days and 16 hours), for "
+	    "clients that renew every two to three days", 160 * 3600L},
+	{NULL, NULL, 0},
+};
+
+const struct ra_acme_profile *
+ra_acme_profile_find(const char *name)
+{
+	if (name == NULL)
+		return &ra_acme_profiles[0];
+	for (size_t i = 0; ra_acme_profiles[i].name != NULL; i++)
+		if (strcmp(ra_acme_profiles[i].name, name) == 0)
+			return &ra_acme_profiles[i];
+	return NULL;
+}
+
 int
 ra_order_new_replacing(struct ra *ra, int64_t account_id,
     const struct ra_ident *idents, size_t n, const struct ra_certid *replaces,
     struct ra_order *out, struct ra_err *err)
+{
+	return ra_order_new_profile(ra, account_id, idents, n, replaces, NULL,
+	    out, err);
+}
+
+int
+ra_order_new_profile(struct ra *ra, int64_t account_id,
+    const struct ra_ident *idents, size_t n, const struct ra_certid *replaces,
+    const char *profile, struct ra_order *out, struct ra_err *err)
 {
 	struct new_order no = {0};
 	struct ra_account acct = {0};
@@ -905,6 +940,10 @@ ra_order_new_replacing(struct ra *ra, int64_t account_id,
 		memset(out, 0, sizeof(*out));
 	if (ra == NULL || out == NULL || (idents == NULL && n > 0))
 		return RC_INVAL;
+	if (ra_acme_profile_find(profile) == NULL)
+		return ra_fail(err, RC_INVAL, RA_PROB_INVALID_PROFILE,
+		    "no profile \"%.64s\"; this server offers classic and "
+		    "shortlived", profile);
 	rc = ra_account_get(ra, account_id, &acct, err);
 	if (rc != 0)
 		return rc;
@@ -967,6 +1006,7 @@ ra_order_new_replacing(struct ra *ra, int64_t account_id,
 		no.replaces = cid;
 	}
 	no.ra = ra;
+	no.profile = profile;
 	no.account_id = account_id;
 	no.contract_id = acct.contract_id;
 	no.now = ra_now(ra);

@@ -41,6 +41,7 @@ static const char *const prob_names[RA_PROB_MAX_] = {
 	[RA_PROB_EXTERNAL_ACCOUNT_REQUIRED] = "externalAccountRequired",
 	[RA_PROB_INCORRECT_RESPONSE] = "incorrectResponse",
 	[RA_PROB_INVALID_CONTACT] = "invalidContact",
+	[RA_PROB_INVALID_PROFILE] = "invalidProfile",
 	[RA_PROB_MALFORMED] = "malformed",
 	[RA_PROB_ORDER_NOT_READY] = "orderNotReady",
 	[RA_PROB_RATE_LIMITED] = "rateLimited",

@@ -83,6 +83,7 @@ enum ra_prob {
 	RA_PROB_EXTERNAL_ACCOUNT_REQUIRED,
 	RA_PROB_INCORRECT_RESPONSE,
 	RA_PROB_INVALID_CONTACT,
+	RA_PROB_INVALID_PROFILE,	/* draft-ietf-acme-profiles */
 	RA_PROB_MALFORMED,
 	RA_PROB_ORDER_NOT_READY,
 	RA_PROB_RATE_LIMITED,
@@ -514,9 +515,27 @@ struct ra_order {
 				 * the order's "error"; NULL unless invalid */
 	char *replaces;		/* the certID (RFC 9773) of the certificate
 				 * it replaces, or NULL */
+	const char *acme_profile;	/* its ACME profile's name (static:
+					 * ra_acme_profiles) */
 };
 
 void ra_order_clear(struct ra_order *o);
+
+/*
+ * ACME profiles (draft-ietf-acme-profiles, as Let's Encrypt offers them):
+ * what newOrder's "profile" may name, listed in the directory's meta.
+ * "classic", the default, is the validity the calendar allows on the day
+ * of issuance; "shortlived" is 160 hours, for clients that renew every
+ * few days (BR 7.1.2.11: a short-lived certificate needs no revocation
+ * checking by relying parties; certdesk still gives it CRL and OCSP).
+ */
+struct ra_acme_profile {
+	const char *name, *description;
+	long validity_s;		/* 0: the calendar's */
+};
+extern const struct ra_acme_profile ra_acme_profiles[];	/* name NULL ends */
+/* The profile named name (NULL: the default), or NULL when unknown. */
+const struct ra_acme_profile *ra_acme_profile_find(const char *name);
 
 /* An identifier of a newOrder request, borrowed. */
 struct ra_ident {
@@ -582,6 +601,11 @@ struct ra_certid {
 int ra_order_new_replacing(struct ra *ra, int64_t account_id,
     const struct ra_ident *idents, size_t n, const struct ra_certid *replaces,
     struct ra_order *out, struct ra_err *err);
+/* ra_order_new_replacing() with an ACME profile (NULL: the default); an
+ * unknown one is RC_INVAL, invalidProfile. */
+int ra_order_new_profile(struct ra *ra, int64_t account_id,
+    const struct ra_ident *idents, size_t n, const struct ra_certid *replaces,
+    const char *profile, struct ra_order *out, struct ra_err *err);
 
 /* The order, its status derived and stored if it moved (pending -> ready
  * when every authorization is valid; -> invalid when one is invalid,

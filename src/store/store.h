@@ -449,6 +449,8 @@ struct store_order {
 				 * NULL */
 	char *replaces;		/* ACME: the certID (RFC 9773) of the
 				 * certificate it replaces, or NULL */
+	char *acme_profile;	/* ACME: the profile asked for in newOrder,
+				 * or NULL (the default) */
 };
 
 /* Adds an order (id, csr, error and cert_serial are ignored; created_at 0

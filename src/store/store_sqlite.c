@@ -68,7 +68,7 @@
 #define ORDER_COLS                                                             \
 	"id, contract_id, slot_id, account_id, org_id, profile, status, "      \
 	"names, csr, error, cert_serial, created_at, updated_at, expires_at, " \
-	"details, replaces "
+	"details, replaces, acme_profile "
 #define AUTHZ_COLS                                                             \
 	"id, order_id, account_id, ident_type, identifier, wildcard, status, " \
 	"method, validated_at, expires_at, evidence, br_version, created_at, " \
@@ -213,9 +213,10 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_NONCE_KEY_GET] = "SELECT mac_key FROM nonce_keys WHERE id = 1",
 	[Q_ORDER_ADD] = "INSERT INTO orders (contract_id, slot_id, account_id, "
 			"org_id, profile, status, names, created_at, "
-			"updated_at, expires_at, details, replaces) "
+			"updated_at, expires_at, details, replaces, "
+			"acme_profile) "
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, "
-			"?11)",
+			"?11, ?12)",
 	[Q_ORDER_GET] = "SELECT " ORDER_COLS "FROM orders WHERE id = ?1",
 	[Q_ORDER_SET] = "UPDATE orders SET status = ?3, error = ?4, "
 			"cert_serial = coalesce(?5, cert_serial), "
@@ -3490,6 +3491,8 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 	    (rc = sq_check_text(what, "details", o->details, STORE_MAX_JSON,
 		 SQ_NULL_OK | SQ_MULTI)) != 0 ||
 	    (rc = sq_check_text(what, "replaces", o->replaces, 256,
+		 SQ_NULL_OK)) != 0 ||
+	    (rc = sq_check_text(what, "acme_profile", o->acme_profile, 64,
 		 SQ_NULL_OK)) != 0)
 		return rc;
 	if (o->expires_at <= 0) {
@@ -3511,6 +3514,7 @@ store_order_add(struct store *st, const struct store_order *o, int64_t *id)
 	sqlite3_bind_int64(s, 9, (int64_t)o->expires_at);
 	sq_bind_text(s, 10, o->details);
 	sq_bind_text(s, 11, o->replaces);
+	sq_bind_text(s, 12, o->acme_profile);
 	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_ORDER_ADD, s);
 	return rc;
@@ -3541,6 +3545,7 @@ order_row(sqlite3_stmt *s, void *arg)
 	o->expires_at = (time_t)sqlite3_column_int64(s, 13);
 	o->details = sq_col_dup(s, 14);
 	o->replaces = sq_col_dup(s, 15);
+	o->acme_profile = sq_col_dup(s, 16);
 }
 
 int
@@ -3574,6 +3579,7 @@ store_order_clear(struct store_order *o)
 	free(o->error);
 	free(o->details);
 	free(o->replaces);
+	free(o->acme_profile);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -531,3 +531,39 @@ def test_two_instances_one_order(env, tmp_path):
     assert san.get_values_for_type(x509.DNSName) == ["twoinst.test"]
     p = openssl("verify", "-CAfile", root, "-untrusted", chain, chain)
     assert b": OK" in p.stdout
+
+
+def test_profiles(env):
+    """draft-ietf-acme-profiles: the directory names the profiles; an order
+    asks for one and says which it has; "shortlived" certificates are valid
+    for 160 hours, "classic" ones (the default) for the calendar's
+    validity; an unknown profile is invalidProfile."""
+    c = account(env)
+    meta = c.dir["meta"]
+    assert set(meta["profiles"]) == {"classic", "shortlived"}
+    assert "160 hours" in meta["profiles"]["shortlived"]
+    r = c.new_order(["profile.test"], profile="tlsserver")
+    assert r.status == 400 and r.problem["type"] == P + "invalidProfile", r
+    assert "classic and shortlived" in r.problem["detail"]
+    r = c.new_order(["profile.test"], profile=7)
+    assert r.status == 400 and r.problem["type"] == P + "malformed", r
+    lifetimes = {}
+    for prof in (None, "classic", "shortlived"):
+        extra = {"profile": prof} if prof else {}
+        r = c.new_order(["profile.test"], **extra)
+        assert r.status == 201, r
+        url = r.headers["Location"]
+        assert r.json()["profile"] == (prof or "classic")
+        for rep in authorize(env, c, r.json()):
+            assert rep.json()["status"] == "valid", rep
+        csr, _ = make_csr(["profile.test"])
+        r = c.post(c.post(url, None).json()["finalize"],
+                   {"csr": b64u(csr)})
+        assert r.json()["status"] == "valid", r
+        assert r.json()["profile"] == (prof or "classic")
+        pem = c.post(r.json()["certificate"], None).body.decode()
+        leaf = x509.load_pem_x509_certificate(pem.encode())
+        lifetimes[prof] = (leaf.not_valid_after - leaf.not_valid_before
+                           ).total_seconds() + 1
+    assert lifetimes["shortlived"] == 160 * 3600
+    assert lifetimes[None] == lifetimes["classic"] > 90 * 86400

@@ -600,6 +600,59 @@ test_calendar(void **state)
 	ca_csr_free(csr);
 }
 
+/* validity_s (a short-lived ACME profile): shorter than the calendar's
+ * validity is honoured to the second; longer is cut to the calendar's */
+static void
+test_validity_s(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_csr *csr = make_csr(e->key, "short.example.com",
+	    "DNS:short.example.com");
+	static const char *const want[] = {"short.example.com"};
+	static const struct {
+		long ask;
+		time_t got;
+	} v[] = {
+		{160 * 3600L, 160 * 3600},
+		{1, 1},
+		{400 * 86400L, 397 * 86400},	/* 2026-01-10: 397 days */
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ca_issue_req req;
+		struct ca_cert *c = NULL;
+		struct rc_detail d = {""};
+		X509 *x;
+
+		memset(&req, 0, sizeof(req));
+		req.profile = CA_PROFILE_DV;
+		req.csr = csr;
+		req.actor = "test";
+		req.validity_s = v[i].ask;
+		if (ca_issue(e->ca, &req, &c, &d) != 0)
+			fail_msg("issue for %ld s: %s", v[i].ask, d.msg);
+		assert_int_equal(c->not_after - c->not_before + 1, v[i].got);
+		{
+			const unsigned char *p = c->der;
+			int days, secs;
+
+			x = d2i_X509(NULL, &p, (long)c->der_len);
+			assert_non_null(x);
+			assert_int_equal(ASN1_TIME_diff(&days, &secs,
+			    X509_get0_notBefore(x), X509_get0_notAfter(x)), 1);
+			assert_int_equal((int64_t)days * 86400 + secs + 1,
+			    (int64_t)v[i].got);
+			X509_free(x);
+		}
+		if (v[i].got == 397 * 86400) {
+			x = check_cert(e, c, CA_PROFILE_DV, want, 1);
+			X509_free(x);
+		}
+		ca_cert_free(c);
+	}
+	ca_csr_free(csr);
+}
+
 static void
 test_store_failure(void **state)
 {
@@ -775,6 +828,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_long_names, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_calendar, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_validity_s, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure, setup,
 		    teardown),
