@@ -445,6 +445,14 @@ def test_revoke_shows_in_crl(rig, state):
     # renew or reissue with a new key: the setup page again
     st, _, body = c.get(setup_path(rig.ids["a"]["starter0"]))
     assert st == 200 and b"Renew or reissue with a new key" in body
+    # revoked for key compromise (reason 1): the old key is refused
+    _, csr = make_csr([DOMAIN, "www." + DOMAIN], key=state["key"])
+    st, _, body = post_setup(c, rig.ids["a"]["starter0"], {
+        "domain": DOMAIN, "purpose": "hosting", "terms": "1",
+        "key_source": "browser", "csr": csr})
+    assert st == 422, body[:500]
+    assert b"The CSR&#39;s key is known to be compromised" in body or \
+        b"The CSR's key is known to be compromised" in body, body
 
 
 def test_no_private_key_anywhere(rig, state):
