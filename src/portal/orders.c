@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 #include <openssl/bio.h>
+#include <openssl/ct.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -198,6 +199,7 @@ struct cert_info {
 	uint8_t *der, *issuer_der;
 	size_t der_len, issuer_len;
 	int issuer_is_root;
+	int scts;		/* SCTs embedded (RFC 6962 3.3) */
 };
 
 static void
@@ -258,6 +260,13 @@ cert_load(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o,
 	}
 	ci->subject = name_text(X509_get_subject_name(x));
 	ci->issuer = name_text(X509_get_issuer_name(x));
+	{
+		STACK_OF(SCT) *scts = X509_get_ext_d2i(x,
+		    NID_ct_precert_scts, NULL, NULL);
+
+		ci->scts = scts != NULL ? sk_SCT_num(scts) : 0;
+		SCT_LIST_free(scts);
+	}
 	EVP_Digest(sc.der, sc.der_len, md, NULL, EVP_sha256(), NULL);
 	for (size_t i = 0; i < 32; i++)
 		snprintf(ci->fingerprint + 3 * i, 4, i < 31 ? "%02X:" : "%02X",
@@ -282,6 +291,19 @@ out:
 	if (rc != 0)
 		cert_info_clear(ci);
 	return rc;
+}
+
+/* The certificate's standing in Certificate Transparency, for people. */
+static const char *
+ct_text(const struct cert_info *ci, char *buf, size_t n)
+{
+	if (ci->scts <= 0)
+		return "Not logged: the certificate carries no signed "
+		    "certificate timestamps (SCTs)";
+	snprintf(buf, n, "Logged: %d signed certificate timestamp%s (SCTs) "
+	    "from public logs in the certificate", ci->scts,
+	    ci->scts == 1 ? "" : "s");
+	return buf;
 }
 
 static int
@@ -1158,6 +1180,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		/* Apache: ServerName the first name without a star, the
 		 * others ServerAlias */
 		char sname[254] = "", salias[600] = "", *cp, *tok, *sv = NULL;
+		char ctbuf[120];
 
 		cp = xstrdup(ci.names);
 		for (tok = strtok_r(cp, " ", &sv); tok;
@@ -1182,8 +1205,10 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "<dt>Valid until</dt><dd>%s</dd>\n"
 		    "<dt>Issuer</dt><dd>%s</dd>\n"
 		    "<dt>SHA-256 fingerprint</dt><dd><code class=\"fp\">%s"
-		    "</code></dd>\n</dl>\n</section>\n", ci.subject, shown,
-		    ci.serial, t1, t2, ci.issuer, ci.fingerprint);
+		    "</code></dd>\n<dt>Certificate Transparency</dt>"
+		    "<dd id=\"ct\">%s</dd>\n</dl>\n</section>\n", ci.subject,
+		    shown, ci.serial, t1, t2, ci.issuer, ci.fingerprint,
+		    ct_text(&ci, ctbuf, sizeof(ctbuf)));
 		if (rc == 0)
 			rc = portal_html_printf(&b, "<section class=\"card\" "
 			    "aria-labelledby=\"h-dl\">\n<h2 id=\"h-dl\">"

@@ -22,7 +22,8 @@ in Debian) issues through ACME:
     is kept under its serial (it may be in a log): OCSP answers "good"
     for it, and revoking it puts it on its CRL;
   - a portal order that gets no SCTs is rejected, its slot free again,
-    and the customer's order page says why;
+    and the customer's order page says why; once the logs are back the
+    next order is issued, and its page says it is logged;
   - the admin's Certificate authority page names the logs;
   - the server's own HTTPS certificate is not logged;
   - a log list with one operator, or a log whose id is not its key's
@@ -323,6 +324,21 @@ def test_portal_order_says_why(tmp_path):
         st, _, body = c.get(f"/portal/orders/{oid}")
         assert st == 200
         assert b"Certificate Transparency: 0 SCTs from 0 operators" in body
+        # the logs are back: the slot takes a new order, issued with
+        # the SCTs of all four logs, and its page says it is logged
+        for log in logs:
+            log.mode = "ok"
+        st, _, body = post_setup(c, slot, {
+            "domain": "ct-shop.test", "purpose": "hosting", "terms": "1",
+            "key_source": "browser", "csr": csr})
+        assert st == 200
+        oid = rig.db("SELECT max(id) FROM orders")[0][0]
+        # (its domain's validation of the first order is reused)
+        assert rig.db("SELECT status FROM orders WHERE id = ?",
+                      oid)[0][0] == "valid"
+        st, _, body = c.get(f"/portal/orders/{oid}")
+        assert b'<dd id="ct">Logged: 4 signed certificate timestamps ' \
+            b'(SCTs) from public logs in the certificate</dd>' in body
     finally:
         if rig.server.proc is not None:
             rig.server.stop()

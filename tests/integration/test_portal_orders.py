@@ -297,6 +297,9 @@ def test_overview_and_details(rig, state):
     assert ":".join(fp[i:i + 2] for i in range(0, 64, 2)) in text
     assert state["serial"] in text
     assert "SHA-256 fingerprint" in text and "Issuer" in text
+    # no ct.log_list here: the page says the certificate is not logged
+    assert '<dd id="ct">Not logged: the certificate carries no signed ' \
+        'certificate timestamps (SCTs)</dd>' in text
     assert f"/etc/ssl/certs/{DOMAIN}.fullchain.pem" in text   # nginx
     assert "SSLCertificateKeyFile" in text                     # Apache
     assert f"/portal/orders/{oid}/download/fullchain.p7b" in text
