@@ -374,6 +374,26 @@ expect_log(char *log, const char *msg)
 	free(log);
 }
 
+/* A list of operator A with one usable log (description desc_a) and
+ * operator op_b with one log in state_b, refused for msg. */
+static void
+expect_two(const char *desc_a, const char *op_b, const char *state_b,
+    const char *msg)
+{
+	struct buf b;
+
+	buf_init(&b, LIST_MAX);
+	buf_printf(&b, "{\"operators\":[{\"name\":\"A\",\"logs\":[");
+	log_json(&b, desc_a, &ec[0], "url", "https://a.example/", "usable",
+	    NULL);
+	buf_printf(&b, "]},{\"name\":\"%s\",\"logs\":[", op_b);
+	log_json(&b, "b1", &ec[1], "url", "https://b.example/", state_b,
+	    NULL);
+	buf_printf(&b, "]}]}");
+	expect_text((const char *)b.data, msg);
+	buf_free(&b);
+}
+
 static void
 test_list_valid(void **state)
 {
@@ -554,53 +574,17 @@ test_list_bad(void **state)
 	 * holds: each would count what browsers do not */
 	expect_log(raw_log(ec[1].id_b64, ec[1].key_b64, "https://x.example/",
 	    USABLE), "listed twice");
-	{
-		struct buf b;
-
-		buf_init(&b, LIST_MAX);
-		buf_printf(&b, "{\"operators\":[{\"name\":\"A\",\"logs\":[");
-		log_json(&b, "a1", &ec[0], "url", "https://a.example/1/",
-		    "usable", NULL);
-		buf_printf(&b, "]},{\"name\":\"A\",\"logs\":[");
-		log_json(&b, "a2", &ec[1], "url", "https://a.example/2/",
-		    "usable", NULL);
-		buf_printf(&b, "]}]}");
-		expect_text((const char *)b.data, "listed twice");
-		buf_free(&b);
-	}
+	expect_two("a1", "A", "usable", "listed twice");
 	{
 		char long_desc[260];
-		struct buf b;
 
 		memset(long_desc, 'd', sizeof(long_desc) - 1);
 		long_desc[sizeof(long_desc) - 1] = '\0';
-		buf_init(&b, LIST_MAX);
-		buf_printf(&b, "{\"operators\":[{\"name\":\"A\",\"logs\":[");
-		log_json(&b, long_desc, &ec[0], "url", "https://a.example/",
-		    "usable", NULL);
-		buf_printf(&b, "]}]}");
-		expect_text((const char *)b.data, "description over 200 bytes");
-		buf_free(&b);
+		expect_two(long_desc, "B", "usable",
+		    "description over 200 bytes");
 	}
-
 	/* usable logs of one operator only (B's is retired) */
-	{
-		struct buf b;
-
-		buf_init(&b, LIST_MAX);
-		buf_printf(&b, "{\"operators\":[{\"name\":\"A\",\"logs\":[");
-		log_json(&b, "a1", &ec[0], "url", "https://a.example/1/",
-		    "usable", NULL);
-		buf_printf(&b, ",");
-		log_json(&b, "a2", &ec[1], "url", "https://a.example/2/",
-		    "qualified", NULL);
-		buf_printf(&b, "]},{\"name\":\"B\",\"logs\":[");
-		log_json(&b, "b1", &ec[2], "url", "https://b.example/",
-		    "retired", NULL);
-		buf_printf(&b, "]}]}");
-		expect_text((const char *)b.data, "usable logs of 1 operator;");
-		buf_free(&b);
-	}
+	expect_two("a1", "B", "retired", "usable logs of 1 operator;");
 
 	/* duplicate keys, at the top and in a log */
 	expect_text("{\"operators\":[],\"operators\":[]}", "not JSON");
