@@ -157,6 +157,7 @@ def test_certificate_carries_scts_openssl_verifies(env, tmp_path):
     assert sorted(x["log"] for x in issued["ct"]) == [
         "alpha-1", "alpha-2", "beta-1", "beta-2"]
     assert all(x.get("sct") == "ok" for x in issued["ct"])
+    assert "ct: 4 SCTs" in ca_cli(env, "ca", "show", "--serial", serial)
 
 
 def test_admin_page_names_the_logs(env):
@@ -229,7 +230,8 @@ def test_too_few_scts_nothing_issued(env):
     # the precertificate may be in a log: it is kept under its serial, no
     # customer's, OCSP vouches for it, and it can be revoked
     out = ca_cli(env, "ca", "show", "--serial", serial)
-    assert "precert" in out, out
+    assert "profile: precert" in out and "ct: a precertificate that was " \
+        "not logged enough" in out, out
     p = openssl("ocsp", "-issuer", env.data / "ca" / "issuing-1.pem",
                 "-CAfile", env.root, "-url", env.server.url("/ocsp"),
                 "-serial", "0x" + serial)
