@@ -363,6 +363,27 @@ const char *ca_reason_name(int code);
 int ca_revoke(struct ca *ca, const char *serial_hex, int reason,
     const char *actor, struct rc_detail *d);
 
+/*
+ * Key compromise reported with proof of possession (BR 4.9.1.1 (3), 4.9.12):
+ * ca_key_proof() reads a PKCS#10 request (PEM or DER) signed by the key,
+ * whose subject CN is exactly want_cn (NULL: any), and returns the key's
+ * SubjectPublicKeyInfo in *spki (free()); RC_BADCSR with why in d.
+ * ca_block_key() records the key as compromised (blocked_keys, with
+ * CA_KEY_REPORTED as its reporting serial; audited "key.compromised" as
+ * actor with evidence) and revokes every live certificate of it for
+ * keyCompromise (*revoked: how many).
+ */
+#define CA_KEY_REPORTED "report"
+int ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
+    uint8_t **spki, size_t *spki_len, struct rc_detail *d);
+int ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
+    const char *actor, const char *evidence, size_t *revoked,
+    struct rc_detail *d);
+/* Why a key is blocked, for people, from store_blocked_key_get()'s
+ * serial: "certificate X was revoked for keyCompromise", or that it was
+ * reported compromised. */
+void ca_blocked_why(const char *by, char *out, size_t n);
+
 /* Builds, signs (through the signer), stores and publishes
  * (crl_dir/<issuer>.crl, atomically) the issuer's own CRL, with the next
  * CRL number, thisUpdate now, nextUpdate now + crl_validity_days. Audited.

@@ -44,6 +44,8 @@
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -623,6 +625,17 @@ revoke_tx(struct store *st, void *arg)
 	    t->details);
 }
 
+void
+ca_blocked_why(const char *by, char *out, size_t n)
+{
+	if (strcmp(by, CA_KEY_REPORTED) == 0)
+		snprintf(out, n, "its holder reported it compromised, with "
+		    "proof");
+	else
+		snprintf(out, n, "certificate %s was revoked for "
+		    "keyCompromise", by);
+}
+
 int
 ca_cert_spki_hash(const uint8_t *der, size_t len, uint8_t out[32])
 {
@@ -672,10 +685,11 @@ static int revoke(struct ca *ca, const char *serial_hex, int reason,
  * certificates), and needs no per-issuance index). Failures are logged;
  * the key stays blocked for new certificates in any case.
  */
-static void
+static size_t
 revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial)
 {
 	struct same_key k = {hash, serial, NULL, 0};
+	size_t done = 0;
 	int rc = store_cert_each_live(ca->st, ca_now(ca), same_key_row, &k);
 
 	if (rc != 0)
@@ -685,16 +699,146 @@ revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial)
 		struct rc_detail sd = {{0}};
 
 		rc = revoke(ca, k.v[i], 1, "ca:key-compromise", serial, &sd);
+		if (rc == 0)
+			done++;
 		if (rc != 0 && rc != RC_EXISTS)
 			log_err(LOG_CA, "key of %s compromised: revoking %s "
 			    "failed: %s", serial, k.v[i],
 			    rc_detail_str(&sd, rc));
 	}
-	if (k.n > 0)
-		log_warn(LOG_CA, "key of %s compromised: %zu more "
-		    "certificate%s of it revoked", serial, k.n,
-		    k.n == 1 ? "" : "s");
+	if (done > 0)
+		log_warn(LOG_CA, "key of %s compromised: %zu %scertificate%s "
+		    "of it revoked", serial, done, serial[0] ? "more " : "",
+		    done == 1 ? "" : "s");
 	free(k.v);
+	return done;
+}
+
+/* ---- key compromise reports ---------------------------------------------- */
+
+int
+ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
+    uint8_t **spki, size_t *spki_len, struct rc_detail *d)
+{
+	X509_REQ *r = NULL;
+	BIO *bio = NULL;
+	EVP_PKEY *k;
+	unsigned char *der = NULL;
+	char cn[256] = "";
+	int n, rc = RC_BADCSR;
+
+	*spki = NULL;
+	*spki_len = 0;
+	if (len == 0 || len > CA_MAX_CSR) {
+		rc_detail_set(d, "the proof is empty or over %d bytes",
+		    CA_MAX_CSR);
+		return RC_BADCSR;
+	}
+	if (len > 10 && memcmp(in, "-----BEGIN", 10) == 0) {
+		bio = BIO_new_mem_buf(in, (int)len);
+		r = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+	} else {
+		const uint8_t *p = in;
+
+		r = d2i_X509_REQ(NULL, &p, (long)len);
+		if (r != NULL && p != in + len) {
+			X509_REQ_free(r);
+			r = NULL;
+		}
+	}
+	if (r == NULL || (k = X509_REQ_get0_pubkey(r)) == NULL) {
+		rc_detail_set(d, "the proof is not a PKCS#10 request (PEM or "
+		    "DER)");
+		goto out;
+	}
+	/* the signature is the proof that the reporter holds the key */
+	if (X509_REQ_verify(r, k) != 1) {
+		rc_detail_set(d, "the request's signature does not verify "
+		    "with its key: it proves nothing");
+		goto out;
+	}
+	X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(r),
+	    NID_commonName, cn, sizeof(cn));
+	if (want_cn != NULL && strcmp(cn, want_cn) != 0) {
+		rc_detail_set(d, "the request's subject CN must be exactly "
+		    "'%s' (so that no request made for a certificate can be "
+		    "used to revoke one)", want_cn);
+		goto out;
+	}
+	if ((n = i2d_PUBKEY(k, &der)) <= 0) {
+		rc = RC_CRYPTO;
+		rc_detail_set(d, "the request's key cannot be encoded");
+		goto out;
+	}
+	*spki = xmalloc((size_t)n);
+	memcpy(*spki, der, (size_t)n);
+	*spki_len = (size_t)n;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	X509_REQ_free(r);
+	BIO_free(bio);
+	return rc;
+}
+
+struct block_tx {
+	const uint8_t *hash;
+	const char *actor, *object, *details;
+	time_t when;
+};
+
+static int
+block_tx(struct store *st, void *arg)
+{
+	const struct block_tx *t = arg;
+	int rc;
+
+	if ((rc = store_blocked_key_add(st, t->hash, CA_KEY_REPORTED,
+	    t->when)) != 0)
+		return rc;
+	return store_audit_append(st, t->actor, "key.compromised", t->object,
+	    t->details);
+}
+
+int
+ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
+    const char *actor, const char *evidence, size_t *revoked,
+    struct rc_detail *d)
+{
+	uint8_t hash[32];
+	char hex[65], *object, *details;
+	struct buf ev;
+	struct block_tx t;
+	int rc;
+
+	*revoked = 0;
+	SHA256(spki, spki_len, hash);
+	hex_encode(hash, sizeof(hash), hex);
+	buf_init(&ev, 8192);
+	for (const char *p = evidence ? evidence : ""; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\')
+			buf_printf(&ev, "\\%c", ch);
+		else if (ch < 0x20)
+			buf_printf(&ev, "\\u%04x", ch);
+		else
+			buf_append(&ev, p, 1);
+	}
+	object = xasprintf("key:%s", hex);
+	details = xasprintf("{\"spki_sha256\":\"%s\",\"evidence\":\"%s\"}",
+	    hex, ev.data ? (const char *)ev.data : "");
+	t = (struct block_tx){hash, actor ? actor : "ca", object, details,
+	    ca_now(ca)};
+	rc = ca_durable_tx(ca, block_tx, &t);
+	if (rc != 0)
+		rc_detail_set(d, "blocking the key failed: %s", rc_str(rc));
+	else
+		*revoked = revoke_same_key(ca, hash, "");
+	buf_free(&ev);
+	free(object);
+	free(details);
+	return rc;
 }
 
 int
@@ -809,7 +953,7 @@ revoke(struct ca *ca, const char *serial_hex, int reason, const char *actor,
 		    why);
 	}
 	if (block && same_key_as == NULL)
-		revoke_same_key(ca, hash, serial);
+		(void)revoke_same_key(ca, hash, serial);
 out:
 	free(details);
 	store_cert_clear(&c);

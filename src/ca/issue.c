@@ -615,9 +615,11 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		SHA256(req->csr->spki, req->csr->spki_len, kh);
 		rc = store_blocked_key_get(ca->st, kh, by);
 		if (rc == 0) {
+			char why[128];
+
+			ca_blocked_why(by, why, sizeof(why));
 			rc_detail_set(d, "CSR: its key is known to be "
-			    "compromised (certificate %s was revoked for "
-			    "keyCompromise); make a new key", by);
+			    "compromised (%s); make a new key", why);
 			rc = RC_WEAKKEY;
 			goto out;
 		}

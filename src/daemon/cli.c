@@ -50,6 +50,11 @@ static const struct daemon_cmd cmds[] = {
 	{"ca revoke", "--data DIR --serial HEX --reason NAME",
 	    "Revoke a certificate. The reason is an RFC 5280 reason name; a "
 	    "new CRL of the issuer is published at once.", daemon_cmd_ca_revoke, 1},
+	{"ca block-key", "--data DIR --csr FILE [--evidence TEXT]",
+	    "Act on a key compromise reported with proof: the CSR (PEM or "
+	    "DER) must be signed by the key. The key is refused from now on "
+	    "and every live certificate of it is revoked for keyCompromise "
+	    "(BR 4.9.1.1); prints how many.", daemon_cmd_ca_block_key, 1},
 	{"ca crl", "--data DIR",
 	    "Publish every CRL now: the root's and every shard of each issuing CA.",
 	    daemon_cmd_ca_crl, 1},

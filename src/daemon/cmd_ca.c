@@ -300,6 +300,57 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 	return DAEMON_EXIT_FAIL;
 }
 
+int
+daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *csr_path = NULL, *evidence = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--csr", DAEMON_OPT_STR, &csr_path, "FILE", 1,
+		    "a CSR signed by the compromised key (PEM or DER)"},
+		{"--evidence", DAEMON_OPT_STR, &evidence, "TEXT", 0,
+		    "where the report came from, for the audit log"},
+	};
+	struct rc_detail d = {{0}};
+	uint8_t *in = NULL, *spki = NULL;
+	size_t inlen = 0, spki_len = 0, revoked = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (evidence != NULL && !daemon_text_ok(evidence, 1000)) {
+		daemon_usage(cx, "--evidence: at most 1000 printable "
+		    "characters");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (daemon_read_file(cx, "--csr", csr_path, CA_MAX_CSR, &in, &inlen))
+		return DAEMON_EXIT_FAIL;
+	/* the operator judged the report: any subject will do */
+	if (ca_key_proof(in, inlen, NULL, &spki, &spki_len, &d) != 0) {
+		daemon_fail(cx, "--csr %s: %s", csr_path, d.msg);
+		free(in);
+		return DAEMON_EXIT_FAIL;
+	}
+	free(in);
+	rc = daemon_load_open(cx, data, NEED_CA);
+	if (rc != DAEMON_EXIT_OK) {
+		free(spki);
+		return rc;
+	}
+	rc = ca_block_key(cx->ca, spki, spki_len, cx->actor,
+	    evidence ? evidence : "ca block-key", &revoked, &d);
+	free(spki);
+	if (rc != 0) {
+		daemon_fail(cx, "%s", rc_detail_str(&d, rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	printf("key blocked; %zu certificate%s revoked\n", revoked,
+	    revoked == 1 ? "" : "s");
+	return DAEMON_EXIT_OK;
+}
+
 struct shards {
 	struct store_crl_shard *v;
 	size_t n, cap;

@@ -319,11 +319,14 @@ ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
 		    "the account key is not allowed: %s", d.msg);
 	SHA256(spki, len, h);
 	rc = store_blocked_key_get(ra->st, h, by);
-	if (rc == 0)
+	if (rc == 0) {
+		char why[128];
+
+		ca_blocked_why(by, why, sizeof(why));
 		return ra_fail(err, RC_WEAKKEY, RA_PROB_BAD_PUBLIC_KEY,
-		    "the account key is known to be compromised "
-		    "(certificate %s was revoked for keyCompromise); make a "
-		    "new key", by);
+		    "the account key is known to be compromised (%s); make "
+		    "a new key", why);
+	}
 	if (rc != RC_NOTFOUND)
 		return ra_internal(err, rc, "account key check");
 	return 0;

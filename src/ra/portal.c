@@ -506,9 +506,11 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 	} else if (key_blocked(ra, csr, by)) {
 		/* BR 6.1.1.3 (4); ca_issue refuses it too, but the
 		 * customer learns it here, before validating anything */
+		char bwhy[128];
+
+		ca_blocked_why(by, bwhy, sizeof(bwhy));
 		ferr(fe, "csr", "The CSR's key is known to be compromised "
-		    "(certificate %s was revoked for key compromise). Make "
-		    "a new key.", by);
+		    "(%s). Make a new key.", bwhy);
 	} else if (nn > 0) {
 		int same = csr->nnames == nn;
 

@@ -115,3 +115,42 @@ def test_crl_publish_now(datadir, tmp_path):
     p = openssl("crl", "-inform", "DER", "-in", root_crl, "-CAfile",
                 bundle(datadir, tmp_path), "-verify", "-noout")
     assert b"verify OK" in p.stdout + p.stderr
+
+
+def test_block_key_with_proof(datadir, make_csr, tmp_path):
+    """`ca block-key`: a key compromise reported with a CSR signed by the
+    key. Every live certificate of the key is revoked for keyCompromise,
+    and the key is refused from then on; a CSR whose signature does not
+    verify proves nothing."""
+    a_pem, _ = datadir.issue("dv", make_csr("p256", ["one.example.com"]))
+    b_pem, _ = datadir.issue("dv", make_csr("p256", ["two.example.com"]))
+    c_pem, _ = datadir.issue("dv", make_csr("p384", ["other.example.com"]))
+    proof = make_csr("p256", ["proof.example.com"],
+                     cn="Proof of key compromise")
+    # a broken signature: refused, nothing changes
+    der = bytearray(openssl("req", "-in", proof, "-outform", "DER").stdout)
+    der[-5] ^= 0x55
+    bad = tmp_path / "bad.der"
+    bad.write_bytes(bytes(der))
+    p = datadir.run("ca", "block-key", "--csr", bad)
+    assert p.returncode == 1, p
+    assert "does not verify" in p.stderr, p.stderr
+    out = datadir.cli("ca", "block-key", "--csr", proof, "--evidence",
+                      "mail from security@example.com, ticket 42")
+    assert out.strip() == "key blocked; 2 certificates revoked"
+    for pem, status in ((a_pem, "revoked"), (b_pem, "revoked"),
+                        (c_pem, "valid")):
+        cert = x509.load_pem_x509_certificate(pem.encode())
+        show = datadir.cli("ca", "show", "--serial",
+                           format(cert.serial_number, "x"))
+        assert f"status: {status}" in show, show
+        if status == "revoked":
+            assert "keyCompromise" in show
+    p = datadir.run("ca", "issue", "--profile", "dv", "--csr",
+                    make_csr("p256", ["three.example.com"]))
+    assert p.returncode == 1
+    assert "its holder reported it compromised, with proof" in p.stderr
+    # again: nothing more to revoke; audited both times
+    out = datadir.cli("ca", "block-key", "--csr", proof)
+    assert out.strip() == "key blocked; 0 certificates revoked"
+    assert "audit log intact" in datadir.cli("audit", "verify")

@@ -397,6 +397,100 @@ test_key_compromise(void **state)
 	ca_cert_free(c);
 }
 
+/* A CSR of key with subject CN cn, DER in *der (OPENSSL_free). */
+static int
+proof_csr(EVP_PKEY *key, const char *cn, unsigned char **der)
+{
+	X509_REQ *r = X509_REQ_new();
+	X509_NAME *n = X509_REQ_get_subject_name(r);
+	int len;
+
+	X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_REQ_set_pubkey(r, key);
+	assert_true(X509_REQ_sign(r, key, EVP_sha256()) > 0);
+	*der = NULL;
+	len = i2d_X509_REQ(r, der);
+	X509_REQ_free(r);
+	assert_true(len > 0);
+	return len;
+}
+
+/*
+ * A key compromise reported with proof (ca_key_proof, ca_block_key): the
+ * CSR's signature and, when asked, its exact CN; then the key is blocked
+ * and its live certificates revoked.
+ */
+static void
+test_key_report(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "a.example.com");
+	struct ca_cert *x = NULL;
+	struct ca_csr *csr;
+	struct ca_issue_req req;
+	struct rc_detail d = {""};
+	unsigned char *der = NULL, *mine = NULL;
+	uint8_t *spki = NULL;
+	size_t spki_len = 0, revoked = 9;
+	int len, mlen;
+	static const char cn[] = "Proof of key compromise for certdesk";
+
+	len = proof_csr(e->key, cn, &der);
+	mlen = i2d_PUBKEY(e->key, &mine);
+	/* its CN must be the one asked for */
+	assert_int_equal(ca_key_proof(der, (size_t)len, "something else",
+	    &spki, &spki_len, &d), RC_BADCSR);
+	assert_non_null(strstr(d.msg, "must be exactly"));
+	/* trailing bytes, garbage, empty, a broken signature */
+	{
+		unsigned char *more = xmalloc((size_t)len + 1);
+
+		memcpy(more, der, (size_t)len);
+		more[len] = 0;
+		assert_int_equal(ca_key_proof(more, (size_t)len + 1, NULL,
+		    &spki, &spki_len, &d), RC_BADCSR);
+		memcpy(more, der, (size_t)len);
+		more[len - 3] ^= 0x40;
+		assert_int_equal(ca_key_proof(more, (size_t)len, NULL, &spki,
+		    &spki_len, &d), RC_BADCSR);
+		assert_non_null(strstr(d.msg, "does not verify"));
+		free(more);
+	}
+	assert_int_equal(ca_key_proof((const uint8_t *)"-----BEGIN junk",
+	    15, NULL, &spki, &spki_len, &d), RC_BADCSR);
+	assert_int_equal(ca_key_proof(der, 0, NULL, &spki, &spki_len, &d),
+	    RC_BADCSR);
+	assert_null(spki);
+	/* the right one: its key */
+	assert_int_equal(ca_key_proof(der, (size_t)len, cn, &spki, &spki_len,
+	    &d), 0);
+	assert_int_equal(spki_len, (size_t)mlen);
+	assert_memory_equal(spki, mine, spki_len);
+
+	assert_int_equal(ca_block_key(e->ca, spki, spki_len, "test",
+	    "a \"quoted\" report", &revoked, &d), 0);
+	assert_int_equal(revoked, 1);
+	assert_int_equal(status_of(e, a->serial), 1);
+	csr = ca_fixture_dv_csr(e, "b.example.com");
+	memset(&req, 0, sizeof(req));
+	req.profile = CA_PROFILE_DV;
+	req.csr = csr;
+	req.actor = "test";
+	assert_int_equal(ca_issue(e->ca, &req, &x, &d), RC_WEAKKEY);
+	assert_non_null(strstr(d.msg, "reported it compromised"));
+	ca_csr_free(csr);
+	{
+		int64_t count = 0, bad = -1;
+
+		assert_int_equal(store_audit_verify(e->st, &count, &bad), 0);
+	}
+	free(spki);
+	OPENSSL_free(der);
+	OPENSSL_free(mine);
+	ca_cert_free(a);
+}
+
 static void
 test_revoke_ca(void **state)
 {
@@ -531,6 +625,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_compromise, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_report, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_ca, setup,
 		    teardown),
