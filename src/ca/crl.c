@@ -706,10 +706,13 @@ revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial)
 			    "failed: %s", serial, k.v[i],
 			    rc_detail_str(&sd, rc));
 	}
-	if (done > 0)
-		log_warn(LOG_CA, "key of %s compromised: %zu %scertificate%s "
-		    "of it revoked", serial, done, serial[0] ? "more " : "",
+	if (done > 0 && serial[0])
+		log_warn(LOG_CA, "key of %s compromised: %zu more "
+		    "certificate%s of it revoked", serial, done,
 		    done == 1 ? "" : "s");
+	else if (done > 0)
+		log_warn(LOG_CA, "key reported compromised: %zu certificate%s "
+		    "of it revoked", done, done == 1 ? "" : "s");
 	free(k.v);
 	return done;
 }

@@ -952,7 +952,9 @@ login_page(struct portal *p, struct http_req *r, unsigned status,
 		    "type=\"password\" autocomplete=\"current-password\" "
 		    "required maxlength=\"1024\"%s>\n"
 		    "<button type=\"submit\" class=\"button primary\">Log in"
-		    "</button>\n</form>\n</section>\n",
+		    "</button>\n</form>\n<p class=\"hint\"><a "
+		    "href=\"/report-key\">Report a compromised key</a></p>\n"
+		    "</section>\n",
 		    token, email ? email : "",
 		    email && email[0] ? "" : " autofocus",
 		    email && email[0] ? " autofocus" : "");
@@ -1464,6 +1466,7 @@ static const struct http_route routes[] = {
 	{"/static/", HTTP_GET, h_static},
 	{"/api/v1/", HTTP_GET | HTTP_POST, portal_api_handle},
 	{"/confirm/", HTTP_GET | HTTP_POST, portal_dv_confirm_handle},
+	{"/report-key", HTTP_GET | HTTP_POST, portal_report_handle},
 	{"/", HTTP_GET | HTTP_POST, h_root},	/* last: prefix of all */
 };
 

@@ -419,6 +419,9 @@ struct portal_ca_view {
 	time_t now;	/* the CA's pinned clock (policy.now); 0: real */
 };
 const struct portal_ca_view *portal_ca_view(const struct portal *p);
+/* "Report a compromised key" (report.c): /report-key, for anyone. */
+int portal_report_handle(struct http_req *r, void *app);
+
 /* The admin's "Certificate authority" page (ca.c): rest after
  * "/portal/admin/ca"; 404 for everyone but admins in a browser. */
 int portal_ca(struct portal_req *c, const char *rest);

@@ -339,6 +339,20 @@ int ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
  */
 int ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
     struct ra_err *err);
+
+/*
+ * A key compromise reported by anyone (BR 4.9.3), with proof: a PKCS#10
+ * request signed by the key whose subject CN is exactly RA_KEY_PROOF_CN,
+ * so that no request made for a certificate can serve. The key is
+ * blocked and every live certificate of it revoked for keyCompromise
+ * (ca_block_key; audited as "report:<client_ip>" with contact, which may
+ * be NULL). *revoked: how many. RC_BADCSR (badCSR) with why when the
+ * proof does not hold.
+ */
+#define RA_KEY_PROOF_CN "Proof of key compromise"
+int ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
+    const char *contact, const char *client_ip, size_t *revoked,
+    struct ra_err *err);
 /* The same for a request from client_ip (text; NULL: unknown), which
  * counts against the new-accounts limit of its address unless eab_kid
  * binds it: rateLimited (RC_POLICY) when full. */

@@ -154,3 +154,47 @@ def test_block_key_with_proof(datadir, make_csr, tmp_path):
     out = datadir.cli("ca", "block-key", "--csr", proof)
     assert out.strip() == "key blocked; 0 certificates revoked"
     assert "audit log intact" in datadir.cli("audit", "verify")
+
+
+def test_report_key_page(datadir, server, make_csr, tmp_path):
+    """/report-key: anyone holding a compromised key reports it with a
+    request signed by it (subject CN "Proof of key compromise"); every
+    certificate of the key is revoked at once. A request with another
+    subject (one made for a certificate) or a broken signature is no
+    proof; a post from another site is refused."""
+    from portal_rig import Client as Browser
+    a_pem, _ = datadir.issue("dv", make_csr("p256", ["web1.example.com"]))
+    b_pem, _ = datadir.issue("dv", make_csr("p256", ["web2.example.com"]))
+    c = Browser(server.https_port, datadir.root_pem)
+    st, _, body = c.get("/report-key")
+    assert st == 200 and b"CN=Proof of key compromise" in body
+    st, _, body = c.get("/portal/login")
+    assert b'href="/report-key"' in body
+    ordinary = make_csr("p256", ["web1.example.com"]).read_text()
+    proof = make_csr("p256", ["x.example"],
+                     cn="Proof of key compromise").read_text()
+    broken = proof.replace(proof.splitlines()[-2],
+                           proof.splitlines()[-2][:-4] + "AAAA")
+    for text, why in ((ordinary, "subject CN must be exactly"),
+                      (broken, "no proof"), ("hello", "no proof")):
+        st, _, body = c.post_form("/report-key", {"proof": text})
+        assert st == 422, (why, body[:300])
+        assert why.encode() in body
+    st, _, _ = c.post_form("/report-key", {"proof": proof},
+                           headers={"Origin": "https://evil.example"})
+    assert st == 403
+    for pem in (a_pem, b_pem):	# nothing has happened yet
+        serial = format(x509.load_pem_x509_certificate(
+            pem.encode()).serial_number, "x")
+        assert "status: valid" in datadir.cli("ca", "show", "--serial",
+                                              serial)
+    st, _, body = c.post_form("/report-key", {
+        "proof": proof, "contact": "finder@example.org"})
+    assert st == 200, (st, body[body.find(b"<main"):][:800])
+    assert b"2 certificates of it have been revoked" in body
+    for pem in (a_pem, b_pem):
+        serial = format(x509.load_pem_x509_certificate(
+            pem.encode()).serial_number, "x")
+        show = datadir.cli("ca", "show", "--serial", serial)
+        assert "status: revoked" in show and "keyCompromise" in show
+    assert "audit log intact" in datadir.cli("audit", "verify")
