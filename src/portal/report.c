@@ -111,6 +111,11 @@ report_post(struct portal_req *c, struct buf *b)
 		rc = rc ? rc : reply(c, 422, b);
 		goto out;
 	}
+	if (rc == RC_POLICY) {
+		rc = form_html(b, proof, contact, err.detail.msg);
+		rc = rc ? rc : reply(c, 429, b);
+		goto out;
+	}
 	if (rc != 0) {
 		rc = portal_error_reply(c, 500, NULL);
 		goto out;

@@ -349,6 +349,10 @@ ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
 	if (ca_key_proof(csr, len, RA_KEY_PROOF_CN, &spki, &spki_len,
 	    &d) != 0)
 		return ra_fail(err, RC_BADCSR, RA_PROB_BAD_CSR, "%s", d.msg);
+	if ((rc = ra_limit_key_report(ra, client_ip, err)) != 0) {
+		free(spki);
+		return rc;
+	}
 	snprintf(actor, sizeof(actor), "report:%s",
 	    client_ip ? client_ip : "?");
 	evidence = xasprintf("reported through the web form from %s; "

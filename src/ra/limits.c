@@ -256,6 +256,42 @@ ra_limit_account(struct ra *ra, struct store *st, const char *ip,
 	    "address", err);
 }
 
+/* Key compromise reports (/report-key) with a proof that verified: each
+ * blocks a key and scans the live certificates, so a stream of made-up
+ * keys is bounded per address (an IPv6 site by its /48), loopback too. */
+static const struct ra_limit key_reports = {RA_KEY_REPORTS_PER_HOUR, 3600};
+
+struct report_take {
+	struct ra *ra;
+	const char *key;
+	struct ra_err *err;
+};
+
+static int
+report_tx(struct store *st, void *arg)
+{
+	struct report_take *t = arg;
+
+	return take(t->ra, st, &key_reports, t->key, 1, "too many key "
+	    "compromise reports from your address", t->err);
+}
+
+int
+ra_limit_key_report(struct ra *ra, const char *ip, struct ra_err *err)
+{
+	uint8_t bin[16];
+	char key[80], net[INET6_ADDRSTRLEN + 4];
+	size_t len = ipaddr_parse(ip, bin);
+	struct report_take t = {ra, key, err};
+
+	if (len == 0)
+		snprintf(net, sizeof(net), "?");
+	else
+		(void)ipaddr_prefix_text(ip, 48, net, sizeof(net));
+	snprintf(key, sizeof(key), "key-reports:%s", net);
+	return store_tx(ra->st, report_tx, &t);
+}
+
 /* Sorted, for the hash of a set. */
 static int
 cmp_str(const void *a, const void *b)

@@ -350,6 +350,10 @@ int ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
  * proof does not hold.
  */
 #define RA_KEY_PROOF_CN "Proof of key compromise"
+/* Reports whose proof verified, per client address (an IPv6 /48) and
+ * hour: more are rateLimited (RC_POLICY) before anything is done. */
+#define RA_KEY_REPORTS_PER_HOUR 20
+int ra_limit_key_report(struct ra *ra, const char *ip, struct ra_err *err);
 int ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
     const char *contact, const char *client_ip, size_t *revoked,
     struct ra_err *err);

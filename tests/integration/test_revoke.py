@@ -197,4 +197,25 @@ def test_report_key_page(datadir, server, make_csr, tmp_path):
             pem.encode()).serial_number, "x")
         show = datadir.cli("ca", "show", "--serial", serial)
         assert "status: revoked" in show and "keyCompromise" in show
+    # each report that verifies makes the CA scan its certificates: 20
+    # an hour from one address, then rateLimited (429) before anything
+    for i in range(19):
+        st, _, _ = c.post_form("/report-key", {"proof": new_proof()})
+        assert st == 200, i
+    st, _, body = c.post_form("/report-key", {"proof": new_proof()})
+    assert st == 429, body[:300]
+    assert b"too many key compromise reports from your address" in body
     assert "audit log intact" in datadir.cli("audit", "verify")
+
+
+def new_proof():
+    """A proof of key compromise for a new P-256 key (PEM text)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME,
+                            "Proof of key compromise")])).sign(
+        key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
