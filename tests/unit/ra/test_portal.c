@@ -86,6 +86,9 @@ place(struct rt_env *e, struct req *r, int want, struct ra_field_errs *fe)
 	int rc = ra_portal_order_new(e->ra, &r->q, &id, fe ? fe : &local,
 	    &err);
 
+	if (rc != want)
+		fail_msg("rc %d: %s %s", rc, err.detail.msg, local.n ?
+		    local.e[0].msg : "");
 	assert_int_equal(rc, want);
 	free(r->csr);
 	r->csr = NULL;
@@ -178,7 +181,19 @@ test_starter_order_validate_issue(void **state)
 	assert_int_equal(store_slot_get(e->st, s, &ss), 0);
 	assert_string_equal(ss.state, "revoked");
 	store_slot_clear(&ss);
-	/* renew: a new order on the revoked slot */
+	/* renew: a new order on the revoked slot; revoked for
+	 * keyCompromise (1), the old key is refused, a new one is not */
+	{
+		struct ra_field_errs fe = {0};
+
+		req_init(&r, e, s, "www.example.com",
+		    "example.com www.example.com", k);
+		place(e, &r, RC_INVAL, &fe);
+		assert_non_null(strstr(msg_of(&fe, "csr"),
+		    "known to be compromised"));
+	}
+	EVP_PKEY_free(k);
+	k = rt_key();
 	req_init(&r, e, s, "www.example.com", "example.com www.example.com",
 	    k);
 	assert_true(place(e, &r, 0, NULL) > id);
