@@ -276,6 +276,10 @@ int ca_ip_parse(const char *s, uint8_t ip[16], size_t *len);
 int ca_service_name_check(const char *name, uint8_t ip[16], size_t *len,
     struct rc_detail *d);
 
+/* Appends s as a JSON string (quoted; " \\ and control characters
+ * escaped), for the audit details the ca writes. */
+void ca_json_str(struct buf *b, const char *s);
+
 /* SHA-256 of the SubjectPublicKeyInfo of a certificate (DER): the key's
  * name in blocked_keys. 0 or RC_INVAL. */
 int ca_cert_spki_hash(const uint8_t *der, size_t len, uint8_t out[32]);

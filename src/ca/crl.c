@@ -818,19 +818,10 @@ ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
 	SHA256(spki, spki_len, hash);
 	hex_encode(hash, sizeof(hash), hex);
 	buf_init(&ev, 8192);
-	for (const char *p = evidence ? evidence : ""; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '"' || ch == '\\')
-			buf_printf(&ev, "\\%c", ch);
-		else if (ch < 0x20)
-			buf_printf(&ev, "\\u%04x", ch);
-		else
-			buf_append(&ev, p, 1);
-	}
+	ca_json_str(&ev, evidence ? evidence : "");
 	object = xasprintf("key:%s", hex);
-	details = xasprintf("{\"spki_sha256\":\"%s\",\"evidence\":\"%s\"}",
-	    hex, ev.data ? (const char *)ev.data : "");
+	details = xasprintf("{\"spki_sha256\":\"%s\",\"evidence\":%s}",
+	    hex, (const char *)ev.data);
 	t = (struct block_tx){hash, actor ? actor : "ca", object, details,
 	    ca_now(ca)};
 	rc = ca_durable_tx(ca, block_tx, &t);

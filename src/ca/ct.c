@@ -697,21 +697,6 @@ drain(CURLM *m)
 	}
 }
 
-static void
-json_quote(struct buf *b, const char *s)
-{
-	buf_append(b, "\"", 1);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_append(b, "\\", 1);
-		if ((unsigned char)*s < 0x20)
-			buf_printf(b, "\\u%04x", (unsigned char)*s);
-		else
-			buf_append(b, s, 1);
-	}
-	buf_append(b, "\"", 1);
-}
-
 int
 ca_ct_ready(const struct ca_ct *ct, time_t not_before, time_t not_after,
     struct rc_detail *d)
@@ -826,9 +811,9 @@ ca_ct_collect(const struct ca_ct *ct, const struct ca_ct_chain *c,
 		s->ok = 1;
 record:
 		buf_printf(evidence, "%s{\"log\":", i ? "," : "");
-		json_quote(evidence, s->log->desc);
+		ca_json_str(evidence, s->log->desc);
 		buf_printf(evidence, ",\"operator\":");
-		json_quote(evidence, s->log->op);
+		ca_json_str(evidence, s->log->op);
 		if (s->ok) {
 			size_t o;
 
@@ -842,7 +827,7 @@ record:
 				ops[nops++] = s->log->op;
 		} else {
 			buf_printf(evidence, ",\"error\":");
-			json_quote(evidence, s->why);
+			ca_json_str(evidence, s->why);
 			buf_printf(evidence, "}");
 			log_warn(LOG_CA, "CT log %s (%s): %s", s->log->desc,
 			    s->log->url, s->why);

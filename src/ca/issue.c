@@ -279,8 +279,8 @@ new_serial(uint8_t s[16])
 	return 0;
 }
 
-static void
-json_str(struct buf *b, const char *s)
+void
+ca_json_str(struct buf *b, const char *s)
 {
 	buf_append(b, "\"", 1);
 	for (; *s; s++) {
@@ -489,12 +489,10 @@ precertify(struct ca *ca, const struct ca_issue_req *req,
 	}
 	SHA256(cert.b.data, cert.b.len, hash);
 	hex_encode(hash, sizeof(hash), hash_hex);
-	buf_printf(&details, "{\"profile\":\"%s\",\"names\":\"",
+	buf_printf(&details, "{\"profile\":\"%s\",\"names\":",
 	    ca_profile_name(req->profile));
-	for (const char *p = names; *p; p++)
-		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-			buf_append(&details, p, 1);
-	buf_printf(&details, "\",\"issuer\":\"%s\",\"order_id\":%lld,"
+	ca_json_str(&details, names);
+	buf_printf(&details, ",\"issuer\":\"%s\",\"order_id\":%lld,"
 	    "\"sha256\":\"%s\"}", ca->issuing.name,
 	    (long long)req->order_id, hash_hex);
 	tx = (struct precert_tx){req->actor ? req->actor : "ca", serial_hex,
@@ -777,7 +775,7 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	for (size_t i = 0; i < nnames; i++) {
 		if (i)
 			buf_append(&details, ",", 1);
-		json_str(&details, names[i]);
+		ca_json_str(&details, names[i]);
 		if (i)
 			buf_append(&namelist, " ", 1);
 		buf_append_str(&namelist, names[i]);
@@ -785,13 +783,13 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	for (size_t i = 0; i < nips; i++) {
 		if (i + nnames)
 			buf_append(&details, ",", 1);
-		json_str(&details, ips[i]);
+		ca_json_str(&details, ips[i]);
 		if (i + nnames)
 			buf_append(&namelist, " ", 1);
 		buf_append_str(&namelist, ips[i]);
 	}
 	buf_printf(&details, "],\"issuer\":");
-	json_str(&details, ca->issuing.name);
+	ca_json_str(&details, ca->issuing.name);
 	buf_printf(&details, ",\"not_after\":\"%s\",\"order_id\":%lld,"
 	    "\"contract_id\":%lld,\"sha256\":\"%s\"", na_text,
 	    (long long)req->order_id, (long long)req->contract_id, hash_hex);
