@@ -455,6 +455,23 @@ warn_issuing_expiry(const struct daemon_ctx *cx)
 
 /* validation.perspectives: the remote perspectives every domain
  * validation and CAA check is corroborated by (BR 3.2.2.9). */
+/* ca.problem_report_contact: an email address or an https:// URL, as it
+ * is linked from /report-key. 1 when acceptable (or empty). */
+static int
+problem_contact_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (s[0] == '\0')
+		return 1;
+	if (!daemon_text_ok(s, 254) || strpbrk(s, " \"'<>") != NULL)
+		return 0;
+	if (strncmp(s, "https://", 8) == 0)
+		return s[8] != '\0';
+	return at != NULL && at != s && at[1] != '\0' &&
+	    strchr(at + 1, '@') == NULL && strchr(s, ':') == NULL;
+}
+
 static int
 open_perspectives(struct daemon_ctx *cx)
 {
@@ -791,6 +808,12 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	warn_wide_proxies(cx);
 	warn_issuing_expiry(cx);
+	if (!problem_contact_ok(cx->conf.ca_problem_contact)) {
+		daemon_fail(cx, "ca.problem_report_contact: '%.80s' is neither "
+		    "an email address nor an https:// URL",
+		    cx->conf.ca_problem_contact);
+		return DAEMON_EXIT_FAIL;
+	}
 	if (open_perspectives(cx) != 0)
 		return DAEMON_EXIT_FAIL;
 	if (daemon_publish_ca_files(cx) != 0) {
@@ -940,6 +963,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			    xstrdup("as key files in the signer's key "
 			    "directory");
 			pc.ca_keys = ca_keys;
+			pc.problem_contact = cx->conf.ca_problem_contact;
 			if (cx->ct != NULL) {
 				time_t made = ca_ct_list_time(cx->ct);
 				char day[16] = "";

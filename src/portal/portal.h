@@ -75,6 +75,9 @@ struct portal_conf {
 	const char *ca_keys;
 	/* Certificate Transparency, in words (which logs); NULL: off */
 	const char *ca_ct;
+	/* where certificate problems are reported (ca.problem_report_
+	 * contact): an email address or https:// URL; NULL or "": none */
+	const char *problem_contact;
 	time_t ca_now;			/* the CA's pinned clock; 0: real */
 };
 

@@ -416,6 +416,7 @@ const char *portal_acme_directory(const struct portal *p);
 struct portal_ca_view {
 	char *base_url, *serving, *keys;
 	char *ct;	/* which CT logs, in words; NULL: CT is off */
+	char *problem_contact;	/* ca.problem_report_contact, or NULL */
 	time_t now;	/* the CA's pinned clock (policy.now); 0: real */
 };
 const struct portal_ca_view *portal_ca_view(const struct portal *p);

@@ -24,9 +24,30 @@
 
 #define PAGE_MAX (64 * 1024)
 
+/* Where the other problems go (BR 4.9.3): ca.problem_report_contact. */
 static int
-form_html(struct buf *b, const char *proof, const char *contact,
-    const char *error)
+other_problems(struct portal_req *c, struct buf *b)
+{
+	const char *to = portal_ca_view(c->p)->problem_contact;
+
+	if (to == NULL)
+		return portal_html_printf(b, "<p class=\"hint\" "
+		    "id=\"report-other\">For other problems with a "
+		    "certificate (misuse, fraud, a wrong name), contact the "
+		    "operator of this certificate authority.</p>\n");
+	if (strncmp(to, "https://", 8) == 0)
+		return portal_html_printf(b, "<p class=\"hint\" "
+		    "id=\"report-other\">For other problems with a "
+		    "certificate (misuse, fraud, a wrong name), use <a "
+		    "href=\"%s\">%s</a>.</p>\n", to, to);
+	return portal_html_printf(b, "<p class=\"hint\" id=\"report-other\">"
+	    "For other problems with a certificate (misuse, fraud, a wrong "
+	    "name), write to <a href=\"mailto:%s\">%s</a>.</p>\n", to, to);
+}
+
+static int
+form_html(struct portal_req *c, struct buf *b, const char *proof,
+    const char *contact, const char *error)
 {
 	int rc = portal_html_printf(b, "<section class=\"card\">\n"
 	    "<h1>Report a compromised key</h1>\n<p>If you hold the private "
@@ -52,12 +73,12 @@ form_html(struct buf *b, const char *proof, const char *contact,
 		    "for our report back)</label>\n<input id=\"f-contact\" "
 		    "name=\"contact\" type=\"email\" maxlength=\"254\" "
 		    "value=\"%s\">\n<button type=\"submit\" class=\"button "
-		    "primary\">Report the key</button>\n</form>\n"
-		    "<p class=\"hint\">For other problems with a certificate "
-		    "(misuse, fraud, a wrong name), contact the operator of "
-		    "this certificate authority.</p>\n"
-		    "</section>\n", proof ? proof : "",
-		    contact ? contact : "");
+		    "primary\">Report the key</button>\n</form>\n",
+		    proof ? proof : "", contact ? contact : "");
+	if (rc == 0)
+		rc = other_problems(c, b);
+	if (rc == 0)
+		rc = portal_html_printf(b, "</section>\n");
 	return rc;
 }
 
@@ -82,7 +103,7 @@ report_post(struct portal_req *c, struct buf *b)
 
 	body = http_req_body(c->r, &blen);
 	if (portal_form_parse(body, blen, &f) != 0) {
-		rc = form_html(b, NULL, NULL, "The form could not be read: "
+		rc = form_html(c, b, NULL, NULL, "The form could not be read: "
 		    "the request may be longer than 4096 characters.");
 		return rc ? rc : reply(c, 400, b);
 	}
@@ -91,7 +112,7 @@ report_post(struct portal_req *c, struct buf *b)
 	if (contact != NULL && strlen(contact) > 254)
 		contact = NULL;
 	if (proof == NULL || proof[0] == '\0') {
-		rc = form_html(b, NULL, contact, "Please paste the request "
+		rc = form_html(c, b, NULL, contact, "Please paste the request "
 		    "signed by the key.");
 		rc = rc ? rc : reply(c, 422, b);
 		goto out;
@@ -107,12 +128,12 @@ report_post(struct portal_req *c, struct buf *b)
 
 		snprintf(msg, sizeof(msg), "The request is no proof: %s.",
 		    err.detail.msg);
-		rc = form_html(b, proof, contact, msg);
+		rc = form_html(c, b, proof, contact, msg);
 		rc = rc ? rc : reply(c, 422, b);
 		goto out;
 	}
 	if (rc == RC_POLICY) {
-		rc = form_html(b, proof, contact, err.detail.msg);
+		rc = form_html(c, b, proof, contact, err.detail.msg);
 		rc = rc ? rc : reply(c, 429, b);
 		goto out;
 	}
@@ -149,7 +170,7 @@ portal_report_handle(struct http_req *r, void *app)
 	if (strcmp(http_req_path(r), "/report-key") != 0) {
 		rc = portal_error_reply(&c, 404, NULL);
 	} else if (portal_is_get(r)) {
-		rc = form_html(&b, NULL, NULL, NULL);
+		rc = form_html(&c, &b, NULL, NULL, NULL);
 		rc = rc ? rc : reply(&c, 200, &b);
 	} else if (!portal_origin_ok(http_req_header(r, "Origin"),
 	    http_req_header(r, "Sec-Fetch-Site"),

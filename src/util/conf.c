@@ -58,6 +58,9 @@ static const struct key keys[] = {
 	    1, 168, "regenerate every CRL at least this often, in hours"},
 	{"ca", "ocsp", K_BOOL, O(ca_ocsp), "on", NULL, 0, 0,
 	    "name the OCSP responder in the AIA of certificates"},
+	{"ca", "problem_report_contact", K_STR, O(ca_problem_contact), "",
+	    NULL, 0, 0, "where certificate problems are reported (BR 4.9.3), "
+	    "an email address or https:// URL, shown on /report-key"},
 	{"signer", "keystore", K_STR, O(signer_keystore), "file", "file|pkcs11",
 	    0, 0, "where new CA keys are made: file (keys/<id>.key) or pkcs11 "
 	    "(on the token below; the key never leaves it)"},

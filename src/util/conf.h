@@ -34,6 +34,7 @@ struct conf {
 	int ca_crl_validity_days;	/* crl_validity_days = 7 */
 	int ca_crl_refresh_hours;	/* crl_refresh_hours = 24 */
 	int ca_ocsp;			/* ocsp = on */
+	char *ca_problem_contact;	/* problem_report_contact = */
 	/* [signer] */
 	char *signer_keystore;		/* keystore = file | pkcs11 */
 	char *signer_pkcs11_module;	/* pkcs11_module = (empty: none) */

@@ -168,6 +168,7 @@ def test_report_key_page(datadir, server, make_csr, tmp_path):
     c = Browser(server.https_port, datadir.root_pem)
     st, _, body = c.get("/report-key")
     assert st == 200 and b"CN=Proof of key compromise" in body
+    assert b"contact the operator of this certificate authority" in body
     st, _, body = c.get("/portal/login")
     assert b'href="/report-key"' in body
     ordinary = make_csr("p256", ["web1.example.com"]).read_text()
@@ -219,3 +220,27 @@ def new_proof():
                             "Proof of key compromise")])).sign(
         key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_problem_report_contact(datadir, tmp_path):
+    """ca.problem_report_contact is shown on /report-key for the other
+    problems (BR 4.9.3); a value that is neither an email address nor an
+    https:// URL stops serve."""
+    from conftest import Server, conf_set, run
+    from portal_rig import Client as Browser
+    conf_set(datadir.path, "problem_report_contact", "not an address")
+    p = run(["serve", "--data", datadir.path, "--listen", "127.0.0.1:0",
+             "--plain-listen", f"127.0.0.1:{datadir.port}"], timeout=30)
+    assert p.returncode == 1
+    assert "ca.problem_report_contact: 'not an address' is neither" in \
+        p.stderr, p.stderr
+    conf_set(datadir.path, "problem_report_contact", "security@ca.example")
+    s = Server(datadir.path, datadir.port, tmp_path / "serve.log").start()
+    try:
+        st, _, body = Browser(s.https_port, datadir.root_pem).get(
+            "/report-key")
+        assert st == 200
+        assert b'write to <a href="mailto:security@ca.example">' \
+            b'security@ca.example</a>' in body
+    finally:
+        s.stop()
