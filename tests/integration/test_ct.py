@@ -61,9 +61,12 @@ def ca_cli(env, *args):
     return ok(list(args) + ["--data", env.data])
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    d = tmp_path_factory.mktemp("ct")
+@pytest.fixture(scope="module", params=["ecdsa", "rsa"])
+def env(request, tmp_path_factory):
+    """The rig under each CA hierarchy: the precertificate is signed, and
+    the issuer key hash the logs sign taken, by a P-256 or an RSA 2048
+    issuing CA."""
+    d = tmp_path_factory.mktemp("ct-" + request.param)
     logs = [CTLog(operator="Alpha", name="alpha-1"),
             CTLog(operator="Alpha", name="alpha-2"),
             CTLog(operator="Beta", name="beta-1"),
@@ -79,17 +82,21 @@ def env(tmp_path_factory):
             "admin@ct.test", "--name", "CA admin", "--role", "admin",
             "--password-stdin"], input="a long enough admin password\n")
 
-    with acme_rig(d, Http01(), configure=configure, peers=logs) as e:
+    with acme_rig(d, Http01(), configure=configure, peers=logs,
+                  init_args=("--hierarchy", request.param)) as e:
         e.logs = logs
         e.ctlogfile = openssl_ctlog_file(logs, str(d / "ctlogs.cnf"))
         yield e
 
 
 @pytest.fixture(autouse=True)
-def honest(env):
-    for log in env.logs:
-        log.mode = "ok"
-        log.submissions.clear()
+def honest(request):
+    """Every log of the rig honest and its submissions forgotten, for
+    the tests that use the rig."""
+    if "env" in request.fixturenames:
+        for log in request.getfixturevalue("env").logs:
+            log.mode = "ok"
+            log.submissions.clear()
     yield
 
 
