@@ -264,6 +264,26 @@ ca_page(struct portal_req *c)
 		    "made on the CA host: <code>certdesk init</code>, and each "
 		    "new issuing CA with <code>certdesk ca roll</code>.</p>\n",
 		    v->keys != NULL ? v->keys : "as the configuration says");
+	if (rc == 0) {
+		int64_t nkeys = 0;
+		time_t newest = 0;
+		char when[32] = "";
+
+		if (store_blocked_key_count(c->st, &nkeys, &newest) != 0)
+			nkeys = -1;
+		if (newest != 0)
+			portal_fmt_time(newest, when);
+		if (nkeys >= 0)
+			rc = portal_html_printf(&b, "<h2>Compromised keys</h2>\n<p "
+		    "id=\"ca-blocked\">%lld key%s known to be compromised "
+		    "%s refused in CSRs and as ACME account keys%s%s. Keys are "
+		    "added by a revocation for key compromise, by <a "
+		    "href=\"/report-key\">reports with proof</a> and by "
+		    "<code>certdesk ca block-key</code>.</p>\n",
+		    (long long)nkeys, nkeys == 1 ? "" : "s",
+		    nkeys == 1 ? "is" : "are",
+		    newest ? "; the newest was added " : "", when);
+	}
 	if (rc == 0 && v->ct != NULL)
 		rc = portal_html_printf(&b, "<h2>Certificate Transparency</h2>"
 		    "\n<p id=\"ca-ct\">Every subscriber certificate is logged "

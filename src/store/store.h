@@ -1120,6 +1120,9 @@ int store_blocked_key_add(struct store *st, const uint8_t hash[32],
  * not. */
 int store_blocked_key_get(struct store *st, const uint8_t hash[32],
     char serial[41]);
+/* How many keys are recorded as compromised, and when the newest was
+ * (0 when none). */
+int store_blocked_key_count(struct store *st, int64_t *n, time_t *newest);
 /* Calls fn with each certificate (serial, DER) that is not a CA's, not
  * revoked and not expired at now, in serial order, in one read; stops at
  * fn's first nonzero result, which it returns. fn must not write to st. */

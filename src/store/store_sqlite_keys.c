@@ -16,6 +16,8 @@ static const char SQL_KEY_ADD[] = "INSERT OR IGNORE INTO blocked_keys "
 	"(spki_sha256, serial, added_at) VALUES (?1, ?2, ?3)";
 static const char SQL_KEY_GET[] = "SELECT serial FROM blocked_keys "
 	"WHERE spki_sha256 = ?1";
+static const char SQL_KEY_COUNT[] = "SELECT count(*), "
+	"coalesce(max(added_at), 0) FROM blocked_keys";
 static const char SQL_LIVE[] = "SELECT c.serial, c.der FROM certificates c "
 	"WHERE c.not_after > ?1 AND c.profile <> 'ca' AND NOT EXISTS "
 	"(SELECT 1 FROM revocations r WHERE r.serial = c.serial) "
@@ -64,6 +66,29 @@ store_blocked_key_get(struct store *st, const uint8_t hash[32],
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		rc = RC_NOTFOUND;
+	} else {
+		rc = sq_dberr(st, what, rc);
+	}
+	sq_put(st, s);
+	return rc;
+}
+
+int
+store_blocked_key_count(struct store *st, int64_t *n, time_t *newest)
+{
+	static const char what[] = "blocked_key_count";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || n == NULL || newest == NULL)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, SQL_KEY_COUNT, &s)) != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(s, 0);
+		*newest = (time_t)sqlite3_column_int64(s, 1);
+		rc = 0;
 	} else {
 		rc = sq_dberr(st, what, rc);
 	}

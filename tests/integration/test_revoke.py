@@ -207,6 +207,18 @@ def test_report_key_page(datadir, server, make_csr, tmp_path):
     assert st == 429, body[:300]
     assert b"too many key compromise reports from your address" in body
     assert "audit log intact" in datadir.cli("audit", "verify")
+    # the admin's Certificate authority page counts them
+    datadir.cli("admin", "user", "add", "--email", "admin@ca.test",
+                "--name", "CA admin", "--role", "admin", "--password-stdin",
+                input="a long enough admin password\n")
+    admin = Browser(server.https_port, datadir.root_pem)
+    assert admin.login("admin@ca.test",
+                       "a long enough admin password")[0] == 303
+    st, _, body = admin.get("/portal/admin/ca")
+    assert st == 200
+    assert b'<p id="ca-blocked">20 keys known to be compromised are ' \
+        b'refused in CSRs and as ACME account keys; the newest was added ' \
+        in body, body[body.find(b"ca-blocked") - 20:][:300]
 
 
 def new_proof():
