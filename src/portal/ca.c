@@ -273,7 +273,15 @@ ca_page(struct portal_req *c)
 			nkeys = -1;
 		if (newest != 0)
 			portal_fmt_time(newest, when);
-		if (nkeys >= 0)
+		if (nkeys == 0)
+			rc = portal_html_printf(&b, "<h2>Compromised keys</h2>\n"
+			    "<p id=\"ca-blocked\">No key is known to be "
+			    "compromised yet. Keys are added by a revocation "
+			    "for key compromise, by <a href=\"/report-key\">"
+			    "reports with proof</a> and by <code>certdesk ca "
+			    "block-key</code>, and then refused in CSRs and as "
+			    "ACME account keys.</p>\n");
+		else if (nkeys > 0)
 			rc = portal_html_printf(&b, "<h2>Compromised keys</h2>\n<p "
 		    "id=\"ca-blocked\">%lld key%s known to be compromised "
 		    "%s refused in CSRs and as ACME account keys%s%s. Keys are "
