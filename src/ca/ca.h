@@ -379,10 +379,13 @@ int ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
 int ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
     const char *actor, const char *evidence, size_t *revoked,
     struct rc_detail *d);
-/* Why a key is blocked, for people, from store_blocked_key_get()'s
- * serial: "certificate X was revoked for keyCompromise", or that it was
- * reported compromised. */
-void ca_blocked_why(const char *by, char *out, size_t n);
+/* Whether the key with this SubjectPublicKeyInfo is known compromised
+ * (blocked_keys): 1 with why, for people, in why ("certificate X was
+ * revoked for keyCompromise", or that it was reported compromised), 0
+ * when not, or a negative RC_* when the store could not tell. */
+#define CA_KEY_WHY_MAX 128
+int ca_key_blocked(struct store *st, const uint8_t *spki, size_t len,
+    char why[CA_KEY_WHY_MAX]);
 
 /* Builds, signs (through the signer), stores and publishes
  * (crl_dir/<issuer>.crl, atomically) the issuer's own CRL, with the next

@@ -625,15 +625,27 @@ revoke_tx(struct store *st, void *arg)
 	    t->details);
 }
 
-void
-ca_blocked_why(const char *by, char *out, size_t n)
+int
+ca_key_blocked(struct store *st, const uint8_t *spki, size_t len,
+    char why[CA_KEY_WHY_MAX])
 {
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	char by[41];
+	int rc;
+
+	SHA256(spki, len, h);
+	rc = store_blocked_key_get(st, h, by);
+	if (rc == RC_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
 	if (strcmp(by, CA_KEY_REPORTED) == 0)
-		snprintf(out, n, "its holder reported it compromised, with "
-		    "proof");
+		snprintf(why, CA_KEY_WHY_MAX, "its holder reported it "
+		    "compromised, with proof");
 	else
-		snprintf(out, n, "certificate %s was revoked for "
+		snprintf(why, CA_KEY_WHY_MAX, "certificate %s was revoked for "
 		    "keyCompromise", by);
+	return 1;
 }
 
 int

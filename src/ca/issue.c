@@ -607,21 +607,17 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	/* BR 6.1.1.3 (4): never a key known compromised (a certificate of
 	 * it was revoked for keyCompromise) */
 	{
-		uint8_t kh[SHA256_DIGEST_LENGTH];
-		char by[41];
+		char why[CA_KEY_WHY_MAX];
 
-		SHA256(req->csr->spki, req->csr->spki_len, kh);
-		rc = store_blocked_key_get(ca->st, kh, by);
-		if (rc == 0) {
-			char why[128];
-
-			ca_blocked_why(by, why, sizeof(why));
+		rc = ca_key_blocked(ca->st, req->csr->spki,
+		    req->csr->spki_len, why);
+		if (rc == 1) {
 			rc_detail_set(d, "CSR: its key is known to be "
 			    "compromised (%s); make a new key", why);
 			rc = RC_WEAKKEY;
 			goto out;
 		}
-		if (rc != RC_NOTFOUND) {
+		if (rc != 0) {
 			rc_detail_set(d, "issue: the compromised keys could "
 			    "not be read: %s", rc_str(rc));
 			rc = RC_DB;

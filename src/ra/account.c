@@ -26,7 +26,6 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,8 +298,7 @@ int
 ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
     struct ra_err *err)
 {
-	uint8_t h[SHA256_DIGEST_LENGTH];
-	char by[41];
+	char why[CA_KEY_WHY_MAX];
 	struct rc_detail d = {{0}};
 	const uint8_t *p = spki;
 	EVP_PKEY *k;
@@ -317,17 +315,12 @@ ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
 	    (rc = ca_keycheck_spki(ra->conf.keycheck, spki, len, &d)) != 0)
 		return ra_fail(err, RC_WEAKKEY, RA_PROB_BAD_PUBLIC_KEY,
 		    "the account key is not allowed: %s", d.msg);
-	SHA256(spki, len, h);
-	rc = store_blocked_key_get(ra->st, h, by);
-	if (rc == 0) {
-		char why[128];
-
-		ca_blocked_why(by, why, sizeof(why));
+	rc = ca_key_blocked(ra->st, spki, len, why);
+	if (rc == 1)
 		return ra_fail(err, RC_WEAKKEY, RA_PROB_BAD_PUBLIC_KEY,
 		    "the account key is known to be compromised (%s); make "
 		    "a new key", why);
-	}
-	if (rc != RC_NOTFOUND)
+	if (rc != 0)
 		return ra_internal(err, rc, "account key check");
 	return 0;
 }

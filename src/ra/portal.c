@@ -21,7 +21,6 @@
 #include "util/xmalloc.h"
 
 #include <jansson.h>
-#include <openssl/sha.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -420,18 +419,6 @@ slot_refusal(const struct store_slot *s)
 	return NULL;
 }
 
-/* Whether the CSR's key was revoked for keyCompromise (blocked_keys);
- * by: the certificate whose revocation reported it. A store error reads
- * as not blocked here: ca_issue checks again and fails safe. */
-static int
-key_blocked(struct ra *ra, const struct ca_csr *csr, char by[41])
-{
-	uint8_t h[SHA256_DIGEST_LENGTH];
-
-	SHA256(csr->spki, csr->spki_len, h);
-	return store_blocked_key_get(ra->st, h, by) == 0;
-}
-
 int
 ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
     int64_t *order_id, struct ra_field_errs *fe, struct ra_err *err)
@@ -440,7 +427,8 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 	struct ca_csr *csr = NULL;
 	struct rc_detail d = {""};
 	struct place p;
-	char names[MAX_PORTAL_NAMES][254], joined[520], by[41];
+	char names[MAX_PORTAL_NAMES][254], joined[520];
+	char blocked[CA_KEY_WHY_MAX];
 	const char *profile, *why;
 	uint8_t *der = NULL;
 	size_t nn = 0, der_len = 0;
@@ -503,14 +491,13 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 	    ca_csr_parse(der, der_len, ra->conf.keycheck, &csr, &d) != 0) {
 		ferr(fe, "csr", "The CSR cannot be used: %s", d.msg[0] ?
 		    d.msg : "it is not a valid PKCS#10 request (PEM or DER)");
-	} else if (key_blocked(ra, csr, by)) {
-		/* BR 6.1.1.3 (4); ca_issue refuses it too, but the
-		 * customer learns it here, before validating anything */
-		char bwhy[128];
-
-		ca_blocked_why(by, bwhy, sizeof(bwhy));
+	} else if (ca_key_blocked(ra->st, csr->spki, csr->spki_len,
+	    blocked) == 1) {
+		/* BR 6.1.1.3 (4); ca_issue refuses it too (and a store
+		 * error there fails safe), but the customer learns it
+		 * here, before validating anything */
 		ferr(fe, "csr", "The CSR's key is known to be compromised "
-		    "(%s). Make a new key.", bwhy);
+		    "(%s). Make a new key.", blocked);
 	} else if (nn > 0) {
 		int same = csr->nnames == nn;
 
