@@ -92,6 +92,10 @@ struct ca_issuer_info {
 					 * exactly */
 };
 
+/* The SubjectPublicKeyInfo TLV of a certificate (DER), borrowed, found
+ * with the strict DER reader (any key type). 0 or RC_INVAL. */
+int ca_cert_spki(const uint8_t *cert, size_t len, const uint8_t **spki,
+    size_t *spki_len);
 /* Walks a certificate (DER). 0, or RC_INVAL when it is not one we can use
  * as an issuer (malformed, unsupported key). */
 int ca_issuer_info_parse(const uint8_t *cert, size_t len,

@@ -651,16 +651,14 @@ ca_key_blocked(struct store *st, const uint8_t *spki, size_t len,
 int
 ca_cert_spki_hash(const uint8_t *der, size_t len, uint8_t out[32])
 {
-	const uint8_t *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	unsigned char *spki = NULL;
-	int n = x ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki) : -1;
+	const uint8_t *spki;
+	size_t n;
 
-	X509_free(x);
-	if (n <= 0)
+	/* the DER walk, not an X509 decode: the key compromise scan does
+	 * this for every live certificate */
+	if (ca_cert_spki(der, len, &spki, &n) != 0)
 		return RC_INVAL;
-	SHA256(spki, (size_t)n, out);
-	OPENSSL_free(spki);
+	SHA256(spki, n, out);
 	return 0;
 }
 

@@ -1124,8 +1124,9 @@ int store_blocked_key_get(struct store *st, const uint8_t hash[32],
  * (0 when none). */
 int store_blocked_key_count(struct store *st, int64_t *n, time_t *newest);
 /* Calls fn with each certificate (serial, DER) that is not a CA's, not
- * revoked and not expired at now, in serial order, in one read; stops at
- * fn's first nonzero result, which it returns. fn must not write to st. */
+ * revoked and not expired at now, in no particular order (no sort), in
+ * one read; stops at fn's first nonzero result, which it returns. fn must
+ * not write to st. */
 int store_cert_each_live(struct store *st, time_t now,
     int (*fn)(const char *serial, const uint8_t *der, size_t len, void *arg),
     void *arg);

@@ -20,8 +20,7 @@ static const char SQL_KEY_COUNT[] = "SELECT count(*), "
 	"coalesce(max(added_at), 0) FROM blocked_keys";
 static const char SQL_LIVE[] = "SELECT c.serial, c.der FROM certificates c "
 	"WHERE c.not_after > ?1 AND c.profile <> 'ca' AND NOT EXISTS "
-	"(SELECT 1 FROM revocations r WHERE r.serial = c.serial) "
-	"ORDER BY c.serial";
+	"(SELECT 1 FROM revocations r WHERE r.serial = c.serial)";
 
 int
 store_blocked_key_add(struct store *st, const uint8_t hash[32],
