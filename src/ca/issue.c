@@ -591,6 +591,11 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		rc = policy(d, "no names to certify");
 		goto out;
 	}
+	/* the names as stored with the certificate (and its precertificate
+	 * row): space-separated, the DNS names then the addresses */
+	for (size_t i = 0; i < nnames + nips; i++)
+		buf_printf(&namelist, "%s%s", i ? " " : "",
+		    i < nnames ? names[i] : ips[i - nnames]);
 	if (req->profile != CA_PROFILE_DV &&
 	    req->profile != CA_PROFILE_SERVICE &&
 	    (rc = check_org(req->org, req->profile, now, d)) != 0)
@@ -691,15 +696,9 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	if (ca->ct != NULL && req->profile != CA_PROFILE_SERVICE) {
 		char serial_hex[41];
 
-		for (size_t i = 0; i < nnames; i++)
-			buf_printf(&namelist, "%s%s", i ? " " : "", names[i]);
-		for (size_t i = 0; i < nips; i++)
-			buf_printf(&namelist, "%s%s", i + nnames ? " " : "",
-			    ips[i]);
 		hex_encode(serial, sizeof(serial), serial_hex);
 		rc = precertify(ca, req, &t, &tbs, serial_hex,
 		    (const char *)namelist.data, &ct_ext, &ct_ev, d);
-		buf_reset(&namelist);
 		if (rc != 0)
 			goto out;
 		t.ct_ext = ct_ext.b.data;
@@ -768,21 +767,10 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	iso_time(t.not_after, na_text);
 	buf_printf(&details, "{\"profile\":\"%s\",\"names\":[",
 	    ca_profile_name(req->profile));
-	for (size_t i = 0; i < nnames; i++) {
+	for (size_t i = 0; i < nnames + nips; i++) {
 		if (i)
 			buf_append(&details, ",", 1);
-		ca_json_str(&details, names[i]);
-		if (i)
-			buf_append(&namelist, " ", 1);
-		buf_append_str(&namelist, names[i]);
-	}
-	for (size_t i = 0; i < nips; i++) {
-		if (i + nnames)
-			buf_append(&details, ",", 1);
-		ca_json_str(&details, ips[i]);
-		if (i + nnames)
-			buf_append(&namelist, " ", 1);
-		buf_append_str(&namelist, ips[i]);
+		ca_json_str(&details, i < nnames ? names[i] : ips[i - nnames]);
 	}
 	buf_printf(&details, "],\"issuer\":");
 	ca_json_str(&details, ca->issuing.name);
