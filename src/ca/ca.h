@@ -211,6 +211,9 @@ size_t ca_ct_noperators(const struct ca_ct *ct);
  * new ones open every year: a list should be fetched anew regularly. */
 time_t ca_ct_list_time(const struct ca_ct *ct);
 #define CA_CT_LIST_STALE_DAYS 30
+/* How many SCTs a certificate (DER) carries in its SCT list extension,
+ * as OpenSSL reads them; 0 for none or an unreadable certificate. */
+int ca_cert_scts(const uint8_t *der, size_t len);
 /* SCTs a certificate of this validity needs under Chrome's and Apple's
  * CT policies: 2 for a lifetime of at most 180 days, else 3. */
 int ca_ct_scts_needed(time_t not_before, time_t not_after);

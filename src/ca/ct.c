@@ -34,6 +34,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/ct.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -397,6 +398,20 @@ const struct ca_ct_log *
 ca_ct_log_at(const struct ca_ct *ct, size_t i)
 {
 	return ct && i < ct->nlogs ? &ct->logs[i] : NULL;
+}
+
+int
+ca_cert_scts(const uint8_t *der, size_t len)
+{
+	const uint8_t *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	STACK_OF(SCT) *scts = x ? X509_get_ext_d2i(x, NID_ct_precert_scts,
+	    NULL, NULL) : NULL;
+	int n = scts ? sk_SCT_num(scts) : 0;
+
+	SCT_LIST_free(scts);
+	X509_free(x);
+	return n;
 }
 
 int

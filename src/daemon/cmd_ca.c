@@ -14,8 +14,6 @@
 #include "util/log.h"
 #include "util/xmalloc.h"
 
-#include <openssl/ct.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,21 +510,12 @@ daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv)
 	daemon_fmt_time(c.not_before, t1);
 	daemon_fmt_time(c.not_after, t2);
 	printf("not before: %s\nnot after: %s\n", t1, t2);
-	{
-		/* Certificate Transparency: the SCTs it carries */
-		const unsigned char *p = c.der;
-		X509 *x = d2i_X509(NULL, &p, (long)c.der_len);
-		STACK_OF(SCT) *scts = x ? X509_get_ext_d2i(x,
-		    NID_ct_precert_scts, NULL, NULL) : NULL;
-
-		if (strcmp(c.profile ? c.profile : "", "precert") == 0)
-			printf("ct: a precertificate that was not logged "
-			    "enough; no certificate was issued for it\n");
-		else
-			printf("ct: %d SCTs\n", scts ? sk_SCT_num(scts) : 0);
-		SCT_LIST_free(scts);
-		X509_free(x);
-	}
+	/* Certificate Transparency: the SCTs it carries */
+	if (strcmp(c.profile ? c.profile : "", "precert") == 0)
+		printf("ct: a precertificate that was not logged enough; no "
+		    "certificate was issued for it\n");
+	else
+		printf("ct: %d SCTs\n", ca_cert_scts(c.der, c.der_len));
 	if (c.revoked) {
 		const char *rn = ca_reason_name(c.reason);
 

@@ -23,7 +23,6 @@
 
 #include <jansson.h>
 #include <openssl/bio.h>
-#include <openssl/ct.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -260,13 +259,7 @@ cert_load(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o,
 	}
 	ci->subject = name_text(X509_get_subject_name(x));
 	ci->issuer = name_text(X509_get_issuer_name(x));
-	{
-		STACK_OF(SCT) *scts = X509_get_ext_d2i(x,
-		    NID_ct_precert_scts, NULL, NULL);
-
-		ci->scts = scts != NULL ? sk_SCT_num(scts) : 0;
-		SCT_LIST_free(scts);
-	}
+	ci->scts = ca_cert_scts(sc.der, sc.der_len);
 	EVP_Digest(sc.der, sc.der_len, md, NULL, EVP_sha256(), NULL);
 	for (size_t i = 0; i < 32; i++)
 		snprintf(ci->fingerprint + 3 * i, 4, i < 31 ? "%02X:" : "%02X",

@@ -347,9 +347,12 @@ fill_order(const struct store_order *s, const int64_t *ids, size_t n,
 	if (s->replaces != NULL)
 		o->replaces = xstrdup(s->replaces);
 	/* a stored name this server no longer offers: the default */
-	o->acme_profile = ra_acme_profile_find(s->acme_profile) != NULL ?
-	    ra_acme_profile_find(s->acme_profile)->name :
-	    ra_acme_profiles[0].name;
+	{
+		const struct ra_acme_profile *ap =
+		    ra_acme_profile_find(s->acme_profile);
+
+		o->acme_profile = (ap ? ap : &ra_acme_profiles[0])->name;
+	}
 }
 
 /*
