@@ -984,7 +984,7 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 		return DAEMON_EXIT_USAGE;
 	}
 	rc = daemon_load_open(cx, data, DAEMON_NEED_SIGNER |
-	    DAEMON_NEED_STORE | DAEMON_NEED_CA);
+	    DAEMON_NEED_STORE | DAEMON_NEED_CA | DAEMON_NEED_CT);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)

@@ -141,7 +141,7 @@ daemon_cmd_ca_issue(struct daemon_ctx *cx, int argc, char **argv)
 				*p = (char)(*p - 'A' + 'a');
 	}
 
-	rc = daemon_load_open(cx, data, NEED_CA);
+	rc = daemon_load_open(cx, data, NEED_CA | DAEMON_NEED_CT);
 	if (rc != DAEMON_EXIT_OK)
 		goto out;
 	rc = DAEMON_EXIT_FAIL;

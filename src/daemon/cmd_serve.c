@@ -803,7 +803,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		return DAEMON_EXIT_FAIL;
 	}
 	rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
-	    DAEMON_NEED_CA);
+	    DAEMON_NEED_CA | DAEMON_NEED_CT);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	warn_wide_proxies(cx);

@@ -384,7 +384,8 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 				return DAEMON_EXIT_FAIL;
 			}
 		}
-		if (cx->ct == NULL && cx->conf.ct_log_list[0] != '\0') {
+		if ((need & DAEMON_NEED_CT) && cx->ct == NULL &&
+		    cx->conf.ct_log_list[0] != '\0') {
 			char *path = in_data(cx, cx->conf.ct_log_list);
 
 			rc = ca_ct_load(path, cx->conf.ct_timeout_s, &cx->ct,

@@ -197,6 +197,10 @@ enum {
 	DAEMON_NEED_STORE = 2,	/* open the store (must exist) */
 	DAEMON_NEED_CA = 4,	/* key checks and ca_open (needs both) */
 	DAEMON_CREATE = 8,	/* init: the store may be new */
+	DAEMON_NEED_CT = 16,	/* with NEED_CA: the CT logs (ct.log_list),
+				 * for the commands that issue; the others
+				 * (revocation above all) never depend on
+				 * the list */
 };
 
 /*

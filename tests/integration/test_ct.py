@@ -296,6 +296,11 @@ def test_bad_log_lists_refused(env, tmp_path):
                  "--csr", tmp_path / "csr.der", "--data", env.data])
         assert p.returncode == 1, p
         assert "ct.log_list" in p.stderr and want in p.stderr, p.stderr
+    # what does not issue never depends on the list: CRLs are published
+    # (and revocations made) with the broken one all the same
+    p = run(["--config", alt_conf(env, tmp_path, tmp_path / "missing.json"),
+             "ca", "crl", "--data", env.data])
+    assert p.returncode == 0, p.stderr
 
 
 def test_portal_order_says_why(tmp_path):
