@@ -139,6 +139,11 @@ int ca_csr_parse_flags(const uint8_t *in, size_t len,
     const struct ca_keycheck *kc, int flags, struct ca_csr **out,
     struct rc_detail *d);
 void ca_csr_free(struct ca_csr *csr);
+/* The DER of a CSR given as PEM (RFC 7468, strictly: nothing after the
+ * END line, no bytes after the base64's) or DER (copied): *der to free(),
+ * or RC_BADCSR with why in d. The structure is not looked at. */
+int ca_csr_der(const uint8_t *in, size_t len, uint8_t **der,
+    size_t *der_len, struct rc_detail *d);
 
 /*
  * Whether name is a dNSName the CA issues for (the check every SAN name of

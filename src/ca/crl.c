@@ -729,37 +729,42 @@ revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial)
 
 /* ---- key compromise reports ---------------------------------------------- */
 
+/* Whether name's only commonName is exactly cn (no NUL in it, no second). */
+static int
+cn_is(const X509_NAME *name, const char *cn)
+{
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	const ASN1_STRING *v;
+
+	if (i < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
+		return 0;
+	v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	return v != NULL && (size_t)ASN1_STRING_length(v) == strlen(cn) &&
+	    memcmp(ASN1_STRING_get0_data(v), cn, strlen(cn)) == 0;
+}
+
 int
 ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
     uint8_t **spki, size_t *spki_len, struct rc_detail *d)
 {
 	X509_REQ *r = NULL;
-	BIO *bio = NULL;
 	EVP_PKEY *k;
-	unsigned char *der = NULL;
-	char cn[256] = "";
-	int n, rc = RC_BADCSR;
+	uint8_t *der = NULL;
+	unsigned char *pub = NULL;
+	const uint8_t *p;
+	size_t der_len;
+	int n, rc;
 
 	*spki = NULL;
 	*spki_len = 0;
-	if (len == 0 || len > CA_MAX_CSR) {
-		rc_detail_set(d, "the proof is empty or over %d bytes",
-		    CA_MAX_CSR);
-		return RC_BADCSR;
-	}
-	if (len > 10 && memcmp(in, "-----BEGIN", 10) == 0) {
-		bio = BIO_new_mem_buf(in, (int)len);
-		r = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
-	} else {
-		const uint8_t *p = in;
-
-		r = d2i_X509_REQ(NULL, &p, (long)len);
-		if (r != NULL && p != in + len) {
-			X509_REQ_free(r);
-			r = NULL;
-		}
-	}
-	if (r == NULL || (k = X509_REQ_get0_pubkey(r)) == NULL) {
+	/* strictly: not a byte after the request, in PEM or DER */
+	if ((rc = ca_csr_der(in, len, &der, &der_len, d)) != 0)
+		return rc;
+	rc = RC_BADCSR;
+	p = der;
+	r = d2i_X509_REQ(NULL, &p, (long)der_len);
+	if (r == NULL || p != der + der_len ||
+	    (k = X509_REQ_get0_pubkey(r)) == NULL) {
 		rc_detail_set(d, "the proof is not a PKCS#10 request (PEM or "
 		    "DER)");
 		goto out;
@@ -770,27 +775,25 @@ ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
 		    "with its key: it proves nothing");
 		goto out;
 	}
-	X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(r),
-	    NID_commonName, cn, sizeof(cn));
-	if (want_cn != NULL && strcmp(cn, want_cn) != 0) {
+	if (want_cn != NULL && !cn_is(X509_REQ_get_subject_name(r), want_cn)) {
 		rc_detail_set(d, "the request's subject CN must be exactly "
 		    "'%s' (so that no request made for a certificate can be "
 		    "used to revoke one)", want_cn);
 		goto out;
 	}
-	if ((n = i2d_PUBKEY(k, &der)) <= 0) {
+	if ((n = i2d_PUBKEY(k, &pub)) <= 0) {
 		rc = RC_CRYPTO;
 		rc_detail_set(d, "the request's key cannot be encoded");
 		goto out;
 	}
 	*spki = xmalloc((size_t)n);
-	memcpy(*spki, der, (size_t)n);
+	memcpy(*spki, pub, (size_t)n);
 	*spki_len = (size_t)n;
 	rc = 0;
 out:
-	OPENSSL_free(der);
+	OPENSSL_free(pub);
 	X509_REQ_free(r);
-	BIO_free(bio);
+	free(der);
 	return rc;
 }
 

@@ -223,7 +223,8 @@ pem_decode(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
 	for (i = 0; i < 2 && label == NULL; i++) {
 		size_t ll = strlen(labels[i]);
 
-		if (l == 11 + ll + 5 && memcmp(p + 11, labels[i], ll) == 0 &&
+		if (l == 11 + ll + 5 && p[10] == ' ' &&
+		    memcmp(p + 11, labels[i], ll) == 0 &&
 		    memcmp(p + 11 + ll, "-----", 5) == 0)
 			label = labels[i];
 	}
@@ -802,6 +803,30 @@ collect_names(const struct parts *pt, int flags, struct names *nm,
 
 /* ---- the entry points ---------------------------------------------------- */
 
+static int
+is_pem(const uint8_t *in, size_t len)
+{
+	return len >= 10 && memcmp(in, "-----BEGIN", 10) == 0;
+}
+
+int
+ca_csr_der(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
+    struct rc_detail *d)
+{
+	*der = NULL;
+	*der_len = 0;
+	if (len == 0 || len > CA_MAX_CSR) {
+		rc_detail_set(d, "CSR: empty or over %d bytes", CA_MAX_CSR);
+		return RC_BADCSR;
+	}
+	if (is_pem(in, len))
+		return pem_decode(in, len, der, der_len, d);
+	*der = xmalloc(len);
+	memcpy(*der, in, len);
+	*der_len = len;
+	return 0;
+}
+
 int
 ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
     struct ca_csr **out, struct rc_detail *d)
@@ -837,9 +862,7 @@ ca_csr_parse_flags(const uint8_t *in, size_t len,
 		    len, CA_MAX_CSR);
 		return RC_TOOBIG;
 	}
-	if (len >= 10 && memcmp(in, "-----BEGIN", 10) == 0) {
-		if (len < 11 || in[10] != ' ')
-			return bad(d, "malformed PEM BEGIN line");
+	if (is_pem(in, len)) {
 		if ((rc = pem_decode(in, len, &pem_der, &der_len, d)) != 0)
 			goto out;
 		der = pem_der;

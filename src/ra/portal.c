@@ -288,35 +288,6 @@ in_list(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
-/* The CSR as DER (new buffer) from PEM or DER input. */
-static int
-csr_der(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len)
-{
-	X509_REQ *x = NULL;
-	BIO *bio;
-	int n;
-
-	*der = NULL;
-	if (len >= 10 && memcmp(in, "-----BEGIN", 10) == 0) {
-		bio = BIO_new_mem_buf(in, (int)len);
-		if (bio != NULL)
-			x = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-		if (x == NULL)
-			return RC_BADCSR;
-		n = i2d_X509_REQ(x, der);
-		X509_REQ_free(x);
-		if (n <= 0)
-			return RC_BADCSR;
-		*der_len = (size_t)n;
-		return 0;
-	}
-	*der = xmalloc(len ? len : 1);
-	memcpy(*der, in, len);
-	*der_len = len;
-	return 0;
-}
-
 static void
 set_str(json_t *o, const char *k, const char *v)
 {
@@ -487,7 +458,8 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 	} else if (req->csr_len > CA_MAX_CSR) {
 		ferr(fe, "csr", "The CSR is larger than %d bytes.",
 		    CA_MAX_CSR);
-	} else if (csr_der(req->csr, req->csr_len, &der, &der_len) != 0 ||
+	} else if (ca_csr_der(req->csr, req->csr_len, &der, &der_len,
+	    &d) != 0 ||
 	    ca_csr_parse(der, der_len, ra->conf.keycheck, &csr, &d) != 0) {
 		ferr(fe, "csr", "The CSR cannot be used: %s", d.msg[0] ?
 		    d.msg : "it is not a valid PKCS#10 request (PEM or DER)");

@@ -3,6 +3,8 @@
 CRL shard named in the certificate's CRL DP checked with `openssl crl
 -verify` and `-text`, its CRL number increasing; double revocation and
 certificateHold refused."""
+import base64
+
 from cryptography import x509
 
 from conftest import message, openssl
@@ -174,8 +176,15 @@ def test_report_key_page(datadir, server, make_csr, tmp_path):
     ordinary = make_csr("p256", ["web1.example.com"]).read_text()
     proof = make_csr("p256", ["x.example"],
                      cn="Proof of key compromise").read_text()
-    broken = proof.replace(proof.splitlines()[-2],
-                           proof.splitlines()[-2][:-4] + "AAAA")
+    # one bit of the signature flipped (inside s, 20 bytes from the end);
+    # re-encoded, so that the base64 itself stays well-formed
+    lines = proof.splitlines()
+    der = base64.b64decode("".join(lines[1:-1]))
+    der = der[:-20] + bytes([der[-20] ^ 1]) + der[-19:]
+    b64 = base64.b64encode(der).decode()
+    broken = "\n".join([lines[0]] + [b64[i:i + 64] for i in
+                                       range(0, len(b64), 64)]
+                        + [lines[-1], ""])
     for text, why in ((ordinary, "subject CN must be exactly"),
                       (broken, "no proof"), ("hello", "no proof")):
         st, _, body = c.post_form("/report-key", {"proof": text})

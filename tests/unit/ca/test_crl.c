@@ -397,16 +397,21 @@ test_key_compromise(void **state)
 	ca_cert_free(c);
 }
 
-/* A CSR of key with subject CN cn, DER in *der (OPENSSL_free). */
+/* A CSR of key with subject CN cn (n bytes, -1: strlen), and a second CN
+ * cn2 unless NULL; DER in *der (OPENSSL_free). */
 static int
-proof_csr(EVP_PKEY *key, const char *cn, unsigned char **der)
+proof_csr_n(EVP_PKEY *key, const char *cn, int n, const char *cn2,
+    unsigned char **der)
 {
 	X509_REQ *r = X509_REQ_new();
-	X509_NAME *n = X509_REQ_get_subject_name(r);
+	X509_NAME *name = X509_REQ_get_subject_name(r);
 	int len;
 
-	X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0);
+	X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+	    (const unsigned char *)cn, n, -1, 0);
+	if (cn2 != NULL)
+		X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+		    (const unsigned char *)cn2, -1, -1, 0);
 	X509_REQ_set_pubkey(r, key);
 	assert_true(X509_REQ_sign(r, key, EVP_sha256()) > 0);
 	*der = NULL;
@@ -414,6 +419,30 @@ proof_csr(EVP_PKEY *key, const char *cn, unsigned char **der)
 	X509_REQ_free(r);
 	assert_true(len > 0);
 	return len;
+}
+
+static int
+proof_csr(EVP_PKEY *key, const char *cn, unsigned char **der)
+{
+	return proof_csr_n(key, cn, -1, NULL, der);
+}
+
+/* der[0..len) and then extra zero bytes, as one PEM CERTIFICATE REQUEST
+ * (one base64 line) in a new string */
+static char *
+pem_of(const unsigned char *der, int len, int extra)
+{
+	unsigned char *in = xcalloc(1, (size_t)len + 3);
+	size_t b64 = ((size_t)len + 3) / 3 * 4 + 8;
+	char *out = xmalloc(b64 + 80);
+	int n;
+
+	memcpy(in, der, (size_t)len);
+	n = sprintf(out, "-----BEGIN CERTIFICATE REQUEST-----\n");
+	n += EVP_EncodeBlock((unsigned char *)out + n, in, len + extra);
+	sprintf(out + n, "\n-----END CERTIFICATE REQUEST-----\n");
+	free(in);
+	return out;
 }
 
 /*
@@ -456,6 +485,43 @@ test_key_report(void **state)
 		    &spki_len, &d), RC_BADCSR);
 		assert_non_null(strstr(d.msg, "does not verify"));
 		free(more);
+	}
+	/* in PEM: as good, but not with bytes after the request (OpenSSL's
+	 * PEM reader would ignore them; a broken last base64 quantum such as
+	 * "AA==" made "AAAA" adds two) */
+	{
+		char *pem = pem_of(der, len, 0);
+
+		assert_int_equal(ca_key_proof((const uint8_t *)pem,
+		    strlen(pem), cn, &spki, &spki_len, &d), 0);
+		free(spki);
+		spki = NULL;
+		free(pem);
+		pem = pem_of(der, len, 2);
+		assert_int_equal(ca_key_proof((const uint8_t *)pem,
+		    strlen(pem), cn, &spki, &spki_len, &d), RC_BADCSR);
+		assert_null(spki);
+		free(pem);
+	}
+	/* the CN exactly: not with a NUL and more after it, not twice */
+	{
+		unsigned char *odd = NULL;
+		char withnul[sizeof(cn) + 2];
+		int olen;
+
+		memcpy(withnul, cn, sizeof(cn));
+		memcpy(withnul + sizeof(cn), "x", 2);
+		olen = proof_csr_n(e->key, withnul, (int)sizeof(withnul) - 1,
+		    NULL, &odd);
+		assert_int_equal(ca_key_proof(odd, (size_t)olen, cn, &spki,
+		    &spki_len, &d), RC_BADCSR);
+		assert_non_null(strstr(d.msg, "must be exactly"));
+		OPENSSL_free(odd);
+		odd = NULL;
+		olen = proof_csr_n(e->key, cn, -1, cn, &odd);
+		assert_int_equal(ca_key_proof(odd, (size_t)olen, cn, &spki,
+		    &spki_len, &d), RC_BADCSR);
+		OPENSSL_free(odd);
 	}
 	assert_int_equal(ca_key_proof((const uint8_t *)"-----BEGIN junk",
 	    15, NULL, &spki, &spki_len, &d), RC_BADCSR);
