@@ -355,8 +355,8 @@ durable_tx_deferred(struct ca *ca, int (*fn)(struct store *, void *),
 struct precert_tx {
 	const char *actor, *serial, *details;
 	const char *action;
-	const struct store_cert *cert;	/* unlogged: kept, and its */
-	const struct store_ocsp *ocsp;	/* OCSP response (or NULL) */
+	const struct store_cert *cert;	/* signed: its row, */
+	const struct store_ocsp *ocsp;	/* unlogged: its OCSP response */
 };
 
 static int
@@ -376,40 +376,27 @@ precert_tx(struct store *st, void *arg)
 /*
  * A precertificate that was signed but not logged enough: relying parties
  * may still see it in a log, and a precertificate stands for its
- * certificate (RFC 6962 3.1; Mozilla's policy has the CA answer OCSP for
- * it and be able to revoke it). So it is kept like a certificate, profile
- * "precert", with no order or contract (no customer sees it), in its CRL
- * shard, with a signed "good" OCSP response, and audited.
+ * certificate. Its row (stored before it left the CA) stays, so the CA
+ * answers OCSP for it and can revoke it; here it gets its first signed
+ * "good" OCSP response, and the failure is audited.
  */
 static void
 keep_unlogged(struct ca *ca, const struct ca_tbs *t, const char *serial_hex,
-    const struct ca_dw *cert, const char *names, struct precert_tx *tx)
+    struct precert_tx *tx)
 {
 	struct ca_dw ocsp;
-	struct store_cert sc;
 	struct store_ocsp so;
 	struct rc_detail d = {{0}};
 	time_t now = ca_now(ca);
 	int rc;
 
 	ca_dw_init(&ocsp, 16 * 1024);
-	memset(&sc, 0, sizeof(sc));
-	snprintf(sc.serial, sizeof(sc.serial), "%s", serial_hex);
-	sc.issuer_id = ca->issuing.id;
-	sc.profile = "precert";
-	sc.names = (char *)names;
-	sc.not_before = t->not_before;
-	sc.not_after = t->not_after;
-	sc.der = cert->b.data;
-	sc.der_len = cert->b.len;
-	sc.has_crl_shard = 1;
-	sc.crl_shard = t->crl_shard;
-	tx->cert = &sc;
+	tx->cert = NULL;
 	tx->ocsp = NULL;
 	if (ca->ocsp && ca_ocsp_make(ca, &ca->issuing, t->serial,
 	    t->serial_len, 0, 0, 0, now, &ocsp, &d) == 0) {
 		memset(&so, 0, sizeof(so));
-		memcpy(so.serial, sc.serial, sizeof(so.serial));
+		snprintf(so.serial, sizeof(so.serial), "%s", serial_hex);
 		so.issuer_id = ca->issuing.id;
 		so.this_update = now;
 		so.next_update = now + ca_ocsp_validity();
@@ -421,31 +408,35 @@ keep_unlogged(struct ca *ca, const struct ca_tbs *t, const char *serial_hex,
 		log_err(LOG_CA, "issue: OCSP response of precertificate %s: "
 		    "%s (the OCSP worker signs it later)", serial_hex, d.msg);
 	if ((rc = ca_durable_tx(ca, precert_tx, tx)) != 0)
-		log_err(LOG_CA, "issue: precertificate %s could not be kept: "
-		    "%s", serial_hex, rc_str(rc));
-	tx->cert = NULL;
+		log_err(LOG_CA, "issue: precertificate %s: its failure to be "
+		    "logged could not be recorded: %s", serial_hex,
+		    rc_str(rc));
 	tx->ocsp = NULL;
 	ca_dw_free(&ocsp);
 }
 
 /*
  * Certificate Transparency (ct.c): signs the precertificate of t (its TBS
- * with the poison; tbs is the same without it), records its issuance in
- * the audit log before it leaves the CA (a precertificate is a promise to
- * issue, BR 7.1.2.9, so it is audited like one), has it logged, and puts
- * the SCT list extension into ct_ext. evidence: the logs' outcomes.
+ * with the poison; tbs is the same without it), records it before it
+ * leaves the CA (a precertificate is a promise to issue, BR 7.1.2.9: it
+ * is audited like a certificate and stored as one, profile "precert" with
+ * no order or contract, in its CRL shard, so that OCSP answers for its
+ * serial and it can be revoked even when the CA stops right after; its
+ * certificate takes the row over), has it logged, and puts the SCT list
+ * extension into ct_ext. evidence: the logs' outcomes.
  */
 static int
 precertify(struct ca *ca, const struct ca_issue_req *req,
     const struct ca_tbs *t, const struct ca_dw *tbs, const char *serial_hex,
     const char *names, struct ca_dw *ct_ext, struct buf *evidence,
-    struct rc_detail *d)
+    int *stored, struct rc_detail *d)
 {
 	struct ca_tbs pt = *t;
 	struct ca_dw pre, cert;
 	struct signer_tbs st = {0};
 	struct ca_ct_chain ch;
 	struct precert_tx tx;
+	struct store_cert sc;
 	struct buf details;
 	uint8_t hash[SHA256_DIGEST_LENGTH];
 	char hash_hex[2 * SHA256_DIGEST_LENGTH + 1];
@@ -495,14 +486,26 @@ precertify(struct ca *ca, const struct ca_issue_req *req,
 	buf_printf(&details, ",\"issuer\":\"%s\",\"order_id\":%lld,"
 	    "\"sha256\":\"%s\"}", ca->issuing.name,
 	    (long long)req->order_id, hash_hex);
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.serial, sizeof(sc.serial), "%s", serial_hex);
+	sc.issuer_id = ca->issuing.id;
+	sc.profile = "precert";
+	sc.names = (char *)names;
+	sc.not_before = t->not_before;
+	sc.not_after = t->not_after;
+	sc.der = cert.b.data;
+	sc.der_len = cert.b.len;
+	sc.has_crl_shard = 1;
+	sc.crl_shard = t->crl_shard;
 	tx = (struct precert_tx){req->actor ? req->actor : "ca", serial_hex,
-	    (const char *)details.data, "cert.precert", NULL, NULL};
+	    (const char *)details.data, "cert.precert", &sc, NULL};
 	if ((rc = ca_durable_tx(ca, precert_tx, &tx)) != 0) {
 		rc_detail_set(d, "issue: recording the precertificate "
 		    "failed: %s", rc_str(rc));
 		rc = RC_DB;
 		goto out;
 	}
+	*stored = 1;
 	memset(&ch, 0, sizeof(ch));
 	ch.chain[0] = cert.b.data;
 	ch.chain_len[0] = cert.b.len;
@@ -526,7 +529,7 @@ precertify(struct ca *ca, const struct ca_issue_req *req,
 		    hash_hex, (const char *)evidence->data);
 		tx.details = (const char *)details.data;
 		tx.action = "cert.precert.unlogged";
-		keep_unlogged(ca, t, serial_hex, &cert, names, &tx);
+		keep_unlogged(ca, t, serial_hex, &tx);
 		log_err(LOG_CA, "issue: %s: %s", serial_hex, d->msg);
 	}
 out:
@@ -535,6 +538,19 @@ out:
 	ca_dw_free(&cert);
 	buf_free(&details);
 	return rc;
+}
+
+/* A new shard's first CRL at once, so that the URL in its CRL DP answers;
+ * a failure is only logged (the CRL schedule retries). */
+static void
+first_crl(struct ca *ca, int64_t shard)
+{
+	struct rc_detail sd = {{0}};
+	int rc = ca_crl_publish_shard(ca, ca->issuing.id, shard, &sd);
+
+	if (rc != 0)
+		log_err(LOG_CA, "issue: first CRL of shard %lld: %s",
+		    (long long)shard, rc_detail_str(&sd, rc));
 }
 
 int
@@ -695,12 +711,17 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	 * the SCTs where the poison was */
 	if (ca->ct != NULL && req->profile != CA_PROFILE_SERVICE) {
 		char serial_hex[41];
+		int stored = 0;
 
 		hex_encode(serial, sizeof(serial), serial_hex);
 		rc = precertify(ca, req, &t, &tbs, serial_hex,
-		    (const char *)namelist.data, &ct_ext, &ct_ev, d);
-		if (rc != 0)
+		    (const char *)namelist.data, &ct_ext, &ct_ev, &stored, d);
+		if (rc != 0) {
+			/* a kept precertificate's CRL shard answers too */
+			if (stored && new_shard)
+				first_crl(ca, shard);
 			goto out;
+		}
 		t.ct_ext = ct_ext.b.data;
 		t.ct_ext_len = ct_ext.b.len;
 		ca_dw_reset(&tbs);
@@ -797,6 +818,7 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	tx.details = (const char *)details.data;
 	sc.has_crl_shard = 1;
 	sc.crl_shard = shard;
+	sc.replace_precert = t.ct_ext != NULL;
 	tx.req = req;
 	tx.ocsp = NULL;
 	if (ca->ocsp) {
@@ -824,16 +846,8 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 	}
 	log_debug(LOG_CA, "issued %s %s for %s", ca_profile_name(req->profile),
 	    c->serial, nnames > 0 ? names[0] : ips[0]);
-	/* a new shard's first CRL at once, so that the URL in its CRL DP
-	 * answers; a failure is only logged (the CRL schedule retries) */
-	if (new_shard) {
-		struct rc_detail sd = {{0}};
-		int src = ca_crl_publish_shard(ca, ca->issuing.id, shard, &sd);
-
-		if (src != 0)
-			log_err(LOG_CA, "issue: first CRL of shard %lld: %s",
-			    (long long)shard, rc_detail_str(&sd, src));
-	}
+	if (new_shard)
+		first_crl(ca, shard);
 	c->der = buf_steal(&cert.b, &c->der_len);
 	*out = c;
 	c = NULL;

@@ -245,13 +245,18 @@ struct store_cert {
 	 * has_crl_shard, else none (NULL) */
 	int has_crl_shard;
 	int64_t crl_shard;
+	/* store_cert_add: the certificate of the precertificate stored
+	 * under its serial (profile "precert", same issuer), whose row it
+	 * takes over */
+	int replace_precert;
 	/* from revocations, filled by store_cert_get */
 	int revoked;
 	int reason;		/* RFC 5280 CRLReason */
 	time_t revoked_at;
 };
 
-/* RC_EXISTS when the serial is taken. */
+/* RC_EXISTS when the serial is taken (with replace_precert: by anything
+ * but the precertificate). */
 int store_cert_add(struct store *st, const struct store_cert *c);
 int store_cert_get(struct store *st, const char *serial,
     struct store_cert *out);

@@ -162,6 +162,23 @@ static const char *const sql_text[Q_MAX] = {
 		       "der, created_at, crl_shard) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 		       "?11)",
+	/* the certificate of a precertificate takes over its row (same
+	 * serial): never another certificate's */
+	[Q_CERT_FINAL] = "INSERT INTO certificates (serial, issuer_id, "
+		       "profile, names, order_id, contract_id, not_before, "
+		       "not_after, der, created_at, crl_shard) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		       "ON CONFLICT (serial) DO UPDATE SET "
+		       "issuer_id = excluded.issuer_id, "
+		       "profile = excluded.profile, names = excluded.names, "
+		       "order_id = excluded.order_id, "
+		       "contract_id = excluded.contract_id, "
+		       "not_before = excluded.not_before, "
+		       "not_after = excluded.not_after, der = excluded.der, "
+		       "created_at = excluded.created_at, "
+		       "crl_shard = excluded.crl_shard "
+		       "WHERE certificates.profile = 'precert' AND "
+		       "certificates.issuer_id = excluded.issuer_id",
 	[Q_CERT_GET] = "SELECT c.issuer_id, c.profile, c.names, c.order_id, "
 		       "c.contract_id, c.not_before, c.not_after, c.der, "
 		       "r.reason, r.revoked_at FROM certificates c "
@@ -2385,6 +2402,7 @@ store_cert_add(struct store *st, const struct store_cert *c)
 {
 	static const char what[] = "cert_add";
 	sqlite3_stmt *s = NULL;
+	enum q q;
 	int rc;
 
 	if (st == NULL || c == NULL)
@@ -2409,7 +2427,8 @@ store_cert_add(struct store *st, const struct store_cert *c)
 		log_warn(LOG_STORE, "%s: negative CRL shard", what);
 		return RC_INVAL;
 	}
-	rc = get(st, Q_CERT_ADD, &s);
+	q = c->replace_precert ? Q_CERT_FINAL : Q_CERT_ADD;
+	rc = get(st, q, &s);
 	if (rc != 0)
 		return rc;
 	sq_bind_text(s, 1, c->serial);
@@ -2427,7 +2446,13 @@ store_cert_add(struct store *st, const struct store_cert *c)
 	else
 		sqlite3_bind_null(s, 11);
 	rc = sq_step_done(st, what, s);
-	put(st, Q_CERT_ADD, s);
+	/* an upsert whose WHERE did not hold changed nothing */
+	if (rc == 0 && sqlite3_changes(st->db) == 0) {
+		log_warn(LOG_STORE, "%s: serial %s is another certificate's",
+		    what, c->serial);
+		rc = RC_EXISTS;
+	}
+	put(st, q, s);
 	return rc;
 }
 

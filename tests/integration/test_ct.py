@@ -21,6 +21,9 @@ in Debian) issues through ACME:
     precertificate as unlogged with each log's error; the precertificate
     is kept under its serial (it may be in a log): OCSP answers "good"
     for it, and revoking it puts it on its CRL;
+  - the precertificate is stored before any log sees it: with the server
+    killed while the logs hold it, OCSP answers for its serial after a
+    restart; an issued certificate takes its row over;
   - a portal order that gets no SCTs is rejected, its slot free again,
     and the customer's order page says why; once the logs are back the
     next order is issued, and its page says it is logged;
@@ -31,6 +34,7 @@ in Debian) issues through ACME:
 import json
 import re
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -251,6 +255,80 @@ def test_too_few_scts_nothing_issued(env):
         crl = x509.load_der_x509_crl(f.read_bytes())
         revoked |= {r.serial_number for r in crl}
     assert int(serial, 16) in revoked
+
+
+def test_precert_on_record_when_the_ca_dies(env):
+    """A precertificate is stored, like a certificate, before it leaves
+    the CA: killed while the logs have it, the CA still answers OCSP for
+    its serial after a restart and can revoke it; no certificate."""
+    for log in env.logs:
+        log.mode = "hang"
+    c = account(env)
+    r = c.new_order(["ct-crash.test"])
+    url = r.headers["Location"]
+    for rep in authorize(env, c, r.json()):
+        assert rep.json()["status"] == "valid", rep
+    csr, _ = make_csr(["ct-crash.test"])
+    before = {s for s, _ in audit(env, "cert.precert")}
+    issued = certs(env)
+    finalize = c.post(url, None).json()["finalize"]
+
+    def post():
+        try:
+            c.post(finalize, {"csr": b64u(csr)})
+        except OSError:		# the server is killed under it
+            pass
+    fin = threading.Thread(target=post, daemon=True)
+    fin.start()
+    deadline = time.monotonic() + 10
+    while not sum(len(log.submissions) for log in env.logs):
+        assert time.monotonic() < deadline, "no submission"
+        time.sleep(0.02)
+    env.server.proc.kill()	# SIGKILL: no cleanup at all
+    env.server.proc.wait()
+    env.server.proc = None
+    env.server.logf.close()
+    fin.join(10)
+    for log in env.logs:
+        log.mode = "ok"
+    env.server.start()
+    env.dir_url = env.server.https_url("/acme/directory")
+    # what a log was sent is on record under its serial
+    sub = next(s for log in env.logs for s in log.submissions)
+    pre = x509.load_der_x509_certificate(sub["chain"][0])
+    serial = format(pre.serial_number, "x").rjust(32, "0")
+    assert {s for s, _ in audit(env, "cert.precert")} - before == {serial}
+    out = ca_cli(env, "ca", "show", "--serial", serial)
+    assert "profile: precert" in out and "status: valid" in out, out
+    p = openssl("ocsp", "-issuer", env.data / "ca" / "issuing-1.pem",
+                "-CAfile", env.root, "-url", env.server.url("/ocsp"),
+                "-serial", "0x" + serial)
+    text = p.stdout.decode() + p.stderr.decode()
+    assert "Response verify OK" in text and ": good" in text, text
+    assert certs(env) == issued
+    ca_cli(env, "ca", "revoke", "--serial", serial, "--reason",
+           "cessationOfOperation")
+    revoked = set()
+    for f in (env.data / "crl").glob("issuing-1-*.crl"):
+        revoked |= {r.serial_number for r in
+                    x509.load_der_x509_crl(f.read_bytes())}
+    assert int(serial, 16) in revoked
+
+
+def test_certificate_takes_over_its_precert_row(env):
+    """Issued: one row under the serial, the certificate's own."""
+    c = account(env)
+    _, _, chain_pem, _ = issue(env, c, ["ct-row.test"])
+    leaf = pem_certs(chain_pem)[0]
+    serial = format(leaf.serial_number, "x").rjust(32, "0")
+    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        rows = con.execute("SELECT profile, der FROM certificates WHERE "
+                           "serial = ?", (serial,)).fetchall()
+    finally:
+        con.close()
+    assert rows == [("dv", leaf.public_bytes(serialization.Encoding.DER))]
 
 
 def alt_conf(env, tmp_path, path):

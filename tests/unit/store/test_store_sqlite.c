@@ -932,6 +932,32 @@ test_certs_revocations(void **state)
 	c.contract_id = k;
 	assert_int_equal(store_cert_add(st, &c), 0);
 	assert_int_equal(store_cert_add(st, &c), RC_EXISTS);
+	/* a certificate takes over only its precertificate's row */
+	c.replace_precert = 1;
+	assert_int_equal(store_cert_add(st, &c), RC_EXISTS);
+	fill_cert(&c, "7f3a9c01d2e4b5a7", iss, der, sizeof(der));
+	c.profile = "precert";
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "7f3a9c01d2e4b5a7", iss2, der, sizeof(der));
+	c.replace_precert = 1;	/* another issuer's serial */
+	assert_int_equal(store_cert_add(st, &c), RC_EXISTS);
+	fill_cert(&c, "7f3a9c01d2e4b5a7", iss, der + 1, sizeof(der) - 1);
+	c.replace_precert = 1;
+	c.contract_id = k;
+	assert_int_equal(store_cert_add(st, &c), 0);
+	assert_int_equal(store_cert_get(st, "7f3a9c01d2e4b5a7", &g), 0);
+	assert_string_equal(g.profile, "dv");
+	assert_int_equal(g.contract_id, k);
+	assert_int_equal(g.der_len, sizeof(der) - 1);
+	store_cert_clear(&g);
+	/* and only once: the row is the certificate's now */
+	assert_int_equal(store_cert_add(st, &c), RC_EXISTS);
+	/* without one, a new row as always */
+	fill_cert(&c, "7f3a9c01d2e4b5a8", iss, der, sizeof(der));
+	c.replace_precert = 1;
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "7f3a9c01d2e4b5a6", iss, der, sizeof(der));
+	c.contract_id = k;
 
 	assert_int_equal(store_cert_get(st, "7f3a9c01d2e4b5a6", &g), 0);
 	assert_string_equal(g.serial, "7f3a9c01d2e4b5a6");
