@@ -512,8 +512,8 @@ daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv)
 	printf("not before: %s\nnot after: %s\n", t1, t2);
 	/* Certificate Transparency: the SCTs it carries */
 	if (strcmp(c.profile ? c.profile : "", "precert") == 0)
-		printf("ct: a precertificate that was not logged enough; no "
-		    "certificate was issued for it\n");
+		printf("ct: a precertificate without its certificate (not "
+		    "logged enough, or the CA stopped before issuing it)\n");
 	else
 		printf("ct: %d SCTs\n", ca_cert_scts(c.der, c.der_len));
 	if (c.revoked) {
