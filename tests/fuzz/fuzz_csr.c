@@ -4,7 +4,8 @@
  * src/ca/keycheck.c): any input, DER or PEM, must be refused or give a CSR
  * whose fields keep the promises of ca.h. kc is NULL (no list files); the
  * algorithmic weak-key tests still run. The same bytes also go through the
- * DNS name check on its own, which in a CSR sits behind the signature.
+ * DNS name check on its own, which in a CSR sits behind the signature,
+ * and through ca_key_proof() (the reader of key compromise proofs).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();	/* a refusal leaves no object and says why */
 	}
 	ca_csr_free(csr);
+	/* the same bytes as a key compromise proof (the public /report-key
+	 * page): refused with a reason, or a key whose DER is sane */
+	{
+		uint8_t *spki = NULL;
+		size_t spki_len = 9;
+
+		d.msg[0] = '\0';
+		rc = ca_key_proof(data, size, "Proof of key compromise", &spki,
+		    &spki_len, &d);
+		if (rc == 0 ? spki == NULL || spki_len < 16 || spki[0] != 0x30 :
+		    spki != NULL || spki_len != 0 || d.msg[0] == '\0')
+			abort();
+		free(spki);
+	}
 	d.msg[0] = '\0';
 	if (size <= 300) {
 		char name[CA_NAME_BUF];
