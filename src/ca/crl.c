@@ -654,30 +654,26 @@ ca_cert_spki_hash(const uint8_t *der, size_t len, uint8_t out[32])
 	const uint8_t *spki;
 	size_t n;
 
-	/* the DER walk, not an X509 decode: the key compromise scan does
-	 * this for every live certificate */
+	/* the DER walk, not an X509 decode */
 	if (ca_cert_spki(der, len, &spki, &n) != 0)
 		return RC_INVAL;
 	SHA256(spki, n, out);
 	return 0;
 }
 
-/* The other live certificates of a key (ca_cert_spki_hash) */
+/* The other live certificates of a key (store_cert_each_of_key) */
 struct same_key {
-	const uint8_t *hash;
 	const char *except;
 	char (*v)[41];
 	size_t n;
 };
 
 static int
-same_key_row(const char *serial, const uint8_t *der, size_t len, void *arg)
+same_key_row(const char *serial, void *arg)
 {
 	struct same_key *k = arg;
-	uint8_t h[32];
 
-	if (strcmp(serial, k->except) == 0 ||
-	    ca_cert_spki_hash(der, len, h) != 0 || memcmp(h, k->hash, 32) != 0)
+	if (strcmp(serial, k->except) == 0)
 		return 0;
 	k->v = xrealloc(k->v, (k->n + 1) * sizeof(*k->v));
 	snprintf(k->v[k->n++], 41, "%s", serial);
@@ -690,17 +686,18 @@ static int revoke(struct ca *ca, const char *serial_hex, int reason,
 /*
  * BR 4.9.1.1 (3): once a key is known compromised, every certificate of
  * it is revoked (within 24 hours), not only the one reported; Boulder's
- * bad-key-revoker does the same. Found by one scan of the live
- * certificates (a key compromise is rare; the scan is O(live
- * certificates), and needs no per-issuance index). Failures are logged;
- * the key stays blocked for new certificates in any case.
+ * bad-key-revoker does the same. Found by the key's hash (cert_keys, as
+ * Boulder's keyHashToSerial), so a report costs the key's certificates,
+ * not a read of every live one. Failures are logged; the key stays
+ * blocked for new certificates in any case.
  */
 static size_t
 revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial)
 {
-	struct same_key k = {hash, serial, NULL, 0};
+	struct same_key k = {serial, NULL, 0};
 	size_t done = 0;
-	int rc = store_cert_each_live(ca->st, ca_now(ca), same_key_row, &k);
+	int rc = store_cert_each_of_key(ca->st, hash, ca_now(ca), same_key_row,
+	    &k);
 
 	if (rc != 0)
 		log_err(LOG_CA, "key of %s compromised: finding its other "

@@ -340,32 +340,6 @@ time_parse(const struct der_elem *e, time_t *out)
 
 static const uint8_t oid_ski[] = {0x55, 0x1d, 0x0e};
 
-/* A certificate's TBSCertificate up to its SubjectPublicKeyInfo: the
- * validity, subject and SPKI elements, and in *rest what follows. */
-static int
-tbs_head(const uint8_t *cert, size_t len, struct der *rest,
-    struct der_elem *v, struct der_elem *subj, struct der_elem *spki)
-{
-	struct der top = {cert, len}, c;
-	struct der_elem e, tbs, x;
-
-	if (der_expect(&top, DER_SEQUENCE, &e) != 0 || top.len != 0)
-		return RC_INVAL;
-	c = e.body;
-	if (der_expect(&c, DER_SEQUENCE, &tbs) != 0)
-		return RC_INVAL;
-	*rest = tbs.body;
-	if (der_optional(rest, DER_CTX(0), &x) < 0 ||
-	    der_expect(rest, DER_INTEGER, &x) != 0 ||
-	    der_expect(rest, DER_SEQUENCE, &x) != 0 ||
-	    der_expect(rest, DER_SEQUENCE, &x) != 0 ||
-	    der_expect(rest, DER_SEQUENCE, v) != 0 ||
-	    der_expect(rest, DER_SEQUENCE, subj) != 0 ||
-	    der_expect(rest, DER_SEQUENCE, spki) != 0)
-		return RC_INVAL;
-	return 0;
-}
-
 int
 ca_cert_spki(const uint8_t *cert, size_t len, const uint8_t **spki,
     size_t *spki_len)
@@ -373,7 +347,7 @@ ca_cert_spki(const uint8_t *cert, size_t len, const uint8_t **spki,
 	struct der rest;
 	struct der_elem v, subj, k;
 
-	if (tbs_head(cert, len, &rest, &v, &subj, &k) != 0)
+	if (der_cert_head(cert, len, &rest, &v, &subj, &k) != 0)
 		return RC_INVAL;
 	*spki = k.raw;
 	*spki_len = k.raw_len;
@@ -390,7 +364,7 @@ ca_issuer_info_parse(const uint8_t *cert, size_t len,
 	int is_ec, bits;
 
 	memset(out, 0, sizeof(*out));
-	if (tbs_head(cert, len, &t, &v, &subj, &spki) != 0)
+	if (der_cert_head(cert, len, &t, &v, &subj, &spki) != 0)
 		return RC_INVAL;
 	vd = v.body;
 	if (der_next(&vd, &nb) != 0 || der_next(&vd, &na) != 0 ||

@@ -257,8 +257,9 @@ ra_limit_account(struct ra *ra, struct store *st, const char *ip,
 }
 
 /* Key compromise reports (/report-key) with a proof that verified: each
- * blocks a key and scans the live certificates, so a stream of made-up
- * keys is bounded per address (an IPv6 site by its /48), loopback too. */
+ * blocks a key (a row and an audit entry that stay for good), so a stream
+ * of made-up keys is bounded per address (an IPv6 site by its /48),
+ * loopback too. */
 static const struct ra_limit key_reports = {RA_KEY_REPORTS_PER_HOUR, 3600};
 
 struct report_take {

@@ -1128,12 +1128,11 @@ int store_blocked_key_get(struct store *st, const uint8_t hash[32],
 /* How many keys are recorded as compromised, and when the newest was
  * (0 when none). */
 int store_blocked_key_count(struct store *st, int64_t *n, time_t *newest);
-/* Calls fn with each certificate (serial, DER) that is not a CA's, not
- * revoked and not expired at now, in no particular order (no sort), in
- * one read; stops at fn's first nonzero result, which it returns. fn must
- * not write to st. */
-int store_cert_each_live(struct store *st, time_t now,
-    int (*fn)(const char *serial, const uint8_t *der, size_t len, void *arg),
-    void *arg);
+/* Calls fn with the serial of each certificate of the key whose
+ * SubjectPublicKeyInfo has SHA-256 hash (migration 0018) that is not a
+ * CA's, not revoked and not expired at now, in one read; stops at fn's
+ * first nonzero result, which it returns. fn must not write to st. */
+int store_cert_each_of_key(struct store *st, const uint8_t hash[32],
+    time_t now, int (*fn)(const char *serial, void *arg), void *arg);
 
 #endif

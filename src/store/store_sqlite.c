@@ -34,6 +34,7 @@
 #include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 #include "util/buf.h"
+#include "util/der.h"
 #include "util/dnsname.h"
 #include "util/log.h"
 #include "util/rc.h"
@@ -179,6 +180,8 @@ static const char *const sql_text[Q_MAX] = {
 		       "crl_shard = excluded.crl_shard "
 		       "WHERE certificates.profile = 'precert' AND "
 		       "certificates.issuer_id = excluded.issuer_id",
+	[Q_CERT_KEY_ADD] = "INSERT OR IGNORE INTO cert_keys (spki_sha256, "
+		       "serial) VALUES (?1, ?2)",
 	[Q_CERT_GET] = "SELECT c.issuer_id, c.profile, c.names, c.order_id, "
 		       "c.contract_id, c.not_before, c.not_after, c.der, "
 		       "r.reason, r.revoked_at FROM certificates c "
@@ -1477,6 +1480,41 @@ sq_read_end(struct store *st)
 		rollback(st);
 }
 
+/* ---- certificates' keys (migration 0018) --------------------------------- */
+
+/* The SHA-256 of the SubjectPublicKeyInfo of certificate der: 0, or
+ * RC_INVAL when der is not a certificate. */
+static int
+cert_spki_sha256(struct store *st, const uint8_t *der, size_t len,
+    uint8_t out[32])
+{
+	struct der rest;
+	struct der_elem v, subj, spki;
+
+	if (der == NULL || der_cert_head(der, len, &rest, &v, &subj,
+	    &spki) != 0)
+		return RC_INVAL;
+	return EVP_Digest(spki.raw, spki.raw_len, out, NULL, st->sha256,
+	    NULL) == 1 ? 0 : RC_CRYPTO;
+}
+
+/* SQL certdesk_spki_sha256(der): cert_spki_sha256, or NULL (0018) */
+static void
+sql_spki_sha256(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *st = sqlite3_user_data(ctx);
+	const void *der = sqlite3_value_blob(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	uint8_t h[32];
+
+	(void)argc;
+	if (der != NULL && n > 0 &&
+	    cert_spki_sha256(st, der, (size_t)n, h) == 0)
+		sqlite3_result_blob(ctx, h, sizeof(h), SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+}
+
 /* ---- open, migrations, close ---------------------------------------------- */
 
 static int
@@ -1772,6 +1810,12 @@ open_handle(const struct store_conf *conf, struct store **out, int counted)
 	if (st->sha256 == NULL || st->md == NULL) {
 		log_openssl(LOG_STORE, "sha256");
 		rc = RC_CRYPTO;
+		goto out;
+	}
+	if (sqlite3_create_function_v2(st->db, "certdesk_spki_sha256", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, st,
+	    sql_spki_sha256, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sq_dberr(st, "spki function", sqlite3_errcode(st->db));
 		goto out;
 	}
 	rc = migrate(st);
@@ -2397,6 +2441,31 @@ store_issuer_next_crl_number(struct store *st, int64_t issuer_id,
 
 /* ---- certificates, revocations, CRLs ------------------------------------- */
 
+/* The row of cert_keys for c: by the key's hash, the key compromise
+ * revocation finds c. Bytes that are not a certificate (only tests store
+ * such) have no key to find them by. */
+static int
+cert_key_add(struct store *st, const struct store_cert *c)
+{
+	static const char what[] = "cert_key_add";
+	sqlite3_stmt *s = NULL;
+	uint8_t h[32];
+	int rc = cert_spki_sha256(st, c->der, c->der_len, h);
+
+	if (rc == RC_INVAL) {
+		log_debug(LOG_STORE, "%s: %s is not a certificate", what,
+		    c->serial);
+		return 0;
+	}
+	if (rc != 0 || (rc = get(st, Q_CERT_KEY_ADD, &s)) != 0)
+		return rc;
+	sq_bind_blob(s, 1, h, sizeof(h));
+	sq_bind_text(s, 2, c->serial);
+	rc = sq_step_done(st, what, s);
+	put(st, Q_CERT_KEY_ADD, s);
+	return rc;
+}
+
 int
 store_cert_add(struct store *st, const struct store_cert *c)
 {
@@ -2453,6 +2522,8 @@ store_cert_add(struct store *st, const struct store_cert *c)
 		rc = RC_EXISTS;
 	}
 	put(st, q, s);
+	if (rc == 0 && strcmp(c->profile, "ca") != 0)
+		rc = cert_key_add(st, c);
 	return rc;
 }
 

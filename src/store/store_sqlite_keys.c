@@ -2,8 +2,9 @@
 /*
  * The SQLite backend's compromised keys (migration 0016): the SHA-256 of
  * each SubjectPublicKeyInfo a certificate was revoked for with reason
- * keyCompromise, and the scan of live certificates the CA makes to find
- * the other certificates of such a key. The ca decides; this file keeps.
+ * keyCompromise, and (migration 0018) the certificates of each key, by
+ * which the CA finds the other certificates of such a key. The ca
+ * decides; this file keeps.
  */
 #include "store/store.h"
 #include "store/store_sqlite_int.h"
@@ -18,9 +19,10 @@ static const char SQL_KEY_GET[] = "SELECT serial FROM blocked_keys "
 	"WHERE spki_sha256 = ?1";
 static const char SQL_KEY_COUNT[] = "SELECT count(*), "
 	"coalesce(max(added_at), 0) FROM blocked_keys";
-static const char SQL_LIVE[] = "SELECT c.serial, c.der FROM certificates c "
-	"WHERE c.not_after > ?1 AND c.profile <> 'ca' AND NOT EXISTS "
-	"(SELECT 1 FROM revocations r WHERE r.serial = c.serial)";
+static const char SQL_OF_KEY[] = "SELECT k.serial FROM cert_keys k "
+	"JOIN certificates c ON c.serial = k.serial "
+	"WHERE k.spki_sha256 = ?1 AND c.not_after > ?2 AND c.profile <> 'ca' "
+	"AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.serial = c.serial)";
 
 int
 store_blocked_key_add(struct store *st, const uint8_t hash[32],
@@ -95,40 +97,36 @@ store_blocked_key_count(struct store *st, int64_t *n, time_t *newest)
 	return rc;
 }
 
-struct live {
-	int (*fn)(const char *, const uint8_t *, size_t, void *);
+struct of_key {
+	int (*fn)(const char *, void *);
 	void *arg;
 };
 
 static int
-live_row(sqlite3_stmt *s, void *arg)
+of_key_row(sqlite3_stmt *s, void *arg)
 {
-	const struct live *l = arg;
+	const struct of_key *k = arg;
 	const unsigned char *serial = sqlite3_column_text(s, 0);
-	const void *der = sqlite3_column_blob(s, 1);
-	int n = sqlite3_column_bytes(s, 1);
 
-	if (serial == NULL || der == NULL || n <= 0)
-		return 0;
-	return l->fn((const char *)serial, der, (size_t)n, l->arg);
+	return serial != NULL ? k->fn((const char *)serial, k->arg) : 0;
 }
 
 int
-store_cert_each_live(struct store *st, time_t now,
-    int (*fn)(const char *serial, const uint8_t *der, size_t len, void *arg),
-    void *arg)
+store_cert_each_of_key(struct store *st, const uint8_t hash[32], time_t now,
+    int (*fn)(const char *serial, void *arg), void *arg)
 {
-	static const char what[] = "cert_each_live";
-	struct live l = {fn, arg};
+	static const char what[] = "cert_each_of_key";
+	struct of_key k = {fn, arg};
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || fn == NULL)
+	if (st == NULL || hash == NULL || fn == NULL)
 		return RC_INVAL;
-	if ((rc = sq_prep(st, SQL_LIVE, &s)) != 0)
+	if ((rc = sq_prep(st, SQL_OF_KEY, &s)) != 0)
 		return rc;
-	sq_bind_time(s, 1, now);
-	rc = sq_each_row(st, what, s, live_row, &l);
+	sq_bind_blob(s, 1, hash, 32);
+	sq_bind_time(s, 2, now);
+	rc = sq_each_row(st, what, s, of_key_row, &k);
 	sq_put(st, s);
 	return rc;
 }

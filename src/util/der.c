@@ -70,3 +70,28 @@ der_eq(const struct der_elem *e, const uint8_t *p, size_t n)
 {
 	return e->raw_len == n && memcmp(e->raw, p, n) == 0;
 }
+
+int
+der_cert_head(const uint8_t *cert, size_t len, struct der *rest,
+    struct der_elem *validity, struct der_elem *subject,
+    struct der_elem *spki)
+{
+	struct der top = {cert, len}, c;
+	struct der_elem e, tbs, x;
+
+	if (der_expect(&top, DER_SEQUENCE, &e) != 0 || top.len != 0)
+		return RC_INVAL;
+	c = e.body;
+	if (der_expect(&c, DER_SEQUENCE, &tbs) != 0)
+		return RC_INVAL;
+	*rest = tbs.body;
+	if (der_optional(rest, DER_CTX(0), &x) < 0 ||
+	    der_expect(rest, DER_INTEGER, &x) != 0 ||
+	    der_expect(rest, DER_SEQUENCE, &x) != 0 ||
+	    der_expect(rest, DER_SEQUENCE, &x) != 0 ||
+	    der_expect(rest, DER_SEQUENCE, validity) != 0 ||
+	    der_expect(rest, DER_SEQUENCE, subject) != 0 ||
+	    der_expect(rest, DER_SEQUENCE, spki) != 0)
+		return RC_INVAL;
+	return 0;
+}

@@ -51,5 +51,13 @@ int der_expect(struct der *d, uint8_t tag, struct der_elem *e);
 int der_optional(struct der *d, uint8_t tag, struct der_elem *e);
 /* 1 when the element's bytes equal p[0..n). */
 int der_eq(const struct der_elem *e, const uint8_t *p, size_t n);
+/* The head of an X.509 certificate (RFC 5280 4.1), the whole of cert:
+ * its TBSCertificate's validity, subject and subjectPublicKeyInfo
+ * elements, and in *rest what follows them (the unique ids and
+ * extensions). Neither signature nor contents are checked. 0 or
+ * RC_INVAL. */
+int der_cert_head(const uint8_t *cert, size_t len, struct der *rest,
+    struct der_elem *validity, struct der_elem *subject,
+    struct der_elem *spki);
 
 #endif

@@ -911,6 +911,200 @@ revoked_cb(const char *serial, int reason, time_t when, void *arg)
 	return 0;
 }
 
+/* A certificate's shape, as der_cert_head reads it, whose
+ * SubjectPublicKeyInfo is SEQUENCE { BIT STRING { 0, key } } (31 bytes) */
+#define FAKE_CERT_LEN 31
+static void
+fake_cert(uint8_t key, uint8_t out[FAKE_CERT_LEN])
+{
+	static const uint8_t t[FAKE_CERT_LEN] = {
+	    0x30, 0x1d, 0x30, 0x16, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01,
+	    0x01, 0x30, 0x00, 0x30, 0x00, 0x30, 0x00, 0x30, 0x00, 0x30, 0x04,
+	    0x03, 0x02, 0x00, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00};
+
+	memcpy(out, t, sizeof(t));
+	out[25] = key;
+}
+
+/* SHA-256 of fake_cert(key)'s SubjectPublicKeyInfo */
+static void
+fake_key_hash(uint8_t key, uint8_t h[32])
+{
+	uint8_t c[FAKE_CERT_LEN];
+
+	fake_cert(key, c);
+	assert_int_equal(EVP_Digest(c + 20, 6, h, NULL, EVP_sha256(), NULL),
+	    1);
+}
+
+struct serials {
+	size_t n;
+	char v[8][41];
+	int stop_after;
+};
+
+static int
+serial_seen(const char *serial, void *arg)
+{
+	struct serials *s = arg;
+
+	assert_true(s->n < 8);
+	snprintf(s->v[s->n++], 41, "%s", serial);
+	return s->stop_after && (int)s->n >= s->stop_after ? 7 : 0;
+}
+
+static int
+has_serial(const struct serials *s, const char *serial)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], serial) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * cert_keys (0018): each certificate is found by its key's hash, when
+ * live (not expired, not revoked, not a CA's); bytes that are not a
+ * certificate are stored without a key row; a certificate taking over
+ * its precertificate's row keeps the one key row.
+ */
+static void
+test_cert_keys(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	uint8_t a[FAKE_CERT_LEN], b[FAKE_CERT_LEN], junk[8] = {1, 2, 3};
+	uint8_t ha[32], hb[32], hc[32];
+	struct store_cert c;
+	struct serials seen;
+	int64_t iss = make_issuer(st, "issuing-1");
+	time_t now = 1760000000 + 86400;
+
+	fake_cert(0xaa, a);
+	fake_cert(0xbb, b);
+	fake_key_hash(0xaa, ha);
+	fake_key_hash(0xbb, hb);
+	fake_key_hash(0xcc, hc);
+	fill_cert(&c, "01", iss, a, sizeof(a));
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "02", iss, a, sizeof(a));
+	c.profile = "ov";
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "03", iss, b, sizeof(b));
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "04", iss, a, sizeof(a));	/* expired */
+	c.not_before = 1700000000;
+	c.not_after = 1700000000 + 86400;
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "05", iss, a, sizeof(a));	/* revoked */
+	assert_int_equal(store_cert_add(st, &c), 0);
+	assert_int_equal(store_revoke(st, "05", 1, now), 0);
+	fill_cert(&c, "06", iss, a, sizeof(a));	/* a CA's */
+	c.profile = "ca";
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "07", iss, junk, sizeof(junk));
+	assert_int_equal(store_cert_add(st, &c), 0);
+	fill_cert(&c, "08", iss, a, sizeof(a));	/* precert, then its cert */
+	c.profile = "precert";
+	assert_int_equal(store_cert_add(st, &c), 0);
+	c.profile = "dv";
+	c.replace_precert = 1;
+	assert_int_equal(store_cert_add(st, &c), 0);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_cert_each_of_key(st, ha, now, serial_seen,
+	    &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_true(has_serial(&seen, "01") && has_serial(&seen, "02") &&
+	    has_serial(&seen, "08"));
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_cert_each_of_key(st, hb, now, serial_seen,
+	    &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.v[0], "03");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_cert_each_of_key(st, hc, now, serial_seen,
+	    &seen), 0);
+	assert_int_equal(seen.n, 0);
+	/* the expired one too, seen from before it expired */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_cert_each_of_key(st, ha, 1700000000 + 60,
+	    serial_seen, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	assert_true(has_serial(&seen, "04"));
+	/* fn's first nonzero result stops the walk */
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_after = 1;
+	assert_int_equal(store_cert_each_of_key(st, ha, now, serial_seen,
+	    &seen), 7);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM cert_keys"),
+	    6);	/* 01 02 03 04 05 08: not the CA's, not the junk */
+	assert_int_equal(store_cert_each_of_key(st, NULL, now, serial_seen,
+	    &seen), RC_INVAL);
+	assert_int_equal(store_cert_each_of_key(NULL, ha, now, serial_seen,
+	    &seen), RC_INVAL);
+}
+
+/* A database at schema 17 with certificates: 0018 finds their keys,
+ * except a CA's and bytes that are not a certificate. */
+static void
+test_migration_0018_cert_keys(void **state)
+{
+	struct fx *fx = *state;
+	char path[320], p[330], msg[256], sql[800];
+	struct store *st = NULL;
+	struct serials seen;
+	uint8_t a[FAKE_CERT_LEN], ha[32];
+	char hex[2 * FAKE_CERT_LEN + 1];
+
+	snprintf(path, sizeof(path), "%s/v17.db", fx->dir);
+	assert_int_equal(raw_exec(path, "CREATE TABLE schema_migrations ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+	    "INTEGER NOT NULL)", msg, sizeof(msg)), SQLITE_OK);
+	for (size_t i = 0; i < store_sqlite_migrations_count &&
+	    store_sqlite_migrations[i].version <= 17; i++) {
+		if (raw_exec(path, store_sqlite_migrations[i].sql, msg,
+		    sizeof(msg)) != SQLITE_OK)
+			fail_msg("migration %d: %s",
+			    store_sqlite_migrations[i].version, msg);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations "
+		    "VALUES (%d, 'x', 1)", store_sqlite_migrations[i].version);
+		assert_int_equal(raw_exec(path, sql, NULL, 0), SQLITE_OK);
+	}
+	fake_cert(0xaa, a);
+	fake_key_hash(0xaa, ha);
+	for (size_t i = 0; i < sizeof(a); i++)
+		snprintf(hex + 2 * i, 3, "%02x", a[i]);
+	snprintf(sql, sizeof(sql), "INSERT INTO issuers (id, name, is_root, "
+	    "active, cert_der, created_at) VALUES (1, 'i', 1, 1, X'30', 1); "
+	    "INSERT INTO certificates (serial, issuer_id, profile, names, "
+	    "not_before, not_after, der, created_at) VALUES "
+	    "('0a', 1, 'dv', 'a.example', 1, 4000000000, X'%s', 1), "
+	    "('0b', 1, 'ev', 'b.example', 1, 4000000000, X'%s', 1), "
+	    "('0c', 1, 'ca', 'c', 1, 4000000000, X'%s', 1), "
+	    "('0d', 1, 'dv', 'd.example', 1, 4000000000, X'0102', 1)",
+	    hex, hex, hex);
+	if (raw_exec(path, sql, msg, sizeof(msg)) != SQLITE_OK)
+		fail_msg("%s", msg);
+
+	assert_int_equal(open_at(path, 0, &st), 0);
+	assert_int_equal(store_schema_version(st),
+	    (int)store_sqlite_migrations_count);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM cert_keys"), 2);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_cert_each_of_key(st, ha, 1000, serial_seen,
+	    &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_true(has_serial(&seen, "0a") && has_serial(&seen, "0b"));
+	store_close(st);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
 static void
 test_certs_revocations(void **state)
 {
@@ -2485,6 +2679,8 @@ main(void)
 		T(test_orgs),
 		T(test_issuers),
 		T(test_certs_revocations),
+		T(test_cert_keys),
+		T(test_migration_0018_cert_keys),
 		T(test_cert_bad_input),
 		T(test_crls),
 		T(test_tx_rollback),
