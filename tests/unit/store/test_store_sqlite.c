@@ -234,24 +234,31 @@ test_migrations_new_and_reopen(void **state)
 	    1);
 }
 
-/* A database at schema 8 with mail that failed before 0009: the 5xx
- * refusals curl reported ("SMTP: RCPT failed: 550") become bounced, and
- * nothing else does; 0010 adds the index on certificates(order_id). */
+/* Removes the database at path with its WAL and shared-memory files. */
 static void
-test_migration_0009_old_bounces(void **state)
+unlink_db(const char *path)
 {
-	struct fx *fx = *state;
-	char path[320], p[330], msg[256], sql[200];
-	struct store *st = NULL;
-	struct store_mail *v = NULL;
-	size_t n = 0;
+	char p[400];
 
-	snprintf(path, sizeof(path), "%s/v8.db", fx->dir);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+/* A new database at path with the migrations up to version applied, as
+ * a certdesk of that time left it (for tests of a later migration). */
+static void
+at_version(const char *path, int version)
+{
+	char msg[256], sql[200];
+
 	assert_int_equal(raw_exec(path, "CREATE TABLE schema_migrations ("
 	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
 	    "INTEGER NOT NULL)", msg, sizeof(msg)), SQLITE_OK);
 	for (size_t i = 0; i < store_sqlite_migrations_count &&
-	    store_sqlite_migrations[i].version <= 8; i++) {
+	    store_sqlite_migrations[i].version <= version; i++) {
 		if (raw_exec(path, store_sqlite_migrations[i].sql, msg,
 		    sizeof(msg)) != SQLITE_OK)
 			fail_msg("migration %d: %s",
@@ -260,6 +267,22 @@ test_migration_0009_old_bounces(void **state)
 		    "VALUES (%d, 'x', 1)", store_sqlite_migrations[i].version);
 		assert_int_equal(raw_exec(path, sql, NULL, 0), SQLITE_OK);
 	}
+}
+
+/* A database at schema 8 with mail that failed before 0009: the 5xx
+ * refusals curl reported ("SMTP: RCPT failed: 550") become bounced, and
+ * nothing else does; 0010 adds the index on certificates(order_id). */
+static void
+test_migration_0009_old_bounces(void **state)
+{
+	struct fx *fx = *state;
+	char path[320], msg[256];
+	struct store *st = NULL;
+	struct store_mail *v = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/v8.db", fx->dir);
+	at_version(path, 8);
 	assert_int_equal(raw_exec(path, "INSERT INTO mail_outbox (id, to_addr, "
 	    "subject, body, created_at, next_try_at, attempts, sent_at, "
 	    "last_error) VALUES "
@@ -291,11 +314,7 @@ test_migration_0009_old_bounces(void **state)
 	    "WHERE type = 'index' AND name = 'mail_outbox_due' AND sql LIKE "
 	    "'%bounced_at IS NULL%'"), 1);
 	store_close(st);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
+	unlink_db(path);
 }
 
 /* Several handles creating the same new database at once: the migrations
@@ -323,7 +342,7 @@ test_migrations_concurrent(void **state)
 	struct fx *fx = *state;
 	struct opener o[3];
 	pthread_t t[3];
-	char path[320], p[330];
+	char path[320];
 
 	snprintf(path, sizeof(path), "%s/fresh.db", fx->dir);
 	for (int i = 0; i < 3; i++) {
@@ -340,11 +359,7 @@ test_migrations_concurrent(void **state)
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM "
 	    "schema_migrations"), (int64_t)store_sqlite_migrations_count);
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM audit_head"), 1);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
+	unlink_db(path);
 }
 
 static void
@@ -1052,26 +1067,14 @@ static void
 test_migration_0018_cert_keys(void **state)
 {
 	struct fx *fx = *state;
-	char path[320], p[330], msg[256], sql[800];
+	char path[320], msg[256], sql[800];
 	struct store *st = NULL;
 	struct serials seen;
 	uint8_t a[FAKE_CERT_LEN], ha[32];
 	char hex[2 * FAKE_CERT_LEN + 1];
 
 	snprintf(path, sizeof(path), "%s/v17.db", fx->dir);
-	assert_int_equal(raw_exec(path, "CREATE TABLE schema_migrations ("
-	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
-	    "INTEGER NOT NULL)", msg, sizeof(msg)), SQLITE_OK);
-	for (size_t i = 0; i < store_sqlite_migrations_count &&
-	    store_sqlite_migrations[i].version <= 17; i++) {
-		if (raw_exec(path, store_sqlite_migrations[i].sql, msg,
-		    sizeof(msg)) != SQLITE_OK)
-			fail_msg("migration %d: %s",
-			    store_sqlite_migrations[i].version, msg);
-		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations "
-		    "VALUES (%d, 'x', 1)", store_sqlite_migrations[i].version);
-		assert_int_equal(raw_exec(path, sql, NULL, 0), SQLITE_OK);
-	}
+	at_version(path, 17);
 	fake_cert(0xaa, a);
 	fake_key_hash(0xaa, ha);
 	for (size_t i = 0; i < sizeof(a); i++)
@@ -1098,11 +1101,7 @@ test_migration_0018_cert_keys(void **state)
 	assert_int_equal(seen.n, 2);
 	assert_true(has_serial(&seen, "0a") && has_serial(&seen, "0b"));
 	store_close(st);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
+	unlink_db(path);
 }
 
 static void
