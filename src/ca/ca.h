@@ -210,10 +210,22 @@ int ca_ct_load(const char *path, int timeout_s, struct ca_ct **out,
 int ca_ct_parse(const char *json, size_t len, int timeout_s,
     struct ca_ct **out, struct rc_detail *d);
 void ca_ct_free(struct ca_ct *ct);
+/* Reads the log list at path again (as ca_ct_load, with ct's timeout) and
+ * puts it in place of ct's: issuances under way finish with the list they
+ * started with, the next ones use the new one. On failure (RC_CONFIG with
+ * why in d) ct keeps its list. Safe while other threads issue with ct. */
+int ca_ct_reload(struct ca_ct *ct, const char *path, struct rc_detail *d);
+struct ca_ct_info {
+	size_t nlogs, noperators;
+	/* the list's log_list_timestamp, 0 when it has none. Logs are
+	 * retired and new ones open every year: a list should be fetched
+	 * anew regularly. */
+	time_t list_time;
+};
+/* The current list's figures, read together (all 0 for NULL). */
+void ca_ct_info(const struct ca_ct *ct, struct ca_ct_info *out);
 size_t ca_ct_nlogs(const struct ca_ct *ct);
 size_t ca_ct_noperators(const struct ca_ct *ct);
-/* The list's log_list_timestamp, 0 when it has none. Logs are retired and
- * new ones open every year: a list should be fetched anew regularly. */
 time_t ca_ct_list_time(const struct ca_ct *ct);
 #define CA_CT_LIST_STALE_DAYS 30
 /* How many SCTs a certificate (DER) carries in its SCT list extension,

@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +68,20 @@ ca_ct_oid(int sct_list, size_t *len)
 	return sct_list ? oid_sct_list : oid_poison;
 }
 
-struct ca_ct {
+/* One log list as loaded; shared by the issuances that use it while a
+ * reload puts the next one in place (refs, under ca_ct.mu) */
+struct ct_list {
+	int refs;
 	struct ca_ct_log *logs;
 	size_t nlogs;
 	size_t noperators;
-	int timeout_s;
 	time_t list_time;		/* log_list_timestamp, 0: none */
+};
+
+struct ca_ct {
+	pthread_mutex_t mu;
+	struct ct_list *cur;		/* never NULL */
+	int timeout_s;
 };
 
 /* ---- base64 (RFC 4648 section 4, padded) --------------------------------- */
@@ -135,14 +144,52 @@ log_clear(struct ca_ct_log *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void
+list_free(struct ct_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->nlogs; i++)
+		log_clear(&l->logs[i]);
+	free(l->logs);
+	free(l);
+}
+
+/* The current list, held until release(). ct's lock is an implementation
+ * detail: a const ca_ct is one whose list the caller does not replace. */
+static struct ct_list *
+hold(const struct ca_ct *ct)
+{
+	struct ca_ct *m = (struct ca_ct *)ct;
+	struct ct_list *l;
+
+	pthread_mutex_lock(&m->mu);
+	l = m->cur;
+	l->refs++;
+	pthread_mutex_unlock(&m->mu);
+	return l;
+}
+
+static void
+release(const struct ca_ct *ct, struct ct_list *l)
+{
+	struct ca_ct *m = (struct ca_ct *)ct;
+	int last;
+
+	pthread_mutex_lock(&m->mu);
+	last = --l->refs == 0;
+	pthread_mutex_unlock(&m->mu);
+	if (last)
+		list_free(l);
+}
+
 void
 ca_ct_free(struct ca_ct *ct)
 {
 	if (ct == NULL)
 		return;
-	for (size_t i = 0; i < ct->nlogs; i++)
-		log_clear(&ct->logs[i]);
-	free(ct->logs);
+	release(ct, ct->cur);
+	pthread_mutex_destroy(&ct->mu);
 	free(ct);
 }
 
@@ -172,7 +219,7 @@ bad(struct rc_detail *d, const char *what, const char *desc,
 }
 
 static int
-load_log(struct ca_ct *ct, const json_t *log, const char *op, int tiled,
+load_log(struct ct_list *ct, const json_t *log, const char *op, int tiled,
     struct rc_detail *d)
 {
 	const char *desc = jstr(log, "description"), *key, *id, *url, *state;
@@ -268,7 +315,7 @@ ca_ct_parse(const char *json, size_t len, int timeout_s, struct ca_ct **out,
 {
 	json_error_t je;
 	json_t *root, *ops;
-	struct ca_ct *ct;
+	struct ct_list *ct;
 	size_t i;
 	int rc = 0;
 
@@ -291,7 +338,7 @@ ca_ct_parse(const char *json, size_t len, int timeout_s, struct ca_ct **out,
 		return RC_CONFIG;
 	}
 	ct = xcalloc(1, sizeof(*ct));
-	ct->timeout_s = timeout_s > 0 ? timeout_s : 10;
+	ct->refs = 1;
 	{
 		const char *ts = jstr(root, "log_list_timestamp");
 
@@ -343,10 +390,13 @@ ca_ct_parse(const char *json, size_t len, int timeout_s, struct ca_ct **out,
 		rc = RC_CONFIG;
 	}
 	if (rc != 0) {
-		ca_ct_free(ct);
+		list_free(ct);
 		return rc;
 	}
-	*out = ct;
+	*out = xcalloc(1, sizeof(**out));
+	pthread_mutex_init(&(*out)->mu, NULL);
+	(*out)->cur = ct;
+	(*out)->timeout_s = timeout_s > 0 ? timeout_s : 10;
 	return 0;
 }
 
@@ -376,28 +426,70 @@ ca_ct_load(const char *path, int timeout_s, struct ca_ct **out,
 	return rc;
 }
 
+int
+ca_ct_reload(struct ca_ct *ct, const char *path, struct rc_detail *d)
+{
+	struct ca_ct *fresh = NULL;
+	struct ct_list *old;
+	int rc = ca_ct_load(path, ct->timeout_s, &fresh, d);
+
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&ct->mu);
+	old = ct->cur;
+	ct->cur = fresh->cur;
+	fresh->cur = old;	/* released with fresh, once unused */
+	pthread_mutex_unlock(&ct->mu);
+	ca_ct_free(fresh);
+	return 0;
+}
+
+void
+ca_ct_info(const struct ca_ct *ct, struct ca_ct_info *out)
+{
+	struct ct_list *l;
+
+	memset(out, 0, sizeof(*out));
+	if (ct == NULL)
+		return;
+	l = hold(ct);
+	out->nlogs = l->nlogs;
+	out->noperators = l->noperators;
+	out->list_time = l->list_time;
+	release(ct, l);
+}
+
 size_t
 ca_ct_nlogs(const struct ca_ct *ct)
 {
-	return ct ? ct->nlogs : 0;
+	struct ca_ct_info i;
+
+	ca_ct_info(ct, &i);
+	return i.nlogs;
 }
 
 size_t
 ca_ct_noperators(const struct ca_ct *ct)
 {
-	return ct ? ct->noperators : 0;
+	struct ca_ct_info i;
+
+	ca_ct_info(ct, &i);
+	return i.noperators;
 }
 
 time_t
 ca_ct_list_time(const struct ca_ct *ct)
 {
-	return ct ? ct->list_time : 0;
+	struct ca_ct_info i;
+
+	ca_ct_info(ct, &i);
+	return i.list_time;
 }
 
 const struct ca_ct_log *
 ca_ct_log_at(const struct ca_ct *ct, size_t i)
 {
-	return ct && i < ct->nlogs ? &ct->logs[i] : NULL;
+	return ct && i < ct->cur->nlogs ? &ct->cur->logs[i] : NULL;
 }
 
 int
@@ -637,7 +729,8 @@ on_data(char *p, size_t size, size_t n, void *arg)
 /* Eligible logs, one per operator in turn (a random order within each
  * operator and of the operators), at most max of them. */
 static size_t
-choose(const struct ca_ct *ct, time_t not_after, const struct ca_ct_log **out,
+choose(const struct ct_list *ct, time_t not_after,
+    const struct ca_ct_log **out,
     size_t max)
 {
 	const struct ca_ct_log *el[CT_MAX_LOGS];
@@ -712,13 +805,14 @@ drain(CURLM *m)
 	}
 }
 
-int
-ca_ct_ready(const struct ca_ct *ct, time_t not_before, time_t not_after,
+/* ca_ct_ready on list l */
+static int
+ready(const struct ct_list *l, time_t not_before, time_t not_after,
     struct rc_detail *d)
 {
 	const struct ca_ct_log *pick[CT_MAX_LOGS];
 	int need = ca_ct_scts_needed(not_before, not_after);
-	size_t n = choose(ct, not_after, pick, (size_t)need);
+	size_t n = choose(l, not_after, pick, (size_t)need);
 
 	if (n >= (size_t)need)
 		return 0;
@@ -729,8 +823,36 @@ ca_ct_ready(const struct ca_ct *ct, time_t not_before, time_t not_after,
 }
 
 int
+ca_ct_ready(const struct ca_ct *ct, time_t not_before, time_t not_after,
+    struct rc_detail *d)
+{
+	struct ct_list *l = hold(ct);
+	int rc = ready(l, not_before, not_after, d);
+
+	release(ct, l);
+	return rc;
+}
+
+static int collect(const struct ca_ct *ct, const struct ct_list *l,
+    const struct ca_ct_chain *c, struct ca_dw *ext, struct buf *evidence,
+    struct rc_detail *d);
+
+int
 ca_ct_collect(const struct ca_ct *ct, const struct ca_ct_chain *c,
     struct ca_dw *ext, struct buf *evidence, struct rc_detail *d)
+{
+	/* the list stays while its logs are asked, whatever a reload does */
+	struct ct_list *l = hold(ct);
+	int rc = collect(ct, l, c, ext, evidence, d);
+
+	release(ct, l);
+	return rc;
+}
+
+static int
+collect(const struct ca_ct *ct, const struct ct_list *l,
+    const struct ca_ct_chain *c, struct ca_dw *ext, struct buf *evidence,
+    struct rc_detail *d)
 {
 	const struct ca_ct_log *pick[CT_MAX_LOGS];
 	struct sub *subs;
@@ -743,11 +865,11 @@ ca_ct_collect(const struct ca_ct *ct, const struct ca_ct_chain *c,
 	int rc = 0;
 
 	buf_printf(evidence, "[");
-	if ((rc = ca_ct_ready(ct, c->not_before, c->not_after, d)) != 0) {
+	if ((rc = ready(l, c->not_before, c->not_after, d)) != 0) {
 		buf_printf(evidence, "]");
 		return rc;
 	}
-	n = choose(ct, c->not_after, pick, (size_t)need + 1);
+	n = choose(l, c->not_after, pick, (size_t)need + 1);
 	/* {"chain": [precertificate, issuing CA, root]} (RFC 6962 4.1) */
 	buf_init(&body, 1u << 20);
 	buf_printf(&body, "{\"chain\":[");

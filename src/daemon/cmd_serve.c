@@ -670,8 +670,8 @@ override(struct daemon_ctx *cx, const char *opt, const char *value,
  * (DAEMON_EXIT_OK), or for the signer's end (DAEMON_EXIT_FAIL: without it
  * no certificate, OCSP response or CRL can be signed, so the server stops
  * and a service manager restarts it with a new signer). set holds the
- * stop signals, SIGCHLD and SIGHUP (logged and otherwise ignored),
- * blocked in every thread.
+ * stop signals, SIGCHLD and SIGHUP (reloads the CT log list,
+ * daemon_ct_reload), blocked in every thread.
  */
 static int
 wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
@@ -686,10 +686,10 @@ wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
 			;
 		if (sig == SIGHUP) {
 			/* what daemons get from a closed terminal or a
-			 * log rotation: not a reason to die mid-request */
-			log_info(LOG_MAIN, "SIGHUP: nothing to reload; "
-			    "restart certdesk to apply a changed "
-			    "configuration");
+			 * log rotation: not a reason to die mid-request;
+			 * the one thing re-read is the CT log list, which
+			 * browsers change every few weeks */
+			(void)daemon_ct_reload(cx);
 			continue;
 		}
 		if (sig != SIGCHLD)
@@ -758,7 +758,6 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	sigset_t set, stops;
 	char https_where[80] = "off", plain_where[80] = "off";
 	char *cert_pem = NULL, *base = NULL, *acme_dir = NULL, *ca_keys = NULL;
-	char *ca_ct = NULL;
 	int done, rc, thr_ok = 0, fd = -1, https_port = 0;
 
 	memset(&root, 0, sizeof(root));
@@ -964,23 +963,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			    "directory");
 			pc.ca_keys = ca_keys;
 			pc.problem_contact = cx->conf.ca_problem_contact;
-			if (cx->ct != NULL) {
-				time_t made = ca_ct_list_time(cx->ct);
-				char day[16] = "";
-				struct tm tm;
-
-				if (made != 0) {
-					gmtime_r(&made, &tm);
-					strftime(day, sizeof(day),
-					    " of %Y-%m-%d", &tm);
-				}
-				ca_ct = xasprintf("%zu usable logs of %zu "
-				    "operators, from the log list %s%s",
-				    ca_ct_nlogs(cx->ct),
-				    ca_ct_noperators(cx->ct),
-				    cx->conf.ct_log_list, day);
-				pc.ca_ct = ca_ct;
-			}
+			pc.ct = cx->ct;
+			pc.ct_list_path = cx->conf.ct_log_list;
 			if (portal_new(&pc, &portal) != 0) {
 				daemon_fail(cx, "cannot start the portal (see "
 				    "the log)");
@@ -1094,7 +1078,6 @@ out:
 	free(base);
 	free(acme_dir);
 	free(ca_keys);
-	free(ca_ct);
 	store_issuer_clear(&root);
 	if (rc == DAEMON_EXIT_OK)
 		log_info(LOG_MAIN, "stopped");

@@ -317,6 +317,34 @@ ct_list_age(struct daemon_ctx *cx)
 }
 
 int
+daemon_ct_reload(struct daemon_ctx *cx)
+{
+	struct rc_detail d = {{0}};
+	char *path;
+	int rc;
+
+	if (cx->ct == NULL) {
+		log_info(LOG_MAIN, "SIGHUP: no ct.log_list configured, nothing "
+		    "to reload; restart certdesk to apply a changed "
+		    "configuration");
+		return 0;
+	}
+	path = in_data(cx, cx->conf.ct_log_list);
+	rc = ca_ct_reload(cx->ct, path, &d);
+	free(path);
+	if (rc != 0) {
+		log_err(LOG_MAIN, "SIGHUP: ct.log_list not reloaded, the "
+		    "previous list stays in use: %s", rc_detail_str(&d, rc));
+		return rc;
+	}
+	log_info(LOG_MAIN, "SIGHUP: ct.log_list reloaded: Certificate "
+	    "Transparency: %zu usable logs of %zu operators",
+	    ca_ct_nlogs(cx->ct), ca_ct_noperators(cx->ct));
+	ct_list_age(cx);
+	return 0;
+}
+
+int
 daemon_open(struct daemon_ctx *cx, unsigned need)
 {
 	struct rc_detail d = {{0}};

@@ -211,6 +211,10 @@ enum {
  * exit status.
  */
 int daemon_open(struct daemon_ctx *cx, unsigned need);
+/* serve's SIGHUP: reads ct.log_list again (ca_ct_reload: issuances under
+ * way keep the list they started with); a list that does not load is
+ * logged and the previous one stays. Nothing else is reloaded. */
+int daemon_ct_reload(struct daemon_ctx *cx);
 /* daemon_load(cx, data, 0), then daemon_open(cx, need): what most commands
  * start with; an exit status (DAEMON_EXIT_OK to go on). */
 int daemon_load_open(struct daemon_ctx *cx, const char *data, unsigned need);

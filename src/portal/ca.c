@@ -292,12 +292,24 @@ ca_page(struct portal_req *c)
 		    nkeys == 1 ? "is" : "are",
 		    newest ? "; the newest was added " : "", when);
 	}
-	if (rc == 0 && v->ct != NULL)
+	if (rc == 0 && v->ct != NULL) {
+		struct ca_ct_info ci;
+		char day[16] = "";
+		struct tm tm;
+
+		/* the list in use now (SIGHUP reloads it) */
+		ca_ct_info(v->ct, &ci);
+		if (ci.list_time != 0 && gmtime_r(&ci.list_time, &tm))
+			strftime(day, sizeof(day), " of %Y-%m-%d", &tm);
 		rc = portal_html_printf(&b, "<h2>Certificate Transparency</h2>"
 		    "\n<p id=\"ca-ct\">Every subscriber certificate is logged "
 		    "as a precertificate first and issued with the SCTs of "
-		    "the logs embedded: %s.</p>\n", v->ct);
-	else if (rc == 0)
+		    "the logs embedded: %lld usable logs of %lld operators, "
+		    "from the log list %s%s. A new list is read when "
+		    "<code>certdesk serve</code> gets SIGHUP.</p>\n",
+		    (long long)ci.nlogs, (long long)ci.noperators,
+		    v->ct_path ? v->ct_path : "", day);
+	} else if (rc == 0)
 		rc = portal_html_printf(&b, "<h2>Certificate Transparency</h2>"
 		    "\n<p id=\"ca-ct\" class=\"warning\">Off: no <code>"
 		    "ct.log_list</code> is configured, so certificates are not "

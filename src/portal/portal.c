@@ -272,7 +272,9 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	p->ca.base_url = conf->ca_base_url ? xstrdup(conf->ca_base_url) : NULL;
 	p->ca.serving = conf->ca_serving ? xstrdup(conf->ca_serving) : NULL;
 	p->ca.keys = conf->ca_keys ? xstrdup(conf->ca_keys) : NULL;
-	p->ca.ct = conf->ca_ct ? xstrdup(conf->ca_ct) : NULL;
+	p->ca.ct = conf->ct;
+	p->ca.ct_path = conf->ct_list_path ? xstrdup(conf->ct_list_path) :
+	    NULL;
 	p->ca.problem_contact = conf->problem_contact &&
 	    conf->problem_contact[0] ? xstrdup(conf->problem_contact) : NULL;
 	p->ca.now = conf->ca_now;
@@ -330,7 +332,7 @@ portal_free(struct portal *p)
 	free(p->ca.base_url);
 	free(p->ca.serving);
 	free(p->ca.keys);
-	free(p->ca.ct);
+	free(p->ca.ct_path);
 	free(p->ca.problem_contact);
 	sec_wipe(p->dummy_hash, sizeof(p->dummy_hash));
 	free(p);

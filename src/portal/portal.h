@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <time.h>
 
+struct ca_ct;
 struct portal;
 struct ra;
 
@@ -73,8 +74,11 @@ struct portal_conf {
 	const char *ca_base_url;
 	const char *ca_serving;
 	const char *ca_keys;
-	/* Certificate Transparency, in words (which logs); NULL: off */
-	const char *ca_ct;
+	/* Certificate Transparency: the log list (borrowed; it may be
+	 * reloaded while the portal runs) and the file it is read from;
+	 * NULL: off */
+	const struct ca_ct *ct;
+	const char *ct_list_path;
 	/* where certificate problems are reported (ca.problem_report_
 	 * contact): an email address or https:// URL; NULL or "": none */
 	const char *problem_contact;

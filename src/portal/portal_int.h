@@ -415,7 +415,8 @@ const char *portal_acme_directory(const struct portal *p);
  * copied from struct portal_conf; NULL: not known). */
 struct portal_ca_view {
 	char *base_url, *serving, *keys;
-	char *ct;	/* which CT logs, in words; NULL: CT is off */
+	const struct ca_ct *ct;	/* the CT log list; NULL: CT is off */
+	char *ct_path;		/* the file it is read from */
 	char *problem_contact;	/* ca.problem_report_contact, or NULL */
 	time_t now;	/* the CA's pinned clock (policy.now); 0: real */
 };

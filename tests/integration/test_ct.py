@@ -28,11 +28,15 @@ in Debian) issues through ACME:
     and the customer's order page says why; once the logs are back the
     next order is issued, and its page says it is logged;
   - the admin's Certificate authority page names the logs;
+  - SIGHUP reads the log list again: an issuance under way finishes with
+    the old list, the next ones use the new; a bad list is refused and the
+    old one stays;
   - the server's own HTTPS certificate is not logged;
   - a log list with one operator, or a log whose id is not its key's
     hash, stops serve and `ca issue` with the reason."""
 import json
 import re
+import signal
 import sqlite3
 import threading
 import time
@@ -329,6 +333,72 @@ def test_certificate_takes_over_its_precert_row(env):
     finally:
         con.close()
     assert rows == [("dv", leaf.public_bytes(serialization.Encoding.DER))]
+
+
+def wait_log(env, text, since):
+    deadline = time.monotonic() + 10
+    while text not in env.server.stderr()[since:]:
+        assert time.monotonic() < deadline, env.server.stderr()[since:]
+        time.sleep(0.05)
+
+
+def test_sighup_reloads_the_log_list(env):
+    """SIGHUP puts a new log list in place without a restart: an issuance
+    under way (one log hanging) finishes with the list it started with,
+    the next ones use the new list, the admin page shows it; a list that
+    does not load leaves the previous one in use."""
+    path = env.data / "logs.json"
+    original = path.read_text()
+    c = account(env)
+    try:
+        env.logs[3].mode = "hang"	# beta-2: holds the first issuance
+        out = {}
+
+        def first():
+            out["chain"] = issue(env, c, ["ct-hup1.test"])[2]
+        t = threading.Thread(target=first, daemon=True)
+        t.start()
+        deadline = time.monotonic() + 10
+        while not env.logs[3].submissions:
+            assert time.monotonic() < deadline, "beta-2 was not asked"
+            time.sleep(0.02)
+        # the new list: beta-2 gone
+        since = len(env.server.stderr())
+        new = path.with_suffix(".new")
+        new.write_text(log_list_json(env.logs[:3]))
+        new.rename(path)
+        env.server.proc.send_signal(signal.SIGHUP)
+        wait_log(env, "SIGHUP: ct.log_list reloaded: Certificate "
+                 "Transparency: 3 usable logs of 2 operators", since)
+        t.join(20)
+        assert "chain" in out, "the first issuance did not finish"
+        leaf = pem_certs(out["chain"])[0]
+        assert len(scts_of(leaf)) == 3	# beta-2 timed out
+        env.logs[3].mode = "ok"
+        for log in env.logs:
+            log.submissions.clear()
+        _, _, chain, _ = issue(env, c, ["ct-hup2.test"])
+        assert len(scts_of(pem_certs(chain)[0])) == 3
+        assert not env.logs[3].submissions	# no longer in the list
+        assert all(len(log.submissions) == 1 for log in env.logs[:3])
+        b = Browser(env.server.https_port, env.root)
+        b.login("admin@ct.test", "a long enough admin password")
+        body = b.get("/portal/admin/ca")[2].decode()
+        assert "3 usable logs of 2 operators" in body, body
+        # a list of one operator is refused; the 3 logs stay in use
+        since = len(env.server.stderr())
+        path.write_text(log_list_json(env.logs[:2]))
+        env.server.proc.send_signal(signal.SIGHUP)
+        wait_log(env, "SIGHUP: ct.log_list not reloaded, the previous "
+                 "list stays in use", since)
+        assert "usable logs of 1 operator" in env.server.stderr()[since:]
+        _, _, chain, _ = issue(env, c, ["ct-hup3.test"])
+        assert len(scts_of(pem_certs(chain)[0])) == 3
+    finally:
+        since = len(env.server.stderr())
+        path.write_text(original)
+        env.server.proc.send_signal(signal.SIGHUP)
+        wait_log(env, "4 usable logs of 2 operators", since)
 
 
 def alt_conf(env, tmp_path, path):

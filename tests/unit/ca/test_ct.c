@@ -606,6 +606,45 @@ test_list_bad(void **state)
 }
 
 static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Reads the figures of a list being reloaded, which are always those of
+ * one whole list: 3 logs of 2 operators (valid_list), or 2 of 2. */
+struct reader {
+	struct ca_ct *ct;
+	int stop, bad;
+};
+
+static void *
+read_list(void *arg)
+{
+	struct reader *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST)) {
+		struct ca_ct_info i;
+		struct rc_detail d = {""};
+
+		ca_ct_info(r->ct, &i);
+		if (i.noperators != 2 || (i.nlogs != 3 && i.nlogs != 2))
+			r->bad++;
+		/* a list of 2 or 3 logs always has 2 for a year-long
+		 * certificate ending in 2026h2 (A 2026h2, A tiled, B) */
+		if (ca_ct_ready(r->ct, 1790000000 - 86400 * 190, 1790000000,
+		    &d) != 0 && ca_ct_ready(r->ct, 1790000000 - 86400,
+		    1790000000, &d) != 0)
+			r->bad++;
+	}
+	return NULL;
+}
+
+static void
 test_list_load(void **state)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -627,6 +666,32 @@ test_list_load(void **state)
 		fail_msg("load: %s", d.msg);
 	assert_int_equal(ca_ct_nlogs(ct), 3);
 	assert_int_equal(ca_ct_noperators(ct), 2);
+
+	/* reloaded (SIGHUP) while another thread reads the list: the new
+	 * one in place, a bad one refused with the old one kept */
+	{
+		struct reader r = {ct, 0, 0};
+		pthread_t th;
+		char *two = list_with("{\"description\":\"skipped\","
+		    "\"state\":{\"pending\":{}}}");
+
+		assert_int_equal(pthread_create(&th, NULL, read_list, &r), 0);
+		for (int i = 0; i < 50; i++) {
+			write_file(path, i % 2 ? json : two);
+			if (ca_ct_reload(ct, path, &d) != 0)
+				fail_msg("reload: %s", d.msg);
+			assert_int_equal(ca_ct_nlogs(ct), i % 2 ? 3 : 2);
+		}
+		write_file(path, "{\"operators\":[]}");
+		assert_int_equal(ca_ct_reload(ct, path, &d), RC_CONFIG);
+		assert_non_null(strstr(d.msg, "usable logs of 0 operators"));
+		assert_int_equal(ca_ct_nlogs(ct), 3);
+		assert_int_equal(ca_ct_list_time(ct), 1767960000);
+		__atomic_store_n(&r.stop, 1, __ATOMIC_SEQ_CST);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_int_equal(r.bad, 0);
+		free(two);
+	}
 	ca_ct_free(ct);
 
 	/* a bad one: its name, then the reason */
