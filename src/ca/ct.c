@@ -39,6 +39,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,9 +70,9 @@ ca_ct_oid(int sct_list, size_t *len)
 }
 
 /* One log list as loaded; shared by the issuances that use it while a
- * reload puts the next one in place (refs, under ca_ct.mu) */
+ * reload puts the next one in place */
 struct ct_list {
-	int refs;
+	atomic_int refs;
 	struct ca_ct_log *logs;
 	size_t nlogs;
 	size_t noperators;
@@ -165,21 +166,17 @@ hold(const struct ca_ct *ct)
 
 	pthread_mutex_lock(&m->mu);
 	l = m->cur;
-	l->refs++;
+	atomic_fetch_add(&l->refs, 1);
 	pthread_mutex_unlock(&m->mu);
 	return l;
 }
 
+/* A list leaves ct->cur under ct->mu before its holder's reference is
+ * dropped, so no one can hold it anew once refs reaches 0. */
 static void
-release(const struct ca_ct *ct, struct ct_list *l)
+release(struct ct_list *l)
 {
-	struct ca_ct *m = (struct ca_ct *)ct;
-	int last;
-
-	pthread_mutex_lock(&m->mu);
-	last = --l->refs == 0;
-	pthread_mutex_unlock(&m->mu);
-	if (last)
+	if (atomic_fetch_sub(&l->refs, 1) == 1)
 		list_free(l);
 }
 
@@ -188,7 +185,7 @@ ca_ct_free(struct ca_ct *ct)
 {
 	if (ct == NULL)
 		return;
-	release(ct, ct->cur);
+	release(ct->cur);
 	pthread_mutex_destroy(&ct->mu);
 	free(ct);
 }
@@ -338,7 +335,7 @@ ca_ct_parse(const char *json, size_t len, int timeout_s, struct ca_ct **out,
 		return RC_CONFIG;
 	}
 	ct = xcalloc(1, sizeof(*ct));
-	ct->refs = 1;
+	atomic_init(&ct->refs, 1);
 	{
 		const char *ts = jstr(root, "log_list_timestamp");
 
@@ -456,7 +453,7 @@ ca_ct_info(const struct ca_ct *ct, struct ca_ct_info *out)
 	out->nlogs = l->nlogs;
 	out->noperators = l->noperators;
 	out->list_time = l->list_time;
-	release(ct, l);
+	release(l);
 }
 
 size_t
@@ -501,6 +498,44 @@ ca_cert_scts(const uint8_t *der, size_t len)
 	    NULL, NULL) : NULL;
 	int n = scts ? sk_SCT_num(scts) : 0;
 
+	SCT_LIST_free(scts);
+	X509_free(x);
+	return n;
+}
+
+int
+ca_cert_sct_logs(const uint8_t *der, size_t len, const struct ca_ct *ct,
+    struct buf *out)
+{
+	const uint8_t *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	STACK_OF(SCT) *scts = x ? X509_get_ext_d2i(x, NID_ct_precert_scts,
+	    NULL, NULL) : NULL;
+	struct ct_list *l = ct ? hold(ct) : NULL;
+	int n = scts ? sk_SCT_num(scts) : 0;
+
+	for (int i = 0; i < n; i++) {
+		const SCT *sct = sk_SCT_value(scts, i);
+		unsigned char *id = NULL;
+		size_t idn = SCT_get0_log_id(sct, &id);
+		const char *desc = NULL;
+
+		for (size_t j = 0; l != NULL && idn == 32 && j < l->nlogs; j++)
+			if (memcmp(l->logs[j].id, id, 32) == 0)
+				desc = l->logs[j].desc;
+		if (i > 0)
+			buf_printf(out, ", ");
+		if (desc != NULL) {
+			buf_printf(out, "%s", desc);
+		} else {
+			/* a log no longer in the list: its id's head */
+			buf_printf(out, "log ");
+			for (size_t k = 0; k < idn && k < 8; k++)
+				buf_printf(out, "%02x", id[k]);
+		}
+	}
+	if (l != NULL)
+		release(l);
 	SCT_LIST_free(scts);
 	X509_free(x);
 	return n;
@@ -829,7 +864,7 @@ ca_ct_ready(const struct ca_ct *ct, time_t not_before, time_t not_after,
 	struct ct_list *l = hold(ct);
 	int rc = ready(l, not_before, not_after, d);
 
-	release(ct, l);
+	release(l);
 	return rc;
 }
 
@@ -845,7 +880,7 @@ ca_ct_collect(const struct ca_ct *ct, const struct ca_ct_chain *c,
 	struct ct_list *l = hold(ct);
 	int rc = collect(ct, l, c, ext, evidence, d);
 
-	release(ct, l);
+	release(l);
 	return rc;
 }
 

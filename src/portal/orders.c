@@ -199,6 +199,7 @@ struct cert_info {
 	size_t der_len, issuer_len;
 	int issuer_is_root;
 	int scts;		/* SCTs embedded (RFC 6962 3.3) */
+	char *sct_logs;		/* their logs, comma-separated */
 };
 
 static void
@@ -207,6 +208,7 @@ cert_info_clear(struct cert_info *ci)
 	free(ci->subject);
 	free(ci->issuer);
 	free(ci->names);
+	free(ci->sct_logs);
 	free(ci->der);
 	free(ci->issuer_der);
 	memset(ci, 0, sizeof(*ci));
@@ -259,7 +261,15 @@ cert_load(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o,
 	}
 	ci->subject = name_text(X509_get_subject_name(x));
 	ci->issuer = name_text(X509_get_issuer_name(x));
-	ci->scts = ca_cert_scts(sc.der, sc.der_len);
+	{
+		struct buf logs;
+
+		buf_init(&logs, 16 * 1024);
+		ci->scts = ca_cert_sct_logs(sc.der, sc.der_len,
+		    portal_ca_view(c->p)->ct, &logs);
+		buf_append(&logs, "", 1);
+		ci->sct_logs = (char *)buf_steal(&logs, NULL);
+	}
 	EVP_Digest(sc.der, sc.der_len, md, NULL, EVP_sha256(), NULL);
 	for (size_t i = 0; i < 32; i++)
 		snprintf(ci->fingerprint + 3 * i, 4, i < 31 ? "%02X:" : "%02X",
@@ -294,8 +304,8 @@ ct_text(const struct cert_info *ci, char *buf, size_t n)
 		return "Not logged: the certificate carries no signed "
 		    "certificate timestamps (SCTs)";
 	snprintf(buf, n, "Logged: %d signed certificate timestamp%s (SCTs) "
-	    "from public logs in the certificate", ci->scts,
-	    ci->scts == 1 ? "" : "s");
+	    "from public logs in the certificate: %s", ci->scts,
+	    ci->scts == 1 ? "" : "s", ci->sct_logs ? ci->sct_logs : "");
 	return buf;
 }
 
@@ -1173,7 +1183,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		/* Apache: ServerName the first name without a star, the
 		 * others ServerAlias */
 		char sname[254] = "", salias[600] = "", *cp, *tok, *sv = NULL;
-		char ctbuf[120];
+		char ctbuf[4096];
 
 		cp = xstrdup(ci.names);
 		for (tok = strtok_r(cp, " ", &sv); tok;

@@ -499,8 +499,13 @@ def test_portal_order_says_why(tmp_path):
         assert rig.db("SELECT status FROM orders WHERE id = ?",
                       oid)[0][0] == "valid"
         st, _, body = c.get(f"/portal/orders/{oid}")
-        assert b'<dd id="ct">Logged: 4 signed certificate timestamps ' \
-            b'(SCTs) from public logs in the certificate</dd>' in body
+        m = re.search(rb'<dd id="ct">Logged: 4 signed certificate '
+                      rb'timestamps \(SCTs\) from public logs in the '
+                      rb'certificate: ([^<]*)</dd>', body)
+        assert m, body
+        # named by the log list (its descriptions), each once
+        assert sorted(m.group(1).decode().split(", ")) == \
+            sorted(log.name for log in logs)
     finally:
         if rig.server.proc is not None:
             rig.server.stop()

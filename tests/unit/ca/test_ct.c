@@ -2357,6 +2357,36 @@ test_issue_logged(void **state)
 	X509_free(pre);
 	X509_free(x);
 
+	/* its logs named, by the list's descriptions ("log N"), or by their
+	 * ids' heads without the list */
+	{
+		struct buf names;
+		size_t k = 0;
+
+		buf_init(&names, 4096);
+		assert_int_equal(ca_cert_sct_logs(c->der, c->der_len, ct,
+		    &names), 3);
+		buf_append(&names, "", 1);
+		for (const char *q = (const char *)names.data; q != NULL;
+		    q = strstr(q, ", ")) {
+			q += q[0] == ',' ? 2 : 0;
+			assert_true(strncmp(q, "log ", 4) == 0 &&
+			    q[4] >= '0' && q[4] <= '3' &&
+			    (q[5] == ',' || q[5] == '\0'));
+			k++;
+		}
+		assert_int_equal(k, 3);
+		buf_reset(&names);
+		assert_int_equal(ca_cert_sct_logs(c->der, c->der_len, NULL,
+		    &names), 3);
+		assert_int_equal(names.len, 3 * 20 + 2 * 2);	/* log + 16 hex */
+		buf_reset(&names);
+		assert_int_equal(ca_cert_sct_logs((const uint8_t *)"x", 1,
+		    ct, &names), 0);
+		assert_int_equal(names.len, 0);
+		buf_free(&names);
+	}
+
 	/* stored, and audited: precertificate, then the certificate with
 	 * each log's outcome */
 	assert_int_equal(store_cert_get(f->st, c->serial, &sc), 0);
