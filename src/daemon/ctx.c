@@ -29,6 +29,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* the CRL of a full shard, every certificate revoked (at most 55 bytes an
+ * entry: a 20-octet serial, a GeneralizedTime, a reason code), and its
+ * header, fit one signer request */
+_Static_assert((long long)CONF_CRL_SHARD_MAX * 55 + 4096 <= SIGNER_MAX_MSG,
+    "crl.shard_size too large for the signer");
+
 #ifndef CERTDESK_SHAREDIR
 #define CERTDESK_SHAREDIR "/usr/share/certdesk"
 #endif

@@ -34,7 +34,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGNER_MAX_MSG (256 * 1024)
+/* The largest message either way. The largest thing signed is a CRL
+ * shard's TBSCertList with every certificate of the shard revoked: about
+ * 50 bytes an entry, so crl.shard_size (at most CONF_CRL_SHARD_MAX,
+ * 300,000) fits with room to spare. The buffers are allocated at this
+ * size but only touched as far as messages go. */
+#define SIGNER_MAX_MSG (16 * 1024 * 1024)
 
 enum signer_keytype {
 	SIGNER_KEY_EC_P256 = 1,

@@ -242,8 +242,10 @@ static const struct key keys[] = {
 	    NULL, 1, 86400, "a revocation shows in the CRL and OCSP within this "
 	    "many seconds"},
 	{"crl", "shard_size", K_INT, O(crl_shard_size), "100000", NULL, 1,
-	    100000000, "certificates per CRL shard (shards by issuance "
-	    "order, each named in its certificates' CRL distribution point)"},
+	    CONF_CRL_SHARD_MAX, "certificates per CRL shard (shards by "
+	    "issuance order, each named in its certificates' CRL "
+	    "distribution point); at most 300000: a shard's CRL grows by "
+	    "about 50 bytes per revoked certificate"},
 	{"backoffice", "two_person_ev", K_BOOL, O(bo_two_person_ev), "on", NULL,
 	    0, 0, "EV approval needs a second agent (off only for a private "
 	    "PKI)"},

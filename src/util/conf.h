@@ -18,6 +18,10 @@ struct conf_limit {
 	long period;			/* ... per this many seconds */
 };
 
+/* crl.shard_size at most: a shard's CRL with every certificate revoked
+ * (about 50 bytes each) stays within the signer's SIGNER_MAX_MSG */
+#define CONF_CRL_SHARD_MAX 300000
+
 struct conf {
 	/* [general] */
 	int log_level;			/* log_level = info */
@@ -108,7 +112,8 @@ struct conf {
 	int ocsp_refresh_hours;		/* refresh_hours = 48 */
 	int ocsp_status_bound_s;	/* status_bound_seconds = 60 */
 	/* [crl] */
-	int crl_shard_size;		/* shard_size = 100000 */
+	int crl_shard_size;		/* shard_size = 100000, at most
+					 * CONF_CRL_SHARD_MAX */
 	/* [backoffice] */
 	int bo_two_person_ev;		/* two_person_ev = on */
 };

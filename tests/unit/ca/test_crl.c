@@ -557,6 +557,69 @@ test_key_report(void **state)
 	ca_cert_free(a);
 }
 
+/* A shard with many revoked certificates (rows straight into the store,
+ * in one transaction: what a mass revocation leaves) */
+struct many_revoked {
+	int64_t issuer_id, shard;
+	int n;
+	time_t when;
+};
+
+static int
+many_revoked_tx(struct store *st, void *arg)
+{
+	const struct many_revoked *m = arg;
+	uint8_t der[8] = {0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01};
+	struct store_cert c;
+	int rc;
+
+	for (int i = 0; i < m->n; i++) {
+		memset(&c, 0, sizeof(c));
+		/* 20-octet serials, the longest RFC 5280 allows */
+		snprintf(c.serial, sizeof(c.serial), "7e%038x", i);
+		c.issuer_id = m->issuer_id;
+		c.profile = "dv";
+		c.names = "many.example.com";
+		c.not_before = m->when - 60;
+		c.not_after = m->when + 86400 * 90;
+		c.der = der;
+		c.der_len = sizeof(der);
+		c.has_crl_shard = 1;
+		c.crl_shard = m->shard;
+		if ((rc = store_cert_add(st, &c)) != 0 ||
+		    (rc = store_revoke(st, c.serial, 1, m->when)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * A shard's CRL with tens of thousands of entries (an incident) is still
+ * signed and published: the signer takes a TBSCertList of a full shard.
+ * It once refused anything over 256 KiB, about 5,000 revocations.
+ */
+static void
+test_big_shard_crl(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "a.example.com");
+	struct many_revoked m = {e->issuing_id, 0, 20000, time(NULL)};
+	struct rc_detail d = {""};
+	X509_CRL *crl;
+
+	assert_int_equal(store_cert_get_shard(e->st, a->serial, &m.shard), 0);
+	assert_int_equal(store_tx(e->st, many_revoked_tx, &m), 0);
+	if (ca_crl_publish_shard(e->ca, e->issuing_id, m.shard, &d) != 0)
+		fail_msg("publish: %s", d.msg);
+	crl = read_crl(e, "issuing-1-0");
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
+	    m.n);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(e->issuing)),
+	    1);
+	X509_CRL_free(crl);
+	ca_cert_free(a);
+}
+
 static void
 test_revoke_ca(void **state)
 {
@@ -695,6 +758,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_key_report, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_ca, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_big_shard_crl, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_publish_and_refresh, setup,
 		    teardown),
