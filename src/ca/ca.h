@@ -388,6 +388,18 @@ const char *ca_reason_name(int code);
  * RC_INVAL (reason not allowed). */
 int ca_revoke(struct ca *ca, const char *serial_hex, int reason,
     const char *actor, struct rc_detail *d);
+/* Mass revocation (an incident: BR 4.9.1.1 gives 24 hours or 5 days):
+ * each serial revoked as by ca_revoke() (its own durable transaction,
+ * audit entry and OCSP response; for keyCompromise its key blocked and
+ * its other certificates revoked), but each CRL partition touched is
+ * published once, at the end. results[i]: what ca_revoke() would return
+ * for serials[i] (0, RC_EXISTS, RC_NOTFOUND, RC_INVAL, ...). Returns how
+ * many were revoked; *crls_published: CRLs made; a CRL that could not be
+ * published is logged, with the first one's reason in d (the CRL
+ * schedule retries). */
+size_t ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
+    int reason, const char *actor, int *results, size_t *crls_published,
+    struct rc_detail *d);
 
 /*
  * Key compromise reported with proof of possession (BR 4.9.1.1 (3), 4.9.12):

@@ -680,8 +680,62 @@ same_key_row(const char *serial, void *arg)
 	return 0;
 }
 
+/* The CRL partitions revocations touched, published once at the end: a
+ * mass revocation signs each shard's CRL once, not once per certificate */
+struct crl_set {
+	struct {
+		int64_t issuer_id, shard;	/* shard -1: the issuer's CRL */
+	} *v;
+	size_t n;
+};
+
+static void
+crl_set_add(struct crl_set *s, int64_t issuer_id, int64_t shard)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].issuer_id == issuer_id && s->v[i].shard == shard)
+			return;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n].issuer_id = issuer_id;
+	s->v[s->n++].shard = shard;
+}
+
+/* Publishes each CRL of s (and empties it); the first failure's rc with
+ * why in d, after trying them all (the CRL schedule retries). */
+static int
+crl_set_publish(struct ca *ca, struct crl_set *s, size_t *published,
+    struct rc_detail *d)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct rc_detail pd = {{0}};
+		int rc = s->v[i].shard >= 0 ? ca_crl_publish_shard(ca,
+		    s->v[i].issuer_id, s->v[i].shard, &pd) :
+		    ca_crl_publish(ca, s->v[i].issuer_id, &pd);
+
+		if (rc == 0 && published != NULL)
+			(*published)++;
+		if (rc != 0) {
+			log_err(LOG_CA, "revoked, but CRL %lld/%lld was not "
+			    "published: %s", (long long)s->v[i].issuer_id,
+			    (long long)s->v[i].shard, rc_detail_str(&pd, rc));
+			if (first == 0) {
+				first = rc;
+				rc_detail_set(d, "revoked, but the CRL was not "
+				    "published: %s", rc_detail_str(&pd, rc));
+			}
+		}
+	}
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+	return first;
+}
+
 static int revoke(struct ca *ca, const char *serial_hex, int reason,
-    const char *actor, const char *same_key_as, struct rc_detail *d);
+    const char *actor, const char *same_key_as, struct crl_set *crls,
+    struct rc_detail *d);
 
 /*
  * BR 4.9.1.1 (3): once a key is known compromised, every certificate of
@@ -692,7 +746,8 @@ static int revoke(struct ca *ca, const char *serial_hex, int reason,
  * blocked for new certificates in any case.
  */
 static size_t
-revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial)
+revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial,
+    struct crl_set *crls)
 {
 	struct same_key k = {serial, NULL, 0};
 	size_t done = 0;
@@ -705,7 +760,8 @@ revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial)
 	for (size_t i = 0; i < k.n; i++) {
 		struct rc_detail sd = {{0}};
 
-		rc = revoke(ca, k.v[i], 1, "ca:key-compromise", serial, &sd);
+		rc = revoke(ca, k.v[i], 1, "ca:key-compromise", serial, crls,
+		    &sd);
 		if (rc == 0)
 			done++;
 		if (rc != 0 && rc != RC_EXISTS)
@@ -837,8 +893,12 @@ ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
 	rc = ca_durable_tx(ca, block_tx, &t);
 	if (rc != 0)
 		rc_detail_set(d, "blocking the key failed: %s", rc_str(rc));
-	else
-		*revoked = revoke_same_key(ca, hash, "");
+	else {
+		struct crl_set crls = {NULL, 0};
+
+		*revoked = revoke_same_key(ca, hash, "", &crls);
+		(void)crl_set_publish(ca, &crls, NULL, d);
+	}
 	buf_free(&ev);
 	free(object);
 	free(details);
@@ -849,14 +909,46 @@ int
 ca_revoke(struct ca *ca, const char *serial_hex, int reason,
     const char *actor, struct rc_detail *d)
 {
-	return revoke(ca, serial_hex, reason, actor, NULL, d);
+	struct crl_set crls = {NULL, 0};
+	int rc = revoke(ca, serial_hex, reason, actor, NULL, &crls, d);
+	int prc = crl_set_publish(ca, &crls, NULL, d);
+
+	return rc != 0 ? rc : prc;
 }
 
-/* ca_revoke(); same_key_as: the serial whose key compromise this
- * revocation follows (then no further search). */
+size_t
+ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
+    int reason, const char *actor, int *results, size_t *crls_published,
+    struct rc_detail *d)
+{
+	struct crl_set crls = {NULL, 0};
+	size_t done = 0;
+
+	*crls_published = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct rc_detail sd = {{0}};
+
+		results[i] = revoke(ca, serials[i], reason, actor, NULL, &crls,
+		    &sd);
+		if (results[i] == 0)
+			done++;
+		else if (results[i] != RC_EXISTS && results[i] != RC_NOTFOUND)
+			log_err(LOG_CA, "revoke %s: %s", serials[i],
+			    rc_detail_str(&sd, results[i]));
+		if ((i + 1) % 1000 == 0)
+			log_info(LOG_CA, "mass revocation: %zu of %zu done, %zu "
+			    "revoked", i + 1, n, done);
+	}
+	(void)crl_set_publish(ca, &crls, crls_published, d);
+	return done;
+}
+
+/* ca_revoke() without publishing: the CRL partitions it touched go into
+ * crls. same_key_as: the serial whose key compromise this revocation
+ * follows (then no further search). */
 static int
 revoke(struct ca *ca, const char *serial_hex, int reason, const char *actor,
-    const char *same_key_as, struct rc_detail *d)
+    const char *same_key_as, struct crl_set *crls, struct rc_detail *d)
 {
 	struct store_cert c;
 	struct revoke_tx t;
@@ -946,18 +1038,9 @@ revoke(struct ca *ca, const char *serial_hex, int reason, const char *actor,
 	}
 	if (store_cert_get_shard(ca->st, serial, &shard) != 0)
 		shard = -1;
-	if ((rc = shard >= 0 ? ca_crl_publish_shard(ca, c.issuer_id, shard,
-	    d) : ca_crl_publish(ca, c.issuer_id, d)) != 0) {
-		char why[sizeof(d->msg)];
-
-		snprintf(why, sizeof(why), "%s", rc_detail_str(d, rc));
-		log_err(LOG_CA, "revoked %s, but its CRL was not published: "
-		    "%s", serial, why);
-		rc_detail_set(d, "revoked, but the CRL was not published: %s",
-		    why);
-	}
+	crl_set_add(crls, c.issuer_id, shard);
 	if (block && same_key_as == NULL)
-		(void)revoke_same_key(ca, hash, serial);
+		(void)revoke_same_key(ca, hash, serial, crls);
 out:
 	free(details);
 	store_cert_clear(&c);

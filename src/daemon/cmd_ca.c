@@ -243,14 +243,154 @@ reason_list(char *out, size_t len)
 	}
 }
 
+#define REVOKE_MAX_SERIALS 1000000	/* one file of a mass revocation */
+
+static int
+serial_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The serials of a --serials file: one per line (hex, colons allowed),
+ * blank lines and '#' comments skipped, a repeated one taken once. Every
+ * line is checked before anything is revoked: a typo stops the whole
+ * file (exit 2), never half of it. */
+static int
+read_serials(struct daemon_ctx *cx, const char *path, char (**out)[41],
+    size_t *n)
+{
+	uint8_t *raw = NULL;
+	char *text, *line, *sv = NULL;
+	size_t len = 0, lineno = 0;
+	char (*v)[41] = NULL;
+	int rc = DAEMON_EXIT_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (daemon_read_file(cx, "--serials", path, 64u * 1024 * 1024, &raw,
+	    &len) != 0)
+		return DAEMON_EXIT_FAIL;
+	text = (char *)raw;
+	if (memchr(text, '\0', len) != NULL) {
+		free(raw);
+		daemon_usage(cx, "--serials %s: not a text file", path);
+		return DAEMON_EXIT_USAGE;
+	}
+	/* strtok_r would skip empty lines and so miscount */
+	for (line = text; line != NULL && rc == DAEMON_EXIT_OK; line = sv) {
+		char *e, *hash, serial[41];
+
+		sv = strchr(line, '\n');
+		if (sv != NULL)
+			*sv++ = '\0';
+		lineno++;
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		e = line + strlen(line);
+		while (e > line && (e[-1] == ' ' || e[-1] == '\t' ||
+		    e[-1] == '\r'))
+			*--e = '\0';
+		if (*line == '\0')
+			continue;
+		if (daemon_serial_norm(line, serial) != 0) {
+			daemon_usage(cx, "--serials %s, line %zu: '%.64s' is "
+			    "not a serial number (hex, at most 20 bytes); "
+			    "nothing was revoked", path, lineno, line);
+			rc = DAEMON_EXIT_USAGE;
+			break;
+		}
+		if (*n == REVOKE_MAX_SERIALS) {
+			daemon_usage(cx, "--serials %s: more than %d serials; "
+			    "split the file", path, REVOKE_MAX_SERIALS);
+			rc = DAEMON_EXIT_USAGE;
+			break;
+		}
+		if ((*n & (*n - 1)) == 0)	/* 0, 1, 2, 4, ...: grow */
+			v = xrealloc(v, (*n ? 2 * *n : 1) * sizeof(*v));
+		memcpy(v[(*n)++], serial, sizeof(serial));
+	}
+	free(raw);
+	if (rc == DAEMON_EXIT_OK && *n == 0) {
+		daemon_usage(cx, "--serials %s: no serial numbers in it", path);
+		rc = DAEMON_EXIT_USAGE;
+	}
+	if (rc != DAEMON_EXIT_OK) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	/* in serial order, each once */
+	qsort(v, *n, sizeof(*v), serial_cmp);
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < *n; i++)
+			if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
+				memmove(v[k++], v[i], sizeof(*v));
+		*n = k;
+	}
+	*out = v;
+	return DAEMON_EXIT_OK;
+}
+
+/* --serials FILE: ca_revoke_many, each failure on stderr, a summary */
+static int
+revoke_file(struct daemon_ctx *cx, const char *path, int reason)
+{
+	char (*v)[41] = NULL;
+	const char **ptr;
+	int *res, rc;
+	size_t n = 0, done, crls = 0, already = 0, unknown = 0, failed = 0;
+	struct rc_detail d = {{0}};
+
+	if ((rc = read_serials(cx, path, &v, &n)) != DAEMON_EXIT_OK)
+		return rc;
+	ptr = xcalloc(n, sizeof(*ptr));
+	res = xcalloc(n, sizeof(*res));
+	for (size_t i = 0; i < n; i++)
+		ptr[i] = v[i];
+	done = ca_revoke_many(cx->ca, ptr, n, reason, cx->actor, res, &crls,
+	    &d);
+	for (size_t i = 0; i < n; i++) {
+		if (res[i] == RC_EXISTS) {
+			already++;
+		} else if (res[i] == RC_NOTFOUND) {
+			unknown++;
+			fprintf(stderr, "certdesk: ca revoke: no certificate "
+			    "with serial %s\n", v[i]);
+		} else if (res[i] != 0) {
+			failed++;
+			fprintf(stderr, "certdesk: ca revoke: cannot revoke "
+			    "%s: %s\n", v[i], rc_str(res[i]));
+		}
+	}
+	printf("revoked %zu certificate%s (%s); %zu already revoked, %zu "
+	    "unknown, %zu failed; %zu CRL%s published\n", done,
+	    done == 1 ? "" : "s", ca_reason_name(reason), already, unknown,
+	    failed, crls, crls == 1 ? "" : "s");
+	if (d.msg[0])
+		fprintf(stderr, "certdesk: ca revoke: %s\n", d.msg);
+	free(ptr);
+	free(res);
+	free(v);
+	return unknown + failed > 0 || d.msg[0] ? DAEMON_EXIT_FAIL :
+	    DAEMON_EXIT_OK;
+}
+
 int
 daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *serial_s = NULL, *reason_s = NULL;
+	const char *file = NULL;
 	const struct daemon_opt opts[] = {
 		DATA_OPT(data),
-		{"--serial", DAEMON_OPT_STR, &serial_s, "HEX", 1,
+		{"--serial", DAEMON_OPT_STR, &serial_s, "HEX", 0,
 		    "serial number (hex; colons allowed)"},
+		{"--serials", DAEMON_OPT_STR, &file, "FILE", 0,
+		    "a file of serial numbers, one per line ('#' comments): "
+		    "a mass revocation, each CRL published once"},
 		{"--reason", DAEMON_OPT_STR, &reason_s, "NAME", 1,
 		    "RFC 5280 reason: unspecified, keyCompromise, "
 		    "affiliationChanged, superseded, cessationOfOperation, "
@@ -264,7 +404,11 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 	    &done);
 	if (done)
 		return rc;
-	if (daemon_serial_norm(serial_s, serial) != 0) {
+	if ((serial_s == NULL) == (file == NULL)) {
+		daemon_usage(cx, "give either --serial or --serials");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (serial_s != NULL && daemon_serial_norm(serial_s, serial) != 0) {
 		daemon_usage(cx, "--serial: '%.64s' is not a serial number "
 		    "(hex, at most 20 bytes)", serial_s);
 		return DAEMON_EXIT_USAGE;
@@ -279,6 +423,8 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 	rc = daemon_load_open(cx, data, NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
+	if (file != NULL)
+		return revoke_file(cx, file, reason);
 	rc = ca_revoke(cx->ca, serial, reason, cx->actor, &d);
 	switch (rc) {
 	case 0:

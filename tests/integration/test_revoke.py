@@ -265,3 +265,81 @@ def test_problem_report_contact(datadir, tmp_path):
             b'security@ca.example</a>' in body
     finally:
         s.stop()
+
+
+def test_mass_revocation(datadir, make_csr, tmp_path):
+    """`ca revoke --serials FILE` (an incident): every serial of the file
+    revoked, each once, the CRL of each shard published once; an unknown
+    serial is named and makes the exit status 1 without stopping the
+    others; a file with a bad line revokes nothing."""
+    import sqlite3
+    certs = [x509.load_pem_x509_certificate(datadir.issue("dv", make_csr(
+        "p256", [f"mass{i}.example.com"]))[0].encode()) for i in range(5)]
+    hexes = [format(c.serial_number, "x") for c in certs]
+    datadir.cli("ca", "revoke", "--serial", hexes[4], "--reason",
+                "superseded")
+    before = {f.name: crl_number(f)
+              for f in (datadir.path / "crl").glob("issuing-1-*.crl")}
+    # a typo anywhere: nothing at all is revoked
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{hexes[0]}\n\nnot-a-serial\n")
+    p = datadir.run("ca", "revoke", "--serials", bad, "--reason",
+                    "superseded")
+    assert p.returncode == 2, p
+    assert "line 3: 'not-a-serial' is not a serial number" in p.stderr
+    assert "nothing was revoked" in p.stderr
+    assert "status: valid" in datadir.cli("ca", "show", "--serial",
+                                          hexes[0])
+    for text in ("# nothing\n\n", ""):
+        bad.write_text(text)
+        p = datadir.run("ca", "revoke", "--serials", bad, "--reason",
+                        "superseded")
+        assert p.returncode == 2 and "no serial numbers" in p.stderr, p
+    p = datadir.run("ca", "revoke", "--serials", bad, "--serial", hexes[0],
+                    "--reason", "superseded")
+    assert p.returncode == 2 and "either --serial or --serials" in p.stderr
+    # the file: comments, blanks, colons and upper case, a repeat, one
+    # already revoked, one unknown
+    even = hexes[1].upper().rjust(len(hexes[1]) + len(hexes[1]) % 2, "0")
+    pretty = ":".join(even[i:i + 2] for i in range(0, len(even), 2))
+    f = tmp_path / "serials.txt"
+    f.write_text("# incident 2026-11-28: misissued\n"
+                 f"{hexes[0]}\n\n  {pretty}  # with colons\r\n"
+                 f"{hexes[2]}\n{hexes[3]}\n{hexes[0]}\n{hexes[4]}\n"
+                 "0badc0ffee\n")
+    p = datadir.run("ca", "revoke", "--serials", f, "--reason",
+                    "superseded")
+    assert p.returncode == 1, p
+    con = sqlite3.connect(datadir.path / "certdesk.db")
+    shards = {r[0] for r in con.execute(
+        "SELECT DISTINCT crl_shard FROM certificates WHERE serial IN "
+        f"({','.join('?' * 4)})", hexes[:4])}
+    con.close()
+    n = len(shards)
+    assert p.stdout.strip() == (
+        "revoked 4 certificates (superseded); 1 already revoked, "
+        f"1 unknown, 0 failed; {n} CRL{'s' if n != 1 else ''} published")
+    assert "no certificate with serial 0badc0ffee" in p.stderr
+    revoked = set()
+    for crl_file in (datadir.path / "crl").glob("issuing-1-*.crl"):
+        revoked |= {r.serial_number for r in
+                    x509.load_der_x509_crl(crl_file.read_bytes())}
+        if crl_file.name in before and int(crl_file.name.split("-")[-1]
+                                           .split(".")[0]) in shards:
+            assert crl_number(crl_file) > before[crl_file.name]
+    assert {c.serial_number for c in certs} <= revoked
+    for h in hexes[:4]:
+        show = datadir.cli("ca", "show", "--serial", h)
+        assert "status: revoked" in show and "superseded" in show
+    audit = datadir.cli("audit", "list")
+    assert sum(h in line and "cert.revoke" in line
+               for line in audit.splitlines() for h in hexes[:4]) == 4
+    assert "audit log intact" in datadir.cli("audit", "verify")
+    # run again (an interrupted run resumed): nothing new, exit 0 once
+    # the unknown serial is gone
+    f.write_text("\n".join(hexes) + "\n")
+    p = datadir.run("ca", "revoke", "--serials", f, "--reason",
+                    "superseded")
+    assert p.returncode == 0, p
+    assert p.stdout.startswith("revoked 0 certificates (superseded); "
+                               "5 already revoked, 0 unknown")
