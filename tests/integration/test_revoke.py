@@ -295,6 +295,18 @@ def test_mass_revocation(datadir, make_csr, tmp_path):
         p = datadir.run("ca", "revoke", "--serials", bad, "--reason",
                         "superseded")
         assert p.returncode == 2 and "no serial numbers" in p.stderr, p
+    bad.write_bytes(hexes[0].encode() + b"\n\x00\x01\n")
+    p = datadir.run("ca", "revoke", "--serials", bad, "--reason",
+                    "superseded")
+    assert p.returncode == 2 and "not a text file" in p.stderr, p
+    p = datadir.run("ca", "revoke", "--serials", tmp_path / "missing",
+                    "--reason", "superseded")
+    assert p.returncode == 1 and "cannot read" in p.stderr, p
+    # a serial of 21 octets is none (RFC 5280 4.1.2.2: at most 20)
+    bad.write_text("01" * 21 + "\n")
+    p = datadir.run("ca", "revoke", "--serials", bad, "--reason",
+                    "superseded")
+    assert p.returncode == 2 and "line 1" in p.stderr, p
     p = datadir.run("ca", "revoke", "--serials", bad, "--serial", hexes[0],
                     "--reason", "superseded")
     assert p.returncode == 2 and "either --serial or --serials" in p.stderr
