@@ -139,6 +139,9 @@ const char *http_req_path(const struct http_req *r);
 const char *http_req_tail(const struct http_req *r);
 /* A request header by name (case-insensitive), or NULL. */
 const char *http_req_header(const struct http_req *r, const char *name);
+/* A query (URL) argument by name, percent-decoded, or NULL; "" for a
+ * name without a value. */
+const char *http_req_query(const struct http_req *r, const char *name);
 /* The request body (at most the server's max_body bytes). */
 const uint8_t *http_req_body(const struct http_req *r, size_t *len);
 /* 1 when the request came over TLS. */

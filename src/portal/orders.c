@@ -1013,27 +1013,67 @@ org_info_post(struct portal_req *c, int64_t id)
 
 /* ---- overview and details ------------------------------------------------ */
 
+/*
+ * Orders are shown a page at a time, newest first: an ACME client renews
+ * every few weeks, so a contract gathers thousands of orders, and every
+ * one on one page made the page too large to answer. "before" (query
+ * argument): only orders with a smaller id. -1 when the argument is there
+ * but not an id.
+ */
+#define OVERVIEW_PAGE 50
+#define API_PAGE_DEFAULT 100
+#define API_PAGE_MAX 500
+
+static int64_t
+query_id(const struct portal_req *c, const char *name, int64_t dflt)
+{
+	const char *v = http_req_query(c->r, name);
+
+	if (v == NULL)
+		return dflt;
+	return portal_parse_id(v, strlen(v)) > 0 ?
+	    portal_parse_id(v, strlen(v)) : -1;
+}
+
+/* The first of ids[0..n) (newest first) below before (0: all). */
+static size_t
+page_start(const int64_t *ids, size_t n, int64_t before)
+{
+	size_t i = 0;
+
+	while (before > 0 && i < n && ids[i] >= before)
+		i++;
+	return i;
+}
+
 static int
 overview(struct portal_req *c)
 {
 	struct ra *ra = NULL;
-	int64_t *ids = NULL;
-	size_t n = 0;
+	int64_t *ids = NULL, before = query_id(c, "before", 0), last = 0;
+	size_t n = 0, shown_n = 0, i;
 	int64_t scope = portal_customer_scope(c);
-	int rc, pending = 0, waits = 0;
+	int rc, pending = 0, waits = 0, more = 0;
 	struct buf b, rows, dv;
 
+	if (before < 0)
+		return portal_error_reply(c, 400, "The page asked for does "
+		    "not exist: \"before\" must be an order number.");
 	buf_init(&b, PAGE_MAX);
 	buf_init(&rows, PAGE_MAX);
 	buf_init(&dv, PAGE_MAX);
 	rc = portal_ra_get(c, &ra);
 	if (rc == 0 && scope > 0)
 		rc = ra_portal_order_ids(ra, scope, &ids, &n);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	for (i = page_start(ids, n, before); rc == 0 && i < n; i++) {
 		struct ra_portal_order o = {0};
 		const char *pname;
 		char until[32], *shown;
 
+		if (shown_n == OVERVIEW_PAGE) {
+			more = 1;
+			break;
+		}
 		rc = ra_portal_order_get(ra, scope, ids[i], &o);
 		if (rc == RC_NOTFOUND) {
 			/* not a portal or ACME order of a contract */
@@ -1042,6 +1082,8 @@ overview(struct portal_req *c)
 		}
 		if (rc != 0)
 			break;
+		shown_n++;
+		last = o.id;
 		shown = names_list(o.names);
 		pname = product_label(&o);
 		if (is_pending(o.state))
@@ -1086,7 +1128,9 @@ overview(struct portal_req *c)
 		rc = portal_html_printf(&b, ">\n");
 	if (pending && !waits)
 		c->refresh = REFRESH_SECONDS;
-	if (rc == 0 && n == 0)
+	if (rc == 0 && shown_n == 0 && before > 0)
+		rc = portal_html_printf(&b, "<p>No older certificates.</p>\n");
+	else if (rc == 0 && shown_n == 0)
 		rc = portal_html_printf(&b, "<p>No certificates have been "
 		    "set up yet. Choose <strong>Set up SSL certificate"
 		    "</strong> in the gear menu of a certificate in <a "
@@ -1095,17 +1139,29 @@ overview(struct portal_req *c)
 		rc = portal_html_printf(&b, "<p class=\"muted\" "
 		    "id=\"poll-status\" role=\"status\">This page updates "
 		    "itself while a certificate is pending.</p>\n");
-	if (rc == 0 && n > 0)
+	if (rc == 0 && shown_n > 0)
 		rc = portal_html_printf(&b, "<table class=\"orders\">\n"
 		    "<thead><tr><th scope=\"col\">Certificate</th>"
 		    "<th scope=\"col\">Product</th><th scope=\"col\">State"
 		    "</th><th scope=\"col\">Valid until</th>"
 		    "<th scope=\"col\"><span class=\"visually-hidden\">"
 		    "Details</span></th></tr></thead>\n<tbody>\n");
-	if (rc == 0 && n > 0)
+	if (rc == 0 && shown_n > 0)
 		rc = buf_append(&b, rows.data, rows.len);
-	if (rc == 0 && n > 0)
+	if (rc == 0 && shown_n > 0)
 		rc = portal_html_printf(&b, "</tbody>\n</table>\n");
+	if (rc == 0 && (more || before > 0))
+		rc = portal_html_printf(&b, "<nav class=\"pages\" "
+		    "aria-label=\"More certificates\"><p>");
+	if (rc == 0 && before > 0)
+		rc = portal_html_printf(&b, "<a href=\"/portal/overview\" "
+		    "id=\"newest\">Newest certificates</a> ");
+	if (rc == 0 && more)
+		rc = portal_html_printf(&b, "<a href=\"/portal/overview?"
+		    "before=%lld\" id=\"older\" rel=\"next\">Older "
+		    "certificates</a>", (long long)last);
+	if (rc == 0 && (more || before > 0))
+		rc = portal_html_printf(&b, "</p></nav>\n");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</section>\n");
 	if (rc == 0 && dv.len > 0)
@@ -1473,20 +1529,34 @@ portal_api_orders(struct portal_req *c, int64_t unused)
 {
 	struct ra *ra = NULL;
 	int64_t *ids = NULL, scope = portal_customer_scope(c);
+	int64_t before = query_id(c, "before", 0), last = 0, next = 0;
+	int64_t limit = query_id(c, "limit", API_PAGE_DEFAULT);
 	size_t n = 0;
-	json_t *list = json_array();
+	json_t *list = json_array(), *out;
 	int rc;
 
 	(void)unused;
+	if (before < 0 || limit < 0 || limit > API_PAGE_MAX) {
+		json_decref(list);
+		return portal_api_problem(c->r, 400, "malformed",
+		    "The request is not valid", "\"before\" must be an "
+		    "order id and \"limit\" 1 to 500.");
+	}
 	rc = portal_ra_get(c, &ra);
 	if (rc == 0 && scope > 0)
 		rc = ra_portal_order_ids(ra, scope, &ids, &n);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = page_start(ids, n, before); rc == 0 && i < n; i++) {
 		struct ra_portal_order o = {0};
 
+		if ((int64_t)json_array_size(list) == limit) {
+			next = last;
+			break;
+		}
 		rc = ra_portal_order_get(ra, scope, ids[i], &o);
-		if (rc == 0)
+		if (rc == 0) {
 			json_array_append_new(list, order_json(c, ra, &o));
+			last = o.id;
+		}
 		ra_portal_order_clear(&o);
 		if (rc == RC_NOTFOUND)	/* not a portal or ACME order */
 			rc = 0;
@@ -1497,7 +1567,16 @@ portal_api_orders(struct portal_req *c, int64_t unused)
 		json_decref(list);
 		return rc;
 	}
-	return portal_api_json(c->r, 200, json_pack("{s:o}", "orders", list));
+	out = json_pack("{s:o}", "orders", list);
+	/* the next page, newest first (RFC 8288 would put it in Link too) */
+	if (next > 0) {
+		char url[96];
+
+		snprintf(url, sizeof(url), "/api/v1/orders?before=%lld&limit="
+		    "%lld", (long long)next, (long long)limit);
+		json_object_set_new(out, "next", json_string(url));
+	}
+	return portal_api_json(c->r, 200, out);
 }
 
 int

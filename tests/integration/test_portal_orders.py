@@ -524,3 +524,84 @@ def test_renew_through_the_api_and_revoke(rig):
     assert entry is not None
     assert entry.extensions.get_extension_for_class(
         x509.CRLReason).value.reason == x509.ReasonFlags.superseded
+
+
+def test_overview_and_api_list_by_pages(tmp_path):
+    """Thousands of orders (an ACME client renews every few weeks) once
+    made one overview page too large to answer: the overview shows 50 at
+    a time, newest first, with a link to the older ones; the API's order
+    list takes "before" and "limit" and gives the next page's URL. Bad
+    values are refused; another customer sees none of them."""
+    r = Rig(tmp_path)
+    try:
+        r.cli("admin", "domain", "add", "--contract",
+              r.ids["a"]["contract"], "--name", "pages.test")
+        r.server.start()
+        c = r.login("a")
+        _, csr = make_csr(["pages.test", "www.pages.test"])
+        st, _, body = post_setup(c, r.ids["a"]["starter0"], {
+            "domain": "pages.test", "purpose": "hosting", "terms": "1",
+            "key_source": "browser", "csr": csr})
+        assert st == 200, re.findall(rb'class="(?:error|field-error)"'
+                                     rb'[^>]*>([^<]*)', body)
+        # 120 more orders like it, straight into the store
+        con = sqlite3.connect(r.data / "certdesk.db")
+        cols = [row[1] for row in con.execute("PRAGMA table_info(orders)")
+                if row[1] != "id"]
+        first = con.execute("SELECT max(id) FROM orders").fetchone()[0]
+        for _ in range(120):
+            con.execute(f"INSERT INTO orders ({','.join(cols)}) SELECT "
+                        f"{','.join(cols)} FROM orders WHERE id = ?",
+                        (first,))
+        con.commit()
+        ids = [row[0] for row in con.execute(
+            "SELECT id FROM orders ORDER BY id DESC")]
+        con.close()
+        assert len(ids) == 121
+        seen, path, pages = [], "/portal/overview", 0
+        while path:
+            st, _, body = c.get(path)
+            assert st == 200, body[:500]
+            text = body.decode()
+            rows = [int(x) for x in re.findall(r'<tr data-order="(\d+)"',
+                                               text)]
+            assert len(rows) == (50 if pages < 2 else 21), (pages, rows)
+            seen += rows
+            m = re.search(r'<a href="(/portal/overview\?before=\d+)" '
+                          r'id="older"', text)
+            path = m.group(1) if m else None
+            assert ('id="newest"' in text) == (pages > 0)
+            pages += 1
+        assert pages == 3 and seen == ids
+        st, _, body = c.get(f"/portal/overview?before={ids[-1]}")
+        assert st == 200 and b"No older certificates." in body
+        for bad in ("abc", "-5", "0", "1e9", ""):
+            st, _, body = c.get("/portal/overview?before=" + bad)
+            assert st == 400, (bad, st)
+        # the API: pages of "limit", "next" until the end
+        token = r.token("a")
+        got, path = [], "/api/v1/orders?limit=40"
+        while path:
+            st, _, j = c.api("GET", path, token=token)
+            assert st == 200, j
+            assert len(j["orders"]) <= 40
+            got += [o["id"] for o in j["orders"]]
+            path = j.get("next")
+        assert got == ids
+        st, _, j = c.api("GET", "/api/v1/orders", token=token)
+        assert len(j["orders"]) == 100 and j["next"] == \
+            f"/api/v1/orders?before={ids[99]}&limit=100"
+        for q in ("limit=0", "limit=501", "limit=x", "before=-1",
+                  "before=abc"):
+            st, _, j = c.api("GET", "/api/v1/orders?" + q, token=token)
+            assert st == 400, (q, st)
+            assert j["type"].endswith("malformed"), j
+        # another customer: none of them
+        b = r.login("b")
+        st, _, body = b.get("/portal/overview")
+        assert st == 200 and b'data-order="' not in body
+        st, _, j = b.api("GET", "/api/v1/orders", token=r.token("b"))
+        assert j == {"orders": []}
+    finally:
+        if r.server.proc is not None:
+            r.server.stop()
