@@ -30,6 +30,7 @@
 #include <time.h>
 
 #define PAGE_MAX (1024 * 1024)
+#define BO_QUEUE_PAGE 100
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -267,20 +268,68 @@ age_text(time_t from, time_t now, char *out, size_t len)
 }
 
 static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The cases of the active states (all but approved and rejected), oldest
+ * first: read by state, so that the closed cases of years are not each
+ * read to be skipped. */
+static int
+active_ids(struct ra *ra, int64_t **ids, size_t *n)
+{
+	static const char *const act[] = {"open", "in_review",
+	    "info_requested", "awaiting_second_approval"};
+	int rc = 0;
+
+	*ids = NULL;
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(act) / sizeof(act[0]); i++) {
+		int64_t *v = NULL;
+		size_t k = 0;
+
+		rc = ra_org_case_ids(ra, act[i], NULL, &v, &k);
+		if (rc == 0 && k > 0) {
+			*ids = xrealloc(*ids, (*n + k) * sizeof(**ids));
+			memcpy(*ids + *n, v, k * sizeof(*v));
+			*n += k;
+		}
+		free(v);
+	}
+	if (rc == 0 && *n > 1)
+		qsort(*ids, *n, sizeof(**ids), cmp_id);
+	return rc;
+}
+
+static int
 queue_page(struct portal_req *c, const struct bo_path *bp)
 {
 	struct ra *ra = NULL;
 	struct buf b, rows;
 	int64_t *ids = NULL;
-	size_t n = 0, shown = 0;
-	int rc;
+	const char *pq = http_req_query(c->r, "page");
+	int64_t pageno = pq ? portal_parse_id(pq, strlen(pq)) : 1;
+	size_t n = 0, shown = 0, matched = 0, from, to;
+	int rc, more = 0;
 
+	/* BO_QUEUE_PAGE cases a page: a year of closed cases on one page
+	 * would not fit it */
+	if (pageno <= 0 || pageno > 1000000)
+		return portal_error_reply(c, 400, "There is no such page of "
+		    "the queue.");
+	from = (size_t)(pageno - 1) * BO_QUEUE_PAGE;
+	to = from + BO_QUEUE_PAGE;
 	buf_init(&b, PAGE_MAX);
 	buf_init(&rows, PAGE_MAX);
 	rc = portal_ra_get(c, &ra);
-	if (rc == 0)
-		rc = ra_org_case_ids(ra, bp->state[0] && strcmp(bp->state,
-		    "all") != 0 ? bp->state : NULL, NULL, &ids, &n);
+	if (rc == 0 && bp->state[0] == '\0')
+		rc = active_ids(ra, &ids, &n);
+	else if (rc == 0)
+		rc = ra_org_case_ids(ra, strcmp(bp->state, "all") != 0 ?
+		    bp->state : NULL, NULL, &ids, &n);
 	if (rc != 0)
 		goto out;
 	rc = portal_html_printf(&b, "<section class=\"card\">\n"
@@ -301,11 +350,24 @@ queue_page(struct portal_req *c, const struct bo_path *bp)
 			continue;
 		if ((bp->state[0] == '\0' && (oc.state == RA_ORG_APPROVED ||
 		    oc.state == RA_ORG_REJECTED)) || (bp->product[0] &&
-		    strcmp(bp->product, oc.product) != 0) ||
-		    ra_portal_order_get(ra, 0, oc.order_id, &o) != 0) {
+		    strcmp(bp->product, oc.product) != 0)) {
 			ra_org_case_clear(&oc);
 			continue;
 		}
+		/* a case of an earlier page, or one past this page */
+		if (matched < from || matched >= to) {
+			more |= matched >= to;
+			matched++;
+			ra_org_case_clear(&oc);
+			if (more)
+				break;
+			continue;
+		}
+		if (ra_portal_order_get(ra, 0, oc.order_id, &o) != 0) {
+			ra_org_case_clear(&oc);
+			continue;
+		}
+		matched++;
 		det = o.details ? json_loads(o.details, 0, NULL) : NULL;
 		customer_name(c, oc.customer_id, cust, sizeof(cust));
 		user_name(c, oc.assigned_to, agent, sizeof(agent));
@@ -343,6 +405,19 @@ queue_page(struct portal_req *c, const struct bo_path *bp)
 		rc = buf_append(&b, rows.data, rows.len);
 	if (rc == 0 && shown > 0)
 		rc = portal_html_printf(&b, "</tbody>\n</table>\n");
+	if (rc == 0 && (more || pageno > 1))
+		rc = portal_html_printf(&b, "<nav class=\"pages\" aria-label="
+		    "\"Pages of the queue\"><p>Page %lld. ", (long long)pageno);
+	if (rc == 0 && pageno > 1)
+		rc = portal_html_printf(&b, "<a href=\"%s?page=%lld\" id=\""
+		    "bo-prev\" rel=\"prev\">Previous page</a> ",
+		    http_req_path(c->r), (long long)pageno - 1);
+	if (rc == 0 && more)
+		rc = portal_html_printf(&b, "<a href=\"%s?page=%lld\" id=\""
+		    "bo-next\" rel=\"next\">Next page (later cases)</a>",
+		    http_req_path(c->r), (long long)pageno + 1);
+	if (rc == 0 && (more || pageno > 1))
+		rc = portal_html_printf(&b, "</p></nav>\n");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</section>\n");
 	if (rc == 0)

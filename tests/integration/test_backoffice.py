@@ -11,6 +11,7 @@ customer shows on the portal overview, is mailed, and the customer's
 answer reaches the case; rejection frees the slot; every decision is in
 the audit log, which verifies."""
 import json
+import re
 import sqlite3
 
 import pytest
@@ -423,3 +424,55 @@ def test_queue_filters_and_reuse(rig):
     assert ids == sorted(ids)
     # the audit chain verifies
     assert "audit log intact" in rig.cli("audit", "verify")
+
+
+def test_queue_by_pages(rig):
+    """Years of closed cases: the queue shows 100 a page (oldest first,
+    with links both ways), and the default view of the active cases does
+    not read the closed ones. Runs last: it adds 230 approved cases."""
+    con = sqlite3.connect(rig.data / "certdesk.db")
+    case_id, order_id = con.execute(
+        "SELECT id, order_id FROM org_cases WHERE state = 'approved' "
+        "ORDER BY id LIMIT 1").fetchone()
+    ocols = [r[1] for r in con.execute("PRAGMA table_info(orders)")
+             if r[1] != "id"]
+    ccols = [r[1] for r in con.execute("PRAGMA table_info(org_cases)")
+             if r[1] not in ("id", "order_id")]
+    for _ in range(230):
+        cur = con.execute(f"INSERT INTO orders ({','.join(ocols)}) SELECT "
+                          f"{','.join(ocols)} FROM orders WHERE id = ?",
+                          (order_id,))
+        con.execute(f"INSERT INTO org_cases (order_id, {','.join(ccols)}) "
+                    f"SELECT ?, {','.join(ccols)} FROM org_cases "
+                    "WHERE id = ?", (cur.lastrowid, case_id))
+    con.commit()
+    approved = [r[0] for r in con.execute(
+        "SELECT id FROM org_cases WHERE state = 'approved' "
+        "ORDER BY created_at, id")]
+    active = [r[0] for r in con.execute(
+        "SELECT id FROM org_cases WHERE state NOT IN ('approved', "
+        "'rejected')")]
+    con.close()
+    assert len(approved) > 230 and active
+    s = rig.client()
+    s.login(rig.emails["bob"], PASSWORD)
+    seen, path, pages = [], "/backoffice/queue/approved/any", 0
+    while path:
+        st, _, body = s.get(path)
+        assert st == 200, body[:300]
+        text = body.decode()
+        rows = [int(x) for x in re.findall(r'<tr data-case="(\d+)"', text)]
+        pages += 1
+        assert len(rows) == (100 if pages * 100 <= len(approved) else
+                             len(approved) % 100), (pages, len(rows))
+        assert ('id="bo-prev"' in text) == (pages > 1)
+        seen += rows
+        m = re.search(r'<a href="([^"]+\?page=\d+)" id="bo-next"', text)
+        path = m.group(1) if m else None
+    assert seen == approved and pages == (len(approved) + 99) // 100
+    st, _, body = s.get("/backoffice/")
+    rows = [int(x) for x in re.findall(rb'<tr data-case="(\d+)"', body)]
+    assert sorted(rows) == sorted(active) and b'id="bo-next"' not in body
+    for bad in ("0", "-1", "x", "", "99999999"):
+        st, _, _ = s.get("/backoffice/queue/approved/any?page=" + bad)
+        assert st == 400, (bad, st)
