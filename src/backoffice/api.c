@@ -104,24 +104,63 @@ reply_case(struct portal_req *c, struct ra *ra, int64_t id, int by_order,
 	return portal_api_json(c->r, 200, j);
 }
 
+/* A positive integer query argument, dflt when absent, -1 when bad. */
+static int64_t
+query_num(const struct portal_req *c, const char *name, int64_t dflt)
+{
+	const char *v = http_req_query(c->r, name);
+	int64_t n;
+
+	if (v == NULL)
+		return dflt;
+	n = portal_parse_id(v, strlen(v));
+	return n > 0 ? n : -1;
+}
+
+/* GET cases[?after=ID][&limit=N]: oldest first, a page at a time (years
+ * of cases do not fit one answer); "next" names the following page */
+#define CASES_PAGE_DEFAULT 100
+#define CASES_PAGE_MAX 500
+
 static int
 list(struct portal_req *c, struct ra *ra)
 {
 	int64_t *ids = NULL;
-	size_t n = 0;
-	json_t *a;
-	int rc;
+	int64_t after = query_num(c, "after", 0);
+	int64_t limit = query_num(c, "limit", CASES_PAGE_DEFAULT), last = 0;
+	size_t n = 0, i = 0;
+	json_t *a, *out;
+	int rc, more = 0;
 
+	if (after < 0 || limit < 0 || limit > CASES_PAGE_MAX)
+		return portal_api_problem(c->r, 400, "malformed",
+		    "The request is not valid", "\"after\" must be a case id "
+		    "and \"limit\" 1 to 500.");
 	rc = ra_org_case_ids(ra, NULL, NULL, &ids, &n);
 	if (rc != 0)
 		return rc;
+	/* the page starts after the case named (in the list's order) */
+	if (after > 0) {
+		while (i < n && ids[i] != after)
+			i++;
+		if (i < n)
+			i++;
+		else
+			for (i = 0; i < n && ids[i] <= after; i++)
+				;
+	}
 	a = json_array();
-	for (size_t i = 0; i < n; i++) {
+	for (; i < n; i++) {
 		struct ra_org_case oc = {0};
 		json_t *o;
 
+		if ((int64_t)json_array_size(a) == limit) {
+			more = 1;
+			break;
+		}
 		if (ra_org_case_get(ra, ids[i], &oc) != 0)
 			continue;
+		last = oc.id;
 		o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:I}", "id",
 		    (json_int_t)oc.id, "order", (json_int_t)oc.order_id,
 		    "state", ra_org_state_name(oc.state), "profile",
@@ -133,7 +172,15 @@ list(struct portal_req *c, struct ra *ra)
 		ra_org_case_clear(&oc);
 	}
 	free(ids);
-	return portal_api_json(c->r, 200, json_pack("{s:o}", "cases", a));
+	out = json_pack("{s:o}", "cases", a);
+	if (more) {
+		char url[96];
+
+		snprintf(url, sizeof(url), "/backoffice/api/cases?after=%lld&"
+		    "limit=%lld", (long long)last, (long long)limit);
+		json_object_set_new(out, "next", json_string(url));
+	}
+	return portal_api_json(c->r, 200, out);
 }
 
 /* The JSON object body of a POST (an empty body reads as {}); NULL when

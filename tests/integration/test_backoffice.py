@@ -476,3 +476,22 @@ def test_queue_by_pages(rig):
     for bad in ("0", "-1", "x", "", "99999999"):
         st, _, _ = s.get("/backoffice/queue/approved/any?page=" + bad)
         assert st == 400, (bad, st)
+    # the JSON list the same way: pages of "limit", "next" until the end
+    con = sqlite3.connect(rig.data / "certdesk.db")
+    every = [r[0] for r in con.execute(
+        "SELECT id FROM org_cases ORDER BY created_at, id")]
+    con.close()
+    ann = Agent(rig, "ann")
+    got, path = [], "cases?limit=100"
+    while path:
+        st, doc = ann.api("GET", path)
+        assert st == 200 and len(doc["cases"]) <= 100, doc
+        got += [c["id"] for c in doc["cases"]]
+        path = doc.get("next", "").removeprefix("/backoffice/api/")
+    assert got == every
+    st, doc = ann.api("GET", "cases")
+    assert len(doc["cases"]) == 100 and doc["next"] == \
+        f"/backoffice/api/cases?after={every[99]}&limit=100"
+    for q in ("limit=0", "limit=501", "after=x", "after=-3"):
+        st, doc = ann.api("GET", "cases?" + q)
+        assert st == 400 and doc["type"].endswith("malformed"), (q, doc)
