@@ -104,19 +104,6 @@ reply_case(struct portal_req *c, struct ra *ra, int64_t id, int by_order,
 	return portal_api_json(c->r, 200, j);
 }
 
-/* A positive integer query argument, dflt when absent, -1 when bad. */
-static int64_t
-query_num(const struct portal_req *c, const char *name, int64_t dflt)
-{
-	const char *v = http_req_query(c->r, name);
-	int64_t n;
-
-	if (v == NULL)
-		return dflt;
-	n = portal_parse_id(v, strlen(v));
-	return n > 0 ? n : -1;
-}
-
 /* GET cases[?after=ID][&limit=N]: oldest first, a page at a time (years
  * of cases do not fit one answer); "next" names the following page */
 #define CASES_PAGE_DEFAULT 100
@@ -126,8 +113,9 @@ static int
 list(struct portal_req *c, struct ra *ra)
 {
 	int64_t *ids = NULL;
-	int64_t after = query_num(c, "after", 0);
-	int64_t limit = query_num(c, "limit", CASES_PAGE_DEFAULT), last = 0;
+	int64_t after = portal_query_id(c, "after", 0);
+	int64_t limit = portal_query_id(c, "limit", CASES_PAGE_DEFAULT);
+	int64_t last = 0;
 	size_t n = 0, i = 0;
 	json_t *a, *out;
 	int rc, more = 0;

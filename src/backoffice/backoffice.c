@@ -310,8 +310,7 @@ queue_page(struct portal_req *c, const struct bo_path *bp)
 	struct ra *ra = NULL;
 	struct buf b, rows;
 	int64_t *ids = NULL;
-	const char *pq = http_req_query(c->r, "page");
-	int64_t pageno = pq ? portal_parse_id(pq, strlen(pq)) : 1;
+	int64_t pageno = portal_query_id(c, "page", 1);
 	size_t n = 0, shown = 0, matched = 0, from, to;
 	int rc, more = 0;
 

@@ -1017,23 +1017,11 @@ org_info_post(struct portal_req *c, int64_t id)
  * Orders are shown a page at a time, newest first: an ACME client renews
  * every few weeks, so a contract gathers thousands of orders, and every
  * one on one page made the page too large to answer. "before" (query
- * argument): only orders with a smaller id. -1 when the argument is there
- * but not an id.
+ * argument): only orders with a smaller id.
  */
 #define OVERVIEW_PAGE 50
 #define API_PAGE_DEFAULT 100
 #define API_PAGE_MAX 500
-
-static int64_t
-query_id(const struct portal_req *c, const char *name, int64_t dflt)
-{
-	const char *v = http_req_query(c->r, name);
-
-	if (v == NULL)
-		return dflt;
-	return portal_parse_id(v, strlen(v)) > 0 ?
-	    portal_parse_id(v, strlen(v)) : -1;
-}
 
 /* The first of ids[0..n) (newest first) below before (0: all). */
 static size_t
@@ -1050,7 +1038,7 @@ static int
 overview(struct portal_req *c)
 {
 	struct ra *ra = NULL;
-	int64_t *ids = NULL, before = query_id(c, "before", 0), last = 0;
+	int64_t *ids = NULL, before = portal_query_id(c, "before", 0), last = 0;
 	size_t n = 0, shown_n = 0, i;
 	int64_t scope = portal_customer_scope(c);
 	int rc, pending = 0, waits = 0, more = 0;
@@ -1529,8 +1517,8 @@ portal_api_orders(struct portal_req *c, int64_t unused)
 {
 	struct ra *ra = NULL;
 	int64_t *ids = NULL, scope = portal_customer_scope(c);
-	int64_t before = query_id(c, "before", 0), last = 0, next = 0;
-	int64_t limit = query_id(c, "limit", API_PAGE_DEFAULT);
+	int64_t before = portal_query_id(c, "before", 0), last = 0, next = 0;
+	int64_t limit = portal_query_id(c, "limit", API_PAGE_DEFAULT);
 	size_t n = 0;
 	json_t *list = json_array(), *out;
 	int rc;

@@ -918,6 +918,18 @@ portal_parse_id(const char *s, size_t n)
 	return v;
 }
 
+int64_t
+portal_query_id(const struct portal_req *c, const char *name, int64_t dflt)
+{
+	const char *v = http_req_query(c->r, name);
+	int64_t n;
+
+	if (v == NULL)
+		return dflt;
+	n = portal_parse_id(v, strlen(v));
+	return n > 0 ? n : -1;
+}
+
 /* ---- login and logout ---------------------------------------------------- */
 
 /* The login form; email keeps what was typed, message (text) on top. */

@@ -208,6 +208,11 @@ const char *portal_slot_action(const struct store_slot *s);
 /* A positive decimal id without sign or leading zeros (at most 15
  * digits) from s[0..n); 0 when s is not one. */
 int64_t portal_parse_id(const char *s, size_t n);
+/* The query argument name as a positive id (portal_parse_id): dflt when
+ * it is absent, -1 when it is there but not one (paging: "before",
+ * "limit", "page"). */
+int64_t portal_query_id(const struct portal_req *c, const char *name,
+    int64_t dflt);
 /* Adds the headers every portal answer carries (CSP, frame, referrer,
  * caching). */
 void portal_security_headers(struct http_req *r, int cacheable);

@@ -522,7 +522,8 @@ test_bad_pem(void **state)
 	parse_bad(x, strlen(x), NULL, RC_BADCSR, NULL);
 	free(x);
 	/* "-----BEGIN" without the space, and lone "-----BEGIN" */
-	parse_bad("-----BEGINX", 11, NULL, RC_BADCSR, "is not a CERTIFICATE REQUEST");
+	parse_bad("-----BEGINX", 11, NULL, RC_BADCSR,
+	    "is not a CERTIFICATE REQUEST");
 	parse_bad("-----BEGIN", 10, NULL, RC_BADCSR, NULL);
 	parse_bad("-----BEGIN CERTIFICATE REQUEST-----", 35, NULL, RC_BADCSR,
 	    "END line missing");

@@ -2379,7 +2379,8 @@ test_issue_logged(void **state)
 		buf_reset(&names);
 		assert_int_equal(ca_cert_sct_logs(c->der, c->der_len, NULL,
 		    &names), 3);
-		assert_int_equal(names.len, 3 * 20 + 2 * 2);	/* log + 16 hex */
+		/* "log " and 16 hex digits, 3 times, ", " between */
+		assert_int_equal(names.len, 3 * 20 + 2 * 2);
 		buf_reset(&names);
 		assert_int_equal(ca_cert_sct_logs((const uint8_t *)"x", 1,
 		    ct, &names), 0);
