@@ -417,6 +417,12 @@ int ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
 int ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
     const char *actor, const char *evidence, size_t *revoked,
     struct rc_detail *d);
+/* The same for a key known by the SHA-256 of its SubjectPublicKeyInfo
+ * alone: one on a list of compromised keys (BR 4.9.1.1 (3), (4)), which
+ * the operator judged. */
+int ca_block_key_hash(struct ca *ca, const uint8_t hash[32],
+    const char *actor, const char *evidence, size_t *revoked,
+    struct rc_detail *d);
 /* Whether the key with this SubjectPublicKeyInfo is known compromised
  * (blocked_keys): 1 with why, for people, in why ("certificate X was
  * revoked for keyCompromise", or that it was reported compromised), 0

@@ -875,14 +875,22 @@ ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
     struct rc_detail *d)
 {
 	uint8_t hash[32];
+
+	SHA256(spki, spki_len, hash);
+	return ca_block_key_hash(ca, hash, actor, evidence, revoked, d);
+}
+
+int
+ca_block_key_hash(struct ca *ca, const uint8_t hash[32], const char *actor,
+    const char *evidence, size_t *revoked, struct rc_detail *d)
+{
 	char hex[65], *object, *details;
 	struct buf ev;
 	struct block_tx t;
 	int rc;
 
 	*revoked = 0;
-	SHA256(spki, spki_len, hash);
-	hex_encode(hash, sizeof(hash), hex);
+	hex_encode(hash, 32, hex);
 	buf_init(&ev, 8192);
 	ca_json_str(&ev, evidence ? evidence : "");
 	object = xasprintf("key:%s", hex);

@@ -11,6 +11,7 @@
  */
 #include "daemon/daemon_int.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -448,15 +449,20 @@ int
 daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *csr_path = NULL, *evidence = NULL;
+	const char *hash_s = NULL;
 	const struct daemon_opt opts[] = {
 		DATA_OPT(data),
-		{"--csr", DAEMON_OPT_STR, &csr_path, "FILE", 1,
+		{"--csr", DAEMON_OPT_STR, &csr_path, "FILE", 0,
 		    "a CSR signed by the compromised key (PEM or DER)"},
+		{"--spki-sha256", DAEMON_OPT_STR, &hash_s, "HEX", 0,
+		    "or the SHA-256 of its SubjectPublicKeyInfo (64 hex "
+		    "digits), from a list of compromised keys; needs "
+		    "--evidence"},
 		{"--evidence", DAEMON_OPT_STR, &evidence, "TEXT", 0,
 		    "where the report came from, for the audit log"},
 	};
 	struct rc_detail d = {{0}};
-	uint8_t *in = NULL, *spki = NULL;
+	uint8_t *in = NULL, *spki = NULL, hash[32];
 	size_t inlen = 0, spki_len = 0, revoked = 0;
 	int done, rc;
 
@@ -464,10 +470,35 @@ daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 	    &done);
 	if (done)
 		return rc;
+	if ((csr_path == NULL) == (hash_s == NULL)) {
+		daemon_usage(cx, "give either --csr or --spki-sha256");
+		return DAEMON_EXIT_USAGE;
+	}
 	if (evidence != NULL && !daemon_text_ok(evidence, 1000)) {
 		daemon_usage(cx, "--evidence: at most 1000 printable "
 		    "characters");
 		return DAEMON_EXIT_USAGE;
+	}
+	if (hash_s != NULL) {
+		/* no proof of possession: the operator vouches, and says on
+		 * what grounds */
+		if (evidence == NULL || evidence[0] == '\0') {
+			daemon_usage(cx, "--spki-sha256 needs --evidence (the "
+			    "list or report it comes from)");
+			return DAEMON_EXIT_USAGE;
+		}
+		if (strlen(hash_s) != 64 ||
+		    hex_decode(hash_s, hash, sizeof(hash)) != 32) {
+			daemon_usage(cx, "--spki-sha256: '%.80s' is not 64 hex "
+			    "digits", hash_s);
+			return DAEMON_EXIT_USAGE;
+		}
+		rc = daemon_load_open(cx, data, NEED_CA);
+		if (rc != DAEMON_EXIT_OK)
+			return rc;
+		rc = ca_block_key_hash(cx->ca, hash, cx->actor, evidence,
+		    &revoked, &d);
+		goto done;
 	}
 	if (daemon_read_file(cx, "--csr", csr_path, CA_MAX_CSR, &in, &inlen))
 		return DAEMON_EXIT_FAIL;
@@ -486,6 +517,7 @@ daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 	rc = ca_block_key(cx->ca, spki, spki_len, cx->actor,
 	    evidence ? evidence : "ca block-key", &revoked, &d);
 	free(spki);
+done:
 	if (rc != 0) {
 		daemon_fail(cx, "%s", rc_detail_str(&d, rc));
 		return DAEMON_EXIT_FAIL;

@@ -158,6 +158,43 @@ def test_block_key_with_proof(datadir, make_csr, tmp_path):
     assert "audit log intact" in datadir.cli("audit", "verify")
 
 
+def test_block_key_by_hash(datadir, make_csr, keys):
+    """`ca block-key --spki-sha256`: a key on a list of compromised keys
+    (the operator judged it, and says on what grounds): blocked, its
+    certificates revoked, audited with the evidence."""
+    import hashlib
+    from cryptography.hazmat.primitives import serialization
+    a_pem, _ = datadir.issue("dv", make_csr("rsa2048", ["h1.example.com"]))
+    b_pem, _ = datadir.issue("dv", make_csr("p384", ["h2.example.com"]))
+    a = x509.load_pem_x509_certificate(a_pem.encode())
+    h = hashlib.sha256(a.public_key().public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+    for args, why in (((h,), "needs --evidence"),
+                      (("ab" * 31, "--evidence", "x"), "not 64 hex digits"),
+                      (("zz" * 32, "--evidence", "x"), "not 64 hex digits")):
+        p = datadir.run("ca", "block-key", "--spki-sha256", *args)
+        assert p.returncode == 2 and why in p.stderr, (args, p.stderr)
+    p = datadir.run("ca", "block-key", "--reason", "x")
+    assert p.returncode == 2
+    p = datadir.run("ca", "block-key")
+    assert p.returncode == 2 and "either --csr or --spki-sha256" in p.stderr
+    out = datadir.cli("ca", "block-key", "--spki-sha256", h.upper(),
+                      "--evidence", "listed on pwnedkeys.com 2026-11-28")
+    assert out.strip() == "key blocked; 1 certificate revoked"
+    for pem, status in ((a_pem, "revoked"), (b_pem, "valid")):
+        serial = format(x509.load_pem_x509_certificate(
+            pem.encode()).serial_number, "x")
+        assert f"status: {status}" in datadir.cli("ca", "show", "--serial",
+                                                  serial)
+    p = datadir.run("ca", "issue", "--profile", "dv", "--csr",
+                    make_csr("rsa2048", ["h3.example.com"]))
+    assert p.returncode == 1 and "compromised" in p.stderr, p.stderr
+    audit = datadir.cli("audit", "list")
+    assert "key.compromised" in audit and "pwnedkeys.com" in audit
+    assert "audit log intact" in datadir.cli("audit", "verify")
+
+
 def test_report_key_page(datadir, server, make_csr, tmp_path):
     """/report-key: anyone holding a compromised key reports it with a
     request signed by it (subject CN "Proof of key compromise"); every
