@@ -347,6 +347,8 @@ queue_page(struct portal_req *c, const struct bo_path *bp)
 
 		if (ra_org_case_get(ra, ids[i], &oc) != 0)
 			continue;
+		/* (a case of the active view may have been closed since its
+		 * id was read) */
 		if ((bp->state[0] == '\0' && (oc.state == RA_ORG_APPROVED ||
 		    oc.state == RA_ORG_REJECTED)) || (bp->product[0] &&
 		    strcmp(bp->product, oc.product) != 0)) {

@@ -231,9 +231,10 @@ time_t ca_ct_list_time(const struct ca_ct *ct);
 /* How many SCTs a certificate (DER) carries in its SCT list extension,
  * as OpenSSL reads them; 0 for none or an unreadable certificate. */
 int ca_cert_scts(const uint8_t *der, size_t len);
-/* The same, and the logs of its SCTs appended to out, comma-separated:
- * each log's description in ct's list (ct may be NULL), else "log " and
- * the head of its id in hex (a log retired from the list since). */
+/* The same, and the logs of its SCTs appended to out (unless NULL),
+ * comma-separated: each log's description in ct's list (ct may be NULL),
+ * else "log " and the head of its id in hex (a log retired from the list
+ * since). */
 struct buf;
 int ca_cert_sct_logs(const uint8_t *der, size_t len, const struct ca_ct *ct,
     struct buf *out);

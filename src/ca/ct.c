@@ -492,15 +492,7 @@ ca_ct_log_at(const struct ca_ct *ct, size_t i)
 int
 ca_cert_scts(const uint8_t *der, size_t len)
 {
-	const uint8_t *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	STACK_OF(SCT) *scts = x ? X509_get_ext_d2i(x, NID_ct_precert_scts,
-	    NULL, NULL) : NULL;
-	int n = scts ? sk_SCT_num(scts) : 0;
-
-	SCT_LIST_free(scts);
-	X509_free(x);
-	return n;
+	return ca_cert_sct_logs(der, len, NULL, NULL);
 }
 
 int
@@ -511,10 +503,10 @@ ca_cert_sct_logs(const uint8_t *der, size_t len, const struct ca_ct *ct,
 	X509 *x = d2i_X509(NULL, &p, (long)len);
 	STACK_OF(SCT) *scts = x ? X509_get_ext_d2i(x, NID_ct_precert_scts,
 	    NULL, NULL) : NULL;
-	struct ct_list *l = ct ? hold(ct) : NULL;
+	struct ct_list *l = ct && out ? hold(ct) : NULL;
 	int n = scts ? sk_SCT_num(scts) : 0;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; out != NULL && i < n; i++) {
 		const SCT *sct = sk_SCT_value(scts, i);
 		unsigned char *id = NULL;
 		size_t idn = SCT_get0_log_id(sct, &id);

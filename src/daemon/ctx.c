@@ -303,19 +303,25 @@ daemon_load(struct daemon_ctx *cx, const char *data, int create)
 
 /* ---- start-up ------------------------------------------------------------ */
 
-/* A CT log list older than CA_CT_LIST_STALE_DAYS may name logs that have
- * been retired since (their SCTs no longer count) and miss the new ones. */
+/* The CT log list just loaded, in the log: its figures (read together)
+ * after prefix, and a warning when it is older than
+ * CA_CT_LIST_STALE_DAYS (it may name logs retired since, whose SCTs no
+ * longer count, and miss the new ones). */
 static void
-ct_list_age(struct daemon_ctx *cx)
+ct_report(struct daemon_ctx *cx, const char *prefix)
 {
-	time_t made = ca_ct_list_time(cx->ct);
+	struct ca_ct_info ci;
 	time_t now = cx->cac.now ? cx->cac.now : time(NULL);
 	char day[16];
 	struct tm tm;
 
-	if (made == 0 || now - made <= CA_CT_LIST_STALE_DAYS * 86400L)
+	ca_ct_info(cx->ct, &ci);
+	log_info(LOG_MAIN, "%sCertificate Transparency: %zu usable logs of "
+	    "%zu operators", prefix, ci.nlogs, ci.noperators);
+	if (ci.list_time == 0 ||
+	    now - ci.list_time <= CA_CT_LIST_STALE_DAYS * 86400L)
 		return;
-	gmtime_r(&made, &tm);
+	gmtime_r(&ci.list_time, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 	log_warn(LOG_MAIN, "ct.log_list %s is from %s, over %d days old: "
 	    "fetch it anew (logs are retired and new ones open)",
@@ -343,10 +349,7 @@ daemon_ct_reload(struct daemon_ctx *cx)
 		    "previous list stays in use: %s", rc_detail_str(&d, rc));
 		return rc;
 	}
-	log_info(LOG_MAIN, "SIGHUP: ct.log_list reloaded: Certificate "
-	    "Transparency: %zu usable logs of %zu operators",
-	    ca_ct_nlogs(cx->ct), ca_ct_noperators(cx->ct));
-	ct_list_age(cx);
+	ct_report(cx, "SIGHUP: ct.log_list reloaded: ");
 	return 0;
 }
 
@@ -430,10 +433,7 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 				    rc_detail_str(&d, rc));
 				return DAEMON_EXIT_FAIL;
 			}
-			log_info(LOG_MAIN, "Certificate Transparency: %zu "
-			    "usable logs of %zu operators",
-			    ca_ct_nlogs(cx->ct), ca_ct_noperators(cx->ct));
-			ct_list_age(cx);
+			ct_report(cx, "");
 		}
 		cx->cac.ct = cx->ct;
 		rc = ca_open(&cx->cac, cx->st, cx->sg, cx->kc, &cx->ca);
