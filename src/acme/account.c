@@ -16,6 +16,7 @@
 #include "util/xmalloc.h"
 
 #include <arpa/inet.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,9 +149,11 @@ check_eab(struct acme_rq *rq, const json_t *eab, struct acme_eab **e)
 }
 
 /* A new account's key, or the new key of a key change: not known
- * compromised (RFC 8555 badPublicKey). 0, or ACME_REPLIED. */
+ * compromised (RFC 8555 badPublicKey); hash gets the SHA-256 of its
+ * SubjectPublicKeyInfo, which the store keeps with the account. 0, or
+ * ACME_REPLIED. */
 static int
-key_allowed(struct acme_rq *rq, const struct acme_key *k)
+key_allowed(struct acme_rq *rq, const struct acme_key *k, uint8_t hash[32])
 {
 	unsigned char *spki = NULL;
 	struct ra_err rerr = {0};
@@ -161,6 +164,7 @@ key_allowed(struct acme_rq *rq, const struct acme_key *k)
 		    "internal error; try again later");
 		return ACME_REPLIED;
 	}
+	SHA256(spki, (size_t)n, hash);
 	rc = ra_account_key_allowed(rq->ra, spki, (size_t)n, &rerr);
 	OPENSSL_free(spki);
 	if (rc == 0)
@@ -178,6 +182,7 @@ acme_h_new_account(struct http_req *r, void *app)
 	struct acme_eab *eab = NULL;
 	const json_t *eabj;
 	char tp[ACME_THUMBPRINT_LEN + 1], *contact = NULL;
+	uint8_t key_hash[32];
 	char ip[INET6_ADDRSTRLEN];
 	int only = 0, tos = 0, rc;
 
@@ -222,7 +227,7 @@ acme_h_new_account(struct http_req *r, void *app)
 			    ACME_PROB_SERVER_INTERNAL, 0, "internal error");
 		goto out;
 	}
-	if (key_allowed(&rq, rq.key) != 0)
+	if (key_allowed(&rq, rq.key, key_hash) != 0)
 		goto out;
 	eabj = json_object_get(rq.payload, "externalAccountBinding");
 	if (eabj != NULL && check_eab(&rq, eabj, &eab) != 0)
@@ -230,7 +235,7 @@ acme_h_new_account(struct http_req *r, void *app)
 	memset(&rerr, 0, sizeof(rerr));
 	http_req_client_addr(rq.r, ip, sizeof(ip));
 	rc = ra_account_new_from(rq.ra, strcmp(ip, "?") != 0 ? ip : NULL,
-	    acme_key_jwk(rq.key, NULL), tp, contact,
+	    acme_key_jwk(rq.key, NULL), tp, key_hash, contact,
 	    eab ? acme_eab_kid(eab) : NULL, &acct, &rerr);
 	if (rc == RC_EXISTS) {
 		/* created by a concurrent request with the same key */
@@ -513,6 +518,7 @@ acme_h_key_change(struct http_req *r, void *app)
 	json_t *ip = NULL;
 	const json_t *acc, *old;
 	char tp[ACME_THUMBPRINT_LEN + 1];
+	uint8_t key_hash[32];
 	int64_t other = 0;
 	int rc;
 
@@ -553,10 +559,10 @@ acme_h_key_change(struct http_req *r, void *app)
 		    "internal error; try again later");
 		goto out;
 	}
-	if (key_allowed(&rq, in->key) != 0)
+	if (key_allowed(&rq, in->key, key_hash) != 0)
 		goto out;
 	rc = ra_account_key_change(rq.ra, rq.account_id,
-	    acme_key_jwk(in->key, NULL), tp, &other, &acct, &rerr);
+	    acme_key_jwk(in->key, NULL), tp, key_hash, &other, &acct, &rerr);
 	if (rc == RC_EXISTS) {
 		char *loc = acme_url(rq.a, "/acme/acct/%lld",
 		    (long long)other);

@@ -18,6 +18,7 @@
 #include "util/rc.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ra;
 
@@ -67,6 +68,14 @@ const struct http_route *acme_routes(size_t *n);
  */
 int acme_on_http_error(struct http_req *r, unsigned status,
     const char *reason, void *app);
+
+/*
+ * The SHA-256 of the SubjectPublicKeyInfo of a stored account key (its
+ * canonical JWK text), as store_acme_account_fill_keys() asks it for
+ * accounts made before the store kept it (arg unused). 0, or RC_INVAL
+ * when jwk is not a usable key.
+ */
+int acme_jwk_spki_sha256(const char *jwk, uint8_t out[32], void *arg);
 
 /* The paths of the resources, for logs and docs. */
 #define ACME_PATH_DIRECTORY "/acme/directory"

@@ -31,6 +31,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -627,6 +629,27 @@ acme_key_from_jwk_str(const char *s, size_t len, struct acme_key **out,
 		rc = acme_key_from_jwk(j, out, err);
 	json_decref(j);
 	return rc;
+}
+
+int
+acme_jwk_spki_sha256(const char *jwk, uint8_t out[32], void *arg)
+{
+	struct acme_err err = {0};
+	struct acme_key *k = NULL;
+	unsigned char *spki = NULL;
+	int n;
+
+	(void)arg;
+	if (jwk == NULL ||
+	    acme_key_from_jwk_str(jwk, strlen(jwk), &k, &err) != 0)
+		return RC_INVAL;
+	n = i2d_PUBKEY(acme_key_pkey(k), &spki);
+	acme_key_free(k);
+	if (n <= 0)
+		return RC_INVAL;
+	SHA256(spki, (size_t)n, out);
+	OPENSSL_free(spki);
+	return 0;
 }
 
 struct acme_key *

@@ -610,6 +610,46 @@ struct revoke_tx {
 					 * hash, recorded as compromised */
 };
 
+/* An ACME account revoked because its key is blocked: audited with the
+ * block, in its transaction. */
+struct acct_revoked {
+	struct store *st;
+	const char *actor;
+	char hex[65];
+};
+
+static int
+acct_revoked(int64_t id, void *arg)
+{
+	const struct acct_revoked *a = arg;
+	char object[48], details[200];
+
+	snprintf(object, sizeof(object), "acme_account:%lld", (long long)id);
+	snprintf(details, sizeof(details), "{\"id\":%lld,\"reason\":\"its "
+	    "key is known to be compromised\",\"spki_sha256\":\"%s\"}",
+	    (long long)id, a->hex);
+	log_warn(LOG_CA, "ACME account %lld revoked: its key is compromised",
+	    (long long)id);
+	return store_audit_append(a->st, a->actor, "acme.account.revoke",
+	    object, details);
+}
+
+/* After the key (SPKI hash) was recorded as compromised and audited:
+ * revokes the ACME account that has it, for a compromised key authorizes
+ * nothing. In the same transaction. */
+static int
+revoke_accounts_tx(struct store *st, const uint8_t hash[32],
+    const char *actor, time_t when)
+{
+	struct acct_revoked a = {st, actor, {0}};
+
+	hex_encode(hash, 32, a.hex);
+	return store_acme_account_revoke_key(st, hash,
+	    "{\"type\":\"urn:ietf:params:acme:error:unauthorized\","
+	    "\"detail\":\"the account was revoked by the CA: its key is "
+	    "known to be compromised\"}", when, acct_revoked, &a);
+}
+
 static int
 revoke_tx(struct store *st, void *arg)
 {
@@ -621,8 +661,10 @@ revoke_tx(struct store *st, void *arg)
 	if (t->block != NULL && (rc = store_blocked_key_add(st, t->block,
 	    t->serial, t->when)) != 0)
 		return rc;
-	return store_audit_append(st, t->actor, "cert.revoke", t->serial,
-	    t->details);
+	if ((rc = store_audit_append(st, t->actor, "cert.revoke", t->serial,
+	    t->details)) != 0 || t->block == NULL)
+		return rc;
+	return revoke_accounts_tx(st, t->block, t->actor, t->when);
 }
 
 int
@@ -863,10 +905,11 @@ block_tx(struct store *st, void *arg)
 	int rc;
 
 	if ((rc = store_blocked_key_add(st, t->hash, CA_KEY_REPORTED,
-	    t->when)) != 0)
+	    t->when)) != 0 ||
+	    (rc = store_audit_append(st, t->actor, "key.compromised",
+		t->object, t->details)) != 0)
 		return rc;
-	return store_audit_append(st, t->actor, "key.compromised", t->object,
-	    t->details);
+	return revoke_accounts_tx(st, t->hash, t->actor, t->when);
 }
 
 int

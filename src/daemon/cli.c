@@ -118,6 +118,11 @@ static const struct daemon_cmd cmds[] = {
 	    "Revoke an unused ACME External Account Binding key of a "
 	    "contract, so that no account can register with it (a key in use "
 	    "stays: exit 1).", daemon_cmd_admin_eab_revoke, 1},
+	{"admin account revoke", "--data DIR --id ID --reason TEXT",
+	    "Revoke an ACME account (RFC 8555 \"revoked\"): its requests are "
+	    "refused from now on and its pending orders fail; certificates "
+	    "it has stay valid. Audited with the reason.",
+	    daemon_cmd_admin_account_revoke, 1},
 	{"admin token add", "--data DIR --user ID [--label TEXT]",
 	    "Create an API token for a user (Authorization: Bearer on "
 	    "/api/v1/); prints the token. It is shown only now: the store "
@@ -140,9 +145,11 @@ static const struct daemon_cmd cmds[] = {
 	    "kind, failed attempts, last error.", daemon_cmd_admin_mail_list,
 	    1},
 	{"admin list",
-	    "--data DIR customers|users|contracts|domains|slots [--parent ID]",
+	    "--data DIR customers|users|contracts|domains|slots|acme-accounts "
+	    "[--parent ID]",
 	    "List records. One a line: id, parent id, name, extra (role, "
-	    "state, hosted).",
+	    "state, hosted; ACME accounts: id, contract, key thumbprint, "
+	    "status).",
 	    daemon_cmd_admin_list, 1},
 	{"audit verify", "--data DIR",
 	    "Verify the audit log. Recomputes the hash chain; exit 1 naming "

@@ -401,6 +401,62 @@ daemon_cmd_admin_eab_revoke(struct daemon_ctx *cx, int argc, char **argv)
 	return rc == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;
 }
 
+/* ---- ACME accounts ------------------------------------------------------- */
+
+/*
+ * `admin account revoke --id ID --reason TEXT`: the CA stops an ACME
+ * account (RFC 8555 §7.1.6 "revoked"): an abusive client, or a key known
+ * to be in the wrong hands. Its requests are refused from now on, its
+ * pending orders become invalid. Certificates already issued stay valid
+ * (they have keys of their own; `ca revoke` them if they must go).
+ */
+int
+daemon_cmd_admin_account_revoke(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *id_s = NULL, *reason = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--id", DAEMON_OPT_STR, &id_s, "ID", 1,
+		    "the ACME account (the number its URL ends in)"},
+		{"--reason", DAEMON_OPT_STR, &reason, "TEXT", 1,
+		    "why, for the audit log"},
+	};
+	struct ra_err err = {0};
+	struct admin_ra a;
+	int64_t id = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--id", id_s, &id))
+		return DAEMON_EXIT_USAGE;
+	if (reason[0] == '\0' || strlen(reason) > 1000) {
+		daemon_usage(cx, "--reason: say why, in 1 to 1000 characters");
+		return DAEMON_EXIT_USAGE;
+	}
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
+		return DAEMON_EXIT_FAIL;
+	rc = ra_account_revoke(a.ra, id, cx->actor, reason, &err);
+	admin_ra_close(&a);
+	if (rc == RC_NOTFOUND)
+		daemon_fail(cx, "no ACME account %lld", (long long)id);
+	else if (rc == RC_STATE)
+		daemon_fail(cx, "ACME account %lld is not valid "
+		    "(deactivated or revoked already)", (long long)id);
+	else if (rc != 0)
+		daemon_fail(cx, "cannot revoke the account: %s",
+		    err.detail.msg[0] ? err.detail.msg : rc_str(rc));
+	else
+		log_warn(LOG_MAIN, "ACME account %lld revoked by %s: %s",
+		    (long long)id, cx->actor, reason);
+	return rc == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;
+}
+
 /* ---- API tokens ---------------------------------------------------------- */
 
 struct token_op {
@@ -913,14 +969,14 @@ int
 daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
 {
 	static const char *const whats[] = {"customers", "users", "contracts",
-		"domains", "slots"};
+		"domains", "slots", "acme-accounts"};
 	const char *data = NULL, *parent_s = NULL, *pos[1];
 	size_t npos = 0;
 	const struct daemon_opt opts[] = {
 		DATA_OPT(data),
 		{"--parent", DAEMON_OPT_STR, &parent_s, "ID", 0,
 		    "only those of this customer (users, contracts) or "
-		    "contract (domains, slots)"},
+		    "contract (domains, slots, acme-accounts)"},
 	};
 	int64_t parent = 0;
 	int done, rc, ok = 0;
@@ -931,7 +987,7 @@ daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	if (npos != 1) {
 		daemon_usage(cx, "what to list? customers, users, contracts, "
-		    "domains or slots");
+		    "domains, slots or acme-accounts");
 		return DAEMON_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
@@ -939,7 +995,7 @@ daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv)
 			ok = 1;
 	if (!ok) {
 		daemon_usage(cx, "cannot list '%.32s'; customers, users, "
-		    "contracts, domains or slots", pos[0]);
+		    "contracts, domains, slots or acme-accounts", pos[0]);
 		return DAEMON_EXIT_USAGE;
 	}
 	if (parent_s && need_id(cx, "--parent", parent_s, &parent))

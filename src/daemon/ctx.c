@@ -9,6 +9,7 @@
  * Runs in the main certdesk process. Trusts the data directory and the
  * configuration file (but checks every value), nothing else.
  */
+#include "acme/acme.h"
 #include "daemon/daemon_int.h"
 #include "signer/signer.h"
 #include "store/store.h"
@@ -353,6 +354,30 @@ daemon_ct_reload(struct daemon_ctx *cx)
 	return 0;
 }
 
+/* The key hashes of ACME accounts made before the store kept them (0019),
+ * so that blocking a key finds its account: parsed from each stored JWK,
+ * once (later opens find none). 0, or non-zero after daemon_fail(). */
+static int
+fill_account_keys(struct daemon_ctx *cx)
+{
+	size_t filled, failed;
+	int rc = store_acme_account_fill_keys(cx->st, acme_jwk_spki_sha256,
+	    NULL, &filled, &failed);
+
+	if (rc != 0) {
+		daemon_fail(cx, "ACME account keys: %s", rc_str(rc));
+		return rc;
+	}
+	if (filled > 0)
+		log_info(LOG_MAIN, "the key hashes of %zu ACME account%s "
+		    "recorded", filled, filled == 1 ? "" : "s");
+	if (failed > 0)
+		log_warn(LOG_MAIN, "%zu ACME account%s with a stored key "
+		    "that does not parse: not found when a key is blocked",
+		    failed, failed == 1 ? "" : "s");
+	return 0;
+}
+
 int
 daemon_open(struct daemon_ctx *cx, unsigned need)
 {
@@ -410,6 +435,8 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 			    cx->db_path, rc_str(rc));
 			return DAEMON_EXIT_FAIL;
 		}
+		if (fill_account_keys(cx) != 0)
+			return DAEMON_EXIT_FAIL;
 	}
 	if ((need & DAEMON_NEED_CA) && cx->ca == NULL) {
 		if (cx->kc == NULL) {

@@ -377,6 +377,8 @@ int daemon_cmd_ca_chain(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_issue(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_account_revoke(struct daemon_ctx *cx, int argc,
+    char **argv);
 int daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv);

@@ -211,8 +211,9 @@ key_row(const struct store_eab_key *k, void *arg)
 			    "bound "
 			    "%s</td><td><span class=\"muted\">"
 			    "\xe2\x80\x94</span>",
-			    strcmp(status, "revoked") == 0 ? "Revoked" :
-			    "Deactivated", acct, who, bound);
+			    strcmp(status, "revoked") == 0 ?
+			    "Revoked by the CA" : "Deactivated", acct, who,
+			    bound);
 	} else if (rc == 0) {
 		rc = portal_html_printf(w->b, "<span class=\"state "
 		    "state-unused\">Not used yet</span></td><td>"

@@ -205,6 +205,7 @@ out:
 struct new_acct {
 	struct ra *ra;
 	const char *jwk, *thumbprint, *contact, *eab_kid;
+	const uint8_t *key_sha256;	/* may be NULL */
 	const char *ip;		/* the client's address, or NULL */
 	struct ra_err *err;	/* a rate limit's refusal */
 	int64_t id;
@@ -212,7 +213,25 @@ struct new_acct {
 	int exists;		/* a row with the thumbprint was found */
 	int eab_used;		/* the EAB key is bound already */
 	int eab_unknown;
+	int blocked;		/* the key was blocked meanwhile */
 };
+
+/* Whether the key (its SPKI hash, may be NULL) is blocked: checked again
+ * in the transaction that gives it an account, so that a key blocked
+ * after ra_account_key_allowed() but before the commit gets none. 0,
+ * RC_WEAKKEY, or the store's error. */
+static int
+key_blocked_tx(struct store *st, const uint8_t *key_sha256)
+{
+	int rc;
+
+	if (key_sha256 == NULL)
+		return 0;
+	rc = store_blocked_key_get(st, key_sha256, NULL);
+	if (rc == 0)
+		return RC_WEAKKEY;
+	return rc == RC_NOTFOUND ? 0 : rc;
+}
 
 static int
 new_acct_tx(struct store *st, void *arg)
@@ -224,7 +243,7 @@ new_acct_tx(struct store *st, void *arg)
 	char object[48];
 	int rc;
 
-	n->exists = n->eab_used = n->eab_unknown = 0;
+	n->exists = n->eab_used = n->eab_unknown = n->blocked = 0;
 	n->contract_id = 0;
 	rc = store_acme_account_by_thumbprint(st, n->thumbprint, &old);
 	if (rc == 0) {
@@ -235,6 +254,10 @@ new_acct_tx(struct store *st, void *arg)
 	}
 	if (rc != RC_NOTFOUND)
 		return rc;
+	if ((rc = key_blocked_tx(st, n->key_sha256)) != 0) {
+		n->blocked = rc == RC_WEAKKEY;
+		return rc;
+	}
 	if (n->eab_kid != NULL) {
 		rc = store_eab_get(st, n->eab_kid, &k);
 		if (rc == RC_NOTFOUND) {
@@ -261,6 +284,10 @@ new_acct_tx(struct store *st, void *arg)
 	a.contract_id = n->contract_id;
 	a.eab_kid = (char *)n->eab_kid;
 	a.created_at = ra_now(n->ra);
+	if (n->key_sha256 != NULL) {
+		memcpy(a.key_sha256, n->key_sha256, 32);
+		a.has_key_sha256 = 1;
+	}
 	rc = store_acme_account_add(st, &a, &n->id);
 	if (rc != 0)
 		return rc;
@@ -290,8 +317,8 @@ ra_account_new(struct ra *ra, const char *jwk, const char *thumbprint,
     const char *contact_json, const char *eab_kid, struct ra_account *out,
     struct ra_err *err)
 {
-	return ra_account_new_from(ra, NULL, jwk, thumbprint, contact_json,
-	    eab_kid, out, err);
+	return ra_account_new_from(ra, NULL, jwk, thumbprint, NULL,
+	    contact_json, eab_kid, out, err);
 }
 
 int
@@ -365,8 +392,9 @@ ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
 
 int
 ra_account_new_from(struct ra *ra, const char *client_ip, const char *jwk,
-    const char *thumbprint, const char *contact_json, const char *eab_kid,
-    struct ra_account *out, struct ra_err *err)
+    const char *thumbprint, const uint8_t *key_sha256,
+    const char *contact_json, const char *eab_kid, struct ra_account *out,
+    struct ra_err *err)
 {
 	struct new_acct n = {0};
 	char *contact = NULL;
@@ -396,6 +424,7 @@ ra_account_new_from(struct ra *ra, const char *client_ip, const char *jwk,
 	n.ra = ra;
 	n.jwk = jwk;
 	n.thumbprint = thumbprint;
+	n.key_sha256 = key_sha256;
 	n.contact = contact;
 	n.eab_kid = eab_kid;
 	n.ip = client_ip;
@@ -421,6 +450,11 @@ ra_account_new_from(struct ra *ra, const char *client_ip, const char *jwk,
 		    n.eab_unknown ? "unknown External Account Binding key id"
 				  : "External Account Binding key already "
 				    "used by another account");
+		break;
+	case RC_WEAKKEY:
+		rc = ra_fail(err, RC_WEAKKEY, RA_PROB_BAD_PUBLIC_KEY,
+		    "the account key is known to be compromised; make a new "
+		    "key");
 		break;
 	case RC_POLICY:		/* a rate limit: err says which */
 		log_info(LOG_RA, "new account from %s refused: %s",
@@ -489,7 +523,9 @@ ra_account_by_thumbprint(struct ra *ra, const char *thumbprint,
 struct acct_change {
 	struct ra *ra;
 	int64_t id;
-	const char *what;	/* "contact", "deactivate", "key" */
+	const char *what;	/* "contact", "deactivate", "revoke", "key" */
+	const uint8_t *key_sha256;	/* key: the new key's, may be NULL */
+	const char *reason;	/* revoke: why, for the audit log */
 	const char *contact;
 	const char *jwk, *thumbprint;
 	int64_t other;		/* key change: who holds the new key */
@@ -532,6 +568,15 @@ acct_change_tx(struct store *st, void *arg)
 		    "{\"type\":\"" RA_PROB_URN_PREFIX "unauthorized\","
 		    "\"detail\":\"the account was deactivated\"}",
 		    ra_now(c->ra));
+	} else if (strcmp(c->what, "revoke") == 0) {
+		free(a.status);
+		a.status = xstrdup("revoked");
+		json_object_set_new(det, "reason", json_string(c->reason));
+		rc = store_acme_account_cancel(st, c->id, RA_ACCT_REVOKED_JSON,
+		    ra_now(c->ra));
+	} else if ((rc = key_blocked_tx(st, c->key_sha256)) != 0) {
+		json_decref(det);
+		goto out;
 	} else {
 		rc = store_acme_account_by_thumbprint(st, c->thumbprint,
 		    &other);
@@ -554,6 +599,9 @@ acct_change_tx(struct store *st, void *arg)
 		free(a.thumbprint);
 		a.jwk = xstrdup(c->jwk);
 		a.thumbprint = xstrdup(c->thumbprint);
+		a.has_key_sha256 = c->key_sha256 != NULL;
+		if (a.has_key_sha256)
+			memcpy(a.key_sha256, c->key_sha256, 32);
 		rc = 0;
 	}
 	if (rc == 0)
@@ -588,6 +636,9 @@ acct_change(struct acct_change *c, struct ra_account *out, struct ra_err *err)
 	case RC_EXISTS:
 		return ra_fail(err, rc, RA_PROB_MALFORMED,
 		    "the new key is already used by an account");
+	case RC_WEAKKEY:
+		return ra_fail(err, rc, RA_PROB_BAD_PUBLIC_KEY,
+		    "the new key is known to be compromised; make another");
 	default:
 		return ra_internal(err, rc, "account update");
 	}
@@ -653,9 +704,25 @@ ra_account_deactivate_for(struct ra *ra, int64_t id, int64_t contract_id,
 }
 
 int
+ra_account_revoke(struct ra *ra, int64_t id, const char *actor,
+    const char *reason, struct ra_err *err)
+{
+	struct acct_change c = {0};
+
+	if (ra == NULL || actor == NULL || reason == NULL || reason[0] == '\0')
+		return RC_INVAL;
+	c.ra = ra;
+	c.id = id;
+	c.what = "revoke";
+	c.actor = actor;
+	c.reason = reason;
+	return acct_change(&c, NULL, err);
+}
+
+int
 ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
-    const char *new_thumbprint, int64_t *other_id, struct ra_account *out,
-    struct ra_err *err)
+    const char *new_thumbprint, const uint8_t *new_key_sha256,
+    int64_t *other_id, struct ra_account *out, struct ra_err *err)
 {
 	struct acct_change c = {0};
 	int rc;
@@ -678,6 +745,7 @@ ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
 	c.what = "key";
 	c.jwk = new_jwk;
 	c.thumbprint = new_thumbprint;
+	c.key_sha256 = new_key_sha256;
 	rc = acct_change(&c, out, err);
 	if (rc == RC_EXISTS && other_id != NULL)
 		*other_id = c.other;

@@ -360,9 +360,13 @@ int ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
 /* The same for a request from client_ip (text; NULL: unknown), which
  * counts against the new-accounts limit of its address unless eab_kid
  * binds it: rateLimited (RC_POLICY) when full. */
+/* key_sha256: the SHA-256 of the key's SubjectPublicKeyInfo (found by it
+ * when the key is blocked later; checked against blocked_keys in the
+ * account's transaction: RC_WEAKKEY, badPublicKey), or NULL. */
 int ra_account_new_from(struct ra *ra, const char *client_ip,
-    const char *jwk, const char *thumbprint, const char *contact_json,
-    const char *eab_kid, struct ra_account *out, struct ra_err *err);
+    const char *jwk, const char *thumbprint, const uint8_t *key_sha256,
+    const char *contact_json, const char *eab_kid, struct ra_account *out,
+    struct ra_err *err);
 
 /* Lookups. RC_NOTFOUND (accountDoesNotExist) when unknown. Accounts of
  * every status are returned: the caller refuses requests signed by a
@@ -389,18 +393,30 @@ int ra_account_deactivate(struct ra *ra, int64_t id, struct ra_account *out,
  * ("portal:user/12"): RC_NOTFOUND also for another contract's account. */
 int ra_account_deactivate_for(struct ra *ra, int64_t id, int64_t contract_id,
     const char *actor, struct ra_err *err);
+/* The CA's side (RFC 8555 §7.1.6 "revoked"): valid -> revoked, for good,
+ * by the operator (actor, reason for the audit log), with the side
+ * effects of deactivation; its orders' error says so. RC_NOTFOUND,
+ * RC_STATE (unauthorized) when not valid. A key blocked as compromised
+ * revokes its account the same way (store_acme_account_revoke_key). */
+#define RA_ACCT_REVOKED_JSON                                                   \
+	"{\"type\":\"urn:ietf:params:acme:error:unauthorized\","             \
+	"\"detail\":\"the account was revoked by the CA\"}"
+int ra_account_revoke(struct ra *ra, int64_t id, const char *actor,
+    const char *reason, struct ra_err *err);
 
 /*
  * RFC 8555 §7.3.5 key change: the caller verified the outer JWS with the
  * old key and the inner one with the new key. Replaces the account's JWK
- * and thumbprint atomically. RC_EXISTS when another account (or this one)
+ * and thumbprint (and new_key_sha256, the SHA-256 of its
+ * SubjectPublicKeyInfo, may be NULL: RC_WEAKKEY, badPublicKey, when it is
+ * blocked) atomically. RC_EXISTS when another account (or this one)
  * already has the new key: *other_id (may be NULL) gets its id (answer 409
  * with its URL as Location). RC_STATE (unauthorized) unless valid.
  * Audited. *out (may be NULL) gets the updated account.
  */
 int ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
-    const char *new_thumbprint, int64_t *other_id, struct ra_account *out,
-    struct ra_err *err);
+    const char *new_thumbprint, const uint8_t *new_key_sha256,
+    int64_t *other_id, struct ra_account *out, struct ra_err *err);
 
 /* ---- External Account Binding keys (RFC 8555 §7.3.4) --------------------- */
 

@@ -158,7 +158,8 @@ struct store_row {
 /* what: "customers", "users", "contracts", "domains", "slots", "orders"
  * (portal orders, and with a contract as parent also the ACME orders of
  * that contract's EAB-bound accounts; newest first: name = profile, extra =
- * status). parent 0 =
+ * status), "acme-accounts" (ACME accounts; with a contract as parent those
+ * it bound by EAB: name = thumbprint, extra = status). parent 0 =
  * all; else the rows of that customer (users, contracts) or contract
  * (domains, slots); for "customers", the customer with that id. Rows come
  * in id order; the row's strings are borrowed for the callback only. */
@@ -367,6 +368,10 @@ struct store_acme_account {
 	int64_t contract_id;	/* 0 when not bound */
 	char *eab_kid;		/* may be NULL */
 	time_t created_at, updated_at;
+	uint8_t key_sha256[32];	/* SHA-256 of the key's SubjectPublicKeyInfo
+				 * (0019), when has_key_sha256; add and
+				 * update write it (NULL when not set) */
+	int has_key_sha256;
 };
 
 /* RC_EXISTS when the thumbprint is taken; RC_NOTFOUND when contract_id is
@@ -388,6 +393,22 @@ void store_acme_account_clear(struct store_acme_account *a);
  * and valid authorizations deactivated. */
 int store_acme_account_cancel(struct store *st, int64_t account_id,
     const char *error_json, time_t when);
+/* The CA's side of a compromised key: every valid account whose key has
+ * SubjectPublicKeyInfo hash `hash` becomes "revoked" (RFC 8555 §7.1.6),
+ * with store_acme_account_cancel's side effects (error_json for its
+ * orders); fn(id, arg) for each, in the caller's transaction (a non-zero
+ * return stops and is returned). Accounts whose hash is not known yet
+ * (NULL, see store_acme_account_fill_keys) are not found. */
+int store_acme_account_revoke_key(struct store *st, const uint8_t hash[32],
+    const char *error_json, time_t when, int (*fn)(int64_t id, void *arg),
+    void *arg);
+/* Fills the key hash of accounts stored without one (before 0019):
+ * hash(jwk, out, arg) computes it from the stored JWK (0, or the account
+ * is skipped and counted in *failed). *filled: accounts filled. Each batch
+ * of accounts is its own write transaction. */
+int store_acme_account_fill_keys(struct store *st,
+    int (*hash)(const char *jwk, uint8_t out[32], void *arg), void *arg,
+    size_t *filled, size_t *failed);
 
 struct store_eab_key {
 	char *kid;

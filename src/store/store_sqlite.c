@@ -65,7 +65,7 @@
 #define AUDIT_COLS "seq, at, actor, action, object, details, prev_hash, hash "
 #define ACCT_COLS                                                              \
 	"id, status, jwk, thumbprint, contact, contract_id, eab_kid, "         \
-	"created_at, updated_at "
+	"created_at, updated_at, key_spki_sha256 "
 #define ORDER_COLS                                                             \
 	"id, contract_id, slot_id, account_id, org_id, profile, status, "      \
 	"names, csr, error, cert_serial, created_at, updated_at, expires_at, " \
@@ -130,6 +130,11 @@ static const char *const sql_text[Q_MAX] = {
 			     "FROM orders WHERE contract_id = ?1 AND "
 			     "(slot_id IS NOT NULL OR account_id IS NOT NULL) "
 			     "ORDER BY id DESC",
+	[Q_LIST_ACCTS] = "SELECT id, contract_id, thumbprint, status "
+			 "FROM acme_accounts ORDER BY id",
+	[Q_LIST_ACCTS_BY] = "SELECT id, contract_id, thumbprint, status "
+			    "FROM acme_accounts WHERE contract_id = ?1 "
+			    "ORDER BY id",
 	[Q_ORG_ADD] = "INSERT INTO organizations (customer_id, legal_name, "
 		      "country, state, locality, street, postal_code, "
 		      "business_category, jurisdiction_country, "
@@ -206,14 +211,24 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_AUDIT_LIST] = "SELECT " AUDIT_COLS "FROM audit_log "
 			 "WHERE seq >= ?1 ORDER BY seq",
 	[Q_ACCT_ADD] = "INSERT INTO acme_accounts (status, jwk, thumbprint, "
-		       "contact, contract_id, eab_kid, created_at, updated_at) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+		       "contact, contract_id, eab_kid, created_at, updated_at, "
+		       "key_spki_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		       "?7, ?8)",
 	[Q_ACCT_GET] = "SELECT " ACCT_COLS "FROM acme_accounts WHERE id = ?1",
 	[Q_ACCT_BY_TP] = "SELECT " ACCT_COLS "FROM acme_accounts "
 			 "WHERE thumbprint = ?1",
 	[Q_ACCT_UPDATE] = "UPDATE acme_accounts SET status = ?2, jwk = ?3, "
-			  "thumbprint = ?4, contact = ?5, updated_at = ?6 "
-			  "WHERE id = ?1",
+			  "thumbprint = ?4, contact = ?5, updated_at = ?6, "
+			  "key_spki_sha256 = ?7 WHERE id = ?1",
+	[Q_ACCT_OF_KEY] = "SELECT id FROM acme_accounts "
+			  "WHERE key_spki_sha256 = ?1 AND status = 'valid'",
+	[Q_ACCT_REVOKE] = "UPDATE acme_accounts SET status = 'revoked', "
+			  "updated_at = ?2 WHERE id = ?1 AND status = 'valid'",
+	[Q_ACCT_UNHASHED] = "SELECT id, jwk FROM acme_accounts "
+			    "WHERE key_spki_sha256 IS NULL AND id > ?1 "
+			    "ORDER BY id LIMIT 256",
+	[Q_ACCT_SET_KEY] = "UPDATE acme_accounts SET key_spki_sha256 = ?2 "
+			   "WHERE id = ?1 AND key_spki_sha256 IS NULL",
 	[Q_ACCT_CANCEL_ORDERS] = "UPDATE orders SET status = 'invalid', "
 				 "error = ?2, updated_at = ?3 "
 				 "WHERE account_id = ?1 "
@@ -2079,6 +2094,7 @@ store_list(struct store *st, const char *what,
 		{"domains", Q_LIST_DOMAINS, Q_LIST_DOMAINS_BY},
 		{"slots", Q_LIST_SLOTS, Q_LIST_SLOTS_BY},
 		{"orders", Q_LIST_ORDERS, Q_LIST_ORDERS_BY},
+		{"acme-accounts", Q_LIST_ACCTS, Q_LIST_ACCTS_BY},
 	};
 	struct list_ctx c = {cb, arg};
 	sqlite3_stmt *s = NULL;
@@ -3168,6 +3184,19 @@ acct_row(sqlite3_stmt *s, void *arg)
 	a->eab_kid = sq_col_dup(s, 6);
 	a->created_at = (time_t)sqlite3_column_int64(s, 7);
 	a->updated_at = (time_t)sqlite3_column_int64(s, 8);
+	a->has_key_sha256 = sqlite3_column_bytes(s, 9) == 32;
+	if (a->has_key_sha256)
+		memcpy(a->key_sha256, sqlite3_column_blob(s, 9), 32);
+}
+
+/* Binds the account's key hash, or NULL when it has none. */
+static void
+bind_acct_key(sqlite3_stmt *s, int i, const struct store_acme_account *a)
+{
+	if (a->has_key_sha256)
+		sq_bind_blob(s, i, a->key_sha256, 32);
+	else
+		sqlite3_bind_null(s, i);
 }
 
 static int
@@ -3212,6 +3241,7 @@ store_acme_account_add(struct store *st, const struct store_acme_account *a,
 	sq_bind_text(s, 6, a->eab_kid);
 	sqlite3_bind_int64(s, 7, a->created_at != 0 ? (int64_t)a->created_at
 						     : now());
+	bind_acct_key(s, 8, a);
 	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_ACCT_ADD, s);
 	return rc;
@@ -3283,6 +3313,7 @@ store_acme_account_update(struct store *st,
 	sq_bind_text(s, 4, a->thumbprint);
 	sq_bind_text(s, 5, a->contact);
 	sqlite3_bind_int64(s, 6, now());
+	bind_acct_key(s, 7, a);
 	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
 	put(st, Q_ACCT_UPDATE, s);
 	return rc;
@@ -3334,6 +3365,116 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 	sqlite3_bind_int64(s, 2, (int64_t)when);
 	rc = sq_step_done(st, what, s);
 	put(st, Q_ACCT_CANCEL_AUTHZ, s);
+	return rc;
+}
+
+int
+store_acme_account_revoke_key(struct store *st, const uint8_t hash[32],
+    const char *error_json, time_t when, int (*fn)(int64_t id, void *arg),
+    void *arg)
+{
+	static const char what[] = "acme_account_revoke_key";
+	sqlite3_stmt *s = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (st == NULL || hash == NULL)
+		return RC_INVAL;
+	if (when == 0)
+		when = (time_t)now();
+	/* the ids first: the updates below change the rows the SELECT
+	 * walks (one key has one account, unless keys changed hands) */
+	if ((rc = get(st, Q_ACCT_OF_KEY, &s)) != 0)
+		return rc;
+	sq_bind_blob(s, 1, hash, 32);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
+	put(st, Q_ACCT_OF_KEY, s);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if ((rc = get(st, Q_ACCT_REVOKE, &s)) != 0)
+			break;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, (int64_t)when);
+		rc = sq_step_done(st, what, s);
+		put(st, Q_ACCT_REVOKE, s);
+		if (rc == 0)
+			rc = store_acme_account_cancel(st, ids[i], error_json,
+			    when);
+		if (rc == 0 && fn != NULL)
+			rc = fn(ids[i], arg);
+	}
+	free(ids);
+	return rc;
+}
+
+struct fill_batch {
+	int64_t id[256];
+	uint8_t hash[256][32];
+	size_t n;
+};
+
+static int
+fill_batch_tx(struct store *st, void *arg)
+{
+	const struct fill_batch *b = arg;
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		if ((rc = get(st, Q_ACCT_SET_KEY, &s)) != 0)
+			break;
+		sqlite3_bind_int64(s, 1, b->id[i]);
+		sq_bind_blob(s, 2, b->hash[i], 32);
+		rc = sq_step_done(st, "acme_account_fill_keys", s);
+		put(st, Q_ACCT_SET_KEY, s);
+	}
+	return rc;
+}
+
+int
+store_acme_account_fill_keys(struct store *st,
+    int (*hash)(const char *jwk, uint8_t out[32], void *arg), void *arg,
+    size_t *filled, size_t *failed)
+{
+	static const char what[] = "acme_account_fill_keys";
+	struct fill_batch *b;
+	sqlite3_stmt *s = NULL;
+	int64_t after = 0;
+	size_t rows;
+	int rc = 0;
+
+	*filled = *failed = 0;
+	if (st == NULL || hash == NULL)
+		return RC_INVAL;
+	b = xmalloc(sizeof(*b));
+	do {
+		b->n = rows = 0;
+		if ((rc = get(st, Q_ACCT_UNHASHED, &s)) != 0)
+			break;
+		sqlite3_bind_int64(s, 1, after);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *jwk = (const char *)sqlite3_column_text(s,
+			    1);
+
+			rows++;
+			after = sqlite3_column_int64(s, 0);
+			b->id[b->n] = after;
+			if (jwk != NULL && hash(jwk, b->hash[b->n], arg) == 0)
+				b->n++;
+			else
+				(*failed)++;
+		}
+		rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
+		put(st, Q_ACCT_UNHASHED, s);
+		if (rc == 0 && b->n > 0 &&
+		    (rc = store_tx(st, fill_batch_tx, b)) == 0)
+			*filled += b->n;
+	} while (rc == 0 && rows > 0);
+	free(b);
 	return rc;
 }
 

@@ -2,7 +2,9 @@
 /*
  * Unit tests of src/ra/account.c through ra.h: the account lifecycle
  * (create, same key again, lookups, contact update, key change with a
- * taken key, deactivation and what it cancels), contact validation with
+ * taken key, deactivation and what it cancels), revocation by the CA (by
+ * the operator, and of the account of a key blocked as compromised; a
+ * blocked key gets no account), contact validation with
  * hostile values, External Account Binding keys (create, use once, wrong
  * kid, required by config, audit without the key), and nonces (single
  * use, shared by two store handles like two server instances, expiry,
@@ -82,11 +84,11 @@ test_account_lifecycle(void **state)
 	id2 = rt_account(e, "bob");
 	rt_thumbprint("bob", tp2);
 	assert_int_equal(ra_account_key_change(e->ra, id, "{\"k\":2}", tp2,
-	    &other, &a, &err), RC_EXISTS);
+	    NULL, &other, &a, &err), RC_EXISTS);
 	assert_int_equal(other, id2);
 	rt_thumbprint("alice-new", tp2);
 	assert_int_equal(ra_account_key_change(e->ra, id, "{\"k\":3}", tp2,
-	    &other, &a, &err), 0);
+	    NULL, &other, &a, &err), 0);
 	assert_string_equal(a.thumbprint, tp2);
 	assert_string_equal(a.jwk, "{\"k\":3}");
 	ra_account_clear(&a);
@@ -107,7 +109,7 @@ test_account_lifecycle(void **state)
 	assert_int_equal(ra_account_update_contact(e->ra, id, "[]", &a, &err),
 	    RC_STATE);
 	rt_thumbprint("alice-3", tp2);
-	assert_int_equal(ra_account_key_change(e->ra, id, "{}", tp2, NULL,
+	assert_int_equal(ra_account_key_change(e->ra, id, "{}", tp2, NULL, NULL,
 	    NULL, &err), RC_STATE);
 	assert_int_equal(ra_account_deactivate(e->ra, 9999, NULL, &err),
 	    RC_NOTFOUND);
@@ -154,6 +156,113 @@ test_deactivate_cancels(void **state)
 		    RC_STATE);
 		assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
 	}
+}
+
+/* The CA's side: an account revoked by the operator, and the account of
+ * a key blocked as compromised, revoked in the block's transaction; a
+ * blocked key gets no account, by creation or key change. */
+static void
+test_revoke_and_blocked_keys(void **state)
+{
+	struct rt_env *e = *state;
+	struct ra_account a = {0};
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	struct rc_detail d = {{0}};
+	uint8_t h1[32], h2[32], h3[32];
+	char tp1[44], tp2[44], tp3[44];
+	int64_t id1, id2, id3, ord, other = 0;
+	size_t revoked = 9;
+
+	memset(h1, 1, 32);
+	memset(h2, 2, 32);
+	memset(h3, 3, 32);
+	rt_thumbprint("k1", tp1);
+	rt_thumbprint("k2", tp2);
+	rt_thumbprint("k3", tp3);
+	assert_int_equal(ra_account_new_from(e->ra, NULL, "{\"k\":1}", tp1,
+	    h1, NULL, NULL, &a, &err), 0);
+	id1 = a.id;
+	ra_account_clear(&a);
+	assert_int_equal(ra_account_new_from(e->ra, NULL, "{\"k\":2}", tp2,
+	    h2, NULL, NULL, &a, &err), 0);
+	id2 = a.id;
+	ra_account_clear(&a);
+	assert_int_equal(ra_account_new_from(e->ra, NULL, "{\"k\":3}", tp3,
+	    NULL, NULL, NULL, &a, &err), 0);
+	id3 = a.id;
+	ra_account_clear(&a);
+	ord = rt_order(e, id1, "www.example.com");
+
+	/* the key of account 1 is reported compromised */
+	assert_int_equal(ca_block_key_hash(e->ca, h1, "test", "evidence",
+	    &revoked, &d), 0);
+	assert_int_equal(revoked, 0);
+	assert_int_equal(ra_account_get(e->ra, id1, &a, &err), 0);
+	assert_int_equal(a.status, RA_ST_REVOKED);
+	ra_account_clear(&a);
+	assert_int_equal(ra_order_get(e->ra, id1, ord, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_INVALID);
+	assert_int_equal(o.error, RA_PROB_UNAUTHORIZED);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.account.revoke' AND actor = 'test' AND details "
+	    "LIKE '%compromised%'"), 1);
+	/* after the key's own entry, in the same transaction */
+	assert_int_equal(rt_count(e, "SELECT (SELECT max(seq) FROM audit_log "
+	    "WHERE action = 'acme.account.revoke') - (SELECT max(seq) FROM "
+	    "audit_log WHERE action = 'key.compromised')"), 1);
+	/* the others stay */
+	assert_int_equal(ra_account_get(e->ra, id2, &a, &err), 0);
+	assert_int_equal(a.status, RA_ST_VALID);
+	ra_account_clear(&a);
+	assert_int_equal(ra_account_get(e->ra, id3, &a, &err), 0);
+	assert_int_equal(a.status, RA_ST_VALID);
+	ra_account_clear(&a);
+
+	/* a blocked key gets no new account, nor is it changed to */
+	rt_thumbprint("k1b", tp1);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_account_new_from(e->ra, NULL, "{\"k\":4}", tp1,
+	    h1, NULL, NULL, &a, &err), RC_WEAKKEY);
+	assert_int_equal(err.problem, RA_PROB_BAD_PUBLIC_KEY);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_account_key_change(e->ra, id2, "{\"k\":5}", tp1,
+	    h1, &other, NULL, &err), RC_WEAKKEY);
+	assert_int_equal(err.problem, RA_PROB_BAD_PUBLIC_KEY);
+	assert_int_equal(ra_account_get(e->ra, id2, &a, &err), 0);
+	assert_string_equal(a.jwk, "{\"k\":2}");
+	ra_account_clear(&a);
+	/* a key change moves the hash: blocking the old key spares it */
+	assert_int_equal(ra_account_key_change(e->ra, id2, "{\"k\":6}", tp1,
+	    h3, &other, NULL, &err), 0);
+	assert_int_equal(ca_block_key_hash(e->ca, h2, "test", "old key",
+	    &revoked, &d), 0);
+	assert_int_equal(ra_account_get(e->ra, id2, &a, &err), 0);
+	assert_int_equal(a.status, RA_ST_VALID);
+	ra_account_clear(&a);
+
+	/* revoked by the operator */
+	assert_int_equal(ra_account_revoke(e->ra, id3, "admin:cli", "",
+	    &err), RC_INVAL);
+	assert_int_equal(ra_account_revoke(e->ra, id3, "admin:cli",
+	    "abuse report 42", &err), 0);
+	assert_int_equal(ra_account_get(e->ra, id3, &a, &err), 0);
+	assert_int_equal(a.status, RA_ST_REVOKED);
+	ra_account_clear(&a);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'acme.account.revoke' AND actor = 'admin:cli' AND "
+	    "details LIKE '%abuse report 42%'"), 1);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_account_revoke(e->ra, id3, "admin:cli", "again",
+	    &err), RC_STATE);
+	assert_int_equal(ra_account_revoke(e->ra, id1, "admin:cli", "again",
+	    &err), RC_STATE);
+	assert_int_equal(ra_account_revoke(e->ra, 99999, "admin:cli", "x",
+	    &err), RC_NOTFOUND);
+	/* and a revoked account changes nothing more */
+	assert_int_equal(ra_account_deactivate(e->ra, id3, NULL, &err),
+	    RC_STATE);
 }
 
 static void
@@ -535,6 +644,8 @@ main(void)
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_deactivate_cancels, rt_cm_setup,
 		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_and_blocked_keys,
+		    rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_contacts, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_account_input, rt_cm_setup,

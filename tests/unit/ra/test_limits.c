@@ -205,7 +205,7 @@ test_accounts_per_ip(void **state)
 #define NEW(ip) (snprintf(seed, sizeof(seed), "s%d", n++), \
 	rt_thumbprint(seed, tp), ra_account_clear(&acct), \
 	memset(&err, 0, sizeof(err)), \
-	ra_account_new_from(e->ra, ip, "{}", tp, NULL, NULL, &acct, &err))
+	ra_account_new_from(e->ra, ip, "{}", tp, NULL, NULL, NULL, &acct, &err))
 	assert_int_equal(NEW("192.0.2.1"), 0);
 	assert_int_equal(NEW("192.0.2.1"), 0);
 	expect_limited(NEW("192.0.2.1"), &err, "too many new accounts from "
@@ -238,12 +238,12 @@ test_accounts_per_ip(void **state)
 	sec_free(key);
 	rt_thumbprint("eab", tp);
 	ra_account_clear(&acct);
-	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.1", "{}", tp,
+	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.1", "{}", tp, NULL,
 	    NULL, kid, &acct, &err), 0);
 	/* an existing key is returned, not counted */
 	rt_thumbprint("s0", tp);
 	ra_account_clear(&acct);
-	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.1", "{}", tp,
+	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.1", "{}", tp, NULL,
 	    NULL, NULL, &acct, &err), RC_EXISTS);
 	/* 90 minutes: one more */
 	rt_set_now(e, RT_T0 + 5400);
@@ -366,29 +366,29 @@ test_overrides(void **state)
 	for (int i = 0; i < 3; i++) {
 		rt_thumbprint(i == 0 ? "ip0" : i == 1 ? "ip1" : "ip2", tp);
 		ra_account_clear(&acct);
-		assert_int_equal(ra_account_new_from(e->ra, "192.0.2.7", "{}",
-		    tp, NULL, NULL, &acct, &err), 0);
+		assert_int_equal(ra_account_new_from(e->ra, "192.0.2.7",
+		    "{}", tp, NULL, NULL, NULL, &acct, &err), 0);
 	}
 	rt_thumbprint("ip3", tp);
 	ra_account_clear(&acct);
-	expect_limited(ra_account_new_from(e->ra, "192.0.2.7", "{}", tp,
+	expect_limited(ra_account_new_from(e->ra, "192.0.2.7", "{}", tp, NULL,
 	    NULL, NULL, &acct, &err), &err, "(3 per 3h)", 3600);
-	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.8", "{}", tp,
+	assert_int_equal(ra_account_new_from(e->ra, "192.0.2.8", "{}", tp, NULL,
 	    NULL, NULL, &acct, &err), 0);
 	rt_thumbprint("ip4", tp);
 	ra_account_clear(&acct);
-	expect_limited(ra_account_new_from(e->ra, "192.0.2.8", "{}", tp,
+	expect_limited(ra_account_new_from(e->ra, "192.0.2.8", "{}", tp, NULL,
 	    NULL, NULL, &acct, &err), &err, "(1 per 3h)", 3 * 3600);
 	assert_int_equal(ra_account_new_from(e->ra, "2001:db8:1:5::1", "{}",
-	    tp, NULL, NULL, &acct, &err), 0);
+	    tp, NULL, NULL, NULL, &acct, &err), 0);
 	rt_thumbprint("ip5", tp);
 	ra_account_clear(&acct);
 	assert_int_equal(ra_account_new_from(e->ra, "2001:db8:1:6::1", "{}",
-	    tp, NULL, NULL, &acct, &err), 0);
+	    tp, NULL, NULL, NULL, &acct, &err), 0);
 	rt_thumbprint("ip6", tp);
 	ra_account_clear(&acct);
 	expect_limited(ra_account_new_from(e->ra, "2001:db8:1:7::1", "{}",
-	    tp, NULL, NULL, &acct, &err), &err, "(2 per 3h)", 5400);
+	    tp, NULL, NULL, NULL, &acct, &err), &err, "(2 per 3h)", 5400);
 	ra_account_clear(&acct);
 
 	/* a contract's accounts (bound by EAB): the contract's override,

@@ -5,7 +5,9 @@
  * migration applied to a database made by 0001 with rows in it, and every
  * new function with good and bad input: unique keys, conditional status
  * moves (RC_STATE vs RC_NOTFOUND), EAB binding once, nonce take exactly
- * once, job claims and leases, the reuse lookup, and bounds.
+ * once, job claims and leases, the reuse lookup, and bounds; the account
+ * key hashes of 0019 (kept, filled for old rows, the accounts of a blocked
+ * key revoked) and the listing of accounts.
  */
 #include "store/store.h"
 #include "store/store_int.h"
@@ -164,6 +166,140 @@ test_migration_on_old_db(void **state)
 	store_close(st);
 }
 
+/* Hash of a test "JWK": its first byte repeated; "bad" does not parse. */
+static int
+fake_hash(const char *jwk, uint8_t out[32], void *arg)
+{
+	(*(int *)arg)++;
+	if (strcmp(jwk, "bad") == 0)
+		return RC_INVAL;
+	memset(out, jwk[0], 32);
+	return 0;
+}
+
+static int
+count_id(int64_t id, void *arg)
+{
+	(void)id;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+list_row(const struct store_row *r, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%lld/%lld/%s/%s;", (long long)r->id,
+	    (long long)r->parent_id, r->name, r->extra);
+	return 0;
+}
+
+/* 0019: the account key hash, written with the account, filled for old
+ * rows, and the accounts of a blocked key revoked. */
+static void
+test_account_keys(void **state)
+{
+	struct fx *fx = *state;
+	struct store_acme_account a = {0}, g = {0};
+	uint8_t h[32];
+	char list[256] = "";
+	int64_t id[4], cust, contract;
+	size_t filled = 9, failed = 9;
+	int calls = 0, found = 0;
+
+	assert_int_equal(store_customer_add(fx->st, "c", &cust), 0);
+	assert_int_equal(store_contract_add(fx->st, cust, "K1", &contract), 0);
+	a.status = "valid";
+	a.contact = "[]";
+	a.jwk = "A";
+	a.thumbprint = "tp-a";
+	memset(a.key_sha256, 'A', 32);
+	a.has_key_sha256 = 1;
+	assert_int_equal(store_acme_account_add(fx->st, &a, &id[0]), 0);
+	a.has_key_sha256 = 0;		/* as before 0019 */
+	a.jwk = "B";
+	a.thumbprint = "tp-b";
+	a.contract_id = contract;
+	assert_int_equal(store_acme_account_add(fx->st, &a, &id[1]), 0);
+	a.jwk = "bad";
+	a.thumbprint = "tp-c";
+	a.contract_id = 0;
+	assert_int_equal(store_acme_account_add(fx->st, &a, &id[2]), 0);
+	a.jwk = "D";
+	a.thumbprint = "tp-d";
+	a.status = "deactivated";
+	assert_int_equal(store_acme_account_add(fx->st, &a, &id[3]), 0);
+	assert_int_equal(store_acme_account_get(fx->st, id[0], &g), 0);
+	assert_true(g.has_key_sha256);
+	assert_int_equal(g.key_sha256[31], 'A');
+	store_acme_account_clear(&g);
+	assert_int_equal(store_acme_account_get(fx->st, id[1], &g), 0);
+	assert_false(g.has_key_sha256);
+	/* an update keeps the hash it read (here: none) */
+	assert_int_equal(store_acme_account_update(fx->st, &g), 0);
+	store_acme_account_clear(&g);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM "
+	    "acme_accounts WHERE key_spki_sha256 IS NULL"), 3);
+
+	assert_int_equal(store_acme_account_fill_keys(fx->st, fake_hash,
+	    &calls, &filled, &failed), 0);
+	assert_int_equal(filled, 2);
+	assert_int_equal(failed, 1);
+	assert_int_equal(calls, 3);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM "
+	    "acme_accounts WHERE key_spki_sha256 = x'" "4242424242424242"
+	    "424242424242424242424242424242424242424242424242'"), 1);
+	/* the next run finds only the one that does not parse */
+	calls = 0;
+	assert_int_equal(store_acme_account_fill_keys(fx->st, fake_hash,
+	    &calls, &filled, &failed), 0);
+	assert_int_equal(filled, 0);
+	assert_int_equal(failed, 1);
+	assert_int_equal(calls, 1);
+	assert_int_equal(store_acme_account_fill_keys(fx->st, NULL, NULL,
+	    &filled, &failed), RC_INVAL);
+
+	/* blocked: only the valid account of that key is revoked */
+	memset(h, 'B', 32);
+	assert_int_equal(store_acme_account_revoke_key(fx->st, h, NULL, 0,
+	    count_id, &found), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(store_acme_account_get(fx->st, id[1], &g), 0);
+	assert_string_equal(g.status, "revoked");
+	store_acme_account_clear(&g);
+	found = 0;
+	assert_int_equal(store_acme_account_revoke_key(fx->st, h, NULL, 0,
+	    count_id, &found), 0);
+	assert_int_equal(found, 0);
+	memset(h, 'D', 32);
+	assert_int_equal(store_acme_account_revoke_key(fx->st, h, NULL, 0,
+	    count_id, &found), 0);
+	assert_int_equal(found, 0);	/* deactivated stays deactivated */
+	assert_int_equal(store_acme_account_get(fx->st, id[0], &g), 0);
+	assert_string_equal(g.status, "valid");
+	store_acme_account_clear(&g);
+	assert_int_equal(store_acme_account_revoke_key(fx->st, NULL, NULL, 0,
+	    NULL, NULL), RC_INVAL);
+
+	/* the listing, all and by contract */
+	assert_int_equal(store_list(fx->st, "acme-accounts", contract,
+	    list_row, list), 0);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "%lld/%lld/tp-b/revoked;",
+		    (long long)id[1], (long long)contract);
+		assert_string_equal(list, want);
+	}
+	list[0] = '\0';
+	assert_int_equal(store_list(fx->st, "acme-accounts", 0, list_row,
+	    list), 0);
+	assert_non_null(strstr(list, "/0/tp-a/valid;"));
+	assert_non_null(strstr(list, "/0/tp-d/deactivated;"));
+}
+
 static void
 test_accounts_eab(void **state)
 {
@@ -266,8 +402,8 @@ static void
 test_orders_authz_challenges(void **state)
 {
 	struct fx *fx = *state;
-	struct store_acme_account acct = {0, "valid", "{}", "tp", "[]", 0,
-		NULL, 0, 0};
+	struct store_acme_account acct = {.status = "valid", .jwk = "{}",
+		.thumbprint = "tp", .contact = "[]"};
 	struct store_order o = {0}, g = {0};
 	struct store_authz a = {0}, ga = {0};
 	struct store_challenge c = {0}, gc = {0};
@@ -417,6 +553,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migration_on_old_db,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account_keys, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_accounts_eab, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
