@@ -935,10 +935,11 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 	uint8_t *spki = NULL;
 	X509 *x = NULL;
 	char serial[41], actor[48];
-	int rc, n, ok = 0;
+	int rc, n, ok = 0, owner, reason;
 
 	if (ra == NULL || rq == NULL)
 		return RC_INVAL;
+	reason = rq->reason;
 	if ((rq->account_id != 0) == (rq->key_spki != NULL))
 		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
 		    "revocation needs an account or the certificate key");
@@ -973,9 +974,8 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 		rc = ra_internal(err, rc, "revoke: certificate");
 		goto out;
 	}
-	if (c.revoked) {
-		rc = ra_fail(err, RC_EXISTS, RA_PROB_ALREADY_REVOKED,
-		    "the certificate is already revoked");
+	if (ra->ca == NULL) {
+		rc = ra_internal(err, RC_STATE, "revoke: no CA");
 		goto out;
 	}
 	if (rq->key_spki != NULL) {
@@ -988,25 +988,50 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 			goto out;
 		}
 		snprintf(actor, sizeof(actor), "acme:certkey");
+		/* whoever can sign with the key holds it: keyCompromise,
+		 * whatever was asked (as Boulder's RevokeCertByKey), and the
+		 * key is blocked even when the certificate was revoked
+		 * already, for another reason */
+		reason = 1;
+		if (c.revoked) {
+			size_t others = 0;
+
+			rc = ca_block_key(ra->ca, spki, (size_t)n, actor,
+			    "a revocation request signed by the key, for a "
+			    "certificate revoked already", &others, &d);
+			if (rc != 0) {
+				rc = ra_internal(err, rc, "revoke: block key");
+				goto out;
+			}
+		}
 	} else {
 		rc = ra_account_get(ra, rq->account_id, &acct, err);
 		if (rc != 0)
 			goto out;
+		owner = owned_by(ra, &c, acct.id);
 		if (acct.status != RA_ST_VALID ||
-		    (!owned_by(ra, &c, acct.id) &&
-			!holds_authz(ra, acct.id, c.names))) {
+		    (!owner && !holds_authz(ra, acct.id, c.names))) {
 			rc = ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
 			    "the account may not revoke this certificate");
 			goto out;
 		}
 		snprintf(actor, sizeof(actor), "acme:account/%lld",
 		    (long long)acct.id);
+		/* an account that holds the names now but did not order the
+		 * certificate speaks for the names, not for the subscriber's
+		 * key: cessationOfOperation, whatever was asked (BR 7.2.2,
+		 * "no longer owns the domain names"; as Boulder), so that it
+		 * cannot have a key blocked, and the subscriber's other
+		 * certificates of it revoked, by claiming keyCompromise */
+		if (!owner)
+			reason = 5;
 	}
-	if (ra->ca == NULL) {
-		rc = ra_internal(err, RC_STATE, "revoke: no CA");
+	if (c.revoked) {
+		rc = ra_fail(err, RC_EXISTS, RA_PROB_ALREADY_REVOKED,
+		    "the certificate is already revoked");
 		goto out;
 	}
-	rc = ca_revoke(ra->ca, serial, rq->reason, actor, &d);
+	rc = ca_revoke(ra->ca, serial, reason, actor, &d);
 	if (rc == RC_EXISTS)
 		rc = ra_fail(err, rc, RA_PROB_ALREADY_REVOKED,
 		    "the certificate is already revoked");
@@ -1016,8 +1041,8 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 	else if (rc != 0)
 		rc = ra_internal(err, rc, "revoke");
 	else
-		log_info(LOG_RA, "certificate %s revoked by %s, reason %d",
-		    serial, actor, rq->reason);
+		log_info(LOG_RA, "certificate %s revoked by %s, reason %d "
+		    "(asked: %d)", serial, actor, reason, rq->reason);
 out:
 	OPENSSL_free(spki);
 	X509_free(x);

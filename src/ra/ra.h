@@ -767,9 +767,13 @@ int ra_cert_chain_pem(struct ra *ra, int64_t account_id, const char *serial,
  *                     key): must equal the certificate's key.
  * reason: an RFC 5280 code a subscriber may ask for: 0 unspecified,
  * 1 keyCompromise, 3 affiliationChanged, 4 superseded, 5
- * cessationOfOperation (else RC_INVAL, badRevocationReason). Already
- * revoked: RC_EXISTS (alreadyRevoked). Revokes through ca_revoke(), which
- * audits and republishes the CRL.
+ * cessationOfOperation (else RC_INVAL, badRevocationReason). As Boulder:
+ * by the certificate key it is always keyCompromise (the key is blocked,
+ * also when the certificate is revoked already); by an account holding
+ * authorizations that did not order it, always cessationOfOperation (it
+ * cannot have the subscriber's key blocked). Already revoked: RC_EXISTS
+ * (alreadyRevoked). Revokes through ca_revoke(), which audits and
+ * republishes the CRL.
  */
 struct ra_revoke_req {
 	const uint8_t *cert_der;

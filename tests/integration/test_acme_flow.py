@@ -11,7 +11,9 @@ one account using another's order/authorization/challenge, and CAA
 forbidding this CA. "Nothing issued" is checked by counting certificates in
 the store. A revocation for keyCompromise signed with the certificate's own
 key revokes the key's other certificate too, and the key is refused from
-then on, in a CSR (badCSR) and as an account key (badPublicKey). Last, one
+then on, in a CSR (badCSR) and as an account key (badPublicKey); an
+account that validated the names of another's certificate revokes it only
+as cessationOfOperation, never blocking the subscriber's key. Last, one
 order taken through two instances on one store."""
 import hashlib
 import json
@@ -65,19 +67,25 @@ def cert_id(cert):
                                              "big"))
 
 
-def crl_has(env, serial):
-    """Whether a CRL partition of the issuing CA lists serial: every URL
-    of the CCADB list /crl/issuing-1.json (the shards and issuing-1.crl)."""
+def crl_entry(env, serial):
+    """serial's entry in a CRL partition of the issuing CA, or None: every
+    URL of the CCADB list /crl/issuing-1.json (the shards and
+    issuing-1.crl)."""
     with urllib.request.urlopen(env.server.url("/crl/issuing-1.json"),
                                 timeout=10) as r:
         urls = json.loads(r.read())
     for url in urls:
         with urllib.request.urlopen(env.server.url(
                 "/crl/" + url.rsplit("/", 1)[1]), timeout=10) as r:
-            crl = x509.load_der_x509_crl(r.read())
-        if crl.get_revoked_certificate_by_serial_number(serial) is not None:
-            return True
-    return False
+            e = x509.load_der_x509_crl(r.read()) \
+                .get_revoked_certificate_by_serial_number(serial)
+        if e is not None:
+            return e
+    return None
+
+
+def crl_has(env, serial):
+    return crl_entry(env, serial) is not None
 
 
 def test_full_flow(env):
@@ -229,6 +237,33 @@ def test_revoke_by_certificate_key(env):
     r = c.post(url, jws(k, url, {"account": c.kid, "oldKey": c.key.jwk()}))
     assert r.status == 400 and r.problem["type"] == P + "badPublicKey", r
     assert c.post(c.kid, None).status == 200	# the old key still works
+
+
+def test_new_domain_owner_cannot_claim_key_compromise(env):
+    """An account that validated the names of a certificate it did not
+    order (the domain's new owner) may revoke it, but only as
+    cessationOfOperation: its keyCompromise claim must not block the
+    subscriber's key nor revoke the subscriber's other certificates."""
+    owner = account(env)
+    _, _, pem, key = issue(env, owner, ["sold.test"])
+    _, _, pem2, _ = issue(env, owner, ["kept.test"], key=key)
+    leaf = x509.load_pem_x509_certificate(pem.encode())
+    leaf2 = x509.load_pem_x509_certificate(pem2.encode())
+    buyer = account(env)
+    r = buyer.new_order(["sold.test"])
+    assert r.status == 201, r
+    for rep in authorize(env, buyer, r.json()):
+        assert rep.json()["status"] == "valid", rep
+    r = buyer.post(buyer.dir["revokeCert"], {
+        "certificate": b64u(leaf.public_bytes(serialization.Encoding.DER)),
+        "reason": 1})
+    assert r.status == 200, r
+    assert crl_entry(env, leaf.serial_number).extensions \
+        .get_extension_for_class(x509.CRLReason).value.reason == \
+        x509.ReasonFlags.cessation_of_operation
+    assert not crl_has(env, leaf2.serial_number)
+    # the key is not blocked: the owner still gets certificates with it
+    issue(env, owner, ["kept2.test"], key=key)
 
 
 def test_dns01_wildcard(env):

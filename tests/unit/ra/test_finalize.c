@@ -772,9 +772,15 @@ test_revoke(void **state)
 	rq.account_id = alice;
 	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), RC_INVAL);
 	rq.account_id = 0;
+	rq.reason = 0;		/* asked: unspecified */
 	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), 0);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'cert.revoke' AND actor = 'acme:certkey'"), 1);
+	/* whoever signs with the key holds it: keyCompromise, key blocked */
+	assert_int_equal(store_cert_get(e->st, s2, &sc), 0);
+	assert_int_equal(sc.reason, 1);
+	store_cert_clear(&sc);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM blocked_keys"), 1);
 	OPENSSL_free(spki);
 	spki = NULL;
 	X509_free(x);
@@ -787,9 +793,33 @@ test_revoke(void **state)
 	rq.cert_der = der;
 	rq.cert_len = len;
 	rq.account_id = carol;
+	rq.reason = 1;
 	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), RC_UNAUTH);
 	(void)ready_order(e, carol, "c.example.com");
 	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), 0);
+	/* it speaks for the names, not for alice's key: cessationOfOperation
+	 * whatever it asked, and the key is not blocked */
+	assert_int_equal(store_cert_get(e->st, s3, &sc), 0);
+	assert_int_equal(sc.reason, 5);
+	store_cert_clear(&sc);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM blocked_keys"), 1);
+	/* signed by the key of a certificate revoked already (by its owner,
+	 * as superseded): the key is blocked all the same */
+	rq.account_id = 0;
+	rq.reason = 4;
+	spki_len = i2d_PUBKEY(k2, &spki);
+	rq.key_spki = spki;
+	rq.key_spki_len = (size_t)spki_len;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), RC_EXISTS);
+	assert_int_equal(err.problem, RA_PROB_ALREADY_REVOKED);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM blocked_keys"), 2);
+	OPENSSL_free(spki);
+	spki = NULL;
+	memset(&rq, 0, sizeof(rq));
+	rq.cert_der = der;
+	rq.cert_len = len;
+	rq.account_id = carol;
 
 	/* malformed input: truncated, trailing bytes, not ours */
 	rq.cert_len = len - 1;
