@@ -285,6 +285,25 @@ def conf_set(data, key, value):
     path.write_text(text)
 
 
+@contextlib.contextmanager
+def acme_server(d):
+    """`certdesk serve` over a new data directory in d, for ACME without
+    DNS or challenge peers: yields the Server with data, root (the PEM
+    `ca root` prints) and dir_url; stops it on exit."""
+    port = free_port()
+    ok(["init", "--data", d / "data", "--base-url",
+        f"http://127.0.0.1:{port}"])
+    s = Server(d / "data", port, d / "serve.log").start()
+    try:
+        s.data = d / "data"
+        s.root = d / "root.pem"
+        s.root.write_text(ok(["ca", "root", "--data", s.data]))
+        s.dir_url = s.https_url("/acme/directory")
+        yield s
+    finally:
+        s.stop()
+
+
 class AcmeRig:
     pass
 

@@ -23,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from acme_client import (Client, Key, Response, b64u, b64u_dec,
                          eab_binding, jws)
-from conftest import Server, ok
+from conftest import Server, acme_server, ok
 
 P = "urn:ietf:params:acme:error:"
 
@@ -31,17 +31,8 @@ P = "urn:ietf:params:acme:error:"
 @pytest.fixture(scope="module")
 def acme(tmp_path_factory):
     """A data directory and its server, shared by the tests of this file."""
-    from conftest import free_port
-    d = tmp_path_factory.mktemp("acme")
-    port = free_port()
-    ok(["init", "--data", d / "data", "--base-url",
-        f"http://127.0.0.1:{port}"])
-    s = Server(d / "data", port, d / "serve.log").start()
-    s.root = d / "root.pem"
-    s.root.write_text(ok(["ca", "root", "--data", d / "data"]))
-    s.dir_url = s.https_url("/acme/directory")
-    yield s
-    s.stop()
+    with acme_server(tmp_path_factory.mktemp("acme")) as s:
+        yield s
 
 
 def client(acme, key=None):

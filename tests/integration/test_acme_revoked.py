@@ -17,26 +17,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from acme_client import Client
-from conftest import Server, ok, run
+from conftest import acme_server, ok, run
 
 P = "urn:ietf:params:acme:error:"
 
 
 @pytest.fixture(scope="module")
 def acme(tmp_path_factory):
-    from conftest import free_port
-    d = tmp_path_factory.mktemp("revoked")
-    port = free_port()
-    ok(["init", "--data", d / "data", "--base-url",
-        f"http://127.0.0.1:{port}"])
-    s = Server(d / "data", port, d / "serve.log").start()
-    s.data = d / "data"
-    s.tmp = d
-    s.root = d / "root.pem"
-    s.root.write_text(ok(["ca", "root", "--data", s.data]))
-    s.dir_url = s.https_url("/acme/directory")
-    yield s
-    s.stop()
+    with acme_server(tmp_path_factory.mktemp("revoked")) as s:
+        yield s
 
 
 def spki_sha256(key):
