@@ -11,6 +11,7 @@ run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
  libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libevent-dev
  libldns-dev libjemalloc-dev dns-root-data knot libp11-kit-dev"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
+ python3-prometheus-client
  knot knot-dnsutils bind9 chromium certbot python3-certbot-dns-rfc2136 lego
  uacme dehydrated acme-tiny caddy apache2 ruby-acme-client golang-go
  golang-golang-x-crypto-dev python3-aiosmtpd nginx softhsm2 opensc"

@@ -10,7 +10,9 @@
  *    (/crl/<issuer>.crl, the shards /crl/<issuer>-<n>.crl and the CCADB
  *    list /crl/<issuer>.json) and the CA certificates (/ca/<issuer>.der
  *    and .pem), the OCSP responder (/ocsp, serve_ocsp.c) while ca.ocsp is
- *    on, plus /healthz.
+ *    on, plus /healthz;
+ *  - and, when http.metrics_listen (or --metrics-listen) is set, /metrics
+ *    for Prometheus on a listener of its own (serve_metrics.c).
  * A schedule thread regenerates every CRL older than ca.crl_refresh_hours
  * (checked every minute), so CRLs never run out even without revocations.
  * SIGINT and SIGTERM stop it cleanly: the main thread waits for them with
@@ -715,7 +717,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *listen_s = NULL, *plain_s = NULL;
 	const char *http01 = NULL, *tlsalpn01 = NULL, *resolver = NULL;
-	const char *https_at = "", *plain_at = "";
+	const char *metrics_s = NULL;
+	const char *https_at = "", *plain_at = "", *metrics_at = "";
 	const struct daemon_opt opts[] = {
 		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
 		    "data directory made by 'certdesk init'"},
@@ -725,6 +728,10 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		{"--plain-listen", DAEMON_OPT_STR, &plain_s, "ADDR:PORT", 0,
 		    "plain-HTTP address of CRLs and CA certificates "
 		    "(default: http.plain_listen); port 0 for any free port"},
+		{"--metrics-listen", DAEMON_OPT_STR, &metrics_s, "ADDR:PORT", 0,
+		    "plain-HTTP address of /metrics for Prometheus (default: "
+		    "http.metrics_listen, off when empty); port 0 for any "
+		    "free port"},
 		{"--http01-port", DAEMON_OPT_STR, &http01, "N", 0,
 		    "port http-01 challenges are fetched from "
 		    "(validation.http01_port)"},
@@ -738,8 +745,9 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "loopback and private addresses"},
 	};
 	struct serve_app a;
-	struct sockaddr_storage ss, pss;
-	socklen_t sslen = 0, psslen = 0;
+	struct sockaddr_storage ss, pss, mss;
+	socklen_t sslen = 0, psslen = 0, msslen = 0;
+	struct daemon_metrics *dmx = NULL;
 	struct http_conf hc;
 	struct http_server *srv = NULL, *tls_srv = NULL;
 	struct http_route *tls_routes = NULL;
@@ -757,6 +765,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	pthread_t thr;
 	sigset_t set, stops;
 	char https_where[80] = "off", plain_where[80] = "off";
+	char metrics_where[80] = "off";
 	char *cert_pem = NULL, *base = NULL, *acme_dir = NULL, *ca_keys = NULL;
 	int done, rc, thr_ok = 0, fd = -1, https_port = 0;
 
@@ -793,7 +802,10 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	    "http.listen", &https_at, &ss, &sslen)) != 0 ||
 	    (rc = listen_arg(cx, "--plain-listen", plain_s,
 	    cx->conf.http_plain_listen, "http.plain_listen", &plain_at, &pss,
-	    &psslen)) != 0)
+	    &psslen)) != 0 ||
+	    (rc = listen_arg(cx, "--metrics-listen", metrics_s,
+	    cx->conf.http_metrics_listen, "http.metrics_listen", &metrics_at,
+	    &mss, &msslen)) != 0)
 		return rc;
 	if (https_at[0] == '\0' && plain_at[0] == '\0') {
 		daemon_fail(cx, "nothing to listen on: http.listen and "
@@ -1014,6 +1026,18 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		addr_text(&ss, http_server_port(tls_srv), https_where,
 		    sizeof(https_where));
 	}
+	if (metrics_at[0] != '\0') {
+		int mport = 0;
+
+		if (daemon_metrics_start(cx, (const struct sockaddr *)&mss,
+		    msslen, tls_srv, srv, &dmx, &mport) != DAEMON_EXIT_OK) {
+			rc = DAEMON_EXIT_FAIL;
+			goto out;
+		}
+		addr_text(&mss, mport, metrics_where, sizeof(metrics_where));
+		log_info(LOG_MAIN, "metrics on http://%s/metrics",
+		    metrics_where);
+	}
 	if (daemon_mail_start(cx, base, &dm) != 0) {
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
@@ -1048,6 +1072,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 out:
 	if (fd >= 0)
 		close(fd);
+	daemon_metrics_stop(dmx);	/* it watches the listeners */
 	http_server_stop(tls_srv);
 	portal_free(portal);
 	daemon_mail_stop(dm);

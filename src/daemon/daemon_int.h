@@ -329,6 +329,17 @@ void daemon_ocsp_stop(struct daemon_ocsp *o);
  * off): 404. A handler's contract (http.h). */
 int daemon_ocsp_reply(struct http_req *r, struct daemon_ocsp *o);
 
+/* /metrics for Prometheus (serve_metrics.c) on addr, watching the replies
+ * of the two listeners (either may be NULL). DAEMON_EXIT_OK with *out
+ * and the port it listens on, or DAEMON_EXIT_FAIL after daemon_fail(). */
+struct daemon_metrics;
+struct http_server;
+int daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
+    socklen_t addrlen, struct http_server *https, struct http_server *http,
+    struct daemon_metrics **out, int *port);
+/* Stops and frees it; NULL is fine. */
+void daemon_metrics_stop(struct daemon_metrics *m);
+
 /* ---- the domain validation worker (serve_dv.c) --------------------------- */
 
 struct daemon_dv;

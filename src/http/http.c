@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ struct http_server {
 	unsigned per_ip;
 	pthread_mutex_t ipc_lock;
 	struct ip_count *ipc[IPC_BUCKETS];
+	_Atomic uint64_t replies[5];	/* by class: 1xx .. 5xx */
 };
 
 struct http_req {
@@ -603,6 +605,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r->resp == NULL)
 		return MHD_NO;
 	ret = MHD_queue_response(conn, r->status, r->resp);
+	if (r->status >= 100 && r->status < 600)
+		atomic_fetch_add_explicit(&srv->replies[r->status / 100 - 1], 1,
+		    memory_order_relaxed);
 	log_debug(LOG_HTTP, "%s %s -> %u", method, log_safe(url, safe),
 	    r->status);
 	MHD_destroy_response(r->resp);
@@ -864,6 +869,14 @@ http_server_stop(struct http_server *srv)
 		return;
 	MHD_stop_daemon(srv->mhd);
 	server_free(srv);
+}
+
+void
+http_server_replies(struct http_server *srv, uint64_t out[5])
+{
+	for (int i = 0; i < 5; i++)
+		out[i] = srv != NULL ? atomic_load_explicit(&srv->replies[i],
+		    memory_order_relaxed) : 0;
 }
 
 int

@@ -128,6 +128,9 @@ int http_server_start(const struct http_conf *conf,
 void http_server_stop(struct http_server *srv);
 /* The port actually bound (useful when the configured port is 0). */
 int http_server_port(const struct http_server *srv);
+/* The replies queued so far, by status class (out[0]: 1xx .. out[4]:
+ * 5xx); zeros for NULL. */
+void http_server_replies(struct http_server *srv, uint64_t out[5]);
 
 /* ---- the request (all borrowed, valid during the handler call) ----------- */
 

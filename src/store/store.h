@@ -166,6 +166,39 @@ struct store_row {
 int store_list(struct store *st, const char *what, int64_t parent,
     int (*cb)(const struct store_row *, void *), void *arg);
 
+/* ---- figures for monitoring (store_sqlite_metrics.c) --------------------- */
+
+/* What an audit entry says, for counting: its action, and where the
+ * action has them (else NULL) the certificate profile (cert.issue,
+ * cert.revoke, validation.*), the revocation reason's name (cert.revoke)
+ * and the validation method (validation.*). Borrowed for the callback. */
+struct store_audit_fact {
+	const char *action, *profile, *reason, *method;
+};
+/* fn for each audit entry after seq `after`, at most max of them, in
+ * order; *last: the seq of the last one read (after when none). */
+int store_audit_tally(struct store *st, int64_t after, size_t max,
+    int (*fn)(const struct store_audit_fact *f, void *arg), void *arg,
+    int64_t *last);
+/* How things stand, in one read snapshot; times are 0 when none. */
+struct store_gauges {
+	int64_t audit_seq;		/* the audit log's head */
+	int64_t mail_waiting;		/* mail not delivered yet */
+	int64_t mail_failing;		/* of which some tries failed */
+	time_t mail_oldest;		/* the oldest waiting was queued */
+	int64_t validations_running;	/* ACME challenges "processing" */
+	time_t validation_oldest;
+	int64_t org_cases_open;		/* back office cases not decided */
+	time_t org_case_oldest;
+	int64_t blocked_keys;
+};
+int store_gauges(struct store *st, struct store_gauges *g);
+/* fn per CA with a CRL: the earliest nextUpdate among its newest CRLs
+ * (its own and each shard's), the one to renew first. */
+int store_crl_deadlines(struct store *st,
+    int (*fn)(int64_t issuer_id, const char *name, time_t next_update,
+	void *arg), void *arg);
+
 /* ---- organisations (validated subject data for OV/EV) ------------------- */
 
 struct store_org {

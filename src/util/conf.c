@@ -94,6 +94,9 @@ static const struct key keys[] = {
 	{"http", "plain_listen", K_STR, O(http_plain_listen), "127.0.0.1:8080",
 	    NULL, 0, 0, "plain HTTP address:port for CRLs, CA certificates and "
 	    "OCSP (empty: off)"},
+	{"http", "metrics_listen", K_STR, O(http_metrics_listen), "", NULL, 0,
+	    0, "plain HTTP address:port of /metrics, for Prometheus (empty: "
+	    "off); keep it on loopback or an internal network"},
 	{"http", "threads", K_INT, O(http_threads), "0", NULL, 0, 256,
 	    "plain HTTP: worker threads (0: one per core); HTTPS, where "
 	    "each connection has a thread of its own (its requests wait on "

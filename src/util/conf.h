@@ -53,6 +53,7 @@ struct conf {
 	/* [http] */
 	char *http_listen;		/* listen = 127.0.0.1:8443 (HTTPS) */
 	char *http_plain_listen;	/* plain_listen = 127.0.0.1:8080 (CRL, AIA, OCSP) */
+	char *http_metrics_listen;	/* metrics_listen = (empty: off) */
 	int http_threads;		/* threads = 0 (0: by cores) */
 	int http_connections;		/* connections = 512 */
 	int http_connections_per_ip;	/* connections_per_ip = 64 (0: off) */

@@ -2662,6 +2662,78 @@ test_mail_outbox(void **state)
 	free(x);
 }
 
+/* Monitoring: the audit tally reads facts only where they are, and takes
+ * details that are not JSON (or JSON of the wrong shape) as no facts. */
+struct tally_seen {
+	int n, issued_dv, revoked_kc, valid_http, nulls;
+};
+
+static int
+tally_cb(const struct store_audit_fact *f, void *arg)
+{
+	struct tally_seen *t = arg;
+
+	t->n++;
+	if (strcmp(f->action, "cert.issue") == 0 && f->profile != NULL &&
+	    strcmp(f->profile, "dv") == 0)
+		t->issued_dv++;
+	if (strcmp(f->action, "cert.revoke") == 0 && f->reason != NULL &&
+	    strcmp(f->reason, "keyCompromise") == 0)
+		t->revoked_kc++;
+	if (f->method != NULL && strcmp(f->method, "http-01") == 0)
+		t->valid_http++;
+	if (f->profile == NULL && f->reason == NULL && f->method == NULL)
+		t->nulls++;
+	return 0;
+}
+
+static void
+test_audit_tally_and_gauges(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const rows[][2] = {
+		{"cert.issue", "{\"profile\":\"dv\"}"},
+		{"cert.issue", "not json {"},
+		{"cert.issue", "{\"profile\":[1,2]}"},
+		{"cert.revoke", "{\"reason\":\"keyCompromise\","
+		    "\"profile\":\"dv\"}"},
+		{"validation.success", "{\"method\":\"http-01\"}"},
+		{"customer.add", "{\"profile\":\"dv\"}"},	/* not asked */
+		{"cert.issue", ""},
+	};
+	struct tally_seen t = {0};
+	struct store_gauges g;
+	int64_t last = -1;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(store_audit_append(fx->st, "test", rows[i][0],
+		    "x", rows[i][1]), 0);
+	/* in batches: 3, then the rest */
+	assert_int_equal(store_audit_tally(fx->st, 0, 3, tally_cb, &t, &last),
+	    0);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(last, 3);
+	assert_int_equal(store_audit_tally(fx->st, last, 100, tally_cb, &t,
+	    &last), 0);
+	assert_int_equal(t.n, 7);
+	assert_int_equal(last, 7);
+	assert_int_equal(t.issued_dv, 1);
+	assert_int_equal(t.revoked_kc, 1);
+	assert_int_equal(t.valid_http, 1);
+	assert_int_equal(t.nulls, 4);	/* not JSON, an array, not asked, "" */
+	/* nothing new: last stays */
+	assert_int_equal(store_audit_tally(fx->st, last, 100, tally_cb, &t,
+	    &last), 0);
+	assert_int_equal(last, 7);
+	assert_int_equal(store_audit_tally(fx->st, 0, 0, tally_cb, &t, &last),
+	    RC_INVAL);
+	assert_int_equal(store_gauges(fx->st, &g), 0);
+	assert_int_equal(g.audit_seq, 7);
+	assert_int_equal(g.mail_waiting, 0);
+	assert_int_equal(g.blocked_keys, 0);
+	assert_int_equal(store_gauges(NULL, &g), RC_INVAL);
+}
+
 int
 main(void)
 {
@@ -2695,6 +2767,7 @@ main(void)
 		T(test_durable_across_processes),
 		T(test_durable_counters_lost),
 		T(test_audit_chain),
+		T(test_audit_tally_and_gauges),
 		T(test_audit_hash_format),
 		T(test_audit_tamper_edit),
 		T(test_audit_tamper_delete_middle),

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `certdesk serve`'s /metrics (http.metrics_listen, or --metrics-listen):
+ * the Prometheus text exposition format (version 0.0.4), on a plain-HTTP
+ * listener of its own, which belongs on loopback or an internal network.
+ *
+ * What happened is counted from the audit log, where every issuance,
+ * revocation and validation of every process on the store is written once
+ * (so a CLI revocation counts too, and nothing on the request path pays
+ * for a counter): each scrape reads the entries after the last one it
+ * counted, from the head the log had when serve started. The HTTP replies
+ * are this process's, by listener and status class. How things stand is
+ * read at each scrape: the signer, the queues (mail, validations, back
+ * office cases), the CRL each CA must renew first, the issuing CA's end,
+ * the CT log list. One scrape at a time, on the listener's one thread,
+ * with a store handle of its own.
+ */
+#include "ca/ca.h"
+#include "daemon/daemon_int.h"
+#include "http/http.h"
+#include "signer/signer.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/rc.h"
+#include "util/xmalloc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef CERTDESK_VERSION
+#define CERTDESK_VERSION "0"
+#endif
+
+#define TALLY_BATCH 10000	/* audit entries read per statement */
+#define MAX_KEYS 256		/* distinct label values kept per family */
+
+/* A counter family with one label (or two, joined by '\n'). */
+struct family {
+	struct {
+		char *label;
+		uint64_t n;
+	} v[MAX_KEYS];
+	size_t n;
+};
+
+struct daemon_metrics {
+	struct daemon_ctx *cx;
+	struct store *st;
+	struct http_server *srv;
+	struct http_server *watch[2];	/* https, http: borrowed, may be NULL */
+	pthread_mutex_t lock;
+	int64_t cursor;			/* audit seq counted up to */
+	time_t started;
+	struct family actions, issued, revoked, validations;
+};
+
+static void
+fam_add(struct family *f, const char *label)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].label, label) == 0) {
+			f->v[i].n++;
+			return;
+		}
+	if (f->n == MAX_KEYS) {		/* bounded: the rest as "other" */
+		for (size_t i = 0; i < f->n; i++)
+			if (strcmp(f->v[i].label, "other") == 0) {
+				f->v[i].n++;
+				return;
+			}
+		free(f->v[f->n - 1].label);
+		f->v[f->n - 1].label = xstrdup("other");
+		f->v[f->n - 1].n++;
+		return;
+	}
+	f->v[f->n].label = xstrdup(label);
+	f->v[f->n++].n = 1;
+}
+
+static void
+fam_free(struct family *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].label);
+	f->n = 0;
+}
+
+static int
+tally(const struct store_audit_fact *f, void *arg)
+{
+	struct daemon_metrics *m = arg;
+	char two[160];
+
+	fam_add(&m->actions, f->action);
+	if (strcmp(f->action, "cert.issue") == 0)
+		fam_add(&m->issued, f->profile ? f->profile : "unknown");
+	else if (strcmp(f->action, "cert.revoke") == 0)
+		fam_add(&m->revoked, f->reason ? f->reason : "unknown");
+	else if (strncmp(f->action, "validation.", 11) == 0 &&
+	    (strcmp(f->action + 11, "success") == 0 ||
+	    strcmp(f->action + 11, "failure") == 0)) {
+		snprintf(two, sizeof(two), "%.64s\n%s",
+		    f->method ? f->method : "unknown",
+		    f->action[11] == 's' ? "valid" : "invalid");
+		fam_add(&m->validations, two);
+	}
+	return 0;
+}
+
+/* A label value in the exposition format: \, " and newline escaped. */
+static void
+put_label(struct buf *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_printf(b, "\\%c", *v);
+		else if (*v == '\n')
+			buf_printf(b, "\\n");
+		else
+			buf_printf(b, "%c", *v);
+	}
+}
+
+static void
+head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+gauge(struct buf *b, const char *name, const char *help, double v)
+{
+	head(b, name, "gauge", help);
+	buf_printf(b, "%s %.17g\n", name, v);
+}
+
+/* A family's counters; label2: the second label's name when values are
+ * "a\nb". */
+static void
+put_family(struct buf *b, const struct family *f, const char *name,
+    const char *help, const char *label, const char *label2)
+{
+	head(b, name, "counter", help);
+	for (size_t i = 0; i < f->n; i++) {
+		const char *nl = label2 ? strchr(f->v[i].label, '\n') : NULL;
+
+		buf_printf(b, "%s{%s=\"", name, label);
+		if (nl != NULL) {
+			char first[80];
+
+			snprintf(first, sizeof(first), "%.*s",
+			    (int)(nl - f->v[i].label), f->v[i].label);
+			put_label(b, first);
+			buf_printf(b, "\",%s=\"", label2);
+			put_label(b, nl + 1);
+		} else {
+			put_label(b, f->v[i].label);
+		}
+		buf_printf(b, "\"} %llu\n", (unsigned long long)f->v[i].n);
+	}
+}
+
+static void
+put_replies(struct buf *b, struct daemon_metrics *m)
+{
+	static const char *const names[2] = {"https", "http"};
+	uint64_t r[5];
+
+	head(b, "certdesk_http_responses_total", "counter",
+	    "HTTP responses of this process, by listener and status class.");
+	for (int l = 0; l < 2; l++) {
+		if (m->watch[l] == NULL)
+			continue;
+		http_server_replies(m->watch[l], r);
+		for (int c = 0; c < 5; c++)
+			buf_printf(b, "certdesk_http_responses_total{listener="
+			    "\"%s\",code=\"%dxx\"} %llu\n", names[l], c + 1,
+			    (unsigned long long)r[c]);
+	}
+}
+
+static int
+crl_row(int64_t issuer_id, const char *name, time_t next_update, void *arg)
+{
+	struct buf *b = arg;
+
+	(void)issuer_id;
+	buf_printf(b, "certdesk_crl_next_update_timestamp_seconds{ca=\"");
+	put_label(b, name);
+	buf_printf(b, "\"} %lld\n", (long long)next_update);
+	return 0;
+}
+
+/* Counts the audit entries since the last scrape. */
+static int
+catch_up(struct daemon_metrics *m)
+{
+	int64_t last;
+	int rc;
+
+	do {
+		int64_t from = m->cursor;
+
+		rc = store_audit_tally(m->st, from, TALLY_BATCH, tally, m,
+		    &last);
+		m->cursor = last;
+		if (rc != 0 || last - from < TALLY_BATCH)
+			break;
+	} while (1);
+	return rc;
+}
+
+static int
+render(struct daemon_metrics *m, struct buf *b)
+{
+	struct daemon_ctx *cx = m->cx;
+	struct store_gauges g;
+	struct ca_ct_info ct;
+	const char *ca_name = NULL;
+	time_t na = 0, last = 0, now = 0;
+	char why[160];
+	int rc;
+
+	if ((rc = catch_up(m)) != 0 || (rc = store_gauges(m->st, &g)) != 0)
+		return rc;
+	head(b, "certdesk_build_info", "gauge", "The certdesk version.");
+	buf_printf(b, "certdesk_build_info{version=\"%s\"} 1\n",
+	    CERTDESK_VERSION);
+	gauge(b, "certdesk_start_time_seconds", "When this serve started "
+	    "(Unix time); the counters count from then.", (double)m->started);
+	gauge(b, "certdesk_signer_up", "1 while the signer process runs (see "
+	    "/healthz for whether its key store can sign).",
+	    signer_running(cx->sg, why, sizeof(why)) ? 1 : 0);
+	put_family(b, &m->issued, "certdesk_certificates_issued_total",
+	    "Certificates issued, by profile (from the audit log).",
+	    "profile", NULL);
+	put_family(b, &m->revoked, "certdesk_revocations_total",
+	    "Certificates revoked, by RFC 5280 reason (from the audit log).",
+	    "reason", NULL);
+	put_family(b, &m->validations, "certdesk_validations_total",
+	    "Domain validations concluded, by method and outcome (from the "
+	    "audit log).", "method", "outcome");
+	put_family(b, &m->actions, "certdesk_audit_events_total",
+	    "Audit log entries, by action.", "action", NULL);
+	put_replies(b, m);
+	gauge(b, "certdesk_audit_log_head", "Sequence number of the newest "
+	    "audit log entry.", (double)g.audit_seq);
+	gauge(b, "certdesk_mail_waiting", "Mail not delivered yet.",
+	    (double)g.mail_waiting);
+	gauge(b, "certdesk_mail_failing", "Waiting mail whose delivery has "
+	    "failed at least once.", (double)g.mail_failing);
+	gauge(b, "certdesk_mail_oldest_waiting_timestamp_seconds", "When the "
+	    "oldest waiting mail was queued (0: none).",
+	    (double)g.mail_oldest);
+	gauge(b, "certdesk_validations_in_progress", "ACME challenges being "
+	    "validated.", (double)g.validations_running);
+	gauge(b, "certdesk_org_cases_open", "Organisation validation cases "
+	    "not decided yet (back office).", (double)g.org_cases_open);
+	gauge(b, "certdesk_org_case_oldest_timestamp_seconds", "When the "
+	    "oldest undecided case was opened (0: none).",
+	    (double)g.org_case_oldest);
+	gauge(b, "certdesk_blocked_keys", "Keys known to be compromised.",
+	    (double)g.blocked_keys);
+	head(b, "certdesk_crl_next_update_timestamp_seconds", "gauge",
+	    "Per CA, the earliest nextUpdate of its newest CRLs: the CRL to "
+	    "renew first.");
+	if ((rc = store_crl_deadlines(m->st, crl_row, b)) != 0)
+		return rc;
+	ca_issuing_ends(cx->ca, &ca_name, &na, &last, &now);
+	gauge(b, "certdesk_issuing_ca_not_after_timestamp_seconds",
+	    "The active issuing CA certificate's notAfter.", (double)na);
+	gauge(b, "certdesk_issuing_ca_last_issuance_timestamp_seconds",
+	    "The last moment the active issuing CA can issue a full-lifetime "
+	    "certificate; roll it over (certdesk ca roll) before.",
+	    (double)last);
+	if (cx->ct != NULL) {
+		ca_ct_info(cx->ct, &ct);
+		gauge(b, "certdesk_ct_logs_usable", "Usable CT logs in the "
+		    "list in use.", (double)ct.nlogs);
+		gauge(b, "certdesk_ct_log_list_timestamp_seconds",
+		    "log_list_timestamp of the CT log list in use.",
+		    (double)ct.list_time);
+	}
+	return 0;
+}
+
+static int
+on_metrics(struct http_req *r, void *app)
+{
+	struct daemon_metrics *m = app;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 1 << 20);
+	pthread_mutex_lock(&m->lock);
+	rc = render(m, &b);
+	pthread_mutex_unlock(&m->lock);
+	if (rc != 0) {
+		log_err(LOG_MAIN, "metrics: %s", rc_str(rc));
+		buf_free(&b);
+		return http_reply_text(r, 500, "metrics unavailable: %s\n",
+		    rc_str(rc));
+	}
+	rc = http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static const struct http_route metrics_routes[] = {
+	{"/metrics", HTTP_GET, on_metrics},
+};
+
+int
+daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
+    socklen_t addrlen, struct http_server *https, struct http_server *http,
+    struct daemon_metrics **out, int *port)
+{
+	struct store_conf sc = {cx->conf.store_backend, cx->db_path, 1};
+	struct daemon_metrics *m = xcalloc(1, sizeof(*m));
+	struct store_gauges g;
+	struct rc_detail d = {{0}};
+	struct http_conf hc;
+
+	*out = NULL;
+	m->cx = cx;
+	m->watch[0] = https;
+	m->watch[1] = http;
+	m->started = time(NULL);
+	pthread_mutex_init(&m->lock, NULL);
+	if (store_open(&sc, &m->st) != 0 || store_gauges(m->st, &g) != 0) {
+		daemon_fail(cx, "metrics: cannot open the store");
+		daemon_metrics_stop(m);
+		return DAEMON_EXIT_FAIL;
+	}
+	m->cursor = g.audit_seq;
+	memset(&hc, 0, sizeof(hc));
+	hc.addr = addr;
+	hc.addrlen = addrlen;
+	hc.threads = 1;
+	hc.conn_limit = 16;
+	hc.per_ip_limit = 8;
+	if (http_server_start(&hc, metrics_routes, 1, m, &m->srv, &d) != 0) {
+		daemon_fail(cx, "metrics: cannot listen: %s",
+		    rc_detail_str(&d, RC_IO));
+		daemon_metrics_stop(m);
+		return DAEMON_EXIT_FAIL;
+	}
+	*port = http_server_port(m->srv);
+	*out = m;
+	return DAEMON_EXIT_OK;
+}
+
+void
+daemon_metrics_stop(struct daemon_metrics *m)
+{
+	if (m == NULL)
+		return;
+	http_server_stop(m->srv);
+	store_close(m->st);
+	fam_free(&m->actions);
+	fam_free(&m->issued);
+	fam_free(&m->revoked);
+	fam_free(&m->validations);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
