@@ -302,3 +302,29 @@ def test_deactivate_account(rig):
     st, _, _ = c.api("POST", base + "/acme-accounts/deactivate", token=tok,
                      body=json.dumps({"account": 424242}))
     assert st == 404
+
+
+def test_account_revoked_by_the_ca(rig):
+    """An account the operator revoked (`admin account revoke`) shows as
+    such on its customer's page and in the API, without the button."""
+    contract = rig.ids["a"]["contract"]
+    c, tok = rig.client(), rig.tokens["a"]
+    st, _, k = c.api("POST", f"/api/v1/contracts/{contract}/acme-keys",
+                     token=tok)
+    acme, r = acme_account(rig, k["kid"], k["hmac_key"])
+    assert r.status == 201
+    aid = int(r.headers["Location"].rsplit("/", 1)[1])
+    rig.cli("admin", "account", "revoke", "--id", str(aid), "--reason",
+            "abuse report 17")
+    a = rig.login("a")
+    st, _, body = a.get("/portal/acme")
+    text = body.decode()
+    assert f"Revoked by the CA</span> ACME account {aid} (ops@a.example)" \
+        in text
+    assert f'name="account" value="{aid}"' not in text
+    st, _, doc = c.api("GET", f"/api/v1/contracts/{contract}/acme-keys",
+                       token=tok)
+    assert {k.get("account"): k.get("account_status")
+            for k in doc["keys"]}[aid] == "revoked"
+    r = acme.new_order(["x.a.example"])
+    assert r.status == 403 and "is revoked" in r.problem["detail"]
