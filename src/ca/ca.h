@@ -91,6 +91,14 @@ struct ca_keycheck;
 int ca_keycheck_open(const char *weak_dir, const char *compromised,
     struct ca_keycheck **out, struct rc_detail *d);
 void ca_keycheck_free(struct ca_keycheck *kc);
+/* Reads the compromised-key file given to ca_keycheck_open() again and
+ * puts it in place of the list in use, while other threads go on checking
+ * keys (each check sees the old list or the new one). A file that does
+ * not parse: its error (RC_CONFIG, file and line in d) and the old list
+ * stays; a missing file is an empty list, as at start. *n: the hashes
+ * now listed. RC_NOTFOUND when no file was configured. */
+int ca_keycheck_reload(struct ca_keycheck *kc, size_t *n,
+    struct rc_detail *d);
 /* Checks a SubjectPublicKeyInfo. 0, or RC_BADKEY / RC_WEAKKEY with d. */
 int ca_keycheck_spki(const struct ca_keycheck *kc, const uint8_t *spki,
     size_t len, struct rc_detail *d);

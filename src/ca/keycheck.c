@@ -81,8 +81,13 @@ struct weak_list {
 struct ca_keycheck {
 	struct weak_list *lists;
 	size_t nlists;
+	/* the operator's list, which ca_keycheck_reload() replaces while
+	 * other threads check keys: comp and ncomp under *comp_lock (a
+	 * pointer, so that checks through a const handle can lock it) */
 	uint8_t *comp;		/* ncomp sorted SPKI SHA-256 hashes */
 	size_t ncomp;
+	char *comp_path;	/* NULL: no list configured */
+	pthread_rwlock_t *comp_lock;
 };
 
 /* ---- OIDs (DER contents) ------------------------------------------------- */
@@ -999,12 +1004,18 @@ ca_kc_check_weak(const struct ca_keycheck *kc, const uint8_t *spki,
 
 	if ((rc = tables()) != 0)
 		return rc;
-	if (kc != NULL && kc->ncomp > 0) {
+	if (kc != NULL && kc->comp_path != NULL) {
+		int listed;
+
 		if (EVP_Digest(spki, len, h, NULL, T.sha256, NULL) != 1) {
 			log_openssl(LOG_CA, "keycheck: SHA-256");
 			return RC_CRYPTO;
 		}
-		if (bsearch(h, kc->comp, kc->ncomp, SPKI_HASH_LEN, cmp32)) {
+		pthread_rwlock_rdlock(kc->comp_lock);
+		listed = kc->ncomp > 0 && bsearch(h, kc->comp, kc->ncomp,
+		    SPKI_HASH_LEN, cmp32) != NULL;
+		pthread_rwlock_unlock(kc->comp_lock);
+		if (listed) {
 			rc_detail_set(d, "key: key is reported compromised");
 			return RC_WEAKKEY;
 		}
@@ -1188,7 +1199,10 @@ ca_keycheck_open(const char *weak_dir, const char *compromised,
 	} else if ((rc = load_weak_dir(kc, weak_dir, d)) != 0) {
 		goto out;
 	}
+	kc->comp_lock = xmalloc(sizeof(*kc->comp_lock));
+	pthread_rwlock_init(kc->comp_lock, NULL);
 	if (compromised != NULL) {
+		kc->comp_path = xstrdup(compromised);
 		rc = load_hex_lines(compromised, 2 * SPKI_HASH_LEN, &kc->comp,
 		    &kc->ncomp, d);
 		if (rc == RC_NOTFOUND) {
@@ -1208,6 +1222,40 @@ out:
 	return rc;
 }
 
+int
+ca_keycheck_reload(struct ca_keycheck *kc, size_t *n, struct rc_detail *d)
+{
+	uint8_t *comp = NULL, *old;
+	size_t ncomp = 0;
+	int rc;
+
+	*n = 0;
+	if (kc == NULL || kc->comp_path == NULL)
+		return RC_NOTFOUND;
+	rc = load_hex_lines(kc->comp_path, 2 * SPKI_HASH_LEN, &comp, &ncomp,
+	    d);
+	if (rc == RC_NOTFOUND) {
+		/* as at start: a missing file is an empty list */
+		if (d != NULL)
+			d->msg[0] = '\0';
+		log_warn(LOG_CA, "keycheck: %s: no such file: no "
+		    "compromised-key list", kc->comp_path);
+		rc = 0;
+	}
+	if (rc != 0) {
+		free(comp);
+		return rc;
+	}
+	pthread_rwlock_wrlock(kc->comp_lock);
+	old = kc->comp;
+	kc->comp = comp;
+	kc->ncomp = ncomp;
+	pthread_rwlock_unlock(kc->comp_lock);
+	free(old);
+	*n = ncomp;
+	return 0;
+}
+
 void
 ca_keycheck_free(struct ca_keycheck *kc)
 {
@@ -1217,5 +1265,10 @@ ca_keycheck_free(struct ca_keycheck *kc)
 		free(kc->lists[i].fp);
 	free(kc->lists);
 	free(kc->comp);
+	free(kc->comp_path);
+	if (kc->comp_lock != NULL) {
+		pthread_rwlock_destroy(kc->comp_lock);
+		free(kc->comp_lock);
+	}
 	free(kc);
 }

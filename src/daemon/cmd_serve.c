@@ -672,8 +672,9 @@ override(struct daemon_ctx *cx, const char *opt, const char *value,
  * (DAEMON_EXIT_OK), or for the signer's end (DAEMON_EXIT_FAIL: without it
  * no certificate, OCSP response or CRL can be signed, so the server stops
  * and a service manager restarts it with a new signer). set holds the
- * stop signals, SIGCHLD and SIGHUP (reloads the CT log list,
- * daemon_ct_reload), blocked in every thread.
+ * stop signals, SIGCHLD and SIGHUP (reloads the CT log list and the
+ * compromised keys: daemon_ct_reload, daemon_keys_reload), blocked in
+ * every thread.
  */
 static int
 wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
@@ -689,9 +690,11 @@ wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
 		if (sig == SIGHUP) {
 			/* what daemons get from a closed terminal or a
 			 * log rotation: not a reason to die mid-request;
-			 * the one thing re-read is the CT log list, which
-			 * browsers change every few weeks */
+			 * re-read are the lists that change while a CA
+			 * runs: the CT log list (browsers change it every
+			 * few weeks) and the operator's compromised keys */
 			(void)daemon_ct_reload(cx);
+			(void)daemon_keys_reload(cx);
 			continue;
 		}
 		if (sig != SIGCHLD)

@@ -337,9 +337,7 @@ daemon_ct_reload(struct daemon_ctx *cx)
 	int rc;
 
 	if (cx->ct == NULL) {
-		log_info(LOG_MAIN, "SIGHUP: no ct.log_list configured, nothing "
-		    "to reload; restart certdesk to apply a changed "
-		    "configuration");
+		log_info(LOG_MAIN, "SIGHUP: no ct.log_list configured");
 		return 0;
 	}
 	path = in_data(cx, cx->conf.ct_log_list);
@@ -351,6 +349,29 @@ daemon_ct_reload(struct daemon_ctx *cx)
 		return rc;
 	}
 	ct_report(cx, "SIGHUP: ct.log_list reloaded: ");
+	return 0;
+}
+
+int
+daemon_keys_reload(struct daemon_ctx *cx)
+{
+	struct rc_detail d = {{0}};
+	size_t n = 0;
+	int rc = ca_keycheck_reload(cx->kc, &n, &d);
+
+	if (rc == RC_NOTFOUND) {
+		log_info(LOG_MAIN, "SIGHUP: no policy.compromised_keys "
+		    "configured");
+		return 0;
+	}
+	if (rc != 0) {
+		log_err(LOG_MAIN, "SIGHUP: policy.compromised_keys not "
+		    "reloaded, the previous list stays in use: %s",
+		    rc_detail_str(&d, rc));
+		return rc;
+	}
+	log_info(LOG_MAIN, "SIGHUP: policy.compromised_keys reloaded: %zu "
+	    "key%s listed", n, n == 1 ? "" : "s");
 	return 0;
 }
 

@@ -215,6 +215,10 @@ int daemon_open(struct daemon_ctx *cx, unsigned need);
  * way keep the list they started with); a list that does not load is
  * logged and the previous one stays. Nothing else is reloaded. */
 int daemon_ct_reload(struct daemon_ctx *cx);
+/* SIGHUP: reads policy.compromised_keys again (ca_keycheck_reload), for
+ * every thread's checks at once; a file that does not parse is logged and
+ * the previous list kept. 0 or the RC_*. */
+int daemon_keys_reload(struct daemon_ctx *cx);
 /* daemon_load(cx, data, 0), then daemon_open(cx, need): what most commands
  * start with; an exit status (DAEMON_EXIT_OK to go on). */
 int daemon_load_open(struct daemon_ctx *cx, const char *data, unsigned need);

@@ -78,7 +78,8 @@ static const struct key keys[] = {
 	{"policy", "compromised_keys", K_STR, O(policy_compromised_keys),
 	    "compromised-keys.txt", NULL, 0, 0,
 	    "file of SHA-256 SPKI hashes (hex, one a line) of keys reported "
-	    "compromised, relative to the data directory"},
+	    "compromised, relative to the data directory; serve reads it "
+	    "again on SIGHUP"},
 	{"policy", "weak_keys_dir", K_STR, O(policy_weak_keys_dir), "", NULL, 0,
 	    0, "directory of Debian weak key lists (blacklist.RSA-<bits>); empty: "
 	    "the lists shipped with certdesk"},

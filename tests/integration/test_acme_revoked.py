@@ -7,9 +7,11 @@ keyCompromise` of a certificate of the same key). A revoked account's
 requests are refused with `unauthorized`, its key cannot come back as a new
 account, its pending orders fail; other accounts go on. Accounts stored
 before the key hash was kept (migration 0019) get it at the next start of
-any command."""
+any command. policy.compromised_keys is read again on SIGHUP."""
 import hashlib
+import signal
 import sqlite3
+import time
 
 import pytest
 from cryptography import x509
@@ -169,3 +171,33 @@ def test_accounts_from_before_the_key_hash(acme):
         "--evidence", "an old account"])
     assert_stopped(acme, a, "compromised")
     assert_goes_on(b)
+
+
+def wait_log(acme, text, timeout=10):
+    deadline = time.monotonic() + timeout
+    while text not in acme.stderr():
+        assert time.monotonic() < deadline, f"no '{text}' in the log"
+        time.sleep(0.05)
+
+
+def test_compromised_list_reloaded_on_sighup(acme):
+    """policy.compromised_keys is read again on SIGHUP: a key listed since
+    start gets no account; a list that does not parse is refused and the
+    one in use stays."""
+    listed = Client(acme.dir_url, acme.root)
+    f = acme.data / "compromised-keys.txt"
+    f.write_text(f.read_text() + spki_sha256(listed.key.priv) + "\n")
+    acme.proc.send_signal(signal.SIGHUP)
+    wait_log(acme, "policy.compromised_keys reloaded: 1 key listed")
+    r = listed.new_account()
+    assert r.status == 400 and r.problem["type"] == P + "badPublicKey", r
+    assert "not allowed" in r.problem["detail"]
+    good = f.read_text()
+    f.write_text(good + "not a hash\n")
+    acme.proc.send_signal(signal.SIGHUP)
+    wait_log(acme, "policy.compromised_keys not reloaded")
+    assert "compromised-keys.txt:" in acme.stderr()
+    r = listed.new_account()
+    assert r.problem["type"] == P + "badPublicKey", r
+    f.write_text(good)
+    assert registered(acme).id > 0	# other keys go on

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -838,6 +839,109 @@ test_compromised(void **state)
 }
 
 static void
+hash_hex(EVP_PKEY *k, char hex[65])
+{
+	uint8_t h[32], *der;
+	size_t len;
+
+	der = spki_of(k, &len);
+	assert_int_equal(EVP_Digest(der, len, h, NULL, EVP_sha256(), NULL), 1);
+	for (int i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", h[i]);
+	OPENSSL_free(der);
+}
+
+struct checker {
+	const struct ca_keycheck *kc;
+	uint8_t *der;
+	size_t len;
+	int odd;	/* a result other than listed or not */
+};
+
+static void *
+check_loop(void *arg)
+{
+	struct checker *c = arg;
+
+	for (int i = 0; i < 2000; i++) {
+		struct rc_detail d = {{0}};
+		int rc = ca_keycheck_spki(c->kc, c->der, c->len, &d);
+
+		if (rc != 0 && rc != RC_WEAKKEY)
+			c->odd++;
+	}
+	return NULL;
+}
+
+/* The operator's list read again (SIGHUP) while other threads check keys:
+ * each check sees the old list or the new; a file that does not parse
+ * leaves the old list in use; a missing file is an empty list. */
+static void
+test_compromised_reload(void **state)
+{
+	static const char *const files[] = {"compromised"};
+	struct ca_keycheck *kc = NULL;
+	struct rc_detail d = {{0}};
+	EVP_PKEY *a = gen("EC", "P-256"), *b = gen("EC", "P-256");
+	char *dir = tmpdir(), *path, ha[65], hb[65], text[200];
+	struct checker c = {0};
+	pthread_t thr;
+	size_t n = 9;
+
+	hash_hex(a, ha);
+	hash_hex(b, hb);
+	snprintf(text, sizeof(text), "%s\n", ha);
+	path = write_file(dir, files[0], text);
+	assert_int_equal(ca_keycheck_open(NULL, path, &kc, &d), 0);
+	expect_key(kc, a, RC_WEAKKEY, "reported compromised");
+	expect_key(kc, b, RC_OK, NULL);
+
+	c.kc = kc;
+	c.der = spki_of(a, &c.len);
+	assert_int_equal(pthread_create(&thr, NULL, check_loop, &c), 0);
+	for (int i = 0; i < 50; i++) {
+		snprintf(text, sizeof(text), "%s\n", i % 2 ? ha : hb);
+		free(write_file(dir, files[0], text));
+		assert_int_equal(ca_keycheck_reload(kc, &n, &d), 0);
+		assert_int_equal(n, 1);
+	}
+	assert_int_equal(pthread_join(thr, NULL), 0);
+	assert_int_equal(c.odd, 0);
+	OPENSSL_free(c.der);
+
+	/* b only now (i = 49 wrote a, so write b) */
+	snprintf(text, sizeof(text), "# rotated\n%s\n", hb);
+	free(write_file(dir, files[0], text));
+	assert_int_equal(ca_keycheck_reload(kc, &n, &d), 0);
+	assert_int_equal(n, 1);
+	expect_key(kc, a, RC_OK, NULL);
+	expect_key(kc, b, RC_WEAKKEY, "reported compromised");
+	/* a broken file: refused with its line, b stays listed */
+	snprintf(text, sizeof(text), "%s\nnot a hash\n", ha);
+	free(write_file(dir, files[0], text));
+	assert_int_equal(ca_keycheck_reload(kc, &n, &d), RC_CONFIG);
+	assert_non_null(strstr(d.msg, "compromised:2:"));
+	expect_key(kc, a, RC_OK, NULL);
+	expect_key(kc, b, RC_WEAKKEY, "reported compromised");
+	/* gone: an empty list, as at start */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(ca_keycheck_reload(kc, &n, &d), 0);
+	assert_int_equal(n, 0);
+	expect_key(kc, b, RC_OK, NULL);
+	ca_keycheck_free(kc);
+	kc = NULL;
+	/* no list configured: nothing to reload */
+	assert_int_equal(ca_keycheck_open(NULL, NULL, &kc, &d), 0);
+	assert_int_equal(ca_keycheck_reload(kc, &n, &d), RC_NOTFOUND);
+	assert_int_equal(ca_keycheck_reload(NULL, &n, &d), RC_NOTFOUND);
+	ca_keycheck_free(kc);
+	free(path);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	rm_dir(dir, files, 0);
+}
+
+static void
 test_list_errors(void **state)
 {
 	static const char *const files[] = {"blacklist.RSA-2048", "comp"};
@@ -931,6 +1035,7 @@ main(void)
 		cmocka_unit_test(test_debian_generated_list),
 		cmocka_unit_test(test_debian_shipped_lists),
 		cmocka_unit_test(test_compromised),
+		cmocka_unit_test(test_compromised_reload),
 		cmocka_unit_test(test_list_errors),
 		cmocka_unit_test(test_oid_text),
 	};
