@@ -371,7 +371,9 @@ class Rig:
 
     def revoke_with_key(self, cert, private_key, reason_code):
         """Revokes cert with its own (P-256) key (RFC 8555 7.6, jwk), for
-        the clients that cannot revoke."""
+        the clients that cannot revoke. Whatever reason_code asks, certdesk
+        records keyCompromise (the signer holds the key) and blocks the
+        key, as Boulder."""
         key = Key()
         key.priv = private_key
         c = Client(self.dir_url, self.root, key=key)
