@@ -934,7 +934,7 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 	const uint8_t *p;
 	uint8_t *spki = NULL;
 	X509 *x = NULL;
-	char serial[41], actor[48];
+	char serial[41], actor[48], why[CA_KEY_WHY_MAX];
 	int rc, n, ok = 0, owner, reason;
 
 	if (ra == NULL || rq == NULL)
@@ -993,7 +993,8 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 		 * key is blocked even when the certificate was revoked
 		 * already, for another reason */
 		reason = 1;
-		if (c.revoked) {
+		if (c.revoked && ca_key_blocked(ra->st, spki, (size_t)n,
+		    why) == 0) {
 			size_t others = 0;
 
 			rc = ca_block_key(ra->ca, spki, (size_t)n, actor,

@@ -814,6 +814,10 @@ test_revoke(void **state)
 	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), RC_EXISTS);
 	assert_int_equal(err.problem, RA_PROB_ALREADY_REVOKED);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM blocked_keys"), 2);
+	/* again: blocked already, nothing more is written */
+	assert_int_equal(ra_cert_revoke(e->ra, &rq, &err), RC_EXISTS);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'key.compromised'"), 1);
 	OPENSSL_free(spki);
 	spki = NULL;
 	memset(&rq, 0, sizeof(rq));
