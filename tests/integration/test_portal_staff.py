@@ -13,6 +13,7 @@ server is configured, and the Certificate authority page. The customer, in the s
 use everything (so the refusals are not an empty fixture)."""
 import json
 import re
+import time
 
 import pytest
 
@@ -246,8 +247,12 @@ def test_outgoing_mail_admin_only_and_spooled(rig):
     the spool folder (certdesk serve passes [mail] smtp_url to the
     portal)."""
     spool = rig.data / "mail" / "spool"
-    assert spool.is_dir() and list(spool.glob("*.eml")), \
-        "the pending order's mail is not in the spool"
+    # the mail worker spools it on its own schedule: wait for it
+    deadline = time.monotonic() + 15
+    while not (spool.is_dir() and list(spool.glob("*.eml"))):
+        assert time.monotonic() < deadline, \
+            "the pending order's mail is not in the spool"
+        time.sleep(0.1)
     agent = Staff(rig, "agent")
     st, _, _ = agent.browser.get("/portal/admin/mail")
     assert st == 404
