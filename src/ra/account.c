@@ -567,13 +567,13 @@ acct_change_tx(struct store *st, void *arg)
 		rc = store_acme_account_cancel(st, c->id,
 		    "{\"type\":\"" RA_PROB_URN_PREFIX "unauthorized\","
 		    "\"detail\":\"the account was deactivated\"}",
-		    ra_now(c->ra));
+		    "deactivated", ra_now(c->ra));
 	} else if (strcmp(c->what, "revoke") == 0) {
 		free(a.status);
 		a.status = xstrdup("revoked");
 		json_object_set_new(det, "reason", json_string(c->reason));
 		rc = store_acme_account_cancel(st, c->id, RA_ACCT_REVOKED_JSON,
-		    ra_now(c->ra));
+		    "revoked", ra_now(c->ra));
 	} else if ((rc = key_blocked_tx(st, c->key_sha256)) != 0) {
 		json_decref(det);
 		goto out;

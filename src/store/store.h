@@ -423,9 +423,10 @@ int store_acme_account_update(struct store *st,
 void store_acme_account_clear(struct store_acme_account *a);
 /* RFC 8555 §7.3.6 side effects of deactivation: the account's pending and
  * ready orders become invalid (with error_json, may be NULL), its pending
- * and valid authorizations deactivated. */
+ * and valid authorizations authz_status: "deactivated" (the client's
+ * deactivation) or "revoked" (the CA's, §7.1.6; else RC_INVAL). */
 int store_acme_account_cancel(struct store *st, int64_t account_id,
-    const char *error_json, time_t when);
+    const char *error_json, const char *authz_status, time_t when);
 /* The CA's side of a compromised key: every valid account whose key has
  * SubjectPublicKeyInfo hash `hash` becomes "revoked" (RFC 8555 §7.1.6),
  * with store_acme_account_cancel's side effects (error_json for its

@@ -234,7 +234,7 @@ static const char *const sql_text[Q_MAX] = {
 				 "WHERE account_id = ?1 "
 				 "AND status IN ('pending', 'ready')",
 	[Q_ACCT_CANCEL_AUTHZ] = "UPDATE authorizations "
-				"SET status = 'deactivated', updated_at = ?2 "
+				"SET status = ?3, updated_at = ?2 "
 				"WHERE account_id = ?1 "
 				"AND status IN ('pending', 'valid')",
 	[Q_EAB_ADD] = "INSERT INTO eab_keys (kid, contract_id, hmac_key, "
@@ -3334,7 +3334,7 @@ store_acme_account_clear(struct store_acme_account *a)
 
 int
 store_acme_account_cancel(struct store *st, int64_t account_id,
-    const char *error_json, time_t when)
+    const char *error_json, const char *authz_status, time_t when)
 {
 	static const char what[] = "acme_account_cancel";
 	sqlite3_stmt *s = NULL;
@@ -3346,6 +3346,9 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 	    (rc = sq_check_text(what, "error", error_json, STORE_MAX_JSON,
 		 SQ_NULL_OK | SQ_MULTI)) != 0)
 		return rc;
+	if (authz_status == NULL || (strcmp(authz_status, "deactivated") != 0 &&
+	    strcmp(authz_status, "revoked") != 0))
+		return RC_INVAL;
 	if (when == 0)
 		when = (time_t)now();
 	rc = get(st, Q_ACCT_CANCEL_ORDERS, &s);
@@ -3363,6 +3366,7 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 		return rc;
 	sqlite3_bind_int64(s, 1, account_id);
 	sqlite3_bind_int64(s, 2, (int64_t)when);
+	sq_bind_text(s, 3, authz_status);
 	rc = sq_step_done(st, what, s);
 	put(st, Q_ACCT_CANCEL_AUTHZ, s);
 	return rc;
@@ -3403,7 +3407,7 @@ store_acme_account_revoke_key(struct store *st, const uint8_t hash[32],
 		put(st, Q_ACCT_REVOKE, s);
 		if (rc == 0)
 			rc = store_acme_account_cancel(st, ids[i], error_json,
-			    when);
+			    "revoked", when);
 		if (rc == 0 && fn != NULL)
 			rc = fn(ids[i], arg);
 	}

@@ -170,7 +170,7 @@ test_revoke_and_blocked_keys(void **state)
 	struct ra_err err = {0};
 	struct rc_detail d = {{0}};
 	uint8_t h1[32], h2[32], h3[32];
-	char tp1[44], tp2[44], tp3[44];
+	char tp1[44], tp2[44], tp3[44], sql[160];
 	int64_t id1, id2, id3, ord, other = 0;
 	size_t revoked = 9;
 
@@ -205,6 +205,11 @@ test_revoke_and_blocked_keys(void **state)
 	assert_int_equal(o.status, RA_ST_INVALID);
 	assert_int_equal(o.error, RA_PROB_UNAUTHORIZED);
 	ra_order_clear(&o);
+	/* its authorization: revoked by the CA (RFC 8555 7.1.6), not
+	 * deactivated as by its client */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM authorizations WHERE "
+	    "account_id = %lld AND status = 'revoked'", (long long)id1);
+	assert_int_equal(rt_count(e, sql), 1);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'acme.account.revoke' AND actor = 'test' AND details "
 	    "LIKE '%compromised%'"), 1);

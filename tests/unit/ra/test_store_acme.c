@@ -542,7 +542,10 @@ test_orders_authz_challenges(void **state)
 	    &n, &more), RC_INVAL);
 
 	/* deactivation side effects */
-	assert_int_equal(store_acme_account_cancel(fx->st, acc, NULL, 300), 0);
+	assert_int_equal(store_acme_account_cancel(fx->st, acc, NULL, "valid",
+	    300), RC_INVAL);
+	assert_int_equal(store_acme_account_cancel(fx->st, acc, NULL,
+	    "deactivated", 300), 0);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM "
 	    "authorizations WHERE status = 'deactivated'"), 2);
 }
