@@ -184,6 +184,7 @@ portal_html_page(struct buf *out, const struct portal_page *pg)
 	if (rc == 0 && pg->user_name != NULL && pg->admin)
 		rc = portal_html_printf(out, "<li><a href=\"/portal/admin/"
 		    "mail\">Outgoing mail</a></li><li><a href=\"/portal/"
+		    "admin/acme\">ACME accounts</a></li><li><a href=\"/portal/"
 		    "admin/ca\">Certificate authority</a></li>");
 	if (rc == 0 && pg->user_name != NULL)
 		rc = portal_html_printf(out, "</ul></nav>\n"

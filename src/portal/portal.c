@@ -1372,6 +1372,8 @@ staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
 
 	if (strncmp(tail, "admin/mail", 10) == 0)
 		return portal_mailq(c, tail + 10);
+	if (strncmp(tail, "admin/acme", 10) == 0)
+		return portal_admin_acme(c, tail + 10);
 	if (strncmp(tail, "admin/ca", 8) == 0)
 		return portal_ca(c, tail + 8);
 	/* their own API tokens (the back office API's) */
@@ -1393,6 +1395,8 @@ staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
 	    "\xe2\x80\x94 organisation validation cases</li>\n"
 	    "<li><a href=\"/portal/admin/mail\">Outgoing mail</a> "
 	    "\xe2\x80\x94 the mail certdesk sends, and the spool folder"
+	    "</li>\n<li><a href=\"/portal/admin/acme\">ACME accounts</a> "
+	    "\xe2\x80\x94 every ACME client's account, and revoking one"
 	    "</li>\n<li><a href=\"/portal/admin/ca\">Certificate authority"
 	    "</a> \xe2\x80\x94 the root and issuing CAs, their keys, "
 	    "lifetimes and CRLs</li>\n</ul>\n</section>\n");
@@ -1447,6 +1451,8 @@ h_portal(struct http_req *r, void *app)
 		    activate_page(p, r, &c, id);
 	} else if (strncmp(tail, "admin/mail", 10) == 0) {
 		rc = portal_mailq(&c, tail + 10);
+	} else if (strncmp(tail, "admin/acme", 10) == 0) {
+		rc = portal_admin_acme(&c, tail + 10);
 	} else if (strncmp(tail, "admin/ca", 8) == 0) {
 		rc = portal_ca(&c, tail + 8);
 	} else if (strncmp(tail, "acme", 4) == 0 &&

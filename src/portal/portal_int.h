@@ -394,6 +394,10 @@ int portal_api_dv_resend(struct portal_req *c, int64_t order_id);
 /* /portal/admin/mail[...] (rest: after "admin/mail"); 404 unless
  * portal_admin_allowed(). */
 int portal_mailq(struct portal_req *c, const char *rest);
+/* /portal/admin/acme[...] (rest: after "admin/acme"): the ACME accounts
+ * and their revocation by the CA (admin_acme.c); 404 unless
+ * portal_admin_allowed(). */
+int portal_admin_acme(struct portal_req *c, const char *rest);
 
 /* Security headers for pages whose URL holds a secret (the confirmation
  * link): as portal_security_headers(r, 0) but Referrer-Policy no-referrer. */

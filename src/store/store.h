@@ -427,6 +427,12 @@ void store_acme_account_clear(struct store_acme_account *a);
  * deactivation) or "revoked" (the CA's, §7.1.6; else RC_INVAL). */
 int store_acme_account_cancel(struct store *st, int64_t account_id,
     const char *error_json, const char *authz_status, time_t when);
+/* A page of accounts, newest first: those with id below before (0: the
+ * newest), at most limit (1..1000). *out: *n accounts, free with
+ * store_acme_account_page_free(). */
+int store_acme_account_page(struct store *st, int64_t before, size_t limit,
+    struct store_acme_account **out, size_t *n);
+void store_acme_account_page_free(struct store_acme_account *v, size_t n);
 /* The CA's side of a compromised key: every valid account whose key has
  * SubjectPublicKeyInfo hash `hash` becomes "revoked" (RFC 8555 §7.1.6),
  * with store_acme_account_cancel's side effects (error_json for its

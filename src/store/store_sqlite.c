@@ -220,6 +220,8 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_ACCT_UPDATE] = "UPDATE acme_accounts SET status = ?2, jwk = ?3, "
 			  "thumbprint = ?4, contact = ?5, updated_at = ?6, "
 			  "key_spki_sha256 = ?7 WHERE id = ?1",
+	[Q_ACCT_PAGE] = "SELECT " ACCT_COLS "FROM acme_accounts "
+			"WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
 	[Q_ACCT_OF_KEY] = "SELECT id FROM acme_accounts "
 			  "WHERE key_spki_sha256 = ?1 AND status = 'valid'",
 	[Q_ACCT_REVOKE] = "UPDATE acme_accounts SET status = 'revoked', "
@@ -3370,6 +3372,46 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 	rc = sq_step_done(st, what, s);
 	put(st, Q_ACCT_CANCEL_AUTHZ, s);
 	return rc;
+}
+
+int
+store_acme_account_page(struct store *st, int64_t before, size_t limit,
+    struct store_acme_account **out, size_t *n)
+{
+	static const char what[] = "acme_account_page";
+	struct store_acme_account *v = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL || before < 0 || limit == 0 || limit > 1000)
+		return RC_INVAL;
+	if ((rc = get(st, Q_ACCT_PAGE, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, before);
+	sqlite3_bind_int64(s, 2, (int64_t)limit);
+	v = xcalloc(limit, sizeof(*v));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < limit)
+		acct_row(s, &v[(*n)++]);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_dberr(st, what,
+	    rc);
+	put(st, Q_ACCT_PAGE, s);
+	if (rc != 0) {
+		store_acme_account_page_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void
+store_acme_account_page_free(struct store_acme_account *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		store_acme_account_clear(&v[i]);
+	free(v);
 }
 
 int

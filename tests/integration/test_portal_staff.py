@@ -348,3 +348,72 @@ def test_certificate_authority_page(rig):
     notice = re.search(r'<p class="notice" id="ca-restart">(.*?)</p>', text,
                        re.S)
     assert notice and "still issues from issuing-1" in notice.group(1)
+
+
+def test_admin_revokes_acme_account(rig):
+    """The admin's ACME accounts page lists every account and revokes one
+    with a reason (audited by the admin's session); customers and agents
+    do not see it; a revoked account's requests are refused."""
+    from acme_client import Client
+    root = rig.data / "ca" / "root.pem"
+    url = rig.server.https_url("/acme/directory")
+    clients = []
+    for mail in ("ops@one.example", "ops@two.example"):
+        c = Client(url, root)
+        r = c.new_account(contact=["mailto:" + mail])
+        assert r.status == 201, r
+        c.id = int(c.kid.rsplit("/", 1)[1])
+        clients.append(c)
+    one, two = clients
+    for who in ("agent",):
+        st, _, _ = Staff(rig, who).page("GET", "/portal/admin/acme")
+        assert st == 404
+    st, _, _ = rig.login("a").get("/portal/admin/acme")
+    assert st == 404
+    admin = Staff(rig, "admin")
+    st, _, body = admin.page("GET", "/portal/admin/acme")
+    text = body.decode()
+    assert st == 200 and 'href="/portal/admin/acme"' in text
+    for c in clients:
+        assert f'<tr data-account="{c.id}" data-status="valid">' in text
+    assert "ops@two.example" in text and "ops@one.example" in text
+    # newest first
+    assert text.index(f'data-account="{two.id}"') < \
+        text.index(f'data-account="{one.id}"')
+    # a reason is required; a forged form is refused
+    st, h, _ = admin.page("POST", "/portal/admin/acme/revoke",
+                          {"account": str(one.id), "reason": "  "})
+    assert st == 303
+    st, _, body = admin.page("GET", "/portal/admin/acme")
+    assert "Say why the account is revoked" in body.decode()
+    st, _, _ = admin.browser.post_form("/portal/admin/acme/revoke", {
+        "csrf": "forged", "account": str(one.id), "reason": "x"})
+    assert st == 403
+    st, _, _ = admin.page("GET", "/portal/admin/acme/revoke")
+    assert st == 405
+    st, _, _ = admin.page("GET", "/portal/admin/acme?before=x")
+    assert st == 400
+    # revoked
+    st, _, _ = admin.page("POST", "/portal/admin/acme/revoke",
+                          {"account": str(one.id), "reason": "abuse #9"})
+    assert st == 303
+    st, _, body = admin.page("GET", "/portal/admin/acme")
+    text = body.decode()
+    assert f"ACME account {one.id} is revoked" in text
+    assert f'<tr data-account="{one.id}" data-status="revoked">' in text
+    assert f'name="account" value="{one.id}"' not in text
+    assert f'name="account" value="{two.id}"' in text
+    r = one.new_order(["x.example.com"])
+    assert r.status == 403 and "is revoked" in r.problem["detail"]
+    assert two.new_order(["y.example.com"]).status == 201
+    assert db(rig, "SELECT actor, details FROM audit_log WHERE action = "
+              "'acme.account.revoke' AND object = ?",
+              (f"acme_account:{one.id}",)) == [
+        (f"portal:user/{rig.users['admin']}",
+         f'{{"id":{one.id},"reason":"abuse #9"}}')]
+    # again: not valid any more; unknown: no such account
+    for acct, want in ((one.id, "is not valid"), (424242, "no such")):
+        admin.page("POST", "/portal/admin/acme/revoke",
+                   {"account": str(acct), "reason": "again"})
+        st, _, body = admin.page("GET", "/portal/admin/acme")
+        assert want in body.decode()

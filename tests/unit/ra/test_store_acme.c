@@ -283,6 +283,36 @@ test_account_keys(void **state)
 	assert_int_equal(store_acme_account_revoke_key(fx->st, NULL, NULL, 0,
 	    NULL, NULL), RC_INVAL);
 
+	/* pages, newest first */
+	{
+		struct store_acme_account *v = NULL;
+		size_t n = 9;
+
+		assert_int_equal(store_acme_account_page(fx->st, 0, 3, &v,
+		    &n), 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(v[0].id, id[3]);
+		assert_int_equal(v[2].id, id[1]);
+		assert_string_equal(v[1].status, "valid");
+		store_acme_account_page_free(v, n);
+		assert_int_equal(store_acme_account_page(fx->st, id[1], 3, &v,
+		    &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(v[0].id, id[0]);
+		assert_true(v[0].has_key_sha256);
+		store_acme_account_page_free(v, n);
+		assert_int_equal(store_acme_account_page(fx->st, id[0], 3, &v,
+		    &n), 0);
+		assert_int_equal(n, 0);
+		store_acme_account_page_free(v, n);
+		assert_int_equal(store_acme_account_page(fx->st, -1, 3, &v, &n),
+		    RC_INVAL);
+		assert_int_equal(store_acme_account_page(fx->st, 0, 0, &v, &n),
+		    RC_INVAL);
+		assert_int_equal(store_acme_account_page(fx->st, 0, 1001, &v,
+		    &n), RC_INVAL);
+	}
+
 	/* the listing, all and by contract */
 	assert_int_equal(store_list(fx->st, "acme-accounts", contract,
 	    list_row, list), 0);
