@@ -97,41 +97,53 @@ revoke_key(struct portal_req *c, int64_t contract_id, const char *kid)
 #define CONTACT_TEXT 256
 
 /* The status of the ACME account a key bound ("valid", "deactivated",
- * "revoked") into out, and its contact addresses, without "mailto:",
- * separated by ", " (cut at CONTACT_TEXT; "" for none) into contact, so
- * that the customer can tell their clients apart; the contact URLs as a
- * JSON array into *urls when it is not NULL (json_decref() it). */
+ * "revoked") into out, and its contact addresses (portal_acme_contacts,
+ * cut at CONTACT_TEXT) into contact, so that the customer can tell their
+ * clients apart; the contact URLs as a JSON array into *urls when it is
+ * not NULL (json_decref() it). */
+json_t *
+portal_acme_contacts(const char *contact_json, char *text, size_t n)
+{
+	json_t *list = json_loads(contact_json != NULL ? contact_json : "[]",
+	    0, NULL), *v;
+	size_t i, used = 0;
+
+	text[0] = '\0';
+	if (!json_is_array(list)) {
+		json_decref(list);
+		return json_array();
+	}
+	json_array_foreach(list, i, v) {
+		const char *t = json_string_value(v);
+		int w;
+
+		if (t == NULL)
+			continue;
+		if (strncmp(t, "mailto:", 7) == 0)
+			t += 7;
+		w = snprintf(text + used, n - used, "%s%s", used > 0 ? ", " :
+		    "", t);
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+	return list;
+}
+
 static int
 account_status(struct portal_req *c, int64_t id, char out[16],
     char contact[CONTACT_TEXT], json_t **urls)
 {
 	struct store_acme_account a;
-	json_t *list, *v;
-	size_t i, used = 0;
 	int rc = store_acme_account_get(c->st, id, &a);
+	json_t *list;
 
 	contact[0] = '\0';
 	if (rc == 0) {
 		snprintf(out, 16, "%s", a.status);
-		list = json_loads(a.contact != NULL ? a.contact : "[]", 0,
-		    NULL);
-		json_array_foreach(list, i, v) {
-			const char *t = json_string_value(v);
-			int n;
-
-			if (t == NULL)
-				continue;
-			if (strncmp(t, "mailto:", 7) == 0)
-				t += 7;
-			n = snprintf(contact + used, CONTACT_TEXT - used,
-			    "%s%s", used > 0 ? ", " : "", t);
-			if (n < 0 || (size_t)n >= CONTACT_TEXT - used)
-				break;
-			used += (size_t)n;
-		}
+		list = portal_acme_contacts(a.contact, contact, CONTACT_TEXT);
 		if (urls != NULL)
-			*urls = json_is_array(list) ? json_incref(list) :
-			    json_array();
+			*urls = json_incref(list);
 		json_decref(list);
 	}
 	store_acme_account_clear(&a);

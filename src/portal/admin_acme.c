@@ -26,30 +26,6 @@
 #define PER_PAGE 100
 #define REASON_MAX 1000
 
-/* The contact list as "a@x, b@y" (without "mailto:"), cut at n. */
-static void
-contacts(const char *json, char *out, size_t n)
-{
-	json_t *list = json_loads(json ? json : "[]", 0, NULL), *v;
-	size_t i, used = 0;
-
-	out[0] = '\0';
-	json_array_foreach(list, i, v) {
-		const char *t = json_string_value(v);
-		int w;
-
-		if (t == NULL)
-			continue;
-		if (strncmp(t, "mailto:", 7) == 0)
-			t += 7;
-		w = snprintf(out + used, n - used, "%s%s", used ? ", " : "", t);
-		if (w < 0 || (size_t)w >= n - used)
-			break;
-		used += (size_t)w;
-	}
-	json_decref(list);
-}
-
 static int
 row(struct portal_req *c, struct buf *b, const struct store_acme_account *a)
 {
@@ -61,7 +37,7 @@ row(struct portal_req *c, struct buf *b, const struct store_acme_account *a)
 	 * store and in `certdesk admin list acme-accounts` */
 	snprintf(key, sizeof(key), "%.12s", a->thumbprint);
 	portal_fmt_time(a->created_at, made);
-	contacts(a->contact, who, sizeof(who));
+	json_decref(portal_acme_contacts(a->contact, who, sizeof(who)));
 	if (a->contract_id > 0 &&
 	    store_contract_get(c->st, a->contract_id, &k) == 0) {
 		snprintf(contract, sizeof(contract), "%s", k.number);

@@ -398,6 +398,12 @@ int portal_mailq(struct portal_req *c, const char *rest);
  * and their revocation by the CA (admin_acme.c); 404 unless
  * portal_admin_allowed(). */
 int portal_admin_acme(struct portal_req *c, const char *rest);
+/* An ACME account's contact list (JSON array text, may be NULL) as text
+ * for people: the addresses without "mailto:", separated by ", ", cut at
+ * n bytes ("" for none). Returns the list as JSON (an empty array when the
+ * text is not one; json_decref() it). In acme.c. */
+struct json_t *portal_acme_contacts(const char *contact_json, char *text,
+    size_t n);
 
 /* Security headers for pages whose URL holds a secret (the confirmation
  * link): as portal_security_headers(r, 0) but Referrer-Policy no-referrer. */
