@@ -1181,6 +1181,23 @@ load_weak_dir(struct ca_keycheck *kc, const char *dir, struct rc_detail *d)
 	return rc;
 }
 
+/* Reads the compromised-key file path: a missing file is an empty list
+ * (with a warning), as the operator may not have one yet. */
+static int
+load_compromised(const char *path, uint8_t **out, size_t *n,
+    struct rc_detail *d)
+{
+	int rc = load_hex_lines(path, 2 * SPKI_HASH_LEN, out, n, d);
+
+	if (rc != RC_NOTFOUND)
+		return rc;
+	log_warn(LOG_CA, "keycheck: %s: no such file: no compromised-key "
+	    "list", path);
+	if (d != NULL)
+		d->msg[0] = '\0';
+	return 0;
+}
+
 int
 ca_keycheck_open(const char *weak_dir, const char *compromised,
     struct ca_keycheck **out, struct rc_detail *d)
@@ -1203,16 +1220,9 @@ ca_keycheck_open(const char *weak_dir, const char *compromised,
 	pthread_rwlock_init(kc->comp_lock, NULL);
 	if (compromised != NULL) {
 		kc->comp_path = xstrdup(compromised);
-		rc = load_hex_lines(compromised, 2 * SPKI_HASH_LEN, &kc->comp,
-		    &kc->ncomp, d);
-		if (rc == RC_NOTFOUND) {
-			log_warn(LOG_CA, "keycheck: %s: no such file: no "
-			    "compromised-key list", compromised);
-			if (d != NULL)
-				d->msg[0] = '\0';
-		} else if (rc != 0) {
+		rc = load_compromised(compromised, &kc->comp, &kc->ncomp, d);
+		if (rc != 0)
 			goto out;
-		}
 	}
 	*out = kc;
 	kc = NULL;
@@ -1232,17 +1242,7 @@ ca_keycheck_reload(struct ca_keycheck *kc, size_t *n, struct rc_detail *d)
 	*n = 0;
 	if (kc == NULL || kc->comp_path == NULL)
 		return RC_NOTFOUND;
-	rc = load_hex_lines(kc->comp_path, 2 * SPKI_HASH_LEN, &comp, &ncomp,
-	    d);
-	if (rc == RC_NOTFOUND) {
-		/* as at start: a missing file is an empty list */
-		if (d != NULL)
-			d->msg[0] = '\0';
-		log_warn(LOG_CA, "keycheck: %s: no such file: no "
-		    "compromised-key list", kc->comp_path);
-		rc = 0;
-	}
-	if (rc != 0) {
+	if ((rc = load_compromised(kc->comp_path, &comp, &ncomp, d)) != 0) {
 		free(comp);
 		return rc;
 	}

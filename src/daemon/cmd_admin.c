@@ -432,8 +432,9 @@ daemon_cmd_admin_account_revoke(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	if (need_id(cx, "--id", id_s, &id))
 		return DAEMON_EXIT_USAGE;
-	if (reason[0] == '\0' || strlen(reason) > 1000) {
-		daemon_usage(cx, "--reason: say why, in 1 to 1000 characters");
+	if (!ra_revoke_reason_ok(reason)) {
+		daemon_usage(cx, "--reason: say why, in 1 to %d characters",
+		    RA_REVOKE_REASON_MAX);
 		return DAEMON_EXIT_USAGE;
 	}
 	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);

@@ -38,13 +38,15 @@
 #define TALLY_BATCH 10000	/* audit entries read per statement */
 #define MAX_KEYS 256		/* distinct label values kept per family */
 
-/* A counter family with one label (or two, joined by '\n'). */
+/* A counter family with one label value per counter (a), or two (a, b);
+ * values past MAX_KEYS are counted as "other". */
 struct family {
 	struct {
-		char *label;
+		char *a, *b;	/* b: NULL for one label */
 		uint64_t n;
 	} v[MAX_KEYS];
 	size_t n;
+	uint64_t other;
 };
 
 struct daemon_metrics {
@@ -54,38 +56,36 @@ struct daemon_metrics {
 	struct http_server *watch[2];	/* https, http: borrowed, may be NULL */
 	pthread_mutex_t lock;
 	int64_t cursor;			/* audit seq counted up to */
+	size_t batch;			/* entries the last tally read */
 	time_t started;
 	struct family actions, issued, revoked, validations;
 };
 
 static void
-fam_add(struct family *f, const char *label)
+fam_add(struct family *f, const char *a, const char *b)
 {
 	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->v[i].label, label) == 0) {
+		if (strcmp(f->v[i].a, a) == 0 && (b == NULL ||
+		    strcmp(f->v[i].b, b) == 0)) {
 			f->v[i].n++;
 			return;
 		}
-	if (f->n == MAX_KEYS) {		/* bounded: the rest as "other" */
-		for (size_t i = 0; i < f->n; i++)
-			if (strcmp(f->v[i].label, "other") == 0) {
-				f->v[i].n++;
-				return;
-			}
-		free(f->v[f->n - 1].label);
-		f->v[f->n - 1].label = xstrdup("other");
-		f->v[f->n - 1].n++;
+	if (f->n == MAX_KEYS) {
+		f->other++;
 		return;
 	}
-	f->v[f->n].label = xstrdup(label);
+	f->v[f->n].a = xstrdup(a);
+	f->v[f->n].b = b != NULL ? xstrdup(b) : NULL;
 	f->v[f->n++].n = 1;
 }
 
 static void
 fam_free(struct family *f)
 {
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].label);
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->v[i].a);
+		free(f->v[i].b);
+	}
 	f->n = 0;
 }
 
@@ -93,21 +93,18 @@ static int
 tally(const struct store_audit_fact *f, void *arg)
 {
 	struct daemon_metrics *m = arg;
-	char two[160];
+	const char *method = f->method ? f->method : "unknown";
 
-	fam_add(&m->actions, f->action);
+	m->batch++;
+	fam_add(&m->actions, f->action, NULL);
 	if (strcmp(f->action, "cert.issue") == 0)
-		fam_add(&m->issued, f->profile ? f->profile : "unknown");
+		fam_add(&m->issued, f->profile ? f->profile : "unknown", NULL);
 	else if (strcmp(f->action, "cert.revoke") == 0)
-		fam_add(&m->revoked, f->reason ? f->reason : "unknown");
-	else if (strncmp(f->action, "validation.", 11) == 0 &&
-	    (strcmp(f->action + 11, "success") == 0 ||
-	    strcmp(f->action + 11, "failure") == 0)) {
-		snprintf(two, sizeof(two), "%.64s\n%s",
-		    f->method ? f->method : "unknown",
-		    f->action[11] == 's' ? "valid" : "invalid");
-		fam_add(&m->validations, two);
-	}
+		fam_add(&m->revoked, f->reason ? f->reason : "unknown", NULL);
+	else if (strcmp(f->action, "validation.success") == 0)
+		fam_add(&m->validations, method, "valid");
+	else if (strcmp(f->action, "validation.failure") == 0)
+		fam_add(&m->validations, method, "invalid");
 	return 0;
 }
 
@@ -138,30 +135,32 @@ gauge(struct buf *b, const char *name, const char *help, double v)
 	buf_printf(b, "%s %.17g\n", name, v);
 }
 
-/* A family's counters; label2: the second label's name when values are
- * "a\nb". */
+/* One counter of a family: name{label="a"[,label2="b"]} n. */
+static void
+put_counter(struct buf *b, const char *name, const char *label,
+    const char *a, const char *label2, const char *bv, uint64_t n)
+{
+	buf_printf(b, "%s{%s=\"", name, label);
+	put_label(b, a);
+	if (label2 != NULL) {
+		buf_printf(b, "\",%s=\"", label2);
+		put_label(b, bv);
+	}
+	buf_printf(b, "\"} %llu\n", (unsigned long long)n);
+}
+
+/* A family's counters; label2: the second label's name, or NULL. */
 static void
 put_family(struct buf *b, const struct family *f, const char *name,
     const char *help, const char *label, const char *label2)
 {
 	head(b, name, "counter", help);
-	for (size_t i = 0; i < f->n; i++) {
-		const char *nl = label2 ? strchr(f->v[i].label, '\n') : NULL;
-
-		buf_printf(b, "%s{%s=\"", name, label);
-		if (nl != NULL) {
-			char first[80];
-
-			snprintf(first, sizeof(first), "%.*s",
-			    (int)(nl - f->v[i].label), f->v[i].label);
-			put_label(b, first);
-			buf_printf(b, "\",%s=\"", label2);
-			put_label(b, nl + 1);
-		} else {
-			put_label(b, f->v[i].label);
-		}
-		buf_printf(b, "\"} %llu\n", (unsigned long long)f->v[i].n);
-	}
+	for (size_t i = 0; i < f->n; i++)
+		put_counter(b, name, label, f->v[i].a, label2, f->v[i].b,
+		    f->v[i].n);
+	if (f->other > 0)
+		put_counter(b, name, label, "other", label2, "other",
+		    f->other);
 }
 
 static void
@@ -199,18 +198,13 @@ crl_row(int64_t issuer_id, const char *name, time_t next_update, void *arg)
 static int
 catch_up(struct daemon_metrics *m)
 {
-	int64_t last;
 	int rc;
 
 	do {
-		int64_t from = m->cursor;
-
-		rc = store_audit_tally(m->st, from, TALLY_BATCH, tally, m,
-		    &last);
-		m->cursor = last;
-		if (rc != 0 || last - from < TALLY_BATCH)
-			break;
-	} while (1);
+		m->batch = 0;
+		rc = store_audit_tally(m->st, m->cursor, TALLY_BATCH, tally, m,
+		    &m->cursor);
+	} while (rc == 0 && m->batch == TALLY_BATCH);
 	return rc;
 }
 

@@ -24,7 +24,6 @@
 
 #define PAGE_MAX (2 * 1024 * 1024)
 #define PER_PAGE 100
-#define REASON_MAX 1000
 
 static int
 row(struct portal_req *c, struct buf *b, const struct store_acme_account *a)
@@ -61,7 +60,7 @@ row(struct portal_req *c, struct buf *b, const struct store_acme_account *a)
 		    "<button type=\"submit\" class=\"button small\">Revoke"
 		    "<span class=\"visually-hidden\"> ACME account %lld</span>"
 		    "</button></form></td></tr>\n", c->csrf, (long long)a->id,
-		    (long long)REASON_MAX, (long long)a->id);
+		    (long long)RA_REVOKE_REASON_MAX, (long long)a->id);
 	else if (rc == 0)
 		rc = portal_html_printf(b, "<span class=\"state state-revoked"
 		    "\">%s</span></td><td><span class=\"muted\">\xe2\x80\x94"
@@ -148,8 +147,7 @@ revoke_post(struct portal_req *c)
 	portal_form_free(f);
 	if (id <= 0) {
 		rc = RC_NOTFOUND;
-	} else if (why == NULL || why[strspn(why, " \t\r\n")] == '\0' ||
-	    strlen(why) > REASON_MAX) {
+	} else if (!ra_revoke_reason_ok(why)) {
 		rc = RC_INVAL;
 	} else if ((rc = portal_ra_get(c, &ra)) == 0) {
 		portal_actor(c, actor);
@@ -164,7 +162,7 @@ revoke_post(struct portal_req *c)
 	} else if (rc == RC_INVAL) {
 		snprintf(msg, sizeof(msg), "Say why the account is revoked "
 		    "(1 to %d characters): the reason goes into the audit "
-		    "log.", REASON_MAX);
+		    "log.", RA_REVOKE_REASON_MAX);
 	} else if (rc == RC_STATE) {
 		snprintf(msg, sizeof(msg), "ACME account %lld is not valid "
 		    "(deactivated or revoked already).", (long long)id);

@@ -569,11 +569,15 @@ acct_change_tx(struct store *st, void *arg)
 		    "\"detail\":\"the account was deactivated\"}",
 		    "deactivated", ra_now(c->ra));
 	} else if (strcmp(c->what, "revoke") == 0) {
+		static const char revoked[] = "{\"type\":\""
+		    RA_PROB_URN_PREFIX "unauthorized\",\"detail\":\"the "
+		    "account was revoked by the CA\"}";
+
 		free(a.status);
 		a.status = xstrdup("revoked");
 		json_object_set_new(det, "reason", json_string(c->reason));
-		rc = store_acme_account_cancel(st, c->id, RA_ACCT_REVOKED_JSON,
-		    "revoked", ra_now(c->ra));
+		rc = store_acme_account_cancel(st, c->id, revoked, "revoked",
+		    ra_now(c->ra));
 	} else if ((rc = key_blocked_tx(st, c->key_sha256)) != 0) {
 		json_decref(det);
 		goto out;
@@ -704,12 +708,19 @@ ra_account_deactivate_for(struct ra *ra, int64_t id, int64_t contract_id,
 }
 
 int
+ra_revoke_reason_ok(const char *reason)
+{
+	return reason != NULL && reason[strspn(reason, " \t\r\n")] != '\0' &&
+	    strlen(reason) <= RA_REVOKE_REASON_MAX;
+}
+
+int
 ra_account_revoke(struct ra *ra, int64_t id, const char *actor,
     const char *reason, struct ra_err *err)
 {
 	struct acct_change c = {0};
 
-	if (ra == NULL || actor == NULL || reason == NULL || reason[0] == '\0')
+	if (ra == NULL || actor == NULL || !ra_revoke_reason_ok(reason))
 		return RC_INVAL;
 	c.ra = ra;
 	c.id = id;

@@ -394,15 +394,17 @@ int ra_account_deactivate(struct ra *ra, int64_t id, struct ra_account *out,
 int ra_account_deactivate_for(struct ra *ra, int64_t id, int64_t contract_id,
     const char *actor, struct ra_err *err);
 /* The CA's side (RFC 8555 §7.1.6 "revoked"): valid -> revoked, for good,
- * by the operator (actor, reason for the audit log), with the side
- * effects of deactivation; its orders' error says so. RC_NOTFOUND,
+ * by the operator (actor, reason for the audit log: RC_INVAL unless
+ * ra_revoke_reason_ok()), with the side effects of deactivation, its
+ * authorizations "revoked"; its orders' error says so. RC_NOTFOUND,
  * RC_STATE (unauthorized) when not valid. A key blocked as compromised
  * revokes its account the same way (store_acme_account_revoke_key). */
-#define RA_ACCT_REVOKED_JSON                                                   \
-	"{\"type\":\"urn:ietf:params:acme:error:unauthorized\","             \
-	"\"detail\":\"the account was revoked by the CA\"}"
 int ra_account_revoke(struct ra *ra, int64_t id, const char *actor,
     const char *reason, struct ra_err *err);
+/* 1 when reason may be an account revocation's: 1 to
+ * RA_REVOKE_REASON_MAX bytes, not only white space. */
+#define RA_REVOKE_REASON_MAX 1000
+int ra_revoke_reason_ok(const char *reason);
 
 /*
  * RFC 8555 §7.3.5 key change: the caller verified the outer JWS with the

@@ -2048,6 +2048,19 @@ sq_each_row(struct store *st, const char *what, sqlite3_stmt *s,
 	}
 }
 
+int
+sq_id_row(sqlite3_stmt *s, void *arg)
+{
+	struct sq_ids *ids = arg;
+
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 16;
+		ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
+	}
+	ids->v[ids->n++] = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
 /* Prepares sql, binds id to ?1, runs sq_each_row and puts it back. */
 int
 sq_each_row_id(struct store *st, const char *what, const char *sql,
@@ -3374,12 +3387,26 @@ store_acme_account_cancel(struct store *st, int64_t account_id,
 	return rc;
 }
 
+struct acct_page {
+	struct store_acme_account *v;
+	size_t n;
+};
+
+static int
+page_row(sqlite3_stmt *s, void *arg)
+{
+	struct acct_page *p = arg;
+
+	acct_row(s, &p->v[p->n++]);	/* LIMIT: no more than allocated */
+	return 0;
+}
+
 int
 store_acme_account_page(struct store *st, int64_t before, size_t limit,
     struct store_acme_account **out, size_t *n)
 {
 	static const char what[] = "acme_account_page";
-	struct store_acme_account *v = NULL;
+	struct acct_page p = {NULL, 0};
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -3391,18 +3418,15 @@ store_acme_account_page(struct store *st, int64_t before, size_t limit,
 		return rc;
 	sqlite3_bind_int64(s, 1, before);
 	sqlite3_bind_int64(s, 2, (int64_t)limit);
-	v = xcalloc(limit, sizeof(*v));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < limit)
-		acct_row(s, &v[(*n)++]);
-	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_dberr(st, what,
-	    rc);
+	p.v = xcalloc(limit, sizeof(*p.v));
+	rc = sq_each_row(st, what, s, page_row, &p);
 	put(st, Q_ACCT_PAGE, s);
 	if (rc != 0) {
-		store_acme_account_page_free(v, *n);
-		*n = 0;
+		store_acme_account_page_free(p.v, p.n);
 		return rc;
 	}
-	*out = v;
+	*out = p.v;
+	*n = p.n;
 	return 0;
 }
 
@@ -3420,9 +3444,8 @@ store_acme_account_revoke_key(struct store *st, const uint8_t hash[32],
     void *arg)
 {
 	static const char what[] = "acme_account_revoke_key";
+	struct sq_ids ids = {NULL, 0, 0};
 	sqlite3_stmt *s = NULL;
-	int64_t *ids = NULL;
-	size_t n = 0;
 	int rc;
 
 	if (st == NULL || hash == NULL)
@@ -3434,26 +3457,22 @@ store_acme_account_revoke_key(struct store *st, const uint8_t hash[32],
 	if ((rc = get(st, Q_ACCT_OF_KEY, &s)) != 0)
 		return rc;
 	sq_bind_blob(s, 1, hash, 32);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		ids = xrealloc(ids, (n + 1) * sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(s, 0);
-	}
-	rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
+	rc = sq_each_row(st, what, s, sq_id_row, &ids);
 	put(st, Q_ACCT_OF_KEY, s);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = 0; rc == 0 && i < ids.n; i++) {
 		if ((rc = get(st, Q_ACCT_REVOKE, &s)) != 0)
 			break;
-		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 1, ids.v[i]);
 		sqlite3_bind_int64(s, 2, (int64_t)when);
 		rc = sq_step_done(st, what, s);
 		put(st, Q_ACCT_REVOKE, s);
 		if (rc == 0)
-			rc = store_acme_account_cancel(st, ids[i], error_json,
+			rc = store_acme_account_cancel(st, ids.v[i], error_json,
 			    "revoked", when);
 		if (rc == 0 && fn != NULL)
-			rc = fn(ids[i], arg);
+			rc = fn(ids.v[i], arg);
 	}
-	free(ids);
+	free(ids.v);
 	return rc;
 }
 

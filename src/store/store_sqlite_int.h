@@ -111,6 +111,13 @@ int sq_step_changed(struct store *st, const char *what, sqlite3_stmt *s,
 int sq_insert_id(struct store *st, const char *what, sqlite3_stmt *s,
     int64_t *id);
 /* Steps s and calls row() for each row; stops on its non-zero result. */
+/* Ids read by sq_each_row(..., sq_id_row, &ids): column 0 of each row
+ * appended to v (grown as needed; free(v)). */
+struct sq_ids {
+	int64_t *v;
+	size_t n, cap;
+};
+int sq_id_row(sqlite3_stmt *s, void *arg);
 int sq_each_row(struct store *st, const char *what, sqlite3_stmt *s,
     int (*row)(sqlite3_stmt *, void *), void *arg);
 /* The whole life of a statement keyed by one id (bound to ?1): sq_prep,

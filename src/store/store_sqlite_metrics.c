@@ -53,35 +53,43 @@ col_text(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
+struct tally {
+	int (*fn)(const struct store_audit_fact *, void *);
+	void *arg;
+	int64_t *last;
+};
+
+static int
+tally_row(sqlite3_stmt *s, void *arg)
+{
+	const struct tally *t = arg;
+	struct store_audit_fact f;
+
+	*t->last = sqlite3_column_int64(s, 0);
+	f.action = col_text(s, 1);
+	f.profile = col_text(s, 2);
+	f.reason = col_text(s, 3);
+	f.method = col_text(s, 4);
+	return f.action != NULL ? t->fn(&f, t->arg) : 0;
+}
+
 int
 store_audit_tally(struct store *st, int64_t after, size_t max,
     int (*fn)(const struct store_audit_fact *f, void *arg), void *arg,
     int64_t *last)
 {
-	static const char what[] = "audit_tally";
-	struct store_audit_fact f;
+	struct tally t = {fn, arg, last};
 	sqlite3_stmt *s = NULL;
-	int rc, sr;
+	int rc;
 
 	*last = after;
 	if (st == NULL || fn == NULL || max == 0)
 		return RC_INVAL;
 	if ((rc = sq_prep(st, SQL_TALLY, &s)) != 0)
 		return rc;
-	sr = SQLITE_DONE;
 	sqlite3_bind_int64(s, 1, after);
 	sqlite3_bind_int64(s, 2, (int64_t)max);
-	while (rc == 0 && (sr = sqlite3_step(s)) == SQLITE_ROW) {
-		*last = sqlite3_column_int64(s, 0);
-		f.action = col_text(s, 1);
-		f.profile = col_text(s, 2);
-		f.reason = col_text(s, 3);
-		f.method = col_text(s, 4);
-		if (f.action != NULL)
-			rc = fn(&f, arg);
-	}
-	if (rc == 0 && sr != SQLITE_DONE)
-		rc = sq_dberr(st, what, sr);
+	rc = sq_each_row(st, "audit_tally", s, tally_row, &t);
 	sq_put(st, s);
 	return rc;
 }
@@ -143,26 +151,35 @@ out:
 	return rc;
 }
 
+struct deadlines {
+	int (*fn)(int64_t, const char *, time_t, void *);
+	void *arg;
+};
+
+static int
+deadline_row(sqlite3_stmt *s, void *arg)
+{
+	const struct deadlines *d = arg;
+	const char *name = col_text(s, 1);
+
+	return d->fn(sqlite3_column_int64(s, 0), name ? name : "",
+	    (time_t)sqlite3_column_int64(s, 2), d->arg);
+}
+
 int
 store_crl_deadlines(struct store *st,
     int (*fn)(int64_t issuer_id, const char *name, time_t next_update,
 	void *arg), void *arg)
 {
+	struct deadlines d = {fn, arg};
 	sqlite3_stmt *s = NULL;
-	int rc, sr = SQLITE_DONE;
+	int rc;
 
 	if (st == NULL || fn == NULL)
 		return RC_INVAL;
 	if ((rc = sq_prep(st, SQL_CRLS, &s)) != 0)
 		return rc;
-	while (rc == 0 && (sr = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *name = col_text(s, 1);
-
-		rc = fn(sqlite3_column_int64(s, 0), name ? name : "",
-		    (time_t)sqlite3_column_int64(s, 2), arg);
-	}
-	if (rc == 0 && sr != SQLITE_DONE)
-		rc = sq_dberr(st, "crl_deadlines", sr);
+	rc = sq_each_row(st, "crl_deadlines", s, deadline_row, &d);
 	sq_put(st, s);
 	return rc;
 }

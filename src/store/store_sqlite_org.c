@@ -275,30 +275,12 @@ store_org_case_set(struct store *st, const struct store_org_case *c,
 	return found ? RC_STATE : RC_NOTFOUND;
 }
 
-struct idv {
-	int64_t *v;
-	size_t n, cap;
-};
-
-static int
-id_row(sqlite3_stmt *s, void *arg)
-{
-	struct idv *ids = arg;
-
-	if (ids->n == ids->cap) {
-		ids->cap = ids->cap ? 2 * ids->cap : 16;
-		ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
-	}
-	ids->v[ids->n++] = sqlite3_column_int64(s, 0);
-	return 0;
-}
-
 int
 store_org_case_ids(struct store *st, const char *state, const char *profile,
     int64_t customer_id, int64_t **ids, size_t *n)
 {
 	static const char what[] = "org_case_ids";
-	struct idv v = {NULL, 0, 0};
+	struct sq_ids v = {NULL, 0, 0};
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -319,7 +301,7 @@ store_org_case_ids(struct store *st, const char *state, const char *profile,
 	sq_bind_text(s, 1, state);
 	sq_bind_text(s, 2, profile);
 	sqlite3_bind_int64(s, 3, customer_id);
-	rc = sq_each_row(st, what, s, id_row, &v);
+	rc = sq_each_row(st, what, s, sq_id_row, &v);
 	sq_put(st, s);
 	if (rc != 0) {
 		free(v.v);
