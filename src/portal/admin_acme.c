@@ -28,8 +28,7 @@
 static int
 row(struct portal_req *c, struct buf *b, const struct store_acme_account *a)
 {
-	struct store_contract k;
-	char made[32], who[256], contract[80], key[16];
+	char made[32], who[256], key[16];
 	int rc;
 
 	/* the thumbprint's head tells keys apart; the whole is in the
@@ -37,17 +36,11 @@ row(struct portal_req *c, struct buf *b, const struct store_acme_account *a)
 	snprintf(key, sizeof(key), "%.12s", a->thumbprint);
 	portal_fmt_time(a->created_at, made);
 	json_decref(portal_acme_contacts(a->contact, who, sizeof(who)));
-	if (a->contract_id > 0 &&
-	    store_contract_get(c->st, a->contract_id, &k) == 0) {
-		snprintf(contract, sizeof(contract), "%s", k.number);
-		store_contract_clear(&k);
-	} else {
-		snprintf(contract, sizeof(contract), "\xe2\x80\x94");
-	}
 	rc = portal_html_printf(b, "<tr data-account=\"%lld\" data-status="
 	    "\"%s\"><td>%lld</td><td>%s</td><td>%s</td><td><code>%s"
 	    "\xe2\x80\xa6</code></td><td>%s</td><td>", (long long)a->id,
-	    a->status, (long long)a->id, contract, who[0] ? who :
+	    a->status, (long long)a->id, a->contract_number != NULL ?
+	    a->contract_number : "\xe2\x80\x94", who[0] ? who :
 	    "\xe2\x80\x94", key, made);
 	if (rc == 0 && strcmp(a->status, "valid") == 0)
 		rc = portal_html_printf(b, "<span class=\"state "

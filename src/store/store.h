@@ -405,6 +405,8 @@ struct store_acme_account {
 				 * (0019), when has_key_sha256; add and
 				 * update write it (NULL when not set) */
 	int has_key_sha256;
+	char *contract_number;	/* the bound contract's number: set by
+				 * store_acme_account_page only, else NULL */
 };
 
 /* RC_EXISTS when the thumbprint is taken; RC_NOTFOUND when contract_id is

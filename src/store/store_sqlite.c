@@ -220,8 +220,14 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_ACCT_UPDATE] = "UPDATE acme_accounts SET status = ?2, jwk = ?3, "
 			  "thumbprint = ?4, contact = ?5, updated_at = ?6, "
 			  "key_spki_sha256 = ?7 WHERE id = ?1",
-	[Q_ACCT_PAGE] = "SELECT " ACCT_COLS "FROM acme_accounts "
-			"WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
+	/* ACCT_COLS of a, then the contract's number */
+	[Q_ACCT_PAGE] = "SELECT a.id, a.status, a.jwk, a.thumbprint, "
+			"a.contact, a.contract_id, a.eab_kid, a.created_at, "
+			"a.updated_at, a.key_spki_sha256, k.number "
+			"FROM acme_accounts a "
+			"LEFT JOIN contracts k ON k.id = a.contract_id "
+			"WHERE ?1 = 0 OR a.id < ?1 ORDER BY a.id DESC "
+			"LIMIT ?2",
 	[Q_ACCT_OF_KEY] = "SELECT id FROM acme_accounts "
 			  "WHERE key_spki_sha256 = ?1 AND status = 'valid'",
 	[Q_ACCT_REVOKE] = "UPDATE acme_accounts SET status = 'revoked', "
@@ -3344,6 +3350,7 @@ store_acme_account_clear(struct store_acme_account *a)
 	free(a->thumbprint);
 	free(a->contact);
 	free(a->eab_kid);
+	free(a->contract_number);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -3396,8 +3403,11 @@ static int
 page_row(sqlite3_stmt *s, void *arg)
 {
 	struct acct_page *p = arg;
+	struct store_acme_account *a = &p->v[p->n++];	/* LIMIT: no more
+							 * than allocated */
 
-	acct_row(s, &p->v[p->n++]);	/* LIMIT: no more than allocated */
+	acct_row(s, a);
+	a->contract_number = sq_col_dup(s, 10);
 	return 0;
 }
 

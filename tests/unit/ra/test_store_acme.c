@@ -294,6 +294,11 @@ test_account_keys(void **state)
 		assert_int_equal(v[0].id, id[3]);
 		assert_int_equal(v[2].id, id[1]);
 		assert_string_equal(v[1].status, "valid");
+		/* the bound account's contract number, from the page's own
+		 * query; none for the others */
+		assert_string_equal(v[2].contract_number, "K1");
+		assert_null(v[0].contract_number);
+		assert_null(v[1].contract_number);
 		store_acme_account_page_free(v, n);
 		assert_int_equal(store_acme_account_page(fx->st, id[1], 3, &v,
 		    &n), 0);
