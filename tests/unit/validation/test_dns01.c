@@ -25,26 +25,18 @@ static struct val_ctx *kctx;
 static int
 setup(void **state)
 {
-	struct val_conf c;
+	int rc = tl_knot_ctx(&knot, &kctx);
 
 	(void)state;
-	have_knot = tl_knot_start(&knot) == 0;
-	if (have_knot) {
-		tl_conf(&c, knot.resolver);
-		c.trust_anchor = knot.anchor;
-		if (val_ctx_open(&c, &kctx, NULL) != 0)
-			return -1;
-	}
-	return 0;
+	have_knot = rc == 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	val_ctx_free(kctx);
-	if (have_knot)
-		tl_knot_stop(&knot);
+	tl_knot_ctx_close(&knot, kctx);
 	return 0;
 }
 

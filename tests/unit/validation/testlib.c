@@ -502,6 +502,26 @@ tl_knot_stop(struct tl_knot *k)
 	k->dir[0] = '\0';
 }
 
+int
+tl_knot_ctx(struct tl_knot *k, struct val_ctx **ctx)
+{
+	struct val_conf c;
+
+	*ctx = NULL;
+	if (tl_knot_start(k) != 0)
+		return 1;
+	tl_conf(&c, k->resolver);
+	c.trust_anchor = k->anchor;
+	return val_ctx_open(&c, ctx, NULL) == 0 ? 0 : -1;
+}
+
+void
+tl_knot_ctx_close(struct tl_knot *k, struct val_ctx *ctx)
+{
+	val_ctx_free(ctx);
+	tl_knot_stop(k);
+}
+
 /* ---- the hostile responder ---------------------------------------------- */
 
 struct query {

@@ -64,6 +64,13 @@ struct tl_knot {
 int tl_knot_start(struct tl_knot *k);
 void tl_knot_stop(struct tl_knot *k);
 
+/* Starts knotd and opens a validation context (tl_conf) that asks it and
+ * anchors sec.vtest and bog.vtest: 0 with *ctx set; 1 when knotd is
+ * missing or did not come up (*ctx NULL: the caller skips); -1 when the
+ * context did not open. tl_knot_ctx_close() takes both down. */
+int tl_knot_ctx(struct tl_knot *k, struct val_ctx **ctx);
+void tl_knot_ctx_close(struct tl_knot *k, struct val_ctx *ctx);
+
 /*
  * The hostile responder. The behaviour is chosen by the first label of
  * the query name that is not "_acme-challenge":
