@@ -6,9 +6,10 @@
  * Each name of a portal order (an authorization of the contract) gets one
  * row in dv_validations when the order is placed (ra_dv_start): a valid
  * validation of the same name by the contract within the reuse period
- * (BR 4.2.1, ca_cal_dv_reuse_days) is reused; a zone on our nameservers
- * (the contract's domain marked hosted, or delegated to
- * dnsupdate.nameservers) is validated automatically ("dns-auto"); other
+ * (BR 4.2.1, ca_cal_dv_reuse_days) is reused; a name under a domain of
+ * the contract marked hosted on our nameservers is validated automatically
+ * ("dns-auto"; never a zone merely delegated to them, which may be another
+ * customer's: see hosted_zone); other
  * names start with a mail to hostmaster@ (dv_email.c) while the policy
  * calendar allows it, else with the customer's own TXT record ("dns"). The
  * customer may switch to dns, http (a file on the website) or email.
@@ -701,37 +702,33 @@ out:
 
 /* ---- start --------------------------------------------------------------- */
 
-/* Is the name's zone ours? *zone gets the apex. */
+/*
+ * Does certdesk place the record itself? Only for a name under a domain of
+ * the order's own contract that is marked hosted on our nameservers: *zone
+ * gets the zone's apex. A zone that is merely delegated to our nameservers
+ * may be another customer's (or nobody's here): a record certdesk writes
+ * there proves nothing about the applicant, so such a name is validated by
+ * the customer (email, a DNS record or a file), as any other.
+ */
 static int
 hosted_zone(struct ra *ra, const struct store_order *o, const char *name,
     char *zone, size_t zonesz)
 {
 	struct rc_detail d = {""};
-	int hosted = 0, ours = 0, rc;
+	char apex[VAL_MAX_NAME + 1] = "";
+	int hosted = 0, ours = 0;
 
-	rc = store_dv_domain_of(ra->st, o->contract_id, name, &hosted, zone,
-	    zonesz);
-	if (rc == 0 && hosted) {
-		char apex[VAL_MAX_NAME + 1] = "";
-
-		/* the zone's real apex when the resolver knows it (the
-		 * contract's domain may lie below it) */
-		if (dp_find_zone(ra, name, apex, sizeof(apex), &ours, &d) ==
-		    0 && apex[0] != '\0')
-			snprintf(zone, zonesz, "%s", apex);
-		return 1;
-	}
-	zone[0] = '\0';
-	rc = dp_find_zone(ra, name, zone, zonesz, &ours, &d);
-	if (rc != 0) {
-		log_info(LOG_RA, "%s: zone lookup: %s", name,
-		    rc_detail_str(&d, rc));
+	if (store_dv_domain_of(ra->st, o->contract_id, name, &hosted, zone,
+	    zonesz) != 0 || !hosted) {
 		zone[0] = '\0';
 		return 0;
 	}
-	if (!ours)
-		zone[0] = '\0';
-	return ours;
+	/* the zone's real apex when the resolver knows it (the contract's
+	 * domain may lie below it) */
+	if (dp_find_zone(ra, name, apex, sizeof(apex), &ours, &d) == 0 &&
+	    apex[0] != '\0')
+		snprintf(zone, zonesz, "%s", apex);
+	return 1;
 }
 
 struct reuse {
@@ -1150,8 +1147,9 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 		if (!v.hosted) {
 			rc = ra_fail(err, RC_POLICY,
 			    RA_PROB_REJECTED_IDENTIFIER,
-			    "The domain %s is not on our nameservers, so we "
-			    "cannot place the record for you.", a.identifier);
+			    "%s is not under a domain of this contract that "
+			    "is hosted on our nameservers, so we cannot place "
+			    "the record for you.", a.identifier);
 			goto out;
 		}
 		break;

@@ -209,8 +209,9 @@ static const struct key keys[] = {
 	    "every authoritative server of our zones to wait for, ADDR:PORT "
 	    "space-separated; empty: the server above"},
 	{"dnsupdate", "nameservers", K_STR, O(dnsu_nameservers), "", NULL, 0,
-	    0, "host names of our nameservers (NS targets), space-separated: "
-	    "a zone delegated to them is hosted with us"},
+	    0, "host names of our nameservers (NS targets), space-separated; "
+	    "only a contract's domains marked hosted are validated through "
+	    "them, never another zone that names them"},
 	{"dnsupdate", "tsig_name", K_STR, O(dnsu_tsig_name), "", NULL, 0, 0,
 	    "TSIG key name; empty: unsigned updates"},
 	{"dnsupdate", "tsig_algorithm", K_STR, O(dnsu_tsig_algorithm),

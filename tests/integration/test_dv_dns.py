@@ -139,11 +139,54 @@ def test_hosted_name_validates_and_issues(knot_rig):
     assert {x["status"] for x in v} == {"valid"}
 
 
-def test_delegated_name_and_caa_failure_removes_record(knot_rig):
-    """A name outside the contract's domains whose zone names our
-    nameserver is automatic too; CAA forbids, so nothing is issued and the
+def test_other_customers_zone_is_not_validated_for_them(knot_rig):
+    """A zone on our nameservers is validated automatically only for the
+    contract that holds it as a hosted domain: customer B ordering A's
+    hosted domain gets no record placed for it, cannot choose dns-auto,
+    and nothing is issued; B proves control as for any other name."""
+    r = knot_rig
+    tok_b = r.token("b")
+
+    def api_b(method, path, body=None):
+        return r.client().api(method, path, token=tok_b, body=None if
+                              body is None else json.dumps(body))
+    added = db(r, "SELECT count(*) FROM audit_log WHERE action = "
+                  "'validation.dns.added'")
+    _, csr = make_csr(["dv-a.test", "www.dv-a.test"])
+    st, _, doc = api_b("POST", f"/api/v1/slots/{r.ids['b']['starter0']}/"
+                       "orders", {"domain": "dv-a.test", "purpose": "hosting",
+                                  "terms_accepted": True, "csr": csr})
+    assert st == 201, doc
+    oid = doc["id"]
+    st, _, doc = api_b("GET", f"/api/v1/orders/{oid}/validations")
+    assert st == 200, doc
+    v = doc["validations"]
+    assert len(v) == 2 and all(x["method"] != "dns-auto" for x in v), v
+    for x in v:
+        st, _, doc = api_b("POST", f"/api/v1/orders/{oid}/validations/"
+                           "choose", {"authz_id": x["authz_id"],
+                                      "method": "dns-auto"})
+        assert st == 422, doc
+        assert doc["type"] == "urn:certdesk:problem:method-refused", doc
+        assert "hosted on our nameservers" in doc["detail"], doc
+    time.sleep(2)   # the worker's rounds: still nothing placed
+    assert txt(r, "dv-a.test") == [] and txt(r, "www.dv-a.test") == []
+    assert db(r, "SELECT count(*) FROM dv_dns_records") == [(0,)]
+    assert db(r, "SELECT count(*) FROM audit_log WHERE action = "
+              "'validation.dns.added'") == added
+    st, _, doc = api_b("GET", f"/api/v1/orders/{oid}")
+    assert doc["state"] == "validation_pending", doc
+    assert db(r, "SELECT cert_serial FROM orders WHERE id = ?",
+              (oid,)) == [(None,)]
+
+
+def test_hosted_name_and_caa_failure_removes_record(knot_rig):
+    """A hosted domain of the contract that is a zone of its own on our
+    nameservers is automatic; CAA forbids, so nothing is issued and the
     record is removed anyway."""
     r = knot_rig
+    r.cli("admin", "domain", "add", "--contract", r.ids["a"]["contract"],
+          "--name", "caa-no.test", "--hosted")
     st, _, _ = r.client().api("POST", f"/api/v1/slots/"
                               f"{r.ids['a']['unlimited1']}/activate",
                               token=r.tok)

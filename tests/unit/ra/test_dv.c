@@ -792,10 +792,12 @@ test_dns_auto_failure_and_cleanup(void **state)
 	struct ra_dv_state *v;
 	size_t n = 0;
 	time_t now = RT_T0;
-	int64_t id;
+	int64_t id, did = 0;
 	char st[16];
 
-	/* delegated to our nameservers (NS), not in the contract */
+	/* a hosted domain of the contract, its own zone on our nameservers */
+	assert_int_equal(store_domain_add(t->e->st, t->e->contract,
+	    "ns.example", 1, &did), 0);
 	snprintf(t->dns.zone, sizeof(t->dns.zone), "ns.example");
 	id = order(t, "unlimited", "ns.example", "ns.example");
 	v = list(t, id, &n);
@@ -848,6 +850,8 @@ test_dns_auto_failure_and_cleanup(void **state)
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
 	    0);
 	/* the add refused: no record, the problem in words */
+	assert_int_equal(store_domain_add(t->e->st, t->e->contract,
+	    "refused.example", 1, &did), 0);
 	snprintf(t->dns.zone, sizeof(t->dns.zone), "refused.example");
 	t->dns.fail_add = 1;
 	id = order(t, "unlimited", "refused.example", "refused.example");
@@ -883,6 +887,49 @@ test_ov_waits(void **state)
 	    "WHERE profile = 'ov'"), 0);
 }
 
+/* A zone on our nameservers that the ordering contract does not hold as a
+ * hosted domain (another customer's, or nobody's) is never validated by a
+ * record certdesk places itself: the customer proves control as for any
+ * other name, and dns-auto cannot be chosen. */
+static void
+test_dns_auto_only_for_the_contracts_zones(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0;
+	time_t now = RT_T0;
+	int64_t id, cust = 0, contract = 0, did = 0;
+	char st[16];
+
+	/* another customer's hosted domain, delegated to our nameservers */
+	assert_int_equal(store_customer_add(t->e->st, "Other", &cust), 0);
+	assert_int_equal(store_contract_add(t->e->st, cust, "OTHER-1",
+	    &contract), 0);
+	assert_int_equal(store_domain_add(t->e->st, contract,
+	    "theirs.example", 1, &did), 0);
+	snprintf(t->dns.zone, sizeof(t->dns.zone), "theirs.example");
+	id = order(t, "starter", "theirs.example",
+	    "theirs.example www.theirs.example");
+	v = list(t, id, &n);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_not_equal(v[i].method, RA_DV_DNS_AUTO);
+		assert_false(v[i].hosted);
+		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+		    v[i].authz_id, RA_DV_DNS_AUTO, NULL, "portal:user/7",
+		    &err), RC_POLICY);
+	}
+	free(v);
+	work(t, &now, 3);
+	assert_int_equal(t->dns.n, 0);	/* no record was placed */
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.dns.added'"), 0);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+}
+
 int
 main(void)
 {
@@ -905,6 +952,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dns_auto_failure_and_cleanup, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dns_auto_only_for_the_contracts_zones, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_ov_waits, setup,
 		    teardown),
 	};
