@@ -71,8 +71,14 @@ static const struct daemon_cmd cmds[] = {
 	    "Run a remote perspective for multi-perspective issuance "
 	    "corroboration (BR 3.2.2.9): it repeats the CA's validation and "
 	    "CAA checks from its own network when the CA lists it in "
-	    "validation.perspectives. Holds no key and no data; stops on "
+	    "validation.perspectives. Holds no CA key and no data; stops on "
 	    "SIGTERM.", daemon_cmd_perspective, 0},
+	{"ca perspective-key", "--data DIR --url URL",
+	    "Print the key of the remote perspective the CA lists as URL in "
+	    "validation.perspectives, for its --key-file: derived from "
+	    "validation.perspective_key_file and the URL, so that each "
+	    "perspective has its own and can answer only for itself.",
+	    daemon_cmd_perspective_key, 1},
 	{"ca show", "--data DIR --serial HEX",
 	    "Show a certificate: status, names, validity, revocation.",
 	    daemon_cmd_ca_show, 1},

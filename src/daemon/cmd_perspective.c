@@ -5,9 +5,10 @@
  * (the BR want them in distinct regions), each answers POST
  * /perspective/v1/check: it runs the validation or CAA check the CA's
  * request names with its own resolver and network, and says what it
- * found (validation/mpic.c has the wire, authenticated both ways with the
- * key shared with the CA). It holds no CA key and no database; it keeps
- * nothing between requests.
+ * found (validation/mpic.c has the wire, authenticated both ways with
+ * this perspective's key, which `certdesk ca perspective-key` derives from
+ * the CA's). It holds no CA key and no database; it keeps nothing between
+ * requests.
  *
  * Plain HTTP on --listen: put it on a private network or behind TLS. Stops
  * on SIGINT or SIGTERM.
@@ -84,8 +85,8 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 		{"--listen", DAEMON_OPT_STR, &listen, "ADDR:PORT", 1,
 		    "where to answer the CA (plain HTTP)"},
 		{"--key-file", DAEMON_OPT_STR, &key_file, "FILE", 1,
-		    "the key shared with the CA "
-		    "(validation.perspective_key_file there)"},
+		    "this perspective's key, from 'certdesk ca "
+		    "perspective-key --url URL' on the CA (mode 600)"},
 		{"--name", DAEMON_OPT_STR, &name, "NAME", 0,
 		    "this perspective's name in the evidence (default remote)"},
 		{"--resolver", DAEMON_OPT_STR, &resolver, "ADDR:PORT", 0,
@@ -177,5 +178,59 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 	http_server_stop(srv);
 	sec_free(p.key);
 	log_info(LOG_MAIN, "stopped");
+	return DAEMON_EXIT_OK;
+}
+
+/* `certdesk ca perspective-key`: the key of the perspective at --url. */
+int
+daemon_cmd_perspective_key(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *url = NULL;
+	const struct daemon_opt opts[] = {
+		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
+		    "data directory made by 'certdesk init'"},
+		{"--url", DAEMON_OPT_STR, &url, "URL", 1,
+		    "the perspective's base URL, as validation.perspectives "
+		    "lists it"},
+	};
+	struct val_mpic *m = NULL;
+	struct sec *master = NULL;
+	char why[200], k[48], *path;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
+	    NULL, 0, NULL, &done);
+	if (done)
+		return rc;
+	if ((rc = daemon_load(cx, data, 0)) != DAEMON_EXIT_OK)
+		return rc;
+	path = daemon_in_data(cx, cx->conf.val_perspective_key_file);
+	if (path == NULL) {
+		daemon_fail(cx, "validation.perspective_key_file is not set "
+		    "(e.g. head -c 32 /dev/urandom | base64 > "
+		    "DIR/perspective.key; chmod 600)");
+		return DAEMON_EXIT_FAIL;
+	}
+	/* the URL and the key as serve would take them */
+	if (strpbrk(url, ", \t") != NULL || (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0)) {
+		free(path);
+		daemon_usage(cx, "--url: one http:// or https:// base URL");
+		return DAEMON_EXIT_USAGE;
+	}
+	rc = val_mpic_open(url, path, NULL, 0, &m, why, sizeof(why));
+	val_mpic_free(m);
+	if (rc == 0)
+		rc = val_mpic_key_load(path, &master, why, sizeof(why));
+	free(path);
+	if (rc == 0 && (rc = val_mpic_derive(master, url, k)) != 0)
+		snprintf(why, sizeof(why), "cannot derive the key");
+	sec_free(master);
+	if (rc != 0) {
+		daemon_fail(cx, "%s", why);
+		return DAEMON_EXIT_FAIL;
+	}
+	printf("%s\n", k);
+	sec_wipe(k, sizeof(k));
 	return DAEMON_EXIT_OK;
 }

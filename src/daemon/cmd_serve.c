@@ -455,8 +455,6 @@ warn_issuing_expiry(const struct daemon_ctx *cx)
 		    "before then", name, na_s, last_s);
 }
 
-/* validation.perspectives: the remote perspectives every domain
- * validation and CAA check is corroborated by (BR 3.2.2.9). */
 /* ca.problem_report_contact: an email address or an https:// URL, as it
  * is linked from /report-key. 1 when acceptable (or empty). */
 static int
@@ -474,6 +472,8 @@ problem_contact_ok(const char *s)
 	    strchr(at + 1, '@') == NULL && strchr(s, ':') == NULL;
 }
 
+/* validation.perspectives: the remote perspectives every domain
+ * validation and CAA check is corroborated by (BR 3.2.2.9). */
 static int
 open_perspectives(struct daemon_ctx *cx)
 {

@@ -398,6 +398,7 @@ int daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_perspective_key(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_customer(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_user(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv);

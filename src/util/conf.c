@@ -161,9 +161,10 @@ static const struct key keys[] = {
 	    0, "remote perspectives (BR 3.2.2.9): base URLs of certdesk "
 	    "perspective, comma-separated; empty: the primary check alone"},
 	{"validation", "perspective_key_file", K_STR,
-	    O(val_perspective_key_file), "", NULL, 0, 0, "file with the key "
-	    "shared with the perspectives (32+ bytes), relative to the data "
-	    "directory"},
+	    O(val_perspective_key_file), "", NULL, 0, 0, "file with the CA's "
+	    "perspective key (32+ bytes, mode 600), relative to the data "
+	    "directory; each perspective's own is derived from it (certdesk "
+	    "ca perspective-key)"},
 	{"validation", "trust_anchor", K_STR, O(val_trust_anchor), "", NULL, 0,
 	    0, "DNSSEC trust anchor file (DS or DNSKEY records); empty: the "
 	    "root anchor for full recursion, none with a resolver"},

@@ -12,12 +12,17 @@
  *
  * The wire: POST <url>/perspective/v1/check with a JSON request (the check,
  * a random nonce and the time), answered with a JSON result that repeats
- * the nonce. Both are authenticated with HMAC-SHA256 under a key the CA
- * and its perspectives share (header X-Certdesk-Mac: base64url of
+ * the nonce. Both are authenticated with HMAC-SHA256 under the key of
+ * that perspective (header X-Certdesk-Mac: base64url of
  * HMAC(key, "certdesk-mpic-v1 request\n" || body), and of
  * HMAC(key, "certdesk-mpic-v1 reply\n" || nonce || "\n" || body) for the
  * reply), so nobody on the path can ask a perspective for work or forge
  * its answer; a perspective refuses requests more than 60 s off its clock.
+ * Each perspective's key is derived from the CA's key and the
+ * perspective's URL (val_mpic_derive, `certdesk ca perspective-key`): a
+ * request redirected to another perspective fails its MAC there, so one
+ * perspective (say the one a hijacked route reaches) cannot answer for
+ * the others, and one perspective's key forges no other's answers.
  * The contents are not secret (key authorizations are public by design),
  * so plain HTTP on a private network will do; https:// works too.
  *
@@ -31,6 +36,8 @@
 #include "util/xmalloc.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
@@ -39,7 +46,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MPIC_MAX_PERSPECTIVES 16
 #define MPIC_MAX_REPLY (256 * 1024)
@@ -53,7 +62,8 @@
 struct val_mpic {
 	char *url[MPIC_MAX_PERSPECTIVES];
 	size_t n;
-	struct sec *key;
+	struct sec *key[MPIC_MAX_PERSPECTIVES];	/* each perspective's own,
+						 * val_mpic_derive() */
 	unsigned timeout_ms;
 	json_t *caa_ids;	/* the CA's CAA identities, sent along */
 };
@@ -63,17 +73,35 @@ struct val_mpic {
 int
 val_mpic_key_load(const char *path, struct sec **out, char *why, size_t n)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	uint8_t buf[MPIC_KEY_MAX + 2];
-	size_t len;
+	struct stat sb;
+	size_t len = 0;
+	ssize_t r;
 
 	*out = NULL;
-	if (f == NULL) {
-		snprintf(why, n, "%s: cannot open", path);
+	if (fd < 0) {
+		snprintf(why, n, "%s: cannot open (%s)", path,
+		    strerror(errno));
 		return RC_CONFIG;
 	}
-	len = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
+	/* a secret: a regular file of this user, for nobody else */
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+		close(fd);
+		snprintf(why, n, "%s: not a regular file of this user that "
+		    "only it may read (chmod 600)", path);
+		return RC_CONFIG;
+	}
+	while (len < sizeof(buf) &&
+	    (r = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if (len < MPIC_KEY_MIN || len > MPIC_KEY_MAX) {
@@ -119,6 +147,7 @@ mac(const struct sec *key, const char *label, const char *a,
  * answers. */
 #define REQ_LABEL "certdesk-mpic-v1 request\n"
 #define REPLY_LABEL "certdesk-mpic-v1 reply\n"
+#define KEY_LABEL "certdesk-mpic-v1 perspective key\n"
 static void
 reply_mac(const struct sec *key, const char *nonce, const char *body,
     size_t len, char out[48])
@@ -136,6 +165,32 @@ mac_ok(const char *want, const char *given)
 
 	return given != NULL && n > 0 && strlen(given) == n &&
 	    sec_equal(want, given, n);
+}
+
+/* The base URL as the CA lists it, without trailing slashes. */
+static char *
+base_url(const char *url)
+{
+	char *b = xstrdup(url);
+	size_t l = strlen(b);
+
+	while (l > 0 && b[l - 1] == '/')
+		b[--l] = '\0';
+	return b;
+}
+
+int
+val_mpic_derive(const struct sec *master, const char *url, char out[48])
+{
+	char *b;
+
+	out[0] = '\0';
+	if (master == NULL || url == NULL)
+		return RC_INVAL;
+	b = base_url(url);
+	mac(master, KEY_LABEL, b, NULL, 0, out);
+	free(b);
+	return out[0] != '\0' ? 0 : RC_CRYPTO;
 }
 
 
@@ -252,15 +307,17 @@ val_mpic_handle(const struct val_conf *base, const struct sec *key,
 	else
 		(void)val_check(ctx, &req, &res);
 	ev = res.evidence != NULL ? json_loads(res.evidence, 0, NULL) : NULL;
-	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "nonce", nonce,
+	/* the detail may quote bytes of the network that are not UTF-8 */
+	out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "nonce", nonce,
 	    "perspective", name, "outcome", res.outcome == VAL_VALID ?
 	    "valid" : "invalid", "problem", val_problem_name(res.problem),
-	    "detail", res.detail, "evidence", ev != NULL ? ev :
+	    "detail", val_json_str(res.detail), "evidence", ev != NULL ? ev :
 	    json_object());
 	ev = NULL;
 	*reply = out != NULL ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) :
 	    NULL;
 	if (*reply == NULL) {
+		snprintf(why, whylen, "cannot make the reply");
 		rc = RC_NOMEM;
 		goto out;
 	}
@@ -284,6 +341,7 @@ val_mpic_open(const char *urls, const char *key_file,
 {
 	struct val_mpic *m = xcalloc(1, sizeof(*m));
 	char *copy = xstrdup(urls != NULL ? urls : ""), *save = NULL, *tok;
+	struct sec *master = NULL;
 	int rc = 0;
 
 	*out = NULL;
@@ -307,15 +365,41 @@ val_mpic_open(const char *urls, const char *key_file,
 		}
 		while (l > 0 && tok[l - 1] == '/')
 			tok[--l] = '\0';
-		m->url[m->n++] = xasprintf("%s%s", tok, MPIC_PATH);
+		m->url[m->n] = xasprintf("%s%s", tok, MPIC_PATH);
+		/* the same perspective twice would count twice */
+		for (size_t i = 0; i < m->n; i++)
+			if (strcasecmp(m->url[i], m->url[m->n]) == 0) {
+				snprintf(why, whylen, "'%.80s' is listed "
+				    "twice", tok);
+				m->n++;
+				rc = RC_CONFIG;
+				goto out;
+			}
+		m->n++;
 	}
 	if (m->n == 0) {
 		snprintf(why, whylen, "no perspective URL");
 		rc = RC_CONFIG;
 		goto out;
 	}
-	if ((rc = val_mpic_key_load(key_file, &m->key, why, whylen)) != 0)
+	if ((rc = val_mpic_key_load(key_file, &master, why, whylen)) != 0)
 		goto out;
+	/* each perspective has a key of its own, derived from its URL: a
+	 * request sent to another perspective fails its MAC there, and one
+	 * perspective's answer cannot stand for another's */
+	for (size_t i = 0; i < m->n; i++) {
+		char k[48], *b = xstrdup(m->url[i]);
+
+		b[strlen(b) - strlen(MPIC_PATH)] = '\0';
+		rc = val_mpic_derive(master, b, k);
+		free(b);
+		if (rc != 0) {
+			snprintf(why, whylen, "cannot derive the keys");
+			goto out;
+		}
+		m->key[i] = sec_dup(k, strlen(k));
+		sec_wipe(k, sizeof(k));
+	}
 	m->timeout_ms = timeout_ms ? timeout_ms : 30000;
 	m->caa_ids = json_array();
 	for (size_t i = 0; caa_ids != NULL && caa_ids[i] != NULL &&
@@ -325,6 +409,7 @@ val_mpic_open(const char *urls, const char *key_file,
 	m = NULL;
 out:
 	free(copy);
+	sec_free(master);
 	val_mpic_free(m);
 	return rc;
 }
@@ -334,9 +419,10 @@ val_mpic_free(struct val_mpic *m)
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		free(m->url[i]);
-	sec_free(m->key);
+		sec_free(m->key[i]);
+	}
 	json_decref(m->caa_ids);
 	free(m);
 }
@@ -442,7 +528,8 @@ request_body(const struct val_mpic *m, const struct val_request *req,
 
 /* One perspective's verdict: 1 agrees, 0 does not (why, problem). */
 static int
-verdict(const struct val_mpic *m, struct call *c, long status,
+verdict(const struct val_mpic *m, const struct call *c0, struct call *c,
+    long status,
     CURLcode cc, json_t **ev, enum val_problem *prob, char *why,
     size_t whylen)
 {
@@ -462,7 +549,7 @@ verdict(const struct val_mpic *m, struct call *c, long status,
 		snprintf(why, whylen, "HTTP status %ld", status);
 		return 0;
 	}
-	reply_mac(m->key, c->nonce, c->reply, c->len, want);
+	reply_mac(m->key[c - c0], c->nonce, c->reply, c->len, want);
 	if (!mac_ok(want, c->mac)) {
 		snprintf(why, whylen, "reply MAC missing or wrong");
 		*prob = VAL_PROB_SERVER_INTERNAL;
@@ -521,7 +608,7 @@ val_mpic_corroborate(struct val_mpic *m, const struct val_request *req,
 			rc = RC_NOMEM;
 			continue;
 		}
-		mac(m->key, REQ_LABEL, NULL, (const uint8_t *)c[i].body,
+		mac(m->key[i], REQ_LABEL, NULL, (const uint8_t *)c[i].body,
 		    strlen(c[i].body), mh);
 		snprintf(hdr, sizeof(hdr), "X-Certdesk-Mac: %s", mh);
 		c[i].hdrs = curl_slist_append(NULL, "Content-Type: "
@@ -566,8 +653,8 @@ val_mpic_corroborate(struct val_mpic *m, const struct val_request *req,
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
 		    &status);
 		i = (size_t)(ci - c);
-		ok = verdict(m, ci, status, msg->data.result, &ev, &prob, why,
-		    sizeof(why));
+		ok = verdict(m, c, ci, status, msg->data.result, &ev, &prob,
+		    why, sizeof(why));
 		item = json_pack("{s:s, s:b, s:s}", "url", m->url[i],
 		    "corroborates", ok, "detail", ok ? "" : why);
 		if (ev != NULL)

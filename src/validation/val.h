@@ -429,8 +429,9 @@ struct sec;
 
 /*
  * The remote perspectives at urls (base URLs of `certdesk perspective`,
- * separated by commas or blanks, at most 16) with the shared key in
- * key_file (32 to 1024 bytes, a trailing newline dropped); each asked
+ * separated by commas or blanks, at most 16, none twice) with the CA's
+ * key in key_file (32 to 1024 bytes, a trailing newline dropped), from
+ * which each perspective's own is derived (val_mpic_derive); each asked
  * with a timeout of timeout_ms (0: 30 s). caa_ids: the CA's CAA
  * identities (NULL-terminated, at most 16), sent with every request so
  * that the perspectives judge CAA as the CA does. RC_CONFIG with the reason in
@@ -464,9 +465,17 @@ int val_mpic_corroborate(struct val_mpic *m, const struct val_request *req,
 int val_mpic_authentic(const struct sec *key, const uint8_t *body,
     size_t len, const char *mac_hdr);
 
-/* The shared key from path, for both sides (see val_mpic_open). */
+/* A key from path, for both sides (see val_mpic_open): a regular file of
+ * this user that nobody else may read or write (not a link). */
 int val_mpic_key_load(const char *path, struct sec **out, char *why,
     size_t n);
+
+/* The key of the perspective at base URL url (trailing slashes dropped),
+ * derived from the CA's key master: base64url(HMAC-SHA256(master, label ||
+ * url)), 43 characters into out. The perspective's --key-file holds it;
+ * the CA keeps only master. 0, RC_INVAL, RC_CRYPTO. */
+int val_mpic_derive(const struct sec *master, const char *url,
+    char out[48]);
 
 /*
  * The perspective's side: checks the request (body, its X-Certdesk-Mac

@@ -15,7 +15,9 @@ DNS server (a second Knot without the challenge's TXT record). So:
     disagreement's problem and a detail saying corroboration failed, and
     nothing is issued.
 And the perspective's endpoint itself, with requests made here: a wrong or
-missing MAC is 401 (and nothing is resolved), a request more than 60 s old
+missing MAC is 401 (and nothing is resolved), and so is one made under
+another perspective's key (each has its own, derived from the CA's key
+and its URL by `certdesk ca perspective-key`), a request more than 60 s old
 is 400, garbage is 400, a good one is answered with a MAC over the nonce
 and the reply, which the test verifies."""
 import hashlib
@@ -39,17 +41,33 @@ from conftest import (acme_rig, assert_no_sanitizer, certdesk_bin, conf_set,
 KEY = b"a shared key of at least thirty-two bytes, for tests"
 
 
+def derive(url):
+    """A perspective's key, as `certdesk ca perspective-key` makes it from
+    the CA's key and the perspective's base URL."""
+    return b64u(hmac.new(KEY, b"certdesk-mpic-v1 perspective key\n" +
+                         url.rstrip("/").encode(),
+                         hashlib.sha256).digest()).encode()
+
+
+def write_secret(path, data):
+    path.write_bytes(data)
+    path.chmod(0o600)
+
+
 class Perspective:
     def __init__(self, d, name, resolver, http01_port):
         self.name = name
         self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.key = derive(self.url)
+        write_secret(d / f"{name}.key", self.key + b"\n")
         self.log = d / f"{name}.log"
         self.logf = open(self.log, "ab")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.proc = subprocess.Popen(
             [certdesk_bin(), "perspective", "--listen",
-             f"127.0.0.1:{self.port}", "--key-file", str(d / "mpic.key"),
+             f"127.0.0.1:{self.port}", "--key-file", str(d / f"{name}.key"),
              "--name", name, "--resolver", resolver, "--http01-port",
              str(http01_port), "--tlsalpn01-port", str(free_port()),
              "--allow-private"], stdout=self.logf, stderr=self.logf,
@@ -65,7 +83,6 @@ class Perspective:
                         time.monotonic() > deadline:
                     raise RuntimeError(self.log.read_text())
                 time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -77,7 +94,7 @@ class Perspective:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     d = tmp_path_factory.mktemp("mpic")
-    (d / "mpic.key").write_bytes(KEY + b"\n")
+    write_secret(d / "mpic.key", KEY + b"\n")
     http01 = Http01()
     empty = Http01()		# knows no token
     knot2 = Knot(d / "knot2")	# has no challenge records
@@ -106,7 +123,8 @@ def env(tmp_path_factory):
         yield e
 
 
-def post_check(p, body, mac=None, key=KEY):
+def post_check(p, body, mac=None, key=None):
+    key = p.key if key is None else key
     if mac is None:
         mac = b64u(hmac.new(key, b"certdesk-mpic-v1 request\n" + body,
                             hashlib.sha256).digest())
@@ -188,7 +206,7 @@ def test_perspective_endpoint(env):
     body = json.dumps(req).encode()
     st, h, reply = post_check(p, body)
     assert st == 200, reply
-    want = b64u(hmac.new(KEY, b"certdesk-mpic-v1 reply\n" + b"n" * 24 +
+    want = b64u(hmac.new(p.key, b"certdesk-mpic-v1 reply\n" + b"n" * 24 +
                          b"\n" + reply, hashlib.sha256).digest())
     assert h["X-Certdesk-Mac"] == want
     doc = json.loads(reply)
@@ -206,6 +224,11 @@ def test_perspective_endpoint(env):
         assert post_check(p, body, mac=mac)[0] == 401
     assert post_check(p, body, key=b"another key of thirty-two bytes or "
                       b"more")[0] == 401
+    # a request made for another perspective (its key), as one redirected
+    # on the way would be, and one under the CA's own key: 401, so that
+    # one perspective cannot answer for another
+    assert post_check(p, body, key=env.perspectives[1].key)[0] == 401
+    assert post_check(p, body, key=KEY)[0] == 401
     # a replay more than 60 s later, garbage, no name, a huge body
     old = json.dumps({"nonce": "n" * 24, "kind": "caa", "name": "x.test",
                       "time": int(time.time()) - 3600}).encode()
@@ -227,3 +250,35 @@ def test_perspective_endpoint(env):
         json.dumps(doc), doc
     # and it still works
     assert post_check(p, body)[0] == 200
+
+
+def test_perspective_key_command(env, tmp_path):
+    """`certdesk ca perspective-key` prints each perspective's key, the
+    same for a trailing slash; it refuses a key file others may read, a
+    missing one, and a URL that is not one http(s) base URL."""
+    run = [certdesk_bin(), "ca", "perspective-key", "--data", str(env.data)]
+    for p in env.perspectives:
+        for url in (p.url, p.url + "/"):
+            r = subprocess.run(run + ["--url", url], capture_output=True)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout == p.key + b"\n"
+    for url, code in (("ftp://x.test", 2), ("http://a.test,http://b.test", 2),
+                      ("http://a.test/?x", 1)):
+        r = subprocess.run(run + ["--url", url], capture_output=True)
+        assert r.returncode == code, (url, r)
+        assert r.stderr.strip(), url
+    key = env.data / "mpic-test.key"
+    write_secret(key, KEY + b"\n")
+    key.chmod(0o644)
+    conf_set(env.data, "perspective_key_file", str(key))
+    try:
+        r = subprocess.run(run + ["--url", env.perspectives[0].url],
+                           capture_output=True)
+        assert r.returncode == 1 and b"chmod 600" in r.stderr, r
+        key.unlink()
+        r = subprocess.run(run + ["--url", env.perspectives[0].url],
+                           capture_output=True)
+        assert r.returncode == 1 and b"cannot open" in r.stderr, r
+    finally:
+        conf_set(env.data, "perspective_key_file",
+                 str(env.data.parent / "mpic.key"))

@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/stat.h>
 
 #include "util/rc.h"
 #include "util/sec.h"
@@ -89,6 +92,12 @@ test_open_refuses_bad_config(void **state)
 	assert_int_equal(val_mpic_open("http://127.0.0.1:1", shortkey, NULL,
 	    0, &m, why, sizeof(why)), RC_CONFIG);
 	assert_non_null(strstr(why, "32 to 1024 bytes"));
+	/* the same perspective twice would count twice */
+	assert_int_equal(val_mpic_open("http://127.0.0.1:1, "
+	    "http://127.0.0.1:1/", keyfile, NULL, 0, &m, why, sizeof(why)),
+	    RC_CONFIG);
+	assert_null(m);
+	assert_non_null(strstr(why, "twice"));
 	/* good: blanks and commas, a trailing slash */
 	assert_int_equal(val_mpic_open(" http://127.0.0.1:1/ ,https://p.test",
 	    keyfile, NULL, 0, &m, why, sizeof(why)), 0);
@@ -96,6 +105,110 @@ test_open_refuses_bad_config(void **state)
 	val_mpic_free(m);
 	val_mpic_free(NULL);
 	assert_int_equal(val_mpic_count(NULL), 0);
+}
+
+/* The key file is a secret: a regular file of this user for nobody else;
+ * not a link, not readable by the group. */
+static void
+test_key_file_mode(void **state)
+{
+	struct sec *key = NULL;
+	char why[200], link[80];
+
+	(void)state;
+	assert_int_equal(chmod(keyfile, 0640), 0);
+	assert_int_equal(val_mpic_key_load(keyfile, &key, why, sizeof(why)),
+	    RC_CONFIG);
+	assert_null(key);
+	assert_non_null(strstr(why, "chmod 600"));
+	assert_int_equal(chmod(keyfile, 0600), 0);
+	snprintf(link, sizeof(link), "%s.link", keyfile);
+	assert_int_equal(symlink(keyfile, link), 0);
+	assert_int_equal(val_mpic_key_load(link, &key, why, sizeof(why)),
+	    RC_CONFIG);
+	unlink(link);
+	assert_int_equal(val_mpic_key_load("/dev/null", &key, why,
+	    sizeof(why)), RC_CONFIG);
+	assert_int_equal(val_mpic_key_load(keyfile, &key, why, sizeof(why)),
+	    0);
+	sec_free(key);
+}
+
+/* HMAC(key, "certdesk-mpic-v1 request\n" || body), base64url, as the CA
+ * sends it: made here with OpenSSL alone. */
+static void
+request_mac(const char *key, const char *body, char out[48])
+{
+	static const char label[] = "certdesk-mpic-v1 request\n";
+	unsigned char md[32], *msg;
+	unsigned int l = 0;
+	size_t n = strlen(label) + strlen(body);
+	int k;
+
+	msg = malloc(n);
+	assert_non_null(msg);
+	memcpy(msg, label, strlen(label));
+	memcpy(msg + strlen(label), body, strlen(body));
+	assert_non_null(HMAC(EVP_sha256(), key, (int)strlen(key), msg, n, md,
+	    &l));
+	free(msg);
+	k = EVP_EncodeBlock((unsigned char *)out, md, 32);
+	for (int i = 0; i < k; i++)
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	while (k > 0 && out[k - 1] == '=')
+		k--;
+	out[k] = '\0';
+}
+
+/* Each perspective's key is derived from the CA's and its URL: a request
+ * made for one perspective fails the MAC at another. */
+static void
+test_derived_keys(void **state)
+{
+	struct sec *master = NULL, *ka, *kb;
+	struct val_conf vc;
+	char a[48], a2[48], b[48], mac[48], out_mac[48], why[200];
+	char *reply = NULL;
+	char body[160];
+
+	(void)state;
+	assert_int_equal(val_mpic_key_load(keyfile, &master, why,
+	    sizeof(why)), 0);
+	assert_int_equal(val_mpic_derive(master, "http://p1.test:8700", a),
+	    0);
+	assert_int_equal(val_mpic_derive(master, "http://p1.test:8700//",
+	    a2), 0);
+	assert_int_equal(val_mpic_derive(master, "http://p2.test:8700", b),
+	    0);
+	assert_int_equal(strlen(a), 43);
+	assert_string_equal(a, a2);	/* trailing slashes do not count */
+	assert_string_not_equal(a, b);
+	assert_int_equal(val_mpic_derive(NULL, "http://p1.test", b),
+	    RC_INVAL);
+	assert_int_equal(val_mpic_derive(master, "http://p2.test:8700", b),
+	    0);
+	ka = sec_dup(a, strlen(a));
+	kb = sec_dup(b, strlen(b));
+	/* a stale request: past the MAC, refused by its time alone */
+	snprintf(body, sizeof(body), "{\"nonce\":\"nnnnnnnnnnnnnnnnnnnn\","
+	    "\"kind\":\"caa\",\"name\":\"x.test\",\"time\":1000}");
+	request_mac(a, body, mac);
+	assert_true(val_mpic_authentic(ka, (const uint8_t *)body,
+	    strlen(body), mac));
+	assert_false(val_mpic_authentic(kb, (const uint8_t *)body,
+	    strlen(body), mac));
+	val_conf_defaults(&vc);
+	assert_int_equal(val_mpic_handle(&vc, kb, "p2", (const uint8_t *)body,
+	    strlen(body), mac, 1000, &reply, out_mac, why, sizeof(why)),
+	    RC_UNAUTH);
+	assert_int_equal(val_mpic_handle(&vc, ka, "p1", (const uint8_t *)body,
+	    strlen(body), mac, 5000, &reply, out_mac, why, sizeof(why)),
+	    RC_INVAL);
+	assert_non_null(strstr(why, "60 s"));
+	assert_null(reply);
+	sec_free(ka);
+	sec_free(kb);
+	sec_free(master);
 }
 
 static void
@@ -196,6 +309,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_refuses_bad_config),
+		cmocka_unit_test(test_key_file_mode),
+		cmocka_unit_test(test_derived_keys),
 		cmocka_unit_test(test_quorum),
 		cmocka_unit_test(test_handle_refuses),
 		cmocka_unit_test(test_unreachable_perspective),
