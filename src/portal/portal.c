@@ -1065,14 +1065,36 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	if (ipaddr_prefix_text(addr, 64, net, sizeof(net)) == 0)
 		snprintf(net, sizeof(net), "%s", addr);
 	snprintf(dkey, sizeof(dkey), "addr:%s", net);
-	if ((rc = store_login_failures_get(c->st, akey, &fa)) != 0 ||
-	    (rc = store_login_failures_get(c->st, dkey, &fb)) != 0)
-		goto out;
-	wait = portal_throttle_wait(&p->acct, fa.failures, fa.last_at, c->now);
-	if (portal_throttle_wait(&p->addr, fb.failures, fb.last_at, c->now) >
-	    wait)
-		wait = portal_throttle_wait(&p->addr, fb.failures, fb.last_at,
+	/* Each attempt takes its place as a failure before the password is
+	 * checked, and only from the state the throttle was judged on: of
+	 * concurrent attempts, no more are checked than the limits allow.
+	 * A good one gives its places back. */
+	for (int tries = 0;; tries++) {
+		if ((rc = store_login_failures_get(c->st, akey, &fa)) != 0 ||
+		    (rc = store_login_failures_get(c->st, dkey, &fb)) != 0)
+			goto out;
+		wait = portal_throttle_wait(&p->acct, fa.failures, fa.last_at,
 		    c->now);
+		if (portal_throttle_wait(&p->addr, fb.failures, fb.last_at,
+		    c->now) > wait)
+			wait = portal_throttle_wait(&p->addr, fb.failures,
+			    fb.last_at, c->now);
+		if (wait > 0)
+			break;
+		rc = store_login_failure_reserve(c->st, akey, c->now,
+		    FAIL_RESET, &fa);
+		if (rc == 0) {
+			rc = store_login_failure_reserve(c->st, dkey, c->now,
+			    FAIL_RESET, &fb);
+			if (rc == RC_CONFLICT)
+				(void)store_login_failure_release(c->st,
+				    akey);
+		}
+		if (rc == 0)
+			break;
+		if (rc != RC_CONFLICT || tries == 32)
+			goto out;
+	}
 	if (wait > 0) {
 		char ra[24], msg[160];
 
@@ -1093,11 +1115,6 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	    p->dummy_hash, pw, strlen(pw)) == 0 && u.pw_hash != NULL &&
 	    u.id > 0;
 	if (!good) {
-		if ((rc = store_login_failure_add(c->st, akey, c->now,
-		    FAIL_RESET)) != 0 ||
-		    (rc = store_login_failure_add(c->st, dkey, c->now,
-		    FAIL_RESET)) != 0)
-			goto out;
 		log_info(LOG_PORTAL, "login failed for %s from %s", email,
 		    addr);
 		rc = login_page(p, r, 401, email,
@@ -1105,6 +1122,7 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 		goto out;
 	}
 	(void)store_login_failures_clear(c->st, akey);
+	(void)store_login_failure_release(c->st, dkey);
 	(void)store_session_purge(c->st, c->now, NULL);
 	/* rotation: the session of this browser, if any, ends; a new id */
 	{

@@ -795,6 +795,15 @@ int store_login_failures_get(struct store *st, const char *key,
  * `reset_after` seconds starts again from one. */
 int store_login_failure_add(struct store *st, const char *key, time_t now,
     time_t reset_after);
+/* One more failure at `now`, as store_login_failure_add(), but only while
+ * the key's row is as `seen` read it (store_login_failures_get; a missing
+ * row as zero): RC_CONFLICT when another attempt came first, to read and
+ * decide again. Concurrent attempts so each take a place of their own
+ * before the password is checked. */
+int store_login_failure_reserve(struct store *st, const char *key,
+    time_t now, time_t reset_after, const struct store_login_failures *seen);
+/* Takes one failure back (a reserved attempt that turned out good). */
+int store_login_failure_release(struct store *st, const char *key);
 /* Forgets a key's failures (successful login). */
 int store_login_failures_clear(struct store *st, const char *key);
 

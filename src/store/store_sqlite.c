@@ -359,6 +359,17 @@ static const char *const sql_text[Q_MAX] = {
 			     "ELSE failures + 1 END, "
 			     "first_at = CASE WHEN last_at < ?3 THEN ?2 "
 			     "ELSE first_at END, last_at = ?2",
+	/* Q_LOGIN_FAIL_ADD, only while the row is as ?4, ?5 saw it */
+	[Q_LOGIN_FAIL_RESERVE] = "INSERT INTO login_failures (key, failures, "
+				 "first_at, last_at) VALUES (?1, 1, ?2, ?2) "
+				 "ON CONFLICT (key) DO UPDATE SET "
+				 "failures = CASE WHEN last_at < ?3 THEN 1 "
+				 "ELSE failures + 1 END, "
+				 "first_at = CASE WHEN last_at < ?3 THEN ?2 "
+				 "ELSE first_at END, last_at = ?2 "
+				 "WHERE failures = ?4 AND last_at = ?5",
+	[Q_LOGIN_FAIL_RELEASE] = "UPDATE login_failures SET failures = "
+				 "failures - 1 WHERE key = ?1 AND failures > 0",
 	[Q_LOGIN_FAIL_CLEAR] = "DELETE FROM login_failures WHERE key = ?1",
 	[Q_MAIL_ADD] = "INSERT INTO mail_outbox (to_addr, subject, body, "
 		       "created_at, next_try_at, kind, ref) "
@@ -5192,6 +5203,49 @@ store_login_failure_add(struct store *st, const char *key, time_t t,
 	sqlite3_bind_int64(s, 3, (int64_t)(t - reset_after));
 	rc = sq_step_done(st, what, s);
 	put(st, Q_LOGIN_FAIL_ADD, s);
+	return rc;
+}
+
+int
+store_login_failure_reserve(struct store *st, const char *key, time_t t,
+    time_t reset_after, const struct store_login_failures *seen)
+{
+	static const char what[] = "login_failure_reserve";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || reset_after < 0 || seen == NULL)
+		return RC_INVAL;
+	rc = sq_check_text(what, "key", key, STORE_MAX_SHORT + 16, 0);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_LOGIN_FAIL_RESERVE, &s);
+	if (rc != 0)
+		return rc;
+	sq_bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, (int64_t)t);
+	sqlite3_bind_int64(s, 3, (int64_t)(t - reset_after));
+	sqlite3_bind_int64(s, 4, seen->failures);
+	sqlite3_bind_int64(s, 5, (int64_t)seen->last_at);
+	rc = sq_step_changed(st, what, s, RC_CONFLICT);
+	put(st, Q_LOGIN_FAIL_RESERVE, s);
+	return rc;
+}
+
+int
+store_login_failure_release(struct store *st, const char *key)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || key == NULL)
+		return RC_INVAL;
+	rc = get(st, Q_LOGIN_FAIL_RELEASE, &s);
+	if (rc != 0)
+		return rc;
+	sq_bind_text(s, 1, key);
+	rc = sq_step_done(st, "login_failure_release", s);
+	put(st, Q_LOGIN_FAIL_RELEASE, s);
 	return rc;
 }
 

@@ -7,10 +7,11 @@ and the Origin check, another customer's ids answered 404, the security
 headers, error pages without internals, static assets with caching."""
 import hashlib
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from portal_rig import PASSWORD, Rig
+from portal_rig import PASSWORD, Client, Rig
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options",
                     "Referrer-Policy", "X-Content-Type-Options")
@@ -115,6 +116,40 @@ def test_login_throttled_after_failures(rig):
     assert "__Host-certdesk" not in c.cookies
     # other accounts from the same address are not locked out yet
     assert rig.login("a2")
+
+
+def test_login_throttle_holds_under_concurrency(rig):
+    """24 wrong passwords for one account at once, from four addresses:
+    each attempt takes its place before its password is checked, so no
+    more are checked (401) than the account's limit of 5; the others are
+    refused unchecked (429), and so is the next attempt. (An address
+    without an account is throttled the same, which keeps this test's
+    lock-out away from the other tests' accounts.)"""
+    email = "race@nowhere.example"
+
+    def one(i):
+        c = Client(rig.server.https_port, rig.data / "ca" / "root.pem",
+                   source=(f"127.0.0.{30 + i % 4}", 0))
+        st, _, body = c.get("/portal/login")
+        assert st == 200
+        return c, c.csrf_from(body)
+    clients = [one(i) for i in range(24)]
+
+    def attempt(cc):
+        c, csrf = cc
+        return c.post_form("/portal/login", {
+            "email": email, "password": "not the password",
+            "csrf": csrf})[0]
+    with ThreadPoolExecutor(24) as ex:
+        sts = list(ex.map(attempt, clients))
+    assert set(sts) <= {401, 429}, sts
+    assert 1 <= sts.count(401) <= 5, sts
+    c = Client(rig.server.https_port, rig.data / "ca" / "root.pem",
+               source=("127.0.0.34", 0))
+    assert c.login(email, PASSWORD)[0] == 429
+    n, = rig.db("SELECT failures FROM login_failures WHERE key = ?",
+                "acct:" + email)[0]
+    assert n == sts.count(401), (n, sts)
 
 
 def test_login_form_needs_its_csrf_cookie(rig):

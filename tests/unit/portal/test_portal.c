@@ -273,6 +273,49 @@ test_login_failures(void **state)
 	assert_int_equal(store_login_failures_get(fx->st, "acct:a", &f), 0);
 	assert_int_equal(f.failures, 0);
 	assert_int_equal(store_login_failure_add(fx->st, "", 1, 1), RC_INVAL);
+
+	/* a reservation holds only from the state it was judged on */
+	{
+		struct store_login_failures seen;
+
+		assert_int_equal(store_login_failures_get(fx->st, "acct:r",
+		    &seen), 0);
+		assert_int_equal(store_login_failure_reserve(fx->st, "acct:r",
+		    2000, 86400, &seen), 0);	/* no row yet */
+		assert_int_equal(store_login_failure_reserve(fx->st, "acct:r",
+		    2000, 86400, &seen), RC_CONFLICT);	/* came second */
+		assert_int_equal(store_login_failures_get(fx->st, "acct:r",
+		    &seen), 0);
+		assert_int_equal(seen.failures, 1);
+		assert_int_equal(store_login_failure_reserve(fx->st, "acct:r",
+		    2001, 86400, &seen), 0);
+		assert_int_equal(store_login_failure_reserve(fx->st, "acct:r",
+		    2001, 86400, &seen), RC_CONFLICT);
+		assert_int_equal(store_login_failures_get(fx->st, "acct:r",
+		    &seen), 0);
+		assert_int_equal(seen.failures, 2);
+		assert_int_equal(seen.last_at, 2001);
+		/* a good one gives its place back, never below zero */
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(store_login_failure_release(fx->st,
+			    "acct:r"), 0);
+		assert_int_equal(store_login_failures_get(fx->st, "acct:r",
+		    &seen), 0);
+		assert_int_equal(seen.failures, 0);
+		/* the run starts again after reset_after, as add does */
+		assert_int_equal(store_login_failure_reserve(fx->st, "acct:r",
+		    2001 + 86401, 86400, &seen), 0);
+		assert_int_equal(store_login_failures_get(fx->st, "acct:r",
+		    &seen), 0);
+		assert_int_equal(seen.failures, 1);
+		assert_int_equal(seen.first_at, 2001 + 86401);
+		assert_int_equal(store_login_failure_reserve(fx->st, "",
+		    1, 1, &seen), RC_INVAL);
+		assert_int_equal(store_login_failure_reserve(fx->st, "acct:r",
+		    1, 1, NULL), RC_INVAL);
+		assert_int_equal(store_login_failure_release(fx->st, NULL),
+		    RC_INVAL);
+	}
 }
 
 static void
