@@ -67,7 +67,7 @@ static const struct daemon_cmd cmds[] = {
 	    daemon_cmd_ca_roll, 1},
 	{"perspective", "--listen ADDR:PORT --key-file FILE [--name NAME] "
 	    "[--resolver ADDR:PORT] [--trust-anchor FILE] [--http01-port N] "
-	    "[--tlsalpn01-port N] [--allow-private]",
+	    "[--tlsalpn01-port N] [--allow-from NETS] [--allow-private]",
 	    "Run a remote perspective for multi-perspective issuance "
 	    "corroboration (BR 3.2.2.9): it repeats the CA's validation and "
 	    "CAA checks from its own network when the CA lists it in "

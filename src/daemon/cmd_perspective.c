@@ -15,6 +15,7 @@
  */
 #include "daemon/daemon_int.h"
 #include "http/http.h"
+#include "util/ipaddr.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/sec.h"
@@ -80,6 +81,7 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *listen = NULL, *key_file = NULL, *name = "remote";
 	const char *resolver = NULL, *h01 = NULL, *alpn = NULL, *anchor = NULL;
+	const char *allow_from = NULL;
 	int allow_private = 0;
 	const struct daemon_opt opts[] = {
 		{"--listen", DAEMON_OPT_STR, &listen, "ADDR:PORT", 1,
@@ -97,6 +99,10 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 		    "port http-01 is validated on (default 80)"},
 		{"--tlsalpn01-port", DAEMON_OPT_STR, &alpn, "N", 0,
 		    "port tls-alpn-01 is validated on (default 443)"},
+		{"--allow-from", DAEMON_OPT_STR, &allow_from, "NETS", 0,
+		    "the CA's addresses, e.g. \"192.0.2.10 2001:db8::/64\": "
+		    "connections from others are closed at once (default: "
+		    "any; they get 401)"},
 		{"--allow-private", DAEMON_OPT_FLAG, &allow_private, NULL, 0,
 		    "keep loopback and private addresses (tests, private PKI)"},
 	};
@@ -138,6 +144,17 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 		else
 			p.vc.tlsalpn01_port = (uint16_t)port;
 	}
+	if (allow_from != NULL) {
+		struct ipnet *nets = NULL;
+		int n = ipnet_list_parse(allow_from, &nets, why, sizeof(why));
+
+		free(nets);
+		if (n <= 0) {
+			daemon_usage(cx, "--allow-from: %s", n < 0 ? why :
+			    "no address");
+			return DAEMON_EXIT_USAGE;
+		}
+	}
 	if (!daemon_text_ok(name, 64)) {
 		daemon_usage(cx, "--name: 1 to 64 characters of text");
 		return DAEMON_EXIT_USAGE;
@@ -163,6 +180,7 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 	hc.thread_per_connection = 1;
 	hc.max_body = MAX_REQUEST;
 	hc.timeout_s = 60;
+	hc.allow_from = allow_from;
 	if (http_server_start(&hc, routes, sizeof(routes) / sizeof(routes[0]),
 	    &p, &srv, &d) != 0) {
 		daemon_fail(cx, "--listen %s: %s", listen, d.msg);

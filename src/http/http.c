@@ -70,6 +70,8 @@ struct http_server {
 	int (*on_error)(struct http_req *, unsigned, const char *, void *);
 	struct ipnet *proxies;	/* trusted reverse proxies */
 	size_t nproxies;
+	struct ipnet *allow;	/* http_conf.allow_from, or none */
+	size_t nallow;
 	/* the per-address connection limit, kept here rather than by
 	 * libmicrohttpd so that trusted proxies are exempt */
 	unsigned per_ip;
@@ -298,7 +300,11 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	int ok;
 
 	(void)addrlen;
-	if (srv->per_ip == 0 || (len = sockaddr_ip(addr, ip)) == 0 ||
+	len = sockaddr_ip(addr, ip);
+	if (srv->nallow > 0 && (len == 0 ||
+	    !ipnet_list_contains(srv->allow, srv->nallow, ip, len)))
+		return MHD_NO;	/* not one of the only clients */
+	if (srv->per_ip == 0 || len == 0 ||
 	    ipnet_list_contains(srv->proxies, srv->nproxies, ip, len))
 		return MHD_YES;
 	pthread_mutex_lock(&srv->ipc_lock);
@@ -707,6 +713,7 @@ server_free(struct http_server *srv)
 	free(srv->cert_pem);
 	sec_free(srv->key_pem);
 	free(srv->proxies);
+	free(srv->allow);
 	for (size_t i = 0; i < IPC_BUCKETS; i++)
 		while (srv->ipc[i] != NULL) {
 			struct ip_count *c = srv->ipc[i];
@@ -783,6 +790,20 @@ http_server_start(const struct http_conf *conf,
 			return RC_CONFIG;
 		}
 		srv->nproxies = (size_t)n;
+	}
+	if (conf->allow_from != NULL) {
+		char why[160];
+		int n = ipnet_list_parse(conf->allow_from, &srv->allow, why,
+		    sizeof(why));
+
+		if (n < 0) {
+			rc_detail_set(d, "allowed clients: %s", why);
+			if (conf->listen_fd > 0)
+				close(conf->listen_fd);
+			server_free(srv);
+			return RC_CONFIG;
+		}
+		srv->nallow = (size_t)n;
 	}
 	srv->per_ip = conf->per_ip_limit ? conf->per_ip_limit : 32U;
 	srv->routes = routes;

@@ -70,6 +70,9 @@ struct http_conf {
 	 * none. Their connections are not held to per_ip_limit (one proxy
 	 * carries many clients). */
 	const char *trusted_proxies;
+	/* The only client addresses served, as ipnet_list_parse() text;
+	 * NULL or "": any. Others are closed at accept. */
+	const char *allow_from;
 	unsigned timeout_s;	/* idle connection timeout; 0: 15 s */
 	size_t max_body;	/* request body bound; 0: no body accepted */
 	/* > 0: a socket made by http_listen_socket() to serve on instead of

@@ -22,6 +22,7 @@ is 400, garbage is 400, a good one is answered with a MAC over the nonce
 and the reply, which the test verifies."""
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import signal
@@ -55,7 +56,7 @@ def write_secret(path, data):
 
 
 class Perspective:
-    def __init__(self, d, name, resolver, http01_port):
+    def __init__(self, d, name, resolver, http01_port, extra=()):
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -70,7 +71,7 @@ class Perspective:
              f"127.0.0.1:{self.port}", "--key-file", str(d / f"{name}.key"),
              "--name", name, "--resolver", resolver, "--http01-port",
              str(http01_port), "--tlsalpn01-port", str(free_port()),
-             "--allow-private"], stdout=self.logf, stderr=self.logf,
+             "--allow-private", *extra], stdout=self.logf, stderr=self.logf,
             env=env)
         deadline = time.monotonic() + 20
         while True:
@@ -282,3 +283,39 @@ def test_perspective_key_command(env, tmp_path):
     finally:
         conf_set(env.data, "perspective_key_file",
                  str(env.data.parent / "mpic.key"))
+
+
+def test_perspective_allow_from(env, tmp_path):
+    """--allow-from: a perspective serves only the CA's addresses and
+    closes other connections at once, before reading a byte; a bad list
+    is a usage error."""
+    p = Perspective(tmp_path, "fenced", env.knot.resolver, env.http01.port,
+                    extra=["--allow-from", "127.0.0.2 ::1"])
+    try:
+        body = json.dumps({"nonce": "n" * 24, "kind": "caa",
+                           "name": "caa-allow.test",
+                           "time": int(time.time()),
+                           "caa_identities": ["certdesk.example"]}).encode()
+        mac = b64u(hmac.new(p.key, b"certdesk-mpic-v1 request\n" + body,
+                            hashlib.sha256).digest())
+
+        def post(source):
+            c = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10,
+                                           source_address=(source, 0))
+            try:
+                c.request("POST", "/perspective/v1/check", body=body,
+                          headers={"Content-Type": "application/json",
+                                   "X-Certdesk-Mac": mac})
+                return c.getresponse().status
+            finally:
+                c.close()
+        assert post("127.0.0.2") == 200
+        with pytest.raises((ConnectionError, http.client.HTTPException)):
+            post("127.0.0.1")
+    finally:
+        p.stop()
+    r = subprocess.run([certdesk_bin(), "perspective", "--listen",
+                        f"127.0.0.1:{free_port()}", "--key-file",
+                        str(tmp_path / "fenced.key"), "--allow-from",
+                        "not-an-address"], capture_output=True)
+    assert r.returncode == 2 and b"--allow-from" in r.stderr, r
