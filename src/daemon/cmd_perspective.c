@@ -31,11 +31,91 @@
 
 #define MAX_REQUEST (64 * 1024)
 
+/*
+ * The requests of the last two windows, by their MAC (one per body, and
+ * every body has a nonce of its own): a request is good for 60 s either
+ * way of this clock, and a copy replayed within that time would make the
+ * perspective resolve and fetch again for whoever holds it. Two
+ * generations, the older dropped every REPLAY_WINDOW s, so that each MAC
+ * is kept for 120 to 240 s.
+ */
+#define REPLAY_SLOTS 16384
+#define REPLAY_WINDOW 120
+#define REPLAY_KEY 24		/* MAC characters kept: 144 bits */
+
+struct seen {
+	pthread_mutex_t lock;
+	time_t since;		/* when the current generation began */
+	char (*gen[2])[REPLAY_KEY];	/* [0] current, [1] older; an empty
+					 * slot starts with NUL */
+	size_t n;		/* slots used in the current one */
+};
+
 struct persp {
 	struct val_conf vc;
 	struct sec *key;
 	const char *name;
+	struct seen seen;
 };
+
+static size_t
+seen_slot(const char (*t)[REPLAY_KEY], const char *k)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < REPLAY_KEY; i++)
+		h = (h ^ (uint8_t)k[i]) * 16777619u;
+	for (i = h % REPLAY_SLOTS; t[i][0] != '\0' &&
+	    memcmp(t[i], k, REPLAY_KEY) != 0; i = (i + 1) % REPLAY_SLOTS)
+		;
+	return i;
+}
+
+static void
+seen_free(struct seen *s)
+{
+	free(s->gen[0]);
+	free(s->gen[1]);
+	pthread_mutex_destroy(&s->lock);
+}
+
+/* 0 when the MAC mh is new (it is kept), 1 when it was seen, -1 when the
+ * current generation is full (more than REPLAY_SLOTS * 3 / 4 requests in
+ * REPLAY_WINDOW seconds). */
+static int
+seen_add(struct seen *s, const char *mh, time_t now)
+{
+	char k[REPLAY_KEY];
+	size_t i = 0;
+	int rc = 0;
+
+	memset(k, 0, sizeof(k));
+	memcpy(k, mh, strnlen(mh, sizeof(k)));
+	pthread_mutex_lock(&s->lock);
+	if (now - s->since >= REPLAY_WINDOW || now < s->since) {
+		char (*old)[REPLAY_KEY] = s->gen[1];
+
+		memset(old, 0, REPLAY_SLOTS * sizeof(*old));
+		if (now - s->since >= 2 * REPLAY_WINDOW || now < s->since)
+			memset(s->gen[0], 0, REPLAY_SLOTS * sizeof(*old));
+		s->gen[1] = s->gen[0];
+		s->gen[0] = old;
+		s->since = now;
+		s->n = 0;
+	}
+	if (s->gen[1][seen_slot(s->gen[1], k)][0] != '\0' ||
+	    s->gen[0][(i = seen_slot(s->gen[0], k))][0] != '\0')
+		rc = 1;
+	else if (s->n >= REPLAY_SLOTS * 3 / 4)
+		rc = -1;
+	else {
+		memcpy(s->gen[0][i], k, REPLAY_KEY);
+		s->n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
 
 static int
 on_check(struct http_req *r, void *app)
@@ -53,6 +133,13 @@ on_check(struct http_req *r, void *app)
 		log_warn(LOG_MAIN, "perspective: a request without a valid "
 		    "MAC");
 		return http_reply_text(r, 401, "request MAC missing or wrong");
+	}
+	rc = seen_add(&p->seen, mh, time(NULL));
+	if (rc != 0) {
+		log_warn(LOG_MAIN, "perspective: %s", rc > 0 ? "a request "
+		    "seen before (replayed)" : "too many requests");
+		return rc > 0 ? http_reply_text(r, 409, "request seen "
+		    "before") : http_reply_text(r, 503, "too many requests");
 	}
 	rc = val_mpic_handle(&p->vc, p->key, p->name, body, len, mh,
 	    time(NULL), &reply, mac, why, sizeof(why));
@@ -168,6 +255,10 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 	p.vc.trust_anchor = anchor;
 	p.vc.perspective = name;
 	p.vc.allow_private_addresses = allow_private;
+	pthread_mutex_init(&p.seen.lock, NULL);
+	p.seen.gen[0] = xcalloc(REPLAY_SLOTS, REPLAY_KEY);
+	p.seen.gen[1] = xcalloc(REPLAY_SLOTS, REPLAY_KEY);
+	p.seen.since = time(NULL);
 
 	/* the signals are waited for here, not delivered to workers */
 	sigemptyset(&set);
@@ -184,6 +275,7 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 	if (http_server_start(&hc, routes, sizeof(routes) / sizeof(routes[0]),
 	    &p, &srv, &d) != 0) {
 		daemon_fail(cx, "--listen %s: %s", listen, d.msg);
+		seen_free(&p.seen);
 		sec_free(p.key);
 		return DAEMON_EXIT_FAIL;
 	}
@@ -194,6 +286,7 @@ daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv)
 	log_info(LOG_MAIN, "stopping (%s)", sig == SIGINT ? "SIGINT" :
 	    "SIGTERM");
 	http_server_stop(srv);
+	seen_free(&p.seen);
 	sec_free(p.key);
 	log_info(LOG_MAIN, "stopped");
 	return DAEMON_EXIT_OK;

@@ -18,8 +18,9 @@ And the perspective's endpoint itself, with requests made here: a wrong or
 missing MAC is 401 (and nothing is resolved), and so is one made under
 another perspective's key (each has its own, derived from the CA's key
 and its URL by `certdesk ca perspective-key`), a request more than 60 s old
-is 400, garbage is 400, a good one is answered with a MAC over the nonce
-and the reply, which the test verifies."""
+is 400, garbage is 400, a copy of a request seen before is 409, a good
+one is answered with a MAC over the nonce and the reply, which the test
+verifies."""
 import hashlib
 import hmac
 import http.client
@@ -249,8 +250,12 @@ def test_perspective_endpoint(env):
     assert st == 200 and doc["outcome"] == "invalid", doc
     assert "/.well-known/pki-validation/AbCdEfGh01234567" in \
         json.dumps(doc), doc
-    # and it still works
-    assert post_check(p, body)[0] == 200
+    # the first request again, a copy replayed within its minute: 409,
+    # nothing run; a new one still works
+    st, _, reply = post_check(p, body)
+    assert st == 409 and b"seen before" in reply, (st, reply)
+    assert post_check(p, json.dumps(dict(req, nonce="m" * 24)).encode()
+                      )[0] == 200
 
 
 def test_perspective_key_command(env, tmp_path):
