@@ -819,10 +819,16 @@ portal_slot_ids(struct portal_req *c, int64_t contract_id, int64_t **out,
     size_t *n)
 {
 	struct ids ids = {NULL, 0, 0};
+	struct store_contract k;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
+	/* callers pass a contract they checked; checked again here, so
+	 * that no caller can list another customer's slots */
+	if ((rc = portal_contract_visible(c, contract_id, &k)) != 0)
+		return rc;
+	store_contract_clear(&k);
 	rc = store_list(c->st, "slots", contract_id, collect_id, &ids);
 	if (rc != 0) {
 		free(ids.v);

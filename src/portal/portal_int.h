@@ -192,7 +192,8 @@ int portal_slot_visible(struct portal_req *c, int64_t id,
     struct store_slot *out);
 /* Contracts the user may see, by id: *ids is a new array (free()) of *n. */
 int portal_contract_ids(struct portal_req *c, int64_t **ids, size_t *n);
-/* The slot ids of a contract, by id: new array of *n. */
+/* The slot ids of a contract the user may see, by id: new array of *n;
+ * RC_NOTFOUND for a contract the user may not see. */
 int portal_slot_ids(struct portal_req *c, int64_t contract_id, int64_t **ids,
     size_t *n);
 /*
