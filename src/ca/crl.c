@@ -121,8 +121,17 @@ struct put_tx {
 	const struct store_crl_shard *shard;	/* instead of crl */
 	const char *object;
 	const char *details;
+	const char *dir, *path;	/* the published file, or NULL */
 };
 
+/*
+ * Stores the CRL and writes its file, both under the store's write lock:
+ * two publishers of one partition (threads, or serve and the CLI) took
+ * their numbers one after the other but may get here in either order. The
+ * store refuses the older number (RC_EXISTS) and so it writes no file, and
+ * the files are written in the order the CRLs are stored, so that neither
+ * the store nor the file ever goes back to a CRL without a revocation.
+ */
 static int
 put_tx(struct store *st, void *arg)
 {
@@ -132,8 +141,17 @@ put_tx(struct store *st, void *arg)
 	if ((rc = t->shard ? store_crl_shard_put(st, t->shard) :
 	    store_crl_put(st, t->crl)) != 0)
 		return rc;
-	return store_audit_append(st, "ca", "crl.publish", t->object,
-	    t->details);
+	if ((rc = store_audit_append(st, "ca", "crl.publish", t->object,
+	    t->details)) != 0)
+		return rc;
+	if (t->path != NULL && ((rc = fs_mkdir_p(t->dir, 0755)) != 0 ||
+	    (rc = fs_write_atomic(t->path, t->crl->der, t->crl->der_len,
+	    0644)) != 0)) {
+		log_err(LOG_CA, "crl %s: writing %s: %s", t->object, t->path,
+		    rc_str(rc));
+		return rc;
+	}
+	return 0;
 }
 
 /* RFC 5280 5.2.5 issuingDistributionPoint, critical: distributionPoint
@@ -342,7 +360,7 @@ publish_locked(struct ca *ca, int64_t issuer_id, int64_t shard,
 	const struct ca_iss *iss = NULL;
 	struct list l = {0};
 	struct number_tx nt;
-	struct put_tx pt;
+	struct put_tx pt = {0};
 	struct store_crl crl;
 	struct store_crl_shard sc;
 	struct ca_dw tbs, out;
@@ -427,23 +445,26 @@ publish_locked(struct ca *ca, int64_t issuer_id, int64_t shard,
 	pt.shard = shard == WHOLE ? NULL : &sc;
 	pt.object = label;
 	pt.details = (const char *)details.data;
-	if ((rc = ca_durable_tx(ca, put_tx, &pt)) != 0) {
-		rc_detail_set(d, "crl %s: storing: %s", label, rc_str(rc));
-		goto out;
-	}
 	if (ca->crl_dir != NULL) {
 		path = xasprintf("%s/%s.crl", ca->crl_dir, label);
-		if ((rc = fs_mkdir_p(ca->crl_dir, 0755)) != 0 ||
-		    (rc = fs_write_atomic(path, out.b.data, out.b.len,
-		    0644)) != 0) {
-			log_err(LOG_CA, "crl %s: writing %s: %s", label,
-			    path, rc_str(rc));
-			rc_detail_set(d, "crl %s: writing %s: %s", label,
-			    path, rc_str(rc));
-			goto out;
-		}
-		(void)write_json(ca, iss);
+		pt.dir = ca->crl_dir;
+		pt.path = path;
 	}
+	rc = ca_durable_tx(ca, put_tx, &pt);
+	if (rc == RC_EXISTS) {
+		/* another publisher stored a newer one meanwhile */
+		log_info(LOG_CA, "crl %s: number %lld superseded by a newer "
+		    "CRL; not published", label, (long long)nt.number);
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0) {
+		rc_detail_set(d, "crl %s: storing%s: %s", label, path ?
+		    " and writing" : "", rc_str(rc));
+		goto out;
+	}
+	if (ca->crl_dir != NULL)
+		(void)write_json(ca, iss);
 	log_info(LOG_CA, "crl %s: published number %lld with %zu entries",
 	    label, (long long)nt.number, l.n);
 out:

@@ -312,6 +312,8 @@ struct store_crl {
 	uint8_t *der;
 	size_t der_len;
 };
+/* RC_EXISTS when the issuer has a CRL of this number or a higher one
+ * (publishers that raced: the newer one stays). */
 int store_crl_put(struct store *st, const struct store_crl *crl);
 /* The newest CRL of the issuer. */
 int store_crl_latest(struct store *st, int64_t issuer_id,
@@ -1153,7 +1155,8 @@ struct store_crl_shard {
 	uint8_t *der;		/* NULL in listings and before the first */
 	size_t der_len;
 };
-/* Stores the newest CRL of a shard (inserting the row when missing). */
+/* Stores the newest CRL of a shard (inserting the row when missing);
+ * RC_EXISTS when the shard has a CRL of this number or a higher one. */
 int store_crl_shard_put(struct store *st, const struct store_crl_shard *c);
 /* Every shard of an issuer (issuer_id 0: of every issuer) in shard order,
  * without the DER; the struct is borrowed for the callback only. */

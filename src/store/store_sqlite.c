@@ -197,9 +197,12 @@ static const char *const sql_text[Q_MAX] = {
 		     "FROM certificates WHERE serial = ?1",
 	[Q_REVOKED_LIST] = "SELECT serial, reason, revoked_at FROM revocations "
 			   "WHERE issuer_id = ?1 ORDER BY serial",
+	/* never under the newest: RC_EXISTS (store_crl_put) */
 	[Q_CRL_PUT] = "INSERT INTO crls (issuer_id, number, this_update, "
 		      "next_update, der, created_at) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		      "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS "
+		      "(SELECT 1 FROM crls WHERE issuer_id = ?1 AND "
+		      "number >= ?2)",
 	[Q_CRL_LATEST] = "SELECT number, this_update, next_update, der "
 			 "FROM crls WHERE issuer_id = ?1 "
 			 "ORDER BY number DESC LIMIT 1",
@@ -2719,7 +2722,7 @@ store_crl_put(struct store *st, const struct store_crl *crl)
 	sqlite3_bind_int64(s, 4, (int64_t)crl->next_update);
 	sq_bind_blob(s, 5, crl->der, crl->der_len);
 	sqlite3_bind_int64(s, 6, now());
-	rc = sq_step_done(st, what, s);
+	rc = sq_step_changed(st, what, s, RC_EXISTS);
 	put(st, Q_CRL_PUT, s);
 	return rc;
 }

@@ -58,7 +58,8 @@ static const char SQL_SHARD_PUT[] = "INSERT INTO crl_shards (issuer_id, "
 	"shard, number, this_update, next_update, der) VALUES (?1, ?2, ?3, ?4, "
 	"?5, ?6) ON CONFLICT (issuer_id, shard) DO UPDATE SET number = "
 	"excluded.number, this_update = excluded.this_update, next_update = "
-	"excluded.next_update, der = excluded.der";
+	"excluded.next_update, der = excluded.der "
+	"WHERE excluded.number > crl_shards.number";
 static const char SQL_SHARD_LIST[] = "SELECT issuer_id, shard, number, "
 	"this_update, next_update FROM crl_shards WHERE ?1 = 0 OR "
 	"issuer_id = ?1 ORDER BY issuer_id, shard";
@@ -338,7 +339,7 @@ store_crl_shard_put(struct store *st, const struct store_crl_shard *c)
 	sqlite3_bind_int64(s, 4, (int64_t)c->this_update);
 	sqlite3_bind_int64(s, 5, (int64_t)c->next_update);
 	sq_bind_blob(s, 6, c->der, c->der_len);
-	rc = sq_step_done(st, what, s);
+	rc = sq_step_changed(st, what, s, RC_EXISTS);
 	sq_put(st, s);
 	return rc;
 }

@@ -1344,6 +1344,10 @@ test_crls(void **state)
 	crl.der = der2;
 	crl.der_len = sizeof(der2);
 	assert_int_equal(store_crl_put(st, &crl), 0);
+	/* a publisher that took number 1 and comes late: the newer stays */
+	crl.number = 1;
+	assert_int_equal(store_crl_put(st, &crl), RC_EXISTS);
+	crl.number = 2;
 
 	assert_int_equal(store_crl_latest(st, iss, &g), 0);
 	assert_int_equal(g.issuer_id, iss);
@@ -1367,6 +1371,29 @@ test_crls(void **state)
 	crl.number = 3;
 	crl.next_update = crl.this_update - 1;
 	assert_int_equal(store_crl_put(st, &crl), RC_INVAL);
+
+	/* a shard's CRL: only ever replaced by a higher number */
+	{
+		struct store_crl_shard sc;
+
+		memset(&sc, 0, sizeof(sc));
+		sc.issuer_id = iss;
+		sc.shard = 3;
+		sc.number = 5;
+		sc.this_update = 1760000000;
+		sc.next_update = 1760000000 + 86400;
+		sc.der = der1;
+		sc.der_len = sizeof(der1);
+		assert_int_equal(store_crl_shard_put(st, &sc), 0);
+		sc.number = 4;		/* taken before 5, stored after */
+		assert_int_equal(store_crl_shard_put(st, &sc), RC_EXISTS);
+		sc.number = 5;
+		assert_int_equal(store_crl_shard_put(st, &sc), RC_EXISTS);
+		sc.number = 6;
+		sc.der = der2;
+		sc.der_len = sizeof(der2);
+		assert_int_equal(store_crl_shard_put(st, &sc), 0);
+	}
 }
 
 /* ---- transactions -------------------------------------------------------- */
