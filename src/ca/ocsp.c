@@ -725,8 +725,17 @@ ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
 	if (ca == NULL || max == 0)
 		return RC_INVAL;
 	now = ca_now(ca);
+	/* first the revoked certificates that still answer good */
+	rc = store_ocsp_due(ca->st, 0, now, STORE_OCSP_STALE, max, &due, &n);
+	if (rc == 0 && n > 0)
+		rc = refresh_list(ca, due, n, done, d);
+	free(due);
+	due = NULL;
+	if (rc != 0 || *done >= max)
+		return rc;
 	if (backfill) {
-		rc = store_ocsp_due(ca->st, 0, now, 1, max, &due, &n);
+		rc = store_ocsp_due(ca->st, 0, now, STORE_OCSP_MISSING,
+		    max - *done, &due, &n);
 		if (rc == 0 && n > 0)
 			rc = refresh_list(ca, due, n, done, d);
 		free(due);
@@ -734,8 +743,8 @@ ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
 		if (rc != 0 || *done >= max)
 			return rc;
 	}
-	rc = store_ocsp_due(ca->st, now - refresh_s, now, 0, max - *done, &due,
-	    &n);
+	rc = store_ocsp_due(ca->st, now - refresh_s, now, STORE_OCSP_DUE,
+	    max - *done, &due, &n);
 	if (rc == 0 && n > 0)
 		rc = refresh_list(ca, due, n, done, d);
 	free(due);

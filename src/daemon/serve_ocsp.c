@@ -248,20 +248,24 @@ etag_matches(struct http_req *r, const char *etag)
 	return inm && (strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL);
 }
 
-/* Replies with a copy of e's response (called without any lock). */
+/* Replies with a copy of e's response (called without any lock); age:
+ * seconds since it was read from the store. A good or unknown answer is
+ * cached by others for what is left of the status bound, so that a
+ * revocation shows within the bound in all. */
 static int
 reply_entry(struct daemon_ocsp *o, struct http_req *r, const uint8_t *der,
     size_t len, int status, time_t this_update, time_t next_update,
-    const char *etag)
+    const char *etag, time_t age)
 {
 	char cc[80], lm[32], ex[32];
 	time_t now = time(NULL);
 	long max_age = (long)(next_update - now);
+	long left = (long)o->bound - (long)(age > 0 ? age : 0);
 
 	if (max_age < 0)
 		max_age = 0;
-	if (status != 1 && max_age > (long)o->bound)
-		max_age = (long)o->bound;
+	if (status != 1 && max_age > left)
+		max_age = left > 0 ? left : 0;
 	snprintf(cc, sizeof(cc), "public, max-age=%ld, no-transform", max_age);
 	http_date(this_update, lm);
 	http_date(now + max_age, ex);
@@ -293,7 +297,7 @@ make_etag(const uint8_t *der, size_t len, char out[36])
 static int
 cache_find(struct daemon_ocsp *o, const char *serial, int64_t issuer_id,
     uint8_t **der, size_t *len, int *status, time_t *tu, time_t *nu,
-    char etag[36])
+    char etag[36], time_t *age)
 {
 	uint32_t h = hash_serial(serial);
 	struct stripe *s = &o->stripes[h % STRIPES];
@@ -321,6 +325,7 @@ cache_find(struct daemon_ocsp *o, const char *serial, int64_t issuer_id,
 		*tu = e->this_update;
 		*nu = e->next_update;
 		memcpy(etag, e->etag, 36);
+		*age = now - e->fetched;
 		found = 1;
 		break;
 	}
@@ -480,7 +485,7 @@ answer(struct daemon_ocsp *o, struct http_req *r, const uint8_t *der,
 	struct entry *e = NULL;
 	uint8_t *resp = NULL;
 	size_t rlen = 0;
-	time_t tu = 0, nu = 0;
+	time_t tu = 0, nu = 0, age = 0;
 	char etag[36];
 	int64_t issuer_id = 0;
 	int rc, status = 0;
@@ -502,13 +507,13 @@ answer(struct daemon_ocsp *o, struct http_req *r, const uint8_t *der,
 		    &e) != 0)
 			return reply_error(r, CA_OCSP_TRYLATER);
 		rc = reply_entry(o, r, e->der, e->len, 2, e->this_update,
-		    e->next_update, e->etag);
+		    e->next_update, e->etag, 0);
 		entry_free(e);
 		return rc;
 	}
 	if (cache_find(o, req.serial_hex, issuer_id, &resp, &rlen, &status,
-	    &tu, &nu, etag)) {
-		rc = reply_entry(o, r, resp, rlen, status, tu, nu, etag);
+	    &tu, &nu, etag, &age)) {
+		rc = reply_entry(o, r, resp, rlen, status, tu, nu, etag, age);
 		free(resp);
 		return rc;
 	}
@@ -530,7 +535,7 @@ answer(struct daemon_ocsp *o, struct http_req *r, const uint8_t *der,
 	nu = e->next_update;
 	memcpy(etag, e->etag, sizeof(etag));
 	cache_put(o, e);
-	rc = reply_entry(o, r, resp, rlen, status, tu, nu, etag);
+	rc = reply_entry(o, r, resp, rlen, status, tu, nu, etag, 0);
 	free(resp);
 	return rc;
 }

@@ -1102,7 +1102,9 @@ struct store_ocsp {
 };
 
 /* Inserts or replaces the response of o->serial (which must be a stored
- * certificate: RC_NOTFOUND otherwise). */
+ * certificate: RC_NOTFOUND otherwise). A "good" response (status 0) for a
+ * revoked certificate is not stored either (RC_NOTFOUND): one signed
+ * before the revocation committed never replaces the revoked one. */
 int store_ocsp_put(struct store *st, const struct store_ocsp *o);
 /* The stored response of serial; RC_NOTFOUND when none. */
 int store_ocsp_get(struct store *st, const char *serial,
@@ -1119,13 +1121,19 @@ struct store_ocsp_due {
 	time_t revoked_at;
 };
 /*
- * Up to max certificates, unexpired at now, whose response has
- * this_update <= before (oldest first); with missing = 1 instead the
- * unexpired subscriber certificates (profile other than "ca") that have no
- * response at all (made before migration 0008). *out a new array of *n
- * (free()).
+ * Up to max certificates, unexpired at now: with STORE_OCSP_DUE those
+ * whose response has this_update <= before (oldest first); with
+ * STORE_OCSP_MISSING the subscriber certificates (profile other than "ca")
+ * that have no response at all (made before migration 0008); with
+ * STORE_OCSP_STALE the revoked ones whose response still says good (the
+ * re-signing at their revocation failed). *out a new array of *n (free()).
  */
-int store_ocsp_due(struct store *st, time_t before, time_t now, int missing,
+enum {
+	STORE_OCSP_DUE = 0,
+	STORE_OCSP_MISSING = 1,
+	STORE_OCSP_STALE = 2,
+};
+int store_ocsp_due(struct store *st, time_t before, time_t now, int which,
     size_t max, struct store_ocsp_due **out, size_t *n);
 
 /*

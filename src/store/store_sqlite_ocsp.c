@@ -18,10 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A "good" response is never stored for a revoked certificate: the OCSP
+ * worker may have signed it from a snapshot taken before the revocation
+ * committed (see store_ocsp_put). */
 static const char SQL_OCSP_PUT[] = "INSERT INTO ocsp_responses (serial, "
 	"issuer_id, status, this_update, next_update, der) SELECT ?1, ?2, ?3, "
 	"?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM certificates WHERE serial = "
-	"?1) ON CONFLICT (serial) DO UPDATE SET "
+	"?1) AND (?3 <> 0 OR NOT EXISTS (SELECT 1 FROM revocations WHERE "
+	"serial = ?1)) ON CONFLICT (serial) DO UPDATE SET "
 	"issuer_id = excluded.issuer_id, "
 	"status = excluded.status, this_update = excluded.this_update, "
 	"next_update = excluded.next_update, der = excluded.der";
@@ -33,6 +37,13 @@ static const char SQL_OCSP_DUE[] = "SELECT o.serial, c.issuer_id, "
 	"LEFT JOIN revocations r ON r.serial = o.serial "
 	"WHERE o.this_update <= ?1 AND c.not_after > ?2 "
 	"ORDER BY o.this_update LIMIT ?3";
+/* revoked certificates whose response still says good (a re-signing at
+ * the revocation failed): ?1 unused, bound like the others */
+static const char SQL_OCSP_STALE[] = "SELECT o.serial, c.issuer_id, "
+	"c.not_after, 1, r.reason, r.revoked_at "
+	"FROM revocations r JOIN ocsp_responses o ON o.serial = r.serial "
+	"JOIN certificates c ON c.serial = r.serial "
+	"WHERE o.status = 0 AND c.not_after > ?2 AND ?1 = ?1 LIMIT ?3";
 static const char SQL_OCSP_MISSING[] = "SELECT c.serial, c.issuer_id, "
 	"c.not_after, r.serial IS NOT NULL, r.reason, r.revoked_at "
 	"FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial "
@@ -164,9 +175,14 @@ due_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_ocsp_due(struct store *st, time_t before, time_t now, int missing,
+store_ocsp_due(struct store *st, time_t before, time_t now, int which,
     size_t max, struct store_ocsp_due **out, size_t *n)
 {
+	static const char *const sql[] = {
+		[STORE_OCSP_DUE] = SQL_OCSP_DUE,
+		[STORE_OCSP_MISSING] = SQL_OCSP_MISSING,
+		[STORE_OCSP_STALE] = SQL_OCSP_STALE,
+	};
 	struct due_rows r = {NULL, 0, 0};
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -176,10 +192,9 @@ store_ocsp_due(struct store *st, time_t before, time_t now, int missing,
 	if (n != NULL)
 		*n = 0;
 	if (st == NULL || out == NULL || n == NULL || max == 0 ||
-	    max > 100000)
+	    max > 100000 || which < STORE_OCSP_DUE || which > STORE_OCSP_STALE)
 		return RC_INVAL;
-	if ((rc = sq_prep(st, missing ? SQL_OCSP_MISSING : SQL_OCSP_DUE,
-	    &s)) != 0)
+	if ((rc = sq_prep(st, sql[which], &s)) != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, (int64_t)before);
 	sqlite3_bind_int64(s, 2, (int64_t)now);

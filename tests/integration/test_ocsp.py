@@ -109,6 +109,36 @@ def test_good_post_and_get(srv, datadir, make_csr, tmp_path):
     assert srv.get("/ocsp/" + form)[2] == bodies[1]
 
 
+def test_cached_answer_keeps_within_the_bound(srv, datadir, make_csr,
+                                              tmp_path):
+    """A good answer from the responder's own cache (kept for half the
+    bound) is given to others' caches only for what is left of the
+    bound, so that a revocation shows within the bound in all."""
+    path, _ = issue(datadir, make_csr, "aged.example.com", tmp_path)
+    req = tmp_path / "req.der"
+    ocsp(datadir, "-cert", path, "-no_nonce", "-reqout", req)
+    url = "/ocsp/" + urllib.parse.quote(
+        base64.b64encode(req.read_bytes()).decode(), safe="")
+
+    def max_age():
+        st, h, _ = srv.get(url)
+        assert st == 200
+        return int(re.search(r"max-age=(\d+)",
+                             h["Cache-Control"]).group(1))
+    for attempt in range(3):
+        if attempt:
+            time.sleep(BOUND / 2 + 0.2)	# the cached entry expires
+        t0 = time.monotonic()
+        assert max_age() <= BOUND	# read from the store now
+        time.sleep(2.2)
+        age = max_age()			# from the cache, 2 s old
+        if time.monotonic() - t0 < BOUND / 2:
+            break
+    else:
+        pytest.skip("each try outlived the responder's cache")
+    assert age <= BOUND - 2, age
+
+
 def test_revoked_within_the_bound(srv, datadir, make_csr, tmp_path):
     path, cert = issue(datadir, make_csr, "rev.example.com", tmp_path)
     out = ocsp(datadir, "-cert", path, "-url", srv.url("/ocsp"))

@@ -468,6 +468,44 @@ test_refresh(void **state)
 	ca_cert_free(a);
 }
 
+/* A revocation whose re-signing failed, and an OCSP worker that signed
+ * "good" from a snapshot taken before the revocation: neither leaves a
+ * revoked certificate answering good. */
+static void
+test_revoked_never_good_again(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "stale.example.com");
+	struct rc_detail d = {""};
+	struct store_ocsp good, o;
+	size_t done = 0;
+
+	memset(&good, 0, sizeof(good));
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_ocsp_get(e->st, a->serial, &good), 0);
+	assert_int_equal(good.status, 0);
+	/* the revocation is stored, its re-signing failed: good remains */
+	assert_int_equal(store_revoke(e->st, a->serial, 1, e->conf.now), 0);
+	/* the worker's late write of a good response is refused */
+	assert_int_equal(store_ocsp_put(e->st, &good), RC_NOTFOUND);
+	/* the worker's next round re-signs it first, whatever its age */
+	assert_int_equal(ca_ocsp_refresh(e->ca, 48 * 3600, 0, 100, &done, &d),
+	    0);
+	assert_int_equal(done, 1);
+	assert_int_equal(store_ocsp_get(e->st, a->serial, &o), 0);
+	assert_int_equal(o.status, 1);
+	assert_int_equal(resp_status(e, o.der, o.der_len, NULL, NULL, NULL,
+	    NULL), V_OCSP_CERTSTATUS_REVOKED);
+	store_ocsp_clear(&o);
+	/* and nothing is stale any more */
+	assert_int_equal(ca_ocsp_refresh(e->ca, 48 * 3600, 0, 100, &done, &d),
+	    0);
+	assert_int_equal(done, 0);
+	assert_int_equal(store_ocsp_put(e->st, &good), RC_NOTFOUND);
+	store_ocsp_clear(&good);
+	ca_cert_free(a);
+}
+
 /* the signer signs a ResponseData only for its own issuer (check.c) */
 static void
 test_signer_refuses_other_issuer(void **state)
@@ -617,6 +655,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_never_good_again,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_signer_refuses_other_issuer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shards, setup, teardown),
