@@ -517,7 +517,7 @@ acme_h_key_change(struct http_req *r, void *app)
 	struct ra_account acct;
 	json_t *ip = NULL;
 	const json_t *acc, *old;
-	char tp[ACME_THUMBPRINT_LEN + 1];
+	char tp[ACME_THUMBPRINT_LEN + 1], old_tp[ACME_THUMBPRINT_LEN + 1];
 	uint8_t key_hash[32];
 	int64_t other = 0;
 	int rc;
@@ -554,14 +554,15 @@ acme_h_key_change(struct http_req *r, void *app)
 		    "keyChange: the new key is the old key");
 		goto out;
 	}
-	if (acme_key_thumbprint(in->key, tp) != 0) {
+	if (acme_key_thumbprint(in->key, tp) != 0 ||
+	    acme_key_thumbprint(rq.key, old_tp) != 0) {
 		(void)acme_reply_problem(&rq, ACME_PROB_SERVER_INTERNAL, 0,
 		    "internal error; try again later");
 		goto out;
 	}
 	if (key_allowed(&rq, in->key, key_hash) != 0)
 		goto out;
-	rc = ra_account_key_change(rq.ra, rq.account_id,
+	rc = ra_account_key_change(rq.ra, rq.account_id, old_tp,
 	    acme_key_jwk(in->key, NULL), tp, key_hash, &other, &acct, &rerr);
 	if (rc == RC_EXISTS) {
 		char *loc = acme_url(rq.a, "/acme/acct/%lld",

@@ -528,6 +528,8 @@ struct acct_change {
 	const char *reason;	/* revoke: why, for the audit log */
 	const char *contact;
 	const char *jwk, *thumbprint;
+	const char *old_thumbprint;	/* key change: the signing key's */
+	int stale;		/* key change: the key changed meanwhile */
 	int64_t other;		/* key change: who holds the new key */
 	int not_valid;
 	int64_t contract_id;	/* > 0: only an account of this contract */
@@ -578,6 +580,14 @@ acct_change_tx(struct store *st, void *arg)
 		json_object_set_new(det, "reason", json_string(c->reason));
 		rc = store_acme_account_cancel(st, c->id, revoked, "revoked",
 		    ra_now(c->ra));
+	} else if (c->old_thumbprint != NULL &&
+	    strcmp(a.thumbprint, c->old_thumbprint) != 0) {
+		/* verified with a key the account had when the request
+		 * came, no more */
+		c->stale = 1;
+		json_decref(det);
+		rc = RC_STATE;
+		goto out;
 	} else if ((rc = key_blocked_tx(st, c->key_sha256)) != 0) {
 		json_decref(det);
 		goto out;
@@ -635,7 +645,8 @@ acct_change(struct acct_change *c, struct ra_account *out, struct ra_err *err)
 		return ra_fail(err, rc, RA_PROB_ACCOUNT_DOES_NOT_EXIST,
 		    "no such account");
 	case RC_STATE:
-		return ra_fail(err, rc, RA_PROB_UNAUTHORIZED,
+		return ra_fail(err, rc, RA_PROB_UNAUTHORIZED, c->stale ?
+		    "the account's key was changed meanwhile" :
 		    "the account is not valid");
 	case RC_EXISTS:
 		return ra_fail(err, rc, RA_PROB_MALFORMED,
@@ -731,9 +742,10 @@ ra_account_revoke(struct ra *ra, int64_t id, const char *actor,
 }
 
 int
-ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
-    const char *new_thumbprint, const uint8_t *new_key_sha256,
-    int64_t *other_id, struct ra_account *out, struct ra_err *err)
+ra_account_key_change(struct ra *ra, int64_t id, const char *old_thumbprint,
+    const char *new_jwk, const char *new_thumbprint,
+    const uint8_t *new_key_sha256, int64_t *other_id, struct ra_account *out,
+    struct ra_err *err)
 {
 	struct acct_change c = {0};
 	int rc;
@@ -754,6 +766,7 @@ ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
 	c.ra = ra;
 	c.id = id;
 	c.what = "key";
+	c.old_thumbprint = old_thumbprint;
 	c.jwk = new_jwk;
 	c.thumbprint = new_thumbprint;
 	c.key_sha256 = new_key_sha256;

@@ -413,10 +413,14 @@ int ra_revoke_reason_ok(const char *reason);
  * SubjectPublicKeyInfo, may be NULL: RC_WEAKKEY, badPublicKey, when it is
  * blocked) atomically. RC_EXISTS when another account (or this one)
  * already has the new key: *other_id (may be NULL) gets its id (answer 409
- * with its URL as Location). RC_STATE (unauthorized) unless valid.
- * Audited. *out (may be NULL) gets the updated account.
+ * with its URL as Location). RC_STATE (unauthorized) unless valid, and
+ * when old_thumbprint (the key that signed the request; NULL: not
+ * checked) is no longer the account's key: of two key changes signed with
+ * one key at once, only the first commits. Audited. *out (may be NULL)
+ * gets the updated account.
  */
-int ra_account_key_change(struct ra *ra, int64_t id, const char *new_jwk,
+int ra_account_key_change(struct ra *ra, int64_t id,
+    const char *old_thumbprint, const char *new_jwk,
     const char *new_thumbprint, const uint8_t *new_key_sha256,
     int64_t *other_id, struct ra_account *out, struct ra_err *err);
 

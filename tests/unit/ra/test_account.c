@@ -83,12 +83,12 @@ test_account_lifecycle(void **state)
 	/* key change: to a key of another account -> RC_EXISTS + its id */
 	id2 = rt_account(e, "bob");
 	rt_thumbprint("bob", tp2);
-	assert_int_equal(ra_account_key_change(e->ra, id, "{\"k\":2}", tp2,
-	    NULL, &other, &a, &err), RC_EXISTS);
+	assert_int_equal(ra_account_key_change(e->ra, id, NULL, "{\"k\":2}",
+	    tp2, NULL, &other, &a, &err), RC_EXISTS);
 	assert_int_equal(other, id2);
 	rt_thumbprint("alice-new", tp2);
-	assert_int_equal(ra_account_key_change(e->ra, id, "{\"k\":3}", tp2,
-	    NULL, &other, &a, &err), 0);
+	assert_int_equal(ra_account_key_change(e->ra, id, NULL, "{\"k\":3}",
+	    tp2, NULL, &other, &a, &err), 0);
 	assert_string_equal(a.thumbprint, tp2);
 	assert_string_equal(a.jwk, "{\"k\":3}");
 	ra_account_clear(&a);
@@ -97,6 +97,21 @@ test_account_lifecycle(void **state)
 	assert_int_equal(ra_account_by_thumbprint(e->ra, tp2, &b, &err), 0);
 	assert_int_equal(b.id, id);
 	ra_account_clear(&b);
+	/* a second key change signed with the old key, verified before the
+	 * first committed: refused, the first stands */
+	{
+		char tp3[64];
+
+		rt_thumbprint("alice-thief", tp3);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(ra_account_key_change(e->ra, id, tp, "{}",
+		    tp3, NULL, NULL, NULL, &err), RC_STATE);
+		assert_int_equal(err.problem, RA_PROB_UNAUTHORIZED);
+		assert_non_null(strstr(err.detail.msg, "changed meanwhile"));
+		assert_int_equal(ra_account_get(e->ra, id, &a, &err), 0);
+		assert_string_equal(a.thumbprint, tp2);
+		ra_account_clear(&a);
+	}
 
 	/* deactivation: for good */
 	assert_int_equal(ra_account_deactivate(e->ra, id, &a, &err), 0);
@@ -109,8 +124,8 @@ test_account_lifecycle(void **state)
 	assert_int_equal(ra_account_update_contact(e->ra, id, "[]", &a, &err),
 	    RC_STATE);
 	rt_thumbprint("alice-3", tp2);
-	assert_int_equal(ra_account_key_change(e->ra, id, "{}", tp2, NULL, NULL,
-	    NULL, &err), RC_STATE);
+	assert_int_equal(ra_account_key_change(e->ra, id, NULL, "{}", tp2, NULL,
+	    NULL, NULL, &err), RC_STATE);
 	assert_int_equal(ra_account_deactivate(e->ra, 9999, NULL, &err),
 	    RC_NOTFOUND);
 
@@ -232,15 +247,15 @@ test_revoke_and_blocked_keys(void **state)
 	    h1, NULL, NULL, &a, &err), RC_WEAKKEY);
 	assert_int_equal(err.problem, RA_PROB_BAD_PUBLIC_KEY);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(ra_account_key_change(e->ra, id2, "{\"k\":5}", tp1,
-	    h1, &other, NULL, &err), RC_WEAKKEY);
+	assert_int_equal(ra_account_key_change(e->ra, id2, NULL, "{\"k\":5}",
+	    tp1, h1, &other, NULL, &err), RC_WEAKKEY);
 	assert_int_equal(err.problem, RA_PROB_BAD_PUBLIC_KEY);
 	assert_int_equal(ra_account_get(e->ra, id2, &a, &err), 0);
 	assert_string_equal(a.jwk, "{\"k\":2}");
 	ra_account_clear(&a);
 	/* a key change moves the hash: blocking the old key spares it */
-	assert_int_equal(ra_account_key_change(e->ra, id2, "{\"k\":6}", tp1,
-	    h3, &other, NULL, &err), 0);
+	assert_int_equal(ra_account_key_change(e->ra, id2, NULL, "{\"k\":6}",
+	    tp1, h3, &other, NULL, &err), 0);
 	assert_int_equal(ca_block_key_hash(e->ca, h2, "test", "old key",
 	    &revoked, &d), 0);
 	assert_int_equal(ra_account_get(e->ra, id2, &a, &err), 0);
