@@ -501,6 +501,19 @@ static const int denied[] = {
 #ifdef SYS_vfork
 	SYS_vfork,
 #endif
+	/* io_uring would open sockets and files past this filter */
+#ifdef SYS_io_uring_setup
+	SYS_io_uring_setup,
+#endif
+#ifdef SYS_io_uring_enter
+	SYS_io_uring_enter,
+#endif
+#ifdef SYS_io_uring_register
+	SYS_io_uring_register,
+#endif
+	/* clone stays: threads need it (a PKCS#11 module may start some),
+	 * and a child made with it can do no more than the signer, since
+	 * execve is denied */
 };
 
 #if defined(__x86_64__)
