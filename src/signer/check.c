@@ -21,7 +21,10 @@
  *  - a key without a certificate signs nothing but its own self-signed root
  *    certificate, and only if it is a root key;
  *  - only a root key signs CA certificates (basicConstraints cA TRUE, or
- *    keyUsage keyCertSign), and an issuing key never certifies its own key.
+ *    keyUsage keyCertSign), and an issuing key never certifies its own key;
+ *  - a root key signs CA certificates only (cA TRUE and keyCertSign: its
+ *    own self-signed one and its issuing CAs'), CRLs, and no OCSP
+ *    response;
  *
  * Every refusal is RC_SIGNER with a reason in the detail.
  */
@@ -488,6 +491,15 @@ check_cert(const struct signer_key *k, const uint8_t *tbs, size_t len,
 	if (own_key && !k->is_root)
 		return refuse(d, "%s: key %s may not certify its own public "
 		    "key", w, k->id);
+	/* a root key certifies CA keys only (its own in its self-signed
+	 * certificate, and issuing CAs): an end-entity certificate by it
+	 * would chain straight to the trust anchor */
+	if (k->is_root && !(f.ca && f.cert_sign))
+		return refuse(d, "%s: key %s is a root key and signs only CA "
+		    "certificates (cA TRUE and keyCertSign)", w, k->id);
+	if (own_key && !der_eq(&issuer, subject.raw, subject.raw_len))
+		return refuse(d, "%s: key %s certifies its own public key "
+		    "only in its self-signed certificate", w, k->id);
 	return 0;
 }
 
@@ -659,6 +671,11 @@ check_ocsp(const struct signer_key *k, const uint8_t *tbs, size_t len,
 	struct ext_facts f = {0, 0};
 	int rc, n = 0;
 
+	/* the root certifies CAs only, and CA certificates name no OCSP
+	 * responder (src/ca/ocsp.c): a response by the root is never due */
+	if (k->is_root)
+		return refuse(d, "%s: key %s is a root key and signs no OCSP "
+		    "response", w, k->id);
 	if (der_expect(&in, DER_SEQUENCE, &top) != 0)
 		return refuse(d, "%s: not one DER SEQUENCE (truncated?)", w);
 	if (in.len != 0)

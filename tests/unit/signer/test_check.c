@@ -701,7 +701,7 @@ test_ocsp(void **state)
 	tbs = th_tbs_ocsp(f->iss_cert, f->iss_cert, f->ee_cert, 0, &tl);
 	assert_int_equal(check_copy(&f->iss, SIGNER_TBS_OCSP, tbs, tl, NULL),
 	    0);
-	assert_refused(&f->root, SIGNER_TBS_OCSP, tbs, tl, "responder name");
+	assert_refused(&f->root, SIGNER_TBS_OCSP, tbs, tl, "root key");
 	bad = th_splice(tbs, tl, 0, 0, v1, sizeof(v1), &bl);
 	assert_int_equal(check_copy(&f->iss, SIGNER_TBS_OCSP, bad, bl, NULL),
 	    0);
@@ -720,7 +720,7 @@ test_ocsp(void **state)
 	tbs = th_tbs_ocsp(f->iss_cert, f->iss_cert, f->ee_cert, 1, &tl);
 	assert_int_equal(check_copy(&f->iss, SIGNER_TBS_OCSP, tbs, tl, NULL),
 	    0);
-	assert_refused(&f->root, SIGNER_TBS_OCSP, tbs, tl, "key hash");
+	assert_refused(&f->root, SIGNER_TBS_OCSP, tbs, tl, "root key");
 	free(tbs);
 	/* the root's name or key for the issuing key */
 	tbs = th_tbs_ocsp(f->root_cert, f->iss_cert, f->ee_cert, 1, &tl);
@@ -783,6 +783,74 @@ test_set_cert(void **state)
 	key_clear(&k);
 }
 
+/* A root key vouches for CA keys only: a leaf certificate or an OCSP
+ * response by it would let the CA core skip the issuing CA. */
+static void
+test_root_role(void **state)
+{
+	struct fx *f = *state;
+	struct th_cert c = {0};
+	EVP_PKEY *p256 = th_keygen(SIGNER_KEY_EC_P256);
+	uint8_t *tbs;
+	size_t tl;
+
+	/* an end-entity certificate under the root's name: refused */
+	c.alg_keytype = SIGNER_KEY_EC_P256;
+	c.issuer_cn = "Test Root";
+	c.subject_cn = "www.example.com";
+	c.spki = f->ee_spki;
+	c.spki_len = f->ee_spki_len;
+	tbs = th_tbs_cert(&c, &tl);
+	assert_refused(&f->root, SIGNER_TBS_CERT, tbs, tl, "only CA");
+	free(tbs);
+	/* keyCertSign without cA: not a CA certificate either */
+	c.ku_cert_sign_only = 1;
+	tbs = th_tbs_cert(&c, &tl);
+	assert_refused(&f->root, SIGNER_TBS_CERT, tbs, tl, "only CA");
+	free(tbs);
+	c.ku_cert_sign_only = 0;
+	/* its own key under another name than its own */
+	c.spki = f->root_spki;
+	c.spki_len = f->root_spki_len;
+	c.subject_cn = "Test Root 2";
+	c.ca = 1;
+	tbs = th_tbs_cert(&c, &tl);
+	assert_refused(&f->root, SIGNER_TBS_CERT, tbs, tl, "self-signed");
+	free(tbs);
+
+	/* what the CA asks of it: an issuing CA certificate (src/ca/init.c,
+	 * init and `ca roll`), its own self-signed one, its CRL */
+	c.subject_cn = "Test Issuing 2";
+	c.spki = f->ee_spki;
+	c.spki_len = f->ee_spki_len;
+	tbs = th_tbs_cert(&c, &tl);
+	assert_int_equal(check_copy(&f->root, SIGNER_TBS_CERT, tbs, tl, NULL),
+	    0);
+	free(tbs);
+	c.subject_cn = "Test Root";
+	c.spki = f->root_spki;
+	c.spki_len = f->root_spki_len;
+	tbs = th_tbs_cert(&c, &tl);
+	assert_int_equal(check_copy(&f->root, SIGNER_TBS_CERT, tbs, tl, NULL),
+	    0);
+	free(tbs);
+	tbs = th_tbs_crl(p256, "Test Root", 2, &tl);
+	assert_int_equal(check_copy(&f->root, SIGNER_TBS_CRL, tbs, tl, NULL),
+	    0);
+	free(tbs);
+
+	/* no OCSP response, even one naming the root as responder and
+	 * issuer (of the issuing CA's certificate), by name or by key */
+	for (int by_key = 0; by_key <= 1; by_key++) {
+		tbs = th_tbs_ocsp(f->root_cert, f->root_cert, f->iss_cert,
+		    by_key, &tl);
+		assert_refused(&f->root, SIGNER_TBS_OCSP, tbs, tl,
+		    "signs no OCSP");
+		free(tbs);
+	}
+	EVP_PKEY_free(p256);
+}
+
 static void
 test_spki_and_keyhash(void **state)
 {
@@ -821,6 +889,7 @@ main(void)
 		cmocka_unit_test(test_truncations_and_flips),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_ocsp),
+		cmocka_unit_test(test_root_role),
 		cmocka_unit_test(test_set_cert),
 		cmocka_unit_test(test_spki_and_keyhash),
 	};
