@@ -25,6 +25,10 @@
  *  - a root key signs CA certificates only (cA TRUE and keyCertSign: its
  *    own self-signed one and its issuing CAs'), CRLs, and no OCSP
  *    response;
+ *  - a certificate given to a key (SETCERT) is a CA certificate, and
+ *    self-signed for a root key or signed by a root key held here for an
+ *    issuing key, since every issuer name check above trusts it. This is
+ *    the one place that verifies a signature (EVP, on the key's SPKI).
  *
  * Every refusal is RC_SIGNER with a reason in the detail.
  */
@@ -33,7 +37,9 @@
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -776,44 +782,144 @@ signer_key_set_spki(struct signer_key *k, const uint8_t *spki, size_t len)
 	return 0;
 }
 
-int
-signer_key_set_cert(struct signer_key *k, const uint8_t *der, size_t len,
+/* The parts of a certificate that signer_key_set_cert() and
+ * signer_key_verify_cert() look at; borrowed from the DER. */
+struct cert_parts {
+	struct der_elem tbs, alg, issuer, subject, spki, sigalg;
+	struct der rest;	/* what follows the SPKI in the TBS */
+	struct der sig;		/* the signature bits */
+};
+
+static int
+cert_parse(const uint8_t *der, size_t len, struct cert_parts *p,
     struct rc_detail *d)
 {
 	static const char w[] = "certificate";
 	struct der in = {der, len}, c, t;
-	struct der_elem cert, tbs, e, alg, issuer, validity, subject, spki;
-	struct der_elem sigalg, sig;
-	size_t off;
+	struct der_elem cert, e, validity, bs;
 
 	if (der == NULL || len == 0)
 		return refuse(d, "%s: empty", w);
 	if (der_expect(&in, DER_SEQUENCE, &cert) != 0 || in.len != 0)
 		return refuse(d, "%s: not one DER SEQUENCE", w);
 	c = cert.body;
-	if (der_expect(&c, DER_SEQUENCE, &tbs) != 0 ||
-	    der_next(&c, &sigalg) != 0 || !algid_ok(&sigalg) ||
-	    der_expect(&c, DER_BITSTRING, &sig) != 0 || c.len != 0)
+	if (der_expect(&c, DER_SEQUENCE, &p->tbs) != 0 ||
+	    der_next(&c, &p->sigalg) != 0 || !algid_ok(&p->sigalg) ||
+	    der_expect(&c, DER_BITSTRING, &bs) != 0 || c.len != 0)
 		return refuse(d, "%s: malformed", w);
-	t = tbs.body;
+	t = p->tbs.body;
 	if (der_optional(&t, DER_CTX(0), &e) < 0 ||
 	    der_expect(&t, DER_INTEGER, &e) != 0 ||
-	    der_next(&t, &alg) != 0 || !algid_ok(&alg) ||
-	    der_next(&t, &issuer) != 0 || !name_ok(&issuer) ||
+	    der_next(&t, &p->alg) != 0 || !algid_ok(&p->alg) ||
+	    der_next(&t, &p->issuer) != 0 || !name_ok(&p->issuer) ||
 	    der_expect(&t, DER_SEQUENCE, &validity) != 0 ||
-	    der_next(&t, &subject) != 0 || !name_ok(&subject) ||
-	    der_next(&t, &spki) != 0 || !spki_ok(&spki, NULL))
+	    der_next(&t, &p->subject) != 0 || !name_ok(&p->subject) ||
+	    der_next(&t, &p->spki) != 0 || !spki_ok(&p->spki, NULL))
 		return refuse(d, "%s: malformed TBSCertificate", w);
-	if (!same_bytes(&spki, k->spki, k->spki_len))
+	p->rest = t;
+	/* a signature is whole octets: no unused bits */
+	p->sig.p = bs.body.len > 1 ? bs.body.p + 1 : NULL;
+	p->sig.len = bs.body.len > 1 && bs.body.p[0] == 0 ?
+	    bs.body.len - 1 : 0;
+	return 0;
+}
+
+/* 1 when the signature of the certificate in p verifies under the key of
+ * by, with the algorithm by uses (RFC 5280 4.1.1.2: the outer and the
+ * inner algorithm are the same). */
+static int
+cert_signed_by(const struct cert_parts *p, const struct signer_key *by)
+{
+	const uint8_t *q = by->spki;
+	EVP_PKEY *pub = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	int ok;
+
+	if (p->sig.len == 0 || !sigalg_ok(by, &p->sigalg) ||
+	    !der_eq(&p->alg, p->sigalg.raw, p->sigalg.raw_len))
+		return 0;
+	pub = d2i_PUBKEY(NULL, &q, (long)by->spki_len);
+	ctx = EVP_MD_CTX_new();
+	ok = pub != NULL && ctx != NULL &&
+	    EVP_DigestVerifyInit(ctx, NULL, by->keytype == SIGNER_KEY_EC_P384 ?
+	    EVP_sha384() : EVP_sha256(), NULL, pub) == 1 &&
+	    EVP_DigestVerify(ctx, p->sig.p, p->sig.len, p->tbs.raw,
+	    p->tbs.raw_len) == 1;
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pub);
+	ERR_clear_error();	/* a bad signature is an answer, not an error */
+	return ok;
+}
+
+int
+signer_key_verify_cert(const struct signer_key *k,
+    const struct signer_key *keys, const uint8_t *der, size_t len,
+    struct rc_detail *d)
+{
+	static const char w[] = "certificate";
+	struct cert_parts p;
+	struct der rest;
+	struct der_elem e;
+	struct ext_facts f = {0, 0};
+	int rc;
+
+	if ((rc = cert_parse(der, len, &p, d)) != 0)
+		return rc;
+	if (!same_bytes(&p.spki, k->spki, k->spki_len))
 		return refuse(d, "%s: public key is not the one of key %s", w,
 		    k->id);
-	if (subject.body.len == 0)
+	/* the keys here are CAs: the certificate must say so, or the
+	 * issuer names it lends to what the key signs mean nothing */
+	rest = p.rest;
+	if (der_expect(&rest, DER_CTX(3), &e) != 0 || rest.len != 0)
+		return refuse(d, "%s: no extensions, or unique identifiers "
+		    "(a CA certificate has the former only)", w);
+	if ((rc = explicit_exts(&e, &f, w, d)) != 0)
+		return rc;
+	if (!f.ca || !f.cert_sign)
+		return refuse(d, "%s: not a CA certificate (cA TRUE and "
+		    "keyCertSign) for key %s", w, k->id);
+	if (k->is_root) {
+		if (!der_eq(&p.issuer, p.subject.raw, p.subject.raw_len) ||
+		    !cert_signed_by(&p, k))
+			return refuse(d, "%s: not self-signed by root key %s",
+			    w, k->id);
+		return 0;
+	}
+	/* an issuing CA: certified by a root key held here, under the name
+	 * of that root's own (already verified) certificate */
+	for (const struct signer_key *r = keys; r != NULL; r = r->next) {
+		if (!r->is_root || r->subject == NULL ||
+		    !same_bytes(&p.issuer, r->subject, r->subject_len))
+			continue;
+		if (cert_signed_by(&p, r))
+			return 0;
+	}
+	return refuse(d, "%s: not signed by a root key of this signer "
+	    "under its certificate's name", w);
+}
+
+int
+signer_key_set_cert(struct signer_key *k, const uint8_t *der, size_t len,
+    struct rc_detail *d)
+{
+	static const char w[] = "certificate";
+	struct cert_parts p;
+	size_t off;
+	int rc;
+
+	if ((rc = cert_parse(der, len, &p, d)) != 0)
+		return rc;
+	if (!same_bytes(&p.spki, k->spki, k->spki_len))
+		return refuse(d, "%s: public key is not the one of key %s", w,
+		    k->id);
+	if (p.subject.body.len == 0)
 		return refuse(d, "%s: empty subject name", w);
-	off = (size_t)(subject.raw - der);
+	off = (size_t)(p.subject.raw - der);
 	free(k->cert);
 	k->cert = xmemdup(der, len);
 	k->cert_len = len;
 	k->subject = k->cert + off;
-	k->subject_len = subject.raw_len;
+	k->subject_len = p.subject.raw_len;
 	return 0;
 }

@@ -103,6 +103,18 @@ int signer_key_set_cert(struct signer_key *k, const uint8_t *der,
     size_t len, struct rc_detail *d);
 
 /*
+ * Checks that der may become k's certificate, before
+ * signer_key_set_cert() (SETCERT): a well-formed CA certificate
+ * (basicConstraints cA TRUE, keyUsage keyCertSign) for k's public key;
+ * for a root key self-issued and signed by k; for an issuing key, issued
+ * under the certificate subject of a root key in the list keys (borrowed)
+ * and signed by it. 0, or RC_SIGNER with a reason in d. Changes nothing.
+ */
+int signer_key_verify_cert(const struct signer_key *k,
+    const struct signer_key *keys, const uint8_t *der, size_t len,
+    struct rc_detail *d);
+
+/*
  * The checks applied before signing tbs[0..len) of the given kind with k
  * (see signer.h and check.c). 0 when it may be signed; RC_SIGNER with a
  * reason in d when refused; RC_INVAL for an unknown kind. Never reads past

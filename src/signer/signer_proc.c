@@ -206,11 +206,15 @@ op_setcert(struct srv *sv, int fd, const struct signer_wmsg *m)
 		return reply_err(sv, fd, m->op, RC_INVAL, "bad key id");
 	if ((k = find(sv, id)) == NULL)
 		return reply_err(sv, fd, m->op, RC_NOTFOUND, "no key %s", id);
-	/* check and persist on a copy; k changes only when both worked */
+	/* the CA core is not trusted with what the key's certificate says:
+	 * verify it, then check and persist on a copy; k changes only when
+	 * all worked */
+	rc = signer_key_verify_cert(k, sv->keys, m->f[1].p, m->f[1].len, &d);
 	tmp = *k;
 	tmp.cert = NULL;
 	tmp.subject = NULL;
-	rc = signer_key_set_cert(&tmp, m->f[1].p, m->f[1].len, &d);
+	if (rc == 0)
+		rc = signer_key_set_cert(&tmp, m->f[1].p, m->f[1].len, &d);
 	if (rc != 0) {
 		log_warn(LOG_SIGNER, "key %s: certificate refused: %s", id,
 		    d.msg);

@@ -851,6 +851,132 @@ test_root_role(void **state)
 	EVP_PKEY_free(p256);
 }
 
+/* A certificate of the fixture's shape for spki, signed by priv (DER,
+ * free()). */
+static uint8_t *
+make_cert(EVP_PKEY *priv, const char *issuer_cn, const char *subject_cn,
+    const uint8_t *spki, size_t spki_len, int ca, size_t *len)
+{
+	struct th_cert c = {0};
+	uint8_t *tbs, *der;
+	size_t tl;
+
+	c.alg_keytype = SIGNER_KEY_EC_P256;
+	c.issuer_cn = issuer_cn;
+	c.subject_cn = subject_cn;
+	c.spki = spki;
+	c.spki_len = spki_len;
+	c.ca = ca;
+	tbs = th_tbs_cert(&c, &tl);
+	der = sign_local(priv, SIGNER_KEY_EC_P256, tbs, tl, len);
+	free(tbs);
+	return der;
+}
+
+#define assert_cert_refused(k, keys, p, n, text)                              \
+	do {                                                                  \
+		struct rc_detail d_ = {""};                                   \
+		assert_int_equal(signer_key_verify_cert((k), (keys), (p),     \
+		    (n), &d_), RC_SIGNER);                                    \
+		if (strstr(d_.msg, (text)) == NULL)                           \
+			fail_msg("reason \"%s\" lacks \"%s\"", d_.msg,     \
+			    (text));                                          \
+	} while (0)
+
+/* SETCERT: every issuer name check trusts the key's certificate, so the
+ * signer verifies it rather than take the CA core's word. */
+static void
+test_verify_cert(void **state)
+{
+	struct fx *f = *state;
+	struct signer_key iss2;
+	EVP_PKEY *other = th_keygen(SIGNER_KEY_EC_P256);
+	uint8_t *root_der = NULL, *iss_der = NULL, *der;
+	size_t dl;
+	int rn, in;
+
+	/* the list the signer holds: the root, then the issuing key */
+	f->root.next = &f->iss;
+	rn = i2d_X509(f->root_cert, &root_der);
+	in = i2d_X509(f->iss_cert, &iss_der);
+	assert_true(rn > 0 && in > 0);
+
+	/* the real chain, in the order init sets it: root, then issuing */
+	assert_int_equal(signer_key_verify_cert(&f->root, &f->root, root_der,
+	    (size_t)rn, NULL), 0);
+	assert_int_equal(signer_key_verify_cert(&f->iss, &f->root, iss_der,
+	    (size_t)in, NULL), 0);
+	/* not each other's; the issuing CA's not without its root */
+	assert_cert_refused(&f->iss, &f->root, root_der, (size_t)rn,
+	    "public key");
+	assert_cert_refused(&f->root, &f->root, iss_der, (size_t)in,
+	    "public key");
+	assert_cert_refused(&f->iss, &f->iss, iss_der, (size_t)in,
+	    "not signed by a root key");
+	assert_cert_refused(&f->iss, NULL, iss_der, (size_t)in,
+	    "not signed by a root key");
+	/* malformed: truncated, a bit flipped in the signature */
+	assert_cert_refused(&f->iss, &f->root, iss_der, (size_t)in - 1, "");
+	iss_der[in - 1] ^= 0x01;
+	assert_cert_refused(&f->iss, &f->root, iss_der, (size_t)in,
+	    "not signed by a root key");
+	iss_der[in - 1] ^= 0x01;
+
+	/* signed by an unrelated key, under the root's name */
+	der = make_cert(other, "Test Root", "Test Issuing", f->iss_spki,
+	    f->iss_spki_len, 1, &dl);
+	assert_cert_refused(&f->iss, &f->root, der, dl,
+	    "not signed by a root key");
+	free(der);
+	/* the root's self-signed certificate, but by another key */
+	der = make_cert(other, "Test Root", "Test Root", f->root_spki,
+	    f->root_spki_len, 1, &dl);
+	assert_cert_refused(&f->root, &f->root, der, dl, "not self-signed");
+	free(der);
+	/* signed by the root key, but not self-issued */
+	der = make_cert(f->root_priv, "Elsewhere", "Test Root", f->root_spki,
+	    f->root_spki_len, 1, &dl);
+	assert_cert_refused(&f->root, &f->root, der, dl, "not self-signed");
+	free(der);
+	/* signed by the root key under another name than its certificate's */
+	der = make_cert(f->root_priv, "Other Root", "Test Issuing",
+	    f->iss_spki, f->iss_spki_len, 1, &dl);
+	assert_cert_refused(&f->iss, &f->root, der, dl,
+	    "not signed by a root key");
+	free(der);
+	/* not a CA certificate, though the root key signed it */
+	der = make_cert(f->root_priv, "Test Root", "Test Issuing",
+	    f->iss_spki, f->iss_spki_len, 0, &dl);
+	assert_cert_refused(&f->iss, &f->root, der, dl,
+	    "not a CA certificate");
+	free(der);
+	der = make_cert(f->root_priv, "Test Root", "Test Root", f->root_spki,
+	    f->root_spki_len, 0, &dl);
+	assert_cert_refused(&f->root, &f->root, der, dl,
+	    "not a CA certificate");
+	free(der);
+	/* an issuing key certified by another issuing key */
+	key_init(&iss2, "issuing-2", SIGNER_KEY_EC_P256, 0, f->ee_spki,
+	    f->ee_spki_len);
+	der = make_cert(f->iss_priv, "Test Issuing", "Test Issuing 2",
+	    f->ee_spki, f->ee_spki_len, 1, &dl);
+	assert_cert_refused(&iss2, &f->root, der, dl,
+	    "not signed by a root key");
+	free(der);
+	/* and properly, by the root */
+	der = make_cert(f->root_priv, "Test Root", "Test Issuing 2",
+	    f->ee_spki, f->ee_spki_len, 1, &dl);
+	assert_int_equal(signer_key_verify_cert(&iss2, &f->root, der, dl,
+	    NULL), 0);
+	free(der);
+	key_clear(&iss2);
+
+	f->root.next = NULL;
+	OPENSSL_free(root_der);
+	OPENSSL_free(iss_der);
+	EVP_PKEY_free(other);
+}
+
 static void
 test_spki_and_keyhash(void **state)
 {
@@ -891,6 +1017,7 @@ main(void)
 		cmocka_unit_test(test_ocsp),
 		cmocka_unit_test(test_root_role),
 		cmocka_unit_test(test_set_cert),
+		cmocka_unit_test(test_verify_cert),
 		cmocka_unit_test(test_spki_and_keyhash),
 	};
 

@@ -419,6 +419,35 @@ test_set_cert_refused(void **state)
 	assert_int_equal(signer_set_cert(f->s, "issuing", der,
 	    SIGNER_MAX_MSG + 1), RC_TOOBIG);
 	OPENSSL_free(der);
+	/* a CA certificate under the root's name, signed by another key
+	 * than the root's: the signer verifies what the CA core sends */
+	{
+		EVP_PKEY *other = th_keygen(SIGNER_KEY_EC_P384);
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		struct th_cert c = {0};
+		uint8_t *tbs, sig[256];
+		size_t tl, sl = sizeof(sig), dl, al;
+		const uint8_t *alg = signer_sigalg_der(SIGNER_KEY_EC_P384,
+		    &al);
+
+		c.alg_keytype = SIGNER_KEY_EC_P384;
+		c.issuer_cn = "Test Root";
+		c.subject_cn = "Test Issuing";
+		c.spki = f->iss_spki;
+		c.spki_len = f->iss_spki_len;
+		c.ca = 1;
+		tbs = th_tbs_cert(&c, &tl);
+		assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha384(),
+		    NULL, other), 1);
+		assert_int_equal(EVP_DigestSign(ctx, sig, &sl, tbs, tl), 1);
+		der = th_assemble(tbs, tl, alg, al, sig, sl, &dl);
+		assert_int_equal(signer_set_cert(f->s, "issuing", der, dl),
+		    RC_SIGNER);
+		free(der);
+		free(tbs);
+		EVP_MD_CTX_free(ctx);
+		EVP_PKEY_free(other);
+	}
 	/* the issuing key still has its own: it signs under that name */
 	{
 		uint8_t *tbs, *sig;
