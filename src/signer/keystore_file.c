@@ -7,7 +7,8 @@
  *	<id>.p11	or: the CKA_ID of the private key on the PKCS#11
  *			token (keystore_pkcs11.c), hex, one line, mode 0600
  *	<id>.role	"root\n" or "issuing\n", mode 0600
- *	<id>.crt	the key's certificate, DER (once set)
+ *	<id>.crt	the key's certificate, DER (once set); verified
+ *			again at each load, as SETCERT does
  *
  * Runs only in the signer process. Trusts the key directory only as far as
  * its permissions go: a key or role file that others can read or write is
@@ -577,6 +578,38 @@ entry_id(const struct signer_ks *ks, const char *name, char *id,
 	return 1;
 }
 
+/*
+ * The certificates read back pass the checks of SETCERT again: the CA core
+ * runs as the same user and could write <id>.crt here itself. Roots first
+ * (roots), then the issuing keys, against the roots whose certificate
+ * stayed. A certificate that fails is dropped: its key signs nothing until
+ * it gets a good one.
+ */
+static void
+verify_certs(const struct signer_ks *ks, struct signer_key *list, int roots)
+{
+	for (struct signer_key *k = list; k != NULL; k = k->next) {
+		struct rc_detail d = {""};
+		char *path;
+		int rc;
+
+		if (k->cert == NULL || k->is_root != roots)
+			continue;
+		rc = signer_key_verify_cert(k, list, k->cert, k->cert_len, &d);
+		if (rc == 0)
+			continue;
+		path = key_path(ks, k->id, "crt");
+		log_err(LOG_SIGNER, "key %s: %s not used: %s", k->id, path,
+		    rc_detail_str(&d, rc));
+		free(path);
+		free(k->cert);
+		k->cert = NULL;
+		k->cert_len = 0;
+		k->subject = NULL;
+		k->subject_len = 0;
+	}
+}
+
 int
 signer_ks_load(struct signer_ks *ks, struct signer_key **out)
 {
@@ -603,6 +636,8 @@ signer_ks_load(struct signer_ks *ks, struct signer_key **out)
 		list = k;
 	}
 	closedir(dir);
+	verify_certs(ks, list, 1);
+	verify_certs(ks, list, 0);
 	*out = list;
 	return 0;
 }

@@ -139,7 +139,9 @@ void signer_ks_close(struct signer_ks *ks);	/* NULL is fine */
  * Loads every usable key, each with its role and certificate, into a new
  * list at *out (free each with signer_key_free()). Keys that cannot be used
  * (bad permissions, unreadable, unsupported type) are skipped with a log
- * line. RC_IO when the store itself cannot be read.
+ * line, and so is a certificate that signer_key_verify_cert() refuses
+ * against the list (the key stays, without it). RC_IO when the store
+ * itself cannot be read.
  */
 int signer_ks_load(struct signer_ks *ks, struct signer_key **out);
 

@@ -49,6 +49,25 @@ load(struct signer_ks *ks)
 	return list;
 }
 
+/* Writes der as dir/issuing.crt and loads the store again: 1 when the
+ * issuing key came back with that certificate. */
+static int
+loads_issuing_cert(struct signer_ks *ks, const char *dir,
+    const uint8_t *der, size_t len)
+{
+	char *cp = path_of(dir, "issuing", "crt");
+	struct signer_key *list;
+	int ok;
+
+	unlink(cp);
+	write_file(cp, der, len, 0600);
+	free(cp);
+	list = load(ks);
+	ok = th_key_find(list, "issuing")->cert != NULL;
+	th_keys_free(list);
+	return ok;
+}
+
 /* Signs a message with k and checks it against k's SPKI. */
 static void
 sign_and_verify(struct signer_key *k)
@@ -210,6 +229,44 @@ test_reload(void **state)
 	list = load(ks);
 	assert_null(th_key_find(list, "issuing")->cert);
 	th_keys_free(list);
+
+	/* the checks of SETCERT again: the issuing key's CA certificate by
+	 * the root is loaded; one by another key, or not for a CA, is not */
+	{
+		EVP_PKEY *other = th_keygen(SIGNER_KEY_EC_P384);
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		uint8_t *itbs, *icert;
+		size_t itl, icl;
+
+		tc.issuer_cn = "Reload Root";
+		tc.subject_cn = "Reload Issuing";
+		tc.spki = b->spki;
+		tc.spki_len = b->spki_len;
+		itbs = th_tbs_cert(&tc, &itl);
+		sl = sizeof(sig);
+		assert_int_equal(signer_ks_sign(a, itbs, itl, sig, &sl), 0);
+		icert = th_assemble(itbs, itl, alg, alg_len, sig, sl, &icl);
+		assert_true(loads_issuing_cert(ks, dir, icert, icl));
+		free(icert);
+		sl = sizeof(sig);
+		assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha384(),
+		    NULL, other), 1);
+		assert_int_equal(EVP_DigestSign(ctx, sig, &sl, itbs, itl), 1);
+		icert = th_assemble(itbs, itl, alg, alg_len, sig, sl, &icl);
+		assert_false(loads_issuing_cert(ks, dir, icert, icl));
+		free(icert);
+		free(itbs);
+		tc.ca = 0;
+		itbs = th_tbs_cert(&tc, &itl);
+		sl = sizeof(sig);
+		assert_int_equal(signer_ks_sign(a, itbs, itl, sig, &sl), 0);
+		icert = th_assemble(itbs, itl, alg, alg_len, sig, sl, &icl);
+		assert_false(loads_issuing_cert(ks, dir, icert, icl));
+		free(icert);
+		free(itbs);
+		EVP_MD_CTX_free(ctx);
+		EVP_PKEY_free(other);
+	}
 
 	/* a new key of an old id drops the old certificate */
 	{
