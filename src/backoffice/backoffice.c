@@ -1077,6 +1077,11 @@ case_post(struct portal_req *c, const struct bo_path *bp)
 			    "Approved. The certificate was issued." :
 			    "Approved. The certificate is issued when every "
 			    "domain of the order is validated.");
+			/* BR 3.2.2.8: CAA forbids it for now */
+			if (!issued && err.problem == RA_PROB_CAA)
+				snprintf(msg, sizeof(msg), "Approved, but %s. "
+				    "It is issued once CAA permits it.",
+				    err.detail.msg);
 			ra_org_case_clear(&oc);
 		}
 	} else {

@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
+#include "validation/val.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -154,6 +155,7 @@ need_text(struct daemon_ctx *cx, const char *opt, const char *s, size_t max)
 struct admin_ra {
 	struct ra *ra;
 	char *portal_url;	/* borrowed by ra */
+	struct val_ctx *val;	/* borrowed by ra; NULL: none */
 };
 
 /*
@@ -171,6 +173,7 @@ admin_ra_open(struct daemon_ctx *cx, time_t now, struct admin_ra *a)
 	struct rc_detail d = {""};
 
 	a->ra = NULL;
+	a->val = NULL;
 	a->portal_url = cx->conf.http_public_url[0] ?
 	    xstrdup(cx->conf.http_public_url) :
 	    xasprintf("https://%s", cx->conf.http_listen);
@@ -188,12 +191,59 @@ admin_ra_open(struct daemon_ctx *cx, time_t now, struct admin_ra *a)
 	return DAEMON_EXIT_OK;
 }
 
+/*
+ * The same with a validation context made as serve makes them
+ * ([validation], policy.trust) and the DV settings, for a command that may
+ * issue a portal order: issuance looks at CAA (BR 3.2.2.8).
+ */
+static int
+admin_ra_open_val(struct daemon_ctx *cx, struct admin_ra *a)
+{
+	struct ra_conf rconf = {0};
+	struct val_conf vc;
+	struct rc_detail d = {""};
+	char *anchor = NULL, *caa_text = NULL;
+	const char *ids[17];
+	int rc;
+
+	a->ra = NULL;
+	a->val = NULL;
+	a->portal_url = NULL;
+	daemon_val_conf(cx, &vc, &anchor, &caa_text, ids, 16);
+	rc = val_ctx_open(&vc, &a->val, &d);
+	free(anchor);
+	free(caa_text);
+	if (rc != 0) {
+		daemon_fail(cx, "[validation]: %s", rc_detail_str(&d, rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	a->portal_url = cx->conf.http_public_url[0] ?
+	    xstrdup(cx->conf.http_public_url) :
+	    xasprintf("https://%s", cx->conf.http_listen);
+	rconf.account_url_prefix = "-";	/* no accounts are touched */
+	rconf.keycheck = cx->kc;
+	rconf.blocked_names = NULL;
+	rconf.portal_url = a->portal_url;
+	daemon_dv_ra_conf(cx, &rconf);
+	if (ra_open(&rconf, cx->st, cx->ca, a->val, &a->ra, &d) != 0) {
+		daemon_fail(cx, "%s", d.msg);
+		val_ctx_free(a->val);
+		free(a->portal_url);
+		a->val = NULL;
+		a->portal_url = NULL;
+		return DAEMON_EXIT_FAIL;
+	}
+	return DAEMON_EXIT_OK;
+}
+
 static void
 admin_ra_close(struct admin_ra *a)
 {
 	ra_free(a->ra);
+	val_ctx_free(a->val);
 	free(a->portal_url);
 	a->ra = NULL;
+	a->val = NULL;
 	a->portal_url = NULL;
 }
 
@@ -1044,7 +1094,7 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 	    DAEMON_NEED_STORE | DAEMON_NEED_CA | DAEMON_NEED_CT);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
+	if (admin_ra_open_val(cx, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_portal_validate(a.ra, order, method, cx->actor, &issued, &err);
 	admin_ra_close(&a);

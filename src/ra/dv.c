@@ -37,7 +37,9 @@
  * validated_at, expires_at = validated_at + the reuse period, evidence)
  * and is audited; failures are audited when the problem changes. CAA is
  * checked with every validation and again before issuance when the last
- * check is older than 8 hours (BR 3.2.2.8). A DV order is issued through
+ * check is older than 8 hours or was none (an operator's validation looks
+ * at no CAA): ra_portal_issue() asks ra_dv_caa_ready() for every order,
+ * whoever issues it (BR 3.2.2.8). A DV order is issued through
  * ra_portal_issue() when every name is valid; OV/EV orders also wait for
  * the back office (ra_portal_issue refuses them until it approved the
  * organisation; approved first, names last: issued here).
@@ -625,6 +627,93 @@ note_failure(struct ra *ra, struct store_dv *v, const struct store_authz *a,
 
 /* ---- issuance ------------------------------------------------------------ */
 
+/*
+ * Did CAA permit us for the name within the last 8 hours? The row's
+ * caa_checked_at is the last look that did (set with every validation and
+ * reuse, and by ra_dv_caa_ready). An operator's validation looks at no
+ * CAA: only a look after it counts. No row, no look.
+ */
+static int
+caa_fresh(const struct store_authz *a, const struct store_dv *v, int row,
+    time_t now)
+{
+	if (!row || v->caa_checked_at == 0 || v->caa_checked_at > now ||
+	    now - v->caa_checked_at > DV_CAA_FRESH)
+		return 0;
+	return a->method == NULL || strcmp(a->method, "operator") != 0 ||
+	    v->caa_checked_at >= a->validated_at;
+}
+
+int
+ra_dv_caa_ready(struct ra *ra, const int64_t *ids, size_t n,
+    struct ra_err *err)
+{
+	time_t now = ra_now(ra);
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct store_authz a = {0};
+		struct store_dv v = {0};
+		struct val_result res = {0};
+		const char *m;
+		char pb[24], msg[400];
+		int row = 0;
+
+		rc = store_authz_get(ra->st, ids[i], &a);
+		if (rc == 0) {
+			rc = store_dv_get(ra->st, a.id, &v);
+			row = rc == 0;
+			if (rc == RC_NOTFOUND)
+				rc = 0;	/* looked up every time */
+		}
+		if (rc != 0) {
+			rc = ra_internal(err, rc, "issue: CAA");
+			goto next;
+		}
+		if (caa_fresh(&a, &v, row, now))
+			goto next;
+		/* BR 3.2.2.8: CAA again, the last look is old (or none) */
+		m = a.method != NULL ? a.method : v.method;
+		if (ra_dv_caa(ra, &a, m, &res)) {
+			if (row) {
+				v.caa_checked_at = now;
+				set_str(&v.problem, NULL);
+				set_str(&v.message, NULL);
+				v.next_check_at = 0;
+				rc = store_dv_update(ra->st, &v, now);
+				if (rc != 0)
+					rc = ra_internal(err, rc,
+					    "issue: CAA");
+			}
+			goto next;
+		}
+		/* the customer sees why on the name, and the DV worker looks
+		 * again (run_job) */
+		ra_dv_explain(&res, m, a.identifier, "", pb, msg);
+		if (row)
+			(void)note_failure(ra, &v, &a, pb, msg, &res,
+			    next_retry(ra, &v, now), "system", 0);
+		log_info(LOG_RA, "portal order %lld: not issued: CAA of "
+		    "%s%s: %s", (long long)a.order_id, a.wildcard ? "*." : "",
+		    a.identifier, res.detail);
+		if (res.problem == VAL_PROB_CAA)
+			rc = ra_fail(err, RC_STATE, RA_PROB_CAA, "not issued: "
+			    "the CAA records of %s%s do not allow this "
+			    "certificate authority to issue for it",
+			    a.wildcard ? "*." : "", a.identifier);
+		else
+			rc = ra_fail(err, RC_STATE, RA_PROB_CAA, "not issued: "
+			    "the CAA records of %s%s could not be checked "
+			    "(%.120s)", a.wildcard ? "*." : "", a.identifier,
+			    res.detail);
+next:
+		val_result_clear(&res);
+		store_dv_clear(&v);
+		store_authz_clear(&a);
+	}
+	return rc;
+}
+
 int
 ra_dv_maybe_issue(struct ra *ra, int64_t order_id, int *issued)
 {
@@ -632,6 +721,7 @@ ra_dv_maybe_issue(struct ra *ra, int64_t order_id, int *issued)
 	int64_t ids[CA_MAX_NAMES];
 	size_t n = 0;
 	time_t now = ra_now(ra);
+	time_t since = now - (time_t)ca_cal_dv_reuse_days(now) * 86400;
 	struct ra_err e = {0};
 	int rc, ready = 1;
 
@@ -648,46 +738,24 @@ ra_dv_maybe_issue(struct ra *ra, int64_t order_id, int *issued)
 	rc = order_authz(ra, o.id, 0, ids, &n);
 	for (size_t i = 0; rc == 0 && ready && i < n; i++) {
 		struct store_authz a = {0};
-		struct store_dv v = {0};
 
+		/* valid, and within today's reuse period (BR 4.2.1) */
 		rc = store_authz_get(ra->st, ids[i], &a);
 		if (rc == 0 && (strcmp(a.status, "valid") != 0 ||
-		    a.expires_at <= now))
+		    a.expires_at <= now || a.validated_at < since))
 			ready = 0;
-		if (rc == 0 && ready && store_dv_get(ra->st, a.id, &v) == 0 &&
-		    (v.caa_checked_at == 0 ||
-		    now - v.caa_checked_at > DV_CAA_FRESH)) {
-			/* BR 3.2.2.8: CAA again, the last look is old */
-			struct val_result res = {0};
-			const char *m = a.method ? a.method : v.method;
-
-			if (ra_dv_caa(ra, &a, m, &res)) {
-				v.caa_checked_at = now;
-				set_str(&v.problem, NULL);
-				set_str(&v.message, NULL);
-				v.next_check_at = 0;
-				rc = store_dv_update(ra->st, &v, now);
-			} else {
-				char pb[24], msg[400];
-
-				ra_dv_explain(&res, m, a.identifier, "", pb,
-				    msg);
-				(void)note_failure(ra, &v, &a, pb, msg, &res,
-				    next_retry(ra, &v, now), "system", 0);
-				ready = 0;
-			}
-			val_result_clear(&res);
-		}
-		store_dv_clear(&v);
 		store_authz_clear(&a);
 	}
 	if (rc != 0 || !ready || n == 0)
 		goto out;
+	/* CAA is looked at again there when the last look is older than 8
+	 * hours (ra_dv_caa_ready) */
 	rc = ra_portal_issue(ra, o.id, &e);
 	if (rc == 0 && issued != NULL)
 		*issued = 1;
 	if (rc == RC_STATE) {
-		/* organisation validation pending, or issued by another */
+		/* organisation validation pending, CAA forbids (the name
+		 * says so), or issued by another */
 		log_info(LOG_RA, "portal order %lld: names validated; %s",
 		    (long long)o.id, e.detail.msg);
 		rc = 0;

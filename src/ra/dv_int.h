@@ -2,7 +2,8 @@
 /*
  * Shared by dv.c (methods, checks, jobs) and dv_email.c (confirmation
  * mail and links): the pieces of the domain validation of portal orders
- * that both need. Not part of ra.h. Runs wherever the ra runs.
+ * that both need, and the CAA check before issuance for portal.c. Not part
+ * of ra.h. Runs wherever the ra runs.
  */
 #ifndef CERTDESK_RA_DV_INT_H
 #define CERTDESK_RA_DV_INT_H
@@ -36,9 +37,22 @@ int ra_dv_caa(struct ra *ra, const struct store_authz *a, const char *method,
  * RC_STATE when it is no longer pending. evidence borrowed. */
 int ra_dv_mark_valid(struct ra *ra, const struct store_authz *a,
     const char *method, const char *actor, json_t *evidence);
-/* Issues the order when every name is valid (CAA re-checked when older
- * than 8 hours; OV/EV only once the back office approved, else nothing
- * happens). *issued (may be NULL) 1 when issued. */
+/*
+ * BR 3.2.2.8, for ra_portal_issue(): CAA permitted this CA for every
+ * authorization of ids (n) within the last 8 hours, else it is looked up
+ * now (an operator's validation counts as no look; a name without a
+ * validation row is looked up every time). 0 when every name may be
+ * issued for; RC_STATE with RA_PROB_CAA in err at the first name CAA
+ * forbids or that cannot be checked, the reason stored on the name's row
+ * for the customer and the DV worker to look again; other codes for
+ * store errors.
+ */
+int ra_dv_caa_ready(struct ra *ra, const int64_t *ids, size_t n,
+    struct ra_err *err);
+/* Issues the order when every name is valid within today's reuse period
+ * (CAA re-checked by ra_portal_issue when older than 8 hours; OV/EV only
+ * once the back office approved, else nothing happens). *issued (may be
+ * NULL) 1 when issued. */
 int ra_dv_maybe_issue(struct ra *ra, int64_t order_id, int *issued);
 /* The customer's words for a failed check. */
 void ra_dv_explain(const struct val_result *res, const char *method,

@@ -1335,8 +1335,10 @@ ra_org_approve(struct ra *ra, int64_t agent_id, int64_t case_id,
 	rc = agent_act(ra, agent_id, case_id, ACT_APPROVE, NULL, &x, err);
 	if (rc != 0 || x.org_id == 0)
 		return rc;
-	/* the organisation is validated: issue now if the domains are too;
-	 * otherwise the domain validation's completion issues */
+	/* the organisation is validated: issue now if the domains are too
+	 * (ra_portal_issue looks at CAA again when the last look is older
+	 * than 8 hours: the validation may be days old); otherwise the
+	 * domain validation's completion issues */
 	rc = ra_portal_issue(ra, x.order, &e);
 	if (rc == 0 && issued != NULL)
 		*issued = 1;
@@ -1344,6 +1346,9 @@ ra_org_approve(struct ra *ra, int64_t agent_id, int64_t case_id,
 		log_info(LOG_RA, "org case %lld approved; order %lld not "
 		    "issued yet: %s", (long long)x.case_id, (long long)x.order,
 		    e.detail.msg);
+	/* approved all the same; the agent learns why nothing was issued */
+	if (rc == RC_STATE && e.problem == RA_PROB_CAA && err != NULL)
+		*err = e;
 	return 0;
 }
 

@@ -7,7 +7,10 @@
  * (ca_csr_parse with the CA's key checks; exactly the order's names); then
  * stores the order, one pending authorization per name (belonging to the
  * contract: account_id NULL) and moves the slot to pending. Issues only
- * when every name has a valid authorization of the order's contract.
+ * when every name has a valid authorization of the order's contract,
+ * validated within today's reuse period, and CAA permitted this CA for it
+ * within the last 8 hours (looked up again otherwise): ra_portal_issue is
+ * the one way out for every portal order, whoever triggers it.
  *
  * Runs in the main certdesk process on portal request threads and in the
  * `certdesk admin validate` command. Trusts the store and the CA; every
@@ -15,6 +18,7 @@
  * The portal never sees a private key: only CSRs arrive here.
  */
 #include "ra/ra_int.h"
+#include "ra/dv_int.h"
 #include "ca/ca.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -653,7 +657,8 @@ ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
 
 		rc = store_authz_get(ra->st, ids[i], &a);
 		if (rc == 0 && strcmp(a.status, "valid") == 0 &&
-		    a.expires_at > now)
+		    a.expires_at > now && a.validated_at >= now -
+		    (time_t)ca_cal_dv_reuse_days(now) * 86400)
 			out->nvalid++;
 		store_authz_clear(&a);
 	}
@@ -779,6 +784,7 @@ validate_tx(struct store *st, void *arg)
 
 	for (size_t i = 0; rc == 0 && i < v->n; i++) {
 		struct store_authz a = {0};
+		struct store_dv dv = {0};
 		char object[48], *ev = NULL;
 		json_t *e;
 
@@ -805,6 +811,21 @@ validate_tx(struct store *st, void *arg)
 		a.validated_at = now;
 		a.expires_at = now + (time_t)ca_cal_dv_reuse_days(now) * 86400;
 		rc = store_authz_set(st, &a, "pending", now);
+		/* the name's validation row: done, and no CAA looked at
+		 * (ra_portal_issue looks) */
+		if (rc == 0 && store_dv_get(st, a.id, &dv) == 0) {
+			free(dv.problem);
+			dv.problem = NULL;
+			free(dv.message);
+			dv.message = NULL;
+			free(dv.stage);
+			dv.stage = xstrdup("idle");
+			dv.checked_at = now;
+			dv.caa_checked_at = 0;
+			dv.next_check_at = 0;
+			rc = store_dv_update(st, &dv, now);
+		}
+		store_dv_clear(&dv);
 		snprintf(object, sizeof(object), "authz:%lld",
 		    (long long)a.id);
 		if (rc == 0)
@@ -872,11 +893,12 @@ ra_portal_validate(struct ra *ra, int64_t order_id, const char *method,
 	    (long long)o.id, v.actor, method);
 	if (strcmp(o.profile, "dv") != 0) {
 		/* OV/EV: issued now only when the organisation is approved
-		 * already; else the approval issues */
+		 * already; else the approval issues. CAA forbidding it is
+		 * the operator's to know. */
 		struct ra_err oe = {0};
 
 		rc = ra_portal_issue(ra, o.id, &oe);
-		if (rc == RC_STATE)
+		if (rc == RC_STATE && oe.problem != RA_PROB_CAA)
 			rc = 0;
 		else if (rc != 0 && err != NULL)
 			*err = oe;
@@ -924,11 +946,13 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 	const char *nv[CA_MAX_NAMES];
 	size_t nn = 0;
 	json_t *det = NULL;
-	time_t now = ra_now(ra);
+	time_t now, since;
 	int rc;
 
 	if (ra == NULL)
 		return RC_INVAL;
+	now = ra_now(ra);
+	since = now - (time_t)ca_cal_dv_reuse_days(now) * 86400;
 	rc = store_order_get(ra->st, order_id, &o);
 	if (rc == RC_INVAL || (rc == 0 && o.slot_id == 0))
 		rc = RC_NOTFOUND;
@@ -937,9 +961,10 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 		    "no such portal order") : ra_internal(err, rc, "issue");
 		goto out;
 	}
-	if (strcmp(o.status, "pending") != 0) {
+	if (strcmp(o.status, "pending") != 0 || o.expires_at <= now) {
 		rc = ra_fail(err, RC_STATE, RA_PROB_ORDER_NOT_READY,
-		    "the order is %s", o.status);
+		    "the order is %s", o.expires_at <= now &&
+		    strcmp(o.status, "pending") == 0 ? "expired" : o.status);
 		goto out;
 	}
 	/* OV/EV: only with an approved organisation validation case, and
@@ -948,7 +973,10 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 	    (rc = ra_org_for_order(ra, o.id, &org, err)) != 0)
 		goto out;
 	/* no issuance without validation: every name of the order has a
-	 * valid, unexpired authorization that belongs to this contract */
+	 * valid, unexpired authorization that belongs to this contract,
+	 * validated within today's reuse period (BR 4.2.1; its expires_at
+	 * came from the period on the day it was validated, which may have
+	 * shortened since: as ACME's finalize) */
 	rc = store_order_authz_list(ra->st, o.id, ids, CA_MAX_NAMES, &n);
 	if (rc != 0) {
 		rc = ra_internal(err, rc, "issue: authz");
@@ -974,7 +1002,7 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 			rc = store_order_get(ra->st, a.order_id, &ao);
 		good = rc == 0 && a.account_id == 0 &&
 		    strcmp(a.status, "valid") == 0 && a.expires_at > now &&
-		    a.wildcard == wild &&
+		    a.validated_at >= since && a.wildcard == wild &&
 		    strcmp(a.identifier, nv[i] + (wild ? 2 : 0)) == 0 &&
 		    ao.contract_id == o.contract_id;
 		store_authz_clear(&a);
@@ -989,6 +1017,12 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 			goto out;
 		}
 	}
+	/* BR 3.2.2.8: CAA at issuance or within 8 hours before, for every
+	 * name, whoever issues (DV worker, operator, back office approval);
+	 * refused, the order stays pending with the reason on the name */
+	rc = ra_dv_caa_ready(ra, ids, n, err);
+	if (rc != 0)
+		goto out;
 	/* one issuer wins */
 	rc = store_order_set_status(ra->st, o.id, "pending", "processing",
 	    NULL, NULL, NULL, 0, now);

@@ -902,19 +902,25 @@ int ra_portal_order_ids(struct ra *ra, int64_t customer_id, int64_t **ids,
  * Completes the domain validation of every pending authorization of a
  * portal order by `method` (only "operator" for now: staff confirmed
  * control of the domain; evidence records it and the actor), audited as
- * "validation.success". Then, for a DV order whose every name has a valid,
- * unexpired authorization of the order's contract, issues (see
- * ra_portal_issue). *issued (may be NULL) is 1 when a certificate was
- * issued. RC_NOTFOUND for an unknown or non-portal order, RC_STATE when
- * the order is not pending, RC_INVAL for an unknown method.
+ * "validation.success". No CAA is looked at here: the names count as never
+ * checked. Then, for a DV order whose every name has a valid, unexpired
+ * authorization of the order's contract, issues (see ra_portal_issue).
+ * *issued (may be NULL) is 1 when a certificate was issued. RC_NOTFOUND
+ * for an unknown or non-portal order, RC_STATE when the order is not
+ * pending, RC_INVAL for an unknown method; RC_STATE with RA_PROB_CAA when
+ * the names are validated but CAA forbids issuance.
  */
 int ra_portal_validate(struct ra *ra, int64_t order_id, const char *method,
     const char *actor, int *issued, struct ra_err *err);
 
 /*
- * Issues a pending portal order when every name has a valid, unexpired
- * authorization of the order's contract (RC_STATE otherwise; OV/EV wait for
- * organisation validation: RC_STATE). ca_issue with the profile, the order
+ * Issues a pending, unexpired portal order when every name has a valid,
+ * unexpired authorization of the order's contract, validated within
+ * today's reuse period (ca_cal_dv_reuse_days; RC_STATE otherwise; OV/EV
+ * wait for organisation validation: RC_STATE), and CAA permitted this CA
+ * for every name within the last 8 hours, looked up now when not (BR
+ * 3.2.2.8; ra_dv_caa_ready): refused, RC_STATE with RA_PROB_CAA, the order
+ * stays pending and the name shows why. ca_issue with the profile, the order
  * and contract, actor "portal:user/<id>" of who placed it; the order becomes
  * valid and the slot issued. A CA refusal makes the order invalid (the
  * slot goes back to active) and is returned.
@@ -1119,7 +1125,9 @@ int ra_org_customer_respond(struct ra *ra, int64_t customer_id,
 int ra_org_reject(struct ra *ra, int64_t agent_id, int64_t case_id,
     const char *reason, struct ra_err *err);
 /* Approves (first or second approval, by state). *issued (may be NULL) is
- * 1 when the certificate was issued at once. */
+ * 1 when the certificate was issued at once. Approved but not issued
+ * because CAA forbids it (see ra_portal_issue): 0, with err saying so
+ * (problem RA_PROB_CAA). */
 int ra_org_approve(struct ra *ra, int64_t agent_id, int64_t case_id,
     int *issued, struct ra_err *err);
 

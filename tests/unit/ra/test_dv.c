@@ -9,7 +9,9 @@
  * the dns-auto state machine through a DNS provider the test steers
  * (record added, waited for, checked, removed also after a failure and
  * when a removal fails first); the customer's dns and http methods with
- * "check now" and problems in customer words; CAA; forbidden method
+ * "check now" and problems in customer words; CAA, looked at with every
+ * validation and at issuance when older than 8 hours or none (an
+ * operator's validation looks at none), never twice; forbidden method
  * changes and other customers' orders; the policy calendar for email;
  * bounced mail; and that nothing is issued before every name is valid.
  */
@@ -303,9 +305,12 @@ test_email_default_confirm_issue(void **state)
 	assert_int_equal(l.expires_at - l.sent_at, 30 * DAY);
 	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
 	/* POST: confirms both names, the DV order is issued */
+	assert_int_equal(t->e->fake.caa_calls, 0);
 	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok, "192.0.2.7",
 	    "Mozilla/5.0\r\nX: y", &err), 0);
 	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	/* CAA once per name with the confirmation, not again to issue */
+	assert_int_equal(t->e->fake.caa_calls, 2);
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
 	    "WHERE status = 'valid' AND method = 'email' AND br_version = '"
 	    RA_BR_VERSION "' AND evidence LIKE '%3.2.2.4.4%' AND evidence LIKE "
@@ -862,6 +867,54 @@ test_dns_auto_failure_and_cleanup(void **state)
 	free(v);
 }
 
+/* IMPLEMENTATION-OF BR 3.2.2.8: staff validate the names (`certdesk admin
+ * validate`), which looks at no CAA; issuance does, and CAA forbids us:
+ * not issued, the names valid, the reason shown on them; once CAA
+ * permits, the DV worker issues. */
+static void
+test_operator_caa(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0, ran = 0;
+	int64_t id;
+	int issued = 7;
+	char st[16];
+
+	id = order(t, "starter", "op.example", "op.example www.op.example");
+	t->e->fake.caa_forbid = "www.op.example";
+	assert_int_equal(ra_portal_validate(t->e->ra, id, "operator",
+	    "cli:root", &issued, &err), RC_STATE);
+	assert_int_equal(issued, 0);
+	assert_int_equal(err.problem, RA_PROB_CAA);
+	assert_non_null(strstr(err.detail.msg, "www.op.example"));
+	/* op.example permitted, www.op.example forbidden */
+	assert_int_equal(t->e->fake.caa_calls, 2);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM certificates "
+	    "WHERE profile = 'dv'"), 0);
+	v = list(t, id, &n);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(v[i].status, "valid");
+		assert_int_equal(v[i].method, RA_DV_OPERATOR);
+	}
+	assert_string_equal(v[0].problem, "");
+	assert_string_equal(v[1].problem, "caa_forbidden");
+	free(v);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.failure' AND details LIKE "
+	    "'%caa_forbidden%'"), 1);
+	/* permitted again: the worker looks (only at the name it forbade:
+	 * op.example's look is fresh) and issues */
+	t->e->fake.caa_forbid = NULL;
+	set_now(t->e, RT_T0 + 3600);
+	assert_int_equal(ra_dv_jobs_run(t->e->ra, 16, &ran), 0);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	assert_int_equal(t->e->fake.caa_calls, 3);
+}
+
 static void
 test_ov_waits(void **state)
 {
@@ -956,6 +1009,8 @@ main(void)
 		    test_dns_auto_only_for_the_contracts_zones, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ov_waits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_operator_caa, setup,
 		    teardown),
 	};
 

@@ -10,7 +10,10 @@
  * information requested from the customer (mail queued) and answered;
  * issuance only after approval, with the subject from the evidence and not
  * from what the customer typed; reuse of a validated organisation within
- * the reuse period and a new case after it; and the audit trail.
+ * the reuse period and a new case after it; the audit trail; and at
+ * approval days after the domain was validated, CAA looked at again (BR
+ * 3.2.2.8) and a domain validation older than today's reuse period (BR
+ * 4.2.1) refused.
  */
 #include "ra_test.h"
 #include "store/store.h"
@@ -632,6 +635,176 @@ test_reuse_period(void **state)
 	assert_int_equal(ra_org_case_open(e->ra, 99999, &err), RC_NOTFOUND);
 }
 
+/* Validates every name of the order by the customer's DNS record (the
+ * fake finds it), CAA looked at with each. */
+static void
+dns_validate(struct ot *t, int64_t id)
+{
+	struct ra_dv_state *v = NULL;
+	struct ra_err err = {0};
+	size_t n = 0;
+
+	assert_int_equal(ra_dv_list(t->e->ra, t->e->customer, id, &v, &n), 0);
+	assert_true(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		int valid = 0;
+
+		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+		    v[i].authz_id, RA_DV_DNS, NULL, "portal:user/1", &err), 0);
+		assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id,
+		    v[i].authz_id, NULL, &valid, &err), 0);
+		assert_true(valid);
+	}
+	free(v);
+}
+
+/* The OV case of the order taken, evidenced and approved by agent A;
+ * returns *issued of the approval (err: its err). */
+static int
+approve_ov(struct ot *t, int64_t id, struct ra_err *err)
+{
+	int64_t c = case_of(t, id);
+	int issued = 7;
+
+	assert_int_equal(ra_org_take(t->e->ra, t->agent_a, c, err), 0);
+	ov_evidence(t, t->agent_a, c);
+	assert_int_equal(ra_org_approve(t->e->ra, t->agent_a, c, &issued,
+	    err), 0);
+	assert_int_equal(state_of(t, c), RA_ORG_APPROVED);
+	return issued;
+}
+
+static const char *
+order_status(struct ot *t, int64_t id, char *buf, size_t n)
+{
+	struct store_order o = {0};
+
+	assert_int_equal(store_order_get(t->e->st, id, &o), 0);
+	snprintf(buf, n, "%s", o.status);
+	store_order_clear(&o);
+	return buf;
+}
+
+/* IMPLEMENTATION-OF BR 3.2.2.8: the domain was validated (CAA permitted),
+ * then its owner forbade us in CAA; the agents approve 9 hours later: CAA
+ * is looked at again and nothing is issued, the customer and the agent
+ * told why; once CAA permits, the DV worker issues. */
+static void
+test_caa_old_at_approval(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_dv_state *v = NULL;
+	size_t n = 0, ran = 0;
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	unsigned looks;
+	char st[16];
+
+	dns_validate(t, id);
+	looks = e->fake.caa_calls;
+	assert_int_equal(looks, 1);
+	set_now(e, RT_T0 + 9 * 3600);
+	e->fake.caa_forbid = "shop.example.com";
+	assert_int_equal(approve_ov(t, id, &err), 0);
+	assert_int_equal(e->fake.caa_calls, looks + 1);
+	assert_int_equal(err.problem, RA_PROB_CAA);
+	assert_non_null(strstr(err.detail.msg, "CAA records of "
+	    "shop.example.com"));
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM certificates WHERE "
+	    "profile = 'ov'"), 0);
+	/* the reason on the name, in the attempts and the audit log */
+	assert_int_equal(ra_dv_list(e->ra, e->customer, id, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].status, "valid");
+	assert_string_equal(v[0].problem, "caa_forbidden");
+	assert_non_null(strstr(v[0].message, "CAA records"));
+	free(v);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM dv_attempts WHERE "
+	    "method = 'caa' AND outcome = 'invalid' AND problem = "
+	    "'caa_forbidden'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.failure' AND details LIKE "
+	    "'%caa_forbidden%'"), 1);
+	/* nor by a direct call */
+	assert_int_equal(ra_portal_issue(e->ra, id, &err), RC_STATE);
+	assert_int_equal(err.problem, RA_PROB_CAA);
+	assert_int_equal(e->fake.caa_calls, looks + 2);
+	/* CAA permits us again: the worker looks and issues */
+	e->fake.caa_forbid = NULL;
+	set_now(e, RT_T0 + 10 * 3600);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 16, &ran), 0);
+	assert_int_equal(ran, 1);
+	assert_int_equal(e->fake.caa_calls, looks + 3);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	assert_int_equal(ra_dv_list(e->ra, e->customer, id, &v, &n), 0);
+	assert_string_equal(v[0].problem, "");
+	free(v);
+}
+
+/* IMPLEMENTATION-OF BR 3.2.2.8: approved 7 hours after the validation's
+ * CAA look: issued on that look, none again. */
+static void
+test_caa_fresh_at_approval(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	unsigned looks;
+	char st[16];
+
+	dns_validate(t, id);
+	looks = e->fake.caa_calls;
+	set_now(e, RT_T0 + 7 * 3600);
+	assert_int_equal(approve_ov(t, id, &err), 1);
+	assert_int_equal(e->fake.caa_calls, looks);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+}
+
+/* IMPLEMENTATION-OF BR 4.2.1: a domain validation reused for an OV order
+ * the day before the reuse period falls from 200 to 100 days
+ * (2027-03-15), 149 days old then; approved the day after, when it is 151
+ * days old: not issued, and no CAA looked at for it. */
+static void
+test_validation_older_than_reuse_period(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_dv_state *v = NULL;
+	const time_t step = 1805068800;	/* 2027-03-15 */
+	size_t n = 0;
+	int64_t id;
+	unsigned looks;
+	char st[16];
+
+	set_now(e, step - 150 * 86400);
+	id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	dns_validate(t, id);
+	assert_int_equal(approve_ov(t, id, &err), 1);
+	/* another organisation (a new case), the same domain: reused */
+	set_now(e, step - 86400);
+	id = order(t, "business", "shop.example.com", "Andere GmbH");
+	assert_int_equal(ra_dv_list(e->ra, e->customer, id, &v, &n), 0);
+	assert_int_equal(v[0].method, RA_DV_REUSED);
+	assert_string_equal(v[0].status, "valid");
+	assert_int_equal(v[0].validated_at, step - 150 * 86400);
+	assert_true(v[0].expires_at > step + 86400);
+	free(v);
+	set_now(e, step + 86400);
+	assert_int_equal(ca_cal_dv_reuse_days(step + 86400), 100);
+	looks = e->fake.caa_calls;
+	assert_int_equal(approve_ov(t, id, &err), 0);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(ra_portal_issue(e->ra, id, &err), RC_STATE);
+	assert_non_null(strstr(err.detail.msg, "shop.example.com"));
+	assert_int_equal(e->fake.caa_calls, looks);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM certificates WHERE "
+	    "profile = 'ov'"), 1);
+}
+
 static void
 test_evidence_bad_input(void **state)
 {
@@ -906,6 +1079,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_period, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_caa_old_at_approval,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caa_fresh_at_approval,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_validation_older_than_reuse_period, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_bad_input, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_bad_input, setup,
