@@ -266,6 +266,19 @@ date_parse(const char *s, int with_time, time_t now)
 	return t;
 }
 
+/* A date of evidence: as date_parse(), and not older than organisation
+ * data may be reused today (BR 4.2.1), since the organisation counts as
+ * validated from its oldest evidence (make_org). */
+static time_t
+evidence_date(const char *s, int with_time, time_t now)
+{
+	time_t t = date_parse(s, with_time, now);
+
+	if (t != 0 && t < now - (time_t)ca_cal_org_reuse_days(now) * 86400)
+		return 0;
+	return t;
+}
+
 static int
 country_ok(const char *c)
 {
@@ -383,10 +396,9 @@ evidence_build(enum ra_org_step step, const struct ra_org_kv *kv, size_t n,
 		}
 		if (!text_ok(v, MAX_TEXT_FIELD))
 			ok = 0;
-		else if (strcmp(k, "date") == 0)
-			ok = date_parse(v, 0, now) != 0;
-		else if (strcmp(k, "datetime") == 0)
-			ok = date_parse(v, 1, now) != 0;
+		else if (strcmp(k, "date") == 0 || strcmp(k, "datetime") == 0)
+			ok = evidence_date(v, strcmp(k, "datetime") == 0,
+			    now) != 0;
 		else if (strcmp(k, "country") == 0)
 			ok = country_ok(v);
 		else if (strcmp(k, "phone") == 0)
@@ -398,9 +410,11 @@ evidence_build(enum ra_org_step step, const struct ra_org_kv *kv, size_t n,
 			ok = 0;	/* RFC 5280 ub-organization-name */
 		if (!ok) {
 			ferr(fe, f[j].name, strcmp(k, "date") == 0 ?
-			    "Use YYYY-MM-DD, not in the future." :
+			    "Use YYYY-MM-DD, not in the future, nor older "
+			    "than organisation data may be (BR 4.2.1)." :
 			    strcmp(k, "datetime") == 0 ? "Use YYYY-MM-DD "
-			    "HH:MM (UTC), not in the future." :
+			    "HH:MM (UTC), not in the future, nor older than "
+			    "organisation data may be (BR 4.2.1)." :
 			    strcmp(k, "country") == 0 ? "Use the two-letter "
 			    "ISO 3166 code in capitals, e.g. DE." :
 			    strcmp(k, "phone") == 0 ? "Digits, spaces and "
@@ -760,6 +774,36 @@ evs(const struct steps *s, enum ra_org_step i, const char *k)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* The oldest date in the evidence of the steps, or now. */
+static time_t
+oldest_evidence(const struct steps *s, time_t now)
+{
+	time_t oldest = now;
+
+	for (int i = 0; i < RA_ORG_STEP_MAX; i++) {
+		const struct ra_org_field *f;
+		size_t nf = 0;
+
+		if (s->ev[i] == NULL)
+			continue;
+		f = ra_org_step_fields((enum ra_org_step)i, &nf);
+		for (size_t j = 0; f != NULL && j < nf; j++) {
+			const char *v = json_string_value(json_object_get(
+			    s->ev[i], f[j].name));
+			int dt = strcmp(f[j].kind, "datetime") == 0;
+			time_t t;
+
+			if (v == NULL || (!dt && strcmp(f[j].kind, "date") !=
+			    0))
+				continue;
+			t = date_parse(v, dt, now);
+			if (t != 0 && t < oldest)
+				oldest = t;
+		}
+	}
+	return oldest;
+}
+
 /* The organisation an approval makes, from the evidence alone. */
 static int
 make_org(struct store *st, const struct store_org_case *c,
@@ -793,7 +837,9 @@ make_org(struct store *st, const struct store_org_case *c,
 		o.ev_validated = 1;
 	}
 	o.validated = 1;
-	o.validated_at = now;
+	/* reused for the BR's period from the oldest evidence, not from the
+	 * approval */
+	o.validated_at = oldest_evidence(s, now);
 	if (second != 0)
 		snprintf(by, sizeof(by), "user:%lld,user:%lld",
 		    (long long)first, (long long)second);

@@ -219,20 +219,24 @@ export class Rig {
 	}
 }
 
+// evidence is of yesterday: organisation data counts from when it was
+// obtained, and older than the BR allow is refused (BR 4.2.1)
+const DAY = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+
 export const OV_STEPS = {
 	legal_existence: { source: "Handelsregister Mannheim",
-	    registration_number: "HRB 700001", date_checked: "2026-01-05",
+	    registration_number: "HRB 700001", date_checked: DAY,
 	    legal_name: "Beispiel Shop Handels GmbH" },
 	address: { source: "Register extract", street: "Hauptstr. 1",
 	    postal_code: "76131", locality: "Karlsruhe",
 	    state: "Baden-Wuerttemberg", country: "DE" },
 	domain_registrant: { source: "RDAP rdap.denic.de",
 	    registrant: "Beispiel Shop Handels GmbH", matches: "yes",
-	    date_checked: "2026-01-05" },
+	    date_checked: DAY },
 	telephone: { number: "+49 721 555000",
 	    number_source: "Deutsche Telekom directory",
 	    person: "Ada Admin, managing director",
-	    called_at: "2026-01-05 10:30", outcome: "confirmed" },
+	    called_at: DAY + " 10:30", outcome: "confirmed" },
 };
 
 export const EV_STEPS = {
@@ -242,5 +246,5 @@ export const EV_STEPS = {
 	ev_business_category: { source: "Handelsregister",
 	    business_category: "Private Organization" },
 	ev_registration: { source: "Handelsregister Mannheim",
-	    registration_number: "HRB 700001", date_checked: "2026-01-05" },
+	    registration_number: "HRB 700001", date_checked: DAY },
 };

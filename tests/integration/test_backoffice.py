@@ -10,6 +10,7 @@ token, cannot give both approvals); information requested from the
 customer shows on the portal overview, is mailed, and the customer's
 answer reaches the case; rejection frees the slot; every decision is in
 the audit log, which verifies."""
+import datetime
 import json
 import re
 import sqlite3
@@ -22,21 +23,26 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from portal_rig import PASSWORD, Rig
 
+# evidence is of yesterday: organisation data counts from when it was
+# obtained, and older than the BR allow is refused (BR 4.2.1)
+DAY = (datetime.datetime.now(datetime.timezone.utc) -
+       datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+
 OV_EVIDENCE = {
     "legal_existence": {"source": "Handelsregister Mannheim",
                         "registration_number": "HRB 700001",
-                        "date_checked": "2026-01-05",
+                        "date_checked": DAY,
                         "legal_name": "A Shop Handels GmbH"},
     "address": {"source": "Register extract", "street": "Hauptstr. 1",
                 "postal_code": "76131", "locality": "Karlsruhe",
                 "state": "Baden-Wuerttemberg", "country": "DE"},
     "domain_registrant": {"source": "RDAP rdap.denic.de",
                           "registrant": "A Shop Handels GmbH",
-                          "matches": "yes", "date_checked": "2026-01-05"},
+                          "matches": "yes", "date_checked": DAY},
     "telephone": {"number": "+49 721 555000",
                   "number_source": "Deutsche Telekom directory",
                   "person": "Ada Admin, managing director",
-                  "called_at": "2026-01-05 10:30", "outcome": "confirmed"},
+                  "called_at": DAY + " 10:30", "outcome": "confirmed"},
 }
 EV_EVIDENCE = dict(OV_EVIDENCE, **{
     "ev_jurisdiction": {"source": "Handelsregister",
@@ -45,7 +51,7 @@ EV_EVIDENCE = dict(OV_EVIDENCE, **{
                              "business_category": "Private Organization"},
     "ev_registration": {"source": "Handelsregister Mannheim",
                         "registration_number": "HRB 700001",
-                        "date_checked": "2026-01-05"},
+                        "date_checked": DAY},
 })
 
 

@@ -202,14 +202,31 @@ static const struct ra_org_kv ev_regno[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Gives the evidence kv, its dates moved to the day before the test's
+ * clock: evidence is current (BR 4.2.1) whatever the test's time. */
 static int
 evidence(struct ot *t, int64_t agent, int64_t c, enum ra_org_step s,
     const struct ra_org_kv *kv, size_t n)
 {
 	struct ra_field_errs fe = {0};
 	struct ra_err err = {0};
+	struct ra_org_kv cp[16];
+	time_t day = t->e->now - 86400;
+	char date[16], datetime[24];
+	struct tm tm;
 
-	return ra_org_evidence(t->e->ra, agent, c, s, kv, n, &fe, &err);
+	assert_true(n <= 16);
+	gmtime_r(&day, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	snprintf(datetime, sizeof(datetime), "%s 10:30", date);
+	for (size_t i = 0; i < n; i++) {
+		cp[i] = kv[i];
+		if (strcmp(kv[i].name, "date_checked") == 0)
+			cp[i].value = date;
+		else if (strcmp(kv[i].name, "called_at") == 0)
+			cp[i].value = datetime;
+	}
+	return ra_org_evidence(t->e->ra, agent, c, s, cp, n, &fe, &err);
 }
 
 static void
@@ -407,6 +424,10 @@ test_ov_lifecycle(void **state)
 	assert_string_equal(org.state, "Baden-Wuerttemberg");
 	assert_int_equal(org.validated, 1);
 	assert_int_equal(org.ev_validated, 0);
+	/* validated as of its oldest evidence (the day before), not of the
+	 * approval: the BR's 398 days run from when the data was obtained */
+	assert_int_equal(org.validated_at, e->now - 86400 -
+	    (e->now - 86400) % 86400);
 	snprintf(sql, sizeof(sql), "user:%lld", (long long)t->agent_a);
 	assert_string_equal(org.validated_by, sql);
 	assert_non_null(strstr(org.evidence, "Deutsche Telekom directory"));
@@ -815,9 +836,11 @@ test_evidence_bad_input(void **state)
 	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
 	int64_t c = case_of(t, id);
 	char huge[600], ctl[] = "Handels\x01register";
+	/* the clock: RT_T0, 2026-01-10, when organisation data may be used
+	 * for 825 days (ca_cal_org_reuse_days): 2023-06-01 is older */
 	static const char *const bad_dates[] = {"2026-02-30", "2026-13-01",
 		"26-01-01", "2026-01-01x", "", "2027-06-01", "0000-01-01",
-		"2026-1-01", "2026-01-0a"};
+		"2026-1-01", "2026-01-0a", "2023-06-01", "2001-01-01"};
 	long long before;
 
 	memset(huge, 'A', sizeof(huge) - 1);
