@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/sec.h"
 #include "util/xmalloc.h"
 
 #include <errno.h>
@@ -42,6 +43,7 @@ struct daemon_mail {
 	struct mail_conf mc;
 	char *spool, *password, *portal_url;
 	time_t last_remind;
+	int wal_dirty;		/* a mail's text replaced: WAL to truncate */
 
 	pthread_t thr;
 	int thr_ok;
@@ -89,6 +91,28 @@ daemon_mail_conf(struct daemon_ctx *cx, struct mail_conf *mc, char **spool,
 	return rc;
 }
 
+/*
+ * What the outbox keeps of mail m once it has left for good (delivered or
+ * bounced): a new text without the confirmation token of a validation
+ * mail, or NULL to keep it as it is. The token is meant to be with the
+ * recipient alone; the store has its SHA-256 (dv_email_tokens), and an
+ * admin, a copy of the database or a backup must not be able to confirm
+ * with it.
+ *
+ * Mail into the spool folder (no [mail] smtp_url, the demo) keeps its
+ * token: the worker spools it within a second of being queued, and the
+ * admin's Outgoing mail page is where README sends the demo user to
+ * follow the link. The .eml file next to the database in the data
+ * directory holds the same link in plain text anyway.
+ */
+static char *
+kept_text(const struct daemon_mail *dm, const struct store_mail *m)
+{
+	if (dm->mc.smtp_url == NULL || dm->mc.smtp_url[0] == '\0')
+		return NULL;
+	return ra_dv_email_mask(m->kind, m->body, RA_DV_EMAIL_GONE);
+}
+
 /* Delivers what is due; *sent gets how many went out. */
 static int
 deliver_due(struct daemon_mail *dm, size_t *sent)
@@ -106,9 +130,16 @@ deliver_due(struct daemon_mail *dm, size_t *sent)
 		struct rc_detail d = {""};
 		int e = mail_send(&dm->mc, v[i].to_addr, v[i].subject,
 		    v[i].body, &d);
+		char *kept = e == 0 || e == RC_REFUSED ?
+		    kept_text(dm, &v[i]) : NULL;
 
+		if (kept != NULL)
+			dm->wal_dirty = 1;
 		if (e == 0) {
-			store_mail_sent(dm->st, v[i].id, time(NULL));
+			if (store_mail_sent(dm->st, v[i].id, time(NULL),
+			    kept) != 0)
+				log_err(LOG_MAIL, "mail %lld: delivered, but "
+				    "not marked so", (long long)v[i].id);
 			log_info(LOG_MAIL, "mail %lld (%s) delivered to %s",
 			    (long long)v[i].id, v[i].kind ? v[i].kind : "-",
 			    v[i].to_addr);
@@ -116,7 +147,7 @@ deliver_due(struct daemon_mail *dm, size_t *sent)
 		} else if (e == RC_REFUSED) {
 			/* RFC 5321 §4.2.1: a 5xx is permanent */
 			store_mail_bounced(dm->st, v[i].id,
-			    rc_detail_str(&d, e), time(NULL));
+			    rc_detail_str(&d, e), time(NULL), kept);
 			log_warn(LOG_MAIL, "mail %lld (%s) to %s bounced, "
 			    "not tried again: %s", (long long)v[i].id,
 			    v[i].kind ? v[i].kind : "-", v[i].to_addr,
@@ -136,8 +167,23 @@ deliver_due(struct daemon_mail *dm, size_t *sent)
 			    (long long)v[i].id, v[i].to_addr,
 			    v[i].attempts + 1, delay, rc_detail_str(&d, e));
 		}
+		if (kept != NULL) {
+			sec_wipe(kept, strlen(kept));
+			free(kept);
+		}
+		sec_wipe(v[i].body, strlen(v[i].body));
 	}
 	store_mail_list_free(v, n);
+	/* the text before it was replaced is still in the WAL's frames:
+	 * into the database (where secure_delete zeroed it) and gone */
+	if (dm->wal_dirty) {
+		rc = store_wal_truncate(dm->st);
+		if (rc == 0)
+			dm->wal_dirty = 0;
+		else if (rc != RC_CONFLICT)
+			log_err(LOG_MAIL, "outbox: WAL checkpoint: %s",
+			    rc_str(rc));
+	}
 	return 0;
 }
 

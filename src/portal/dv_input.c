@@ -14,6 +14,7 @@
 #include "ra/ra.h"
 #include "util/buf.h"
 #include "util/rc.h"
+#include "util/sec.h"
 #include "util/xmalloc.h"
 
 #include <jansson.h>
@@ -210,7 +211,8 @@ portal_admin_allowed(const struct portal_req *c)
 }
 
 /* Length of the URL at s ("http://" or "https://" and what may follow
- * in a URL), 0 when there is none. */
+ * in a URL, up to a "[" other than an IPv6 host's), 0 when there is
+ * none. */
 static size_t
 url_len(const char *s)
 {
@@ -224,7 +226,8 @@ url_len(const char *s)
 		return 0;
 	n = pre;
 	while (s[n] != '\0' && (unsigned char)s[n] > ' ' &&
-	    (unsigned char)s[n] < 0x7f && strchr("<>\"'`", s[n]) == NULL)
+	    (unsigned char)s[n] < 0x7f && strchr("<>\"'`", s[n]) == NULL &&
+	    (s[n] != '[' || n == pre))
 		n++;
 	/* a sentence's full stop or a closing bracket is not part of it */
 	while (n > pre && strchr(".,;:)]", s[n - 1]) != NULL)
@@ -256,10 +259,35 @@ portal_mail_linkify(struct buf *b, const char *text)
 		seg = strndup(h, n);
 		if (seg == NULL)
 			return RC_NOMEM;
-		rc = portal_html_printf(b, "<a href=\"%s\" rel=\"noreferrer\">"
-		    "%s</a>", seg, seg);
+		/* cut short by a marker ("/confirm/[removed after delivery]"):
+		 * no link to what is left of it */
+		if (h[n] == '[')
+			rc = portal_html_escape(b, seg);
+		else
+			rc = portal_html_printf(b, "<a href=\"%s\" "
+			    "rel=\"noreferrer\">%s</a>", seg, seg);
 		free(seg);
 		p = h + n;
+	}
+	return rc;
+}
+
+int
+portal_mail_body(struct buf *b, const struct store_mail *m, int spooled)
+{
+	char *masked = NULL;
+	int rc;
+
+	/* through an SMTP server the link is the recipient's alone; in the
+	 * spool folder (the demo) the admin follows it from here */
+	if (!spooled)
+		masked = ra_dv_email_mask(m->kind, m->body, m->sent_at != 0 ||
+		    m->bounced_at != 0 ? RA_DV_EMAIL_GONE :
+		    RA_DV_EMAIL_HIDDEN);
+	rc = portal_mail_linkify(b, masked != NULL ? masked : m->body);
+	if (masked != NULL) {
+		sec_wipe(masked, strlen(masked));
+		free(masked);
 	}
 	return rc;
 }

@@ -3,11 +3,14 @@
  * The admin's "Outgoing mail" pages: the mail outbox newest first (time,
  * recipient, subject, kind, and whether it is queued, sent, in the spool
  * folder, failing with the error (tried again), or bounced with the
- * server's reason (refused for good, not tried again)), and one mail's text with its links
- * clickable, so that a newcomer without an SMTP server can follow the
- * hostmaster's confirmation link from the spool. Only users with role
- * admin and a browser session see them; for everyone else they do not
- * exist (404), as the portal does for anything not theirs.
+ * server's reason (refused for good, not tried again)), and one mail's
+ * text with its links clickable, so that a newcomer without an SMTP server
+ * can follow the hostmaster's confirmation link from the spool. With an
+ * SMTP server that link is the hostmaster's alone: its token is masked
+ * while the mail waits and gone from the outbox once it has left
+ * (portal_mail_body, serve_mail.c). Only users with role admin and a
+ * browser session see them; for everyone else they do not exist (404),
+ * as the portal does for anything not theirs.
  *
  * Runs in the main certdesk process on HTTPS worker threads. The mail texts
  * are ours, but they carry what customers typed (names): everything is
@@ -173,7 +176,7 @@ view_page(struct portal_req *c, int64_t id)
 		rc = portal_html_printf(&b, "</dd>\n</dl>\n<pre class=\"mail-"
 		    "body\" id=\"m-body\">");
 	if (rc == 0)
-		rc = portal_mail_linkify(&b, m->body);
+		rc = portal_mail_body(&b, m, portal_mail_spooled(c->p));
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</pre>\n</section>\n");
 	if (rc == 0)

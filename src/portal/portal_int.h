@@ -369,6 +369,13 @@ int portal_mailq_path_parse(const char *rest, int64_t *before, int64_t *id);
  * (up to a blank, a control character or one of < > " ' `, without a
  * final . , ; : ) or ]) as a link (rel="noreferrer"). 0 or RC_*. */
 int portal_mail_linkify(struct buf *b, const char *text);
+/* Appends mail m's text as the admin's page shows it (portal_mail_linkify):
+ * unless spooled (no SMTP server: the demo follows the link from there),
+ * the token of a validation mail's confirmation link is masked, before
+ * delivery too, so that no admin can confirm in the recipient's place.
+ * 0 or RC_*. */
+int portal_mail_body(struct buf *b, const struct store_mail *m,
+    int spooled);
 
 struct ra;
 struct ra_portal_order;

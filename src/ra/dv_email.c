@@ -20,7 +20,9 @@
  *
  * Mail goes through the store's outbox (kind "validation.email"); the mail
  * worker delivers it. A permanent SMTP failure (a 5xx reply: the worker
- * marks the mail bounced) shows as problem "mail_bounced".
+ * marks the mail bounced) shows as problem "mail_bounced". Once the mail
+ * has left through an SMTP server, the outbox keeps its text without the
+ * token (ra_dv_email_mask), and the admin's page never shows it.
  *
  * Runs in the main certdesk process on portal request threads and the DV
  * worker. Tokens come from links anyone may hold: they are checked for
@@ -197,6 +199,47 @@ who_asks(struct ra *ra, const struct store_order *o, char *customer,
 		snprintf(product, pn, "%s", s.product);
 	store_slot_clear(&s);
 	store_contract_clear(&k);
+}
+
+/* ---- the token out of the outbox ---------------------------------------- */
+
+char *
+ra_dv_email_mask(const char *kind, const char *body, const char *marker)
+{
+	static const char link[] = "/confirm/";
+	const char *p, *at;
+	FILE *f;
+	char *out = NULL;
+	size_t n = 0, found = 0;
+
+	if (kind == NULL || strcmp(kind, "validation.email") != 0 ||
+	    body == NULL || marker == NULL)
+		return NULL;
+	f = open_memstream(&out, &n);
+	if (f == NULL)
+		return NULL;
+	for (p = body; (at = strstr(p, link)) != NULL; ) {
+		size_t k;
+
+		/* the token: base64url (ra_dv_random) */
+		at += strlen(link);
+		k = strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_");
+		fwrite(p, 1, (size_t)(at - p), f);
+		if (k > 0) {
+			fputs(marker, f);
+			found++;
+		}
+		p = at + k;
+	}
+	fputs(p, f);
+	if (fclose(f) != 0 || found == 0) {
+		if (out != NULL)
+			sec_wipe(out, n);
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* ---- sending ------------------------------------------------------------- */

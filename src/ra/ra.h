@@ -1289,6 +1289,22 @@ int ra_dv_email_lookup(struct ra *ra, const char *token,
 int ra_dv_email_confirm(struct ra *ra, const char *token,
     const char *client_addr, const char *user_agent, struct ra_err *err);
 
+/* What stands for a confirmation token in the outbox once its mail was
+ * delivered or bounced, and on the admin's page while it waits. */
+#define RA_DV_EMAIL_GONE "[removed after delivery]"
+#define RA_DV_EMAIL_HIDDEN "[hidden until delivered]"
+
+/*
+ * The text of an outbox mail of kind `kind` with the token of every
+ * confirmation link ("/confirm/<token>") replaced by `marker`: for kind
+ * "validation.email" only (the token must leave the outbox, BR 3.2.2.4.4
+ * keeps it with the recipient; the store has its SHA-256). A new string
+ * (free()), or NULL when there is nothing to replace (another kind, no
+ * link, or only tokens replaced before).
+ */
+char *ra_dv_email_mask(const char *kind, const char *body,
+    const char *marker);
+
 /*
  * Starts the validation of a new portal order's names (ra_portal_order_new
  * calls it after its transaction): names with a reusable validation of the

@@ -834,17 +834,30 @@ int store_mail_add(struct store *st, const char *to_addr,
 int store_mail_due(struct store *st, time_t now, size_t max,
     struct store_mail **out, size_t *n);
 void store_mail_list_free(struct store_mail *m, size_t n);
-/* Marks mail id sent at `when`. RC_NOTFOUND when unknown or already sent. */
-int store_mail_sent(struct store *st, int64_t id, time_t when);
+/* Marks mail id sent at `when`; body, when not NULL, replaces its text
+ * in the same statement (a delivered mail kept without its secrets), and
+ * the old text is zeroed in the page. RC_NOTFOUND when unknown or already
+ * sent. */
+int store_mail_sent(struct store *st, int64_t id, time_t when,
+    const char *body);
 /* Records a failed try: attempts + 1, last_error, next try at next_try.
  * RC_NOTFOUND when unknown, sent or bounced. */
 int store_mail_failed(struct store *st, int64_t id, const char *error,
     time_t next_try);
 /* Records a try the server refused for good (SMTP 5xx, migration 0009):
- * attempts + 1, last_error = error (required), bounced_at = when; the
- * mail is never due again. RC_NOTFOUND when unknown, sent or bounced. */
+ * attempts + 1, last_error = error (required), bounced_at = when, and
+ * body, when not NULL, as its text (as store_mail_sent); the mail is
+ * never due again. RC_NOTFOUND when unknown, sent or bounced. */
 int store_mail_bounced(struct store *st, int64_t id, const char *error,
-    time_t when);
+    time_t when, const char *body);
+/*
+ * Checkpoints the whole WAL into the database file and truncates the WAL
+ * to nothing, so that no older version of a page (a mail's text before
+ * store_mail_sent replaced it) stays in the -wal file. RC_CONFLICT when a
+ * reader of an older snapshot kept it from finishing within a moment: try
+ * again later.
+ */
+int store_wal_truncate(struct store *st);
 
 /* A certificate of a portal order (orders.details set), not revoked,
  * whose not_after lies in (from, to]. */

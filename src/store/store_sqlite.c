@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
+#define WAL_TRUNCATE_WAIT_MS 200
 #define TX_TRIES 5		/* store_tx attempts on RC_CONFLICT */
 #define HASH_LEN 32		/* SHA-256 */
 
@@ -384,14 +385,16 @@ static const char *const sql_text[Q_MAX] = {
 		       "AND (?2 = 1 OR next_try_at <= ?1) "
 		       "ORDER BY next_try_at, id LIMIT ?3",
 	[Q_MAIL_SENT] = "UPDATE mail_outbox SET sent_at = ?2, "
-			"last_error = NULL WHERE id = ?1 AND sent_at IS NULL "
+			"last_error = NULL, body = coalesce(?3, body) "
+			"WHERE id = ?1 AND sent_at IS NULL "
 			"AND bounced_at IS NULL",
 	[Q_MAIL_FAILED] = "UPDATE mail_outbox SET attempts = attempts + 1, "
 			  "last_error = ?2, next_try_at = ?3 "
 			  "WHERE id = ?1 AND sent_at IS NULL "
 			  "AND bounced_at IS NULL",
 	[Q_MAIL_BOUNCED] = "UPDATE mail_outbox SET attempts = attempts + 1, "
-			   "last_error = ?2, bounced_at = ?3 "
+			   "last_error = ?2, bounced_at = ?3, "
+			   "body = coalesce(?4, body) "
 			   "WHERE id = ?1 AND sent_at IS NULL "
 			   "AND bounced_at IS NULL",
 	[Q_CERT_EXPIRING] = "SELECT c.serial, c.order_id, c.not_after "
@@ -5372,38 +5375,64 @@ store_mail_due(struct store *st, time_t now, size_t max,
 	return 0;
 }
 
+/*
+ * Steps s, an UPDATE of one outbox row, with secure_delete on: SQLite
+ * writes the changed row anew and frees the old one, which, until its
+ * space is reused, would keep the text the row had (a confirmation
+ * token, before its mail was delivered) in the page, then in the WAL and
+ * the database file. Zeroed here as it is freed; the rest of the store
+ * keeps secure_delete off.
+ */
+static int
+step_wiping(struct store *st, const char *what, sqlite3_stmt *s)
+{
+	int rc = exec_sql(st, what, "PRAGMA secure_delete=ON");
+
+	if (rc == 0)
+		rc = sq_step_changed(st, what, s, RC_NOTFOUND);
+	if (exec_sql(st, what, "PRAGMA secure_delete=OFF") != 0 && rc == 0)
+		rc = RC_DB;
+	return rc;
+}
+
 int
-store_mail_sent(struct store *st, int64_t id, time_t when)
+store_mail_sent(struct store *st, int64_t id, time_t when, const char *body)
 {
 	static const char what[] = "mail_sent";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || (rc = sq_check_id(what, "mail", id, 0)) != 0)
+	if (st == NULL || (rc = sq_check_id(what, "mail", id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "body", body, STORE_MAX_JSON,
+		SQ_NULL_OK | SQ_EMPTY_OK | SQ_MULTI)) != 0)
 		return RC_INVAL;
 	rc = get(st, Q_MAIL_SENT, &s);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
-	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
+	sq_bind_text(s, 3, body);
+	rc = step_wiping(st, what, s);
 	put(st, Q_MAIL_SENT, s);
 	return rc;
 }
 
 /* A try that failed: attempts + 1, last_error, and q's time column (the
  * next try, or when it bounced) set to t; only while neither sent nor
- * bounced. */
+ * bounced. body (Q_MAIL_BOUNCED only; NULL: kept) replaces the text. */
 static int
 mail_mark(struct store *st, const char *what, enum q q, int64_t id,
-    const char *error, int error_flags, time_t t)
+    const char *error, int error_flags, time_t t, const char *body)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (st == NULL || (rc = sq_check_id(what, "mail", id, 0)) != 0 ||
 	    (rc = sq_check_text(what, "error", error, STORE_MAX_TEXT,
-		 error_flags)) != 0)
+		 error_flags)) != 0 ||
+	    (rc = sq_check_text(what, "body", body, STORE_MAX_JSON,
+		SQ_NULL_OK | SQ_EMPTY_OK | SQ_MULTI)) != 0 ||
+	    (body != NULL && q != Q_MAIL_BOUNCED))
 		return RC_INVAL;
 	rc = get(st, q, &s);
 	if (rc != 0)
@@ -5411,7 +5440,9 @@ mail_mark(struct store *st, const char *what, enum q q, int64_t id,
 	sqlite3_bind_int64(s, 1, id);
 	sq_bind_text(s, 2, error);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)t);
-	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
+	if (q == Q_MAIL_BOUNCED)
+		sq_bind_text(s, 4, body);
+	rc = step_wiping(st, what, s);
 	put(st, q, s);
 	return rc;
 }
@@ -5421,15 +5452,35 @@ store_mail_failed(struct store *st, int64_t id, const char *error,
     time_t next_try)
 {
 	return mail_mark(st, "mail_failed", Q_MAIL_FAILED, id, error,
-	    SQ_NULL_OK | SQ_EMPTY_OK, next_try);
+	    SQ_NULL_OK | SQ_EMPTY_OK, next_try, NULL);
 }
 
 int
 store_mail_bounced(struct store *st, int64_t id, const char *error,
-    time_t when)
+    time_t when, const char *body)
 {
 	return mail_mark(st, "mail_bounced", Q_MAIL_BOUNCED, id, error, 0,
-	    when);
+	    when, body);
+}
+
+int
+store_wal_truncate(struct store *st)
+{
+	static const char what[] = "wal_truncate";
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	/* a reader of an older snapshot keeps the checkpoint from
+	 * finishing: the caller tries again rather than stalling every
+	 * writer of the process for the whole busy timeout */
+	wlock(st);
+	sqlite3_busy_timeout(st->db, WAL_TRUNCATE_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	wunlock(st);
+	return rc == SQLITE_OK ? 0 : sq_dberr(st, what, rc);
 }
 
 int

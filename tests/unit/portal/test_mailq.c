@@ -3,9 +3,12 @@
  * Tests of what the admin's "Outgoing mail" page (src/portal/mailq.c)
  * reads from the store (src/store/store_sqlite_mailq.c): pages of the
  * outbox newest first with sent, failed and queued mail, paging by id,
- * one mail by id, and bad arguments.
+ * one mail by id, and bad arguments; and the text of a mail as the page
+ * shows it: a validation mail's confirmation token masked when an SMTP
+ * server delivers it (ra_dv_email_mask), kept in the spool folder's demo.
  */
 #include "portal/portal_int.h"
+#include "ra/ra.h"
 #include "util/rc.h"
 
 #include <setjmp.h>
@@ -49,11 +52,11 @@ setup(void **state)
 		    i == 0 ? NULL : "dv.email", i == 0 ? NULL : "1",
 		    1000 + i, &fx->ids[i]), 0);
 	}
-	assert_int_equal(store_mail_sent(fx->st, fx->ids[1], 2000), 0);
+	assert_int_equal(store_mail_sent(fx->st, fx->ids[1], 2000, NULL), 0);
 	assert_int_equal(store_mail_failed(fx->st, fx->ids[2],
 	    "550 no such user", 3000), 0);
 	assert_int_equal(store_mail_bounced(fx->st, fx->ids[3],
-	    "SMTP: RCPT: 550 5.1.1 no such mailbox", 3500), 0);
+	    "SMTP: RCPT: 550 5.1.1 no such mailbox", 3500, NULL), 0);
 	*state = fx;
 	return 0;
 }
@@ -149,12 +152,96 @@ test_get(void **state)
 	assert_int_equal(store_mail_get(NULL, 1, &m), RC_INVAL);
 }
 
+#define TOKEN "AbCdEfGhIjKlMnOpQrStUvWxYz012-_9"
+
+/* The page's text of body (kind validation.email unless told). */
+static char *
+shown(const char *kind, const char *body, time_t sent, time_t bounced,
+    int spooled)
+{
+	struct store_mail m = {0};
+	struct buf b;
+	char *out;
+
+	m.kind = (char *)kind;
+	m.body = (char *)body;
+	m.sent_at = sent;
+	m.bounced_at = bounced;
+	buf_init(&b, 65536);
+	assert_int_equal(portal_mail_body(&b, &m, spooled), 0);
+	out = strndup((const char *)b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+static void
+test_body_shown(void **state)
+{
+	static const char body[] = "Open this link:\n\n"
+	    "https://ca.example:8443/confirm/" TOKEN "\n\nand again "
+	    "https://ca.example:8443/confirm/" TOKEN ".\nhttps://ca.example/"
+	    "portal/\n";
+	char *t, *m;
+
+	(void)state;
+	/* the mask: every link's token, validation mail only */
+	m = ra_dv_email_mask("validation.email", body, RA_DV_EMAIL_GONE);
+	assert_non_null(m);
+	assert_null(strstr(m, TOKEN));
+	assert_non_null(strstr(m, "8443/confirm/[removed after delivery]\n"));
+	assert_non_null(strstr(m, "8443/confirm/[removed after delivery]."));
+	assert_non_null(strstr(m, "https://ca.example/portal/\n"));
+	assert_int_equal(strlen(m), strlen(body) - 2 * strlen(TOKEN) +
+	    2 * strlen(RA_DV_EMAIL_GONE));
+	/* nothing left to mask */
+	assert_null(ra_dv_email_mask("validation.email", m, "x"));
+	free(m);
+	assert_null(ra_dv_email_mask("portal.issued", body, "x"));
+	assert_null(ra_dv_email_mask(NULL, body, "x"));
+	assert_null(ra_dv_email_mask("validation.email", "no link", "x"));
+	assert_null(ra_dv_email_mask("validation.email", NULL, "x"));
+
+	/* SMTP, waiting: hidden, and no link to what is left of it */
+	t = shown("validation.email", body, 0, 0, 0);
+	assert_null(strstr(t, TOKEN));
+	assert_non_null(strstr(t, "https://ca.example:8443/confirm/"
+	    "[hidden until delivered]"));
+	assert_null(strstr(t, "href=\"https://ca.example:8443/confirm"));
+	assert_non_null(strstr(t, "<a href=\"https://ca.example/portal/\""));
+	free(t);
+	/* SMTP, sent or bounced (and mail stored before the outbox lost
+	 * its tokens): gone */
+	t = shown("validation.email", body, 2000, 0, 0);
+	assert_null(strstr(t, TOKEN));
+	assert_non_null(strstr(t, "/confirm/[removed after delivery]"));
+	assert_null(strstr(t, "href=\"https://ca.example:8443/confirm"));
+	free(t);
+	t = shown("validation.email", body, 0, 2000, 0);
+	assert_null(strstr(t, TOKEN));
+	free(t);
+	/* the spool folder (the demo): the link as it is, clickable */
+	t = shown("validation.email", body, 2000, 0, 1);
+	assert_non_null(strstr(t, "<a href=\"https://ca.example:8443/confirm/"
+	    TOKEN "\" rel=\"noreferrer\">"));
+	free(t);
+	/* other mail is shown as it is */
+	t = shown("portal.issued", body, 0, 0, 0);
+	assert_non_null(strstr(t, "<a href=\"https://ca.example:8443/confirm/"
+	    TOKEN "\""));
+	free(t);
+	/* an IPv6 host's bracket is no marker */
+	t = shown(NULL, "https://[::1]:8443/portal/ x", 0, 0, 0);
+	assert_non_null(strstr(t, "<a href=\"https://[::1]:8443/portal/\""));
+	free(t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+		cmocka_unit_test(test_body_shown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -471,7 +471,7 @@ test_email_calendar_and_bounce(void **state)
 	assert_string_equal(v[0].problem, "");
 	free(v);
 	assert_int_equal(store_mail_bounced(t->e->st, mid, "SMTP: RCPT: "
-	    "550 5.1.1 no such mailbox", RT_T0 + 61), 0);
+	    "550 5.1.1 no such mailbox", RT_T0 + 61, NULL), 0);
 	v = list(t, id, &n);
 	assert_string_equal(v[0].problem, "mail_bounced");
 	assert_non_null(strstr(v[0].message, "hostmaster@bounce.example"));

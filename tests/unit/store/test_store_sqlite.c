@@ -2618,11 +2618,11 @@ test_mail_outbox(void **state)
 	assert_int_equal(v[3].next_try_at, 2000);
 	store_mail_list_free(v, n);
 
-	assert_int_equal(store_mail_sent(fx->st, a, 2001), 0);
-	assert_int_equal(store_mail_sent(fx->st, a, 2002), RC_NOTFOUND);
+	assert_int_equal(store_mail_sent(fx->st, a, 2001, NULL), 0);
+	assert_int_equal(store_mail_sent(fx->st, a, 2002, NULL), RC_NOTFOUND);
 	assert_int_equal(store_mail_failed(fx->st, a, "x", 3000), RC_NOTFOUND);
-	assert_int_equal(store_mail_sent(fx->st, 999999, 1), RC_NOTFOUND);
-	assert_int_equal(store_mail_sent(fx->st, -1, 1), RC_INVAL);
+	assert_int_equal(store_mail_sent(fx->st, 999999, 1, NULL), RC_NOTFOUND);
+	assert_int_equal(store_mail_sent(fx->st, -1, 1, NULL), RC_INVAL);
 	assert_int_equal(store_mail_due(fx->st, 0, 0, &v, &n), 0);
 	assert_int_equal(n, 3);
 	store_mail_list_free(v, n);
@@ -2642,16 +2642,16 @@ test_mail_outbox(void **state)
 		store_mail_list_free(v, n);
 		assert_int_equal(store_mail_failed(fx->st, bid, "SMTP: RCPT: "
 		    "451 4.7.1 greylisted", 2500), 0);
-		assert_int_equal(store_mail_bounced(fx->st, bid, NULL, 2600),
-		    RC_INVAL);
-		assert_int_equal(store_mail_bounced(fx->st, bid, "", 2600),
-		    RC_INVAL);
-		assert_int_equal(store_mail_bounced(fx->st, -1, "x", 2600),
-		    RC_INVAL);
-		assert_int_equal(store_mail_bounced(NULL, bid, "x", 2600),
+		assert_int_equal(store_mail_bounced(fx->st, bid, NULL, 2600,
+		    NULL), RC_INVAL);
+		assert_int_equal(store_mail_bounced(fx->st, bid, "", 2600,
+		    NULL), RC_INVAL);
+		assert_int_equal(store_mail_bounced(fx->st, -1, "x", 2600,
+		    NULL), RC_INVAL);
+		assert_int_equal(store_mail_bounced(NULL, bid, "x", 2600, NULL),
 		    RC_INVAL);
 		assert_int_equal(store_mail_bounced(fx->st, bid, "SMTP: RCPT: "
-		    "550 5.1.1 no such mailbox", 2600), 0);
+		    "550 5.1.1 no such mailbox", 2600, NULL), 0);
 		assert_int_equal(store_mail_due(fx->st, 0, 0, &v, &n), 0);
 		assert_int_equal(n, 2);
 		for (size_t i = 0; i < n; i++)
@@ -2667,16 +2667,16 @@ test_mail_outbox(void **state)
 		assert_string_equal(m->last_error, "SMTP: RCPT: 550 5.1.1 "
 		    "no such mailbox");
 		store_mail_list_free(m, 1);
-		assert_int_equal(store_mail_bounced(fx->st, bid, "again", 2700),
-		    RC_NOTFOUND);
+		assert_int_equal(store_mail_bounced(fx->st, bid, "again",
+		    2700, NULL), RC_NOTFOUND);
 		assert_int_equal(store_mail_failed(fx->st, bid, "x", 2700),
 		    RC_NOTFOUND);
-		assert_int_equal(store_mail_sent(fx->st, bid, 2700),
+		assert_int_equal(store_mail_sent(fx->st, bid, 2700, NULL),
 		    RC_NOTFOUND);
-		assert_int_equal(store_mail_bounced(fx->st, a, "x", 2700),
+		assert_int_equal(store_mail_bounced(fx->st, a, "x", 2700, NULL),
 		    RC_NOTFOUND);	/* sent */
 		assert_int_equal(store_mail_bounced(fx->st, 999999, "x",
-		    2700), RC_NOTFOUND);
+		    2700, NULL), RC_NOTFOUND);
 		assert_int_equal(store_mail_get(fx->st, a, &m), 0);
 		assert_int_equal(m->bounced_at, 0);
 		store_mail_list_free(m, 1);
@@ -2687,6 +2687,121 @@ test_mail_outbox(void **state)
 	    0);
 	assert_int_equal(n, 0);
 	free(x);
+}
+
+/* 1 when the file at path holds the bytes of s (0 when it is missing). */
+static int
+file_has(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t n = 0, cap = 0, got;
+	int found;
+
+	if (f == NULL)
+		return 0;
+	do {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 65536;
+			data = realloc(data, cap);
+			assert_non_null(data);
+		}
+		got = fread(data + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	found = memmem(data, n, s, strlen(s)) != NULL;
+	free(data);
+	return found;
+}
+
+/* 1 when the database, its WAL or its shared memory file hold s. */
+static int
+files_have(const char *path, const char *s)
+{
+	char p[320];
+	int found = file_has(path, s);
+
+	snprintf(p, sizeof(p), "%s-wal", path);
+	found |= file_has(p, s);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	return found | file_has(p, s);
+}
+
+/* A delivered (or bounced) mail's text replaced in the statement that
+ * marks it, the old text zeroed in the page, and the WAL that still held
+ * it checkpointed and truncated: the token is nowhere in the files. */
+static void
+test_mail_text_replaced(void **state)
+{
+	struct fx *fx = *state;
+	static const char *tok[] = {"Tok0aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "Tok1bbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	    "Tok2cccccccccccccccccccccccccccc"};
+	char body[3][200], kept[200], wal[320];
+	struct store_mail *m = NULL;
+	int64_t id[3];
+	sqlite3 *db = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(body[i], sizeof(body[i]), "Hello,\n\nhttps://"
+		    "ca.example/confirm/%s\n\nThe link works once.\n",
+		    tok[i]);
+		assert_int_equal(store_mail_add(fx->st, "hostmaster@d.example",
+		    "Please confirm", body[i], "validation.email",
+		    i == 0 ? "1/1" : i == 1 ? "2/1" : "3/1", 1000, &id[i]), 0);
+	}
+	/* rows after them: theirs are not next to the page's free gap */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_mail_add(fx->st, "a@d.example", "Hello",
+		    "A mail of another kind, about as long as the others, "
+		    "to fill the page after them.", NULL, NULL, 1000, NULL),
+		    0);
+	snprintf(kept, sizeof(kept), "Hello,\n\nhttps://ca.example/confirm/"
+	    "[removed after delivery]\n\nThe link works once.\n");
+	/* a failed try rewrites the row, token and all: zeroed as well */
+	assert_int_equal(store_mail_failed(fx->st, id[0], "SMTP: RCPT: 451 "
+	    "4.7.1 greylisted: the server wants to see this mail again in a "
+	    "while, so it is tried again later, with a longer row than "
+	    "before, which SQLite writes somewhere else in the page", 1100),
+	    0);
+	assert_int_equal(store_mail_sent(fx->st, id[0], 1200, kept), 0);
+	assert_int_equal(store_mail_bounced(fx->st, id[1], "SMTP: RCPT: 550",
+	    1200, kept), 0);
+	/* without a text: kept as it was */
+	assert_int_equal(store_mail_sent(fx->st, id[2], 1200, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_mail_get(fx->st, id[i], &m), 0);
+		assert_string_equal(m->body, i < 2 ? kept : body[i]);
+		assert_int_equal(i == 1 ? m->bounced_at : m->sent_at, 1200);
+		store_mail_list_free(m, 1);
+	}
+	/* bad text, and once marked no second replacement */
+	assert_int_equal(store_mail_sent(fx->st, id[2], 1300, "x\001y"),
+	    RC_INVAL);
+	assert_int_equal(store_mail_sent(fx->st, id[0], 1300, "x"),
+	    RC_NOTFOUND);
+	assert_int_equal(store_mail_bounced(fx->st, id[1], "550", 1300, "x"),
+	    RC_NOTFOUND);
+
+	/* a reader of an older snapshot: the WAL cannot go yet */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM "
+	    "mail_outbox", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_mail_add(fx->st, "x@d.example", "later", "x",
+	    NULL, NULL, 1400, NULL), 0);
+	assert_int_equal(store_wal_truncate(fx->st), RC_CONFLICT);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_wal_truncate(fx->st), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
+	assert_false(file_has(wal, "confirm"));
+	assert_false(files_have(fx->path, tok[0]));
+	assert_false(files_have(fx->path, tok[1]));
+	assert_true(files_have(fx->path, tok[2]));	/* the control */
+	assert_int_equal(store_wal_truncate(NULL), RC_INVAL);
 }
 
 /* Monitoring: the audit tally reads facts only where they are, and takes
@@ -2805,6 +2920,7 @@ main(void)
 		T(test_audit_threads),
 		T(test_bad_input),
 		T(test_mail_outbox),
+		T(test_mail_text_replaced),
 #undef T
 	};
 
