@@ -6,7 +6,10 @@ domain and product, with a link; GET of the link changes nothing, POST
 confirms it and the certificate is issued; the link works once; the next
 order of the contract for the same domain reuses the validation; a resend
 is rate-limited and replaces the old link; a link expires after
-dv.email_token_days; bad tokens are refused. Time moves by restarting
+dv.email_token_days; bad tokens are refused; once the mail has left, its
+token is nowhere in the store (the outbox keeps the text without it, and
+the WAL that held it is gone), and the admin's Outgoing mail page never
+shows it. Time moves by restarting
 `certdesk serve` with [policy] now pinned later. The CA's resolver is a
 Knot DNS server (dns_rig) authoritative for `test.`, so CAA is looked up
 for real."""
@@ -24,7 +27,7 @@ import pytest
 import smtp_rig
 from conftest import free_port
 from dns_rig import Knot, zone_text
-from portal_rig import Rig
+from portal_rig import PASSWORD, Rig
 from test_portal_orders import make_csr
 
 DOMAIN = "mail-dv.test"
@@ -160,6 +163,56 @@ def link_of(m):
     return found.group(2)
 
 
+def store_files(rig):
+    """The bytes of the database and of its -wal and -shm files."""
+    raw = b""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            raw += (rig.data / ("certdesk.db" + suffix)).read_bytes()
+        except FileNotFoundError:
+            pass
+    return raw
+
+
+def token_in_store(rig, token):
+    """Where token is in the store: its files' bytes, and through SQLite
+    every column of every table (mail_outbox.body first of all)."""
+    found = []
+    if token.encode() in store_files(rig):
+        found.append("files")
+    con = sqlite3.connect(f"file:{rig.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        tables = [t for t, in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert "mail_outbox" in tables and "dv_email_tokens" in tables
+        for t in tables:
+            for row in con.execute(f'SELECT * FROM "{t}"'):
+                for v in row:
+                    if isinstance(v, bytes):
+                        v = v.decode("latin-1")
+                    if isinstance(v, str) and token in v:
+                        found.append(t)
+    finally:
+        con.close()
+    return found
+
+
+def wait_token_gone(rig, token, to):
+    """Waits until the mail to `to` is marked sent and token has left the
+    store (the mail worker truncates the WAL after marking it)."""
+    deadline = time.monotonic() + 15
+    while True:
+        sent = db(rig, "SELECT sent_at FROM mail_outbox WHERE to_addr = ? "
+                       "AND kind = 'validation.email' ORDER BY id DESC "
+                       "LIMIT 1", (to,))
+        where = token_in_store(rig, token)
+        if sent and sent[0][0] is not None and not where:
+            return
+        assert time.monotonic() < deadline, (sent, where)
+        time.sleep(0.2)
+
+
 def test_mail_link_get_post_issue(rig):
     oid = order(rig, rig.ids["a"]["starter0"], DOMAIN,
                 [DOMAIN, "www." + DOMAIN])
@@ -169,9 +222,12 @@ def test_mail_link_get_post_issue(rig):
     assert "www." + DOMAIN in text
     token = link_of(m)
     assert len(token) == 32
-    # the token is nowhere in the database, only its hash
-    raw = (rig.data / "certdesk.db").read_bytes()
-    assert token.encode() not in raw
+    # once delivered, the token is nowhere in the store, only its hash:
+    # not in a table, not in the database file, its WAL or shm
+    wait_token_gone(rig, token, "hostmaster@" + DOMAIN)
+    assert "[removed after delivery]" in db(
+        rig, "SELECT body FROM mail_outbox WHERE to_addr = ? AND kind = "
+             "'validation.email'", ("hostmaster@" + DOMAIN,))[0][0]
     # one mail for both names
     time.sleep(0.5)
     assert len([1 for r, _ in rig.inbox.msgs
@@ -381,3 +437,66 @@ def test_confirmation_tokens_not_logged(rig):
     assert "GET //confirm/[redacted] -> 404" in log
     for t in tokens:
         assert t not in log, t
+
+
+def test_token_leaves_the_outbox(rig):
+    """The review's finding: the outbox kept the mail's text, link and
+    token, after delivery too, and the admin's Outgoing mail page showed
+    it, clickable. With an SMTP server the admin sees it neither while the
+    mail waits (greylisted here) nor after; once delivered it is gone from
+    every table and from the database's files; the hostmaster's link from
+    the mail still confirms."""
+    name = "gone-dv.test"
+    to = "hostmaster@" + name
+    rig.inbox.refuse[to] = ["451 4.7.1 greylisted"] * 2 + ["250 OK"]
+    if "admin" not in rig.users:
+        rig.users["admin"] = rig.cli(
+            "admin", "user", "add", "--email", "admin@staff.test",
+            "--name", "Staff admin", "--role", "admin", "--password-stdin",
+            input=PASSWORD + "\n")
+        rig.emails["admin"] = "admin@staff.test"
+    admin = rig.login("admin")
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    oid = order(rig, slot, name, [name, "www." + name])
+    pages = []
+
+    def admin_pages(mid):
+        for path in ("/portal/admin/mail", f"/portal/admin/mail/{mid}"):
+            st, _, body = admin.get(path)
+            assert st == 200, path
+            pages.append(body.decode())
+        return pages[-1]
+
+    # waiting (a try failed, the next is to come): no token, no link
+    deadline = time.monotonic() + 15
+    while True:
+        row = db(rig, "SELECT id, attempts, sent_at FROM mail_outbox WHERE "
+                      "to_addr = ?", (to,))
+        if row and row[0][1] >= 1:
+            break
+        assert time.monotonic() < deadline, row
+        time.sleep(0.1)
+    mid, _, sent = row[0]
+    view = admin_pages(mid)
+    if sent is None:
+        assert "/confirm/[hidden until delivered]" in view, view
+    assert not re.search(r"/confirm/[A-Za-z0-9_-]", view), view
+    assert not re.search(r'href="[^"]*/confirm/', view), view
+
+    m = rig.inbox.wait(lambda r, m: r == [to], timeout=30)
+    token = link_of(m)
+    wait_token_gone(rig, token, to)
+    view = admin_pages(mid)
+    assert "/confirm/[removed after delivery]" in view, view
+    assert not re.search(r'href="[^"]*/confirm/', view), view
+    for page in pages:
+        assert token not in page
+    # the hostmaster's link still works
+    c = rig.client()
+    st, _, body = c.request("POST", f"/confirm/{token}", body=b"",
+                            headers={"Content-Type":
+                                     "application/x-www-form-urlencoded"})
+    assert st == 200, body
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == "issued"
+    assert not token_in_store(rig, token)
