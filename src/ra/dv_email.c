@@ -31,6 +31,7 @@
 #include "ra/dv_int.h"
 #include "ca/ca.h"
 #include "store/store.h"
+#include "util/dnsname.h"
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
@@ -115,18 +116,24 @@ max_sends(const struct ra *ra)
 }
 
 /* The Authorization Domain Name the mail goes to: the contract's domain
- * that holds name, else name without a leading "www.". */
+ * that holds name, else name without a leading "www." unless what is left
+ * is a public suffix ("www.co.uk" is a registered domain of its own:
+ * hostmaster@co.uk is nobody the BR mean). */
 static void
 adn_of(struct ra *ra, int64_t contract_id, const char *name, char *out,
     size_t n)
 {
+	const char *rest = name + 4;
 	int hosted = 0;
 
 	if (store_dv_domain_of(ra->st, contract_id, name, &hosted, out, n) ==
 	    0 && out[0] != '\0')
 		return;
-	snprintf(out, n, "%s", strncmp(name, "www.", 4) == 0 &&
-	    strchr(name + 4, '.') != NULL ? name + 4 : name);
+	if (strncmp(name, "www.", 4) == 0 && strchr(rest, '.') != NULL &&
+	    (dnsname_registered(rest) != rest || dnsname_is_registered(rest)))
+		snprintf(out, n, "%s", rest);
+	else
+		snprintf(out, n, "%s", name);
 }
 
 static int

@@ -333,6 +333,23 @@ test_email_default_confirm_issue(void **state)
 	assert_int_equal(v[0].expires_at - v[0].validated_at,
 	    (time_t)ca_cal_dv_reuse_days(RT_T0) * DAY);
 	free(v);
+	/* "www." is dropped only above a public suffix */
+	{
+		static const char *const cases[][2] = {
+			{"www.shop.co.uk", "hostmaster@shop.co.uk"},
+			{"www.co.uk", "hostmaster@www.co.uk"},
+		};
+
+		for (size_t k = 0; k < 2; k++) {
+			int64_t o = order(t, "unlimited", cases[k][0],
+			    cases[k][0]);
+
+			v = list(t, o, &n);
+			assert_int_equal(n, 1);
+			assert_string_equal(v[0].email_to, cases[k][1]);
+			free(v);
+		}
+	}
 }
 
 static void
