@@ -725,17 +725,13 @@ ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
 	if (ca == NULL || max == 0)
 		return RC_INVAL;
 	now = ca_now(ca);
-	/* first the revoked certificates that still answer good */
-	rc = store_ocsp_due(ca->st, 0, now, STORE_OCSP_STALE, max, &due, &n);
-	if (rc == 0 && n > 0)
-		rc = refresh_list(ca, due, n, done, d);
-	free(due);
-	due = NULL;
-	if (rc != 0 || *done >= max)
-		return rc;
-	if (backfill) {
-		rc = store_ocsp_due(ca->st, 0, now, STORE_OCSP_MISSING,
-		    max - *done, &due, &n);
+	/* first the revoked certificates that still answer good, then those
+	 * without a response (backfill), then the due ones, oldest first */
+	for (int which = STORE_OCSP_STALE; which >= STORE_OCSP_DUE; which--) {
+		if (which == STORE_OCSP_MISSING && !backfill)
+			continue;
+		rc = store_ocsp_due(ca->st, which == STORE_OCSP_DUE ?
+		    now - refresh_s : 0, now, which, max - *done, &due, &n);
 		if (rc == 0 && n > 0)
 			rc = refresh_list(ca, due, n, done, d);
 		free(due);
@@ -743,12 +739,7 @@ ca_ocsp_refresh(struct ca *ca, time_t refresh_s, int backfill, size_t max,
 		if (rc != 0 || *done >= max)
 			return rc;
 	}
-	rc = store_ocsp_due(ca->st, now - refresh_s, now, STORE_OCSP_DUE,
-	    max - *done, &due, &n);
-	if (rc == 0 && n > 0)
-		rc = refresh_list(ca, due, n, done, d);
-	free(due);
-	return rc;
+	return 0;
 }
 
 int

@@ -158,6 +158,20 @@ struct admin_ra {
 	struct val_ctx *val;	/* borrowed by ra; NULL: none */
 };
 
+/* What every admin command's ra is given: the portal's URL (kept in a,
+ * for mail links), the key checks, and no ACME accounts. */
+static void
+admin_rconf(struct daemon_ctx *cx, struct admin_ra *a, struct ra_conf *rconf)
+{
+	a->portal_url = cx->conf.http_public_url[0] ?
+	    xstrdup(cx->conf.http_public_url) :
+	    xasprintf("https://%s", cx->conf.http_listen);
+	rconf->account_url_prefix = "-";	/* no accounts are touched */
+	rconf->keycheck = cx->kc;
+	rconf->blocked_names = NULL;
+	rconf->portal_url = a->portal_url;
+}
+
 /*
  * Opens the ra as the admin commands use it: no ACME accounts touched; cx's
  * store and, when the command opened them, its CA and key checks; the
@@ -174,13 +188,7 @@ admin_ra_open(struct daemon_ctx *cx, time_t now, struct admin_ra *a)
 
 	a->ra = NULL;
 	a->val = NULL;
-	a->portal_url = cx->conf.http_public_url[0] ?
-	    xstrdup(cx->conf.http_public_url) :
-	    xasprintf("https://%s", cx->conf.http_listen);
-	rconf.account_url_prefix = "-";	/* no accounts are touched */
-	rconf.keycheck = cx->kc;
-	rconf.blocked_names = NULL;
-	rconf.portal_url = a->portal_url;
+	admin_rconf(cx, a, &rconf);
 	rconf.now = now;
 	if (ra_open(&rconf, cx->st, cx->ca, NULL, &a->ra, &d) != 0) {
 		free(a->portal_url);
@@ -217,13 +225,7 @@ admin_ra_open_val(struct daemon_ctx *cx, struct admin_ra *a)
 		daemon_fail(cx, "[validation]: %s", rc_detail_str(&d, rc));
 		return DAEMON_EXIT_FAIL;
 	}
-	a->portal_url = cx->conf.http_public_url[0] ?
-	    xstrdup(cx->conf.http_public_url) :
-	    xasprintf("https://%s", cx->conf.http_listen);
-	rconf.account_url_prefix = "-";	/* no accounts are touched */
-	rconf.keycheck = cx->kc;
-	rconf.blocked_names = NULL;
-	rconf.portal_url = a->portal_url;
+	admin_rconf(cx, a, &rconf);
 	daemon_dv_ra_conf(cx, &rconf);
 	if (ra_open(&rconf, cx->st, cx->ca, a->val, &a->ra, &d) != 0) {
 		daemon_fail(cx, "%s", d.msg);
