@@ -839,13 +839,27 @@ ready(const struct ct_list *l, time_t not_before, time_t not_after,
 {
 	const struct ca_ct_log *pick[CT_MAX_LOGS];
 	int need = ca_ct_scts_needed(not_before, not_after);
-	size_t n = choose(l, not_after, pick, (size_t)need);
+	size_t n = choose(l, not_after, pick, (size_t)need), nops = 0;
 
-	if (n >= (size_t)need)
+	/* choose() takes one log per operator in turn: two operators
+	 * among the eligible logs are two among the picked ones */
+	for (size_t i = 0; i < n; i++) {
+		size_t o = 0;
+
+		while (o < i && strcmp(pick[o]->op, pick[i]->op) != 0)
+			o++;
+		nops += o == i;
+	}
+	if (n >= (size_t)need && nops >= 2)
 		return 0;
-	rc_detail_set(d, "Certificate Transparency: %zu log%s in the log list "
-	    "take%s a certificate ending then; %d SCTs are needed", n,
-	    n == 1 ? "" : "s", n == 1 ? "s" : "", need);
+	if (n < (size_t)need)
+		rc_detail_set(d, "Certificate Transparency: %zu log%s in the "
+		    "log list take%s a certificate ending then; %d SCTs are "
+		    "needed", n, n == 1 ? "" : "s", n == 1 ? "s" : "", need);
+	else
+		rc_detail_set(d, "Certificate Transparency: the logs in the "
+		    "log list that take a certificate ending then are of one "
+		    "operator; SCTs of 2 operators are needed");
 	return RC_UNAVAIL;
 }
 

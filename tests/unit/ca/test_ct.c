@@ -667,6 +667,46 @@ test_list_load(void **state)
 	assert_int_equal(ca_ct_nlogs(ct), 3);
 	assert_int_equal(ca_ct_noperators(ct), 2);
 
+	/* operator B's only log takes certificates ending in 2026: one
+	 * ending in 2027 would get SCTs of A alone, so nothing is ready (and
+	 * no precertificate is signed and logged in vain) */
+	{
+		struct ca_ct *one = NULL;
+		struct buf b;
+		char *text;
+
+		buf_init(&b, LIST_MAX);
+		buf_printf(&b, "{\"operators\":[{\"name\":\"A\",\"logs\":[");
+		log_json(&b, "A1", &ec[0], "url", "https://a1.example/",
+		    "usable", NULL);
+		buf_printf(&b, ",");
+		log_json(&b, "A2", &ec[1], "url", "https://a2.example/",
+		    "usable", NULL);
+		buf_printf(&b, ",");
+		log_json(&b, "A3", &ec[2], "url", "https://a3.example/",
+		    "usable", NULL);
+		buf_printf(&b, "]},{\"name\":\"B\",\"logs\":[");
+		log_json(&b, "B 2026", &ec[3], "url", "https://b.example/",
+		    "usable", ",\"temporal_interval\":{\"start_inclusive\":"
+		    "\"2026-01-01T00:00:00Z\",\"end_exclusive\":"
+		    "\"2027-01-01T00:00:00Z\"}");
+		buf_printf(&b, "]}]}");
+		text = (char *)buf_steal(&b, NULL);
+		write_file(path, text);
+		if (ca_ct_load(path, 0, &one, &d) != 0)
+			fail_msg("load: %s", d.msg);
+		/* 2026-10-01: A and B */
+		assert_int_equal(ca_ct_ready(one, 1790812800 - 190 * 86400,
+		    1790812800, &d), 0);
+		/* 2027-06-01: A alone */
+		assert_int_equal(ca_ct_ready(one, 1811808000 - 190 * 86400,
+		    1811808000, &d), RC_UNAVAIL);
+		assert_non_null(strstr(d.msg, "of one operator"));
+		ca_ct_free(one);
+		free(text);
+		write_file(path, json);
+	}
+
 	/* reloaded (SIGHUP) while another thread reads the list: the new
 	 * one in place, a bad one refused with the old one kept */
 	{
