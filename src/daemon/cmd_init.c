@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_CONF (1024 * 1024)
 
@@ -243,6 +244,14 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
+	/* whoever may write in it may plant links where certdesk writes
+	 * and serves files, or swap the store: only its owner */
+	if ((sb.st_mode & 022) != 0 || sb.st_uid != geteuid()) {
+		daemon_fail(cx, "--data %s: another user, or the group, may "
+		    "write in it (chmod go-w, and own it)", data);
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
 
 	/* the configuration: the documented defaults, then the options */
 	conf_path = cx->g->config ? xstrdup(cx->g->config) :
@@ -282,7 +291,8 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	if (fs_mkdir_p(cx->keys_dir, 0700) != 0 || chmod(cx->keys_dir, 0700)
 	    != 0 || fs_mkdir_p(cx->ca_dir, 0755) != 0 ||
-	    fs_mkdir_p(cx->crl_dir, 0755) != 0) {
+	    chmod(cx->ca_dir, 0755) != 0 || fs_mkdir_p(cx->crl_dir, 0755) !=
+	    0 || chmod(cx->crl_dir, 0755) != 0) {
 		daemon_fail(cx, "%s: cannot create its directories: %s",
 		    cx->data, strerror(errno));
 		rc = DAEMON_EXIT_FAIL;

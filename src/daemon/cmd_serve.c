@@ -106,7 +106,9 @@ read_all(const char *path, uint8_t **out, size_t *len, struct stat *sb)
 {
 	uint8_t *p;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* what is published is a file certdesk wrote there, never a link
+	 * planted to make the server read something else (a key) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0)
 		return errno == ENOENT ? RC_NOTFOUND : RC_IO;

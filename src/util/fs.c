@@ -47,10 +47,13 @@ fs_sync_dir_of(const char *path)
 int
 fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	/* a new file of an unpredictable name (O_EXCL: never through a
+	 * link someone planted at a name they guessed), renamed over path,
+	 * which replaces a link at path rather than following it */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	int fd, rc;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		free(tmp);
 		return RC_IO;
@@ -76,7 +79,9 @@ fs_write_excl(const char *path, const void *p, size_t n, mode_t mode)
 {
 	int fd, rc;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	/* O_EXCL: a link at path is never followed (EEXIST) */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
 	if (fd < 0)
 		return errno == EEXIST ? RC_EXISTS : RC_IO;
 	(void)fchmod(fd, mode);

@@ -202,6 +202,14 @@ def test_init_bad_places(tmp_path):
     assert message(p).startswith("certdesk: init: --data ")
     p = run(["init", "--data", f / "sub"])
     assert p.returncode == 1
+    # a directory others may write in (they could plant links where
+    # certdesk writes and serves files): refused, nothing made
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    p = run(["init", "--data", shared])
+    assert p.returncode == 1 and "chmod go-w" in message(p), message(p)
+    assert list(shared.iterdir()) == []
 
 
 def test_key_digest_stable(datadir):

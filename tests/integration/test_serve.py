@@ -66,6 +66,15 @@ def test_serves_published_files(server, datadir):
         status, _, body = server.get(path)
         assert status in (404, 414, 431), (path, status)
         assert b"PRIVATE" not in body
+    # a link planted among the published files is not followed
+    keys = sorted((d / "keys").glob("*.key"))
+    assert keys
+    (d / "crl" / "leak.crl").symlink_to(keys[0])
+    try:
+        status, _, body = server.get("/crl/leak.crl")
+        assert status != 200 and b"PRIVATE" not in body, status
+    finally:
+        (d / "crl" / "leak.crl").unlink()
     status, h, _ = server.get("/healthz", method="POST", data=b"x" * 100)
     assert status == 405
     assert "GET" in h["Allow"]

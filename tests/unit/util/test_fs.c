@@ -51,6 +51,33 @@ test_excl_and_atomic(void **state)
 	assert_int_equal(st.st_mode & 0777, 0644);
 	assert_int_equal(fs_write_atomic("/nonexistent/dir/x", "a", 1, 0644),
 	    RC_IO);
+	/* a link planted at the path (or at a temporary name of the old
+	 * kind, path.tmp.<pid>) is replaced, never written through */
+	{
+		char *link = xasprintf("%s/l.crl", sub);
+		char *old_tmp = xasprintf("%s.tmp.%ld", link, (long)getpid());
+		char *victim = xasprintf("%s/victim", sub);
+
+		assert_int_equal(fs_write_excl(victim, "keep", 4, 0600), 0);
+		assert_int_equal(symlink(victim, link), 0);
+		assert_int_equal(symlink(victim, old_tmp), 0);
+		assert_int_equal(fs_write_excl(link, "x", 1, 0644), RC_EXISTS);
+		assert_int_equal(fs_write_atomic(link, "new", 3, 0644), 0);
+		assert_int_equal(lstat(link, &st), 0);
+		assert_true(S_ISREG(st.st_mode));
+		buf_init(&b, 100);
+		assert_int_equal(buf_read_file(&b, victim), 0);
+		assert_string_equal((char *)b.data, "keep");
+		buf_free(&b);
+		assert_int_equal(stat(victim, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		unlink(link);
+		unlink(old_tmp);
+		unlink(victim);
+		free(link);
+		free(old_tmp);
+		free(victim);
+	}
 	umask(old);
 	unlink(key);
 	unlink(pub);
