@@ -121,7 +121,37 @@ caa_label(const char *method)
 		return "ca-http-file";
 	if (method != NULL && strcmp(method, "email") == 0)
 		return "ca-email";
-	return "ca-dns-change";
+	if (method != NULL && (strcmp(method, "dns") == 0 ||
+	    strcmp(method, "dns-auto") == 0))
+		return "ca-dns-change";
+	/* an operator's word, or a method not known here: a record that
+	 * names methods names none of these */
+	return "ca-operator";
+}
+
+/* The method that proved a's name: a reused validation's is its
+ * source's (ra_dv_reuse records it as "reused_method"), so that CAA's
+ * validationmethods (RFC 8657) is asked about the method really used. */
+static const char *
+proving_method(const struct store_authz *a, const struct store_dv *v)
+{
+	static const char *const known[] = {"dns-auto", "dns", "http",
+		"email", "operator"};
+	const char *m = a->method != NULL ? a->method : v->method;
+	json_t *ev;
+
+	if (m == NULL || strcmp(m, "reused") != 0 || a->evidence == NULL)
+		return m;
+	ev = json_loads(a->evidence, 0, NULL);
+	m = json_string_value(json_object_get(ev, "reused_method"));
+	for (size_t i = 0; m != NULL && i < sizeof(known) / sizeof(known[0]);
+	    i++)
+		if (strcmp(m, known[i]) == 0) {
+			json_decref(ev);
+			return known[i];
+		}
+	json_decref(ev);
+	return "reused";	/* unknown: no label matches a restriction */
 }
 
 /* ---- the DNS provider ---------------------------------------------------- */
@@ -672,8 +702,9 @@ ra_dv_caa_ready(struct ra *ra, const int64_t *ids, size_t n,
 		}
 		if (caa_fresh(&a, &v, row, now))
 			goto next;
-		/* BR 3.2.2.8: CAA again, the last look is old (or none) */
-		m = a.method != NULL ? a.method : v.method;
+		/* BR 3.2.2.8: CAA again, the last look is old (or none),
+		 * with the RFC 8657 method that proved the name */
+		m = proving_method(&a, &v);
 		if (ra_dv_caa(ra, &a, m, &res)) {
 			if (row) {
 				v.caa_checked_at = now;

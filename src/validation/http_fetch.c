@@ -539,8 +539,10 @@ get(struct val_run *r, const char *host, const struct val_addr *ip,
 			json_object_set_new(ev, "body_prefix",
 			    json_string(pre));
 		}
-		if (status == 301 || status == 302 || status == 303 ||
-		    status == 307 || status == 308) {
+		/* BR 3.2.2.4.18 and .19: redirects by 301, 302, 307 and
+		 * 308 only (a 303 is an HTTP error like any other here) */
+		if (status == 301 || status == 302 || status == 307 ||
+		    status == 308) {
 			struct target next;
 
 			memset(&next, 0, sizeof(next));

@@ -726,6 +726,17 @@ test_reuse_within_and_after(void **state)
 	assert_int_equal(v[0].method, RA_DV_REUSED);
 	assert_int_equal(v[0].validated_at, RT_T0);
 	free(v);
+	/* CAA asked for the method that proved it (RFC 8657): an
+	 * operator's, which no validationmethods list names */
+	assert_string_equal(t->e->fake.last_method, "ca-operator");
+	/* reused again: from the validation itself, never from a reuse */
+	set_now(t->e, RT_T0 + 20 * DAY);
+	id = order(t, "unlimited", "reuse.example", "reuse.example");
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	assert_string_equal(t->e->fake.last_method, "ca-operator");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "WHERE method = 'reused' AND json_extract(evidence, "
+	    "'$.reused_method') <> 'operator'"), 0);
 	/* only the first order's mail */
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
 	    "WHERE kind = 'validation.email' AND to_addr LIKE "

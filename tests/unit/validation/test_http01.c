@@ -201,6 +201,8 @@ serve(struct hsrv *s, struct conn *c)
 		redirect(c, 302, "http://web2.vtest:%u" WK "good", plain.port);
 	else if (strcmp(path, WK "redir-rel") == 0)
 		redirect(c, 301, WK "goodnl");
+	else if (strcmp(path, WK "redir-303") == 0)
+		redirect(c, 303, "http://web2.vtest:%u" WK "good", plain.port);
 	else if (strcmp(path, WK "redir-307") == 0)
 		redirect(c, 307, "//web2.vtest:%u" WK "good?x=1", plain.port);
 	else if (strcmp(path, WK "redir-https") == 0)
@@ -427,6 +429,8 @@ test_http01_cases(void **state)
 		{"web.vtest", "redir", VAL_PROB_NONE, "web2.vtest"},
 		{"web.vtest", "redir-rel", VAL_PROB_NONE, NULL},
 		{"web.vtest", "redir-307", VAL_PROB_NONE, NULL},
+		/* BR 3.2.2.4.19: not a redirect the BR allow */
+		{"web.vtest", "redir-303", VAL_PROB_UNAUTHORIZED, "HTTP 303"},
 		{"web.vtest", "redir-https", VAL_PROB_NONE, "https://web2"},
 		{"web.vtest", "redir-https-noport", VAL_PROB_NONE, NULL},
 		{"web.vtest", "chain10-0", VAL_PROB_NONE, NULL},
