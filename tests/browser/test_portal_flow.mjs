@@ -186,7 +186,16 @@ describe("portal: set up, validate, download and revoke a Starter " +
 		    "input[name=purpose][value=hosting]"), true);
 		assert.equal(await page.inputValue("#csr"), "");
 		await screenshot("setup-error");
+		// another key type, then the first again at once: the slower
+		// RSA key, made second, never replaces the one downloaded (the
+		// certificate is checked against the downloaded key below)
+		await page.selectOption("#key-alg", "RSA-3072");
+		await page.selectOption("#key-alg", "ECDSA-P256");
 		await saveKey();
+		await page.waitForTimeout(3000);	// the RSA key is made
+		assert.match(keyPem, /^-----BEGIN PRIVATE[ ]KEY-----/);
+		assert.match(openssl(["pkey", "-in", keyFile, "-noout",
+		    "-text"]), /ASN1 OID: prime256v1/);
 		await page.check("input[name=terms]");
 		await Promise.all([page.waitForURL(/\/setup$/),
 		    page.waitForSelector("text=Go to overview"),

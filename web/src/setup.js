@@ -54,7 +54,6 @@ function setupForm(form) {
 	const csrFile = $("csr-file");
 	const domain = $("f-domain");
 	let key = null;
-	let downloaded = false;
 	let making = null;
 
 	const mode = () => {
@@ -71,9 +70,17 @@ function setupForm(form) {
 		el.hidden = !text;
 	};
 
+	// Which key was downloaded is kept with the key itself: a key made
+	// later (another type chosen meanwhile, or a slower generation
+	// finishing after a faster one) is never taken as downloaded, and
+	// only the newest generation's key counts.
+	let generation = 0;
+	let downloadedKey = null;
+	const isDownloaded = () => key !== null && downloadedKey === key;
+
 	async function makeKey() {
+		const mine = ++generation;
 		key = null;
-		downloaded = false;
 		dl.disabled = true;
 		say(dlStatus, "");
 		keyStatus.textContent = "Making your private key in this " +
@@ -82,11 +89,13 @@ function setupForm(form) {
 		    .replace(/ \(recommended\)$/, "");
 		try {
 			const k = await keygen.generateKey({ alg: alg.value });
+			if (mine !== generation) return; // superseded
 			key = k;
 			dl.disabled = false;
 			keyStatus.textContent = `Your private key (${label}) ` +
 			    "is ready. Download it now.";
 		} catch (e) {
+			if (mine !== generation) return;
 			keyStatus.textContent = "This browser cannot make a " +
 			    "key: " + e.message + " Use your own CSR instead.";
 		}
@@ -101,7 +110,9 @@ function setupForm(form) {
 	});
 	dl.addEventListener("click", async () => {
 		if (!key) return;
+		const saving = key;	// the key this download is of
 		const base = fileBase(domain.value, product);
+		alg.disabled = true;	// no new key while it is saved
 		try {
 			if (fmt.value === "p12") {
 				if ((pass.value || "").length <
@@ -114,22 +125,28 @@ function setupForm(form) {
 				dl.disabled = true;
 				say(dlStatus, "Protecting the key with your " +
 				    "password\u2026");
-				const p12 = await keygen.exportPkcs12({ key,
-				    password: pass.value, friendlyName: base });
+				const p12 = await keygen.exportPkcs12({
+				    key: saving, password: pass.value,
+				    friendlyName: base });
 				keygen.downloadFile(base + ".p12", p12,
 				    "application/x-pkcs12");
 				dl.disabled = false;
 			} else {
-				const pem = await keygen.exportPrivateKeyPem(key);
+				const pem = await keygen.exportPrivateKeyPem(
+				    saving);
 				keygen.downloadFile(base + ".key", pem,
 				    "application/x-pem-file");
 			}
-			downloaded = true;
-			say(dlStatus, "Downloaded. Keep this file safe.");
-			say(formStatus, "");
+			downloadedKey = saving;
+			if (saving === key) {
+				say(dlStatus, "Downloaded. Keep this file safe.");
+				say(formStatus, "");
+			}
 		} catch (e) {
 			dl.disabled = false;
 			say(dlStatus, "The key could not be saved: " + e.message);
+		} finally {
+			alg.disabled = false;
 		}
 	});
 	if (csrFile) {
@@ -144,7 +161,7 @@ function setupForm(form) {
 		});
 	}
 	window.addEventListener("beforeunload", (ev) => {
-		if (key && !downloaded && mode() === "browser" &&
+		if (key && !isDownloaded() && mode() === "browser" &&
 		    !form.dataset.submitting) {
 			ev.preventDefault();
 			ev.returnValue = "";
@@ -164,7 +181,7 @@ function setupForm(form) {
 			    "or use your own CSR.");
 			return;
 		}
-		if (!downloaded) {
+		if (!isDownloaded()) {
 			say(formStatus, "Please download your private key " +
 			    "first (Download Private Key): it cannot be " +
 			    "recovered later.");
@@ -178,8 +195,13 @@ function setupForm(form) {
 			form.submit();
 			return;
 		}
+		const signing = key;	// the downloaded one, checked above
 		try {
-			csrField.value = await keygen.buildCsr({ key, names });
+			csrField.value = await keygen.buildCsr({ key: signing,
+			    names });
+			if (signing !== key || !isDownloaded())
+				throw new Error("The key changed meanwhile: " +
+				    "download the new one, then set up again.");
 		} catch (e) {
 			say(formStatus, e.message);
 			domain.focus();
