@@ -9,11 +9,16 @@
  * migrations any command applies when it opens the store).
  *
  * `certdesk restore --data DIR --from FILE`: puts a backup in the store's
- * place while no process has the store open (found through /proc): a copy
- * checked as a backup is (store_backup from FILE), the replaced store kept
- * with its -wal and -shm under a new name, and every revocation of the
- * replaced store that the backup lacks made again through the CA, so that
- * a restore never makes a revoked certificate good.
+ * place while no process has the store open (found through /proc; a
+ * process that looks like certdesk and whose open files cannot be read
+ * counts as having it open): a copy checked as a backup is (store_backup
+ * from FILE, schema included), into which the certificates issued after
+ * the backup are carried over from the replaced store with their
+ * revocations (store_restore_carry), the replaced store kept with its -wal
+ * and -shm under a new name, and every other revocation of the replaced
+ * store that the backup lacks made again through the CA, so that a restore
+ * never makes a revoked certificate good. When that cannot be done, the
+ * restore is refused unless --drop-later-revocations.
  *
  * Runs in the main certdesk process; restore forks the signer only after
  * the swap, when it has revocations to make again.
@@ -91,18 +96,59 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 
 /* ---- restore ------------------------------------------------------------- */
 
+/* 1 when the process pid looks like certdesk: its name, the name it was
+ * started by, or its executable. All three can be read of any process. */
+static int
+certdesk_like(long pid)
+{
+	char path[64], buf[256];
+	const char *base;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n > 0 ? n : 0] = '\0';
+		if (strncmp(buf, "certdesk", 8) == 0)
+			return 1;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n > 0 ? n : 0] = '\0';	/* argv[0] ends at a NUL */
+		base = strrchr(buf, '/');
+		if (strstr(base != NULL ? base + 1 : buf, "certdesk") != NULL)
+			return 1;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		base = strrchr(buf, '/');
+		if (strstr(base != NULL ? base + 1 : buf, "certdesk") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 /* The pid of a process other than this one that has a file of (dev, ino)
  * open, or 0. Reads /proc/<pid>/fd of every process it may read (all of
- * them as root, those of this user otherwise). */
+ * them as root, those of this user otherwise). Fails closed: a process
+ * whose open files cannot be read and that looks like certdesk counts as
+ * a holder, with *blind set; -1 when /proc cannot be read. */
 static long
-holder(dev_t dev, ino_t ino)
+holder(dev_t dev, ino_t ino, int *blind)
 {
 	DIR *d = opendir("/proc"), *fds;
 	struct dirent *p, *f;
 	long found = 0, self = (long)getpid();
 
+	*blind = 0;
 	if (d == NULL)
-		return 0;
+		return -1;
 	while (found == 0 && (p = readdir(d)) != NULL) {
 		char path[300];
 		long pid = strtol(p->d_name, NULL, 10);
@@ -110,8 +156,14 @@ holder(dev_t dev, ino_t ino)
 		if (pid <= 0 || pid == self)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-		if ((fds = opendir(path)) == NULL)
+		if ((fds = opendir(path)) == NULL) {
+			/* gone meanwhile, or not ours to read */
+			if (errno != ENOENT && certdesk_like(pid)) {
+				found = pid;
+				*blind = 1;
+			}
 			continue;
+		}
 		while ((f = readdir(fds)) != NULL) {
 			struct stat sb;
 
@@ -133,12 +185,14 @@ holder(dev_t dev, ino_t ino)
 struct old_rev {
 	char serial[48];
 	int reason;
+	int lost;		/* its certificate is not in the restored
+				 * copy */
 };
 
 /* The revocations of the database at path (read-only; it may be damaged:
- * then none, with a warning). */
+ * then *ok is 0, why says why, and v holds those read). */
 static struct old_rev *
-old_revocations(struct daemon_ctx *cx, const char *path, size_t *n)
+old_revocations(const char *path, size_t *n, int *ok, struct rc_detail *why)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
@@ -147,12 +201,12 @@ old_revocations(struct daemon_ctx *cx, const char *path, size_t *n)
 	int rc;
 
 	*n = 0;
+	*ok = 0;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK || sqlite3_prepare_v2(db, "SELECT serial, reason FROM "
 	    "revocations ORDER BY revoked_at", -1, &s, NULL) != SQLITE_OK) {
-		fprintf(stderr, "certdesk: %s: cannot read the revocations of "
-		    "the store being replaced (%s): re-apply them by hand\n",
-		    cx->cmd->name, db ? sqlite3_errmsg(db) : "out of memory");
+		rc_detail_set(why, "%s", db ? sqlite3_errmsg(db) :
+		    "out of memory");
 		goto out;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -169,13 +223,47 @@ old_revocations(struct daemon_ctx *cx, const char *path, size_t *n)
 		(*n)++;
 	}
 	if (rc != SQLITE_DONE)
-		fprintf(stderr, "certdesk: %s: reading the revocations of the "
-		    "store being replaced stopped early (%s): check them by "
-		    "hand\n", cx->cmd->name, sqlite3_errmsg(db));
+		rc_detail_set(why, "stopped early: %s", sqlite3_errmsg(db));
+	else
+		*ok = 1;
 out:
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
+}
+
+/* Marks the revocations of revs whose certificate the store at path lacks
+ * and returns how many; all of them when it cannot tell. */
+static size_t
+lacking(const char *path, struct old_rev *revs, size_t n)
+{
+	const struct store_conf c = {"sqlite", path, 0};
+	struct store *st = NULL;
+	size_t lost = 0;
+
+	if (store_open(&c, &st) != 0)
+		st = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct store_cert cert;
+
+		revs[i].lost = st == NULL ||
+		    store_cert_get(st, revs[i].serial, &cert) != 0;
+		if (st != NULL)
+			store_cert_clear(&cert);
+		lost += (size_t)revs[i].lost;
+	}
+	store_close(st);
+	return lost;
+}
+
+/* The serial of the first lost revocation of revs, or "". */
+static const char *
+first_lost(const struct old_rev *revs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (revs[i].lost)
+			return revs[i].serial;
+	return "";
 }
 
 /* What a store file brings along: it, its WAL and its shared memory. */
@@ -223,21 +311,26 @@ int
 daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *from = NULL;
+	int drop = 0;
 	const struct daemon_opt opts[] = {
 		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
 		    "data directory made by 'certdesk init'"},
 		{"--from", DAEMON_OPT_STR, &from, "FILE", 1,
 		    "a file written by 'certdesk backup'"},
+		{"--drop-later-revocations", DAEMON_OPT_FLAG, &drop, NULL, 0,
+		    "restore even when revocations the backup lacks cannot "
+		    "be kept (they are lost: revoke them again by hand)"},
 	};
-	struct rc_detail d = {""};
+	struct rc_detail d = {""}, why = {""};
 	struct store_backup_info info;
 	struct old_rev *revs = NULL;
-	size_t nrevs = 0, again = 0, unknown = 0;
+	struct store_carried *carried = NULL;
+	size_t nrevs = 0, ncarried = 0, again = 0, dropped = 0, nlost = 0;
 	char *restoring = NULL, *kept = NULL, stamp[32];
 	struct stat sb;
 	time_t now = time(NULL);
 	struct tm tm;
-	int done, rc, have_old;
+	int done, rc, have_old, revs_ok = 1, carry_rc = 0;
 
 	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
 	    NULL, 0, NULL, &done);
@@ -247,8 +340,22 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	have_old = stat(cx->db_path, &sb) == 0;
 	if (have_old) {
-		long pid = holder(sb.st_dev, sb.st_ino);
+		int blind;
+		long pid = holder(sb.st_dev, sb.st_ino, &blind);
 
+		if (pid < 0) {
+			daemon_fail(cx, "cannot look through /proc for "
+			    "processes that have %s open: %s", cx->db_path,
+			    strerror(errno));
+			return DAEMON_EXIT_FAIL;
+		}
+		if (pid != 0 && blind) {
+			daemon_fail(cx, "process %ld looks like certdesk and "
+			    "its open files cannot be read, so it may have %s "
+			    "open: stop it, or run restore as root or as its "
+			    "user", pid, cx->db_path);
+			return DAEMON_EXIT_FAIL;
+		}
 		if (pid != 0) {
 			daemon_fail(cx, "process %ld has %s open: stop every "
 			    "certdesk serve (and command) on %s first", pid,
@@ -256,8 +363,8 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 			return DAEMON_EXIT_FAIL;
 		}
 	}
-	/* the backup, copied beside the store and checked (integrity, audit
-	 * chain) the way a backup is made */
+	/* the backup, copied beside the store and checked (schema,
+	 * integrity, audit chain) the way a backup is made */
 	restoring = xasprintf("%s.restoring", cx->db_path);
 	{
 		struct store_conf sc = {cx->conf.store_backend, from, 0};
@@ -277,14 +384,54 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		goto out;
 	}
 	if (rc != 0) {
-		daemon_fail(cx, "%s: %s", from, rc_detail_str(&d, rc));
+		daemon_fail(cx, "%s: %s: not restored", from,
+		    rc_detail_str(&d, rc));
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
+	/* what happened after the backup: the certificates issued since,
+	 * with their revocations, carried over into the copy; the other
+	 * revocations are made again below, once the copy is in place */
+	if (have_old) {
+		revs = old_revocations(cx->db_path, &nrevs, &revs_ok, &why);
+		d.msg[0] = '\0';
+		carry_rc = store_restore_carry(restoring, cx->db_path,
+		    cx->actor, &carried, &ncarried, &d);
+		if (carry_rc != 0)
+			nlost = lacking(restoring, revs, nrevs);
+	}
+	if ((!revs_ok || nlost > 0) && !drop) {
+		(void)unlink(restoring);
+		if (!revs_ok)
+			daemon_fail(cx, "the revocations of %s cannot be read "
+			    "(%s), so the restore could make revoked "
+			    "certificates good: not restored "
+			    "(--drop-later-revocations restores anyway)",
+			    cx->db_path, why.msg);
+		else {
+			fprintf(stderr, "revoked in %s, unknown to the "
+			    "backup:\n", cx->db_path);
+			for (size_t i = 0; i < nrevs; i++)
+				if (revs[i].lost)
+					fprintf(stderr, "  %s reason %d\n",
+					    revs[i].serial, revs[i].reason);
+			daemon_fail(cx, "the certificates issued after the "
+			    "backup cannot be carried over (%s), so %zu "
+			    "revoked certificates (%s%s) would be good again: "
+			    "not restored (--drop-later-revocations restores "
+			    "anyway)", rc_detail_str(&d, carry_rc), nlost,
+			    first_lost(revs, nrevs), nlost > 1 ? ", ..." : "");
+		}
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	if (carry_rc != 0)
+		fprintf(stderr, "certdesk: %s: warning: the certificates "
+		    "issued after the backup were not carried over (%s): "
+		    "OCSP will answer unknown for them\n", cx->cmd->name,
+		    rc_detail_str(&d, carry_rc));
 	/* the store being replaced is kept, with its -wal and -shm (without
 	 * them it would lose its last commits), under one new name */
-	if (have_old)
-		revs = old_revocations(cx, cx->db_path, &nrevs);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	kept = xasprintf("%s.before-restore-%s", cx->db_path, stamp);
@@ -313,6 +460,19 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	    (long long)info.revocations, (long long)info.audit_entries);
 	if (have_old)
 		printf("the store it replaced: %s\n", kept);
+	for (size_t i = 0; i < ncarried; i++) {
+		if (carried[i].reason >= 0)
+			printf("carried over, issued after the backup: %s "
+			    "(revoked, reason %d)\n", carried[i].serial,
+			    carried[i].reason);
+		else
+			printf("carried over, issued after the backup: %s\n",
+			    carried[i].serial);
+	}
+	if (have_old && carry_rc == 0)
+		printf("%zu certificates issued after the backup carried "
+		    "over\n", ncarried);
+	rc = DAEMON_EXIT_OK;
 	/* revocations of the replaced store that the backup predates are
 	 * made again: a restore must not make a revoked certificate good */
 	if (nrevs > 0) {
@@ -339,21 +499,29 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 				printf("revoked again: %s (reason %d)\n",
 				    revs[i].serial, revs[i].reason);
 				again++;
-			} else if (r == RC_NOTFOUND) {
-				printf("revoked, but issued after the backup "
-				    "(unknown to the restored store): %s\n",
-				    revs[i].serial);
-				unknown++;
+			} else if (r == RC_NOTFOUND && drop) {
+				printf("DROPPED: revoked in the replaced "
+				    "store, unknown to the restored one: %s "
+				    "(reason %d)\n", revs[i].serial, revs[i].reason);
+				dropped++;
 			} else if (r != RC_EXISTS) {
 				daemon_fail(cx, "revoking %s again: %s",
 				    revs[i].serial, rc_detail_str(&rd, r));
 				rc = DAEMON_EXIT_FAIL;
 			}
 		}
-		printf("%zu revocations made again, %zu of certificates the "
-		    "backup does not know\n", again, unknown);
+		printf("%zu revocations made again, %zu dropped\n", again,
+		    dropped);
+	}
+	if (!revs_ok) {
+		/* --drop-later-revocations: restored, but not checked */
+		daemon_fail(cx, "the revocations of the replaced store could "
+		    "not be read (%s): check those in %s by hand", why.msg,
+		    kept);
+		rc = DAEMON_EXIT_FAIL;
 	}
 out:
+	free(carried);
 	free(revs);
 	free(restoring);
 	free(kept);

@@ -382,6 +382,44 @@ struct rc_detail;
 int store_backup(const struct store_conf *conf, const char *dest,
     struct store_backup_info *info, struct rc_detail *d);
 
+/*
+ * Checks that the schema of the SQLite database at path (every table,
+ * index, trigger and view: type, name, table and SQL) is exactly the one
+ * certdesk's migrations make, up to the migration its schema_migrations
+ * records, by comparing it with a store made fresh in memory; only
+ * sqlite_sequence and sqlite_stat* may differ. Reads the file with its
+ * schema distrusted (no triggers, views or schema functions run). Used on
+ * every copy store_backup makes, before a store opens it (which would run
+ * its triggers); store_backup returns RC_INVAL then. 0 with *version (may
+ * be NULL) set; RC_TAMPER when the schema differs, with d naming the
+ * extra, missing and changed objects; RC_DB, with d, when the file cannot
+ * be read.
+ */
+int store_schema_check(const char *path, int *version, struct rc_detail *d);
+
+/* A certificate store_restore_carry() carried over. */
+struct store_carried {
+	char serial[41];
+	int reason;			/* its revocation's, -1: not revoked */
+};
+
+/*
+ * For `certdesk restore`, before the restored copy (restored, a file made
+ * by store_backup, not yet in place) replaces the store at replaced: in one
+ * transaction of the copy, brings over from replaced (read only; at this
+ * certdesk's migration) every certificate the copy lacks, that is issued
+ * after the backup, with what makes its status: DER, issuer, CRL shard,
+ * key hash, OCSP response, revocation, issued set; and the compromised
+ * keys, CRL shards and shard counters the copy lacks. Audits each
+ * certificate as "cert.restore.carry" by actor. Returns 0 with *carried
+ * (free() it; NULL when none) and *n; RC_STATE when replaced is at another
+ * migration or certificates to carry have an issuer the copy lacks (then
+ * nothing is carried); RC_DB otherwise; d says why.
+ */
+int store_restore_carry(const char *restored, const char *replaced,
+    const char *actor, struct store_carried **carried, size_t *n,
+    struct rc_detail *d);
+
 /* ---- ACME: accounts, EAB keys, nonces (migration 0002) ------------------- */
 
 /*

@@ -8,15 +8,24 @@
  * writers, and the server is not held up). It is written to DEST.partial,
  * which must not exist (two backups to one name, or one interrupted, are
  * refused rather than mixed), switched to a rollback journal so that it is
- * one self-contained file, checked (PRAGMA integrity_check; the audit log's
- * hash chain through a store opened on it, which is how `certdesk audit
- * verify` checks the live log), synced, and linked to DEST, which link(2)
- * refuses to replace; then the directory is synced. Whatever fails,
- * nothing is left at DEST or DEST.partial.
+ * one self-contained file, checked (its schema against the migrations'
+ * before anything runs it; PRAGMA integrity_check; the audit log's hash
+ * chain through a store opened on it, which is how `certdesk audit verify`
+ * checks the live log), synced, and linked to DEST, which link(2) refuses
+ * to replace; then the directory is synced. Whatever fails, nothing is
+ * left at DEST or DEST.partial.
  *
- * Runs in the `certdesk backup` process. Reads the source only.
+ * `certdesk restore` makes its copy of a backup file the same way, so a
+ * backup from elsewhere gets every check; store_restore_carry() then brings
+ * into that copy the certificates the backup predates.
+ *
+ * Runs in the `certdesk backup` and `certdesk restore` processes. Reads
+ * the source only. Trusts no schema but the migrations': a file whose
+ * triggers or views differ would run them in every process that opens it.
  */
 #include "store/store.h"
+#include "store/store_int.h"
+#include "store/store_sqlite_int.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/rc.h"
@@ -25,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +65,18 @@ one_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
+/* A connection to a file from elsewhere: what its schema says does not
+ * run (no triggers, no views, no functions called from them, no writes to
+ * the schema). */
+static void
+distrust(sqlite3 *db)
+{
+	(void)sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	(void)sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	(void)sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	(void)sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+}
+
 /* Copies the source into the (empty) file partial: one snapshot. */
 static int
 copy(const char *src_path, const char *partial, struct rc_detail *d)
@@ -69,11 +91,13 @@ copy(const char *src_path, const char *partial, struct rc_detail *d)
 		goto out;
 	}
 	sqlite3_busy_timeout(src, 5000);
+	distrust(src);
 	rc = sqlite3_open_v2(partial, &dst, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
 		rc = dberr(d, dst, partial);
 		goto out;
 	}
+	distrust(dst);
 	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
 		rc = dberr(d, dst, "backup");
 		goto out;
@@ -141,6 +165,7 @@ check_file(const char *partial, struct store_backup_info *info,
 		rc = dberr(d, db, partial);
 		goto out;
 	}
+	distrust(db);
 	if (sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL,
 	    NULL) != SQLITE_OK) {
 		rc = dberr(d, db, "journal_mode");
@@ -218,6 +243,13 @@ store_backup(const struct store_conf *conf, const char *dest,
 	close(fd);
 	if ((rc = copy(conf->path, partial, d)) != 0)
 		goto out;
+	/* before any store opens it: opening runs the migrations, and with
+	 * them whatever triggers the file has */
+	if ((rc = store_schema_check(partial, NULL, d)) != 0) {
+		if (rc == RC_TAMPER)
+			rc = RC_INVAL;
+		goto out;
+	}
 	/* a broken audit chain still gives a backup: it is the evidence */
 	audit = check_store(partial, info, d);
 	if (audit != 0 && audit != RC_TAMPER) {
@@ -255,5 +287,477 @@ out:
 	if (rc != 0 && rc != RC_TAMPER && placed)
 		(void)unlink(dest);
 	free(partial);
+	return rc;
+}
+
+/* ---- the schema a store file may have ------------------------------------ */
+
+/*
+ * Every object of sqlite_master (type, name, table, SQL) must be the one a
+ * store made fresh by the migrations has, at the same migration: one made
+ * in memory through the normal open path. Only SQLite's bookkeeping tables
+ * may differ: sqlite_sequence (AUTOINCREMENT counters) and sqlite_stat*
+ * (ANALYZE's statistics), which hold data and run nothing.
+ */
+static const char SQL_OBJECTS[] =
+    "SELECT type, name, tbl_name, sql FROM sqlite_master "
+    "WHERE NOT (type = 'table' AND (name = 'sqlite_sequence' "
+    "OR name GLOB 'sqlite_stat[1-9]')) ORDER BY type, name";
+
+struct obj {
+	char *f[4];		/* type, name, tbl_name, sql (NULL: none) */
+};
+
+struct objs {
+	struct obj *v;
+	size_t n, cap;
+};
+
+static void
+objs_free(struct objs *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		for (int k = 0; k < 4; k++)
+			free(o->v[i].f[k]);
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
+
+/* The objects of db, ordered as SQL_OBJECTS orders them: SQLITE_OK or
+ * SQLite's error code. */
+static int
+objs_read(sqlite3 *db, struct objs *o)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, SQL_OBJECTS, -1, &s, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct obj *b;
+
+		if (o->n == o->cap) {
+			o->cap = o->cap ? 2 * o->cap : 128;
+			o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
+		}
+		b = &o->v[o->n++];
+		for (int k = 0; k < 4; k++) {
+			const char *t = (const char *)sqlite3_column_text(s, k);
+
+			b->f[k] = t != NULL ? xstrdup(t) : NULL;
+		}
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+nullcmp(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* Adds "what type name" to the list of differences in buf. */
+static void
+differs(char *buf, size_t size, size_t *n, const char *what,
+    const struct obj *o)
+{
+	size_t len = strlen(buf);
+
+	if ((*n)++ > 0 && len + 2 < size) {
+		memcpy(buf + len, ", ", 3);
+		len += 2;
+	}
+	if (len < size)
+		snprintf(buf + len, size - len, "%s %s %s", what,
+		    o->f[0] != NULL ? o->f[0] : "?",
+		    o->f[1] != NULL ? o->f[1] : "?");
+}
+
+/* Which migration the file is at, from its schema_migrations: each of
+ * 1..version recorded, by its name. 0, or RC_TAMPER with d. */
+static int
+file_version(sqlite3 *db, int *version, struct rc_detail *d)
+{
+	const struct store_migration *m = store_sqlite_migrations;
+	sqlite3_stmt *s = NULL;
+	int64_t want = 1;
+	int rc;
+
+	*version = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT version, name FROM "
+	    "schema_migrations ORDER BY version", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc_detail_set(d, "not a certdesk store: %s",
+		    sqlite3_errmsg(db));
+		return RC_TAMPER;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 1);
+		int64_t v = sqlite3_column_int64(s, 0);
+
+		if (v != want || v > (int64_t)store_sqlite_migrations_count ||
+		    name == NULL || strcmp(name, m[v - 1].name) != 0) {
+			rc_detail_set(d, "schema_migrations: migration %lld "
+			    "is not this certdesk's %s", (long long)v,
+			    v == want ? "(or is newer)" : "(gap)");
+			sqlite3_finalize(s);
+			return RC_TAMPER;
+		}
+		want++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || want == 1) {
+		rc_detail_set(d, "schema_migrations: %s", rc != SQLITE_DONE ?
+		    sqlite3_errmsg(db) : "empty");
+		return RC_TAMPER;
+	}
+	*version = (int)(want - 1);
+	return 0;
+}
+
+int
+store_schema_check(const char *path, int *version, struct rc_detail *d)
+{
+	const struct store_conf mem = {"sqlite", ":memory:", 0};
+	struct objs have = {0}, want = {0};
+	struct store *ref = NULL;
+	sqlite3 *db = NULL;
+	char list[200] = "";
+	size_t i = 0, k = 0, n = 0;
+	int v = 0, rc;
+
+	if (version != NULL)
+		*version = 0;
+	if (path == NULL)
+		return RC_INVAL;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		rc = dberr(d, db, path);
+		goto out;
+	}
+	distrust(db);
+	if ((rc = file_version(db, &v, d)) != 0)
+		goto out;
+	if (objs_read(db, &have) != SQLITE_OK) {
+		rc = dberr(d, db, "reading the schema");
+		goto out;
+	}
+	if ((rc = sq_open_upto(&mem, v, &ref)) != 0) {
+		rc_detail_set(d, "a fresh store at migration %d: %s", v,
+		    rc_str(rc));
+		goto out;
+	}
+	if (objs_read(ref->db, &want) != SQLITE_OK) {
+		rc = dberr(d, ref->db, "reading a fresh store's schema");
+		goto out;
+	}
+	/* both ordered by (type, name): one merge */
+	while (i < have.n || k < want.n) {
+		int c;
+
+		if (i == have.n)
+			c = 1;
+		else if (k == want.n)
+			c = -1;
+		else if ((c = nullcmp(have.v[i].f[0], want.v[k].f[0])) == 0)
+			c = nullcmp(have.v[i].f[1], want.v[k].f[1]);
+		if (c < 0) {
+			differs(list, sizeof(list), &n, "extra", &have.v[i++]);
+		} else if (c > 0) {
+			differs(list, sizeof(list), &n, "missing",
+			    &want.v[k++]);
+		} else {
+			if (nullcmp(have.v[i].f[2], want.v[k].f[2]) != 0 ||
+			    nullcmp(have.v[i].f[3], want.v[k].f[3]) != 0)
+				differs(list, sizeof(list), &n, "changed",
+				    &have.v[i]);
+			i++;
+			k++;
+		}
+	}
+	if (n > 0) {
+		rc_detail_set(d, "its schema is not the one certdesk's "
+		    "migrations make (migration %d): %s", v, list);
+		rc = RC_TAMPER;
+		goto out;
+	}
+	if (version != NULL)
+		*version = v;
+	rc = 0;
+out:
+	objs_free(&have);
+	objs_free(&want);
+	store_close(ref);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* ---- what a restore carries over ----------------------------------------- */
+
+/*
+ * The replaced store is attached read-only to the restored copy's
+ * connection, and in one transaction of the copy the certificates it
+ * lacks (issued after the backup) come over with what makes their status:
+ * the certificate row (DER, issuer, CRL shard; its order and contract only
+ * when the copy has them, as their ids were handed out after the backup
+ * and will be again), its key hash (from the DER, as store_cert_add makes
+ * it), its signed OCSP response, its revocation and its issued set; and,
+ * for every certificate, the keys reported compromised, the CRL shards and
+ * the shard counters the copy lacks. Each certificate carried over gets an
+ * audit entry. Certificates of an issuer the copy does not have, or has
+ * with another certificate, are not carried: the backup is then not of
+ * this store, and nothing is.
+ */
+static const char *const carry_sql[] = {
+	"CREATE TEMP TABLE IF NOT EXISTS restore_carry "
+	    "(serial TEXT PRIMARY KEY)",
+	"DELETE FROM temp.restore_carry",
+	"INSERT INTO temp.restore_carry SELECT serial FROM old.certificates "
+	    "WHERE serial NOT IN (SELECT serial FROM main.certificates)",
+	"INSERT INTO main.certificates (serial, issuer_id, profile, names, "
+	    "order_id, contract_id, not_before, not_after, der, created_at, "
+	    "crl_shard) SELECT c.serial, c.issuer_id, c.profile, c.names, "
+	    "(SELECT id FROM main.orders WHERE id = c.order_id), "
+	    "(SELECT id FROM main.contracts WHERE id = c.contract_id), "
+	    "c.not_before, c.not_after, c.der, c.created_at, c.crl_shard "
+	    "FROM old.certificates c JOIN temp.restore_carry USING (serial)",
+	"INSERT OR IGNORE INTO main.cert_keys (spki_sha256, serial) "
+	    "SELECT certdesk_spki_sha256(der), serial FROM main.certificates "
+	    "WHERE serial IN temp.restore_carry AND profile <> 'ca' "
+	    "AND certdesk_spki_sha256(der) IS NOT NULL",
+	"INSERT INTO main.ocsp_responses (serial, issuer_id, status, "
+	    "this_update, next_update, der) SELECT r.serial, r.issuer_id, "
+	    "r.status, r.this_update, r.next_update, r.der "
+	    "FROM old.ocsp_responses r JOIN temp.restore_carry USING (serial)",
+	"INSERT INTO main.revocations (serial, issuer_id, reason, revoked_at) "
+	    "SELECT r.serial, r.issuer_id, r.reason, r.revoked_at "
+	    "FROM old.revocations r JOIN temp.restore_carry USING (serial)",
+	"INSERT OR IGNORE INTO main.issued_sets (hash, issued_at, serial) "
+	    "SELECT i.hash, i.issued_at, i.serial "
+	    "FROM old.issued_sets i JOIN temp.restore_carry USING (serial)",
+	"INSERT OR IGNORE INTO main.blocked_keys (spki_sha256, serial, "
+	    "added_at) SELECT spki_sha256, serial, added_at "
+	    "FROM old.blocked_keys",
+	"INSERT OR IGNORE INTO main.crl_shards (issuer_id, shard, number, "
+	    "this_update, next_update, der) SELECT issuer_id, shard, number, "
+	    "this_update, next_update, der FROM old.crl_shards "
+	    "WHERE issuer_id IN (SELECT id FROM main.issuers)",
+	"INSERT INTO main.crl_shard_seq (issuer_id, next_seq) "
+	    "SELECT issuer_id, next_seq FROM old.crl_shard_seq "
+	    "WHERE issuer_id IN (SELECT id FROM main.issuers) "
+	    "ON CONFLICT (issuer_id) DO UPDATE "
+	    "SET next_seq = max(next_seq, excluded.next_seq)",
+};
+
+/* Certificates to carry whose issuer the copy lacks or has otherwise. */
+static const char SQL_CARRY_ISSUER[] =
+    "SELECT c.issuer_id FROM old.certificates c "
+    "JOIN temp.restore_carry USING (serial) "
+    "LEFT JOIN old.issuers o ON o.id = c.issuer_id "
+    "LEFT JOIN main.issuers m ON m.id = c.issuer_id "
+    "WHERE m.id IS NULL OR o.id IS NULL OR m.name IS NOT o.name "
+    "OR m.cert_der IS NOT o.cert_der LIMIT 1";
+
+static const char SQL_CARRIED[] =
+    "SELECT c.serial, r.reason FROM temp.restore_carry c "
+    "LEFT JOIN main.revocations r USING (serial) ORDER BY c.serial";
+
+struct carry_ctx {
+	const char *actor;
+	struct store_carried *v;	/* what was carried, for the caller */
+	size_t n, cap;
+	struct rc_detail *d;
+};
+
+/* The statement that just failed on st's connection, in d. */
+static int
+carry_err(struct store *st, struct rc_detail *d)
+{
+	rc_detail_set(d, "carrying over: %s", sqlite3_errmsg(st->db));
+	return sq_dberr(st, "restore carry", sqlite3_errcode(st->db));
+}
+
+static int
+carry_exec(struct store *st, const char *sql, struct rc_detail *d)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	return carry_err(st, d);
+}
+
+static int
+carry_tx(struct store *st, void *arg)
+{
+	struct carry_ctx *c = arg;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	for (size_t i = 0; i < 3; i++)
+		if ((rc = carry_exec(st, carry_sql[i], c->d)) != 0)
+			return rc;
+	if (sqlite3_prepare_v2(st->db, SQL_CARRY_ISSUER, -1, &s, NULL) !=
+	    SQLITE_OK)
+		return carry_err(st, c->d);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		rc_detail_set(c->d, "certificates issued after the backup by "
+		    "issuer %lld, which the backup lacks or has with another "
+		    "certificate: it is not a backup of this store",
+		    (long long)sqlite3_column_int64(s, 0));
+		sqlite3_finalize(s);
+		return RC_STATE;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return carry_err(st, c->d);
+	for (size_t i = 3; i < sizeof(carry_sql) / sizeof(carry_sql[0]); i++)
+		if ((rc = carry_exec(st, carry_sql[i], c->d)) != 0)
+			return rc;
+	if (sqlite3_prepare_v2(st->db, SQL_CARRIED, -1, &s, NULL) !=
+	    SQLITE_OK)
+		return carry_err(st, c->d);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *serial = (const char *)sqlite3_column_text(s, 0);
+		struct store_carried *e;
+		char details[96];
+
+		if (serial == NULL || strlen(serial) >= sizeof(e->serial))
+			continue;	/* not a serial this store makes */
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 16;
+			c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+		}
+		e = &c->v[c->n++];
+		memcpy(e->serial, serial, strlen(serial) + 1);
+		e->reason = sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(s, 1);
+		if (e->reason < 0)
+			snprintf(details, sizeof(details), "{\"restore\":"
+			    "\"issued after the backup\"}");
+		else
+			snprintf(details, sizeof(details), "{\"restore\":"
+			    "\"issued after the backup\",\"revoked\":%d}",
+			    e->reason);
+		rc = store_audit_append(st, c->actor, "cert.restore.carry",
+		    e->serial, details);
+		if (rc != 0) {
+			rc_detail_set(c->d, "auditing %s: %s", e->serial,
+			    rc_str(rc));
+			sqlite3_finalize(s);
+			return rc;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return carry_err(st, c->d);
+	return carry_exec(st, "DROP TABLE temp.restore_carry", c->d);
+}
+
+/* "file:" URI of path, read-only: its bytes percent-encoded but for those
+ * a URI path keeps as they are. */
+static char *
+ro_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path);
+	char *u = xmalloc(3 * n + 16), *p;
+
+	p = u + sprintf(u, "file:");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("/-._~", *c) != NULL) {
+			*p++ = (char)*c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 15];
+		}
+	}
+	strcpy(p, "?mode=ro");
+	return u;
+}
+
+int
+store_restore_carry(const char *restored, const char *replaced,
+    const char *actor, struct store_carried **carried, size_t *n,
+    struct rc_detail *d)
+{
+	const struct store_conf conf = {"sqlite", restored, 1};
+	struct carry_ctx c = {actor, NULL, 0, 0, d};
+	struct store *st = NULL;
+	sqlite3_stmt *s = NULL;
+	char *uri = NULL;
+	int attached = 0, rc;
+	int64_t v = -1;
+
+	*carried = NULL;
+	*n = 0;
+	if ((rc = store_open(&conf, &st)) != 0) {
+		rc_detail_set(d, "the restored copy does not open: %s",
+		    rc_str(rc));
+		return rc;
+	}
+	/* the replaced store is read only; its schema is not run */
+	(void)sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	(void)sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
+	    NULL);
+	uri = ro_uri(replaced);
+	if (sqlite3_prepare_v2(st->db, "ATTACH ?1 AS old", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		rc = dberr(d, st->db, "attaching the replaced store");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, uri, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = dberr(d, st->db, replaced);
+		goto out;
+	}
+	attached = 1;
+	sqlite3_finalize(s);
+	s = NULL;
+	/* the columns named above are those of this certdesk's schema */
+	if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM "
+	    "old.schema_migrations", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	if (v != store_schema_version(st)) {
+		rc_detail_set(d, "the replaced store is at migration %lld, "
+		    "not %d (open it once with this certdesk)", (long long)v,
+		    store_schema_version(st));
+		rc = RC_STATE;
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* one transaction on this connection, the one the replaced store is
+	 * attached to (store_tx may run on another of the file's); no other
+	 * process has the copy, so nothing conflicts. store_audit_append
+	 * nests in it as a savepoint. */
+	if ((rc = carry_exec(st, "BEGIN IMMEDIATE", d)) != 0)
+		goto out;
+	st->depth = 1;
+	rc = carry_tx(st, &c);
+	st->depth = 0;
+	if (rc == 0)
+		rc = carry_exec(st, "COMMIT", d);
+	if (rc != 0) {
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		if (d != NULL && d->msg[0] == '\0')
+			rc_detail_set(d, "carrying over: %s", rc_str(rc));
+		goto out;
+	}
+	*carried = c.v;
+	*n = c.n;
+	c.v = NULL;
+out:
+	sqlite3_finalize(s);
+	if (attached)
+		(void)sqlite3_exec(st->db, "DETACH old", NULL, NULL, NULL);
+	free(c.v);
+	free(uri);
+	store_close(st);
 	return rc;
 }

@@ -1122,7 +1122,7 @@ rollback(struct store *st)
 }
 
 static int open_handle(const struct store_conf *conf, struct store **out,
-    int counted);
+    int counted, int upto);
 static int exec_sql(struct store *st, const char *what, const char *sql);
 
 /* synchronous FULL (a durable transaction) or NORMAL on st's connection,
@@ -1385,7 +1385,7 @@ writer_for(struct store *st)
 		c.backend = "sqlite";
 		c.path = q->path;
 		c.durable = 0;
-		if (open_handle(&c, &q->writer, 0) != 0)
+		if (open_handle(&c, &q->writer, 0, 0) != 0)
 			q->writer = NULL;
 	}
 	return q->writer;
@@ -1668,8 +1668,9 @@ out:
 	return rc;
 }
 
+/* Applies the migrations up to version upto (0: all of them). */
 static int
-migrate(struct store *st)
+migrate(struct store *st, int upto)
 {
 	const struct store_migration *m = store_sqlite_migrations;
 	size_t n = store_sqlite_migrations_count;
@@ -1685,6 +1686,8 @@ migrate(struct store *st)
 		    (long long)version, n);
 		return RC_DB;
 	}
+	if (upto > 0 && (size_t)upto < n)
+		n = (size_t)upto;
 	for (size_t i = (size_t)version; i < n; i++) {
 		for (int attempt = 0;; attempt++) {
 			rc = apply_one(st, &m[i]);
@@ -1695,7 +1698,7 @@ migrate(struct store *st)
 		if (rc != 0)
 			return rc;
 	}
-	st->version = (int)n;
+	st->version = version > (int64_t)n ? (int)version : (int)n;
 	return 0;
 }
 
@@ -1772,7 +1775,15 @@ precreate(const char *path)
 int
 store_open(const struct store_conf *conf, struct store **out)
 {
-	return open_handle(conf, out, 1);
+	return open_handle(conf, out, 1, 0);
+}
+
+int
+sq_open_upto(const struct store_conf *conf, int version, struct store **out)
+{
+	if (version <= 0)
+		return RC_INVAL;
+	return open_handle(conf, out, 1, version);
 }
 
 /* SQLite's memory statistics take one process-wide mutex around every
@@ -1786,7 +1797,8 @@ sqlite_once(void)
 }
 
 static int
-open_handle(const struct store_conf *conf, struct store **out, int counted)
+open_handle(const struct store_conf *conf, struct store **out, int counted,
+    int upto)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *st = NULL;
@@ -1858,7 +1870,7 @@ open_handle(const struct store_conf *conf, struct store **out, int counted)
 		rc = sq_dberr(st, "spki function", sqlite3_errcode(st->db));
 		goto out;
 	}
-	rc = migrate(st);
+	rc = migrate(st, upto);
 	if (rc != 0)
 		goto out;
 	*out = st;

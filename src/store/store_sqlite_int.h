@@ -25,6 +25,7 @@
 #include "store/store_q.h"
 
 struct wfile;
+struct store_conf;
 
 #define SQ_XCACHE 128		/* statements of the other files per handle */
 
@@ -60,6 +61,12 @@ struct store {
  * call. NULL (the default VFS) if it could not be registered. */
 #define STORE_WAL_VFS "certdesk-wal"
 const char *store_wal_vfs(void);
+
+/* store_open(), with the migrations applied only up to version (> 0):
+ * what a store of that version is made of, for comparing schemas
+ * (store_backup.c). A database past version is left as it is. */
+int sq_open_upto(const struct store_conf *conf, int version,
+    struct store **out);
 
 /* 1 when path names a file of its own (not ":memory:" or a "file:" URI):
  * one that -wal, -shm and -nonce-ring files can stand beside. */

@@ -2,19 +2,30 @@
 """`certdesk backup`: a consistent copy of the store while `certdesk serve`
 runs and certificates are being issued, one checked file that is never
 written over. `certdesk restore`: refused while a server has the store
-open or when the backup does not check out; otherwise the backup's
-certificates come back, the replaced store is kept, revocations the backup
-predates are made again (a restore never makes a revoked certificate
-good), and CRL numbers go on increasing above those published after the
-backup (RFC 5280 5.2.3)."""
+open (or a process that looks like certdesk and cannot be inspected runs),
+when the backup does not check out or its schema is not the migrations'
+one; otherwise the backup's certificates come back, those issued after it
+are carried over from the replaced store with their revocations, the
+replaced store is kept, revocations the backup predates are made again (a
+restore never makes a revoked certificate good), and CRL numbers go on
+increasing above those published after the backup (RFC 5280 5.2.3)."""
+import ctypes
 import os
+import shutil
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
+import tempfile
 import threading
+import time
+
+import pytest
 
 from cryptography import x509
 
-from conftest import Server, message, run
+from conftest import Server, certdesk_bin, message, run
 
 
 def crl_number(path):
@@ -120,16 +131,20 @@ def test_backup_while_issuing_then_restore(datadir, make_csr, tmp_path):
     kept = [f for f in os.listdir(datadir.path)
             if f.startswith("certdesk.db.before-restore-")]
     assert any(not f.endswith(("-wal", "-shm")) for f in kept), kept
-    # the backup's certificates are back; the one issued after it is not;
-    # the revocation the backup predates is made again, and the one of a
-    # certificate it does not know is named
+    # the backup's certificates are back; the one issued after it is
+    # carried over, revoked; the revocation the backup predates is made
+    # again
     assert f"revoked again: {serial(a_pem)} (reason 4)" in text
-    assert ("revoked, but issued after the backup (unknown to the "
-            f"restored store): {serial(c_pem)}") in text
-    assert "status: revoked" in datadir.cli("ca", "show", "--serial",
-                                            serial(a_pem))
-    p = datadir.run("ca", "show", "--serial", serial(c_pem))
-    assert p.returncode == 1, message(p)
+    assert ("carried over, issued after the backup: "
+            f"{serial(c_pem)} (revoked, reason 4)") in text
+    # the w<i> certificates issued while the backup was made and after
+    later = before + len(issued) + 1 - n
+    assert f"{later} certificates issued after the backup carried " \
+        "over" in text
+    for pem in (a_pem, c_pem):
+        assert "status: revoked" in datadir.cli("ca", "show", "--serial",
+                                                serial(pem))
+    assert count(live, "certificates") == before + len(issued) + 1
     assert "audit log intact" in datadir.cli("audit", "verify")
     # the restored counter was behind the CRL published after the backup;
     # the CRL of the revocation made again is numbered above it
@@ -156,9 +171,12 @@ def test_restore_refuses_a_bad_backup(datadir, tmp_path):
     out = tmp_path / "b.db"
     datadir.cli("backup", "--out", out)
     db = sqlite3.connect(out)
+    (trigger,) = db.execute("SELECT sql FROM sqlite_master WHERE name = "
+                            "'audit_log_no_update'").fetchone()
     db.execute("DROP TRIGGER audit_log_no_update")
     db.execute("UPDATE audit_log SET details = '{\"forged\":1}' "
                "WHERE seq = 3")
+    db.execute(trigger)     # the schema as it was: only the log is edited
     db.commit()
     db.close()
     p = datadir.run("restore", "--from", out)
@@ -178,9 +196,12 @@ def test_backup_keeps_a_broken_audit_log_as_evidence(datadir, tmp_path):
     """A store whose audit log was edited: the backup is still written (it
     is the evidence) but the command fails, naming the entry."""
     db = sqlite3.connect(datadir.path / "certdesk.db")
+    (trigger,) = db.execute("SELECT sql FROM sqlite_master WHERE name = "
+                            "'audit_log_no_update'").fetchone()
     db.execute("DROP TRIGGER audit_log_no_update")
     db.execute("UPDATE audit_log SET details = '{\"forged\":1}' "
                "WHERE seq = 2")
+    db.execute(trigger)
     db.commit()
     db.close()
     out = tmp_path / "evidence.db"
@@ -209,3 +230,223 @@ def test_backup_bad_input(datadir, tmp_path):
              tmp_path / "c.db"])
     assert p.returncode == 1, message(p)
     assert not (tmp_path / "c.db").exists()
+
+
+def revoked_on_crls(datadir, out):
+    """The serials on the CRLs `ca crl` printed it wrote."""
+    serials = set()
+    for line in out.splitlines():
+        path = line.strip()
+        if path.endswith(".crl") and os.path.exists(path):
+            crl = x509.load_der_x509_crl(open(path, "rb").read())
+            serials |= {r.serial_number for r in crl}
+    return serials
+
+
+def names(datadir):
+    """The data directory's files, but those SQLite makes and removes."""
+    return sorted(f for f in os.listdir(datadir.path)
+                  if not f.endswith(("-wal", "-shm")))
+
+
+def leftovers(datadir):
+    return [f for f in os.listdir(datadir.path)
+            if "restoring" in f or f.endswith(".partial")]
+
+
+def test_restore_keeps_revocations_made_after_the_backup(datadir, make_csr,
+                                                         tmp_path):
+    """A certificate issued and revoked after the backup stays revoked
+    after a restore: carried over with its revocation (ca show, CRL), its
+    key still blocked, and the carrying audited."""
+    datadir.issue("dv", make_csr("p256", ["a.example.com"]))
+    out = tmp_path / "b.db"
+    datadir.cli("backup", "--out", out)
+    c_pem, _ = datadir.issue("dv", make_csr("rsa2048", ["c.example.com"]))
+    g_pem, _ = datadir.issue("dv", make_csr("p384", ["g.example.com"]))
+    datadir.cli("ca", "revoke", "--serial", serial(c_pem), "--reason",
+                "keyCompromise")
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 0, message(p)
+    assert ("carried over, issued after the backup: "
+            f"{serial(c_pem)} (revoked, reason 1)") in p.stdout
+    assert ("carried over, issued after the backup: "
+            f"{serial(g_pem)}\n") in p.stdout
+    assert "2 certificates issued after the backup carried over" in p.stdout
+    assert "status: revoked" in datadir.cli("ca", "show", "--serial",
+                                            serial(c_pem))
+    assert "status: revoked" not in datadir.cli("ca", "show", "--serial",
+                                                serial(g_pem))
+    n = x509.load_pem_x509_certificate(c_pem.encode()).serial_number
+    assert n in revoked_on_crls(datadir, datadir.cli("ca", "crl"))
+    # the compromised key is still refused
+    p = datadir.run("ca", "issue", "--profile", "dv", "--csr",
+                    make_csr("rsa2048", ["d.example.com"]))
+    assert p.returncode != 0
+    assert "audit log intact" in datadir.cli("audit", "verify")
+    db = sqlite3.connect(f"file:{datadir.path / 'certdesk.db'}?mode=ro",
+                         uri=True)
+    acts = {r[0] for r in db.execute(
+        "SELECT object FROM audit_log WHERE action = 'cert.restore.carry'")}
+    keys = db.execute("SELECT count(*) FROM cert_keys WHERE serial IN "
+                      "(?, ?)", (serial(c_pem), serial(g_pem))).fetchone()
+    ocsp = db.execute("SELECT status FROM ocsp_responses WHERE serial = ?",
+                      (serial(c_pem),)).fetchone()
+    db.close()
+    assert acts == {serial(c_pem), serial(g_pem)}
+    assert keys == (2,) and ocsp == (1,)
+    assert not leftovers(datadir), os.listdir(datadir.path)
+
+
+def test_restore_refuses_what_cannot_be_carried(datadir, make_csr,
+                                                tmp_path):
+    """When the later certificates cannot be carried over (here: the
+    replaced store records an older migration), the restore is refused,
+    naming the revoked serials the backup lacks, unless
+    --drop-later-revocations; then they are named as dropped."""
+    out = tmp_path / "b.db"
+    datadir.cli("backup", "--out", out)
+    c_pem, _ = datadir.issue("dv", make_csr("p256", ["c.example.com"]))
+    datadir.cli("ca", "revoke", "--serial", serial(c_pem), "--reason",
+                "superseded")
+    live = datadir.path / "certdesk.db"
+    db = sqlite3.connect(live)
+    db.execute("DELETE FROM schema_migrations WHERE version = "
+               "(SELECT max(version) FROM schema_migrations)")
+    db.commit()
+    db.close()
+    before = names(datadir)
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 1
+    assert "not restored" in message(p) and serial(c_pem) in message(p)
+    assert "--drop-later-revocations" in message(p)
+    assert names(datadir) == before
+    assert count(live, "revocations") == 1
+    p = datadir.run("restore", "--from", out, "--drop-later-revocations")
+    assert p.returncode == 0, p.stderr
+    assert f"DROPPED: revoked in the replaced store, unknown to the " \
+        f"restored one: {serial(c_pem)}" in p.stdout
+    assert datadir.run("ca", "show", "--serial",
+                       serial(c_pem)).returncode == 1
+
+
+def test_restore_refuses_unreadable_revocations(datadir, tmp_path):
+    """The replaced store's revocations cannot be read: refused; with
+    --drop-later-revocations restored, and still exit 1."""
+    out = tmp_path / "b.db"
+    datadir.cli("backup", "--out", out)
+    live = datadir.path / "certdesk.db"
+    db = sqlite3.connect(live)
+    db.execute("ALTER TABLE revocations RENAME TO revocations_gone")
+    db.commit()
+    db.close()
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 1
+    assert "cannot be read" in message(p) and "not restored" in message(p)
+    assert not leftovers(datadir)
+    p = datadir.run("restore", "--from", out, "--drop-later-revocations")
+    assert p.returncode == 1
+    assert "could not be read" in p.stderr and "check those in" in p.stderr
+    assert "restored " in p.stdout
+    assert count(live, "revocations") == 0
+
+
+def altered(src, dst, *sql):
+    shutil.copy(src, dst)
+    db = sqlite3.connect(dst)
+    for s in sql:
+        db.execute(s)
+    db.commit()
+    db.close()
+
+
+def test_restore_refuses_an_altered_schema(datadir, make_csr, tmp_path):
+    """A backup with a trigger of its own, or without one of the
+    migrations', is refused before anything runs it; the store stays as it
+    was. A live store with an extra trigger is not backed up."""
+    datadir.issue("dv", make_csr("p256", ["a.example.com"]))
+    out = tmp_path / "b.db"
+    datadir.cli("backup", "--out", out)
+    live = datadir.path / "certdesk.db"
+    listing = names(datadir)
+    n = count(live, "certificates")
+    evil = ("CREATE TRIGGER revocations_vanish AFTER INSERT ON revocations "
+            "BEGIN DELETE FROM revocations WHERE serial = NEW.serial; END")
+    cases = {
+        "extra trigger revocations_vanish": [evil],
+        "missing trigger audit_log_no_update": [
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete", evil],
+        "extra view v": ["CREATE VIEW v AS SELECT 1"],
+        "changed table issued_sets": [
+            "DROP TABLE issued_sets",
+            "CREATE TABLE issued_sets (hash BLOB, issued_at INTEGER, "
+            "serial TEXT)"],
+    }
+    for i, (what, sql) in enumerate(cases.items()):
+        bad = tmp_path / f"bad{i}.db"
+        altered(out, bad, *sql)
+        p = datadir.run("restore", "--from", bad)
+        assert p.returncode == 1, p.stdout
+        assert what in message(p) and "not restored" in message(p)
+        assert "schema" in message(p)
+        assert names(datadir) == listing
+        assert count(live, "certificates") == n
+    # the unaltered backup still restores
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 0, message(p)
+    # a live store that was altered: no backup of it
+    db = sqlite3.connect(live)
+    db.execute(evil)
+    db.commit()
+    db.close()
+    out2 = tmp_path / "b2.db"
+    p = datadir.run("backup", "--out", out2)
+    assert p.returncode == 1
+    assert "extra trigger revocations_vanish" in message(p)
+    assert not out2.exists() and not (tmp_path / "b2.db.partial").exists()
+
+
+def test_restore_fails_closed_on_uninspectable_certdesk(tmp_path, make_csr):
+    """restore run by a user who cannot read the open files of a process
+    that looks like certdesk (here: a root process named certdesk) is
+    refused, naming the process."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run restore as another user")
+    base = tempfile.mkdtemp(prefix="certdesk-holder-")
+    try:
+        os.chmod(base, 0o755)
+        data = os.path.join(base, "data")
+        p = run(["init", "--data", data, "--base-url",
+                 "http://127.0.0.1:9"])
+        assert p.returncode == 0, p.stderr
+        out = os.path.join(base, "b.db")
+        assert run(["backup", "--data", data, "--out", out]).returncode == 0
+        for root, dirs, files in os.walk(base):
+            for f in dirs + files:
+                os.chown(os.path.join(root, f), 65534, 65534)
+        os.chown(base, 65534, 65534)
+        # a root process named certdesk that sleeps
+        sleeper = subprocess.Popen([sys.executable, "-c",
+            "import ctypes, time\n"
+            "ctypes.CDLL(None).prctl(15, b'certdesk', 0, 0, 0)\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n"], stdout=subprocess.PIPE, text=True)
+        try:
+            assert sleeper.stdout.readline().strip() == "ready"
+            env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+            p = subprocess.run([certdesk_bin(), "restore", "--data", data,
+                                "--from", out], user=65534, group=65534,
+                               capture_output=True, text=True, env=env,
+                               timeout=60)
+            if p.returncode == 0:
+                pytest.skip("this user can read root's open files")
+            assert p.returncode == 1, p.stderr
+            assert "looks like certdesk" in message(p), p.stderr
+            assert "not restored" not in message(p)
+            assert not [f for f in os.listdir(data) if "restor" in f]
+        finally:
+            sleeper.send_signal(signal.SIGKILL)
+            sleeper.wait()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
