@@ -13,7 +13,7 @@
  * libmicrohttpd has already percent-decoded the path and bounded the header
  * size by the connection memory limit.
  */
-#include "http/http.h"
+#include "http/http_int.h"
 #include "util/buf.h"
 #include "util/ipaddr.h"
 #include "util/log.h"
@@ -45,7 +45,8 @@
 #define XFF_MAX 8
 #define IPC_BUCKETS 256
 
-/* Open connections from one client address (the per-address limit). */
+/* Open connections from one client address, an IPv6 client's /64 (the
+ * per-address limit; addr is its http_conn_key()). */
 struct ip_count {
 	uint8_t addr[16];
 	size_t len;
@@ -267,6 +268,19 @@ http_req_client_addr(const struct http_req *r, char *out, size_t len)
 
 /* ---- the per-address connection limit ------------------------------------ */
 
+size_t
+http_conn_key(const uint8_t *ip, size_t len, uint8_t key[16])
+{
+	if (len == 4) {
+		memcpy(key, ip, 4);
+		return 4;
+	}
+	if (len != 16)
+		return 0;
+	memcpy(key, ip, 8);	/* the /64 */
+	return 8;
+}
+
 static unsigned
 ipc_hash(const uint8_t *ip, size_t len)
 {
@@ -295,8 +309,8 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct http_server *srv = cls;
 	struct ip_count **e;
-	uint8_t ip[16];
-	size_t len;
+	uint8_t ip[16], key[16];
+	size_t len, klen;
 	int ok;
 
 	(void)addrlen;
@@ -307,8 +321,9 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	if (srv->per_ip == 0 || len == 0 ||
 	    ipnet_list_contains(srv->proxies, srv->nproxies, ip, len))
 		return MHD_YES;
+	klen = http_conn_key(ip, len, key);
 	pthread_mutex_lock(&srv->ipc_lock);
-	e = ipc_find(srv, ip, len);
+	e = ipc_find(srv, key, klen);
 	ok = *e == NULL || (*e)->n < srv->per_ip;
 	pthread_mutex_unlock(&srv->ipc_lock);
 	return ok ? MHD_YES : MHD_NO;
@@ -323,8 +338,8 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	struct http_server *srv = cls;
 	const union MHD_ConnectionInfo *ci;
 	struct ip_count **e, *c;
-	uint8_t ip[16];
-	size_t len;
+	uint8_t ip[16], key[16];
+	size_t len, klen;
 
 	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
@@ -333,12 +348,13 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		    (len = sockaddr_ip(ci->client_addr, ip)) == 0 ||
 		    ipnet_list_contains(srv->proxies, srv->nproxies, ip, len))
 			return;
+		klen = http_conn_key(ip, len, key);
 		pthread_mutex_lock(&srv->ipc_lock);
-		e = ipc_find(srv, ip, len);
+		e = ipc_find(srv, key, klen);
 		if (*e == NULL) {
 			*e = xcalloc(1, sizeof(**e));
-			memcpy((*e)->addr, ip, len);
-			(*e)->len = len;
+			memcpy((*e)->addr, key, klen);
+			(*e)->len = klen;
 		}
 		(*e)->n++;
 		*socket_ctx = *e;

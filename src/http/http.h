@@ -64,7 +64,8 @@ struct http_conf {
 	int thread_per_connection;	/* instead of the pool (threads is
 					 * then ignored) */
 	unsigned conn_limit;	/* open connections; 0: 256 */
-	unsigned per_ip_limit;	/* per client address; 0: 32 */
+	unsigned per_ip_limit;	/* per client address, an IPv6 client by
+				 * its /64 (it holds all of it); 0: 32 */
 	/* Reverse proxies whose X-Forwarded-For is believed (see
 	 * http_req_client_addr), as ipnet_list_parse() text; NULL or "":
 	 * none. Their connections are not held to per_ip_limit (one proxy

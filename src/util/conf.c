@@ -106,8 +106,9 @@ static const struct key keys[] = {
 	{"http", "connections", K_INT, O(http_connections), "512", NULL, 16,
 	    65536, "open connections each listener keeps at most"},
 	{"http", "connections_per_ip", K_INT, O(http_connections_per_ip), "64",
-	    NULL, 0, 65536, "open connections from one client address at most "
-	    "(0: no limit of its own; a trusted proxy is not limited)"},
+	    NULL, 0, 65536, "open connections from one client address at most, "
+	    "an IPv6 client by its /64 (0: no limit of its own; a trusted "
+	    "proxy is not limited)"},
 	{"http", "trusted_proxies", K_NETS, O(http_trusted_proxies), "", NULL,
 	    0, 0, "reverse proxies whose X-Forwarded-For is believed, e.g. "
 	    "127.0.0.1 ::1 10.0.0.0/8 (their clients are told apart by it; "
