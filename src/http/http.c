@@ -591,6 +591,130 @@ dispatch(struct http_req *r)
 	}
 }
 
+/* ---- the body's framing -------------------------------------------------- */
+
+/*
+ * A request's body is read only when its length is plain (RFC 9112 6.3):
+ * one Content-Length (or several saying the same), or Transfer-Encoding
+ * "chunked" alone. libmicrohttpd 0.9.75 takes Transfer-Encoding over
+ * Content-Length, the first of two Content-Lengths, and reads a body of
+ * any other coding to the end of the connection; a proxy in front may
+ * frame the same bytes otherwise and pass the rest on as a request of
+ * its own (request smuggling). Such a request is answered 400 before its
+ * body is read, and libmicrohttpd closes the connection after the answer.
+ *
+ * A body that will not be taken is refused the same way, unread: for a
+ * route without POST (or a server taking no bodies), or over max_body
+ * by its Content-Length. Read, it would hold a connection for as long as
+ * its sender cared to send. A chunked body shows its length only as it
+ * comes: the first byte past max_body closes the connection, unanswered,
+ * as libmicrohttpd 0.9.75 takes no reply while a body is being read.
+ */
+struct framing {
+	unsigned ncl, nte;	/* Content-Length, Transfer-Encoding seen */
+	uint64_t cl;		/* the first Content-Length */
+	int bad;		/* a Content-Length not a number, or two
+				 * different ones */
+	int chunked;		/* the last Transfer-Encoding is "chunked" */
+};
+
+/* A Content-Length value: digits only; UINT64_MAX when longer than any
+ * body could be. -1 when it is no number. */
+static int
+cl_parse(const char *s, uint64_t *out)
+{
+	uint64_t n = 0;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n > (UINT64_MAX - 9) / 10 ? UINT64_MAX :
+		    n * 10 + (uint64_t)(*s - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+static enum MHD_Result
+framing_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing *f = cls;
+	uint64_t n = 0;
+
+	(void)kind;
+	if (key == NULL)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (cl_parse(value, &n) != 0 || (f->ncl > 0 && n != f->cl))
+			f->bad = 1;
+		if (f->ncl++ == 0)
+			f->cl = n;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->nte++;
+		f->chunked = value != NULL && strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
+/* Why the length of r's body is ambiguous, or NULL when it is not. */
+static const char *
+framing_bad(const struct framing *f)
+{
+	if (f->bad)
+		return "conflicting Content-Length headers";
+	if (f->ncl > 0 && f->nte > 0)
+		return "both Content-Length and Transfer-Encoding";
+	if (f->nte > 1 || (f->nte == 1 && !f->chunked))
+		return "a transfer coding other than chunked alone";
+	return NULL;
+}
+
+/* 1 when the body f announces is refused before it is read. */
+static int
+body_refused(const struct http_req *r, const struct framing *f)
+{
+	if (!f->chunked && (f->ncl == 0 || f->cl == 0))
+		return 0;	/* no body */
+	if (r->route == NULL || !(r->route->methods & HTTP_POST) ||
+	    r->srv->max_body == 0)
+		return 1;
+	return f->ncl > 0 && f->cl > r->srv->max_body;
+}
+
+/* ---- the callbacks ------------------------------------------------------- */
+
+/* Queues r's reply; MHD_NO (libmicrohttpd closes the connection) when
+ * there is none. Queued before the body was read, it is followed by
+ * libmicrohttpd's "Connection: close" and the close: the unread body is
+ * never taken for a request of its own. */
+static enum MHD_Result
+queue(struct http_req *r)
+{
+	char safe[LOG_SAFE_MAX];
+	enum MHD_Result ret;
+
+	if (r->resp == NULL) {
+		log_err(LOG_HTTP, "%s %s: no reply: connection closed",
+		    r->method, log_safe(r->path, safe));
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(r->conn, r->status, r->resp);
+	if (ret != MHD_YES)
+		log_err(LOG_HTTP, "%s %s: reply %u not queued: connection "
+		    "closed", r->method, log_safe(r->path, safe), r->status);
+	else if (r->status >= 100 && r->status < 600)
+		atomic_fetch_add_explicit(&r->srv->replies[r->status / 100 - 1],
+		    1, memory_order_relaxed);
+	log_debug(LOG_HTTP, "%s %s -> %u", r->method, log_safe(r->path, safe),
+	    r->status);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ret;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
@@ -598,11 +722,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http_server *srv = cls;
 	struct http_req *r = *con_cls;
+	struct framing f = {0};
 	char safe[LOG_SAFE_MAX];	/* the log's copy of url */
-	enum MHD_Result ret;
+	const char *why;
 
 	(void)version;
 	if (r == NULL) {
+		/* the headers are in: the body, if any, is not yet read */
 		r = xcalloc(1, sizeof(*r));
 		r->conn = conn;
 		r->srv = srv;
@@ -611,30 +737,38 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->mbit = method_bit(method);
 		r->route = match(srv, url, &r->tail, &r->app);
 		buf_init(&r->body, srv->max_body);
-		*con_cls = r;
-		return MHD_YES;
+		*con_cls = r;	/* freed by on_completed, answered or not */
+		(void)MHD_get_connection_values(conn, MHD_HEADER_KIND,
+		    framing_collect, &f);
+		if ((why = framing_bad(&f)) != NULL) {
+			log_debug(LOG_HTTP, "%s %s: %s", method,
+			    log_safe(url, safe), why);
+			(void)http_reply_text(r, MHD_HTTP_BAD_REQUEST,
+			    "ambiguous body length: %s", why);
+			return queue(r);
+		}
+		if (!body_refused(r, &f))
+			return MHD_YES;
+		r->too_big = 1;	/* 404, 405 or 413, the body unread */
+		dispatch(r);
+		return queue(r);
 	}
 	if (*upload_size > 0) {
-		/* bodies only for routes that take them, and bounded */
-		if (!r->too_big && (r->route == NULL ||
-		    !(r->route->methods & HTTP_POST) || srv->max_body == 0 ||
-		    buf_append(&r->body, upload, *upload_size) != 0))
+		/* left after the checks above: a chunked body, bounded as
+		 * it comes */
+		if (r->too_big || buf_append(&r->body, upload, *upload_size)
+		    != 0) {
+			log_debug(LOG_HTTP, "%s %s: chunked body over %zu "
+			    "bytes: connection closed", method,
+			    log_safe(url, safe), srv->max_body);
 			r->too_big = 1;
+			return MHD_NO;
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	dispatch(r);
-	if (r->resp == NULL)
-		return MHD_NO;
-	ret = MHD_queue_response(conn, r->status, r->resp);
-	if (r->status >= 100 && r->status < 600)
-		atomic_fetch_add_explicit(&srv->replies[r->status / 100 - 1], 1,
-		    memory_order_relaxed);
-	log_debug(LOG_HTTP, "%s %s -> %u", method, log_safe(url, safe),
-	    r->status);
-	MHD_destroy_response(r->resp);
-	r->resp = NULL;
-	return ret;
+	return queue(r);
 }
 
 static void
@@ -668,8 +802,10 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	/* a client's malformed request or failed handshake is its problem,
-	 * not ours */
+	 * not ours; nor is a connection closed for its chunked body's size
+	 * (on_request: our own failures to reply are logged there) */
 	if (strncmp(line, "Error processing request", 24) == 0 ||
+	    strncmp(line, "Application reported internal error", 35) == 0 ||
 	    strstr(line, "TLS") != NULL || strstr(line, "handshake") != NULL)
 		log_debug(LOG_HTTP, "libmicrohttpd: %s", log_safe(line, safe));
 	else

@@ -8,7 +8,16 @@
  * answers 404 for unknown paths, 405 (with Allow) for a method a route does
  * not accept, 413 for a body over the server's maximum, and 500 when a
  * handler fails without replying; an application may format those answers
- * itself (struct http_conf.on_error, e.g. as RFC 7807 problems).
+ * itself (struct http_conf.on_error, e.g. as RFC 7807 problems). A body
+ * that will not be taken (over the maximum by its Content-Length, or for
+ * a route without POST) is refused before it is read, and the connection
+ * closed after the answer; a chunked body that grows past the maximum
+ * has its connection closed without one (libmicrohttpd 0.9.75 cannot
+ * answer while a body is being read). A request whose body length is
+ * ambiguous (Content-Length with Transfer-Encoding, two different
+ * Content-Lengths, a transfer coding other than chunked alone) is
+ * answered 400 in text/plain and closed, unread: a proxy in front may
+ * have framed it otherwise (request smuggling, RFC 9112 6.3).
  *
  * TLS: a server given a PEM certificate chain and key (in memory) speaks
  * only HTTPS, TLS 1.2 and 1.3 (libmicrohttpd over GnuTLS). The key is
