@@ -234,9 +234,9 @@ acme_h_new_account(struct http_req *r, void *app)
 		goto out;
 	memset(&rerr, 0, sizeof(rerr));
 	http_req_client_addr(rq.r, ip, sizeof(ip));
-	rc = ra_account_new_from(rq.ra, strcmp(ip, "?") != 0 ? ip : NULL,
-	    acme_key_jwk(rq.key, NULL), tp, key_hash, contact,
-	    eab ? acme_eab_kid(eab) : NULL, &acct, &rerr);
+	/* an unknown client ("?") counts with every other unknown one */
+	rc = ra_account_new_from(rq.ra, ip, acme_key_jwk(rq.key, NULL), tp,
+	    key_hash, contact, eab ? acme_eab_kid(eab) : NULL, &acct, &rerr);
 	if (rc == RC_EXISTS) {
 		/* created by a concurrent request with the same key */
 		(void)reply_existing(&rq, &acct);

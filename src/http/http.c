@@ -90,6 +90,7 @@ struct http_req {
 	void *app;		/* what route's handler gets */
 	struct buf body;
 	int too_big;
+	int xff_logged;		/* a bad X-Forwarded-For logged already */
 	char *hname[HTTP_MAX_HEADERS], *hvalue[HTTP_MAX_HEADERS];
 	size_t nhdr;
 	struct MHD_Response *resp;
@@ -241,7 +242,7 @@ xff_collect(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 void
-http_req_client_addr(const struct http_req *r, char *out, size_t len)
+http_req_client_addr(struct http_req *r, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci;
 	char peer[INET6_ADDRSTRLEN];
@@ -262,8 +263,18 @@ http_req_client_addr(const struct http_req *r, char *out, size_t len)
 	    r->srv->nproxies, ip, iplen))
 		(void)MHD_get_connection_values(r->conn, MHD_HEADER_KIND,
 		    xff_collect, &x);
-	http_realip(r->srv->proxies, r->srv->nproxies, peer, x.v, x.n, out,
-	    len);
+	if (http_realip(r->srv->proxies, r->srv->nproxies, peer, x.v, x.n,
+	    out, len) != 0 && !r->xff_logged) {
+		char safe[LOG_SAFE_MAX];
+
+		/* the entry itself is not logged: anyone may have written
+		 * it */
+		r->xff_logged = 1;
+		log_info(LOG_HTTP, "%s %s: X-Forwarded-For from trusted proxy "
+		    "%s: not an address where the client's should be; client "
+		    "unknown (\"?\")", r->method, log_safe(r->path, safe),
+		    peer);
+	}
 }
 
 /* ---- the per-address connection limit ------------------------------------ */

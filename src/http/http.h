@@ -167,19 +167,24 @@ int http_req_port(const struct http_req *r);
 /* The client's IP address as text ("127.0.0.1", "::1") into out; "?"
  * when unknown. For a request from a trusted proxy (struct
  * http_conf.trusted_proxies), the client's address as the proxies
- * forwarded it in X-Forwarded-For (http_realip below). */
-void http_req_client_addr(const struct http_req *r, char *out, size_t len);
+ * forwarded it in X-Forwarded-For (http_realip below); "?" when what
+ * they forwarded is not an address (logged at info level, once per
+ * request). Callers that count per address count every "?" under that
+ * one key rather than let it escape the count. */
+void http_req_client_addr(struct http_req *r, char *out, size_t len);
 
 /*
  * What http_req_client_addr() does with a request from peer (text) that
  * carries the X-Forwarded-For values xff[0..nxff) in their order: peer
- * itself unless it is in proxies[0..nproxies); otherwise, walking the
- * header's comma-separated entries from the right, the first address that
- * is not a trusted proxy, or, when an entry is not an address (or every
- * one is a trusted proxy), the last address believed before it. Writes
- * the address (inet_ntop form; IPv4-mapped IPv6 as IPv4) into out.
+ * itself unless it is in proxies[0..nproxies) (so also a trusted proxy's
+ * request without the header: its own); otherwise, walking the header's
+ * comma-separated entries from the right, the first address that is not
+ * a trusted proxy, or the leftmost when every one is. Writes the address
+ * (inet_ntop form; IPv4-mapped IPv6 as IPv4) into out and returns 0; or,
+ * when the walk meets an entry that is not an address before the client,
+ * writes "?" and returns 1.
  */
-void http_realip(const struct ipnet *proxies, size_t nproxies,
+int http_realip(const struct ipnet *proxies, size_t nproxies,
     const char *peer, const char *const *xff, size_t nxff, char *out,
     size_t len);
 

@@ -8,6 +8,14 @@
  * from the right, the first address that is not a trusted proxy's is the
  * client. Anything to the left of it could have been written by that
  * client and is not believed.
+ *
+ * An entry on that walk that is not an address ("unknown", an address
+ * with a port, a proxy's obfuscated name) leaves the client unknown: "?".
+ * It used to stand for the last address believed, the trusted proxy's
+ * own, and then every client behind that proxy shared one address (one
+ * login throttle count, one new-account limit). A request from a proxy
+ * with no X-Forwarded-For at all is the proxy's own (a health check, an
+ * operator's tool on the proxy's host) and has the proxy's address.
  */
 #include "http/http.h"
 #include "util/ipaddr.h"
@@ -45,7 +53,7 @@ put_ip(const uint8_t *ip, size_t iplen, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
-void
+int
 http_realip(const struct ipnet *proxies, size_t nproxies, const char *peer,
     const char *const *xff, size_t nxff, char *out, size_t len)
 {
@@ -53,11 +61,11 @@ http_realip(const struct ipnet *proxies, size_t nproxies, const char *peer,
 	size_t iplen;
 
 	if (len == 0)
-		return;
+		return 0;
 	snprintf(out, len, "%s", peer != NULL ? peer : "?");
 	iplen = ipaddr_parse(peer, ip);
 	if (iplen == 0 || !ipnet_list_contains(proxies, nproxies, ip, iplen))
-		return;
+		return 0;
 	/* the peer is a trusted proxy: believe what it appended */
 	for (size_t h = nxff; h-- > 0;) {
 		const char *v = xff[h] != NULL ? xff[h] : "";
@@ -69,15 +77,18 @@ http_realip(const struct ipnet *proxies, size_t nproxies, const char *peer,
 			while (start > 0 && v[start - 1] != ',')
 				start--;
 			iplen = entry_parse(v + start, end - start, ip);
-			if (iplen == 0)
-				return;	/* not an address: the last one
-					 * believed is the client */
+			if (iplen == 0) {
+				/* not an address: the client is unknown */
+				snprintf(out, len, "?");
+				return 1;
+			}
 			put_ip(ip, iplen, out, len);
 			if (!ipnet_list_contains(proxies, nproxies, ip, iplen))
-				return;
+				return 0;
 			if (start == 0)
 				break;
 			end = start - 1;
 		}
 	}
+	return 0;
 }

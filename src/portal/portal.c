@@ -1067,7 +1067,9 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	 * address */
 	http_req_client_addr(r, addr, sizeof(addr));
 	snprintf(akey, sizeof(akey), "acct:%s", email);
-	/* an IPv6 client holds its whole /64: counted as one address */
+	/* an IPv6 client holds its whole /64: counted as one address; an
+	 * unknown one ("?": a trusted proxy forwarded garbage) counts with
+	 * every other unknown one, not unthrottled */
 	if (ipaddr_prefix_text(addr, 64, net, sizeof(net)) == 0)
 		snprintf(net, sizeof(net), "%s", addr);
 	snprintf(dkey, sizeof(dkey), "addr:%s", net);

@@ -237,19 +237,24 @@ ra_limit_account(struct ra *ra, struct store *st, const char *ip,
 	char key[80], net[INET6_ADDRSTRLEN + 4];
 	size_t len = ipaddr_parse(ip, bin);	/* ::ffff: mapped: IPv4 */
 
-	if (len == 0)
-		return 0;
+	if (ip == NULL)
+		return 0;	/* not from the network */
 	/* loopback: a reverse proxy on this host (every client would have
 	 * its address) or the operator's own tools */
 	if ((len == 4 && bin[0] == 127) || (len == 16 &&
 	    memcmp(bin, in6addr_loopback.s6_addr, 16) == 0))
 		return 0;
 	/* an IPv4 address itself, an IPv6 one by its site's /48: one
-	 * customer may hold all of it */
-	(void)ipaddr_prefix_text(ip, 48, net, sizeof(net));
-	l = limit_for(ra, len == 4 ? L_ACCOUNTS_IP : L_ACCOUNTS_IP6, net);
-	snprintf(key, sizeof(key), "%s:%s", len == 4 ? "accounts-ip" :
-	    "accounts-ip6", net);
+	 * customer may hold all of it; an unknown client ("?": a trusted
+	 * proxy forwarded no address) in one bucket of the IPv4 limit for
+	 * all such, so that a proxy's garbage is no way around the limit */
+	if (len == 0)
+		snprintf(net, sizeof(net), "?");
+	else
+		(void)ipaddr_prefix_text(ip, 48, net, sizeof(net));
+	l = limit_for(ra, len == 16 ? L_ACCOUNTS_IP6 : L_ACCOUNTS_IP, net);
+	snprintf(key, sizeof(key), "%s:%s", len == 16 ? "accounts-ip6" :
+	    "accounts-ip", net);
 	if (!on(l))
 		return 0;
 	return take(ra, st, l, key, 1, "too many new accounts from your "

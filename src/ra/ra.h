@@ -357,9 +357,11 @@ int ra_limit_key_report(struct ra *ra, const char *ip, struct ra_err *err);
 int ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
     const char *contact, const char *client_ip, size_t *revoked,
     struct ra_err *err);
-/* The same for a request from client_ip (text; NULL: unknown), which
- * counts against the new-accounts limit of its address unless eab_kid
- * binds it: rateLimited (RC_POLICY) when full. */
+/* The same for a request from client_ip (text; NULL: not from the
+ * network, as from the CLI), which counts against the new-accounts limit
+ * of its address unless eab_kid binds it: rateLimited (RC_POLICY) when
+ * full. An unknown client ("?", http_req_client_addr) counts in one
+ * bucket with every other unknown one. */
 /* key_sha256: the SHA-256 of the key's SubjectPublicKeyInfo (found by it
  * when the key is blocked later; checked against blocked_keys in the
  * account's transaction: RC_WEAKKEY, badPublicKey), or NULL. */

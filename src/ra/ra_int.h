@@ -187,7 +187,8 @@ int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
 
 /* All in the caller's store transaction on st. 0, RC_POLICY with a
  * rateLimited problem and err->retry_after, or a store error. */
-/* newAccount from ip (NULL: not counted) */
+/* newAccount from ip (NULL: not from the network, not counted; not an
+ * address, as "?": every such one counted together) */
 int ra_limit_account(struct ra *ra, struct store *st, const char *ip,
     struct ra_err *err);
 /* newOrder of n normalised names ("*." kept) of types ("dns", "ip") by

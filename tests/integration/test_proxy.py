@@ -7,8 +7,10 @@ addresses (127.0.0.2, 127.0.0.3), so each is a client of its own as the
 portal sees it: the login throttle of one address does not lock out the
 other, although both arrive from nginx's 127.0.0.1. What a client writes
 into X-Forwarded-For itself is never believed, whether it comes through
-nginx or straight to certdesk; and connections_per_ip (3 here) holds for
-clients but not for the trusted proxy, which carries them all."""
+nginx or straight to certdesk; what a trusted proxy forwards that is no
+address leaves the client unknown ("?"), never the proxy's address; and
+connections_per_ip (3 here) holds for clients but not for the trusted
+proxy, which carries them all."""
 import socket
 import sqlite3
 import ssl
@@ -188,6 +190,30 @@ def test_login_throttle_per_ipv6_64(env):
     assert failures(env).get("addr:2001:db8:1:2::/64") == PER_ADDRESS
     c, h = client("2001:db8:1:3::1")
     assert bad_login(c, 3001, h) == 401
+
+
+def test_garbage_forwarded_for_is_unknown(env):
+    """What a trusted proxy forwards that is no address leaves the client
+    unknown ("?", logged once per request): its failed logins count
+    under "addr:?" with every other unknown client's, not under the
+    proxy's own address, which every client behind it would share. A
+    request from the proxy without the header is the proxy's own."""
+    before = failures(env)
+    c = direct(env, "127.0.0.1")
+    for n, xff in enumerate(("unknown", "203.0.113.9:4711",
+                             "203.0.113.9, unknown")):
+        assert bad_login(c, 5000 + n, {"X-Forwarded-For": xff}) == 401
+    after = failures(env)
+    assert after.get("addr:?") == before.get("addr:?", 0) + 3, after
+    assert "addr:127.0.0.1" not in after, after
+    assert "addr:203.0.113.9" not in after, after
+    assert env.server.stderr().count(
+        "POST /portal/login: X-Forwarded-For from trusted proxy "
+        "127.0.0.1: not an address where the client's should be; "
+        'client unknown ("?")') == 3
+    # no header: the proxy's own request
+    assert bad_login(direct(env, "127.0.0.1"), 5003) == 401
+    assert failures(env).get("addr:127.0.0.1") == 1
 
 
 def test_wide_trust_is_warned(datadir, tmp_path):

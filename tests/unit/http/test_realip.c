@@ -4,7 +4,10 @@
  * request through trusted reverse proxies: a table of peers and
  * X-Forwarded-For headers, honest and forged, with the address each must
  * give. The rule under test: only what a trusted proxy appended is
- * believed, so a client can never choose the address it is counted as.
+ * believed, so a client can never choose the address it is counted as;
+ * and what it appended that is no address leaves the client unknown
+ * ("?"), never the proxy's own address, which every client behind it
+ * would share.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,7 +32,8 @@ static const struct row rows[] = {
 	{"192.0.2.7", {"198.51.100.1", NULL}, "192.0.2.7"},
 	{"127.0.0.2", {"198.51.100.1", NULL}, "127.0.0.2"},
 	{"::2", {"198.51.100.1", NULL}, "::2"},
-	/* from a proxy without the header: the proxy */
+	/* from a proxy without the header: its own request (a health check),
+	 * the proxy */
 	{"127.0.0.1", {NULL}, "127.0.0.1"},
 	/* one proxy (nginx's $proxy_add_x_forwarded_for) */
 	{"127.0.0.1", {"203.0.113.9", NULL}, "203.0.113.9"},
@@ -52,20 +56,27 @@ static const struct row rows[] = {
 	{"10.9.9.9", {"203.0.113.9", NULL}, "203.0.113.9"},
 	/* every entry a trusted proxy: the leftmost */
 	{"127.0.0.1", {"10.1.1.1, 10.2.2.2", NULL}, "10.1.1.1"},
-	/* garbage stops the walk at the last address believed */
-	{"127.0.0.1", {"unknown", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {",", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"203.0.113.9,", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"203.0.113.9, unknown, 10.1.1.1", NULL}, "10.1.1.1"},
-	{"127.0.0.1", {"203.0.113.9:4711", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"[::1]:443", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"fe80::1%eth0", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"203.0.113.9\r\nX-Evil: 1", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"0203.0.113.9", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"for=203.0.113.9", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"[]", NULL}, "127.0.0.1"},
-	{"127.0.0.1", {"[203.0.113.9]", NULL}, "127.0.0.1"},
+	/* garbage where the client's address should be: unknown */
+	{"127.0.0.1", {"unknown", NULL}, "?"},
+	{"127.0.0.1", {"", NULL}, "?"},
+	{"127.0.0.1", {",", NULL}, "?"},
+	{"127.0.0.1", {"203.0.113.9,", NULL}, "?"},
+	{"127.0.0.1", {"203.0.113.9, unknown, 10.1.1.1", NULL}, "?"},
+	{"127.0.0.1", {"203.0.113.9", "unknown", NULL}, "?"},
+	{"127.0.0.1", {"203.0.113.9:4711", NULL}, "?"},
+	{"127.0.0.1", {"[::1]:443", NULL}, "?"},
+	{"127.0.0.1", {"fe80::1%eth0", NULL}, "?"},
+	{"127.0.0.1", {"203.0.113.9\r\nX-Evil: 1", NULL}, "?"},
+	{"127.0.0.1", {"0203.0.113.9", NULL}, "?"},
+	{"127.0.0.1", {"for=203.0.113.9", NULL}, "?"},
+	{"127.0.0.1", {"[]", NULL}, "?"},
+	{"127.0.0.1", {"[203.0.113.9]", NULL}, "?"},
+	{"::1", {"unknown", NULL}, "?"},
+	/* garbage left of the client is the client's own: not looked at */
+	{"127.0.0.1", {"unknown, 203.0.113.9", NULL}, "203.0.113.9"},
+	{"127.0.0.1", {"unknown", "203.0.113.9", NULL}, "203.0.113.9"},
+	{"127.0.0.1", {"unknown, 203.0.113.9, 10.1.1.1", NULL},
+	    "203.0.113.9"},
 	/* a peer that is no address at all */
 	{"?", {"203.0.113.9", NULL}, "?"},
 	{NULL, {"203.0.113.9", NULL}, "?"},
@@ -76,7 +87,7 @@ test_table(void **state)
 {
 	struct ipnet *proxies;
 	char why[160], out[64];
-	int n;
+	int n, rc;
 
 	(void)state;
 	n = ipnet_list_parse("127.0.0.1 ::1 10.0.0.0/8", &proxies, why,
@@ -87,8 +98,13 @@ test_table(void **state)
 
 		while (nx < 4 && rows[i].xff[nx] != NULL)
 			nx++;
-		http_realip(proxies, (size_t)n, rows[i].peer, rows[i].xff, nx,
-		    out, sizeof(out));
+		rc = http_realip(proxies, (size_t)n, rows[i].peer,
+		    rows[i].xff, nx, out, sizeof(out));
+		/* 1 (logged once by the caller) only for garbage from a
+		 * trusted proxy; a peer that is no address is 0 */
+		if (rc != (strcmp(rows[i].want, "?") == 0 &&
+		    rows[i].peer != NULL && strcmp(rows[i].peer, "?") != 0))
+			fail_msg("row %zu: returned %d", i, rc);
 		if (strcmp(out, rows[i].want) != 0)
 			fail_msg("row %zu (peer %s, \"%s\"): got %s, want %s",
 			    i, rows[i].peer ? rows[i].peer : "NULL",
@@ -141,8 +157,9 @@ test_huge(void **state)
 	/* one entry longer than any address */
 	memset(big, '1', n);
 	big[n] = '\0';
-	http_realip(proxies, 1, "127.0.0.1", xff, 1, out, sizeof(out));
-	assert_string_equal(out, "127.0.0.1");
+	assert_int_equal(http_realip(proxies, 1, "127.0.0.1", xff, 1, out,
+	    sizeof(out)), 1);
+	assert_string_equal(out, "?");
 	/* an output buffer too small is cut, never overrun */
 	xff[0] = "2001:db8:1234:5678:9abc:def0:1234:5678";
 	http_realip(proxies, 1, "127.0.0.1", xff, 1, small, sizeof(small));

@@ -213,9 +213,18 @@ test_accounts_per_ip(void **state)
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM acme_accounts"),
 	    2);
 	assert_int_equal(NEW("192.0.2.2"), 0);
-	/* unknown address: not counted */
+	/* no address (not from the network): not counted */
 	assert_int_equal(NEW(NULL), 0);
+	assert_int_equal(NEW(NULL), 0);
+	assert_int_equal(NEW(NULL), 0);
+	/* an unknown client ("?": a trusted proxy forwarded garbage): one
+	 * bucket of the IPv4 limit for every one of them */
 	assert_int_equal(NEW("?"), 0);
+	assert_int_equal(NEW("unknown"), 0);
+	expect_limited(NEW("?"), &err, "too many new accounts from your "
+	    "address (2 per 3h)", 5400);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM rate_limits "
+	    "WHERE key = 'accounts-ip:?'"), 1);
 	/* a dual-stack listener's IPv4 client is that IPv4 address */
 	expect_limited(NEW("::ffff:192.0.2.1"), &err, "accounts", 5400);
 	assert_int_equal(NEW("::ffff:192.0.2.9"), 0);
