@@ -33,6 +33,7 @@
 #include <openssl/param_build.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -567,6 +568,12 @@ import_okp(const json_t *jwk, struct acme_key **out, struct acme_err *err)
 		return rc;
 	if (xl != 32)
 		return BADKEY(err, "Ed25519 key must be 32 bytes");
+	/* a point of small order (or not canonical, or off the curve): a
+	 * signature of such a key is made by anyone (R the identity, S 0),
+	 * OpenSSL verifies it all the same */
+	if (crypto_core_ed25519_is_valid_point(x) != 1)
+		return BADKEY(err, "Ed25519 key is not a valid point of the "
+		    "prime-order subgroup");
 	pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, 32);
 	if (pkey == NULL)
 		return INTERNAL(err, "Ed25519 key import");

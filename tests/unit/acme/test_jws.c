@@ -1504,6 +1504,18 @@ test_okp_and_kty(void **state)
 	expect_key_refused("{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
 	    "\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcH\"}",
 	    RC_BADKEY, ACME_PROB_BAD_PUBLIC_KEY, "32 bytes");
+	/* small-order points: any signature "verifies" (R the identity,
+	 * S 0), so anyone could sign for such a key; and one not in
+	 * canonical form */
+	expect_key_refused("{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+	    "\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+	    RC_BADKEY, ACME_PROB_BAD_PUBLIC_KEY, "prime-order");
+	expect_key_refused("{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+	    "\"x\":\"7P_______________________________________38\"}",
+	    RC_BADKEY, ACME_PROB_BAD_PUBLIC_KEY, "prime-order");
+	expect_key_refused("{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+	    "\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+	    RC_BADKEY, ACME_PROB_BAD_PUBLIC_KEY, "prime-order");
 	expect_key_refused("{\"kty\":\"OKP\",\"crv\":\"Ed25519\"}", RC_BADKEY,
 	    ACME_PROB_BAD_PUBLIC_KEY, "no \"x\"");
 	expect_key_refused("{\"kty\":\"XYZ\"}", RC_BADKEY,
