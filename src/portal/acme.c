@@ -562,6 +562,19 @@ portal_api_eab_list(struct portal_req *c, int64_t contract_id)
 	    dir != NULL ? json_string(dir) : json_null(), "keys", list));
 }
 
+/* Whether the user may see the contract (another customer's is not
+ * there: 404 before anything else is said). */
+static int
+contract_mine(struct portal_req *c, int64_t contract_id)
+{
+	struct store_contract k;
+
+	if (portal_contract_visible(c, contract_id, &k) != 0)
+		return 0;
+	store_contract_clear(&k);
+	return 1;
+}
+
 /* POST /api/v1/contracts/{id}/acme-keys */
 int
 portal_api_eab_create(struct portal_req *c, int64_t contract_id)
@@ -574,6 +587,16 @@ portal_api_eab_create(struct portal_req *c, int64_t contract_id)
 	if (dir == NULL)
 		return portal_api_problem(c->r, 409, "no-acme",
 		    "This server does not offer ACME", NULL);
+	/* as API tokens (tokens.c): credentials that would outlive the
+	 * revocation of a leaked token are made from a browser session
+	 * only */
+	if (c->via_token && !contract_mine(c, contract_id))
+		return portal_api_not_found(c);
+	if (c->via_token)
+		return portal_api_problem(c->r, 403, "session-only",
+		    "ACME credentials are made from a browser session (the "
+		    "ACME page, or this API with its CSRF token), not with an "
+		    "API token", NULL);
 	rc = make_key(c, contract_id, kid, key, number);
 	if (rc == RC_NOTFOUND)
 		return portal_api_not_found(c);

@@ -33,7 +33,6 @@ import pathlib
 import random
 import re
 import socket
-import ssl
 import subprocess
 import threading
 import urllib.request
@@ -449,8 +448,9 @@ class Rig:
         return int(contract), kid, key
 
     def portal_eab(self, who):
-        """The same, but the key made as a customer makes it: a customer
-        user's API token, then POST /api/v1/contracts/{id}/acme-keys."""
+        """The same, but the key made as a customer makes it: logged in
+        to the portal, POST /api/v1/contracts/{id}/acme-keys with the
+        session's CSRF token (an API token makes none)."""
         cust = ok(["admin", "customer", "add", "--data", self.data,
                    "--name", f"{who} customer"]).strip()
         contract = ok(["admin", "contract", "add", "--data", self.data,
@@ -460,16 +460,15 @@ class Rig:
                    "--name", "Ops", "--role", "customer",
                    "--password-stdin"],
                   input="correct horse battery staple\n").strip()
-        token = ok(["admin", "token", "add", "--data", self.data,
-                    "--user", user]).strip()
-        req = urllib.request.Request(
-            self.server.https_url(f"/api/v1/contracts/{contract}/"
-                                  "acme-keys"), method="POST",
-            headers={"Authorization": f"Bearer {token}"})
-        ctx = ssl.create_default_context(cafile=str(self.root))
-        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
-            assert r.status == 201
-            doc = json.loads(r.read())
+        assert int(user) > 0
+        from portal_rig import Client
+        c = Client(self.server.https_port, self.root)
+        st, _, _ = c.login(f"ops@{who}.example",
+                           "correct horse battery staple")
+        assert st == 303
+        st, _, doc = c.api("POST", f"/api/v1/contracts/{contract}/"
+                           "acme-keys", csrf=c.page_csrf())
+        assert st == 201, doc
         assert doc["directory"] == self.dir_url
         return int(contract), doc["kid"], doc["hmac_key"]
 

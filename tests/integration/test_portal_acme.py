@@ -91,11 +91,25 @@ def test_page_makes_credentials_shown_once(rig):
     assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
 
 
+def new_key(rig, contract, who="a"):
+    """New ACME credentials of a contract, made from a browser session
+    (an API token makes none)."""
+    s = rig.login(who)
+    st, _, k = s.api("POST", f"/api/v1/contracts/{contract}/acme-keys",
+                     csrf=s.page_csrf())
+    assert st == 201, k
+    return k
+
+
 def test_api_list_create_revoke(rig):
     contract = rig.ids["a"]["contract"]
     c, tok = rig.client(), rig.tokens["a"]
     base = f"/api/v1/contracts/{contract}/acme-keys"
-    st, _, new = c.api("POST", base, token=tok)
+    # a token makes no credentials that would outlive its revocation
+    st, _, p = c.api("POST", base, token=tok)
+    assert st == 403 and p["type"] == "urn:certdesk:problem:session-only", p
+    s = rig.login("a")
+    st, _, new = s.api("POST", base, csrf=s.page_csrf())
     assert st == 201, new
     assert new["contract"] == int(contract)
     assert new["directory"] == rig.server.https_url("/acme/directory")
@@ -108,7 +122,7 @@ def test_api_list_create_revoke(rig):
     # one in use (from the page test, or made here)
     used = [k for k in doc["keys"] if k["status"] == "in-use"]
     if not used:
-        st, _, k2 = c.api("POST", base, token=tok)
+        st, _, k2 = s.api("POST", base, csrf=s.page_csrf())
         _, r = acme_account(rig, k2["kid"], k2["hmac_key"])
         assert r.status == 201
         st, _, doc = c.api("GET", base, token=tok)
@@ -137,8 +151,7 @@ def test_api_list_create_revoke(rig):
 def test_page_revoke(rig):
     contract = rig.ids["a"]["contract"]
     c = rig.login("a")
-    st, _, new = c.api("POST", f"/api/v1/contracts/{contract}/acme-keys",
-                       token=rig.tokens["a"])
+    new = new_key(rig, contract)
     st, h, _ = c.post_form("/portal/acme/keys/revoke", {
         "csrf": c.page_csrf(), "contract": contract, "kid": new["kid"]})
     assert st == 303 and h["Location"] == "/portal/acme"
@@ -157,9 +170,7 @@ def test_other_customer_staff_and_csrf(rig):
     a_contract = rig.ids["a"]["contract"]
     b_contract = rig.ids["b"]["contract"]
     c = rig.client()
-    st, _, a_key = c.api("POST", f"/api/v1/contracts/{a_contract}/"
-                         "acme-keys", token=rig.tokens["a"])
-    assert st == 201
+    a_key = new_key(rig, a_contract)
     # customer B: A's contract is not there, nor A's key under B's
     for method, path, body in (
             ("GET", f"/api/v1/contracts/{a_contract}/acme-keys", None),
@@ -253,7 +264,7 @@ def test_deactivate_account(rig):
     base = f"/api/v1/contracts/{contract}"
     accounts = []
     for _ in range(2):
-        st, _, k = c.api("POST", base + "/acme-keys", token=tok)
+        k = new_key(rig, contract)
         acme, r = acme_account(rig, k["kid"], k["hmac_key"])
         assert r.status == 201
         accounts.append((acme, int(r.headers["Location"].rsplit("/", 1)[1])))
@@ -309,8 +320,7 @@ def test_account_revoked_by_the_ca(rig):
     such on its customer's page and in the API, without the button."""
     contract = rig.ids["a"]["contract"]
     c, tok = rig.client(), rig.tokens["a"]
-    st, _, k = c.api("POST", f"/api/v1/contracts/{contract}/acme-keys",
-                     token=tok)
+    k = new_key(rig, contract)
     acme, r = acme_account(rig, k["kid"], k["hmac_key"])
     assert r.status == 201
     aid = int(r.headers["Location"].rsplit("/", 1)[1])

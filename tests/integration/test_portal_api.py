@@ -299,6 +299,9 @@ def test_openapi_describes_what_is_served(rig):
             ok = (200, 400, 404, 409) if "/orders" in path else (200, 409)
             if "/acme-" in path:	# made (201); no kid or account (400)
                 ok = (200, 201, 400)
+            if method == "POST" and path.endswith("/acme-keys"):
+                ok = (403,)	# from a browser session only
+                assert doc["type"].endswith(":session-only"), doc
             if path == "/api/v1/tokens/{id}/revoke":
                 ok = (404,)
             if st == 404:
