@@ -803,10 +803,22 @@ collect_names(const struct parts *pt, int flags, struct names *nm,
 
 /* ---- the entry points ---------------------------------------------------- */
 
+/* PEM, after any leading blanks and line ends (a pasted CSR often has
+ * some; DER starts with 0x30, never with one): *in and *len then skip
+ * them. */
 static int
-is_pem(const uint8_t *in, size_t len)
+is_pem(const uint8_t **in, size_t *len)
 {
-	return len >= 10 && memcmp(in, "-----BEGIN", 10) == 0;
+	size_t i = 0;
+
+	while (i < *len && ((*in)[i] == ' ' || (*in)[i] == '\t' ||
+	    (*in)[i] == '\r' || (*in)[i] == '\n'))
+		i++;
+	if (*len - i < 10 || memcmp(*in + i, "-----BEGIN", 10) != 0)
+		return 0;
+	*in += i;
+	*len -= i;
+	return 1;
 }
 
 int
@@ -819,7 +831,7 @@ ca_csr_der(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
 		rc_detail_set(d, "CSR: empty or over %d bytes", CA_MAX_CSR);
 		return RC_BADCSR;
 	}
-	if (is_pem(in, len))
+	if (is_pem(&in, &len))
 		return pem_decode(in, len, der, der_len, d);
 	*der = xmalloc(len);
 	memcpy(*der, in, len);
@@ -862,7 +874,7 @@ ca_csr_parse_flags(const uint8_t *in, size_t len,
 		    len, CA_MAX_CSR);
 		return RC_TOOBIG;
 	}
-	if (is_pem(in, len)) {
+	if (is_pem(&in, &len)) {
 		if ((rc = pem_decode(in, len, &pem_der, &der_len, d)) != 0)
 			goto out;
 		der = pem_der;

@@ -457,6 +457,14 @@ test_pem_and_der(void **state)
 	strcpy(w, "\r\n\n");
 	ca_csr_free(parse_ok(crlf, strlen(crlf), NULL));
 	free(crlf);
+	/* blank lines and spaces before it, as pasted */
+	{
+		char *lead = NULL;
+
+		assert_true(asprintf(&lead, "\n \t\r\n%s", pem) > 0);
+		ca_csr_free(parse_ok(lead, strlen(lead), NULL));
+		free(lead);
+	}
 	{
 		char *nw = NULL, *body = strchr(pem, '\n') + 1;
 		char *end = strstr(pem, "-----END");
