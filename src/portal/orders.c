@@ -1712,12 +1712,16 @@ portal_api_revoke(struct portal_req *c, int64_t id)
 	int rc, reason = 0;
 
 	body = http_req_body(c->r, &blen);
-	in = blen ? json_loadb((const char *)body, blen, 0, NULL) :
-	    json_object();
-	if (!json_is_object(in)) {
+	/* one "reason" and nothing else: what a proxy or a log reads of
+	 * the body is what is done */
+	in = blen ? json_loadb((const char *)body, blen,
+	    JSON_REJECT_DUPLICATES, NULL) : json_object();
+	if (!json_is_object(in) || json_object_size(in) >
+	    (json_object_get(in, "reason") != NULL ? 1u : 0u)) {
 		json_decref(in);
 		return portal_api_problem(c->r, 400, "malformed",
-		    "The body is not a JSON object", NULL);
+		    "The body is not a JSON object with \"reason\" alone "
+		    "(once)", NULL);
 	}
 	r = json_object_get(in, "reason");
 	if (json_is_integer(r))

@@ -513,6 +513,15 @@ def test_renew_through_the_api_and_revoke(rig):
     st, _, doc = c.api("POST", f"/api/v1/orders/{oid}/revoke", token=ta,
                        body='{"reason": "certificateHold"}')
     assert st == 400
+    # what a proxy or a log would read of the body is what is done: no
+    # second "reason", no other member
+    for body in ('{"reason": 4, "reason": "keyCompromise"}',
+                 '{"reason": 4, "comment": "x"}', '[4]', '{"reason"'):
+        st, _, doc = c.api("POST", f"/api/v1/orders/{oid}/revoke",
+                           token=ta, body=body)
+        assert st == 400 and doc["type"].endswith(":malformed"), body
+    assert rig.db("SELECT count(*) FROM revocations WHERE serial = ?",
+                  serial) == [(0,)]
     st, _, doc = c.api("POST", f"/api/v1/orders/{oid}/revoke",
                        token=rig.token("b"), body='{"reason": 4}')
     assert st == 404
