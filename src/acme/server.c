@@ -356,6 +356,10 @@ acme_rq_begin(struct acme_rq *rq, struct acme *a, struct http_req *r)
 		    "internal error; try again later");
 		return ACME_REPLIED;
 	}
+	/* every answer to a POST carries a nonce to try again with (RFC
+	 * 8555 §6.5), also one refused before its JWS is read (404) */
+	if (strcmp(http_req_method(r), "POST") == 0)
+		rq->nonce = 1;
 	return 0;
 }
 
@@ -530,11 +534,11 @@ h_unknown(struct http_req *r, void *app)
 {
 	struct acme_rq rq;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.a = app;
-	rq.r = r;
+	if (acme_rq_begin(&rq, app, r) != 0)
+		return 0;
 	(void)acme_reply_problem(&rq, ACME_PROB_MALFORMED, 404,
 	    "no such resource");
+	acme_rq_end(&rq);
 	return 0;
 }
 

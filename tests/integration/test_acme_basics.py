@@ -173,6 +173,19 @@ def test_refusals_are_problems(acme):
     assert b"Traceback" not in r.body and b"sqlite" not in r.body.lower()
 
 
+def test_not_found_answers_carry_a_nonce(acme):
+    """RFC 8555 §6.5: every answer to a POST carries a Replay-Nonce, also
+    a 404 for an object that is not there or a path that is nothing."""
+    c = client(acme)
+    assert c.new_account().status == 201
+    for path in ("/acme/order/999999", "/acme/authz/999999",
+                 "/acme/chall/999999/http-01", "/acme/cert/0a0b",
+                 "/acme/nothing-here"):
+        r = c.post(acme.https_url(path), None)
+        assert r.status == 404, (path, r)
+        assert r.headers.get("Replay-Nonce"), path
+
+
 def test_account_lifecycle(acme):
     c = client(acme)
     r = c.new_account(contact=["mailto:ops@example.com"])
