@@ -851,6 +851,20 @@ cert_signed_by(const struct cert_parts *p, const struct signer_key *by)
 	return ok;
 }
 
+/* Parses der, a certificate that must be of k's public key. */
+static int
+cert_of_key(const struct signer_key *k, const uint8_t *der, size_t len,
+    struct cert_parts *p, struct rc_detail *d)
+{
+	int rc;
+
+	if ((rc = cert_parse(der, len, p, d)) != 0)
+		return rc;
+	if (!same_bytes(&p->spki, k->spki, k->spki_len))
+		return refuse(d, "certificate: public key is not the one of "
+		    "key %s", k->id);
+	return 0;
+}
 int
 signer_key_verify_cert(const struct signer_key *k,
     const struct signer_key *keys, const uint8_t *der, size_t len,
@@ -863,11 +877,8 @@ signer_key_verify_cert(const struct signer_key *k,
 	struct ext_facts f = {0, 0};
 	int rc;
 
-	if ((rc = cert_parse(der, len, &p, d)) != 0)
+	if ((rc = cert_of_key(k, der, len, &p, d)) != 0)
 		return rc;
-	if (!same_bytes(&p.spki, k->spki, k->spki_len))
-		return refuse(d, "%s: public key is not the one of key %s", w,
-		    k->id);
 	/* the keys here are CAs: the certificate must say so, or the
 	 * issuer names it lends to what the key signs mean nothing */
 	rest = p.rest;
@@ -908,11 +919,8 @@ signer_key_set_cert(struct signer_key *k, const uint8_t *der, size_t len,
 	size_t off;
 	int rc;
 
-	if ((rc = cert_parse(der, len, &p, d)) != 0)
+	if ((rc = cert_of_key(k, der, len, &p, d)) != 0)
 		return rc;
-	if (!same_bytes(&p.spki, k->spki, k->spki_len))
-		return refuse(d, "%s: public key is not the one of key %s", w,
-		    k->id);
 	if (p.subject.body.len == 0)
 		return refuse(d, "%s: empty subject name", w);
 	off = (size_t)(p.subject.raw - der);

@@ -383,6 +383,17 @@ rt_csr_tlsf(EVP_PKEY *k, const char *names, const char *tlsf, size_t *len)
 	return out;
 }
 
+const char *
+rt_order_status(struct rt_env *e, int64_t id, char *buf, size_t n)
+{
+	struct store_order o = {0};
+
+	assert_int_equal(store_order_get(e->st, id, &o), 0);
+	snprintf(buf, n, "%s", o.status);
+	store_order_clear(&o);
+	return buf;
+}
+
 long long
 rt_count(struct rt_env *e, const char *sql)
 {

@@ -98,6 +98,9 @@ EVP_PKEY *rt_key(void);
 
 /* SELECT count(*) ... through a raw sqlite3 connection. */
 long long rt_count(struct rt_env *e, const char *sql);
+/* The status of order id in the store, into buf (returned). */
+const char *rt_order_status(struct rt_env *e, int64_t id, char *buf,
+    size_t n);
 
 /* ---- a tiny HTTP server for http-01 -------------------------------------- */
 

@@ -221,16 +221,7 @@ list(struct t *t, int64_t id, size_t *n)
 	return v;
 }
 
-static const char *
-order_status(struct t *t, int64_t id, char *buf, size_t n)
-{
-	struct store_order o = {0};
-
-	assert_int_equal(store_order_get(t->e->st, id, &o), 0);
-	snprintf(buf, n, "%s", o.status);
-	store_order_clear(&o);
-	return buf;
-}
+#define order_status(t, id, buf, n) rt_order_status((t)->e, id, buf, n)
 
 /* The token from the newest validation mail to `to`. */
 static void

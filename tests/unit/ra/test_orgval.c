@@ -695,16 +695,7 @@ approve_ov(struct ot *t, int64_t id, struct ra_err *err)
 	return issued;
 }
 
-static const char *
-order_status(struct ot *t, int64_t id, char *buf, size_t n)
-{
-	struct store_order o = {0};
-
-	assert_int_equal(store_order_get(t->e->st, id, &o), 0);
-	snprintf(buf, n, "%s", o.status);
-	store_order_clear(&o);
-	return buf;
-}
+#define order_status(t, id, buf, n) rt_order_status((t)->e, id, buf, n)
 
 /* IMPLEMENTATION-OF BR 3.2.2.8: the domain was validated (CAA permitted),
  * then its owner forbade us in CAA; the agents approve 9 hours later: CAA
