@@ -67,6 +67,16 @@ class Rig:
     def client(self):
         return Client(self.server.https_port, self.data / "ca" / "root.pem")
 
+    def login_admin(self):
+        """Logged in as an admin, made on first use."""
+        if "admin" not in self.users:
+            self.users["admin"] = self.cli(
+                "admin", "user", "add", "--email", "admin@staff.test",
+                "--name", "Staff admin", "--role", "admin",
+                "--password-stdin", input=PASSWORD + "\n")
+            self.emails["admin"] = "admin@staff.test"
+        return self.login("admin")
+
     def login(self, who, password=PASSWORD):
         c = self.client()
         st, _, _ = c.login(self.emails[who], password)

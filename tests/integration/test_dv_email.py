@@ -27,7 +27,7 @@ import pytest
 import smtp_rig
 from conftest import free_port
 from dns_rig import Knot, zone_text
-from portal_rig import PASSWORD, Rig
+from portal_rig import Rig
 from test_portal_orders import make_csr
 
 DOMAIN = "mail-dv.test"
@@ -449,13 +449,7 @@ def test_token_leaves_the_outbox(rig):
     name = "gone-dv.test"
     to = "hostmaster@" + name
     rig.inbox.refuse[to] = ["451 4.7.1 greylisted"] * 2 + ["250 OK"]
-    if "admin" not in rig.users:
-        rig.users["admin"] = rig.cli(
-            "admin", "user", "add", "--email", "admin@staff.test",
-            "--name", "Staff admin", "--role", "admin", "--password-stdin",
-            input=PASSWORD + "\n")
-        rig.emails["admin"] = "admin@staff.test"
-    admin = rig.login("admin")
+    admin = rig.login_admin()
     slot = rig.cli("admin", "slot", "add", "--contract",
                    rig.ids["a"]["contract"], "--product", "starter")
     oid = order(rig, slot, name, [name, "www." + name])

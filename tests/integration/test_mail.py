@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import free_port, run
-from portal_rig import PASSWORD, Rig
+from portal_rig import Rig
 from smtp_rig import Inbox, start_smtp
 from test_portal_orders import db, make_csr
 
@@ -216,13 +216,7 @@ def test_550_bounces_once_and_for_all(rig):
     assert outbox_row(rig, to) == row
 
     # the admin's Outgoing mail page: bounced, the reason, no next try
-    if "admin" not in rig.users:
-        rig.users["admin"] = rig.cli(
-            "admin", "user", "add", "--email", "admin@staff.test",
-            "--name", "Staff admin", "--role", "admin", "--password-stdin",
-            input=PASSWORD + "\n")
-        rig.emails["admin"] = "admin@staff.test"
-    admin = rig.login("admin")
+    admin = rig.login_admin()
     st, _, body = admin.get("/portal/admin/mail")
     assert st == 200
     text = body.decode()
