@@ -31,9 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DATA_OPT(dst)                                                          \
-	{"--data", DAEMON_OPT_STR, &(dst), "DIR", 1,                           \
-	    "data directory made by 'certdesk init'"}
 #define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_PASSWORD 1024
 

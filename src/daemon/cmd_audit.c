@@ -14,9 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#define DATA_OPT(dst)                                                          \
-	{"--data", DAEMON_OPT_STR, &(dst), "DIR", 1,                           \
-	    "data directory made by 'certdesk init'"}
 #define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
 
 int

@@ -45,8 +45,7 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *out = NULL;
 	const struct daemon_opt opts[] = {
-		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
-		    "data directory made by 'certdesk init'"},
+		DATA_OPT(data),
 		{"--out", DAEMON_OPT_STR, &out, "FILE", 1,
 		    "the backup file to write (never replaced)"},
 	};
@@ -313,8 +312,7 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	const char *data = NULL, *from = NULL;
 	int drop = 0;
 	const struct daemon_opt opts[] = {
-		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
-		    "data directory made by 'certdesk init'"},
+		DATA_OPT(data),
 		{"--from", DAEMON_OPT_STR, &from, "FILE", 1,
 		    "a file written by 'certdesk backup'"},
 		{"--drop-later-revocations", DAEMON_OPT_FLAG, &drop, NULL, 0,

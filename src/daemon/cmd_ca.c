@@ -20,9 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#define DATA_OPT(dst)                                                          \
-	{"--data", DAEMON_OPT_STR, &(dst), "DIR", 1,                           \
-	    "data directory made by 'certdesk init'"}
 #define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define NEED_CA (DAEMON_NEED_SIGNER | DAEMON_NEED_STORE | DAEMON_NEED_CA)

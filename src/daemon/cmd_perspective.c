@@ -298,13 +298,11 @@ daemon_cmd_perspective_key(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *url = NULL;
 	const struct daemon_opt opts[] = {
-		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
-		    "data directory made by 'certdesk init'"},
+		DATA_OPT(data),
 		{"--url", DAEMON_OPT_STR, &url, "URL", 1,
 		    "the perspective's base URL, as validation.perspectives "
 		    "lists it"},
 	};
-	struct val_mpic *m = NULL;
 	struct sec *master = NULL;
 	char why[200], k[48], *path;
 	int done, rc;
@@ -329,8 +327,7 @@ daemon_cmd_perspective_key(struct daemon_ctx *cx, int argc, char **argv)
 		daemon_usage(cx, "--url: one http:// or https:// base URL");
 		return DAEMON_EXIT_USAGE;
 	}
-	rc = val_mpic_open(url, path, NULL, 0, &m, why, sizeof(why));
-	val_mpic_free(m);
+	rc = val_mpic_url_check(url, why, sizeof(why));
 	if (rc == 0)
 		rc = val_mpic_key_load(path, &master, why, sizeof(why));
 	free(path);

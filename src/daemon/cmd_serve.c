@@ -725,8 +725,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	const char *metrics_s = NULL;
 	const char *https_at = "", *plain_at = "", *metrics_at = "";
 	const struct daemon_opt opts[] = {
-		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
-		    "data directory made by 'certdesk init'"},
+		DATA_OPT(data),
 		{"--listen", DAEMON_OPT_STR, &listen_s, "ADDR:PORT", 0,
 		    "HTTPS address of ACME (default: http.listen); "
 		    "[v6addr]:port for IPv6, port 0 for any free port"},

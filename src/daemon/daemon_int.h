@@ -47,6 +47,11 @@ struct daemon_opt {
 	const char *help;	/* one line for --help */
 };
 
+/* The --data option every command on a data directory takes. */
+#define DATA_OPT(dst)                                                          \
+	{"--data", DAEMON_OPT_STR, &(dst), "DIR", 1,                           \
+	    "data directory made by 'certdesk init'"}
+
 /* daemon_opts_parse() result when --help or -h was given. */
 #define DAEMON_PARSE_HELP 1
 

@@ -180,6 +180,19 @@ base_url(const char *url)
 }
 
 int
+val_mpic_url_check(const char *url, char *why, size_t whylen)
+{
+	if (url == NULL || (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0) || strlen(url) > 200 ||
+	    strpbrk(url, "?#@ \t,") != NULL) {
+		snprintf(why, whylen, "'%.80s' is not an http:// or https:// "
+		    "base URL", url != NULL ? url : "");
+		return RC_CONFIG;
+	}
+	return 0;
+}
+
+int
 val_mpic_derive(const struct sec *master, const char *url, char out[48])
 {
 	char *b;
@@ -355,14 +368,8 @@ val_mpic_open(const char *urls, const char *key_file,
 			rc = RC_CONFIG;
 			goto out;
 		}
-		if ((strncmp(tok, "http://", 7) != 0 &&
-		    strncmp(tok, "https://", 8) != 0) || l > 200 ||
-		    strpbrk(tok, "?#@") != NULL) {
-			snprintf(why, whylen, "'%.80s' is not an http:// or "
-			    "https:// base URL", tok);
-			rc = RC_CONFIG;
+		if ((rc = val_mpic_url_check(tok, why, whylen)) != 0)
 			goto out;
-		}
 		while (l > 0 && tok[l - 1] == '/')
 			tok[--l] = '\0';
 		m->url[m->n] = xasprintf("%s%s", tok, MPIC_PATH);

@@ -470,6 +470,11 @@ int val_mpic_authentic(const struct sec *key, const uint8_t *body,
 int val_mpic_key_load(const char *path, struct sec **out, char *why,
     size_t n);
 
+/* 0 when url is one perspective's base URL as validation.perspectives
+ * may list it (http:// or https://, no query, fragment or user, at most
+ * 200 characters); RC_CONFIG with the reason in why. */
+int val_mpic_url_check(const char *url, char *why, size_t whylen);
+
 /* The key of the perspective at base URL url (trailing slashes dropped),
  * derived from the CA's key master: base64url(HMAC-SHA256(master, label ||
  * url)), 43 characters into out. The perspective's --key-file holds it;
