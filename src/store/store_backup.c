@@ -433,7 +433,7 @@ store_schema_check(const char *path, int *version, struct rc_detail *d)
 		*version = 0;
 	if (path == NULL)
 		return RC_INVAL;
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
 		rc = dberr(d, db, path);
 		goto out;
