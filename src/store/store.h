@@ -1124,8 +1124,10 @@ int store_org_check_list(struct store *st, int64_t case_id,
 /*
  * The customer's newest organisation that is validated (with ev: also
  * EV-validated) at or after `since`, whose legal name and country equal
- * the given ones (legal name ASCII case-insensitively). *id gets it;
- * RC_NOTFOUND when none.
+ * the given ones (legal name ASCII case-insensitively), and for which no
+ * case of the customer with that legal name and country was rejected at
+ * or after its validation: a newer negative finding by staff is looked at
+ * again, not reused past. *id gets it; RC_NOTFOUND when none.
  */
 int store_org_find_valid(struct store *st, int64_t customer_id,
     const char *legal_name, const char *country, int ev, time_t since,

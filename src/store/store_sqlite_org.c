@@ -51,6 +51,13 @@ static const char SQL_ORG_FIND[] = "SELECT id FROM organizations "
 	"WHERE customer_id = ?1 AND validated = 1 AND validated_at >= ?2 "
 	"AND (?3 = 0 OR ev_validated = 1) AND country = ?4 "
 	"AND legal_name = ?5 COLLATE NOCASE "
+	"AND NOT EXISTS (SELECT 1 FROM org_cases c "
+	"JOIN orders o ON o.id = c.order_id WHERE c.customer_id = ?1 "
+	"AND c.state = 'rejected' "
+	"AND c.decided_at >= organizations.validated_at "
+	"AND json_extract(o.details, '$.org.country') = ?4 "
+	"AND json_extract(o.details, '$.org.legal_name') = ?5 "
+	"COLLATE NOCASE) "
 	"ORDER BY validated_at DESC, id DESC LIMIT 1";
 static const char SQL_ORDER_SET_ORG[] = "UPDATE orders SET org_id = ?2 "
 	"WHERE id = ?1";

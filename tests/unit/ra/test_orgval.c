@@ -644,6 +644,14 @@ test_reuse_period(void **state)
 	id = order(t, "business", "a.example.com", "Andere GmbH");
 	assert_int_equal(state_of(t, case_of(t, id)), RA_ORG_OPEN);
 	id = order(t, "premium", "b.example.com", "Beispiel GmbH");
+	c = case_of(t, id);
+	assert_int_equal(state_of(t, c), RA_ORG_OPEN);
+	/* staff reject that EV case (the company was struck off, say): the
+	 * OV validation from before is not reused past it */
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	assert_int_equal(ra_org_reject(e->ra, t->agent_a, c,
+	    "Struck off the register.", &err), 0);
+	id = order(t, "business", "d.example.com", "beispiel gmbh");
 	assert_int_equal(state_of(t, case_of(t, id)), RA_ORG_OPEN);
 	/* after the reuse period (398 days for orders from 2026-03-15;
 	 * 825 before): validated again */
