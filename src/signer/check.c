@@ -23,8 +23,8 @@
  *  - only a root key signs CA certificates (basicConstraints cA TRUE, or
  *    keyUsage keyCertSign), and an issuing key never certifies its own key;
  *  - a root key signs CA certificates only (cA TRUE and keyCertSign: its
- *    own self-signed one and its issuing CAs'), CRLs, and no OCSP
- *    response;
+ *    own self-signed one and its issuing CAs', whose keys must be held
+ *    here too), CRLs, and no OCSP response;
  *  - a certificate given to a key (SETCERT) is a CA certificate, and
  *    self-signed for a root key or signed by a root key held here for an
  *    issuing key, since every issuer name check above trusts it. This is
@@ -422,9 +422,19 @@ same_bytes(const struct der_elem *e, const uint8_t *p, size_t n)
 
 /* ---- TBSCertificate (RFC 5280 4.1) -------------------------------------- */
 
+/* 1 when spki is the public key of an issuing (non-root) key in keys. */
 static int
-check_cert(const struct signer_key *k, const uint8_t *tbs, size_t len,
-    struct rc_detail *d)
+issuing_key_held(const struct signer_key *keys, const struct der_elem *spki)
+{
+	for (const struct signer_key *h = keys; h != NULL; h = h->next)
+		if (!h->is_root && same_bytes(spki, h->spki, h->spki_len))
+			return 1;
+	return 0;
+}
+
+static int
+check_cert(const struct signer_key *k, const struct signer_key *keys,
+    const uint8_t *tbs, size_t len, struct rc_detail *d)
 {
 	static const char w[] = "TBSCertificate";
 	struct der in = {tbs, len}, t, v;
@@ -506,6 +516,13 @@ check_cert(const struct signer_key *k, const uint8_t *tbs, size_t len,
 	if (own_key && !der_eq(&issuer, subject.raw, subject.raw_len))
 		return refuse(d, "%s: key %s certifies its own public key "
 		    "only in its self-signed certificate", w, k->id);
+	/* and the issuing CAs it certifies are keys held here: a CA
+	 * certificate for a key from outside would let whoever holds that
+	 * key issue under this root without the signer */
+	if (k->is_root && !own_key && !issuing_key_held(keys, &spki))
+		return refuse(d, "%s: key %s certifies only issuing keys "
+		    "held by this signer, and this public key is not one",
+		    w, k->id);
 	return 0;
 }
 
@@ -743,14 +760,14 @@ check_ocsp(const struct signer_key *k, const uint8_t *tbs, size_t len,
 }
 
 int
-signer_check_tbs(const struct signer_key *k, int kind, const uint8_t *tbs,
-    size_t len, struct rc_detail *d)
+signer_check_tbs(const struct signer_key *k, const struct signer_key *keys,
+    int kind, const uint8_t *tbs, size_t len, struct rc_detail *d)
 {
 	if (tbs == NULL || len == 0)
 		return refuse(d, "nothing to sign (empty input)");
 	switch (kind) {
 	case SIGNER_TBS_CERT:
-		return check_cert(k, tbs, len, d);
+		return check_cert(k, keys, tbs, len, d);
 	case SIGNER_TBS_CRL:
 		return check_crl(k, tbs, len, d);
 	case SIGNER_TBS_OCSP:

@@ -116,12 +116,14 @@ int signer_key_verify_cert(const struct signer_key *k,
 
 /*
  * The checks applied before signing tbs[0..len) of the given kind with k
- * (see signer.h and check.c). 0 when it may be signed; RC_SIGNER with a
- * reason in d when refused; RC_INVAL for an unknown kind. Never reads past
- * tbs + len.
+ * (see signer.h and check.c); keys is the list of every key the signer
+ * holds (a root certifies only those). 0 when it may be signed; RC_SIGNER
+ * with a reason in d when refused; RC_INVAL for an unknown kind. Never
+ * reads past tbs + len.
  */
-int signer_check_tbs(const struct signer_key *k, int kind,
-    const uint8_t *tbs, size_t len, struct rc_detail *d);
+int signer_check_tbs(const struct signer_key *k,
+    const struct signer_key *keys, int kind, const uint8_t *tbs, size_t len,
+    struct rc_detail *d);
 
 /* ---- key store (keystore_file.c) ------------------------------------ */
 

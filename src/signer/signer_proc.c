@@ -265,7 +265,8 @@ op_sign(struct srv *sv, int fd, const struct signer_wmsg *m)
 	for (int i = 0; i < n; i++) {
 		const struct signer_field *t = &m->f[2 + 2 * i];
 
-		rc = signer_check_tbs(k, (int)kind[i], t->p, t->len, &d);
+		rc = signer_check_tbs(k, sv->keys, (int)kind[i], t->p,
+		    t->len, &d);
 		if (rc != 0) {
 			log_warn(LOG_SIGNER, "key %s: refused to sign: %s", id,
 			    rc_detail_str(&d, rc));

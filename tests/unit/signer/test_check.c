@@ -99,6 +99,7 @@ setup(void **state)
 	    f->root_spki_len);
 	key_init(&f->iss, "issuing-1", SIGNER_KEY_EC_P256, 0, f->iss_spki,
 	    f->iss_spki_len);
+	f->root.next = &f->iss;	/* the keys the signer holds */
 
 	/* self-signed root */
 	c.alg_keytype = SIGNER_KEY_EC_P256;
@@ -107,7 +108,7 @@ setup(void **state)
 	c.spki_len = f->root_spki_len;
 	c.ca = 1;
 	tbs = th_tbs_cert(&c, &tl);
-	assert_int_equal(signer_check_tbs(&f->root, SIGNER_TBS_CERT, tbs, tl,
+	assert_int_equal(signer_check_tbs(&f->root, &f->root, SIGNER_TBS_CERT, tbs, tl,
 	    &d), 0);
 	der = sign_local(f->root_priv, SIGNER_KEY_EC_P256, tbs, tl, &dl);
 	f->root_cert = to_x509(der, dl);
@@ -121,7 +122,7 @@ setup(void **state)
 	c.spki = f->iss_spki;
 	c.spki_len = f->iss_spki_len;
 	tbs = th_tbs_cert(&c, &tl);
-	assert_int_equal(signer_check_tbs(&f->root, SIGNER_TBS_CERT, tbs, tl,
+	assert_int_equal(signer_check_tbs(&f->root, &f->root, SIGNER_TBS_CERT, tbs, tl,
 	    &d), 0);
 	der = sign_local(f->root_priv, SIGNER_KEY_EC_P256, tbs, tl, &dl);
 	f->iss_cert = to_x509(der, dl);
@@ -187,7 +188,7 @@ check_copy(const struct signer_key *k, int kind, const uint8_t *p, size_t n,
 	int rc;
 
 	memcpy(copy, p, n);
-	rc = signer_check_tbs(k, kind, copy, n, d);
+	rc = signer_check_tbs(k, k, kind, copy, n, d);
 	free(copy);
 	return rc;
 }
@@ -520,7 +521,7 @@ test_hostile_input(void **state)
 	uint8_t rnd[300], *tbs;
 	size_t tl;
 
-	assert_int_equal(signer_check_tbs(&f->iss, SIGNER_TBS_CERT, NULL, 0,
+	assert_int_equal(signer_check_tbs(&f->iss, &f->iss, SIGNER_TBS_CERT, NULL, 0,
 	    &d), RC_SIGNER);
 	assert_non_null(strstr(d.msg, "empty"));
 	srand(42);
@@ -582,7 +583,7 @@ bit_flips(const struct signer_key *k, int kind, const uint8_t *p, size_t n)
 
 			memcpy(copy, p, n);
 			copy[i] ^= (uint8_t)(1u << b);
-			rc = signer_check_tbs(k, kind, copy, n, NULL);
+			rc = signer_check_tbs(k, k, kind, copy, n, NULL);
 			assert_true(rc == 0 || rc == RC_SIGNER);
 			refused += rc != 0;
 		}
@@ -612,7 +613,7 @@ test_truncations_and_flips(void **state)
 
 		memcpy(copy, tbs, tl);
 		copy[(size_t)(iss_name - tbs) + i] ^= 0x01;
-		assert_int_equal(signer_check_tbs(&f->iss, SIGNER_TBS_CERT,
+		assert_int_equal(signer_check_tbs(&f->iss, &f->iss, SIGNER_TBS_CERT,
 		    copy, tl, NULL), RC_SIGNER);
 		free(copy);
 	}
@@ -818,11 +819,27 @@ test_root_role(void **state)
 	assert_refused(&f->root, SIGNER_TBS_CERT, tbs, tl, "self-signed");
 	free(tbs);
 
-	/* what the CA asks of it: an issuing CA certificate (src/ca/init.c,
-	 * init and `ca roll`), its own self-signed one, its CRL */
+	/* a CA certificate for a key the signer does not hold: whoever
+	 * holds that key would issue under this root past the signer */
 	c.subject_cn = "Test Issuing 2";
 	c.spki = f->ee_spki;
 	c.spki_len = f->ee_spki_len;
+	tbs = th_tbs_cert(&c, &tl);
+	assert_refused(&f->root, SIGNER_TBS_CERT, tbs, tl,
+	    "held by this signer");
+	free(tbs);
+	/* nor for a key held here that is a root's (its own included) */
+	c.spki = f->root_spki;
+	c.spki_len = f->root_spki_len;
+	tbs = th_tbs_cert(&c, &tl);
+	assert_refused(&f->root, SIGNER_TBS_CERT, tbs, tl, "self-signed");
+	free(tbs);
+
+	/* what the CA asks of it: an issuing CA certificate for an issuing
+	 * key held here (src/ca/init.c, init and `ca roll`), its own
+	 * self-signed one, its CRL */
+	c.spki = f->iss_spki;
+	c.spki_len = f->iss_spki_len;
 	tbs = th_tbs_cert(&c, &tl);
 	assert_int_equal(check_copy(&f->root, SIGNER_TBS_CERT, tbs, tl, NULL),
 	    0);
