@@ -40,6 +40,7 @@
 #define SECRET_MIN_BYTES 16	/* RFC 8945 §6: not shorter than ... */
 #define SECRET_MAX_BYTES 512
 #define TSIG_FUDGE 300		/* RFC 8945 §10 recommends 300 s */
+#define ACME_PREFIX "_acme-challenge."	/* every owner we update */
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -660,6 +661,18 @@ update(const struct val_dnsupd *u, const char *zone_in,
 	if (!in_zone(owner, zone)) {
 		rc_detail_set(d, "dnsupdate: %s is not in zone %s", owner,
 		    zone);
+		goto out;
+	}
+	/* The one record this provider places in a customer's zone: TXT
+	 * at _acme-challenge.<a name of the zone> (RFC 8555 §8.4, BR
+	 * 3.2.2.4.7). Checked here rather than trusted to the callers, so
+	 * that no caller's bug can change another record. owner is lower
+	 * case (val_dnsupd_name): DNS names compare case-insensitively
+	 * (RFC 4343), and _ACME-Challenge is the same node. */
+	if (strncmp(owner, ACME_PREFIX, sizeof(ACME_PREFIX) - 1) != 0 ||
+	    !in_zone(owner + sizeof(ACME_PREFIX) - 1, zone)) {
+		rc_detail_set(d, "dnsupdate: %s is not " ACME_PREFIX
+		    "<a name in zone %s>", owner, zone);
 		goto out;
 	}
 	if ((add || value != NULL) && (value == NULL ||

@@ -563,10 +563,14 @@ int val_dnsupd_find_zone(struct val_ctx *ctx, const struct val_dnsupd *u,
  * One RFC 2136 update to the primary, in zone (its apex), TSIG-signed
  * when a key is configured, the reply's TSIG verified: add owner TXT value
  * with the configured TTL (add), or delete owner TXT value (value NULL:
- * every TXT at owner). owner must be at or below zone. Returns 0 when the
- * server answered NOERROR; RC_DNS with d naming the rcode (REFUSED,
- * NOTAUTH, NOTZONE, ...) or the failure (timeout, bad TSIG on the
- * reply, malformed reply) otherwise. Deleting what is not there is 0.
+ * every TXT at owner). owner must be "_acme-challenge." and a name at
+ * or below zone (compared case-insensitively, as DNS does): RC_INVAL
+ * with d, nothing sent, for any other owner, so that no caller can
+ * change another record of a customer's zone; and TXT is the only type
+ * these build. Returns 0 when the server answered NOERROR; RC_DNS with
+ * d naming the rcode (REFUSED, NOTAUTH, NOTZONE, ...) or the failure
+ * (timeout, bad TSIG on the reply, malformed reply) otherwise. Deleting
+ * what is not there is 0.
  */
 int val_dnsupd_txt_add(const struct val_dnsupd *u, const char *zone,
     const char *owner, const char *value, struct rc_detail *d);

@@ -3,7 +3,8 @@
  * Tests of src/validation/dnsupd.c (the RFC 2136 DNS provider) on its bad
  * input: configuration (addresses, TSIG secret files, algorithms, lists),
  * hostile owner, zone and value arguments (refused before anything is
- * sent), hostile replies from the in-process responder of testlib (garbage,
+ * sent; an owner is _acme-challenge.<a name of the zone> or nothing),
+ * hostile replies from the in-process responder of testlib (garbage,
  * cut, wrong ID, wrong question, silence, truncation), and the hosted-zone
  * lookup against the Knot of testlib (apex, NS set, bogus zone, SERVFAIL).
  * The good paths against real Knot and BIND servers are in
@@ -271,17 +272,20 @@ test_bad_arguments(void **state)
 		    "v", &d), RC_INVAL);
 	}
 
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-		assert_int_equal(val_dnsupd_txt_add(u, "vtest", "a.vtest",
-		    values[i], &d), RC_INVAL);
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		assert_int_equal(val_dnsupd_txt_add(u, "vtest",
+		    "_acme-challenge.a.vtest", values[i], &d), RC_INVAL);
+		assert_non_null(strstr(d.msg, "bad TXT value"));
+	}
 	memset(longname, 'a', sizeof(longname));
 	for (size_t i = 60; i < sizeof(longname); i += 61)
 		longname[i] = '.';
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(val_dnsupd_txt_add(u, "vtest", longname, "v", &d),
 	    RC_INVAL);
-	assert_int_equal(val_dnsupd_txt_add(u, "vtest", "a.vtest", NULL, &d),
-	    RC_INVAL);
+	assert_int_equal(val_dnsupd_txt_add(u, "vtest",
+	    "_acme-challenge.a.vtest", NULL, &d), RC_INVAL);
+	assert_non_null(strstr(d.msg, "bad TXT value"));
 	assert_int_equal(val_dnsupd_txt_add(u, NULL, "a.vtest", "v", &d),
 	    RC_INVAL);
 	assert_int_equal(val_dnsupd_txt_add(NULL, "vtest", "a.vtest", "v",
@@ -294,6 +298,81 @@ test_bad_arguments(void **state)
 	assert_int_equal(val_dnsupd_published(u, "a.b", "v", NULL, &n),
 	    RC_INVAL);
 	assert_int_equal(s.queries, 0);
+	val_dnsupd_free(u);
+	tl_stub_stop(&s);
+}
+
+/*
+ * The provider itself updates nothing but _acme-challenge.<a name of the
+ * zone>, whatever its caller asks: no other record of a customer's zone
+ * can be added or deleted through it. The prefix is matched as DNS
+ * matches names, case-insensitively (RFC 4343): _ACME-Challenge.www is
+ * the node _acme-challenge.www (the update names it in lower case).
+ */
+static void
+test_only_acme_challenge(void **state)
+{
+	static const struct {
+		const char *zone, *owner;
+	} hostile[] = {
+		{"vtest", "vtest"},			/* the apex */
+		{"vtest", "www.vtest"},			/* no prefix */
+		{"vtest", "mail.vtest"},
+		{"vtest", "www._acme-challenge.vtest"},	/* in the middle */
+		{"vtest", "x._acme-challenge.www.vtest"},
+		/* not the label */
+		{"vtest", "_acme-challengex.www.vtest"},
+		{"vtest", "x_acme-challenge.www.vtest"},
+		{"vtest", "acme-challenge.www.vtest"},
+		{"vtest", "_acme_challenge.www.vtest"},
+		{"vtest", "_acme-challenge"},		/* the label alone */
+		/* the prefix, then a name of another zone */
+		{"www.vtest", "_acme-challenge.vtest"},
+		{"_acme-challenge.vtest", "_acme-challenge.vtest"},
+		{"b.vtest", "_acme-challenge.ab.vtest"},
+		{"vtest", "_acme-challenge.www.other"},
+	};
+	static const char *const fine[] = {
+		"_acme-challenge.refused.vtest",	/* the zone's apex */
+		"_acme-challenge.www.refused.vtest",
+		"_ACME-CHALLENGE.www.refused.vtest",
+		"_Acme-Challenge.WWW.Refused.VTEST.",
+	};
+	struct tl_stub s;
+	struct val_dnsupd *u;
+	struct rc_detail d;
+
+	(void)state;
+	assert_int_equal(tl_stub_start(&s), 0);
+	assert_int_equal(open_with(&u, &d, "server", s.resolver,
+	    "timeout_ms", "300", NULL), 0);
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(val_dnsupd_txt_add(u, hostile[i].zone,
+		    hostile[i].owner, TL_TXT_GOOD, &d), RC_INVAL);
+		assert_true(strstr(d.msg, "is not _acme-challenge.<a name in "
+		    "zone") != NULL || strstr(d.msg, "is not in zone") != NULL);
+		/* deleting one value, or every TXT there, no more */
+		assert_int_equal(val_dnsupd_txt_delete(u, hostile[i].zone,
+		    hostile[i].owner, TL_TXT_GOOD, &d), RC_INVAL);
+		assert_int_equal(val_dnsupd_txt_delete(u, hostile[i].zone,
+		    hostile[i].owner, NULL, &d), RC_INVAL);
+	}
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(val_dnsupd_txt_add(u, "vtest", "www.vtest", "v", &d),
+	    RC_INVAL);
+	assert_string_equal(d.msg, "dnsupdate: www.vtest is not "
+	    "_acme-challenge.<a name in zone vtest>");
+	assert_int_equal(s.queries, 0);
+	/* these are sent (the responder answers none as it should) */
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(val_dnsupd_txt_add(u, "Refused.vtest",
+		    fine[i], TL_TXT_GOOD, &d), RC_DNS);
+		assert_int_equal(val_dnsupd_txt_delete(u, "refused.vtest",
+		    fine[i], NULL, &d), RC_DNS);
+	}
+	assert_int_equal(s.queries, 2 * sizeof(fine) / sizeof(fine[0]));
 	val_dnsupd_free(u);
 	tl_stub_stop(&s);
 }
@@ -495,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_open_nameservers),
 		cmocka_unit_test(test_open_secrets),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_only_acme_challenge),
 		cmocka_unit_test(test_hostile_replies),
 		cmocka_unit_test(test_published_hostile),
 		cmocka_unit_test(test_find_zone),
