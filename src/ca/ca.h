@@ -296,8 +296,11 @@ int ca_init_hierarchy(const struct ca_conf *conf, struct store *st,
  * one), stored as the active issuing CA and audited. Certificates issued
  * by handles opened from then on come from it; the earlier issuing CAs
  * keep their CRLs and OCSP responses. Audited as actor. Its name in *name
- * (free()), its issuer id in *id. RC_EXISTS when an issuer with that subject exists,
- * RC_CONFIG for a bad cn.
+ * (free()), its issuer id in *id. RC_EXISTS when an issuer with that
+ * subject exists; RC_EXISTS with the key's name in *name (free()) when
+ * the signer has a key "issuing-<N>" already: one the store does not
+ * know (a roll that stopped, or a store restored from before it) is
+ * never reused, nothing is made. RC_CONFIG for a bad cn.
  */
 int ca_new_issuing(const struct ca_conf *conf, struct store *st,
     struct signer *sg, const char *cn, const char *actor, char **name,

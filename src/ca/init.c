@@ -67,13 +67,29 @@ keytype_name(int kt)
 	}
 }
 
+/*
+ * Has the signer make k's key. A key of that id there already is reused
+ * only with reuse set (init: one that an interrupted init made). A roll
+ * never reuses one: the store does not know it, so a roll stopped before
+ * storing left it, or the store was restored from before the key was
+ * made, and then the key may have a certificate and have signed
+ * certificates the store has no record of. Only the operator can find
+ * out which; a CA does not certify a key of unknown history. RC_EXISTS
+ * then, RC_SIGNER for other failures, with d.
+ */
 static int
-genkey(struct signer *sg, struct ca_key *k, struct rc_detail *d)
+genkey(struct signer *sg, struct ca_key *k, int reuse, struct rc_detail *d)
 {
 	int rc, kt = 0;
 
 	rc = signer_genkey(sg, k->id, k->keytype, k->is_root, &k->spki,
 	    &k->spki_len);
+	if (rc == RC_EXISTS && !reuse) {
+		rc_detail_set(d, "ca: the signer has a key %s already, which "
+		    "no issuing CA in the store has; it is not reused",
+		    k->id);
+		return RC_EXISTS;
+	}
 	if (rc == RC_EXISTS) {
 		/* an init that stopped after generating the key: the key is
 		 * ours (only the signer writes its key directory) */
@@ -438,7 +454,7 @@ ca_init_hierarchy(const struct ca_conf *conf, struct store *st,
 	issuing.keytype = ecdsa ? SIGNER_KEY_EC_P256 : SIGNER_KEY_RSA_2048;
 
 	/* the root signs itself: its "issuer" is its own parts */
-	if ((rc = genkey(sg, &root, d)) != 0)
+	if ((rc = genkey(sg, &root, 1, d)) != 0)
 		goto out;
 	ca_name(&rname, conf->country, conf->organization, conf->root_cn);
 	ca_name(&iname, conf->country, conf->organization, conf->issuing_cn);
@@ -461,7 +477,7 @@ ca_init_hierarchy(const struct ca_conf *conf, struct store *st,
 		goto out;
 	log_info(LOG_CA, "init: root certificate %s made", rc_cert.serial);
 
-	if ((rc = genkey(sg, &issuing, d)) != 0)
+	if ((rc = genkey(sg, &issuing, 1, d)) != 0)
 		goto out;
 	if (ca_issuer_info_parse(rc_cert.der, rc_cert.der_len, &rinfo) != 0) {
 		rc_detail_set(d, "init: the root certificate does not parse");
@@ -636,8 +652,13 @@ ca_new_issuing(const struct ca_conf *conf, struct store *st,
 	key.id = kid;
 	key.keytype = strcmp(conf->hierarchy, "ecdsa") == 0 ?
 	    SIGNER_KEY_EC_P256 : SIGNER_KEY_RSA_2048;
-	if ((rc = genkey(sg, &key, d)) != 0)
+	if ((rc = genkey(sg, &key, 0, d)) != 0) {
+		if (rc == RC_EXISTS) {
+			*name = kid;	/* the caller names its files */
+			kid = NULL;
+		}
 		goto out;
+	}
 	if ((rc = make_ca_cert(sg, conf, 0, &key, &rinfo, root.name,
 	    sname.b.data, sname.b.len, conf->now ? conf->now : time(NULL),
 	    &cert, d)) != 0)

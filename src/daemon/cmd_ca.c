@@ -12,6 +12,7 @@
 #include "daemon/daemon_int.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -591,6 +592,29 @@ daemon_cmd_ca_crl(struct daemon_ctx *cx, int argc, char **argv)
 	return publish_shards(cx) == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;
 }
 
+/*
+ * The key the next issuing CA would have is in the key directory, but the
+ * store has no issuing CA with it (ca_new_issuing refused it): the file
+ * it is in (a key file, or the pointer to a key on the token), and what
+ * the operator has to find out before rolling again.
+ */
+static void
+leftover_key(struct daemon_ctx *cx, const char *id)
+{
+	char *key = xasprintf("%s/%s.key", cx->keys_dir, id);
+	char *p11 = xasprintf("%s/%s.p11", cx->keys_dir, id);
+
+	daemon_fail(cx, "%s exists, but no issuing CA in the store has that "
+	    "key: it is never reused. A roll that stopped left it, or the "
+	    "store was restored from a backup older than the key, which may "
+	    "then have signed certificates the store does not know: find "
+	    "out what it signed, move %s/%s.* out of the key directory "
+	    "(kept as your key procedures say) and roll again",
+	    fs_exists(key) || !fs_exists(p11) ? key : p11, cx->keys_dir, id);
+	free(key);
+	free(p11);
+}
+
 int
 daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -615,6 +639,11 @@ daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	rc = ca_new_issuing(&cx->cac, cx->st, cx->sg, cn, cx->actor, &name,
 	    &id, &d);
+	if (rc == RC_EXISTS && name != NULL) {
+		leftover_key(cx, name);
+		free(name);
+		return DAEMON_EXIT_FAIL;
+	}
 	if (rc != 0) {
 		daemon_fail(cx, "cannot make a new issuing CA: %s",
 		    rc_detail_str(&d, rc));

@@ -8,10 +8,12 @@ its own HTTPS certificate is issued again by issuing-2. Every step is in
 the audit log; a second CA with the same name is refused. And near the end
 of an issuing CA's life, `serve` says it is time to roll, refuses to issue
 past the point where a certificate would outlive it, and `ca roll` then
-brings issuance back."""
+brings issuance back. A key file `ca roll` finds where its new key would
+go (a store restored from before an earlier roll) is never reused."""
 import datetime
 import json
 import re
+import sqlite3
 import urllib.parse
 import urllib.request
 
@@ -219,3 +221,59 @@ def test_expiring_issuing_ca(tmp_path, make_csr):
     leaf = x509.load_pem_x509_certificate(out.encode())
     assert "certdesk Issuing CA 2" in leaf.issuer.rfc4514_string()
     assert "expires on" not in serve_log()
+
+
+def test_roll_never_reuses_a_key_it_did_not_make(tmp_path):
+    """A store restored from before a roll has no issuing-2, but the key
+    directory still has that roll's key, which may have signed
+    certificates the store does not know: the next roll would name its
+    key issuing-2 and is refused, naming the file, with nothing changed.
+    Once the operator has moved the files aside, roll makes a new key."""
+    data = tmp_path / "data"
+    keys = data / "keys"
+    ok(["init", "--data", data, "--base-url", "http://127.0.0.1:9"])
+    ok(["backup", "--data", data, "--out", tmp_path / "before.db"])
+    ok(["ca", "roll", "--data", data])
+    old_key = (keys / "issuing-2.key").read_bytes()
+    old_cert = (data / "ca/issuing-2.pem").read_bytes()
+    ok(["restore", "--data", data, "--from", tmp_path / "before.db"])
+
+    def issuers():
+        con = sqlite3.connect(f"file:{data / 'certdesk.db'}?mode=ro",
+                              uri=True)
+        try:
+            return con.execute("SELECT name, active FROM issuers "
+                               "ORDER BY id").fetchall()
+        finally:
+            con.close()
+
+    assert issuers() == [("root", 0), ("issuing-1", 1)]
+    audit = ok(["audit", "list", "--data", data])
+    p = run(["ca", "roll", "--data", data])
+    assert p.returncode == 1, p.stderr
+    m = message(p)
+    assert m.startswith(f"certdesk: ca roll: {keys}/issuing-2.key exists, "
+                        "but no issuing CA in the store has that key: it "
+                        "is never reused."), m
+    assert f"move {keys}/issuing-2.* out of the key directory" in m
+    assert (keys / "issuing-2.key").read_bytes() == old_key
+    assert not (keys / "issuing-3.key").exists()
+    assert issuers() == [("root", 0), ("issuing-1", 1)]
+    assert ok(["audit", "list", "--data", data]) == audit
+    # the operator moves the leftover aside: a new key, a new certificate
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for f in keys.glob("issuing-2.*"):
+        f.rename(aside / f.name)
+    out = ok(["ca", "roll", "--data", data])
+    assert out.strip() == f"issuing CA: {data}/ca/issuing-2.pem"
+    assert (keys / "issuing-2.key").read_bytes() != old_key
+    new = x509.load_pem_x509_certificate(
+        (data / "ca/issuing-2.pem").read_bytes())
+    old = x509.load_pem_x509_certificate(old_cert)
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    assert new.public_key().public_bytes(
+        serialization.Encoding.DER, spki) != old.public_key().public_bytes(
+        serialization.Encoding.DER, spki)
+    assert [(n, a) for n, a in issuers() if n == "issuing-2"] == \
+        [("issuing-2", 1)]
