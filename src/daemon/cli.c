@@ -129,10 +129,12 @@ static const struct daemon_cmd cmds[] = {
 	    "refused from now on and its pending orders fail; certificates "
 	    "it has stay valid. Audited with the reason.",
 	    daemon_cmd_admin_account_revoke, 1},
-	{"admin token add", "--data DIR --user ID [--label TEXT]",
+	{"admin token add", "--data DIR --user ID [--label TEXT] [--days N]",
 	    "Create an API token for a user (Authorization: Bearer on "
-	    "/api/v1/); prints the token. It is shown only now: the store "
-	    "keeps only its SHA-256.", daemon_cmd_admin_token_add, 1},
+	    "/api/v1/, for staff /backoffice/api/); prints the token. It is "
+	    "shown only now: the store keeps only its SHA-256. A staff "
+	    "member's token expires (in 90 days, or N, at most 365); a "
+	    "customer's only with --days.", daemon_cmd_admin_token_add, 1},
 	{"admin token revoke", "--data DIR --id ID",
 	    "Revoke an API token by its id.", daemon_cmd_admin_token_revoke,
 	    1},

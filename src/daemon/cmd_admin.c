@@ -513,7 +513,8 @@ struct token_op {
 	int64_t user, id;
 	const char *label;
 	char token[PORTAL_TOKEN_TEXT];
-	int revoke;
+	int revoke, days;
+	time_t expires_at;
 };
 
 static int
@@ -524,8 +525,9 @@ token_run(struct daemon_ctx *cx, const char *data, struct token_op *t)
 	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	rc = portal_token_change(cx->st, t->user, t->label, t->revoke ?
-	    t->id : 0, cx->actor, t->token, &t->id);
+	rc = portal_token_change(cx->st, t->user, t->label, t->days,
+	    t->revoke ? t->id : 0, cx->actor, t->token, &t->id,
+	    &t->expires_at);
 	if (rc == RC_NOTFOUND) {
 		daemon_fail(cx, t->revoke ? "no usable token with id %lld" :
 		    "no user with id %lld", (long long)(t->revoke ? t->id :
@@ -544,14 +546,20 @@ int
 daemon_cmd_admin_token_add(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *user_s = NULL, *label = "cli";
+	const char *days_s = NULL;
 	const struct daemon_opt opts[] = {
 		DATA_OPT(data),
 		{"--user", DAEMON_OPT_STR, &user_s, "ID", 1,
 		    "the user the token acts as"},
 		{"--label", DAEMON_OPT_STR, &label, "TEXT", 0,
 		    "what the token is for (default: cli)"},
+		{"--days", DAEMON_OPT_STR, &days_s, "N", 0,
+		    "the token expires N days from now, 1 to 365 (default: "
+		    "90 for a staff member's, never for a customer's)"},
 	};
 	struct token_op t;
+	int64_t days = 0;
+	char end[32];
 	int done, rc;
 
 	memset(&t, 0, sizeof(t));
@@ -562,13 +570,22 @@ daemon_cmd_admin_token_add(struct daemon_ctx *cx, int argc, char **argv)
 	if (need_id(cx, "--user", user_s, &t.user) ||
 	    need_text(cx, "--label", label, 200))
 		return DAEMON_EXIT_USAGE;
+	if (days_s != NULL && (daemon_parse_id(days_s, &days) != 0 ||
+	    days > PORTAL_TOKEN_DAYS_MAX)) {
+		daemon_usage(cx, "--days: '%.32s' is not 1 to %d", days_s,
+		    PORTAL_TOKEN_DAYS_MAX);
+		return DAEMON_EXIT_USAGE;
+	}
 	t.label = label;
+	t.days = (int)days;
 	rc = token_run(cx, data, &t);
 	if (rc == DAEMON_EXIT_OK) {
 		printf("%s\n", t.token);
 		fflush(stdout);
-		log_info(LOG_MAIN, "API token %lld added for user %lld",
-		    (long long)t.id, (long long)t.user);
+		daemon_fmt_time(t.expires_at, end);
+		log_info(LOG_MAIN, "API token %lld added for user %lld, "
+		    "expires %s", (long long)t.id, (long long)t.user,
+		    t.expires_at ? end : "never");
 	}
 	sec_wipe(t.token, sizeof(t.token));
 	return rc;

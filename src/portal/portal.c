@@ -648,7 +648,9 @@ portal_req_auth(struct portal_req *c, int allow_token, int *bad_token)
 			return RC_UNAUTH;
 		if (rc != 0)
 			return rc;
-		if (t.revoked_at != 0) {
+		/* an expired token is refused as a revoked one is */
+		if (t.revoked_at != 0 || (t.expires_at != 0 &&
+		    t.expires_at <= c->now)) {
 			store_token_clear(&t);
 			return RC_UNAUTH;
 		}
@@ -1528,49 +1530,80 @@ portal_routes(size_t *n)
 
 /* ---- API tokens ---------------------------------------------------------- */
 
-int
-portal_token_create(struct store *st, int64_t user_id, const char *label,
-    char out[PORTAL_TOKEN_TEXT], int64_t *id)
+/* portal_token_create(), and the token's end into *expires_at (0: none). */
+static int
+token_create(struct store *st, int64_t user_id, const char *label, int days,
+    char out[PORTAL_TOKEN_TEXT], int64_t *id, time_t *expires_at)
 {
 	char hex[PORTAL_SESSION_ID_HEX + 1];
 	uint8_t h[STORE_HASH_LEN];
+	struct store_user u;
 	int rc;
 
 	out[0] = '\0';
+	*expires_at = 0;
+	if (days < 0 || days > PORTAL_TOKEN_DAYS_MAX)
+		return RC_INVAL;
+	/* the user's role, not the caller, says whether it must end */
+	if ((rc = store_user_get(st, user_id, &u)) != 0)
+		return rc;
+	if (days == 0 && u.role != STORE_ROLE_CUSTOMER)
+		days = PORTAL_TOKEN_DAYS;
+	store_user_clear(&u);
+	if (days > 0)
+		*expires_at = time(NULL) + (time_t)days * 86400;
 	if ((rc = portal_random_hex(hex)) != 0)
 		return rc;
 	snprintf(out, PORTAL_TOKEN_LEN + 1, "%s%s", PORTAL_TOKEN_PREFIX, hex);
 	sec_wipe(hex, sizeof(hex));
 	if ((rc = portal_sha256(out, h)) != 0 ||
-	    (rc = store_token_add(st, user_id, h, label, id)) != 0)
+	    (rc = store_token_add(st, user_id, h, label, *expires_at, id)) !=
+	    0)
 		sec_wipe(out, PORTAL_TOKEN_LEN + 1);
 	return rc;
 }
 
+int
+portal_token_create(struct store *st, int64_t user_id, const char *label,
+    int days, char out[PORTAL_TOKEN_TEXT], int64_t *id)
+{
+	time_t unused;
+
+	return token_create(st, user_id, label, days, out, id, &unused);
+}
+
 struct token_change {
 	int64_t user, revoke, *id;
+	int days;
 	const char *label, *actor;
 	char *out;
+	time_t *expires_at;
 };
 
 static int
 token_change_tx(struct store *st, void *arg)
 {
 	struct token_change *t = arg;
-	char object[64], *details;
+	char object[64], end[32], *details;
+	time_t expires_at = 0;
 	int rc;
 
 	if (t->revoke > 0) {
 		rc = store_token_revoke(st, t->revoke, t->user, 0);
 		*t->id = t->revoke;
 	} else {
-		rc = portal_token_create(st, t->user, t->label, t->out, t->id);
+		rc = token_create(st, t->user, t->label, t->days, t->out,
+		    t->id, &expires_at);
 	}
 	if (rc != 0)
 		return rc;
+	*t->expires_at = expires_at;
 	snprintf(object, sizeof(object), "token:%lld", (long long)*t->id);
-	details = t->revoke > 0 ? xstrdup("{}") :
-	    xasprintf("{\"user\":%lld}", (long long)t->user);
+	portal_fmt_rfc3339(expires_at, end);
+	details = t->revoke > 0 ? xstrdup("{}") : expires_at == 0 ?
+	    xasprintf("{\"user\":%lld,\"expires\":null}",
+	    (long long)t->user) : xasprintf("{\"user\":%lld,\"expires\":"
+	    "\"%s\"}", (long long)t->user, end);
 	rc = store_audit_append(st, t->actor, t->revoke > 0 ? "token.revoke" :
 	    "token.add", object, details);
 	free(details);
@@ -1579,16 +1612,20 @@ token_change_tx(struct store *st, void *arg)
 
 int
 portal_token_change(struct store *st, int64_t user_id, const char *label,
-    int64_t revoke_id, const char *actor, char out[PORTAL_TOKEN_TEXT],
-    int64_t *id)
+    int days, int64_t revoke_id, const char *actor,
+    char out[PORTAL_TOKEN_TEXT], int64_t *id, time_t *expires_at)
 {
-	struct token_change t = {user_id, revoke_id, id, label, actor, out};
+	struct token_change t = {user_id, revoke_id, id, days, label, actor,
+	    out, expires_at};
 	int rc;
 
 	out[0] = '\0';
 	*id = 0;
+	*expires_at = 0;
 	rc = store_tx(st, token_change_tx, &t);
-	if (rc != 0)
+	if (rc != 0) {
 		sec_wipe(out, PORTAL_TOKEN_TEXT);
+		*expires_at = 0;
+	}
 	return rc;
 }

@@ -106,19 +106,27 @@ int portal_on_http_error(struct http_req *r, unsigned status,
 /*
  * Makes an API token for user_id (a `certdesk admin token add`): the token
  * text (shown once, never stored) into out, the store keeps its SHA-256.
- * *id gets the token's id. RC_NOTFOUND for an unknown user.
+ * *id gets the token's id. It ends days days from now (1 to
+ * PORTAL_TOKEN_DAYS_MAX), or with days 0: a staff member's (agent,
+ * admin) after PORTAL_TOKEN_DAYS, a customer's never. A staff token
+ * always ends, as personal access tokens do at GitHub and GitLab: it
+ * acts in the back office, and a leaked one must not work for ever.
+ * RC_NOTFOUND for an unknown user, RC_INVAL for days out of range.
  */
 #define PORTAL_TOKEN_TEXT (4 + 64 + 1)	/* "cdt_" + 64 hex + NUL */
+#define PORTAL_TOKEN_DAYS 90		/* a staff token's default life */
+#define PORTAL_TOKEN_DAYS_MAX 365	/* the longest any token gets */
 int portal_token_create(struct store *st, int64_t user_id, const char *label,
-    char out[PORTAL_TOKEN_TEXT], int64_t *id);
+    int days, char out[PORTAL_TOKEN_TEXT], int64_t *id);
 /*
  * In one transaction, audited as done by actor: with revoke_id 0, a new
- * token for user_id ("token.add"; the text into out, *id its id); else
+ * token for user_id as portal_token_create() makes it ("token.add"; the
+ * text into out, *id its id, its end into *expires_at, 0: none); else
  * revokes token revoke_id of user_id (0: of any user; "token.revoke"),
- * RC_NOTFOUND when there is no such usable token.
+ * RC_NOTFOUND when there is no such usable token (days unused).
  */
 int portal_token_change(struct store *st, int64_t user_id, const char *label,
-    int64_t revoke_id, const char *actor, char out[PORTAL_TOKEN_TEXT],
-    int64_t *id);
+    int days, int64_t revoke_id, const char *actor,
+    char out[PORTAL_TOKEN_TEXT], int64_t *id, time_t *expires_at);
 
 #endif

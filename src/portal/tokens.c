@@ -7,7 +7,11 @@
  *
  * Tokens are made only from a browser session, never with a token: a
  * leaked token must not be able to mint others that outlive its
- * revocation. Listing and revoking are in the API too.
+ * revocation. Listing and revoking are in the API too. A staff member's
+ * token ends on a day chosen when it is made (PORTAL_TOKEN_DAYS by
+ * default, at most PORTAL_TOKEN_DAYS_MAX), as personal access tokens do
+ * at GitHub and GitLab; a customer's has no end unless asked for. An
+ * expired token is refused as a revoked one is.
  *
  * Runs in the main certdesk process on HTTP worker threads; the request
  * is untrusted.
@@ -38,18 +42,25 @@ static int
 token_row(const struct store_token *t, void *arg)
 {
 	struct rows *w = arg;
-	char made[32], used[32], gone[32];
+	char made[32], used[32], gone[32], end[32];
 	int rc;
 
 	portal_fmt_time(t->created_at, made);
 	portal_fmt_time(t->last_used_at, used);
+	portal_fmt_time(t->expires_at, end);
 	rc = portal_html_printf(w->b, "<tr><td>%s</td><td>%s</td><td>%s</td>"
-	    "<td>", t->label, made, t->last_used_at ? used : "never");
+	    "<td>%s</td><td>", t->label, made, t->last_used_at ? used :
+	    "never", t->expires_at ? end : "never");
 	if (rc == 0 && t->revoked_at != 0) {
 		portal_fmt_time(t->revoked_at, gone);
 		rc = portal_html_printf(w->b, "<span class=\"state "
 		    "state-revoked\">Revoked</span> %s</td><td><span "
 		    "class=\"muted\">\xe2\x80\x94</span>", gone);
+	} else if (rc == 0 && t->expires_at != 0 &&
+	    t->expires_at <= w->c->now) {
+		rc = portal_html_printf(w->b, "<span class=\"state "
+		    "state-expired\">Expired</span></td><td><span "
+		    "class=\"muted\">\xe2\x80\x94</span>");
 	} else if (rc == 0) {
 		rc = portal_html_printf(w->b, "<span class=\"state "
 		    "state-issued\">Active</span></td><td>"
@@ -64,6 +75,32 @@ token_row(const struct store_token *t, void *arg)
 	if (rc == 0)
 		rc = portal_html_printf(w->b, "</td></tr>\n");
 	w->n++;
+	return rc;
+}
+
+/* A staff member's choice of when the token ends (the form's "days"):
+ * the usual lifetimes of personal access tokens, PORTAL_TOKEN_DAYS first
+ * chosen, none past PORTAL_TOKEN_DAYS_MAX. */
+static int
+days_field(struct buf *b)
+{
+	static const int days[] = {7, 30, 60, PORTAL_TOKEN_DAYS, 180,
+	    PORTAL_TOKEN_DAYS_MAX};
+	int rc;
+
+	rc = portal_html_printf(b, "<label for=\"t-days\">Expires</label>\n"
+	    "<p class=\"hint\" id=\"t-days-hint\">A token for the back "
+	    "office always expires: make a new one before then.</p>\n"
+	    "<select id=\"t-days\" name=\"days\" "
+	    "aria-describedby=\"t-days-hint\">\n");
+	for (size_t i = 0; rc == 0 && i < sizeof(days) / sizeof(days[0]);
+	    i++)
+		rc = portal_html_printf(b, "<option value=\"%lld\"%s>in %lld "
+		    "days</option>\n", (long long)days[i],
+		    days[i] == PORTAL_TOKEN_DAYS ? " selected" : "",
+		    (long long)days[i]);
+	if (rc == 0)
+		rc = portal_html_printf(b, "</select>\n");
 	return rc;
 }
 
@@ -105,7 +142,11 @@ tokens_page(struct portal_req *c, unsigned status, const char *why,
 		rc = portal_html_printf(&b, " aria-invalid=\"true\" "
 		    "aria-describedby=\"t-label-error\"");
 	if (rc == 0)
-		rc = portal_html_printf(&b, ">\n<button type=\"submit\" "
+		rc = portal_html_printf(&b, ">\n");
+	if (rc == 0 && portal_is_staff(c))
+		rc = days_field(&b);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<button type=\"submit\" "
 		    "class=\"button primary\">Create API token</button>\n"
 		    "</form>\n</section>\n");
 	if (rc == 0)
@@ -119,7 +160,8 @@ tokens_page(struct portal_req *c, unsigned status, const char *why,
 		    "id=\"tokens\">\n<h2>Your tokens</h2>\n<table "
 		    "class=\"acme-keys\">\n<thead><tr><th scope=\"col\">For"
 		    "</th><th scope=\"col\">Made</th><th scope=\"col\">Last "
-		    "used</th><th scope=\"col\">State</th><th scope=\"col\">"
+		    "used</th><th scope=\"col\">Expires</th><th "
+		    "scope=\"col\">State</th><th scope=\"col\">"
 		    "<span class=\"visually-hidden\">Actions</span></th></tr>"
 		    "</thead>\n<tbody>\n");
 	if (rc == 0 && w.n > 0)
@@ -148,21 +190,39 @@ label_problem(const char *label)
 	return NULL;
 }
 
+/* The form's "days" (1 to PORTAL_TOKEN_DAYS_MAX), 0 when not given (the
+ * user's default, portal_token_create()), -1 for anything else. */
+static int
+days_of(const char *v)
+{
+	int64_t n;
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	n = portal_parse_id(v, strlen(v));
+	return n > 0 && n <= PORTAL_TOKEN_DAYS_MAX ? (int)n : -1;
+}
+
 /* POST /portal/tokens: the new token, shown this once. */
 static int
 create_post(struct portal_req *c)
 {
 	struct portal_form *f;
 	const char *label, *why;
-	char token[PORTAL_TOKEN_TEXT], actor[48], *label_copy;
+	char token[PORTAL_TOKEN_TEXT], actor[48], *label_copy, end[32];
 	int64_t id = 0;
+	time_t expires_at;
 	struct buf b;
-	int rc;
+	int days, rc;
 
 	if ((f = portal_req_form(c)) == NULL)
 		return portal_form_refused(c);
 	label = portal_form_get(f, "label");
-	if ((why = label_problem(label)) != NULL) {
+	days = days_of(portal_form_get(f, "days"));
+	why = label_problem(label);
+	if (why == NULL && days < 0)
+		why = "Please choose when the token expires: in 1 to 365 days.";
+	if (why != NULL) {
 		rc = tokens_page(c, 422, why, label);
 		portal_form_free(f);
 		return rc;
@@ -170,8 +230,8 @@ create_post(struct portal_req *c)
 	label_copy = xstrdup(label);
 	portal_form_free(f);
 	portal_actor(c, actor);
-	rc = portal_token_change(c->st, c->user.id, label_copy, 0, actor,
-	    token, &id);
+	rc = portal_token_change(c->st, c->user.id, label_copy, days, 0,
+	    actor, token, &id, &expires_at);
 	if (rc != 0) {
 		free(label_copy);
 		return rc;
@@ -186,6 +246,11 @@ create_post(struct portal_req *c)
 	    "</p>\n<table class=\"dv-values\">\n", label_copy);
 	if (rc == 0)
 		rc = portal_copy_row(&b, "Token", "api-token", token);
+	portal_fmt_time(expires_at, end);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<tr><th scope=\"row\">Expires"
+		    "</th><td id=\"api-token-expires\">%s</td><td></td></tr>\n",
+		    expires_at ? end : "never");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</table>\n<pre><code>curl -H "
 		    "\"Authorization: Bearer %s\" \\\n    https://%s/api/v1/me"
@@ -209,10 +274,11 @@ revoke(struct portal_req *c, int64_t id)
 {
 	char actor[48], unused[PORTAL_TOKEN_TEXT];
 	int64_t done;
+	time_t none;
 
 	portal_actor(c, actor);
-	return portal_token_change(c->st, c->user.id, NULL, id, actor, unused,
-	    &done);
+	return portal_token_change(c->st, c->user.id, NULL, 0, id, actor,
+	    unused, &done, &none);
 }
 
 /* POST /portal/tokens/revoke */
@@ -276,6 +342,12 @@ token_json(const struct store_token *t, void *arg)
 		json_object_set_new(j, "revoked", json_string(when));
 	} else {
 		json_object_set_new(j, "revoked", json_null());
+	}
+	if (t->expires_at != 0) {
+		portal_fmt_rfc3339(t->expires_at, when);
+		json_object_set_new(j, "expires", json_string(when));
+	} else {
+		json_object_set_new(j, "expires", json_null());
 	}
 	json_array_append_new(list, j);
 	return 0;

@@ -801,21 +801,26 @@ struct store_token {
 	char *label;
 	time_t created_at, last_used_at;	/* 0: never used */
 	time_t revoked_at;			/* 0 while usable */
+	time_t expires_at;			/* refused from then on;
+						 * 0: no end (0020) */
 };
-/* Adds an API token by its hash; *id gets the token's id. RC_EXISTS,
- * RC_NOTFOUND (unknown user). */
+/* Adds an API token by its hash, refused from expires_at on (0: no end;
+ * the caller decides who may have that); *id gets the token's id.
+ * RC_EXISTS, RC_NOTFOUND (unknown user). */
 int store_token_add(struct store *st, int64_t user_id,
-    const uint8_t *token_hash, const char *label, int64_t *id);
-/* The token with this hash, revoked or not (the caller checks
- * revoked_at); RC_NOTFOUND. Free with store_token_clear(). */
+    const uint8_t *token_hash, const char *label, time_t expires_at,
+    int64_t *id);
+/* The token with this hash, revoked, expired or not (the caller checks
+ * revoked_at and expires_at); RC_NOTFOUND. Free with
+ * store_token_clear(). */
 int store_token_by_hash(struct store *st, const uint8_t *token_hash,
     struct store_token *out);
 void store_token_clear(struct store_token *t);
 /* Records a use at `now`. */
 int store_token_touch(struct store *st, int64_t id, time_t now);
-/* The tokens of user_id, revoked ones too, oldest first: cb for each
- * (borrowed: valid during the call) until it returns non-zero (that
- * result). */
+/* The tokens of user_id, revoked and expired ones too, oldest first: cb
+ * for each (borrowed: valid during the call) until it returns non-zero
+ * (that result). */
 int store_token_list(struct store *st, int64_t user_id,
     int (*cb)(const struct store_token *t, void *arg), void *arg);
 /* Revokes token id of user_id (0: of any user) at `when`. RC_NOTFOUND when

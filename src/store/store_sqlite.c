@@ -345,10 +345,10 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_SESSION_PURGE] = "DELETE FROM sessions WHERE idle_expires_at <= ?1 "
 			    "OR expires_at <= ?1",
 	[Q_TOKEN_ADD] = "INSERT INTO api_tokens (user_id, token_hash, label, "
-			"created_at) VALUES (?1, ?2, ?3, ?4)",
+			"created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_TOKEN_BY_HASH] = "SELECT id, user_id, label, created_at, "
-			    "last_used_at, revoked_at FROM api_tokens "
-			    "WHERE token_hash = ?1",
+			    "last_used_at, revoked_at, expires_at "
+			    "FROM api_tokens WHERE token_hash = ?1",
 	[Q_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_at = ?2 "
 			  "WHERE id = ?1",
 	[Q_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_at = ?3 "
@@ -5031,13 +5031,13 @@ store_session_purge(struct store *st, time_t t, int64_t *n)
 
 int
 store_token_add(struct store *st, int64_t user_id, const uint8_t *token_hash,
-    const char *label, int64_t *id)
+    const char *label, time_t expires_at, int64_t *id)
 {
 	static const char what[] = "token_add";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (st == NULL || token_hash == NULL)
+	if (st == NULL || token_hash == NULL || expires_at < 0)
 		return RC_INVAL;
 	if ((rc = sq_check_id(what, "user", user_id, 0)) != 0 ||
 	    (rc = sq_check_text(what, "label", label, STORE_MAX_SHORT, 0)) != 0)
@@ -5049,13 +5049,15 @@ store_token_add(struct store *st, int64_t user_id, const uint8_t *token_hash,
 	sq_bind_blob(s, 2, token_hash, STORE_HASH_LEN);
 	sq_bind_text(s, 3, label);
 	sqlite3_bind_int64(s, 4, now());
+	sq_bind_time(s, 5, expires_at);		/* 0: NULL, no end */
 	rc = sq_insert_id(st, what, s, id);
 	put(st, Q_TOKEN_ADD, s);
 	return rc;
 }
 
 /* A token row of TOKEN_COLS (label borrowed from the statement). */
-#define TOKEN_COLS "id, user_id, label, created_at, last_used_at, revoked_at "
+#define TOKEN_COLS "id, user_id, label, created_at, last_used_at, " \
+	"revoked_at, expires_at "
 
 static void
 token_row(sqlite3_stmt *s, struct store_token *t)
@@ -5066,6 +5068,7 @@ token_row(sqlite3_stmt *s, struct store_token *t)
 	t->created_at = (time_t)sqlite3_column_int64(s, 3);
 	t->last_used_at = (time_t)sqlite3_column_int64(s, 4);
 	t->revoked_at = (time_t)sqlite3_column_int64(s, 5);
+	t->expires_at = (time_t)sqlite3_column_int64(s, 6);
 }
 
 struct token_list {

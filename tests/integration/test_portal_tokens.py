@@ -4,12 +4,16 @@ once; the store keeps its SHA-256), uses it on /api/v1/, sees when it was
 last used, and revokes it on the page or through the API, after which it is
 refused. A token cannot make tokens, nor open the page; another user's
 token cannot be revoked; labels are checked; staff make tokens for the back
-office API the same way."""
+office API the same way, and theirs always expire (90 days by default, at
+most 365): an expired token is refused as a revoked one is."""
 import hashlib
 import re
+import sqlite3
+import time
 
 import pytest
 
+from conftest import message, run
 from portal_rig import PASSWORD, Rig
 
 
@@ -21,11 +25,11 @@ def rig(tmp_path_factory):
     r.server.stop()
 
 
-def make(c, label):
+def make(c, label, **more):
     st, _, page = c.get("/portal/tokens")
     assert st == 200
     st, h, body = c.post_form("/portal/tokens", {"csrf": c.csrf_from(page),
-                                                 "label": label})
+                                                 "label": label, **more})
     return st, h, body.decode()
 
 
@@ -155,3 +159,136 @@ def test_staff_token_for_the_back_office(rig):
     # the customer API has nothing of a staff member's
     st, _, _ = api.api("GET", "/api/v1/tokens", token=tok)
     assert st == 404
+
+
+def expires_at(rig, tok):
+    return rig.db("SELECT expires_at FROM api_tokens WHERE token_hash = ?",
+                  hashlib.sha256(tok.encode()).digest())[0][0]
+
+
+def assert_ends_in(rig, tok, days, t0):
+    end = expires_at(rig, tok)
+    assert t0 + days * 86400 <= end <= time.time() + days * 86400, end
+
+
+def test_staff_tokens_expire(rig):
+    """A staff member picks when the token expires (90 days preselected,
+    at most a year); the list shows it; past it the token is refused as a
+    revoked one is, and listed as expired. A customer's token does not
+    expire unless asked for."""
+    rig.cli("admin", "user", "add", "--email", "agent2@tokens.test",
+            "--name", "Agent 2", "--role", "agent", "--password-stdin",
+            input=PASSWORD + "\n")
+    s = rig.client()
+    assert s.login("agent2@tokens.test", PASSWORD)[0] == 303
+    st, _, body = s.get("/portal/tokens")
+    page = body.decode()
+    assert '<select id="t-days" name="days"' in page
+    assert '<option value="90" selected>in 90 days</option>' in page
+    assert '<option value="365">' in page and 'value="366"' not in page
+    t0 = int(time.time())
+    st, _, text = make(s, "a week", days="7")
+    assert st == 200
+    week = token_of(text)
+    assert_ends_in(rig, week, 7, t0)
+    end = time.strftime("%Y-%m-%d", time.gmtime(expires_at(rig, week)))
+    assert re.search(r'id="api-token-expires">' + end, text), text
+    # no choice sent: the default, never "never"
+    st, _, text = make(s, "default")
+    default = token_of(text)
+    assert_ends_in(rig, default, 90, t0)
+    tid = rig.db("SELECT id FROM api_tokens WHERE token_hash = ?",
+                 hashlib.sha256(default.encode()).digest())[0][0]
+    details = rig.db("SELECT details FROM audit_log WHERE action = "
+                     "'token.add' AND object = ?", f"token:{tid}")[0][0]
+    assert '"expires":"' + time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at(rig, default))) \
+        in details, details
+    for bad in ("366", "0", "-1", "abc", "1e3", "9" * 20):
+        st, _, text = make(s, "too long", days=bad)
+        assert st == 422 and "Please choose when the token expires: in 1 " \
+            "to 365 days." in text, (bad, st)
+    assert rig.db("SELECT count(*) FROM api_tokens WHERE label = "
+                  "'too long'") == [(0,)]
+    st, _, body = s.get("/portal/tokens")
+    listed = body.decode()
+    assert '<th scope="col">Expires</th>' in listed
+    assert f"<td>{end}" in listed
+
+    # refused once expired, as a revoked token is
+    api = rig.client()
+    assert api.api("GET", "/backoffice/api/cases", token=week)[0] == 200
+    revoked = token_of(make(s, "revoked")[2])
+    rid = rig.db("SELECT id FROM api_tokens WHERE label = 'revoked'")[0][0]
+    page = s.get("/portal/tokens")[2]
+    st, _, _ = s.post_form("/portal/tokens/revoke", {
+        "csrf": s.csrf_from(page), "id": str(rid)})
+    assert st == 303
+    gone = api.api("GET", "/backoffice/api/cases", token=revoked)
+    db = sqlite3.connect(rig.data / "certdesk.db")
+    with db:
+        db.execute("UPDATE api_tokens SET expires_at = ? WHERE "
+                   "token_hash = ?", (int(time.time()) - 1,
+                                      hashlib.sha256(week.encode()).digest()))
+    db.close()
+    expired = api.api("GET", "/backoffice/api/cases", token=week)
+    assert expired[0] == gone[0] == 404 and expired[2] == gone[2]
+    st, _, body = s.get("/portal/tokens")
+    row = re.search(r"<tr><td>a week</td>.*?</tr>", body.decode(), re.S)
+    assert row and "state-expired\">Expired</span>" in row.group(0)
+    assert "Revoke" not in row.group(0)
+
+    # a customer's: no end unless asked for, none shown as "never"
+    c = rig.login("a2")
+    st, _, body = c.get("/portal/tokens")
+    assert 'name="days"' not in body.decode()
+    st, _, text = make(c, "no end")
+    assert st == 200 and 'id="api-token-expires">never<' in text
+    forever = token_of(text)
+    assert expires_at(rig, forever) is None
+    st, _, doc = api.api("GET", "/api/v1/tokens", token=forever)
+    mine = [t for t in doc["tokens"] if t["label"] == "no end"]
+    assert mine[0]["expires"] is None
+    t0 = int(time.time())
+    month = token_of(make(c, "a month", days="30")[2])
+    assert_ends_in(rig, month, 30, t0)
+    st, _, doc = api.api("GET", "/api/v1/tokens", token=forever)
+    mine = [t for t in doc["tokens"] if t["label"] == "a month"]
+    assert mine[0]["expires"] == time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at(rig, month)))
+    # expired: 401 on the customer API, as a revoked token gets
+    assert api.api("GET", "/api/v1/me", token=month)[0] == 200
+    db = sqlite3.connect(rig.data / "certdesk.db")
+    with db:
+        db.execute("UPDATE api_tokens SET expires_at = ? WHERE "
+                   "token_hash = ?", (int(time.time()),
+                                      hashlib.sha256(month.encode()).digest()))
+    db.close()
+    st, h, _ = api.api("GET", "/api/v1/me", token=month)
+    assert st == 401 and "invalid_token" in h["WWW-Authenticate"]
+
+
+def test_cli_token_expiry(rig):
+    """`admin token add`: a staff member's token expires in 90 days, or
+    after --days (1 to 365); a customer's only with --days."""
+    agent = rig.cli("admin", "user", "add", "--email", "agent3@tokens.test",
+                    "--name", "Agent 3", "--role", "agent",
+                    "--password-stdin", input=PASSWORD + "\n")
+    t0 = int(time.time())
+    tok = rig.cli("admin", "token", "add", "--user", agent)
+    assert_ends_in(rig, tok, 90, t0)
+    tok = rig.cli("admin", "token", "add", "--user", agent, "--days", "365")
+    assert_ends_in(rig, tok, 365, t0)
+    tok = rig.cli("admin", "token", "add", "--user", rig.users["a"])
+    assert expires_at(rig, tok) is None
+    tok = rig.cli("admin", "token", "add", "--user", rig.users["a"],
+                  "--days", "1")
+    assert_ends_in(rig, tok, 1, t0)
+    before = rig.db("SELECT count(*) FROM api_tokens")
+    for bad in ("0", "366", "x", "-5"):
+        p = run(["admin", "token", "add", "--data", rig.data, "--user",
+                 agent, "--days", bad])
+        assert p.returncode == 2, (bad, p.stderr)
+        assert "--days: " in message(p) and "is not 1 to 365" in \
+            message(p)
+    assert rig.db("SELECT count(*) FROM api_tokens") == before

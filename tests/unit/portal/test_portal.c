@@ -3,7 +3,8 @@
  * Tests of what src/portal/portal.c stands on in the store (migration
  * 0003): sessions found only by the hash of their id and only while
  * neither timeout has passed, API tokens made by portal_token_create()
- * (only the hash stored, revocation), login failure runs, user lookup by
+ * (only the hash stored, revocation, the end a staff member's token
+ * always has: 0020), login failure runs, user lookup by
  * email, the slot state machine's allowed transitions, and the customer
  * scope (staff see no customer's contracts or slots here); and the hash
  * logins for unknown emails are verified against.
@@ -11,6 +12,7 @@
 #include "portal/portal_int.h"
 #include "util/rc.h"
 
+#include <limits.h>
 #include <setjmp.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -221,7 +224,7 @@ test_tokens(void **state)
 	struct store_token t;
 	int64_t id = 0;
 
-	assert_int_equal(portal_token_create(fx->st, fx->user, "ci", tok,
+	assert_int_equal(portal_token_create(fx->st, fx->user, "ci", 0, tok,
 	    &id), 0);
 	assert_true(portal_token_ok(tok));
 	assert_true(id > 0);
@@ -231,6 +234,7 @@ test_tokens(void **state)
 	assert_string_equal(t.label, "ci");
 	assert_int_equal(t.revoked_at, 0);
 	assert_int_equal(t.last_used_at, 0);
+	assert_int_equal(t.expires_at, 0);	/* a customer's: no end */
 	store_token_clear(&t);
 	assert_int_equal(store_token_touch(fx->st, id, 5000), 0);
 	assert_int_equal(store_token_by_hash(fx->st, h, &t), 0);
@@ -244,9 +248,66 @@ test_tokens(void **state)
 	assert_int_equal(store_token_by_hash(fx->st, h, &t), 0);
 	assert_int_equal(t.revoked_at, 6000);
 	store_token_clear(&t);
-	assert_int_equal(portal_token_create(fx->st, 999, "x", tok, &id),
+	assert_int_equal(portal_token_create(fx->st, 999, "x", 0, tok, &id),
 	    RC_NOTFOUND);
 	assert_string_equal(tok, "");
+}
+
+/* The end of a new token, days days from the time around the call. */
+static void
+assert_token_ends(struct store *st, int64_t user, int days, time_t want)
+{
+	char tok[PORTAL_TOKEN_TEXT];
+	uint8_t h[STORE_HASH_LEN];
+	struct store_token t;
+	time_t before = time(NULL), after;
+	int64_t id = 0;
+
+	assert_int_equal(portal_token_create(st, user, "x", days, tok, &id),
+	    0);
+	after = time(NULL);
+	assert_int_equal(portal_sha256(tok, h), 0);
+	assert_int_equal(store_token_by_hash(st, h, &t), 0);
+	if (want == 0) {
+		assert_int_equal(t.expires_at, 0);
+	} else {
+		assert_in_range(t.expires_at, before + want, after + want);
+	}
+	store_token_clear(&t);
+}
+
+/*
+ * A staff member's token (the back office API) always ends: by default
+ * PORTAL_TOKEN_DAYS from now, at most PORTAL_TOKEN_DAYS_MAX; a customer's
+ * only when asked for. The user's role decides, not the caller.
+ */
+static void
+test_token_expiry(void **state)
+{
+	struct fx *fx = *state;
+	char tok[PORTAL_TOKEN_TEXT];
+	int64_t agent = 0, admin = 0, id = 0;
+
+	assert_int_equal(store_user_add(fx->st, 0, "agent@staff.example",
+	    "Agent", STORE_ROLE_AGENT, NULL, &agent), 0);
+	assert_int_equal(store_user_add(fx->st, 0, "admin@staff.example",
+	    "Admin", STORE_ROLE_ADMIN, NULL, &admin), 0);
+	assert_token_ends(fx->st, agent, 0, 90 * 86400);
+	assert_token_ends(fx->st, admin, 0, 90 * 86400);
+	assert_token_ends(fx->st, admin, 1, 86400);
+	assert_token_ends(fx->st, agent, 365, 365 * 86400);
+	assert_token_ends(fx->st, fx->user, 0, 0);
+	assert_token_ends(fx->st, fx->user, 30, 30 * 86400);
+	/* no longer than a year, for anyone; nothing made */
+	assert_int_equal(portal_token_create(fx->st, admin, "x", 366, tok,
+	    &id), RC_INVAL);
+	assert_string_equal(tok, "");
+	assert_int_equal(portal_token_create(fx->st, fx->user, "x", 366, tok,
+	    &id), RC_INVAL);
+	assert_int_equal(portal_token_create(fx->st, agent, "x", -1, tok,
+	    &id), RC_INVAL);
+	assert_int_equal(portal_token_create(fx->st, agent, "x", INT_MAX,
+	    tok, &id), RC_INVAL);
 }
 
 static void
@@ -464,6 +525,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_session_purge, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_expiry, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_login_failures, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slot_states, setup,

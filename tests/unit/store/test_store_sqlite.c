@@ -1104,6 +1104,60 @@ test_migration_0018_cert_keys(void **state)
 	unlink_db(path);
 }
 
+/*
+ * A database from before 0020 (at 17: a raw connection cannot run 0018,
+ * which needs a function the store registers) with API tokens, which
+ * had no end: 0020 gives
+ * the usable ones of staff members (agent, admin) the default lifetime
+ * counted from the migration, not from when they were made (one made
+ * long ago would otherwise stop at once), and leaves customers' tokens
+ * and revoked ones without an end.
+ */
+static void
+test_migration_0020_token_expiry(void **state)
+{
+	struct fx *fx = *state;
+	char path[320], msg[256];
+	struct store *st = NULL;
+	time_t before, after;
+	int64_t end;
+
+	snprintf(path, sizeof(path), "%s/v17.db", fx->dir);
+	at_version(path, 17);
+	if (raw_exec(path, "INSERT INTO customers (id, name, created_at) "
+	    "VALUES (1, 'C', 1); "
+	    "INSERT INTO users (id, customer_id, email, display_name, role, "
+	    "created_at) VALUES (1, 1, 'c@c.example', 'C', 'customer', 1), "
+	    "(2, NULL, 'agent@s.example', 'A', 'agent', 1), "
+	    "(3, NULL, 'admin@s.example', 'B', 'admin', 1); "
+	    "INSERT INTO api_tokens (id, user_id, token_hash, label, "
+	    "created_at, last_used_at, revoked_at) VALUES "
+	    "(1, 1, X'01', 'customer', 1000, NULL, NULL), "
+	    "(2, 2, X'02', 'agent', 1000, 2000, NULL), "
+	    "(3, 3, X'03', 'admin', 1000, NULL, NULL), "
+	    "(4, 3, X'04', 'admin, revoked', 1000, NULL, 1500)", msg,
+	    sizeof(msg)) != SQLITE_OK)
+		fail_msg("%s", msg);
+
+	before = time(NULL);
+	assert_int_equal(open_at(path, 0, &st), 0);
+	after = time(NULL);
+	assert_int_equal(store_schema_version(st),
+	    (int)store_sqlite_migrations_count);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM api_tokens "
+	    "WHERE expires_at IS NULL AND id IN (1, 4)"), 2);
+	for (int id = 2; id <= 3; id++) {
+		char sql[100];
+
+		snprintf(sql, sizeof(sql), "SELECT expires_at FROM api_tokens "
+		    "WHERE id = %d", id);
+		end = raw_int(path, sql);
+		assert_in_range(end, before + 90 * 86400, after + 90 * 86400);
+	}
+	store_close(st);
+	unlink_db(path);
+}
+
 static void
 test_certs_revocations(void **state)
 {
@@ -2894,6 +2948,7 @@ main(void)
 		T(test_certs_revocations),
 		T(test_cert_keys),
 		T(test_migration_0018_cert_keys),
+		T(test_migration_0020_token_expiry),
 		T(test_cert_bad_input),
 		T(test_crls),
 		T(test_tx_rollback),
