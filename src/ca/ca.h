@@ -421,17 +421,45 @@ size_t ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
  * ca_block_key() records the key as compromised (blocked_keys, with
  * CA_KEY_REPORTED as its reporting serial; audited "key.compromised" as
  * actor with evidence) and revokes every live certificate of it for
- * keyCompromise (*revoked: how many).
+ * keyCompromise (*revoked: how many), all in one durable transaction
+ * (audited "cert.revoke" by "ca:key-compromise", each with the key's
+ * spki_sha256), so that a key is never blocked with some of its
+ * certificates left live; then it re-signs their OCSP responses and
+ * publishes the CRLs that list them (failures there are logged and
+ * caught up by the OCSP worker and the CRL schedule). hook, when not
+ * NULL, runs in that transaction after the revocations (see struct
+ * ca_block_hook).
  */
 #define CA_KEY_REPORTED "report"
+/* A certificate revoked by ca_block_key() (canonical serial). */
+struct ca_revoked {
+	char serial[41];
+	int64_t issuer_id;
+};
+/*
+ * What the caller of ca_block_key() adds to its transaction (the mail the
+ * revocations call for, BR 4.9.5): fn(st, v, n, when, arg) with st the
+ * transaction's handle, v the n certificates revoked (n may be 0; v
+ * borrowed for the call) and when the time of the revocations. What fn
+ * writes through st commits with the block and the revocations; an error
+ * from fn rolls all of them back and is ca_block_key()'s result. The
+ * transaction may be retried after a conflict, so fn may run more than
+ * once: it must have no effect outside the store, and set (not add to)
+ * whatever it reports through arg.
+ */
+struct ca_block_hook {
+	int (*fn)(struct store *st, const struct ca_revoked *v, size_t n,
+	    time_t when, void *arg);
+	void *arg;
+};
 int ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
     uint8_t **spki, size_t *spki_len, struct rc_detail *d);
 int ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
-    const char *actor, const char *evidence, size_t *revoked,
-    struct rc_detail *d);
-/* The same for a key known by the SHA-256 of its SubjectPublicKeyInfo
- * alone: one on a list of compromised keys (BR 4.9.1.1 (3), (4)), which
- * the operator judged. */
+    const char *actor, const char *evidence,
+    const struct ca_block_hook *hook, size_t *revoked, struct rc_detail *d);
+/* The same (without a hook) for a key known by the SHA-256 of its
+ * SubjectPublicKeyInfo alone: one on a list of compromised keys (BR
+ * 4.9.1.1 (3), (4)), which the operator judged. */
 int ca_block_key_hash(struct ca *ca, const uint8_t hash[32],
     const char *actor, const char *evidence, size_t *revoked,
     struct rc_detail *d);

@@ -806,7 +806,8 @@ static int revoke(struct ca *ca, const char *serial_hex, int reason,
  * bad-key-revoker does the same. Found by the key's hash (cert_keys, as
  * Boulder's keyHashToSerial), so a report costs the key's certificates,
  * not a read of every live one. Failures are logged; the key stays
- * blocked for new certificates in any case.
+ * blocked for new certificates in any case. (A key blocked without a
+ * certificate revoked, ca_block_key, revokes them all in block_tx.)
  */
 static size_t
 revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial,
@@ -832,13 +833,10 @@ revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial,
 			    "failed: %s", serial, k.v[i],
 			    rc_detail_str(&sd, rc));
 	}
-	if (done > 0 && serial[0])
+	if (done > 0)
 		log_warn(LOG_CA, "key of %s compromised: %zu more "
 		    "certificate%s of it revoked", serial, done,
 		    done == 1 ? "" : "s");
-	else if (done > 0)
-		log_warn(LOG_CA, "key reported compromised: %zu certificate%s "
-		    "of it revoked", done, done == 1 ? "" : "s");
 	free(k.v);
 	return done;
 }
@@ -913,40 +911,125 @@ out:
 	return rc;
 }
 
+/*
+ * A key reported compromised (a proof, a list, the operator): the key is
+ * blocked, its ACME account revoked and every live certificate of it
+ * revoked in one durable transaction, with the caller's hook (the mail to
+ * the reporter and the subscribers) last, so that none of it happens
+ * without the rest. A key has few certificates, so the transaction stays
+ * small; a mass revocation of unrelated serials (ca_revoke_many) keeps
+ * one transaction per certificate.
+ */
 struct block_tx {
 	const uint8_t *hash;
 	const char *actor, *object, *details;
+	const char *hex;		/* of hash */
 	time_t when;
+	const struct ca_block_hook *hook;
+	/* the certificates revoked: filled anew by each run */
+	struct ca_revoked *v;
+	size_t n;
 };
+
+static int
+block_row(const char *serial, void *arg)
+{
+	struct block_tx *t = arg;
+
+	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+	memset(&t->v[t->n], 0, sizeof(t->v[0]));
+	snprintf(t->v[t->n++].serial, sizeof(t->v[0].serial), "%s", serial);
+	return 0;
+}
+
+/* Revokes r (keyCompromise) in the block's transaction, as revoke_tx
+ * does one; fills its issuer. */
+static int
+block_revoke(struct store *st, const struct block_tx *t,
+    struct ca_revoked *r)
+{
+	struct store_cert c;
+	char *details;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = store_cert_get(st, r->serial, &c)) != 0)
+		return rc;
+	r->issuer_id = c.issuer_id;
+	details = xasprintf("{\"reason\":\"%s\",\"issuer_id\":%lld,"
+	    "\"profile\":\"%s\",\"spki_sha256\":\"%s\"}",
+	    ca_reason_name(1), (long long)c.issuer_id,
+	    c.profile ? c.profile : "", t->hex);
+	store_cert_clear(&c);
+	if ((rc = store_revoke(st, r->serial, 1, t->when)) == 0)
+		rc = store_audit_append(st, "ca:key-compromise", "cert.revoke",
+		    r->serial, details);
+	free(details);
+	return rc;
+}
 
 static int
 block_tx(struct store *st, void *arg)
 {
-	const struct block_tx *t = arg;
+	struct block_tx *t = arg;
 	int rc;
 
+	t->n = 0;			/* a retried run starts over */
 	if ((rc = store_blocked_key_add(st, t->hash, CA_KEY_REPORTED,
 	    t->when)) != 0 ||
 	    (rc = store_audit_append(st, t->actor, "key.compromised",
-		t->object, t->details)) != 0)
+		t->object, t->details)) != 0 ||
+	    (rc = revoke_accounts_tx(st, t->hash, t->actor, t->when)) != 0)
 		return rc;
-	return revoke_accounts_tx(st, t->hash, t->actor, t->when);
+	/* BR 4.9.1.1 (3): every certificate of the key, found by its hash
+	 * (cert_keys, as Boulder's keyHashToSerial) */
+	if ((rc = store_cert_each_of_key(st, t->hash, t->when, block_row,
+	    t)) != 0)
+		return rc;
+	for (size_t i = 0; i < t->n; i++)
+		if ((rc = block_revoke(st, t, &t->v[i])) != 0)
+			return rc;
+	return t->hook != NULL ? t->hook->fn(st, t->v, t->n, t->when,
+	    t->hook->arg) : 0;
 }
 
-int
-ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
-    const char *actor, const char *evidence, size_t *revoked,
-    struct rc_detail *d)
+/* After block_tx committed: each revoked certificate's OCSP response
+ * re-signed, the CRL partitions that list them published once. */
+static void
+block_publish(struct ca *ca, const struct block_tx *t, struct rc_detail *d)
 {
-	uint8_t hash[32];
+	struct crl_set crls = {NULL, 0};
 
-	SHA256(spki, spki_len, hash);
-	return ca_block_key_hash(ca, hash, actor, evidence, revoked, d);
+	for (size_t i = 0; i < t->n; i++) {
+		const char *serial = t->v[i].serial;
+		int64_t shard = -1;
+
+		log_info(LOG_CA, "revoked %s (keyCompromise) by "
+		    "ca:key-compromise", serial);
+		if (ca->ocsp) {
+			struct rc_detail od = {{0}};
+			int orc = ca_ocsp_resign(ca, serial, &od);
+
+			if (orc != 0)
+				log_err(LOG_CA, "revoked %s, but its OCSP "
+				    "response was not re-signed: %s", serial,
+				    rc_detail_str(&od, orc));
+			ca_revocation_note(serial);
+		}
+		if (store_cert_get_shard(ca->st, serial, &shard) != 0)
+			shard = -1;
+		crl_set_add(&crls, t->v[i].issuer_id, shard);
+	}
+	if (t->n > 0)
+		log_warn(LOG_CA, "key %.16s... compromised: %zu certificate%s "
+		    "of it revoked", t->hex, t->n, t->n == 1 ? "" : "s");
+	(void)crl_set_publish(ca, &crls, NULL, d);
 }
 
-int
-ca_block_key_hash(struct ca *ca, const uint8_t hash[32], const char *actor,
-    const char *evidence, size_t *revoked, struct rc_detail *d)
+static int
+block_key(struct ca *ca, const uint8_t hash[32], const char *actor,
+    const char *evidence, const struct ca_block_hook *hook, size_t *revoked,
+    struct rc_detail *d)
 {
 	char hex[65], *object, *details;
 	struct buf ev;
@@ -954,6 +1037,8 @@ ca_block_key_hash(struct ca *ca, const uint8_t hash[32], const char *actor,
 	int rc;
 
 	*revoked = 0;
+	if (ca == NULL)
+		return RC_INVAL;
 	hex_encode(hash, 32, hex);
 	buf_init(&ev, 8192);
 	ca_json_str(&ev, evidence ? evidence : "");
@@ -961,20 +1046,39 @@ ca_block_key_hash(struct ca *ca, const uint8_t hash[32], const char *actor,
 	details = xasprintf("{\"spki_sha256\":\"%s\",\"evidence\":%s}",
 	    hex, (const char *)ev.data);
 	t = (struct block_tx){hash, actor ? actor : "ca", object, details,
-	    ca_now(ca)};
+	    hex, ca_now(ca), hook, NULL, 0};
 	rc = ca_durable_tx(ca, block_tx, &t);
-	if (rc != 0)
+	if (rc != 0) {
 		rc_detail_set(d, "blocking the key failed: %s", rc_str(rc));
-	else {
-		struct crl_set crls = {NULL, 0};
-
-		*revoked = revoke_same_key(ca, hash, "", &crls);
-		(void)crl_set_publish(ca, &crls, NULL, d);
+		log_err(LOG_CA, "key %.16s...: blocking it and revoking its "
+		    "certificates failed, nothing done: %s", hex, rc_str(rc));
+	} else {
+		*revoked = t.n;
+		block_publish(ca, &t, d);
 	}
+	free(t.v);
 	buf_free(&ev);
 	free(object);
 	free(details);
 	return rc;
+}
+
+int
+ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
+    const char *actor, const char *evidence,
+    const struct ca_block_hook *hook, size_t *revoked, struct rc_detail *d)
+{
+	uint8_t hash[32];
+
+	SHA256(spki, spki_len, hash);
+	return block_key(ca, hash, actor, evidence, hook, revoked, d);
+}
+
+int
+ca_block_key_hash(struct ca *ca, const uint8_t hash[32], const char *actor,
+    const char *evidence, size_t *revoked, struct rc_detail *d)
+{
+	return block_key(ca, hash, actor, evidence, NULL, revoked, d);
 }
 
 int

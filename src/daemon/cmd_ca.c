@@ -513,7 +513,7 @@ daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	}
 	rc = ca_block_key(cx->ca, spki, spki_len, cx->actor,
-	    evidence ? evidence : "ca block-key", &revoked, &d);
+	    evidence ? evidence : "ca block-key", NULL, &revoked, &d);
 	free(spki);
 done:
 	if (rc != 0) {

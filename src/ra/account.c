@@ -378,8 +378,8 @@ ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
 	evidence = xasprintf("reported through the web form from %s; "
 	    "contact: %s", client_ip ? client_ip : "?",
 	    contact && contact[0] ? contact : "none given");
-	rc = ca_block_key(ra->ca, spki, spki_len, actor, evidence, revoked,
-	    &d);
+	rc = ca_block_key(ra->ca, spki, spki_len, actor, evidence, NULL,
+	    revoked, &d);
 	free(evidence);
 	free(spki);
 	if (rc != 0)

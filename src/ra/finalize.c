@@ -999,7 +999,7 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 
 			rc = ca_block_key(ra->ca, spki, (size_t)n, actor,
 			    "a revocation request signed by the key, for a "
-			    "certificate revoked already", &others, &d);
+			    "certificate revoked already", NULL, &others, &d);
 			if (rc != 0) {
 				rc = ra_internal(err, rc, "revoke: block key");
 				goto out;

@@ -535,7 +535,7 @@ test_key_report(void **state)
 	assert_memory_equal(spki, mine, spki_len);
 
 	assert_int_equal(ca_block_key(e->ca, spki, spki_len, "test",
-	    "a \"quoted\" report", &revoked, &d), 0);
+	    "a \"quoted\" report", NULL, &revoked, &d), 0);
 	assert_int_equal(revoked, 1);
 	assert_int_equal(status_of(e, a->serial), 1);
 	csr = ca_fixture_dv_csr(e, "b.example.com");
@@ -555,6 +555,145 @@ test_key_report(void **state)
 	OPENSSL_free(der);
 	OPENSSL_free(mine);
 	ca_cert_free(a);
+}
+
+/* What the hook of ca_block_key saw, and what it answers. */
+struct hook_seen {
+	int calls, fail;
+	size_t n;
+	char serials[4][41];
+	int revoked_in_tx;	/* the revocations visible through st */
+};
+
+static int
+block_hook(struct store *st, const struct ca_revoked *v, size_t n,
+    time_t when, void *arg)
+{
+	struct hook_seen *h = arg;
+
+	h->calls++;
+	h->n = n;
+	h->revoked_in_tx = 0;
+	for (size_t i = 0; i < n && i < 4; i++) {
+		struct store_cert sc;
+
+		memset(&sc, 0, sizeof(sc));
+		snprintf(h->serials[i], 41, "%s", v[i].serial);
+		assert_true(v[i].issuer_id > 0);
+		if (store_cert_get(st, v[i].serial, &sc) == 0 && sc.revoked &&
+		    sc.reason == 1 && sc.revoked_at == when)
+			h->revoked_in_tx++;
+		store_cert_clear(&sc);
+	}
+	if (h->fail)
+		return RC_DB;
+	return store_audit_append(st, "test", "test.hook", "key", "{}");
+}
+
+struct action_q {
+	const char *action;
+	int n;
+};
+
+static int
+action_row(const struct store_audit_entry *a, void *arg)
+{
+	struct action_q *q = arg;
+
+	q->n += strcmp(a->action, q->action) == 0;
+	return 0;
+}
+
+/* How many audit entries have this action. */
+static int
+audit_count(struct ca_fixture *e, const char *action)
+{
+	struct action_q q = {action, 0};
+
+	assert_int_equal(store_audit_list(e->st, 1, action_row, &q), 0);
+	return q.n;
+}
+
+/*
+ * ca_block_key with a hook (the ra's mail to the reporter and the
+ * subscribers, BR 4.9.5): the key blocked and all its live certificates
+ * revoked in one transaction with what the hook writes. A hook that
+ * fails undoes all of it: no key blocked with its mail lost.
+ */
+static void
+test_block_key_hook(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "a.example.com");
+	struct ca_cert *b = ca_fixture_issue_dv(e, "b.example.com");
+	struct hook_seen h;
+	struct ca_block_hook hook = {block_hook, &h};
+	struct rc_detail d = {""};
+	unsigned char *spki = NULL;
+	char why[CA_KEY_WHY_MAX];
+	size_t revoked = 9;
+	int len = i2d_PUBKEY(e->key, &spki);
+
+	assert_true(len > 0);
+	memset(&h, 0, sizeof(h));
+	h.fail = 1;
+	assert_int_equal(ca_block_key(e->ca, spki, (size_t)len, "test",
+	    "evidence", &hook, &revoked, &d), RC_DB);
+	assert_int_equal(revoked, 0);
+	assert_true(h.calls >= 1);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.revoked_in_tx, 2);
+	/* rolled back: nothing blocked, nothing revoked, nothing audited */
+	assert_int_equal(status_of(e, a->serial), -1);
+	assert_int_equal(status_of(e, b->serial), -1);
+	assert_int_equal(ca_key_blocked(e->st, spki, (size_t)len, why), 0);
+	assert_int_equal(audit_count(e, "key.compromised"), 0);
+	assert_int_equal(audit_count(e, "test.hook"), 0);
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(ca_block_key(e->ca, spki, (size_t)len, "test",
+	    "evidence", &hook, &revoked, &d), 0);
+	assert_int_equal(revoked, 2);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.revoked_in_tx, 2);
+	assert_true((strcmp(h.serials[0], a->serial) == 0 &&
+	    strcmp(h.serials[1], b->serial) == 0) ||
+	    (strcmp(h.serials[0], b->serial) == 0 &&
+	    strcmp(h.serials[1], a->serial) == 0));
+	assert_int_equal(status_of(e, a->serial), 1);
+	assert_int_equal(status_of(e, b->serial), 1);
+	assert_int_equal(ca_key_blocked(e->st, spki, (size_t)len, why), 1);
+	assert_int_equal(audit_count(e, "key.compromised"), 1);
+	assert_int_equal(audit_count(e, "test.hook"), 1);
+	/* each revocation audited, naming the key */
+	assert_true(audit_has(e, a->serial, "\"spki_sha256\":\"", NULL));
+	assert_true(audit_has(e, b->serial, "\"reason\":\"",
+	    "keyCompromise"));
+	/* and the CRL lists them */
+	{
+		X509_CRL *crl = read_crl(e, "issuing-1-0");
+
+		assert_int_equal(crl_reason(crl, a->serial), 1);
+		assert_int_equal(crl_reason(crl, b->serial), 1);
+		X509_CRL_free(crl);
+	}
+
+	/* again: the key stays blocked, nothing left to revoke; the hook
+	 * still runs (the reporter is told so) */
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(ca_block_key(e->ca, spki, (size_t)len, "test",
+	    "again", &hook, &revoked, &d), 0);
+	assert_int_equal(revoked, 0);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(h.n, 0);
+	{
+		int64_t count = 0, bad = -1;
+
+		assert_int_equal(store_audit_verify(e->st, &count, &bad), 0);
+	}
+	OPENSSL_free(spki);
+	ca_cert_free(a);
+	ca_cert_free(b);
 }
 
 /* A shard with many revoked certificates (rows straight into the store,
@@ -756,6 +895,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_key_compromise, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_report, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_block_key_hook, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_ca, setup,
 		    teardown),
