@@ -6,12 +6,17 @@
  * 4.9.3 has a CA offer, with proof of possession: a PKCS#10 request
  * signed by the key, subject CN "Proof of key compromise". The ra verifies
  * it, blocks the key and revokes every live certificate of it at once
- * (ra_key_report); no login, no session.
+ * (ra_key_report), and queues its preliminary report (BR 4.9.5) by mail
+ * to the subscribers and to the reporter, when the contact given is an
+ * email address; no login, no session.
  *
  * Inputs not trusted: the whole form (parsed strictly, at most 4096
- * bytes a value) and the request it carries. The POST must come from the
- * page itself (Origin / Sec-Fetch-Site, as the confirmation page); the
- * proof, not the sender, is what authorises the action.
+ * bytes a value), the request it carries and the contact, which becomes a
+ * mail recipient: one plain address, an https:// URL or nothing
+ * (ra_key_report_contact), else the form comes back with why. The POST
+ * must come from the page itself (Origin / Sec-Fetch-Site, as the
+ * confirmation page); the proof, not the sender, is what authorises the
+ * action.
  */
 #include "portal/portal_int.h"
 #include "ra/ra.h"
@@ -69,10 +74,13 @@ form_html(struct portal_req *c, struct buf *b, const char *proof,
 		    "<label for=\"f-proof\">The request (PEM)</label>\n"
 		    "<textarea id=\"f-proof\" name=\"proof\" rows=\"10\" "
 		    "required spellcheck=\"false\">%s</textarea>\n"
-		    "<label for=\"f-contact\">Your email address (optional, "
-		    "for our report back)</label>\n<input id=\"f-contact\" "
-		    "name=\"contact\" type=\"email\" maxlength=\"254\" "
-		    "value=\"%s\">\n<button type=\"submit\" class=\"button "
+		    "<label for=\"f-contact\">Your email address (optional): "
+		    "we send our report on what we found there, and tell the "
+		    "certificates' owners ourselves</label>\n<input "
+		    "id=\"f-contact\" name=\"contact\" type=\"text\" "
+		    "inputmode=\"email\" autocomplete=\"email\" "
+		    "maxlength=\"254\" value=\"%s\">\n"
+		    "<button type=\"submit\" class=\"button "
 		    "primary\">Report the key</button>\n</form>\n",
 		    proof ? proof : "", contact ? contact : "");
 	if (rc == 0)
@@ -89,6 +97,28 @@ reply(struct portal_req *c, unsigned status, const struct buf *b)
 	    (const char *)b->data);
 }
 
+/* What the confirmation page says about the preliminary report (BR
+ * 4.9.5) the reporter gets, or does not, and the subscribers get. */
+static int
+report_note(struct buf *b, const char *contact,
+    const struct ra_key_report_res *res)
+{
+	const char *owners = res->revoked > 0 ? " We tell the owners of the "
+	    "revoked certificates ourselves." : "";
+
+	if (res->reporter_mailed)
+		return portal_html_printf(b, "<p id=\"report-mail\">Our "
+		    "report on what we found is on its way to <strong>%s"
+		    "</strong>.%s</p>\n", contact, owners);
+	if (contact != NULL && contact[0] != '\0')
+		return portal_html_printf(b, "<p id=\"report-mail\">You gave "
+		    "a web address: we keep it with your report, but send our "
+		    "report on what we found by email only.%s</p>\n", owners);
+	return portal_html_printf(b, "<p id=\"report-mail\">You gave no "
+	    "email address, so we cannot send you our report on what we "
+	    "found.%s</p>\n", owners);
+}
+
 static int
 report_post(struct portal_req *c, struct buf *b)
 {
@@ -97,8 +127,9 @@ report_post(struct portal_req *c, struct buf *b)
 	const char *proof, *contact;
 	struct ra *ra = NULL;
 	struct ra_err err = {0};
+	struct ra_key_report_res res;
 	char addr[64];
-	size_t blen = 0, revoked = 0;
+	size_t blen = 0;
 	int rc;
 
 	body = http_req_body(c->r, &blen);
@@ -109,8 +140,13 @@ report_post(struct portal_req *c, struct buf *b)
 	}
 	proof = portal_form_get(f, "proof");
 	contact = portal_form_get(f, "contact");
-	if (contact != NULL && strlen(contact) > 254)
-		contact = NULL;
+	/* the contact first: a report with a contact that is refused does
+	 * nothing, and the reporter sends it again, corrected */
+	if (ra_key_report_contact(contact, &err) < 0) {
+		rc = form_html(c, b, proof, contact, err.detail.msg);
+		rc = rc ? rc : reply(c, 422, b);
+		goto out;
+	}
 	if (proof == NULL || proof[0] == '\0') {
 		rc = form_html(c, b, NULL, contact, "Please paste the request "
 		    "signed by the key.");
@@ -121,7 +157,7 @@ report_post(struct portal_req *c, struct buf *b)
 		goto out;
 	http_req_client_addr(c->r, addr, sizeof(addr));
 	rc = ra_key_report(ra, (const uint8_t *)proof, strlen(proof), contact,
-	    addr, &revoked, &err);
+	    addr, &res, &err);
 	portal_ra_put(c, ra);
 	if (rc == RC_BADCSR) {
 		char msg[sizeof(err.detail.msg) + 40];
@@ -145,9 +181,11 @@ report_post(struct portal_req *c, struct buf *b)
 	    "</h1>\n<p id=\"report-done\">The key is blocked: we will issue "
 	    "no certificate for it again. %lld certificate%s of it %s been "
 	    "revoked for key compromise; relying parties see this in our "
-	    "CRLs and OCSP responses now.</p>\n</section>\n",
-	    (long long)revoked, revoked == 1 ? "" : "s",
-	    revoked == 1 ? "has" : "have");
+	    "CRLs and OCSP responses now.</p>\n",
+	    (long long)res.revoked, res.revoked == 1 ? "" : "s",
+	    res.revoked == 1 ? "has" : "have");
+	rc = rc ? rc : report_note(b, contact, &res);
+	rc = rc ? rc : portal_html_printf(b, "</section>\n");
 	rc = rc ? rc : reply(c, 200, b);
 out:
 	portal_form_free(f);

@@ -353,44 +353,6 @@ ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
 }
 
 int
-ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
-    const char *contact, const char *client_ip, size_t *revoked,
-    struct ra_err *err)
-{
-	struct rc_detail d = {{0}};
-	uint8_t *spki = NULL;
-	size_t spki_len = 0;
-	char actor[80], *evidence;
-	int rc;
-
-	*revoked = 0;
-	if (ra == NULL || ra->ca == NULL)
-		return ra_internal(err, RC_STATE, "key report: no CA");
-	if (ca_key_proof(csr, len, RA_KEY_PROOF_CN, &spki, &spki_len,
-	    &d) != 0)
-		return ra_fail(err, RC_BADCSR, RA_PROB_BAD_CSR, "%s", d.msg);
-	if ((rc = ra_limit_key_report(ra, client_ip, err)) != 0) {
-		free(spki);
-		return rc;
-	}
-	snprintf(actor, sizeof(actor), "report:%s",
-	    client_ip ? client_ip : "?");
-	evidence = xasprintf("reported through the web form from %s; "
-	    "contact: %s", client_ip ? client_ip : "?",
-	    contact && contact[0] ? contact : "none given");
-	rc = ca_block_key(ra->ca, spki, spki_len, actor, evidence, NULL,
-	    revoked, &d);
-	free(evidence);
-	free(spki);
-	if (rc != 0)
-		return ra_internal(err, rc, "key report");
-	log_warn(LOG_RA, "key compromise reported from %s: key blocked, %zu "
-	    "certificate%s revoked", client_ip ? client_ip : "?", *revoked,
-	    *revoked == 1 ? "" : "s");
-	return 0;
-}
-
-int
 ra_account_new_from(struct ra *ra, const char *client_ip, const char *jwk,
     const char *thumbprint, const uint8_t *key_sha256,
     const char *contact_json, const char *eab_kid, struct ra_account *out,

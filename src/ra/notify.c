@@ -9,6 +9,8 @@
  * serve` delivers them. Runs wherever the ra runs (serve, admin commands).
  * Trusts the store; the contact addresses were checked by the setup form,
  * and are checked again here and by the mail component before sending.
+ * The recipient helpers (ra_int.h) serve the key compromise reports of
+ * keyreport.c too.
  */
 #include "ra/ra_int.h"
 #include "ca/ca.h"
@@ -23,12 +25,8 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_RCPT 3
-
-/* A plain address we may queue: one '@', no spaces or control characters,
- * no characters that could end an address in a header. */
-static int
-addr_ok(const char *a)
+int
+ra_mail_addr_ok(const char *a)
 {
 	const char *at;
 
@@ -44,16 +42,10 @@ addr_ok(const char *a)
 	return 1;
 }
 
-struct rcpt {
-	char addr[MAX_RCPT][255];
-	char name[MAX_RCPT][120];
-	size_t n;
-};
-
-static void
-add_rcpt(struct rcpt *r, const char *addr, const char *name)
+void
+ra_rcpt_add(struct ra_rcpt *r, const char *addr, const char *name)
 {
-	if (!addr_ok(addr) || r->n == MAX_RCPT)
+	if (!ra_mail_addr_ok(addr) || r->n == RA_MAX_RCPT)
 		return;
 	for (size_t i = 0; i < r->n; i++)
 		if (strcasecmp(r->addr[i], addr) == 0)
@@ -65,23 +57,21 @@ add_rcpt(struct rcpt *r, const char *addr, const char *name)
 	r->n++;
 }
 
-/* The contacts of an order: the portal user who placed it, then the
- * technical and administrative contacts (OV/EV). */
-static void
-recipients(struct ra *ra, json_t *det, struct rcpt *r)
+void
+ra_order_rcpt(struct store *st, json_t *det, struct ra_rcpt *r)
 {
 	struct store_user u = {0};
 	json_int_t uid = json_integer_value(json_object_get(det, "user"));
 	static const char *const who[] = {"tech", "admin"};
 
 	memset(r, 0, sizeof(*r));
-	if (uid > 0 && store_user_get(ra->st, (int64_t)uid, &u) == 0)
-		add_rcpt(r, u.email, u.display_name);
+	if (uid > 0 && store_user_get(st, (int64_t)uid, &u) == 0)
+		ra_rcpt_add(r, u.email, u.display_name);
 	store_user_clear(&u);
 	for (size_t i = 0; i < 2; i++) {
 		json_t *c = json_object_get(det, who[i]);
 
-		add_rcpt(r, json_string_value(json_object_get(c, "email")),
+		ra_rcpt_add(r, json_string_value(json_object_get(c, "email")),
 		    json_string_value(json_object_get(c, "name")));
 	}
 }
@@ -98,7 +88,7 @@ day_text(time_t t, char *out, size_t n)
 /* Queues one notice to every contact; a notice already queued for a
  * contact (same kind and ref) is not queued again. */
 static int
-queue(struct ra *ra, const struct rcpt *r, const char *kind,
+queue(struct ra *ra, const struct ra_rcpt *r, const char *kind,
     const char *ref, const char *subject, const char *text, size_t *count)
 {
 	int rc = 0;
@@ -182,7 +172,7 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 {
 	struct store_order o = {0};
 	struct store_cert c = {0};
-	struct rcpt r;
+	struct ra_rcpt r;
 	json_t *det = NULL;
 	char ref[24], kind[32], subject[400], until[40], first[256];
 	char *text = NULL, *sp;
@@ -198,7 +188,7 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 		goto out;
 	}
 	det = json_loads(o.details, 0, NULL);
-	recipients(ra, det, &r);
+	ra_order_rcpt(ra->st, det, &r);
 	snprintf(first, sizeof(first), "%s", o.names);
 	if ((sp = strchr(first, ' ')) != NULL)
 		*sp = '\0';
@@ -278,7 +268,7 @@ ra_mail_reminders(struct ra *ra, size_t *queued)
 		for (size_t i = 0; i < n; i++) {
 			struct store_order o = {0};
 			json_t *det = NULL;
-			struct rcpt r;
+			struct ra_rcpt r;
 			char kind[32], subject[400], until[40], first[256];
 			char *text, *sp;
 			long left = (long)((v[i].not_after - now) / 86400);
@@ -290,7 +280,7 @@ ra_mail_reminders(struct ra *ra, size_t *queued)
 				continue;
 			}
 			det = json_loads(o.details, 0, NULL);
-			recipients(ra, det, &r);
+			ra_order_rcpt(ra->st, det, &r);
 			snprintf(first, sizeof(first), "%s", o.names);
 			if ((sp = strchr(first, ' ')) != NULL)
 				*sp = '\0';

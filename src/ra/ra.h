@@ -346,17 +346,52 @@ int ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
  * so that no request made for a certificate can serve. The key is
  * blocked and every live certificate of it revoked for keyCompromise
  * (ca_block_key; audited as "report:<client_ip>" with contact, which may
- * be NULL). *revoked: how many. RC_BADCSR (badCSR) with why when the
- * proof does not hold.
+ * be NULL). RC_BADCSR (badCSR) with why when the proof does not hold;
+ * RC_INVAL with why when contact is not one ra_key_report_contact()
+ * accepts (nothing is done then).
+ *
+ * In the same transaction as the revocations it queues the preliminary
+ * report BR 4.9.5 asks for (within 24 hours, to the subscriber and to the
+ * reporter) in the mail outbox: to contact when it is an email address
+ * (the key's SPKI SHA-256, that the proof verified, the serials revoked
+ * and when, that the key is blocked; not who the subscribers are), and
+ * to the contacts of each subscriber whose certificates were revoked
+ * (the portal order's contacts, the ACME account's mailto: addresses),
+ * each told about their own certificates only; audited
+ * "key.report.mail" with who was told about what. *out says what was
+ * done.
  */
 #define RA_KEY_PROOF_CN "Proof of key compromise"
 /* Reports whose proof verified, per client address (an IPv6 /48) and
  * hour: more are rateLimited (RC_POLICY) before anything is done. */
 #define RA_KEY_REPORTS_PER_HOUR 20
 int ra_limit_key_report(struct ra *ra, const char *ip, struct ra_err *err);
+struct ra_key_report_res {
+	size_t revoked;			/* certificates revoked */
+	int reporter_mailed;		/* a report to contact is queued */
+	size_t subscriber_mails;	/* mails queued to subscribers */
+	size_t no_contact;		/* revoked certificates whose
+					 * subscriber has no address to
+					 * tell */
+};
 int ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
-    const char *contact, const char *client_ip, size_t *revoked,
-    struct ra_err *err);
+    const char *contact, const char *client_ip,
+    struct ra_key_report_res *out, struct ra_err *err);
+/*
+ * The reporter's contact of a key report: NULL or "" (none), an https://
+ * URL (kept with the report; no mail goes there), or one plain email
+ * address (local@domain, at most 254 characters, printable ASCII without
+ * spaces, quotes or the characters that end an address in a header, one
+ * '@', a local part of at most 64 characters with no misplaced dot, a
+ * fully qualified DNS name as domain). RA_KEY_CONTACT_NONE, _URL or
+ * _EMAIL; else RC_INVAL with a sentence for the reporter in err.
+ */
+enum {
+	RA_KEY_CONTACT_NONE = 0,
+	RA_KEY_CONTACT_URL = 1,
+	RA_KEY_CONTACT_EMAIL = 2
+};
+int ra_key_report_contact(const char *contact, struct ra_err *err);
 /* The same for a request from client_ip (text; NULL: not from the
  * network, as from the CLI), which counts against the new-accounts limit
  * of its address unless eab_kid binds it: rateLimited (RC_POLICY) when

@@ -221,4 +221,28 @@ int ra_limits_load(struct ra_policy *p, const char *path,
     struct rc_detail *d);
 void ra_limits_free(struct ra_policy *p);
 
+/* ---- notification mail (notify.c) --------------------------------------- */
+
+/* 1 when a is a plain address we may queue: at most 254 characters, one
+ * '@' with text on both sides, no spaces or control characters, none of
+ * the characters that could end an address in a header. */
+int ra_mail_addr_ok(const char *a);
+
+/* The recipients of one notice, each once (ASCII case-insensitively). */
+#define RA_MAX_RCPT 4		/* a portal order has 3, an ACME account
+				 * RA_DEF_MAX_CONTACTS */
+struct ra_rcpt {
+	char addr[RA_MAX_RCPT][255];
+	char name[RA_MAX_RCPT][120];	/* "" when none */
+	size_t n;
+};
+/* Adds addr (with a display name, may be NULL) to r unless it is not
+ * ra_mail_addr_ok, is there already, or r is full. */
+void ra_rcpt_add(struct ra_rcpt *r, const char *addr, const char *name);
+/* The contacts of a portal order whose details (JSON, borrowed; NULL
+ * gives none) are det, read through st: the portal user who placed it,
+ * then the technical and administrative contacts (OV/EV). r is cleared
+ * first. */
+void ra_order_rcpt(struct store *st, json_t *det, struct ra_rcpt *r);
+
 #endif

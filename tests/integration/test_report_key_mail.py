@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The preliminary report of a key compromise report (BR 4.9.5), against a
+real SMTP server (aiosmtpd on loopback, smtp_rig) and real ACME issuance
+(Knot DNS and an http-01 responder, acme_rig): one key has a certificate
+of a portal order and one of an ACME order; it is reported on
+/report-key, and the reporter, the portal customer's user and the ACME
+account's contact each get their mail. The reporter learns the key, the
+serials and that the key is blocked, not whose certificates they were;
+each subscriber learns of its own certificate only. A hostile contact (a
+line break with a header after it, an overlong one, one that is no
+address) is refused on the form with why, the input kept, and nothing is
+done; an https:// contact or none gets no mail, and the page says so.
+Every message is parsed with Python's email module."""
+import hashlib
+import json
+import sqlite3
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from acme_client import Client, Http01, issue
+from conftest import acme_rig, free_port, ok
+from portal_rig import PASSWORD
+from portal_rig import Client as Browser
+from smtp_rig import Inbox, start_smtp
+from test_portal_orders import make_csr
+
+REPORTER = "finder@research.example"
+OWNER = "alice@shop-owner.example"
+ACME_OPS = "ops@acme-sub.example"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    inbox = Inbox()
+    port = free_port()
+    smtp = start_smtp(inbox, port)
+    ids = {}
+
+    def configure(data):
+        with open(data / "certdesk.conf", "a") as f:
+            f.write(f"\n[mail]\nsmtp_url = smtp://127.0.0.1:{port}\n"
+                    "from = certdesk CA <ca@certdesk.test>\n"
+                    "retry_seconds = 1\n")
+
+        def cli(*args, **kw):
+            return ok(list(args) + ["--data", data], **kw).strip()
+        cust = cli("admin", "customer", "add", "--name", "Shop Owner Ltd")
+        contract = cli("admin", "contract", "add", "--customer", cust,
+                       "--number", "S-0001")
+        ids["slot"] = cli("admin", "slot", "add", "--contract", contract,
+                          "--product", "starter")
+        cli("admin", "domain", "add", "--contract", contract, "--name",
+            "shop.test")
+        user = cli("admin", "user", "add", "--customer", cust, "--email",
+                   OWNER, "--name", "Alice Owner", "--role", "customer",
+                   "--password-stdin", input=PASSWORD + "\n")
+        ids["token"] = cli("admin", "token", "add", "--user", user,
+                           "--label", "test")
+
+    try:
+        with acme_rig(tmp_path_factory.mktemp("reportmail"), Http01(),
+                      configure=configure) as e:
+            e.inbox, e.ids = inbox, ids
+            yield e
+    finally:
+        smtp.stop()
+
+
+def db(env, sql, *args):
+    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
+                          uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def proof_of(key):
+    """A proof of possession of key (PEM text)."""
+    csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME,
+                            "Proof of key compromise")])).sign(
+        key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def fingerprint(key):
+    return hashlib.sha256(key.public_key().public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+
+
+def body_of(m):
+    return m.get_body(preferencelist=("plain",)).get_content().replace(
+        "\r\n", "\n")
+
+
+def browser(env):
+    return Browser(env.server.https_port, env.root)
+
+
+def test_hostile_contact_refused(env):
+    """Refused with why, the form filled in again, nothing done, no mail
+    to the address a header injection would have added."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    proof = proof_of(key)
+    c = browser(env)
+    for contact, why in (
+            (REPORTER + "\r\nBcc: evil@attacker.example", b"line break"),
+            (REPORTER + "\nBcc: evil@attacker.example", b"line break"),
+            ("x" * 300 + "@research.example", b"too long"),
+            ("not-an-address", b"is not an email address"),
+            ("Finder <finder@research.example>", b"has a space"),
+            ("finder@research.example,evil@attacker.example",
+             b"has &#39;,&#39;: give one plain email address"),
+            ("finder@localhost", b"not a domain name")):
+        st, _, body = c.post_form("/report-key", {"proof": proof,
+                                                  "contact": contact})
+        assert st == 422, (contact, body[:300])
+        assert b'id="report-error"' in body and why in body, contact
+        # the input comes back for correction
+        assert proof.splitlines()[1].encode() in body
+        assert b'value="' + contact.split("\r")[0].split("\n")[0].encode() \
+            .replace(b"<", b"&lt;").replace(b">", b"&gt;") in body
+    assert db(env, "SELECT count(*) FROM blocked_keys")[0][0] == 0
+    assert db(env, "SELECT count(*) FROM mail_outbox WHERE to_addr LIKE "
+                   "'%attacker%' OR kind LIKE 'key.%'")[0][0] == 0
+    assert "evil@attacker.example" not in env.inbox.rcpts
+
+
+def test_reporter_and_subscribers_told(env):
+    key = ec.generate_private_key(ec.SECP256R1())
+    # a portal order for the key, issued by staff validation
+    _, csr = make_csr(["shop.test", "www.shop.test"], key)
+    c = Browser(env.server.https_port, env.root)
+    st, _, doc = c.api("POST", f"/api/v1/slots/{env.ids['slot']}/orders",
+                       token=env.ids["token"], body=json.dumps({
+                           "domain": "shop.test", "purpose": "hosting",
+                           "terms_accepted": True, "csr": csr}))
+    assert st == 201, doc
+    oid = doc["id"]
+    assert ok(["admin", "validate", "--order", oid, "--data",
+               env.data]).strip() == "issued"
+    portal_serial = db(env, "SELECT cert_serial FROM orders WHERE id = ?",
+                       oid)[0][0]
+    # an ACME order for the same key, by an account with a contact
+    acme = Client(env.dir_url, env.root)
+    r = acme.new_account(contact=["mailto:" + ACME_OPS])
+    assert r.status == 201, r
+    issue(env, acme, ["api.test"], key=key)
+    acme_serial = db(env, "SELECT serial FROM certificates WHERE names = "
+                          "'api.test' AND profile = 'dv'")[0][0]
+    # the portal's own mails ("action needed", "ready") out of the way
+    env.inbox.wait(lambda r, m: r == [OWNER] and
+                   m["Subject"].endswith("is ready"))
+
+    st, _, body = c.post_form("/report-key", {"proof": proof_of(key),
+                                              "contact": REPORTER})
+    assert st == 200, body[body.find(b"<main"):][:800]
+    assert b"2 certificates of it have been revoked" in body
+    assert b"on its way to <strong>" + REPORTER.encode() + b"</strong>" \
+        in body
+    assert b"We tell the owners of the revoked certificates ourselves" \
+        in body
+    fp = fingerprint(key)
+
+    m = env.inbox.wait(lambda r, m: r == [REPORTER])
+    assert m["To"] == REPORTER and m["Bcc"] is None
+    assert m["From"] == "certdesk CA <ca@certdesk.test>"
+    assert m["Subject"] == ("Your key compromise report: key blocked, "
+                            "2 certificates revoked")
+    text = body_of(m)
+    assert text.startswith("Hello,\n")
+    assert fp in text and "verified" in text
+    assert "we will issue no certificate for it again" in text
+    assert portal_serial in text and acme_serial in text
+    assert " UTC" in text
+    for other in ("shop.test", "api.test", OWNER, ACME_OPS, "Shop Owner",
+                  "Alice"):
+        assert other not in text, other
+
+    m = env.inbox.wait(lambda r, m: r == [OWNER] and
+                       m["Subject"].startswith("Revoked:"))
+    assert m["To"] == OWNER
+    assert m["Subject"] == ("Revoked: your SSL certificate for shop.test "
+                            "(key compromised)")
+    text = body_of(m)
+    assert text.startswith("Hello Alice Owner,\n")
+    assert portal_serial in text and fp in text
+    assert "Names: shop.test www.shop.test" in text
+    assert "reason keyCompromise" in text
+    assert f"/portal/orders/{oid}\n" in text
+    assert "Make a new private key" in text
+    for other in (acme_serial, "api.test", REPORTER, ACME_OPS):
+        assert other not in text, other
+
+    m = env.inbox.wait(lambda r, m: r == [ACME_OPS])
+    assert m["Subject"] == ("Revoked: your SSL certificate for api.test "
+                            "(key compromised)")
+    text = body_of(m)
+    assert acme_serial in text and "Names: api.test" in text
+    assert "ACME client" in text and fp in text
+    for other in (portal_serial, "shop.test", REPORTER, OWNER):
+        assert other not in text, other
+
+    # one mail each, each sent; who was told about what is audited
+    rows = db(env, "SELECT kind, to_addr, sent_at IS NOT NULL FROM "
+                   "mail_outbox WHERE kind LIKE 'key.%' ORDER BY to_addr")
+    assert rows == [("key.revoked", OWNER, 1),
+                    ("key.report", REPORTER, 1),
+                    ("key.revoked", ACME_OPS, 1)], rows
+    audit = ok(["audit", "list", "--data", env.data])
+    line = [x for x in audit.splitlines() if "key.report.mail" in x]
+    assert len(line) == 1 and REPORTER in line[0] and OWNER in line[0] \
+        and ACME_OPS in line[0], audit[-2000:]
+    assert "audit log intact" in ok(["audit", "verify", "--data",
+                                     env.data])
+
+
+def test_no_mail_without_an_address(env):
+    """An https:// contact or none: the key is blocked, no mail goes
+    out, and the page says why."""
+    c = browser(env)
+    before = db(env, "SELECT count(*) FROM mail_outbox")[0][0]
+    for contact, says in (
+            ("https://research.example/advisories/7",
+             b"You gave a web address"),
+            ("", b"You gave no email address")):
+        key = ec.generate_private_key(ec.SECP256R1())
+        st, _, body = c.post_form("/report-key", {"proof": proof_of(key),
+                                                  "contact": contact})
+        assert st == 200, body[:300]
+        assert b"0 certificates of it have been revoked" in body
+        assert says in body
+        assert b"owners of the revoked" not in body
+    assert db(env, "SELECT count(*) FROM mail_outbox")[0][0] == before
+    assert "research.example/advisories/7" in ok(
+        ["audit", "list", "--data", env.data])
