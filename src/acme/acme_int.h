@@ -456,9 +456,10 @@ void acme_rq_end(struct acme_rq *rq);
 
 /*
  * The POST pipeline (RFC 8555 §6.2-6.5): Content-Type, JWS parse, url ==
- * this resource's URL, the key (jwk; or kid -> a valid account and its
- * key), signature, nonce, and the payload as a JSON object unless it is
- * empty (POST-as-GET). 0 with rq filled, or ACME_REPLIED.
+ * the URL the request was sent to (the target as sent, query and all),
+ * the key (jwk; or kid -> a valid account and its key), signature, nonce,
+ * and the payload as a JSON object unless it is empty (POST-as-GET). 0
+ * with rq filled, or ACME_REPLIED.
  */
 int acme_post(struct acme_rq *rq, enum acme_jws_auth auth);
 /* POST-as-GET only: an empty payload, else a malformed reply. 0 or

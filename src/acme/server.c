@@ -7,8 +7,9 @@
  *
  *   Content-Type application/jose+json (else 415, malformed)
  *   -> flattened JWS parsed (acme_jws_parse: alg, jwk/kid, sizes)
- *   -> "url" equals this resource's URL and the Host header names us
- *      (RFC 8555 §6.4: unauthorized otherwise)
+ *   -> "url" equals the URL the request was sent to (our base and the
+ *      request target as sent) and the Host header names us (RFC 8555
+ *      §6.4: unauthorized otherwise)
  *   -> the key: the embedded jwk, or the kid's account (which must exist
  *      and be valid, §7.3.6) and its stored key
  *   -> signature verified
@@ -378,12 +379,17 @@ acme_rq_end(struct acme_rq *rq)
 	rq->payload = NULL;
 }
 
-/* RFC 8555 §6.4: the JWS url must be the URL of this very request. */
+/*
+ * RFC 8555 §6.4: the JWS url must be the URL of this very request: our
+ * base and the request target exactly as sent, not the decoded path the
+ * route was found by ("/acme/new%2Dorder" and "/acme/new-order?x=1" reach
+ * newOrder, but a JWS signed for newOrder's URL was not sent to them).
+ */
 static int
 check_url(struct acme_rq *rq)
 {
 	const char *host = http_req_header(rq->r, "Host");
-	const char *path = http_req_path(rq->r);
+	const char *target = http_req_target(rq->r);
 	size_t bl = strlen(rq->a->base);
 	const char *u = rq->jws->url;
 
@@ -391,10 +397,10 @@ check_url(struct acme_rq *rq)
 		return acme_reply_problem(rq, ACME_PROB_UNAUTHORIZED, 0,
 		    "request sent to host '%.100s', but this server is %s",
 		    host, rq->a->base);
-	if (strncmp(u, rq->a->base, bl) != 0 || strcmp(u + bl, path) != 0)
+	if (strncmp(u, rq->a->base, bl) != 0 || strcmp(u + bl, target) != 0)
 		return acme_reply_problem(rq, ACME_PROB_UNAUTHORIZED, 0,
 		    "JWS url '%.200s' is not the URL of this request "
-		    "(%s%.200s)", u, rq->a->base, path);
+		    "(%s%.200s)", u, rq->a->base, target);
 	return 0;
 }
 

@@ -10,8 +10,8 @@
  *
  * Runs in the main certdesk process on libmicrohttpd's worker threads.
  * Everything from the network (method, path, headers, body) is untrusted;
- * libmicrohttpd has already percent-decoded the path and bounded the header
- * size by the connection memory limit.
+ * libmicrohttpd has already percent-decoded the path (the target as sent is
+ * kept too) and bounded the header size by the connection memory limit.
  */
 #include "http/http_int.h"
 #include "util/buf.h"
@@ -95,6 +95,7 @@ struct http_req {
 	size_t nhdr;
 	struct MHD_Response *resp;
 	unsigned status;
+	char target[];		/* as sent: see on_uri() */
 };
 
 /* ---- what the log may say about a request ------------------------------- */
@@ -161,6 +162,12 @@ const char *
 http_req_path(const struct http_req *r)
 {
 	return r->path;
+}
+
+const char *
+http_req_target(const struct http_req *r)
+{
+	return r->target;
 }
 
 const char *
@@ -738,9 +745,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	const char *why;
 
 	(void)version;
-	if (r == NULL) {
+	if (r == NULL)		/* on_uri() made it: never */
+		return MHD_NO;
+	if (r->conn == NULL) {
 		/* the headers are in: the body, if any, is not yet read */
-		r = xcalloc(1, sizeof(*r));
 		r->conn = conn;
 		r->srv = srv;
 		r->method = method;
@@ -780,6 +788,27 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	dispatch(r);
 	return queue(r);
+}
+
+/*
+ * libmicrohttpd's URI log callback, called with the request target as the
+ * client sent it, before libmicrohttpd splits off the query and
+ * percent-decodes the path: the request starts here, so that a handler can
+ * compare the target with a URL the client signed (http_req_target()).
+ * libmicrohttpd calls on_completed() for every request this made, also
+ * one it refuses before on_request(). The target is bounded by the
+ * connection's memory.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	size_t len = strlen(uri);
+	struct http_req *r = xcalloc(1, sizeof(*r) + len + 1);
+
+	(void)cls;
+	(void)conn;
+	memcpy(r->target, uri, len + 1);
+	return r;
 }
 
 static void
@@ -1010,6 +1039,7 @@ http_server_start(const struct http_conf *conf,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)(srv->tls ? CONN_MEMORY_TLS : CONN_MEMORY),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)(conf->listen_fd > 0 ?
 	    conf->listen_fd : MHD_INVALID_SOCKET),
 	    /* options past this point only for TLS (an MHD_OPTION_END

@@ -150,6 +150,10 @@ void http_server_replies(struct http_server *srv, uint64_t out[5]);
 const char *http_req_method(const struct http_req *r);
 /* The percent-decoded path without the query. */
 const char *http_req_path(const struct http_req *r);
+/* The request target exactly as the client sent it (RFC 9112 3.2): the
+ * path, still percent-encoded, and the query if any; e.g. for comparing
+ * with a URL the client signed. */
+const char *http_req_target(const struct http_req *r);
 /* The path after the matched route's prefix ("issuing-1.crl" for a route
  * "/crl/"); "" for exact routes. */
 const char *http_req_tail(const struct http_req *r);

@@ -173,6 +173,29 @@ def test_refusals_are_problems(acme):
     assert b"Traceback" not in r.body and b"sqlite" not in r.body.lower()
 
 
+def test_url_is_the_request_target_as_sent(acme):
+    """RFC 8555 §6.4: the JWS url is the URL the request was sent to, as
+    the client sent it. A query, or a percent-encoded form of the path,
+    still reaches the resource, but a JWS signed for the resource's own
+    URL was not sent there: unauthorized, with a nonce to try again."""
+    c = client(acme)
+    assert c.new_account().status == 201
+    url = c.dir["newOrder"]
+    order = {"identifiers": [{"type": "dns", "value": "a.test"}]}
+    for sent in (url + "?x=1", url + "?", url.replace("new-order",
+                                                       "new%2Dorder"),
+                 url.replace("new-order", "new-%6Frder")):
+        r = c.post_raw(sent, jws(c.key, url, order, c.new_nonce(),
+                                 kid=c.kid))
+        assert r.status == 403, (sent, r)
+        assert r.problem["type"] == P + "unauthorized"
+        assert sent[len(acme.https_url("")):] in r.problem["detail"]
+        assert r.headers["Replay-Nonce"]
+    # signed for the URL it was sent to, query and all, it is accepted
+    r = c.post(c.kid + "?x=1", None)
+    assert r.status == 200 and r.json()["status"] == "valid", r
+
+
 def test_not_found_answers_carry_a_nonce(acme):
     """RFC 8555 §6.5: every answer to a POST carries a Replay-Nonce, also
     a 404 for an object that is not there or a path that is nothing."""
