@@ -265,7 +265,8 @@ struct acme_jws {
  *
  * Returns 0 and a new struct in *out (free with acme_jws_free()), or:
  * RC_TOOBIG (body over ACME_JWS_MAX_BODY), RC_INVAL (malformed,
- * badSignatureAlgorithm, badNonce when the nonce is missing), RC_BADKEY
+ * badSignatureAlgorithm, badNonce when the nonce is missing, empty, over
+ * ACME_JWS_MAX_FIELD or not strict base64url), RC_BADKEY
  * (badPublicKey), RC_CRYPTO; err says which problem.
  * Nothing is verified yet: call acme_jws_verify() before trusting anything.
  */

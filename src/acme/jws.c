@@ -906,7 +906,7 @@ static int
 header_fields(struct acme_jws *jws, enum acme_jws_auth auth,
     struct acme_err *err)
 {
-	const json_t *h = jws->header, *jwk, *kid, *jalg;
+	const json_t *h = jws->header, *jwk, *kid, *jalg, *v;
 	int rc;
 
 	/* algorithm first: an unsupported one is badSignatureAlgorithm
@@ -915,16 +915,24 @@ header_fields(struct acme_jws *jws, enum acme_jws_auth auth,
 		return rc;
 	if ((rc = check_crit_b64(h, "protected header", err)) != 0)
 		return rc;
-	/* RFC 8555 §6.5: nonce; a missing one is badNonce, a bad encoding
-	 * malformed (§6.5.1) */
-	if (json_object_get(h, "nonce") == NULL)
+	/* RFC 8555 §6.5: a missing or empty nonce, or one that cannot be
+	 * ours, is badNonce, as Boulder and Pebble answer, so that the
+	 * client tries again with the fresh one of the reply (§6.5.1 has
+	 * malformed for a bad encoding, which no client retries); a nonce
+	 * that is no string is a malformed header */
+	v = json_object_get(h, "nonce");
+	if (v != NULL && !json_is_string(v))
+		return MALFORMED(err, "protected header \"nonce\" is not a "
+		    "string");
+	if (v == NULL || json_string_length(v) == 0)
 		return fail(err, RC_INVAL, ACME_PROB_BAD_NONCE,
 		    "JWS has no anti-replay nonce");
-	if ((rc = get_field(h, "nonce", "protected header", &jws->nonce,
-	    err)) != 0)
-		return rc;
-	if (!acme_b64u_valid(jws->nonce, strlen(jws->nonce)))
-		return MALFORMED(err, "nonce is not base64url without padding");
+	if (json_string_length(v) > ACME_JWS_MAX_FIELD ||
+	    !acme_b64u_valid(json_string_value(v), json_string_length(v)))
+		return fail(err, RC_INVAL, ACME_PROB_BAD_NONCE,
+		    "JWS has an invalid anti-replay nonce: not base64url "
+		    "without padding");
+	jws->nonce = json_string_value(v);
 	/* RFC 8555 §6.4 */
 	if ((rc = get_field(h, "url", "protected header", &jws->url, err)) !=
 	    0)

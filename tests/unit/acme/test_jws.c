@@ -1187,16 +1187,22 @@ test_nonce_url(void **state)
 		enum acme_prob prob;
 		const char *needle;
 	} cases[] = {
-		{NULL, "\"" URL "\"", ACME_PROB_BAD_NONCE, "nonce"},
+		/* RFC 8555 §6.5: missing, empty or not one of ours:
+		 * badNonce, which clients retry (as Boulder answers) */
+		{NULL, "\"" URL "\"", ACME_PROB_BAD_NONCE, "no anti-replay"},
+		{"\"\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		    "no anti-replay"},
+		{"\"bm9uY2U+MQ\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		    "base64url"},
+		{"\"bm9uY2UtMQ==\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		    "base64url"},
+		{"\"bm9uY2UtMR\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		    "base64url"},
+		{"\" bm9uY2U\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		    "base64url"},
+		/* no string at all: a malformed header */
 		{"42", "\"" URL "\"", ACME_PROB_MALFORMED, "not a string"},
 		{"null", "\"" URL "\"", ACME_PROB_MALFORMED, "not a string"},
-		{"\"\"", "\"" URL "\"", ACME_PROB_MALFORMED, "empty"},
-		{"\"bm9uY2U+MQ\"", "\"" URL "\"", ACME_PROB_MALFORMED,
-		    "base64url"},
-		{"\"bm9uY2UtMQ==\"", "\"" URL "\"", ACME_PROB_MALFORMED,
-		    "base64url"},
-		{"\"bm9uY2UtMR\"", "\"" URL "\"", ACME_PROB_MALFORMED,
-		    "base64url"},
 		{"\"" NONCE "\"", NULL, ACME_PROB_MALFORMED, "url"},
 		{"\"" NONCE "\"", "42", ACME_PROB_MALFORMED, "url"},
 		{"\"" NONCE "\"", "\"\"", ACME_PROB_MALFORMED, "url"},
@@ -1227,6 +1233,12 @@ test_nonce_url(void **state)
 		    NONCE "\",\"url\":\"" URL "\"}", big);
 		expect_hdr_refused(h, ACME_JWS_NEED_KID, RC_INVAL,
 		    ACME_PROB_MALFORMED, "longer than");
+		free(h);
+		/* a nonce that long is none of ours */
+		h = xasprintf("{\"alg\":\"ES256\",\"kid\":\"" KID "\","
+		    "\"nonce\":\"%s\",\"url\":\"" URL "\"}", big);
+		expect_hdr_refused(h, ACME_JWS_NEED_KID, RC_INVAL,
+		    ACME_PROB_BAD_NONCE, "anti-replay nonce");
 		free(h);
 		free(big);
 	}
