@@ -111,7 +111,11 @@ optional_bool(struct acme_rq *rq, const char *name, int *out)
 
 /*
  * RFC 8555 §7.3.4: verifies the binding with the MAC key the ra keeps for
- * its key id. *kid (borrowed from *e) is the bound key id.
+ * its key id. *kid (borrowed from *e) is the bound key id. An unknown key
+ * id gets the answer of a wrong MAC, after a MAC under a random key (as
+ * much work), and a key used already is refused by ra_account_new_from()
+ * only after its MAC verified: no answer tells which key ids exist, or
+ * which are used, to anyone but their holders.
  */
 static int
 check_eab(struct acme_rq *rq, const json_t *eab, struct acme_eab **e)
@@ -132,7 +136,17 @@ check_eab(struct acme_rq *rq, const json_t *eab, struct acme_eab **e)
 		    ACME_PROB_MALFORMED, 0, "externalAccountBinding: %s",
 		    aerr.detail.msg);
 	rc = ra_eab_lookup(rq->ra, acme_eab_kid(*e), &key, &contract, &rerr);
-	if (rc != 0)
+	if (rc == RC_UNAUTH) {
+		/* no one has this key: the MAC fails (and were it to pass,
+		 * ra_account_new_from() refuses the unknown key id) */
+		key = sec_new(32);
+		if (sec_random(key->data, key->len) != 0) {
+			sec_free(key);
+			return acme_reply_problem(rq,
+			    ACME_PROB_SERVER_INTERNAL, 0,
+			    "internal error; try again later");
+		}
+	} else if (rc != 0)
 		return acme_reply_ra(rq, rc, &rerr, NULL);
 	url = acme_url(rq->a, "/acme/new-account");
 	rc = acme_eab_verify(*e, key->data, key->len, url, rq->key, &aerr);
@@ -141,10 +155,9 @@ check_eab(struct acme_rq *rq, const json_t *eab, struct acme_eab **e)
 	if (rc == RC_CRYPTO)
 		return acme_reply_problem(rq, ACME_PROB_SERVER_INTERNAL, 0,
 		    "internal error; try again later");
-	if (rc != 0)
+	if (rc != 0)	/* the detail names externalAccountBinding */
 		return acme_reply_problem(rq, aerr.problem ? aerr.problem :
-		    ACME_PROB_UNAUTHORIZED, 0, "externalAccountBinding: %s",
-		    aerr.detail.msg);
+		    ACME_PROB_UNAUTHORIZED, 0, "%s", aerr.detail.msg);
 	return 0;
 }
 

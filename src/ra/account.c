@@ -860,12 +860,7 @@ ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
 		    "unknown External Account Binding key id");
 	if (rc != 0)
 		return ra_internal(err, rc, "eab lookup");
-	if (k.account_id != 0) {
-		store_eab_clear(&k);
-		return ra_fail(err, RC_UNAUTH, RA_PROB_UNAUTHORIZED,
-		    "External Account Binding key already used by another "
-		    "account");
-	}
+	/* a bound key too: whether it is used is told after its MAC */
 	*key = sec_dup(k.key, k.key_len);
 	*contract_id = k.contract_id;
 	store_eab_clear(&k);

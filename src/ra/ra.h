@@ -486,11 +486,14 @@ int ra_eab_revoke(struct ra *ra, int64_t contract_id, const char *kid,
     const char *actor);
 
 /*
- * Looks up an unbound EAB key by its id for MAC verification: *key gets a
- * new sec buffer (sec_free()), *contract_id its contract. A key may bind
- * one account only (as Boulder and step-ca): a bound key, an unknown kid or
- * a malformed one all give RC_UNAUTH (unauthorized), with a detail that
- * tells them apart for the client.
+ * Looks up an EAB key by its id for MAC verification: *key gets a new sec
+ * buffer (sec_free()), *contract_id its contract. A key that bound an
+ * account already is returned too: a key may bind one account only (as
+ * Boulder and step-ca), but ra_account_new_from() says so, after the
+ * caller verified the MAC, so that only the key's holder learns it. An
+ * unknown or malformed kid gives RC_UNAUTH (unauthorized); the caller
+ * answers it as it answers a wrong MAC, lest it tell anyone which key ids
+ * exist.
  */
 int ra_eab_lookup(struct ra *ra, const char *kid, struct sec **key,
     int64_t *contract_id, struct ra_err *err);

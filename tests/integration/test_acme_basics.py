@@ -328,11 +328,16 @@ def test_eab(acme):
     assert len(mac) == 32
     c = client(acme)
     url = c.dir["newAccount"]
-    # a wrong MAC, an unknown kid
+    # a wrong MAC, an unknown kid: one answer, so that it does not tell
+    # which key ids exist
     r = c.new_account(eab=eab_binding(kid, b"x" * 32, url, c.key))
-    assert r.problem["type"] == P + "unauthorized"
-    r = c.new_account(eab=eab_binding("bm8tc3VjaC1raWQ", mac, url, c.key))
-    assert r.problem["type"] == P + "unauthorized"
+    assert r.status == 403 and r.problem["type"] == P + "unauthorized"
+    bad_mac = r.problem
+    assert "MAC" in bad_mac["detail"]
+    for unknown in ("bm8tc3VjaC1raWQ", "no such kid!", kid[:-1] + "A"
+                    if kid[-1] != "A" else kid[:-1] + "B"):
+        r = c.new_account(eab=eab_binding(unknown, mac, url, c.key))
+        assert r.status == 403 and r.problem == bad_mac, (unknown, r)
     # the binding over another key, or for another URL
     r = c.new_account(eab=eab_binding(kid, mac, url, Key()))
     assert r.status in (400, 403)
@@ -345,10 +350,14 @@ def test_eab(acme):
                       (int(c.kid.rsplit("/", 1)[1]),)).fetchone()
     con.close()
     assert row[0] == int(contract)
-    # used once only
+    # used once only: said only to who holds the MAC key; a wrong MAC
+    # gets the same answer as for a key id never made
     c2 = client(acme)
+    r = c2.new_account(eab=eab_binding(kid, b"x" * 32, url, c2.key))
+    assert r.status == 403 and r.problem == bad_mac, r
     r = c2.new_account(eab=eab_binding(kid, mac, url, c2.key))
-    assert r.problem["type"] == P + "unauthorized"
+    assert r.status == 403 and r.problem["type"] == P + "unauthorized"
+    assert "already used" in r.problem["detail"]
 
 
 def test_renewal_info_unknown(acme):
