@@ -527,8 +527,9 @@ int store_eab_delete(struct store *st, const char *kid, int64_t contract_id);
  * (store_nonce.c): store_nonce_next() hands out the next sequence number,
  * unique across processes and restarts; store_nonce_use() redeems one:
  * 0 the first time, RC_EXISTS after that (a replay), RC_NOTFOUND for a
- * number never handed out or more than STORE_NONCE_WINDOW behind the
- * newest (too old to tell).
+ * number never handed out or one whose slot holds a later redeemed number
+ * (a multiple of STORE_NONCE_WINDOW on: too old to tell). Numbers handed
+ * out since, however many, make none too old.
  */
 #define STORE_NONCE_WINDOW (1u << 20)
 int store_nonce_key(struct store *st, uint8_t key[32]);

@@ -12,10 +12,17 @@
  * atomic add. Redeeming seq puts seq into slot seq % WINDOW with one
  * compare-and-swap, so of two requests redeeming it at once, in this
  * process or another, exactly one wins; a slot that already holds seq is
- * a replay. A number below `first`, at or above `next`, or more than
- * WINDOW behind `next` is refused: never handed out, or too old to tell.
- * Nothing is written to the database per request (a write transaction
- * per nonce was 6 % of the ACME server's CPU, bench/acme_bench.sh).
+ * a replay. A slot's number only grows, so one that holds a later number
+ * than seq (redeemed WINDOW or more after it) can no longer tell: seq is
+ * refused as too old, as is a number below `first` or at or above `next`
+ * (never handed out). Only redemptions age a nonce, as in Boulder's
+ * nonce service: a client fetching a million nonces pushes no one else's
+ * out; to push out one that a client holds, it would then have to redeem,
+ * with a signed request, the number that fell in that slot, before the
+ * client uses its own. The ACME layer bounds a nonce's age by the time it
+ * carries (ra_nonce_redeem). Nothing is written to the database per
+ * request (a write transaction per nonce was 6 % of the ACME server's
+ * CPU, bench/acme_bench.sh).
  *
  * The file survives restarts, so a nonce handed out before one is good
  * after it. A new file starts at the clock in nanoseconds, above every
@@ -236,7 +243,7 @@ store_nonce_use(struct store *st, uint64_t seq)
 	if ((rc = sq_file_ring(st, (void **)&h)) != 0)
 		return rc;
 	next = atomic_load(&h->next);
-	if (seq < h->first || seq >= next || next - seq > STORE_NONCE_WINDOW)
+	if (seq < h->first || seq >= next)
 		return RC_NOTFOUND;
 	s = slot(h, seq);
 	cur = atomic_load(s);
