@@ -915,10 +915,10 @@ header_fields(struct acme_jws *jws, enum acme_jws_auth auth,
 		return rc;
 	if ((rc = check_crit_b64(h, "protected header", err)) != 0)
 		return rc;
-	/* RFC 8555 §6.5: a missing or empty nonce, or one that cannot be
+	/* RFC 8555 §6.5: a missing or empty nonce, or one too long to be
 	 * ours, is badNonce, as Boulder and Pebble answer, so that the
-	 * client tries again with the fresh one of the reply (§6.5.1 has
-	 * malformed for a bad encoding, which no client retries); a nonce
+	 * client tries again with the fresh one of the reply; one that is
+	 * not base64url is malformed, as §6.5.2 says it MUST be; a nonce
 	 * that is no string is a malformed header */
 	v = json_object_get(h, "nonce");
 	if (v != NULL && !json_is_string(v))
@@ -927,11 +927,12 @@ header_fields(struct acme_jws *jws, enum acme_jws_auth auth,
 	if (v == NULL || json_string_length(v) == 0)
 		return fail(err, RC_INVAL, ACME_PROB_BAD_NONCE,
 		    "JWS has no anti-replay nonce");
-	if (json_string_length(v) > ACME_JWS_MAX_FIELD ||
-	    !acme_b64u_valid(json_string_value(v), json_string_length(v)))
+	if (json_string_length(v) > ACME_JWS_MAX_FIELD)
 		return fail(err, RC_INVAL, ACME_PROB_BAD_NONCE,
-		    "JWS has an invalid anti-replay nonce: not base64url "
-		    "without padding");
+		    "JWS has an invalid anti-replay nonce: too long");
+	if (!acme_b64u_valid(json_string_value(v), json_string_length(v)))
+		return MALFORMED(err, "nonce is not base64url without "
+		    "padding");
 	jws->nonce = json_string_value(v);
 	/* RFC 8555 §6.4 */
 	if ((rc = get_field(h, "url", "protected header", &jws->url, err)) !=

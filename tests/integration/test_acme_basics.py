@@ -137,14 +137,17 @@ def test_refusals_are_problems(acme):
     assert r.problem["type"] == P + "badNonce"
     r = c.post(d["newAccount"], {}, use_jwk=True, nonce="AAAAAAAAAAAAAAAAAAAAAA")
     assert r.problem["type"] == P + "badNonce"
-    # empty, not base64url, too long: badNonce as well (as Boulder
-    # answers), with a fresh nonce that a retry succeeds with
+    # empty or too long: badNonce as well (as Boulder answers), with a
+    # fresh nonce that a retry succeeds with; not base64url: malformed
+    # (RFC 8555 6.5.2)
     other = Key()
-    for bad in ("", "bm9uY2U+MQ", "bm9uY2UtMQ==", "A" * 3000):
+    for bad, want in (("", "badNonce"), ("A" * 3000, "badNonce"),
+                      ("bm9uY2U+MQ", "malformed"),
+                      ("bm9uY2UtMQ==", "malformed")):
         r = c.post_raw(d["newAccount"], jws(other, d["newAccount"], {},
                                             bad))
         assert r.status == 400, (bad, r)
-        assert r.problem["type"] == P + "badNonce", (bad, r)
+        assert r.problem["type"] == P + want, (bad, r)
         retry = r.headers["Replay-Nonce"]
     r = c.post_raw(d["newAccount"], jws(other, d["newAccount"], {}, retry))
     assert r.status == 201, r

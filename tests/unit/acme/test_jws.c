@@ -1187,18 +1187,19 @@ test_nonce_url(void **state)
 		enum acme_prob prob;
 		const char *needle;
 	} cases[] = {
-		/* RFC 8555 §6.5: missing, empty or not one of ours:
-		 * badNonce, which clients retry (as Boulder answers) */
+		/* RFC 8555 §6.5: missing or empty: badNonce, which
+		 * clients retry (as Boulder answers); not base64url:
+		 * malformed, as §6.5.2 says it MUST be */
 		{NULL, "\"" URL "\"", ACME_PROB_BAD_NONCE, "no anti-replay"},
 		{"\"\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
 		    "no anti-replay"},
-		{"\"bm9uY2U+MQ\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		{"\"bm9uY2U+MQ\"", "\"" URL "\"", ACME_PROB_MALFORMED,
 		    "base64url"},
-		{"\"bm9uY2UtMQ==\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		{"\"bm9uY2UtMQ==\"", "\"" URL "\"", ACME_PROB_MALFORMED,
 		    "base64url"},
-		{"\"bm9uY2UtMR\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		{"\"bm9uY2UtMR\"", "\"" URL "\"", ACME_PROB_MALFORMED,
 		    "base64url"},
-		{"\" bm9uY2U\"", "\"" URL "\"", ACME_PROB_BAD_NONCE,
+		{"\" bm9uY2U\"", "\"" URL "\"", ACME_PROB_MALFORMED,
 		    "base64url"},
 		/* no string at all: a malformed header */
 		{"42", "\"" URL "\"", ACME_PROB_MALFORMED, "not a string"},
