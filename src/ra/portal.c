@@ -1140,7 +1140,6 @@ ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
 {
 	static const int allowed[] = {0, 1, 3, 4, 5};
 	struct store_cert c = {0};
-	struct store_order o = {0};
 	struct rc_detail d = {""};
 	int rc, ok = 0;
 
@@ -1173,14 +1172,9 @@ ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
 		    "the certificate is already revoked");
 	} else if (rc != 0) {
 		rc = ra_internal(err, rc, "portal revoke: ca");
-	} else if (store_order_get(ra->st, c.order_id, &o) == 0 &&
-	    o.slot_id != 0 && strcmp(o.cert_serial, c.serial) == 0) {
-		/* the slot follows its certificate (not when a newer order
-		 * already moved it on) */
-		(void)store_slot_set_state(ra->st, o.slot_id, "issued",
-		    "revoked", ra_now(ra));
 	}
-	store_order_clear(&o);
+	/* (the slot follows its certificate in the revocation's own
+	 * transaction: store_revoke) */
 	store_cert_clear(&c);
 	return rc;
 }

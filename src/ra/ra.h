@@ -977,8 +977,8 @@ int ra_portal_cert_get(struct ra *ra, int64_t customer_id, const char *serial,
 /*
  * Revokes a certificate of the customer (ra_portal_cert_get rules) with a
  * subscriber reason (0, 1, 3, 4, 5; else RC_INVAL) through ca_revoke()
- * (audited, CRL republished); the slot becomes revoked. RC_EXISTS when
- * already revoked.
+ * (audited, CRL republished); the slot becomes revoked (store_revoke, as
+ * with every revocation). RC_EXISTS when already revoked.
  */
 int ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
     int reason, const char *actor, struct ra_err *err);

@@ -297,7 +297,11 @@ int store_cert_get(struct store *st, const char *serial,
 void store_cert_clear(struct store_cert *c);
 /* RC_EXISTS when already revoked, RC_NOTFOUND when unknown; when 0 means
  * now. Any RFC 5280 reason code (0..10 except 7) is stored; which reasons
- * are allowed is the CA's policy. */
+ * are allowed is the CA's policy. The portal slot that holds the
+ * certificate follows it in the same transaction, whoever revokes it
+ * (the portal, ACME, a key block, the operator): issued -> revoked, when
+ * the certificate's order is the slot's newest (not when a renewal moved
+ * the slot on to a newer order). */
 int store_revoke(struct store *st, const char *serial, int reason,
     time_t when);
 /* Every revoked, unexpired-or-not certificate of one issuer, in serial

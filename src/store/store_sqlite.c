@@ -196,6 +196,16 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_REVOKE] = "INSERT INTO revocations (serial, issuer_id, reason, "
 		     "revoked_at) SELECT serial, issuer_id, ?2, ?3 "
 		     "FROM certificates WHERE serial = ?1",
+	/* the slot of the certificate's portal order, while that order is
+	 * the slot's newest (a renewal moves the slot on to its own) and
+	 * the slot holds it (issued) */
+	[Q_REVOKE_SLOT] = "UPDATE slots SET state = 'revoked', "
+			  "updated_at = ?2 WHERE state = 'issued' AND id = "
+			  "(SELECT o.slot_id FROM certificates c JOIN orders o "
+			  "ON o.id = c.order_id WHERE c.serial = ?1 AND "
+			  "o.cert_serial = c.serial AND NOT EXISTS (SELECT 1 "
+			  "FROM orders n WHERE n.slot_id = o.slot_id AND "
+			  "n.id > o.id))",
 	[Q_REVOKED_LIST] = "SELECT serial, reason, revoked_at FROM revocations "
 			   "WHERE issuer_id = ?1 ORDER BY serial",
 	/* never under the newest: RC_EXISTS (store_crl_put) */
@@ -2647,13 +2657,48 @@ store_cert_clear(struct store_cert *c)
 	memset(c, 0, sizeof(*c));
 }
 
+struct revoke_args {
+	const char *serial;
+	int reason;
+	int64_t when;
+};
+
 /* One INSERT ... SELECT: no row for an unknown serial, a primary key clash
- * for a second revocation. when 0 means now. */
+ * for a second revocation. Then the slot, in the same transaction. */
+static int
+revoke_tx(struct store *st, void *arg)
+{
+	static const char what[] = "revoke";
+	const struct revoke_args *a = arg;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = get(st, Q_REVOKE, &s);
+	if (rc != 0)
+		return rc;
+	sq_bind_text(s, 1, a->serial);
+	sqlite3_bind_int(s, 2, a->reason);
+	sqlite3_bind_int64(s, 3, a->when);
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
+	put(st, Q_REVOKE, s);
+	if (rc != 0)
+		return rc;
+	rc = get(st, Q_REVOKE_SLOT, &s);
+	if (rc != 0)
+		return rc;
+	sq_bind_text(s, 1, a->serial);
+	sqlite3_bind_int64(s, 2, a->when);
+	rc = sq_step_done(st, what, s);
+	put(st, Q_REVOKE_SLOT, s);
+	return rc;
+}
+
+/* when 0 means now. */
 int
 store_revoke(struct store *st, const char *serial, int reason, time_t when)
 {
 	static const char what[] = "revoke";
-	sqlite3_stmt *s = NULL;
+	struct revoke_args a;
 	int rc;
 
 	if (st == NULL)
@@ -2665,15 +2710,11 @@ store_revoke(struct store *st, const char *serial, int reason, time_t when)
 		log_warn(LOG_STORE, "%s: bad reason %d or time", what, reason);
 		return RC_INVAL;
 	}
-	rc = get(st, Q_REVOKE, &s);
-	if (rc != 0)
-		return rc;
-	sq_bind_text(s, 1, serial);
-	sqlite3_bind_int(s, 2, reason);
-	sqlite3_bind_int64(s, 3, when != 0 ? (int64_t)when : now());
-	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
-	put(st, Q_REVOKE, s);
-	return rc;
+	a.serial = serial;
+	a.reason = reason;
+	a.when = when != 0 ? (int64_t)when : now();
+	/* its own transaction outside store_tx, a savepoint inside */
+	return store_tx(st, revoke_tx, &a);
 }
 
 struct revoked_ctx {

@@ -1302,6 +1302,118 @@ test_certs_revocations(void **state)
 	store_cert_clear(&g);
 }
 
+/* The state of slot id (static buffer). */
+static const char *
+slot_state(struct store *st, int64_t id)
+{
+	static char buf[16];
+	struct store_slot s = {0};
+
+	assert_int_equal(store_slot_get(st, id, &s), 0);
+	snprintf(buf, sizeof(buf), "%s", s.state);
+	store_slot_clear(&s);
+	return buf;
+}
+
+/* A valid portal order of slot with certificate serial (issued), as
+ * ra_portal_issue leaves it; its id. */
+static int64_t
+slot_order(struct store *st, int64_t contract, int64_t slot, int64_t iss,
+    const char *serial)
+{
+	static uint8_t der[10] = {0x30};
+	struct store_order o = {0};
+	struct store_cert c;
+	int64_t id = 0;
+
+	o.contract_id = contract;
+	o.slot_id = slot;
+	o.profile = "dv";
+	o.status = "processing";
+	o.names = "example.com";
+	o.expires_at = 1770000000;
+	assert_int_equal(store_order_add(st, &o, &id), 0);
+	if (serial == NULL)
+		return id;
+	fill_cert(&c, serial, iss, der, sizeof(der));
+	c.order_id = id;
+	c.contract_id = contract;
+	assert_int_equal(store_cert_add(st, &c), 0);
+	assert_int_equal(store_order_set_status(st, id, "processing", "valid",
+	    NULL, serial, NULL, 0, 0), 0);
+	return id;
+}
+
+/*
+ * A revocation moves the slot that holds the certificate to revoked in
+ * its own transaction, whoever revokes (store_revoke is where every
+ * revocation is stored); not a slot a renewal moved on to a newer order,
+ * nor one in another state, nor anything for a certificate of no slot.
+ */
+static void
+test_revoke_moves_slot(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	static uint8_t der[10] = {0x30};
+	struct store_cert c;
+	int64_t cu = 0, k = 0, s1 = 0, s2 = 0, s3 = 0, iss;
+
+	iss = make_issuer(st, "issuing-1");
+	assert_int_equal(store_customer_add(st, "Example GmbH", &cu), 0);
+	assert_int_equal(store_contract_add(st, cu, "K-1", &k), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s1), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s2), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s3), 0);
+	for (int i = 0; i < 3; i++) {
+		int64_t s = i == 0 ? s1 : i == 1 ? s2 : s3;
+
+		assert_int_equal(store_slot_set_state(st, s, "unused",
+		    "pending", 0), 0);
+		assert_int_equal(store_slot_set_state(st, s, "pending",
+		    "issued", 0), 0);
+	}
+	/* s1 holds 0a */
+	slot_order(st, k, s1, iss, "0a");
+	assert_int_equal(store_revoke(st, "0a", 1, 1761000000), 0);
+	assert_string_equal(slot_state(st, s1), "revoked");
+	{
+		struct store_slot g = {0};
+
+		assert_int_equal(store_slot_get(st, s1, &g), 0);
+		assert_int_equal(g.updated_at, 1761000000);
+		store_slot_clear(&g);
+	}
+	/* a second revocation changes nothing */
+	assert_int_equal(store_revoke(st, "0a", 4, 1761000100),
+	    RC_EXISTS);
+	assert_string_equal(slot_state(st, s1), "revoked");
+
+	/* s2 was renewed: 0b's order is no longer its newest, 0c holds it */
+	slot_order(st, k, s2, iss, "0b");
+	slot_order(st, k, s2, iss, "0c");
+	assert_int_equal(store_revoke(st, "0b", 4, 0), 0);
+	assert_string_equal(slot_state(st, s2), "issued");
+	assert_int_equal(store_revoke(st, "0c", 4, 0), 0);
+	assert_string_equal(slot_state(st, s2), "revoked");
+
+	/* s3 has a renewal in progress: it stays pending */
+	slot_order(st, k, s3, iss, "0d");
+	assert_int_equal(store_slot_set_state(st, s3, "issued", "pending",
+	    0), 0);
+	assert_string_equal(slot_state(st, s3), "pending");
+	assert_int_equal(store_revoke(st, "0d", 1, 0), 0);
+	assert_string_equal(slot_state(st, s3), "pending");
+
+	/* a certificate of no order (ACME without a slot, `ca issue`) */
+	fill_cert(&c, "0e", iss, der, sizeof(der));
+	assert_int_equal(store_cert_add(st, &c), 0);
+	assert_int_equal(store_revoke(st, "0e", 0, 0), 0);
+	assert_int_equal(store_cert_get(st, "0e", &c), 0);
+	assert_int_equal(c.revoked, 1);
+	store_cert_clear(&c);
+}
+
 static void
 test_cert_bad_input(void **state)
 {
@@ -2953,6 +3065,7 @@ main(void)
 		T(test_orgs),
 		T(test_issuers),
 		T(test_certs_revocations),
+		T(test_revoke_moves_slot),
 		T(test_cert_keys),
 		T(test_migration_0018_cert_keys),
 		T(test_migration_0020_token_expiry),
