@@ -392,26 +392,38 @@ int ca_root_pem(struct ca *ca, char **pem);
 int ca_reason_parse(const char *name);
 const char *ca_reason_name(int code);
 
+struct ca_block_hook;		/* below */
 /* Revokes the certificate with this serial (hex, any case, optional
  * leading zeros and colons; stored in the canonical form: lowercase hex of
  * the DER INTEGER contents octets), audits it, re-signs its OCSP response
  * (while OCSP is on) and regenerates the CRL partition that lists it (its
  * shard, or its issuer's CRL). RC_NOTFOUND, RC_EXISTS (already revoked),
- * RC_INVAL (reason not allowed). */
+ * RC_INVAL (reason not allowed).
+ *
+ * keyCompromise (a subscriber certificate): in the same durable
+ * transaction the key is recorded as compromised (blocked_keys, with this
+ * serial as its reporting serial), the ACME account that has the key is
+ * revoked and every other live certificate of the key is revoked for
+ * keyCompromise (BR 4.9.1.1 (3); audited "cert.revoke" by
+ * "ca:key-compromise" with the key's spki_sha256 and same_key_as, this
+ * serial), and hook, when not NULL, runs last in it (struct
+ * ca_block_hook; requested is this serial, v[0]); their OCSP responses
+ * and CRLs follow the commit. Other reasons ignore hook. */
 int ca_revoke(struct ca *ca, const char *serial_hex, int reason,
-    const char *actor, struct rc_detail *d);
+    const char *actor, const struct ca_block_hook *hook,
+    struct rc_detail *d);
 /* Mass revocation (an incident: BR 4.9.1.1 gives 24 hours or 5 days):
  * each serial revoked as by ca_revoke() (its own durable transaction,
- * audit entry and OCSP response; for keyCompromise its key blocked and
- * its other certificates revoked), but each CRL partition touched is
- * published once, at the end. results[i]: what ca_revoke() would return
- * for serials[i] (0, RC_EXISTS, RC_NOTFOUND, RC_INVAL, ...). Returns how
- * many were revoked; *crls_published: CRLs made; a CRL that could not be
- * published is logged, with the first one's reason in d (the CRL
- * schedule retries). */
+ * audit entry and OCSP response; for keyCompromise its key blocked, its
+ * other certificates revoked and hook run), but each CRL partition
+ * touched is published once, at the end. results[i]: what ca_revoke()
+ * would return for serials[i] (0, RC_EXISTS, RC_NOTFOUND, RC_INVAL, ...).
+ * Returns how many were revoked; *crls_published: CRLs made; a CRL that
+ * could not be published is logged, with the first one's reason in d (the
+ * CRL schedule retries). */
 size_t ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
-    int reason, const char *actor, int *results, size_t *crls_published,
-    struct rc_detail *d);
+    int reason, const char *actor, const struct ca_block_hook *hook,
+    int *results, size_t *crls_published, struct rc_detail *d);
 
 /*
  * Key compromise reported with proof of possession (BR 4.9.1.1 (3), 4.9.12):
@@ -431,25 +443,38 @@ size_t ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
  * ca_block_hook).
  */
 #define CA_KEY_REPORTED "report"
-/* A certificate revoked by ca_block_key() (canonical serial). */
+/* A certificate revoked for key compromise (canonical serial). */
 struct ca_revoked {
 	char serial[41];
 	int64_t issuer_id;
 };
+/* The certificates of a key revoked in one transaction, as the hook sees
+ * them (all borrowed for the call). */
+struct ca_key_revoked {
+	char spki_sha256[65];		/* the key: SHA-256 of its
+					 * SubjectPublicKeyInfo, hex */
+	const char *requested;		/* ca_revoke(): the serial the
+					 * revocation was asked for, v[0];
+					 * ca_block_key(): NULL */
+	const struct ca_revoked *v;	/* every certificate revoked */
+	size_t n;			/* may be 0 */
+	time_t when;			/* of the revocations */
+};
 /*
- * What the caller of ca_block_key() adds to its transaction (the mail the
- * revocations call for, BR 4.9.5): fn(st, v, n, when, arg) with st the
- * transaction's handle, v the n certificates revoked (n may be 0; v
- * borrowed for the call) and when the time of the revocations. What fn
- * writes through st commits with the block and the revocations; an error
- * from fn rolls all of them back and is ca_block_key()'s result. The
+ * What the caller of a key's revocation (ca_block_key(),
+ * ca_block_key_hash(), ca_revoke() and ca_revoke_many() for
+ * keyCompromise) adds to its transaction (the mail the revocations call
+ * for: BR 4.9.5, and the subscribers of the key's other certificates):
+ * fn(st, r, arg) with st the transaction's handle and r what was revoked.
+ * What fn writes through st commits with the block and the revocations;
+ * an error from fn rolls all of them back and is the caller's result. The
  * transaction may be retried after a conflict, so fn may run more than
  * once: it must have no effect outside the store, and set (not add to)
  * whatever it reports through arg.
  */
 struct ca_block_hook {
-	int (*fn)(struct store *st, const struct ca_revoked *v, size_t n,
-	    time_t when, void *arg);
+	int (*fn)(struct store *st, const struct ca_key_revoked *r,
+	    void *arg);
 	void *arg;
 };
 int ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
@@ -457,12 +482,12 @@ int ca_key_proof(const uint8_t *in, size_t len, const char *want_cn,
 int ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
     const char *actor, const char *evidence,
     const struct ca_block_hook *hook, size_t *revoked, struct rc_detail *d);
-/* The same (without a hook) for a key known by the SHA-256 of its
- * SubjectPublicKeyInfo alone: one on a list of compromised keys (BR
- * 4.9.1.1 (3), (4)), which the operator judged. */
+/* The same for a key known by the SHA-256 of its SubjectPublicKeyInfo
+ * alone: one on a list of compromised keys (BR 4.9.1.1 (3), (4)), which
+ * the operator judged. */
 int ca_block_key_hash(struct ca *ca, const uint8_t hash[32],
-    const char *actor, const char *evidence, size_t *revoked,
-    struct rc_detail *d);
+    const char *actor, const char *evidence,
+    const struct ca_block_hook *hook, size_t *revoked, struct rc_detail *d);
 /* Whether the key with this SubjectPublicKeyInfo is known compromised
  * (blocked_keys): 1 with why, for people, in why ("certificate X was
  * revoked for keyCompromise", or that it was reported compromised), 0

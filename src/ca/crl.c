@@ -621,16 +621,6 @@ reason_allowed(int reason, int is_ca)
 	    reason == 5 || reason == 9;
 }
 
-struct revoke_tx {
-	const char *serial;
-	int reason;
-	time_t when;
-	const char *actor;
-	const char *details;
-	const uint8_t *block;		/* keyCompromise: the key's SPKI
-					 * hash, recorded as compromised */
-};
-
 /* An ACME account revoked because its key is blocked: audited with the
  * block, in its transaction. */
 struct acct_revoked {
@@ -671,23 +661,6 @@ revoke_accounts_tx(struct store *st, const uint8_t hash[32],
 	    "known to be compromised\"}", when, acct_revoked, &a);
 }
 
-static int
-revoke_tx(struct store *st, void *arg)
-{
-	const struct revoke_tx *t = arg;
-	int rc;
-
-	if ((rc = store_revoke(st, t->serial, t->reason, t->when)) != 0)
-		return rc;
-	if (t->block != NULL && (rc = store_blocked_key_add(st, t->block,
-	    t->serial, t->when)) != 0)
-		return rc;
-	if ((rc = store_audit_append(st, t->actor, "cert.revoke", t->serial,
-	    t->details)) != 0 || t->block == NULL)
-		return rc;
-	return revoke_accounts_tx(st, t->block, t->actor, t->when);
-}
-
 int
 ca_key_blocked(struct store *st, const uint8_t *spki, size_t len,
     char why[CA_KEY_WHY_MAX])
@@ -721,25 +694,6 @@ ca_cert_spki_hash(const uint8_t *der, size_t len, uint8_t out[32])
 	if (ca_cert_spki(der, len, &spki, &n) != 0)
 		return RC_INVAL;
 	SHA256(spki, n, out);
-	return 0;
-}
-
-/* The other live certificates of a key (store_cert_each_of_key) */
-struct same_key {
-	const char *except;
-	char (*v)[41];
-	size_t n;
-};
-
-static int
-same_key_row(const char *serial, void *arg)
-{
-	struct same_key *k = arg;
-
-	if (strcmp(serial, k->except) == 0)
-		return 0;
-	k->v = xrealloc(k->v, (k->n + 1) * sizeof(*k->v));
-	snprintf(k->v[k->n++], 41, "%s", serial);
 	return 0;
 }
 
@@ -796,49 +750,175 @@ crl_set_publish(struct ca *ca, struct crl_set *s, size_t *published,
 	return first;
 }
 
-static int revoke(struct ca *ca, const char *serial_hex, int reason,
-    const char *actor, const char *same_key_as, struct crl_set *crls,
-    struct rc_detail *d);
+/* ---- the certificates of a compromised key ----------------------------- */
 
 /*
  * BR 4.9.1.1 (3): once a key is known compromised, every certificate of
  * it is revoked (within 24 hours), not only the one reported; Boulder's
- * bad-key-revoker does the same. Found by the key's hash (cert_keys, as
- * Boulder's keyHashToSerial), so a report costs the key's certificates,
- * not a read of every live one. Failures are logged; the key stays
- * blocked for new certificates in any case. (A key blocked without a
- * certificate revoked, ca_block_key, revokes them all in block_tx.)
+ * bad-key-revoker does the same. They are found by the key's hash
+ * (cert_keys, as Boulder's keyHashToSerial), so a report costs the key's
+ * certificates, not a read of every live one, and revoked in the
+ * transaction that blocks the key (revoke_tx for a keyCompromise
+ * revocation, block_tx for a key reported without one), so that a key is
+ * never blocked with some of its certificates left live; the caller's
+ * hook (the mail to their subscribers) runs last in it and shares its
+ * fate. A key has few certificates, so the transaction stays small; a
+ * mass revocation of unrelated serials (ca_revoke_many) keeps one
+ * transaction per serial.
  */
-static size_t
-revoke_same_key(struct ca *ca, const uint8_t hash[32], const char *serial,
-    struct crl_set *crls)
+#define KEY_ACTOR "ca:key-compromise"
+
+struct key_revs {
+	struct ca_revoked *v;
+	size_t n;
+};
+
+static int
+key_row(const char *serial, void *arg)
 {
-	struct same_key k = {serial, NULL, 0};
-	size_t done = 0;
-	int rc = store_cert_each_of_key(ca->st, hash, ca_now(ca), same_key_row,
-	    &k);
+	struct key_revs *k = arg;
 
-	if (rc != 0)
-		log_err(LOG_CA, "key of %s compromised: finding its other "
-		    "certificates failed: %s", serial, rc_str(rc));
-	for (size_t i = 0; i < k.n; i++) {
-		struct rc_detail sd = {{0}};
+	k->v = xrealloc(k->v, (k->n + 1) * sizeof(*k->v));
+	memset(&k->v[k->n], 0, sizeof(k->v[0]));
+	snprintf(k->v[k->n++].serial, sizeof(k->v[0].serial), "%s", serial);
+	return 0;
+}
 
-		rc = revoke(ca, k.v[i], 1, "ca:key-compromise", serial, crls,
-		    &sd);
-		if (rc == 0)
-			done++;
-		if (rc != 0 && rc != RC_EXISTS)
-			log_err(LOG_CA, "key of %s compromised: revoking %s "
-			    "failed: %s", serial, k.v[i],
-			    rc_detail_str(&sd, rc));
+/*
+ * In st's transaction: revokes every live certificate of the key (hash;
+ * hex, its text) for keyCompromise at when, each audited "cert.revoke" by
+ * KEY_ACTOR with the key's spki_sha256 and, unless NULL, same_key_as (the
+ * serial whose revocation found the key compromised), and appends them
+ * to k with their issuers.
+ */
+static int
+key_revoke_tx(struct store *st, const uint8_t hash[32], const char *hex,
+    const char *same_key_as, time_t when, struct key_revs *k)
+{
+	size_t first = k->n;
+	int rc;
+
+	/* listed first: the callback must not write */
+	if ((rc = store_cert_each_of_key(st, hash, when, key_row, k)) != 0)
+		return rc;
+	for (size_t i = first; i < k->n; i++) {
+		struct ca_revoked *r = &k->v[i];
+		struct store_cert c;
+		char *details;
+
+		memset(&c, 0, sizeof(c));
+		if ((rc = store_cert_get(st, r->serial, &c)) != 0)
+			return rc;
+		r->issuer_id = c.issuer_id;
+		details = xasprintf("{\"reason\":\"%s\",\"issuer_id\":%lld,"
+		    "\"profile\":\"%s\",\"spki_sha256\":\"%s\"%s%s%s}",
+		    ca_reason_name(1), (long long)c.issuer_id,
+		    c.profile ? c.profile : "", hex,
+		    same_key_as ? ",\"same_key_as\":\"" : "",
+		    same_key_as ? same_key_as : "", same_key_as ? "\"" : "");
+		store_cert_clear(&c);
+		if ((rc = store_revoke(st, r->serial, 1, when)) == 0)
+			rc = store_audit_append(st, KEY_ACTOR, "cert.revoke",
+			    r->serial, details);
+		free(details);
+		if (rc != 0)
+			return rc;
 	}
-	if (done > 0)
-		log_warn(LOG_CA, "key of %s compromised: %zu more "
-		    "certificate%s of it revoked", serial, done,
-		    done == 1 ? "" : "s");
-	free(k.v);
-	return done;
+	return 0;
+}
+
+/* The caller's hook, last in the transaction (see struct ca_block_hook). */
+static int
+key_hook(struct store *st, const struct ca_block_hook *hook,
+    const char *hex, const char *requested, const struct key_revs *k,
+    time_t when)
+{
+	struct ca_key_revoked r;
+
+	if (hook == NULL || hook->fn == NULL)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.spki_sha256, sizeof(r.spki_sha256), "%s", hex);
+	r.requested = requested;
+	r.v = k->v;
+	r.n = k->n;
+	r.when = when;
+	return hook->fn(st, &r, hook->arg);
+}
+
+/*
+ * After the commit of a revocation: the OCSP response first (the fastest
+ * way relying parties learn), then the CRL partition that lists it into
+ * crls, for the caller to publish (BR 4.9.7: at once); a failure of
+ * either is logged and leaves the revocation in place: the OCSP worker
+ * and the CRL schedule catch up.
+ */
+static void
+revoked_out(struct ca *ca, const char *serial, int64_t issuer_id,
+    int reason, const char *actor, int is_ca, struct crl_set *crls)
+{
+	int64_t shard = -1;
+
+	log_info(LOG_CA, "revoked %s (%s) by %s", serial,
+	    ca_reason_name(reason), actor);
+	if (!is_ca && ca->ocsp) {
+		struct rc_detail od = {{0}};
+		int orc = ca_ocsp_resign(ca, serial, &od);
+
+		if (orc != 0)
+			log_err(LOG_CA, "revoked %s, but its OCSP response was "
+			    "not re-signed: %s", serial,
+			    rc_detail_str(&od, orc));
+		/* this process's responder re-reads it at once */
+		ca_revocation_note(serial);
+	}
+	if (store_cert_get_shard(ca->st, serial, &shard) != 0)
+		shard = -1;
+	crl_set_add(crls, issuer_id, shard);
+}
+
+/* One revocation (ca_revoke). For keyCompromise the key is blocked, its
+ * ACME account revoked and its other certificates revoked in the same
+ * transaction, the hook last. */
+struct revoke_tx {
+	const char *serial;
+	int reason;
+	time_t when;
+	const char *actor;
+	const char *details;
+	const uint8_t *block;		/* keyCompromise: the key's SPKI
+					 * hash, recorded as compromised */
+	const char *hex;		/* of block */
+	int64_t issuer_id;		/* of serial */
+	const struct ca_block_hook *hook;
+	/* keyCompromise: serial, then the key's other certificates revoked;
+	 * filled anew by each run */
+	struct key_revs k;
+};
+
+static int
+revoke_tx(struct store *st, void *arg)
+{
+	struct revoke_tx *t = arg;
+	int rc;
+
+	t->k.n = 0;			/* a retried run starts over */
+	if ((rc = store_revoke(st, t->serial, t->reason, t->when)) != 0)
+		return rc;
+	if (t->block != NULL && (rc = store_blocked_key_add(st, t->block,
+	    t->serial, t->when)) != 0)
+		return rc;
+	if ((rc = store_audit_append(st, t->actor, "cert.revoke", t->serial,
+	    t->details)) != 0 || t->block == NULL)
+		return rc;
+	if ((rc = revoke_accounts_tx(st, t->block, t->actor, t->when)) != 0)
+		return rc;
+	(void)key_row(t->serial, &t->k);
+	t->k.v[0].issuer_id = t->issuer_id;
+	if ((rc = key_revoke_tx(st, t->block, t->hex, t->serial, t->when,
+	    &t->k)) != 0)
+		return rc;
+	return key_hook(st, t->hook, t->hex, t->serial, &t->k, t->when);
 }
 
 /* ---- key compromise reports ---------------------------------------------- */
@@ -912,13 +992,11 @@ out:
 }
 
 /*
- * A key reported compromised (a proof, a list, the operator): the key is
- * blocked, its ACME account revoked and every live certificate of it
- * revoked in one durable transaction, with the caller's hook (the mail to
- * the reporter and the subscribers) last, so that none of it happens
- * without the rest. A key has few certificates, so the transaction stays
- * small; a mass revocation of unrelated serials (ca_revoke_many) keeps
- * one transaction per certificate.
+ * A key reported compromised without a certificate revoked (a proof, a
+ * list, the operator): the key is blocked, its ACME account revoked and
+ * every live certificate of it revoked in one durable transaction, with
+ * the caller's hook (the mail to the reporter and the subscribers) last,
+ * so that none of it happens without the rest.
  */
 struct block_tx {
 	const uint8_t *hash;
@@ -927,46 +1005,8 @@ struct block_tx {
 	time_t when;
 	const struct ca_block_hook *hook;
 	/* the certificates revoked: filled anew by each run */
-	struct ca_revoked *v;
-	size_t n;
+	struct key_revs k;
 };
-
-static int
-block_row(const char *serial, void *arg)
-{
-	struct block_tx *t = arg;
-
-	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
-	memset(&t->v[t->n], 0, sizeof(t->v[0]));
-	snprintf(t->v[t->n++].serial, sizeof(t->v[0].serial), "%s", serial);
-	return 0;
-}
-
-/* Revokes r (keyCompromise) in the block's transaction, as revoke_tx
- * does one; fills its issuer. */
-static int
-block_revoke(struct store *st, const struct block_tx *t,
-    struct ca_revoked *r)
-{
-	struct store_cert c;
-	char *details;
-	int rc;
-
-	memset(&c, 0, sizeof(c));
-	if ((rc = store_cert_get(st, r->serial, &c)) != 0)
-		return rc;
-	r->issuer_id = c.issuer_id;
-	details = xasprintf("{\"reason\":\"%s\",\"issuer_id\":%lld,"
-	    "\"profile\":\"%s\",\"spki_sha256\":\"%s\"}",
-	    ca_reason_name(1), (long long)c.issuer_id,
-	    c.profile ? c.profile : "", t->hex);
-	store_cert_clear(&c);
-	if ((rc = store_revoke(st, r->serial, 1, t->when)) == 0)
-		rc = store_audit_append(st, "ca:key-compromise", "cert.revoke",
-		    r->serial, details);
-	free(details);
-	return rc;
-}
 
 static int
 block_tx(struct store *st, void *arg)
@@ -974,56 +1014,16 @@ block_tx(struct store *st, void *arg)
 	struct block_tx *t = arg;
 	int rc;
 
-	t->n = 0;			/* a retried run starts over */
+	t->k.n = 0;			/* a retried run starts over */
 	if ((rc = store_blocked_key_add(st, t->hash, CA_KEY_REPORTED,
 	    t->when)) != 0 ||
 	    (rc = store_audit_append(st, t->actor, "key.compromised",
 		t->object, t->details)) != 0 ||
-	    (rc = revoke_accounts_tx(st, t->hash, t->actor, t->when)) != 0)
+	    (rc = revoke_accounts_tx(st, t->hash, t->actor, t->when)) != 0 ||
+	    (rc = key_revoke_tx(st, t->hash, t->hex, NULL, t->when,
+		&t->k)) != 0)
 		return rc;
-	/* BR 4.9.1.1 (3): every certificate of the key, found by its hash
-	 * (cert_keys, as Boulder's keyHashToSerial) */
-	if ((rc = store_cert_each_of_key(st, t->hash, t->when, block_row,
-	    t)) != 0)
-		return rc;
-	for (size_t i = 0; i < t->n; i++)
-		if ((rc = block_revoke(st, t, &t->v[i])) != 0)
-			return rc;
-	return t->hook != NULL ? t->hook->fn(st, t->v, t->n, t->when,
-	    t->hook->arg) : 0;
-}
-
-/* After block_tx committed: each revoked certificate's OCSP response
- * re-signed, the CRL partitions that list them published once. */
-static void
-block_publish(struct ca *ca, const struct block_tx *t, struct rc_detail *d)
-{
-	struct crl_set crls = {NULL, 0};
-
-	for (size_t i = 0; i < t->n; i++) {
-		const char *serial = t->v[i].serial;
-		int64_t shard = -1;
-
-		log_info(LOG_CA, "revoked %s (keyCompromise) by "
-		    "ca:key-compromise", serial);
-		if (ca->ocsp) {
-			struct rc_detail od = {{0}};
-			int orc = ca_ocsp_resign(ca, serial, &od);
-
-			if (orc != 0)
-				log_err(LOG_CA, "revoked %s, but its OCSP "
-				    "response was not re-signed: %s", serial,
-				    rc_detail_str(&od, orc));
-			ca_revocation_note(serial);
-		}
-		if (store_cert_get_shard(ca->st, serial, &shard) != 0)
-			shard = -1;
-		crl_set_add(&crls, t->v[i].issuer_id, shard);
-	}
-	if (t->n > 0)
-		log_warn(LOG_CA, "key %.16s... compromised: %zu certificate%s "
-		    "of it revoked", t->hex, t->n, t->n == 1 ? "" : "s");
-	(void)crl_set_publish(ca, &crls, NULL, d);
+	return key_hook(st, t->hook, t->hex, NULL, &t->k, t->when);
 }
 
 static int
@@ -1046,17 +1046,26 @@ block_key(struct ca *ca, const uint8_t hash[32], const char *actor,
 	details = xasprintf("{\"spki_sha256\":\"%s\",\"evidence\":%s}",
 	    hex, (const char *)ev.data);
 	t = (struct block_tx){hash, actor ? actor : "ca", object, details,
-	    hex, ca_now(ca), hook, NULL, 0};
+	    hex, ca_now(ca), hook, {NULL, 0}};
 	rc = ca_durable_tx(ca, block_tx, &t);
 	if (rc != 0) {
 		rc_detail_set(d, "blocking the key failed: %s", rc_str(rc));
 		log_err(LOG_CA, "key %.16s...: blocking it and revoking its "
 		    "certificates failed, nothing done: %s", hex, rc_str(rc));
 	} else {
-		*revoked = t.n;
-		block_publish(ca, &t, d);
+		struct crl_set crls = {NULL, 0};
+
+		*revoked = t.k.n;
+		for (size_t i = 0; i < t.k.n; i++)
+			revoked_out(ca, t.k.v[i].serial, t.k.v[i].issuer_id,
+			    1, KEY_ACTOR, 0, &crls);
+		if (t.k.n > 0)
+			log_warn(LOG_CA, "key %.16s... compromised: %zu "
+			    "certificate%s of it revoked", hex, t.k.n,
+			    t.k.n == 1 ? "" : "s");
+		(void)crl_set_publish(ca, &crls, NULL, d);
 	}
-	free(t.v);
+	free(t.k.v);
 	buf_free(&ev);
 	free(object);
 	free(details);
@@ -1076,17 +1085,23 @@ ca_block_key(struct ca *ca, const uint8_t *spki, size_t spki_len,
 
 int
 ca_block_key_hash(struct ca *ca, const uint8_t hash[32], const char *actor,
-    const char *evidence, size_t *revoked, struct rc_detail *d)
+    const char *evidence, const struct ca_block_hook *hook, size_t *revoked,
+    struct rc_detail *d)
 {
-	return block_key(ca, hash, actor, evidence, NULL, revoked, d);
+	return block_key(ca, hash, actor, evidence, hook, revoked, d);
 }
+
+static int revoke(struct ca *ca, const char *serial_hex, int reason,
+    const char *actor, const struct ca_block_hook *hook,
+    struct crl_set *crls, struct rc_detail *d);
 
 int
 ca_revoke(struct ca *ca, const char *serial_hex, int reason,
-    const char *actor, struct rc_detail *d)
+    const char *actor, const struct ca_block_hook *hook,
+    struct rc_detail *d)
 {
 	struct crl_set crls = {NULL, 0};
-	int rc = revoke(ca, serial_hex, reason, actor, NULL, &crls, d);
+	int rc = revoke(ca, serial_hex, reason, actor, hook, &crls, d);
 	int prc = crl_set_publish(ca, &crls, NULL, d);
 
 	return rc != 0 ? rc : prc;
@@ -1094,8 +1109,8 @@ ca_revoke(struct ca *ca, const char *serial_hex, int reason,
 
 size_t
 ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
-    int reason, const char *actor, int *results, size_t *crls_published,
-    struct rc_detail *d)
+    int reason, const char *actor, const struct ca_block_hook *hook,
+    int *results, size_t *crls_published, struct rc_detail *d)
 {
 	struct crl_set crls = {NULL, 0};
 	size_t done = 0;
@@ -1104,7 +1119,7 @@ ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct rc_detail sd = {{0}};
 
-		results[i] = revoke(ca, serials[i], reason, actor, NULL, &crls,
+		results[i] = revoke(ca, serials[i], reason, actor, hook, &crls,
 		    &sd);
 		if (results[i] == 0)
 			done++;
@@ -1120,20 +1135,20 @@ ca_revoke_many(struct ca *ca, const char *const *serials, size_t n,
 }
 
 /* ca_revoke() without publishing: the CRL partitions it touched go into
- * crls. same_key_as: the serial whose key compromise this revocation
- * follows (then no further search). */
+ * crls. */
 static int
 revoke(struct ca *ca, const char *serial_hex, int reason, const char *actor,
-    const char *same_key_as, struct crl_set *crls, struct rc_detail *d)
+    const struct ca_block_hook *hook, struct crl_set *crls,
+    struct rc_detail *d)
 {
 	struct store_cert c;
 	struct revoke_tx t;
 	char serial[41], hash_hex[65], *details = NULL;
 	uint8_t hash[32];
-	int64_t shard = -1;
 	int rc, is_ca, block = 0;
 
 	memset(&c, 0, sizeof(c));
+	memset(&t, 0, sizeof(t));
 	if (ca == NULL)
 		return RC_INVAL;
 	if (ca_serial_normalize(serial_hex, serial) != 0) {
@@ -1173,18 +1188,21 @@ revoke(struct ca *ca, const char *serial_hex, int reason, const char *actor,
 		rc = RC_INVAL;
 		goto out;
 	}
-	/* keyCompromise: the key is blocked in the same transaction */
+	/* keyCompromise: the key is blocked, and its other certificates
+	 * revoked, in the same transaction */
 	block = reason == 1 && !is_ca &&
 	    ca_cert_spki_hash(c.der, c.der_len, hash) == 0;
 	if (block)
 		hex_encode(hash, sizeof(hash), hash_hex);
 	details = xasprintf("{\"reason\":\"%s\",\"issuer_id\":%lld,"
-	    "\"profile\":\"%s\"%s%s%s%s%s%s}", ca_reason_name(reason),
+	    "\"profile\":\"%s\"%s%s%s}", ca_reason_name(reason),
 	    (long long)c.issuer_id, c.profile ? c.profile : "",
 	    block ? ",\"spki_sha256\":\"" : "", block ? hash_hex : "",
-	    block ? "\"" : "", same_key_as ? ",\"same_key_as\":\"" : "",
-	    same_key_as ? same_key_as : "", same_key_as ? "\"" : "");
-	t.block = block && same_key_as == NULL ? hash : NULL;
+	    block ? "\"" : "");
+	t.block = block ? hash : NULL;
+	t.hex = hash_hex;
+	t.issuer_id = c.issuer_id;
+	t.hook = block ? hook : NULL;
 	t.serial = serial;
 	t.reason = reason;
 	t.when = ca_now(ca);
@@ -1195,29 +1213,16 @@ revoke(struct ca *ca, const char *serial_hex, int reason, const char *actor,
 		    rc == RC_EXISTS ? "already revoked" : rc_str(rc));
 		goto out;
 	}
-	log_info(LOG_CA, "revoked %s (%s) by %s", serial,
-	    ca_reason_name(reason), t.actor);
-	/* the OCSP response first (the fastest way relying parties learn),
-	 * then the CRL partition that lists it (BR 4.9.7: at once); a
-	 * failure of either is logged and leaves the revocation in place:
-	 * the OCSP worker and the CRL schedule catch up */
-	if (!is_ca && ca->ocsp) {
-		struct rc_detail od = {{0}};
-		int orc = ca_ocsp_resign(ca, serial, &od);
-
-		if (orc != 0)
-			log_err(LOG_CA, "revoked %s, but its OCSP response was "
-			    "not re-signed: %s", serial,
-			    rc_detail_str(&od, orc));
-		/* this process's responder re-reads it at once */
-		ca_revocation_note(serial);
-	}
-	if (store_cert_get_shard(ca->st, serial, &shard) != 0)
-		shard = -1;
-	crl_set_add(crls, c.issuer_id, shard);
-	if (block && same_key_as == NULL)
-		(void)revoke_same_key(ca, hash, serial, crls);
+	revoked_out(ca, serial, c.issuer_id, reason, t.actor, is_ca, crls);
+	for (size_t i = 1; i < t.k.n; i++)
+		revoked_out(ca, t.k.v[i].serial, t.k.v[i].issuer_id, 1,
+		    KEY_ACTOR, 0, crls);
+	if (t.k.n > 1)
+		log_warn(LOG_CA, "key of %s compromised: %zu more "
+		    "certificate%s of it revoked", serial, t.k.n - 1,
+		    t.k.n == 2 ? "" : "s");
 out:
+	free(t.k.v);
 	free(details);
 	store_cert_clear(&c);
 	return rc;

@@ -488,10 +488,12 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 				    revs[i].serial, revs[i].reason);
 			goto out;
 		}
+		/* no mail: a replay of revocations whose subscribers were
+		 * told when they happened (by the replaced store's outbox) */
 		for (size_t i = 0; i < nrevs; i++) {
 			struct rc_detail rd = {""};
 			int r = ca_revoke(cx->ca, revs[i].serial, revs[i].reason,
-			    cx->actor, &rd);
+			    cx->actor, NULL, &rd);
 
 			if (r == 0) {
 				printf("revoked again: %s (reason %d)\n",

@@ -350,8 +350,8 @@ revoke_file(struct daemon_ctx *cx, const char *path, int reason)
 	res = xcalloc(n, sizeof(*res));
 	for (size_t i = 0; i < n; i++)
 		ptr[i] = v[i];
-	done = ca_revoke_many(cx->ca, ptr, n, reason, cx->actor, res, &crls,
-	    &d);
+	done = ca_revoke_many(cx->ca, ptr, n, reason, cx->actor, NULL, res,
+	    &crls, &d);
 	for (size_t i = 0; i < n; i++) {
 		if (res[i] == RC_EXISTS) {
 			already++;
@@ -424,7 +424,7 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	if (file != NULL)
 		return revoke_file(cx, file, reason);
-	rc = ca_revoke(cx->ca, serial, reason, cx->actor, &d);
+	rc = ca_revoke(cx->ca, serial, reason, cx->actor, NULL, &d);
 	switch (rc) {
 	case 0:
 		log_info(LOG_MAIN, "revoked %s (%s)", serial,
@@ -495,7 +495,7 @@ daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 		if (rc != DAEMON_EXIT_OK)
 			return rc;
 		rc = ca_block_key_hash(cx->ca, hash, cx->actor, evidence,
-		    &revoked, &d);
+		    NULL, &revoked, &d);
 		goto done;
 	}
 	if (daemon_read_file(cx, "--csr", csr_path, CA_MAX_CSR, &in, &inlen))

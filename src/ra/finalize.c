@@ -1032,7 +1032,7 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 		    "the certificate is already revoked");
 		goto out;
 	}
-	rc = ca_revoke(ra->ca, serial, reason, actor, &d);
+	rc = ca_revoke(ra->ca, serial, reason, actor, NULL, &d);
 	if (rc == RC_EXISTS)
 		rc = ra_fail(err, rc, RA_PROB_ALREADY_REVOKED,
 		    "the certificate is already revoked");

@@ -1166,7 +1166,7 @@ ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
 		    "no CA to revoke with");
 	}
 	rc = ca_revoke(ra->ca, c.serial, reason, actor ? actor : "system",
-	    &d);
+	    NULL, &d);
 	if (rc == RC_EXISTS) {
 		rc = ra_fail(err, rc, RA_PROB_ALREADY_REVOKED,
 		    "the certificate is already revoked");

@@ -377,6 +377,53 @@ struct ra_key_report_res {
 int ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
     const char *contact, const char *client_ip,
     struct ra_key_report_res *out, struct ra_err *err);
+
+/*
+ * The subscribers of certificates revoked for key compromise, told by
+ * mail (keynotice.c). A key known compromised loses every certificate
+ * (BR 4.9.1.1 (3)), other subscribers' too; as Boulder's bad-key-revoker,
+ * each subscriber is told, in the transaction of the revocations:
+ * ra_key_notice_init() fills *hook for ca_block_key(),
+ * ca_block_key_hash(), ca_revoke() and ca_revoke_many() (keyCompromise)
+ * with kn as its state (kn must outlive the call). Each subscriber of a
+ * revoked certificate (a portal order's contacts, an ACME account's
+ * mailto: contacts) gets one mail per address about its own certificates
+ * (kind "key.revoked"): why, the serials, names and overview links, the
+ * key and what to do. With cause RA_KEY_SUBSCRIBER the subscriber that
+ * revoked the requested certificate itself is not told about that one,
+ * only about its other certificates of the key; with any other cause
+ * (whoever asked speaks for no subscriber) every revoked certificate is
+ * told of. Audited "key.revoke.mail" ("key.report.mail" for
+ * RA_KEY_REPORT) as actor, object "key:<spki sha256>", with who was told
+ * about which serials.
+ */
+enum ra_key_cause {
+	RA_KEY_REPORT,		/* a proof on /report-key (ra_key_report) */
+	RA_KEY_HOLDER,		/* an ACME revocation signed by the
+				 * certificate's key: its holder, who may or
+				 * may not be the subscriber */
+	RA_KEY_SUBSCRIBER,	/* the subscriber revoked one of its own
+				 * certificates for keyCompromise (the ACME
+				 * account that ordered it, the portal
+				 * customer) */
+	RA_KEY_OPERATOR		/* certdesk ca block-key, ca revoke */
+};
+struct ca_block_hook;
+struct ra_key_notice {
+	/* set by ra_key_notice_init() */
+	struct ra *ra;
+	enum ra_key_cause cause;
+	char actor[96];			/* of the audit entry */
+	const char *reporter;		/* RA_KEY_REPORT: the reporter's
+					 * address, or NULL (audited) */
+	/* set by each run of the hook: of its last transaction */
+	size_t mails;			/* subscriber mails queued */
+	size_t no_contact;		/* revoked certificates told of
+					 * whose subscriber has no address */
+};
+void ra_key_notice_init(struct ra_key_notice *kn, struct ra *ra,
+    enum ra_key_cause cause, const char *actor, struct ca_block_hook *hook);
+
 /*
  * The reporter's contact of a key report: NULL or "" (none), an https://
  * URL (kept with the report; no mail goes there), or one plain email

@@ -245,4 +245,23 @@ void ra_rcpt_add(struct ra_rcpt *r, const char *addr, const char *name);
  * first. */
 void ra_order_rcpt(struct store *st, json_t *det, struct ra_rcpt *r);
 
+/* ---- mail for a key's revoked certificates (keynotice.c) ---------------- */
+
+/* Serials one key compromise mail or audit entry names; a key with more
+ * certificates (a key shared by a hosting provider) gets "and N more". */
+#define RA_KEY_LIST_MAX 100
+/* t as "10 January 2026 at 00:00:00 UTC" into out. */
+void ra_key_time_text(time_t t, char *out, size_t n);
+/* Queues one mail ("Hello <name>,", text, signature) in st's transaction;
+ * RC_EXISTS, the same notice (kind, ref) queued before, counts as
+ * queued. */
+int ra_key_mail(struct store *st, const char *to, const char *name,
+    const char *subject, const char *text, const char *kind,
+    const char *ref);
+/* The hook function ra_key_notice_init() installs, for a caller that
+ * wraps it (keyreport.c): arg is the struct ra_key_notice. */
+struct ca_key_revoked;
+int ra_key_notice_tx(struct store *st, const struct ca_key_revoked *r,
+    void *arg);
+
 #endif

@@ -13,6 +13,7 @@
 #include "ca_fixture.h"
 #include "signer/signer.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/xmalloc.h"
 
 #include <openssl/evp.h>
@@ -197,7 +198,7 @@ test_revoke(void **state)
 		    a->serial[i + 1] - 32 : a->serial[i + 1],
 		    i + 2 < strlen(a->serial) ? ":" : "");
 	if (ca_revoke(e->ca, colons, ca_reason_parse("keyCompromise"),
-	    "agent@example.com", &d) != 0)
+	    "agent@example.com", NULL, &d) != 0)
 		fail_msg("revoke %s: %s", colons, d.msg);
 
 	crl = read_crl(e, "issuing-1-0");
@@ -237,26 +238,28 @@ test_revoke(void **state)
 	}
 
 	/* again: RC_EXISTS; unknown: RC_NOTFOUND; not hex: RC_INVAL */
-	assert_int_equal(ca_revoke(e->ca, a->serial, 1, "test", &d),
+	assert_int_equal(ca_revoke(e->ca, a->serial, 1, "test", NULL, &d),
 	    RC_EXISTS);
 	assert_int_equal(ca_revoke(e->ca, "7fffffffffffffffffffffffffffffff",
-	    1, "test", &d), RC_NOTFOUND);
-	assert_int_equal(ca_revoke(e->ca, "xyz", 1, "test", &d), RC_INVAL);
-	assert_int_equal(ca_revoke(e->ca, NULL, 1, "test", &d), RC_INVAL);
+	    1, "test", NULL, &d), RC_NOTFOUND);
+	assert_int_equal(ca_revoke(e->ca, "xyz", 1, "test", NULL, &d),
+	    RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, NULL, 1, "test", NULL, &d), RC_INVAL);
 
 	/* BR 7.2.2: certificateHold, removeFromCRL never; cACompromise
 	 * not for a subscriber; codes that do not exist */
 	assert_int_equal(ca_revoke(e->ca, b->serial,
-	    ca_reason_parse("certificateHold"), "test", &d), RC_INVAL);
+	    ca_reason_parse("certificateHold"), "test", NULL, &d), RC_INVAL);
 	assert_int_equal(ca_revoke(e->ca, b->serial,
-	    ca_reason_parse("removeFromCRL"), "test", &d), RC_INVAL);
+	    ca_reason_parse("removeFromCRL"), "test", NULL, &d), RC_INVAL);
 	assert_int_equal(ca_revoke(e->ca, b->serial,
-	    ca_reason_parse("cACompromise"), "test", &d), RC_INVAL);
-	assert_int_equal(ca_revoke(e->ca, b->serial, 7, "test", &d), RC_INVAL);
-	assert_int_equal(ca_revoke(e->ca, b->serial, -1, "test", &d),
+	    ca_reason_parse("cACompromise"), "test", NULL, &d), RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, b->serial, 7, "test", NULL, &d),
+	    RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, b->serial, -1, "test", NULL, &d),
 	    RC_INVAL);
 	/* unspecified: listed without a reasonCode */
-	assert_int_equal(ca_revoke(e->ca, b->serial, 0, "test", &d), 0);
+	assert_int_equal(ca_revoke(e->ca, b->serial, 0, "test", NULL, &d), 0);
 	crl = read_crl(e, "issuing-1-0");
 	assert_true(crl_number(crl) > n2);
 	assert_int_equal(crl_reason(crl, a->serial), 1);
@@ -355,12 +358,12 @@ test_key_compromise(void **state)
 	X509_CRL *crl;
 
 	/* superseded: nothing is blocked */
-	assert_int_equal(ca_revoke(e->ca, c->serial, 4, "test", &d), 0);
+	assert_int_equal(ca_revoke(e->ca, c->serial, 4, "test", NULL, &d), 0);
 	assert_int_equal(spki_hash(c, h), 0);
 	assert_int_equal(store_blocked_key_get(e->st, h, by), RC_NOTFOUND);
 
 	/* a for keyCompromise: b, of the same key, follows */
-	if (ca_revoke(e->ca, a->serial, 1, "agent@example.com", &d) != 0)
+	if (ca_revoke(e->ca, a->serial, 1, "agent@example.com", NULL, &d) != 0)
 		fail_msg("revoke: %s", d.msg);
 	assert_int_equal(status_of(e, a->serial), 1);
 	assert_int_equal(status_of(e, b->serial), 1);
@@ -391,7 +394,8 @@ test_key_compromise(void **state)
 	ca_cert_free(issue_other_key(e, "other.example.com"));
 
 	/* again: RC_EXISTS, and nothing changes */
-	assert_int_equal(ca_revoke(e->ca, b->serial, 1, "test", &d), RC_EXISTS);
+	assert_int_equal(ca_revoke(e->ca, b->serial, 1, "test", NULL, &d),
+	    RC_EXISTS);
 	ca_cert_free(a);
 	ca_cert_free(b);
 	ca_cert_free(c);
@@ -557,31 +561,35 @@ test_key_report(void **state)
 	ca_cert_free(a);
 }
 
-/* What the hook of ca_block_key saw, and what it answers. */
+/* What the hook of ca_block_key and ca_revoke saw, and what it answers. */
 struct hook_seen {
 	int calls, fail;
 	size_t n;
 	char serials[4][41];
+	char requested[41];	/* "" when NULL */
+	char spki[65];
 	int revoked_in_tx;	/* the revocations visible through st */
 };
 
 static int
-block_hook(struct store *st, const struct ca_revoked *v, size_t n,
-    time_t when, void *arg)
+block_hook(struct store *st, const struct ca_key_revoked *r, void *arg)
 {
 	struct hook_seen *h = arg;
 
 	h->calls++;
-	h->n = n;
+	h->n = r->n;
 	h->revoked_in_tx = 0;
-	for (size_t i = 0; i < n && i < 4; i++) {
+	snprintf(h->requested, sizeof(h->requested), "%s",
+	    r->requested ? r->requested : "");
+	snprintf(h->spki, sizeof(h->spki), "%s", r->spki_sha256);
+	for (size_t i = 0; i < r->n && i < 4; i++) {
 		struct store_cert sc;
 
 		memset(&sc, 0, sizeof(sc));
-		snprintf(h->serials[i], 41, "%s", v[i].serial);
-		assert_true(v[i].issuer_id > 0);
-		if (store_cert_get(st, v[i].serial, &sc) == 0 && sc.revoked &&
-		    sc.reason == 1 && sc.revoked_at == when)
+		snprintf(h->serials[i], 41, "%s", r->v[i].serial);
+		assert_true(r->v[i].issuer_id > 0);
+		if (store_cert_get(st, r->v[i].serial, &sc) == 0 &&
+		    sc.revoked && sc.reason == 1 && sc.revoked_at == r->when)
 			h->revoked_in_tx++;
 		store_cert_clear(&sc);
 	}
@@ -656,6 +664,15 @@ test_block_key_hook(void **state)
 	assert_int_equal(revoked, 2);
 	assert_int_equal(h.n, 2);
 	assert_int_equal(h.revoked_in_tx, 2);
+	assert_string_equal(h.requested, "");
+	{
+		uint8_t hh[32];
+		char hex[65];
+
+		assert_int_equal(spki_hash(a, hh), 0);
+		hex_encode(hh, 32, hex);
+		assert_string_equal(h.spki, hex);
+	}
 	assert_true((strcmp(h.serials[0], a->serial) == 0 &&
 	    strcmp(h.serials[1], b->serial) == 0) ||
 	    (strcmp(h.serials[0], b->serial) == 0 &&
@@ -694,6 +711,71 @@ test_block_key_hook(void **state)
 	OPENSSL_free(spki);
 	ca_cert_free(a);
 	ca_cert_free(b);
+}
+
+/*
+ * ca_revoke for keyCompromise with a hook (the ra's mail to the
+ * subscribers of the key's other certificates): the certificate, the key
+ * block and every other live certificate of the key are revoked in one
+ * transaction with what the hook writes, the requested one first; a hook
+ * that fails undoes all of it. Another reason ignores the hook.
+ */
+static void
+test_revoke_key_hook(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_cert *a = ca_fixture_issue_dv(e, "a.example.com");
+	struct ca_cert *b = ca_fixture_issue_dv(e, "b.example.com");
+	struct ca_cert *c = issue_other_key(e, "c.example.com");
+	struct hook_seen h;
+	struct ca_block_hook hook = {block_hook, &h};
+	struct rc_detail d = {""};
+	uint8_t hh[32];
+	char by[41];
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(ca_revoke(e->ca, c->serial, 4, "test", &hook, &d),
+	    0);
+	assert_int_equal(h.calls, 0);
+
+	h.fail = 1;
+	assert_int_equal(ca_revoke(e->ca, a->serial, 1, "test", &hook, &d),
+	    RC_DB);
+	assert_true(h.calls >= 1);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.revoked_in_tx, 2);
+	/* rolled back: nothing revoked, the key not blocked */
+	assert_int_equal(status_of(e, a->serial), -1);
+	assert_int_equal(status_of(e, b->serial), -1);
+	assert_int_equal(spki_hash(a, hh), 0);
+	assert_int_equal(store_blocked_key_get(e->st, hh, by), RC_NOTFOUND);
+	assert_int_equal(audit_count(e, "test.hook"), 0);
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(ca_revoke(e->ca, a->serial, 1, "test", &hook, &d), 0);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.revoked_in_tx, 2);
+	assert_string_equal(h.requested, a->serial);
+	assert_string_equal(h.serials[0], a->serial);
+	assert_string_equal(h.serials[1], b->serial);
+	assert_int_equal(status_of(e, a->serial), 1);
+	assert_int_equal(status_of(e, b->serial), 1);
+	assert_int_equal(store_blocked_key_get(e->st, hh, by), 0);
+	assert_string_equal(by, a->serial);
+	assert_int_equal(audit_count(e, "test.hook"), 1);
+	assert_true(audit_has(e, b->serial, "\"same_key_as\":\"",
+	    a->serial));
+	{
+		X509_CRL *crl = read_crl(e, "issuing-1-0");
+
+		assert_int_equal(crl_reason(crl, a->serial), 1);
+		assert_int_equal(crl_reason(crl, b->serial), 1);
+		X509_CRL_free(crl);
+	}
+	ca_cert_free(a);
+	ca_cert_free(b);
+	ca_cert_free(c);
 }
 
 /* A shard with many revoked certificates (rows straight into the store,
@@ -776,15 +858,15 @@ test_revoke_ca(void **state)
 	/* the root is never revoked */
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(e->root), NULL);
 	hex = BN_bn2hex(bn);
-	assert_int_equal(ca_revoke(e->ca, hex, 1, "test", &d), RC_INVAL);
+	assert_int_equal(ca_revoke(e->ca, hex, 1, "test", NULL, &d), RC_INVAL);
 	OPENSSL_free(hex);
 	BN_free(bn);
 
 	/* the issuing CA goes on the root's CRL, with a reason */
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(e->issuing), NULL);
 	hex = BN_bn2hex(bn);
-	assert_int_equal(ca_revoke(e->ca, hex, 0, "test", &d), RC_INVAL);
-	if (ca_revoke(e->ca, hex, 2, "test", &d) != 0)
+	assert_int_equal(ca_revoke(e->ca, hex, 0, "test", NULL, &d), RC_INVAL);
+	if (ca_revoke(e->ca, hex, 2, "test", NULL, &d) != 0)
 		fail_msg("revoke CA: %s", d.msg);
 	for (char *q = hex; *q; q++)
 		if (*q >= 'A' && *q <= 'F')
@@ -875,7 +957,7 @@ test_audit_chain(void **state)
 	struct counts c = {0, 0, 0, 0};
 	int64_t n = 0, bad = -1;
 
-	assert_int_equal(ca_revoke(e->ca, a->serial, 4, "test", &d), 0);
+	assert_int_equal(ca_revoke(e->ca, a->serial, 4, "test", NULL, &d), 0);
 	assert_int_equal(store_audit_list(e->st, 1, count, &c), 0);
 	assert_int_equal(c.issue, 1);
 	assert_int_equal(c.revoke, 1);
@@ -895,6 +977,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_key_compromise, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_report, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_key_hook, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_block_key_hook, setup,
 		    teardown),

@@ -175,7 +175,7 @@ test_revoked(void **state)
 	time_t rt = 0;
 	uint64_t epoch = ca_revocation_epoch();
 
-	assert_int_equal(ca_revoke(e->ca, a->serial, 1, "test", &d), 0);
+	assert_int_equal(ca_revoke(e->ca, a->serial, 1, "test", NULL, &d), 0);
 	/* the responder of this process learns it at once */
 	assert_int_equal(ca_revocation_epoch(), epoch + 1);
 	assert_int_equal(ca_revoked_since(epoch, a->serial), 1);
@@ -427,7 +427,7 @@ test_rollover(void **state)
 	assert_int_equal(resp_status(e, resp, rlen, NULL, NULL, NULL, NULL),
 	    V_OCSP_CERTSTATUS_UNKNOWN);
 	free(resp);
-	assert_int_equal(ca_revoke(ca2, a->serial, 1, "test", &d), 0);
+	assert_int_equal(ca_revoke(ca2, a->serial, 1, "test", NULL, &d), 0);
 	assert_int_equal(ca_ocsp_resign(ca2, a->serial, &d), 0);
 	OPENSSL_free(der);
 	X509_free(x);
@@ -552,7 +552,8 @@ test_shards(void **state)
 		    &shard), 0);
 		assert_int_equal(shard, i / 2);
 	}
-	assert_int_equal(ca_revoke(e->ca, c[3]->serial, 4, "test", &d), 0);
+	assert_int_equal(ca_revoke(e->ca, c[3]->serial, 4, "test", NULL, &d),
+	    0);
 	for (int s = 0; s < 3; s++) {
 		char *path = xasprintf("%s/issuing-1-%d.crl", e->crl_dir, s);
 		char *url = xasprintf(BASE "/crl/issuing-1-%d.crl", s);

@@ -9,6 +9,7 @@
 #include "ca/ca.h"
 #include "signer/signer.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -410,6 +411,144 @@ rt_count(struct rt_env *e, const char *sql)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
+}
+
+/* ---- certificates and mail of the key compromise tests ---------------- */
+
+void
+rt_spki_hex(EVP_PKEY *k, char hex[65])
+{
+	unsigned char *der = NULL;
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	int n = i2d_PUBKEY(k, &der);
+
+	assert_true(n > 0);
+	SHA256(der, (size_t)n, h);
+	hex_encode(h, sizeof(h), hex);
+	OPENSSL_free(der);
+}
+
+int64_t
+rt_account_with(struct rt_env *e, const char *seed, const char *contact)
+{
+	struct ra_account a = {0};
+	struct ra_err err = {0};
+	char tp[44], jwk[64];
+	int64_t id;
+
+	rt_thumbprint(seed, tp);
+	snprintf(jwk, sizeof(jwk), "{\"k\":\"%s\"}", seed);
+	if (ra_account_new_from(e->ra, NULL, jwk, tp, NULL, contact, NULL, &a,
+	    &err) != 0)
+		fail_msg("account: %s", err.detail.msg);
+	id = a.id;
+	ra_account_clear(&a);
+	return id;
+}
+
+void
+rt_acme_cert(struct rt_env *e, int64_t acct, const char *names, EVP_PKEY *k,
+    char serial[41])
+{
+	struct ra_order o = {0};
+	struct ra_err err = {0};
+	int64_t ord = rt_order(e, acct, names);
+	size_t len;
+	uint8_t *csr;
+
+	rt_validate_order(e, acct, ord, RA_CHALL_HTTP01);
+	csr = rt_csr(k, names, &len);
+	if (ra_order_finalize(e->ra, acct, ord, csr, len, &o, &err) != 0)
+		fail_msg("finalize: %s", err.detail.msg);
+	memcpy(serial, o.cert_serial, 41);
+	free(csr);
+	ra_order_clear(&o);
+}
+
+void
+rt_portal_cert(struct rt_env *e, int64_t uid, const char *domain,
+    const char *names, EVP_PKEY *k, char serial[41], int64_t *order)
+{
+	struct ra_portal_order_req q;
+	struct ra_field_errs fe = {0};
+	struct ra_portal_order o = {0};
+	struct ra_err err = {0};
+	int64_t slot = 0, id = 0;
+	int issued = 0;
+	uint8_t *csr;
+
+	assert_int_equal(store_slot_add(e->st, e->contract, "starter", &slot),
+	    0);
+	memset(&q, 0, sizeof(q));
+	q.customer_id = e->customer;
+	q.user_id = uid;
+	q.slot_id = slot;
+	q.domain = domain;
+	q.purpose = "hosting";
+	q.terms_accepted = 1;
+	csr = rt_csr(k, names, &q.csr_len);
+	q.csr = csr;
+	if (ra_portal_order_new(e->ra, &q, &id, &fe, &err) != 0)
+		fail_msg("portal order: %s %s", err.detail.msg,
+		    fe.n ? fe.e[0].msg : "");
+	free(csr);
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, NULL), 0);
+	assert_int_equal(issued, 1);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	memcpy(serial, o.cert_serial, 41);
+	ra_portal_order_clear(&o);
+	*order = id;
+}
+
+const char *
+rt_slot_state(struct rt_env *e, int64_t order, char *buf, size_t n)
+{
+	struct store_order o = {0};
+	struct store_slot s = {0};
+
+	assert_int_equal(store_order_get(e->st, order, &o), 0);
+	assert_int_equal(store_slot_get(e->st, o.slot_id, &s), 0);
+	snprintf(buf, n, "%s", s.state);
+	store_slot_clear(&s);
+	store_order_clear(&o);
+	return buf;
+}
+
+char *
+rt_mail_to(struct rt_env *e, const char *kind, const char *to, char **subject)
+{
+	struct store_mail *m = NULL;
+	size_t n = 0;
+	char *body = NULL;
+
+	assert_int_equal(store_mail_page(e->st, 0, STORE_MAIL_PAGE_MAX, &m,
+	    &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (m[i].kind != NULL && strcmp(m[i].kind, kind) == 0 &&
+		    strcmp(m[i].to_addr, to) == 0) {
+			if (body != NULL)
+				fail_msg("two %s mails to %s", kind, to);
+			body = xstrdup(m[i].body);
+			if (subject != NULL)
+				*subject = xstrdup(m[i].subject);
+		}
+	store_mail_list_free(m, n);
+	return body;
+}
+
+void
+rt_has(const char *text, const char *what)
+{
+	if (strstr(text, what) == NULL)
+		fail_msg("'%s' not in:\n%s", what, text);
+}
+
+void
+rt_has_not(const char *text, const char *what)
+{
+	if (strstr(text, what) != NULL)
+		fail_msg("'%s' in:\n%s", what, text);
 }
 
 /* ---- HTTP server --------------------------------------------------------- */

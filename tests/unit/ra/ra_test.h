@@ -102,6 +102,33 @@ long long rt_count(struct rt_env *e, const char *sql);
 const char *rt_order_status(struct rt_env *e, int64_t id, char *buf,
     size_t n);
 
+/* ---- key compromise: certificates of two kinds of subscriber, mail ---- */
+
+/* Lowercase hex SHA-256 of k's SubjectPublicKeyInfo. */
+void rt_spki_hex(EVP_PKEY *k, char hex[65]);
+/* An ACME account with the contact list (JSON text, or NULL). */
+int64_t rt_account_with(struct rt_env *e, const char *seed,
+    const char *contact);
+/* A certificate for names to ACME account acct with key k; its serial. */
+void rt_acme_cert(struct rt_env *e, int64_t acct, const char *names,
+    EVP_PKEY *k, char serial[41]);
+/* A certificate of a DV portal order (in a new starter slot of e's
+ * contract) placed by user uid with key k; its serial, and the order's id
+ * in *order. */
+void rt_portal_cert(struct rt_env *e, int64_t uid, const char *domain,
+    const char *names, EVP_PKEY *k, char serial[41], int64_t *order);
+/* The state of the slot of portal order id, into buf (returned). */
+const char *rt_slot_state(struct rt_env *e, int64_t order, char *buf,
+    size_t n);
+/* The body of the one queued mail of kind to addr (new string), or NULL
+ * when there is none; fails on two. *subject (unless subject is NULL)
+ * gets the subject (new string) when there is one. */
+char *rt_mail_to(struct rt_env *e, const char *kind, const char *to,
+    char **subject);
+/* Fail unless text has what; fail if it has. */
+void rt_has(const char *text, const char *what);
+void rt_has_not(const char *text, const char *what);
+
 /* ---- a tiny HTTP server for http-01 -------------------------------------- */
 
 struct rt_http {

@@ -210,7 +210,7 @@ test_revoke_and_blocked_keys(void **state)
 	ord = rt_order(e, id1, "www.example.com");
 
 	/* the key of account 1 is reported compromised */
-	assert_int_equal(ca_block_key_hash(e->ca, h1, "test", "evidence",
+	assert_int_equal(ca_block_key_hash(e->ca, h1, "test", "evidence", NULL,
 	    &revoked, &d), 0);
 	assert_int_equal(revoked, 0);
 	assert_int_equal(ra_account_get(e->ra, id1, &a, &err), 0);
@@ -256,7 +256,7 @@ test_revoke_and_blocked_keys(void **state)
 	/* a key change moves the hash: blocking the old key spares it */
 	assert_int_equal(ra_account_key_change(e->ra, id2, NULL, "{\"k\":6}",
 	    tp1, h3, &other, NULL, &err), 0);
-	assert_int_equal(ca_block_key_hash(e->ca, h2, "test", "old key",
+	assert_int_equal(ca_block_key_hash(e->ca, h2, "test", "old key", NULL,
 	    &revoked, &d), 0);
 	assert_int_equal(ra_account_get(e->ra, id2, &a, &err), 0);
 	assert_int_equal(a.status, RA_ST_VALID);

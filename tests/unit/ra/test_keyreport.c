@@ -54,135 +54,6 @@ proof_of(EVP_PKEY *k, size_t *len)
 	return out;
 }
 
-/* Lowercase hex SHA-256 of k's SubjectPublicKeyInfo. */
-static void
-spki_hex(EVP_PKEY *k, char hex[65])
-{
-	unsigned char *der = NULL;
-	uint8_t h[SHA256_DIGEST_LENGTH];
-	int n = i2d_PUBKEY(k, &der);
-
-	assert_true(n > 0);
-	SHA256(der, (size_t)n, h);
-	hex_encode(h, sizeof(h), hex);
-	OPENSSL_free(der);
-}
-
-/* An ACME account with the contact list (JSON text, or NULL). */
-static int64_t
-account_with(struct rt_env *e, const char *seed, const char *contact)
-{
-	struct ra_account a = {0};
-	struct ra_err err = {0};
-	char tp[44], jwk[64];
-	int64_t id;
-
-	rt_thumbprint(seed, tp);
-	snprintf(jwk, sizeof(jwk), "{\"k\":\"%s\"}", seed);
-	if (ra_account_new_from(e->ra, NULL, jwk, tp, NULL, contact, NULL, &a,
-	    &err) != 0)
-		fail_msg("account: %s", err.detail.msg);
-	id = a.id;
-	ra_account_clear(&a);
-	return id;
-}
-
-/* A certificate for names to ACME account acct with key k; its serial. */
-static void
-acme_cert(struct rt_env *e, int64_t acct, const char *names, EVP_PKEY *k,
-    char serial[41])
-{
-	struct ra_order o = {0};
-	struct ra_err err = {0};
-	int64_t ord = rt_order(e, acct, names);
-	size_t len;
-	uint8_t *csr;
-
-	rt_validate_order(e, acct, ord, RA_CHALL_HTTP01);
-	csr = rt_csr(k, names, &len);
-	if (ra_order_finalize(e->ra, acct, ord, csr, len, &o, &err) != 0)
-		fail_msg("finalize: %s", err.detail.msg);
-	memcpy(serial, o.cert_serial, 41);
-	free(csr);
-	ra_order_clear(&o);
-}
-
-/* A certificate of a DV portal order placed by user uid with key k; its
- * serial, and the order's id in *order. */
-static void
-portal_cert(struct rt_env *e, int64_t uid, const char *domain,
-    const char *names, EVP_PKEY *k, char serial[41], int64_t *order)
-{
-	struct ra_portal_order_req q;
-	struct ra_field_errs fe = {0};
-	struct ra_portal_order o = {0};
-	struct ra_err err = {0};
-	int64_t slot = 0, id = 0;
-	int issued = 0;
-	uint8_t *csr;
-
-	assert_int_equal(store_slot_add(e->st, e->contract, "starter", &slot),
-	    0);
-	memset(&q, 0, sizeof(q));
-	q.customer_id = e->customer;
-	q.user_id = uid;
-	q.slot_id = slot;
-	q.domain = domain;
-	q.purpose = "hosting";
-	q.terms_accepted = 1;
-	csr = rt_csr(k, names, &q.csr_len);
-	q.csr = csr;
-	if (ra_portal_order_new(e->ra, &q, &id, &fe, &err) != 0)
-		fail_msg("portal order: %s %s", err.detail.msg,
-		    fe.n ? fe.e[0].msg : "");
-	free(csr);
-	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
-	    &issued, NULL), 0);
-	assert_int_equal(issued, 1);
-	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
-	memcpy(serial, o.cert_serial, 41);
-	ra_portal_order_clear(&o);
-	*order = id;
-}
-
-/* The body of the one queued mail of kind to addr (new string), or NULL
- * when there is none; fails on two. */
-static char *
-mail_to(struct rt_env *e, const char *kind, const char *to, char **subject)
-{
-	struct store_mail *m = NULL;
-	size_t n = 0;
-	char *body = NULL;
-
-	assert_int_equal(store_mail_page(e->st, 0, STORE_MAIL_PAGE_MAX, &m,
-	    &n), 0);
-	for (size_t i = 0; i < n; i++)
-		if (m[i].kind != NULL && strcmp(m[i].kind, kind) == 0 &&
-		    strcmp(m[i].to_addr, to) == 0) {
-			if (body != NULL)
-				fail_msg("two %s mails to %s", kind, to);
-			body = xstrdup(m[i].body);
-			if (subject != NULL)
-				*subject = xstrdup(m[i].subject);
-		}
-	store_mail_list_free(m, n);
-	return body;
-}
-
-static void
-has(const char *text, const char *what)
-{
-	if (strstr(text, what) == NULL)
-		fail_msg("'%s' not in:\n%s", what, text);
-}
-
-static void
-has_not(const char *text, const char *what)
-{
-	if (strstr(text, what) != NULL)
-		fail_msg("'%s' in:\n%s", what, text);
-}
-
 /* IMPLEMENTATION-OF: ra_key_report_contact (the form's contact field) */
 static void
 test_contact(void **state)
@@ -248,7 +119,7 @@ test_contact(void **state)
 	local[65] = '\0';
 	snprintf(long_addr, sizeof(long_addr), "%s@example.org", local);
 	assert_int_equal(ra_key_report_contact(long_addr, &err), RC_INVAL);
-	has(err.detail.msg, "longer than 64");
+	rt_has(err.detail.msg, "longer than 64");
 	snprintf(long_addr, sizeof(long_addr), "%s@example.org", local + 1);
 	assert_int_equal(ra_key_report_contact(long_addr, NULL),
 	    RA_KEY_CONTACT_EMAIL);
@@ -258,10 +129,10 @@ test_contact(void **state)
 	memcpy(long_addr + 255 - 12, ".example.org", 13);
 	assert_int_equal(strlen(long_addr), 255);
 	assert_int_equal(ra_key_report_contact(long_addr, &err), RC_INVAL);
-	has(err.detail.msg, "too long");
+	rt_has(err.detail.msg, "too long");
 	memcpy(long_addr, "https://", 8);
 	assert_int_equal(ra_key_report_contact(long_addr, &err), RC_INVAL);
-	has(err.detail.msg, "too long");
+	rt_has(err.detail.msg, "too long");
 	long_addr[254] = '\0';
 	assert_int_equal(ra_key_report_contact(long_addr, NULL),
 	    RA_KEY_CONTACT_URL);
@@ -288,14 +159,15 @@ test_report_mails(void **state)
 	assert_int_equal(store_user_add(e->st, e->customer,
 	    "alice@shop-owner.example", "Alice Owner", STORE_ROLE_CUSTOMER,
 	    NULL, &uid), 0);
-	portal_cert(e, uid, "shop.example.com",
+	rt_portal_cert(e, uid, "shop.example.com",
 	    "shop.example.com www.shop.example.com", k, portal_serial,
 	    &order);
-	acct = account_with(e, "acme-sub", "[\"mailto:ops@acme-sub.example\","
+	acct = rt_account_with(e, "acme-sub",
+	    "[\"mailto:ops@acme-sub.example\","
 	    "\"mailto:cto@acme-sub.example\"]");
-	acme_cert(e, acct, "api.example.org", k, acme_serial);
-	acme_cert(e, acct, "other.example.org", other, other_serial);
-	spki_hex(k, hex);
+	rt_acme_cert(e, acct, "api.example.org", k, acme_serial);
+	rt_acme_cert(e, acct, "other.example.org", other, other_serial);
+	rt_spki_hex(k, hex);
 	/* the mails of the orders themselves out of the way */
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
 	    "kind LIKE 'key.%'"), 0);
@@ -306,7 +178,7 @@ test_report_mails(void **state)
 	assert_int_equal(ra_key_report(e->ra, proof, plen,
 	    "finder@research.example\r\nBcc: evil@example.net", "192.0.2.7",
 	    &res, &err), RC_INVAL);
-	has(err.detail.msg, "line break");
+	rt_has(err.detail.msg, "line break");
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM blocked_keys"), 0);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM revocations"), 0);
 
@@ -323,63 +195,67 @@ test_report_mails(void **state)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM revocations WHERE "
 	    "serial = '%s'", other_serial);
 	assert_int_equal(rt_count(e, sql), 0);
+	/* the portal slot follows its certificate */
+	assert_string_equal(rt_slot_state(e, order, sql, sizeof(sql)),
+	    "revoked");
 
 	/* the reporter: the findings, not who the subscribers are */
-	body = mail_to(e, "key.report", "finder@research.example", &subject);
+	body = rt_mail_to(e, "key.report", "finder@research.example", &subject);
 	assert_non_null(body);
 	assert_string_equal(subject, "Your key compromise report: key "
 	    "blocked, 2 certificates revoked");
 	assert_true(strncmp(body, "Hello,\n\n", 8) == 0);
-	has(body, hex);
-	has(body, "verified");
-	has(body, "We have blocked the key: we will issue no certificate for "
-	    "it again.");
-	has(body, portal_serial);
-	has(body, acme_serial);
-	has(body, "10 January 2026 at 00:00:00 UTC");
-	has_not(body, other_serial);
-	has_not(body, "shop.example.com");
-	has_not(body, "api.example.org");
-	has_not(body, "alice@");
-	has_not(body, "acme-sub");
-	has_not(body, "Beispiel");
+	rt_has(body, hex);
+	rt_has(body, "verified");
+	rt_has(body, "We have blocked the key: we will issue no certificate "
+	    "for it again.");
+	rt_has(body, portal_serial);
+	rt_has(body, acme_serial);
+	rt_has(body, "10 January 2026 at 00:00:00 UTC");
+	rt_has_not(body, other_serial);
+	rt_has_not(body, "shop.example.com");
+	rt_has_not(body, "api.example.org");
+	rt_has_not(body, "alice@");
+	rt_has_not(body, "acme-sub");
+	rt_has_not(body, "Beispiel");
 	free(body);
 	free(subject);
 
 	/* the portal subscriber: its certificate only, with what to do */
-	body = mail_to(e, "key.revoked", "alice@shop-owner.example", &subject);
+	body = rt_mail_to(e, "key.revoked", "alice@shop-owner.example",
+	    &subject);
 	assert_non_null(body);
 	assert_string_equal(subject, "Revoked: your SSL certificate for "
 	    "shop.example.com (key compromised)");
 	assert_true(strncmp(body, "Hello Alice Owner,\n\n", 20) == 0);
-	has(body, portal_serial);
-	has(body, "Names: shop.example.com www.shop.example.com");
-	has(body, "reason keyCompromise");
-	has(body, hex);
-	has(body, "Make a new private key");
-	has(body, "choose renew");
+	rt_has(body, portal_serial);
+	rt_has(body, "Names: shop.example.com www.shop.example.com");
+	rt_has(body, "reason keyCompromise");
+	rt_has(body, hex);
+	rt_has(body, "Make a new private key");
+	rt_has(body, "choose renew");
 	snprintf(sql, sizeof(sql), "/portal/orders/%lld\n",
 	    (long long)order);
-	has(body, sql);
-	has_not(body, acme_serial);
-	has_not(body, "api.example.org");
-	has_not(body, "finder@");
+	rt_has(body, sql);
+	rt_has_not(body, acme_serial);
+	rt_has_not(body, "api.example.org");
+	rt_has_not(body, "finder@");
 	free(body);
 	free(subject);
 
 	/* the ACME subscriber, at each of its addresses */
 	for (int i = 0; i < 2; i++) {
-		body = mail_to(e, "key.revoked", i ? "cto@acme-sub.example" :
+		body = rt_mail_to(e, "key.revoked", i ? "cto@acme-sub.example" :
 		    "ops@acme-sub.example", NULL);
 		assert_non_null(body);
 		assert_true(strncmp(body, "Hello,\n\n", 8) == 0);
-		has(body, acme_serial);
-		has(body, "Names: api.example.org");
-		has(body, "ACME client");
-		has_not(body, portal_serial);
-		has_not(body, "shop.example.com");
-		has_not(body, other_serial);
-		has_not(body, "finder@");
+		rt_has(body, acme_serial);
+		rt_has(body, "Names: api.example.org");
+		rt_has(body, "ACME client");
+		rt_has_not(body, portal_serial);
+		rt_has_not(body, "shop.example.com");
+		rt_has_not(body, other_serial);
+		rt_has_not(body, "finder@");
 		free(body);
 	}
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
@@ -436,16 +312,16 @@ test_report_nothing_and_no_contact(void **state)
 	free(proof);
 	assert_int_equal(res.revoked, 0);
 	assert_int_equal(res.reporter_mailed, 1);
-	body = mail_to(e, "key.report", "finder@research.example", &subject);
+	body = rt_mail_to(e, "key.report", "finder@research.example", &subject);
 	assert_non_null(body);
 	assert_string_equal(subject, "Your key compromise report: key "
 	    "blocked, no certificate to revoke");
-	has(body, "nothing to revoke");
+	rt_has(body, "nothing to revoke");
 	free(body);
 	free(subject);
 
 	/* an account without contacts, and no reporter address */
-	acme_cert(e, rt_account(e, "silent"), "silent.example.org", k2,
+	rt_acme_cert(e, rt_account(e, "silent"), "silent.example.org", k2,
 	    serial);
 	proof = proof_of(k2, &plen);
 	assert_int_equal(ra_key_report(e->ra, proof, plen, NULL, "192.0.2.8",
