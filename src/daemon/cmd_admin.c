@@ -149,16 +149,11 @@ need_text(struct daemon_ctx *cx, const char *opt, const char *s, size_t max)
 
 /* ---- the ra of the admin commands --------------------------------------- */
 
-struct admin_ra {
-	struct ra *ra;
-	char *portal_url;	/* borrowed by ra */
-	struct val_ctx *val;	/* borrowed by ra; NULL: none */
-};
-
 /* What every admin command's ra is given: the portal's URL (kept in a,
  * for mail links), the key checks, and no ACME accounts. */
 static void
-admin_rconf(struct daemon_ctx *cx, struct admin_ra *a, struct ra_conf *rconf)
+admin_rconf(struct daemon_ctx *cx, struct daemon_admin_ra *a,
+    struct ra_conf *rconf)
 {
 	a->portal_url = cx->conf.http_public_url[0] ?
 	    xstrdup(cx->conf.http_public_url) :
@@ -169,16 +164,9 @@ admin_rconf(struct daemon_ctx *cx, struct admin_ra *a, struct ra_conf *rconf)
 	rconf->portal_url = a->portal_url;
 }
 
-/*
- * Opens the ra as the admin commands use it: no ACME accounts touched; cx's
- * store and, when the command opened them, its CA and key checks; the
- * portal's URL (http.public_url, else https:// and http.listen) for the
- * links in the mail it queues; now, or 0 for the clock. Returns
- * DAEMON_EXIT_OK, with a->ra to use and admin_ra_close() to call, or
- * DAEMON_EXIT_FAIL after reporting why.
- */
-static int
-admin_ra_open(struct daemon_ctx *cx, time_t now, struct admin_ra *a)
+int
+daemon_admin_ra_open(struct daemon_ctx *cx, time_t now,
+    struct daemon_admin_ra *a)
 {
 	struct ra_conf rconf = {0};
 	struct rc_detail d = {""};
@@ -202,7 +190,7 @@ admin_ra_open(struct daemon_ctx *cx, time_t now, struct admin_ra *a)
  * issue a portal order: issuance looks at CAA (BR 3.2.2.8).
  */
 static int
-admin_ra_open_val(struct daemon_ctx *cx, struct admin_ra *a)
+admin_ra_open_val(struct daemon_ctx *cx, struct daemon_admin_ra *a)
 {
 	struct ra_conf rconf = {0};
 	struct val_conf vc;
@@ -235,8 +223,8 @@ admin_ra_open_val(struct daemon_ctx *cx, struct admin_ra *a)
 	return DAEMON_EXIT_OK;
 }
 
-static void
-admin_ra_close(struct admin_ra *a)
+void
+daemon_admin_ra_close(struct daemon_admin_ra *a)
 {
 	ra_free(a->ra);
 	val_ctx_free(a->val);
@@ -339,7 +327,7 @@ eab_args(struct daemon_ctx *cx, int argc, char **argv,
 int
 daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 {
-	struct admin_ra a;
+	struct daemon_admin_ra a;
 	struct rc_detail d = {""};
 	struct sec *key = NULL;
 	char kid[RA_EAB_KID_LEN + 1], text[RA_EAB_KEY_LEN * 2];
@@ -350,10 +338,10 @@ daemon_cmd_admin_eab(struct daemon_ctx *cx, int argc, char **argv)
 	    "belong to", NULL, &contract, NULL);
 	if (rc != DAEMON_EXIT_OK)
 		return rc < 0 ? DAEMON_EXIT_OK : rc;
-	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
+	if (daemon_admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_eab_create(a.ra, contract, cx->actor, kid, &key, &d);
-	admin_ra_close(&a);
+	daemon_admin_ra_close(&a);
 	if (rc == RC_NOTFOUND) {
 		daemon_fail(cx, "no contract with id %lld", (long long)contract);
 		return DAEMON_EXIT_FAIL;
@@ -427,7 +415,7 @@ int
 daemon_cmd_admin_eab_revoke(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *kid = NULL;
-	struct admin_ra a;
+	struct daemon_admin_ra a;
 	int64_t contract = 0;
 	int rc;
 
@@ -435,10 +423,10 @@ daemon_cmd_admin_eab_revoke(struct daemon_ctx *cx, int argc, char **argv)
 	    "the key id", &contract, &kid);
 	if (rc != DAEMON_EXIT_OK)
 		return rc < 0 ? DAEMON_EXIT_OK : rc;
-	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
+	if (daemon_admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_eab_revoke(a.ra, contract, kid, cx->actor);
-	admin_ra_close(&a);
+	daemon_admin_ra_close(&a);
 	if (rc == RC_NOTFOUND)
 		daemon_fail(cx, "contract %lld has no key %s",
 		    (long long)contract, kid);
@@ -471,7 +459,7 @@ daemon_cmd_admin_account_revoke(struct daemon_ctx *cx, int argc, char **argv)
 		    "why, for the audit log"},
 	};
 	struct ra_err err = {0};
-	struct admin_ra a;
+	struct daemon_admin_ra a;
 	int64_t id = 0;
 	int done, rc;
 
@@ -489,10 +477,10 @@ daemon_cmd_admin_account_revoke(struct daemon_ctx *cx, int argc, char **argv)
 	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
-	if (admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
+	if (daemon_admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_account_revoke(a.ra, id, cx->actor, reason, &err);
-	admin_ra_close(&a);
+	daemon_admin_ra_close(&a);
 	if (rc == RC_NOTFOUND)
 		daemon_fail(cx, "no ACME account %lld", (long long)id);
 	else if (rc == RC_STATE)
@@ -1091,7 +1079,7 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 		{"--method", DAEMON_OPT_STR, &method, "METHOD", 0,
 		    "how: operator (staff confirmed control of the domains)"},
 	};
-	struct admin_ra a;
+	struct daemon_admin_ra a;
 	struct ra_err err = {0};
 	int64_t order = 0;
 	int done, rc, issued = 0;
@@ -1113,7 +1101,7 @@ daemon_cmd_admin_validate(struct daemon_ctx *cx, int argc, char **argv)
 	if (admin_ra_open_val(cx, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_portal_validate(a.ra, order, method, cx->actor, &issued, &err);
-	admin_ra_close(&a);
+	daemon_admin_ra_close(&a);
 	if (rc != 0) {
 		daemon_fail(cx, "order %lld: %s", (long long)order,
 		    err.detail.msg[0] ? err.detail.msg : rc_str(rc));
@@ -1135,7 +1123,7 @@ daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc, char **argv)
 		{"--now", DAEMON_OPT_STR, &now_s, "TIME", 0,
 		    "pretend it is TIME (YYYY-MM-DD[THH:MM:SSZ]; tests)"},
 	};
-	struct admin_ra a;
+	struct daemon_admin_ra a;
 	time_t now;
 	size_t queued = 0;
 	int done, rc;
@@ -1153,10 +1141,10 @@ daemon_cmd_admin_mail_reminders(struct daemon_ctx *cx, int argc, char **argv)
 		    "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", now_s);
 		return DAEMON_EXIT_USAGE;
 	}
-	if (admin_ra_open(cx, now, &a) != DAEMON_EXIT_OK)
+	if (daemon_admin_ra_open(cx, now, &a) != DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
 	rc = ra_mail_reminders(a.ra, &queued);
-	admin_ra_close(&a);
+	daemon_admin_ra_close(&a);
 	if (rc != 0) {
 		daemon_fail(cx, "expiry reminders: %s", rc_str(rc));
 		return DAEMON_EXIT_FAIL;

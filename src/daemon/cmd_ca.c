@@ -5,11 +5,15 @@
  * show a certificate. Issuance here is the operator's act (the ra, which
  * checks validations, comes in front of it for portal and ACME orders); the
  * ca still checks the CSR, its key, the profile and lints the certificate.
+ * A revocation for key compromise (ca revoke --reason keyCompromise, ca
+ * block-key) revokes every certificate of the key and tells their
+ * subscribers by mail in the same transaction (the ra's key notice).
  *
  * Runs in the main certdesk process. Trusts the data directory; the CSR
  * file and every option value are untrusted.
  */
 #include "daemon/daemon_int.h"
+#include "ra/ra.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -24,6 +28,26 @@
 #define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define NEED_CA (DAEMON_NEED_SIGNER | DAEMON_NEED_STORE | DAEMON_NEED_CA)
+
+/* The subscribers of the certificates a key compromise revokes are told
+ * (ra_key_notice_init: the operator speaks for no subscriber, so every one
+ * is told of every certificate); after daemon_load_open(). */
+struct key_mail {
+	struct daemon_admin_ra a;
+	struct ra_key_notice kn;
+	struct ca_block_hook hook;
+};
+
+static int
+key_mail_open(struct daemon_ctx *cx, struct key_mail *m)
+{
+	int rc = daemon_admin_ra_open(cx, 0, &m->a);
+
+	if (rc == DAEMON_EXIT_OK)
+		ra_key_notice_init(&m->kn, m->a.ra, RA_KEY_OPERATOR,
+		    cx->actor, &m->hook);
+	return rc;
+}
 
 static int
 cmd_pem(struct daemon_ctx *cx, int argc, char **argv, int root)
@@ -343,15 +367,21 @@ revoke_file(struct daemon_ctx *cx, const char *path, int reason)
 	int *res, rc;
 	size_t n = 0, done, crls = 0, already = 0, unknown = 0, failed = 0;
 	struct rc_detail d = {{0}};
+	struct key_mail m;
 
 	if ((rc = read_serials(cx, path, &v, &n)) != DAEMON_EXIT_OK)
 		return rc;
+	if ((rc = key_mail_open(cx, &m)) != DAEMON_EXIT_OK) {
+		free(v);
+		return rc;
+	}
 	ptr = xcalloc(n, sizeof(*ptr));
 	res = xcalloc(n, sizeof(*res));
 	for (size_t i = 0; i < n; i++)
 		ptr[i] = v[i];
-	done = ca_revoke_many(cx->ca, ptr, n, reason, cx->actor, NULL, res,
-	    &crls, &d);
+	done = ca_revoke_many(cx->ca, ptr, n, reason, cx->actor, &m.hook,
+	    res, &crls, &d);
+	daemon_admin_ra_close(&m.a);
 	for (size_t i = 0; i < n; i++) {
 		if (res[i] == RC_EXISTS) {
 			already++;
@@ -396,6 +426,7 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 		    "privilegeWithdrawn, ..."},
 	};
 	struct rc_detail d = {{0}};
+	struct key_mail m;
 	char serial[41], list[512];
 	int reason, done, rc;
 
@@ -424,11 +455,17 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	if (file != NULL)
 		return revoke_file(cx, file, reason);
-	rc = ca_revoke(cx->ca, serial, reason, cx->actor, NULL, &d);
+	if ((rc = key_mail_open(cx, &m)) != DAEMON_EXIT_OK)
+		return rc;
+	rc = ca_revoke(cx->ca, serial, reason, cx->actor, &m.hook, &d);
+	daemon_admin_ra_close(&m.a);
 	switch (rc) {
 	case 0:
 		log_info(LOG_MAIN, "revoked %s (%s)", serial,
 		    ca_reason_name(reason));
+		if (m.kn.mails > 0)
+			printf("%zu mail%s to subscribers queued\n",
+			    m.kn.mails, m.kn.mails == 1 ? "" : "s");
 		return DAEMON_EXIT_OK;
 	case RC_NOTFOUND:
 		daemon_fail(cx, "no certificate with serial %s", serial);
@@ -460,6 +497,7 @@ daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 		    "where the report came from, for the audit log"},
 	};
 	struct rc_detail d = {{0}};
+	struct key_mail m;
 	uint8_t *in = NULL, *spki = NULL, hash[32];
 	size_t inlen = 0, spki_len = 0, revoked = 0;
 	int done, rc;
@@ -492,10 +530,11 @@ daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 			return DAEMON_EXIT_USAGE;
 		}
 		rc = daemon_load_open(cx, data, NEED_CA);
-		if (rc != DAEMON_EXIT_OK)
+		if (rc != DAEMON_EXIT_OK ||
+		    (rc = key_mail_open(cx, &m)) != DAEMON_EXIT_OK)
 			return rc;
 		rc = ca_block_key_hash(cx->ca, hash, cx->actor, evidence,
-		    NULL, &revoked, &d);
+		    &m.hook, &revoked, &d);
 		goto done;
 	}
 	if (daemon_read_file(cx, "--csr", csr_path, CA_MAX_CSR, &in, &inlen))
@@ -508,20 +547,27 @@ daemon_cmd_ca_block_key(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	free(in);
 	rc = daemon_load_open(cx, data, NEED_CA);
-	if (rc != DAEMON_EXIT_OK) {
+	if (rc != DAEMON_EXIT_OK ||
+	    (rc = key_mail_open(cx, &m)) != DAEMON_EXIT_OK) {
 		free(spki);
 		return rc;
 	}
 	rc = ca_block_key(cx->ca, spki, spki_len, cx->actor,
-	    evidence ? evidence : "ca block-key", NULL, &revoked, &d);
+	    evidence ? evidence : "ca block-key", &m.hook, &revoked, &d);
 	free(spki);
 done:
+	daemon_admin_ra_close(&m.a);
 	if (rc != 0) {
 		daemon_fail(cx, "%s", rc_detail_str(&d, rc));
 		return DAEMON_EXIT_FAIL;
 	}
-	printf("key blocked; %zu certificate%s revoked\n", revoked,
-	    revoked == 1 ? "" : "s");
+	printf("key blocked; %zu certificate%s revoked; %zu mail%s to "
+	    "subscribers queued", revoked, revoked == 1 ? "" : "s",
+	    m.kn.mails, m.kn.mails == 1 ? "" : "s");
+	if (m.kn.no_contact > 0)
+		printf(" (%zu certificate%s with no address to tell)",
+		    m.kn.no_contact, m.kn.no_contact == 1 ? "" : "s");
+	printf("\n");
 	return DAEMON_EXIT_OK;
 }
 

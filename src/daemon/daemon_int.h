@@ -168,6 +168,26 @@ struct daemon_ctx {
 	const struct val_dnsupd *dnsupd;
 };
 
+/*
+ * The ra as the admin commands use it (cmd_admin.c): no ACME accounts
+ * touched; cx's store and, when the command opened them, its CA and key
+ * checks; the portal's URL (http.public_url, else https:// and
+ * http.listen) for the links in the mail it queues; now, or 0 for the
+ * clock. daemon_admin_ra_open() returns DAEMON_EXIT_OK, with a->ra to
+ * use and daemon_admin_ra_close() to call, or DAEMON_EXIT_FAIL after
+ * reporting why.
+ */
+struct ra;
+struct val_ctx;
+struct daemon_admin_ra {
+	struct ra *ra;
+	char *portal_url;	/* borrowed by ra */
+	struct val_ctx *val;	/* borrowed by ra; NULL: none */
+};
+int daemon_admin_ra_open(struct daemon_ctx *cx, time_t now,
+    struct daemon_admin_ra *a);
+void daemon_admin_ra_close(struct daemon_admin_ra *a);
+
 /* t as RFC 3339 in UTC ("2026-11-28T07:40:00Z") into out, for the
  * commands' output ("@<seconds>" for a time gmtime_r() cannot take). */
 void daemon_fmt_time(time_t t, char out[32]);

@@ -931,6 +931,8 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 	struct store_cert c = {0};
 	struct ra_account acct = {0};
 	struct rc_detail d = {""};
+	struct ra_key_notice kn;
+	struct ca_block_hook hook;
 	const uint8_t *p;
 	uint8_t *spki = NULL;
 	X509 *x = NULL;
@@ -991,19 +993,27 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 		/* whoever can sign with the key holds it: keyCompromise,
 		 * whatever was asked (as Boulder's RevokeCertByKey), and the
 		 * key is blocked even when the certificate was revoked
-		 * already, for another reason */
+		 * already, for another reason. The holder may or may not be
+		 * the subscriber: every subscriber of the key's
+		 * certificates is told, this one's too (keynotice.c). */
 		reason = 1;
+		ra_key_notice_init(&kn, ra, RA_KEY_HOLDER, actor, &hook);
 		if (c.revoked && ca_key_blocked(ra->st, spki, (size_t)n,
 		    why) == 0) {
 			size_t others = 0;
 
 			rc = ca_block_key(ra->ca, spki, (size_t)n, actor,
 			    "a revocation request signed by the key, for a "
-			    "certificate revoked already", NULL, &others, &d);
+			    "certificate revoked already", &hook, &others, &d);
 			if (rc != 0) {
 				rc = ra_internal(err, rc, "revoke: block key");
 				goto out;
 			}
+			log_info(LOG_RA, "key of %s blocked by a revocation "
+			    "request signed by it: %zu more certificate%s "
+			    "revoked, %zu subscriber mail%s queued", serial,
+			    others, others == 1 ? "" : "s", kn.mails,
+			    kn.mails == 1 ? "" : "s");
 		}
 	} else {
 		rc = ra_account_get(ra, rq->account_id, &acct, err);
@@ -1026,13 +1036,18 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 		 * certificates of it revoked, by claiming keyCompromise */
 		if (!owner)
 			reason = 5;
+		/* the subscriber's own revocation: told about its other
+		 * certificates of the key, not this one */
+		ra_key_notice_init(&kn, ra, RA_KEY_SUBSCRIBER, actor, &hook);
 	}
 	if (c.revoked) {
 		rc = ra_fail(err, RC_EXISTS, RA_PROB_ALREADY_REVOKED,
 		    "the certificate is already revoked");
 		goto out;
 	}
-	rc = ca_revoke(ra->ca, serial, reason, actor, NULL, &d);
+	/* keyCompromise: the key's other certificates go too, and their
+	 * subscribers are told, in the revocation's transaction */
+	rc = ca_revoke(ra->ca, serial, reason, actor, &hook, &d);
 	if (rc == RC_EXISTS)
 		rc = ra_fail(err, rc, RA_PROB_ALREADY_REVOKED,
 		    "the certificate is already revoked");
@@ -1043,7 +1058,9 @@ ra_cert_revoke(struct ra *ra, const struct ra_revoke_req *rq,
 		rc = ra_internal(err, rc, "revoke");
 	else
 		log_info(LOG_RA, "certificate %s revoked by %s, reason %d "
-		    "(asked: %d)", serial, actor, reason, rq->reason);
+		    "(asked: %d); %zu subscriber mail%s queued", serial,
+		    actor, reason, rq->reason, kn.mails,
+		    kn.mails == 1 ? "" : "s");
 out:
 	OPENSSL_free(spki);
 	X509_free(x);

@@ -1141,6 +1141,8 @@ ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
 	static const int allowed[] = {0, 1, 3, 4, 5};
 	struct store_cert c = {0};
 	struct rc_detail d = {""};
+	struct ra_key_notice kn;
+	struct ca_block_hook hook;
 	int rc, ok = 0;
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
@@ -1165,13 +1167,23 @@ ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
 		return ra_fail(err, RC_STATE, RA_PROB_SERVER_INTERNAL,
 		    "no CA to revoke with");
 	}
+	/* keyCompromise: the key's other certificates go too; their
+	 * subscribers, this customer for its others, are told in the
+	 * revocation's transaction (keynotice.c) */
+	ra_key_notice_init(&kn, ra, RA_KEY_SUBSCRIBER, actor ? actor :
+	    "system", &hook);
 	rc = ca_revoke(ra->ca, c.serial, reason, actor ? actor : "system",
-	    NULL, &d);
+	    &hook, &d);
 	if (rc == RC_EXISTS) {
 		rc = ra_fail(err, rc, RA_PROB_ALREADY_REVOKED,
 		    "the certificate is already revoked");
 	} else if (rc != 0) {
 		rc = ra_internal(err, rc, "portal revoke: ca");
+	} else if (kn.mails > 0 || kn.no_contact > 0) {
+		log_info(LOG_RA, "certificate %s revoked for keyCompromise: "
+		    "%zu subscriber mail%s queued for the key's other "
+		    "certificates", c.serial, kn.mails,
+		    kn.mails == 1 ? "" : "s");
 	}
 	/* (the slot follows its certificate in the revocation's own
 	 * transaction: store_revoke) */

@@ -866,7 +866,10 @@ int ra_cert_chain_pem(struct ra *ra, int64_t account_id, const char *serial,
  * authorizations that did not order it, always cessationOfOperation (it
  * cannot have the subscriber's key blocked). Already revoked: RC_EXISTS
  * (alreadyRevoked). Revokes through ca_revoke(), which audits and
- * republishes the CRL.
+ * republishes the CRL. keyCompromise revokes the key's other
+ * certificates too, and their subscribers are told (ra_key_notice_init):
+ * by the certificate key as RA_KEY_HOLDER (this certificate's subscriber
+ * too), by the account that ordered it as RA_KEY_SUBSCRIBER.
  */
 struct ra_revoke_req {
 	const uint8_t *cert_der;
@@ -1025,7 +1028,10 @@ int ra_portal_cert_get(struct ra *ra, int64_t customer_id, const char *serial,
  * Revokes a certificate of the customer (ra_portal_cert_get rules) with a
  * subscriber reason (0, 1, 3, 4, 5; else RC_INVAL) through ca_revoke()
  * (audited, CRL republished); the slot becomes revoked (store_revoke, as
- * with every revocation). RC_EXISTS when already revoked.
+ * with every revocation). keyCompromise revokes the key's other
+ * certificates too, and their subscribers are told (RA_KEY_SUBSCRIBER:
+ * this customer about its others, not this one). RC_EXISTS when already
+ * revoked.
  */
 int ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
     int reason, const char *actor, struct ra_err *err);

@@ -139,7 +139,10 @@ def test_block_key_with_proof(datadir, make_csr, tmp_path):
     assert "does not verify" in p.stderr, p.stderr
     out = datadir.cli("ca", "block-key", "--csr", proof, "--evidence",
                       "mail from security@example.com, ticket 42")
-    assert out.strip() == "key blocked; 2 certificates revoked"
+    # (certificates of `ca issue`: no subscriber to tell)
+    assert out.strip() == ("key blocked; 2 certificates revoked; 0 mails "
+                           "to subscribers queued (2 certificates with no "
+                           "address to tell)")
     for pem, status in ((a_pem, "revoked"), (b_pem, "revoked"),
                         (c_pem, "valid")):
         cert = x509.load_pem_x509_certificate(pem.encode())
@@ -154,7 +157,8 @@ def test_block_key_with_proof(datadir, make_csr, tmp_path):
     assert "its holder reported it compromised, with proof" in p.stderr
     # again: nothing more to revoke; audited both times
     out = datadir.cli("ca", "block-key", "--csr", proof)
-    assert out.strip() == "key blocked; 0 certificates revoked"
+    assert out.strip() == ("key blocked; 0 certificates revoked; 0 mails "
+                           "to subscribers queued")
     assert "audit log intact" in datadir.cli("audit", "verify")
 
 
@@ -181,7 +185,9 @@ def test_block_key_by_hash(datadir, make_csr, keys):
     assert p.returncode == 2 and "either --csr or --spki-sha256" in p.stderr
     out = datadir.cli("ca", "block-key", "--spki-sha256", h.upper(),
                       "--evidence", "listed on pwnedkeys.com 2026-11-28")
-    assert out.strip() == "key blocked; 1 certificate revoked"
+    assert out.strip() == ("key blocked; 1 certificate revoked; 0 mails "
+                           "to subscribers queued (1 certificate with no "
+                           "address to tell)")
     for pem, status in ((a_pem, "revoked"), (b_pem, "valid")):
         serial = format(x509.load_pem_x509_certificate(
             pem.encode()).serial_number, "x")
