@@ -66,7 +66,7 @@ form_html(struct portal_req *c, struct buf *b, const char *proof,
 	    "</code></pre>\n", RA_KEY_PROOF_CN, RA_KEY_PROOF_CN);
 
 	if (rc == 0 && error != NULL)
-		rc = portal_html_printf(b, "<p class=\"error\" role=\"alert\" "
+		rc = portal_html_printf(b, "<p class=\"alert\" role=\"alert\" "
 		    "id=\"report-error\">%s</p>\n", error);
 	if (rc == 0)
 		rc = portal_html_printf(b, "<form method=\"post\" "
