@@ -177,8 +177,10 @@ static const struct daemon_cmd cmds[] = {
 	    "Replace the store with a backup, with every server on DIR "
 	    "stopped (refused while a process has the store open): the "
 	    "backup is checked like a new one, the replaced store is kept as "
-	    "certdesk.db.before-restore-TIME, and its revocations that the "
-	    "backup lacks are made again.", daemon_cmd_restore, 1},
+	    "certdesk.db.before-restore-TIME, the CAs and certificates made "
+	    "after the backup are carried over from it, and its other "
+	    "revocations that the backup lacks are made again.",
+	    daemon_cmd_restore, 1},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

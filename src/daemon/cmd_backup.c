@@ -12,19 +12,23 @@
  * place while no process has the store open (found through /proc; a
  * process that looks like certdesk and whose open files cannot be read
  * counts as having it open): a copy checked as a backup is (store_backup
- * from FILE, schema included), into which the certificates issued after
- * the backup are carried over from the replaced store with their
- * revocations (store_restore_carry), the replaced store kept with its -wal
- * and -shm under a new name, and every other revocation of the replaced
- * store that the backup lacks made again through the CA, so that a restore
- * never makes a revoked certificate good. When that cannot be done, the
- * restore is refused unless --drop-later-revocations.
+ * from FILE, schema included), into which the CAs made after the backup
+ * (a `ca roll`: each once the signer holds its key and takes its
+ * certificate) and the certificates issued after it are carried over from
+ * the replaced store with their revocations (store_restore_carry), the
+ * replaced store kept with its -wal and -shm under a new name, and every
+ * other revocation of the replaced store that the backup lacks made again
+ * through the CA, so that a restore never makes a revoked certificate good
+ * nor loses an issuing CA. When that cannot be done, the restore is
+ * refused unless --drop-later-revocations.
  *
- * Runs in the main certdesk process; restore forks the signer only after
- * the swap, when it has revocations to make again.
+ * Runs in the main certdesk process; restore forks the signer only when it
+ * has CAs to carry over (before the swap) or revocations to make again
+ * (after it).
  */
 #include "ca/ca.h"
 #include "daemon/daemon_int.h"
+#include "signer/signer.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/rc.h"
@@ -265,6 +269,112 @@ first_lost(const struct old_rev *revs, size_t n)
 	return "";
 }
 
+/* A CA of the store being replaced that the restored copy lacks. */
+struct lost_ca {
+	char name[65];
+	int64_t id;
+	int64_t certs, revoked;		/* of its certificates, in the
+					 * replaced store */
+};
+
+/*
+ * The CAs of the database at replaced (read-only) that the store at
+ * restored lacks (no issuer of the same id and name), with how many
+ * certificates each issued and how many of them are revoked; *ok is 0 when
+ * the replaced store's CAs cannot be read (why says why) and 1 otherwise.
+ */
+static struct lost_ca *
+lost_cas(const char *replaced, const char *restored, size_t *n, int *ok,
+    struct rc_detail *why)
+{
+	const struct store_conf c = {"sqlite", restored, 0};
+	struct store *st = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	struct lost_ca *v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	*ok = 0;
+	if (sqlite3_open_v2(replaced, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, "SELECT i.id, i.name, "
+	    "(SELECT count(*) FROM certificates c WHERE c.issuer_id = i.id), "
+	    "(SELECT count(*) FROM revocations r WHERE r.issuer_id = i.id) "
+	    "FROM issuers i ORDER BY i.id", -1, &s, NULL) != SQLITE_OK) {
+		rc_detail_set(why, "its CAs: %s", db ? sqlite3_errmsg(db) :
+		    "out of memory");
+		goto out;
+	}
+	if (store_open(&c, &st) != 0)
+		st = NULL;	/* then every CA counts as lost */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 1);
+		struct store_issuer is;
+		int64_t id = sqlite3_column_int64(s, 0);
+		int have;
+
+		if (name == NULL)
+			name = "?";
+		have = st != NULL && store_issuer_get(st, id, &is) == 0 &&
+		    is.name != NULL && strcmp(is.name, name) == 0;
+		if (st != NULL)
+			store_issuer_clear(&is);
+		if (have)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 4;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		snprintf(v[*n].name, sizeof(v[*n].name), "%s", name);
+		v[*n].id = id;
+		v[*n].certs = sqlite3_column_int64(s, 2);
+		v[*n].revoked = sqlite3_column_int64(s, 3);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		rc_detail_set(why, "its CAs: stopped early: %s",
+		    sqlite3_errmsg(db));
+	else
+		*ok = 1;
+out:
+	store_close(st);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * store_restore_carry's check of a CA the backup lacks, before its row is
+ * carried over: the signer (forked here, the first time) must hold its
+ * key and take its certificate (SETCERT: a CA certificate of that key,
+ * signed by a root key it holds; the check it makes of each key's .crt
+ * when it starts). The certificate then is the key's .crt: it is the one
+ * the replaced store used with the key, so the signer agrees with either
+ * store, whichever ends up in place.
+ */
+static int
+carry_check(const struct store_issuer *is, void *arg, struct rc_detail *d)
+{
+	struct daemon_ctx *cx = arg;
+	int rc;
+
+	if (daemon_open(cx, DAEMON_NEED_SIGNER) != DAEMON_EXIT_OK) {
+		rc_detail_set(d, "CA %s: the signer did not start", is->name);
+		return RC_SIGNER;
+	}
+	rc = signer_set_cert(cx->sg, is->name, is->cert_der, is->cert_len);
+	if (rc == RC_NOTFOUND || rc == RC_INVAL)
+		rc_detail_set(d, "CA %s: the signer has no key %s (%s/%s.key, "
+		    "or .p11 on the token)", is->name, is->name, cx->keys_dir,
+		    is->name);
+	else if (rc != 0)
+		rc_detail_set(d, "CA %s: the signer refuses its certificate "
+		    "from the replaced store (%s; its reason is logged "
+		    "above)", is->name, rc_str(rc));
+	return rc;
+}
+
 /* What a store file brings along: it, its WAL and its shared memory. */
 static const char *const sfx[] = {"", "-wal", "-shm"};
 
@@ -316,19 +426,21 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		{"--from", DAEMON_OPT_STR, &from, "FILE", 1,
 		    "a file written by 'certdesk backup'"},
 		{"--drop-later-revocations", DAEMON_OPT_FLAG, &drop, NULL, 0,
-		    "restore even when revocations the backup lacks cannot "
-		    "be kept (they are lost: revoke them again by hand)"},
+		    "restore even when revocations or CAs the backup lacks "
+		    "cannot be kept (they are lost: revoke them again by "
+		    "hand; a lost CA's certificates are unknown)"},
 	};
 	struct rc_detail d = {""}, why = {""};
 	struct store_backup_info info;
 	struct old_rev *revs = NULL;
-	struct store_carried *carried = NULL;
-	size_t nrevs = 0, ncarried = 0, again = 0, dropped = 0, nlost = 0;
+	struct store_carry carried = {0};
+	struct lost_ca *cas = NULL;
+	size_t nrevs = 0, again = 0, dropped = 0, nlost = 0, ncas = 0;
 	char *restoring = NULL, *kept = NULL, stamp[32];
 	struct stat sb;
 	time_t now = time(NULL);
 	struct tm tm;
-	int done, rc, have_old, revs_ok = 1, carry_rc = 0;
+	int done, rc, have_old, revs_ok = 1, cas_ok = 1, carry_rc = 0;
 
 	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
 	    NULL, 0, NULL, &done);
@@ -387,47 +499,78 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
-	/* what happened after the backup: the certificates issued since,
-	 * with their revocations, carried over into the copy; the other
-	 * revocations are made again below, once the copy is in place */
+	/* what happened after the backup: the CAs made since and the
+	 * certificates issued since, with their revocations, carried over
+	 * into the copy; the other revocations are made again below, once
+	 * the copy is in place */
 	if (have_old) {
 		revs = old_revocations(cx->db_path, &nrevs, &revs_ok, &why);
 		d.msg[0] = '\0';
 		carry_rc = store_restore_carry(restoring, cx->db_path,
-		    cx->actor, &carried, &ncarried, &d);
-		if (carry_rc != 0)
+		    cx->actor, carry_check, cx, &carried, &d);
+		if (carry_rc != 0) {
 			nlost = lacking(restoring, revs, nrevs);
+			/* nothing was carried: every CA the backup lacks is
+			 * lost, with its certificates */
+			cas = lost_cas(cx->db_path, restoring, &ncas, &cas_ok,
+			    revs_ok ? &why : NULL);
+		}
 	}
-	if ((!revs_ok || nlost > 0) && !drop) {
+	if ((!revs_ok || !cas_ok || nlost > 0 || ncas > 0) && !drop) {
 		(void)unlink(restoring);
-		if (!revs_ok)
-			daemon_fail(cx, "the revocations of %s cannot be read "
-			    "(%s), so the restore could make revoked "
-			    "certificates good: not restored "
+		if (!revs_ok || !cas_ok) {
+			daemon_fail(cx, "the revocations and CAs of %s cannot "
+			    "be read (%s), so the restore could make revoked "
+			    "certificates good or lose an issuing CA: not "
+			    "restored (--drop-later-revocations restores "
+			    "anyway)", cx->db_path, why.msg);
+		} else {
+			char lost[512] = "";
+			size_t l = 0;
+
+			if (nlost > 0) {
+				fprintf(stderr, "revoked in %s, unknown to the "
+				    "backup:\n", cx->db_path);
+				for (size_t i = 0; i < nrevs; i++)
+					if (revs[i].lost)
+						fprintf(stderr, "  %s reason "
+						    "%d\n", revs[i].serial,
+						    revs[i].reason);
+				l += (size_t)snprintf(lost, sizeof(lost), "%zu "
+				    "revoked certificates (%s%s) would be good "
+				    "again", nlost, first_lost(revs, nrevs),
+				    nlost > 1 ? ", ..." : "");
+			}
+			if (ncas > 0) {
+				fprintf(stderr, "CAs of %s, unknown to the "
+				    "backup:\n", cx->db_path);
+				for (size_t i = 0; i < ncas; i++)
+					fprintf(stderr, "  %s (issuer %lld: "
+					    "%lld certificates, %lld revoked)"
+					    "\n", cas[i].name,
+					    (long long)cas[i].id,
+					    (long long)cas[i].certs,
+					    (long long)cas[i].revoked);
+			}
+			if (ncas > 0 && l < sizeof(lost))
+				snprintf(lost + l, sizeof(lost) - l, "%s%zu "
+				    "CAs made after the backup (%s%s) would be "
+				    "lost, with the status of the certificates "
+				    "they issued", l > 0 ? ", and " : "", ncas,
+				    cas[0].name, ncas > 1 ? ", ..." : "");
+			daemon_fail(cx, "what happened after the backup cannot "
+			    "be carried over (%s), so %s: not restored "
 			    "(--drop-later-revocations restores anyway)",
-			    cx->db_path, why.msg);
-		else {
-			fprintf(stderr, "revoked in %s, unknown to the "
-			    "backup:\n", cx->db_path);
-			for (size_t i = 0; i < nrevs; i++)
-				if (revs[i].lost)
-					fprintf(stderr, "  %s reason %d\n",
-					    revs[i].serial, revs[i].reason);
-			daemon_fail(cx, "the certificates issued after the "
-			    "backup cannot be carried over (%s), so %zu "
-			    "revoked certificates (%s%s) would be good again: "
-			    "not restored (--drop-later-revocations restores "
-			    "anyway)", rc_detail_str(&d, carry_rc), nlost,
-			    first_lost(revs, nrevs), nlost > 1 ? ", ..." : "");
+			    rc_detail_str(&d, carry_rc), lost);
 		}
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
 	if (carry_rc != 0)
-		fprintf(stderr, "certdesk: %s: warning: the certificates "
-		    "issued after the backup were not carried over (%s): "
-		    "OCSP will answer unknown for them\n", cx->cmd->name,
-		    rc_detail_str(&d, carry_rc));
+		fprintf(stderr, "certdesk: %s: warning: the CAs and "
+		    "certificates made after the backup were not carried over "
+		    "(%s): OCSP will answer unknown for those certificates\n",
+		    cx->cmd->name, rc_detail_str(&d, carry_rc));
 	/* the store being replaced is kept, with its -wal and -shm (without
 	 * them it would lose its last commits), under one new name */
 	gmtime_r(&now, &tm);
@@ -458,18 +601,40 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	    (long long)info.revocations, (long long)info.audit_entries);
 	if (have_old)
 		printf("the store it replaced: %s\n", kept);
-	for (size_t i = 0; i < ncarried; i++) {
-		if (carried[i].reason >= 0)
+	for (size_t i = 0; i < carried.ncas; i++) {
+		const struct store_carried_ca *e = &carried.cas[i];
+		int newest = !e->is_root && e->active;
+
+		/* the active issuing CA is the newest active one */
+		for (size_t k = i + 1; k < carried.ncas && newest; k++)
+			newest = carried.cas[k].is_root ||
+			    !carried.cas[k].active;
+		printf("carried over, made after the backup: %s CA %s (issuer "
+		    "%lld%s)\n", e->is_root ? "root" : "issuing", e->name,
+		    (long long)e->id, newest ? ", the active one" : "");
+	}
+	for (size_t i = 0; i < carried.ncerts; i++) {
+		if (carried.certs[i].reason >= 0)
 			printf("carried over, issued after the backup: %s "
-			    "(revoked, reason %d)\n", carried[i].serial,
-			    carried[i].reason);
+			    "(revoked, reason %d)\n", carried.certs[i].serial,
+			    carried.certs[i].reason);
 		else
 			printf("carried over, issued after the backup: %s\n",
-			    carried[i].serial);
+			    carried.certs[i].serial);
 	}
+	if (have_old && carry_rc == 0 && carried.ncas > 0)
+		printf("%zu CAs made after the backup carried over\n",
+		    carried.ncas);
 	if (have_old && carry_rc == 0)
 		printf("%zu certificates issued after the backup carried "
-		    "over\n", ncarried);
+		    "over\n", carried.ncerts);
+	/* --drop-later-revocations: what the operator gave up, named */
+	for (size_t i = 0; i < ncas; i++)
+		printf("DROPPED: CA %s of the replaced store (issuer %lld: %lld "
+		    "certificates, %lld revoked), unknown to the restored one; "
+		    "while its key %s is in %s, 'ca roll' refuses it\n",
+		    cas[i].name, (long long)cas[i].id, (long long)cas[i].certs,
+		    (long long)cas[i].revoked, cas[i].name, cx->keys_dir);
 	rc = DAEMON_EXIT_OK;
 	/* revocations of the replaced store that the backup predates are
 	 * made again: a restore must not make a revoked certificate good */
@@ -513,15 +678,16 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		printf("%zu revocations made again, %zu dropped\n", again,
 		    dropped);
 	}
-	if (!revs_ok) {
+	if (!revs_ok || !cas_ok) {
 		/* --drop-later-revocations: restored, but not checked */
-		daemon_fail(cx, "the revocations of the replaced store could "
-		    "not be read (%s): check those in %s by hand", why.msg,
-		    kept);
+		daemon_fail(cx, "the revocations and CAs of the replaced store "
+		    "could not be read (%s): check those in %s by hand",
+		    why.msg, kept);
 		rc = DAEMON_EXIT_FAIL;
 	}
 out:
-	free(carried);
+	store_carry_clear(&carried);
+	free(cas);
 	free(revs);
 	free(restoring);
 	free(kept);

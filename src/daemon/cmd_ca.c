@@ -652,7 +652,8 @@ leftover_key(struct daemon_ctx *cx, const char *id)
 
 	daemon_fail(cx, "%s exists, but no issuing CA in the store has that "
 	    "key: it is never reused. A roll that stopped left it, or the "
-	    "store was restored from a backup older than the key, which may "
+	    "store was restored from a backup older than the key without "
+	    "its CA (restore --drop-later-revocations), and the key may "
 	    "then have signed certificates the store does not know: find "
 	    "out what it signed, move %s/%s.* out of the key directory "
 	    "(kept as your key procedures say) and roll again",

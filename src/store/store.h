@@ -407,22 +407,49 @@ struct store_carried {
 	int reason;			/* its revocation's, -1: not revoked */
 };
 
+/* A CA (an issuers row) store_restore_carry() carried over. */
+struct store_carried_ca {
+	int64_t id;
+	char name[65];			/* "issuing-2", its signer key id */
+	int is_root;
+	int active;
+};
+
+/* What store_restore_carry() carried over; store_carry_clear() frees it. */
+struct store_carry {
+	struct store_carried *certs;
+	size_t ncerts;
+	struct store_carried_ca *cas;
+	size_t ncas;
+};
+
+void store_carry_clear(struct store_carry *c);	/* NULL is fine */
+
 /*
  * For `certdesk restore`, before the restored copy (restored, a file made
  * by store_backup, not yet in place) replaces the store at replaced: in one
  * transaction of the copy, brings over from replaced (read only; at this
- * certdesk's migration) every certificate the copy lacks, that is issued
- * after the backup, with what makes its status: DER, issuer, CRL shard,
- * key hash, OCSP response, revocation, issued set; and the compromised
- * keys, CRL shards and shard counters the copy lacks. Audits each
- * certificate as "cert.restore.carry" by actor. Returns 0 with *carried
- * (free() it; NULL when none) and *n; RC_STATE when replaced is at another
- * migration or certificates to carry have an issuer the copy lacks (then
+ * certdesk's migration) what happened after the backup. First the CAs the
+ * copy lacks (a `ca roll` after the backup), in id order, each with its id,
+ * name, parent, certificate, active flag and CRL number, once check_ca
+ * (may be NULL: no check) accepted it: check_ca(is, arg, d) gets the row
+ * (borrowed for the call) and returns 0, or an RC_* with d saying why
+ * (then nothing is carried and that is the result). Then every
+ * certificate the copy lacks, that is issued after the backup, with what
+ * makes its status: DER, issuer, CRL shard, key hash, OCSP response,
+ * revocation, issued set; and the compromised keys, CRLs, CRL shards and
+ * shard counters the copy lacks, and for the CAs both have, the larger CRL
+ * number. Audits each CA as "ca.restore.carry" and each certificate as
+ * "cert.restore.carry", by actor. Returns 0 with *out filled (empty when
+ * nothing was carried); RC_STATE when replaced is at another migration, or
+ * a CA it has is another one in the copy (same id or name, another name or
+ * certificate), or certificates or CAs to carry hang from one (then
  * nothing is carried); RC_DB otherwise; d says why.
  */
 int store_restore_carry(const char *restored, const char *replaced,
-    const char *actor, struct store_carried **carried, size_t *n,
-    struct rc_detail *d);
+    const char *actor,
+    int (*check_ca)(const struct store_issuer *, void *, struct rc_detail *),
+    void *arg, struct store_carry *out, struct rc_detail *d);
 
 /* ---- ACME: accounts, EAB keys, nonces (migration 0002) ------------------- */
 

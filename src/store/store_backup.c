@@ -17,7 +17,7 @@
  *
  * `certdesk restore` makes its copy of a backup file the same way, so a
  * backup from elsewhere gets every check; store_restore_carry() then brings
- * into that copy the certificates the backup predates.
+ * into that copy the CAs and certificates the backup predates.
  *
  * Runs in the `certdesk backup` and `certdesk restore` processes. Reads
  * the source only. Trusts no schema but the migrations': a file whose
@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,24 +500,48 @@ out:
 
 /*
  * The replaced store is attached read-only to the restored copy's
- * connection, and in one transaction of the copy the certificates it
- * lacks (issued after the backup) come over with what makes their status:
- * the certificate row (DER, issuer, CRL shard; its order and contract only
- * when the copy has them, as their ids were handed out after the backup
- * and will be again), its key hash (from the DER, as store_cert_add makes
- * it), its signed OCSP response, its revocation and its issued set; and,
- * for every certificate, the keys reported compromised, the CRL shards and
- * the shard counters the copy lacks. Each certificate carried over gets an
- * audit entry. Certificates of an issuer the copy does not have, or has
- * with another certificate, are not carried: the backup is then not of
- * this store, and nothing is.
+ * connection, and in one transaction of the copy what happened after the
+ * backup comes over.
+ *
+ * First the CAs the copy lacks (by id: ids are never reused), which a
+ * `ca roll` after the backup made: without its issuers row the restored
+ * store would not know the CA, so the certificates it issued could not be
+ * revoked, listed on a CRL or answered for by OCSP, the active issuing CA
+ * would go back to an older one, and the next roll would find the CA's key
+ * file and refuse it. Each comes with its id (its certificates, OCSP
+ * responses, revocations and CRLs refer to it), name (its signer key id),
+ * parent, certificate, CRL number and active flag, so that the newest
+ * active CA of the replaced store is the active one again; the caller's
+ * check (the signer holds the key and takes the certificate) runs first.
+ * A CA whose name the copy has under another id, or a CA or certificate
+ * hanging from an issuer the copy has with another name or certificate,
+ * means the backup is not of this store: nothing is carried.
+ *
+ * Then the certificates the copy lacks (issued after the backup) with what
+ * makes their status: the certificate row (DER, issuer, CRL shard; its
+ * order and contract only when the copy has them, as their ids were
+ * handed out after the backup and will be again), its key hash (from the
+ * DER, as store_cert_add makes it), its signed OCSP response, its
+ * revocation and its issued set; and, for every certificate, the keys
+ * reported compromised; and for every CA that is the same in both, the
+ * CRLs, CRL shards and shard counters the copy lacks, and the larger CRL
+ * number (RFC 5280 5.2.3: they only increase). Each CA and certificate
+ * carried over gets an audit entry.
  */
-static const char *const carry_sql[] = {
+static const char *const carry_setup_sql[] = {
 	"CREATE TEMP TABLE IF NOT EXISTS restore_carry "
 	    "(serial TEXT PRIMARY KEY)",
 	"DELETE FROM temp.restore_carry",
 	"INSERT INTO temp.restore_carry SELECT serial FROM old.certificates "
 	    "WHERE serial NOT IN (SELECT serial FROM main.certificates)",
+	"CREATE TEMP TABLE IF NOT EXISTS restore_carry_ca "
+	    "(id INTEGER PRIMARY KEY)",
+	"DELETE FROM temp.restore_carry_ca",
+	"INSERT INTO temp.restore_carry_ca SELECT id FROM old.issuers "
+	    "WHERE id NOT IN (SELECT id FROM main.issuers)",
+};
+
+static const char *const carry_sql[] = {
 	"INSERT INTO main.certificates (serial, issuer_id, profile, names, "
 	    "order_id, contract_id, not_before, not_after, der, created_at, "
 	    "crl_shard) SELECT c.serial, c.issuer_id, c.profile, c.names, "
@@ -541,25 +566,63 @@ static const char *const carry_sql[] = {
 	"INSERT OR IGNORE INTO main.blocked_keys (spki_sha256, serial, "
 	    "added_at) SELECT spki_sha256, serial, added_at "
 	    "FROM old.blocked_keys",
+	/* the CAs that are the same in both, the carried ones included */
+	"CREATE TEMP TABLE IF NOT EXISTS restore_same "
+	    "(id INTEGER PRIMARY KEY)",
+	"DELETE FROM temp.restore_same",
+	"INSERT INTO temp.restore_same SELECT m.id FROM main.issuers m "
+	    "JOIN old.issuers o ON o.id = m.id AND o.name IS m.name "
+	    "AND o.cert_der IS m.cert_der",
+	"UPDATE main.issuers SET crl_number = (SELECT o.crl_number "
+	    "FROM old.issuers o WHERE o.id = issuers.id) "
+	    "WHERE id IN temp.restore_same AND crl_number < (SELECT "
+	    "o.crl_number FROM old.issuers o WHERE o.id = issuers.id)",
+	"INSERT OR IGNORE INTO main.crls (issuer_id, number, this_update, "
+	    "next_update, der, created_at) SELECT issuer_id, number, "
+	    "this_update, next_update, der, created_at FROM old.crls "
+	    "WHERE issuer_id IN temp.restore_same",
 	"INSERT OR IGNORE INTO main.crl_shards (issuer_id, shard, number, "
 	    "this_update, next_update, der) SELECT issuer_id, shard, number, "
 	    "this_update, next_update, der FROM old.crl_shards "
-	    "WHERE issuer_id IN (SELECT id FROM main.issuers)",
+	    "WHERE issuer_id IN temp.restore_same",
 	"INSERT INTO main.crl_shard_seq (issuer_id, next_seq) "
 	    "SELECT issuer_id, next_seq FROM old.crl_shard_seq "
-	    "WHERE issuer_id IN (SELECT id FROM main.issuers) "
+	    "WHERE issuer_id IN temp.restore_same "
 	    "ON CONFLICT (issuer_id) DO UPDATE "
 	    "SET next_seq = max(next_seq, excluded.next_seq)",
 };
 
-/* Certificates to carry whose issuer the copy lacks or has otherwise. */
+/* A CA to carry whose name the copy has (under another id). */
+static const char SQL_CARRY_CLASH[] =
+    "SELECT o.name, o.id, m.id FROM old.issuers o "
+    "JOIN temp.restore_carry_ca USING (id) "
+    "JOIN main.issuers m ON m.name = o.name LIMIT 1";
+
+/* The issuer of a certificate to carry, or the parent of a CA to carry,
+ * that the copy lacks (and that is not carried) or has as another CA. */
 static const char SQL_CARRY_ISSUER[] =
-    "SELECT c.issuer_id FROM old.certificates c "
+    "SELECT x.id FROM (SELECT c.issuer_id AS id FROM old.certificates c "
     "JOIN temp.restore_carry USING (serial) "
-    "LEFT JOIN old.issuers o ON o.id = c.issuer_id "
-    "LEFT JOIN main.issuers m ON m.id = c.issuer_id "
-    "WHERE m.id IS NULL OR o.id IS NULL OR m.name IS NOT o.name "
-    "OR m.cert_der IS NOT o.cert_der LIMIT 1";
+    "UNION SELECT o.parent_id FROM old.issuers o "
+    "JOIN temp.restore_carry_ca USING (id) "
+    "WHERE o.parent_id IS NOT NULL) x "
+    "LEFT JOIN old.issuers o ON o.id = x.id "
+    "LEFT JOIN main.issuers m ON m.id = x.id "
+    "WHERE x.id NOT IN temp.restore_carry_ca AND (m.id IS NULL "
+    "OR o.id IS NULL OR m.name IS NOT o.name "
+    "OR m.cert_der IS NOT o.cert_der) LIMIT 1";
+
+static const char SQL_CARRY_CAS[] =
+    "SELECT o.id, o.name, o.parent_id, o.is_root, o.active, o.cert_der, "
+    "o.crl_number FROM old.issuers o JOIN temp.restore_carry_ca USING (id) "
+    "ORDER BY o.id";
+
+/* as it was, created_at included */
+static const char SQL_CARRY_CA[] =
+    "INSERT INTO main.issuers (id, name, parent_id, is_root, active, "
+    "cert_der, crl_number, created_at) SELECT id, name, parent_id, "
+    "is_root, active, cert_der, crl_number, created_at FROM old.issuers "
+    "WHERE id = ?1";
 
 static const char SQL_CARRIED[] =
     "SELECT c.serial, r.reason FROM temp.restore_carry c "
@@ -567,8 +630,11 @@ static const char SQL_CARRIED[] =
 
 struct carry_ctx {
 	const char *actor;
-	struct store_carried *v;	/* what was carried, for the caller */
-	size_t n, cap;
+	int (*check_ca)(const struct store_issuer *, void *,
+	    struct rc_detail *);
+	void *arg;
+	struct store_carry out;		/* what was carried, for the caller */
+	size_t cap, cap_ca;
 	struct rc_detail *d;
 };
 
@@ -588,6 +654,107 @@ carry_exec(struct store *st, const char *sql, struct rc_detail *d)
 	return carry_err(st, d);
 }
 
+/*
+ * Runs a check query: no row, 0; a row, RC_STATE after what(s, d) said
+ * why; else the error.
+ */
+static int
+carry_refuse_if(struct store *st, const char *sql,
+    void (*what)(sqlite3_stmt *, struct rc_detail *), struct rc_detail *d)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return carry_err(st, d);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		what(s, d);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return RC_STATE;
+	return rc == SQLITE_DONE ? 0 : carry_err(st, d);
+}
+
+static void
+clash_says(sqlite3_stmt *s, struct rc_detail *d)
+{
+	const char *name = (const char *)sqlite3_column_text(s, 0);
+
+	rc_detail_set(d, "the CA %.64s is issuer %lld in the replaced store "
+	    "and issuer %lld in the backup: it is not a backup of this store",
+	    name != NULL ? name : "?", (long long)sqlite3_column_int64(s, 1),
+	    (long long)sqlite3_column_int64(s, 2));
+}
+
+static void
+issuer_says(sqlite3_stmt *s, struct rc_detail *d)
+{
+	rc_detail_set(d, "certificates or CAs made after the backup hang "
+	    "from issuer %lld, which the backup has as another CA (name or "
+	    "certificate): it is not a backup of this store",
+	    (long long)sqlite3_column_int64(s, 0));
+}
+
+/* Carries one CA, the row s of SQL_CARRY_CAS, after the caller's check. */
+static int
+carry_ca(struct store *st, struct carry_ctx *c, sqlite3_stmt *s)
+{
+	struct store_issuer is;
+	struct store_carried_ca *e;
+	sqlite3_stmt *ins = NULL;
+	char details[128];
+	int rc;
+
+	memset(&is, 0, sizeof(is));
+	is.id = sqlite3_column_int64(s, 0);
+	is.name = (char *)(uintptr_t)sqlite3_column_text(s, 1);
+	is.parent_id = sqlite3_column_int64(s, 2);
+	is.is_root = sqlite3_column_int(s, 3);
+	is.active = sqlite3_column_int(s, 4);
+	is.cert_der = (uint8_t *)(uintptr_t)sqlite3_column_blob(s, 5);
+	is.cert_len = (size_t)sqlite3_column_bytes(s, 5);
+	is.crl_number = sqlite3_column_int64(s, 6);
+	if (is.name == NULL || strlen(is.name) >= sizeof(e->name) ||
+	    is.cert_der == NULL) {
+		rc_detail_set(c->d, "issuer %lld of the replaced store has no "
+		    "usable name or certificate", (long long)is.id);
+		return RC_STATE;
+	}
+	if (c->check_ca != NULL &&
+	    (rc = c->check_ca(&is, c->arg, c->d)) != 0) {
+		if (c->d != NULL && c->d->msg[0] == '\0')
+			rc_detail_set(c->d, "CA %s: %s", is.name, rc_str(rc));
+		return rc;
+	}
+	if (sqlite3_prepare_v2(st->db, SQL_CARRY_CA, -1, &ins, NULL) !=
+	    SQLITE_OK)
+		return carry_err(st, c->d);
+	sqlite3_bind_int64(ins, 1, is.id);
+	rc = sqlite3_step(ins);
+	sqlite3_finalize(ins);
+	if (rc != SQLITE_DONE)
+		return carry_err(st, c->d);
+	if (c->out.ncas == c->cap_ca) {
+		c->cap_ca = c->cap_ca ? 2 * c->cap_ca : 4;
+		c->out.cas = xrealloc(c->out.cas,
+		    c->cap_ca * sizeof(*c->out.cas));
+	}
+	e = &c->out.cas[c->out.ncas++];
+	e->id = is.id;
+	memcpy(e->name, is.name, strlen(is.name) + 1);
+	e->is_root = is.is_root;
+	e->active = is.active;
+	snprintf(details, sizeof(details), "{\"restore\":\"made after the "
+	    "backup\",\"issuer\":%lld,\"active\":%s}", (long long)is.id,
+	    is.active ? "true" : "false");
+	rc = store_audit_append(st, c->actor, "ca.restore.carry", e->name,
+	    details);
+	if (rc != 0)
+		rc_detail_set(c->d, "auditing %s: %s", e->name, rc_str(rc));
+	return rc;
+}
+
 static int
 carry_tx(struct store *st, void *arg)
 {
@@ -595,25 +762,28 @@ carry_tx(struct store *st, void *arg)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	for (size_t i = 0; i < 3; i++)
-		if ((rc = carry_exec(st, carry_sql[i], c->d)) != 0)
+	for (size_t i = 0; i < sizeof(carry_setup_sql) /
+	    sizeof(carry_setup_sql[0]); i++)
+		if ((rc = carry_exec(st, carry_setup_sql[i], c->d)) != 0)
 			return rc;
-	if (sqlite3_prepare_v2(st->db, SQL_CARRY_ISSUER, -1, &s, NULL) !=
+	if ((rc = carry_refuse_if(st, SQL_CARRY_CLASH, clash_says,
+	    c->d)) != 0 ||
+	    (rc = carry_refuse_if(st, SQL_CARRY_ISSUER, issuer_says,
+	    c->d)) != 0)
+		return rc;
+	/* the CAs first: the certificates refer to them */
+	if (sqlite3_prepare_v2(st->db, SQL_CARRY_CAS, -1, &s, NULL) !=
 	    SQLITE_OK)
 		return carry_err(st, c->d);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		rc_detail_set(c->d, "certificates issued after the backup by "
-		    "issuer %lld, which the backup lacks or has with another "
-		    "certificate: it is not a backup of this store",
-		    (long long)sqlite3_column_int64(s, 0));
-		sqlite3_finalize(s);
-		return RC_STATE;
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = carry_ca(st, c, s)) != 0) {
+			sqlite3_finalize(s);
+			return rc;
+		}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return carry_err(st, c->d);
-	for (size_t i = 3; i < sizeof(carry_sql) / sizeof(carry_sql[0]); i++)
+	for (size_t i = 0; i < sizeof(carry_sql) / sizeof(carry_sql[0]); i++)
 		if ((rc = carry_exec(st, carry_sql[i], c->d)) != 0)
 			return rc;
 	if (sqlite3_prepare_v2(st->db, SQL_CARRIED, -1, &s, NULL) !=
@@ -626,11 +796,12 @@ carry_tx(struct store *st, void *arg)
 
 		if (serial == NULL || strlen(serial) >= sizeof(e->serial))
 			continue;	/* not a serial this store makes */
-		if (c->n == c->cap) {
+		if (c->out.ncerts == c->cap) {
 			c->cap = c->cap ? 2 * c->cap : 16;
-			c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+			c->out.certs = xrealloc(c->out.certs,
+			    c->cap * sizeof(*c->out.certs));
 		}
-		e = &c->v[c->n++];
+		e = &c->out.certs[c->out.ncerts++];
 		memcpy(e->serial, serial, strlen(serial) + 1);
 		e->reason = sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 :
 		    sqlite3_column_int(s, 1);
@@ -653,7 +824,19 @@ carry_tx(struct store *st, void *arg)
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return carry_err(st, c->d);
-	return carry_exec(st, "DROP TABLE temp.restore_carry", c->d);
+	return carry_exec(st, "DROP TABLE temp.restore_carry; "
+	    "DROP TABLE temp.restore_carry_ca; DROP TABLE temp.restore_same",
+	    c->d);
+}
+
+void
+store_carry_clear(struct store_carry *c)
+{
+	if (c == NULL)
+		return;
+	free(c->certs);
+	free(c->cas);
+	memset(c, 0, sizeof(*c));
 }
 
 /* "file:" URI of path, read-only: its bytes percent-encoded but for those
@@ -682,19 +865,24 @@ ro_uri(const char *path)
 
 int
 store_restore_carry(const char *restored, const char *replaced,
-    const char *actor, struct store_carried **carried, size_t *n,
-    struct rc_detail *d)
+    const char *actor,
+    int (*check_ca)(const struct store_issuer *, void *, struct rc_detail *),
+    void *arg, struct store_carry *out, struct rc_detail *d)
 {
 	const struct store_conf conf = {"sqlite", restored, 1};
-	struct carry_ctx c = {actor, NULL, 0, 0, d};
+	struct carry_ctx c;
 	struct store *st = NULL;
 	sqlite3_stmt *s = NULL;
 	char *uri = NULL;
 	int attached = 0, rc;
 	int64_t v = -1;
 
-	*carried = NULL;
-	*n = 0;
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.actor = actor;
+	c.check_ca = check_ca;
+	c.arg = arg;
+	c.d = d;
 	if ((rc = store_open(&conf, &st)) != 0) {
 		rc_detail_set(d, "the restored copy does not open: %s",
 		    rc_str(rc));
@@ -749,14 +937,13 @@ store_restore_carry(const char *restored, const char *replaced,
 			rc_detail_set(d, "carrying over: %s", rc_str(rc));
 		goto out;
 	}
-	*carried = c.v;
-	*n = c.n;
-	c.v = NULL;
+	*out = c.out;
+	memset(&c.out, 0, sizeof(c.out));
 out:
 	sqlite3_finalize(s);
 	if (attached)
 		(void)sqlite3_exec(st->db, "DETACH old", NULL, NULL, NULL);
-	free(c.v);
+	store_carry_clear(&c.out);
 	free(uri);
 	store_close(st);
 	return rc;

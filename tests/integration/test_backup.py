@@ -8,7 +8,12 @@ one; otherwise the backup's certificates come back, those issued after it
 are carried over from the replaced store with their revocations, the
 replaced store is kept, revocations the backup predates are made again (a
 restore never makes a revoked certificate good), and CRL numbers go on
-increasing above those published after the backup (RFC 5280 5.2.3)."""
+increasing above those published after the backup (RFC 5280 5.2.3). A
+`ca roll` after the backup is carried over too: the new issuing CA stays
+the active one, its revoked certificate stays revoked on its CRL and over
+OCSP, and the next roll works; a CA that cannot be carried (its key is not
+in the signer, or the signer refuses its certificate) refuses the restore,
+naming it, unless --drop-later-revocations."""
 import ctypes
 import os
 import shutil
@@ -20,12 +25,15 @@ import sys
 import tempfile
 import threading
 import time
+import json
+import urllib.parse
+import urllib.request
 
 import pytest
 
 from cryptography import x509
 
-from conftest import Server, certdesk_bin, message, run
+from conftest import Server, certdesk_bin, message, openssl, run
 
 
 def crl_number(path):
@@ -349,6 +357,152 @@ def test_restore_refuses_unreadable_revocations(datadir, tmp_path):
     assert "could not be read" in p.stderr and "check those in" in p.stderr
     assert "restored " in p.stdout
     assert count(live, "revocations") == 0
+
+
+def issuer_cn(pem):
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    return cert.issuer.get_attributes_for_oid(
+        x509.NameOID.COMMON_NAME)[0].value
+
+
+def rolled_after_backup(datadir, make_csr, tmp_path):
+    """A backup, then a `ca roll` and two certificates of issuing-2, one
+    revoked: (backup, revoked pem, good pem)."""
+    datadir.issue("dv", make_csr("p256", ["a.example.com"]))
+    out = tmp_path / "b.db"
+    datadir.cli("backup", "--out", out)
+    assert datadir.cli("ca", "roll").strip().endswith("/issuing-2.pem")
+    b_pem, _ = datadir.issue("dv", make_csr("p256", ["b.example.com"]))
+    c_pem, _ = datadir.issue("dv", make_csr("p384", ["c.example.com"]))
+    assert issuer_cn(b_pem) == "certdesk Issuing CA 2"
+    datadir.cli("ca", "revoke", "--serial", serial(b_pem), "--reason",
+                "superseded")
+    return out, b_pem, c_pem
+
+
+def on_crl_of(srv, datadir, issuer, pem):
+    """Whether a CRL of issuer that serve publishes (verified with the
+    issuer's key) lists the certificate."""
+    n = x509.load_pem_x509_certificate(pem.encode()).serial_number
+    ca = x509.load_pem_x509_certificate(
+        (datadir.path / "ca" / f"{issuer}.pem").read_bytes())
+    with urllib.request.urlopen(srv.url(f"/crl/{issuer}.json"),
+                                timeout=10) as r:
+        urls = json.loads(r.read())
+    assert urls, issuer
+    for url in urls:
+        st, _, der = srv.get(urllib.parse.urlparse(url).path)
+        assert st == 200, url
+        crl = x509.load_der_x509_crl(der)
+        assert crl.is_signature_valid(ca.public_key())
+        if crl.get_revoked_certificate_by_serial_number(n) is not None:
+            return True
+    return False
+
+
+def ocsp_status(srv, datadir, issuer, path):
+    p = openssl("ocsp", "-issuer", datadir.path / "ca" / f"{issuer}.pem",
+                "-CAfile", datadir.root_pem, "-url", srv.url("/ocsp"),
+                "-cert", path)
+    out = (p.stdout + p.stderr).decode()
+    assert "Response verify OK" in out, out
+    return out
+
+
+def test_restore_carries_a_later_issuing_ca(datadir, make_csr, tmp_path):
+    """A backup from before a `ca roll`: the restore carries issuing-2 over
+    (its issuers row, audited), with its certificates and revocation; it
+    is still the active issuing CA, its revoked certificate is on its CRL
+    and OCSP answers revoked, and the next roll makes issuing-3 (the
+    leftover key issuing-2 would be refused)."""
+    out, b_pem, c_pem = rolled_after_backup(datadir, make_csr, tmp_path)
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 0, p.stderr
+    assert ("carried over, made after the backup: issuing CA issuing-2 "
+            "(issuer 3, the active one)") in p.stdout
+    assert ("carried over, issued after the backup: "
+            f"{serial(b_pem)} (revoked, reason 4)") in p.stdout
+    assert f"carried over, issued after the backup: {serial(c_pem)}\n" \
+        in p.stdout
+    assert "1 CAs made after the backup carried over" in p.stdout
+    # issuing-2's CA certificate, b and c
+    assert "3 certificates issued after the backup carried over" \
+        in p.stdout
+    # still the active issuing CA: the chain, and what is issued now
+    assert datadir.cli("ca", "chain") == \
+        (datadir.path / "ca/issuing-2.pem").read_text()
+    d_pem, _ = datadir.issue("dv", make_csr("p256", ["d.example.com"]))
+    assert issuer_cn(d_pem) == "certdesk Issuing CA 2"
+    assert "status: revoked" in datadir.cli("ca", "show", "--serial",
+                                            serial(b_pem))
+    audit = datadir.cli("audit", "list")
+    assert "\tca.restore.carry\tissuing-2\t" in audit, audit
+    assert "audit log intact" in datadir.cli("audit", "verify")
+    (tmp_path / "b.pem").write_text(b_pem)
+    (tmp_path / "c.pem").write_text(c_pem)
+    srv = Server(datadir.path, datadir.port, tmp_path / "serve.log").start()
+    try:
+        assert on_crl_of(srv, datadir, "issuing-2", b_pem)
+        assert not on_crl_of(srv, datadir, "issuing-2", c_pem)
+        assert f"{tmp_path}/b.pem: revoked" in ocsp_status(
+            srv, datadir, "issuing-2", tmp_path / "b.pem")
+        assert f"{tmp_path}/c.pem: good" in ocsp_status(
+            srv, datadir, "issuing-2", tmp_path / "c.pem")
+    finally:
+        srv.stop()
+    assert datadir.cli("ca", "roll").strip().endswith("/issuing-3.pem")
+
+
+def test_restore_refuses_to_lose_an_issuing_ca(datadir, make_csr,
+                                               tmp_path):
+    """issuing-2, made after the backup, cannot be carried over when the
+    signer lacks its key or refuses its certificate: the restore is
+    refused, naming it; --drop-later-revocations restores anyway and names
+    it as dropped."""
+    out, b_pem, _ = rolled_after_backup(datadir, make_csr, tmp_path)
+    live = datadir.path / "certdesk.db"
+    before = names(datadir)
+    # the replaced store's issuing-2 with issuing-1's certificate
+    db = sqlite3.connect(live)
+    (der,) = db.execute("SELECT cert_der FROM issuers WHERE name = "
+                        "'issuing-2'").fetchone()
+    db.execute("UPDATE issuers SET cert_der = (SELECT cert_der FROM "
+               "issuers WHERE name = 'issuing-1') WHERE name = 'issuing-2'")
+    db.commit()
+    db.close()
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 1, p.stdout
+    assert "CA issuing-2: the signer refuses its certificate" \
+        in message(p)
+    assert "not restored" in message(p)
+    db = sqlite3.connect(live)
+    db.execute("UPDATE issuers SET cert_der = ? WHERE name = 'issuing-2'",
+               (der,))
+    db.commit()
+    db.close()
+    assert names(datadir) == before
+    # the key elsewhere: the signer does not have it
+    keys = datadir.path / "keys"
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    shutil.move(keys / "issuing-2.key", aside / "issuing-2.key")
+    p = datadir.run("restore", "--from", out)
+    assert p.returncode == 1, p.stdout
+    m = message(p)
+    assert "CA issuing-2: the signer has no key issuing-2" in m
+    assert f"1 revoked certificates ({serial(b_pem)}) would be good " \
+        "again" in m
+    assert "1 CAs made after the backup (issuing-2) would be lost" in m
+    assert "--drop-later-revocations" in m and "not restored" in m
+    assert "  issuing-2 (issuer 3: 2 certificates, 1 revoked)" in p.stderr
+    assert names(datadir) == before and not leftovers(datadir)
+    assert count(live, "issuers") == 3
+    p = datadir.run("restore", "--from", out, "--drop-later-revocations")
+    assert p.returncode == 0, p.stderr
+    assert ("DROPPED: CA issuing-2 of the replaced store (issuer 3: 2 "
+            "certificates, 1 revoked), unknown to the restored one") \
+        in p.stdout
+    assert count(live, "issuers") == 2
 
 
 def altered(src, dst, *sql):

@@ -6,8 +6,12 @@
  * with a raw sqlite3 connection (a trigger added, one dropped, an index
  * rewritten, a view added, a migration renamed, none recorded) is refused
  * with the objects named; store_backup refuses such a copy before a store
- * opens it (and runs its triggers). Each test gets a fresh database in its
- * own temporary directory.
+ * opens it (and runs its triggers). store_restore_carry() brings an
+ * issuing CA made after the backup over (id, certificate, active flag, CRL
+ * number, audited), with its certificates, once the caller's check takes
+ * it; a CA the check refuses, or one the backup has under another id, or
+ * one hanging from a root the backup has otherwise, carries nothing. Each
+ * test gets a fresh database in its own temporary directory.
  */
 #include "store/store.h"
 #include "store/store_int.h"
@@ -222,6 +226,209 @@ test_backup_checks_before_opening(void **state)
 	assert_int_equal(access(p, F_OK), -1);
 }
 
+/* ---- store_restore_carry: the CAs made after the backup ----------------- */
+
+/* The one integer sql answers on the file at path. */
+static int64_t
+q1(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Runs sql on the file at path with a plain connection. */
+static void
+raw_at(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+/* The store: a root (1) and issuing-1 (2); copy: its backup; then a roll
+ * in the store: issuing-2 (3), with a certificate, revoked, and a CA
+ * certificate of the root; issuing-1 published a CRL (number 50). */
+static void
+rolled_after_backup(struct fx *fx, char *copy, size_t size)
+{
+	const struct store_conf c = {"sqlite", fx->path, 0};
+	struct store_backup_info info;
+	struct rc_detail d = {""};
+
+	raw(fx, "INSERT INTO issuers (name, parent_id, is_root, active, "
+	    "cert_der, crl_number, created_at) VALUES "
+	    "('root', NULL, 1, 0, x'01', 5, 1), "
+	    "('issuing-1', 1, 0, 1, x'02', 10, 1)");
+	snprintf(copy, size, "%s/copy.db", fx->dir);
+	if (store_backup(&c, copy, &info, &d) != 0)
+		fail_msg("backup: %s", d.msg);
+	raw(fx, "INSERT INTO issuers (name, parent_id, is_root, active, "
+	    "cert_der, crl_number, created_at) VALUES "
+	    "('issuing-2', 1, 0, 1, x'03', 20, 2); "
+	    "INSERT INTO certificates (serial, issuer_id, profile, names, "
+	    "not_before, not_after, der, created_at) VALUES "
+	    "('0a', 1, 'ca', 'issuing-2', 1, 2, x'03', 2), "
+	    "('0b', 3, 'dv', 'b.example', 1, 2, x'04', 2); "
+	    "INSERT INTO revocations (serial, issuer_id, reason, revoked_at) "
+	    "VALUES ('0b', 3, 4, 3); "
+	    "UPDATE issuers SET crl_number = 50 WHERE id = 2; "
+	    "INSERT INTO crls (issuer_id, number, this_update, next_update, "
+	    "der, created_at) VALUES (2, 50, 3, 4, x'05', 3)");
+}
+
+struct seen {
+	int calls;
+	char name[65];
+	int refuse;
+};
+
+static int
+check_ca(const struct store_issuer *is, void *arg, struct rc_detail *d)
+{
+	struct seen *s = arg;
+
+	s->calls++;
+	snprintf(s->name, sizeof(s->name), "%s", is->name);
+	assert_int_equal(is->cert_len, 1);
+	assert_int_equal(is->cert_der[0], 3);
+	if (!s->refuse)
+		return 0;
+	rc_detail_set(d, "CA %s: no key", is->name);
+	return RC_SIGNER;
+}
+
+static void
+unlink_copy(const char *copy)
+{
+	char p[340];
+
+	unlink(copy);
+	snprintf(p, sizeof(p), "%s-wal", copy);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", copy);
+	unlink(p);
+}
+
+static void
+test_carry_later_ca(void **state)
+{
+	struct fx *fx = *state;
+	struct store_conf c = {"sqlite", NULL, 0};
+	struct store_carry out;
+	struct store_issuer is;
+	struct rc_detail d = {""};
+	struct seen seen = {0};
+	struct store *st = NULL;
+	char copy[320];
+
+	rolled_after_backup(fx, copy, sizeof(copy));
+	assert_int_equal(store_restore_carry(copy, fx->path, "test",
+	    check_ca, &seen, &out, &d), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.name, "issuing-2");
+	assert_int_equal(out.ncas, 1);
+	assert_int_equal(out.cas[0].id, 3);
+	assert_string_equal(out.cas[0].name, "issuing-2");
+	assert_int_equal(out.cas[0].active, 1);
+	assert_int_equal(out.cas[0].is_root, 0);
+	assert_int_equal(out.ncerts, 2);
+	assert_string_equal(out.certs[1].serial, "0b");
+	assert_int_equal(out.certs[1].reason, 4);
+	store_carry_clear(&out);
+	/* the active issuing CA is issuing-2 again, with its CRL number;
+	 * issuing-1's CRL number and CRL are the later ones */
+	c.path = copy;
+	assert_int_equal(store_open(&c, &st), 0);
+	assert_int_equal(store_issuer_get_active(st, 0, &is), 0);
+	assert_string_equal(is.name, "issuing-2");
+	assert_int_equal(is.id, 3);
+	assert_int_equal(is.crl_number, 20);
+	store_issuer_clear(&is);
+	assert_int_equal(store_issuer_get(st, 2, &is), 0);
+	assert_int_equal(is.crl_number, 50);
+	store_issuer_clear(&is);
+	store_close(st);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM crls WHERE "
+	    "issuer_id = 2 AND number = 50"), 1);
+	assert_int_equal(q1(copy, "SELECT issuer_id FROM revocations WHERE "
+	    "serial = '0b'"), 3);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'ca.restore.carry' AND object = 'issuing-2'"), 1);
+	/* the id is taken for good: the next CA gets 4 */
+	assert_int_equal(q1(copy, "SELECT seq FROM sqlite_sequence WHERE "
+	    "name = 'issuers'"), 3);
+	unlink_copy(copy);
+}
+
+static void
+test_carry_refused_by_check(void **state)
+{
+	struct fx *fx = *state;
+	struct store_carry out;
+	struct rc_detail d = {""};
+	struct seen seen = {0, "", 1};
+	char copy[320];
+
+	rolled_after_backup(fx, copy, sizeof(copy));
+	assert_int_equal(store_restore_carry(copy, fx->path, "test",
+	    check_ca, &seen, &out, &d), RC_SIGNER);
+	assert_string_equal(d.msg, "CA issuing-2: no key");
+	assert_int_equal(out.ncas, 0);
+	assert_int_equal(out.ncerts, 0);
+	/* nothing at all: not the CA, its certificates, the CRL number */
+	assert_int_equal(q1(copy, "SELECT count(*) FROM issuers"), 2);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM certificates"), 0);
+	assert_int_equal(q1(copy, "SELECT crl_number FROM issuers "
+	    "WHERE id = 2"), 10);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM audit_log WHERE "
+	    "action LIKE '%.restore.carry'"), 0);
+	unlink_copy(copy);
+}
+
+static void
+test_carry_not_this_store(void **state)
+{
+	struct fx *fx = *state;
+	struct store_carry out;
+	struct rc_detail d = {""};
+	struct seen seen = {0};
+	char copy[320];
+
+	rolled_after_backup(fx, copy, sizeof(copy));
+	/* the backup has an issuing-2 of its own (id 4) */
+	raw_at(copy, "INSERT INTO issuers (id, name, parent_id, is_root, "
+	    "active, cert_der, crl_number, created_at) VALUES "
+	    "(4, 'issuing-2', 1, 0, 1, x'09', 0, 1)");
+	assert_int_equal(store_restore_carry(copy, fx->path, "test",
+	    check_ca, &seen, &out, &d), RC_STATE);
+	assert_non_null(strstr(d.msg, "the CA issuing-2 is issuer 3 in the "
+	    "replaced store and issuer 4 in the backup"));
+	raw_at(copy, "DELETE FROM issuers WHERE id = 4");
+	/* its root is another one in the backup */
+	raw_at(copy, "UPDATE issuers SET cert_der = x'08' WHERE id = 1");
+	d.msg[0] = '\0';
+	assert_int_equal(store_restore_carry(copy, fx->path, "test",
+	    check_ca, &seen, &out, &d), RC_STATE);
+	assert_non_null(strstr(d.msg, "hang from issuer 1"));
+	assert_int_equal(seen.calls, 0);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM issuers"), 2);
+	unlink_copy(copy);
+}
+
 int
 main(void)
 {
@@ -234,6 +441,9 @@ main(void)
 		T(test_changed_objects_refused),
 		T(test_migrations_checked),
 		T(test_backup_checks_before_opening),
+		T(test_carry_later_ca),
+		T(test_carry_refused_by_check),
+		T(test_carry_not_this_store),
 #undef T
 	};
 
