@@ -7,9 +7,9 @@ set -eu
 mode=${1:-run}
 
 run_pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl
- libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
- libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev libevent-dev
- libldns-dev libjemalloc-dev dns-root-data knot libp11-kit-dev"
+ libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libsodium-dev
+ libinih-dev libcurl4-openssl-dev libpsl-dev libidn2-dev libunbound-dev
+ libevent-dev libldns-dev libjemalloc-dev dns-root-data knot libp11-kit-dev"
 test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
  python3-prometheus-client
  knot knot-dnsutils bind9 chromium certbot python3-certbot-dns-rfc2136 lego

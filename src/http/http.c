@@ -5,8 +5,9 @@
  * completes), accumulates a bounded body, matches the route table and turns
  * the handler's reply into an MHD response.
  *
- * HTTPS: libmicrohttpd's TLS (GnuTLS) with the certificate and key from
- * memory; the server keeps its own copies (the key in a wiped buffer).
+ * HTTPS: libmicrohttpd's TLS (GnuTLS). The certificate chain and key are
+ * handed to GnuTLS in each handshake by a callback (struct tls_cred), so
+ * that http_server_set_tls() can replace them while the server runs.
  *
  * Runs in the main certdesk process on libmicrohttpd's worker threads.
  * Everything from the network (method, path, headers, body) is untrusted;
@@ -17,10 +18,11 @@
 #include "util/buf.h"
 #include "util/ipaddr.h"
 #include "util/log.h"
-#include "util/sec.h"
 #include "util/xmalloc.h"
 
 #include <errno.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -44,6 +46,10 @@
 /* X-Forwarded-For headers of one request looked at, the last ones */
 #define XFF_MAX 8
 #define IPC_BUCKETS 256
+/* certificates in a served chain at most (the leaf and its issuers), and
+ * the PEM texts of chain and key */
+#define TLS_CHAIN_MAX 8
+#define TLS_PEM_MAX (1024 * 1024)
 
 /* Open connections from one client address, an IPv6 client's /64 (the
  * per-address limit; addr is its http_conn_key()). */
@@ -52,6 +58,33 @@ struct ip_count {
 	size_t len;
 	unsigned n;
 	struct ip_count *next;
+};
+
+/* One connection from its start to its close: its socket context, on an
+ * HTTPS server or when it is counted for the per-address limit. */
+struct conn {
+	struct http_server *srv;
+	struct ip_count *ipc;	/* the count it is in; NULL: not counted */
+	struct tls_cred *cred;	/* what its handshake took; NULL: none */
+};
+
+/*
+ * The certificate chain and key of an HTTPS server, as GnuTLS uses them.
+ * libmicrohttpd asks for them in every handshake
+ * (MHD_OPTION_HTTPS_CERT_CALLBACK: on_cert) instead of keeping a copy of
+ * its own, so http_server_set_tls() can replace the server's current ones
+ * while it runs, without touching the listening socket or any open
+ * connection. GnuTLS neither copies nor frees what the callback returns
+ * and signs with the key during the handshake, so a connection holds a
+ * reference to the credentials it took until it closes; replaced ones go
+ * with their last reference. Only the parsed key is kept (the PEM text it
+ * came from is the caller's), and GnuTLS wipes it as it frees it.
+ */
+struct tls_cred {
+	gnutls_pcert_st pcert[TLS_CHAIN_MAX];
+	unsigned npcert;
+	gnutls_privkey_t key;
+	unsigned refs;		/* under the server's cred_lock */
 };
 
 struct http_server {
@@ -66,8 +99,8 @@ struct http_server {
 	size_t max_body;
 	int port;
 	int tls;
-	char *cert_pem;		/* copies, alive while the daemon runs */
-	struct sec *key_pem;
+	pthread_mutex_t cred_lock;
+	struct tls_cred *cred;	/* what new handshakes use (one reference) */
 	int (*on_error)(struct http_req *, unsigned, const char *, void *);
 	struct ipnet *proxies;	/* trusted reverse proxies */
 	size_t nproxies;
@@ -347,42 +380,39 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	return ok ? MHD_YES : MHD_NO;
 }
 
-/* Counts a connection from its start to its close (the count it is in is
- * its socket context). */
-static void
-on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-    enum MHD_ConnectionNotificationCode what)
+/* The count a new connection from conn's address goes into (created when
+ * it is the address's first), or NULL when it is not counted. */
+static struct ip_count *
+ipc_add(struct http_server *srv, struct MHD_Connection *conn)
 {
-	struct http_server *srv = cls;
 	const union MHD_ConnectionInfo *ci;
-	struct ip_count **e, *c;
+	struct ip_count **e;
 	uint8_t ip[16], key[16];
 	size_t len, klen;
 
-	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
-		ci = MHD_get_connection_info(conn,
-		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (srv->per_ip == 0 || ci == NULL ||
-		    (len = sockaddr_ip(ci->client_addr, ip)) == 0 ||
-		    ipnet_list_contains(srv->proxies, srv->nproxies, ip, len))
-			return;
-		klen = http_conn_key(ip, len, key);
-		pthread_mutex_lock(&srv->ipc_lock);
-		e = ipc_find(srv, key, klen);
-		if (*e == NULL) {
-			*e = xcalloc(1, sizeof(**e));
-			memcpy((*e)->addr, key, klen);
-			(*e)->len = klen;
-		}
-		(*e)->n++;
-		*socket_ctx = *e;
-		pthread_mutex_unlock(&srv->ipc_lock);
-		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (srv->per_ip == 0 || ci == NULL ||
+	    (len = sockaddr_ip(ci->client_addr, ip)) == 0 ||
+	    ipnet_list_contains(srv->proxies, srv->nproxies, ip, len))
+		return NULL;
+	klen = http_conn_key(ip, len, key);
+	pthread_mutex_lock(&srv->ipc_lock);
+	e = ipc_find(srv, key, klen);
+	if (*e == NULL) {
+		*e = xcalloc(1, sizeof(**e));
+		memcpy((*e)->addr, key, klen);
+		(*e)->len = klen;
 	}
-	if (what != MHD_CONNECTION_NOTIFY_CLOSED || *socket_ctx == NULL)
-		return;
-	c = *socket_ctx;
-	*socket_ctx = NULL;
+	(*e)->n++;
+	pthread_mutex_unlock(&srv->ipc_lock);
+	return *e;
+}
+
+static void
+ipc_del(struct http_server *srv, struct ip_count *c)
+{
+	struct ip_count **e;
+
 	pthread_mutex_lock(&srv->ipc_lock);
 	if (--c->n == 0) {
 		e = ipc_find(srv, c->addr, c->len);
@@ -390,6 +420,191 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		free(c);
 	}
 	pthread_mutex_unlock(&srv->ipc_lock);
+}
+
+static void cred_put(struct http_server *srv, struct tls_cred *c);
+
+/* Keeps what a connection holds from its start to its close (its socket
+ * context, struct conn): its place in the per-address count and, on an
+ * HTTPS server, the credentials its handshake takes (on_cert). */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode what)
+{
+	struct http_server *srv = cls;
+	struct ip_count *ipc;
+	struct conn *c;
+
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		ipc = ipc_add(srv, conn);
+		if (ipc == NULL && !srv->tls)
+			return;
+		c = xcalloc(1, sizeof(*c));
+		c->srv = srv;
+		c->ipc = ipc;
+		*socket_ctx = c;
+		return;
+	}
+	if (what != MHD_CONNECTION_NOTIFY_CLOSED || *socket_ctx == NULL)
+		return;
+	c = *socket_ctx;
+	*socket_ctx = NULL;
+	if (c->ipc != NULL)
+		ipc_del(srv, c->ipc);
+	cred_put(srv, c->cred);
+	free(c);
+}
+
+/* ---- TLS credentials ---------------------------------------------------- */
+
+static void
+cred_free(struct tls_cred *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < c->npcert; i++)
+		gnutls_pcert_deinit(&c->pcert[i]);
+	gnutls_privkey_deinit(c->key);	/* wipes it; NULL is fine */
+	free(c);
+}
+
+/* Drops a reference; the last one frees. NULL is fine. */
+static void
+cred_put(struct http_server *srv, struct tls_cred *c)
+{
+	unsigned left;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&srv->cred_lock);
+	left = --c->refs;
+	pthread_mutex_unlock(&srv->cred_lock);
+	if (left == 0)
+		cred_free(c);
+}
+
+/* 1 when key is the private key of the public key pub. */
+static int
+key_matches(gnutls_privkey_t key, gnutls_pubkey_t pub)
+{
+	gnutls_pubkey_t mine = NULL;
+	gnutls_datum_t a = {NULL, 0}, b = {NULL, 0};
+	int same = 0;
+
+	if (gnutls_pubkey_init(&mine) == 0 &&
+	    gnutls_pubkey_import_privkey(mine, key, 0, 0) == 0 &&
+	    gnutls_pubkey_export2(mine, GNUTLS_X509_FMT_DER, &a) == 0 &&
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &b) == 0)
+		same = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
+	gnutls_free(a.data);
+	gnutls_free(b.data);
+	gnutls_pubkey_deinit(mine);
+	return same;
+}
+
+/* New credentials (one reference) from PEM texts: the server certificate
+ * followed by its chain, and its key. RC_CRYPTO with the reason in d. */
+static int
+cred_new(const char *cert_pem, const char *key_pem, struct tls_cred **out,
+    struct rc_detail *d)
+{
+	struct tls_cred *c = xcalloc(1, sizeof(*c));
+	gnutls_datum_t cd, kd;
+	unsigned n = TLS_CHAIN_MAX;
+	int r;
+
+	*out = NULL;
+	if (strlen(cert_pem) > TLS_PEM_MAX || strlen(key_pem) > TLS_PEM_MAX) {
+		rc_detail_set(d, "TLS certificate or key over %d bytes",
+		    TLS_PEM_MAX);
+		goto fail;
+	}
+	cd.data = (unsigned char *)(uintptr_t)cert_pem;
+	cd.size = (unsigned)strlen(cert_pem);
+	kd.data = (unsigned char *)(uintptr_t)key_pem;
+	kd.size = (unsigned)strlen(key_pem);
+	r = gnutls_pcert_list_import_x509_raw(c->pcert, &n, &cd,
+	    GNUTLS_X509_FMT_PEM, GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+	if (r < 0 || n == 0) {
+		rc_detail_set(d, "TLS certificate chain: %s", r < 0 ?
+		    gnutls_strerror(r) : "no certificate");
+		goto fail;
+	}
+	c->npcert = n;
+	if ((r = gnutls_privkey_init(&c->key)) < 0 ||
+	    (r = gnutls_privkey_import_x509_raw(c->key, &kd,
+	    GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		rc_detail_set(d, "TLS key: %s", gnutls_strerror(r));
+		goto fail;
+	}
+	if (!key_matches(c->key, c->pcert[0].pubkey)) {
+		rc_detail_set(d, "the TLS key is not the certificate's");
+		goto fail;
+	}
+	c->refs = 1;
+	*out = c;
+	return 0;
+fail:
+	cred_free(c);
+	return RC_CRYPTO;
+}
+
+/*
+ * GnuTLS's question in every handshake (gnutls_certificate_retrieve_
+ * function2): the connection's credentials, taken from the server's
+ * current ones at its first handshake. libmicrohttpd sets the session's
+ * pointer to its connection (gnutls_session_set_ptr, for its own PSK
+ * callback), whose socket context is our struct conn. -1 fails the
+ * handshake.
+ */
+static int
+on_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
+    int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+    gnutls_pcert_st **pcert, unsigned int *pcert_length,
+    gnutls_privkey_t *privkey)
+{
+	struct MHD_Connection *mc = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	ci = mc == NULL ? NULL : MHD_get_connection_info(mc,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	c = ci == NULL ? NULL : ci->socket_context;
+	if (c == NULL) {
+		log_err(LOG_HTTP, "TLS handshake: no connection context");
+		return -1;
+	}
+	if (c->cred == NULL) {
+		pthread_mutex_lock(&c->srv->cred_lock);
+		c->cred = c->srv->cred;
+		c->cred->refs++;
+		pthread_mutex_unlock(&c->srv->cred_lock);
+	}
+	*pcert = c->cred->pcert;
+	*pcert_length = c->cred->npcert;
+	*privkey = c->cred->key;
+	return 0;
+}
+
+int
+http_server_set_tls(struct http_server *srv, const char *cert_pem,
+    const char *key_pem, struct rc_detail *d)
+{
+	struct tls_cred *c, *old;
+	int rc;
+
+	if (srv == NULL || !srv->tls) {
+		rc_detail_set(d, "not an HTTPS server");
+		return RC_INVAL;
+	}
+	if ((rc = cred_new(cert_pem, key_pem, &c, d)) != 0)
+		return rc;
+	pthread_mutex_lock(&srv->cred_lock);
+	old = srv->cred;
+	srv->cred = c;
+	pthread_mutex_unlock(&srv->cred_lock);
+	cred_put(srv, old);
+	return 0;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -902,8 +1117,8 @@ server_free(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	free(srv->cert_pem);
-	sec_free(srv->key_pem);
+	cred_put(srv, srv->cred);	/* the last reference by now */
+	pthread_mutex_destroy(&srv->cred_lock);
 	free(srv->proxies);
 	free(srv->allow);
 	for (size_t i = 0; i < IPC_BUCKETS; i++)
@@ -969,6 +1184,7 @@ http_server_start(const struct http_conf *conf,
 		threads = 64;
 	srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_init(&srv->ipc_lock, NULL);
+	pthread_mutex_init(&srv->cred_lock, NULL);
 	if (conf->trusted_proxies != NULL) {
 		char why[160];
 		int n = ipnet_list_parse(conf->trusted_proxies, &srv->proxies,
@@ -1008,13 +1224,17 @@ http_server_start(const struct http_conf *conf,
 	srv->max_body = conf->max_body;
 	srv->on_error = conf->on_error;
 	if (conf->tls_cert_pem) {
-		size_t kl = strlen(conf->tls_key_pem);
+		int rc = cred_new(conf->tls_cert_pem, conf->tls_key_pem,
+		    &srv->cred, d);
 
+		if (rc != 0) {
+			if (conf->listen_fd > 0)
+				close(conf->listen_fd);
+			server_free(srv);
+			return rc;
+		}
 		flags |= MHD_USE_TLS;
 		srv->tls = 1;
-		srv->cert_pem = xstrdup(conf->tls_cert_pem);
-		srv->key_pem = sec_new(kl + 1);
-		memcpy(srv->key_pem->data, conf->tls_key_pem, kl + 1);
 	}
 	if (conf->thread_per_connection) {
 		/* a listening thread and a poll()ing thread per connection:
@@ -1044,18 +1264,14 @@ http_server_start(const struct http_conf *conf,
 	    conf->listen_fd : MHD_INVALID_SOCKET),
 	    /* options past this point only for TLS (an MHD_OPTION_END
 	     * otherwise) */
-	    srv->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-	    srv->cert_pem,
-	    MHD_OPTION_HTTPS_MEM_KEY,
-	    srv->key_pem ? (const char *)srv->key_pem->data : NULL,
+	    srv->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END,
+	    on_cert,
 	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		if (conf->listen_fd > 0)
 			close(conf->listen_fd);
-		rc_detail_set(d, "%s", errno ? strerror(errno) : srv->tls ?
-		    "libmicrohttpd refused to start (bad TLS certificate or "
-		    "key? see the log)" :
+		rc_detail_set(d, "%s", errno ? strerror(errno) :
 		    "libmicrohttpd refused to start (see the log)");
 		server_free(srv);
 		return RC_IO;

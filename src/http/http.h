@@ -20,8 +20,10 @@
  * have framed it otherwise (request smuggling, RFC 9112 6.3).
  *
  * TLS: a server given a PEM certificate chain and key (in memory) speaks
- * only HTTPS, TLS 1.2 and 1.3 (libmicrohttpd over GnuTLS). The key is
- * copied into memory wiped when the server stops.
+ * only HTTPS, TLS 1.2 and 1.3 (libmicrohttpd over GnuTLS). It keeps them
+ * parsed (GnuTLS wipes the key when it frees it), and
+ * http_server_set_tls() replaces them while it runs: new handshakes use
+ * the new ones, open connections keep theirs.
  *
  * Limits are fixed when the server starts: connections in total and per
  * client address, an idle timeout, the memory of one connection (which
@@ -89,9 +91,10 @@ struct http_conf {
 	 * binding addr (which must still be given, for its family); the
 	 * server owns it from then on, also when starting fails. */
 	int listen_fd;
-	/* HTTPS: both PEM texts (NUL-terminated, copied), or both NULL for
-	 * plain HTTP. cert_pem is the server certificate followed by its
-	 * chain. */
+	/* HTTPS: both PEM texts (NUL-terminated, parsed at start; the
+	 * server keeps no copy of the texts), or both NULL for plain HTTP.
+	 * cert_pem is the server certificate followed by its chain, leaf
+	 * first; the key must be the certificate's. */
 	const char *tls_cert_pem;
 	const char *tls_key_pem;
 	/*
@@ -132,11 +135,25 @@ int http_listen_socket(const struct sockaddr *addr, socklen_t addrlen,
 /*
  * Starts listening and serving routes[0..nroutes) (borrowed: must outlive
  * the server, as must app). Returns a new server in *out (stop with
- * http_server_stop()), or RC_IO with the reason in d (address in use, ...).
+ * http_server_stop()), or RC_IO with the reason in d (address in use, ...),
+ * RC_CRYPTO when the TLS certificate or key cannot be used.
  */
 int http_server_start(const struct http_conf *conf,
     const struct http_route *routes, size_t nroutes, void *app,
     struct http_server **out, struct rc_detail *d);
+/*
+ * HTTPS: makes every handshake from now on present cert_pem (the server
+ * certificate followed by its chain, leaf first) and use key_pem (its
+ * key), as struct http_conf has them; both are parsed, not kept, so the
+ * caller wipes its key text as it likes. The listening socket stays, and
+ * connections already open keep the certificate they were set up with.
+ * Safe while requests are served. Returns 0; RC_CRYPTO when the texts
+ * cannot be used (not PEM, chain out of order, a key that is not the
+ * certificate's), the previous certificate staying in use; RC_INVAL for a
+ * plain-HTTP server. The reason is in d.
+ */
+int http_server_set_tls(struct http_server *srv, const char *cert_pem,
+    const char *key_pem, struct rc_detail *d);
 /* Stops accepting, finishes the requests in flight, frees. NULL is fine. */
 void http_server_stop(struct http_server *srv);
 /* The port actually bound (useful when the configured port is 0). */
