@@ -351,8 +351,8 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		char *cert_pem = NULL;
 		struct sec *key_pem = NULL;
 
-		if (daemon_service_cert(cx, names, n, &cert_pem, &key_pem) !=
-		    0) {
+		if (daemon_svc_open(cx, names, n, NULL, &cert_pem, &key_pem)
+		    != 0) {
 			rc = DAEMON_EXIT_FAIL;
 			goto out;
 		}

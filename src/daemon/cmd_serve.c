@@ -14,7 +14,13 @@
  *  - and, when http.metrics_listen (or --metrics-listen) is set, /metrics
  *    for Prometheus on a listener of its own (serve_metrics.c).
  * A schedule thread regenerates every CRL older than ca.crl_refresh_hours
- * (checked every minute), so CRLs never run out even without revocations.
+ * (checked every minute), so CRLs never run out even without revocations,
+ * and checks the HTTPS listener's certificate every
+ * http.service_cert_check_seconds and when two thirds of its life are
+ * over (tls.c): a new one, issued here or by another serve on the data
+ * directory, is handed to the listener, whose new handshakes present it
+ * while open connections keep theirs; a failure leaves the certificate in
+ * use and is tried again at the next check.
  * SIGINT and SIGTERM stop it cleanly: the main thread waits for them with
  * sigwait(), every other thread has them blocked.
  *
@@ -87,6 +93,10 @@ struct serve_app {
 	pthread_mutex_t slock;	/* the schedule thread */
 	pthread_cond_t scond;
 	int stop;
+	/* the HTTPS listener and its certificate, looked after by the
+	 * schedule thread; NULL without HTTPS */
+	struct http_server *tls_srv;
+	struct daemon_svc *svc;
 
 	struct daemon_ocsp *ocsp;	/* NULL while ca.ocsp is off */
 };
@@ -568,24 +578,62 @@ refresh_crls(struct serve_app *a)
 		log_err(LOG_CA, "CRL refresh: %s", rc_detail_str(&d, rc));
 }
 
+/* daemon_svc_check()'s install: the listener's new handshakes use them. */
+static int
+install_tls(void *arg, const char *cert_pem, const char *key_pem)
+{
+	struct rc_detail d = {{0}};
+	int rc = http_server_set_tls(arg, cert_pem, key_pem, &d);
+
+	if (rc != 0)
+		log_err(LOG_HTTP, "HTTPS: the new service certificate is not "
+		    "used, the one in use stays: %s", rc_detail_str(&d, rc));
+	return rc;
+}
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The schedule thread: the CRLs every SCHEDULE_SECONDS, the HTTPS
+ * certificate when daemon_svc_wait() says (the context's store and CA
+ * are this thread's alone while serve runs). */
 static void *
 schedule(void *arg)
 {
 	struct serve_app *a = arg;
+	time_t crl_at = mono_now() + SCHEDULE_SECONDS;
+	time_t svc_at = a->svc ? mono_now() + daemon_svc_wait(a->cx, a->svc) :
+	    0;
 
 	pthread_mutex_lock(&a->slock);
 	while (!a->stop) {
-		struct timespec ts;
+		struct timespec ts = {crl_at, 0};
+		time_t now;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += SCHEDULE_SECONDS;
+		if (a->svc && svc_at < crl_at)
+			ts.tv_sec = svc_at;
 		while (!a->stop && pthread_cond_timedwait(&a->scond, &a->slock,
 		    &ts) != ETIMEDOUT)
 			;
 		if (a->stop)
 			break;
 		pthread_mutex_unlock(&a->slock);
-		refresh_crls(a);
+		now = mono_now();
+		if (now >= crl_at) {
+			refresh_crls(a);
+			crl_at = mono_now() + SCHEDULE_SECONDS;
+		}
+		if (a->svc && now >= svc_at) {
+			(void)daemon_svc_check(a->cx, a->svc, install_tls,
+			    a->tls_srv);
+			svc_at = mono_now() + daemon_svc_wait(a->cx, a->svc);
+		}
 		pthread_mutex_lock(&a->slock);
 	}
 	pthread_mutex_unlock(&a->slock);
@@ -921,8 +969,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    base_url_for(&ss, https_port);
 		nn = daemon_service_names(https_at, cx->conf.http_public_url,
 		    names);
-		if (daemon_service_cert(cx, names, nn, &cert_pem, &key_pem) !=
-		    0) {
+		if (daemon_svc_open(cx, names, nn, &a.svc, &cert_pem,
+		    &key_pem) != 0) {
 			rc = DAEMON_EXIT_FAIL;
 			goto out;
 		}
@@ -1027,6 +1075,12 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			rc = DAEMON_EXIT_FAIL;
 			goto out;
 		}
+		/* the listener holds the key, parsed: this copy goes */
+		free(cert_pem);
+		cert_pem = NULL;
+		sec_free(key_pem);
+		key_pem = NULL;
+		a.tls_srv = tls_srv;
 		addr_text(&ss, http_server_port(tls_srv), https_where,
 		    sizeof(https_where));
 	}
@@ -1076,6 +1130,15 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 out:
 	if (fd >= 0)
 		close(fd);
+	/* the schedule thread first: it hands certificates to the HTTPS
+	 * listener and publishes CRLs through the CA the ACME pool set up */
+	if (thr_ok) {
+		pthread_mutex_lock(&a.slock);
+		a.stop = 1;
+		pthread_cond_signal(&a.scond);
+		pthread_mutex_unlock(&a.slock);
+		pthread_join(thr, NULL);
+	}
 	daemon_metrics_stop(dmx);	/* it watches the listeners */
 	http_server_stop(tls_srv);
 	portal_free(portal);
@@ -1084,13 +1147,7 @@ out:
 	daemon_acme_stop(da);
 	cx->dnsupd = NULL;
 	val_dnsupd_free(dnsupd);
-	if (thr_ok) {
-		pthread_mutex_lock(&a.slock);
-		a.stop = 1;
-		pthread_cond_signal(&a.scond);
-		pthread_mutex_unlock(&a.slock);
-		pthread_join(thr, NULL);
-	}
+	daemon_svc_free(a.svc);
 	http_server_stop(srv);
 	daemon_ocsp_stop(a.ocsp);
 	for (size_t i = 0; i < CACHE_SLOTS; i++)

@@ -282,18 +282,52 @@ struct sec;
  */
 size_t daemon_service_names(const char *listen, const char *public_url,
     char names[][DAEMON_SERVICE_NAME]);
+/* What serve knows of the certificate its HTTPS listener serves. */
+struct daemon_svc;
+
 /*
  * The HTTPS service certificate for names (DATA/tls/service.pem, key
  * DATA/tls/service.key): the files as they are when they match, cover
  * every name, come from the active issuing CA and are within the first two
  * thirds of their life; otherwise a new P-256 key (0600, O_EXCL) and a
- * certificate of the service profile are made first. Needs the CA open.
- * Returns 0 with *cert_pem (certificate and chain; free()) and *key_pem
- * (NUL-terminated PEM; sec_free()), or an RC_* after a message.
+ * certificate of the service profile (http.service_cert_validity_seconds)
+ * are made first. Holds DATA/tls/service.lock meanwhile, as every process
+ * does that reads or writes the files. Needs the CA open. Returns 0 with
+ * *cert_pem (certificate and chain; free()), *key_pem (NUL-terminated PEM;
+ * sec_free()) and, unless out is NULL, a new *out remembering them for
+ * daemon_svc_check() (free with daemon_svc_free()); or an RC_* after a
+ * message.
  */
-int daemon_service_cert(struct daemon_ctx *cx,
-    char names[][DAEMON_SERVICE_NAME], size_t n, char **cert_pem,
-    struct sec **key_pem);
+int daemon_svc_open(struct daemon_ctx *cx,
+    char names[][DAEMON_SERVICE_NAME], size_t n, struct daemon_svc **out,
+    char **cert_pem, struct sec **key_pem);
+/*
+ * While serve runs (on one thread: it uses cx's store and CA): whether
+ * the certificate served must be replaced, by the rules daemon_svc_open()
+ * applies. When it may stay and the files are still the ones it came
+ * from, that is all (one stored row, one signature check, two stat()s).
+ * Otherwise, under the lock: the files when another process put a
+ * certificate there that is good here; else, when the one served must go
+ * or the files are missing or broken, a new one issued into them (a good
+ * pair for another serve's names is left alone while the one served may
+ * stay). What is new is handed to install(arg, cert_pem, key_pem) (texts
+ * borrowed for the call; it returns 0 once new handshakes use them) and
+ * served from then on. After a `ca roll` this server issues from the new
+ * issuing CA only once restarted; until then it takes the new CA's
+ * certificate from another serve that issued it, and re-issues from its
+ * own only at two thirds of life. Returns 0 (also when nothing changed),
+ * or an RC_* after an error in the log, the certificate in use staying
+ * (tried again at the next check).
+ */
+int daemon_svc_check(struct daemon_ctx *cx, struct daemon_svc *svc,
+    int (*install)(void *arg, const char *cert_pem, const char *key_pem),
+    void *arg);
+/* Seconds until daemon_svc_check() is due: http.service_cert_check_seconds,
+ * or less when two thirds of the certificate's life are over sooner; at
+ * least 1. */
+int daemon_svc_wait(const struct daemon_ctx *cx,
+    const struct daemon_svc *svc);
+void daemon_svc_free(struct daemon_svc *svc);	/* NULL is fine */
 
 /* ---- ACME behind the HTTPS listener (serve_acme.c) ----------------------- */
 

@@ -116,6 +116,17 @@ static const struct key keys[] = {
 	{"http", "public_url", K_STR, O(http_public_url), "", NULL, 0, 0,
 	    "https:// URL under which clients reach the HTTPS listener (ACME "
 	    "URLs are built from it); empty: https://<listen address>"},
+	{"http", "service_cert_validity_seconds", K_INT,
+	    O(http_service_cert_validity_s), "7776000", NULL,
+	    CONF_SERVICE_CERT_MIN_S, CONF_SERVICE_CERT_MAX_S, "life of the "
+	    "HTTPS listener's own certificate in seconds, 100 (it is "
+	    "backdated a minute for clock skew) to 7776000 (90 days); serve "
+	    "re-issues it when two thirds are over"},
+	{"http", "service_cert_check_seconds", K_INT,
+	    O(http_service_cert_check_s), "3600", NULL, 1, 86400, "seconds "
+	    "between a running serve's checks of its HTTPS certificate "
+	    "(re-issued when due, or taken from another serve on the data "
+	    "directory); also checked at two thirds of its life"},
 	{"acme", "require_eab", K_BOOL, O(acme_require_eab), "off", NULL, 0, 0,
 	    "new ACME accounts need an External Account Binding (RFC 8555 "
 	    "7.3.4) to a contract"},

@@ -18,6 +18,12 @@ struct conf_limit {
 	long period;			/* ... per this many seconds */
 };
 
+/* http.service_cert_validity_seconds: at most the service profile's 90
+ * days (CA_SERVICE_VALIDITY_DAYS); at least so much that two thirds of the
+ * life lie past the minute it is backdated for clock skew */
+#define CONF_SERVICE_CERT_MIN_S 100
+#define CONF_SERVICE_CERT_MAX_S (90 * 86400)
+
 /* crl.shard_size at most: a shard's CRL with every certificate revoked
  * (about 50 bytes each) stays within the signer's SIGNER_MAX_MSG */
 #define CONF_CRL_SHARD_MAX 300000
@@ -59,6 +65,9 @@ struct conf {
 	int http_connections_per_ip;	/* connections_per_ip = 64 (0: off) */
 	char *http_trusted_proxies;	/* trusted_proxies = (none) */
 	char *http_public_url;		/* public_url = (empty: https://listen) */
+	int http_service_cert_validity_s; /* service_cert_validity_seconds =
+					 * 7776000 (90 d) */
+	int http_service_cert_check_s;	/* service_cert_check_seconds = 3600 */
 	/* [acme] */
 	int acme_require_eab;		/* require_eab = off */
 	int acme_allow_ip;		/* allow_ip = off */

@@ -182,21 +182,23 @@ def datadir(tmp_path):
     return DataDir(path, port)
 
 
-LISTENING = re.compile(
-    r"listening https=(?:127\.0\.0\.1:(\d+)|off) http=(?:127\.0\.0\.1:(\d+)|off)")
+LISTENING = re.compile(r"listening https=(?:127\.0\.0\.\d+:(\d+)|off) "
+                       r"http=(?:127\.0\.0\.1:(\d+)|off)")
 
 
 class Server:
     """`certdesk serve` running on loopback: plain HTTP (CRLs, CA
     certificates) on `port`, HTTPS (ACME) on a port the kernel picks
     (`https_port`, read from this run's log line "listening https=...
-    http=..."); stopped by PID, and can be started again."""
+    http=..."; on `host`, 127.0.0.1 unless another loopback address is
+    given); stopped by PID, and can be started again."""
 
-    def __init__(self, data, port, log, extra=()):
+    def __init__(self, data, port, log, extra=(), host="127.0.0.1"):
         self.data = data
         self.port = port
         self.log = log
         self.extra = [str(a) for a in extra]
+        self.host = host
         self.proc = None
         self.https_port = None
 
@@ -204,7 +206,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def https_url(self, path):
-        return f"https://127.0.0.1:{self.https_port}{path}"
+        return f"https://{self.host}:{self.https_port}{path}"
 
     def start(self):
         # the log keeps every run (a restart appends): this run's lines
@@ -217,7 +219,7 @@ class Server:
         self.proc = subprocess.Popen(
             [certdesk_bin(), "serve", "--data", str(self.data),
              "--plain-listen", f"127.0.0.1:{self.port}",
-             "--listen", "127.0.0.1:0"] + self.extra,
+             "--listen", f"{self.host}:0"] + self.extra,
             stdout=self.logf, stderr=self.logf, env=e)
         deadline = time.monotonic() + 20
         while True:

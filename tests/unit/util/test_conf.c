@@ -88,6 +88,30 @@ test_load_bad(void **state)
 	expect_bad("[general]\nlog_level = loud\n", "log_level");
 	expect_bad("this is not ini\n", "syntax error");
 	expect_bad("[policy]\ntrust = \n", "not one of");
+	/* the service certificate: backdated a minute, 90 days at most */
+	expect_bad("[http]\nservice_cert_validity_seconds = 99\n",
+	    "not a number from 100 to 7776000");
+	expect_bad("[http]\nservice_cert_validity_seconds = 7776001\n",
+	    "service_cert_validity_seconds");
+	expect_bad("[http]\nservice_cert_check_seconds = 0\n",
+	    "not a number from 1 to 86400");
+}
+
+static void
+test_service_cert(void **state)
+{
+	struct conf c;
+	struct rc_detail d = {""};
+
+	conf_defaults(&c);
+	assert_int_equal(c.http_service_cert_validity_s, 90 * 86400);
+	assert_int_equal(c.http_service_cert_check_s, 3600);
+	write_conf("[http]\nservice_cert_validity_seconds = 100\n"
+	    "service_cert_check_seconds = 1\n");
+	assert_int_equal(conf_load(&c, path, 1, &d), 0);
+	assert_int_equal(c.http_service_cert_validity_s, 100);
+	assert_int_equal(c.http_service_cert_check_s, 1);
+	conf_free(&c);
 }
 
 /* acme.limit_*: COUNT/PERIOD or off, hostile forms refused */
@@ -231,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_load_bad),
+		cmocka_unit_test(test_service_cert),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_set_and_default_file),

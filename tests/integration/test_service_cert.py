@@ -1,0 +1,310 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The HTTPS listener's own certificate while `certdesk serve` runs, seen
+over real TLS connections. With a short life
+(http.service_cert_validity_seconds = 100: backdated a minute, so two
+thirds of it are over about 6 s after issuance) and a check every second
+(http.service_cert_check_seconds), serve re-issues it without a restart:
+new connections get the new certificate, which `openssl s_client`
+verifies under the root `certdesk ca root` prints, while a keep-alive
+connection opened before goes on, with the old one. Two serve processes on
+one data directory issue one certificate per renewal between them and
+serve the same one; two that listen on different addresses each keep
+their own until it is due, and missing files are issued again at once. A
+serve that cannot issue logs why, keeps serving the certificate in use
+and tries again: when its directory cannot be written (until it can), and
+after a `ca roll` it was started before (until another serve, started
+after it, issues from the new issuing CA, whose certificate it then
+serves)."""
+import datetime
+import http.client
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+
+from cryptography import x509
+
+from conftest import Server, conf_set, free_port, ok
+
+
+def short_lived(tmp_path, validity=100):
+    """A data directory whose serve issues a certificate of validity
+    seconds at start (init's, of 90 days, is removed) and checks it every
+    second; returns (data, plain port, root PEM path)."""
+    port = free_port()
+    data = tmp_path / "data"
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port}"])
+    conf_set(data, "service_cert_validity_seconds", validity)
+    conf_set(data, "service_cert_check_seconds", 1)
+    (data / "tls" / "service.pem").unlink()
+    (data / "tls" / "service.key").unlink()
+    root = tmp_path / "root.pem"
+    root.write_text(ok(["ca", "root", "--data", data]))
+    return data, port, root
+
+
+def served(server, root):
+    """The certificate a new TLS connection to server gets; Python's ssl
+    verifies its chain under root and its name (the address) first."""
+    ctx = ssl.create_default_context(cafile=str(root))
+    with socket.create_connection((server.host, server.https_port),
+                                  timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname=server.host) as tls:
+            return x509.load_der_x509_certificate(
+                tls.getpeercert(binary_form=True))
+
+
+def s_client(server, root):
+    """openssl s_client's view of a new connection: the verification of
+    the chain served under root alone, and the leaf."""
+    p = subprocess.run(
+        ["openssl", "s_client", "-connect",
+         f"{server.host}:{server.https_port}", "-CAfile", str(root),
+         "-verify_return_error", "-verify_ip", server.host, "-showcerts"],
+        input=b"", capture_output=True, timeout=30)
+    out = p.stdout.decode()
+    assert p.returncode == 0, out + p.stderr.decode()
+    assert "Verify return code: 0 (ok)" in out, out
+    leaf = re.search(r"-----BEGIN CERTIFICATE-----.*?"
+                     r"-----END CERTIFICATE-----", out, re.S).group(0)
+    return x509.load_pem_x509_certificate(leaf.encode())
+
+
+def on_disk(data):
+    return x509.load_pem_x509_certificate(
+        (data / "tls" / "service.pem").read_bytes())
+
+
+def wait_for(what, pred, timeout=40):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def healthz(conn):
+    conn.request("GET", "/healthz")
+    r = conn.getresponse()
+    assert r.status == 200
+    assert r.read() == b"ok\n"
+
+
+def issued_lines(log):
+    return re.findall(r"HTTPS service certificate ([0-9a-f]+) issued", log)
+
+
+def test_renewed_while_serving(tmp_path):
+    data, port, root = short_lived(tmp_path)
+    s = Server(data, port, tmp_path / "serve.log").start()
+    try:
+        pid = s.proc.pid
+        first = served(s, root)
+        assert first.not_valid_after - first.not_valid_before == \
+            datetime.timedelta(seconds=99)
+        # a keep-alive connection from before the renewal
+        ctx = ssl.create_default_context(cafile=str(root))
+        conn = http.client.HTTPSConnection("127.0.0.1", s.https_port,
+                                           context=ctx, timeout=10)
+        healthz(conn)
+        sock = conn.sock
+
+        def renewed():
+            healthz(conn)	# within the idle timeout, every 0.2 s
+            c = served(s, root)
+            return c if c.serial_number != first.serial_number else None
+        new = wait_for("a new certificate", renewed)
+        assert new.not_valid_before > first.not_valid_before
+        assert new.public_key() != first.public_key()
+        # what openssl sees verifies under `ca root`; it is the new one
+        # (or one newer still: they are renewed every 6 s or so)
+        seen = s_client(s, root)
+        assert seen.not_valid_before >= new.not_valid_before
+        # the connection from before: the same one, still answering, with
+        # the certificate it was set up with
+        healthz(conn)
+        assert conn.sock is sock
+        assert x509.load_der_x509_certificate(
+            sock.getpeercert(binary_form=True)).serial_number == \
+            first.serial_number
+        conn.close()
+        # no restart: the same process, the listener it had
+        assert s.proc.poll() is None and s.proc.pid == pid
+        log = s.stderr()
+        assert ("issuing a new HTTPS service certificate: two thirds of "
+                "its life are over") in log
+        hexs = f"{new.serial_number:x}"
+        assert re.search(rf"HTTPS service certificate 0*{hexs} issued", log)
+        assert re.search(rf"HTTPS service certificate 0*{hexs} \(valid "
+                         r"until [^)]*\) served to new connections from "
+                         r"now on", log)
+    finally:
+        s.stop()
+
+
+def test_two_servers_issue_once(tmp_path):
+    """Two serve on one data directory reach two thirds of the same
+    certificate's life at the same moment: one issues, the other takes
+    its files; both then serve the same new certificate."""
+    data, port, root = short_lived(tmp_path)
+    a = Server(data, port, tmp_path / "a.log")
+    b = Server(data, free_port(), tmp_path / "b.log")
+    try:
+        a.start()
+        b.start()
+        first = served(a, root)
+        assert served(b, root).serial_number == first.serial_number
+        assert len(issued_lines(b.stderr())) == 0	# took a's files
+
+        def both_new():
+            ca, cb = served(a, root), served(b, root)
+            return ca.serial_number != first.serial_number and \
+                ca.serial_number == cb.serial_number and ca
+        new = wait_for("both serving a new certificate", both_new)
+        assert on_disk(data).serial_number == new.serial_number
+        hexs = f"{new.serial_number:x}"
+        logs = [a.stderr(), b.stderr()]
+        # one of them issued it, the other took it from the files
+        issuers = [i for i, log in enumerate(logs)
+                   if any(x.lstrip("0") == hexs for x in issued_lines(log))]
+        assert len(issuers) == 1, logs
+        for log in logs:
+            assert re.search(rf"HTTPS service certificate 0*{hexs} \(valid "
+                             r"until [^)]*\) served to new connections", log)
+        # and never both in one round: the service issuances recorded are
+        # a renewal period (about 6 s) apart
+        audit = ok(["audit", "list", "--data", data])
+        times = [datetime.datetime.strptime(f[1], "%Y-%m-%dT%H:%M:%SZ")
+                 for f in (ln.split("\t") for ln in audit.splitlines())
+                 if f[2] == "daemon:service-certificate"]
+        assert len(times) >= 3	# init's, a's at start, the renewal
+        for t0, t1 in zip(times[1:], times[2:]):
+            assert (t1 - t0).total_seconds() >= 4, times
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_failure_keeps_serving(tmp_path):
+    """The key cannot be written at the renewal (its temporary file's
+    place is taken): an error, the certificate in use stays, and the next
+    tries issue once it can be written."""
+    data, port, root = short_lived(tmp_path)
+    s = Server(data, port, tmp_path / "serve.log").start()
+    try:
+        first = served(s, root)
+        blocker = data / "tls" / "service.key.new"
+        blocker.mkdir()
+        wait_for("the error", lambda: "cannot write the service key" in
+                 s.stderr())
+        assert "the HTTPS certificate in use stays, tried again in 1 s" \
+            in s.stderr()
+        time.sleep(1.5)		# a few more tries
+        assert served(s, root).serial_number == first.serial_number
+        assert len(issued_lines(s.stderr())) == 1	# at start only
+        shutil.rmtree(blocker)
+        new = wait_for("a new certificate", lambda: (
+            lambda c: c.serial_number != first.serial_number and c)(
+                served(s, root)))
+        assert s_client(s, root).not_valid_before >= new.not_valid_before
+    finally:
+        s.stop()
+
+
+def test_ca_roll_taken_from_another_serve(tmp_path):
+    """After a `ca roll`, a serve started before it cannot issue from the
+    new issuing CA (its signer has not the key): it says so and keeps its
+    certificate; a serve started after it issues one from the new CA at
+    start, and the first serves that one from its next check on."""
+    port = free_port()
+    data = tmp_path / "data"
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port}"])
+    conf_set(data, "service_cert_check_seconds", 1)
+    root = tmp_path / "root.pem"
+    root.write_text(ok(["ca", "root", "--data", data]))
+    a = Server(data, port, tmp_path / "a.log")
+    b = Server(data, free_port(), tmp_path / "b.log")
+    try:
+        a.start()
+        first = served(a, root)
+        assert "Issuing CA 1" in first.issuer.rfc4514_string()
+        ok(["ca", "roll", "--data", data])
+        wait_for("a's error", lambda: (
+            "not issued by the active issuing CA issuing-2, and this server "
+            "issues from issuing-1 until it is restarted") in a.stderr())
+        assert served(a, root).serial_number == first.serial_number
+        b.start()
+        new = on_disk(data)
+        assert "Issuing CA 2" in new.issuer.rfc4514_string()
+        assert served(b, root).serial_number == new.serial_number
+        wait_for("a serving b's certificate", lambda:
+                 served(a, root).serial_number == new.serial_number)
+        assert "Issuing CA 2" in s_client(a, root).issuer.rfc4514_string()
+        assert issued_lines(a.stderr()) == []	# a issued none
+        assert len(issued_lines(b.stderr())) == 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def default_life(tmp_path):
+    """A data directory as init makes it (a 90-day certificate for
+    127.0.0.1), checked every second; returns (data, port, root)."""
+    port = free_port()
+    data = tmp_path / "data"
+    ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port}"])
+    conf_set(data, "service_cert_check_seconds", 1)
+    root = tmp_path / "root.pem"
+    root.write_text(ok(["ca", "root", "--data", data]))
+    return data, port, root
+
+
+def test_other_names_no_turns(tmp_path):
+    """A second serve on the data directory listens on 127.0.0.2: init's
+    certificate does not cover it, so it issues its own into the files at
+    start. The first, whose certificate may stay, keeps serving it and
+    does not take turns with it at re-issuing."""
+    data, port, root = default_life(tmp_path)
+    a = Server(data, port, tmp_path / "a.log")
+    b = Server(data, free_port(), tmp_path / "b.log", host="127.0.0.2")
+    try:
+        a.start()
+        mine = served(a, root)
+        b.start()
+        theirs = served(b, root)
+        assert theirs.serial_number != mine.serial_number
+        assert on_disk(data).serial_number == theirs.serial_number
+        time.sleep(3)		# three checks of each
+        assert served(a, root).serial_number == mine.serial_number
+        assert served(b, root).serial_number == theirs.serial_number
+        assert on_disk(data).serial_number == theirs.serial_number
+        assert issued_lines(a.stderr()) == []
+        assert len(issued_lines(b.stderr())) == 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_missing_files_issued_again(tmp_path):
+    """The files go while serve runs: its next check issues them again,
+    and serves what it wrote."""
+    data, port, root = default_life(tmp_path)
+    s = Server(data, port, tmp_path / "serve.log").start()
+    try:
+        first = served(s, root)
+        (data / "tls" / "service.pem").unlink()
+        (data / "tls" / "service.key").unlink()
+        wait_for("the files", lambda: (data / "tls" / "service.pem")
+                 .exists() and (data / "tls" / "service.key").exists())
+        new = wait_for("the new certificate served", lambda: (
+            lambda c: c.serial_number != first.serial_number and c)(
+                served(s, root)))
+        assert on_disk(data).serial_number == new.serial_number
+        assert "issuing a new HTTPS service certificate: there is none" \
+            in s.stderr()
+    finally:
+        s.stop()
