@@ -397,7 +397,7 @@ create_post(struct portal_req *c)
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</table>\n<h3>certbot</h3>\n"
 		    "<pre><code>certbot certonly --server %s \\\n"
-		    "    --eab-kid %s \\\n    --eab-hmac-key %s \\\n"
+		    "    --eab-kid=%s \\\n    --eab-hmac-key=%s \\\n"
 		    "    -d example.com</code></pre>\n<h3>lego</h3>\n"
 		    "<pre><code>lego --server %s \\\n    --eab --kid %s \\\n"
 		    "    --hmac %s \\\n    --email you@example.com "

@@ -786,12 +786,18 @@ ra_eab_create(struct ra *ra, int64_t contract_id, const char *actor,
 		return RC_INVAL;
 	kid[0] = '\0';
 	k = sec_new(RA_EAB_KEY_LEN);
-	if ((rc = sec_random(raw, sizeof(raw))) != 0 ||
-	    (rc = sec_random(k->data, k->len)) != 0) {
+	/* a key id that starts with '-' reads as an option to the clients'
+	 * and our own command lines (certbot --eab-kid -x: "expected one
+	 * argument"): drawn again (a 6-bit leading character: 1 in 64) */
+	do {
+		rc = sec_random(raw, sizeof(raw));
+		if (rc == 0)
+			ra_b64u(raw, sizeof(raw), kid);
+	} while (rc == 0 && kid[0] == '-');
+	if (rc != 0 || (rc = sec_random(k->data, k->len)) != 0) {
 		rc_detail_set(d, "no randomness");
 		goto out;
 	}
-	ra_b64u(raw, sizeof(raw), kid);
 	e.contract_id = contract_id;
 	e.actor = actor != NULL && actor[0] != '\0' ? actor : "system";
 	e.kid = kid;

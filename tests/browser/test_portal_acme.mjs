@@ -57,7 +57,7 @@ describe("portal: ACME credentials", () => {
 		assert.match(await page.textContent("main"),
 		    /shown only this once/);
 		assert.match(await page.textContent("main"),
-		    new RegExp(`--eab-kid ${kid} \\\\\\s+--eab-hmac-key ` +
+		    new RegExp(`--eab-kid=${kid} \\\\\\s+--eab-hmac-key=` +
 		    hmac));
 		await page.waitForSelector(
 		    "button[data-copy=acme-hmac]:not([hidden])");

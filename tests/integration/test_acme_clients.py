@@ -95,7 +95,7 @@ def test_certbot_standalone_http01(rig):
             "--http-01-address", "127.0.0.1",
             "-d", name, "--register-unsafely-without-email",
             "--agree-tos", "--key-type", "ecdsa", "--must-staple",
-            "--eab-kid", kid,
+            f"--eab-kid={kid}",
             # one argument: a key may begin with "-" (base64url)
             f"--eab-hmac-key={hmac}",
             log=rig.tmp / "certbot-certonly.log")

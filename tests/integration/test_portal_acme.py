@@ -60,7 +60,7 @@ def test_page_makes_credentials_shown_once(rig):
     kid, key = value(text, "acme-kid"), value(text, "acme-hmac")
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", kid)
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", key)
-    assert f"--eab-kid {kid} \\\n    --eab-hmac-key {key}" in text
+    assert f"--eab-kid={kid} \\\n    --eab-hmac-key={key}" in text
     assert f"--eab --kid {kid} \\\n    --hmac {key}" in text
     assert value(text, "acme-directory") == \
         rig.server.https_url("/acme/directory")

@@ -422,6 +422,25 @@ eab_seen(const struct store_eab_key *k, void *arg)
 	return 0;
 }
 
+/* Key ids never start with '-', which command lines read as an option
+ * (certbot --eab-kid -x): without the redraw, 400 ids miss one with
+ * probability (63/64)^400, 0.2 %. */
+static void
+test_eab_kid_no_dash(void **state)
+{
+	struct rt_env *e = *state;
+	struct rc_detail d = {""};
+	struct sec *key = NULL;
+	char kid[RA_EAB_KID_LEN + 1];
+
+	for (int i = 0; i < 400; i++) {
+		assert_int_equal(ra_eab_create(e->ra, e->contract, "cli:test",
+		    kid, &key, &d), 0);
+		sec_free(key);
+		assert_int_not_equal(kid[0], '-');
+	}
+}
+
 /* The portal's listing and revocation: an unused key goes (audited), a
  * used one stays, another contract's or a malformed kid is not found; the
  * account of a used one can be deactivated for its contract. */
@@ -676,6 +695,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_account_input, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_eab, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_eab_kid_no_dash, rt_cm_setup,
+		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_eab_list_revoke, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_require_eab, rt_cm_setup,
