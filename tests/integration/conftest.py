@@ -15,6 +15,7 @@ import pathlib
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -50,6 +51,38 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def post_too_big(port, path, length, headers=None, tls=None):
+    """POSTs headers announcing a body of `length` bytes and none of it,
+    then reads the answer until the server closes: (status, headers
+    (lower-case names), body). The server refuses such a body as soon as
+    the headers are in and closes with the body unread; a client still
+    sending it then gets a reset that may come before it reads the
+    answer, so the tests ask this way. tls: an ssl.SSLContext for
+    HTTPS."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Length: {length}\r\n")
+    for k, v in (headers or {}).items():
+        head += f"{k}: {v}\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        s = (tls.wrap_socket(raw, server_hostname="127.0.0.1")
+             if tls is not None else raw)
+        s.sendall((head + "\r\n").encode())
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, ssl.SSLError):
+            pass
+    top, _, body = out.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 "), out[:200]
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), hdrs, body
 
 
 def run(args, *, input=None, timeout=60, env=None):

@@ -23,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from acme_client import (Client, Key, Response, b64u, b64u_dec,
                          eab_binding, jws)
-from conftest import Server, acme_server, ok
+from conftest import Server, acme_server, ok, post_too_big
 
 P = "urn:ietf:params:acme:error:"
 
@@ -121,8 +121,11 @@ def test_refusals_are_problems(acme):
     r = c.post_raw(d["newAccount"], {"x": 1}, ctype="application/json")
     assert r.status == 415 and r.problem["type"] == P + "malformed"
     assert r.headers["Replay-Nonce"]
-    r = c.post_raw(d["newAccount"], b"x" * (70 * 1024))
-    assert r.status == 413 and r.problem["status"] == 413
+    st, h, body = post_too_big(
+        acme.https_port, "/acme/new-account", 70 * 1024,
+        {"Content-Type": "application/jose+json"}, tls=c.ctx)
+    assert st == 413 and json.loads(body)["status"] == 413, (st, body)
+    assert h["content-type"] == "application/problem+json", h
     r = c.post_raw(d["newAccount"], b"{not json")
     assert r.status == 400 and r.problem["type"] == P + "malformed"
     assert r.links("index") == [acme.dir_url]

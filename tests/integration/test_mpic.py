@@ -38,7 +38,7 @@ import pytest
 
 from acme_client import Http01, Knot, account, b64u, certs, make_csr
 from conftest import (acme_rig, assert_no_sanitizer, certdesk_bin, conf_set,
-                      free_port)
+                      free_port, post_too_big)
 
 KEY = b"a shared key of at least thirty-two bytes, for tests"
 
@@ -239,7 +239,8 @@ def test_perspective_endpoint(env):
     assert post_check(p, json.dumps({"nonce": "n" * 24, "kind": "caa",
                                      "time": int(time.time())}).encode()
                       )[0] == 400
-    assert post_check(p, b"{" + b" " * 70000 + b"}")[0] == 413
+    assert post_too_big(p.port, "/perspective/v1/check", 70002, {
+        "Content-Type": "application/json", "X-Certdesk-Mac": "x"})[0] == 413
     # the portal's file method (BR 3.2.2.4.18) is asked as "http-file":
     # this web server has no such file, which the perspective reports
     st, _, reply = post_check(p, json.dumps({
