@@ -133,8 +133,7 @@ check_eab(struct acme_rq *rq, const json_t *eab, struct acme_eab **e)
 	rc = acme_eab_parse(eab, e, &aerr);
 	if (rc != 0)
 		return acme_reply_problem(rq, aerr.problem ? aerr.problem :
-		    ACME_PROB_MALFORMED, 0, "externalAccountBinding: %s",
-		    aerr.detail.msg);
+		    ACME_PROB_MALFORMED, 0, "%s", aerr.detail.msg);
 	rc = ra_eab_lookup(rq->ra, acme_eab_kid(*e), &key, &contract, &rerr);
 	if (rc == RC_UNAUTH) {
 		/* no one has this key: the MAC fails (and were it to pass,

@@ -344,6 +344,14 @@ def test_eab(acme):
                     if kid[-1] != "A" else kid[:-1] + "B"):
         r = c.new_account(eab=eab_binding(unknown, mac, url, c.key))
         assert r.status == 403 and r.problem == bad_mac, (unknown, r)
+    # a binding that is no proper JWS: malformed, said once
+    bad = eab_binding(kid, mac, url, c.key)
+    bad["protected"] = b64u(json.dumps({"alg": "none", "kid": kid,
+                                        "url": url}))
+    r = c.new_account(eab=bad)
+    assert r.status == 400 and r.problem["type"] == P + "malformed", r
+    assert r.problem["detail"].startswith("externalAccountBinding: "), r
+    assert r.problem["detail"].count("externalAccountBinding") == 1, r
     # the binding over another key, or for another URL
     r = c.new_account(eab=eab_binding(kid, mac, url, Key()))
     assert r.status in (400, 403)
