@@ -1088,7 +1088,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		int mport = 0;
 
 		if (daemon_metrics_start(cx, (const struct sockaddr *)&mss,
-		    msslen, tls_srv, srv, &dmx, &mport) != DAEMON_EXIT_OK) {
+		    msslen, tls_srv, srv, a.svc, &dmx, &mport) !=
+		    DAEMON_EXIT_OK) {
 			rc = DAEMON_EXIT_FAIL;
 			goto out;
 		}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct signer;
 struct store;
@@ -317,11 +318,32 @@ int daemon_svc_open(struct daemon_ctx *cx,
  * certificate from another serve that issued it, and re-issues from its
  * own only at two thirds of life. Returns 0 (also when nothing changed),
  * or an RC_* after an error in the log, the certificate in use staying
- * (tried again at the next check).
+ * (tried again at the next check); either way daemon_svc_status() says
+ * so from then on.
  */
 int daemon_svc_check(struct daemon_ctx *cx, struct daemon_svc *svc,
     int (*install)(void *arg, const char *cert_pem, const char *key_pem),
     void *arg);
+/*
+ * How the HTTPS service certificate stands, for /metrics and the admin's
+ * page: what daemon_svc_open() and daemon_svc_check() last did, kept in
+ * memory (no file is read). Times are Unix times; not_after and renew_at
+ * are the served certificate's (0 when unreadable).
+ */
+struct daemon_svc_status {
+	time_t not_after;
+	time_t renew_at;	/* two thirds of its life: re-issued then */
+	uint64_t failures;	/* daemon_svc_check() calls that failed */
+	/* when daemon_svc_open() or a check last ended with a certificate
+	 * fit to serve in use (the one before, or a new one), by the wall
+	 * clock */
+	time_t last_ok;
+	/* the first failure since then; 0 when the last check went well */
+	time_t failing_since;
+};
+/* A copy of svc's status; any thread, while svc lives. */
+void daemon_svc_status(struct daemon_svc *svc,
+    struct daemon_svc_status *out);
 /* Seconds until daemon_svc_check() is due: http.service_cert_check_seconds,
  * or less when two thirds of the certificate's life are over sooner; at
  * least 1. */
@@ -393,13 +415,15 @@ void daemon_ocsp_stop(struct daemon_ocsp *o);
 int daemon_ocsp_reply(struct http_req *r, struct daemon_ocsp *o);
 
 /* /metrics for Prometheus (serve_metrics.c) on addr, watching the replies
- * of the two listeners (either may be NULL). DAEMON_EXIT_OK with *out
- * and the port it listens on, or DAEMON_EXIT_FAIL after daemon_fail(). */
+ * of the two listeners (either may be NULL) and the HTTPS service
+ * certificate (svc, borrowed; NULL without HTTPS). DAEMON_EXIT_OK with
+ * *out and the port it listens on, or DAEMON_EXIT_FAIL after
+ * daemon_fail(). */
 struct daemon_metrics;
 struct http_server;
 int daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
     socklen_t addrlen, struct http_server *https, struct http_server *http,
-    struct daemon_metrics **out, int *port);
+    struct daemon_svc *svc, struct daemon_metrics **out, int *port);
 /* Stops and frees it; NULL is fine. */
 void daemon_metrics_stop(struct daemon_metrics *m);
 

@@ -12,7 +12,8 @@
  * are this process's, by listener and status class. How things stand is
  * read at each scrape: the signer, the queues (mail, validations, back
  * office cases), the CRL each CA must renew first, the issuing CA's end,
- * the CT log list. One scrape at a time, on the listener's one thread,
+ * the CT log list; the HTTPS service certificate from what serve keeps
+ * of it in memory (tls.c). One scrape at a time, on the listener's one thread,
  * with a store handle of its own.
  */
 #include "ca/ca.h"
@@ -54,6 +55,7 @@ struct daemon_metrics {
 	struct store *st;
 	struct http_server *srv;
 	struct http_server *watch[2];	/* https, http: borrowed, may be NULL */
+	struct daemon_svc *svc;		/* borrowed; NULL without HTTPS */
 	pthread_mutex_t lock;
 	int64_t cursor;			/* audit seq counted up to */
 	size_t batch;			/* entries the last tally read */
@@ -182,6 +184,30 @@ put_replies(struct buf *b, struct daemon_metrics *m)
 	}
 }
 
+/* The HTTPS service certificate: its end, and whether re-issuing it
+ * works, for an alert before it expires. */
+static void
+put_service_cert(struct buf *b, struct daemon_svc *svc)
+{
+	struct daemon_svc_status s;
+
+	daemon_svc_status(svc, &s);
+	gauge(b, "certdesk_service_cert_not_after_timestamp_seconds",
+	    "The notAfter of the HTTPS service certificate new connections "
+	    "get; it is re-issued when two thirds of its life are over.",
+	    (double)s.not_after);
+	head(b, "certdesk_service_cert_renewal_failures_total", "counter",
+	    "Checks of the HTTPS service certificate that failed to re-issue "
+	    "or load the one due (see the log); the one in use stays.");
+	buf_printf(b, "certdesk_service_cert_renewal_failures_total %llu\n",
+	    (unsigned long long)s.failures);
+	gauge(b, "certdesk_service_cert_last_success_timestamp_seconds",
+	    "When serve's start or a check of the HTTPS service certificate "
+	    "last ended with one that may be served (the one in use, or a "
+	    "new one); checks run every http.service_cert_check_seconds.",
+	    (double)s.last_ok);
+}
+
 static int
 crl_row(int64_t issuer_id, const char *name, time_t next_update, void *arg)
 {
@@ -271,6 +297,8 @@ render(struct daemon_metrics *m, struct buf *b)
 	    "The last moment the active issuing CA can issue a full-lifetime "
 	    "certificate; roll it over (certdesk ca roll) before.",
 	    (double)last);
+	if (m->svc != NULL)
+		put_service_cert(b, m->svc);
 	if (cx->ct != NULL) {
 		ca_ct_info(cx->ct, &ct);
 		gauge(b, "certdesk_ct_logs_usable", "Usable CT logs in the "
@@ -312,7 +340,7 @@ static const struct http_route metrics_routes[] = {
 int
 daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
     socklen_t addrlen, struct http_server *https, struct http_server *http,
-    struct daemon_metrics **out, int *port)
+    struct daemon_svc *svc, struct daemon_metrics **out, int *port)
 {
 	struct store_conf sc = {cx->conf.store_backend, cx->db_path, 1};
 	struct daemon_metrics *m = xcalloc(1, sizeof(*m));
@@ -324,6 +352,7 @@ daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
 	m->cx = cx;
 	m->watch[0] = https;
 	m->watch[1] = http;
+	m->svc = svc;
 	m->started = time(NULL);
 	pthread_mutex_init(&m->lock, NULL);
 	if (store_open(&sc, &m->st) != 0 || store_gauges(m->st, &g) != 0) {

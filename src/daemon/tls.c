@@ -16,6 +16,11 @@
  * http.service_cert_check_seconds and at the two-thirds mark), handing a
  * new certificate to the listener for the handshakes to come.
  *
+ * How it stands (the certificate served, the checks that failed, the
+ * last that went well) is kept in memory for serve's /metrics and the
+ * admin's Certificate authority page (daemon_svc_status()), so that they
+ * read no file.
+ *
  * Several serve processes may share the data directory. Whoever reads or
  * replaces the two files holds DATA/tls/service.lock (flock, exclusive),
  * and looks at the files again once it has it: when its certificate is
@@ -47,11 +52,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PEM (256 * 1024)
@@ -154,6 +161,11 @@ struct daemon_svc {
 	X509 *cert;
 	struct file_id cert_id, key_id;
 	time_t renew_at;	/* two thirds of its life */
+	/* how it stands, for other threads (daemon_svc_status()): written
+	 * by the one thread that checks, read by /metrics and the portal,
+	 * so that they read no file and parse nothing */
+	pthread_mutex_t lock;
+	struct daemon_svc_status status;
 };
 
 static time_t
@@ -652,6 +664,30 @@ take(struct daemon_svc *svc, struct material *m)
 	svc->cert_id = m->cert_id;
 	svc->key_id = m->key_id;
 	svc->renew_at = renewal_of(svc->cert);
+	pthread_mutex_lock(&svc->lock);
+	svc->status.not_after = ca_asn1_time(X509_get0_notAfter(svc->cert));
+	svc->status.renew_at = svc->renew_at;
+	pthread_mutex_unlock(&svc->lock);
+}
+
+/* A check's outcome into the status: rc 0 means a certificate that may
+ * be served is in use (the one before, or a new one). The wall clock,
+ * not the CA's pinned one: monitoring compares it with its own. */
+static void
+note(struct daemon_svc *svc, int rc)
+{
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&svc->lock);
+	if (rc == 0) {
+		svc->status.last_ok = now;
+		svc->status.failing_since = 0;
+	} else {
+		svc->status.failures++;
+		if (svc->status.failing_since == 0)
+			svc->status.failing_since = now;
+	}
+	pthread_mutex_unlock(&svc->lock);
 }
 
 /* ---- the interface ------------------------------------------------------ */
@@ -661,6 +697,7 @@ daemon_svc_free(struct daemon_svc *svc)
 {
 	if (svc == NULL)
 		return;
+	pthread_mutex_destroy(&svc->lock);
 	X509_free(svc->cert);
 	free(svc->dir);
 	free(svc->cert_path);
@@ -685,6 +722,7 @@ daemon_svc_open(struct daemon_ctx *cx, char names[][DAEMON_SERVICE_NAME],
 	*key_pem = NULL;
 	if (n > DAEMON_SERVICE_NAMES)
 		n = DAEMON_SERVICE_NAMES;
+	pthread_mutex_init(&svc->lock, NULL);
 	memcpy(svc->names, names, n * sizeof(svc->names[0]));
 	svc->n = n;
 	svc->dir = xasprintf("%s/tls", cx->data);
@@ -700,6 +738,7 @@ daemon_svc_open(struct daemon_ctx *cx, char names[][DAEMON_SERVICE_NAME],
 	log_debug(LOG_MAIN, "%s: HTTPS service certificate in use",
 	    svc->cert_path);
 	take(svc, &m);
+	note(svc, 0);
 	*cert_pem = m.cert_pem;
 	*key_pem = m.key_pem;
 	m.cert_pem = NULL;
@@ -722,8 +761,17 @@ daemon_svc_wait(const struct daemon_ctx *cx, const struct daemon_svc *svc)
 	return wait < 1 ? 1 : (int)wait;
 }
 
-int
-daemon_svc_check(struct daemon_ctx *cx, struct daemon_svc *svc,
+void
+daemon_svc_status(struct daemon_svc *svc, struct daemon_svc_status *out)
+{
+	pthread_mutex_lock(&svc->lock);
+	*out = svc->status;
+	pthread_mutex_unlock(&svc->lock);
+}
+
+/* daemon_svc_check() without noting the outcome in the status. */
+static int
+check(struct daemon_ctx *cx, struct daemon_svc *svc,
     int (*install)(void *arg, const char *cert_pem, const char *key_pem),
     void *arg)
 {
@@ -764,4 +812,15 @@ daemon_svc_check(struct daemon_ctx *cx, struct daemon_svc *svc,
 	log_info(LOG_MAIN, "HTTPS service certificate %s (valid until %s) "
 	    "served to new connections from now on", serial, until);
 	return 0;
+}
+
+int
+daemon_svc_check(struct daemon_ctx *cx, struct daemon_svc *svc,
+    int (*install)(void *arg, const char *cert_pem, const char *key_pem),
+    void *arg)
+{
+	int rc = check(cx, svc, install, arg);
+
+	note(svc, rc);
+	return rc;
 }

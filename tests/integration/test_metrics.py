@@ -5,8 +5,12 @@ the text is read by the Prometheus project's own Python client parser;
 issuances, revocations and validations are counted from the audit log
 (also those of other processes, here the CLI), HTTP replies by listener
 and class; the gauges say how things stand (signer, blocked keys, the CRL
-to renew first, the issuing CA's end). The listener is off unless
+to renew first, the issuing CA's end, the end of the HTTPS certificate
+served and whether re-issuing it works). The listener is off unless
 configured, answers only GET /metrics, and a bad address is refused."""
+import calendar
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -113,6 +117,32 @@ def test_exposition(env, tmp_path, make_csr):
                  code="4xx") == before + 1
     assert value(f, "certdesk_http_responses_total", listener="http",
                  code="2xx") >= 1
+
+
+def test_service_certificate(env):
+    """The HTTPS certificate a TLS connection gets: its notAfter, no
+    failed re-issuing, and the start as the last check that went well."""
+    ctx = ssl.create_default_context(cafile=str(env.root))
+    with socket.create_connection(("127.0.0.1", env.server.https_port),
+                                  timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
+            cert = x509.load_der_x509_certificate(
+                tls.getpeercert(binary_form=True))
+    f = scrape(env.metrics_port)
+    for name, kind in (
+            ("certdesk_service_cert_not_after_timestamp_seconds", "gauge"),
+            ("certdesk_service_cert_renewal_failures", "counter"),
+            ("certdesk_service_cert_last_success_timestamp_seconds",
+             "gauge")):
+        assert f[name].type == kind, name
+    assert value(f, "certdesk_service_cert_not_after_timestamp_seconds") \
+        == calendar.timegm(cert.not_valid_after.utctimetuple())
+    assert value(f, "certdesk_service_cert_renewal_failures_total") == 0
+    # settled at start, just before the metrics listener started (the
+    # next check is an hour away)
+    last = value(f, "certdesk_service_cert_last_success_timestamp_seconds")
+    assert value(f, "certdesk_start_time_seconds") - 60 <= last <= \
+        time.time()
 
 
 def test_validations_counted(env):

@@ -14,7 +14,10 @@ serve that cannot issue logs why, keeps serving the certificate in use
 and tries again: when its directory cannot be written (until it can), and
 after a `ca roll` it was started before (until another serve, started
 after it, issues from the new issuing CA, whose certificate it then
-serves)."""
+serves). /metrics says the served certificate's notAfter, following each
+new one, and counts the failed tries; the last try that went well stays
+put while they fail."""
+import calendar
 import datetime
 import http.client
 import re
@@ -27,16 +30,20 @@ import time
 from cryptography import x509
 
 from conftest import Server, conf_set, free_port, ok
+from test_metrics import scrape, value
 
 
-def short_lived(tmp_path, validity=100):
+def short_lived(tmp_path, validity=100, metrics_port=None):
     """A data directory whose serve issues a certificate of validity
     seconds at start (init's, of 90 days, is removed) and checks it every
-    second; returns (data, plain port, root PEM path)."""
+    second, with /metrics on metrics_port if given; returns (data, plain
+    port, root PEM path)."""
     port = free_port()
     data = tmp_path / "data"
     ok(["init", "--data", data, "--base-url", f"http://127.0.0.1:{port}"])
     conf_set(data, "service_cert_validity_seconds", validity)
+    if metrics_port is not None:
+        conf_set(data, "metrics_listen", f"127.0.0.1:{metrics_port}")
     conf_set(data, "service_cert_check_seconds", 1)
     (data / "tls" / "service.pem").unlink()
     (data / "tls" / "service.key").unlink()
@@ -72,6 +79,19 @@ def s_client(server, root):
     return x509.load_pem_x509_certificate(leaf.encode())
 
 
+def not_after(cert):
+    return calendar.timegm(cert.not_valid_after.utctimetuple())
+
+
+def service_metrics(port):
+    """(notAfter, failures, last success) of the service certificate
+    as /metrics says."""
+    f = scrape(port)
+    return (value(f, "certdesk_service_cert_not_after_timestamp_seconds"),
+            value(f, "certdesk_service_cert_renewal_failures_total"),
+            value(f, "certdesk_service_cert_last_success_timestamp_seconds"))
+
+
 def on_disk(data):
     return x509.load_pem_x509_certificate(
         (data / "tls" / "service.pem").read_bytes())
@@ -99,13 +119,16 @@ def issued_lines(log):
 
 
 def test_renewed_while_serving(tmp_path):
-    data, port, root = short_lived(tmp_path)
+    mport = free_port()
+    data, port, root = short_lived(tmp_path, metrics_port=mport)
     s = Server(data, port, tmp_path / "serve.log").start()
     try:
         pid = s.proc.pid
         first = served(s, root)
         assert first.not_valid_after - first.not_valid_before == \
             datetime.timedelta(seconds=99)
+        na, failures, last = service_metrics(mport)
+        assert (na, failures) == (not_after(first), 0)
         # a keep-alive connection from before the renewal
         ctx = ssl.create_default_context(cafile=str(root))
         conn = http.client.HTTPSConnection("127.0.0.1", s.https_port,
@@ -142,6 +165,17 @@ def test_renewed_while_serving(tmp_path):
         assert re.search(rf"HTTPS service certificate 0*{hexs} \(valid "
                          r"until [^)]*\) served to new connections from "
                          r"now on", log)
+
+        # /metrics follows the swaps: it says what a new connection gets
+        # (read around it: one may be renewed in between, every 6 s)
+        def metrics_match():
+            got = service_metrics(mport)
+            c = served(s, root)
+            return got[0] == not_after(c) == service_metrics(mport)[0] \
+                and got
+        na, failures, later = wait_for("the metrics of the served "
+                                       "certificate", metrics_match)
+        assert na > not_after(first) and failures == 0 and later > last
     finally:
         s.stop()
 
@@ -192,8 +226,10 @@ def test_two_servers_issue_once(tmp_path):
 def test_failure_keeps_serving(tmp_path):
     """The key cannot be written at the renewal (its temporary file's
     place is taken): an error, the certificate in use stays, and the next
-    tries issue once it can be written."""
-    data, port, root = short_lived(tmp_path)
+    tries issue once it can be written. /metrics counts each failed try,
+    and its last success stays where it was until then."""
+    mport = free_port()
+    data, port, root = short_lived(tmp_path, metrics_port=mport)
     s = Server(data, port, tmp_path / "serve.log").start()
     try:
         first = served(s, root)
@@ -203,14 +239,22 @@ def test_failure_keeps_serving(tmp_path):
                  s.stderr())
         assert "the HTTPS certificate in use stays, tried again in 1 s" \
             in s.stderr()
+        na, failed, last = wait_for("a failure counted", lambda: (
+            lambda m: m[1] >= 1 and m)(service_metrics(mport)))
+        assert na == not_after(first)
         time.sleep(1.5)		# a few more tries
         assert served(s, root).serial_number == first.serial_number
         assert len(issued_lines(s.stderr())) == 1	# at start only
+        na, more, still = service_metrics(mport)
+        assert na == not_after(first) and more > failed and still == last
+
         shutil.rmtree(blocker)
         new = wait_for("a new certificate", lambda: (
             lambda c: c.serial_number != first.serial_number and c)(
                 served(s, root)))
         assert s_client(s, root).not_valid_before >= new.not_valid_before
+        na, after, since = service_metrics(mport)
+        assert na > not_after(first) and after >= more and since > last
     finally:
         s.stop()
 
