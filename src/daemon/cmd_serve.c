@@ -591,6 +591,19 @@ install_tls(void *arg, const char *cert_pem, const char *key_pem)
 	return rc;
 }
 
+/* The portal's view of the HTTPS service certificate (arg: the struct
+ * daemon_svc), for the admin's Certificate authority page. */
+static void
+svc_cert_view(void *arg, struct portal_svc_cert *out)
+{
+	struct daemon_svc_status st;
+
+	daemon_svc_status(arg, &st);
+	out->not_after = st.not_after;
+	out->renew_at = st.renew_at;
+	out->failing_since = st.failing_since;
+}
+
 static time_t
 mono_now(void)
 {
@@ -1012,6 +1025,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			pc.acme_directory = acme_dir;
 			pc.ca_base_url = cx->conf.ca_base_url;
 			pc.ca_now = cx->cac.now;
+			pc.svc_cert = svc_cert_view;
+			pc.svc_cert_arg = a.svc;
 			{
 				time_t na, last, now;
 

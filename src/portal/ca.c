@@ -6,8 +6,10 @@
  * certificate of today's maximum validity still fits in its lifetime, with
  * a warning from 90 days before that day (then it is time for `certdesk ca
  * roll`); which issuing CA this server issues from, should a rollover
- * since its start not be in effect here yet; where the signer makes new
- * keys; and links to the CA certificates and CRLs as relying parties fetch
+ * since its start not be in effect here yet; the HTTPS certificate this
+ * server presents, with a warning once less than a third of its life is
+ * left (it should have been re-issued); where the signer makes new keys;
+ * and links to the CA certificates and CRLs as relying parties fetch
  * them. Read-only: CAs and keys are made on the CA host with `certdesk
  * init` and `certdesk ca roll`, never from a web page.
  *
@@ -219,6 +221,55 @@ notices(struct portal_req *c, struct buf *b, const struct ca_rows *l,
 	return rc;
 }
 
+/*
+ * The HTTPS certificate this server presents, which `certdesk serve`
+ * re-issues when two thirds of its life are over: a warning once that
+ * moment has passed, since re-issuing has then not worked (with when it
+ * began failing, if it does), which says so once it has expired.
+ */
+static int
+service_cert(struct buf *b, const struct portal_ca_view *v, time_t now)
+{
+	struct portal_svc_cert s;
+	char until[32], renew[32], since[32];
+	long long days;
+	int rc;
+
+	if (v->svc_cert == NULL)
+		return 0;
+	memset(&s, 0, sizeof(s));
+	v->svc_cert(v->svc_cert_arg, &s);
+	if (s.not_after == 0 || s.renew_at == 0)
+		return 0;
+	portal_fmt_time(s.not_after, until);
+	portal_fmt_time(s.renew_at, renew);
+	rc = portal_html_printf(b, "<h2>HTTPS service certificate</h2>\n");
+	if (rc == 0 && now < s.renew_at) {
+		days = (long long)((s.not_after - now) / 86400);
+		return portal_html_printf(b, "<p id=\"ca-service\">The "
+		    "certificate this server presents on HTTPS (portal, ACME) "
+		    "is valid until %s (%lld day%s left). <code>certdesk serve"
+		    "</code> issues the next one on %s, when two thirds of its "
+		    "life are over, without a restart.</p>\n", until, days,
+		    days == 1 ? "" : "s", renew);
+	}
+	if (rc == 0)
+		rc = portal_html_printf(b, "<p class=\"warning\" id=\"ca-"
+		    "service\">The certificate this server presents on HTTPS "
+		    "(portal, ACME) %s %s: it should have been re-issued on %s, "
+		    "when two thirds of its life were over.", now >=
+		    s.not_after ? "expired on" : "expires on", until, renew);
+	if (rc == 0 && s.failing_since != 0) {
+		portal_fmt_time(s.failing_since, since);
+		rc = portal_html_printf(b, " Re-issuing it has failed since "
+		    "%s.", since);
+	}
+	if (rc == 0)
+		rc = portal_html_printf(b, " The log of <code>certdesk serve"
+		    "</code> says why.</p>\n");
+	return rc;
+}
+
 static int
 ca_page(struct portal_req *c)
 {
@@ -258,11 +309,15 @@ ca_page(struct portal_req *c)
 		    "then (with the validity the calendar allows that day) ends "
 		    "before its issuing CA does. "
 		    "Earlier issuing CAs issue nothing more, but keep signing "
-		    "CRLs and OCSP responses for their certificates.</p>\n"
-		    "<h2>Keys</h2>\n<p id=\"ca-keys\">The CA keys are held by "
-		    "the signer process alone; new ones are made %s. CAs are "
-		    "made on the CA host: <code>certdesk init</code>, and each "
-		    "new issuing CA with <code>certdesk ca roll</code>.</p>\n",
+		    "CRLs and OCSP responses for their certificates.</p>\n");
+	if (rc == 0)
+		rc = service_cert(&b, v, now);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<h2>Keys</h2>\n<p id=\"ca-keys\">"
+		    "The CA keys are held by the signer process alone; new ones "
+		    "are made %s. CAs are made on the CA host: <code>certdesk "
+		    "init</code>, and each new issuing CA with <code>certdesk "
+		    "ca roll</code>.</p>\n",
 		    v->keys != NULL ? v->keys : "as the configuration says");
 	if (rc == 0) {
 		int64_t nkeys = 0;

@@ -278,6 +278,8 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	p->ca.problem_contact = conf->problem_contact &&
 	    conf->problem_contact[0] ? xstrdup(conf->problem_contact) : NULL;
 	p->ca.now = conf->ca_now;
+	p->ca.svc_cert = conf->svc_cert;
+	p->ca.svc_cert_arg = conf->svc_cert_arg;
 
 	/* logins for unknown emails verify against a hash with the limits
 	 * of real ones (portal_dummy_pw_hash), so that they take as long;

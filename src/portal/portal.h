@@ -40,6 +40,15 @@ struct portal_ra_source {
 	void *arg;
 };
 
+/* The HTTPS service certificate the listener serves, as the admin's
+ * "Certificate authority" page shows it (Unix times). */
+struct portal_svc_cert {
+	time_t not_after;	/* 0: unknown, not shown */
+	time_t renew_at;	/* when it is re-issued: two thirds of life */
+	time_t failing_since;	/* re-issuing it fails since; 0: it does
+				 * not */
+};
+
 struct portal_conf {
 	const struct store_conf *store;	/* borrowed during portal_new */
 	/* directory of the static assets; NULL: the one compiled in
@@ -83,6 +92,11 @@ struct portal_conf {
 	 * contact): an email address or https:// URL; NULL or "": none */
 	const char *problem_contact;
 	time_t ca_now;			/* the CA's pinned clock; 0: real */
+	/* the HTTPS service certificate: svc_cert(svc_cert_arg, out) fills
+	 * *out with how it stands now (any thread; cheap, it is asked for
+	 * every view of the page); NULL: not shown */
+	void (*svc_cert)(void *arg, struct portal_svc_cert *out);
+	void *svc_cert_arg;
 };
 
 /* Opens the portal: the first store handle (migrations run), the static

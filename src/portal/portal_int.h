@@ -442,6 +442,10 @@ struct portal_ca_view {
 	char *ct_path;		/* the file it is read from */
 	char *problem_contact;	/* ca.problem_report_contact, or NULL */
 	time_t now;	/* the CA's pinned clock (policy.now); 0: real */
+	/* the HTTPS service certificate (struct portal_conf); NULL: not
+	 * shown */
+	void (*svc_cert)(void *arg, struct portal_svc_cert *out);
+	void *svc_cert_arg;
 };
 const struct portal_ca_view *portal_ca_view(const struct portal *p);
 /* "Report a compromised key" (report.c): /report-key, for anyone. */

@@ -13,9 +13,12 @@ server is configured, and the Certificate authority page. The customer, in the s
 use everything (so the refusals are not an empty fixture)."""
 import json
 import re
+import socket
+import ssl
 import time
 
 import pytest
+from cryptography import x509
 
 from portal_rig import PASSWORD, Rig
 from test_portal_orders import db, make_csr
@@ -335,6 +338,22 @@ def test_certificate_authority_page(rig):
     assert "as key files in the signer&#39;s key directory" in text or \
         "as key files in the signer's key directory" in text
     assert 'id="ca-restart"' not in text and 'id="ca-expiry"' not in text
+    # the HTTPS certificate this server presents, far from re-issuing
+    ctx = ssl.create_default_context(cafile=str(rig.data / "ca" /
+                                                "root.pem"))
+    with socket.create_connection(("127.0.0.1", rig.server.https_port),
+                                  timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
+            svc = x509.load_der_x509_certificate(
+                tls.getpeercert(binary_form=True))
+    until = svc.not_valid_after.strftime("%Y-%m-%d %H:%M UTC")
+    assert 'class="warning" id="ca-service"' not in text
+    para = re.search(r'<p id="ca-service">(.*?)</p>', text, re.S)
+    assert para and f"is valid until {until} (89 days left)" in \
+        para.group(1), text
+    # after the CA table, before the keys
+    assert text.index("</table>") < text.index('id="ca-service"') < \
+        text.index('id="ca-keys"')
 
     rig.cli("ca", "roll")
     text, r = rows()

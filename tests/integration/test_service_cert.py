@@ -16,7 +16,8 @@ after a `ca roll` it was started before (until another serve, started
 after it, issues from the new issuing CA, whose certificate it then
 serves). /metrics says the served certificate's notAfter, following each
 new one, and counts the failed tries; the last try that went well stays
-put while they fail."""
+put while they fail. The admin's Certificate authority page warns of a
+certificate that should have been re-issued."""
 import calendar
 import datetime
 import http.client
@@ -30,6 +31,7 @@ import time
 from cryptography import x509
 
 from conftest import Server, conf_set, free_port, ok
+from portal_rig import PASSWORD, Client as Browser
 from test_metrics import scrape, value
 
 
@@ -227,9 +229,14 @@ def test_failure_keeps_serving(tmp_path):
     """The key cannot be written at the renewal (its temporary file's
     place is taken): an error, the certificate in use stays, and the next
     tries issue once it can be written. /metrics counts each failed try,
-    and its last success stays where it was until then."""
+    its last success stays where it was until then, and the admin's
+    Certificate authority page warns that the certificate in use should
+    have been re-issued."""
     mport = free_port()
     data, port, root = short_lived(tmp_path, metrics_port=mport)
+    ok(["admin", "user", "add", "--data", data, "--email",
+        "admin@svc.test", "--name", "Admin", "--role", "admin",
+        "--password-stdin"], input=PASSWORD + "\n")
     s = Server(data, port, tmp_path / "serve.log").start()
     try:
         first = served(s, root)
@@ -247,6 +254,18 @@ def test_failure_keeps_serving(tmp_path):
         assert len(issued_lines(s.stderr())) == 1	# at start only
         na, more, still = service_metrics(mport)
         assert na == not_after(first) and more > failed and still == last
+
+        # the admin's page: less than a third of its life is left
+        b = Browser(s.https_port, root)
+        assert b.login("admin@svc.test", PASSWORD)[0] == 303
+        st, _, body = b.get("/portal/admin/ca")
+        assert st == 200
+        warn = re.search(r'<p class="warning" id="ca-service">(.*?)</p>',
+                         body.decode(), re.S)
+        until = first.not_valid_after.strftime("%Y-%m-%d %H:%M UTC")
+        assert warn and f"expires on {until}: it should have been " \
+            "re-issued" in warn.group(1), body.decode()
+        assert "Re-issuing it has failed since" in warn.group(1)
 
         shutil.rmtree(blocker)
         new = wait_for("a new certificate", lambda: (
