@@ -13,6 +13,7 @@ import re
 import pytest
 
 from acme_client import Client, eab_binding
+from conftest import post_too_big
 from portal_rig import PASSWORD, Rig
 
 P = "urn:ietf:params:acme:error:"
@@ -214,9 +215,13 @@ def test_hostile_input(rig):
     c, tok = rig.client(), rig.tokens["a"]
     revoke = f"/api/v1/contracts/{contract}/acme-keys/revoke"
     for body in ("", "{", "[]", '"kid"', '{"kid": 7}', '{"kid": null}',
-                 '{"kid": "a", "kid": "b"}', "x" * 70000):
+                 '{"kid": "a", "kid": "b"}'):
         st, _, doc = c.api("POST", revoke, token=tok, body=body)
-        assert st in (400, 413), (body[:20], st, doc)
+        assert st == 400, (body[:20], st, doc)
+    st, _, doc = post_too_big(c.port, revoke, 70000, {
+        "Authorization": f"Bearer {tok}",
+        "Content-Type": "application/json"}, tls=c.ctx)
+    assert st == 413, (st, doc)
     for kid in ("", "../../etc", "a" * 10000, "kid\u00e9", "a b",
                 "A" * 22 + "\n"):
         st, _, doc = c.api("POST", revoke, token=tok,
