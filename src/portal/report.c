@@ -8,7 +8,8 @@
  * it, blocks the key and revokes every live certificate of it at once
  * (ra_key_report), and queues its preliminary report (BR 4.9.5) by mail
  * to the subscribers and to the reporter, when the contact given is an
- * email address; no login, no session.
+ * email address that has not had its reports of the day; no login, no
+ * session.
  *
  * Inputs not trusted: the whole form (parsed strictly, at most 4096
  * bytes a value), the request it carries and the contact, which becomes a
@@ -110,6 +111,15 @@ report_note(struct buf *b, const char *contact,
 		return portal_html_printf(b, "<p id=\"report-mail\">Our "
 		    "report on what we found is on its way to <strong>%s"
 		    "</strong>.%s</p>\n", contact, owners);
+	if (res->reporter_limited)
+		return portal_html_printf(b, "<p id=\"report-mail\">We do "
+		    "not mail our report on what we found to <strong>%s"
+		    "</strong>: that address has received several of our "
+		    "reports today, and we send only %lld a day to one "
+		    "address, so that nobody can use this form to flood a "
+		    "mailbox. Your report itself is done as said above.%s"
+		    "</p>\n", contact, (long long)RA_KEY_REPORT_MAILS_PER_DAY,
+		    owners);
 	if (contact != NULL && contact[0] != '\0')
 		return portal_html_printf(b, "<p id=\"report-mail\">You gave "
 		    "a web address: we keep it with your report, but send our "

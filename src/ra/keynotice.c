@@ -329,6 +329,14 @@ audit(struct store *st, const struct ra_key_notice *kn,
 	if (kn->cause == RA_KEY_REPORT)
 		json_object_set_new(det, "reporter", kn->reporter ?
 		    json_string(kn->reporter) : json_null());
+	if (kn->cause == RA_KEY_REPORT && kn->reporter != NULL) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "not sent: the address had its %d "
+		    "reports of the day", RA_KEY_REPORT_MAILS_PER_DAY);
+		json_object_set_new(det, "reporter_mail", json_string(
+		    kn->reporter_limited ? why : "queued"));
+	}
 	if (r->requested != NULL)
 		json_object_set_new(det, "requested",
 		    json_string(r->requested));

@@ -16,7 +16,10 @@
  *
  * The reporter, when the contact given is an email address, hears the
  * findings (the key, that the proof verified, the serials revoked and
- * when, that the key is blocked) but not whose certificates they were.
+ * when, that the key is blocked) but not whose certificates they were;
+ * at most RA_KEY_REPORT_MAILS_PER_DAY times a day per address
+ * (ra_limit_report_mail), since anyone can make up keys and proofs and
+ * give any address: past that the report is acted on without the mail.
  * The subscribers hear of their own certificates as after every
  * revocation for key compromise (keynotice.c, which also audits who was
  * told about what as "key.report.mail").
@@ -197,10 +200,16 @@ report_tx(struct store *st, const struct ca_key_revoked *r, void *arg)
 	int rc;
 
 	rep->reporter_mailed = 0;
+	rep->kn.reporter_limited = 0;
 	if (rep->reporter != NULL) {
-		if ((rc = mail_reporter(st, rep, r)) != 0)
+		/* counted in this transaction: a retry counts anew */
+		rc = ra_limit_report_mail(rep->kn.ra, st, rep->reporter);
+		if (rc == RC_POLICY)
+			rep->kn.reporter_limited = 1;
+		else if (rc != 0 || (rc = mail_reporter(st, rep, r)) != 0)
 			return rc;
-		rep->reporter_mailed = 1;
+		else
+			rep->reporter_mailed = 1;
 	}
 	return ra_key_notice_tx(st, r, &rep->kn);
 }
@@ -255,13 +264,16 @@ ra_key_report(struct ra *ra, const uint8_t *csr, size_t len,
 		return ra_internal(err, rc, "key report");
 	out->revoked = revoked;
 	out->reporter_mailed = rep.reporter_mailed;
+	out->reporter_limited = rep.kn.reporter_limited;
 	out->subscriber_mails = rep.kn.mails;
 	out->no_contact = rep.kn.no_contact;
 	log_warn(LOG_RA, "key compromise reported from %s: key blocked, %zu "
 	    "certificate%s revoked; preliminary report queued for %s and %zu "
 	    "subscriber address%s (%zu certificate%s without one)",
 	    client_ip ? client_ip : "?", revoked, revoked == 1 ? "" : "s",
-	    rep.reporter_mailed ? "the reporter" : "no reporter",
+	    rep.reporter_mailed ? "the reporter" :
+	    rep.kn.reporter_limited ? "no reporter (its address had its "
+	    "reports of the day)" : "no reporter",
 	    rep.kn.mails, rep.kn.mails == 1 ? "" : "es", rep.kn.no_contact,
 	    rep.kn.no_contact == 1 ? "" : "s");
 	return 0;

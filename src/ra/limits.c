@@ -298,6 +298,47 @@ ra_limit_key_report(struct ra *ra, const char *ip, struct ra_err *err)
 	return store_tx(ra->st, report_tx, &t);
 }
 
+/*
+ * The preliminary reports of /report-key mailed to one address: anyone can
+ * make up keys and proofs, and each report would mail the contact given,
+ * so without this certdesk would mail any address as often as the
+ * reports-per-client limit above lets each client. The address as its
+ * mailbox: ASCII case folded (no mail system of note tells Finder@ from
+ * finder@, and the domain is case-insensitive anyway) and a "+tag" of
+ * the local part dropped (finder+1@ and finder+2@ reach finder@ at most
+ * providers). The bucket is named by the SHA-256 of that, a key of fixed
+ * size that keeps no address in the limits table; it is swept as every
+ * bucket once full again (ra_limits_gc), so the table holds at most one
+ * row per address mailed within the last day.
+ */
+static const struct ra_limit report_mails = {RA_KEY_REPORT_MAILS_PER_DAY,
+	86400};
+
+int
+ra_limit_report_mail(struct ra *ra, struct store *st, const char *addr)
+{
+	char box[256], key[32 + 2 * SHA256_DIGEST_LENGTH];
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	const char *at = strrchr(addr, '@');
+	size_t n = 0;
+
+	if (at == NULL || strlen(addr) >= sizeof(box))
+		return RC_INVAL;	/* ra_key_report_contact() let it by */
+	for (const char *p = addr; *p != '\0'; p++) {
+		if (*p == '+' && p < at) {
+			p = at - 1;	/* the tag, up to the '@' */
+			continue;
+		}
+		box[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' :
+		    *p);
+	}
+	box[n] = '\0';
+	SHA256((const unsigned char *)box, n, md);
+	memcpy(key, "report-mail:", 12);
+	hex_encode(md, sizeof(md), key + 12);
+	return take(ra, st, &report_mails, key, 1, "", NULL);
+}
+
 /* Sorted, for the hash of a set. */
 static int
 cmp_str(const void *a, const void *b)

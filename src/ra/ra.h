@@ -360,15 +360,26 @@ int ra_account_key_allowed(struct ra *ra, const uint8_t *spki, size_t len,
  * each told about their own certificates only; audited
  * "key.report.mail" with who was told about what. *out says what was
  * done.
+ *
+ * The reporter's address gets at most RA_KEY_REPORT_MAILS_PER_DAY of
+ * these mails a day (its case and a "+tag" not counting): past that the
+ * report is acted on all the same (a valid compromise report is never
+ * refused) but not mailed to the reporter, which out->reporter_limited
+ * and the audit entry say; so nobody can make certdesk flood a mailbox
+ * by reporting keys made up for it.
  */
 #define RA_KEY_PROOF_CN "Proof of key compromise"
 /* Reports whose proof verified, per client address (an IPv6 /48) and
  * hour: more are rateLimited (RC_POLICY) before anything is done. */
 #define RA_KEY_REPORTS_PER_HOUR 20
 int ra_limit_key_report(struct ra *ra, const char *ip, struct ra_err *err);
+/* Preliminary reports mailed to one reporter address per day. */
+#define RA_KEY_REPORT_MAILS_PER_DAY 5
 struct ra_key_report_res {
 	size_t revoked;			/* certificates revoked */
 	int reporter_mailed;		/* a report to contact is queued */
+	int reporter_limited;		/* none is: contact had its
+					 * RA_KEY_REPORT_MAILS_PER_DAY */
 	size_t subscriber_mails;	/* mails queued to subscribers */
 	size_t no_contact;		/* revoked certificates whose
 					 * subscriber has no address to
@@ -416,6 +427,10 @@ struct ra_key_notice {
 	char actor[96];			/* of the audit entry */
 	const char *reporter;		/* RA_KEY_REPORT: the reporter's
 					 * address, or NULL (audited) */
+	int reporter_limited;		/* RA_KEY_REPORT: reporter is not
+					 * mailed, its address had its
+					 * mails today (audited; set by
+					 * keyreport.c's hook) */
 	/* set by each run of the hook: of its last transaction */
 	size_t mails;			/* subscriber mails queued */
 	size_t no_contact;		/* revoked certificates told of

@@ -213,6 +213,11 @@ int ra_certid_cert(struct ra *ra, const struct ra_certid *id,
     struct store_cert *c);
 /* SHA-256 of the sorted names, each with its NUL */
 void ra_names_hash(char *const *names, size_t n, uint8_t out[32]);
+/* the preliminary report of a key report to the reporter's address addr
+ * (ra_key_report_contact() accepted it): 0 (counted) when it may go,
+ * RC_POLICY (without a problem: the report goes on without the mail)
+ * when the address had RA_KEY_REPORT_MAILS_PER_DAY today */
+int ra_limit_report_mail(struct ra *ra, struct store *st, const char *addr);
 /* drops full buckets, at most every ten minutes (the job thread) */
 void ra_limits_gc(struct ra *ra);
 /* reads the overrides file into p (RC_CONFIG with "file:line: why");

@@ -10,10 +10,14 @@ each subscriber learns of its own certificate only. A hostile contact (a
 line break with a header after it, an overlong one, one that is no
 address) is refused on the form with why, the input kept, and nothing is
 done; an https:// contact or none gets no mail, and the page says so.
-Every message is parsed with Python's email module."""
+One address gets at most five reports a day, however its letters are
+cased or tagged: the sixth report is acted on without a mail, and the
+page and the audit log say why. Every message is parsed with Python's
+email module."""
 import hashlib
 import json
 import sqlite3
+import time
 
 import pytest
 from cryptography import x509
@@ -240,3 +244,75 @@ def test_no_mail_without_an_address(env):
     assert db(env, "SELECT count(*) FROM mail_outbox")[0][0] == before
     assert "research.example/advisories/7" in ok(
         ["audit", "list", "--data", env.data])
+
+
+MAILS_PER_DAY = 5      # RA_KEY_REPORT_MAILS_PER_DAY
+
+
+def test_reporter_mails_per_address_limited(env):
+    """Anyone can make up keys and proofs: one address gets at most
+    MAILS_PER_DAY reports a day, its case and a +tag not counting. The
+    report past that still blocks the key and revokes its certificate,
+    whose subscriber is told; only the reporter's mail is left out."""
+    c = browser(env)
+    victim = ("victim@target.example", "Victim@Target.Example",
+              "victim+1@target.example", "VICTIM+x@TARGET.example",
+              "victim@target.EXAMPLE")
+    assert len(victim) == MAILS_PER_DAY
+    for to in victim:
+        key = ec.generate_private_key(ec.SECP256R1())
+        st, _, body = c.post_form("/report-key", {"proof": proof_of(key),
+                                                  "contact": to})
+        assert st == 200, body[:300]
+        assert b"on its way to <strong>" + to.encode() in body
+
+    # one more, of a key with a certificate of an ACME order
+    key = ec.generate_private_key(ec.SECP256R1())
+    acme = Client(env.dir_url, env.root)
+    r = acme.new_account(contact=["mailto:ops@limit-sub.example"])
+    assert r.status == 201, r
+    issue(env, acme, ["limit.test"], key=key)
+    serial = db(env, "SELECT serial FROM certificates WHERE names = "
+                     "'limit.test'")[0][0]
+    st, _, body = c.post_form("/report-key", {
+        "proof": proof_of(key), "contact": "victim+again@target.example"})
+    assert st == 200, body[:300]
+    assert b"1 certificate of it has been revoked" in body
+    assert b"We do not mail our report on what we found to <strong>" \
+        b"victim+again@target.example</strong>: that address has " \
+        b"received several of our reports today" in body, body[-1500:]
+    assert b"We tell the owners of the revoked certificates ourselves" \
+        in body
+    assert db(env, "SELECT count(*) FROM blocked_keys WHERE "
+                   "lower(hex(spki_sha256)) = ?",
+              fingerprint(key))[0][0] == 1
+    assert db(env, "SELECT reason FROM revocations WHERE serial = ?",
+              serial) == [(1,)]
+    m = env.inbox.wait(lambda r, m: r == ["ops@limit-sub.example"])
+    assert serial in body_of(m)
+
+    # the five went out; no sixth was queued or sent
+    for to in victim:
+        env.inbox.wait(lambda r, m, to=to: r == [to])
+    deadline = time.monotonic() + 15
+    while db(env, "SELECT count(*) FROM mail_outbox WHERE kind = "
+                  "'key.report' AND sent_at IS NULL")[0][0] and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    rows = db(env, "SELECT to_addr, sent_at IS NOT NULL FROM mail_outbox "
+                   "WHERE kind = 'key.report' AND lower(to_addr) LIKE "
+                   "'%target.example'")
+    assert sorted(rows) == sorted((to, 1) for to in victim), rows
+    assert "victim+again@target.example" not in env.inbox.rcpts
+    audit = ok(["audit", "list", "--data", env.data])
+    line = [x for x in audit.splitlines() if "key.report.mail" in x and
+            fingerprint(key) in x]
+    assert len(line) == 1 and "not sent: the address had its 5 " \
+        "reports of the day" in line[0], audit[-2000:]
+
+    # another address is mailed as before
+    key = ec.generate_private_key(ec.SECP256R1())
+    st, _, body = c.post_form("/report-key", {
+        "proof": proof_of(key), "contact": "someone@target.example"})
+    assert st == 200 and b"on its way to" in body, body[:300]
+    env.inbox.wait(lambda r, m: r == ["someone@target.example"])

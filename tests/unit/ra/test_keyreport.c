@@ -8,7 +8,7 @@
  * serials, no subscriber named) and to each subscriber (its own
  * certificate only) queued with the revocations and audited; a key with
  * no certificate; a subscriber without an address; a refused contact that
- * does nothing.
+ * does nothing; the reporter mails one address gets in a day.
  */
 #include "ra_test.h"
 #include "store/store.h"
@@ -341,6 +341,103 @@ test_report_nothing_and_no_contact(void **state)
 	EVP_PKEY_free(k2);
 }
 
+/*
+ * IMPLEMENTATION-OF: the reporter mails per address and day. Made-up keys
+ * and proofs are free, so each report to one address counts, whatever
+ * the case of its letters or a "+tag"; past the limit the report is
+ * still acted on (the key blocked, its certificates revoked, their
+ * subscribers told), only the reporter's mail is left out, and audited
+ * so. Other addresses are not affected, and a day later it is mailed
+ * again.
+ */
+static void
+test_reporter_mail_limit(void **state)
+{
+	static const char *const same[] = {"finder@research.example",
+		"Finder@Research.Example", "finder+1@research.example",
+		"FINDER+key-42@RESEARCH.EXAMPLE", "finder@research.EXAMPLE"};
+	struct rt_env *e = *state;
+	struct ra_key_report_res res;
+	struct ra_err err = {0};
+	EVP_PKEY *k;
+	char serial[41], hex[65], sql[400];
+	uint8_t *proof;
+	size_t plen;
+
+	assert_int_equal(sizeof(same) / sizeof(same[0]),
+	    RA_KEY_REPORT_MAILS_PER_DAY);
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		k = rt_key();
+		proof = proof_of(k, &plen);
+		assert_int_equal(ra_key_report(e->ra, proof, plen, same[i],
+		    "192.0.2.7", &res, &err), 0);
+		assert_int_equal(res.reporter_mailed, 1);
+		assert_int_equal(res.reporter_limited, 0);
+		free(proof);
+		EVP_PKEY_free(k);
+	}
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'key.report'"), RA_KEY_REPORT_MAILS_PER_DAY);
+
+	/* one more to the same mailbox, of a key with a certificate */
+	k = rt_key();
+	rt_acme_cert(e, rt_account_with(e, "sub", "[\"mailto:ops@sub."
+	    "example\"]"), "api.example.org", k, serial);
+	rt_spki_hex(k, hex);
+	proof = proof_of(k, &plen);
+	assert_int_equal(ra_key_report(e->ra, proof, plen,
+	    "fInDeR+again@research.example", "192.0.2.7", &res, &err), 0);
+	free(proof);
+	assert_int_equal(res.revoked, 1);
+	assert_int_equal(res.reporter_mailed, 0);
+	assert_int_equal(res.reporter_limited, 1);
+	assert_int_equal(res.subscriber_mails, 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM blocked_keys WHERE "
+	    "lower(hex(spki_sha256)) = '%s'", hex);
+	assert_int_equal(rt_count(e, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM revocations WHERE "
+	    "reason = 1 AND serial = '%s'", serial);
+	assert_int_equal(rt_count(e, sql), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'key.report'"), RA_KEY_REPORT_MAILS_PER_DAY);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'key.revoked' AND to_addr = 'ops@sub.example'"), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'key.report.mail' AND object = 'key:%s' AND details "
+	    "LIKE '%%\"reporter\":\"fInDeR+again@research.example\"%%' AND "
+	    "details LIKE '%%\"reporter_mail\":\"not sent: the address had "
+	    "its %d reports of the day\"%%'", hex,
+	    RA_KEY_REPORT_MAILS_PER_DAY);
+	assert_int_equal(rt_count(e, sql), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'key.report.mail' AND details LIKE "
+	    "'%\"reporter_mail\":\"queued\"%'"),
+	    RA_KEY_REPORT_MAILS_PER_DAY);
+	EVP_PKEY_free(k);
+
+	/* another address, one that only looks alike: mailed */
+	k = rt_key();
+	proof = proof_of(k, &plen);
+	assert_int_equal(ra_key_report(e->ra, proof, plen,
+	    "finder@research.example.org", "192.0.2.7", &res, &err), 0);
+	assert_int_equal(res.reporter_mailed, 1);
+	free(proof);
+	EVP_PKEY_free(k);
+
+	/* a day later: mailed again */
+	rt_set_now(e, RT_T0 + 86400);
+	k = rt_key();
+	proof = proof_of(k, &plen);
+	assert_int_equal(ra_key_report(e->ra, proof, plen,
+	    "finder@research.example", "192.0.2.7", &res, &err), 0);
+	assert_int_equal(res.reporter_mailed, 1);
+	assert_int_equal(res.reporter_limited, 0);
+	free(proof);
+	EVP_PKEY_free(k);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'key.report'"), RA_KEY_REPORT_MAILS_PER_DAY + 2);
+}
+
 int
 main(void)
 {
@@ -351,6 +448,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_report_nothing_and_no_contact, rt_cm_setup,
 		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_reporter_mail_limit,
+		    rt_cm_setup, rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
