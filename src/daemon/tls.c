@@ -216,41 +216,22 @@ material_clear(struct material *m)
 
 /* Reads path (1..MAX_PEM bytes) into a new NUL-terminated secret buffer
  * and which file it was into id: 0, RC_NOTFOUND or RC_IO. Straight into
- * the buffer, so that no copy of a key is left in memory unwiped. */
+ * the buffer (sec_read_file), so that no copy of a key is left in memory
+ * unwiped. */
 static int
 read_pem(const char *path, struct sec **out, struct file_id *id)
 {
 	struct stat sb;
-	struct sec *s;
-	size_t n = 0, len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = sec_read_file(path, MAX_PEM, 0, out, &sb, NULL);
 
-	*out = NULL;
-	if (fd < 0)
-		return errno == ENOENT ? RC_NOTFOUND : RC_IO;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
-	    sb.st_size > MAX_PEM) {
-		close(fd);
-		return RC_IO;
+	if (rc == 0 && (*out)->len == 0) {
+		sec_free(*out);
+		*out = NULL;
+		rc = RC_IO;
 	}
-	len = (size_t)sb.st_size;
-	s = sec_new(len + 1);
-	while (n < len) {
-		ssize_t r = read(fd, s->data + n, len - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (n != len) {
-		sec_free(s);
-		return RC_IO;
-	}
+	if (rc != 0)
+		return rc == RC_NOTFOUND ? rc : RC_IO;
 	id_of(&sb, id);
-	*out = s;
 	return 0;
 }
 

@@ -40,7 +40,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,53 +159,6 @@ static char *
 key_path(const struct signer_ks *ks, const char *id, const char *ext)
 {
 	return xasprintf("%s/%s.%s", ks->dir, id, ext);
-}
-
-int
-signer_read_file(const char *path, size_t max, mode_t forbid,
-    struct sec **out)
-{
-	struct sec *s = NULL;
-	struct stat st;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? RC_NOTFOUND :
-		    errno == ELOOP ? RC_POLICY : RC_IO;
-	if (fstat(fd, &st) != 0) {
-		rc = RC_IO;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & forbid) != 0) {
-		rc = RC_POLICY;
-		goto out;
-	}
-	if (st.st_size < 0 || (size_t)st.st_size > max) {
-		rc = RC_TOOBIG;
-		goto out;
-	}
-	s = sec_new((size_t)st.st_size);
-	while (got < s->len) {
-		ssize_t r = read(fd, s->data + got, s->len - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = RC_IO;
-			goto out;
-		}
-		got += (size_t)r;
-	}
-	*out = s;
-	s = NULL;
-out:
-	sec_free(s);
-	close(fd);
-	return rc;
 }
 
 static int
@@ -345,7 +297,7 @@ read_role(const struct signer_ks *ks, const char *id, int *is_root)
 	struct sec *s = NULL;
 	int rc;
 
-	rc = signer_read_file(path, ROLEFILE_MAX, 077, &s);
+	rc = sec_read_file(path, ROLEFILE_MAX, 077, &s, NULL, NULL);
 	if (rc == RC_NOTFOUND) {
 		log_warn(LOG_SIGNER, "key %s: no role file, treated as an "
 		    "issuing key", id);
@@ -384,7 +336,7 @@ read_cert(const struct signer_ks *ks, struct signer_key *k)
 	struct rc_detail d = {""};
 	int rc;
 
-	rc = signer_read_file(path, SIGNER_MAX_MSG, 022, &s);
+	rc = sec_read_file(path, SIGNER_MAX_MSG, 022, &s, NULL, NULL);
 	if (rc == RC_NOTFOUND)
 		goto out;
 	if (rc == 0)
@@ -408,7 +360,7 @@ load_file_key(const struct signer_ks *ks, const char *id, EVP_PKEY **pkey,
 	int rc;
 
 	*pkey = NULL;
-	rc = signer_read_file(path, KEYFILE_MAX, 077, &s);
+	rc = sec_read_file(path, KEYFILE_MAX, 077, &s, NULL, NULL);
 	if (rc == RC_POLICY) {
 		log_err(LOG_SIGNER, "key %s: %s is readable or writable by "
 		    "group or others, a symlink, or not ours; not loaded "
@@ -488,7 +440,8 @@ load_token_key(const struct signer_ks *ks, const char *id,
 		rc = RC_CONFIG;
 		goto out;
 	}
-	rc = signer_read_file(path, 2 * SIGNER_P11_ID_MAX + 2, 077, &s);
+	rc = sec_read_file(path, 2 * SIGNER_P11_ID_MAX + 2, 077, &s, NULL,
+	    NULL);
 	if (rc == 0 && (rc = parse_p11_id(s, ckid, &ckid_len)) != 0)
 		log_err(LOG_SIGNER, "key %s: %s does not hold a CKA_ID in "
 		    "lowercase hex; not loaded", id, path);

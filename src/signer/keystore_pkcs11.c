@@ -153,7 +153,7 @@ read_pin(const char *path, struct sec **out)
 	int rc;
 
 	*out = NULL;
-	rc = signer_read_file(path, PIN_MAX + 2, 077, &s);
+	rc = sec_read_file(path, PIN_MAX + 2, 077, &s, NULL, NULL);
 	if (rc != 0) {
 		log_err(LOG_SIGNER, "PKCS#11 PIN file %s: %s", path,
 		    rc == RC_POLICY ? "not a private regular file of ours "

@@ -172,16 +172,6 @@ void signer_key_free(struct signer_key *k);
  * with the reason in d otherwise. */
 int signer_ks_health(struct signer_ks *ks, struct rc_detail *d);
 
-/*
- * Reads a small file into a new secret buffer (wiped on free), without
- * following a symlink. RC_NOTFOUND if absent; RC_POLICY if it is not a
- * regular file, not ours, or its mode has any of the bits in forbid;
- * RC_TOOBIG past max; RC_IO otherwise.
- */
-struct sec;
-int signer_read_file(const char *path, size_t max, mode_t forbid,
-    struct sec **out);
-
 /* ---- PKCS#11 tokens (keystore_pkcs11.c) ----------------------------- */
 
 #define SIGNER_P11_ID_LEN 16	/* CKA_ID of the keys certdesk makes */
