@@ -392,10 +392,12 @@ int daemon_mail_start(struct daemon_ctx *cx, const char *portal_url,
 /* Stops and frees it; NULL is fine. */
 void daemon_mail_stop(struct daemon_mail *dm);
 /* The [mail] settings as a struct mail_conf (strings borrowed from cx, the
- * password read from password_file into *password, free() it). */
+ * password borrowed from *password: the first line of password_file, read
+ * into a new secret buffer, sec_free() it after mc). */
 struct mail_conf;
+struct sec;
 int daemon_mail_conf(struct daemon_ctx *cx, struct mail_conf *mc,
-    char **spool, char **password);
+    char **spool, struct sec **password);
 
 /* ---- the OCSP responder and worker (serve_ocsp.c) ----------------------- */
 

@@ -19,7 +19,6 @@
 #include "mail/mail.h"
 #include "ra/ra.h"
 #include "store/store.h"
-#include "util/buf.h"
 #include "util/log.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
@@ -41,7 +40,8 @@ struct daemon_mail {
 	struct store *st;
 	struct ra *ra;
 	struct mail_conf mc;
-	char *spool, *password, *portal_url;
+	char *spool, *portal_url;
+	struct sec *password;	/* [mail] password_file, NUL-terminated */
 	time_t last_remind;
 	int wal_dirty;		/* a mail's text replaced: WAL to truncate */
 
@@ -54,9 +54,8 @@ struct daemon_mail {
 
 int
 daemon_mail_conf(struct daemon_ctx *cx, struct mail_conf *mc, char **spool,
-    char **password)
+    struct sec **password)
 {
-	struct buf b;
 	char *path;
 	int rc = 0;
 
@@ -74,19 +73,17 @@ daemon_mail_conf(struct daemon_ctx *cx, struct mail_conf *mc, char **spool,
 	path = cx->conf.mail_password_file[0] == '/' ?
 	    xstrdup(cx->conf.mail_password_file) :
 	    xasprintf("%s/%s", cx->data, cx->conf.mail_password_file);
-	buf_init(&b, 4096);
-	if (buf_read_file(&b, path) != 0 || buf_append(&b, "", 1) != 0) {
+	if (sec_read_file(path, 4096, 0, password, NULL, NULL) != 0) {
 		daemon_fail(cx, "cannot read [mail] password_file %s", path);
 		rc = RC_IO;
 	} else {
-		char *p = (char *)b.data;
+		char *p = (char *)(*password)->data;
 
+		/* the first line; the rest stays in the buffer, wiped with
+		 * it */
 		p[strcspn(p, "\r\n")] = '\0';
-		*password = xstrdup(p);
-		mc->password = *password;
-		memset(b.data, 0, b.len);
+		mc->password = p;
 	}
-	buf_free(&b);
 	free(path);
 	return rc;
 }
@@ -293,9 +290,7 @@ daemon_mail_stop(struct daemon_mail *dm)
 	store_close(dm->st);
 	pthread_cond_destroy(&dm->cond);
 	pthread_mutex_destroy(&dm->lock);
-	if (dm->password != NULL)
-		memset(dm->password, 0, strlen(dm->password));
-	free(dm->password);
+	sec_free(dm->password);
 	free(dm->spool);
 	free(dm->portal_url);
 	free(dm);

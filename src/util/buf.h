@@ -28,7 +28,9 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Hands the memory to the caller (free with free()); b is emptied. */
 uint8_t *buf_steal(struct buf *b, size_t *len);
-/* Reads a whole file into b; RC_TOOBIG past b->max, RC_IO otherwise. */
+/* Reads a whole file into b; RC_TOOBIG past b->max, RC_IO otherwise. Not
+ * for secrets, whose copies it leaves on the stack and in freed memory:
+ * sec_read_file() (util/sec.h) is. */
 int buf_read_file(struct buf *b, const char *path);
 
 /* Lowercase hex of p[0..n) into out (2n+1 bytes). */

@@ -21,7 +21,6 @@
  * and the hosted-zone lookup are in dnsupd_check.c.
  */
 #include "validation/dnsupd_int.h"
-#include "util/buf.h"
 #include "util/conf.h"
 #include "util/dnsname.h"
 #include "util/log.h"
@@ -240,7 +239,7 @@ static int
 load_secret(const char *data_dir, const char *file, struct sec **out,
     struct rc_detail *d)
 {
-	struct buf b;
+	struct sec *s = NULL;
 	char path[4096];
 	int rc;
 
@@ -248,19 +247,16 @@ load_secret(const char *data_dir, const char *file, struct sec **out,
 		snprintf(path, sizeof(path), "%s", file);
 	else
 		snprintf(path, sizeof(path), "%s/%s", data_dir, file);
-	buf_init(&b, SECRET_FILE_MAX);
-	rc = buf_read_file(&b, path);
+	/* any mode: the file may be the DNS server's own key file, shared
+	 * by a group */
+	rc = sec_read_file(path, SECRET_FILE_MAX, 0, &s, NULL, NULL);
 	if (rc != 0) {
 		rc_detail_set(d, "dnsupdate: TSIG secret file %s: %s", path,
 		    rc == RC_TOOBIG ? "too large" : "cannot be read");
-		rc = RC_CONFIG;
-		goto out;
+		return RC_CONFIG;
 	}
-	rc = parse_secret((const char *)b.data, b.len, out, d);
-out:
-	if (b.data != NULL)
-		sec_wipe(b.data, b.cap);
-	buf_free(&b);
+	rc = parse_secret((const char *)s->data, s->len, out, d);
+	sec_free(s);
 	return rc;
 }
 

@@ -73,46 +73,34 @@ struct val_mpic {
 int
 val_mpic_key_load(const char *path, struct sec **out, char *why, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	uint8_t buf[MPIC_KEY_MAX + 2];
-	struct stat sb;
-	size_t len = 0;
-	ssize_t r;
+	struct rc_detail d = {{0}};
+	struct sec *s = NULL;
+	/* a secret: a regular file of this user, for nobody else; the
+	 * key and a line end at most */
+	int rc = sec_read_file(path, MPIC_KEY_MAX + 2, 077, &s, NULL, &d);
 
 	*out = NULL;
-	if (fd < 0) {
-		snprintf(why, n, "%s: cannot open (%s)", path,
-		    strerror(errno));
-		return RC_CONFIG;
-	}
-	/* a secret: a regular file of this user, for nobody else */
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
-		close(fd);
+	if (rc == RC_POLICY) {
 		snprintf(why, n, "%s: not a regular file of this user that "
 		    "only it may read (chmod 600)", path);
 		return RC_CONFIG;
 	}
-	while (len < sizeof(buf) &&
-	    (r = read(fd, buf + len, sizeof(buf) - len)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		len += (size_t)r;
+	if (rc != 0 && rc != RC_TOOBIG) {
+		snprintf(why, n, "%s", d.msg);
+		return RC_CONFIG;
 	}
-	close(fd);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	if (len < MPIC_KEY_MIN || len > MPIC_KEY_MAX) {
-		sec_wipe(buf, sizeof(buf));
+	while (s != NULL && s->len > 0 && (s->data[s->len - 1] == '\n' ||
+	    s->data[s->len - 1] == '\r'))
+		s->data[--s->len] = '\0';
+	if (rc == RC_TOOBIG || s->len < MPIC_KEY_MIN ||
+	    s->len > MPIC_KEY_MAX) {
+		sec_free(s);
 		snprintf(why, n, "%s: the shared key must be %d to %d bytes "
 		    "(e.g. head -c 32 /dev/urandom | base64)", path,
 		    MPIC_KEY_MIN, MPIC_KEY_MAX);
 		return RC_CONFIG;
 	}
-	*out = sec_dup(buf, len);
-	sec_wipe(buf, sizeof(buf));
+	*out = s;
 	return 0;
 }
 

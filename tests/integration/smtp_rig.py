@@ -9,6 +9,8 @@ aiosmtpd on loopback, started by the test's fixture and stopped by it.
     inbox.refuse[addr] = ["451 ...", "250 OK"]
     inbox.rcpts[addr]                # RCPTs seen for addr
     smtp.stop()
+    smtp = start_smtp(inbox, port, auth={b"user": b"password"})
+    inbox.logins                     # [(login, password)] tried
 
 A recipient in `refuse` is answered with the next reply of its list at
 RCPT (the last one again once the list is used up; "250 OK" accepts);
@@ -20,6 +22,7 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Inbox:
@@ -63,9 +66,22 @@ class Inbox:
         pytest.fail(f"no such mail; received: {got}")
 
 
-def start_smtp(inbox, port):
+def start_smtp(inbox, port, auth=None):
     """aiosmtpd on 127.0.0.1:port handing to inbox, started; the caller
-    stops it."""
-    c = Controller(inbox, hostname="127.0.0.1", port=port)
+    stops it. auth: a dict of login to password (bytes each) to require
+    SMTP AUTH with (over plain text: this is loopback); inbox.logins
+    gets each (login, password) tried."""
+    if auth is None:
+        c = Controller(inbox, hostname="127.0.0.1", port=port)
+    else:
+        inbox.logins = []
+
+        def check(server, session, envelope, mechanism, data):
+            inbox.logins.append((data.login, data.password))
+            return AuthResult(success=auth.get(data.login) ==
+                              data.password)
+        c = Controller(inbox, hostname="127.0.0.1", port=port,
+                       authenticator=check, auth_required=True,
+                       auth_require_tls=False)
     c.start()
     return c

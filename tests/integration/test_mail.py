@@ -7,9 +7,10 @@ before the end (`certdesk admin mail reminders --now`, each sent once),
 an SMTP server that is down (the mail stays in the outbox and goes out
 when it is back), a recipient the server refuses for good (550: tried
 once, marked bounced, not retried after a restart, shown as bounced to
-the admin and to the customer) or for now (451: retried until it goes)
-and, without smtp_url, the spool folder. Every message is parsed with
-Python's email module."""
+the admin and to the customer) or for now (451: retried until it goes),
+SMTP AUTH with the first line of [mail] password_file (a FIFO there
+refused, not waited on) and, without smtp_url, the spool folder. Every
+message is parsed with Python's email module."""
 import email
 import email.policy
 import json
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import free_port, run
+from conftest import free_port, message, run
 from portal_rig import Rig
 from smtp_rig import Inbox, start_smtp
 from test_portal_orders import db, make_csr
@@ -266,6 +267,43 @@ def test_451_is_retried(rig):
     row = wait_row(rig, to, lambda r: r["sent_at"] is not None)
     assert row["bounced_at"] is None and row["error"] is None
     assert row["attempts"] == 2 and rig.inbox.rcpts[to] == 3, row
+
+
+# loopback: AUTH without TLS is what the test wants
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_auth_password_file(tmp_path):
+    """The SMTP password is the first line of [mail] password_file (read
+    into memory wiped when freed); a password file that is no regular
+    file (a FIFO, which would block the start) is refused."""
+    inbox = Inbox()
+    port = free_port()
+    smtp = start_smtp(inbox, port, auth={b"certdesk": b"s3cret pass"})
+    r = Rig(tmp_path)
+    pw = r.data / "smtp.pass"
+    pw.write_bytes(b"s3cret pass\r\nnot the password\n")
+    pw.chmod(0o600)
+    with open(r.data / "certdesk.conf", "a") as f:
+        f.write(f"\n[mail]\nsmtp_url = smtp://127.0.0.1:{port}\n"
+                "user = certdesk\npassword_file = smtp.pass\n"
+                "retry_seconds = 1\n")
+    r.server.start()
+    try:
+        order(r, r.ids["a"]["starter0"], ["www.auth.test", "auth.test"])
+        m = inbox.wait(lambda rc, m: rc == [r.emails["a"]])
+        assert m["Subject"].startswith("Action needed")
+        assert inbox.logins and set(inbox.logins) == {
+            (b"certdesk", b"s3cret pass")}, inbox.logins
+    finally:
+        r.server.stop()
+        smtp.stop()
+    pw.unlink()
+    os.mkfifo(pw, 0o600)
+    p = run(["serve", "--data", r.data, "--plain-listen",
+             f"127.0.0.1:{free_port()}", "--listen", "127.0.0.1:0"],
+            timeout=30)
+    assert p.returncode != 0
+    assert "cannot read [mail] password_file " + str(pw) in message(p), \
+        p.stderr
 
 
 def test_spool_without_smtp(tmp_path):

@@ -207,6 +207,18 @@ test_open_secrets(void **state)
 	assert_int_equal(open_with(&u, &d, "server", "127.0.0.1",
 	    "tsig_name", "k.", "tsig_secret_file", "key", NULL), RC_CONFIG);
 	assert_non_null(strstr(d.msg, "too large"));
+	/* no regular file: refused, a FIFO without waiting for a writer */
+	{
+		char fifo[sizeof(dir) + 8];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(open_with(&u, &d, "server", "127.0.0.1",
+		    "tsig_name", "k.", "tsig_secret_file", "fifo", NULL),
+		    RC_CONFIG);
+		assert_non_null(strstr(d.msg, "cannot be read"));
+		unlink(fifo);
+	}
 	/* missing file, missing setting, bad key name, sha384 */
 	assert_int_equal(open_with(&u, &d, "server", "127.0.0.1",
 	    "tsig_name", "k.", "tsig_secret_file", "nope", NULL), RC_CONFIG);
