@@ -758,8 +758,9 @@ decision_card(struct portal_req *c, struct buf *b,
 		if (rc == 0)
 			rc = text_form(c, b, oc->id, "reject", "reason",
 			    "Reject the order", "The customer sees the reason. "
-			    "The order fails and the certificate slot is free "
-			    "again.", "Reject", "danger");
+			    "The order fails; its certificate slot is as it "
+			    "was before the order (a certificate it holds "
+			    "stays).", "Reject", "danger");
 		break;
 	case RA_ORG_INFO_REQUESTED:
 		rc = portal_html_printf(b, "<p>Waiting for the customer's "

@@ -641,8 +641,10 @@ out:
  * valid with it. Otherwise nothing was issued and the order becomes
  * invalid with a serverInternal problem; the client's next order reuses
  * its valid authorizations. A portal order's slot moves with it: issued,
- * or active again for a new setup (whose names reuse the contract's valid
- * validations), so no customer is left with a slot stuck "in progress".
+ * or back to what it held before the order (ra_portal_order_fail: a
+ * renewal's previous certificate, or nothing) for a new setup whose names
+ * reuse the contract's valid validations, so no customer is left with a
+ * slot stuck "in progress".
  */
 struct recover {
 	struct ra *ra;
@@ -689,14 +691,17 @@ recover_tx(struct store *st, void *arg)
 	} else {
 		ra_fail(&e, RC_STATE, RA_PROB_SERVER_INTERNAL,
 		    "the issuance was interrupted; please start a new order");
-		ej = ra_err_json(&e);
-		rc = store_order_set_status(st, r->id, "processing",
-		    "invalid", ej, NULL, NULL, 0, ra_now(r->ra));
-		/* as ra_portal_issue's refusals: the slot takes a new order
-		 * (whose names reuse the valid validations) */
-		if (rc == 0 && o.slot_id != 0)
-			rc = store_slot_set_state(st, o.slot_id, "pending",
-			    "active", ra_now(r->ra));
+		if (o.slot_id != 0) {
+			/* as ra_portal_issue's refusals: the slot takes a
+			 * new order (whose names reuse the valid
+			 * validations), holding what it held before */
+			rc = ra_portal_order_fail(r->ra, st, r->id,
+			    "processing", &e, ra_now(r->ra), NULL);
+		} else {
+			ej = ra_err_json(&e);
+			rc = store_order_set_status(st, r->id, "processing",
+			    "invalid", ej, NULL, NULL, 0, ra_now(r->ra));
+		}
 		json_object_set_new(details, "outcome",
 		    json_string("invalid"));
 	}

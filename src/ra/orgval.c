@@ -1096,19 +1096,15 @@ act_tx(struct store *st, void *arg)
 	if (rc != 0)
 		goto out;
 	if (x->act == ACT_REJECT) {
-		/* the order fails; its slot can take a new order */
-		char *ej;
+		/* the order fails; its slot takes a new order, holding what
+		 * it held before this one (a renewal's previous certificate
+		 * stays) */
 		struct ra_err e = {0};
 
 		(void)ra_fail(&e, RC_POLICY, RA_PROB_UNAUTHORIZED,
 		    "Organisation validation failed: %s", x->text);
-		ej = ra_err_json(&e);
-		rc = store_order_set_status(st, c.order_id, "pending",
-		    "invalid", ej, NULL, NULL, 0, now);
-		free(ej);
-		if (rc == 0)
-			rc = store_slot_set_state(st, o.slot_id, "pending",
-			    "active", now);
+		rc = ra_portal_order_fail(x->ra, st, c.order_id, "pending", &e,
+		    now, NULL);
 		if (rc == RC_STATE || rc == RC_INVAL)
 			rc = 0;	/* the order had ended anyway */
 		if (rc != 0)

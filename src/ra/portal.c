@@ -914,20 +914,70 @@ out:
 	return rc;
 }
 
-/* The order failed after it was placed: invalid with the problem, the
- * slot free again. */
+/* ---- orders that end without a certificate ------------------------------ */
+
+int
+ra_portal_order_fail(struct ra *ra, struct store *st, int64_t order_id,
+    const char *from, const struct ra_err *e, time_t now, char *slot_state)
+{
+	char to[STORE_SLOT_STATE_LEN] = "", *ej;
+	int rc;
+
+	if (slot_state != NULL)
+		slot_state[0] = '\0';
+	if (ra == NULL || st == NULL || from == NULL || e == NULL)
+		return RC_INVAL;
+	ej = ra_err_json(e);
+	rc = store_order_set_status(st, order_id, from, "invalid", ej, NULL,
+	    NULL, 0, now);
+	free(ej);
+	if (rc != 0)
+		return rc;
+	/* the slot holds what it held before this order (a renewal that
+	 * fails leaves the previous certificate where it is) */
+	rc = store_slot_order_ended(st, order_id, now, to);
+	if (rc == RC_STATE) {
+		log_info(LOG_RA, "portal order %lld failed; its slot had "
+		    "moved on", (long long)order_id);
+		rc = 0;
+	} else if (rc == 0) {
+		log_info(LOG_RA, "portal order %lld failed; its slot is %s "
+		    "again", (long long)order_id, to);
+	}
+	if (rc == 0 && slot_state != NULL)
+		snprintf(slot_state, STORE_SLOT_STATE_LEN, "%s", to);
+	return rc;
+}
+
+struct fail {
+	struct ra *ra;
+	int64_t id;
+	const char *from;
+	const struct ra_err *e;
+};
+
+static int
+fail_tx(struct store *st, void *arg)
+{
+	struct fail *f = arg;
+
+	return ra_portal_order_fail(f->ra, st, f->id, f->from, f->e,
+	    ra_now(f->ra), NULL);
+}
+
+/* The order failed at issuance: invalid with the problem, its slot as it
+ * was before the order. Logged when the store fails; the order then stays
+ * processing, and the recovery of interrupted issuance settles it. */
 static void
 reject(struct ra *ra, struct store_order *o, const char *from,
     struct ra_err *e)
 {
-	char *ej = ra_err_json(e);
-	time_t now = ra_now(ra);
+	struct fail f = {ra, o->id, from, e};
+	int rc = store_tx(ra->st, fail_tx, &f);
 
-	(void)store_order_set_status(ra->st, o->id, from, "invalid", ej, NULL,
-	    NULL, 0, now);
-	(void)store_slot_set_state(ra->st, o->slot_id, "pending", "active",
-	    now);
-	free(ej);
+	if (rc != 0)
+		log_err(LOG_RA, "portal order %lld: not marked failed: %s",
+		    (long long)o->id, rc_str(rc));
 }
 
 int

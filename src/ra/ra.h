@@ -919,6 +919,13 @@ int ra_ari_window(struct ra *ra, const uint8_t *aki, size_t aki_len,
  * to profiles: starter and unlimited dv, business and business_wildcard
  * ov, premium ev; names: starter the domain and its www form, business
  * wildcard "*.domain" and the domain, the others the domain alone.
+ *
+ * An order that ends without a certificate (refused at issuance, its
+ * organisation case rejected, expired, its issuance interrupted) leaves
+ * the slot as it was before the order: issued with the certificate it
+ * held (a failed renewal takes nothing away from the certificate still
+ * installed), revoked or expired when that certificate is by then, active
+ * when the slot never held one (store_slot_order_ended decides, for all).
  */
 struct ra_portal_contact {
 	const char *name, *email, *phone;	/* borrowed, may be NULL */
@@ -1028,7 +1035,7 @@ int ra_portal_validate(struct ra *ra, int64_t order_id, const char *method,
  * stays pending and the name shows why. ca_issue with the profile, the order
  * and contract, actor "portal:user/<id>" of who placed it; the order becomes
  * valid and the slot issued. A CA refusal makes the order invalid (the
- * slot goes back to active) and is returned.
+ * slot goes back to what it held before the order) and is returned.
  */
 int ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err);
 
@@ -1090,7 +1097,8 @@ int ra_mail_reminders(struct ra *ra, size_t *queued);
  *   in_review --approve--> awaiting_second_approval (EV)
  *   awaiting_second_approval --approve by ANOTHER agent--> approved
  *   in_review | info_requested | awaiting_second_approval --reject-->
- *       rejected (the order becomes invalid, its slot free again)
+ *       rejected (the order becomes invalid, its slot back to what it
+ *       held before the order: a renewal's certificate stays)
  *
  * Only the assigned agent records evidence, asks, approves first or
  * rejects a case in review; an admin may take over a case in review.

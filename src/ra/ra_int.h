@@ -173,15 +173,32 @@ int ra_order_settle(struct ra *ra, int64_t order_id);
 /*
  * Settles orders (ACME and portal) in processing whose last change is
  * before `before` (issuance interrupted by a crash or a restart): valid
- * with the
- * certificate when the CA stored one for the order, else invalid with a
- * serverInternal problem (the client starts a new order, which reuses the
- * valid authorizations; a portal order's slot becomes issued or active
- * again). Each one audited as acme.order.recovered or
- * portal.order.recovered.
+ * with the certificate when the CA stored one for the order, else invalid
+ * with a serverInternal problem (the client starts a new order, which
+ * reuses the valid authorizations; a portal order's slot becomes issued,
+ * or goes back as ra_portal_order_fail() says). Each one audited as
+ * acme.order.recovered or portal.order.recovered.
  * *n (may be NULL) gets the number settled.
  */
 int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
+
+/* ---- portal orders that end without a certificate (portal.c) ------------ */
+
+/*
+ * Portal order order_id fails: from `from` to invalid with e's problem
+ * (what the customer reads), and its slot back to what it held before the
+ * order (store_slot_order_ended: issued with the previous certificate,
+ * revoked or expired as that certificate is, active when the slot never
+ * held one), in the caller's transaction on st. The one way every end of
+ * a portal order without a certificate goes: refused at issuance, its
+ * organisation case rejected, expired, its issuance interrupted.
+ * *slot_state (may be NULL; STORE_SLOT_STATE_LEN bytes) gets the slot's
+ * new state, "" when the slot had moved on (an admin cancelled it), which
+ * is not an error. 0; RC_STATE when the order was not in `from` (nothing
+ * changed); RC_NOTFOUND for an order without a slot; store errors.
+ */
+int ra_portal_order_fail(struct ra *ra, struct store *st, int64_t order_id,
+    const char *from, const struct ra_err *e, time_t now, char *slot_state);
 
 /* ---- rate limits (limits.c) --------------------------------------------- */
 

@@ -300,8 +300,9 @@ void store_cert_clear(struct store_cert *c);
  * are allowed is the CA's policy. The portal slot that holds the
  * certificate follows it in the same transaction, whoever revokes it
  * (the portal, ACME, a key block, the operator): issued -> revoked, when
- * the certificate's order is the slot's newest (not when a renewal moved
- * the slot on to a newer order). */
+ * no newer order of the slot has a certificate (a renewal that issued
+ * moved the slot on; one in progress keeps it pending, one that failed
+ * left it holding this certificate). */
 int store_revoke(struct store *st, const char *serial, int reason,
     time_t when);
 /* Every revoked, unexpired-or-not certificate of one issuer, in serial
@@ -794,16 +795,36 @@ void store_slot_clear(struct store_slot *s);
  * transitions are fixed here, whoever asks:
  *   unused -> active (Unlimited: "Activate now"; others: set up)
  *   unused|active -> pending (an order was placed)
- *   pending -> issued | active (issued; or the order failed)
+ *   pending -> issued (issued)
  *   issued -> expired | revoked | pending (renewal)
  *   expired|revoked -> pending (a new order)
  *   any but cancelled -> cancelled (admin)
+ * When the order fails, pending goes back to what the slot held before it
+ * only through store_slot_order_ended(), which decides where.
  * Returns 0; RC_INVAL for a transition not in the list or unknown state
  * names; RC_NOTFOUND for an unknown slot; RC_STATE when the slot is not in
  * state `from` (someone else moved it first).
  */
 int store_slot_set_state(struct store *st, int64_t id, const char *from,
     const char *to, time_t when);
+#define STORE_SLOT_STATE_LEN 16
+/*
+ * Portal order order_id has ended without a certificate (invalid: refused
+ * at issuance, its case rejected by staff, expired, its issuance
+ * interrupted): its slot leaves pending for what it held before the order.
+ * This is the one rule for every such end. The slot holds the certificate
+ * of its newest order that has one (as store_revoke reads it): the slot
+ * becomes revoked when that certificate is revoked, expired when its
+ * not_after is at or before `when`, else issued; active when no order of
+ * the slot ever had a certificate. At `when` (0: now), in one transaction
+ * (a savepoint inside the caller's). *to (may be NULL) gets the new state.
+ * Returns 0; RC_STATE when the slot is not pending, the order is not
+ * invalid or not the slot's newest (an admin cancelled the slot, another
+ * order moved it on): nothing changes; RC_NOTFOUND for an unknown order or
+ * one without a slot (ACME).
+ */
+int store_slot_order_ended(struct store *st, int64_t order_id, time_t when,
+    char to[STORE_SLOT_STATE_LEN]);
 
 struct store_session {
 	uint8_t id_hash[STORE_HASH_LEN];

@@ -80,6 +80,17 @@
 	"id, authz_id, type, status, token, validated_at, error, lease_until, " \
 	"attempts, created_at, updated_at "
 
+/*
+ * The certificate a portal slot holds (the serial, or NULL): that of its
+ * newest order with one. A renewal in progress or one that failed is a
+ * newer order without a certificate, and the slot still holds the one
+ * before (store_revoke and store_slot_order_ended agree on this). Index
+ * orders_slot.
+ */
+#define SLOT_HELD_CERT(slot)						\
+	"(SELECT h.cert_serial FROM orders h WHERE h.slot_id = " slot	\
+	" AND h.cert_serial IS NOT NULL ORDER BY h.id DESC LIMIT 1)"
+
 static const char *const sql_text[Q_MAX] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_BEGIN_READ] = "BEGIN",
@@ -196,16 +207,15 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_REVOKE] = "INSERT INTO revocations (serial, issuer_id, reason, "
 		     "revoked_at) SELECT serial, issuer_id, ?2, ?3 "
 		     "FROM certificates WHERE serial = ?1",
-	/* the slot of the certificate's portal order, while that order is
-	 * the slot's newest (a renewal moves the slot on to its own) and
-	 * the slot holds it (issued) */
+	/* the slot of the certificate's portal order, while the slot holds
+	 * it (issued, and no newer order of the slot has a certificate: a
+	 * renewal moves the slot on to its own, a failed one does not) */
 	[Q_REVOKE_SLOT] = "UPDATE slots SET state = 'revoked', "
 			  "updated_at = ?2 WHERE state = 'issued' AND id = "
 			  "(SELECT o.slot_id FROM certificates c JOIN orders o "
 			  "ON o.id = c.order_id WHERE c.serial = ?1 AND "
-			  "o.cert_serial = c.serial AND NOT EXISTS (SELECT 1 "
-			  "FROM orders n WHERE n.slot_id = o.slot_id AND "
-			  "n.id > o.id))",
+			  "o.cert_serial = c.serial) AND "
+			  SLOT_HELD_CERT("slots.id") " = ?1",
 	[Q_REVOKED_LIST] = "SELECT serial, reason, revoked_at FROM revocations "
 			   "WHERE issuer_id = ?1 ORDER BY serial",
 	/* never under the newest: RC_EXISTS (store_crl_put) */
@@ -340,6 +350,23 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_SLOT_SET] = "UPDATE slots SET state = ?3, updated_at = ?4 "
 		       "WHERE id = ?1 AND state = ?2",
 	[Q_SLOT_EXISTS] = "SELECT 1 FROM slots WHERE id = ?1",
+	/* store_slot_order_ended: a pending slot whose newest order ?1 is
+	 * invalid without a certificate goes back to what it holds, as
+	 * that certificate is at ?2 */
+	[Q_SLOT_ORDER_ENDED] = "UPDATE slots SET updated_at = ?2, state = "
+			       "COALESCE((SELECT CASE WHEN EXISTS (SELECT 1 "
+			       "FROM revocations r WHERE r.serial = c.serial) "
+			       "THEN 'revoked' WHEN c.not_after <= ?2 THEN "
+			       "'expired' ELSE 'issued' END FROM certificates "
+			       "c WHERE c.serial = " SLOT_HELD_CERT("slots.id")
+			       "), 'active') WHERE state = 'pending' AND id = "
+			       "(SELECT o.slot_id FROM orders o WHERE o.id = "
+			       "?1 AND o.status = 'invalid' AND o.cert_serial "
+			       "IS NULL AND NOT EXISTS (SELECT 1 FROM orders n "
+			       "WHERE n.slot_id = o.slot_id AND n.id > o.id)) "
+			       "RETURNING state",
+	[Q_SLOT_OF_ORDER] = "SELECT slot_id FROM orders WHERE id = ?1 AND "
+			    "slot_id IS NOT NULL",
 	[Q_SESSION_ADD] = "INSERT INTO sessions (id_hash, user_id, "
 			  "csrf_secret, created_at, last_seen_at, "
 			  "idle_expires_at, expires_at) "
@@ -4884,7 +4911,8 @@ static const struct {
 	{"unused", "pending"},
 	{"active", "pending"},
 	{"pending", "issued"},
-	{"pending", "active"},
+	/* pending -> active, issued, expired, revoked when the order
+	 * failed: only store_slot_order_ended, which decides which */
 	{"issued", "expired"},
 	{"issued", "revoked"},
 	{"issued", "pending"},
@@ -4939,6 +4967,74 @@ store_slot_set_state(struct store *st, int64_t id, const char *from,
 	rc = step_row(st, what, s);
 	put(st, Q_SLOT_EXISTS, s);
 	return rc == 0 ? RC_STATE : rc;
+}
+
+struct slot_ended {
+	int64_t order_id;
+	int64_t when;
+	char *to;
+};
+
+/* The UPDATE ... RETURNING, then (when it moved nothing) why: no such
+ * portal order, or its slot is elsewhere. */
+static int
+slot_ended_tx(struct store *st, void *arg)
+{
+	static const char what[] = "slot_order_ended";
+	struct slot_ended *a = arg;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = get(st, Q_SLOT_ORDER_ENDED, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, a->order_id);
+	sqlite3_bind_int64(s, 2, a->when);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		if (a->to != NULL)
+			snprintf(a->to, STORE_SLOT_STATE_LEN, "%s",
+			    t ? (const char *)t : "");
+		rc = sqlite3_step(s);	/* completes the UPDATE */
+		rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_STATE;
+	} else {
+		rc = sq_dberr(st, what, rc);
+	}
+	put(st, Q_SLOT_ORDER_ENDED, s);
+	if (rc != RC_STATE)
+		return rc;
+	rc = get(st, Q_SLOT_OF_ORDER, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, a->order_id);
+	rc = step_row(st, what, s);
+	put(st, Q_SLOT_OF_ORDER, s);
+	return rc == 0 ? RC_STATE : rc;
+}
+
+int
+store_slot_order_ended(struct store *st, int64_t order_id, time_t when,
+    char to[STORE_SLOT_STATE_LEN])
+{
+	struct slot_ended a;
+	int rc;
+
+	if (to != NULL)
+		to[0] = '\0';
+	if (st == NULL)
+		return RC_INVAL;
+	rc = sq_check_id("slot_order_ended", "order", order_id, 0);
+	if (rc != 0)
+		return rc;
+	a.order_id = order_id;
+	a.when = when ? (int64_t)when : now();
+	a.to = to;
+	/* its own transaction outside store_tx, a savepoint inside */
+	return store_tx(st, slot_ended_tx, &a);
 }
 
 int

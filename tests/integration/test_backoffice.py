@@ -8,8 +8,9 @@ subject comes from the evidence, not from what the customer typed; an EV
 order needs two different agents (one agent, with a session or a second
 token, cannot give both approvals); information requested from the
 customer shows on the portal overview, is mailed, and the customer's
-answer reaches the case; rejection frees the slot; every decision is in
-the audit log, which verifies."""
+answer reaches the case; rejection frees the slot, and the slot of a
+rejected renewal keeps its certificate; every decision is in the audit
+log, which verifies."""
 import datetime
 import json
 import re
@@ -431,6 +432,59 @@ def test_queue_filters_and_reuse(rig):
     # the audit chain verifies
     assert "audit log intact" in rig.cli("audit", "verify")
 
+
+def slot_row(page, slot):
+    """The portfolio's table row of the slot (HTML text)."""
+    rows = [r for r in re.findall(r"<tr>.*?</tr>", page.decode(), re.S)
+            if f"/portal/slots/{slot}/" in r]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_rejected_renewal_keeps_the_certificate(rig):
+    """Staff reject the case of a renewal: the slot is as it was before
+    the renewal started, issued with its certificate (valid, installed
+    on the customer's server), not an empty slot; the API and the
+    portfolio say so, and the customer can renew again."""
+    ann = Agent(rig, "ann")
+    slot = rig.ids["a"]["business_x3"]
+    oid = order(rig, slot, "keep.a-shop.test")
+    case = ann.case_of(oid)["id"]
+    assert rig.cli("admin", "validate", "--order", oid, "--method",
+                   "operator") == "validated"
+    ann.do(case, "take")
+    ann.evidence(case, OV_EVIDENCE)
+    assert ann.do(case, "approve")["issued"] is True
+    serial = order_doc(rig, oid)["certificate"]["serial"]
+    renewal = order(rig, slot, "keep.a-shop.test")
+    case = ann.case_of(renewal)["id"]
+    ann.do(case, "take")
+    ann.do(case, "reject", {"reason": "The register extract is too old."})
+    doc = order_doc(rig, renewal)
+    assert doc["state"] == "rejected"
+    assert "too old" in doc["state_help"]
+    doc = order_doc(rig, oid)
+    assert doc["state"] == "issued"
+    assert doc["certificate"]["serial"] == serial
+    st, _, doc = rig.client().api("GET", f"/api/v1/slots/{slot}",
+                                  token=rig.token("a"))
+    assert st == 200
+    assert (doc["state"], doc["state_name"], doc["actions"]) == \
+        ("issued", "Issued", ["setup"])
+    c = rig.login("a")
+    st, _, page = c.get("/portal/")
+    assert st == 200
+    row = slot_row(page, slot)
+    assert 'class="state state-issued">Issued<' in row, row
+    assert "Renew or reissue with a new key" in row, row
+    st, _, page = c.get(f"/portal/slots/{slot}/setup")
+    assert st == 200 and b"Renew or reissue with a new key" in page
+    # renewed again: a new order is taken
+    again = order(rig, slot, "keep.a-shop.test")
+    assert order_doc(rig, again)["state"] == "org_validation_pending"
+    st, _, doc = rig.client().api("GET", f"/api/v1/slots/{slot}",
+                                  token=rig.token("a"))
+    assert doc["state"] == "pending"
 
 def test_queue_by_pages(rig):
     """Years of closed cases: the queue shows 100 a page (oldest first,

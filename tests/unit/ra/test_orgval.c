@@ -73,20 +73,21 @@ teardown(void **state)
 	return 0;
 }
 
-/* Places an order of product for domain with the typed legal name;
- * returns its id. */
+/* Places an order of product for domain with the typed legal name on
+ * slot (0: a new one); returns its id. */
 static int64_t
-order(struct ot *t, const char *product, const char *domain,
+order_on(struct ot *t, int64_t slot, const char *product, const char *domain,
     const char *legal_name)
 {
 	struct ra_portal_order_req q;
 	struct ra_field_errs fe = {0};
 	struct ra_err err = {0};
-	int64_t slot = 0, id = 0;
+	int64_t id = 0;
 	uint8_t *csr;
 
-	assert_int_equal(store_slot_add(t->e->st, t->e->contract, product,
-	    &slot), 0);
+	if (slot == 0)
+		assert_int_equal(store_slot_add(t->e->st, t->e->contract,
+		    product, &slot), 0);
 	memset(&q, 0, sizeof(q));
 	q.customer_id = t->e->customer;
 	q.user_id = t->customer_user;
@@ -114,6 +115,13 @@ order(struct ot *t, const char *product, const char *domain,
 	    0);
 	free(csr);
 	return id;
+}
+
+static int64_t
+order(struct ot *t, const char *product, const char *domain,
+    const char *legal_name)
+{
+	return order_on(t, 0, product, domain, legal_name);
 }
 
 /* Moves the clocks; rt_set_now() reopens the CA, so the ra gets the new
@@ -599,6 +607,65 @@ test_reject_and_admin(void **state)
 	set_now(e, RT_T0 + 8 * 86400);
 	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), RC_STATE);
 	assert_non_null(strstr(err.detail.msg, "expired"));
+}
+
+/* Staff reject the case of a renewal (the certificate before it is
+ * valid and installed): the slot holds that certificate again, issued,
+ * and takes another renewal; rejected after that certificate was
+ * revoked: revoked. */
+static void
+test_reject_renewal_keeps_certificate(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_portal_order po = {0};
+	struct store_slot ss = {0};
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	int64_t c = case_of(t, id), slot, first = id;
+	char serial[41];
+	int issued = 0;
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	ov_evidence(t, t->agent_a, c);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    0);
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &issued, &err), 0);
+	assert_int_equal(issued, 1);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &po), 0);
+	slot = po.slot_id;
+	memcpy(serial, po.cert_serial, sizeof(serial));
+	ra_portal_order_clear(&po);
+	/* the renewal, for another organisation name: a new case */
+	id = order_on(t, slot, "business", "shop.example.com", "Andere GmbH");
+	c = case_of(t, id);
+	assert_int_equal(state_of(t, c), RA_ORG_OPEN);
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	assert_int_equal(ra_org_reject(e->ra, t->agent_a, c,
+	    "Not in the register.", &err), 0);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &po), 0);
+	assert_string_equal(po.state, "rejected");
+	ra_portal_order_clear(&po);
+	assert_int_equal(store_slot_get(e->st, slot, &ss), 0);
+	assert_string_equal(ss.state, "issued");
+	store_slot_clear(&ss);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, first, &po),
+	    0);
+	assert_string_equal(po.state, "issued");
+	ra_portal_order_clear(&po);
+	/* another renewal; the certificate is revoked while it waits and
+	 * the case is rejected: revoked, as its certificate is */
+	id = order_on(t, slot, "business", "shop.example.com", "Dritte GmbH");
+	c = case_of(t, id);
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, serial, 4,
+	    "portal:user/7", &err), 0);
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	assert_int_equal(ra_org_reject(e->ra, t->agent_a, c,
+	    "Not in the register either.", &err), 0);
+	assert_int_equal(store_slot_get(e->st, slot, &ss), 0);
+	assert_string_equal(ss.state, "revoked");
+	store_slot_clear(&ss);
 }
 
 static void
@@ -1099,6 +1166,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_and_admin, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reject_renewal_keeps_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_period, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_caa_old_at_approval,

@@ -356,6 +356,156 @@ test_slots_and_ov(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* The state of slot s (static buffer). */
+static const char *
+slot_state(struct rt_env *e, int64_t s)
+{
+	static char buf[16];
+	struct store_slot ss = {0};
+
+	assert_int_equal(store_slot_get(e->st, s, &ss), 0);
+	snprintf(buf, sizeof(buf), "%s", ss.state);
+	store_slot_clear(&ss);
+	return buf;
+}
+
+/* The derived state of order id as the customer reads it (static
+ * buffer); its error (when rejected) into why, unless why is NULL. */
+static const char *
+order_state(struct rt_env *e, int64_t id, char why[200])
+{
+	static char buf[32];
+	struct ra_portal_order o = {0};
+
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	snprintf(buf, sizeof(buf), "%s", o.state);
+	if (why != NULL)
+		snprintf(why, 200, "%s", o.error ? o.error : "");
+	ra_portal_order_clear(&o);
+	return buf;
+}
+
+/* A certificate for domain (and its www form) on starter slot s with key
+ * k, validated by an operator; its order id, its serial into serial. */
+static int64_t
+issue_on(struct rt_env *e, int64_t s, const char *domain, EVP_PKEY *k,
+    char serial[41])
+{
+	struct ra_portal_order o = {0};
+	struct req r;
+	char names[300];
+	int64_t id;
+	int issued = 0;
+
+	snprintf(names, sizeof(names), "%s www.%s", domain, domain);
+	req_init(&r, e, s, domain, names, k);
+	id = place(e, &r, 0, NULL);
+	if (strcmp(order_state(e, id, NULL), "issued") != 0) {
+		assert_int_equal(ra_portal_validate(e->ra, id, "operator",
+		    "cli:t", &issued, NULL), 0);
+		assert_int_equal(issued, 1);
+	}
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	assert_string_equal(o.state, "issued");
+	memcpy(serial, o.cert_serial, 41);
+	ra_portal_order_clear(&o);
+	assert_string_equal(slot_state(e, s), "issued");
+	return id;
+}
+
+/* A renewal of starter slot s for domain, still waiting for validation
+ * (a domain not validated before); its order id. */
+static int64_t
+pending_renewal(struct rt_env *e, int64_t s, const char *domain)
+{
+	EVP_PKEY *k = rt_key();
+	struct req r;
+	char names[300];
+	int64_t id;
+
+	snprintf(names, sizeof(names), "%s www.%s", domain, domain);
+	req_init(&r, e, s, domain, names, k);
+	id = place(e, &r, 0, NULL);
+	EVP_PKEY_free(k);
+	assert_string_equal(order_state(e, id, NULL), "validation_pending");
+	assert_string_equal(slot_state(e, s), "pending");
+	return id;
+}
+
+/*
+ * A renewal that fails leaves the slot as it was before the renewal
+ * started: issued with the previous certificate, which is still valid
+ * and installed; not active (empty, as if it never held one). Here the
+ * renewal is refused at issuance (no CA), right at placement (the names'
+ * validation is reused) and after an operator's validation.
+ */
+static void
+test_failed_renewal_keeps_certificate(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key(), *k2 = rt_key();
+	struct req r;
+	char serial[41], why[200];
+	int64_t s = slot(e, "starter"), first, renewal;
+	int issued = 1;
+
+	first = issue_on(e, s, "keep.example.com", k, serial);
+	/* refused at placement: the validation is reused, issuance fails */
+	e->ra->ca = NULL;
+	req_init(&r, e, s, "keep.example.com", "keep.example.com "
+	    "www.keep.example.com", k2);
+	renewal = place(e, &r, 0, NULL);
+	e->ra->ca = e->ca;
+	assert_string_equal(order_state(e, renewal, why), "rejected");
+	assert_non_null(strstr(why, "no CA"));
+	assert_string_equal(slot_state(e, s), "issued");
+	assert_string_equal(order_state(e, first, NULL), "issued");
+	/* refused after the operator validated a new domain */
+	renewal = pending_renewal(e, s, "other.example.com");
+	e->ra->ca = NULL;
+	assert_int_equal(ra_portal_validate(e->ra, renewal, "operator",
+	    "cli:t", &issued, NULL), RC_STATE);
+	e->ra->ca = e->ca;
+	assert_int_equal(issued, 0);
+	assert_string_equal(order_state(e, renewal, NULL), "rejected");
+	assert_string_equal(slot_state(e, s), "issued");
+	/* the certificate the slot still holds is revoked: the slot follows
+	 * it (the failed renewals are newer orders, but hold nothing) */
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, serial, 4,
+	    "portal:user/7", NULL), 0);
+	assert_string_equal(slot_state(e, s), "revoked");
+	/* and the customer renews */
+	issue_on(e, s, "keep.example.com", k2, serial);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k);
+}
+
+/* The previous certificate is revoked while the renewal waits (the slot
+ * stays pending); the renewal fails: the slot is revoked, as its
+ * certificate is. */
+static void
+test_failed_renewal_after_revocation(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	char serial[41];
+	int64_t s = slot(e, "starter"), renewal;
+	int issued = 1;
+
+	issue_on(e, s, "gone.example.com", k, serial);
+	renewal = pending_renewal(e, s, "next.example.com");
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, serial, 4,
+	    "portal:user/7", NULL), 0);
+	assert_string_equal(slot_state(e, s), "pending");
+	e->ra->ca = NULL;
+	assert_int_equal(ra_portal_validate(e->ra, renewal, "operator",
+	    "cli:t", &issued, NULL), RC_STATE);
+	e->ra->ca = e->ca;
+	assert_string_equal(order_state(e, renewal, NULL), "rejected");
+	assert_string_equal(slot_state(e, s), "revoked");
+	EVP_PKEY_free(k);
+}
+
 /* A portal order whose issuance was interrupted by a crash (processing,
  * nothing stored) is settled like an ACME one, and its slot is free for a
  * new setup instead of "in progress" for good. */
@@ -393,6 +543,20 @@ test_interrupted_issuance_frees_slot(void **state)
 	    "action = 'portal.order.recovered' AND actor = 'system'"), 1);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM certificates "
 	    "WHERE order_id IS NOT NULL"), 0);
+	/* a renewal interrupted so: the slot keeps its certificate */
+	{
+		char serial[41];
+
+		issue_on(e, s, "crash.example.com", k, serial);
+		id = pending_renewal(e, s, "crash2.example.com");
+		assert_int_equal(store_order_set_status(e->st, id, "pending",
+		    "processing", NULL, NULL, NULL, 0, e->now), 0);
+		rt_set_now(e, e->now + RA_PROCESSING_STALE + 1);
+		assert_int_equal(ra_orders_recover(e->ra, e->now -
+		    RA_PROCESSING_STALE, &n), 0);
+		assert_int_equal(n, 1);
+		assert_string_equal(slot_state(e, s), "issued");
+	}
 	EVP_PKEY_free(k);
 }
 
@@ -408,6 +572,12 @@ main(void)
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_interrupted_issuance_frees_slot, rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failed_renewal_keeps_certificate, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failed_renewal_after_revocation, rt_cm_setup,
+		    rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

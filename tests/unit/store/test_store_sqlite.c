@@ -1346,6 +1346,26 @@ slot_order(struct store *st, int64_t contract, int64_t slot, int64_t iss,
 	return id;
 }
 
+/* A renewal of slot (issued, or in any state that takes an order) that
+ * failed: the slot pending with a new order, the order invalid without a
+ * certificate, the slot moved back by store_slot_order_ended; its id. */
+static int64_t
+failed_order(struct store *st, int64_t contract, int64_t slot)
+{
+	struct store_slot sl = {0};
+	int64_t id = slot_order(st, contract, slot, 0, NULL);
+
+	assert_int_equal(store_slot_get(st, slot, &sl), 0);
+	assert_int_equal(store_slot_set_state(st, slot, sl.state, "pending",
+	    0), 0);
+	store_slot_clear(&sl);
+	assert_int_equal(store_order_set_status(st, id, "processing",
+	    "invalid", "{}", NULL, NULL, 0, 0), 0);
+	/* while the certificates of fill_cert are valid */
+	assert_int_equal(store_slot_order_ended(st, id, 1760000100, NULL), 0);
+	return id;
+}
+
 /*
  * A revocation moves the slot that holds the certificate to revoked in
  * its own transaction, whoever revokes (store_revoke is where every
@@ -1407,6 +1427,19 @@ test_revoke_moves_slot(void **state)
 	assert_int_equal(store_revoke(st, "0d", 1, 0), 0);
 	assert_string_equal(slot_state(st, s3), "pending");
 
+	/* s1 again, holding 0f: a renewal failed (a newer order, without a
+	 * certificate), the slot went back to issued with 0f, and 0f's
+	 * revocation still moves it */
+	assert_int_equal(store_slot_set_state(st, s1, "revoked", "pending",
+	    0), 0);
+	assert_int_equal(store_slot_set_state(st, s1, "pending", "issued",
+	    0), 0);
+	slot_order(st, k, s1, iss, "0f");
+	failed_order(st, k, s1);
+	assert_string_equal(slot_state(st, s1), "issued");
+	assert_int_equal(store_revoke(st, "0f", 4, 0), 0);
+	assert_string_equal(slot_state(st, s1), "revoked");
+
 	/* a certificate of no order (ACME without a slot, `ca issue`) */
 	fill_cert(&c, "0e", iss, der, sizeof(der));
 	assert_int_equal(store_cert_add(st, &c), 0);
@@ -1414,6 +1447,132 @@ test_revoke_moves_slot(void **state)
 	assert_int_equal(store_cert_get(st, "0e", &c), 0);
 	assert_int_equal(c.revoked, 1);
 	store_cert_clear(&c);
+}
+
+/*
+ * A portal order that failed (invalid, no certificate) moves its slot
+ * back from pending to what the slot held before it: active when it never
+ * held a certificate; else, by the certificate of its newest order with
+ * one, issued, revoked or expired (at the time given). Nothing moves for
+ * an order still open, one that is not the slot's newest, a slot an admin
+ * cancelled; unknown orders and ACME orders are not found. No one else
+ * moves a slot out of pending but to issued.
+ */
+static void
+test_slot_order_ended(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	struct store_slot g = {0};
+	struct store_order ao = {0};
+	char to[STORE_SLOT_STATE_LEN];
+	int64_t cu = 0, k = 0, sl[5], iss, o, o2, acme = 0;
+	const time_t end = 1760000000 + 199 * 86400;	/* fill_cert */
+
+	iss = make_issuer(st, "issuing-1");
+	assert_int_equal(store_customer_add(st, "Example GmbH", &cu), 0);
+	assert_int_equal(store_contract_add(st, cu, "K-1", &k), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(store_slot_add(st, k, "starter", &sl[i]), 0);
+
+	/* never held one: active */
+	o = slot_order(st, k, sl[0], 0, NULL);
+	assert_int_equal(store_slot_set_state(st, sl[0], "unused", "pending",
+	    0), 0);
+	/* the order is still open: nothing moves */
+	assert_int_equal(store_slot_order_ended(st, o, 0, to), RC_STATE);
+	assert_string_equal(to, "");
+	assert_string_equal(slot_state(st, sl[0]), "pending");
+	/* and no one else moves it */
+	assert_int_equal(store_slot_set_state(st, sl[0], "pending", "active",
+	    0), RC_INVAL);
+	assert_int_equal(store_order_set_status(st, o, "processing",
+	    "invalid", "{}", NULL, NULL, 0, 0), 0);
+	assert_int_equal(store_slot_order_ended(st, o, 1760000100, to), 0);
+	assert_string_equal(to, "active");
+	assert_int_equal(store_slot_get(st, sl[0], &g), 0);
+	assert_string_equal(g.state, "active");
+	assert_int_equal(g.updated_at, 1760000100);
+	store_slot_clear(&g);
+	/* a second time: the slot is not pending any more */
+	assert_int_equal(store_slot_order_ended(st, o, 0, to), RC_STATE);
+
+	/* held 1a, a renewal failed: issued again, with 1a */
+	assert_int_equal(store_slot_set_state(st, sl[1], "unused", "pending",
+	    0), 0);
+	assert_int_equal(store_slot_set_state(st, sl[1], "pending", "issued",
+	    0), 0);
+	slot_order(st, k, sl[1], iss, "1a");
+	o = failed_order(st, k, sl[1]);
+	assert_string_equal(slot_state(st, sl[1]), "issued");
+	/* the renewal after it is the newest: the older one moves nothing */
+	o2 = slot_order(st, k, sl[1], 0, NULL);
+	assert_int_equal(store_slot_set_state(st, sl[1], "issued", "pending",
+	    0), 0);
+	assert_int_equal(store_slot_order_ended(st, o, 0, to), RC_STATE);
+	assert_string_equal(slot_state(st, sl[1]), "pending");
+	/* an admin cancels the slot while o2 waits; o2 fails: cancelled
+	 * stays */
+	assert_int_equal(store_slot_set_state(st, sl[1], "pending",
+	    "cancelled", 0), 0);
+	assert_int_equal(store_order_set_status(st, o2, "processing",
+	    "invalid", "{}", NULL, NULL, 0, 0), 0);
+	assert_int_equal(store_slot_order_ended(st, o2, 0, to), RC_STATE);
+	assert_string_equal(slot_state(st, sl[1]), "cancelled");
+
+	/* held 1b, revoked while the renewal waited: revoked */
+	assert_int_equal(store_slot_set_state(st, sl[2], "unused", "pending",
+	    0), 0);
+	assert_int_equal(store_slot_set_state(st, sl[2], "pending", "issued",
+	    0), 0);
+	slot_order(st, k, sl[2], iss, "1b");
+	o = slot_order(st, k, sl[2], 0, NULL);
+	assert_int_equal(store_slot_set_state(st, sl[2], "issued", "pending",
+	    0), 0);
+	assert_int_equal(store_revoke(st, "1b", 1, 0), 0);
+	assert_string_equal(slot_state(st, sl[2]), "pending");
+	assert_int_equal(store_order_set_status(st, o, "processing",
+	    "invalid", "{}", NULL, NULL, 0, 0), 0);
+	assert_int_equal(store_slot_order_ended(st, o, 1760000100, to), 0);
+	assert_string_equal(to, "revoked");
+	assert_string_equal(slot_state(st, sl[2]), "revoked");
+
+	/* held 1c, which expired while the renewal waited: expired; a
+	 * second before its end it was still issued */
+	for (int i = 3; i < 5; i++) {
+		char serial[8];
+
+		snprintf(serial, sizeof(serial), "1c%d", i);
+		assert_int_equal(store_slot_set_state(st, sl[i], "unused",
+		    "pending", 0), 0);
+		assert_int_equal(store_slot_set_state(st, sl[i], "pending",
+		    "issued", 0), 0);
+		slot_order(st, k, sl[i], iss, serial);
+		o = slot_order(st, k, sl[i], 0, NULL);
+		assert_int_equal(store_slot_set_state(st, sl[i], "issued",
+		    "pending", 0), 0);
+		assert_int_equal(store_order_set_status(st, o, "processing",
+		    "invalid", "{}", NULL, NULL, 0, 0), 0);
+		assert_int_equal(store_slot_order_ended(st, o, i == 3 ? end :
+		    end - 1, to), 0);
+		assert_string_equal(to, i == 3 ? "expired" : "issued");
+	}
+
+	/* no such order, an ACME order (no slot), bad ids */
+	assert_int_equal(store_slot_order_ended(st, 99999, 0, to),
+	    RC_NOTFOUND);
+	ao.account_id = 0;
+	ao.contract_id = k;
+	ao.profile = "dv";
+	ao.status = "invalid";
+	ao.names = "example.com";
+	ao.expires_at = 1770000000;
+	assert_int_equal(store_order_add(st, &ao, &acme), 0);
+	assert_int_equal(store_slot_order_ended(st, acme, 0, to),
+	    RC_NOTFOUND);
+	assert_int_equal(store_slot_order_ended(st, 0, 0, to), RC_INVAL);
+	assert_int_equal(store_slot_order_ended(st, -1, 0, NULL), RC_INVAL);
+	assert_int_equal(store_slot_order_ended(NULL, o, 0, NULL), RC_INVAL);
 }
 
 static void
@@ -3068,6 +3227,7 @@ main(void)
 		T(test_issuers),
 		T(test_certs_revocations),
 		T(test_revoke_moves_slot),
+		T(test_slot_order_ended),
 		T(test_cert_keys),
 		T(test_migration_0018_cert_keys),
 		T(test_migration_0020_token_expiry),
