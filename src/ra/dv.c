@@ -1688,11 +1688,23 @@ ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran)
 		*ran = 0;
 	if (ra == NULL)
 		return RC_INVAL;
+	now = ra_now(ra);
+	/* orders nobody validated in time end, their slots back to what
+	 * they held (every minute: the overview reads them as expired
+	 * meanwhile, and a new order on the slot ends its order first) */
+	if (ra->last_expire == 0 || now - ra->last_expire >=
+	    RA_RECOVER_EVERY) {
+		size_t ended = 0;
+
+		ra->last_expire = now;
+		if (ra_portal_orders_expire(ra, 0, &ended) == 0 && ended > 0)
+			log_info(LOG_RA, "%zu expired portal order(s) ended",
+			    ended);
+	}
 	if (max == 0)
 		return 0;
 	if (max > sizeof(ids) / sizeof(ids[0]))
 		max = sizeof(ids) / sizeof(ids[0]);
-	now = ra_now(ra);
 	/* temporary records due for removal first */
 	rc = store_dv_record_due(ra->st, now, max, &recs, &nrec);
 	if (rc != 0)

@@ -430,6 +430,21 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 		rc = ra_internal(err, rc, "portal order: slot");
 		goto out;
 	}
+	if (strcmp(s.state, "pending") == 0) {
+		/* its order may have expired since the worker last looked:
+		 * ended now, the slot takes this one */
+		size_t ended = 0;
+
+		if (ra_portal_orders_expire(ra, s.id, &ended) == 0 &&
+		    ended > 0) {
+			store_slot_clear(&s);
+			rc = store_slot_get(ra->st, req->slot_id, &s);
+			if (rc != 0) {
+				rc = ra_internal(err, rc, "portal order: slot");
+				goto out;
+			}
+		}
+	}
 	if ((why = slot_refusal(&s)) != NULL) {
 		rc = ra_fail(err, RC_STATE, RA_PROB_MALFORMED, "%s", why);
 		goto out;
@@ -978,6 +993,100 @@ reject(struct ra *ra, struct store_order *o, const char *from,
 	if (rc != 0)
 		log_err(LOG_RA, "portal order %lld: not marked failed: %s",
 		    (long long)o->id, rc_str(rc));
+}
+
+struct expire {
+	struct ra *ra;
+	int64_t id;
+	int ended;
+};
+
+/* One order that expired: ended with the problem the customer reads, and
+ * audited; nothing when it moved on meanwhile. */
+static int
+expire_tx(struct store *st, void *arg)
+{
+	struct expire *x = arg;
+	struct store_order o = {0};
+	struct ra_err e = {0};
+	time_t now = ra_now(x->ra);
+	char to[STORE_SLOT_STATE_LEN] = "", object[48], *dj = NULL;
+	json_t *d = NULL;
+	int rc;
+
+	x->ended = 0;
+	if ((rc = store_order_get(st, x->id, &o)) != 0)
+		goto out;
+	if (o.slot_id == 0 || strcmp(o.status, "pending") != 0 ||
+	    o.expires_at > now)
+		goto out;
+	(void)ra_fail(&e, RC_STATE, RA_PROB_MALFORMED, "%s",
+	    strcmp(o.profile, "dv") == 0 ? "The order expired before the "
+	    "domain was validated." : "The order expired before the "
+	    "organisation and the domain were validated.");
+	rc = ra_portal_order_fail(x->ra, st, o.id, "pending", &e, now, to);
+	if (rc != 0)
+		goto out;
+	d = json_pack("{s:I, s:I, s:s}", "order", (json_int_t)o.id, "slot",
+	    (json_int_t)o.slot_id, "slot_state", to[0] ? to : "unchanged");
+	dj = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	if (dj == NULL) {
+		rc = RC_NOMEM;
+		goto out;
+	}
+	snprintf(object, sizeof(object), "order:%lld", (long long)o.id);
+	rc = store_audit_append(st, "system", "portal.order.expired", object,
+	    dj);
+	if (rc == 0)
+		x->ended = 1;
+out:
+	free(dj);
+	json_decref(d);
+	store_order_clear(&o);
+	return rc;
+}
+
+int
+ra_portal_orders_expire(struct ra *ra, int64_t slot_id, size_t *n)
+{
+	int64_t ids[32];
+	size_t k = 0, done = 0, ended;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (ra == NULL || slot_id < 0)
+		return RC_INVAL;
+	/* a batch that ends fewer than it found (a database error, an
+	 * order moved on) ends the sweep until the next call: no loop
+	 * over the same ids */
+	do {
+		rc = store_order_expired_portal(ra->st, slot_id, ra_now(ra),
+		    ids, sizeof(ids) / sizeof(ids[0]), &k);
+		if (rc != 0)
+			return rc;
+		ended = 0;
+		for (size_t i = 0; i < k; i++) {
+			struct expire x = {ra, ids[i], 0};
+
+			rc = store_tx(ra->st, expire_tx, &x);
+			if (rc != 0) {
+				log_err(LOG_RA, "portal order %lld: cannot "
+				    "end it as expired: %s",
+				    (long long)ids[i], rc_str(rc));
+				continue;
+			}
+			if (x.ended) {
+				log_info(LOG_RA, "portal order %lld expired",
+				    (long long)ids[i]);
+				ended++;
+			}
+		}
+		done += ended;
+	} while (k == sizeof(ids) / sizeof(ids[0]) && ended == k);
+	if (n != NULL)
+		*n = done;
+	return 0;
 }
 
 int

@@ -967,8 +967,9 @@ struct ra_field_errs {
  * Places a portal order: checks that the slot exists and belongs to the
  * customer (RC_NOTFOUND otherwise, as for a slot that does not exist), that
  * it can take an order (RC_STATE with err's detail: an order is already in
- * progress, Unlimited not activated, cancelled), every field (RC_INVAL with
- * one message per bad field in *fe: domain by ra_name_check() and the
+ * progress, Unlimited not activated, cancelled; an order of the slot that
+ * expired is ended first, ra_portal_orders_expire), every field (RC_INVAL
+ * with one message per bad field in *fe: domain by ra_name_check() and the
  * product's rules, purpose, terms, contacts and organisation for OV/EV, the
  * CSR parsed by ca_csr_parse() with the CA's key checks and naming exactly
  * the order's names). Then, in one transaction: the order (pending, with
@@ -1437,7 +1438,11 @@ int ra_dv_start(struct ra *ra, int64_t order_id, struct ra_err *err);
  * a lease, runs up to max of them, stores the outcomes and issues DV orders
  * whose names are all valid. *ran (may be NULL) gets how many ran. A
  * temporary record whose job crashed is removed when its lease runs out.
- * Needs the DNS provider (ra_set_dnsupd) for dns-auto jobs.
+ * At its first call and every minute, it also ends the portal orders
+ * (DV, OV, EV) still pending past their expiry: invalid, their slots back
+ * to what they held before the order (a renewal's previous certificate),
+ * audited as portal.order.expired. Needs the DNS provider
+ * (ra_set_dnsupd) for dns-auto jobs.
  */
 int ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran);
 

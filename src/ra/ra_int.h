@@ -57,6 +57,7 @@ struct ra {
 	    struct val_result *out);
 	void *check_arg;
 	time_t last_recover;		/* of stale orders, ra_jobs_run() */
+	time_t last_expire;		/* of portal orders, ra_dv_jobs_run() */
 	time_t last_limits_gc;		/* ra_limits_gc() */
 	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
 	 * set other operations */
@@ -199,6 +200,18 @@ int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
  */
 int ra_portal_order_fail(struct ra *ra, struct store *st, int64_t order_id,
     const char *from, const struct ra_err *e, time_t now, char *slot_state);
+
+/*
+ * Ends the portal orders still pending past their expiry (nobody
+ * completed the validation in time), of slot_id (0: of every pending
+ * slot), in batches of 32 while whole batches end: each through
+ * ra_portal_order_fail() with the problem "the order expired", audited as
+ * portal.order.expired (actor "system"). The DV worker calls it every
+ * RA_RECOVER_EVERY seconds (ra_dv_jobs_run); a new order on a pending
+ * slot calls it for that slot first, so the customer need not wait for
+ * the worker. *n (may be NULL) gets how many ended.
+ */
+int ra_portal_orders_expire(struct ra *ra, int64_t slot_id, size_t *n);
 
 /* ---- rate limits (limits.c) --------------------------------------------- */
 

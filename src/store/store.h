@@ -628,6 +628,11 @@ int store_order_ids_by_account(struct store *st, int64_t account_id,
  * recovery of issuance interrupted by a crash or a restart. */
 int store_order_stale(struct store *st, const char *status, time_t before,
     int64_t *ids, size_t max, size_t *n);
+/* Ids of portal orders still pending at or after their expires_at, of
+ * slot_id (0: of every pending slot), soonest expired first, at most max;
+ * *n gets the count. For ending them (ra_portal_orders_expire). */
+int store_order_expired_portal(struct store *st, int64_t slot_id,
+    time_t now, int64_t *ids, size_t max, size_t *n);
 /* The serial of the newest certificate stored for order_id into serial
  * (41 bytes); RC_NOTFOUND when none. For recovery. */
 int store_cert_serial_by_order(struct store *st, int64_t order_id,

@@ -4159,6 +4159,45 @@ store_order_stale(struct store *st, const char *status, time_t before,
 	return rc;
 }
 
+/* through the slots (few, and the pending ones fewer) rather than the
+ * orders, which have no index on status but for processing (0011) */
+static const char sql_order_expired_portal[] =
+    "SELECT o.id FROM slots s JOIN orders o ON o.slot_id = s.id "
+    "WHERE s.state = 'pending' AND o.status = 'pending' AND "
+    "o.expires_at <= ?2 AND ?1 = 0 ORDER BY o.expires_at, o.id LIMIT ?3";
+static const char sql_order_expired_slot[] =
+    "SELECT o.id FROM orders o WHERE o.slot_id = ?1 AND "
+    "o.status = 'pending' AND o.expires_at <= ?2 "
+    "ORDER BY o.expires_at, o.id LIMIT ?3";
+
+int
+store_order_expired_portal(struct store *st, int64_t slot_id, time_t now,
+    int64_t *ids, size_t max, size_t *n)
+{
+	static const char what[] = "order_expired_portal";
+	sqlite3_stmt *s = NULL;
+	size_t k = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || ids == NULL || n == NULL || max == 0 ||
+	    max > 10000 || slot_id < 0)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, slot_id != 0 ? sql_order_expired_slot :
+	    sql_order_expired_portal, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, slot_id);
+	sqlite3_bind_int64(s, 2, (int64_t)now);
+	sqlite3_bind_int64(s, 3, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
+		ids[k++] = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_dberr(st, what, rc);
+	sq_put(st, s);
+	*n = k;
+	return rc;
+}
+
 int
 store_cert_serial_by_order(struct store *st, int64_t order_id,
     char serial[41])

@@ -506,6 +506,80 @@ test_failed_renewal_after_revocation(void **state)
 	EVP_PKEY_free(k);
 }
 
+/*
+ * An order nobody validated in time is ended by the DV worker
+ * (ra_dv_jobs_run): invalid, read as rejected because it expired, and its
+ * slot takes a new order again: issued when it held a certificate before,
+ * expired when that certificate expired meanwhile, active when it never
+ * held one. A new order on the slot does not wait for the worker.
+ */
+static void
+test_expired_renewal(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct store_cert c = {0};
+	struct store_order so = {0};
+	char serial[41], why[200];
+	int64_t s = slot(e, "starter"), fresh = slot(e, "starter");
+	int64_t old = slot(e, "starter"), renewal, first, late;
+	size_t ran = 0;
+
+	issue_on(e, s, "slow.example.com", k, serial);
+	issue_on(e, old, "old.example.com", k, serial);
+	renewal = pending_renewal(e, s, "slower.example.com");
+	first = pending_renewal(e, fresh, "new.example.com");
+	/* not yet */
+	rt_set_now(e, e->now + 86400);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_string_equal(slot_state(e, s), "pending");
+	rt_set_now(e, e->now + 7 * 86400);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(store_order_get(e->st, renewal, &so), 0);
+	assert_string_equal(so.status, "invalid");
+	store_order_clear(&so);
+	assert_string_equal(order_state(e, renewal, why), "rejected");
+	assert_non_null(strstr(why, "expired"));
+	assert_string_equal(slot_state(e, s), "issued");
+	assert_string_equal(order_state(e, first, NULL), "rejected");
+	assert_string_equal(slot_state(e, fresh), "active");
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.order.expired' AND actor = 'system'"), 2);
+	/* both take a new order */
+	pending_renewal(e, s, "slow2.example.com");
+	pending_renewal(e, fresh, "new.example.com");
+
+	/* the certificate of the other slot expires while its renewal
+	 * waits */
+	assert_int_equal(store_cert_get(e->st, serial, &c), 0);
+	rt_set_now(e, c.not_after - 3 * 86400);
+	store_cert_clear(&c);
+	late = pending_renewal(e, old, "older.example.com");
+	rt_set_now(e, e->now + 8 * 86400);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_string_equal(order_state(e, late, NULL), "rejected");
+	assert_string_equal(slot_state(e, old), "expired");
+	/* (the renewals of s and fresh expired too) */
+	assert_string_equal(slot_state(e, s), "expired");
+	assert_string_equal(slot_state(e, fresh), "active");
+	renewal = pending_renewal(e, old, "old2.example.com");
+
+	/* expired, the worker has not looked yet: the customer's new order
+	 * ends it first */
+	rt_set_now(e, e->now + 8 * 86400);
+	assert_string_equal(slot_state(e, old), "pending");
+	late = pending_renewal(e, old, "old3.example.com");
+	assert_int_equal(store_order_get(e->st, renewal, &so), 0);
+	assert_string_equal(so.status, "invalid");
+	store_order_clear(&so);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders WHERE "
+	    "status = 'pending'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.order.expired'"), 6);
+	assert_string_equal(order_state(e, late, NULL), "validation_pending");
+	EVP_PKEY_free(k);
+}
+
 /* A portal order whose issuance was interrupted by a crash (processing,
  * nothing stored) is settled like an ACME one, and its slot is free for a
  * new setup instead of "in progress" for good. */
@@ -578,6 +652,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_failed_renewal_after_revocation, rt_cm_setup,
 		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_renewal,
+		    rt_cm_setup, rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

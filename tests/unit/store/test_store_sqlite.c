@@ -1575,6 +1575,92 @@ test_slot_order_ended(void **state)
 	assert_int_equal(store_slot_order_ended(NULL, o, 0, NULL), RC_INVAL);
 }
 
+/* A pending order of slot (0: an ACME order) expiring at exp; its id. */
+static int64_t
+open_order(struct store *st, int64_t contract, int64_t slot, time_t exp)
+{
+	struct store_order o = {0};
+	int64_t id = 0;
+
+	o.contract_id = contract;
+	o.slot_id = slot;
+	o.profile = "dv";
+	o.status = "pending";
+	o.names = "example.com";
+	o.expires_at = exp;
+	assert_int_equal(store_order_add(st, &o, &id), 0);
+	return id;
+}
+
+/*
+ * The portal orders to end as expired: pending at or past expires_at, of
+ * a pending slot (or of the one slot asked for), soonest expired first;
+ * not ACME orders, not orders in other statuses, not unexpired ones.
+ */
+static void
+test_order_expired_portal(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	int64_t cu = 0, k = 0, s1 = 0, s2 = 0, s3 = 0, a, b, c, ids[8];
+	size_t n = 9;
+
+	assert_int_equal(store_customer_add(st, "Example GmbH", &cu), 0);
+	assert_int_equal(store_contract_add(st, cu, "K-1", &k), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s1), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s2), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s3), 0);
+	a = open_order(st, k, s1, 1770000300);
+	b = open_order(st, k, s2, 1770000100);
+	c = open_order(st, k, s3, 1770000200);
+	(void)open_order(st, k, 0, 1770000000);	/* ACME */
+	assert_int_equal(store_slot_set_state(st, s1, "unused", "pending", 0),
+	    0);
+	assert_int_equal(store_slot_set_state(st, s2, "unused", "pending", 0),
+	    0);
+	/* (s3 is not pending: an admin cancelled it, say) */
+	assert_int_equal(store_slot_set_state(st, s3, "unused", "cancelled",
+	    0), 0);
+	assert_int_equal(store_order_expired_portal(st, 0, 1770000099, ids, 8,
+	    &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_order_expired_portal(st, 0, 1770000300, ids, 8,
+	    &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], b);
+	assert_int_equal(ids[1], a);
+	assert_int_equal(store_order_expired_portal(st, 0, 1770000300, ids, 1,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], b);
+	/* one slot: whatever its state */
+	assert_int_equal(store_order_expired_portal(st, s3, 1770000300, ids,
+	    8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], c);
+	assert_int_equal(store_order_expired_portal(st, s1, 1770000299, ids,
+	    8, &n), 0);
+	assert_int_equal(n, 0);
+	/* ended: no longer pending */
+	assert_int_equal(store_order_set_status(st, b, "pending", "invalid",
+	    "{}", NULL, NULL, 0, 0), 0);
+	assert_int_equal(store_order_expired_portal(st, 0, 1770000300, ids, 8,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], a);
+	/* bad input */
+	assert_int_equal(store_order_expired_portal(st, -1, 0, ids, 8, &n),
+	    RC_INVAL);
+	assert_int_equal(store_order_expired_portal(st, 0, 0, ids, 0, &n),
+	    RC_INVAL);
+	assert_int_equal(store_order_expired_portal(st, 0, 0, NULL, 8, &n),
+	    RC_INVAL);
+	assert_int_equal(store_order_expired_portal(st, 0, 0, ids, 8, NULL),
+	    RC_INVAL);
+	assert_int_equal(store_order_expired_portal(NULL, 0, 0, ids, 8, &n),
+	    RC_INVAL);
+}
+
 static void
 test_cert_bad_input(void **state)
 {
@@ -3228,6 +3314,7 @@ main(void)
 		T(test_certs_revocations),
 		T(test_revoke_moves_slot),
 		T(test_slot_order_ended),
+		T(test_order_expired_portal),
 		T(test_cert_keys),
 		T(test_migration_0018_cert_keys),
 		T(test_migration_0020_token_expiry),
