@@ -1160,6 +1160,84 @@ test_migration_0020_token_expiry(void **state)
 	unlink_db(path);
 }
 
+/*
+ * A database from before 0021 (at 17, as above) whose slots a failed
+ * renewal moved to active while they held a certificate: 0021 gives each
+ * the state of the certificate it holds (its newest order's with one):
+ * issued, revoked, expired. A slot that never held one stays active, and
+ * slots in other states are left alone.
+ */
+static void
+test_migration_0021_slot_held_certificate(void **state)
+{
+	struct fx *fx = *state;
+	char path[320], msg[256], sql[120];
+	struct store *st = NULL;
+	static const char *const want[] = {"issued", "revoked", "expired",
+		"active", "issued", "active", "issued"};
+
+	snprintf(path, sizeof(path), "%s/v17s.db", fx->dir);
+	at_version(path, 17);
+	if (raw_exec(path, "INSERT INTO customers (id, name, created_at) "
+	    "VALUES (1, 'C', 1); "
+	    "INSERT INTO contracts (id, customer_id, number, created_at) "
+	    "VALUES (1, 1, 'K-1', 1); "
+	    "INSERT INTO slots (id, contract_id, product, state, created_at, "
+	    "updated_at) VALUES (1, 1, 'starter', 'active', 1, 1), "
+	    "(2, 1, 'starter', 'active', 1, 1), "
+	    "(3, 1, 'starter', 'active', 1, 1), "
+	    "(4, 1, 'starter', 'active', 1, 1), "
+	    "(5, 1, 'starter', 'issued', 1, 1), "
+	    "(6, 1, 'unlimited', 'active', 1, 1), "
+	    "(7, 1, 'starter', 'active', 1, 1); "
+	    "INSERT INTO issuers (id, name, is_root, active, cert_der, "
+	    "created_at) VALUES (1, 'i', 1, 1, X'30', 1); "
+	    "INSERT INTO certificates (serial, issuer_id, profile, names, "
+	    "not_before, not_after, der, created_at) VALUES "
+	    "('0a', 1, 'dv', 'a', 1, 4000000000, X'01', 1), "
+	    "('0b', 1, 'dv', 'b', 1, 4000000000, X'02', 1), "
+	    "('0c', 1, 'dv', 'c', 1, 1000, X'03', 1), "
+	    "('0d', 1, 'dv', 'd', 1, 4000000000, X'04', 1), "
+	    "('0e', 1, 'dv', 'e', 1, 1000, X'05', 1), "
+	    "('0f', 1, 'dv', 'e', 1, 4000000000, X'06', 1); "
+	    "INSERT INTO revocations (serial, issuer_id, reason, revoked_at) "
+	    "VALUES ('0b', 1, 1, 5); "
+	    "INSERT INTO orders (id, contract_id, slot_id, profile, status, "
+	    "names, created_at, updated_at, expires_at, cert_serial) VALUES "
+	    "(1, 1, 1, 'dv', 'valid', 'a', 1, 1, 9, '0a'), "
+	    "(2, 1, 1, 'dv', 'invalid', 'a', 2, 2, 9, NULL), "
+	    "(3, 1, 2, 'dv', 'valid', 'b', 1, 1, 9, '0b'), "
+	    "(4, 1, 2, 'dv', 'invalid', 'b', 2, 2, 9, NULL), "
+	    "(5, 1, 3, 'dv', 'valid', 'c', 1, 1, 9, '0c'), "
+	    "(6, 1, 3, 'dv', 'invalid', 'c', 2, 2, 9, NULL), "
+	    "(7, 1, 4, 'dv', 'invalid', 'x', 2, 2, 9, NULL), "
+	    "(8, 1, 5, 'dv', 'valid', 'd', 1, 1, 9, '0d'), "
+	    "(9, 1, 7, 'dv', 'valid', 'e', 1, 1, 9, '0e'), "
+	    "(10, 1, 7, 'dv', 'valid', 'e', 2, 2, 9, '0f'), "
+	    "(11, 1, 7, 'dv', 'invalid', 'e', 3, 3, 9, NULL)", msg,
+	    sizeof(msg)) != SQLITE_OK)
+		fail_msg("%s", msg);
+
+	assert_int_equal(open_at(path, 0, &st), 0);
+	assert_int_equal(store_schema_version(st),
+	    (int)store_sqlite_migrations_count);
+	for (int i = 0; i < 7; i++) {
+		struct store_slot s = {0};
+
+		assert_int_equal(store_slot_get(st, i + 1, &s), 0);
+		if (strcmp(s.state, want[i]) != 0)
+			fail_msg("slot %d: %s, not %s", i + 1, s.state,
+			    want[i]);
+		store_slot_clear(&s);
+	}
+	/* untouched rows keep their time */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM slots WHERE "
+	    "updated_at = 1 AND id IN (4, 5, 6)");
+	assert_int_equal(raw_int(path, sql), 3);
+	store_close(st);
+	unlink_db(path);
+}
+
 static void
 test_certs_revocations(void **state)
 {
@@ -3318,6 +3396,7 @@ main(void)
 		T(test_cert_keys),
 		T(test_migration_0018_cert_keys),
 		T(test_migration_0020_token_expiry),
+		T(test_migration_0021_slot_held_certificate),
 		T(test_cert_bad_input),
 		T(test_crls),
 		T(test_tx_rollback),
