@@ -405,15 +405,20 @@ def serve_env():
 
 # ---- the flow against an acme_rig (conftest): its server, Knot, http-01 --
 
-def certs(env):
-    """Subscriber certificates in the store."""
+def store_rows(env, sql, *args):
+    """The rows of a query on env's store, opened read-only."""
     con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
                           uri=True)
     try:
-        return con.execute("SELECT count(*) FROM certificates WHERE "
-                           "profile = 'dv'").fetchone()[0]
+        return con.execute(sql, args).fetchall()
     finally:
         con.close()
+
+
+def certs(env):
+    """Subscriber certificates in the store."""
+    return store_rows(env, "SELECT count(*) FROM certificates WHERE "
+                      "profile = 'dv'")[0][0]
 
 
 def account(env, key=None):

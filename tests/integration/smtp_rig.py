@@ -16,6 +16,7 @@ A recipient in `refuse` is answered with the next reply of its list at
 RCPT (the last one again once the list is used up; "250 OK" accepts);
 `rcpts` counts every RCPT per address. A subclass may refuse more in
 handle_RCPT before calling this one."""
+import contextlib
 import email
 import email.policy
 import time
@@ -85,3 +86,37 @@ def start_smtp(inbox, port, auth=None):
                        auth_require_tls=False)
     c.start()
     return c
+
+
+@contextlib.contextmanager
+def acme_with_mail(tmp_path_factory, name, add_records):
+    """An ACME rig (conftest.acme_rig: Knot DNS, an http-01 responder,
+    certdesk serve) whose mail goes to a real SMTP server on loopback:
+    yields the rig with .inbox (an Inbox) and .ids (a dict that
+    add_records(cli, ids) fills, cli running `certdesk ... --data` on the
+    new data directory before serve starts)."""
+    from acme_client import Http01
+    from conftest import acme_rig, free_port, ok
+    inbox = Inbox()
+    port = free_port()
+    smtp = start_smtp(inbox, port)
+    ids = {}
+
+    def configure(data):
+        with open(data / "certdesk.conf", "a") as f:
+            f.write(f"\n[mail]\nsmtp_url = smtp://127.0.0.1:{port}\n"
+                    "from = certdesk CA <ca@certdesk.test>\n"
+                    "retry_seconds = 1\n")
+
+        def cli(*args, **kw):
+            return ok(list(args) + ["--data", data], **kw).strip()
+        add_records(cli, ids)
+
+    try:
+        with acme_rig(tmp_path_factory.mktemp(name), Http01(),
+                      configure=configure) as e:
+            e.inbox, e.ids = inbox, ids
+            yield e
+    finally:
+        smtp.stop()
+

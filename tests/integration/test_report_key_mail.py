@@ -16,7 +16,6 @@ page and the audit log say why. Every message is parsed with Python's
 email module."""
 import hashlib
 import json
-import sqlite3
 import time
 
 import pytest
@@ -25,11 +24,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from acme_client import Client, Http01, issue
-from conftest import acme_rig, free_port, ok
+from acme_client import Client, issue, store_rows
+from conftest import ok
 from portal_rig import PASSWORD
 from portal_rig import Client as Browser
-from smtp_rig import Inbox, start_smtp
+from smtp_rig import acme_with_mail
 from test_portal_orders import make_csr
 
 REPORTER = "finder@research.example"
@@ -39,19 +38,7 @@ ACME_OPS = "ops@acme-sub.example"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    inbox = Inbox()
-    port = free_port()
-    smtp = start_smtp(inbox, port)
-    ids = {}
-
-    def configure(data):
-        with open(data / "certdesk.conf", "a") as f:
-            f.write(f"\n[mail]\nsmtp_url = smtp://127.0.0.1:{port}\n"
-                    "from = certdesk CA <ca@certdesk.test>\n"
-                    "retry_seconds = 1\n")
-
-        def cli(*args, **kw):
-            return ok(list(args) + ["--data", data], **kw).strip()
+    def add_records(cli, ids):
         cust = cli("admin", "customer", "add", "--name", "Shop Owner Ltd")
         contract = cli("admin", "contract", "add", "--customer", cust,
                        "--number", "S-0001")
@@ -65,22 +52,11 @@ def env(tmp_path_factory):
         ids["token"] = cli("admin", "token", "add", "--user", user,
                            "--label", "test")
 
-    try:
-        with acme_rig(tmp_path_factory.mktemp("reportmail"), Http01(),
-                      configure=configure) as e:
-            e.inbox, e.ids = inbox, ids
-            yield e
-    finally:
-        smtp.stop()
+    with acme_with_mail(tmp_path_factory, "reportmail", add_records) as e:
+        yield e
 
 
-def db(env, sql, *args):
-    con = sqlite3.connect(f"file:{env.data / 'certdesk.db'}?mode=ro",
-                          uri=True)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+db = store_rows
 
 
 def proof_of(key):
