@@ -1700,6 +1700,9 @@ ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran)
 		if (ra_portal_orders_expire(ra, 0, &ended) == 0 && ended > 0)
 			log_info(LOG_RA, "%zu expired portal order(s) ended",
 			    ended);
+		/* and slots whose certificate ran out say so */
+		if (ra_portal_slots_expire(ra, &ended) == 0 && ended > 0)
+			log_info(LOG_RA, "%zu portal slot(s) expired", ended);
 	}
 	if (max == 0)
 		return 0;

@@ -1089,6 +1089,83 @@ ra_portal_orders_expire(struct ra *ra, int64_t slot_id, size_t *n)
 	return 0;
 }
 
+struct ran_out {
+	struct ra *ra;
+	time_t since, now;
+	size_t found, moved;
+};
+
+/* One batch: the slots found move to expired, each audited. */
+static int
+ran_out_tx(struct store *st, void *arg)
+{
+	struct ran_out *x = arg;
+	int64_t ids[32];
+	char serials[32][41], object[48], *dj;
+	json_t *d;
+	int rc;
+
+	x->found = x->moved = 0;
+	rc = store_slot_ran_out(st, x->since, x->now, ids, serials,
+	    sizeof(ids) / sizeof(ids[0]), &x->found);
+	for (size_t i = 0; rc == 0 && i < x->found; i++) {
+		rc = store_slot_set_state(st, ids[i], "issued", "expired",
+		    x->now);
+		if (rc != 0)
+			break;
+		d = json_pack("{s:I, s:s}", "slot", (json_int_t)ids[i],
+		    "serial", serials[i]);
+		dj = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(d);
+		if (dj == NULL) {
+			rc = RC_NOMEM;
+			break;
+		}
+		snprintf(object, sizeof(object), "slot:%lld",
+		    (long long)ids[i]);
+		rc = store_audit_append(st, "system", "portal.slot.expired",
+		    object, dj);
+		free(dj);
+		if (rc == 0)
+			x->moved++;
+	}
+	return rc;
+}
+
+int
+ra_portal_slots_expire(struct ra *ra, size_t *n)
+{
+	struct ran_out x;
+	size_t done = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (ra == NULL)
+		return RC_INVAL;
+	x.ra = ra;
+	x.since = ra->slots_swept_to;
+	x.now = ra_now(ra);
+	if (x.now < x.since)	/* the clock went back: nothing to look at */
+		x.since = x.now;
+	/* a moved slot is no longer issued, so each batch finds the next */
+	do {
+		rc = store_tx(ra->st, ran_out_tx, &x);
+		if (rc != 0) {
+			/* the next sweep looks at this range again */
+			log_err(LOG_RA, "portal slots: cannot mark expired "
+			    "ones: %s", rc_str(rc));
+			break;
+		}
+		done += x.moved;
+	} while (x.found == 32);
+	if (rc == 0)
+		ra->slots_swept_to = x.now;
+	if (n != NULL)
+		*n = done;
+	return rc;
+}
+
 int
 ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 {

@@ -1441,8 +1441,9 @@ int ra_dv_start(struct ra *ra, int64_t order_id, struct ra_err *err);
  * At its first call and every minute, it also ends the portal orders
  * (DV, OV, EV) still pending past their expiry: invalid, their slots back
  * to what they held before the order (a renewal's previous certificate),
- * audited as portal.order.expired. Needs the DNS provider
- * (ra_set_dnsupd) for dns-auto jobs.
+ * audited as portal.order.expired, and moves the issued slots whose
+ * certificate ran out to expired, audited as portal.slot.expired. Needs
+ * the DNS provider (ra_set_dnsupd) for dns-auto jobs.
  */
 int ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran);
 

@@ -58,6 +58,7 @@ struct ra {
 	void *check_arg;
 	time_t last_recover;		/* of stale orders, ra_jobs_run() */
 	time_t last_expire;		/* of portal orders, ra_dv_jobs_run() */
+	time_t slots_swept_to;		/* ra_portal_slots_expire() */
 	time_t last_limits_gc;		/* ra_limits_gc() */
 	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
 	 * set other operations */
@@ -212,6 +213,17 @@ int ra_portal_order_fail(struct ra *ra, struct store *st, int64_t order_id,
  * the worker. *n (may be NULL) gets how many ended.
  */
 int ra_portal_orders_expire(struct ra *ra, int64_t slot_id, size_t *n);
+
+/*
+ * Moves the issued portal slots whose held certificate ran out (not_after
+ * passed) to expired, each audited as portal.slot.expired (actor
+ * "system"), in batches of 32, one transaction each. Looks at the
+ * certificates that ran out since the last sweep that completed (all of
+ * them at the first), so every minute costs one range of the not_after
+ * index. The DV worker calls it with ra_portal_orders_expire(). *n (may
+ * be NULL) gets how many moved.
+ */
+int ra_portal_slots_expire(struct ra *ra, size_t *n);
 
 /* ---- rate limits (limits.c) --------------------------------------------- */
 

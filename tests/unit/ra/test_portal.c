@@ -580,6 +580,52 @@ test_expired_renewal(void **state)
 	EVP_PKEY_free(k);
 }
 
+/*
+ * A slot whose certificate runs out reads expired, not issued, once the
+ * DV worker has looked (every minute), audited once; a slot renewed
+ * since holds the newer certificate and stays issued, one whose renewal
+ * waits stays pending. The expired slot takes a renewal.
+ */
+static void
+test_certificate_runs_out(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct store_cert c = {0};
+	char serial[41], other[41];
+	int64_t s = slot(e, "starter"), renewed = slot(e, "starter");
+	int64_t waits = slot(e, "starter");
+	time_t end;
+	size_t ran = 0;
+
+	issue_on(e, s, "out.example.com", k, serial);
+	issue_on(e, renewed, "renewed.example.com", k, other);
+	issue_on(e, waits, "waits.example.com", k, other);
+	assert_int_equal(store_cert_get(e->st, serial, &c), 0);
+	end = c.not_after;
+	store_cert_clear(&c);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_string_equal(slot_state(e, s), "issued");
+	rt_set_now(e, e->now + 10 * 86400);
+	issue_on(e, renewed, "renewed.example.com", k, other);
+	rt_set_now(e, end - 3 * 86400);
+	pending_renewal(e, waits, "waits2.example.com");
+	rt_set_now(e, end);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_string_equal(slot_state(e, s), "expired");
+	assert_string_equal(slot_state(e, renewed), "issued");
+	assert_string_equal(slot_state(e, waits), "pending");
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.slot.expired' AND actor = 'system'"), 1);
+	rt_set_now(e, e->now + 120);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.slot.expired'"), 1);
+	/* renewed: issued again */
+	issue_on(e, s, "out2.example.com", k, serial);
+	EVP_PKEY_free(k);
+}
+
 /* A portal order whose issuance was interrupted by a crash (processing,
  * nothing stored) is settled like an ACME one, and its slot is free for a
  * new setup instead of "in progress" for good. */
@@ -653,6 +699,8 @@ main(void)
 		    test_failed_renewal_after_revocation, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_expired_renewal,
+		    rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_certificate_runs_out,
 		    rt_cm_setup, rt_cm_teardown),
 	};
 
