@@ -61,6 +61,15 @@ state_label(enum ra_org_state s)
 	return "Unknown";
 }
 
+/* A rejected case nobody decided was closed when its order expired. */
+static const char *
+case_label(const struct ra_org_case *oc)
+{
+	if (oc->state == RA_ORG_REJECTED && oc->decided_at == 0)
+		return "Expired (not validated in time)";
+	return state_label(oc->state);
+}
+
 static const char *
 step_label(int s)
 {
@@ -384,8 +393,7 @@ queue_page(struct portal_req *c, const struct bo_path *bp)
 		    ra_org_state_name(oc.state), (long long)oc.id,
 		    (long long)oc.id, t, age, cust, pname ? pname : oc.product,
 		    o.names, jget(json_object_get(det, "org"), "legal_name"),
-		    ra_org_state_name(oc.state), state_label(oc.state),
-		    agent);
+		    ra_org_state_name(oc.state), case_label(&oc), agent);
 		shown++;
 		json_decref(det);
 		ra_portal_order_clear(&o);
@@ -808,9 +816,13 @@ decision_card(struct portal_req *c, struct buf *b,
 			    (long long)oc->org_id);
 		break;
 	case RA_ORG_REJECTED:
-		portal_fmt_time(oc->decided_at, t);
-		rc = portal_html_printf(b, "<p>Rejected on %s: %s</p>\n", t,
-		    oc->reject_reason ? oc->reject_reason : "");
+		/* no decided_at: closed by the system, its order expired */
+		portal_fmt_time(oc->decided_at ? oc->decided_at :
+		    oc->updated_at, t);
+		rc = portal_html_printf(b, oc->decided_at ? "<p>Rejected on "
+		    "%s: %s</p>\n" : "<p>Closed without a decision on %s: "
+		    "%s</p>\n", t, oc->reject_reason ? oc->reject_reason :
+		    "");
 		break;
 	}
 	if (rc == 0)
@@ -943,7 +955,7 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 		    "<dt>Purpose</dt><dd>%s</dd>\n</dl>\n</section>\n",
 		    (long long)oc.id, pname ? pname : oc.product,
 		    ra_org_state_name(oc.state), ra_org_state_name(oc.state),
-		    state_label(oc.state), cust, k.number ? k.number : "?",
+		    case_label(&oc), cust, k.number ? k.number : "?",
 		    (long long)o.id, t, o.names, (long long)o.nvalid,
 		    (long long)o.nauthz, jget(det, "purpose"));
 	if (rc == 0 && (oc.info_request != NULL || oc.info_response != NULL)) {

@@ -702,6 +702,49 @@ ra_org_case_open(struct ra *ra, int64_t order_id, struct ra_err *err)
 	return 0;
 }
 
+/* ---- the end of a case whose order expired ------------------------------ */
+
+int
+ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
+    time_t now)
+{
+	struct store_org_case c = {0};
+	char *old_state = NULL;
+	json_t *d = NULL;
+	int rc, st_now;
+
+	if (ra == NULL || st == NULL)
+		return RC_INVAL;
+	rc = store_org_case_by_order(st, order_id, &c);
+	if (rc == RC_NOTFOUND)
+		return 0;	/* DV, or no case was opened */
+	if (rc != 0)
+		goto out;
+	st_now = ra_org_state_parse(c.state);
+	if (st_now == RA_ORG_APPROVED || st_now == RA_ORG_REJECTED)
+		goto out;
+	old_state = c.state;
+	c.state = xstrdup("rejected");
+	free(c.reject_reason);
+	c.reject_reason = xstrdup(RA_ORG_EXPIRED_REASON);
+	c.decided_at = 0;	/* nobody decided: no finding by staff */
+	rc = store_org_case_set(st, &c, old_state, now);
+	if (rc != 0)
+		goto out;
+	d = json_pack("{s:I, s:s, s:s, s:s}", "order", (json_int_t)order_id,
+	    "from", old_state, "to", c.state, "reason",
+	    RA_ORG_EXPIRED_REASON);
+	rc = audit(st, "system", "org.case.expired", c.id, d);
+	if (rc == 0)
+		log_info(LOG_RA, "org case %lld: closed, its order %lld "
+		    "expired", (long long)c.id, (long long)order_id);
+out:
+	json_decref(d);
+	free(old_state);
+	store_org_case_clear(&c);
+	return rc;
+}
+
 /* ---- the agent actions --------------------------------------------------- */
 
 enum act {

@@ -1025,6 +1025,9 @@ expire_tx(struct store *st, void *arg)
 	    "domain was validated." : "The order expired before the "
 	    "organisation and the domain were validated.");
 	rc = ra_portal_order_fail(x->ra, st, o.id, "pending", &e, now, to);
+	/* OV/EV: its case leaves the back office's queue with it */
+	if (rc == 0)
+		rc = ra_org_case_expire(x->ra, st, o.id, now);
 	if (rc != 0)
 		goto out;
 	d = json_pack("{s:I, s:I, s:s}", "order", (json_int_t)o.id, "slot",

@@ -1123,6 +1123,9 @@ enum ra_org_state {
 	RA_ORG_APPROVED,
 	RA_ORG_REJECTED
 };
+/* The reason of a case closed because its order expired undecided
+ * (rejected with decided_at 0: nobody decided; ra_portal_orders_expire) */
+#define RA_ORG_EXPIRED_REASON "The order expired before it was validated."
 /* "open", "in_review", ...; "rejected" for unknown values. */
 const char *ra_org_state_name(enum ra_org_state s);
 /* The inverse; -1 when unknown. */

@@ -215,6 +215,18 @@ int ra_portal_order_fail(struct ra *ra, struct store *st, int64_t order_id,
 int ra_portal_orders_expire(struct ra *ra, int64_t slot_id, size_t *n);
 
 /*
+ * In the caller's transaction on st: the organisation case of order_id,
+ * whose order expired, leaves the back office's queue when still
+ * undecided: rejected with the reason "The order expired before it was
+ * validated." and no decided_at (nobody decided: the reuse of a validated
+ * organisation, store_org_find_valid, is not blocked by it), audited as
+ * org.case.expired (actor "system"). 0 also when the order has no case or
+ * its case was decided.
+ */
+int ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
+    time_t now);
+
+/*
  * Moves the issued portal slots whose held certificate ran out (not_after
  * passed) to expired, each audited as portal.slot.expired (actor
  * "system"), in batches of 32, one transaction each. Looks at the

@@ -1150,6 +1150,8 @@ struct store_org_case {
 	char *info_response;		/* NULL when none */
 	char *reject_reason;		/* NULL when none */
 	time_t created_at, updated_at, decided_at;	/* decided_at 0: not */
+	/* (a case rejected with decided_at 0 was closed by the system when
+	 * its order expired: no finding by staff, store_org_find_valid) */
 };
 
 /* Adds a case (id ignored; the rest as given, created_at 0: now).
@@ -1201,7 +1203,9 @@ int store_org_check_list(struct store *st, int64_t case_id,
  * the given ones (legal name ASCII case-insensitively), and for which no
  * case of the customer with that legal name and country was rejected at
  * or after its validation: a newer negative finding by staff is looked at
- * again, not reused past. *id gets it; RC_NOTFOUND when none.
+ * again, not reused past. A case closed because its order expired
+ * (rejected with decided_at 0) is no finding and does not count. *id
+ * gets it; RC_NOTFOUND when none.
  */
 int store_org_find_valid(struct store *st, int64_t customer_id,
     const char *legal_name, const char *country, int ev, time_t since,

@@ -47,13 +47,15 @@ static const char SQL_CHECK_ADD[] = "INSERT INTO org_case_checks (case_id, "
 static const char SQL_CHECK_LIST[] = "SELECT id, case_id, step, evidence, "
 	"satisfied, agent_id, recorded_at FROM org_case_checks "
 	"WHERE case_id = ?1 ORDER BY id";
+/* a staff rejection has decided_at; one without (its order expired,
+ * ra_org_case_expire) is no finding about the organisation */
 static const char SQL_ORG_FIND[] = "SELECT id FROM organizations "
 	"WHERE customer_id = ?1 AND validated = 1 AND validated_at >= ?2 "
 	"AND (?3 = 0 OR ev_validated = 1) AND country = ?4 "
 	"AND legal_name = ?5 COLLATE NOCASE "
 	"AND NOT EXISTS (SELECT 1 FROM org_cases c "
 	"JOIN orders o ON o.id = c.order_id WHERE c.customer_id = ?1 "
-	"AND c.state = 'rejected' "
+	"AND c.state = 'rejected' AND c.decided_at IS NOT NULL "
 	"AND c.decided_at >= organizations.validated_at "
 	"AND json_extract(o.details, '$.org.country') = ?4 "
 	"AND json_extract(o.details, '$.org.legal_name') = ?5 "

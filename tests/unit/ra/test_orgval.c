@@ -731,6 +731,68 @@ test_reuse_period(void **state)
 	assert_int_equal(ra_org_case_open(e->ra, 99999, &err), RC_NOTFOUND);
 }
 
+/*
+ * The case of an order that expired undecided leaves the queue with it:
+ * rejected with the reason, but nobody decided it (no decided_at), so it
+ * is no finding against the organisation: a validated one is still
+ * reused. A decided case stays as it was.
+ */
+static void
+test_expired_order_closes_case(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_org_case oc = {0};
+	int64_t id = order(t, "business", "shop.example.com", "Beispiel GmbH");
+	int64_t done = case_of(t, id), taken, open;
+	int issued = 0;
+	size_t ran = 0;
+	static const struct ra_org_kv legal[] = {
+		KV("source", "Handelsregister Mannheim"),
+		KV("registration_number", "HRB 12345"),
+		KV("date_checked", "2026-01-09"),
+		KV("legal_name", "Beispiel GmbH"),
+	};
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, done, &err), 0);
+	ov_evidence(t, t->agent_a, done);
+	assert_int_equal(evidence(t, t->agent_a, done, RA_ORG_LEGAL_EXISTENCE,
+	    legal, N(legal)), 0);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, done, &issued,
+	    &err), 0);
+	/* EV for the same organisation: a case an agent works */
+	taken = case_of(t, order(t, "premium", "b.example.com",
+	    "Beispiel GmbH"));
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, taken, &err), 0);
+	open = case_of(t, order(t, "business", "a.example.com",
+	    "Andere GmbH"));
+	set_now(e, RT_T0 + 6 * 86400);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(state_of(t, open), RA_ORG_OPEN);
+	set_now(e, RT_T0 + 8 * 86400);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(ra_org_case_get(e->ra, taken, &oc), 0);
+	assert_int_equal(oc.state, RA_ORG_REJECTED);
+	assert_string_equal(oc.reject_reason, RA_ORG_EXPIRED_REASON);
+	assert_int_equal(oc.decided_at, 0);
+	assert_int_equal(oc.updated_at, RT_T0 + 8 * 86400);
+	ra_org_case_clear(&oc);
+	assert_int_equal(state_of(t, open), RA_ORG_REJECTED);
+	assert_int_equal(state_of(t, done), RA_ORG_APPROVED);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.expired' AND actor = 'system'"), 2);
+	/* staff cannot act on it any more */
+	assert_int_equal(ra_org_reject(e->ra, t->agent_a, taken, "Late.",
+	    &err), RC_STATE);
+	/* not a finding: the validated organisation is reused */
+	id = order(t, "business", "d.example.com", "beispiel gmbh");
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer, id, &oc), 0);
+	assert_int_equal(oc.state, RA_ORG_APPROVED);
+	assert_int_equal(oc.reused, 1);
+	ra_org_case_clear(&oc);
+}
+
 /* Validates every name of the order by the customer's DNS record (the
  * fake finds it), CAA looked at with each. */
 static void
@@ -1170,6 +1232,8 @@ main(void)
 		    test_reject_renewal_keeps_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_period, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_expired_order_closes_case,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caa_old_at_approval,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caa_fresh_at_approval,
