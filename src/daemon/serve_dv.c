@@ -6,7 +6,8 @@
  * temporary record, wait until every server has it, check, remove it),
  * the periodic re-checks of the customers' own DNS records and files, the
  * expiry of names left pending and (every minute) the end of portal orders
- * nobody validated in time, the removal of temporary records left
+ * nobody validated in time and the move of slots whose certificate ran
+ * out to "expired", the removal of temporary records left
  * behind by a crash or restart, and the issuance of DV orders whose names
  * became valid. The jobs live in the database, so a restart loses none.
  *
