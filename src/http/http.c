@@ -1017,11 +1017,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	size_t len = strlen(uri);
-	struct http_req *r = xcalloc(1, sizeof(*r) + len + 1);
+	size_t len;
+	struct http_req *r;
 
 	(void)cls;
 	(void)conn;
+	if (uri == NULL)	/* libmicrohttpd answers 400 before: never */
+		uri = "";
+	len = strlen(uri);
+	r = xcalloc(1, sizeof(*r) + len + 1);
 	memcpy(r->target, uri, len + 1);
 	return r;
 }
