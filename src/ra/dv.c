@@ -1703,6 +1703,12 @@ ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran)
 		/* and slots whose certificate ran out say so */
 		if (ra_portal_slots_expire(ra, &ended) == 0 && ended > 0)
 			log_info(LOG_RA, "%zu portal slot(s) expired", ended);
+		/* and what a reissue for other names replaced goes, once
+		 * its grace period ends */
+		if (ra_portal_superseded_revoke(ra, &ended) == 0 &&
+		    ended > 0)
+			log_info(LOG_RA, "%zu superseded certificate(s) "
+			    "revoked", ended);
 	}
 	if (max == 0)
 		return 0;

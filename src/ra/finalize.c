@@ -685,6 +685,10 @@ recover_tx(struct store *st, void *arg)
 		if (rc == 0 && o.slot_id != 0)
 			rc = store_slot_set_state(st, o.slot_id, "pending",
 			    "issued", ra_now(r->ra));
+		/* and what it replaces goes after the grace period */
+		if (rc == 0 && o.slot_id != 0)
+			rc = ra_portal_supersede(r->ra, st, r->id, serial,
+			    ra_now(r->ra));
 		json_object_set_new(details, "outcome", json_string("valid"));
 		json_object_set_new(details, "certificate",
 		    json_string(serial));

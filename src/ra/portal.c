@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PORTAL_NAMES 2
 #define EXPIRING_DAYS 30
@@ -604,6 +605,7 @@ ra_portal_order_clear(struct ra_portal_order *o)
 	free(o->names);
 	free(o->details);
 	free(o->error);
+	free(o->replaced_names);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -618,6 +620,40 @@ customer_of_contract(struct ra *ra, int64_t contract_id, int64_t *customer)
 	if (rc == 0)
 		*customer = k.customer_id;
 	store_contract_clear(&k);
+	return rc;
+}
+
+/* What portal order o replaces for good (ra_portal_order_get): once it
+ * issued, the slot's previous certificate while its revocation is
+ * scheduled; while it waits, the one its issuance would schedule (its
+ * names do not cover all of it). Nothing once that one is revoked or
+ * expired. */
+static int
+replaced_of(struct ra *ra, const struct store_order *o, time_t now,
+    struct ra_portal_order *out)
+{
+	struct store_superseded x = {0};
+	struct store_cert prev = {0};
+	char name[256];
+	int rc;
+
+	if (o->cert_serial[0] != '\0')
+		rc = store_superseded_by(ra->st, o->cert_serial, &x);
+	else if (strcmp(o->status, "invalid") != 0 && o->expires_at > now)
+		rc = store_slot_prev_cert(ra->st, o->id, x.serial);
+	else
+		return 0;
+	if (rc == RC_NOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = store_cert_get(ra->st, x.serial, &prev);
+	if (rc == 0 && !prev.revoked && prev.not_after > now &&
+	    (x.revoke_at != 0 || ra_names_uncovered(prev.names, o->names, name,
+	    sizeof(name)))) {
+		out->replaced_names = xstrdup(prev.names);
+		out->replaced_revoke_at = x.revoke_at;
+	}
+	store_cert_clear(&prev);
 	return rc;
 }
 
@@ -715,6 +751,8 @@ ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
 		snprintf(out->state, sizeof(out->state),
 		    "validation_pending");
 	}
+	if (o.slot_id != 0)
+		rc = replaced_of(ra, &o, now, out);
 out:
 	if (rc == RC_INVAL)
 		rc = RC_NOTFOUND;
@@ -1169,6 +1207,181 @@ ra_portal_slots_expire(struct ra *ra, size_t *n)
 	return rc;
 }
 
+/* ---- reissue: the certificate replaced goes -------------------------- */
+
+/* Whether DNS name old is among names (space-separated), itself or under
+ * one of its wildcards (one label, RFC 6125 6.4.3), case-insensitively. */
+static int
+name_covered(const char *old, const char *names)
+{
+	const char *p = names, *dot = strchr(old, '.');
+	size_t n, ol = strlen(old);
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n == 0)
+			break;
+		if (n == ol && strncasecmp(p, old, n) == 0)
+			return 1;
+		if (n > 2 && strncmp(p, "*.", 2) == 0 && dot != NULL &&
+		    dot != old && strncmp(old, "*.", 2) != 0 &&
+		    strlen(dot + 1) == n - 2 &&
+		    strncasecmp(dot + 1, p + 2, n - 2) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+int
+ra_names_uncovered(const char *old_names, const char *new_names, char *out,
+    size_t len)
+{
+	char *v = xstrdup(old_names), *tok, *save = NULL;
+	int found = 0;
+
+	for (tok = strtok_r(v, " ", &save); tok != NULL && !found;
+	    tok = strtok_r(NULL, " ", &save))
+		if (!name_covered(tok, new_names)) {
+			snprintf(out, len, "%s", tok);
+			found = 1;
+		}
+	free(v);
+	return found;
+}
+
+int
+ra_portal_supersede(struct ra *ra, struct store *st, int64_t order_id,
+    const char *serial, time_t issued_at)
+{
+	struct store_cert prev = {0}, cur = {0};
+	struct store_superseded x = {0};
+	char object[56], name[256], *dj;
+	json_t *d;
+	int rc;
+
+	if (ra == NULL || st == NULL || serial == NULL)
+		return RC_INVAL;
+	rc = store_slot_prev_cert(st, order_id, x.serial);
+	if (rc == RC_NOTFOUND)
+		return 0;	/* the slot's first certificate */
+	if (rc == 0)
+		rc = store_cert_get(st, x.serial, &prev);
+	if (rc == 0)
+		rc = store_cert_get(st, serial, &cur);
+	if (rc != 0)
+		goto out;
+	/* nothing to revoke, or a renewal: its names, or more */
+	if (prev.revoked || prev.not_after <= issued_at ||
+	    strcmp(prev.serial, cur.serial) == 0 ||
+	    !ra_names_uncovered(prev.names, cur.names, name, sizeof(name)))
+		goto out;
+	snprintf(x.by_serial, sizeof(x.by_serial), "%s", cur.serial);
+	x.revoke_at = issued_at + RA_REISSUE_GRACE;
+	if ((rc = store_superseded_add(st, &x)) != 0)
+		goto out;
+	d = json_pack("{s:I, s:s, s:s, s:I, s:s}", "order",
+	    (json_int_t)order_id, "by", cur.serial, "names", prev.names,
+	    "revoke_at", (json_int_t)x.revoke_at, "uncovered", name);
+	dj = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(d);
+	if (dj == NULL) {
+		rc = RC_NOMEM;
+		goto out;
+	}
+	snprintf(object, sizeof(object), "cert:%s", prev.serial);
+	rc = store_audit_append(st, "system", "portal.cert.superseded", object,
+	    dj);
+	free(dj);
+	if (rc == 0)
+		log_info(LOG_RA, "portal order %lld replaces certificate %s "
+		    "(%s not covered): revoked at %lld", (long long)order_id,
+		    prev.serial, name, (long long)x.revoke_at);
+out:
+	store_cert_clear(&prev);
+	store_cert_clear(&cur);
+	return rc;
+}
+
+int
+ra_portal_superseded_revoke(struct ra *ra, size_t *n)
+{
+	struct store_superseded due[32];
+	size_t found = 0, done = 0, gone;
+	time_t now;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (ra == NULL)
+		return RC_INVAL;
+	now = ra_now(ra);
+	/* each row handled leaves the table, so each batch finds the next;
+	 * one that cannot be revoked now stops the sweep (the next retries) */
+	do {
+		rc = store_superseded_due(ra->st, now, due, 32, &found);
+		gone = 0;
+		for (size_t i = 0; rc == 0 && i < found; i++) {
+			struct store_cert c = {0};
+			struct ra_err e = {0};
+
+			rc = store_cert_get(ra->st, due[i].serial, &c);
+			if (rc == 0 && !c.revoked && c.not_after > now) {
+				rc = ra_portal_revoke(ra, 0, c.serial, 4,
+				    "system", &e);
+				if (rc == 0)
+					done++;
+				else if (rc == RC_EXISTS)
+					rc = 0;	/* revoked meanwhile */
+				else
+					log_err(LOG_RA, "superseded "
+					    "certificate %s: cannot revoke: "
+					    "%s", c.serial, e.detail.msg[0] ?
+					    e.detail.msg : rc_str(rc));
+			} else if (rc == RC_NOTFOUND) {
+				rc = 0;	/* nothing left to revoke */
+			}
+			store_cert_clear(&c);
+			if (rc == 0)
+				rc = store_superseded_done(ra->st,
+				    due[i].serial);
+			if (rc == 0)
+				gone++;
+		}
+	} while (rc == 0 && found == 32 && gone == found);
+	if (n != NULL)
+		*n = done;
+	return rc;
+}
+
+struct issued {
+	struct ra *ra;
+	int64_t order_id, slot_id;
+	const char *serial;
+	time_t now;
+};
+
+/* The order valid, its slot holding the certificate, and what that
+ * replaces scheduled for revocation: together or not at all. */
+static int
+issued_tx(struct store *st, void *arg)
+{
+	struct issued *x = arg;
+	int rc;
+
+	rc = store_order_set_status(st, x->order_id, "processing", "valid",
+	    NULL, x->serial, NULL, 0, x->now);
+	if (rc == 0)
+		rc = store_slot_set_state(st, x->slot_id, "pending", "issued",
+		    x->now);
+	if (rc == 0)
+		rc = ra_portal_supersede(x->ra, st, x->order_id, x->serial,
+		    x->now);
+	return rc;
+}
+
 int
 ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 {
@@ -1185,6 +1398,7 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 	const char *nv[CA_MAX_NAMES];
 	size_t nn = 0;
 	json_t *det = NULL;
+	struct issued is;
 	time_t now, since;
 	int rc;
 
@@ -1312,11 +1526,12 @@ ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err)
 		reject(ra, &o, "processing", &e);
 		goto fail;
 	}
-	rc = store_order_set_status(ra->st, o.id, "processing", "valid",
-	    NULL, cert->serial, NULL, 0, ra_now(ra));
-	if (rc == 0)
-		rc = store_slot_set_state(ra->st, o.slot_id, "pending",
-		    "issued", ra_now(ra));
+	is.ra = ra;
+	is.order_id = o.id;
+	is.slot_id = o.slot_id;
+	is.serial = cert->serial;
+	is.now = ra_now(ra);
+	rc = store_tx(ra->st, issued_tx, &is);
 	if (rc != 0) {
 		rc = ra_internal(err, rc, "portal issue: order");
 		goto out;

@@ -998,6 +998,12 @@ struct ra_portal_order {
 	char cert_serial[41];	/* "" until issued */
 	time_t created_at, not_before, not_after, revoked_at;
 	size_t nauthz, nvalid;	/* authorizations, valid ones */
+	/* a reissue for other names: the names of the slot's previous
+	 * certificate, which is revoked (superseded) at replaced_revoke_at,
+	 * or RA_REISSUE_GRACE after this order issues while replaced_revoke_at
+	 * is 0; NULL when the order replaces nothing that way */
+	char *replaced_names;
+	time_t replaced_revoke_at;
 };
 void ra_portal_order_clear(struct ra_portal_order *o);
 
@@ -1039,6 +1045,16 @@ int ra_portal_validate(struct ra *ra, int64_t order_id, const char *method,
  * slot goes back to what it held before the order) and is returned.
  */
 int ra_portal_issue(struct ra *ra, int64_t order_id, struct ra_err *err);
+
+/*
+ * A portal slot holds one certificate: when its new one is issued and the
+ * certificate it held before has a name the new one does not cover (a
+ * reissue for another domain), the old one is revoked as superseded (RFC
+ * 5280 reasonCode 4) this long after, by the DV worker's minute sweep, so
+ * that the customer can install the new one first (DigiCert's 72 hours).
+ * A renewal for the same names, or more, revokes nothing.
+ */
+#define RA_REISSUE_GRACE (72 * 3600)
 
 /* A certificate of a portal contract when the customer may see it
  * (customer_id 0: any); RC_NOTFOUND otherwise. Clear with
@@ -1444,9 +1460,11 @@ int ra_dv_start(struct ra *ra, int64_t order_id, struct ra_err *err);
  * At its first call and every minute, it also ends the portal orders
  * (DV, OV, EV) still pending past their expiry: invalid, their slots back
  * to what they held before the order (a renewal's previous certificate),
- * audited as portal.order.expired, and moves the issued slots whose
- * certificate ran out to expired, audited as portal.slot.expired. Needs
- * the DNS provider (ra_set_dnsupd) for dns-auto jobs.
+ * audited as portal.order.expired, moves the issued slots whose
+ * certificate ran out to expired, audited as portal.slot.expired, and
+ * revokes the certificates a reissue for other names replaced once
+ * RA_REISSUE_GRACE has passed (superseded, actor "system"). Needs the DNS
+ * provider (ra_set_dnsupd) for dns-auto jobs.
  */
 int ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran);
 

@@ -237,6 +237,36 @@ int ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
  */
 int ra_portal_slots_expire(struct ra *ra, size_t *n);
 
+/*
+ * The first DNS name of old_names (space-separated) that new_names does
+ * not cover, into out (size len), and 1; 0 when each is covered: among
+ * new_names case-insensitively, or under one of its wildcards (one label;
+ * an old wildcard only by the same wildcard).
+ */
+int ra_names_uncovered(const char *old_names, const char *new_names,
+    char *out, size_t len);
+
+/*
+ * Portal order order_id just issued serial (issued_at) in the caller's
+ * transaction on st: when the certificate its slot held before is still
+ * valid and unrevoked and names something serial does not cover, that
+ * certificate is scheduled for revocation (superseded) RA_REISSUE_GRACE
+ * later (store_superseded_add) and audited as portal.cert.superseded.
+ * 0 also when nothing is to be revoked.
+ */
+int ra_portal_supersede(struct ra *ra, struct store *st, int64_t order_id,
+    const char *serial, time_t issued_at);
+
+/*
+ * Revokes the superseded certificates that are due (superseded_certs'
+ * revoke_at passed) through ra_portal_revoke (reason 4, actor "system":
+ * audited, CRL and OCSP, the slot untouched as it holds the newer one);
+ * those revoked or expired meanwhile are just forgotten. The DV worker
+ * calls it with ra_portal_orders_expire(). *n (may be NULL) gets how many
+ * were revoked.
+ */
+int ra_portal_superseded_revoke(struct ra *ra, size_t *n);
+
 /* ---- rate limits (limits.c) --------------------------------------------- */
 
 /* All in the caller's store transaction on st. 0, RC_POLICY with a

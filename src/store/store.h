@@ -841,6 +841,38 @@ int store_slot_order_ended(struct store *st, int64_t order_id, time_t when,
  */
 int store_slot_ran_out(struct store *st, time_t since, time_t now,
     int64_t *ids, char (*serials)[41], size_t max, size_t *n);
+/*
+ * The certificate portal order order_id's slot held before it: that of
+ * the slot's newest older order with one (as SLOT_HELD_CERT read it before
+ * order_id issued), into serial. RC_NOTFOUND when there is none (the
+ * slot's first certificate) or order_id has no slot.
+ */
+int store_slot_prev_cert(struct store *st, int64_t order_id,
+    char serial[41]);
+
+/*
+ * A certificate a portal reissue replaced, to be revoked (superseded) at
+ * revoke_at: migration 0022's superseded_certs.
+ */
+struct store_superseded {
+	char serial[41];	/* the replaced certificate */
+	char by_serial[41];	/* the slot's certificate replacing it */
+	time_t revoke_at;
+};
+/* Schedules it; a certificate already scheduled keeps its first date
+ * (0). RC_NOTFOUND when either certificate is unknown. */
+int store_superseded_add(struct store *st, const struct store_superseded *s);
+/* Those due (revoke_at <= now), soonest first, at most max into out; *n
+ * gets the count. One range of the revoke_at index. */
+int store_superseded_due(struct store *st, time_t now,
+    struct store_superseded *out, size_t max, size_t *n);
+/* The one by_serial replaced and that is still to be revoked, into out;
+ * RC_NOTFOUND when none. */
+int store_superseded_by(struct store *st, const char *by_serial,
+    struct store_superseded *out);
+/* Forgets serial's schedule (revoked, or nothing left to revoke); 0 also
+ * when there was none. */
+int store_superseded_done(struct store *st, const char *serial);
 
 struct store_session {
 	uint8_t id_hash[STORE_HASH_LEN];

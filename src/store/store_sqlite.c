@@ -5120,6 +5120,189 @@ store_slot_ran_out(struct store *st, time_t since, time_t now, int64_t *ids,
 	return rc;
 }
 
+/* the slot's newest order older than ?1 with a certificate (orders_slot) */
+static const char sql_slot_prev_cert[] =
+    "SELECT h.cert_serial FROM orders o JOIN orders h ON "
+    "h.slot_id = o.slot_id WHERE o.id = ?1 AND h.id < o.id AND "
+    "h.cert_serial IS NOT NULL ORDER BY h.id DESC LIMIT 1";
+
+/* a serial column into out[41]; RC_DB when it cannot be one */
+static int
+serial_col(sqlite3_stmt *s, int col, char out[41], const char *what)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	if (t == NULL || strlen((const char *)t) > 40) {
+		log_err(LOG_STORE, "%s: bad serial", what);
+		return RC_DB;
+	}
+	memcpy(out, t, strlen((const char *)t) + 1);
+	return 0;
+}
+
+int
+store_slot_prev_cert(struct store *st, int64_t order_id, char serial[41])
+{
+	static const char what[] = "slot_prev_cert";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (serial != NULL)
+		serial[0] = '\0';
+	if (st == NULL || serial == NULL)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "order", order_id, 0)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql_slot_prev_cert, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, order_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = serial_col(s, 0, serial, what);
+	else if (rc == SQLITE_DONE)
+		rc = RC_NOTFOUND;
+	else
+		rc = sq_dberr(st, what, rc);
+	sq_put(st, s);
+	return rc;
+}
+
+static const char sql_superseded_add[] =
+    "INSERT INTO superseded_certs (serial, by_serial, revoke_at) "
+    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM certificates WHERE "
+    "serial = ?1) AND EXISTS (SELECT 1 FROM certificates WHERE "
+    "serial = ?2) ON CONFLICT (serial) DO NOTHING";
+static const char sql_superseded_known[] =
+    "SELECT 1 FROM superseded_certs WHERE serial = ?1";
+static const char sql_superseded_due[] =
+    "SELECT serial, by_serial, revoke_at FROM superseded_certs "
+    "WHERE revoke_at <= ?1 ORDER BY revoke_at, serial LIMIT ?2";
+static const char sql_superseded_by[] =
+    "SELECT serial, by_serial, revoke_at FROM superseded_certs "
+    "WHERE by_serial = ?1 ORDER BY revoke_at LIMIT 1";
+static const char sql_superseded_done[] =
+    "DELETE FROM superseded_certs WHERE serial = ?1";
+
+static int
+superseded_row(sqlite3_stmt *s, struct store_superseded *out,
+    const char *what)
+{
+	int rc = serial_col(s, 0, out->serial, what);
+
+	if (rc == 0)
+		rc = serial_col(s, 1, out->by_serial, what);
+	out->revoke_at = (time_t)sqlite3_column_int64(s, 2);
+	return rc;
+}
+
+int
+store_superseded_add(struct store *st, const struct store_superseded *x)
+{
+	static const char what[] = "superseded_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || x == NULL || x->serial[0] == '\0' ||
+	    x->by_serial[0] == '\0' || x->revoke_at <= 0 ||
+	    strcmp(x->serial, x->by_serial) == 0)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, sql_superseded_add, &s)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, x->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, x->by_serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)x->revoke_at);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
+	sq_put(st, s);
+	if (rc != 0 || sqlite3_changes(st->db) > 0)
+		return rc;
+	/* nothing added: scheduled already, or a certificate unknown */
+	if ((rc = sq_prep(st, sql_superseded_known, &s)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, x->serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? RC_NOTFOUND :
+	    sq_dberr(st, what, rc);
+	sq_put(st, s);
+	return rc;
+}
+
+int
+store_superseded_due(struct store *st, time_t now,
+    struct store_superseded *out, size_t max, size_t *n)
+{
+	static const char what[] = "superseded_due";
+	sqlite3_stmt *s = NULL;
+	size_t k = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || out == NULL || n == NULL || max == 0 ||
+	    max > 10000)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, sql_superseded_due, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, (int64_t)now);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max) {
+		if ((rc = superseded_row(s, &out[k], what)) != 0)
+			break;
+		k++;
+	}
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		rc = 0;
+	else if (rc != RC_DB)
+		rc = sq_dberr(st, what, rc);
+	sq_put(st, s);
+	*n = k;
+	return rc;
+}
+
+int
+store_superseded_by(struct store *st, const char *by_serial,
+    struct store_superseded *out)
+{
+	static const char what[] = "superseded_by";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || by_serial == NULL || out == NULL)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, sql_superseded_by, &s)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, by_serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = superseded_row(s, out, what);
+	else if (rc == SQLITE_DONE)
+		rc = RC_NOTFOUND;
+	else
+		rc = sq_dberr(st, what, rc);
+	sq_put(st, s);
+	return rc;
+}
+
+int
+store_superseded_done(struct store *st, const char *serial)
+{
+	static const char what[] = "superseded_done";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || serial == NULL)
+		return RC_INVAL;
+	if ((rc = sq_prep(st, sql_superseded_done, &s)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : sq_dberr(st, what, rc);
+	sq_put(st, s);
+	return rc;
+}
+
 int
 store_session_add(struct store *st, const struct store_session *se)
 {

@@ -680,6 +680,173 @@ test_interrupted_issuance_frees_slot(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* How many rows sql (one %s: serial) counts (a macro: the format stays a
+ * literal). */
+#define count_of(e, sql, serial)					\
+	(snprintf(qbuf, sizeof(qbuf), sql, serial), rt_count(e, qbuf))
+static char qbuf[512];
+
+/*
+ * A reissue for another domain does not leave the old certificate valid
+ * beside the new one (one slot, two domains): it is revoked as superseded
+ * (4) by the DV worker's sweep, 72 hours after the new one was issued, not
+ * before; audited, on the CRL; the slot keeps the new one. The customer
+ * reads when, before and after the new one issues.
+ */
+static void
+test_reissue_other_domain_revokes_old(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct ra_portal_order o = {0};
+	struct req r;
+	char old[41], cur[41];
+	int64_t s = slot(e, "starter"), id, first;
+	time_t issued;
+	size_t ran = 0;
+	int done = 0;
+
+	first = issue_on(e, s, "first.example.com", k, old);
+	/* waiting: the customer is told what goes, not yet when */
+	req_init(&r, e, s, "second.example.com", "second.example.com "
+	    "www.second.example.com", k);
+	id = place(e, &r, 0, NULL);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	assert_string_equal(o.replaced_names, "first.example.com "
+	    "www.first.example.com");
+	assert_int_equal(o.replaced_revoke_at, 0);
+	ra_portal_order_clear(&o);
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &done, NULL), 0);
+	assert_int_equal(done, 1);
+	issued = e->now;
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	memcpy(cur, o.cert_serial, sizeof(cur));
+	assert_non_null(o.replaced_names);
+	assert_int_equal(o.replaced_revoke_at, issued + 72 * 3600);
+	ra_portal_order_clear(&o);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.cert.superseded' AND object = 'cert:%s'", old),
+	    1);
+	/* the grace period: still valid */
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	rt_set_now(e, issued + 72 * 3600 - 61);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM revocations WHERE "
+	    "serial = '%s'", old), 0);
+	assert_string_equal(order_state(e, first, NULL), "issued");
+	/* then revoked, superseded, by the sweep */
+	rt_set_now(e, issued + 72 * 3600);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM revocations WHERE "
+	    "serial = '%s' AND reason = 4", old), 1);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'cert.revoke' AND actor = 'system' AND object = '%s'",
+	    old), 1);
+	assert_true(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'crl.publish'") >= 1);
+	assert_string_equal(order_state(e, first, NULL), "revoked");
+	assert_string_equal(order_state(e, id, NULL), "issued");
+	assert_string_equal(slot_state(e, s), "issued");
+	assert_int_equal(count_of(e, "SELECT count(*) FROM revocations WHERE "
+	    "serial = '%s'", cur), 0);
+	/* nothing left to say or do */
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	assert_null(o.replaced_names);
+	ra_portal_order_clear(&o);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM superseded_certs"),
+	    0);
+	rt_set_now(e, e->now + 120);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'cert.revoke'"), 1);
+	EVP_PKEY_free(k);
+}
+
+/*
+ * Nothing is revoked by a renewal for the same names, nor when the
+ * certificate replaced is revoked or expired already, or is revoked by
+ * the customer during the grace period.
+ */
+static void
+test_reissue_revokes_nothing_else(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct store_cert c = {0};
+	char a[41], b[41];
+	int64_t same = slot(e, "starter"), gone = slot(e, "starter");
+	int64_t late = slot(e, "starter"), own = slot(e, "starter");
+	size_t ran = 0;
+
+	/* renewal: the same names */
+	issue_on(e, same, "same.example.com", k, a);
+	issue_on(e, same, "same.example.com", k, b);
+	/* revoked already */
+	issue_on(e, gone, "gone.example.com", k, a);
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, a, 0,
+	    "portal:user/7", NULL), 0);
+	issue_on(e, gone, "gone2.example.com", k, b);
+	/* revoked by the customer while the new one is installed */
+	issue_on(e, own, "own.example.com", k, a);
+	issue_on(e, own, "own2.example.com", k, b);
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, a, 5,
+	    "portal:user/7", NULL), 0);
+	/* expired already */
+	issue_on(e, late, "late.example.com", k, a);
+	assert_int_equal(store_cert_get(e->st, a, &c), 0);
+	rt_set_now(e, c.not_after);
+	store_cert_clear(&c);
+	issue_on(e, late, "late2.example.com", k, b);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM superseded_certs"),
+	    1);
+	rt_set_now(e, e->now + 73 * 3600);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM revocations"), 2);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM revocations "
+	    "WHERE reason = 4"), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM superseded_certs"),
+	    0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.cert.superseded'"), 1);
+	EVP_PKEY_free(k);
+}
+
+/* Which old names a new certificate covers: exact (any case), under a
+ * wildcard of one label; a subset or superset of names. */
+static void
+test_names_covered(void **state)
+{
+	char n[256];
+
+	(void)state;
+	assert_int_equal(ra_names_uncovered("a.example.com www.a.example.com",
+	    "www.a.example.com a.example.com", n, sizeof(n)), 0);
+	assert_int_equal(ra_names_uncovered("A.Example.com",
+	    "a.example.COM", n, sizeof(n)), 0);
+	/* a superset covers, a subset does not */
+	assert_int_equal(ra_names_uncovered("a.example.com",
+	    "a.example.com www.a.example.com", n, sizeof(n)), 0);
+	assert_int_equal(ra_names_uncovered("a.example.com www.a.example.com",
+	    "a.example.com", n, sizeof(n)), 1);
+	assert_string_equal(n, "www.a.example.com");
+	/* wildcards: one label, and only the same wildcard covers one */
+	assert_int_equal(ra_names_uncovered("shop.example.com example.com",
+	    "*.example.com example.com", n, sizeof(n)), 0);
+	assert_int_equal(ra_names_uncovered("a.shop.example.com",
+	    "*.example.com", n, sizeof(n)), 1);
+	assert_int_equal(ra_names_uncovered("example.com", "*.example.com",
+	    n, sizeof(n)), 1);
+	assert_int_equal(ra_names_uncovered("*.shop.example.com",
+	    "*.example.com shop.example.com", n, sizeof(n)), 1);
+	assert_string_equal(n, "*.shop.example.com");
+	assert_int_equal(ra_names_uncovered("*.Example.com", "*.example.com",
+	    n, sizeof(n)), 0);
+	assert_int_equal(ra_names_uncovered("b.example.com",
+	    "a.example.com www.a.example.com", n, sizeof(n)), 1);
+	assert_string_equal(n, "b.example.com");
+}
+
 int
 main(void)
 {
@@ -702,6 +869,13 @@ main(void)
 		    rt_cm_setup, rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(test_certificate_runs_out,
 		    rt_cm_setup, rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reissue_other_domain_revokes_old, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reissue_revokes_nothing_else, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test(test_names_covered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
