@@ -185,6 +185,31 @@ state_help(const struct ra_portal_order *o)
 	return "Ready to install.";
 }
 
+/* A reissue for other names: when the certificate it replaces is revoked
+ * (superseded, RA_REISSUE_GRACE after this one issues), or nothing. */
+static int
+replaced_note(struct buf *b, const struct ra_portal_order *o)
+{
+	char when[32], *shown;
+	int rc;
+
+	if (o->replaced_names == NULL)
+		return 0;
+	shown = names_list(o->replaced_names);
+	if (o->replaced_revoke_at != 0) {
+		portal_fmt_time(o->replaced_revoke_at, when);
+		rc = portal_html_printf(b, "<p class=\"hint replaced\">The "
+		    "certificate for %s it replaces will be revoked on %s."
+		    "</p>\n", shown, when);
+	} else {
+		rc = portal_html_printf(b, "<p class=\"hint replaced\">The "
+		    "certificate for %s it replaces will be revoked 72 hours "
+		    "after this one is issued.</p>\n", shown);
+	}
+	free(shown);
+	return rc;
+}
+
 /* ---- certificate details and files --------------------------------------- */
 
 struct cert_info {
@@ -837,14 +862,18 @@ confirmation(struct portal_req *c, struct ra *ra, int64_t id)
 	rc = portal_html_printf(&b, "<section class=\"card narrow done\">\n"
 	    "<h1>Your SSL certificate is being set up</h1>\n"
 	    "<p>For <strong>%s</strong> \xe2\x80\x94 <span class=\"state "
-	    "state-%s\">%s</span></p>\n<p>%s</p>\n"
-	    "<p class=\"warning\" role=\"note\">You can only use the "
-	    "certificate with the private key you downloaded. It is not "
-	    "stored by us or by the certificate authority: keep it in a safe "
-	    "place.</p>\n"
-	    "<p><a class=\"button primary\" href=\"/portal/overview\">Go to "
-	    "overview</a></p>\n</section>\n", shown, o.state,
+	    "state-%s\">%s</span></p>\n<p>%s</p>\n", shown, o.state,
 	    state_label(o.state), state_help(&o));
+	if (rc == 0)
+		rc = replaced_note(&b, &o);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<p class=\"warning\" "
+		    "role=\"note\">You can only use the certificate with the "
+		    "private key you downloaded. It is not stored by us or "
+		    "by the certificate authority: keep it in a safe place."
+		    "</p>\n<p><a class=\"button primary\" "
+		    "href=\"/portal/overview\">Go to overview</a></p>\n"
+		    "</section>\n");
 	if (rc == 0)
 		rc = portal_page_reply(c, 200, "SSL certificate ordered",
 		    (const char *)b.data);
@@ -1081,13 +1110,16 @@ overview(struct portal_req *c)
 		    "data-state=\"%s\">\n<th scope=\"row\"><a "
 		    "href=\"/portal/orders/%lld\">%s</a></th>\n"
 		    "<td>%s</td>\n<td><span class=\"state state-%s\">%s"
-		    "</span><p class=\"hint\">%s</p></td>\n<td>%s</td>\n"
-		    "<td><a href=\"/portal/orders/%lld\">Details<span "
-		    "class=\"visually-hidden\"> for %s</span></a></td>\n"
-		    "</tr>\n", (long long)o.id, o.state, (long long)o.id,
-		    shown, pname, o.state,
-		    state_label(o.state), state_help(&o), until,
-		    (long long)o.id, shown);
+		    "</span><p class=\"hint\">%s</p>", (long long)o.id,
+		    o.state, (long long)o.id, shown, pname, o.state,
+		    state_label(o.state), state_help(&o));
+		if (rc == 0)
+			rc = replaced_note(&rows, &o);
+		if (rc == 0)
+			rc = portal_html_printf(&rows, "</td>\n<td>%s</td>\n"
+			    "<td><a href=\"/portal/orders/%lld\">Details<span "
+			    "class=\"visually-hidden\"> for %s</span></a>"
+			    "</td>\n</tr>\n", until, (long long)o.id, shown);
 		/* how each name is being validated (dv.c) */
 		if (rc == 0)
 			rc = portal_dv_section(c, ra, &o, &dv, &waits);
@@ -1215,6 +1247,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	if (rc == 0 && notice != NULL)
 		rc = portal_html_printf(&b, "<p class=\"notice\" "
 		    "role=\"status\">%s</p>\n", notice);
+	if (rc == 0)
+		rc = replaced_note(&b, &o);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<p><span class=\"state "
 		    "state-%s\" data-order=\"%lld\" data-state=\"%s\">%s</span>"

@@ -614,3 +614,60 @@ def test_overview_and_api_list_by_pages(tmp_path):
     finally:
         if r.server.proc is not None:
             r.server.stop()
+
+
+def test_reissue_for_another_domain_revokes_the_old(rig):
+    """Renew or reissue with a new key for another domain: the slot must
+    not hold two valid certificates for two domains, so the one replaced
+    is revoked (superseded) 72 hours after the new one is issued, by the
+    DV worker; the confirmation, overview and order page say when."""
+    c = rig.login("a")
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+
+    def order(domain):
+        _, csr = make_csr([domain, "www." + domain])
+        st, _, body = post_setup(c, slot, {
+            "domain": domain, "purpose": "hosting", "terms": "1",
+            "key_source": "browser", "csr": csr})
+        assert st == 200, body[:2000]
+        oid = rig.db("SELECT max(id) FROM orders WHERE slot_id = ?",
+                     int(slot))[0][0]
+        return oid, body
+
+    first, _ = order(DOMAIN)
+    if rig.db("SELECT status FROM orders WHERE id = ?", first)[0][0] != \
+            "valid":
+        assert rig.cli("admin", "validate", "--order", str(first)) == \
+            "issued"
+    old = rig.db("SELECT cert_serial FROM orders WHERE id = ?", first)[0][0]
+    # the same names again: a renewal, nothing to revoke
+    renewal, body = order(DOMAIN)
+    assert b"it replaces will be revoked" not in body
+    assert rig.db("SELECT status FROM orders WHERE id = ?", renewal) == \
+        [("valid",)]
+    old = rig.db("SELECT cert_serial FROM orders WHERE id = ?",
+                 renewal)[0][0]
+    # another domain: the customer is told before it is issued
+    oid, body = order("reissue-" + DOMAIN)
+    assert b"The certificate for " + DOMAIN.encode() in body
+    assert b"it replaces will be revoked 72 hours after this one is " \
+        b"issued" in body
+    assert rig.cli("admin", "validate", "--order", str(oid)) == "issued"
+    new, created = rig.db("SELECT c.serial, c.created_at FROM "
+                          "certificates c JOIN orders o ON o.cert_serial = "
+                          "c.serial WHERE o.id = ?", oid)[0]
+    (serial, by, after), = rig.db("SELECT serial, by_serial, revoke_at - ? "
+                                  "FROM superseded_certs", created)
+    # (from when the slot took the new one: the same second or the next)
+    assert (serial, by) == (old, new) and \
+        72 * 3600 <= after <= 72 * 3600 + 5
+    assert rig.db("SELECT count(*) FROM revocations WHERE serial = ?",
+                  old) == [(0,)]
+    when = rig.db("SELECT strftime('%Y-%m-%d %H:%M UTC', revoke_at, "
+                  "'unixepoch') FROM superseded_certs")[0][0]
+    for path in ("/portal/overview", f"/portal/orders/{oid}"):
+        st, _, body = c.get(path)
+        assert st == 200
+        assert (f"it replaces will be revoked on {when}.").encode() in \
+            body, path
