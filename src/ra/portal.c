@@ -1311,7 +1311,7 @@ ra_portal_superseded_revoke(struct ra *ra, size_t *n)
 	struct store_superseded due[32];
 	size_t found = 0, done = 0, gone;
 	time_t now;
-	int rc;
+	int rc, first = 0;
 
 	if (n != NULL)
 		*n = 0;
@@ -1319,7 +1319,8 @@ ra_portal_superseded_revoke(struct ra *ra, size_t *n)
 		return RC_INVAL;
 	now = ra_now(ra);
 	/* each row handled leaves the table, so each batch finds the next;
-	 * one that cannot be revoked now stops the sweep (the next retries) */
+	 * one that cannot be revoked now stays for the next sweep, without
+	 * holding up the others of its batch */
 	do {
 		rc = store_superseded_due(ra->st, now, due, 32, &found);
 		gone = 0;
@@ -1349,11 +1350,14 @@ ra_portal_superseded_revoke(struct ra *ra, size_t *n)
 				    due[i].serial);
 			if (rc == 0)
 				gone++;
+			else if (first == 0)
+				first = rc;
+			rc = 0;
 		}
 	} while (rc == 0 && found == 32 && gone == found);
 	if (n != NULL)
 		*n = done;
-	return rc;
+	return rc != 0 ? rc : first;
 }
 
 struct issued {

@@ -735,8 +735,17 @@ test_reissue_other_domain_revokes_old(void **state)
 	assert_int_equal(count_of(e, "SELECT count(*) FROM revocations WHERE "
 	    "serial = '%s'", old), 0);
 	assert_string_equal(order_state(e, first, NULL), "issued");
-	/* then revoked, superseded, by the sweep */
+	/* due, but no CA to revoke with: the next sweep retries */
 	rt_set_now(e, issued + 72 * 3600);
+	e->ra->ca = NULL;
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	e->ra->ca = e->ca;
+	assert_int_equal(count_of(e, "SELECT count(*) FROM revocations WHERE "
+	    "serial = '%s'", old), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM superseded_certs"),
+	    1);
+	/* then revoked, superseded, by the sweep */
+	rt_set_now(e, e->now + 60);
 	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
 	assert_int_equal(count_of(e, "SELECT count(*) FROM revocations WHERE "
 	    "serial = '%s' AND reason = 4", old), 1);
