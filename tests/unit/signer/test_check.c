@@ -108,8 +108,8 @@ setup(void **state)
 	c.spki_len = f->root_spki_len;
 	c.ca = 1;
 	tbs = th_tbs_cert(&c, &tl);
-	assert_int_equal(signer_check_tbs(&f->root, &f->root, SIGNER_TBS_CERT, tbs, tl,
-	    &d), 0);
+	assert_int_equal(signer_check_tbs(&f->root, &f->root, SIGNER_TBS_CERT,
+	    tbs, tl, &d), 0);
 	der = sign_local(f->root_priv, SIGNER_KEY_EC_P256, tbs, tl, &dl);
 	f->root_cert = to_x509(der, dl);
 	assert_int_equal(signer_key_set_cert(&f->root, der, dl, &d), 0);
@@ -122,8 +122,8 @@ setup(void **state)
 	c.spki = f->iss_spki;
 	c.spki_len = f->iss_spki_len;
 	tbs = th_tbs_cert(&c, &tl);
-	assert_int_equal(signer_check_tbs(&f->root, &f->root, SIGNER_TBS_CERT, tbs, tl,
-	    &d), 0);
+	assert_int_equal(signer_check_tbs(&f->root, &f->root, SIGNER_TBS_CERT,
+	    tbs, tl, &d), 0);
 	der = sign_local(f->root_priv, SIGNER_KEY_EC_P256, tbs, tl, &dl);
 	f->iss_cert = to_x509(der, dl);
 	assert_int_equal(signer_key_set_cert(&f->iss, der, dl, &d), 0);
@@ -521,8 +521,8 @@ test_hostile_input(void **state)
 	uint8_t rnd[300], *tbs;
 	size_t tl;
 
-	assert_int_equal(signer_check_tbs(&f->iss, &f->iss, SIGNER_TBS_CERT, NULL, 0,
-	    &d), RC_SIGNER);
+	assert_int_equal(signer_check_tbs(&f->iss, &f->iss, SIGNER_TBS_CERT,
+	    NULL, 0, &d), RC_SIGNER);
 	assert_non_null(strstr(d.msg, "empty"));
 	srand(42);
 	for (int round = 0; round < 200; round++) {
@@ -613,8 +613,8 @@ test_truncations_and_flips(void **state)
 
 		memcpy(copy, tbs, tl);
 		copy[(size_t)(iss_name - tbs) + i] ^= 0x01;
-		assert_int_equal(signer_check_tbs(&f->iss, &f->iss, SIGNER_TBS_CERT,
-		    copy, tl, NULL), RC_SIGNER);
+		assert_int_equal(signer_check_tbs(&f->iss, &f->iss,
+		    SIGNER_TBS_CERT, copy, tl, NULL), RC_SIGNER);
 		free(copy);
 	}
 	free(tbs);

@@ -186,7 +186,8 @@ test_reload(void **state)
 	tc.spki_len = a->spki_len;
 	tc.ca = 1;
 	tbs = th_tbs_cert(&tc, &tl);
-	assert_int_equal(signer_check_tbs(a, a, SIGNER_TBS_CERT, tbs, tl, &d), 0);
+	assert_int_equal(signer_check_tbs(a, a, SIGNER_TBS_CERT, tbs, tl, &d),
+	    0);
 	assert_int_equal(signer_ks_sign(a, tbs, tl, sig, &sl), 0);
 	cert = th_assemble(tbs, tl, alg, alg_len, sig, sl, &cl);
 	assert_int_equal(signer_key_set_cert(a, cert, cl, &d), 0);
