@@ -1488,6 +1488,32 @@ portal_orders(struct portal_req *c, const char *tail)
 
 /* ---- the API ------------------------------------------------------------- */
 
+/* A reissue for other names: the names of the certificate it replaces
+ * and when that is revoked (null until this one issues), or null. */
+static json_t *
+replaces_json(const struct ra_portal_order *o)
+{
+	json_t *r, *names;
+	char t[32], *copy, *tok, *save = NULL;
+
+	if (o->replaced_names == NULL)
+		return json_null();
+	names = json_array();
+	copy = xstrdup(o->replaced_names);
+	for (tok = strtok_r(copy, " ", &save); tok;
+	    tok = strtok_r(NULL, " ", &save))
+		json_array_append_new(names, json_string(tok));
+	free(copy);
+	r = json_pack("{s:o}", "names", names);
+	if (o->replaced_revoke_at != 0) {
+		portal_fmt_rfc3339(o->replaced_revoke_at, t);
+		json_object_set_new(r, "revoke_at", json_string(t));
+	} else {
+		json_object_set_new(r, "revoke_at", json_null());
+	}
+	return r;
+}
+
 static json_t *
 order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 {
@@ -1543,6 +1569,7 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 	} else {
 		json_object_set_new(j, "certificate", json_null());
 	}
+	json_object_set_new(j, "replaces", replaces_json(o));
 	return j;
 }
 

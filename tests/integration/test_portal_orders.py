@@ -671,3 +671,13 @@ def test_reissue_for_another_domain_revokes_the_old(rig):
         assert st == 200
         assert (f"it replaces will be revoked on {when}.").encode() in \
             body, path
+    # the API says the same; a renewal replaces nothing
+    st, _, doc = c.api("GET", f"/api/v1/orders/{oid}",
+                       token=rig.token("a"))
+    iso = rig.db("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', revoke_at, "
+                 "'unixepoch') FROM superseded_certs")[0][0]
+    assert st == 200 and doc["replaces"] == {
+        "names": [DOMAIN, "www." + DOMAIN], "revoke_at": iso}, doc
+    st, _, doc = c.api("GET", f"/api/v1/orders/{renewal}",
+                       token=rig.token("a"))
+    assert st == 200 and doc["replaces"] is None, doc
