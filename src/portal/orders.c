@@ -1488,23 +1488,31 @@ portal_orders(struct portal_req *c, const char *tail)
 
 /* ---- the API ------------------------------------------------------------- */
 
+/* Space-separated names as a JSON array of strings. */
+static json_t *
+names_json(const char *names)
+{
+	json_t *a = json_array();
+	char *copy = xstrdup(names), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, " ", &save); tok;
+	    tok = strtok_r(NULL, " ", &save))
+		json_array_append_new(a, json_string(tok));
+	free(copy);
+	return a;
+}
+
 /* A reissue for other names: the names of the certificate it replaces
  * and when that is revoked (null until this one issues), or null. */
 static json_t *
 replaces_json(const struct ra_portal_order *o)
 {
-	json_t *r, *names;
-	char t[32], *copy, *tok, *save = NULL;
+	json_t *r;
+	char t[32];
 
 	if (o->replaced_names == NULL)
 		return json_null();
-	names = json_array();
-	copy = xstrdup(o->replaced_names);
-	for (tok = strtok_r(copy, " ", &save); tok;
-	    tok = strtok_r(NULL, " ", &save))
-		json_array_append_new(names, json_string(tok));
-	free(copy);
-	r = json_pack("{s:o}", "names", names);
+	r = json_pack("{s:o}", "names", names_json(o->replaced_names));
 	if (o->replaced_revoke_at != 0) {
 		portal_fmt_rfc3339(o->replaced_revoke_at, t);
 		json_object_set_new(r, "revoke_at", json_string(t));
@@ -1517,14 +1525,10 @@ replaces_json(const struct ra_portal_order *o)
 static json_t *
 order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 {
-	json_t *j = json_object(), *names = json_array(), *det;
-	char t[32], *copy = xstrdup(o->names), *tok, *save = NULL;
+	json_t *j = json_object(), *det;
+	char t[32];
 	const char *pname = product_label(o);
 
-	for (tok = strtok_r(copy, " ", &save); tok;
-	    tok = strtok_r(NULL, " ", &save))
-		json_array_append_new(names, json_string(tok));
-	free(copy);
 	portal_fmt_rfc3339(o->created_at, t);
 	json_object_set_new(j, "id", json_integer(o->id));
 	json_object_set_new(j, "slot_id", json_integer(o->slot_id));
@@ -1537,7 +1541,7 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 	json_object_set_new(j, "state_name",
 	    json_string(state_label(o->state)));
 	json_object_set_new(j, "state_help", json_string(state_help(o)));
-	json_object_set_new(j, "names", names);
+	json_object_set_new(j, "names", names_json(o->names));
 	json_object_set_new(j, "created_at", json_string(t));
 	det = o->details ? json_loads(o->details, 0, NULL) : NULL;
 	if (det != NULL) {

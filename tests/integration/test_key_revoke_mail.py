@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from acme_client import Client, Key, b64u, issue, store_rows
+from acme_client import Client, Key, b64u, issue
+from acme_client import store_rows as db
 from conftest import ok
 from portal_rig import PASSWORD
 from portal_rig import Client as Browser
@@ -50,9 +51,6 @@ def env(tmp_path_factory):
 
     with acme_with_mail(tmp_path_factory, "keyrevoke", add_records) as e:
         yield e
-
-
-db = store_rows
 
 
 def cli(env, *args):

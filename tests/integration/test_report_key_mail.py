@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from acme_client import Client, issue, store_rows
+from acme_client import Client, issue
+from acme_client import store_rows as db
 from conftest import ok
 from portal_rig import PASSWORD
 from portal_rig import Client as Browser
@@ -54,9 +55,6 @@ def env(tmp_path_factory):
 
     with acme_with_mail(tmp_path_factory, "reportmail", add_records) as e:
         yield e
-
-
-db = store_rows
 
 
 def proof_of(key):
