@@ -153,21 +153,6 @@ ra_key_time_text(time_t t, char *out, size_t n)
 	strftime(out, n, "%d %B %Y at %H:%M:%S UTC", &tm);
 }
 
-int
-ra_key_mail(struct store *st, const char *to, const char *name,
-    const char *subject, const char *text, const char *kind, const char *ref)
-{
-	char *body = xasprintf("Hello%s%s,\n\n%s\n-- \ncertdesk\n",
-	    name[0] ? " " : "", name, text);
-	/* due by the wall clock the mail worker delivers by, also when the
-	 * ra's clock is pinned (tests) */
-	int rc = store_mail_add(st, to, subject, body, kind, ref, time(NULL),
-	    NULL);
-
-	free(body);
-	return rc == RC_EXISTS ? 0 : rc;
-}
-
 /* Why the certificates of g were revoked, after "we have revoked ...
  * because ... compromised.": who found the key compromised, when. own: g
  * is the subscriber that revoked the requested certificate itself. */
@@ -277,10 +262,10 @@ mail_subscriber(struct store *st, const struct ra_key_notice *kn,
 		    "certificates (key compromised)", g->n);
 	/* a serial is revoked once, and belongs to one subscriber: the
 	 * first one names this mail */
-	e = e != 0 ? RC_TOOBIG : ra_key_mail(st, g->addr, g->name, subject,
+	e = e != 0 ? RC_TOOBIG : ra_mail_add(st, g->addr, g->name, subject,
 	    (const char *)b.data, "key.revoked", c0->serial);
 	buf_free(&b);
-	return e;
+	return e == RC_EXISTS ? 0 : e;	/* queued before: counts */
 }
 
 static json_t *

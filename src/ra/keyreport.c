@@ -181,10 +181,10 @@ mail_reporter(struct store *st, const struct report *rep,
 	snprintf(ref, sizeof(ref), "%s@%lld", r->spki_sha256,
 	    (long long)r->when);
 	/* (a buffer overflow here would be a bug: the text is bounded) */
-	e = e != 0 ? RC_TOOBIG : ra_key_mail(st, rep->reporter, "", subject,
+	e = e != 0 ? RC_TOOBIG : ra_mail_add(st, rep->reporter, "", subject,
 	    (const char *)b.data, "key.report", ref);
 	buf_free(&b);
-	return e;
+	return e == RC_EXISTS ? 0 : e;	/* queued before: counts */
 }
 
 /*

@@ -85,6 +85,21 @@ day_text(time_t t, char *out, size_t n)
 	strftime(out, n, "%d %B %Y", &tm);
 }
 
+int
+ra_mail_add(struct store *st, const char *to, const char *name,
+    const char *subject, const char *text, const char *kind, const char *ref)
+{
+	char *body = xasprintf("Hello%s%s,\n\n%s\n-- \ncertdesk\n",
+	    name[0] ? " " : "", name, text);
+	/* due by the wall clock the mail worker delivers by, also when the
+	 * ra's clock is pinned (tests) */
+	int rc = store_mail_add(st, to, subject, body, kind, ref, time(NULL),
+	    NULL);
+
+	free(body);
+	return rc;
+}
+
 /* Queues one notice to every contact; a notice already queued for a
  * contact (same kind and ref) is not queued again. */
 static int
@@ -94,14 +109,9 @@ queue(struct ra *ra, const struct ra_rcpt *r, const char *kind,
 	int rc = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
-		char *body = xasprintf("Hello%s%s,\n\n%s\n-- \ncertdesk\n",
-		    r->name[i][0] ? " " : "", r->name[i], text);
-		/* due by the wall clock the mail worker delivers by, also
-		 * when ra_now is pinned (tests) */
-		int e = store_mail_add(ra->st, r->addr[i], subject, body, kind,
-		    ref, time(NULL), NULL);
+		int e = ra_mail_add(ra->st, r->addr[i], r->name[i], subject,
+		    text, kind, ref);
 
-		free(body);
 		if (e == RC_EXISTS)
 			continue;
 		if (e != 0) {

@@ -341,10 +341,10 @@ void ra_order_rcpt(struct store *st, json_t *det, struct ra_rcpt *r);
 #define RA_KEY_LIST_MAX 100
 /* t as "10 January 2026 at 00:00:00 UTC" into out. */
 void ra_key_time_text(time_t t, char *out, size_t n);
-/* Queues one mail ("Hello <name>,", text, signature) in st's transaction;
- * RC_EXISTS, the same notice (kind, ref) queued before, counts as
- * queued. */
-int ra_key_mail(struct store *st, const char *to, const char *name,
+/* Queues one mail ("Hello <name>,", text, signature) in st's transaction,
+ * due now by the wall clock (notify.c). RC_EXISTS: the same notice (kind,
+ * ref) was queued for `to` before. */
+int ra_mail_add(struct store *st, const char *to, const char *name,
     const char *subject, const char *text, const char *kind,
     const char *ref);
 /* The hook function ra_key_notice_init() installs, for a caller that
