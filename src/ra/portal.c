@@ -1132,7 +1132,7 @@ ra_portal_orders_expire(struct ra *ra, int64_t slot_id, size_t *n)
 
 struct ran_out {
 	struct ra *ra;
-	time_t since, now;
+	time_t now;
 	size_t found, moved;
 };
 
@@ -1147,8 +1147,7 @@ ran_out_tx(struct store *st, void *arg)
 	int rc;
 
 	x->found = x->moved = 0;
-	rc = store_slot_ran_out(st, x->since, x->now, ids, serials,
-	    sizeof(ids) / sizeof(ids[0]), &x->found);
+	rc = store_slot_ran_out(st, x->now, ids, serials, 32, &x->found);
 	for (size_t i = 0; rc == 0 && i < x->found; i++) {
 		rc = store_slot_set_state(st, ids[i], "issued", "expired",
 		    x->now);
@@ -1185,23 +1184,18 @@ ra_portal_slots_expire(struct ra *ra, size_t *n)
 	if (ra == NULL)
 		return RC_INVAL;
 	x.ra = ra;
-	x.since = ra->slots_swept_to;
 	x.now = ra_now(ra);
-	if (x.now < x.since)	/* the clock went back: nothing to look at */
-		x.since = x.now;
 	/* a moved slot is no longer issued, so each batch finds the next */
 	do {
 		rc = store_tx(ra->st, ran_out_tx, &x);
 		if (rc != 0) {
-			/* the next sweep looks at this range again */
+			/* the next sweep finds them again */
 			log_err(LOG_RA, "portal slots: cannot mark expired "
 			    "ones: %s", rc_str(rc));
 			break;
 		}
 		done += x.moved;
 	} while (x.found == 32);
-	if (rc == 0)
-		ra->slots_swept_to = x.now;
 	if (n != NULL)
 		*n = done;
 	return rc;

@@ -58,7 +58,6 @@ struct ra {
 	void *check_arg;
 	time_t last_recover;		/* of stale orders, ra_jobs_run() */
 	time_t last_expire;		/* of portal orders, ra_dv_jobs_run() */
-	time_t slots_swept_to;		/* ra_portal_slots_expire() */
 	time_t last_limits_gc;		/* ra_limits_gc() */
 	/* the DNS provider (dv.c): val_dnsupd_* on dnsupd, unless a test
 	 * set other operations */
@@ -229,11 +228,10 @@ int ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
 /*
  * Moves the issued portal slots whose held certificate ran out (not_after
  * passed) to expired, each audited as portal.slot.expired (actor
- * "system"), in batches of 32, one transaction each. Looks at the
- * certificates that ran out since the last sweep that completed (all of
- * them at the first), so every minute costs one range of the not_after
- * index. The DV worker calls it with ra_portal_orders_expire(). *n (may
- * be NULL) gets how many moved.
+ * "system"), in batches of 32, one transaction each. Looks through the
+ * issued slots, not the certificates (ACME's have no slot), and keeps no
+ * state, so a restart costs nothing more. The DV worker calls it with
+ * ra_portal_orders_expire(). *n (may be NULL) gets how many moved.
  */
 int ra_portal_slots_expire(struct ra *ra, size_t *n);
 

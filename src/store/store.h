@@ -832,14 +832,13 @@ int store_slot_order_ended(struct store *st, int64_t order_id, time_t when,
     char to[STORE_SLOT_STATE_LEN]);
 /*
  * Issued slots whose held certificate (as store_slot_order_ended reads it)
- * ran out: its not_after after `since` and at or before `now`, soonest
- * first, at most max into ids and (when not NULL) serials; *n gets the
- * count. Found through the certificates' not_after index, so a caller
- * sweeping every minute passes the `now` of its last complete sweep as
- * since (0 the first time: every certificate that ever ran out). Moving
- * them (issued -> expired) is the caller's, with store_slot_set_state.
+ * ran out: its not_after at or before `now`, at most max into ids and
+ * (when not NULL) serials, by slot id; *n gets the count. Found through
+ * the issued slots, so it needs no memory of an earlier sweep, also after
+ * a restart. Moving them (issued -> expired) is the caller's, with
+ * store_slot_set_state.
  */
-int store_slot_ran_out(struct store *st, time_t since, time_t now,
+int store_slot_ran_out(struct store *st, time_t now,
     int64_t *ids, char (*serials)[41], size_t max, size_t *n);
 /*
  * The certificate portal order order_id's slot held before it: that of

@@ -5079,15 +5079,16 @@ store_slot_order_ended(struct store *st, int64_t order_id, time_t when,
 /* from the certificates that ran out in (since, now] (index
  * certificates_not_after) to their order's slot, when it is issued and
  * holds that certificate */
+/* through the slots (as the expired portal orders are): few beside the
+ * certificates, and the issued ones fewer */
 static const char sql_slot_ran_out[] =
-    "SELECT s.id, c.serial FROM certificates c "
-    "JOIN orders o ON o.id = c.order_id JOIN slots s ON s.id = o.slot_id "
-    "WHERE c.not_after > ?1 AND c.not_after <= ?2 AND s.state = 'issued' "
-    "AND c.serial = " SLOT_HELD_CERT("s.id") " "
-    "ORDER BY c.not_after, s.id LIMIT ?3";
+    "SELECT s.id, c.serial FROM slots s JOIN certificates c "
+    "ON c.serial = " SLOT_HELD_CERT("s.id") " "
+    "WHERE s.state = 'issued' AND c.not_after <= ?1 "
+    "ORDER BY s.id LIMIT ?2";
 
 int
-store_slot_ran_out(struct store *st, time_t since, time_t now, int64_t *ids,
+store_slot_ran_out(struct store *st, time_t now, int64_t *ids,
     char (*serials)[41], size_t max, size_t *n)
 {
 	static const char what[] = "slot_ran_out";
@@ -5098,13 +5099,12 @@ store_slot_ran_out(struct store *st, time_t since, time_t now, int64_t *ids,
 	if (n != NULL)
 		*n = 0;
 	if (st == NULL || ids == NULL || n == NULL || max == 0 ||
-	    max > 10000 || since < 0 || now < since)
+	    max > 10000 || now < 0)
 		return RC_INVAL;
 	if ((rc = sq_prep(st, sql_slot_ran_out, &s)) != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, (int64_t)since);
-	sqlite3_bind_int64(s, 2, (int64_t)now);
-	sqlite3_bind_int64(s, 3, (int64_t)max);
+	sqlite3_bind_int64(s, 1, (int64_t)now);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max) {
 		const unsigned char *t = sqlite3_column_text(s, 1);
 
