@@ -606,6 +606,7 @@ ra_portal_order_clear(struct ra_portal_order *o)
 	free(o->details);
 	free(o->error);
 	free(o->replaced_names);
+	free(o->superseded_by_names);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -655,6 +656,56 @@ replaced_of(struct ra *ra, const struct store_order *o, time_t now,
 	}
 	store_cert_clear(&prev);
 	return rc;
+}
+
+/* What replaces portal order o's certificate c for good
+ * (ra_portal_order_get), the other side of replaced_of(): the slot's
+ * reissue for other names whose issuance scheduled c's revocation, or the
+ * one that waits and whose issuance would (c is what the slot holds, and
+ * that order's names do not cover all of it). Nothing once c is revoked
+ * or expired. */
+static int
+superseded_of(struct ra *ra, const struct store_order *o,
+    const struct store_cert *c, time_t now, struct ra_portal_order *out)
+{
+	struct store_superseded x = {0};
+	struct store_cert by = {0};
+	struct store_order n = {0};
+	char prev[41], name[256];
+	int64_t next = 0;
+	int rc;
+
+	if (c->revoked || c->not_after <= now)
+		return 0;
+	rc = store_superseded_get(ra->st, c->serial, &x);
+	if (rc == 0) {
+		rc = store_cert_get(ra->st, x.by_serial, &by);
+		if (rc == 0 && by.order_id > 0) {
+			out->superseded_by = by.order_id;
+			out->superseded_by_names = xstrdup(by.names);
+			out->superseded_revoke_at = x.revoke_at;
+		}
+		goto out;
+	}
+	if (rc != RC_NOTFOUND)
+		goto out;
+	/* a reissue that waits is the slot's newest order */
+	rc = store_slot_next_order(ra->st, o->id, &next);
+	if (rc == 0)
+		rc = store_order_get(ra->st, next, &n);
+	if (rc != 0 || n.cert_serial[0] != '\0' ||
+	    strcmp(n.status, "invalid") == 0 || n.expires_at <= now)
+		goto out;
+	rc = store_slot_prev_cert(ra->st, n.id, prev);
+	if (rc == 0 && strcmp(prev, c->serial) == 0 &&
+	    ra_names_uncovered(c->names, n.names, name, sizeof(name))) {
+		out->superseded_by = n.id;
+		out->superseded_by_names = xstrdup(n.names);
+	}
+out:
+	store_cert_clear(&by);
+	store_order_clear(&n);
+	return rc == RC_NOTFOUND ? 0 : rc;
 }
 
 int
@@ -753,6 +804,8 @@ ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
 	}
 	if (o.slot_id != 0)
 		rc = replaced_of(ra, &o, now, out);
+	if (rc == 0 && o.slot_id != 0 && c.serial[0] != '\0')
+		rc = superseded_of(ra, &o, &c, now, out);
 out:
 	if (rc == RC_INVAL)
 		rc = RC_NOTFOUND;

@@ -1004,6 +1004,15 @@ struct ra_portal_order {
 	 * is 0; NULL when the order replaces nothing that way */
 	char *replaced_names;
 	time_t replaced_revoke_at;
+	/* the other side: this order's certificate is replaced by the slot's
+	 * reissue for other names, order superseded_by (for
+	 * superseded_by_names), and revoked (superseded) at
+	 * superseded_revoke_at, or RA_REISSUE_GRACE after that order issues
+	 * while superseded_revoke_at is 0 (it waits); superseded_by is 0 when
+	 * nothing replaces it that way, and once it is revoked or expired */
+	int64_t superseded_by;
+	char *superseded_by_names;
+	time_t superseded_revoke_at;
 };
 void ra_portal_order_clear(struct ra_portal_order *o);
 

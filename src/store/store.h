@@ -848,6 +848,13 @@ int store_slot_ran_out(struct store *st, time_t now,
  */
 int store_slot_prev_cert(struct store *st, int64_t order_id,
     char serial[41]);
+/*
+ * The newest order of portal order order_id's slot, when it is newer than
+ * order_id, into *next (a reissue or renewal placed after it). RC_NOTFOUND
+ * when order_id is the slot's newest or has no slot.
+ */
+int store_slot_next_order(struct store *st, int64_t order_id,
+    int64_t *next);
 
 /*
  * A certificate a portal reissue replaced, to be revoked (superseded) at
@@ -865,6 +872,9 @@ int store_superseded_add(struct store *st, const struct store_superseded *s);
  * gets the count. One range of the revoke_at index. */
 int store_superseded_due(struct store *st, time_t now,
     struct store_superseded *out, size_t max, size_t *n);
+/* serial's schedule into out; RC_NOTFOUND when it has none. */
+int store_superseded_get(struct store *st, const char *serial,
+    struct store_superseded *out);
 /* The one by_serial replaced and that is still to be revoked, into out;
  * RC_NOTFOUND when none. */
 int store_superseded_by(struct store *st, const char *by_serial,

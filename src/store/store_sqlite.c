@@ -5167,6 +5167,40 @@ store_slot_prev_cert(struct store *st, int64_t order_id, char serial[41])
 	return rc;
 }
 
+/* the slot's newest order, newer than ?1 (orders_slot) */
+static const char sql_slot_next_order[] =
+    "SELECT n.id FROM orders o JOIN orders n ON n.slot_id = o.slot_id "
+    "WHERE o.id = ?1 AND n.id > o.id ORDER BY n.id DESC LIMIT 1";
+
+int
+store_slot_next_order(struct store *st, int64_t order_id, int64_t *next)
+{
+	static const char what[] = "slot_next_order";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (next != NULL)
+		*next = 0;
+	if (st == NULL || next == NULL)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "order", order_id, 0)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql_slot_next_order, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, order_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*next = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = sq_dberr(st, what, rc);
+	}
+	sq_put(st, s);
+	return rc;
+}
+
 static const char sql_superseded_add[] =
     "INSERT INTO superseded_certs (serial, by_serial, revoke_at) "
     "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM certificates WHERE "
@@ -5177,6 +5211,9 @@ static const char sql_superseded_known[] =
 static const char sql_superseded_due[] =
     "SELECT serial, by_serial, revoke_at FROM superseded_certs "
     "WHERE revoke_at <= ?1 ORDER BY revoke_at, serial LIMIT ?2";
+static const char sql_superseded_get[] =
+    "SELECT serial, by_serial, revoke_at FROM superseded_certs "
+    "WHERE serial = ?1";
 static const char sql_superseded_by[] =
     "SELECT serial, by_serial, revoke_at FROM superseded_certs "
     "WHERE by_serial = ?1 ORDER BY revoke_at LIMIT 1";
@@ -5259,21 +5296,21 @@ store_superseded_due(struct store *st, time_t now,
 	return rc;
 }
 
-int
-store_superseded_by(struct store *st, const char *by_serial,
-    struct store_superseded *out)
+/* The row of sql (sql_superseded_get, sql_superseded_by) for serial. */
+static int
+superseded_one(struct store *st, const char *sql, const char *what,
+    const char *serial, struct store_superseded *out)
 {
-	static const char what[] = "superseded_by";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	if (st == NULL || by_serial == NULL || out == NULL)
+	if (st == NULL || serial == NULL || out == NULL)
 		return RC_INVAL;
-	if ((rc = sq_prep(st, sql_superseded_by, &s)) != 0)
+	if ((rc = sq_prep(st, sql, &s)) != 0)
 		return rc;
-	sqlite3_bind_text(s, 1, by_serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		rc = superseded_row(s, out, what);
@@ -5283,6 +5320,22 @@ store_superseded_by(struct store *st, const char *by_serial,
 		rc = sq_dberr(st, what, rc);
 	sq_put(st, s);
 	return rc;
+}
+
+int
+store_superseded_get(struct store *st, const char *serial,
+    struct store_superseded *out)
+{
+	return superseded_one(st, sql_superseded_get, "superseded_get",
+	    serial, out);
+}
+
+int
+store_superseded_by(struct store *st, const char *by_serial,
+    struct store_superseded *out)
+{
+	return superseded_one(st, sql_superseded_by, "superseded_by",
+	    by_serial, out);
 }
 
 int

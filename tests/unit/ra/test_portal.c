@@ -386,10 +386,11 @@ order_state(struct rt_env *e, int64_t id, char why[200])
 }
 
 /* A certificate for domain (and its www form) on starter slot s with key
- * k, validated by an operator; its order id, its serial into serial. */
+ * k, placed by portal user uid and validated by an operator; its order
+ * id, its serial into serial. */
 static int64_t
-issue_on(struct rt_env *e, int64_t s, const char *domain, EVP_PKEY *k,
-    char serial[41])
+issue_as(struct rt_env *e, int64_t s, const char *domain, EVP_PKEY *k,
+    int64_t uid, char serial[41])
 {
 	struct ra_portal_order o = {0};
 	struct req r;
@@ -399,6 +400,7 @@ issue_on(struct rt_env *e, int64_t s, const char *domain, EVP_PKEY *k,
 
 	snprintf(names, sizeof(names), "%s www.%s", domain, domain);
 	req_init(&r, e, s, domain, names, k);
+	r.q.user_id = uid;
 	id = place(e, &r, 0, NULL);
 	if (strcmp(order_state(e, id, NULL), "issued") != 0) {
 		assert_int_equal(ra_portal_validate(e->ra, id, "operator",
@@ -411,6 +413,14 @@ issue_on(struct rt_env *e, int64_t s, const char *domain, EVP_PKEY *k,
 	ra_portal_order_clear(&o);
 	assert_string_equal(slot_state(e, s), "issued");
 	return id;
+}
+
+/* The same, placed by user 7 (who is not in the store). */
+static int64_t
+issue_on(struct rt_env *e, int64_t s, const char *domain, EVP_PKEY *k,
+    char serial[41])
+{
+	return issue_as(e, s, domain, k, 7, serial);
 }
 
 /* A renewal of starter slot s for domain, still waiting for validation
@@ -821,6 +831,92 @@ test_reissue_revokes_nothing_else(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* A portal user of the test customer; its id. */
+static int64_t
+user(struct rt_env *e, const char *email, const char *name)
+{
+	int64_t uid = 0;
+
+	assert_int_equal(store_user_add(e->st, e->customer, email, name,
+	    STORE_ROLE_CUSTOMER, NULL, &uid), 0);
+	return uid;
+}
+
+/*
+ * The certificate a reissue for another domain replaces: its own order
+ * says what replaces it, and when it goes (while the reissue waits: that
+ * it will), until it is revoked. A renewal for the same names says
+ * nothing.
+ */
+static void
+test_reissue_tells_the_old_order(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct ra_portal_order o = {0};
+	struct req r;
+	char old[41], cur[41], same[41];
+	int64_t s = slot(e, "starter"), t = slot(e, "starter"), first, id;
+	int64_t ann = user(e, "ann@shop.example", "Ann Owner");
+	int64_t bob = user(e, "bob@shop.example", "Bob Admin");
+	time_t issued;
+	size_t ran = 0;
+	int done = 0;
+
+	first = issue_as(e, s, "old.example.com", k, ann, old);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, first, &o),
+	    0);
+	assert_int_equal(o.superseded_by, 0);
+	assert_null(o.superseded_by_names);
+	ra_portal_order_clear(&o);
+	/* the reissue waits: it will be revoked, not yet when */
+	req_init(&r, e, s, "new.example.com", "new.example.com "
+	    "www.new.example.com", k);
+	r.q.user_id = bob;
+	id = place(e, &r, 0, NULL);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, first, &o),
+	    0);
+	assert_int_equal(o.superseded_by, id);
+	assert_string_equal(o.superseded_by_names, "new.example.com "
+	    "www.new.example.com");
+	assert_int_equal(o.superseded_revoke_at, 0);
+	assert_string_equal(o.state, "issued");
+	ra_portal_order_clear(&o);
+	/* issued: when */
+	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
+	    &done, NULL), 0);
+	assert_int_equal(done, 1);
+	issued = e->now;
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, first, &o),
+	    0);
+	assert_int_equal(o.superseded_by, id);
+	assert_string_equal(o.superseded_by_names, "new.example.com "
+	    "www.new.example.com");
+	assert_int_equal(o.superseded_revoke_at, issued + 72 * 3600);
+	ra_portal_order_clear(&o);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	memcpy(cur, o.cert_serial, sizeof(cur));
+	assert_int_equal(o.superseded_by, 0);
+	ra_portal_order_clear(&o);
+	/* revoked: nothing more to say */
+	rt_set_now(e, issued + 72 * 3600);
+	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, first, &o),
+	    0);
+	assert_string_equal(o.state, "revoked");
+	assert_int_equal(o.superseded_by, 0);
+	assert_null(o.superseded_by_names);
+	ra_portal_order_clear(&o);
+	/* a renewal: the same names */
+	first = issue_as(e, t, "keep.example.com", k, ann, old);
+	issue_as(e, t, "keep.example.com", k, bob, same);
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, first, &o),
+	    0);
+	assert_int_equal(o.superseded_by, 0);
+	ra_portal_order_clear(&o);
+	EVP_PKEY_free(k);
+}
+
 /* Which old names a new certificate covers: exact (any case), under a
  * wildcard of one label; a subset or superset of names. */
 static void
@@ -883,6 +979,9 @@ main(void)
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reissue_revokes_nothing_else, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reissue_tells_the_old_order, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test(test_names_covered),
 	};
