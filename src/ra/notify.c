@@ -2,13 +2,16 @@
 /*
  * The mails a portal order sends to its contacts: "action needed" when it
  * waits for validation (saying how its names are being validated: on our
- * nameservers, by the mail sent to the hostmaster, or by the customer), "issued" with the overview link, and reminders 30
- * and 7 days before an issued, unrevoked certificate expires. The ra only
- * queues them in the store's outbox (mail_outbox, kind + ref + recipient
- * unique, so every notice goes out once); the mail worker of `certdesk
- * serve` delivers them. Runs wherever the ra runs (serve, admin commands).
- * Trusts the store; the contact addresses were checked by the setup form,
- * and are checked again here and by the mail component before sending.
+ * nameservers, by the mail sent to the hostmaster, or by the customer),
+ * "issued" with the overview link, reminders 30 and 7 days before an
+ * issued, unrevoked certificate expires, and "superseded" when a reissue
+ * for other names schedules the revocation of the certificate it replaces
+ * (in that transaction, audited). The ra only queues them in the store's
+ * outbox (mail_outbox, kind + ref + recipient unique, so every notice goes
+ * out once); the mail worker of `certdesk serve` delivers them. Runs
+ * wherever the ra runs (serve, admin commands). Trusts the store; the
+ * contact addresses were checked by the setup form, and are checked again
+ * here and by the mail component before sending.
  * The recipient helpers (ra_int.h) serve the key compromise reports of
  * keyreport.c too.
  */
@@ -250,6 +253,138 @@ out:
 	json_decref(det);
 	store_cert_clear(&c);
 	store_order_clear(&o);
+	return rc;
+}
+
+/* The names of old (space-separated) that cur does not cover, as
+ * "a, b"; new string (free()). */
+static char *
+uncovered_text(const char *old, const char *cur)
+{
+	char *v = xstrdup(old), *tok, *save = NULL, *out = xstrdup(""), *t;
+	char name[256];
+
+	for (tok = strtok_r(v, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		if (!ra_names_uncovered(tok, cur, name, sizeof(name)))
+			continue;
+		t = xasprintf("%s%s%s", out, out[0] ? ", " : "", tok);
+		free(out);
+		out = t;
+	}
+	free(v);
+	return out;
+}
+
+/* The contacts of order id into r (none when it has no details). */
+static int
+order_rcpt(struct store *st, int64_t id, struct ra_rcpt *r)
+{
+	struct store_order o = {0};
+	json_t *det = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = store_order_get(st, id, &o);
+	if (rc == 0 && o.details != NULL) {
+		det = json_loads(o.details, 0, NULL);
+		ra_order_rcpt(st, det, r);
+	}
+	json_decref(det);
+	store_order_clear(&o);
+	return rc == RC_NOTFOUND ? 0 : rc;
+}
+
+int
+ra_notify_superseded(struct ra *ra, struct store *st,
+    const struct store_cert *old, const struct store_cert *cur,
+    int64_t new_order, time_t revoke_at)
+{
+	struct ra_rcpt r[2];
+	char when[64], day[40], subject[400], first[256], object[56], *sp;
+	char *text = NULL, *gone = NULL, *dj;
+	json_t *to = json_array(), *d;
+	int rc;
+
+	if (ra == NULL || st == NULL || old == NULL || cur == NULL) {
+		json_decref(to);
+		return RC_INVAL;
+	}
+	/* who had the old one installed, then who ordered the new one */
+	rc = order_rcpt(st, old->order_id, &r[0]);
+	if (rc == 0)
+		rc = order_rcpt(st, new_order, &r[1]);
+	if (rc != 0)
+		goto out;
+	ra_key_time_text(revoke_at, when, sizeof(when));
+	day_text(revoke_at, day, sizeof(day));
+	snprintf(first, sizeof(first), "%s", old->names);
+	if ((sp = strchr(first, ' ')) != NULL)
+		*sp = '\0';
+	snprintf(subject, sizeof(subject), "Your SSL certificate for %s will "
+	    "be revoked on %s", first, day);
+	gone = uncovered_text(old->names, cur->names);
+	text = xasprintf("your SSL certificate for %s will be revoked on %s "
+	    "(reason: superseded).\n\nWhy: it was replaced by the certificate "
+	    "for %s, issued from the same certificate slot with \"Renew or "
+	    "reissue\", which does not cover %s. A slot holds one "
+	    "certificate, so the one it replaces is revoked %d hours after "
+	    "the new one is issued.\n\nWhat to do: install the new "
+	    "certificate in place of the old one before then. Once the old "
+	    "one is revoked, browsers refuse it: visitors of %s then see a "
+	    "warning unless another certificate serves them. The new "
+	    "certificate, its downloads and how to install it:\n\n"
+	    "%s/portal/orders/%lld\n\nThe certificate that will be revoked:"
+	    "\nSerial number: %s\nNames: %s\nRevocation: %s, superseded"
+	    "\nOverview: %s/portal/orders/%lld\n", old->names, when,
+	    cur->names, gone, RA_REISSUE_GRACE / 3600, gone, base_url(ra),
+	    (long long)new_order, old->serial, old->names, when, base_url(ra),
+	    (long long)old->order_id);
+	for (size_t i = 0; i < 2 && rc == 0; i++)
+		for (size_t k = 0; k < r[i].n && rc == 0; k++) {
+			int dup = 0;
+
+			for (size_t j = 0; i == 1 && j < r[0].n; j++)
+				dup |= strcasecmp(r[0].addr[j],
+				    r[1].addr[k]) == 0;
+			if (dup)
+				continue;
+			/* once per certificate and address: a notice
+			 * queued before counts */
+			rc = ra_mail_add(st, r[i].addr[k], r[i].name[k],
+			    subject, text, "portal.superseded", old->serial);
+			if (rc == RC_EXISTS)
+				rc = 0;
+			if (rc == 0)
+				json_array_append_new(to,
+				    json_string(r[i].addr[k]));
+		}
+	if (rc != 0) {
+		log_err(LOG_RA, "mail portal.superseded %s: %s", old->serial,
+		    rc_str(rc));
+		goto out;
+	}
+	/* who was told what, for the auditors */
+	d = json_pack("{s:I, s:I, s:s, s:I, s:O}", "order",
+	    (json_int_t)old->order_id, "by_order", (json_int_t)new_order,
+	    "by", cur->serial, "revoke_at", (json_int_t)revoke_at, "to", to);
+	dj = d != NULL ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(d);
+	if (dj == NULL) {
+		rc = RC_NOMEM;
+		goto out;
+	}
+	snprintf(object, sizeof(object), "cert:%s", old->serial);
+	rc = store_audit_append(st, "system", "portal.cert.superseded.mail",
+	    object, dj);
+	free(dj);
+	if (rc == 0)
+		log_info(LOG_RA, "mail portal.superseded %s queued for %zu "
+		    "contact(s)", old->serial, json_array_size(to));
+out:
+	free(text);
+	free(gone);
+	json_decref(to);
 	return rc;
 }
 

@@ -1325,6 +1325,11 @@ ra_portal_supersede(struct ra *ra, struct store *st, int64_t order_id,
 	    strcmp(prev.serial, cur.serial) == 0 ||
 	    !ra_names_uncovered(prev.names, cur.names, name, sizeof(name)))
 		goto out;
+	/* scheduled, told and audited before: once is enough */
+	rc = store_superseded_get(st, prev.serial, &x);
+	if (rc != RC_NOTFOUND)
+		goto out;
+	snprintf(x.serial, sizeof(x.serial), "%s", prev.serial);
 	snprintf(x.by_serial, sizeof(x.by_serial), "%s", cur.serial);
 	x.revoke_at = issued_at + RA_REISSUE_GRACE;
 	if ((rc = store_superseded_add(st, &x)) != 0)
@@ -1342,6 +1347,11 @@ ra_portal_supersede(struct ra *ra, struct store *st, int64_t order_id,
 	rc = store_audit_append(st, "system", "portal.cert.superseded", object,
 	    dj);
 	free(dj);
+	/* the customer is told in the same transaction: no schedule without
+	 * its mail, no mail of a schedule rolled back */
+	if (rc == 0)
+		rc = ra_notify_superseded(ra, st, &prev, &cur, order_id,
+		    x.revoke_at);
 	if (rc == 0)
 		log_info(LOG_RA, "portal order %lld replaces certificate %s "
 		    "(%s not covered): revoked at %lld", (long long)order_id,

@@ -249,11 +249,25 @@ int ra_names_uncovered(const char *old_names, const char *new_names,
  * transaction on st: when the certificate its slot held before is still
  * valid and unrevoked and names something serial does not cover, that
  * certificate is scheduled for revocation (superseded) RA_REISSUE_GRACE
- * later (store_superseded_add) and audited as portal.cert.superseded.
- * 0 also when nothing is to be revoked.
+ * later (store_superseded_add), audited as portal.cert.superseded, and
+ * its customer told (ra_notify_superseded). 0 also when nothing is to be
+ * revoked, or when it was scheduled before (nothing more is done).
  */
 int ra_portal_supersede(struct ra *ra, struct store *st, int64_t order_id,
     const char *serial, time_t issued_at);
+
+/*
+ * In the caller's transaction on st, which just scheduled certificate
+ * old's revocation (superseded) at revoke_at because portal order
+ * new_order issued cur for other names: queues the notice
+ * "portal.superseded" (ref old's serial: once per address) to the
+ * contacts of old's order, then those of new_order (ra_order_rcpt), and
+ * audits who was told as portal.cert.superseded.mail. A contact may be
+ * none (audited so). 0, or the store's error.
+ */
+int ra_notify_superseded(struct ra *ra, struct store *st,
+    const struct store_cert *old, const struct store_cert *cur,
+    int64_t new_order, time_t revoke_at);
 
 /*
  * Revokes the superseded certificates that are due (superseded_certs'

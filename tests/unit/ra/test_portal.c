@@ -845,8 +845,10 @@ user(struct rt_env *e, const char *email, const char *name)
 /*
  * The certificate a reissue for another domain replaces: its own order
  * says what replaces it, and when it goes (while the reissue waits: that
- * it will), until it is revoked. A renewal for the same names says
- * nothing.
+ * it will), until it is revoked; its customer is mailed once, when the
+ * schedule is made and in its transaction (the contacts of both orders,
+ * each once), and that is audited. A renewal for the same names says and
+ * mails nothing.
  */
 static void
 test_reissue_tells_the_old_order(void **state)
@@ -882,7 +884,9 @@ test_reissue_tells_the_old_order(void **state)
 	assert_int_equal(o.superseded_revoke_at, 0);
 	assert_string_equal(o.state, "issued");
 	ra_portal_order_clear(&o);
-	/* issued: when */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.superseded'"), 0);
+	/* issued: when, and the mail to both, once each */
 	assert_int_equal(ra_portal_validate(e->ra, id, "operator", "cli:t",
 	    &done, NULL), 0);
 	assert_int_equal(done, 1);
@@ -898,6 +902,30 @@ test_reissue_tells_the_old_order(void **state)
 	memcpy(cur, o.cert_serial, sizeof(cur));
 	assert_int_equal(o.superseded_by, 0);
 	ra_portal_order_clear(&o);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.superseded' AND ref = '%s'", old), 2);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.superseded' AND to_addr = 'ann@shop.example' AND "
+	    "body LIKE 'Hello Ann Owner,%%' AND body LIKE '%%Serial number: "
+	    "%s%%'", old), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.superseded' AND to_addr = 'bob@shop.example' AND "
+	    "subject LIKE 'Your SSL certificate for old.example.com will be "
+	    "revoked on %' AND body LIKE '%the certificate for "
+	    "new.example.com www.new.example.com%' AND body LIKE '%does not "
+	    "cover old.example.com, www.old.example.com.%' AND body LIKE "
+	    "'%install the new certificate%before then%'"), 1);
+	assert_int_equal(count_of(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.cert.superseded.mail' AND object = 'cert:%s' "
+	    "AND details LIKE '%%\"to\":[\"ann@shop.example\","
+	    "\"bob@shop.example\"]%%'", old), 1);
+	/* scheduled once: the recovery of an issuance does not do it again */
+	assert_int_equal(ra_portal_supersede(e->ra, e->st, id, cur,
+	    issued + 10), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.superseded'"), 2);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action LIKE 'portal.cert.superseded%'"), 2);
 	/* revoked: nothing more to say */
 	rt_set_now(e, issued + 72 * 3600);
 	assert_int_equal(ra_dv_jobs_run(e->ra, 0, &ran), 0);
@@ -914,6 +942,8 @@ test_reissue_tells_the_old_order(void **state)
 	    0);
 	assert_int_equal(o.superseded_by, 0);
 	ra_portal_order_clear(&o);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.superseded'"), 2);
 	EVP_PKEY_free(k);
 }
 
