@@ -182,6 +182,9 @@ state_help(const struct ra_portal_order *o)
 	if (strcmp(o->state, "rejected") == 0)
 		return o->error ? o->error : "The order could not be "
 		    "completed.";
+	if (o->superseded_revoke_at != 0)
+		return "Replaced by a new certificate: install that one "
+		    "before this one is revoked.";
 	return "Ready to install.";
 }
 
@@ -205,6 +208,39 @@ replaced_note(struct buf *b, const struct ra_portal_order *o)
 		rc = portal_html_printf(b, "<p class=\"hint replaced\">The "
 		    "certificate for %s it replaces will be revoked 72 hours "
 		    "after this one is issued.</p>\n", shown);
+	}
+	free(shown);
+	return rc;
+}
+
+/* The other side: this order's certificate is replaced by a reissue for
+ * other names and revoked (superseded) then, or 72 hours after that one
+ * issues while it waits; nothing when it is not (any more). */
+static int
+superseded_note(struct buf *b, const struct ra_portal_order *o)
+{
+	char when[32], *shown;
+	int rc;
+
+	if (o->superseded_by == 0 || o->superseded_by_names == NULL)
+		return 0;
+	shown = names_list(o->superseded_by_names);
+	if (o->superseded_revoke_at != 0) {
+		portal_fmt_time(o->superseded_revoke_at, when);
+		rc = portal_html_printf(b, "<p class=\"warning superseded\" "
+		    "role=\"note\"><strong>This certificate will be revoked "
+		    "on %s.</strong> It was replaced by the reissue for <a "
+		    "href=\"/portal/orders/%lld\">%s</a>, which does not "
+		    "cover all of its names. Install the new certificate "
+		    "before then.</p>\n", when,
+		    (long long)o->superseded_by, shown);
+	} else {
+		rc = portal_html_printf(b, "<p class=\"warning superseded\" "
+		    "role=\"note\">A reissue for <a "
+		    "href=\"/portal/orders/%lld\">%s</a> is in progress: "
+		    "this certificate will be revoked 72 hours after the new "
+		    "one is issued.</p>\n", (long long)o->superseded_by,
+		    shown);
 	}
 	free(shown);
 	return rc;
@@ -1116,6 +1152,8 @@ overview(struct portal_req *c)
 		if (rc == 0)
 			rc = replaced_note(&rows, &o);
 		if (rc == 0)
+			rc = superseded_note(&rows, &o);
+		if (rc == 0)
 			rc = portal_html_printf(&rows, "</td>\n<td>%s</td>\n"
 			    "<td><a href=\"/portal/orders/%lld\">Details<span "
 			    "class=\"visually-hidden\"> for %s</span></a>"
@@ -1249,6 +1287,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "role=\"status\">%s</p>\n", notice);
 	if (rc == 0)
 		rc = replaced_note(&b, &o);
+	if (rc == 0)
+		rc = superseded_note(&b, &o);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<p><span class=\"state "
 		    "state-%s\" data-order=\"%lld\" data-state=\"%s\">%s</span>"
@@ -1522,6 +1562,28 @@ replaces_json(const struct ra_portal_order *o)
 	return r;
 }
 
+/* The other side: the reissue for other names that replaces this order's
+ * certificate, its names and when this one is revoked (null while that
+ * order waits), or null. */
+static json_t *
+replaced_by_json(const struct ra_portal_order *o)
+{
+	json_t *r;
+	char t[32];
+
+	if (o->superseded_by == 0 || o->superseded_by_names == NULL)
+		return json_null();
+	r = json_pack("{s:I, s:o}", "order", (json_int_t)o->superseded_by,
+	    "names", names_json(o->superseded_by_names));
+	if (o->superseded_revoke_at != 0) {
+		portal_fmt_rfc3339(o->superseded_revoke_at, t);
+		json_object_set_new(r, "revoke_at", json_string(t));
+	} else {
+		json_object_set_new(r, "revoke_at", json_null());
+	}
+	return r;
+}
+
 static json_t *
 order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 {
@@ -1574,6 +1636,7 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 		json_object_set_new(j, "certificate", json_null());
 	}
 	json_object_set_new(j, "replaces", replaces_json(o));
+	json_object_set_new(j, "replaced_by", replaced_by_json(o));
 	return j;
 }
 

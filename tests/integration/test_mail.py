@@ -269,6 +269,126 @@ def test_451_is_retried(rig):
     assert row["attempts"] == 2 and rig.inbox.rcpts[to] == 3, row
 
 
+def test_reissue_for_another_domain_tells_the_old_order(rig):
+    """A reissue for another domain revokes the certificate it replaces
+    (superseded, 72 hours after the new one is issued): that
+    certificate's own page and API order say so (while the reissue waits,
+    that it will), and its customer gets exactly one mail when the
+    revocation is scheduled, saying which certificate goes, when, why,
+    and to install the new one first. A renewal for the same names says
+    and mails nothing."""
+    c = rig.login("a")
+    ta = rig.token("a")
+    me = rig.emails["a"]
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    # (as the order's form asks: the domain, and its www name first)
+    old_names = ["www.old-mail.test", "old-mail.test"]
+    new_names = ["www.new-mail.test", "new-mail.test"]
+    new_sorted = ["new-mail.test", "www.new-mail.test"]
+
+    def issue(oid):
+        if db(rig, "SELECT status FROM orders WHERE id = ?",
+              (oid,))[0][0] != "valid":
+            assert rig.cli("admin", "validate", "--order", oid) == "issued"
+        return db(rig, "SELECT cert_serial FROM orders WHERE id = ?",
+                  (oid,))[0][0]
+
+    def page(oid):
+        st, _, body = c.get(f"/portal/orders/{oid}")
+        assert st == 200
+        return body.decode()
+
+    def api(oid):
+        st, _, doc = c.api("GET", f"/api/v1/orders/{oid}", token=ta)
+        assert st == 200, doc
+        return doc
+
+    def superseded():
+        return db(rig, "SELECT ref, to_addr FROM mail_outbox WHERE kind = "
+                       "'portal.superseded'")
+
+    first = order(rig, slot, old_names)
+    issue(first)
+    # a renewal for the same names: nothing to say, nothing mailed
+    renewal = order(rig, slot, old_names)
+    old = issue(renewal)
+    for oid in (first, renewal):
+        assert "will be revoked" not in page(oid)
+        assert "superseded" not in page(oid)
+        assert api(oid)["replaced_by"] is None
+    assert superseded() == []
+    # another domain, waiting: the certificate it replaces will go
+    reissue = order(rig, slot, new_names)
+    text = page(renewal)
+    assert (f'A reissue for <a href="/portal/orders/{reissue}">'
+            "new-mail.test, www.new-mail.test</a> is in progress: this "
+            "certificate will be revoked 72 hours after the new one is "
+            "issued.") in text, text
+    assert api(renewal)["replaced_by"] == {
+        "order": reissue, "names": new_sorted, "revoke_at": None}
+    # (the first one's certificate is not the one the slot holds)
+    assert "superseded" not in page(first)
+    assert api(first)["replaced_by"] is None
+    assert superseded() == []
+    # issued: when, why, with the link; one mail
+    new = issue(reissue)
+    when, iso, day, exact = db(
+        rig, "SELECT strftime('%Y-%m-%d %H:%M UTC', revoke_at, "
+        "'unixepoch'), strftime('%Y-%m-%dT%H:%M:%SZ', revoke_at, "
+        "'unixepoch'), revoke_at, strftime('%H:%M:%S', revoke_at, "
+        "'unixepoch') FROM superseded_certs WHERE serial = ? AND "
+        "by_serial = ?", (old, new))[0]
+    day = datetime.fromtimestamp(day, timezone.utc)
+    text = page(renewal)
+    assert ("<strong>This certificate will be revoked on "
+            f"{when}.</strong> It was replaced by the reissue for "
+            f'<a href="/portal/orders/{reissue}">new-mail.test, '
+            "www.new-mail.test</a>, which does not cover all of its names. "
+            "Install the new certificate before then.") in text, text
+    assert "is in progress" not in text
+    doc = api(renewal)
+    assert doc["replaced_by"] == {"order": reissue, "names": new_sorted,
+                                  "revoke_at": iso}, doc
+    assert doc["state"] == "issued" and "install that one before this " \
+        "one is revoked" in doc["state_help"]
+    assert api(reissue)["replaced_by"] is None
+    subject = (f"Your SSL certificate for old-mail.test will be "
+               f"revoked on {day:%d %B %Y}")
+    m = rig.inbox.wait(lambda r, m: r == [me] and m["Subject"] == subject)
+    body = body_of(m)
+    assert body.startswith("Hello User a,\n\nyour SSL certificate for "
+                           "old-mail.test www.old-mail.test will be "
+                           f"revoked on {day:%d %B %Y} at {exact} UTC "
+                           "(reason: superseded).")
+    assert "replaced by the certificate for new-mail.test " \
+        "www.new-mail.test" in body
+    assert "does not cover old-mail.test, www.old-mail.test." in body
+    assert "install the new certificate in place of the old one before " \
+        "then" in body
+    assert re.search(rf"https://127\.0\.0\.1:\d+/portal/orders/{reissue}"
+                     r"\n", body), body
+    assert f"Serial number: {old}\n" in body
+    assert "Names: old-mail.test www.old-mail.test\n" in body
+    assert superseded() == [(old, me)]
+    (details,), = db(rig, "SELECT details FROM audit_log WHERE action = "
+                          "'portal.cert.superseded.mail' AND object = ?",
+                     ("cert:" + old,))
+    assert json.loads(details)["to"] == [me]
+    # exactly one: nothing more comes
+    time.sleep(3)
+    assert [r for r, raw in rig.inbox.msgs if email.message_from_bytes(
+        raw, policy=email.policy.default)["Subject"] == subject] == [[me]]
+    # revoked: it reads revoked, nothing more to announce
+    st, _, doc = c.api("POST", f"/api/v1/orders/{renewal}/revoke",
+                       token=ta, body='{"reason": "superseded"}')
+    assert st == 200 and doc["state"] == "revoked"
+    assert doc["replaced_by"] is None
+    text = page(renewal)
+    assert "will be revoked" not in text and "is in progress" not in text
+    assert "This certificate was revoked" in text
+
+
 # loopback: AUTH without TLS is what the test wants
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_smtp_auth_password_file(tmp_path):
