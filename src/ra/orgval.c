@@ -36,7 +36,6 @@
 #define MAX_TEXT_FIELD 256
 #define MAX_INFO_TEXT 2000
 #define MAX_REASON 500
-#define MAX_RCPT 3
 
 static atomic_int two_person_ev = 1;
 
@@ -1204,56 +1203,38 @@ staff(struct ra *ra, int64_t agent_id, int *admin, struct ra_err *err)
 	return rc;
 }
 
+/* The staff's question to the order's contacts (ra_order_rcpt), each
+ * greeted without a name, through notify.c's ra_mail_add(). */
 static void
 info_mail(struct ra *ra, const struct act_ctx *x)
 {
 	struct store_order o = {0};
-	struct store_user u = {0};
+	struct ra_rcpt r;
 	json_t *det = NULL;
-	char addr[MAX_RCPT][255], ref[64], *body;
-	const char *who[] = {"tech", "admin"};
-	size_t n = 0;
+	char ref[64], *text;
 
 	if (store_order_get(ra->st, x->order, &o) != 0)
 		goto out;
 	det = o.details ? json_loads(o.details, 0, NULL) : NULL;
-	if (json_integer_value(json_object_get(det, "user")) > 0 &&
-	    store_user_get(ra->st, (int64_t)json_integer_value(
-	    json_object_get(det, "user")), &u) == 0 && u.email != NULL)
-		snprintf(addr[n++], sizeof(addr[0]), "%s", u.email);
-	for (size_t i = 0; i < 2; i++) {
-		const char *e = json_string_value(json_object_get(
-		    json_object_get(det, who[i]), "email"));
-		int dup = 0;
-
-		if (e == NULL || !text_ok(e, 254) || strchr(e, '@') == NULL ||
-		    strpbrk(e, " \"<>(),;:\\[]") != NULL)
-			continue;
-		for (size_t j = 0; j < n; j++)
-			dup |= strcasecmp(addr[j], e) == 0;
-		if (!dup && n < MAX_RCPT)
-			snprintf(addr[n++], sizeof(addr[0]), "%s", e);
-	}
+	ra_order_rcpt(ra->st, det, &r);
 	snprintf(ref, sizeof(ref), "case:%lld:%lld", (long long)x->case_id,
 	    (long long)ra_now(ra));
-	body = xasprintf("Hello,\n\nto verify your organisation for order "
-	    "%lld (%s), our validation team needs more information:\n\n%s\n\n"
-	    "Please answer in the portal's overview: %s/portal/overview\n\n"
-	    "-- \ncertdesk\n", (long long)x->order, o.names ? o.names : "",
-	    x->text, ra->conf.portal_url ? ra->conf.portal_url : "");
-	for (size_t i = 0; i < n; i++) {
-		int e = store_mail_add(ra->st, addr[i], "Information needed "
-		    "for your SSL certificate order", body, "org.info", ref,
-		    time(NULL), NULL);
+	text = xasprintf("to verify your organisation for order %lld (%s), "
+	    "our validation team needs more information:\n\n%s\n\nPlease "
+	    "answer in the portal's overview: %s/portal/overview\n",
+	    (long long)x->order, o.names ? o.names : "", x->text,
+	    ra->conf.portal_url ? ra->conf.portal_url : "");
+	for (size_t i = 0; i < r.n; i++) {
+		int e = ra_mail_add(ra->st, r.addr[i], "", "Information needed "
+		    "for your SSL certificate order", text, "org.info", ref);
 
 		if (e != 0 && e != RC_EXISTS)
 			log_err(LOG_RA, "org case %lld: mail to %s: %s",
-			    (long long)x->case_id, addr[i], rc_str(e));
+			    (long long)x->case_id, r.addr[i], rc_str(e));
 	}
-	free(body);
+	free(text);
 out:
 	json_decref(det);
-	store_user_clear(&u);
 	store_order_clear(&o);
 }
 
