@@ -416,12 +416,29 @@ struct store_carried_ca {
 	int active;
 };
 
+/*
+ * A revocation a portal reissue scheduled (superseded_certs) that
+ * store_restore_carry() carried over: scheduled after the backup, and so
+ * scheduled in the copy now (done 0); or scheduled in the backup and
+ * revoked after it (done 1, reason: the revocation's), so no longer
+ * scheduled in the copy, whose revocation `certdesk restore` makes again.
+ */
+struct store_carried_sup {
+	char serial[41];		/* the replaced certificate */
+	char by_serial[41];		/* the certificate replacing it */
+	time_t revoke_at;
+	int done;
+	int reason;			/* done: its revocation's; else -1 */
+};
+
 /* What store_restore_carry() carried over; store_carry_clear() frees it. */
 struct store_carry {
 	struct store_carried *certs;
 	size_t ncerts;
 	struct store_carried_ca *cas;
 	size_t ncas;
+	struct store_carried_sup *sups;	/* in revoke_at order */
+	size_t nsups;
 };
 
 void store_carry_clear(struct store_carry *c);	/* NULL is fine */
@@ -440,11 +457,16 @@ void store_carry_clear(struct store_carry *c);	/* NULL is fine */
  * makes its status: DER, issuer, CRL shard, key hash, OCSP response,
  * revocation, issued set; and the compromised keys, CRLs, CRL shards and
  * shard counters the copy lacks, and for the CAs both have, the larger CRL
- * number. Audits each CA as "ca.restore.carry" and each certificate as
- * "cert.restore.carry", by actor. Returns 0 with *out filled (empty when
- * nothing was carried); RC_STATE when replaced is at another migration, or
- * a CA it has is another one in the copy (same id or name, another name or
- * certificate), or certificates or CAs to carry hang from one (then
+ * number. Then the revocations a portal reissue scheduled (superseded_certs)
+ * that the copy lacks, as they are, and the copy's schedules that replaced
+ * has done, their certificate revoked there, removed (the caller makes the
+ * revocation again). Audits each CA as "ca.restore.carry", each
+ * certificate as "cert.restore.carry" and each schedule as
+ * "superseded.restore.carry", by actor. Returns 0 with *out filled (empty
+ * when nothing was carried); RC_STATE when replaced is at another
+ * migration, or a CA it has is another one in the copy (same id or name,
+ * another name or certificate), or certificates or CAs to carry hang from
+ * one, or a schedule to carry names a certificate neither has (then
  * nothing is carried); RC_DB otherwise; d says why.
  */
 int store_restore_carry(const char *restored, const char *replaced,

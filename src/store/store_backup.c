@@ -525,8 +525,23 @@ out:
  * revocation and its issued set; and, for every certificate, the keys
  * reported compromised; and for every CA that is the same in both, the
  * CRLs, CRL shards and shard counters the copy lacks, and the larger CRL
- * number (RFC 5280 5.2.3: they only increase). Each CA and certificate
- * carried over gets an audit entry.
+ * number (RFC 5280 5.2.3: they only increase).
+ *
+ * Then the revocations a portal reissue for other names scheduled
+ * (superseded_certs: one row per replaced certificate, from its schedule
+ * until the sweep revokes it, or finds it revoked or expired, and deletes
+ * it). A row the copy lacks was made after the backup: without it the
+ * replaced certificate would stay valid until it expires, although its
+ * customer was told when it goes; it comes over as it is (its date, and
+ * the certificate replacing it, which may have been issued after the
+ * backup and carried over just now), so the sweep revokes it on time, or
+ * at once when that time has passed. A row of the copy that the replaced
+ * store no longer has, its certificate revoked there and not in the copy,
+ * was done after the backup: it goes, and `certdesk restore` makes the
+ * revocation again as it does every later revocation. (Any other row the
+ * replaced store no longer has stays, for the sweep: it drops a row whose
+ * certificate is revoked or expired, and revokes any other, as promised.)
+ * Each CA, certificate and schedule carried over gets an audit entry.
  */
 static const char *const carry_setup_sql[] = {
 	"CREATE TEMP TABLE IF NOT EXISTS restore_carry "
@@ -539,6 +554,22 @@ static const char *const carry_setup_sql[] = {
 	"DELETE FROM temp.restore_carry_ca",
 	"INSERT INTO temp.restore_carry_ca SELECT id FROM old.issuers "
 	    "WHERE id NOT IN (SELECT id FROM main.issuers)",
+	/* superseded certificates scheduled after the backup */
+	"CREATE TEMP TABLE IF NOT EXISTS restore_carry_sup "
+	    "(serial TEXT PRIMARY KEY)",
+	"DELETE FROM temp.restore_carry_sup",
+	"INSERT INTO temp.restore_carry_sup SELECT serial "
+	    "FROM old.superseded_certs WHERE serial NOT IN "
+	    "(SELECT serial FROM main.superseded_certs)",
+	/* and those scheduled before it and revoked after it */
+	"CREATE TEMP TABLE IF NOT EXISTS restore_done_sup "
+	    "(serial TEXT PRIMARY KEY, reason INTEGER)",
+	"DELETE FROM temp.restore_done_sup",
+	"INSERT INTO temp.restore_done_sup SELECT m.serial, r.reason "
+	    "FROM main.superseded_certs m JOIN old.revocations r "
+	    "USING (serial) WHERE m.serial NOT IN "
+	    "(SELECT serial FROM old.superseded_certs) AND m.serial NOT IN "
+	    "(SELECT serial FROM main.revocations)",
 };
 
 static const char *const carry_sql[] = {
@@ -590,6 +621,11 @@ static const char *const carry_sql[] = {
 	    "WHERE issuer_id IN temp.restore_same "
 	    "ON CONFLICT (issuer_id) DO UPDATE "
 	    "SET next_seq = max(next_seq, excluded.next_seq)",
+	/* the certificates they name are all in the copy by now */
+	"INSERT INTO main.superseded_certs (serial, by_serial, revoke_at) "
+	    "SELECT o.serial, o.by_serial, o.revoke_at "
+	    "FROM old.superseded_certs o JOIN temp.restore_carry_sup "
+	    "USING (serial)",
 };
 
 /* A CA to carry whose name the copy has (under another id). */
@@ -612,6 +648,16 @@ static const char SQL_CARRY_ISSUER[] =
     "OR o.id IS NULL OR m.name IS NOT o.name "
     "OR m.cert_der IS NOT o.cert_der) LIMIT 1";
 
+/* A schedule to carry that names a certificate neither the copy has nor
+ * the replaced store has to carry (its foreign keys would not hold). */
+static const char SQL_CARRY_SUP_ORPHAN[] =
+    "SELECT o.serial, o.by_serial FROM old.superseded_certs o "
+    "JOIN temp.restore_carry_sup USING (serial) "
+    "WHERE o.serial NOT IN (SELECT serial FROM main.certificates "
+    "UNION SELECT serial FROM temp.restore_carry) "
+    "OR o.by_serial NOT IN (SELECT serial FROM main.certificates "
+    "UNION SELECT serial FROM temp.restore_carry) LIMIT 1";
+
 static const char SQL_CARRY_CAS[] =
     "SELECT o.id, o.name, o.parent_id, o.is_root, o.active, o.cert_der, "
     "o.crl_number FROM old.issuers o JOIN temp.restore_carry_ca USING (id) "
@@ -628,13 +674,25 @@ static const char SQL_CARRIED[] =
     "SELECT c.serial, r.reason FROM temp.restore_carry c "
     "LEFT JOIN main.revocations r USING (serial) ORDER BY c.serial";
 
+/* The schedules carried and those done, each with its audit details. */
+static const char SQL_CARRIED_SUPS[] =
+    "SELECT serial, by_serial, revoke_at, -1, json_object('restore', "
+    "'superseded after the backup', 'by', by_serial, 'revoke_at', "
+    "revoke_at) FROM main.superseded_certs "
+    "JOIN temp.restore_carry_sup USING (serial) "
+    "UNION ALL SELECT m.serial, m.by_serial, m.revoke_at, d.reason, "
+    "json_object('restore', 'revoked after the backup', 'by', "
+    "m.by_serial, 'revoke_at', m.revoke_at, 'revoked', d.reason) "
+    "FROM main.superseded_certs m JOIN temp.restore_done_sup d "
+    "USING (serial) ORDER BY 3, 1";
+
 struct carry_ctx {
 	const char *actor;
 	int (*check_ca)(const struct store_issuer *, void *,
 	    struct rc_detail *);
 	void *arg;
 	struct store_carry out;		/* what was carried, for the caller */
-	size_t cap, cap_ca;
+	size_t cap, cap_ca, cap_sup;
 	struct rc_detail *d;
 };
 
@@ -685,6 +743,18 @@ clash_says(sqlite3_stmt *s, struct rc_detail *d)
 	    "and issuer %lld in the backup: it is not a backup of this store",
 	    name != NULL ? name : "?", (long long)sqlite3_column_int64(s, 1),
 	    (long long)sqlite3_column_int64(s, 2));
+}
+
+static void
+orphan_says(sqlite3_stmt *s, struct rc_detail *d)
+{
+	const char *serial = (const char *)sqlite3_column_text(s, 0);
+	const char *by = (const char *)sqlite3_column_text(s, 1);
+
+	rc_detail_set(d, "the revocation of %.40s (superseded by %.40s) "
+	    "scheduled in the replaced store names a certificate that "
+	    "neither store has", serial != NULL ? serial : "?",
+	    by != NULL ? by : "?");
 }
 
 static void
@@ -755,6 +825,57 @@ carry_ca(struct store *st, struct carry_ctx *c, sqlite3_stmt *s)
 	return rc;
 }
 
+/*
+ * Lists and audits the schedules carried (inserted by carry_sql) and
+ * those done after the backup, which then leave the copy.
+ */
+static int
+carry_sups(struct store *st, struct carry_ctx *c)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, SQL_CARRIED_SUPS, -1, &s, NULL) !=
+	    SQLITE_OK)
+		return carry_err(st, c->d);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *serial = (const char *)sqlite3_column_text(s, 0);
+		const char *by = (const char *)sqlite3_column_text(s, 1);
+		const char *details = (const char *)sqlite3_column_text(s, 4);
+		struct store_carried_sup *e;
+
+		if (serial == NULL || strlen(serial) >= sizeof(e->serial) ||
+		    by == NULL || strlen(by) >= sizeof(e->by_serial) ||
+		    details == NULL)
+			continue;	/* not a serial this store makes */
+		if (c->out.nsups == c->cap_sup) {
+			c->cap_sup = c->cap_sup ? 2 * c->cap_sup : 8;
+			c->out.sups = xrealloc(c->out.sups,
+			    c->cap_sup * sizeof(*c->out.sups));
+		}
+		e = &c->out.sups[c->out.nsups++];
+		memcpy(e->serial, serial, strlen(serial) + 1);
+		memcpy(e->by_serial, by, strlen(by) + 1);
+		e->revoke_at = (time_t)sqlite3_column_int64(s, 2);
+		e->reason = sqlite3_column_int(s, 3);
+		e->done = e->reason >= 0;
+		rc = store_audit_append(st, c->actor,
+		    "superseded.restore.carry", e->serial, details);
+		if (rc != 0) {
+			rc_detail_set(c->d, "auditing %s: %s", e->serial,
+			    rc_str(rc));
+			sqlite3_finalize(s);
+			return rc;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return carry_err(st, c->d);
+	/* done: its revocation is made again, as every later one is */
+	return carry_exec(st, "DELETE FROM main.superseded_certs WHERE "
+	    "serial IN (SELECT serial FROM temp.restore_done_sup)", c->d);
+}
+
 static int
 carry_tx(struct store *st, void *arg)
 {
@@ -769,6 +890,8 @@ carry_tx(struct store *st, void *arg)
 	if ((rc = carry_refuse_if(st, SQL_CARRY_CLASH, clash_says,
 	    c->d)) != 0 ||
 	    (rc = carry_refuse_if(st, SQL_CARRY_ISSUER, issuer_says,
+	    c->d)) != 0 ||
+	    (rc = carry_refuse_if(st, SQL_CARRY_SUP_ORPHAN, orphan_says,
 	    c->d)) != 0)
 		return rc;
 	/* the CAs first: the certificates refer to them */
@@ -824,9 +947,12 @@ carry_tx(struct store *st, void *arg)
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return carry_err(st, c->d);
+	if ((rc = carry_sups(st, c)) != 0)
+		return rc;
 	return carry_exec(st, "DROP TABLE temp.restore_carry; "
-	    "DROP TABLE temp.restore_carry_ca; DROP TABLE temp.restore_same",
-	    c->d);
+	    "DROP TABLE temp.restore_carry_ca; DROP TABLE temp.restore_same; "
+	    "DROP TABLE temp.restore_carry_sup; "
+	    "DROP TABLE temp.restore_done_sup", c->d);
 }
 
 void
@@ -836,6 +962,7 @@ store_carry_clear(struct store_carry *c)
 		return;
 	free(c->certs);
 	free(c->cas);
+	free(c->sups);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -10,8 +10,13 @@
  * issuing CA made after the backup over (id, certificate, active flag, CRL
  * number, audited), with its certificates, once the caller's check takes
  * it; a CA the check refuses, or one the backup has under another id, or
- * one hanging from a root the backup has otherwise, carries nothing. Each
- * test gets a fresh database in its own temporary directory.
+ * one hanging from a root the backup has otherwise, carries nothing. The
+ * revocations a portal reissue scheduled after the backup come over as they
+ * are (audited), whether the certificate replacing one was issued before
+ * the backup or after it; one scheduled in the backup and revoked after it
+ * is no longer scheduled; one naming a certificate neither store has
+ * carries nothing. Each test gets a fresh database in its own temporary
+ * directory.
  */
 #include "store/store.h"
 #include "store/store_int.h"
@@ -429,6 +434,138 @@ test_carry_not_this_store(void **state)
 	unlink_copy(copy);
 }
 
+/*
+ * The store: issuing-1 (2) with a0 (replaced by a1, revoked at 500), c0
+ * (replaced by c1, at 600), r0 (by r1, at 650, but revoked meanwhile), e0
+ * (replaced by e1, at 700), each scheduled, and x0; copy: its backup.
+ * Then in the store: a0's revocation done (by the sweep, superseded), the
+ * rows of r0 and of e0, expired, gone with nothing to revoke, b1 issued
+ * and replacing x0 (at 900), and y1 issued and replacing y0, issued after
+ * the backup too (at 800).
+ */
+static void
+superseded_after_backup(struct fx *fx, char *copy, size_t size)
+{
+	const struct store_conf c = {"sqlite", fx->path, 0};
+	struct store_backup_info info;
+	struct rc_detail d = {""};
+
+	raw(fx, "INSERT INTO issuers (name, parent_id, is_root, active, "
+	    "cert_der, crl_number, created_at) VALUES "
+	    "('root', NULL, 1, 0, x'01', 5, 1), "
+	    "('issuing-1', 1, 0, 1, x'02', 10, 1); "
+	    "INSERT INTO certificates (serial, issuer_id, profile, names, "
+	    "not_before, not_after, der, created_at) VALUES "
+	    "('a0', 2, 'dv', 'a.example', 1, 9000, x'10', 1), "
+	    "('a1', 2, 'dv', 'a1.example', 1, 9000, x'11', 1), "
+	    "('c0', 2, 'dv', 'c.example', 1, 9000, x'12', 1), "
+	    "('c1', 2, 'dv', 'c1.example', 1, 9000, x'13', 1), "
+	    "('e0', 2, 'dv', 'e.example', 1, 2, x'14', 1), "
+	    "('e1', 2, 'dv', 'e1.example', 1, 9000, x'15', 1), "
+	    "('r0', 2, 'dv', 'r.example', 1, 9000, x'17', 1), "
+	    "('r1', 2, 'dv', 'r1.example', 1, 9000, x'18', 1), "
+	    "('x0', 2, 'dv', 'x.example', 1, 9000, x'16', 1); "
+	    "INSERT INTO superseded_certs (serial, by_serial, revoke_at) "
+	    "VALUES ('a0', 'a1', 500), ('c0', 'c1', 600), ('e0', 'e1', 700), "
+	    "('r0', 'r1', 650); "
+	    "INSERT INTO revocations (serial, issuer_id, reason, revoked_at) "
+	    "VALUES ('r0', 2, 1, 2)");
+	snprintf(copy, size, "%s/copy.db", fx->dir);
+	if (store_backup(&c, copy, &info, &d) != 0)
+		fail_msg("backup: %s", d.msg);
+	raw(fx, "DELETE FROM superseded_certs WHERE serial IN ('a0', 'e0', "
+	    "'r0'); "
+	    "INSERT INTO revocations (serial, issuer_id, reason, revoked_at) "
+	    "VALUES ('a0', 2, 4, 500); "
+	    "INSERT INTO certificates (serial, issuer_id, profile, names, "
+	    "not_before, not_after, der, created_at) VALUES "
+	    "('b1', 2, 'dv', 'b1.example', 1, 9000, x'20', 2), "
+	    "('y0', 2, 'dv', 'y.example', 1, 9000, x'21', 2), "
+	    "('y1', 2, 'dv', 'y1.example', 1, 9000, x'22', 2); "
+	    "INSERT INTO superseded_certs (serial, by_serial, revoke_at) "
+	    "VALUES ('x0', 'b1', 900), ('y0', 'y1', 800)");
+}
+
+static void
+test_carry_superseded(void **state)
+{
+	struct fx *fx = *state;
+	struct store_carry out;
+	struct rc_detail d = {""};
+	char copy[320];
+
+	superseded_after_backup(fx, copy, sizeof(copy));
+	assert_int_equal(store_restore_carry(copy, fx->path, "test", NULL,
+	    NULL, &out, &d), 0);
+	assert_int_equal(out.ncerts, 3);
+	/* in revoke_at order: a0 done, y0 and x0 carried */
+	assert_int_equal(out.nsups, 3);
+	assert_string_equal(out.sups[0].serial, "a0");
+	assert_string_equal(out.sups[0].by_serial, "a1");
+	assert_int_equal(out.sups[0].done, 1);
+	assert_int_equal(out.sups[0].reason, 4);
+	assert_string_equal(out.sups[1].serial, "y0");
+	assert_string_equal(out.sups[1].by_serial, "y1");
+	assert_int_equal(out.sups[1].revoke_at, 800);
+	assert_int_equal(out.sups[1].done, 0);
+	assert_int_equal(out.sups[1].reason, -1);
+	assert_string_equal(out.sups[2].serial, "x0");
+	assert_string_equal(out.sups[2].by_serial, "b1");
+	assert_int_equal(out.sups[2].revoke_at, 900);
+	assert_int_equal(out.sups[2].done, 0);
+	store_carry_clear(&out);
+	/* scheduled as in the replaced store; e0, expired, and r0, revoked
+	 * before the backup, are the sweep's */
+	assert_int_equal(q1(copy, "SELECT count(*) FROM superseded_certs"),
+	    5);
+	assert_int_equal(q1(copy, "SELECT revoke_at FROM superseded_certs "
+	    "WHERE serial = 'x0' AND by_serial = 'b1'"), 900);
+	assert_int_equal(q1(copy, "SELECT revoke_at FROM superseded_certs "
+	    "WHERE serial = 'y0' AND by_serial = 'y1'"), 800);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM superseded_certs "
+	    "WHERE serial IN ('c0', 'e0', 'r0')"), 3);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM superseded_certs "
+	    "WHERE serial = 'a0'"), 0);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'superseded.restore.carry' AND object = 'x0' AND "
+	    "details = '{\"restore\":\"superseded after the backup\",\"by\":"
+	    "\"b1\",\"revoke_at\":900}'"), 1);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'superseded.restore.carry' AND object = 'a0' AND "
+	    "details = '{\"restore\":\"revoked after the backup\",\"by\":"
+	    "\"a1\",\"revoke_at\":500,\"revoked\":4}'"), 1);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'superseded.restore.carry'"), 3);
+	assert_int_equal(q1(copy, "PRAGMA foreign_key_check"), -1);
+	unlink_copy(copy);
+}
+
+static void
+test_carry_superseded_orphan(void **state)
+{
+	struct fx *fx = *state;
+	struct store_carry out;
+	struct rc_detail d = {""};
+	char copy[320];
+
+	superseded_after_backup(fx, copy, sizeof(copy));
+	/* a schedule whose replacing certificate neither store has */
+	raw(fx, "INSERT INTO superseded_certs (serial, by_serial, revoke_at) "
+	    "VALUES ('c1', 'zz', 1000)");
+	assert_int_equal(store_restore_carry(copy, fx->path, "test", NULL,
+	    NULL, &out, &d), RC_STATE);
+	assert_string_equal(d.msg, "the revocation of c1 (superseded by zz) "
+	    "scheduled in the replaced store names a certificate that "
+	    "neither store has");
+	assert_int_equal(out.nsups, 0);
+	assert_int_equal(out.ncerts, 0);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM superseded_certs"),
+	    4);
+	assert_int_equal(q1(copy, "SELECT count(*) FROM audit_log WHERE "
+	    "action LIKE '%.restore.carry'"), 0);
+	unlink_copy(copy);
+}
+
 int
 main(void)
 {
@@ -444,6 +581,8 @@ main(void)
 		T(test_carry_later_ca),
 		T(test_carry_refused_by_check),
 		T(test_carry_not_this_store),
+		T(test_carry_superseded),
+		T(test_carry_superseded_orphan),
 #undef T
 	};
 
