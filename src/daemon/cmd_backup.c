@@ -15,12 +15,13 @@
  * from FILE, schema included), into which the CAs made after the backup
  * (a `ca roll`: each once the signer holds its key and takes its
  * certificate) and the certificates issued after it are carried over from
- * the replaced store with their revocations (store_restore_carry), the
- * replaced store kept with its -wal and -shm under a new name, and every
- * other revocation of the replaced store that the backup lacks made again
- * through the CA, so that a restore never makes a revoked certificate good
- * nor loses an issuing CA. When that cannot be done, the restore is
- * refused unless --drop-later-revocations.
+ * the replaced store with their revocations, and the revocations a portal
+ * reissue scheduled after it (store_restore_carry), the replaced store
+ * kept with its -wal and -shm under a new name, and every other revocation
+ * of the replaced store that the backup lacks made again through the CA,
+ * so that a restore never makes a revoked certificate good nor loses an
+ * issuing CA or a scheduled revocation. When that cannot be done, the
+ * restore is refused unless --drop-later-revocations.
  *
  * Runs in the main certdesk process; restore forks the signer only when it
  * has CAs to carry over (before the swap) or revocations to make again
@@ -344,6 +345,85 @@ out:
 	return v;
 }
 
+/* A revocation of a superseded certificate scheduled in the store being
+ * replaced (superseded_certs) that the restored copy lacks. */
+struct lost_sup {
+	char serial[48];
+	char by_serial[48];
+	time_t revoke_at;
+};
+
+/*
+ * The revocations scheduled in the database at replaced (read-only) of
+ * superseded certificates not revoked there, that the store file at
+ * restored does not schedule (all of them when it cannot tell): what a
+ * restore that carries nothing loses. *ok is 0 when the replaced store's
+ * cannot be read (why says why), 1 otherwise.
+ */
+static struct lost_sup *
+lost_sups(const char *replaced, const char *restored, size_t *n, int *ok,
+    struct rc_detail *why)
+{
+	sqlite3 *db = NULL, *cp = NULL;
+	sqlite3_stmt *s = NULL, *q = NULL;
+	struct lost_sup *v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	*ok = 0;
+	if (sqlite3_open_v2(replaced, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, "SELECT serial, by_serial, "
+	    "revoke_at FROM superseded_certs WHERE serial NOT IN "
+	    "(SELECT serial FROM revocations) ORDER BY revoke_at, serial",
+	    -1, &s, NULL) != SQLITE_OK) {
+		rc_detail_set(why, "its scheduled revocations: %s", db ?
+		    sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	/* read-write, as a store opens it: a read-only connection to a file
+	 * in WAL mode leaves its -wal and -shm behind */
+	if (sqlite3_open_v2(restored, &cp, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(cp, "SELECT 1 FROM "
+	    "superseded_certs WHERE serial = ?1", -1, &q, NULL) != SQLITE_OK)
+		q = NULL;	/* then every one counts as lost */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *serial = (const char *)sqlite3_column_text(s, 0);
+		const char *by = (const char *)sqlite3_column_text(s, 1);
+		int have = 0;
+
+		if (serial == NULL || strlen(serial) >= sizeof(v->serial))
+			continue;	/* not a serial this store makes */
+		if (q != NULL) {
+			sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+			have = sqlite3_step(q) == SQLITE_ROW;
+			sqlite3_reset(q);
+		}
+		if (have)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		snprintf(v[*n].serial, sizeof(v[*n].serial), "%s", serial);
+		snprintf(v[*n].by_serial, sizeof(v[*n].by_serial), "%.40s",
+		    by != NULL ? by : "?");
+		v[*n].revoke_at = (time_t)sqlite3_column_int64(s, 2);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		rc_detail_set(why, "its scheduled revocations: stopped early: "
+		    "%s", sqlite3_errmsg(db));
+	else
+		*ok = 1;
+out:
+	sqlite3_finalize(q);
+	sqlite3_close(cp);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
 /*
  * store_restore_carry's check of a CA the backup lacks, before its row is
  * carried over: the signer (forked here, the first time) must hold its
@@ -426,21 +506,25 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		{"--from", DAEMON_OPT_STR, &from, "FILE", 1,
 		    "a file written by 'certdesk backup'"},
 		{"--drop-later-revocations", DAEMON_OPT_FLAG, &drop, NULL, 0,
-		    "restore even when revocations or CAs the backup lacks "
-		    "cannot be kept (they are lost: revoke them again by "
-		    "hand; a lost CA's certificates are unknown)"},
+		    "restore even when revocations, scheduled revocations "
+		    "or CAs the backup lacks cannot be kept (they are lost: "
+		    "revoke them again by hand; a lost CA's certificates are "
+		    "unknown)"},
 	};
 	struct rc_detail d = {""}, why = {""};
 	struct store_backup_info info;
 	struct old_rev *revs = NULL;
 	struct store_carry carried = {0};
 	struct lost_ca *cas = NULL;
+	struct lost_sup *sups = NULL;
 	size_t nrevs = 0, again = 0, dropped = 0, nlost = 0, ncas = 0;
-	char *restoring = NULL, *kept = NULL, stamp[32];
+	size_t nsups = 0, scheduled = 0;
+	char *restoring = NULL, *kept = NULL, stamp[32], when[32];
 	struct stat sb;
 	time_t now = time(NULL);
 	struct tm tm;
-	int done, rc, have_old, revs_ok = 1, cas_ok = 1, carry_rc = 0;
+	int done, rc, have_old, revs_ok = 1, cas_ok = 1, sups_ok = 1;
+	int carry_rc = 0;
 
 	rc = daemon_opts(cx, opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
 	    NULL, 0, NULL, &done);
@@ -500,9 +584,9 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		goto out;
 	}
 	/* what happened after the backup: the CAs made since and the
-	 * certificates issued since, with their revocations, carried over
-	 * into the copy; the other revocations are made again below, once
-	 * the copy is in place */
+	 * certificates issued since, with their revocations, and the
+	 * revocations scheduled since, carried over into the copy; the other
+	 * revocations are made again below, once the copy is in place */
 	if (have_old) {
 		revs = old_revocations(cx->db_path, &nrevs, &revs_ok, &why);
 		d.msg[0] = '\0';
@@ -514,14 +598,20 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 			 * lost, with its certificates */
 			cas = lost_cas(cx->db_path, restoring, &ncas, &cas_ok,
 			    revs_ok ? &why : NULL);
+			/* and every revocation scheduled since: the
+			 * certificates it would revoke stay valid */
+			sups = lost_sups(cx->db_path, restoring, &nsups,
+			    &sups_ok, revs_ok && cas_ok ? &why : NULL);
 		}
 	}
-	if ((!revs_ok || !cas_ok || nlost > 0 || ncas > 0) && !drop) {
+	if ((!revs_ok || !cas_ok || !sups_ok || nlost > 0 || ncas > 0 ||
+	    nsups > 0) && !drop) {
 		(void)unlink(restoring);
-		if (!revs_ok || !cas_ok) {
-			daemon_fail(cx, "the revocations and CAs of %s cannot "
-			    "be read (%s), so the restore could make revoked "
-			    "certificates good or lose an issuing CA: not "
+		if (!revs_ok || !cas_ok || !sups_ok) {
+			daemon_fail(cx, "the revocations, CAs or scheduled "
+			    "revocations of %s cannot be read (%s), so the "
+			    "restore could make revoked certificates good or "
+			    "lose an issuing CA or a scheduled revocation: not "
 			    "restored (--drop-later-revocations restores "
 			    "anyway)", cx->db_path, why.msg);
 		} else {
@@ -553,11 +643,29 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 					    (long long)cas[i].revoked);
 			}
 			if (ncas > 0 && l < sizeof(lost))
+				l += (size_t)snprintf(lost + l, sizeof(lost) -
+				    l, "%s%zu CAs made after the backup (%s%s) "
+				    "would be lost, with the status of the "
+				    "certificates they issued", l > 0 ?
+				    ", and " : "", ncas, cas[0].name, ncas > 1 ?
+				    ", ..." : "");
+			if (nsups > 0) {
+				fprintf(stderr, "revocations scheduled in %s, "
+				    "unknown to the backup:\n", cx->db_path);
+				for (size_t i = 0; i < nsups; i++) {
+					daemon_fmt_time(sups[i].revoke_at,
+					    when);
+					fprintf(stderr, "  %s (superseded by "
+					    "%s) at %s\n", sups[i].serial,
+					    sups[i].by_serial, when);
+				}
+			}
+			if (nsups > 0 && l < sizeof(lost))
 				snprintf(lost + l, sizeof(lost) - l, "%s%zu "
-				    "CAs made after the backup (%s%s) would be "
-				    "lost, with the status of the certificates "
-				    "they issued", l > 0 ? ", and " : "", ncas,
-				    cas[0].name, ncas > 1 ? ", ..." : "");
+				    "certificates superseded after the backup "
+				    "(%s%s) would not be revoked as scheduled",
+				    l > 0 ? ", and " : "", nsups,
+				    sups[0].serial, nsups > 1 ? ", ..." : "");
 			daemon_fail(cx, "what happened after the backup cannot "
 			    "be carried over (%s), so %s: not restored "
 			    "(--drop-later-revocations restores anyway)",
@@ -622,12 +730,31 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 			printf("carried over, issued after the backup: %s\n",
 			    carried.certs[i].serial);
 	}
+	for (size_t i = 0; i < carried.nsups; i++) {
+		const struct store_carried_sup *e = &carried.sups[i];
+
+		daemon_fmt_time(e->revoke_at, when);
+		if (e->done) {
+			/* its revocation is made again below */
+			printf("carried over, revoked after the backup: %s "
+			    "(superseded by %s, reason %d), no longer "
+			    "scheduled\n", e->serial, e->by_serial, e->reason);
+		} else {
+			printf("carried over, superseded after the backup: %s "
+			    "(by %s), to be revoked at %s\n", e->serial,
+			    e->by_serial, when);
+			scheduled++;
+		}
+	}
 	if (have_old && carry_rc == 0 && carried.ncas > 0)
 		printf("%zu CAs made after the backup carried over\n",
 		    carried.ncas);
 	if (have_old && carry_rc == 0)
 		printf("%zu certificates issued after the backup carried "
 		    "over\n", carried.ncerts);
+	if (scheduled > 0)
+		printf("%zu scheduled revocations of superseded certificates "
+		    "carried over\n", scheduled);
 	/* --drop-later-revocations: what the operator gave up, named */
 	for (size_t i = 0; i < ncas; i++)
 		printf("DROPPED: CA %s of the replaced store (issuer %lld: %lld "
@@ -635,6 +762,12 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		    "while its key %s is in %s, 'ca roll' refuses it\n",
 		    cas[i].name, (long long)cas[i].id, (long long)cas[i].certs,
 		    (long long)cas[i].revoked, cas[i].name, cx->keys_dir);
+	for (size_t i = 0; i < nsups; i++) {
+		daemon_fmt_time(sups[i].revoke_at, when);
+		printf("DROPPED: scheduled in the replaced store, unknown to "
+		    "the restored one: the revocation of %s (superseded by "
+		    "%s) at %s\n", sups[i].serial, sups[i].by_serial, when);
+	}
 	rc = DAEMON_EXIT_OK;
 	/* revocations of the replaced store that the backup predates are
 	 * made again: a restore must not make a revoked certificate good */
@@ -678,15 +811,16 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 		printf("%zu revocations made again, %zu dropped\n", again,
 		    dropped);
 	}
-	if (!revs_ok || !cas_ok) {
+	if (!revs_ok || !cas_ok || !sups_ok) {
 		/* --drop-later-revocations: restored, but not checked */
-		daemon_fail(cx, "the revocations and CAs of the replaced store "
-		    "could not be read (%s): check those in %s by hand",
-		    why.msg, kept);
+		daemon_fail(cx, "the revocations, CAs or scheduled revocations "
+		    "of the replaced store could not be read (%s): check those "
+		    "in %s by hand", why.msg, kept);
 		rc = DAEMON_EXIT_FAIL;
 	}
 out:
 	store_carry_clear(&carried);
+	free(sups);
 	free(cas);
 	free(revs);
 	free(restoring);

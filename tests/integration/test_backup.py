@@ -13,7 +13,11 @@ increasing above those published after the backup (RFC 5280 5.2.3). A
 the active one, its revoked certificate stays revoked on its CRL and over
 OCSP, and the next roll works; a CA that cannot be carried (its key is not
 in the signer, or the signer refuses its certificate) refuses the restore,
-naming it, unless --drop-later-revocations."""
+naming it, unless --drop-later-revocations. So is a revocation a portal
+reissue for another domain scheduled after the backup: carried over, the
+DV worker revokes the replaced certificate on time after the restore (CRL,
+OCSP); one that cannot be carried refuses the restore, or is named as
+dropped; one done after the backup is made again."""
 import ctypes
 import os
 import shutil
@@ -26,14 +30,17 @@ import tempfile
 import threading
 import time
 import json
+import types
 import urllib.parse
 import urllib.request
 
 import pytest
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from conftest import Server, certdesk_bin, message, openssl, run
+from portal_rig import Rig
 
 
 def crl_number(path):
@@ -338,14 +345,16 @@ def test_restore_refuses_what_cannot_be_carried(datadir, make_csr,
                        serial(c_pem)).returncode == 1
 
 
-def test_restore_refuses_unreadable_revocations(datadir, tmp_path):
-    """The replaced store's revocations cannot be read: refused; with
-    --drop-later-revocations restored, and still exit 1."""
+@pytest.mark.parametrize("table", ["revocations", "superseded_certs"])
+def test_restore_refuses_unreadable_revocations(datadir, tmp_path, table):
+    """The replaced store's revocations, or those it scheduled, cannot be
+    read: refused; with --drop-later-revocations restored, and still exit
+    1."""
     out = tmp_path / "b.db"
     datadir.cli("backup", "--out", out)
     live = datadir.path / "certdesk.db"
     db = sqlite3.connect(live)
-    db.execute("ALTER TABLE revocations RENAME TO revocations_gone")
+    db.execute(f"ALTER TABLE {table} RENAME TO gone")
     db.commit()
     db.close()
     p = datadir.run("restore", "--from", out)
@@ -604,3 +613,180 @@ def test_restore_fails_closed_on_uninspectable_certdesk(tmp_path, make_csr):
             sleeper.wait()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def reissued_after_backup(tmp_path, make_csr):
+    """A portal rig: a starter slot issued for one domain (old), a backup,
+    then a reissue on the slot for another domain (new), which schedules
+    old's revocation: (rig, backup, old, new, revoke_at)."""
+    rig = Rig(tmp_path)
+    contract = rig.ids["a"]["contract"]
+    for d in ("old-shop.test", "new-shop.test"):
+        rig.cli("admin", "domain", "add", "--contract", contract, "--name",
+                d, "--hosted")
+    slot = rig.cli("admin", "slot", "add", "--contract", contract,
+                   "--product", "starter")
+    rig.server.start()
+
+    def order(domain, key):
+        path = f"/portal/slots/{slot}/setup"
+        st, _, body = c.get(path)
+        assert st == 200, body[:300]
+        st, _, body = c.post_form(path, {
+            "csrf": c.csrf_from(body), "domain": domain,
+            "purpose": "hosting", "terms": "1", "key_source": "browser",
+            "csr": make_csr(key, [domain, "www." + domain]).read_text()})
+        assert st == 200, body[:2000]
+        (oid,), = rig.db("SELECT max(id) FROM orders WHERE slot_id = ?",
+                         int(slot))
+        if rig.db("SELECT status FROM orders WHERE id = ?", oid) != \
+                [("valid",)]:
+            assert rig.cli("admin", "validate", "--order", str(oid)) == \
+                "issued"
+        (cert,), = rig.db("SELECT cert_serial FROM orders WHERE id = ?",
+                          oid)
+        return cert
+
+    try:
+        c = rig.login("a")
+        old = order("old-shop.test", "p256")
+        out = tmp_path / "b.db"
+        rig.cli("backup", "--out", out)
+        new = order("new-shop.test", "p384")
+    finally:
+        rig.server.stop()
+    (revoke_at,), = rig.db("SELECT revoke_at FROM superseded_certs WHERE "
+                           "serial = ? AND by_serial = ?", old, new)
+    return rig, out, old, new, revoke_at
+
+
+def utc(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def test_restore_carries_a_scheduled_revocation(tmp_path, make_csr):
+    """A reissue for another domain after the backup scheduled the old
+    certificate's revocation: the restore carries the schedule over with
+    the new certificate (named, audited), and once its time has come the
+    DV worker revokes the old one (superseded), on the CRL and over OCSP.
+    A second restore from a backup that still has the schedule, once the
+    revocation is done, makes it again and leaves nothing scheduled."""
+    rig, out, old, new, revoke_at = reissued_after_backup(tmp_path,
+                                                          make_csr)
+    p = run(["backup", "--data", rig.data, "--out", tmp_path / "b2.db"])
+    assert p.returncode == 0, p.stderr
+    p = run(["restore", "--data", rig.data, "--from", out])
+    assert p.returncode == 0, p.stderr
+    assert f"carried over, issued after the backup: {new}\n" in p.stdout
+    assert (f"carried over, superseded after the backup: {old} (by {new}),"
+            f" to be revoked at {utc(revoke_at)}\n") in p.stdout
+    assert "1 scheduled revocations of superseded certificates carried " \
+        "over" in p.stdout
+    assert rig.db("SELECT serial, by_serial, revoke_at FROM "
+                  "superseded_certs") == [(old, new, revoke_at)]
+    (details,), = rig.db("SELECT details FROM audit_log WHERE action = "
+                         "'superseded.restore.carry' AND object = ?", old)
+    assert json.loads(details) == {"restore": "superseded after the backup",
+                                   "by": new, "revoke_at": revoke_at}
+    assert "audit log intact" in rig.cli("audit", "verify")
+    # not before its time
+    rig.server.start()
+    try:
+        time.sleep(2)
+    finally:
+        rig.server.stop()
+    assert rig.db("SELECT count(*) FROM revocations") == [(0,)]
+    # 72 hours on: the DV worker's minute sweep revokes it
+    conf = rig.data / "certdesk.conf"
+    conf.write_text(conf.read_text().replace(
+        "[policy]\n", f"[policy]\nnow = {utc(revoke_at + 60)}\n", 1))
+    rig.server.start()
+    try:
+        # (revoked, then its row goes: one after the other)
+        for _ in range(300):
+            if rig.db("SELECT count(*) FROM superseded_certs") == [(0,)]:
+                break
+            time.sleep(0.1)
+        assert rig.db("SELECT reason, revoked_at FROM revocations WHERE "
+                      "serial = ?", old) == [(4, revoke_at + 60)]
+        assert rig.db("SELECT count(*) FROM superseded_certs") == [(0,)]
+        # the CRL and OCSP say so; the new certificate stays good
+        (old_der,), = rig.db("SELECT der FROM certificates WHERE "
+                             "serial = ?", old)
+        (new_der,), = rig.db("SELECT der FROM certificates WHERE "
+                             "serial = ?", new)
+        for serial_hex, der, name in ((old, old_der, "old"),
+                                      (new, new_der, "new")):
+            pem = x509.load_der_x509_certificate(der).public_bytes(
+                serialization.Encoding.PEM).decode()
+            (tmp_path / f"{name}.pem").write_text(pem)
+        data = types.SimpleNamespace(path=rig.data)
+        assert on_crl_of(rig.server, data, "issuing-1",
+                         (tmp_path / "old.pem").read_text())
+        assert not on_crl_of(rig.server, data, "issuing-1",
+                             (tmp_path / "new.pem").read_text())
+        for name, status in (("old", "revoked"), ("new", "good")):
+            p = openssl("ocsp", "-issuer",
+                        rig.data / "ca" / "issuing-1.pem", "-CAfile",
+                        rig.data / "ca" / "root.pem", "-url",
+                        rig.server.url("/ocsp"), "-cert",
+                        tmp_path / f"{name}.pem",
+                        # its clock is 72 hours ahead
+                        "-validity_period", str(80 * 3600))
+            text = (p.stdout + p.stderr).decode()
+            assert "Response verify OK" in text, text
+            assert f"{tmp_path}/{name}.pem: {status}" in text, text
+            assert ("Reason: superseded" in text) == (name == "old"), text
+    finally:
+        rig.server.stop()
+    # a backup that still has the schedule, now done: it goes, and the
+    # revocation is made again
+    p = run(["restore", "--data", rig.data, "--from", tmp_path / "b2.db"])
+    assert p.returncode == 0, p.stderr
+    assert (f"carried over, revoked after the backup: {old} (superseded by "
+            f"{new}, reason 4), no longer scheduled\n") in p.stdout
+    assert f"revoked again: {old} (reason 4)\n" in p.stdout
+    assert rig.db("SELECT count(*) FROM superseded_certs") == [(0,)]
+    assert rig.db("SELECT reason FROM revocations WHERE serial = ?",
+                  old) == [(4,)]
+    (details,), = rig.db("SELECT details FROM audit_log WHERE action = "
+                         "'superseded.restore.carry' AND object = ? "
+                         "ORDER BY seq DESC LIMIT 1", old)
+    assert json.loads(details) == {"restore": "revoked after the backup",
+                                   "by": new, "revoke_at": revoke_at,
+                                   "revoked": 4}
+
+
+def test_restore_refuses_to_lose_a_scheduled_revocation(tmp_path,
+                                                        make_csr):
+    """When nothing can be carried over (the replaced store records an
+    older migration), a revocation scheduled after the backup would be
+    lost and the old certificate would stay valid: the restore is refused,
+    naming it; --drop-later-revocations restores anyway and names it as
+    dropped."""
+    rig, out, old, new, revoke_at = reissued_after_backup(tmp_path,
+                                                          make_csr)
+    live = rig.data / "certdesk.db"
+    db = sqlite3.connect(live)
+    db.execute("DELETE FROM schema_migrations WHERE version = "
+               "(SELECT max(version) FROM schema_migrations)")
+    db.commit()
+    db.close()
+    before = names(types.SimpleNamespace(path=rig.data))
+    p = run(["restore", "--data", rig.data, "--from", out])
+    assert p.returncode == 1, p.stdout
+    m = message(p)
+    assert f"1 certificates superseded after the backup ({old}) would " \
+        "not be revoked as scheduled" in m
+    assert "--drop-later-revocations" in m and "not restored" in m
+    assert f"  {old} (superseded by {new}) at {utc(revoke_at)}\n" \
+        in p.stderr
+    assert names(types.SimpleNamespace(path=rig.data)) == before
+    assert count(live, "superseded_certs") == 1
+    p = run(["restore", "--data", rig.data, "--from", out,
+             "--drop-later-revocations"])
+    assert p.returncode == 0, p.stderr
+    assert ("DROPPED: scheduled in the replaced store, unknown to the "
+            f"restored one: the revocation of {old} (superseded by {new}) "
+            f"at {utc(revoke_at)}\n") in p.stdout
+    assert count(live, "superseded_certs") == 0
