@@ -595,6 +595,68 @@ signer_ks_load(struct signer_ks *ks, struct signer_key **out)
 	return 0;
 }
 
+int
+signer_ks_load_key(struct signer_ks *ks, const char *id,
+    const struct signer_key *keys, struct signer_key **out,
+    struct rc_detail *d)
+{
+	struct signer_key *k = NULL;
+	char *kpath, *ppath;
+	int rc, in_file, on_token;
+
+	*out = NULL;
+	if (!signer_keyid_valid(id)) {
+		rc_detail_set(d, "bad key id");
+		return RC_INVAL;
+	}
+	kpath = key_path(ks, id, "key");
+	ppath = key_path(ks, id, "p11");
+	in_file = fs_exists(kpath);
+	on_token = fs_exists(ppath);
+	if (!in_file && !on_token) {
+		rc_detail_set(d, "no key %s in the key directory", id);
+		rc = RC_NOTFOUND;
+		goto out;
+	}
+	/* as at start (entry_id): which of the two would be meant? */
+	if (in_file && on_token) {
+		rc_detail_set(d, "key %s: both %s.key and %s.p11 exist", id,
+		    id, id);
+		rc = RC_CONFIG;
+		goto out;
+	}
+	if ((rc = load_one(ks, id, on_token, &k)) != 0) {
+		rc_detail_set(d, "key %s cannot be loaded: %s (the signer's "
+		    "log says why)", id, rc_str(rc));
+		goto out;
+	}
+	/* a root loaded now would vouch for itself: roots come only with
+	 * the signer's start, by the operator who started it */
+	if (k->is_root) {
+		rc_detail_set(d, "key %s is a root key; a root is loaded only "
+		    "when the signer starts", id);
+		rc = RC_SIGNER;
+		goto out;
+	}
+	if (k->cert == NULL) {
+		rc_detail_set(d, "key %s has no usable certificate (%s.crt)",
+		    id, id);
+		rc = RC_SIGNER;
+		goto out;
+	}
+	/* the check its certificate gets at start (verify_certs) */
+	if ((rc = signer_key_verify_cert(k, keys, k->cert, k->cert_len, d)) !=
+	    0)
+		goto out;
+	*out = k;
+	k = NULL;
+out:
+	signer_key_free(k);
+	free(kpath);
+	free(ppath);
+	return rc;
+}
+
 static EVP_PKEY *
 generate(int keytype)
 {

@@ -121,6 +121,22 @@ int signer_genkey(struct signer *s, const char *key_id, int keytype,
 int signer_key_info(struct signer *s, const char *key_id, int *keytype,
     uint8_t **spki, size_t *spki_len);
 
+/*
+ * Has the signer load the key key_id, made after it started (by `certdesk
+ * ca roll` in another process), from its key directory as at its start
+ * (a key file, or the CKA_ID of a key on the PKCS#11 token). It takes
+ * only an issuing key whose certificate (<key_id>.crt) is a CA
+ * certificate signed by a root key it holds, the check every certificate
+ * passes at start; a root key, a key without such a certificate, an
+ * unknown id or a bad one is refused, with the reason in d (RC_SIGNER,
+ * RC_NOTFOUND, RC_INVAL), and nothing changes. A key held already is
+ * left as it is (0), unless it has no certificate: then its certificate
+ * is read and checked the same way. Keys are never unloaded, so the
+ * earlier issuing CAs go on signing CRLs and OCSP responses.
+ */
+int signer_load_key(struct signer *s, const char *key_id,
+    struct rc_detail *d);
+
 /* Tells the signer the certificate of a key (DER), so it can check issuer
  * names; the signer also writes it to keydir/<key_id>.crt. The certificate's
  * public key must be the key's (RC_SIGNER otherwise, the old one stays). */

@@ -582,6 +582,25 @@ signer_key_info(struct signer *s, const char *key_id, int *keytype,
 }
 
 int
+signer_load_key(struct signer *s, const char *key_id, struct rc_detail *d)
+{
+	struct signer_field f;
+	struct signer_wmsg m;
+	int rc;
+
+	if (s == NULL || !signer_keyid_valid(key_id)) {
+		rc_detail_set(d, "bad key id");
+		return RC_INVAL;
+	}
+	f.p = (const uint8_t *)key_id;
+	f.len = strlen(key_id);
+	pthread_mutex_lock(&s->mu);
+	rc = call(s, SIGNER_OP_LOADKEY, &f, 1, &m, d);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int
 signer_set_cert(struct signer *s, const char *key_id, const uint8_t *der,
     size_t len)
 {

@@ -34,6 +34,7 @@
  *	SETCERT   id, cert DER            (none)
  *	SIGN      id, u32 kind, tbs       signature
  *	HEALTH    (none)                  (none): the key store can sign
+ *	LOADKEY   id                      (none): the key is loaded now
  *	DIAG      (none)                  see signer_diag()
  *
  * A frame with a valid length but bad contents gets an RC_PROTO reply and
@@ -156,6 +157,22 @@ int signer_ks_load(struct signer_ks *ks, struct signer_key **out);
 int signer_ks_genkey(struct signer_ks *ks, const char *id, int keytype,
     int is_root, struct signer_key **out);
 
+/*
+ * Loads the one key id from the store as signer_ks_load() does at start
+ * (<id>.key, or <id>.p11 on the token; its role and certificate), for a
+ * key made after the signer started (`ca roll` in another process).
+ * Accepted only as an issuing key whose certificate passes
+ * signer_key_verify_cert() against keys (borrowed: the keys held), so
+ * that it is a CA certificate signed by a root held here: a root key, a
+ * key without a certificate, or one whose certificate does not verify
+ * is refused (RC_SIGNER). RC_INVAL for a bad id, RC_NOTFOUND when the
+ * key directory has no such key, RC_CONFIG when it has both files; the
+ * reason in d every time. A new key in *out (signer_key_free()).
+ */
+int signer_ks_load_key(struct signer_ks *ks, const char *id,
+    const struct signer_key *keys, struct signer_key **out,
+    struct rc_detail *d);
+
 /* Persists k's certificate (already checked and set in k). */
 int signer_ks_save_cert(struct signer_ks *ks, const struct signer_key *k);
 
@@ -241,6 +258,7 @@ enum {
 	SIGNER_OP_SETCERT = 0x03,
 	SIGNER_OP_SIGN = 0x04,
 	SIGNER_OP_HEALTH = 0x05,
+	SIGNER_OP_LOADKEY = 0x06,
 	SIGNER_OP_DIAG = 0x7e,
 	SIGNER_OP_BAD = 0xff,	/* reply to an unreadable request */
 };

@@ -10,8 +10,10 @@
  * Trusts nothing that arrives on the socket: every frame is bounded and
  * parsed strictly, malformed input gets an RC_PROTO reply and the loop goes
  * on, and what is signed passes the checks in check.c first. The only
- * state is the list of keys; every key operation is logged here (the CA
- * core writes the audit entries).
+ * state is the list of keys, which grows by the keys it makes and by the
+ * ones made since its start that it is asked to load, each checked as at
+ * start (LOADKEY); every key operation is logged here (the CA core writes
+ * the audit entries).
  */
 #include "signer/signer_int.h"
 #include "util/buf.h"
@@ -236,6 +238,64 @@ op_setcert(struct srv *sv, int fd, const struct signer_wmsg *m)
 }
 
 /*
+ * LOADKEY: a key made after the signer started (a `ca roll` by another
+ * process) is loaded from the key store as at start, and only as an
+ * issuing key with a certificate a root held here signed
+ * (signer_ks_load_key). A key held already stays as it is; one held
+ * without a certificate (made while the signer started, certified since)
+ * gets the one in the key store now, checked the same way, if that is
+ * still of its public key.
+ */
+static int
+op_loadkey(struct srv *sv, int fd, const struct signer_wmsg *m)
+{
+	char id[SIGNER_KEYID_MAX + 1];
+	struct rc_detail d = {""};
+	struct signer_key *k = NULL, *have;
+	int rc;
+
+	if (m->nf != 1)
+		return reply_err(sv, fd, m->op, RC_PROTO, "malformed request");
+	if (field_id(&m->f[0], id) != 0)
+		return reply_err(sv, fd, m->op, RC_INVAL, "bad key id");
+	have = find(sv, id);
+	if (have != NULL && have->cert != NULL)
+		return reply(sv, fd, m->op, 0, NULL, 0);
+	rc = signer_ks_load_key(sv->ks, id, sv->keys, &k, &d);
+	if (rc == 0 && have != NULL && (have->spki_len != k->spki_len ||
+	    memcmp(have->spki, k->spki, k->spki_len) != 0)) {
+		rc_detail_set(&d, "key %s is held already, with another "
+		    "public key than the key directory's now", id);
+		rc = RC_SIGNER;
+	}
+	if (rc != 0) {
+		log_warn(LOG_SIGNER, "key %s: not loaded: %s", id,
+		    rc_detail_str(&d, rc));
+		signer_key_free(k);
+		return reply_err(sv, fd, m->op, rc, "%s",
+		    rc_detail_str(&d, rc));
+	}
+	if (have != NULL) {
+		/* the certificate k's checks passed, for have's key */
+		free(have->cert);
+		have->cert = k->cert;
+		have->cert_len = k->cert_len;
+		have->subject = k->subject;
+		have->subject_len = k->subject_len;
+		k->cert = NULL;
+		signer_key_free(k);
+		k = have;
+	} else {
+		k->next = sv->keys;
+		sv->keys = k;
+	}
+	log_info(LOG_SIGNER, "key %s: in use from now on (asked for after "
+	    "the start)", id);
+	log_cert(k);
+	return reply(sv, fd, m->op, 0, NULL, 0);
+}
+
+/*
  * SIGN: a key id, then 1 to SIGNER_SIGN_MAX (kind, TBS) pairs, all for that
  * key (a certificate and its first OCSP response in one round trip).
  * Every TBS is checked before any is signed: one refusal refuses all.
@@ -416,6 +476,9 @@ serve(struct srv *sv, int fd)
 				break;
 			case SIGNER_OP_HEALTH:
 				rc = op_health(sv, fd, &m);
+				break;
+			case SIGNER_OP_LOADKEY:
+				rc = op_loadkey(sv, fd, &m);
 				break;
 			default:
 				log_warn(LOG_SIGNER, "request: unknown op %u",

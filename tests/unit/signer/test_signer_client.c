@@ -4,7 +4,9 @@
  * signer process in a temporary key directory: keys of every type, a root
  * -> issuing -> end-entity hierarchy whose certificates, CRL and OCSP
  * responses are built with OpenSSL, signed by the signer and verified by
- * OpenSSL; the signer's refusals; a restart; two threads signing at once.
+ * OpenSSL; the signer's refusals; a restart; a key made by another signer
+ * on the same directory, loaded on request (LOADKEY) when the root vouches
+ * for it and refused otherwise; two threads signing at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -637,6 +639,226 @@ test_restart(void **state)
 	}
 }
 
+/* A CA certificate for the key in spki, subject cn, under "Test Root":
+ * signed by the root key through the signer s, or by the key other when
+ * it is not NULL (a root of another CA under the same name). New DER
+ * (free()). */
+static uint8_t *
+ca_cert(struct fx *f, struct signer *s, EVP_PKEY *other, const char *cn,
+    const uint8_t *spki, size_t spki_len, int self, size_t *len)
+{
+	struct th_cert c = {0};
+	struct rc_detail d = {""};
+	uint8_t *tbs, *sig = NULL, *der, osig[256];
+	size_t tl, sl = sizeof(osig), al;
+	const uint8_t *alg = signer_sigalg_der(SIGNER_KEY_EC_P384, &al);
+	int rc;
+
+	c.alg_keytype = SIGNER_KEY_EC_P384;
+	c.issuer_cn = self ? cn : "Test Root";
+	c.subject_cn = cn;
+	c.spki = spki;
+	c.spki_len = spki_len;
+	c.ca = 1;
+	tbs = th_tbs_cert(&c, &tl);
+	if (other != NULL) {
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+		assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha384(),
+		    NULL, other), 1);
+		assert_int_equal(EVP_DigestSign(ctx, osig, &sl, tbs, tl), 1);
+		EVP_MD_CTX_free(ctx);
+		der = th_assemble(tbs, tl, alg, al, osig, sl, len);
+	} else {
+		rc = signer_sign(s, self ? cn : "root", SIGNER_TBS_CERT, tbs,
+		    tl, &sig, &sl, &d);
+		if (rc != 0)
+			fail_msg("sign %s: %s", cn, rc_detail_str(&d, rc));
+		der = th_assemble(tbs, tl, alg, al, sig, sl, len);
+	}
+	(void)f;
+	free(sig);
+	free(tbs);
+	return der;
+}
+
+/* Writes der as dir/<id>.crt, as a CA core running as the signer's
+ * user could. */
+static void
+write_crt(struct fx *f, const char *id, const uint8_t *der, size_t len)
+{
+	char *path = xasprintf("%s/%s.crt", f->dir, id);
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(der, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+	free(path);
+}
+
+/* LOADKEY refused with want_rc and a reason that has text. */
+static void
+assert_load_refused(struct signer *s, const char *id, int want_rc,
+    const char *text)
+{
+	struct rc_detail d = {""};
+
+	assert_int_equal(signer_load_key(s, id, &d), want_rc);
+	if (strstr(d.msg, text) == NULL)
+		fail_msg("LOADKEY %s: reason \"%s\" lacks \"%s\"",
+		    id ? id : "(null)", d.msg, text);
+}
+
+/* 1 when s signs an end-entity TBS with key id (whose key is spki) and
+ * the signature verifies; 0 when it has no such key. */
+static int
+signs_with(struct fx *f, struct signer *s, const char *id,
+    const uint8_t *spki, size_t spki_len, const char *issuer_cn)
+{
+	struct th_cert c = {0};
+	struct rc_detail d = {""};
+	uint8_t *tbs, *sig;
+	size_t tl, sl;
+	int rc, ok;
+
+	c.alg_keytype = SIGNER_KEY_EC_P256;
+	c.issuer_cn = issuer_cn;
+	c.subject_cn = "www.example.com";
+	c.spki = f->ee_spki;
+	c.spki_len = f->ee_spki_len;
+	tbs = th_tbs_cert(&c, &tl);
+	rc = signer_sign(s, id, SIGNER_TBS_CERT, tbs, tl, &sig, &sl, &d);
+	if (rc == RC_NOTFOUND) {
+		free(tbs);
+		return 0;
+	}
+	if (rc != 0)
+		fail_msg("sign with %s: %s", id, rc_detail_str(&d, rc));
+	ok = th_verify(spki, spki_len, SIGNER_KEY_EC_P256, tbs, tl, sig, sl);
+	free(sig);
+	free(tbs);
+	assert_true(ok);
+	return 1;
+}
+
+/*
+ * A `ca roll` by another process while this signer runs: the other
+ * signer (s2, on the same key directory) makes issuing-2 and its
+ * certificate; this one signs with it only once asked to load it
+ * (LOADKEY), and refuses to load what the root does not vouch for: a
+ * certificate under the root's name signed by another key, a key
+ * without a certificate, a root key, ids with path characters and
+ * unknown ids. A key held without a certificate gets its certificate
+ * once one is there.
+ */
+static void
+test_load_key(void **state)
+{
+	static const char *const bad[] = {"../keys/issuing-2", "a/b", "",
+		"Issuing-2", "issuing-2.key",
+		"abcdefghijabcdefghijabcdefghijabc"};	/* 33 */
+	struct fx *f = *state;
+	struct signer *s2, *s3;
+	EVP_PKEY *other = th_keygen(SIGNER_KEY_EC_P384);
+	uint8_t *spki2, *spki3, *spki4, *spkir, *der, *buf;
+	struct signer_field fl;
+	size_t sl2, sl3, sl4, slr, dl, n;
+	int rop, rrc;
+
+	assert_int_equal(signer_spawn(f->dir, &s2), 0);
+	assert_int_equal(signer_genkey(s2, "issuing-2", SIGNER_KEY_EC_P256, 0,
+	    &spki2, &sl2), 0);
+	der = ca_cert(f, s2, NULL, "Test Issuing 2", spki2, sl2, 0, &dl);
+	assert_int_equal(signer_set_cert(s2, "issuing-2", der, dl), 0);
+	free(der);
+	/* not held here until asked for; then as at start, once */
+	assert_false(signs_with(f, f->s, "issuing-2", spki2, sl2,
+	    "Test Issuing 2"));
+	assert_int_equal(signer_load_key(f->s, "issuing-2", NULL), 0);
+	assert_true(signs_with(f, f->s, "issuing-2", spki2, sl2,
+	    "Test Issuing 2"));
+	assert_int_equal(signer_load_key(f->s, "issuing-2", NULL), 0);
+	assert_int_equal(signer_load_key(f->s, "issuing", NULL), 0);
+	assert_true(signs_with(f, f->s, "issuing", f->iss_spki,
+	    f->iss_spki_len, "Test Issuing"));
+
+	/* ids that are no key id: refused by the stub, and by the signer
+	 * when they reach it anyway */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_load_refused(f->s, bad[i], RC_INVAL, "bad key id");
+	assert_load_refused(f->s, NULL, RC_INVAL, "bad key id");
+	buf = malloc(4 + SIGNER_MAX_MSG);
+	for (size_t i = 0; i < 2; i++) {
+		struct rc_detail d = {""};
+
+		fl.p = (const uint8_t *)bad[i];
+		fl.len = strlen(bad[i]);
+		assert_int_equal(signer_wire_encode(buf, &n,
+		    SIGNER_OP_LOADKEY, &fl, 1), 0);
+		assert_int_equal(signer_raw_send(f->s, buf, n), 0);
+		assert_int_equal(signer_raw_recv(f->s, &rop, &rrc, &d), 0);
+		assert_int_equal(rop, SIGNER_OP_LOADKEY);
+		assert_int_equal(rrc, RC_INVAL);
+	}
+	free(buf);
+	assert_load_refused(f->s, "issuing-9", RC_NOTFOUND,
+	    "no key issuing-9");
+
+	/* issuing-3's certificate names the root but another key signed
+	 * it (written by hand: s2 would not take it) */
+	assert_int_equal(signer_genkey(s2, "issuing-3", SIGNER_KEY_EC_P256, 0,
+	    &spki3, &sl3), 0);
+	der = ca_cert(f, NULL, other, "Test Issuing 3", spki3, sl3, 0, &dl);
+	assert_int_equal(signer_set_cert(s2, "issuing-3", der, dl),
+	    RC_SIGNER);
+	write_crt(f, "issuing-3", der, dl);
+	free(der);
+	assert_load_refused(f->s, "issuing-3", RC_SIGNER,
+	    "not signed by a root key of this signer");
+	assert_false(signs_with(f, f->s, "issuing-3", spki3, sl3,
+	    "Test Issuing 3"));
+	/* issuing-4 has no certificate yet; issuing-2's is not its own */
+	assert_int_equal(signer_genkey(s2, "issuing-4", SIGNER_KEY_EC_P256, 0,
+	    &spki4, &sl4), 0);
+	assert_load_refused(f->s, "issuing-4", RC_SIGNER,
+	    "no usable certificate");
+	/* a root made since: never loaded after the start, for it would
+	 * vouch for itself */
+	assert_int_equal(signer_genkey(s2, "root-2", SIGNER_KEY_EC_P384, 1,
+	    &spkir, &slr), 0);
+	der = ca_cert(f, s2, NULL, "root-2", spkir, slr, 1, &dl);
+	assert_int_equal(signer_set_cert(s2, "root-2", der, dl), 0);
+	free(der);
+	assert_load_refused(f->s, "root-2", RC_SIGNER, "is a root key");
+
+	/* s3 starts while issuing-4 has no certificate: it holds the key
+	 * without one, and takes the certificate made since when asked */
+	assert_int_equal(signer_spawn(f->dir, &s3), 0);
+	assert_load_refused(s3, "issuing-4", RC_SIGNER,
+	    "no usable certificate");
+	der = ca_cert(f, s2, NULL, "Test Issuing 4", spki4, sl4, 0, &dl);
+	assert_int_equal(signer_set_cert(s2, "issuing-4", der, dl), 0);
+	free(der);
+	assert_int_equal(signer_load_key(s3, "issuing-4", NULL), 0);
+	assert_true(signs_with(f, s3, "issuing-4", spki4, sl4,
+	    "Test Issuing 4"));
+	assert_int_equal(signer_load_key(f->s, "issuing-4", NULL), 0);
+	assert_true(signs_with(f, f->s, "issuing-4", spki4, sl4,
+	    "Test Issuing 4"));
+	/* the refusals changed nothing that was held */
+	assert_true(signs_with(f, f->s, "issuing-2", spki2, sl2,
+	    "Test Issuing 2"));
+
+	signer_free(s3);
+	signer_free(s2);
+	EVP_PKEY_free(other);
+	free(spki2);
+	free(spki3);
+	free(spki4);
+	free(spkir);
+}
+
 struct worker {
 	struct fx *f;
 	int ok;
@@ -757,6 +979,7 @@ main(void)
 		cmocka_unit_test(test_ocsp),
 		cmocka_unit_test(test_sign_many),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_load_key),
 		cmocka_unit_test(test_two_threads),
 	};
 
