@@ -16,7 +16,11 @@
  * held in wiped buffers. A key on a token is used only when the signer
  * was given the token (signer.pkcs11_module); new keys are made there when
  * it was told to (signer.keystore = pkcs11), so an operator can move to an
- * HSM with a new issuing key while the root stays where it is.
+ * HSM with a new issuing key while the root stays where it is. Keys are
+ * loaded at start; an issuing key made since (by `ca roll` in another
+ * process) is loaded when asked for (signer_ks_load_key), the same way and
+ * with the same check of its certificate, the reasons a key is refused
+ * then going to the asker rather than the log.
  *
  * Signing keeps the EVP_PKEY and a DigestSign context initialised once per
  * key (the template); each signature copies the template into a work
@@ -40,6 +44,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,8 +295,34 @@ wrap_key(const char *id, int keytype, int is_root, EVP_PKEY **pkey,
 	return rc;
 }
 
+/*
+ * Why a key is not loaded (or its certificate not used): in the log at
+ * start (d NULL); for a key asked for later (LOADKEY, d set) the first
+ * reason goes to d instead, and the asker logs it once per distinct
+ * reason, however often it asks again.
+ */
+static void
+why(struct rc_detail *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+why(struct rc_detail *d, const char *fmt, ...)
+{
+	char msg[sizeof(d->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (d == NULL)
+		log_err(LOG_SIGNER, "%s", msg);
+	else if (d->msg[0] == '\0')
+		snprintf(d->msg, sizeof(d->msg), "%s", msg);
+}
+
 static int
-read_role(const struct signer_ks *ks, const char *id, int *is_root)
+read_role(const struct signer_ks *ks, const char *id, int *is_root,
+    struct rc_detail *d)
 {
 	char *path = key_path(ks, id, "role");
 	struct sec *s = NULL;
@@ -306,12 +337,12 @@ read_role(const struct signer_ks *ks, const char *id, int *is_root)
 		goto out;
 	}
 	if (rc == RC_POLICY) {
-		log_err(LOG_SIGNER, "key %s: %s is not a private regular file "
-		    "of ours (must be mode 0600)", id, path);
+		why(d, "key %s: %s is not a private regular file of ours "
+		    "(must be mode 0600)", id, path);
 		goto out;
 	}
 	if (rc != 0) {
-		log_err(LOG_SIGNER, "key %s: %s: %s", id, path, rc_str(rc));
+		why(d, "key %s: %s: %s", id, path, rc_str(rc));
 		goto out;
 	}
 	if (s->len == 5 && memcmp(s->data, "root\n", 5) == 0) {
@@ -319,7 +350,7 @@ read_role(const struct signer_ks *ks, const char *id, int *is_root)
 	} else if (s->len == 8 && memcmp(s->data, "issuing\n", 8) == 0) {
 		*is_root = 0;
 	} else {
-		log_err(LOG_SIGNER, "key %s: %s: unknown role", id, path);
+		why(d, "key %s: %s: unknown role", id, path);
 		rc = RC_CONFIG;
 	}
 out:
@@ -329,21 +360,22 @@ out:
 }
 
 static void
-read_cert(const struct signer_ks *ks, struct signer_key *k)
+read_cert(const struct signer_ks *ks, struct signer_key *k,
+    struct rc_detail *d)
 {
 	char *path = key_path(ks, k->id, "crt");
 	struct sec *s = NULL;
-	struct rc_detail d = {""};
+	struct rc_detail cd = {""};
 	int rc;
 
 	rc = sec_read_file(path, SIGNER_MAX_MSG, 022, &s, NULL, NULL);
 	if (rc == RC_NOTFOUND)
 		goto out;
 	if (rc == 0)
-		rc = signer_key_set_cert(k, s->data, s->len, &d);
+		rc = signer_key_set_cert(k, s->data, s->len, &cd);
 	if (rc != 0)
-		log_err(LOG_SIGNER, "key %s: %s not used: %s", k->id, path,
-		    rc_detail_str(&d, rc));
+		why(d, "key %s: %s not used: %s", k->id, path,
+		    rc_detail_str(&cd, rc));
 out:
 	sec_free(s);
 	free(path);
@@ -352,7 +384,7 @@ out:
 /* Reads <id>.key: the key and its type. */
 static int
 load_file_key(const struct signer_ks *ks, const char *id, EVP_PKEY **pkey,
-    int *keytype)
+    int *keytype, struct rc_detail *d)
 {
 	char *path = key_path(ks, id, "key");
 	struct sec *s = NULL;
@@ -362,14 +394,13 @@ load_file_key(const struct signer_ks *ks, const char *id, EVP_PKEY **pkey,
 	*pkey = NULL;
 	rc = sec_read_file(path, KEYFILE_MAX, 077, &s, NULL, NULL);
 	if (rc == RC_POLICY) {
-		log_err(LOG_SIGNER, "key %s: %s is readable or writable by "
-		    "group or others, a symlink, or not ours; not loaded "
-		    "(must be a regular file of mode 0600)", id, path);
+		why(d, "key %s: %s is readable or writable by group or "
+		    "others, a symlink, or not ours; not loaded (must be a "
+		    "regular file of mode 0600)", id, path);
 		goto out;
 	}
 	if (rc != 0) {
-		log_err(LOG_SIGNER, "key %s: %s: %s; not loaded", id, path,
-		    rc_str(rc));
+		why(d, "key %s: %s: %s; not loaded", id, path, rc_str(rc));
 		goto out;
 	}
 	ERR_clear_error();
@@ -378,15 +409,15 @@ load_file_key(const struct signer_ks *ks, const char *id, EVP_PKEY **pkey,
 	    (*pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
 	    NULL)) == NULL) {
 		ERR_clear_error();	/* the decoders' guesses */
-		log_err(LOG_SIGNER, "key %s: %s is not an unencrypted PEM "
-		    "private key; not loaded", id, path);
+		why(d, "key %s: %s is not an unencrypted PEM private key; "
+		    "not loaded", id, path);
 		rc = RC_CRYPTO;
 		goto out;
 	}
 	*keytype = keytype_of(*pkey);
 	if (*keytype == 0) {
-		log_err(LOG_SIGNER, "key %s: unsupported key type or size; "
-		    "not loaded", id);
+		why(d, "key %s: unsupported key type or size; not loaded",
+		    id);
 		EVP_PKEY_free(*pkey);
 		*pkey = NULL;
 		rc = RC_BADKEY;
@@ -425,7 +456,7 @@ parse_p11_id(const struct sec *s, uint8_t *id, size_t *id_len)
 static int
 load_token_key(const struct signer_ks *ks, const char *id,
     struct signer_p11key **p11k, int *keytype, uint8_t **spki,
-    size_t *spki_len)
+    size_t *spki_len, struct rc_detail *d)
 {
 	char *path = key_path(ks, id, "p11");
 	uint8_t ckid[SIGNER_P11_ID_MAX];
@@ -434,34 +465,33 @@ load_token_key(const struct signer_ks *ks, const char *id,
 	int rc;
 
 	if (ks->p11 == NULL) {
-		log_err(LOG_SIGNER, "key %s is on a PKCS#11 token, but the "
-		    "signer was given none (signer.pkcs11_module); not "
-		    "loaded", id);
+		why(d, "key %s is on a PKCS#11 token, but the signer was "
+		    "given none (signer.pkcs11_module); not loaded", id);
 		rc = RC_CONFIG;
 		goto out;
 	}
 	rc = sec_read_file(path, 2 * SIGNER_P11_ID_MAX + 2, 077, &s, NULL,
 	    NULL);
 	if (rc == 0 && (rc = parse_p11_id(s, ckid, &ckid_len)) != 0)
-		log_err(LOG_SIGNER, "key %s: %s does not hold a CKA_ID in "
-		    "lowercase hex; not loaded", id, path);
+		why(d, "key %s: %s does not hold a CKA_ID in lowercase hex; "
+		    "not loaded", id, path);
 	else if (rc != 0)
-		log_err(LOG_SIGNER, "key %s: %s: %s; not loaded", id, path,
+		why(d, "key %s: %s: %s; not loaded", id, path,
 		    rc == RC_POLICY ? "not a private regular file of ours "
 		    "(must be mode 0600)" : rc_str(rc));
 	if (rc == 0 && (rc = signer_p11_key_find(ks->p11, ckid, ckid_len,
 	    keytype, spki, spki_len, p11k)) != 0)
-		log_err(LOG_SIGNER, "key %s: not on the token; not loaded",
-		    id);
+		why(d, "key %s: not on the token; not loaded", id);
 out:
 	sec_free(s);
 	free(path);
 	return rc;
 }
 
+/* One key with its role and certificate; d as for why(). */
 static int
 load_one(const struct signer_ks *ks, const char *id, int on_token,
-    struct signer_key **out)
+    struct signer_key **out, struct rc_detail *d)
 {
 	struct signer_p11key *p11k = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -471,21 +501,22 @@ load_one(const struct signer_ks *ks, const char *id, int on_token,
 
 	*out = NULL;
 	rc = on_token ? load_token_key(ks, id, &p11k, &keytype, &spki,
-	    &spki_len) : load_file_key(ks, id, &pkey, &keytype);
+	    &spki_len, d) : load_file_key(ks, id, &pkey, &keytype, d);
 	if (rc != 0)
 		goto out;
-	if ((rc = read_role(ks, id, &is_root)) != 0) {
-		log_err(LOG_SIGNER, "key %s: not loaded", id);
+	if ((rc = read_role(ks, id, &is_root, d)) != 0) {
+		why(d, "key %s: not loaded", id);
 		goto out;
 	}
 	if ((rc = wrap_key(id, keytype, is_root, &pkey, &p11k, spki,
 	    spki_len, out)) != 0)
 		goto out;
-	read_cert(ks, *out);
-	log_info(LOG_SIGNER, "key %s: loaded (%s, %s%s%s)", id,
-	    signer_keytype_name(keytype), is_root ? "root" : "issuing",
-	    on_token ? ", on the PKCS#11 token" : "",
-	    (*out)->cert != NULL ? ", with certificate" : "");
+	read_cert(ks, *out, d);
+	if (d == NULL)
+		log_info(LOG_SIGNER, "key %s: loaded (%s, %s%s%s)", id,
+		    signer_keytype_name(keytype), is_root ? "root" :
+		    "issuing", on_token ? ", on the PKCS#11 token" : "",
+		    (*out)->cert != NULL ? ", with certificate" : "");
 out:
 	EVP_PKEY_free(pkey);
 	signer_p11_key_free(p11k);
@@ -583,7 +614,7 @@ signer_ks_load(struct signer_ks *ks, struct signer_key **out)
 		int on_token;
 
 		if (!entry_id(ks, de->d_name, id, &on_token) ||
-		    load_one(ks, id, on_token, &k) != 0)
+		    load_one(ks, id, on_token, &k, NULL) != 0)
 			continue;
 		k->next = list;
 		list = k;
@@ -600,6 +631,7 @@ signer_ks_load_key(struct signer_ks *ks, const char *id,
     const struct signer_key *keys, struct signer_key **out,
     struct rc_detail *d)
 {
+	struct rc_detail ld = {""};
 	struct signer_key *k = NULL;
 	char *kpath, *ppath;
 	int rc, in_file, on_token;
@@ -625,9 +657,8 @@ signer_ks_load_key(struct signer_ks *ks, const char *id,
 		rc = RC_CONFIG;
 		goto out;
 	}
-	if ((rc = load_one(ks, id, on_token, &k)) != 0) {
-		rc_detail_set(d, "key %s cannot be loaded: %s (the signer's "
-		    "log says why)", id, rc_str(rc));
+	if ((rc = load_one(ks, id, on_token, &k, &ld)) != 0) {
+		rc_detail_set(d, "%s", rc_detail_str(&ld, rc));
 		goto out;
 	}
 	/* a root loaded now would vouch for itself: roots come only with
@@ -639,8 +670,11 @@ signer_ks_load_key(struct signer_ks *ks, const char *id,
 		goto out;
 	}
 	if (k->cert == NULL) {
-		rc_detail_set(d, "key %s has no usable certificate (%s.crt)",
-		    id, id);
+		if (ld.msg[0] != '\0')	/* why its file was not used */
+			rc_detail_set(d, "%s", ld.msg);
+		else
+			rc_detail_set(d, "key %s has no certificate (%s.crt)",
+			    id, id);
 		rc = RC_SIGNER;
 		goto out;
 	}

@@ -48,6 +48,10 @@ struct srv {
 	struct signer_reader rd;	/* requests */
 	uint8_t *out;			/* 4 + SIGNER_MAX_MSG */
 	uint8_t sig[SIGNER_SIGN_MAX][SIGNER_SIG_MAX];
+	/* the last LOADKEY refusal logged: the daemon asks again at each
+	 * of its checks, the log says each reason once */
+	char refused[SIGNER_KEYID_MAX + sizeof(((struct rc_detail *)0)->msg)
+	    + 2];
 };
 
 static struct signer_key *
@@ -269,8 +273,14 @@ op_loadkey(struct srv *sv, int fd, const struct signer_wmsg *m)
 		rc = RC_SIGNER;
 	}
 	if (rc != 0) {
-		log_warn(LOG_SIGNER, "key %s: not loaded: %s", id,
+		char said[sizeof(sv->refused)];
+
+		snprintf(said, sizeof(said), "%s: %s", id,
 		    rc_detail_str(&d, rc));
+		if (strcmp(said, sv->refused) != 0)
+			log_warn(LOG_SIGNER, "key %s: not loaded: %s", id,
+			    rc_detail_str(&d, rc));
+		memcpy(sv->refused, said, sizeof(said));
 		signer_key_free(k);
 		return reply_err(sv, fd, m->op, rc, "%s",
 		    rc_detail_str(&d, rc));
@@ -289,6 +299,7 @@ op_loadkey(struct srv *sv, int fd, const struct signer_wmsg *m)
 		k->next = sv->keys;
 		sv->keys = k;
 	}
+	sv->refused[0] = '\0';
 	log_info(LOG_SIGNER, "key %s: in use from now on (asked for after "
 	    "the start)", id);
 	log_cert(k);

@@ -822,7 +822,29 @@ test_load_key(void **state)
 	assert_int_equal(signer_genkey(s2, "issuing-4", SIGNER_KEY_EC_P256, 0,
 	    &spki4, &sl4), 0);
 	assert_load_refused(f->s, "issuing-4", RC_SIGNER,
-	    "no usable certificate");
+	    "key issuing-4 has no certificate");
+	assert_int_equal(signer_set_cert(f->s, "issuing-4", (const uint8_t *)
+	    "x", 1), RC_NOTFOUND);
+	/* issuing-5's certificate file holds issuing-2's certificate */
+	{
+		uint8_t *spki5;
+		size_t sl5;
+		char *crt2 = xasprintf("%s/issuing-2.crt", f->dir);
+		FILE *fp = fopen(crt2, "rb");
+		uint8_t b[4096];
+		size_t bl;
+
+		assert_non_null(fp);
+		bl = fread(b, 1, sizeof(b), fp);
+		fclose(fp);
+		free(crt2);
+		assert_int_equal(signer_genkey(s2, "issuing-5",
+		    SIGNER_KEY_EC_P256, 0, &spki5, &sl5), 0);
+		write_crt(f, "issuing-5", b, bl);
+		assert_load_refused(f->s, "issuing-5", RC_SIGNER,
+		    "public key is not the one of key issuing-5");
+		free(spki5);
+	}
 	/* a root made since: never loaded after the start, for it would
 	 * vouch for itself */
 	assert_int_equal(signer_genkey(s2, "root-2", SIGNER_KEY_EC_P384, 1,
@@ -836,7 +858,7 @@ test_load_key(void **state)
 	 * without one, and takes the certificate made since when asked */
 	assert_int_equal(signer_spawn(f->dir, &s3), 0);
 	assert_load_refused(s3, "issuing-4", RC_SIGNER,
-	    "no usable certificate");
+	    "key issuing-4 has no certificate");
 	der = ca_cert(f, s2, NULL, "Test Issuing 4", spki4, sl4, 0, &dl);
 	assert_int_equal(signer_set_cert(s2, "issuing-4", der, dl), 0);
 	free(der);
