@@ -2,8 +2,12 @@
 /*
  * The CA handle: ca_open() loads the active issuing CA and the root from the
  * store, checks that the signer holds their keys, and encodes once whatever
- * is the same in every certificate (ca_iss_load). Also the small helpers of
- * the contract: profile and reason names, PEM output, serial numbers.
+ * is the same in every certificate (ca_iss_load). The handles of a process
+ * may share which issuing CA they issue from (struct ca_current): one of
+ * them switches it after a `ca roll` (ca_follow), the others take it up
+ * between two of their issuances (ca_catch_up), each handle being used by
+ * one thread at a time. Also the small helpers of the contract: profile
+ * and reason names, PEM output, serial numbers.
  *
  * Runs in the main certdesk process. Trusts the store and the signer.
  */
@@ -16,6 +20,8 @@
 
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,9 +32,68 @@ ca_now(const struct ca *ca)
 	return ca->now ? ca->now : time(NULL);
 }
 
-/* Loads one stored issuer and checks that the signer has its key. */
+/* The process's issuing CA (ca.h). */
+struct ca_current {
+	pthread_mutex_t lock;
+	struct ca_current_info info;
+	/* bumped with every change of info; ca_catch_up() reads it without
+	 * the lock, at every issuance */
+	uint64_t gen;
+};
+
+int
+ca_current_new(struct ca_current **out)
+{
+	struct ca_current *cur = xcalloc(1, sizeof(*cur));
+
+	pthread_mutex_init(&cur->lock, NULL);
+	*out = cur;
+	return 0;
+}
+
+void
+ca_current_free(struct ca_current *cur)
+{
+	if (cur == NULL)
+		return;
+	pthread_mutex_destroy(&cur->lock);
+	free(cur);
+}
+
+void
+ca_current_get(struct ca_current *cur, struct ca_current_info *out)
+{
+	pthread_mutex_lock(&cur->lock);
+	*out = cur->info;
+	pthread_mutex_unlock(&cur->lock);
+}
+
+/* Names iss in cur (unless only_first and cur names one already);
+ * returns the generation cur is at then. */
+static uint64_t
+current_set(struct ca_current *cur, const struct ca_iss *iss, int only_first)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(&cur->lock);
+	if (!only_first || cur->info.id == 0) {
+		cur->info.id = iss->id;
+		snprintf(cur->info.name, sizeof(cur->info.name), "%s",
+		    iss->name);
+		cur->info.not_after = iss->info.not_after;
+		cur->info.last_issue = ca_cal_last_issue(iss->info.not_after);
+		__atomic_store_n(&cur->gen, cur->gen + 1, __ATOMIC_RELEASE);
+	}
+	gen = cur->gen;
+	pthread_mutex_unlock(&cur->lock);
+	return gen;
+}
+
+/* Loads one stored issuer and checks that the signer has its key; why
+ * not in d. */
 static int
-load_issuer(struct ca *ca, struct ca_iss *out, const struct store_issuer *si)
+load_issuer(struct ca *ca, struct ca_iss *out, const struct store_issuer *si,
+    struct rc_detail *d)
 {
 	struct ca_issuer_info info;
 	const uint8_t *sigalg;
@@ -37,24 +102,25 @@ load_issuer(struct ca *ca, struct ca_iss *out, const struct store_issuer *si)
 	int rc, kt = 0;
 
 	if (ca_issuer_info_parse(si->cert_der, si->cert_len, &info) != 0) {
-		log_err(LOG_CA, "issuer %s: certificate cannot be used",
+		rc_detail_set(d, "issuer %s: certificate cannot be used",
 		    si->name);
 		return RC_INVAL;
 	}
 	sigalg = signer_sigalg_der(info.keytype, &sigalg_len);
 	if (sigalg == NULL) {
-		log_err(LOG_CA, "issuer %s: the signer has no algorithm for "
+		rc_detail_set(d, "issuer %s: the signer has no algorithm for "
 		    "key type %d", si->name, info.keytype);
 		return RC_SIGNER;
 	}
 	rc = signer_key_info(ca->sg, si->name, &kt, &spki, &spki_len);
 	if (rc != 0) {
-		log_err(LOG_CA, "issuer %s: signer: %s", si->name, rc_str(rc));
+		rc_detail_set(d, "issuer %s: signer: %s", si->name,
+		    rc_str(rc));
 		return RC_SIGNER;
 	}
 	if (spki_len != info.spki_len ||
 	    memcmp(spki, info.spki, spki_len) != 0) {
-		log_err(LOG_CA, "issuer %s: the signer's key is not the key "
+		rc_detail_set(d, "issuer %s: the signer's key is not the key "
 		    "of the stored certificate", si->name);
 		free(spki);
 		return RC_SIGNER;
@@ -63,7 +129,7 @@ load_issuer(struct ca *ca, struct ca_iss *out, const struct store_issuer *si)
 	rc = ca_iss_load(out, si->id, si->name, si->is_root, si->cert_der,
 	    si->cert_len, sigalg, sigalg_len, ca->base_url, ca->ocsp);
 	if (rc != 0)
-		log_err(LOG_CA, "issuer %s: %s", si->name, rc_str(rc));
+		rc_detail_set(d, "issuer %s: %s", si->name, rc_str(rc));
 	return rc;
 }
 
@@ -72,7 +138,10 @@ ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
     struct ca_keycheck *kc, struct ca **out)
 {
 	struct store_issuer is, root;
+	struct rc_detail d = {""};
 	struct ca *ca = NULL;
+	uint64_t gen = 0;
+	int64_t id = 0;
 	int rc;
 
 	*out = NULL;
@@ -80,7 +149,17 @@ ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
 	memset(&root, 0, sizeof(root));
 	if (conf == NULL || conf->base_url == NULL || st == NULL || sg == NULL)
 		return RC_INVAL;
-	if ((rc = store_issuer_get_active(st, 0, &is)) != 0)
+	if (conf->current != NULL) {
+		pthread_mutex_lock(&conf->current->lock);
+		id = conf->current->info.id;
+		gen = conf->current->gen;
+		pthread_mutex_unlock(&conf->current->lock);
+	}
+	/* the CA the process issues from, which is the store's active one
+	 * unless a `ca roll` since is not taken up (yet) */
+	rc = id != 0 ? store_issuer_get(st, id, &is) :
+	    store_issuer_get_active(st, 0, &is);
+	if (rc != 0)
 		goto out;
 	if ((rc = store_issuer_get_active(st, 1, &root)) != 0)
 		goto out;
@@ -96,10 +175,15 @@ ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
 	ca->sg = sg;
 	ca->kc = kc;
 	pthread_mutex_init(&ca->crl_lock, NULL);
-	if ((rc = load_issuer(ca, &ca->issuing, &is)) != 0)
+	if ((rc = load_issuer(ca, &ca->issuing, &is, &d)) != 0 ||
+	    (rc = load_issuer(ca, &ca->root, &root, &d)) != 0) {
+		log_err(LOG_CA, "%s", rc_detail_str(&d, rc));
 		goto out;
-	if ((rc = load_issuer(ca, &ca->root, &root)) != 0)
-		goto out;
+	}
+	ca->cur = conf->current;
+	ca->cur_gen = gen;
+	if (ca->cur != NULL && id == 0)
+		ca->cur_gen = current_set(ca->cur, &ca->issuing, 1);
 	*out = ca;
 	ca = NULL;
 out:
@@ -108,6 +192,86 @@ out:
 	store_issuer_clear(&is);
 	store_issuer_clear(&root);
 	ca_free(ca);
+	return rc;
+}
+
+void
+ca_catch_up(struct ca *ca)
+{
+	struct ca_current *cur = ca->cur;
+	struct store_issuer si;
+	struct rc_detail d = {""};
+	struct ca_iss iss;
+	uint64_t gen;
+	int64_t id;
+	int rc;
+
+	if (cur == NULL || __atomic_load_n(&cur->gen, __ATOMIC_ACQUIRE) ==
+	    ca->cur_gen)
+		return;
+	pthread_mutex_lock(&cur->lock);
+	id = cur->info.id;
+	gen = cur->gen;
+	pthread_mutex_unlock(&cur->lock);
+	if (id == ca->issuing.id) {
+		ca->cur_gen = gen;
+		return;
+	}
+	memset(&si, 0, sizeof(si));
+	memset(&iss, 0, sizeof(iss));
+	rc = store_issuer_get(ca->st, id, &si);
+	if (rc != 0)
+		rc_detail_set(&d, "the store: %s", rc_str(rc));
+	else
+		rc = load_issuer(ca, &iss, &si, &d);
+	if (rc != 0) {
+		log_err(LOG_CA, "issuing CA %lld not taken up here, %s issues "
+		    "on: %s", (long long)id, ca->issuing.name,
+		    rc_detail_str(&d, rc));
+	} else {
+		ca_iss_clear(&ca->issuing);
+		ca->issuing = iss;
+		ca->cur_gen = gen;
+	}
+	store_issuer_clear(&si);
+}
+
+int
+ca_follow(struct ca *ca, struct rc_detail *d)
+{
+	struct store_issuer is;
+	struct rc_detail sd = {""};
+	struct ca_iss iss;
+	int rc;
+
+	if (ca == NULL)
+		return RC_INVAL;
+	ca_catch_up(ca);
+	memset(&is, 0, sizeof(is));
+	memset(&iss, 0, sizeof(iss));
+	if ((rc = store_issuer_get_active(ca->st, 0, &is)) != 0) {
+		rc_detail_set(d, "the store's active issuing CA cannot be "
+		    "read: %s", rc_str(rc));
+		goto out;
+	}
+	if (is.id == ca->issuing.id)
+		goto out;
+	/* the signer takes the key only under its own root; the stored
+	 * certificate must then be of that key (load_issuer) */
+	if ((rc = signer_load_key(ca->sg, is.name, &sd)) != 0) {
+		rc_detail_set(d, "the signer does not take key %s: %s",
+		    is.name, rc_detail_str(&sd, rc));
+		goto out;
+	}
+	if ((rc = load_issuer(ca, &iss, &is, d)) != 0)
+		goto out;
+	ca_iss_clear(&ca->issuing);
+	ca->issuing = iss;
+	if (ca->cur != NULL)
+		ca->cur_gen = current_set(ca->cur, &ca->issuing, 0);
+	rc = 1;
+out:
+	store_issuer_clear(&is);
 	return rc;
 }
 

@@ -250,6 +250,31 @@ int ca_cert_sct_logs(const uint8_t *der, size_t len, const struct ca_ct *ct,
  * CT policies: 2 for a lifetime of at most 180 days, else 3. */
 int ca_ct_scts_needed(time_t not_before, time_t not_after);
 
+/*
+ * Which issuing CA the ca handles of one process issue from, shared by
+ * them through ca_conf.current. Without one, a handle issues for its whole
+ * life from the issuing CA that was active in the store when ca_open()
+ * ran. With one, ca_open() opens the issuing CA it names (the store's
+ * active one, for the first handle opened with it), and ca_follow() moves
+ * it, and with it every handle sharing it, to the store's active issuing
+ * CA after a `ca roll` by another process: `serve` issues from the new CA
+ * without a restart.
+ */
+struct ca_current;
+/* A new one naming no CA yet: free with ca_current_free(). */
+int ca_current_new(struct ca_current **out);
+void ca_current_free(struct ca_current *cur);	/* NULL is fine */
+/* What the handles sharing cur issue from now, read together (any
+ * thread): the issuer's id (0 before the first ca_open()), its name, its
+ * certificate's notAfter and the last moment it can issue a certificate
+ * that ends before it does (ca_cal_last_issue()). */
+struct ca_current_info {
+	int64_t id;
+	char name[64];
+	time_t not_after, last_issue;
+};
+void ca_current_get(struct ca_current *cur, struct ca_current_info *out);
+
 struct ca_conf {
 	const char *base_url;	/* CRL DP / AIA base, e.g. http://ca.example */
 	int ocsp;		/* 1: AIA names the OCSP responder */
@@ -262,12 +287,17 @@ struct ca_conf {
 	 * are issued as a precertificate, logged, and issued with the SCTs
 	 * embedded (borrowed; outlives every ca opened with it) */
 	const struct ca_ct *ct;
+	/* NULL: the issuing CA active at ca_open(), for the handle's life.
+	 * Else the one shared with the process's other handles (above;
+	 * borrowed, outlives every ca opened with it) */
+	struct ca_current *current;
 };
 
 struct ca;
 
 /* Opens the CA over an open store and signer (both borrowed, must outlive
- * the ca). Loads the active issuer. RC_NOTFOUND when init has not run. */
+ * the ca). Loads the active issuer (or the one conf->current names).
+ * RC_NOTFOUND when init has not run. */
 int ca_open(const struct ca_conf *conf, struct store *st, struct signer *sg,
     struct ca_keycheck *kc, struct ca **out);
 void ca_free(struct ca *ca);
@@ -305,6 +335,23 @@ int ca_init_hierarchy(const struct ca_conf *conf, struct store *st,
 int ca_new_issuing(const struct ca_conf *conf, struct store *st,
     struct signer *sg, const char *cn, const char *actor, char **name,
     int64_t *id, struct rc_detail *d);
+
+/*
+ * After a `ca roll` by another process: when the store's active issuing CA
+ * is not the one ca issues from, asks the signer to load its key
+ * (signer_load_key(): from the key directory or the token as at the
+ * signer's start, and only with a certificate signed by the root it
+ * holds), checks that it is the key of the stored certificate, and makes
+ * that CA the one ca issues from, and with ca every handle sharing its
+ * conf->current: each takes it up at the start of its next ca_issue(), so
+ * an issuance under way ends with the CA it began with (its certificate,
+ * the OCSP response signed with it, the chain stored for it). The earlier
+ * issuing CAs stay in the signer for their CRLs and OCSP responses.
+ * Returns 1 when it switched, 0 when there was nothing to do, or an RC_*
+ * with why in d: then nothing changed (RC_SIGNER: the signer refused the
+ * key, or its key is not the certificate's; RC_DB: the store).
+ */
+int ca_follow(struct ca *ca, struct rc_detail *d);
 
 struct ca_issue_req {
 	int profile;			/* CA_PROFILE_* */

@@ -364,8 +364,19 @@ struct ca {
 	struct ca_keycheck *kc;		/* borrowed, may be NULL */
 	struct ca_iss issuing;		/* the active issuing CA */
 	struct ca_iss root;
+	/* shared with the process's other handles, may be NULL
+	 * (conf->current), and its generation issuing was loaded at:
+	 * another one means issuing is to be loaded again (ca_issue) */
+	struct ca_current *cur;
+	uint64_t cur_gen;
 	pthread_mutex_t crl_lock;	/* one CRL publication at a time */
 };
+
+/* Takes up, between two issuances, the issuing CA the handles sharing
+ * ca->cur issue from when another handle switched it (ca_follow); when
+ * it cannot be loaded the handle goes on with the one it has, logs why and
+ * tries again at its next issuance. */
+void ca_catch_up(struct ca *ca);
 
 /* Runs fn in a durable transaction: through the group committer when one
  * is set (its connection fsyncs every commit), else on the ca's store. For

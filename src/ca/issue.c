@@ -589,6 +589,9 @@ ca_issue(struct ca *ca, const struct ca_issue_req *req, struct ca_cert **out,
 		rc = RC_INVAL;
 		goto out;
 	}
+	/* a CA switched to by ca_follow() since the last issuance: taken
+	 * up now, so that everything below is the one CA's */
+	ca_catch_up(ca);
 	now = ca_now(ca);
 	if (ca_profile_name(req->profile) == NULL) {
 		rc = policy(d, "unknown profile %d", req->profile);

@@ -436,6 +436,171 @@ test_rollover(void **state)
 	ca_free(ca2);
 }
 
+/* The issuer CN of a certificate. */
+static void
+issuer_cn(const struct ca_cert *c, char cn[128])
+{
+	X509 *x = cert_x509(c);
+
+	assert_true(X509_NAME_get_text_by_NID(X509_get_issuer_name(x),
+	    NID_commonName, cn, 128) > 0);
+	X509_free(x);
+}
+
+/* The store's issuing CA with this id, parsed. */
+static X509 *
+stored_issuer(struct ca_fixture *e, int64_t id)
+{
+	struct store_issuer is;
+	const unsigned char *p;
+	X509 *x;
+
+	memset(&is, 0, sizeof(is));
+	assert_int_equal(store_issuer_get(e->st, id, &is), 0);
+	p = is.cert_der;
+	x = d2i_X509(NULL, &p, (long)is.cert_len);
+	assert_non_null(x);
+	store_issuer_clear(&is);
+	return x;
+}
+
+/*
+ * A rollover by another process (its own signer on the key directory)
+ * while handles sharing a struct ca_current issue: they go on with
+ * issuing-1, a handle opened now too (its signer has no issuing-2 yet),
+ * until one of them follows the store (ca_follow); then each issues from
+ * issuing-2 from its next issuance on, with the OCSP response signed by
+ * issuing-2, while issuing-1's certificates keep their answers. A roll
+ * whose key the signer refuses changes nothing.
+ */
+static void
+test_follow(void **state)
+{
+	struct ca_fixture *e = *state;
+	struct ca_current *cur;
+	struct ca_current_info ci;
+	struct ca_conf other = e->conf;
+	struct ca *h1, *h2, *h3;
+	struct signer *sg2;
+	struct rc_detail d = {""};
+	struct ca_cert *a, *b, *c;
+	struct store_cert sc;
+	struct store_ocsp o;
+	char cn[128], *name = NULL, *path, *pem;
+	int64_t id2 = 0, id3 = 0;
+	X509 *iss1 = e->issuing, *iss2;
+	FILE *fp;
+
+	assert_int_equal(ca_current_new(&cur), 0);
+	e->conf.current = cur;
+	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &h1), 0);
+	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &h2), 0);
+	ca_current_get(cur, &ci);
+	assert_string_equal(ci.name, "issuing-1");
+	assert_int_equal(ci.id, e->issuing_id);
+	assert_int_equal(ci.not_after, ca_asn1_time(X509_get0_notAfter(
+	    e->issuing)));
+	ca_free(e->ca);
+	e->ca = h2;
+	a = ca_fixture_issue_dv(e, "before.example.com");
+
+	/* `ca roll` elsewhere: the store's active CA is issuing-2 */
+	other.current = NULL;
+	assert_int_equal(signer_spawn(e->keydir, &sg2), 0);
+	assert_int_equal(ca_new_issuing(&other, e->st, sg2, NULL, "test",
+	    &name, &id2, &d), 0);
+	assert_string_equal(name, "issuing-2");
+	free(name);
+	b = ca_fixture_issue_dv(e, "still.example.com");
+	issuer_cn(b, cn);
+	assert_string_equal(cn, "certdesk Test Issuing CA");
+	ca_cert_free(b);
+	/* a handle opened now: the process's CA, which this signer has */
+	assert_int_equal(ca_open(&e->conf, e->st, e->sg, NULL, &h3), 0);
+	ca_current_get(cur, &ci);
+	assert_string_equal(ci.name, "issuing-1");
+
+	/* followed: the signer loads issuing-2; once */
+	assert_int_equal(ca_follow(h1, &d), 1);
+	ca_current_get(cur, &ci);
+	assert_string_equal(ci.name, "issuing-2");
+	assert_int_equal(ci.id, id2);
+	assert_int_equal(ca_follow(h1, &d), 0);
+	assert_int_equal(ca_follow(h3, &d), 0);
+	/* h2 takes it up at its next issuance: certificate, its OCSP
+	 * response and the issuer stored with it are issuing-2's */
+	b = ca_fixture_issue_dv(e, "after.example.com");
+	issuer_cn(b, cn);
+	assert_string_equal(cn, "certdesk Test Issuing CA 2");
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_cert_get(e->st, b->serial, &sc), 0);
+	assert_int_equal(sc.issuer_id, id2);
+	store_cert_clear(&sc);
+	assert_int_equal(ca_chain_pem(h2, &pem), 0);
+	assert_non_null(strstr(pem, "BEGIN CERTIFICATE"));
+	iss2 = stored_issuer(e, id2);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_ocsp_get(e->st, b->serial, &o), 0);
+	e->issuing = iss2;
+	assert_int_equal(resp_status(e, o.der, o.der_len, NULL, NULL, NULL,
+	    NULL), V_OCSP_CERTSTATUS_GOOD);
+	store_ocsp_clear(&o);
+	{
+		/* the chain h2 hands out is issuing-2's certificate */
+		BIO *bio = BIO_new_mem_buf(pem, -1);
+		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+		assert_non_null(x);
+		assert_int_equal(X509_cmp(x, iss2), 0);
+		X509_free(x);
+		BIO_free(bio);
+	}
+	free(pem);
+	/* issuing-1's certificate: answered and revoked by issuing-1 */
+	e->issuing = iss1;
+	assert_int_equal(ca_revoke(h3, a->serial, 4, "test", NULL, &d), 0);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_ocsp_get(e->st, a->serial, &o), 0);
+	assert_int_equal(resp_status(e, o.der, o.der_len, NULL, NULL, NULL,
+	    NULL), V_OCSP_CERTSTATUS_REVOKED);
+	store_ocsp_clear(&o);
+
+	/* issuing-3, whose certificate file the signer finds broken: not
+	 * followed, issuing-2 issues on */
+	assert_int_equal(ca_new_issuing(&other, e->st, sg2, NULL, "test",
+	    &name, &id3, &d), 0);
+	assert_string_equal(name, "issuing-3");
+	free(name);
+	path = xasprintf("%s/issuing-3.crt", e->keydir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("not a certificate", fp);
+	fclose(fp);
+	free(path);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ca_follow(h1, &d), RC_SIGNER);
+	assert_non_null(strstr(d.msg, "the signer does not take key "
+	    "issuing-3"));
+	ca_current_get(cur, &ci);
+	assert_string_equal(ci.name, "issuing-2");
+	c = ca_fixture_issue_dv(e, "later.example.com");
+	issuer_cn(c, cn);
+	assert_string_equal(cn, "certdesk Test Issuing CA 2");
+
+	e->issuing = iss1;
+	X509_free(iss2);
+	ca_cert_free(a);
+	ca_cert_free(b);
+	ca_cert_free(c);
+	e->ca = NULL;
+	ca_free(h1);
+	ca_free(h2);
+	ca_free(h3);
+	signer_free(sg2);
+	e->conf.current = NULL;
+	ca_current_free(cur);
+}
+
 /* the worker's step re-signs what reached its age, and backfills */
 static void
 test_refresh(void **state)
@@ -655,6 +820,7 @@ main(void)
 		cmocka_unit_test(test_error_responses),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_never_good_again,
 		    setup, teardown),
