@@ -16,7 +16,9 @@
  * signature made on request is the "unknown" answer for a serial of our
  * issuer that was never issued (see ocsp.c for why); those are bounded by a
  * token bucket (UNKNOWN_RATE per second, then tryLater) and cached like the
- * others.
+ * others. A request for an issuing CA not known here has the issuers read
+ * again (at most every few seconds): one made by `ca roll` while serve runs
+ * answers too.
  *
  * Caching headers (RFC 5019 6.2): ETag, Last-Modified (thisUpdate),
  * Cache-Control "public, max-age=N, no-transform" and Expires now + N, where
@@ -57,6 +59,9 @@
 #define STRIPE_MAX 1024
 #define POOL_MAX 64		/* store handles kept for cache misses */
 #define MAX_ISSUERS 16
+/* a CertID of no issuer known here re-reads the store's issuers at most
+ * this often (seconds): a `ca roll` adds one while serve runs */
+#define ISSUERS_RELIST_S 5
 #define UNKNOWN_RATE 20		/* "unknown" signatures per second */
 #define UNKNOWN_BURST 50
 #define WORKER_BATCH 500
@@ -86,13 +91,19 @@ struct issuer_hashes {
 	uint8_t name_hash[20], key_hash[20];
 };
 
+struct issuer_list {
+	struct issuer_hashes v[MAX_ISSUERS];
+	size_t n;
+};
+
 struct daemon_ocsp {
 	struct daemon_ctx *cx;
 	time_t ttl;		/* re-read entries older than this */
 	time_t bound;		/* ocsp.status_bound_seconds */
 
-	struct issuer_hashes iss[MAX_ISSUERS];
-	size_t niss;
+	pthread_mutex_t iss_lock;	/* iss, iss_listed */
+	struct issuer_list iss;
+	time_t iss_listed;		/* monotonic seconds */
 
 	struct stripe *stripes;
 
@@ -478,6 +489,70 @@ sign_unknown(struct daemon_ocsp *o, const struct ca_ocsp_req *req,
 }
 
 static int
+add_issuer(const struct store_issuer *is, void *arg)
+{
+	struct issuer_list *l = arg;
+
+	/* CA certificates name no OCSP responder: only issuing CAs answer */
+	if (is->is_root || l->n >= MAX_ISSUERS)
+		return 0;
+	if (ca_ocsp_issuer_hashes(is->cert_der, is->cert_len,
+	    l->v[l->n].name_hash, l->v[l->n].key_hash) != 0) {
+		log_warn(LOG_CA, "ocsp: issuer %s: certificate unusable",
+		    is->name);
+		return 0;
+	}
+	l->v[l->n++].id = is->id;
+	return 0;
+}
+
+static int64_t
+find_issuer(const struct issuer_list *l, const struct ca_ocsp_req *req)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (memcmp(req->name_hash, l->v[i].name_hash, 20) == 0 &&
+		    memcmp(req->key_hash, l->v[i].key_hash, 20) == 0)
+			return l->v[i].id;
+	return 0;
+}
+
+/*
+ * The issuing CA whose CertID hashes the request has, or 0. One not
+ * known here has the store's issuers read again (at most every
+ * ISSUERS_RELIST_S, however many requests ask): an issuing CA made by a
+ * `ca roll` since the start answers from then on, for the certificates
+ * this serve (which takes it up: serve_roll.c) or another one issues.
+ */
+static int64_t
+issuer_of(struct daemon_ocsp *o, const struct ca_ocsp_req *req)
+{
+	struct issuer_list fresh;
+	struct store *st;
+	time_t now = mono();
+	int64_t id;
+
+	if (!req->sha1 || req->name_hash_len != 20 || req->key_hash_len != 20)
+		return 0;
+	pthread_mutex_lock(&o->iss_lock);
+	id = find_issuer(&o->iss, req);
+	if (id == 0 && now - o->iss_listed >= ISSUERS_RELIST_S &&
+	    (st = pool_get(o)) != NULL) {
+		o->iss_listed = now;
+		memset(&fresh, 0, sizeof(fresh));
+		if (store_issuer_list(st, add_issuer, &fresh) == 0) {
+			if (fresh.n != o->iss.n)
+				log_info(LOG_CA, "OCSP responder for %zu "
+				    "issuer(s) from now on", fresh.n);
+			o->iss = fresh;
+			id = find_issuer(&o->iss, req);
+		}
+		pool_put(o, st);
+	}
+	pthread_mutex_unlock(&o->iss_lock);
+	return id;
+}
+
+static int
 answer(struct daemon_ocsp *o, struct http_req *r, const uint8_t *der,
     size_t len)
 {
@@ -492,13 +567,7 @@ answer(struct daemon_ocsp *o, struct http_req *r, const uint8_t *der,
 
 	if (ca_ocsp_req_parse(der, len, &req) != 0)
 		return reply_error(r, CA_OCSP_MALFORMED);
-	if (req.sha1 && req.name_hash_len == 20 && req.key_hash_len == 20)
-		for (size_t i = 0; i < o->niss && issuer_id == 0; i++)
-			if (memcmp(req.name_hash, o->iss[i].name_hash, 20) ==
-			    0 && memcmp(req.key_hash, o->iss[i].key_hash,
-			    20) == 0)
-				issuer_id = o->iss[i].id;
-	if (issuer_id == 0)
+	if ((issuer_id = issuer_of(o, &req)) == 0)
 		return reply_error(r, CA_OCSP_UNAUTHORIZED);
 	if (req.serial_hex[0] == '\0') {
 		/* negative, zero or over 20 octets: never one of ours; not
@@ -617,24 +686,6 @@ worker(void *arg)
 	return NULL;
 }
 
-static int
-add_issuer(const struct store_issuer *is, void *arg)
-{
-	struct daemon_ocsp *o = arg;
-
-	/* CA certificates name no OCSP responder: only issuing CAs answer */
-	if (is->is_root || o->niss >= MAX_ISSUERS)
-		return 0;
-	if (ca_ocsp_issuer_hashes(is->cert_der, is->cert_len,
-	    o->iss[o->niss].name_hash, o->iss[o->niss].key_hash) != 0) {
-		log_warn(LOG_CA, "ocsp: issuer %s: certificate unusable",
-		    is->name);
-		return 0;
-	}
-	o->iss[o->niss++].id = is->id;
-	return 0;
-}
-
 int
 daemon_ocsp_start(struct daemon_ctx *cx, struct daemon_ocsp **out)
 {
@@ -654,6 +705,7 @@ daemon_ocsp_start(struct daemon_ctx *cx, struct daemon_ocsp **out)
 	pthread_mutex_init(&o->pool_lock, NULL);
 	pthread_mutex_init(&o->rl_lock, NULL);
 	pthread_mutex_init(&o->sign_lock, NULL);
+	pthread_mutex_init(&o->iss_lock, NULL);
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -669,7 +721,7 @@ daemon_ocsp_start(struct daemon_ctx *cx, struct daemon_ocsp **out)
 		daemon_fail(cx, "ocsp worker: CA: %s", rc_str(rc));
 		goto fail;
 	}
-	if ((rc = store_issuer_list(o->wst, add_issuer, o)) != 0) {
+	if ((rc = store_issuer_list(o->wst, add_issuer, &o->iss)) != 0) {
 		daemon_fail(cx, "ocsp: listing issuers: %s", rc_str(rc));
 		goto fail;
 	}
@@ -680,7 +732,7 @@ daemon_ocsp_start(struct daemon_ctx *cx, struct daemon_ocsp **out)
 	}
 	o->thr_ok = 1;
 	log_info(LOG_CA, "OCSP responder for %zu issuer(s); responses valid "
-	    "%d h, re-signed after %d h; status bound %lld s", o->niss,
+	    "%d h, re-signed after %d h; status bound %lld s", o->iss.n,
 	    cx->conf.ocsp_validity_hours, cx->conf.ocsp_refresh_hours,
 	    (long long)o->bound);
 	*out = o;
@@ -721,6 +773,7 @@ daemon_ocsp_stop(struct daemon_ocsp *o)
 	pthread_cond_destroy(&o->cond);
 	pthread_mutex_destroy(&o->lock);
 	pthread_mutex_destroy(&o->sign_lock);
+	pthread_mutex_destroy(&o->iss_lock);
 	pthread_mutex_destroy(&o->rl_lock);
 	pthread_mutex_destroy(&o->pool_lock);
 	free(o);
