@@ -706,8 +706,9 @@ daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv)
 		    "not written to %s", name, cx->ca_dir);
 	if (rc == 0) {
 		printf("issuing CA: %s/%s.pem\n", cx->ca_dir, name);
-		log_info(LOG_MAIN, "%s is the active issuing CA; restart every "
-		    "certdesk serve on this store to issue from it", name);
+		log_info(LOG_MAIN, "%s is the active issuing CA; every "
+		    "certdesk serve on this store issues from it within a "
+		    "minute (at once on SIGHUP), without a restart", name);
 	}
 	free(name);
 	return rc == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;

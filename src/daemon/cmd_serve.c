@@ -20,7 +20,9 @@
  * over (tls.c): a new one, issued here or by another serve on the data
  * directory, is handed to the listener, whose new handshakes present it
  * while open connections keep theirs; a failure leaves the certificate in
- * use and is tried again at the next check.
+ * use and is tried again at the next check. Before either, and on SIGHUP,
+ * it checks whether a `ca roll` made another issuing CA active, which
+ * every CA handle of the process then issues from (serve_roll.c).
  * SIGINT and SIGTERM stop it cleanly: the main thread waits for them with
  * sigwait(), every other thread has them blocked.
  *
@@ -93,6 +95,7 @@ struct serve_app {
 	pthread_mutex_t slock;	/* the schedule thread */
 	pthread_cond_t scond;
 	int stop;
+	int hup;		/* SIGHUP: check the active issuing CA now */
 	/* the HTTPS listener and its certificate, looked after by the
 	 * schedule thread; NULL without HTTPS */
 	struct http_server *tls_srv;
@@ -459,8 +462,8 @@ warn_issuing_expiry(const struct daemon_ctx *cx)
 	if (now >= last)
 		log_err(LOG_CA, "the issuing CA %s expires on %s: a certificate "
 		    "issued now would outlive it, so none is issued; make its "
-		    "successor with 'certdesk ca roll' and restart", name,
-		    na_s);
+		    "successor with 'certdesk ca roll' (serve takes it up "
+		    "within a minute)", name, na_s);
 	else
 		log_warn(LOG_CA, "the issuing CA %s expires on %s and issues "
 		    "until %s; make its successor with 'certdesk ca roll' "
@@ -604,6 +607,19 @@ svc_cert_view(void *arg, struct portal_svc_cert *out)
 	out->failing_since = st.failing_since;
 }
 
+/* The portal's view of which issuing CA this server issues from (arg:
+ * the struct daemon_roll), for the admin's Certificate authority page. */
+static void
+ca_issuing_view(void *arg, struct portal_ca_issuing *out)
+{
+	struct daemon_roll_status rs;
+
+	daemon_roll_status(arg, &rs);
+	snprintf(out->serving, sizeof(out->serving), "%s", rs.serving.name);
+	snprintf(out->why, sizeof(out->why), "%s", rs.why);
+	out->failing_since = rs.failing_since;
+}
+
 static time_t
 mono_now(void)
 {
@@ -614,8 +630,11 @@ mono_now(void)
 }
 
 /* The schedule thread: the CRLs every SCHEDULE_SECONDS, the HTTPS
- * certificate when daemon_svc_wait() says (the context's store and CA
- * are this thread's alone while serve runs). */
+ * certificate when daemon_svc_wait() says, and before either (and on
+ * SIGHUP) whether a `ca roll` made another issuing CA active, to issue
+ * from it (serve_roll.c): a new one is taken up within a minute, and the
+ * HTTPS certificate re-issued by it at once. The context's store and CA
+ * are this thread's alone while serve runs. */
 static void *
 schedule(void *arg)
 {
@@ -628,16 +647,22 @@ schedule(void *arg)
 	while (!a->stop) {
 		struct timespec ts = {crl_at, 0};
 		time_t now;
+		int hup;
 
 		if (a->svc && svc_at < crl_at)
 			ts.tv_sec = svc_at;
-		while (!a->stop && pthread_cond_timedwait(&a->scond, &a->slock,
-		    &ts) != ETIMEDOUT)
+		while (!a->stop && !a->hup && pthread_cond_timedwait(&a->scond,
+		    &a->slock, &ts) != ETIMEDOUT)
 			;
 		if (a->stop)
 			break;
+		hup = a->hup;
+		a->hup = 0;
 		pthread_mutex_unlock(&a->slock);
 		now = mono_now();
+		if ((hup || now >= crl_at || (a->svc && now >= svc_at)) &&
+		    daemon_roll_check(a->cx) == 1)
+			svc_at = now;	/* its certificate from the new CA */
 		if (now >= crl_at) {
 			refresh_crls(a);
 			crl_at = mono_now() + SCHEDULE_SECONDS;
@@ -736,13 +761,15 @@ override(struct daemon_ctx *cx, const char *opt, const char *value,
  * no certificate, OCSP response or CRL can be signed, so the server stops
  * and a service manager restarts it with a new signer). set holds the
  * stop signals, SIGCHLD and SIGHUP (reloads the CT log list and the
- * compromised keys: daemon_ct_reload, daemon_keys_reload), blocked in
- * every thread.
+ * compromised keys: daemon_ct_reload, daemon_keys_reload; and has the
+ * schedule thread check the active issuing CA), blocked in every
+ * thread.
  */
 static int
-wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
+wait_for_stop(struct serve_app *a, const sigset_t *set,
     const sigset_t *stops)
 {
+	struct daemon_ctx *cx = a->cx;
 	const struct timespec grace = {0, 200 * 1000 * 1000};
 	char why[96];
 	int sig = 0;
@@ -758,6 +785,12 @@ wait_for_stop(struct daemon_ctx *cx, const sigset_t *set,
 			 * few weeks) and the operator's compromised keys */
 			(void)daemon_ct_reload(cx);
 			(void)daemon_keys_reload(cx);
+			/* and whether a `ca roll` is to be taken up: by the
+			 * schedule thread, whose are the store and CA */
+			pthread_mutex_lock(&a->slock);
+			a->hup = 1;
+			pthread_cond_signal(&a->scond);
+			pthread_mutex_unlock(&a->slock);
 			continue;
 		}
 		if (sig != SIGCHLD)
@@ -878,6 +911,9 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "nor --plain-listen is given", cx->conf_path);
 		return DAEMON_EXIT_FAIL;
 	}
+	/* every CA handle of serve issues from one issuing CA, which
+	 * follows `ca roll` (serve_roll.c) */
+	(void)daemon_roll_new(cx);
 	rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
 	    DAEMON_NEED_CA | DAEMON_NEED_CT);
 	if (rc != DAEMON_EXIT_OK)
@@ -1027,12 +1063,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			pc.ca_now = cx->cac.now;
 			pc.svc_cert = svc_cert_view;
 			pc.svc_cert_arg = a.svc;
-			{
-				time_t na, last, now;
-
-				ca_issuing_ends(cx->ca, &pc.ca_serving, &na,
-				    &last, &now);
-			}
+			pc.ca_issuing = ca_issuing_view;
+			pc.ca_issuing_arg = cx->roll;
 			ca_keys = cx->conf.signer_pkcs11_module[0] != '\0' &&
 			    strcmp(cx->conf.signer_keystore, "pkcs11") == 0 ?
 			    xasprintf("on the PKCS#11 token '%s' (module %s)",
@@ -1142,7 +1174,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	log_info(LOG_MAIN, "CRLs: %s, regenerated when older than %d h",
 	    cx->crl_dir, cx->conf.ca_crl_refresh_hours);
 
-	rc = wait_for_stop(cx, &set, &stops);
+	rc = wait_for_stop(&a, &set, &stops);
 out:
 	if (fd >= 0)
 		close(fd);

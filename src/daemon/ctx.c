@@ -503,6 +503,9 @@ daemon_ctx_free(struct daemon_ctx *cx)
 {
 	ca_free(cx->ca);
 	cx->ca = NULL;
+	daemon_roll_free(cx->roll);	/* after the last CA handle */
+	cx->roll = NULL;
+	cx->cac.current = NULL;
 	ca_keycheck_free(cx->kc);
 	cx->kc = NULL;
 	store_close(cx->st);

@@ -167,6 +167,10 @@ struct daemon_ctx {
 	/* serve: the DNS provider ([dnsupdate]), shared by every thread's
 	 * ra (thread-safe); NULL when none is configured */
 	const struct val_dnsupd *dnsupd;
+	/* serve: how it follows a `ca roll` (serve_roll.c); its struct
+	 * ca_current is cac.current, shared by every CA handle. NULL for
+	 * the other commands */
+	struct daemon_roll *roll;
 };
 
 /*
@@ -313,13 +317,15 @@ int daemon_svc_open(struct daemon_ctx *cx,
  * pair for another serve's names is left alone while the one served may
  * stay). What is new is handed to install(arg, cert_pem, key_pem) (texts
  * borrowed for the call; it returns 0 once new handshakes use them) and
- * served from then on. After a `ca roll` this server issues from the new
- * issuing CA only once restarted; until then it takes the new CA's
- * certificate from another serve that issued it, and re-issues from its
- * own only at two thirds of life. Returns 0 (also when nothing changed),
- * or an RC_* after an error in the log, the certificate in use staying
- * (tried again at the next check); either way daemon_svc_status() says
- * so from then on.
+ * served from then on. After a `ca roll` the certificate is re-issued by
+ * the new issuing CA as soon as this server issues from it (serve's
+ * schedule thread takes it up before the check: daemon_roll_check());
+ * should it not be able to, it takes the new CA's certificate from another
+ * serve that issued it, and re-issues from its own CA only at two thirds
+ * of life. Returns 0
+ * (also when nothing changed), or an RC_* after an error in the log, the
+ * certificate in use staying (tried again at the next check); either way
+ * daemon_svc_status() says so from then on.
  */
 int daemon_svc_check(struct daemon_ctx *cx, struct daemon_svc *svc,
     int (*install)(void *arg, const char *cert_pem, const char *key_pem),
@@ -350,6 +356,38 @@ void daemon_svc_status(struct daemon_svc *svc,
 int daemon_svc_wait(const struct daemon_ctx *cx,
     const struct daemon_svc *svc);
 void daemon_svc_free(struct daemon_svc *svc);	/* NULL is fine */
+
+/* ---- following a `ca roll` (serve_roll.c) ------------------------------- */
+
+struct daemon_roll;
+/*
+ * serve, before daemon_open() opens the CA: every CA handle opened with
+ * cx->cac from then on shares which issuing CA it issues from (cx->roll,
+ * freed by daemon_ctx_free() after the CA). 0.
+ */
+int daemon_roll_new(struct daemon_ctx *cx);
+void daemon_roll_free(struct daemon_roll *r);	/* NULL is fine */
+/*
+ * The check of serve's schedule thread (it uses cx's store and CA): when
+ * the store's active issuing CA is not the one this server issues from,
+ * takes it up (ca_follow(): the signer loads its key, checked under the
+ * root) for every handle, and logs the switch; a failure is logged once
+ * per distinct reason and kept for daemon_roll_status(), the CA in use
+ * staying. 1 switched, 0 nothing to do, or the failure's RC_*.
+ */
+int daemon_roll_check(struct daemon_ctx *cx);
+/* How it stands, for /metrics and the admin's page (any thread). */
+struct daemon_roll_status {
+	struct ca_current_info serving;	/* the CA new certificates get */
+	char active[64];	/* the store's active issuing CA, as last
+				 * checked */
+	char why[256];		/* why that one is not served yet: the last
+				 * check's failure; "" when none */
+	time_t failing_since;	/* the first failure since the last check
+				 * that went well; 0 when none */
+	uint64_t failures;	/* checks that failed, since the start */
+};
+void daemon_roll_status(struct daemon_roll *r, struct daemon_roll_status *out);
 
 /* ---- ACME behind the HTTPS listener (serve_acme.c) ----------------------- */
 

@@ -11,7 +11,8 @@
  * counted, from the head the log had when serve started. The HTTP replies
  * are this process's, by listener and status class. How things stand is
  * read at each scrape: the signer, the queues (mail, validations, back
- * office cases), the CRL each CA must renew first, the issuing CA's end,
+ * office cases), the CRL each CA must renew first, the issuing CA serve
+ * issues from (its end, and whether taking up a `ca roll` fails),
  * the CT log list; the HTTPS service certificate from what serve keeps
  * of it in memory (tls.c). One scrape at a time, on the listener's one thread,
  * with a store handle of its own.
@@ -208,6 +209,38 @@ put_service_cert(struct buf *b, struct daemon_svc *svc)
 	    (double)s.last_ok);
 }
 
+/* Which issuing CA this serve issues from, and whether taking up the
+ * store's active one (after a `ca roll`) fails (serve_roll.c). */
+static void
+put_issuing(struct buf *b, struct daemon_roll *r)
+{
+	struct daemon_roll_status rs;
+
+	daemon_roll_status(r, &rs);
+	gauge(b, "certdesk_issuing_ca_not_after_timestamp_seconds",
+	    "The notAfter of the issuing CA this serve issues from.",
+	    (double)rs.serving.not_after);
+	gauge(b, "certdesk_issuing_ca_last_issuance_timestamp_seconds",
+	    "The last moment the issuing CA this serve issues from can issue "
+	    "a full-lifetime certificate; roll it over (certdesk ca roll) "
+	    "before.", (double)rs.serving.last_issue);
+	head(b, "certdesk_issuing_ca_serving", "gauge", "1 for the issuing "
+	    "CA this serve issues from; it follows a ca roll within a "
+	    "minute.");
+	buf_printf(b, "certdesk_issuing_ca_serving{ca=\"");
+	put_label(b, rs.serving.name);
+	buf_printf(b, "\"} 1\n");
+	gauge(b, "certdesk_issuing_ca_switch_failing", "1 while the store's "
+	    "active issuing CA cannot be taken up here (see the log), so this "
+	    "serve issues from an earlier one; else 0.",
+	    rs.why[0] != '\0' ? 1 : 0);
+	head(b, "certdesk_issuing_ca_switch_failures_total", "counter",
+	    "Checks that failed to take up the store's active issuing CA "
+	    "after a ca roll.");
+	buf_printf(b, "certdesk_issuing_ca_switch_failures_total %llu\n",
+	    (unsigned long long)rs.failures);
+}
+
 static int
 crl_row(int64_t issuer_id, const char *name, time_t next_update, void *arg)
 {
@@ -240,8 +273,6 @@ render(struct daemon_metrics *m, struct buf *b)
 	struct daemon_ctx *cx = m->cx;
 	struct store_gauges g;
 	struct ca_ct_info ct;
-	const char *ca_name = NULL;
-	time_t na = 0, last = 0, now = 0;
 	char why[160];
 	int rc;
 
@@ -290,13 +321,8 @@ render(struct daemon_metrics *m, struct buf *b)
 	    "renew first.");
 	if ((rc = store_crl_deadlines(m->st, crl_row, b)) != 0)
 		return rc;
-	ca_issuing_ends(cx->ca, &ca_name, &na, &last, &now);
-	gauge(b, "certdesk_issuing_ca_not_after_timestamp_seconds",
-	    "The active issuing CA certificate's notAfter.", (double)na);
-	gauge(b, "certdesk_issuing_ca_last_issuance_timestamp_seconds",
-	    "The last moment the active issuing CA can issue a full-lifetime "
-	    "certificate; roll it over (certdesk ca roll) before.",
-	    (double)last);
+	if (cx->roll != NULL)
+		put_issuing(b, cx->roll);
 	if (m->svc != NULL)
 		put_service_cert(b, m->svc);
 	if (cx->ct != NULL) {

@@ -11,7 +11,8 @@
  * `init` issues it; `serve` re-issues it (new key, new certificate) when
  * the files are missing or do not match, when it does not cover the names
  * the listener is reached by, when it was not issued by the active issuing
- * CA, or when more than two thirds of its life are over: at start, and
+ * CA (after a `ca roll`, once serve issues from the new CA: serve_roll.c),
+ * or when more than two thirds of its life are over: at start, and
  * while it runs (daemon_svc_check(), from the schedule thread every
  * http.service_cert_check_seconds and at the two-thirds mark), handing a
  * new certificate to the listener for the handshakes to come.
@@ -393,26 +394,23 @@ files_unusable(struct daemon_ctx *cx, const struct daemon_svc *svc,
 /* ---- a new key and certificate ------------------------------------------ */
 
 /*
- * The CA to issue from into *use: the active issuing CA's. That is the
- * one serve started with (cx->ca) unless `ca roll` made another active
- * since; a handle of its own is opened for it then (*fresh, to free),
- * which works once this server's signer has the new key, that is after a
- * restart. Until then the running CA issues when the certificate must be
- * re-issued anyway (one of the previous issuing CA is better than an
- * expired one), and nothing is issued when its issuer is all that is
- * wrong (RC_* with the reason in d).
+ * Whether the CA this server issues from (cx->ca) may issue it: the active
+ * issuing CA's, unless `ca roll` made another active since and this server
+ * has not taken it up (the schedule thread tries before each check:
+ * serve_roll.c). When it has not, the CA in use issues when the
+ * certificate must be re-issued anyway (one of the previous issuing CA is
+ * better than an expired one), and nothing is issued when its issuer is
+ * all that is wrong (RC_* with the reason in d).
  */
 static int
-pick_ca(struct daemon_ctx *cx, int issuer_only, struct ca **use,
-    struct ca **fresh, struct rc_detail *d)
+pick_ca(struct daemon_ctx *cx, int issuer_only, struct rc_detail *d)
 {
+	struct daemon_roll_status rs;
 	struct store_issuer is;
 	const char *running;
 	time_t na, last, now;
 	int rc;
 
-	*use = cx->ca;
-	*fresh = NULL;
 	memset(&is, 0, sizeof(is));
 	if ((rc = store_issuer_get_active(cx->st, 0, &is)) != 0) {
 		rc_detail_set(d, "the active issuing CA cannot be read: %s",
@@ -421,18 +419,19 @@ pick_ca(struct daemon_ctx *cx, int issuer_only, struct ca **use,
 	}
 	ca_issuing_ends(cx->ca, &running, &na, &last, &now);
 	if (strcmp(is.name, running) != 0) {
-		rc = ca_open(&cx->cac, cx->st, cx->sg, cx->kc, fresh);
-		if (rc == 0) {
-			*use = *fresh;
-		} else if (issuer_only) {
+		memset(&rs, 0, sizeof(rs));
+		if (cx->roll != NULL)
+			daemon_roll_status(cx->roll, &rs);
+		if (issuer_only) {
 			rc_detail_set(d, "it was not issued by the active "
-			    "issuing CA %s, and this server issues from %s "
-			    "until it is restarted", is.name, running);
+			    "issuing CA %s, which this server does not issue "
+			    "from (it issues from %s): %s", is.name, running,
+			    rs.why[0] ? rs.why : "not taken up");
+			rc = RC_SIGNER;
 		} else {
 			log_warn(LOG_MAIN, "HTTPS service certificate: issued "
-			    "by %s: the active issuing CA %s issues here once "
-			    "serve is restarted", running, is.name);
-			rc = 0;
+			    "by %s: the active issuing CA %s is not taken up "
+			    "here", running, is.name);
 		}
 	}
 	store_issuer_clear(&is);
@@ -591,7 +590,6 @@ static int
 settle(struct daemon_ctx *cx, struct daemon_svc *svc, enum due due,
     struct material *m, struct rc_detail *d)
 {
-	struct ca *use = NULL, *fresh = NULL;
 	const char *why;
 	int fd = -1, issuer_only = 0, pair = 0, rc;
 
@@ -610,14 +608,12 @@ settle(struct daemon_ctx *cx, struct daemon_svc *svc, enum due due,
 	rc = 0;
 	if (pair && due == DUE_NOT)
 		goto out;	/* no turns at re-issuing with another serve */
-	if ((rc = pick_ca(cx, issuer_only && due != DUE, &use, &fresh,
-	    d)) != 0)
+	if ((rc = pick_ca(cx, issuer_only && due != DUE, d)) != 0)
 		goto out;
 	log_info(LOG_MAIN, "%s: issuing a new HTTPS service certificate: %s",
 	    svc->cert_path, why);
-	rc = issue(cx, use, svc, m, d);
+	rc = issue(cx, cx->ca, svc, m, d);
 out:
-	ca_free(fresh);
 	close(fd);		/* and the lock with it */
 	return rc;
 }

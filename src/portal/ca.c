@@ -5,13 +5,14 @@
  * lifetime and newest CRL; for the active issuing CA the last day a
  * certificate of today's maximum validity still fits in its lifetime, with
  * a warning from 90 days before that day (then it is time for `certdesk ca
- * roll`); which issuing CA this server issues from, should a rollover
- * since its start not be in effect here yet; the HTTPS certificate this
- * server presents, with a warning once less than a third of its life is
- * left (it should have been re-issued); where the signer makes new keys;
- * and links to the CA certificates and CRLs as relying parties fetch
- * them. Read-only: CAs and keys are made on the CA host with `certdesk
- * init` and `certdesk ca roll`, never from a web page.
+ * roll`); which issuing CA this server issues from, should a rollover not
+ * be in effect here yet (it is taken up at serve's next check, within a
+ * minute: a notice; or it could not be: a warning with why); the HTTPS
+ * certificate this server presents, with a warning once less than a third
+ * of its life is left (it should have been re-issued); where the signer
+ * makes new keys; and links to the CA certificates and CRLs as relying
+ * parties fetch them. Read-only: CAs and keys are made on the CA host with
+ * `certdesk init` and `certdesk ca roll`, never from a web page.
  *
  * Only users with role admin and a browser session see it; for everyone
  * else it does not exist (404), as the portal does for anything not
@@ -179,14 +180,16 @@ row_html(struct portal_req *c, struct buf *b, const struct ca_rows *l,
 }
 
 /* The warning of the active issuing CA's end, and of a rollover that this
- * server does not issue from yet. */
+ * server does not issue from yet: one it takes up at its next check, or
+ * one it could not take up, and why. */
 static int
 notices(struct portal_req *c, struct buf *b, const struct ca_rows *l,
     time_t now)
 {
 	const struct portal_ca_view *v = portal_ca_view(c->p);
 	const struct ca_row *a = NULL;
-	char until[32];
+	struct portal_ca_issuing is;
+	char until[32], since[32];
 	time_t last;
 	int rc = 0;
 
@@ -204,21 +207,35 @@ notices(struct portal_req *c, struct buf *b, const struct ca_rows *l,
 		    "expiry\">The issuing CA %s can no longer issue: a "
 		    "certificate issued now would outlive it. Make its "
 		    "successor on the CA host with <code>certdesk ca roll"
-		    "</code>, then restart <code>certdesk serve</code>.</p>\n",
-		    a->name);
+		    "</code>; <code>certdesk serve</code> issues from it "
+		    "within a minute, without a restart.</p>\n", a->name);
 	else if (now >= last - CA_ROLL_WARN_DAYS * 86400)
 		rc = portal_html_printf(b, "<p class=\"warning\" id=\"ca-"
 		    "expiry\">The issuing CA %s issues until %s. Make its "
 		    "successor before then on the CA host with <code>certdesk "
-		    "ca roll</code>, then restart <code>certdesk serve"
-		    "</code>.</p>\n", a->name, until);
-	if (rc == 0 && v->serving != NULL && strcmp(v->serving, a->name))
-		rc = portal_html_printf(b, "<p class=\"notice\" id=\"ca-"
-		    "restart\">%s is the active issuing CA; this server still "
-		    "issues from %s, which it loaded when it started. Restart "
-		    "it to issue from %s.</p>\n", a->name, v->serving,
-		    a->name);
-	return rc;
+		    "ca roll</code>; <code>certdesk serve</code> issues from "
+		    "it within a minute, without a restart.</p>\n", a->name,
+		    until);
+	if (rc != 0 || v->issuing == NULL)
+		return rc;
+	memset(&is, 0, sizeof(is));
+	v->issuing(v->issuing_arg, &is);
+	if (is.serving[0] == '\0' || strcmp(is.serving, a->name) == 0)
+		return 0;
+	if (is.why[0] == '\0')
+		return portal_html_printf(b, "<p class=\"notice\" id=\"ca-"
+		    "switch\">%s is the active issuing CA; this server still "
+		    "issues from %s and switches to %s at its next check, "
+		    "within a minute, without a restart.</p>\n", a->name,
+		    is.serving, a->name);
+	portal_fmt_time(is.failing_since, since);
+	return portal_html_printf(b, "<p class=\"warning\" id=\"ca-switch-"
+	    "failed\">%s is the active issuing CA, but this server cannot "
+	    "take it up and still issues from %s: %s (since %s). It tries "
+	    "again every minute and on SIGHUP, so it switches by itself once "
+	    "that is fixed (a key on a PKCS#11 token needs the token in this "
+	    "server's configuration, and a restart).</p>\n", a->name,
+	    is.serving, is.why, since);
 }
 
 /*

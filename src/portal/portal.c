@@ -270,7 +270,8 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	p->acme_directory = conf->acme_directory != NULL ?
 	    xstrdup(conf->acme_directory) : NULL;
 	p->ca.base_url = conf->ca_base_url ? xstrdup(conf->ca_base_url) : NULL;
-	p->ca.serving = conf->ca_serving ? xstrdup(conf->ca_serving) : NULL;
+	p->ca.issuing = conf->ca_issuing;
+	p->ca.issuing_arg = conf->ca_issuing_arg;
 	p->ca.keys = conf->ca_keys ? xstrdup(conf->ca_keys) : NULL;
 	p->ca.ct = conf->ct;
 	p->ca.ct_path = conf->ct_list_path ? xstrdup(conf->ct_list_path) :
@@ -332,7 +333,6 @@ portal_free(struct portal *p)
 	free(p->sc_path);
 	free(p->acme_directory);
 	free(p->ca.base_url);
-	free(p->ca.serving);
 	free(p->ca.keys);
 	free(p->ca.ct_path);
 	free(p->ca.problem_contact);

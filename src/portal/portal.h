@@ -49,6 +49,16 @@ struct portal_svc_cert {
 				 * not */
 };
 
+/* Which issuing CA this server issues from, as the admin's "Certificate
+ * authority" page shows it. */
+struct portal_ca_issuing {
+	char serving[64];	/* the issuing CA new certificates come from */
+	char why[256];		/* why it does not issue from the store's
+				 * active one: taking that one up failed;
+				 * "" when it did not */
+	time_t failing_since;	/* since when; 0 when it does not fail */
+};
+
 struct portal_conf {
 	const struct store_conf *store;	/* borrowed during portal_new */
 	/* directory of the static assets; NULL: the one compiled in
@@ -77,12 +87,15 @@ struct portal_conf {
 	 * credentials (External Account Binding keys); NULL: no ACME */
 	const char *acme_directory;
 	/* for the admin's "Certificate authority" page: the plain-HTTP
-	 * base of CA certificates and CRLs (ca.base_url), the issuing CA
-	 * this server issues from (loaded at its start), and where the
+	 * base of CA certificates and CRLs (ca.base_url), and where the
 	 * signer makes new CA keys, in words; NULL: not shown */
 	const char *ca_base_url;
-	const char *ca_serving;
 	const char *ca_keys;
+	/* which issuing CA this server issues from: ca_issuing(
+	 * ca_issuing_arg, out) fills *out as it stands now (any thread,
+	 * cheap); NULL: not shown */
+	void (*ca_issuing)(void *arg, struct portal_ca_issuing *out);
+	void *ca_issuing_arg;
 	/* Certificate Transparency: the log list (borrowed; it may be
 	 * reloaded while the portal runs) and the file it is read from;
 	 * NULL: off */

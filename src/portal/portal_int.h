@@ -437,7 +437,11 @@ const char *portal_acme_directory(const struct portal *p);
 /* What the "Certificate authority" page says of this server (strings
  * copied from struct portal_conf; NULL: not known). */
 struct portal_ca_view {
-	char *base_url, *serving, *keys;
+	char *base_url, *keys;
+	/* which issuing CA this server issues from (struct portal_conf);
+	 * NULL: not shown */
+	void (*issuing)(void *arg, struct portal_ca_issuing *out);
+	void *issuing_arg;
 	const struct ca_ct *ct;	/* the CT log list; NULL: CT is off */
 	char *ct_path;		/* the file it is read from */
 	char *problem_contact;	/* ca.problem_report_contact, or NULL */

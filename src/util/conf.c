@@ -125,8 +125,8 @@ static const struct key keys[] = {
 	{"http", "service_cert_check_seconds", K_INT,
 	    O(http_service_cert_check_s), "3600", NULL, 1, 86400, "seconds "
 	    "between a running serve's checks of its HTTPS certificate "
-	    "(re-issued when due, or taken from another serve on the data "
-	    "directory); also checked at two thirds of its life"},
+	    "(re-issued when due, or taken from another serve) and of the "
+	    "active issuing CA after a ca roll (also every minute)"},
 	{"acme", "require_eab", K_BOOL, O(acme_require_eab), "off", NULL, 0, 0,
 	    "new ACME accounts need an External Account Binding (RFC 8555 "
 	    "7.3.4) to a contract"},

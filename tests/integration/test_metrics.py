@@ -83,6 +83,10 @@ def test_exposition(env, tmp_path, make_csr):
     last = value(f, "certdesk_issuing_ca_last_issuance_timestamp_seconds")
     assert now < last < value(
         f, "certdesk_issuing_ca_not_after_timestamp_seconds")
+    # the issuing CA it issues from; no ca roll it failed to take up
+    assert value(f, "certdesk_issuing_ca_serving", ca="issuing-1") == 1
+    assert value(f, "certdesk_issuing_ca_switch_failing") == 0
+    assert value(f, "certdesk_issuing_ca_switch_failures_total") == 0
     # the counters start at serve's start: nothing issued yet
     assert f["certdesk_certificates_issued"].samples == []
     blocked = value(f, "certdesk_blocked_keys")

@@ -10,10 +10,12 @@ extractable, and their public keys are those of the CA certificates. A
 certificate is issued through ACME, checked by openssl, revoked, and seen
 revoked in the CRL and over OCSP, each signed on the token; `ca roll` makes
 the next issuing key on the token as well, also for a CA whose keys were
-files until then. A wrong PIN, a PIN file others can read, an unknown token
-label and a half-given configuration stop certdesk with a message that
-says which; a token that goes away turns /healthz to 503."""
+files until then, and a running serve issues from it without a restart.
+A wrong PIN, a PIN file others can read, an unknown token label and a
+half-given configuration stop certdesk with a message that says which; a
+token that goes away turns /healthz to 503."""
 import os
+import signal
 import subprocess
 import time
 
@@ -189,6 +191,31 @@ def test_roll_on_the_token(env):
     (env.tmp / "chain2.pem").write_text(chain)
     openssl("verify", "-x509_strict", "-CAfile", env.data / "ca/root.pem",
             "-untrusted", env.tmp / "chain2.pem", env.tmp / "rolled.pem")
+
+
+def test_roll_on_the_token_while_serving(env):
+    """ca roll by another process while serve runs: its signer finds the
+    new key on the token (made through another session) and serve issues
+    from it, without a restart (SIGHUP: at once)."""
+    pid = env.server.proc.pid
+    ok(["ca", "roll", "--data", env.data])
+    assert (env.data / "keys/issuing-3.p11").exists()
+    env.server.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while "issuing CA issuing-3: new certificates come from it" not in \
+            env.server.stderr():
+        assert time.monotonic() < deadline, env.server.stderr()
+        time.sleep(0.2)
+    assert "not taken up" not in env.server.stderr()
+    c = account(env)
+    _, _, pem, _ = issue(env, c, ["rolled-live.test"])
+    leaf, chain = pem.split("-----END CERTIFICATE-----\n", 1)
+    assert chain == (env.data / "ca/issuing-3.pem").read_text()
+    (env.tmp / "live.pem").write_text(leaf + "-----END CERTIFICATE-----\n")
+    (env.tmp / "chain3.pem").write_text(chain)
+    openssl("verify", "-x509_strict", "-CAfile", env.data / "ca/root.pem",
+            "-untrusted", env.tmp / "chain3.pem", env.tmp / "live.pem")
+    assert env.server.proc.pid == pid
 
 
 def test_refused_configurations(tmp_path):

@@ -13,6 +13,7 @@ server is configured, and the Certificate authority page. The customer, in the s
 use everything (so the refusals are not an empty fixture)."""
 import json
 import re
+import signal
 import socket
 import ssl
 import time
@@ -303,7 +304,8 @@ def test_certificate_authority_page(rig):
     """The admin's Certificate authority page: every CA with its role, key,
     lifetime, newest CRL and published files; 404 for everyone else. After
     a `ca roll` on the running store it shows the new active issuing CA
-    and that this server still issues from the one it started with."""
+    and, until this server's next check (SIGHUP here), that it still
+    issues from the one it started with; no restart is asked for."""
     agent = Staff(rig, "agent")
     assert agent.browser.get("/portal/admin/ca")[0] == 404
     assert rig.login("a").get("/portal/admin/ca")[0] == 404
@@ -364,9 +366,22 @@ def test_certificate_authority_page(rig):
     # the rows: root, then issuing CAs newest first
     assert text.index('id="ca-root"') < text.index('id="ca-issuing-2"') < \
         text.index('id="ca-issuing-1"')
-    notice = re.search(r'<p class="notice" id="ca-restart">(.*?)</p>', text,
+    # this server takes it up at its next check, without a restart
+    # (SIGHUP: at once); the page says so until then
+    notice = re.search(r'<p class="notice" id="ca-switch">(.*?)</p>', text,
                        re.S)
-    assert notice and "still issues from issuing-1" in notice.group(1)
+    assert notice is None or "still issues from issuing-1 and switches " \
+        "to issuing-2 at its next check, within a minute, without a " \
+        "restart" in notice.group(1), text
+    assert 'id="ca-restart"' not in text
+    rig.server.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while 'id="ca-switch"' in text and time.monotonic() < deadline:
+        time.sleep(0.2)
+        text, r = rows()
+    assert 'id="ca-switch' not in text, text
+    assert "issuing CA issuing-2: new certificates come from it" in \
+        rig.server.stderr()
 
 
 def test_admin_revokes_acme_account(rig):
