@@ -924,8 +924,9 @@ int ra_ari_window(struct ra *ra, const uint8_t *aki, size_t aki_len,
  * organisation case rejected, expired, its issuance interrupted) leaves
  * the slot as it was before the order: issued with the certificate it
  * held (a failed renewal takes nothing away from the certificate still
- * installed), revoked or expired when that certificate is by then, active
- * when the slot never held one (store_slot_order_ended decides, for all).
+ * installed), revoked or expired when that certificate is by then, unused
+ * when the slot never held one (SSL Unlimited: active, as activated;
+ * store_slot_order_ended decides, for all).
  */
 struct ra_portal_contact {
 	const char *name, *email, *phone;	/* borrowed, may be NULL */

@@ -189,10 +189,11 @@ int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
  * Portal order order_id fails: from `from` to invalid with e's problem
  * (what the customer reads), and its slot back to what it held before the
  * order (store_slot_order_ended: issued with the previous certificate,
- * revoked or expired as that certificate is, active when the slot never
- * held one), in the caller's transaction on st. The one way every end of
- * a portal order without a certificate goes: refused at issuance, its
- * organisation case rejected, expired, its issuance interrupted.
+ * revoked or expired as that certificate is, unused (SSL Unlimited:
+ * active) when the slot never held one), in the caller's transaction on
+ * st. The one way every end of a portal order without a certificate
+ * goes: refused at issuance, its organisation case rejected, expired, its
+ * issuance interrupted.
  * *slot_state (may be NULL; STORE_SLOT_STATE_LEN bytes) gets the slot's
  * new state, "" when the slot had moved on (an admin cancelled it), which
  * is not an error. 0; RC_STATE when the order was not in `from` (nothing

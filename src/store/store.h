@@ -842,9 +842,11 @@ int store_slot_set_state(struct store *st, int64_t id, const char *from,
  * This is the one rule for every such end. The slot holds the certificate
  * of its newest order that has one (as store_revoke reads it): the slot
  * becomes revoked when that certificate is revoked, expired when its
- * not_after is at or before `when`, else issued; active when no order of
- * the slot ever had a certificate. At `when` (0: now), in one transaction
- * (a savepoint inside the caller's). *to (may be NULL) gets the new state.
+ * not_after is at or before `when`, else issued; when no order of the
+ * slot ever had a certificate, where it was set up from: active for SSL
+ * Unlimited (activated first), unused for the others. At `when` (0:
+ * now), in one transaction (a savepoint inside the caller's). *to (may be
+ * NULL) gets the new state.
  * Returns 0; RC_STATE when the slot is not pending, the order is not
  * invalid or not the slot's newest (an admin cancelled the slot, another
  * order moved it on): nothing changes; RC_NOTFOUND for an unknown order or

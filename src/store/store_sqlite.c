@@ -352,14 +352,18 @@ static const char *const sql_text[Q_MAX] = {
 	[Q_SLOT_EXISTS] = "SELECT 1 FROM slots WHERE id = ?1",
 	/* store_slot_order_ended: a pending slot whose newest order ?1 is
 	 * invalid without a certificate goes back to what it holds, as
-	 * that certificate is at ?2 */
+	 * that certificate is at ?2; one that never held one to where it
+	 * was set up from: SSL Unlimited's "Activate now" (active), the
+	 * others' unused */
 	[Q_SLOT_ORDER_ENDED] = "UPDATE slots SET updated_at = ?2, state = "
 			       "COALESCE((SELECT CASE WHEN EXISTS (SELECT 1 "
 			       "FROM revocations r WHERE r.serial = c.serial) "
 			       "THEN 'revoked' WHEN c.not_after <= ?2 THEN "
 			       "'expired' ELSE 'issued' END FROM certificates "
 			       "c WHERE c.serial = " SLOT_HELD_CERT("slots.id")
-			       "), 'active') WHERE state = 'pending' AND id = "
+			       "), CASE WHEN product = 'unlimited' THEN "
+			       "'active' ELSE 'unused' END) "
+			       "WHERE state = 'pending' AND id = "
 			       "(SELECT o.slot_id FROM orders o WHERE o.id = "
 			       "?1 AND o.status = 'invalid' AND o.cert_serial "
 			       "IS NULL AND NOT EXISTS (SELECT 1 FROM orders n "

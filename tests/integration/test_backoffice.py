@@ -388,7 +388,7 @@ def test_request_info_answer_and_reject(rig):
     st, _, slot = rig.client().api(
         "GET", f"/api/v1/slots/{rig.ids['a']['business_x0']}",
         token=rig.token("a"))
-    assert slot["state"] == "active"
+    assert slot["state"] == "unused"
 
 
 def test_queue_filters_and_reuse(rig):

@@ -480,7 +480,7 @@ def test_portal_order_says_why(tmp_path):
         assert rig.db("SELECT status FROM orders WHERE id = ?",
                       oid)[0][0] == "invalid"
         assert rig.db("SELECT state FROM slots WHERE id = ?",
-                      int(slot))[0][0] == "active"
+                      int(slot))[0][0] == "unused"
         assert rig.db("SELECT count(*) FROM certificates WHERE profile = "
                       "'dv'")[0][0] == 0
         st, _, body = c.get(f"/portal/orders/{oid}")

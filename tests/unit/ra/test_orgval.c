@@ -594,7 +594,7 @@ test_reject_and_admin(void **state)
 	assert_string_equal(po.state, "rejected");
 	assert_non_null(strstr(po.error, "not in the register"));
 	assert_int_equal(store_slot_get(e->st, po.slot_id, &ss), 0);
-	assert_string_equal(ss.state, "active");
+	assert_string_equal(ss.state, "unused");
 	store_slot_clear(&ss);
 	ra_portal_order_clear(&po);
 	/* the domain validated later issues nothing */

@@ -552,7 +552,7 @@ test_expired_renewal(void **state)
 	assert_non_null(strstr(why, "expired"));
 	assert_string_equal(slot_state(e, s), "issued");
 	assert_string_equal(order_state(e, first, NULL), "rejected");
-	assert_string_equal(slot_state(e, fresh), "active");
+	assert_string_equal(slot_state(e, fresh), "unused");
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'portal.order.expired' AND actor = 'system'"), 2);
 	/* both take a new order */
@@ -571,7 +571,7 @@ test_expired_renewal(void **state)
 	assert_string_equal(slot_state(e, old), "expired");
 	/* (the renewals of s and fresh expired too) */
 	assert_string_equal(slot_state(e, s), "expired");
-	assert_string_equal(slot_state(e, fresh), "active");
+	assert_string_equal(slot_state(e, fresh), "unused");
 	renewal = pending_renewal(e, old, "old2.example.com");
 
 	/* expired, the worker has not looked yet: the customer's new order
@@ -667,7 +667,7 @@ test_interrupted_issuance_frees_slot(void **state)
 	assert_non_null(so.error);
 	store_order_clear(&so);
 	assert_int_equal(store_slot_get(e->st, s, &ss), 0);
-	assert_string_equal(ss.state, "active");
+	assert_string_equal(ss.state, "unused");
 	store_slot_clear(&ss);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'portal.order.recovered' AND actor = 'system'"), 1);

@@ -1164,8 +1164,9 @@ test_migration_0020_token_expiry(void **state)
  * A database from before 0021 (at 17, as above) whose slots a failed
  * renewal moved to active while they held a certificate: 0021 gives each
  * the state of the certificate it holds (its newest order's with one):
- * issued, revoked, expired. A slot that never held one stays active, and
- * slots in other states are left alone.
+ * issued, revoked, expired. An SSL Unlimited slot that never held one
+ * stays active (0023 moves the other products' to unused), and slots in
+ * other states are left alone.
  */
 static void
 test_migration_0021_slot_held_certificate(void **state)
@@ -1186,7 +1187,7 @@ test_migration_0021_slot_held_certificate(void **state)
 	    "updated_at) VALUES (1, 1, 'starter', 'active', 1, 1), "
 	    "(2, 1, 'starter', 'active', 1, 1), "
 	    "(3, 1, 'starter', 'active', 1, 1), "
-	    "(4, 1, 'starter', 'active', 1, 1), "
+	    "(4, 1, 'unlimited', 'active', 1, 1), "
 	    "(5, 1, 'starter', 'issued', 1, 1), "
 	    "(6, 1, 'unlimited', 'active', 1, 1), "
 	    "(7, 1, 'starter', 'active', 1, 1); "
@@ -1234,6 +1235,74 @@ test_migration_0021_slot_held_certificate(void **state)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM slots WHERE "
 	    "updated_at = 1 AND id IN (4, 5, 6)");
 	assert_int_equal(raw_int(path, sql), 3);
+	store_close(st);
+	unlink_db(path);
+}
+
+/*
+ * A database from before 0023 (at 17, as above: 0018 needs the store's
+ * SQL functions) whose slots a failed first order moved from unused to
+ * active: a Starter, Business, Business Wildcard and Premium slot that
+ * never held a certificate is unused again; an SSL Unlimited slot stays
+ * active (it was activated before it was set up); a slot that held a
+ * certificate is 0021's (issued), and slots in other states are left
+ * alone.
+ */
+static void
+test_migration_0023_slot_never_set_up(void **state)
+{
+	struct fx *fx = *state;
+	char path[320], msg[256];
+	struct store *st = NULL;
+	static const char *const want[] = {"unused", "unused", "unused",
+		"unused", "active", "issued", "pending", "unused"};
+
+	snprintf(path, sizeof(path), "%s/v17n.db", fx->dir);
+	at_version(path, 17);
+	if (raw_exec(path, "INSERT INTO customers (id, name, created_at) "
+	    "VALUES (1, 'C', 1); "
+	    "INSERT INTO contracts (id, customer_id, number, created_at) "
+	    "VALUES (1, 1, 'K-1', 1); "
+	    "INSERT INTO slots (id, contract_id, product, state, created_at, "
+	    "updated_at) VALUES (1, 1, 'starter', 'active', 1, 1), "
+	    "(2, 1, 'business', 'active', 1, 1), "
+	    "(3, 1, 'business_wildcard', 'active', 1, 1), "
+	    "(4, 1, 'premium', 'active', 1, 1), "
+	    "(5, 1, 'unlimited', 'active', 1, 1), "
+	    "(6, 1, 'starter', 'active', 1, 1), "
+	    "(7, 1, 'business', 'pending', 1, 1), "
+	    "(8, 1, 'starter', 'unused', 1, 1); "
+	    "INSERT INTO issuers (id, name, is_root, active, cert_der, "
+	    "created_at) VALUES (1, 'i', 1, 1, X'30', 1); "
+	    "INSERT INTO certificates (serial, issuer_id, profile, names, "
+	    "not_before, not_after, der, created_at) VALUES "
+	    "('0a', 1, 'dv', 'a', 1, 4000000000, X'01', 1); "
+	    "INSERT INTO orders (id, contract_id, slot_id, profile, status, "
+	    "names, created_at, updated_at, expires_at, cert_serial) VALUES "
+	    "(1, 1, 1, 'dv', 'invalid', 'a', 1, 1, 9, NULL), "
+	    "(2, 1, 2, 'ov', 'invalid', 'b', 1, 1, 9, NULL), "
+	    "(3, 1, 5, 'dv', 'invalid', 'c', 1, 1, 9, NULL), "
+	    "(4, 1, 6, 'dv', 'valid', 'a', 1, 1, 9, '0a')", msg,
+	    sizeof(msg)) != SQLITE_OK)
+		fail_msg("%s", msg);
+
+	assert_int_equal(open_at(path, 0, &st), 0);
+	assert_int_equal(store_schema_version(st),
+	    (int)store_sqlite_migrations_count);
+	for (int i = 0; i < 8; i++) {
+		struct store_slot s = {0};
+
+		assert_int_equal(store_slot_get(st, i + 1, &s), 0);
+		if (strcmp(s.state, want[i]) != 0)
+			fail_msg("slot %d: %s, not %s", i + 1, s.state,
+			    want[i]);
+		store_slot_clear(&s);
+	}
+	/* untouched rows keep their time */
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM slots WHERE "
+	    "updated_at = 1 AND id IN (5, 7, 8)"), 3);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM slots WHERE "
+	    "updated_at = 1"), 3);
 	store_close(st);
 	unlink_db(path);
 }
@@ -1529,9 +1598,10 @@ test_revoke_moves_slot(void **state)
 
 /*
  * A portal order that failed (invalid, no certificate) moves its slot
- * back from pending to what the slot held before it: active when it never
- * held a certificate; else, by the certificate of its newest order with
- * one, issued, revoked or expired (at the time given). Nothing moves for
+ * back from pending to what the slot held before it: unused when it never
+ * held a certificate (SSL Unlimited: active, as activated); else, by the
+ * certificate of its newest order with one, issued, revoked or expired
+ * (at the time given). Nothing moves for
  * an order still open, one that is not the slot's newest, a slot an admin
  * cancelled; unknown orders and ACME orders are not found. No one else
  * moves a slot out of pending but to issued.
@@ -1544,7 +1614,7 @@ test_slot_order_ended(void **state)
 	struct store_slot g = {0};
 	struct store_order ao = {0};
 	char to[STORE_SLOT_STATE_LEN];
-	int64_t cu = 0, k = 0, sl[5], iss, o, o2, acme = 0;
+	int64_t cu = 0, k = 0, sl[5], iss, o, o2, acme = 0, u = 0;
 	const time_t end = 1760000000 + 199 * 86400;	/* fill_cert */
 
 	iss = make_issuer(st, "issuing-1");
@@ -1553,7 +1623,7 @@ test_slot_order_ended(void **state)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(store_slot_add(st, k, "starter", &sl[i]), 0);
 
-	/* never held one: active */
+	/* never held one: unused again, as before the order */
 	o = slot_order(st, k, sl[0], 0, NULL);
 	assert_int_equal(store_slot_set_state(st, sl[0], "unused", "pending",
 	    0), 0);
@@ -1567,13 +1637,25 @@ test_slot_order_ended(void **state)
 	assert_int_equal(store_order_set_status(st, o, "processing",
 	    "invalid", "{}", NULL, NULL, 0, 0), 0);
 	assert_int_equal(store_slot_order_ended(st, o, 1760000100, to), 0);
-	assert_string_equal(to, "active");
+	assert_string_equal(to, "unused");
 	assert_int_equal(store_slot_get(st, sl[0], &g), 0);
-	assert_string_equal(g.state, "active");
+	assert_string_equal(g.state, "unused");
 	assert_int_equal(g.updated_at, 1760000100);
 	store_slot_clear(&g);
 	/* a second time: the slot is not pending any more */
 	assert_int_equal(store_slot_order_ended(st, o, 0, to), RC_STATE);
+	/* SSL Unlimited is set up once activated: active again */
+	assert_int_equal(store_slot_add(st, k, "unlimited", &u), 0);
+	assert_int_equal(store_slot_set_state(st, u, "unused", "active", 0),
+	    0);
+	o = slot_order(st, k, u, 0, NULL);
+	assert_int_equal(store_slot_set_state(st, u, "active", "pending", 0),
+	    0);
+	assert_int_equal(store_order_set_status(st, o, "processing",
+	    "invalid", "{}", NULL, NULL, 0, 0), 0);
+	assert_int_equal(store_slot_order_ended(st, o, 0, to), 0);
+	assert_string_equal(to, "active");
+	assert_string_equal(slot_state(st, u), "active");
 
 	/* held 1a, a renewal failed: issued again, with 1a */
 	assert_int_equal(store_slot_set_state(st, sl[1], "unused", "pending",
@@ -3397,6 +3479,7 @@ main(void)
 		T(test_migration_0018_cert_keys),
 		T(test_migration_0020_token_expiry),
 		T(test_migration_0021_slot_held_certificate),
+		T(test_migration_0023_slot_never_set_up),
 		T(test_cert_bad_input),
 		T(test_crls),
 		T(test_tx_rollback),
