@@ -1248,6 +1248,38 @@ out:
 
 /* ---- the portfolio and slot pages ---------------------------------------- */
 
+/* The names of order id as "a, b" (new string), or NULL when it has
+ * none to show. */
+static char *
+order_names(struct portal_req *c, int64_t id)
+{
+	struct store_order o = {0};
+	struct buf b;
+	char *out = NULL;
+
+	if (id <= 0 || store_order_get(c->st, id, &o) != 0 || !o.names) {
+		store_order_clear(&o);
+		return NULL;
+	}
+	buf_init(&b, 64 * 1024);
+	for (const char *p = o.names; *p; p++)
+		(void)(*p == ' ' ? buf_append_str(&b, ", ") :
+		    buf_append(&b, p, 1));
+	if (buf_append(&b, "", 1) == 0)
+		out = (char *)buf_steal(&b, NULL);
+	buf_free(&b);
+	store_order_clear(&o);
+	return out;
+}
+
+/*
+ * One slot of the portfolio: its product, the domain it is for, its state
+ * and what can be done. The domain is that of the order in progress, else
+ * of the certificate the slot holds (a link to its page), else of the last
+ * order when it ended without a certificate (so that a slot set up again
+ * says which domain did not work out). The gear menu opens the
+ * certificate the slot holds, or the order in progress.
+ */
 static int
 slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 {
@@ -1255,12 +1287,33 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 	const char *action = portal_slot_action(s);
 	int fresh = strcmp(s->state, "unused") == 0 ||
 	    strcmp(s->state, "active") == 0;
+	int pending = strcmp(s->state, "pending") == 0;
+	int64_t newest = 0, held = 0, shown;
+	char *names = NULL;
 	int rc;
 
-	rc = portal_html_printf(b, "<tr>\n<th scope=\"row\">%s</th>\n"
-	    "<td><span class=\"state state-%s\">%s</span></td>\n<td>",
-	    pname ? pname : s->product, s->state,
-	    portal_state_name(s->state));
+	rc = store_slot_orders(c->st, s->id, &newest, &held);
+	if (rc != 0)
+		return rc;
+	shown = pending || held == 0 ? newest : held;
+	names = order_names(c, shown);
+	rc = portal_html_printf(b, "<tr data-slot=\"%lld\">\n"
+	    "<th scope=\"row\">%s</th>\n<td class=\"slot-domain\">",
+	    (long long)s->id, pname ? pname : s->product);
+	if (rc == 0 && names != NULL)
+		rc = portal_html_printf(b, "<a href=\"/portal/orders/%lld\">"
+		    "%s</a>", (long long)shown, names);
+	else if (rc == 0)
+		rc = portal_html_printf(b, "<span class=\"muted\">"
+		    "\xe2\x80\x94<span class=\"visually-hidden\"> no domain "
+		    "yet</span></span>");
+	if (rc == 0 && names != NULL && fresh)
+		rc = portal_html_printf(b, "<p class=\"hint\">The last order "
+		    "ended without a certificate.</p>");
+	if (rc == 0)
+		rc = portal_html_printf(b, "</td>\n<td><span class=\"state "
+		    "state-%s\">%s</span></td>\n<td>", s->state,
+		    portal_state_name(s->state));
 	if (rc == 0 && action != NULL && strcmp(action, "activate") == 0)
 		rc = portal_html_printf(b,
 		    "<form method=\"post\" action=\"/portal/slots/%lld/"
@@ -1274,19 +1327,19 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 		    "<details class=\"gear\">"
 		    "<summary><span class=\"gear-icon\" aria-hidden=\"true\">"
 		    "\xe2\x9a\x99</span><span class=\"visually-hidden\">"
-		    "Actions for %s</span></summary>"
-		    "<ul class=\"menu\"><li><a href=\"/portal/slots/%lld/"
-		    "setup\">%s</a></li>",
-		    pname ? pname : s->product, (long long)s->id,
+		    "Actions for %s%s%s</span></summary><ul class=\"menu\">",
+		    pname ? pname : s->product, names ? " " : "",
+		    names ? names : "");
+	/* the certificate the slot holds */
+	if (rc == 0 && action != NULL && !fresh && held > 0)
+		rc = portal_html_printf(b, "<li><a href=\"/portal/orders/%lld\">"
+		    "View certificate</a></li>", (long long)held);
+	if (rc == 0 && action != NULL && strcmp(action, "setup") == 0)
+		rc = portal_html_printf(b, "<li><a href=\"/portal/slots/%lld/"
+		    "setup\">%s</a></li></ul></details>", (long long)s->id,
 		    fresh ? "Set up SSL certificate" :
 		    "Renew or reissue with a new key");
-	if (rc == 0 && action != NULL && strcmp(action, "setup") == 0 &&
-	    !fresh)
-		rc = portal_html_printf(b, "<li><a href=\"/portal/overview\">"
-		    "Go to overview</a></li>");
-	if (rc == 0 && action != NULL && strcmp(action, "setup") == 0)
-		rc = portal_html_printf(b, "</ul></details>");
-	if (rc == 0 && action == NULL && strcmp(s->state, "pending") == 0)
+	if (rc == 0 && action == NULL && pending)
 		rc = portal_html_printf(b, "<a href=\"/portal/overview\">"
 		    "Go to overview</a>");
 	else if (rc == 0 && action == NULL)
@@ -1294,6 +1347,7 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 		    "\xe2\x80\x94</span>");
 	if (rc == 0)
 		rc = portal_html_printf(b, "</td>\n</tr>\n");
+	free(names);
 	return rc;
 }
 
@@ -1336,6 +1390,7 @@ portfolio(struct portal *p, struct http_req *r, struct portal_req *c)
 			continue;
 		rc = portal_html_printf(&b, "<table class=\"slots\">\n"
 		    "<thead><tr><th scope=\"col\">SSL certificate</th>"
+		    "<th scope=\"col\">Domain</th>"
 		    "<th scope=\"col\">State</th>"
 		    "<th scope=\"col\"><span class=\"visually-hidden\">"
 		    "Actions</span></th></tr></thead>\n<tbody>\n");

@@ -873,6 +873,15 @@ int store_slot_ran_out(struct store *st, time_t now,
 int store_slot_prev_cert(struct store *st, int64_t order_id,
     char serial[41]);
 /*
+ * The orders of slot slot_id the portfolio shows: its newest (*newest:
+ * the one in progress, or the last one placed) and its newest with a
+ * certificate (*held: the one whose certificate the slot holds, as
+ * store_slot_order_ended and store_revoke read it); 0 for none. An
+ * unknown slot has neither. 0, or a store error.
+ */
+int store_slot_orders(struct store *st, int64_t slot_id, int64_t *newest,
+    int64_t *held);
+/*
  * The newest order of portal order order_id's slot, when it is newer than
  * order_id, into *next (a reissue or renewal placed after it). RC_NOTFOUND
  * when order_id is the slot's newest or has no slot.

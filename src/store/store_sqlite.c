@@ -5205,6 +5205,44 @@ store_slot_next_order(struct store *st, int64_t order_id, int64_t *next)
 	return rc;
 }
 
+/* slot ?1's newest order and its newest with a certificate (the one
+ * SLOT_HELD_CERT reads), or NULL (orders_slot) */
+static const char sql_slot_orders[] =
+    "SELECT (SELECT max(id) FROM orders WHERE slot_id = ?1), "
+    "(SELECT max(id) FROM orders WHERE slot_id = ?1 AND cert_serial IS "
+    "NOT NULL)";
+
+int
+store_slot_orders(struct store *st, int64_t slot_id, int64_t *newest,
+    int64_t *held)
+{
+	static const char what[] = "slot_orders";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (newest != NULL)
+		*newest = 0;
+	if (held != NULL)
+		*held = 0;
+	if (st == NULL || newest == NULL || held == NULL)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "slot", slot_id, 0)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql_slot_orders, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, slot_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*newest = sqlite3_column_int64(s, 0);	/* NULL: 0 */
+		*held = sqlite3_column_int64(s, 1);
+		rc = 0;
+	} else {
+		rc = sq_dberr(st, what, rc);
+	}
+	sq_put(st, s);
+	return rc;
+}
+
 static const char sql_superseded_add[] =
     "INSERT INTO superseded_certs (serial, by_serial, revoke_at) "
     "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM certificates WHERE "

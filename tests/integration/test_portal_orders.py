@@ -306,6 +306,33 @@ def test_overview_and_details(rig, state):
     assert "Revoke certificate" in text
 
 
+def slot_row(body, slot):
+    """The portfolio's row of slot (HTML text)."""
+    m = re.search(rf'<tr data-slot="{slot}">(.*?)</tr>', body.decode(),
+                  re.S)
+    assert m, body[:3000]
+    return m.group(1)
+
+
+def test_portfolio_shows_domain_and_certificate(rig, state):
+    """Each slot of the portfolio says which domain it is for, and the
+    gear menu of one holding a certificate opens that certificate."""
+    c = rig.login("a")
+    oid = state["order"]
+    st, _, body = c.get("/portal/")
+    assert st == 200 and b'<th scope="col">Domain</th>' in body
+    row = slot_row(body, rig.ids["a"]["starter0"])
+    assert (f'<a href="/portal/orders/{oid}">{DOMAIN}, www.{DOMAIN}</a>'
+            in row)
+    assert (f'<li><a href="/portal/orders/{oid}">View certificate</a>'
+            f'</li>' in row)
+    assert "Renew or reissue with a new key" in row
+    assert "Go to overview" not in row
+    # a slot never set up: no domain, "Set up SSL certificate"
+    row = slot_row(body, rig.ids["a"]["unlimited3"])
+    assert "no domain yet" in row and "View certificate" not in row
+
+
 def test_downloads(rig, state, tmp_path):
     c = rig.login("a")
     oid = state["order"]

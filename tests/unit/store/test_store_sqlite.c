@@ -1514,6 +1514,47 @@ failed_order(struct store *st, int64_t contract, int64_t slot)
 }
 
 /*
+ * store_slot_orders: a slot's newest order and its newest with a
+ * certificate (what the portfolio shows and links to): none before the
+ * first order; the order in progress or that failed after the one whose
+ * certificate the slot holds; nothing of another slot's. Bad input is
+ * refused.
+ */
+static void
+test_slot_orders(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	int64_t cu = 0, k = 0, s = 0, s2 = 0, iss, a, b, n = -1, h = -1;
+
+	iss = make_issuer(st, "issuing-1");
+	assert_int_equal(store_customer_add(st, "Example GmbH", &cu), 0);
+	assert_int_equal(store_contract_add(st, cu, "K-1", &k), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s), 0);
+	assert_int_equal(store_slot_add(st, k, "starter", &s2), 0);
+	assert_int_equal(store_slot_orders(st, s, &n, &h), 0);
+	assert_true(n == 0 && h == 0);
+	a = slot_order(st, k, s, 0, NULL);
+	assert_int_equal(store_slot_orders(st, s, &n, &h), 0);
+	assert_true(n == a && h == 0);
+	a = slot_order(st, k, s, iss, "3a");
+	assert_int_equal(store_slot_orders(st, s, &n, &h), 0);
+	assert_true(n == a && h == a);
+	b = slot_order(st, k, s, 0, NULL);
+	assert_int_equal(store_slot_orders(st, s, &n, &h), 0);
+	assert_true(n == b && h == a);
+	assert_int_equal(store_slot_orders(st, s2, &n, &h), 0);
+	assert_true(n == 0 && h == 0);
+	assert_int_equal(store_slot_orders(st, 999999, &n, &h), 0);
+	assert_true(n == 0 && h == 0);
+	assert_int_equal(store_slot_orders(st, 0, &n, &h), RC_INVAL);
+	assert_int_equal(store_slot_orders(st, -1, &n, &h), RC_INVAL);
+	assert_int_equal(store_slot_orders(st, s, NULL, &h), RC_INVAL);
+	assert_int_equal(store_slot_orders(st, s, &n, NULL), RC_INVAL);
+	assert_int_equal(store_slot_orders(NULL, s, &n, &h), RC_INVAL);
+}
+
+/*
  * A revocation moves the slot that holds the certificate to revoked in
  * its own transaction, whoever revokes (store_revoke is where every
  * revocation is stored); not a slot a renewal moved on to a newer order,
@@ -3473,6 +3514,7 @@ main(void)
 		T(test_issuers),
 		T(test_certs_revocations),
 		T(test_revoke_moves_slot),
+		T(test_slot_orders),
 		T(test_slot_order_ended),
 		T(test_order_expired_portal),
 		T(test_cert_keys),
