@@ -942,10 +942,69 @@ portal_query_id(const struct portal_req *c, const char *name, int64_t dflt)
 
 /* ---- login and logout ---------------------------------------------------- */
 
-/* The login form; email keeps what was typed, message (text) on top. */
+/*
+ * Where a login may lead back to: the portal page a logged-out visit asked
+ * for (the link of a mail, a bookmark), carried as "next" through the
+ * login form. Only a path of this site under /portal/ (not the login or
+ * logout itself) made of plain characters: no scheme, host or "//" (an
+ * open redirect to another site), no backslash (which browsers read as
+ * "/"), no percent-encoding (decoded once more, anything could hide in
+ * it), no dot segments. 1 when next may be used.
+ */
+#define NEXT_MAX 512
+
+static int
+next_ok(const char *next)
+{
+	size_t n;
+
+	if (next == NULL || strncmp(next, "/portal/", 8) != 0 ||
+	    strncmp(next, "/portal/login", 13) == 0 ||
+	    strncmp(next, "/portal/logout", 14) == 0 ||
+	    strstr(next, "//") != NULL || strstr(next, "..") != NULL)
+		return 0;
+	n = strlen(next);
+	if (n > NEXT_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = next[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("/-_.?=&", ch) != NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/* The login page's address that leads back to target (the request target
+ * of a logged-out visit) afterwards, or the plain login page when target
+ * is not a place to go back to (next_ok). Into out. */
+static void
+login_url(const char *target, char *out, size_t len)
+{
+	size_t k;
+
+	snprintf(out, len, "/portal/login");
+	if (!next_ok(target) || strcmp(target, "/portal/") == 0)
+		return;
+	k = strlen(out);
+	k += (size_t)snprintf(out + k, len - k, "?next=");
+	/* a query value: '?', '=' and '&' encoded, the rest is plain */
+	for (const char *t = target; *t != '\0' && k + 4 < len; t++) {
+		if (*t == '?' || *t == '=' || *t == '&')
+			k += (size_t)snprintf(out + k, len - k, "%%%02X",
+			    (unsigned)(unsigned char)*t);
+		else
+			out[k++] = *t;
+	}
+	out[k] = '\0';
+}
+
+/* The login form; email keeps what was typed, message (text) on top, next
+ * (may be NULL) where a good login leads (kept only when next_ok). */
 static int
 login_page(struct portal *p, struct http_req *r, unsigned status,
-    const char *email, const char *message)
+    const char *email, const char *message, const char *next)
 {
 	char token[PORTAL_SESSION_ID_HEX + 1];
 	char *cookie;
@@ -969,7 +1028,13 @@ login_page(struct portal *p, struct http_req *r, unsigned status,
 		rc = portal_html_printf(&b,
 		    "<form method=\"post\" action=\"/portal/login\" "
 		    "class=\"stack\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
+		    token);
+	if (rc == 0 && next_ok(next))
+		rc = portal_html_printf(&b, "<input type=\"hidden\" "
+		    "name=\"next\" value=\"%s\">\n", next);
+	if (rc == 0)
+		rc = portal_html_printf(&b,
 		    "<label for=\"email\">Email address</label>\n"
 		    "<input id=\"email\" name=\"email\" type=\"email\" "
 		    "autocomplete=\"username\" required maxlength=\"254\" "
@@ -982,7 +1047,7 @@ login_page(struct portal *p, struct http_req *r, unsigned status,
 		    "</button>\n</form>\n<p class=\"hint\"><a "
 		    "href=\"/report-key\">Report a compromised key</a></p>\n"
 		    "</section>\n",
-		    token, email ? email : "",
+		    email ? email : "",
 		    email && email[0] ? "" : " autofocus",
 		    email && email[0] ? " autofocus" : "");
 	sec_wipe(token, sizeof(token));
@@ -1035,7 +1100,7 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	char email[EMAIL_MAX + 1], akey[EMAIL_MAX + 8], dkey[64 + 8], net[64];
 	char addr[64], pre[PORTAL_SESSION_ID_HEX + 2];
 	char sid[PORTAL_SESSION_ID_HEX + 1];
-	const char *pw, *csrf;
+	const char *pw, *csrf, *next;
 	char *cookie;
 	time_t wait;
 	int rc, good;
@@ -1051,6 +1116,7 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	normalise_email(portal_form_get(f, "email"), email, sizeof(email));
 	pw = portal_form_get(f, "password");
 	csrf = portal_form_get(f, "csrf");
+	next = portal_form_get(f, "next");
 	if (!portal_origin_ok(http_req_header(r, "Origin"),
 	    http_req_header(r, "Sec-Fetch-Site"), http_req_header(r, "Host")) ||
 	    portal_cookie_get(http_req_header(r, "Cookie"),
@@ -1059,12 +1125,12 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	    strlen(csrf) != PORTAL_SESSION_ID_HEX ||
 	    !sec_equal(pre, csrf, PORTAL_SESSION_ID_HEX)) {
 		rc = login_page(p, r, 403, email, "This form has expired. "
-		    "Please log in again.");
+		    "Please log in again.", next);
 		goto out;
 	}
 	if (email[0] == '\0' || pw == NULL || pw[0] == '\0') {
 		rc = login_page(p, r, 400, email,
-		    "Please enter your email address and password.");
+		    "Please enter your email address and password.", next);
 		goto out;
 	}
 	/* throttle: per account (whether it exists or not) and per
@@ -1117,7 +1183,7 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 		    (long long)((wait + 59) / 60), wait > 60 ? "s" : "");
 		log_info(LOG_PORTAL, "login throttled for %s from %s", email,
 		    addr);
-		rc = login_page(p, r, 429, email, msg);
+		rc = login_page(p, r, 429, email, msg, next);
 		goto out;
 	}
 	rc = store_user_by_email(c->st, email, &u);
@@ -1130,7 +1196,7 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 		log_info(LOG_PORTAL, "login failed for %s from %s", email,
 		    addr);
 		rc = login_page(p, r, 401, email,
-		    "Wrong email or password.");
+		    "Wrong email or password.", next);
 		goto out;
 	}
 	(void)store_login_failures_clear(c->st, akey);
@@ -1171,9 +1237,10 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	cookie = portal_cookie_build(PORTAL_LOGIN_COOKIE, "", 0);
 	(void)http_add_header(r, "Set-Cookie", cookie);
 	free(cookie);
-	/* validation agents work in the back office */
-	rc = redirect(r, u.role == STORE_ROLE_AGENT ? "/backoffice/" :
-	    "/portal/");
+	/* back to the page asked for; else validation agents work in the
+	 * back office */
+	rc = redirect(r, next_ok(next) ? next : u.role == STORE_ROLE_AGENT ?
+	    "/backoffice/" : "/portal/");
 out:
 	sec_wipe(sid, sizeof(sid));
 	sec_wipe(&s, sizeof(s));
@@ -1193,11 +1260,14 @@ h_login(struct http_req *r, void *app)
 	if (rc != 0)
 		return rc;
 	if (is_get(r)) {
+		const char *next = http_req_query(r, "next");
+
 		if (portal_req_auth(&c, 0, &bad) == 0)
-			rc = redirect(r, c.user.role == STORE_ROLE_AGENT ?
-			    "/backoffice/" : "/portal/");
+			rc = redirect(r, next_ok(next) ? next :
+			    c.user.role == STORE_ROLE_AGENT ? "/backoffice/" :
+			    "/portal/");
 		else
-			rc = login_page(p, r, 200, NULL, NULL);
+			rc = login_page(p, r, 200, NULL, NULL, next);
 	} else {
 		rc = do_login(p, r, &c);
 	}
@@ -1508,8 +1578,12 @@ h_portal(struct http_req *r, void *app)
 		return rc;
 	rc = portal_req_auth(&c, 0, &bad);
 	if (rc == RC_UNAUTH) {
-		/* not logged in: the login page for anything here */
-		rc = is_get(r) ? redirect(r, "/portal/login") :
+		/* not logged in: the login page for anything here, which
+		 * leads back to the page asked for */
+		char to[NEXT_MAX + 64];
+
+		login_url(http_req_target(r), to, sizeof(to));
+		rc = is_get(r) ? redirect(r, to) :
 		    error_page(p, r, NULL, 403, NULL);
 		goto out;
 	}

@@ -211,7 +211,8 @@ def test_staff_refused_everything_of_customers(rig, who):
     st, h, _ = s.api_client.request(
         "GET", "/portal/overview",
         headers={"Authorization": f"Bearer {s.token}"})
-    assert st == 303 and h["Location"] == "/portal/login"
+    assert st == 303 and h["Location"] == \
+        "/portal/login?next=/portal/overview"
     assert snapshot(rig) == before
 
 
@@ -279,7 +280,8 @@ def test_outgoing_mail_admin_only_and_spooled(rig):
     st, h, _ = admin.api_client.request(
         "GET", "/portal/admin/mail",
         headers={"Authorization": f"Bearer {admin.token}"})
-    assert st == 303 and h["Location"] == "/portal/login"
+    assert st == 303 and h["Location"] == \
+        "/portal/login?next=/portal/admin/mail"
 
 
 def test_customers_still_see_their_own(rig):
@@ -313,7 +315,8 @@ def test_certificate_authority_page(rig):
     st, h, _ = admin.api_client.request(
         "GET", "/portal/admin/ca",
         headers={"Authorization": f"Bearer {admin.token}"})
-    assert st == 303 and h["Location"] == "/portal/login"
+    assert st == 303 and h["Location"] == \
+        "/portal/login?next=/portal/admin/ca"
     assert admin.page("POST", "/portal/admin/ca", {})[0] == 405
     assert admin.browser.get("/portal/admin/ca/x")[0] == 404
     st, _, body = admin.browser.get("/portal/")

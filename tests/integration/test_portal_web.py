@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """The portal's pages over HTTPS as a browser uses them: login (good, bad,
-throttled, CSRF-protected), the session cookie's flags, rotation at login,
-logout that ends the session on the server, the portfolio with the
-products' names and the gear menu, "Activate now" guarded by the CSRF token
-and the Origin check, another customer's ids answered 404, the security
-headers, error pages without internals, static assets with caching."""
+throttled, CSRF-protected, back to the page asked for but never to
+another site), the session cookie's flags, rotation at login, logout that
+ends the session on the server, the portfolio with the products' names and
+the gear menu, "Activate now" guarded by the CSRF token and the Origin
+check, another customer's ids answered 404, the security headers, error
+pages without internals, static assets with caching."""
 import hashlib
+import html
+import re
 import sqlite3
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -70,6 +74,69 @@ def test_login_good_sets_session_cookie(rig):
     hashes = [bytes(r[0]) for r in db.execute("SELECT id_hash FROM sessions")]
     db.close()
     assert hashlib.sha256(sid.encode()).digest() in hashes
+
+
+def login_via(c, login_path, email, fields=None):
+    """Logs in from the login page at login_path (its hidden fields, or
+    fields instead); the reply."""
+    st, _, body = c.get(login_path)
+    assert st == 200
+    form = dict(re.findall(rb'<input type="hidden" name="([a-z]+)" '
+                           rb'value="([^"]*)">', body))
+    form = {k.decode(): html.unescape(v.decode()) for k, v in form.items()}
+    form.update(email=email, password=PASSWORD)
+    form.update(fields or {})
+    return c.post_form("/portal/login", form)
+
+
+def test_login_leads_back_to_the_page_asked_for(rig):
+    """A logged-out visit to a portal page (the link of a mail) goes to
+    the login page, and the login back to that page: only a path of this
+    site under /portal/, never another site (no open redirect)."""
+    c = rig.client()
+    st, h, _ = c.get("/portal/orders/5")
+    assert st == 303 and h["Location"] == "/portal/login?next=/portal/orders/5"
+    st, h, _ = c.get("/portal/overview?before=7&x=1")
+    assert st == 303 and h["Location"] == \
+        "/portal/login?next=/portal/overview%3Fbefore%3D7%26x%3D1"
+    st, h, _ = login_via(c, h["Location"], rig.emails["a"])
+    assert st == 303 and h["Location"] == "/portal/overview?before=7&x=1"
+    # logged in already: the login page goes there at once
+    st, h, _ = c.get("/portal/login?next=/portal/orders/5")
+    assert st == 303 and h["Location"] == "/portal/orders/5"
+    # a wrong password keeps where to go
+    c = rig.client()
+    st, _, body = login_via(c, "/portal/login?next=/portal/orders/5",
+                            rig.emails["a"], {"password": "wrong"})
+    assert b'name="next" value="/portal/orders/5"' in body
+    # targets the login cannot lead back to: the plain login page
+    for path in ("/portal/%2F%2Fevil.example", "/portal/x%5Cevil",
+                 "/portal//evil.example"):
+        st, h, _ = c.get(path)
+        assert st == 303 and h["Location"] == "/portal/login", path
+    # hostile next values, given to the login page and posted: never
+    # used, the login goes to the portfolio
+    hostile = ["https://evil.example/", "//evil.example/",
+               "///evil.example", "/\\evil.example", "\\\\evil.example",
+               "/portal/\\evil.example", "/portal//evil.example",
+               "/portal/../../evil", "/portal/%2F%2Fevil.example",
+               "/portal/%252F%252Fevil.example", "%2F%2Fevil.example",
+               "/%2Fevil.example", "https:evil.example",
+               "/portal/x\r\nLocation: https://evil.example",
+               "javascript:alert(1)", "/backoffice/", "/api/v1/me",
+               "/portal/login", "/portal/logout", "/portal/@evil.example",
+               "/portal/x:y", "/portal/" + "a" * 600, ""]
+    for bad in hostile:
+        c = rig.client()
+        st, _, body = c.get("/portal/login?next=" +
+                            urllib.parse.quote(bad, safe=""))
+        assert st == 200 and b'name="next"' not in body, bad
+        st, h, _ = login_via(c, "/portal/login", rig.emails["a"],
+                             {"next": bad})
+        assert st == 303 and h["Location"] == "/portal/", bad
+        st, h, _ = c.get("/portal/login?next=" +
+                         urllib.parse.quote(bad, safe=""))
+        assert st == 303 and h["Location"] == "/portal/", bad
 
 
 def test_portfolio_shows_products_and_actions(rig):
