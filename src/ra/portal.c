@@ -708,6 +708,59 @@ out:
 	return rc == RC_NOTFOUND ? 0 : rc;
 }
 
+/* How far renewed_of() walks back through a slot's certificates: the
+ * renewals placed after an order are rarely more than a few. */
+#define RENEWAL_WALK 16
+
+/* What renews portal order o's certificate c (ra_portal_order_get): the
+ * slot's next certificate after c, of an order newer than o, when it
+ * covers all of c's names (a reissue for other names is superseded_of's)
+ * and neither is revoked. Found from the slot's newest order back, through
+ * the certificate each order's slot held before it. Nothing when c is the
+ * slot's newest certificate. */
+static int
+renewed_of(struct ra *ra, const struct store_order *o,
+    const struct store_cert *c, struct ra_portal_order *out)
+{
+	struct store_order n = {0};
+	struct store_cert by = {0};
+	char serial[41] = "", succ[41] = "", name[256];
+	int64_t next = 0;
+	int rc;
+
+	if (c->revoked || out->superseded_by != 0)
+		return 0;
+	rc = store_slot_next_order(ra->st, o->id, &next);
+	if (rc == 0)
+		rc = store_order_get(ra->st, next, &n);
+	if (rc == 0 && n.cert_serial[0] != '\0')
+		memcpy(serial, n.cert_serial, sizeof(serial));
+	else if (rc == 0)
+		rc = store_slot_prev_cert(ra->st, next, serial);
+	/* back to the first certificate after c */
+	for (int i = 0; rc == 0 && i < RENEWAL_WALK; i++) {
+		if (strcmp(serial, c->serial) == 0)
+			break;
+		store_cert_clear(&by);
+		rc = store_cert_get(ra->st, serial, &by);
+		if (rc != 0 || by.order_id <= o->id)
+			break;
+		memcpy(succ, serial, sizeof(succ));
+		rc = store_slot_prev_cert(ra->st, by.order_id, serial);
+	}
+	if (rc == RC_NOTFOUND)
+		rc = 0;
+	store_cert_clear(&by);
+	if (rc == 0 && succ[0] != '\0')
+		rc = store_cert_get(ra->st, succ, &by);
+	if (rc == 0 && succ[0] != '\0' && !by.revoked && by.order_id > o->id &&
+	    !ra_names_uncovered(c->names, by.names, name, sizeof(name)))
+		out->renewed_by = by.order_id;
+	store_cert_clear(&by);
+	store_order_clear(&n);
+	return rc == RC_NOTFOUND ? 0 : rc;
+}
+
 int
 ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
     struct ra_portal_order *out)
@@ -806,6 +859,8 @@ ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
 		rc = replaced_of(ra, &o, now, out);
 	if (rc == 0 && o.slot_id != 0 && c.serial[0] != '\0')
 		rc = superseded_of(ra, &o, &c, now, out);
+	if (rc == 0 && o.slot_id != 0 && c.serial[0] != '\0')
+		rc = renewed_of(ra, &o, &c, out);
 out:
 	if (rc == RC_INVAL)
 		rc = RC_NOTFOUND;

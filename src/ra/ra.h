@@ -1014,6 +1014,12 @@ struct ra_portal_order {
 	int64_t superseded_by;
 	char *superseded_by_names;
 	time_t superseded_revoke_at;
+	/* a renewal: this order's certificate (not revoked) was followed on
+	 * its slot by order renewed_by's, which covers all of its names and
+	 * is not revoked either, so that one is to be installed (this one
+	 * stays valid until it expires); 0 when none, and when a reissue
+	 * for other names replaces it (superseded_by) */
+	int64_t renewed_by;
 };
 void ra_portal_order_clear(struct ra_portal_order *o);
 

@@ -947,6 +947,69 @@ test_reissue_tells_the_old_order(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Order id's renewed_by (ra_portal_order_get). */
+static int64_t
+renewed_by(struct rt_env *e, int64_t id)
+{
+	struct ra_portal_order o = {0};
+	int64_t by;
+
+	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &o), 0);
+	by = o.renewed_by;
+	ra_portal_order_clear(&o);
+	return by;
+}
+
+/*
+ * The certificate a renewal replaces says which order renews it: the
+ * next certificate of its slot, when that covers all of its names (the
+ * same names, or more: ra_names_uncovered), also after later renewals
+ * and while an order waits; not a reissue for other names (superseded_by
+ * says that), nor once the renewal's certificate or its own is revoked.
+ * The newest says nothing.
+ */
+static void
+test_renewal_tells_the_old_order(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	char a[41], b[41], c[41];
+	int64_t s = slot(e, "starter"), t = slot(e, "starter"), oa, ob, oc;
+
+	oa = issue_on(e, s, "renew.example.com", k, a);
+	assert_int_equal(renewed_by(e, oa), 0);
+	/* the same names */
+	ob = issue_on(e, s, "renew.example.com", k, b);
+	assert_int_equal(renewed_by(e, oa), ob);
+	assert_int_equal(renewed_by(e, ob), 0);
+	/* renewed again: each is renewed by the next */
+	oc = issue_on(e, s, "renew.example.com", k, c);
+	assert_int_equal(renewed_by(e, oa), ob);
+	assert_int_equal(renewed_by(e, ob), oc);
+	assert_int_equal(renewed_by(e, oc), 0);
+	/* an order waiting after them: nothing for the newest yet (this
+	 * one, for other names, is superseded_by's), the others as before */
+	pending_renewal(e, s, "later.example.com");
+	assert_int_equal(renewed_by(e, oa), ob);
+	assert_int_equal(renewed_by(e, ob), oc);
+	assert_int_equal(renewed_by(e, oc), 0);
+	/* the renewal's certificate revoked: the old one is not renewed */
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, c, 5,
+	    "portal:user/7", NULL), 0);
+	assert_int_equal(renewed_by(e, ob), 0);
+	/* its own revoked: nothing either */
+	assert_int_equal(ra_portal_revoke(e->ra, e->customer, a, 5,
+	    "portal:user/7", NULL), 0);
+	assert_int_equal(renewed_by(e, oa), 0);
+
+	/* a reissue for another domain is not a renewal */
+	oa = issue_on(e, t, "first.example.com", k, a);
+	ob = issue_on(e, t, "second.example.com", k, b);
+	assert_int_equal(renewed_by(e, oa), 0);
+	assert_int_equal(renewed_by(e, ob), 0);
+	EVP_PKEY_free(k);
+}
+
 /* Which old names a new certificate covers: exact (any case), under a
  * wildcard of one label; a subset or superset of names. */
 static void
@@ -1012,6 +1075,9 @@ main(void)
 		    rt_cm_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reissue_tells_the_old_order, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_renewal_tells_the_old_order, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test(test_names_covered),
 	};
