@@ -5,8 +5,9 @@
  * for OV/EV products, terms, and the CSR the browser built for the key it
  * made, or one the customer brings), the confirmation with "Go to
  * overview", the overview of every order and certificate with its state,
- * a certificate's details with downloads (certificate, chain, full chain
- * as PEM, DER and PKCS#7) and installation hints, and revocation. Every
+ * a certificate's page (what a pending order waits for, details with
+ * downloads of the certificate, chain and full chain as PEM, DER and
+ * PKCS#7, installation hints), and revocation after a confirmation. Every
  * decision (may this slot take an order, are these names and this CSR
  * right, may this be issued or revoked) is the ra's: this file speaks
  * HTML and JSON.
@@ -87,6 +88,9 @@ state_label(const char *state)
 		{"expired", "Expired"},
 		{"revoked", "Revoked"},
 		{"rejected", "Rejected"},
+		/* the pages' own (page_state) */
+		{"replaced", "Replaced"},
+		{"info_needed", "Information needed"},
 	};
 
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
@@ -165,6 +169,13 @@ state_help(const struct ra_portal_order *o)
 		return "We are confirming that you control the domain "
 		    "(see \"Confirm your domain\" on the overview); the "
 		    "certificate is issued right after.";
+	if (o->renewed_by != 0 && strcmp(o->state, "expired") == 0)
+		return "This certificate has expired. It was replaced by its "
+		    "renewal.";
+	if (o->renewed_by != 0 && (strcmp(o->state, "issued") == 0 ||
+	    strcmp(o->state, "expiring") == 0))
+		return "Replaced by its renewal: install the new certificate. "
+		    "This one stays valid until it expires.";
 	if (strcmp(o->state, "org_validation_pending") == 0)
 		return "The certificate authority is verifying your "
 		    "organisation's details and will call your "
@@ -246,6 +257,49 @@ superseded_note(struct buf *b, const struct ra_portal_order *o)
 	return rc;
 }
 
+/* The state the pages show, a key of state_label(): the order's state,
+ * but "replaced" for a current certificate its renewal replaced and
+ * "info_needed" while the validation team waits for the customer's answer
+ * (asked). The API keeps the order's state. */
+static const char *
+page_state(const struct ra_portal_order *o, int asked)
+{
+	if (asked)
+		return "info_needed";
+	if (o->renewed_by != 0 && (strcmp(o->state, "issued") == 0 ||
+	    strcmp(o->state, "expiring") == 0))
+		return "replaced";
+	return o->state;
+}
+
+/* The customer's words for the state on the pages, as a paragraph of
+ * class cls: state_help(), but with a link to the renewal that replaced a
+ * current certificate (until when this one stays valid), and what to do
+ * when the validation team asked something (asked). */
+static int
+help_html(struct buf *b, const struct ra_portal_order *o, int asked,
+    const char *cls)
+{
+	char until[32];
+
+	if (asked)
+		return portal_html_printf(b, "<p class=\"%s\">Our validation "
+		    "team needs information from you to verify your "
+		    "organisation: please answer its question under "
+		    "\"Information needed\" below. The certificate is issued "
+		    "once your organisation is verified.</p>\n", cls);
+	if (strcmp(page_state(o, 0), "replaced") == 0) {
+		portal_fmt_time(o->not_after, until);
+		return portal_html_printf(b, "<p class=\"%s renewed\">"
+		    "Replaced by <a href=\"/portal/orders/%lld\">its "
+		    "renewal</a>: install the new certificate. This one is "
+		    "not revoked and stays valid until %s.</p>\n", cls,
+		    (long long)o->renewed_by, until);
+	}
+	return portal_html_printf(b, "<p class=\"%s\">%s</p>\n", cls,
+	    state_help(o));
+}
+
 /* ---- certificate details and files --------------------------------------- */
 
 struct cert_info {
@@ -255,6 +309,7 @@ struct cert_info {
 	time_t not_before, not_after;
 	int revoked;
 	time_t revoked_at;
+	int reason;		/* RFC 5280 CRLReason, when revoked */
 	char *names;
 	uint8_t *der, *issuer_der;
 	size_t der_len, issuer_len;
@@ -340,6 +395,7 @@ cert_load(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o,
 	ci->not_after = sc.not_after;
 	ci->revoked = sc.revoked;
 	ci->revoked_at = sc.revoked_at;
+	ci->reason = sc.reason;
 	ci->names = xstrdup(sc.names);
 	ci->der = sc.der;
 	ci->der_len = sc.der_len;
@@ -1007,18 +1063,16 @@ out:
 
 /* ---- organisation validation: the back office asks (ra orgval.c) --------- */
 
-/* A card for an OV/EV order whose validation team asked for information:
- * the question and a form to answer it (*waits = 1: no reload under the
- * customer's hands). Nothing for other orders. */
+/* 1 when the validation team of pending OV/EV order o waits for the
+ * customer's answer (its case is RA_ORG_INFO_REQUESTED); *oc (may be
+ * NULL) gets the case then (ra_org_case_clear()). */
 static int
-org_info_section(struct portal_req *c, struct ra *ra,
-    const struct ra_portal_order *o, struct buf *b, int *waits)
+org_info_asked(struct portal_req *c, struct ra *ra,
+    const struct ra_portal_order *o, struct ra_org_case *out)
 {
 	struct ra_org_case oc = {0};
-	char *shown;
-	int rc;
 
-	if (strcmp(o->profile, "dv") == 0 || o->acme ||
+	if (strcmp(o->profile, "dv") == 0 || o->acme || !is_pending(o->state) ||
 	    ra_org_case_by_order(ra, portal_customer_scope(c), o->id, &oc) !=
 	    0)
 		return 0;
@@ -1026,6 +1080,27 @@ org_info_section(struct portal_req *c, struct ra *ra,
 		ra_org_case_clear(&oc);
 		return 0;
 	}
+	if (out != NULL)
+		*out = oc;
+	else
+		ra_org_case_clear(&oc);
+	return 1;
+}
+
+/* A card for an OV/EV order whose validation team asked for information:
+ * the question and a form to answer it (*waits = 1: no reload under the
+ * customer's hands), which leads back to the order's page when on_page,
+ * else to the overview. Nothing for other orders. */
+static int
+org_info_section(struct portal_req *c, struct ra *ra,
+    const struct ra_portal_order *o, struct buf *b, int *waits, int on_page)
+{
+	struct ra_org_case oc = {0};
+	char *shown;
+	int rc;
+
+	if (!org_info_asked(c, ra, o, &oc))
+		return 0;
 	shown = names_list(o->names);
 	*waits = 1;
 	rc = portal_html_printf(b, "<section class=\"card org-info\" "
@@ -1035,26 +1110,33 @@ org_info_section(struct portal_req *c, struct ra *ra,
 	    "<blockquote class=\"org-request\">%s</blockquote>\n"
 	    "<form method=\"post\" action=\"/portal/orders/%lld/org-info\" "
 	    "class=\"stack\">\n<input type=\"hidden\" name=\"csrf\" "
-	    "value=\"%s\">\n<label for=\"org-answer-%lld\">Your answer"
-	    "</label>\n<textarea id=\"org-answer-%lld\" name=\"answer\" "
-	    "rows=\"4\" maxlength=\"2000\" required></textarea>\n<div>"
-	    "<button type=\"submit\" class=\"button primary\">Send answer"
-	    "</button></div>\n</form>\n</section>\n", (long long)o->id,
-	    (long long)o->id, (long long)o->id, shown,
-	    oc.info_request ? oc.info_request : "", (long long)o->id,
-	    c->csrf, (long long)o->id, (long long)o->id);
+	    "value=\"%s\">\n", (long long)o->id, (long long)o->id,
+	    (long long)o->id, shown, oc.info_request ? oc.info_request : "",
+	    (long long)o->id, c->csrf);
+	if (rc == 0 && on_page)
+		rc = portal_html_printf(b, "<input type=\"hidden\" "
+		    "name=\"back\" value=\"order\">\n");
+	if (rc == 0)
+		rc = portal_html_printf(b, "<label for=\"org-answer-%lld\">"
+		    "Your answer</label>\n<textarea id=\"org-answer-%lld\" "
+		    "name=\"answer\" rows=\"4\" maxlength=\"2000\" required>"
+		    "</textarea>\n<div><button type=\"submit\" class=\"button "
+		    "primary\">Send answer</button></div>\n</form>\n"
+		    "</section>\n", (long long)o->id, (long long)o->id);
 	free(shown);
 	ra_org_case_clear(&oc);
 	return rc;
 }
 
-/* POST /portal/orders/<id>/org-info: the customer's answer. */
+/* POST /portal/orders/<id>/org-info: the customer's answer; back to the
+ * order's page when it was sent from there, else to the overview. */
 static int
 org_info_post(struct portal_req *c, int64_t id)
 {
 	struct portal_form *f = NULL;
 	struct ra *ra = NULL;
 	struct ra_err err = {0};
+	char to[64];
 	int rc;
 
 	if ((f = portal_req_form(c)) == NULL)
@@ -1063,13 +1145,17 @@ org_info_post(struct portal_req *c, int64_t id)
 	if (rc == 0)
 		rc = ra_org_customer_respond(ra, portal_customer_scope(c),
 		    c->user.id, id, portal_form_get(f, "answer"), &err);
+	if (strcmp(fval(f, "back"), "order") == 0)
+		snprintf(to, sizeof(to), "/portal/orders/%lld", (long long)id);
+	else
+		snprintf(to, sizeof(to), "/portal/overview");
 	if (rc == RC_NOTFOUND) {
 		rc = portal_error_reply(c, 404, NULL);
 	} else if (rc == 0 || rc == RC_STATE || rc == RC_INVAL) {
 		portal_flash_set(c->r, rc == 0, rc == 0 ? "Thank you: your "
 		    "answer was sent to the validation team." :
 		    err.detail.msg);
-		rc = portal_redirect(c->r, "/portal/overview");
+		rc = portal_redirect(c->r, to);
 	}
 	portal_ra_put(c, ra);
 	portal_form_free(f);
@@ -1122,6 +1208,7 @@ overview(struct portal_req *c)
 		struct ra_portal_order o = {0};
 		const char *pname;
 		char until[32], *shown;
+		int asked;
 
 		if (shown_n == OVERVIEW_PAGE) {
 			more = 1;
@@ -1142,13 +1229,16 @@ overview(struct portal_req *c)
 		if (is_pending(o.state))
 			pending = 1;
 		portal_fmt_time(o.not_after, until);
+		asked = org_info_asked(c, ra, &o, NULL);
 		rc = portal_html_printf(&rows, "<tr data-order=\"%lld\" "
 		    "data-state=\"%s\">\n<th scope=\"row\"><a "
 		    "href=\"/portal/orders/%lld\">%s</a></th>\n"
 		    "<td>%s</td>\n<td><span class=\"state state-%s\">%s"
-		    "</span><p class=\"hint\">%s</p>", (long long)o.id,
-		    o.state, (long long)o.id, shown, pname, o.state,
-		    state_label(o.state), state_help(&o));
+		    "</span>", (long long)o.id, o.state, (long long)o.id,
+		    shown, pname, page_state(&o, asked),
+		    state_label(page_state(&o, asked)));
+		if (rc == 0)
+			rc = help_html(&rows, &o, asked, "hint");
 		if (rc == 0)
 			rc = replaced_note(&rows, &o);
 		if (rc == 0)
@@ -1163,7 +1253,7 @@ overview(struct portal_req *c)
 			rc = portal_dv_section(c, ra, &o, &dv, &waits);
 		/* what the validation team asks (OV/EV) */
 		if (rc == 0)
-			rc = org_info_section(c, ra, &o, &dv, &waits);
+			rc = org_info_section(c, ra, &o, &dv, &waits, 0);
 		free(shown);
 		ra_portal_order_clear(&o);
 	}
@@ -1236,6 +1326,8 @@ out:
 	return rc;
 }
 
+/* The reasons a customer may give (the select's options, in this order),
+ * in their words; what the ra accepts for a portal revocation. */
 static const struct {
 	int code;
 	const char *label;
@@ -1246,19 +1338,206 @@ static const struct {
 	{5, "No longer needed"},
 	{3, "The organisation's details changed"},
 };
+#define NREASONS (sizeof(REASONS) / sizeof(REASONS[0]))
 
+/* Why a certificate was revoked (RFC 5280 §5.3.1 CRLReason), whoever
+ * revoked it: the customer, ACME, a key report, the CA's staff. */
+static const char *
+reason_text(int code)
+{
+	for (size_t i = 0; i < NREASONS; i++)
+		if (REASONS[i].code == code)
+			return REASONS[i].label;
+	switch (code) {
+	case 2:
+		return "The certificate authority's key was compromised";
+	case 9:
+		return "The certificate authority withdrew it";
+	case 10:
+		return "An attribute authority's key was compromised";
+	default:
+		return "Not stated";
+	}
+}
+
+/* The reason's <select> (id "reason"), code chosen. */
+static int
+reason_select(struct buf *b, int64_t chosen)
+{
+	int rc = portal_html_printf(b, "<label for=\"reason\">Reason</label>\n"
+	    "<select id=\"reason\" name=\"reason\">");
+
+	for (size_t i = 0; rc == 0 && i < NREASONS; i++)
+		rc = portal_html_printf(b, "<option value=\"%lld\"%s>%s"
+		    "</option>", (long long)REASONS[i].code,
+		    REASONS[i].code == chosen ? " selected" : "",
+		    REASONS[i].label);
+	if (rc == 0)
+		rc = portal_html_printf(b, "</select>\n");
+	return rc;
+}
+
+/* The page's title: the certificate's names (new string). */
+static char *
+page_title(const char *what, const char *shown)
+{
+	return xasprintf("%s %s", what, shown);
+}
+
+/*
+ * Whether the order's page offers to renew (a certificate) or to set up
+ * again (an order that ended without one): when the slot takes an order
+ * and this order is the one the slot is at (its newest, or the one whose
+ * certificate it holds), not for a certificate already replaced by a
+ * renewal or a reissue (their pages have it). 1 with *again set to 1 for
+ * "set up again".
+ */
+static int
+offers_setup(struct portal_req *c, const struct ra_portal_order *o,
+    int *again)
+{
+	struct store_slot s = {0};
+	int64_t newest = 0, held = 0;
+	int ok;
+
+	*again = !has_cert(o);
+	if (o->acme || is_pending(o->state) || o->renewed_by != 0 ||
+	    o->superseded_by != 0)
+		return 0;
+	ok = portal_slot_visible(c, o->slot_id, &s) == 0 &&
+	    portal_slot_action(&s) != NULL &&
+	    strcmp(portal_slot_action(&s), "setup") == 0 &&
+	    store_slot_orders(c->st, o->slot_id, &newest, &held) == 0 &&
+	    (o->id == newest || o->id == held);
+	store_slot_clear(&s);
+	return ok;
+}
+
+/* The download table of order o's certificate (file names from base),
+ * with a warning when it is not current any more. */
+static int
+downloads(struct buf *b, const struct ra_portal_order *o,
+    const struct cert_info *ci, const char *base, time_t now)
+{
+	int rc = portal_html_printf(b, "<section class=\"card\" "
+	    "aria-labelledby=\"h-dl\">\n<h2 id=\"h-dl\">Download</h2>\n");
+
+	if (rc == 0 && ci->revoked)
+		rc = portal_html_printf(b, "<p class=\"warning\" role=\"note\">"
+		    "This certificate is revoked: browsers and other clients "
+		    "no longer trust it. The files are here for your records; "
+		    "do not install them.</p>\n");
+	else if (rc == 0 && ci->not_after <= now)
+		rc = portal_html_printf(b, "<p class=\"warning\" role=\"note\">"
+		    "This certificate has expired: browsers and other clients "
+		    "no longer trust it. The files are here for your records."
+		    "</p>\n");
+	if (rc == 0)
+		rc = portal_html_printf(b, "<table class=\"downloads\">\n"
+		    "<thead><tr><th scope=\"col\">File</th>"
+		    "<th scope=\"col\">PEM</th><th scope=\"col\">DER"
+		    "</th><th scope=\"col\">PKCS#7</th></tr></thead>\n"
+		    "<tbody>\n");
+	for (size_t i = 0; rc == 0 && i < 3; i++) {
+		static const char *const what[] = {"cert", "chain",
+			"fullchain"};
+		static const char *const label[] = {"Certificate",
+			"Chain (issuing CA)", ("Full chain (certificate "
+			"and chain)")};
+
+		rc = portal_html_printf(b, "<tr><th scope=\"row\">%s</th>",
+		    label[i]);
+		for (size_t k = 0; rc == 0 && k < 3; k++) {
+			static const char *const ext[] = {"pem", "der",
+				"p7b"};
+
+			rc = portal_html_printf(b, "<td><a "
+			    "href=\"/portal/orders/%lld/download/%s.%s\" "
+			    "download>%s.%s.%s</a></td>", (long long)o->id,
+			    what[i], ext[k], base, what[i], ext[k]);
+		}
+		if (rc == 0)
+			rc = portal_html_printf(b, "</tr>\n");
+	}
+	if (rc == 0)
+		rc = portal_html_printf(b, "</tbody>\n</table>\n</section>\n");
+	return rc;
+}
+
+/* How to install the certificate of order o (nginx, Apache), with the
+ * customer's file names (base). */
+static int
+install_hints(struct buf *b, const struct cert_info *ci, const char *base)
+{
+	/* Apache: ServerName the first name without a star, the others
+	 * ServerAlias */
+	char sname[254] = "", salias[600] = "", *cp, *tok, *sv = NULL;
+
+	cp = xstrdup(ci->names);
+	for (tok = strtok_r(cp, " ", &sv); tok;
+	    tok = strtok_r(NULL, " ", &sv)) {
+		if (sname[0] == '\0' && tok[0] != '*')
+			snprintf(sname, sizeof(sname), "%s", tok);
+		else
+			snprintf(salias + strlen(salias),
+			    sizeof(salias) - strlen(salias), "%s%s",
+			    salias[0] ? " " : "", tok);
+	}
+	free(cp);
+	return portal_html_printf(b, "<section class=\"card\" "
+	    "aria-labelledby=\"h-inst\">\n<h2 id=\"h-inst\">"
+	    "Installing the certificate</h2>\n<p>Copy the "
+	    "full chain and your private key (the file you "
+	    "downloaded when you set up the certificate) to "
+	    "the server, readable only by the web server's "
+	    "administrator, then:</p>\n"
+	    "<h3>nginx</h3>\n<pre><code>server {\n"
+	    "    listen 443 ssl;\n    server_name %s;\n"
+	    "    ssl_certificate     /etc/ssl/certs/%s.fullchain.pem;\n"
+	    "    ssl_certificate_key /etc/ssl/private/%s.key;\n"
+	    "}</code></pre>\n<p>Then <code>nginx -t &amp;&amp; "
+	    "systemctl reload nginx</code>.</p>\n"
+	    "<h3>Apache (2.4.8 or later)</h3>\n<pre><code>"
+	    "&lt;VirtualHost *:443&gt;\n    ServerName %s\n"
+	    "%s%s%s"
+	    "    SSLEngine on\n"
+	    "    SSLCertificateFile    /etc/ssl/certs/%s.fullchain.pem\n"
+	    "    SSLCertificateKeyFile /etc/ssl/private/%s.key\n"
+	    "&lt;/VirtualHost&gt;</code></pre>\n<p>Then "
+	    "<code>apachectl configtest &amp;&amp; systemctl "
+	    "reload apache2</code>. If you saved the key as "
+	    "PKCS#12, extract it first: <code>openssl pkcs12 "
+	    "-in %s.p12 -nocerts -noenc -out %s.key</code>."
+	    "</p>\n</section>\n", ci->names, base, base,
+	    sname, salias[0] ? "    ServerAlias " : "", salias,
+	    salias[0] ? "\n" : "", base, base, base, base);
+}
+
+/*
+ * A certificate's page (GET /portal/orders/<id>): its state in words, and
+ * what to do now. A pending order shows how each name is being validated
+ * (the overview's "Confirm your domain", dv.c) or what the validation team
+ * asks, and reloads itself like the overview: every REFRESH_SECONDS, or,
+ * while the customer has something to do there, every DV_RELOAD_SECONDS
+ * when they are not using the page (the bundle). An issued certificate has
+ * its details, downloads, installation and "Revoke" (a confirmation page
+ * first); a revoked one says when and why, and offers its files for the
+ * records only. The slot's renewal, or setting up again after an order
+ * that ended without a certificate, where the slot is at this order.
+ */
 static int
 order_page(struct portal_req *c, int64_t id, const char *notice)
 {
 	struct ra *ra = NULL;
 	struct ra_portal_order o = {0};
 	struct cert_info ci = {0};
-	struct buf b;
+	struct buf b, more;
 	const char *pname;
-	char t1[32], t2[32], base[300], *shown = NULL;
-	int rc;
+	char t1[32], t2[32], base[300], *shown = NULL, *title = NULL;
+	int rc, asked = 0, waits = 0, again = 0, setup;
 
 	buf_init(&b, PAGE_MAX);
+	buf_init(&more, PAGE_MAX);
 	rc = portal_ra_get(c, &ra);
 	if (rc == 0)
 		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
@@ -1273,13 +1552,27 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	pname = product_label(&o);
 	shown = names_list(o.names);
 	file_base(o.names, base, sizeof(base));
-	portal_fmt_time(o.created_at, t1);
-	rc = portal_html_printf(&b, "<p><a href=\"/portal/overview\">"
-	    "\xe2\x86\x90 Overview</a></p>\n<section class=\"card\"");
-	if (rc == 0 && is_pending(o.state)) {
+	asked = org_info_asked(c, ra, &o, NULL);
+	/* what the customer must do while it is pending: below the card */
+	rc = portal_dv_section(c, ra, &o, &more, &waits);
+	if (rc == 0)
+		rc = org_info_section(c, ra, &o, &more, &waits, 1);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<p><a href=\"/portal/overview\">"
+		    "\xe2\x86\x90 Overview</a></p>\n");
+	if (rc == 0)
+		rc = portal_flash_html(c, &b);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<section class=\"card\" "
+		    "id=\"order\"");
+	if (rc == 0 && is_pending(o.state))
 		rc = portal_html_printf(&b, " data-pending=\"1\"");
+	/* someone has something to do here: no reload under their hands */
+	if (rc == 0 && is_pending(o.state) && waits)
+		rc = portal_html_printf(&b, " data-reload=\"%lld\"",
+		    (long long)DV_RELOAD_SECONDS);
+	if (is_pending(o.state) && !waits)
 		c->refresh = REFRESH_SECONDS;
-	}
 	if (rc == 0)
 		rc = portal_html_printf(&b, ">\n<h1>%s</h1>\n", shown);
 	if (rc == 0 && notice != NULL)
@@ -1291,29 +1584,41 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		rc = superseded_note(&b, &o);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<p><span class=\"state "
-		    "state-%s\" data-order=\"%lld\" data-state=\"%s\">%s</span>"
-		    "</p>\n<p>%s</p>\n<dl class=\"facts\">\n"
+		    "state-%s\" data-order=\"%lld\" data-state=\"%s\">%s"
+		    "</span></p>\n", page_state(&o, asked), (long long)o.id,
+		    o.state, state_label(page_state(&o, asked)));
+	if (rc == 0 && strcmp(o.state, "validation_pending") == 0 &&
+	    !o.acme && more.len > 0)
+		rc = portal_html_printf(&b, "<p>We are confirming that you "
+		    "control the domain: see \"Confirm your domain\" below. "
+		    "The certificate is issued right after.</p>\n");
+	else if (rc == 0)
+		rc = help_html(&b, &o, asked, "state-help");
+	portal_fmt_time(o.created_at, t1);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<dl class=\"facts\">\n"
 		    "<dt>Product</dt><dd>%s</dd>\n<dt>Names</dt><dd>%s</dd>\n"
-		    "<dt>Ordered</dt><dd>%s</dd>\n</dl>\n</section>\n",
-		    o.state, (long long)o.id, o.state, state_label(o.state),
-		    state_help(&o), pname, shown, t1);
+		    "<dt>Ordered</dt><dd>%s</dd>\n", pname, shown, t1);
+	if (rc == 0 && has_cert(&o) && ci.revoked) {
+		portal_fmt_time(ci.revoked_at, t2);
+		rc = portal_html_printf(&b, "<dt>Revoked</dt><dd "
+		    "id=\"revoked-at\">%s</dd>\n<dt>Reason</dt><dd "
+		    "id=\"revoked-reason\">%s</dd>\n", t2,
+		    reason_text(ci.reason));
+	}
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</dl>\n");
+	if (rc == 0 && is_pending(o.state))
+		rc = portal_html_printf(&b, "<p class=\"muted\" "
+		    "id=\"poll-status\" role=\"status\">This page updates "
+		    "itself while the certificate is pending.</p>\n");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</section>\n");
+	if (rc == 0 && more.len > 0)
+		rc = buf_append(&b, more.data, more.len);
 	if (rc == 0 && has_cert(&o)) {
-		/* Apache: ServerName the first name without a star, the
-		 * others ServerAlias */
-		char sname[254] = "", salias[600] = "", *cp, *tok, *sv = NULL;
 		char ctbuf[4096];
 
-		cp = xstrdup(ci.names);
-		for (tok = strtok_r(cp, " ", &sv); tok;
-		    tok = strtok_r(NULL, " ", &sv)) {
-			if (sname[0] == '\0' && tok[0] != '*')
-				snprintf(sname, sizeof(sname), "%s", tok);
-			else
-				snprintf(salias + strlen(salias),
-				    sizeof(salias) - strlen(salias), "%s%s",
-				    salias[0] ? " " : "", tok);
-		}
-		free(cp);
 		portal_fmt_time(ci.not_before, t1);
 		portal_fmt_time(ci.not_after, t2);
 		rc = portal_html_printf(&b, "<section class=\"card\" "
@@ -1331,130 +1636,146 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    shown, ci.serial, t1, t2, ci.issuer, ci.fingerprint,
 		    ct_text(&ci, ctbuf, sizeof(ctbuf)));
 		if (rc == 0)
-			rc = portal_html_printf(&b, "<section class=\"card\" "
-			    "aria-labelledby=\"h-dl\">\n<h2 id=\"h-dl\">"
-			    "Download</h2>\n<table class=\"downloads\">\n"
-			    "<thead><tr><th scope=\"col\">File</th>"
-			    "<th scope=\"col\">PEM</th><th scope=\"col\">DER"
-			    "</th><th scope=\"col\">PKCS#7</th></tr></thead>\n"
-			    "<tbody>\n");
-		for (size_t i = 0; rc == 0 && i < 3; i++) {
-			static const char *const what[] = {"cert", "chain",
-				"fullchain"};
-			static const char *const label[] = {"Certificate",
-				"Chain (issuing CA)", ("Full chain (certificate "
-				"and chain)")};
-
-			rc = portal_html_printf(&b, "<tr><th scope=\"row\">%s"
-			    "</th>", label[i]);
-			for (size_t k = 0; rc == 0 && k < 3; k++) {
-				static const char *const ext[] = {"pem",
-					"der", "p7b"};
-
-				rc = portal_html_printf(&b, "<td><a "
-				    "href=\"/portal/orders/%lld/download/%s.%s\" "
-				    "download>%s.%s.%s</a></td>",
-				    (long long)o.id, what[i], ext[k], base,
-				    what[i], ext[k]);
-			}
-			if (rc == 0)
-				rc = portal_html_printf(&b, "</tr>\n");
-		}
-		if (rc == 0)
-			rc = portal_html_printf(&b, "</tbody>\n</table>\n"
-			    "</section>\n<section class=\"card\" "
-			    "aria-labelledby=\"h-inst\">\n<h2 id=\"h-inst\">"
-			    "Installing the certificate</h2>\n<p>Copy the "
-			    "full chain and your private key (the file you "
-			    "downloaded when you set up the certificate) to "
-			    "the server, readable only by the web server's "
-			    "administrator, then:</p>\n"
-			    "<h3>nginx</h3>\n<pre><code>server {\n"
-			    "    listen 443 ssl;\n    server_name %s;\n"
-			    "    ssl_certificate     /etc/ssl/certs/%s.fullchain.pem;\n"
-			    "    ssl_certificate_key /etc/ssl/private/%s.key;\n"
-			    "}</code></pre>\n<p>Then <code>nginx -t &amp;&amp; "
-			    "systemctl reload nginx</code>.</p>\n"
-			    "<h3>Apache (2.4.8 or later)</h3>\n<pre><code>"
-			    "&lt;VirtualHost *:443&gt;\n    ServerName %s\n"
-			    "%s%s%s"
-			    "    SSLEngine on\n"
-			    "    SSLCertificateFile    /etc/ssl/certs/%s.fullchain.pem\n"
-			    "    SSLCertificateKeyFile /etc/ssl/private/%s.key\n"
-			    "&lt;/VirtualHost&gt;</code></pre>\n<p>Then "
-			    "<code>apachectl configtest &amp;&amp; systemctl "
-			    "reload apache2</code>. If you saved the key as "
-			    "PKCS#12, extract it first: <code>openssl pkcs12 "
-			    "-in %s.p12 -nocerts -noenc -out %s.key</code>."
-			    "</p>\n</section>\n", ci.names, base, base,
-			    sname, salias[0] ? "    ServerAlias " : "", salias,
-			    salias[0] ? "\n" : "", base, base, base, base);
+			rc = downloads(&b, &o, &ci, base, c->now);
+		/* only for the certificate to install now: not one revoked,
+		 * expired or replaced (its page says which to install) */
+		if (rc == 0 && !ci.revoked && ci.not_after > c->now &&
+		    o.renewed_by == 0 && o.superseded_by == 0)
+			rc = install_hints(&b, &ci, base);
 	}
 	if (rc == 0 && has_cert(&o) && !ci.revoked &&
 	    ci.not_after > c->now) {
+		/* a GET: the confirmation page says what will happen */
 		rc = portal_html_printf(&b, "<section class=\"card\" "
 		    "aria-labelledby=\"h-rev\">\n<h2 id=\"h-rev\">Revoke"
 		    "</h2>\n<p>Revoke the certificate when its key was lost "
-		    "or exposed, or when it is no longer needed. This cannot "
-		    "be undone.</p>\n<form method=\"post\" "
-		    "action=\"/portal/orders/%lld/revoke\" class=\"stack\">\n"
-		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-		    "<label for=\"reason\">Reason</label>\n<select "
-		    "id=\"reason\" name=\"reason\">", (long long)o.id, c->csrf);
-		for (size_t i = 0; rc == 0 && i < 5; i++)
-			rc = portal_html_printf(&b, "<option value=\"%lld\">%s"
-			    "</option>", (long long)REASONS[i].code,
-			    REASONS[i].label);
+		    "or exposed, or when it is no longer needed. You confirm "
+		    "on the next page; revoking cannot be undone.</p>\n"
+		    "<form method=\"get\" action=\"/portal/orders/%lld/"
+		    "revoke\" class=\"stack\">\n", (long long)o.id);
 		if (rc == 0)
-			rc = portal_html_printf(&b, "</select>\n<div><button "
+			rc = reason_select(&b, 0);
+		if (rc == 0)
+			rc = portal_html_printf(&b, "<div><button "
 			    "type=\"submit\" class=\"button danger\" "
-			    "id=\"revoke\">Revoke certificate</button></div>\n"
-			    "</form>\n</section>\n");
+			    "id=\"revoke\">Revoke certificate\xe2\x80\xa6"
+			    "</button></div>\n</form>\n</section>\n");
 	}
-	if (rc == 0 && !o.acme && !is_pending(o.state)) {
-		struct store_slot s = {0};
-
-		if (portal_slot_visible(c, o.slot_id, &s) == 0 &&
-		    portal_slot_action(&s) != NULL &&
-		    strcmp(portal_slot_action(&s), "setup") == 0)
-			rc = portal_html_printf(&b, "<section class=\"card\">"
-			    "\n<h2>Renew</h2>\n<p>Get a new certificate for "
-			    "this slot, with a new key made in your browser."
-			    "</p>\n<p><a class=\"button primary\" "
-			    "href=\"/portal/slots/%lld/setup\">Renew or "
-			    "reissue with a new key</a></p>\n</section>\n",
-			    (long long)o.slot_id);
-		store_slot_clear(&s);
-	}
+	setup = rc == 0 && offers_setup(c, &o, &again);
+	if (setup && !again)
+		rc = portal_html_printf(&b, "<section class=\"card\">"
+		    "\n<h2>Renew</h2>\n<p>Get a new certificate for "
+		    "this slot, with a new key made in your browser."
+		    "</p>\n<p><a class=\"button primary\" "
+		    "href=\"/portal/slots/%lld/setup\">Renew or "
+		    "reissue with a new key</a></p>\n</section>\n",
+		    (long long)o.slot_id);
+	else if (setup)
+		rc = portal_html_printf(&b, "<section class=\"card\">"
+		    "\n<h2>Set up again</h2>\n<p>No certificate was issued "
+		    "for this order. You can try again, with a new key made "
+		    "in your browser.</p>\n<p><a class=\"button primary\" "
+		    "id=\"setup-again\" href=\"/portal/slots/%lld/setup\">"
+		    "Set up again</a></p>\n</section>\n",
+		    (long long)o.slot_id);
 	if (rc == 0)
-		rc = portal_page_reply(c, 200, "SSL certificate",
-		    (const char *)b.data);
+		title = page_title("SSL certificate for", shown);
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, title, (const char *)b.data);
 out:
+	free(title);
 	free(shown);
 	cert_info_clear(&ci);
 	ra_portal_order_clear(&o);
 	portal_ra_put(c, ra);
+	buf_free(&more);
 	buf_free(&b);
 	return rc;
 }
 
+/*
+ * "Revoke certificate" asks first: the confirmation page (a GET from the
+ * order's page, or a POST without confirm) names the certificate (names,
+ * serial, validity), the reason chosen (still to be changed), and says
+ * what revoking does and that it cannot be undone; its form posts with
+ * confirm=1.
+ */
+static int
+revoke_confirm(struct portal_req *c, const struct ra_portal_order *o,
+    const struct cert_info *ci, int64_t reason)
+{
+	struct buf b;
+	char until[32], *shown = names_list(o->names), *title;
+	int rc;
+
+	portal_fmt_time(ci->not_after, until);
+	buf_init(&b, PAGE_MAX);
+	rc = portal_html_printf(&b, "<p><a href=\"/portal/orders/%lld\">"
+	    "\xe2\x86\x90 Back to the certificate</a></p>\n"
+	    "<section class=\"card narrow confirm-revoke\" "
+	    "aria-labelledby=\"h-confirm\">\n<h1 id=\"h-confirm\">Revoke "
+	    "this certificate?</h1>\n<dl class=\"facts\">\n"
+	    "<dt>Names</dt><dd>%s</dd>\n<dt>Product</dt><dd>%s</dd>\n"
+	    "<dt>Serial number</dt><dd><code>%s</code></dd>\n"
+	    "<dt>Valid until</dt><dd>%s</dd>\n</dl>\n"
+	    "<div class=\"warning\" role=\"note\"><p><strong>Revoking "
+	    "cannot be undone.</strong> The certificate is put on the "
+	    "certificate authority's revocation list (CRL) and OCSP answers "
+	    "at once: browsers and other clients stop trusting it, and every "
+	    "server that still uses it shows them an error. To use these "
+	    "names again you need a new certificate (\"Renew or reissue "
+	    "with a new key\").</p>\n<p>If the private key was lost or "
+	    "compromised, say so: the key is then blocked and never "
+	    "certified again.</p></div>\n"
+	    "<form method=\"post\" action=\"/portal/orders/%lld/revoke\" "
+	    "class=\"stack\">\n<input type=\"hidden\" name=\"csrf\" "
+	    "value=\"%s\">\n<input type=\"hidden\" name=\"confirm\" "
+	    "value=\"1\">\n", (long long)o->id, shown, product_label(o),
+	    ci->serial, until, (long long)o->id, c->csrf);
+	if (rc == 0)
+		rc = reason_select(&b, reason);
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<div class=\"actions\"><button "
+		    "type=\"submit\" class=\"button danger\" "
+		    "id=\"confirm-revoke\">Revoke certificate</button> "
+		    "<a class=\"button\" href=\"/portal/orders/%lld\" "
+		    "id=\"cancel-revoke\">Cancel</a></div>\n</form>\n"
+		    "</section>\n", (long long)o->id);
+	title = page_title("Revoke the certificate for", shown);
+	if (rc == 0)
+		rc = portal_page_reply(c, 200, title, (const char *)b.data);
+	free(title);
+	free(shown);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * GET /portal/orders/<id>/revoke?reason=N: the confirmation page. POST
+ * (reason, confirm=1, CSRF): revokes through the ra, then the order's page
+ * with a notice; without confirm, the confirmation page again and nothing
+ * revoked. A reason not in the list is refused (400) either way.
+ */
 static int
 revoke_page(struct portal_req *c, int64_t id)
 {
 	struct portal_form *f = NULL;
 	struct ra *ra = NULL;
 	struct ra_portal_order o = {0};
+	struct cert_info ci = {0};
 	struct ra_err err = {0};
 	const char *rs;
-	char actor[48], to[64];
+	char actor[48], to[64], *msg = NULL;
 	int64_t reason;
-	int rc;
+	int rc, post = !portal_is_get(c->r);
 
-	if ((f = portal_req_form(c)) == NULL) {
+	if (post && (f = portal_req_form(c)) == NULL) {
 		rc = portal_form_refused(c);
 		goto out;
 	}
-	rs = fval(f, "reason");
+	rs = post ? fval(f, "reason") : http_req_query(c->r, "reason");
+	if (rs == NULL)
+		rs = "0";
 	/* one of the listed codes; anything else is refused by the ra */
 	reason = strcmp(rs, "0") == 0 ? 0 : portal_parse_id(rs, strlen(rs));
 	if (reason == 0 && strcmp(rs, "0") != 0)
@@ -1464,15 +1785,41 @@ revoke_page(struct portal_req *c, int64_t id)
 		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
 	if (rc == 0 && !has_cert(&o))
 		rc = RC_NOTFOUND;
+	if (rc == 0)
+		rc = cert_load(c, ra, &o, &ci);
 	if (rc == RC_NOTFOUND) {
 		rc = portal_error_reply(c, 404, NULL);
 		goto out;
 	}
 	if (rc != 0)
 		goto out;
+	if (reason > 10)
+		reason = -1;
+	if (reason >= 0) {
+		int listed = 0;
+
+		for (size_t i = 0; i < NREASONS; i++)
+			listed |= REASONS[i].code == reason;
+		if (!listed)
+			reason = -1;
+	}
+	if (ci.revoked) {
+		rc = portal_error_reply(c, 409, "This certificate is already "
+		    "revoked.");
+		goto out;
+	}
+	if (reason < 0) {
+		rc = portal_error_reply(c, 400, "Please choose a reason from "
+		    "the list.");
+		goto out;
+	}
+	if (!post || strcmp(fval(f, "confirm"), "1") != 0) {
+		rc = revoke_confirm(c, &o, &ci, reason);
+		goto out;
+	}
 	portal_actor(c, actor);
 	rc = ra_portal_revoke(ra, portal_customer_scope(c), o.cert_serial,
-	    reason > 10 ? -1 : (int)reason, actor, &err);
+	    (int)reason, actor, &err);
 	if (rc == RC_EXISTS)
 		rc = portal_error_reply(c, 409, "This certificate is already "
 		    "revoked.");
@@ -1484,10 +1831,18 @@ revoke_page(struct portal_req *c, int64_t id)
 	else if (rc == 0) {
 		log_info(LOG_PORTAL, "order %lld: certificate revoked by user "
 		    "%lld", (long long)id, (long long)c->user.id);
+		/* the first name: a flash holds PORTAL_FLASH_MAX bytes */
+		msg = xasprintf("The certificate for %.*s was revoked (serial "
+		    "%s). It is no longer trusted.",
+		    (int)strcspn(o.names, " ") > 253 ? 253 :
+		    (int)strcspn(o.names, " "), o.names, ci.serial);
+		portal_flash_set(c->r, 1, msg);
 		snprintf(to, sizeof(to), "/portal/orders/%lld", (long long)id);
 		rc = portal_redirect(c->r, to);
 	}
 out:
+	free(msg);
+	cert_info_clear(&ci);
 	ra_portal_order_clear(&o);
 	portal_ra_put(c, ra);
 	portal_form_free(f);
@@ -1512,9 +1867,8 @@ portal_orders(struct portal_req *c, const char *tail)
 	if (slash == NULL)
 		return portal_is_get(c->r) ? order_page(c, id, NULL) :
 		    portal_error_reply(c, 405, NULL);
-	if (strcmp(slash, "/revoke") == 0)
-		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
-		    revoke_page(c, id);
+	if (strcmp(slash, "/revoke") == 0)	/* GET: the confirmation */
+		return revoke_page(c, id);
 	if (strncmp(slash, "/download/", 10) == 0)
 		return portal_is_get(c->r) ? send_cert_file(c, id, slash + 10,
 		    0) : portal_error_reply(c, 405, NULL);
@@ -1637,6 +1991,8 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 	}
 	json_object_set_new(j, "replaces", replaces_json(o));
 	json_object_set_new(j, "replaced_by", replaced_by_json(o));
+	json_object_set_new(j, "renewed_by", o->renewed_by != 0 ?
+	    json_integer(o->renewed_by) : json_null());
 	return j;
 }
 

@@ -9,9 +9,10 @@
 // Key", submits ("Set up SSL certificate"), goes to the overview; the test
 // completes validation with `certdesk admin validate`, the overview refreshes
 // itself to "Issued", the certificate is downloaded and checked with openssl
-// to match the downloaded key, and revoked. Every step leaves a screenshot
-// in tests/artifacts/portal-*.png. Afterwards the data directory, the
-// database and the server log are searched for the private key.
+// to match the downloaded key, and revoked (after its confirmation page).
+// Every step leaves a screenshot in tests/artifacts/portal-*.png.
+// Afterwards the data directory, the database and the server log are
+// searched for the private key.
 //
 // Needs the certdesk binary: $CERTDESK_BIN, or the newest
 // build*/src/daemon/certdesk of the source tree.
@@ -275,8 +276,16 @@ describe("portal: set up, validate, download and revoke a Starter " +
 	test("revoke with a reason", async () => {
 		await page.selectOption("#reason", "1");
 		await screenshot("revoke");
-		await Promise.all([page.waitForURL(/\/portal\/orders\/\d+$/),
+		// a confirmation first, with the reason chosen
+		await Promise.all([page.waitForURL(/\/revoke\?reason=1$/),
 		    page.click("#revoke")]);
+		assert.match(await page.textContent("main"),
+		    /Revoking cannot be undone/);
+		assert.equal(await page.inputValue("#reason"), "1");
+		await screenshot("revoke-confirm");
+		await Promise.all([page.waitForURL(/\/portal\/orders\/\d+$/),
+		    page.click("#confirm-revoke")]);
+		assert.match(await page.textContent("#flash"), /was revoked/);
 		assert.match(await page.textContent("main"), /Revoked/);
 		assert.equal(await page.$("#revoke"), null);
 		await screenshot("revoked");

@@ -4,10 +4,13 @@
 // Chromium (playwright-core) against a real `certdesk serve`, at desktop
 // width and at 390 px: the gear menus of the portfolio (one open at a
 // time, closed by Escape and by a click elsewhere, never covering the
-// next row's gear). A customer with several Starter slots; certificates
-// are ordered through the portal's JSON API with the browser's session
-// and issued with `certdesk admin validate`. Screenshots in
-// tests/artifacts/pages-*.png.
+// next row's gear); a mail's link to a certificate followed logged out
+// (the login leads back to it); revoking with the keyboard, and without
+// JavaScript, through the confirmation page; the page of a certificate a
+// renewal replaced; a pending order's page with the domain validation.
+// A customer with several Starter slots; certificates are ordered through
+// the portal's JSON API with the browser's session and issued with
+// `certdesk admin validate`. Screenshots in tests/artifacts/pages-*.png.
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -16,9 +19,11 @@ import os from "node:os";
 import path from "node:path";
 
 import { artifacts, cli, makeData, openssl, startServe } from "./dv_rig.mjs";
-import { launchPersistent } from "./lib.mjs";
+import { launchBrowser, launchPersistent } from "./lib.mjs";
 
-const DOMAINS = ["alpha-pages.test", "beta-pages.test", "gamma-pages.test"];
+const DOMAINS = ["alpha-pages.test", "beta-pages.test", "gamma-pages.test",
+    "delta-pages.test"];
+const PENDING = "waiting-pages.test";
 
 describe("portal: portfolio and certificate pages", () => {
 	let tmp, profile, d, srv, ctx, page, csrf;
@@ -66,7 +71,7 @@ describe("portal: portfolio and certificate pages", () => {
 		for (const dom of DOMAINS)
 			cli(["admin", "domain", "add", "--data", d.data,
 			    "--contract", d.contract, "--name", dom]);
-		for (let i = 0; i < 4; i++)
+		for (let i = 0; i < 6; i++)
 			slots.push(cli(["admin", "slot", "add", "--data", d.data,
 			    "--contract", d.contract, "--product", "starter"]));
 		srv = await startServe(tmp, d.data, d.plainPort);
@@ -89,6 +94,12 @@ describe("portal: portfolio and certificate pages", () => {
 			orders[i] = await order(slots[i], DOMAINS[i]);
 			validate(orders[i]);
 		}
+		// slot 4: a certificate and its renewal (validation reused)
+		orders.old = await order(slots[4], DOMAINS[3]);
+		validate(orders.old);
+		orders.renewal = await order(slots[4], DOMAINS[3]);
+		// slot 5: waits for the domain's validation
+		orders.pending = await order(slots[5], PENDING);
 	});
 
 	after(async () => {
@@ -166,6 +177,164 @@ describe("portal: portfolio and certificate pages", () => {
 			    gear(0).locator("text=View certificate").click()]);
 		});
 	}
+
+	// the page of order id in a fresh browser without a session: the
+	// login leads back to it
+	test("a mail's link, logged out: log in, back on the page", async () => {
+		const browser = await launchBrowser();
+		try {
+			const c = await browser.newContext({
+			    ignoreHTTPSErrors: true });
+			const p = await c.newPage();
+			const target = `/portal/orders/${orders[1]}`;
+			await p.goto(srv.url(target));
+			assert.equal(new URL(p.url()).pathname, "/portal/login");
+			assert.equal(new URL(p.url()).searchParams.get("next"),
+			    target);
+			await p.fill("#email", d.email);
+			await p.fill("#password", d.password);
+			await Promise.all([p.waitForURL(srv.url(target)),
+			    p.click("button[type=submit]")]);
+			assert.match(await p.title(), new RegExp(
+			    `^SSL certificate for ${DOMAINS[1]}, www\\.`));
+		} finally {
+			await browser.close();
+		}
+	});
+
+	for (const [label, width] of [["desktop", 1000], ["phone", 390]]) {
+		test(`certificate page (${label})`, async () => {
+			await page.setViewportSize({ width, height: 900 });
+			await page.goto(srv.url(`/portal/orders/${orders[1]}`));
+			assert.match(await page.title(),
+			    new RegExp(`SSL certificate for ${DOMAINS[1]}`));
+			const w = await page.evaluate(() =>
+			    document.documentElement.scrollWidth);
+			assert.ok(w <= width, `page ${w} px wide`);
+			await screenshot(`certificate-${label}`);
+		});
+	}
+
+	test("revoke with the keyboard, after the confirmation", async () => {
+		await page.setViewportSize({ width: 1000, height: 900 });
+		const at = `/portal/orders/${orders[1]}`;
+		await page.goto(srv.url(at));
+		await page.focus("#reason");
+		// "No longer needed": the fourth option
+		for (let i = 0; i < 3; i++)
+			await page.keyboard.press("ArrowDown");
+		assert.equal(await page.inputValue("#reason"), "5");
+		await page.keyboard.press("Tab");
+		assert.equal(await page.evaluate(() =>
+		    document.activeElement.id), "revoke");
+		await Promise.all([page.waitForURL(/\/revoke\?reason=5$/),
+		    page.keyboard.press("Enter")]);
+		const text = await page.textContent("main");
+		assert.match(text, /Revoke this certificate\?/);
+		assert.match(text, new RegExp(DOMAINS[1].replace(/\./g, "\\.")));
+		assert.match(text, /Serial number/);
+		assert.match(text, /Revoking cannot be undone/);
+		assert.equal(await page.inputValue("#reason"), "5");
+		assert.match(await page.title(), /^Revoke the certificate for /);
+		await screenshot("revoke-confirm-desktop");
+		await page.setViewportSize({ width: 390, height: 900 });
+		assert.ok(await page.evaluate(() =>
+		    document.documentElement.scrollWidth) <= 390);
+		await screenshot("revoke-confirm-phone");
+		await page.setViewportSize({ width: 1000, height: 900 });
+		// Tab on to "Revoke certificate", Enter
+		for (let i = 0; i < 30; i++) {
+			await page.keyboard.press("Tab");
+			if (await page.evaluate(() =>
+			    document.activeElement.id) === "confirm-revoke")
+				break;
+		}
+		await Promise.all([page.waitForURL(srv.url(at)),
+		    page.keyboard.press("Enter")]);
+		assert.match(await page.textContent("#flash"),
+		    /was revoked .*no longer trusted/);
+		assert.match(await page.textContent("#revoked-at"),
+		    /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+		assert.equal(await page.textContent("#revoked-reason"),
+		    "No longer needed");
+		const after = await page.textContent("main");
+		assert.doesNotMatch(after, /Installing the certificate/);
+		assert.equal(await page.$("#revoke"), null);
+		assert.match(after, /This certificate is revoked/);
+		await screenshot("revoked-desktop");
+		await page.setViewportSize({ width: 390, height: 900 });
+		await screenshot("revoked-phone");
+		await page.setViewportSize({ width: 1000, height: 900 });
+	});
+
+	test("revoke without JavaScript", async () => {
+		const browser = await launchBrowser();
+		try {
+			const c = await browser.newContext({
+			    ignoreHTTPSErrors: true, javaScriptEnabled: false });
+			const p = await c.newPage();
+			const at = `/portal/orders/${orders[2]}`;
+			await p.goto(srv.url(at));
+			await p.fill("#email", d.email);
+			await p.fill("#password", d.password);
+			await Promise.all([p.waitForURL(srv.url(at)),
+			    p.click("button[type=submit]")]);
+			await p.selectOption("#reason", "4");
+			await Promise.all([p.waitForURL(/\/revoke\?reason=4$/),
+			    p.click("#revoke")]);
+			// Cancel: back, nothing revoked
+			await Promise.all([p.waitForURL(srv.url(at)),
+			    p.click("#cancel-revoke")]);
+			assert.ok(await p.$("#revoke"));
+			await p.selectOption("#reason", "4");
+			await Promise.all([p.waitForURL(/\/revoke\?reason=4$/),
+			    p.click("#revoke")]);
+			await Promise.all([p.waitForURL(srv.url(at)),
+			    p.click("#confirm-revoke")]);
+			assert.equal(await p.textContent("#revoked-reason"),
+			    "Replaced by a new certificate");
+		} finally {
+			await browser.close();
+		}
+	});
+
+	test("a certificate its renewal replaced", async () => {
+		await page.goto(srv.url(`/portal/orders/${orders.old}`));
+		const text = await page.textContent("main");
+		assert.match(text, /Replaced by its renewal: install the new /);
+		assert.doesNotMatch(text, /Ready to install/);
+		assert.doesNotMatch(text, /Installing the certificate/);
+		await screenshot("replaced");
+		await Promise.all([page.waitForURL(
+		    srv.url(`/portal/orders/${orders.renewal}`)),
+		    page.click("text=its renewal")]);
+		assert.match(await page.textContent("main"),
+		    /Ready to install/);
+		await page.goto(srv.url("/portal/overview"));
+		const rows = page.locator(`tr[data-order="${orders.old}"], ` +
+		    `tr[data-order="${orders.renewal}"]`);
+		assert.equal(await rows.count(), 2);
+		assert.notEqual(await rows.nth(0).textContent(),
+		    await rows.nth(1).textContent());
+		await screenshot("overview");
+	});
+
+	test("a pending order's page: what to do, and it updates", async () => {
+		for (const [label, width] of [["desktop", 1000],
+		    ["phone", 390]]) {
+			await page.setViewportSize({ width, height: 900 });
+			await page.goto(srv.url(
+			    `/portal/orders/${orders.pending}`));
+			const text = await page.textContent("main");
+			assert.match(text, new RegExp("Confirm your domain: " +
+			    PENDING.replace(/\./g, "\\.")));
+			assert.match(text, /This page updates itself/);
+			assert.ok(await page.$("[data-reload], " +
+			    "meta[http-equiv=refresh]"));
+			await screenshot(`pending-${label}`);
+		}
+		await page.setViewportSize({ width: 1000, height: 900 });
+	});
 
 	test("no errors in the browser", () => {
 		assert.deepEqual(consoleErrors, []);

@@ -7,8 +7,9 @@ even with its domain validated; approval issues an OV certificate whose
 subject comes from the evidence, not from what the customer typed; an EV
 order needs two different agents (one agent, with a session or a second
 token, cannot give both approvals); information requested from the
-customer shows on the portal overview, is mailed, and the customer's
-answer reaches the case; rejection frees the slot, and the slot of a
+customer shows on the portal overview and the order's page, is mailed,
+and the customer's answer reaches the case; rejection frees the slot (not
+set up again, its page offers to set up again), and the slot of a
 rejected renewal keeps its certificate; every decision is in the audit
 log, which verifies."""
 import datetime
@@ -366,15 +367,32 @@ def test_request_info_answer_and_reject(rig):
     mails = db(rig, "SELECT to_addr FROM mail_outbox WHERE kind = "
                "'org.info' AND body LIKE '%VAT id%'")
     assert {m[0] for m in mails} >= {"ada@a-shop.test", "tom@a-shop.test"}
+    # the order's row says information is needed, not that we call
+    row = re.search(rf'<tr data-order="{oid}" [^>]*>(.*?)</tr>',
+                    page.decode(), re.S).group(1)
+    assert ">Information needed</span>" in row
+    assert "will call your" not in row
+    # and its page asks too, with the form to answer (back to the page)
+    st, _, opage = c.get(f"/portal/orders/{oid}")
+    assert st == 200
+    text = opage.decode()
+    assert "&lt;register&gt; extract &amp; the VAT id" in text
+    assert f'action="/portal/orders/{oid}/org-info"' in text
+    assert '<input type="hidden" name="back" value="order">' in text
+    assert ">Information needed</span>" in text
+    assert "will call your" not in text
+    # no reload under the customer's hands while they answer
+    assert b'http-equiv="refresh"' not in opage
+    assert 'data-reload="15"' in text
     # another customer cannot answer it
     b = rig.login("b")
     st, _, _ = b.post_form(f"/portal/orders/{oid}/org-info",
                            {"csrf": b.page_csrf(), "answer": "hi"})
     assert st == 404
     st, h, _ = c.post_form(f"/portal/orders/{oid}/org-info",
-                           {"csrf": c.csrf_from(page),
+                           {"csrf": c.csrf_from(page), "back": "order",
                             "answer": "Sent by post today."})
-    assert st == 303
+    assert st == 303 and h["Location"] == f"/portal/orders/{oid}"
     doc = ann.case_of(oid)
     assert doc["state"] == "in_review"
     assert doc["info_response"] == "Sent by post today."
@@ -389,6 +407,21 @@ def test_request_info_answer_and_reject(rig):
         "GET", f"/api/v1/slots/{rig.ids['a']['business_x0']}",
         token=rig.token("a"))
     assert slot["state"] == "unused"
+    # its page does not offer to renew a certificate that never was, but
+    # to set up again
+    st, _, opage = c.get(f"/portal/orders/{oid}")
+    text = opage.decode()
+    assert "Not in the register." in text
+    assert "Renew" not in text
+    assert (f'id="setup-again" href="/portal/slots/'
+            f'{rig.ids["a"]["business_x0"]}/setup">') in text
+    # the portfolio: not set up, and which domain did not work out
+    st, _, body = c.get("/portal/")
+    row = re.search(rf'<tr data-slot="{rig.ids["a"]["business_x0"]}">'
+                    r"(.*?)</tr>", body.decode(), re.S).group(1)
+    assert "Not set up" in row and "Activated" not in row
+    assert f'<a href="/portal/orders/{oid}">www.a-shop.test</a>' in row
+    assert "The last order ended without a certificate." in row
 
 
 def test_queue_filters_and_reuse(rig):
@@ -435,7 +468,8 @@ def test_queue_filters_and_reuse(rig):
 
 def slot_row(page, slot):
     """The portfolio's table row of the slot (HTML text)."""
-    rows = [r for r in re.findall(r"<tr>.*?</tr>", page.decode(), re.S)
+    rows = [r for r in re.findall(r"<tr[ >].*?</tr>", page.decode(),
+                                  re.S)
             if f"/portal/slots/{slot}/" in r]
     assert len(rows) == 1, rows
     return rows[0]
@@ -477,6 +511,17 @@ def test_rejected_renewal_keeps_the_certificate(rig):
     row = slot_row(page, slot)
     assert 'class="state state-issued">Issued<' in row, row
     assert "Renew or reissue with a new key" in row, row
+    # the certificate it holds, not the renewal that failed
+    assert f'<a href="/portal/orders/{oid}">keep.a-shop.test</a>' in row
+    assert f'<a href="/portal/orders/{oid}">View certificate</a>' in row
+    # the failed renewal's page offers to try again, not to renew a
+    # certificate it never had; the certificate's page to renew
+    st, _, page = c.get(f"/portal/orders/{renewal}")
+    assert b"Renew or reissue" not in page
+    assert f'id="setup-again" href="/portal/slots/{slot}/setup">'.encode() \
+        in page
+    st, _, page = c.get(f"/portal/orders/{oid}")
+    assert b"Renew or reissue with a new key" in page
     st, _, page = c.get(f"/portal/slots/{slot}/setup")
     assert st == 200 and b"Renew or reissue with a new key" in page
     # renewed again: a new order is taken

@@ -6,6 +6,7 @@ another customer's slot answered 404), nothing issued before validation,
 `certdesk admin validate`, the overview and certificate pages, downloads
 (checked with openssl as PEM, DER and PKCS#7), revocation that shows in the
 CRL, and the JSON API twins (create, list, get, download, revoke)."""
+import datetime
 import json
 import re
 import sqlite3
@@ -240,6 +241,20 @@ def test_order_is_pending_until_validated(rig, state):
     assert b"Validation pending" in body
     assert b'<meta http-equiv="refresh" content="5">' in body
     assert f'href="/portal/orders/{oid}"'.encode() in body
+    # its page: how the domain is being confirmed (the overview's card),
+    # reloading itself as the overview does
+    st, _, body = c.get(f"/portal/orders/{oid}")
+    assert st == 200
+    text = body.decode()
+    assert (f'<h2 id="dv-h-{oid}">Confirm your domain: {DOMAIN}, '
+            f'www.{DOMAIN}</h2>') in text
+    assert 'see "Confirm your domain" below' in text
+    assert "This page updates itself while the certificate is pending." \
+        in text
+    assert ('<meta http-equiv="refresh" content="5">' in text) != \
+        ('data-reload="15"' in text)
+    assert (f"<title>SSL certificate for {DOMAIN}, www.{DOMAIN} "
+            "\u2013 certdesk</title>") in text
     # nothing to download yet
     st, _, _ = c.get(f"/portal/orders/{oid}/download/cert.pem")
     assert st == 404
@@ -304,6 +319,10 @@ def test_overview_and_details(rig, state):
     assert "SSLCertificateKeyFile" in text                     # Apache
     assert f"/portal/orders/{oid}/download/fullchain.p7b" in text
     assert "Revoke certificate" in text
+    # the title names the certificate (tabs, bookmarks, history)
+    assert (f"<title>SSL certificate for {DOMAIN}, www.{DOMAIN} "
+            "\u2013 certdesk</title>") in text
+    assert "This page updates itself" not in text
 
 
 def slot_row(body, slot):
@@ -444,26 +463,73 @@ def test_api_create_order_ov(rig):
 
 
 def test_revoke_shows_in_crl(rig, state):
+    """"Revoke certificate" asks first: a confirmation page that names the
+    certificate, the reason and what revoking does; only its form, with
+    confirm, revokes. Then the page says so, when and why, and no longer
+    offers to install or revoke it."""
     c = rig.login("a")
     oid = state["order"]
+    path = f"/portal/orders/{oid}/revoke"
     st, _, body = c.get(f"/portal/orders/{oid}")
-    csrf = c.csrf_from(body)
-    st, _, _ = c.post_form(f"/portal/orders/{oid}/revoke",
-                           {"reason": "1"})
+    assert f'<form method="get" action="{path}"'.encode() in body
+    st, _, page = c.get(path + "?reason=1")
+    assert st == 200
+    text = page.decode()
+    assert "Revoke this certificate?" in text
+    assert "Revoking cannot be undone." in text
+    assert state["serial"] in text and f"{DOMAIN}, www.{DOMAIN}" in text
+    assert '<option value="1" selected>' in text
+    assert '<input type="hidden" name="confirm" value="1">' in text
+    assert (f"<title>Revoke the certificate for {DOMAIN}, www.{DOMAIN} "
+            "\u2013 certdesk</title>") in text
+    assert f'<a class="button" href="/portal/orders/{oid}" ' \
+        'id="cancel-revoke">Cancel</a>' in text
+    csrf = c.csrf_from(page)
+    st, _, _ = c.post_form(path, {"reason": "1", "confirm": "1"})
     assert st == 403
-    for bad in ("6", "abc", "", "99999999999"):
-        st, _, _ = c.post_form(f"/portal/orders/{oid}/revoke",
-                               {"csrf": csrf, "reason": bad})
+    for bad in ("6", "2", "abc", "", "99999999999"):
+        st, _, _ = c.post_form(path, {"csrf": csrf, "reason": bad,
+                                      "confirm": "1"})
+        assert st == 400, bad
+        st, _, _ = c.get(path + "?reason=" + urllib.parse.quote(bad))
         assert st == 400, bad
     b = rig.login("b")
-    st, _, _ = b.post_form(f"/portal/orders/{oid}/revoke",
-                           {"csrf": b.page_csrf(), "reason": "1"})
+    assert b.get(path + "?reason=1")[0] == 404
+    st, _, _ = b.post_form(path, {"csrf": b.page_csrf(), "reason": "1",
+                                  "confirm": "1"})
     assert st == 404
-    st, h, _ = c.post_form(f"/portal/orders/{oid}/revoke",
-                           {"csrf": csrf, "reason": "1"})
+    # posted without confirm: the confirmation again, nothing revoked
+    st, _, body = c.post_form(path, {"csrf": csrf, "reason": "1"})
+    assert st == 200 and b"Revoke this certificate?" in body
+    assert db(rig, "SELECT count(*) FROM revocations WHERE serial = ?",
+              (state["serial"],))[0][0] == 0
+    st, h, _ = c.post_form(path, {"csrf": csrf, "reason": "1",
+                                  "confirm": "1"})
     assert st == 303 and h["Location"] == f"/portal/orders/{oid}"
     st, _, body = c.get(f"/portal/orders/{oid}")
-    assert b"Revoked" in body and b"Revoke certificate" not in body
+    text = body.decode()
+    assert (f'id="flash">The certificate for {DOMAIN} was revoked '
+            f'(serial {state["serial"]}). It is no longer trusted.</p>'
+            in text)
+    when = db(rig, "SELECT revoked_at FROM revocations WHERE serial = ?",
+              (state["serial"],))[0][0]
+    stamp = datetime.datetime.fromtimestamp(
+        when, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    assert f'<dd id="revoked-at">{stamp}</dd>' in text
+    assert ('<dd id="revoked-reason">The private key was lost or '
+            'compromised</dd>') in text
+    assert "Revoked" in text and "Revoke certificate" not in text
+    assert f'action="{path}"' not in text
+    assert "Installing the certificate" not in text
+    assert "SSLCertificateKeyFile" not in text
+    # the files stay, for the records
+    assert f"/portal/orders/{oid}/download/fullchain.pem" in text
+    assert "This certificate is revoked" in text
+    # the notice once
+    st, _, body = c.get(f"/portal/orders/{oid}")
+    assert b'id="flash"' not in body
+    st, _, body = c.get(path + "?reason=1")
+    assert st == 409 and b"already revoked" in body
     entry = crl_entry(rig, state["serial"])
     assert entry is not None
     assert db(rig, "SELECT state FROM slots WHERE id = ?",
@@ -708,3 +774,75 @@ def test_reissue_for_another_domain_revokes_the_old(rig):
     st, _, doc = c.api("GET", f"/api/v1/orders/{renewal}",
                        token=rig.token("a"))
     assert st == 200 and doc["replaces"] is None, doc
+
+
+def order_row(body, oid):
+    """The overview's row of order oid (HTML text)."""
+    m = re.search(rf'<tr data-order="{oid}" [^>]*>(.*?)</tr>',
+                  body.decode(), re.S)
+    assert m, body[:3000]
+    return m.group(1)
+
+
+def test_renewal_replaces_the_old(rig):
+    """After a renewal for the same names the old certificate's page and
+    row say that the renewal replaced it (a link), until when it stays
+    valid, and to install the new one: not "Ready to install", no
+    installation, no second renewal from there. The API says renewed_by."""
+    c = rig.login("a")
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    ids = []
+    for _ in range(2):
+        _, csr = make_csr([DOMAIN, "www." + DOMAIN])
+        st, _, body = post_setup(c, slot, {
+            "domain": DOMAIN, "purpose": "hosting", "terms": "1",
+            "key_source": "browser", "csr": csr})
+        assert st == 200, body[:2000]
+        oid = rig.db("SELECT max(id) FROM orders WHERE slot_id = ?",
+                     int(slot))[0][0]
+        if rig.db("SELECT status FROM orders WHERE id = ?", oid)[0][0] != \
+                "valid":
+            assert rig.cli("admin", "validate", "--order", str(oid)) == \
+                "issued"
+        ids.append(oid)
+    old, new = ids
+    until = rig.db("SELECT strftime('%Y-%m-%d %H:%M UTC', c.not_after, "
+                   "'unixepoch') FROM certificates c JOIN orders o ON "
+                   "o.cert_serial = c.serial WHERE o.id = ?", old)[0][0]
+    st, _, body = c.get(f"/portal/orders/{old}")
+    assert st == 200
+    text = body.decode()
+    assert ('<span class="state state-replaced" data-order="'
+            f'{old}" data-state="issued">Replaced</span>') in text
+    assert (f'Replaced by <a href="/portal/orders/{new}">its renewal</a>: '
+            'install the new certificate. This one is not revoked and '
+            f'stays valid until {until}.') in text
+    assert "Ready to install" not in text
+    assert "Installing the certificate" not in text
+    assert "Renew or reissue with a new key" not in text
+    # still its own files, and it can still be revoked
+    assert f"/portal/orders/{old}/download/fullchain.pem" in text
+    assert f'action="/portal/orders/{old}/revoke"' in text
+    # the renewal's page is the one to install, and to renew from
+    st, _, body = c.get(f"/portal/orders/{new}")
+    text = body.decode()
+    assert "Ready to install." in text and "state-replaced" not in text
+    assert "Installing the certificate" in text
+    assert "Renew or reissue with a new key" in text
+    # the overview: two different rows
+    st, _, body = c.get("/portal/overview")
+    row_old, row_new = order_row(body, old), order_row(body, new)
+    assert "Replaced" in row_old and "Ready to install" not in row_old
+    assert f'href="/portal/orders/{new}">its renewal</a>' in row_old
+    assert "Ready to install." in row_new
+    # the portfolio links the certificate the slot holds: the renewal
+    st, _, body = c.get("/portal/")
+    assert f'<a href="/portal/orders/{new}">View certificate</a>' in \
+        slot_row(body, slot)
+    # the API
+    st, _, doc = c.api("GET", f"/api/v1/orders/{old}", token=rig.token("a"))
+    assert st == 200 and doc["renewed_by"] == new
+    assert doc["state"] == "issued" and "renewal" in doc["state_help"]
+    st, _, doc = c.api("GET", f"/api/v1/orders/{new}", token=rig.token("a"))
+    assert st == 200 and doc["renewed_by"] is None
