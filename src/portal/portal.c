@@ -1402,8 +1402,9 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 		    names ? names : "");
 	/* the certificate the slot holds */
 	if (rc == 0 && action != NULL && !fresh && held > 0)
-		rc = portal_html_printf(b, "<li><a href=\"/portal/orders/%lld\">"
-		    "View certificate</a></li>", (long long)held);
+		rc = portal_html_printf(b, "<li><a "
+		    "href=\"/portal/orders/%lld\">View certificate</a></li>",
+		    (long long)held);
 	if (rc == 0 && action != NULL && strcmp(action, "setup") == 0)
 		rc = portal_html_printf(b, "<li><a href=\"/portal/slots/%lld/"
 		    "setup\">%s</a></li></ul></details>", (long long)s->id,

@@ -33,8 +33,10 @@ describe("portal: portfolio and certificate pages", () => {
 
 	async function screenshot(name) {
 		shot++;
-		await page.screenshot({ fullPage: true, path: path.join(artifacts,
-		    `pages-${String(shot).padStart(2, "0")}-${name}.png`) });
+		const n = String(shot).padStart(2, "0");
+
+		await page.screenshot({ fullPage: true,
+		    path: path.join(artifacts, `pages-${n}-${name}.png`) });
 	}
 
 	// an order of slot for domain through the API (the browser's
@@ -66,14 +68,16 @@ describe("portal: portfolio and certificate pages", () => {
 			if (/^pages-\d+-.*\.png$/.test(f))
 				fs.rmSync(path.join(artifacts, f));
 		tmp = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-pages-"));
-		profile = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-chr-"));
+		profile = fs.mkdtempSync(path.join(os.tmpdir(),
+		    "certdesk-chr-"));
 		d = await makeData(tmp, "Pages GmbH", "PAGES-1");
 		for (const dom of DOMAINS)
 			cli(["admin", "domain", "add", "--data", d.data,
 			    "--contract", d.contract, "--name", dom]);
 		for (let i = 0; i < 6; i++)
-			slots.push(cli(["admin", "slot", "add", "--data", d.data,
-			    "--contract", d.contract, "--product", "starter"]));
+			slots.push(cli(["admin", "slot", "add", "--data",
+			    d.data, "--contract", d.contract, "--product",
+			    "starter"]));
 		srv = await startServe(tmp, d.data, d.plainPort);
 		ctx = await launchPersistent(profile);
 		page = ctx.pages()[0] || await ctx.newPage();
@@ -135,10 +139,11 @@ describe("portal: portfolio and certificate pages", () => {
 			await page.setViewportSize({ width, height: 900 });
 			await page.goto(srv.url("/portal/"));
 			// the domain each slot is for
-			for (let i = 0; i < 3; i++)
-				assert.match(await page.textContent(
-				    `tr[data-slot="${slots[i]}"] .slot-domain`),
-				    new RegExp(DOMAINS[i].replace(/\./g, "\\.")));
+			for (let i = 0; i < 3; i++) {
+				const cell = await page.textContent(
+				    `tr[data-slot="${slots[i]}"] .slot-domain`);
+				assert.ok(cell.includes(DOMAINS[i]), cell);
+			}
 			await gear(0).locator("summary").click();
 			assert.equal(await isOpen(0), true);
 			await menuClearOfNext(0);
@@ -180,7 +185,8 @@ describe("portal: portfolio and certificate pages", () => {
 
 	// the page of order id in a fresh browser without a session: the
 	// login leads back to it
-	test("a mail's link, logged out: log in, back on the page", async () => {
+	test("a mail's link, logged out: log in, back on the page",
+	    async () => {
 		const browser = await launchBrowser();
 		try {
 			const c = await browser.newContext({
@@ -188,7 +194,8 @@ describe("portal: portfolio and certificate pages", () => {
 			const p = await c.newPage();
 			const target = `/portal/orders/${orders[1]}`;
 			await p.goto(srv.url(target));
-			assert.equal(new URL(p.url()).pathname, "/portal/login");
+			assert.equal(new URL(p.url()).pathname,
+			    "/portal/login");
 			assert.equal(new URL(p.url()).searchParams.get("next"),
 			    target);
 			await p.fill("#email", d.email);
@@ -231,11 +238,12 @@ describe("portal: portfolio and certificate pages", () => {
 		    page.keyboard.press("Enter")]);
 		const text = await page.textContent("main");
 		assert.match(text, /Revoke this certificate\?/);
-		assert.match(text, new RegExp(DOMAINS[1].replace(/\./g, "\\.")));
+		assert.ok(text.includes(DOMAINS[1]));
 		assert.match(text, /Serial number/);
 		assert.match(text, /Revoking cannot be undone/);
 		assert.equal(await page.inputValue("#reason"), "5");
-		assert.match(await page.title(), /^Revoke the certificate for /);
+		assert.match(await page.title(),
+		    /^Revoke the certificate for /);
 		await screenshot("revoke-confirm-desktop");
 		await page.setViewportSize({ width: 390, height: 900 });
 		assert.ok(await page.evaluate(() =>
@@ -271,7 +279,8 @@ describe("portal: portfolio and certificate pages", () => {
 		const browser = await launchBrowser();
 		try {
 			const c = await browser.newContext({
-			    ignoreHTTPSErrors: true, javaScriptEnabled: false });
+			    ignoreHTTPSErrors: true,
+			    javaScriptEnabled: false });
 			const p = await c.newPage();
 			const at = `/portal/orders/${orders[2]}`;
 			await p.goto(srv.url(at));
