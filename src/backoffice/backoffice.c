@@ -403,17 +403,18 @@ queue_page(struct portal_req *c, const struct bo_path *bp)
 		rc = portal_html_printf(&b, "<p class=\"empty\">No cases match "
 		    "these filters.</p>\n");
 	else if (rc == 0)
-		rc = portal_html_printf(&b, "<table class=\"bo-queue\">\n"
-		    "<thead><tr><th scope=\"col\">Case</th><th scope=\"col\">"
-		    "Ordered</th><th scope=\"col\">Customer</th>"
-		    "<th scope=\"col\">Product</th><th scope=\"col\">Domains"
-		    "</th><th scope=\"col\">Organisation (as typed)</th>"
-		    "<th scope=\"col\">State</th><th scope=\"col\">Agent</th>"
-		    "</tr></thead>\n<tbody>\n");
+		rc = portal_html_printf(&b, "<div class=\"bo-scroll\" "
+		    "role=\"region\" aria-label=\"Cases\" tabindex=\"0\">\n"
+		    "<table class=\"bo-queue\">\n<thead><tr><th scope=\"col\">"
+		    "Case</th><th scope=\"col\">Ordered</th><th "
+		    "scope=\"col\">Customer</th><th scope=\"col\">Product"
+		    "</th><th scope=\"col\">Domains</th><th scope=\"col\">"
+		    "Organisation (as typed)</th><th scope=\"col\">State</th>"
+		    "<th scope=\"col\">Agent</th></tr></thead>\n<tbody>\n");
 	if (rc == 0 && shown > 0)
 		rc = buf_append(&b, rows.data, rows.len);
 	if (rc == 0 && shown > 0)
-		rc = portal_html_printf(&b, "</tbody>\n</table>\n");
+		rc = portal_html_printf(&b, "</tbody>\n</table>\n</div>\n");
 	if (rc == 0 && (more || pageno > 1))
 		rc = portal_html_printf(&b, "<nav class=\"pages\" aria-label="
 		    "\"Pages of the queue\"><p>Page %lld. ", (long long)pageno);
@@ -885,16 +886,18 @@ history_card(struct portal_req *c, struct buf *b,
 	if (rc == 0)
 		rc = portal_html_printf(b, "<section class=\"card\" "
 		    "aria-labelledby=\"h-hist\">\n<h2 id=\"h-hist\">Evidence "
-		    "history</h2>\n<table class=\"bo-queue\">\n<thead><tr>"
+		    "history</h2>\n<div class=\"bo-scroll\" role=\"region\" "
+		    "aria-label=\"Evidence history\" tabindex=\"0\">\n"
+		    "<table class=\"bo-queue\">\n<thead><tr>"
 		    "<th scope=\"col\">Recorded</th><th scope=\"col\">By</th>"
 		    "<th scope=\"col\">Step</th><th scope=\"col\">Outcome"
 		    "</th></tr></thead>\n<tbody>\n");
 	if (rc == 0)
 		rc = store_org_check_list(c->st, oc->id, hist_cb, &h);
 	if (rc == 0)
-		rc = portal_html_printf(b, "</tbody>\n</table>\n<p "
-		    "class=\"hint\">Every decision on this case is also in the "
-		    "audit log (object org_case:%lld).</p>\n</section>\n",
+		rc = portal_html_printf(b, "</tbody>\n</table>\n</div>\n"
+		    "<p class=\"hint\">Every decision on this case is also in "
+		    "the audit log (object org_case:%lld).</p>\n</section>\n",
 		    (long long)oc->id);
 	return rc;
 }
