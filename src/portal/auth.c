@@ -18,12 +18,14 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sodium.h>
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #define CSRF_LABEL "certdesk csrf v1"
+#define REVEAL_LABEL "certdesk token reveal v1"
 
 int
 portal_random_hex(char out[PORTAL_SESSION_ID_HEX + 1])
@@ -103,6 +105,77 @@ portal_csrf_check(const uint8_t secret[STORE_CSRF_LEN], const char *given)
 	ok = sec_equal(want, given, PORTAL_CSRF_LEN);
 	sec_wipe(want, sizeof(want));
 	return ok;
+}
+
+/* The key that seals a token for the session whose id is sid: BLAKE2b keyed
+ * with the id (the cookie's text, which the store never sees), over a label
+ * of its own, so that it is none of the id's other uses (its SHA-256 finds
+ * the session row). */
+static int
+reveal_key(const char *sid,
+    uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
+{
+	if (!portal_session_id_ok(sid))
+		return RC_INVAL;
+	return crypto_generichash(key,
+	    crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+	    (const uint8_t *)REVEAL_LABEL, strlen(REVEAL_LABEL),
+	    (const uint8_t *)sid, PORTAL_SESSION_ID_HEX) == 0 ? 0 : RC_CRYPTO;
+}
+
+int
+portal_token_seal(const char *sid, int64_t token_id, const char *token,
+    uint8_t out[PORTAL_TOKEN_SEALED])
+{
+	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	uint8_t *nonce = out, *box = out +
+	    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	char ad[24];
+	int rc;
+
+	if (!portal_token_ok(token) || token_id <= 0)
+		return RC_INVAL;
+	if ((rc = reveal_key(sid, key)) != 0)
+		return rc;
+	snprintf(ad, sizeof(ad), "%lld", (long long)token_id);
+	randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	rc = crypto_aead_xchacha20poly1305_ietf_encrypt(box, NULL,
+	    (const uint8_t *)token, PORTAL_TOKEN_LEN, (const uint8_t *)ad,
+	    strlen(ad), NULL, nonce, key) == 0 ? 0 : RC_CRYPTO;
+	sec_wipe(key, sizeof(key));
+	return rc;
+}
+
+int
+portal_token_unseal(const char *sid, int64_t token_id, const uint8_t *sealed,
+    size_t n, char out[PORTAL_TOKEN_TEXT])
+{
+	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	unsigned long long len = 0;
+	char ad[24];
+	int rc;
+
+	out[0] = '\0';
+	if (sealed == NULL || n != PORTAL_TOKEN_SEALED || token_id <= 0)
+		return RC_INVAL;
+	if ((rc = reveal_key(sid, key)) != 0)
+		return rc;
+	snprintf(ad, sizeof(ad), "%lld", (long long)token_id);
+	/* another session's key, another token's id, changed bytes: the
+	 * tag does not verify and nothing is written to out */
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)out, &len,
+	    NULL, sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	    n - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	    (const uint8_t *)ad, strlen(ad), sealed, key) != 0 ||
+	    len != PORTAL_TOKEN_LEN)
+		rc = RC_INVAL;
+	sec_wipe(key, sizeof(key));
+	out[rc == 0 ? PORTAL_TOKEN_LEN : 0] = '\0';
+	if (rc == 0 && !portal_token_ok(out))
+		rc = RC_INVAL;
+	if (rc != 0)
+		sec_wipe(out, PORTAL_TOKEN_TEXT);
+	return rc;
 }
 
 int

@@ -108,6 +108,23 @@ int portal_csrf_token(const uint8_t secret[STORE_CSRF_LEN],
  * (also for NULL or a wrong length). */
 int portal_csrf_check(const uint8_t secret[STORE_CSRF_LEN],
     const char *given);
+/*
+ * A new API token sealed for its one showing after the redirect of its
+ * form (store_token_reveal_add): XChaCha20-Poly1305 with a key derived
+ * from the session id sid (the cookie's text, which the store never
+ * keeps), the token id as associated data, so that only a request of that
+ * session opens it for that token, and a copy of the database opens
+ * nothing. portal_token_seal: PORTAL_TOKEN_SEALED bytes into out (random
+ * nonce first); 0, RC_INVAL (sid or token malformed), RC_CRYPTO.
+ * portal_token_unseal: the token into out; RC_INVAL when sealed[0..n)
+ * does not open with this sid and id (another session's, another token's,
+ * changed) or holds no token (out then empty).
+ */
+#define PORTAL_TOKEN_SEALED (24 + PORTAL_TOKEN_LEN + 16)
+int portal_token_seal(const char *sid, int64_t token_id, const char *token,
+    uint8_t out[PORTAL_TOKEN_SEALED]);
+int portal_token_unseal(const char *sid, int64_t token_id,
+    const uint8_t *sealed, size_t n, char out[PORTAL_TOKEN_TEXT]);
 /* The value of cookie name in a Cookie header (RFC 6265 §5.4) into out
  * (at most len - 1 bytes); 0, RC_NOTFOUND, or RC_TOOBIG. A name given
  * twice is RC_INVAL (someone planted a second one). */

@@ -4,6 +4,11 @@
  * (Authorization: Bearer on /api/v1/ and, for staff, /backoffice/api/),
  * sees when each was last used, and revokes them. A token acts as its
  * user. It is shown once, when made; the store keeps only its SHA-256.
+ * The form redirects to the page that shows it (POST-redirect-GET: a
+ * reload makes no second token), which takes it from the store, where
+ * the form left it sealed with a key only the browser's session cookie
+ * gives (portal_token_seal, store_token_reveal_add), for a few minutes
+ * and for this one showing.
  *
  * Tokens are made only from a browser session, never with a token: a
  * leaked token must not be able to mint others that outlive its
@@ -29,6 +34,12 @@
 #include <string.h>
 
 #define LABEL_MAX 200
+/* how long a new token waits for the page that shows it: the browser asks
+ * for it at once, after the form's redirect */
+#define REVEAL_SECONDS 300
+
+_Static_assert(PORTAL_TOKEN_SEALED <= STORE_TOKEN_SEALED_MAX,
+    "a sealed token fits the store's column");
 
 /* ---- pages -------------------------------------------------------------- */
 
@@ -203,16 +214,60 @@ days_of(const char *v)
 	return n > 0 && n <= PORTAL_TOKEN_DAYS_MAX ? (int)n : -1;
 }
 
-/* POST /portal/tokens: the new token, shown this once. */
+/* The request's session id (the cookie's text) into sid: 0, or RC_UNAUTH
+ * (pages are reached with a session only: portal_req_auth). */
+static int
+session_id(struct portal_req *c, char sid[PORTAL_SESSION_ID_HEX + 2])
+{
+	if (portal_cookie_get(http_req_header(c->r, "Cookie"), PORTAL_COOKIE,
+	    sid, PORTAL_SESSION_ID_HEX + 2) != 0 || !portal_session_id_ok(sid))
+		return RC_UNAUTH;
+	return 0;
+}
+
+/* Revokes one of the user's tokens: 0, RC_NOTFOUND (no such usable
+ * token of theirs). */
+static int
+revoke(struct portal_req *c, int64_t id)
+{
+	char actor[48], unused[PORTAL_TOKEN_TEXT];
+	int64_t done;
+	time_t none;
+
+	portal_actor(c, actor);
+	return portal_token_change(c->st, c->user.id, NULL, 0, id, actor,
+	    unused, &done, &none);
+}
+
+/* Leaves token (id) sealed for the session's next request, the page
+ * that shows it. */
+static int
+reveal_keep(struct portal_req *c, int64_t id, const char *token)
+{
+	uint8_t sealed[PORTAL_TOKEN_SEALED];
+	char sid[PORTAL_SESSION_ID_HEX + 2];
+	int rc;
+
+	rc = session_id(c, sid);
+	if (rc == 0)
+		rc = portal_token_seal(sid, id, token, sealed);
+	sec_wipe(sid, sizeof(sid));
+	if (rc == 0)
+		rc = store_token_reveal_add(c->st, c->sess.id_hash, id, sealed,
+		    sizeof(sealed), c->now + REVEAL_SECONDS);
+	return rc;
+}
+
+/* POST /portal/tokens: makes the token and redirects to the page that
+ * shows it once (new_page). */
 static int
 create_post(struct portal_req *c)
 {
 	struct portal_form *f;
 	const char *label, *why;
-	char token[PORTAL_TOKEN_TEXT], actor[48], *label_copy, end[32];
+	char token[PORTAL_TOKEN_TEXT], actor[48], *label_copy, to[64];
 	int64_t id = 0;
 	time_t expires_at;
-	struct buf b;
 	int days, rc;
 
 	if ((f = portal_req_form(c)) == NULL)
@@ -232,53 +287,105 @@ create_post(struct portal_req *c)
 	portal_actor(c, actor);
 	rc = portal_token_change(c->st, c->user.id, label_copy, days, 0,
 	    actor, token, &id, &expires_at);
-	if (rc != 0) {
-		free(label_copy);
+	free(label_copy);
+	if (rc != 0)
 		return rc;
-	}
 	log_info(LOG_PORTAL, "API token %lld made by user %lld", (long long)id,
 	    (long long)c->user.id);
+	rc = reveal_keep(c, id, token);
+	sec_wipe(token, sizeof(token));
+	if (rc != 0) {
+		/* a token nobody can be shown is of no use to anyone */
+		log_err(LOG_PORTAL, "API token %lld: cannot keep it for its "
+		    "page: %s", (long long)id, rc_str(rc));
+		(void)revoke(c, id);
+		return rc;
+	}
+	snprintf(to, sizeof(to), "/portal/tokens/new/%lld", (long long)id);
+	return portal_redirect(c->r, to);
+}
+
+struct find {
+	int64_t id;
+	char *label;
+	time_t expires_at;
+};
+
+static int
+find_row(const struct store_token *t, void *arg)
+{
+	struct find *w = arg;
+
+	if (t->id != w->id)
+		return 0;
+	w->label = xstrdup(t->label);
+	w->expires_at = t->expires_at;
+	return 1;
+}
+
+/* GET /portal/tokens/new/<id>: the new token, shown this once. */
+static int
+new_page(struct portal_req *c, int64_t id)
+{
+	struct find w = {id, NULL, 0};
+	uint8_t sealed[STORE_TOKEN_SEALED_MAX];
+	char token[PORTAL_TOKEN_TEXT] = "", sid[PORTAL_SESSION_ID_HEX + 2] = "";
+	char end[32];
+	const char *host = http_req_header(c->r, "Host");
+	size_t n = 0;
+	struct buf b;
+	int rc;
+
+	/* the user's own tokens only */
+	rc = store_token_list(c->st, c->user.id, find_row, &w);
+	if (rc < 0)
+		return rc;
+	if (w.label == NULL)
+		return portal_error_reply(c, 404, NULL);
+	rc = store_token_reveal_take(c->st, c->sess.id_hash, id, c->now,
+	    sealed, &n);
+	if (rc == 0 && (rc = session_id(c, sid)) == 0)
+		rc = portal_token_unseal(sid, id, sealed, n, token);
+	sec_wipe(sid, sizeof(sid));
+	if (rc == RC_NOTFOUND || rc == RC_INVAL) {
+		/* shown already (a reload, the back button), or never to
+		 * this session: the text is gone for good */
+		free(w.label);
+		portal_flash_set(c->r, 0, "A new token is shown only once, "
+		    "right after it is made, and not again. If it was not "
+		    "copied, revoke it and create a new one.");
+		return portal_redirect(c->r, "/portal/tokens");
+	}
+	if (rc != 0) {
+		free(w.label);
+		return rc;
+	}
 	buf_init(&b, 64 * 1024);
 	rc = portal_html_printf(&b, "<h1>API token</h1>\n<section "
 	    "class=\"card\" id=\"token-new\">\n<h2>For %s</h2>\n<p "
 	    "class=\"alert\" role=\"alert\">Copy the token now: it is shown "
 	    "only this once. If it is lost, revoke it and create a new one."
-	    "</p>\n<table class=\"dv-values\">\n", label_copy);
+	    "</p>\n<table class=\"dv-values\">\n", w.label);
 	if (rc == 0)
 		rc = portal_copy_row(&b, "Token", "api-token", token);
-	portal_fmt_time(expires_at, end);
+	portal_fmt_time(w.expires_at, end);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<tr><th scope=\"row\">Expires"
 		    "</th><td id=\"api-token-expires\">%s</td><td></td></tr>\n",
-		    expires_at ? end : "never");
+		    w.expires_at ? end : "never");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</table>\n<pre><code>curl -H "
 		    "\"Authorization: Bearer %s\" \\\n    https://%s/api/v1/me"
 		    "</code></pre>\n<p><a href=\"/portal/tokens\">Back to API "
 		    "tokens</a></p>\n</section>\n", token,
-		    http_req_header(c->r, "Host") != NULL ?
-		    http_req_header(c->r, "Host") : "<this server>");
+		    host != NULL ? host : "<this server>");
 	if (rc == 0)
 		rc = portal_page_reply(c, 200, "API token",
 		    (const char *)b.data);
 	sec_wipe(token, sizeof(token));
-	free(label_copy);
+	free(w.label);
 	buf_free(&b);
 	return rc;
-}
-
-/* Revokes one of the user's tokens: 0, RC_NOTFOUND (no such usable
- * token of theirs). */
-static int
-revoke(struct portal_req *c, int64_t id)
-{
-	char actor[48], unused[PORTAL_TOKEN_TEXT];
-	int64_t done;
-	time_t none;
-
-	portal_actor(c, actor);
-	return portal_token_change(c->st, c->user.id, NULL, 0, id, actor,
-	    unused, &done, &none);
 }
 
 /* POST /portal/tokens/revoke */
@@ -309,12 +416,18 @@ revoke_post(struct portal_req *c)
 int
 portal_tokens(struct portal_req *c, const char *rest)
 {
+	int64_t id;
+
 	if (rest[0] == '\0')
 		return portal_is_get(c->r) ? tokens_page(c, 200, NULL, NULL) :
 		    create_post(c);
 	if (strcmp(rest, "/revoke") == 0)
 		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
 		    revoke_post(c);
+	if (strncmp(rest, "/new/", 5) == 0 &&
+	    (id = portal_parse_id(rest + 5, strlen(rest + 5))) > 0)
+		return portal_is_get(c->r) ? new_page(c, id) :
+		    portal_error_reply(c, 405, NULL);
 	return portal_error_reply(c, 404, NULL);
 }
 

@@ -5506,6 +5506,18 @@ store_session_delete(struct store *st, const uint8_t *id_hash)
 	return rc;
 }
 
+/* a new API token's one showing (0024) */
+static const char sql_reveal_add[] =
+    "INSERT INTO token_reveals (session_hash, token_id, sealed, expires_at) "
+    "VALUES (?1, ?2, ?3, ?4)";
+static const char sql_reveal_get[] =
+    "SELECT sealed, expires_at FROM token_reveals WHERE session_hash = ?1 "
+    "AND token_id = ?2";
+static const char sql_reveal_del[] =
+    "DELETE FROM token_reveals WHERE session_hash = ?1 AND token_id = ?2";
+static const char sql_reveal_purge[] =
+    "DELETE FROM token_reveals WHERE expires_at <= ?1";
+
 int
 store_session_purge(struct store *st, time_t t, int64_t *n)
 {
@@ -5524,6 +5536,12 @@ store_session_purge(struct store *st, time_t t, int64_t *n)
 	if (rc == 0 && n != NULL)
 		*n = sqlite3_changes(st->db);
 	put(st, Q_SESSION_PURGE, s);
+	/* (a purged session's showings went with it: ON DELETE CASCADE) */
+	if (rc == 0 && (rc = sq_prep(st, sql_reveal_purge, &s)) == 0) {
+		sqlite3_bind_int64(s, 1, (int64_t)t);
+		rc = sq_step_done(st, "token_reveal_purge", s);
+		sq_put(st, s);
+	}
 	return rc;
 }
 
@@ -5668,6 +5686,97 @@ store_token_revoke(struct store *st, int64_t id, int64_t user_id, time_t when)
 		rc = RC_NOTFOUND;
 	put(st, Q_TOKEN_REVOKE, s);
 	return rc;
+}
+
+int
+store_token_reveal_add(struct store *st, const uint8_t *session_hash,
+    int64_t token_id, const uint8_t *sealed, size_t n, time_t expires_at)
+{
+	static const char what[] = "token_reveal_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || session_hash == NULL || sealed == NULL || n == 0 ||
+	    n > STORE_TOKEN_SEALED_MAX || expires_at <= 0)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "token", token_id, 0)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql_reveal_add, &s)) != 0)
+		return rc;
+	sq_bind_blob(s, 1, session_hash, STORE_HASH_LEN);
+	sqlite3_bind_int64(s, 2, token_id);
+	sq_bind_blob(s, 3, sealed, n);
+	sqlite3_bind_int64(s, 4, (int64_t)expires_at);
+	rc = sq_step_done(st, what, s);
+	sq_put(st, s);
+	return rc;
+}
+
+struct reveal_take {
+	const uint8_t *session_hash;
+	int64_t token_id;
+	time_t now;
+	uint8_t *out;
+	size_t *n;
+};
+
+static int
+reveal_take_tx(struct store *st, void *arg)
+{
+	static const char what[] = "token_reveal_take";
+	struct reveal_take *x = arg;
+	sqlite3_stmt *s = NULL;
+	const void *p;
+	int rc, len;
+
+	*x->n = 0;
+	if ((rc = sq_prep(st, sql_reveal_get, &s)) != 0)
+		return rc;
+	sq_bind_blob(s, 1, x->session_hash, STORE_HASH_LEN);
+	sqlite3_bind_int64(s, 2, x->token_id);
+	rc = step_row(st, what, s);
+	if (rc == 0) {
+		p = sqlite3_column_blob(s, 0);
+		len = sqlite3_column_bytes(s, 0);
+		if (p == NULL || len <= 0 || len > STORE_TOKEN_SEALED_MAX) {
+			log_err(LOG_STORE, "%s: a sealed token of %d bytes",
+			    what, len);
+			rc = RC_DB;
+		} else if ((time_t)sqlite3_column_int64(s, 1) > x->now) {
+			memcpy(x->out, p, (size_t)len);
+			*x->n = (size_t)len;
+		}
+	}
+	sq_put(st, s);
+	if (rc != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql_reveal_del, &s)) != 0)
+		return rc;
+	sq_bind_blob(s, 1, x->session_hash, STORE_HASH_LEN);
+	sqlite3_bind_int64(s, 2, x->token_id);
+	rc = sq_step_done(st, what, s);
+	sq_put(st, s);
+	return rc;
+}
+
+int
+store_token_reveal_take(struct store *st, const uint8_t *session_hash,
+    int64_t token_id, time_t now, uint8_t *out, size_t *n)
+{
+	struct reveal_take x = {session_hash, token_id, now, out, n};
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || session_hash == NULL || out == NULL || n == NULL ||
+	    token_id <= 0)
+		return RC_INVAL;
+	rc = store_tx(st, reveal_take_tx, &x);
+	if (rc != 0) {
+		*n = 0;
+		return rc;
+	}
+	return *n > 0 ? 0 : RC_NOTFOUND;
 }
 
 int

@@ -3,9 +3,10 @@
 // API tokens in the portal, in headless Debian Chromium (playwright-core)
 // against a real `certdesk serve`: the customer opens "API tokens" from
 // the navigation, is told what is missing when the label is empty, makes
-// a token (shown once, with its Copy button), goes back (listed, never
-// used, the text not shown again) and revokes it. Screenshots in
-// tests/artifacts/tokens-*.png.
+// a token (shown once, with its Copy button, on the page the form
+// redirects to), reloads that page (no second token, the text not shown
+// again, a message why), goes back (listed, never used) and revokes it.
+// Screenshots in tests/artifacts/tokens-*.png.
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -48,7 +49,8 @@ describe("portal: API tokens", () => {
 
 	test("Create API token: shown once", async () => {
 		await page.fill("#t-label", "nightly deploy");
-		await Promise.all([page.waitForURL(/\/portal\/tokens$/),
+		await Promise.all([page.waitForURL(
+		    /\/portal\/tokens\/new\/\d+$/),
 		    page.click("text=Create API token")]);
 		token = (await page.textContent("#api-token")).trim();
 		assert.match(token, /^cdt_[0-9a-f]{64}$/);
@@ -57,9 +59,25 @@ describe("portal: API tokens", () => {
 		await screenshot("token");
 	});
 
+	test("a reload makes no second token and does not show it",
+	    async () => {
+		const shown = page.url();
+		await page.reload();
+		assert.match(page.url(), /\/portal\/tokens$/);
+		assert.match(await page.textContent("#flash"),
+		    /shown only once/);
+		const main = await page.textContent("main");
+		assert.ok(!main.includes(token), "the token is shown again");
+		assert.equal(await page.locator("#tokens tbody tr").count(),
+		    1);
+		await screenshot("reloaded");
+		// the back button: the same
+		await page.goto(shown);
+		assert.match(page.url(), /\/portal\/tokens$/);
+		assert.ok(!(await page.content()).includes(token));
+	});
+
 	test("listed, then revoked", async () => {
-		await Promise.all([page.waitForURL(/\/portal\/tokens$/),
-		    page.click("text=Back to API tokens")]);
 		const main = await page.textContent("main");
 		assert.match(main, /nightly deploy/);
 		assert.match(main, /never/);

@@ -26,10 +26,17 @@ def rig(tmp_path_factory):
 
 
 def make(c, label, **more):
+    """The form sent: (status, headers, text) of the page it leads to, the
+    new token's after the redirect (POST-redirect-GET), or the form again
+    (422)."""
     st, _, page = c.get("/portal/tokens")
     assert st == 200
     st, h, body = c.post_form("/portal/tokens", {"csrf": c.csrf_from(page),
                                                  "label": label, **more})
+    if st != 303:
+        return st, h, body.decode()
+    assert re.fullmatch(r"/portal/tokens/new/\d+", h["Location"]), h
+    st, h, body = c.get(h["Location"])
     return st, h, body.decode()
 
 
@@ -84,6 +91,84 @@ def test_make_use_revoke(rig):
         "csrf": c.page_csrf(), "id": str(tid)})
     st, _, body = c.get("/portal/tokens")
     assert "There is no such token to revoke." in body.decode()
+
+
+SHOWN_ONCE = "A new token is shown only once, right after it is made"
+
+
+def test_reload_makes_no_second_token(rig):
+    """The form redirects to the page that shows the new token (PRG): a
+    reload of that page makes no second token and does not show it again,
+    but says why. Until shown, the store holds it sealed with a key only
+    the session's cookie gives, for that session alone; showing it deletes
+    it, and so do logging out and its end."""
+    c = rig.login("a")
+    count = rig.db("SELECT count(*) FROM api_tokens")[0][0]
+    st, _, page = c.get("/portal/tokens")
+    st, h, _ = c.post_form("/portal/tokens", {"csrf": c.csrf_from(page),
+                                              "label": "reload me"})
+    assert st == 303
+    where = h["Location"]
+    tid = rig.db("SELECT id FROM api_tokens WHERE label = 'reload me'")[0][0]
+    assert where == f"/portal/tokens/new/{tid}"
+    [(sealed,)] = rig.db("SELECT sealed FROM token_reveals WHERE "
+                         "token_id = ?", tid)
+    # another session of the same user does not get it (nor spoil it)
+    other = rig.login("a")
+    st, h, _ = other.get(where)
+    assert st == 303 and h["Location"] == "/portal/tokens"
+    assert SHOWN_ONCE in other.get("/portal/tokens")[2].decode()
+    # the session that made it does, once
+    st, h, body = c.get(where)
+    text = body.decode()
+    assert st == 200 and h["Cache-Control"] == "no-store"
+    tok = token_of(text)
+    assert "reload me" in text
+    assert tok.encode() not in bytes(sealed) and \
+        bytes.fromhex(tok[4:]) not in bytes(sealed)
+    assert rig.db("SELECT count(*) FROM token_reveals WHERE token_id = ?",
+                  tid) == [(0,)]
+    for _ in range(2):		# reloads
+        st, h, body = c.get(where)
+        assert st == 303 and h["Location"] == "/portal/tokens"
+        assert tok not in body.decode()
+        st, _, body = c.get("/portal/tokens")
+        listed = body.decode()
+        assert SHOWN_ONCE in listed and tok not in listed
+        assert "reload me" in listed
+    assert rig.db("SELECT count(*) FROM api_tokens")[0][0] == count + 1
+    st, _, doc = rig.client().api("GET", "/api/v1/me", token=tok)
+    assert st == 200
+    # not a page of anyone else's token, nor for a POST
+    b_id = rig.db("SELECT id FROM api_tokens WHERE token_hash = ?",
+                  hashlib.sha256(rig.token("b").encode()).digest())[0][0]
+    assert c.get(f"/portal/tokens/new/{b_id}")[0] == 404
+    assert c.get("/portal/tokens/new/999999")[0] == 404
+    assert c.get("/portal/tokens/new/x")[0] == 404
+    st, _, _ = c.post_form(where, {"csrf": c.page_csrf()})
+    assert st == 405
+    # past its few minutes: not shown, and deleted
+    st, _, page = c.get("/portal/tokens")
+    st, h, _ = c.post_form("/portal/tokens", {"csrf": c.csrf_from(page),
+                                              "label": "too late"})
+    assert st == 303
+    db = sqlite3.connect(rig.data / "certdesk.db")
+    with db:
+        db.execute("UPDATE token_reveals SET expires_at = ?",
+                   (int(time.time()) - 1,))
+    db.close()
+    st, h2, _ = c.get(h["Location"])
+    assert st == 303 and h2["Location"] == "/portal/tokens"
+    assert rig.db("SELECT count(*) FROM token_reveals") == [(0,)]
+    # logging out ends what the session has not been shown
+    st, _, page = c.get("/portal/tokens")
+    st, h, _ = c.post_form("/portal/tokens", {"csrf": c.csrf_from(page),
+                                              "label": "logged out"})
+    assert st == 303
+    assert rig.db("SELECT count(*) FROM token_reveals") == [(1,)]
+    st, _, _ = c.post_form("/portal/logout", {"csrf": c.csrf_from(page)})
+    assert st == 303
+    assert rig.db("SELECT count(*) FROM token_reveals") == [(0,)]
 
 
 def test_api_revoke_and_limits(rig):

@@ -57,6 +57,51 @@ test_sha256(void **state)
 	    "b00361a396177a9cb410ff61f20015ad");
 }
 
+/* A token sealed for its one showing opens only with its session's id and
+ * its token id, unchanged. */
+static void
+test_token_seal(void **state)
+{
+	char a[PORTAL_SESSION_ID_HEX + 1], b[PORTAL_SESSION_ID_HEX + 1];
+	char tok[PORTAL_TOKEN_TEXT], out[PORTAL_TOKEN_TEXT];
+	uint8_t s1[PORTAL_TOKEN_SEALED], s2[PORTAL_TOKEN_SEALED];
+
+	(void)state;
+	assert_int_equal(portal_random_hex(a), 0);
+	assert_int_equal(portal_random_hex(b), 0);
+	snprintf(tok, sizeof(tok), "cdt_%s", b);
+	assert_int_equal(portal_token_seal(a, 7, tok, s1), 0);
+	assert_int_equal(portal_token_seal(a, 7, tok, s2), 0);
+	assert_memory_not_equal(s1, s2, sizeof(s1));	/* own nonces */
+	assert_null(memmem(s1, sizeof(s1), tok, strlen(tok)));
+	assert_int_equal(portal_token_unseal(a, 7, s1, sizeof(s1), out), 0);
+	assert_string_equal(out, tok);
+	assert_int_equal(portal_token_unseal(a, 7, s2, sizeof(s2), out), 0);
+	assert_string_equal(out, tok);
+	/* another session, another token, changed, cut short */
+	assert_int_equal(portal_token_unseal(b, 7, s1, sizeof(s1), out),
+	    RC_INVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(portal_token_unseal(a, 8, s1, sizeof(s1), out),
+	    RC_INVAL);
+	for (size_t i = 0; i < sizeof(s1); i += 13) {
+		s1[i] ^= 1;
+		assert_int_equal(portal_token_unseal(a, 7, s1, sizeof(s1),
+		    out), RC_INVAL);
+		assert_string_equal(out, "");
+		s1[i] ^= 1;
+	}
+	assert_int_equal(portal_token_unseal(a, 7, s1, sizeof(s1) - 1, out),
+	    RC_INVAL);
+	assert_int_equal(portal_token_unseal(a, 7, NULL, 0, out), RC_INVAL);
+	assert_int_equal(portal_token_unseal("x", 7, s1, sizeof(s1), out),
+	    RC_INVAL);
+	/* only a session id and a token */
+	assert_int_equal(portal_token_seal("abc", 7, tok, s1), RC_INVAL);
+	assert_int_equal(portal_token_seal(a, 7, "cdt_x", s1), RC_INVAL);
+	assert_int_equal(portal_token_seal(a, 0, tok, s1), RC_INVAL);
+}
+
 static void
 test_csrf(void **state)
 {
@@ -184,6 +229,7 @@ main(void)
 		cmocka_unit_test(test_random_and_formats),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_csrf),
+		cmocka_unit_test(test_token_seal),
 		cmocka_unit_test(test_cookie_get),
 		cmocka_unit_test(test_cookie_build),
 		cmocka_unit_test(test_origin),

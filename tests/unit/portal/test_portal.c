@@ -253,6 +253,86 @@ test_tokens(void **state)
 	assert_string_equal(tok, "");
 }
 
+/* A new token's one showing (0024): kept for its session and token,
+ * taken once, not after its end, gone with its session or its purge. */
+static void
+test_token_reveal(void **state)
+{
+	struct fx *fx = *state;
+	struct store_session s, s2;
+	uint8_t sealed[PORTAL_TOKEN_SEALED], got[STORE_TOKEN_SEALED_MAX];
+	uint8_t unknown[STORE_HASH_LEN] = {0};
+	char tok[PORTAL_TOKEN_TEXT];
+	int64_t id = 0, id2 = 0, n = 0;
+	size_t len = 99;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(portal_sha256("one", s.id_hash), 0);
+	s.user_id = fx->user;
+	s.created_at = s.last_seen_at = 100;
+	s.idle_expires_at = 2000;
+	s.expires_at = 3000;
+	s2 = s;
+	assert_int_equal(portal_sha256("two", s2.id_hash), 0);
+	assert_int_equal(store_session_add(fx->st, &s), 0);
+	assert_int_equal(store_session_add(fx->st, &s2), 0);
+	assert_int_equal(portal_token_create(fx->st, fx->user, "a", 0, tok,
+	    &id), 0);
+	assert_int_equal(portal_token_create(fx->st, fx->user, "b", 0, tok,
+	    &id2), 0);
+	for (size_t i = 0; i < sizeof(sealed); i++)
+		sealed[i] = (uint8_t)i;
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id, sealed,
+	    sizeof(sealed), 400), 0);
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id, sealed,
+	    sizeof(sealed), 400), RC_EXISTS);
+	/* unknown session or token; bad arguments */
+	assert_int_equal(store_token_reveal_add(fx->st, unknown, id, sealed,
+	    sizeof(sealed), 400), RC_NOTFOUND);
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, 999,
+	    sealed, sizeof(sealed), 400), RC_NOTFOUND);
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	    sealed, 0, 400), RC_INVAL);
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	    got, STORE_TOKEN_SEALED_MAX + 1, 400), RC_INVAL);
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	    sealed, sizeof(sealed), 0), RC_INVAL);
+	/* another session's, another token's: none; its own: once */
+	assert_int_equal(store_token_reveal_take(fx->st, s2.id_hash, id, 300,
+	    got, &len), RC_NOTFOUND);
+	assert_int_equal(len, 0);
+	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id2, 300,
+	    got, &len), RC_NOTFOUND);
+	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id, 300,
+	    got, &len), 0);
+	assert_int_equal(len, sizeof(sealed));
+	assert_memory_equal(got, sealed, sizeof(sealed));
+	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id, 300,
+	    got, &len), RC_NOTFOUND);
+	/* at its end: not given, and deleted */
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	    sealed, sizeof(sealed), 400), 0);
+	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id2, 400,
+	    got, &len), RC_NOTFOUND);
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	    sealed, sizeof(sealed), 400), 0);
+	/* the purge deletes the ended ones; a session takes its own along */
+	assert_int_equal(store_token_reveal_add(fx->st, s2.id_hash, id,
+	    sealed, sizeof(sealed), 900), 0);
+	assert_int_equal(store_session_purge(fx->st, 500, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	    sealed, sizeof(sealed), 600), 0);
+	assert_int_equal(store_session_delete(fx->st, s2.id_hash), 0);
+	assert_int_equal(store_session_add(fx->st, &s2), 0);
+	assert_int_equal(store_token_reveal_take(fx->st, s2.id_hash, id, 500,
+	    got, &len), RC_NOTFOUND);
+	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id2, 500,
+	    got, &len), 0);
+	assert_int_equal(store_token_reveal_take(fx->st, NULL, id2, 500,
+	    got, &len), RC_INVAL);
+}
+
 /* The end of a new token, days days from the time around the call. */
 static void
 assert_token_ends(struct store *st, int64_t user, int days, time_t want)
@@ -525,6 +605,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_session_purge, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_reveal, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_token_expiry, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_login_failures, setup,
