@@ -7,7 +7,9 @@
  * header on unsafe requests. Errors are RFC 7807 problem documents
  * (application/problem+json) with a type under urn:certdesk:problem: and
  * a title for people. The operation table below is what docs/openapi.yaml
- * describes; a unit test holds the two together.
+ * describes; a unit test holds the two together. That document itself is
+ * built into the binary and served, without credentials, at
+ * /api/v1/openapi.yaml, and /api/v1/ points to it.
  *
  * Runs in the main certdesk process on HTTP worker threads; the request
  * is untrusted.
@@ -247,7 +249,41 @@ op_activate(struct portal_req *c, int64_t id)
 	return reply_json(c->r, 200, j);
 }
 
+/* GET /api/v1/: where the API is described (no credentials needed), so
+ * that the base URL the tokens page names answers something useful. */
+static int
+op_index(struct portal_req *c, int64_t id)
+{
+	(void)id;
+	return reply_json(c->r, 200, json_pack("{s:s,s:s,s:s,s:s,s:s}",
+	    "name", "certdesk portal API", "version", "1",
+	    "openapi", "/api/v1/openapi.yaml",
+	    "tokens", "/portal/tokens",
+	    "authentication", "Authorization: Bearer <API token>, or the "
+	    "portal's session cookie with its CSRF token in X-CSRF-Token "
+	    "on POST (see GET /api/v1/me)"));
+}
+
+/* GET /api/v1/openapi.yaml: docs/openapi.yaml as built in. RFC 9512's
+ * application/yaml for tools; a browser opening the link of the tokens
+ * page (it asks for HTML) gets it as text/plain, which it shows instead
+ * of saving. */
+static int
+op_openapi(struct portal_req *c, int64_t id)
+{
+	const char *accept = http_req_header(c->r, "Accept");
+	int browser = accept != NULL && strstr(accept, "text/html") != NULL;
+
+	(void)id;
+	(void)http_add_header(c->r, "Vary", "Accept");
+	return http_reply(c->r, 200, browser ? "text/plain; charset=utf-8" :
+	    "application/yaml", portal_openapi_yaml, portal_openapi_yaml_len);
+}
+
 static const struct portal_api_route api_routes[] = {
+	/* the API's description: answered without credentials */
+	{"GET", "/api/v1/", op_index},
+	{"GET", "/api/v1/openapi.yaml", op_openapi},
 	{"GET", "/api/v1/me", op_me},
 	{"GET", "/api/v1/contracts", op_contracts},
 	{"GET", "/api/v1/contracts/{id}", op_contract},
@@ -361,6 +397,10 @@ portal_api_handle(struct http_req *r, void *app)
 	rc = portal_req_begin(p, r, &c);
 	if (rc != 0)
 		return rc;
+	if (op->handler == op_index || op->handler == op_openapi) {
+		rc = op->handler(&c, id);
+		goto out;
+	}
 	rc = portal_req_auth(&c, 1, &bad);
 	if (rc == RC_UNAUTH) {
 		(void)http_add_header(r, "WWW-Authenticate", bad ?

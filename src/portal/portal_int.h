@@ -297,6 +297,10 @@ struct portal_api_route {
 	const char *path;	/* "/api/v1/slots/{id}"; {id}: an id */
 	int (*handler)(struct portal_req *c, int64_t id);
 };
+/* docs/openapi.yaml as built into the binary (embed_text.py): its bytes,
+ * without the final NUL; served at /api/v1/openapi.yaml. */
+extern const char portal_openapi_yaml[];
+extern const size_t portal_openapi_yaml_len;
 /* The API's operations (static, borrowed): what /api/v1/ dispatches to,
  * and what docs/openapi.yaml must describe. */
 const struct portal_api_route *portal_api_routes(size_t *n);

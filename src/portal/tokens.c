@@ -133,10 +133,13 @@ tokens_page(struct portal_req *c, unsigned status, const char *why,
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<section class=\"card\" "
 		    "id=\"tokens-new\">\n<h2>New API token</h2>\n<p>A token "
-		    "lets a script use the JSON API as you (send it as "
-		    "<code>Authorization: Bearer</code>; see "
-		    "<code>/api/v1/</code>). It is shown once. Revoke a token "
-		    "you no longer need.</p>\n<form method=\"post\" "
+		    "lets a script use the JSON API under "
+		    "<code>/api/v1/</code> as you: send it as "
+		    "<code>Authorization: Bearer</code>. "
+		    "It is shown once. Revoke a token you no longer need.</p>\n"
+		    "<p>What the API does: <a href=\"/api/v1/openapi.yaml\" "
+		    "id=\"api-docs\">the API description (OpenAPI)</a>.</p>\n"
+		    "<form method=\"post\" "
 		    "action=\"/portal/tokens\">\n"
 		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
 		    "<label for=\"t-label\">What it is for</label>\n",
@@ -376,8 +379,10 @@ new_page(struct portal_req *c, int64_t id)
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</table>\n<pre><code>curl -H "
 		    "\"Authorization: Bearer %s\" \\\n    https://%s/api/v1/me"
-		    "</code></pre>\n<p><a href=\"/portal/tokens\">Back to API "
-		    "tokens</a></p>\n</section>\n", token,
+		    "</code></pre>\n<p>What the API does: <a href=\"/api/v1/"
+		    "openapi.yaml\">the API description (OpenAPI)</a>.</p>\n"
+		    "<p><a href=\"/portal/tokens\">Back to API tokens</a></p>\n"
+		    "</section>\n", token,
 		    host != NULL ? host : "<this server>");
 	if (rc == 0)
 		rc = portal_page_reply(c, 200, "API token",

@@ -308,7 +308,43 @@ def test_openapi_describes_what_is_served(rig):
                 assert doc["detail"] != "There is no such API resource."
         assert st in ok, (method, path, st, doc)
         assert h["Content-Type"] in ("application/json",
-                                     "application/problem+json")
+                                     "application/problem+json") or \
+            (path, h["Content-Type"]) == ("/api/v1/openapi.yaml",
+                                          "application/yaml")
+
+
+def test_api_description(rig):
+    """/api/v1/ answers where the API is described, /api/v1/openapi.yaml
+    is docs/openapi.yaml as built in: both without credentials, to tools
+    as application/yaml, to a browser as text/plain, which it shows."""
+    c = rig.client()
+    st, h, doc = c.api("GET", "/api/v1/")
+    assert st == 200 and h["Content-Type"] == "application/json"
+    assert doc["openapi"] == "/api/v1/openapi.yaml"
+    assert doc["tokens"] == "/portal/tokens"
+    assert "Bearer" in doc["authentication"]
+    want = (SRC / "docs" / "openapi.yaml").read_bytes()
+    st, h, body = c.request("GET", "/api/v1/openapi.yaml")
+    assert st == 200 and body == want
+    assert h["Content-Type"] == "application/yaml"
+    assert h["Vary"] == "Accept"
+    st, h, body = c.request("GET", "/api/v1/openapi.yaml", headers={
+        "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert st == 200 and body == want
+    assert h["Content-Type"] == "text/plain; charset=utf-8"
+    # also with a token, even a wrong one: nothing is read for it
+    st, _, body = c.request("GET", "/api/v1/openapi.yaml", headers={
+        "Authorization": "Bearer cdt_" + "0" * 64})
+    assert st == 200 and body == want
+    st, h, _ = c.request("POST", "/api/v1/openapi.yaml")
+    assert st == 405 and h["Allow"] == "GET"
+    st, h, _ = c.request("POST", "/api/v1/")
+    assert st == 405
+    # the rest still needs credentials
+    st, _, _ = c.api("GET", "/api/v1/me")
+    assert st == 401
+    st, _, _ = c.api("GET", "/api/v1/openapi.json")
+    assert st == 404
 
 
 def ov_case(rig):

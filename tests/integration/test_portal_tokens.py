@@ -50,7 +50,10 @@ def test_make_use_revoke(rig):
     c = rig.login("a")
     st, _, body = c.get("/portal/tokens")
     assert st == 200 and 'href="/portal/tokens"' in body.decode()
+    # the API's description, served without credentials
+    assert 'href="/api/v1/openapi.yaml"' in body.decode()
     st, h, text = make(c, "deploy <script>")
+    assert 'href="/api/v1/openapi.yaml"' in text
     assert st == 200 and h["Cache-Control"] == "no-store"
     tok = token_of(text)
     assert "deploy &lt;script&gt;" in text and "<script>" not in text
