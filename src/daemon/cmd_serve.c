@@ -487,6 +487,19 @@ problem_contact_ok(const char *s)
 	    strchr(at + 1, '@') == NULL && strchr(s, ':') == NULL;
 }
 
+/* portal.terms_url: an https:// URL, or an absolute path on this server
+ * (not "//host", which a browser reads as another host), as it is the
+ * link of the order form's terms. 1 when acceptable. */
+static int
+terms_url_ok(const char *s)
+{
+	if (!daemon_text_ok(s, 2000) || strpbrk(s, " \"'<>\\") != NULL)
+		return 0;
+	if (strncmp(s, "https://", 8) == 0)
+		return s[8] != '\0' && s[8] != '/';
+	return s[0] == '/' && s[1] != '/';
+}
+
 /* validation.perspectives: the remote perspectives every domain
  * validation and CAA check is corroborated by (BR 3.2.2.9). */
 static int
@@ -926,6 +939,12 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    cx->conf.ca_problem_contact);
 		return DAEMON_EXIT_FAIL;
 	}
+	if (!terms_url_ok(cx->conf.portal_terms_url)) {
+		daemon_fail(cx, "portal.terms_url: '%.80s' is neither an "
+		    "https:// URL nor a path on this server (/...)",
+		    cx->conf.portal_terms_url);
+		return DAEMON_EXIT_FAIL;
+	}
 	if (open_perspectives(cx) != 0)
 		return DAEMON_EXIT_FAIL;
 	if (daemon_publish_ca_files(cx) != 0) {
@@ -1074,6 +1093,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			    "directory");
 			pc.ca_keys = ca_keys;
 			pc.problem_contact = cx->conf.ca_problem_contact;
+			pc.terms_url = cx->conf.portal_terms_url;
 			pc.ct = cx->ct;
 			pc.ct_list_path = cx->conf.ct_log_list;
 			if (portal_new(&pc, &portal) != 0) {

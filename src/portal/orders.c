@@ -908,9 +908,12 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 		    e);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<label class=\"choice\"><input "
-		    "type=\"checkbox\" name=\"terms\" value=\"1\"%s> I accept "
-		    "the terms of use for SSL certificates and the "
-		    "certificate authority's subscriber agreement.</label>\n"
+		    "type=\"checkbox\" name=\"terms\" value=\"1\"%s><span>I "
+		    "accept the certificate authority's <a href=\"%s\" "
+		    "target=\"_blank\" rel=\"noopener\" id=\"terms-link\">"
+		    "subscriber agreement and terms of use<span "
+		    "class=\"visually-hidden\"> (opens in a new tab)</span>"
+		    "</a> for SSL certificates.</span></label>\n"
 		    "</fieldset>\n<p id=\"setup-status\" class=\"alert\" "
 		    "role=\"alert\" hidden></p>\n"
 		    "<div class=\"actions\"><button type=\"submit\" "
@@ -918,7 +921,8 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 		    "certificate</button> <a class=\"button\" "
 		    "href=\"/portal/\">Cancel</a></div>\n</form>\n"
 		    "</section>\n",
-		    strcmp(fval(f, "terms"), "1") == 0 ? " checked" : "");
+		    strcmp(fval(f, "terms"), "1") == 0 ? " checked" : "",
+		    portal_terms_href(c->p));
 	if (rc == 0)
 		rc = portal_page_reply(c, status, renew ? "Renew or reissue "
 		    "with a new key" : "Set up SSL certificate",

@@ -278,6 +278,9 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	    NULL;
 	p->ca.problem_contact = conf->problem_contact &&
 	    conf->problem_contact[0] ? xstrdup(conf->problem_contact) : NULL;
+	p->ca.terms_url = conf->terms_url && conf->terms_url[0] &&
+	    strcmp(conf->terms_url, PORTAL_TERMS_PATH) != 0 ?
+	    xstrdup(conf->terms_url) : NULL;
 	p->ca.now = conf->ca_now;
 	p->ca.svc_cert = conf->svc_cert;
 	p->ca.svc_cert_arg = conf->svc_cert_arg;
@@ -336,6 +339,7 @@ portal_free(struct portal *p)
 	free(p->ca.keys);
 	free(p->ca.ct_path);
 	free(p->ca.problem_contact);
+	free(p->ca.terms_url);
 	sec_wipe(p->dummy_hash, sizeof(p->dummy_hash));
 	free(p);
 }
@@ -1645,6 +1649,7 @@ h_root(struct http_req *r, void *app)
 static const struct http_route routes[] = {
 	{"/portal/login", HTTP_GET | HTTP_POST, h_login},
 	{"/portal/logout", HTTP_POST, h_logout},
+	{PORTAL_TERMS_PATH, HTTP_GET, portal_terms_handle},
 	{"/portal/", HTTP_GET | HTTP_POST, h_portal},
 	{"/static/", HTTP_GET, h_static},
 	{"/api/v1/", HTTP_GET | HTTP_POST, portal_api_handle},

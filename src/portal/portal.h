@@ -59,6 +59,9 @@ struct portal_ca_issuing {
 	time_t failing_since;	/* since when; 0 when it does not fail */
 };
 
+/* The built-in placeholder of the subscriber agreement (terms.c). */
+#define PORTAL_TERMS_PATH "/portal/terms"
+
 struct portal_conf {
 	const struct store_conf *store;	/* borrowed during portal_new */
 	/* directory of the static assets; NULL: the one compiled in
@@ -104,6 +107,10 @@ struct portal_conf {
 	/* where certificate problems are reported (ca.problem_report_
 	 * contact): an email address or https:// URL; NULL or "": none */
 	const char *problem_contact;
+	/* the subscriber agreement and terms of use the order form links
+	 * to (portal.terms_url): an https:// URL or a path of this server;
+	 * NULL, "" or PORTAL_TERMS_PATH: the built-in placeholder page */
+	const char *terms_url;
 	time_t ca_now;			/* the CA's pinned clock; 0: real */
 	/* the HTTPS service certificate: svc_cert(svc_cert_arg, out) fills
 	 * *out with how it stands now (any thread; cheap, it is asked for

@@ -466,6 +466,7 @@ struct portal_ca_view {
 	const struct ca_ct *ct;	/* the CT log list; NULL: CT is off */
 	char *ct_path;		/* the file it is read from */
 	char *problem_contact;	/* ca.problem_report_contact, or NULL */
+	char *terms_url;	/* portal.terms_url; NULL: the placeholder */
 	time_t now;	/* the CA's pinned clock (policy.now); 0: real */
 	/* the HTTPS service certificate (struct portal_conf); NULL: not
 	 * shown */
@@ -473,6 +474,12 @@ struct portal_ca_view {
 	void *svc_cert_arg;
 };
 const struct portal_ca_view *portal_ca_view(const struct portal *p);
+/* The subscriber agreement (terms.c): the URL the order form links to
+ * (portal.terms_url, or PORTAL_TERMS_PATH; borrowed, lives as long as
+ * p), and PORTAL_TERMS_PATH's page, for anyone: the placeholder that says
+ * it must be replaced, or a redirect to the configured URL. */
+const char *portal_terms_href(const struct portal *p);
+int portal_terms_handle(struct http_req *r, void *app);
 /* "Report a compromised key" (report.c): /report-key, for anyone. */
 int portal_report_handle(struct http_req *r, void *app);
 

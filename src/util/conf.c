@@ -127,6 +127,10 @@ static const struct key keys[] = {
 	    "between a running serve's checks of its HTTPS certificate "
 	    "(re-issued when due, or taken from another serve) and of the "
 	    "active issuing CA after a ca roll (also every minute)"},
+	{"portal", "terms_url", K_STR, O(portal_terms_url), "/portal/terms",
+	    NULL, 0, 0, "subscriber agreement customers accept on the order "
+	    "form (BR 9.6.3): https:// URL or path on this server; the "
+	    "default is a placeholder: replace it"},
 	{"acme", "require_eab", K_BOOL, O(acme_require_eab), "off", NULL, 0, 0,
 	    "new ACME accounts need an External Account Binding (RFC 8555 "
 	    "7.3.4) to a contract"},

@@ -68,6 +68,9 @@ struct conf {
 	int http_service_cert_validity_s; /* service_cert_validity_seconds =
 					 * 7776000 (90 d) */
 	int http_service_cert_check_s;	/* service_cert_check_seconds = 3600 */
+	/* [portal] */
+	char *portal_terms_url;		/* terms_url = /portal/terms (a
+					 * placeholder page) */
 	/* [acme] */
 	int acme_require_eab;		/* require_eab = off */
 	int acme_allow_ip;		/* allow_ip = off */

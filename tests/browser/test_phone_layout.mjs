@@ -94,6 +94,7 @@ describe("phone width: no page scrolls sideways", () => {
 		    "order-pending");
 		await fits(customer, "/portal/acme", "acme");
 		await fits(customer, "/portal/tokens", "tokens");
+		await fits(customer, "/portal/terms", "terms");
 	});
 
 	test("the agent's pages", async () => {
