@@ -1497,6 +1497,7 @@ activate_page(struct portal *p, struct http_req *r, struct portal_req *c,
 {
 	struct portal_form *f = portal_req_form(c);
 	const char *why = NULL;
+	char to[64];
 	int rc;
 
 	if (f == NULL)
@@ -1509,7 +1510,9 @@ activate_page(struct portal *p, struct http_req *r, struct portal_req *c,
 		return error_page(p, r, c, 409, why);
 	if (rc != 0)
 		return rc;
-	return redirect(r, "/portal/");
+	/* activated to be set up: straight to its form, the next step */
+	snprintf(to, sizeof(to), "/portal/slots/%lld/setup", (long long)id);
+	return redirect(r, to);
 }
 
 /*

@@ -306,8 +306,11 @@ def test_activate_needs_csrf_then_works(rig):
     st, h, _ = c.post_form(path, {"csrf": csrf}, headers={
         "Origin": f"https://127.0.0.1:{rig.server.https_port}",
         "Sec-Fetch-Site": "same-origin"})
-    assert st == 303 and h["Location"] == "/portal/"
+    # activated to be set up: its form is the next step
+    assert st == 303 and h["Location"] == f"/portal/slots/{slot}/setup"
     assert slot_state(rig, slot) == "active"
+    st, _, body = c.get(h["Location"])
+    assert st == 200 and b"<h1>Set up SSL certificate" in body
     st, _, body = c.post_form(path, {"csrf": csrf})
     assert st == 409 and b"already activated" in body
     # now it can be set up from the gear menu
