@@ -41,45 +41,48 @@ is_staff(const struct portal_req *c)
 	    c->user.role == STORE_ROLE_ADMIN);
 }
 
-static const char *
-state_label(enum ra_org_state s)
-{
-	switch (s) {
-	case RA_ORG_OPEN:
-		return "Open";
-	case RA_ORG_IN_REVIEW:
-		return "In review";
-	case RA_ORG_INFO_REQUESTED:
-		return "Information requested";
-	case RA_ORG_AWAITING_SECOND:
-		return "Awaiting second approval";
-	case RA_ORG_APPROVED:
-		return "Approved";
-	case RA_ORG_REJECTED:
-		return "Rejected";
-	}
-	return "Unknown";
-}
-
 /* A rejected case nobody decided was closed when its order expired. */
 static const char *
 case_label(const struct ra_org_case *oc)
 {
 	if (oc->state == RA_ORG_REJECTED && oc->decided_at == 0)
 		return "Expired (not validated in time)";
-	return state_label(oc->state);
+	return ra_org_state_label(oc->state);
 }
 
+/* A step as the checklist names it (the ra's words, as in its
+ * refusals). */
 static const char *
 step_label(int s)
 {
-	static const char *const l[RA_ORG_STEP_MAX] = {
-		"Legal existence", "Address", "Domain registrant matches the "
-		"legal name", "Telephone verification", "EV: jurisdiction of "
-		"incorporation", "EV: business category", "EV: registration "
-		"number"};
+	const char *l = ra_org_step_label((enum ra_org_step)s);
 
-	return s >= 0 && s < RA_ORG_STEP_MAX ? l[s] : "?";
+	return l != NULL ? l : "?";
+}
+
+/* A word of a choice field ("no_answer", "yes") for people: "No answer",
+ * "Yes" (the stored value stays the word). */
+static void
+choice_text(const char *w, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; w[i] != '\0' && i + 1 < n; i++)
+		out[i] = w[i] == '_' ? ' ' : w[i];
+	out[i] = '\0';
+	if (out[0] >= 'a' && out[0] <= 'z')
+		out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+/* The order form's purpose for the agent; the word itself when unknown. */
+static const char *
+purpose_text(const char *p)
+{
+	if (strcmp(p, "hosting") == 0)
+		return "A website hosted with us";
+	if (strcmp(p, "server") == 0)
+		return "On the customer's own server";
+	return p;
 }
 
 /* A user's display name into out ("user <id>" when unknown). */
@@ -157,10 +160,16 @@ page(struct portal_req *c, unsigned status, const char *title,
 	    "<li><a href=\"/backoffice/\">Queue</a></li>"
 	    "<li><a href=\"/backoffice/queue/all\">All cases</a></li>",
 	    title, portal_css_href(c->p));
-	/* admins also read the outgoing mail (a portal page) */
+	/* the portal pages staff reach: their API tokens (the back office
+	 * API's), and an admin's pages */
+	if (rc == 0)
+		rc = portal_html_printf(&out, "<li><a href=\"/portal/tokens\">"
+		    "API tokens</a></li>");
 	if (rc == 0 && c->user.role == STORE_ROLE_ADMIN)
 		rc = portal_html_printf(&out, "<li><a href=\"/portal/admin/"
-		    "mail\">Outgoing mail</a></li>");
+		    "mail\">Outgoing mail</a></li><li><a href=\"/portal/admin/"
+		    "acme\">ACME accounts</a></li><li><a href=\"/portal/admin/"
+		    "ca\">Certificate authority</a></li>");
 	if (rc == 0)
 		rc = portal_html_printf(&out, "</ul></nav>\n"
 		    "<div class=\"who\"><span class=\"user\">%s</span> "
@@ -574,10 +583,14 @@ field_input(struct buf *b, int step, const struct ra_org_field *f,
 
 			snprintf(words, sizeof(words), "%s", f->choices);
 			for (w = strtok_r(words, " ", &sv); rc == 0 && w;
-			    w = strtok_r(NULL, " ", &sv))
+			    w = strtok_r(NULL, " ", &sv)) {
+				char text[96];
+
+				choice_text(w, text, sizeof(text));
 				rc = portal_html_printf(b, "<option value=\"%s\""
 				    "%s>%s</option>", w, strcmp(val, w) == 0 ?
-				    " selected" : "", w);
+				    " selected" : "", text);
+			}
 		}
 		if (rc == 0)
 			rc = portal_html_printf(b, "</select></div>\n");
@@ -647,8 +660,19 @@ checklist(struct portal_req *c, struct buf *b, const struct ra_org_case *oc,
 			user_name(c, oc->step[s].agent_id, who, sizeof(who));
 			portal_fmt_time(oc->step[s].recorded_at, t);
 			rc = portal_html_printf(b, "<dl class=\"facts\">\n");
-			for (size_t i = 0; rc == 0 && i < nf; i++)
-				rc = dl_row(b, f[i].label, jget(ev, f[i].name));
+			for (size_t i = 0; rc == 0 && i < nf; i++) {
+				const char *v = jget(ev, f[i].name);
+				char text[96];
+
+				/* a choice's word as its option reads */
+				if (f[i].choices != NULL &&
+				    strcmp(f[i].kind, "choice") == 0 &&
+				    strlen(v) < sizeof(text)) {
+					choice_text(v, text, sizeof(text));
+					v = text;
+				}
+				rc = dl_row(b, f[i].label, v);
+			}
 			if (rc == 0)
 				rc = portal_html_printf(b, "</dl>\n<p "
 				    "class=\"hint\">Recorded by %s, %s</p>\n",
@@ -700,6 +724,57 @@ button_form(struct portal_req *c, struct buf *b, int64_t id,
 	    label);
 }
 
+/* "Approve" (label): enabled once every required step of the checklist
+ * is fulfilled; until then disabled, described by the paragraph
+ * approve_why() puts after it (the ra refuses it all the same). */
+static int
+approve_button(struct portal_req *c, struct buf *b, int64_t id,
+    const char *label, const char *missing)
+{
+	if (missing[0] == '\0')
+		return button_form(c, b, id, "approve", "primary", label);
+	return portal_html_printf(b, "<form method=\"post\" "
+	    "action=\"/backoffice/cases/%lld/approve\" class=\"inline\">"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+	    "<button type=\"submit\" class=\"button primary\" "
+	    "id=\"do-approve\" disabled aria-describedby=\"approve-why\">%s"
+	    "</button></form>\n", (long long)id, c->csrf, label);
+}
+
+static int
+approve_why(struct buf *b, const char *missing)
+{
+	if (missing[0] == '\0')
+		return 0;
+	return portal_html_printf(b, "<p class=\"hint bo-why\" "
+	    "id=\"approve-why\">The case can be approved once every step of "
+	    "the checklist is fulfilled. Not fulfilled yet: %s.</p>\n",
+	    missing);
+}
+
+/* The organisation an approval validated (or reused), for people: its
+ * name and place, the record's id, and when it was validated. */
+static int
+org_text(struct portal_req *c, struct buf *b, int64_t org_id)
+{
+	struct store_org org = {0};
+	char t[32];
+	int rc;
+
+	if (store_org_get(c->st, org_id, &org) != 0) {
+		store_org_clear(&org);
+		return portal_html_printf(b, "organisation record %lld",
+		    (long long)org_id);
+	}
+	portal_fmt_time(org.validated_at, t);
+	rc = portal_html_printf(b, "<strong id=\"org-name\">%s</strong>, %s%s"
+	    "%s (organisation record %lld, validated %s)", org.legal_name,
+	    org.locality ? org.locality : "", org.locality &&
+	    org.locality[0] ? ", " : "", org.country, (long long)org_id, t);
+	store_org_clear(&org);
+	return rc;
+}
+
 static int
 text_form(struct portal_req *c, struct buf *b, int64_t id,
     const char *action, const char *field, const char *label,
@@ -721,15 +796,21 @@ decision_card(struct portal_req *c, struct buf *b,
 {
 	int64_t me = c->user.id;
 	int admin = c->user.role == STORE_ROLE_ADMIN;
-	char a1[160], a2[160], t[32];
+	char a1[160], a2[160], t[32], missing[224] = "";
 	size_t done = 0, need = 0;
 	int rc;
 
 	for (int s = 0; s < RA_ORG_STEP_MAX; s++)
 		if (oc->step[s].required) {
-			need++;
-			done += oc->step[s].satisfied &&
+			int ok = oc->step[s].satisfied &&
 			    oc->step[s].evidence != NULL;
+
+			need++;
+			done += ok;
+			if (!ok)
+				snprintf(missing + strlen(missing),
+				    sizeof(missing) - strlen(missing), "%s%s",
+				    missing[0] ? ", " : "", step_label(s));
 		}
 	user_name(c, oc->assigned_to, a1, sizeof(a1));
 	rc = portal_html_printf(b, "<section class=\"card\" "
@@ -753,11 +834,13 @@ decision_card(struct portal_req *c, struct buf *b,
 		}
 		rc = portal_html_printf(b, "<div class=\"bo-actions\">\n");
 		if (rc == 0)
-			rc = button_form(c, b, oc->id, "approve", "primary",
+			rc = approve_button(c, b, oc->id,
 			    oc->approvals_required > 1 ? "Approve (first "
-			    "approval)" : "Approve");
+			    "approval)" : "Approve", missing);
 		if (rc == 0)
 			rc = portal_html_printf(b, "</div>\n");
+		if (rc == 0)
+			rc = approve_why(b, missing);
 		if (rc == 0)
 			rc = text_form(c, b, oc->id, "request-info", "text",
 			    "Request information from the customer", "The "
@@ -792,8 +875,10 @@ decision_card(struct portal_req *c, struct buf *b,
 			    "the first approval; the second must come from "
 			    "another agent.</p>\n");
 		if (rc == 0 && oc->first_approver != me) {
-			rc = button_form(c, b, oc->id, "approve", "primary",
-			    "Give the second approval");
+			rc = approve_button(c, b, oc->id, "Give the second "
+			    "approval", missing);
+			if (rc == 0)
+				rc = approve_why(b, missing);
 			if (rc == 0)
 				rc = text_form(c, b, oc->id, "reject",
 				    "reason", "Reject the order", "The "
@@ -807,14 +892,17 @@ decision_card(struct portal_req *c, struct buf *b,
 		user_name(c, oc->second_approver, a2, sizeof(a2));
 		if (oc->reused)
 			rc = portal_html_printf(b, "<p>Approved on %s by reusing "
-			    "organisation %lld, validated within the reuse "
-			    "period.</p>\n", t, (long long)oc->org_id);
+			    "an organisation validated within the reuse "
+			    "period: ", t);
 		else
 			rc = portal_html_printf(b, "<p>Approved on %s by %s%s%s. "
-			    "Validated organisation: %lld.</p>\n", t, a1,
+			    "Validated organisation: ", t, a1,
 			    oc->second_approver ? " and " : "",
-			    oc->second_approver ? a2 : "",
-			    (long long)oc->org_id);
+			    oc->second_approver ? a2 : "");
+		if (rc == 0)
+			rc = org_text(c, b, oc->org_id);
+		if (rc == 0)
+			rc = portal_html_printf(b, ".</p>\n");
 		break;
 	case RA_ORG_REJECTED:
 		/* no decided_at: closed by the system, its order expired */
@@ -960,7 +1048,7 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 		    ra_org_state_name(oc.state), ra_org_state_name(oc.state),
 		    case_label(&oc), cust, k.number ? k.number : "?",
 		    (long long)o.id, t, o.names, (long long)o.nvalid,
-		    (long long)o.nauthz, jget(det, "purpose"));
+		    (long long)o.nauthz, purpose_text(jget(det, "purpose")));
 	if (rc == 0 && (oc.info_request != NULL || oc.info_response != NULL)) {
 		rc = portal_html_printf(&b, "<section class=\"card\" "
 		    "aria-labelledby=\"h-info\">\n<h2 id=\"h-info\">Information "

@@ -49,9 +49,16 @@ ra_org_set_two_person_ev(int on)
 
 static const char *const state_names[] = {"open", "in_review",
 	"info_requested", "awaiting_second_approval", "approved", "rejected"};
+static const char *const state_labels[] = {"Open", "In review",
+	"Information requested", "Awaiting second approval", "Approved",
+	"Rejected"};
 static const char *const step_names[RA_ORG_STEP_MAX] = {"legal_existence",
 	"address", "domain_registrant", "telephone", "ev_jurisdiction",
 	"ev_business_category", "ev_registration"};
+static const char *const step_labels[RA_ORG_STEP_MAX] = {"Legal existence",
+	"Address", "Domain registrant matches the legal name",
+	"Telephone verification", "EV: jurisdiction of incorporation",
+	"EV: business category", "EV: registration number"};
 
 const char *
 ra_org_state_name(enum ra_org_state s)
@@ -60,6 +67,15 @@ ra_org_state_name(enum ra_org_state s)
 	    sizeof(state_names[0]))
 		return "rejected";
 	return state_names[s];
+}
+
+const char *
+ra_org_state_label(enum ra_org_state s)
+{
+	if ((int)s < 0 || (size_t)s >= sizeof(state_labels) /
+	    sizeof(state_labels[0]))
+		return "Unknown";
+	return state_labels[s];
 }
 
 int
@@ -78,6 +94,14 @@ ra_org_step_name(enum ra_org_step s)
 	if ((int)s < 0 || s >= RA_ORG_STEP_MAX)
 		return NULL;
 	return step_names[s];
+}
+
+const char *
+ra_org_step_label(enum ra_org_step s)
+{
+	if ((int)s < 0 || s >= RA_ORG_STEP_MAX)
+		return NULL;
+	return step_labels[s];
 }
 
 int
@@ -908,7 +932,7 @@ act_tx(struct store *st, void *arg)
 	struct store_org_case c = {0};
 	struct store_order o = {0};
 	struct steps s;
-	char *old_state = NULL, actor[48];
+	char *old_state = NULL, actor[48], missing[224] = "";
 	time_t now = ra_now(x->ra);
 	json_t *d = NULL;
 	const char *action = NULL;
@@ -1060,8 +1084,9 @@ act_tx(struct store *st, void *arg)
 			}
 		} else if (st_now != RA_ORG_IN_REVIEW &&
 		    st_now != RA_ORG_INFO_REQUESTED) {
-			rc = REFUSE(x, "A case that is %s cannot be "
-			    "rejected.", c.state);
+			rc = REFUSE(x, "A case in the state \"%s\" cannot "
+			    "be rejected.", ra_org_state_label(
+			    (enum ra_org_state)ra_org_state_parse(c.state)));
 			goto out;
 		} else if (c.assigned_to != x->agent_id && !x->admin) {
 			rc = REFUSE(x, "Only the assigned agent can reject "
@@ -1092,20 +1117,27 @@ act_tx(struct store *st, void *arg)
 				goto out;
 			}
 		} else {
-			rc = REFUSE(x, "A case that is %s cannot be "
-			    "approved.", c.state);
+			rc = REFUSE(x, "A case in the state \"%s\" cannot "
+			    "be approved.", ra_org_state_label(
+			    (enum ra_org_state)ra_org_state_parse(c.state)));
 			goto out;
 		}
 		rc = store_org_check_list(st, c.id, steps_cb, &s);
 		if (rc != 0)
 			goto out;
+		/* every step that is missing, by the name the checklist
+		 * shows */
 		for (int i = 0; i < RA_ORG_STEP_MAX; i++)
 			if (ra_org_step_required(c.profile,
-			    (enum ra_org_step)i) && !s.sat[i]) {
-				rc = REFUSE(x, "Step \"%s\" has no satisfying "
-				    "evidence yet.", step_names[i]);
-				goto out;
-			}
+			    (enum ra_org_step)i) && !s.sat[i])
+				snprintf(missing + strlen(missing),
+				    sizeof(missing) - strlen(missing), "%s%s",
+				    missing[0] ? ", " : "", step_labels[i]);
+		if (missing[0] != '\0') {
+			rc = REFUSE(x, "Not every step of the checklist is "
+			    "fulfilled yet: %s.", missing);
+			goto out;
+		}
 		if (st_now == RA_ORG_IN_REVIEW) {
 			c.first_approver = x->agent_id;
 			action = "org.case.approve";

@@ -1162,6 +1162,10 @@ enum ra_org_state {
 const char *ra_org_state_name(enum ra_org_state s);
 /* The inverse; -1 when unknown. */
 int ra_org_state_parse(const char *s);
+/* The state for people: "Open", "In review", "Information requested",
+ * "Awaiting second approval", "Approved", "Rejected"; "Unknown" for
+ * other values. */
+const char *ra_org_state_label(enum ra_org_state s);
 
 /* The checklist. The EV steps are required for EV cases only. */
 enum ra_org_step {
@@ -1184,6 +1188,10 @@ enum ra_org_step {
 };
 /* "legal_existence", ...; NULL for unknown values. */
 const char *ra_org_step_name(enum ra_org_step s);
+/* The step for people ("Legal existence", "Telephone verification", ...),
+ * as the back office and the ra's refusals name it; NULL for unknown
+ * values. */
+const char *ra_org_step_label(enum ra_org_step s);
 /* The inverse; -1 when unknown. */
 int ra_org_step_parse(const char *s);
 /* Whether a case of profile ("ov", "ev") needs step s. */

@@ -259,7 +259,9 @@ def test_ov_nothing_issued_before_approval(rig):
     del ev["telephone"]
     ann.evidence(case["id"], ev)
     doc = ann.do(case["id"], "approve", want=409)
-    assert "telephone" in doc["detail"]
+    # the step named as the checklist shows it, not by its key
+    assert doc["detail"] == "Not every step of the checklist is " \
+        "fulfilled yet: Telephone verification."
     assert order_doc(rig, oid)["certificate"] is None
     ann.evidence(case["id"], {"telephone": OV_EVIDENCE["telephone"]})
     assert order_doc(rig, oid)["certificate"] is None
@@ -530,6 +532,108 @@ def test_rejected_renewal_keeps_the_certificate(rig):
     st, _, doc = rig.client().api("GET", f"/api/v1/slots/{slot}",
                                   token=rig.token("a"))
     assert doc["state"] == "pending"
+
+def test_case_page_in_plain_words(rig):
+    """The case page: "Approve" disabled, saying which steps are missing,
+    until every one is fulfilled (a POST all the same is refused, the steps
+    named by their labels); choices, the purpose and the validated
+    organisation in words, not as stored; the header links to the pages
+    the role reaches."""
+    a = rig.ids["a"]
+    slot = rig.cli("admin", "slot", "add", "--contract", a["contract"],
+                   "--product", "business")
+    oid = order(rig, slot, "words.a-shop.test")
+    ann = Agent(rig, "ann")
+    case = ann.case_of(oid)["id"]
+    s = rig.client()
+    s.login(rig.emails["ann"], PASSWORD)
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    text = page.decode()
+    assert "<dt>Purpose</dt><dd>On the customer&#39;s own server</dd>" in text
+    # the header: the pages an agent reaches, not an admin's
+    assert '<a href="/portal/tokens">API tokens</a>' in text
+    assert "/portal/admin/" not in text
+    st, _, page = s.post_form(f"/backoffice/cases/{case}/take",
+                              {"csrf": s.csrf_from(page)})
+    assert st == 303
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    text = page.decode()
+    missing = "Legal existence, Address, Domain registrant matches the " \
+        "legal name, Telephone verification"
+    assert '<button type="submit" class="button primary" id="do-approve" ' \
+        'disabled aria-describedby="approve-why">Approve</button>' in text
+    assert '<p class="hint bo-why" id="approve-why">The case can be ' \
+        'approved once every step of the checklist is fulfilled. Not ' \
+        f'fulfilled yet: {missing}.</p>' in text
+    # the choices read as words; the form still sends the stored value
+    assert '<option value="no_answer">No answer</option>' in text
+    assert '<option value="yes">Yes</option>' in text
+    # posted anyway (an old page): refused, the steps by their labels
+    st, h, _ = s.post_form(f"/backoffice/cases/{case}/approve",
+                           {"csrf": s.csrf_from(page)})
+    assert st == 303
+    st, _, page = s.get(h["Location"])
+    assert "Not every step of the checklist is fulfilled yet: " \
+        f"{missing}." in page.decode()
+    ev = dict(OV_EVIDENCE)
+    ev["telephone"] = dict(ev["telephone"], outcome="no_answer")
+    ann.evidence(case, ev)
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    text = page.decode()
+    assert "<dt>Outcome</dt><dd>No answer</dd>" in text
+    assert "<dt>Registrant matches the legal name</dt><dd>Yes</dd>" in text
+    assert ">no_answer<" not in text
+    assert "Not fulfilled yet: Telephone verification.</p>" in text
+    ann.evidence(case, {"telephone": OV_EVIDENCE["telephone"]})
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    text = page.decode()
+    assert "<dt>Outcome</dt><dd>Confirmed</dd>" in text
+    assert '<button type="submit" class="button primary" ' \
+        'id="do-approve">Approve</button>' in text
+    assert 'id="approve-why"' not in text
+    st, h, _ = s.post_form(f"/backoffice/cases/{case}/approve",
+                           {"csrf": s.csrf_from(page)})
+    st, _, page = s.get(h["Location"])
+    text = page.decode()
+    org = db(rig, "SELECT org_id FROM org_cases WHERE id = ?", (case,))
+    org = org[0][0]
+    assert re.search(r"Validated organisation: <strong id=\"org-name\">"
+                     r"A Shop Handels GmbH</strong>, Karlsruhe, DE "
+                     rf"\(organisation record {org}, validated "
+                     r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\)\.</p>", text), text
+    # a reused organisation is named as well
+    slot2 = rig.cli("admin", "slot", "add", "--contract", a["contract"],
+                    "--product", "business")
+    body = {"domain": "reuse.a-shop.test", "purpose": "hosting",
+            "terms_accepted": True, "csr": make_csr(["reuse.a-shop.test"]),
+            "admin": {"name": "Ada Admin", "email": "ada@a-shop.test",
+                      "phone": "+49 721 123456"},
+            "tech": {"name": "Tom Tech", "email": "tom@a-shop.test",
+                     "phone": "+49 721 654321"},
+            "org": {"legal_name": "A Shop Handels GmbH", "country": "DE",
+                    "locality": "Karlsruhe", "street": "Hauptstr. 1",
+                    "postal_code": "76131"}}
+    st, _, doc = rig.client().api("POST", f"/api/v1/slots/{slot2}/orders",
+                                  token=rig.token("a"),
+                                  body=json.dumps(body))
+    assert st == 201, doc
+    reused = ann.case_of(doc["id"])
+    assert reused["reused"] is True
+    st, _, page = s.get(f"/backoffice/cases/{reused['id']}")
+    text = page.decode()
+    assert "by reusing an organisation validated within the reuse period: " \
+        '<strong id="org-name">A Shop Handels GmbH</strong>' in text
+    assert "<dt>Purpose</dt><dd>A website hosted with us</dd>" in text
+    # an admin's header: the admin's pages too
+    adm = rig.login_admin()
+    st, _, page = adm.get("/backoffice/")
+    text = page.decode()
+    for href, name in (("/portal/tokens", "API tokens"),
+                       ("/portal/admin/mail", "Outgoing mail"),
+                       ("/portal/admin/acme", "ACME accounts"),
+                       ("/portal/admin/ca", "Certificate authority")):
+        assert f'<a href="{href}">{name}</a>' in text, name
+
 
 def test_queue_by_pages(rig):
     """Years of closed cases: the queue shows 100 a page (oldest first,

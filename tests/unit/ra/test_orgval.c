@@ -379,7 +379,9 @@ test_ov_lifecycle(void **state)
 	    ev_phone_noanswer, N(ev_phone_noanswer)), 0);
 	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
 	    RC_STATE);
-	assert_non_null(strstr(err.detail.msg, "telephone"));
+	/* the refusal names the steps as the checklist shows them */
+	assert_string_equal(err.detail.msg, "Not every step of the checklist "
+	    "is fulfilled yet: Telephone verification.");
 	/* ask the customer; the contacts get a mail */
 	assert_int_equal(ra_org_request_info(e->ra, t->agent_a, c, "", &err),
 	    RC_INVAL);
@@ -423,6 +425,10 @@ test_ov_lifecycle(void **state)
 	ra_portal_order_clear(&po);
 	/* approved is final */
 	refused_all_but(t, t->agent_a, id, c, 0);
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    RC_STATE);
+	assert_string_equal(err.detail.msg, "A case in the state "
+	    "\"Approved\" cannot be approved.");
 	refused_all_but(t, t->agent_b, id, c, 0);
 	/* the organisation comes from the evidence, not from the form */
 	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
@@ -496,13 +502,17 @@ test_ev_two_person(void **state)
 	/* the EV steps are required */
 	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
 	    RC_STATE);
-	assert_non_null(strstr(err.detail.msg, "ev_"));
+	assert_string_equal(err.detail.msg, "Not every step of the checklist "
+	    "is fulfilled yet: EV: jurisdiction of incorporation, EV: "
+	    "business category, EV: registration number.");
 	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_EV_JURISDICTION,
 	    ev_juris, N(ev_juris)), 0);
 	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_EV_CATEGORY,
 	    ev_cat, N(ev_cat)), 0);
 	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
 	    RC_STATE);
+	assert_string_equal(err.detail.msg, "Not every step of the checklist "
+	    "is fulfilled yet: EV: registration number.");
 	assert_int_equal(evidence(t, t->agent_a, c, RA_ORG_EV_REGISTRATION,
 	    ev_regno, N(ev_regno)), 0);
 	/* the domain first this time: still nothing issued */
