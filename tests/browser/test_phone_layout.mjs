@@ -137,6 +137,14 @@ describe("phone width: no page scrolls sideways", () => {
 		    `/backoffice/cases/${caseId}`])
 			await fits(admin, p, "admin" + p.replace(
 			    /[^a-z0-9]+/g, "-").replace(/-$/, ""));
+		// the header's last line: the name by its role, log out right
+		const gap = await admin.evaluate(() => {
+			const r = (s) => document.querySelector(s)
+			    .getBoundingClientRect();
+			return [r(".who .bo-role").left - r(".who .user").right,
+			    innerWidth - r(".who form").right];
+		});
+		assert.ok(gap[0] < 20 && gap[1] < 40, `header gaps ${gap}`);
 		assert.deepEqual(rig.errors, []);
 	});
 });
