@@ -1294,12 +1294,16 @@ int store_org_check_list(struct store *st, int64_t case_id,
 /*
  * The customer's newest organisation that is validated (with ev: also
  * EV-validated) at or after `since`, whose legal name and country equal
- * the given ones (legal name ASCII case-insensitively), and for which no
- * case of the customer with that legal name and country was rejected at
- * or after its validation: a newer negative finding by staff is looked at
- * again, not reused past. A case closed because its order expired
- * (rejected with decided_at 0) is no finding and does not count. *id
- * gets it; RC_NOTFOUND when none.
+ * the given ones, or those typed into an order it was approved for (the
+ * customer types what they typed before, not the register's wording);
+ * names compare ASCII case-insensitively with white space trimmed and
+ * each run of it as one space, countries case-insensitively. Not one for
+ * which a case of the customer with that country and one of its legal
+ * names (that one, the registered one, or one it was approved for) was
+ * rejected at or after its validation: a newer negative finding by staff
+ * is looked at again, not reused past. A case closed because its order
+ * expired (rejected with decided_at 0) is no finding and does not count.
+ * *id gets it; RC_NOTFOUND when none.
  */
 int store_org_find_valid(struct store *st, int64_t customer_id,
     const char *legal_name, const char *country, int ev, time_t since,

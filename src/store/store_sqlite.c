@@ -1911,6 +1911,12 @@ open_handle(const struct store_conf *conf, struct store **out, int counted,
 		rc = sq_dberr(st, "spki function", sqlite3_errcode(st->db));
 		goto out;
 	}
+	if (sqlite3_create_function_v2(st->db, "certdesk_fold", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+	    sq_fold, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sq_dberr(st, "fold function", sqlite3_errcode(st->db));
+		goto out;
+	}
 	rc = migrate(st, upto);
 	if (rc != 0)
 		goto out;

@@ -62,6 +62,11 @@ struct store {
 #define STORE_WAL_VFS "certdesk-wal"
 const char *store_wal_vfs(void);
 
+/* SQL certdesk_fold(text): text without leading and trailing white
+ * space, each run of it inside one space, A-Z lower-cased; NULL for NULL.
+ * How names people type compare (store_org_find_valid). */
+void sq_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 /* store_open(), with the migrations applied only up to version (> 0):
  * what a store of that version is made of, for comparing schemas
  * (store_backup.c). A database past version is left as it is. */

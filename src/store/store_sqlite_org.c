@@ -47,19 +47,43 @@ static const char SQL_CHECK_ADD[] = "INSERT INTO org_case_checks (case_id, "
 static const char SQL_CHECK_LIST[] = "SELECT id, case_id, step, evidence, "
 	"satisfied, agent_id, recorded_at FROM org_case_checks "
 	"WHERE case_id = ?1 ORDER BY id";
-/* a staff rejection has decided_at; one without (its order expired,
- * ra_org_case_expire) is no finding about the organisation */
+/*
+ * A validated organisation is found by what the new order's customer
+ * typed: the legal name and country the register gave (organisations.*),
+ * or those typed into an order the organisation was approved for (a
+ * customer types "Demo GmbH" where the register says "Demo Handels GmbH",
+ * and types it again when renewing). Names compare folded
+ * (certdesk_fold: case and runs of white space), countries upper-cased.
+ * A staff rejection has decided_at; one without (its order expired,
+ * ra_org_case_expire) is no finding about the organisation. A rejection
+ * counts for every name the organisation is known by: the one typed now,
+ * the registered one, and those it was approved for.
+ */
 static const char SQL_ORG_FIND[] = "SELECT id FROM organizations "
 	"WHERE customer_id = ?1 AND validated = 1 AND validated_at >= ?2 "
-	"AND (?3 = 0 OR ev_validated = 1) AND country = ?4 "
-	"AND legal_name = ?5 COLLATE NOCASE "
+	"AND (?3 = 0 OR ev_validated = 1) "
+	"AND ((upper(country) = upper(trim(?4)) "
+	"AND certdesk_fold(legal_name) = certdesk_fold(?5)) "
+	"OR EXISTS (SELECT 1 FROM org_cases a JOIN orders ao ON "
+	"ao.id = a.order_id WHERE a.org_id = organizations.id "
+	"AND a.state = 'approved' "
+	"AND upper(trim(json_extract(ao.details, '$.org.country'))) = "
+	"upper(trim(?4)) "
+	"AND certdesk_fold(json_extract(ao.details, '$.org.legal_name')) = "
+	"certdesk_fold(?5))) "
 	"AND NOT EXISTS (SELECT 1 FROM org_cases c "
 	"JOIN orders o ON o.id = c.order_id WHERE c.customer_id = ?1 "
 	"AND c.state = 'rejected' AND c.decided_at IS NOT NULL "
 	"AND c.decided_at >= organizations.validated_at "
-	"AND json_extract(o.details, '$.org.country') = ?4 "
-	"AND json_extract(o.details, '$.org.legal_name') = ?5 "
-	"COLLATE NOCASE) "
+	"AND upper(trim(json_extract(o.details, '$.org.country'))) = "
+	"upper(trim(?4)) "
+	"AND (certdesk_fold(json_extract(o.details, '$.org.legal_name')) IN "
+	"(certdesk_fold(?5), certdesk_fold(organizations.legal_name)) "
+	"OR EXISTS (SELECT 1 FROM org_cases b JOIN orders bo ON "
+	"bo.id = b.order_id WHERE b.org_id = organizations.id "
+	"AND b.state = 'approved' "
+	"AND certdesk_fold(json_extract(bo.details, '$.org.legal_name')) = "
+	"certdesk_fold(json_extract(o.details, '$.org.legal_name'))))) "
 	"ORDER BY validated_at DESC, id DESC LIMIT 1";
 static const char SQL_ORDER_SET_ORG[] = "UPDATE orders SET org_id = ?2 "
 	"WHERE id = ?1";
@@ -389,6 +413,38 @@ store_org_check_list(struct store *st, int64_t case_id,
 		return RC_INVAL;
 	return sq_each_row_id(st, "org_check_list", SQL_CHECK_LIST, case_id,
 	    check_row, &x);
+}
+
+void
+sq_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *in = sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]), k = 0, space = 0;
+	char *out;
+
+	(void)argc;
+	if (in == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	out = sqlite3_malloc(n + 1);
+	if (out == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		unsigned char ch = in[i];
+
+		if (ch == ' ' || (ch >= '\t' && ch <= '\r')) {
+			space = k > 0;
+			continue;
+		}
+		if (space)
+			out[k++] = ' ';
+		space = 0;
+		out[k++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	sqlite3_result_text(ctx, out, k, sqlite3_free);
 }
 
 static int

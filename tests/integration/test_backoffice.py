@@ -96,9 +96,12 @@ def db(rig, sql, args=()):
         con.close()
 
 
-def order(rig, slot, domain, premium=False):
-    """An OV/EV order of customer A through the portal API; its id."""
-    org = {"legal_name": "A Shop GmbH", "country": "DE",
+def order(rig, slot, domain, premium=False, legal="A Shop GmbH"):
+    """An OV/EV order of customer A through the portal API, the legal name
+    typed as `legal`; its id. The organisation approved first (registered
+    as "A Shop Handels GmbH") is reused for the names it is known by, so
+    a test that needs a case of its own types another one."""
+    org = {"legal_name": legal, "country": "DE",
            "locality": "Karlsruhe", "street": "Hauptstr. 1",
            "postal_code": "76131"}
     if premium:
@@ -343,7 +346,8 @@ def test_ev_one_agent_cannot_approve_twice(rig):
 
 def test_request_info_answer_and_reject(rig):
     ann = Agent(rig, "ann")
-    oid = order(rig, rig.ids["a"]["business_x0"], "www.a-shop.test")
+    oid = order(rig, rig.ids["a"]["business_x0"], "www.a-shop.test",
+                legal="A Shop Online GmbH")
     case = ann.case_of(oid)["id"]
     # the agent works through the pages: take, ask
     s = rig.client()
@@ -448,10 +452,18 @@ def test_queue_filters_and_reuse(rig):
     assert rig.cli("admin", "validate", "--order", doc["id"], "--method",
                    "operator") == "issued"
     assert order_doc(rig, doc["id"])["state"] == "issued"
+    # renewed as the first order was typed ("A Shop GmbH", other case and
+    # spacing): reused as well, an hour or a year later
+    renewal = order(rig, rig.ids["a"]["business_x1"], "api.a-shop.test",
+                    legal="  a shop   GMBH ")
+    case = ann.case_of(renewal)
+    assert case["state"] == "approved" and case["reused"] is True
+    assert order_doc(rig, renewal)["state"] == "issued"
     # the queue: oldest first, filters by state and product
     s = rig.client()
     s.login(rig.emails["bob"], PASSWORD)
-    open_oid = order(rig, rig.ids["a"]["business_x2"], "q.a-shop.test")
+    open_oid = order(rig, rig.ids["a"]["business_x2"], "q.a-shop.test",
+                     legal="Q Shop GmbH")
     st, _, page = s.get("/backoffice/")
     assert st == 200
     assert f'data-case="{ann.case_of(open_oid)["id"]}"'.encode() in page
@@ -484,7 +496,7 @@ def test_rejected_renewal_keeps_the_certificate(rig):
     portfolio say so, and the customer can renew again."""
     ann = Agent(rig, "ann")
     slot = rig.ids["a"]["business_x3"]
-    oid = order(rig, slot, "keep.a-shop.test")
+    oid = order(rig, slot, "keep.a-shop.test", legal="Keep Shop GmbH")
     case = ann.case_of(oid)["id"]
     assert rig.cli("admin", "validate", "--order", oid, "--method",
                    "operator") == "validated"
@@ -492,7 +504,8 @@ def test_rejected_renewal_keeps_the_certificate(rig):
     ann.evidence(case, OV_EVIDENCE)
     assert ann.do(case, "approve")["issued"] is True
     serial = order_doc(rig, oid)["certificate"]["serial"]
-    renewal = order(rig, slot, "keep.a-shop.test")
+    # typed otherwise than before: a case of its own
+    renewal = order(rig, slot, "keep.a-shop.test", legal="Keep Shop Ltd")
     case = ann.case_of(renewal)["id"]
     ann.do(case, "take")
     ann.do(case, "reject", {"reason": "The register extract is too old."})
@@ -527,7 +540,7 @@ def test_rejected_renewal_keeps_the_certificate(rig):
     st, _, page = c.get(f"/portal/slots/{slot}/setup")
     assert st == 200 and b"Renew or reissue with a new key" in page
     # renewed again: a new order is taken
-    again = order(rig, slot, "keep.a-shop.test")
+    again = order(rig, slot, "keep.a-shop.test", legal="Keep Shop Ltd")
     assert order_doc(rig, again)["state"] == "org_validation_pending"
     st, _, doc = rig.client().api("GET", f"/api/v1/slots/{slot}",
                                   token=rig.token("a"))

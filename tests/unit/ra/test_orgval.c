@@ -742,6 +742,63 @@ test_reuse_period(void **state)
 }
 
 /*
+ * A renewal is typed as the first order was, not as the register words
+ * it: "Beispiel GmbH" approved as "Beispiel Handels GmbH" is reused for
+ * "Beispiel GmbH" again, also with other case and spacing, and for the
+ * registered name; not for another name or country. A staff rejection of
+ * an order typed with one of its names stops it for all of them.
+ */
+static void
+test_reuse_as_typed(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_org_case oc = {0};
+	int64_t id = order(t, "business", "shop.example.com",
+	    "Beispiel GmbH");
+	int64_t c = case_of(t, id), org_id, x = 0;
+	int issued = 0;
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	ov_evidence(t, t->agent_a, c);	/* "Beispiel Handels GmbH" */
+	assert_int_equal(ra_org_approve(e->ra, t->agent_a, c, &issued, &err),
+	    0);
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	org_id = oc.org_id;
+	ra_org_case_clear(&oc);
+	set_now(e, RT_T0 + 3600);
+	id = order(t, "business", "www.example.com", "  beispiel   GMBH ");
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer, id, &oc), 0);
+	assert_int_equal(oc.state, RA_ORG_APPROVED);
+	assert_int_equal(oc.reused, 1);
+	assert_int_equal(oc.org_id, org_id);
+	ra_org_case_clear(&oc);
+	assert_int_equal(state_of(t, case_of(t, order(t, "business",
+	    "a.example.com", "Beispiel  Handels GmbH"))), RA_ORG_APPROVED);
+	assert_int_equal(store_org_find_valid(e->st, e->customer,
+	    "Beispiel GmbH", "de", 0, 0, &x), 0);
+	assert_int_equal(x, org_id);
+	assert_int_equal(store_org_find_valid(e->st, e->customer,
+	    "Beispiel", "DE", 0, 0, &x), RC_NOTFOUND);
+	assert_int_equal(store_org_find_valid(e->st, e->customer,
+	    "Beispiel GmbH", "AT", 0, 0, &x), RC_NOTFOUND);
+	assert_int_equal(state_of(t, case_of(t, order(t, "business",
+	    "b.example.com", "Beispiel AG"))), RA_ORG_OPEN);
+	/* staff reject an order typed as the first one was: no name of the
+	 * organisation is reused past it */
+	c = case_of(t, order(t, "premium", "c.example.com",
+	    "BEISPIEL  gmbh"));
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	assert_int_equal(ra_org_reject(e->ra, t->agent_a, c,
+	    "Struck off the register.", &err), 0);
+	assert_int_equal(state_of(t, case_of(t, order(t, "business",
+	    "d.example.com", "Beispiel GmbH"))), RA_ORG_OPEN);
+	assert_int_equal(store_org_find_valid(e->st, e->customer,
+	    "Beispiel Handels GmbH", "DE", 0, 0, &x), RC_NOTFOUND);
+}
+
+/*
  * The case of an order that expired undecided leaves the queue with it:
  * rejected with the reason, but nobody decided it (no decided_at), so it
  * is no finding against the organisation: a validated one is still
@@ -1241,6 +1298,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_reject_renewal_keeps_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_period, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_as_typed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_expired_order_closes_case,
 		    setup, teardown),
