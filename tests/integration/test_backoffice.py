@@ -232,12 +232,17 @@ def test_ov_nothing_issued_before_approval(rig):
     case = ann.case_of(oid)
     assert case["state"] == "open" and case["profile"] == "ov"
     assert case["approvals_required"] == 1
+    card = f'<section class="card dv" id="order-{oid}"'.encode()
+    c = rig.login("a")
+    assert card in c.get("/portal/overview")[2]
     # the domain is validated: still nothing issued
     assert rig.cli("admin", "validate", "--order", oid, "--method",
                    "operator") == "validated"
     doc = order_doc(rig, oid)
     assert doc["state"] == "org_validation_pending"
     assert doc["certificate"] is None
+    # nothing for the customer to confirm: no "Confirm your domain"
+    assert card not in c.get("/portal/overview")[2]
     # nothing can be approved or evidenced before the case is taken
     ann.do(case["id"], "approve", want=409)
     ann.do(case["id"], "evidence", {"step": "address",
