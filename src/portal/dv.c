@@ -131,23 +131,25 @@ post_button(struct portal_req *c, struct buf *b, int64_t order_id,
 	return rc;
 }
 
-/* The "use another method" form of one pending name. */
+/* The "use another method" form of one pending name. The email choices
+ * are the constructed addresses (BR 3.2.2.4.4) at each Authorization
+ * Domain Name of the name, the one the first mail used first: for
+ * www.example.com, hostmaster@example.com as well as
+ * hostmaster@www.example.com. */
 static int
 switch_form(struct portal_req *c, struct buf *b, int64_t order_id,
     const struct ra_dv_state *v)
 {
 	static const char *const LOCALS[] = {"admin", "administrator",
 		"webmaster", "hostmaster", "postmaster"};
-	char cur[16] = "hostmaster";
+	char cur[320] = "";
 	long long a = (long long)v->authz_id;
 	int rc;
 
-	if (v->method == RA_DV_EMAIL && v->email_to[0] != '\0') {
-		size_t n = strcspn(v->email_to, "@");
-
-		if (n < sizeof(cur))
-			snprintf(cur, sizeof(cur), "%.*s", (int)n, v->email_to);
-	}
+	if (v->method == RA_DV_EMAIL && v->email_to[0] != '\0')
+		snprintf(cur, sizeof(cur), "%s", v->email_to);
+	else if (v->n_email_adns > 0)
+		snprintf(cur, sizeof(cur), "hostmaster@%s", v->email_adns[0]);
 	rc = portal_html_printf(b, "<details class=\"dv-switch\">"
 	    "<summary>Use another method</summary>\n"
 	    "<form method=\"post\" action=\"/portal/orders/%lld/dv/%lld/"
@@ -162,18 +164,25 @@ switch_form(struct portal_req *c, struct buf *b, int64_t order_id,
 		    "nameservers (recommended)</label>\n",
 		    v->method == RA_DV_DNS_AUTO ? " checked" : "");
 	/* wildcards only through DNS (DESIGN.md, BR 3.2.2.4) */
-	if (rc == 0 && v->email_allowed && !v->wildcard) {
+	if (rc == 0 && v->email_allowed && !v->wildcard &&
+	    v->n_email_adns > 0) {
 		rc = portal_html_printf(b, "<label class=\"choice\"><input "
 		    "type=\"radio\" name=\"method\" value=\"email\"%s> By "
 		    "email to</label> <label class=\"visually-hidden\" "
-		    "for=\"dv-local-%lld\">Address</label><select "
-		    "id=\"dv-local-%lld\" name=\"email_local\">",
+		    "for=\"dv-to-%lld\">Address</label><select "
+		    "id=\"dv-to-%lld\" name=\"email_to\">",
 		    v->method == RA_DV_EMAIL ? " checked" : "", a, a);
-		for (size_t i = 0; rc == 0 && i < 5; i++)
-			rc = portal_html_printf(b, "<option value=\"%s\"%s>"
-			    "%s@%s</option>", LOCALS[i],
-			    strcmp(LOCALS[i], cur) == 0 ? " selected" : "",
-			    LOCALS[i], v->name);
+		for (size_t d = 0; rc == 0 && d < v->n_email_adns; d++)
+			for (size_t i = 0; rc == 0 && i < 5; i++) {
+				char to[320];
+
+				snprintf(to, sizeof(to), "%s@%s", LOCALS[i],
+				    v->email_adns[d]);
+				rc = portal_html_printf(b, "<option "
+				    "value=\"%s\"%s>%s</option>", to,
+				    strcmp(to, cur) == 0 ? " selected" : "",
+				    to);
+			}
 		if (rc == 0)
 			rc = portal_html_printf(b, "</select>\n");
 	}
@@ -195,6 +204,18 @@ switch_form(struct portal_req *c, struct buf *b, int64_t order_id,
 		    "type=\"submit\" class=\"button\" id=\"dv-choose-%lld\">"
 		    "Use this method</button></div>\n</form>\n</details>\n", a);
 	return rc;
+}
+
+/* The ra's email_local for a choice: "local" or "local@domain" (out:
+ * 272 bytes). */
+static const char *
+choice_local(const struct portal_dv_choice *ch, char *out, size_t n)
+{
+	if (ch->method != RA_DV_EMAIL)
+		return NULL;
+	snprintf(out, n, "%s%s%s", ch->email_local,
+	    ch->email_domain[0] ? "@" : "", ch->email_domain);
+	return out;
 }
 
 static int
@@ -475,7 +496,7 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 	struct portal_dv_choice ch;
 	const uint8_t *body;
 	const char *action, *why = NULL;
-	char actor[48], msg[PORTAL_FLASH_MAX + 1], name[260];
+	char actor[48], msg[PORTAL_FLASH_MAX + 1], name[260], local[280];
 	int64_t authz, scope = portal_customer_scope(c);
 	size_t blen;
 	int rc, valid = 0;
@@ -509,16 +530,21 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 		goto out;
 	portal_actor(c, actor);
 	if (strcmp(action, "choose") == 0) {
+		const char *to = portal_form_get(f, "email_to");
+
 		rc = portal_dv_choice_parse(portal_form_get(f, "method"),
 		    portal_form_get(f, "email_local"), &ch, &why);
+		/* the overview's list of addresses */
+		if (rc == 0 && ch.method == RA_DV_EMAIL && to != NULL &&
+		    to[0] != '\0')
+			rc = portal_dv_email_to_parse(to, &ch, &why);
 		if (rc == RC_INVAL) {
 			rc = back(c, 0, why);
 			goto out;
 		}
 		rc = ra_dv_choose(ra, scope, order_id, authz,
-		    (enum ra_dv_method)ch.method,
-		    ch.method == RA_DV_EMAIL ? ch.email_local : NULL, actor,
-		    &err);
+		    (enum ra_dv_method)ch.method, choice_local(&ch, local,
+		    sizeof(local)), actor, &err);
 	} else if (strcmp(action, "check") == 0) {
 		rc = ra_dv_check_now(ra, scope, order_id, authz, actor, &valid,
 		    &err);
@@ -627,6 +653,15 @@ link_gone(struct portal_req *c, const struct ra_dv_email_link *l)
 		title = "A newer email was sent";
 		text = "This link was replaced by a newer one: please use the "
 		    "link in the most recent email about this request.";
+	} else if (strcmp(l->state, "switched") == 0) {
+		/* no newer mail went here: saying "use the newest one"
+		 * would send its reader looking for one */
+		title = "Another way to confirm was chosen";
+		text = "This link was replaced because you chose another way "
+		    "to confirm the domain (or whoever ordered the "
+		    "certificate did). Nothing needs to be done with this "
+		    "link; the order's page shows how the domain is being "
+		    "confirmed now.";
 	} else if (strcmp(l->state, "closed") == 0) {
 		title = "No longer needed";
 		text = "The certificate order this link belongs to is no "
@@ -881,6 +916,14 @@ state_json(const struct ra_dv_state *v)
 	json_object_set_new(e, "allowed", json_boolean(v->email_allowed));
 	json_object_set_new(e, "to", v->email_to[0] ?
 	    json_string(v->email_to) : json_null());
+	{
+		json_t *d = json_array();
+
+		for (size_t i = 0; i < v->n_email_adns; i++)
+			json_array_append_new(d,
+			    json_string(v->email_adns[i]));
+		json_object_set_new(e, "domains", d);
+	}
 	set_time(e, "sent_at", v->email_sent_at);
 	set_time(e, "resend_at", v->email_resend_at);
 	json_object_set_new(e, "sends_left",
@@ -938,7 +981,7 @@ api_action(struct portal_req *c, int64_t order_id, enum api_op op)
 	int64_t authz = 0, scope = portal_customer_scope(c);
 	const uint8_t *body;
 	const char *why = NULL;
-	char actor[48];
+	char actor[48], local[280];
 	size_t blen;
 	json_t *in, *out;
 	int rc, valid = 0;
@@ -959,8 +1002,8 @@ api_action(struct portal_req *c, int64_t order_id, enum api_op op)
 	portal_actor(c, actor);
 	if (op == OP_CHOOSE)
 		rc = ra_dv_choose(ra, scope, order_id, authz,
-		    (enum ra_dv_method)ch.method, ch.method == RA_DV_EMAIL ?
-		    ch.email_local : NULL, actor, &err);
+		    (enum ra_dv_method)ch.method, choice_local(&ch, local,
+		    sizeof(local)), actor, &err);
 	else if (op == OP_CHECK)
 		rc = ra_dv_check_now(ra, scope, order_id, authz, actor, &valid,
 		    &err);

@@ -13,6 +13,7 @@
 #include "portal/portal_int.h"
 #include "ra/ra.h"
 #include "util/buf.h"
+#include "util/dnsname.h"
 #include "util/rc.h"
 #include "util/sec.h"
 #include "util/xmalloc.h"
@@ -127,11 +128,49 @@ portal_dv_choice_parse(const char *method, const char *email_local,
 	return 0;
 }
 
+/* A domain of an address the customer chose: one DNS name as the ra
+ * keeps it (lower case, A-labels); the ra decides whether it is one of
+ * the name's Authorization Domain Names. */
+static int
+domain_set(const char *d, struct portal_dv_choice *out, const char **why)
+{
+	if (strlen(d) >= sizeof(out->email_domain) ||
+	    dnsname_check(d, DNSNAME_IDNA, NULL) != 0) {
+		memset(out, 0, sizeof(*out));
+		*why = "Please choose one of the listed addresses.";
+		return RC_INVAL;
+	}
+	snprintf(out->email_domain, sizeof(out->email_domain), "%s", d);
+	return 0;
+}
+
+int
+portal_dv_email_to_parse(const char *to, struct portal_dv_choice *out,
+    const char **why)
+{
+	char local[16];
+	const char *at = to != NULL ? strchr(to, '@') : NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*why = NULL;
+	if (at == NULL || at == to || (size_t)(at - to) >= sizeof(local)) {
+		*why = "Please choose one of the listed addresses.";
+		return RC_INVAL;
+	}
+	snprintf(local, sizeof(local), "%.*s", (int)(at - to), to);
+	rc = portal_dv_choice_parse("email", local, out, why);
+	if (rc == 0)
+		rc = domain_set(at + 1, out, why);
+	return rc;
+}
+
 int
 portal_dv_json_parse(const void *json, int want_method, int64_t *authz_id,
     struct portal_dv_choice *out, const char **why)
 {
-	const json_t *in = json, *a, *m, *l;
+	const json_t *in = json, *a, *m, *l, *d;
+	int rc;
 
 	*authz_id = 0;
 	memset(out, 0, sizeof(*out));
@@ -152,6 +191,7 @@ portal_dv_json_parse(const void *json, int want_method, int64_t *authz_id,
 		return 0;
 	m = json_object_get(in, "method");
 	l = json_object_get(in, "email_local");
+	d = json_object_get(in, "email_domain");
 	if (!json_is_string(m)) {
 		*why = "method must be one of \"email\", \"dns\", \"http\", "
 		    "\"dns-auto\".";
@@ -162,15 +202,26 @@ portal_dv_json_parse(const void *json, int want_method, int64_t *authz_id,
 		    "webmaster, hostmaster, postmaster) or null.";
 		return RC_INVAL;
 	}
+	if (d != NULL && !json_is_null(d) && !json_is_string(d)) {
+		*why = "email_domain must be a string (the name or a domain "
+		    "it belongs to) or null.";
+		return RC_INVAL;
+	}
 	/* a NUL inside a JSON string would cut the C string short */
 	if (json_string_length(m) != strlen(json_string_value(m)) ||
 	    (json_is_string(l) &&
-	    json_string_length(l) != strlen(json_string_value(l)))) {
+	    json_string_length(l) != strlen(json_string_value(l))) ||
+	    (json_is_string(d) &&
+	    json_string_length(d) != strlen(json_string_value(d)))) {
 		*why = "Strings must not contain NUL characters.";
 		return RC_INVAL;
 	}
-	return portal_dv_choice_parse(json_string_value(m),
+	rc = portal_dv_choice_parse(json_string_value(m),
 	    json_is_string(l) ? json_string_value(l) : NULL, out, why);
+	if (rc == 0 && out->method == RA_DV_EMAIL && json_is_string(d) &&
+	    json_string_value(d)[0] != '\0')
+		rc = domain_set(json_string_value(d), out, why);
+	return rc;
 }
 
 int

@@ -334,6 +334,9 @@ struct portal_dv_choice {
 	int method;		/* enum ra_dv_method: DNS_AUTO, EMAIL, DNS,
 				 * HTTP; never NONE, OPERATOR or REUSED */
 	char email_local[16];	/* with EMAIL: one of RA_DV_EMAIL_LOCALS */
+	char email_domain[256];	/* with EMAIL: the Authorization Domain Name
+				 * chosen (a DNS name; the ra checks that it
+				 * is one of the name's), "" for the default */
 };
 /*
  * The choice from a form's fields "method" ("dns-auto", "email", "dns",
@@ -344,10 +347,19 @@ struct portal_dv_choice {
 int portal_dv_choice_parse(const char *method, const char *email_local,
     struct portal_dv_choice *out, const char **why);
 /*
+ * The address of the form's "email_to" field ("hostmaster@example.com",
+ * the overview's list of addresses) into an email choice: a local part
+ * that is one of the five and a DNS name (lower-case A-labels). 0 or
+ * RC_INVAL with *why, out cleared.
+ */
+int portal_dv_email_to_parse(const char *to, struct portal_dv_choice *out,
+    const char **why);
+/*
  * The same from a JSON request body {"authz_id": N, "method": "...",
- * "email_local": "..."} (json: a json_t *): authz_id a positive integer,
- * method a string, email_local a string or null/absent. want_method 0
- * (check now, resend) needs only authz_id. 0 or RC_INVAL with *why.
+ * "email_local": "...", "email_domain": "..."} (json: a json_t *):
+ * authz_id a positive integer, method a string, email_local and
+ * email_domain strings or null/absent. want_method 0 (check now, resend)
+ * needs only authz_id. 0 or RC_INVAL with *why.
  */
 int portal_dv_json_parse(const void *json, int want_method, int64_t *authz_id,
     struct portal_dv_choice *out, const char **why);

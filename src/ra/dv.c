@@ -984,8 +984,8 @@ start_one(struct ra *ra, const struct store_order *o,
 	else if (rc == 0 && strcmp(v.method, "email") == 0) {
 		struct ra_err e = {0};
 
-		if (ra_dv_email_send(ra, o, a, "hostmaster", "system", 1,
-		    &e) != 0)
+		if (ra_dv_email_send(ra, o, a, "hostmaster", NULL, "system",
+		    1, &e) != 0)
 			log_warn(LOG_RA, "authz %lld: validation mail: %s",
 			    (long long)a->id, e.detail.msg);
 	}
@@ -1069,6 +1069,10 @@ fill_state(struct ra *ra, const struct store_order *o,
 		s->method = ra_dv_method_parse(v->method);
 	s->email_allowed = ra_dv_email_allowed(ra, s->email_warning,
 	    sizeof(s->email_warning));
+	/* the addresses "use another method" offers (BR 3.2.2.4.4) */
+	if (s->email_allowed && !a->wildcard && st == RA_ST_PENDING)
+		s->n_email_adns = ra_dv_email_adns(ra, o->contract_id,
+		    a->identifier, s->email_adns, RA_DV_MAX_ADNS);
 	if (v == NULL)
 		return;
 	s->hosted = v->hosted;
@@ -1193,7 +1197,8 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	struct store_order o = {0};
 	struct store_authz a = {0};
 	struct store_dv v = {0};
-	char old[16], warn[240];
+	char old[16], warn[240], local[16];
+	const char *at = NULL;
 	time_t now;
 	int rc;
 
@@ -1209,10 +1214,17 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	case RA_DV_EMAIL:
 		if (email_local == NULL || email_local[0] == '\0')
 			email_local = "hostmaster";
-		if (!ra_dv_email_local_ok(email_local)) {
+		/* "local" or "local@adn" */
+		at = strchr(email_local, '@');
+		snprintf(local, sizeof(local), "%.*s", at != NULL ?
+		    (int)(at - email_local) : (int)strlen(email_local),
+		    email_local);
+		if (!ra_dv_email_local_ok(local) || (at != NULL &&
+		    (a.wildcard || !ra_dv_adn_ok(a.identifier, at + 1)))) {
 			rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED, "Choose "
 			    "one of admin, administrator, webmaster, "
-			    "hostmaster or postmaster.");
+			    "hostmaster or postmaster at %s or a domain it "
+			    "belongs to.", a.identifier);
 			goto out;
 		}
 		if (!ra_dv_email_allowed(ra, warn, sizeof(warn))) {
@@ -1222,12 +1234,22 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 			    "the DNS record instead.");
 			goto out;
 		}
-		if (strcmp(v.method, "email") == 0 && v.email_local != NULL &&
-		    strcmp(v.email_local, email_local) == 0) {
-			rc = 0;		/* already so: no new mail */
-			goto out;
+		if (strcmp(v.method, "email") == 0) {
+			char to[320];
+			const char *cur;
+
+			ra_dv_email_to(ra, &o, &a, &v, to, sizeof(to));
+			cur = strchr(to, '@');
+			if (v.email_local != NULL &&
+			    strcmp(v.email_local, local) == 0 &&
+			    (at == NULL || (cur != NULL &&
+			    strcmp(cur + 1, at + 1) == 0))) {
+				rc = 0;		/* already so: no new mail */
+				goto out;
+			}
 		}
-		rc = ra_dv_email_send(ra, &o, &a, email_local, actor, 0, err);
+		rc = ra_dv_email_send(ra, &o, &a, local, at != NULL ? at + 1 :
+		    NULL, actor, 0, err);
 		if (rc != 0)
 			goto out;
 		goto audit_change;
@@ -1282,7 +1304,10 @@ audit_change:
 
 		if (email_local != NULL && m == RA_DV_EMAIL)
 			json_object_set_new(det, "email_local",
-			    json_string(email_local));
+			    json_string(local));
+		if (at != NULL && m == RA_DV_EMAIL)
+			json_object_set_new(det, "email_domain",
+			    json_string(at + 1));
 		rc = audit(ra->st, actor, "validation.method", a.id, det);
 		json_decref(det);
 		if (rc != 0)

@@ -115,10 +115,30 @@ max_sends(const struct ra *ra)
 	    DEF_MAX_SENDS;
 }
 
-/* The Authorization Domain Name the mail goes to: the contract's domain
- * that holds name, else name without a leading "www." unless what is left
- * is a public suffix ("www.co.uk" is a registered domain of its own:
- * hostmaster@co.uk is nobody the BR mean). */
+int
+ra_dv_adn_ok(const char *name, const char *adn)
+{
+	const char *reg;
+	size_t n, k;
+
+	if (name == NULL || adn == NULL)
+		return 0;
+	reg = dnsname_registered(name);
+	n = strlen(name);
+	k = strlen(adn);
+	/* a suffix of name at a label boundary, not shorter than the
+	 * registered domain (reg points into name: then it ends with it) */
+	return k > 0 && k <= n && k >= strlen(reg) &&
+	    strcmp(name + n - k, adn) == 0 && (k == n || name[n - k - 1] ==
+	    '.');
+}
+
+/* The Authorization Domain Name the first mail goes to: the contract's
+ * domain that holds name, else name without a leading "www." unless what
+ * is left is a public suffix ("www.co.uk" is a registered domain of its
+ * own: hostmaster@co.uk is nobody the BR mean). A contract's domain that
+ * is no Authorization Domain Name of name (a public suffix an admin
+ * added) is not used. */
 static void
 adn_of(struct ra *ra, int64_t contract_id, const char *name, char *out,
     size_t n)
@@ -127,13 +147,42 @@ adn_of(struct ra *ra, int64_t contract_id, const char *name, char *out,
 	int hosted = 0;
 
 	if (store_dv_domain_of(ra->st, contract_id, name, &hosted, out, n) ==
-	    0 && out[0] != '\0')
+	    0 && out[0] != '\0' && ra_dv_adn_ok(name, out))
 		return;
 	if (strncmp(name, "www.", 4) == 0 && strchr(rest, '.') != NULL &&
 	    (dnsname_registered(rest) != rest || dnsname_is_registered(rest)))
 		snprintf(out, n, "%s", rest);
 	else
 		snprintf(out, n, "%s", name);
+}
+
+size_t
+ra_dv_email_adns(struct ra *ra, int64_t contract_id, const char *name,
+    char out[][256], size_t max)
+{
+	const char *reg, *at[DNSNAME_BUF / 2 + 1];
+	size_t k = 0, m = 0;
+
+	if (max == 0)
+		return 0;
+	adn_of(ra, contract_id, name, out[k++], 256);
+	reg = dnsname_registered(name);
+	/* every suffix from the name down to the registered domain ... */
+	for (const char *p = name;; p++) {
+		at[m++] = p;
+		if (p >= reg || m == sizeof(at) / sizeof(at[0]) ||
+		    (p = strchr(p, '.')) == NULL)
+			break;
+	}
+	/* ... shortest first, after the one the first mail used */
+	while (m > 0 && k < max) {
+		const char *d = at[--m];
+
+		if (strlen(d) < 256 && strcmp(d, out[0]) != 0 &&
+		    ra_dv_adn_ok(name, d))
+			snprintf(out[k++], 256, "%s", d);
+	}
+	return k;
 }
 
 static int
@@ -309,6 +358,36 @@ set_email(struct ra *ra, const struct store_authz *a, const char *local)
 	return rc;
 }
 
+/* The address name a's confirmation mail goes to now: that of its own
+ * newest link (the customer may have chosen another Authorization Domain
+ * Name), else local@ the one the first mail used (a name that shares the
+ * link of another name of the order has none of its own). */
+static void
+current_to(struct ra *ra, int64_t contract_id, const struct store_authz *a,
+    const char *local, char *to, size_t n)
+{
+	struct store_dv_token t = {0};
+	char adn[256];
+
+	if (store_dv_token_latest(ra->st, a->id, &t, NULL) == 0 &&
+	    t.email_to[0] != '\0') {
+		snprintf(to, n, "%s", t.email_to);
+	} else {
+		adn_of(ra, contract_id, a->identifier, adn, sizeof(adn));
+		snprintf(to, n, "%s@%s", local != NULL ? local : "hostmaster",
+		    adn);
+	}
+	store_dv_token_clear(&t);
+}
+
+void
+ra_dv_email_to(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a, const struct store_dv *v, char *to,
+    size_t n)
+{
+	current_to(ra, o->contract_id, a, v->email_local, to, n);
+}
+
 struct send {
 	struct ra *ra;
 	const struct store_authz *a;
@@ -364,8 +443,8 @@ send_tx(struct store *st, void *arg)
 
 int
 ra_dv_email_send(struct ra *ra, const struct store_order *o,
-    const struct store_authz *a, const char *local, const char *actor,
-    int initial, struct ra_err *err)
+    const struct store_authz *a, const char *local, const char *adn_in,
+    const char *actor, int initial, struct ra_err *err)
 {
 	struct store_dv_token last = {0};
 	struct send s;
@@ -401,7 +480,10 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 		    (left + 59) / 60 == 1 ? "" : "s");
 		goto out;
 	}
-	adn_of(ra, o->contract_id, a->identifier, adn, sizeof(adn));
+	if (adn_in != NULL && ra_dv_adn_ok(a->identifier, adn_in))
+		snprintf(adn, sizeof(adn), "%s", adn_in);
+	else
+		adn_of(ra, o->contract_id, a->identifier, adn, sizeof(adn));
 	snprintf(to, sizeof(to), "%s@%s", local, adn);
 	if (initial && count == 0 && sibling_pending(ra, o, a, to)) {
 		/* one mail per address: its link confirms this name too */
@@ -517,13 +599,10 @@ ra_dv_email_state(struct ra *ra, const struct store_authz *a,
 	struct store_order o = {0};
 	int64_t count = 0;
 	time_t now = ra_now(ra);
-	char adn[256];
 
-	if (ra_dv_order_load(ra, 0, a->order_id, &o) == 0) {
-		adn_of(ra, o.contract_id, a->identifier, adn, sizeof(adn));
-		snprintf(s->email_to, sizeof(s->email_to), "%s@%s",
-		    v->email_local ? v->email_local : "hostmaster", adn);
-	}
+	if (ra_dv_order_load(ra, 0, a->order_id, &o) == 0)
+		current_to(ra, o.contract_id, a, v->email_local, s->email_to,
+		    sizeof(s->email_to));
 	store_order_clear(&o);
 	s->email_sends_left = max_sends(ra);
 	if (token_for(ra, a, v, &t, &count) != 0)
@@ -588,8 +667,17 @@ ra_dv_email_resend(struct ra *ra, int64_t customer_id, int64_t order_id,
 		    "confirmation mail to send for %s.", a.identifier);
 		goto out;
 	}
-	rc = ra_dv_email_send(ra, &o, &a, v.email_local ? v.email_local :
-	    "hostmaster", actor, 0, err);
+	{
+		char to[320];
+		const char *at;
+
+		/* to the address the customer chose last */
+		ra_dv_email_to(ra, &o, &a, &v, to, sizeof(to));
+		at = strchr(to, '@');
+		rc = ra_dv_email_send(ra, &o, &a, v.email_local ?
+		    v.email_local : "hostmaster", at != NULL ? at + 1 : NULL,
+		    actor, 0, err);
+	}
 out:
 	store_dv_clear(&v);
 	store_authz_clear(&a);
@@ -623,6 +711,21 @@ find_token(struct ra *ra, const char *token, struct store_dv_token *t)
 	return rc;
 }
 
+/* A link no longer pending is "replaced" when a newer mail went to the
+ * same address (a resend) and "switched" when none did: the customer
+ * chose another method, or another address. */
+static const char *
+replaced_how(struct ra *ra, const struct store_dv_token *t)
+{
+	struct store_dv_token last = {0};
+	int resent = store_dv_token_latest(ra->st, t->authz_id, &last,
+	    NULL) == 0 && last.id != t->id &&
+	    strcmp(last.email_to, t->email_to) == 0;
+
+	store_dv_token_clear(&last);
+	return resent ? "replaced" : "switched";
+}
+
 /* The link's state now (see struct ra_dv_email_link). */
 static const char *
 link_state(struct ra *ra, const struct store_dv_token *t,
@@ -633,7 +736,7 @@ link_state(struct ra *ra, const struct store_dv_token *t,
 	if (strcmp(t->state, "confirmed") == 0)
 		return "confirmed";
 	if (strcmp(t->state, "replaced") == 0)
-		return "replaced";
+		return replaced_how(ra, t);
 	if (t->expires_at <= now)
 		return "expired";
 	if (strcmp(a->status, "pending") != 0 || a->expires_at <= now ||
@@ -731,7 +834,9 @@ ra_dv_email_confirm(struct ra *ra, const char *token,
 		    "This link has expired; ask for a new mail on the order's "
 		    "overview." : strcmp(state, "replaced") == 0 ? "A newer "
 		    "mail was sent for this request: use the link in that "
-		    "one." : "This order is no longer waiting for "
+		    "one." : strcmp(state, "switched") == 0 ? "This link was "
+		    "replaced because another way to confirm the domain was "
+		    "chosen." : "This order is no longer waiting for "
 		    "confirmation.");
 		goto out;
 	}
@@ -781,9 +886,9 @@ ra_dv_email_confirm(struct ra *ra, const char *token,
 			store_authz_clear(&b);
 			continue;
 		}
-		adn_of(ra, o.contract_id, b.identifier, adn, sizeof(adn));
-		snprintf(to, sizeof(to), "%s@%s", v.email_local ?
-		    v.email_local : "hostmaster", adn);
+		ra_dv_email_to(ra, &o, &b, &v, to, sizeof(to));
+		snprintf(adn, sizeof(adn), "%s", strchr(t.email_to, '@') ?
+		    strchr(t.email_to, '@') + 1 : b.identifier);
 		if (mine || strcmp(to, t.email_to) == 0) {
 			struct store_dv_attempt at = {0};
 			struct val_result bcaa = {0};

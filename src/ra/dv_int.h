@@ -66,12 +66,29 @@ void ra_dv_explain(const struct val_result *res, const char *method,
 int ra_dv_email_allowed(struct ra *ra, char *warning, size_t n);
 /* 1 for one of RA_DV_EMAIL_LOCALS. */
 int ra_dv_email_local_ok(const char *local);
-/* Sends (queues) a confirmation mail to local@name with a new link (the
- * old one is replaced), rate-limited unless initial; the row's method
- * becomes email. RC_POLICY (err) when rate-limited. */
+/* Sends (queues) a confirmation mail to local@adn (adn NULL or not an
+ * Authorization Domain Name of the name: the one the first mail uses)
+ * with a new link (the old one is replaced), rate-limited unless
+ * initial; the row's method becomes email. RC_POLICY (err) when
+ * rate-limited. */
 int ra_dv_email_send(struct ra *ra, const struct store_order *o,
-    const struct store_authz *a, const char *local, const char *actor,
-    int initial, struct ra_err *err);
+    const struct store_authz *a, const char *local, const char *adn,
+    const char *actor, int initial, struct ra_err *err);
+/* 1 when adn is an Authorization Domain Name of name (BR 1.6.1, 3.2.2.4.4):
+ * name itself, or a domain made by pruning labels from its left, down to
+ * its registered domain (libpsl: never a public suffix). */
+int ra_dv_adn_ok(const char *name, const char *adn);
+/* The Authorization Domain Names the customer may choose for name, at
+ * most max into out: the one the first mail uses first (the contract's
+ * domain holding name, else name without "www."), then the others from
+ * the registered domain up to name. Returns how many. */
+size_t ra_dv_email_adns(struct ra *ra, int64_t contract_id, const char *name,
+    char out[][256], size_t max);
+/* The address name a (row v, of order o) waits for confirmation from:
+ * where its newest link went, else where the first mail goes. */
+void ra_dv_email_to(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a, const struct store_dv *v, char *to,
+    size_t n);
 /* Fills the email fields of s (and "mail_bounced"). */
 void ra_dv_email_state(struct ra *ra, const struct store_authz *a,
     const struct store_dv *v, struct ra_dv_state *s);

@@ -1340,6 +1340,8 @@ enum ra_dv_method ra_dv_method_parse(const char *s);
 
 /* The local parts BR 3.2.2.4.4 allows; hostmaster is the default. */
 #define RA_DV_EMAIL_LOCALS "admin administrator webmaster hostmaster postmaster"
+/* At most this many Authorization Domain Names are offered per name. */
+#define RA_DV_MAX_ADNS 8
 
 /* The validation of one name of a portal order, as the overview shows it. */
 struct ra_dv_state {
@@ -1356,7 +1358,15 @@ struct ra_dv_state {
 	char http_url[400];	/* "http://<name>/.well-known/pki-validation/
 				 * <file>.txt" */
 	char http_body[64];	/* the file's exact content */
-	char email_to[320];	/* "hostmaster@<name>" when email is chosen */
+	char email_to[320];	/* "hostmaster@<adn>" when email is chosen */
+	/* The Authorization Domain Names whose constructed addresses may be
+	 * chosen (pending names, email allowed, no wildcard): the one the
+	 * first mail uses first (the contract's domain holding the name,
+	 * else the name without "www."), then the name's others (BR
+	 * 3.2.2.4.4: it or a parent domain, not a public suffix), the
+	 * registered domain first. */
+	char email_adns[RA_DV_MAX_ADNS][256];
+	size_t n_email_adns;
 	time_t email_sent_at;	/* last send, 0 if none */
 	time_t email_resend_at;	/* a resend is possible from then; 0: now */
 	int email_sends_left;
@@ -1386,8 +1396,10 @@ int ra_dv_list(struct ra *ra, int64_t customer_id, int64_t order_id,
 
 /*
  * The customer switches the method of one pending name: RA_DV_EMAIL (with
- * email_local one of RA_DV_EMAIL_LOCALS, NULL: hostmaster; sends the mail
- * at once), RA_DV_DNS, RA_DV_HTTP (not for wildcards), RA_DV_DNS_AUTO
+ * email_local one of RA_DV_EMAIL_LOCALS, NULL: hostmaster, optionally
+ * followed by "@" and one of the state's email_adns, else the first of
+ * them; sends the mail at once, unless it already waits for that
+ * address), RA_DV_DNS, RA_DV_HTTP (not for wildcards), RA_DV_DNS_AUTO
  * (hosted zones only). RC_NOTFOUND (not the customer's), RC_STATE (the name
  * is not pending), RC_POLICY (email not allowed by the calendar or config,
  * http for a wildcard, dns-auto for a zone not hosted), RC_INVAL (bad
@@ -1425,8 +1437,10 @@ struct ra_dv_email_link {
 	char customer[200];	/* who asked: the customer's name */
 	char product[24];
 	char state[12];		/* "pending", "confirmed", "expired",
-				 * "replaced" (a newer link was sent), "closed"
-				 * (the order is no longer pending) */
+				 * "replaced" (a newer mail to the same address
+				 * was sent), "switched" (another method or
+				 * address was chosen), "closed" (the order is
+				 * no longer pending) */
 	time_t sent_at, expires_at;
 };
 
@@ -1444,7 +1458,7 @@ int ra_dv_email_lookup(struct ra *ra, const char *token,
  * with the evidence (method email, BR 3.2.2.4.4, address, sent and
  * confirmed times, client address, user agent), and a DV order whose every
  * name is valid is issued. RC_NOTFOUND / RC_STATE (used, expired,
- * replaced, closed) with err's detail.
+ * replaced, switched, closed) with err's detail.
  */
 int ra_dv_email_confirm(struct ra *ra, const char *token,
     const char *client_addr, const char *user_agent, struct ra_err *err);

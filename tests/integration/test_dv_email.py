@@ -494,3 +494,72 @@ def test_token_leaves_the_outbox(rig):
     assert st == 200, body
     assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == "issued"
     assert not token_in_store(rig, token)
+
+
+def test_other_addresses_and_a_switched_link(rig):
+    """IMPLEMENTATION-OF BR 3.2.2.4.4: for www.<domain> the first mail
+    goes to hostmaster@<domain>, and "Use another method" offers the five
+    constructed addresses at <domain> (that one chosen) and at
+    www.<domain>, nothing at the public suffix. Once the customer chooses
+    another way, the old link says so instead of pointing to a newer mail
+    that was never sent; a new mail goes to the address chosen."""
+    base = "switch-dv.test"
+    name = "www." + base
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "unlimited")
+    assert api(rig, "POST", f"/api/v1/slots/{slot}/activate")[0] in (200,
+                                                                      204)
+    oid = order(rig, slot, name, [name])
+    first = link_of(rig.inbox.wait(lambda r, m: r == ["hostmaster@" + base]))
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2][
+        "validations"][0]
+    assert v["email"]["domains"] == [base, name]
+    c = rig.login("a")
+    st, _, page = c.get("/portal/overview")
+    assert st == 200
+    html = page.decode()
+    select = re.search(rf'<select id="dv-to-{v["authz_id"]}" '
+                       r'name="email_to">(.*?)</select>', html, re.S)
+    assert select, html
+    offered = re.findall(r'<option value="([^"]+)"( selected)?>',
+                         select.group(1))
+    assert [a for a, _ in offered] == [
+        f"{x}@{d}" for d in (base, name) for x in
+        ("admin", "administrator", "webmaster", "hostmaster", "postmaster")]
+    assert [a for a, sel in offered if sel] == ["hostmaster@" + base]
+    # another method: the old link says why it no longer works
+    st, h, _ = c.post_form(f"/portal/orders/{oid}/dv/{v['authz_id']}/choose",
+                           {"csrf": c.csrf_from(page), "method": "dns",
+                            "email_to": "admin@" + name})
+    assert st == 303
+    st, _, body = rig.client().get(f"/confirm/{first}")
+    assert st == 410
+    assert b"Another way to confirm was chosen" in body
+    assert b"you chose another way to confirm the domain" in body
+    assert b"newer" not in body.lower()
+    # a mail to an address at www.<domain>, once the resend interval
+    # (10 minutes) since the first one has passed
+    now = re.search(r"(?m)^now = (\S+)$",
+                    (rig.data / "certdesk.conf").read_text()).group(1)
+    later = time.mktime(time.strptime(now, "%Y-%m-%dT%H:%M:%SZ")) - \
+        time.timezone + 11 * 60
+    set_now(rig, utc(later))
+    c = rig.login("a")
+    st, _, page = c.get("/portal/overview")
+    st, h, _ = c.post_form(f"/portal/orders/{oid}/dv/{v['authz_id']}/choose",
+                           {"csrf": c.csrf_from(page), "method": "email",
+                            "email_to": "admin@" + name})
+    assert st == 303
+    rig.inbox.wait(lambda r, m: r == ["admin@" + name])
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2][
+        "validations"][0]
+    assert v["method"] == "email" and v["email"]["to"] == "admin@" + name
+    # an address at no domain of the name is refused
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/choose",
+                     {"authz_id": v["authz_id"], "method": "email",
+                      "email_local": "admin", "email_domain": "test"})
+    assert st == 400, doc
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/choose",
+                     {"authz_id": v["authz_id"], "method": "email",
+                      "email_local": "admin", "email_domain": "dv.test"})
+    assert st == 422 and name in doc["detail"], doc

@@ -144,6 +144,40 @@ test_choice_form(void **state)
 	}
 }
 
+/* The overview's list of addresses: local part and domain, both checked
+ * (the ra decides whether the domain is one of the name's). */
+static void
+test_email_to(void **state)
+{
+	struct portal_dv_choice ch;
+	const char *why;
+	static const char *const bad[] = {NULL, "", "admin", "@example.com",
+		"root@example.com", "admin@", "admin@Example.com",
+		"admin@example..com", "admin@*.example.com",
+		"admin@exa mple.com", "admin@example.com\r\nBcc: x",
+		"admin@example.com.", "admin@@example.com",
+		"administratoradministrator@example.com", "admin@1.2.3.4",
+		"admin@b\xc3\xbc" "cher.example"};
+
+	(void)state;
+	assert_int_equal(portal_dv_email_to_parse("hostmaster@example.com",
+	    &ch, &why), 0);
+	assert_int_equal(ch.method, RA_DV_EMAIL);
+	assert_string_equal(ch.email_local, "hostmaster");
+	assert_string_equal(ch.email_domain, "example.com");
+	assert_int_equal(portal_dv_email_to_parse("admin@www.xn--bcher-kva."
+	    "example", &ch, &why), 0);
+	assert_string_equal(ch.email_domain, "www.xn--bcher-kva.example");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		why = NULL;
+		assert_int_equal(portal_dv_email_to_parse(bad[i], &ch, &why),
+		    RC_INVAL);
+		assert_non_null(why);
+		assert_int_equal(ch.method, 0);
+		assert_string_equal(ch.email_domain, "");
+	}
+}
+
 static int
 json_choice(const char *text, int want, int64_t *authz,
     struct portal_dv_choice *ch, const char **why)
@@ -174,6 +208,19 @@ test_choice_json(void **state)
 	assert_int_equal(json_choice("{\"authz_id\": 9, \"method\": \"dns\"}",
 	    1, &a, &ch, &why), 0);
 	assert_int_equal(ch.method, RA_DV_DNS);
+	/* the domain of the address */
+	assert_int_equal(json_choice("{\"authz_id\": 7, \"method\": "
+	    "\"email\", \"email_local\": \"admin\", \"email_domain\": "
+	    "\"example.com\"}", 1, &a, &ch, &why), 0);
+	assert_string_equal(ch.email_local, "admin");
+	assert_string_equal(ch.email_domain, "example.com");
+	assert_int_equal(json_choice("{\"authz_id\": 7, \"method\": "
+	    "\"email\", \"email_domain\": null}", 1, &a, &ch, &why), 0);
+	assert_string_equal(ch.email_domain, "");
+	assert_int_equal(json_choice("{\"authz_id\": 7, \"method\": "
+	    "\"dns\", \"email_domain\": \"example.com\"}", 1, &a, &ch,
+	    &why), 0);
+	assert_string_equal(ch.email_domain, "");	/* ignored */
 	/* check and resend need only the id */
 	assert_int_equal(json_choice("{\"authz_id\": 3}", 0, &a, &ch, &why),
 	    0);
@@ -201,6 +248,14 @@ test_choice_json(void **state)
 		"{\"authz_id\": 7, \"method\": \"email\", \"email_local\": "
 		    "\"admin\\u0000x\"}",
 		"{\"authz_id\": 7, \"method\": \"dns\\u0000x\"}",
+		"{\"authz_id\": 7, \"method\": \"email\", \"email_domain\": "
+		    "1}",
+		"{\"authz_id\": 7, \"method\": \"email\", \"email_domain\": "
+		    "\"Example.COM\"}",
+		"{\"authz_id\": 7, \"method\": \"email\", \"email_domain\": "
+		    "\"example.com\\u0000x\"}",
+		"{\"authz_id\": 7, \"method\": \"email\", \"email_domain\": "
+		    "\"a@b.example\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		why = NULL;
@@ -389,6 +444,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_choice_form),
+		cmocka_unit_test(test_email_to),
 		cmocka_unit_test(test_choice_json),
 		cmocka_unit_test(test_action),
 		cmocka_unit_test(test_flash),

@@ -531,6 +531,111 @@ test_email_calendar_and_bounce(void **state)
 	    CA_CAL_METHOD_ENDED);
 }
 
+/*
+ * IMPLEMENTATION-OF BR 3.2.2.4.4: the addresses offered for a name are the
+ * constructed ones at each Authorization Domain Name: the one the first
+ * mail used (the contract's domain) first, then the name and its parents
+ * down to the registered domain, never a public suffix. One of them can
+ * be chosen and the mail, its resend and the evidence go there; others
+ * are refused. A link whose name switched to another address or method
+ * says "switched" (no newer mail went there), one a resend replaced says
+ * "replaced".
+ */
+static void
+test_email_adns_and_switched(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_email_link l = {0};
+	struct ra_dv_state *v;
+	char tok1[RA_DV_TOKEN_LEN + 1], tok2[RA_DV_TOKEN_LEN + 1], st[16];
+	size_t n = 0;
+	int64_t id, aid, did = 0;
+	static const char *const bad[] = {"admin@example",
+		"admin@evil.example", "admin@hop.example",
+		"admin@b.shop.example.", "admin@", "root@shop.example",
+		"admin@x.a.b.shop.example"};
+
+	assert_int_equal(store_domain_add(t->e->st, t->e->contract,
+	    "shop.example", 0, &did), 0);
+	id = order(t, "unlimited", "a.b.shop.example", "a.b.shop.example");
+	mail_token(t, "hostmaster@shop.example", tok1);
+	v = list(t, id, &n);
+	aid = v[0].authz_id;
+	assert_int_equal(v[0].n_email_adns, 3);
+	assert_string_equal(v[0].email_adns[0], "shop.example");
+	assert_string_equal(v[0].email_adns[1], "b.shop.example");
+	assert_string_equal(v[0].email_adns[2], "a.b.shop.example");
+	assert_string_equal(v[0].email_to, "hostmaster@shop.example");
+	free(v);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+		    aid, RA_DV_EMAIL, bad[i], "portal:user/7", &err), RC_INVAL);
+		assert_non_null(strstr(err.detail.msg, "a.b.shop.example"));
+	}
+	/* the address it waits for: no new mail */
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, aid,
+	    RA_DV_EMAIL, "hostmaster@shop.example", "portal:user/7", &err), 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'validation.email'"), 1);
+	/* another address, at the name itself (a new mail: once the
+	 * resend interval has passed) */
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, aid,
+	    RA_DV_EMAIL, "admin@a.b.shop.example", "portal:user/7", &err),
+	    RC_POLICY);
+	set_now(t->e, RT_T0 + 601);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, aid,
+	    RA_DV_EMAIL, "admin@a.b.shop.example", "portal:user/7", &err), 0);
+	mail_token(t, "admin@a.b.shop.example", tok2);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].email_to, "admin@a.b.shop.example");
+	free(v);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.method' AND details LIKE "
+	    "'%\"email_domain\":\"a.b.shop.example\"%'"), 1);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok1, &l), 0);
+	assert_string_equal(l.state, "switched");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok1, NULL, NULL, &err),
+	    RC_STATE);
+	assert_non_null(strstr(err.detail.msg, "another way"));
+	/* a resend goes to the chosen address; the link it replaces says
+	 * a newer mail was sent */
+	set_now(t->e, RT_T0 + 1202);
+	assert_int_equal(ra_dv_email_resend(t->e->ra, t->e->customer, id, aid,
+	    "portal:user/7", &err), 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE to_addr = 'admin@a.b.shop.example'"), 2);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok2, &l), 0);
+	assert_string_equal(l.state, "replaced");
+	mail_token(t, "admin@a.b.shop.example", tok2);
+	/* another method: the link says so */
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, aid,
+	    RA_DV_DNS, NULL, "portal:user/7", &err), 0);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok2, &l), 0);
+	assert_string_equal(l.state, "switched");
+	/* back to email, at the registered domain: confirmed there */
+	set_now(t->e, RT_T0 + 1803);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id, aid,
+	    RA_DV_EMAIL, "webmaster@shop.example", "portal:user/7", &err), 0);
+	mail_token(t, "webmaster@shop.example", tok1);
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok1, NULL, NULL, &err),
+	    0);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "WHERE id = (SELECT authz_id FROM dv_email_tokens WHERE email_to "
+	    "= 'webmaster@shop.example') AND status = 'valid' AND evidence "
+	    "LIKE '%\"authorization_domain_name\":\"shop.example\"%'"), 1);
+	/* no domain of the contract: "www." dropped first */
+	id = order(t, "unlimited", "www.other.example", "www.other.example");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].n_email_adns, 2);
+	assert_string_equal(v[0].email_adns[0], "other.example");
+	assert_string_equal(v[0].email_adns[1], "www.other.example");
+	free(v);
+}
+
 /* ---- choosing methods ---------------------------------------------------- */
 
 static void
@@ -1014,6 +1119,8 @@ main(void)
 		    test_email_expiry_resend_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_email_calendar_and_bounce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_email_adns_and_switched,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_choose_forbidden, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dns_http_check_now,
