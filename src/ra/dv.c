@@ -655,6 +655,20 @@ note_failure(struct ra *ra, struct store_dv *v, const struct store_authz *a,
 	return rc;
 }
 
+/* A failure the customer must hear of: automatic validation on our
+ * nameservers did not work (they were told nothing yet), or CAA or
+ * DNSSEC stand in the way, whatever the method. Told once the worker's
+ * batch is done (ra_dv_jobs_run), so that the names of an order that
+ * failed together are in one mail; ra_notify_order decides whether the
+ * customer must act, once per order and contact. */
+static int
+tell_customer(const char *method, const char *problem)
+{
+	return problem != NULL && (strcmp(method, "dns-auto") == 0 ||
+	    strcmp(problem, "caa_forbidden") == 0 ||
+	    strcmp(problem, "dnssec_bogus") == 0);
+}
+
 /* ---- issuance ------------------------------------------------------------ */
 
 /*
@@ -721,9 +735,10 @@ ra_dv_caa_ready(struct ra *ra, const int64_t *ids, size_t n,
 		/* the customer sees why on the name, and the DV worker looks
 		 * again (run_job) */
 		ra_dv_explain(&res, m, a.identifier, "", pb, msg);
-		if (row)
-			(void)note_failure(ra, &v, &a, pb, msg, &res,
-			    next_retry(ra, &v, now), "system", 0);
+		if (row && note_failure(ra, &v, &a, pb, msg, &res,
+		    next_retry(ra, &v, now), "system", 0) == 0 &&
+		    strcmp(pb, "dns_error") != 0)
+			(void)ra_notify_order(ra, a.order_id, "action");
 		log_info(LOG_RA, "portal order %lld: not issued: CAA of "
 		    "%s%s: %s", (long long)a.order_id, a.wildcard ? "*." : "",
 		    a.identifier, res.detail);
@@ -1593,15 +1608,17 @@ step_auto(struct ra *ra, struct store_dv *v, const struct store_authz *a,
  */
 static int
 run_job(struct ra *ra, int64_t authz_id, int force, const char *actor,
-    int asked, int *ran, int *valid)
+    int asked, int *ran, int *valid, int64_t *tell)
 {
 	struct store_dv v = {0};
 	struct store_authz a = {0};
 	struct store_order o = {0};
 	time_t now = ra_now(ra);
+	char before[24] = "";
 	int rc;
 
 	*ran = 0;
+	*tell = 0;
 	rc = store_dv_claim(ra->st, authz_id, now, now + lease_s(ra), force);
 	if (rc == RC_STATE)
 		return 0;	/* someone else runs it, or not due */
@@ -1636,6 +1653,7 @@ run_job(struct ra *ra, int64_t authz_id, int force, const char *actor,
 		rc = store_dv_update(ra->st, &v, now);
 		goto out;
 	}
+	snprintf(before, sizeof(before), "%s", v.problem ? v.problem : "");
 	if (strcmp(v.method, "dns-auto") == 0) {
 		rc = step_auto(ra, &v, &a, actor, valid);
 	} else if (strcmp(v.method, "dns") == 0 ||
@@ -1648,6 +1666,10 @@ run_job(struct ra *ra, int64_t authz_id, int force, const char *actor,
 	}
 	if (rc == 0 && valid != NULL && *valid)
 		rc = ra_dv_maybe_issue(ra, o.id, NULL);
+	/* a new failure (note_failure changed the row's problem) */
+	if (rc == 0 && tell_customer(v.method, v.problem) &&
+	    strcmp(before, v.problem) != 0)
+		*tell = o.id;
 out:
 	if (rc != 0)
 		log_warn(LOG_RA, "dv job authz %lld: %s", (long long)authz_id,
@@ -1665,6 +1687,7 @@ ra_dv_check_now(struct ra *ra, int64_t customer_id, int64_t order_id,
 	struct store_order o = {0};
 	struct store_authz a = {0};
 	struct store_dv v = {0};
+	int64_t tell = 0;
 	int rc, ran = 0, ok = 0;
 
 	if (valid != NULL)
@@ -1686,11 +1709,14 @@ ra_dv_check_now(struct ra *ra, int64_t customer_id, int64_t order_id,
 		    "check for this name.");
 		goto out;
 	}
-	rc = run_job(ra, a.id, 1, actor ? actor : "system", 1, &ran, &ok);
+	rc = run_job(ra, a.id, 1, actor ? actor : "system", 1, &ran, &ok,
+	    &tell);
 	if (rc != 0) {
 		rc = ra_internal(err, rc, "dv check");
 		goto out;
 	}
+	if (tell != 0)
+		(void)ra_notify_order(ra, tell, "action");
 	if (valid != NULL)
 		*valid = ok;
 out:
@@ -1704,7 +1730,7 @@ int
 ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran)
 {
 	struct store_dv_record *recs = NULL;
-	int64_t ids[64];
+	int64_t ids[64], tell[64];
 	size_t n = 0, nrec = 0, done = 0;
 	time_t now;
 	int rc;
@@ -1757,8 +1783,18 @@ ra_dv_jobs_run(struct ra *ra, size_t max, size_t *ran)
 	for (size_t i = 0; i < n; i++) {
 		int r = 0, ok = 0;
 
-		if (run_job(ra, ids[i], 0, "system", 0, &r, &ok) == 0 && r)
+		if (run_job(ra, ids[i], 0, "system", 0, &r, &ok, &tell[i]) ==
+		    0 && r)
 			done++;
+	}
+	/* the customers whose names failed in this batch, each order once */
+	for (size_t i = 0; i < n; i++) {
+		int seen = tell[i] == 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = tell[j] == tell[i];
+		if (!seen)
+			(void)ra_notify_order(ra, tell[i], "action");
 	}
 	if (ran != NULL)
 		*ran = done;

@@ -449,8 +449,8 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 	struct store_dv_token last = {0};
 	struct send s;
 	char token[64], adn[256], to[320], subject[400], customer[200];
-	char product[24], until[40], hh[2 * STORE_HASH_LEN + 1];
-	char *body = NULL, *url = NULL;
+	char product[24], until[40], hh[2 * STORE_HASH_LEN + 1], shown[256];
+	char *body = NULL, *url = NULL, *names, *names_adn;
 	int64_t count = 0;
 	time_t now = ra_now(ra);
 	struct tm tm;
@@ -507,8 +507,11 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 	strftime(until, sizeof(until), "%d %B %Y, %H:%M UTC", &tm);
 	url = xasprintf("%s/confirm/%s", ra->conf.portal_url != NULL ?
 	    ra->conf.portal_url : "", token);
+	ra_mail_first(adn, shown, sizeof(shown));
 	snprintf(subject, sizeof(subject), "Please confirm: SSL certificate "
-	    "for %s", adn);
+	    "for %s", shown);
+	names = ra_mail_names(o->names);
+	names_adn = ra_mail_names(adn);
 	body = xasprintf("Hello,\n\n%s has ordered an SSL certificate (%s) "
 	    "for:\n\n    %s\n\nThe certificate authority must confirm that "
 	    "the administrator of the domain %s agrees before it issues the "
@@ -519,8 +522,10 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 	    "request, do nothing: without confirmation no certificate is "
 	    "issued.\n\n-- \ncertdesk domain validation (Baseline "
 	    "Requirements %s, section 3.2.2.4.4)\n", customer,
-	    product_text(product), o->names, adn, to, url, until,
+	    product_text(product), names, names_adn, to, url, until,
 	    RA_BR_VERSION);
+	free(names);
+	free(names_adn);
 	s.ra = ra;
 	s.a = a;
 	s.to = to;

@@ -1,26 +1,35 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The mails a portal order sends to its contacts: "action needed" when it
- * waits for validation (saying how its names are being validated: on our
- * nameservers, by the mail sent to the hostmaster, or by the customer),
- * "issued" with the overview link, reminders 30 and 7 days before an
- * issued, unrevoked certificate expires, and "superseded" when a reissue
- * for other names schedules the revocation of the certificate it replaces
- * (in that transaction, audited). The ra only queues them in the store's
- * outbox (mail_outbox, kind + ref + recipient unique, so every notice goes
- * out once); the mail worker of `certdesk serve` delivers them. Runs
- * wherever the ra runs (serve, admin commands). Trusts the store; the
- * contact addresses were checked by the setup form, and are checked again
- * here and by the mail component before sending.
+ * The mails a portal order sends to its contacts: "action needed" when
+ * the customer (or the domain's hostmaster) must do something for a name
+ * to be confirmed: a mail went to the hostmaster, the customer places a
+ * DNS record or a file, automatic validation on our nameservers failed,
+ * CAA or DNSSEC stand in the way (never for names confirmed by reuse or
+ * automatically, nor for an OV/EV order that waits for the back office
+ * only); "issued" with the order's link; reminders 30 and 7 days before
+ * an issued, unrevoked certificate expires; "superseded" when a reissue
+ * for other names schedules the revocation of the certificate it
+ * replaces (in that transaction, audited). The ra only queues them in
+ * the store's outbox
+ * (mail_outbox, kind + ref + recipient unique, so every notice goes out
+ * once); the mail worker of `certdesk serve` delivers them. Every mail
+ * greets its reader by name when one is known, names the order by its
+ * domain (names joined with ", ", an IDN as its U-label with the A-label
+ * in parentheses) and links the order's page. Runs wherever the ra runs
+ * (serve, admin commands). Trusts the store; the contact addresses were
+ * checked by the setup form, and are checked again here and by the mail
+ * component before sending.
  * The recipient helpers (ra_int.h) serve the key compromise reports of
  * keyreport.c too.
  */
 #include "ra/ra_int.h"
+#include "ra/dv_int.h"
 #include "ca/ca.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
+#include <idn2.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +97,53 @@ day_text(time_t t, char *out, size_t n)
 	strftime(out, n, "%d %B %Y", &tm);
 }
 
+/* One name as a mail shows it: an IDN as its U-label with the A-label in
+ * parentheses ("bücher.example (xn--bcher-kva.example)"), or the U-label
+ * alone with unicode_only (subjects); any other name as it is. */
+static void
+name_shown(const char *name, int unicode_only, char *out, size_t n)
+{
+	int wild = strncmp(name, "*.", 2) == 0;
+	const char *base = name + (wild ? 2 : 0);
+	char *u = NULL;
+
+	if ((strncmp(base, "xn--", 4) == 0 || strstr(base, ".xn--") != NULL) &&
+	    idn2_to_unicode_8z8z(base, &u, 0) == IDN2_OK && u != NULL &&
+	    strcmp(u, base) != 0)
+		snprintf(out, n, unicode_only ? "%s%s" : "%s%s (%s)",
+		    wild ? "*." : "", u, name);
+	else
+		snprintf(out, n, "%s", name);
+	idn2_free(u);
+}
+
+char *
+ra_mail_names(const char *names)
+{
+	char *v = xstrdup(names != NULL ? names : ""), *tok, *save = NULL;
+	char *out = xstrdup(""), *t, shown[600];
+
+	for (tok = strtok_r(v, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		name_shown(tok, 0, shown, sizeof(shown));
+		t = xasprintf("%s%s%s", out, out[0] ? ", " : "", shown);
+		free(out);
+		out = t;
+	}
+	free(v);
+	return out;
+}
+
+void
+ra_mail_first(const char *names, char *out, size_t n)
+{
+	char first[256];
+
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(names != NULL ?
+	    names : "", " "), names != NULL ? names : "");
+	name_shown(first, 1, out, n);
+}
+
 int
 ra_mail_add(struct store *st, const char *to, const char *name,
     const char *subject, const char *text, const char *kind, const char *ref)
@@ -131,47 +187,120 @@ queue(struct ra *ra, const struct ra_rcpt *r, const char *kind,
 	return rc;
 }
 
-/* How the order's names are being validated (dv.c), for the "action"
- * mail: a paragraph per kind of method in use; new string (free()). */
+/* Why automatic validation failed, in a few words. */
+static const char *
+auto_why(const char *problem)
+{
+	if (strcmp(problem, "timeout") == 0)
+		return "our nameservers did not publish the record in time";
+	if (strcmp(problem, "dns_error") == 0)
+		return "the record could not be placed or looked up";
+	return "our resolver did not see the record";
+}
+
+/* What name a of order o waits for, in the "action" mail's words (new
+ * string); *act is 1 when the customer or their hostmaster must do
+ * something for it. */
 static char *
-dv_how(struct ra *ra, int64_t order_id)
+name_todo(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a, int *act)
+{
+	struct store_dv v = {0};
+	int row = store_dv_get(ra->st, a->id, &v) == 0;
+	const char *pb = row && v.problem != NULL ? v.problem : "";
+	const char *m = row && v.method != NULL ? v.method : "";
+	char to[320];
+	char *t;
+
+	*act = 1;
+	if (strcmp(pb, "caa_forbidden") == 0 ||
+	    strcmp(pb, "dnssec_bogus") == 0) {
+		/* the customer's DNS stands in the way, whatever the method */
+		t = xstrdup(v.message != NULL ? v.message : pb);
+	} else if (strcmp(a->status, "valid") == 0) {
+		*act = 0;
+		t = xstrdup("already confirmed.");
+	} else if (!row) {
+		t = xstrdup("choose on your order how you want to confirm "
+		    "it.");
+	} else if (strcmp(m, "dns-auto") == 0 && pb[0] == '\0') {
+		*act = 0;
+		t = xstrdup("on our nameservers: we confirm it automatically, "
+		    "there is nothing to do for you.");
+	} else if (strcmp(m, "dns-auto") == 0) {
+		t = xasprintf("we could not confirm it automatically with a "
+		    "temporary DNS record on our nameservers (%s). We keep "
+		    "trying; to finish sooner, confirm it yourself: choose "
+		    "\"Use another method\" on your order (an email to an "
+		    "administrative address of the domain, a DNS record or a "
+		    "file on your website).", auto_why(pb));
+	} else if (strcmp(m, "email") == 0) {
+		ra_dv_email_to(ra, o, a, &v, to, sizeof(to));
+		t = xasprintf("we sent a confirmation email to %s. Whoever "
+		    "reads that mailbox confirms the request with the link in "
+		    "it. If nobody does, choose \"Use another method\" on "
+		    "your order: another administrative address of the "
+		    "domain, a DNS record or a file on your website.", to);
+	} else if (strcmp(m, "dns") == 0) {
+		t = xstrdup("add the DNS TXT record shown on your order at "
+		    "your DNS host, then press \"Check now\".");
+	} else if (strcmp(m, "http") == 0) {
+		t = xstrdup("place the file shown on your order on your "
+		    "website, then press \"Check now\".");
+	} else {
+		*act = 0;
+		t = xstrdup("being confirmed.");
+	}
+	store_dv_clear(&v);
+	return t;
+}
+
+/* The "action" mail's paragraph per name (names with the same words
+ * share one: "a, b: ..."), new string; *act when any name needs the
+ * customer. */
+static char *
+action_text(struct ra *ra, const struct store_order *o, int *act)
 {
 	int64_t ids[CA_MAX_NAMES];
-	size_t n = 0;
-	int autodns = 0, own = 0;
-	char to[320] = "";
+	char *names[CA_MAX_NAMES], *text[CA_MAX_NAMES], *out = xstrdup("");
+	char shown[600], *t;
+	size_t n = 0, k = 0;
 
-	if (store_order_authz_list(ra->st, order_id, ids, CA_MAX_NAMES, &n) !=
-	    0)
-		return xstrdup("");
+	*act = 0;
+	if (store_order_authz_list(ra->st, o->id, ids, CA_MAX_NAMES, &n) != 0)
+		return out;
 	for (size_t i = 0; i < n; i++) {
-		struct store_dv v = {0};
-		struct store_dv_token t = {0};
+		struct store_authz a = {0};
+		char *todo;
+		size_t j;
+		int act1 = 0;
 
-		if (store_dv_get(ra->st, ids[i], &v) == 0) {
-			if (strcmp(v.method, "dns-auto") == 0)
-				autodns = 1;
-			else if (strcmp(v.method, "dns") == 0 ||
-			    strcmp(v.method, "http") == 0)
-				own = 1;
-			else if (strcmp(v.method, "email") == 0 && !to[0] &&
-			    store_dv_token_latest(ra->st, ids[i], &t, NULL) ==
-			    0)
-				snprintf(to, sizeof(to), "%s", t.email_to);
+		if (store_authz_get(ra->st, ids[i], &a) != 0)
+			continue;
+		todo = name_todo(ra, o, &a, &act1);
+		*act |= act1;
+		name_shown(a.identifier, 0, shown, sizeof(shown));
+		store_authz_clear(&a);
+		for (j = 0; j < k && strcmp(text[j], todo) != 0; j++)
+			;
+		if (j < k) {
+			t = xasprintf("%s, %s", names[j], shown);
+			free(names[j]);
+			names[j] = t;
+			free(todo);
+		} else {
+			names[k] = xstrdup(shown);
+			text[k++] = todo;
 		}
-		store_dv_token_clear(&t);
-		store_dv_clear(&v);
 	}
-	return xasprintf("%s%s%s%s%s",
-	    autodns ? "Your domain is on our nameservers: we confirm it "
-	    "automatically with a temporary DNS record, which we remove "
-	    "afterwards. Nothing to do for you.\n\n" : "",
-	    to[0] ? "We sent a confirmation mail to " : "", to,
-	    to[0] ? ": whoever reads that mailbox confirms the request with "
-	    "the link in it. You can also add a DNS record or a file on your "
-	    "website instead (see the overview).\n\n" : "",
-	    own ? "Add the DNS record or the file shown on the overview, "
-	    "then press Check now.\n\n" : "");
+	for (size_t j = 0; j < k; j++) {
+		t = xasprintf("%s%s: %s\n\n", out, names[j], text[j]);
+		free(out);
+		out = t;
+		free(names[j]);
+		free(text[j]);
+	}
+	return out;
 }
 
 static const char *
@@ -188,7 +317,7 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 	struct ra_rcpt r;
 	json_t *det = NULL;
 	char ref[24], kind[32], subject[400], until[40], first[256];
-	char *text = NULL, *sp;
+	char *text = NULL, *names = NULL;
 	int rc;
 
 	if (ra == NULL || what == NULL)
@@ -202,25 +331,31 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 	}
 	det = json_loads(o.details, 0, NULL);
 	ra_order_rcpt(ra->st, det, &r);
-	snprintf(first, sizeof(first), "%s", o.names);
-	if ((sp = strchr(first, ' ')) != NULL)
-		*sp = '\0';
+	ra_mail_first(o.names, first, sizeof(first));
+	names = ra_mail_names(o.names);
 	snprintf(ref, sizeof(ref), "%lld", (long long)o.id);
 	snprintf(kind, sizeof(kind), "portal.%s", what);
 	if (strcmp(what, "action") == 0) {
-		int org = strcmp(o.profile, "dv") != 0;
-		char *how = dv_how(ra, o.id);
+		int org = strcmp(o.profile, "dv") != 0, act = 0;
+		char *how;
 
+		/* only while it waits, and only when someone must act */
+		if (strcmp(o.status, "pending") != 0 ||
+		    o.expires_at <= ra_now(ra))
+			goto out;
+		how = action_text(ra, &o, &act);
+		if (!act) {
+			free(how);
+			goto out;
+		}
 		snprintf(subject, sizeof(subject), "Action needed: confirm "
 		    "the domain for your SSL certificate for %s", first);
-		text = xasprintf("your SSL certificate for %s has been set "
-		    "up. Before we can issue it, we need to confirm that you "
-		    "control the domain%s.\n\nWhat to do next: open the "
-		    "overview, which shows how to complete the validation and "
-		    "refreshes itself until the certificate is ready:\n\n"
-		    "%s/portal/orders/%lld\n\n%s%s"
-		    "Keep the private key you downloaded in a safe place: we "
-		    "do not have a copy and cannot recover it.\n", o.names,
+		text = xasprintf("Before we can issue your SSL certificate for "
+		    "%s, we need to confirm that you control the domain%s.\n\n"
+		    "What to do next: open your order, which shows how to "
+		    "confirm each name:\n\n%s/portal/orders/%lld\n\n%s%s"
+		    "Keep the private key of this certificate in a safe place: "
+		    "we do not have a copy and cannot recover it.\n", names,
 		    strchr(o.names, ' ') ? "s" : "", base_url(ra),
 		    (long long)o.id, how, org ? "For this certificate we also "
 		    "verify your organisation's details; our validation team "
@@ -234,11 +369,11 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 		day_text(c.not_after, until, sizeof(until));
 		snprintf(subject, sizeof(subject), "Your SSL certificate for "
 		    "%s is ready", first);
-		text = xasprintf("your SSL certificate for %s has been issued; "
+		text = xasprintf("Your SSL certificate for %s has been issued; "
 		    "it is valid until %s.\n\nDownload the certificate and the "
 		    "chain, and see how to install them on nginx or Apache, on "
-		    "the overview:\n\n%s/portal/orders/%lld\n\nSerial number: "
-		    "%s\n", o.names, until, base_url(ra), (long long)o.id,
+		    "your order:\n\n%s/portal/orders/%lld\n\nSerial number: "
+		    "%s\n", names, until, base_url(ra), (long long)o.id,
 		    c.serial);
 	} else {
 		rc = RC_INVAL;
@@ -250,6 +385,7 @@ out:
 		log_err(LOG_RA, "notice %s for order %lld: %s", what,
 		    (long long)order_id, rc_str(rc));
 	free(text);
+	free(names);
 	json_decref(det);
 	store_cert_clear(&c);
 	store_order_clear(&o);
@@ -262,13 +398,14 @@ static char *
 uncovered_text(const char *old, const char *cur)
 {
 	char *v = xstrdup(old), *tok, *save = NULL, *out = xstrdup(""), *t;
-	char name[256];
+	char name[256], shown[600];
 
 	for (tok = strtok_r(v, " ", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ", &save)) {
 		if (!ra_names_uncovered(tok, cur, name, sizeof(name)))
 			continue;
-		t = xasprintf("%s%s%s", out, out[0] ? ", " : "", tok);
+		name_shown(tok, 0, shown, sizeof(shown));
+		t = xasprintf("%s%s%s", out, out[0] ? ", " : "", shown);
 		free(out);
 		out = t;
 	}
@@ -301,8 +438,8 @@ ra_notify_superseded(struct ra *ra, struct store *st,
     int64_t new_order, time_t revoke_at)
 {
 	struct ra_rcpt r[2];
-	char when[64], day[40], subject[400], first[256], object[56], *sp;
-	char *text = NULL, *gone = NULL, *dj;
+	char when[64], day[40], subject[400], first[256], object[56];
+	char *text = NULL, *gone = NULL, *dj, *oldn = NULL, *curn = NULL;
 	json_t *to = json_array(), *d;
 	int rc;
 
@@ -318,13 +455,13 @@ ra_notify_superseded(struct ra *ra, struct store *st,
 		goto out;
 	ra_key_time_text(revoke_at, when, sizeof(when));
 	day_text(revoke_at, day, sizeof(day));
-	snprintf(first, sizeof(first), "%s", old->names);
-	if ((sp = strchr(first, ' ')) != NULL)
-		*sp = '\0';
+	ra_mail_first(old->names, first, sizeof(first));
 	snprintf(subject, sizeof(subject), "Your SSL certificate for %s will "
 	    "be revoked on %s", first, day);
 	gone = uncovered_text(old->names, cur->names);
-	text = xasprintf("your SSL certificate for %s will be revoked on %s "
+	oldn = ra_mail_names(old->names);
+	curn = ra_mail_names(cur->names);
+	text = xasprintf("Your SSL certificate for %s will be revoked on %s "
 	    "(reason: superseded).\n\nWhy: it was replaced by the certificate "
 	    "for %s, issued from the same certificate slot with \"Renew or "
 	    "reissue\", which does not cover %s. A slot holds one "
@@ -336,10 +473,9 @@ ra_notify_superseded(struct ra *ra, struct store *st,
 	    "certificate, its downloads and how to install it:\n\n"
 	    "%s/portal/orders/%lld\n\nThe certificate that will be revoked:"
 	    "\nSerial number: %s\nNames: %s\nRevocation: %s, superseded"
-	    "\nOverview: %s/portal/orders/%lld\n", old->names, when,
-	    cur->names, gone, RA_REISSUE_GRACE / 3600, gone, base_url(ra),
-	    (long long)new_order, old->serial, old->names, when, base_url(ra),
-	    (long long)old->order_id);
+	    "\nIts order: %s/portal/orders/%lld\n", oldn, when, curn, gone,
+	    RA_REISSUE_GRACE / 3600, gone, base_url(ra), (long long)new_order,
+	    old->serial, oldn, when, base_url(ra), (long long)old->order_id);
 	for (size_t i = 0; i < 2 && rc == 0; i++)
 		for (size_t k = 0; k < r[i].n && rc == 0; k++) {
 			int dup = 0;
@@ -384,6 +520,8 @@ ra_notify_superseded(struct ra *ra, struct store *st,
 out:
 	free(text);
 	free(gone);
+	free(oldn);
+	free(curn);
 	json_decref(to);
 	return rc;
 }
@@ -415,7 +553,7 @@ ra_mail_reminders(struct ra *ra, size_t *queued)
 			json_t *det = NULL;
 			struct ra_rcpt r;
 			char kind[32], subject[400], until[40], first[256];
-			char *text, *sp;
+			char *text, *names;
 			long left = (long)((v[i].not_after - now) / 86400);
 
 			if (store_order_get(ra->st, v[i].order_id, &o) != 0 ||
@@ -426,25 +564,26 @@ ra_mail_reminders(struct ra *ra, size_t *queued)
 			}
 			det = json_loads(o.details, 0, NULL);
 			ra_order_rcpt(ra->st, det, &r);
-			snprintf(first, sizeof(first), "%s", o.names);
-			if ((sp = strchr(first, ' ')) != NULL)
-				*sp = '\0';
+			ra_mail_first(o.names, first, sizeof(first));
+			names = ra_mail_names(o.names);
 			day_text(v[i].not_after, until, sizeof(until));
 			snprintf(kind, sizeof(kind), "portal.expiry%d",
 			    days[k]);
 			snprintf(subject, sizeof(subject), "Your SSL "
 			    "certificate for %s expires in %ld day%s", first,
 			    left, left == 1 ? "" : "s");
-			text = xasprintf("your SSL certificate for %s expires "
+			text = xasprintf("Your SSL certificate for %s expires "
 			    "on %s. Renew it before then so that your website "
-			    "stays reachable without warnings: open the "
-			    "overview and choose renew.\n\n%s/portal/orders/"
-			    "%lld\n\nSerial number: %s\n", o.names, until,
-			    base_url(ra), (long long)o.id, v[i].serial);
+			    "stays reachable without warnings: open your "
+			    "order and choose \"Renew or reissue with a new "
+			    "key\".\n\n%s/portal/orders/%lld\n\nSerial "
+			    "number: %s\n", names, until, base_url(ra),
+			    (long long)o.id, v[i].serial);
 			if (queue(ra, &r, kind, v[i].serial, subject, text,
 			    queued) != 0)
 				rc = RC_DB;
 			free(text);
+			free(names);
 			json_decref(det);
 			store_order_clear(&o);
 		}

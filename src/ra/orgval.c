@@ -1236,14 +1236,16 @@ staff(struct ra *ra, int64_t agent_id, int *admin, struct ra_err *err)
 }
 
 /* The staff's question to the order's contacts (ra_order_rcpt), each
- * greeted without a name, through notify.c's ra_mail_add(). */
+ * greeted by name as notify.c's other notices, through ra_mail_add().
+ * The order goes by its domain, as the portal shows it. */
 static void
 info_mail(struct ra *ra, const struct act_ctx *x)
 {
 	struct store_order o = {0};
 	struct ra_rcpt r;
 	json_t *det = NULL;
-	char ref[64], *text;
+	const char *base = ra->conf.portal_url ? ra->conf.portal_url : "";
+	char ref[64], first[256], subject[400], *text, *names;
 
 	if (store_order_get(ra->st, x->order, &o) != 0)
 		goto out;
@@ -1251,14 +1253,20 @@ info_mail(struct ra *ra, const struct act_ctx *x)
 	ra_order_rcpt(ra->st, det, &r);
 	snprintf(ref, sizeof(ref), "case:%lld:%lld", (long long)x->case_id,
 	    (long long)ra_now(ra));
-	text = xasprintf("to verify your organisation for order %lld (%s), "
-	    "our validation team needs more information:\n\n%s\n\nPlease "
-	    "answer in the portal's overview: %s/portal/overview\n",
-	    (long long)x->order, o.names ? o.names : "", x->text,
-	    ra->conf.portal_url ? ra->conf.portal_url : "");
+	names = ra_mail_names(o.names);
+	ra_mail_first(o.names, first, sizeof(first));
+	snprintf(subject, sizeof(subject), "Information needed for your SSL "
+	    "certificate for %s", first);
+	text = xasprintf("To verify your organisation for your SSL "
+	    "certificate for %s, our validation team needs more information:"
+	    "\n\n%s\n\nPlease answer on your overview, where the question "
+	    "is shown with a form for your answer:\n\n%s/portal/overview\n"
+	    "\nThe order:\n\n%s/portal/orders/%lld\n", names, x->text, base,
+	    base, (long long)x->order);
+	free(names);
 	for (size_t i = 0; i < r.n; i++) {
-		int e = ra_mail_add(ra->st, r.addr[i], "", "Information needed "
-		    "for your SSL certificate order", text, "org.info", ref);
+		int e = ra_mail_add(ra->st, r.addr[i], r.name[i], subject,
+		    text, "org.info", ref);
 
 		if (e != 0 && e != RC_EXISTS)
 			log_err(LOG_RA, "org case %lld: mail to %s: %s",

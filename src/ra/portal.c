@@ -580,8 +580,10 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 		if (ra_dv_start(ra, p.id, &de) != 0)
 			log_err(LOG_RA, "portal order %lld: domain validation "
 			    "not started: %s", (long long)p.id, de.detail.msg);
-		/* still waiting (not issued at once through reuse): tell its
-		 * contacts what to do */
+		/* still waiting (not issued at once through reuse): its
+		 * contacts are told what to do when a name needs them
+		 * (ra_notify_order decides; a name on our nameservers is
+		 * told only once its automatic validation failed, dv.c) */
 		if (store_order_get(ra->st, p.id, &po) == 0 &&
 		    strcmp(po.status, "pending") == 0)
 			(void)ra_notify_order(ra, p.id, "action");

@@ -1096,11 +1096,15 @@ int ra_portal_revoke(struct ra *ra, int64_t customer_id, const char *serial,
 /*
  * Queues a notice about portal order order_id in the store's outbox for
  * its contacts (the user who placed it; the technical and administrative
- * contacts of OV/EV orders): what "action" (it waits for validation: what
- * to do next) or "issued" (with the overview link). Each notice is queued
- * once per contact (again: nothing happens). RC_NOTFOUND for an unknown or
- * non-portal order, RC_INVAL for another `what`. Order placing and
- * issuance call it; a failure is logged, never undoes the state change.
+ * contacts of OV/EV orders): what "action" (per name, what the customer
+ * or the hostmaster must do; queued only while the order waits and a name
+ * needs them: a mail to an administrative address, the customer's DNS
+ * record or file, automatic validation that failed, CAA or DNSSEC in the
+ * way; else 0 and nothing) or "issued", each with the order's link. Each
+ * notice is queued once per contact (again: nothing happens). RC_NOTFOUND
+ * for an unknown or non-portal order, RC_INVAL for another `what`. Order
+ * placing, the domain validation's failures and issuance call it; a
+ * failure is logged, never undoes the state change.
  */
 int ra_notify_order(struct ra *ra, int64_t order_id, const char *what);
 

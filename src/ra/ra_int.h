@@ -346,6 +346,12 @@ void ra_rcpt_add(struct ra_rcpt *r, const char *addr, const char *name);
  * then the technical and administrative contacts (OV/EV). r is cleared
  * first. */
 void ra_order_rcpt(struct store *st, json_t *det, struct ra_rcpt *r);
+/* An order's names (space-separated) as mails show them: joined with
+ * ", ", an IDN as its U-label with the A-label in parentheses
+ * ("bücher.example (xn--bcher-kva.example)"). New string (free()). */
+char *ra_mail_names(const char *names);
+/* The first of names for a subject: an IDN as its U-label only. */
+void ra_mail_first(const char *names, char *out, size_t n);
 
 /* ---- mail for a key's revoked certificates (keynotice.c) ---------------- */
 

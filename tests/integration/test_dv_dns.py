@@ -128,13 +128,12 @@ def test_hosted_name_validates_and_issues(knot_rig):
     assert db(r, "SELECT count(*) FROM dv_attempts WHERE method = "
                  "'dns-auto' AND outcome = 'valid' AND evidence LIKE "
                  "'%_acme-challenge%'") == [(2,)]
-    # no mail to the hostmaster for a hosted zone; the customer is told
-    # that nothing is to be done
+    # no mail to the hostmaster for a hosted zone, and none asking the
+    # customer to act: there was nothing to do; "issued" only
     assert db(r, "SELECT count(*) FROM mail_outbox WHERE kind = "
                  "'validation.email'") == [(0,)]
-    body = db(r, "SELECT body FROM mail_outbox WHERE kind = "
-                 "'portal.action' AND ref = ?", (str(oid),))[0][0]
-    assert "Nothing to do for you" in body
+    assert db(r, "SELECT kind FROM mail_outbox WHERE ref = ?",
+              (str(oid),)) == [("portal.issued",)]
     v = get(r, f"/api/v1/orders/{oid}/validations")["validations"]
     assert {x["status"] for x in v} == {"valid"}
 
@@ -213,6 +212,13 @@ def test_hosted_name_and_caa_failure_removes_record(knot_rig):
               (oid,)) == [(None,)]
     assert db(r, "SELECT count(*) FROM audit_log WHERE action = "
                  "'validation.failure'")[0][0] >= 1
+    # automatic validation failed, for a reason the customer must fix:
+    # now they are told, once
+    body, = db(r, "SELECT body FROM mail_outbox WHERE kind = "
+                  "'portal.action' AND ref = ?", (str(oid),))[0]
+    assert "caa-no.test: The CAA records of caa-no.test do not allow " \
+        "this certificate authority to issue for it." in body, body
+    assert f"/portal/orders/{oid}\n" in body
 
 
 def test_restart_between_add_and_check_still_removes(tmp_path):
@@ -257,6 +263,15 @@ def test_restart_between_add_and_check_still_removes(tmp_path):
                 "validation_pending"
             assert db(r, "SELECT count(*) FROM dv_attempts WHERE problem = "
                          "'timeout'")[0][0] == 2
+            # the customer hears of it once it timed out (not before),
+            # with what they can do
+            body, = db(r, "SELECT body FROM mail_outbox WHERE kind = "
+                          "'portal.action' AND ref = ?", (str(oid),))[0]
+            assert "dv-r.test: we could not confirm it automatically with " \
+                "a temporary DNS record on our nameservers (our " \
+                "nameservers did not publish the record in time)." in \
+                body, body
+            assert "Use another method" in body
         finally:
             r.server.stop()
             r.dns.stop()

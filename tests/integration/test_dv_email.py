@@ -237,7 +237,7 @@ def test_mail_link_get_post_issue(rig):
     # the customer's "action needed" mail says where the mail went
     m = rig.inbox.wait(lambda r, m: r == [rig.emails["a"]] and
                        m["Subject"].startswith("Action needed"))
-    assert "confirmation mail to hostmaster@" + DOMAIN in " ".join(
+    assert "confirmation email to hostmaster@" + DOMAIN in " ".join(
         body_of(m).split())
     c = rig.client()
     # GET shows what is confirmed, and changes nothing (mail scanners)

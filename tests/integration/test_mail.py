@@ -81,9 +81,18 @@ def test_action_needed_then_issued(rig, state):
     assert m.get_content_type() == "text/plain"
     assert m.get_content_charset() == "utf-8"
     text = body_of(m)
-    assert text.startswith("Hello User a,")
-    assert DOMAIN in text and "What to do next" in text
-    assert f"/portal/orders/{oid}\n" in text
+    assert text.startswith(f"Hello User a,\n\nBefore we can issue your SSL "
+                           f"certificate for {DOMAIN}, www.{DOMAIN}, we "
+                           "need to confirm that you control the domains.")
+    # where the link goes: the order, which shows how
+    assert "What to do next: open your order, which shows how to " \
+        "confirm each name:\n\n" in text
+    assert re.search(rf"\n\nhttps://127\.0\.0\.1:\d+/portal/orders/{oid}"
+                     r"\n\n", text), text
+    assert "overview" not in text
+    # the hostmaster was asked for both names: one line for them
+    assert (f"{DOMAIN}, www.{DOMAIN}: we sent a confirmation email to "
+            f"hostmaster@{DOMAIN}.") in text
     assert rig.cli("admin", "validate", "--order", oid) == "issued"
     m = rig.inbox.wait(lambda r, m: r == [me] and
                        m["Subject"] == f"Your SSL certificate for {DOMAIN} "
@@ -357,11 +366,11 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
                f"revoked on {day:%d %B %Y}")
     m = rig.inbox.wait(lambda r, m: r == [me] and m["Subject"] == subject)
     body = body_of(m)
-    assert body.startswith("Hello User a,\n\nyour SSL certificate for "
-                           "old-mail.test www.old-mail.test will be "
+    assert body.startswith("Hello User a,\n\nYour SSL certificate for "
+                           "old-mail.test, www.old-mail.test will be "
                            f"revoked on {day:%d %B %Y} at {exact} UTC "
                            "(reason: superseded).")
-    assert "replaced by the certificate for new-mail.test " \
+    assert "replaced by the certificate for new-mail.test, " \
         "www.new-mail.test" in body
     assert "does not cover old-mail.test, www.old-mail.test." in body
     assert "install the new certificate in place of the old one before " \
@@ -369,7 +378,9 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
     assert re.search(rf"https://127\.0\.0\.1:\d+/portal/orders/{reissue}"
                      r"\n", body), body
     assert f"Serial number: {old}\n" in body
-    assert "Names: old-mail.test www.old-mail.test\n" in body
+    assert "Names: old-mail.test, www.old-mail.test\n" in body
+    assert re.search(rf"Its order: https://127\.0\.0\.1:\d+/portal/orders/"
+                     rf"{renewal}\n", body), body
     assert superseded() == [(old, me)]
     (details,), = db(rig, "SELECT details FROM audit_log WHERE action = "
                           "'portal.cert.superseded.mail' AND object = ?",
@@ -387,6 +398,63 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
     text = page(renewal)
     assert "will be revoked" not in text and "is in progress" not in text
     assert "This certificate was revoked" in text
+
+
+def test_automatic_validation_failed_asks_the_customer(rig):
+    """A domain on our nameservers is confirmed automatically: nothing is
+    asked of the customer unless that fails (here: no DNS provider is
+    configured). Then one "Action needed" mail says so and what they can
+    do instead, and no hostmaster is mailed."""
+    name = "auto-mail.test"
+    rig.cli("admin", "domain", "add", "--contract", rig.ids["a"]["contract"],
+            "--name", name, "--hosted")
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    me = rig.emails["a"]
+    oid = order(rig, slot, ["www." + name, name])
+    m = rig.inbox.wait(lambda r, m: r == [me] and
+                       m["Subject"] == "Action needed: confirm the domain "
+                       f"for your SSL certificate for {name}")
+    text = body_of(m)
+    assert (f"{name}, www.{name}: we could not confirm it automatically "
+            "with a temporary DNS record on our nameservers (the record "
+            "could not be placed or looked up). We keep trying; to finish "
+            "sooner, confirm it yourself: choose \"Use another method\" on "
+            "your order") in text, text
+    assert re.search(rf"https://127\.0\.0\.1:\d+/portal/orders/{oid}\n",
+                     text)
+    v = rig.client().api("GET", f"/api/v1/orders/{oid}/validations",
+                         token=rig.token("a"))[2]["validations"]
+    assert {x["method"] for x in v} == {"dns-auto"}
+    assert all(x["problem"] == "dns_error" for x in v)
+    # once, and no mail to a hostmaster
+    time.sleep(2)
+    assert db(rig, "SELECT kind, count(*) FROM mail_outbox WHERE ref = ? "
+                   "GROUP BY kind", (str(oid),)) == [("portal.action", 1)]
+    assert db(rig, "SELECT count(*) FROM mail_outbox WHERE to_addr LIKE ?",
+              ("%@" + name,)) == [(0,)]
+
+
+def test_idn_shown_as_u_label(rig):
+    """An internationalised name is shown as its U-label with the A-label
+    in parentheses in the body (the U-label alone in the subject), in the
+    customer's mail and in the hostmaster's."""
+    a = "xn--bcher-kva.test"
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    order(rig, slot, ["www." + a, a])
+    me = rig.emails["a"]
+    m = rig.inbox.wait(lambda r, m: r == [me] and "bücher.test" in
+                       m["Subject"])
+    assert m["Subject"] == ("Action needed: confirm the domain for your SSL "
+                            "certificate for bücher.test")
+    text = body_of(m)
+    assert ("for bücher.test (xn--bcher-kva.test), www.bücher.test "
+            "(www.xn--bcher-kva.test), we need") in text, text
+    m = rig.inbox.wait(lambda r, m: r == ["hostmaster@" + a])
+    assert m["Subject"] == "Please confirm: SSL certificate for bücher.test"
+    assert "    bücher.test (xn--bcher-kva.test), www.bücher.test " \
+        "(www.xn--bcher-kva.test)\n" in body_of(m)
 
 
 # loopback: AUTH without TLS is what the test wants

@@ -129,6 +129,7 @@ struct t {
 	struct rt_env *e;
 	struct fake_dns dns;
 	EVP_PKEY *k;
+	int64_t user;		/* who places the orders: gets their mail */
 };
 
 static int
@@ -139,6 +140,9 @@ setup(void **state)
 	t->e = rt_setup(RT_T0, NULL);
 	t->k = rt_key();
 	ra_set_dnsupd_ops(t->e->ra, &fd_ops, &t->dns);
+	assert_int_equal(store_user_add(t->e->st, t->e->customer,
+	    "uma@example.net", "Uma User", STORE_ROLE_CUSTOMER, NULL,
+	    &t->user), 0);
 	*state = t;
 	return 0;
 }
@@ -183,7 +187,7 @@ order(struct t *t, const char *product, const char *domain, const char *names)
 
 	memset(&q, 0, sizeof(q));
 	q.customer_id = t->e->customer;
-	q.user_id = 7;
+	q.user_id = t->user;
 	q.slot_id = slot(t->e, product);
 	if (strcmp(product, "unlimited") == 0)	/* "Activate now" */
 		assert_int_equal(store_slot_set_state(t->e->st, q.slot_id,
@@ -247,6 +251,19 @@ mail_token(struct t *t, const char *to, char out[RA_DV_TOKEN_LEN + 1])
 	sqlite3_close(db);
 }
 
+/* The "action needed" mails queued for order id whose body is like
+ * `like` (SQL LIKE; NULL: any). */
+static int64_t
+action_mails(struct t *t, int64_t id, const char *like)
+{
+	char sql[600];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.action' AND ref = '%lld' AND body LIKE '%s'",
+	    (long long)id, like != NULL ? like : "%");
+	return rt_count(t->e, sql);
+}
+
 /* ---- email --------------------------------------------------------------- */
 
 static void
@@ -268,6 +285,15 @@ test_email_default_confirm_issue(void **state)
 	    "WHERE kind = 'validation.email' AND to_addr = "
 	    "'hostmaster@example.com' AND body LIKE '%Beispiel GmbH%' AND "
 	    "body LIKE '%SSL Starter%' AND body LIKE '%www.example.com%'"), 1);
+	/* the customer is told where it went, both names in one line, and
+	 * to open the order (its link) */
+	assert_int_equal(action_mails(t, id, "Hello Uma User,%Before we can "
+	    "issue your SSL certificate for example.com, www.example.com, we "
+	    "need to confirm that you control the domains.%open your order, "
+	    "which shows how to confirm each name:%/portal/orders/%" 
+	    "example.com, www.example.com: we sent a confirmation email to "
+	    "hostmaster@example.com.%"), 1);
+	assert_int_equal(action_mails(t, id, "%overview%"), 0);
 	/* the token is stored only as a hash */
 	mail_token(t, "hostmaster@example.com", tok);
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_email_tokens "
@@ -912,6 +938,8 @@ test_dns_auto_success(void **state)
 	    "action = 'validation.dns.removed'"), 2);
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
 	    "WHERE method = 'dns-auto' AND evidence LIKE '%3.2.2.4.7%'"), 2);
+	/* nothing was asked of the customer: no "action needed" mail */
+	assert_int_equal(action_mails(t, id, NULL), 0);
 }
 
 static void
@@ -932,9 +960,18 @@ test_dns_auto_failure_and_cleanup(void **state)
 	v = list(t, id, &n);
 	assert_int_equal(v[0].method, RA_DV_DNS_AUTO);
 	free(v);
+	/* automatic: nothing to tell the customer yet */
+	assert_int_equal(action_mails(t, id, NULL), 0);
 	/* the CA's resolver does not see it: failure, record removed */
 	t->e->fake.dns01_ok = 0;
 	work(t, &now, 3);
+	/* now they are told, once, what they can do */
+	assert_int_equal(action_mails(t, id, "%ns.example: we could not "
+	    "confirm it automatically with a temporary DNS record on our "
+	    "nameservers (our resolver did not see the record). We keep "
+	    "trying; to finish sooner, confirm it yourself: choose \"Use "
+	    "another method\"%"), 1);
+	assert_int_equal(action_mails(t, id, NULL), 1);
 	assert_int_equal(t->dns.n, 0);
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
 	    0);
@@ -1062,6 +1099,20 @@ test_ov_waits(void **state)
 	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM certificates "
 	    "WHERE profile = 'ov'"), 0);
+	/* its contacts were asked to act when it was placed (the mail to
+	 * the hostmaster), with the organisation's part */
+	assert_int_equal(action_mails(t, id, "%ov.example: we sent a "
+	    "confirmation email to hostmaster@ov.example.%we also verify your "
+	    "organisation''s details%"), 3);
+	/* the next OV order for the name reuses its validation: nothing
+	 * for anyone to do about the domain, no "action needed" mail */
+	id = order(t, "business", "ov.example", "ov.example");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_REUSED);
+	assert_string_equal(v[0].status, "valid");
+	free(v);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	assert_int_equal(action_mails(t, id, NULL), 0);
 }
 
 /* A zone on our nameservers that the ordering contract does not hold as a

@@ -390,6 +390,14 @@ test_ov_lifecycle(void **state)
 	assert_int_equal(state_of(t, c), RA_ORG_INFO_REQUESTED);
 	assert_true(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
 	    "kind = 'org.info' AND body LIKE '%register extract%'") >= 3);
+	/* greeted by name, the order by its domain and its link */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'org.info' AND to_addr = 'tom@example.com' AND subject = "
+	    "'Information needed for your SSL certificate for "
+	    "shop.example.com' AND body LIKE 'Hello Tom Tech,%To verify your "
+	    "organisation for your SSL certificate for shop.example.com, %' "
+	    "AND body LIKE '%/portal/orders/%' AND body NOT LIKE '%order 1%'"),
+	    1);
 	/* waiting for the customer: the agent may only resume or reject */
 	refused_all_but(t, t->agent_a, id, c, A_RESUME | A_RESPOND |
 	    A_REJECT);

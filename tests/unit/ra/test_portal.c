@@ -912,7 +912,7 @@ test_reissue_tells_the_old_order(void **state)
 	    "kind = 'portal.superseded' AND to_addr = 'bob@shop.example' AND "
 	    "subject LIKE 'Your SSL certificate for old.example.com will be "
 	    "revoked on %' AND body LIKE '%the certificate for "
-	    "new.example.com www.new.example.com%' AND body LIKE '%does not "
+	    "new.example.com, www.new.example.com%' AND body LIKE '%does not "
 	    "cover old.example.com, www.old.example.com.%' AND body LIKE "
 	    "'%install the new certificate%before then%'"), 1);
 	assert_int_equal(count_of(e, "SELECT count(*) FROM audit_log WHERE "
