@@ -9,8 +9,9 @@
  * only); "issued" with the order's link; reminders 30 and 7 days before
  * an issued, unrevoked certificate expires; "superseded" when a reissue
  * for other names schedules the revocation of the certificate it
- * replaces (in that transaction, audited). The ra only queues them in
- * the store's outbox
+ * replaces; "rejected" when validation staff reject an OV/EV order, and
+ * "expired" when an order ends unvalidated (these three in that
+ * transaction, audited). The ra only queues them in the store's outbox
  * (mail_outbox, kind + ref + recipient unique, so every notice goes out
  * once); the mail worker of `certdesk serve` delivers them. Every mail
  * greets its reader by name when one is known, names the order by its
@@ -388,6 +389,189 @@ out:
 	free(names);
 	json_decref(det);
 	store_cert_clear(&c);
+	store_order_clear(&o);
+	return rc;
+}
+
+/* text with every line after the first indented by four spaces (staff's
+ * reason, quoted in a mail); new string. */
+static char *
+indented(const char *text)
+{
+	char *out = xstrdup(""), *t;
+
+	for (const char *p = text; *p != '\0'; ) {
+		size_t n = strcspn(p, "\n");
+
+		t = xasprintf("%s    %.*s\n", out, (int)n, p);
+		free(out);
+		out = t;
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return out;
+}
+
+/* What order o (in the transaction on st) lacked when it expired, in
+ * words ("the domain a.example was not confirmed and your organisation's
+ * details were not verified"); new string. */
+static char *
+expired_why(struct store *st, const struct store_order *o)
+{
+	struct store_org_case oc = {0};
+	int64_t ids[CA_MAX_NAMES];
+	size_t n = 0, k = 0;
+	char *left = xstrdup(""), *t, shown[600];
+	int org = 0;
+
+	if (store_order_authz_list(st, o->id, ids, CA_MAX_NAMES, &n) != 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct store_authz a = {0};
+
+		if (store_authz_get(st, ids[i], &a) == 0 &&
+		    strcmp(a.status, "valid") != 0) {
+			name_shown(a.identifier, 0, shown, sizeof(shown));
+			t = xasprintf("%s%s%s", left, k++ ? ", " : "", shown);
+			free(left);
+			left = t;
+		}
+		store_authz_clear(&a);
+	}
+	/* the case was closed with the order (ra_org_case_expire): it
+	 * counts as verified only when it was approved */
+	if (strcmp(o->profile, "dv") != 0)
+		org = store_org_case_by_order(st, o->id, &oc) != 0 ||
+		    strcmp(oc.state, "approved") != 0;
+	store_org_case_clear(&oc);
+	t = xasprintf("%s%s%s%s%s%s", k ? (k > 1 ? "the domains " :
+	    "the domain ") : "", left, k ? (k > 1 ? " were not confirmed" :
+	    " was not confirmed") : "", k && org ? " and " : "", org ?
+	    "your organisation's details were not verified" : "",
+	    !k && !org ? "it could not be issued" : "");
+	free(left);
+	return t;
+}
+
+int
+ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
+    const char *reason)
+{
+	struct store_order o = {0};
+	struct store_cert prev = {0};
+	struct ra_rcpt r;
+	json_t *det = NULL, *to = json_array(), *d = NULL;
+	const char *kind = reason != NULL ? "portal.rejected" :
+	    "portal.expired";
+	char first[256], subject[400], object[48], ref[24], held[41] = "";
+	char day[40], *dj = NULL, *names = NULL, *why = NULL, *keep = NULL;
+	char *text = NULL;
+	time_t now;
+	long days;
+	int rc;
+
+	if (ra == NULL || st == NULL) {
+		json_decref(to);
+		return RC_INVAL;
+	}
+	now = ra_now(ra);
+	rc = store_order_get(st, order_id, &o);
+	if (rc == RC_NOTFOUND)
+		rc = 0;
+	if (rc != 0 || o.slot_id == 0 || o.details == NULL)
+		goto out;	/* not a portal order: nobody to tell */
+	det = json_loads(o.details, 0, NULL);
+	ra_order_rcpt(st, det, &r);
+	ra_mail_first(o.names, first, sizeof(first));
+	names = ra_mail_names(o.names);
+	/* a renewal that failed leaves the slot's certificate as it was */
+	if (store_slot_prev_cert(st, o.id, held) == 0 &&
+	    store_cert_get(st, held, &prev) == 0 && !prev.revoked &&
+	    prev.not_after > now) {
+		char *pn = ra_mail_names(prev.names);
+
+		day_text(prev.not_after, day, sizeof(day));
+		keep = xasprintf("Your current certificate for %s is not "
+		    "affected: it stays valid until %s.\n\n", pn, day);
+		free(pn);
+	}
+	if (reason != NULL) {
+		why = indented(reason);
+		snprintf(subject, sizeof(subject), "Your SSL certificate for "
+		    "%s was not issued: organisation validation failed",
+		    first);
+		text = xasprintf("Your order of an SSL certificate for %s was "
+		    "rejected: our validation team could not verify your "
+		    "organisation, so the certificate will not be issued. The "
+		    "reason they gave:\n\n%s\nWhat you can do next: if the "
+		    "organisation details you gave were incomplete or out of "
+		    "date, set up the certificate again from your SSL "
+		    "certificates, with the details exactly as the official "
+		    "register has them (legal name, address, registration "
+		    "number); our validation team checks them anew. If you "
+		    "think the decision is wrong, contact us and name the "
+		    "domain of this order.\n\n%s/portal/\n\n%sThe order:"
+		    "\n\n%s/portal/orders/%lld\n", names, why, base_url(ra),
+		    keep != NULL ? keep : "", base_url(ra), (long long)o.id);
+	} else {
+		why = expired_why(st, &o);
+		days = (long)((o.expires_at - o.created_at + 43200) / 86400);
+		snprintf(subject, sizeof(subject), "Your SSL certificate order "
+		    "for %s has expired", first);
+		text = xasprintf("Your order of an SSL certificate for %s has "
+		    "ended without a certificate: within the %ld day%s an "
+		    "order waits for its validation, %s.\n\nWhat you can do "
+		    "next: set up the certificate again, with a new key, from "
+		    "your SSL certificates, and confirm the domain the way "
+		    "the new order's page shows; what was validated counts "
+		    "for it too.\n\n%s/portal/\n\n%sThe order:\n\n"
+		    "%s/portal/orders/%lld\n", names, days, days == 1 ? "" :
+		    "s", why, base_url(ra), keep != NULL ? keep : "",
+		    base_url(ra), (long long)o.id);
+	}
+	snprintf(ref, sizeof(ref), "%lld", (long long)o.id);
+	for (size_t i = 0; i < r.n && rc == 0; i++) {
+		/* once per order and address: a notice queued before
+		 * counts */
+		rc = ra_mail_add(st, r.addr[i], r.name[i], subject, text, kind,
+		    ref);
+		if (rc == RC_EXISTS)
+			rc = 0;
+		if (rc == 0)
+			json_array_append_new(to, json_string(r.addr[i]));
+	}
+	if (rc != 0) {
+		log_err(LOG_RA, "mail %s %lld: %s", kind, (long long)o.id,
+		    rc_str(rc));
+		goto out;
+	}
+	/* who was told what, for the auditors */
+	d = json_pack("{s:I, s:O}", "order", (json_int_t)o.id, "to", to);
+	if (d != NULL && reason != NULL)
+		json_object_set_new(d, "reason", json_string(reason));
+	dj = d != NULL ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (dj == NULL) {
+		rc = RC_NOMEM;
+		goto out;
+	}
+	snprintf(object, sizeof(object), "order:%lld", (long long)o.id);
+	rc = store_audit_append(st, "system", reason != NULL ?
+	    "portal.order.rejected.mail" : "portal.order.expired.mail", object,
+	    dj);
+	if (rc == 0)
+		log_info(LOG_RA, "mail %s %lld queued for %zu contact(s)",
+		    kind, (long long)o.id, json_array_size(to));
+out:
+	free(dj);
+	free(text);
+	free(why);
+	free(keep);
+	free(names);
+	json_decref(d);
+	json_decref(det);
+	json_decref(to);
+	store_cert_clear(&prev);
 	store_order_clear(&o);
 	return rc;
 }

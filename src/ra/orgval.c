@@ -1179,7 +1179,10 @@ act_tx(struct store *st, void *arg)
 		    "Organisation validation failed: %s", x->text);
 		rc = ra_portal_order_fail(x->ra, st, c.order_id, "pending", &e,
 		    now, NULL);
-		if (rc == RC_STATE || rc == RC_INVAL)
+		/* its contacts learn why and what next, with the decision */
+		if (rc == 0)
+			rc = ra_notify_ended(x->ra, st, c.order_id, x->text);
+		else if (rc == RC_STATE || rc == RC_INVAL)
 			rc = 0;	/* the order had ended anyway */
 		if (rc != 0)
 			goto out;

@@ -1188,6 +1188,9 @@ expire_tx(struct store *st, void *arg)
 	snprintf(object, sizeof(object), "order:%lld", (long long)o.id);
 	rc = store_audit_append(st, "system", "portal.order.expired", object,
 	    dj);
+	/* its contacts learn that it ended, and what next */
+	if (rc == 0)
+		rc = ra_notify_ended(x->ra, st, o.id, NULL);
 	if (rc == 0)
 		x->ended = 1;
 out:

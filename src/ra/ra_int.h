@@ -258,6 +258,22 @@ int ra_portal_supersede(struct ra *ra, struct store *st, int64_t order_id,
     const char *serial, time_t issued_at);
 
 /*
+ * In the caller's transaction on st, which just ended portal order
+ * order_id without a certificate: queues the notice to its contacts
+ * (ra_order_rcpt) and audits who was told. reason non-NULL: validation
+ * staff rejected it (OV/EV) for that reason, meant for the customer (the
+ * back office says so); kind "portal.rejected", audited as
+ * portal.order.rejected.mail. reason NULL: it expired before it was
+ * validated; kind "portal.expired", audited as portal.order.expired.mail.
+ * Both say which names (and, OV/EV, whether the organisation) were not
+ * validated, what the customer can do next, whether the certificate the
+ * slot held stays, and link the order. Once per order and address (a
+ * notice queued before counts). 0, or the store's error.
+ */
+int ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
+    const char *reason);
+
+/*
  * In the caller's transaction on st, which just scheduled certificate
  * old's revocation (superseded) at revoke_at because portal order
  * new_order issued cur for other names: queues the notice

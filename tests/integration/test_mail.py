@@ -400,6 +400,83 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
     assert "This certificate was revoked" in text
 
 
+def agent(rig):
+    """A validation agent's API token (the agent made on first use)."""
+    if "agent" not in rig.users:
+        rig.users["agent"] = rig.cli(
+            "admin", "user", "add", "--email", "agent@staff.test", "--name",
+            "Staff agent", "--role", "agent", "--password-stdin",
+            input="correct horse battery staple\n")
+    return rig.token("agent")
+
+
+def test_ov_names_confirmed_no_action_mail_then_rejected(rig):
+    """An OV order whose name an earlier validation of the contract
+    covers waits for the back office only: nobody gets "Action needed".
+    Staff reject it: its three contacts, each greeted by name, get one
+    mail saying so, with the reason staff gave (the back office tells
+    them the customer sees it), what to do next and the order's link;
+    queued with the decision and audited."""
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "business")
+    me = rig.emails["a"]
+    oid = order(rig, slot, [DOMAIN], {
+        "admin": {"name": "Ora Admin", "email": "ora@mail-shop.test",
+                  "phone": "+49 721 123456"},
+        "tech": {"name": "Tim Tech", "email": "tim@mail-shop.test",
+                 "phone": "+49 721 654321"},
+        "org": {"legal_name": "Mail Shop Rejected GmbH", "country": "DE",
+                "locality": "Karlsruhe", "street": "Hauptstr. 1",
+                "postal_code": "76131"}})
+    doc = rig.client().api("GET", f"/api/v1/orders/{oid}/validations",
+                           token=rig.token("a"))[2]
+    assert [v["method"] for v in doc["validations"]] == ["reused"]
+    tok = agent(rig)
+    c = rig.client()
+
+    def bo(method, path, body=None):
+        st, _, doc = c.api(method, "/backoffice/api/" + path, token=tok,
+                           body=None if body is None else json.dumps(body))
+        assert st == 200, (path, st, doc)
+        return doc
+
+    case = bo("GET", f"orders/{oid}/case")
+    assert case["state"] == "open"
+    time.sleep(2)
+    assert db(rig, "SELECT count(*) FROM mail_outbox WHERE ref = ?",
+              (str(oid),)) == [(0,)]
+    assert not [r for r, _ in rig.inbox.msgs if "ora@mail-shop.test" in r]
+    bo("POST", f"cases/{case['id']}/take")
+    reason = "The register extract names another company."
+    bo("POST", f"cases/{case['id']}/reject", {"reason": reason})
+    subject = (f"Your SSL certificate for {DOMAIN} was not issued: "
+               "organisation validation failed")
+    for who, name in ((me, "User a"), ("ora@mail-shop.test", "Ora Admin"),
+                      ("tim@mail-shop.test", "Tim Tech")):
+        m = rig.inbox.wait(lambda r, m, who=who: r == [who] and
+                           m["Subject"] == subject)
+        text = body_of(m)
+        assert text.startswith(f"Hello {name},\n\nYour order of an SSL "
+                               f"certificate for {DOMAIN} was rejected: our "
+                               "validation team could not verify your "
+                               "organisation"), text
+        assert f"The reason they gave:\n\n    {reason}\n" in text
+        assert "What you can do next: " in text and \
+            "set up the certificate again" in text
+        assert re.search(r"\n\nhttps://127\.0\.0\.1:\d+/portal/\n", text)
+        assert re.search(rf"The order:\n\nhttps://127\.0\.0\.1:\d+/portal/"
+                         rf"orders/{oid}\n", text), text
+        assert "order " + str(oid) not in text
+    assert db(rig, "SELECT kind FROM mail_outbox WHERE ref = ? ORDER BY id",
+              (str(oid),)) == [("portal.rejected",)] * 3
+    (details,), = db(rig, "SELECT details FROM audit_log WHERE action = "
+                          "'portal.order.rejected.mail' AND object = ?",
+                     (f"order:{oid}",))
+    details = json.loads(details)
+    assert details["reason"] == reason
+    assert details["to"] == [me, "tim@mail-shop.test", "ora@mail-shop.test"]
+
+
 def test_automatic_validation_failed_asks_the_customer(rig):
     """A domain on our nameservers is confirmed automatically: nothing is
     asked of the customer unless that fails (here: no DNS provider is
@@ -455,6 +532,41 @@ def test_idn_shown_as_u_label(rig):
     assert m["Subject"] == "Please confirm: SSL certificate for bücher.test"
     assert "    bücher.test (xn--bcher-kva.test), www.bücher.test " \
         "(www.xn--bcher-kva.test)\n" in body_of(m)
+
+
+def test_expired_order_is_mailed(rig):
+    """An order nobody validated within 7 days ends (the DV worker's
+    sweep): its customer is told which names were not confirmed, what to
+    do next and the order's link, once; audited."""
+    oid, = db(rig, "SELECT id FROM orders WHERE names = ? AND status = "
+                   "'pending'", ("auto-mail.test www.auto-mail.test",))[0]
+    conf = (rig.data / "certdesk.conf").read_text()
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                          time.gmtime(time.time() + 8 * 86400))
+    if re.search(r"(?m)^now = ", conf):
+        conf = re.sub(r"(?m)^now = .*$", f"now = {later}", conf)
+    else:
+        conf = conf.replace("[policy]\n", f"[policy]\nnow = {later}\n", 1)
+    rig.server.stop()
+    (rig.data / "certdesk.conf").write_text(conf)
+    rig.server.start()
+    me = rig.emails["a"]
+    m = rig.inbox.wait(lambda r, m: r == [me] and m["Subject"] ==
+                       "Your SSL certificate order for auto-mail.test has "
+                       "expired", timeout=30)
+    text = body_of(m)
+    assert ("has ended without a certificate: within the 7 days an order "
+            "waits for its validation, the domains auto-mail.test, "
+            "www.auto-mail.test were not confirmed.") in text, text
+    assert "set up the certificate again" in text
+    assert re.search(rf"The order:\n\nhttps://127\.0\.0\.1:\d+/portal/"
+                     rf"orders/{oid}\n", text), text
+    assert db(rig, "SELECT count(*) FROM mail_outbox WHERE kind = "
+                   "'portal.expired' AND ref = ?", (str(oid),)) == [(1,)]
+    (details,), = db(rig, "SELECT details FROM audit_log WHERE action = "
+                          "'portal.order.expired.mail' AND object = ?",
+                     (f"order:{oid}",))
+    assert json.loads(details)["to"] == [me]
 
 
 # loopback: AUTH without TLS is what the test wants

@@ -603,9 +603,27 @@ test_reject_and_admin(void **state)
 	refused_all_but(t, t->agent_a, id, c, 0);
 	assert_int_equal(ra_org_reject(e->ra, t->admin, c, "", &err),
 	    RC_INVAL);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.rejected'"), 0);
 	assert_int_equal(ra_org_reject(e->ra, t->admin, c,
 	    "The company is not in the register.", &err), 0);
 	assert_int_equal(state_of(t, c), RA_ORG_REJECTED);
+	/* its three contacts are told why and what next, with its link,
+	 * in that transaction, audited */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.rejected' AND subject = 'Your SSL certificate for "
+	    "shop.example.com was not issued: organisation validation failed'"
+	    " AND body LIKE '%rejected: our validation team could not verify "
+	    "your organisation%' AND body LIKE '%    The company is not in the "
+	    "register.%' AND body LIKE '%What you can do next: %set up the "
+	    "certificate again%' AND body LIKE '%/portal/orders/%'"), 3);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.rejected' AND to_addr = 'cust@example.com' AND "
+	    "body LIKE 'Hello Carl Customer,%'"), 1);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.order.rejected.mail' AND details LIKE "
+	    "'%not in the register%' AND details LIKE '%ada@example.com%'"),
+	    1);
 	refused_all_but(t, t->admin, id, c, 0);
 	refused_all_but(t, t->agent_b, id, c, 0);
 	assert_int_equal(ra_portal_order_get(e->ra, e->customer, id, &po), 0);
@@ -857,6 +875,24 @@ test_expired_order_closes_case(void **state)
 	assert_int_equal(state_of(t, done), RA_ORG_APPROVED);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'org.case.expired' AND actor = 'system'"), 2);
+	/* each expired order's contacts are told, with what was missing,
+	 * what next and its link; not a rejection */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.expired' AND subject = 'Your SSL certificate "
+	    "order for a.example.com has expired' AND body LIKE '%within the "
+	    "7 days an order waits for its validation, the domain "
+	    "a.example.com was not confirmed and your organisation''s details "
+	    "were not verified.%' AND body LIKE '%set up the certificate "
+	    "again%' AND body LIKE '%/portal/orders/%'"), 3);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.expired' AND body LIKE '%validation, the domain "
+	    "shop.example.com was not confirmed.%'"), 3);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.expired'"), 9);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.rejected'"), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.order.expired.mail'"), 3);
 	/* staff cannot act on it any more */
 	assert_int_equal(ra_org_reject(e->ra, t->agent_a, taken, "Late.",
 	    &err), RC_STATE);
