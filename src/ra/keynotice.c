@@ -207,18 +207,20 @@ mail_subscriber(struct store *st, const struct ra_key_notice *kn,
 	const char *base = kn->ra->conf.portal_url ?
 	    kn->ra->conf.portal_url : "";
 	const struct cert *c0 = &certs[g->idx[0]];
-	char at[64], subject[400], first[256], *sp;
+	char at[64], subject[400], first[256], *names;
 	int acme = strncmp(g->sub, "acme/", 5) == 0, e = 0;
 	struct buf b;
 	size_t i;
 
 	ra_key_time_text(r->when, at, sizeof(at));
 	buf_init(&b, STORE_MAX_JSON);
+	/* names as the other notices show them (notify.c) */
+	names = ra_mail_names(c0->names);
 	if (g->n == 1)
-		e |= buf_printf(&b, "we have revoked your SSL certificate for "
-		    "%s, because its private key is compromised.", c0->names);
+		e |= buf_printf(&b, "We have revoked your SSL certificate for "
+		    "%s, because its private key is compromised.", names);
 	else
-		e |= buf_printf(&b, "we have revoked %zu of your SSL "
+		e |= buf_printf(&b, "We have revoked %zu of your SSL "
 		    "certificates, because their private key is compromised.",
 		    g->n);
 	e |= why_text(&b, kn, r, own, at);
@@ -228,11 +230,13 @@ mail_subscriber(struct store *st, const struct ra_key_notice *kn,
 	    i++) {
 		const struct cert *c = &certs[g->idx[i]];
 
+		free(names);
+		names = ra_mail_names(c->names);
 		e |= buf_printf(&b, "Serial number: %s\nNames: %s\nRevoked: "
-		    "%s, reason keyCompromise\n", c->serial, c->names, at);
+		    "%s, reason keyCompromise\n", c->serial, names, at);
 		if (c->order_id > 0)
-			e |= buf_printf(&b, "Overview: %s/portal/orders/%lld\n",
-			    base, (long long)c->order_id);
+			e |= buf_printf(&b, "Its order: %s/portal/orders/"
+			    "%lld\n", base, (long long)c->order_id);
 		e |= buf_printf(&b, "\n");
 	}
 	if (i < g->n)
@@ -249,11 +253,10 @@ mail_subscriber(struct store *st, const struct ra_key_notice *kn,
 	    "became known, so that the new one does not go the same way.\n",
 	    r->spki_sha256, acme ? "Have your ACME client order a new "
 	    "certificate with a new key (not the old one), for the names "
-	    "above." : "Get a new certificate for the new key: open the "
-	    "overview above and choose renew.");
-	snprintf(first, sizeof(first), "%s", c0->names);
-	if ((sp = strchr(first, ' ')) != NULL)
-		*sp = '\0';
+	    "above." : "Get a new certificate for the new key: open its "
+	    "order above and choose \"Renew or reissue with a new key\".");
+	free(names);
+	ra_mail_first(c0->names, first, sizeof(first));
 	if (g->n == 1)
 		snprintf(subject, sizeof(subject), "Revoked: your SSL "
 		    "certificate for %s (key compromised)", first);

@@ -145,7 +145,7 @@ mail_reporter(struct store *st, const struct report *rep,
 
 	ra_key_time_text(r->when, at, sizeof(at));
 	buf_init(&b, STORE_MAX_JSON);
-	e |= buf_printf(&b, "thank you for reporting a compromised private "
+	e |= buf_printf(&b, "Thank you for reporting a compromised private "
 	    "key. This is our preliminary report on what we found (Baseline "
 	    "Requirements 4.9.5).\n\nThe key: SHA-256 fingerprint of its "
 	    "public key (SubjectPublicKeyInfo)\n%s\n\nYour proof, a "

@@ -169,7 +169,7 @@ def test_reporter_and_subscribers_told(env):
     text = body_of(m)
     assert text.startswith("Hello Alice Owner,\n")
     assert portal_serial in text and fp in text
-    assert "Names: shop.test www.shop.test" in text
+    assert "Names: shop.test, www.shop.test" in text
     assert "reason keyCompromise" in text
     assert f"/portal/orders/{oid}\n" in text
     assert "Make a new private key" in text

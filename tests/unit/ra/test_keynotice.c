@@ -145,7 +145,7 @@ test_key_holder(void **state)
 	    "and proved that they hold the key");
 	rt_has(body, "our report to you (4.9.5)");
 	rt_has(body, hex);
-	rt_has(body, "choose renew");
+	rt_has(body, "open its order above and choose \"Renew or reissue");
 	rt_has_not(body, a1);
 	rt_has_not(body, a2);
 	free(body);
@@ -300,7 +300,7 @@ test_portal_subscriber(void **state)
 
 	body = rt_mail_to(e, "key.revoked", ALICE, NULL);
 	assert_non_null(body);
-	rt_has(body, "we have revoked your SSL certificate for "
+	rt_has(body, "We have revoked your SSL certificate for "
 	    "blog.example.com");
 	rt_has(body, p2);
 	snprintf(link, sizeof(link), "/portal/orders/%lld\n", (long long)o2);

@@ -229,11 +229,11 @@ test_report_mails(void **state)
 	    "shop.example.com (key compromised)");
 	assert_true(strncmp(body, "Hello Alice Owner,\n\n", 20) == 0);
 	rt_has(body, portal_serial);
-	rt_has(body, "Names: shop.example.com www.shop.example.com");
+	rt_has(body, "Names: shop.example.com, www.shop.example.com");
 	rt_has(body, "reason keyCompromise");
 	rt_has(body, hex);
 	rt_has(body, "Make a new private key");
-	rt_has(body, "choose renew");
+	rt_has(body, "open its order above and choose \"Renew or reissue");
 	snprintf(sql, sizeof(sql), "/portal/orders/%lld\n",
 	    (long long)order);
 	rt_has(body, sql);
