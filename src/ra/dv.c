@@ -1296,7 +1296,9 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	}
 	if (strcmp(v.method, ra_dv_method_name(m)) == 0)
 		goto out;	/* nothing changes */
-	if (strcmp(v.method, "email") == 0)
+	/* the link goes, unless another name still waits for it */
+	if (strcmp(v.method, "email") == 0 &&
+	    !ra_dv_email_shared(ra, &o, &a))
 		(void)store_dv_token_retire(ra->st, a.id);
 	set_str(&v.method, ra_dv_method_name(m));
 	set_str(&v.email_local, NULL);

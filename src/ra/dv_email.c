@@ -380,6 +380,45 @@ current_to(struct ra *ra, int64_t contract_id, const struct store_authz *a,
 	store_dv_token_clear(&t);
 }
 
+int
+ra_dv_email_shared(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a)
+{
+	struct store_dv_token t = {0};
+	int64_t ids[CA_MAX_NAMES];
+	size_t n = 0;
+	int shared = 0;
+
+	if (store_dv_token_latest(ra->st, a->id, &t, NULL) != 0 ||
+	    strcmp(t.state, "pending") != 0 ||
+	    store_order_authz_list(ra->st, o->id, ids, CA_MAX_NAMES, &n) != 0)
+		n = 0;
+	for (size_t i = 0; i < n && !shared; i++) {
+		struct store_authz b = {0};
+		struct store_dv v = {0};
+		struct store_dv_token own = {0};
+		char to[320];
+
+		/* a pending name by email with no link of its own, waiting
+		 * for the same address */
+		if (ids[i] != a->id && store_authz_get(ra->st, ids[i], &b) ==
+		    0 && strcmp(b.status, "pending") == 0 &&
+		    store_dv_get(ra->st, b.id, &v) == 0 &&
+		    strcmp(v.method, "email") == 0 &&
+		    store_dv_token_latest(ra->st, b.id, &own, NULL) ==
+		    RC_NOTFOUND) {
+			current_to(ra, o->contract_id, &b, v.email_local, to,
+			    sizeof(to));
+			shared = strcmp(to, t.email_to) == 0;
+		}
+		store_dv_token_clear(&own);
+		store_dv_clear(&v);
+		store_authz_clear(&b);
+	}
+	store_dv_token_clear(&t);
+	return shared;
+}
+
 void
 ra_dv_email_to(struct ra *ra, const struct store_order *o,
     const struct store_authz *a, const struct store_dv *v, char *to,

@@ -84,6 +84,11 @@ int ra_dv_adn_ok(const char *name, const char *adn);
  * the registered domain up to name. Returns how many. */
 size_t ra_dv_email_adns(struct ra *ra, int64_t contract_id, const char *name,
     char out[][256], size_t max);
+/* 1 when name a's pending link is the one another pending name of order
+ * o waits for (one mail for example.com and www.example.com): a's
+ * switching to another method must not end it. */
+int ra_dv_email_shared(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a);
 /* The address name a (row v, of order o) waits for confirmation from:
  * where its newest link went, else where the first mail goes. */
 void ra_dv_email_to(struct ra *ra, const struct store_order *o,

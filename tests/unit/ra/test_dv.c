@@ -662,6 +662,53 @@ test_email_adns_and_switched(void **state)
 	free(v);
 }
 
+/* One mail confirms example.com and www.example.com. The customer moves
+ * example.com to a DNS record: the link stays, www.example.com still
+ * waits for it, and confirming it validates www.example.com only. */
+static void
+test_switch_keeps_a_shared_link(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_email_link l = {0};
+	struct ra_dv_state *v;
+	char tok[RA_DV_TOKEN_LEN + 1];
+	size_t n = 0;
+	int64_t id = order(t, "starter", "shared.example",
+	    "shared.example www.shared.example");
+
+	mail_token(t, "hostmaster@shared.example", tok);
+	v = list(t, id, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_DNS, NULL, "portal:user/7", &err), 0);
+	free(v);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "pending");
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok, NULL, NULL, &err),
+	    0);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].status, "pending");
+	assert_int_equal(v[0].method, RA_DV_DNS);
+	assert_string_equal(v[1].status, "valid");
+	assert_int_equal(v[1].method, RA_DV_EMAIL);
+	free(v);
+	/* the last one by email moves away: now the link goes */
+	id = order(t, "starter", "alone.example",
+	    "alone.example www.alone.example");
+	mail_token(t, "hostmaster@alone.example", tok);
+	v = list(t, id, &n);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[1].authz_id, RA_DV_DNS, NULL, "portal:user/7", &err), 0);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "pending");
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_HTTP, NULL, "portal:user/7", &err), 0);
+	free(v);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "switched");
+}
+
 /* ---- choosing methods ---------------------------------------------------- */
 
 static void
@@ -1171,6 +1218,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_email_calendar_and_bounce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_email_adns_and_switched,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_switch_keeps_a_shared_link,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_choose_forbidden, setup,
 		    teardown),
