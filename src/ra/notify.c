@@ -506,14 +506,15 @@ ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
 		    "organisation, so the certificate will not be issued. The "
 		    "reason they gave:\n\n%s\nWhat you can do next: if the "
 		    "organisation details you gave were incomplete or out of "
-		    "date, set up the certificate again from your SSL "
-		    "certificates, with the details exactly as the official "
-		    "register has them (legal name, address, registration "
-		    "number); our validation team checks them anew. If you "
-		    "think the decision is wrong, contact us and name the "
-		    "domain of this order.\n\n%s/portal/\n\n%sThe order:"
-		    "\n\n%s/portal/orders/%lld\n", names, why, base_url(ra),
-		    keep != NULL ? keep : "", base_url(ra), (long long)o.id);
+		    "date, set up the certificate again with the details "
+		    "exactly as the official register has them (legal name, "
+		    "address, registration number), from your SSL "
+		    "certificates:\n\n%s/portal/\n\nOur validation team "
+		    "checks them anew. If you think the decision is wrong, "
+		    "contact us and name the domain of this order.\n\n%sThe "
+		    "order:\n\n%s/portal/orders/%lld\n", names, why,
+		    base_url(ra), keep != NULL ? keep : "", base_url(ra),
+		    (long long)o.id);
 	} else {
 		why = expired_why(st, &o);
 		days = (long)((o.expires_at - o.created_at + 43200) / 86400);
@@ -523,9 +524,9 @@ ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
 		    "ended without a certificate: within the %ld day%s an "
 		    "order waits for its validation, %s.\n\nWhat you can do "
 		    "next: set up the certificate again, with a new key, from "
-		    "your SSL certificates, and confirm the domain the way "
-		    "the new order's page shows; what was validated counts "
-		    "for it too.\n\n%s/portal/\n\n%sThe order:\n\n"
+		    "your SSL certificates:\n\n%s/portal/\n\nThen confirm the "
+		    "domain the way the new order's page shows; what was "
+		    "validated counts for it too.\n\n%sThe order:\n\n"
 		    "%s/portal/orders/%lld\n", names, days, days == 1 ? "" :
 		    "s", why, base_url(ra), keep != NULL ? keep : "",
 		    base_url(ra), (long long)o.id);

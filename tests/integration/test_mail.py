@@ -463,7 +463,9 @@ def test_ov_names_confirmed_no_action_mail_then_rejected(rig):
         assert f"The reason they gave:\n\n    {reason}\n" in text
         assert "What you can do next: " in text and \
             "set up the certificate again" in text
-        assert re.search(r"\n\nhttps://127\.0\.0\.1:\d+/portal/\n", text)
+        assert re.search(r"from your SSL certificates:\n\nhttps://127\.0\.0"
+                         r"\.1:\d+/portal/\n\nOur validation team checks "
+                         "them anew.", text), text
         assert re.search(rf"The order:\n\nhttps://127\.0\.0\.1:\d+/portal/"
                          rf"orders/{oid}\n", text), text
         assert "order " + str(oid) not in text
@@ -558,7 +560,9 @@ def test_expired_order_is_mailed(rig):
     assert ("has ended without a certificate: within the 7 days an order "
             "waits for its validation, the domains auto-mail.test, "
             "www.auto-mail.test were not confirmed.") in text, text
-    assert "set up the certificate again" in text
+    assert re.search(r"set up the certificate again, with a new key, "
+                     r"from your SSL certificates:\n\nhttps://127\.0\.0\.1"
+                     r":\d+/portal/\n\nThen confirm the domain", text), text
     assert re.search(rf"The order:\n\nhttps://127\.0\.0\.1:\d+/portal/"
                      rf"orders/{oid}\n", text), text
     assert db(rig, "SELECT count(*) FROM mail_outbox WHERE kind = "
