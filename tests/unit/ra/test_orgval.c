@@ -690,6 +690,16 @@ test_reject_renewal_keeps_certificate(void **state)
 	    0);
 	assert_string_equal(po.state, "issued");
 	ra_portal_order_clear(&po);
+	/* the mail says the certificate the slot holds is not affected */
+	{
+		char sql[400];
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM mail_outbox "
+		    "WHERE kind = 'portal.rejected' AND ref = '%lld' AND body "
+		    "LIKE '%%Your current certificate for shop.example.com is "
+		    "not affected: it stays valid until %%'", (long long)id);
+		assert_int_equal(rt_count(e, sql), 3);
+	}
 	/* another renewal; the certificate is revoked while it waits and
 	 * the case is rejected: revoked, as its certificate is */
 	id = order_on(t, slot, "business", "shop.example.com", "Dritte GmbH");
@@ -702,6 +712,10 @@ test_reject_renewal_keeps_certificate(void **state)
 	assert_int_equal(store_slot_get(e->st, slot, &ss), 0);
 	assert_string_equal(ss.state, "revoked");
 	store_slot_clear(&ss);
+	/* revoked: nothing to say about it */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'portal.rejected' AND body LIKE '%either.%' AND body NOT "
+	    "LIKE '%Your current certificate%'"), 3);
 }
 
 static void
