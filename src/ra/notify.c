@@ -445,11 +445,16 @@ expired_why(struct store *st, const struct store_order *o)
 		org = store_org_case_by_order(st, o->id, &oc) != 0 ||
 		    strcmp(oc.state, "approved") != 0;
 	store_org_case_clear(&oc);
-	t = xasprintf("%s%s%s%s%s%s", k ? (k > 1 ? "the domains " :
-	    "the domain ") : "", left, k ? (k > 1 ? " were not confirmed" :
-	    " was not confirmed") : "", k && org ? " and " : "", org ?
-	    "your organisation's details were not verified" : "",
-	    !k && !org ? "it could not be issued" : "");
+	/* every name: the order named them just before */
+	if (k == n) {
+		free(left);
+		left = xstrdup("");
+	}
+	t = xasprintf("%s%s%s%s%s%s", k ? (k > 1 ? "the domains" :
+	    "the domain") : "", k && k < n ? " " : "", left, k ? (k > 1 ?
+	    " were not confirmed" : " was not confirmed") : "", k && org ?
+	    " and " : "", org ? "your organisation's details were not "
+	    "verified" : !k ? "it could not be issued" : "");
 	free(left);
 	return t;
 }

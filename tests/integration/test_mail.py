@@ -558,8 +558,8 @@ def test_expired_order_is_mailed(rig):
                        "expired", timeout=30)
     text = body_of(m)
     assert ("has ended without a certificate: within the 7 days an order "
-            "waits for its validation, the domains auto-mail.test, "
-            "www.auto-mail.test were not confirmed.") in text, text
+            "waits for its validation, the domains were not confirmed.") \
+        in text, text
     assert re.search(r"set up the certificate again, with a new key, "
                      r"from your SSL certificates:\n\nhttps://127\.0\.0\.1"
                      r":\d+/portal/\n\nThen confirm the domain", text), text

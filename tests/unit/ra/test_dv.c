@@ -709,6 +709,44 @@ test_switch_keeps_a_shared_link(void **state)
 	assert_string_equal(l.state, "switched");
 }
 
+/* An order that ends unvalidated tells its customer which of its names
+ * were not confirmed. */
+static void
+test_expired_order_mail(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_state *v;
+	size_t n = 0, ran = 0;
+	int valid = 0;
+	int64_t id = order(t, "starter", "part.example",
+	    "part.example www.part.example");
+
+	v = list(t, id, &n);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_DNS, NULL, "portal:user/7", &err), 0);
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, "portal:user/7", &valid, &err), 0);
+	assert_true(valid);
+	free(v);
+	set_now(t->e, RT_T0 + 8 * DAY);
+	assert_int_equal(ra_dv_jobs_run(t->e->ra, 0, &ran), 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'portal.expired' AND to_addr = 'uma@example.net' AND "
+	    "subject = 'Your SSL certificate order for part.example has "
+	    "expired' AND body LIKE 'Hello Uma User,%within the 7 days an "
+	    "order waits for its validation, the domain www.part.example was "
+	    "not confirmed.%'"), 1);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'portal.order.expired.mail' AND details LIKE "
+	    "'%uma@example.net%'"), 1);
+	/* the sweep again: nothing more */
+	set_now(t->e, RT_T0 + 9 * DAY);
+	assert_int_equal(ra_dv_jobs_run(t->e->ra, 0, &ran), 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
+	    "WHERE kind = 'portal.expired'"), 1);
+}
+
 /* ---- choosing methods ---------------------------------------------------- */
 
 static void
@@ -1221,6 +1259,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_switch_keeps_a_shared_link,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_order_mail, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_choose_forbidden, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dns_http_check_now,
