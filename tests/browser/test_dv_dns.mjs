@@ -192,13 +192,13 @@ describe("domain validation through DNS (Knot)", () => {
 		assert.equal(r.status(), 200);
 		assert.match(await page.textContent("main"), new RegExp(OWN));
 		await page.goto(url("/portal/overview"));
-		// another of the five addresses: picking it in the list
-		// selects "By email" (the bundle), the mail goes there
+		// another of the addresses: picking it in the list selects
+		// "By email" (the bundle), the mail goes there
 		const n0 = page.locator(`#order-${orderOwn} .dv-name`).first();
 		await n0.locator("details.dv-switch summary").click();
 		await n0.locator("input[name=method][value=dns]").check();
-		await n0.locator("select[name=email_local]").selectOption(
-		    "webmaster");
+		await n0.locator("select[name=email_to]").selectOption(
+		    `webmaster@${OWN}`);
 		assert.equal(await n0.locator("input[name=method][value=email]")
 		    .isChecked(), true);
 		await Promise.all([page.waitForURL(/\/portal\/overview/),

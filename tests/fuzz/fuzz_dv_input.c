@@ -10,17 +10,22 @@
  *  - the path after "/portal/orders/<id>/" (dv/<authz>/<action>), the
  *    mail page path after "admin/mail" and the PRG message cookie;
  *  - an application/x-www-form-urlencoded body whose "method" and
- *    "email_local" fields go to portal_dv_choice_parse();
+ *    "email_local" fields go to portal_dv_choice_parse(), and whose
+ *    "email_to" field to portal_dv_email_to_parse(), as the overview's
+ *    handler does;
+ *  - the input itself as an address for portal_dv_email_to_parse();
  *  - a JSON request body (parsed as the API does, duplicates refused) for
  *    portal_dv_json_parse() with and without a method.
  *
  * What the handlers rely on is checked after each: a refusal fills nothing
  * and says why; an accepted choice is one of the four methods a customer
  * may pick, with one of the five BR 3.2.2.4.4 local parts for email and
- * none otherwise; ids are positive.
+ * none otherwise, and a domain only for email that is a DNS name (lower
+ * case, no '@', no space or control character); ids are positive.
  */
 #include "portal/portal_int.h"
 #include "ra/ra.h"
+#include "util/dnsname.h"
 #include "util/rc.h"
 
 #include <jansson.h>
@@ -56,14 +61,21 @@ is_local(const char *s)
 static void
 check_choice(int rc, const struct portal_dv_choice *ch, const char *why)
 {
-	if (memchr(ch->email_local, '\0', sizeof(ch->email_local)) == NULL)
+	if (memchr(ch->email_local, '\0', sizeof(ch->email_local)) == NULL ||
+	    memchr(ch->email_domain, '\0', sizeof(ch->email_domain)) == NULL)
 		abort();
 	if (rc != 0) {
 		if (rc != RC_INVAL || why == NULL || why[0] == '\0' ||
-		    ch->method != 0 || ch->email_local[0] != '\0')
+		    ch->method != 0 || ch->email_local[0] != '\0' ||
+		    ch->email_domain[0] != '\0')
 			abort();
 		return;
 	}
+	/* a domain only for email, and one a mail can go to */
+	if (ch->email_domain[0] != '\0' && (ch->method != RA_DV_EMAIL ||
+	    dnsname_check(ch->email_domain, DNSNAME_IDNA, NULL) != 0 ||
+	    strpbrk(ch->email_domain, "@ \r\n") != NULL))
+		abort();
 	if (why != NULL)
 		abort();
 	switch (ch->method) {
@@ -142,7 +154,28 @@ form(const uint8_t *data, size_t size)
 	rc = portal_dv_choice_parse(portal_form_get(f, "method"),
 	    portal_form_get(f, "email_local"), &ch, &why);
 	check_choice(rc, &ch, why);
+	if (rc == 0 && ch.method == RA_DV_EMAIL &&
+	    portal_form_get(f, "email_to") != NULL) {
+		why = "unset";
+		rc = portal_dv_email_to_parse(portal_form_get(f, "email_to"),
+		    &ch, &why);
+		check_choice(rc, &ch, why);
+	}
 	portal_form_free(f);
+}
+
+static void
+address(const char *s)
+{
+	struct portal_dv_choice ch;
+	const char *why = "unset";
+	int rc = portal_dv_email_to_parse(s, &ch, &why);
+
+	check_choice(rc, &ch, why);
+	if (rc == 0 && (ch.method != RA_DV_EMAIL || ch.email_domain[0] ==
+	    '\0' || strlen(ch.email_local) + 1 + strlen(ch.email_domain) !=
+	    strlen(s)))
+		abort();
 }
 
 static void
@@ -184,6 +217,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';		/* a path ends at its first NUL */
 	paths(s);
+	address(s);
 	free(s);
 	form(data, size);
 	body(data, size);

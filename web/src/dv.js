@@ -37,7 +37,7 @@ async function copyText(text) {
 export function start() {
 	// choosing an address picks "By email" too
 	for (const s of document.querySelectorAll(
-	    "details.dv-switch select[name=email_local]")) {
+	    "details.dv-switch select[name=email_to]")) {
 		s.addEventListener("change", () => {
 			const r = s.form.querySelector(
 			    "input[name=method][value=email]");
