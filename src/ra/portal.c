@@ -21,6 +21,7 @@
 #include "ra/dv_int.h"
 #include "ca/ca.h"
 #include "store/store.h"
+#include "util/dnsname.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -73,22 +74,51 @@ profile_of(const char *product)
 	return NULL;
 }
 
-/* Text a person typed: present (when required), at most max bytes, no
- * control characters. */
+/* Characters (code points) of UTF-8 text: what the browser counts. */
+static size_t
+chars_of(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Text a person typed: present (when required), at most max characters,
+ * no control characters. */
 static int
 text_ok(const char *s, size_t max, int required)
 {
-	size_t n;
-
 	if (s == NULL || s[0] == '\0')
 		return !required;
+	return chars_of(s) <= max && !has_control(s);
+}
+
+/* s without the blanks (space, tab, CR, LF) around it, as a new string;
+ * NULL for NULL. */
+static char *
+trim_dup(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	s += strspn(s, " \t\r\n");
 	n = strlen(s);
-	if (n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]) != NULL)
+		n--;
+	return xstrndup(s, n);
 }
 
 static int
@@ -128,6 +158,8 @@ phone_ok(const char *p)
 	return digits >= 5;
 }
 
+/* ISO 3166-1 alpha-2 in form: two letters A-Z (clean_req has folded
+ * them). */
 static int
 country_ok(const char *c)
 {
@@ -135,6 +167,9 @@ country_ok(const char *c)
 	    c[1] >= 'A' && c[1] <= 'Z';
 }
 
+/* The messages name the contact: the form's summary lists them all. The
+ * browser's setup form (web/src/setup.js) gives the same ones before it
+ * asks for the key download. */
 static void
 check_contact(struct ra_field_errs *fe, const char *prefix,
     const char *label, const struct ra_portal_contact *c)
@@ -145,21 +180,24 @@ check_contact(struct ra_field_errs *fe, const char *prefix,
 	if (blank(c->name))
 		ferr(fe, f, "Please enter the name of the %s.", label);
 	else if (!text_ok(c->name, 128, 1))
-		ferr(fe, f, "The name may have at most 128 characters.");
+		ferr(fe, f, "The name of the %s may have at most 128 "
+		    "characters.", label);
 	snprintf(f, sizeof(f), "%s_email", prefix);
 	if (blank(c->email))
 		ferr(fe, f, "Please enter the email address of the %s.",
 		    label);
 	else if (!email_ok(c->email))
-		ferr(fe, f, "This is not a valid email address.");
+		ferr(fe, f, "The email address of the %s is not valid "
+		    "(name@example.com).", label);
 	snprintf(f, sizeof(f), "%s_phone", prefix);
 	if (blank(c->phone))
 		ferr(fe, f, "Please enter the phone number of the %s; the "
 		    "certificate authority calls it to verify the order.",
 		    label);
 	else if (!phone_ok(c->phone))
-		ferr(fe, f, "Use digits, spaces and + - ( ) / . only, at "
-		    "least 5 digits (e.g. +49 721 123456).");
+		ferr(fe, f, "The phone number of the %s: use digits, spaces "
+		    "and + - ( ) / . only, at least 5 digits (e.g. +49 721 "
+		    "123456).", label);
 }
 
 static const char *const categories[] = {"Private Organization",
@@ -175,39 +213,47 @@ check_org(struct ra_field_errs *fe, const struct ra_portal_org *o, int ev)
 		ferr(fe, "org_legal_name", "Please enter the organisation's "
 		    "legal name, as registered.");
 	else if (!text_ok(o->legal_name, 64, 1))
-		ferr(fe, "org_legal_name", "At most 64 characters.");
-	if (blank(o->country))
-		ferr(fe, "org_country", "Please choose the country.");
-	else if (!country_ok(o->country))
-		ferr(fe, "org_country", "Use the two-letter country code "
-		    "(ISO 3166), e.g. DE.");
-	if (!text_ok(o->state, 128, 0))
-		ferr(fe, "org_state", "At most 128 characters.");
-	if (blank(o->locality))
-		ferr(fe, "org_locality", "Please enter the city.");
-	else if (!text_ok(o->locality, 128, 1))
-		ferr(fe, "org_locality", "At most 128 characters.");
+		ferr(fe, "org_legal_name", "The legal name may have at most "
+		    "64 characters.");
 	if (blank(o->street))
 		ferr(fe, "org_street", "Please enter the street address.");
 	else if (!text_ok(o->street, 128, 1))
-		ferr(fe, "org_street", "At most 128 characters.");
+		ferr(fe, "org_street", "The street address may have at most "
+		    "128 characters.");
 	if (blank(o->postal_code))
 		ferr(fe, "org_postal_code", "Please enter the postal code.");
 	else if (!text_ok(o->postal_code, 16, 1))
-		ferr(fe, "org_postal_code", "At most 16 characters.");
+		ferr(fe, "org_postal_code", "The postal code may have at most "
+		    "16 characters.");
+	if (blank(o->locality))
+		ferr(fe, "org_locality", "Please enter the city.");
+	else if (!text_ok(o->locality, 128, 1))
+		ferr(fe, "org_locality", "The city may have at most 128 "
+		    "characters.");
+	if (!text_ok(o->state, 128, 0))
+		ferr(fe, "org_state", "The state or region may have at most "
+		    "128 characters.");
+	if (blank(o->country))
+		ferr(fe, "org_country", "Please enter the country (two-letter "
+		    "code, e.g. DE).");
+	else if (!country_ok(o->country))
+		ferr(fe, "org_country", "Use the two-letter country code "
+		    "(ISO 3166), e.g. DE.");
 	if (!ev)
 		return;
 	if (blank(o->registration_number))
 		ferr(fe, "org_registration_number", "Please enter the "
 		    "registration number (e.g. HRB 12345).");
 	else if (!text_ok(o->registration_number, 64, 1))
-		ferr(fe, "org_registration_number", "At most 64 characters.");
+		ferr(fe, "org_registration_number", "The registration number "
+		    "may have at most 64 characters.");
 	if (blank(o->jurisdiction))
 		ferr(fe, "org_jurisdiction", "Please enter the country of "
-		    "incorporation.");
+		    "incorporation (two-letter code, e.g. DE).");
 	else if (!country_ok(o->jurisdiction))
 		ferr(fe, "org_jurisdiction", "Use the two-letter country "
-		    "code (ISO 3166), e.g. DE.");
+		    "code (ISO 3166) for the country of incorporation, e.g. "
+		    "DE.");
 	for (size_t i = 0; o->business_category && categories[i]; i++)
 		if (strcmp(o->business_category, categories[i]) == 0)
 			ok = 1;
@@ -216,71 +262,204 @@ check_org(struct ra_field_errs *fe, const struct ra_portal_org *o, int ev)
 		    "business category.");
 }
 
-/* The order's names for the product from the typed domain, checked by the
- * names policy. Returns the count (0 after a field error). */
+/* The request as it is checked and stored: blanks around each text field
+ * dropped (as the browser's checks drop them), the country codes folded
+ * to upper case ("de " is DE). q borrows req's other fields; the new
+ * strings go to held[] (RA_CLEAN_MAX) for the caller to free. */
+#define RA_CLEAN_MAX 17
+static void
+clean_req(const struct ra_portal_order_req *req,
+    struct ra_portal_order_req *q, char *held[RA_CLEAN_MAX])
+{
+	const char **text[RA_CLEAN_MAX] = {&q->domain, &q->purpose,
+		&q->admin.name, &q->admin.email, &q->admin.phone,
+		&q->tech.name, &q->tech.email, &q->tech.phone,
+		&q->org.legal_name, &q->org.country, &q->org.state,
+		&q->org.locality, &q->org.street, &q->org.postal_code,
+		&q->org.registration_number, &q->org.jurisdiction,
+		&q->org.business_category};
+
+	*q = *req;
+	for (size_t i = 0; i < RA_CLEAN_MAX; i++) {
+		held[i] = trim_dup(*text[i]);
+		if (held[i] != NULL && (text[i] == &q->org.country ||
+		    text[i] == &q->org.jurisdiction))
+			for (char *p = held[i]; *p != '\0'; p++)
+				if (*p >= 'a' && *p <= 'z')
+					*p = (char)(*p - 'a' + 'A');
+		*text[i] = held[i];
+	}
+}
+
+/* What the customer typed, repeated in a message: itself when short, else
+ * its start and end around an ellipsis, so that a name of hundreds of
+ * characters is still recognised (the field shows all of it). */
+#define ECHO_HEAD 60
+#define ECHO_TAIL 30
+#define ECHO_BUF (ECHO_HEAD + ECHO_TAIL + 4)
+
+/* echo's text into out (ECHO_BUF bytes), cut at character boundaries */
+static void
+echo_of(const char *typed, char out[ECHO_BUF])
+{
+	size_t n = strlen(typed), h = ECHO_HEAD, t = n - ECHO_TAIL;
+
+	if (n <= ECHO_HEAD + ECHO_TAIL + 3) {
+		snprintf(out, ECHO_BUF, "%s", typed);
+		return;
+	}
+	while (h > 0 && ((unsigned char)typed[h] & 0xc0) == 0x80)
+		h--;
+	while (t < n && ((unsigned char)typed[t] & 0xc0) == 0x80)
+		t++;
+	snprintf(out, ECHO_BUF, "%.*s\xe2\x80\xa6%s", (int)h, typed,
+	    typed + t);
+}
+
+/* Why typed (the name as the customer wrote it, echo its text for
+ * messages) cannot be a domain name, as a message for the form. */
+static void
+name_refused(struct ra_field_errs *fe, const char *typed, const char *echo,
+    int wild, enum dnsname_why why)
+{
+	switch (why) {
+	case DNSNAME_CONTROL:
+		if (has_control(typed))
+			ferr(fe, "domain", "This domain cannot be used: it "
+			    "contains a control character.");
+		else
+			ferr(fe, "domain", "This domain cannot be used: "
+			    "\"%s\" contains a space.", echo);
+		return;
+	case DNSNAME_TOO_LONG:
+		ferr(fe, "domain", "This domain is too long: \"%s\" has %zu "
+		    "characters%s, at most %d are allowed.", echo,
+		    chars_of(typed), chars_of(typed) == strlen(typed) ? "" :
+		    " (more as an xn-- A-label)", DNSNAME_MAX);
+		return;
+	case DNSNAME_BAD_ULABEL:
+		ferr(fe, "domain", "This domain cannot be used: \"%s\" is not "
+		    "a valid internationalised domain name (IDNA2008).", echo);
+		return;
+	case DNSNAME_EMPTY_LABEL:
+		ferr(fe, "domain", "This domain cannot be used: \"%s\" has an "
+		    "empty label (two dots in a row, or a dot at the start).",
+		    echo);
+		return;
+	case DNSNAME_LABEL_TOO_LONG:
+		ferr(fe, "domain", "This domain cannot be used: \"%s\" has a "
+		    "label (a part between dots) longer than %d characters.",
+		    echo, DNSNAME_MAX_LABEL);
+		return;
+	case DNSNAME_WILDCARD_POSITION:
+	case DNSNAME_WILDCARD_NOT_ALLOWED:
+		if (wild)
+			ferr(fe, "domain", "This domain cannot be used: \"%s\" "
+			    "has a \"*\" in the wrong place: enter the domain "
+			    "without \"*.\" (example.com for *.example.com).",
+			    echo);
+		else
+			ferr(fe, "domain", "This domain cannot be used: \"%s\" "
+			    "has a \"*\": wildcard names need an SSL Business "
+			    "Wildcard certificate.", echo);
+		return;
+	default:
+		ferr(fe, "domain", "This domain cannot be used: \"%s\" %s.",
+		    echo, dnsname_why_str(why));
+		return;
+	}
+}
+
+/*
+ * The order's names for the product from the typed domain. The name is
+ * read the way the browser's setup form reads it before it builds the CSR
+ * (web/src/keygen.js normalizeName): blanks around it dropped, letters
+ * folded, one trailing dot dropped, U-labels converted to A-labels
+ * (util/dnsname: libidn2, UTS #46 nontransitional, IDNA2008), a leading
+ * "*." taken off for Business Wildcard; then the names policy
+ * (ra_name_check) decides. Each refusal names what was typed. Returns the
+ * count (0 after a field error).
+ */
 static size_t
-order_names(struct ra *ra, const char *product, const char *domain,
+order_names(struct ra *ra, const char *product, const char *typed,
     char names[MAX_PORTAL_NAMES][254], struct ra_field_errs *fe)
 {
 	struct ra_err e = {0};
-	char base[254], in[300];
-	const char *d = domain;
+	enum dnsname_why why;
+	char base[DNSNAME_BUF], echo[ECHO_BUF];
+	const char *in;
 	int wild = strcmp(product, "business_wildcard") == 0;
-	size_t n;
 
-	if (blank(domain)) {
+	if (blank(typed)) {
 		ferr(fe, "domain", "Please enter the domain the certificate "
 		    "is for.");
 		return 0;
 	}
-	while (*d == ' ' || *d == '\t')
-		d++;
-	snprintf(in, sizeof(in), "%s", d);
-	n = strlen(in);
-	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
-		in[--n] = '\0';
-	if (strncmp(in, "*.", 2) == 0) {
-		if (!wild) {
-			ferr(fe, "domain", "Wildcard names (*.) need an SSL "
-			    "Business Wildcard certificate; enter the domain "
-			    "without \"*.\".");
-			return 0;
-		}
-		memmove(in, in + 2, strlen(in + 2) + 1);
+	echo_of(typed, echo);
+	in = typed;
+	if (strncmp(in, "*.", 2) == 0 && !wild) {
+		ferr(fe, "domain", "Wildcard names (*.) need an SSL Business "
+		    "Wildcard certificate; enter the domain without \"*.\".");
+		return 0;
 	}
-	if (ra_name_check(ra, in, 0, base, &e) != 0) {
-		ferr(fe, "domain", "This domain cannot be used: %s",
-		    e.detail.msg[0] ? e.detail.msg : "invalid name");
+	if (wild && strncmp(in, "*.", 2) == 0)
+		in += 2;
+	if (dnsname_norm(in, strlen(in), DNSNAME_FOLD | DNSNAME_ROOT_DOT |
+	    DNSNAME_ULABELS, base, &why) != 0) {
+		name_refused(fe, typed, echo, wild, why);
+		return 0;
+	}
+	if (ra_name_check(ra, base, 0, names[0], &e) != 0) {
+		ferr(fe, "domain", "This domain cannot be used: \"%s\" is "
+		    "refused (%s).", echo, e.detail.msg[0] ? e.detail.msg :
+		    "invalid name");
 		return 0;
 	}
 	if (strcmp(product, "starter") == 0) {
-		const char *b = strncmp(base, "www.", 4) == 0 ? base + 4 : base;
-		char www[300];
+		/* the name and its www form, whichever was typed */
+		const char *b = strncmp(base, "www.", 4) == 0 ? base + 4 :
+		    base;
+		char www[DNSNAME_BUF + 4];
 
+		if (strlen(b) + 4 > DNSNAME_MAX) {
+			ferr(fe, "domain", "This domain is too long for this "
+			    "certificate, which also covers its www form: "
+			    "\"%s\" has %zu characters without \"www.\", at "
+			    "most %d are allowed.", echo, strlen(b),
+			    DNSNAME_MAX - 4);
+			return 0;
+		}
 		snprintf(www, sizeof(www), "www.%s", b);
-		if (ra_name_check(ra, www, 0, names[1], &e) != 0 ||
-		    ra_name_check(ra, b, 0, names[0], &e) != 0) {
+		if (ra_name_check(ra, b, 0, names[0], &e) != 0 ||
+		    ra_name_check(ra, www, 0, names[1], &e) != 0) {
 			ferr(fe, "domain", "This domain cannot be used with "
-			    "its www form: %s", e.detail.msg[0] ?
-			    e.detail.msg : "name too long");
+			    "its www form: \"%s\" is refused (%s).", echo,
+			    e.detail.msg[0] ? e.detail.msg : "invalid name");
 			return 0;
 		}
 		return 2;
 	}
 	if (wild) {
-		char star[300];
+		char star[DNSNAME_BUF + 2];
 
+		if (strlen(base) + 2 > DNSNAME_MAX) {
+			ferr(fe, "domain", "This domain is too long for this "
+			    "certificate, which also covers its wildcard "
+			    "form (*.): \"%s\" has %zu characters, at most "
+			    "%d are allowed.", echo, strlen(base),
+			    DNSNAME_MAX - 2);
+			return 0;
+		}
 		snprintf(star, sizeof(star), "*.%s", base);
 		if (ra_name_check(ra, star, 1, names[0], &e) != 0) {
 			ferr(fe, "domain", "No wildcard certificate can be "
-			    "issued for this domain: %s", e.detail.msg[0] ?
-			    e.detail.msg : "name too long");
+			    "issued for \"%s\" (%s).", echo, e.detail.msg[0] ?
+			    e.detail.msg : "invalid name");
 			return 0;
 		}
 		snprintf(names[1], 254, "%s", base);
 		return 2;
 	}
-	snprintf(names[0], 254, "%s", base);
 	return 1;
 }
 
@@ -396,9 +575,12 @@ slot_refusal(const struct store_slot *s)
 }
 
 int
-ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
+ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *in,
     int64_t *order_id, struct ra_field_errs *fe, struct ra_err *err)
 {
+	struct ra_portal_order_req cleaned;
+	const struct ra_portal_order_req *req = &cleaned;
+	char *held[RA_CLEAN_MAX] = {NULL};
 	struct store_slot s = {0};
 	struct ca_csr *csr = NULL;
 	struct rc_detail d = {""};
@@ -414,10 +596,13 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 	memset(&p, 0, sizeof(p));
 	if (order_id != NULL)
 		*order_id = 0;
-	if (fe != NULL)
+	if (fe != NULL) {
 		fe->n = 0;
-	if (ra == NULL || req == NULL || order_id == NULL || fe == NULL)
+		fe->csr_ok = 0;
+	}
+	if (ra == NULL || in == NULL || order_id == NULL || fe == NULL)
 		return RC_INVAL;
+	clean_req(in, &cleaned, held);
 	rc = store_slot_get(ra->st, req->slot_id, &s);
 	if (rc == RC_INVAL || (rc == 0 && req->customer_id != 0 &&
 	    s.customer_id != req->customer_id))
@@ -490,7 +675,12 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *req,
 		 * here, before validating anything */
 		ferr(fe, "csr", "The CSR's key is known to be compromised "
 		    "(%s). Make a new key.", blocked);
-	} else if (nn > 0) {
+	} else {
+		/* its signature verified and its key is accepted: the form
+		 * may offer it again, whatever else is wrong */
+		fe->csr_ok = 1;
+	}
+	if (fe->csr_ok && nn > 0) {
 		int same = csr->nnames == nn;
 
 		for (size_t i = 0; same && i < nn; i++)
@@ -594,6 +784,8 @@ out:
 	free(der);
 	ca_csr_free(csr);
 	store_slot_clear(&s);
+	for (size_t i = 0; i < RA_CLEAN_MAX; i++)
+		free(held[i]);
 	return rc;
 }
 

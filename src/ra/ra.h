@@ -955,13 +955,19 @@ struct ra_portal_order_req {
 #define RA_MAX_FIELD_ERRS 24
 
 /* What is wrong with the setup form, one message per field (field: the
- * form field's name, e.g. "domain", "csr", "admin_email"). */
+ * form field's name, e.g. "domain", "csr", "admin_email"; a message may
+ * repeat a domain as typed, a long one shortened). csr_ok: the CSR sent
+ * parsed, its self-signature verified and its key is accepted, whatever
+ * its names or the other fields: a form refused for something else may
+ * offer the same CSR again, so that the key the customer saved stays
+ * usable. */
 struct ra_field_errs {
 	size_t n;
 	struct {
 		char field[32];
-		char msg[200];
+		char msg[320];
 	} e[RA_MAX_FIELD_ERRS];
+	int csr_ok;
 };
 
 /*
@@ -973,7 +979,11 @@ struct ra_field_errs {
  * with one message per bad field in *fe: domain by ra_name_check() and the
  * product's rules, purpose, terms, contacts and organisation for OV/EV, the
  * CSR parsed by ca_csr_parse() with the CA's key checks and naming exactly
- * the order's names). Then, in one transaction: the order (pending, with
+ * the order's names). Text fields are read without the blanks around them,
+ * the country codes folded to upper case, and the domain as the browser
+ * reads it: letters folded, one trailing dot dropped, U-labels converted to
+ * A-labels (util/dnsname, libidn2 UTS #46 nontransitional); the order and
+ * its details keep them so. Then, in one transaction: the order (pending, with
  * the CSR as DER and the details as JSON), a pending authorization per
  * name, the slot moved to pending, an audit entry "portal.order.new".
  * *order_id gets the order's id.

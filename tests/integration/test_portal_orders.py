@@ -196,7 +196,8 @@ def test_product_rules(rig):
         "admin_email": "not-an-email", "org_country": "Germany"})
     assert st == 422
     for msg in (b"Please enter the name of the administrative contact",
-                b"This is not a valid email address",
+                b"The email address of the administrative contact is "
+                b"not valid",
                 b"Please enter the phone number of the technical contact",
                 b"Please enter the organisation&#39;s legal name",
                 b"Use the two-letter country code"):

@@ -226,8 +226,8 @@ test_refusals_per_field(void **state)
 	huge[sizeof(huge) - 1] = '\0';
 	{
 		const char *bad[] = {"-bad-.test", "exa mple.com",
-			"a\x01" "b.com", "com", "example.com.", huge,
-			"b\xc3\xa4r.com", "*", "*.*.example.com"};
+			"a\x01" "b.com", "com", "example.com..", huge,
+			"b\xe2\x98\x83r.com", "*", "*.*.example.com"};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			req_init(&r, e, s, bad[i], "example.com "
@@ -287,7 +287,7 @@ test_refusals_per_field(void **state)
 	/* EV: registration, jurisdiction, category */
 	req_init(&r, e, p, "shop.example.com", "shop.example.com", k);
 	r.q.org.registration_number = NULL;
-	r.q.org.jurisdiction = "de";
+	r.q.org.jurisdiction = "Deutschland";
 	r.q.org.business_category = "Pirates";
 	place(e, &r, RC_INVAL, &fe);
 	assert_non_null(msg_of(&fe, "org_registration_number"));
@@ -1045,6 +1045,152 @@ test_names_covered(void **state)
 	assert_string_equal(n, "b.example.com");
 }
 
+/* The typed domain is read as the browser's setup form reads it before it
+ * builds the CSR (keygen.js normalizeName): blanks, case, one trailing dot,
+ * U-labels; a CSR for those names is taken, the order keeps them; the
+ * country codes are trimmed and folded. */
+static void
+test_names_read_as_the_browser_does(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct ra_field_errs fe = {0};
+	struct ra_portal_order o = {0};
+	struct req r;
+	int64_t s1 = slot(e, "starter"), s2 = slot(e, "starter");
+	int64_t w = slot(e, "business_wildcard"), p = slot(e, "premium");
+	int64_t id;
+
+	req_init(&r, e, s1, " \tWWW.Example.COM. ", "example.com "
+	    "www.example.com", k);
+	id = place(e, &r, 0, NULL);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &o), 0);
+	assert_string_equal(o.names, "example.com www.example.com");
+	ra_portal_order_clear(&o);
+	/* IDN: the A-labels libidn2 makes (UTS #46 nontransitional: the
+	 * sharp s stays) */
+	req_init(&r, e, s2, "B\xc3\xbc" "cher.Stra\xc3\x9f" "e.example.",
+	    "xn--bcher-kva.xn--strae-oqa.example "
+	    "www.xn--bcher-kva.xn--strae-oqa.example", k);
+	id = place(e, &r, 0, NULL);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &o), 0);
+	assert_string_equal(o.names, "xn--bcher-kva.xn--strae-oqa.example "
+	    "www.xn--bcher-kva.xn--strae-oqa.example");
+	ra_portal_order_clear(&o);
+	/* a CSR with the U-label itself is not what the order is for */
+	req_init(&r, e, w, "*.b\xc3\xbc" "cher.example", "*.example.org "
+	    "example.org", k);
+	r.q.purpose = "server";
+	place(e, &r, RC_INVAL, &fe);
+	assert_null(msg_of(&fe, "domain"));
+	assert_non_null(strstr(msg_of(&fe, "csr"), "but this certificate "
+	    "is for *.xn--bcher-kva.example and xn--bcher-kva.example"));
+	assert_int_equal(fe.csr_ok, 1);	/* the CSR itself is fine */
+	/* EV: country codes as typed, trimmed and folded */
+	req_init(&r, e, p, "Shop.Example.com", "shop.example.com", k);
+	r.q.org.country = " de ";
+	r.q.org.jurisdiction = "dE";
+	r.q.org.legal_name = "  Beispiel GmbH\t";
+	id = place(e, &r, 0, NULL);
+	assert_int_equal(ra_portal_order_get(e->ra, 0, id, &o), 0);
+	assert_non_null(strstr(o.details, "\"country\":\"DE\""));
+	assert_non_null(strstr(o.details, "\"jurisdiction\":\"DE\""));
+	assert_non_null(strstr(o.details, "\"legal_name\":\"Beispiel "
+	    "GmbH\""));
+	ra_portal_order_clear(&o);
+	EVP_PKEY_free(k);
+}
+
+/* Hostile names are still refused, each with a message that says why and
+ * repeats what was typed (shortened when long, control characters never
+ * repeated). */
+static void
+test_hostile_names_messages(void **state)
+{
+	struct rt_env *e = *state;
+	EVP_PKEY *k = rt_key();
+	struct ra_field_errs fe = {0};
+	struct req r;
+	char long_name[320], long_label[80], www_long[260];
+	int64_t s = slot(e, "starter"), w = slot(e, "business_wildcard");
+	int64_t b = slot(e, "business");
+	static const struct {
+		int product;	/* 0 starter, 1 wildcard, 2 business */
+		const char *typed, *want;
+	} cases[] = {
+		{0, "   ", "Please enter the domain"},
+		{0, "exa..mple.com", "\"exa..mple.com\" has an empty label"},
+		{0, ".example.com", "has an empty label"},
+		{0, "example.com..", "has an empty label"},
+		{0, "www.*.example.com", "\"www.*.example.com\" has a \"*\": "
+		    "wildcard names need an SSL Business Wildcard"},
+		{0, "*.example.com", "need an SSL Business Wildcard"},
+		{1, "*.*.example.com", "\"*.*.example.com\" has a \"*\" in "
+		    "the wrong place"},
+		{1, "foo*.example.com", "has a \"*\" in the wrong place"},
+		{1, "*.co.uk", "No wildcard certificate can be issued for "
+		    "\"*.co.uk\""},
+		{0, "xn--zz.example", "\"xn--zz.example\" has an invalid "
+		    "A-label"},
+		{0, "sn\xe2\x98\x83w.example", "\"sn\xe2\x98\x83w.example\" "
+		    "is not a valid internationalised domain name (IDNA2008)"},
+		{0, "exa mple.com", "\"exa mple.com\" contains a space"},
+		{0, "1.2.3.4", "\"1.2.3.4\" is an IP address"},
+		{0, "com", "\"com\" is not a fully-qualified domain name"},
+		{0, "-shop.example", "starts or ends with a hyphen"},
+		{0, "sh_op.example", "has a character other than letters"},
+		{2, "example.123", "has a numeric top-level label"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req_init(&r, e, cases[i].product == 0 ? s :
+		    cases[i].product == 1 ? w : b, cases[i].typed,
+		    "example.com www.example.com", k);
+		place(e, &r, RC_INVAL, &fe);
+		if (msg_of(&fe, "domain") == NULL ||
+		    strstr(msg_of(&fe, "domain"), cases[i].want) == NULL)
+			fail_msg("\"%s\": %s", cases[i].typed,
+			    msg_of(&fe, "domain"));
+	}
+	/* a control character is refused and not repeated */
+	req_init(&r, e, s, "a\x01" "b.example", "example.com", k);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "domain"), "control character"));
+	assert_null(strchr(msg_of(&fe, "domain"), '\x01'));
+	/* 300 characters: too long, says how long, shows its start and end
+	 * (no silent cut to 253) */
+	memset(long_name, 'd', 296);
+	memcpy(long_name + 296, ".com", 5);
+	req_init(&r, e, s, long_name, "example.com", k);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "domain"), "This domain is too "
+	    "long: \"dddddddd"));
+	assert_non_null(strstr(msg_of(&fe, "domain"), "d\xe2\x80\xa6"
+	    "dddddddddddddddddddddddddd.com\" has 300 characters, at most "
+	    "253 are allowed."));
+	assert_null(strstr(msg_of(&fe, "domain"), "www."));
+	/* a label of 64 */
+	memset(long_label, 'l', 64);
+	memcpy(long_label + 64, ".example", 9);
+	req_init(&r, e, s, long_label, "example.com", k);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "domain"), "longer than 63"));
+	/* Starter: 250 characters fit a name, not its www form */
+	for (size_t i = 0; i < 250; i += 50) {
+		memset(www_long + i, 'w', 49);
+		www_long[i + 49] = '.';
+	}
+	memcpy(www_long + 249, "com", 4);
+	req_init(&r, e, s, www_long, "example.com", k);
+	place(e, &r, RC_INVAL, &fe);
+	assert_non_null(strstr(msg_of(&fe, "domain"), "also covers its www "
+	    "form"));
+	assert_non_null(strstr(msg_of(&fe, "domain"), "has 252 characters "
+	    "without \"www.\", at most 249 are allowed"));
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders"), 0);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -1080,6 +1226,11 @@ main(void)
 		    test_renewal_tells_the_old_order, rt_cm_setup,
 		    rt_cm_teardown),
 		cmocka_unit_test(test_names_covered),
+		cmocka_unit_test_setup_teardown(
+		    test_names_read_as_the_browser_does, rt_cm_setup,
+		    rt_cm_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_names_messages,
+		    rt_cm_setup, rt_cm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
