@@ -1038,6 +1038,13 @@ void ra_portal_order_clear(struct ra_portal_order *o);
  * (acme set); else RC_NOTFOUND. */
 int ra_portal_order_get(struct ra *ra, int64_t customer_id, int64_t order_id,
     struct ra_portal_order *out);
+/* The order whose certificate slot slot_id holds (the slot's newest order
+ * with one, valid or not: what "Renew or reissue" starts from and would
+ * replace), as ra_portal_order_get() reads it; RC_NOTFOUND when the slot
+ * is not the customer's (customer_id 0: any) or never held a
+ * certificate. */
+int ra_portal_slot_current(struct ra *ra, int64_t customer_id,
+    int64_t slot_id, struct ra_portal_order *out);
 /* The customer's portal orders (0: everybody's), newest first: *ids is a
  * new array (free()) of *n. */
 int ra_portal_order_ids(struct ra *ra, int64_t customer_id, int64_t **ids,

@@ -458,7 +458,11 @@ test_failed_renewal_keeps_certificate(void **state)
 	char serial[41], why[200];
 	int64_t s = slot(e, "starter"), first, renewal;
 	int issued = 1;
+	struct ra_portal_order cur = {0};
 
+	/* a slot that never held a certificate has no current order */
+	assert_int_equal(ra_portal_slot_current(e->ra, e->customer, s, &cur),
+	    RC_NOTFOUND);
 	first = issue_on(e, s, "keep.example.com", k, serial);
 	/* refused at placement: the validation is reused, issuance fails */
 	e->ra->ca = NULL;
@@ -479,6 +483,19 @@ test_failed_renewal_keeps_certificate(void **state)
 	assert_int_equal(issued, 0);
 	assert_string_equal(order_state(e, renewal, NULL), "rejected");
 	assert_string_equal(slot_state(e, s), "issued");
+	/* what "Renew or reissue" starts from: the certificate's order, not
+	 * the newer ones that failed; nobody else's */
+	assert_int_equal(ra_portal_slot_current(e->ra, e->customer, s, &cur),
+	    0);
+	assert_int_equal(cur.id, first);
+	assert_string_equal(cur.names, "keep.example.com "
+	    "www.keep.example.com");
+	assert_non_null(cur.details);
+	ra_portal_order_clear(&cur);
+	assert_int_equal(ra_portal_slot_current(e->ra, e->customer + 1, s,
+	    &cur), RC_NOTFOUND);
+	assert_int_equal(ra_portal_slot_current(e->ra, e->customer, 99999,
+	    &cur), RC_NOTFOUND);
 	/* the certificate the slot still holds is revoked: the slot follows
 	 * it (the failed renewals are newer orders, but hold nothing) */
 	assert_int_equal(ra_portal_revoke(e->ra, e->customer, serial, 4,
