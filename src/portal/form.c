@@ -201,6 +201,28 @@ out:
 	return rc;
 }
 
+int
+portal_form_add(struct portal_form **f, const char *name, const char *value)
+{
+	size_t vlen;
+
+	if (f == NULL || name == NULL || name[0] == '\0' || value == NULL ||
+	    strlen(name) > PORTAL_FORM_MAX_NAME)
+		return RC_INVAL;
+	if (*f == NULL)
+		*f = xcalloc(1, sizeof(**f));
+	if (portal_form_get(*f, name) != NULL)
+		return RC_INVAL;
+	vlen = strlen(value);
+	if ((*f)->n >= PORTAL_FORM_MAX_FIELDS || vlen > PORTAL_FORM_MAX_VALUE)
+		return RC_TOOBIG;
+	(*f)->f[(*f)->n].name = xstrdup(name);
+	(*f)->f[(*f)->n].value = xstrdup(value);
+	(*f)->f[(*f)->n].vlen = vlen;
+	(*f)->n++;
+	return 0;
+}
+
 const char *
 portal_form_get(const struct portal_form *f, const char *name)
 {

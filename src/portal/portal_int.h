@@ -46,6 +46,13 @@ struct portal_form;
  */
 int portal_form_parse(const uint8_t *body, size_t len,
     struct portal_form **out);
+/* Adds name=value to *f (a new form when *f is NULL), as if it had been
+ * posted: a form the server fills in itself (a renewal starts from the
+ * certificate's order). The strings are copied. 0; RC_INVAL for an empty,
+ * too long or repeated name; RC_TOOBIG past PORTAL_FORM_MAX_FIELDS or for a
+ * value over PORTAL_FORM_MAX_VALUE bytes. */
+int portal_form_add(struct portal_form **f, const char *name,
+    const char *value);
 /* The value of name, or NULL when absent (borrowed, valid while f lives). */
 const char *portal_form_get(const struct portal_form *f, const char *name);
 size_t portal_form_count(const struct portal_form *f);

@@ -161,6 +161,41 @@ test_embedded_nul_in_body(void **state)
 	assert_int_equal(portal_form_parse(body, 3, NULL), RC_INVAL);
 }
 
+/* A form the server fills in itself (portal_form_add): the same bounds as
+ * a posted one. */
+static void
+test_add(void **state)
+{
+	struct portal_form *f = NULL;
+	char name[PORTAL_FORM_MAX_NAME + 2], big[PORTAL_FORM_MAX_VALUE + 2];
+
+	(void)state;
+	assert_int_equal(portal_form_add(&f, "domain", "shop.example"), 0);
+	assert_non_null(f);
+	assert_int_equal(portal_form_add(&f, "purpose", ""), 0);
+	assert_string_equal(portal_form_get(f, "domain"), "shop.example");
+	assert_string_equal(portal_form_get(f, "purpose"), "");
+	assert_int_equal(portal_form_add(&f, "domain", "again"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "", "x"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "x", NULL), RC_INVAL);
+	assert_int_equal(portal_form_add(NULL, "x", "y"), RC_INVAL);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_int_equal(portal_form_add(&f, name, "y"), RC_INVAL);
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(portal_form_add(&f, "big", big), RC_TOOBIG);
+	while (portal_form_count(f) < PORTAL_FORM_MAX_FIELDS) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "f%zu", portal_form_count(f));
+		assert_int_equal(portal_form_add(&f, n, "1"), 0);
+	}
+	assert_int_equal(portal_form_add(&f, "one-more", "1"), RC_TOOBIG);
+	assert_int_equal(portal_form_count(f), PORTAL_FORM_MAX_FIELDS);
+	portal_form_free(f);
+}
+
 int
 main(void)
 {
@@ -172,6 +207,7 @@ main(void)
 		cmocka_unit_test(test_duplicates_and_empty_names),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_embedded_nul_in_body),
+		cmocka_unit_test(test_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
