@@ -144,6 +144,33 @@ file_base(const char *names, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)n, names);
 }
 
+/* The SHA-256 of a SubjectPublicKeyInfo in lower-case hex, as `openssl
+ * pkey -pubout -outform DER | openssl dgst -sha256` prints it for the key
+ * file: the customer's way to tell which key belongs to what. */
+static void
+spki_hex(const uint8_t *spki, size_t len, char out[65])
+{
+	uint8_t md[32];
+
+	out[0] = '\0';
+	if (EVP_Digest(spki, len, md, NULL, EVP_sha256(), NULL) != 1)
+		return;
+	for (size_t i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* How the customer computes the fingerprint of the key file base.key (or
+ * base.p12) the setup form saved, appended to b. */
+static int
+key_fp_howto(struct buf *b, const char *base)
+{
+	return portal_html_printf(b, "<code>openssl pkey -in %s.key -pubout "
+	    "-outform DER | openssl dgst -sha256</code> (a PKCS#12 file: "
+	    "<code>openssl pkcs12 -in %s.p12 -nocerts -noenc | openssl pkey "
+	    "-pubout -outform DER | openssl dgst -sha256</code>)", base,
+	    base);
+}
+
 /* The product as the customer reads it; ACME orders have no slot. */
 static const char *
 product_label(const struct ra_portal_order *o)
@@ -305,6 +332,7 @@ help_html(struct buf *b, const struct ra_portal_order *o, int asked,
 struct cert_info {
 	char *subject, *issuer;
 	char fingerprint[32 * 3];
+	char spki_fp[65];	/* SHA-256 of its public key, hex */
 	char serial[41];
 	time_t not_before, not_after;
 	int revoked;
@@ -390,6 +418,15 @@ cert_load(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o,
 	for (size_t i = 0; i < 32; i++)
 		snprintf(ci->fingerprint + 3 * i, 4, i < 31 ? "%02X:" : "%02X",
 		    md[i]);
+	{
+		/* the key file's fingerprint, as the customer computes it */
+		uint8_t *spki = NULL;
+		int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+
+		if (n > 0)
+			spki_hex(spki, (size_t)n, ci->spki_fp);
+		OPENSSL_free(spki);
+	}
 	memcpy(ci->serial, sc.serial, sizeof(ci->serial));
 	ci->not_before = sc.not_before;
 	ci->not_after = sc.not_after;
@@ -1635,10 +1672,18 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "<dt>Valid until</dt><dd>%s</dd>\n"
 		    "<dt>Issuer</dt><dd>%s</dd>\n"
 		    "<dt>SHA-256 fingerprint</dt><dd><code class=\"fp\">%s"
-		    "</code></dd>\n<dt>Certificate Transparency</dt>"
-		    "<dd id=\"ct\">%s</dd>\n</dl>\n</section>\n", ci.subject,
-		    shown, ci.serial, t1, t2, ci.issuer, ci.fingerprint,
-		    ct_text(&ci, ctbuf, sizeof(ctbuf)));
+		    "</code></dd>\n<dt>Public key (SHA-256)</dt><dd><code "
+		    "class=\"fp\" id=\"key-fp\">%s</code><p class=\"hint\">"
+		    "The same value as your private key file's: ",
+		    ci.subject, shown, ci.serial, t1, t2, ci.issuer,
+		    ci.fingerprint, ci.spki_fp);
+		if (rc == 0)
+			rc = key_fp_howto(&b, base);
+		if (rc == 0)
+			rc = portal_html_printf(&b, ".</p></dd>\n"
+			    "<dt>Certificate Transparency</dt><dd id=\"ct\">"
+			    "%s</dd>\n</dl>\n</section>\n",
+			    ct_text(&ci, ctbuf, sizeof(ctbuf)));
 		if (rc == 0)
 			rc = downloads(&b, &o, &ci, base, c->now);
 		/* only for the certificate to install now: not one revoked,

@@ -7,6 +7,7 @@ another customer's slot answered 404), nothing issued before validation,
 (checked with openssl as PEM, DER and PKCS#7), revocation that shows in the
 CRL, and the JSON API twins (create, list, get, download, revoke)."""
 import datetime
+import hashlib
 import json
 import re
 import sqlite3
@@ -297,7 +298,7 @@ def test_admin_validate(rig, state):
     assert p.returncode != 0 and "not pending" in p.stderr
 
 
-def test_overview_and_details(rig, state):
+def test_overview_and_details(rig, state, tmp_path):
     c = rig.login("a")
     oid = state["order"]
     st, _, body = c.get("/portal/overview")
@@ -313,6 +314,25 @@ def test_overview_and_details(rig, state):
     assert ":".join(fp[i:i + 2] for i in range(0, 64, 2)) in text
     assert state["serial"] in text
     assert "SHA-256 fingerprint" in text and "Issuer" in text
+    # the public key's, as openssl prints it for the customer's key file:
+    # which of their key files goes with this certificate
+    spki = state["key"].public_key().public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert f'<code class="fp" id="key-fp">' \
+        f'{hashlib.sha256(spki).hexdigest()}</code>' in text
+    key_file = tmp_path / f"{DOMAIN}.key"
+    key_file.write_bytes(state["key"].private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    printed = subprocess.run(
+        f"openssl pkey -in {DOMAIN}.key -pubout -outform DER | openssl "
+        "dgst -sha256", shell=True, cwd=tmp_path, capture_output=True,
+        check=True).stdout.decode()
+    assert printed.split("= ")[1].strip() == \
+        hashlib.sha256(spki).hexdigest()
+    assert f"<code>openssl pkey -in {DOMAIN}.key -pubout -outform DER | " \
+        "openssl dgst -sha256</code>" in text
     # no ct.log_list here: the page says the certificate is not logged
     assert '<dd id="ct">Not logged: the certificate carries no signed ' \
         'certificate timestamps (SCTs)</dd>' in text
