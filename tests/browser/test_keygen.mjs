@@ -401,6 +401,90 @@ describe("browser key, CSR and PKCS#12", () => {
 		assert.match(r[4], /exactly one PEM certificate signing request/);
 	});
 
+	// A key file saved from the setup form comes back into the browser to
+	// sign a CSR for other names (never sent anywhere): PEM or PKCS#12,
+	// the page's own files and OpenSSL's; its fingerprint is openssl's.
+	test("a saved key file comes back: PEM, PKCS#12, its fingerprint",
+	    async () => {
+		seen.length = 0;
+		observed.length = 0;
+		const fpOf = (file) => opensslOk(["dgst", "-sha256"],
+		    opensslOk(["pkey", "-in", file, "-pubout", "-outform",
+		    "DER"]).stdout).out.trim().replace(/^.*= /, "");
+		const ec = path.join(tmp, "import-ec.key");
+		opensslOk(["genpkey", "-algorithm", "EC", "-pkeyopt",
+		    "ec_paramgen_curve:P-256", "-out", ec]);
+		const rsa = path.join(tmp, "import-rsa.key");
+		opensslOk(["genpkey", "-algorithm", "RSA", "-pkeyopt",
+		    "rsa_keygen_bits:2048", "-out", rsa]);
+		const p384 = path.join(tmp, "import-p384.key");
+		opensslOk(["genpkey", "-algorithm", "EC", "-pkeyopt",
+		    "ec_paramgen_curve:P-384", "-out", p384]);
+		const p12 = path.join(tmp, "import-ec.p12");
+		opensslOk(["pkcs12", "-export", "-nocerts", "-inkey", ec,
+		    "-out", p12, "-passout", `pass:${PASSWORD}`]);
+		const bytes = (f) => [...fs.readFileSync(f)];
+		await page.goto(`${base}/`);
+		const r = await page.evaluate(async (inp) => {
+			const cd = window.certdesk;
+			const out = {};
+			const one = async (data, password) => {
+				try {
+					const k = await cd.importPrivateKey({
+					    data: new Uint8Array(data),
+					    password });
+					const csr = await cd.buildCsr({ key: k,
+					    names: ["example.test"] });
+					return { alg: k.alg, fp: await
+					    cd.spkiFingerprint(k), csr };
+				} catch (e) {
+					return e.message;
+				}
+			};
+			out.ec = await one(inp.ec);
+			out.rsa = await one(inp.rsa);
+			out.p12 = await one(inp.p12, inp.pw);
+			out.p12bad = await one(inp.p12, "wrong password");
+			out.p12none = await one(inp.p12, "");
+			out.p384 = await one(inp.p384);
+			out.junk = await one([104, 101, 108, 108, 111], "x");
+			out.pub = await one(inp.pub);
+			// the page's own PKCS#12, back again
+			const k = await cd.generateKey();
+			const own = await cd.exportPkcs12({ key: k,
+			    password: inp.pw });
+			out.own = await one([...own], inp.pw);
+			out.ownFp = await cd.spkiFingerprint(k);
+			return out;
+		}, { ec: bytes(ec), rsa: bytes(rsa), p12: bytes(p12),
+		    p384: bytes(p384), pw: PASSWORD,
+		    pub: [...Buffer.from(opensslOk(["pkey", "-in", ec,
+		    "-pubout"]).out)] });
+		assert.equal(r.ec.alg, "ECDSA-P256");
+		assert.equal(r.ec.fp, fpOf(ec));
+		assert.equal(r.rsa.alg, "RSA-2048");
+		assert.equal(r.rsa.fp, fpOf(rsa));
+		assert.equal(r.p12.alg, "ECDSA-P256");
+		assert.equal(r.p12.fp, fpOf(ec));
+		assert.equal(r.own.fp, r.ownFp);
+		// the CSR it signs is for that key
+		const csrFile = path.join(tmp, "import.csr");
+		fs.writeFileSync(csrFile, r.p12.csr);
+		assert.match(opensslOk(["req", "-in", csrFile, "-verify",
+		    "-noout"]).err, /verify OK/);
+		assert.equal(opensslOk(["req", "-in", csrFile, "-pubkey",
+		    "-noout"]).out, opensslOk(["pkey", "-in", ec,
+		    "-pubout"]).out);
+		assert.match(r.p12bad, /password does not open/);
+		assert.match(r.p12none, /Enter the password/);
+		assert.match(r.p384, /not one this page makes/);
+		assert.match(r.junk, /neither a PEM key file nor a PKCS#12/);
+		assert.match(r.pub, /no unencrypted private key/);
+		// nothing went anywhere
+		assert.equal(seen.filter((x) => x.method === "POST").length, 0);
+		assert.deepEqual(consoleErrors, []);
+	});
+
 	test("CSR edge cases: wildcard, chosen CN, long name, limits",
 	    async () => {
 		const long = `${"a".repeat(60)}.example.test`;

@@ -384,6 +384,121 @@ export async function exportPkcs12({ key, certPem, chainPem, password,
 	return new Uint8Array(pfx.toSchema().toBER(false));
 }
 
+// The SHA-256 of the key's SubjectPublicKeyInfo, lower-case hex: what
+// `openssl pkey -in KEY -pubout -outform DER | openssl dgst -sha256` prints
+// for the key file, and what the certificate's page in the portal shows.
+export async function spkiFingerprint(key) {
+	const k = key && key.publicKey ? key.publicKey : key;
+	const spki = await subtle().exportKey("spki", k);
+	const md = new Uint8Array(await subtle().digest("SHA-256", spki));
+	return Array.from(md, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const OID_EC_KEY = "1.2.840.10045.2.1";
+const OID_RSA_KEY = "1.2.840.113549.1.1.1";
+const OID_PLAIN_KEY_BAG = "1.2.840.113549.1.12.10.1.1";	// keyBag
+const NOT_OURS = "This key type is not one this page makes.";
+
+// The PKCS#8 DER of a PKCS#12 file's key (PBES2 as exportPkcs12 writes
+// it, or what OpenSSL 3 writes), its MAC checked with password.
+async function pkcs12Key(bytes, password) {
+	const engine = cryptoEngine();
+	const pw = new TextEncoder().encode(password).buffer;
+	let pfx;
+	try {
+		pfx = pkijs.PFX.fromBER(bytes);
+	} catch {
+		throw new Error("This is neither a PEM key file nor a PKCS#12 " +
+		    "file.");
+	}
+	try {
+		await pfx.parseInternalValues({ password: pw,
+			checkIntegrity: true }, engine);
+	} catch {
+		throw new Error("The password does not open this PKCS#12 file.");
+	}
+	const safe = pfx.parsedValue.authenticatedSafe;
+	await safe.parseInternalValues({ safeContents:
+	    safe.safeContents.map(() => ({ password: pw })) }, engine);
+	for (const sc of safe.parsedValue.safeContents) {
+		for (const bag of sc.value.safeBags) {
+			if (bag.bagId === OID_KEY_BAG) {
+				await bag.bagValue.parseInternalValues(
+				    { password: pw }, engine);
+				return bag.bagValue.parsedValue.toSchema()
+				    .toBER(false);
+			}
+			if (bag.bagId === OID_PLAIN_KEY_BAG)
+				return bag.bagValue.toSchema().toBER(false);
+		}
+	}
+	throw new Error("This PKCS#12 file holds no private key.");
+}
+
+// Reads a private key file saved from this page back into the browser
+// (to sign a new CSR with the same key): PKCS#8 PEM ("PRIVATE KEY"), or
+// PKCS#12 bytes with their password. Nothing leaves the browser. Resolves
+// to { alg, privateKey, publicKey } as generateKey does (alg a key of
+// KEY_ALGORITHMS); throws an Error fit for the customer for anything
+// else.
+export async function importPrivateKey({ data, password } = {}) {
+	const bytes = data instanceof Uint8Array ? data :
+	    new TextEncoder().encode(String(data ?? ""));
+	const head = new TextDecoder("latin1").decode(bytes.subarray(0, 64));
+	let pkcs8;
+	if (/-----BEGIN /.test(head) || /^\s*-----/.test(head)) {
+		const text = new TextDecoder("latin1").decode(bytes);
+		const ders = fromPem("PRIVATE KEY", text);
+		if (ders.length !== 1)
+			throw new Error("This PEM file holds no unencrypted " +
+			    "private key (-----BEGIN PRIVATE KEY-----).");
+		pkcs8 = ders[0];
+	} else {
+		if (typeof password !== "string" || password === "")
+			throw new Error("Enter the password of the PKCS#12 " +
+			    "file.");
+		pkcs8 = await pkcs12Key(bytes, password);
+	}
+	let info;
+	try {
+		info = pkijs.PrivateKeyInfo.fromBER(pkcs8);
+	} catch {
+		throw new Error("The private key in this file is damaged.");
+	}
+	const oid = info.privateKeyAlgorithm.algorithmId;
+	let params, usage = ["sign"];
+	if (oid === OID_EC_KEY) {
+		const p = info.privateKeyAlgorithm.algorithmParams;
+		const curve = p && p.valueBlock ?
+		    CURVES[p.valueBlock.toString()] : null;
+		if (curve !== "P-256")
+			throw new Error(NOT_OURS);
+		params = { name: "ECDSA", namedCurve: curve };
+	} else if (oid === OID_RSA_KEY) {
+		params = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+	} else {
+		throw new Error(NOT_OURS);
+	}
+	const priv = await subtle().importKey("pkcs8", pkcs8, params, true,
+	    usage);
+	const jwk = await subtle().exportKey("jwk", priv);
+	const pubJwk = oid === OID_EC_KEY ?
+	    { kty: "EC", crv: jwk.crv, x: jwk.x, y: jwk.y } :
+	    { kty: "RSA", n: jwk.n, e: jwk.e };
+	const pub = await subtle().importKey("jwk", pubJwk, params, true,
+	    ["verify"]);
+	let alg = "ECDSA-P256";
+	if (oid === OID_RSA_KEY) {
+		const bits = priv.algorithm.modulusLength;
+		alg = Object.keys(KEY_ALGORITHMS).find((a) =>
+		    KEY_ALGORITHMS[a].type === "RSA" &&
+		    KEY_ALGORITHMS[a].bits === bits);
+		if (!alg || jwk.e !== "AQAB")
+			throw new Error(NOT_OURS);
+	}
+	return { alg, privateKey: priv, publicKey: pub };
+}
+
 // Saves bytes (or a string) as a file through the browser's download, with
 // no request to any server.
 export function downloadFile(name, bytes, mime = "application/octet-stream") {

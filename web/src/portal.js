@@ -22,6 +22,8 @@ const api = Object.freeze({
 	exportPrivateKeyPem: keygen.exportPrivateKeyPem,
 	exportPkcs12: keygen.exportPkcs12,
 	downloadFile: keygen.downloadFile,
+	importPrivateKey: keygen.importPrivateKey,
+	spkiFingerprint: keygen.spkiFingerprint,
 	normalizeName: keygen.normalizeName,
 	toPem: keygen.toPem,
 	fromPem: keygen.fromPem,
