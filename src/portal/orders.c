@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -643,6 +644,90 @@ static const struct field_def EV[] = {
 	    "off", 1},
 };
 
+/* What the setup form shows besides its fields. */
+struct setup_view {
+	const struct portal_form *f;	/* values: posted, prefilled, NULL */
+	const struct ra_field_errs *fe;	/* the ra's refusals, or NULL */
+	const char *message;		/* text on top, or NULL */
+	unsigned status;
+	/* a CSR the customer's browser made with the key they saved, offered
+	 * again after a refusal: its PEM, names (space-separated) and key's
+	 * SHA-256 (hex), or NULL */
+	const char *kept_pem, *kept_names, *kept_fp;
+	/* renew: the names of the valid certificate the slot holds, which a
+	 * new one that does not cover them all revokes, or NULL */
+	const char *current_names;
+	int posted;	/* f is what the customer sent (not this tab's draft
+			 * for setup.js to fill in) */
+};
+
+/* What the portal shows of a CSR: its names and its key's fingerprint. */
+struct csr_facts {
+	char *pem;		/* the CSR as PEM */
+	char *names;		/* its DNS names, space-separated */
+	char fp[65];		/* SHA-256 of its SubjectPublicKeyInfo, hex */
+};
+
+static void
+csr_facts_clear(struct csr_facts *cf)
+{
+	free(cf->pem);
+	free(cf->names);
+	memset(cf, 0, sizeof(*cf));
+}
+
+/* Reads a CSR (PEM or DER text as posted) for display: parsed and its
+ * self-signature verified (the ra has judged its key). RC_BADCSR when it
+ * is none. */
+static int
+csr_facts(const char *csr, struct csr_facts *cf)
+{
+	struct rc_detail d = {""};
+	struct ca_csr *req = NULL;
+	struct buf b;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	int rc;
+
+	memset(cf, 0, sizeof(*cf));
+	rc = ca_csr_der((const uint8_t *)csr, strlen(csr), &der, &der_len,
+	    &d);
+	if (rc == 0)
+		rc = ca_csr_parse(der, der_len, NULL, &req, &d);
+	if (rc != 0)
+		goto out;
+	spki_hex(req->spki, req->spki_len, cf->fp);
+	buf_init(&b, 4096);
+	for (size_t i = 0; i < req->nnames; i++) {
+		if (i > 0)
+			(void)buf_append_str(&b, " ");
+		(void)buf_append_str(&b, req->names[i]);
+	}
+	(void)buf_append(&b, "", 1);
+	cf->names = (char *)buf_steal(&b, NULL);
+	{
+		BIO *bio = BIO_new(BIO_s_mem());
+		char *p = NULL;
+		long n;
+
+		if (bio == NULL || PEM_write_bio(bio, "CERTIFICATE REQUEST",
+		    "", der, (long)der_len) <= 0 ||
+		    (n = BIO_get_mem_data(bio, &p)) <= 0)
+			rc = RC_CRYPTO;
+		else
+			cf->pem = xstrndup(p, (size_t)n);
+		BIO_free(bio);
+	}
+	if (rc == 0 && (cf->names == NULL || cf->fp[0] == '\0'))
+		rc = RC_CRYPTO;
+	if (rc != 0)
+		csr_facts_clear(cf);
+out:
+	ca_csr_free(req);
+	free(der);
+	return rc;
+}
+
 static const char *
 field_err(const struct ra_field_errs *fe, const char *name)
 {
@@ -660,6 +745,17 @@ fval(const struct portal_form *f, const char *name)
 	return v ? v : "";
 }
 
+/* The message of field name, if any, as the browser's checks show theirs
+ * (web/src/setup.js: p.field-error#e-<name>). */
+static int
+field_error(struct buf *b, const char *name, const char *e)
+{
+	if (e == NULL)
+		return 0;
+	return portal_html_printf(b, "<p class=\"field-error\" id=\"e-%s\">"
+	    "%s</p>\n", name, e);
+}
+
 static int
 text_field(struct buf *b, const struct field_def *d,
     const struct portal_form *f, const struct ra_field_errs *fe)
@@ -670,9 +766,8 @@ text_field(struct buf *b, const struct field_def *d,
 	rc = portal_html_printf(b, "<div class=\"field%s\">\n"
 	    "<label for=\"f-%s\">%s</label>\n", e ? " invalid" : "",
 	    d->name, d->label);
-	if (rc == 0 && e)
-		rc = portal_html_printf(b, "<p class=\"field-error\" "
-		    "id=\"e-%s\">%s</p>\n", d->name, e);
+	if (rc == 0)
+		rc = field_error(b, d->name, e);
 	if (rc == 0)
 		rc = portal_html_printf(b, "<input id=\"f-%s\" name=\"%s\" "
 		    "type=\"%s\" autocomplete=\"%s\" maxlength=\"254\" "
@@ -731,11 +826,128 @@ names_hint(const char *product)
 	return "The certificate covers exactly this name.";
 }
 
+/* The key: made in the browser (or, after a refusal, the one the
+ * customer saved: its CSR offered again), or the customer's own CSR. */
+static int
+key_fieldset(struct buf *b, const struct setup_view *v)
+{
+	const char *e = field_err(v->fe, "csr");
+	const char *own = fval(v->f, "key_source");
+	char *shown = NULL;
+	int rc, key_only;
+
+	rc = portal_html_printf(b, "<fieldset class=\"key\" "
+	    "id=\"key\">\n<legend>Private key</legend>\n"
+	    "<div class=\"key-choice\">"
+	    "<label class=\"choice\"><input type=\"radio\" "
+	    "name=\"key_source\" value=\"browser\"%s> Generate the "
+	    "key in my browser (recommended)</label>\n"
+	    "<label class=\"choice\"><input type=\"radio\" "
+	    "name=\"key_source\" value=\"own\"%s> I bring my own "
+	    "certificate signing request (CSR)</label></div>\n",
+	    strcmp(own, "own") != 0 ? " checked" : "",
+	    strcmp(own, "own") == 0 ? " checked" : "");
+	if (rc == 0)
+		rc = field_error(b, "csr", e);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<div id=\"key-browser\" "
+		    "class=\"key-browser\">\n");
+	/* the key file the customer saved stays usable: the page sends its
+	 * CSR again (setup.js; without script, the hidden field does); the
+	 * page also brings it back from its draft after a new login. Without
+	 * a CSR to send again (key_only), the saved file signs a new one. */
+	key_only = v->kept_pem != NULL && v->kept_pem[0] == '\0';
+	if (rc == 0) {
+		shown = names_list(v->kept_names ? v->kept_names : "");
+		rc = portal_html_printf(b, "<div id=\"key-kept\" "
+		    "class=\"notice key-kept\" data-names=\"%s\" "
+		    "data-fp=\"%s\"%s>\n<p><strong>Your private key is still "
+		    "valid: no need to download a new one.</strong> It is the "
+		    "key file you saved<span id=\"key-kept-names\">%s%s"
+		    "</span>.</p>\n<p class=\"hint\">Its public key's SHA-256 "
+		    "fingerprint is <code class=\"fp\" id=\"key-kept-fp\">%s"
+		    "</code>.</p>\n<p><button type=\"button\" id=\"key-new\" "
+		    "class=\"button small\">Make a new key instead</button>"
+		    "</p>\n</div>\n", v->kept_names ? v->kept_names : "",
+		    v->kept_fp ? v->kept_fp : "", v->kept_pem ? "" : " hidden",
+		    key_only || shown[0] == '\0' ? "" : " for ", shown,
+		    v->kept_fp ? v->kept_fp : "");
+	}
+	/* for other names its CSR does not fit: the saved file (read in the
+	 * browser, never sent) signs a new one */
+	if (rc == 0)
+		rc = portal_html_printf(b, "<div id=\"key-load\" "
+		    "class=\"key-load\"%s>\n<p class=\"field-error\" "
+		    "id=\"key-load-why\"></p>\n<div class=\"field\"><label "
+		    "for=\"key-file\">Choose the key file you saved (.key or "
+		    ".p12). It is read in this browser only and never sent."
+		    "</label>\n<input type=\"file\" id=\"key-file\" "
+		    "accept=\".key,.pem,.p12,.pfx\"></div>\n<div "
+		    "class=\"field\" id=\"key-file-pass-box\" hidden><label "
+		    "for=\"key-file-pass\">Password of the PKCS#12 file"
+		    "</label>\n<input type=\"password\" id=\"key-file-pass\" "
+		    "autocomplete=\"off\"></div>\n<p><button type=\"button\" "
+		    "id=\"key-file-open\" class=\"button small\" hidden>Open "
+		    "the key file</button></p>\n<p id=\"key-load-status\" "
+		    "class=\"muted\" role=\"status\"></p>\n</div>\n",
+		    key_only ? "" : " hidden");
+	if (rc == 0)
+		rc = portal_html_printf(b,
+		    "<div id=\"key-make\"%s>\n"
+		    "<div class=\"field\"><label for=\"key-alg\">Key type"
+		    "</label>\n<select id=\"key-alg\" name=\"key_alg\">"
+		    "<option value=\"ECDSA-P256\">ECDSA P-256 (recommended)"
+		    "</option><option value=\"RSA-2048\">RSA 2048</option>"
+		    "<option value=\"RSA-3072\">RSA 3072</option></select>"
+		    "</div>\n"
+		    "<p id=\"key-status\" class=\"muted\" role=\"status\">"
+		    "Your key is made in this browser when the page has "
+		    "loaded.</p>\n"
+		    "<div class=\"field\"><label for=\"key-format\">File "
+		    "format</label>\n<select id=\"key-format\">"
+		    "<option value=\"pem\">PEM file (nginx, Apache)</option>"
+		    "<option value=\"p12\">PKCS#12 file with a password "
+		    "(Windows, IIS, Java)</option></select></div>\n"
+		    "<div class=\"field\" id=\"p12-pass\" hidden>"
+		    "<label for=\"key-password\">Password for the PKCS#12 "
+		    "file (at least 8 characters)</label>\n"
+		    "<input type=\"password\" id=\"key-password\" "
+		    "autocomplete=\"new-password\" minlength=\"8\"></div>\n"
+		    "<div class=\"warning\" role=\"note\"><strong>Keep your "
+		    "private key safe.</strong> It is made in this browser "
+		    "and never sent to us. Neither we nor the certificate "
+		    "authority keep a copy, so it cannot be recovered, and "
+		    "the certificate works only with this key. Download it "
+		    "before you set up the certificate.</div>\n"
+		    "<p><button type=\"button\" id=\"download-key\" "
+		    "class=\"button\" disabled>Download Private Key</button> "
+		    "<span id=\"download-status\" class=\"muted\" "
+		    "role=\"status\"></span></p>\n"
+		    "<noscript><p class=\"alert\">Making a key in your "
+		    "browser needs JavaScript. Choose \"I bring my own "
+		    "CSR\" instead.</p></noscript>\n</div>\n</div>\n",
+		    v->kept_pem != NULL ? " hidden" : "");
+	if (rc == 0)
+		rc = portal_html_printf(b,
+		    "<div id=\"key-own\" class=\"key-own\">\n"
+		    "<div class=\"field\"><label for=\"f-csr\">Your CSR "
+		    "(PEM, \"-----BEGIN CERTIFICATE REQUEST-----\")</label>\n"
+		    "<textarea id=\"f-csr\" name=\"csr_pem\" rows=\"6\" "
+		    "spellcheck=\"false\">%s</textarea></div>\n"
+		    "<div class=\"field\"><label for=\"csr-file\">or upload "
+		    "a CSR file</label>\n<input type=\"file\" "
+		    "id=\"csr-file\" accept=\".csr,.pem,.req,.txt\"></div>\n"
+		    "</div>\n</fieldset>\n", fval(v->f, "csr_pem"));
+	free(shown);
+	return rc;
+}
+
 static int
 setup_form(struct portal_req *c, const struct store_slot *s,
-    const struct portal_form *f, const struct ra_field_errs *fe,
-    const char *message, unsigned status)
+    const struct setup_view *v)
 {
+	const struct portal_form *f = v->f;
+	const struct ra_field_errs *fe = v->fe;
 	const char *pname = portal_product_name(s->product);
 	int org = strcmp(s->product, "business") == 0 ||
 	    strcmp(s->product, "business_wildcard") == 0 ||
@@ -743,21 +955,28 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 	int ev = strcmp(s->product, "premium") == 0;
 	const char *purpose = fval(f, "purpose"), *e;
 	const char *cat = fval(f, "org_business_category");
-	const char *own = fval(f, "key_source");
 	struct dom_list dl;
 	struct buf b;
+	char title[80], *current = NULL;
 	int rc, renew = strcmp(s->state, "unused") != 0 &&
 	    strcmp(s->state, "active") != 0;
+	int failed = fe != NULL && fe->n > 0;
 
 	buf_init(&b, PAGE_MAX);
 	rc = portal_html_printf(&b, "<section class=\"card setup\">\n"
 	    "<h1>%s</h1>\n<p class=\"lead\">%s</p>\n",
 	    renew ? "Renew or reissue with a new key" :
 	    "Set up SSL certificate", pname ? pname : s->product);
-	if (rc == 0 && message != NULL)
+	/* filled in again from this tab's draft (setup.js) */
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<p id=\"setup-restored\" "
+		    "class=\"notice\" role=\"status\" hidden></p>\n");
+	if (rc == 0 && v->message != NULL)
 		rc = portal_html_printf(&b, "<p class=\"alert\" role=\"alert\">"
-		    "%s</p>\n", message);
-	if (rc == 0 && fe != NULL && fe->n > 0) {
+		    "%s</p>\n", v->message);
+	/* WCAG 3.3.1: the summary takes the focus (setup.js), its links go
+	 * to the fields */
+	if (rc == 0 && failed) {
 		rc = portal_html_printf(&b, "<div class=\"alert\" "
 		    "role=\"alert\" id=\"error-summary\" tabindex=\"-1\">"
 		    "<p><strong>Please check the following:</strong></p>"
@@ -771,11 +990,16 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<form method=\"post\" "
 		    "action=\"/portal/slots/%lld/setup\" id=\"setup-form\" "
-		    "class=\"setup-form\" data-product=\"%s\" novalidate>\n"
+		    "class=\"setup-form\" data-product=\"%s\" "
+		    "data-slot=\"%lld\" data-current=\"%s\"%s novalidate>\n"
 		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
 		    "<input type=\"hidden\" name=\"csr\" id=\"csr\" "
-		    "value=\"\">\n", (long long)s->id, s->product, c->csrf);
-	/* the domain */
+		    "value=\"%s\">\n", (long long)s->id, s->product,
+		    (long long)s->id, v->current_names ? v->current_names : "",
+		    v->posted ? " data-posted=\"1\"" : "", c->csrf,
+		    v->kept_pem ? v->kept_pem : "");
+	/* the domain: no maxlength at the DNS limit, which would cut a
+	 * longer name silently; the checks say it is too long */
 	e = field_err(fe, "domain");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<fieldset>\n<legend>Domain"
@@ -785,14 +1009,13 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 		    "domain, or click in the field and choose one of your "
 		    "domains. %s</p>\n", e ? " invalid" : "",
 		    names_hint(s->product));
-	if (rc == 0 && e)
-		rc = portal_html_printf(&b, "<p class=\"field-error\" "
-		    "id=\"e-domain\">%s</p>\n", e);
+	if (rc == 0)
+		rc = field_error(&b, "domain", e);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<input id=\"f-domain\" "
 		    "name=\"domain\" type=\"text\" list=\"domains\" "
 		    "autocomplete=\"off\" spellcheck=\"false\" "
-		    "maxlength=\"253\" placeholder=\"%s\" value=\"%s\" "
+		    "maxlength=\"1024\" placeholder=\"%s\" value=\"%s\" "
 		    "aria-describedby=\"h-domain%s\"",
 		    strcmp(s->product, "business_wildcard") == 0 ?
 		    "example.com (for *.example.com)" : "example.com",
@@ -809,16 +1032,29 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 	if (rc == 0)
 		rc = dl.rc;
 	if (rc == 0)
-		rc = portal_html_printf(&b, "</datalist>\n</div>\n"
-		    "</fieldset>\n");
+		rc = portal_html_printf(&b, "</datalist>\n</div>\n");
+	/* renew: which certificate a reissue for other names revokes (the
+	 * ra's ra_portal_supersede); setup.js says so as the names change */
+	if (rc == 0 && v->current_names != NULL) {
+		current = names_list(v->current_names);
+		rc = portal_html_printf(&b, "<p class=\"hint\" "
+		    "id=\"renew-hint\">Your current certificate covers %s. A "
+		    "new one for the same names (or more) leaves it valid "
+		    "until it expires; one that does not cover all of them "
+		    "replaces it: the current certificate is then revoked 72 "
+		    "hours after the new one is issued.</p>\n"
+		    "<p class=\"warning\" id=\"names-warning\" role=\"alert\" "
+		    "hidden></p>\n", current);
+	}
+	if (rc == 0)
+		rc = portal_html_printf(&b, "</fieldset>\n");
 	/* the purpose */
 	e = field_err(fe, "purpose");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<fieldset id=\"f-purpose\">\n"
 		    "<legend>Purpose</legend>\n");
-	if (rc == 0 && e)
-		rc = portal_html_printf(&b, "<p class=\"field-error\">%s</p>\n",
-		    e);
+	if (rc == 0)
+		rc = field_error(&b, "purpose", e);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<label class=\"choice\">"
 		    "<input type=\"radio\" name=\"purpose\" value=\"hosting\""
@@ -856,9 +1092,9 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 			rc = portal_html_printf(&b, "<div class=\"field%s\">"
 			    "<label for=\"f-org_business_category\">Business "
 			    "category</label>\n", e ? " invalid" : "");
-			if (rc == 0 && e)
-				rc = portal_html_printf(&b, "<p class=\""
-				    "field-error\">%s</p>\n", e);
+			if (rc == 0)
+				rc = field_error(&b, "org_business_category",
+				    e);
 			if (rc == 0)
 				rc = portal_html_printf(&b, "<select id=\""
 				    "f-org_business_category\" name=\""
@@ -874,75 +1110,15 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 		if (rc == 0)
 			rc = portal_html_printf(&b, "</fieldset>\n");
 	}
-	/* the key */
-	e = field_err(fe, "csr");
 	if (rc == 0)
-		rc = portal_html_printf(&b, "<fieldset class=\"key\" "
-		    "id=\"key\">\n<legend>Private key</legend>\n"
-		    "<div class=\"key-choice\">"
-		    "<label class=\"choice\"><input type=\"radio\" "
-		    "name=\"key_source\" value=\"browser\"%s> Generate the "
-		    "key in my browser (recommended)</label>\n"
-		    "<label class=\"choice\"><input type=\"radio\" "
-		    "name=\"key_source\" value=\"own\"%s> I bring my own "
-		    "certificate signing request (CSR)</label></div>\n",
-		    strcmp(own, "own") != 0 ? " checked" : "",
-		    strcmp(own, "own") == 0 ? " checked" : "");
-	if (rc == 0 && e)
-		rc = portal_html_printf(&b, "<p class=\"field-error\" "
-		    "id=\"e-csr\">%s</p>\n", e);
-	if (rc == 0)
-		rc = portal_html_printf(&b,
-		    "<div id=\"key-browser\" class=\"key-browser\">\n"
-		    "<div class=\"field\"><label for=\"key-alg\">Key type"
-		    "</label>\n<select id=\"key-alg\" name=\"key_alg\">"
-		    "<option value=\"ECDSA-P256\">ECDSA P-256 (recommended)"
-		    "</option><option value=\"RSA-2048\">RSA 2048</option>"
-		    "<option value=\"RSA-3072\">RSA 3072</option></select>"
-		    "</div>\n"
-		    "<p id=\"key-status\" class=\"muted\" role=\"status\">"
-		    "Your key is made in this browser when the page has "
-		    "loaded.</p>\n"
-		    "<div class=\"field\"><label for=\"key-format\">File "
-		    "format</label>\n<select id=\"key-format\">"
-		    "<option value=\"pem\">PEM file (nginx, Apache)</option>"
-		    "<option value=\"p12\">PKCS#12 file with a password "
-		    "(Windows, IIS, Java)</option></select></div>\n"
-		    "<div class=\"field\" id=\"p12-pass\" hidden>"
-		    "<label for=\"key-password\">Password for the PKCS#12 "
-		    "file (at least 8 characters)</label>\n"
-		    "<input type=\"password\" id=\"key-password\" "
-		    "autocomplete=\"new-password\" minlength=\"8\"></div>\n"
-		    "<div class=\"warning\" role=\"note\"><strong>Keep your "
-		    "private key safe.</strong> It is made in this browser "
-		    "and never sent to us. Neither we nor the certificate "
-		    "authority keep a copy, so it cannot be recovered: the "
-		    "certificate works only with this key. Download it "
-		    "before you continue.</div>\n"
-		    "<p><button type=\"button\" id=\"download-key\" "
-		    "class=\"button\" disabled>Download Private Key</button> "
-		    "<span id=\"download-status\" class=\"muted\" "
-		    "role=\"status\"></span></p>\n"
-		    "<noscript><p class=\"alert\">Making a key in your "
-		    "browser needs JavaScript. Choose \"I bring my own "
-		    "CSR\" instead.</p></noscript>\n</div>\n"
-		    "<div id=\"key-own\" class=\"key-own\">\n"
-		    "<div class=\"field\"><label for=\"f-csr\">Your CSR "
-		    "(PEM, \"-----BEGIN CERTIFICATE REQUEST-----\")</label>\n"
-		    "<textarea id=\"f-csr\" name=\"csr_pem\" rows=\"6\" "
-		    "spellcheck=\"false\">%s</textarea></div>\n"
-		    "<div class=\"field\"><label for=\"csr-file\">or upload "
-		    "a CSR file</label>\n<input type=\"file\" "
-		    "id=\"csr-file\" accept=\".csr,.pem,.req,.txt\"></div>\n"
-		    "</div>\n</fieldset>\n", fval(f, "csr_pem"));
+		rc = key_fieldset(&b, v);
 	/* terms and submit */
 	e = field_err(fe, "terms");
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<fieldset id=\"f-terms\">\n"
 		    "<legend>Terms of use</legend>\n");
-	if (rc == 0 && e)
-		rc = portal_html_printf(&b, "<p class=\"field-error\">%s</p>\n",
-		    e);
+	if (rc == 0)
+		rc = field_error(&b, "terms", e);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<label class=\"choice\"><input "
 		    "type=\"checkbox\" name=\"terms\" value=\"1\"%s><span>I "
@@ -956,16 +1132,68 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 		    "<div class=\"actions\"><button type=\"submit\" "
 		    "class=\"button primary\" id=\"setup-submit\">Set up SSL "
 		    "certificate</button> <a class=\"button\" "
-		    "href=\"/portal/\">Cancel</a></div>\n</form>\n"
-		    "</section>\n",
+		    "id=\"setup-cancel\" href=\"/portal/\">Cancel</a></div>\n"
+		    "</form>\n</section>\n",
 		    strcmp(fval(f, "terms"), "1") == 0 ? " checked" : "",
 		    portal_terms_href(c->p));
+	/* WCAG 3.3.1: a refused form says so in the title too */
+	snprintf(title, sizeof(title), "%s%s", failed || v->status >= 400 ?
+	    "Error: " : "", renew ? "Renew or reissue with a new key" :
+	    "Set up SSL certificate");
 	if (rc == 0)
-		rc = portal_page_reply(c, status, renew ? "Renew or reissue "
-		    "with a new key" : "Set up SSL certificate",
+		rc = portal_page_reply(c, v->status, title,
 		    (const char *)b.data);
+	free(current);
 	buf_free(&b);
 	return rc;
+}
+
+/* The renew form starts from the order whose certificate the slot holds:
+ * its domain (the first name, without "*."), purpose, contacts and
+ * organisation details; the terms are accepted anew. Into a new *out. */
+static void
+prefill(const struct ra_portal_order *o, struct portal_form **out)
+{
+	static const struct {
+		const char *obj, *key, *field;
+	} map[] = {
+		{NULL, "purpose", "purpose"},
+		{"admin", "name", "admin_name"},
+		{"admin", "email", "admin_email"},
+		{"admin", "phone", "admin_phone"},
+		{"tech", "name", "tech_name"},
+		{"tech", "email", "tech_email"},
+		{"tech", "phone", "tech_phone"},
+		{"org", "legal_name", "org_legal_name"},
+		{"org", "street", "org_street"},
+		{"org", "postal_code", "org_postal_code"},
+		{"org", "locality", "org_locality"},
+		{"org", "state", "org_state"},
+		{"org", "country", "org_country"},
+		{"org", "registration_number", "org_registration_number"},
+		{"org", "jurisdiction", "org_jurisdiction"},
+		{"org", "business_category", "org_business_category"},
+	};
+	json_t *d = o->details ? json_loads(o->details, 0, NULL) : NULL;
+	const char *n = o->names ? o->names : "";
+	char *first;
+
+	if (strncmp(n, "*.", 2) == 0)
+		n += 2;
+	first = xstrndup(n, strcspn(n, " "));
+	if (first[0] != '\0')
+		(void)portal_form_add(out, "domain", first);
+	free(first);
+	for (size_t i = 0; d != NULL && i < sizeof(map) / sizeof(map[0]);
+	    i++) {
+		json_t *obj = map[i].obj ? json_object_get(d, map[i].obj) : d;
+		const char *v = json_string_value(json_object_get(obj,
+		    map[i].key));
+
+		if (v != NULL)
+			(void)portal_form_add(out, map[i].field, v);
+	}
+	json_decref(d);
 }
 
 static void
@@ -978,41 +1206,255 @@ fill_req(struct ra_portal_order_req *q, struct portal_req *c,
 	q->slot_id = slot_id;
 }
 
+/* After the order: its state, and which key the certificate is for (the
+ * one downloaded, or the one of the customer's own CSR), with the key's
+ * fingerprint as the certificate's page shows it. An order issued at once
+ * (its names validated before) says so and links to the certificate. */
 static int
-confirmation(struct portal_req *c, struct ra *ra, int64_t id)
+confirmation(struct portal_req *c, struct ra *ra, int64_t id, int own_csr,
+    const char *fp)
 {
 	struct ra_portal_order o = {0};
 	struct buf b;
-	int rc;
-
 	char *shown;
+	int rc, issued;
 
 	rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
 	if (rc != 0)
 		return rc;
+	issued = has_cert(&o);
 	shown = names_list(o.names);
 	buf_init(&b, PAGE_MAX);
-	rc = portal_html_printf(&b, "<section class=\"card narrow done\">\n"
-	    "<h1>Your SSL certificate is being set up</h1>\n"
+	/* data-placed-slot: setup.js forgets this slot's draft */
+	rc = portal_html_printf(&b, "<section class=\"card narrow done\" "
+	    "data-placed-slot=\"%lld\">\n<h1>%s</h1>\n"
 	    "<p>For <strong>%s</strong> \xe2\x80\x94 <span class=\"state "
-	    "state-%s\">%s</span></p>\n<p>%s</p>\n", shown, o.state,
-	    state_label(o.state), state_help(&o));
+	    "state-%s\">%s</span></p>\n<p>%s</p>\n", (long long)o.slot_id,
+	    issued ? "Your SSL certificate is issued" :
+	    "Your SSL certificate is being set up", shown, o.state,
+	    state_label(o.state), issued ? "Your domain was confirmed "
+	    "before, so the certificate was issued right away: download it "
+	    "and install it on your server." : state_help(&o));
 	if (rc == 0)
 		rc = replaced_note(&b, &o);
-	if (rc == 0)
+	if (rc == 0 && own_csr)
+		rc = portal_html_printf(&b, "<p class=\"hint\">The "
+		    "certificate is for the key of the CSR you sent: install "
+		    "it with that key.</p>\n");
+	else if (rc == 0)
 		rc = portal_html_printf(&b, "<p class=\"warning\" "
 		    "role=\"note\">You can only use the certificate with the "
 		    "private key you downloaded. It is not stored by us or "
 		    "by the certificate authority: keep it in a safe place."
-		    "</p>\n<p><a class=\"button primary\" "
+		    "</p>\n");
+	if (rc == 0 && fp != NULL && fp[0] != '\0') {
+		char base[300];
+
+		file_base(o.names, base, sizeof(base));
+		rc = portal_html_printf(&b, "<p class=\"hint\">Public key "
+		    "(SHA-256): <code class=\"fp\" id=\"key-fp\">%s</code>, "
+		    "the same as your key file's: ", fp);
+		if (rc == 0)
+			rc = key_fp_howto(&b, base);
+		if (rc == 0)
+			rc = portal_html_printf(&b, ".</p>\n");
+	}
+	if (rc == 0 && issued)
+		rc = portal_html_printf(&b, "<p class=\"actions\"><a "
+		    "class=\"button primary\" href=\"/portal/orders/%lld\">"
+		    "View and download the certificate</a> <a "
+		    "class=\"button\" href=\"/portal/overview\">Go to "
+		    "overview</a></p>\n</section>\n", (long long)o.id);
+	else if (rc == 0)
+		rc = portal_html_printf(&b, "<p><a class=\"button primary\" "
 		    "href=\"/portal/overview\">Go to overview</a></p>\n"
 		    "</section>\n");
 	if (rc == 0)
-		rc = portal_page_reply(c, 200, "SSL certificate ordered",
+		rc = portal_page_reply(c, 200, issued ? "SSL certificate "
+		    "issued" : "SSL certificate ordered",
 		    (const char *)b.data);
 	buf_free(&b);
 	free(shown);
 	ra_portal_order_clear(&o);
+	return rc;
+}
+
+/*
+ * The key of a CSR the CA would not take as it is (its names refused, e.g.
+ * a wildcard on a public suffix): when its self-signature verifies (the
+ * customer holds the key) and the key is not known weak or compromised,
+ * its fingerprint, so that the key file they saved can sign a CSR for the
+ * corrected names. 0, or RC_BADCSR.
+ */
+static int
+csr_key_fp(struct ra *ra, const char *csr, char fp[65])
+{
+	struct rc_detail d = {""};
+	struct ra_err e = {0};
+	uint8_t *der = NULL, *spki = NULL;
+	const uint8_t *p;
+	size_t der_len = 0;
+	X509_REQ *req = NULL;
+	EVP_PKEY *k = NULL;
+	int n, rc = RC_BADCSR;
+
+	fp[0] = '\0';
+	if (ra == NULL || ca_csr_der((const uint8_t *)csr, strlen(csr), &der,
+	    &der_len, &d) != 0 || der_len > CA_MAX_CSR)
+		goto out;
+	p = der;
+	req = d2i_X509_REQ(NULL, &p, (long)der_len);
+	if (req == NULL || p != der + der_len ||
+	    (k = X509_REQ_get_pubkey(req)) == NULL ||
+	    X509_REQ_verify(req, k) != 1)
+		goto out;
+	n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &spki);
+	if (n <= 0 || ra_account_key_allowed(ra, spki, (size_t)n, &e) != 0)
+		goto out;
+	spki_hex(spki, (size_t)n, fp);
+	rc = fp[0] != '\0' ? 0 : RC_BADCSR;
+out:
+	ERR_clear_error();
+	OPENSSL_free(spki);
+	EVP_PKEY_free(k);
+	X509_REQ_free(req);
+	free(der);
+	return rc;
+}
+
+/* The form as the customer last saw it, plus the CSR their browser made
+ * with the key they saved when it can be sent again (browser key, CSR
+ * usable by the ra's judgement or, before it judged, a verified one). */
+static int
+form_again(struct portal_req *c, struct ra *ra, const struct store_slot *s,
+    const struct portal_form *f, const struct ra_field_errs *fe,
+    int csr_usable, const char *why, unsigned status)
+{
+	struct setup_view v = {0};
+	struct csr_facts cf = {0};
+	struct ra_field_errs shown;
+	char fp[65] = "";
+	int browser = strcmp(fval(f, "key_source"), "own") != 0 &&
+	    fval(f, "csr")[0] != '\0';
+	int keep = browser && csr_usable && csr_facts(fval(f, "csr"),
+	    &cf) == 0;
+	int key_only = browser && !keep && csr_key_fp(ra, fval(f, "csr"),
+	    fp) == 0;
+	int rc;
+
+	v.f = f;
+	v.fe = fe;
+	v.status = status;
+	v.posted = 1;
+	if (key_only && fe != NULL && field_err(fe, "domain") != NULL &&
+	    field_err(fe, "csr") != NULL) {
+		/* the CSR was refused for the names the domain refused: said
+		 * once, at the domain; the key stays */
+		shown = *fe;
+		shown.n = 0;
+		for (size_t i = 0; i < fe->n; i++)
+			if (strcmp(fe->e[i].field, "csr") != 0)
+				shown.e[shown.n++] = fe->e[i];
+		v.fe = &shown;
+	}
+	if (keep) {
+		v.kept_pem = cf.pem;
+		v.kept_names = cf.names;
+		v.kept_fp = cf.fp;
+	} else if (key_only) {
+		/* no CSR to send again: the key file signs a new one */
+		v.kept_pem = "";
+		v.kept_names = "";
+		v.kept_fp = fp;
+	}
+	if (why != NULL)
+		v.message = why;
+	else if (keep)
+		v.message = "Nothing was ordered. Your private key is still "
+		    "valid: no need to download a new one.";
+	else if (key_only)
+		v.message = "Nothing was ordered. Your private key is still "
+		    "valid: no need to download a new one. Correct the form, "
+		    "then choose the key file you saved: it signs the request "
+		    "for the corrected names in this browser.";
+	else if (browser)
+		v.message = "Nothing was ordered. A new key is made for the "
+		    "corrected form: please download it again.";
+	rc = setup_form(c, s, &v);
+	csr_facts_clear(&cf);
+	return rc;
+}
+
+/* The renew form, or a new one. */
+static int
+setup_get(struct portal_req *c, const struct store_slot *s)
+{
+	struct setup_view v = {0};
+	struct ra_portal_order cur = {0};
+	struct portal_form *pre = NULL;
+	struct ra *ra = NULL;
+	int rc = 0;
+
+	v.status = 200;
+	if (strcmp(s->state, "unused") != 0 &&
+	    strcmp(s->state, "active") != 0) {
+		rc = portal_ra_get(c, &ra);
+		if (rc == 0)
+			rc = ra_portal_slot_current(ra,
+			    portal_customer_scope(c), s->id, &cur);
+		if (rc == 0) {
+			prefill(&cur, &pre);
+			v.f = pre;
+			/* a certificate still in use: a reissue for other
+			 * names revokes it */
+			if (strcmp(cur.state, "issued") == 0 ||
+			    strcmp(cur.state, "expiring") == 0)
+				v.current_names = cur.names;
+		}
+		if (rc == RC_NOTFOUND)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = setup_form(c, s, &v);
+	portal_form_free(pre);
+	ra_portal_order_clear(&cur);
+	portal_ra_put(c, ra);
+	return rc;
+}
+
+/*
+ * A setup form whose CSRF token no longer matches: the customer logged in
+ * again (in another tab) after the form was opened. When the request comes
+ * from our own page (its origin checks pass; the session cookie is
+ * SameSite=Strict), the form is shown again as it was sent, with a new
+ * token and the CSR of the key they saved: nothing was ordered, nothing is
+ * lost. Anything else gets the refusal.
+ */
+static int
+stale_form(struct portal_req *c, const struct store_slot *s)
+{
+	struct portal_form *f = NULL;
+	struct ra *ra = NULL;
+	const uint8_t *body;
+	size_t len;
+	int rc;
+
+	body = http_req_body(c->r, &len);
+	if (c->via_token || !portal_origin_ok(http_req_header(c->r, "Origin"),
+	    http_req_header(c->r, "Sec-Fetch-Site"),
+	    http_req_header(c->r, "Host")) ||
+	    portal_form_parse(body, len, &f) != 0)
+		return portal_form_refused(c);
+	if (portal_slot_action(s) == NULL ||
+	    strcmp(portal_slot_action(s), "setup") != 0)
+		rc = portal_error_reply(c, 409, NULL);
+	else if ((rc = portal_ra_get(c, &ra)) == 0)
+		rc = form_again(c, ra, s, f, NULL, 1, "This form was opened "
+		    "before you last logged in, so it was not sent and "
+		    "nothing was ordered. Check what you entered, then set "
+		    "up the certificate again.", 403);
+	portal_ra_put(c, ra);
+	portal_form_free(f);
 	return rc;
 }
 
@@ -1027,7 +1469,7 @@ portal_setup(struct portal_req *c, int64_t slot_id)
 	struct ra *ra = NULL;
 	const char *csr;
 	int64_t id = 0;
-	int rc;
+	int rc, own;
 
 	rc = portal_slot_visible(c, slot_id, &s);
 	if (rc == RC_NOTFOUND)
@@ -1046,11 +1488,12 @@ portal_setup(struct portal_req *c, int64_t slot_id)
 			    "use Activate now in your list of SSL "
 			    "certificates." : NULL);
 		else
-			rc = setup_form(c, &s, NULL, NULL, NULL, 200);
+			rc = setup_get(c, &s);
 		goto out;
 	}
 	if ((f = portal_req_form(c)) == NULL) {
-		rc = portal_form_refused(c);
+		rc = c->form_refusal == 403 ? stale_form(c, &s) :
+		    portal_form_refused(c);
 		goto out;
 	}
 	rc = portal_ra_get(c, &ra);
@@ -1060,8 +1503,9 @@ portal_setup(struct portal_req *c, int64_t slot_id)
 	q.domain = portal_form_get(f, "domain");
 	q.purpose = portal_form_get(f, "purpose");
 	q.terms_accepted = strcmp(fval(f, "terms"), "1") == 0;
+	own = strcmp(fval(f, "key_source"), "own") == 0;
 	csr = fval(f, "csr");
-	if (csr[0] == '\0' || strcmp(fval(f, "key_source"), "own") == 0)
+	if (csr[0] == '\0' || own)
 		csr = fval(f, "csr_pem");
 	q.csr = (const uint8_t *)csr;
 	q.csr_len = strlen(csr);
@@ -1083,18 +1527,20 @@ portal_setup(struct portal_req *c, int64_t slot_id)
 	q.org.business_category = portal_form_get(f,
 	    "org_business_category");
 	rc = ra_portal_order_new(ra, &q, &id, &fe, &err);
-	if (rc == RC_NOTFOUND)
+	if (rc == RC_NOTFOUND) {
 		rc = portal_error_reply(c, 404, NULL);
-	else if (rc == RC_STATE)
+	} else if (rc == RC_STATE) {
 		rc = portal_error_reply(c, 409, err.detail.msg);
-	else if (rc == RC_INVAL && fe.n > 0)
-		rc = setup_form(c, &s, f, &fe, fe.e[0].field[0] &&
-		    strcmp(fval(f, "key_source"), "own") != 0 &&
-		    fval(f, "csr")[0] ? "Nothing was ordered. A new key is "
-		    "made for the corrected form: please download it again."
-		    : NULL, 422);
-	else if (rc == 0)
-		rc = confirmation(c, ra, id);
+	} else if (rc == RC_INVAL && fe.n > 0) {
+		rc = form_again(c, ra, &s, f, &fe, fe.csr_ok, NULL, 422);
+	} else if (rc == 0) {
+		struct csr_facts cf = {0};
+
+		(void)csr_facts(csr, &cf);
+		rc = confirmation(c, ra, id, own || fval(f, "csr")[0] == '\0',
+		    cf.fp);
+		csr_facts_clear(&cf);
+	}
 out:
 	portal_ra_put(c, ra);
 	portal_form_free(f);

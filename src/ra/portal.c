@@ -373,12 +373,12 @@ name_refused(struct ra_field_errs *fe, const char *typed, const char *echo,
 /*
  * The order's names for the product from the typed domain. The name is
  * read the way the browser's setup form reads it before it builds the CSR
- * (web/src/keygen.js normalizeName): blanks around it dropped, letters
- * folded, one trailing dot dropped, U-labels converted to A-labels
- * (util/dnsname: libidn2, UTS #46 nontransitional, IDNA2008), a leading
- * "*." taken off for Business Wildcard; then the names policy
- * (ra_name_check) decides. Each refusal names what was typed. Returns the
- * count (0 after a field error).
+ * (web/src/checks.js domainCheck, which gives the same messages): blanks
+ * around it dropped, letters folded, one trailing dot dropped, U-labels
+ * converted to A-labels (util/dnsname: libidn2, UTS #46 nontransitional,
+ * IDNA2008), a leading "*." taken off for Business Wildcard; then the
+ * names policy (ra_name_check) decides. Each refusal names what was
+ * typed. Returns the count (0 after a field error).
  */
 static size_t
 order_names(struct ra *ra, const char *product, const char *typed,

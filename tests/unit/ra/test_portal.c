@@ -1063,7 +1063,7 @@ test_names_covered(void **state)
 }
 
 /* The typed domain is read as the browser's setup form reads it before it
- * builds the CSR (keygen.js normalizeName): blanks, case, one trailing dot,
+ * builds the CSR (checks.js domainCheck): blanks, case, one trailing dot,
  * U-labels; a CSR for those names is taken, the order keeps them; the
  * country codes are trimmed and folded. */
 static void
