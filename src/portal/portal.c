@@ -571,6 +571,47 @@ error_page(struct portal *p, struct http_req *r, struct portal_req *c,
 	return rc;
 }
 
+/*
+ * A form sent after the session ended (idle too long, or logged out in
+ * another window): it says so and offers the login, rather than "did not
+ * come from this site". What was typed into the setup form stays in the
+ * browser tab (web/src/setup.js keeps a draft) and is filled in again when
+ * the form is opened after the login.
+ */
+static int
+signed_out_page(struct portal *p, struct http_req *r, const char *tail,
+    const char *login)
+{
+	int setup = strncmp(tail, "slots/", 6) == 0 &&
+	    strstr(tail, "/setup") != NULL;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, PAGE_MAX);
+	rc = portal_html_printf(&b, "<section class=\"card narrow\" "
+	    "id=\"signed-out\">\n<h1>Your session has ended</h1>\n<p>You "
+	    "were logged out, after %lld minutes without activity or in "
+	    "another window, so the form was not accepted%s.</p>\n",
+	    (long long)(p->idle / 60), setup ? " and nothing was ordered" : "");
+	if (rc == 0 && setup)
+		rc = portal_html_printf(&b, "<p>What you entered is kept in "
+		    "this browser tab: log in again, then open the form again "
+		    "(Set up SSL certificate, or Renew) and it is filled in as "
+		    "you left it. A private key you downloaded for it stays "
+		    "usable: no need to download a new one.</p>\n");
+	else if (rc == 0)
+		rc = portal_html_printf(&b, "<p>Log in again, then send the "
+		    "form again.</p>\n");
+	if (rc == 0)
+		rc = portal_html_printf(&b, "<p><a class=\"button primary\" "
+		    "href=\"%s\">Log in again</a></p>\n</section>\n", login);
+	if (rc == 0)
+		rc = page(p, r, NULL, 403, "Error: Your session has ended",
+		    (const char *)b.data);
+	buf_free(&b);
+	return rc;
+}
+
 int
 portal_error_reply(struct portal_req *c, unsigned status, const char *detail)
 {
@@ -1592,7 +1633,7 @@ h_portal(struct http_req *r, void *app)
 
 		login_url(http_req_target(r), to, sizeof(to));
 		rc = is_get(r) ? redirect(r, to) :
-		    error_page(p, r, NULL, 403, NULL);
+		    signed_out_page(p, r, tail, to);
 		goto out;
 	}
 	if (rc != 0)

@@ -8,10 +8,10 @@
 // message wraps; the key file is named after the normalised domain; a key
 // the customer saved stays usable when the form comes back (the server
 // offers its CSR again; for other names the saved file signs a new one,
-// only if it is that key); a form sent after the session ended comes back
-// filled in after the login, without a new download; a form from before
-// the last login comes back as sent; the renew form starts from the
-// certificate's order and warns before a reissue for other names;
+// only if it is that key); a form sent after the session ended says so and
+// comes back filled in after the login, without a new download; a form
+// from before the last login comes back as sent; the renew form starts
+// from the certificate's order and warns before a reissue for other names;
 // an order issued at once says so; the certificate's page shows the key's
 // fingerprint as openssl computes it. Screenshots (desktop and 390 px
 // wide) go to tests/artifacts/setup-*.png.
@@ -460,8 +460,8 @@ describe("setup form: checks, the saved key, the session, renewal", () => {
 		assert.deepEqual(errors, []);
 	});
 
-	test("the session ended: the form comes back filled in with the " +
-	    "saved key after the login", async () => {
+	test("the session ended: it says so, and the form comes back filled " +
+	    "in with the saved key after the login", async () => {
 		await open(slots.starter2);
 		await waitKey();
 		await page.fill("#f-domain", "other-form.test");
@@ -489,6 +489,17 @@ describe("setup form: checks, the saved key, the session, renewal", () => {
 		assert.ok(!Buffer.from(kept.pem.replace(/-----[^-]+-----|\s/g,
 		    ""), "base64").includes(priv));
 		assert.equal(resp.status(), 403);
+		assert.match(await page.title(),
+		    /^Error: Your session has ended/);
+		const text = await page.textContent("main");
+		assert.match(text,
+		    /logged out, after 30 minutes without activity/);
+		assert.match(text, /nothing was ordered/);
+		assert.doesNotMatch(text, /did not come from this site/);
+		await screenshot("session-ended");
+		await phoneShot("session-ended");
+		await Promise.all([page.waitForURL(/\/portal\/login$/),
+		    page.click("a.button:has-text('Log in again')")]);
 		await login();
 		let downloads = 0;
 		const onDl = () => downloads++;

@@ -5,11 +5,11 @@ U-labels), country codes trimmed and folded; a refused form offers the
 customer's CSR again (verified again when it comes back: a CSR whose
 signature does not hold is not kept, nor taken), or, when the CA refuses
 its names, the fingerprint of its key for the saved file to sign a new
-one; a form from before the last login comes back as sent, only to our
-own pages; the renew form starts from the certificate's order; the
-confirmation tells which key the certificate is for and an order issued
-at once says so; the certificate's page shows its public key's
-fingerprint as openssl computes it."""
+one; a form sent after the session ended says so; a form from before the
+last login comes back as sent, only to our own pages; the renew form starts
+from the certificate's order; the confirmation tells which key the
+certificate is for and an order issued at once says so; the certificate's
+page shows its public key's fingerprint as openssl computes it."""
 import base64
 import hashlib
 import html
@@ -237,6 +237,25 @@ def test_confirmation_says_which_key(rig):
     assert b"private key you downloaded" not in body
     assert f'id="key-fp">{spki_fp(key)}<'.encode() in body
     assert b"openssl pkey -in other.test.key -pubout" in body
+
+
+def test_session_ended(rig):
+    c = rig.client()
+    st, _, body = c.post_form(setup_path(rig.slots["s4"]), {
+        "csrf": "0" * 64, "domain": DOMAIN})
+    assert st == 403
+    text = body.decode()
+    assert "<title>Error: Your session has ended" in text
+    assert "after 30 minutes without activity" in text
+    assert "nothing was ordered" in text
+    assert "What you entered is kept in this browser tab" in text
+    assert 'href="/portal/login">Log in again' in text
+    assert "did not come from this site" not in text
+    # another form: the same, without the setup form's draft
+    st, _, body = c.post_form(f"/portal/slots/{rig.slots['s4']}/activate",
+                              {"csrf": "0" * 64})
+    assert st == 403 and b"Your session has ended" in body
+    assert b"What you entered is kept" not in body
 
 
 def test_form_from_before_the_last_login(rig):
