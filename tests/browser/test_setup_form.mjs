@@ -498,9 +498,15 @@ describe("setup form: checks, the saved key, the session, renewal", () => {
 		assert.doesNotMatch(text, /did not come from this site/);
 		await screenshot("session-ended");
 		await phoneShot("session-ended");
-		await Promise.all([page.waitForURL(/\/portal\/login$/),
+		await Promise.all([page.waitForURL(
+		    /\/portal\/login\?next=\/portal\/slots\/\d+\/setup$/),
 		    page.click("a.button:has-text('Log in again')")]);
-		await login();
+		// the login leads back to the form
+		await page.fill("#email", EMAIL);
+		await page.fill("#password", PASSWORD);
+		await Promise.all([page.waitForURL(
+		    new RegExp(`/portal/slots/${slots.starter2}/setup$`)),
+		    page.click("button[type=submit]")]);
 		let downloads = 0;
 		const onDl = () => downloads++;
 		page.on("download", onDl);

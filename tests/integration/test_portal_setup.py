@@ -249,7 +249,9 @@ def test_session_ended(rig):
     assert "after 30 minutes without activity" in text
     assert "nothing was ordered" in text
     assert "What you entered is kept in this browser tab" in text
-    assert 'href="/portal/login">Log in again' in text
+    # the login leads back to the form, which the draft fills in again
+    assert (f'href="/portal/login?next=/portal/slots/{rig.slots["s4"]}'
+            '/setup">Log in again') in text
     assert "did not come from this site" not in text
     # another form: the same, without the setup form's draft
     st, _, body = c.post_form(f"/portal/slots/{rig.slots['s4']}/activate",
