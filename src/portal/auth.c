@@ -107,10 +107,11 @@ portal_csrf_check(const uint8_t secret[STORE_CSRF_LEN], const char *given)
 	return ok;
 }
 
-/* The key that seals a token for the session whose id is sid: BLAKE2b keyed
- * with the id (the cookie's text, which the store never sees), over a label
- * of its own, so that it is none of the id's other uses (its SHA-256 finds
- * the session row). */
+/* The key that seals a secret for the session whose id is sid: BLAKE2b
+ * keyed with the id (the cookie's text, which the store never sees), over
+ * a label of its own, so that it is none of the id's other uses (its
+ * SHA-256 finds the session row). (The label is the one from when only
+ * tokens were sealed: what a secret is for is in the associated data.) */
 static int
 reveal_key(const char *sid,
     uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
@@ -123,58 +124,118 @@ reveal_key(const char *sid,
 	    (const uint8_t *)sid, PORTAL_SESSION_ID_HEX) == 0 ? 0 : RC_CRYPTO;
 }
 
+#define B64U_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789-_"
+/* an EAB key id: base64url, as long as the store takes one (the ra makes
+ * them RA_EAB_KID_LEN long) */
+#define KID_MAX 64
+/* "eab " and a key id, and its NUL */
+#define REVEAL_AD (4 + KID_MAX + 1)
+
+_Static_assert(PORTAL_TOKEN_LEN < PORTAL_REVEAL_TEXT &&
+    PORTAL_EAB_KEY_LEN < PORTAL_REVEAL_TEXT, "each secret fits out");
+
+/* The associated data that ties a sealed secret to what it is of, into ad:
+ * a token's id in decimal, or "eab " and the key's id (no token's id
+ * starts so). RC_INVAL when what names neither or both, or a malformed
+ * id. */
+static int
+reveal_ad(const struct store_reveal *what, char ad[REVEAL_AD])
+{
+	size_t n;
+
+	if (what == NULL)
+		return RC_INVAL;
+	if (what->eab_kid == NULL) {
+		if (what->token_id <= 0)
+			return RC_INVAL;
+		snprintf(ad, REVEAL_AD, "%lld", (long long)what->token_id);
+		return 0;
+	}
+	n = strlen(what->eab_kid);
+	if (what->token_id != 0 || n == 0 || n > KID_MAX ||
+	    strspn(what->eab_kid, B64U_CHARS) != n)
+		return RC_INVAL;
+	snprintf(ad, REVEAL_AD, "eab %s", what->eab_kid);
+	return 0;
+}
+
+/* How long secret is when it is a secret of what's kind (a token, or an
+ * EAB key's HMAC key as PORTAL_EAB_KEY_LEN base64url characters), else
+ * 0. */
+static size_t
+secret_len(const struct store_reveal *what, const char *secret)
+{
+	if (secret == NULL)
+		return 0;
+	if (what->eab_kid == NULL)
+		return portal_token_ok(secret) ? PORTAL_TOKEN_LEN : 0;
+	return strlen(secret) == PORTAL_EAB_KEY_LEN &&
+	    strspn(secret, B64U_CHARS) == PORTAL_EAB_KEY_LEN ?
+	    PORTAL_EAB_KEY_LEN : 0;
+}
+
 int
-portal_token_seal(const char *sid, int64_t token_id, const char *token,
-    uint8_t out[PORTAL_TOKEN_SEALED])
+portal_reveal_seal(const char *sid, const struct store_reveal *what,
+    const char *secret, uint8_t out[PORTAL_REVEAL_SEALED_MAX], size_t *n)
 {
 	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	uint8_t *nonce = out, *box = out +
 	    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-	char ad[24];
+	char ad[REVEAL_AD];
+	size_t len;
 	int rc;
 
-	if (!portal_token_ok(token) || token_id <= 0)
+	*n = 0;
+	if ((rc = reveal_ad(what, ad)) != 0)
+		return rc;
+	if ((len = secret_len(what, secret)) == 0)
 		return RC_INVAL;
 	if ((rc = reveal_key(sid, key)) != 0)
 		return rc;
-	snprintf(ad, sizeof(ad), "%lld", (long long)token_id);
 	randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	rc = crypto_aead_xchacha20poly1305_ietf_encrypt(box, NULL,
-	    (const uint8_t *)token, PORTAL_TOKEN_LEN, (const uint8_t *)ad,
-	    strlen(ad), NULL, nonce, key) == 0 ? 0 : RC_CRYPTO;
+	    (const uint8_t *)secret, len, (const uint8_t *)ad, strlen(ad), NULL,
+	    nonce, key) == 0 ? 0 : RC_CRYPTO;
 	sec_wipe(key, sizeof(key));
+	if (rc == 0)
+		*n = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + len +
+		    crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	return rc;
 }
 
 int
-portal_token_unseal(const char *sid, int64_t token_id, const uint8_t *sealed,
-    size_t n, char out[PORTAL_TOKEN_TEXT])
+portal_reveal_unseal(const char *sid, const struct store_reveal *what,
+    const uint8_t *sealed, size_t n, char out[PORTAL_REVEAL_TEXT])
 {
 	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	const size_t over = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+	    crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	unsigned long long len = 0;
-	char ad[24];
+	char ad[REVEAL_AD];
 	int rc;
 
 	out[0] = '\0';
-	if (sealed == NULL || n != PORTAL_TOKEN_SEALED || token_id <= 0)
+	/* (at most PORTAL_REVEAL_TEXT - 1 bytes of text come out) */
+	if (sealed == NULL || n <= over || n > PORTAL_REVEAL_SEALED_MAX)
 		return RC_INVAL;
+	if ((rc = reveal_ad(what, ad)) != 0)
+		return rc;
 	if ((rc = reveal_key(sid, key)) != 0)
 		return rc;
-	snprintf(ad, sizeof(ad), "%lld", (long long)token_id);
-	/* another session's key, another token's id, changed bytes: the
-	 * tag does not verify and nothing is written to out */
+	/* another session's key, another token's or key's id, changed
+	 * bytes: the tag does not verify and nothing is written to out */
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)out, &len,
 	    NULL, sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
 	    n - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-	    (const uint8_t *)ad, strlen(ad), sealed, key) != 0 ||
-	    len != PORTAL_TOKEN_LEN)
+	    (const uint8_t *)ad, strlen(ad), sealed, key) != 0)
 		rc = RC_INVAL;
 	sec_wipe(key, sizeof(key));
-	out[rc == 0 ? PORTAL_TOKEN_LEN : 0] = '\0';
-	if (rc == 0 && !portal_token_ok(out))
+	out[rc == 0 ? len : 0] = '\0';
+	if (rc == 0 && secret_len(what, out) != len)
 		rc = RC_INVAL;
 	if (rc != 0)
-		sec_wipe(out, PORTAL_TOKEN_TEXT);
+		sec_wipe(out, PORTAL_REVEAL_TEXT);
 	return rc;
 }
 

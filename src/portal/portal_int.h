@@ -116,22 +116,29 @@ int portal_csrf_token(const uint8_t secret[STORE_CSRF_LEN],
 int portal_csrf_check(const uint8_t secret[STORE_CSRF_LEN],
     const char *given);
 /*
- * A new API token sealed for its one showing after the redirect of its
- * form (store_token_reveal_add): XChaCha20-Poly1305 with a key derived
- * from the session id sid (the cookie's text, which the store never
- * keeps), the token id as associated data, so that only a request of that
- * session opens it for that token, and a copy of the database opens
- * nothing. portal_token_seal: PORTAL_TOKEN_SEALED bytes into out (random
- * nonce first); 0, RC_INVAL (sid or token malformed), RC_CRYPTO.
- * portal_token_unseal: the token into out; RC_INVAL when sealed[0..n)
- * does not open with this sid and id (another session's, another token's,
- * changed) or holds no token (out then empty).
+ * A new secret sealed for its one showing after the redirect of the form
+ * that made it (store_reveal_add): an API token (what->token_id) or the
+ * HMAC key of new ACME credentials, as base64url (what->eab_kid).
+ * XChaCha20-Poly1305 with a key derived from the session id sid (the
+ * cookie's text, which the store never keeps), what it belongs to as
+ * associated data, so that only a request of that session opens it for
+ * that token or key, and a copy of the database opens nothing.
+ * portal_reveal_seal: the secret sealed into out (random nonce first), *n
+ * its length; 0, RC_INVAL (sid, what or the secret malformed: a token that
+ * is none, a key that is not PORTAL_EAB_KEY_LEN base64url characters),
+ * RC_CRYPTO. portal_reveal_unseal: the secret into out; RC_INVAL when
+ * sealed[0..n) does not open with this sid and what (another session's,
+ * another token's or key's, changed) or holds no such secret (out then
+ * empty).
  */
-#define PORTAL_TOKEN_SEALED (24 + PORTAL_TOKEN_LEN + 16)
-int portal_token_seal(const char *sid, int64_t token_id, const char *token,
-    uint8_t out[PORTAL_TOKEN_SEALED]);
-int portal_token_unseal(const char *sid, int64_t token_id,
-    const uint8_t *sealed, size_t n, char out[PORTAL_TOKEN_TEXT]);
+#define PORTAL_EAB_KEY_LEN 43	/* base64url of a 32-byte HMAC key */
+#define PORTAL_REVEAL_TEXT PORTAL_TOKEN_TEXT	/* the longest, a token, and
+						 * its NUL */
+#define PORTAL_REVEAL_SEALED_MAX (24 + PORTAL_REVEAL_TEXT - 1 + 16)
+int portal_reveal_seal(const char *sid, const struct store_reveal *what,
+    const char *secret, uint8_t out[PORTAL_REVEAL_SEALED_MAX], size_t *n);
+int portal_reveal_unseal(const char *sid, const struct store_reveal *what,
+    const uint8_t *sealed, size_t n, char out[PORTAL_REVEAL_TEXT]);
 /* The value of cookie name in a Cookie header (RFC 6265 §5.4) into out
  * (at most len - 1 bytes); 0, RC_NOTFOUND, or RC_TOOBIG. A name given
  * twice is RC_INVAL (someone planted a second one). */
@@ -522,12 +529,31 @@ int portal_api_acme_account_deactivate(struct portal_req *c,
 
 /* ---- API tokens (tokens.c) ----------------------------------------------- */
 
-/* /portal/tokens[/revoke] (rest: after "tokens"): the user's API tokens, a
- * new one (shown once; browser sessions only), revoking one. */
+/* /portal/tokens[/revoke|/new/<id>] (rest: after "tokens"): the user's
+ * API tokens, a new one (shown once, after the form's redirect; browser
+ * sessions only), revoking one. */
 int portal_tokens(struct portal_req *c, const char *rest);
 /* API: GET /api/v1/tokens, POST /api/v1/tokens/{id}/revoke. */
 int portal_api_tokens(struct portal_req *c, int64_t unused);
 int portal_api_token_revoke(struct portal_req *c, int64_t id);
+
+/* ---- a new secret's one showing (reveal.c) ------------------------------- */
+
+/*
+ * The form that makes a token or ACME credentials redirects to the page
+ * that shows the secret (POST-redirect-GET: a reload makes no second
+ * one). portal_reveal_keep() leaves secret, of what (struct
+ * store_reveal), for that page: sealed (portal_reveal_seal) for the
+ * request's browser session, in the store for a few minutes; 0, or RC_*
+ * (then nobody will see it: revoke what was made). portal_reveal_take()
+ * gives it to that page once, into out: 0; RC_NOTFOUND when it was shown
+ * already (a reload, the back button), was never this session's, or its
+ * minutes are over; other RC_* on errors.
+ */
+int portal_reveal_keep(struct portal_req *c, const struct store_reveal *what,
+    const char *secret);
+int portal_reveal_take(struct portal_req *c, const struct store_reveal *what,
+    char out[PORTAL_REVEAL_TEXT]);
 
 /* ---- products ------------------------------------------------------------ */
 

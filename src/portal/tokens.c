@@ -7,8 +7,8 @@
  * The form redirects to the page that shows it (POST-redirect-GET: a
  * reload makes no second token), which takes it from the store, where
  * the form left it sealed with a key only the browser's session cookie
- * gives (portal_token_seal, store_token_reveal_add), for a few minutes
- * and for this one showing.
+ * gives (portal_reveal_keep, reveal.c), for a few minutes and for this
+ * one showing.
  *
  * Tokens are made only from a browser session, never with a token: a
  * leaked token must not be able to mint others that outlive its
@@ -34,12 +34,6 @@
 #include <string.h>
 
 #define LABEL_MAX 200
-/* how long a new token waits for the page that shows it: the browser asks
- * for it at once, after the form's redirect */
-#define REVEAL_SECONDS 300
-
-_Static_assert(PORTAL_TOKEN_SEALED <= STORE_TOKEN_SEALED_MAX,
-    "a sealed token fits the store's column");
 
 /* ---- pages -------------------------------------------------------------- */
 
@@ -217,17 +211,6 @@ days_of(const char *v)
 	return n > 0 && n <= PORTAL_TOKEN_DAYS_MAX ? (int)n : -1;
 }
 
-/* The request's session id (the cookie's text) into sid: 0, or RC_UNAUTH
- * (pages are reached with a session only: portal_req_auth). */
-static int
-session_id(struct portal_req *c, char sid[PORTAL_SESSION_ID_HEX + 2])
-{
-	if (portal_cookie_get(http_req_header(c->r, "Cookie"), PORTAL_COOKIE,
-	    sid, PORTAL_SESSION_ID_HEX + 2) != 0 || !portal_session_id_ok(sid))
-		return RC_UNAUTH;
-	return 0;
-}
-
 /* Revokes one of the user's tokens: 0, RC_NOTFOUND (no such usable
  * token of theirs). */
 static int
@@ -240,25 +223,6 @@ revoke(struct portal_req *c, int64_t id)
 	portal_actor(c, actor);
 	return portal_token_change(c->st, c->user.id, NULL, 0, id, actor,
 	    unused, &done, &none);
-}
-
-/* Leaves token (id) sealed for the session's next request, the page
- * that shows it. */
-static int
-reveal_keep(struct portal_req *c, int64_t id, const char *token)
-{
-	uint8_t sealed[PORTAL_TOKEN_SEALED];
-	char sid[PORTAL_SESSION_ID_HEX + 2];
-	int rc;
-
-	rc = session_id(c, sid);
-	if (rc == 0)
-		rc = portal_token_seal(sid, id, token, sealed);
-	sec_wipe(sid, sizeof(sid));
-	if (rc == 0)
-		rc = store_token_reveal_add(c->st, c->sess.id_hash, id, sealed,
-		    sizeof(sealed), c->now + REVEAL_SECONDS);
-	return rc;
 }
 
 /* POST /portal/tokens: makes the token and redirects to the page that
@@ -295,7 +259,8 @@ create_post(struct portal_req *c)
 		return rc;
 	log_info(LOG_PORTAL, "API token %lld made by user %lld", (long long)id,
 	    (long long)c->user.id);
-	rc = reveal_keep(c, id, token);
+	rc = portal_reveal_keep(c, &(struct store_reveal){.token_id = id},
+	    token);
 	sec_wipe(token, sizeof(token));
 	if (rc != 0) {
 		/* a token nobody can be shown is of no use to anyone */
@@ -331,11 +296,8 @@ static int
 new_page(struct portal_req *c, int64_t id)
 {
 	struct find w = {id, NULL, 0};
-	uint8_t sealed[STORE_TOKEN_SEALED_MAX];
-	char token[PORTAL_TOKEN_TEXT] = "", sid[PORTAL_SESSION_ID_HEX + 2] = "";
-	char end[32];
+	char token[PORTAL_REVEAL_TEXT] = "", end[32];
 	const char *host = http_req_header(c->r, "Host");
-	size_t n = 0;
 	struct buf b;
 	int rc;
 
@@ -345,12 +307,9 @@ new_page(struct portal_req *c, int64_t id)
 		return rc;
 	if (w.label == NULL)
 		return portal_error_reply(c, 404, NULL);
-	rc = store_token_reveal_take(c->st, c->sess.id_hash, id, c->now,
-	    sealed, &n);
-	if (rc == 0 && (rc = session_id(c, sid)) == 0)
-		rc = portal_token_unseal(sid, id, sealed, n, token);
-	sec_wipe(sid, sizeof(sid));
-	if (rc == RC_NOTFOUND || rc == RC_INVAL) {
+	rc = portal_reveal_take(c, &(struct store_reveal){.token_id = id},
+	    token);
+	if (rc == RC_NOTFOUND) {
 		/* shown already (a reload, the back button), or never to
 		 * this session: the text is gone for good */
 		free(w.label);

@@ -935,8 +935,9 @@ int store_session_touch(struct store *st, const uint8_t *id_hash, time_t now,
     time_t idle_expires_at);
 /* Ends one session (logout); 0 also when it was gone already. */
 int store_session_delete(struct store *st, const uint8_t *id_hash);
-/* Deletes sessions ended at now, and the token showings of 0024 that
- * ended; *n (may be NULL) gets how many sessions. */
+/* Deletes sessions ended at now, and the showings of new tokens and EAB
+ * keys (store_reveal_add) that ended; *n (may be NULL) gets how many
+ * sessions. */
 int store_session_purge(struct store *st, time_t now, int64_t *n);
 
 struct store_token {
@@ -972,24 +973,32 @@ int store_token_list(struct store *st, int64_t user_id,
 int store_token_revoke(struct store *st, int64_t id, int64_t user_id,
     time_t when);
 /*
- * A new token's one showing (0024): the portal's form redirects to the
- * page that shows the token (POST-redirect-GET) and leaves it here for
- * that page, sealed with a key only the browser session has.
- * store_token_reveal_add() keeps sealed[0..n) (1 to STORE_TOKEN_SEALED_MAX
- * bytes) for the session with id hash session_hash and token_id until
- * expires_at: RC_NOTFOUND for an unknown session or token, RC_EXISTS when
- * that token's showing waits already. store_token_reveal_take() copies
- * them into out (STORE_TOKEN_SEALED_MAX bytes), *n their length, and
- * deletes them in one transaction, so that only one request gets them:
- * RC_NOTFOUND when there are none, or they ended at now (deleted all the
- * same). A session's showings end with it; store_session_purge() deletes
- * the ended ones.
+ * A new secret's one showing: the portal's forms that make an API token
+ * (0024) or ACME credentials (an EAB key, 0025) redirect to the page that
+ * shows the secret (POST-redirect-GET) and leave it here for that page,
+ * sealed with a key only the browser session has. What it belongs to is
+ * a token (token_id, eab_kid NULL) or an EAB key (eab_kid, token_id 0).
+ * store_reveal_add() keeps sealed[0..n) (1 to STORE_REVEAL_SEALED_MAX
+ * bytes) for the session with id hash session_hash and what until
+ * expires_at: RC_NOTFOUND for an unknown session, token or key, RC_EXISTS
+ * when its showing waits already, RC_INVAL when what names neither or
+ * both (or a malformed key id). store_reveal_take() copies them into out
+ * (STORE_REVEAL_SEALED_MAX bytes), *n their length, and deletes them in
+ * one transaction, so that only one request gets them: RC_NOTFOUND when
+ * there are none, or they ended at now (deleted all the same). A showing
+ * ends with its session and with its token or key; store_session_purge()
+ * deletes the ended ones.
  */
-#define STORE_TOKEN_SEALED_MAX 256
-int store_token_reveal_add(struct store *st, const uint8_t *session_hash,
-    int64_t token_id, const uint8_t *sealed, size_t n, time_t expires_at);
-int store_token_reveal_take(struct store *st, const uint8_t *session_hash,
-    int64_t token_id, time_t now, uint8_t *out, size_t *n);
+struct store_reveal {
+	int64_t token_id;	/* an API token's (0024), or 0 */
+	const char *eab_kid;	/* an EAB key's (0025), or NULL; borrowed */
+};
+#define STORE_REVEAL_SEALED_MAX 256
+int store_reveal_add(struct store *st, const uint8_t *session_hash,
+    const struct store_reveal *what, const uint8_t *sealed, size_t n,
+    time_t expires_at);
+int store_reveal_take(struct store *st, const uint8_t *session_hash,
+    const struct store_reveal *what, time_t now, uint8_t *out, size_t *n);
 
 /* Login failures of one key ("acct:<email>", "addr:<address>"). A missing
  * row reads as zero failures (return 0). */

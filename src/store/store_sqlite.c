@@ -5512,17 +5512,33 @@ store_session_delete(struct store *st, const uint8_t *id_hash)
 	return rc;
 }
 
-/* a new API token's one showing (0024) */
-static const char sql_reveal_add[] =
-    "INSERT INTO token_reveals (session_hash, token_id, sealed, expires_at) "
-    "VALUES (?1, ?2, ?3, ?4)";
-static const char sql_reveal_get[] =
-    "SELECT sealed, expires_at FROM token_reveals WHERE session_hash = ?1 "
-    "AND token_id = ?2";
-static const char sql_reveal_del[] =
-    "DELETE FROM token_reveals WHERE session_hash = ?1 AND token_id = ?2";
-static const char sql_reveal_purge[] =
-    "DELETE FROM token_reveals WHERE expires_at <= ?1";
+/*
+ * A new secret's one showing: an API token's (0024, token_reveals) or an
+ * EAB key's (0025, eab_reveals), one row of SQL each: REVEAL_TOKEN and
+ * REVEAL_EAB below, ?2 the token's id or the key's id.
+ */
+enum { REVEAL_TOKEN, REVEAL_EAB };
+enum { REVEAL_ADD, REVEAL_GET, REVEAL_DEL, REVEAL_PURGE };
+static const char *const sql_reveal[2][4] = {
+	[REVEAL_TOKEN] = {
+	    [REVEAL_ADD] = "INSERT INTO token_reveals (session_hash, token_id, "
+	    "sealed, expires_at) VALUES (?1, ?2, ?3, ?4)",
+	    [REVEAL_GET] = "SELECT sealed, expires_at FROM token_reveals "
+	    "WHERE session_hash = ?1 AND token_id = ?2",
+	    [REVEAL_DEL] = "DELETE FROM token_reveals WHERE session_hash = ?1 "
+	    "AND token_id = ?2",
+	    [REVEAL_PURGE] = "DELETE FROM token_reveals WHERE expires_at <= ?1",
+	},
+	[REVEAL_EAB] = {
+	    [REVEAL_ADD] = "INSERT INTO eab_reveals (session_hash, kid, "
+	    "sealed, expires_at) VALUES (?1, ?2, ?3, ?4)",
+	    [REVEAL_GET] = "SELECT sealed, expires_at FROM eab_reveals WHERE "
+	    "session_hash = ?1 AND kid = ?2",
+	    [REVEAL_DEL] = "DELETE FROM eab_reveals WHERE session_hash = ?1 "
+	    "AND kid = ?2",
+	    [REVEAL_PURGE] = "DELETE FROM eab_reveals WHERE expires_at <= ?1",
+	},
+};
 
 int
 store_session_purge(struct store *st, time_t t, int64_t *n)
@@ -5543,9 +5559,11 @@ store_session_purge(struct store *st, time_t t, int64_t *n)
 		*n = sqlite3_changes(st->db);
 	put(st, Q_SESSION_PURGE, s);
 	/* (a purged session's showings went with it: ON DELETE CASCADE) */
-	if (rc == 0 && (rc = sq_prep(st, sql_reveal_purge, &s)) == 0) {
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		if ((rc = sq_prep(st, sql_reveal[i][REVEAL_PURGE], &s)) != 0)
+			break;
 		sqlite3_bind_int64(s, 1, (int64_t)t);
-		rc = sq_step_done(st, "token_reveal_purge", s);
+		rc = sq_step_done(st, "reveal_purge", s);
 		sq_put(st, s);
 	}
 	return rc;
@@ -5694,33 +5712,68 @@ store_token_revoke(struct store *st, int64_t id, int64_t user_id, time_t when)
 	return rc;
 }
 
-int
-store_token_reveal_add(struct store *st, const uint8_t *session_hash,
-    int64_t token_id, const uint8_t *sealed, size_t n, time_t expires_at)
+/* Which of sql_reveal keeps what (REVEAL_TOKEN, REVEAL_EAB); -1, logged,
+ * when it names neither or both, or a malformed id. */
+static int
+reveal_of(const char *fn, const struct store_reveal *what)
 {
-	static const char what[] = "token_reveal_add";
+	if (what == NULL)
+		return -1;
+	if (what->eab_kid == NULL)
+		return sq_check_id(fn, "token", what->token_id, 0) == 0 ?
+		    REVEAL_TOKEN : -1;
+	if (what->token_id != 0) {
+		log_warn(LOG_STORE, "%s: both a token and a key", fn);
+		return -1;
+	}
+	return check_b64u(fn, "kid", what->eab_kid) == 0 ? REVEAL_EAB : -1;
+}
+
+/* The statement sql_reveal[of][q] with the session and what bound. */
+static int
+reveal_prep(struct store *st, int of, int q, const uint8_t *session_hash,
+    const struct store_reveal *what, sqlite3_stmt **s)
+{
+	int rc = sq_prep(st, sql_reveal[of][q], s);
+
+	if (rc != 0)
+		return rc;
+	sq_bind_blob(*s, 1, session_hash, STORE_HASH_LEN);
+	if (of == REVEAL_EAB)
+		sq_bind_text(*s, 2, what->eab_kid);
+	else
+		sqlite3_bind_int64(*s, 2, what->token_id);
+	return 0;
+}
+
+int
+store_reveal_add(struct store *st, const uint8_t *session_hash,
+    const struct store_reveal *what, const uint8_t *sealed, size_t n,
+    time_t expires_at)
+{
+	static const char fn[] = "reveal_add";
 	sqlite3_stmt *s = NULL;
-	int rc;
+	int of, rc;
 
 	if (st == NULL || session_hash == NULL || sealed == NULL || n == 0 ||
-	    n > STORE_TOKEN_SEALED_MAX || expires_at <= 0)
+	    n > STORE_REVEAL_SEALED_MAX || expires_at <= 0)
 		return RC_INVAL;
-	if ((rc = sq_check_id(what, "token", token_id, 0)) != 0)
+	if ((of = reveal_of(fn, what)) < 0)
+		return RC_INVAL;
+	if ((rc = reveal_prep(st, of, REVEAL_ADD, session_hash, what, &s)) !=
+	    0)
 		return rc;
-	if ((rc = sq_prep(st, sql_reveal_add, &s)) != 0)
-		return rc;
-	sq_bind_blob(s, 1, session_hash, STORE_HASH_LEN);
-	sqlite3_bind_int64(s, 2, token_id);
 	sq_bind_blob(s, 3, sealed, n);
 	sqlite3_bind_int64(s, 4, (int64_t)expires_at);
-	rc = sq_step_done(st, what, s);
+	rc = sq_step_done(st, fn, s);
 	sq_put(st, s);
 	return rc;
 }
 
 struct reveal_take {
 	const uint8_t *session_hash;
-	int64_t token_id;
+	const struct store_reveal *what;
+	int of;
 	time_t now;
 	uint8_t *out;
 	size_t *n;
@@ -5729,24 +5782,23 @@ struct reveal_take {
 static int
 reveal_take_tx(struct store *st, void *arg)
 {
-	static const char what[] = "token_reveal_take";
+	static const char fn[] = "reveal_take";
 	struct reveal_take *x = arg;
 	sqlite3_stmt *s = NULL;
 	const void *p;
 	int rc, len;
 
 	*x->n = 0;
-	if ((rc = sq_prep(st, sql_reveal_get, &s)) != 0)
+	if ((rc = reveal_prep(st, x->of, REVEAL_GET, x->session_hash, x->what,
+	    &s)) != 0)
 		return rc;
-	sq_bind_blob(s, 1, x->session_hash, STORE_HASH_LEN);
-	sqlite3_bind_int64(s, 2, x->token_id);
-	rc = step_row(st, what, s);
+	rc = step_row(st, fn, s);
 	if (rc == 0) {
 		p = sqlite3_column_blob(s, 0);
 		len = sqlite3_column_bytes(s, 0);
-		if (p == NULL || len <= 0 || len > STORE_TOKEN_SEALED_MAX) {
-			log_err(LOG_STORE, "%s: a sealed token of %d bytes",
-			    what, len);
+		if (p == NULL || len <= 0 || len > STORE_REVEAL_SEALED_MAX) {
+			log_err(LOG_STORE, "%s: a sealed secret of %d bytes",
+			    fn, len);
 			rc = RC_DB;
 		} else if ((time_t)sqlite3_column_int64(s, 1) > x->now) {
 			memcpy(x->out, p, (size_t)len);
@@ -5756,26 +5808,26 @@ reveal_take_tx(struct store *st, void *arg)
 	sq_put(st, s);
 	if (rc != 0)
 		return rc;
-	if ((rc = sq_prep(st, sql_reveal_del, &s)) != 0)
+	if ((rc = reveal_prep(st, x->of, REVEAL_DEL, x->session_hash, x->what,
+	    &s)) != 0)
 		return rc;
-	sq_bind_blob(s, 1, x->session_hash, STORE_HASH_LEN);
-	sqlite3_bind_int64(s, 2, x->token_id);
-	rc = sq_step_done(st, what, s);
+	rc = sq_step_done(st, fn, s);
 	sq_put(st, s);
 	return rc;
 }
 
 int
-store_token_reveal_take(struct store *st, const uint8_t *session_hash,
-    int64_t token_id, time_t now, uint8_t *out, size_t *n)
+store_reveal_take(struct store *st, const uint8_t *session_hash,
+    const struct store_reveal *what, time_t now, uint8_t *out, size_t *n)
 {
-	struct reveal_take x = {session_hash, token_id, now, out, n};
+	struct reveal_take x = {session_hash, what, -1, now, out, n};
 	int rc;
 
 	if (n != NULL)
 		*n = 0;
-	if (st == NULL || session_hash == NULL || out == NULL || n == NULL ||
-	    token_id <= 0)
+	if (st == NULL || session_hash == NULL || out == NULL || n == NULL)
+		return RC_INVAL;
+	if ((x.of = reveal_of("reveal_take", what)) < 0)
 		return RC_INVAL;
 	rc = store_tx(st, reveal_take_tx, &x);
 	if (rc != 0) {

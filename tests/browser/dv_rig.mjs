@@ -215,6 +215,24 @@ export async function shot(page, name) {
 	    path: path.join(artifacts, `${name}.png`) });
 }
 
+// The page that showed a new secret once (a token, ACME credentials),
+// reloaded, then asked for again as the back button does: each time it
+// leads to the page whose URL matches `back`, which says why ("shown only
+// once") and does not hold the secret. After the reload, then(): the
+// test's own look at that page.
+export async function shownOnce(page, secret, back, then) {
+	const shown = page.url();
+	await page.reload();
+	assert.match(page.url(), back);
+	assert.match(await page.textContent("#flash"), /shown only once/);
+	assert.ok(!(await page.textContent("main")).includes(secret),
+	    "the secret is shown again");
+	await then();
+	await page.goto(shown);
+	assert.match(page.url(), back);
+	assert.ok(!(await page.content()).includes(secret));
+}
+
 // One customer in their own browser against a fresh server (makeData,
 // startServe, launch): { tmp, profile, d, serve, ctx, page, errors }, where
 // errors collects page errors, console errors and answers of 400 or more

@@ -11,7 +11,8 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 
-import { customerSession, endCustomer, login, shot } from "./dv_rig.mjs";
+import { customerSession, endCustomer, login, shot, shownOnce }
+    from "./dv_rig.mjs";
 
 describe("portal: API tokens", () => {
 	let s, page, token;
@@ -61,20 +62,11 @@ describe("portal: API tokens", () => {
 
 	test("a reload makes no second token and does not show it",
 	    async () => {
-		const shown = page.url();
-		await page.reload();
-		assert.match(page.url(), /\/portal\/tokens$/);
-		assert.match(await page.textContent("#flash"),
-		    /shown only once/);
-		const main = await page.textContent("main");
-		assert.ok(!main.includes(token), "the token is shown again");
-		assert.equal(await page.locator("#tokens tbody tr").count(),
-		    1);
-		await screenshot("reloaded");
-		// the back button: the same
-		await page.goto(shown);
-		assert.match(page.url(), /\/portal\/tokens$/);
-		assert.ok(!(await page.content()).includes(token));
+		await shownOnce(page, token, /\/portal\/tokens$/, async () => {
+			assert.equal(await page.locator("#tokens tbody tr")
+			    .count(), 1);
+			await screenshot("reloaded");
+		});
 	});
 
 	test("listed, then revoked", async () => {

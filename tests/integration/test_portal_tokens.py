@@ -155,11 +155,8 @@ def test_reload_makes_no_second_token(rig):
     st, h, _ = c.post_form("/portal/tokens", {"csrf": c.csrf_from(page),
                                               "label": "too late"})
     assert st == 303
-    db = sqlite3.connect(rig.data / "certdesk.db")
-    with db:
-        db.execute("UPDATE token_reveals SET expires_at = ?",
-                   (int(time.time()) - 1,))
-    db.close()
+    rig.db_write("UPDATE token_reveals SET expires_at = ?",
+                 int(time.time()) - 1)
     st, h2, _ = c.get(h["Location"])
     assert st == 303 and h2["Location"] == "/portal/tokens"
     assert rig.db("SELECT count(*) FROM token_reveals") == [(0,)]

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Tests of src/portal/auth.c: session ids and tokens, CSRF tokens, cookie
- * parsing (including planted duplicates) and building, the Origin and
+ * Tests of src/portal/auth.c: session ids and tokens, CSRF tokens, the
+ * sealing of a new token or EAB key for its one showing, cookie parsing
+ * (including planted duplicates) and building, the Origin and
  * Sec-Fetch-Site check, and the throttle's delays.
  */
 #include "portal/portal_int.h"
@@ -57,49 +58,132 @@ test_sha256(void **state)
 	    "b00361a396177a9cb410ff61f20015ad");
 }
 
+/* what a sealed secret is of: a token's id, an EAB key's id */
+#define TOKEN(id) (&(struct store_reveal){.token_id = (id)})
+#define EAB(kid) (&(struct store_reveal){.eab_kid = (kid)})
+#define SEALED_TOKEN (24 + PORTAL_TOKEN_LEN + 16)
+
 /* A token sealed for its one showing opens only with its session's id and
  * its token id, unchanged. */
 static void
 test_token_seal(void **state)
 {
 	char a[PORTAL_SESSION_ID_HEX + 1], b[PORTAL_SESSION_ID_HEX + 1];
-	char tok[PORTAL_TOKEN_TEXT], out[PORTAL_TOKEN_TEXT];
-	uint8_t s1[PORTAL_TOKEN_SEALED], s2[PORTAL_TOKEN_SEALED];
+	char tok[PORTAL_TOKEN_TEXT], out[PORTAL_REVEAL_TEXT];
+	uint8_t s1[PORTAL_REVEAL_SEALED_MAX], s2[PORTAL_REVEAL_SEALED_MAX];
+	size_t n1 = 0, n2 = 0;
 
 	(void)state;
 	assert_int_equal(portal_random_hex(a), 0);
 	assert_int_equal(portal_random_hex(b), 0);
 	snprintf(tok, sizeof(tok), "cdt_%s", b);
-	assert_int_equal(portal_token_seal(a, 7, tok, s1), 0);
-	assert_int_equal(portal_token_seal(a, 7, tok, s2), 0);
-	assert_memory_not_equal(s1, s2, sizeof(s1));	/* own nonces */
-	assert_null(memmem(s1, sizeof(s1), tok, strlen(tok)));
-	assert_int_equal(portal_token_unseal(a, 7, s1, sizeof(s1), out), 0);
+	assert_int_equal(portal_reveal_seal(a, TOKEN(7), tok, s1, &n1), 0);
+	assert_int_equal(portal_reveal_seal(a, TOKEN(7), tok, s2, &n2), 0);
+	assert_int_equal(n1, SEALED_TOKEN);
+	assert_int_equal(n2, SEALED_TOKEN);
+	assert_memory_not_equal(s1, s2, n1);	/* own nonces */
+	assert_null(memmem(s1, n1, tok, strlen(tok)));
+	assert_int_equal(portal_reveal_unseal(a, TOKEN(7), s1, n1, out), 0);
 	assert_string_equal(out, tok);
-	assert_int_equal(portal_token_unseal(a, 7, s2, sizeof(s2), out), 0);
+	assert_int_equal(portal_reveal_unseal(a, TOKEN(7), s2, n2, out), 0);
 	assert_string_equal(out, tok);
 	/* another session, another token, changed, cut short */
-	assert_int_equal(portal_token_unseal(b, 7, s1, sizeof(s1), out),
+	assert_int_equal(portal_reveal_unseal(b, TOKEN(7), s1, n1, out),
 	    RC_INVAL);
 	assert_string_equal(out, "");
-	assert_int_equal(portal_token_unseal(a, 8, s1, sizeof(s1), out),
+	assert_int_equal(portal_reveal_unseal(a, TOKEN(8), s1, n1, out),
 	    RC_INVAL);
-	for (size_t i = 0; i < sizeof(s1); i += 13) {
+	for (size_t i = 0; i < n1; i += 13) {
 		s1[i] ^= 1;
-		assert_int_equal(portal_token_unseal(a, 7, s1, sizeof(s1),
+		assert_int_equal(portal_reveal_unseal(a, TOKEN(7), s1, n1,
 		    out), RC_INVAL);
 		assert_string_equal(out, "");
 		s1[i] ^= 1;
 	}
-	assert_int_equal(portal_token_unseal(a, 7, s1, sizeof(s1) - 1, out),
+	assert_int_equal(portal_reveal_unseal(a, TOKEN(7), s1, n1 - 1, out),
 	    RC_INVAL);
-	assert_int_equal(portal_token_unseal(a, 7, NULL, 0, out), RC_INVAL);
-	assert_int_equal(portal_token_unseal("x", 7, s1, sizeof(s1), out),
+	assert_int_equal(portal_reveal_unseal(a, TOKEN(7), NULL, 0, out),
+	    RC_INVAL);
+	assert_int_equal(portal_reveal_unseal("x", TOKEN(7), s1, n1, out),
 	    RC_INVAL);
 	/* only a session id and a token */
-	assert_int_equal(portal_token_seal("abc", 7, tok, s1), RC_INVAL);
-	assert_int_equal(portal_token_seal(a, 7, "cdt_x", s1), RC_INVAL);
-	assert_int_equal(portal_token_seal(a, 0, tok, s1), RC_INVAL);
+	assert_int_equal(portal_reveal_seal("abc", TOKEN(7), tok, s1, &n1),
+	    RC_INVAL);
+	assert_int_equal(portal_reveal_seal(a, TOKEN(7), "cdt_x", s1, &n1),
+	    RC_INVAL);
+	assert_int_equal(n1, 0);
+	assert_int_equal(portal_reveal_seal(a, TOKEN(0), tok, s1, &n1),
+	    RC_INVAL);
+}
+
+/* The HMAC key of new ACME credentials, sealed for its one showing, opens
+ * only with its session's id and its key id, unchanged, and never as a
+ * token, nor a token as a key. */
+static void
+test_eab_seal(void **state)
+{
+	static const char kid[] = "AbCdEfGhIjKlMnOpQrSt_-", key[] =
+	    "0123456789abcdefghijklmnopqrstuvwxyz-_ABCDE";
+	char a[PORTAL_SESSION_ID_HEX + 1], b[PORTAL_SESSION_ID_HEX + 1];
+	char tok[PORTAL_TOKEN_TEXT], out[PORTAL_REVEAL_TEXT];
+	uint8_t s1[PORTAL_REVEAL_SEALED_MAX], st[PORTAL_REVEAL_SEALED_MAX];
+	size_t n1 = 0, nt = 0;
+
+	(void)state;
+	assert_int_equal(strlen(key), PORTAL_EAB_KEY_LEN);
+	assert_int_equal(portal_random_hex(a), 0);
+	assert_int_equal(portal_random_hex(b), 0);
+	assert_int_equal(portal_reveal_seal(a, EAB(kid), key, s1, &n1), 0);
+	assert_int_equal(n1, 24 + PORTAL_EAB_KEY_LEN + 16);
+	assert_null(memmem(s1, n1, key, strlen(key)));
+	assert_int_equal(portal_reveal_unseal(a, EAB(kid), s1, n1, out), 0);
+	assert_string_equal(out, key);
+	/* another session, another key, changed */
+	assert_int_equal(portal_reveal_unseal(b, EAB(kid), s1, n1, out),
+	    RC_INVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(portal_reveal_unseal(a, EAB("AbCdEfGhIjKlMnOpQrSt_A"),
+	    s1, n1, out), RC_INVAL);
+	s1[30] ^= 0x80;
+	assert_int_equal(portal_reveal_unseal(a, EAB(kid), s1, n1, out),
+	    RC_INVAL);
+	s1[30] ^= 0x80;
+	/* a key is no token, a token no key, whatever the ids */
+	snprintf(tok, sizeof(tok), "cdt_%s", b);
+	assert_int_equal(portal_reveal_seal(a, TOKEN(7), tok, st, &nt), 0);
+	assert_int_equal(portal_reveal_unseal(a, EAB(kid), st, nt, out),
+	    RC_INVAL);
+	assert_int_equal(portal_reveal_unseal(a, TOKEN(7), s1, n1, out),
+	    RC_INVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(portal_reveal_seal(a, EAB(kid), tok, st, &nt),
+	    RC_INVAL);
+	assert_int_equal(portal_reveal_seal(a, TOKEN(7), key, st, &nt),
+	    RC_INVAL);
+	/* a key id and a key of their forms only; one of what, not two */
+	assert_int_equal(portal_reveal_seal(a, EAB(""), key, st, &nt),
+	    RC_INVAL);
+	assert_int_equal(portal_reveal_seal(a, EAB("a/b"), key, st, &nt),
+	    RC_INVAL);
+	memset(tok, 'k', 65);
+	tok[65] = '\0';
+	assert_int_equal(portal_reveal_seal(a, EAB(tok), key, st, &nt),
+	    RC_INVAL);
+	tok[64] = '\0';
+	assert_int_equal(portal_reveal_seal(a, EAB(tok), key, st, &nt), 0);
+	assert_int_equal(portal_reveal_seal(a, EAB(kid), "short", st, &nt),
+	    RC_INVAL);
+	memcpy(tok, key, sizeof(key));
+	tok[3] = '=';
+	assert_int_equal(portal_reveal_seal(a, EAB(kid), tok, st, &nt),
+	    RC_INVAL);
+	assert_int_equal(portal_reveal_seal(a, &(struct store_reveal){7, kid},
+	    key, st, &nt), RC_INVAL);
+	assert_int_equal(portal_reveal_unseal(a, &(struct store_reveal){7,
+	    kid}, s1, n1, out), RC_INVAL);
+	assert_int_equal(portal_reveal_seal(a, NULL, key, st, &nt), RC_INVAL);
+	assert_int_equal(portal_reveal_seal(a, EAB(kid), NULL, st, &nt),
+	    RC_INVAL);
 }
 
 static void
@@ -230,6 +314,7 @@ main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_csrf),
 		cmocka_unit_test(test_token_seal),
+		cmocka_unit_test(test_eab_seal),
 		cmocka_unit_test(test_cookie_get),
 		cmocka_unit_test(test_cookie_build),
 		cmocka_unit_test(test_origin),

@@ -253,6 +253,26 @@ test_tokens(void **state)
 	assert_string_equal(tok, "");
 }
 
+/* what a secret shown once is of: a token's id, an EAB key's id */
+#define TOKEN(id) (&(struct store_reveal){.token_id = (id)})
+#define EAB(kid) (&(struct store_reveal){.eab_kid = (kid)})
+
+/* Two sessions of the user, "one" and "two", from 100 to 3000. */
+static void
+two_sessions(struct fx *fx, struct store_session *s, struct store_session *s2)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(portal_sha256("one", s->id_hash), 0);
+	s->user_id = fx->user;
+	s->created_at = s->last_seen_at = 100;
+	s->idle_expires_at = 2000;
+	s->expires_at = 3000;
+	*s2 = *s;
+	assert_int_equal(portal_sha256("two", s2->id_hash), 0);
+	assert_int_equal(store_session_add(fx->st, s), 0);
+	assert_int_equal(store_session_add(fx->st, s2), 0);
+}
+
 /* A new token's one showing (0024): kept for its session and token,
  * taken once, not after its end, gone with its session or its purge. */
 static void
@@ -260,77 +280,158 @@ test_token_reveal(void **state)
 {
 	struct fx *fx = *state;
 	struct store_session s, s2;
-	uint8_t sealed[PORTAL_TOKEN_SEALED], got[STORE_TOKEN_SEALED_MAX];
+	uint8_t sealed[PORTAL_REVEAL_SEALED_MAX];
+	uint8_t got[STORE_REVEAL_SEALED_MAX];
 	uint8_t unknown[STORE_HASH_LEN] = {0};
 	char tok[PORTAL_TOKEN_TEXT];
 	int64_t id = 0, id2 = 0, n = 0;
 	size_t len = 99;
 
-	memset(&s, 0, sizeof(s));
-	assert_int_equal(portal_sha256("one", s.id_hash), 0);
-	s.user_id = fx->user;
-	s.created_at = s.last_seen_at = 100;
-	s.idle_expires_at = 2000;
-	s.expires_at = 3000;
-	s2 = s;
-	assert_int_equal(portal_sha256("two", s2.id_hash), 0);
-	assert_int_equal(store_session_add(fx->st, &s), 0);
-	assert_int_equal(store_session_add(fx->st, &s2), 0);
+	two_sessions(fx, &s, &s2);
 	assert_int_equal(portal_token_create(fx->st, fx->user, "a", 0, tok,
 	    &id), 0);
 	assert_int_equal(portal_token_create(fx->st, fx->user, "b", 0, tok,
 	    &id2), 0);
 	for (size_t i = 0; i < sizeof(sealed); i++)
 		sealed[i] = (uint8_t)i;
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id, sealed,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id), sealed,
 	    sizeof(sealed), 400), 0);
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id, sealed,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id), sealed,
 	    sizeof(sealed), 400), RC_EXISTS);
 	/* unknown session or token; bad arguments */
-	assert_int_equal(store_token_reveal_add(fx->st, unknown, id, sealed,
+	assert_int_equal(store_reveal_add(fx->st, unknown, TOKEN(id), sealed,
 	    sizeof(sealed), 400), RC_NOTFOUND);
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, 999,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(999),
 	    sealed, sizeof(sealed), 400), RC_NOTFOUND);
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id2),
 	    sealed, 0, 400), RC_INVAL);
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
-	    got, STORE_TOKEN_SEALED_MAX + 1, 400), RC_INVAL);
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id2),
+	    got, STORE_REVEAL_SEALED_MAX + 1, 400), RC_INVAL);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id2),
 	    sealed, sizeof(sealed), 0), RC_INVAL);
 	/* another session's, another token's: none; its own: once */
-	assert_int_equal(store_token_reveal_take(fx->st, s2.id_hash, id, 300,
+	assert_int_equal(store_reveal_take(fx->st, s2.id_hash, TOKEN(id), 300,
 	    got, &len), RC_NOTFOUND);
 	assert_int_equal(len, 0);
-	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id2, 300,
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, TOKEN(id2), 300,
 	    got, &len), RC_NOTFOUND);
-	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id, 300,
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, TOKEN(id), 300,
 	    got, &len), 0);
 	assert_int_equal(len, sizeof(sealed));
 	assert_memory_equal(got, sealed, sizeof(sealed));
-	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id, 300,
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, TOKEN(id), 300,
 	    got, &len), RC_NOTFOUND);
 	/* at its end: not given, and deleted */
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id2),
 	    sealed, sizeof(sealed), 400), 0);
-	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id2, 400,
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, TOKEN(id2), 400,
 	    got, &len), RC_NOTFOUND);
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id2),
 	    sealed, sizeof(sealed), 400), 0);
 	/* the purge deletes the ended ones; a session takes its own along */
-	assert_int_equal(store_token_reveal_add(fx->st, s2.id_hash, id,
+	assert_int_equal(store_reveal_add(fx->st, s2.id_hash, TOKEN(id),
 	    sealed, sizeof(sealed), 900), 0);
 	assert_int_equal(store_session_purge(fx->st, 500, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_token_reveal_add(fx->st, s.id_hash, id2,
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id2),
 	    sealed, sizeof(sealed), 600), 0);
 	assert_int_equal(store_session_delete(fx->st, s2.id_hash), 0);
 	assert_int_equal(store_session_add(fx->st, &s2), 0);
-	assert_int_equal(store_token_reveal_take(fx->st, s2.id_hash, id, 500,
+	assert_int_equal(store_reveal_take(fx->st, s2.id_hash, TOKEN(id), 500,
 	    got, &len), RC_NOTFOUND);
-	assert_int_equal(store_token_reveal_take(fx->st, s.id_hash, id2, 500,
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, TOKEN(id2), 500,
 	    got, &len), 0);
-	assert_int_equal(store_token_reveal_take(fx->st, NULL, id2, 500,
+	assert_int_equal(store_reveal_take(fx->st, NULL, TOKEN(id2), 500,
 	    got, &len), RC_INVAL);
+}
+
+/* New ACME credentials' one showing (0025): as a token's, for its
+ * session and key; gone with its key (revoked) too. */
+static void
+test_eab_reveal(void **state)
+{
+	struct fx *fx = *state;
+	struct store_session s, s2;
+	uint8_t sealed[PORTAL_REVEAL_SEALED_MAX], key[32] = {1};
+	uint8_t got[STORE_REVEAL_SEALED_MAX];
+	char tok[PORTAL_TOKEN_TEXT];
+	int64_t id = 0, n = 0;
+	size_t len = 99;
+
+	two_sessions(fx, &s, &s2);
+	assert_int_equal(store_eab_add(fx->st, "kid-1", fx->contract, key,
+	    sizeof(key)), 0);
+	assert_int_equal(store_eab_add(fx->st, "kid-2", fx->contract, key,
+	    sizeof(key)), 0);
+	assert_int_equal(portal_token_create(fx->st, fx->user, "a", 0, tok,
+	    &id), 0);
+	for (size_t i = 0; i < sizeof(sealed); i++)
+		sealed[i] = (uint8_t)(i * 7);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB("kid-1"),
+	    sealed, sizeof(sealed), 400), 0);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB("kid-1"),
+	    sealed, sizeof(sealed), 400), RC_EXISTS);
+	/* a token with the same session is a row of its own */
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, TOKEN(id),
+	    sealed, 10, 400), 0);
+	/* unknown key; malformed key id; neither or both */
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB("kid-9"),
+	    sealed, sizeof(sealed), 400), RC_NOTFOUND);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB("kid 1"),
+	    sealed, sizeof(sealed), 400), RC_INVAL);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB(""),
+	    sealed, sizeof(sealed), 400), RC_INVAL);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash,
+	    &(struct store_reveal){0}, sealed, sizeof(sealed), 400),
+	    RC_INVAL);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash,
+	    &(struct store_reveal){id, "kid-2"}, sealed, sizeof(sealed), 400),
+	    RC_INVAL);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, NULL, sealed,
+	    sizeof(sealed), 400), RC_INVAL);
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash,
+	    &(struct store_reveal){id, "kid-1"}, 300, got, &len), RC_INVAL);
+	/* another session's, another key's: none; its own: once */
+	assert_int_equal(store_reveal_take(fx->st, s2.id_hash, EAB("kid-1"),
+	    300, got, &len), RC_NOTFOUND);
+	assert_int_equal(len, 0);
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, EAB("kid-2"),
+	    300, got, &len), RC_NOTFOUND);
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, EAB("kid-1"),
+	    300, got, &len), 0);
+	assert_int_equal(len, sizeof(sealed));
+	assert_memory_equal(got, sealed, sizeof(sealed));
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, EAB("kid-1"),
+	    300, got, &len), RC_NOTFOUND);
+	/* the token's is still there, and its own */
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, TOKEN(id), 300,
+	    got, &len), 0);
+	assert_int_equal(len, 10);
+	/* at its end: not given, and deleted */
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB("kid-2"),
+	    sealed, sizeof(sealed), 400), 0);
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, EAB("kid-2"),
+	    400, got, &len), RC_NOTFOUND);
+	/* the purge deletes the ended ones */
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB("kid-2"),
+	    sealed, sizeof(sealed), 400), 0);
+	assert_int_equal(store_session_purge(fx->st, 500, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_reveal_add(fx->st, s.id_hash, EAB("kid-2"),
+	    sealed, sizeof(sealed), 600), 0);
+	/* revoked (deleted), the key takes its showing along, and so does a
+	 * session that ends */
+	assert_int_equal(store_reveal_add(fx->st, s2.id_hash, EAB("kid-1"),
+	    sealed, sizeof(sealed), 900), 0);
+	assert_int_equal(store_eab_delete(fx->st, "kid-2", fx->contract), 0);
+	assert_int_equal(store_eab_add(fx->st, "kid-2", fx->contract, key,
+	    sizeof(key)), 0);
+	assert_int_equal(store_reveal_take(fx->st, s.id_hash, EAB("kid-2"),
+	    500, got, &len), RC_NOTFOUND);
+	assert_int_equal(store_session_delete(fx->st, s2.id_hash), 0);
+	assert_int_equal(store_session_add(fx->st, &s2), 0);
+	assert_int_equal(store_reveal_take(fx->st, s2.id_hash, EAB("kid-1"),
+	    500, got, &len), RC_NOTFOUND);
 }
 
 /* The end of a new token, days days from the time around the call. */
@@ -606,6 +707,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_reveal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_eab_reveal, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_token_expiry, setup,
 		    teardown),
