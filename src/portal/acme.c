@@ -8,9 +8,13 @@
  * are used by which ACME account, and revokes the unused ones; the same
  * for pages (/portal/acme) and the API (/api/v1/contracts/{id}/acme-keys).
  *
- * The HMAC key is shown once, in the answer that makes it: the store keeps
- * it for the MAC check, but nothing here ever reads it back. Pages and
- * answers are not cached (portal_security_headers).
+ * The HMAC key is shown once: the store keeps it for the MAC check, but
+ * nothing here ever reads it back. The page's form redirects to the page
+ * that shows it (POST-redirect-GET: a reload makes no second key), which
+ * takes it from where the form left it, sealed with a key only the
+ * browser's session cookie gives, for a few minutes and for this one
+ * showing (portal_reveal_keep, reveal.c); the API answers with it. Pages
+ * and answers are not cached (portal_security_headers).
  *
  * Runs in the main certdesk process on HTTP worker threads; the request
  * is untrusted.
@@ -30,6 +34,10 @@
 
 /* the base64url of the 32-byte HMAC key, and its NUL */
 #define KEY_TEXT 48
+
+_Static_assert(PORTAL_EAB_KEY_LEN == (RA_EAB_KEY_LEN * 8 + 5) / 6 &&
+    PORTAL_EAB_KEY_LEN < KEY_TEXT,
+    "the HMAC key's text as portal_reveal_seal() takes it");
 
 /* ---- shared ------------------------------------------------------------- */
 
@@ -358,35 +366,97 @@ post_form(struct portal_req *c, const char *field, int64_t *contract,
 	return f;
 }
 
-/* POST /portal/acme/keys: the new credentials, shown this once. */
+/* POST /portal/acme/keys: makes the credentials and redirects to the page
+ * that shows them once (new_page). */
 static int
 create_post(struct portal_req *c)
 {
-	char kid[RA_EAB_KID_LEN + 1], key[KEY_TEXT], number[64];
-	const char *dir = portal_acme_directory(c->p);
+	char kid[RA_EAB_KID_LEN + 1], key[KEY_TEXT], number[64], to[128];
 	struct portal_form *f;
 	const char *unused;
 	int64_t contract = 0;
-	struct buf b;
 	int rc;
 
 	if ((f = post_form(c, NULL, &contract, &unused)) == NULL)
 		return portal_form_refused(c);
 	portal_form_free(f);
-	if (dir == NULL || contract <= 0)
+	if (portal_acme_directory(c->p) == NULL || contract <= 0)
 		return portal_error_reply(c, 404, NULL);
 	rc = make_key(c, contract, kid, key, number);
 	if (rc == RC_NOTFOUND)
 		return portal_error_reply(c, 404, NULL);
 	if (rc != 0)
 		return rc;
+	rc = portal_reveal_keep(c, &(struct store_reveal){.eab_kid = kid},
+	    key);
+	sec_wipe(key, sizeof(key));
+	if (rc != 0) {
+		/* credentials nobody can be shown are of no use to anyone */
+		log_err(LOG_PORTAL, "acme key %s of contract %lld: cannot keep "
+		    "it for its page: %s", kid, (long long)contract,
+		    rc_str(rc));
+		(void)revoke_key(c, contract, kid);
+		return rc;
+	}
+	snprintf(to, sizeof(to), "/portal/acme/keys/new/%lld/%s",
+	    (long long)contract, kid);
+	return portal_redirect(c->r, to);
+}
+
+/* Whether the contract has the key kid (an unknown one has no page). */
+static int
+has_key(const struct store_eab_key *k, void *arg)
+{
+	return strcmp(k->kid, arg) == 0;
+}
+
+/* GET /portal/acme/keys/new/<contract>/<kid>: the new credentials, shown
+ * this once. */
+static int
+new_page(struct portal_req *c, int64_t contract, const char *kid)
+{
+	const char *dir = portal_acme_directory(c->p);
+	char key[PORTAL_REVEAL_TEXT] = "";
+	struct store_contract k;
+	struct buf b;
+	int rc;
+
+	/* the keys of the user's own contracts only */
+	if (dir == NULL)
+		return portal_error_reply(c, 404, NULL);
+	rc = portal_contract_visible(c, contract, &k);
+	if (rc == RC_NOTFOUND)
+		return portal_error_reply(c, 404, NULL);
+	if (rc != 0)
+		return rc;
+	rc = store_eab_list(c->st, contract, has_key, (void *)kid);
+	if (rc != 1) {
+		store_contract_clear(&k);
+		return rc == 0 ? portal_error_reply(c, 404, NULL) : rc;
+	}
+	rc = portal_reveal_take(c, &(struct store_reveal){.eab_kid = kid},
+	    key);
+	if (rc == RC_NOTFOUND) {
+		/* shown already (a reload, the back button), or never to
+		 * this session: the key's text is gone for good */
+		store_contract_clear(&k);
+		portal_flash_set(c->r, 0, "New ACME credentials are shown "
+		    "only once, right after they are made, and not again. If "
+		    "the HMAC key was not copied, revoke them and create new "
+		    "ones.");
+		return portal_redirect(c->r, "/portal/acme");
+	}
+	if (rc != 0) {
+		store_contract_clear(&k);
+		return rc;
+	}
 	buf_init(&b, 64 * 1024);
 	rc = portal_html_printf(&b, "<h1>ACME credentials</h1>\n"
 	    "<section class=\"card\" id=\"acme-new\">\n"
 	    "<h2>For contract %s</h2>\n<p class=\"alert\" role=\"alert\">"
 	    "Copy the HMAC key now: it is shown only this once. If it is "
 	    "lost, revoke these credentials and create new ones.</p>\n"
-	    "<table class=\"dv-values\">\n", number);
+	    "<table class=\"dv-values\">\n", k.number);
 	if (rc == 0)
 		rc = portal_copy_row(&b, "ACME directory", "acme-directory",
 		    dir);
@@ -412,6 +482,7 @@ create_post(struct portal_req *c)
 		    (const char *)b.data);
 	sec_wipe(key, sizeof(key));
 	buf_free(&b);
+	store_contract_clear(&k);
 	return rc;
 }
 
@@ -477,6 +548,23 @@ deactivate_post(struct portal_req *c)
 	return portal_redirect(c->r, "/portal/acme");
 }
 
+/* /portal/acme/keys/new/<contract>/<kid> (rest: after "new/"): GET only;
+ * 404 for anything but a contract id and a key id (new_page looks the key
+ * up among the contract's). */
+static int
+new_route(struct portal_req *c, const char *rest)
+{
+	const char *kid = strchr(rest, '/');
+	int64_t contract;
+
+	if (kid == NULL ||
+	    (contract = portal_parse_id(rest, (size_t)(kid - rest))) <= 0 ||
+	    strlen(++kid) != RA_EAB_KID_LEN)
+		return portal_error_reply(c, 404, NULL);
+	return portal_is_get(c->r) ? new_page(c, contract, kid) :
+	    portal_error_reply(c, 405, NULL);
+}
+
 int
 portal_acme(struct portal_req *c, const char *rest)
 {
@@ -486,6 +574,8 @@ portal_acme(struct portal_req *c, const char *rest)
 	if (strcmp(rest, "/keys") == 0)
 		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
 		    create_post(c);
+	if (strncmp(rest, "/keys/new/", 10) == 0)
+		return new_route(c, rest + 10);
 	if (strcmp(rest, "/keys/revoke") == 0)
 		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
 		    revoke_post(c);

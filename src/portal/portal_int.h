@@ -515,9 +515,10 @@ int portal_ca(struct portal_req *c, const char *rest);
 
 /* ---- ACME credentials (acme.c) ------------------------------------------- */
 
-/* /portal/acme[/keys[/revoke]|/accounts/deactivate] (rest: after
- * "acme"): the contracts' EAB keys, a new one (shown once), revoking an
- * unused one, deactivating the ACME account of a used one. */
+/* /portal/acme[/keys[/revoke|/new/<contract>/<kid>]|/accounts/deactivate]
+ * (rest: after "acme"): the contracts' EAB keys, a new one (shown once,
+ * after the form's redirect), revoking an unused one, deactivating the
+ * ACME account of a used one. */
 int portal_acme(struct portal_req *c, const char *rest);
 /* API: GET and POST /api/v1/contracts/{id}/acme-keys, POST .../revoke. */
 int portal_api_eab_list(struct portal_req *c, int64_t contract_id);

@@ -4,14 +4,17 @@
 // (playwright-core) against a real `certdesk serve`: the customer opens
 // "ACME" from the navigation, creates credentials for the contract, sees
 // the key id and the HMAC key once with their Copy buttons and the
-// certbot and lego commands, goes back (the key is listed, "Not used
-// yet", the HMAC key no longer shown) and revokes it. Screenshots in
+// certbot and lego commands (on the page the form redirects to), reloads
+// that page (no second key, the HMAC key not shown again, a message why),
+// asks for it again as the back button does (the same), sees the key listed
+// ("Not used yet") and revokes it. Screenshots in
 // tests/artifacts/acme-*.png.
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 
-import { customerSession, endCustomer, login, shot } from "./dv_rig.mjs";
+import { customerSession, endCustomer, login, shot, shownOnce }
+    from "./dv_rig.mjs";
 
 describe("portal: ACME credentials", () => {
 	let s, page, url, kid, hmac;
@@ -48,7 +51,8 @@ describe("portal: ACME credentials", () => {
 	});
 
 	test("Create ACME credentials: shown once", async () => {
-		await Promise.all([page.waitForURL(/\/portal\/acme\/keys$/),
+		await Promise.all([page.waitForURL(
+		    /\/portal\/acme\/keys\/new\/\d+\/[A-Za-z0-9_-]{22}$/),
 		    page.click("text=Create ACME credentials")]);
 		kid = (await page.textContent("#acme-kid")).trim();
 		hmac = (await page.textContent("#acme-hmac")).trim();
@@ -59,14 +63,24 @@ describe("portal: ACME credentials", () => {
 		assert.match(await page.textContent("main"),
 		    new RegExp(`--eab-kid=${kid} \\\\\\s+--eab-hmac-key=` +
 		    hmac));
+		assert.ok(page.url().endsWith(`/${kid}`));
 		await page.waitForSelector(
 		    "button[data-copy=acme-hmac]:not([hidden])");
 		await screenshot("credentials");
 	});
 
+	test("a reload makes no second key and does not show it",
+	    async () => {
+		const rows = page.locator("table.acme-keys tbody tr");
+
+		await shownOnce(page, hmac, /\/portal\/acme$/, async () => {
+			assert.equal(await rows.count(), 1);
+			await screenshot("reloaded");
+		});
+		assert.equal(await rows.count(), 1);
+	});
+
 	test("listed, not used yet; revoked", async () => {
-		await Promise.all([page.waitForURL(/\/portal\/acme$/),
-		    page.click("text=Back to ACME")]);
 		const main = await page.textContent("main");
 		assert.match(main, new RegExp(kid));
 		assert.match(main, /Not used yet/);

@@ -26,6 +26,7 @@ module, and the peers it needs on loopback.
 Everything runs unprivileged and is stopped by PID.
 """
 import datetime
+import html
 import http.server
 import json
 import os
@@ -447,10 +448,9 @@ class Rig:
                        "--contract", contract]).split()
         return int(contract), kid, key
 
-    def portal_eab(self, who):
-        """The same, but the key made as a customer makes it: logged in
-        to the portal, POST /api/v1/contracts/{id}/acme-keys with the
-        session's CSRF token (an API token makes none)."""
+    def customer_session(self, who):
+        """A customer with a contract and a user, logged in to the portal:
+        (contract id, portal_rig.Client)."""
         cust = ok(["admin", "customer", "add", "--data", self.data,
                    "--name", f"{who} customer"]).strip()
         contract = ok(["admin", "contract", "add", "--data", self.data,
@@ -466,11 +466,42 @@ class Rig:
         st, _, _ = c.login(f"ops@{who}.example",
                            "correct horse battery staple")
         assert st == 303
+        return int(contract), c
+
+    def portal_eab(self, who):
+        """The same as eab(), but the key made as a customer makes it:
+        logged in to the portal, POST /api/v1/contracts/{id}/acme-keys
+        with the session's CSRF token (an API token makes none)."""
+        contract, c = self.customer_session(who)
         st, _, doc = c.api("POST", f"/api/v1/contracts/{contract}/"
                            "acme-keys", csrf=c.page_csrf())
         assert st == 201, doc
         assert doc["directory"] == self.dir_url
-        return int(contract), doc["kid"], doc["hmac_key"]
+        return contract, doc["kid"], doc["hmac_key"]
+
+    def page_eab(self, who):
+        """The same, but from the portal's ACME page: "Create ACME
+        credentials", then the page it redirects to, which shows the key
+        id, the HMAC key and the certbot command once (POST-redirect-GET).
+        Returns (contract id, key id, HMAC key, the certbot command's
+        arguments after "certonly" as the page shows them)."""
+        contract, c = self.customer_session(who)
+        st, h, _ = c.post_form("/portal/acme/keys", {
+            "csrf": c.page_csrf(), "contract": contract})
+        assert st == 303, st
+        st, _, body = c.get(h["Location"])
+        assert st == 200, st
+        page = html.unescape(body.decode())
+        kid, key = (re.search(rf'id="{i}">([^<]*)</code>', page).group(1)
+                    for i in ("acme-kid", "acme-hmac"))
+        cmd = re.search(r"<code>certbot certonly (.*?)</code>", page,
+                        re.S).group(1)
+        args = cmd.replace("\\\n", " ").split()
+        assert args[:2] == ["--server", self.dir_url], args
+        # (a reload shows it no more)
+        st, h, body = c.get(h["Location"])
+        assert st == 303 and key.encode() not in body
+        return contract, kid, key, args
 
     def check_bound(self, audit_rows, contract, kid):
         """The account that issued (audit rows of check_audit) was created

@@ -2,8 +2,9 @@
 """The ACME clients people actually use, unmodified, from Debian, against a
 freshly started `certdesk serve` (one for the module, see clients_rig.py):
 
-- certbot, standalone http-01, with External Account Binding and
-  --must-staple (RSA account key: RS256; ECDSA P-256 certificate key);
+- certbot, standalone http-01, with the External Account Binding and the
+  command the portal's ACME page shows, and --must-staple (RSA account
+  key: RS256; ECDSA P-256 certificate key);
   dns-01 through its rfc2136 plugin against the Knot DNS server, for
   `*.NAME` and `NAME`
 - lego: http-01 with EAB and a renewal that reuses the authorization and
@@ -84,20 +85,22 @@ def certbot(rig, d, *args, **kw):
 
 
 def test_certbot_standalone_http01(rig):
-    """certbot with an External Account Binding (RFC 8555 7.3.4): the
-    account and its certificate belong to the contract of the key; asked
-    with --must-staple, the certificate carries OCSP Must-Staple."""
+    """certbot with an External Account Binding (RFC 8555 7.3.4) made on
+    the portal's ACME page, run as that page says: the account and its
+    certificate belong to the contract of the key; asked with
+    --must-staple, the certificate carries OCSP Must-Staple."""
     d = rig.tmp / "certbot"
     name = "certbot.test"
-    contract, kid, hmac = rig.eab("certbot")
+    contract, kid, hmac, shown = rig.page_eab("certbot")
+    # each one argument: a key may begin with "-" (base64url)
+    eab = [f"--eab-kid={kid}", f"--eab-hmac-key={hmac}"]
+    assert shown[2:] == [*eab, "-d", "example.com"], shown
     certbot(rig, d, "certonly", "--standalone",
             "--http-01-port", rig.http01_port,
             "--http-01-address", "127.0.0.1",
             "-d", name, "--register-unsafely-without-email",
             "--agree-tos", "--key-type", "ecdsa", "--must-staple",
-            f"--eab-kid={kid}",
-            # one argument: a key may begin with "-" (base64url)
-            f"--eab-hmac-key={hmac}",
+            *shown[2:4],
             log=rig.tmp / "certbot-certonly.log")
     live = d / "config" / "live" / name
     cert_pem = (live / "cert.pem").read_text()

@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """ACME credentials in the portal: a customer makes External Account
 Binding keys (RFC 8555 7.3.4) for their own contracts on /portal/acme and
-through /api/v1/contracts/{id}/acme-keys, sees the HMAC key once, sees
-which key an ACME account registered with, and revokes unused ones. An
-ACME client then registers with the portal's credentials and its account
-is bound to the contract. Another customer, staff, a request without its
-CSRF token and hostile input get nothing."""
+through /api/v1/contracts/{id}/acme-keys, sees the HMAC key once (on the
+page the form redirects to: a reload makes no second key and shows the key
+no more), sees which key an ACME account registered with, and revokes
+unused ones. An ACME client then registers with the portal's credentials
+and its account is bound to the contract. Another customer, staff, a
+request without its CSRF token and hostile input get nothing."""
 import base64
 import json
 import re
+import time
 
 import pytest
 
@@ -34,6 +36,18 @@ def value(body, ident):
     return m.group(1)
 
 
+def create(c, contract):
+    """The page's "Create ACME credentials" sent: the redirect's (status,
+    headers); the page it leads to is /portal/acme/keys/new/<contract>/<kid>
+    (POST-redirect-GET)."""
+    st, h, _ = c.post_form("/portal/acme/keys", {
+        "csrf": c.page_csrf(), "contract": contract})
+    if st == 303:
+        assert re.fullmatch(rf"/portal/acme/keys/new/{contract}/"
+                            r"[A-Za-z0-9_-]{22}", h["Location"]), h
+    return st, h
+
+
 def acme_account(rig, kid, hmac64):
     c = Client(rig.server.https_url("/acme/directory"),
                rig.data / "ca" / "root.pem")
@@ -52,9 +66,11 @@ def test_page_makes_credentials_shown_once(rig):
     assert "Contract A-0001" in text and "Contract B-0001" not in text
     assert rig.server.https_url("/acme/directory") in text
     assert 'href="/portal/acme"' in text		# in the navigation
-    # made from the page: the HMAC key on this answer only, not cached
-    st, h, body = c.post_form("/portal/acme/keys", {
-        "csrf": c.page_csrf(), "contract": contract})
+    # made from the page: the HMAC key on the page the form redirects to,
+    # not cached
+    st, h = create(c, contract)
+    assert st == 303
+    st, h, body = c.get(h["Location"])
     assert st == 200
     assert h["Cache-Control"] == "no-store"
     text = body.decode()
@@ -90,6 +106,123 @@ def test_page_makes_credentials_shown_once(rig):
     # the same key binds no second account
     _, r = acme_account(rig, kid, key)
     assert r.status == 403 and r.problem["type"] == P + "unauthorized", r
+
+
+SHOWN_ONCE = ("New ACME credentials are shown only once, right after they "
+              "are made, and not again.")
+
+
+def test_reload_makes_no_second_key(rig):
+    """The form redirects to the page that shows the new credentials
+    (PRG): a reload of that page, or the back button, makes no second EAB
+    key and does not show the HMAC key again, but says why. Until shown,
+    the store holds the key sealed with a key only the session's cookie
+    gives, for that session alone; showing it deletes it, and so do its
+    end, logging out and revoking the credentials."""
+    contract = rig.ids["a"]["contract"]
+    c = rig.login("a")
+    keys = rig.db("SELECT count(*) FROM eab_keys")[0][0]
+    st, h = create(c, contract)
+    assert st == 303
+    where = h["Location"]
+    kid = where.rsplit("/", 1)[1]
+    [(stored,)] = rig.db("SELECT hmac_key FROM eab_keys WHERE kid = ?", kid)
+    [(sealed,)] = rig.db("SELECT sealed FROM eab_reveals WHERE kid = ?", kid)
+    key = base64.urlsafe_b64encode(stored).rstrip(b"=")
+    assert key not in bytes(sealed) and stored not in bytes(sealed)
+    # another session of the same user does not get it (nor spoil it)
+    other = rig.login("a")
+    st, h, body = other.get(where)
+    assert st == 303 and h["Location"] == "/portal/acme"
+    assert key not in body
+    st, _, body = other.get("/portal/acme")
+    assert SHOWN_ONCE in body.decode() and key not in body
+    # nor another customer, whose page it is not
+    st, _, body = rig.login("b").get(where)
+    assert st == 404 and key not in body
+    # the session that made it does, once
+    st, h, body = c.get(where)
+    text = body.decode()
+    assert st == 200 and h["Cache-Control"] == "no-store"
+    assert value(text, "acme-kid") == kid
+    assert value(text, "acme-hmac") == key.decode()
+    assert f"--eab-hmac-key={key.decode()}" in text
+    assert rig.db("SELECT count(*) FROM eab_reveals WHERE kid = ?",
+                  kid) == [(0,)]
+    for _ in range(2):		# reloads, the back button
+        st, h, body = c.get(where)
+        assert st == 303 and h["Location"] == "/portal/acme"
+        assert key not in body
+        st, _, body = c.get("/portal/acme")
+        assert SHOWN_ONCE in body.decode() and key not in body
+        assert f"<code>{kid}</code>" in body.decode()
+    assert rig.db("SELECT count(*) FROM eab_keys")[0][0] == keys + 1
+    # the key shown is the one that works (an ACME client registers)
+    _, r = acme_account(rig, kid, key.decode())
+    assert r.status == 201, r
+    # not a page of anyone else's key, nor for a POST, nor malformed
+    b_contract = rig.ids["b"]["contract"]
+    for path in (f"/portal/acme/keys/new/{b_contract}/{kid}",
+                 f"/portal/acme/keys/new/{contract}/{'A' * 22}",
+                 f"/portal/acme/keys/new/424242/{kid}",
+                 f"/portal/acme/keys/new/{contract}/{kid}x",
+                 f"/portal/acme/keys/new/{contract}/",
+                 f"/portal/acme/keys/new/{contract}",
+                 f"/portal/acme/keys/new/0{contract}/{kid}",
+                 f"/portal/acme/keys/new/x/{kid}",
+                 "/portal/acme/keys/new/"):
+        assert c.get(path)[0] == 404, path
+    st, _, _ = c.post_form(where, {"csrf": c.page_csrf()})
+    assert st == 405
+    # past its few minutes: not shown, and deleted
+    st, h = create(c, contract)
+    assert st == 303
+    rig.db_write("UPDATE eab_reveals SET expires_at = ?", int(time.time()) - 1)
+    st, h2, body = c.get(h["Location"])
+    assert st == 303 and h2["Location"] == "/portal/acme"
+    assert rig.db("SELECT count(*) FROM eab_reveals") == [(0,)]
+    # revoked before shown: gone with the key, the page no more
+    st, h = create(c, contract)
+    late = h["Location"]
+    st, _, _ = c.post_form("/portal/acme/keys/revoke", {
+        "csrf": c.page_csrf(), "contract": contract,
+        "kid": late.rsplit("/", 1)[1]})
+    assert st == 303
+    assert rig.db("SELECT count(*) FROM eab_reveals") == [(0,)]
+    assert c.get(late)[0] == 404
+    # logging out ends what the session has not been shown
+    st, h = create(c, contract)
+    assert st == 303
+    assert rig.db("SELECT count(*) FROM eab_reveals") == [(1,)]
+    st, _, _ = c.post_form("/portal/logout", {"csrf": c.page_csrf()})
+    assert st == 303
+    assert rig.db("SELECT count(*) FROM eab_reveals") == [(0,)]
+
+
+def test_credentials_not_kept_are_revoked(rig):
+    """Should the store not keep the new HMAC key for its page, the new
+    credentials, which nobody could be shown, are revoked at once: the
+    answer is an error, no key is left, and no page shows one."""
+    contract = rig.ids["a"]["contract"]
+    c = rig.login("a")
+    keys = rig.db("SELECT kid FROM eab_keys")
+    rig.db_write("CREATE TRIGGER eab_reveals_refused BEFORE INSERT ON "
+                 "eab_reveals BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    try:
+        st, _ = create(c, contract)
+    finally:
+        rig.db_write("DROP TRIGGER eab_reveals_refused")
+    assert st == 500
+    assert rig.db("SELECT kid FROM eab_keys") == keys
+    [(details,)] = rig.db("SELECT details FROM audit_log WHERE action = "
+                          "'acme.eab.create' ORDER BY seq DESC LIMIT 1")
+    kid = json.loads(details)["kid"]
+    assert rig.db("SELECT count(*) FROM audit_log WHERE action = "
+                  "'acme.eab.revoke' AND details LIKE ?",
+                  f"%{kid}%") == [(1,)]
+    # and the next one is kept again
+    st, h = create(c, contract)
+    assert st == 303 and c.get(h["Location"])[0] == 200
 
 
 def new_key(rig, contract, who="a"):
@@ -183,8 +316,7 @@ def test_other_customer_staff_and_csrf(rig):
         st, _, doc = c.api(method, path, token=rig.tokens["b"], body=body)
         assert st == 404, (method, path, doc)
     b = rig.login("b")
-    st, _, _ = b.post_form("/portal/acme/keys", {
-        "csrf": b.page_csrf(), "contract": a_contract})
+    st, _ = create(b, a_contract)
     assert st == 404
     st, _, body = b.get("/portal/acme")
     assert a_key["kid"] not in body.decode()
