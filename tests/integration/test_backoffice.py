@@ -560,7 +560,7 @@ def test_case_page_in_plain_words(rig):
     a = rig.ids["a"]
     slot = rig.cli("admin", "slot", "add", "--contract", a["contract"],
                    "--product", "business")
-    oid = order(rig, slot, "words.a-shop.test")
+    oid = order(rig, slot, "words.a-shop.test", legal="Words Shop GmbH")
     ann = Agent(rig, "ann")
     case = ann.case_of(oid)["id"]
     s = rig.client()
