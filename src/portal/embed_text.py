@@ -18,29 +18,10 @@ import argparse
 import os
 import sys
 
-
-def c_string(data):
-    """Returns data as a sequence of C string literals, one per line."""
-    out = []
-    for line in data.splitlines(keepends=True):
-        lit = []
-        for ch in line:
-            if ch == 0x5c:
-                lit.append('\\\\')
-            elif ch == 0x22:
-                lit.append('\\"')
-            elif ch == 0x0a:
-                lit.append('\\n')
-            elif ch == 0x09:
-                lit.append('\\t')
-            elif 0x20 <= ch < 0x7f and ch != 0x3f:  # '?' avoids trigraphs
-                lit.append(chr(ch))
-            else:
-                lit.append('\\%03o' % ch)
-        out.append('    "' + ''.join(lit) + '"')
-    if not out:
-        out.append('    ""')
-    return '\n'.join(out)
+# the C literals are written as the migrations' are
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, 'store'))
+from embed_sql import c_string  # noqa: E402
 
 
 def main():
@@ -66,7 +47,7 @@ def main():
         '#include "portal/portal_int.h"',
         '',
         'const char %s[] =' % args.symbol,
-        c_string(data) + ';',
+        c_string(data.decode('utf-8'), '    ') + ';',
         'const size_t %s_len = %d;' % (args.symbol, len(data)),
     ]
     tmp = args.output + '.tmp'

@@ -118,14 +118,19 @@ name_shown(const char *name, int unicode_only, char *out, size_t n)
 	idn2_free(u);
 }
 
-char *
-ra_mail_names(const char *names)
+/* The names of names (space-separated) as a mail shows them, "a, b";
+ * with cur, only those cur does not cover. New string (free()). */
+static char *
+names_text(const char *names, const char *cur)
 {
 	char *v = xstrdup(names != NULL ? names : ""), *tok, *save = NULL;
-	char *out = xstrdup(""), *t, shown[600];
+	char *out = xstrdup(""), *t, name[256], shown[600];
 
 	for (tok = strtok_r(v, " ", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ", &save)) {
+		if (cur != NULL &&
+		    !ra_names_uncovered(tok, cur, name, sizeof(name)))
+			continue;
 		name_shown(tok, 0, shown, sizeof(shown));
 		t = xasprintf("%s%s%s", out, out[0] ? ", " : "", shown);
 		free(out);
@@ -133,6 +138,12 @@ ra_mail_names(const char *names)
 	}
 	free(v);
 	return out;
+}
+
+char *
+ra_mail_names(const char *names)
+{
+	return names_text(names, NULL);
 }
 
 void
@@ -582,27 +593,6 @@ out:
 	return rc;
 }
 
-/* The names of old (space-separated) that cur does not cover, as
- * "a, b"; new string (free()). */
-static char *
-uncovered_text(const char *old, const char *cur)
-{
-	char *v = xstrdup(old), *tok, *save = NULL, *out = xstrdup(""), *t;
-	char name[256], shown[600];
-
-	for (tok = strtok_r(v, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		if (!ra_names_uncovered(tok, cur, name, sizeof(name)))
-			continue;
-		name_shown(tok, 0, shown, sizeof(shown));
-		t = xasprintf("%s%s%s", out, out[0] ? ", " : "", shown);
-		free(out);
-		out = t;
-	}
-	free(v);
-	return out;
-}
-
 /* The contacts of order id into r (none when it has no details). */
 static int
 order_rcpt(struct store *st, int64_t id, struct ra_rcpt *r)
@@ -648,7 +638,7 @@ ra_notify_superseded(struct ra *ra, struct store *st,
 	ra_mail_first(old->names, first, sizeof(first));
 	snprintf(subject, sizeof(subject), "Your SSL certificate for %s will "
 	    "be revoked on %s", first, day);
-	gone = uncovered_text(old->names, cur->names);
+	gone = names_text(old->names, cur->names);
 	oldn = ra_mail_names(old->names);
 	curn = ra_mail_names(cur->names);
 	text = xasprintf("Your SSL certificate for %s will be revoked on %s "

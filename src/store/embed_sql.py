@@ -22,8 +22,9 @@ import sys
 NAME_RE = re.compile(r'^(\d{4})-([a-z0-9][a-z0-9_-]*)\.sql$')
 
 
-def c_string(text):
-    """Returns text as a sequence of C string literals, one per line."""
+def c_string(text, indent='\t    '):
+    """Returns text as a sequence of C string literals, one per line, each
+    after indent. Also used by src/portal/embed_text.py."""
     out = []
     for line in text.splitlines(keepends=True):
         lit = []
@@ -40,9 +41,9 @@ def c_string(text):
                 lit.append(chr(ch))
             else:
                 lit.append('\\%03o' % ch)
-        out.append('\t    "' + ''.join(lit) + '"')
+        out.append(indent + '"' + ''.join(lit) + '"')
     if not out:
-        out.append('\t    ""')
+        out.append(indent + '""')
     return '\n'.join(out)
 
 
