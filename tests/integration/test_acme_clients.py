@@ -646,12 +646,13 @@ def _apache_mod_md(rig, d, challenge):
 
         # revoked: certdesk's renewal information (RFC 9773) now advises
         # renewal at once, and mod_md, which reads it at every start of
-        # its watchdog, renews by itself
+        # its watchdog, renews by itself (its watchdog may do so before
+        # the restart below: the count is taken before the revocation)
+        issued = rig.audit_count("cert.issue")
         rig.revoke_with_key(cert, serialization.load_pem_private_key(
             (live.parent / "privkey.secp256r1.pem").read_bytes(), None), 5)
         rig.check_revoked(cert, "Key Compromise", d / "crl")
         rig.check_audit(cert, revoked_by="certkey")
-        issued = rig.audit_count("cert.issue")
         os.kill(pid, signal.SIGUSR1)
         wait_for("renewal staged", staged(2))
         assert "CA advises renew via ARI" in log.read_text()
