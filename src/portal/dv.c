@@ -9,9 +9,10 @@
  * now"; for "email" the address the mail went to and when, with "Resend"
  * (disabled, with the time, while rate-limited); a form to switch method;
  * the policy warning when email validation goes away; and the last
- * failure in the customer's words with what to do next. Its POSTs
- * (choose, check, resend) redirect back to the overview with a message
- * (PRG, the message in a short-lived cookie).
+ * failure in the customer's words with what to do next. The order's page
+ * shows the same card. Its POSTs (choose, check, resend) redirect back to
+ * the page they were sent from, the overview or the order's page, with a
+ * message (PRG, the message in a short-lived cookie).
  *
  * The confirmation link of the hostmaster's mail, /confirm/<token>, is not
  * behind the login: GET only shows what is being confirmed (mail scanners
@@ -110,18 +111,33 @@ portal_copy_row(struct buf *b, const char *label, const char *id,
 	    "%s</span></button></td></tr>\n", label, id, value, id, label);
 }
 
+/* Where the card's forms lead back to: the order's page when it is shown
+ * there (on_page), else the overview (no field). A name from a fixed set,
+ * never an address: portal_dv_post() maps it to one. */
+static int
+back_field(struct buf *b, int on_page)
+{
+	return on_page ? portal_html_printf(b, "<input type=\"hidden\" "
+	    "name=\"back\" value=\"order\">") : 0;
+}
+
 static int
 post_button(struct portal_req *c, struct buf *b, int64_t order_id,
-    int64_t authz, const char *action, const char *label,
+    int on_page, int64_t authz, const char *action, const char *label,
     const char *cls, const char *disabled_note)
 {
 	int rc = portal_html_printf(b, "<form method=\"post\" "
 	    "action=\"/portal/orders/%lld/dv/%lld/%s\" class=\"inline\">"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-	    "<button type=\"submit\" class=\"button %s\" "
-	    "id=\"dv-%s-%lld\"%s>%s</button>", (long long)order_id,
-	    (long long)authz, action, c->csrf, cls, action, (long long)authz,
-	    disabled_note ? " disabled" : "", label);
+	    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+	    (long long)order_id, (long long)authz, action, c->csrf);
+
+	if (rc == 0)
+		rc = back_field(b, on_page);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<button type=\"submit\" "
+		    "class=\"button %s\" id=\"dv-%s-%lld\"%s>%s</button>",
+		    cls, action, (long long)authz,
+		    disabled_note ? " disabled" : "", label);
 
 	if (rc == 0 && disabled_note != NULL)
 		rc = portal_html_printf(b, " <span class=\"muted\">%s</span>",
@@ -138,7 +154,7 @@ post_button(struct portal_req *c, struct buf *b, int64_t order_id,
  * hostmaster@www.example.com. */
 static int
 switch_form(struct portal_req *c, struct buf *b, int64_t order_id,
-    const struct ra_dv_state *v)
+    int on_page, const struct ra_dv_state *v)
 {
 	static const char *const LOCALS[] = {"admin", "administrator",
 		"webmaster", "hostmaster", "postmaster"};
@@ -154,9 +170,14 @@ switch_form(struct portal_req *c, struct buf *b, int64_t order_id,
 	    "<summary>Use another method</summary>\n"
 	    "<form method=\"post\" action=\"/portal/orders/%lld/dv/%lld/"
 	    "choose\" class=\"stack\">\n"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-	    "<fieldset><legend>How should we confirm %s%s?</legend>\n",
-	    (long long)order_id, a, c->csrf, v->wildcard ? "*." : "", v->name);
+	    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
+	    (long long)order_id, a, c->csrf);
+	if (rc == 0)
+		rc = back_field(b, on_page);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<fieldset><legend>How should we "
+		    "confirm %s%s?</legend>\n", v->wildcard ? "*." : "",
+		    v->name);
 	if (rc == 0 && v->hosted)
 		rc = portal_html_printf(b, "<label class=\"choice\"><input "
 		    "type=\"radio\" name=\"method\" value=\"dns-auto\"%s> "
@@ -220,7 +241,7 @@ choice_local(const struct portal_dv_choice *ch, char *out, size_t n)
 
 static int
 name_block(struct portal_req *c, struct buf *b, int64_t order_id,
-    const struct ra_dv_state *v)
+    int on_page, const struct ra_dv_state *v)
 {
 	char name[260], t1[40], t2[40], id[48];
 	long long a = (long long)v->authz_id;
@@ -305,8 +326,9 @@ name_block(struct portal_req *c, struct buf *b, int64_t order_id,
 			    "</strong>. We also check by ourselves from time "
 			    "to time.</p>\n");
 		if (rc == 0)
-			rc = post_button(c, b, order_id, v->authz_id, "check",
-			    "Check now", "primary", NULL);
+			rc = post_button(c, b, order_id, on_page,
+			    v->authz_id, "check", "Check now", "primary",
+			    NULL);
 		break;
 	case RA_DV_HTTP:
 		snprintf(id, sizeof(id), "dv-url-%lld", a);
@@ -326,8 +348,9 @@ name_block(struct portal_req *c, struct buf *b, int64_t order_id,
 			    "</strong>. You can remove the file once the "
 			    "certificate is issued.</p>\n");
 		if (rc == 0)
-			rc = post_button(c, b, order_id, v->authz_id, "check",
-			    "Check now", "primary", NULL);
+			rc = post_button(c, b, order_id, on_page,
+			    v->authz_id, "check", "Check now", "primary",
+			    NULL);
 		break;
 	case RA_DV_EMAIL: {
 		char note[120];
@@ -357,8 +380,8 @@ name_block(struct portal_req *c, struct buf *b, int64_t order_id,
 			dis = note;
 		}
 		if (rc == 0)
-			rc = post_button(c, b, order_id, v->authz_id, "resend",
-			    "Resend email", "", dis);
+			rc = post_button(c, b, order_id, on_page,
+			    v->authz_id, "resend", "Resend email", "", dis);
 		break;
 	}
 	default:
@@ -367,7 +390,7 @@ name_block(struct portal_req *c, struct buf *b, int64_t order_id,
 		break;
 	}
 	if (rc == 0)
-		rc = switch_form(c, b, order_id, v);
+		rc = switch_form(c, b, order_id, on_page, v);
 	if (rc == 0)
 		rc = portal_html_printf(b, "</div>\n");
 	return rc;
@@ -375,7 +398,8 @@ name_block(struct portal_req *c, struct buf *b, int64_t order_id,
 
 int
 portal_dv_section(struct portal_req *c, struct ra *ra,
-    const struct ra_portal_order *o, struct buf *b, int *needs_customer)
+    const struct ra_portal_order *o, struct buf *b, int *needs_customer,
+    int on_page)
 {
 	struct ra_dv_state *v = NULL;
 	const char *warning = NULL;
@@ -442,7 +466,7 @@ portal_dv_section(struct portal_req *c, struct ra *ra,
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (needs_customer != NULL && waits_for_customer(&v[i]))
 			*needs_customer = 1;
-		rc = name_block(c, b, o->id, &v[i]);
+		rc = name_block(c, b, o->id, on_page, &v[i]);
 	}
 	if (rc == 0)
 		rc = portal_html_printf(b, "</section>\n");
@@ -476,13 +500,32 @@ state_of(struct ra *ra, int64_t scope, int64_t order_id, int64_t authz,
 	return rc;
 }
 
+/* Back to the page the form was sent from: the order's page when its
+ * "back" field says "order", else the overview. The field names one of
+ * these two, never an address: nothing it holds leads anywhere else. The
+ * message shows at the top of that page, in view: it names the name it is
+ * about. */
 static int
-back(struct portal_req *c, int ok, const char *text)
+from_order_page(const struct portal_form *f)
 {
-	/* the message shows at the top of the overview, in view: it names
-	 * the name it is about */
+	const char *to = portal_form_get(f, "back");
+
+	return to != NULL && strcmp(to, "order") == 0;
+}
+
+static int
+back(struct portal_req *c, const struct portal_form *f, int64_t order_id,
+    int ok, const char *text)
+{
+	char path[64];
+
+	if (from_order_page(f))
+		snprintf(path, sizeof(path), "/portal/orders/%lld",
+		    (long long)order_id);
+	else
+		snprintf(path, sizeof(path), "/portal/overview");
 	portal_flash_set(c->r, ok, text);
-	return portal_redirect(c->r, "/portal/overview");
+	return portal_redirect(c->r, path);
 }
 
 int
@@ -539,7 +582,7 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 		    to[0] != '\0')
 			rc = portal_dv_email_to_parse(to, &ch, &why);
 		if (rc == RC_INVAL) {
-			rc = back(c, 0, why);
+			rc = back(c, f, order_id, 0, why);
 			goto out;
 		}
 		rc = ra_dv_choose(ra, scope, order_id, authz,
@@ -557,9 +600,10 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 		goto out;
 	}
 	if (rc == RC_STATE || rc == RC_POLICY || rc == RC_INVAL) {
-		rc = back(c, 0, err.detail.msg[0] ? err.detail.msg :
-		    rc == RC_STATE ? "This name is no longer waiting for "
-		    "confirmation." : "That is not possible for this name.");
+		rc = back(c, f, order_id, 0, err.detail.msg[0] ?
+		    err.detail.msg : rc == RC_STATE ? "This name is no longer "
+		    "waiting for confirmation." : "That is not possible for "
+		    "this name.");
 		goto out;
 	}
 	if (rc != 0)
@@ -568,7 +612,7 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 	    (long long)order_id, (long long)authz, action,
 	    (long long)c->user.id);
 	if (state_of(ra, scope, order_id, authz, &st) != 0) {
-		rc = back(c, 1, "Done.");
+		rc = back(c, f, order_id, 1, "Done.");
 		goto out;
 	}
 	shown_name(&st, name);
@@ -578,8 +622,10 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 		ra_portal_order_clear(&o);
 		snprintf(msg, sizeof(msg), "%s is confirmed.%s", name,
 		    ra_portal_order_get(ra, scope, order_id, &o) == 0 &&
-		    strcmp(o.state, "issued") == 0 ? " Your certificate is "
-		    "issued: open Details to download it." : "");
+		    strcmp(o.state, "issued") == 0 ? from_order_page(f) ?
+		    " Your certificate is issued: download it below." :
+		    " Your certificate is issued: open Details to download "
+		    "it." : "");
 	}
 	else if (strcmp(action, "check") == 0)
 		snprintf(msg, sizeof(msg), "We checked %s: not confirmed yet. "
@@ -596,7 +642,7 @@ portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest)
 	else
 		snprintf(msg, sizeof(msg), "We are adding the DNS record for "
 		    "%s on our nameservers.", name);
-	rc = back(c, strcmp(action, "check") != 0 || valid ||
+	rc = back(c, f, order_id, strcmp(action, "check") != 0 || valid ||
 	    strcmp(st.status, "valid") == 0, msg);
 out:
 	ra_portal_order_clear(&o);

@@ -1737,7 +1737,7 @@ overview(struct portal_req *c)
 			    "</td>\n</tr>\n", until, (long long)o.id, shown);
 		/* how each name is being validated (dv.c) */
 		if (rc == 0)
-			rc = portal_dv_section(c, ra, &o, &dv, &waits);
+			rc = portal_dv_section(c, ra, &o, &dv, &waits, 0);
 		/* what the validation team asks (OV/EV) */
 		if (rc == 0)
 			rc = org_info_section(c, ra, &o, &dv, &waits, 0);
@@ -2041,7 +2041,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	file_base(o.names, base, sizeof(base));
 	asked = org_info_asked(c, ra, &o, NULL);
 	/* what the customer must do while it is pending: below the card */
-	rc = portal_dv_section(c, ra, &o, &more, &waits);
+	rc = portal_dv_section(c, ra, &o, &more, &waits, 1);
 	if (rc == 0)
 		rc = org_info_section(c, ra, &o, &more, &waits, 1);
 	if (rc == 0)

@@ -427,16 +427,20 @@ int portal_mail_body(struct buf *b, const struct store_mail *m,
 struct ra;
 struct ra_portal_order;
 /*
- * The validation of a pending order's names for the overview (dv.c):
- * appends one card to b (nothing for an order that is not pending or has
- * no name to validate). *needs_customer (may be NULL) is set to 1 when a
- * name waits for the customer (dns, http, email), so that the page does
- * not reload under their hands. 0 or RC_*.
+ * The validation of a pending order's names for the overview or the
+ * order's page (on_page) (dv.c): appends one card to b (nothing for an
+ * order that is not pending or has no name to validate), whose forms lead
+ * back to that page. *needs_customer (may be NULL) is set to 1 when a name
+ * waits for the customer (dns, http, email), so that the page does not
+ * reload under their hands. 0 or RC_*.
  */
 int portal_dv_section(struct portal_req *c, struct ra *ra,
-    const struct ra_portal_order *o, struct buf *b, int *needs_customer);
+    const struct ra_portal_order *o, struct buf *b, int *needs_customer,
+    int on_page);
 /* POST /portal/orders/<id>/dv/<authz>/{choose,check,resend} (rest: after
- * "orders/<id>/"): does it and redirects to the overview with a message. */
+ * "orders/<id>/"): does it and redirects with a message to the page the
+ * form was sent from: the order's page when its field "back" is "order",
+ * else the overview. */
 int portal_dv_post(struct portal_req *c, int64_t order_id, const char *rest);
 /* The confirmation link's page, "/confirm/<token>": GET shows, POST
  * confirms; not behind the login (route handler, app: the portal). */

@@ -563,3 +563,70 @@ def test_other_addresses_and_a_switched_link(rig):
                      {"authz_id": v["authz_id"], "method": "email",
                       "email_local": "admin", "email_domain": "dv.test"})
     assert st == 422 and name in doc["detail"], doc
+
+
+def test_card_on_the_order_page_leads_back_to_it(rig):
+    """The "Confirm your domain" card is on the order's page too: its
+    forms ("Check now", "Resend", "Use another method") lead back to that
+    page, and the overview's to the overview. Where to is a name from a
+    fixed set, never an address taken from the form."""
+    name = "back-dv.test"
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "unlimited")
+    assert api(rig, "POST", f"/api/v1/slots/{slot}/activate")[0] in (200,
+                                                                      204)
+    oid = order(rig, slot, name, [name])
+    rig.inbox.wait(lambda r, m: r == ["hostmaster@" + name])
+    aid = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2][
+        "validations"][0]["authz_id"]
+    page_path = f"/portal/orders/{oid}"
+    c = rig.login("a")
+    st, _, page = c.get(page_path)
+    assert st == 200
+    html = page.decode()
+    card = re.search(rf'<section class="card dv" id="order-{oid}".*?'
+                     r"</section>", html, re.S).group(0)
+    forms = re.findall(r"<form .*?</form>", card, re.S)
+    assert len(forms) == 2       # resend (email), use another method
+    for f in forms:
+        assert '<input type="hidden" name="back" value="order">' in f, f
+    csrf = c.csrf_from(page)
+    dv = f"/portal/orders/{oid}/dv/{aid}"
+    # resend at once: refused (rate limit), back to the page with why
+    st, h, _ = c.post_form(f"{dv}/resend", {"csrf": csrf, "back": "order"})
+    assert st == 303 and h["Location"] == page_path
+    st, _, page = c.get(page_path)
+    assert b"10 minutes" in page
+    # another method, then "Check now": back to the page each time
+    st, h, _ = c.post_form(f"{dv}/choose", {"csrf": csrf, "back": "order",
+                                            "method": "dns"})
+    assert st == 303 and h["Location"] == page_path
+    st, _, page = c.get(page_path)
+    assert b"Add the DNS record shown for " + name.encode() in page
+    card = re.search(rf'<section class="card dv" id="order-{oid}".*?'
+                     r"</section>", page.decode(), re.S).group(0)
+    assert f'id="dv-check-{aid}"' in card
+    for f in re.findall(r"<form .*?</form>", card, re.S):
+        assert '<input type="hidden" name="back" value="order">' in f, f
+    st, h, _ = c.post_form(f"{dv}/check", {"csrf": csrf, "back": "order"})
+    assert st == 303 and h["Location"] == page_path
+    st, _, page = c.get(page_path)
+    assert b"We checked " + name.encode() + b": not confirmed yet" in page
+    # the overview's card has no such field and leads back there
+    st, _, page = c.get("/portal/overview")
+    card = re.search(rf'<section class="card dv" id="order-{oid}".*?'
+                     r"</section>", page.decode(), re.S).group(0)
+    assert 'name="back"' not in card
+    st, h, _ = c.post_form(f"{dv}/check", {"csrf": csrf})
+    assert st == 303 and h["Location"] == "/portal/overview"
+    # anything else in the field is the overview: no open redirect
+    for bad in ("https://evil.example/", "//evil.example", "/portal/",
+                f"/portal/orders/{oid}", "Order", "order ", "order\r\nX: y",
+                "overview", ""):
+        st, h, _ = c.post_form(f"{dv}/check", {"csrf": csrf, "back": bad})
+        assert st == 303 and h["Location"] == "/portal/overview", bad
+    # another customer's order: not found, wherever it would lead
+    b = rig.login("b")
+    st, _, _ = b.post_form(f"{dv}/check", {"csrf": b.page_csrf(),
+                                           "back": "order"})
+    assert st == 404
