@@ -184,10 +184,18 @@ product_label(const struct ra_portal_order *o)
 	return pname ? pname : o->product;
 }
 
-/* The customer's words for how a state completes. */
+/* The customer's words for how a state completes; asked: the validation
+ * team of the pending OV/EV order waits for the customer's answer
+ * (org_info_asked()), which the API says as the pages do. */
 static const char *
-state_help(const struct ra_portal_order *o)
+state_help(const struct ra_portal_order *o, int asked)
 {
+	if (asked)
+		return "Our validation team needs information from you to "
+		    "verify your organisation: please answer its question on "
+		    "the order's page, under \"Information needed\". The "
+		    "certificate is issued once your organisation is "
+		    "verified.";
 	if (o->acme && (strcmp(o->state, "validation_pending") == 0 ||
 	    strcmp(o->state, "expiring") == 0 ||
 	    strcmp(o->state, "expired") == 0))
@@ -325,7 +333,7 @@ help_html(struct buf *b, const struct ra_portal_order *o, int asked,
 		    (long long)o->renewed_by, until);
 	}
 	return portal_html_printf(b, "<p class=\"%s\">%s</p>\n", cls,
-	    state_help(o));
+	    state_help(o, 0));
 }
 
 /* ---- certificate details and files --------------------------------------- */
@@ -1206,6 +1214,9 @@ fill_req(struct ra_portal_order_req *q, struct portal_req *c,
 	q->slot_id = slot_id;
 }
 
+static int org_info_asked(struct portal_req *c, struct ra *ra,
+    const struct ra_portal_order *o, struct ra_org_case *out);
+
 /* After the order: its state, and which key the certificate is for (the
  * one downloaded, or the one of the customer's own CSR), with the key's
  * fingerprint as the certificate's page shows it. An order issued at once
@@ -1234,7 +1245,8 @@ confirmation(struct portal_req *c, struct ra *ra, int64_t id, int own_csr,
 	    "Your SSL certificate is being set up", shown, o.state,
 	    state_label(o.state), issued ? "Your domain was confirmed "
 	    "before, so the certificate was issued right away: download it "
-	    "and install it on your server." : state_help(&o));
+	    "and install it on your server." : state_help(&o,
+	    org_info_asked(c, ra, &o, NULL)));
 	if (rc == 0)
 		rc = replaced_note(&b, &o);
 	if (rc == 0 && own_csr)
@@ -2451,7 +2463,10 @@ order_json(struct portal_req *c, struct ra *ra, const struct ra_portal_order *o)
 	json_object_set_new(j, "state", json_string(o->state));
 	json_object_set_new(j, "state_name",
 	    json_string(state_label(o->state)));
-	json_object_set_new(j, "state_help", json_string(state_help(o)));
+	/* what the pages say too (help_html), but "information needed"
+	 * only in words: the API keeps the order's state */
+	json_object_set_new(j, "state_help", json_string(state_help(o,
+	    org_info_asked(c, ra, o, NULL))));
 	json_object_set_new(j, "names", names_json(o->names));
 	json_object_set_new(j, "created_at", json_string(t));
 	det = o->details ? json_loads(o->details, 0, NULL) : NULL;

@@ -383,6 +383,18 @@ def test_request_info_answer_and_reject(rig):
                     page.decode(), re.S).group(1)
     assert ">Information needed</span>" in row
     assert "will call your" not in row
+    # the API says so too (its state stays the order's), alone and in
+    # the list
+    doc = order_doc(rig, oid)
+    assert doc["state"] == "org_validation_pending"
+    assert doc["state_help"].startswith("Our validation team needs "
+                                        "information from you")
+    assert "will call your" not in doc["state_help"]
+    st, _, lst = rig.client().api("GET", "/api/v1/orders",
+                                  token=rig.token("a"))
+    assert st == 200
+    assert [o["state_help"] for o in lst["orders"] if o["id"] == oid] == \
+        [doc["state_help"]]
     # and its page asks too, with the form to answer (back to the page)
     st, _, opage = c.get(f"/portal/orders/{oid}")
     assert st == 200
