@@ -1229,7 +1229,12 @@ h_bo(struct http_req *r, void *app)
 	api = strncmp(http_req_tail(r), "api/", 4) == 0;
 	rc = portal_req_auth(&c, api, &bad);
 	if (rc == RC_UNAUTH && get && !api) {
-		rc = portal_redirect(r, "/portal/login");
+		/* the login leads back to the page asked for (the link of a
+		 * case sent to an agent) */
+		char to[PORTAL_LOGIN_URL_MAX];
+
+		portal_login_url(http_req_target(r), to, sizeof(to));
+		rc = portal_redirect(r, to);
 		goto out;
 	}
 	if (rc == RC_UNAUTH || (rc == 0 && !is_staff(&c))) {

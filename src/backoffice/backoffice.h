@@ -15,7 +15,8 @@
  * office runs on the portal's request context and helpers, so its route
  * handlers take the struct portal as their app pointer. Anyone who is not
  * staff gets the portal's 404 page, exactly as for an address that does
- * not exist; a visitor who is not logged in is sent to the login page.
+ * not exist; a visitor who is not logged in is sent to the login page,
+ * which leads back to the page asked for.
  *
  * Runs in the main certdesk process on the HTTPS listener's worker
  * threads; every request is untrusted.

@@ -988,28 +988,40 @@ portal_query_id(const struct portal_req *c, const char *name, int64_t dflt)
 /* ---- login and logout ---------------------------------------------------- */
 
 /*
- * Where a login may lead back to: the portal page a logged-out visit asked
- * for (the link of a mail, a bookmark), carried as "next" through the
- * login form. Only a path of this site under /portal/ (not the login or
- * logout itself) made of plain characters: no scheme, host or "//" (an
- * open redirect to another site), no backslash (which browsers read as
- * "/"), no percent-encoding (decoded once more, anything could hide in
- * it), no dot segments. 1 when next may be used.
+ * Where a login may lead back to: the portal or back office page a
+ * logged-out visit asked for (the link of a mail, a bookmark, a case an
+ * agent was sent), carried as "next" through the login form. Only a path
+ * of this site under /portal/ (not the login or logout itself) or under
+ * /backoffice/ (not its API, which no login leads to) made of plain
+ * characters: no scheme, host or "//" (an open redirect to another site),
+ * no backslash (which browsers read as "/"), no percent-encoding (decoded
+ * once more, anything could hide in it), no dot segments. 1 when next may
+ * be used.
  */
-#define NEXT_MAX 512
-
 static int
 next_ok(const char *next)
 {
 	size_t n;
 
-	if (next == NULL || strncmp(next, "/portal/", 8) != 0 ||
-	    strncmp(next, "/portal/login", 13) == 0 ||
-	    strncmp(next, "/portal/logout", 14) == 0 ||
-	    strstr(next, "//") != NULL || strstr(next, "..") != NULL)
+	if (next == NULL)
+		return 0;
+	if (strncmp(next, "/portal/", 8) == 0) {
+		if (strncmp(next, "/portal/login", 13) == 0 ||
+		    strncmp(next, "/portal/logout", 14) == 0)
+			return 0;
+	} else if (strncmp(next, "/backoffice/", 12) == 0) {
+		if (strncmp(next, "/backoffice/api/", 16) == 0)
+			return 0;
+	} else {
+		return 0;
+	}
+	/* no segment of ours starts with a dot: "/./" and "/../" are
+	 * refused with the rest */
+	if (strstr(next, "//") != NULL || strstr(next, "..") != NULL ||
+	    strstr(next, "/.") != NULL)
 		return 0;
 	n = strlen(next);
-	if (n > NEXT_MAX)
+	if (n > PORTAL_NEXT_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char ch = next[i];
@@ -1021,11 +1033,21 @@ next_ok(const char *next)
 	return 1;
 }
 
-/* The login page's address that leads back to target (the request target
- * of a logged-out visit) afterwards, or the plain login page when target
- * is not a place to go back to (next_ok). Into out. */
-static void
-login_url(const char *target, char *out, size_t len)
+/* Where a login of a user of role leads: next when it may be used
+ * (next_ok), but a customer never into the back office, which does not
+ * exist for them (it would answer 404); else the user's home: the back
+ * office for validation agents, the portal for the others. */
+static const char *
+after_login(const char *next, int role)
+{
+	if (next_ok(next) && (role != STORE_ROLE_CUSTOMER ||
+	    strncmp(next, "/backoffice/", 12) != 0))
+		return next;
+	return role == STORE_ROLE_AGENT ? "/backoffice/" : "/portal/";
+}
+
+void
+portal_login_url(const char *target, char *out, size_t len)
 {
 	size_t k;
 
@@ -1284,8 +1306,7 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 	free(cookie);
 	/* back to the page asked for; else validation agents work in the
 	 * back office */
-	rc = redirect(r, next_ok(next) ? next : u.role == STORE_ROLE_AGENT ?
-	    "/backoffice/" : "/portal/");
+	rc = redirect(r, after_login(next, u.role));
 out:
 	sec_wipe(sid, sizeof(sid));
 	sec_wipe(&s, sizeof(s));
@@ -1308,9 +1329,7 @@ h_login(struct http_req *r, void *app)
 		const char *next = http_req_query(r, "next");
 
 		if (portal_req_auth(&c, 0, &bad) == 0)
-			rc = redirect(r, next_ok(next) ? next :
-			    c.user.role == STORE_ROLE_AGENT ? "/backoffice/" :
-			    "/portal/");
+			rc = redirect(r, after_login(next, c.user.role));
 		else
 			rc = login_page(p, r, 200, NULL, NULL, next);
 	} else {
@@ -1629,9 +1648,9 @@ h_portal(struct http_req *r, void *app)
 	if (rc == RC_UNAUTH) {
 		/* not logged in: the login page for anything here, which
 		 * leads back to the page asked for */
-		char to[NEXT_MAX + 64];
+		char to[PORTAL_LOGIN_URL_MAX];
 
-		login_url(http_req_target(r), to, sizeof(to));
+		portal_login_url(http_req_target(r), to, sizeof(to));
 		rc = is_get(r) ? redirect(r, to) :
 		    signed_out_page(p, r, tail, to);
 		goto out;

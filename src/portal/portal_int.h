@@ -260,6 +260,15 @@ int portal_error_reply(struct portal_req *c, unsigned status,
     const char *detail);
 /* 303 to a path of ours. */
 int portal_redirect(struct http_req *r, const char *to);
+/* The login page's address that leads back to target (the request target
+ * of a logged-out visit, a path under /portal/ or /backoffice/) after the
+ * login, or the plain login page when target is not a place to go back to
+ * (plain characters only, no "//", "..", backslash or percent-encoding;
+ * at most PORTAL_NEXT_MAX characters). Into out, of len; len
+ * PORTAL_LOGIN_URL_MAX holds every one. */
+#define PORTAL_NEXT_MAX 512
+#define PORTAL_LOGIN_URL_MAX (PORTAL_NEXT_MAX * 3 + 64)
+void portal_login_url(const char *target, char *out, size_t len);
 /* 1 for GET and HEAD. */
 int portal_is_get(struct http_req *r);
 struct ra;

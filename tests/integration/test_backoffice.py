@@ -16,6 +16,7 @@ import datetime
 import json
 import re
 import sqlite3
+import urllib.parse
 
 import pytest
 from cryptography import x509
@@ -186,10 +187,11 @@ def test_customers_and_strangers_get_404(rig):
     st, _, doc = rig.client().api("POST", "/backoffice/api/cases/1/approve",
                                   token=rig.token("a"), body="{}")
     assert st == 404
-    # not logged in: the login page for pages, 404 for the API
+    # not logged in: the login page for pages (which leads back to
+    # them), 404 for the API
     s = rig.client()
     st, h, _ = s.get("/backoffice/")
-    assert st == 303 and h["Location"] == "/portal/login"
+    assert st == 303 and h["Location"] == "/portal/login?next=/backoffice/"
     st, _, _ = s.api("GET", "/backoffice/api/cases")
     assert st == 404
     st, _, _ = s.api("GET", "/backoffice/api/cases",
@@ -224,6 +226,76 @@ def test_agent_login_lands_in_back_office(rig):
     # a customer still logs in to the portal
     st, h, _ = rig.client().login(rig.emails["a"], PASSWORD)
     assert st == 303 and h["Location"] == "/portal/"
+
+
+def login_via(c, login_path, email):
+    """Logs in from the login page at login_path, with its hidden fields
+    (the CSRF token, next); the reply."""
+    st, _, body = c.get(login_path)
+    assert st == 200
+    form = dict(re.findall(r'<input type="hidden" name="([a-z]+)" '
+                           r'value="([^"]*)">', body.decode()))
+    form.update(email=email, password=PASSWORD)
+    return c.post_form("/portal/login", form)
+
+
+def test_login_leads_back_to_the_back_office_page(rig):
+    """A logged-out visit to a back office page (the link of a case sent
+    to an agent) goes to the login page, and the login back to that page:
+    only a path of this site under /backoffice/ (not its API), of plain
+    characters, never another site; a customer who logs in that way goes
+    to the portal, where the back office does not exist for them."""
+    c = rig.client()
+    st, h, _ = c.get("/backoffice/cases/7")
+    assert st == 303 and h["Location"] == \
+        "/portal/login?next=/backoffice/cases/7"
+    st, h, _ = c.get("/backoffice/?page=2")
+    assert st == 303 and h["Location"] == \
+        "/portal/login?next=/backoffice/%3Fpage%3D2"
+    st, h, _ = login_via(c, h["Location"], rig.emails["ann"])
+    assert st == 303 and h["Location"] == "/backoffice/?page=2"
+    st, _, body = c.get(h["Location"])
+    assert st == 200 and b"Organisation validation queue" in body
+    # logged in already: the login page goes there at once
+    st, h, _ = c.get("/portal/login?next=/backoffice/cases/7")
+    assert st == 303 and h["Location"] == "/backoffice/cases/7"
+    # a customer: the portal, from the login and when logged in
+    c = rig.client()
+    st, h, _ = login_via(c, "/portal/login?next=/backoffice/cases/7",
+                         rig.emails["a"])
+    assert st == 303 and h["Location"] == "/portal/"
+    st, h, _ = c.get("/portal/login?next=/backoffice/cases/7")
+    assert st == 303 and h["Location"] == "/portal/"
+    # targets the login cannot lead back to: the plain login page
+    for path in ("/backoffice/%2F%2Fevil.example", "/backoffice/x%5Cevil",
+                 "/backoffice//evil.example", "/backoffice/%2E%2E/x",
+                 "/backoffice/cases/7?next=%2F%2Fevil.example",
+                 "/backoffice/" + "a" * 600):
+        st, h, _ = rig.client().get(path)
+        assert st == 303 and h["Location"] == "/portal/login", path
+    # hostile next values, given to the login page and posted: never
+    # used, the agent's login goes to the back office's queue
+    hostile = ["/backoffice//evil.example", "/backoffice/\\evil.example",
+               "/backoffice/../../evil", "/backoffice/./x",
+               "/backoffice/%2F%2Fevil.example",
+               "/backoffice/%252F%252Fevil.example",
+               "/backoffice/x\r\nLocation: https://evil.example",
+               "/backoffice/@evil.example", "/backoffice/x:y",
+               "/backoffice/api/cases", "/backofficex/", "/backoffice",
+               "/backoffice/" + "a" * 600, "https://evil.example/backoffice/",
+               "//evil.example/backoffice/"]
+    for bad in hostile:
+        c = rig.client()
+        st, _, body = c.get("/portal/login?next=" +
+                            urllib.parse.quote(bad, safe=""))
+        assert st == 200 and b'name="next"' not in body, bad
+        st, h, _ = c.post_form("/portal/login", {
+            "csrf": c.csrf_from(body), "email": rig.emails["ann"],
+            "password": PASSWORD, "next": bad})
+        assert st == 303 and h["Location"] == "/backoffice/", bad
+        st, h, _ = c.get("/portal/login?next=" +
+                         urllib.parse.quote(bad, safe=""))
+        assert st == 303 and h["Location"] == "/backoffice/", bad
 
 
 def test_ov_nothing_issued_before_approval(rig):

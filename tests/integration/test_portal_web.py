@@ -119,11 +119,14 @@ def test_login_leads_back_to_the_page_asked_for(rig):
     hostile = ["https://evil.example/", "//evil.example/",
                "///evil.example", "/\\evil.example", "\\\\evil.example",
                "/portal/\\evil.example", "/portal//evil.example",
-               "/portal/../../evil", "/portal/%2F%2Fevil.example",
+               "/portal/../../evil", "/portal/./overview",
+               "/portal/%2F%2Fevil.example",
                "/portal/%252F%252Fevil.example", "%2F%2Fevil.example",
                "/%2Fevil.example", "https:evil.example",
                "/portal/x\r\nLocation: https://evil.example",
-               "javascript:alert(1)", "/backoffice/", "/api/v1/me",
+               "javascript:alert(1)", "/api/v1/me", "/backoffice",
+               "/backoffice//evil.example", "/backoffice/../portal/",
+               "/backoffice/%2F%2Fevil.example", "/backoffice/api/cases",
                "/portal/login", "/portal/logout", "/portal/@evil.example",
                "/portal/x:y", "/portal/" + "a" * 600, ""]
     for bad in hostile:
@@ -137,6 +140,14 @@ def test_login_leads_back_to_the_page_asked_for(rig):
         st, h, _ = c.get("/portal/login?next=" +
                          urllib.parse.quote(bad, safe=""))
         assert st == 303 and h["Location"] == "/portal/", bad
+    # a back office page is a place to go back to, but not for a
+    # customer, for whom it does not exist
+    c = rig.client()
+    st, _, body = c.get("/portal/login?next=/backoffice/cases/1")
+    assert b'name="next" value="/backoffice/cases/1"' in body
+    st, h, _ = login_via(c, "/portal/login?next=/backoffice/cases/1",
+                         rig.emails["a"])
+    assert st == 303 and h["Location"] == "/portal/"
 
 
 def test_portfolio_shows_products_and_actions(rig):
