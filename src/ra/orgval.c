@@ -1260,12 +1260,13 @@ info_mail(struct ra *ra, const struct act_ctx *x)
 	ra_mail_first(o.names, first, sizeof(first));
 	snprintf(subject, sizeof(subject), "Information needed for your SSL "
 	    "certificate for %s", first);
+	/* the order's page shows the question with the answer form (as
+	 * the overview does, among every other order) */
 	text = xasprintf("To verify your organisation for your SSL "
 	    "certificate for %s, our validation team needs more information:"
-	    "\n\n%s\n\nPlease answer on your overview, where the question "
-	    "is shown with a form for your answer:\n\n%s/portal/overview\n"
-	    "\nThe order:\n\n%s/portal/orders/%lld\n", names, x->text, base,
-	    base, (long long)x->order);
+	    "\n\n%s\n\nWhat to do next: open your order, where the question "
+	    "is shown with a form for your answer:\n\n%s/portal/orders/%lld\n",
+	    names, x->text, base, (long long)x->order);
 	free(names);
 	for (size_t i = 0; i < r.n; i++) {
 		int e = ra_mail_add(ra->st, r.addr[i], r.name[i], subject,

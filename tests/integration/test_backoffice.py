@@ -447,9 +447,16 @@ def test_request_info_answer_and_reject(rig):
     st, _, page = c.get("/portal/overview")
     assert st == 200
     assert b"&lt;register&gt; extract &amp; the VAT id" in page
-    mails = db(rig, "SELECT to_addr FROM mail_outbox WHERE kind = "
+    mails = db(rig, "SELECT to_addr, body FROM mail_outbox WHERE kind = "
                "'org.info' AND body LIKE '%VAT id%'")
     assert {m[0] for m in mails} >= {"ada@a-shop.test", "tom@a-shop.test"}
+    # which says to answer on the order's page, and links it
+    for _, body in mails:
+        assert re.search(r"What to do next: open your order, where the "
+                         r"question is shown with a form for your "
+                         rf"answer:\n\nhttps://[^/\s]+/portal/orders/{oid}\n",
+                         body), body
+        assert "overview" not in body, body
     # the order's row says information is needed, not that we call
     row = re.search(rf'<tr data-order="{oid}" [^>]*>(.*?)</tr>',
                     page.decode(), re.S).group(1)

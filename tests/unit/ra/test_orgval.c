@@ -398,6 +398,11 @@ test_ov_lifecycle(void **state)
 	    "organisation for your SSL certificate for shop.example.com, %' "
 	    "AND body LIKE '%/portal/orders/%' AND body NOT LIKE '%order 1%'"),
 	    1);
+	/* each says to answer on the order's page, which it links */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM mail_outbox WHERE "
+	    "kind = 'org.info' AND (body NOT LIKE '%What to do next: open "
+	    "your order, where the question is shown with a form for your "
+	    "answer:%/portal/orders/%' OR body LIKE '%overview%')"), 0);
 	/* waiting for the customer: the agent may only resume or reject */
 	refused_all_but(t, t->agent_a, id, c, A_RESUME | A_RESPOND |
 	    A_REJECT);
