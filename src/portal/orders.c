@@ -132,17 +132,35 @@ has_cert(const struct ra_portal_order *o)
 	return o->cert_serial[0] != '\0';
 }
 
-/* The first name of an order, for file names: "*.x" becomes
- * "wildcard.x". Into out. */
-static void
-file_base(const char *names, char *out, size_t len)
-{
-	size_t n = strcspn(names, " ");
+/*
+ * The first name of an order, for file names: "*.x" becomes "wildcard.x",
+ * "certificate" when there is none. A name has up to 253 characters, and
+ * "<base>.fullchain.pem" must fit the 255 bytes file systems take: a
+ * longer one is cut to its first FILE_BASE_MAX characters, without the
+ * dots and hyphens that then end it. The browser names the key file it
+ * saves in the same way (web/src/setup.js fileBase()), so that the pages'
+ * "<base>.key" is that file. Into out.
+ */
+#define FILE_BASE_MAX 200
 
-	if (n > 2 && names[0] == '*' && names[1] == '.')
-		snprintf(out, len, "wildcard.%.*s", (int)(n - 2), names + 2);
+static void
+file_base(const char *names, char out[FILE_BASE_MAX + 1])
+{
+	size_t n = strcspn(names, " "), k;
+	int wild = n > 2 && names[0] == '*' && names[1] == '.';
+
+	if (n == 0)
+		snprintf(out, FILE_BASE_MAX + 1, "certificate");
+	else if (wild)
+		snprintf(out, FILE_BASE_MAX + 1, "wildcard.%.*s", (int)(n - 2),
+		    names + 2);
 	else
-		snprintf(out, len, "%.*s", (int)n, names);
+		snprintf(out, FILE_BASE_MAX + 1, "%.*s", (int)n, names);
+	/* cut: no "x..fullchain.pem" nor a name ending in "-" */
+	if ((wild ? n + 7 : n) > FILE_BASE_MAX)
+		for (k = strlen(out); k > 0 && (out[k - 1] == '.' ||
+		    out[k - 1] == '-'); k--)
+			out[k - 1] = '\0';
 }
 
 /* The SHA-256 of a SubjectPublicKeyInfo in lower-case hex, as `openssl
@@ -378,8 +396,11 @@ name_text(const X509_NAME *n)
 		return xstrdup("");
 	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
 	len = BIO_get_mem_data(b, &p);
+	if (len < 0 || p == NULL)
+		len = 0;	/* an empty subject: a name too long for a CN */
 	out = xmalloc((size_t)len + 1);
-	memcpy(out, p, (size_t)len);
+	if (len > 0)
+		memcpy(out, p, (size_t)len);
 	out[len] = '\0';
 	BIO_free(b);
 	return out;
@@ -582,7 +603,7 @@ send_cert_file(struct portal_req *c, int64_t id, const char *file, int api)
 	struct cert_info ci = {0};
 	struct buf b;
 	const char *ctype = NULL;
-	char base[300], *cd = NULL;
+	char base[FILE_BASE_MAX + 1], *cd = NULL;
 	int rc;
 
 	buf_init(&b, 4 * STORE_MAX_CERT);
@@ -604,7 +625,7 @@ send_cert_file(struct portal_req *c, int64_t id, const char *file, int api)
 	}
 	if (rc != 0)
 		goto out;
-	file_base(o.names, base, sizeof(base));
+	file_base(o.names, base);
 	cd = xasprintf("attachment; filename=\"%s.%s\"", base, file);
 	portal_security_headers(c->r, 0);
 	(void)http_add_header(c->r, "Content-Disposition", cd);
@@ -1260,9 +1281,9 @@ confirmation(struct portal_req *c, struct ra *ra, int64_t id, int own_csr,
 		    "by the certificate authority: keep it in a safe place."
 		    "</p>\n");
 	if (rc == 0 && fp != NULL && fp[0] != '\0') {
-		char base[300];
+		char base[FILE_BASE_MAX + 1];
 
-		file_base(o.names, base, sizeof(base));
+		file_base(o.names, base);
 		rc = portal_html_printf(&b, "<p class=\"hint\">Public key "
 		    "(SHA-256): <code class=\"fp\" id=\"key-fp\">%s</code>, "
 		    "the same as your key file's: ", fp);
@@ -2032,7 +2053,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	struct cert_info ci = {0};
 	struct buf b, more;
 	const char *pname;
-	char t1[32], t2[32], base[300], *shown = NULL, *title = NULL;
+	char t1[32], t2[32], base[FILE_BASE_MAX + 1], *shown = NULL;
+	char *title = NULL;
 	int rc, asked = 0, waits = 0, again = 0, setup;
 
 	buf_init(&b, PAGE_MAX);
@@ -2050,7 +2072,7 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		goto out;
 	pname = product_label(&o);
 	shown = names_list(o.names);
-	file_base(o.names, base, sizeof(base));
+	file_base(o.names, base);
 	asked = org_info_asked(c, ra, &o, NULL);
 	/* what the customer must do while it is pending: below the card */
 	rc = portal_dv_section(c, ra, &o, &more, &waits, 1);

@@ -239,6 +239,64 @@ def test_confirmation_says_which_key(rig):
     assert b"openssl pkey -in other.test.key -pubout" in body
 
 
+def file_base(first):
+    """The key file's name the browser gives (web/src/setup.js
+    fileBase()), without ".key"."""
+    n = "wildcard." + first[2:] if first.startswith("*.") else first
+    return n[:200].rstrip(".-") if len(n) > 200 else n
+
+
+def test_file_names_of_a_long_name(rig):
+    """A name of up to 253 characters: its files' names are cut to 200
+    characters (no trailing dot, which would make "x..cert.pem"), as the
+    browser names the key file, so that every file system takes them
+    and the pages' openssl command names the file the customer saved."""
+    c = rig.login("a")
+    # the 200th character is a dot: cut before it
+    name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 7, DOMAIN])
+    base = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 7])
+    assert len(name) == 210 and file_base(name) == base
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    key, csr = make_csr([name, "www." + name])
+    st, _, body = post_setup(c, slot, {"domain": name, "terms": "1",
+                                       "csr": csr})
+    assert st == 200, field_errors(body)
+    assert f"openssl pkey -in {base}.key -pubout".encode() in body
+    oid = rig.db("SELECT id FROM orders WHERE slot_id = ?", int(slot))[0][0]
+    assert rig.cli("admin", "validate", "--order", str(oid)) == "issued"
+    st, _, page = c.get(f"/portal/orders/{oid}")
+    text = page.decode()
+    assert f"openssl pkey -in {base}.key -pubout" in text
+    assert f">{base}.fullchain.pem</a>" in text
+    assert f"ssl_certificate_key /etc/ssl/private/{base}.key;" in text
+    assert f"{base}..".encode() not in page
+    for f in ("cert.pem", "fullchain.p7b"):
+        st, h, _ = c.get(f"/portal/orders/{oid}/download/{f}")
+        assert st == 200
+        assert h["Content-Disposition"] == \
+            f'attachment; filename="{base}.{f}"'
+        assert len(f"{base}.{f}") <= 255
+    # a wildcard: "wildcard." counts too; a hyphen at the cut goes
+    name = ".".join(["e" * 63, "f" * 63, "g" * 60, "h-i", DOMAIN])
+    want = "wildcard." + ".".join(["e" * 63, "f" * 63, "g" * 60, "h"])
+    assert file_base("*." + name) == want
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product",
+                   "business_wildcard")
+    key, csr = make_csr(["*." + name, name])
+    st, _, body = post_setup(c, slot, {
+        "domain": name, "terms": "1", "csr_pem": csr, "key_source": "own",
+        "purpose": "server", "admin_name": "Ada Admin",
+        "admin_email": "ada@setup.test", "admin_phone": "+49 721 1234",
+        "tech_name": "Tom Tech", "tech_email": "tom@setup.test",
+        "tech_phone": "+49 721 4321", "org_legal_name": "Setup GmbH",
+        "org_street": "Hauptstr. 1", "org_postal_code": "76131",
+        "org_locality": "Karlsruhe", "org_country": "DE"})
+    assert st == 200, field_errors(body)
+    assert f"openssl pkey -in {want}.key -pubout".encode() in body
+
+
 def test_session_ended(rig):
     c = rig.client()
     st, _, body = c.post_form(setup_path(rig.slots["s4"]), {
