@@ -536,6 +536,13 @@ describe("browser key, CSR and PKCS#12", () => {
 		assert.match(cn, /DNS:example\.test, DNS:www\.example\.test\n/);
 		const lg = text(r.long);
 		assert.match(lg, /Subject: ?\n/);
+		// an empty Name: an empty SEQUENCE after the version, not one
+		// empty RDN (SEQUENCE { SET {} }), which the CA refuses
+		const lgDer = Buffer.from(r.long.replace(/-----[^-]+-----|\s/g,
+		    ""), "base64");
+		const hex = (h) => Buffer.from(h, "hex");
+		assert.ok(lgDer.includes(hex("0201003000")));
+		assert.ok(!lgDer.includes(hex("02010030023100")));
 		assert.match(lg, new RegExp(`DNS:${long.replace(/\./g, "\\.")}, DNS:example\\.test\\n`));
 		assert.match(r.errs[0], /At least one domain name/);
 		assert.match(r.errs[1], /common name must be one of the names/);

@@ -12,7 +12,9 @@
 // comes back filled in after the login, without a new download; a form
 // from before the last login comes back as sent; the renew form starts
 // from the certificate's order and warns before a reissue for other names;
-// an order issued at once says so; the certificate's page shows the key's
+// an order issued at once says so; the key file of a long name is named as
+// the pages name it (200 characters), and its CSR (no CN: the name is too
+// long for one) is taken; the certificate's page shows the key's
 // fingerprint as openssl computes it. Screenshots (desktop and 390 px
 // wide) go to tests/artifacts/setup-*.png.
 //
@@ -154,7 +156,8 @@ describe("setup form: checks, the saved key, the session, renewal", () => {
 			    contract, "--name", n]);
 		for (const [k, product] of [["starter", "starter"],
 		    ["starter2", "starter"], ["starter3", "starter"],
-		    ["business", "business"], ["wild", "business_wildcard"],
+		    ["long", "starter"], ["business", "business"],
+		    ["wild", "business_wildcard"],
 		    ["premium", "premium"]])
 			slots[k] = cli(["admin", "slot", "add", ...d,
 			    "--contract", contract, "--product", product]);
@@ -596,6 +599,29 @@ describe("setup form: checks, the saved key, the session, renewal", () => {
 		await screenshot("issued-at-once");
 		await Promise.all([page.waitForURL(/\/portal\/orders\/\d+$/),
 		    page.click("text=View and download the certificate")]);
+		assert.equal(await page.textContent("#key-fp"),
+		    keyFp(key.file));
+	});
+
+	test("a long name: the key file and the pages name the same file, " +
+	    "cut to 200 characters", async () => {
+		const labels = ["a".repeat(63), "b".repeat(63), "c".repeat(63),
+		    "d".repeat(7)];
+		const name = [...labels, DOMAIN].join(".");
+		const base = labels.join(".");	// the 200th character: "."
+		assert.equal(base.length, 199);
+		await open(slots.long);
+		await waitKey();
+		await page.fill("#f-domain", name);
+		await page.check("input[name=terms]");
+		await page.click("#setup-submit");
+		await page.waitForSelector("#setup-status:not([hidden])");
+		const key = await download();
+		assert.equal(key.name, `${base}.key`);
+		await submit();
+		assert.match(await page.textContent("h1"), /being set up/);
+		assert.ok((await page.textContent("main")).includes(
+		    `openssl pkey -in ${base}.key -pubout`));
 		assert.equal(await page.textContent("#key-fp"),
 		    keyFp(key.file));
 	});

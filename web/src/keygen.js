@@ -178,6 +178,13 @@ export async function buildCsr({ key, names, cn } = {}) {
 			type: OID_COMMON_NAME,
 			value: new asn1js.Utf8String({ value: subjectCn }),
 		}));
+	else
+		// an empty Name is an empty SEQUENCE; PKI.js would encode one
+		// empty RDN (SEQUENCE { SET {} }), which X.501 does not allow
+		// (an RDN has at least one attribute) and the CA refuses
+		csr.subject = new pkijs.RelativeDistinguishedNames({
+			valueBeforeDecode: new Uint8Array([0x30, 0]).buffer,
+		});
 	await csr.subjectPublicKeyInfo.importKey(key.publicKey, engine);
 	const san = new pkijs.GeneralNames({
 		names: list.map((n) => new pkijs.GeneralName({ type: 2, value: n })),
