@@ -1238,25 +1238,85 @@ fill_req(struct ra_portal_order_req *q, struct portal_req *c,
 static int org_info_asked(struct portal_req *c, struct ra *ra,
     const struct ra_portal_order *o, struct ra_org_case *out);
 
-/* After the order: its state, and which key the certificate is for (the
- * one downloaded, or the one of the customer's own CSR), with the key's
- * fingerprint as the certificate's page shows it. An order issued at once
- * (its names validated before) says so and links to the certificate. */
+/* The SHA-256 of the public key of the CSR order id was placed with (the
+ * store keeps it), hex into fp; "" when there is none. The caller has
+ * checked that the order is the customer's. */
+static void
+order_key_fp(struct portal_req *c, int64_t id, char fp[65])
+{
+	struct store_order so = {0};
+	struct rc_detail d = {""};
+	struct ca_csr *req = NULL;
+
+	fp[0] = '\0';
+	if (store_order_get(c->st, id, &so) == 0 && so.csr != NULL &&
+	    ca_csr_parse(so.csr, so.csr_len, NULL, &req, &d) == 0)
+		spki_hex(req->spki, req->spki_len, fp);
+	ca_csr_free(req);
+	store_order_clear(&so);
+}
+
+/* 1 when order o was issued as it was placed: every name confirmed
+ * before (an earlier validation of the contract, "reused") and the
+ * certificate made within the minute it was placed (it is backdated a
+ * minute); not an order issued since, whose page would then tell of a
+ * confirmation that came later. */
 static int
-confirmation(struct portal_req *c, struct ra *ra, int64_t id, int own_csr,
-    const char *fp)
+issued_at_once(struct portal_req *c, struct ra *ra,
+    const struct ra_portal_order *o)
+{
+	struct ra_dv_state *v = NULL;
+	size_t n = 0;
+	int yes;
+
+	if (!has_cert(o) || o->not_before > o->created_at ||
+	    ra_dv_list(ra, portal_customer_scope(c), o->id, &v, &n) != 0)
+		return 0;
+	yes = n > 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].method != RA_DV_REUSED)
+			yes = 0;
+	free(v);
+	return yes;
+}
+
+/*
+ * GET /portal/orders/<id>/placed[?key=own]: the page the setup form's POST
+ * redirects to (POST-redirect-GET: a reload shows it again and orders
+ * nothing), for the customer's own portal order only (404 otherwise, like
+ * every page of another customer's). Its state, and which key the
+ * certificate is for (the one downloaded, or with key=own the one of the
+ * customer's own CSR), with the key's fingerprint as the certificate's
+ * page shows it. An order issued at once (its names validated before)
+ * says so and links to the certificate.
+ */
+static int
+confirmation(struct portal_req *c, int64_t id)
 {
 	struct ra_portal_order o = {0};
+	struct ra *ra = NULL;
 	struct buf b;
-	char *shown;
-	int rc, issued;
+	const char *key = http_req_query(c->r, "key");
+	char *shown = NULL, fp[65];
+	int rc, issued, at_once, own_csr = key != NULL &&
+	    strcmp(key, "own") == 0;
 
-	rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
-	if (rc != 0)
-		return rc;
-	issued = has_cert(&o);
-	shown = names_list(o.names);
 	buf_init(&b, PAGE_MAX);
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_portal_order_get(ra, portal_customer_scope(c), id, &o);
+	if (rc == 0 && o.acme)
+		rc = RC_NOTFOUND;	/* placed by an ACME client */
+	if (rc == RC_NOTFOUND) {
+		rc = portal_error_reply(c, 404, NULL);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	issued = has_cert(&o);
+	at_once = issued_at_once(c, ra, &o);
+	order_key_fp(c, id, fp);
+	shown = names_list(o.names);
 	/* data-placed-slot: setup.js forgets this slot's draft */
 	rc = portal_html_printf(&b, "<section class=\"card narrow done\" "
 	    "data-placed-slot=\"%lld\">\n<h1>%s</h1>\n"
@@ -1264,9 +1324,10 @@ confirmation(struct portal_req *c, struct ra *ra, int64_t id, int own_csr,
 	    "state-%s\">%s</span></p>\n<p>%s</p>\n", (long long)o.slot_id,
 	    issued ? "Your SSL certificate is issued" :
 	    "Your SSL certificate is being set up", shown, o.state,
-	    state_label(o.state), issued ? "Your domain was confirmed "
+	    state_label(o.state), at_once ? "Your domain was confirmed "
 	    "before, so the certificate was issued right away: download it "
-	    "and install it on your server." : state_help(&o,
+	    "and install it on your server." : issued ? "Download it and "
+	    "install it on your server." : state_help(&o,
 	    org_info_asked(c, ra, &o, NULL)));
 	if (rc == 0)
 		rc = replaced_note(&b, &o);
@@ -1280,7 +1341,7 @@ confirmation(struct portal_req *c, struct ra *ra, int64_t id, int own_csr,
 		    "private key you downloaded. It is not stored by us or "
 		    "by the certificate authority: keep it in a safe place."
 		    "</p>\n");
-	if (rc == 0 && fp != NULL && fp[0] != '\0') {
+	if (rc == 0 && fp[0] != '\0') {
 		char base[FILE_BASE_MAX + 1];
 
 		file_base(o.names, base);
@@ -1306,9 +1367,11 @@ confirmation(struct portal_req *c, struct ra *ra, int64_t id, int own_csr,
 		rc = portal_page_reply(c, 200, issued ? "SSL certificate "
 		    "issued" : "SSL certificate ordered",
 		    (const char *)b.data);
+out:
 	buf_free(&b);
 	free(shown);
 	ra_portal_order_clear(&o);
+	portal_ra_put(c, ra);
 	return rc;
 }
 
@@ -1567,12 +1630,16 @@ portal_setup(struct portal_req *c, int64_t slot_id)
 	} else if (rc == RC_INVAL && fe.n > 0) {
 		rc = form_again(c, ra, &s, f, &fe, fe.csr_ok, NULL, 422);
 	} else if (rc == 0) {
-		struct csr_facts cf = {0};
+		/* POST-redirect-GET: a reload of the confirmation shows it
+		 * again; sending the form again would place another order
+		 * (and, for names validated before, issue another
+		 * certificate) */
+		char to[80];
 
-		(void)csr_facts(csr, &cf);
-		rc = confirmation(c, ra, id, own || fval(f, "csr")[0] == '\0',
-		    cf.fp);
-		csr_facts_clear(&cf);
+		snprintf(to, sizeof(to), "/portal/orders/%lld/placed%s",
+		    (long long)id, own || fval(f, "csr")[0] == '\0' ?
+		    "?key=own" : "");
+		rc = portal_redirect(c->r, to);
 	}
 out:
 	portal_ra_put(c, ra);
@@ -2398,6 +2465,9 @@ portal_orders(struct portal_req *c, const char *tail)
 		    portal_error_reply(c, 405, NULL);
 	if (strcmp(slash, "/revoke") == 0)	/* GET: the confirmation */
 		return revoke_page(c, id);
+	if (strcmp(slash, "/placed") == 0)	/* after the setup form */
+		return portal_is_get(c->r) ? confirmation(c, id) :
+		    portal_error_reply(c, 405, NULL);
 	if (strncmp(slash, "/download/", 10) == 0)
 		return portal_is_get(c->r) ? send_cert_file(c, id, slash + 10,
 		    0) : portal_error_reply(c, 405, NULL);

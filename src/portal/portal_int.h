@@ -288,9 +288,11 @@ int portal_is_staff(const struct portal_req *c);
 
 /* ---- setup, overview, certificates (orders.c) ---------------------------- */
 
-/* GET / POST /portal/slots/<id>/setup. */
+/* GET / POST /portal/slots/<id>/setup; a POST that places the order
+ * redirects to its confirmation, /portal/orders/<id>/placed. */
 int portal_setup(struct portal_req *c, int64_t slot_id);
-/* /portal/overview, /portal/orders/<id>[/download/<file>|/revoke]. */
+/* /portal/overview, /portal/orders/<id>[/download/<file>|/revoke|/placed
+ * |/dv/...|/org-info]. */
 int portal_orders(struct portal_req *c, const char *tail);
 /* API operations on orders (api.c's table). */
 int portal_api_orders(struct portal_req *c, int64_t id);

@@ -201,7 +201,9 @@ describe("portal: set up, validate, download and revoke a Starter " +
 		assert.match(openssl(["pkey", "-in", keyFile, "-noout",
 		    "-text"]), /ASN1 OID: prime256v1/);
 		await page.check("input[name=terms]");
-		await Promise.all([page.waitForURL(/\/setup$/),
+		// POST-redirect-GET: the order's confirmation page
+		await Promise.all([page.waitForURL(
+		    /\/portal\/orders\/\d+\/placed$/),
 		    page.waitForSelector("text=Go to overview"),
 		    page.click("#setup-submit")]);
 		assert.match(await page.textContent("main"),
@@ -215,6 +217,13 @@ describe("portal: set up, validate, download and revoke a Starter " +
 		assert.ok(keyB64.length > 20);
 		assert.ok(!body.includes(keyB64.slice(0, 40)));
 		await screenshot("ordered");
+		// a reload shows it again and sends nothing (the overview
+		// below has one order)
+		const n = posted.length;
+		assert.equal((await page.reload()).status(), 200);
+		assert.match(await page.textContent("main"),
+		    /Validation pending/);
+		assert.equal(posted.length, n);
 	});
 
 	test("overview shows validation pending", async () => {

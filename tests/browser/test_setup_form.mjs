@@ -12,11 +12,12 @@
 // comes back filled in after the login, without a new download; a form
 // from before the last login comes back as sent; the renew form starts
 // from the certificate's order and warns before a reissue for other names;
-// an order issued at once says so; the key file of a long name is named as
-// the pages name it (200 characters), and its CSR (no CN: the name is too
-// long for one) is taken; the certificate's page shows the key's
-// fingerprint as openssl computes it. Screenshots (desktop and 390 px
-// wide) go to tests/artifacts/setup-*.png.
+// an order issued at once says so; the setup form's POST redirects to the
+// confirmation, which a reload shows again without sending anything; the
+// key file of a long name is named as the pages name it (200 characters),
+// and its CSR (no CN: the name is too long for one) is taken; the
+// certificate's page shows the key's fingerprint as openssl computes it.
+// Screenshots (desktop and 390 px wide) go to tests/artifacts/setup-*.png.
 //
 // Needs the certdesk binary: $CERTDESK_BIN, or the newest
 // build*/src/daemon/certdesk of the source tree.
@@ -378,11 +379,25 @@ describe("setup form: checks, the saved key, the session, renewal", () => {
 		    new RegExp(`Downloaded ${DOMAIN}\\.key\\..*${fp}`));
 		await screenshot("downloaded");
 		const resp = await submit();
+		// POST-redirect-GET: the order's confirmation page
 		assert.equal(resp.status(), 200);
+		assert.equal(resp.request().redirectedFrom()?.method(), "POST");
+		assert.match(page.url(), /\/portal\/orders\/\d+\/placed$/);
 		assert.match(await page.textContent("h1"), /being set up/);
 		assert.equal(await page.textContent("#key-fp"), fp);
 		assert.match(await page.textContent("main"),
 		    /private key you downloaded/);
+		// a reload shows it again and sends nothing
+		const shown = await page.textContent("main section.done");
+		let posted = 0;
+		const onReq = (r) => { if (r.method() === "POST") posted++; };
+		page.on("request", onReq);
+		const again = await page.reload();
+		page.off("request", onReq);
+		assert.equal(again.status(), 200);
+		assert.equal(posted, 0);
+		assert.equal(await page.textContent("main section.done"),
+		    shown);
 		await page.click("text=Go to overview");
 		orders.starter = await page.getAttribute(
 		    "tr[data-order]", "data-order");
@@ -596,6 +611,15 @@ describe("setup form: checks, the saved key, the session, renewal", () => {
 		    /Your SSL certificate is issued/);
 		assert.equal(await page.textContent("#key-fp"),
 		    keyFp(key.file));
+		// a reload issues no second certificate: it sends nothing
+		let posted = 0;
+		const onReq = (r) => { if (r.method() === "POST") posted++; };
+		page.on("request", onReq);
+		await page.reload();
+		page.off("request", onReq);
+		assert.equal(posted, 0);
+		assert.match(await page.textContent("main"),
+		    /Your domain was confirmed before, so the certificate /);
 		await screenshot("issued-at-once");
 		await Promise.all([page.waitForURL(/\/portal\/orders\/\d+$/),
 		    page.click("text=View and download the certificate")]);

@@ -636,7 +636,8 @@ def reissued_after_backup(tmp_path, make_csr):
             "csrf": c.csrf_from(body), "domain": domain,
             "purpose": "hosting", "terms": "1", "key_source": "browser",
             "csr": make_csr(key, [domain, "www." + domain]).read_text()})
-        assert st == 200, body[:2000]
+        # redirected to the order's confirmation
+        assert st == 303, body[:2000]
         (oid,), = rig.db("SELECT max(id) FROM orders WHERE slot_id = ?",
                          int(slot))
         if rig.db("SELECT status FROM orders WHERE id = ?", oid) != \

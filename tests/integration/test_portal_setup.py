@@ -7,9 +7,12 @@ signature does not hold is not kept, nor taken), or, when the CA refuses
 its names, the fingerprint of its key for the saved file to sign a new
 one; a form sent after the session ended says so; a form from before the
 last login comes back as sent, only to our own pages; the renew form starts
-from the certificate's order; the confirmation tells which key the
-certificate is for and an order issued at once says so; the certificate's
-page shows its public key's fingerprint as openssl computes it."""
+from the certificate's order; the form's POST redirects to the
+confirmation (POST-redirect-GET: a reload orders nothing), which tells
+which key the certificate is for, and an order issued at once says so; the
+files of a long name are named as the browser names the key file; the
+certificate's page shows its public key's fingerprint as openssl computes
+it."""
 import base64
 import hashlib
 import html
@@ -103,6 +106,18 @@ def post_setup(c, slot, fields):
     return c.post_form(setup_path(slot), f)
 
 
+def placed(c, reply):
+    """The confirmation of an order the setup form placed: the POST
+    redirects to it (POST-redirect-GET); its GET."""
+    st, h, body = reply
+    assert st == 303, field_errors(body) or body[:2000]
+    assert re.fullmatch(r"/portal/orders/[1-9][0-9]*/placed(\?key=own)?",
+                        h["Location"]), h["Location"]
+    st, h, body = c.get(h["Location"])
+    assert st == 200, body[:2000]
+    return st, h, body
+
+
 def orders(rig):
     return rig.db("SELECT id, names, details FROM orders ORDER BY id")
 
@@ -116,21 +131,19 @@ def test_names_and_codes_read_as_the_browser_does(rig):
     assert b'maxlength="1024"' in body and b'maxlength="253"' not in body
     n = len(orders(rig))
     _, csr = make_csr(["xn--bcher-kva.test", "www.xn--bcher-kva.test"])
-    st, _, body = post_setup(c, rig.slots["s1"], {
-        "domain": " WWW.B\u00fccher.TEST. ", "terms": "1", "csr": csr})
-    assert st == 200, field_errors(body)
+    st, _, body = placed(c, post_setup(c, rig.slots["s1"], {
+        "domain": " WWW.B\u00fccher.TEST. ", "terms": "1", "csr": csr}))
     assert orders(rig)[n][1] == "xn--bcher-kva.test www.xn--bcher-kva.test"
     # OV: country codes as typed
     _, csr = make_csr([DOMAIN])
-    st, _, body = post_setup(c, rig.slots["b1"], {
+    st, _, body = placed(c, post_setup(c, rig.slots["b1"], {
         "domain": DOMAIN + ".", "terms": "1", "csr": csr,
         "purpose": "server", "admin_name": "Ada Admin",
         "admin_email": " ada@setup.test ", "admin_phone": "+49 721 1234",
         "tech_name": "Tom Tech", "tech_email": "tom@setup.test",
         "tech_phone": "+49 721 4321", "org_legal_name": "Setup GmbH ",
         "org_street": "Hauptstr. 1", "org_postal_code": "76131",
-        "org_locality": "Karlsruhe", "org_country": "de "})
-    assert st == 200, field_errors(body)
+        "org_locality": "Karlsruhe", "org_country": "de "}))
     details = json.loads(orders(rig)[n + 1][2])
     assert details["org"]["country"] == "DE"
     assert details["org"]["legal_name"] == "Setup GmbH"
@@ -195,9 +208,8 @@ def test_refused_form_offers_the_csr_again(rig):
     assert st == 422 and "csr" in field_errors(body)
     # another customer's CSR, however it is got, is a CSR like any other:
     # it names its own key; the kept one goes through as it came
-    st, _, body = post_setup(c, slot, {"domain": DOMAIN, "csr": kept,
-                                       "terms": "1"})
-    assert st == 200, field_errors(body)
+    st, _, body = placed(c, post_setup(c, slot, {
+        "domain": DOMAIN, "csr": kept, "terms": "1"}))
     assert len(orders(rig)) == n + 1
     assert spki_fp(key).encode() in body
 
@@ -228,10 +240,9 @@ def test_names_refused_by_the_ca_keep_the_key(rig):
 def test_confirmation_says_which_key(rig):
     c = rig.login("a")
     key, csr = make_csr(["other.test", "www.other.test"])
-    st, _, body = post_setup(c, rig.slots["s3"], {
+    st, _, body = placed(c, post_setup(c, rig.slots["s3"], {
         "domain": "other.test", "csr_pem": csr, "key_source": "own",
-        "terms": "1"})
-    assert st == 200, field_errors(body)
+        "terms": "1"}))
     assert b"being set up" in body
     assert b"The certificate is for the key of the CSR you sent" in body
     assert b"private key you downloaded" not in body
@@ -259,9 +270,8 @@ def test_file_names_of_a_long_name(rig):
     slot = rig.cli("admin", "slot", "add", "--contract",
                    rig.ids["a"]["contract"], "--product", "starter")
     key, csr = make_csr([name, "www." + name])
-    st, _, body = post_setup(c, slot, {"domain": name, "terms": "1",
-                                       "csr": csr})
-    assert st == 200, field_errors(body)
+    st, _, body = placed(c, post_setup(c, slot, {
+        "domain": name, "terms": "1", "csr": csr}))
     assert f"openssl pkey -in {base}.key -pubout".encode() in body
     oid = rig.db("SELECT id FROM orders WHERE slot_id = ?", int(slot))[0][0]
     assert rig.cli("admin", "validate", "--order", str(oid)) == "issued"
@@ -285,15 +295,14 @@ def test_file_names_of_a_long_name(rig):
                    rig.ids["a"]["contract"], "--product",
                    "business_wildcard")
     key, csr = make_csr(["*." + name, name])
-    st, _, body = post_setup(c, slot, {
+    st, _, body = placed(c, post_setup(c, slot, {
         "domain": name, "terms": "1", "csr_pem": csr, "key_source": "own",
         "purpose": "server", "admin_name": "Ada Admin",
         "admin_email": "ada@setup.test", "admin_phone": "+49 721 1234",
         "tech_name": "Tom Tech", "tech_email": "tom@setup.test",
         "tech_phone": "+49 721 4321", "org_legal_name": "Setup GmbH",
         "org_street": "Hauptstr. 1", "org_postal_code": "76131",
-        "org_locality": "Karlsruhe", "org_country": "DE"})
-    assert st == 200, field_errors(body)
+        "org_locality": "Karlsruhe", "org_country": "DE"}))
     assert f"openssl pkey -in {want}.key -pubout".encode() in body
 
 
@@ -348,8 +357,7 @@ def test_form_from_before_the_last_login(rig):
     # sent again from the page it came back in: ordered
     fields["csrf"] = c.csrf_from(c.get(setup_path(slot))[2])
     fields["csr"] = kept
-    st, _, body = c.post_form(setup_path(slot), fields)
-    assert st == 200, field_errors(body)
+    st, _, body = placed(c, c.post_form(setup_path(slot), fields))
     assert len(orders(rig)) == n + 1
 
 
@@ -384,3 +392,87 @@ def test_renew_starts_from_the_certificate(rig):
     assert f'id="key-fp">{fp}<'.encode() in page
     assert f"openssl pkey -in {DOMAIN}.key -pubout -outform DER | openssl " \
         "dgst -sha256".encode() in page
+
+
+def main_of(body):
+    """The page's content, without what changes from one request to the
+    next (the CSRF token of the header's logout form)."""
+    return re.search(rb"<main.*</main>", body, re.S).group(0)
+
+
+def test_confirmation_after_a_redirect(rig):
+    """POST-redirect-GET: the setup form's POST redirects to the
+    confirmation of the order it placed, so that a reload shows it again
+    and orders nothing. Before, a reload sent the form again: a 409 while
+    the order waited, and for names confirmed before a second order and
+    a second certificate. The page is the customer's own: another
+    customer's order, or an ACME one, is not found."""
+    c = rig.login("a")
+    contract = rig.ids["a"]["contract"]
+    rig.cli("admin", "domain", "add", "--contract", contract, "--name",
+            "prg.test")
+    first, second = (rig.cli("admin", "slot", "add", "--contract",
+                             contract, "--product", "starter")
+                     for _ in range(2))
+    key, csr = make_csr(["prg.test", "www.prg.test"])
+    st, h, body = post_setup(c, first, {"domain": "prg.test", "terms": "1",
+                                        "csr": csr})
+    assert st == 303, field_errors(body)
+    oid = rig.db("SELECT id FROM orders WHERE slot_id = ?", int(first))[0][0]
+    assert h["Location"] == f"/portal/orders/{oid}/placed"
+    n = len(orders(rig))
+    st, _, page = c.get(h["Location"])
+    assert st == 200
+    assert b"<title>SSL certificate ordered" in page
+    assert b"Your SSL certificate is being set up" in page
+    assert f'data-placed-slot="{first}"'.encode() in page
+    assert b"private key you downloaded" in page
+    assert f'id="key-fp">{spki_fp(key)}<'.encode() in page
+    assert b"openssl pkey -in prg.test.key -pubout" in page
+    # a reload: the same page, nothing ordered
+    st, _, again = c.get(h["Location"])
+    assert st == 200 and main_of(again) == main_of(page)
+    assert len(orders(rig)) == n
+    # issued later: the page says so, not that it was issued at once
+    assert rig.cli("admin", "validate", "--order", str(oid)) == "issued"
+    st, _, page = c.get(h["Location"])
+    assert b"Your SSL certificate is issued" in page
+    assert b"confirmed before" not in page
+    assert f'href="/portal/orders/{oid}">View and download'.encode() in page
+    # names confirmed before: issued at once, and a reload issues no
+    # second certificate
+    certs = rig.db("SELECT count(*) FROM certificates")[0][0]
+    key, csr = make_csr(["prg.test", "www.prg.test"])
+    st, h, body = post_setup(c, second, {
+        "domain": "prg.test", "terms": "1", "csr_pem": csr,
+        "key_source": "own"})
+    assert st == 303, field_errors(body)
+    oid2 = rig.db("SELECT id FROM orders WHERE slot_id = ?",
+                  int(second))[0][0]
+    assert h["Location"] == f"/portal/orders/{oid2}/placed?key=own"
+    for _ in range(2):
+        st, _, page = c.get(h["Location"])
+        assert st == 200
+        assert b"<title>SSL certificate issued" in page
+        assert b"Your domain was confirmed before, so the certificate was " \
+            b"issued right away" in page
+        assert b"The certificate is for the key of the CSR you sent" in page
+        assert b"private key you downloaded" not in page
+        assert f'id="key-fp">{spki_fp(key)}<'.encode() in page
+    assert rig.db("SELECT count(*) FROM certificates")[0][0] == certs + 1
+    assert len(orders(rig)) == n + 1
+    # only a GET; another customer's order, an unknown one: not found
+    st, _, _ = c.post_form(f"/portal/orders/{oid2}/placed",
+                           {"csrf": c.page_csrf()})
+    assert st == 405
+    b = rig.login("b")
+    for path in (f"/portal/orders/{oid2}/placed",
+                 f"/portal/orders/{oid2}/placed?key=own",
+                 "/portal/orders/999999/placed"):
+        st, _, body = b.get(path)
+        assert st == 404, path
+        assert b"prg.test" not in body
+    # logged out: the login leads back to it
+    st, h, _ = rig.client().get(f"/portal/orders/{oid2}/placed?key=own")
+    assert st == 303 and h["Location"] == \
+        f"/portal/login?next=/portal/orders/{oid2}/placed%3Fkey%3Down"
