@@ -271,6 +271,12 @@ op_loadkey(struct srv *sv, int fd, const struct signer_wmsg *m)
 		rc_detail_set(&d, "key %s is held already, with another "
 		    "public key than the key directory's now", id);
 		rc = RC_SIGNER;
+	} else if (rc == 0 && have != NULL && have->is_root) {
+		/* a root held since start never takes an issuing key's
+		 * certificate, whatever its role file says now */
+		rc_detail_set(&d, "key %s is held already as a root key",
+		    id);
+		rc = RC_SIGNER;
 	}
 	if (rc != 0) {
 		char said[sizeof(sv->refused)];

@@ -759,11 +759,13 @@ test_load_key(void **state)
 		"Issuing-2", "issuing-2.key",
 		"abcdefghijabcdefghijabcdefghijabc"};	/* 33 */
 	struct fx *f = *state;
-	struct signer *s2, *s3;
+	struct signer *s2, *s3, *s4;
 	EVP_PKEY *other = th_keygen(SIGNER_KEY_EC_P384);
-	uint8_t *spki2, *spki3, *spki4, *spkir, *der, *buf;
+	uint8_t *spki2, *spki3, *spki4, *spkir, *spkir3, *der, *buf;
 	struct signer_field fl;
-	size_t sl2, sl3, sl4, slr, dl, n;
+	size_t sl2, sl3, sl4, slr, slr3, dl, n;
+	char *role;
+	FILE *rf;
 	int rop, rrc;
 
 	assert_int_equal(signer_spawn(f->dir, &s2), 0);
@@ -855,8 +857,27 @@ test_load_key(void **state)
 	assert_load_refused(f->s, "root-2", RC_SIGNER, "is a root key");
 
 	/* s3 starts while issuing-4 has no certificate: it holds the key
-	 * without one, and takes the certificate made since when asked */
+	 * without one, and takes the certificate made since when asked;
+	 * and while root-3 is a root key without one */
+	assert_int_equal(signer_genkey(s2, "root-3", SIGNER_KEY_EC_P384, 1,
+	    &spkir3, &slr3), 0);
 	assert_int_equal(signer_spawn(f->dir, &s3), 0);
+	/* root-3's role file turned into an issuing key's since, with an
+	 * issuing certificate for its key: s3 holds it as a root all the
+	 * same, and a root never takes an issuing key's certificate */
+	role = xasprintf("%s/root-3.role", f->dir);
+	rf = fopen(role, "w");
+	assert_non_null(rf);
+	assert_int_equal(fputs("issuing\n", rf) >= 0, 1);
+	assert_int_equal(fclose(rf), 0);
+	free(role);
+	assert_int_equal(signer_spawn(f->dir, &s4), 0);  /* an issuing key */
+	der = ca_cert(f, s4, NULL, "Test Issuing R3", spkir3, slr3, 0, &dl);
+	signer_free(s4);
+	write_crt(f, "root-3", der, dl);
+	free(der);
+	assert_load_refused(s3, "root-3", RC_SIGNER,
+	    "held already as a root key");
 	assert_load_refused(s3, "issuing-4", RC_SIGNER,
 	    "key issuing-4 has no certificate");
 	der = ca_cert(f, s2, NULL, "Test Issuing 4", spki4, sl4, 0, &dl);
@@ -879,6 +900,7 @@ test_load_key(void **state)
 	free(spki3);
 	free(spki4);
 	free(spkir);
+	free(spkir3);
 }
 
 struct worker {
