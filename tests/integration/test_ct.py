@@ -471,7 +471,8 @@ def test_portal_order_says_why(tmp_path):
         st, _, body = post_setup(c, slot, {
             "domain": "ct-shop.test", "purpose": "hosting", "terms": "1",
             "key_source": "browser", "csr": csr})
-        assert st == 200, re.findall(rb'class="(?:error|field-error)"'
+        # placed: the answer is a redirect to the order's confirmation
+        assert st == 303, re.findall(rb'class="(?:error|field-error)"'
                                      rb'[^>]*>([^<]*)', body)
         oid = rig.db("SELECT id FROM orders")[0][0]
         p = run(["admin", "validate", "--data", rig.data, "--order", oid])
@@ -493,7 +494,7 @@ def test_portal_order_says_why(tmp_path):
         st, _, body = post_setup(c, slot, {
             "domain": "ct-shop.test", "purpose": "hosting", "terms": "1",
             "key_source": "browser", "csr": csr})
-        assert st == 200
+        assert st == 303
         oid = rig.db("SELECT max(id) FROM orders")[0][0]
         # (its domain's validation of the first order is reused)
         assert rig.db("SELECT status FROM orders WHERE id = ?",
