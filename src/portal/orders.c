@@ -2000,8 +2000,66 @@ offers_setup(struct portal_req *c, const struct ra_portal_order *o,
 	return ok;
 }
 
+/*
+ * "Make a PKCS#12 file": what Windows, IIS and Java keystores import is
+ * the certificate and its key in one file, and the key is only the
+ * customer's. The bundle (web/src/p12.js) reads their saved key file,
+ * checks its public key against the certificate's (data-fp) and builds
+ * the file in the page with the full chain given here, so that the page
+ * needs no request at all (the bundle has no network code); the form
+ * stays hidden without script, and the openssl command does the same.
+ */
+static int
+p12_section(struct buf *b, const struct ra_portal_order *o,
+    const struct cert_info *ci, const char *base)
+{
+	struct buf pem;
+	const char *ctype = NULL;
+	char *first = xstrndup(o->names, strcspn(o->names, " "));
+	int rc;
+
+	buf_init(&pem, 4 * STORE_MAX_CERT);
+	rc = cert_file(ci, "fullchain.pem", &pem, &ctype);
+	if (rc == 0)
+		rc = buf_append(&pem, "", 1);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<div id=\"p12\" class=\"p12\" "
+		    "data-fp=\"%s\" data-name=\"%s\" data-file=\"%s.p12\">\n"
+		    "<h3 id=\"h-p12\">Make a PKCS#12 file (Windows, IIS, "
+		    "Java)</h3>\n<p>Windows, IIS and Java keystores import the "
+		    "certificate together with its private key, as one "
+		    "password-protected PKCS#12 file. Your browser makes it "
+		    "from the key file you saved: the key and the passwords "
+		    "never leave this page.</p>\n<pre id=\"p12-chain\" "
+		    "hidden>%s</pre>\n<div id=\"p12-form\" hidden>\n"
+		    "<div class=\"field\"><label for=\"p12-key\">Your private "
+		    "key file (%s.key, or the %s.p12 saved when you set up "
+		    "the certificate)</label>\n<input type=\"file\" "
+		    "id=\"p12-key\" accept=\".key,.pem,.p12,.pfx\"></div>\n"
+		    "<div class=\"field\" id=\"p12-key-pass-box\" hidden>"
+		    "<label for=\"p12-key-pass\">Password of that PKCS#12 file"
+		    "</label>\n<input type=\"password\" id=\"p12-key-pass\" "
+		    "autocomplete=\"off\"></div>\n<div class=\"field\"><label "
+		    "for=\"p12-pass\">Password for the new file (at least 8 "
+		    "characters)</label>\n<input type=\"password\" "
+		    "id=\"p12-pass\" autocomplete=\"new-password\" "
+		    "minlength=\"8\"></div>\n<p><button type=\"button\" "
+		    "id=\"p12-make\" class=\"button\">Make %s.p12</button> "
+		    "<span id=\"p12-status\" class=\"muted\" role=\"status\">"
+		    "</span></p>\n</div>\n<p class=\"hint\">Or with openssl "
+		    "on your computer: <code>openssl pkcs12 -export -inkey "
+		    "%s.key -in %s.fullchain.pem -name %s -out %s.p12</code>."
+		    "</p>\n</div>\n", ci->spki_fp, first, base,
+		    (const char *)pem.data, base, base, base, base, base,
+		    first, base);
+	free(first);
+	buf_free(&pem);
+	return rc;
+}
+
 /* The download table of order o's certificate (file names from base),
- * with a warning when it is not current any more. */
+ * with a warning when it is not current any more; for a current one,
+ * "Make a PKCS#12 file" too. */
 static int
 downloads(struct buf *b, const struct ra_portal_order *o,
     const struct cert_info *ci, const char *base, time_t now)
@@ -2047,12 +2105,16 @@ downloads(struct buf *b, const struct ra_portal_order *o,
 			rc = portal_html_printf(b, "</tr>\n");
 	}
 	if (rc == 0)
-		rc = portal_html_printf(b, "</tbody>\n</table>\n</section>\n");
+		rc = portal_html_printf(b, "</tbody>\n</table>\n");
+	if (rc == 0 && !ci->revoked && ci->not_after > now)
+		rc = p12_section(b, o, ci, base);
+	if (rc == 0)
+		rc = portal_html_printf(b, "</section>\n");
 	return rc;
 }
 
-/* How to install the certificate of order o (nginx, Apache), with the
- * customer's file names (base). */
+/* How to install the certificate of order o (nginx, Apache, IIS, Java),
+ * with the customer's file names (base). */
 static int
 install_hints(struct buf *b, const struct cert_info *ci, const char *base)
 {
@@ -2095,9 +2157,30 @@ install_hints(struct buf *b, const struct cert_info *ci, const char *base)
 	    "reload apache2</code>. If you saved the key as "
 	    "PKCS#12, extract it first: <code>openssl pkcs12 "
 	    "-in %s.p12 -nocerts -noenc -out %s.key</code>."
-	    "</p>\n</section>\n", ci->names, base, base,
+	    "</p>\n"
+	    "<h3>IIS and Windows</h3>\n<p>Make %s.p12 under "
+	    "\"Download\" (certificate, chain and key in one file), "
+	    "then in IIS Manager: the server's \"Server "
+	    "Certificates\", \"Import\xe2\x80\xa6\", the file and its "
+	    "password; then the site's \"Bindings\xe2\x80\xa6\", https, "
+	    "and this certificate. Or in PowerShell: <code>"
+	    "Import-PfxCertificate -FilePath %s.p12 "
+	    "-CertStoreLocation Cert:\\LocalMachine\\My -Password "
+	    "(Read-Host -AsSecureString)</code>.</p>\n"
+	    "<h3>Java (Tomcat, Spring Boot, Jetty)</h3>\n<p>Java "
+	    "reads %s.p12 as a keystore of type PKCS12 (Tomcat: "
+	    "<code>certificateKeystoreFile</code> with "
+	    "<code>certificateKeystoreType=\"PKCS12\"</code>; Spring "
+	    "Boot: <code>server.ssl.key-store</code>). Check it with "
+	    "<code>keytool -list -storetype PKCS12 -keystore "
+	    "%s.p12</code>, or import it into a keystore you have: "
+	    "<code>keytool -importkeystore -srckeystore %s.p12 "
+	    "-srcstoretype PKCS12 -destkeystore keystore.p12 "
+	    "-deststoretype PKCS12</code>.</p>\n</section>\n",
+	    ci->names, base, base,
 	    sname, salias[0] ? "    ServerAlias " : "", salias,
-	    salias[0] ? "\n" : "", base, base, base, base);
+	    salias[0] ? "\n" : "", base, base, base, base, base, base,
+	    base, base, base);
 }
 
 /*
