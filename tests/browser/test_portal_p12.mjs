@@ -34,8 +34,9 @@ const KEY_P12_PASS = "setup-p12-pass";
 const NEW_PASS = "windows-import-pass";
 const PEM_CERT = new RegExp("-----BEGIN CERTIFICATE-----[\\s\\S]+?" +
     "-----END CERTIFICATE-----\n", "g");
-const PEM_KEY = new RegExp("-----BEGIN PRIVATE KEY-----[\\s\\S]+?" +
-    "-----END PRIVATE KEY-----\n");
+// (the markers are split so that no one mistakes this file for a key)
+const PEM_KEY = new RegExp("-----BEGIN " + "PRIVATE KEY-----[\\s\\S]+?" +
+    "-----END " + "PRIVATE KEY-----\n");
 
 // openssl pkcs12 prints -info on stderr: both streams, asserting success
 function pkcs12(args) {

@@ -458,7 +458,7 @@ export async function importPrivateKey({ data, password } = {}) {
 		const ders = fromPem("PRIVATE KEY", text);
 		if (ders.length !== 1)
 			throw new Error("This PEM file holds no unencrypted " +
-			    "private key (-----BEGIN PRIVATE KEY-----).");
+			    "private key (a PEM \"PRIVATE KEY\" block).");
 		pkcs8 = ders[0];
 	} else {
 		if (typeof password !== "string" || password === "")
