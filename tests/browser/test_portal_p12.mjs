@@ -19,17 +19,15 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { artifacts, certdeskBin, certdeskEnv, cli, freePort, httpsPortOf,
-    launchPersistent, openssl } from "./lib.mjs";
+import { artifacts, cli, launchPersistent, openssl } from "./lib.mjs";
+import { makeData, startServe } from "./dv_rig.mjs";
 
 const DOMAIN = "p12-shop.test";
-const EMAIL = "demo@p12-shop.test";
-const PASSWORD = "correct horse battery staple";
 const KEY_P12_PASS = "setup-p12-pass";
 const NEW_PASS = "windows-import-pass";
 const PEM_CERT = new RegExp("-----BEGIN CERTIFICATE-----[\\s\\S]+?" +
@@ -55,12 +53,12 @@ function hasKeytool() {
 
 describe("portal: a PKCS#12 file of the issued certificate, made in the " +
     "browser", () => {
-	let tmp, data, profile, serve, logFile, httpsPort, ctx, page;
+	let tmp, data, profile, serve, ctx, page, EMAIL, PASSWORD;
 	let slot, keyFile, keyP12, keyPem, orderId, certPem, fullchain;
 	const consoleErrors = [];
 	const requests = [];
 
-	const url = (p) => `https://127.0.0.1:${httpsPort}${p}`;
+	const url = (p) => serve.url(p);
 	const screenshot = (name) => page.screenshot({ fullPage: true,
 	    path: path.join(artifacts, `p12-${name}.png`) });
 
@@ -69,28 +67,13 @@ describe("portal: a PKCS#12 file of the issued certificate, made in the " +
 		tmp = fs.mkdtempSync(path.join(os.tmpdir(), "certdesk-p12-"));
 		profile = fs.mkdtempSync(path.join(os.tmpdir(),
 		    "certdesk-chr-"));
-		data = path.join(tmp, "data");
-		const port = await freePort();
-		cli(["init", "--data", data, "--base-url",
-		    `http://127.0.0.1:${port}`]);
-		const cust = cli(["admin", "customer", "add", "--data", data,
-		    "--name", "P12 Shop GmbH"]);
-		const contract = cli(["admin", "contract", "add", "--data",
-		    data, "--customer", cust, "--number", "P12-0001"]);
+		const d = await makeData(tmp, "P12 Shop GmbH", "P12-0001");
+		({ data, email: EMAIL, password: PASSWORD } = d);
 		cli(["admin", "domain", "add", "--data", data, "--contract",
-		    contract, "--name", DOMAIN, "--hosted"]);
+		    d.contract, "--name", DOMAIN, "--hosted"]);
 		slot = cli(["admin", "slot", "add", "--data", data,
-		    "--contract", contract, "--product", "starter"]);
-		cli(["admin", "user", "add", "--data", data, "--customer", cust,
-		    "--email", EMAIL, "--name", "Dana Demo", "--role",
-		    "customer", "--password-stdin"], PASSWORD + "\n");
-		logFile = path.join(tmp, "serve.log");
-		const log = fs.openSync(logFile, "a");
-		serve = spawn(certdeskBin(), ["serve", "--data", data,
-		    "--plain-listen", `127.0.0.1:${port}`, "--listen",
-		    "127.0.0.1:0"], { stdio: ["ignore", log, log],
-		    env: certdeskEnv() });
-		httpsPort = await httpsPortOf(serve, logFile, 20000);
+		    "--contract", d.contract, "--product", "starter"]);
+		serve = await startServe(tmp, data, d.plainPort);
 		ctx = await launchPersistent(profile);
 		page = ctx.pages()[0] || await ctx.newPage();
 		page.on("console", (m) => {
@@ -106,11 +89,8 @@ describe("portal: a PKCS#12 file of the issued certificate, made in the " +
 	after(async () => {
 		if (ctx)
 			await ctx.close();
-		if (serve && serve.exitCode === null) {
-			const done = new Promise((r) => serve.on("exit", r));
-			serve.kill("SIGTERM");
-			await done;
-		}
+		if (serve)
+			await serve.stop();
 		if (profile)
 			fs.rmSync(profile, { recursive: true, force: true });
 		if (tmp)
