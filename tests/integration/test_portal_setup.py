@@ -21,24 +21,12 @@ import re
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from portal_rig import Rig
+from test_portal_orders import make_csr
 
 DOMAIN = "setup.test"
-
-
-def make_csr(names, key=None):
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                                       names[0])]))
-           .add_extension(x509.SubjectAlternativeName(
-               [x509.DNSName(n) for n in names]), critical=False)
-           .sign(key, hashes.SHA256()))
-    return key, csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def spki_fp(key):
