@@ -1298,7 +1298,7 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 		goto out;	/* nothing changes */
 	/* the link goes, unless another name still waits for it */
 	if (strcmp(v.method, "email") == 0 &&
-	    !ra_dv_email_shared(ra, &o, &a))
+	    ra_dv_email_waiter(ra, &o, &a, NULL) == 0)
 		(void)store_dv_token_retire(ra->st, a.id);
 	set_str(&v.method, ra_dv_method_name(m));
 	set_str(&v.email_local, NULL);

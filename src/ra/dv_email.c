@@ -13,6 +13,10 @@
  * nothing. Confirming validates the Authorization Domain Name, so every
  * pending name of the order under it that waits for the same address
  * becomes valid with it (one mail for example.com and www.example.com).
+ * The link belongs to one of those names; when that one moves to another
+ * address or method, the link is handed to a name still waiting for it
+ * (store_dv_token_hand), so it confirms those and no longer the one that
+ * moved. A link no name waits for any more is retired.
  *
  * The method's dates come from the policy calendar (ca_cal_method_status):
  * a publicly-trusted CA offers it with a warning until 2028-03-15 and
@@ -380,20 +384,21 @@ current_to(struct ra *ra, int64_t contract_id, const struct store_authz *a,
 	store_dv_token_clear(&t);
 }
 
-int
-ra_dv_email_shared(struct ra *ra, const struct store_order *o,
-    const struct store_authz *a)
+int64_t
+ra_dv_email_waiter(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a, int64_t *token_id)
 {
 	struct store_dv_token t = {0};
-	int64_t ids[CA_MAX_NAMES];
+	int64_t ids[CA_MAX_NAMES], waiter = 0;
 	size_t n = 0;
-	int shared = 0;
 
+	if (token_id != NULL)
+		*token_id = 0;
 	if (store_dv_token_latest(ra->st, a->id, &t, NULL) != 0 ||
 	    strcmp(t.state, "pending") != 0 ||
 	    store_order_authz_list(ra->st, o->id, ids, CA_MAX_NAMES, &n) != 0)
 		n = 0;
-	for (size_t i = 0; i < n && !shared; i++) {
+	for (size_t i = 0; i < n && waiter == 0; i++) {
 		struct store_authz b = {0};
 		struct store_dv v = {0};
 		struct store_dv_token own = {0};
@@ -409,14 +414,17 @@ ra_dv_email_shared(struct ra *ra, const struct store_order *o,
 		    RC_NOTFOUND) {
 			current_to(ra, o->contract_id, &b, v.email_local, to,
 			    sizeof(to));
-			shared = strcmp(to, t.email_to) == 0;
+			if (strcmp(to, t.email_to) == 0)
+				waiter = b.id;
 		}
 		store_dv_token_clear(&own);
 		store_dv_clear(&v);
 		store_authz_clear(&b);
 	}
+	if (waiter != 0 && token_id != NULL)
+		*token_id = t.id;
 	store_dv_token_clear(&t);
-	return shared;
+	return waiter;
 }
 
 void
@@ -433,6 +441,7 @@ struct send {
 	const char *to, *subject, *body, *local, *actor;
 	char ref[48];
 	struct store_dv_token t;
+	int64_t keep, waiter;	/* the old link, and the name it goes to */
 	json_t *audit;
 };
 
@@ -445,6 +454,12 @@ send_tx(struct store *st, void *arg)
 	int64_t mail_id = 0;
 	int rc;
 
+	/* before the new link retires the name's pending ones */
+	if (s->keep > 0) {
+		rc = store_dv_token_hand(st, s->keep, s->waiter);
+		if (rc != 0 && rc != RC_STATE)	/* RC_STATE: used meanwhile */
+			return rc;
+	}
 	/* due by the wall clock the mail worker delivers by */
 	rc = store_mail_add(st, s->to, s->subject, s->body,
 	    "validation.email", s->ref, time(NULL), &mail_id);
@@ -531,6 +546,13 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 			rc = ra_internal(err, rc, "dv mail: row");
 		goto out;
 	}
+	/* the pending link to another address stays when another name
+	 * waits for it (one mail for example.com and www.example.com): it
+	 * confirms that name from now on, and this one waits for the new
+	 * mail; a resend to the same address replaces it for both */
+	if (count > 0 && strcmp(last.state, "pending") == 0 &&
+	    strcmp(last.email_to, to) != 0)
+		s.waiter = ra_dv_email_waiter(ra, o, a, &s.keep);
 	if ((rc = ra_dv_random(24, token)) != 0 ||
 	    (rc = hash_token(token, s.t.token_hash)) != 0) {
 		rc = ra_internal(err, rc, "dv mail: token");
@@ -580,6 +602,9 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 	    "br_section", "3.2.2.4.4", "sent_at", (json_int_t)now,
 	    "expires_at", (json_int_t)s.t.expires_at, "send",
 	    (json_int_t)count + 1);
+	if (s.waiter != 0)
+		json_object_set_new(s.audit, "old_link_to_authz",
+		    json_integer(s.waiter));
 	rc = store_tx(ra->st, send_tx, &s);
 	json_decref(s.audit);
 	if (rc != 0) {

@@ -84,11 +84,13 @@ int ra_dv_adn_ok(const char *name, const char *adn);
  * the registered domain up to name. Returns how many. */
 size_t ra_dv_email_adns(struct ra *ra, int64_t contract_id, const char *name,
     char out[][256], size_t max);
-/* 1 when name a's pending link is the one another pending name of order
- * o waits for (one mail for example.com and www.example.com): a's
- * switching to another method must not end it. */
-int ra_dv_email_shared(struct ra *ra, const struct store_order *o,
-    const struct store_authz *a);
+/* The pending name of order o, other than a, that waits for a's pending
+ * link with none of its own (one mail for example.com and
+ * www.example.com); 0 when none. a's moving to another method or address
+ * must not end that link: it is handed to that name (*token_id, may be
+ * NULL, gets the link's id), which it confirms from then on. */
+int64_t ra_dv_email_waiter(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a, int64_t *token_id);
 /* The address name a (row v, of order o) waits for confirmation from:
  * where its newest link went, else where the first mail goes. */
 void ra_dv_email_to(struct ra *ra, const struct store_order *o,

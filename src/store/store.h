@@ -1176,6 +1176,10 @@ int store_dv_token_latest(struct store *st, int64_t authz_id,
 /* pending -> confirmed with who confirmed; RC_STATE when not pending. */
 int store_dv_token_confirm(struct store *st, int64_t id, time_t when,
     const char *client_addr, const char *user_agent);
+/* The pending token id now confirms name authz_id instead (another name
+ * of the same order that waits for its mail): the name it was sent for
+ * chose another address or method. RC_STATE when not pending. */
+int store_dv_token_hand(struct store *st, int64_t id, int64_t authz_id);
 /* Every pending token of the name becomes "replaced" (method changed). */
 int store_dv_token_retire(struct store *st, int64_t authz_id);
 void store_dv_token_clear(struct store_dv_token *t);

@@ -351,6 +351,8 @@ static const char SQL_TOK_COUNT[] = "SELECT count(*) FROM dv_email_tokens "
 static const char SQL_TOK_CONFIRM[] = "UPDATE dv_email_tokens SET state = "
 	"'confirmed', confirmed_at = ?2, client_addr = ?3, user_agent = ?4 "
 	"WHERE id = ?1 AND state = 'pending'";
+static const char SQL_TOK_HAND[] = "UPDATE dv_email_tokens SET authz_id = "
+	"?2 WHERE id = ?1 AND state = 'pending'";
 
 static int
 tok_retire(struct store *st, int64_t authz_id)
@@ -512,6 +514,25 @@ store_dv_token_confirm(struct store *st, int64_t id, time_t when,
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
 	sq_bind_text(s, 3, client_addr);
 	sq_bind_text(s, 4, user_agent);
+	rc = sq_step_changed(st, what, s, RC_STATE);
+	sq_put(st, s);
+	return rc;
+}
+
+int
+store_dv_token_hand(struct store *st, int64_t id, int64_t authz_id)
+{
+	static const char what[] = "dv_token_hand";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || id <= 0 || authz_id <= 0)
+		return RC_INVAL;
+	rc = sq_prep(st, SQL_TOK_HAND, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, authz_id);
 	rc = sq_step_changed(st, what, s, RC_STATE);
 	sq_put(st, s);
 	return rc;

@@ -630,3 +630,74 @@ def test_card_on_the_order_page_leads_back_to_it(rig):
     st, _, _ = b.post_form(f"{dv}/check", {"csrf": b.page_csrf(),
                                            "back": "order"})
     assert st == 404
+
+
+def test_switch_to_another_address_keeps_the_shared_link(rig):
+    """One mail to hostmaster@<domain> confirms <domain> and www.<domain>;
+    its link belongs to one of them. When the customer sends that name's
+    mail to another address instead ("Use another method"), the first
+    mail's link still confirms the other name, which waits for it, and no
+    longer the one that moved: that one waits for its new mail."""
+    base = "share-dv.test"
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "starter")
+    oid = order(rig, slot, base, [base, "www." + base])
+    first = link_of(rig.inbox.wait(lambda r, m: r == ["hostmaster@" + base]))
+    # the name the link belongs to moves: the bug was its link going
+    owner = db(rig, "SELECT a.identifier FROM dv_email_tokens t JOIN "
+                    "authorizations a ON a.id = t.authz_id WHERE t.email_to "
+                    "= ?", ("hostmaster@" + base,))
+    assert len(owner) == 1
+    moved = owner[0][0]
+    other = ({base, "www." + base} - {moved}).pop()
+    vs = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2][
+        "validations"]
+    aid = [v["authz_id"] for v in vs if v["name"] == moved][0]
+    # another address once the resend interval (10 minutes) has passed
+    now = re.search(r"(?m)^now = (\S+)$",
+                    (rig.data / "certdesk.conf").read_text()).group(1)
+    later = time.mktime(time.strptime(now, "%Y-%m-%dT%H:%M:%SZ")) - \
+        time.timezone + 11 * 60
+    set_now(rig, utc(later))
+    c = rig.login("a")
+    st, _, page = c.get("/portal/overview")
+    assert st == 200
+    st, _, _ = c.post_form(f"/portal/orders/{oid}/dv/{aid}/choose",
+                           {"csrf": c.csrf_from(page), "method": "email",
+                            "email_to": "admin@" + base})
+    assert st == 303
+    second = link_of(rig.inbox.wait(lambda r, m: r == ["admin@" + base]))
+    by = {v["name"]: v for v in api(
+        rig, "GET", f"/api/v1/orders/{oid}/validations")[2]["validations"]}
+    assert by[moved]["email"]["to"] == "admin@" + base
+    assert by[other]["email"]["to"] == "hostmaster@" + base
+    # the first mail's link still works, for the name that waits for it
+    w = rig.client()
+    st, _, body = w.get(f"/confirm/{first}")
+    assert st == 200 and b'method="post"' in body, body
+    st, _, body = w.request("POST", f"/confirm/{first}", body=b"",
+                            headers={"Content-Type":
+                                     "application/x-www-form-urlencoded"})
+    assert st == 200, body
+    by = {v["name"]: v for v in api(
+        rig, "GET", f"/api/v1/orders/{oid}/validations")[2]["validations"]}
+    assert by[other]["status"] == "valid"
+    assert by[moved]["status"] == "pending"
+    assert by[moved]["method"] == "email"
+    assert by[moved]["email"]["to"] == "admin@" + base
+    assert db(rig, "SELECT status FROM authorizations a JOIN order_authz x "
+                   "ON x.authz_id = a.id WHERE x.order_id = ? AND "
+                   "a.identifier = ?", (oid, moved)) == [("pending",)]
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == \
+        "validation_pending"
+    # the new mail confirms the name that moved; the order is issued
+    st, _, body = w.request("POST", f"/confirm/{second}", body=b"",
+                            headers={"Content-Type":
+                                     "application/x-www-form-urlencoded"})
+    assert st == 200, body
+    ev = json.loads(db(rig, "SELECT evidence FROM authorizations a JOIN "
+                            "order_authz x ON x.authz_id = a.id WHERE "
+                            "x.order_id = ? AND a.identifier = ?",
+                            (oid, moved))[0][0])
+    assert ev["email_to"] == "admin@" + base
+    assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == "issued"

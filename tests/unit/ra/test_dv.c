@@ -709,6 +709,62 @@ test_switch_keeps_a_shared_link(void **state)
 	assert_string_equal(l.state, "switched");
 }
 
+/* A name whose mail goes to another address instead leaves its link to
+ * the other name that waits for it: the link confirms that one, not the
+ * one that moved, which waits for its new mail. A link no name waits for
+ * any more goes. */
+static void
+test_other_address_keeps_a_shared_link(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_email_link l = {0};
+	struct ra_dv_state *v;
+	char tok[RA_DV_TOKEN_LEN + 1], tok2[RA_DV_TOKEN_LEN + 1];
+	size_t n = 0;
+	int64_t id = order(t, "starter", "moved.example",
+	    "moved.example www.moved.example");
+
+	mail_token(t, "hostmaster@moved.example", tok);
+	set_now(t->e, RT_T0 + 601);	/* past the resend interval */
+	v = list(t, id, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_EMAIL, "admin", "portal:user/7", &err), 0);
+	free(v);
+	mail_token(t, "admin@moved.example", tok2);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "pending");
+	v = list(t, id, &n);
+	assert_string_equal(v[0].email_to, "admin@moved.example");
+	assert_string_equal(v[1].email_to, "hostmaster@moved.example");
+	free(v);
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok, NULL, NULL, &err),
+	    0);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].status, "pending");
+	assert_string_equal(v[1].status, "valid");
+	free(v);
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok2, NULL, NULL,
+	    &err), 0);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].status, "valid");
+	free(v);
+	/* nobody else waits for it: the link goes */
+	id = order(t, "starter", "left.example",
+	    "left.example www.left.example");
+	mail_token(t, "hostmaster@left.example", tok);
+	set_now(t->e, RT_T0 + 1202);
+	v = list(t, id, &n);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[1].authz_id, RA_DV_DNS, NULL, "portal:user/7", &err), 0);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_EMAIL, "admin", "portal:user/7", &err), 0);
+	free(v);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "switched");
+}
+
 /* An order that ends unvalidated tells its customer which of its names
  * were not confirmed. */
 static void
@@ -1259,6 +1315,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_switch_keeps_a_shared_link,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_other_address_keeps_a_shared_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_order_mail, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_choose_forbidden, setup,

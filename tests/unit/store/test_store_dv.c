@@ -243,6 +243,52 @@ test_attempts_and_tokens(void **state)
 	assert_int_equal(store_dv_token_add(e->st, &t, NULL), RC_INVAL);
 }
 
+/* A pending link handed to another name of the order: the name it was
+ * sent for no longer retires it when it gets a new one. */
+static void
+test_token_hand(void **state)
+{
+	struct env *e = *state;
+	struct store_dv_token t = {0}, g = {0};
+	int64_t www = add_authz(e->st, e->order, "www.a.example", "pending",
+	    NULL, 0, T0 + 7 * 86400);
+	int64_t id1 = 0, id2 = 0, count = 0;
+
+	t.authz_id = e->authz;
+	memset(t.token_hash, 1, sizeof(t.token_hash));
+	t.email_to = "hostmaster@a.example";
+	t.sent_at = T0;
+	t.expires_at = T0 + 86400;
+	assert_int_equal(store_dv_token_add(e->st, &t, &id1), 0);
+	assert_int_equal(store_dv_token_hand(e->st, id1, www), 0);
+	/* the name's new link to another address leaves it pending */
+	memset(t.token_hash, 2, sizeof(t.token_hash));
+	t.email_to = "admin@a.example";
+	assert_int_equal(store_dv_token_add(e->st, &t, &id2), 0);
+	memset(t.token_hash, 1, sizeof(t.token_hash));
+	assert_int_equal(store_dv_token_by_hash(e->st, t.token_hash, &g), 0);
+	assert_string_equal(g.state, "pending");
+	assert_int_equal(g.authz_id, www);
+	store_dv_token_clear(&g);
+	assert_int_equal(store_dv_token_latest(e->st, www, &g, &count), 0);
+	assert_int_equal(g.id, id1);
+	assert_int_equal(count, 1);
+	store_dv_token_clear(&g);
+	assert_int_equal(store_dv_token_latest(e->st, e->authz, &g, &count),
+	    0);
+	assert_int_equal(g.id, id2);
+	assert_int_equal(count, 1);
+	store_dv_token_clear(&g);
+	/* only a pending link moves; bad ids are refused */
+	assert_int_equal(store_dv_token_confirm(e->st, id1, T0 + 1, NULL,
+	    NULL), 0);
+	assert_int_equal(store_dv_token_hand(e->st, id1, e->authz), RC_STATE);
+	assert_int_equal(store_dv_token_hand(e->st, 4242, www), RC_STATE);
+	assert_int_equal(store_dv_token_hand(e->st, 0, www), RC_INVAL);
+	assert_int_equal(store_dv_token_hand(e->st, id2, 0), RC_INVAL);
+	assert_int_equal(store_dv_token_hand(NULL, id2, www), RC_INVAL);
+}
+
 static void
 test_records(void **state)
 {
@@ -506,6 +552,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_attempts_and_tokens,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_hand, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_and_domains, setup,
 		    teardown),
