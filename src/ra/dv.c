@@ -1213,6 +1213,7 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	struct store_authz a = {0};
 	struct store_dv v = {0};
 	char old[16], warn[240], local[16];
+	int64_t handed = 0;	/* the name the link went to */
 	const char *at = NULL;
 	time_t now;
 	int rc;
@@ -1296,10 +1297,16 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	}
 	if (strcmp(v.method, ra_dv_method_name(m)) == 0)
 		goto out;	/* nothing changes */
-	/* the link goes, unless another name still waits for it */
-	if (strcmp(v.method, "email") == 0 &&
-	    ra_dv_email_waiter(ra, &o, &a, NULL) == 0)
-		(void)store_dv_token_retire(ra->st, a.id);
+	/* the link goes to a name still waiting for it (that one's state,
+	 * not this one's, says whether it still works), else it is retired */
+	if (strcmp(v.method, "email") == 0) {
+		int64_t tok = 0, w = ra_dv_email_waiter(ra, &o, &a, &tok);
+
+		if (w == 0)
+			(void)store_dv_token_retire(ra->st, a.id);
+		else if (store_dv_token_hand(ra->st, tok, w) == 0)
+			handed = w;
+	}
 	set_str(&v.method, ra_dv_method_name(m));
 	set_str(&v.email_local, NULL);
 	set_str(&v.problem, NULL);
@@ -1325,6 +1332,9 @@ audit_change:
 		if (at != NULL && m == RA_DV_EMAIL)
 			json_object_set_new(det, "email_domain",
 			    json_string(at + 1));
+		if (handed != 0)
+			json_object_set_new(det, "old_link_to_authz",
+			    json_integer(handed));
 		rc = audit(ra->st, actor, "validation.method", a.id, det);
 		json_decref(det);
 		if (rc != 0)

@@ -709,6 +709,44 @@ test_switch_keeps_a_shared_link(void **state)
 	assert_string_equal(l.state, "switched");
 }
 
+/* The name a shared link was sent for moves to DNS and is validated there
+ * first: the link still confirms the other name, which waits for it. */
+static void
+test_shared_link_outlives_the_name_that_moved(void **state)
+{
+	struct t *t = *state;
+	struct ra_err err = {0};
+	struct ra_dv_email_link l = {0};
+	struct ra_dv_state *v;
+	char tok[RA_DV_TOKEN_LEN + 1];
+	size_t n = 0;
+	int valid = 0;
+	int64_t id = order(t, "starter", "first.example",
+	    "first.example www.first.example");
+
+	mail_token(t, "hostmaster@first.example", tok);
+	v = list(t, id, &n);
+	assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, RA_DV_DNS, NULL, "portal:user/7", &err), 0);
+	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id,
+	    v[0].authz_id, "portal:user/7", &valid, &err), 0);
+	assert_true(valid);
+	free(v);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.method' AND details LIKE "
+	    "'%old_link_to_authz%'"), 1);
+	assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+	assert_string_equal(l.state, "pending");
+	assert_int_equal(ra_dv_email_confirm(t->e->ra, tok, NULL, NULL, &err),
+	    0);
+	v = list(t, id, &n);
+	assert_string_equal(v[0].status, "valid");
+	assert_int_equal(v[0].method, RA_DV_DNS);
+	assert_string_equal(v[1].status, "valid");
+	assert_int_equal(v[1].method, RA_DV_EMAIL);
+	free(v);
+}
+
 /* A name whose mail goes to another address instead leaves its link to
  * the other name that waits for it: the link confirms that one, not the
  * one that moved, which waits for its new mail. A link no name waits for
@@ -1317,6 +1355,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_other_address_keeps_a_shared_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_shared_link_outlives_the_name_that_moved, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_expired_order_mail, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_choose_forbidden, setup,
