@@ -1125,8 +1125,7 @@ ra_portal_slot_current(struct ra *ra, int64_t customer_id, int64_t slot_id,
     struct ra_portal_order *out)
 {
 	struct store_slot s = {0};
-	struct idv o = {0};
-	int64_t found = 0;
+	int64_t newest = 0, found = 0;
 	int rc;
 
 	if (out != NULL)
@@ -1137,26 +1136,14 @@ ra_portal_slot_current(struct ra *ra, int64_t customer_id, int64_t slot_id,
 	if (rc == RC_INVAL || (rc == 0 && customer_id != 0 &&
 	    s.customer_id != customer_id))
 		rc = RC_NOTFOUND;
-	if (rc == 0)
-		rc = store_list(ra->st, "orders", s.contract_id, collect, &o);
-	if (rc == 0 && o.n > 1)
-		qsort(o.v, o.n, sizeof(*o.v), cmp_desc);
 	/* the newest of the slot's orders with a certificate: the one the
 	 * slot holds (SLOT_HELD_CERT), which a reissue would replace */
-	for (size_t i = 0; rc == 0 && found == 0 && i < o.n; i++) {
-		struct store_order so = {0};
-
-		rc = store_order_get(ra->st, o.v[i], &so);
-		if (rc == 0 && so.slot_id == slot_id &&
-		    so.cert_serial[0] != '\0')
-			found = so.id;
-		store_order_clear(&so);
-	}
+	if (rc == 0)
+		rc = store_slot_orders(ra->st, slot_id, &newest, &found);
 	if (rc == 0 && found == 0)
 		rc = RC_NOTFOUND;
 	if (rc == 0)
 		rc = ra_portal_order_get(ra, customer_id, found, out);
-	free(o.v);
 	store_slot_clear(&s);
 	return rc;
 }
