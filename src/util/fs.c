@@ -32,6 +32,24 @@ write_all(int fd, const void *p, size_t n)
 }
 
 int
+fs_own_like_dir(int fd, const char *path)
+{
+	char *copy;
+	struct stat st;
+	int rc = 0;
+
+	if (geteuid() != 0)
+		return 0;
+	copy = xstrdup(path);
+	if (stat(dirname(copy), &st) != 0)
+		rc = RC_IO;
+	else if (st.st_uid != 0 && fchown(fd, st.st_uid, st.st_gid) != 0)
+		rc = RC_IO;
+	free(copy);
+	return rc;
+}
+
+int
 fs_sync_dir_of(const char *path)
 {
 	char *copy = xstrdup(path);
@@ -59,7 +77,9 @@ fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode)
 		return RC_IO;
 	}
 	(void)fchmod(fd, mode);
-	rc = write_all(fd, p, n);
+	rc = fs_own_like_dir(fd, path);
+	if (rc == 0)
+		rc = write_all(fd, p, n);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = RC_IO;
 	if (close(fd) != 0 && rc == 0)
@@ -85,7 +105,9 @@ fs_write_excl(const char *path, const void *p, size_t n, mode_t mode)
 	if (fd < 0)
 		return errno == EEXIST ? RC_EXISTS : RC_IO;
 	(void)fchmod(fd, mode);
-	rc = write_all(fd, p, n);
+	rc = fs_own_like_dir(fd, path);
+	if (rc == 0)
+		rc = write_all(fd, p, n);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = RC_IO;
 	if (close(fd) != 0 && rc == 0)
@@ -111,10 +133,19 @@ fs_mkdir_p(const char *path, mode_t mode)
 			char c = *s;
 
 			*s = '\0';
-			if (mkdir(copy, mode) != 0 && errno != EEXIST) {
+			if (mkdir(copy, mode) == 0) {
+				int fd = open(copy, O_RDONLY | O_DIRECTORY |
+				    O_NOFOLLOW | O_CLOEXEC);
+
+				if (fd < 0 || fs_own_like_dir(fd, copy) != 0)
+					rc = RC_IO;
+				if (fd >= 0)
+					close(fd);
+			} else if (errno != EEXIST) {
 				rc = RC_IO;
-				break;
 			}
+			if (rc != 0)
+				break;
 			*s = c;
 			if (c == '\0')
 				break;
