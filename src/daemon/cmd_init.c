@@ -182,6 +182,7 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *hier = NULL, *base = NULL;
 	const char *p11_module = NULL, *p11_token = NULL, *p11_pin = NULL;
+	const char *user = NULL;
 	const struct daemon_opt opts[] = {
 		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
 		    "data directory to set up (created if missing)"},
@@ -198,8 +199,12 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		    "label of the token"},
 		{"--pkcs11-pin-file", DAEMON_OPT_STR, &p11_pin, "FILE", 0,
 		    "file holding the token's user PIN (mode 0600)"},
+		{"--user", DAEMON_OPT_STR, &user, "NAME", 0,
+		    "run as root: the user serve runs as (general.user); it "
+		    "is given the data directory except keys/"},
 	};
 	char *pin_abs = NULL;
+	struct daemon_user u;
 	struct rc_detail d = {{0}};
 	struct store_issuer root;
 	char *conf_path = NULL, *p = NULL;
@@ -228,6 +233,14 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		    "--pkcs11-pin-file go together");
 		return DAEMON_EXIT_USAGE;
 	}
+	if (user && geteuid() != 0) {
+		daemon_usage(cx, "--user: init must run as root to give the "
+		    "data directory to another user");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (user && daemon_user_lookup(cx, "--user", user, &u) !=
+	    DAEMON_EXIT_OK)
+		return DAEMON_EXIT_FAIL;
 	if (p11_pin && (pin_abs = realpath(p11_pin, NULL)) == NULL) {
 		daemon_fail(cx, "--pkcs11-pin-file %s: %s", p11_pin,
 		    strerror(errno));
@@ -271,7 +284,8 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	    "pkcs11") || conf_file_set(cx, conf_path, "signer",
 	    "pkcs11_module", p11_module) || conf_file_set(cx, conf_path,
 	    "signer", "pkcs11_token", p11_token) || conf_file_set(cx,
-	    conf_path, "signer", "pkcs11_pin_file", pin_abs)))) {
+	    conf_path, "signer", "pkcs11_pin_file", pin_abs))) ||
+	    (user && conf_file_set(cx, conf_path, "general", "user", user))) {
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
@@ -361,6 +375,10 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	if (store_issuer_get_active(cx->st, 1, &root) != 0) {
 		daemon_fail(cx, "the root CA is missing after init");
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	if (user && daemon_user_give_data(cx, user) != DAEMON_EXIT_OK) {
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}

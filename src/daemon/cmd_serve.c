@@ -750,6 +750,28 @@ listen_arg(struct daemon_ctx *cx, const char *opt, const char *given,
 	return given ? DAEMON_EXIT_USAGE : DAEMON_EXIT_FAIL;
 }
 
+/* Binds the listener at value (ADDR:PORT in ss; "" is off: *fd stays -1)
+ * into *fd, and its port into *port when port is not NULL. */
+static int
+bind_early(struct daemon_ctx *cx, const char *value,
+    const struct sockaddr_storage *ss, socklen_t sslen, int *fd, int *port)
+{
+	struct rc_detail d = {{0}};
+	int p;
+
+	if (value[0] == '\0')
+		return 0;
+	if (http_listen_socket((const struct sockaddr *)ss, sslen, fd, &p,
+	    &d) != 0) {
+		daemon_fail(cx, "cannot listen on %s: %s", value,
+		    rc_detail_str(&d, RC_IO));
+		return DAEMON_EXIT_FAIL;
+	}
+	if (port != NULL)
+		*port = p;
+	return 0;
+}
+
 /* --http01-port and friends: set over the configuration. */
 static int
 override(struct daemon_ctx *cx, const char *opt, const char *value,
@@ -829,7 +851,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *listen_s = NULL, *plain_s = NULL;
 	const char *http01 = NULL, *tlsalpn01 = NULL, *resolver = NULL;
-	const char *metrics_s = NULL;
+	const char *metrics_s = NULL, *user_s = NULL;
 	const char *https_at = "", *plain_at = "", *metrics_at = "";
 	const struct daemon_opt opts[] = {
 		DATA_OPT(data),
@@ -854,6 +876,9 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "(validation.resolver); DNSSEC then uses only "
 		    "validation.trust_anchor, and names may resolve to "
 		    "loopback and private addresses"},
+		{"--user", DAEMON_OPT_STR, &user_s, "NAME", 0,
+		    "started as root: the user to run as once the sockets "
+		    "are bound and the signer started (general.user)"},
 	};
 	struct serve_app a;
 	struct sockaddr_storage ss, pss, mss;
@@ -878,7 +903,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	char https_where[80] = "off", plain_where[80] = "off";
 	char metrics_where[80] = "off";
 	char *cert_pem = NULL, *base = NULL, *acme_dir = NULL, *ca_keys = NULL;
-	int done, rc, thr_ok = 0, fd = -1, https_port = 0;
+	int done, rc, thr_ok = 0, fd = -1, pfd = -1, mfd = -1, https_port = 0;
 
 	memset(&root, 0, sizeof(root));
 	memset(&a, 0, sizeof(a));
@@ -924,37 +949,59 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "nor --plain-listen is given", cx->conf_path);
 		return DAEMON_EXIT_FAIL;
 	}
+	if ((rc = daemon_user_resolve(cx, user_s)) != DAEMON_EXIT_OK)
+		return rc;
+	if (https_at[0] != '\0' && !http_tls_supported()) {
+		daemon_fail(cx, "libmicrohttpd has no TLS support; cannot "
+		    "serve HTTPS on %s", https_at);
+		return DAEMON_EXIT_FAIL;
+	}
+	/* every socket first, while serve may still be root (ports below
+	 * 1024); the HTTPS port also goes into ACME URLs */
+	if ((rc = bind_early(cx, https_at, &ss, sslen, &fd,
+	    &https_port)) != 0 ||
+	    (rc = bind_early(cx, plain_at, &pss, psslen, &pfd, NULL)) != 0 ||
+	    (rc = bind_early(cx, metrics_at, &mss, msslen, &mfd,
+	    NULL)) != 0)
+		goto out;
 	/* every CA handle of serve issues from one issuing CA, which
 	 * follows `ca roll` (serve_roll.c) */
 	(void)daemon_roll_new(cx);
+	/* with general.user, the signer is started as the key directory's
+	 * owner and this process becomes the user right after it */
 	rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
 	    DAEMON_NEED_CA | DAEMON_NEED_CT);
 	if (rc != DAEMON_EXIT_OK)
-		return rc;
+		goto out;
+	rc = DAEMON_EXIT_FAIL;
+	if (geteuid() == 0)
+		log_warn(LOG_MAIN, "serve runs as root, so this process "
+		    "could read the CA key files the signer holds: set "
+		    "general.user (or --user) to a user of its own");
 	warn_wide_proxies(cx);
 	warn_issuing_expiry(cx);
 	if (!problem_contact_ok(cx->conf.ca_problem_contact)) {
 		daemon_fail(cx, "ca.problem_report_contact: '%.80s' is neither "
 		    "an email address nor an https:// URL",
 		    cx->conf.ca_problem_contact);
-		return DAEMON_EXIT_FAIL;
+		goto out;
 	}
 	if (!terms_url_ok(cx->conf.portal_terms_url)) {
 		daemon_fail(cx, "portal.terms_url: '%.80s' is neither an "
 		    "https:// URL nor a path on this server (/...)",
 		    cx->conf.portal_terms_url);
-		return DAEMON_EXIT_FAIL;
+		goto out;
 	}
 	if (open_perspectives(cx) != 0)
-		return DAEMON_EXIT_FAIL;
+		goto out;
 	if (daemon_publish_ca_files(cx) != 0) {
 		daemon_fail(cx, "cannot write the CA certificates to %s",
 		    cx->ca_dir);
-		return DAEMON_EXIT_FAIL;
+		goto out;
 	}
 	if (store_issuer_get_active(cx->st, 1, &root) != 0) {
 		daemon_fail(cx, "no root CA in %s", cx->data);
-		return DAEMON_EXIT_FAIL;
+		goto out;
 	}
 
 	a.cx = cx;
@@ -1002,6 +1049,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		hc.threads = (unsigned)cx->conf.http_threads;
 		conn_limits(cx, &hc);
 		hc.max_body = CA_OCSP_MAX_REQUEST;	/* POST /ocsp */
+		hc.listen_fd = pfd;
+		pfd = -1;	/* the server owns it now */
 		rc = http_server_start(&hc, routes,
 		    sizeof(routes) / sizeof(routes[0]), &a, &srv, &d);
 		if (rc != 0) {
@@ -1018,20 +1067,6 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		const struct http_route *ar;
 		size_t nar, nn;
 
-		if (!http_tls_supported()) {
-			daemon_fail(cx, "libmicrohttpd has no TLS support; "
-			    "cannot serve HTTPS on %s", https_at);
-			rc = DAEMON_EXIT_FAIL;
-			goto out;
-		}
-		/* the port first: ACME URLs name it */
-		if (http_listen_socket((const struct sockaddr *)&ss, sslen,
-		    &fd, &https_port, &d) != 0) {
-			daemon_fail(cx, "cannot listen on %s: %s", https_at,
-			    rc_detail_str(&d, RC_IO));
-			rc = DAEMON_EXIT_FAIL;
-			goto out;
-		}
 		base = cx->conf.http_public_url[0] ?
 		    xstrdup(cx->conf.http_public_url) :
 		    base_url_for(&ss, https_port);
@@ -1152,10 +1187,11 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    sizeof(https_where));
 	}
 	if (metrics_at[0] != '\0') {
-		int mport = 0;
+		int mport = 0, lfd = mfd;
 
+		mfd = -1;	/* the listener owns it, or has closed it */
 		if (daemon_metrics_start(cx, (const struct sockaddr *)&mss,
-		    msslen, tls_srv, srv, a.svc, &dmx, &mport) !=
+		    msslen, lfd, tls_srv, srv, a.svc, &dmx, &mport) !=
 		    DAEMON_EXIT_OK) {
 			rc = DAEMON_EXIT_FAIL;
 			goto out;
@@ -1198,6 +1234,10 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 out:
 	if (fd >= 0)
 		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	if (mfd >= 0)
+		close(mfd);
 	/* the schedule thread first: it hands certificates to the HTTPS
 	 * listener and publishes CRLs through the CA the ACME pool set up */
 	if (thr_ok) {

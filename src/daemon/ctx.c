@@ -427,12 +427,23 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 			    "--data %s')", cx->keys_dir, cx->data, cx->data);
 			return DAEMON_EXIT_FAIL;
 		}
+		/* started by root, the signer runs as the owner of the
+		 * keys: root, or a user of their own */
+		sc.as_owner = geteuid() == 0;
+		if (cx->user.set &&
+		    daemon_user_signer_ok(cx, &sb) != DAEMON_EXIT_OK)
+			return DAEMON_EXIT_FAIL;
 		rc = signer_spawn_conf(&sc, &cx->sg);
 		if (rc != 0) {
 			daemon_fail(cx, "cannot start the signer over %s: %s",
 			    cx->keys_dir, rc_str(rc));
 			return DAEMON_EXIT_FAIL;
 		}
+		/* before anything else is opened: what this process makes
+		 * from here on is the user's */
+		if (cx->user.set && daemon_user_drop(cx, signer_pid(cx->sg),
+		    sb.st_uid) != DAEMON_EXIT_OK)
+			return DAEMON_EXIT_FAIL;
 	}
 	if ((need & DAEMON_NEED_STORE) && cx->st == NULL) {
 		struct store_conf sc = {

@@ -145,6 +145,15 @@ struct daemon_global {
  * One invocation: what daemon_load() and daemon_open() filled. Every
  * pointer is owned by the context and released by daemon_ctx_free().
  */
+/* serve's general.user (user.c): who the process becomes; set only when
+ * it is started as root and must change */
+struct daemon_user {
+	int set;
+	uid_t uid;
+	gid_t gid;
+	char name[64];
+};
+
 struct daemon_ctx {
 	const struct daemon_cmd *cmd;
 	const struct daemon_global *g;
@@ -171,7 +180,34 @@ struct daemon_ctx {
 	 * ca_current is cac.current, shared by every CA handle. NULL for
 	 * the other commands */
 	struct daemon_roll *roll;
+	/* serve: general.user or --user (daemon_user_resolve) */
+	struct daemon_user user;
 };
+
+/*
+ * general.user (user.c). daemon_user_resolve(): the user serve becomes,
+ * from --user (given, NULL if not) or general.user, into cx->user; unset
+ * when there is none or the process runs as that user already; refused
+ * (DAEMON_EXIT_FAIL after daemon_fail()) for root, an unknown name, or a
+ * process that is neither root nor that user.
+ * daemon_user_signer_ok(): the key directory (keys, its stat) must not
+ * belong to the user. daemon_user_drop(): right after the signer (pid,
+ * running as uid) is started: becomes the user for good, then checks
+ * that it cannot open the key directory or the PKCS#11 PIN file and that
+ * it can write what serve writes in the data directory.
+ * daemon_user_give_data() (init --user): the data directory and all in it
+ * but keys/ to the user name and its group. daemon_user_lookup(): the
+ * user name (not root) into *u, or DAEMON_EXIT_FAIL after daemon_fail()
+ * naming the option or key what.
+ */
+struct stat;
+int daemon_user_resolve(struct daemon_ctx *cx, const char *given);
+int daemon_user_signer_ok(struct daemon_ctx *cx, const struct stat *keys);
+int daemon_user_drop(struct daemon_ctx *cx, pid_t signer_pid,
+    uid_t signer_uid);
+int daemon_user_give_data(struct daemon_ctx *cx, const char *name);
+int daemon_user_lookup(struct daemon_ctx *cx, const char *what,
+    const char *name, struct daemon_user *u);
 
 /*
  * The ra as the admin commands use it (cmd_admin.c): no ACME accounts
@@ -454,16 +490,18 @@ void daemon_ocsp_stop(struct daemon_ocsp *o);
  * off): 404. A handler's contract (http.h). */
 int daemon_ocsp_reply(struct http_req *r, struct daemon_ocsp *o);
 
-/* /metrics for Prometheus (serve_metrics.c) on addr, watching the replies
- * of the two listeners (either may be NULL) and the HTTPS service
- * certificate (svc, borrowed; NULL without HTTPS). DAEMON_EXIT_OK with
- * *out and the port it listens on, or DAEMON_EXIT_FAIL after
- * daemon_fail(). */
+/* /metrics for Prometheus (serve_metrics.c) on addr (listen_fd, from
+ * http_listen_socket(), taken over and closed on failure; -1: bound here),
+ * watching the replies of the two listeners (either may be NULL) and the
+ * HTTPS service certificate (svc, borrowed; NULL without HTTPS).
+ * DAEMON_EXIT_OK with *out and the port it listens on, or
+ * DAEMON_EXIT_FAIL after daemon_fail(). */
 struct daemon_metrics;
 struct http_server;
 int daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
-    socklen_t addrlen, struct http_server *https, struct http_server *http,
-    struct daemon_svc *svc, struct daemon_metrics **out, int *port);
+    socklen_t addrlen, int listen_fd, struct http_server *https,
+    struct http_server *http, struct daemon_svc *svc,
+    struct daemon_metrics **out, int *port);
 /* Stops and frees it; NULL is fine. */
 void daemon_metrics_stop(struct daemon_metrics *m);
 

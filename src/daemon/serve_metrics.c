@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef CERTDESK_VERSION
 #define CERTDESK_VERSION "0"
@@ -365,8 +366,9 @@ static const struct http_route metrics_routes[] = {
 
 int
 daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
-    socklen_t addrlen, struct http_server *https, struct http_server *http,
-    struct daemon_svc *svc, struct daemon_metrics **out, int *port)
+    socklen_t addrlen, int listen_fd, struct http_server *https,
+    struct http_server *http, struct daemon_svc *svc,
+    struct daemon_metrics **out, int *port)
 {
 	struct store_conf sc = {cx->conf.store_backend, cx->db_path, 1};
 	struct daemon_metrics *m = xcalloc(1, sizeof(*m));
@@ -382,6 +384,8 @@ daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
 	m->started = time(NULL);
 	pthread_mutex_init(&m->lock, NULL);
 	if (store_open(&sc, &m->st) != 0 || store_gauges(m->st, &g) != 0) {
+		if (listen_fd >= 0)
+			close(listen_fd);
 		daemon_fail(cx, "metrics: cannot open the store");
 		daemon_metrics_stop(m);
 		return DAEMON_EXIT_FAIL;
@@ -390,6 +394,7 @@ daemon_metrics_start(struct daemon_ctx *cx, const struct sockaddr *addr,
 	memset(&hc, 0, sizeof(hc));
 	hc.addr = addr;
 	hc.addrlen = addrlen;
+	hc.listen_fd = listen_fd;
 	hc.threads = 1;
 	hc.conn_limit = 16;
 	hc.per_ip_limit = 8;

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The largest message either way. The largest thing signed is a CRL
  * shard's TBSCertList with every certificate of the shard revoked: about
@@ -77,6 +78,12 @@ int signer_spawn(const char *keydir, struct signer **out);
  * new_on_token makes signer_genkey() create keys on the token instead of
  * as files. The signer reads the PIN from pkcs11_pin_file (mode 0600,
  * ours) and keeps it for logging in again after a lost session.
+ *
+ * as_owner (the parent runs as root): the signer child takes the key
+ * directory's owner and group (no supplementary groups) before it reads
+ * anything, so it keeps root only when root owns the keys, and a command
+ * run by root reads keys kept by a user of their own. The key directory
+ * must not belong to the user a `serve` becomes (checked by the caller).
  */
 struct signer_conf {
 	const char *keydir;
@@ -84,10 +91,13 @@ struct signer_conf {
 	const char *pkcs11_token;	/* token label */
 	const char *pkcs11_pin_file;
 	int new_on_token;
+	int as_owner;
 };
 
 /* signer_spawn() with a PKCS#11 token besides the key directory. */
 int signer_spawn_conf(const struct signer_conf *c, struct signer **out);
+/* The signer child's process id; 0 for a signer attached in-process. */
+pid_t signer_pid(const struct signer *s);
 void signer_free(struct signer *s);	/* NULL is fine */
 
 /*

@@ -440,10 +440,17 @@ signer_spawn_conf(const struct signer_conf *c, struct signer **out)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		signer_proc_main(sv[1], c, parent);
+		signer_proc_main(sv[1], c, c->as_owner ? st.st_uid : getuid(),
+		    c->as_owner ? st.st_gid : getgid(), parent);
 	}
 	close(sv[1]);
 	return signer_attach(sv[0], pid, out);
+}
+
+pid_t
+signer_pid(const struct signer *s)
+{
+	return s->pid > 0 ? s->pid : 0;
 }
 
 void

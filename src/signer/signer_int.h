@@ -326,9 +326,11 @@ void signer_put_u64(uint8_t *p, uint64_t v);
  * but fd and stderr, PR_SET_PDEATHSIG, not dumpable, RLIMIT_CORE 0,
  * no_new_privs, a seccomp deny list), then signer_srv_run(), then _exit().
  * parent is the pid of the parent (to catch its death before PDEATHSIG).
+ * With c->as_owner it first becomes uid and gid (the key directory's
+ * owner and group), without supplementary groups.
  */
-void signer_proc_main(int fd, const struct signer_conf *c, pid_t parent)
-    __attribute__((noreturn));
+void signer_proc_main(int fd, const struct signer_conf *c, uid_t uid,
+    gid_t gid, pid_t parent) __attribute__((noreturn));
 
 /*
  * Loads the keys c names, sends the HELLO frame on fd (with the rc of the

@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -684,11 +685,13 @@ close_fds(int fd)
 }
 
 void
-signer_proc_main(int fd, const struct signer_conf *c, pid_t parent)
+signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
+    pid_t parent)
 {
 	static const int to_default[] = {SIGTERM, SIGCHLD, SIGALRM, SIGUSR1,
 	    SIGUSR2, SIGQUIT};
 	struct rlimit no_core = {0, 0};
+	struct signer_conf here;
 	sigset_t all;
 	int rc;
 
@@ -696,6 +699,25 @@ signer_proc_main(int fd, const struct signer_conf *c, pid_t parent)
 	if (fd < 0) {
 		log_err(LOG_SIGNER, "start: cannot set up file descriptors");
 		_exit(1);
+	}
+	/* the key directory's owner, before anything is read; first, since
+	 * a change of user clears PR_SET_PDEATHSIG and dumpable. From the
+	 * key directory itself: the directories above it may be closed to
+	 * that user (a data directory of mode 0750 that serve's user owns),
+	 * and a path relative to the working directory does not cross
+	 * them */
+	if (c->as_owner) {
+		if (chdir(c->keydir) != 0 || setgroups(1, &gid) != 0 ||
+		    setgid(gid) != 0 || setuid(uid) != 0 ||
+		    (uid != 0 && setuid(0) == 0)) {
+			log_err(LOG_SIGNER, "start: cannot become uid %ld gid "
+			    "%ld, the owner of %s: %s", (long)uid, (long)gid,
+			    c->keydir, strerror(errno));
+			_exit(1);
+		}
+		here = *c;
+		here.keydir = ".";
+		c = &here;
 	}
 	/* die with the parent; if it is already gone, so are we */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 ||

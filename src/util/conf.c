@@ -34,6 +34,12 @@ struct key {
 static const struct key keys[] = {
 	{"general", "log_level", K_LEVEL, O(log_level), "info", NULL, 0, 0,
 	    "error, warning, info or debug"},
+	{"general", "user", K_STR, O(user), "", NULL, 0, 0,
+	    "serve started as root runs as this user once its sockets are "
+	    "bound and its signer started; the signer runs as the owner of "
+	    "keys/, which this user must not be able to read (certdesk init "
+	    "--user gives it the rest of the data directory); empty: no "
+	    "change"},
 	{"store", "backend", K_STR, O(store_backend), "sqlite", "sqlite", 0, 0,
 	    "storage backend (sqlite; postgresql comes later)"},
 	{"store", "path", K_STR, O(store_path), "certdesk.db", NULL, 0, 0,
@@ -492,6 +498,31 @@ conf_free(struct conf *c)
 		}
 }
 
+/* A key's help as "# " comment lines of at most CONF_DOC_WIDTH columns,
+ * broken between words: the INI reader (inih) splits lines longer than
+ * its buffer of 200 bytes, and the rest would read as a setting. */
+static void
+put_doc(FILE *f, const char *doc)
+{
+	size_t col = 0;
+
+	while (*doc != '\0') {
+		size_t w = strcspn(doc, " ");
+
+		if (w > 0) {
+			if (col > 0 && col + 1 + w > CONF_DOC_WIDTH) {
+				fputc('\n', f);
+				col = 0;
+			}
+			col += (size_t)fprintf(f, "%s%.*s", col ? " " : "# ",
+			    (int)w, doc);
+		}
+		doc += w;
+		doc += strspn(doc, " ");
+	}
+	fputc('\n', f);
+}
+
 int
 conf_write_default(const char *path)
 {
@@ -504,16 +535,16 @@ conf_write_default(const char *path)
 	f = open_memstream(&text, &len);
 	if (f == NULL)
 		return RC_NOMEM;
-	fprintf(f, "# certdesk configuration. Every key is shown with its "
-	    "default;\n# uncomment and change what you need. Paths are "
-	    "relative to the data directory.\n");
+	put_doc(f, "certdesk configuration. Every key is shown with its "
+	    "default; uncomment and change what you need. Paths are "
+	    "relative to the data directory.");
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(sec, keys[i].section) != 0) {
 			sec = keys[i].section;
 			fprintf(f, "\n[%s]\n", sec);
 		}
-		fprintf(f, "# %s\n;%s = %s\n", keys[i].doc, keys[i].name,
-		    keys[i].def);
+		put_doc(f, keys[i].doc);
+		fprintf(f, ";%s = %s\n", keys[i].name, keys[i].def);
 	}
 	fclose(f);
 	rc = fs_write_atomic(path, text, len, 0640);

@@ -28,9 +28,13 @@ struct conf_limit {
  * (about 50 bytes each) stays within the signer's SIGNER_MAX_MSG */
 #define CONF_CRL_SHARD_MAX 300000
 
+/* how wide the help comments of conf_write_default() are */
+#define CONF_DOC_WIDTH 78
+
 struct conf {
 	/* [general] */
 	int log_level;			/* log_level = info */
+	char *user;			/* user = (none) */
 	/* [store] */
 	char *store_backend;		/* backend = sqlite */
 	char *store_path;		/* path = certdesk.db (relative to data dir) */

@@ -218,6 +218,10 @@ test_set_and_default_file(void **state)
 			if (strlen(line) >= 200)
 				fail_msg("default file line %d has %zu bytes", n,
 				    strlen(line));
+			/* and the help is wrapped for the eye */
+			if (line[0] == '#' && strlen(line) > CONF_DOC_WIDTH + 1)
+				fail_msg("default file line %d is %zu wide", n,
+				    strlen(line) - 1);
 		}
 		fclose(f);
 	}
