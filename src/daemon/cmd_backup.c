@@ -37,6 +37,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +497,19 @@ move_files(const char *from, const char *to)
 	return (int)i + 1;
 }
 
+/* fs_own_like_dir() for the file at path: 0, or -1 with errno. */
+static int
+own_like_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fs_own_like_dir(fd, path) == 0 ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
 int
 daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 {
@@ -580,6 +594,15 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	if (rc != 0) {
 		daemon_fail(cx, "%s: %s: not restored", from,
 		    rc_detail_str(&d, rc));
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	/* restored by root for a serve that runs as general.user: the
+	 * store must be that user's, as the directory is */
+	if (own_like_dir(restoring) != 0) {
+		(void)unlink(restoring);
+		daemon_fail(cx, "%s: cannot give it the owner of %s: %s",
+		    restoring, cx->data, strerror(errno));
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}

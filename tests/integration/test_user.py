@@ -237,3 +237,21 @@ def test_refusals(base):
         proc.terminate()
         assert proc.wait(timeout=20) == 0
         log.close()
+
+
+def test_restore_by_root_keeps_the_store_the_users(base):
+    """restore, run by root with serve stopped, puts back a store that
+    the user serve runs as can write: serve starts on it."""
+    from conftest import Server
+    port = free_port()
+    data = base / "data"
+    ok(["init", "--data", data, "--user", "nobody", "--base-url",
+        f"http://127.0.0.1:{port}"])
+    ok(["backup", "--data", data, "--out", base / "backup.db"])
+    ok(["restore", "--data", data, "--from", base / "backup.db"])
+    assert os.stat(data / "certdesk.db").st_uid == NOBODY.pw_uid
+    s = Server(data, port, base / "serve.log").start()
+    try:
+        assert status(s.proc.pid, "Uid") == [str(NOBODY.pw_uid)] * 4
+    finally:
+        s.stop()
