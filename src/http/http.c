@@ -97,6 +97,7 @@ struct http_server {
 	void *extra_app;
 	void *error_app;
 	size_t max_body;
+	size_t max_upload;	/* HTTP_UPLOAD routes' multipart bodies */
 	int port;
 	int tls;
 	pthread_mutex_t cred_lock;
@@ -122,6 +123,7 @@ struct http_req {
 	const struct http_route *route;
 	void *app;		/* what route's handler gets */
 	struct buf body;
+	size_t max;		/* the bound of this request's body */
 	int too_big;
 	int xff_logged;		/* a bad X-Forwarded-For logged already */
 	char *hname[HTTP_MAX_HEADERS], *hvalue[HTTP_MAX_HEADERS];
@@ -220,6 +222,12 @@ http_req_query(const struct http_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
 	    name);
+}
+
+struct MHD_Connection *
+http_req_conn(const struct http_req *r)
+{
+	return r->conn;
 }
 
 const uint8_t *
@@ -905,6 +913,25 @@ framing_bad(const struct framing *f)
 	return NULL;
 }
 
+/* The bound of r's body: max_upload for a form with files POSTed to an
+ * HTTP_UPLOAD route (only there, so that no other handler holds that
+ * much), else max_body. */
+static size_t
+body_max(const struct http_req *r)
+{
+	const char *ct;
+	static const char mp[] = "multipart/form-data";
+
+	if (r->route == NULL || !(r->route->methods & HTTP_UPLOAD) ||
+	    r->mbit != HTTP_POST || r->srv->max_upload <= r->srv->max_body)
+		return r->srv->max_body;
+	ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct == NULL || strncasecmp(ct, mp, sizeof(mp) - 1) != 0)
+		return r->srv->max_body;
+	return r->srv->max_upload;
+}
+
 /* 1 when the body f announces is refused before it is read. */
 static int
 body_refused(const struct http_req *r, const struct framing *f)
@@ -912,9 +939,9 @@ body_refused(const struct http_req *r, const struct framing *f)
 	if (!f->chunked && (f->ncl == 0 || f->cl == 0))
 		return 0;	/* no body */
 	if (r->route == NULL || !(r->route->methods & HTTP_POST) ||
-	    r->srv->max_body == 0)
+	    r->max == 0)
 		return 1;
-	return f->ncl > 0 && f->cl > r->srv->max_body;
+	return f->ncl > 0 && f->cl > r->max;
 }
 
 /* ---- the callbacks ------------------------------------------------------- */
@@ -970,7 +997,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->path = url;
 		r->mbit = method_bit(method);
 		r->route = match(srv, url, &r->tail, &r->app);
-		buf_init(&r->body, srv->max_body);
+		r->max = body_max(r);
+		buf_init(&r->body, r->max);
 		*con_cls = r;	/* freed by on_completed, answered or not */
 		(void)MHD_get_connection_values(conn, MHD_HEADER_KIND,
 		    framing_collect, &f);
@@ -994,7 +1022,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		    != 0) {
 			log_debug(LOG_HTTP, "%s %s: chunked body over %zu "
 			    "bytes: connection closed", method,
-			    log_safe(url, safe), srv->max_body);
+			    log_safe(url, safe), r->max);
 			r->too_big = 1;
 			return MHD_NO;
 		}
@@ -1226,6 +1254,7 @@ http_server_start(const struct http_conf *conf,
 	srv->extra_app = conf->extra_app;
 	srv->error_app = conf->error_app ? conf->error_app : app;
 	srv->max_body = conf->max_body;
+	srv->max_upload = conf->max_upload;
 	srv->on_error = conf->on_error;
 	if (conf->tls_cert_pem) {
 		int rc = cred_new(conf->tls_cert_pem, conf->tls_key_pem,

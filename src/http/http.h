@@ -55,6 +55,10 @@ enum http_method {
 	HTTP_GET = 1,		/* a GET route also answers HEAD */
 	HTTP_HEAD = 2,
 	HTTP_POST = 4,
+	/* with HTTP_POST: a multipart/form-data body (a form with files)
+	 * may be up to struct http_conf.max_upload rather than max_body;
+	 * read it with http_req_multipart() */
+	HTTP_UPLOAD = 8,
 };
 
 /*
@@ -87,6 +91,9 @@ struct http_conf {
 	const char *allow_from;
 	unsigned timeout_s;	/* idle connection timeout; 0: 15 s */
 	size_t max_body;	/* request body bound; 0: no body accepted */
+	/* the bound of a multipart/form-data body POSTed to an HTTP_UPLOAD
+	 * route (files); 0 or less than max_body: max_body */
+	size_t max_upload;
 	/* > 0: a socket made by http_listen_socket() to serve on instead of
 	 * binding addr (which must still be given, for its family); the
 	 * server owns it from then on, also when starting fails. */
@@ -181,6 +188,50 @@ const char *http_req_header(const struct http_req *r, const char *name);
 const char *http_req_query(const struct http_req *r, const char *name);
 /* The request body (at most the server's max_body bytes). */
 const uint8_t *http_req_body(const struct http_req *r, size_t *len);
+/*
+ * A multipart/form-data body (RFC 7578: a form with files), as
+ * libmicrohttpd's post processor reads it: one struct http_part per part,
+ * in the body's order. Everything in it is the client's: a name or a
+ * filename may hold any byte but NUL (a path, CR LF, markup, text that is
+ * not UTF-8), and ctype is only what the client says the bytes are.
+ */
+struct http_part {
+	char *name;		/* the field's name */
+	char *filename;		/* a file's name as sent ("" when a file
+				 * input was left empty), NULL for a
+				 * plain field */
+	char *ctype;		/* the declared Content-Type, or NULL */
+	uint8_t *data;		/* len bytes (NUL after them) */
+	size_t len;
+};
+struct http_multipart_limits {
+	size_t max_parts;	/* parts in all */
+	size_t max_files;	/* parts with a filename that are not empty */
+	size_t max_file;	/* bytes of one file */
+	size_t max_field;	/* bytes of a plain field */
+};
+/* Why http_req_multipart() refused a body. */
+enum http_multipart_why {
+	HTTP_MP_OK = 0,
+	HTTP_MP_NOT_MULTIPART,	/* another Content-Type, or no boundary */
+	HTTP_MP_MALFORMED,	/* not readable, or cut short */
+	HTTP_MP_TOO_MANY_PARTS,
+	HTTP_MP_TOO_MANY_FILES,
+	HTTP_MP_FILE_TOO_BIG,
+	HTTP_MP_FIELD_TOO_BIG,
+};
+/*
+ * Reads the request's multipart/form-data body within lim into *parts, a
+ * new array of *n (free with http_parts_free()). 0; RC_INVAL (*why
+ * HTTP_MP_NOT_MULTIPART or _MALFORMED: a body whose final boundary is
+ * missing is cut short) or RC_TOOBIG (*why says which limit), with
+ * *parts NULL and *n 0. Call only from a handler of a POST.
+ */
+int http_req_multipart(struct http_req *r,
+    const struct http_multipart_limits *lim, struct http_part **parts,
+    size_t *n, enum http_multipart_why *why);
+void http_parts_free(struct http_part *parts, size_t n);	/* NULL ok */
+
 /* 1 when the request came over TLS. */
 int http_req_tls(const struct http_req *r);
 /* The port of the server the request came to. */

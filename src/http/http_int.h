@@ -18,4 +18,9 @@
  */
 size_t http_conn_key(const uint8_t *ip, size_t len, uint8_t key[16]);
 
+/* The libmicrohttpd connection of a request, for the post processor
+ * (multipart.c); valid during the handler call. */
+struct MHD_Connection;
+struct MHD_Connection *http_req_conn(const struct http_req *r);
+
 #endif
