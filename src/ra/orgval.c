@@ -25,6 +25,7 @@
 #include "util/xmalloc.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -790,6 +791,8 @@ struct act_ctx {
 	int64_t user_id;		/* ACT_RESPOND: who answers */
 	int64_t order_id;		/* ACT_RESPOND: by order */
 	const char *text;
+	const struct ra_org_upload *docs;	/* ACT_RESPOND, borrowed */
+	size_t ndocs;
 	enum ra_org_step step;
 	json_t *evidence;		/* ACT_EVIDENCE, borrowed */
 	int satisfied;
@@ -922,6 +925,48 @@ make_org(struct store *st, const struct store_org_case *c,
 	json_decref(e);
 	rc = store_org_add(st, &o, org_id);
 	free(o.evidence);
+	return rc;
+}
+
+/* The customer's documents of an answer, each stored and audited with
+ * its SHA-256, in the answer's transaction (x->docs checked already). */
+static int
+docs_add(struct store *st, const struct act_ctx *x,
+    const struct store_org_case *c, const char *actor, time_t now)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < x->ndocs && rc == 0; i++) {
+		const struct ra_org_upload *u = &x->docs[i];
+		struct store_org_doc d;
+		char label[STORE_ORG_DOC_LABEL_MAX + 1], hex[65];
+		unsigned int hl = 0;
+		int64_t id = 0;
+		json_t *j;
+
+		memset(&d, 0, sizeof(d));
+		ra_org_doc_label(u->filename, label, sizeof(label));
+		if (EVP_Digest(u->data, u->len, d.sha256, &hl, EVP_sha256(),
+		    NULL) != 1 || hl != sizeof(d.sha256))
+			return RC_CRYPTO;
+		for (size_t k = 0; k < sizeof(d.sha256); k++)
+			snprintf(hex + 2 * k, 3, "%02x", d.sha256[k]);
+		d.case_id = c->id;
+		d.content_type = ra_org_doc_sniff(u->data, u->len);
+		d.label = label;
+		d.data = u->data;
+		d.size = u->len;
+		d.uploaded_by = x->user_id;
+		d.uploaded_at = now;
+		if ((rc = store_org_doc_add(st, &d, &id)) != 0)
+			return rc;
+		j = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "order",
+		    (json_int_t)c->order_id, "document", (json_int_t)id,
+		    "sha256", hex, "content_type", d.content_type, "size",
+		    (json_int_t)d.size, "label", label);
+		rc = audit(st, actor, "org.case.document", c->id, j);
+		json_decref(j);
+	}
 	return rc;
 }
 
@@ -1169,6 +1214,9 @@ act_tx(struct store *st, void *arg)
 	}
 	if (rc != 0)
 		goto out;
+	if (x->act == ACT_RESPOND && x->ndocs > 0 &&
+	    (rc = docs_add(st, x, &c, actor, now)) != 0)
+		goto out;
 	if (x->act == ACT_REJECT) {
 		/* the order fails; its slot takes a new order, holding what
 		 * it held before this one (a renewal's previous certificate
@@ -1193,6 +1241,9 @@ act_tx(struct store *st, void *arg)
 		json_object_set_new(d, x->act == ACT_REJECT ? "reason" :
 		    x->act == ACT_RESPOND ? "response" : "request",
 		    json_string(x->text));
+	if (x->act == ACT_RESPOND)
+		json_object_set_new(d, "documents",
+		    json_integer((json_int_t)x->ndocs));
 	if (x->act == ACT_APPROVE) {
 		json_t *ev = json_object();
 
@@ -1292,10 +1343,11 @@ run(struct ra *ra, struct act_ctx *x)
 		return rc;	/* err says why */
 	if (rc != 0)
 		return ra_internal(x->err, rc, "org case");
-	log_info(LOG_RA, "org case %lld (order %lld): %s by %s%lld",
+	log_info(LOG_RA, "org case %lld (order %lld): %s by %s%lld%s",
 	    (long long)x->case_id, (long long)x->order, x->to,
 	    x->agent_id ? "agent " : "portal user ", (long long)(x->agent_id ?
-	    x->agent_id : x->user_id));
+	    x->agent_id : x->user_id), x->ndocs > 0 ? ", with documents" :
+	    "");
 	if (x->info)
 		info_mail(ra, x);
 	return 0;
@@ -1400,15 +1452,41 @@ int
 ra_org_customer_respond(struct ra *ra, int64_t customer_id, int64_t user_id,
     int64_t order_id, const char *text, struct ra_err *err)
 {
-	struct act_ctx x;
+	return ra_org_customer_respond_docs(ra, customer_id, user_id,
+	    order_id, text, NULL, 0, err);
+}
 
-	if (ra == NULL)
+int
+ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
+    int64_t user_id, int64_t order_id, const char *text,
+    const struct ra_org_upload *docs, size_t ndocs, struct ra_err *err)
+{
+	struct act_ctx x;
+	char label[STORE_ORG_DOC_LABEL_MAX + 1];
+
+	if (ra == NULL || (docs == NULL && ndocs > 0))
 		return RC_INVAL;
 	if (!para_ok(text, MAX_INFO_TEXT))
 		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
 		    "Please write your answer (1 to %d characters).",
 		    MAX_INFO_TEXT);
+	if (ndocs > RA_ORG_DOCS_MAX)
+		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+		    "Send at most %d documents with one answer.",
+		    RA_ORG_DOCS_MAX);
+	for (size_t i = 0; i < ndocs; i++) {
+		ra_org_doc_label(docs[i].filename, label, sizeof(label));
+		if (docs[i].data == NULL || docs[i].len == 0)
+			return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+			    "The file \"%s\" is empty.", label);
+		if (ra_org_doc_sniff(docs[i].data, docs[i].len) == NULL)
+			return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
+			    "The file \"%s\" is not a PDF, PNG or JPEG "
+			    "file. Only those can be sent.", label);
+	}
 	memset(&x, 0, sizeof(x));
+	x.docs = docs;
+	x.ndocs = ndocs;
 	x.ra = ra;
 	x.act = ACT_RESPOND;
 	x.customer_id = customer_id;

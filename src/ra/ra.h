@@ -1302,6 +1302,48 @@ int ra_org_resume(struct ra *ra, int64_t agent_id, int64_t case_id,
  * -> in_review, the answer kept. RC_NOTFOUND when not the customer's. */
 int ra_org_customer_respond(struct ra *ra, int64_t customer_id,
     int64_t user_id, int64_t order_id, const char *text, struct ra_err *err);
+/*
+ * Documents sent with the answer (a register extract, an accountant's
+ * letter, a utility bill): PDF, PNG or JPEG, decided by their bytes
+ * (ra_org_doc_sniff), never by the name or type the client gave.
+ */
+struct ra_org_upload {
+	const char *filename;	/* as the client sent it (any bytes), or
+				 * NULL: the label is made of it */
+	const uint8_t *data;	/* borrowed */
+	size_t len;
+};
+#define RA_ORG_DOCS_MAX 20	/* per answer, whatever the portal allows */
+/*
+ * ra_org_customer_respond() with docs[0..ndocs) stored with the answer in
+ * one transaction, each in the audit log (org.case.document, with its
+ * SHA-256); all or nothing. RC_INVAL with the reason for the customer in
+ * err for an empty document, one that is no PDF, PNG or JPEG, or more
+ * than RA_ORG_DOCS_MAX.
+ */
+int ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
+    int64_t user_id, int64_t order_id, const char *text,
+    const struct ra_org_upload *docs, size_t ndocs, struct ra_err *err);
+/* The type of a document by its magic bytes: "application/pdf" ("%PDF-"
+ * first), "image/png" (the PNG signature and an IHDR chunk), "image/jpeg"
+ * (FF D8 FF); NULL for anything else (static strings). */
+const char *ra_org_doc_sniff(const uint8_t *p, size_t n);
+/*
+ * A filename as a label to show (out of n >= 2 bytes, NUL-terminated): the
+ * part after the last '/' or '\\', text that is not UTF-8 as U+FFFD,
+ * control characters (C0, DEL, C1) and the Unicode bidi controls dropped,
+ * white space runs as one space, trimmed, leading dots removed, cut on a
+ * character boundary to fit n - 1 bytes (at most
+ * STORE_ORG_DOC_LABEL_MAX); "document" when nothing is left or filename
+ * is NULL. Still to be HTML-escaped where it is shown.
+ */
+void ra_org_doc_label(const char *filename, char *out, size_t n);
+/* A file name for Content-Disposition (out of n >= 32 bytes): the label's
+ * letters, digits, '-', '_' and '.' (others as '_', at most 64), without
+ * its extension, then the extension of ctype (.pdf, .png, .jpg); ASCII
+ * only, never starting with a dot. */
+void ra_org_doc_filename(const char *label, const char *ctype, char *out,
+    size_t n);
 /* Rejects with a reason (1..500 characters, shown to the customer). */
 int ra_org_reject(struct ra *ra, int64_t agent_id, int64_t case_id,
     const char *reason, struct ra_err *err);

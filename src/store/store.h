@@ -1305,6 +1305,41 @@ int store_org_check_list(struct store *st, int64_t case_id,
     int (*cb)(const struct store_org_check *, void *), void *arg);
 
 /*
+ * The documents a customer sent with an answer to a request for
+ * information (0026-org-case-documents.sql): content_type is one of
+ * "application/pdf", "image/png", "image/jpeg" (sniffed by the ra), label
+ * the filename made safe to show (STORE_ORG_DOC_LABEL_MAX bytes at most,
+ * no control characters), sha256 that of data[0..size).
+ */
+#define STORE_ORG_DOC_LABEL_MAX 255
+struct store_org_doc {
+	int64_t id;
+	int64_t case_id;
+	const char *content_type;
+	const char *label;
+	const uint8_t *data;		/* NULL in lists */
+	size_t size;
+	uint8_t sha256[32];
+	int64_t uploaded_by;		/* the user */
+	time_t uploaded_at;
+};
+/* Adds a document (strings and data borrowed; id ignored; uploaded_at 0:
+ * now). RC_INVAL for a bad field, RC_NOTFOUND for an unknown case or
+ * user. */
+int store_org_doc_add(struct store *st, const struct store_org_doc *d,
+    int64_t *id);
+/* The documents of a case, oldest first, without their data; the struct
+ * is borrowed for the callback only (non-zero from it stops the list and
+ * is returned). */
+int store_org_doc_list(struct store *st, int64_t case_id,
+    int (*cb)(const struct store_org_doc *, void *), void *arg);
+/* Document id of case case_id with its data, to the callback (borrowed
+ * for the call); RC_NOTFOUND when there is none or it belongs to another
+ * case. Returns the callback's result otherwise. */
+int store_org_doc_get(struct store *st, int64_t case_id, int64_t id,
+    int (*cb)(const struct store_org_doc *, void *), void *arg);
+
+/*
  * The customer's newest organisation that is validated (with ev: also
  * EV-validated) at or after `since`, whose legal name and country equal
  * the given ones, or those typed into an order it was approved for (the

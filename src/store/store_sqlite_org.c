@@ -511,3 +511,136 @@ store_order_set_org(struct store *st, int64_t order_id, int64_t org_id)
 	sq_put(st, s);
 	return rc;
 }
+
+/* ---- documents of a case (0026) ---------------------------------------- */
+
+static const char SQL_DOC_ADD[] = "INSERT INTO org_case_documents (case_id, "
+	"content_type, size, sha256, label, content, uploaded_by, "
+	"uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+static const char SQL_DOC_LIST[] = "SELECT id, case_id, content_type, "
+	"size, sha256, label, uploaded_by, uploaded_at, NULL "
+	"FROM org_case_documents WHERE case_id = ?1 ORDER BY id";
+static const char SQL_DOC_GET[] = "SELECT id, case_id, content_type, "
+	"size, sha256, label, uploaded_by, uploaded_at, content "
+	"FROM org_case_documents WHERE id = ?1 AND case_id = ?2";
+
+static const char *const doc_types[] = {"application/pdf", "image/png",
+	"image/jpeg", NULL};
+
+int
+store_org_doc_add(struct store *st, const struct store_org_doc *d,
+    int64_t *id)
+{
+	static const char what[] = "org_doc_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || d == NULL)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "case", d->case_id, 0)) != 0 ||
+	    (rc = sq_check_id(what, "uploaded_by", d->uploaded_by, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "content_type", d->content_type,
+	    doc_types)) != 0 ||
+	    (rc = sq_check_text(what, "label", d->label,
+	    STORE_ORG_DOC_LABEL_MAX, 0)) != 0)
+		return rc;
+	if (d->data == NULL || d->size == 0 || d->size > INT32_MAX ||
+	    d->uploaded_at < 0) {
+		log_warn(LOG_STORE, "%s: no data, too much, or a bad time",
+		    what);
+		return RC_INVAL;
+	}
+	rc = sq_prep(st, SQL_DOC_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, d->case_id);
+	sq_bind_text(s, 2, d->content_type);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)d->size);
+	sq_bind_blob(s, 4, d->sha256, sizeof(d->sha256));
+	sq_bind_text(s, 5, d->label);
+	sq_bind_blob(s, 6, d->data, d->size);
+	sqlite3_bind_int64(s, 7, d->uploaded_by);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)(d->uploaded_at ?
+	    d->uploaded_at : time(NULL)));
+	rc = sq_insert_id(st, what, s, id);
+	sq_put(st, s);
+	if (rc == RC_INVAL)
+		rc = RC_NOTFOUND;	/* a reference: no such case or user */
+	return rc;
+}
+
+struct doc_ctx {
+	int (*cb)(const struct store_org_doc *, void *);
+	void *arg;
+	int rc;
+	int found;
+};
+
+static int
+doc_row(sqlite3_stmt *s, void *arg)
+{
+	struct doc_ctx *x = arg;
+	struct store_org_doc d;
+	const void *h = sqlite3_column_blob(s, 4);
+
+	memset(&d, 0, sizeof(d));
+	d.id = sqlite3_column_int64(s, 0);
+	d.case_id = sqlite3_column_int64(s, 1);
+	d.content_type = (const char *)sqlite3_column_text(s, 2);
+	d.size = (size_t)sqlite3_column_int64(s, 3);
+	if (h != NULL && sqlite3_column_bytes(s, 4) == 32)
+		memcpy(d.sha256, h, 32);
+	d.label = (const char *)sqlite3_column_text(s, 5);
+	d.uploaded_by = sqlite3_column_int64(s, 6);
+	d.uploaded_at = (time_t)sqlite3_column_int64(s, 7);
+	if (sqlite3_column_type(s, 8) == SQLITE_BLOB) {
+		d.data = sqlite3_column_blob(s, 8);
+		d.size = (size_t)sqlite3_column_bytes(s, 8);
+	}
+	if (d.content_type == NULL)
+		d.content_type = "";
+	if (d.label == NULL)
+		d.label = "";
+	x->found = 1;
+	x->rc = x->cb(&d, x->arg);
+	return x->rc;
+}
+
+int
+store_org_doc_list(struct store *st, int64_t case_id,
+    int (*cb)(const struct store_org_doc *, void *), void *arg)
+{
+	struct doc_ctx x = {cb, arg, 0, 0};
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	rc = sq_each_row_id(st, "org_doc_list", SQL_DOC_LIST, case_id,
+	    doc_row, &x);
+	return rc != 0 ? rc : x.rc;
+}
+
+int
+store_org_doc_get(struct store *st, int64_t case_id, int64_t id,
+    int (*cb)(const struct store_org_doc *, void *), void *arg)
+{
+	static const char what[] = "org_doc_get";
+	struct doc_ctx x = {cb, arg, 0, 0};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	if (id <= 0 || case_id <= 0)
+		return RC_NOTFOUND;
+	rc = sq_prep(st, SQL_DOC_GET, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, case_id);
+	rc = sq_each_row(st, what, s, doc_row, &x);
+	sq_put(st, s);
+	if (rc == 0 && !x.found)
+		return RC_NOTFOUND;
+	return rc != 0 ? rc : x.rc;
+}

@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "util/xmalloc.h"
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <setjmp.h>
@@ -1346,6 +1347,238 @@ test_store_bad_input(void **state)
 	assert_int_equal(store_order_set_org(e->st, id, -2), RC_INVAL);
 }
 
+/* ---- documents with the answer (orgdoc.c, 0026) ------------------------ */
+
+static const uint8_t pdf[] = "%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n";
+static const uint8_t png[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\1\0\0\0\1"
+	"\x08\x06\0\0\0\x1f\x15\xc4\x89";
+static const uint8_t jpg[] = "\xff\xd8\xff\xe0\0\x10JFIF\0\1\1\0\0\1\0\1\0\0"
+	"\xff\xd9";
+static const uint8_t html[] = "<!DOCTYPE html><script>alert(1)</script>";
+
+static void
+test_doc_sniff(void **state)
+{
+	(void)state;
+	assert_string_equal(ra_org_doc_sniff(pdf, sizeof(pdf) - 1),
+	    "application/pdf");
+	assert_string_equal(ra_org_doc_sniff(png, sizeof(png) - 1),
+	    "image/png");
+	assert_string_equal(ra_org_doc_sniff(jpg, sizeof(jpg) - 1),
+	    "image/jpeg");
+	assert_null(ra_org_doc_sniff(html, sizeof(html) - 1));
+	assert_null(ra_org_doc_sniff(NULL, 0));
+	assert_null(ra_org_doc_sniff((const uint8_t *)"", 0));
+	/* a signature cut short, or not at the start */
+	assert_null(ra_org_doc_sniff(pdf, 5));
+	assert_null(ra_org_doc_sniff(png, 8));
+	assert_null(ra_org_doc_sniff(jpg, 3));
+	assert_null(ra_org_doc_sniff((const uint8_t *)" %PDF-1.7 x", 11));
+	assert_null(ra_org_doc_sniff((const uint8_t *)"%PDF-x.y....", 12));
+	/* the PNG signature without its IHDR chunk */
+	assert_null(ra_org_doc_sniff((const uint8_t *)"\x89PNG\r\n\x1a\n"
+	    "\0\0\0\x0dtEXt\0\0\0\1\0\0\0\1\x08\x06\0\0\0\x1f\x15\xc4\x89",
+	    33));
+	/* FF D8 FF FF is no marker */
+	assert_null(ra_org_doc_sniff((const uint8_t *)"\xff\xd8\xff\xff", 4));
+}
+
+static void
+test_doc_label(void **state)
+{
+	char out[STORE_ORG_DOC_LABEL_MAX + 1], small[12], name[600];
+
+	(void)state;
+	ra_org_doc_label("Handelsregister.pdf", out, sizeof(out));
+	assert_string_equal(out, "Handelsregister.pdf");
+	/* no path, neither / nor \ */
+	ra_org_doc_label("../../etc/passwd", out, sizeof(out));
+	assert_string_equal(out, "passwd");
+	ra_org_doc_label("C:\\Users\\me\\Auszug 2026.pdf", out, sizeof(out));
+	assert_string_equal(out, "Auszug 2026.pdf");
+	ra_org_doc_label("..", out, sizeof(out));
+	assert_string_equal(out, "document");
+	ra_org_doc_label("dir/", out, sizeof(out));
+	assert_string_equal(out, "document");
+	ra_org_doc_label(NULL, out, sizeof(out));
+	assert_string_equal(out, "document");
+	ra_org_doc_label(".hidden", out, sizeof(out));
+	assert_string_equal(out, "hidden");
+	/* CR LF, TAB, DEL and C1 controls go; white space runs are one */
+	ra_org_doc_label("a\r\nSet-Cookie: x\t\x7f  b\xc2\x85.pdf", out,
+	    sizeof(out));
+	assert_string_equal(out, "aSet-Cookie: x b.pdf");
+	/* markup stays text (escaped where shown) */
+	ra_org_doc_label("<img src=x onerror=alert(1)>.png", out,
+	    sizeof(out));
+	assert_string_equal(out, "<img src=x onerror=alert(1)>.png");
+	/* not UTF-8: U+FFFD per byte; overlongs and surrogates too */
+	ra_org_doc_label("a\xff\xc0\xaf" "b", out, sizeof(out));
+	assert_string_equal(out, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b");
+	ra_org_doc_label("\xed\xa0\x80", out, sizeof(out));
+	assert_string_equal(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* a right-to-left override would show "fdp.exe" as "exe.pdf" */
+	ra_org_doc_label("inv\xe2\x80\xaeoice.pdf", out, sizeof(out));
+	assert_string_equal(out, "invoice.pdf");
+	ra_org_doc_label("\xc3\xa4rger \xe2\x82\xac.pdf", out, sizeof(out));
+	assert_string_equal(out, "\xc3\xa4rger \xe2\x82\xac.pdf");
+	/* bounded, cut on a character boundary */
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ra_org_doc_label(name, out, sizeof(out));
+	assert_int_equal(strlen(out), STORE_ORG_DOC_LABEL_MAX);
+	ra_org_doc_label("abcdefghij\xc3\xa4", small, sizeof(small));
+	assert_string_equal(small, "abcdefghij");
+}
+
+static void
+test_doc_filename(void **state)
+{
+	char out[96];
+
+	(void)state;
+	ra_org_doc_filename("Auszug 2026.pdf", "application/pdf", out,
+	    sizeof(out));
+	assert_string_equal(out, "Auszug_2026.pdf");
+	/* the type decides the extension, not the label */
+	ra_org_doc_filename("bill.png", "application/pdf", out, sizeof(out));
+	assert_string_equal(out, "bill.pdf");
+	ra_org_doc_filename("photo", "image/jpeg", out, sizeof(out));
+	assert_string_equal(out, "photo.jpg");
+	ra_org_doc_filename("\"; x=\"y\r\n.png", "image/png", out,
+	    sizeof(out));
+	assert_string_equal(out, "___x__y__.png");
+	ra_org_doc_filename("\xc3\xa4.pdf", "application/pdf", out,
+	    sizeof(out));
+	assert_string_equal(out, "_.pdf");
+	ra_org_doc_filename("", "image/png", out, sizeof(out));
+	assert_string_equal(out, "document.png");
+}
+
+struct docs_seen {
+	int n;
+	char type[4][24];
+	size_t size[4];
+	uint8_t sha[4][32];
+};
+
+static int
+doc_cb(const struct store_org_doc *d, void *arg)
+{
+	struct docs_seen *s = arg;
+
+	if (s->n < 4) {
+		snprintf(s->type[s->n], sizeof(s->type[0]), "%s",
+		    d->content_type);
+		s->size[s->n] = d->size;
+		memcpy(s->sha[s->n], d->sha256, 32);
+		assert_null(d->data);	/* lists carry no bytes */
+	}
+	s->n++;
+	return 0;
+}
+
+static int
+doc_bytes_cb(const struct store_org_doc *d, void *arg)
+{
+	assert_non_null(d->data);
+	assert_int_equal(d->size, sizeof(png) - 1);
+	assert_memory_equal(d->data, png, d->size);
+	*(int *)arg = 1;
+	return 0;
+}
+
+static void
+test_answer_with_documents(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_org_case oc = {0};
+	struct docs_seen seen;
+	int64_t id = order(t, "business", "docs.example.com", "Doc GmbH");
+	int64_t c = case_of(t, id), first = 0;
+	struct ra_org_upload good[3] = {
+		{"../Auszug.pdf", pdf, sizeof(pdf) - 1},
+		{"logo.png", png, sizeof(png) - 1},
+		{NULL, jpg, sizeof(jpg) - 1},
+	};
+	struct ra_org_upload bad[2] = {
+		{"ok.pdf", pdf, sizeof(pdf) - 1},
+		{"fake.png", html, sizeof(html) - 1},
+	};
+	struct ra_org_upload empty = {"e.pdf", pdf, 0};
+	int got = 0;
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	/* not asked yet: nothing can be sent */
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "here", good, 3, &err), RC_STATE);
+	assert_int_equal(ra_org_request_info(e->ra, t->agent_a, c,
+	    "Please send a register extract.", &err), 0);
+	/* an HTML page among them: refused whole, nothing stored */
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "here", bad, 2, &err), RC_INVAL);
+	assert_string_equal(err.detail.msg, "The file \"fake.png\" is not a "
+	    "PDF, PNG or JPEG file. Only those can be sent.");
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "here", &empty, 1, &err), RC_INVAL);
+	assert_string_equal(err.detail.msg, "The file \"e.pdf\" is empty.");
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "", good, 3, &err), RC_INVAL);
+	/* another customer's: not found, nothing stored */
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer + 1,
+	    t->other_customer_user, id, "mine", good, 3, &err), RC_NOTFOUND);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM "
+	    "org_case_documents"), 0);
+	assert_int_equal(state_of(t, c), RA_ORG_INFO_REQUESTED);
+	/* the answer and its documents, in one go */
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "Extract and logo attached.", good, 3,
+	    &err), 0);
+	assert_int_equal(state_of(t, c), RA_ORG_IN_REVIEW);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_org_doc_list(e->st, c, doc_cb, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.type[0], "application/pdf");
+	assert_string_equal(seen.type[1], "image/png");
+	assert_string_equal(seen.type[2], "image/jpeg");
+	assert_int_equal(seen.size[1], sizeof(png) - 1);
+	{
+		uint8_t h[32];
+		unsigned int hl = 0;
+
+		assert_int_equal(EVP_Digest(pdf, sizeof(pdf) - 1, h, &hl,
+		    EVP_sha256(), NULL), 1);
+		assert_memory_equal(seen.sha[0], h, 32);
+	}
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM "
+	    "org_case_documents WHERE label = 'Auszug.pdf' OR label = "
+	    "'document'"), 2);
+	/* each in the audit log with its SHA-256; the answer counts them */
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.document' AND details LIKE "
+	    "'%\"sha256\":\"%'"), 3);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.customer_response' AND details LIKE "
+	    "'%\"documents\":3%'"), 1);
+	/* one with its bytes, of its own case only */
+	first = rt_count(e, "SELECT min(id) FROM org_case_documents");
+	assert_int_equal(store_org_doc_get(e->st, c, first + 1, doc_bytes_cb,
+	    &got), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(store_org_doc_get(e->st, c + 1, first + 1,
+	    doc_bytes_cb, &got), RC_NOTFOUND);
+	assert_int_equal(store_org_doc_get(e->st, c, first + 99,
+	    doc_bytes_cb, &got), RC_NOTFOUND);
+	/* answered: no second answer until asked again */
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "more", good, 1, &err), RC_STATE);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM "
+	    "org_case_documents"), 3);
+	ra_org_case_clear(&oc);
+}
+
 int
 main(void)
 {
@@ -1374,6 +1607,11 @@ main(void)
 		    test_validation_older_than_reuse_period, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_bad_input, setup,
 		    teardown),
+		cmocka_unit_test(test_doc_sniff),
+		cmocka_unit_test(test_doc_label),
+		cmocka_unit_test(test_doc_filename),
+		cmocka_unit_test_setup_teardown(test_answer_with_documents,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_bad_input, setup,
 		    teardown),
 	};

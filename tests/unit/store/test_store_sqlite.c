@@ -185,7 +185,7 @@ count_rows(struct store *st, const char *what)
 static const char *const tables[] = {"customers", "users", "contracts",
 	"domains", "slots", "organizations", "issuers", "orders",
 	"authorizations", "certificates", "revocations", "crls", "audit_log",
-	"audit_head", "schema_migrations", NULL};
+	"audit_head", "schema_migrations", "org_case_documents", NULL};
 
 static void
 test_migrations_new_and_reopen(void **state)
