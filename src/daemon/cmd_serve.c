@@ -1129,6 +1129,9 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 			pc.ca_keys = ca_keys;
 			pc.problem_contact = cx->conf.ca_problem_contact;
 			pc.terms_url = cx->conf.portal_terms_url;
+			pc.upload_max_files = cx->conf.portal_upload_max_files;
+			pc.upload_max_bytes =
+			    (size_t)cx->conf.portal_upload_max_bytes;
 			pc.ct = cx->ct;
 			pc.ct_list_path = cx->conf.ct_log_list;
 			if (portal_new(&pc, &portal) != 0) {
@@ -1147,6 +1150,9 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		hc.listen_fd = fd;
 		fd = -1;	/* the server owns it now */
 		hc.max_body = ACME_MAX_REQUEST;
+		hc.max_upload = portal_upload_body_max(
+		    cx->conf.portal_upload_max_files,
+		    (size_t)cx->conf.portal_upload_max_bytes);
 		conn_limits(cx, &hc);
 		hc.tls_cert_pem = cert_pem;
 		hc.tls_key_pem = (const char *)key_pem->data;

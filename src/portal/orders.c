@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define PAGE_MAX (1024 * 1024)
@@ -1674,6 +1675,8 @@ org_info_asked(struct portal_req *c, struct ra *ra,
 	return 1;
 }
 
+static void size_text(size_t n, char *out, size_t len);
+
 /* A card for an OV/EV order whose validation team asked for information:
  * the question and a form to answer it (*waits = 1: no reload under the
  * customer's hands), which leads back to the order's page when on_page,
@@ -1696,7 +1699,8 @@ org_info_section(struct portal_req *c, struct ra *ra,
 	    "<p>To verify your organisation, our validation team asks:</p>\n"
 	    "<blockquote class=\"org-request\">%s</blockquote>\n"
 	    "<form method=\"post\" action=\"/portal/orders/%lld/org-info\" "
-	    "class=\"stack\">\n<input type=\"hidden\" name=\"csrf\" "
+	    "class=\"stack\" enctype=\"multipart/form-data\">\n"
+	    "<input type=\"hidden\" name=\"csrf\" "
 	    "value=\"%s\">\n", (long long)o->id, (long long)o->id,
 	    (long long)o->id, shown, oc.info_request ? oc.info_request : "",
 	    (long long)o->id, c->csrf);
@@ -1707,15 +1711,129 @@ org_info_section(struct portal_req *c, struct ra *ra,
 		rc = portal_html_printf(b, "<label for=\"org-answer-%lld\">"
 		    "Your answer</label>\n<textarea id=\"org-answer-%lld\" "
 		    "name=\"answer\" rows=\"4\" maxlength=\"2000\" required>"
-		    "</textarea>\n<div><button type=\"submit\" class=\"button "
-		    "primary\">Send answer</button></div>\n</form>\n"
-		    "</section>\n", (long long)o->id, (long long)o->id);
+		    "</textarea>\n", (long long)o->id, (long long)o->id);
+	if (rc == 0) {
+		int files;
+		size_t bytes;
+		char lim[160], size[32];
+
+		portal_upload_limits(c->p, &files, &bytes);
+		size_text(bytes, size, sizeof(size));
+		snprintf(lim, sizeof(lim), "Up to %d files, PDF, PNG or JPEG, "
+		    "of at most %s each.", files, size);
+		rc = portal_html_printf(b, "<label for=\"org-docs-%lld\">"
+		    "Documents (optional)</label>\n<input type=\"file\" "
+		    "id=\"org-docs-%lld\" name=\"documents\" multiple "
+		    "accept=\".pdf,.png,.jpg,.jpeg,application/pdf,image/png,"
+		    "image/jpeg\" aria-describedby=\"org-docs-hint-%lld\">\n"
+		    "<p class=\"hint\" id=\"org-docs-hint-%lld\">%s For "
+		    "example a register extract, a letter from your accountant "
+		    "or a utility bill.</p>\n<div><button type=\"submit\" "
+		    "class=\"button primary\">Send answer</button></div>\n"
+		    "</form>\n</section>\n", (long long)o->id,
+		    (long long)o->id, (long long)o->id, (long long)o->id, lim);
+	}
 	free(shown);
 	ra_org_case_clear(&oc);
 	return rc;
 }
 
-/* POST /portal/orders/<id>/org-info: the customer's answer; back to the
+/* bytes for people: "10 MiB", "512 KiB", "300 bytes" */
+static void
+size_text(size_t n, char *out, size_t len)
+{
+	if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+		snprintf(out, len, "%zu MiB", n / (1024 * 1024));
+	else if (n >= 1024 * 1024)
+		snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
+	else if (n >= 1024)
+		snprintf(out, len, "%zu KiB", (n + 1023) / 1024);
+	else
+		snprintf(out, len, "%zu bytes", n);
+}
+
+/*
+ * The answer form with documents (multipart/form-data): its fields into
+ * *f and its files into *docs (pointing into *parts) of *ndocs. 0; else
+ * a reply is queued (a refusal flashed on the order's page, which keeps
+ * nothing of the form, or 400/403 as for any form) and 1 is returned.
+ */
+static int
+answer_form(struct portal_req *c, int64_t id, struct portal_form **f,
+    struct http_part **parts, size_t *nparts, struct ra_org_upload **docs,
+    size_t *ndocs)
+{
+	struct http_multipart_limits lim;
+	enum http_multipart_why why;
+	char msg[PORTAL_FLASH_MAX + 1], size[32], to[64];
+	int files, origin;
+	size_t bytes;
+
+	portal_upload_limits(c->p, &files, &bytes);
+	memset(&lim, 0, sizeof(lim));
+	lim.max_files = (size_t)files;
+	lim.max_file = bytes;
+	lim.max_field = PORTAL_FORM_MAX_VALUE;
+	/* the fields, an empty file input per file field, and room for
+	 * files past the limit to be counted as such */
+	lim.max_parts = (size_t)files + 8;
+	origin = portal_origin_ok(http_req_header(c->r, "Origin"),
+	    http_req_header(c->r, "Sec-Fetch-Site"),
+	    http_req_header(c->r, "Host"));
+	snprintf(to, sizeof(to), "/portal/orders/%lld", (long long)id);
+	if (http_req_multipart(c->r, &lim, parts, nparts, &why) != 0) {
+		size_text(bytes, size, sizeof(size));
+		if (why == HTTP_MP_FILE_TOO_BIG)
+			snprintf(msg, sizeof(msg), "Nothing was sent: a file "
+			    "is larger than %s. Each document may be at most "
+			    "%s.", size, size);
+		else if (why == HTTP_MP_TOO_MANY_FILES)
+			snprintf(msg, sizeof(msg), "Nothing was sent: choose "
+			    "at most %d documents for one answer.", files);
+		else
+			msg[0] = '\0';
+		/* the refusal only says what is wrong and changes nothing:
+		 * no CSRF token is needed for it, but our own pages */
+		if (msg[0] != '\0' && origin) {
+			portal_flash_set(c->r, 0, msg);
+			(void)portal_redirect(c->r, to);
+			return 1;
+		}
+		c->form_refusal = origin ? 400 : 403;
+		(void)portal_form_refused(c);
+		return 1;
+	}
+	*docs = xcalloc(*nparts + 1, sizeof(**docs));
+	for (size_t i = 0; i < *nparts; i++) {
+		struct http_part *p = &(*parts)[i];
+
+		if (p->filename == NULL) {
+			if (strlen(p->name) == 0 || memchr(p->data, 0, p->len) ||
+			    portal_form_add(f, p->name, (const char *)p->data)
+			    != 0) {
+				c->form_refusal = origin ? 400 : 403;
+				(void)portal_form_refused(c);
+				return 1;
+			}
+			continue;
+		}
+		if (strcmp(p->name, "documents") != 0 ||
+		    (p->filename[0] == '\0' && p->len == 0))
+			continue;	/* a file input left empty */
+		(*docs)[*ndocs].filename = p->filename;
+		(*docs)[*ndocs].data = p->data;
+		(*docs)[*ndocs].len = p->len;
+		(*ndocs)++;
+	}
+	if (!portal_req_csrf_ok(c, portal_form_get(*f, "csrf"))) {
+		(void)portal_error_reply(c, 403, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+/* POST /portal/orders/<id>/org-info: the customer's answer, as a form
+ * with documents (multipart) or without (urlencoded); back to the
  * order's page when it was sent from there, else to the overview. */
 static int
 org_info_post(struct portal_req *c, int64_t id)
@@ -1723,15 +1841,34 @@ org_info_post(struct portal_req *c, int64_t id)
 	struct portal_form *f = NULL;
 	struct ra *ra = NULL;
 	struct ra_err err = {0};
-	char to[64];
+	struct http_part *parts = NULL;
+	struct ra_org_upload *docs = NULL;
+	size_t nparts = 0, ndocs = 0;
+	const char *ct = http_req_header(c->r, "Content-Type");
+	char to[64], msg[PORTAL_FLASH_MAX + 1];
 	int rc;
 
-	if ((f = portal_req_form(c)) == NULL)
+	if (ct != NULL && strncasecmp(ct, "multipart/", 10) == 0) {
+		if (answer_form(c, id, &f, &parts, &nparts, &docs, &ndocs)) {
+			rc = 0;		/* answered */
+			goto done;
+		}
+	} else if ((f = portal_req_form(c)) == NULL) {
 		return portal_form_refused(c);
+	}
 	rc = portal_ra_get(c, &ra);
 	if (rc == 0)
-		rc = ra_org_customer_respond(ra, portal_customer_scope(c),
-		    c->user.id, id, portal_form_get(f, "answer"), &err);
+		rc = ra_org_customer_respond_docs(ra, portal_customer_scope(c),
+		    c->user.id, id, portal_form_get(f, "answer"), docs, ndocs,
+		    &err);
+	if (rc == 0 && ndocs > 0)
+		snprintf(msg, sizeof(msg), "Thank you: your answer and %lld "
+		    "document%s were sent to the validation team.",
+		    (long long)ndocs, ndocs == 1 ? "" : "s");
+	else
+		snprintf(msg, sizeof(msg), "%s", rc == 0 ? "Thank you: your "
+		    "answer was sent to the validation team." :
+		    err.detail.msg);
 	if (strcmp(fval(f, "back"), "order") == 0)
 		snprintf(to, sizeof(to), "/portal/orders/%lld", (long long)id);
 	else
@@ -1739,13 +1876,120 @@ org_info_post(struct portal_req *c, int64_t id)
 	if (rc == RC_NOTFOUND) {
 		rc = portal_error_reply(c, 404, NULL);
 	} else if (rc == 0 || rc == RC_STATE || rc == RC_INVAL) {
-		portal_flash_set(c->r, rc == 0, rc == 0 ? "Thank you: your "
-		    "answer was sent to the validation team." :
-		    err.detail.msg);
+		portal_flash_set(c->r, rc == 0, msg);
 		rc = portal_redirect(c->r, to);
 	}
+done:
 	portal_ra_put(c, ra);
 	portal_form_free(f);
+	free(docs);
+	http_parts_free(parts, nparts);
+	return rc;
+}
+
+/* ---- the documents of an answer ----------------------------------------- */
+
+int
+portal_doc_reply(struct http_req *r, const struct store_org_doc *d)
+{
+	char name[96], cd[128];
+
+	/* a download, never a page of ours: shown by nothing, run by
+	 * nothing, whatever the bytes also are */
+	ra_org_doc_filename(d->label, d->content_type, name, sizeof(name));
+	snprintf(cd, sizeof(cd), "attachment; filename=\"%s\"", name);
+	(void)http_add_header(r, "Content-Disposition", cd);
+	(void)http_add_header(r, "Content-Security-Policy", "sandbox; "
+	    "default-src 'none'");
+	(void)http_add_header(r, "X-Frame-Options", "DENY");
+	(void)http_add_header(r, "Referrer-Policy", "no-referrer");
+	(void)http_add_header(r, "Cross-Origin-Resource-Policy",
+	    "same-origin");
+	(void)http_add_header(r, "Strict-Transport-Security",
+	    "max-age=31536000");
+	(void)http_add_header(r, "Cache-Control", "no-store");
+	return http_reply(r, 200, d->content_type, d->data, d->size);
+}
+
+struct doc_rows {
+	struct buf *b;
+	int64_t order_id;
+	int n;
+};
+
+static int
+doc_row_html(const struct store_org_doc *d, void *arg)
+{
+	struct doc_rows *x = arg;
+	char t[32], size[32], href[96];
+	int rc = 0;
+
+	if (x->n++ == 0)
+		rc = portal_html_printf(x->b, "<section class=\"card\" "
+		    "id=\"org-docs\" aria-labelledby=\"h-org-docs\">\n"
+		    "<h2 id=\"h-org-docs\">Documents you sent</h2>\n"
+		    "<ul class=\"org-docs\">\n");
+	portal_fmt_time(d->uploaded_at, t);
+	size_text(d->size, size, sizeof(size));
+	snprintf(href, sizeof(href), "/portal/orders/%lld/documents/%lld",
+	    (long long)x->order_id, (long long)d->id);
+	if (rc == 0)
+		rc = portal_html_printf(x->b, "<li><a href=\"%s\">%s</a> "
+		    "(%s, %s), sent %s</li>\n", href, d->label,
+		    d->content_type, size, t);
+	return rc;
+}
+
+/* The documents sent for OV/EV order o's case (nothing when none). */
+static int
+org_docs_section(struct portal_req *c, struct ra *ra,
+    const struct ra_portal_order *o, struct buf *b)
+{
+	struct ra_org_case oc = {0};
+	struct doc_rows x = {b, o->id, 0};
+	int rc;
+
+	if (strcmp(o->profile, "dv") == 0 || o->acme)
+		return 0;
+	rc = ra_org_case_by_order(ra, portal_customer_scope(c), o->id, &oc);
+	if (rc == RC_NOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = store_org_doc_list(c->st, oc.id, doc_row_html, &x);
+	if (rc == 0 && x.n > 0)
+		rc = portal_html_printf(b, "</ul>\n</section>\n");
+	ra_org_case_clear(&oc);
+	return rc;
+}
+
+static int
+doc_send(const struct store_org_doc *d, void *arg)
+{
+	return portal_doc_reply(arg, d);
+}
+
+/* GET /portal/orders/<id>/documents/<doc>: one the customer sent; 404
+ * for another customer's as for one that does not exist. */
+static int
+doc_download(struct portal_req *c, int64_t id, const char *rest)
+{
+	struct ra *ra = NULL;
+	struct ra_org_case oc = {0};
+	int64_t doc = portal_parse_id(rest, strlen(rest));
+	int rc;
+
+	if (doc <= 0)
+		return portal_error_reply(c, 404, NULL);
+	rc = portal_ra_get(c, &ra);
+	if (rc == 0)
+		rc = ra_org_case_by_order(ra, portal_customer_scope(c), id,
+		    &oc);
+	if (rc == 0)
+		rc = store_org_doc_get(c->st, oc.id, doc, doc_send, c->r);
+	if (rc == RC_NOTFOUND)
+		rc = portal_error_reply(c, 404, NULL);
+	ra_org_case_clear(&oc);
+	portal_ra_put(c, ra);
 	return rc;
 }
 
@@ -2229,6 +2473,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	if (rc == 0)
 		rc = org_info_section(c, ra, &o, &more, &waits, 1);
 	if (rc == 0)
+		rc = org_docs_section(c, ra, &o, &more);
+	if (rc == 0)
 		rc = portal_html_printf(&b, "<p><a href=\"/portal/overview\">"
 		    "\xe2\x86\x90 Overview</a></p>\n");
 	if (rc == 0)
@@ -2559,6 +2805,9 @@ portal_orders(struct portal_req *c, const char *tail)
 	if (strcmp(slash, "/org-info") == 0)	/* organisation validation */
 		return portal_is_get(c->r) ? portal_error_reply(c, 405, NULL) :
 		    org_info_post(c, id);
+	if (strncmp(slash, "/documents/", 11) == 0)	/* what was sent */
+		return portal_is_get(c->r) ? doc_download(c, id, slash + 11) :
+		    portal_error_reply(c, 405, NULL);
 	return portal_error_reply(c, 404, NULL);
 }
 

@@ -70,6 +70,8 @@ struct portal {
 	struct asset assets[MAX_ASSETS];
 	size_t nassets;
 	char css_href[96];
+	int upload_files;	/* portal_upload_limits() */
+	size_t upload_bytes;
 	char js_href[96];
 	struct portal_ra_source ra;
 	int mail_spool;
@@ -278,6 +280,10 @@ portal_new(const struct portal_conf *conf, struct portal **out)
 	    NULL;
 	p->ca.problem_contact = conf->problem_contact &&
 	    conf->problem_contact[0] ? xstrdup(conf->problem_contact) : NULL;
+	p->upload_files = conf->upload_max_files > 0 ?
+	    conf->upload_max_files : PORTAL_UPLOAD_FILES_DEFAULT;
+	p->upload_bytes = conf->upload_max_bytes > 0 ?
+	    conf->upload_max_bytes : PORTAL_UPLOAD_BYTES_DEFAULT;
 	p->ca.terms_url = conf->terms_url && conf->terms_url[0] &&
 	    strcmp(conf->terms_url, PORTAL_TERMS_PATH) != 0 ?
 	    xstrdup(conf->terms_url) : NULL;
@@ -384,6 +390,23 @@ portal_security_headers_secret(struct http_req *r)
 	(void)http_add_header(r, "Strict-Transport-Security",
 	    "max-age=31536000");
 	(void)http_add_header(r, "Cache-Control", "no-store");
+}
+
+size_t
+portal_upload_body_max(int files, size_t bytes)
+{
+	if (files <= 0)
+		files = PORTAL_UPLOAD_FILES_DEFAULT;
+	if (bytes == 0)
+		bytes = PORTAL_UPLOAD_BYTES_DEFAULT;
+	return (size_t)files * bytes + 64 * 1024;
+}
+
+void
+portal_upload_limits(const struct portal *p, int *files, size_t *bytes)
+{
+	*files = p->upload_files;
+	*bytes = p->upload_bytes;
 }
 
 const char *
@@ -1713,7 +1736,8 @@ static const struct http_route routes[] = {
 	{"/portal/login", HTTP_GET | HTTP_POST, h_login},
 	{"/portal/logout", HTTP_POST, h_logout},
 	{PORTAL_TERMS_PATH, HTTP_GET, portal_terms_handle},
-	{"/portal/", HTTP_GET | HTTP_POST, h_portal},
+	/* the answer to validation staff takes documents (orders.c) */
+	{"/portal/", HTTP_GET | HTTP_POST | HTTP_UPLOAD, h_portal},
 	{"/static/", HTTP_GET, h_static},
 	{"/api/v1/", HTTP_GET | HTTP_POST, portal_api_handle},
 	{"/confirm/", HTTP_GET | HTTP_POST, portal_dv_confirm_handle},

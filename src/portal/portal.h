@@ -111,6 +111,10 @@ struct portal_conf {
 	 * to (portal.terms_url): an https:// URL or a path of this server;
 	 * NULL, "" or PORTAL_TERMS_PATH: the built-in placeholder page */
 	const char *terms_url;
+	/* documents a customer may send with an answer to validation
+	 * staff (portal.upload_max_files, _bytes); 0: 5 of 10 MiB */
+	int upload_max_files;
+	size_t upload_max_bytes;
 	time_t ca_now;			/* the CA's pinned clock; 0: real */
 	/* the HTTPS service certificate: svc_cert(svc_cert_arg, out) fills
 	 * *out with how it stands now (any thread; cheap, it is asked for
@@ -125,6 +129,12 @@ struct portal_conf {
 int portal_new(const struct portal_conf *conf, struct portal **out);
 /* Frees; call after the HTTP server using it has stopped. NULL is fine. */
 void portal_free(struct portal *p);
+/* The bound of a body that carries files (struct http_conf.max_upload)
+ * for files documents of bytes each (0: the defaults): all of them and
+ * 64 KiB for the form's fields and part headers. */
+#define PORTAL_UPLOAD_FILES_DEFAULT 5
+#define PORTAL_UPLOAD_BYTES_DEFAULT (10 * 1024 * 1024)
+size_t portal_upload_body_max(int files, size_t bytes);
 
 /* The route table (static, borrowed) to serve with the portal as the
  * handlers' app pointer: "/", "/portal", "/portal/...", "/static/...",

@@ -478,6 +478,15 @@ struct json_t *portal_acme_contacts(const char *contact_json, char *text,
 /* Security headers for pages whose URL holds a secret (the confirmation
  * link): as portal_security_headers(r, 0) but Referrer-Policy no-referrer. */
 void portal_security_headers_secret(struct http_req *r);
+/* Replies with a document of an organisation validation case as a
+ * download (orders.c): its sniffed type, attachment with a safe file name,
+ * nosniff, a sandboxing CSP, no caching. For the portal and the back
+ * office, each after its own access check. */
+int portal_doc_reply(struct http_req *r, const struct store_org_doc *d);
+/* How many documents of how many bytes each a customer may send with an
+ * answer to validation staff (struct portal_conf). */
+void portal_upload_limits(const struct portal *p, int *files,
+    size_t *bytes);
 /* The stylesheet's URL (with its version) for pages built outside the
  * layout helpers. */
 const char *portal_css_href(const struct portal *p);

@@ -137,6 +137,14 @@ static const struct key keys[] = {
 	    NULL, 0, 0, "subscriber agreement customers accept on the order "
 	    "form (BR 9.6.3): https:// URL or path on this server; the "
 	    "default is a placeholder: replace it"},
+	{"portal", "upload_max_files", K_INT, O(portal_upload_max_files), "5",
+	    NULL, 1, 20, "documents (PDF, PNG, JPEG) a customer "
+	    "may send with one answer to validation staff's request for "
+	    "information"},
+	{"portal", "upload_max_bytes", K_INT, O(portal_upload_max_bytes),
+	    "10485760", NULL, 1024, 33554432, "bytes of one such document "
+	    "(10 MiB; at most 32 MiB); a whole answer is bounded by "
+	    "upload_max_files times this, plus 64 KiB"},
 	{"acme", "require_eab", K_BOOL, O(acme_require_eab), "off", NULL, 0, 0,
 	    "new ACME accounts need an External Account Binding (RFC 8555 "
 	    "7.3.4) to a contract"},

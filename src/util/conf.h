@@ -75,6 +75,8 @@ struct conf {
 	/* [portal] */
 	char *portal_terms_url;		/* terms_url = /portal/terms (a
 					 * placeholder page) */
+	int portal_upload_max_files;	/* upload_max_files = 5 */
+	int portal_upload_max_bytes;	/* upload_max_bytes = 10485760 */
 	/* [acme] */
 	int acme_require_eab;		/* require_eab = off */
 	int acme_allow_ip;		/* allow_ip = off */
