@@ -18,10 +18,29 @@
 
 #include <jansson.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_JSON_BODY (64 * 1024)
+
+static int
+doc_json(const struct store_org_doc *d, void *arg)
+{
+	json_t *a = arg;
+	char hex[65], url[96];
+
+	for (size_t k = 0; k < sizeof(d->sha256); k++)
+		snprintf(hex + 2 * k, 3, "%02x", d->sha256[k]);
+	snprintf(url, sizeof(url), "/backoffice/api/cases/%lld/documents/%lld",
+	    (long long)d->case_id, (long long)d->id);
+	json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, "
+	    "s:I, s:s}", "id", (json_int_t)d->id, "label", d->label,
+	    "content_type", d->content_type, "size", (json_int_t)d->size,
+	    "sha256", hex, "uploaded_by", (json_int_t)d->uploaded_by,
+	    "uploaded_at", (json_int_t)d->uploaded_at, "download", url));
+	return 0;
+}
 
 static json_t *
 case_json(const struct ra_org_case *oc)
@@ -98,6 +117,17 @@ reply_case(struct portal_req *c, struct ra *ra, int64_t id, int by_order,
 	if (rc != 0)
 		return rc;
 	j = case_json(&oc);
+	{
+		json_t *docs = json_array();
+
+		rc = store_org_doc_list(c->st, oc.id, doc_json, docs);
+		json_object_set_new(j, "documents", docs);
+		if (rc != 0) {
+			json_decref(j);
+			ra_org_case_clear(&oc);
+			return rc;
+		}
+	}
 	if (with_issued)
 		json_object_set_new(j, "issued", json_boolean(issued));
 	ra_org_case_clear(&oc);

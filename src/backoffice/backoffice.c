@@ -990,6 +990,77 @@ history_card(struct portal_req *c, struct buf *b,
 	return rc;
 }
 
+/* The documents the customer sent with answers, each with a download. */
+struct doc_card {
+	struct buf *b;
+	int64_t case_id;
+	int n;
+};
+
+static int
+doc_card_row(const struct store_org_doc *d, void *arg)
+{
+	struct doc_card *x = arg;
+	char t[32], size[32], href[96], hex[65];
+	int rc = 0;
+
+	if (x->n++ == 0)
+		rc = portal_html_printf(x->b, "<section class=\"card\" "
+		    "aria-labelledby=\"h-docs\">\n<h2 id=\"h-docs\">Documents "
+		    "from the customer</h2>\n<div class=\"bo-scroll\" "
+		    "role=\"region\" aria-label=\"Documents\" tabindex=\"0\">"
+		    "\n<table class=\"bo-queue\" id=\"case-docs\">\n<thead><tr>"
+		    "<th scope=\"col\">Document</th><th scope=\"col\">Type"
+		    "</th><th scope=\"col\">Size</th><th scope=\"col\">SHA-256"
+		    "</th><th scope=\"col\">Sent</th></tr></thead>\n<tbody>\n");
+	portal_fmt_time(d->uploaded_at, t);
+	snprintf(size, sizeof(size), "%zu bytes", d->size);
+	for (size_t k = 0; k < sizeof(d->sha256); k++)
+		snprintf(hex + 2 * k, 3, "%02x", d->sha256[k]);
+	snprintf(href, sizeof(href), "/backoffice/cases/%lld/documents/%lld",
+	    (long long)x->case_id, (long long)d->id);
+	if (rc == 0)
+		rc = portal_html_printf(x->b, "<tr><td><a href=\"%s\" "
+		    "download>%s</a></td><td>%s</td><td>%s</td><td><code>%s"
+		    "</code></td><td>%s</td></tr>\n", href, d->label,
+		    d->content_type, size, hex, t);
+	return rc;
+}
+
+static int
+docs_card(struct portal_req *c, struct buf *b, int64_t case_id)
+{
+	struct doc_card x = {b, case_id, 0};
+	int rc = store_org_doc_list(c->st, case_id, doc_card_row, &x);
+
+	if (rc == 0 && x.n > 0)
+		rc = portal_html_printf(b, "</tbody>\n</table>\n</div>\n"
+		    "<p class=\"hint\">Downloads only; their type is what "
+		    "their bytes are, whatever the customer named them.</p>\n"
+		    "</section>\n");
+	return rc;
+}
+
+static int
+doc_send(const struct store_org_doc *d, void *arg)
+{
+	return portal_doc_reply(arg, d);
+}
+
+/* GET a case's document (page and API alike, staff only: h_bo). */
+static int
+doc_download(struct portal_req *c, const struct bo_path *bp)
+{
+	int api = bp->route == BO_API_CASE_DOC;
+	int rc = store_org_doc_get(c->st, bp->id, bp->doc, doc_send, c->r);
+
+	if (rc == RC_NOTFOUND)
+		rc = api ? portal_api_problem(c->r, 404, "not-found",
+		    "Not found", "There is no such document.") :
+		    error_page(c, 404, "There is no such document.");
+	return rc;
+}
+
 /* The case page; with rt, a refused evidence form shown again (422) and
  * notice (text) as the alert on top. */
 static int
@@ -1061,6 +1132,8 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 			    "%s</blockquote>\n</section>\n", oc.info_response ?
 			    oc.info_response : "No answer yet.");
 	}
+	if (rc == 0)
+		rc = docs_card(c, &b, oc.id);
 	/* what the customer gave first, then the checklist, then the
 	 * decision; "take" and a final decision go on top */
 	top = oc.state == RA_ORG_OPEN || oc.state == RA_ORG_APPROVED ||
@@ -1260,6 +1333,11 @@ h_bo(struct http_req *r, void *app)
 	case BO_CASE:
 		rc = get ? case_page(&c, bp.id, NULL, NULL) :
 		    error_page(&c, 405,
+		    "This page cannot be used that way.");
+		break;
+	case BO_CASE_DOC:
+	case BO_API_CASE_DOC:
+		rc = get ? doc_download(&c, &bp) : error_page(&c, 405,
 		    "This page cannot be used that way.");
 		break;
 	case BO_CASE_ACTION:

@@ -18,7 +18,9 @@ enum bo_route {
 	BO_API_CASES,		/* "api/cases" */
 	BO_API_CASE,		/* "api/cases/<id>" */
 	BO_API_CASE_ACTION,	/* "api/cases/<id>/<action>" (POST) */
-	BO_API_ORDER_CASE	/* "api/orders/<id>/case" */
+	BO_API_ORDER_CASE,	/* "api/orders/<id>/case" */
+	BO_CASE_DOC,		/* "cases/<id>/documents/<doc>" (GET) */
+	BO_API_CASE_DOC,	/* "api/cases/<id>/documents/<doc>" (GET) */
 };
 
 /* The actions a case page or the API can ask for. */
@@ -29,6 +31,7 @@ struct bo_path {
 	int64_t id;		/* case or order id */
 	char action[16];	/* one of BO_ACTIONS */
 	int step;		/* enum ra_org_step (BO_CASE_EVIDENCE), or -1 */
+	int64_t doc;		/* a case's document (BO_*CASE_DOC) */
 	char state[32];		/* queue filter: "" (the active ones:
 				 * path word "active"), "all", or an
 				 * ra_org_state name */

@@ -90,6 +90,15 @@ cases(const char *p, int api, struct bo_path *out)
 		out->route = api ? BO_API_CASE : BO_CASE;
 		return 0;
 	}
+	if (p != NULL && strncmp(p, "documents/", 10) == 0) {
+		p += 10;
+		if (!next(&p, &seg, &len) ||
+		    (out->doc = id_of(seg, len)) == 0 || p == NULL ||
+		    *p != '\0')
+			return RC_NOTFOUND;
+		out->route = api ? BO_API_CASE_DOC : BO_CASE_DOC;
+		return 0;
+	}
 	if (!next(&p, &seg, &len) || !action_ok(seg, len))
 		return RC_NOTFOUND;
 	memcpy(out->action, seg, len);

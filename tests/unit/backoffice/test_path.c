@@ -69,6 +69,13 @@ test_good(void **state)
 	p = ok("api/orders/42/case");
 	assert_int_equal(p.route, BO_API_ORDER_CASE);
 	assert_int_equal(p.id, 42);
+	p = ok("cases/5/documents/17");
+	assert_int_equal(p.route, BO_CASE_DOC);
+	assert_int_equal(p.id, 5);
+	assert_int_equal(p.doc, 17);
+	p = ok("api/cases/5/documents/17");
+	assert_int_equal(p.route, BO_API_CASE_DOC);
+	assert_int_equal(p.doc, 17);
 }
 
 static void
@@ -89,7 +96,11 @@ test_bad(void **state)
 		"api/orders/1/case/", "api/orders/0/case", "api/orders/x/case",
 		"api/users", "admin", "cases/1\xff", "cases/\xc3\xa9",
 		"cases/1 ", " cases/1", "cases/1\t/approve",
-		"queue/active\x01", NULL,
+		"queue/active\x01", "cases/1/documents",
+		"cases/1/documents/", "cases/1/documents/0",
+		"cases/1/documents/x", "cases/1/documents/2/",
+		"cases/1/documents/2/x", "cases/1/documents/../2",
+		"api/cases/1/documents", "api/cases/1/documents/01", NULL,
 	};
 	struct bo_path p;
 	char huge[8192];
