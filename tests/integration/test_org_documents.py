@@ -1,0 +1,224 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Documents with the customer's answer to validation staff, end to end
+over HTTPS against the real binary: the order's page sends PDF, PNG and
+JPEG bytes as a browser does (multipart/form-data), the back office lists
+them (label, type, size, SHA-256) and serves them byte for byte as
+attachments that nothing renders; refused forms (a file that is no PDF,
+PNG or JPEG whatever it is declared as, an empty one, too many, too
+large) store nothing; another customer gets 404 for the page and every
+document, and a customer reaches no back office address."""
+import base64
+import hashlib
+import struct
+import uuid
+import zlib
+
+import pytest
+
+from portal_rig import PASSWORD, Rig
+from test_backoffice import Agent, db, order
+
+
+def png_bytes():
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data)))
+    raw = b"\x00\xff\x00\x00"
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+# a 1x1 baseline JPEG
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP////////////////////////////////"
+    "//////////////////////////////////////////////////////wgALCAABAAEB"
+    "AREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=")
+PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+       b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+       b"trailer << /Root 1 0 R >>\n%%EOF\n")
+HTML = b"<!DOCTYPE html><script>alert(document.cookie)</script>"
+
+
+def multipart(fields, files):
+    """A body as a browser sends it; files: (name, filename, ctype,
+    bytes)."""
+    b = "----certdeskTest" + uuid.uuid4().hex
+    out = b""
+    for k, v in fields.items():
+        out += (f"--{b}\r\nContent-Disposition: form-data; "
+                f'name="{k}"\r\n\r\n{v}\r\n').encode()
+    for name, fn, ct, data in files:
+        out += (f"--{b}\r\nContent-Disposition: form-data; "
+                f'name="{name}"; filename="').encode() + fn + \
+            f'"\r\nContent-Type: {ct}\r\n\r\n'.encode() + data + b"\r\n"
+    out += f"--{b}--\r\n".encode()
+    return out, f"multipart/form-data; boundary={b}"
+
+
+def send(c, oid, csrf, files, answer="See the attached documents."):
+    body, ct = multipart({"csrf": csrf, "back": "order",
+                          "answer": answer}, files)
+    return c.request("POST", f"/portal/orders/{oid}/org-info", body=body,
+                     headers={"Content-Type": ct})
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    r = Rig(tmp_path_factory.mktemp("orgdocs"))
+    a = r.ids["a"]
+    a["business_d0"] = r.cli("admin", "slot", "add", "--contract",
+                             a["contract"], "--product", "business")
+    r.users["ann"] = r.cli("admin", "user", "add", "--email",
+                           "ann@ca.example", "--name", "Ann Agent",
+                           "--role", "agent", "--password-stdin",
+                           input=PASSWORD + "\n")
+    r.emails["ann"] = "ann@ca.example"
+    r.server.start()
+    yield r
+    r.server.stop()
+
+
+def test_documents_sent_listed_and_downloaded(rig):
+    ann = Agent(rig, "ann")
+    oid = order(rig, rig.ids["a"]["business_d0"], "docs.a-shop.test",
+                legal="A Shop Documents GmbH")
+    case = ann.case_of(oid)["id"]
+    ann.do(case, "take")
+    ann.do(case, "request-info", {"text": "Please send a register extract."})
+    c = rig.login("a")
+    st, _, page = c.get(f"/portal/orders/{oid}")
+    assert st == 200
+    text = page.decode()
+    assert 'enctype="multipart/form-data"' in text
+    assert 'type="file"' in text and 'name="documents"' in text
+    assert "Up to 5 files, PDF, PNG or JPEG, of at most 10 MiB each." in text
+    csrf = c.csrf_from(page)
+    count = "SELECT count(*) FROM org_case_documents"
+
+    def refused(files, words):
+        st, h, _ = send(c, oid, csrf, files)
+        assert st == 303 and h["Location"] == f"/portal/orders/{oid}"
+        st, _, p = c.get(f"/portal/orders/{oid}")
+        assert words in p.decode(), p.decode()
+        assert db(rig, count) == [(0,)]
+        assert ann.case_of(oid)["state"] == "info_requested"
+
+    pdf = ("extract.pdf".encode(), "application/pdf", PDF)
+    # an HTML page declared a PNG, among good ones: nothing is kept
+    refused([("documents",) + pdf,
+             ("documents", b"logo.png", "image/png", HTML)],
+            "The file &quot;logo.png&quot; is not a PDF, PNG or JPEG file.")
+    refused([("documents", b"empty.pdf", "application/pdf", b"")],
+            "The file &quot;empty.pdf&quot; is empty.")
+    refused([("documents",) + pdf] * 6,
+            "Nothing was sent: choose at most 5 documents for one answer.")
+    refused([("documents", b"big.pdf", "application/pdf",
+              PDF + b"0" * (10 * 1024 * 1024))],
+            "Nothing was sent: a file is larger than 10 MiB.")
+    # without the CSRF token: 403, nothing kept
+    body, ct = multipart({"answer": "x"}, [("documents",) + pdf])
+    st, _, _ = c.request("POST", f"/portal/orders/{oid}/org-info",
+                         body=body, headers={"Content-Type": ct})
+    assert st == 403
+    # cut short: refused as an unreadable form
+    st, _, _ = c.request("POST", f"/portal/orders/{oid}/org-info",
+                         body=body[:-30], headers={"Content-Type": ct})
+    assert st == 400
+    assert db(rig, count) == [(0,)]
+    # another customer cannot send any
+    b = rig.login("b")
+    st, _, _ = send(b, oid, b.page_csrf(), [("documents",) + pdf])
+    assert st == 404
+    assert db(rig, count) == [(0,)]
+
+    # a PDF declared a PNG, a PNG, a JPEG with a hostile name; the
+    # empty file input a browser sends when nothing is chosen is no file
+    png = png_bytes()
+    # (CR LF as a browser escapes it: a bare one ends the part's header)
+    hostile = b"..\\..\\<img src=x onerror=alert(1)>\xff%0D%0A.jpg"
+    files = [("documents", b"../../Auszug HRB.pdf", "image/png", PDF),
+             ("documents", b"logo.png", "image/png", png),
+             ("documents", hostile, "application/octet-stream", JPEG),
+             ("documents", b"", "application/octet-stream", b"")]
+    st, h, _ = send(c, oid, csrf, files)
+    assert st == 303
+    st, _, page = c.get(f"/portal/orders/{oid}")
+    text = page.decode()
+    assert "your answer and 3 documents were sent" in text
+    assert "Documents you sent" in text
+    assert "<img src=x" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;\ufffd%0D%0A.jpg" in text
+    rows = db(rig, "SELECT id, label, content_type, size, hex(sha256) "
+              "FROM org_case_documents ORDER BY id")
+    assert [(r[1], r[2]) for r in rows] == [
+        ("Auszug HRB.pdf", "application/pdf"), ("logo.png", "image/png"),
+        ("<img src=x onerror=alert(1)>\ufffd%0D%0A.jpg", "image/jpeg")]
+    want = [PDF, png, JPEG]
+    for r, data in zip(rows, want):
+        assert r[3] == len(data)
+        assert r[4].lower() == hashlib.sha256(data).hexdigest()
+    # audited with the SHA-256
+    audit = db(rig, "SELECT details FROM audit_log WHERE action = "
+               "'org.case.document' ORDER BY seq")
+    assert len(audit) == 3
+    assert hashlib.sha256(PDF).hexdigest() in audit[0][0]
+    doc = ann.case_of(oid)
+    assert doc["state"] == "in_review"
+    assert [d["sha256"] for d in doc["documents"]] == \
+        [hashlib.sha256(d).hexdigest() for d in want]
+
+    # the agent's case page lists them; each downloads byte for byte
+    s = rig.client()
+    s.login(rig.emails["ann"], PASSWORD)
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    text = page.decode()
+    assert "Documents from the customer" in text
+    for r, data in zip(rows, want):
+        assert hashlib.sha256(data).hexdigest() in text
+        url = f"/backoffice/cases/{case}/documents/{r[0]}"
+        assert url in text
+        st, h, got = s.get(url)
+        assert st == 200 and got == data
+        assert h["Content-Type"] == r[2]
+        assert h["Content-Disposition"].startswith('attachment; filename="')
+        assert h["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in h["Content-Security-Policy"]
+        assert h["Cache-Control"] == "no-store"
+    st, h, _ = s.get(f"/backoffice/cases/{case}/documents/{rows[0][0]}")
+    assert h["Content-Disposition"] == 'attachment; filename="Auszug_HRB.pdf"'
+    st, h, _ = s.get(f"/backoffice/cases/{case}/documents/{rows[2][0]}")
+    cd = h["Content-Disposition"]
+    assert cd.endswith('.jpg"') and "<" not in cd and "\\" not in cd
+    # the API lists and serves them too
+    for d, data in zip(doc["documents"], want):
+        st, h, got = ann.c.request("GET", d["download"], headers={
+            "Authorization": f"Bearer {ann.token}"})
+        assert st == 200 and got == data
+    # a document under another case is none
+    st, _, _ = s.get(f"/backoffice/cases/{case + 1000}/documents/"
+                     f"{rows[0][0]}")
+    assert st == 404
+
+    # the customer downloads their own from the order's page
+    for r, data in zip(rows, want):
+        st, h, got = c.get(f"/portal/orders/{oid}/documents/{r[0]}")
+        assert st == 200 and got == data
+    # another customer: 404 for the page and every document
+    st, _, _ = b.get(f"/portal/orders/{oid}")
+    assert st == 404
+    for r in rows:
+        st, _, got = b.get(f"/portal/orders/{oid}/documents/{r[0]}")
+        assert st == 404 and got != PDF
+    # and a customer reaches no back office address
+    for who in (c, b):
+        st, _, got = who.get(f"/backoffice/cases/{case}/documents/"
+                             f"{rows[0][0]}")
+        assert st == 404 and got != PDF
+        st, _, _ = who.request("GET", f"/backoffice/api/cases/{case}/"
+                               f"documents/{rows[0][0]}")
+        assert st == 404
+    st, _, _ = rig.client().api(
+        "GET", f"/backoffice/api/cases/{case}/documents/{rows[0][0]}",
+        token=rig.token("a"))
+    assert st == 404
