@@ -1150,6 +1150,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		hc.listen_fd = fd;
 		fd = -1;	/* the server owns it now */
 		hc.max_body = ACME_MAX_REQUEST;
+		hc.upload_ok = portal_upload_ok;
 		hc.max_upload = portal_upload_body_max(
 		    cx->conf.portal_upload_max_files,
 		    (size_t)cx->conf.portal_upload_max_bytes);

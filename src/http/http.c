@@ -98,6 +98,7 @@ struct http_server {
 	void *error_app;
 	size_t max_body;
 	size_t max_upload;	/* HTTP_UPLOAD routes' multipart bodies */
+	int (*upload_ok)(struct http_req *r, void *app);
 	int port;
 	int tls;
 	pthread_mutex_t cred_lock;
@@ -915,9 +916,9 @@ framing_bad(const struct framing *f)
 
 /* The bound of r's body: max_upload for a form with files POSTed to an
  * HTTP_UPLOAD route (only there, so that no other handler holds that
- * much), else max_body. */
+ * much) when upload_ok lets it, else max_body. */
 static size_t
-body_max(const struct http_req *r)
+body_max(struct http_req *r)
 {
 	const char *ct;
 	static const char mp[] = "multipart/form-data";
@@ -928,6 +929,9 @@ body_max(const struct http_req *r)
 	ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct == NULL || strncasecmp(ct, mp, sizeof(mp) - 1) != 0)
+		return r->srv->max_body;
+	if (r->srv->upload_ok != NULL &&
+	    !r->srv->upload_ok(r, r->app))
 		return r->srv->max_body;
 	return r->srv->max_upload;
 }
@@ -1255,6 +1259,7 @@ http_server_start(const struct http_conf *conf,
 	srv->error_app = conf->error_app ? conf->error_app : app;
 	srv->max_body = conf->max_body;
 	srv->max_upload = conf->max_upload;
+	srv->upload_ok = conf->upload_ok;
 	srv->on_error = conf->on_error;
 	if (conf->tls_cert_pem) {
 		int rc = cred_new(conf->tls_cert_pem, conf->tls_key_pem,

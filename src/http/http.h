@@ -94,6 +94,11 @@ struct http_conf {
 	/* the bound of a multipart/form-data body POSTed to an HTTP_UPLOAD
 	 * route (files); 0 or less than max_body: max_body */
 	size_t max_upload;
+	/* asked, once the headers of such a POST are in and before its body
+	 * is read, whether it may have max_upload (1) or only max_body (0):
+	 * so that only a logged-in customer's upload makes the server hold
+	 * that much. NULL: always. app is the route's. */
+	int (*upload_ok)(struct http_req *r, void *app);
 	/* > 0: a socket made by http_listen_socket() to serve on instead of
 	 * binding addr (which must still be given, for its family); the
 	 * server owns it from then on, also when starting fails. */

@@ -1655,6 +1655,25 @@ staff_portal(struct portal *p, struct http_req *r, struct portal_req *c,
 /* "/portal/" + tail: "" the portfolio; "slots/<id>/setup" (GET);
  * "slots/<id>/activate" (POST); "overview", "orders/..."; "acme..."; the
  * admin's "admin/mail...". */
+int
+portal_upload_ok(struct http_req *r, void *app)
+{
+	struct portal_req c;
+	const char *tail = http_req_tail(r), *slash;
+	int bad, ok;
+
+	if (strncmp(tail, "orders/", 7) != 0 ||
+	    (slash = strchr(tail + 7, '/')) == NULL ||
+	    portal_parse_id(tail + 7, (size_t)(slash - tail - 7)) <= 0 ||
+	    strcmp(slash, "/org-info") != 0)
+		return 0;
+	if (portal_req_begin(app, r, &c) != 0)
+		return 0;
+	ok = portal_req_auth(&c, 0, &bad) == 0 && !portal_is_staff(&c);
+	portal_req_end(&c);
+	return ok;
+}
+
 static int
 h_portal(struct http_req *r, void *app)
 {

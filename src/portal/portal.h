@@ -135,6 +135,11 @@ void portal_free(struct portal *p);
 #define PORTAL_UPLOAD_FILES_DEFAULT 5
 #define PORTAL_UPLOAD_BYTES_DEFAULT (10 * 1024 * 1024)
 size_t portal_upload_body_max(int files, size_t bytes);
+/* struct http_conf.upload_ok for the portal's routes (app: the portal):
+ * 1 only for POST /portal/orders/<id>/org-info from a logged-in
+ * customer, whose answer may carry documents. */
+struct http_req;
+int portal_upload_ok(struct http_req *r, void *app);
 
 /* The route table (static, borrowed) to serve with the portal as the
  * handlers' app pointer: "/", "/portal", "/portal/...", "/static/...",

@@ -222,3 +222,29 @@ def test_documents_sent_listed_and_downloaded(rig):
         "GET", f"/backoffice/api/cases/{case}/documents/{rows[0][0]}",
         token=rig.token("a"))
     assert st == 404
+
+
+def test_large_body_only_for_a_customers_answer(rig):
+    """The upload bound (files times their size) is granted before the
+    body is read, so only to a logged-in customer's answer: anyone else's
+    multipart POST under /portal/ is held to the usual 64 KiB and
+    refused (413) with the body unread."""
+    from conftest import post_too_big
+    c = rig.login("a")
+    cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+    mp = {"Content-Type": "multipart/form-data; boundary=x"}
+    big = 1024 * 1024
+    path = "/portal/orders/1/org-info"
+    port = rig.server.https_port
+    # no session, a made-up one, another page of the portal, staff
+    ann = rig.login("ann")
+    staff = "; ".join(f"{k}={v}" for k, v in ann.cookies.items())
+    for p, h in [(path, {}),
+                 (path, {"Cookie": "__Host-certdesk=" + "A" * 43}),
+                 ("/portal/tokens", {"Cookie": cookie}),
+                 ("/portal/orders/1/revoke", {"Cookie": cookie}),
+                 (path, {"Cookie": staff})]:
+        st, _, _ = post_too_big(port, p, big, {**mp, **h}, tls=c.ctx)
+        assert st == 413, (p, h)
+    # (the customer's own large answer is read: see the 10 MiB file in
+    # test_documents_sent_listed_and_downloaded)
