@@ -201,13 +201,26 @@ out:
 	return rc;
 }
 
+/* What decode() lets through: UTF-8 without control characters (but TAB,
+ * CR and LF in a value). */
+static int
+text_ok(const char *s, int value)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p == 0x7f || (*p < 0x20 && !(value && (*p == '\t' ||
+		    *p == '\n' || *p == '\r'))))
+			return 0;
+	return utf8_ok((const uint8_t *)s, strlen(s));
+}
+
 int
 portal_form_add(struct portal_form **f, const char *name, const char *value)
 {
 	size_t vlen;
 
 	if (f == NULL || name == NULL || name[0] == '\0' || value == NULL ||
-	    strlen(name) > PORTAL_FORM_MAX_NAME)
+	    strlen(name) > PORTAL_FORM_MAX_NAME || !text_ok(name, 0) ||
+	    !text_ok(value, 1))
 		return RC_INVAL;
 	if (*f == NULL)
 		*f = xcalloc(1, sizeof(**f));

@@ -629,8 +629,8 @@ send_cert_file(struct portal_req *c, int64_t id, const char *file, int api)
 	file_base(o.names, base);
 	cd = xasprintf("attachment; filename=\"%s.%s\"", base, file);
 	portal_security_headers(c->r, 0);
+	/* (X-Content-Type-Options: every reply has it) */
 	(void)http_add_header(c->r, "Content-Disposition", cd);
-	(void)http_add_header(c->r, "X-Content-Type-Options", "nosniff");
 	rc = http_reply(c->r, 200, ctype, b.data, b.len);
 out:
 	free(cd);

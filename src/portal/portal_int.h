@@ -48,9 +48,11 @@ int portal_form_parse(const uint8_t *body, size_t len,
     struct portal_form **out);
 /* Adds name=value to *f (a new form when *f is NULL), as if it had been
  * posted: a form the server fills in itself (a renewal starts from the
- * certificate's order). The strings are copied. 0; RC_INVAL for an empty,
- * too long or repeated name; RC_TOOBIG past PORTAL_FORM_MAX_FIELDS or for a
- * value over PORTAL_FORM_MAX_VALUE bytes. */
+ * certificate's order, or the fields of a multipart form). The strings are
+ * copied. 0; RC_INVAL for an empty, too long or repeated name, or a name
+ * or value that a posted form could not carry (not UTF-8, control
+ * characters but TAB, CR and LF in a value); RC_TOOBIG past
+ * PORTAL_FORM_MAX_FIELDS or for a value over PORTAL_FORM_MAX_VALUE bytes. */
 int portal_form_add(struct portal_form **f, const char *name,
     const char *value);
 /* The value of name, or NULL when absent (borrowed, valid while f lives). */

@@ -395,6 +395,7 @@ def test_downloads(rig, state, tmp_path):
             assert st == 200, (what, ext)
             assert h["Content-Disposition"] == \
                 f'attachment; filename="{DOMAIN}.{what}.{ext}"'
+            assert h.get_all("X-Content-Type-Options") == ["nosniff"]
             files[f"{what}.{ext}"] = body
             (tmp_path / f"{what}.{ext}").write_bytes(body)
     root = rig.data / "ca" / "root.pem"

@@ -177,6 +177,17 @@ test_add(void **state)
 	assert_string_equal(portal_form_get(f, "purpose"), "");
 	assert_int_equal(portal_form_add(&f, "domain", "again"), RC_INVAL);
 	assert_int_equal(portal_form_add(&f, "", "x"), RC_INVAL);
+	/* what a posted form could not carry (a multipart form's fields
+	 * come through here) */
+	assert_int_equal(portal_form_add(&f, "a", "\xff\xfe"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "a", "\xc0\xaf"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "a", "\xed\xa0\x80"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "a", "bell\x07"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "a", "del\x7f"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "a\tb", "x"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "\xe9", "x"), RC_INVAL);
+	assert_int_equal(portal_form_add(&f, "text", "line\r\n\tM\xc3\xbcller"),
+	    0);
 	assert_int_equal(portal_form_add(&f, "x", NULL), RC_INVAL);
 	assert_int_equal(portal_form_add(NULL, "x", "y"), RC_INVAL);
 	memset(name, 'n', sizeof(name) - 1);
