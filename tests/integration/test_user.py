@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import stat
+import struct
 import subprocess
 import tempfile
 
@@ -175,6 +176,22 @@ def test_refusals(base):
     err = start_fails(data, "--user", "nobody")
     assert f"{wal}: cannot write it, running as nobody" in err, err
     wal.unlink()
+    # an ACL that lets the user into keys/ (mode 0700 otherwise): the
+    # mask shows in the group bits, and the signer refuses the mode
+    acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in [
+        (0x01, 7, 0xffffffff),            # user::rwx
+        (0x02, 5, NOBODY.pw_uid),         # user:nobody:r-x
+        (0x04, 0, 0xffffffff),            # group::---
+        (0x10, 5, 0xffffffff),            # mask::r-x
+        (0x20, 0, 0xffffffff)])           # other::---
+    os.setxattr(data / "keys", "system.posix_acl_access", acl)
+    assert as_user("nobody", ["ls", data / "keys"]).returncode == 0
+    err = start_fails(data, "--user", "nobody")
+    assert f"key directory {data}/keys: accessible by group or others " \
+        "(mode 0750, must be 0700)" in err, err
+    os.removexattr(data / "keys", "system.posix_acl_access")
+    os.chmod(data / "keys", 0o700)
+    assert as_user("nobody", ["ls", data / "keys"]).returncode != 0
     # a key directory of the user's own: it could read the keys
     subprocess.run(["chown", "-R", "nobody:", data / "keys"], check=True)
     err = start_fails(data, "--user", "nobody")
