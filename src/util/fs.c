@@ -4,6 +4,7 @@
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -31,14 +32,42 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* 1 when the directory open at fd holds nothing but . and .. */
+static int
+dir_empty(int fd)
+{
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *e;
+	int empty = d != NULL;
+
+	if (d == NULL && dfd >= 0)
+		close(dfd);
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	if (d != NULL)
+		closedir(d);
+	return empty;
+}
+
 int
 fs_own_like_dir(int fd, const char *path)
 {
 	char *copy;
-	struct stat st;
+	struct stat st, me;
 	int rc = 0;
 
 	if (geteuid() != 0)
+		return 0;
+	/* only what root made itself: never a file another user owns, nor
+	 * one with another name somewhere (a hard link planted in a
+	 * directory that user controls, to a file of root's elsewhere), nor
+	 * a directory with anything in it (one of root's, keys/, moved
+	 * where a new one was just made) */
+	if (fstat(fd, &me) != 0 || me.st_uid != 0 ||
+	    !((S_ISDIR(me.st_mode) && dir_empty(fd)) ||
+	    (S_ISREG(me.st_mode) && me.st_nlink == 1)))
 		return 0;
 	copy = xstrdup(path);
 	if (stat(dirname(copy), &st) != 0)
