@@ -280,7 +280,7 @@ age_text(time_t from, time_t now, char *out, size_t len)
 	if (d >= 1)
 		snprintf(out, len, "%ld day%s ago", d, d == 1 ? "" : "s");
 	else if (h >= 1)
-		snprintf(out, len, "%ld h ago", h);
+		snprintf(out, len, "%ld hour%s ago", h, h == 1 ? "" : "s");
 	else
 		snprintf(out, len, "less than an hour ago");
 }

@@ -103,37 +103,59 @@ collect(const struct store_issuer *is, void *arg)
 	return 0;
 }
 
-static void
-date(time_t t, char out[32])
-{
-	struct tm tm;
 
-	if (t == 0 || gmtime_r(&t, &tm) == NULL)
-		snprintf(out, 32, "\xe2\x80\x94");
-	else
-		strftime(out, 32, "%Y-%m-%d", &tm);
+/* The CA's CRLs: its full CRL and the CRL of each shard, each published
+ * by itself (ca/crl.c). */
+struct crl_seen {
+	time_t newest;		/* the latest thisUpdate of them all */
+	time_t next;		/* the earliest nextUpdate: renewed first */
+	int64_t n;		/* how many were published */
+};
+
+static void
+crl_saw(struct crl_seen *s, time_t this_update, time_t next_update)
+{
+	if (this_update > s->newest)
+		s->newest = this_update;
+	if (s->next == 0 || next_update < s->next)
+		s->next = next_update;
+	s->n++;
 }
 
-/* The newest CRL of the CA: "<this update>, next by <next update>". */
+static int
+shard_seen(const struct store_crl_shard *sh, void *arg)
+{
+	if (sh->number > 0)
+		crl_saw(arg, sh->this_update, sh->next_update);
+	return 0;
+}
+
+/* The newest CRL of the CA, full or of a shard, whichever was published
+ * last: "<this update>, next by <the earliest next update>". */
 static int
 crl_cell(struct portal_req *c, struct buf *b, const struct ca_row *r)
 {
 	struct store_crl crl;
+	struct crl_seen seen = {0};
 	char t1[32], t2[32];
 	int rc;
 
 	memset(&crl, 0, sizeof(crl));
 	rc = store_crl_latest(c->st, r->id, &crl);
-	if (rc == RC_NOTFOUND)
-		return portal_html_printf(b, "<td>none yet</td>");
+	if (rc == 0)
+		crl_saw(&seen, crl.this_update, crl.next_update);
+	store_crl_clear(&crl);
+	if (rc != 0 && rc != RC_NOTFOUND)
+		return rc;
+	rc = store_crl_shard_list(c->st, r->id, shard_seen, &seen);
 	if (rc != 0)
 		return rc;
-	portal_fmt_time(crl.this_update, t1);
-	portal_fmt_time(crl.next_update, t2);
-	rc = portal_html_printf(b, "<td>%s<br><span class=\"hint\">next by "
+	if (seen.n == 0)
+		return portal_html_printf(b, "<td>none yet</td>");
+	portal_fmt_time(seen.newest, t1);
+	portal_fmt_time(seen.next, t2);
+	return portal_html_printf(b, "<td>%s<br><span class=\"hint\">next by "
 	    "%s</span></td>", t1, t2);
-	store_crl_clear(&crl);
-	return rc;
 }
 
 static int
@@ -146,10 +168,10 @@ row_html(struct portal_req *c, struct buf *b, const struct ca_rows *l,
 	long long left = r->na > now ? (long long)((r->na - now) / 86400) : -1;
 	int rc;
 
-	date(r->nb, nb);
-	date(r->na, na);
+	portal_fmt_date(r->nb, nb);
+	portal_fmt_date(r->na, na);
 	if (active)
-		date(ca_cal_last_issue(r->na), until);
+		portal_fmt_date(ca_cal_last_issue(r->na), until);
 	else
 		snprintf(until, sizeof(until), "\xe2\x80\x94");
 	rc = portal_html_printf(b, "<tr id=\"ca-%s\" class=\"%s\"><th "
@@ -201,7 +223,7 @@ notices(struct portal_req *c, struct buf *b, const struct ca_rows *l,
 		    "none\">There is no issuing CA: run <code>certdesk init"
 		    "</code>.</p>\n");
 	last = ca_cal_last_issue(a->na);
-	date(last, until);
+	portal_fmt_date(last, until);
 	if (now >= last)
 		rc = portal_html_printf(b, "<p class=\"warning\" id=\"ca-"
 		    "expiry\">The issuing CA %s can no longer issue: a "
@@ -366,13 +388,14 @@ ca_page(struct portal_req *c)
 	}
 	if (rc == 0 && v->ct != NULL) {
 		struct ca_ct_info ci;
-		char day[16] = "";
-		struct tm tm;
+		char day[40] = "", d[32];
 
 		/* the list in use now (SIGHUP reloads it) */
 		ca_ct_info(v->ct, &ci);
-		if (ci.list_time != 0 && gmtime_r(&ci.list_time, &tm))
-			strftime(day, sizeof(day), " of %Y-%m-%d", &tm);
+		if (ci.list_time != 0) {
+			portal_fmt_date(ci.list_time, d);
+			snprintf(day, sizeof(day), " of %s", d);
+		}
 		rc = portal_html_printf(&b, "<h2>Certificate Transparency</h2>"
 		    "\n<p id=\"ca-ct\">Every subscriber certificate is logged "
 		    "as a precertificate first and issued with the SCTs of "

@@ -49,7 +49,7 @@
 static void
 when(time_t t, char out[40])
 {
-	portal_fmt_utc(t, 1, out, 40);
+	portal_fmt_time(t, out);
 }
 
 static int

@@ -27,18 +27,6 @@
 #define PAGE_MAX (2 * 1024 * 1024)
 #define PER_PAGE 100
 
-static void
-when(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, 32, "\xe2\x80\x94");
-		return;
-	}
-	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
-}
-
 /* The mail's state: "queued", "sent", "spooled", "failed" (tried again
  * later) or "bounced" (refused for good, never tried again). */
 static const char *
@@ -60,7 +48,7 @@ state_cell(const struct portal_req *c, struct buf *b,
 	int rc;
 
 	if (strcmp(s, "bounced") == 0) {
-		when(m->bounced_at, t);
+		portal_fmt_time(m->bounced_at, t);
 		return portal_html_printf(b, "<span class=\"state mail-bounced"
 		    "\">Bounced: %s</span><p class=\"hint mail-error\">"
 		    "Refused for good by the mail server on %s; not tried "
@@ -72,7 +60,7 @@ state_cell(const struct portal_req *c, struct buf *b,
 	    strcmp(s, "sent") == 0 ? "Sent" : strcmp(s, "failed") == 0 ?
 	    "Failed" : "Queued");
 	if (rc == 0 && strcmp(s, "failed") == 0) {
-		when(m->next_try_at, t);
+		portal_fmt_time(m->next_try_at, t);
 		rc = portal_html_printf(b, "<p class=\"hint mail-error\">%s"
 		    "<br>%lld failed attempt(s); next try %s.</p>",
 		    m->last_error ? m->last_error : "unknown error",
@@ -113,7 +101,7 @@ list_page(struct portal_req *c, int64_t before)
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char t[32];
 
-		when(v[i].created_at, t);
+		portal_fmt_time(v[i].created_at, t);
 		rc = portal_html_printf(&b, "<tr data-mail=\"%lld\" "
 		    "data-state=\"%s\"><td>%s</td><td>%s</td><td><a "
 		    "href=\"/portal/admin/mail/%lld\">%s</a></td><td>"
@@ -158,8 +146,8 @@ view_page(struct portal_req *c, int64_t id)
 		return portal_error_reply(c, 404, NULL);
 	if (rc != 0)
 		return rc;
-	when(m->created_at, t1);
-	when(m->sent_at, t2);
+	portal_fmt_time(m->created_at, t1);
+	portal_fmt_time(m->sent_at, t2);
 	buf_init(&b, PAGE_MAX);
 	rc = portal_html_printf(&b, "<p><a href=\"/portal/admin/mail\">"
 	    "\xe2\x86\x90 Outgoing mail</a></p>\n<section class=\"card "

@@ -46,24 +46,37 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-/* The time formats of portal_int.h (dv.c and the back office use them). */
+/* The time formats of portal_int.h (dv.c, ca.c and the back office use
+ * them): month names of our own, not strftime's %b, which follows the
+ * locale, and no leading zero in the day. */
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May",
+    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
 void
-portal_fmt_utc(time_t t, int text_month, char *out, size_t n)
+portal_fmt_date(time_t t, char out[32])
 {
 	struct tm tm;
 
-	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, n, "\xe2\x80\x94");
-		return;
-	}
-	strftime(out, n, text_month ? "%d %b %Y, %H:%M UTC" :
-	    "%Y-%m-%d %H:%M UTC", &tm);
+	if (t == 0 || gmtime_r(&t, &tm) == NULL || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		snprintf(out, 32, "\xe2\x80\x94");
+	else
+		snprintf(out, 32, "%d %s %lld", tm.tm_mday, months[tm.tm_mon],
+		    (long long)tm.tm_year + 1900);
 }
 
 void
 portal_fmt_time(time_t t, char out[32])
 {
-	portal_fmt_utc(t, 0, out, 32);
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		snprintf(out, 32, "\xe2\x80\x94");
+	else
+		snprintf(out, 32, "%d %s %lld, %02d:%02d UTC", tm.tm_mday,
+		    months[tm.tm_mon], (long long)tm.tm_year + 1900,
+		    tm.tm_hour, tm.tm_min);
 }
 
 void

@@ -307,12 +307,12 @@ int portal_api_json(struct http_req *r, unsigned status, void *json);
 /* The API's 404 problem, the same for a missing resource and for one of
  * another customer (api.c). */
 int portal_api_not_found(struct portal_req *c);
-/* t in UTC as the pages of the portal and of the back office show it
- * into out[0..n): "2026-11-27 14:05 UTC", or with text_month
- * "27 Nov 2026, 14:05 UTC"; an em dash for 0 and for a time gmtime_r()
- * cannot take. portal_fmt_time() is the first form into 32 bytes. */
-void portal_fmt_utc(time_t t, int text_month, char *out, size_t n);
+/* t in UTC as every page of the portal, the back office and the admin
+ * pages shows it, one style for all: "5 Nov 2026, 14:05 UTC" (a relative
+ * "3 days ago" only ever added to it), and for a day alone "5 Nov 2026";
+ * an em dash for 0 and for a time gmtime_r() cannot take. */
 void portal_fmt_time(time_t t, char out[32]);
+void portal_fmt_date(time_t t, char out[32]);
 /* t as RFC 3339, "2026-11-27T14:05:00Z" (0 is 1970's); "" for a time
  * gmtime_r() cannot take. */
 void portal_fmt_rfc3339(time_t t, char out[32]);

@@ -262,7 +262,7 @@ describe("portal: portfolio and certificate pages", () => {
 		assert.match(await page.textContent("#flash"),
 		    /was revoked .*no longer trusted/);
 		assert.match(await page.textContent("#revoked-at"),
-		    /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+		    /^\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC$/);
 		assert.equal(await page.textContent("#revoked-reason"),
 		    "No longer needed");
 		const after = await page.textContent("main");

@@ -4,6 +4,7 @@ a starter, an unlimited and a business slot; B with a starter and an
 unlimited slot), users with passwords and API tokens, a running `certdesk
 serve`, and a small HTTPS client with a cookie jar (http.client, verifying
 the service certificate against the CA's root)."""
+import datetime
 import http.client
 import json
 import re
@@ -14,6 +15,28 @@ import urllib.parse
 from conftest import Server, free_port, ok
 
 PASSWORD = "correct horse battery staple"
+# every page's time, "5 Nov 2026, 14:05 UTC" (portal_fmt_time)
+PAGE_TIME_RE = r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC"
+
+
+def fp_html(fp):
+    """A fingerprint as the pages write it: a line may break only
+    between two bytes (<wbr> after each ':', or after every two hex
+    digits of one without colons)."""
+    if ":" in fp:
+        return fp.replace(":", ":<wbr>")
+    return "<wbr>".join(fp[i:i + 2] for i in range(0, len(fp), 2))
+
+
+def page_time(t):
+    """A time (seconds since 1970, or a datetime, naive meaning UTC) as
+    the pages show it: "5 Nov 2026, 14:05 UTC"."""
+    if isinstance(t, datetime.datetime):
+        d = t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc)
+    else:
+        d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    d = d.astimezone(datetime.timezone.utc)
+    return f"{d.day} {d:%b %Y, %H:%M} UTC"
 
 
 class Rig:

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
-from portal_rig import PASSWORD, Rig
+from portal_rig import PAGE_TIME_RE, PASSWORD, Rig
 
 # evidence is of yesterday: organisation data counts from when it was
 # obtained, and older than the BR allow is refused (BR 4.2.1)
@@ -709,7 +709,7 @@ def test_case_page_in_plain_words(rig):
     assert re.search(r"Validated organisation: <strong id=\"org-name\">"
                      r"A Shop Handels GmbH</strong>, Karlsruhe, DE "
                      rf"\(organisation record {org}, validated "
-                     r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\)\.</p>", text), text
+                     rf"{PAGE_TIME_RE}\)\.</p>", text), text
     # a reused organisation is named as well
     slot2 = rig.cli("admin", "slot", "add", "--contract", a["contract"],
                     "--product", "business")

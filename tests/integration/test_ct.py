@@ -182,7 +182,8 @@ def test_admin_page_names_the_logs(env):
     assert st == 200
     m = re.search(r'<p id="ca-ct">(.*?)</p>', body.decode(), re.S)
     assert m, body.decode()
-    day = time.strftime("%Y-%m-%d", time.gmtime())
+    now = time.gmtime()
+    day = f"{now.tm_mday} {time.strftime('%b %Y', now)}"
     assert ("4 usable logs of 2 operators, from the log list logs.json "
             f"of {day}") in m.group(1), m.group(1)
 

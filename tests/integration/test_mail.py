@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import free_port, message, run
-from portal_rig import Rig
+from portal_rig import Rig, page_time
 from smtp_rig import Inbox, start_smtp
 from test_portal_orders import db, make_csr
 
@@ -351,12 +351,12 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
     # issued: when, why, with the link; one mail
     new = issue(reissue)
     when, iso, day, exact = db(
-        rig, "SELECT strftime('%Y-%m-%d %H:%M UTC', revoke_at, "
-        "'unixepoch'), strftime('%Y-%m-%dT%H:%M:%SZ', revoke_at, "
+        rig, "SELECT revoke_at, strftime('%Y-%m-%dT%H:%M:%SZ', revoke_at, "
         "'unixepoch'), revoke_at, strftime('%H:%M:%S', revoke_at, "
         "'unixepoch') FROM superseded_certs WHERE serial = ? AND "
         "by_serial = ?", (old, new))[0]
     day = datetime.fromtimestamp(day, timezone.utc)
+    when = page_time(when)
     text = page(renewal)
     assert ("<strong>This certificate will be revoked on "
             f"{when}.</strong> It was replaced by the reissue for "

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import run
-from portal_rig import Rig
+from portal_rig import Rig, fp_html, page_time
 
 DOMAIN = "a-shop.test"
 
@@ -545,8 +545,7 @@ def test_revoke_shows_in_crl(rig, state):
             in text)
     when = db(rig, "SELECT revoked_at FROM revocations WHERE serial = ?",
               (state["serial"],))[0][0]
-    stamp = datetime.datetime.fromtimestamp(
-        when, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = page_time(when)
     assert f'<dd id="revoked-at">{stamp}</dd>' in text
     assert ('<dd id="revoked-reason">The private key was lost or '
             'compromised</dd>') in text
@@ -786,8 +785,7 @@ def test_reissue_for_another_domain_revokes_the_old(rig):
         72 * 3600 <= after <= 72 * 3600 + 5
     assert rig.db("SELECT count(*) FROM revocations WHERE serial = ?",
                   old) == [(0,)]
-    when = rig.db("SELECT strftime('%Y-%m-%d %H:%M UTC', revoke_at, "
-                  "'unixepoch') FROM superseded_certs")[0][0]
+    when = page_time(rig.db("SELECT revoke_at FROM superseded_certs")[0][0])
     for path in ("/portal/overview", f"/portal/orders/{oid}"):
         st, _, body = c.get(path)
         assert st == 200
@@ -835,9 +833,9 @@ def test_renewal_replaces_the_old(rig):
                 "issued"
         ids.append(oid)
     old, new = ids
-    until = rig.db("SELECT strftime('%Y-%m-%d %H:%M UTC', c.not_after, "
-                   "'unixepoch') FROM certificates c JOIN orders o ON "
-                   "o.cert_serial = c.serial WHERE o.id = ?", old)[0][0]
+    until = page_time(rig.db("SELECT c.not_after FROM certificates c JOIN "
+                             "orders o ON o.cert_serial = c.serial WHERE "
+                             "o.id = ?", old)[0][0])
     st, _, body = c.get(f"/portal/orders/{old}")
     assert st == 200
     text = body.decode()

@@ -21,7 +21,7 @@ import time
 import pytest
 from cryptography import x509
 
-from portal_rig import PASSWORD, Rig
+from portal_rig import PASSWORD, Rig, page_time
 from test_portal_orders import db, make_csr
 
 A_DOMAIN = "a-staff.test"
@@ -340,6 +340,26 @@ def test_certificate_authority_page(rig):
     assert f'href="{base}/crl/issuing-1.json"' in r["issuing-1"]
     assert f'href="{base}/crl/root.crl"' in r["root"]
     assert "days left" in r["issuing-1"] and "next by" in r["issuing-1"]
+    # "Newest CRL" is the one published last, full or of a shard: a
+    # shard's CRL published 8 minutes after the full CRL shows
+    iid, = rig.db("SELECT id FROM issuers WHERE name = 'issuing-1'")[0]
+    full, nxt = rig.db("SELECT this_update, next_update FROM crls WHERE "
+                       "issuer_id = ? ORDER BY number DESC LIMIT 1", iid)[0]
+    assert f"<td>{page_time(full)}<br>" in r["issuing-1"], r["issuing-1"]
+    rig.db_write("INSERT INTO crl_shards (issuer_id, shard, number, "
+                 "this_update, next_update) VALUES (?, 999, 1, ?, ?)", iid,
+                 full + 480, nxt + 480)
+    # "next by": the earliest nextUpdate of them, the one renewed first
+    first = min([nxt] + [n for n, in rig.db(
+        "SELECT next_update FROM crl_shards WHERE issuer_id = ? AND "
+        "number > 0", iid)])
+    try:
+        _, r = rows()
+        assert f"<td>{page_time(full + 480)}<br><span class=\"hint\">" \
+            f"next by {page_time(first)}<" in r["issuing-1"], r["issuing-1"]
+    finally:
+        rig.db_write("DELETE FROM crl_shards WHERE issuer_id = ? AND "
+                     "shard = 999", iid)
     assert "as key files in the signer&#39;s key directory" in text or \
         "as key files in the signer's key directory" in text
     assert 'id="ca-restart"' not in text and 'id="ca-expiry"' not in text
@@ -351,7 +371,7 @@ def test_certificate_authority_page(rig):
         with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
             svc = x509.load_der_x509_certificate(
                 tls.getpeercert(binary_form=True))
-    until = svc.not_valid_after.strftime("%Y-%m-%d %H:%M UTC")
+    until = page_time(svc.not_valid_after)
     assert 'class="warning" id="ca-service"' not in text
     para = re.search(r'<p id="ca-service">(.*?)</p>', text, re.S)
     assert para and f"is valid until {until} (89 days left)" in \

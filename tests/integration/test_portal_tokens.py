@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import message, run
-from portal_rig import PASSWORD, Rig
+from portal_rig import PASSWORD, Rig, page_time
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +276,7 @@ def test_staff_tokens_expire(rig):
     assert st == 200
     week = token_of(text)
     assert_ends_in(rig, week, 7, t0)
-    end = time.strftime("%Y-%m-%d", time.gmtime(expires_at(rig, week)))
+    end = page_time(expires_at(rig, week))
     assert re.search(r'id="api-token-expires">' + end, text), text
     # no choice sent: the default, never "never"
     st, _, text = make(s, "default")

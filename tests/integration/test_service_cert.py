@@ -31,7 +31,7 @@ import time
 from cryptography import x509
 
 from conftest import Server, conf_set, free_port, ok
-from portal_rig import PASSWORD, Client as Browser
+from portal_rig import PASSWORD, Client as Browser, page_time
 from test_metrics import scrape, value
 
 
@@ -262,7 +262,7 @@ def test_failure_keeps_serving(tmp_path):
         assert st == 200
         warn = re.search(r'<p class="warning" id="ca-service">(.*?)</p>',
                          body.decode(), re.S)
-        until = first.not_valid_after.strftime("%Y-%m-%d %H:%M UTC")
+        until = page_time(first.not_valid_after)
         assert warn and f"expires on {until}: it should have been " \
             "re-issued" in warn.group(1), body.decode()
         assert "Re-issuing it has failed since" in warn.group(1)

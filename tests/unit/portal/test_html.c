@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of src/portal/html.c: the escaping function (markup, quotes,
- * control characters, broken UTF-8), the escaping printf and the layout.
+ * control characters, broken UTF-8), the escaping printf and the layout;
+ * and the one time format every page uses (orders.c).
  */
 #include "portal/portal_int.h"
 #include "util/rc.h"
@@ -118,6 +119,26 @@ test_page(void **state)
 	buf_free(&b);
 }
 
+/* One style on every page: "5 Nov 2026, 14:05 UTC", the day alone
+ * "5 Nov 2026"; no leading zero, no ISO dates, an em dash for none. */
+static void
+test_times(void **state)
+{
+	char out[32];
+
+	(void)state;
+	portal_fmt_time(1794920700, out);	/* 2026-11-17 13:05 */
+	assert_string_equal(out, "17 Nov 2026, 13:05 UTC");
+	portal_fmt_time(1772672820, out);	/* 2026-03-05 01:07 */
+	assert_string_equal(out, "5 Mar 2026, 01:07 UTC");
+	portal_fmt_date(1772672820, out);
+	assert_string_equal(out, "5 Mar 2026");
+	portal_fmt_time(0, out);
+	assert_string_equal(out, "\xe2\x80\x94");
+	portal_fmt_date(0, out);
+	assert_string_equal(out, "\xe2\x80\x94");
+}
+
 int
 main(void)
 {
@@ -126,6 +147,7 @@ main(void)
 		cmocka_unit_test(test_escape_null_and_bound),
 		cmocka_unit_test(test_printf),
 		cmocka_unit_test(test_page),
+		cmocka_unit_test(test_times),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
