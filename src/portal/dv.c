@@ -749,7 +749,7 @@ confirm_show(struct portal_req *c, const char *token,
 	buf_init(&b, PAGE_MAX);
 	rc = portal_html_printf(&b, "<section class=\"card narrow confirm\" "
 	    "data-link-state=\"pending\">\n<h1>Confirm a certificate "
-	    "request</h1>\n<p class=\"lead\">A TLS certificate was requested "
+	    "request</h1>\n<p class=\"lead\">An SSL certificate was requested "
 	    "for <strong>%s</strong>. This email address is one of the "
 	    "domain's administrative addresses, so the certificate "
 	    "authority asks you to confirm that the request may go ahead."

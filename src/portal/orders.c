@@ -1108,16 +1108,16 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 		    strcmp(purpose, "server") != 0 ? " checked" : "",
 		    strcmp(purpose, "server") == 0 ? " checked" : "");
 	if (rc == 0 && org) {
-		rc = fieldset(&b, "Administrative Contact", "The person who "
+		rc = fieldset(&b, "Administrative contact", "The person who "
 		    "may approve this order for your organisation.", ADMIN,
 		    3, f, fe);
 		if (rc == 0)
-			rc = fieldset(&b, "Technical Contact", "The person "
+			rc = fieldset(&b, "Technical contact", "The person "
 			    "who installs and looks after the certificate.",
 			    TECH, 3, f, fe);
 		if (rc == 0)
 			rc = portal_html_printf(&b, "<fieldset>\n<legend>"
-			    "Organization Details</legend>\n<p class=\"hint\">"
+			    "Organisation details</legend>\n<p class=\"hint\">"
 			    "As in the commercial register. The certificate "
 			    "authority verifies these details and that the "
 			    "domain is registered to this organisation, then "

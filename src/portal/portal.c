@@ -1406,18 +1406,22 @@ out:
 /* ---- the portfolio and slot pages ---------------------------------------- */
 
 /* The names of order id as "a, b" (new string), or NULL when it has
- * none to show. */
+ * none to show; *org set to whether it is OV or EV, so that while it is
+ * pending it waits for the organisation's validation (as ra/portal.c
+ * tells the states of an order apart). */
 static char *
-order_names(struct portal_req *c, int64_t id)
+order_names(struct portal_req *c, int64_t id, int *org)
 {
 	struct store_order o = {0};
 	struct buf b;
 	char *out = NULL;
 
+	*org = 0;
 	if (id <= 0 || store_order_get(c->st, id, &o) != 0 || !o.names) {
 		store_order_clear(&o);
 		return NULL;
 	}
+	*org = o.profile != NULL && strcmp(o.profile, "dv") != 0;
 	buf_init(&b, 64 * 1024);
 	for (const char *p = o.names; *p; p++)
 		(void)(*p == ' ' ? buf_append_str(&b, ", ") :
@@ -1447,13 +1451,13 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 	int pending = strcmp(s->state, "pending") == 0;
 	int64_t newest = 0, held = 0, shown;
 	char *names = NULL;
-	int rc;
+	int rc, org;
 
 	rc = store_slot_orders(c->st, s->id, &newest, &held);
 	if (rc != 0)
 		return rc;
 	shown = pending || held == 0 ? newest : held;
-	names = order_names(c, shown);
+	names = order_names(c, shown, &org);
 	rc = portal_html_printf(b, "<tr data-slot=\"%lld\">\n"
 	    "<th scope=\"row\">%s</th>\n<td class=\"slot-domain\">",
 	    (long long)s->id, pname ? pname : s->product);
@@ -1470,6 +1474,7 @@ slot_row(struct portal_req *c, struct buf *b, const struct store_slot *s)
 	if (rc == 0)
 		rc = portal_html_printf(b, "</td>\n<td><span class=\"state "
 		    "state-%s\">%s</span></td>\n<td>", s->state,
+		    pending && org ? "Organisation validation pending" :
 		    portal_state_name(s->state));
 	if (rc == 0 && action != NULL && strcmp(action, "activate") == 0)
 		rc = portal_html_printf(b,

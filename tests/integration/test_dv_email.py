@@ -246,6 +246,8 @@ def test_mail_link_get_post_issue(rig):
         assert st == 200
         assert DOMAIN.encode() in body and b"Customer A" in body
         assert b'method="post"' in body
+        assert b"An SSL certificate was requested" in body
+        assert b"TLS" not in body     # the portal's one word, SSL
     assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == \
         "validation_pending"
     assert db(rig, "SELECT count(*) FROM authorizations WHERE status = "

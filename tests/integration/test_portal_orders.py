@@ -118,15 +118,18 @@ def test_setup_page(rig):
     assert "<script>" not in text and "onclick" not in text
     assert f'<option value="{DOMAIN}">' in text      # the datalist
     assert 'name="terms"' in text and 'name="purpose"' in text
-    assert "Administrative Contact" not in text      # DV: no contacts
+    assert "Administrative contact" not in text      # DV: no contacts
     st, _, js = c.get("/static/portal.js")
     assert st == 200 and b"setup-form" in js
     # OV product: contacts and organisation
     st, _, body = c.get(setup_path(rig.ids["a"]["business2"]))
     assert st == 200
-    for s in (b"Administrative Contact", b"Technical Contact",
-              b"Organization Details", b'name="org_legal_name"'):
+    for s in (b"Administrative contact", b"Technical contact",
+              b"Organisation details", b'name="org_legal_name"'):
         assert s in body
+    # British English, one word for the product's kind (SSL)
+    for s in (b"Organization Details", b"Contact</legend>", b"TLS"):
+        assert s not in body
     # an Unlimited slot that is not activated yet
     st, _, body = c.get(setup_path(rig.ids["a"]["unlimited1"]))
     assert st == 409 and b"Activate now" in body
@@ -492,6 +495,12 @@ def test_api_create_order_ov(rig):
     st, _, doc = c.api("GET", f"/api/v1/orders/{doc['id']}", token=ta)
     assert doc["state"] == "org_validation_pending"
     assert doc["certificate"] is None
+    # the portfolio says what the overview says
+    for path in ("/portal/", "/portal/overview"):
+        st, _, body = s.get(path)
+        assert b"Organisation validation pending" in body, path
+    assert "Organisation validation pending" in slot_row(
+        s.get("/portal/")[2], slot)
 
 
 def test_revoke_shows_in_crl(rig, state):
