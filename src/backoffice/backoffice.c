@@ -142,12 +142,14 @@ page(struct portal_req *c, unsigned status, const char *title,
 	int rc;
 
 	buf_init(&out, PAGE_MAX + 8192);
+	/* a refused form (422) says so at the start of the title, as the
+	 * portal's pages do (WCAG 3.3.1) */
 	rc = portal_html_printf(&out,
 	    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">\n"
-	    "<title>%s \xe2\x80\x93 certdesk back office</title>\n"
+	    "<title>%s%s \xe2\x80\x93 certdesk back office</title>\n"
 	    "<link rel=\"icon\" href=\"/static/favicon.svg\" "
 	    "type=\"image/svg+xml\">\n"
 	    "<link rel=\"stylesheet\" href=\"%s\">\n</head>\n"
@@ -159,7 +161,7 @@ page(struct portal_req *c, unsigned status, const char *title,
 	    "<nav aria-label=\"Main\"><ul>"
 	    "<li><a href=\"/backoffice/\">Queue</a></li>"
 	    "<li><a href=\"/backoffice/queue/all\">All cases</a></li>",
-	    title, portal_css_href(c->p));
+	    status == 422 ? "Error: " : "", title, portal_css_href(c->p));
 	/* the portal pages staff reach: their API tokens (the back office
 	 * API's), and an admin's pages */
 	if (rc == 0)
@@ -470,6 +472,30 @@ retry_err(const struct retry *rt, int step, const char *field)
 	return NULL;
 }
 
+/* A refused evidence form's errors on top of it, each naming its field
+ * and linking to it; the keyboard focus starts there (WCAG 3.3.1, as the
+ * portal's setup form does; the back office has no script). */
+static int
+retry_summary(struct buf *b, int step, const struct ra_org_field *f,
+    size_t nf, const struct retry *rt)
+{
+	int rc = portal_html_printf(b, "<div class=\"alert\" role=\"alert\" "
+	    "id=\"error-summary\" tabindex=\"-1\" autofocus><p><strong>"
+	    "Please check the following:</strong></p><ul>\n");
+
+	for (size_t i = 0; rc == 0 && i < nf; i++) {
+		const char *err = retry_err(rt, step, f[i].name);
+		char id[64];
+
+		if (err == NULL)
+			continue;
+		snprintf(id, sizeof(id), "s%d-%s", step, f[i].name);
+		rc = portal_html_printf(b, "<li><a href=\"#%s\">%s: %s</a>"
+		    "</li>\n", id, f[i].label, err);
+	}
+	return rc ? rc : portal_html_printf(b, "</ul></div>\n");
+}
+
 static int
 dl_row(struct buf *b, const char *k, const char *v)
 {
@@ -690,6 +716,8 @@ checklist(struct portal_req *c, struct buf *b, const struct ra_org_case *oc,
 			    ev == NULL ? "Record evidence" : "Correct the "
 			    "evidence", (long long)oc->id,
 			    ra_org_step_name((enum ra_org_step)s), c->csrf);
+			if (rc == 0 && again)
+				rc = retry_summary(b, s, f, nf, rt);
 			for (size_t i = 0; rc == 0 && i < nf; i++) {
 				const char *v = again ? portal_form_get(
 				    rt->form, f[i].name) : jget(ev, f[i].name);

@@ -1021,7 +1021,8 @@ setup_form(struct portal_req *c, const struct store_slot *s,
 	 * to the fields */
 	if (rc == 0 && failed) {
 		rc = portal_html_printf(&b, "<div class=\"alert\" "
-		    "role=\"alert\" id=\"error-summary\" tabindex=\"-1\">"
+		    "role=\"alert\" id=\"error-summary\" tabindex=\"-1\" "
+		    "autofocus>"
 		    "<p><strong>Please check the following:</strong></p>"
 		    "<ul>\n");
 		for (size_t i = 0; rc == 0 && i < fe->n; i++)

@@ -469,7 +469,13 @@ page(struct portal *p, struct http_req *r, struct portal_req *c,
 	struct buf out;
 	int rc;
 
+	char *err_title = NULL;
+
 	memset(&pg, 0, sizeof(pg));
+	/* WCAG 3.3.1 as GOV.UK does it: a refused form (422) says so at
+	 * the start of the title, where a screen reader starts */
+	if (status == 422 && strncmp(title, "Error: ", 7) != 0)
+		title = err_title = xasprintf("Error: %s", title);
 	pg.title = title;
 	pg.css_href = p->css_href;
 	pg.body = body;
@@ -489,6 +495,7 @@ page(struct portal *p, struct http_req *r, struct portal_req *c,
 		    out.data, out.len);
 	}
 	buf_free(&out);
+	free(err_title);
 	return rc;
 }
 

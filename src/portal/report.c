@@ -66,9 +66,11 @@ form_html(struct portal_req *c, struct buf *b, const char *proof,
 	    "req -new -key compromised.key -subj \"/CN=%s\" -out proof.csr"
 	    "</code></pre>\n", RA_KEY_PROOF_CN, RA_KEY_PROOF_CN);
 
+	/* a refused form: the keyboard focus on why (no script here) */
 	if (rc == 0 && error != NULL)
 		rc = portal_html_printf(b, "<p class=\"alert\" role=\"alert\" "
-		    "id=\"report-error\">%s</p>\n", error);
+		    "id=\"report-error\" tabindex=\"-1\" autofocus>%s</p>\n",
+		    error);
 	if (rc == 0)
 		rc = portal_html_printf(b, "<form method=\"post\" "
 		    "action=\"/report-key\" class=\"stack\">\n"

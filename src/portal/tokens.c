@@ -140,7 +140,8 @@ tokens_page(struct portal_req *c, unsigned status, const char *why,
 		    c->csrf);
 	if (rc == 0 && why != NULL)
 		rc = portal_html_printf(&b, "<p class=\"field-error\" "
-		    "id=\"t-label-error\" role=\"alert\">%s</p>\n", why);
+		    "id=\"t-label-error\" role=\"alert\" tabindex=\"-1\" "
+		    "autofocus>%s</p>\n", why);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<input type=\"text\" "
 		    "id=\"t-label\" name=\"label\" required "

@@ -2,7 +2,8 @@
 //
 // API tokens in the portal, in headless Debian Chromium (playwright-core)
 // against a real `certdesk serve`: the customer opens "API tokens" from
-// the navigation, is told what is missing when the label is empty, makes
+// the navigation, is told what is missing when the label is empty (the
+// title starting "Error: ", the focus on the message), makes
 // a token (shown once, with its Copy button, on the page the form
 // redirects to), reloads that page (no second token, the text not shown
 // again, a message why), goes back (listed, never used) and revokes it.
@@ -45,6 +46,11 @@ describe("portal: API tokens", () => {
 		await page.waitForSelector("#t-label-error");
 		assert.match(await page.textContent("#t-label-error"),
 		    /say what the token is for/);
+		// GOV.UK's pattern: the title says so first, and the
+		// keyboard focus is on why, not on the page's body
+		assert.match(await page.title(), /^Error: /);
+		assert.equal(await page.evaluate(() =>
+		    document.activeElement.id), "t-label-error");
 		await screenshot("label-missing");
 	});
 

@@ -813,3 +813,39 @@ def test_queue_by_pages(rig):
     for q in ("limit=0", "limit=501", "after=x", "after=-3"):
         st, doc = ann.api("GET", "cases?" + q)
         assert st == 400 and doc["type"].endswith("malformed"), (q, doc)
+
+
+def test_refused_evidence_form_says_error(rig):
+    """A refused evidence form (422) says "Error: " at the start of the
+    title, and its errors stand on top of the form, each naming its
+    field, with the keyboard focus there (WCAG 3.3.1, GOV.UK's
+    pattern)."""
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "business")
+    # an organisation of its own: nothing reused, every step to record
+    oid = order(rig, slot, "focus.a-shop.test", legal="Fokus Test GmbH")
+    case = Agent(rig, "ann").case_of(oid)["id"]
+    s = rig.client()
+    s.login(rig.emails["ann"], PASSWORD)
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    csrf = s.csrf_from(page)
+    st, _, _ = s.post_form(f"/backoffice/cases/{case}/take", {"csrf": csrf})
+    assert st == 303
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    assert b"<title>Case" in page and b"Error: " not in page
+    form = dict(OV_EVIDENCE["telephone"], called_at="soon", csrf=csrf)
+    st, _, page = s.post_form(f"/backoffice/cases/{case}/evidence/"
+                              "telephone", form)
+    text = page.decode()
+    assert st == 422, text
+    assert f"<title>Error: Case {case} \u2013 " in text, text[:400]
+    m = re.search(r'<div class="alert" role="alert" id="error-summary" '
+                  r'tabindex="-1" autofocus>(.*?)</div>', text, re.S)
+    assert m, text
+    # the field named as its label says
+    assert re.search(r'<li><a href="#s\d+-called_at">Called at '
+                     r'\(YYYY-MM-DD HH:MM UTC\): Use [^<]+</a>',
+                     m.group(1)), m.group(1)
+    # the summary's link leads to the field
+    link = re.search(r'href="#(s\d+-called_at)"', m.group(1)).group(1)
+    assert f'id="{link}"' in text

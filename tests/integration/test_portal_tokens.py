@@ -221,9 +221,13 @@ def test_labels(rig):
         st, _, text = make(c, label)
         assert st == 422 and why in text, (label, st)
         assert 'aria-invalid="true"' in text
+        # the title says so first, the focus is on why (WCAG 3.3.1)
+        assert "<title>Error: " in text
+        assert ('id="t-label-error" role="alert" tabindex="-1" '
+                'autofocus>') in text
     assert rig.db("SELECT count(*) FROM api_tokens") == before
     st, _, text = make(c, "x" * 200)
-    assert st == 200
+    assert st == 200 and "<title>Error: " not in text
     st, _, text = make(c, "b\u00fccher \u2013 n\u00e4chtlich")
     assert st == 200 and "b\u00fccher \u2013 n\u00e4chtlich" in text
 

@@ -100,6 +100,9 @@ def test_hostile_contact_refused(env):
                                                   "contact": contact})
         assert st == 422, (contact, body[:300])
         assert b'id="report-error"' in body and why in body, contact
+        # the title says so first, the focus is on why (WCAG 3.3.1)
+        assert b"<title>Error: Report a compromised key" in body
+        assert b'id="report-error" tabindex="-1" autofocus>' in body
         # the input comes back for correction
         assert proof.splitlines()[1].encode() in body
         assert b'value="' + contact.split("\r")[0].split("\n")[0].encode() \
