@@ -1312,7 +1312,7 @@ confirmation(struct portal_req *c, int64_t id)
 	struct ra *ra = NULL;
 	struct buf b;
 	const char *key = http_req_query(c->r, "key");
-	char *shown = NULL, fp[65];
+	char *shown = NULL, *title = NULL, fp[65];
 	int rc, issued, at_once, own_csr = key != NULL &&
 	    strcmp(key, "own") == 0;
 
@@ -1378,12 +1378,14 @@ confirmation(struct portal_req *c, int64_t id)
 		rc = portal_html_printf(&b, "<p><a class=\"button primary\" "
 		    "href=\"/portal/overview\">Go to overview</a></p>\n"
 		    "</section>\n");
-	if (rc == 0)
-		rc = portal_page_reply(c, 200, issued ? "SSL certificate "
-		    "issued" : "SSL certificate ordered",
-		    (const char *)b.data);
+	if (rc == 0) {
+		title = xasprintf("SSL certificate %s for %s", issued ?
+		    "issued" : "ordered", shown);
+		rc = portal_page_reply(c, 200, title, (const char *)b.data);
+	}
 out:
 	buf_free(&b);
+	free(title);
 	free(shown);
 	ra_portal_order_clear(&o);
 	portal_ra_put(c, ra);
@@ -2617,8 +2619,11 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "id=\"setup-again\" href=\"/portal/slots/%lld/setup\">"
 		    "Set up again</a></p>\n</section>\n",
 		    (long long)o.slot_id);
+	/* each certificate's tab, bookmark and history entry tells which
+	 * one it is and how it stands */
 	if (rc == 0)
-		title = page_title("SSL certificate for", shown);
+		title = xasprintf("SSL certificate for %s (%s)", shown,
+		    state_label(page_state(&o, asked)));
 	if (rc == 0)
 		rc = portal_page_reply(c, 200, title, (const char *)b.data);
 out:

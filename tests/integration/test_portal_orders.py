@@ -269,6 +269,7 @@ def test_order_is_pending_until_validated(rig, state):
     assert ('<meta http-equiv="refresh" content="5">' in text) != \
         ('data-reload="15"' in text)
     assert (f"<title>SSL certificate for {DOMAIN}, www.{DOMAIN} "
+            "(Validation pending) "
             "\u2013 certdesk</title>") in text
     # nothing to download yet
     st, _, _ = c.get(f"/portal/orders/{oid}/download/cert.pem")
@@ -354,7 +355,7 @@ def test_overview_and_details(rig, state, tmp_path):
     assert f"/portal/orders/{oid}/download/fullchain.p7b" in text
     assert "Revoke certificate" in text
     # the title names the certificate (tabs, bookmarks, history)
-    assert (f"<title>SSL certificate for {DOMAIN}, www.{DOMAIN} "
+    assert (f"<title>SSL certificate for {DOMAIN}, www.{DOMAIN} (Issued) "
             "\u2013 certdesk</title>") in text
     assert "This page updates itself" not in text
 

@@ -411,7 +411,9 @@ def test_confirmation_after_a_redirect(rig):
     n = len(orders(rig))
     st, _, page = c.get(h["Location"])
     assert st == 200
-    assert b"<title>SSL certificate ordered" in page
+    # the tab says which certificate (one of many)
+    assert b"<title>SSL certificate ordered for prg.test, www.prg.test " \
+        in page
     assert b"Your SSL certificate is being set up" in page
     assert f'data-placed-slot="{first}"'.encode() in page
     assert b"private key you downloaded" in page
@@ -441,7 +443,7 @@ def test_confirmation_after_a_redirect(rig):
     for _ in range(2):
         st, _, page = c.get(h["Location"])
         assert st == 200
-        assert b"<title>SSL certificate issued" in page
+        assert b"<title>SSL certificate issued for prg.test, " in page
         assert b"Your domain was confirmed before, so the certificate was " \
             b"issued right away" in page
         assert b"The certificate is for the key of the CSR you sent" in page
