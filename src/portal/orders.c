@@ -2552,6 +2552,9 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	if (rc == 0 && has_cert(&o)) {
 		char ctbuf[4096];
 
+		/* ca_issue() backdates notBefore a minute for clock skew
+		 * (as Boulder does): said where it shows, before "Ordered"
+		 * above looks wrong */
 		portal_fmt_time(ci.not_before, t1);
 		portal_fmt_time(ci.not_after, t2);
 		rc = portal_html_printf(&b, "<section class=\"card\" "
@@ -2560,7 +2563,10 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "<dt>Subject</dt><dd>%s</dd>\n"
 		    "<dt>Names (SANs)</dt><dd>%s</dd>\n"
 		    "<dt>Serial number</dt><dd><code>%s</code></dd>\n"
-		    "<dt>Valid from</dt><dd>%s</dd>\n"
+		    "<dt>Valid from</dt><dd>%s<p class=\"hint\" "
+		    "id=\"valid-from-note\">A minute before it was issued, "
+		    "so that a computer whose clock is a little behind "
+		    "accepts it too.</p></dd>\n"
 		    "<dt>Valid until</dt><dd>%s</dd>\n"
 		    "<dt>Issuer</dt><dd>%s</dd>\n"
 		    "<dt>SHA-256 fingerprint</dt><dd><code class=\"fp\">%s"

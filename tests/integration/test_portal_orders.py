@@ -357,6 +357,12 @@ def test_overview_and_details(rig, state, tmp_path):
     # the title names the certificate (tabs, bookmarks, history)
     assert (f"<title>SSL certificate for {DOMAIN}, www.{DOMAIN} (Issued) "
             "\u2013 certdesk</title>") in text
+    # the CA backdates notBefore a minute: the page says why it is
+    # before "Ordered"
+    nb = db(rig, "SELECT c.not_before FROM certificates c JOIN orders o "
+            "ON o.cert_serial = c.serial WHERE o.id = ?", (oid,))[0][0]
+    assert (f"<dt>Valid from</dt><dd>{page_time(nb)}<p class=\"hint\" "
+            'id="valid-from-note">A minute before it was issued') in text
     assert "This page updates itself" not in text
 
 
