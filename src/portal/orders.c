@@ -3099,15 +3099,18 @@ portal_api_order_new(struct portal_req *c, int64_t slot_id)
 		json_t *p = json_object(), *errs = json_object();
 		char *text;
 
+		/* a script's author reads the technical reason */
 		for (size_t i = 0; i < fe.n; i++)
 			json_object_set_new(errs, fe.e[i].field,
-			    json_string(fe.e[i].msg));
+			    json_string(fe.e[i].tech[0] ? fe.e[i].tech :
+			    fe.e[i].msg));
 		json_object_set_new(p, "type",
 		    json_string("urn:certdesk:problem:invalid-order"));
 		json_object_set_new(p, "title",
 		    json_string("The order has errors"));
 		json_object_set_new(p, "status", json_integer(422));
-		json_object_set_new(p, "detail", json_string(fe.e[0].msg));
+		json_object_set_new(p, "detail", json_string(fe.e[0].tech[0] ?
+		    fe.e[0].tech : fe.e[0].msg));
 		json_object_set_new(p, "errors", errs);
 		text = json_dumps(p, JSON_COMPACT);
 		json_decref(p);

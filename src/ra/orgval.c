@@ -357,6 +357,7 @@ ferr(struct ra_field_errs *fe, const char *field, const char *msg)
 			return;
 	snprintf(fe->e[fe->n].field, sizeof(fe->e[0].field), "%s", field);
 	snprintf(fe->e[fe->n].msg, sizeof(fe->e[0].msg), "%s", msg);
+	fe->e[fe->n].tech[0] = '\0';
 	fe->n++;
 }
 

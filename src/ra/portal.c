@@ -57,6 +57,7 @@ ferr(struct ra_field_errs *fe, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fe->e[fe->n].msg, sizeof(fe->e[fe->n].msg), fmt, ap);
 	va_end(ap);
+	fe->e[fe->n].tech[0] = '\0';
 	fe->n++;
 }
 
@@ -165,6 +166,42 @@ country_ok(const char *c)
 {
 	return c != NULL && strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' &&
 	    c[1] >= 'A' && c[1] <= 'Z';
+}
+
+/* Why a CSR that does not parse was refused (rc and d of ca_csr_der()
+ * or ca_csr_parse()), in the customer's words; the parser's own words
+ * ("not a CertificationRequest (expected a DER SEQUENCE or PEM)") go to
+ * the API's JSON, as they always did. */
+static void
+csr_refused(struct ra_field_errs *fe, int rc, const struct rc_detail *d)
+{
+	const char *why = d->msg[0] ? d->msg :
+	    "it is not a valid PKCS#10 request (PEM or DER)";
+	const char *w = strncmp(why, "CSR: ", 5) == 0 ? why + 5 : why;
+	size_t i = fe != NULL ? fe->n : 0;
+
+	if (rc == RC_BADKEY || rc == RC_WEAKKEY)
+		ferr(fe, "csr", "The key of this CSR cannot be used (%s): "
+		    "make a new key and a new CSR with it.", w);
+	else if (strcmp(w, "signature does not verify") == 0)
+		ferr(fe, "csr", "The CSR was changed after it was made (its "
+		    "signature does not match): make it again.");
+	else if (strncmp(w, "no DNS name", 11) == 0)
+		ferr(fe, "csr", "The CSR names no domain: make it again with "
+		    "the domain as its common name (CN).");
+	else if (strstr(w, "DNS name") != NULL ||
+	    strncmp(w, "subjectAltName has", 18) == 0)
+		ferr(fe, "csr", "The CSR names something this certificate "
+		    "cannot be for (%s): make it again with only the "
+		    "certificate's domain names.", w);
+	else
+		ferr(fe, "csr", "This is not a certificate signing request "
+		    "(CSR) we can read. Paste all of it, from \"-----BEGIN "
+		    "CERTIFICATE REQUEST-----\" to \"-----END CERTIFICATE "
+		    "REQUEST-----\", or choose the .csr file.");
+	if (fe != NULL && fe->n > i)
+		snprintf(fe->e[i].tech, sizeof(fe->e[i].tech), "The CSR "
+		    "cannot be used: %s", why);
 }
 
 /* The messages name the contact: the form's summary lists them all. The
@@ -591,7 +628,7 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *in,
 	uint8_t *der = NULL;
 	size_t nn = 0, der_len = 0;
 	json_t *det = NULL;
-	int rc, org = 0, ev = 0;
+	int rc, crc, org = 0, ev = 0;
 
 	memset(&p, 0, sizeof(p));
 	if (order_id != NULL)
@@ -663,11 +700,10 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *in,
 	} else if (req->csr_len > CA_MAX_CSR) {
 		ferr(fe, "csr", "The CSR is larger than %d bytes.",
 		    CA_MAX_CSR);
-	} else if (ca_csr_der(req->csr, req->csr_len, &der, &der_len,
-	    &d) != 0 ||
-	    ca_csr_parse(der, der_len, ra->conf.keycheck, &csr, &d) != 0) {
-		ferr(fe, "csr", "The CSR cannot be used: %s", d.msg[0] ?
-		    d.msg : "it is not a valid PKCS#10 request (PEM or DER)");
+	} else if ((crc = ca_csr_der(req->csr, req->csr_len, &der,
+	    &der_len, &d)) != 0 || (crc = ca_csr_parse(der, der_len,
+	    ra->conf.keycheck, &csr, &d)) != 0) {
+		csr_refused(fe, crc, &d);
 	} else if (ca_key_blocked(ra->st, csr->spki, csr->spki_len,
 	    blocked) == 1) {
 		/* BR 6.1.1.3 (4); ca_issue refuses it too (and a store
@@ -700,7 +736,8 @@ ra_portal_order_new(struct ra *ra, const struct ra_portal_order_req *in,
 	}
 	if (fe->n > 0) {
 		rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED, "%s: %s",
-		    fe->e[0].field, fe->e[0].msg);
+		    fe->e[0].field, fe->e[0].tech[0] ? fe->e[0].tech :
+		    fe->e[0].msg);
 		goto out;
 	}
 

@@ -965,7 +965,10 @@ struct ra_field_errs {
 	size_t n;
 	struct {
 		char field[32];
-		char msg[320];
+		char msg[320];		/* in the customer's words */
+		char tech[320];		/* "" or the technical reason, for
+					 * the API's JSON (the form shows
+					 * msg) */
 	} e[RA_MAX_FIELD_ERRS];
 	int csr_ok;
 };

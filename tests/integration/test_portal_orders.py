@@ -172,7 +172,10 @@ def test_bad_input_messages_and_form_kept(rig):
     assert "This domain cannot be used" in text
     assert "Please choose what the certificate is for" in text
     assert "Please accept the terms of use" in text
-    assert "The CSR cannot be used" in text
+    # the CSR's fault in the customer's words, not the parser's
+    assert ("This is not a certificate signing request (CSR) we can "
+            "read.") in text
+    assert "CertificationRequest" not in text and "DER" not in text
     assert 'value="-bad-.test"' in text             # kept
     assert ">not a csr</textarea>" in text            # kept
     assert 'aria-invalid="true"' in text
@@ -484,6 +487,12 @@ def test_api_create_order_ov(rig):
                        body=json.dumps(bad))
     assert st == 422
     assert set(doc["errors"]) >= {"terms", "domain"}
+    # the API keeps the parser's technical reason
+    st, _, doc = c.api("POST", f"/api/v1/slots/{slot}/orders", token=ta,
+                       body=json.dumps(dict(good, csr="not a csr")))
+    assert st == 422
+    assert doc["errors"]["csr"].startswith("The CSR cannot be used: CSR: "
+                                           "not a CertificationRequest"), doc
     st, _, doc = c.api("POST", f"/api/v1/slots/{slot}/orders", token=ta,
                        body="{not json")
     assert st == 400

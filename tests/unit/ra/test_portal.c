@@ -256,7 +256,14 @@ test_refusals_per_field(void **state)
 	req_init(&r, e, s, "example.com", "example.com www.example.com", k);
 	r.q.csr_len /= 2;
 	place(e, &r, RC_INVAL, &fe);
-	assert_non_null(strstr(msg_of(&fe, "csr"), "cannot be used"));
+	/* the customer's words on the form, the parser's for the API */
+	assert_non_null(strstr(msg_of(&fe, "csr"), "This is not a "
+	    "certificate signing request (CSR) we can read."));
+	assert_null(strstr(msg_of(&fe, "csr"), "DER"));
+	for (size_t i = 0; i < fe.n; i++)
+		if (strcmp(fe.e[i].field, "csr") == 0)
+			assert_non_null(strstr(fe.e[i].tech, "The CSR cannot "
+			    "be used: CSR: "));
 	req_init(&r, e, s, "example.com", NULL, k);
 	r.q.csr = (const uint8_t *)"-----BEGIN CERTIFICATE REQUEST-----\n"
 	    "AAAA\n-----END CERTIFICATE REQUEST-----\n";
