@@ -410,13 +410,22 @@ has_key(const struct store_eab_key *k, void *arg)
 	return strcmp(k->kid, arg) == 0;
 }
 
+/* The contract's first domain into arg (char[254]), for the examples. */
+static int
+first_domain(const struct store_row *row, void *arg)
+{
+	snprintf(arg, 254, "%s", row->name);
+	return 1;	/* one is enough */
+}
+
 /* GET /portal/acme/keys/new/<contract>/<kid>: the new credentials, shown
- * this once. */
+ * this once; the examples name one of the contract's domains and the
+ * user's address (example.com only when the contract has none yet). */
 static int
 new_page(struct portal_req *c, int64_t contract, const char *kid)
 {
 	const char *dir = portal_acme_directory(c->p);
-	char key[PORTAL_REVEAL_TEXT] = "";
+	char key[PORTAL_REVEAL_TEXT] = "", domain[254] = "";
 	struct store_contract k;
 	struct buf b;
 	int rc;
@@ -464,19 +473,27 @@ new_page(struct portal_req *c, int64_t contract, const char *kid)
 		rc = portal_copy_row(&b, "Key ID", "acme-kid", kid);
 	if (rc == 0)
 		rc = portal_copy_row(&b, "HMAC key", "acme-hmac", key);
+	if (rc == 0) {
+		int r = store_list(c->st, "domains", contract, first_domain,
+		    domain);
+
+		rc = r < 0 ? r : 0;
+	}
 	if (rc == 0)
 		rc = portal_html_printf(&b, "</table>\n<h3>certbot</h3>\n"
 		    "<pre><code>certbot certonly --server %s \\\n"
 		    "    --eab-kid=%s \\\n    --eab-hmac-key=%s \\\n"
-		    "    -d example.com</code></pre>\n<h3>lego</h3>\n"
+		    "    -d %s</code></pre>\n<h3>lego</h3>\n"
 		    "<pre><code>lego --server %s \\\n    --eab --kid %s \\\n"
-		    "    --hmac %s \\\n    --email you@example.com "
-		    "--domains example.com --http run</code></pre>\n"
-		    "<p>Trust the CA's root "
-		    "certificate for the directory's HTTPS, and put your own "
-		    "domain for example.com.</p>\n<p><a href=\"/portal/acme\">"
-		    "Back to ACME</a></p>\n</section>\n", dir, kid, key, dir,
-		    kid, key);
+		    "    --hmac %s \\\n    --email %s "
+		    "--domains %s --http run</code></pre>\n"
+		    "<p>Trust the CA's root certificate for the directory's "
+		    "HTTPS%s.</p>\n<p><a href=\"/portal/acme\">"
+		    "Back to ACME</a></p>\n</section>\n", dir, kid, key,
+		    domain[0] ? domain : "example.com", dir, kid, key,
+		    c->user.email ? c->user.email : "you@example.com",
+		    domain[0] ? domain : "example.com", domain[0] ? "" :
+		    ", and put your own domain for example.com");
 	if (rc == 0)
 		rc = portal_page_reply(c, 200, "ACME credentials",
 		    (const char *)b.data);

@@ -475,3 +475,23 @@ def test_account_revoked_by_the_ca(rig):
             for k in doc["keys"]}[aid] == "revoked"
     r = acme.new_order(["x.a.example"])
     assert r.status == 403 and "is revoked" in r.problem["detail"]
+
+
+def test_examples_name_the_contracts_domain(rig):
+    """The certbot and lego examples of new credentials name a domain of
+    the contract and the user's address, ready to copy; example.com only
+    while the contract has no domain."""
+    contract = rig.ids["b"]["contract"]
+    c = rig.login("b")
+    st, h = create(c, contract)
+    text = c.get(h["Location"])[2].decode()
+    assert "-d example.com</code>" in text
+    assert "put your own domain for example.com" in text
+    rig.cli("admin", "domain", "add", "--contract", contract, "--name",
+            "b-shop.test")
+    st, h = create(c, contract)
+    text = c.get(h["Location"])[2].decode()
+    assert "example.com" not in text, text
+    assert "    -d b-shop.test</code>" in text
+    assert (f"--email {rig.emails['b']} --domains b-shop.test --http run"
+            in text)
