@@ -174,14 +174,16 @@ page(struct portal_req *c, unsigned status, const char *title,
 		    "ca\">Certificate authority</a></li>");
 	if (rc == 0)
 		rc = portal_html_printf(&out, "</ul></nav>\n"
-		    "<div class=\"who\"><span class=\"user\">%s</span> "
+		    "<div class=\"who\"><span class=\"user\" title=\"%s\">%s"
+		    "</span> "
 		    "<span class=\"bo-role\">%s</span>\n"
 		    "<form method=\"post\" action=\"/portal/logout\">"
 		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
 		    "<button type=\"submit\" class=\"link\">Log out</button>"
 		    "</form></div>\n</div>\n</header>\n"
 		    "<main id=\"main\" tabindex=\"-1\">\n",
-		    c->user.display_name, c->user.role == STORE_ROLE_ADMIN ?
+		    c->user.display_name, c->user.display_name,
+		    c->user.role == STORE_ROLE_ADMIN ?
 		    "admin" : "validation agent", c->csrf);
 	if (rc == 0)
 		rc = buf_append_str(&out, body);

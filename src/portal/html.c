@@ -188,11 +188,11 @@ portal_html_page(struct buf *out, const struct portal_page *pg)
 		    "admin/ca\">Certificate authority</a></li>");
 	if (rc == 0 && pg->user_name != NULL)
 		rc = portal_html_printf(out, "</ul></nav>\n"
-		    "<div class=\"who\"><span class=\"user\">%s</span>\n"
-		    "<form method=\"post\" action=\"/portal/logout\">"
+		    "<div class=\"who\"><span class=\"user\" title=\"%s\">%s"
+		    "</span>\n<form method=\"post\" action=\"/portal/logout\">"
 		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
 		    "<button type=\"submit\" class=\"link\">Log out</button>"
-		    "</form></div>\n",
+		    "</form></div>\n", pg->user_name,
 		    pg->user_name, pg->csrf ? pg->csrf : "");
 	if (rc == 0)
 		rc = portal_html_printf(out,

@@ -90,6 +90,29 @@ portal_fmt_rfc3339(time_t t, char out[32])
 		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A SHA-256 fingerprint as <code class="fp" id="id"> (id may be NULL):
+ * a line may break only between two bytes (<wbr> after each ':', or
+ * after every two digits of one without colons), never inside one, so a
+ * phone shows "AB:CD:" not "AB:C" / "D:"; copying it gives the text as
+ * it is (<wbr> adds no character). */
+static int
+fp_code(struct buf *b, const char *id, const char *fp)
+{
+	int colons = strchr(fp, ':') != NULL;
+	int rc = id != NULL ? portal_html_printf(b, "<code class=\"fp\" "
+	    "id=\"%s\">", id) : portal_html_printf(b, "<code class=\"fp\">");
+
+	for (size_t i = 0; rc == 0 && fp[i] != '\0'; i++) {
+		char one[2] = {fp[i], '\0'};
+
+		rc = portal_html_escape(b, one);
+		if (rc == 0 && fp[i + 1] != '\0' && (colons ? fp[i] == ':' :
+		    i % 2 == 1))
+			rc = buf_append_str(b, "<wbr>");
+	}
+	return rc ? rc : portal_html_printf(b, "</code>");
+}
+
 static const char *
 state_label(const char *state)
 {
@@ -1361,8 +1384,12 @@ confirmation(struct portal_req *c, int64_t id)
 
 		file_base(o.names, base);
 		rc = portal_html_printf(&b, "<p class=\"hint\">Public key "
-		    "(SHA-256): <code class=\"fp\" id=\"key-fp\">%s</code>, "
-		    "the same as your key file's: ", fp);
+		    "(SHA-256): ");
+		if (rc == 0)
+			rc = fp_code(&b, "key-fp", fp);
+		if (rc == 0)
+			rc = portal_html_printf(&b, ", the same as your key "
+			    "file's: ");
 		if (rc == 0)
 			rc = key_fp_howto(&b, base);
 		if (rc == 0)
@@ -2569,12 +2596,18 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "accepts it too.</p></dd>\n"
 		    "<dt>Valid until</dt><dd>%s</dd>\n"
 		    "<dt>Issuer</dt><dd>%s</dd>\n"
-		    "<dt>SHA-256 fingerprint</dt><dd><code class=\"fp\">%s"
-		    "</code></dd>\n<dt>Public key (SHA-256)</dt><dd><code "
-		    "class=\"fp\" id=\"key-fp\">%s</code><p class=\"hint\">"
-		    "The same value as your private key file's: ",
-		    ci.subject, shown, ci.serial, t1, t2, ci.issuer,
-		    ci.fingerprint, ci.spki_fp);
+		    "<dt>SHA-256 fingerprint</dt><dd>", ci.subject, shown,
+		    ci.serial, t1, t2, ci.issuer);
+		if (rc == 0)
+			rc = fp_code(&b, NULL, ci.fingerprint);
+		if (rc == 0)
+			rc = portal_html_printf(&b, "</dd>\n<dt>Public key "
+			    "(SHA-256)</dt><dd>");
+		if (rc == 0)
+			rc = fp_code(&b, "key-fp", ci.spki_fp);
+		if (rc == 0)
+			rc = portal_html_printf(&b, "<p class=\"hint\">The same "
+			    "value as your private key file's: ");
 		if (rc == 0)
 			rc = key_fp_howto(&b, base);
 		if (rc == 0)

@@ -2,14 +2,15 @@
 //
 // The pages on a phone, in headless Debian Chromium (playwright-core)
 // against a real `certdesk serve`: a browser window 390 CSS pixels wide
-// (a common phone) and every page the customer, the validation agent and
-// the admin reach on the way of an OV certificate, with every <details>
-// opened. On none of them does the page scroll sideways
-// (document.documentElement.scrollWidth at most 390): long select options
-// (the key type), long domain names in headings, file names and
-// fingerprints wrap, the navigation wraps, and the back office's wide
-// tables scroll in a box of their own. Screenshots in
-// tests/artifacts/phone-NN-<name>.png.
+// (a common phone), then 320 (the narrowest), and every page the
+// customer, the validation agent and the admin reach on the way of an OV
+// certificate, with every <details> opened. On none of them does the page
+// scroll sideways (document.documentElement.scrollWidth at most the
+// width): long select options (the key type), long domain names in
+// headings, file names and fingerprints wrap (a fingerprint only between
+// two bytes), the navigation wraps without cutting a link over two lines,
+// and the back office's wide tables scroll in a box of their own.
+// Screenshots in tests/artifacts/phone-NN-<name>.png (-320 at 320 px).
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +18,8 @@ import assert from "node:assert/strict";
 import { Rig, OV_STEPS, cli, PASSWORD } from "./backoffice_rig.mjs";
 
 const WIDTH = 390;
+// and the narrowest phone still sold (iPhone SE 1st gen., small Androids)
+const WIDTHS = [WIDTH, 320];
 
 describe("phone width: no page scrolls sideways", () => {
 	// a long name: headings, file names and table cells must wrap it
@@ -35,6 +38,17 @@ describe("phone width: no page scrolls sideways", () => {
 		await page.$$eval("details", (ds) => ds.forEach((d) => {
 			d.open = true;
 		}));
+		for (const w of WIDTHS) {
+			await page.setViewportSize({ width: w, height: 844 });
+			await fitsAt(page, w, w === WIDTH ? name :
+			    `${name}-${w}`);
+		}
+		await page.setViewportSize({ width: WIDTH, height: 844 });
+	}
+
+	// Whether the page fits w pixels: nothing wider, fingerprints
+	// broken between bytes only, the header's lines whole.
+	async function fitsAt(page, WIDTH, name) {
 		const wide = await page.evaluate((w) => {
 			const out = [];
 			for (const e of document.querySelectorAll("body *")) {
@@ -51,6 +65,66 @@ describe("phone width: no page scrolls sideways", () => {
 		await rig.screenshot(page, name);
 		assert.ok(wide.sw <= WIDTH, `${name} (${page.url()}) is ` +
 		    `${wide.sw} px wide: ${wide.out.join("; ")}`);
+		// a fingerprint's line ends after a whole byte ("AB:" or, one
+		// without colons, an even number of digits), never in one
+		const cut = await page.$$eval("code.fp", (cs) => {
+			const bad = [];
+			for (const c of cs) {
+				const t = c.textContent, r = document
+				    .createRange();
+				const colons = t.includes(":");
+				let top = null, at = 0;
+				const walk = document.createTreeWalker(c,
+				    NodeFilter.SHOW_TEXT);
+				for (let n; (n = walk.nextNode());) {
+					for (let i = 0; i < n.length; i++,
+					    at++) {
+						r.setStart(n, i);
+						r.setEnd(n, i + 1);
+						const y = Math.round(r
+						    .getBoundingClientRect()
+						    .top);
+						if (top !== null && y > top &&
+						    (colons ? t[at - 1] !==
+						    ":" : at % 2 !== 0))
+							bad.push(`${c.id}: ` +
+							    t.slice(0, at));
+						top = y;
+					}
+				}
+			}
+			return bad;
+		});
+		assert.deepEqual(cut, [], `${name}: a fingerprint breaks ` +
+		    "inside a byte");
+		// the header: no link, button, name or role cut over two
+		// lines ("Log" / "out"); its text's line boxes, counted
+		const head = await page.evaluate(() => {
+			const out = [];
+			for (const e of document.querySelectorAll(
+			    "header a, header button, header .user, " +
+			    "header .bo-role")) {
+				const r = document.createRange();
+				r.selectNodeContents(e);
+				// a box starting below the line so far
+				// starts a new line (a pill's own box
+				// is higher, on the same line)
+				const bs = [...r.getClientRects()]
+				    .filter((b) => b.width > 0)
+				    .sort((a, b) => a.top - b.top);
+				let lines = 0, bottom = -Infinity;
+				for (const b of bs) {
+					if (b.top >= bottom - 2)
+						lines++;
+					bottom = Math.max(bottom,
+					    b.bottom);
+				}
+				if (lines > 1)
+					out.push(e.textContent.trim());
+			}
+			return out;
+		});
+		assert.deepEqual(head, [], `${name}: header text wraps`);
 	}
 
 	async function phone(who) {

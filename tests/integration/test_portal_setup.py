@@ -23,7 +23,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from portal_rig import Rig
+from portal_rig import Rig, fp_html
 from test_portal_orders import make_csr
 
 DOMAIN = "setup.test"
@@ -199,7 +199,7 @@ def test_refused_form_offers_the_csr_again(rig):
     st, _, body = placed(c, post_setup(c, slot, {
         "domain": DOMAIN, "csr": kept, "terms": "1"}))
     assert len(orders(rig)) == n + 1
-    assert spki_fp(key).encode() in body
+    assert fp_html(spki_fp(key)).encode() in body
 
 
 def test_names_refused_by_the_ca_keep_the_key(rig):
@@ -234,7 +234,7 @@ def test_confirmation_says_which_key(rig):
     assert b"being set up" in body
     assert b"The certificate is for the key of the CSR you sent" in body
     assert b"private key you downloaded" not in body
-    assert f'id="key-fp">{spki_fp(key)}<'.encode() in body
+    assert f'id="key-fp">{fp_html(spki_fp(key))}<'.encode() in body
     assert b"openssl pkey -in other.test.key -pubout" in body
 
 
@@ -377,7 +377,7 @@ def test_renew_starts_from_the_certificate(rig):
     fp = hashlib.sha256(cert.public_key().public_bytes(
         serialization.Encoding.DER,
         serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
-    assert f'id="key-fp">{fp}<'.encode() in page
+    assert f'id="key-fp">{fp_html(fp)}<'.encode() in page
     assert f"openssl pkey -in {DOMAIN}.key -pubout -outform DER | openssl " \
         "dgst -sha256".encode() in page
 
@@ -417,7 +417,7 @@ def test_confirmation_after_a_redirect(rig):
     assert b"Your SSL certificate is being set up" in page
     assert f'data-placed-slot="{first}"'.encode() in page
     assert b"private key you downloaded" in page
-    assert f'id="key-fp">{spki_fp(key)}<'.encode() in page
+    assert f'id="key-fp">{fp_html(spki_fp(key))}<'.encode() in page
     assert b"openssl pkey -in prg.test.key -pubout" in page
     # a reload: the same page, nothing ordered
     st, _, again = c.get(h["Location"])
@@ -448,7 +448,7 @@ def test_confirmation_after_a_redirect(rig):
             b"issued right away" in page
         assert b"The certificate is for the key of the CSR you sent" in page
         assert b"private key you downloaded" not in page
-        assert f'id="key-fp">{spki_fp(key)}<'.encode() in page
+        assert f'id="key-fp">{fp_html(spki_fp(key))}<'.encode() in page
     assert rig.db("SELECT count(*) FROM certificates")[0][0] == certs + 1
     assert len(orders(rig)) == n + 1
     # only a GET; another customer's order, an unknown one: not found
