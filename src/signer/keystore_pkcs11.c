@@ -35,9 +35,13 @@
 #include <openssl/x509.h>
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PIN_MAX 256
 #define TOKEN_LABEL_LEN 32	/* CK_TOKEN_INFO.label, blank padded */
@@ -270,6 +274,38 @@ login(struct signer_p11 *p)
 	return 0;
 }
 
+/* A signer running as root loads only root's code: the module and the
+ * directory it is in must be root's and writable by no one else, or
+ * whoever could change them would run code with the CA keys. 0, or
+ * RC_CONFIG with the reason logged. */
+static int
+module_ok(const char *module)
+{
+	char *copy;
+	struct stat st, dst;
+	int rc = 0;
+
+	if (geteuid() != 0)
+		return 0;
+	copy = xstrdup(module);
+	if (stat(module, &st) != 0 || stat(dirname(copy), &dst) != 0) {
+		log_err(LOG_SIGNER, "PKCS#11 module %s: %s", module,
+		    strerror(errno));
+		rc = RC_CONFIG;
+	} else if (st.st_uid != 0 || dst.st_uid != 0 ||
+	    (st.st_mode & 022) != 0 || (dst.st_mode & 022) != 0) {
+		log_err(LOG_SIGNER, "PKCS#11 module %s: not loaded by a "
+		    "signer that runs as root: the module (uid %ld, mode "
+		    "%04o) and its directory (uid %ld, mode %04o) must be "
+		    "root's and writable by no one else", module,
+		    (long)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    (long)dst.st_uid, (unsigned)(dst.st_mode & 07777));
+		rc = RC_CONFIG;
+	}
+	free(copy);
+	return rc;
+}
+
 int
 signer_p11_open(const char *module, const char *token, const char *pin_file,
     struct signer_p11 **out)
@@ -291,7 +327,8 @@ signer_p11_open(const char *module, const char *token, const char *pin_file,
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->token = xstrdup(token);
-	if ((rc = read_pin(pin_file, &p->pin)) != 0)
+	if ((rc = module_ok(module)) != 0 ||
+	    (rc = read_pin(pin_file, &p->pin)) != 0)
 		goto fail;
 	p->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
 	if (p->dl == NULL) {

@@ -17,6 +17,7 @@
 #include "util/xmalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -413,22 +414,31 @@ signer_spawn_conf(const struct signer_conf *c, struct signer **out)
 	const char *keydir = c->keydir;
 	struct stat st;
 	pid_t parent = getpid(), pid;
-	int sv[2];
+	int sv[2], kfd;
 
 	*out = NULL;
-	if (keydir == NULL || stat(keydir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		log_err(LOG_SIGNER, "key directory %s: missing",
-		    keydir ? keydir : "(none)");
+	/* the directory is opened once: the one whose owner and mode are
+	 * checked here is the one the signer reads from (it starts in it),
+	 * whatever is renamed meanwhile */
+	kfd = keydir == NULL ? -1 :
+	    open(keydir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (kfd < 0 || fstat(kfd, &st) != 0) {
+		log_err(LOG_SIGNER, "key directory %s: %s",
+		    keydir ? keydir : "(none)", strerror(errno));
+		if (kfd >= 0)
+			close(kfd);
 		return RC_CONFIG;
 	}
 	if ((st.st_mode & 077) != 0) {
 		log_err(LOG_SIGNER, "key directory %s: accessible by group or "
 		    "others (mode %04o, must be 0700)", keydir,
 		    (unsigned)(st.st_mode & 07777));
+		close(kfd);
 		return RC_CONFIG;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_err(LOG_SIGNER, "socketpair: %s", strerror(errno));
+		close(kfd);
 		return RC_IO;
 	}
 	pid = fork();
@@ -436,13 +446,18 @@ signer_spawn_conf(const struct signer_conf *c, struct signer **out)
 		log_err(LOG_SIGNER, "fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
+		close(kfd);
 		return RC_SIGNER;
 	}
 	if (pid == 0) {
 		close(sv[0]);
+		if (fchdir(kfd) != 0)
+			_exit(1);
+		close(kfd);
 		signer_proc_main(sv[1], c, c->as_owner ? st.st_uid : getuid(),
 		    c->as_owner ? st.st_gid : getgid(), parent);
 	}
+	close(kfd);
 	close(sv[1]);
 	return signer_attach(sv[0], pid, out);
 }

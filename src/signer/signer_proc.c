@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -684,6 +685,22 @@ close_fds(int fd)
 	return 3;
 }
 
+/* Empties the bounding, ambient, effective, permitted and inheritable
+ * sets: 0, or -1 with errno. */
+static int
+drop_caps(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+			return -1;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(none, 0, sizeof(none));
+	return (int)syscall(SYS_capset, &h, none);
+}
+
 void
 signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
     pid_t parent)
@@ -701,24 +718,28 @@ signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
 		_exit(1);
 	}
 	/* the key directory's owner, before anything is read; first, since
-	 * a change of user clears PR_SET_PDEATHSIG and dumpable. From the
-	 * key directory itself: the directories above it may be closed to
-	 * that user (a data directory of mode 0750 that serve's user owns),
-	 * and a path relative to the working directory does not cross
-	 * them */
-	if (c->as_owner) {
-		if (chdir(c->keydir) != 0 || setgroups(1, &gid) != 0 ||
-		    setgid(gid) != 0 || setuid(uid) != 0 ||
-		    (uid != 0 && setuid(0) == 0)) {
-			log_err(LOG_SIGNER, "start: cannot become uid %ld gid "
-			    "%ld, the owner of %s: %s", (long)uid, (long)gid,
-			    c->keydir, strerror(errno));
-			_exit(1);
-		}
-		here = *c;
-		here.keydir = ".";
-		c = &here;
+	 * a change of user clears PR_SET_PDEATHSIG and dumpable */
+	if (c->as_owner && (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
+	    setuid(uid) != 0 || (uid != 0 && setuid(0) == 0))) {
+		log_err(LOG_SIGNER, "start: cannot become uid %ld gid %ld, the "
+		    "owner of %s: %s", (long)uid, (long)gid, c->keydir,
+		    strerror(errno));
+		_exit(1);
 	}
+	/* root's keys need no privilege to be read (root owns them): none
+	 * is kept, so a signer that is subverted cannot use one */
+	if (geteuid() == 0 && drop_caps() != 0) {
+		log_err(LOG_SIGNER, "start: cannot drop capabilities: %s",
+		    strerror(errno));
+		_exit(1);
+	}
+	/* the fork left it in the key directory, opened once by the parent
+	 * where it checked it: keys are read from here, by relative names,
+	 * whatever the directories above it are (a data directory closed to
+	 * the keys' owner) or become */
+	here = *c;
+	here.keydir = ".";
+	c = &here;
 	/* die with the parent; if it is already gone, so are we */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 ||
 	    getppid() != parent)
