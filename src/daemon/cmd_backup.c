@@ -63,9 +63,15 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 	    NULL, 0, NULL, &done);
 	if (done)
 		return rc;
+	if ((rc = daemon_load(cx, data, 0)) != DAEMON_EXIT_OK)
+		return rc;
+	/* run by root, backup stays root (general.user aside): it writes
+	 * FILE where root says, and in the data directory only what SQLite
+	 * opens beside the store, which SQLite gives the store's owner */
+	memset(&cx->user, 0, sizeof(cx->user));
 	/* opening the store applies pending migrations, so that the copy has
 	 * this certdesk's schema */
-	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	rc = daemon_open(cx, DAEMON_NEED_STORE);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	{
@@ -497,17 +503,46 @@ move_files(const char *from, const char *to)
 	return (int)i + 1;
 }
 
-/* fs_own_like_dir() for the file at path: 0, or -1 with errno. */
+/* Copies what fd reads into a new file at path (mode 0600): 0, or -1 with
+ * errno (nothing left at path). */
 static int
-own_like_dir(const char *path)
+copy_fd(int fd, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
+	char buf[65536];
+	int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600), e;
+	ssize_t n;
 
-	if (fd < 0)
+	if (out < 0)
 		return -1;
-	rc = fs_own_like_dir(fd, path) == 0 ? 0 : -1;
-	close(fd);
-	return rc;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (ssize_t w, off = 0; off < n; off += w) {
+			w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0) {
+				n = -1;
+				break;
+			}
+		}
+		if (n < 0)
+			break;
+	}
+	if (n == 0 && fsync(out) == 0) {
+		if (close(out) == 0)
+			return 0;
+		out = -1;
+	}
+	e = errno;
+	if (out >= 0)
+		(void)close(out);
+	(void)unlink(path);
+	errno = e;
+	return -1;
 }
 
 int
@@ -534,6 +569,7 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	size_t nrevs = 0, again = 0, dropped = 0, nlost = 0, ncas = 0;
 	size_t nsups = 0, scheduled = 0;
 	char *restoring = NULL, *kept = NULL, stamp[32], when[32];
+	char *from_copy = NULL;
 	struct stat sb;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -571,6 +607,31 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 			return DAEMON_EXIT_FAIL;
 		}
 	}
+	/* general.user: the signer now, then the user, who makes the copy
+	 * and moves the stores in its directory; the backup, root's to read,
+	 * is opened first and copied there by the user */
+	if (cx->user.set) {
+		int fd = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+		if (fd < 0) {
+			daemon_fail(cx, "--from %s: %s", from, strerror(errno));
+			return DAEMON_EXIT_FAIL;
+		}
+		if (daemon_open(cx, 0) != DAEMON_EXIT_OK) {
+			close(fd);
+			return DAEMON_EXIT_FAIL;
+		}
+		from_copy = xasprintf("%s.from", cx->db_path);
+		rc = copy_fd(fd, from_copy);
+		close(fd);
+		if (rc != 0) {
+			daemon_fail(cx, "%s: cannot copy %s there: %s",
+			    from_copy, from, strerror(errno));
+			free(from_copy);
+			return DAEMON_EXIT_FAIL;
+		}
+		from = from_copy;
+	}
 	/* the backup, copied beside the store and checked (schema,
 	 * integrity, audit chain) the way a backup is made */
 	restoring = xasprintf("%s.restoring", cx->db_path);
@@ -594,15 +655,6 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	if (rc != 0) {
 		daemon_fail(cx, "%s: %s: not restored", from,
 		    rc_detail_str(&d, rc));
-		rc = DAEMON_EXIT_FAIL;
-		goto out;
-	}
-	/* restored by root for a serve that runs as general.user: the
-	 * store must be that user's, as the directory is */
-	if (own_like_dir(restoring) != 0) {
-		(void)unlink(restoring);
-		daemon_fail(cx, "%s: cannot give it the owner of %s: %s",
-		    restoring, cx->data, strerror(errno));
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
@@ -848,5 +900,8 @@ out:
 	free(revs);
 	free(restoring);
 	free(kept);
+	if (from_copy != NULL)
+		(void)unlink(from_copy);
+	free(from_copy);
 	return rc;
 }

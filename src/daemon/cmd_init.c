@@ -200,8 +200,9 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		{"--pkcs11-pin-file", DAEMON_OPT_STR, &p11_pin, "FILE", 0,
 		    "file holding the token's user PIN (mode 0600)"},
 		{"--user", DAEMON_OPT_STR, &user, "NAME", 0,
-		    "run as root: the user serve runs as (general.user); it "
-		    "is given the data directory except keys/"},
+		    "run as root: the user certdesk runs as (general.user), "
+		    "who gets the directories written while serving, the "
+		    "store's (db/), ca/, crl/, tls/, mail/"},
 	};
 	char *pin_abs = NULL;
 	struct daemon_user u;
@@ -285,7 +286,9 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	    "pkcs11_module", p11_module) || conf_file_set(cx, conf_path,
 	    "signer", "pkcs11_token", p11_token) || conf_file_set(cx,
 	    conf_path, "signer", "pkcs11_pin_file", pin_abs))) ||
-	    (user && conf_file_set(cx, conf_path, "general", "user", user))) {
+	    (user && (conf_file_set(cx, conf_path, "general", "user", user) ||
+	    conf_file_set(cx, conf_path, "store", "path",
+	    "db/certdesk.db")))) {
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}
@@ -320,6 +323,12 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		goto out;
 	}
 
+	/* general.user: its directories, then the signer (root's), then
+	 * everything else made as the user */
+	if (cx->user.set && daemon_user_layout(cx) != DAEMON_EXIT_OK) {
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
 	rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
 	    DAEMON_CREATE);
 	if (rc != DAEMON_EXIT_OK)
@@ -375,10 +384,6 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	if (store_issuer_get_active(cx->st, 1, &root) != 0) {
 		daemon_fail(cx, "the root CA is missing after init");
-		rc = DAEMON_EXIT_FAIL;
-		goto out;
-	}
-	if (user && daemon_user_give_data(cx, user) != DAEMON_EXIT_OK) {
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}

@@ -949,7 +949,8 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "nor --plain-listen is given", cx->conf_path);
 		return DAEMON_EXIT_FAIL;
 	}
-	if ((rc = daemon_user_resolve(cx, user_s)) != DAEMON_EXIT_OK)
+	if (user_s != NULL &&
+	    (rc = daemon_user_resolve(cx, user_s)) != DAEMON_EXIT_OK)
 		return rc;
 	if (https_at[0] != '\0' && !http_tls_supported()) {
 		daemon_fail(cx, "libmicrohttpd has no TLS support; cannot "

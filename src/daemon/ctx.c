@@ -230,6 +230,9 @@ daemon_load(struct daemon_ctx *cx, const char *data, int create)
 	cx->data = xstrdup(real);
 	cx->conf_path = cx->g->config ? xstrdup(cx->g->config) :
 	    xasprintf("%s/certdesk.conf", cx->data);
+	/* as root, only what root alone can change decides what runs */
+	if (daemon_root_trusts(cx) != DAEMON_EXIT_OK)
+		return DAEMON_EXIT_FAIL;
 	conf_defaults(&cx->conf);
 	cx->conf_ok = 1;
 	def_level = cx->conf.log_level;
@@ -299,7 +302,7 @@ daemon_load(struct daemon_ctx *cx, const char *data, int create)
 		    "%s (tests only)", cx->conf.policy_now);
 	}
 	set_actor(cx);
-	return DAEMON_EXIT_OK;
+	return daemon_user_resolve(cx, NULL);
 }
 
 /* ---- start-up ------------------------------------------------------------ */
@@ -410,6 +413,11 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 	/* CRL shard size and OCSP validity for whatever this command issues
 	 * or signs (process-wide in the ca; set before any CA handle) */
 	ca_status_configure(&scf);
+	/* general.user: the signer, which reads the keys as their owner,
+	 * can only be started before this process becomes the user, so it
+	 * is started now for whatever the command does later */
+	if (cx->user.set && !cx->user_dropped)
+		need |= DAEMON_NEED_SIGNER;
 	if ((need & DAEMON_NEED_SIGNER) && cx->sg == NULL) {
 		struct signer_conf sc = {
 			.keydir = cx->keys_dir,
@@ -430,7 +438,7 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 		/* started by root, the signer runs as the owner of the
 		 * keys: root, or a user of their own */
 		sc.as_owner = geteuid() == 0;
-		if (cx->user.set &&
+		if (cx->user.set && !cx->user_dropped &&
 		    daemon_user_signer_ok(cx, &sb) != DAEMON_EXIT_OK)
 			return DAEMON_EXIT_FAIL;
 		rc = signer_spawn_conf(&sc, &cx->sg);
@@ -439,12 +447,13 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 			    cx->keys_dir, rc_str(rc));
 			return DAEMON_EXIT_FAIL;
 		}
-		/* before anything else is opened: what this process makes
-		 * from here on is the user's */
-		if (cx->user.set && daemon_user_drop(cx, signer_pid(cx->sg),
-		    sb.st_uid) != DAEMON_EXIT_OK)
-			return DAEMON_EXIT_FAIL;
 	}
+	/* general.user: before anything else is opened, once the signer
+	 * runs (if this command has one); what the command makes from here
+	 * on is the user's, and nothing root does lands where the user
+	 * could have planted a link */
+	if (daemon_user_drop(cx) != DAEMON_EXIT_OK)
+		return DAEMON_EXIT_FAIL;
 	if ((need & DAEMON_NEED_STORE) && cx->st == NULL) {
 		struct store_conf sc = {
 			.backend = cx->conf.store_backend,

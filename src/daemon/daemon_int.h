@@ -180,34 +180,36 @@ struct daemon_ctx {
 	 * ca_current is cac.current, shared by every CA handle. NULL for
 	 * the other commands */
 	struct daemon_roll *roll;
-	/* serve: general.user or --user (daemon_user_resolve) */
+	/* general.user or serve's --user (daemon_user_resolve), and
+	 * whether this process has become it */
 	struct daemon_user user;
+	int user_dropped;
 };
 
 /*
- * general.user (user.c). daemon_user_resolve(): the user serve becomes,
- * from --user (given, NULL if not) or general.user, into cx->user; unset
- * when there is none or the process runs as that user already; refused
- * (DAEMON_EXIT_FAIL after daemon_fail()) for root, an unknown name, or a
- * process that is neither root nor that user.
- * daemon_user_signer_ok(): the key directory (keys, its stat) must not
- * belong to the user. daemon_user_drop(): right after the signer (pid,
- * running as uid) is started: becomes the user for good, then checks
- * that it cannot open the key directory or the PKCS#11 PIN file and that
- * it can write what serve writes in the data directory.
- * daemon_user_give_data() (init --user): the data directory and all in it
- * but keys/ to the user name and its group. daemon_user_lookup(): the
- * user name (not root) into *u, or DAEMON_EXIT_FAIL after daemon_fail()
- * naming the option or key what.
+ * general.user (user.c). daemon_user_lookup(): the user name (not root)
+ * into *u, or DAEMON_EXIT_FAIL after daemon_fail() naming the option or
+ * key what. daemon_user_resolve(): the user certdesk becomes, from --user
+ * (given; NULL: general.user), into cx->user, set only when running as
+ * root; refused for root, an unknown name, or a process that is neither
+ * root nor that user. daemon_root_trusts(): run as root, the data
+ * directory, the directories above it and the configuration file must be
+ * root's and writable by no one else. daemon_user_signer_ok(): the key
+ * directory (its stat) must not be the user's. daemon_user_drop(): once
+ * the signer runs (if the command has one), becomes the user for good and
+ * checks what it can reach; nothing when cx->user is unset or this was
+ * done. daemon_user_layout() (init --user): the data directory and
+ * certdesk.conf root's with the user's group, the directories written
+ * while serving the user's.
  */
 struct stat;
-int daemon_user_resolve(struct daemon_ctx *cx, const char *given);
-int daemon_user_signer_ok(struct daemon_ctx *cx, const struct stat *keys);
-int daemon_user_drop(struct daemon_ctx *cx, pid_t signer_pid,
-    uid_t signer_uid);
-int daemon_user_give_data(struct daemon_ctx *cx, const char *name);
 int daemon_user_lookup(struct daemon_ctx *cx, const char *what,
     const char *name, struct daemon_user *u);
+int daemon_user_resolve(struct daemon_ctx *cx, const char *given);
+int daemon_root_trusts(struct daemon_ctx *cx);
+int daemon_user_signer_ok(struct daemon_ctx *cx, const struct stat *keys);
+int daemon_user_drop(struct daemon_ctx *cx);
+int daemon_user_layout(struct daemon_ctx *cx);
 
 /*
  * The ra as the admin commands use it (cmd_admin.c): no ACME accounts

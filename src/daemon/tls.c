@@ -269,10 +269,6 @@ lock_files(const struct daemon_svc *svc, int *fd, struct rc_detail *d)
 	}
 	*fd = open(svc->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
-	if (*fd >= 0 && fs_own_like_dir(*fd, svc->lock_path) != 0) {
-		close(*fd);
-		*fd = -1;
-	}
 	if (*fd < 0) {
 		rc_detail_set(d, "%s: %s", svc->lock_path, strerror(errno));
 		return RC_IO;

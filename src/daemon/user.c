@@ -1,34 +1,43 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * general.user: `serve` started as root becomes an ordinary user once its
- * sockets are bound and its signer started, so that the process that
- * parses requests from the Internet cannot read the CA key files. The
- * signer child takes the key directory's owner (root, or a user of its
- * own), which must not be that user. `init --user` gives that user the
- * data directory except keys/.
+ * general.user: run as root, certdesk becomes an ordinary user once its
+ * signer is started (and, for serve, its sockets bound), so that the
+ * process that parses requests from the Internet cannot read the CA key
+ * files, and a root-run command never writes where that user could have
+ * planted a link. The signer child keeps the key directory's owner (root,
+ * or a user of its own).
+ *
+ * Run as root, certdesk also trusts only what root alone can change: the
+ * data directory, every directory above it and the configuration file
+ * must be root's and writable by no one else (as sshd's StrictModes),
+ * since they decide what the root signer loads and where it reads keys.
+ * With general.user the layout is: the data directory root's (group: the
+ * user's, mode 0750), certdesk.conf root's (0640), keys/ root's (0700),
+ * and the directories written while serving the user's: the store's
+ * (db/), ca/, crl/, tls/ and mail/. `init --user` makes it so.
  *
  * What the user may reach is checked after the change, by trying: the key
  * directory and the PKCS#11 PIN file must not open (whatever the reason:
- * modes, groups, ACLs), and what serve writes must be writable. A failed
- * check stops serve with the file named and what to do.
+ * modes, groups, ACLs), the data directory must not be writable, and the
+ * directories written while serving must be. A failed check stops the
+ * command with the path named and what to do.
  */
 #include "daemon/daemon_int.h"
+#include "signer/signer.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* How deep the data directory's tree is walked (it is a few levels). */
-#define WALK_DEPTH 8
 
 int
 daemon_user_lookup(struct daemon_ctx *cx, const char *what,
@@ -51,8 +60,8 @@ daemon_user_lookup(struct daemon_ctx *cx, const char *what,
 		return DAEMON_EXIT_FAIL;
 	}
 	if (pw.pw_uid == 0) {
-		daemon_fail(cx, "%s: '%s' is root; name the user serve should "
-		    "become, or leave it empty", what, name);
+		daemon_fail(cx, "%s: '%s' is root; name the user certdesk "
+		    "should become, or leave it empty", what, name);
 		return DAEMON_EXIT_FAIL;
 	}
 	u->uid = pw.pw_uid;
@@ -67,6 +76,7 @@ daemon_user_resolve(struct daemon_ctx *cx, const char *given)
 	const char *what = given ? "--user" : "general.user";
 	const char *name = given ? given : cx->conf.user;
 	struct daemon_user u;
+	struct stat st;
 	int rc;
 
 	memset(&cx->user, 0, sizeof(cx->user));
@@ -74,18 +84,74 @@ daemon_user_resolve(struct daemon_ctx *cx, const char *given)
 		return DAEMON_EXIT_OK;
 	if ((rc = daemon_user_lookup(cx, what, name, &u)) != DAEMON_EXIT_OK)
 		return rc;
-	if (geteuid() != 0) {
-		/* started as the user already (systemd's User=, runuser):
-		 * nothing to change */
-		if (geteuid() == u.uid)
-			return DAEMON_EXIT_OK;
-		daemon_fail(cx, "%s = %s: serve must be started as root to "
+	if (geteuid() == 0) {
+		cx->user = u;
+		cx->user.set = 1;
+		return DAEMON_EXIT_OK;
+	}
+	if (geteuid() != u.uid) {
+		daemon_fail(cx, "%s = %s: certdesk must be started as root to "
 		    "become that user (it runs as uid %ld)", what, u.name,
 		    (long)geteuid());
 		return DAEMON_EXIT_FAIL;
 	}
-	cx->user = u;
-	cx->user.set = 1;
+	/* started as the user already (systemd's User=, runuser): then the
+	 * signer is that user too, and holds the keys only if they are its */
+	if (stat(cx->keys_dir, &st) == 0 && st.st_uid == u.uid)
+		log_warn(LOG_MAIN, "started as %s, who owns %s: the process "
+		    "that answers the network could read the CA keys; start "
+		    "certdesk as root, with the keys root's", u.name,
+		    cx->keys_dir);
+	return DAEMON_EXIT_OK;
+}
+
+/* As root: path and every directory above it root's and writable by no
+ * one else (a sticky directory of root's, /tmp, may be writable by all:
+ * no one else can rename root's entries in it). 0, or -1 after
+ * daemon_fail(). */
+static int
+root_only(struct daemon_ctx *cx, const char *what, const char *path)
+{
+	char real[PATH_MAX], *p;
+	int rc = 0;
+
+	if (realpath(path, real) == NULL)
+		return 0;	/* not there: whoever reads it says so */
+	p = real;
+	for (;;) {
+		struct stat st;
+
+		if (lstat(p, &st) != 0) {
+			daemon_fail(cx, "%s: %s", p, strerror(errno));
+			rc = -1;
+		} else if (st.st_uid != 0) {
+			daemon_fail(cx, "%s %s: %s belongs to uid %ld, so it "
+			    "decides what runs as root here: run certdesk as "
+			    "that user, or give it to root (and keep the "
+			    "server's writable files in directories of the "
+			    "user's, general.user)", what, path, p,
+			    (long)st.st_uid);
+			rc = -1;
+		} else if ((st.st_mode & 022) != 0 &&
+		    !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
+			daemon_fail(cx, "%s %s: %s may be changed by its group "
+			    "or by others (chmod go-w %s)", what, path, p, p);
+			rc = -1;
+		}
+		if (rc != 0 || strcmp(p, "/") == 0)
+			return rc;
+		p = dirname(p);
+	}
+}
+
+int
+daemon_root_trusts(struct daemon_ctx *cx)
+{
+	if (geteuid() != 0)
+		return DAEMON_EXIT_OK;
+	if (root_only(cx, "data directory", cx->data) != 0 ||
+	    root_only(cx, "configuration", cx->conf_path) != 0)
+		return DAEMON_EXIT_FAIL;
 	return DAEMON_EXIT_OK;
 }
 
@@ -94,64 +160,59 @@ daemon_user_signer_ok(struct daemon_ctx *cx, const struct stat *keys)
 {
 	if (keys->st_uid != cx->user.uid)
 		return DAEMON_EXIT_OK;
-	daemon_fail(cx, "%s belongs to %s, the user serve runs as, who could "
-	    "then read the CA keys: give it to root (chown -R root: %s) or "
-	    "to a user of its own", cx->keys_dir, cx->user.name,
+	daemon_fail(cx, "%s belongs to %s, the user certdesk runs as, who "
+	    "could then read the CA keys: give it to root (chown -R root: "
+	    "%s) or to a user of its own", cx->keys_dir, cx->user.name,
 	    cx->keys_dir);
 	return DAEMON_EXIT_FAIL;
 }
 
-/* The hint every refusal below ends with. */
+/* The directories written while serving, in *n (at most 5; free each). */
 static void
-give_back(struct daemon_ctx *cx, const char *path, const char *why)
+user_dirs(struct daemon_ctx *cx, char *out[5], size_t *n)
 {
-	daemon_fail(cx, "%s: %s, running as %s: give the user the data "
-	    "directory except keys/ (find %s -path %s -prune -o -exec chown "
-	    "%s: {} +; certdesk init --user does so)", path, why,
-	    cx->user.name, cx->data, cx->keys_dir, cx->user.name);
+	char *store = xstrdup(cx->db_path);
+
+	out[0] = xstrdup(dirname(store));
+	free(store);
+	out[1] = xstrdup(cx->ca_dir);
+	out[2] = xstrdup(cx->crl_dir);
+	out[3] = xasprintf("%s/tls", cx->data);
+	out[4] = xasprintf("%s/mail", cx->data);
+	*n = 5;
 }
 
-/* Whether what serve writes under dir (a directory of the data directory,
- * depth levels down) is writable, and what it reads readable: 0, or -1
- * after give_back(). The key directory is not entered. */
+/* Each must be there and the user's to write. */
 static int
-walk(struct daemon_ctx *cx, const char *dir, int depth)
+dirs_writable(struct daemon_ctx *cx)
 {
-	DIR *d;
-	struct dirent *e;
+	char *dirs[5];
+	size_t n;
 	int rc = 0;
 
-	if (access(dir, W_OK | X_OK | R_OK) != 0) {
-		give_back(cx, dir, "cannot write in this directory");
-		return -1;
-	}
-	if (depth >= WALK_DEPTH || (d = opendir(dir)) == NULL)
-		return 0;
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		char *p;
-		struct stat st;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+	user_dirs(cx, dirs, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (rc != 0 || access(dirs[i], W_OK | X_OK | R_OK) == 0)
 			continue;
-		p = xasprintf("%s/%s", dir, e->d_name);
-		if (strcmp(p, cx->keys_dir) == 0 || lstat(p, &st) != 0 ||
-		    S_ISLNK(st.st_mode)) {
-			free(p);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode))
-			rc = walk(cx, p, depth + 1);
-		else if (S_ISREG(st.st_mode) && access(p, R_OK) != 0) {
-			give_back(cx, p, "cannot read it");
-			rc = -1;
-		}
-		free(p);
+		if (strcmp(dirs[i], cx->data) == 0)
+			daemon_fail(cx, "store.path %s: the store must be in "
+			    "a directory of %s's, not in %s itself (e.g. "
+			    "db/certdesk.db; certdesk init --user does so)",
+			    cx->db_path, cx->user.name, cx->data);
+		else
+			daemon_fail(cx, "%s: %s cannot write in it: make it "
+			    "and give it to the user (mkdir -p %s && chown "
+			    "%s: %s; certdesk init --user makes them)",
+			    dirs[i], cx->user.name, dirs[i], cx->user.name,
+			    dirs[i]);
+		rc = -1;
 	}
-	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
 	return rc;
 }
 
-/* The store's files, which serve writes in place. */
+/* The store's files, which are written in place. */
 static int
 store_writable(struct daemon_ctx *cx)
 {
@@ -163,7 +224,8 @@ store_writable(struct daemon_ctx *cx)
 		int bad = access(p, F_OK) == 0 && access(p, R_OK | W_OK) != 0;
 
 		if (bad)
-			give_back(cx, p, "cannot write it");
+			daemon_fail(cx, "%s: %s cannot write it (chown %s: %s)",
+			    p, cx->user.name, cx->user.name, p);
 		free(p);
 		if (bad)
 			return -1;
@@ -184,16 +246,20 @@ can_open(const char *path)
 }
 
 int
-daemon_user_drop(struct daemon_ctx *cx, pid_t signer_pid, uid_t signer_uid)
+daemon_user_drop(struct daemon_ctx *cx)
 {
 	const struct daemon_user *u = &cx->user;
+	pid_t sp = cx->sg != NULL ? signer_pid(cx->sg) : 0;
 
+	if (!u->set || cx->user_dropped)
+		return DAEMON_EXIT_OK;
 	if (setgroups(1, &u->gid) != 0 || setgid(u->gid) != 0 ||
 	    setuid(u->uid) != 0) {
 		daemon_fail(cx, "cannot become %s (uid %ld, gid %ld): %s",
 		    u->name, (long)u->uid, (long)u->gid, strerror(errno));
 		return DAEMON_EXIT_FAIL;
 	}
+	cx->user_dropped = 1;
 	/* no way back */
 	if (setuid(0) == 0 || seteuid(0) == 0) {
 		daemon_fail(cx, "became %s but could become root again",
@@ -214,79 +280,58 @@ daemon_user_drop(struct daemon_ctx *cx, pid_t signer_pid, uid_t signer_uid)
 		    cx->pin_path, u->name);
 		return DAEMON_EXIT_FAIL;
 	}
-	if (walk(cx, cx->data, 0) != 0 || store_writable(cx) != 0)
+	if (access(cx->data, W_OK) == 0) {
+		daemon_fail(cx, "%s: %s can write in the data directory, and "
+		    "so replace keys/ or certdesk.conf: give it to root "
+		    "(chown root:%s %s; chmod 0750 %s)", cx->data, u->name,
+		    u->name, cx->data, cx->data);
 		return DAEMON_EXIT_FAIL;
-	log_info(LOG_MAIN, "running as %s (uid %ld, gid %ld); the signer "
-	    "(pid %ld) as uid %ld, the owner of %s", u->name, (long)u->uid,
-	    (long)u->gid, (long)signer_pid, (long)signer_uid, cx->keys_dir);
+	}
+	if (dirs_writable(cx) != 0 || store_writable(cx) != 0)
+		return DAEMON_EXIT_FAIL;
+	if (sp > 0)
+		log_info(LOG_MAIN, "running as %s (uid %ld, gid %ld); the "
+		    "signer (pid %ld) as the owner of %s", u->name,
+		    (long)u->uid, (long)u->gid, (long)sp, cx->keys_dir);
+	else
+		log_info(LOG_MAIN, "running as %s (uid %ld, gid %ld)",
+		    u->name, (long)u->uid, (long)u->gid);
 	return DAEMON_EXIT_OK;
-}
-
-/* chown of everything under the open directory dfd (depth levels down)
- * but the entry named skip at the top: 0, or -1 with errno. Links are
- * changed themselves, never followed. */
-static int
-give_tree(int dfd, const char *skip, uid_t uid, gid_t gid, int depth)
-{
-	DIR *d;
-	struct dirent *e;
-	int rc = 0;
-
-	if (depth >= WALK_DEPTH) {
-		close(dfd);
-		errno = ELOOP;
-		return -1;
-	}
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return -1;
-	}
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		struct stat st;
-
-		if (strcmp(e->d_name, ".") == 0 ||
-		    strcmp(e->d_name, "..") == 0 ||
-		    (skip != NULL && strcmp(e->d_name, skip) == 0))
-			continue;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
-		    || fchownat(dirfd(d), e->d_name, uid, gid,
-		    AT_SYMLINK_NOFOLLOW) != 0) {
-			rc = -1;
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), e->d_name, O_RDONLY |
-			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			rc = sub < 0 ? -1 : give_tree(sub, NULL, uid, gid,
-			    depth + 1);
-		}
-	}
-	closedir(d);
-	return rc;
 }
 
 int
-daemon_user_give_data(struct daemon_ctx *cx, const char *name)
+daemon_user_layout(struct daemon_ctx *cx)
 {
-	struct daemon_user u;
-	int dfd, rc;
+	const struct daemon_user *u = &cx->user;
+	char *dirs[5];
+	size_t n;
+	int rc = DAEMON_EXIT_OK;
 
-	if ((rc = daemon_user_lookup(cx, "--user", name, &u)) != DAEMON_EXIT_OK)
-		return rc;
-	dfd = open(cx->data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd >= 0 && fchown(dfd, u.uid, u.gid) != 0) {
-		close(dfd);
-		dfd = -1;
-	}
-	/* give_tree() closes dfd */
-	if (dfd < 0 || give_tree(dfd, "keys", u.uid, u.gid, 0) != 0) {
-		daemon_fail(cx, "%s: cannot give it to %s: %s", cx->data,
-		    u.name, strerror(errno));
+	/* the data directory (new, root's, in directories only root can
+	 * change: nobody else can have put anything in it) */
+	if (chown(cx->data, 0, u->gid) != 0 || chmod(cx->data, 0750) != 0 ||
+	    chown(cx->conf_path, 0, u->gid) != 0 ||
+	    chmod(cx->conf_path, 0640) != 0) {
+		daemon_fail(cx, "%s: cannot give it to root and group %ld: %s",
+		    cx->data, (long)u->gid, strerror(errno));
 		return DAEMON_EXIT_FAIL;
 	}
-	log_info(LOG_MAIN, "%s: given to %s, but for %s (root's)", cx->data,
-	    u.name, cx->keys_dir);
-	return DAEMON_EXIT_OK;
+	user_dirs(cx, dirs, &n);
+	for (size_t i = 0; i < n; i++) {
+		/* ca/ and crl/ are published; the others are the user's */
+		mode_t mode = i == 1 || i == 2 ? 0755 : 0700;
+
+		if (rc != DAEMON_EXIT_OK)
+			continue;
+		if ((mkdir(dirs[i], mode) != 0 && errno != EEXIST) ||
+		    chown(dirs[i], u->uid, u->gid) != 0 ||
+		    chmod(dirs[i], mode) != 0) {
+			daemon_fail(cx, "%s: cannot make it %s's: %s", dirs[i],
+			    u->name, strerror(errno));
+			rc = DAEMON_EXIT_FAIL;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	return rc;
 }

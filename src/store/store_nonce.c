@@ -38,7 +38,6 @@
  */
 #include "store/store.h"
 #include "store/store_sqlite_int.h"
-#include "util/fs.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/xmalloc.h"
@@ -173,9 +172,7 @@ store_ring_map(const char *db_path, void **out)
 	}
 	file = xasprintf("%s-nonce-ring", db_path);
 	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	/* made by a command run as root: the server's user must map it */
-	if (fd < 0 || fs_own_like_dir(fd, file) != 0 ||
-	    flock(fd, LOCK_EX) != 0 || fstat(fd, &sb) != 0) {
+	if (fd < 0 || flock(fd, LOCK_EX) != 0 || fstat(fd, &sb) != 0) {
 		log_err(LOG_STORE, "%s: %s", file, strerror(errno));
 		goto done;
 	}

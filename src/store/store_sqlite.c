@@ -36,7 +36,6 @@
 #include "util/buf.h"
 #include "util/der.h"
 #include "util/dnsname.h"
-#include "util/fs.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/sec.h"
@@ -1810,9 +1809,6 @@ precreate(const char *path)
 		log_err(LOG_STORE, "open %s: %s", path, strerror(errno));
 		return RC_DB;
 	}
-	if (fs_own_like_dir(fd, path) != 0)
-		log_warn(LOG_STORE, "%s: cannot give it the directory's owner: "
-		    "%s", path, strerror(errno));
 	close(fd);
 	return 0;
 }

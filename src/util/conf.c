@@ -35,11 +35,10 @@ static const struct key keys[] = {
 	{"general", "log_level", K_LEVEL, O(log_level), "info", NULL, 0, 0,
 	    "error, warning, info or debug"},
 	{"general", "user", K_STR, O(user), "", NULL, 0, 0,
-	    "serve started as root runs as this user once its sockets are "
-	    "bound and its signer started; the signer runs as the owner of "
-	    "keys/, which this user must not be able to read (certdesk init "
-	    "--user gives it the rest of the data directory); empty: no "
-	    "change"},
+	    "run as root, certdesk becomes this user once its signer is "
+	    "started (serve: and its sockets bound); the signer runs as the "
+	    "owner of keys/; certdesk init --user makes the layout this "
+	    "needs (docs/cli.md); empty: no change"},
 	{"store", "backend", K_STR, O(store_backend), "sqlite", "sqlite", 0, 0,
 	    "storage backend (sqlite; postgresql comes later)"},
 	{"store", "path", K_STR, O(store_path), "certdesk.db", NULL, 0, 0,

@@ -4,7 +4,6 @@
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -30,52 +29,6 @@ write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
-}
-
-/* 1 when the directory open at fd holds nothing but . and .. */
-static int
-dir_empty(int fd)
-{
-	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *e;
-	int empty = d != NULL;
-
-	if (d == NULL && dfd >= 0)
-		close(dfd);
-	while (d != NULL && (e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			empty = 0;
-	if (d != NULL)
-		closedir(d);
-	return empty;
-}
-
-int
-fs_own_like_dir(int fd, const char *path)
-{
-	char *copy;
-	struct stat st, me;
-	int rc = 0;
-
-	if (geteuid() != 0)
-		return 0;
-	/* only what root made itself: never a file another user owns, nor
-	 * one with another name somewhere (a hard link planted in a
-	 * directory that user controls, to a file of root's elsewhere), nor
-	 * a directory with anything in it (one of root's, keys/, moved
-	 * where a new one was just made) */
-	if (fstat(fd, &me) != 0 || me.st_uid != 0 ||
-	    !((S_ISDIR(me.st_mode) && dir_empty(fd)) ||
-	    (S_ISREG(me.st_mode) && me.st_nlink == 1)))
-		return 0;
-	copy = xstrdup(path);
-	if (stat(dirname(copy), &st) != 0)
-		rc = RC_IO;
-	else if (st.st_uid != 0 && fchown(fd, st.st_uid, st.st_gid) != 0)
-		rc = RC_IO;
-	free(copy);
-	return rc;
 }
 
 int
@@ -106,9 +59,7 @@ fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode)
 		return RC_IO;
 	}
 	(void)fchmod(fd, mode);
-	rc = fs_own_like_dir(fd, path);
-	if (rc == 0)
-		rc = write_all(fd, p, n);
+	rc = write_all(fd, p, n);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = RC_IO;
 	if (close(fd) != 0 && rc == 0)
@@ -134,9 +85,7 @@ fs_write_excl(const char *path, const void *p, size_t n, mode_t mode)
 	if (fd < 0)
 		return errno == EEXIST ? RC_EXISTS : RC_IO;
 	(void)fchmod(fd, mode);
-	rc = fs_own_like_dir(fd, path);
-	if (rc == 0)
-		rc = write_all(fd, p, n);
+	rc = write_all(fd, p, n);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = RC_IO;
 	if (close(fd) != 0 && rc == 0)
@@ -162,19 +111,10 @@ fs_mkdir_p(const char *path, mode_t mode)
 			char c = *s;
 
 			*s = '\0';
-			if (mkdir(copy, mode) == 0) {
-				int fd = open(copy, O_RDONLY | O_DIRECTORY |
-				    O_NOFOLLOW | O_CLOEXEC);
-
-				if (fd < 0 || fs_own_like_dir(fd, copy) != 0)
-					rc = RC_IO;
-				if (fd >= 0)
-					close(fd);
-			} else if (errno != EEXIST) {
+			if (mkdir(copy, mode) != 0 && errno != EEXIST) {
 				rc = RC_IO;
-			}
-			if (rc != 0)
 				break;
+			}
 			*s = c;
 			if (c == '\0')
 				break;

@@ -15,14 +15,6 @@ int fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode);
 /* Creates path with O_EXCL (fails with RC_EXISTS if present) and the given
  * mode regardless of umask, writes and fsyncs it. For key files. */
 int fs_write_excl(const char *path, const void *p, size_t n, mode_t mode);
-/* Run as root (a command of the operator's on a data directory that
- * `serve` uses as general.user): gives fd, a file just made at path, the
- * owner and group of path's directory when that is not root, as SQLite
- * does with its -wal and -shm files, so that the server can go on
- * replacing it. Only a file of root's with no other name (or a directory
- * of root's) changes. Otherwise nothing. 0, or RC_IO. fs_write_atomic(),
- * fs_write_excl() and fs_mkdir_p() do this themselves. */
-int fs_own_like_dir(int fd, const char *path);
 /* fsyncs the directory that holds path, so that a rename or link into it
  * survives a crash: 0, or RC_IO. */
 int fs_sync_dir_of(const char *path);

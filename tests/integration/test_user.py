@@ -1,46 +1,60 @@
 # SPDX-License-Identifier: Apache-2.0
-"""general.user: `certdesk serve` started as root becomes an ordinary user
-once its sockets are bound and its signer started, so that the process
+"""general.user: run as root, certdesk becomes an ordinary user once its
+signer is started (and, for serve, its sockets bound), so that the process
 that parses requests from the Internet cannot read the CA key files, as
-Boulder and step-ca keep keys away from their front ends. The signer stays
-with the key directory's owner (root here, or a user of its own).
+Boulder and step-ca keep keys away from their front ends; the signer keeps
+the key directory's owner (root here, without capabilities, or a user of
+its own), and no root-run command writes where the user could have
+planted a link.
 
-`certdesk init --user nobody` gives the data directory to the user except
-keys/; serve then runs as nobody with a signer as root, issues over ACME,
-takes up a `ca roll` made by root while it runs (the root-run command's
-files go to the directory's owner, as SQLite does with its -wal), and
-nobody cannot read a key. serve refuses, naming the file and the way out:
-a key directory of the user's own, a data directory the user cannot
-write, a file it cannot read, root or an unknown user, and `--user` from
-a process that is not root. Runs only as root (CI is root)."""
+`certdesk init --user nobody` makes the layout: the data directory and
+certdesk.conf root's (group nogroup), keys/ root's, the directories
+written while serving (db/, ca/, crl/, tls/, mail/) nobody's. serve then
+runs as nobody, issues over ACME, takes up a `ca roll` that root runs
+while it serves (the roll's files are nobody's: the roll became nobody
+too), and nobody cannot read a key nor change the data directory.
+
+Refused, naming the path and the way out: as root, a data directory, a
+directory above it or a configuration that another user could change
+(they decide what the root signer loads: a PKCS#11 module of another
+user's is refused too); a key directory of the user's own or open to it;
+a directory written while serving that the user cannot write, a store in
+the data directory itself; root or an unknown user; `--user` from a
+process that is not root. Runs only as root (CI is root)."""
 import os
+import pathlib
 import pwd
 import shutil
+import signal
 import stat
 import struct
 import subprocess
 import tempfile
+import time
+import urllib.request
 
 import pytest
 from cryptography import x509
 
 from acme_client import Http01, account, issue
-from conftest import acme_rig, certdesk_bin, free_port, ok, openssl, run
+from conftest import (Server, acme_rig, certdesk_bin, conf_set, free_port,
+                      ok, openssl, run)
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0, reason="needs root: serve changes its user")
+    os.geteuid() != 0, reason="needs root: certdesk changes its user")
 
 NOBODY = pwd.getpwnam("nobody")
 DAEMON = pwd.getpwnam("daemon")
+USER_DIRS = ("db", "ca", "crl", "tls", "mail")
 
 
 @pytest.fixture
 def base():
-    """A directory nobody can reach (pytest's own is root's, 0700)."""
+    """A directory of root's that nobody can reach (pytest's is 0700)."""
     d = tempfile.mkdtemp(prefix="certdesk-user-", dir="/var/tmp")
     os.chmod(d, 0o755)
     try:
-        yield __import__("pathlib").Path(d)
+        yield pathlib.Path(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -62,54 +76,58 @@ def signer_pid(pid):
     return int(kids[0])
 
 
-def as_user(user, args, **kw):
+def as_user(user, args):
     e = dict(os.environ)
     e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     return subprocess.run([str(a) for a in args], user=user,
                           group=pwd.getpwnam(user).pw_gid, extra_groups=[],
-                          capture_output=True, text=True, env=e, timeout=60,
-                          **kw)
+                          capture_output=True, text=True, env=e, timeout=60)
 
 
-def owners(data):
-    """(path, uid) of everything in data, keys/ not entered."""
-    out = []
-    for root, dirs, files in os.walk(data):
-        if root == str(data / "keys"):
-            dirs[:] = []
-            continue
-        for n in dirs + files:
-            p = os.path.join(root, n)
-            if p != str(data / "keys"):
-                out.append((p, os.lstat(p).st_uid))
-    return out
+def owned(path):
+    st = os.stat(path)
+    return st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
 
 
 def test_serve_as_user(base):
+    nob = (NOBODY.pw_uid, NOBODY.pw_gid)
     with acme_rig(base, Http01(), init_args=("--user", "nobody")) as env:
         data = env.data
-        assert os.stat(data).st_uid == NOBODY.pw_uid
-        k = os.stat(data / "keys")
-        assert (k.st_uid, stat.S_IMODE(k.st_mode)) == (0, 0o700)
-        assert "user = nobody" in (data / "certdesk.conf").read_text()
+        assert owned(data) == (0, NOBODY.pw_gid, 0o750)
+        assert owned(data / "certdesk.conf") == (0, NOBODY.pw_gid, 0o640)
+        assert owned(data / "keys") == (0, 0, 0o700)
+        for d in USER_DIRS:
+            assert owned(data / d)[:2] == nob, d
+        conf = (data / "certdesk.conf").read_text()
+        assert "\nuser = nobody\n" in conf
+        assert "\npath = db/certdesk.db\n" in conf
+        assert owned(data / "db/certdesk.db")[:2] == nob
 
         pid = env.server.proc.pid
         sp = signer_pid(pid)
         # the main process is nobody for good (real, effective, saved,
-        # file system), with no other group; the signer stays root
+        # file system), with no other group; the signer stays root,
+        # without a capability
         assert status(pid, "Uid") == [str(NOBODY.pw_uid)] * 4
         assert status(pid, "Gid") == [str(NOBODY.pw_gid)] * 4
         assert status(pid, "Groups") == [str(NOBODY.pw_gid)]
         assert status(sp, "Uid") == ["0"] * 4
+        for caps in ("CapEff", "CapPrm", "CapBnd", "CapAmb"):
+            assert status(sp, caps) == ["0000000000000000"], caps
         log = env.server.stderr()
         assert f"running as nobody (uid {NOBODY.pw_uid}, gid " \
-               f"{NOBODY.pw_gid}); the signer (pid {sp}) as uid 0" in log
-        assert "serve runs as root" not in log
+               f"{NOBODY.pw_gid}); the signer (pid {sp}) as the owner of " \
+               f"{data}/keys" in log, log
+        assert "runs as root" not in log
 
-        # nobody cannot read a key, nor list the directory
-        for p in [data / "keys/issuing-1.key", data / "keys"]:
-            r = as_user("nobody", ["ls" if p.is_dir() else "cat", p])
-            assert r.returncode != 0 and "Permission denied" in r.stderr
+        # nobody cannot read a key, list the keys, or change the data
+        # directory (rename keys/, replace certdesk.conf)
+        for args in (["cat", data / "keys/issuing-1.key"],
+                     ["ls", data / "keys"],
+                     ["mv", data / "keys", data / "k"],
+                     ["touch", data / "certdesk.conf"]):
+            r = as_user("nobody", args)
+            assert r.returncode != 0 and "denied" in r.stderr, args
 
         c = account(env)
         _, _, pem, _ = issue(env, c, ["user.test"])
@@ -117,13 +135,11 @@ def test_serve_as_user(base):
         openssl("verify", "-CAfile", data / "ca/root.pem", "-untrusted",
                 data / "ca/issuing-1.pem", base / "leaf.pem")
 
-        # root rolls the issuing CA while nobody serves: the signer
-        # (root) loads the new key, and the files root wrote in the
-        # data directory are nobody's, so that serve can replace them
+        # root rolls the issuing CA while nobody serves: the roll's own
+        # signer (root) makes the key, the rest is made as nobody
         ok(["ca", "roll", "--data", data])
         ok(["ca", "crl", "--data", data])
-        os.kill(pid, __import__("signal").SIGHUP)
-        import time
+        os.kill(pid, signal.SIGHUP)
         deadline = time.monotonic() + 30
         while "issuing CA issuing-2: new certificates come from it" \
                 not in env.server.stderr():
@@ -133,9 +149,10 @@ def test_serve_as_user(base):
         leaf = x509.load_pem_x509_certificate(pem2.encode())
         assert "Issuing CA 2" in leaf.issuer.rfc4514_string()
         assert status(sp, "Uid") == ["0"] * 4   # the same signer
-        root_owned = [p for p, uid in owners(data) if uid != NOBODY.pw_uid]
-        assert root_owned == [], root_owned
-        assert os.stat(data / "keys/issuing-2.key").st_uid == 0
+        assert owned(data / "keys/issuing-2.key")[:2] == (0, 0)
+        for d in USER_DIRS:
+            for p in (data / d).iterdir():
+                assert os.lstat(p).st_uid == NOBODY.pw_uid, p
     # the server stopped cleanly (acme_rig checks its exit)
 
 
@@ -149,33 +166,79 @@ def start_fails(data, *extra, user=None):
     return p.stderr
 
 
+def set_key(data, key, value):
+    path = data / "certdesk.conf"
+    text = path.read_text()
+    for line in text.splitlines():
+        if line.lstrip(";").startswith(f"{key} = "):
+            text = text.replace(line + "\n", f"{key} = {value}\n", 1)
+            break
+    else:
+        raise AssertionError(key)
+    path.write_text(text)
+
+
 def test_refusals(base):
+    # a data directory made without --user: its store is in the data
+    # directory itself, which the user must not be able to write
+    plain = base / "plain"
+    ok(["init", "--data", plain])
+    err = start_fails(plain, "--user", "nobody")
+    assert f"{plain}: nobody can write in the data directory" in err or \
+        f"store.path {plain}/certdesk.db: the store must be in a " \
+        "directory of nobody's" in err, err
+
     data = base / "data"
-    ok(["init", "--data", data])        # root's, as before
-    assert "user = " not in (data / "certdesk.conf").read_text().replace(
-        ";user = ", "")
-    # a data directory nobody cannot write: said, with the chown to do
-    err = start_fails(data, "--user", "nobody")
-    assert f"{data}: cannot write in this directory, running as nobody" \
-        in err, err
-    assert f"find {data} -path {data}/keys -prune -o -exec chown nobody: " \
-        "{} +" in err, err
-    # which the operator does
-    subprocess.run(f"find {data} -path {data}/keys -prune -o -exec chown "
-                   "nobody: {} +", shell=True, check=True)
-    # a file it cannot read
-    os.chown(data / "tls/service.key", 0, 0)
-    err = start_fails(data, "--user", "nobody")
-    assert f"{data}/tls/service.key: cannot read it, running as nobody" \
-        in err, err
-    os.chown(data / "tls/service.key", NOBODY.pw_uid, NOBODY.pw_gid)
+    ok(["init", "--data", data, "--user", "nobody"])
+
+    # as root, only what root alone can change is trusted
+    os.chmod(data, 0o770)
+    err = start_fails(data)
+    assert f"data directory {data}: {data} may be changed by its group " \
+        "or by others" in err, err
+    os.chmod(data, 0o750)
+    os.chown(data / "certdesk.conf", NOBODY.pw_uid, NOBODY.pw_gid)
+    err = start_fails(data)
+    assert f"configuration {data}/certdesk.conf: {data}/certdesk.conf " \
+        f"belongs to uid {NOBODY.pw_uid}" in err, err
+    os.chown(data / "certdesk.conf", 0, NOBODY.pw_gid)
+    os.chown(base, NOBODY.pw_uid, NOBODY.pw_gid)
+    err = start_fails(data)
+    assert f"data directory {data}: {base} belongs to uid " \
+        f"{NOBODY.pw_uid}" in err, err
+    assert run(["ca", "root", "--data", data]).returncode == 1
+    os.chown(base, 0, 0)
+
+    # a PKCS#11 module another user could change is never loaded by a
+    # root signer (one that would copy keys/root.key, were it run)
+    evil = base / "evil"
+    evil.mkdir()
+    (evil / "evil.so").write_bytes(b"\x7fELF not really")
+    os.chown(evil, NOBODY.pw_uid, NOBODY.pw_gid)
+    os.chown(evil / "evil.so", NOBODY.pw_uid, NOBODY.pw_gid)
+    saved = (data / "certdesk.conf").read_text()
+    set_key(data, "pkcs11_module", evil / "evil.so")
+    set_key(data, "pkcs11_token", "x")
+    set_key(data, "pkcs11_pin_file", "keys/root.role")
+    err = start_fails(data)
+    assert f"PKCS#11 module {evil}/evil.so: not loaded by a signer that " \
+        "runs as root" in err, err
+    assert "invalid ELF header" not in err
+    (data / "certdesk.conf").write_text(saved)
+
+    # a directory written while serving that the user cannot write
+    os.chown(data / "db", 0, 0)
+    err = start_fails(data)
+    assert f"{data}/db: nobody cannot write in it" in err, err
+    os.chown(data / "db", NOBODY.pw_uid, NOBODY.pw_gid)
     # a store file it cannot write (a -wal left by root)
-    wal = data / "certdesk.db-wal"
+    wal = data / "db/certdesk.db-wal"
     wal.write_bytes(b"")
-    os.chmod(wal, 0o644)     # readable, not writable
-    err = start_fails(data, "--user", "nobody")
-    assert f"{wal}: cannot write it, running as nobody" in err, err
+    os.chmod(wal, 0o644)
+    err = start_fails(data)
+    assert f"{wal}: nobody cannot write it" in err, err
     wal.unlink()
+
     # an ACL that lets the user into keys/ (mode 0700 otherwise): the
     # mask shows in the group bits, and the signer refuses the mode
     acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in [
@@ -185,88 +248,70 @@ def test_refusals(base):
         (0x10, 5, 0xffffffff),            # mask::r-x
         (0x20, 0, 0xffffffff)])           # other::---
     os.setxattr(data / "keys", "system.posix_acl_access", acl)
-    assert as_user("nobody", ["ls", data / "keys"]).returncode == 0
-    err = start_fails(data, "--user", "nobody")
+    err = start_fails(data)
     assert f"key directory {data}/keys: accessible by group or others " \
         "(mode 0750, must be 0700)" in err, err
     os.removexattr(data / "keys", "system.posix_acl_access")
     os.chmod(data / "keys", 0o700)
-    assert as_user("nobody", ["ls", data / "keys"]).returncode != 0
     # a key directory of the user's own: it could read the keys
     subprocess.run(["chown", "-R", "nobody:", data / "keys"], check=True)
-    err = start_fails(data, "--user", "nobody")
-    assert f"{data}/keys belongs to nobody, the user serve runs as" in err
-    # one of its own: every signer runs as that user (daemon here)
-    subprocess.run(["chown", "-R", "daemon:daemon", data / "keys"],
-                   check=True)
+    err = start_fails(data)
+    assert f"{data}/keys belongs to nobody, the user certdesk runs as" \
+        in err, err
+
     # root and unknown users; general.user as well as --user
     assert "'root' is root" in start_fails(data, "--user", "root")
     assert "no user 'no-such-user-here'" in start_fails(
         data, "--user", "no-such-user-here")
-    conf = data / "certdesk.conf"
-    conf.write_text(conf.read_text().replace(";user = \n",
-                                             "user = no-such-user-here\n"))
+    set_key(data, "user", "no-such-user-here")
     assert "general.user: no user 'no-such-user-here'" in start_fails(data)
-    conf.write_text(conf.read_text().replace("user = no-such-user-here\n",
-                                             "user = nobody\n"))
-    # --user from a process that is not root, and not that user
+    set_key(data, "user", "nobody")
+    # --user from a process that is neither root nor that user
     err = start_fails(data, "--user", "daemon", user="nobody")
-    assert "--user = daemon: serve must be started as root" in err, err
+    assert "--user = daemon: certdesk must be started as root" in err, err
     # init --user is root's
     p = as_user("nobody", [certdesk_bin(), "init", "--data",
                            base / "other", "--user", "nobody"])
     assert p.returncode == 2 and "init must run as root" in p.stderr, \
         p.stderr
 
-    # general.user with keys of daemon's: serve runs, its signer as daemon
+    # keys of a user of their own (daemon): every signer root starts
+    # runs as daemon, serve's and a command's alike
+    subprocess.run(["chown", "-R", "daemon:daemon", data / "keys"],
+                   check=True)
+    before = (data / "crl/root.crl").read_bytes()
+    ok(["ca", "crl", "--data", data])
+    assert (data / "crl/root.crl").read_bytes() != before
+    assert os.stat(data / "crl/root.crl").st_uid == NOBODY.pw_uid
     port = free_port()
-    log = open(base / "serve.log", "wb")
-    proc = subprocess.Popen([certdesk_bin(), "serve", "--data", data,
-                             "--listen", "127.0.0.1:0", "--plain-listen",
-                             f"127.0.0.1:{port}"], stdout=log, stderr=log)
+    s = Server(data, port, base / "serve.log").start()
     try:
-        import time
-        import urllib.request
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, (base / "serve.log").read_text()
-            try:
-                with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, \
-                (base / "serve.log").read_text()
-            time.sleep(0.1)
-        sp = signer_pid(proc.pid)
-        assert status(proc.pid, "Uid") == [str(NOBODY.pw_uid)] * 4
+        sp = signer_pid(s.proc.pid)
+        assert status(s.proc.pid, "Uid") == [str(NOBODY.pw_uid)] * 4
         assert status(sp, "Uid") == [str(DAEMON.pw_uid)] * 4
         assert status(sp, "Groups") == [str(DAEMON.pw_gid)]
-        # a command root runs starts its signer as daemon too, which
-        # reads daemon's keys (root would not: not its files) and signs
-        before = (data / "crl/root.crl").read_bytes()
-        ok(["ca", "crl", "--data", data])
-        assert (data / "crl/root.crl").read_bytes() != before
-        assert os.stat(data / "crl/root.crl").st_uid == NOBODY.pw_uid
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
+                                    timeout=5) as r:
+            assert r.status == 200
     finally:
-        proc.terminate()
-        assert proc.wait(timeout=20) == 0
-        log.close()
+        s.stop()
 
 
 def test_restore_by_root_keeps_the_store_the_users(base):
-    """restore, run by root with serve stopped, puts back a store that
-    the user serve runs as can write: serve starts on it."""
-    from conftest import Server
+    """backup stays root (it writes FILE where root says); restore, run
+    by root with serve stopped, becomes the user before it touches the
+    store's directory, so the store it puts back is the user's and serve
+    starts on it."""
     port = free_port()
     data = base / "data"
     ok(["init", "--data", data, "--user", "nobody", "--base-url",
         f"http://127.0.0.1:{port}"])
-    ok(["backup", "--data", data, "--out", base / "backup.db"])
-    ok(["restore", "--data", data, "--from", base / "backup.db"])
-    assert os.stat(data / "certdesk.db").st_uid == NOBODY.pw_uid
+    out = base / "backup.db"
+    ok(["backup", "--data", data, "--out", out])
+    assert os.stat(out).st_uid == 0
+    ok(["restore", "--data", data, "--from", out])
+    for p in (data / "db").iterdir():
+        assert os.stat(p).st_uid == NOBODY.pw_uid, p
     s = Server(data, port, base / "serve.log").start()
     try:
         assert status(s.proc.pid, "Uid") == [str(NOBODY.pw_uid)] * 4
