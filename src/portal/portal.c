@@ -14,6 +14,7 @@
  * (crypto_pwhash_str_verify) and never logged or kept.
  */
 #include "portal/portal_int.h"
+#include "ra/ra.h"
 #include "util/ipaddr.h"
 #include "util/log.h"
 #include "util/rc.h"
@@ -1672,16 +1673,27 @@ portal_upload_ok(struct http_req *r, void *app)
 {
 	struct portal_req c;
 	const char *tail = http_req_tail(r), *slash;
+	struct ra_org_case oc = {0};
+	struct ra *ra = NULL;
+	int64_t id;
 	int bad, ok;
 
 	if (strncmp(tail, "orders/", 7) != 0 ||
 	    (slash = strchr(tail + 7, '/')) == NULL ||
-	    portal_parse_id(tail + 7, (size_t)(slash - tail - 7)) <= 0 ||
-	    strcmp(slash, "/org-info") != 0)
+	    (id = portal_parse_id(tail + 7, (size_t)(slash - tail - 7))) <= 0
+	    || strcmp(slash, "/org-info") != 0)
 		return 0;
 	if (portal_req_begin(app, r, &c) != 0)
 		return 0;
-	ok = portal_req_auth(&c, 0, &bad) == 0 && !portal_is_staff(&c);
+	/* and only for an order of the customer's whose case waits for an
+	 * answer: no one else's POST there is read to its end */
+	ok = portal_req_auth(&c, 0, &bad) == 0 && !portal_is_staff(&c) &&
+	    portal_ra_get(&c, &ra) == 0 &&
+	    ra_org_case_by_order(ra, portal_customer_scope(&c), id, &oc) == 0
+	    && oc.state == RA_ORG_INFO_REQUESTED;
+	ra_org_case_clear(&oc);
+	if (ra != NULL)
+		portal_ra_put(&c, ra);
 	portal_req_end(&c);
 	return ok;
 }

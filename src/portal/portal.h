@@ -137,7 +137,8 @@ void portal_free(struct portal *p);
 size_t portal_upload_body_max(int files, size_t bytes);
 /* struct http_conf.upload_ok for the portal's routes (app: the portal):
  * 1 only for POST /portal/orders/<id>/org-info from a logged-in
- * customer, whose answer may carry documents. */
+ * customer whose order's organisation case waits for an answer, which
+ * may carry documents. */
 struct http_req;
 int portal_upload_ok(struct http_req *r, void *app);
 

@@ -246,5 +246,25 @@ def test_large_body_only_for_a_customers_answer(rig):
                  (path, {"Cookie": staff})]:
         st, _, _ = post_too_big(port, p, big, {**mp, **h}, tls=c.ctx)
         assert st == 413, (p, h)
-    # (the customer's own large answer is read: see the 10 MiB file in
-    # test_documents_sent_listed_and_downloaded)
+    # an order whose case waits for an answer: only its customer's
+    # large answer is read
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "business")
+    oid = order(rig, slot, "wait.a-shop.test", legal="A Shop Waiting GmbH")
+    agent = Agent(rig, "ann")
+    case = agent.case_of(oid)["id"]
+    agent.do(case, "take")
+    agent.do(case, "request-info", {"text": "Please send the extract."})
+    b = rig.login("b")
+    other = "; ".join(f"{k}={v}" for k, v in b.cookies.items())
+    for p, h in [(f"/portal/orders/{oid}/org-info", {"Cookie": other}),
+                 (f"/portal/orders/{oid + 1000}/org-info",
+                  {"Cookie": cookie})]:
+        st, _, _ = post_too_big(port, p, big, {**mp, **h}, tls=c.ctx)
+        assert st == 413, (p, h)
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    st, _, _ = send(c, oid, c.csrf_from(page),
+                    [("documents", b"extract.pdf", "application/pdf",
+                      PDF + b"0" * (200 * 1024))])
+    assert st == 303
+    assert agent.case_of(oid)["state"] != "info_requested"
