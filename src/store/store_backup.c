@@ -86,7 +86,8 @@ copy(const char *src_path, const char *partial, struct rc_detail *d)
 	sqlite3_backup *b;
 	int rc, tries = 0;
 
-	rc = sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY, NULL);
+	rc = sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		rc = dberr(d, src, src_path);
 		goto out;

@@ -1869,9 +1869,11 @@ open_handle(const struct store_conf *conf, struct store **out, int counted,
 	st->durable = conf->durable;
 	st->path = xstrdup(conf->path);
 	st->wal_sync = wal_sync_possible(st->path);
+	/* never through a link at the store's name: a command run as root
+	 * (backup) opens a store in a directory of general.user's */
 	rc = sqlite3_open_v2(conf->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-		SQLITE_OPEN_URI,
+		SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW,
 	    store_wal_vfs());
 	if (rc != SQLITE_OK) {
 		log_err(LOG_STORE, "open %s: %s", conf->path,

@@ -317,3 +317,23 @@ def test_restore_by_root_keeps_the_store_the_users(base):
         assert status(s.proc.pid, "Uid") == [str(NOBODY.pw_uid)] * 4
     finally:
         s.stop()
+
+
+def test_backup_as_root_follows_no_link(base):
+    """backup stays root and opens the store in a directory of the
+    user's: a link the user put at the store's name (to a database of
+    root's elsewhere, which opening would migrate) is not followed."""
+    data = base / "data"
+    ok(["init", "--data", data, "--user", "nobody"])
+    victim = base / "root-only.db"
+    shutil.copy(data / "db/certdesk.db", victim)
+    os.chmod(victim, 0o600)
+    before = victim.read_bytes()
+    store = data / "db/certdesk.db"
+    store.unlink()
+    store.symlink_to(victim)
+    p = run(["backup", "--data", data, "--out", base / "b.db"])
+    assert p.returncode == 1, p.stderr
+    assert "cannot open the store" in p.stderr, p.stderr
+    assert victim.read_bytes() == before
+    assert not (base / "b.db").exists()
