@@ -36,7 +36,9 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,36 +276,51 @@ login(struct signer_p11 *p)
 	return 0;
 }
 
-/* A signer running as root loads only root's code: the module and the
- * directory it is in must be root's and writable by no one else, or
- * whoever could change them would run code with the CA keys. 0, or
- * RC_CONFIG with the reason logged. */
+/* A signer running as root loads only root's code: the module and every
+ * directory above it must be root's and writable by no one else, or
+ * whoever could change them would run code with the CA keys. The module
+ * is opened here and loaded from that descriptor, so the file checked is
+ * the file loaded. *fd: the descriptor (close it after dlopen), or -1
+ * when not root (loaded by path). 0, or RC_CONFIG with the reason
+ * logged. */
 static int
-module_ok(const char *module)
+module_ok(const char *module, int *fd)
 {
-	char *copy;
-	struct stat st, dst;
-	int rc = 0;
+	char real[PATH_MAX], *p = real;
+	struct stat st;
 
+	*fd = -1;
 	if (geteuid() != 0)
 		return 0;
-	copy = xstrdup(module);
-	if (stat(module, &st) != 0 || stat(dirname(copy), &dst) != 0) {
+	if ((*fd = open(module, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(*fd, &st) != 0 || realpath(module, real) == NULL) {
 		log_err(LOG_SIGNER, "PKCS#11 module %s: %s", module,
 		    strerror(errno));
-		rc = RC_CONFIG;
-	} else if (st.st_uid != 0 || dst.st_uid != 0 ||
-	    (st.st_mode & 022) != 0 || (dst.st_mode & 022) != 0) {
-		log_err(LOG_SIGNER, "PKCS#11 module %s: not loaded by a "
-		    "signer that runs as root: the module (uid %ld, mode "
-		    "%04o) and its directory (uid %ld, mode %04o) must be "
-		    "root's and writable by no one else", module,
-		    (long)st.st_uid, (unsigned)(st.st_mode & 07777),
-		    (long)dst.st_uid, (unsigned)(dst.st_mode & 07777));
-		rc = RC_CONFIG;
+		goto bad;
 	}
-	free(copy);
-	return rc;
+	for (;;) {
+		if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+			log_err(LOG_SIGNER, "PKCS#11 module %s: not loaded by a "
+			    "signer that runs as root: %s (uid %ld, mode %04o) "
+			    "must be root's and writable by no one else",
+			    module, p, (long)st.st_uid,
+			    (unsigned)(st.st_mode & 07777));
+			goto bad;
+		}
+		if (strcmp(p, "/") == 0)
+			return 0;
+		p = dirname(p);
+		if (stat(p, &st) != 0) {
+			log_err(LOG_SIGNER, "PKCS#11 module %s: %s: %s", module,
+			    p, strerror(errno));
+			goto bad;
+		}
+	}
+bad:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return RC_CONFIG;
 }
 
 int
@@ -314,7 +331,7 @@ signer_p11_open(const char *module, const char *token, const char *pin_file,
 	CK_C_GetFunctionList get;
 	CK_C_INITIALIZE_ARGS args;
 	CK_RV rv;
-	int rc;
+	int rc, mfd = -1;
 
 	*out = NULL;
 	if (module == NULL || module[0] == '\0' || token == NULL ||
@@ -327,10 +344,22 @@ signer_p11_open(const char *module, const char *token, const char *pin_file,
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->token = xstrdup(token);
-	if ((rc = module_ok(module)) != 0 ||
-	    (rc = read_pin(pin_file, &p->pin)) != 0)
+	if ((rc = module_ok(module, &mfd)) != 0)
 		goto fail;
-	p->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+	if ((rc = read_pin(pin_file, &p->pin)) != 0) {
+		if (mfd >= 0)
+			close(mfd);
+		goto fail;
+	}
+	if (mfd >= 0) {
+		char via[40];
+
+		snprintf(via, sizeof(via), "/proc/self/fd/%d", mfd);
+		p->dl = dlopen(via, RTLD_NOW | RTLD_LOCAL);
+		close(mfd);
+	} else {
+		p->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+	}
 	if (p->dl == NULL) {
 		log_err(LOG_SIGNER, "PKCS#11 module %s: %s", module,
 		    dlerror());

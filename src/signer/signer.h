@@ -92,6 +92,10 @@ struct signer_conf {
 	const char *pkcs11_pin_file;
 	int new_on_token;
 	int as_owner;
+	/* GENKEY and SETCERT refused (RC_POLICY): a signer for a process
+	 * that only signs (serve, ca revoke, ...), so that a subverted one
+	 * cannot make keys or give one a CA certificate */
+	int sign_only;
 };
 
 /* signer_spawn() with a PKCS#11 token besides the key directory. */

@@ -358,6 +358,8 @@ struct signer_diag {
 	uint64_t cpu_us;		/* user + system CPU time used */
 	int nfds;			/* open fds, listed in fds[] */
 	int fds[32];
+	int chmod_errno;		/* of a chmod of a missing file */
+	uint64_t cap_eff;		/* capget(): effective set */
 };
 int signer_diag(struct signer *s, struct signer_diag *out);
 

@@ -54,6 +54,7 @@ struct srv {
 	 * of its checks, the log says each reason once */
 	char refused[SIGNER_KEYID_MAX + sizeof(((struct rc_detail *)0)->msg)
 	    + 2];
+	int sign_only;			/* signer_conf.sign_only */
 };
 
 static struct signer_key *
@@ -372,8 +373,10 @@ op_sign(struct srv *sv, int fd, const struct signer_wmsg *m)
 static int
 op_diag(struct srv *sv, int fd, const struct signer_wmsg *m)
 {
-	struct signer_field f[7];
-	uint8_t b[6][8], fds[32 * 4];
+	struct signer_field f[9];
+	uint8_t b[8][8], fds[32 * 4];
+	struct __user_cap_header_struct ch = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct cd[_LINUX_CAPABILITY_U32S_3];
 	struct rlimit rl = {0, 0};
 	struct rusage ru;
 	struct dirent *de;
@@ -416,7 +419,19 @@ op_diag(struct srv *sv, int fd, const struct signer_wmsg *m)
 	f[4] = (struct signer_field){b[4], 4};
 	f[5] = (struct signer_field){b[5], 8};
 	f[6] = (struct signer_field){fds, (size_t)n * 4};
-	return reply(sv, fd, m->op, 0, f, 7);
+	/* what the filter and the dropped capabilities leave: a chmod (of
+	 * a name that is nowhere: ENOENT if allowed, EPERM if filtered;
+	 * in tests this runs in a thread of the test too) and the
+	 * effective set */
+	signer_put_u32(b[6], fchmodat(AT_FDCWD, "/nonexistent/certdesk-probe",
+	    0700, 0) == 0 ? 0 : (uint32_t)errno);
+	memset(cd, 0, sizeof(cd));
+	(void)syscall(SYS_capget, &ch, cd);
+	signer_put_u64(b[7], (uint64_t)cd[1].effective << 32 |
+	    cd[0].effective);
+	f[7] = (struct signer_field){b[6], 4};
+	f[8] = (struct signer_field){b[7], 8};
+	return reply(sv, fd, m->op, 0, f, 9);
 }
 
 /* Throws away whatever is queued on fd (after a frame that cannot be
@@ -476,6 +491,14 @@ serve(struct srv *sv, int fd)
 			log_warn(LOG_SIGNER, "request: malformed message");
 			rc = reply_err(sv, fd, msg[0], RC_PROTO,
 			    "malformed message");
+		} else if (sv->sign_only && (m.op == SIGNER_OP_GENKEY ||
+		    m.op == SIGNER_OP_SETCERT)) {
+			log_warn(LOG_SIGNER, "request: refused a %s from a "
+			    "process that may only sign", m.op ==
+			    SIGNER_OP_GENKEY ? "new key" : "key's certificate");
+			rc = reply_err(sv, fd, m.op, RC_POLICY, "this signer "
+			    "only signs: keys and their certificates are made "
+			    "by init, ca roll and restore");
 		} else {
 			switch (m.op) {
 			case SIGNER_OP_GENKEY:
@@ -521,6 +544,7 @@ signer_srv_run(int fd, const struct signer_conf *c)
 	int rc, n = 0;
 
 	memset(&sv, 0, sizeof(sv));
+	sv.sign_only = c->sign_only;
 	sv.rd.buf = xmalloc(4 + SIGNER_MAX_MSG);
 	sv.out = xmalloc(4 + SIGNER_MAX_MSG);
 	rc = signer_ks_open_conf(c, &sv.ks);
@@ -559,8 +583,11 @@ out:
  * A deny list rather than an allow list: the signer writes key files,
  * runs a PKCS#11 module and runs under sanitizers in tests, so the set of
  * syscalls it needs is not small and stable; what it must never do is run
- * programs, open network connections or inspect other processes. Denied
- * calls fail with EPERM. The first NET_CALLS are the network: a signer with
+ * programs, open network connections, inspect other processes, or, run
+ * as root (which it is when root owns the keys), change who owns or may
+ * run a file (a setuid copy of a shell), link files, or change its own
+ * identity. It makes its own files with the mode they need (umask 077),
+ * so it needs no chmod. Denied calls fail with EPERM. The first NET_CALLS are the network: a signer with
  * a PKCS#11 module may need them, since a network HSM's module talks to
  * the HSM from inside the signer.
  */
@@ -576,6 +603,16 @@ static const int denied[] = {
 	SYS_name_to_handle_at, SYS_init_module, SYS_finit_module,
 	SYS_delete_module, SYS_kexec_load, SYS_reboot, SYS_swapon,
 	SYS_swapoff, SYS_personality,
+	SYS_fchmod, SYS_fchmodat, SYS_fchown, SYS_fchownat, SYS_linkat,
+	SYS_symlinkat, SYS_mknodat, SYS_setuid, SYS_setgid,
+	SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid,
+	SYS_setgroups, SYS_setfsuid, SYS_setfsgid, SYS_capset,
+#ifdef SYS_fchmodat2
+	SYS_fchmodat2,
+#endif
+#ifdef SYS_chmod	/* the calls without "at" (not on aarch64) */
+	SYS_chmod, SYS_chown, SYS_lchown, SYS_link, SYS_symlink, SYS_mknod,
+#endif
 #ifdef SYS_pidfd_getfd
 	SYS_pidfd_getfd,
 #endif
@@ -726,6 +763,8 @@ signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
 		    strerror(errno));
 		_exit(1);
 	}
+	/* its files are its own alone, without a chmod (denied below) */
+	umask(077);
 	/* root's keys need no privilege to be read (root owns them): none
 	 * is kept, so a signer that is subverted cannot use one */
 	if (geteuid() == 0 && drop_caps() != 0) {

@@ -77,10 +77,52 @@ test_hardening(void **state)
 		has3 |= dg.fds[i] == 3;
 	}
 	assert_true(has3);
+	/* it may not change a file's mode (a setuid copy of a shell, were
+	 * it root), and as root it has no capability left */
+	assert_int_equal(dg.chmod_errno, EPERM);
+	if (geteuid() == 0)
+		assert_int_equal(dg.cap_eff, 0);
 	/* the parent keeps its own fd and its own settings */
 	assert_int_equal(fcntl(extra, F_GETFD), 0);
 	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
 	close(extra);
+	signer_free(s);
+	th_rmdir(dir);
+}
+
+/* A signer for a process that only signs (serve): it makes no key and
+ * gives none a certificate, whatever the process asks; it signs. */
+static void
+test_sign_only(void **state)
+{
+	char *dir = th_mkdtemp();
+	struct signer_conf c = {.keydir = dir};
+	struct signer *s;
+	uint8_t *spki = NULL;
+	size_t n = 0;
+
+	(void)state;
+	/* a key made by a signer that may */
+	assert_int_equal(signer_spawn_conf(&c, &s), 0);
+	assert_int_equal(signer_genkey(s, "k", SIGNER_KEY_EC_P256, 0, &spki,
+	    &n), 0);
+	free(spki);
+	signer_free(s);
+	c.sign_only = 1;
+	assert_int_equal(signer_spawn_conf(&c, &s), 0);
+	spki = NULL;
+	assert_int_equal(signer_genkey(s, "k2", SIGNER_KEY_EC_P256, 0, &spki,
+	    &n), RC_POLICY);
+	assert_null(spki);
+	assert_int_equal(signer_set_cert(s, "k", (const uint8_t *)"\x30\x00",
+	    2), RC_POLICY);
+	/* still up, and its key is there */
+	{
+		int kt;
+
+		assert_int_equal(signer_key_info(s, "k", &kt, &spki, &n), 0);
+	}
+	free(spki);
 	signer_free(s);
 	th_rmdir(dir);
 }
@@ -459,6 +501,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hardening),
+		cmocka_unit_test(test_sign_only),
 		cmocka_unit_test(test_garbage_on_socket),
 		cmocka_unit_test(test_dead_child),
 		cmocka_unit_test(test_stopped_child),
