@@ -446,3 +446,40 @@ daemon_pem_encode(const char *label, const uint8_t *der, size_t len)
 	free(b64);
 	return pem;
 }
+
+void
+daemon_put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (p != NULL && *p != '\0') {
+		uint32_t cp = *p;
+		size_t k = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 :
+		    *p >= 0xe0 && *p <= 0xef ? 2 : *p >= 0xf0 && *p <= 0xf4 ?
+		    3 : 4;
+		size_t i;
+
+		if (k == 4) {		/* not a lead byte */
+			fputc('?', f);
+			p++;
+			continue;
+		}
+		cp = k == 0 ? cp : cp & (0x3f >> k);
+		for (i = 1; i <= k && (p[i] & 0xc0) == 0x80; i++)
+			cp = cp << 6 | (p[i] & 0x3f);
+		if (i <= k || (k == 2 && cp < 0x800) ||
+		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff)) {
+			fputc('?', f);	/* cut short or overlong */
+			p++;
+			continue;
+		}
+		if (cp == '\t')
+			fputc(' ', f);
+		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			fputc('?', f);
+		else
+			fwrite(p, 1, k + 1, f);
+		p += k + 1;
+	}
+}

@@ -376,8 +376,10 @@ eab_line(const struct store_eab_key *k, void *arg)
 	rc = store_acme_account_get(st, k->account_id, &a);
 	if (rc == 0) {
 		daemon_fmt_time(k->bound_at, bound);
-		printf("%s %s account %lld %s since %s\n", k->kid, made,
-		    (long long)k->account_id, a.status, bound);
+		printf("%s %s account %lld ", k->kid, made,
+		    (long long)k->account_id);
+		daemon_put_safe(stdout, a.status);
+		printf(" since %s\n", bound);
 	}
 	store_acme_account_clear(&a);
 	return rc;
@@ -1004,8 +1006,7 @@ daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv)
 static void
 put_field(const char *s)
 {
-	for (; s && *s; s++)
-		putchar((unsigned char)*s < 0x20 ? ' ' : *s);
+	daemon_put_safe(stdout, s);
 }
 
 static int
@@ -1177,10 +1178,16 @@ daemon_cmd_admin_mail_list(struct daemon_ctx *cx, int argc, char **argv)
 		daemon_fail(cx, "outbox: %s", rc_str(rc));
 		return DAEMON_EXIT_FAIL;
 	}
-	for (size_t i = 0; i < n; i++)
-		printf("%lld\t%s\t%s\t%d\t%s\n", (long long)v[i].id,
-		    v[i].to_addr, v[i].kind ? v[i].kind : "-", v[i].attempts,
-		    v[i].last_error ? v[i].last_error : "-");
+	for (size_t i = 0; i < n; i++) {
+		printf("%lld\t", (long long)v[i].id);
+		daemon_put_safe(stdout, v[i].to_addr);
+		putchar('\t');
+		daemon_put_safe(stdout, v[i].kind ? v[i].kind : "-");
+		printf("\t%d\t", v[i].attempts);
+		daemon_put_safe(stdout, v[i].last_error ? v[i].last_error :
+		    "-");
+		putchar('\n');
+	}
 	fflush(stdout);
 	store_mail_list_free(v, n);
 	return DAEMON_EXIT_OK;

@@ -50,8 +50,7 @@ daemon_cmd_audit_verify(struct daemon_ctx *cx, int argc, char **argv)
 static void
 put_field(const char *s)
 {
-	for (; s && *s; s++)
-		putchar((unsigned char)*s < 0x20 ? ' ' : *s);
+	daemon_put_safe(stdout, s);
 	putchar('\t');
 }
 

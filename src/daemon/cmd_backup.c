@@ -65,10 +65,10 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 		return rc;
 	if ((rc = daemon_load(cx, data, 0)) != DAEMON_EXIT_OK)
 		return rc;
-	/* run by root, backup stays root (general.user aside): it writes
-	 * FILE where root says, and in the data directory only what SQLite
-	 * opens beside the store, which SQLite gives the store's owner */
-	memset(&cx->user, 0, sizeof(cx->user));
+	/* with general.user, run by root, backup becomes the user as every
+	 * command does before it opens the store (root would run SQLite on
+	 * the user's files, and make files in its directory): FILE is then
+	 * written by the user */
 	/* opening the store applies pending migrations, so that the copy has
 	 * this certdesk's schema */
 	rc = daemon_open(cx, DAEMON_NEED_STORE);
@@ -80,7 +80,11 @@ daemon_cmd_backup(struct daemon_ctx *cx, int argc, char **argv)
 		rc = store_backup(&sc, out, &info, &d);
 	}
 	if (rc != 0 && rc != RC_TAMPER) {
-		daemon_fail(cx, "%s", rc_detail_str(&d, rc));
+		daemon_fail(cx, "%s%s%s%s", rc_detail_str(&d, rc),
+		    cx->user_dropped ? " (running as " : "",
+		    cx->user_dropped ? cx->user.name : "",
+		    cx->user_dropped ? ", general.user: write the backup "
+		    "where that user may, then move it)" : "");
 		return DAEMON_EXIT_FAIL;
 	}
 	printf("backup of %s written to %s: %lld bytes, schema %d, %lld "
@@ -446,7 +450,8 @@ carry_check(const struct store_issuer *is, void *arg, struct rc_detail *d)
 	struct daemon_ctx *cx = arg;
 	int rc;
 
-	if (daemon_open(cx, DAEMON_NEED_SIGNER) != DAEMON_EXIT_OK) {
+	if (daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_MANAGE_KEYS) !=
+	    DAEMON_EXIT_OK) {
 		rc_detail_set(d, "CA %s: the signer did not start", is->name);
 		return RC_SIGNER;
 	}
@@ -617,7 +622,7 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 			daemon_fail(cx, "--from %s: %s", from, strerror(errno));
 			return DAEMON_EXIT_FAIL;
 		}
-		if (daemon_open(cx, 0) != DAEMON_EXIT_OK) {
+		if (daemon_open(cx, DAEMON_MANAGE_KEYS) != DAEMON_EXIT_OK) {
 			close(fd);
 			return DAEMON_EXIT_FAIL;
 		}
@@ -848,7 +853,7 @@ daemon_cmd_restore(struct daemon_ctx *cx, int argc, char **argv)
 	 * made again: a restore must not make a revoked certificate good */
 	if (nrevs > 0) {
 		rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
-		    DAEMON_NEED_CA);
+		    DAEMON_NEED_CA | DAEMON_MANAGE_KEYS);
 		if (rc != DAEMON_EXIT_OK) {
 			/* the restored store no longer has them and the kept
 			 * one is not read again: name them here */

@@ -164,6 +164,7 @@ daemon_cmd_ca_issue(struct daemon_ctx *cx, int argc, char **argv)
 				*p = (char)(*p - 'A' + 'a');
 	}
 
+	daemon_input(cx, csr_path);
 	rc = daemon_load_open(cx, data, NEED_CA | DAEMON_NEED_CT);
 	if (rc != DAEMON_EXIT_OK)
 		goto out;
@@ -450,6 +451,7 @@ daemon_cmd_ca_revoke(struct daemon_ctx *cx, int argc, char **argv)
 		    list);
 		return DAEMON_EXIT_USAGE;
 	}
+	daemon_input(cx, file);
 	rc = daemon_load_open(cx, data, NEED_CA);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
@@ -681,7 +683,7 @@ daemon_cmd_ca_roll(struct daemon_ctx *cx, int argc, char **argv)
 	    &done);
 	if (done)
 		return rc;
-	rc = daemon_load_open(cx, data, NEED_CA);
+	rc = daemon_load_open(cx, data, NEED_CA | DAEMON_MANAGE_KEYS);
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = ca_new_issuing(&cx->cac, cx->st, cx->sg, cn, cx->actor, &name,
@@ -755,10 +757,16 @@ daemon_cmd_ca_show(struct daemon_ctx *cx, int argc, char **argv)
 	}
 	now = cx->cac.now ? cx->cac.now : time(NULL);
 	printf("serial: %s\n", c.serial);
-	if (store_issuer_get(cx->st, c.issuer_id, &is) == 0)
-		printf("issuer: %s\n", is.name);
-	printf("profile: %s\n", c.profile ? c.profile : "");
-	printf("names: %s\n", c.names ? c.names : "");
+	if (store_issuer_get(cx->st, c.issuer_id, &is) == 0) {
+		printf("issuer: ");
+		daemon_put_safe(stdout, is.name);
+		putchar('\n');
+	}
+	printf("profile: ");
+	daemon_put_safe(stdout, c.profile);
+	printf("\nnames: ");
+	daemon_put_safe(stdout, c.names);
+	putchar('\n');
 	daemon_fmt_time(c.not_before, t1);
 	daemon_fmt_time(c.not_after, t2);
 	printf("not before: %s\nnot after: %s\n", t1, t2);

@@ -267,6 +267,12 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		goto out;
 	}
 
+	/* as root, in directories only root can change: no one can then
+	 * redirect what is written below */
+	if (daemon_root_only(cx, "--data", data, 1) != 0) {
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
 	/* the configuration: the documented defaults, then the options */
 	conf_path = cx->g->config ? xstrdup(cx->g->config) :
 	    xasprintf("%s/certdesk.conf", data);
@@ -330,7 +336,7 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		goto out;
 	}
 	rc = daemon_open(cx, DAEMON_NEED_SIGNER | DAEMON_NEED_STORE |
-	    DAEMON_CREATE);
+	    DAEMON_CREATE | DAEMON_MANAGE_KEYS);
 	if (rc != DAEMON_EXIT_OK)
 		goto out;
 	log_info(LOG_MAIN, "%s: creating the %s CA hierarchy", cx->data,

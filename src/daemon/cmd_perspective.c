@@ -311,7 +311,9 @@ daemon_cmd_perspective_key(struct daemon_ctx *cx, int argc, char **argv)
 	    NULL, 0, NULL, &done);
 	if (done)
 		return rc;
-	if ((rc = daemon_load(cx, data, 0)) != DAEMON_EXIT_OK)
+	/* with general.user, as serve: the key file is the user's */
+	if ((rc = daemon_load(cx, data, 0)) != DAEMON_EXIT_OK ||
+	    (rc = daemon_open(cx, 0)) != DAEMON_EXIT_OK)
 		return rc;
 	path = daemon_in_data(cx, cx->conf.val_perspective_key_file);
 	if (path == NULL) {

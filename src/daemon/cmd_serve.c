@@ -851,7 +851,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *listen_s = NULL, *plain_s = NULL;
 	const char *http01 = NULL, *tlsalpn01 = NULL, *resolver = NULL;
-	const char *metrics_s = NULL, *user_s = NULL;
+	const char *metrics_s = NULL;
 	const char *https_at = "", *plain_at = "", *metrics_at = "";
 	const struct daemon_opt opts[] = {
 		DATA_OPT(data),
@@ -876,9 +876,6 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "(validation.resolver); DNSSEC then uses only "
 		    "validation.trust_anchor, and names may resolve to "
 		    "loopback and private addresses"},
-		{"--user", DAEMON_OPT_STR, &user_s, "NAME", 0,
-		    "started as root: the user to run as once the sockets "
-		    "are bound and the signer started (general.user)"},
 	};
 	struct serve_app a;
 	struct sockaddr_storage ss, pss, mss;
@@ -949,9 +946,6 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 		    "nor --plain-listen is given", cx->conf_path);
 		return DAEMON_EXIT_FAIL;
 	}
-	if (user_s != NULL &&
-	    (rc = daemon_user_resolve(cx, user_s)) != DAEMON_EXIT_OK)
-		return rc;
 	if (https_at[0] != '\0' && !http_tls_supported()) {
 		daemon_fail(cx, "libmicrohttpd has no TLS support; cannot "
 		    "serve HTTPS on %s", https_at);
@@ -978,7 +972,7 @@ daemon_cmd_serve(struct daemon_ctx *cx, int argc, char **argv)
 	if (geteuid() == 0)
 		log_warn(LOG_MAIN, "serve runs as root, so this process "
 		    "could read the CA key files the signer holds: set "
-		    "general.user (or --user) to a user of its own");
+		    "general.user to a user of its own (docs/cli.md)");
 	warn_wide_proxies(cx);
 	warn_issuing_expiry(cx);
 	if (!problem_contact_ok(cx->conf.ca_problem_contact)) {

@@ -302,7 +302,7 @@ daemon_load(struct daemon_ctx *cx, const char *data, int create)
 		    "%s (tests only)", cx->conf.policy_now);
 	}
 	set_actor(cx);
-	return daemon_user_resolve(cx, NULL);
+	return daemon_user_resolve(cx);
 }
 
 /* ---- start-up ------------------------------------------------------------ */
@@ -438,6 +438,7 @@ daemon_open(struct daemon_ctx *cx, unsigned need)
 		/* started by root, the signer runs as the owner of the
 		 * keys: root, or a user of their own */
 		sc.as_owner = geteuid() == 0;
+		sc.sign_only = !(need & DAEMON_MANAGE_KEYS);
 		if (cx->user.set && !cx->user_dropped &&
 		    daemon_user_signer_ok(cx, &sb) != DAEMON_EXIT_OK)
 			return DAEMON_EXIT_FAIL;
@@ -552,6 +553,10 @@ daemon_ctx_free(struct daemon_ctx *cx)
 	if (cx->conf_ok)
 		conf_free(&cx->conf);
 	cx->conf_ok = 0;
+	for (size_t i = 0; i < cx->ninputs; i++)
+		if (cx->inputs[i].fd >= 0)
+			close(cx->inputs[i].fd);
+	cx->ninputs = 0;
 }
 
 /* ---- files --------------------------------------------------------------- */
@@ -658,10 +663,20 @@ daemon_read_file(struct daemon_ctx *cx, const char *opt, const char *path,
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = -1;
+	for (size_t i = 0; i < cx->ninputs; i++)
+		if (cx->inputs[i].fd >= 0 && strcmp(cx->inputs[i].path,
+		    path) == 0) {
+			fd = cx->inputs[i].fd;	/* opened while root */
+			cx->inputs[i].fd = -1;
+			break;
+		}
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		daemon_fail(cx, "%s %s: cannot read: %s", opt, path,
-		    strerror(errno));
+		daemon_fail(cx, "%s %s: cannot read: %s%s%s", opt, path,
+		    strerror(errno), cx->user_dropped ? ", running as " : "",
+		    cx->user_dropped ? cx->user.name : "");
 		return RC_IO;
 	}
 	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -713,6 +728,16 @@ out:
 	free(p);
 	close(fd);
 	return rc;
+}
+
+void
+daemon_input(struct daemon_ctx *cx, const char *path)
+{
+	if (path == NULL || cx->ninputs >= DAEMON_INPUTS)
+		return;
+	cx->inputs[cx->ninputs].path = path;
+	cx->inputs[cx->ninputs].fd = -1;
+	cx->ninputs++;
 }
 
 int

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -154,6 +155,8 @@ struct daemon_user {
 	char name[64];
 };
 
+#define DAEMON_INPUTS 4
+
 struct daemon_ctx {
 	const struct daemon_cmd *cmd;
 	const struct daemon_global *g;
@@ -184,15 +187,23 @@ struct daemon_ctx {
 	 * whether this process has become it */
 	struct daemon_user user;
 	int user_dropped;
+	/* the command's input files (daemon_input()): opened by
+	 * daemon_user_drop() while still root, read by daemon_read_file() */
+	struct {
+		const char *path;
+		int fd;
+	} inputs[DAEMON_INPUTS];
+	size_t ninputs;
 };
 
 /*
  * general.user (user.c). daemon_user_lookup(): the user name (not root)
  * into *u, or DAEMON_EXIT_FAIL after daemon_fail() naming the option or
- * key what. daemon_user_resolve(): the user certdesk becomes, from --user
- * (given; NULL: general.user), into cx->user, set only when running as
- * root; refused for root, an unknown name, or a process that is neither
- * root nor that user. daemon_root_trusts(): run as root, the data
+ * key what. daemon_user_resolve(): the user certdesk becomes
+ * (general.user) into cx->user, set only when running as root; refused
+ * for root, an unknown name, or a process that is neither root nor that
+ * user; without one, run as root, refused when a directory written while
+ * serving is another user's (general.user is missing). daemon_root_trusts(): run as root, the data
  * directory, the directories above it and the configuration file must be
  * root's and writable by no one else. daemon_user_signer_ok(): the key
  * directory (its stat) must not be the user's. daemon_user_drop(): once
@@ -205,8 +216,14 @@ struct daemon_ctx {
 struct stat;
 int daemon_user_lookup(struct daemon_ctx *cx, const char *what,
     const char *name, struct daemon_user *u);
-int daemon_user_resolve(struct daemon_ctx *cx, const char *given);
+int daemon_user_resolve(struct daemon_ctx *cx);
 int daemon_root_trusts(struct daemon_ctx *cx);
+/* As root: path and every directory above it root's and writable by no
+ * one else; a sticky directory of root's (/tmp) may be writable by all,
+ * but not the first strict ones from path up. 0 (also when not root, or
+ * path is not there), or -1 after daemon_fail() naming what. */
+int daemon_root_only(struct daemon_ctx *cx, const char *what,
+    const char *path, int strict);
 int daemon_user_signer_ok(struct daemon_ctx *cx, const struct stat *keys);
 int daemon_user_drop(struct daemon_ctx *cx);
 int daemon_user_layout(struct daemon_ctx *cx);
@@ -269,6 +286,9 @@ enum {
 				 * for the commands that issue; the others
 				 * (revocation above all) never depend on
 				 * the list */
+	DAEMON_MANAGE_KEYS = 32, /* init, ca roll, restore: the signer may
+				 * make keys and take CA certificates;
+				 * every other command's only signs */
 };
 
 /*
@@ -309,6 +329,17 @@ int daemon_publish_crls(struct daemon_ctx *cx, int print);
  */
 int daemon_read_file(struct daemon_ctx *cx, const char *opt, const char *path,
     size_t max, uint8_t **out, size_t *len);
+/* Prints s (NULL: nothing) to f as text from the store is printed to an
+ * operator's terminal: control characters (C0, DEL, C1) and bytes that
+ * are not UTF-8 as '?', a TAB as a space, so that no stored text can
+ * send the terminal an escape sequence. */
+void daemon_put_safe(FILE *f, const char *s);
+
+/* path (borrowed) is an input file of the command, such as a CSR: with
+ * general.user it is opened before the command becomes the user, so that
+ * root's files stay readable to root's commands; daemon_read_file()
+ * reads it from there. At most DAEMON_INPUTS; more are read by path. */
+void daemon_input(struct daemon_ctx *cx, const char *path);
 
 /* ---- the HTTPS service certificate (tls.c) -------------------------------- */
 

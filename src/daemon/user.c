@@ -70,18 +70,63 @@ daemon_user_lookup(struct daemon_ctx *cx, const char *what,
 	return DAEMON_EXIT_OK;
 }
 
-int
-daemon_user_resolve(struct daemon_ctx *cx, const char *given)
+/* The directories written while serving, in *n (at most 5; free each). */
+static void
+user_dirs(struct daemon_ctx *cx, char *out[5], size_t *n)
 {
-	const char *what = given ? "--user" : "general.user";
-	const char *name = given ? given : cx->conf.user;
+	char *store = xstrdup(cx->db_path);
+
+	out[0] = xstrdup(dirname(store));
+	free(store);
+	out[1] = xstrdup(cx->ca_dir);
+	out[2] = xstrdup(cx->crl_dir);
+	out[3] = xasprintf("%s/tls", cx->data);
+	out[4] = xasprintf("%s/mail", cx->data);
+	*n = 5;
+}
+
+/* Run as root without general.user: a directory written while serving that
+ * belongs to another user means general.user is missing, and a root-run
+ * command would write where that user could have planted a link. */
+static int
+root_alone(struct daemon_ctx *cx)
+{
+	char *dirs[5];
+	size_t n;
+	int rc = DAEMON_EXIT_OK;
+
+	if (geteuid() != 0)
+		return rc;
+	user_dirs(cx, dirs, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+
+		if (rc == DAEMON_EXIT_OK && lstat(dirs[i], &st) == 0 &&
+		    st.st_uid != 0) {
+			daemon_fail(cx, "%s belongs to uid %ld, and %s sets no "
+			    "general.user: run as root, certdesk would write "
+			    "there as root; set general.user to that user, or "
+			    "run certdesk as it", dirs[i], (long)st.st_uid,
+			    cx->conf_path);
+			rc = DAEMON_EXIT_FAIL;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	return rc;
+}
+
+int
+daemon_user_resolve(struct daemon_ctx *cx)
+{
+	const char *what = "general.user", *name = cx->conf.user;
 	struct daemon_user u;
 	struct stat st;
 	int rc;
 
 	memset(&cx->user, 0, sizeof(cx->user));
-	if (given == NULL && name[0] == '\0')
-		return DAEMON_EXIT_OK;
+	if (name[0] == '\0')
+		return root_alone(cx);
 	if ((rc = daemon_user_lookup(cx, what, name, &u)) != DAEMON_EXIT_OK)
 		return rc;
 	if (geteuid() == 0) {
@@ -105,20 +150,17 @@ daemon_user_resolve(struct daemon_ctx *cx, const char *given)
 	return DAEMON_EXIT_OK;
 }
 
-/* As root: path and every directory above it root's and writable by no
- * one else (a sticky directory of root's, /tmp, may be writable by all:
- * no one else can rename root's entries in it). 0, or -1 after
- * daemon_fail(). */
-static int
-root_only(struct daemon_ctx *cx, const char *what, const char *path)
+int
+daemon_root_only(struct daemon_ctx *cx, const char *what, const char *path,
+    int strict)
 {
 	char real[PATH_MAX], *p;
 	int rc = 0;
 
-	if (realpath(path, real) == NULL)
+	if (geteuid() != 0 || realpath(path, real) == NULL)
 		return 0;	/* not there: whoever reads it says so */
 	p = real;
-	for (;;) {
+	for (;; strict--) {
 		struct stat st;
 
 		if (lstat(p, &st) != 0) {
@@ -132,8 +174,8 @@ root_only(struct daemon_ctx *cx, const char *what, const char *path)
 			    "user's, general.user)", what, path, p,
 			    (long)st.st_uid);
 			rc = -1;
-		} else if ((st.st_mode & 022) != 0 &&
-		    !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
+		} else if ((st.st_mode & 022) != 0 && (strict > 0 ||
+		    !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))) {
 			daemon_fail(cx, "%s %s: %s may be changed by its group "
 			    "or by others (chmod go-w %s)", what, path, p, p);
 			rc = -1;
@@ -149,8 +191,10 @@ daemon_root_trusts(struct daemon_ctx *cx)
 {
 	if (geteuid() != 0)
 		return DAEMON_EXIT_OK;
-	if (root_only(cx, "data directory", cx->data) != 0 ||
-	    root_only(cx, "configuration", cx->conf_path) != 0)
+	/* the data directory and the configuration's: no sticky one
+	 * either, where others could make the names certdesk opens */
+	if (daemon_root_only(cx, "data directory", cx->data, 1) != 0 ||
+	    daemon_root_only(cx, "configuration", cx->conf_path, 2) != 0)
 		return DAEMON_EXIT_FAIL;
 	return DAEMON_EXIT_OK;
 }
@@ -165,21 +209,6 @@ daemon_user_signer_ok(struct daemon_ctx *cx, const struct stat *keys)
 	    "%s) or to a user of its own", cx->keys_dir, cx->user.name,
 	    cx->keys_dir);
 	return DAEMON_EXIT_FAIL;
-}
-
-/* The directories written while serving, in *n (at most 5; free each). */
-static void
-user_dirs(struct daemon_ctx *cx, char *out[5], size_t *n)
-{
-	char *store = xstrdup(cx->db_path);
-
-	out[0] = xstrdup(dirname(store));
-	free(store);
-	out[1] = xstrdup(cx->ca_dir);
-	out[2] = xstrdup(cx->crl_dir);
-	out[3] = xasprintf("%s/tls", cx->data);
-	out[4] = xasprintf("%s/mail", cx->data);
-	*n = 5;
 }
 
 /* Each must be there and the user's to write. */
@@ -253,6 +282,10 @@ daemon_user_drop(struct daemon_ctx *cx)
 
 	if (!u->set || cx->user_dropped)
 		return DAEMON_EXIT_OK;
+	/* the command's input files, root's to read (a CSR in /root) */
+	for (size_t i = 0; i < cx->ninputs; i++)
+		cx->inputs[i].fd = open(cx->inputs[i].path, O_RDONLY |
+		    O_CLOEXEC | O_NOCTTY);
 	if (setgroups(1, &u->gid) != 0 || setgid(u->gid) != 0 ||
 	    setuid(u->uid) != 0) {
 		daemon_fail(cx, "cannot become %s (uid %ld, gid %ld): %s",

@@ -176,20 +176,28 @@ def set_key(data, key, value):
     else:
         raise AssertionError(key)
     path.write_text(text)
+    assert os.stat(path).st_uid == 0
 
 
 def test_refusals(base):
-    # a data directory made without --user: its store is in the data
-    # directory itself, which the user must not be able to write
+    # a data directory made without --user, given a user afterwards:
+    # its store is in the data directory itself
     plain = base / "plain"
     ok(["init", "--data", plain])
-    err = start_fails(plain, "--user", "nobody")
-    assert f"{plain}: nobody can write in the data directory" in err or \
-        f"store.path {plain}/certdesk.db: the store must be in a " \
+    set_key(plain, "user", "nobody")
+    err = start_fails(plain)
+    assert f"store.path {plain}/certdesk.db: the store must be in a " \
         "directory of nobody's" in err, err
 
     data = base / "data"
     ok(["init", "--data", data, "--user", "nobody"])
+    # without general.user, root would write in nobody's directories
+    set_key(data, "user", "")
+    err = start_fails(data)
+    assert f"{data}/db belongs to uid {NOBODY.pw_uid}, and {data}/" \
+        "certdesk.conf sets no general.user" in err, err
+    assert run(["ca", "crl", "--data", data]).returncode == 1
+    set_key(data, "user", "nobody")
 
     # as root, only what root alone can change is trusted
     os.chmod(data, 0o770)
@@ -259,16 +267,17 @@ def test_refusals(base):
     assert f"{data}/keys belongs to nobody, the user certdesk runs as" \
         in err, err
 
-    # root and unknown users; general.user as well as --user
-    assert "'root' is root" in start_fails(data, "--user", "root")
-    assert "no user 'no-such-user-here'" in start_fails(
-        data, "--user", "no-such-user-here")
+    # root and unknown users
+    set_key(data, "user", "root")
+    assert "general.user: 'root' is root" in start_fails(data)
     set_key(data, "user", "no-such-user-here")
     assert "general.user: no user 'no-such-user-here'" in start_fails(data)
+    # a process that is neither root nor that user
+    set_key(data, "user", "daemon")
+    err = start_fails(data, user="nobody")
+    assert "general.user = daemon: certdesk must be started as root" \
+        in err, err
     set_key(data, "user", "nobody")
-    # --user from a process that is neither root nor that user
-    err = start_fails(data, "--user", "daemon", user="nobody")
-    assert "--user = daemon: certdesk must be started as root" in err, err
     # init --user is root's
     p = as_user("nobody", [certdesk_bin(), "init", "--data",
                            base / "other", "--user", "nobody"])
@@ -297,18 +306,25 @@ def test_refusals(base):
         s.stop()
 
 
-def test_restore_by_root_keeps_the_store_the_users(base):
-    """backup stays root (it writes FILE where root says); restore, run
-    by root with serve stopped, becomes the user before it touches the
-    store's directory, so the store it puts back is the user's and serve
-    starts on it."""
+def test_root_commands_as_the_user(base):
+    """Run by root, backup, restore and ca issue become the user too;
+    backup writes where the user may (a directory of root's is refused,
+    saying why); restore and ca issue still read root's files, opened
+    before the change (--from, --csr); the store restore puts back is the
+    user's, and serve starts on it."""
     port = free_port()
     data = base / "data"
     ok(["init", "--data", data, "--user", "nobody", "--base-url",
         f"http://127.0.0.1:{port}"])
+    p = run(["backup", "--data", data, "--out", base / "backup.db"])
+    assert p.returncode == 1 and "running as nobody" in p.stderr, p.stderr
+    drop = base / "drop"
+    drop.mkdir()
+    os.chown(drop, NOBODY.pw_uid, NOBODY.pw_gid)
+    ok(["backup", "--data", data, "--out", drop / "backup.db"])
     out = base / "backup.db"
-    ok(["backup", "--data", data, "--out", out])
-    assert os.stat(out).st_uid == 0
+    shutil.copy(drop / "backup.db", out)
+    os.chmod(out, 0o600)                # root's alone
     ok(["restore", "--data", data, "--from", out])
     for p in (data / "db").iterdir():
         assert os.stat(p).st_uid == NOBODY.pw_uid, p
@@ -317,12 +333,21 @@ def test_restore_by_root_keeps_the_store_the_users(base):
         assert status(s.proc.pid, "Uid") == [str(NOBODY.pw_uid)] * 4
     finally:
         s.stop()
+    # a CSR of root's alone
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", base / "k.pem",
+            "-subj", "/CN=root-csr.test", "-addext",
+            "subjectAltName=DNS:root-csr.test", "-out", base / "r.csr")
+    os.chmod(base / "r.csr", 0o600)
+    cert = ok(["ca", "issue", "--data", data, "--profile", "dv", "--csr",
+               base / "r.csr"])
+    assert "BEGIN CERTIFICATE" in cert
 
 
-def test_backup_as_root_follows_no_link(base):
-    """backup stays root and opens the store in a directory of the
-    user's: a link the user put at the store's name (to a database of
-    root's elsewhere, which opening would migrate) is not followed."""
+def test_store_link_not_followed(base):
+    """A link the user put at the store's name (to a database of root's
+    elsewhere, which opening would migrate) is not followed: nothing
+    opens it, as the user or as root."""
     data = base / "data"
     ok(["init", "--data", data, "--user", "nobody"])
     victim = base / "root-only.db"
@@ -332,6 +357,13 @@ def test_backup_as_root_follows_no_link(base):
     store = data / "db/certdesk.db"
     store.unlink()
     store.symlink_to(victim)
+    p = run(["backup", "--data", data, "--out", base / "b.db"])
+    assert p.returncode == 1, p.stderr
+    # as root without general.user (a link of root's, say)
+    set_key(data, "user", "")
+    for d in USER_DIRS:
+        os.chown(data / d, 0, 0)
+    os.lchown(store, 0, 0)
     p = run(["backup", "--data", data, "--out", base / "b.db"])
     assert p.returncode == 1, p.stderr
     assert "cannot open the store" in p.stderr, p.stderr

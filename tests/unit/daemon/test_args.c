@@ -449,6 +449,28 @@ test_pem_encode(void **state)
 	free(pem);
 }
 
+/* Text from the store printed to the operator's terminal: no escape
+ * sequence gets through (ESC, CSI as U+009B, DEL, bytes that are not
+ * UTF-8), and the text itself stays readable. */
+static void
+test_put_safe(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_non_null(f);
+	daemon_put_safe(f, "a\x1b]0;PWNED\x07" "b\tc\x7f\xc2\x9b"
+	    "2J M\xc3\xbcller \xe2\x82\xac \xf0\x9f\x94\x92"
+	    " \x9b \xc0\xaf \xed\xa0\x80 \xe2\x82");
+	daemon_put_safe(f, NULL);
+	fclose(f);
+	assert_string_equal(out, "a?]0;PWNED?b c??2J M\xc3\xbcller "
+	    "\xe2\x82\xac \xf0\x9f\x94\x92 ? ?? ??? ??");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -463,6 +485,7 @@ main(void)
 		cmocka_unit_test(test_text_ok),
 		cmocka_unit_test(test_country_url_issuer),
 		cmocka_unit_test(test_pem_encode),
+		cmocka_unit_test(test_put_safe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
