@@ -197,21 +197,20 @@ struct daemon_ctx {
 };
 
 /*
- * general.user (user.c). daemon_user_lookup(): the user name (not root)
- * into *u, or DAEMON_EXIT_FAIL after daemon_fail() naming the option or
- * key what. daemon_user_resolve(): the user certdesk becomes
- * (general.user) into cx->user, set only when running as root; refused
- * for root, an unknown name, or a process that is neither root nor that
- * user; without one, run as root, refused when a directory written while
- * serving is another user's (general.user is missing). daemon_root_trusts(): run as root, the data
- * directory, the directories above it and the configuration file must be
- * root's and writable by no one else. daemon_user_signer_ok(): the key
- * directory (its stat) must not be the user's. daemon_user_drop(): once
- * the signer runs (if the command has one), becomes the user for good and
- * checks what it can reach; nothing when cx->user is unset or this was
- * done. daemon_user_layout() (init --user): the data directory and
- * certdesk.conf root's with the user's group, the directories written
- * while serving the user's.
+ * general.user (user.c). daemon_user_lookup(): the user name (not root) into
+ * *u, or DAEMON_EXIT_FAIL after daemon_fail() naming the option or key what.
+ * daemon_user_resolve(): the user certdesk becomes (general.user) into
+ * cx->user, set only when running as root; refused for root, an unknown name,
+ * or a process that is neither root nor that user; without one, run as root,
+ * refused when a directory written while serving is another user's
+ * (general.user is missing). daemon_root_trusts(): run as root, the data
+ * directory, the directories above it and the configuration file must be root's
+ * and writable by no one else. daemon_user_signer_ok(): the key directory (its
+ * stat) must not be the user's. daemon_user_drop(): once the signer runs (if
+ * the command has one), becomes the user for good and checks what it can reach;
+ * nothing when cx->user is unset or this was done. daemon_user_layout() (init
+ * --user): the data directory and certdesk.conf root's with the user's group,
+ * the directories written while serving the user's.
  */
 struct stat;
 int daemon_user_lookup(struct daemon_ctx *cx, const char *what,

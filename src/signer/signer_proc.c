@@ -580,16 +580,16 @@ out:
 /* ---- hardening ---------------------------------------------------------- */
 
 /*
- * A deny list rather than an allow list: the signer writes key files,
- * runs a PKCS#11 module and runs under sanitizers in tests, so the set of
- * syscalls it needs is not small and stable; what it must never do is run
- * programs, open network connections, inspect other processes, or, run
- * as root (which it is when root owns the keys), change who owns or may
- * run a file (a setuid copy of a shell), link files, or change its own
- * identity. It makes its own files with the mode they need (umask 077),
- * so it needs no chmod. Denied calls fail with EPERM. The first NET_CALLS are the network: a signer with
- * a PKCS#11 module may need them, since a network HSM's module talks to
- * the HSM from inside the signer.
+ * A deny list rather than an allow list: the signer writes key files, runs a
+ * PKCS#11 module and runs under sanitizers in tests, so the set of syscalls it
+ * needs is not small and stable; what it must never do is run programs, open
+ * network connections, inspect other processes, or, run as root (which it is
+ * when root owns the keys), change who owns or may run a file (a setuid copy of
+ * a shell), link files, or change its own identity. It makes its own files with
+ * the mode they need (umask 077), so it needs no chmod. Denied calls fail with
+ * EPERM. The first NET_CALLS are the network: a signer with a PKCS#11 module
+ * may need them, since a network HSM's module talks to the HSM from inside the
+ * signer.
  */
 #define NET_CALLS 7
 static const int denied[] = {
