@@ -20,7 +20,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 
-import { Rig, OV_STEPS } from "./backoffice_rig.mjs";
+import { Rig, OV_STEPS, artifacts } from "./backoffice_rig.mjs";
 
 const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 " +
     "R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" +
@@ -247,7 +247,33 @@ describe("documents with the customer's answer, in the browser", () => {
 		const text = rows.map((r) => r.join(" ")).join("\n");
 		assert.ok(text.includes(sha256(PDF)), text);
 		assert.ok(text.includes(sha256(PNG)), text);
+		// on a desktop the table fits its box: no column of it out
+		// of sight; a SHA-256 wraps in two lines of 32 digits, a
+		// long file name between letters
+		const box = await agent.$eval("#case-docs", (t) => {
+			const s = t.closest(".bo-scroll");
+			return [s.scrollWidth, s.clientWidth];
+		});
+		assert.ok(box[0] <= box[1], "the documents' table is " +
+		    `${box[0]} px wide in a box of ${box[1]}`);
+		const lines = await agent.$$eval("#case-docs code", (cs) =>
+		    cs.map((c) => {
+			const r = document.createRange();
+			const n = c.firstChild, tops = new Set();
+			for (let i = 0; i < n.length; i++) {
+				r.setStart(n, i);
+				r.setEnd(n, i + 1);
+				tops.add(Math.round(r.getBoundingClientRect()
+				    .top));
+			}
+			return tops.size;
+		}));
+		assert.deepEqual(lines, [2, 2], "SHA-256 lines");
 		await shots(agent, "agent-case-documents");
+		// the card alone, readable at full size
+		await agent.locator("section:has(#case-docs)").screenshot({
+		    path: path.join(artifacts, "docs-agent-documents-card.png")
+		});
 		for (const [i, want] of [[0, PDF], [1, PNG]]) {
 			const [dl] = await Promise.all([
 			    agent.waitForEvent("download"),
