@@ -1764,17 +1764,20 @@ org_info_section(struct portal_req *c, struct ra *ra,
 		size_text(bytes, size, sizeof(size));
 		snprintf(lim, sizeof(lim), "Up to %d files, PDF, PNG or JPEG, "
 		    "of at most %s each.", files, size);
+		/* what may be sent before the button that chooses it:
+		 * read first, not found after the choice */
 		rc = portal_html_printf(b, "<label for=\"org-docs-%lld\">"
-		    "Documents (optional)</label>\n<input type=\"file\" "
+		    "Documents (optional)</label>\n"
+		    "<p class=\"hint\" id=\"org-docs-hint-%lld\">%s For "
+		    "example a register extract, a letter from your accountant "
+		    "or a utility bill.</p>\n<input type=\"file\" "
 		    "id=\"org-docs-%lld\" name=\"documents\" multiple "
 		    "accept=\".pdf,.png,.jpg,.jpeg,application/pdf,image/png,"
 		    "image/jpeg\" aria-describedby=\"org-docs-hint-%lld\">\n"
-		    "<p class=\"hint\" id=\"org-docs-hint-%lld\">%s For "
-		    "example a register extract, a letter from your accountant "
-		    "or a utility bill.</p>\n<div><button type=\"submit\" "
+		    "<div><button type=\"submit\" "
 		    "class=\"button primary\">Send answer</button></div>\n"
 		    "</form>\n</section>\n", (long long)o->id,
-		    (long long)o->id, (long long)o->id, (long long)o->id, lim);
+		    (long long)o->id, lim, (long long)o->id, (long long)o->id);
 	}
 	free(shown);
 	ra_org_case_clear(&oc);

@@ -156,6 +156,13 @@ describe("documents with the customer's answer, in the browser", () => {
 		    .getAttribute("aria-describedby"));
 		assert.match(hint, new RegExp("Up to 5 files, PDF, PNG or " +
 		    "JPEG, of at most 10 MiB each\\."));
+		// read before the file is chosen: between the label and the
+		// button that chooses
+		const y = await customer.evaluate((id) => [
+		    `label[for=org-docs-${id}]`, `#org-docs-hint-${id}`,
+		    `#org-docs-${id}`].map((s) => document.querySelector(s)
+		    .getBoundingClientRect().top), orderId);
+		assert.ok(y[0] < y[1] && y[1] < y[2], `label, hint, input: ${y}`);
 		await shots(customer, "order-info-request");
 	});
 
