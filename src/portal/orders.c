@@ -1967,6 +1967,7 @@ static int
 doc_row_html(const struct store_org_doc *d, void *arg)
 {
 	struct doc_rows *x = arg;
+	const char *kind = d->content_type;
 	char t[32], size[32], href[96];
 	int rc = 0;
 
@@ -1979,10 +1980,17 @@ doc_row_html(const struct store_org_doc *d, void *arg)
 	size_text(d->size, size, sizeof(size));
 	snprintf(href, sizeof(href), "/portal/orders/%lld/documents/%lld",
 	    (long long)x->order_id, (long long)d->id);
+	/* the type as the form's hint names it, not a media type */
+	if (strcmp(d->content_type, "application/pdf") == 0)
+		kind = "PDF";
+	else if (strcmp(d->content_type, "image/png") == 0)
+		kind = "PNG";
+	else if (strcmp(d->content_type, "image/jpeg") == 0)
+		kind = "JPEG";
 	if (rc == 0)
 		rc = portal_html_printf(x->b, "<li><a href=\"%s\">%s</a> "
-		    "(%s, %s), sent %s</li>\n", href, d->label,
-		    d->content_type, size, t);
+		    "(%s, %s), sent %s</li>\n", href, d->label, kind, size,
+		    t);
 	return rc;
 }
 

@@ -162,7 +162,8 @@ describe("documents with the customer's answer, in the browser", () => {
 		    `label[for=org-docs-${id}]`, `#org-docs-hint-${id}`,
 		    `#org-docs-${id}`].map((s) => document.querySelector(s)
 		    .getBoundingClientRect().top), orderId);
-		assert.ok(y[0] < y[1] && y[1] < y[2], `label, hint, input: ${y}`);
+		assert.ok(y[0] < y[1] && y[1] < y[2],
+		    `label, hint, input: ${y}`);
 		await shots(customer, "order-info-request");
 	});
 
@@ -233,8 +234,9 @@ describe("documents with the customer's answer, in the browser", () => {
 		    (ls) => ls.map((l) => l.textContent));
 		assert.equal(items.length, 2);
 		assert.ok(items[0].includes(PDF_NAME), items[0]);
-		assert.match(items[0], /PDF/i);
-		assert.match(items[1], /utility-bill\.png/);
+		// the type in the customer's words, not a media type
+		assert.match(items[0], /\(PDF, 142 bytes\), sent /);
+		assert.match(items[1], /utility-bill\.png \(PNG, \d+ bytes\)/);
 		for (const i of items)
 			assert.match(i, /\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC/);
 		await shots(customer, "order-documents-sent");
