@@ -1475,15 +1475,19 @@ ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
 		return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
 		    "Send at most %d documents with one answer.",
 		    RA_ORG_DOCS_MAX);
+	/* one bad file refuses the whole answer: the message says so, lest
+	 * the customer think the good ones went */
 	for (size_t i = 0; i < ndocs; i++) {
 		ra_org_doc_label(docs[i].filename, label, sizeof(label));
 		if (docs[i].data == NULL || docs[i].len == 0)
 			return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
-			    "The file \"%s\" is empty.", label);
+			    "Nothing was sent: the file \"%s\" is empty.",
+			    label);
 		if (ra_org_doc_sniff(docs[i].data, docs[i].len) == NULL)
 			return ra_fail(err, RC_INVAL, RA_PROB_MALFORMED,
-			    "The file \"%s\" is not a PDF, PNG or JPEG "
-			    "file. Only those can be sent.", label);
+			    "Nothing was sent: the file \"%s\" is not a "
+			    "PDF, PNG or JPEG file. Only those can be sent.",
+			    label);
 	}
 	memset(&x, 0, sizeof(x));
 	x.docs = docs;

@@ -201,7 +201,7 @@ describe("documents with the customer's answer, in the browser", () => {
 		await Promise.all([customer.waitForNavigation(),
 		    card.locator("button[type=submit]").click()]);
 		assert.match(await customer.textContent("#flash"),
-		    /The file "logo\.png" is not a PDF, PNG or JPEG file\./);
+		    /Nothing was sent: the file "logo\.png" is not a PDF/);
 		// the question stays open, nothing was sent
 		assert.equal(await customer.locator(`#org-info-${orderId}`)
 		    .count(), 1);

@@ -108,9 +108,10 @@ def test_documents_sent_listed_and_downloaded(rig):
     # an HTML page declared a PNG, among good ones: nothing is kept
     refused([("documents",) + pdf,
              ("documents", b"logo.png", "image/png", HTML)],
-            "The file &quot;logo.png&quot; is not a PDF, PNG or JPEG file.")
+            "Nothing was sent: the file &quot;logo.png&quot; is not a PDF, "
+            "PNG or JPEG file.")
     refused([("documents", b"empty.pdf", "application/pdf", b"")],
-            "The file &quot;empty.pdf&quot; is empty.")
+            "Nothing was sent: the file &quot;empty.pdf&quot; is empty.")
     refused([("documents",) + pdf] * 6,
             "Nothing was sent: choose at most 5 documents for one answer.")
     refused([("documents", b"big.pdf", "application/pdf",

@@ -1519,11 +1519,13 @@ test_answer_with_documents(void **state)
 	/* an HTML page among them: refused whole, nothing stored */
 	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
 	    t->customer_user, id, "here", bad, 2, &err), RC_INVAL);
-	assert_string_equal(err.detail.msg, "The file \"fake.png\" is not a "
-	    "PDF, PNG or JPEG file. Only those can be sent.");
+	assert_string_equal(err.detail.msg, "Nothing was sent: the file "
+	    "\"fake.png\" is not a PDF, PNG or JPEG file. Only those can be "
+	    "sent.");
 	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
 	    t->customer_user, id, "here", &empty, 1, &err), RC_INVAL);
-	assert_string_equal(err.detail.msg, "The file \"e.pdf\" is empty.");
+	assert_string_equal(err.detail.msg, "Nothing was sent: the file "
+	    "\"e.pdf\" is empty.");
 	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
 	    t->customer_user, id, "", good, 3, &err), RC_INVAL);
 	/* another customer's: not found, nothing stored */
