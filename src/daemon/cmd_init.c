@@ -182,7 +182,7 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 {
 	const char *data = NULL, *hier = NULL, *base = NULL;
 	const char *p11_module = NULL, *p11_token = NULL, *p11_pin = NULL;
-	const char *user = NULL;
+	const char *user = NULL, *signer_user = NULL;
 	const struct daemon_opt opts[] = {
 		{"--data", DAEMON_OPT_STR, &data, "DIR", 1,
 		    "data directory to set up (created if missing)"},
@@ -203,9 +203,12 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 		    "run as root: the user certdesk runs as (general.user), "
 		    "who gets the directories written while serving, the "
 		    "store's (db/), ca/, crl/, tls/, mail/"},
+		{"--signer-user", DAEMON_OPT_STR, &signer_user, "NAME", 0,
+		    "run as root: the owner of keys/, whom every signer root "
+		    "starts runs as (root otherwise)"},
 	};
 	char *pin_abs = NULL;
-	struct daemon_user u;
+	struct daemon_user u, su;
 	struct rc_detail d = {{0}};
 	struct store_issuer root;
 	char *conf_path = NULL, *p = NULL;
@@ -242,6 +245,19 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	if (user && daemon_user_lookup(cx, "--user", user, &u) !=
 	    DAEMON_EXIT_OK)
 		return DAEMON_EXIT_FAIL;
+	if (signer_user && geteuid() != 0) {
+		daemon_usage(cx, "--signer-user: init must run as root to give "
+		    "the key directory to another user");
+		return DAEMON_EXIT_USAGE;
+	}
+	if (signer_user && (daemon_user_lookup(cx, "--signer-user",
+	    signer_user, &su) != DAEMON_EXIT_OK))
+		return DAEMON_EXIT_FAIL;
+	if (user && signer_user && u.uid == su.uid) {
+		daemon_usage(cx, "--signer-user: not the user certdesk runs as "
+		    "(--user), who must not be able to read the keys");
+		return DAEMON_EXIT_USAGE;
+	}
 	if (p11_pin && (pin_abs = realpath(p11_pin, NULL)) == NULL) {
 		daemon_fail(cx, "--pkcs11-pin-file %s: %s", p11_pin,
 		    strerror(errno));
@@ -318,6 +334,14 @@ daemon_cmd_init(struct daemon_ctx *cx, int argc, char **argv)
 	    0 || chmod(cx->crl_dir, 0755) != 0) {
 		daemon_fail(cx, "%s: cannot create its directories: %s",
 		    cx->data, strerror(errno));
+		rc = DAEMON_EXIT_FAIL;
+		goto out;
+	}
+	/* keys of a user of their own: the signer, started by root, runs as
+	 * the directory's owner and makes them as that user */
+	if (signer_user && chown(cx->keys_dir, su.uid, su.gid) != 0) {
+		daemon_fail(cx, "%s: cannot give it to %s: %s", cx->keys_dir,
+		    su.name, strerror(errno));
 		rc = DAEMON_EXIT_FAIL;
 		goto out;
 	}

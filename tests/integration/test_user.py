@@ -369,3 +369,30 @@ def test_store_link_not_followed(base):
     assert "cannot open the store" in p.stderr, p.stderr
     assert victim.read_bytes() == before
     assert not (base / "b.db").exists()
+
+
+def test_signer_user(base):
+    """init --signer-user daemon: the keys are made by a signer that runs
+    as daemon, and every signer root starts later (serve's, a roll's)
+    runs as daemon too: root no longer holds the keys' process. It must
+    not be --user, who may not read the keys."""
+    data = base / "data"
+    p = run(["init", "--data", base / "same", "--user", "nobody",
+             "--signer-user", "nobody"])
+    assert p.returncode == 2 and "not the user certdesk runs as" in \
+        p.stderr, p.stderr
+    port = free_port()
+    ok(["init", "--data", data, "--user", "nobody", "--signer-user",
+        "daemon", "--base-url", f"http://127.0.0.1:{port}"])
+    keys = data / "keys"
+    assert owned(keys) == (DAEMON.pw_uid, DAEMON.pw_gid, 0o700)
+    for k in keys.iterdir():
+        assert owned(k) == (DAEMON.pw_uid, DAEMON.pw_gid, 0o600), k
+    ok(["ca", "roll", "--data", data])
+    assert owned(keys / "issuing-2.key")[0] == DAEMON.pw_uid
+    s = Server(data, port, base / "serve.log").start()
+    try:
+        assert status(signer_pid(s.proc.pid), "Uid") == \
+            [str(DAEMON.pw_uid)] * 4
+    finally:
+        s.stop()
