@@ -730,8 +730,13 @@ drop_caps(void)
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
 
+	/* the bounding set only with CAP_SETPCAP (a service manager may
+	 * have left it out): without it, what matters is that the sets
+	 * below are empty, and execve, which the bounding set limits, is
+	 * denied anyway */
 	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+		    errno != EPERM)
 			return -1;
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	memset(none, 0, sizeof(none));

@@ -396,3 +396,75 @@ def test_signer_user(base):
             [str(DAEMON.pw_uid)] * 4
     finally:
         s.stop()
+
+
+def low_port():
+    """A free loopback port below 1024 (binding it takes a capability)."""
+    import socket
+    for port in range(900, 1000):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    pytest.skip("no free port below 1024")
+
+
+def test_systemd_unit(base):
+    """contrib/certdesk.service is a unit systemd reads without a
+    warning, and the capabilities it leaves serve are enough: started as
+    root with only that bounding set (and no_new_privs), serve binds a
+    port below 1024, starts its signer, becomes the user and serves."""
+    from conftest import SRCDIR
+    import re
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("no systemd-analyze")
+    data = base / "data"
+    unit = (SRCDIR / "contrib/certdesk.service").read_text()
+    (base / "certdesk.service").write_text(
+        unit.replace("/usr/local/bin/certdesk", str(certdesk_bin()))
+        .replace("/srv/certdesk", str(data)))
+    p = subprocess.run(["systemd-analyze", "verify",
+                        base / "certdesk.service"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+
+    caps = re.search(r"(?m)^CapabilityBoundingSet=(.*)$", unit).group(1)
+    bset = "-all," + ",".join("+" + c[4:].lower() for c in caps.split())
+    plain = free_port()
+    ok(["init", "--data", data, "--user", "nobody", "--base-url",
+        f"http://127.0.0.1:{plain}"])
+    https = low_port()
+    log = open(base / "serve.log", "wb")
+    proc = subprocess.Popen(
+        ["setpriv", "--bounding-set", bset, "--inh-caps=-all",
+         "--no-new-privs", certdesk_bin(), "serve", "--data", data,
+         "--listen", f"127.0.0.1:{https}", "--plain-listen",
+         f"127.0.0.1:{plain}"], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 20
+        while "listening https=" not in (base / "serve.log").read_text():
+            assert proc.poll() is None, (base / "serve.log").read_text()
+            assert time.monotonic() < deadline, \
+                (base / "serve.log").read_text()
+            time.sleep(0.1)
+        assert f"listening https=127.0.0.1:{https} " in \
+            (base / "serve.log").read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{plain}/healthz",
+                                    timeout=5) as r:
+            assert r.status == 200
+        assert status(proc.pid, "Uid") == [str(NOBODY.pw_uid)] * 4
+        sp = signer_pid(proc.pid)
+        assert status(sp, "CapEff") == ["0000000000000000"]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
+        log.close()
+    # without CAP_SETPCAP the signer cannot empty its bounding set; it
+    # still empties the others and runs
+    p = subprocess.run(["setpriv", "--bounding-set",
+                        "-all,+setuid,+setgid", "--inh-caps=-all",
+                        certdesk_bin(), "ca", "crl", "--data", data],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
