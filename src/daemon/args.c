@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -447,39 +448,162 @@ daemon_pem_encode(const char *label, const uint8_t *der, size_t len)
 	return pem;
 }
 
+/*
+ * The character at p[0..n): its length (1 to 4) with its code point in
+ * *cp, 0 when p cannot start one (a byte that is no UTF-8 lead, an
+ * overlong form, a surrogate, past U+10FFFF, or cut short by a byte that
+ * does not continue it), or -1 when n ends before the character does.
+ */
+static int
+utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t k = p[0] < 0x80 ? 0 : p[0] >= 0xc2 && p[0] <= 0xdf ? 1 :
+	    p[0] >= 0xe0 && p[0] <= 0xef ? 2 : p[0] >= 0xf0 && p[0] <= 0xf4 ?
+	    3 : 4;
+
+	if (k == 4)
+		return 0;
+	*cp = k == 0 ? p[0] : p[0] & (0x3fu >> k);
+	for (size_t i = 1; i <= k; i++) {
+		if (i >= n)
+			return -1;
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (p[i] & 0x3f);
+	}
+	if ((k == 2 && *cp < 0x800) || (k == 3 && (*cp < 0x10000 ||
+	    *cp > 0x10ffff)) || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return (int)k + 1;
+}
+
+/* A control character of C0, DEL or C1 (a terminal acts on them). */
+static int
+is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
 void
 daemon_put_safe(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n = s != NULL ? strlen(s) : 0;
 
-	while (p != NULL && *p != '\0') {
-		uint32_t cp = *p;
-		size_t k = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 :
-		    *p >= 0xe0 && *p <= 0xef ? 2 : *p >= 0xf0 && *p <= 0xf4 ?
-		    3 : 4;
-		size_t i;
+	while (n > 0) {
+		uint32_t cp = 0;
+		int k = utf8_char(p, n, &cp);
 
-		if (k == 4) {		/* not a lead byte */
+		if (k <= 0) {		/* not UTF-8, or cut short */
 			fputc('?', f);
 			p++;
-			continue;
-		}
-		cp = k == 0 ? cp : cp & (0x3f >> k);
-		for (i = 1; i <= k && (p[i] & 0xc0) == 0x80; i++)
-			cp = cp << 6 | (p[i] & 0x3f);
-		if (i <= k || (k == 2 && cp < 0x800) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff)) {
-			fputc('?', f);	/* cut short or overlong */
-			p++;
+			n--;
 			continue;
 		}
 		if (cp == '\t')
 			fputc(' ', f);
-		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		else if (is_control(cp))
 			fputc('?', f);
 		else
-			fwrite(p, 1, k + 1, f);
-		p += k + 1;
+			fwrite(p, 1, (size_t)k, f);
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+/* ---- the commands' own stdout and stderr ------------------------------- */
+
+struct safe_out {
+	int fd;
+	unsigned char carry[4];	/* the start of a character cut by a write */
+	size_t ncarry;
+};
+
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Out to the fd as daemon_put_safe() prints, but newlines and tabs as
+ * they are: the text's own layout. A character cut by the end of a write
+ * waits in the carry for the next. */
+static ssize_t
+safe_out_write(void *cookie, const char *buf, size_t len)
+{
+	struct safe_out *o = cookie;
+	size_t n = o->ncarry + len, i = 0, nout = 0;
+	unsigned char *w = xmalloc(n + 1), *out = xmalloc(n + 1);
+	int rc;
+
+	memcpy(w, o->carry, o->ncarry);
+	memcpy(w + o->ncarry, buf, len);
+	o->ncarry = 0;
+	while (i < n) {
+		uint32_t cp = 0;
+		int k = utf8_char(w + i, n - i, &cp);
+
+		if (k < 0) {		/* n - i < 4: the rest comes later */
+			memcpy(o->carry, w + i, n - i);
+			o->ncarry = n - i;
+			break;
+		}
+		if (k == 0 || (is_control(cp) && cp != '\n' && cp != '\t')) {
+			out[nout++] = '?';
+			i += k == 0 ? 1 : (size_t)k;
+			continue;
+		}
+		memcpy(out + nout, w + i, (size_t)k);
+		nout += (size_t)k;
+		i += (size_t)k;
+	}
+	rc = write_all(o->fd, out, nout);
+	free(w);
+	free(out);
+	return rc == 0 ? (ssize_t)len : -1;
+}
+
+static int
+safe_out_close(void *cookie)
+{
+	struct safe_out *o = cookie;
+
+	if (o->ncarry > 0) {
+		o->ncarry = 0;	/* never completed */
+		return write_all(o->fd, (const unsigned char *)"?", 1);
+	}
+	return 0;
+}
+
+static struct safe_out safe_stdout = {1, {0}, 0};
+static struct safe_out safe_stderr = {2, {0}, 0};
+
+void
+daemon_safe_stdio(void)
+{
+	cookie_io_functions_t io = {NULL, safe_out_write, NULL,
+	    safe_out_close};
+	FILE *o = fopencookie(&safe_stdout, "w", io);
+	FILE *e = fopencookie(&safe_stderr, "w", io);
+
+	fflush(stdout);
+	fflush(stderr);
+	if (o != NULL) {
+		setvbuf(o, NULL, _IOFBF, 8192);
+		stdout = o;
+	}
+	if (e != NULL) {
+		setvbuf(e, NULL, _IOLBF, 4096);
+		stderr = e;
 	}
 }

@@ -372,6 +372,11 @@ daemon_main(int argc, char **argv)
 	memset(&cx, 0, sizeof(cx));
 	cx.cmd = cmd;
 	cx.g = &g;
+	/* the servers log through log.c, which makes its lines safe; the
+	 * others print what the store holds to an operator's terminal */
+	if (strcmp(cmd->name, "serve") != 0 &&
+	    strcmp(cmd->name, "perspective") != 0)
+		daemon_safe_stdio();
 	rc = cmd->run(&cx, argc - k, argv + k);
 	daemon_ctx_free(&cx);
 	if (fflush(stdout) != 0 && rc == DAEMON_EXIT_OK) {

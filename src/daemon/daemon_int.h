@@ -333,6 +333,10 @@ int daemon_read_file(struct daemon_ctx *cx, const char *opt, const char *path,
  * are not UTF-8 as '?', a TAB as a space, so that no stored text can
  * send the terminal an escape sequence. */
 void daemon_put_safe(FILE *f, const char *s);
+/* A one-shot command's stdout and stderr from here on show what
+ * daemon_put_safe() shows, newlines and tabs kept: whatever a command
+ * prints from the store, no escape sequence reaches the terminal. */
+void daemon_safe_stdio(void);
 
 /* path (borrowed) is an input file of the command, such as a CSR: with
  * general.user it is opened before the command becomes the user, so that

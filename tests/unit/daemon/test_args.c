@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -471,6 +472,40 @@ test_put_safe(void **state)
 	free(out);
 }
 
+/* The commands' stdout: escape sequences out, newlines, tabs and UTF-8
+ * kept, also a character cut between two writes. */
+static void
+test_safe_stdio(void **state)
+{
+	char path[] = "/tmp/certdesk-test-stdio-XXXXXX", got[256];
+	int fd = mkstemp(path), saved = dup(1);
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	assert_int_equal(dup2(fd, 1), 1);
+	daemon_safe_stdio();
+	printf("a\x1b[31mb\tc\n");
+	fputs("M\xc3", stdout);		/* cut in the middle of the u */
+	fflush(stdout);
+	fputs("\xbcller \xc2\x9b \xff\n", stdout);
+	fputs("end\xe2\x82", stdout);	/* never completed */
+	fclose(stdout);
+	stdout = fdopen(dup2(saved, 1), "w");
+	assert_non_null(stdout);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(got, 1, sizeof(got) - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_string_equal(got, "a?[31mb\tc\nM\xc3\xbcller ? ?\nend?");
+}
+
 int
 main(void)
 {
@@ -486,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_country_url_issuer),
 		cmocka_unit_test(test_pem_encode),
 		cmocka_unit_test(test_put_safe),
+		cmocka_unit_test(test_safe_stdio),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
