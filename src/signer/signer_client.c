@@ -418,10 +418,12 @@ signer_spawn_conf(const struct signer_conf *c, struct signer **out)
 
 	*out = NULL;
 	/* the directory is opened once: the one whose owner and mode are
-	 * checked here is the one the signer reads from (it starts in it),
-	 * whatever is renamed meanwhile */
+	 * checked here is the one the signer reads from (it goes into it),
+	 * whatever is renamed meanwhile. O_PATH: root, without the
+	 * capabilities to read a directory of another user's, may open
+	 * keys of a user of their own; the signer goes into it as them */
 	kfd = keydir == NULL ? -1 :
-	    open(keydir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	    open(keydir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (kfd < 0 || fstat(kfd, &st) != 0) {
 		log_err(LOG_SIGNER, "key directory %s: %s",
 		    keydir ? keydir : "(none)", strerror(errno));
@@ -451,11 +453,8 @@ signer_spawn_conf(const struct signer_conf *c, struct signer **out)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		if (fchdir(kfd) != 0)
-			_exit(1);
-		close(kfd);
-		signer_proc_main(sv[1], c, c->as_owner ? st.st_uid : getuid(),
-		    c->as_owner ? st.st_gid : getgid(), parent);
+		signer_proc_main(sv[1], kfd, c, c->as_owner ? st.st_uid :
+		    getuid(), c->as_owner ? st.st_gid : getgid(), parent);
 	}
 	close(kfd);
 	close(sv[1]);

@@ -327,10 +327,12 @@ void signer_put_u64(uint8_t *p, uint64_t v);
  * no_new_privs, a seccomp deny list), then signer_srv_run(), then _exit().
  * parent is the pid of the parent (to catch its death before PDEATHSIG).
  * With c->as_owner it first becomes uid and gid (the key directory's
- * owner and group), without supplementary groups.
+ * owner and group), without supplementary groups; then it goes into the
+ * key directory keyfd (O_PATH, opened and checked by the parent) and
+ * reads keys by relative names.
  */
-void signer_proc_main(int fd, const struct signer_conf *c, uid_t uid,
-    gid_t gid, pid_t parent) __attribute__((noreturn));
+void signer_proc_main(int fd, int keyfd, const struct signer_conf *c,
+    uid_t uid, gid_t gid, pid_t parent) __attribute__((noreturn));
 
 /*
  * Loads the keys c names, sends the HELLO frame on fd (with the rc of the

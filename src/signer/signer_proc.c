@@ -744,8 +744,8 @@ drop_caps(void)
 }
 
 void
-signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
-    pid_t parent)
+signer_proc_main(int fd, int keyfd, const struct signer_conf *c, uid_t uid,
+    gid_t gid, pid_t parent)
 {
 	static const int to_default[] = {SIGTERM, SIGCHLD, SIGALRM, SIGUSR1,
 	    SIGUSR2, SIGQUIT};
@@ -754,11 +754,6 @@ signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
 	sigset_t all;
 	int rc;
 
-	fd = close_fds(fd);
-	if (fd < 0) {
-		log_err(LOG_SIGNER, "start: cannot set up file descriptors");
-		_exit(1);
-	}
 	/* the key directory's owner, before anything is read; first, since
 	 * a change of user clears PR_SET_PDEATHSIG and dumpable */
 	if (c->as_owner && (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
@@ -766,6 +761,18 @@ signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
 		log_err(LOG_SIGNER, "start: cannot become uid %ld gid %ld, the "
 		    "owner of %s: %s", (long)uid, (long)gid, c->keydir,
 		    strerror(errno));
+		_exit(1);
+	}
+	/* into the directory the parent opened and checked, as its owner */
+	if (fchdir(keyfd) != 0) {
+		log_err(LOG_SIGNER, "start: cannot go into %s: %s", c->keydir,
+		    strerror(errno));
+		_exit(1);
+	}
+	close(keyfd);
+	fd = close_fds(fd);
+	if (fd < 0) {
+		log_err(LOG_SIGNER, "start: cannot set up file descriptors");
 		_exit(1);
 	}
 	/* its files are its own alone, without a chmod (denied below) */
@@ -777,10 +784,10 @@ signer_proc_main(int fd, const struct signer_conf *c, uid_t uid, gid_t gid,
 		    strerror(errno));
 		_exit(1);
 	}
-	/* the fork left it in the key directory, opened once by the parent
-	 * where it checked it: keys are read from here, by relative names,
-	 * whatever the directories above it are (a data directory closed to
-	 * the keys' owner) or become */
+	/* in the key directory, opened once by the parent where it checked
+	 * it: keys are read from here, by relative names, whatever the
+	 * directories above it are (a data directory closed to the keys'
+	 * owner) or become */
 	here = *c;
 	here.keydir = ".";
 	c = &here;

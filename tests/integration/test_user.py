@@ -468,3 +468,13 @@ def test_systemd_unit(base):
                         certdesk_bin(), "ca", "crl", "--data", data],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
+    # keys of a user of their own, under the unit's bounding set: root
+    # cannot read daemon's 0700 keys/ without CAP_DAC_*, and need not
+    data2 = base / "data2"
+    ok(["init", "--data", data2, "--user", "nobody", "--signer-user",
+        "daemon"])
+    p = subprocess.run(["setpriv", "--bounding-set", bset, "--inh-caps=-all",
+                        "--no-new-privs", certdesk_bin(), "ca", "crl",
+                        "--data", data2],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
