@@ -1044,7 +1044,7 @@ doc_card_row(const struct store_org_doc *d, void *arg)
 		    "</th><th scope=\"col\">Size</th><th scope=\"col\">SHA-256"
 		    "</th><th scope=\"col\">Sent</th></tr></thead>\n<tbody>\n");
 	portal_fmt_time(d->uploaded_at, t);
-	snprintf(size, sizeof(size), "%zu bytes", d->size);
+	portal_size_text(d->size, size, sizeof(size));
 	for (size_t k = 0; k < sizeof(d->sha256); k++)
 		snprintf(hex + 2 * k, 3, "%02x", d->sha256[k]);
 	snprintf(href, sizeof(href), "/backoffice/cases/%lld/documents/%lld",
@@ -1077,13 +1077,19 @@ doc_send(const struct store_org_doc *d, void *arg)
 	return portal_doc_reply(arg, d);
 }
 
-/* GET a case's document (page and API alike, staff only: h_bo). */
+/* GET a case's document (page and API alike, staff only: h_bo); each
+ * download is in the audit log before it is sent (ra_org_doc_read). */
 static int
 doc_download(struct portal_req *c, const struct bo_path *bp)
 {
+	struct ra *ra = NULL;
 	int api = bp->route == BO_API_CASE_DOC;
-	int rc = store_org_doc_get(c->st, bp->id, bp->doc, doc_send, c->r);
+	int rc = portal_ra_get(c, &ra);
 
+	if (rc == 0)
+		rc = ra_org_doc_read(ra, c->user.id, bp->id, bp->doc, api,
+		    doc_send, c->r);
+	portal_ra_put(c, ra);
 	if (rc == RC_NOTFOUND)
 		rc = api ? portal_api_problem(c->r, 404, "not-found",
 		    "Not found", "There is no such document.") :

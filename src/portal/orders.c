@@ -1718,8 +1718,6 @@ org_info_asked(struct portal_req *c, struct ra *ra,
 	return 1;
 }
 
-static void size_text(size_t n, char *out, size_t len);
-
 /* A card for an OV/EV order whose validation team asked for information:
  * the question and a form to answer it (*waits = 1: no reload under the
  * customer's hands), which leads back to the order's page when on_page,
@@ -1761,7 +1759,7 @@ org_info_section(struct portal_req *c, struct ra *ra,
 		char lim[160], size[32];
 
 		portal_upload_limits(c->p, &files, &bytes);
-		size_text(bytes, size, sizeof(size));
+		portal_size_text(bytes, size, sizeof(size));
 		snprintf(lim, sizeof(lim), "Up to %d files, PDF, PNG or JPEG, "
 		    "of at most %s each.", files, size);
 		/* what may be sent before the button that chooses it:
@@ -1784,9 +1782,8 @@ org_info_section(struct portal_req *c, struct ra *ra,
 	return rc;
 }
 
-/* bytes for people: "10 MiB", "512 KiB", "300 bytes" */
-static void
-size_text(size_t n, char *out, size_t len)
+void
+portal_size_text(size_t n, char *out, size_t len)
 {
 	if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
 		snprintf(out, len, "%zu MiB", n / (1024 * 1024));
@@ -1828,7 +1825,7 @@ answer_form(struct portal_req *c, int64_t id, struct portal_form **f,
 	    http_req_header(c->r, "Host"));
 	snprintf(to, sizeof(to), "/portal/orders/%lld", (long long)id);
 	if (http_req_multipart(c->r, &lim, parts, nparts, &why) != 0) {
-		size_text(bytes, size, sizeof(size));
+		portal_size_text(bytes, size, sizeof(size));
 		if (why == HTTP_MP_FILE_TOO_BIG)
 			snprintf(msg, sizeof(msg), "Nothing was sent: a file "
 			    "is larger than %s. Each document may be at most "
@@ -1977,7 +1974,7 @@ doc_row_html(const struct store_org_doc *d, void *arg)
 		    "<h2 id=\"h-org-docs\">Documents you sent</h2>\n"
 		    "<ul class=\"org-docs\">\n");
 	portal_fmt_time(d->uploaded_at, t);
-	size_text(d->size, size, sizeof(size));
+	portal_size_text(d->size, size, sizeof(size));
 	snprintf(href, sizeof(href), "/portal/orders/%lld/documents/%lld",
 	    (long long)x->order_id, (long long)d->id);
 	/* the type as the form's hint names it, not a media type */

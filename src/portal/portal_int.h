@@ -316,6 +316,10 @@ void portal_fmt_date(time_t t, char out[32]);
 /* t as RFC 3339, "2026-11-27T14:05:00Z" (0 is 1970's); "" for a time
  * gmtime_r() cannot take. */
 void portal_fmt_rfc3339(time_t t, char out[32]);
+/* n bytes for people, in out[0..len): "10 MiB", "1.5 MiB", "512 KiB"
+ * (rounded up: never "0 KiB"), "300 bytes"; the customer's and the
+ * agents' lists of documents say it the same way. */
+void portal_size_text(size_t n, char *out, size_t len);
 
 /* ---- the JSON API (api.c) ------------------------------------------------ */
 

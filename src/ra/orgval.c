@@ -1502,6 +1502,100 @@ ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
 	return run(ra, &x);
 }
 
+/* ---- staff reading a document ------------------------------------------ */
+
+struct doc_read {
+	int64_t agent_id, case_id, doc_id;
+	int api;
+	struct store_org_doc d;		/* a copy, owned */
+	int found;
+};
+
+static void
+doc_read_clear(struct doc_read *r)
+{
+	free((char *)r->d.label);
+	free((char *)r->d.content_type);
+	free((uint8_t *)r->d.data);
+	memset(&r->d, 0, sizeof(r->d));
+	r->found = 0;
+}
+
+/* The store's row lives only for the call, the transaction's audit entry
+ * must commit before anything is given: the document is copied. */
+static int
+doc_copy(const struct store_org_doc *d, void *arg)
+{
+	struct doc_read *r = arg;
+	uint8_t *data = xmalloc(d->size > 0 ? d->size : 1);
+
+	memcpy(data, d->data, d->size);
+	r->d = *d;
+	r->d.label = xstrdup(d->label);
+	r->d.content_type = xstrdup(d->content_type);
+	r->d.data = data;
+	r->found = 1;
+	return 0;
+}
+
+static int
+doc_read_tx(struct store *st, void *arg)
+{
+	struct doc_read *r = arg;
+	struct store_org_case c = {0};
+	char actor[48], hex[65];
+	json_t *j;
+	int rc;
+
+	doc_read_clear(r);	/* a retry starts again */
+	rc = store_org_doc_get(st, r->case_id, r->doc_id, doc_copy, r);
+	if (rc == 0)
+		rc = store_org_case_get(st, r->case_id, &c);
+	if (rc != 0)
+		goto out;
+	for (size_t k = 0; k < sizeof(r->d.sha256); k++)
+		snprintf(hex + 2 * k, 3, "%02x", r->d.sha256[k]);
+	snprintf(actor, sizeof(actor), "backoffice:user/%lld",
+	    (long long)r->agent_id);
+	j = json_pack("{s:I, s:I, s:s, s:b}", "order", (json_int_t)c.order_id,
+	    "document", (json_int_t)r->d.id, "sha256", hex, "api", r->api);
+	rc = audit(st, actor, "org.case.document.read", c.id, j);
+	json_decref(j);
+out:
+	store_org_case_clear(&c);
+	return rc;
+}
+
+int
+ra_org_doc_read(struct ra *ra, int64_t agent_id, int64_t case_id,
+    int64_t doc_id, int api, int (*cb)(const struct store_org_doc *, void *),
+    void *arg)
+{
+	struct doc_read r;
+	int rc;
+
+	if (ra == NULL || cb == NULL || agent_id <= 0)
+		return RC_INVAL;
+	if (case_id <= 0 || doc_id <= 0)
+		return RC_NOTFOUND;
+	memset(&r, 0, sizeof(r));
+	r.agent_id = agent_id;
+	r.api = api != 0;
+	r.case_id = case_id;
+	r.doc_id = doc_id;
+	rc = store_tx(ra->st, doc_read_tx, &r);
+	if (rc == 0 && r.found) {
+		log_info(LOG_RA, "org case %lld: document %lld read by agent "
+		    "%lld%s", (long long)case_id, (long long)doc_id,
+		    (long long)agent_id, r.api ? " (API)" : "");
+		rc = cb(&r.d, arg);
+	} else if (rc == 0) {
+		rc = RC_NOTFOUND;
+	}
+	doc_read_clear(&r);
+	return rc;
+}
+
 int
 ra_org_reject(struct ra *ra, int64_t agent_id, int64_t case_id,
     const char *reason, struct ra_err *err)

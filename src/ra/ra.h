@@ -49,6 +49,7 @@
 #include <time.h>
 
 struct store;
+struct store_org_doc;
 struct ca;
 struct ca_keycheck;
 struct val_ctx;
@@ -1327,6 +1328,19 @@ struct ra_org_upload {
 int ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
     int64_t user_id, int64_t order_id, const char *text,
     const struct ra_org_upload *docs, size_t ndocs, struct ra_err *err);
+/*
+ * Document doc_id of case case_id for staff member agent_id (checked to
+ * be staff by the caller), from the back office's page (api 0) or its API
+ * (api 1): an audit entry "org.case.document.read" (the case; the order,
+ * the document, its SHA-256 and api in the details) is committed first,
+ * then cb gets the document (borrowed for the call) and its result is
+ * returned. Access to validation evidence is audited as a CA audits its
+ * other records; a document whose reading cannot be recorded is not
+ * given. RC_NOTFOUND when the case has no such document.
+ */
+int ra_org_doc_read(struct ra *ra, int64_t agent_id, int64_t case_id,
+    int64_t doc_id, int api, int (*cb)(const struct store_org_doc *, void *),
+    void *arg);
 /* The type of a document by its magic bytes: "application/pdf" ("%PDF-"
  * first), "image/png" (the PNG signature and an IHDR chunk), "image/jpeg"
  * (FF D8 FF); NULL for anything else (static strings). */

@@ -9,6 +9,7 @@ large) store nothing; another customer gets 404 for the page and every
 document, and a customer reaches no back office address."""
 import base64
 import hashlib
+import json
 import struct
 import uuid
 import zlib
@@ -269,3 +270,71 @@ def test_large_body_only_for_a_customers_answer(rig):
                       PDF + b"0" * (200 * 1024))])
     assert st == 303
     assert agent.case_of(oid)["state"] != "info_requested"
+
+
+def waiting_case(rig, domain, legal):
+    """A new OV order of customer A whose case waits for the customer's
+    answer: (order id, case id, the agent)."""
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product", "business")
+    oid = order(rig, slot, domain, legal=legal)
+    ann = Agent(rig, "ann")
+    case = ann.case_of(oid)["id"]
+    ann.do(case, "take")
+    ann.do(case, "request-info", {"text": "Please send the extract."})
+    return oid, case, ann
+
+
+def test_staff_downloads_audited_sizes_for_people(rig):
+    """Access to validation evidence is audited: every download of a
+    customer's document by staff, from the case page or the API, is an
+    audit entry (org.case.document.read) naming the case, the document,
+    its SHA-256 and the way; a document that is none is not. The agents'
+    list gives sizes as the customer's does (KiB, MiB), not bytes."""
+    oid, case, ann = waiting_case(rig, "audit.a-shop.test",
+                                  "A Shop Audit GmbH")
+    c = rig.login("a")
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    small = PDF
+    mid = PDF + b"0" * (300 * 1024)
+    big = PDF + b"0" * (1536 * 1024 - len(PDF))
+    st, _, _ = send(c, oid, c.csrf_from(page),
+                    [("documents", b"small.pdf", "application/pdf", small),
+                     ("documents", b"mid.pdf", "application/pdf", mid),
+                     ("documents", b"big.pdf", "application/pdf", big)])
+    assert st == 303
+    docs = ann.case_of(oid)["documents"]
+    s = rig.login("ann")
+    st, _, page = s.get(f"/backoffice/cases/{case}")
+    text = page.decode()
+    assert f"<td>{len(small)} bytes</td>" in text
+    assert "<td>301 KiB</td>" in text and "<td>1.5 MiB</td>" in text
+    assert f"{len(mid)} bytes" not in text
+
+    reads = ("SELECT actor, object, details FROM audit_log WHERE action = "
+             "'org.case.document.read' ORDER BY seq")
+    before = len(db(rig, reads))
+    st, _, got = s.get(f"/backoffice/cases/{case}/documents/{docs[1]['id']}")
+    assert st == 200 and got == mid
+    st, _, got = ann.c.request("GET", docs[2]["download"], headers={
+        "Authorization": f"Bearer {ann.token}"})
+    assert st == 200 and got == big
+    # none such, or under another case: nothing read, nothing audited
+    st, _, _ = s.get(f"/backoffice/cases/{case}/documents/999999")
+    assert st == 404
+    st, _, _ = s.get(f"/backoffice/cases/{case + 1000}/documents/"
+                     f"{docs[0]['id']}")
+    assert st == 404
+    rows = db(rig, reads)[before:]
+    assert len(rows) == 2
+    agent = rig.users["ann"]
+    for (actor, obj, details), d, api in zip(rows, docs[1:], (False, True)):
+        assert actor == f"backoffice:user/{agent}"
+        assert obj == f"org_case:{case}"
+        det = json.loads(details)
+        assert det == {"order": oid, "document": d["id"],
+                       "sha256": d["sha256"], "api": api}
+    # the customer's own downloads are theirs, not staff access
+    st, _, _ = c.get(f"/portal/orders/{oid}/documents/{docs[0]['id']}")
+    assert st == 200
+    assert len(db(rig, reads)) == before + 2
