@@ -214,6 +214,10 @@ struct http_multipart_limits {
 	size_t max_files;	/* parts with a filename that are not empty */
 	size_t max_file;	/* bytes of one file */
 	size_t max_field;	/* bytes of a plain field */
+	/* 1: the plain fields alone; file parts are passed over, neither
+	 * kept nor counted (a form refused for its files shows its text
+	 * again) */
+	int fields_only;
 };
 /* Why http_req_multipart() refused a body. */
 enum http_multipart_why {

@@ -66,6 +66,8 @@ iter(void *cls, enum MHD_ValueKind kind, const char *key,
 		m->why = HTTP_MP_MALFORMED;
 		return MHD_NO;
 	}
+	if (filename != NULL && m->lim->fields_only)
+		return MHD_YES;	/* never the current part: skipped whole */
 	if (off == 0 && (cur == NULL || cur->len > 0 ||
 	    !same(cur->name, key) || !same(cur->filename, filename))) {
 		if (m->n == m->lim->max_parts) {

@@ -1718,13 +1718,27 @@ org_info_asked(struct portal_req *c, struct ra *ra,
 	return 1;
 }
 
+/* An answer refused (422) shown again on the order's page: a server
+ * cannot choose files again for the customer, but keeps their text. */
+struct answer_again {
+	const char *why;	/* what was refused and what to do */
+	const char *answer;	/* the text as typed ("" for none) */
+	int docs;		/* 1: the documents were refused, 0: the text */
+};
+
+static int order_page(struct portal_req *c, int64_t id, const char *notice,
+    const struct answer_again *refused);
+
 /* A card for an OV/EV order whose validation team asked for information:
  * the question and a form to answer it (*waits = 1: no reload under the
  * customer's hands), which leads back to the order's page when on_page,
- * else to the overview. Nothing for other orders. */
+ * else to the overview; with again (on the page only) the refused answer
+ * filled in, the field refused marked with why. Nothing for other
+ * orders. */
 static int
 org_info_section(struct portal_req *c, struct ra *ra,
-    const struct ra_portal_order *o, struct buf *b, int *waits, int on_page)
+    const struct ra_portal_order *o, struct buf *b, int *waits, int on_page,
+    const struct answer_again *again)
 {
 	struct ra_org_case oc = {0};
 	char *shown;
@@ -1750,9 +1764,24 @@ org_info_section(struct portal_req *c, struct ra *ra,
 		    "name=\"back\" value=\"order\">\n");
 	if (rc == 0)
 		rc = portal_html_printf(b, "<label for=\"org-answer-%lld\">"
-		    "Your answer</label>\n<textarea id=\"org-answer-%lld\" "
-		    "name=\"answer\" rows=\"4\" maxlength=\"2000\" required>"
-		    "</textarea>\n", (long long)o->id, (long long)o->id);
+		    "Your answer</label>\n", (long long)o->id);
+	if (rc == 0 && again != NULL && !again->docs)
+		rc = portal_html_printf(b, "<p class=\"field-error\" "
+		    "id=\"org-answer-error-%lld\">%s</p>\n", (long long)o->id,
+		    again->why);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<textarea id=\"org-answer-%lld\" "
+		    "name=\"answer\" rows=\"4\" maxlength=\"2000\" required",
+		    (long long)o->id);
+	if (rc == 0 && again != NULL && !again->docs)
+		rc = portal_html_printf(b, " aria-invalid=\"true\" "
+		    "aria-describedby=\"org-answer-error-%lld\"",
+		    (long long)o->id);
+	/* the text as typed comes back escaped, a newline right after the
+	 * tag being one the parser drops */
+	if (rc == 0)
+		rc = portal_html_printf(b, ">\n%s</textarea>\n",
+		    again != NULL ? again->answer : "");
 	if (rc == 0) {
 		int files;
 		size_t bytes;
@@ -1768,14 +1797,26 @@ org_info_section(struct portal_req *c, struct ra *ra,
 		    "Documents (optional)</label>\n"
 		    "<p class=\"hint\" id=\"org-docs-hint-%lld\">%s For "
 		    "example a register extract, a letter from your accountant "
-		    "or a utility bill.</p>\n<input type=\"file\" "
-		    "id=\"org-docs-%lld\" name=\"documents\" multiple "
-		    "accept=\".pdf,.png,.jpg,.jpeg,application/pdf,image/png,"
-		    "image/jpeg\" aria-describedby=\"org-docs-hint-%lld\">\n"
-		    "<div><button type=\"submit\" "
-		    "class=\"button primary\">Send answer</button></div>\n"
-		    "</form>\n</section>\n", (long long)o->id,
-		    (long long)o->id, lim, (long long)o->id, (long long)o->id);
+		    "or a utility bill.</p>\n", (long long)o->id,
+		    (long long)o->id, lim);
+		if (rc == 0 && again != NULL && again->docs)
+			rc = portal_html_printf(b, "<p class=\"field-error\" "
+			    "id=\"org-docs-error-%lld\">%s</p>\n",
+			    (long long)o->id, again->why);
+		if (rc == 0)
+			rc = portal_html_printf(b, "<input type=\"file\" "
+			    "id=\"org-docs-%lld\" name=\"documents\" multiple "
+			    "accept=\".pdf,.png,.jpg,.jpeg,application/pdf,"
+			    "image/png,image/jpeg\" aria-describedby=\""
+			    "org-docs-hint-%lld", (long long)o->id,
+			    (long long)o->id);
+		if (rc == 0 && again != NULL && again->docs)
+			rc = portal_html_printf(b, " org-docs-error-%lld\" "
+			    "aria-invalid=\"true", (long long)o->id);
+		if (rc == 0)
+			rc = portal_html_printf(b, "\">\n<div><button "
+			    "type=\"submit\" class=\"button primary\">Send "
+			    "answer</button></div>\n</form>\n</section>\n");
 	}
 	free(shown);
 	ra_org_case_clear(&oc);
@@ -1797,20 +1838,23 @@ portal_size_text(size_t n, char *out, size_t len)
 
 /*
  * The answer form with documents (multipart/form-data): its fields into
- * *f and its files into *docs (pointing into *parts) of *ndocs. 0; else
- * a reply is queued (a refusal flashed on the order's page, which keeps
- * nothing of the form, or 400/403 as for any form) and 1 is returned.
+ * *f and its files into *docs (pointing into *parts) of *ndocs. 0; with
+ * files refused for their number or size, *f has the fields alone and
+ * refused[0..rlen) why (else ""). Else a reply is queued (400/403 as for
+ * any form) and 1 is returned.
  */
 static int
-answer_form(struct portal_req *c, int64_t id, struct portal_form **f,
+answer_form(struct portal_req *c, struct portal_form **f,
     struct http_part **parts, size_t *nparts, struct ra_org_upload **docs,
-    size_t *ndocs)
+    size_t *ndocs, char *refused, size_t rlen)
 {
 	struct http_multipart_limits lim;
 	enum http_multipart_why why;
-	char msg[PORTAL_FLASH_MAX + 1], size[32], to[64];
+	char size[32];
 	int files, origin;
 	size_t bytes;
+
+	refused[0] = '\0';
 
 	portal_upload_limits(c->p, &files, &bytes);
 	memset(&lim, 0, sizeof(lim));
@@ -1823,28 +1867,25 @@ answer_form(struct portal_req *c, int64_t id, struct portal_form **f,
 	origin = portal_origin_ok(http_req_header(c->r, "Origin"),
 	    http_req_header(c->r, "Sec-Fetch-Site"),
 	    http_req_header(c->r, "Host"));
-	snprintf(to, sizeof(to), "/portal/orders/%lld", (long long)id);
 	if (http_req_multipart(c->r, &lim, parts, nparts, &why) != 0) {
 		portal_size_text(bytes, size, sizeof(size));
 		if (why == HTTP_MP_FILE_TOO_BIG)
-			snprintf(msg, sizeof(msg), "Nothing was sent: a file "
+			snprintf(refused, rlen, "Nothing was sent: a file "
 			    "is larger than %s. Each document may be at most "
 			    "%s.", size, size);
 		else if (why == HTTP_MP_TOO_MANY_FILES)
-			snprintf(msg, sizeof(msg), "Nothing was sent: choose "
+			snprintf(refused, rlen, "Nothing was sent: choose "
 			    "at most %d documents for one answer.", files);
-		else
-			msg[0] = '\0';
-		/* the refusal only says what is wrong and changes nothing:
-		 * no CSRF token is needed for it, but our own pages */
-		if (msg[0] != '\0' && origin) {
-			portal_flash_set(c->r, 0, msg);
-			(void)portal_redirect(c->r, to);
+		/* refused for its files: the text the customer wrote is
+		 * read (the files passed over) to be shown again */
+		lim.fields_only = 1;
+		if (refused[0] == '\0' || http_req_multipart(c->r, &lim,
+		    parts, nparts, &why) != 0) {
+			refused[0] = '\0';
+			c->form_refusal = origin ? 400 : 403;
+			(void)portal_form_refused(c);
 			return 1;
 		}
-		c->form_refusal = origin ? 400 : 403;
-		(void)portal_form_refused(c);
-		return 1;
 	}
 	*docs = xcalloc(*nparts + 1, sizeof(**docs));
 	for (size_t i = 0; i < *nparts; i++) {
@@ -1888,22 +1929,47 @@ org_info_post(struct portal_req *c, int64_t id)
 	struct ra_org_upload *docs = NULL;
 	size_t nparts = 0, ndocs = 0;
 	const char *ct = http_req_header(c->r, "Content-Type");
-	char to[64], msg[PORTAL_FLASH_MAX + 1];
-	int rc;
+	char to[64], msg[PORTAL_FLASH_MAX + 1], refused[PORTAL_FLASH_MAX + 1];
+	struct answer_again again;
+	int rc, files = 0;
 
+	refused[0] = '\0';
 	if (ct != NULL && strncasecmp(ct, "multipart/", 10) == 0) {
-		if (answer_form(c, id, &f, &parts, &nparts, &docs, &ndocs)) {
+		if (answer_form(c, &f, &parts, &nparts, &docs, &ndocs,
+		    refused, sizeof(refused))) {
 			rc = 0;		/* answered */
 			goto done;
 		}
+		files = refused[0] != '\0' || ndocs > 0;
 	} else if ((f = portal_req_form(c)) == NULL) {
 		return portal_form_refused(c);
 	}
 	rc = portal_ra_get(c, &ra);
-	if (rc == 0)
+	if (rc == 0 && refused[0] != '\0')
+		rc = RC_INVAL;		/* nothing goes to the ra */
+	else if (rc == 0)
 		rc = ra_org_customer_respond_docs(ra, portal_customer_scope(c),
 		    c->user.id, id, portal_form_get(f, "answer"), docs, ndocs,
 		    &err);
+	if (rc == RC_INVAL) {
+		/* refused: the order's page again with the text as typed;
+		 * the files must be chosen again, no server can refill a
+		 * file input */
+		char why[2 * PORTAL_FLASH_MAX];
+
+		memset(&again, 0, sizeof(again));
+		again.answer = fval(f, "answer");
+		again.docs = refused[0] != '\0' || (ndocs > 0 &&
+		    ra_org_answer_ok(again.answer));
+		snprintf(why, sizeof(why), "%s%s", refused[0] != '\0' ?
+		    refused : err.detail.msg, files ? " Your text is kept "
+		    "below: choose the files again." : "");
+		again.why = why;
+		portal_ra_put(c, ra);
+		ra = NULL;
+		rc = order_page(c, id, NULL, &again);
+		goto done;
+	}
 	if (rc == 0 && ndocs > 0)
 		snprintf(msg, sizeof(msg), "Thank you: your answer and %lld "
 		    "document%s were sent to the validation team.",
@@ -1918,7 +1984,7 @@ org_info_post(struct portal_req *c, int64_t id)
 		snprintf(to, sizeof(to), "/portal/overview");
 	if (rc == RC_NOTFOUND) {
 		rc = portal_error_reply(c, 404, NULL);
-	} else if (rc == 0 || rc == RC_STATE || rc == RC_INVAL) {
+	} else if (rc == 0 || rc == RC_STATE) {
 		portal_flash_set(c->r, rc == 0, msg);
 		rc = portal_redirect(c->r, to);
 	}
@@ -2135,7 +2201,8 @@ overview(struct portal_req *c)
 			rc = portal_dv_section(c, ra, &o, &dv, &waits, 0);
 		/* what the validation team asks (OV/EV) */
 		if (rc == 0)
-			rc = org_info_section(c, ra, &o, &dv, &waits, 0);
+			rc = org_info_section(c, ra, &o, &dv, &waits, 0,
+			    NULL);
 		free(shown);
 		ra_portal_order_clear(&o);
 	}
@@ -2491,7 +2558,8 @@ install_hints(struct buf *b, const struct cert_info *ci, const char *base)
  * that ended without a certificate, where the slot is at this order.
  */
 static int
-order_page(struct portal_req *c, int64_t id, const char *notice)
+order_page(struct portal_req *c, int64_t id, const char *notice,
+    const struct answer_again *refused)
 {
 	struct ra *ra = NULL;
 	struct ra_portal_order o = {0};
@@ -2522,7 +2590,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 	/* what the customer must do while it is pending: below the card */
 	rc = portal_dv_section(c, ra, &o, &more, &waits, 1);
 	if (rc == 0)
-		rc = org_info_section(c, ra, &o, &more, &waits, 1);
+		rc = org_info_section(c, ra, &o, &more, &waits, 1,
+		    refused);
 	if (rc == 0)
 		rc = org_docs_section(c, ra, &o, &more);
 	if (rc == 0)
@@ -2530,13 +2599,24 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		    "\xe2\x86\x90 Overview</a></p>\n");
 	if (rc == 0)
 		rc = portal_flash_html(c, &b);
+	/* WCAG 3.3.1 as on the other refused forms: the summary takes the
+	 * focus and links to the field */
+	if (rc == 0 && refused != NULL)
+		rc = portal_html_printf(&b, "<div class=\"alert\" "
+		    "role=\"alert\" id=\"error-summary\" tabindex=\"-1\" "
+		    "autofocus><p><strong>Your answer was not sent:"
+		    "</strong></p><ul>\n<li><a href=\"#org-%s-%lld\">%s</a>"
+		    "</li>\n</ul></div>\n", refused->docs ? "docs" :
+		    "answer", (long long)o.id, refused->why);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<section class=\"card\" "
 		    "id=\"order\"");
 	if (rc == 0 && is_pending(o.state))
 		rc = portal_html_printf(&b, " data-pending=\"1\"");
-	/* someone has something to do here: no reload under their hands */
-	if (rc == 0 && is_pending(o.state) && waits)
+	/* someone has something to do here: no reload under their hands
+	 * (nor ever of a refused answer: a reload would send it again) */
+	if (rc == 0 && is_pending(o.state) && waits &&
+	    refused == NULL)
 		rc = portal_html_printf(&b, " data-reload=\"%lld\"",
 		    (long long)DV_RELOAD_SECONDS);
 	if (is_pending(o.state) && !waits)
@@ -2672,7 +2752,8 @@ order_page(struct portal_req *c, int64_t id, const char *notice)
 		title = xasprintf("SSL certificate for %s (%s)", shown,
 		    state_label(page_state(&o, asked)));
 	if (rc == 0)
-		rc = portal_page_reply(c, 200, title, (const char *)b.data);
+		rc = portal_page_reply(c, refused != NULL ? 422 : 200, title,
+		    (const char *)b.data);
 out:
 	free(title);
 	free(shown);
@@ -2856,7 +2937,7 @@ portal_orders(struct portal_req *c, const char *tail)
 	if (id <= 0)
 		return portal_error_reply(c, 404, NULL);
 	if (slash == NULL)
-		return portal_is_get(c->r) ? order_page(c, id, NULL) :
+		return portal_is_get(c->r) ? order_page(c, id, NULL, NULL) :
 		    portal_error_reply(c, 405, NULL);
 	if (strcmp(slash, "/revoke") == 0)	/* GET: the confirmation */
 		return revoke_page(c, id);

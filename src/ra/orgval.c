@@ -1458,6 +1458,12 @@ ra_org_customer_respond(struct ra *ra, int64_t customer_id, int64_t user_id,
 }
 
 int
+ra_org_answer_ok(const char *text)
+{
+	return para_ok(text, MAX_INFO_TEXT);
+}
+
+int
 ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
     int64_t user_id, int64_t order_id, const char *text,
     const struct ra_org_upload *docs, size_t ndocs, struct ra_err *err)

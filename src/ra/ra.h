@@ -1328,6 +1328,10 @@ struct ra_org_upload {
 int ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
     int64_t user_id, int64_t order_id, const char *text,
     const struct ra_org_upload *docs, size_t ndocs, struct ra_err *err);
+/* 1 when text is an answer ra_org_customer_respond*() takes (1 to 2000
+ * bytes, not only spaces, no control characters but line breaks and
+ * tabs): a refusal of the text told from one of the documents. */
+int ra_org_answer_ok(const char *text);
 /*
  * Document doc_id of case case_id for staff member agent_id (checked to
  * be staff by the caller), from the back office's page (api 0) or its API

@@ -9,6 +9,7 @@ large) store nothing; another customer gets 404 for the page and every
 document, and a customer reaches no back office address."""
 import base64
 import hashlib
+import html
 import json
 import struct
 import uuid
@@ -97,11 +98,30 @@ def test_documents_sent_listed_and_downloaded(rig):
     csrf = c.csrf_from(page)
     count = "SELECT count(*) FROM org_case_documents"
 
-    def refused(files, words):
-        st, h, _ = send(c, oid, csrf, files)
-        assert st == 303 and h["Location"] == f"/portal/orders/{oid}"
-        st, _, p = c.get(f"/portal/orders/{oid}")
-        assert words in p.decode(), p.decode()
+    typed = "Our extract:\r\nline <b>two</b> & \"three\""
+    assert "line &lt;b&gt;two&lt;/b&gt; &amp; &quot;three&quot;" in \
+        html.escape(typed)
+
+    def refused(files, words, field="docs"):
+        # the order's page itself (422), the text as typed, escaped
+        st, h, p = send(c, oid, csrf, files, answer=typed)
+        text = p.decode()
+        assert st == 422 and "Location" not in h, (st, text[:300])
+        assert "<title>Error: SSL certificate for" in text
+        assert words in text, text
+        summary = text[text.index('id="error-summary"'):]
+        summary = summary[:summary.index("</div>")]
+        assert 'tabindex="-1"' in summary and "autofocus" in summary
+        assert words in summary
+        assert f'href="#org-{field}-{oid}"' in summary
+        if files:
+            assert "choose the files again" in summary
+        assert f'id="org-{field}-{oid}"' in text
+        assert f"org-{field}-error-{oid}" in text
+        assert html.escape(typed) + "</textarea>" in text
+        assert "<b>two</b>" not in text
+        # a reload would post it again
+        assert "data-reload=" not in text
         assert db(rig, count) == [(0,)]
         assert ann.case_of(oid)["state"] == "info_requested"
 
@@ -118,6 +138,9 @@ def test_documents_sent_listed_and_downloaded(rig):
     refused([("documents", b"big.pdf", "application/pdf",
               PDF + b"0" * (10 * 1024 * 1024))],
             "Nothing was sent: a file is larger than 10 MiB.")
+    # without a file, an answer of spaces alone: the text is refused
+    typed = "   "
+    refused([], "Please write your answer", field="answer")
     # without the CSRF token: 403, nothing kept
     body, ct = multipart({"answer": "x"}, [("documents",) + pdf])
     st, _, _ = c.request("POST", f"/portal/orders/{oid}/org-info",

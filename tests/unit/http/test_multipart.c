@@ -30,6 +30,11 @@
 static const struct http_multipart_limits lim = {
 	.max_parts = 8, .max_files = 3, .max_file = 4096, .max_field = 256,
 };
+/* the same, the fields alone (/fields) */
+static const struct http_multipart_limits lim_fields = {
+	.max_parts = 8, .max_files = 3, .max_file = 4096, .max_field = 256,
+	.fields_only = 1,
+};
 
 /* Answers "<rc> <why> <n>" and a line "name|filename|ctype|len|data"
  * per part (filename "-" for a field, data up to 16 bytes). */
@@ -45,7 +50,8 @@ on_form(struct http_req *r, void *app)
 
 	(void)app;
 	buf_init(&b, 64 * 1024);
-	rc = http_req_multipart(r, &lim, &p, &n, &why);
+	rc = http_req_multipart(r, strcmp(http_req_path(r), "/fields") == 0 ?
+	    &lim_fields : &lim, &p, &n, &why);
 	snprintf(line, sizeof(line), "%d %d %zu\n", rc, (int)why, n);
 	(void)buf_append(&b, line, strlen(line));
 	for (size_t i = 0; i < n; i++) {
@@ -64,6 +70,7 @@ on_form(struct http_req *r, void *app)
 static const struct http_route routes[] = {
 	{"/up", HTTP_POST | HTTP_UPLOAD, on_form},
 	{"/plain", HTTP_POST, on_form},
+	{"/fields", HTTP_POST | HTTP_UPLOAD, on_form},
 };
 
 static struct http_server *srv;
@@ -86,7 +93,7 @@ setup(void **state)
 	hc.threads = 1;
 	hc.max_body = 1024;
 	hc.max_upload = MAX_UPLOAD;
-	if (http_server_start(&hc, routes, 2, NULL, &srv, &d) != 0)
+	if (http_server_start(&hc, routes, 3, NULL, &srv, &d) != 0)
 		return -1;
 	port = http_server_port(srv);
 	return 0;
@@ -326,6 +333,39 @@ test_limits(void **state)
 	free(body);
 }
 
+/* fields_only: a form refused for its files still gives its text; the
+ * files, too many and too large, are passed over */
+static void
+test_fields_only(void **state)
+{
+	static const char head[] =
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"answer\"\r\n\r\n"
+	    "kept\r\n";
+	static const char file[] =
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"documents\"; "
+	    "filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n";
+	struct buf b;
+	char *r, big[5000];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	buf_init(&b, MAX_UPLOAD);
+	assert_int_equal(buf_append(&b, head, sizeof(head) - 1), 0);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(buf_append(&b, file, sizeof(file) - 1), 0);
+		assert_int_equal(buf_append(&b, big, sizeof(big)), 0);
+		assert_int_equal(buf_append(&b, "\r\n", 2), 0);
+	}
+	assert_int_equal(buf_append(&b, "--XyZ--\r\n", 9), 0);
+	r = post("/up", CT, (const char *)b.data, b.len);
+	assert_string_equal(body_of(r), "-18 5 0\n");	/* FILE_TOO_BIG */
+	free(r);
+	r = post("/fields", CT, (const char *)b.data, b.len);
+	assert_string_equal(body_of(r), "0 0 1\nanswer|-|-|4|kept\n");
+	free(r);
+	buf_free(&b);
+}
+
 static void
 test_hostile_filenames(void **state)
 {
@@ -358,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_boundary),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_hostile_filenames),
+		cmocka_unit_test(test_fields_only),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
