@@ -20,6 +20,7 @@
 #include "ra/ra.h"
 #include "util/log.h"
 #include "util/rc.h"
+#include "util/timefmt.h"
 #include "util/xmalloc.h"
 
 #include <jansson.h>
@@ -47,36 +48,22 @@
 /* ---- small helpers ------------------------------------------------------- */
 
 /* The time formats of portal_int.h (dv.c, ca.c and the back office use
- * them): month names of our own, not strftime's %b, which follows the
- * locale, and no leading zero in the day. */
-static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May",
-    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+ * them): util/timefmt.h's, the style of the mails as well, with an em
+ * dash where the pages show none. */
+_Static_assert(TIMEFMT_MAX <= 32, "portal_fmt_time()'s out is 32 bytes");
 
 void
 portal_fmt_date(time_t t, char out[32])
 {
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11)
+	if (t == 0 || timefmt_day(t, out) != 0)
 		snprintf(out, 32, "\xe2\x80\x94");
-	else
-		snprintf(out, 32, "%d %s %lld", tm.tm_mday, months[tm.tm_mon],
-		    (long long)tm.tm_year + 1900);
 }
 
 void
 portal_fmt_time(time_t t, char out[32])
 {
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11)
+	if (t == 0 || timefmt_time(t, out) != 0)
 		snprintf(out, 32, "\xe2\x80\x94");
-	else
-		snprintf(out, 32, "%d %s %lld, %02d:%02d UTC", tm.tm_mday,
-		    months[tm.tm_mon], (long long)tm.tm_year + 1900,
-		    tm.tm_hour, tm.tm_min);
 }
 
 void

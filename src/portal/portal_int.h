@@ -310,7 +310,8 @@ int portal_api_not_found(struct portal_req *c);
 /* t in UTC as every page of the portal, the back office and the admin
  * pages shows it, one style for all: "5 Nov 2026, 14:05 UTC" (a relative
  * "3 days ago" only ever added to it), and for a day alone "5 Nov 2026";
- * an em dash for 0 and for a time gmtime_r() cannot take. */
+ * an em dash for 0 and for a time gmtime_r() cannot take. The style is
+ * util/timefmt.h's, which the mails to customers use as well. */
 void portal_fmt_time(time_t t, char out[32]);
 void portal_fmt_date(time_t t, char out[32]);
 /* t as RFC 3339, "2026-11-27T14:05:00Z" (0 is 1970's); "" for a time

@@ -137,6 +137,13 @@ test_times(void **state)
 	assert_string_equal(out, "\xe2\x80\x94");
 	portal_fmt_date(0, out);
 	assert_string_equal(out, "\xe2\x80\x94");
+	/* a time gmtime_r() cannot take: none, not timefmt's "@<t>" */
+	if (sizeof(time_t) >= 8) {
+		portal_fmt_time((time_t)INT64_MAX, out);
+		assert_string_equal(out, "\xe2\x80\x94");
+		portal_fmt_date((time_t)INT64_MAX, out);
+		assert_string_equal(out, "\xe2\x80\x94");
+	}
 }
 
 int
