@@ -38,6 +38,7 @@
 #include "util/dnsname.h"
 #include "util/log.h"
 #include "util/sec.h"
+#include "util/timefmt.h"
 #include "util/xmalloc.h"
 
 #include <jansson.h>
@@ -58,20 +59,14 @@ ra_dv_email_allowed(struct ra *ra, char *warning, size_t n)
 {
 	time_t now = ra_now(ra), ends = 0;
 	int st = ca_cal_method_status(CA_CAL_EMAIL_CONSTRUCTED, now, &ends);
-	char day[40] = "";
+	char day[TIMEFMT_MAX] = "";
 
 	if (warning != NULL && n > 0)
 		warning[0] = '\0';
 	if (ra->conf.dv_email_off)
 		return 0;
-	if (ends != 0) {
-		struct tm tm;
-
-		gmtime_r(&ends, &tm);
-		strftime(day, sizeof(day), "%d %B %Y", &tm);
-		if (day[0] == '0')
-			memmove(day, day + 1, strlen(day));
-	}
+	if (ends != 0)
+		timefmt_day(ends, day);
 	if (ra->conf.trust_private)
 		return 1;	/* a private PKI may keep the method */
 	if (st == CA_CAL_METHOD_ENDED)
@@ -503,11 +498,11 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 	struct store_dv_token last = {0};
 	struct send s;
 	char token[64], adn[256], to[320], subject[400], customer[200];
-	char product[24], until[40], hh[2 * STORE_HASH_LEN + 1], shown[256];
+	char product[24], until[TIMEFMT_MAX], hh[2 * STORE_HASH_LEN + 1];
+	char shown[256];
 	char *body = NULL, *url = NULL, *names, *names_adn;
 	int64_t count = 0;
 	time_t now = ra_now(ra);
-	struct tm tm;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
@@ -564,8 +559,7 @@ ra_dv_email_send(struct ra *ra, const struct store_order *o,
 	s.t.email_to = to;
 	s.t.sent_at = now;
 	s.t.expires_at = now + (time_t)token_days(ra) * 86400;
-	gmtime_r(&s.t.expires_at, &tm);
-	strftime(until, sizeof(until), "%d %B %Y, %H:%M UTC", &tm);
+	timefmt_time(s.t.expires_at, until);
 	url = xasprintf("%s/confirm/%s", ra->conf.portal_url != NULL ?
 	    ra->conf.portal_url : "", token);
 	ra_mail_first(adn, shown, sizeof(shown));

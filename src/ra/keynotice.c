@@ -39,6 +39,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/xmalloc.h"
 
 #include <jansson.h>
@@ -144,15 +145,6 @@ contacts_of(struct store *st, const struct store_cert *c, struct cert *out,
 	return rc;
 }
 
-void
-ra_key_time_text(time_t t, char *out, size_t n)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%d %B %Y at %H:%M:%S UTC", &tm);
-}
-
 /* Why the certificates of g were revoked, after "we have revoked ...
  * because ... compromised.": who found the key compromised, when. own: g
  * is the subscriber that revoked the requested certificate itself. */
@@ -207,12 +199,12 @@ mail_subscriber(struct store *st, const struct ra_key_notice *kn,
 	const char *base = kn->ra->conf.portal_url ?
 	    kn->ra->conf.portal_url : "";
 	const struct cert *c0 = &certs[g->idx[0]];
-	char at[64], subject[400], first[256], *names;
+	char at[TIMEFMT_MAX], subject[400], first[256], *names;
 	int acme = strncmp(g->sub, "acme/", 5) == 0, e = 0;
 	struct buf b;
 	size_t i;
 
-	ra_key_time_text(r->when, at, sizeof(at));
+	timefmt_time(r->when, at);
 	buf_init(&b, STORE_MAX_JSON);
 	/* names as the other notices show them (notify.c) */
 	names = ra_mail_names(c0->names);

@@ -33,6 +33,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/xmalloc.h"
 
 #include <jansson.h>
@@ -138,12 +139,12 @@ static int
 mail_reporter(struct store *st, const struct report *rep,
     const struct ca_key_revoked *r)
 {
-	char at[64], ref[96], subject[160];
+	char at[TIMEFMT_MAX], ref[96], subject[160];
 	struct buf b;
 	size_t n = r->n;
 	int e = 0;
 
-	ra_key_time_text(r->when, at, sizeof(at));
+	timefmt_time(r->when, at);
 	buf_init(&b, STORE_MAX_JSON);
 	e |= buf_printf(&b, "Thank you for reporting a compromised private "
 	    "key. This is our preliminary report on what we found (Baseline "

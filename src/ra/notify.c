@@ -28,6 +28,7 @@
 #include "ca/ca.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/xmalloc.h"
 
 #include <idn2.h>
@@ -87,15 +88,6 @@ ra_order_rcpt(struct store *st, json_t *det, struct ra_rcpt *r)
 		ra_rcpt_add(r, json_string_value(json_object_get(c, "email")),
 		    json_string_value(json_object_get(c, "name")));
 	}
-}
-
-static void
-day_text(time_t t, char *out, size_t n)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%d %B %Y", &tm);
 }
 
 /* One name as a mail shows it: an IDN as its U-label with the A-label in
@@ -328,7 +320,7 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 	struct store_cert c = {0};
 	struct ra_rcpt r;
 	json_t *det = NULL;
-	char ref[24], kind[32], subject[400], until[40], first[256];
+	char ref[24], kind[32], subject[400], until[TIMEFMT_MAX], first[256];
 	char *text = NULL, *names = NULL;
 	int rc;
 
@@ -378,7 +370,7 @@ ra_notify_order(struct ra *ra, int64_t order_id, const char *what)
 		rc = store_cert_get(ra->st, o.cert_serial, &c);
 		if (rc != 0)
 			goto out;
-		day_text(c.not_after, until, sizeof(until));
+		timefmt_day(c.not_after, until);
 		snprintf(subject, sizeof(subject), "Your SSL certificate for "
 		    "%s is ready", first);
 		text = xasprintf("Your SSL certificate for %s has been issued; "
@@ -481,7 +473,8 @@ ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
 	const char *kind = reason != NULL ? "portal.rejected" :
 	    "portal.expired";
 	char first[256], subject[400], object[48], ref[24], held[41] = "";
-	char day[40], *dj = NULL, *names = NULL, *why = NULL, *keep = NULL;
+	char day[TIMEFMT_MAX], *dj = NULL, *names = NULL, *why = NULL;
+	char *keep = NULL;
 	char *text = NULL;
 	time_t now;
 	long days;
@@ -507,7 +500,7 @@ ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
 	    prev.not_after > now) {
 		char *pn = ra_mail_names(prev.names);
 
-		day_text(prev.not_after, day, sizeof(day));
+		timefmt_day(prev.not_after, day);
 		keep = xasprintf("Your current certificate for %s is not "
 		    "affected: it stays valid until %s.\n\n", pn, day);
 		free(pn);
@@ -618,7 +611,8 @@ ra_notify_superseded(struct ra *ra, struct store *st,
     int64_t new_order, time_t revoke_at)
 {
 	struct ra_rcpt r[2];
-	char when[64], day[40], subject[400], first[256], object[56];
+	char when[TIMEFMT_MAX], day[TIMEFMT_MAX], subject[400], first[256];
+	char object[56];
 	char *text = NULL, *gone = NULL, *dj, *oldn = NULL, *curn = NULL;
 	json_t *to = json_array(), *d;
 	int rc;
@@ -633,8 +627,8 @@ ra_notify_superseded(struct ra *ra, struct store *st,
 		rc = order_rcpt(st, new_order, &r[1]);
 	if (rc != 0)
 		goto out;
-	ra_key_time_text(revoke_at, when, sizeof(when));
-	day_text(revoke_at, day, sizeof(day));
+	timefmt_time(revoke_at, when);
+	timefmt_day(revoke_at, day);
 	ra_mail_first(old->names, first, sizeof(first));
 	snprintf(subject, sizeof(subject), "Your SSL certificate for %s will "
 	    "be revoked on %s", first, day);
@@ -732,7 +726,8 @@ ra_mail_reminders(struct ra *ra, size_t *queued)
 			struct store_order o = {0};
 			json_t *det = NULL;
 			struct ra_rcpt r;
-			char kind[32], subject[400], until[40], first[256];
+			char kind[32], subject[400], until[TIMEFMT_MAX];
+			char first[256];
 			char *text, *names;
 			long left = (long)((v[i].not_after - now) / 86400);
 
@@ -746,7 +741,7 @@ ra_mail_reminders(struct ra *ra, size_t *queued)
 			ra_order_rcpt(ra->st, det, &r);
 			ra_mail_first(o.names, first, sizeof(first));
 			names = ra_mail_names(o.names);
-			day_text(v[i].not_after, until, sizeof(until));
+			timefmt_day(v[i].not_after, until);
 			snprintf(kind, sizeof(kind), "portal.expiry%d",
 			    days[k]);
 			snprintf(subject, sizeof(subject), "Your SSL "

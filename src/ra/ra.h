@@ -1456,7 +1456,7 @@ struct ra_dv_state {
 	int email_sends_left;
 	int email_allowed;	/* the calendar (and config) allow email */
 	char email_warning[240];	/* "" or e.g. "Email validation ends on
-				 * 15 March 2028: ..." (public trust) */
+				 * 15 Mar 2028: ..." (public trust) */
 	/* The last failure in words a customer understands, with what to do
 	 * next ("" when none): problem is one of "record_not_found",
 	 * "wrong_value", "file_not_found", "wrong_content", "mail_bounced",

@@ -374,8 +374,6 @@ void ra_mail_first(const char *names, char *out, size_t n);
 /* Serials one key compromise mail or audit entry names; a key with more
  * certificates (a key shared by a hosting provider) gets "and N more". */
 #define RA_KEY_LIST_MAX 100
-/* t as "10 January 2026 at 00:00:00 UTC" into out. */
-void ra_key_time_text(time_t t, char *out, size_t n);
 /* Queues one mail ("Hello <name>,", text, signature) in st's transaction,
  * due now by the wall clock (notify.c). RC_EXISTS: the same notice (kind,
  * ref) was queued for `to` before. */

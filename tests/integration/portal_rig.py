@@ -28,15 +28,25 @@ def fp_html(fp):
     return "<wbr>".join(fp[i:i + 2] for i in range(0, len(fp), 2))
 
 
-def page_time(t):
-    """A time (seconds since 1970, or a datetime, naive meaning UTC) as
-    the pages show it: "5 Nov 2026, 14:05 UTC"."""
+def _utc(t):
     if isinstance(t, datetime.datetime):
         d = t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc)
     else:
         d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
-    d = d.astimezone(datetime.timezone.utc)
+    return d.astimezone(datetime.timezone.utc)
+
+
+def page_time(t):
+    """A time (seconds since 1970, or a datetime, naive meaning UTC) as
+    the pages and the mails show it: "5 Nov 2026, 14:05 UTC"."""
+    d = _utc(t)
     return f"{d.day} {d:%b %Y, %H:%M} UTC"
+
+
+def page_day(t):
+    """t's day as the pages and the mails show it: "5 Nov 2026"."""
+    d = _utc(t)
+    return f"{d.day} {d:%b %Y}"
 
 
 class Rig:

@@ -27,7 +27,7 @@ import pytest
 import smtp_rig
 from conftest import free_port
 from dns_rig import Knot, zone_text
-from portal_rig import Rig
+from portal_rig import Rig, page_time
 from test_portal_orders import make_csr
 
 DOMAIN = "mail-dv.test"
@@ -222,6 +222,11 @@ def test_mail_link_get_post_issue(rig):
     assert "www." + DOMAIN in text
     token = link_of(m)
     assert len(token) == 32
+    # the link's end as the pages show a time
+    (ends,), = db(rig, "SELECT DISTINCT expires_at FROM dv_email_tokens "
+                       "WHERE email_to = ?", ("hostmaster@" + DOMAIN,))
+    assert f"The link works once and until {page_time(ends)}. " in \
+        " ".join(text.split()), text
     # once delivered, the token is nowhere in the store, only its hash:
     # not in a table, not in the database file, its WAL or shm
     wait_token_gone(rig, token, "hostmaster@" + DOMAIN)

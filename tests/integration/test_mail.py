@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import free_port, message, run
-from portal_rig import Rig, page_time
+from portal_rig import Rig, page_day, page_time
 from smtp_rig import Inbox, start_smtp
 from test_portal_orders import db, make_csr
 
@@ -98,9 +98,13 @@ def test_action_needed_then_issued(rig, state):
                        m["Subject"] == f"Your SSL certificate for {DOMAIN} "
                        "is ready")
     text = body_of(m)
-    serial = db(rig, "SELECT cert_serial FROM orders WHERE id = ?",
-                (oid,))[0][0]
+    serial, not_after = db(rig, "SELECT o.cert_serial, c.not_after FROM "
+                           "orders o JOIN certificates c ON c.serial = "
+                           "o.cert_serial WHERE o.id = ?", (oid,))[0]
     assert serial in text
+    # the day as the pages show it (no leading zero, no ISO date)
+    assert (f"www.{DOMAIN} has been issued; it is valid until "
+            f"{page_day(not_after)}.\n") in text, text
     assert re.search(rf"https://127\.0\.0\.1:\d+/portal/orders/{oid}\n",
                      text)
     # each notice once: the outbox keeps one row per kind and recipient.
@@ -138,6 +142,7 @@ def test_expiry_reminders(rig, state):
     assert rig.cli("admin", "mail", "reminders", "--now", at(19)) == "0"
     m = rig.inbox.wait(lambda r, m: "expires in 20 days" in m["Subject"])
     assert f"/portal/orders/{state['order']}" in body_of(m)
+    assert f" expires on {page_day(not_after)}. Renew it" in body_of(m)
     assert rig.cli("admin", "mail", "reminders", "--now", at(3)) == "1"
     assert rig.cli("admin", "mail", "reminders", "--now", at(2)) == "0"
     rig.inbox.wait(lambda r, m: "expires in 3 days" in m["Subject"])
@@ -350,13 +355,11 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
     assert superseded() == []
     # issued: when, why, with the link; one mail
     new = issue(reissue)
-    when, iso, day, exact = db(
+    when, iso = db(
         rig, "SELECT revoke_at, strftime('%Y-%m-%dT%H:%M:%SZ', revoke_at, "
-        "'unixepoch'), revoke_at, strftime('%H:%M:%S', revoke_at, "
         "'unixepoch') FROM superseded_certs WHERE serial = ? AND "
         "by_serial = ?", (old, new))[0]
-    day = datetime.fromtimestamp(day, timezone.utc)
-    when = page_time(when)
+    day, when = page_day(when), page_time(when)
     text = page(renewal)
     assert ("<strong>This certificate will be revoked on "
             f"{when}.</strong> It was replaced by the reissue for "
@@ -370,14 +373,14 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
     assert doc["state"] == "issued" and "install that one before this " \
         "one is revoked" in doc["state_help"]
     assert api(reissue)["replaced_by"] is None
+    # the mail's times are the page's
     subject = (f"Your SSL certificate for old-mail.test will be "
-               f"revoked on {day:%d %B %Y}")
+               f"revoked on {day}")
     m = rig.inbox.wait(lambda r, m: r == [me] and m["Subject"] == subject)
     body = body_of(m)
     assert body.startswith("Hello User a,\n\nYour SSL certificate for "
                            "old-mail.test, www.old-mail.test will be "
-                           f"revoked on {day:%d %B %Y} at {exact} UTC "
-                           "(reason: superseded).")
+                           f"revoked on {when} (reason: superseded).")
     assert "replaced by the certificate for new-mail.test, " \
         "www.new-mail.test" in body
     assert "does not cover old-mail.test, www.old-mail.test." in body
@@ -387,6 +390,7 @@ def test_reissue_for_another_domain_tells_the_old_order(rig):
                      r"\n", body), body
     assert f"Serial number: {old}\n" in body
     assert "Names: old-mail.test, www.old-mail.test\n" in body
+    assert f"Revocation: {when}, superseded\n" in body
     assert re.search(rf"Its order: https://127\.0\.0\.1:\d+/portal/orders/"
                      rf"{renewal}\n", body), body
     assert superseded() == [(old, me)]

@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 from acme_client import Client, issue
 from acme_client import store_rows as db
 from conftest import ok
-from portal_rig import PASSWORD
+from portal_rig import PASSWORD, page_time
 from portal_rig import Client as Browser
 from smtp_rig import acme_with_mail
 from test_portal_orders import make_csr
@@ -159,7 +159,10 @@ def test_reporter_and_subscribers_told(env):
     assert fp in text and "verified" in text
     assert "we will issue no certificate for it again" in text
     assert portal_serial in text and acme_serial in text
-    assert " UTC" in text
+    # the revocation's time as the pages show a time
+    at = page_time(db(env, "SELECT revoked_at FROM revocations WHERE "
+                           "serial = ?", portal_serial)[0][0])
+    assert f"for keyCompromise on {at}. Relying parties" in text, text
     for other in ("shop.test", "api.test", OWNER, ACME_OPS, "Shop Owner",
                   "Alice"):
         assert other not in text, other
@@ -173,7 +176,7 @@ def test_reporter_and_subscribers_told(env):
     assert text.startswith("Hello Alice Owner,\n")
     assert portal_serial in text and fp in text
     assert "Names: shop.test, www.shop.test" in text
-    assert "reason keyCompromise" in text
+    assert f"Revoked: {at}, reason keyCompromise\n" in text, text
     assert f"/portal/orders/{oid}\n" in text
     assert "Make a new private key" in text
     for other in (acme_serial, "api.test", REPORTER, ACME_OPS):

@@ -144,6 +144,9 @@ test_key_holder(void **state)
 	rt_has(body, "someone asked us to revoke a certificate of the key "
 	    "and proved that they hold the key");
 	rt_has(body, "our report to you (4.9.5)");
+	/* the time as the pages show it (util/timefmt.h) */
+	rt_has(body, " On 10 Jan 2026, 00:00 UTC someone asked");
+	rt_has(body, "Revoked: 10 Jan 2026, 00:00 UTC, reason keyCompromise\n");
 	rt_has(body, hex);
 	rt_has(body, "open its order above and choose \"Renew or reissue");
 	rt_has_not(body, a1);

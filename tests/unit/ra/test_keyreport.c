@@ -211,7 +211,7 @@ test_report_mails(void **state)
 	    "for it again.");
 	rt_has(body, portal_serial);
 	rt_has(body, acme_serial);
-	rt_has(body, "10 January 2026 at 00:00:00 UTC");
+	rt_has(body, "on 10 Jan 2026, 00:00 UTC. Relying parties");
 	rt_has_not(body, other_serial);
 	rt_has_not(body, "shop.example.com");
 	rt_has_not(body, "api.example.org");
