@@ -17,6 +17,7 @@
  */
 #include "ra_test.h"
 #include "store/store.h"
+#include "util/timefmt.h"
 #include "util/xmalloc.h"
 
 #include <openssl/evp.h>
@@ -696,14 +697,20 @@ test_reject_renewal_keeps_certificate(void **state)
 	    0);
 	assert_string_equal(po.state, "issued");
 	ra_portal_order_clear(&po);
-	/* the mail says the certificate the slot holds is not affected */
+	/* the mail says the certificate the slot holds is not affected,
+	 * and until when, as the pages show a day */
 	{
-		char sql[400];
+		struct store_cert sc = {0};
+		char sql[400], day[TIMEFMT_MAX];
 
+		assert_int_equal(store_cert_get(e->st, serial, &sc), 0);
+		assert_int_equal(timefmt_day(sc.not_after, day), 0);
+		store_cert_clear(&sc);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM mail_outbox "
 		    "WHERE kind = 'portal.rejected' AND ref = '%lld' AND body "
 		    "LIKE '%%Your current certificate for shop.example.com is "
-		    "not affected: it stays valid until %%'", (long long)id);
+		    "not affected: it stays valid until %s.%%'", (long long)id,
+		    day);
 		assert_int_equal(rt_count(e, sql), 3);
 	}
 	/* another renewal; the certificate is revoked while it waits and
