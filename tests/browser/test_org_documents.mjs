@@ -200,8 +200,18 @@ describe("documents with the customer's answer, in the browser", () => {
 		    buffer: HTML }]);
 		await Promise.all([customer.waitForNavigation(),
 		    card.locator("button[type=submit]").click()]);
-		assert.match(await customer.textContent("#flash"),
+		// the order's page again (422): why, with the focus on it,
+		// and the text as typed; the files are to be chosen again
+		assert.match(await customer.textContent("#error-summary"),
 		    /Nothing was sent: the file "logo\.png" is not a PDF/);
+		assert.match(await customer.textContent("#error-summary"),
+		    /choose the files again/);
+		assert.match(await customer.title(), /^Error: /);
+		assert.equal(await customer.evaluate(() =>
+		    document.activeElement.id), "error-summary");
+		assert.equal(await customer.locator(
+		    `#org-info-${orderId} textarea`).inputValue(),
+		    "Both attached.");
 		// the question stays open, nothing was sent
 		assert.equal(await customer.locator(`#org-info-${orderId}`)
 		    .count(), 1);
