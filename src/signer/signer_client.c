@@ -717,14 +717,14 @@ int
 signer_diag(struct signer *s, struct signer_diag *out)
 {
 	struct signer_wmsg m;
-	uint32_t dumpable, nnp, secc, cherr;
+	uint32_t dumpable, nnp, secc, cherr, werr;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->mu);
 	rc = call(s, SIGNER_OP_DIAG, NULL, 0, &m, NULL);
 	if (rc == 0) {
-		if (m.nf != 10 || signer_field_u32(&m.f[1], &dumpable) != 0 ||
+		if (m.nf != 11 || signer_field_u32(&m.f[1], &dumpable) != 0 ||
 		    signer_field_u64(&m.f[2], &out->core_cur) != 0 ||
 		    signer_field_u64(&m.f[3], &out->core_max) != 0 ||
 		    signer_field_u32(&m.f[4], &nnp) != 0 ||
@@ -732,13 +732,15 @@ signer_diag(struct signer *s, struct signer_diag *out)
 		    signer_field_u64(&m.f[6], &out->cpu_us) != 0 ||
 		    m.f[7].len % 4 != 0 || m.f[7].len / 4 > 32 ||
 		    signer_field_u32(&m.f[8], &cherr) != 0 ||
-		    signer_field_u64(&m.f[9], &out->cap_eff) != 0) {
+		    signer_field_u64(&m.f[9], &out->cap_eff) != 0 ||
+		    signer_field_u32(&m.f[10], &werr) != 0) {
 			rc = RC_PROTO;
 		} else {
 			out->dumpable = (int)dumpable;
 			out->no_new_privs = (int)nnp;
 			out->seccomp = (int)secc;
 			out->chmod_errno = (int)cherr;
+			out->write_out_errno = (int)werr;
 			out->nfds = (int)(m.f[7].len / 4);
 			for (int i = 0; i < out->nfds; i++)
 				out->fds[i] = (int)get_u32(m.f[7].p + 4 * i);

@@ -361,6 +361,7 @@ struct signer_diag {
 	int nfds;			/* open fds, listed in fds[] */
 	int fds[32];
 	int chmod_errno;		/* of a chmod of a missing file */
+	int write_out_errno;		/* of opening /dev/null to write */
 	uint64_t cap_eff;		/* capget(): effective set */
 };
 int signer_diag(struct signer *s, struct signer_diag *out);

@@ -31,6 +31,7 @@
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -373,8 +374,9 @@ op_sign(struct srv *sv, int fd, const struct signer_wmsg *m)
 static int
 op_diag(struct srv *sv, int fd, const struct signer_wmsg *m)
 {
-	struct signer_field f[9];
-	uint8_t b[8][8], fds[32 * 4];
+	struct signer_field f[10];
+	uint8_t b[9][8], fds[32 * 4];
+	int probe;
 	struct __user_cap_header_struct ch = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct cd[_LINUX_CAPABILITY_U32S_3];
 	struct rlimit rl = {0, 0};
@@ -431,7 +433,13 @@ op_diag(struct srv *sv, int fd, const struct signer_wmsg *m)
 	    cd[0].effective);
 	f[7] = (struct signer_field){b[6], 4};
 	f[8] = (struct signer_field){b[7], 8};
-	return reply(sv, fd, m->op, 0, f, 9);
+	/* and a write outside the key directory (Landlock) */
+	probe = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	signer_put_u32(b[8], probe >= 0 ? 0 : (uint32_t)errno);
+	if (probe >= 0)
+		close(probe);
+	f[9] = (struct signer_field){b[8], 4};
+	return reply(sv, fd, m->op, 0, f, 10);
 }
 
 /* Throws away whatever is queued on fd (after a frame that cannot be
@@ -722,6 +730,60 @@ close_fds(int fd)
 	return 3;
 }
 
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)	/* Landlock ABI 3 */
+#endif
+
+/*
+ * Landlock: from here on the process may create, write, truncate, remove,
+ * rename or link files only beneath its working directory (the key
+ * directory); reading stays as it was. Even run as root, code that
+ * subverted the signer cannot write root's files elsewhere (/etc/passwd,
+ * certdesk.conf). 0, also on a kernel without Landlock (nothing to do
+ * then; the log says so); -1 with errno.
+ */
+static int
+confine_writes(void)
+{
+	struct landlock_ruleset_attr ra;
+	struct landlock_path_beneath_attr pb;
+	uint64_t w = LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_SYM;
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	int rs, here, rc;
+
+	if (abi < 1) {
+		log_info(LOG_SIGNER, "start: no Landlock in this kernel: its "
+		    "writes are not confined to the key directory");
+		return 0;
+	}
+	if (abi >= 2)
+		w |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		w |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	memset(&ra, 0, sizeof(ra));
+	ra.handled_access_fs = w;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
+	if (rs < 0)
+		return -1;
+	here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = w;
+	pb.parent_fd = here;
+	rc = here >= 0 && syscall(SYS_landlock_add_rule, rs,
+	    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == 0 &&
+	    syscall(SYS_landlock_restrict_self, rs, 0) == 0 ? 0 : -1;
+	if (here >= 0)
+		close(here);
+	close(rs);
+	return rc;
+}
+
 /* Empties the bounding, ambient, effective, permitted and inheritable
  * sets: 0, or -1 with errno. */
 static int
@@ -812,6 +874,14 @@ signer_proc_main(int fd, int keyfd, const struct signer_conf *c, uid_t uid,
 	signal(SIGHUP, SIG_IGN);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* with keys as files, it writes nowhere but in its key directory
+	 * (a PKCS#11 module writes where its vendor decided: not then) */
+	if ((c->pkcs11_module == NULL || c->pkcs11_module[0] == '\0') &&
+	    confine_writes() != 0) {
+		log_err(LOG_SIGNER, "start: cannot confine its writes to the "
+		    "key directory: %s", strerror(errno));
+		_exit(1);
+	}
 	if (install_seccomp(c->pkcs11_module != NULL &&
 	    c->pkcs11_module[0] != '\0') != 0)
 		log_warn(LOG_SIGNER, "start: no seccomp filter: %s",

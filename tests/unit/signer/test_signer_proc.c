@@ -22,10 +22,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/landlock.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,6 +84,11 @@ test_hardening(void **state)
 	assert_int_equal(dg.chmod_errno, EPERM);
 	if (geteuid() == 0)
 		assert_int_equal(dg.cap_eff, 0);
+	/* and it may write nowhere but in its key directory, where the
+	 * kernel has Landlock */
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION) >= 1)
+		assert_int_equal(dg.write_out_errno, EACCES);
 	/* the parent keeps its own fd and its own settings */
 	assert_int_equal(fcntl(extra, F_GETFD), 0);
 	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
