@@ -282,10 +282,18 @@ daemon_user_drop(struct daemon_ctx *cx)
 
 	if (!u->set || cx->user_dropped)
 		return DAEMON_EXIT_OK;
-	/* the command's input files, root's to read (a CSR in /root) */
-	for (size_t i = 0; i < cx->ninputs; i++)
-		cx->inputs[i].fd = open(cx->inputs[i].path, O_RDONLY |
-		    O_CLOEXEC | O_NOCTTY);
+	/* the command's input files, root's to read (a CSR in /root); a
+	 * FIFO without a writer must not hold root here: opened without
+	 * waiting, read blocking later */
+	for (size_t i = 0; i < cx->ninputs; i++) {
+		int fd = open(cx->inputs[i].path, O_RDONLY | O_CLOEXEC |
+		    O_NOCTTY | O_NONBLOCK);
+
+		if (fd >= 0)
+			(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) &
+			    ~O_NONBLOCK);
+		cx->inputs[i].fd = fd;
+	}
 	if (setgroups(1, &u->gid) != 0 || setgid(u->gid) != 0 ||
 	    setuid(u->uid) != 0) {
 		daemon_fail(cx, "cannot become %s (uid %ld, gid %ld): %s",

@@ -278,26 +278,27 @@ login(struct signer_p11 *p)
 
 /* A signer running as root loads only root's code: the module and every
  * directory above it must be root's and writable by no one else, or
- * whoever could change them would run code with the CA keys. The module
- * is opened here and loaded from that descriptor, so the file checked is
- * the file loaded. *fd: the descriptor (close it after dlopen), or -1
- * when not root (loaded by path). 0, or RC_CONFIG with the reason
- * logged. */
+ * whoever could change them would run code with the CA keys. Then only
+ * root can change what is at its resolved path, which is loaded (by its
+ * name, so that the module finds what it ships beside it: $ORIGIN).
+ * real: the resolved path (PATH_MAX bytes), or module's own when not
+ * root. 0, or RC_CONFIG with the reason logged. */
 static int
-module_ok(const char *module, int *fd)
+module_ok(const char *module, char *real)
 {
-	char real[PATH_MAX], *p = real;
+	char walk[PATH_MAX], *p = walk;
 	struct stat st;
 
-	*fd = -1;
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		snprintf(real, PATH_MAX, "%s", module);
 		return 0;
-	if ((*fd = open(module, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(*fd, &st) != 0 || realpath(module, real) == NULL) {
+	}
+	if (realpath(module, real) == NULL || stat(real, &st) != 0) {
 		log_err(LOG_SIGNER, "PKCS#11 module %s: %s", module,
 		    strerror(errno));
-		goto bad;
+		return RC_CONFIG;
 	}
+	memcpy(walk, real, PATH_MAX);
 	for (;;) {
 		if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
 			log_err(LOG_SIGNER, "PKCS#11 module %s: not loaded by a "
@@ -305,7 +306,7 @@ module_ok(const char *module, int *fd)
 			    "must be root's and writable by no one else",
 			    module, p, (long)st.st_uid,
 			    (unsigned)(st.st_mode & 07777));
-			goto bad;
+			return RC_CONFIG;
 		}
 		if (strcmp(p, "/") == 0)
 			return 0;
@@ -313,14 +314,9 @@ module_ok(const char *module, int *fd)
 		if (stat(p, &st) != 0) {
 			log_err(LOG_SIGNER, "PKCS#11 module %s: %s: %s", module,
 			    p, strerror(errno));
-			goto bad;
+			return RC_CONFIG;
 		}
 	}
-bad:
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-	return RC_CONFIG;
 }
 
 int
@@ -331,7 +327,8 @@ signer_p11_open(const char *module, const char *token, const char *pin_file,
 	CK_C_GetFunctionList get;
 	CK_C_INITIALIZE_ARGS args;
 	CK_RV rv;
-	int rc, mfd = -1;
+	char real[PATH_MAX];
+	int rc;
 
 	*out = NULL;
 	if (module == NULL || module[0] == '\0' || token == NULL ||
@@ -344,22 +341,10 @@ signer_p11_open(const char *module, const char *token, const char *pin_file,
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->token = xstrdup(token);
-	if ((rc = module_ok(module, &mfd)) != 0)
+	if ((rc = module_ok(module, real)) != 0 ||
+	    (rc = read_pin(pin_file, &p->pin)) != 0)
 		goto fail;
-	if ((rc = read_pin(pin_file, &p->pin)) != 0) {
-		if (mfd >= 0)
-			close(mfd);
-		goto fail;
-	}
-	if (mfd >= 0) {
-		char via[40];
-
-		snprintf(via, sizeof(via), "/proc/self/fd/%d", mfd);
-		p->dl = dlopen(via, RTLD_NOW | RTLD_LOCAL);
-		close(mfd);
-	} else {
-		p->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-	}
+	p->dl = dlopen(real, RTLD_NOW | RTLD_LOCAL);
 	if (p->dl == NULL) {
 		log_err(LOG_SIGNER, "PKCS#11 module %s: %s", module,
 		    dlerror());

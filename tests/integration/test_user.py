@@ -342,6 +342,11 @@ def test_root_commands_as_the_user(base):
     cert = ok(["ca", "issue", "--data", data, "--profile", "dv", "--csr",
                base / "r.csr"])
     assert "BEGIN CERTIFICATE" in cert
+    # a FIFO no one writes: opened without waiting, read as empty
+    os.mkfifo(base / "fifo")
+    p = run(["ca", "issue", "--data", data, "--profile", "dv", "--csr",
+             base / "fifo"], timeout=30)
+    assert p.returncode == 1 and "empty file" in p.stderr, p.stderr
 
 
 def test_store_link_not_followed(base):
