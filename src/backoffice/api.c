@@ -69,6 +69,8 @@ case_json(const struct ra_org_case *oc)
 	    json_string(oc->info_request) : json_null());
 	json_object_set_new(j, "info_response", oc->info_response ?
 	    json_string(oc->info_response) : json_null());
+	json_object_set_new(j, "info_response_at", oc->info_response_at ?
+	    json_integer(oc->info_response_at) : json_null());
 	json_object_set_new(j, "reject_reason", oc->reject_reason ?
 	    json_string(oc->reject_reason) : json_null());
 	json_object_set_new(j, "created_at", json_integer(oc->created_at));

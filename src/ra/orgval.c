@@ -537,6 +537,7 @@ case_fill(struct store *st, const struct store_org_case *sc,
 	out->created_at = sc->created_at;
 	out->updated_at = sc->updated_at;
 	out->decided_at = sc->decided_at;
+	out->info_response_at = sc->info_response_at;
 	for (int i = 0; i < RA_ORG_STEP_MAX; i++)
 		out->step[i].required = ra_org_step_required(out->profile,
 		    (enum ra_org_step)i);
@@ -1087,10 +1088,11 @@ act_tx(struct store *st, void *arg)
 			    c.state);
 			goto out;
 		}
+		/* the answer to the earlier request stays until this one
+		 * is answered: the customer and staff still see what was
+		 * sent (the documents with it stay too) */
 		free(c.info_request);
 		c.info_request = xstrdup(x->text);
-		free(c.info_response);
-		c.info_response = NULL;
 		free(c.state);
 		c.state = xstrdup("info_requested");
 		action = "org.case.info_requested";
@@ -1117,6 +1119,7 @@ act_tx(struct store *st, void *arg)
 		}
 		free(c.info_response);
 		c.info_response = xstrdup(x->text);
+		c.info_response_at = now;
 		free(c.state);
 		c.state = xstrdup("in_review");
 		action = "org.case.customer_response";

@@ -1254,6 +1254,11 @@ struct ra_org_case {
 	int reused;			/* approved by reuse */
 	char *info_request, *info_response, *reject_reason;	/* or NULL */
 	time_t created_at, updated_at, decided_at;
+	/* when the customer sent info_response (0: not known). A new
+	 * request keeps the answer before it until the customer answers
+	 * again: in RA_ORG_INFO_REQUESTED an info_response is the answer
+	 * to an earlier request. */
+	time_t info_response_at;
 	/* the newest evidence of each step */
 	struct {
 		int required;
@@ -1295,7 +1300,9 @@ int ra_org_evidence(struct ra *ra, int64_t agent_id, int64_t case_id,
     enum ra_org_step step, const struct ra_org_kv *kv, size_t n,
     struct ra_field_errs *fe, struct ra_err *err);
 /* Asks the customer (the order overview shows the text; the order's
- * contacts get a mail). text: 1..2000 characters. */
+ * contacts get a mail). text: 1..2000 characters. An earlier answer and
+ * its time stay on the case (as the documents do) until the customer
+ * answers this request. */
 int ra_org_request_info(struct ra *ra, int64_t agent_id, int64_t case_id,
     const char *text, struct ra_err *err);
 /* The agent goes on without an answer in the portal (e.g. it came by
@@ -1303,7 +1310,9 @@ int ra_org_request_info(struct ra *ra, int64_t agent_id, int64_t case_id,
 int ra_org_resume(struct ra *ra, int64_t agent_id, int64_t case_id,
     struct ra_err *err);
 /* The customer answers in the portal (customer_id 0: any): info_requested
- * -> in_review, the answer kept. RC_NOTFOUND when not the customer's. */
+ * -> in_review, the answer kept with its time (info_response_at, in the
+ * same transaction; the one it replaces stays in the audit log).
+ * RC_NOTFOUND when not the customer's. */
 int ra_org_customer_respond(struct ra *ra, int64_t customer_id,
     int64_t user_id, int64_t order_id, const char *text, struct ra_err *err);
 /*

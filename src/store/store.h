@@ -1257,6 +1257,9 @@ struct store_org_case {
 	char *info_response;		/* NULL when none */
 	char *reject_reason;		/* NULL when none */
 	time_t created_at, updated_at, decided_at;	/* decided_at 0: not */
+	time_t info_response_at;	/* when info_response was sent (0027);
+					 * 0: no answer, or one from before
+					 * 0027 the audit log had no time of */
 	/* (a case rejected with decided_at 0 was closed by the system when
 	 * its order expired: no finding by staff, store_org_find_valid) */
 };
@@ -1274,7 +1277,9 @@ void store_org_case_clear(struct store_org_case *c);	/* zeroed is fine */
 /*
  * Writes case c->id from state `from` (never NULL) to c->state with
  * assigned_to, first_approver, second_approver, org_id, info_request,
- * info_response, reject_reason and decided_at from c, updated_at = when.
+ * info_response, info_response_at, reject_reason and decided_at from c,
+ * updated_at = when (RC_INVAL for an info_response_at without an
+ * info_response).
  * A conditional update: RC_STATE when the case is not in `from` (someone
  * else moved it), RC_NOTFOUND when it does not exist.
  */

@@ -20,14 +20,14 @@
 #define CASE_COLS "id, order_id, customer_id, profile, product, state, " \
 	"approvals_required, assigned_to, first_approver, second_approver, " \
 	"org_id, reused, info_request, info_response, reject_reason, "     \
-	"created_at, updated_at, decided_at"
+	"created_at, updated_at, decided_at, info_response_at"
 
 static const char SQL_CASE_ADD[] = "INSERT INTO org_cases (order_id, "
 	"customer_id, profile, product, state, approvals_required, "
 	"assigned_to, first_approver, second_approver, org_id, reused, "
 	"info_request, info_response, reject_reason, created_at, updated_at, "
-	"decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-	"?12, ?13, ?14, ?15, ?15, ?16)";
+	"decided_at, info_response_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	"?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17)";
 static const char SQL_CASE_GET[] = "SELECT " CASE_COLS " FROM org_cases "
 	"WHERE id = ?1";
 static const char SQL_CASE_BY_ORDER[] = "SELECT " CASE_COLS
@@ -35,8 +35,8 @@ static const char SQL_CASE_BY_ORDER[] = "SELECT " CASE_COLS
 static const char SQL_CASE_SET[] = "UPDATE org_cases SET state = ?2, "
 	"assigned_to = ?3, first_approver = ?4, second_approver = ?5, "
 	"org_id = ?6, info_request = ?7, info_response = ?8, "
-	"reject_reason = ?9, decided_at = ?10, updated_at = ?11 "
-	"WHERE id = ?1 AND state = ?12";
+	"reject_reason = ?9, decided_at = ?10, updated_at = ?11, "
+	"info_response_at = ?13 WHERE id = ?1 AND state = ?12";
 static const char SQL_CASE_EXISTS[] = "SELECT 1 FROM org_cases WHERE id = ?1";
 static const char SQL_CASE_IDS[] = "SELECT id FROM org_cases "
 	"WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR profile = ?2) "
@@ -128,6 +128,13 @@ case_ok(const char *what, const struct store_org_case *c)
 		log_warn(LOG_STORE, "%s: negative decided_at", what);
 		return RC_INVAL;
 	}
+	/* a time of an answer there is not would be shown as one */
+	if (c->info_response_at < 0 || (c->info_response_at != 0 &&
+	    c->info_response == NULL)) {
+		log_warn(LOG_STORE, "%s: info_response_at without an answer",
+		    what);
+		return RC_INVAL;
+	}
 	return 0;
 }
 
@@ -175,6 +182,7 @@ store_org_case_add(struct store *st, const struct store_org_case *c,
 	sq_bind_text(s, 14, c->reject_reason);
 	sqlite3_bind_int64(s, 15, (sqlite3_int64)t);
 	sq_bind_time(s, 16, c->decided_at);
+	sq_bind_time(s, 17, c->info_response_at);
 	rc = sq_insert_id(st, what, s, id);
 	sq_put(st, s);
 	return rc;
@@ -203,6 +211,7 @@ case_row(sqlite3_stmt *s, void *arg)
 	c->created_at = (time_t)sqlite3_column_int64(s, 15);
 	c->updated_at = (time_t)sqlite3_column_int64(s, 16);
 	c->decided_at = (time_t)sqlite3_column_int64(s, 17);
+	c->info_response_at = (time_t)sqlite3_column_int64(s, 18);
 	if (c->profile == NULL)
 		c->profile = xstrdup("");
 	if (c->product == NULL)
@@ -297,6 +306,7 @@ store_org_case_set(struct store *st, const struct store_org_case *c,
 	sq_bind_time(s, 10, c->decided_at);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)when);
 	sq_bind_text(s, 12, from);
+	sq_bind_time(s, 13, c->info_response_at);
 	rc = sq_step_done(st, what, s);
 	sq_put(st, s);
 	if (rc != 0 || sqlite3_changes(st->db) > 0)

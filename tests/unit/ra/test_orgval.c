@@ -1588,6 +1588,78 @@ test_answer_with_documents(void **state)
 	ra_org_case_clear(&oc);
 }
 
+/*
+ * The customer's answer keeps when it was sent (0027), written with it;
+ * asked again, the case keeps the earlier answer and its time (the
+ * portal and the back office show it) until the customer answers again,
+ * which replaces both, the earlier text staying in the audit log. A time
+ * without an answer is refused by the store.
+ */
+static void
+test_answer_time(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_org_case oc = {0};
+	struct store_org_case sc = {0};
+	int64_t id = order(t, "business", "when.example.com", "When GmbH");
+	int64_t c = case_of(t, id);
+	time_t t0 = e->now;
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	assert_int_equal(ra_org_request_info(e->ra, t->agent_a, c,
+	    "Please send a register extract.", &err), 0);
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	assert_null(oc.info_response);
+	assert_int_equal(oc.info_response_at, 0);
+	ra_org_case_clear(&oc);
+	rt_set_now(e, t0 + 600);
+	assert_int_equal(ra_org_customer_respond(e->ra, e->customer,
+	    t->customer_user, id, "Line one\nline two", &err), 0);
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer, id, &oc),
+	    0);
+	assert_string_equal(oc.info_response, "Line one\nline two");
+	assert_int_equal(oc.info_response_at, t0 + 600);
+	ra_org_case_clear(&oc);
+	/* asked again: the first answer and its time stay */
+	rt_set_now(e, t0 + 1200);
+	assert_int_equal(ra_org_request_info(e->ra, t->agent_a, c,
+	    "And the VAT id, please.", &err), 0);
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	assert_int_equal(oc.state, RA_ORG_INFO_REQUESTED);
+	assert_string_equal(oc.info_request, "And the VAT id, please.");
+	assert_string_equal(oc.info_response, "Line one\nline two");
+	assert_int_equal(oc.info_response_at, t0 + 600);
+	ra_org_case_clear(&oc);
+	/* the second answer replaces them; the first is in the audit log */
+	rt_set_now(e, t0 + 1800);
+	assert_int_equal(ra_org_customer_respond(e->ra, e->customer,
+	    t->customer_user, id, "DE123456789", &err), 0);
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	assert_string_equal(oc.info_response, "DE123456789");
+	assert_int_equal(oc.info_response_at, t0 + 1800);
+	ra_org_case_clear(&oc);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.customer_response' AND details LIKE "
+	    "'%Line one%'"), 1);
+	/* the store: no time of an answer there is not, none negative */
+	assert_int_equal(store_org_case_get(e->st, c, &sc), 0);
+	assert_int_equal(sc.info_response_at, t0 + 1800);
+	sc.info_response_at = -1;
+	assert_int_equal(store_org_case_set(e->st, &sc, "in_review", 0),
+	    RC_INVAL);
+	free(sc.info_response);
+	sc.info_response = NULL;
+	sc.info_response_at = t0;
+	assert_int_equal(store_org_case_set(e->st, &sc, "in_review", 0),
+	    RC_INVAL);
+	store_org_case_clear(&sc);
+	assert_int_equal(store_org_case_get(e->st, c, &sc), 0);
+	assert_int_equal(sc.info_response_at, t0 + 1800);
+	store_org_case_clear(&sc);
+}
+
 int
 main(void)
 {
@@ -1621,6 +1693,8 @@ main(void)
 		cmocka_unit_test(test_doc_filename),
 		cmocka_unit_test_setup_teardown(test_answer_with_documents,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_time, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_bad_input, setup,
 		    teardown),
 	};
