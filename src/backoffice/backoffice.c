@@ -1111,7 +1111,7 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 	json_t *det = NULL;
 	char cust[200], t[32], flash[PORTAL_FLASH_MAX + 1];
 	const char *pname;
-	int rc, fok = 0, ev, top;
+	int rc, fok = 0, ev, top, earlier;
 
 	buf_init(&b, PAGE_MAX);
 	rc = portal_ra_get(c, &ra);
@@ -1162,11 +1162,29 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 		    "requested from the customer</h2>\n<blockquote "
 		    "class=\"bo-msg\">%s</blockquote>\n",
 		    oc.info_request ? oc.info_request : "");
+		/* asked again: the answer before this request stays on
+		 * the case until the customer answers again */
+		earlier = oc.state == RA_ORG_INFO_REQUESTED &&
+		    oc.info_response != NULL;
 		if (rc == 0)
 			rc = portal_html_printf(&b, "<h3>Customer's answer</h3>\n"
 			    "<blockquote class=\"bo-msg\" id=\"info-response\">"
-			    "%s</blockquote>\n</section>\n", oc.info_response ?
+			    "%s</blockquote>\n", oc.info_response && !earlier ?
 			    oc.info_response : "No answer yet.");
+		if (rc == 0 && earlier)
+			rc = portal_html_printf(&b, "<h3>Their answer to the "
+			    "earlier request</h3>\n<blockquote "
+			    "class=\"bo-msg\" id=\"info-response-earlier\">"
+			    "%s</blockquote>\n",
+			    oc.info_response);
+		if (rc == 0 && oc.info_response != NULL &&
+		    oc.info_response_at != 0) {
+			portal_fmt_time(oc.info_response_at, t);
+			rc = portal_html_printf(&b, "<p class=\"hint\" "
+			    "id=\"info-response-at\">Sent %s</p>\n", t);
+		}
+		if (rc == 0)
+			rc = portal_html_printf(&b, "</section>\n");
 	}
 	if (rc == 0)
 		rc = docs_card(c, &b, oc.id);

@@ -1716,6 +1716,39 @@ struct answer_again {
 static int order_page(struct portal_req *c, int64_t id, const char *notice,
     const struct answer_again *refused);
 
+/*
+ * What the customer answered on case oc of order_id, and when: the text
+ * as they typed it (escaped; its line breaks kept by the blockquote's
+ * white-space) under a heading of level h. earlier: the answer to a
+ * request before the one that waits now (a new request keeps it until
+ * the customer answers again, ra_org_request_info). Nothing without an
+ * answer.
+ */
+static int
+answer_sent_html(struct buf *b, const struct ra_org_case *oc,
+    int64_t order_id, int h, int earlier)
+{
+	char t[32];
+	int rc;
+
+	if (oc->info_response == NULL)
+		return 0;
+	rc = portal_html_printf(b, "<h%lld id=\"h-org-answer-sent-%lld\">"
+	    "%s</h%lld>\n<blockquote class=\"org-answer\" "
+	    "id=\"org-answer-sent-%lld\">%s</blockquote>\n", (long long)h,
+	    (long long)order_id, earlier ? "Your answer to the earlier "
+	    "request" : "Your answer", (long long)h, (long long)order_id,
+	    oc->info_response);
+	/* an answer from before its time was recorded has none to show */
+	if (rc == 0 && oc->info_response_at != 0) {
+		portal_fmt_time(oc->info_response_at, t);
+		rc = portal_html_printf(b, "<p class=\"hint\" "
+		    "id=\"org-answer-time-%lld\">Sent %s</p>\n",
+		    (long long)order_id, t);
+	}
+	return rc;
+}
+
 /* A card for an OV/EV order whose validation team asked for information:
  * the question and a form to answer it (*waits = 1: no reload under the
  * customer's hands), which leads back to the order's page when on_page,
@@ -1739,13 +1772,18 @@ org_info_section(struct portal_req *c, struct ra *ra,
 	    "id=\"org-info-%lld\" aria-labelledby=\"h-org-info-%lld\">\n"
 	    "<h2 id=\"h-org-info-%lld\">Information needed for %s</h2>\n"
 	    "<p>To verify your organisation, our validation team asks:</p>\n"
-	    "<blockquote class=\"org-request\">%s</blockquote>\n"
-	    "<form method=\"post\" action=\"/portal/orders/%lld/org-info\" "
-	    "class=\"stack\" enctype=\"multipart/form-data\">\n"
-	    "<input type=\"hidden\" name=\"csrf\" "
-	    "value=\"%s\">\n", (long long)o->id, (long long)o->id,
-	    (long long)o->id, shown, oc.info_request ? oc.info_request : "",
-	    (long long)o->id, c->csrf);
+	    "<blockquote class=\"org-request\">%s</blockquote>\n",
+	    (long long)o->id, (long long)o->id, (long long)o->id, shown,
+	    oc.info_request ? oc.info_request : "");
+	/* asked again: what the customer sent before stays in view */
+	if (rc == 0)
+		rc = answer_sent_html(b, &oc, o->id, 3, 1);
+	if (rc == 0)
+		rc = portal_html_printf(b, "<form method=\"post\" "
+		    "action=\"/portal/orders/%lld/org-info\" class=\"stack\" "
+		    "enctype=\"multipart/form-data\">\n<input type=\"hidden\" "
+		    "name=\"csrf\" value=\"%s\">\n", (long long)o->id,
+		    c->csrf);
 	if (rc == 0 && on_page)
 		rc = portal_html_printf(b, "<input type=\"hidden\" "
 		    "name=\"back\" value=\"order\">\n");
@@ -2044,7 +2082,9 @@ doc_row_html(const struct store_org_doc *d, void *arg)
 	return rc;
 }
 
-/* The documents sent for OV/EV order o's case (nothing when none). */
+/* The customer's answer (unless the question card shows it: a new
+ * request waits) and the documents sent for OV/EV order o's case
+ * (nothing when none). */
 static int
 org_docs_section(struct portal_req *c, struct ra *ra,
     const struct ra_portal_order *o, struct buf *b)
@@ -2058,6 +2098,17 @@ org_docs_section(struct portal_req *c, struct ra *ra,
 	rc = ra_org_case_by_order(ra, portal_customer_scope(c), o->id, &oc);
 	if (rc == RC_NOTFOUND)
 		return 0;
+	if (rc == 0 && oc.info_response != NULL &&
+	    !org_info_asked(c, ra, o, NULL)) {
+		rc = portal_html_printf(b, "<section class=\"card\" "
+		    "id=\"org-answer-card-%lld\" aria-labelledby=\""
+		    "h-org-answer-sent-%lld\">\n", (long long)o->id,
+		    (long long)o->id);
+		if (rc == 0)
+			rc = answer_sent_html(b, &oc, o->id, 2, 0);
+		if (rc == 0)
+			rc = portal_html_printf(b, "</section>\n");
+	}
 	if (rc == 0)
 		rc = store_org_doc_list(c->st, oc.id, doc_row_html, &x);
 	if (rc == 0 && x.n > 0)

@@ -8,9 +8,11 @@ PNG or JPEG whatever it is declared as, an empty one, too many, too
 large) store nothing; another customer gets 404 for the page and every
 document, and a customer reaches no back office address."""
 import base64
+import datetime
 import hashlib
 import html
 import json
+import re
 import struct
 import uuid
 import zlib
@@ -361,3 +363,92 @@ def test_staff_downloads_audited_sizes_for_people(rig):
     st, _, _ = c.get(f"/portal/orders/{oid}/documents/{docs[0]['id']}")
     assert st == 200
     assert len(db(rig, reads)) == before + 2
+
+
+def sent_text(t):
+    """A Unix time as the pages show it (util/timefmt.c)."""
+    d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    months = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec").split()
+    return f"{d.day} {months[d.month - 1]} {d.year}, {d:%H:%M} UTC"
+
+
+def test_answer_shown_with_its_time(rig):
+    """After sending, the customer sees on the order's page what they
+    answered (escaped, its lines kept) and when, beside the documents;
+    the back office sees when too. Asked again, the earlier answer stays
+    in view under the new question (page and overview) until the second
+    answer replaces it."""
+    oid, case, ann = waiting_case(rig, "answer.a-shop.test",
+                                  "A Shop Answer GmbH")
+    c = rig.login("a")
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    assert f'id="org-answer-sent-{oid}"' not in page.decode()
+    typed = "Extract attached.\r\nVAT id <b>DE123</b> & more"
+    st, _, _ = send(c, oid, c.csrf_from(page),
+                    [("documents", b"extract.pdf", "application/pdf", PDF)],
+                    answer=typed)
+    assert st == 303
+    (at,), = db(rig, "SELECT info_response_at FROM org_cases WHERE id = ?",
+                (case,))
+    # the time of the answer's own audit entry: one transaction
+    assert db(rig, "SELECT max(at) FROM audit_log WHERE object = ? AND "
+              "action = 'org.case.customer_response'",
+              (f"org_case:{case}",)) == [(at,)]
+    sent = sent_text(at)
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    text = page.decode()
+    card = text[text.index(f'id="org-answer-card-{oid}"'):]
+    card = card[:card.index("</section>")]
+    assert ">Your answer</h2>" in card
+    quoted = re.search(r'<blockquote class="org-answer" id="org-answer-'
+                       rf'sent-{oid}">(.*?)</blockquote>', card, re.S)
+    assert quoted, card
+    assert html.unescape(quoted.group(1)).replace("\r\n", "\n") == \
+        typed.replace("\r\n", "\n")
+    assert "<b>" not in quoted.group(1)
+    assert f"Sent {sent}</p>" in card
+    # beside the documents sent with it, before them
+    assert text.index(f'id="org-answer-card-{oid}"') < \
+        text.index('id="org-docs"')
+    s = rig.login("ann")
+    _, _, bo = s.get(f"/backoffice/cases/{case}")
+    bo = bo.decode()
+    assert f'<p class="hint" id="info-response-at">Sent {sent}</p>' in bo
+    assert "VAT id &lt;b&gt;DE123&lt;/b&gt; &amp; more" in bo
+    assert "info-response-earlier" not in bo
+
+    # asked again: the first answer stays in view, marked as earlier
+    ann.do(case, "request-info", {"text": "Which register court?"})
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    _, _, over = c.get("/portal/overview")
+    for p in (page.decode(), over.decode()):
+        q = p[p.index(f'id="org-info-{oid}"'):]
+        q = q[:q.index("</section>")]
+        assert "Which register court?" in q
+        assert ">Your answer to the earlier request</h3>" in q
+        assert "VAT id &lt;b&gt;DE123&lt;/b&gt; &amp; more" in q
+        assert f"Sent {sent}</p>" in q
+        # above the form for the new answer
+        assert q.index("earlier request") < q.index("<form ")
+        assert f'id="org-answer-card-{oid}"' not in p
+    _, _, bo = s.get(f"/backoffice/cases/{case}")
+    bo = bo.decode()
+    assert ('<blockquote class="bo-msg" id="info-response">No answer '
+            'yet.</blockquote>') in bo
+    assert "Their answer to the earlier request" in bo
+    assert f"Sent {sent}</p>" in bo
+
+    # the second answer replaces it; the first is in the audit log
+    st, _, _ = send(c, oid, c.csrf_from(page), [],
+                    answer="Amtsgericht Karlsruhe")
+    assert st == 303
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    text = page.decode()
+    card = text[text.index(f'id="org-answer-card-{oid}"'):]
+    card = card[:card.index("</section>")]
+    assert "Amtsgericht Karlsruhe</blockquote>" in card
+    assert "DE123" not in card
+    assert ann.case_of(oid)["info_response_at"] >= at
+    assert len(db(rig, "SELECT 1 FROM audit_log WHERE object = ? AND "
+                  "action = 'org.case.customer_response' AND details "
+                  "LIKE '%DE123%'", (f"org_case:{case}",))) == 1
