@@ -58,7 +58,6 @@
  * ~100 MiB */
 #define STRIPE_MAX 1024
 #define POOL_MAX 64		/* store handles kept for cache misses */
-#define MAX_ISSUERS 16
 /* a CertID of no issuer known here re-reads the store's issuers at most
  * this often (seconds): a `ca roll` adds one while serve runs */
 #define ISSUERS_RELIST_S 5
@@ -91,9 +90,11 @@ struct issuer_hashes {
 	uint8_t name_hash[20], key_hash[20];
 };
 
+/* the issuing CAs, every one ever made: each answers for its own
+ * certificates as long as they may be valid, whatever rolls came since */
 struct issuer_list {
-	struct issuer_hashes v[MAX_ISSUERS];
-	size_t n;
+	struct issuer_hashes *v;
+	size_t n, cap;
 };
 
 struct daemon_ocsp {
@@ -494,8 +495,12 @@ add_issuer(const struct store_issuer *is, void *arg)
 	struct issuer_list *l = arg;
 
 	/* CA certificates name no OCSP responder: only issuing CAs answer */
-	if (is->is_root || l->n >= MAX_ISSUERS)
+	if (is->is_root)
 		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
 	if (ca_ocsp_issuer_hashes(is->cert_der, is->cert_len,
 	    l->v[l->n].name_hash, l->v[l->n].key_hash) != 0) {
 		log_warn(LOG_CA, "ocsp: issuer %s: certificate unusable",
@@ -543,8 +548,11 @@ issuer_of(struct daemon_ocsp *o, const struct ca_ocsp_req *req)
 			if (fresh.n != o->iss.n)
 				log_info(LOG_CA, "OCSP responder for %zu "
 				    "issuer(s) from now on", fresh.n);
+			free(o->iss.v);
 			o->iss = fresh;
 			id = find_issuer(&o->iss, req);
+		} else {
+			free(fresh.v);
 		}
 		pool_put(o, st);
 	}
@@ -766,6 +774,7 @@ daemon_ocsp_stop(struct daemon_ocsp *o)
 		pthread_mutex_destroy(&o->stripes[i].lock);
 	}
 	free(o->stripes);
+	free(o->iss.v);
 	for (size_t i = 0; i < o->npool; i++)
 		store_close(o->pool[i]);
 	ca_free(o->wca);

@@ -268,3 +268,29 @@ def test_worker_signs_missing_and_stale(datadir, make_csr, tmp_path):
                                      s.url("/ocsp"))
     finally:
         s.stop()
+
+
+def test_many_issuing_cas(datadir, make_csr, tmp_path):
+    """Every issuing CA answers for its own certificates, however many
+    rolls came since: after 18 of them (19 issuing CAs, more than the
+    responder once held) the first and the newest answer, from a serve
+    that started with all of them and from one that took up the newest
+    while it ran."""
+    first, _ = issue(datadir, make_csr, "first.example.com", tmp_path)
+    for _ in range(17):
+        datadir.cli("ca", "roll")
+    s = Server(datadir.path, datadir.port, tmp_path / "serve.log").start()
+    try:
+        datadir.cli("ca", "roll")        # issuing-19, while it runs
+        last, _ = issue(datadir, make_csr, "last.example.com", tmp_path)
+        for path, ca in ((first, "issuing-1"), (last, "issuing-19")):
+            p = subprocess.run(
+                ["openssl", "ocsp", "-issuer",
+                 str(datadir.path / f"ca/{ca}.pem"), "-CAfile",
+                 str(datadir.root_pem), "-cert", str(path), "-url",
+                 s.url("/ocsp")], capture_output=True, timeout=60)
+            out = (p.stdout + p.stderr).decode(errors="replace")
+            assert "Response verify OK" in out and f"{path}: good" in out, \
+                out
+    finally:
+        s.stop()
