@@ -9,6 +9,7 @@
  */
 #include "daemon/daemon_int.h"
 #include "util/dnsname.h"
+#include "util/fs.h"
 #include "util/rc.h"
 #include "util/xmalloc.h"
 
@@ -519,22 +520,6 @@ struct safe_out {
 	size_t ncarry;
 };
 
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Out to the fd as daemon_put_safe() prints, but newlines and tabs as
  * they are: the text's own layout. A character cut by the end of a write
  * waits in the carry for the next. */
@@ -567,7 +552,7 @@ safe_out_write(void *cookie, const char *buf, size_t len)
 		nout += (size_t)k;
 		i += (size_t)k;
 	}
-	rc = write_all(o->fd, out, nout);
+	rc = fs_write_all(o->fd, out, nout);
 	free(w);
 	free(out);
 	return rc == 0 ? (ssize_t)len : -1;
@@ -580,7 +565,7 @@ safe_out_close(void *cookie)
 
 	if (o->ncarry > 0) {
 		o->ncarry = 0;	/* never completed */
-		return write_all(o->fd, (const unsigned char *)"?", 1);
+		return fs_write_all(o->fd, "?", 1) == 0 ? 0 : -1;
 	}
 	return 0;
 }

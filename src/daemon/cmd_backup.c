@@ -523,19 +523,10 @@ copy_fd(int fd, const char *path)
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n < 0 || fs_write_all(out, buf, (size_t)n) != 0) {
+			n = -1;
 			break;
-		for (ssize_t w, off = 0; off < n; off += w) {
-			w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				w = 0;
-			else if (w <= 0) {
-				n = -1;
-				break;
-			}
 		}
-		if (n < 0)
-			break;
 	}
 	if (n == 0 && fsync(out) == 0) {
 		if (close(out) == 0)

@@ -24,6 +24,7 @@
  */
 #include "daemon/daemon_int.h"
 #include "signer/signer.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -154,36 +155,27 @@ int
 daemon_root_only(struct daemon_ctx *cx, const char *what, const char *path,
     int strict)
 {
-	char real[PATH_MAX], *p;
-	int rc = 0;
+	char bad[PATH_MAX];
+	struct stat st;
+	int rc;
 
-	if (geteuid() != 0 || realpath(path, real) == NULL)
+	if (geteuid() != 0)
+		return 0;
+	rc = fs_root_only(path, strict, bad, &st);
+	if (rc == 0 || rc == RC_NOTFOUND)
 		return 0;	/* not there: whoever reads it says so */
-	p = real;
-	for (;; strict--) {
-		struct stat st;
-
-		if (lstat(p, &st) != 0) {
-			daemon_fail(cx, "%s: %s", p, strerror(errno));
-			rc = -1;
-		} else if (st.st_uid != 0) {
-			daemon_fail(cx, "%s %s: %s belongs to uid %ld, so it "
-			    "decides what runs as root here: run certdesk as "
-			    "that user, or give it to root (and keep the "
-			    "server's writable files in directories of the "
-			    "user's, general.user)", what, path, p,
-			    (long)st.st_uid);
-			rc = -1;
-		} else if ((st.st_mode & 022) != 0 && (strict > 0 ||
-		    !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))) {
-			daemon_fail(cx, "%s %s: %s may be changed by its group "
-			    "or by others (chmod go-w %s)", what, path, p, p);
-			rc = -1;
-		}
-		if (rc != 0 || strcmp(p, "/") == 0)
-			return rc;
-		p = dirname(p);
-	}
+	if (rc == RC_IO)
+		daemon_fail(cx, "%s: %s", bad, strerror(errno));
+	else if (st.st_uid != 0)
+		daemon_fail(cx, "%s %s: %s belongs to uid %ld, so it decides "
+		    "what runs as root here: run certdesk as that user, or "
+		    "give it to root (and keep the server's writable files in "
+		    "directories of the user's, general.user)", what, path,
+		    bad, (long)st.st_uid);
+	else
+		daemon_fail(cx, "%s %s: %s may be changed by its group or by "
+		    "others (chmod go-w %s)", what, path, bad, bad);
+	return -1;
 }
 
 int

@@ -20,6 +20,7 @@
  */
 #include "signer/signer_int.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/rc.h"
 #include "util/sec.h"
@@ -37,7 +38,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,37 +286,26 @@ login(struct signer_p11 *p)
 static int
 module_ok(const char *module, char *real)
 {
-	char walk[PATH_MAX], *p = walk;
+	char bad[PATH_MAX];
 	struct stat st;
+	int rc;
 
 	if (geteuid() != 0) {
 		snprintf(real, PATH_MAX, "%s", module);
 		return 0;
 	}
-	if (realpath(module, real) == NULL || stat(real, &st) != 0) {
+	rc = fs_root_only(module, INT_MAX, bad, &st);
+	if (rc == 0 && realpath(module, real) != NULL)
+		return 0;
+	if (rc == RC_POLICY)
+		log_err(LOG_SIGNER, "PKCS#11 module %s: not loaded by a signer "
+		    "that runs as root: %s (uid %ld, mode %04o) must be root's "
+		    "and writable by no one else", module, bad,
+		    (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+	else
 		log_err(LOG_SIGNER, "PKCS#11 module %s: %s", module,
 		    strerror(errno));
-		return RC_CONFIG;
-	}
-	memcpy(walk, real, PATH_MAX);
-	for (;;) {
-		if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
-			log_err(LOG_SIGNER, "PKCS#11 module %s: not loaded by a "
-			    "signer that runs as root: %s (uid %ld, mode %04o) "
-			    "must be root's and writable by no one else",
-			    module, p, (long)st.st_uid,
-			    (unsigned)(st.st_mode & 07777));
-			return RC_CONFIG;
-		}
-		if (strcmp(p, "/") == 0)
-			return 0;
-		p = dirname(p);
-		if (stat(p, &st) != 0) {
-			log_err(LOG_SIGNER, "PKCS#11 module %s: %s: %s", module,
-			    p, strerror(errno));
-			return RC_CONFIG;
-		}
-	}
+	return RC_CONFIG;
 }
 
 int

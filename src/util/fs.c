@@ -7,14 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int
-write_all(int fd, const void *p, size_t n)
+int
+fs_write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
 
@@ -29,6 +30,32 @@ write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int
+fs_root_only(const char *path, int strict, char bad[PATH_MAX],
+    struct stat *st)
+{
+	char *p = bad;
+
+	memset(st, 0, sizeof(*st));
+	if (realpath(path, bad) == NULL)
+		return RC_NOTFOUND;
+	for (;; strict--) {
+		if (lstat(p, st) != 0)
+			return RC_IO;
+		if (st->st_uid != 0 || ((st->st_mode & 022) != 0 &&
+		    (strict > 0 || !(S_ISDIR(st->st_mode) &&
+		    (st->st_mode & S_ISVTX)))))
+			return RC_POLICY;
+		if (strcmp(p, "/") == 0)
+			return 0;
+		/* in place: bad names the component that failed */
+		p = dirname(p);
+		if (p != bad)
+			memmove(bad, p, strlen(p) + 1);
+		p = bad;
+	}
 }
 
 int
@@ -59,7 +86,7 @@ fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode)
 		return RC_IO;
 	}
 	(void)fchmod(fd, mode);
-	rc = write_all(fd, p, n);
+	rc = fs_write_all(fd, p, n);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = RC_IO;
 	if (close(fd) != 0 && rc == 0)
@@ -85,7 +112,7 @@ fs_write_excl(const char *path, const void *p, size_t n, mode_t mode)
 	if (fd < 0)
 		return errno == EEXIST ? RC_EXISTS : RC_IO;
 	(void)fchmod(fd, mode);
-	rc = write_all(fd, p, n);
+	rc = fs_write_all(fd, p, n);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = RC_IO;
 	if (close(fd) != 0 && rc == 0)
