@@ -140,9 +140,13 @@ int ca_csr_parse(const uint8_t *in, size_t len, const struct ca_keycheck *kc,
  * ca_csr_parse() with flags. CA_CSR_ALLOW_IP (RFC 8738 orders): iPAddress
  * SANs of 4 or 16 octets are returned in ips[] instead of refused; a
  * subject CN that is an address literal must then be one of them; a CSR
- * may name only addresses. ca_csr_parse() is flags 0.
+ * may name only addresses. CA_CSR_CN_NAME (ACME finalize: RFC 8555 7.4
+ * lets an identifier be in the CN, the SAN or both, and Boulder adds the
+ * CN to the names): a subject CN that is a DNS name and not among the
+ * SAN's is one more name instead of refused. ca_csr_parse() is flags 0.
  */
 #define CA_CSR_ALLOW_IP 0x1
+#define CA_CSR_CN_NAME 0x2
 int ca_csr_parse_flags(const uint8_t *in, size_t len,
     const struct ca_keycheck *kc, int flags, struct ca_csr **out,
     struct rc_detail *d);

@@ -12,7 +12,8 @@
  *
  * Names (BR 7.1.2.7.12, RFC 5280 4.2.1.6, RFC 5890): the dNSName entries of
  * the subjectAltName in the extensionRequest attribute, and the subject CN,
- * which must then be one of them (without a SAN the CN is the only name).
+ * which must then be one of them (without a SAN the CN is the only name;
+ * under CA_CSR_CN_NAME, ACME's rule, it is one more name).
  * Names are checked by util/dnsname.h (the rules of the whole program):
  * lower-cased LDH host names, "--" in positions 3-4 only in a valid xn--
  * A-label, raw UTF-8 (U-labels) refused, a wildcard only as the whole
@@ -783,7 +784,10 @@ collect_names(const struct parts *pt, int flags, struct names *nm,
 			for (i = 0; i < nm->n; i++)
 				if (strcmp(nm->v[i], buf) == 0)
 					break;
-			if (i == nm->n) {
+			if (i == nm->n && (flags & CA_CSR_CN_NAME)) {
+				if ((rc = names_add(nm, buf, d)) != 0)
+					return rc;
+			} else if (i == nm->n) {
 				show(pt->cn.body.p, pt->cn.body.len, txt);
 				rc_detail_set(d, "CSR: subject CN \"%s\" is "
 				    "not one of the subjectAltName DNS names",

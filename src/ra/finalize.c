@@ -356,37 +356,36 @@ caa_append(struct buf *b, const char *name, const struct val_result *res)
 }
 
 /*
- * The checks and the issuance, after the order moved to processing. Fills
- * e on failure; *serial (41 bytes) on success. The CAA evidence goes to
- * f->caa; the order's record commits with the certificate (final_then).
+ * The CSR's own checks, before the order moves to processing: a CSR that
+ * fails them leaves the order ready for an amended one (RFC 8555 7.4: the
+ * server SHOULD leave it ready after badCSR; Boulder checks the CSR before
+ * it sets the order processing). Fills e on failure; *out on success
+ * (ca_csr_free()).
  */
 static int
-finalize_checks(struct ra *ra, const struct ra_account *acct,
+finalize_csr(struct ra *ra, const struct ra_account *acct,
     const struct ra_order *o, const uint8_t *csr, size_t csr_len,
-    char *serial, struct final *f, struct ra_err *e)
+    struct ca_csr **out, struct ra_err *e)
 {
 	struct ca_csr *req = NULL;
-	struct ca_cert *cert = NULL;
-	struct ca_issue_req ir = {0};
 	struct rc_detail d = {""};
-	char tp[44], *url = NULL, actor[48];
+	char tp[44];
 	const char *dns[CA_MAX_NAMES], *ips[CA_MAX_NAMES];
 	size_t ndns = 0, nips = 0;
 	int rc;
 
-	if (csr == NULL || csr_len == 0 || csr_len > CA_MAX_CSR) {
-		rc = ra_fail(e, RC_BADCSR, RA_PROB_BAD_CSR,
+	*out = NULL;
+	if (csr == NULL || csr_len == 0 || csr_len > CA_MAX_CSR)
+		return ra_fail(e, RC_BADCSR, RA_PROB_BAD_CSR,
 		    "no CSR or a CSR over %d bytes", CA_MAX_CSR);
-		goto out;
-	}
-	/* RFC 8738: iPAddress SANs only where ip identifiers are accepted */
+	/* RFC 8738: iPAddress SANs only where ip identifiers are accepted;
+	 * RFC 8555 7.4: an identifier may be in the CN alone */
 	rc = ca_csr_parse_flags(csr, csr_len, ra->conf.keycheck,
-	    ra->conf.allow_ip ? CA_CSR_ALLOW_IP : 0, &req, &d);
-	if (rc != 0) {
-		rc = ra_fail(e, rc == RC_TOOBIG ? RC_BADCSR : rc,
+	    (ra->conf.allow_ip ? CA_CSR_ALLOW_IP : 0) | CA_CSR_CN_NAME, &req,
+	    &d);
+	if (rc != 0)
+		return ra_fail(e, rc == RC_TOOBIG ? RC_BADCSR : rc,
 		    RA_PROB_BAD_CSR, "%s", d.msg[0] ? d.msg : "bad CSR");
-		goto out;
-	}
 	/* RFC 8555 §11.1: not the account key */
 	if (spki_thumbprint(req->spki, req->spki_len, tp) == 0 &&
 	    strcmp(tp, acct->thumbprint) == 0) {
@@ -426,6 +425,36 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 		    "the CSR's names differ from the order's identifiers");
 		goto out;
 	}
+	*out = req;
+	req = NULL;
+out:
+	ca_csr_free(req);
+	return rc;
+}
+
+/*
+ * The checks and the issuance, after the order moved to processing, for
+ * the CSR finalize_csr() passed. Fills e on failure; *serial (41 bytes)
+ * on success. The CAA evidence goes to f->caa; the order's record commits
+ * with the certificate (final_then).
+ */
+static int
+finalize_checks(struct ra *ra, const struct ra_account *acct,
+    const struct ra_order *o, struct ca_csr *req, char *serial,
+    struct final *f, struct ra_err *e)
+{
+	struct ca_cert *cert = NULL;
+	struct ca_issue_req ir = {0};
+	struct rc_detail d = {""};
+	char *url = NULL, actor[48];
+	const char *ips[CA_MAX_NAMES];
+	size_t nips = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < o->nident; i++)
+		if (strcmp(o->ident_type[i], "ip") == 0 &&
+		    nips < CA_MAX_NAMES)
+			ips[nips++] = o->ident[i];
 	/* no issuance without validation: a valid authorization of this
 	 * account for every name (looked up by processing_tx) */
 	for (size_t i = 0; i < o->nident; i++)
@@ -517,7 +546,6 @@ finalize_checks(struct ra *ra, const struct ra_account *acct,
 out:
 	free(url);
 	ca_cert_free(cert);
-	ca_csr_free(req);
 	return rc;
 }
 
@@ -530,6 +558,7 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	struct ra_order o = {0};
 	struct ra_err e = {0};
 	struct final f = {0};
+	struct ca_csr *req = NULL;
 	json_t *details = NULL;
 	char serial[41] = "", *ej = NULL;
 	int rc, rc2;
@@ -554,6 +583,17 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 		    "the order is %s, not ready", ra_status_name(o.status));
 		goto out;
 	}
+	rc = finalize_csr(ra, &acct, &o, csr, csr_len, &req, &e);
+	if (rc != 0) {
+		/* nothing written: the order stays ready */
+		if (err != NULL)
+			*err = e;
+		log_info(LOG_RA, "order %lld: CSR refused, the order stays "
+		    "ready: %s", (long long)order_id, e.detail.msg);
+		*out = o;	/* as read, ready */
+		memset(&o, 0, sizeof(o));
+		goto out;
+	}
 	f.ra = ra;
 	f.id = order_id;
 	f.account_id = account_id;
@@ -576,7 +616,7 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	f.details = details;
 	buf_init(&f.caa, STORE_MAX_LONG);
 	f.to = "valid";
-	rc = finalize_checks(ra, &acct, &o, csr, csr_len, serial, &f, &e);
+	rc = finalize_checks(ra, &acct, &o, req, serial, &f, &e);
 	if (rc == 0 && !f.recorded) {
 		/* ca_issue succeeded only if its then() did */
 		rc = ra_internal(&e, RC_STATE, "finalize: not recorded");
@@ -619,6 +659,7 @@ ra_order_finalize(struct ra *ra, int64_t account_id, int64_t order_id,
 	}
 	(void)ra_order_get(ra, account_id, order_id, out, NULL);
 out:
+	ca_csr_free(req);
 	json_decref(details);
 	buf_free(&f.caa);
 	free(ej);

@@ -246,11 +246,12 @@ class Routed(Client):
             data, h)
 
 
-def make_csr(names, key=None):
-    """(csr_der, key) with SAN names, CN the first name."""
+def make_csr(names, key=None, cn=None):
+    """(csr_der, key) with SAN names, CN the first name (or cn)."""
     key = key or ec.generate_private_key(ec.SECP256R1())
     b = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                      cn or names[0])]))
     b = b.add_extension(x509.SubjectAlternativeName(
         [x509.DNSName(n) for n in names]), critical=False)
     csr = b.sign(key, hashes.SHA256())

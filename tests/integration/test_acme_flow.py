@@ -357,8 +357,49 @@ def test_csr_with_extra_domain(env):
     r = c.post(o["finalize"], {"csr": b64u(csr)})
     assert r.status == 400 and r.problem["type"] == P + "badCSR", r
     assert "extra.test" in r.body.decode()
-    assert c.post(url, None).json()["status"] == "invalid"
     assert certs(env) == before
+    # RFC 8555 7.4: after badCSR the order stays ready, without an error,
+    # for an amended CSR; so it does after a CSR of the account's key, or
+    # of no valid structure
+    for bad in (make_csr(["only.test"], c.key.priv)[0],
+                b"\x30\x03\x02\x01\x00"):
+        r = c.post(o["finalize"], {"csr": b64u(bad)})
+        assert r.status == 400 and r.problem["type"] == P + "badCSR", r
+    o2 = c.post(url, None).json()
+    assert o2["status"] == "ready" and "error" not in o2, o2
+    assert certs(env) == before
+    csr, _ = make_csr(["only.test"])
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.status == 200 and r.json()["status"] == "valid", r
+    assert certs(env) == before + 1
+
+
+def test_csr_name_in_cn_alone(env):
+    """RFC 8555 7.4: an identifier may be in the CSR's CN, its SAN or
+    both; as Boulder, the CN is one more name, in the certificate's SAN."""
+    c = account(env)
+    r = c.new_order(["cn.test", "www.cn.test"])
+    o = r.json()
+    for rep in authorize(env, c, o):
+        assert rep.json()["status"] == "valid"
+    csr, _ = make_csr(["cn.test"], cn="www.cn.test")
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.status == 200 and r.json()["status"] == "valid", r
+    pem = c.post(r.json()["certificate"], None).body
+    leaf = x509.load_pem_x509_certificate(pem)
+    san = leaf.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    assert sorted(san.get_values_for_type(x509.DNSName)) == [
+        "cn.test", "www.cn.test"]
+    # a CN that is not an identifier still makes the names differ
+    r = c.new_order(["cn2.test"])
+    o = r.json()
+    for rep in authorize(env, c, o):
+        assert rep.json()["status"] == "valid"
+    csr, _ = make_csr(["cn2.test"], cn="other.test")
+    r = c.post(o["finalize"], {"csr": b64u(csr)})
+    assert r.status == 400 and r.problem["type"] == P + "badCSR", r
+    assert "other.test" in r.body.decode()
 
 
 def test_other_accounts_authorization(env):

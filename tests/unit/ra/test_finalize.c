@@ -347,7 +347,8 @@ test_finalize_bad_csr(void **state)
 	EVP_PKEY *k = rt_key();
 	static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
 
-	/* an extra domain: badCSR with a subproblem, nothing issued */
+	/* an extra domain: badCSR with a subproblem, nothing issued, and
+	 * the order left ready for an amended CSR (RFC 8555 7.4) */
 	ord = ready_order(e, acct, "www.example.com");
 	assert_int_equal(finalize(e, acct, ord, k, "www.example.com "
 	    "evil.example.net", &o, &err), RC_BADCSR);
@@ -355,17 +356,30 @@ test_finalize_bad_csr(void **state)
 	assert_int_equal(err.nsub, 1);
 	assert_string_equal(err.sub[0].value, "evil.example.net");
 	assert_int_equal(err.sub[0].problem, RA_PROB_BAD_CSR);
-	assert_int_equal(o.status, RA_ST_INVALID);
-	assert_int_equal(o.error, RA_PROB_BAD_CSR);
-	assert_non_null(strstr(o.error_json, "evil.example.net"));
+	assert_int_equal(o.status, RA_ST_READY);
+	ra_order_clear(&o);
+	assert_int_equal(ra_order_get(e->ra, acct, ord, &o, &err), 0);
+	assert_int_equal(o.status, RA_ST_READY);
+	assert_int_equal(o.error, RA_PROB_NONE);
+	assert_null(o.error_json);
 	ra_order_clear(&o);
 	assert_int_equal(rt_count(e, NCERTS), 0);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
-	    "action = 'acme.order.invalid'"), 1);
-	/* an invalid order stays invalid */
+	    "action = 'acme.order.invalid'"), 0);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders WHERE "
+	    "csr IS NOT NULL"), 0);
+	/* the amended CSR is issued */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(finalize(e, acct, ord, k, "www.example.com", &o,
+	    &err), 0);
+	assert_int_equal(o.status, RA_ST_VALID);
+	ra_order_clear(&o);
+	assert_int_equal(rt_count(e, NCERTS), 1);
+	/* a valid order is not finalized again */
 	assert_int_equal(finalize(e, acct, ord, k, "www.example.com", &o,
 	    &err), RC_STATE);
 	assert_int_equal(err.problem, RA_PROB_ORDER_NOT_READY);
+	ra_order_clear(&o);
 
 	/* a missing domain (the authorizations are reused: ready at once) */
 	ord = ready_order(e, acct, "www.example.com example.com");
@@ -381,13 +395,13 @@ test_finalize_bad_csr(void **state)
 	assert_int_equal(ra_order_finalize(e->ra, acct, ord, junk,
 	    sizeof(junk), &o, &err), RC_BADCSR);
 	assert_int_equal(err.problem, RA_PROB_BAD_CSR);
-	assert_int_equal(o.status, RA_ST_INVALID);
+	assert_int_equal(o.status, RA_ST_READY);
 	ra_order_clear(&o);
-	ord = ready_order(e, acct, "www.example.com");
 	assert_int_equal(ra_order_finalize(e->ra, acct, ord, NULL, 0, &o,
 	    &err), RC_BADCSR);
+	assert_int_equal(o.status, RA_ST_READY);
 	ra_order_clear(&o);
-	assert_int_equal(rt_count(e, NCERTS), 0);
+	assert_int_equal(rt_count(e, NCERTS), 1);
 	EVP_PKEY_free(k);
 }
 
