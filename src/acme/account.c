@@ -43,14 +43,20 @@ acme_account_json(struct acme *a, const struct ra_account *ac)
 	return o;
 }
 
+/* eab: the request's externalAccountBinding, for the account just made
+ * with it (RFC 8555 7.3.4: the account object returned then carries it,
+ * the same value), else NULL */
 static int
 reply_account(struct acme_rq *rq, unsigned status,
-    const struct ra_account *ac)
+    const struct ra_account *ac, const json_t *eab)
 {
 	json_t *o = acme_account_json(rq->a, ac);
 	char *loc = acme_url(rq->a, "/acme/acct/%lld", (long long)ac->id);
 	int rc;
 
+	if (eab != NULL)
+		json_object_set_new(o, "externalAccountBinding",
+		    json_deep_copy(eab));
 	rc = acme_reply_json(rq, status, o, loc);
 	free(loc);
 	json_decref(o);
@@ -66,7 +72,7 @@ reply_existing(struct acme_rq *rq, const struct ra_account *acct)
 		return acme_reply_problem(rq, ACME_PROB_UNAUTHORIZED, 0,
 		    "an account with the provided public key exists but "
 		    "is %s", ra_status_name(acct->status));
-	return reply_account(rq, 200, acct);
+	return reply_account(rq, 200, acct, NULL);
 }
 
 /* The "contact" member: absent, or an array of strings, as JSON text for
@@ -260,7 +266,7 @@ acme_h_new_account(struct http_req *r, void *app)
 	}
 	log_info(LOG_ACME, "account %lld created%s", (long long)acct.id,
 	    eab ? " (external account binding)" : "");
-	(void)reply_account(&rq, 201, &acct);
+	(void)reply_account(&rq, 201, &acct, eab != NULL ? eabj : NULL);
 out:
 	acme_eab_free(eab);
 	free(contact);
@@ -364,11 +370,18 @@ acme_h_account(struct http_req *r, void *app)
 		goto out;
 	}
 	if (rq.payload == NULL) {
-		(void)reply_account(&rq, 200, &rq.acct);
+		(void)reply_account(&rq, 200, &rq.acct, NULL);
 		goto out;
 	}
-	/* §7.3.6 deactivation; §7.3.2 contact update */
+	/* §7.3.6 deactivation; §7.3.2 contact update. §7.3.2: other changes
+	 * of "status" are ignored; as Boulder, the status the account has
+	 * ("valid": acme_post() let only a valid account through) is, since
+	 * clients post their whole account object back; any other value is
+	 * refused rather than silently dropped */
 	status = json_object_get(rq.payload, "status");
+	if (json_is_string(status) &&
+	    strcmp(json_string_value(status), "valid") == 0)
+		status = NULL;
 	if (status != NULL) {
 		if (!json_is_string(status) ||
 		    strcmp(json_string_value(status), "deactivated") != 0) {
@@ -384,7 +397,7 @@ acme_h_account(struct http_req *r, void *app)
 		}
 		acme_key_forget(rq.a, id);
 		log_info(LOG_ACME, "account %lld deactivated", (long long)id);
-		(void)reply_account(&rq, 200, &acct);
+		(void)reply_account(&rq, 200, &acct, NULL);
 		goto out;
 	}
 	if ((rc = contact_text(&rq, &contact)) != 0) {
@@ -394,7 +407,7 @@ acme_h_account(struct http_req *r, void *app)
 		goto out;
 	}
 	if (contact == NULL) {
-		(void)reply_account(&rq, 200, &rq.acct);
+		(void)reply_account(&rq, 200, &rq.acct, NULL);
 		goto out;
 	}
 	rc = ra_account_update_contact(rq.ra, id, contact, &acct, &rerr);
@@ -402,7 +415,7 @@ acme_h_account(struct http_req *r, void *app)
 		(void)acme_reply_ra(&rq, rc, &rerr, NULL);
 		goto out;
 	}
-	(void)reply_account(&rq, 200, &acct);
+	(void)reply_account(&rq, 200, &acct, NULL);
 out:
 	free(contact);
 	ra_account_clear(&acct);
@@ -593,7 +606,7 @@ acme_h_key_change(struct http_req *r, void *app)
 	acme_key_forget(rq.a, rq.account_id);
 	log_info(LOG_ACME, "account %lld: key changed",
 	    (long long)rq.account_id);
-	(void)reply_account(&rq, 200, &acct);
+	(void)reply_account(&rq, 200, &acct, NULL);
 out:
 	json_decref(ip);
 	acme_key_free(oldkey);

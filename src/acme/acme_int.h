@@ -309,9 +309,10 @@ struct acme_eab;
  * JWS with exactly "protected", "payload", "signature"; protected header
  * with "alg" HS256/HS384/HS512, a non-empty string "kid", a string "url",
  * and no "nonce", "jwk" or "crit"; payload a JWK. Returns 0 and a new
- * struct in *out (free with acme_eab_free()), or RC_INVAL (malformed; or
- * badSignatureAlgorithm for another "alg") / RC_BADKEY (payload not an
- * acceptable JWK: badPublicKey).
+ * struct in *out (free with acme_eab_free()), or RC_INVAL (malformed, for
+ * another "alg" too: badSignatureAlgorithm's "algorithms" would list the
+ * JWS algorithms, not the MACs) / RC_BADKEY (payload not an acceptable
+ * JWK: badPublicKey).
  */
 int acme_eab_parse(const json_t *eab, struct acme_eab **out,
     struct acme_err *err);

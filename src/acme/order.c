@@ -93,9 +93,19 @@ acme_order_json(struct acme *a, const struct ra_order *o)
 		json_object_set_new(j, "certificate", json_string(u));
 		free(u);
 	}
-	if (o->status == RA_ST_INVALID && o->error != RA_PROB_NONE)
-		json_object_set_new(j, "error", error_json(o->error,
-		    o->error_detail));
+	if (o->status == RA_ST_INVALID && o->error != RA_PROB_NONE) {
+		json_t *e = error_json(o->error, o->error_detail);
+		json_t *st = o->error_json != NULL ? json_loads(o->error_json,
+		    0, NULL) : NULL;
+		json_t *subs = json_object_get(st, "subproblems");
+
+		/* the subproblems that ra_err_json() recorded with it
+		 * (RFC 8555 6.7.1: which identifiers failed, and why) */
+		if (json_is_array(subs))
+			json_object_set(e, "subproblems", subs);
+		json_decref(st);
+		json_object_set_new(j, "error", e);
+	}
 	if (o->replaces != NULL)	/* RFC 9773 §5 */
 		json_object_set_new(j, "replaces", json_string(o->replaces));
 	if (o->acme_profile != NULL)	/* draft-ietf-acme-profiles */
@@ -135,12 +145,18 @@ acme_authz_json(struct acme *a, const struct ra_authz *z)
 	json_object_set_new(j, "status", json_string(
 	    ra_status_name(z->status)));
 	set_time(j, "expires", z->expires_at);
-	/* §7.1.4: a valid authorization lists the challenge that made it */
-	for (size_t i = 0; i < z->nchall && i < RA_MAX_CHALLENGES; i++)
-		if (z->status != RA_ST_VALID ||
-		    z->chall[i].status == RA_ST_VALID)
-			json_array_append_new(ch, acme_chall_json(a,
-			    &z->chall[i]));
+	/* §7.1.4: a valid authorization lists the challenge that made it;
+	 * as Boulder, an invalid one shows its untried challenges invalid
+	 * too (none of them can be answered any more) */
+	for (size_t i = 0; i < z->nchall && i < RA_MAX_CHALLENGES; i++) {
+		struct ra_challenge c = z->chall[i];
+
+		if (z->status == RA_ST_VALID && c.status != RA_ST_VALID)
+			continue;
+		if (z->status == RA_ST_INVALID && c.status == RA_ST_PENDING)
+			c.status = RA_ST_INVALID;
+		json_array_append_new(ch, acme_chall_json(a, &c));
+	}
 	json_object_set_new(j, "challenges", ch);
 	if (z->wildcard)
 		json_object_set_new(j, "wildcard", json_true());

@@ -311,6 +311,24 @@ safe_string(const char *s, size_t max)
 	return json_string(buf);
 }
 
+/* An identifier's value as the client sent it (RFC 8555 6.7.1: so that
+ * it can match the subproblem to its request): valid UTF-8 without
+ * control characters goes out as it is (JSON escapes what it must), else
+ * it is made safe as text is. */
+static json_t *
+value_string(const char *s, size_t max)
+{
+	json_t *v;
+
+	if (strlen(s) > max)
+		return safe_string(s, max);
+	for (size_t i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return safe_string(s, max);
+	v = json_string(s);	/* NULL unless valid UTF-8 */
+	return v != NULL ? v : safe_string(s, max);
+}
+
 json_t *
 acme_problem_json(enum acme_prob p, int status, const char *detail,
     const struct ra_err *err)
@@ -339,7 +357,7 @@ acme_problem_json(enum acme_prob p, int status, const char *detail,
 			json_object_set_new(id, "type",
 			    safe_string(sp->type[0] ? sp->type : "dns", 8));
 			json_object_set_new(id, "value",
-			    safe_string(sp->value, 255));
+			    value_string(sp->value, 255));
 			json_object_set_new(s, "identifier", id);
 			json_array_append_new(subs, s);
 		}

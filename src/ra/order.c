@@ -560,8 +560,8 @@ ra_account_orders(struct ra *ra, int64_t account_id, int64_t before,
 	if (ra == NULL || ids == NULL || n == NULL || max == 0 ||
 	    account_id <= 0 || before < 0)
 		return RC_INVAL;
-	return store_order_ids_by_account(ra->st, account_id, before, ids,
-	    max > 1000 ? 1000 : max, n, more);
+	return store_order_ids_by_account(ra->st, account_id, before,
+	    ra_now(ra), ids, max > 1000 ? 1000 : max, n, more);
 }
 
 /* ---- new orders ---------------------------------------------------------- */
@@ -784,7 +784,8 @@ check_ident(struct ra *ra, const struct ra_ident *id, char out[254],
 	if (strcmp(id->type, "ip") == 0) {
 		*type = "ip";
 		if (!ra->conf.allow_ip) {
-			ra_sub(err, RA_PROB_REJECTED_IDENTIFIER, "ip",
+			/* RFC 8555 6.7: a type this server does not take */
+			ra_sub(err, RA_PROB_UNSUPPORTED_IDENTIFIER, "ip",
 			    id->value, "IP address identifiers are not "
 			    "accepted by this server");
 			return RC_BADNAME;

@@ -132,6 +132,25 @@ copy_shown(char *out, size_t n, const char *s)
 	out[i] = '\0';
 }
 
+/* An identifier's value for its subproblem (RFC 8555 6.7.1: the client
+ * matches it to what it sent): as sent when it is valid UTF-8 (a U-label
+ * too), control characters shown as '?'; when cutting it to n made it
+ * invalid, or it was not valid, copy_shown()'s ASCII. */
+static void
+copy_value(char *out, size_t n, const char *s)
+{
+	json_t *t;
+	size_t i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < n; i++)
+		out[i] = (unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	if ((t = json_string(out)) == NULL)	/* not valid UTF-8 */
+		copy_shown(out, n, s);
+	json_decref(t);
+}
+
 void
 ra_sub(struct ra_err *err, enum ra_prob p, const char *type,
     const char *value, const char *fmt, ...)
@@ -147,7 +166,7 @@ ra_sub(struct ra_err *err, enum ra_prob p, const char *type,
 	sp = &err->sub[err->nsub++];
 	sp->problem = p;
 	copy_shown(sp->type, sizeof(sp->type), type);
-	copy_shown(sp->value, sizeof(sp->value), value);
+	copy_value(sp->value, sizeof(sp->value), value);
 	va_start(ap, fmt);
 	vsnprintf(sp->detail, sizeof(sp->detail), fmt, ap);
 	va_end(ap);

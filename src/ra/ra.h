@@ -112,7 +112,8 @@ struct ra_subproblem {
 	char type[8];			/* identifier type: "dns", "ip" */
 	char value[256];		/* identifier value as sent (cut at
 					 * 255 bytes, control characters
-					 * replaced by '?') */
+					 * replaced by '?'; bytes over 0x7e
+					 * too unless valid UTF-8) */
 	char detail[160];
 };
 
@@ -758,7 +759,8 @@ int ra_order_get(struct ra *ra, int64_t account_id, int64_t order_id,
     struct ra_order *out, struct ra_err *err);
 
 /*
- * The account's orders (RFC 8555 §7.1.2.1), newest first, with id below
+ * The account's orders (RFC 8555 §7.1.2.1: not the invalid ones, nor
+ * those expired before they became valid), newest first, with id below
  * `before` (0: from the newest): at most max ids into ids, *n set; *more
  * = 1 when older ones remain (answer a Link rel="next" with
  * before = ids[*n - 1]).

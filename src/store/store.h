@@ -642,9 +642,11 @@ int store_order_set_status(struct store *st, int64_t id, const char *from,
     const uint8_t *csr, size_t csr_len, time_t when);
 /* Ids of an account's orders below `before` (0: all), newest first, at
  * most max into ids; *n gets the count and *more (may be NULL) 1 when more
- * exist. */
+ * exist. Not the invalid ones, nor those not valid whose expires_at is at
+ * or before now (RFC 8555 7.1.2.1). */
 int store_order_ids_by_account(struct store *st, int64_t account_id,
-    int64_t before, int64_t *ids, size_t max, size_t *n, int *more);
+    int64_t before, time_t now, int64_t *ids, size_t max, size_t *n,
+    int *more);
 /* Ids of ACME orders (account_id set) in `status` whose updated_at is
  * before `before`, oldest first, at most max; *n gets the count. For the
  * recovery of issuance interrupted by a crash or a restart. */

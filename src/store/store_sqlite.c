@@ -290,8 +290,13 @@ static const char *const sql_text[Q_MAX] = {
 			"csr = coalesce(?6, csr), updated_at = ?7 "
 			"WHERE id = ?1 AND (?2 IS NULL OR status = ?2)",
 	[Q_ORDER_EXISTS] = "SELECT 1 FROM orders WHERE id = ?1",
+	/* RFC 8555 7.1.2.1: not the invalid ones, nor those an expiry
+	 * made invalid (a pending, ready or processing order past its
+	 * expires_at reads invalid) */
 	[Q_ORDER_IDS] = "SELECT id FROM orders WHERE account_id = ?1 "
-			"AND id < ?2 ORDER BY id DESC LIMIT ?3",
+			"AND id < ?2 AND status <> 'invalid' "
+			"AND (status = 'valid' OR expires_at > ?4) "
+			"ORDER BY id DESC LIMIT ?3",
 	[Q_AUTHZ_ADD] = "INSERT INTO authorizations (order_id, account_id, "
 			"ident_type, identifier, wildcard, status, method, "
 			"validated_at, expires_at, evidence, br_version, "
@@ -4081,7 +4086,8 @@ store_order_set_status(struct store *st, int64_t id, const char *from,
 
 int
 store_order_ids_by_account(struct store *st, int64_t account_id,
-    int64_t before, int64_t *ids, size_t max, size_t *n, int *more)
+    int64_t before, time_t now, int64_t *ids, size_t max, size_t *n,
+    int *more)
 {
 	static const char what[] = "order_ids_by_account";
 	sqlite3_stmt *s = NULL;
@@ -4103,6 +4109,7 @@ store_order_ids_by_account(struct store *st, int64_t account_id,
 	sqlite3_bind_int64(s, 1, account_id);
 	sqlite3_bind_int64(s, 2, before > 0 ? before : INT64_MAX);
 	sqlite3_bind_int64(s, 3, (int64_t)max + 1);
+	sqlite3_bind_int64(s, 4, (int64_t)now);
 	for (;;) {
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_DONE) {

@@ -188,6 +188,18 @@ def test_refusals_are_problems(acme):
         assert json.loads(e.read())["type"] == P + "unauthorized"
     # no internals leak
     assert b"Traceback" not in r.body and b"sqlite" not in r.body.lower()
+    # a refused identifier is named in its subproblem as it was sent, a
+    # U-label too (RFC 8555 6.7.1: the client matches it to its request)
+    c2 = client(acme)
+    assert c2.new_account().status == 201
+    for value in ("b\u00fccher.test", "\u4f8b\u3048.test", "a..test"):
+        r = c2.post(d["newOrder"], {"identifiers": [
+            {"type": "dns", "value": value}, {"type": "dns",
+                                             "value": "fine.test"}]})
+        assert r.status == 400, r
+        assert r.problem["type"] == P + "rejectedIdentifier", r
+        assert [x["identifier"] for x in r.problem["subproblems"]] == [
+            {"type": "dns", "value": value}], r.problem
 
 
 def test_url_is_the_request_target_as_sent(acme):
@@ -267,9 +279,18 @@ def test_account_lifecycle(acme):
     assert r.status == 403 and r.problem["type"] == P + "unauthorized"
     r = other2.post(kid, {"status": "deactivated"})
     assert r.status == 403
+    # RFC 8555 7.3.2: the status it has is ignored (clients post their
+    # whole account object back), with the contact update it came with;
+    # a status it cannot be set to is refused
+    r = c.post(kid, {"status": "valid",
+                     "contact": ["mailto:back@example.com"]})
+    assert r.status == 200 and r.json()["status"] == "valid", r
+    assert r.json()["contact"] == ["mailto:back@example.com"]
+    for bad in ("revoked", "", 1, None):
+        r = c.post(kid, {"status": bad})
+        assert r.status == 400 and r.problem["type"] == P + "malformed", \
+            (bad, r)
     # deactivation is final: the account cannot sign anything after it
-    r = c.post(kid, {"status": "valid"})
-    assert r.problem["type"] == P + "malformed"
     r = c.post(kid, {"status": "deactivated"})
     assert r.status == 200 and r.json()["status"] == "deactivated"
     r = c.post(kid, None)
@@ -357,8 +378,12 @@ def test_eab(acme):
     assert r.status in (400, 403)
     r = c.new_account(eab=eab_binding(kid, mac, c.dir["newOrder"], c.key))
     assert r.status in (400, 403)
-    r = c.new_account(eab=eab_binding(kid, mac, url, c.key))
+    binding = eab_binding(kid, mac, url, c.key)
+    r = c.new_account(eab=binding)
     assert r.status == 201, r
+    # RFC 8555 7.3.4: the account returned carries the binding as sent
+    assert r.json()["externalAccountBinding"] == binding, r.json()
+    assert "externalAccountBinding" not in c.post(c.kid, None).json()
     con = sqlite3.connect(f"file:{data / 'certdesk.db'}?mode=ro", uri=True)
     row = con.execute("SELECT contract_id FROM acme_accounts WHERE id = ?",
                       (int(c.kid.rsplit("/", 1)[1]),)).fetchone()

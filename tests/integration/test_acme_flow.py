@@ -298,8 +298,13 @@ def test_wrong_key_authorization(env):
                                    P + "unauthorized")
     az = c.post(o["authorizations"][0], None).json()
     assert az["status"] == "invalid"
-    r = c.post(r.headers["Location"], None)
+    # as Boulder: the challenges not tried are invalid too, none pending
+    assert {x["status"] for x in az["challenges"]} == {"invalid"}, az
+    order_url = r.headers["Location"]
+    r = c.post(order_url, None)
     assert r.json()["status"] == "invalid"
+    # RFC 8555 7.1.2.1: the orders list leaves out invalid orders
+    assert order_url not in c.post(c.kid + "/orders", None).json()["orders"]
     csr, _ = make_csr(["wrong.test"])
     r = c.post(o["finalize"], {"csr": b64u(csr)})
     assert r.problem["type"] == P + "orderNotReady"
@@ -449,7 +454,12 @@ def test_caa_forbids(env):
     csr, _ = make_csr(["caa-forbid.test"])
     r = c.post(o["finalize"], {"csr": b64u(csr)})
     assert r.status == 403 and r.problem["type"] == P + "caa", r
-    assert c.post(url, None).json()["status"] == "invalid"
+    o = c.post(url, None).json()
+    assert o["status"] == "invalid"
+    # the order's error keeps the subproblem naming the identifier
+    assert o["error"]["type"] == P + "caa", o
+    assert [x["identifier"] for x in o["error"]["subproblems"]] == [
+        {"type": "dns", "value": "caa-forbid.test"}], o
     assert certs(env) == before
     # the server is still fine, and its log has no sanitizer report
     assert "ERROR: AddressSanitizer" not in env.server.stderr()

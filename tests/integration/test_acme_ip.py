@@ -7,7 +7,8 @@ Host is the address), finalized with a CSR naming the address as
 iPAddress, and the certificate checked with openssl (SAN "IP
 Address:127.0.0.1", chain verifies); dns-01 is never offered for an
 address. Under `policy.trust = public` the same order is refused with
-rejectedIdentifier, as are malformed addresses; with allow_ip off too.
+rejectedIdentifier, as are malformed addresses; with allow_ip off an
+address is unsupportedIdentifier.
 uacme gets a certificate for 127.0.0.1 over http-01 and revokes it; so
 does lego, if it sends addresses as "ip" identifiers (Debian's 4.9.1 does
 not)."""
@@ -231,7 +232,7 @@ def test_public_trust_refuses_reserved(env):
         c = account(env)
         r = new_order(c, [("ip", "127.0.0.1")])
         assert r.status == 400 and r.problem["type"] == \
-            P + "rejectedIdentifier", r
+            P + "unsupportedIdentifier", r
     finally:
         restart(env, "on", "private")
 

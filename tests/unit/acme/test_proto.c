@@ -306,6 +306,24 @@ test_problem_json(void **state)
 	assert_null(json_object_get(json_array_get(subs, 1), "detail"));
 	json_decref(o);
 
+	/* an identifier's value goes back as sent when it is valid UTF-8
+	 * without control characters (the client matches it to its
+	 * request); otherwise it is made safe */
+	e.nsub = 3;
+	strcpy(e.sub[0].value, "b\xc3\xbc" "cher.example");
+	strcpy(e.sub[1].value, "a\x01" "b.example");
+	strcpy(e.sub[2].value, "cut\xc3");	/* a sequence cut short */
+	o = acme_problem_json(ACME_PROB_REJECTED_IDENTIFIER, 0, "x", &e);
+	subs = json_object_get(o, "subproblems");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(subs, 0), "identifier"), "value")),
+	    "b\xc3\xbc" "cher.example");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(subs, 1), "identifier"), "value")), "a?b.example");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(subs, 2), "identifier"), "value")), "cut?");
+	json_decref(o);
+
 	/* a hostile count is bounded by the array */
 	e.nsub = 1000;
 	o = acme_problem_json(ACME_PROB_COMPOUND, 0, "x", &e);

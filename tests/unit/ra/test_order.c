@@ -48,7 +48,8 @@ test_order_policy(void **state)
 		{"dns", "*.co.uk", RA_PROB_REJECTED_IDENTIFIER},
 		{"dns", "a.*.example.com", RA_PROB_REJECTED_IDENTIFIER},
 		{"dns", "192.0.2.1", RA_PROB_REJECTED_IDENTIFIER},
-		{"ip", "192.0.2.1", RA_PROB_REJECTED_IDENTIFIER},
+		/* ip identifiers are off here: a type not supported */
+		{"ip", "192.0.2.1", RA_PROB_UNSUPPORTED_IDENTIFIER},
 		{"dns", "www.blocked.example", RA_PROB_REJECTED_IDENTIFIER},
 		{"dns", "intranet", RA_PROB_REJECTED_IDENTIFIER},
 		{"email", "a@example.com", RA_PROB_UNSUPPORTED_IDENTIFIER},
@@ -83,7 +84,7 @@ test_order_policy(void **state)
 	assert_int_equal(err.problem, RA_PROB_REJECTED_IDENTIFIER);
 	assert_int_equal(err.nsub, 6);
 	assert_string_equal(err.sub[1].value, "www.example.com.");
-	assert_string_equal(err.sub[0].value, "b??cher.example");
+	assert_string_equal(err.sub[0].value, "b\xc3\xbc" "cher.example");
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM orders"), 0);
 	assert_int_equal(rt_count(e, "SELECT count(*) FROM authorizations"),
 	    0);
@@ -614,6 +615,16 @@ test_orders_list(void **state)
 	assert_int_equal(more, 0);
 	assert_int_equal(ids[0], made[1]);
 	assert_int_equal(ids[1], made[0]);
+	/* RFC 8555 7.1.2.1: no invalid orders, so none that expired
+	 * before they were valid: once the first five's expiry passed, a
+	 * new order is the only one listed */
+	rt_set_now(e, RT_T0 + 8 * DAY);	/* the default lifetime: 7 days */
+	made[0] = rt_order(e, acct, "late.example.com");
+	assert_int_equal(ra_account_orders(e->ra, acct, 0, ids, 3, &n, &more),
+	    0);
+	assert_int_equal(n, 1);
+	assert_int_equal(more, 0);
+	assert_int_equal(ids[0], made[0]);
 	assert_int_equal(ra_account_orders(e->ra, acct, 0, ids, 0, &n, &more),
 	    RC_INVAL);
 	assert_int_equal(ra_account_orders(e->ra, -1, 0, ids, 3, &n, &more),

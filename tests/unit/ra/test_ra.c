@@ -243,10 +243,27 @@ test_problems(void **state)
 	ra_sub(&err, RA_PROB_REJECTED_IDENTIFIER, "dns", "a\x01\xff.example",
 	    "bad %d", 1);
 	ra_sub(&err, RA_PROB_UNSUPPORTED_IDENTIFIER, "email", "x@y", "nope");
-	for (int i = 0; i < 10; i++)
+	/* valid UTF-8 stays as sent, control characters apart */
+	ra_sub(&err, RA_PROB_REJECTED_IDENTIFIER, "dns",
+	    "b\xc3\xbc" "cher\x7f.example", "U-label");
+	assert_string_equal(err.sub[2].value, "b\xc3\xbc" "cher?.example");
+	for (int i = 0; i < 9; i++)
 		ra_sub(&err, RA_PROB_MALFORMED, "dns", "z", "more");
 	assert_int_equal(err.nsub, RA_MAX_SUBPROBLEMS);
 	assert_int_equal(err.nsub_total, 12);
+	/* cut inside a UTF-8 sequence: shown as ASCII */
+	{
+		struct ra_err cut = {0};
+		char v[300];
+
+		memset(v, 'a', sizeof(v));
+		v[254] = '\xc3';
+		v[255] = '\xbc';
+		v[299] = '\0';
+		ra_sub(&cut, RA_PROB_REJECTED_IDENTIFIER, "dns", v, "long");
+		assert_int_equal(strlen(cut.sub[0].value), 255);
+		assert_int_equal(cut.sub[0].value[254], '?');
+	}
 	j = ra_err_json(&err);
 	o = json_loads(j, 0, NULL);
 	assert_non_null(o);

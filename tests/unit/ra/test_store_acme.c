@@ -568,13 +568,28 @@ test_orders_authz_challenges(void **state)
 	assert_string_equal(gc.error, "{\"type\":\"x\"}");
 	store_challenge_clear(&gc);
 
-	/* the account's orders, newest first */
-	assert_int_equal(store_order_ids_by_account(fx->st, acc, 0, ids, 4,
-	    &n, &more), 0);
+	/* the account's orders, newest first; an invalid one, and one
+	 * past its expires_at before it became valid, are not listed */
+	assert_int_equal(store_order_ids_by_account(fx->st, acc, 0, 300, ids,
+	    4, &n, &more), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(more, 0);
-	assert_int_equal(store_order_ids_by_account(fx->st, acc, 0, ids, 0,
-	    &n, &more), RC_INVAL);
+	assert_int_equal(ids[0], oid);
+	o.status = "invalid";
+	o.expires_at = 1000;
+	assert_int_equal(store_order_add(fx->st, &o, NULL), 0);
+	o.status = "pending";
+	o.expires_at = 299;
+	assert_int_equal(store_order_add(fx->st, &o, NULL), 0);
+	assert_int_equal(store_order_ids_by_account(fx->st, acc, 0, 300, ids,
+	    4, &n, &more), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], oid);
+	assert_int_equal(store_order_ids_by_account(fx->st, acc, 0, 200, ids,
+	    4, &n, &more), 0);
+	assert_int_equal(n, 2);		/* not expired yet at 200 */
+	assert_int_equal(store_order_ids_by_account(fx->st, acc, 0, 300, ids,
+	    0, &n, &more), RC_INVAL);
 
 	/* deactivation side effects */
 	assert_int_equal(store_acme_account_cancel(fx->st, acc, NULL, "valid",
