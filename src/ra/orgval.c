@@ -485,7 +485,26 @@ ra_org_case_clear(struct ra_org_case *c)
 	free(c->reject_reason);
 	for (int i = 0; i < RA_ORG_STEP_MAX; i++)
 		free(c->step[i].evidence);
+	for (size_t i = 0; i < c->nmsgs; i++)
+		free(c->msgs[i].body);
+	free(c->msgs);
 	memset(c, 0, sizeof(*c));
+}
+
+static int
+msg_cb(const struct store_org_msg *m, void *arg)
+{
+	struct ra_org_case *c = arg;
+	struct ra_org_msg *o;
+
+	c->msgs = xrealloc(c->msgs, (c->nmsgs + 1) * sizeof(*c->msgs));
+	o = &c->msgs[c->nmsgs++];
+	o->id = m->id;
+	o->response = strcmp(m->kind, STORE_ORG_MSG_RESPONSE) == 0;
+	o->body = xstrdup(m->body);
+	o->author_id = m->author_id;
+	o->sent_at = m->sent_at;
+	return 0;
 }
 
 static int
@@ -516,7 +535,7 @@ static int
 case_fill(struct store *st, const struct store_org_case *sc,
     struct ra_org_case *out)
 {
-	int s = ra_org_state_parse(sc->state);
+	int s = ra_org_state_parse(sc->state), rc;
 
 	memset(out, 0, sizeof(*out));
 	out->id = sc->id;
@@ -541,7 +560,10 @@ case_fill(struct store *st, const struct store_org_case *sc,
 	for (int i = 0; i < RA_ORG_STEP_MAX; i++)
 		out->step[i].required = ra_org_step_required(out->profile,
 		    (enum ra_org_step)i);
-	return store_org_check_list(st, sc->id, check_cb, out);
+	rc = store_org_check_list(st, sc->id, check_cb, out);
+	if (rc == 0)
+		rc = store_org_msg_list(st, sc->id, msg_cb, out);
+	return rc;
 }
 
 int
@@ -934,7 +956,8 @@ make_org(struct store *st, const struct store_org_case *c,
  * its SHA-256, in the answer's transaction (x->docs checked already). */
 static int
 docs_add(struct store *st, const struct act_ctx *x,
-    const struct store_org_case *c, const char *actor, time_t now)
+    const struct store_org_case *c, int64_t msg, const char *actor,
+    time_t now)
 {
 	int rc = 0;
 
@@ -954,6 +977,7 @@ docs_add(struct store *st, const struct act_ctx *x,
 		for (size_t k = 0; k < sizeof(d.sha256); k++)
 			snprintf(hex + 2 * k, 3, "%02x", d.sha256[k]);
 		d.case_id = c->id;
+		d.message_id = msg;
 		d.content_type = ra_org_doc_sniff(u->data, u->len);
 		d.label = label;
 		d.data = u->data;
@@ -962,10 +986,11 @@ docs_add(struct store *st, const struct act_ctx *x,
 		d.uploaded_at = now;
 		if ((rc = store_org_doc_add(st, &d, &id)) != 0)
 			return rc;
-		j = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "order",
+		j = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:I}", "order",
 		    (json_int_t)c->order_id, "document", (json_int_t)id,
 		    "sha256", hex, "content_type", d.content_type, "size",
-		    (json_int_t)d.size, "label", label);
+		    (json_int_t)d.size, "label", label, "message",
+		    (json_int_t)msg);
 		rc = audit(st, actor, "org.case.document", c->id, j);
 		json_decref(j);
 	}
@@ -983,6 +1008,7 @@ act_tx(struct store *st, void *arg)
 	time_t now = ra_now(x->ra);
 	json_t *d = NULL;
 	const char *action = NULL;
+	int64_t msg = 0;
 	int rc, st_now;
 
 	memset(&s, 0, sizeof(s));
@@ -1218,8 +1244,24 @@ act_tx(struct store *st, void *arg)
 	}
 	if (rc != 0)
 		goto out;
+	/* the conversation keeps every request and answer, in order, with
+	 * who wrote it and when; an answer's documents name it */
+	if (x->act == ACT_REQUEST_INFO || x->act == ACT_RESPOND) {
+		struct store_org_msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.case_id = c.id;
+		m.kind = x->act == ACT_RESPOND ? STORE_ORG_MSG_RESPONSE :
+		    STORE_ORG_MSG_REQUEST;
+		m.body = x->text;
+		m.author_id = x->act == ACT_RESPOND ? x->user_id :
+		    x->agent_id;
+		m.sent_at = now;
+		if ((rc = store_org_msg_add(st, &m, &msg)) != 0)
+			goto out;
+	}
 	if (x->act == ACT_RESPOND && x->ndocs > 0 &&
-	    (rc = docs_add(st, x, &c, actor, now)) != 0)
+	    (rc = docs_add(st, x, &c, msg, actor, now)) != 0)
 		goto out;
 	if (x->act == ACT_REJECT) {
 		/* the order fails; its slot takes a new order, holding what
@@ -1248,6 +1290,8 @@ act_tx(struct store *st, void *arg)
 	if (x->act == ACT_RESPOND)
 		json_object_set_new(d, "documents",
 		    json_integer((json_int_t)x->ndocs));
+	if (msg != 0)
+		json_object_set_new(d, "message", json_integer(msg));
 	if (x->act == ACT_APPROVE) {
 		json_t *ev = json_object();
 

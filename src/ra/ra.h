@@ -1245,6 +1245,17 @@ struct ra_org_kv {
  * by default): fixed into each case when it is made. */
 void ra_org_set_two_person_ev(int on);
 
+/* One message of a case's conversation with its customer (0028). */
+struct ra_org_msg {
+	int64_t id;
+	int response;		/* 0: staff's request, 1: the customer's
+				 * answer */
+	char *body;		/* as written */
+	int64_t author_id;	/* the agent, or the customer's user; 0: not
+				 * known (carried over by 0028) */
+	time_t sent_at;		/* 0: not known */
+};
+
 struct ra_org_case {
 	int64_t id, order_id, customer_id;
 	enum ra_org_state state;
@@ -1270,6 +1281,11 @@ struct ra_org_case {
 		time_t recorded_at;
 	} step[RA_ORG_STEP_MAX];
 	size_t nchecks;			/* evidence rows, older ones too */
+	/* every request for information and every answer, oldest first
+	 * (info_request and info_response are the newest of each); the
+	 * documents of an answer name its id (store_org_doc.message_id) */
+	struct ra_org_msg *msgs;
+	size_t nmsgs;
 };
 void ra_org_case_clear(struct ra_org_case *c);	/* zeroed is fine */
 
@@ -1302,9 +1318,10 @@ int ra_org_evidence(struct ra *ra, int64_t agent_id, int64_t case_id,
     enum ra_org_step step, const struct ra_org_kv *kv, size_t n,
     struct ra_field_errs *fe, struct ra_err *err);
 /* Asks the customer (the order overview shows the text; the order's
- * contacts get a mail). text: 1..2000 characters. An earlier answer and
- * its time stay on the case (as the documents do) until the customer
- * answers this request. */
+ * contacts get a mail). text: 1..2000 characters. The request is added to
+ * the case's conversation (msgs) with its author and time; an earlier
+ * answer and its time stay on the case (as the documents do) until the
+ * customer answers this request. */
 int ra_org_request_info(struct ra *ra, int64_t agent_id, int64_t case_id,
     const char *text, struct ra_err *err);
 /* The agent goes on without an answer in the portal (e.g. it came by
@@ -1312,9 +1329,9 @@ int ra_org_request_info(struct ra *ra, int64_t agent_id, int64_t case_id,
 int ra_org_resume(struct ra *ra, int64_t agent_id, int64_t case_id,
     struct ra_err *err);
 /* The customer answers in the portal (customer_id 0: any): info_requested
- * -> in_review, the answer kept with its time (info_response_at, in the
- * same transaction; the one it replaces stays in the audit log).
- * RC_NOTFOUND when not the customer's. */
+ * -> in_review, the answer added to the conversation with its author and
+ * time and kept as the case's info_response (info_response_at), in the
+ * same transaction. RC_NOTFOUND when not the customer's. */
 int ra_org_customer_respond(struct ra *ra, int64_t customer_id,
     int64_t user_id, int64_t order_id, const char *text, struct ra_err *err);
 /*
@@ -1331,10 +1348,10 @@ struct ra_org_upload {
 #define RA_ORG_DOCS_MAX 20	/* per answer, whatever the portal allows */
 /*
  * ra_org_customer_respond() with docs[0..ndocs) stored with the answer in
- * one transaction, each in the audit log (org.case.document, with its
- * SHA-256); all or nothing. RC_INVAL with the reason for the customer in
- * err for an empty document, one that is no PDF, PNG or JPEG, or more
- * than RA_ORG_DOCS_MAX.
+ * one transaction, tied to its message, each in the audit log
+ * (org.case.document, with its SHA-256 and the message); all or nothing.
+ * RC_INVAL with the reason for the customer in err for an empty document,
+ * one that is no PDF, PNG or JPEG, or more than RA_ORG_DOCS_MAX.
  */
 int ra_org_customer_respond_docs(struct ra *ra, int64_t customer_id,
     int64_t user_id, int64_t order_id, const char *text,

@@ -1312,16 +1312,49 @@ int store_org_check_list(struct store *st, int64_t case_id,
     int (*cb)(const struct store_org_check *, void *), void *arg);
 
 /*
+ * The conversation of a case with its customer
+ * (0028-org-case-messages.sql), oldest first: kind "request" (staff ask
+ * for information) or "response" (the customer answers); body the text as
+ * written (at most STORE_MAX_TEXT * 4 bytes, line breaks and tabs
+ * allowed, not empty); author_id the user who wrote it and sent_at when,
+ * each 0 when not known (carried over by 0028 from a case's row without
+ * an audit entry). Messages are only ever added; the ra writes each with
+ * the case's info_request or info_response in one transaction.
+ */
+#define STORE_ORG_MSG_REQUEST "request"
+#define STORE_ORG_MSG_RESPONSE "response"
+struct store_org_msg {
+	int64_t id;
+	int64_t case_id;
+	const char *kind;
+	const char *body;
+	int64_t author_id;		/* 0: not known */
+	time_t sent_at;			/* 0: not known */
+};
+/* Adds a message (strings borrowed; id ignored; author_id required,
+ * sent_at 0: now). RC_INVAL for a bad field, RC_NOTFOUND for an unknown
+ * case or user. */
+int store_org_msg_add(struct store *st, const struct store_org_msg *m,
+    int64_t *id);
+/* The messages of a case, oldest first; the struct and its strings are
+ * borrowed for the callback only (non-zero from it stops the list and is
+ * returned). */
+int store_org_msg_list(struct store *st, int64_t case_id,
+    int (*cb)(const struct store_org_msg *, void *), void *arg);
+
+/*
  * The documents a customer sent with an answer to a request for
  * information (0026-org-case-documents.sql): content_type is one of
  * "application/pdf", "image/png", "image/jpeg" (sniffed by the ra), label
  * the filename made safe to show (STORE_ORG_DOC_LABEL_MAX bytes at most,
- * no control characters), sha256 that of data[0..size).
+ * no control characters), sha256 that of data[0..size); message_id the
+ * answer (a "response" message of the same case, 0028) it came with.
  */
 #define STORE_ORG_DOC_LABEL_MAX 255
 struct store_org_doc {
 	int64_t id;
 	int64_t case_id;
+	int64_t message_id;		/* 0: not known (none carried, 0028) */
 	const char *content_type;
 	const char *label;
 	const uint8_t *data;		/* NULL in lists */
@@ -1331,8 +1364,8 @@ struct store_org_doc {
 	time_t uploaded_at;
 };
 /* Adds a document (strings and data borrowed; id ignored; uploaded_at 0:
- * now). RC_INVAL for a bad field, RC_NOTFOUND for an unknown case or
- * user. */
+ * now) to answer message_id. RC_INVAL for a bad field, RC_NOTFOUND for an
+ * unknown case or user, or a message_id that is no answer of the case. */
 int store_org_doc_add(struct store *st, const struct store_org_doc *d,
     int64_t *id);
 /* The documents of a case, oldest first, without their data; the struct

@@ -2,8 +2,10 @@
 /*
  * The SQLite backend's organisation validation cases (migration 0007): the
  * cases of the back office, the evidence of their checklist steps, the
- * lookup of a customer's reusable validated organisation, and the link from
- * an order to the organisation its subject comes from. The state machine is
+ * lookup of a customer's reusable validated organisation, the link from
+ * an order to the organisation its subject comes from, and a case's
+ * conversation with its customer: the messages (0028) and the documents
+ * sent with the answers (0026). The state machine is
  * src/ra/orgval.c's; here every state change is a conditional update, so
  * two agents (or two instances) never both move one case. Runs in whichever
  * process holds the handle; every argument is checked before any SQL.
@@ -522,16 +524,107 @@ store_order_set_org(struct store *st, int64_t order_id, int64_t org_id)
 	return rc;
 }
 
+/* ---- the conversation of a case (0028) ---------------------------------- */
+
+static const char SQL_MSG_ADD[] = "INSERT INTO org_case_messages (case_id, "
+	"kind, body, author_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_MSG_LIST[] = "SELECT id, case_id, kind, body, "
+	"author_id, sent_at FROM org_case_messages WHERE case_id = ?1 "
+	"ORDER BY id";
+
+static const char *const msg_kinds[] = {STORE_ORG_MSG_REQUEST,
+	STORE_ORG_MSG_RESPONSE, NULL};
+
+int
+store_org_msg_add(struct store *st, const struct store_org_msg *m,
+    int64_t *id)
+{
+	static const char what[] = "org_msg_add";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL || m == NULL)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "case", m->case_id, 0)) != 0 ||
+	    (rc = sq_check_id(what, "author", m->author_id, 0)) != 0 ||
+	    (rc = sq_check_enum(what, "kind", m->kind, msg_kinds)) != 0 ||
+	    (rc = sq_check_text(what, "body", m->body, STORE_MAX_TEXT * 4,
+	    SQ_MULTI)) != 0)
+		return rc;
+	if (m->sent_at < 0) {
+		log_warn(LOG_STORE, "%s: negative sent_at", what);
+		return RC_INVAL;
+	}
+	rc = sq_prep(st, SQL_MSG_ADD, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, m->case_id);
+	sq_bind_text(s, 2, m->kind);
+	sq_bind_text(s, 3, m->body);
+	sqlite3_bind_int64(s, 4, m->author_id);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)(m->sent_at ? m->sent_at :
+	    time(NULL)));
+	rc = sq_insert_id(st, what, s, id);
+	sq_put(st, s);
+	if (rc == RC_INVAL)
+		rc = RC_NOTFOUND;	/* a reference: no such case or user */
+	return rc;
+}
+
+struct msg_ctx {
+	int (*cb)(const struct store_org_msg *, void *);
+	void *arg;
+	int rc;
+};
+
+static int
+msg_row(sqlite3_stmt *s, void *arg)
+{
+	struct msg_ctx *x = arg;
+	struct store_org_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = sqlite3_column_int64(s, 0);
+	m.case_id = sqlite3_column_int64(s, 1);
+	m.kind = (const char *)sqlite3_column_text(s, 2);
+	m.body = (const char *)sqlite3_column_text(s, 3);
+	m.author_id = sqlite3_column_int64(s, 4);
+	m.sent_at = (time_t)sqlite3_column_int64(s, 5);
+	if (m.kind == NULL)
+		m.kind = "";
+	if (m.body == NULL)
+		m.body = "";
+	x->rc = x->cb(&m, x->arg);
+	return x->rc;
+}
+
+int
+store_org_msg_list(struct store *st, int64_t case_id,
+    int (*cb)(const struct store_org_msg *, void *), void *arg)
+{
+	struct msg_ctx x = {cb, arg, 0};
+	int rc;
+
+	if (st == NULL || cb == NULL)
+		return RC_INVAL;
+	rc = sq_each_row_id(st, "org_msg_list", SQL_MSG_LIST, case_id,
+	    msg_row, &x);
+	return rc != 0 ? rc : x.rc;
+}
+
 /* ---- documents of a case (0026) ---------------------------------------- */
 
 static const char SQL_DOC_ADD[] = "INSERT INTO org_case_documents (case_id, "
 	"content_type, size, sha256, label, content, uploaded_by, "
-	"uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	"uploaded_at, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+/* the answer a document goes with: one of its case */
+static const char SQL_DOC_ANSWER[] = "SELECT 1 FROM org_case_messages "
+	"WHERE id = ?1 AND case_id = ?2 AND kind = 'response'";
 static const char SQL_DOC_LIST[] = "SELECT id, case_id, content_type, "
-	"size, sha256, label, uploaded_by, uploaded_at, NULL "
+	"size, sha256, label, uploaded_by, uploaded_at, NULL, message_id "
 	"FROM org_case_documents WHERE case_id = ?1 ORDER BY id";
 static const char SQL_DOC_GET[] = "SELECT id, case_id, content_type, "
-	"size, sha256, label, uploaded_by, uploaded_at, content "
+	"size, sha256, label, uploaded_by, uploaded_at, content, message_id "
 	"FROM org_case_documents WHERE id = ?1 AND case_id = ?2";
 
 static const char *const doc_types[] = {"application/pdf", "image/png",
@@ -543,12 +636,14 @@ store_org_doc_add(struct store *st, const struct store_org_doc *d,
 {
 	static const char what[] = "org_doc_add";
 	sqlite3_stmt *s = NULL;
+	int64_t answer = 0;
 	int rc;
 
 	if (st == NULL || d == NULL)
 		return RC_INVAL;
 	if ((rc = sq_check_id(what, "case", d->case_id, 0)) != 0 ||
 	    (rc = sq_check_id(what, "uploaded_by", d->uploaded_by, 0)) != 0 ||
+	    (rc = sq_check_id(what, "message", d->message_id, 0)) != 0 ||
 	    (rc = sq_check_enum(what, "content_type", d->content_type,
 	    doc_types)) != 0 ||
 	    (rc = sq_check_text(what, "label", d->label,
@@ -559,6 +654,24 @@ store_org_doc_add(struct store *st, const struct store_org_doc *d,
 		log_warn(LOG_STORE, "%s: no data, too much, or a bad time",
 		    what);
 		return RC_INVAL;
+	}
+	/* a document of one case under another's answer would be shown to
+	 * whoever sees that one */
+	rc = sq_prep(st, SQL_DOC_ANSWER, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, d->message_id);
+	sqlite3_bind_int64(s, 2, d->case_id);
+	rc = sq_each_row(st, what, s, first_id, &answer);
+	sq_put(st, s);
+	s = NULL;
+	if (rc < 0)
+		return rc;
+	if (answer == 0) {
+		log_warn(LOG_STORE, "%s: message %lld is no answer of case "
+		    "%lld", what, (long long)d->message_id,
+		    (long long)d->case_id);
+		return RC_NOTFOUND;
 	}
 	rc = sq_prep(st, SQL_DOC_ADD, &s);
 	if (rc != 0)
@@ -572,6 +685,7 @@ store_org_doc_add(struct store *st, const struct store_org_doc *d,
 	sqlite3_bind_int64(s, 7, d->uploaded_by);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)(d->uploaded_at ?
 	    d->uploaded_at : time(NULL)));
+	sqlite3_bind_int64(s, 9, d->message_id);
 	rc = sq_insert_id(st, what, s, id);
 	sq_put(st, s);
 	if (rc == RC_INVAL)
@@ -603,6 +717,7 @@ doc_row(sqlite3_stmt *s, void *arg)
 	d.label = (const char *)sqlite3_column_text(s, 5);
 	d.uploaded_by = sqlite3_column_int64(s, 6);
 	d.uploaded_at = (time_t)sqlite3_column_int64(s, 7);
+	d.message_id = sqlite3_column_int64(s, 9);
 	if (sqlite3_column_type(s, 8) == SQLITE_BLOB) {
 		d.data = sqlite3_column_blob(s, 8);
 		d.size = (size_t)sqlite3_column_bytes(s, 8);

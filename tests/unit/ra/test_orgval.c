@@ -1660,6 +1660,188 @@ test_answer_time(void **state)
 	store_org_case_clear(&sc);
 }
 
+/*
+ * The whole conversation is kept (0028): two rounds of request and answer,
+ * the second request by an admin who took the case over and answered by
+ * the customer's user again, each message with its author and time in
+ * order; each answer's documents tied to it; every message audited with
+ * its id in the transaction that wrote it; a refused answer and a refused
+ * request add nothing; another customer's scope sees no case at all. The
+ * store refuses a bad message, and a document under a message that is no
+ * answer of its case.
+ */
+struct docs_of {
+	int64_t msg[8];
+	int n;
+};
+
+static int
+docs_of_cb(const struct store_org_doc *d, void *arg)
+{
+	struct docs_of *x = arg;
+
+	assert_true(x->n < 8);
+	x->msg[x->n++] = d->message_id;
+	return 0;
+}
+
+static void
+test_conversation(void **state)
+{
+	struct ot *t = *state;
+	struct rt_env *e = t->e;
+	struct ra_err err = {0};
+	struct ra_org_case oc = {0};
+	struct docs_of docs;
+	int64_t id = order(t, "business", "talk.example.com", "Talk GmbH");
+	int64_t c = case_of(t, id), other = order(t, "business",
+	    "other.example.com", "Other Talk GmbH"), x = 0;
+	time_t t0 = e->now;
+	struct ra_org_upload two[2] = {
+		{"extract.pdf", pdf, sizeof(pdf) - 1},
+		{"bill.png", png, sizeof(png) - 1},
+	};
+	struct ra_org_upload one = {"letter.jpg", jpg, sizeof(jpg) - 1};
+	struct store_org_msg m;
+	struct store_org_doc d;
+	long long before;
+
+	assert_int_equal(ra_org_take(e->ra, t->agent_a, c, &err), 0);
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	assert_int_equal(oc.nmsgs, 0);
+	ra_org_case_clear(&oc);
+	assert_int_equal(ra_org_request_info(e->ra, t->agent_a, c,
+	    "Please send a register extract.", &err), 0);
+	rt_set_now(e, t0 + 600);
+	/* refused: nothing is written, no message either */
+	before = rt_count(e, "SELECT count(*) FROM org_case_messages");
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, " ", two, 2, &err), RC_INVAL);
+	assert_int_equal(ra_org_customer_respond_docs(e->ra,
+	    e->customer + 1, t->other_customer_user, id, "mine", two, 2,
+	    &err), RC_NOTFOUND);
+	assert_int_equal(ra_org_request_info(e->ra, t->agent_b, c,
+	    "Not mine to ask.", &err), RC_STATE);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM "
+	    "org_case_messages"), before);
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "Extract\nand bill.", two, 2, &err), 0);
+	/* an admin takes the case over and asks again */
+	rt_set_now(e, t0 + 1200);
+	assert_int_equal(ra_org_take(e->ra, t->admin, c, &err), 0);
+	assert_int_equal(ra_org_request_info(e->ra, t->admin, c,
+	    "Which court keeps the register?", &err), 0);
+	rt_set_now(e, t0 + 1800);
+	assert_int_equal(ra_org_customer_respond_docs(e->ra, e->customer,
+	    t->customer_user, id, "Amtsgericht Mannheim.", &one, 1, &err),
+	    0);
+
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer, id, &oc),
+	    0);
+	assert_int_equal(oc.nmsgs, 4);
+	assert_false(oc.msgs[0].response);
+	assert_string_equal(oc.msgs[0].body,
+	    "Please send a register extract.");
+	assert_int_equal(oc.msgs[0].author_id, t->agent_a);
+	assert_int_equal(oc.msgs[0].sent_at, t0);
+	assert_true(oc.msgs[1].response);
+	assert_string_equal(oc.msgs[1].body, "Extract\nand bill.");
+	assert_int_equal(oc.msgs[1].author_id, t->customer_user);
+	assert_int_equal(oc.msgs[1].sent_at, t0 + 600);
+	assert_false(oc.msgs[2].response);
+	assert_string_equal(oc.msgs[2].body,
+	    "Which court keeps the register?");
+	assert_int_equal(oc.msgs[2].author_id, t->admin);
+	assert_int_equal(oc.msgs[2].sent_at, t0 + 1200);
+	assert_true(oc.msgs[3].response);
+	assert_int_equal(oc.msgs[3].author_id, t->customer_user);
+	assert_int_equal(oc.msgs[3].sent_at, t0 + 1800);
+	for (size_t i = 1; i < oc.nmsgs; i++)
+		assert_true(oc.msgs[i].id > oc.msgs[i - 1].id);
+	/* the case's newest request and answer, as before */
+	assert_string_equal(oc.info_request,
+	    "Which court keeps the register?");
+	assert_string_equal(oc.info_response, "Amtsgericht Mannheim.");
+	/* each document under the answer it came with */
+	memset(&docs, 0, sizeof(docs));
+	assert_int_equal(store_org_doc_list(e->st, c, docs_of_cb, &docs), 0);
+	assert_int_equal(docs.n, 3);
+	assert_int_equal(docs.msg[0], oc.msgs[1].id);
+	assert_int_equal(docs.msg[1], oc.msgs[1].id);
+	assert_int_equal(docs.msg[2], oc.msgs[3].id);
+	/* audited with the message, in its transaction */
+	for (size_t i = 0; i < oc.nmsgs; i++) {
+		char q[240];
+
+		snprintf(q, sizeof(q), "SELECT count(*) FROM audit_log WHERE "
+		    "action = '%s' AND json_extract(details, '$.message') = "
+		    "%lld", oc.msgs[i].response ? "org.case.customer_response" :
+		    "org.case.info_requested", (long long)oc.msgs[i].id);
+		assert_int_equal(rt_count(e, q), 1);
+	}
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'org.case.document' AND json_extract(details, "
+	    "'$.message') IS NOT NULL"), 3);
+	ra_org_case_clear(&oc);
+	/* another customer's scope: no case, so no conversation */
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer + 1, id,
+	    &oc), RC_NOTFOUND);
+	assert_int_equal(oc.nmsgs, 0);
+	assert_null(oc.msgs);
+	/* another order's case has none of it */
+	assert_int_equal(ra_org_case_by_order(e->ra, e->customer, other,
+	    &oc), 0);
+	assert_int_equal(oc.nmsgs, 0);
+	ra_org_case_clear(&oc);
+
+	/* the store's refusals */
+	memset(&m, 0, sizeof(m));
+	m.case_id = c;
+	m.body = "Fine.";
+	m.author_id = t->agent_a;
+	m.kind = "note";
+	assert_int_equal(store_org_msg_add(e->st, &m, &x), RC_INVAL);
+	m.kind = "request";
+	m.body = "";
+	assert_int_equal(store_org_msg_add(e->st, &m, &x), RC_INVAL);
+	m.body = "a\x01b";
+	assert_int_equal(store_org_msg_add(e->st, &m, &x), RC_INVAL);
+	m.body = "Fine.";
+	m.author_id = 0;
+	assert_int_equal(store_org_msg_add(e->st, &m, &x), RC_INVAL);
+	m.author_id = t->agent_a;
+	m.sent_at = -1;
+	assert_int_equal(store_org_msg_add(e->st, &m, &x), RC_INVAL);
+	m.sent_at = 0;
+	m.case_id = 99999;
+	assert_int_equal(store_org_msg_add(e->st, &m, &x), RC_NOTFOUND);
+	m.case_id = c;
+	m.author_id = 99999;
+	assert_int_equal(store_org_msg_add(e->st, &m, &x), RC_NOTFOUND);
+	assert_int_equal(store_org_msg_add(NULL, &m, &x), RC_INVAL);
+	assert_int_equal(store_org_msg_list(e->st, c, NULL, NULL), RC_INVAL);
+	memset(&d, 0, sizeof(d));
+	d.case_id = case_of(t, other);
+	d.content_type = "application/pdf";
+	d.label = "x.pdf";
+	d.data = pdf;
+	d.size = sizeof(pdf) - 1;
+	d.uploaded_by = t->customer_user;
+	/* none, a request, another case's answer: refused */
+	assert_int_equal(store_org_doc_add(e->st, &d, &x), RC_INVAL);
+	assert_int_equal(ra_org_case_get(e->ra, c, &oc), 0);
+	d.message_id = oc.msgs[2].id;
+	assert_int_equal(store_org_doc_add(e->st, &d, &x), RC_NOTFOUND);
+	d.message_id = oc.msgs[3].id;
+	assert_int_equal(store_org_doc_add(e->st, &d, &x), RC_NOTFOUND);
+	d.case_id = c;
+	d.message_id = oc.msgs[0].id;
+	assert_int_equal(store_org_doc_add(e->st, &d, &x), RC_NOTFOUND);
+	ra_org_case_clear(&oc);
+	assert_int_equal(rt_count(e, "SELECT count(*) FROM "
+	    "org_case_documents"), 3);
+}
+
 int
 main(void)
 {
@@ -1694,6 +1876,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_answer_with_documents,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_time, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_conversation, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_bad_input, setup,
 		    teardown),

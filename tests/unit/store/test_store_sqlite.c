@@ -185,7 +185,8 @@ count_rows(struct store *st, const char *what)
 static const char *const tables[] = {"customers", "users", "contracts",
 	"domains", "slots", "organizations", "issuers", "orders",
 	"authorizations", "certificates", "revocations", "crls", "audit_log",
-	"audit_head", "schema_migrations", "org_case_documents", NULL};
+	"audit_head", "schema_migrations", "org_case_documents",
+	"org_case_messages", NULL};
 
 static void
 test_migrations_new_and_reopen(void **state)
@@ -1304,6 +1305,244 @@ test_migration_0023_slot_never_set_up(void **state)
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM slots WHERE "
 	    "updated_at = 1"), 3);
 	store_close(st);
+	unlink_db(path);
+}
+
+/*
+ * A database at 0027 with conversations as certdesk kept them then: the
+ * case's newest request and answer on its row, every earlier one in the
+ * audit log (appended through the store, chain and all), the documents in
+ * one list per case. 0028 makes each audited request and answer a
+ * message in the log's order, with its author (unknown for an actor that
+ * is no user) and time; a request or answer the log lacks comes from the
+ * row; each document goes with the answer of its transaction, also when
+ * a later request had cleared that answer from the row (before 0027), and
+ * one the log lacks with the answer sent at its time. The audit log is
+ * untouched, and the schema is the one a new store has.
+ */
+struct msgs_seen {
+	int n;
+	int64_t id[16], case_id[16], author[16];
+	time_t at[16];
+	char kind[16][12], body[16][64];
+};
+
+static int
+msg_seen(const struct store_org_msg *m, void *arg)
+{
+	struct msgs_seen *v = arg;
+
+	assert_true(v->n < 16);
+	v->id[v->n] = m->id;
+	v->case_id[v->n] = m->case_id;
+	v->author[v->n] = m->author_id;
+	v->at[v->n] = m->sent_at;
+	snprintf(v->kind[v->n], sizeof(v->kind[0]), "%s", m->kind);
+	snprintf(v->body[v->n], sizeof(v->body[0]), "%s", m->body);
+	v->n++;
+	return 0;
+}
+
+static void
+test_migration_0028_org_messages(void **state)
+{
+	struct fx *fx = *state;
+	const struct store_conf c27 = {"sqlite", "", 0};
+	struct store_conf conf = c27;
+	char path[320], msg[256], sql[4096];
+	struct store *st = NULL;
+	struct msgs_seen v;
+	size_t len;
+	struct rc_detail d = {""};
+	int64_t verified = 0, bad = 0, n_audit;
+	static const char *const audit[][4] = {
+		/* actor, action, object, details */
+		{"backoffice:user/2", "org.case.info_requested", "org_case:1",
+		    "{\"from\":\"in_review\",\"order\":1,\"request\":\"Send "
+		    "the register extract.\",\"to\":\"info_requested\"}"},
+		{"backoffice:user/2", "org.case.info_requested", "org_case:5",
+		    "{\"from\":\"in_review\",\"order\":5,\"request\":\"Your "
+		    "VAT id?\",\"to\":\"info_requested\"}"},
+		{"portal:user/1", "org.case.document", "org_case:1",
+		    "{\"document\":1,\"order\":1,\"size\":5}"},
+		{"portal:user/1", "org.case.document", "org_case:1",
+		    "{\"document\":2,\"order\":1,\"size\":5}"},
+		{"portal:user/1", "org.case.customer_response", "org_case:1",
+		    "{\"documents\":2,\"from\":\"info_requested\",\"order\":1,"
+		    "\"response\":\"Extract\\nand bill.\",\"to\":"
+		    "\"in_review\"}"},
+		{"portal:user/1", "org.case.document", "org_case:5",
+		    "{\"document\":5,\"order\":5,\"size\":5}"},
+		{"portal:user/1", "org.case.customer_response", "org_case:5",
+		    "{\"documents\":1,\"from\":\"info_requested\",\"order\":5,"
+		    "\"response\":\"DE999\",\"to\":\"in_review\"}"},
+		{"backoffice:user/3", "org.case.info_requested", "org_case:1",
+		    "{\"from\":\"in_review\",\"order\":1,\"request\":\"Which "
+		    "court?\",\"to\":\"info_requested\"}"},
+		/* before 0027 a new request cleared the answer on the row */
+		{"backoffice:user/3", "org.case.info_requested", "org_case:5",
+		    "{\"from\":\"in_review\",\"order\":5,\"request\":\"And "
+		    "the register?\",\"to\":\"info_requested\"}"},
+		/* an author that is no user; no such case; no text */
+		{"backoffice:user/99", "org.case.info_requested", "org_case:4",
+		    "{\"order\":4,\"request\":\"Is it current?\"}"},
+		{"backoffice:user/2", "org.case.info_requested",
+		    "org_case:77", "{\"order\":77,\"request\":\"Lost\"}"},
+		{"portal:user/1", "org.case.customer_response", "org_case:4",
+		    "{\"documents\":0}"},
+		{"portal:user/4", "org.case.document", "org_case:1",
+		    "{\"document\":3,\"order\":1,\"size\":5}"},
+		{"portal:user/4", "org.case.customer_response", "org_case:1",
+		    "{\"documents\":1,\"from\":\"info_requested\",\"order\":1,"
+		    "\"response\":\"Mannheim.\",\"to\":\"in_review\"}"},
+	};
+	static const struct {
+		int64_t case_id, author;
+		const char *kind, *body;
+	} want[] = {
+		{1, 2, "request", "Send the register extract."},
+		{5, 2, "request", "Your VAT id?"},
+		{1, 1, "response", "Extract\nand bill."},
+		{5, 1, "response", "DE999"},
+		{1, 3, "request", "Which court?"},
+		{5, 3, "request", "And the register?"},
+		{4, 0, "request", "Is it current?"},
+		{1, 4, "response", "Mannheim."},
+		/* from the row of a case the log knows nothing of */
+		{2, 0, "request", "Please send the VAT id."},
+		{2, 0, "response", "DE123"},
+	};
+
+	snprintf(path, sizeof(path), "%s/v27.db", fx->dir);
+	conf.path = path;
+	/* (a handle at 27 is for reading its schema: the store's writes go
+	 * through handles of their own, which migrate) */
+	assert_int_equal(sq_open_upto(&conf, 27, &st), 0);
+	assert_int_equal(store_schema_version(st), 27);
+	store_close(st);
+	st = NULL;
+	if (raw_exec(path, "INSERT INTO customers (id, name, created_at) "
+	    "VALUES (1, 'C', 1); "
+	    "INSERT INTO users (id, customer_id, email, display_name, role, "
+	    "created_at) VALUES (1, 1, 'c@c.example', 'Carl', 'customer', 1), "
+	    "(2, NULL, 'ann@s.example', 'Ann', 'agent', 1), "
+	    "(3, NULL, 'bob@s.example', 'Bob', 'agent', 1), "
+	    "(4, 1, 'cora@c.example', 'Cora', 'customer', 1); "
+	    "INSERT INTO contracts (id, customer_id, number, created_at) "
+	    "VALUES (1, 1, 'K-1', 1); "
+	    "INSERT INTO slots (id, contract_id, product, state, created_at, "
+	    "updated_at) VALUES (1, 1, 'business', 'pending', 1, 1); "
+	    "INSERT INTO orders (id, contract_id, slot_id, profile, status, "
+	    "names, created_at, updated_at, expires_at) VALUES "
+	    "(1, 1, 1, 'ov', 'pending', 'a', 1, 1, 9), "
+	    "(2, 1, 1, 'ov', 'pending', 'b', 1, 1, 9), "
+	    "(3, 1, 1, 'ov', 'pending', 'c', 1, 1, 9), "
+	    "(4, 1, 1, 'ov', 'pending', 'd', 1, 1, 9), "
+	    "(5, 1, 1, 'ov', 'pending', 'e', 1, 1, 9); "
+	    "INSERT INTO org_cases (id, order_id, customer_id, profile, "
+	    "product, state, approvals_required, assigned_to, info_request, "
+	    "info_response, info_response_at, created_at, updated_at) VALUES "
+	    "(1, 1, 1, 'ov', 'business', 'in_review', 1, 3, 'Which court?', "
+	    "'Mannheim.', 1300, 1, 1), "
+	    "(2, 2, 1, 'ov', 'business', 'in_review', 1, 2, "
+	    "'Please send the VAT id.', 'DE123', 2000, 1, 1), "
+	    "(3, 3, 1, 'ov', 'business', 'open', 1, NULL, NULL, NULL, NULL, "
+	    "1, 1), "
+	    "(4, 4, 1, 'ov', 'business', 'info_requested', 1, 2, "
+	    "'Is it current?', NULL, NULL, 1, 1), "
+	    "(5, 5, 1, 'ov', 'business', 'info_requested', 1, 3, "
+	    "'And the register?', NULL, NULL, 1, 1); "
+	    "INSERT INTO org_case_documents (id, case_id, content_type, size, "
+	    "sha256, label, content, uploaded_by, uploaded_at) VALUES "
+	    "(1, 1, 'application/pdf', 5, zeroblob(32), 'a.pdf', "
+	    "X'255044462D', 1, 1100), "
+	    "(2, 1, 'application/pdf', 5, zeroblob(32), 'b.pdf', "
+	    "X'255044462D', 1, 1100), "
+	    "(3, 1, 'application/pdf', 5, zeroblob(32), 'c.pdf', "
+	    "X'255044462D', 4, 1300), "
+	    "(4, 2, 'application/pdf', 5, zeroblob(32), 'd.pdf', "
+	    "X'255044462D', 1, 2000), "
+	    "(5, 5, 'application/pdf', 5, zeroblob(32), 'e.pdf', "
+	    "X'255044462D', 1, 1500)", msg, sizeof(msg)) != SQLITE_OK)
+		fail_msg("%s", msg);
+	/* the log as the store appends it (its chain), in another file
+	 * first, then as it is into the one at 27 */
+	assert_int_equal(store_audit_append(fx->st, "admin:cli",
+	    "customer.add", "customer:1", NULL), 0);
+	for (size_t i = 0; i < sizeof(audit) / sizeof(audit[0]); i++)
+		assert_int_equal(store_audit_append(fx->st, audit[i][0],
+		    audit[i][1], audit[i][2], audit[i][3]), 0);
+	/* each entry extends the head (0001's trigger), as appends do */
+	len = (size_t)snprintf(sql, sizeof(sql), "ATTACH '%s' AS src;",
+	    fx->path);
+	for (size_t i = 1; i <= sizeof(audit) / sizeof(audit[0]) + 1; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " INSERT INTO audit_log SELECT * FROM src.audit_log "
+		    "WHERE seq = %zu; UPDATE audit_head SET seq = %zu, hash = "
+		    "(SELECT hash FROM audit_log WHERE seq = %zu);", i, i, i);
+	assert_true(len < sizeof(sql));
+	if (raw_exec(path, sql, msg, sizeof(msg)) != SQLITE_OK)
+		fail_msg("copying the log: %s", msg);
+	n_audit = raw_int(path, "SELECT count(*) FROM audit_log");
+	assert_int_equal(n_audit, (int64_t)(sizeof(audit) /
+	    sizeof(audit[0])) + 1);
+	assert_int_equal(raw_int(path, "SELECT max(version) FROM "
+	    "schema_migrations"), 27);
+
+	assert_int_equal(open_at(path, 0, &st), 0);
+	assert_int_equal(store_schema_version(st),
+	    (int)store_sqlite_migrations_count);
+	memset(&v, 0, sizeof(v));
+	for (int64_t id = 1; id <= 5; id++)
+		assert_int_equal(store_org_msg_list(st, id, msg_seen, &v), 0);
+	assert_int_equal(v.n, (int)(sizeof(want) / sizeof(want[0])));
+	/* in the order they were written, over every case */
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		size_t k;
+
+		for (k = 0; k < (size_t)v.n; k++)
+			if (strcmp(v.body[k], want[i].body) == 0)
+				break;
+		if (k == (size_t)v.n)
+			fail_msg("no message \"%s\"", want[i].body);
+		assert_int_equal(v.id[k], (int64_t)i + 1);
+		assert_int_equal(v.case_id[k], want[i].case_id);
+		assert_int_equal(v.author[k], want[i].author);
+		assert_string_equal(v.kind[k], want[i].kind);
+	}
+	/* the time of each audited one is its entry's; the row's answer
+	 * keeps its time, its request has none */
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM "
+	    "org_case_messages m JOIN audit_log a ON a.object = "
+	    "'org_case:' || m.case_id AND a.at = m.sent_at WHERE m.id <= 8"),
+	    raw_int(path, "SELECT count(*) FROM org_case_messages m "
+	    "JOIN audit_log a ON a.object = 'org_case:' || m.case_id "
+	    "WHERE m.id <= 8"));
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM "
+	    "org_case_messages WHERE sent_at IS NULL"), 1);
+	assert_int_equal(raw_int(path, "SELECT sent_at FROM "
+	    "org_case_messages WHERE id = 10"), 2000);
+	/* each document with the answer it came with */
+	assert_int_equal(raw_int(path, "SELECT group_concat(id || ':' || "
+	    "message_id, ' ') = '1:3 2:3 3:8 4:10 5:4' FROM (SELECT id, "
+	    "message_id FROM org_case_documents ORDER BY id)"), 1);
+	/* the log is as it was, and verifies */
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM audit_log"),
+	    n_audit);
+	assert_int_equal(store_audit_verify(st, &verified, &bad), 0);
+	assert_int_equal(verified, n_audit);
+	/* the new messages follow */
+	{
+		struct store_org_msg m = {0, 1, "request", "Anything else?", 2,
+		    5000};
+		int64_t id = 0;
+
+		assert_int_equal(store_org_msg_add(st, &m, &id), 0);
+		assert_int_equal(id, 11);
+	}
+	store_close(st);
+	/* a backup of it passes the check of its schema */
+	assert_int_equal(store_schema_check(path, NULL, &d), 0);
 	unlink_db(path);
 }
 
@@ -3522,6 +3761,7 @@ main(void)
 		T(test_migration_0020_token_expiry),
 		T(test_migration_0021_slot_held_certificate),
 		T(test_migration_0023_slot_never_set_up),
+		T(test_migration_0028_org_messages),
 		T(test_cert_bad_input),
 		T(test_crls),
 		T(test_tx_rollback),
