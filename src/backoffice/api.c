@@ -2,11 +2,12 @@
 /*
  * The back office's JSON API under /backoffice/api/, for scripts and tests
  * of validation staff (API token or browser session with the CSRF token in
- * X-CSRF-Token): the cases (oldest first), one case with its checklist, the
- * case of an order, and the actions of the case page (take, evidence,
- * request-info, resume, reject, approve) with JSON bodies. The ra decides;
- * refusals are RFC 7807 problems: 409 "case-state" (not allowed in this
- * state, or by this agent), 400 "invalid" (bad evidence or text), 404.
+ * X-CSRF-Token): the cases (oldest first), one case with its checklist and
+ * its conversation with the customer, the case of an order, and the
+ * actions of the case page (take, evidence, request-info, resume, reject,
+ * approve) with JSON bodies. The ra decides; refusals are RFC 7807
+ * problems: 409 "case-state" (not allowed in this state, or by this
+ * agent), 400 "invalid" (bad evidence or text), 404.
  *
  * Runs on the HTTPS listener's worker threads; every body is untrusted.
  */
@@ -35,11 +36,42 @@ doc_json(const struct store_org_doc *d, void *arg)
 	snprintf(url, sizeof(url), "/backoffice/api/cases/%lld/documents/%lld",
 	    (long long)d->case_id, (long long)d->id);
 	json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, "
-	    "s:I, s:s}", "id", (json_int_t)d->id, "label", d->label,
+	    "s:I, s:s, s:o}", "id", (json_int_t)d->id, "label", d->label,
 	    "content_type", d->content_type, "size", (json_int_t)d->size,
 	    "sha256", hex, "uploaded_by", (json_int_t)d->uploaded_by,
-	    "uploaded_at", (json_int_t)d->uploaded_at, "download", url));
+	    "uploaded_at", (json_int_t)d->uploaded_at, "download", url,
+	    "message", d->message_id ? json_integer(d->message_id) :
+	    json_null()));
 	return 0;
+}
+
+/* The conversation, oldest first: each request and answer with its
+ * author and time (null: not known), an answer with its documents (the
+ * objects of docs that name it). */
+static json_t *
+messages_json(const struct ra_org_case *oc, json_t *docs)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < oc->nmsgs; i++) {
+		const struct ra_org_msg *m = &oc->msgs[i];
+		json_t *o, *mine = json_array(), *d;
+		size_t k;
+
+		json_array_foreach(docs, k, d)
+			if (m->response && json_integer_value(
+			    json_object_get(d, "message")) == m->id)
+				json_array_append(mine, d);
+		o = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)m->id,
+		    "kind", m->response ? "response" : "request", "text",
+		    m->body, "documents", mine);
+		json_object_set_new(o, "author", m->author_id ?
+		    json_integer(m->author_id) : json_null());
+		json_object_set_new(o, "sent_at", m->sent_at ?
+		    json_integer(m->sent_at) : json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 static json_t *
@@ -123,6 +155,7 @@ reply_case(struct portal_req *c, struct ra *ra, int64_t id, int by_order,
 		json_t *docs = json_array();
 
 		rc = store_org_doc_list(c->st, oc.id, doc_json, docs);
+		json_object_set_new(j, "messages", messages_json(&oc, docs));
 		json_object_set_new(j, "documents", docs);
 		if (rc != 0) {
 			json_decref(j);

@@ -2,6 +2,7 @@
 /*
  * The back office's pages: the queue of organisation validation cases
  * (oldest first, filtered by state and product), the case page (the order,
+ * the conversation with the customer with the documents of each answer,
  * its contacts, the organisation details as the customer typed them, the
  * checklist with the evidence recorded so far and a form per step, and the
  * decisions the viewing agent may take), and the POST handlers of those
@@ -1020,10 +1021,13 @@ history_card(struct portal_req *c, struct buf *b,
 	return rc;
 }
 
-/* The documents the customer sent with answers, each with a download. */
+/* The documents the customer sent with one answer, each with a
+ * download. */
 struct doc_card {
 	struct buf *b;
 	int64_t case_id;
+	int64_t msg;			/* the answer listed; 0: none */
+	const char *what;		/* the box's name for people */
 	int n;
 };
 
@@ -1031,19 +1035,19 @@ static int
 doc_card_row(const struct store_org_doc *d, void *arg)
 {
 	struct doc_card *x = arg;
-	char t[32], size[32], href[96], hex[65];
+	char size[32], href[96], hex[65];
 	int rc = 0;
 
+	if (d->message_id != x->msg)
+		return 0;
 	if (x->n++ == 0)
-		rc = portal_html_printf(x->b, "<section class=\"card\" "
-		    "aria-labelledby=\"h-docs\">\n<h2 id=\"h-docs\">Documents "
-		    "from the customer</h2>\n<div class=\"bo-scroll\" "
-		    "role=\"region\" aria-label=\"Documents\" tabindex=\"0\">"
-		    "\n<table class=\"bo-queue\" id=\"case-docs\">\n<thead><tr>"
-		    "<th scope=\"col\">Document</th><th scope=\"col\">Type"
-		    "</th><th scope=\"col\">Size</th><th scope=\"col\">SHA-256"
-		    "</th><th scope=\"col\">Sent</th></tr></thead>\n<tbody>\n");
-	portal_fmt_time(d->uploaded_at, t);
+		rc = portal_html_printf(x->b, "<div class=\"bo-scroll\" "
+		    "role=\"region\" aria-label=\"%s\" tabindex=\"0\">\n"
+		    "<table class=\"bo-queue case-docs\" id=\"case-docs-%lld\">"
+		    "\n<thead><tr><th scope=\"col\">Document</th>"
+		    "<th scope=\"col\">Type</th><th scope=\"col\">Size</th>"
+		    "<th scope=\"col\">SHA-256</th></tr></thead>\n<tbody>\n",
+		    x->what, (long long)x->msg);
 	portal_size_text(d->size, size, sizeof(size));
 	for (size_t k = 0; k < sizeof(d->sha256); k++)
 		snprintf(hex + 2 * k, 3, "%02x", d->sha256[k]);
@@ -1052,22 +1056,128 @@ doc_card_row(const struct store_org_doc *d, void *arg)
 	if (rc == 0)
 		rc = portal_html_printf(x->b, "<tr><td><a href=\"%s\" "
 		    "download>%s</a></td><td>%s</td><td>%s</td><td><code>%s"
-		    "</code></td><td>%s</td></tr>\n", href, d->label,
-		    d->content_type, size, hex, t);
+		    "</code></td></tr>\n", href, d->label, d->content_type,
+		    size, hex);
 	return rc;
 }
 
+/* The documents of answer msg (0: of none) as a table; *n gets how
+ * many. */
 static int
-docs_card(struct portal_req *c, struct buf *b, int64_t case_id)
+docs_table(struct portal_req *c, struct buf *b, int64_t case_id,
+    int64_t msg, const char *what, int *n)
 {
-	struct doc_card x = {b, case_id, 0};
+	struct doc_card x = {b, case_id, msg, what, 0};
 	int rc = store_org_doc_list(c->st, case_id, doc_card_row, &x);
 
 	if (rc == 0 && x.n > 0)
-		rc = portal_html_printf(b, "</tbody>\n</table>\n</div>\n"
-		    "<p class=\"hint\">Downloads only; their type is what "
-		    "their bytes are, whatever the customer named them.</p>\n"
-		    "</section>\n");
+		rc = portal_html_printf(b, "</tbody>\n</table>\n</div>\n");
+	*n = x.n;
+	return rc;
+}
+
+/* Who wrote message m and when, for staff: "Ann Agent" and "5 Nov 2026,
+ * 14:05 UTC", or what is not known. */
+static void
+msg_meta(struct portal_req *c, const struct ra_org_msg *m, char *who,
+    size_t len, char t[32])
+{
+	if (m->author_id != 0)
+		user_name(c, m->author_id, who, len);
+	else
+		snprintf(who, len, "an author not recorded");
+	if (m->sent_at != 0)
+		portal_fmt_time(m->sent_at, t);
+	else
+		snprintf(t, 32, "time not recorded");
+}
+
+static int
+count_doc(const struct store_org_doc *d, void *arg)
+{
+	(void)d;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * The conversation with the customer, oldest first: each request (who
+ * asked, when) and each answer (who answered, when) with the documents
+ * sent with it, each with a download; where a request waits, or the case
+ * went on without an answer, it says so. Documents that name no answer
+ * (none should: 0028 tied the earlier ones) come last.
+ */
+static int
+thread_card(struct portal_req *c, struct buf *b,
+    const struct ra_org_case *oc)
+{
+	char who[160], t[32], what[64];
+	int rc = 0, asked = 0, ndocs = 0, any = 0;
+
+	if (oc->nmsgs == 0) {
+		rc = store_org_doc_list(c->st, oc->id, count_doc, &ndocs);
+		if (rc != 0 || ndocs == 0)
+			return rc;
+	}
+	rc = portal_html_printf(b, "<section class=\"card\" id=\"case-thread\" "
+	    "aria-labelledby=\"h-info\">\n<h2 id=\"h-info\">Information "
+	    "requested from the customer</h2>\n");
+	if (rc == 0 && oc->nmsgs > 0)
+		rc = portal_html_printf(b, "<p class=\"hint\">Every request "
+		    "and answer, oldest first; the documents under the answer "
+		    "they came with.</p>\n<ol class=\"bo-thread\">\n");
+	for (size_t i = 0; rc == 0 && i < oc->nmsgs; i++) {
+		const struct ra_org_msg *m = &oc->msgs[i];
+		int last = i + 1 == oc->nmsgs;
+
+		msg_meta(c, m, who, sizeof(who), t);
+		if (!m->response)
+			asked++;
+		rc = portal_html_printf(b, "<li class=\"bo-thread-msg %s\" "
+		    "id=\"msg-%lld\" data-kind=\"%s\">\n<h3 class=\""
+		    "bo-thread-head\">%s %lld <span class=\"bo-thread-meta\">"
+		    "by %s, <span class=\"bo-thread-time\">%s</span></span>"
+		    "</h3>\n<blockquote class=\"bo-msg\">%s</blockquote>\n",
+		    m->response ? "bo-thread-answer" : "bo-thread-request",
+		    (long long)m->id, m->response ? "response" : "request",
+		    m->response ? "Answer to request" : "Request",
+		    (long long)asked, who, t, m->body);
+		if (rc == 0 && m->response) {
+			snprintf(what, sizeof(what), "Documents with the "
+			    "answer to request %lld", (long long)asked);
+			rc = docs_table(c, b, oc->id, m->id, what, &ndocs);
+			any += ndocs;
+			if (rc == 0 && ndocs == 0)
+				rc = portal_html_printf(b, "<p class=\"hint\">"
+				    "No documents with this answer.</p>\n");
+		}
+		if (rc == 0)
+			rc = portal_html_printf(b, "</li>\n");
+		if (rc != 0 || m->response)
+			continue;
+		/* a request the customer has not answered (yet) */
+		if (last && oc->state == RA_ORG_INFO_REQUESTED)
+			rc = portal_html_printf(b, "<li class=\""
+			    "bo-thread-wait\"><p id=\"info-response\">No "
+			    "answer yet.</p></li>\n");
+		else if (last || !oc->msgs[i + 1].response)
+			rc = portal_html_printf(b, "<li class=\""
+			    "bo-thread-wait\"><p>Not answered in the portal: "
+			    "the case went on without an answer.</p></li>\n");
+	}
+	if (rc == 0 && oc->nmsgs > 0)
+		rc = portal_html_printf(b, "</ol>\n");
+	if (rc == 0) {
+		rc = docs_table(c, b, oc->id, 0, "Documents not tied to an "
+		    "answer", &ndocs);
+		any += ndocs;
+	}
+	if (rc == 0 && any > 0)
+		rc = portal_html_printf(b, "<p class=\"hint\">Downloads only; "
+		    "their type is what their bytes are, whatever the customer "
+		    "named them.</p>\n");
+	if (rc == 0)
+		rc = portal_html_printf(b, "</section>\n");
 	return rc;
 }
 
@@ -1111,7 +1221,7 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 	json_t *det = NULL;
 	char cust[200], t[32], flash[PORTAL_FLASH_MAX + 1];
 	const char *pname;
-	int rc, fok = 0, ev, top, earlier;
+	int rc, fok = 0, ev, top;
 
 	buf_init(&b, PAGE_MAX);
 	rc = portal_ra_get(c, &ra);
@@ -1156,38 +1266,8 @@ case_page(struct portal_req *c, int64_t id, const struct retry *rt,
 		    case_label(&oc), cust, k.number ? k.number : "?",
 		    (long long)o.id, t, o.names, (long long)o.nvalid,
 		    (long long)o.nauthz, purpose_text(jget(det, "purpose")));
-	if (rc == 0 && (oc.info_request != NULL || oc.info_response != NULL)) {
-		rc = portal_html_printf(&b, "<section class=\"card\" "
-		    "aria-labelledby=\"h-info\">\n<h2 id=\"h-info\">Information "
-		    "requested from the customer</h2>\n<blockquote "
-		    "class=\"bo-msg\">%s</blockquote>\n",
-		    oc.info_request ? oc.info_request : "");
-		/* asked again: the answer before this request stays on
-		 * the case until the customer answers again */
-		earlier = oc.state == RA_ORG_INFO_REQUESTED &&
-		    oc.info_response != NULL;
-		if (rc == 0)
-			rc = portal_html_printf(&b, "<h3>Customer's answer</h3>\n"
-			    "<blockquote class=\"bo-msg\" id=\"info-response\">"
-			    "%s</blockquote>\n", oc.info_response && !earlier ?
-			    oc.info_response : "No answer yet.");
-		if (rc == 0 && earlier)
-			rc = portal_html_printf(&b, "<h3>Their answer to the "
-			    "earlier request</h3>\n<blockquote "
-			    "class=\"bo-msg\" id=\"info-response-earlier\">"
-			    "%s</blockquote>\n",
-			    oc.info_response);
-		if (rc == 0 && oc.info_response != NULL &&
-		    oc.info_response_at != 0) {
-			portal_fmt_time(oc.info_response_at, t);
-			rc = portal_html_printf(&b, "<p class=\"hint\" "
-			    "id=\"info-response-at\">Sent %s</p>\n", t);
-		}
-		if (rc == 0)
-			rc = portal_html_printf(&b, "</section>\n");
-	}
 	if (rc == 0)
-		rc = docs_card(c, &b, oc.id);
+		rc = thread_card(c, &b, &oc);
 	/* what the customer gave first, then the checklist, then the
 	 * decision; "take" and a final decision go on top */
 	top = oc.state == RA_ORG_OPEN || oc.state == RA_ORG_APPROVED ||

@@ -5,12 +5,13 @@
  * for OV/EV products, terms, and the CSR the browser built for the key it
  * made, or one the customer brings), the confirmation with "Go to
  * overview", the overview of every order and certificate with its state,
- * a certificate's page (what a pending order waits for, details with
- * downloads of the certificate, chain and full chain as PEM, DER and
- * PKCS#7, installation hints), and revocation after a confirmation. Every
- * decision (may this slot take an order, are these names and this CSR
- * right, may this be issued or revoked) is the ra's: this file speaks
- * HTML and JSON.
+ * a certificate's page (what a pending order waits for, an OV/EV order's
+ * conversation with the validation team and the documents sent in it,
+ * details with downloads of the certificate, chain and full chain as PEM,
+ * DER and PKCS#7, installation hints), and revocation after a
+ * confirmation. Every decision (may this slot take an order, are these
+ * names and this CSR right, may this be issued or revoked) is the ra's:
+ * this file speaks HTML and JSON.
  *
  * Runs in the main certdesk process on HTTPS worker threads; the request is
  * untrusted. Never receives a private key: the browser sends only the CSR.
@@ -1717,27 +1718,26 @@ static int order_page(struct portal_req *c, int64_t id, const char *notice,
     const struct answer_again *refused);
 
 /*
- * What the customer answered on case oc of order_id, and when: the text
- * as they typed it (escaped; its line breaks kept by the blockquote's
- * white-space) under a heading of level h. earlier: the answer to a
- * request before the one that waits now (a new request keeps it until
- * the customer answers again, ra_org_request_info). Nothing without an
- * answer.
+ * On the overview, under a new question: what the customer answered to
+ * the question before it, and when (a new request keeps it until the
+ * customer answers again, ra_org_request_info): the text as they typed it
+ * (escaped; its line breaks kept by the blockquote's white-space). The
+ * order's page shows the whole conversation instead (org_thread_section).
+ * Nothing without an answer.
  */
 static int
 answer_sent_html(struct buf *b, const struct ra_org_case *oc,
-    int64_t order_id, int h, int earlier)
+    int64_t order_id)
 {
 	char t[32];
 	int rc;
 
 	if (oc->info_response == NULL)
 		return 0;
-	rc = portal_html_printf(b, "<h%lld id=\"h-org-answer-sent-%lld\">"
-	    "%s</h%lld>\n<blockquote class=\"org-answer\" "
-	    "id=\"org-answer-sent-%lld\">%s</blockquote>\n", (long long)h,
-	    (long long)order_id, earlier ? "Your answer to the earlier "
-	    "request" : "Your answer", (long long)h, (long long)order_id,
+	rc = portal_html_printf(b, "<h3 id=\"h-org-answer-sent-%lld\">"
+	    "Your answer to the earlier request</h3>\n<blockquote "
+	    "class=\"org-answer\" id=\"org-answer-sent-%lld\">%s"
+	    "</blockquote>\n", (long long)order_id, (long long)order_id,
 	    oc->info_response);
 	/* an answer from before its time was recorded has none to show */
 	if (rc == 0 && oc->info_response_at != 0) {
@@ -1772,12 +1772,31 @@ org_info_section(struct portal_req *c, struct ra *ra,
 	    "id=\"org-info-%lld\" aria-labelledby=\"h-org-info-%lld\">\n"
 	    "<h2 id=\"h-org-info-%lld\">Information needed for %s</h2>\n"
 	    "<p>To verify your organisation, our validation team asks:</p>\n"
-	    "<blockquote class=\"org-request\">%s</blockquote>\n",
-	    (long long)o->id, (long long)o->id, (long long)o->id, shown,
+	    "<blockquote class=\"org-request\" id=\"org-request-%lld\">%s"
+	    "</blockquote>\n", (long long)o->id, (long long)o->id,
+	    (long long)o->id, shown, (long long)o->id,
 	    oc.info_request ? oc.info_request : "");
-	/* asked again: what the customer sent before stays in view */
-	if (rc == 0)
-		rc = answer_sent_html(b, &oc, o->id, 3, 1);
+	/* when it was asked: the newest request's time */
+	if (rc == 0 && oc.nmsgs > 0 && !oc.msgs[oc.nmsgs - 1].response &&
+	    oc.msgs[oc.nmsgs - 1].sent_at != 0) {
+		char t[32];
+
+		portal_fmt_time(oc.msgs[oc.nmsgs - 1].sent_at, t);
+		rc = portal_html_printf(b, "<p class=\"hint\" "
+		    "id=\"org-request-time-%lld\">Asked %s</p>\n",
+		    (long long)o->id, t);
+	}
+	/* asked again: on the overview what the customer sent before stays
+	 * in view, and the order's page has the rest; the page itself shows
+	 * the whole conversation above this card */
+	if (rc == 0 && !on_page)
+		rc = answer_sent_html(b, &oc, o->id);
+	if (rc == 0 && !on_page && oc.nmsgs > 1)
+		rc = portal_html_printf(b, "<p><a href=\"/portal/orders/%lld"
+		    "#org-thread-%lld\">Every earlier question and your "
+		    "answers, with the documents you sent<span class=\""
+		    "visually-hidden\"> for %s</span></a></p>\n",
+		    (long long)o->id, (long long)o->id, shown);
 	if (rc == 0)
 		rc = portal_html_printf(b, "<form method=\"post\" "
 		    "action=\"/portal/orders/%lld/org-info\" class=\"stack\" "
@@ -2045,9 +2064,13 @@ portal_doc_reply(struct http_req *r, const struct store_org_doc *d)
 	return http_reply(r, 200, d->content_type, d->data, d->size);
 }
 
+/* The documents sent with answer msg (0: those that name none), each with
+ * its download; nothing when there are none. */
 struct doc_rows {
 	struct buf *b;
 	int64_t order_id;
+	int64_t msg;
+	const char *head;	/* the list's lead-in */
 	int n;
 };
 
@@ -2056,15 +2079,16 @@ doc_row_html(const struct store_org_doc *d, void *arg)
 {
 	struct doc_rows *x = arg;
 	const char *kind = d->content_type;
-	char t[32], size[32], href[96];
+	char size[32], href[96];
 	int rc = 0;
 
+	if (d->message_id != x->msg)
+		return 0;
 	if (x->n++ == 0)
-		rc = portal_html_printf(x->b, "<section class=\"card\" "
-		    "id=\"org-docs\" aria-labelledby=\"h-org-docs\">\n"
-		    "<h2 id=\"h-org-docs\">Documents you sent</h2>\n"
-		    "<ul class=\"org-docs\">\n");
-	portal_fmt_time(d->uploaded_at, t);
+		rc = portal_html_printf(x->b, "<p class=\"org-docs-head\" "
+		    "id=\"org-docs-head-%lld\">%s</p>\n<ul class=\"org-docs\" "
+		    "aria-labelledby=\"org-docs-head-%lld\">\n",
+		    (long long)x->msg, x->head, (long long)x->msg);
 	portal_size_text(d->size, size, sizeof(size));
 	snprintf(href, sizeof(href), "/portal/orders/%lld/documents/%lld",
 	    (long long)x->order_id, (long long)d->id);
@@ -2077,42 +2101,112 @@ doc_row_html(const struct store_org_doc *d, void *arg)
 		kind = "JPEG";
 	if (rc == 0)
 		rc = portal_html_printf(x->b, "<li><a href=\"%s\">%s</a> "
-		    "(%s, %s), sent %s</li>\n", href, d->label, kind, size,
-		    t);
+		    "(%s, %s)</li>\n", href, d->label, kind, size);
 	return rc;
 }
 
-/* The customer's answer (unless the question card shows it: a new
- * request waits) and the documents sent for OV/EV order o's case
- * (nothing when none). */
 static int
-org_docs_section(struct portal_req *c, struct ra *ra,
+docs_html(struct portal_req *c, struct buf *b, const struct ra_org_case *oc,
+    int64_t order_id, int64_t msg, const char *head)
+{
+	struct doc_rows x = {b, order_id, msg, head, 0};
+	int rc = store_org_doc_list(c->st, oc->id, doc_row_html, &x);
+
+	if (rc == 0 && x.n > 0)
+		rc = portal_html_printf(b, "</ul>\n");
+	return rc;
+}
+
+/* Who wrote answer m, for the customer: "You", a colleague of the same
+ * customer by name, or "Your team" (not known, or not one of theirs). */
+static void
+answer_author(struct portal_req *c, const struct ra_org_msg *m, char *out,
+    size_t len)
+{
+	struct store_user u = {0};
+
+	if (m->author_id != 0 && m->author_id == c->user.id)
+		snprintf(out, len, "You");
+	else if (m->author_id != 0 &&
+	    store_user_get(c->st, m->author_id, &u) == 0 &&
+	    u.role == STORE_ROLE_CUSTOMER &&
+	    u.customer_id == portal_customer_scope(c))
+		snprintf(out, len, "%s", u.display_name);
+	else
+		snprintf(out, len, "Your team");
+	store_user_clear(&u);
+}
+
+/*
+ * The conversation of OV/EV order o's case with the customer, oldest
+ * first: each question of the validation team and each answer (who
+ * answered, when) with the documents sent with it. While a question
+ * waits, its card (org_info_section) shows it with the form and this
+ * card the ones before it, if any. The staff's names stay theirs: a
+ * question is the validation team's. Nothing without a conversation.
+ */
+static int
+org_thread_section(struct portal_req *c, struct ra *ra,
     const struct ra_portal_order *o, struct buf *b)
 {
 	struct ra_org_case oc = {0};
-	struct doc_rows x = {b, o->id, 0};
-	int rc;
+	size_t upto;
+	char who[160], t[32];
+	int rc, asked;
 
 	if (strcmp(o->profile, "dv") == 0 || o->acme)
 		return 0;
 	rc = ra_org_case_by_order(ra, portal_customer_scope(c), o->id, &oc);
 	if (rc == RC_NOTFOUND)
 		return 0;
-	if (rc == 0 && oc.info_response != NULL &&
-	    !org_info_asked(c, ra, o, NULL)) {
+	asked = rc == 0 && org_info_asked(c, ra, o, NULL);
+	upto = oc.nmsgs;
+	if (asked && upto > 0 && !oc.msgs[upto - 1].response)
+		upto--;		/* the question card has it */
+	if (rc == 0 && upto > 0)
 		rc = portal_html_printf(b, "<section class=\"card\" "
-		    "id=\"org-answer-card-%lld\" aria-labelledby=\""
-		    "h-org-answer-sent-%lld\">\n", (long long)o->id,
-		    (long long)o->id);
+		    "id=\"org-thread-%lld\" aria-labelledby=\""
+		    "h-org-thread-%lld\">\n<h2 id=\"h-org-thread-%lld\">%s</h2>"
+		    "\n<ol class=\"org-thread\">\n", (long long)o->id,
+		    (long long)o->id, (long long)o->id, asked ? "Earlier "
+		    "questions and your answers" : "Questions from our "
+		    "validation team and your answers");
+	for (size_t i = 0; rc == 0 && i < upto; i++) {
+		const struct ra_org_msg *m = &oc.msgs[i];
+
+		if (m->sent_at != 0)
+			portal_fmt_time(m->sent_at, t);
+		else
+			snprintf(t, sizeof(t), "time not recorded");
+		if (m->response)
+			answer_author(c, m, who, sizeof(who));
+		rc = portal_html_printf(b, "<li class=\"org-msg %s\" "
+		    "id=\"org-msg-%lld\">\n<h3 class=\"org-msg-head\">"
+		    "%s%s <span class=\"org-msg-time\">%s</span></h3>\n"
+		    "<blockquote class=\"%s\">%s</blockquote>\n",
+		    m->response ? "org-msg-answer" : "org-msg-request",
+		    (long long)m->id, m->response ? who : "Our validation "
+		    "team asked", m->response ? " answered" : "", t,
+		    m->response ? "org-answer" : "org-request", m->body);
+		if (rc == 0 && m->response)
+			rc = docs_html(c, b, &oc, o->id, m->id,
+			    "Documents sent with this answer:");
 		if (rc == 0)
-			rc = answer_sent_html(b, &oc, o->id, 2, 0);
-		if (rc == 0)
-			rc = portal_html_printf(b, "</section>\n");
+			rc = portal_html_printf(b, "</li>\n");
+		/* a question answered some other way (a call, a mail) */
+		if (rc == 0 && !m->response && (i + 1 == oc.nmsgs ||
+		    !oc.msgs[i + 1].response))
+			rc = portal_html_printf(b, "<li class=\"org-msg-none\">"
+			    "<p class=\"hint\">Not answered here.</p></li>\n");
 	}
-	if (rc == 0)
-		rc = store_org_doc_list(c->st, oc.id, doc_row_html, &x);
-	if (rc == 0 && x.n > 0)
-		rc = portal_html_printf(b, "</ul>\n</section>\n");
+	if (rc == 0 && upto > 0)
+		rc = portal_html_printf(b, "</ol>\n");
+	/* none should name no answer (0028 tied the earlier ones) */
+	if (rc == 0 && upto > 0)
+		rc = docs_html(c, b, &oc, o->id, 0, "Other documents you "
+		    "sent:");
+	if (rc == 0 && upto > 0)
+		rc = portal_html_printf(b, "</section>\n");
 	ra_org_case_clear(&oc);
 	return rc;
 }
@@ -2627,11 +2721,12 @@ order_page(struct portal_req *c, int64_t id, const char *notice,
 	asked = org_info_asked(c, ra, &o, NULL);
 	/* what the customer must do while it is pending: below the card */
 	rc = portal_dv_section(c, ra, &o, &more, &waits, 1);
+	/* what was asked and answered before, then what is asked now */
+	if (rc == 0)
+		rc = org_thread_section(c, ra, &o, &more);
 	if (rc == 0)
 		rc = org_info_section(c, ra, &o, &more, &waits, 1,
 		    refused);
-	if (rc == 0)
-		rc = org_docs_section(c, ra, &o, &more);
 	if (rc == 0)
 		rc = portal_html_printf(&b, "<p><a href=\"/portal/overview\">"
 		    "\xe2\x86\x90 Overview</a></p>\n");

@@ -126,7 +126,8 @@ describe("back office: an OV certificate from order to download", () => {
 		await agent.reload();
 		assert.equal(await agent.getAttribute("#case-state",
 		    "data-state"), "in_review");
-		assert.match(await agent.textContent("#info-response"),
+		assert.match(await agent.textContent(
+		    "#case-thread .bo-thread-answer blockquote"),
 		    /Sent by post today/);
 	});
 

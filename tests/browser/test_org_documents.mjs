@@ -7,11 +7,15 @@
 // form whose file input has its label and its limits, reached in order
 // with the keyboard; an HTML page named .png among a good PDF is refused
 // with the reason on the page and nothing is kept; the answer with a PDF
-// and a PNG (chosen with the file input) is thanked for and listed; the
-// agent's case page lists both, and a download is byte for byte the file.
-// Every page at 390 and 320 CSS pixels: nothing scrolls sideways, long
-// file names and SHA-256 values wrap. Screenshots:
-// tests/artifacts/docs-NN-<name>.png.
+// and a PNG (chosen with the file input) is thanked for and listed under
+// it; the agent's case page lists both under the answer, and a download is
+// byte for byte the file. A second round (the agent asks again, the
+// customer answers with another document): the order's page shows the
+// earlier round above the new question, then the whole conversation, each
+// document under its answer, who said what and when; the case page the
+// same with the staff's names. Every page at 390 and 320 CSS pixels:
+// nothing scrolls sideways, long file names and SHA-256 values wrap.
+// Screenshots: tests/artifacts/docs-NN-<name>.png.
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -66,6 +70,8 @@ const PNG = png();
 const sha256 = (b) => crypto.createHash("sha256").update(b).digest("hex");
 
 const WIDTHS = [390, 320];
+// a time as the pages write it (util/timefmt)
+const TIME = "\\d{1,2} [A-Z][a-z]{2} \\d{4}, \\d\\d:\\d\\d UTC";
 
 describe("documents with the customer's answer, in the browser", () => {
 	const rig = new Rig("docs", "business", "shop.beispiel.test");
@@ -110,10 +116,33 @@ describe("documents with the customer's answer, in the browser", () => {
 		await page.setViewportSize({ width: 1100, height: 900 });
 	}
 
-	// The agent's case page's documents, as the agent reads them.
-	async function caseDocs() {
-		return agent.$$eval("#case-docs tbody tr", (rs) => rs.map(
+	// A card alone, readable at full size, at the desktop's width and
+	// a phone's.
+	async function cardShots(page, sel, name) {
+		for (const w of [1100, 390]) {
+			await page.setViewportSize({ width: w, height: 900 });
+			await page.locator(sel).screenshot({ path: path.join(
+			    artifacts, `docs-${name}-${w}.png`) });
+		}
+		await page.setViewportSize({ width: 1100, height: 900 });
+	}
+
+	// The agent's case page's documents (of one answer, by its
+	// selector), as the agent reads them.
+	async function caseDocs(sel = ".case-docs") {
+		return agent.$$eval(`${sel} tbody tr`, (rs) => rs.map(
 		    (r) => [...r.cells].map((c) => c.textContent.trim())));
+	}
+
+	// The conversation as people read it: [who and when, text, [the
+	// documents listed under it]] per message.
+	async function thread(page, sel, head) {
+		return page.$$eval(sel, (ls, head) => ls.map((l) => [
+		    l.querySelector(head).textContent.replace(/\s+/g, " ")
+		    .trim(), l.querySelector("blockquote").textContent,
+		    [...l.querySelectorAll(".org-docs li, .case-docs tbody tr")]
+		    .map((d) => d.textContent.replace(/\s+/g, " ").trim())]),
+		    head);
 	}
 
 	test("an agent asks an OV order's customer for documents",
@@ -215,12 +244,12 @@ describe("documents with the customer's answer, in the browser", () => {
 		// the question stays open, nothing was sent
 		assert.equal(await customer.locator(`#org-info-${orderId}`)
 		    .count(), 1);
-		assert.equal(await customer.locator("#org-docs").count(), 0);
+		assert.equal(await customer.locator(".org-docs").count(), 0);
 		await shots(customer, "order-refused");
 		await agent.reload();
 		assert.equal(await agent.getAttribute("#case-state",
 		    "data-state"), "info_requested");
-		assert.equal(await agent.locator("#case-docs").count(), 0);
+		assert.equal(await agent.locator(".case-docs").count(), 0);
 		assert.match(await agent.textContent("#info-response"),
 		    /No answer yet/);
 	});
@@ -240,15 +269,22 @@ describe("documents with the customer's answer, in the browser", () => {
 		    /Thank you: your answer and 2 documents were sent/);
 		assert.equal(await customer.locator(`#org-info-${orderId}`)
 		    .count(), 0);
-		const items = await customer.$$eval("#org-docs li",
-		    (ls) => ls.map((l) => l.textContent));
+		// the question and the answer, the documents under it
+		const msgs = await thread(customer,
+		    `#org-thread-${orderId} li.org-msg`, ".org-msg-head");
+		assert.equal(msgs.length, 2);
+		assert.match(msgs[0][0], new RegExp("^Our validation team " +
+		    `asked ${TIME}$`));
+		assert.match(msgs[0][1], /utility bill for the address/);
+		assert.deepEqual(msgs[0][2], []);
+		assert.match(msgs[1][0], new RegExp(`^You answered ${TIME}$`));
+		assert.match(msgs[1][1], /electricity bill are attached/);
+		const items = msgs[1][2];
 		assert.equal(items.length, 2);
 		assert.ok(items[0].includes(PDF_NAME), items[0]);
 		// the type in the customer's words, not a media type
-		assert.match(items[0], /\(PDF, 142 bytes\), sent /);
+		assert.match(items[0], /\(PDF, 142 bytes\)$/);
 		assert.match(items[1], /utility-bill\.png \(PNG, \d+ bytes\)/);
-		for (const i of items)
-			assert.match(i, /\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC/);
 		await shots(customer, "order-documents-sent");
 	});
 
@@ -257,8 +293,14 @@ describe("documents with the customer's answer, in the browser", () => {
 		await agent.reload();
 		assert.equal(await agent.getAttribute("#case-state",
 		    "data-state"), "in_review");
-		assert.match(await agent.textContent("#info-response"),
-		    /electricity bill/);
+		const msgs = await thread(agent,
+		    "#case-thread li.bo-thread-msg", ".bo-thread-head");
+		assert.equal(msgs.length, 2);
+		assert.match(msgs[0][0], new RegExp("^Request 1 by Ann " +
+		    `Agent, ${TIME}$`));
+		assert.match(msgs[1][0], new RegExp("^Answer to request 1 by " +
+		    `Dana Demo, ${TIME}$`));
+		assert.match(msgs[1][1], /electricity bill/);
 		const rows = await caseDocs();
 		assert.equal(rows.length, 2);
 		assert.equal(rows[0][0], PDF_NAME);
@@ -269,13 +311,13 @@ describe("documents with the customer's answer, in the browser", () => {
 		// on a desktop the table fits its box: no column of it out
 		// of sight; a SHA-256 wraps in two lines of 32 digits, a
 		// long file name between letters
-		const box = await agent.$eval("#case-docs", (t) => {
+		const box = await agent.$eval(".case-docs", (t) => {
 			const s = t.closest(".bo-scroll");
 			return [s.scrollWidth, s.clientWidth];
 		});
 		assert.ok(box[0] <= box[1], "the documents' table is " +
 		    `${box[0]} px wide in a box of ${box[1]}`);
-		const lines = await agent.$$eval("#case-docs code", (cs) =>
+		const lines = await agent.$$eval(".case-docs code", (cs) =>
 		    cs.map((c) => {
 			const r = document.createRange();
 			const n = c.firstChild, tops = new Set();
@@ -290,19 +332,113 @@ describe("documents with the customer's answer, in the browser", () => {
 		assert.deepEqual(lines, [2, 2], "SHA-256 lines");
 		await shots(agent, "agent-case-documents");
 		// the card alone, readable at full size
-		await agent.locator("section:has(#case-docs)").screenshot({
+		await agent.locator("#case-thread").screenshot({
 		    path: path.join(artifacts, "docs-agent-documents-card.png")
 		});
 		for (const [i, want] of [[0, PDF], [1, PNG]]) {
 			const [dl] = await Promise.all([
 			    agent.waitForEvent("download"),
-			    agent.locator("#case-docs tbody tr a").nth(i)
+			    agent.locator(".case-docs tbody tr a").nth(i)
 			    .click()]);
 			const f = path.join(rig.tmp, `download-${i}`);
 			await dl.saveAs(f);
 			assert.ok(fs.readFileSync(f).equals(want),
 			    `download ${i} is the file sent`);
 		}
+		assert.deepEqual(rig.errors, []);
+	});
+
+	test("asked again: the earlier round above the new question",
+	    async () => {
+		await agent.fill("#t-request-info", "Which register court " +
+		    "keeps your entry? A letter from it would help.");
+		await Promise.all([agent.waitForNavigation(),
+		    agent.click("#do-request-info")]);
+		assert.equal(await agent.getAttribute("#case-state",
+		    "data-state"), "info_requested");
+		assert.match(await agent.textContent("#info-response"),
+		    /No answer yet/);
+		await customer.goto(rig.url(`/portal/orders/${orderId}`));
+		const earlier = customer.locator(`#org-thread-${orderId}`);
+		assert.match(await earlier.locator("h2").textContent(),
+		    /^Earlier questions and your answers$/);
+		const msgs = await thread(customer,
+		    `#org-thread-${orderId} li.org-msg`, ".org-msg-head");
+		assert.equal(msgs.length, 2);
+		assert.equal(msgs[1][2].length, 2);
+		// the question now, with when it was asked, under them
+		const card = customer.locator(`#org-info-${orderId}`);
+		assert.match(await card.locator("blockquote").textContent(),
+		    /Which register court/);
+		assert.match(await card.textContent(),
+		    new RegExp(`Asked ${TIME}`));
+		const y = await customer.evaluate((id) => [
+		    `#org-thread-${id}`, `#org-info-${id}`].map((s) =>
+		    document.querySelector(s).getBoundingClientRect().top),
+		    orderId);
+		assert.ok(y[0] < y[1], `earlier round, question: ${y}`);
+		await shots(customer, "order-second-request");
+		// the overview: the question, the answer before it, and the
+		// way to the rest
+		await customer.goto(rig.url("/portal/overview"));
+		const over = customer.locator(`#org-info-${orderId}`);
+		assert.match(await over.textContent(),
+		    /Your answer to the earlier request/);
+		await over.screenshot({ path: path.join(artifacts,
+		    "docs-overview-second-request-card.png") });
+		await Promise.all([customer.waitForNavigation(),
+		    over.getByRole("link", {
+		    name: new RegExp("^Every earlier question and your " +
+		    "answers, with the documents you sent") }).click()]);
+		assert.ok(customer.url().endsWith(`/portal/orders/${orderId}` +
+		    `#org-thread-${orderId}`), customer.url());
+	});
+
+	test("the second answer: the whole conversation, on both pages",
+	    async () => {
+		const card = customer.locator(`#org-info-${orderId}`);
+		await card.locator("textarea").fill("Amtsgericht Mannheim; " +
+		    "its letter is attached.\nHRB 700001.");
+		await card.locator("input[type=file]").setInputFiles([
+		    { name: "Amtsgericht-Mannheim-letter.pdf",
+		    mimeType: "application/pdf", buffer: PDF }]);
+		await Promise.all([customer.waitForNavigation(),
+		    card.locator("button[type=submit]").click()]);
+		assert.match(await customer.textContent("#flash"),
+		    /your answer and 1 document were sent/);
+		const mine = await thread(customer,
+		    `#org-thread-${orderId} li.org-msg`, ".org-msg-head");
+		assert.deepEqual(mine.map((m) => m[0].replace(
+		    new RegExp(` ${TIME}$`), "")), ["Our validation team asked",
+		    "You answered", "Our validation team asked",
+		    "You answered"]);
+		assert.match(mine[2][1], /Which register court/);
+		assert.match(mine[3][1], /Amtsgericht Mannheim/);
+		// each answer's documents under it, and only there
+		assert.equal(mine[1][2].length, 2);
+		assert.deepEqual(mine[3][2], ["Amtsgericht-Mannheim-" +
+		    "letter.pdf (PDF, 142 bytes)"]);
+		await shots(customer, "order-conversation");
+		await cardShots(customer, `#org-thread-${orderId}`,
+		    "order-conversation-card");
+
+		await agent.reload();
+		const msgs = await thread(agent,
+		    "#case-thread li.bo-thread-msg", ".bo-thread-head");
+		assert.deepEqual(msgs.map((m) => m[0].replace(
+		    new RegExp(`, ${TIME}$`), "")), [
+		    "Request 1 by Ann Agent",
+		    "Answer to request 1 by Dana Demo",
+		    "Request 2 by Ann Agent",
+		    "Answer to request 2 by Dana Demo"]);
+		assert.equal(msgs[1][2].length, 2);
+		assert.equal(msgs[3][2].length, 1);
+		assert.match(msgs[3][2][0],
+		    /^Amtsgericht-Mannheim-letter\.pdf/);
+		assert.equal(await agent.locator("#info-response").count(), 0);
+		await shots(agent, "agent-conversation");
+		await cardShots(agent, "#case-thread",
+		    "agent-conversation-card");
 		assert.deepEqual(rig.errors, []);
 	});
 });

@@ -498,6 +498,11 @@ def test_request_info_answer_and_reject(rig):
     doc = ann.case_of(oid)
     assert doc["state"] == "in_review"
     assert doc["info_response"] == "Sent by post today."
+    # both kept in the case's conversation, with who wrote them
+    assert [(m["kind"], m["text"], m["author"]) for m in doc["messages"]] \
+        == [("request", "Please send a current <register> extract & the "
+             "VAT id.", int(rig.users["ann"])),
+            ("response", "Sent by post today.", int(rig.users["a"]))]
     # reject with a reason: the order fails, the slot is free again
     st, h, _ = s.post_form(f"/backoffice/cases/{case}/reject",
                            {"csrf": csrf, "reason": "Not in the register."})

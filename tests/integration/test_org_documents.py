@@ -6,7 +6,10 @@ them (label, type, size, SHA-256) and serves them byte for byte as
 attachments that nothing renders; refused forms (a file that is no PDF,
 PNG or JPEG whatever it is declared as, an empty one, too many, too
 large) store nothing; another customer gets 404 for the page and every
-document, and a customer reaches no back office address."""
+document, and a customer reaches no back office address. The whole
+conversation (each request and each answer with its documents) is kept
+and shown in order on the order's page, the case page and the API, to
+the case's customer and to staff only."""
 import base64
 import datetime
 import hashlib
@@ -73,11 +76,12 @@ def rig(tmp_path_factory):
     a = r.ids["a"]
     a["business_d0"] = r.cli("admin", "slot", "add", "--contract",
                              a["contract"], "--product", "business")
-    r.users["ann"] = r.cli("admin", "user", "add", "--email",
-                           "ann@ca.example", "--name", "Ann Agent",
-                           "--role", "agent", "--password-stdin",
-                           input=PASSWORD + "\n")
-    r.emails["ann"] = "ann@ca.example"
+    for who in ("ann", "bob"):
+        r.users[who] = r.cli("admin", "user", "add", "--email",
+                             f"{who}@ca.example", "--name",
+                             f"{who.title()} Agent", "--role", "agent",
+                             "--password-stdin", input=PASSWORD + "\n")
+        r.emails[who] = f"{who}@ca.example"
     r.server.start()
     yield r
     r.server.stop()
@@ -173,7 +177,7 @@ def test_documents_sent_listed_and_downloaded(rig):
     st, _, page = c.get(f"/portal/orders/{oid}")
     text = page.decode()
     assert "your answer and 3 documents were sent" in text
-    assert "Documents you sent" in text
+    assert "Documents sent with this answer:" in text
     assert "<img src=x" not in text
     assert "&lt;img src=x onerror=alert(1)&gt;\ufffd%0D%0A.jpg" in text
     rows = db(rig, "SELECT id, label, content_type, size, hex(sha256) "
@@ -194,13 +198,20 @@ def test_documents_sent_listed_and_downloaded(rig):
     assert doc["state"] == "in_review"
     assert [d["sha256"] for d in doc["documents"]] == \
         [hashlib.sha256(d).hexdigest() for d in want]
+    # each names the answer it came with, which lists them
+    answer = doc["messages"][-1]
+    assert answer["kind"] == "response"
+    assert [d["message"] for d in doc["documents"]] == [answer["id"]] * 3
+    assert answer["documents"] == doc["documents"]
 
     # the agent's case page lists them; each downloads byte for byte
     s = rig.client()
     s.login(rig.emails["ann"], PASSWORD)
     st, _, page = s.get(f"/backoffice/cases/{case}")
     text = page.decode()
-    assert "Documents from the customer" in text
+    assert 'id="case-thread"' in text
+    assert f'class="bo-queue case-docs" id="case-docs-{answer["id"]}"' \
+        in text
     for r, data in zip(rows, want):
         assert hashlib.sha256(data).hexdigest() in text
         url = f"/backoffice/cases/{case}/documents/{r[0]}"
@@ -372,83 +383,318 @@ def sent_text(t):
     return f"{d.day} {months[d.month - 1]} {d.year}, {d:%H:%M} UTC"
 
 
-def test_answer_shown_with_its_time(rig):
-    """After sending, the customer sees on the order's page what they
-    answered (escaped, its lines kept) and when, beside the documents;
-    the back office sees when too. Asked again, the earlier answer stays
-    in view under the new question (page and overview) until the second
-    answer replaces it."""
+def item(text, ident, nxt):
+    """The part of a page from the element with id ident to the next
+    item of its list (nxt: how those start) or the list's end."""
+    start = text.index(f'id="{ident}"')
+    ends = [e for e in (text.find(nxt, start), text.find("</ol>", start))
+            if e >= 0]
+    return text[start:min(ends)]
+
+
+def messages(rig, case):
+    """The conversation of a case as stored: (id, kind, body, author,
+    sent_at), oldest first."""
+    return db(rig, "SELECT id, kind, body, author_id, sent_at FROM "
+              "org_case_messages WHERE case_id = ? ORDER BY id", (case,))
+
+
+def test_conversation_kept(rig):
+    """Two rounds of request and answer: every request (who asked, when)
+    and every answer (who answered, when, what, with the documents sent
+    with it) is kept in order. The order's page shows the conversation
+    (while a question waits, the earlier rounds above it; the overview
+    keeps the last answer under the new question and links to the rest);
+    the answers are the customer's users' own ("You", a colleague by
+    name), the questions the validation team's. The case page and the
+    API give the same history with the staff's names, each answer's
+    documents under it."""
     oid, case, ann = waiting_case(rig, "answer.a-shop.test",
                                   "A Shop Answer GmbH")
     c = rig.login("a")
     _, _, page = c.get(f"/portal/orders/{oid}")
-    assert f'id="org-answer-sent-{oid}"' not in page.decode()
+    text = page.decode()
+    assert f'id="org-thread-{oid}"' not in text     # nothing before it
     typed = "Extract attached.\r\nVAT id <b>DE123</b> & more"
+    png = png_bytes()
     st, _, _ = send(c, oid, c.csrf_from(page),
-                    [("documents", b"extract.pdf", "application/pdf", PDF)],
+                    [("documents", b"extract.pdf", "application/pdf", PDF),
+                     ("documents", b"bill.png", "image/png", png)],
                     answer=typed)
     assert st == 303
-    (at,), = db(rig, "SELECT info_response_at FROM org_cases WHERE id = ?",
-                (case,))
-    # the time of the answer's own audit entry: one transaction
-    assert db(rig, "SELECT max(at) FROM audit_log WHERE object = ? AND "
-              "action = 'org.case.customer_response'",
-              (f"org_case:{case}",)) == [(at,)]
-    sent = sent_text(at)
+    (q1, a1) = messages(rig, case)
+    assert q1[1:4] == ("request", "Please send the extract.",
+                       int(rig.users["ann"]))
+    assert a1[1] == "response" and a1[3] == int(rig.users["a"])
+    assert a1[2].replace("\r\n", "\n") == typed.replace("\r\n", "\n")
+    # the answer's time is its audit entry's: one transaction
+    assert db(rig, "SELECT at FROM audit_log WHERE object = ? AND action "
+              "= 'org.case.customer_response' AND json_extract(details, "
+              "'$.message') = ?", (f"org_case:{case}", a1[0])) == \
+        [(a1[4],)]
+    docs1 = db(rig, "SELECT id FROM org_case_documents WHERE message_id = "
+               "? ORDER BY id", (a1[0],))
+    assert len(docs1) == 2
+
     _, _, page = c.get(f"/portal/orders/{oid}")
     text = page.decode()
-    card = text[text.index(f'id="org-answer-card-{oid}"'):]
-    card = card[:card.index("</section>")]
-    assert ">Your answer</h2>" in card
-    quoted = re.search(r'<blockquote class="org-answer" id="org-answer-'
-                       rf'sent-{oid}">(.*?)</blockquote>', card, re.S)
-    assert quoted, card
-    assert html.unescape(quoted.group(1)).replace("\r\n", "\n") == \
+    thread = text[text.index(f'id="org-thread-{oid}"'):]
+    thread = thread[:thread.index("</section>")]
+    assert ">Questions from our validation team and your answers</h2>" \
+        in thread
+    q = item(thread, f"org-msg-{q1[0]}", '<li class="org-msg')
+    assert '>Our validation team asked <span class="org-msg-time">' in q
+    assert f'<span class="org-msg-time">{sent_text(q1[4])}</span>' in q
+    assert "Please send the extract.</blockquote>" in q
+    assert "Ann Agent" not in thread        # the team asks, not a name
+    a = item(thread, f"org-msg-{a1[0]}", '<li class="org-msg')
+    assert '>You answered <span class="org-msg-time">' in a
+    assert f'<span class="org-msg-time">{sent_text(a1[4])}</span>' in a
+    quoted = re.search(r'<blockquote class="org-answer">(.*?)</blockquote>',
+                       a, re.S).group(1)
+    assert html.unescape(quoted).replace("\r\n", "\n") == \
         typed.replace("\r\n", "\n")
-    assert "<b>" not in quoted.group(1)
-    assert f"Sent {sent}</p>" in card
-    # beside the documents sent with it, before them
-    assert text.index(f'id="org-answer-card-{oid}"') < \
-        text.index('id="org-docs"')
+    assert "<b>" not in quoted
+    # the documents under the answer they came with, each a download
+    assert "Documents sent with this answer:" in a
+    for (d,) in docs1:
+        assert f'href="/portal/orders/{oid}/documents/{d}"' in a
+    assert "extract.pdf</a> (PDF, " in a and "bill.png</a> (PNG, " in a
+    # the question comes first, then the answer
+    assert thread.index(f"org-msg-{q1[0]}") < thread.index(
+        f"org-msg-{a1[0]}")
     s = rig.login("ann")
     _, _, bo = s.get(f"/backoffice/cases/{case}")
     bo = bo.decode()
-    assert f'<p class="hint" id="info-response-at">Sent {sent}</p>' in bo
-    assert "VAT id &lt;b&gt;DE123&lt;/b&gt; &amp; more" in bo
-    assert "info-response-earlier" not in bo
+    r = item(bo, f"msg-{q1[0]}", '<li class="bo-thread')
+    assert (f'Request 1 <span class="bo-thread-meta">by Ann Agent, '
+            f'<span class="bo-thread-time">'
+            f'{sent_text(q1[4])}</span></span>') in r
+    r = item(bo, f"msg-{a1[0]}", '<li class="bo-thread')
+    assert (f'Answer to request 1 <span class="bo-thread-meta">by User a, '
+            f'<span class="bo-thread-time">'
+            f'{sent_text(a1[4])}</span></span>') in r
+    assert "VAT id &lt;b&gt;DE123&lt;/b&gt; &amp; more" in r
+    assert f'id="case-docs-{a1[0]}"' in r
+    for (d,) in docs1:
+        assert f"/backoffice/cases/{case}/documents/{d}" in r
+    assert "No answer yet." not in bo
 
-    # asked again: the first answer stays in view, marked as earlier
-    ann.do(case, "request-info", {"text": "Which register court?"})
-    _, _, page = c.get(f"/portal/orders/{oid}")
-    _, _, over = c.get("/portal/overview")
-    for p in (page.decode(), over.decode()):
-        q = p[p.index(f'id="org-info-{oid}"'):]
-        q = q[:q.index("</section>")]
-        assert "Which register court?" in q
-        assert ">Your answer to the earlier request</h3>" in q
-        assert "VAT id &lt;b&gt;DE123&lt;/b&gt; &amp; more" in q
-        assert f"Sent {sent}</p>" in q
-        # above the form for the new answer
-        assert q.index("earlier request") < q.index("<form ")
-        assert f'id="org-answer-card-{oid}"' not in p
-    _, _, bo = s.get(f"/backoffice/cases/{case}")
-    bo = bo.decode()
-    assert ('<blockquote class="bo-msg" id="info-response">No answer '
-            'yet.</blockquote>') in bo
-    assert "Their answer to the earlier request" in bo
-    assert f"Sent {sent}</p>" in bo
-
-    # the second answer replaces it; the first is in the audit log
-    st, _, _ = send(c, oid, c.csrf_from(page), [],
-                    answer="Amtsgericht Karlsruhe")
+    # asked again, by another staff member who took the case over
+    admin = rig.login_admin()
+    _, _, bo = admin.get(f"/backoffice/cases/{case}")
+    csrf = admin.csrf_from(bo)
+    st, _, _ = admin.post_form(f"/backoffice/cases/{case}/take",
+                               {"csrf": csrf})
     assert st == 303
+    st, _, _ = admin.post_form(f"/backoffice/cases/{case}/request-info",
+                               {"csrf": csrf,
+                                "text": "Which register court?"})
+    assert st == 303
+    q2 = messages(rig, case)[2]
+    assert q2[1:4] == ("request", "Which register court?",
+                       int(rig.users["admin"]))
     _, _, page = c.get(f"/portal/orders/{oid}")
     text = page.decode()
-    card = text[text.index(f'id="org-answer-card-{oid}"'):]
+    # the earlier round above, the question now with its form below
+    thread = text[text.index(f'id="org-thread-{oid}"'):]
+    thread = thread[:thread.index("</section>")]
+    assert ">Earlier questions and your answers</h2>" in thread
+    assert f"org-msg-{q1[0]}" in thread and f"org-msg-{a1[0]}" in thread
+    assert "Which register court?" not in thread
+    card = text[text.index(f'id="org-info-{oid}"'):]
     card = card[:card.index("</section>")]
-    assert "Amtsgericht Karlsruhe</blockquote>" in card
-    assert "DE123" not in card
-    assert ann.case_of(oid)["info_response_at"] >= at
-    assert len(db(rig, "SELECT 1 FROM audit_log WHERE object = ? AND "
-                  "action = 'org.case.customer_response' AND details "
-                  "LIKE '%DE123%'", (f"org_case:{case}",))) == 1
+    assert "Which register court?</blockquote>" in card
+    assert f"Asked {sent_text(q2[4])}</p>" in card
+    assert "<form " in card and "DE123" not in card
+    assert text.index(f'id="org-thread-{oid}"') < \
+        text.index(f'id="org-info-{oid}"')
+    # the overview keeps the last answer under the new question, and
+    # leads to the rest
+    _, _, over = c.get("/portal/overview")
+    over = over.decode()
+    card = over[over.index(f'id="org-info-{oid}"'):]
+    card = card[:card.index("</section>")]
+    assert "Which register court?" in card
+    assert ">Your answer to the earlier request</h3>" in card
+    assert "VAT id &lt;b&gt;DE123&lt;/b&gt; &amp; more" in card
+    assert f"Sent {sent_text(a1[4])}</p>" in card
+    assert f'href="/portal/orders/{oid}#org-thread-{oid}"' in card
+    assert card.index("earlier request") < card.index("<form ")
+    _, _, bo = s.get(f"/backoffice/cases/{case}")
+    bo = bo.decode()
+    r = item(bo, f"msg-{q2[0]}", '<li class="bo-thread')
+    assert (f'Request 2 <span class="bo-thread-meta">by Staff admin, '
+            f'<span class="bo-thread-time">'
+            f'{sent_text(q2[4])}</span></span>') in r
+    assert '<p id="info-response">No answer yet.</p>' in bo
+    assert bo.index(f'id="msg-{q2[0]}"') < bo.index("No answer yet.")
+
+    # a colleague of the customer answers it, with a JPEG
+    a2c = rig.login("a2")
+    _, _, page = a2c.get(f"/portal/orders/{oid}")
+    st, _, _ = send(a2c, oid, a2c.csrf_from(page),
+                    [("documents", b"letter.jpg", "image/jpeg", JPEG)],
+                    answer="Amtsgericht Karlsruhe")
+    assert st == 303
+    (_, _, _, a2) = messages(rig, case)
+    assert a2[1:4] == ("response", "Amtsgericht Karlsruhe",
+                       int(rig.users["a2"]))
+    docs2 = db(rig, "SELECT id FROM org_case_documents WHERE message_id = "
+               "? ORDER BY id", (a2[0],))
+    assert len(docs2) == 1
+    for who, first, second in ((c, "You", "User a2"),
+                               (a2c, "User a", "You")):
+        _, _, page = who.get(f"/portal/orders/{oid}")
+        text = page.decode()
+        assert f'id="org-info-{oid}"' not in text
+        thread = text[text.index(f'id="org-thread-{oid}"'):]
+        thread = thread[:thread.index("</section>")]
+        ids = [int(m) for m in re.findall(r'id="org-msg-(\d+)"', thread)]
+        assert ids == [q1[0], a1[0], q2[0], a2[0]]
+        a = item(thread, f"org-msg-{a1[0]}", '<li class="org-msg')
+        assert f'>{first} answered <span class="org-msg-time">' in a
+        assert "letter.jpg" not in a and "extract.pdf" in a
+        a = item(thread, f"org-msg-{a2[0]}", '<li class="org-msg')
+        assert f'>{second} answered <span class="org-msg-time">' in a
+        assert f"{sent_text(a2[4])}</span>" in a
+        assert "Amtsgericht Karlsruhe</blockquote>" in a
+        assert "letter.jpg</a> (JPEG, " in a and "extract.pdf" not in a
+        assert f'href="/portal/orders/{oid}/documents/{docs2[0][0]}"' in a
+        assert "Not answered here." not in thread
+    _, _, bo = s.get(f"/backoffice/cases/{case}")
+    bo = bo.decode()
+    r = item(bo, f"msg-{a2[0]}", '<li class="bo-thread')
+    assert (f'Answer to request 2 <span class="bo-thread-meta">by User a2, '
+            f'<span class="bo-thread-time">'
+            f'{sent_text(a2[4])}</span></span>') in r
+    assert f'id="case-docs-{a2[0]}"' in r and "letter.jpg" in r
+    assert "extract.pdf" not in r
+    assert "No answer yet." not in bo
+
+    # the API: the same history, each answer with its documents
+    doc = ann.case_of(oid)
+    got = [(m["id"], m["kind"], m["text"], m["author"], m["sent_at"])
+           for m in doc["messages"]]
+    assert got == [(q1[0], "request", q1[2], q1[3], q1[4]),
+                   (a1[0], "response", a1[2], a1[3], a1[4]),
+                   (q2[0], "request", q2[2], q2[3], q2[4]),
+                   (a2[0], "response", a2[2], a2[3], a2[4])]
+    assert [[d["id"] for d in m["documents"]] for m in doc["messages"]] \
+        == [[], [d for (d,) in docs1], [], [d for (d,) in docs2]]
+    assert {d["message"] for d in doc["documents"]} == {a1[0], a2[0]}
+    # as docs/openapi.yaml says
+    import yaml
+    from conftest import SRCDIR
+    schemas = yaml.safe_load((SRCDIR / "docs" / "openapi.yaml")
+                             .read_text())["components"]["schemas"]
+    for m in doc["messages"]:
+        assert set(m) == set(schemas["CaseMessage"]["properties"])
+        assert set(schemas["CaseMessage"]["required"]) <= set(m)
+        for d in m["documents"]:
+            assert set(d) == set(schemas["CaseDocument"]["properties"])
+    assert {"messages", "documents"} <= set(schemas["Case"]["properties"])
+    # the newest request and answer, as before
+    assert doc["info_request"] == "Which register court?"
+    assert doc["info_response"] == "Amtsgericht Karlsruhe"
+    assert doc["info_response_at"] == a2[4]
+
+
+def test_conversation_only_for_its_customer(rig):
+    """Adversarially: the conversation and its documents are the case's
+    customer's. Another customer gets 404 for the order's page and each
+    document, and none of it on their overview; a document is not
+    reached through another order of the same customer; staff get none
+    of it through the portal, and every staff member (not only the one
+    the case is assigned to) sees it all in the back office and the API,
+    each download audited."""
+    oid, case, ann = waiting_case(rig, "secret.a-shop.test",
+                                  "A Shop Secret GmbH")
+    c = rig.login("a")
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    st, _, _ = send(c, oid, c.csrf_from(page),
+                    [("documents", b"secret-extract.pdf", "application/pdf",
+                      PDF)], answer="Our secret register number HRB 4711")
+    assert st == 303
+    ann.do(case, "request-info", {"text": "And your secret VAT id?"})
+    (q1, a1, q2) = messages(rig, case)
+    (doc_id,), = db(rig, "SELECT id FROM org_case_documents WHERE "
+                    "message_id = ?", (a1[0],))
+    secrets = [b"HRB 4711", b"secret VAT id", b"secret-extract",
+               b"Please send the extract."]
+    b = rig.login("b")
+    for path in (f"/portal/orders/{oid}",
+                 f"/portal/orders/{oid}/documents/{doc_id}",
+                 "/portal/overview", "/portal/"):
+        st, _, got = b.get(path)
+        assert st in (200, 404), path
+        assert st == 404 or "orders/" not in path
+        for x in secrets:
+            assert x not in got, (path, x)
+    st, _, got = b.api("GET", f"/api/v1/orders/{oid}",
+                       token=rig.token("b"))
+    assert st == 404 and b"HRB 4711" not in json.dumps(got).encode()
+    # another order of the same customer does not reach this document
+    other, _, _ = waiting_case(rig, "other.a-shop.test",
+                               "A Shop Other GmbH")
+    st, _, got = c.get(f"/portal/orders/{other}/documents/{doc_id}")
+    assert st == 404 and got != PDF
+    _, _, page = c.get(f"/portal/orders/{other}")
+    for x in secrets[:3]:
+        assert x not in page
+    # staff in the portal: nothing of it
+    s = rig.login("ann")
+    for path in (f"/portal/orders/{oid}",
+                 f"/portal/orders/{oid}/documents/{doc_id}"):
+        st, _, got = s.get(path)
+        assert st == 404
+        for x in secrets:
+            assert x not in got
+    # every staff member sees it all: another agent, on the page and in
+    # the API, and downloads the document (audited)
+    bob = rig.login("bob")
+    _, _, bo = bob.get(f"/backoffice/cases/{case}")
+    bo = bo.decode()
+    for m in (q1, a1, q2):
+        assert f'id="msg-{m[0]}"' in bo
+    assert "Our secret register number HRB 4711</blockquote>" in bo
+    assert "And your secret VAT id?</blockquote>" in bo
+    assert f"/backoffice/cases/{case}/documents/{doc_id}" in bo
+    reads = ("SELECT count(*) FROM audit_log WHERE action = "
+             "'org.case.document.read' AND object = ?")
+    before = db(rig, reads, (f"org_case:{case}",))[0][0]
+    st, _, got = bob.get(f"/backoffice/cases/{case}/documents/{doc_id}")
+    assert st == 200 and got == PDF
+    assert db(rig, reads, (f"org_case:{case}",))[0][0] == before + 1
+    doc = Agent(rig, "bob").case_of(oid)
+    assert [m["id"] for m in doc["messages"]] == [q1[0], a1[0], q2[0]]
+    assert doc["messages"][1]["documents"][0]["id"] == doc_id
+
+
+def test_request_not_answered_in_the_portal(rig):
+    """A request the agent went on from without an answer in the portal
+    (it came by phone: resume) stays in the conversation, marked so on
+    both pages, before the next request; unanswered when the order's page
+    shows it after all."""
+    oid, case, ann = waiting_case(rig, "phone.a-shop.test",
+                                  "A Shop Phone GmbH")
+    ann.do(case, "resume")
+    ann.do(case, "request-info", {"text": "One more thing, please."})
+    (q1, q2) = messages(rig, case)
+    s = rig.login("ann")
+    _, _, bo = s.get(f"/backoffice/cases/{case}")
+    bo = bo.decode()
+    r = item(bo, f"msg-{q1[0]}", '<li class="bo-thread-msg')
+    assert "Not answered in the portal" in r
+    assert '<p id="info-response">No answer yet.</p>' in \
+        item(bo, f"msg-{q2[0]}", '<li class="bo-thread-msg')
+    c = rig.login("a")
+    _, _, page = c.get(f"/portal/orders/{oid}")
+    text = page.decode()
+    thread = text[text.index(f'id="org-thread-{oid}"'):]
+    thread = thread[:thread.index("</section>")]
+    assert "Please send the extract." in thread
+    assert "Not answered here." in thread
+    assert "One more thing" not in thread
+    assert "One more thing, please.</blockquote>" in \
+        text[text.index(f'id="org-info-{oid}"'):]
