@@ -754,7 +754,8 @@ confirm_show(struct portal_req *c, const char *token,
 	    "domain's administrative addresses, so the certificate "
 	    "authority asks you to confirm that the request may go ahead."
 	    "</p>\n<dl class=\"facts\">\n<dt>Domain</dt><dd id=\"c-domain\">"
-	    "%s</dd>\n<dt>Requested by</dt><dd id=\"c-customer\">%s</dd>\n"
+	    "%s</dd>\n<dt>Names you confirm</dt><dd id=\"c-names\">%s</dd>\n"
+	    "<dt>Requested by</dt><dd id=\"c-customer\">%s</dd>\n"
 	    "<dt>Certificate</dt><dd>%s</dd>\n<dt>Email sent to</dt>"
 	    "<dd id=\"c-to\">%s</dd>\n<dt>Sent</dt><dd>%s</dd>\n"
 	    "<dt>This link expires</dt><dd>%s</dd>\n</dl>\n"
@@ -764,8 +765,8 @@ confirm_show(struct portal_req *c, const char *token,
 	    "<form method=\"post\" action=\"/confirm/%s\">\n"
 	    "<button type=\"submit\" class=\"button primary\" "
 	    "id=\"confirm\">Confirm</button>\n</form>\n</section>\n",
-	    l->name, l->name, l->customer, pname ? pname : l->product,
-	    l->email_to, sent, exp, token);
+	    l->name, l->name, l->names, l->customer, pname ? pname :
+	    l->product, l->email_to, sent, exp, token);
 	if (rc == 0)
 		rc = confirm_reply(c, 200, title, (const char *)b.data);
 	buf_free(&b);
@@ -878,6 +879,23 @@ portal_dv_confirm_handle(struct http_req *r, void *app)
 		rc = confirm_done(&c, &l);
 	} else if (rc == RC_NOTFOUND) {
 		rc = link_gone(&c, NULL);
+	} else if (rc == RC_POLICY) {
+		/* CAA forbids it (fixable: the link stays usable), or a
+		 * wildcard name, which only DNS validates: said as the ra
+		 * put it */
+		struct buf b;
+
+		log_info(LOG_PORTAL, "email validation of %s refused: %s",
+		    l.name, err.detail.msg);
+		buf_init(&b, 4096);
+		rc = portal_html_printf(&b, "<section class=\"card narrow "
+		    "confirm\" data-link-state=\"refused\">\n<h1>Not "
+		    "confirmed</h1>\n<p role=\"alert\">%s</p>\n</section>\n",
+		    err.detail.msg);
+		if (rc == 0)
+			rc = confirm_reply(&c, 409, "Not confirmed",
+			    (const char *)b.data);
+		buf_free(&b);
 	} else if (rc == RC_STATE) {
 		/* it changed in between: say what it is now */
 		struct ra_dv_email_link now;
@@ -945,7 +963,7 @@ state_json(const struct ra_dv_state *v)
 	json_object_set_new(j, "hosted", json_boolean(v->hosted));
 	if (v->hosted)
 		json_array_append_new(m, json_string("dns-auto"));
-	if (v->email_allowed)
+	if (v->email_allowed && !v->wildcard)	/* wildcards: DNS only */
 		json_array_append_new(m, json_string("email"));
 	json_array_append_new(m, json_string("dns"));
 	if (!v->wildcard)

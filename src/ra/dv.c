@@ -985,7 +985,10 @@ start_one(struct ra *ra, const struct store_order *o,
 		set_str(&v.zone, zone);
 		set_str(&v.stage, "publish");
 		v.next_check_at = now;
-	} else if (ra_dv_email_allowed(ra, warn, sizeof(warn))) {
+	} else if (!a->wildcard && ra_dv_email_allowed(ra, warn,
+	    sizeof(warn))) {
+		/* a wildcard only through DNS (DESIGN.md): the customer
+		 * places the record; no mail goes to the hostmaster */
 		set_str(&v.method, "email");
 		set_str(&v.email_local, "hostmaster");
 		v.next_check_at = a->expires_at;	/* expiry only */
@@ -1228,6 +1231,13 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	snprintf(old, sizeof(old), "%s", v.method);
 	switch (m) {
 	case RA_DV_EMAIL:
+		if (a.wildcard) {
+			rc = ra_fail(err, RC_POLICY,
+			    RA_PROB_REJECTED_IDENTIFIER,
+			    "A wildcard name can only be validated through "
+			    "DNS.");
+			goto out;
+		}
 		if (email_local == NULL || email_local[0] == '\0')
 			email_local = "hostmaster";
 		/* "local" or "local@adn" */
@@ -1236,7 +1246,7 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 		    (int)(at - email_local) : (int)strlen(email_local),
 		    email_local);
 		if (!ra_dv_email_local_ok(local) || (at != NULL &&
-		    (a.wildcard || !ra_dv_adn_ok(a.identifier, at + 1)))) {
+		    !ra_dv_adn_ok(a.identifier, at + 1))) {
 			rc = ra_fail(err, RC_INVAL, RA_PROB_MALFORMED, "Choose "
 			    "one of admin, administrator, webmaster, "
 			    "hostmaster or postmaster at %s or a domain it "

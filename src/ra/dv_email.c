@@ -830,6 +830,60 @@ link_load(struct ra *ra, const char *token, struct store_dv_token *t,
 	return rc;
 }
 
+/* Whether authorization b of order o waits for a confirmation by a mail
+ * to `to` (what ra_dv_email_confirm() validates with a link to it). */
+static int
+waits_for(struct ra *ra, const struct store_order *o,
+    const struct store_authz *b, const char *to)
+{
+	struct store_dv v = {0};
+	char bto[320];
+	int yes = 0;
+
+	if (strcmp(b->status, "pending") == 0 && !b->wildcard &&
+	    store_dv_get(ra->st, b->id, &v) == 0 &&
+	    strcmp(v.method, "email") == 0) {
+		ra_dv_email_to(ra, o, b, &v, bto, sizeof(bto));
+		yes = strcmp(bto, to) == 0;
+	}
+	store_dv_clear(&v);
+	return yes;
+}
+
+/* The names a confirmation of link t (of authorization a) validates, as
+ * ra_dv_email_confirm() picks them, into out (size n). */
+static void
+link_names(struct ra *ra, const struct store_order *o,
+    const struct store_authz *a, const struct store_dv_token *t, char *out,
+    size_t n)
+{
+	int64_t ids[CA_MAX_NAMES];
+	size_t k = 0, len;
+
+	len = (size_t)snprintf(out, n, "%s", a->identifier);
+	if (store_order_authz_list(ra->st, o->id, ids, CA_MAX_NAMES, &k) != 0)
+		return;
+	for (size_t i = 0; i < k && len < n; i++) {
+		struct store_authz b = {0};
+
+		if (ids[i] != a->id && store_authz_get(ra->st, ids[i], &b) == 0
+		    && waits_for(ra, o, &b, t->email_to)) {
+			int w = snprintf(out + len, n - len, ", %s",
+			    b.identifier);
+
+			if (w < 0 || (size_t)w >= n - len) {
+				/* cut: say so */
+				if (n > 4)
+					memcpy(out + n - 4, "...", 4);
+				len = n;
+			} else {
+				len += (size_t)w;
+			}
+		}
+		store_authz_clear(&b);
+	}
+}
+
 int
 ra_dv_email_lookup(struct ra *ra, const char *token,
     struct ra_dv_email_link *out)
@@ -852,6 +906,11 @@ ra_dv_email_lookup(struct ra *ra, const char *token,
 	snprintf(out->name, sizeof(out->name), "%s", at ? at + 1 :
 	    a.identifier);
 	snprintf(out->email_to, sizeof(out->email_to), "%s", t.email_to);
+	if (a.wildcard)		/* confirms nothing (ra_dv_email_confirm) */
+		snprintf(out->names, sizeof(out->names), "*.%s",
+		    a.identifier);
+	else
+		link_names(ra, &o, &a, &t, out->names, sizeof(out->names));
 	who_asks(ra, &o, out->customer, sizeof(out->customer), product,
 	    sizeof(product));
 	snprintf(out->product, sizeof(out->product), "%s", product);
@@ -903,6 +962,14 @@ ra_dv_email_confirm(struct ra *ra, const char *token,
 		    "confirmation.");
 		goto out;
 	}
+	/* a wildcard only through DNS (DESIGN.md): a link of a wildcard
+	 * name (mailed before that was enforced) confirms nothing */
+	if (a.wildcard) {
+		rc = ra_fail(err, RC_POLICY, RA_PROB_REJECTED_IDENTIFIER,
+		    "*.%s can only be validated through DNS: the order's "
+		    "page shows the record to add.", a.identifier);
+		goto out;
+	}
 	/* CAA before the link is used up: a forbidding record can be fixed
 	 * and the same link confirmed again */
 	if (!ra_dv_caa(ra, &a, "email", &caa)) {
@@ -936,23 +1003,21 @@ ra_dv_email_confirm(struct ra *ra, const char *token,
 	rc = store_order_authz_list(ra->st, o.id, ids, CA_MAX_NAMES, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct store_authz b = {0};
-		struct store_dv v = {0};
-		char adn[256], to[320];
+		char adn[256];
 		int mine = ids[i] == a.id;
 		json_t *ev;
 
-		if (store_authz_get(ra->st, ids[i], &b) != 0 ||
-		    store_dv_get(ra->st, ids[i], &v) != 0 ||
-		    strcmp(b.status, "pending") != 0 ||
-		    strcmp(v.method, "email") != 0) {
-			store_dv_clear(&v);
+		/* as link_names() lists them on the page; the link's own
+		 * name waits for it (link_state() said pending) */
+		if (store_authz_get(ra->st, ids[i], &b) != 0 || !(mine ?
+		    strcmp(b.status, "pending") == 0 :
+		    waits_for(ra, &o, &b, t.email_to))) {
 			store_authz_clear(&b);
 			continue;
 		}
-		ra_dv_email_to(ra, &o, &b, &v, to, sizeof(to));
 		snprintf(adn, sizeof(adn), "%s", strchr(t.email_to, '@') ?
 		    strchr(t.email_to, '@') + 1 : b.identifier);
-		if (mine || strcmp(to, t.email_to) == 0) {
+		{
 			struct store_dv_attempt at = {0};
 			struct val_result bcaa = {0};
 			int caa_ok = mine ? 1 : ra_dv_caa(ra, &b, "email",
@@ -998,7 +1063,6 @@ ra_dv_email_confirm(struct ra *ra, const char *token,
 			json_decref(ev);
 			val_result_clear(&bcaa);
 		}
-		store_dv_clear(&v);
 		store_authz_clear(&b);
 	}
 	if (rc != 0) {

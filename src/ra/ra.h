@@ -1545,6 +1545,11 @@ int ra_dv_email_resend(struct ra *ra, int64_t customer_id, int64_t order_id,
 /* What a confirmation link confirms (GET shows it, nothing changes). */
 struct ra_dv_email_link {
 	char name[256];		/* the domain */
+	char names[1024];	/* the names a confirmation validates, ", "
+				 * between them: the link's own, and the
+				 * order's other names that wait for a mail
+				 * to the same address (cut with "..." when
+				 * longer) */
 	char email_to[320];	/* where the mail went */
 	char customer[200];	/* who asked: the customer's name */
 	char product[24];

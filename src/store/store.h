@@ -1218,7 +1218,8 @@ void store_dv_record_list_free(struct store_dv_record *v, size_t n);
  * Reuse (BR 4.2.1): the newest valid portal authorization (account_id
  * NULL) of an order of contract_id for identifier, validated at or after
  * valid_since and unexpired at now, other than exclude_id. For wildcard 1
- * only validations by a DNS or email method (or staff) count; for 0 any.
+ * only validations by a DNS method (or staff) count (DESIGN.md: wildcards
+ * only through DNS); for 0 any.
  * *authz_id gets it; RC_NOTFOUND when none.
  */
 int store_dv_reusable(struct store *st, int64_t contract_id,

@@ -774,7 +774,7 @@ static const char SQL_REUSABLE[] = "SELECT a.id FROM authorizations a "
 	"o.contract_id = ?1 AND a.identifier = ?2 AND a.ident_type = 'dns' "
 	"AND a.status = 'valid' AND a.validated_at >= ?3 AND a.expires_at > "
 	"?4 AND a.id <> ?5 AND a.method <> 'reused' AND (?6 = 0 OR "
-	"a.method IN ('dns-auto', 'dns', 'email', 'operator')) "
+	"a.method IN ('dns-auto', 'dns', 'operator')) "
 	"ORDER BY a.validated_at DESC, a.id DESC LIMIT 1";
 static const char SQL_DOMAIN_OF[] = "SELECT name, hosted FROM domains "
 	"WHERE contract_id = ?1 AND (name = ?2 OR (length(?2) > length(name) "

@@ -112,7 +112,8 @@ def rig(tmp_path_factory):
     port = free_port()
     smtp = smtp_rig.start_smtp(inbox, port)
     knot = Knot(tmp / "knot", {"test.": zone_text(
-        "test.", ns=("ns1",), extra="web-dv 60 A 127.0.0.1")})
+        "test.", ns=("ns1",), extra="web-dv 60 A 127.0.0.1\n"
+        'caa-dv 60 CAA 0 issue "ca.elsewhere.example"')})
     web = WebFiles()
     r = Rig(tmp)
     with open(r.data / "certdesk.conf", "a") as f:
@@ -253,6 +254,9 @@ def test_mail_link_get_post_issue(rig):
         assert b'method="post"' in body
         assert b"An SSL certificate was requested" in body
         assert b"TLS" not in body     # the portal's one word, SSL
+        # every name the POST confirms is named
+        assert f'<dd id="c-names">{DOMAIN}, www.{DOMAIN}</dd>'.encode() \
+            in body, body
     assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == \
         "validation_pending"
     assert db(rig, "SELECT count(*) FROM authorizations WHERE status = "
@@ -708,3 +712,63 @@ def test_switch_to_another_address_keeps_the_shared_link(rig):
                             (oid, moved))[0][0])
     assert ev["email_to"] == "admin@" + base
     assert api(rig, "GET", f"/api/v1/orders/{oid}")[2]["state"] == "issued"
+
+
+CONTACT = {"name": "Ada Admin", "email": "ada@caa-dv.test",
+           "phone": "+49 721 123456"}
+ORG = {"legal_name": "CAA DV GmbH", "country": "DE", "locality": "Karlsruhe",
+       "street": "Hauptstr. 1", "postal_code": "76131"}
+
+
+def test_wildcard_only_by_dns_and_caa_on_the_page(rig):
+    """DESIGN.md: a wildcard only through DNS. A Business Wildcard order
+    for a domain not on our nameservers mails the hostmaster for the
+    domain alone; the wildcard waits for the record the customer places,
+    and email cannot be chosen for it. The confirmation page names what
+    it confirms; a CAA record that forbids this CA gets the page's own
+    answer (409, the reason, the link still usable), not an error of
+    ours."""
+    name = "caa-dv.test"
+    to = "hostmaster@" + name
+    slot = rig.cli("admin", "slot", "add", "--contract",
+                   rig.ids["a"]["contract"], "--product",
+                   "business_wildcard")
+    _, csr = make_csr(["*." + name, name])
+    st, _, doc = api(rig, "POST", f"/api/v1/slots/{slot}/orders", {
+        "domain": name, "purpose": "hosting", "terms_accepted": True,
+        "csr": csr, "admin": CONTACT, "tech": CONTACT, "org": ORG})
+    assert st == 201, doc
+    oid = doc["id"]
+    v = api(rig, "GET", f"/api/v1/orders/{oid}/validations")[2]
+    by = {("*." if x["wildcard"] else "") + x["name"]: x
+          for x in v["validations"]}
+    assert by["*." + name]["method"] == "dns", by
+    assert "email" not in by["*." + name]["methods"], by
+    assert by[name]["method"] == "email", by
+    st, _, doc = api(rig, "POST", f"/api/v1/orders/{oid}/validations/"
+                     "choose", {"authz_id": by["*." + name]["authz_id"],
+                                "method": "email",
+                                "email_local": "hostmaster"})
+    assert st == 422 and "only be validated through DNS" in \
+        json.dumps(doc), doc
+    # one mail, which names the certificate's names; its link confirms
+    # the domain alone (the page says which)
+    m = rig.inbox.wait(lambda r, m: r == [to])
+    assert "*." + name in body_of(m)
+    token = link_of(m)
+    c = rig.client()
+    st, _, body = c.get(f"/confirm/{token}")
+    assert st == 200
+    assert f'<dd id="c-names">{name}</dd>'.encode() in body, body
+    # CAA forbids this CA: said on the page, nothing confirmed
+    st, _, body = c.request("POST", f"/confirm/{token}", body=b"",
+                            headers={"Content-Type":
+                                     "application/x-www-form-urlencoded"})
+    assert st == 409, body
+    assert b"CAA" in body and b"confirm again" in body, body
+    assert b"Something went wrong" not in body
+    assert db(rig, "SELECT count(*) FROM authorizations a JOIN orders o "
+                   "ON o.id = a.order_id WHERE o.id = ? AND a.status = "
+                   "'valid'", (oid,)) == [(0,)]
+    st, _, body = c.get(f"/confirm/{token}")
+    assert st == 200 and b'method="post"' in body    # still usable

@@ -320,6 +320,8 @@ test_email_default_confirm_issue(void **state)
 	assert_string_equal(l.customer, "Beispiel GmbH");
 	assert_string_equal(l.product, "starter");
 	assert_string_equal(l.email_to, "hostmaster@example.com");
+	/* the page names every name the POST confirms */
+	assert_string_equal(l.names, "example.com, www.example.com");
 	assert_int_equal(l.expires_at - l.sent_at, 30 * DAY);
 	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
 	/* POST: confirms both names, the DV order is issued */
@@ -886,22 +888,61 @@ test_choose_forbidden(void **state)
 	/* email needs confirmation, not "check now" */
 	assert_int_equal(ra_dv_check_now(t->e->ra, t->e->customer, id, wid,
 	    NULL, &valid, &err), RC_STATE);
-	/* http for a wildcard */
+	/* a wildcard only through DNS (DESIGN.md): it starts with the
+	 * record the customer places, no mail goes out for it, and neither
+	 * email nor http can be chosen for it */
 	{
+		int64_t mails = rt_count(t->e, "SELECT count(*) FROM "
+		    "mail_outbox WHERE kind = 'validation.email'");
 		int64_t w = order(t, "business_wildcard", "wild.example",
 		    "*.wild.example wild.example");
 		int64_t star;
+		char tok[RA_DV_TOKEN_LEN + 1];
+		struct ra_dv_email_link l = {0};
 
 		v = list(t, w, &n);
 		assert_int_equal(n, 2);
 		assert_true(v[0].wildcard);
+		assert_int_equal(v[0].method, RA_DV_DNS);
+		assert_int_equal(v[0].email_sent_at, 0);
+		assert_int_equal(v[0].n_email_adns, 0);
+		assert_int_equal(v[1].method, RA_DV_EMAIL);
 		assert_string_equal(v[0].http_url, "");
 		star = v[0].authz_id;
 		free(v);
+		/* one mail, for wild.example alone */
+		assert_int_equal(rt_count(t->e, "SELECT count(*) FROM "
+		    "mail_outbox WHERE kind = 'validation.email'"), mails + 1);
+		mail_token(t, "hostmaster@wild.example", tok);
+		assert_int_equal(ra_dv_email_lookup(t->e->ra, tok, &l), 0);
+		assert_string_equal(l.names, "wild.example");
 		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, w,
 		    star, RA_DV_HTTP, NULL, NULL, &err), RC_POLICY);
 		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, w,
+		    star, RA_DV_EMAIL, "hostmaster", NULL, &err), RC_POLICY);
+		assert_non_null(strstr(err.detail.msg, "only be validated "
+		    "through DNS"));
+		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, w,
+		    star, RA_DV_EMAIL, "admin@wild.example", NULL, &err),
+		    RC_POLICY);
+		assert_int_equal(ra_dv_choose(t->e->ra, t->e->customer, w,
 		    star, RA_DV_DNS, NULL, NULL, &err), 0);
+		/* confirming the base name's mail leaves the wildcard
+		 * pending, and the base name's email validation does not
+		 * count for the next order's wildcard */
+		assert_int_equal(ra_dv_email_confirm(t->e->ra, tok, NULL,
+		    NULL, &err), 0);
+		v = list(t, w, &n);
+		assert_string_equal(v[0].status, "pending");
+		assert_string_equal(v[1].status, "valid");
+		free(v);
+		w = order(t, "business_wildcard", "wild.example",
+		    "*.wild.example wild.example");
+		v = list(t, w, &n);
+		assert_string_equal(v[0].status, "pending");
+		assert_int_equal(v[0].method, RA_DV_DNS);
+		assert_string_equal(v[1].status, "valid");	/* reused */
+		free(v);
 	}
 	/* a valid name cannot change */
 	assert_int_equal(ra_portal_validate(t->e->ra, id, "operator",
