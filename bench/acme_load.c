@@ -29,7 +29,8 @@
  *
  * Runs as a plain process on the benchmark machine; trusts the ACME server
  * only as far as its HTTPS certificate chains to --cacert, and bounds every
- * response it reads.
+ * response it reads. Its HTTPS client, CSRs and /proc accounting are
+ * loadgen.c's, shared with sign_load.
  *
  * usage: acme_load --directory URL --cacert FILE --http-port PORT
  *            [--clients N] [--duration S] [--count N] [--stall S]
@@ -37,40 +38,30 @@
  *            [--latency-out FILE]
  *        acme_load --free-ports N	(prints N free loopback TCP ports)
  */
+#include "loadgen.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <netdb.h>
-#include <signal.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_BODY (1024 * 1024)	/* largest ACME response we read */
-#define MAX_NONCE 256
-#define MAX_URL 1024
+#define MAX_NONCE LG_MAX_NONCE
+#define MAX_URL LG_MAX_URL
 #define MAX_TOKEN 128
 #define MAX_RETRY_AFTER 10	/* seconds; a bounded run waits no longer */
 #define MAX_POLL_MS 1000
@@ -80,7 +71,6 @@
 #define TABLE_SIZE 4096
 #define HTTP_IN_MAX 4096
 #define HTTP_MAX_CONNS 4096
-#define HTTP_CONN_BUF 16384	/* a response header line fits */
 
 /* ---- options and shared state ------------------------------------------ */
 
@@ -88,144 +78,20 @@ static struct {
 	const char *directory;
 	const char *cacert;
 	int http_port;
-	int clients;
-	double duration;
-	long count;		/* certificates to start; 0: no limit */
-	double stall;
-	int server_pid;
 	const char *domain;
 	long poll_ms;
-	long timeout_s;
-	const char *latency_out;
 } opt = {
-	.clients = 4,
-	.duration = 10,
-	.stall = 10,
 	.domain = "bench.test",
 	.poll_ms = 10,
-	.timeout_s = 30,
 };
 
 static char url_new_nonce[MAX_URL], url_new_account[MAX_URL],
     url_new_order[MAX_URL];
 
-static EVP_MD *sha256;		/* fetched once: implicit fetches cost */
-
-static atomic_long started;	/* certificates started (count limit) */
-static atomic_long completed;
-static atomic_long failed;
-static atomic_int stop;		/* start no new certificate */
-static atomic_int running;	/* client threads still working */
-static atomic_int ready;	/* clients with an account (or failed) */
-static atomic_int setup_failed;
+static struct lg_run run;	/* ready: every client has an account */
 static atomic_long http01_hits, http01_misses;
 
-static pthread_mutex_t go_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t go_cond = PTHREAD_COND_INITIALIZER;
-static int go;
-
-static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
-static int err_printed;
-
-static void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "acme_load: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-/* The first few errors go to stderr; the rest are only counted. */
-static void __attribute__((format(printf, 2, 3)))
-report(int client, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&err_mu);
-	if (err_printed++ < 20) {
-		va_start(ap, fmt);
-		fprintf(stderr, "acme_load: client %d: ", client);
-		vfprintf(stderr, fmt, ap);
-		fprintf(stderr, "\n");
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&err_mu);
-}
-
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz ? sz : 1);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* ---- base64url and JSON-safe strings ------------------------------------ */
-
-static char *
-b64u(const unsigned char *p, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = xcalloc(n / 3 * 4 + 5, 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
-		    p[i + 2];
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = tab[v >> 6 & 63];
-		*o++ = tab[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = tab[v >> 6 & 63];
-	}
-	*o = '\0';
-	return out;
-}
 
 /* A server-given string we put inside JSON or a URL without escaping. */
 static int
@@ -273,11 +139,11 @@ token_hash(const char *t, size_t n)
 static void
 table_put(const char *token, const char *keyauth)
 {
-	struct entry *e = xcalloc(1, sizeof(*e));
+	struct entry *e = lg_xcalloc(1, sizeof(*e));
 	unsigned h = token_hash(token, strlen(token));
 
 	snprintf(e->token, sizeof(e->token), "%s", token);
-	e->keyauth = xstrdup(keyauth);
+	e->keyauth = lg_xstrdup(keyauth);
 	pthread_mutex_lock(&table_mu);
 	e->next = table[h];
 	table[h] = e;
@@ -483,7 +349,7 @@ http_main(void *arg)
 
 	(void)arg;
 	if (ep < 0)
-		die("epoll_create1: %s", strerror(errno));
+		lg_die("epoll_create1: %s", strerror(errno));
 	e = (struct epoll_event){EPOLLIN, {.ptr = &http_listen_fd}};
 	epoll_ctl(ep, EPOLL_CTL_ADD, http_listen_fd, &e);
 	e = (struct epoll_event){EPOLLIN, {.ptr = &http_stop_fd}};
@@ -494,7 +360,7 @@ http_main(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die("epoll_wait: %s", strerror(errno));
+			lg_die("epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &http_stop_fd) {
 				while (conns)
@@ -519,7 +385,7 @@ http_main(void *arg)
 				}
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 				    sizeof(one));
-				c = xcalloc(1, sizeof(*c));
+				c = lg_xcalloc(1, sizeof(*c));
 				c->fd = fd;
 				c->next = conns;
 				if (conns)
@@ -544,18 +410,18 @@ http_start(int port)
 	http_listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (http_listen_fd < 0)
-		die("socket: %s", strerror(errno));
+		lg_die("socket: %s", strerror(errno));
 	setsockopt(http_listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(http_listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-		die("http-01 server: bind 127.0.0.1:%d: %s", port,
+		lg_die("http-01 server: bind 127.0.0.1:%d: %s", port,
 		    strerror(errno));
 	if (listen(http_listen_fd, 1024) != 0)
-		die("listen: %s", strerror(errno));
+		lg_die("listen: %s", strerror(errno));
 	http_stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (http_stop_fd < 0)
-		die("eventfd: %s", strerror(errno));
+		lg_die("eventfd: %s", strerror(errno));
 	if (pthread_create(&http_thread, NULL, http_main, NULL) != 0)
-		die("pthread_create failed");
+		lg_die("pthread_create failed");
 }
 
 static void
@@ -564,7 +430,7 @@ http_stop(void)
 	uint64_t one = 1;
 
 	if (write(http_stop_fd, &one, sizeof(one)) != sizeof(one))
-		die("eventfd write: %s", strerror(errno));
+		lg_die("eventfd write: %s", strerror(errno));
 	pthread_join(http_thread, NULL);
 	close(http_stop_fd);
 	close(http_listen_fd);
@@ -578,7 +444,7 @@ p256_key(void)
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 
 	if (!k)
-		die("P-256 key generation failed");
+		lg_die("P-256 key generation failed");
 	return k;
 }
 
@@ -592,12 +458,12 @@ p256_jwk(EVP_PKEY *k)
 
 	if (!EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub,
 		sizeof(pub), &len) || len != 65 || pub[0] != 4)
-		die("cannot read a P-256 public key");
-	x = b64u(pub + 1, 32);
-	y = b64u(pub + 33, 32);
+		lg_die("cannot read a P-256 public key");
+	x = lg_b64u(pub + 1, 32);
+	y = lg_b64u(pub + 33, 32);
 	if (asprintf(&out, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
 		"\"y\":\"%s\"}", x, y) < 0)
-		die("out of memory");
+		lg_die("out of memory");
 	free(x);
 	free(y);
 	return out;
@@ -617,17 +483,17 @@ es256(EVP_PKEY_CTX *sctx, const char *msg, size_t len)
 	ECDSA_SIG *sig;
 	const BIGNUM *r, *s;
 
-	if (EVP_Digest(msg, len, h, NULL, sha256, NULL) != 1 ||
+	if (EVP_Digest(msg, len, h, NULL, lg_sha256, NULL) != 1 ||
 	    EVP_PKEY_sign(sctx, der, &dlen, h, sizeof(h)) != 1)
-		die("ES256 signing failed");
+		lg_die("ES256 signing failed");
 	sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
 	if (!sig)
-		die("ES256: bad DER signature");
+		lg_die("ES256: bad DER signature");
 	ECDSA_SIG_get0(sig, &r, &s);
 	if (BN_bn2binpad(r, rs, 32) != 32 || BN_bn2binpad(s, rs + 32, 32) != 32)
-		die("ES256: bad r or s");
+		lg_die("ES256: bad r or s");
 	ECDSA_SIG_free(sig);
-	return b64u(rs, sizeof(rs));
+	return lg_b64u(rs, sizeof(rs));
 }
 
 static EVP_PKEY_CTX *
@@ -636,107 +502,26 @@ sign_ctx(EVP_PKEY *k)
 	EVP_PKEY_CTX *sctx = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
 
 	if (!sctx || EVP_PKEY_sign_init(sctx) != 1)
-		die("cannot set up ES256 signing");
+		lg_die("cannot set up ES256 signing");
 	return sctx;
-}
-
-/*
- * A CSR key with its request template, made before the timed phase: with
- * OpenSSL 3.0 putting a public key into a request (the provider encoder)
- * costs more than the whole rest of the CSR, so each template keeps its
- * key and only the name changes per certificate.
- */
-struct csr_tpl {
-	EVP_PKEY *key;
-	X509_REQ *req;
-	unsigned char *spki;	/* SubjectPublicKeyInfo DER, to check */
-	int spki_len;
-};
-
-static void
-csr_tpl_init(struct csr_tpl *t)
-{
-	t->key = p256_key();
-	t->req = X509_REQ_new();
-	if (!t->req || !X509_REQ_set_pubkey(t->req, t->key))
-		die("CSR: building failed");
-	t->spki = NULL;
-	t->spki_len = i2d_PUBKEY(t->key, &t->spki);
-	if (t->spki_len <= 0)
-		die("CSR: cannot encode the public key");
-}
-
-static void
-csr_tpl_free(struct csr_tpl *t)
-{
-	EVP_PKEY_free(t->key);
-	X509_REQ_free(t->req);
-	OPENSSL_free(t->spki);
 }
 
 /* A CSR for one DNS name (CN and SAN), DER in base64url. */
 static char *
-make_csr(struct csr_tpl *t, const char *name)
+make_csr(struct lg_csr_tpl *t, const char *name)
 {
-	X509_NAME *nm = X509_NAME_new();
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509_EXTENSION *ext;
-	char san[300];
 	unsigned char *der = NULL;
-	int len;
-	char *out;
+	int len = lg_csr_der(t, name, &der);
+	char *out = lg_b64u(der, (size_t)len);
 
-	while (X509_REQ_get_attr_count(t->req) > 0)
-		X509_ATTRIBUTE_free(X509_REQ_delete_attr(t->req, 0));
-	snprintf(san, sizeof(san), "DNS:%s", name);
-	if (!nm || !exts ||
-	    !X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-		(const unsigned char *)name, -1, -1, 0) ||
-	    !X509_REQ_set_subject_name(t->req, nm))
-		die("CSR: building failed");
-	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
-	if (!ext || !sk_X509_EXTENSION_push(exts, ext) ||
-	    !X509_REQ_add_extensions(t->req, exts) ||
-	    X509_REQ_sign(t->req, t->key, sha256) <= 0)
-		die("CSR: signing failed");
-	len = i2d_X509_REQ(t->req, &der);
-	if (len <= 0)
-		die("CSR: encoding failed");
-	out = b64u(der, (size_t)len);
 	OPENSSL_free(der);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_NAME_free(nm);
 	return out;
 }
 
-/* ---- HTTPS: a small HTTP/1.1 client over OpenSSL ------------------------ */
+/* ---- ACME over HTTPS (loadgen.h) ---------------------------------------- */
 
-/*
- * Each client thread keeps one keep-alive TLS connection to the ACME
- * server: every URL must be on the directory's origin (https://host:port),
- * as with certdesk and Pebble. Blocking sockets with --timeout as their
- * send and receive timeouts; the server's certificate must chain to
- * --cacert and name the host. libcurl did this before, and its per-request
- * machinery was a third of this generator's CPU: CPU that a small benchmark
- * machine then takes from the server under test.
- */
-
-struct resp {
-	long status;
-	char *body;
-	size_t len, cap;
-	int too_big;
-	char nonce[MAX_NONCE];
-	char location[MAX_URL];
-	long retry_after;	/* seconds; -1 when absent */
-};
-
-struct hconn {
-	int fd;			/* -1: not connected */
-	SSL *ssl;
-	char in[HTTP_CONN_BUF];
-	size_t off, len;	/* unread bytes: in[off, len) */
-};
+/* Every URL must be on the directory's origin, as with certdesk and
+ * Pebble: each client thread keeps one keep-alive connection there. */
 
 /* The steps of one certificate, timed apart (polls count with the step
  * that needed them). */
@@ -747,432 +532,33 @@ static const char *const step_name[NSTEPS] = {"newOrder", "authorization",
 struct client {
 	int id;
 	pthread_t th;
-	struct hconn hc;
+	struct lg_hconn hc;
 	EVP_PKEY *key;
 	EVP_PKEY_CTX *sctx;
 	char *jwk;
 	char *thumb;
 	char kid[MAX_URL];
 	char nonce[MAX_NONCE];
-	struct resp r;
-	struct csr_tpl csr[KEYS_PER_CLIENT];
+	struct lg_resp r;
+	struct lg_csr_tpl csr[KEYS_PER_CLIENT];
 
-	double *lat;		/* seconds, one per certificate */
-	size_t nlat, caplat;
 	double steps[NSTEPS];	/* seconds in each step, certificates done */
-	long requests, polls, sleep_ms, bad_nonces, failures;
+	long polls, sleep_ms, bad_nonces, failures;
 	double cert_deadline;
 };
 
 enum { GET, HEAD, POST };
 
-static SSL_CTX *tls;
-static char origin[MAX_URL];	/* "https://host:port", no slash */
-static char origin_host[256], origin_port[8];
-
-/* Takes the origin from the directory URL. */
-static void
-origin_set(const char *url)
-{
-	const char *h = url + 8, *slash, *colon;
-	size_t hl;
-
-	if (strncmp(url, "https://", 8) != 0)
-		die("--directory must be an https:// URL");
-	slash = strchr(h, '/');
-	if (slash == NULL)
-		slash = h + strlen(h);
-	if (*h == '[')
-		die("--directory: IPv6 literals are not supported");
-	colon = memchr(h, ':', (size_t)(slash - h));
-	hl = (size_t)((colon ? colon : slash) - h);
-	if (hl == 0 || hl >= sizeof(origin_host))
-		die("--directory: bad host");
-	memcpy(origin_host, h, hl);
-	origin_host[hl] = '\0';
-	if (colon) {
-		size_t pl = (size_t)(slash - colon - 1);
-
-		if (pl == 0 || pl >= sizeof(origin_port) ||
-		    strspn(colon + 1, "0123456789") < pl)
-			die("--directory: bad port");
-		memcpy(origin_port, colon + 1, pl);
-		origin_port[pl] = '\0';
-	} else {
-		snprintf(origin_port, sizeof(origin_port), "443");
-	}
-	if ((size_t)(slash - url) >= sizeof(origin))
-		die("--directory: too long");
-	memcpy(origin, url, (size_t)(slash - url));
-	origin[slash - url] = '\0';
-}
-
-static void
-tls_init(void)
-{
-	tls = SSL_CTX_new(TLS_client_method());
-	if (!tls || SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) != 1)
-		die("TLS context");
-	if (SSL_CTX_load_verify_locations(tls, opt.cacert, NULL) != 1)
-		die("%s: cannot load the CA certificate", opt.cacert);
-	SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
-}
-
-static void
-hc_close(struct hconn *h)
-{
-	if (h->ssl) {
-		SSL_shutdown(h->ssl);
-		SSL_free(h->ssl);
-	}
-	if (h->fd >= 0)
-		close(h->fd);
-	h->ssl = NULL;
-	h->fd = -1;
-	h->off = h->len = 0;
-}
-
-static int
-hc_connect(struct client *c)
-{
-	struct hconn *h = &c->hc;
-	struct addrinfo hints = {0}, *ai = NULL;
-	struct timeval tv = {.tv_sec = opt.timeout_s};
-	struct in6_addr a6;
-	struct in_addr a4;
-	int one = 1, ip, e;
-
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((e = getaddrinfo(origin_host, origin_port, &hints, &ai)) != 0) {
-		report(c->id, "%s: %s", origin_host, gai_strerror(e));
-		return -1;
-	}
-	h->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (h->fd < 0 || setsockopt(h->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv)) != 0 || setsockopt(h->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-	    sizeof(tv)) != 0 || setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY,
-	    &one, sizeof(one)) != 0 ||
-	    connect(h->fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		report(c->id, "connect %s: %s", origin, strerror(errno));
-		freeaddrinfo(ai);
-		hc_close(h);
-		return -1;
-	}
-	freeaddrinfo(ai);
-	ip = inet_pton(AF_INET, origin_host, &a4) == 1 ||
-	    inet_pton(AF_INET6, origin_host, &a6) == 1;
-	if (!(h->ssl = SSL_new(tls)) || SSL_set_fd(h->ssl, h->fd) != 1 ||
-	    (ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(h->ssl),
-		origin_host) != 1 :
-		(SSL_set_tlsext_host_name(h->ssl, origin_host) != 1 ||
-		    SSL_set1_host(h->ssl, origin_host) != 1)) ||
-	    SSL_connect(h->ssl) != 1) {
-		report(c->id, "TLS to %s failed: %s", origin,
-		    ERR_reason_error_string(ERR_get_error()));
-		ERR_clear_error();
-		hc_close(h);
-		return -1;
-	}
-	return 0;
-}
-
-/* More bytes into h->in. 1, 0 at the end of the stream, -1 on an error. */
-static int
-hc_fill(struct hconn *h)
-{
-	int n, e;
-
-	if (h->off > 0) {
-		memmove(h->in, h->in + h->off, h->len - h->off);
-		h->len -= h->off;
-		h->off = 0;
-	}
-	if (h->len == sizeof(h->in))
-		return -1;	/* a header line longer than the buffer */
-	n = SSL_read(h->ssl, h->in + h->len, (int)(sizeof(h->in) - h->len));
-	if (n > 0) {
-		h->len += (size_t)n;
-		return 1;
-	}
-	e = SSL_get_error(h->ssl, n);
-	ERR_clear_error();
-	return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-}
-
-/* The next line (CRLF cut off) of at most the buffer's size: a pointer
- * into h->in valid until the next read, or NULL. *eof: the stream ended
- * (or broke) before any byte of it. */
-static char *
-hc_line(struct hconn *h, size_t *len, int *eof)
-{
-	for (;;) {
-		char *nl = memchr(h->in + h->off, '\n', h->len - h->off);
-		int r;
-
-		if (nl) {
-			char *line = h->in + h->off;
-
-			*len = (size_t)(nl - line);
-			if (*len > 0 && line[*len - 1] == '\r')
-				(*len)--;
-			line[*len] = '\0';
-			h->off = (size_t)(nl - h->in) + 1;
-			return line;
-		}
-		if ((r = hc_fill(h)) <= 0) {
-			*eof = r <= 0 && h->len == h->off;
-			return NULL;
-		}
-	}
-}
-
-static void
-body_add(struct resp *r, const char *p, size_t len)
-{
-	if (r->len + len + 1 > MAX_BODY) {
-		r->too_big = 1;
-		return;
-	}
-	if (r->len + len + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 4096;
-		char *b;
-
-		while (cap < r->len + len + 1)
-			cap *= 2;
-		b = realloc(r->body, cap);
-		if (!b)
-			die("out of memory");
-		r->body = b;
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-}
-
-/* n body bytes (n < 0: until the end of the stream). */
-static int
-hc_body(struct hconn *h, struct resp *r, long long n)
-{
-	while (n != 0) {
-		size_t have = h->len - h->off;
-		int f;
-
-		if (have == 0) {
-			if ((f = hc_fill(h)) < 0)
-				return -1;
-			if (f == 0)
-				return n < 0 ? 0 : -1;
-			continue;
-		}
-		if (n > 0 && (long long)have > n)
-			have = (size_t)n;
-		body_add(r, h->in + h->off, have);
-		h->off += have;
-		if (n > 0)
-			n -= (long long)have;
-	}
-	return r->too_big ? -1 : 0;
-}
-
-static int
-hc_chunked(struct hconn *h, struct resp *r)
-{
-	for (;;) {
-		size_t len;
-		int eof;
-		char *line = hc_line(h, &len, &eof), *end;
-		unsigned long long n;
-
-		if (!line)
-			return -1;
-		n = strtoull(line, &end, 16);
-		if (end == line || n > MAX_BODY)
-			return -1;
-		if (n == 0)
-			break;
-		if (hc_body(h, r, (long long)n) != 0 ||
-		    !(line = hc_line(h, &len, &eof)) || len != 0)
-			return -1;
-	}
-	for (;;) {	/* trailer */
-		size_t len;
-		int eof;
-
-		if (!hc_line(h, &len, &eof))
-			return -1;
-		if (len == 0)
-			return 0;
-	}
-}
-
-/* Copies header value (trimmed) if line is "name: value". */
-static int
-header_value(const char *line, size_t len, const char *name, char *out,
-    size_t outlen)
-{
-	size_t nl = strlen(name);
-
-	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 ||
-	    line[nl] != ':')
-		return 0;
-	line += nl + 1;
-	len -= nl + 1;
-	while (len > 0 && (*line == ' ' || *line == '\t'))
-		line++, len--;
-	while (len > 0 && line[len - 1] == ' ')
-		len--;
-	if (len >= outlen)
-		return 0;
-	memcpy(out, line, len);
-	out[len] = '\0';
-	return 1;
-}
-
-/*
- * Reads one response into c->r. 0; -1 on an error (the connection is then
- * closed); 1 when the stream ended or broke before its first byte (a
- * keep-alive connection the server had closed).
- */
-static int
-hc_response(struct client *c, int method)
-{
-	struct hconn *h = &c->hc;
-	struct resp *r = &c->r;
-	long long clen = -1;
-	int chunked = 0, close_after = 0, eof = 0, rc;
-	size_t len;
-	char *line, v[64];
-
-	do {	/* 1xx answers come first, with their own headers */
-		if (!(line = hc_line(h, &len, &eof)))
-			return eof ? 1 : -1;
-		if (len < 12 || strncmp(line, "HTTP/1.", 7) != 0)
-			return -1;
-		r->status = strtol(line + 9, NULL, 10);
-		while ((line = hc_line(h, &len, &eof)) && len > 0) {
-			if (header_value(line, len, "Replay-Nonce", r->nonce,
-			    sizeof(r->nonce)) ||
-			    header_value(line, len, "Location", r->location,
-			    sizeof(r->location)))
-				continue;
-			if (header_value(line, len, "Retry-After", v,
-			    sizeof(v))) {
-				char *end;
-				long s = strtol(v, &end, 10);
-
-				/* RFC 9110 10.2.3; an HTTP-date counts as
-				 * one second */
-				r->retry_after = (end != v && *end == '\0' &&
-				    s >= 0) ? s : 1;
-			} else if (header_value(line, len, "Content-Length", v,
-			    sizeof(v))) {
-				clen = strtoll(v, NULL, 10);
-			} else if (header_value(line, len, "Transfer-Encoding",
-			    v, sizeof(v))) {
-				chunked = strcasecmp(v, "chunked") == 0;
-			} else if (header_value(line, len, "Connection", v,
-			    sizeof(v))) {
-				close_after = strcasecmp(v, "close") == 0;
-			}
-		}
-		if (!line)
-			return -1;
-	} while (r->status >= 100 && r->status < 200);
-	if (method == HEAD || r->status == 204 || r->status == 304)
-		rc = 0;
-	else if (chunked)
-		rc = hc_chunked(h, r);
-	else if (clen >= 0)
-		rc = clen > MAX_BODY ? -1 : hc_body(h, r, clen);
-	else
-		rc = hc_body(h, r, -1), close_after = 1;
-	if (rc != 0 || close_after)
-		hc_close(h);
-	return rc;
-}
-
 static const char *const method_names[] = {"GET", "HEAD", "POST"};
 
-/* Writes all of p. */
-static int
-hc_write(struct hconn *h, const char *p, size_t len)
-{
-	while (len > 0) {
-		int n = SSL_write(h->ssl, p, (int)len);
-
-		if (n <= 0) {
-			ERR_clear_error();
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* One HTTP exchange; fills c->r. 0, or -1 on a transport error. */
+/* One HTTP exchange; fills c->r and takes its Replay-Nonce. 0, or -1 on
+ * a transport error. */
 static int
 http_do(struct client *c, int method, const char *url, const char *body)
 {
-	size_t ol = strlen(origin);
-	char post_hdrs[96] = "", *req;
-	int n, rc = -1;
-
-	c->r.len = 0;
-	c->r.too_big = 0;
-	c->r.status = 0;
-	c->r.nonce[0] = c->r.location[0] = '\0';
-	c->r.retry_after = -1;
-	if (c->r.body)
-		c->r.body[0] = '\0';
-	if (strncmp(url, origin, ol) != 0 || url[ol] != '/') {
-		report(c->id, "%s: not on the directory's origin %s", url,
-		    origin);
-		return -1;
-	}
-	if (method == POST)
-		snprintf(post_hdrs, sizeof(post_hdrs), "Content-Type: "
-		    "application/jose+json\r\nContent-Length: %zu\r\n",
-		    strlen(body));
-	/* head and body in one write, one TLS record: no segment with the
-	 * head alone */
-	n = asprintf(&req, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n"
-	    "User-Agent: certdesk-acme_load/1\r\n%s\r\n%s",
-	    method_names[method], url + ol, origin_host, origin_port,
-	    post_hdrs, method == POST ? body : "");
-	if (n < 0)
-		die("out of memory");
-	c->requests++;
-	/* a kept connection the server closed meanwhile is made again once */
-	for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
-		int reused = c->hc.fd >= 0;
-
-		if (!reused && hc_connect(c) != 0)
-			break;
-		if (hc_write(&c->hc, req, (size_t)n) != 0) {
-			hc_close(&c->hc);
-			if (reused)
-				continue;
-			report(c->id, "%s: sending failed", url);
-			break;
-		}
-		rc = hc_response(c, method);
-		if (rc == 1 && reused) {
-			hc_close(&c->hc);
-			continue;
-		}
-		if (rc != 0) {
-			hc_close(&c->hc);
-			report(c->id, "%s: bad or no response%s", url,
-			    c->r.too_big ? " (too large)" : "");
-			rc = -1;
-			break;
-		}
-	}
-	free(req);
-	if (rc != 0)
+	if (lg_http_do(&c->hc, &c->r, c->id, method_names[method], url,
+	    method == POST ? "Content-Type: application/jose+json\r\n" : NULL,
+	    method == POST ? body : NULL) != 0)
 		return -1;
 	if (c->r.nonce[0] && b64u_string(c->r.nonce, MAX_NONCE - 1))
 		memcpy(c->nonce, c->r.nonce, sizeof(c->nonce));
@@ -1187,7 +573,7 @@ fresh_nonce(struct client *c)
 	if (http_do(c, HEAD, url_new_nonce, NULL) != 0)
 		return -1;
 	if (!c->nonce[0]) {
-		report(c->id, "newNonce: no usable Replay-Nonce (HTTP %ld)",
+		lg_report(c->id, "newNonce: no usable Replay-Nonce (HTTP %ld)",
 		    c->r.status);
 		return -1;
 	}
@@ -1248,11 +634,11 @@ acme_post(struct client *c, const char *url, const char *payload)
 	int rc = -1;
 
 	if (!plain_string(url, MAX_URL - 1)) {
-		report(c->id, "refusing a strange URL from the server");
+		lg_report(c->id, "refusing a strange URL from the server");
 		return -1;
 	}
-	pay64 = payload ? b64u((const unsigned char *)payload,
-	    strlen(payload)) : xstrdup("");
+	pay64 = payload ? lg_b64u((const unsigned char *)payload,
+	    strlen(payload)) : lg_xstrdup("");
 	for (int attempt = 0; attempt <= BAD_NONCE_RETRIES; attempt++) {
 		if (!c->nonce[0] && fresh_nonce(c) != 0)
 			goto out;
@@ -1270,14 +656,14 @@ acme_post(struct client *c, const char *url, const char *payload)
 			    "\"nonce\":\"%s\",\"url\":\"%s\"}", c->jwk,
 			    c->nonce, url);
 		if (rc < 0)
-			die("out of memory");
-		p64 = b64u((unsigned char *)prot, strlen(prot));
+			lg_die("out of memory");
+		p64 = lg_b64u((unsigned char *)prot, strlen(prot));
 		if (asprintf(&msg, "%s.%s", p64, pay64) < 0)
-			die("out of memory");
+			lg_die("out of memory");
 		sig = es256(c->sctx, msg, strlen(msg));
 		if (asprintf(&body, "{\"protected\":\"%s\",\"payload\":\"%s\","
 			"\"signature\":\"%s\"}", p64, pay64, sig) < 0)
-			die("out of memory");
+			lg_die("out of memory");
 		c->nonce[0] = '\0';	/* spent */
 		rc = -1;
 		if (http_do(c, POST, url, body) != 0)
@@ -1291,7 +677,7 @@ acme_post(struct client *c, const char *url, const char *payload)
 	} else {
 		char why[400];
 
-		report(c->id, "POST %s: HTTP %ld: %s", url, c->r.status,
+		lg_report(c->id, "POST %s: HTTP %ld: %s", url, c->r.status,
 		    problem(c, why, sizeof(why)));
 	}
 out:
@@ -1313,7 +699,7 @@ resp_json(struct client *c, const char *what)
 
 	j = c->r.body ? json_loadb(c->r.body, c->r.len, 0, &err) : NULL;
 	if (!json_is_object(j)) {
-		report(c->id, "%s: response is not a JSON object", what);
+		lg_report(c->id, "%s: response is not a JSON object", what);
 		json_decref(j);
 		return NULL;
 	}
@@ -1337,10 +723,10 @@ poll_wait(struct client *c, long *backoff)
 		*backoff = *backoff * 2 > MAX_POLL_MS ? MAX_POLL_MS :
 		    *backoff * 2;
 	}
-	if (now_s() + (double)ms / 1000 > c->cert_deadline)
+	if (lg_now() + (double)ms / 1000 > c->cert_deadline)
 		return -1;
 	if (ms > 0)
-		sleep_ms(ms);
+		lg_sleep_ms(ms);
 	c->sleep_ms += ms;
 	c->polls++;
 	return 0;
@@ -1357,7 +743,7 @@ poll_until(struct client *c, const char *url, json_t *cur,
 	    strcmp(jstr(cur, "status"), wait2) == 0) {
 		json_decref(cur);
 		if (poll_wait(c, &backoff) != 0) {
-			report(c->id, "%s: not done at the deadline", url);
+			lg_report(c->id, "%s: not done at the deadline", url);
 			return NULL;
 		}
 		if (acme_post(c, url, NULL) != 0)
@@ -1379,59 +765,34 @@ new_account(struct client *c)
 		unsigned char h[32];
 		unsigned int hl = sizeof(h);
 
-		if (!EVP_Digest(c->jwk, strlen(c->jwk), h, &hl, sha256, NULL))
-			die("SHA-256 failed");
-		c->thumb = b64u(h, hl);
+		if (!EVP_Digest(c->jwk, strlen(c->jwk), h, &hl, lg_sha256,
+		    NULL))
+			lg_die("SHA-256 failed");
+		c->thumb = lg_b64u(h, hl);
 	}
 	if (acme_post(c, url_new_account,
 		"{\"termsOfServiceAgreed\":true}") != 0)
 		return -1;
 	if (c->r.status != 201 && c->r.status != 200) {
-		report(c->id, "newAccount: HTTP %ld", c->r.status);
+		lg_report(c->id, "newAccount: HTTP %ld", c->r.status);
 		return -1;
 	}
 	if (!plain_string(c->r.location, MAX_URL - 1)) {
-		report(c->id, "newAccount: no usable Location");
+		lg_report(c->id, "newAccount: no usable Location");
 		return -1;
 	}
 	snprintf(c->kid, sizeof(c->kid), "%s", c->r.location);
 	return 0;
 }
 
-/*
- * Checks that the answer is a PEM chain whose first certificate holds the
- * CSR's public key. Looks for the key's DER in the certificate's DER
- * rather than parsing it: OpenSSL 3.0 decodes the public key of every
- * certificate it parses through its slow provider decoders.
- */
+/* The answer is a PEM chain whose first certificate holds the CSR's key. */
 static int
-check_chain(struct client *c, const struct csr_tpl *t)
+check_chain(struct client *c, const struct lg_csr_tpl *t)
 {
-	static const char begin[] = "-----BEGIN CERTIFICATE-----";
-	const char *p = c->r.body ? strstr(c->r.body, begin) : NULL, *e;
-	char *b64 = NULL;
-	unsigned char *der = NULL;
-	size_t n = 0;
-	int len, ok = 0;
-
-	if (!p || !(e = strstr(p, "-----END CERTIFICATE-----")))
-		goto out;
-	p += sizeof(begin) - 1;
-	b64 = xcalloc((size_t)(e - p) + 1, 1);
-	for (; p < e; p++)
-		if (*p != '\r' && *p != '\n')
-			b64[n++] = *p;
-	der = xcalloc(n / 4 * 3 + 3, 1);
-	len = n % 4 == 0 ? EVP_DecodeBlock(der, (unsigned char *)b64,
-	    (int)n) : -1;
-	ok = len > 2 && der[0] == 0x30 &&
-	    memmem(der, (size_t)len, t->spki, (size_t)t->spki_len) != NULL;
-out:
-	if (!ok)
-		report(c->id, "certificate: not a PEM chain for our key");
-	free(b64);
-	free(der);
-	return ok ? 0 : -1;
+	if (lg_pem_has_key(c->r.body, t))
+		return 0;
+	lg_report(c->id, "certificate: not a PEM chain for our key");
+	return -1;
 }
 
 /* One certificate, newOrder to download. 0 on success. */
@@ -1442,11 +803,11 @@ issue_one(struct client *c, long n)
 	    fin_url[MAX_URL], chall_url[MAX_URL], token[MAX_TOKEN + 1],
 	    payload[600], *keyauth = NULL, *csr = NULL;
 	json_t *j = NULL, *a;
-	struct csr_tpl *key = &c->csr[n % KEYS_PER_CLIENT];
+	struct lg_csr_tpl *key = &c->csr[n % KEYS_PER_CLIENT];
 	int rc = -1, token_set = 0;
-	double st[NSTEPS] = {0}, t = now_s(), t1;
+	double st[NSTEPS] = {0}, t = lg_now(), t1;
 
-	c->cert_deadline = now_s() + (double)opt.timeout_s;
+	c->cert_deadline = lg_now() + (double)lg_timeout_s;
 	snprintf(name, sizeof(name), "c%d-%ld.%s", c->id, n, opt.domain);
 	snprintf(payload, sizeof(payload), "{\"identifiers\":[{\"type\":"
 	    "\"dns\",\"value\":\"%s\"}]}", name);
@@ -1454,7 +815,7 @@ issue_one(struct client *c, long n)
 	if (acme_post(c, url_new_order, payload) != 0)
 		goto out;
 	if (c->r.status != 201 || !plain_string(c->r.location, MAX_URL - 1)) {
-		report(c->id, "newOrder: HTTP %ld without a usable Location",
+		lg_report(c->id, "newOrder: HTTP %ld without a usable Location",
 		    c->r.status);
 		goto out;
 	}
@@ -1465,13 +826,13 @@ issue_one(struct client *c, long n)
 	if (!plain_string(json_string_value(a) ? json_string_value(a) : "",
 		MAX_URL - 1) ||
 	    !plain_string(jstr(j, "finalize"), MAX_URL - 1)) {
-		report(c->id, "newOrder: no authorization or finalize URL");
+		lg_report(c->id, "newOrder: no authorization or finalize URL");
 		goto out;
 	}
 	snprintf(authz_url, sizeof(authz_url), "%s", json_string_value(a));
 	snprintf(fin_url, sizeof(fin_url), "%s", jstr(j, "finalize"));
 	json_decref(j);
-	st[ST_ORDER] = (t1 = now_s()) - t;
+	st[ST_ORDER] = (t1 = lg_now()) - t;
 	t = t1;
 
 	/* RFC 8555 7.5 */
@@ -1494,16 +855,16 @@ issue_one(struct client *c, long n)
 				break;
 			}
 		if (!chall_url[0]) {
-			report(c->id, "authorization: no usable http-01");
+			lg_report(c->id, "authorization: no usable http-01");
 			goto out;
 		}
 		json_decref(j);
 		j = NULL;
-		st[ST_AUTHZ] = (t1 = now_s()) - t;
+		st[ST_AUTHZ] = (t1 = lg_now()) - t;
 		t = t1;
 		/* RFC 8555 8.1 and 8.3 */
 		if (asprintf(&keyauth, "%s.%s", token, c->thumb) < 0)
-			die("out of memory");
+			lg_die("out of memory");
 		table_put(token, keyauth);
 		token_set = 1;
 		/* RFC 8555 7.5.1 */
@@ -1514,7 +875,7 @@ issue_one(struct client *c, long n)
 			if (strcmp(jstr(j, "status"), "invalid") == 0) {
 				char why[400];
 
-				report(c->id, "challenge invalid: %s",
+				lg_report(c->id, "challenge invalid: %s",
 				    problem(c, why, sizeof(why)));
 				goto out;
 			}
@@ -1531,7 +892,7 @@ issue_one(struct client *c, long n)
 			if (strcmp(jstr(j, "status"), "valid") != 0) {
 				char why[400];
 
-				report(c->id, "authorization %s: %s",
+				lg_report(c->id, "authorization %s: %s",
 				    jstr(j, "status"),
 				    problem(c, why, sizeof(why)));
 				goto out;
@@ -1539,12 +900,12 @@ issue_one(struct client *c, long n)
 		}
 		table_del(token);
 		token_set = 0;
-		st[ST_CHALL] = (t1 = now_s()) - t;
+		st[ST_CHALL] = (t1 = lg_now()) - t;
 	} else if (strcmp(jstr(j, "status"), "valid") != 0) {
-		report(c->id, "authorization is %s", jstr(j, "status"));
+		lg_report(c->id, "authorization is %s", jstr(j, "status"));
 		goto out;
 	} else {
-		st[ST_AUTHZ] = (t1 = now_s()) - t;
+		st[ST_AUTHZ] = (t1 = lg_now()) - t;
 	}
 	t = t1;
 	json_decref(j);
@@ -1559,7 +920,7 @@ issue_one(struct client *c, long n)
 		long backoff = opt.poll_ms;
 
 		if (strcmp(jstr(j, "status"), "processing") != 0) {
-			report(c->id, "finalize: order is %s",
+			lg_report(c->id, "finalize: order is %s",
 			    jstr(j, "status"));
 			goto out;
 		}
@@ -1572,21 +933,21 @@ issue_one(struct client *c, long n)
 			  "processing")))
 			goto out;
 		if (strcmp(jstr(j, "status"), "valid") != 0) {
-			report(c->id, "order is %s", jstr(j, "status"));
+			lg_report(c->id, "order is %s", jstr(j, "status"));
 			goto out;
 		}
 	}
 	if (!plain_string(jstr(j, "certificate"), MAX_URL - 1)) {
-		report(c->id, "valid order without a certificate URL");
+		lg_report(c->id, "valid order without a certificate URL");
 		goto out;
 	}
 	snprintf(chall_url, sizeof(chall_url), "%s", jstr(j, "certificate"));
-	st[ST_FINAL] = (t1 = now_s()) - t;
+	st[ST_FINAL] = (t1 = lg_now()) - t;
 	t = t1;
 	/* RFC 8555 7.4.2 */
 	if (acme_post(c, chall_url, NULL) != 0 || check_chain(c, key) != 0)
 		goto out;
-	st[ST_CERT] = now_s() - t;
+	st[ST_CERT] = lg_now() - t;
 	for (int i = 0; i < NSTEPS; i++)
 		c->steps[i] += st[i];
 	rc = 0;
@@ -1602,7 +963,7 @@ out:
 static void
 client_setup(struct client *c)
 {
-	c->hc.fd = -1;
+	lg_hconn_init(&c->hc);
 }
 
 static void *
@@ -1613,206 +974,32 @@ client_main(void *arg)
 
 	client_setup(c);
 	for (int i = 0; i < KEYS_PER_CLIENT; i++)
-		csr_tpl_init(&c->csr[i]);
-	if (new_account(c) != 0)
-		atomic_fetch_add(&setup_failed, 1);
-	atomic_fetch_add(&ready, 1);
-	pthread_mutex_lock(&go_mu);
-	while (!go)
-		pthread_cond_wait(&go_cond, &go_mu);
-	pthread_mutex_unlock(&go_mu);
+		lg_csr_tpl_init(&c->csr[i]);
+	lg_run_ready(&run, new_account(c) == 0);
 	if (!c->kid[0])
 		goto out;
-	for (long k = 0; !atomic_load(&stop); k++) {
-		long n = atomic_fetch_add(&started, 1);
-		double t0;
+	for (long k = 0; lg_run_next(&run); k++) {
+		double t0 = lg_now();
 
-		if (opt.count > 0 && n >= opt.count)
-			break;
-		t0 = now_s();
 		if (issue_one(c, k) != 0) {
 			c->failures++;
-			atomic_fetch_add(&failed, 1);
+			lg_run_count(&run, 0, 0);
 			if (++fails >= MAX_CONSECUTIVE_FAILS) {
-				report(c->id, "%d failures in a row: stopping",
-				    fails);
+				lg_report(c->id, "%d failures in a row: "
+				    "stopping", fails);
 				break;
 			}
 			continue;
 		}
 		fails = 0;
-		if (c->nlat == c->caplat) {
-			c->caplat = c->caplat ? c->caplat * 2 : 256;
-			c->lat = realloc(c->lat, c->caplat * sizeof(*c->lat));
-			if (!c->lat)
-				die("out of memory");
-		}
-		c->lat[c->nlat++] = now_s() - t0;
-		atomic_fetch_add(&completed, 1);
+		lg_run_count(&run, 1, lg_now() - t0);
 	}
 out:
-	atomic_fetch_sub(&running, 1);
+	lg_run_leave(&run);
 	return NULL;
 }
 
-/* ---- CPU and memory accounting ----------------------------------------- */
-
-struct proc {
-	int pid, ppid, in;
-	long long ticks;
-};
-
-/* what a server's process tree uses at one moment */
-struct usage {
-	long long ticks;	/* CPU: utime+stime+cutime+cstime, clock ticks */
-	long long rss_kb;	/* resident now (VmRSS), kB */
-	long long hwm_kb;	/* the processes' peaks (VmHWM) added up, kB */
-};
-
-/* VmRSS and VmHWM of pid from /proc/<pid>/status (0 when gone) */
-static void
-proc_mem(int pid, long long *rss_kb, long long *hwm_kb)
-{
-	char path[64], line[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (!(f = fopen(path, "r")))
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		long long v;
-
-		if (sscanf(line, "VmRSS: %lld kB", &v) == 1)
-			*rss_kb += v;
-		else if (sscanf(line, "VmHWM: %lld kB", &v) == 1)
-			*hwm_kb += v;
-	}
-	fclose(f);
-}
-
-/*
- * The usage of root and all its live descendants: CPU ticks from
- * /proc/<pid>/stat (which counts every thread of a process; children it
- * has reaped are in its cutime/cstime) and memory from /proc/<pid>/status.
- */
-static struct usage
-tree_usage(int root)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	struct proc *ps = NULL;
-	struct usage u = { 0, 0, 0 };
-	size_t n = 0, cap = 0;
-	int changed = 1;
-
-	if (!d)
-		return u;
-	while ((de = readdir(d)) != NULL) {
-		char path[64], buf[1024], *p;
-		unsigned long long ut, st;
-		long long cut, cst;
-		int ppid;
-		FILE *f;
-		size_t len;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", atoi(de->d_name));
-		if (!(f = fopen(path, "r")))
-			continue;
-		len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
-		/* the command name may hold spaces and parentheses */
-		if (!(p = strrchr(buf, ')')))
-			continue;
-		if (sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u "
-			"%*u %llu %llu %lld %lld", &ppid, &ut, &st, &cut,
-			&cst) != 5)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 512;
-			ps = realloc(ps, cap * sizeof(*ps));
-			if (!ps)
-				die("out of memory");
-		}
-		ps[n].pid = atoi(de->d_name);
-		ps[n].ppid = ppid;
-		ps[n].in = ps[n].pid == root;
-		ps[n].ticks = (long long)(ut + st) + cut + cst;
-		n++;
-	}
-	closedir(d);
-	while (changed) {
-		changed = 0;
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; !ps[i].in && k < n; k++)
-				if (ps[k].in && ps[k].pid == ps[i].ppid)
-					ps[i].in = changed = 1;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (ps[i].in) {
-			u.ticks += ps[i].ticks;
-			proc_mem(ps[i].pid, &u.rss_kb, &u.hwm_kb);
-		}
-	free(ps);
-	return u;
-}
-
-static double
-self_cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* ---- main --------------------------------------------------------------- */
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-pct(const double *v, size_t n, double p)
-{
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	i = (size_t)(p * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
-static void
-free_ports(int n)
-{
-	int fds[64];
-
-	if (n < 1 || n > 64)
-		die("--free-ports: 1 to 64");
-	for (int i = 0; i < n; i++) {
-		struct sockaddr_in sa = {.sin_family = AF_INET};
-		socklen_t sl = sizeof(sa);
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&sa,
-			sizeof(sa)) != 0 ||
-		    getsockname(fds[i], (struct sockaddr *)&sa, &sl) != 0)
-			die("free port: %s", strerror(errno));
-		printf("%s%d", i ? " " : "", ntohs(sa.sin_port));
-	}
-	printf("\n");
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
-}
 
 /* GET the directory (RFC 8555 7.1.1) with a throw-away client. */
 static void
@@ -1823,19 +1010,19 @@ load_directory(void)
 
 	client_setup(&c);
 	if (http_do(&c, GET, opt.directory, NULL) != 0 || c.r.status != 200)
-		die("directory %s: HTTP %ld", opt.directory, c.r.status);
+		lg_die("directory %s: HTTP %ld", opt.directory, c.r.status);
 	if (!(j = resp_json(&c, "directory")))
-		die("directory: not JSON");
+		lg_die("directory: not JSON");
 	if (!plain_string(jstr(j, "newNonce"), MAX_URL - 1) ||
 	    !plain_string(jstr(j, "newAccount"), MAX_URL - 1) ||
 	    !plain_string(jstr(j, "newOrder"), MAX_URL - 1))
-		die("directory: newNonce, newAccount or newOrder missing");
+		lg_die("directory: newNonce, newAccount or newOrder missing");
 	snprintf(url_new_nonce, MAX_URL, "%s", jstr(j, "newNonce"));
 	snprintf(url_new_account, MAX_URL, "%s", jstr(j, "newAccount"));
 	snprintf(url_new_order, MAX_URL, "%s", jstr(j, "newOrder"));
 	json_decref(j);
-	hc_close(&c.hc);
-	free(c.r.body);
+	lg_hconn_close(&c.hc);
+	lg_resp_free(&c.r);
 }
 
 static void
@@ -1851,17 +1038,6 @@ usage(void)
 	exit(1);
 }
 
-static double
-num(const char *s, double lo, double hi, const char *what)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || v < lo || v > hi)
-		die("%s: '%s' is not a number in [%g, %g]", what, s, lo, hi);
-	return v;
-}
-
 static void
 parse_args(int argc, char **argv)
 {
@@ -1871,219 +1047,109 @@ parse_args(int argc, char **argv)
 		if (!v)
 			usage();
 		i++;
-		if (strcmp(a, "--free-ports") == 0) {
-			free_ports((int)num(v, 1, 64, a));
-			exit(0);
-		} else if (strcmp(a, "--directory") == 0)
+		if (lg_run_option(&run, a, v))
+			continue;
+		if (strcmp(a, "--directory") == 0)
 			opt.directory = v;
 		else if (strcmp(a, "--cacert") == 0)
 			opt.cacert = v;
 		else if (strcmp(a, "--http-port") == 0)
-			opt.http_port = (int)num(v, 1, 65535, a);
-		else if (strcmp(a, "--clients") == 0)
-			opt.clients = (int)num(v, 1, 1024, a);
-		else if (strcmp(a, "--duration") == 0)
-			opt.duration = num(v, 0.1, 3600, a);
-		else if (strcmp(a, "--count") == 0)
-			opt.count = (long)num(v, 0, 1e7, a);
-		else if (strcmp(a, "--stall") == 0)
-			opt.stall = num(v, 0.5, 600, a);
-		else if (strcmp(a, "--server-pid") == 0)
-			opt.server_pid = (int)num(v, 1, 1 << 22, a);
+			opt.http_port = (int)lg_num(v, 1, 65535, a);
 		else if (strcmp(a, "--domain") == 0)
 			opt.domain = v;
 		else if (strcmp(a, "--poll-ms") == 0)
-			opt.poll_ms = (long)num(v, 0, MAX_POLL_MS, a);
-		else if (strcmp(a, "--timeout") == 0)
-			opt.timeout_s = (long)num(v, 1, 600, a);
-		else if (strcmp(a, "--latency-out") == 0)
-			opt.latency_out = v;
+			opt.poll_ms = (long)lg_num(v, 0, MAX_POLL_MS, a);
 		else
 			usage();
 	}
 	if (!opt.directory || !opt.cacert || !opt.http_port)
 		usage();
 	if (!plain_string(opt.domain, 200))
-		die("--domain: not a plain name");
+		lg_die("--domain: not a plain name");
+}
+
+/* The per-certificate figures of acme_load's own, for lg_run_print. */
+struct totals {
+	long req, polls, sleep, bad;
+	double steps[NSTEPS];
+	long done;
+};
+
+static void
+print_totals(void *arg)
+{
+	const struct totals *t = arg;
+	double per = t->done ? 1.0 / (double)t->done : 0;
+
+	printf("per certificate: %.2f requests, %.2f polls, %.1f ms slept, "
+	    "%.2f badNonce; http-01 served %ld (404: %ld)\n",
+	    (double)t->req * per, (double)t->polls * per,
+	    (double)t->sleep * per, (double)t->bad * per,
+	    atomic_load(&http01_hits), atomic_load(&http01_misses));
+	printf("steps, mean ms:");
+	for (int m = 0; m < NSTEPS; m++)
+		printf(" %s %.2f", step_name[m], t->steps[m] * 1e3 * per);
+	printf("\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	struct client *cs;
-	double t0, t1, c0 = 0, last_change;
-	struct usage s0 = { 0, 0, 0 }, s1 = { 0, 0, 0 };
-	long last_done = 0, tot_req = 0, tot_polls = 0, tot_sleep = 0,
-	     tot_bad = 0;
-	double *lat, steps[NSTEPS] = {0};
-	size_t nlat = 0, k = 0;
-	long done, errs;
-	int stalled = 0;
-	long hz = sysconf(_SC_CLK_TCK);
+	struct totals tot = {0};
+	double per;
+	char extra[128];
 
+	lg_init("acme_load");
+	lg_run_defaults(&run);
 	parse_args(argc, argv);
-	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!sha256)
-		die("no SHA-256");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* a server closing a connection: an error, not a signal */
-	signal(SIGPIPE, SIG_IGN);
-	origin_set(opt.directory);
-	tls_init();
+	lg_origin_set(opt.directory);
+	lg_tls_init(opt.cacert);
 	http_start(opt.http_port);
 	load_directory();
 
-	cs = xcalloc((size_t)opt.clients, sizeof(*cs));
-	atomic_store(&running, opt.clients);
-	for (int i = 0; i < opt.clients; i++) {
+	lg_run_init(&run);
+	cs = lg_xcalloc((size_t)run.clients, sizeof(*cs));
+	for (int i = 0; i < run.clients; i++) {
 		cs[i].id = i;
 		if (pthread_create(&cs[i].th, NULL, client_main, &cs[i]) != 0)
-			die("pthread_create failed");
+			lg_die("pthread_create failed");
 	}
 	/* accounts: the watchdog already runs (a server may hang here) */
-	last_change = now_s();
-	last_done = 0;
-	while (atomic_load(&ready) < opt.clients) {
-		if (atomic_load(&ready) != last_done) {
-			last_done = atomic_load(&ready);
-			last_change = now_s();
-		} else if (now_s() - last_change > opt.stall) {
-			printf("RESULT stalled=1 phase=accounts clients=%d "
-			    "ready=%d\n", opt.clients, atomic_load(&ready));
-			fflush(stdout);
-			_exit(3);
-		}
-		sleep_ms(5);
-	}
-	if (atomic_load(&setup_failed) == opt.clients)
-		die("no account could be created");
-	last_done = 0;
-
-	/* the timed phase */
-	if (opt.server_pid)
-		s0 = tree_usage(opt.server_pid);
-	c0 = self_cpu_s();
-	t0 = now_s();
-	pthread_mutex_lock(&go_mu);
-	go = 1;
-	pthread_cond_broadcast(&go_cond);
-	pthread_mutex_unlock(&go_mu);
-	last_change = t0;
-	while (atomic_load(&running) > 0) {
-		double t = now_s();
-
-		sleep_ms(20);
-		if (t - t0 >= opt.duration)
-			atomic_store(&stop, 1);
-		done = atomic_load(&completed) + atomic_load(&failed);
-		if (done != last_done) {
-			last_done = done;
-			last_change = t;
-		} else if (t - last_change > opt.stall) {
-			stalled = 1;
-			break;
-		}
-	}
-	t1 = now_s();
-	if (opt.server_pid)
-		s1 = tree_usage(opt.server_pid);
-	c0 = self_cpu_s() - c0;
-	done = atomic_load(&completed);
-	errs = atomic_load(&failed);
-	if (stalled) {
-		/* clients are stuck in the server: report and leave */
-		printf("RESULT stalled=1 phase=issuance clients=%d certs=%ld "
-		    "errors=%ld elapsed=%.2f\n", opt.clients, done, errs,
-		    t1 - t0);
-		fflush(stdout);
-		_exit(3);
-	}
-	for (int i = 0; i < opt.clients; i++)
+	lg_run_wait_ready(&run, "accounts");
+	if (atomic_load(&run.setup_failed) == run.clients)
+		lg_die("no account could be created");
+	lg_run_timed(&run);
+	for (int i = 0; i < run.clients; i++)
 		pthread_join(cs[i].th, NULL);
 	http_stop();
 
-	for (int i = 0; i < opt.clients; i++)
-		nlat += cs[i].nlat;
-	lat = xcalloc(nlat, sizeof(*lat));
-	for (int i = 0; i < opt.clients; i++) {
-		memcpy(lat + k, cs[i].lat, cs[i].nlat * sizeof(*lat));
-		k += cs[i].nlat;
-		tot_req += cs[i].requests;
-		tot_polls += cs[i].polls;
-		tot_sleep += cs[i].sleep_ms;
-		tot_bad += cs[i].bad_nonces;
+	for (int i = 0; i < run.clients; i++) {
+		tot.req += cs[i].hc.requests;
+		tot.polls += cs[i].polls;
+		tot.sleep += cs[i].sleep_ms;
+		tot.bad += cs[i].bad_nonces;
 		for (int m = 0; m < NSTEPS; m++)
-			steps[m] += cs[i].steps[m];
+			tot.steps[m] += cs[i].steps[m];
 	}
-	qsort(lat, nlat, sizeof(*lat), cmp_double);
-	if (opt.latency_out) {
-		FILE *f = fopen(opt.latency_out, "w");
-
-		if (!f)
-			die("%s: %s", opt.latency_out, strerror(errno));
-		for (size_t i = 0; i < nlat; i++)
-			fprintf(f, "%.3f\n", lat[i] * 1e3);
-		if (fclose(f) != 0)
-			die("%s: write failed", opt.latency_out);
-	}
-	{
-		double el = t1 - t0, per = done ? 1.0 / (double)done : 0;
-		double srv = (double)(s1.ticks - s0.ticks) * 1000.0 /
-		    (double)hz;
-
-		printf("clients %d: %ld certificates, %ld errors in %.2f s = "
-		    "%.1f certs/s\n", opt.clients, done, errs, el,
-		    (double)done / el);
-		printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n",
-		    pct(lat, nlat, .5) * 1e3, pct(lat, nlat, .9) * 1e3,
-		    pct(lat, nlat, .99) * 1e3, pct(lat, nlat, 1) * 1e3);
-		printf("per certificate: %.2f requests, %.2f polls, %.1f ms "
-		    "slept, %.2f badNonce; http-01 served %ld (404: %ld)\n",
-		    (double)tot_req * per, (double)tot_polls * per,
-		    (double)tot_sleep * per, (double)tot_bad * per,
-		    atomic_load(&http01_hits), atomic_load(&http01_misses));
-		if (opt.server_pid) {
-			printf("server memory: resident %.1f MB at the start, "
-			    "%.1f MB at the end (%+.2f kB/cert), peak %.1f MB\n",
-			    (double)s0.rss_kb / 1024, (double)s1.rss_kb / 1024,
-			    (double)(s1.rss_kb - s0.rss_kb) * per,
-			    (double)s1.hwm_kb / 1024);
-			printf("server CPU: %.0f ms = %.2f ms/cert;  ", srv,
-			    srv * per);
-		}
-		printf("generator CPU: %.2f ms/cert\n", c0 * 1e3 * per);
-		printf("steps, mean ms:");
-		for (int m = 0; m < NSTEPS; m++)
-			printf(" %s %.2f", step_name[m], steps[m] * 1e3 * per);
-		printf("\n");
-		printf("RESULT stalled=0 clients=%d certs=%ld errors=%ld "
-		    "elapsed=%.3f rate=%.2f p50=%.1f p99=%.1f srv_ms=%.0f "
-		    "srv_cpu_per_cert=%.3f gen_cpu_per_cert=%.3f "
-		    "polls=%.2f slept_ms=%.1f requests=%.2f rss0_kb=%lld "
-		    "rss_kb=%lld hwm_kb=%lld\n", opt.clients,
-		    done, errs, el, (double)done / el, pct(lat, nlat, .5) * 1e3,
-		    pct(lat, nlat, .99) * 1e3, opt.server_pid ? srv : -1.0,
-		    opt.server_pid ? srv * per : -1.0, c0 * 1e3 * per,
-		    (double)tot_polls * per, (double)tot_sleep * per,
-		    (double)tot_req * per,
-		    opt.server_pid ? s0.rss_kb : -1LL,
-		    opt.server_pid ? s1.rss_kb : -1LL,
-		    opt.server_pid ? s1.hwm_kb : -1LL);
-	}
-	for (int i = 0; i < opt.clients; i++) {
-		hc_close(&cs[i].hc);
+	tot.done = atomic_load(&run.completed);
+	per = tot.done ? 1.0 / (double)tot.done : 0;
+	snprintf(extra, sizeof(extra), " polls=%.2f slept_ms=%.1f "
+	    "requests=%.2f", (double)tot.polls * per, (double)tot.sleep * per,
+	    (double)tot.req * per);
+	lg_run_print(&run, print_totals, &tot, extra);
+	for (int i = 0; i < run.clients; i++) {
+		lg_hconn_close(&cs[i].hc);
 		EVP_PKEY_free(cs[i].key);
 		EVP_PKEY_CTX_free(cs[i].sctx);
 		for (int m = 0; m < KEYS_PER_CLIENT; m++)
-			csr_tpl_free(&cs[i].csr[m]);
+			lg_csr_tpl_free(&cs[i].csr[m]);
 		free(cs[i].jwk);
 		free(cs[i].thumb);
-		free(cs[i].lat);
-		free(cs[i].r.body);
+		lg_resp_free(&cs[i].r);
 	}
-	EVP_MD_free(sha256);
 	free(cs);
-	free(lat);
-	SSL_CTX_free(tls);
-	return errs > 0 && done == 0 ? 2 : 0;
+	lg_run_free(&run);
+	lg_done();
+	return atomic_load(&run.failed) > 0 && tot.done == 0 ? 2 : 0;
 }
