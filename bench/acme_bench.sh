@@ -44,14 +44,13 @@ CD_CLIENTS=${CD_CLIENTS:-32 64}
 SKIP_CERTDESK=${SKIP_CERTDESK:-0}
 cd "$(dirname "$0")/.."
 
-for t in pebble:pebble knotd:knot knotc:knot curl:curl openssl:openssl \
-    meson:meson; do
-	if ! command -v "${t%%:*}" >/dev/null 2>&1; then
-		echo "acme_bench: ${t%%:*} not found" \
-		    "(Debian package ${t#*:})" >&2
-		exit 1
-	fi
-done
+prog=acme_bench
+tmp=
+srv_pid=
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need pebble:pebble knotd:knot knotc:knot curl:curl openssl:openssl \
+    meson:meson || exit 1
 [ -d "$build" ] || meson setup "$build" --buildtype=release >/dev/null
 if [ "$SKIP_CERTDESK" = 1 ]; then
 	meson compile -C "$build" acme_load >/dev/null
@@ -63,33 +62,6 @@ certdesk="$build/src/daemon/certdesk"
 
 tmp=$(mktemp -d /tmp/acme_bench.XXXXXX)
 knot_pid=
-srv_pid=
-
-# the pids of $1 and all its descendants, parents first
-tree() {
-	echo "$1"
-	for _tree_child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		tree "$_tree_child"
-	done
-}
-
-# stops the process $1 and all its descendants: TERM, then KILL after 5 s
-stop_tree() {
-	[ -n "$1" ] || return 0
-	pids=$(tree "$1")
-	# shellcheck disable=SC2086 # one word per pid
-	kill $pids 2>/dev/null || true
-	i=0
-	while [ $i -lt 50 ] && kill -0 "$1" 2>/dev/null; do
-		# a zombie counts as gone
-		case $(ps -o stat= -p "$1" 2>/dev/null) in Z*|'') break ;; esac
-		sleep 0.1
-		i=$((i + 1))
-	done
-	# shellcheck disable=SC2086
-	kill -9 $pids 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 
 cleanup() {
 	stop_tree "$srv_pid"
@@ -105,54 +77,7 @@ ports() {
 
 # ---- DNS: Knot serving bench.test (and test., for CAA's climb to the TLD)
 dns_port=$(ports 1)
-mkdir -p "$tmp/knot"
-cat >"$tmp/knot/bench.test.zone" <<EOF
-\$TTL 300
-@	SOA	ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 300
-@	NS	ns.bench.test.
-ns	A	127.0.0.1
-*	A	127.0.0.1
-EOF
-cat >"$tmp/knot/test.zone" <<EOF
-\$TTL 300
-@	SOA	ns.test. hostmaster.test. 1 3600 600 86400 300
-@	NS	ns.test.
-ns	A	127.0.0.1
-EOF
-cat >"$tmp/knot/knot.conf" <<EOF
-server:
-    listen: 127.0.0.1@$dns_port
-    rundir: $tmp/knot
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-control:
-    listen: $tmp/knot/knot.sock
-database:
-    storage: $tmp/knot/db
-log:
-  - target: stderr
-    any: error
-zone:
-  - domain: bench.test
-    storage: $tmp/knot
-    file: bench.test.zone
-  - domain: test
-    storage: $tmp/knot
-    file: test.zone
-EOF
-knotd -c "$tmp/knot/knot.conf" 2>"$tmp/knot/log" &
-knot_pid=$!
-i=0
-until knotc -c "$tmp/knot/knot.conf" zone-status bench.test >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 "$knot_pid" 2>/dev/null; then
-		echo "acme_bench: knotd did not start:" >&2
-		cat "$tmp/knot/log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+knot_start "$dns_port" || exit 1
 
 # ---- servers -------------------------------------------------------------
 
@@ -327,12 +252,6 @@ if [ "$SKIP_CERTDESK" != 1 ]; then
 fi
 
 # ---- the table -----------------------------------------------------------
-
-# pct FILE P: the P-th percentile of the numbers in FILE (one per line)
-pct() {
-	sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
-		i = int(p * (NR - 1) + 0.5) + 1; printf "%.1f", NR ? v[i] : 0 }'
-}
 
 echo
 printf '%-9s %7s %5s %6s %8s %8s %8s %9s %9s %7s %7s %6s\n' server \

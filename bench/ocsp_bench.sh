@@ -64,15 +64,13 @@ SERVERS=${SERVERS:-nginx openssl certdesk certdesk-crl}
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-for t in wrk:wrk nginx:nginx openssl:openssl curl:curl \
-    taskset:util-linux meson:meson; do
-	if ! command -v "${t%%:*}" >/dev/null 2>&1 &&
-	    ! [ -x "/usr/sbin/${t%%:*}" ]; then
-		echo "ocsp_bench: ${t%%:*} not found" \
-		    "(Debian package ${t#*:})" >&2
-		exit 1
-	fi
-done
+prog=ocsp_bench
+tmp=
+srv_pid=
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need wrk:wrk nginx:nginx openssl:openssl curl:curl taskset:util-linux \
+    meson:meson || exit 1
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -d "$build" ] || meson setup "$build" --buildtype=release >/dev/null
 meson compile -C "$build" certdesk acme_load >/dev/null
@@ -80,7 +78,6 @@ certdesk="$top/$build/src/daemon/certdesk"
 load="$top/$build/bench/acme_load"
 
 tmp=$(mktemp -d /tmp/ocsp_bench.XXXXXX)
-srv_pid=
 cleanup() {
 	stop_tree "$srv_pid" KILL
 	rm -rf "$tmp"
@@ -88,38 +85,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 hz=$(getconf CLK_TCK)
-
-# the pids of $1 and all its descendants, parents first
-tree() {
-	echo "$1"
-	for _tree_child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		tree "$_tree_child"
-	done
-}
-
-# stop_tree PID [KILL]: stops PID and all its descendants: TERM, then KILL
-# after 5 s; with KILL at once (the -multi parent of `openssl ocsp`
-# ignores TERM)
-stop_tree() {
-	[ -n "$1" ] || return 0
-	pids=$(tree "$1")
-	if [ "${2:-}" != KILL ]; then
-		# shellcheck disable=SC2086 # one word per pid
-		kill $pids 2>/dev/null || true
-		i=0
-		while [ $i -lt 50 ] && kill -0 "$1" 2>/dev/null; do
-			# a zombie counts as gone
-			case $(ps -o stat= -p "$1" 2>/dev/null) in
-			Z*|'') break ;;
-			esac
-			sleep 0.1
-			i=$((i + 1))
-		done
-	fi
-	# shellcheck disable=SC2086
-	kill -9 $pids 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 
 # cpu_ticks PID: utime+stime+cutime+cstime summed over PID's process tree
 cpu_ticks() {
@@ -229,20 +194,6 @@ grep -q "^threads = $WORKERS\$" "$tmp/cd/certdesk.conf" || {
 }
 
 # ---- servers: start_NAME sets srv_pid and url, checks readiness ---------
-
-# ready CMD...: retries CMD for up to 15 s while $srv_pid lives
-ready() {
-	i=0
-	until "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 150 ] || ! kill -0 "$srv_pid" 2>/dev/null; then
-			echo "ocsp_bench: server not ready: $*; its log:" >&2
-			tail -20 "$tmp/server.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
 
 # ocsp_ok ISSUER CERT CAFILE URL: a real OCSP request (POST) answered with
 # a verified response
