@@ -47,6 +47,7 @@ bench: build
 	bench/run.sh $(BUILD)
 	bench/acme_bench.sh $(BUILD)
 	bench/ocsp_bench.sh $(BUILD)
+	bench/sign_bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(TBUILD)

@@ -17,7 +17,7 @@ test_pkgs="libcmocka-dev python3-pytest python3-cryptography sqlite3 procps
  golang-golang-x-crypto-dev python3-aiosmtpd nginx softhsm2 opensc"
 
 pkgs=$run_pkgs
-bench_pkgs="pebble knot util-linux wrk nginx curl"
+bench_pkgs="pebble knot util-linux wrk nginx curl golang-cfssl sqlite3"
 [ "$mode" = test ] && pkgs="$pkgs $test_pkgs"
 [ "$mode" = bench ] && pkgs="$pkgs $bench_pkgs"
 # node and npm build the browser bundle (web/); Debian's when none is there
