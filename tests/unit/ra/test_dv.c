@@ -1080,6 +1080,19 @@ test_reuse_within_and_after(void **state)
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
 	    "WHERE method = 'reused' AND json_extract(evidence, "
 	    "'$.reused_method') <> 'operator'"), 0);
+	/* the lookup's index holds no reuse (migration 0029): a name
+	 * ordered again and again does not make each lookup read every
+	 * earlier order */
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM "
+	    "pragma_index_list('authorizations') WHERE name = "
+	    "'authorizations_identifier' AND partial = 1"), 1);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'authorizations_identifier' AND sql LIKE "
+	    "'%WHERE account_id IS NULL AND method <> ''reused''%'"), 1);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "INDEXED BY authorizations_identifier WHERE identifier = "
+	    "'reuse.example' AND status = 'valid' AND expires_at > 0 AND "
+	    "account_id IS NULL AND method <> 'reused'"), 1);
 	/* only the first order's mail */
 	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM mail_outbox "
 	    "WHERE kind = 'validation.email' AND to_addr LIKE "
