@@ -732,7 +732,10 @@ portal_req_auth(struct portal_req *c, int allow_token, int *bad_token)
 			store_token_clear(&t);
 			return RC_UNAUTH;
 		}
-		(void)store_token_touch(c->st, t.id, c->now);
+		/* last use to the minute: not a write (and the writer lock)
+		 * for every request of a busy API client */
+		if (t.last_used_at == 0 || c->now - t.last_used_at >= 60)
+			(void)store_token_touch(c->st, t.id, c->now);
 		rc = load_user(c, t.user_id);
 		store_token_clear(&t);
 		if (rc == 0) {
@@ -755,7 +758,14 @@ portal_req_auth(struct portal_req *c, int allow_token, int *bad_token)
 		return RC_UNAUTH;
 	if (rc != 0)
 		return rc;
-	(void)store_session_touch(c->st, h, c->now, c->now + c->p->idle);
+	/* the idle timeout moves on in steps (a minute of the default half
+	 * hour, less for a shorter one): not a write, and the writer lock,
+	 * for every page and API call */
+	if (c->sess.idle_expires_at < c->sess.expires_at &&
+	    c->now + c->p->idle - c->sess.idle_expires_at >=
+	    (c->p->idle >= 1800 ? 60 : c->p->idle / 30))
+		(void)store_session_touch(c->st, h, c->now,
+		    c->now + c->p->idle);
 	if (portal_csrf_token(c->sess.csrf_secret, c->csrf) != 0)
 		return RC_CRYPTO;
 	return load_user(c, c->sess.user_id);

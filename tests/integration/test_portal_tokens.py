@@ -82,6 +82,17 @@ def test_make_use_revoke(rig):
     t = [x for x in doc["tokens"] if x["id"] == tid][0]
     assert t["label"] == "deploy <script>" and t["revoked"] is None
     assert t["last_used"] is not None and "cdt_" not in str(doc)
+    # the last use is kept to the minute: a use within a minute of the
+    # one recorded writes nothing, a later one records itself
+    for ago, moved in ((30, False), (120, True)):
+        rig.db_write("UPDATE api_tokens SET last_used_at = ? WHERE id = ?",
+                     int(time.time()) - ago, tid)
+        (before,), = rig.db("SELECT last_used_at FROM api_tokens WHERE "
+                            "id = ?", tid)
+        assert api.api("GET", "/api/v1/me", token=tok)[0] == 200
+        (after,), = rig.db("SELECT last_used_at FROM api_tokens WHERE "
+                           "id = ?", tid)
+        assert (after != before) == moved, (ago, before, after)
     # revoked on the page: refused from then on
     st, h, _ = c.post_form("/portal/tokens/revoke", {
         "csrf": c.page_csrf(), "id": str(tid)})
