@@ -1229,15 +1229,14 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	if (rc != 0)
 		goto out;
 	snprintf(old, sizeof(old), "%s", v.method);
+	/* DESIGN.md: a wildcard only through DNS */
+	if (a.wildcard && (m == RA_DV_EMAIL || m == RA_DV_HTTP)) {
+		rc = ra_fail(err, RC_POLICY, RA_PROB_REJECTED_IDENTIFIER,
+		    "A wildcard name can only be validated through DNS.");
+		goto out;
+	}
 	switch (m) {
 	case RA_DV_EMAIL:
-		if (a.wildcard) {
-			rc = ra_fail(err, RC_POLICY,
-			    RA_PROB_REJECTED_IDENTIFIER,
-			    "A wildcard name can only be validated through "
-			    "DNS.");
-			goto out;
-		}
 		if (email_local == NULL || email_local[0] == '\0')
 			email_local = "hostmaster";
 		/* "local" or "local@adn" */
@@ -1282,13 +1281,6 @@ ra_dv_choose(struct ra *ra, int64_t customer_id, int64_t order_id,
 	case RA_DV_DNS:
 		break;
 	case RA_DV_HTTP:
-		if (a.wildcard) {
-			rc = ra_fail(err, RC_POLICY,
-			    RA_PROB_REJECTED_IDENTIFIER,
-			    "A wildcard name can only be validated through "
-			    "DNS.");
-			goto out;
-		}
 		break;
 	case RA_DV_DNS_AUTO:
 		if (!v.hosted) {
