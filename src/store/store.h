@@ -143,6 +143,60 @@ int store_contract_add(struct store *st, int64_t customer_id,
 int store_domain_add(struct store *st, int64_t contract_id, const char *name,
     int hosted, int64_t *id);
 
+/*
+ * The domains of a contract, as the operator keeps them
+ * (store_sqlite_domains.c). A domain row only lists a name for the
+ * contract's domain picker and, marked hosted, vouches that the zone is the
+ * contract's customer's on our nameservers (validated automatically,
+ * "dns-auto"). Names are normalised (lowercase A-labels); "under" below
+ * means the name itself or a name below it at a label boundary
+ * ("www.example.com" is under "example.com", "badexample.com" is not).
+ */
+struct store_domain {
+	int64_t id;
+	int64_t contract_id;
+	int64_t customer_id;	/* the contract's customer */
+	char *name;
+	int hosted;
+	char *contract_number;	/* the contract's number */
+	char *customer_name;	/* the customer's name */
+	time_t created_at;
+};
+/* Domain id into out (free with store_domain_clear); RC_NOTFOUND. */
+int store_domain_get(struct store *st, int64_t id, struct store_domain *out);
+void store_domain_clear(struct store_domain *d);	/* zeroed is fine */
+/* Deletes domain id (nothing refers to it); RC_NOTFOUND. */
+int store_domain_delete(struct store *st, int64_t id);
+/* The first hosted domain (by id) of a contract of a customer other than
+ * customer_id that is under name or that name is under (the same name, a
+ * child or a parent) into out; RC_NOTFOUND when there is none. */
+int store_domain_hosted_other(struct store *st, int64_t customer_id,
+    const char *name, struct store_domain *out);
+/* The hosted domains of contract_id that name is under, longest first, at
+ * most max into out; *n gets how many. 0 also when none. */
+#define STORE_DOMAIN_BUF 254	/* a normalised name and its NUL */
+int store_domain_hosted_cover(struct store *st, int64_t contract_id,
+    const char *name, char out[][STORE_DOMAIN_BUF], size_t max, size_t *n);
+/*
+ * What a contract gave up with domain `name` (its row deleted first): the
+ * DNS identifiers under name that are not under another domain of the
+ * contract below name (the contract keeps "shop.example.com" when it gives
+ * up "example.com"). store_domain_open_orders(): the ids of the
+ * contract's portal orders still pending (validation, or organisation
+ * validation) that name such an identifier, with id above after, in id
+ * order, at most max; *n gets how many. store_domain_authz_revoke(): the
+ * contract's valid, unexpired authorizations of such identifiers become
+ * "revoked" (RFC 8555 §7.1.6) at `when`: its portal ones (account_id NULL,
+ * of its orders) and those of the ACME accounts bound to it (EAB), so that
+ * neither a new portal order (store_dv_reusable) nor an order or finalize
+ * of those accounts (store_authz_find) counts them any more; *ids (free())
+ * gets the ids revoked, *n how many.
+ */
+int store_domain_open_orders(struct store *st, int64_t contract_id,
+    const char *name, int64_t after, int64_t *ids, size_t max, size_t *n);
+int store_domain_authz_revoke(struct store *st, int64_t contract_id,
+    const char *name, time_t when, int64_t **ids, size_t *n);
+
 /* Products: "starter" (DV), "business" (OV), "business_wildcard" (OV),
  * "premium" (EV), "unlimited" (DV). */
 int store_slot_add(struct store *st, int64_t contract_id, const char *product,

@@ -288,3 +288,11 @@ dnsname_is_registered(const char *name)
 	r = psl != NULL ? psl_registrable_domain(psl, name) : NULL;
 	return r != NULL && strcmp(r, name) == 0;
 }
+
+int
+dnsname_is_public_suffix(const char *name)
+{
+	pthread_once(&psl_once, psl_load);
+	return psl != NULL && name != NULL && name[0] != '\0' &&
+	    psl_registrable_domain(psl, name) == NULL;
+}

@@ -112,5 +112,9 @@ const char *dnsname_registered(const char *name);
 /* Whether name is a registered domain itself ("example.co.uk"; not
  * "www.example.co.uk", not "co.uk"). */
 int dnsname_is_registered(const char *name);
+/* Whether name is a public suffix ("co.uk", "github.io", an unlisted
+ * top-level label): no registered domain of anyone. 0 when no list was
+ * loaded (nothing is known to be one). */
+int dnsname_is_public_suffix(const char *name);
 
 #endif

@@ -339,6 +339,17 @@ test_registered(void **state)
 	assert_false(dnsname_is_registered("www.example.co.uk"));
 	assert_false(dnsname_is_registered("co.uk"));
 	assert_false(dnsname_is_registered("com"));
+	/* what no customer's zone can be (a hosted domain) */
+	assert_true(dnsname_is_public_suffix("co.uk"));
+	assert_true(dnsname_is_public_suffix("com"));
+	assert_true(dnsname_is_public_suffix("github.io"));
+	assert_true(dnsname_is_public_suffix("test"));
+	assert_false(dnsname_is_public_suffix("example.co.uk"));
+	assert_false(dnsname_is_public_suffix("www.example.co.uk"));
+	assert_false(dnsname_is_public_suffix("bench.test"));
+	assert_false(dnsname_is_public_suffix("alice.github.io"));
+	assert_false(dnsname_is_public_suffix(""));
+	assert_false(dnsname_is_public_suffix(NULL));
 }
 
 int
