@@ -19,9 +19,11 @@
  * loses nothing and two workers never run one job. dns-auto runs as a
  * small state machine, one step per run, never sleeping in a thread:
  *
- *   publish  a dv_dns_records row is written first (so the record is
- *            removed whatever happens next), then the RFC 2136 update adds
- *            _acme-challenge.<name> TXT <value>;        -> wait
+ *   publish  the zone must still be the contract's customer's alone
+ *            (ra_domain_hosted_alone; else failure "not_hosted", tried
+ *            again later); a dv_dns_records row is written first (so the
+ *            record is removed whatever happens next), then the RFC 2136
+ *            update adds _acme-challenge.<name> TXT <value>;   -> wait
  *   wait     every authoritative server is asked directly; all answer
  *            with the record -> check; propagation_timeout passed ->
  *            failure "timeout" (record removed), publish again later;
@@ -816,24 +818,62 @@ out:
 
 /* ---- start --------------------------------------------------------------- */
 
+/* Says in the log why name, under a hosted domain of order_id's
+ * contract, is not validated automatically (ra_domain_hosted_alone's rc
+ * and other): for the operator, who must settle it. */
+static void
+not_alone(int64_t order_id, const char *name, int rc,
+    const struct store_domain *other)
+{
+	if (rc == RC_POLICY)
+		log_warn(LOG_RA, "portal order %lld: %s: not validated "
+		    "automatically: %s is a hosted domain of contract %lld of "
+		    "customer %lld too (remove the one that is not theirs: "
+		    "admin domain remove --id ID)", (long long)order_id, name,
+		    other->name ? other->name : "?",
+		    (long long)other->contract_id,
+		    (long long)other->customer_id);
+	else if (rc == RC_BADNAME)
+		log_warn(LOG_RA, "portal order %lld: %s: not validated "
+		    "automatically: the contract's hosted domain %s is a "
+		    "public suffix", (long long)order_id, name,
+		    other->name ? other->name : "?");
+	else if (rc != RC_NOTFOUND)
+		log_warn(LOG_RA, "portal order %lld: %s: not validated "
+		    "automatically: %s", (long long)order_id, name,
+		    rc_str(rc));
+}
+
 /*
  * Does certdesk place the record itself? Only for a name under a domain of
- * the order's own contract that is marked hosted on our nameservers: *zone
- * gets the zone's apex. A zone that is merely delegated to our nameservers
- * may be another customer's (or nobody's here): a record certdesk writes
- * there proves nothing about the applicant, so such a name is validated by
- * the customer (email, a DNS record or a file), as any other.
+ * the order's own contract that is marked hosted on our nameservers, and
+ * that no other customer holds as hosted too, nor a parent or child of it
+ * (ra_domain_hosted_alone: a store made before `admin domain add` refused
+ * such pairs may have them; then neither is validated automatically):
+ * *zone gets the zone's apex. A zone that is merely delegated to our
+ * nameservers may be another customer's (or nobody's here): a record
+ * certdesk writes there proves nothing about the applicant, so such a
+ * name is validated by the customer (email, a DNS record or a file), as
+ * any other.
  */
 static int
 hosted_zone(struct ra *ra, const struct store_order *o, const char *name,
     char *zone, size_t zonesz)
 {
 	struct rc_detail d = {""};
+	struct store_domain other = {0};
 	char apex[VAL_MAX_NAME + 1] = "";
-	int hosted = 0, ours = 0;
+	int hosted = 0, ours = 0, rc;
 
 	if (store_dv_domain_of(ra->st, o->contract_id, name, &hosted, zone,
 	    zonesz) != 0 || !hosted) {
+		zone[0] = '\0';
+		return 0;
+	}
+	rc = ra_domain_hosted_alone(ra->st, o->contract_id, name, &other);
+	if (rc != 0) {
+		not_alone(o->id, name, rc, &other);
+		store_domain_clear(&other);
 		zone[0] = '\0';
 		return 0;
 	}
@@ -1466,10 +1506,11 @@ check_customer(struct ra *ra, struct store_dv *v, const struct store_authz *a,
 	return rc;
 }
 
-/* dns-auto: one step of the state machine (see the top of the file). */
+/* dns-auto: one step of the state machine (see the top of the file), for
+ * name a of portal order o. */
 static int
-step_auto(struct ra *ra, struct store_dv *v, const struct store_authz *a,
-    const char *actor, int *valid)
+step_auto(struct ra *ra, const struct store_order *o, struct store_dv *v,
+    const struct store_authz *a, const char *actor, int *valid)
 {
 	struct rc_detail d = {""};
 	struct store_dv_record rec = {0};
@@ -1504,8 +1545,36 @@ step_auto(struct ra *ra, struct store_dv *v, const struct store_authz *a,
 	if (strcmp(v->stage, "publish") == 0 || strcmp(v->stage, "idle") ==
 	    0) {
 		struct store_dv_record r = {0};
+		struct store_domain other = {0};
 		int64_t rid = 0;
 
+		/* still the contract's customer's zone alone? The domain may
+		 * have been removed, or another customer's hosted domain may
+		 * overlap it (hosted_zone) since the validation started */
+		rc = ra_domain_hosted_alone(ra->st, o->contract_id,
+		    a->identifier, &other);
+		if (rc != 0) {
+			struct val_result res = {0};
+			char msg[400];
+
+			not_alone(o->id, a->identifier, rc, &other);
+			store_domain_clear(&other);
+			res.problem = VAL_PROB_REJECTED_IDENTIFIER;
+			res.checked_at = now;
+			snprintf(res.detail, sizeof(res.detail), "%s is not "
+			    "under a hosted domain of contract %lld alone: no "
+			    "record placed", a->identifier,
+			    (long long)o->contract_id);
+			(void)attempt(ra, a, "dns-auto", now, v->value, &res,
+			    "not_hosted");
+			snprintf(msg, sizeof(msg), "We cannot confirm %.200s "
+			    "automatically right now: its zone is not set up "
+			    "for automatic validation with us. We try again "
+			    "later; to finish sooner, choose another method.",
+			    a->identifier);
+			return note_failure(ra, v, a, "not_hosted", msg, &res,
+			    next_retry(ra, v, now), actor, 0);
+		}
 		r.authz_id = a->id;
 		r.zone = v->zone;
 		r.owner = owner;
@@ -1669,7 +1738,7 @@ run_job(struct ra *ra, int64_t authz_id, int force, const char *actor,
 	}
 	snprintf(before, sizeof(before), "%s", v.problem ? v.problem : "");
 	if (strcmp(v.method, "dns-auto") == 0) {
-		rc = step_auto(ra, &v, &a, actor, valid);
+		rc = step_auto(ra, &o, &v, &a, actor, valid);
 	} else if (strcmp(v.method, "dns") == 0 ||
 	    strcmp(v.method, "http") == 0) {
 		rc = check_customer(ra, &v, &a, actor, asked, valid);

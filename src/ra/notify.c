@@ -9,9 +9,10 @@
  * only); "issued" with the order's link; reminders 30 and 7 days before
  * an issued, unrevoked certificate expires; "superseded" when a reissue
  * for other names schedules the revocation of the certificate it
- * replaces; "rejected" when validation staff reject an OV/EV order, and
- * "expired" when an order ends unvalidated (these three in that
- * transaction, audited). The ra only queues them in the store's outbox
+ * replaces; "rejected" when validation staff reject an OV/EV order,
+ * "expired" when an order ends unvalidated, and "cancelled" when the
+ * operator removed a domain it names from the contract (these four in
+ * that transaction, audited). The ra only queues them in the store's outbox
  * (mail_outbox, kind + ref + recipient unique, so every notice goes out
  * once); the mail worker of `certdesk serve` delivers them. Every mail
  * greets its reader by name when one is known, names the order by its
@@ -199,6 +200,9 @@ auto_why(const char *problem)
 		return "our nameservers did not publish the record in time";
 	if (strcmp(problem, "dns_error") == 0)
 		return "the record could not be placed or looked up";
+	if (strcmp(problem, "not_hosted") == 0)
+		return "the domain's zone is not set up for automatic "
+		    "validation with us right now";
 	return "our resolver did not see the record";
 }
 
@@ -462,16 +466,17 @@ expired_why(struct store *st, const struct store_order *o)
 	return t;
 }
 
-int
-ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
-    const char *reason)
+/* ra_notify_ended(), and with domain (reason NULL) ra_notify_cancelled(). */
+static int
+ended(struct ra *ra, struct store *st, int64_t order_id, const char *reason,
+    const char *domain)
 {
 	struct store_order o = {0};
 	struct store_cert prev = {0};
 	struct ra_rcpt r;
 	json_t *det = NULL, *to = json_array(), *d = NULL;
-	const char *kind = reason != NULL ? "portal.rejected" :
-	    "portal.expired";
+	const char *kind = domain != NULL ? "portal.cancelled" : reason !=
+	    NULL ? "portal.rejected" : "portal.expired";
 	char first[256], subject[400], object[48], ref[24], held[41] = "";
 	char day[TIMEFMT_MAX], *dj = NULL, *names = NULL, *why = NULL;
 	char *keep = NULL;
@@ -505,7 +510,21 @@ ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
 		    "affected: it stays valid until %s.\n\n", pn, day);
 		free(pn);
 	}
-	if (reason != NULL) {
+	if (domain != NULL) {
+		char shown[600];
+
+		name_shown(domain, 0, shown, sizeof(shown));
+		snprintf(subject, sizeof(subject), "Your SSL certificate order "
+		    "for %s was cancelled", first);
+		text = xasprintf("Your order of an SSL certificate for %s was "
+		    "cancelled: %s is no longer a domain of your contract "
+		    "with us, so the certificate will not be issued, and what "
+		    "was confirmed for it no longer counts for new orders.\n\n"
+		    "If you think this is a mistake, contact us and name the "
+		    "domain.\n\n%sThe order:\n\n%s/portal/orders/%lld\n",
+		    names, shown, keep != NULL ? keep : "", base_url(ra),
+		    (long long)o.id);
+	} else if (reason != NULL) {
 		why = indented(reason);
 		snprintf(subject, sizeof(subject), "Your SSL certificate for "
 		    "%s was not issued: organisation validation failed",
@@ -560,13 +579,16 @@ ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
 	d = json_pack("{s:I, s:O}", "order", (json_int_t)o.id, "to", to);
 	if (d != NULL && reason != NULL)
 		json_object_set_new(d, "reason", json_string(reason));
+	if (d != NULL && domain != NULL)
+		json_object_set_new(d, "domain", json_string(domain));
 	dj = d != NULL ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (dj == NULL) {
 		rc = RC_NOMEM;
 		goto out;
 	}
 	snprintf(object, sizeof(object), "order:%lld", (long long)o.id);
-	rc = store_audit_append(st, "system", reason != NULL ?
+	rc = store_audit_append(st, "system", domain != NULL ?
+	    "portal.order.cancelled.mail" : reason != NULL ?
 	    "portal.order.rejected.mail" : "portal.order.expired.mail", object,
 	    dj);
 	if (rc == 0)
@@ -584,6 +606,22 @@ out:
 	store_cert_clear(&prev);
 	store_order_clear(&o);
 	return rc;
+}
+
+int
+ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
+    const char *reason)
+{
+	return ended(ra, st, order_id, reason, NULL);
+}
+
+int
+ra_notify_cancelled(struct ra *ra, struct store *st, int64_t order_id,
+    const char *domain)
+{
+	if (domain == NULL)
+		return RC_INVAL;
+	return ended(ra, st, order_id, NULL, domain);
 }
 
 /* The contacts of order id into r (none when it has no details). */

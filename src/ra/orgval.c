@@ -750,11 +750,13 @@ ra_org_case_open(struct ra *ra, int64_t order_id, struct ra_err *err)
 	return 0;
 }
 
-/* ---- the end of a case whose order expired ------------------------------ */
+/* ---- the end of a case whose order ended -------------------------------- */
 
-int
-ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
-    time_t now)
+/* The case of order_id, still undecided, is rejected with reason and no
+ * decided_at, audited as action (actor "system"). */
+static int
+case_close(struct ra *ra, struct store *st, int64_t order_id,
+    const char *reason, const char *action, time_t now)
 {
 	struct store_org_case c = {0};
 	char *old_state = NULL;
@@ -774,23 +776,38 @@ ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
 	old_state = c.state;
 	c.state = xstrdup("rejected");
 	free(c.reject_reason);
-	c.reject_reason = xstrdup(RA_ORG_EXPIRED_REASON);
+	c.reject_reason = xstrdup(reason);
 	c.decided_at = 0;	/* nobody decided: no finding by staff */
 	rc = store_org_case_set(st, &c, old_state, now);
 	if (rc != 0)
 		goto out;
 	d = json_pack("{s:I, s:s, s:s, s:s}", "order", (json_int_t)order_id,
-	    "from", old_state, "to", c.state, "reason",
-	    RA_ORG_EXPIRED_REASON);
-	rc = audit(st, "system", "org.case.expired", c.id, d);
+	    "from", old_state, "to", c.state, "reason", reason);
+	rc = audit(st, "system", action, c.id, d);
 	if (rc == 0)
-		log_info(LOG_RA, "org case %lld: closed, its order %lld "
-		    "expired", (long long)c.id, (long long)order_id);
+		log_info(LOG_RA, "org case %lld: closed with its order %lld: "
+		    "%s", (long long)c.id, (long long)order_id, reason);
 out:
 	json_decref(d);
 	free(old_state);
 	store_org_case_clear(&c);
 	return rc;
+}
+
+int
+ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
+    time_t now)
+{
+	return case_close(ra, st, order_id, RA_ORG_EXPIRED_REASON,
+	    "org.case.expired", now);
+}
+
+int
+ra_org_case_cancel(struct ra *ra, struct store *st, int64_t order_id,
+    time_t now)
+{
+	return case_close(ra, st, order_id, RA_ORG_CANCELLED_REASON,
+	    "org.case.cancelled", now);
 }
 
 /* ---- the agent actions --------------------------------------------------- */

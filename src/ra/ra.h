@@ -1183,8 +1183,11 @@ enum ra_org_state {
 	RA_ORG_REJECTED
 };
 /* The reason of a case closed because its order expired undecided
- * (rejected with decided_at 0: nobody decided; ra_portal_orders_expire) */
+ * (rejected with decided_at 0: nobody decided; ra_portal_orders_expire),
+ * or was cancelled because a domain left the contract (ra_domain_remove) */
 #define RA_ORG_EXPIRED_REASON "The order expired before it was validated."
+#define RA_ORG_CANCELLED_REASON "The order was cancelled: a domain it " \
+	"names is no longer on the contract."
 /* "open", "in_review", ...; "rejected" for unknown values. */
 const char *ra_org_state_name(enum ra_org_state s);
 /* The inverse; -1 when unknown. */
@@ -1412,6 +1415,51 @@ struct store_org;
 int ra_org_for_order(struct ra *ra, int64_t order_id, struct store_org *out,
     struct ra_err *err);
 
+/* ---- a contract's domains (domain.c) ------------------------------------- */
+
+/*
+ * A domain marked hosted vouches that its zone on our nameservers is the
+ * contract's customer's (its names are validated automatically,
+ * "dns-auto"), so it is one customer's. ra_domain_hosted_ok(): may name
+ * (normalised) be marked hosted for customer_id? 0 when it may;
+ * RC_BADNAME when it is a public suffix (no customer's zone); RC_POLICY
+ * when a contract of another customer holds it, or a parent or child of
+ * it, as a hosted domain: *other (free with store_domain_clear) gets the
+ * first such domain, with its contract and customer; store errors. The
+ * same customer's other contracts may hold it too. In the caller's
+ * transaction on st (the check and the insert in one).
+ */
+struct store_domain;
+int ra_domain_hosted_ok(struct store *st, int64_t customer_id,
+    const char *name, struct store_domain *other);
+
+/* What ra_domain_remove() did. */
+struct ra_domain_removed {
+	int64_t contract_id, customer_id;
+	char name[256];
+	int hosted;
+	size_t orders;		/* portal orders cancelled */
+	size_t authz;		/* authorizations revoked */
+};
+/*
+ * The operator takes domain id off its contract (it changed hands, or
+ * was added by mistake), in one transaction audited as domain.remove by
+ * actor ("cli:root") with what follows: the contract's portal orders
+ * still pending for a name under it (and not under another of the
+ * contract's domains below it) are cancelled: invalid with a problem that
+ * names the domain (the order's page shows "rejected" with it), the slot
+ * back to what it held before the order, an OV/EV case closed
+ * (org.case.cancelled), each audited as portal.order.cancelled and its
+ * contacts mailed ("portal.cancelled"); the contract's valid authorizations
+ * of those names, portal and of its EAB-bound ACME accounts, become
+ * "revoked", so that no later order of the contract reuses them (each id
+ * in the audit entry). Certificates already issued stay. *out (may be
+ * NULL) says what was done. 0; RC_NOTFOUND (err says so) for an unknown
+ * domain; store errors.
+ */
+int ra_domain_remove(struct ra *ra, int64_t id, const char *actor,
+    struct ra_domain_removed *out, struct ra_err *err);
+
 /* ---- domain validation of portal orders (dv.c) --------------------------- */
 
 /*
@@ -1489,8 +1537,10 @@ struct ra_dv_state {
 	 * next ("" when none): problem is one of "record_not_found",
 	 * "wrong_value", "file_not_found", "wrong_content", "mail_bounced",
 	 * "dns_error", "dnssec_bogus", "caa_forbidden", "timeout",
-	 * "expired"; message e.g. "We found no TXT record at ... Add it at
-	 * your DNS host, wait a few minutes, then press Check now." */
+	 * "not_hosted" (dns-auto: the zone is no longer this contract's
+	 * customer's alone), "expired"; message e.g. "We found no TXT
+	 * record at ... Add it at your DNS host, wait a few minutes, then
+	 * press Check now." */
 	char problem[24];
 	char message[400];
 	time_t checked_at;	/* last check, 0 if none */

@@ -183,6 +183,21 @@ int ra_order_settle(struct ra *ra, int64_t order_id);
  */
 int ra_orders_recover(struct ra *ra, time_t before, size_t *n);
 
+/* ---- hosted domains (domain.c) ------------------------------------------ */
+
+/*
+ * Does certdesk still vouch for name as contract_id's customer's zone?
+ * Every hosted domain of the contract that name is under must pass
+ * ra_domain_hosted_ok() for the contract's customer. 0 when so;
+ * RC_NOTFOUND when no hosted domain of the contract holds name;
+ * RC_POLICY with *other the other customer's overlapping hosted domain,
+ * or RC_BADNAME with other->name the contract's domain that is a public
+ * suffix (store_domain_clear(other) in any case); store errors. Outside
+ * or inside a transaction on st.
+ */
+int ra_domain_hosted_alone(struct store *st, int64_t contract_id,
+    const char *name, struct store_domain *other);
+
 /* ---- portal orders that end without a certificate (portal.c) ------------ */
 
 /*
@@ -224,6 +239,11 @@ int ra_portal_orders_expire(struct ra *ra, int64_t slot_id, size_t *n);
  * its case was decided.
  */
 int ra_org_case_expire(struct ra *ra, struct store *st, int64_t order_id,
+    time_t now);
+/* The same for an order cancelled because a domain it names left the
+ * contract (ra_domain_remove): reason RA_ORG_CANCELLED_REASON, audited as
+ * org.case.cancelled. */
+int ra_org_case_cancel(struct ra *ra, struct store *st, int64_t order_id,
     time_t now);
 
 /*
@@ -272,6 +292,13 @@ int ra_portal_supersede(struct ra *ra, struct store *st, int64_t order_id,
  */
 int ra_notify_ended(struct ra *ra, struct store *st, int64_t order_id,
     const char *reason);
+/* The same for an order cancelled because domain (borrowed; one the order
+ * names, or a parent of them) is no longer the contract's
+ * (ra_domain_remove): kind "portal.cancelled", audited as
+ * portal.order.cancelled.mail; it names the domain and says that what was
+ * confirmed for it no longer counts. */
+int ra_notify_cancelled(struct ra *ra, struct store *st, int64_t order_id,
+    const char *domain);
 
 /*
  * In the caller's transaction on st, which just scheduled certificate

@@ -12,7 +12,9 @@
  * "check now" and problems in customer words; CAA, looked at with every
  * validation and at issuance when older than 8 hours or none (an
  * operator's validation looks at none), never twice; forbidden method
- * changes and other customers' orders; the policy calendar for email;
+ * changes and other customers' orders; dns-auto refused for a zone two
+ * customers hold as hosted and for a public suffix, and stopped when its
+ * domain is removed; the policy calendar for email;
  * bounced mail; and that nothing is issued before every name is valid.
  */
 #include "ra_test.h"
@@ -1392,6 +1394,113 @@ test_dns_auto_only_for_the_contracts_zones(void **state)
 	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
 }
 
+/*
+ * Hosted domains of two customers that overlap (a store from before `admin
+ * domain add` refused them): certdesk vouches for neither, so no order of
+ * either is validated automatically, neither one placed then nor one that
+ * started before (its next publish places no record and says why); once
+ * the stale domain is removed, the automatic validation runs again. A
+ * public suffix marked hosted vouches for nothing either.
+ */
+static void
+test_dns_auto_refused_when_shared(void **state)
+{
+	struct t *t = *state;
+	struct ra_dv_state *v;
+	size_t n = 0;
+	time_t now = RT_T0;
+	int64_t id, id2, cust = 0, contract = 0, did = 0, theirs = 0;
+	char st[16];
+
+	assert_int_equal(store_domain_add(t->e->st, t->e->contract,
+	    "shared.example", 1, &did), 0);
+	assert_int_equal(store_customer_add(t->e->st, "Other", &cust), 0);
+	assert_int_equal(store_contract_add(t->e->st, cust, "OTHER-1",
+	    &contract), 0);
+	/* started while the zone was the contract's alone */
+	id = order(t, "starter", "shared.example",
+	    "shared.example www.shared.example");
+	v = list(t, id, &n);
+	assert_int_equal(v[0].method, RA_DV_DNS_AUTO);
+	free(v);
+	/* another customer's hosted child, as an old store may hold */
+	assert_int_equal(store_domain_add(t->e->st, contract,
+	    "www.shared.example", 1, &theirs), 0);
+	id2 = order(t, "unlimited", "shared.example", "shared.example");
+	v = list(t, id2, &n);
+	assert_int_not_equal(v[0].method, RA_DV_DNS_AUTO);
+	assert_false(v[0].hosted);
+	free(v);
+	/* the first order's next step: no record, a problem, an attempt */
+	work(t, &now, 3);
+	assert_int_equal(t->dns.adds, 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM audit_log WHERE "
+	    "action = 'validation.dns.added'"), 0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_attempts "
+	    "WHERE problem = 'not_hosted' AND outcome = 'invalid'"), 2);
+	v = list(t, id, &n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(v[i].problem, "not_hosted");
+		assert_non_null(strstr(v[i].message, "not set up for "
+		    "automatic validation"));
+	}
+	free(v);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "pending");
+	/* the customer is told, as for any failed automatic validation */
+	assert_int_equal(action_mails(t, id, "%not set up for automatic "
+	    "validation with us right now%"), 1);
+	/* the stale domain goes: the next try validates */
+	assert_int_equal(store_domain_delete(t->e->st, theirs), 0);
+	now += 120;
+	set_now(t->e, now);
+	work(t, &now, 8);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "valid");
+	assert_int_equal(t->dns.n, 0);
+
+	/* a public suffix marked hosted */
+	assert_int_equal(store_domain_add(t->e->st, t->e->contract, "co.uk",
+	    1, &did), 0);
+	id = order(t, "unlimited", "shop.co.uk", "shop.co.uk");
+	v = list(t, id, &n);
+	assert_int_not_equal(v[0].method, RA_DV_DNS_AUTO);
+	assert_false(v[0].hosted);
+	free(v);
+}
+
+/* A hosted domain removed while its order waits for the record: the
+ * order is cancelled, its record removed, none placed again. */
+static void
+test_dns_auto_stops_when_removed(void **state)
+{
+	struct t *t = *state;
+	struct ra_domain_removed out;
+	struct ra_err err = {0};
+	time_t now = RT_T0;
+	int64_t id, did = 0;
+	char st[16];
+
+	assert_int_equal(store_domain_add(t->e->st, t->e->contract,
+	    "gone.example", 1, &did), 0);
+	t->dns.publish_after = 1000;	/* the second server never has it */
+	id = order(t, "starter", "gone.example",
+	    "gone.example www.gone.example");
+	work(t, &now, 1);
+	assert_int_equal(t->dns.n, 2);
+	assert_int_equal(ra_domain_remove(t->e->ra, did, "cli:root", &out,
+	    &err), 0);
+	assert_int_equal(out.orders, 1);
+	assert_string_equal(order_status(t, id, st, sizeof(st)), "invalid");
+	work(t, &now, 3);
+	assert_int_equal(t->dns.n, 0);
+	assert_int_equal(t->dns.adds, 2);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM dv_dns_records"),
+	    0);
+	assert_int_equal(rt_count(t->e, "SELECT count(*) FROM authorizations "
+	    "WHERE status = 'valid'"), 0);
+}
+
 int
 main(void)
 {
@@ -1428,6 +1537,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_dns_auto_only_for_the_contracts_zones, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dns_auto_refused_when_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dns_auto_stops_when_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ov_waits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_operator_caa, setup,
