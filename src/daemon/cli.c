@@ -96,8 +96,17 @@ static const struct daemon_cmd cmds[] = {
 	    daemon_cmd_admin_contract, 1},
 	{"admin domain add",
 	    "--data DIR --contract ID --name DOMAIN [--hosted]",
-	    "Add a domain to a contract; prints its id.",
+	    "Add a domain to a contract; prints its id. With --hosted (the "
+	    "zone is on our nameservers: validated automatically) it is "
+	    "refused when a contract of another customer holds the name, or "
+	    "a parent or child of it, as hosted, and for a public suffix.",
 	    daemon_cmd_admin_domain, 1},
+	{"admin domain remove", "--data DIR --id ID",
+	    "Take a domain off its contract (it changed hands). Its pending "
+	    "portal orders for names under it are cancelled and its "
+	    "validations of them (portal and ACME) revoked, so that no new "
+	    "order reuses them; issued certificates stay. Audited.",
+	    daemon_cmd_admin_domain_remove, 1},
 	{"admin slot add",
 	    "--data DIR --contract ID "
 	    "--product starter|business|business_wildcard|premium|unlimited",

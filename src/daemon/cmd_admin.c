@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `certdesk admin ...`: what billing and domain registration would
- * otherwise feed in: customers, users, contracts, domains, certificate
- * slots, and organisation data the operator verified out of band. Every
- * change is written together with its audit entry in one store transaction
- * (actor "cli:<unix user>"); the new object's id is printed alone on stdout
- * so that scripts can use it.
+ * otherwise feed in: customers, users, contracts, domains (and their
+ * removal), certificate slots, and organisation data the operator verified
+ * out of band. Every change is written together with its audit entry in
+ * one store transaction (actor "cli:<unix user>"); the new object's id is
+ * printed alone on stdout so that scripts can use it.
  *
  * Runs in the main certdesk process. Trusts the data directory; option
  * values are checked here. Passwords come from stdin only, are hashed with
@@ -48,7 +48,27 @@ struct op {
 	const struct store_org *org;
 	json_t *details;	/* audit details; owned */
 	int64_t id;
+	struct store_domain other;	/* domain: the hosted one in the way */
 };
+
+/* A domain to mark hosted: not one another customer holds as hosted
+ * (ra_domain_hosted_ok), checked in the transaction that adds it. */
+static int
+hosted_tx(struct store *st, struct op *o)
+{
+	struct store_contract k = {0};
+	int rc;
+
+	store_domain_clear(&o->other);	/* a retried transaction */
+	rc = store_contract_get(st, o->parent, &k);
+	if (rc == RC_INVAL)
+		rc = RC_NOTFOUND;
+	if (rc == 0)
+		rc = ra_domain_hosted_ok(st, k.customer_id, o->name,
+		    &o->other);
+	store_contract_clear(&k);
+	return rc;
+}
 
 static int
 op_tx(struct store *st, void *arg)
@@ -65,9 +85,12 @@ op_tx(struct store *st, void *arg)
 		    o->pw_hash, &o->id);
 	else if (!strcmp(o->kind, "contract"))
 		rc = store_contract_add(st, o->parent, o->name, &o->id);
-	else if (!strcmp(o->kind, "domain"))
-		rc = store_domain_add(st, o->parent, o->name, o->hosted,
-		    &o->id);
+	else if (!strcmp(o->kind, "domain")) {
+		rc = o->hosted ? hosted_tx(st, o) : 0;
+		if (rc == 0)
+			rc = store_domain_add(st, o->parent, o->name,
+			    o->hosted, &o->id);
+	}
 	else if (!strcmp(o->kind, "slot"))
 		rc = store_slot_add(st, o->parent, o->product, &o->id);
 	else if (!strcmp(o->kind, "org"))
@@ -101,6 +124,24 @@ run_op(struct daemon_ctx *cx, const char *data, struct op *o,
 	if (rc != DAEMON_EXIT_OK)
 		return rc;
 	rc = store_tx(cx->st, op_tx, o);
+	if (rc == RC_POLICY && !strcmp(o->kind, "domain")) {
+		daemon_fail(cx, "%s: %s is a hosted domain of contract %s (id "
+		    "%lld) of customer %s (id %lld): a zone on our nameservers "
+		    "is validated automatically for one customer only; remove "
+		    "it there first (admin domain remove --id %lld) or add "
+		    "this one without --hosted", o->name, o->other.name,
+		    o->other.contract_number, (long long)o->other.contract_id,
+		    o->other.customer_name, (long long)o->other.customer_id,
+		    (long long)o->other.id);
+		store_domain_clear(&o->other);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (rc == RC_BADNAME && !strcmp(o->kind, "domain")) {
+		daemon_fail(cx, "%s is a public suffix: no customer's zone, so "
+		    "it cannot be hosted (add it without --hosted)", o->name);
+		return DAEMON_EXIT_FAIL;
+	}
+	store_domain_clear(&o->other);
 	switch (rc) {
 	case 0:
 		printf("%lld\n", (long long)o->id);
@@ -813,6 +854,56 @@ daemon_cmd_admin_domain(struct daemon_ctx *cx, int argc, char **argv)
 	rc = run_op(cx, data, &o, "contract");
 	json_decref(o.details);
 	return rc;
+}
+
+/*
+ * `admin domain remove --id ID`: the domain leaves its contract (it changed
+ * hands, or was added by mistake); ra_domain_remove() says what goes with
+ * it. Prints what was done.
+ */
+int
+daemon_cmd_admin_domain_remove(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *id_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--id", DAEMON_OPT_STR, &id_s, "ID", 1,
+		    "the domain (admin list domains)"},
+	};
+	struct ra_domain_removed out;
+	struct ra_err err = {0};
+	struct daemon_admin_ra a;
+	int64_t id = 0;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	if (need_id(cx, "--id", id_s, &id))
+		return DAEMON_EXIT_USAGE;
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	if (daemon_admin_ra_open(cx, 0, &a) != DAEMON_EXIT_OK)
+		return DAEMON_EXIT_FAIL;
+	rc = ra_domain_remove(a.ra, id, cx->actor, &out, &err);
+	daemon_admin_ra_close(&a);
+	if (rc == RC_NOTFOUND) {
+		daemon_fail(cx, "no domain with id %lld", (long long)id);
+		return DAEMON_EXIT_FAIL;
+	}
+	if (rc != 0) {
+		daemon_fail(cx, "cannot remove the domain: %s",
+		    err.detail.msg[0] ? err.detail.msg : rc_str(rc));
+		return DAEMON_EXIT_FAIL;
+	}
+	printf("removed %s from contract %lld: %zu pending order%s "
+	    "cancelled, %zu validation%s revoked\n", out.name,
+	    (long long)out.contract_id, out.orders, out.orders == 1 ? "" :
+	    "s", out.authz, out.authz == 1 ? "" : "s");
+	fflush(stdout);
+	return DAEMON_EXIT_OK;
 }
 
 int

@@ -600,6 +600,8 @@ int daemon_cmd_admin_customer(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_user(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_domain(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_domain_remove(struct daemon_ctx *cx, int argc,
+    char **argv);
 int daemon_cmd_admin_slot(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_org(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_list(struct daemon_ctx *cx, int argc, char **argv);

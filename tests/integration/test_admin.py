@@ -103,3 +103,81 @@ def test_refusals(datadir):
                     "--password-stdin", input="short\n")
     assert p.returncode == 1
     assert "c@example.com" not in datadir.cli("admin", "list", "users")
+
+
+def test_hosted_domain_is_one_customers(datadir):
+    """A domain marked hosted is validated automatically on our
+    nameservers for its contract: it is one customer's. Another customer's
+    contract cannot host the same name, a child or a parent of it (exit 1,
+    naming the contract and customer that hold it), nor can anyone host a
+    public suffix; the same customer's other contract, a sibling name and
+    a domain that is not hosted can. Once the first is removed (audited),
+    the other customer may host it."""
+    def make(name, number):
+        cust = datadir.cli("admin", "customer", "add", "--name",
+                           name).strip()
+        return cust, datadir.cli("admin", "contract", "add", "--customer",
+                                 cust, "--number", number).strip()
+    cust_b, kb = make("Bee Ltd", "B-2")
+    cust_a, ka = make("Ay & Co", "A-1")
+    ka2 = datadir.cli("admin", "contract", "add", "--customer", cust_a,
+                      "--number", "A-2").strip()
+    theirs = datadir.cli("admin", "domain", "add", "--contract", kb,
+                         "--name", "b.example", "--hosted").strip()
+    for name in ("b.example", "WWW.b.example.", "x.y.b.example"):
+        p = datadir.run("admin", "domain", "add", "--contract", ka,
+                        "--name", name, "--hosted")
+        assert p.returncode == 1, p.stderr
+        m = message(p)
+        assert m.startswith("certdesk: admin domain add: "), m
+        assert (f"b.example is a hosted domain of contract B-2 (id {kb}) "
+                f"of customer Bee Ltd (id {cust_b})") in m, m
+        assert f"admin domain remove --id {theirs}" in m, m
+    datadir.cli("admin", "domain", "add", "--contract", kb, "--name",
+                "shop.c.example", "--hosted")
+    p = datadir.run("admin", "domain", "add", "--contract", ka, "--name",
+                    "c.example", "--hosted")
+    assert p.returncode == 1
+    assert "shop.c.example is a hosted domain of contract B-2" in message(p)
+    p = datadir.run("admin", "domain", "add", "--contract", ka, "--name",
+                    "co.uk", "--hosted")
+    assert p.returncode == 1
+    assert "co.uk is a public suffix" in message(p)
+    # nothing was added by the refusals
+    doms = datadir.cli("admin", "list", "domains", "--parent", ka)
+    assert doms == ""
+    # allowed: not hosted, a sibling, the customer's own other contract
+    datadir.cli("admin", "domain", "add", "--contract", ka, "--name",
+                "b.example")
+    datadir.cli("admin", "domain", "add", "--contract", ka, "--name",
+                "www.c.example", "--hosted")
+    datadir.cli("admin", "domain", "add", "--contract", ka2, "--name",
+                "www.c.example", "--hosted")
+
+    # the domain changes hands
+    out = datadir.cli("admin", "domain", "remove", "--id", theirs)
+    assert out == (f"removed b.example from contract {kb}: 0 pending orders "
+                   "cancelled, 0 validations revoked\n")
+    assert "b.example" not in datadir.cli("admin", "list", "domains",
+                                          "--parent", kb)
+    datadir.cli("admin", "domain", "add", "--contract", ka, "--name",
+                "www.b.example", "--hosted")
+    audit = [ln.split("\t") for ln in
+             datadir.cli("audit", "list").splitlines()]
+    removed = [a for a in audit if a[3] == "domain.remove"]
+    assert len(removed) == 1
+    assert removed[0][2].startswith("cli:")
+    assert removed[0][4] == f"domain:{theirs}"
+    assert '"name":"b.example"' in removed[0][5]
+    assert '"hosted":true' in removed[0][5]
+    assert "audit log intact" in datadir.cli("audit", "verify")
+    # gone, and bad ids
+    p = datadir.run("admin", "domain", "remove", "--id", theirs)
+    assert p.returncode == 1
+    assert message(p) == (f"certdesk: admin domain remove: no domain with "
+                          f"id {theirs}")
+    for bad in ("0", "x", "-3"):
+        p = datadir.run("admin", "domain", "remove", "--id", bad)
+        assert p.returncode == 2, p.stderr
+    p = datadir.run("admin", "domain", "remove")
+    assert p.returncode == 2

@@ -9,14 +9,16 @@ and issues. Also: a CAA record that forbids issuance fails the validation
 and the record is removed all the same; a restart of `certdesk serve`
 between the update and the check still removes the record (the
 dv_dns_records row survives the restart); nothing is issued before every
-name is valid."""
+name is valid; a hosted domain is one customer's, and once removed from
+a contract (it changed hands) that contract's validations of it no longer
+count."""
 import json
 import sqlite3
 import time
 
 import pytest
 
-from conftest import LISTENING
+from conftest import LISTENING, message, run
 from dns_rig import Bind, Knot, TsigKey, dnsupdate_conf, zone_text
 from portal_rig import Rig
 from test_portal_orders import make_csr
@@ -219,6 +221,74 @@ def test_hosted_name_and_caa_failure_removes_record(knot_rig):
     assert "caa-no.test: The CAA records of caa-no.test do not allow " \
         "this certificate authority to issue for it." in body, body
     assert f"/portal/orders/{oid}\n" in body
+
+
+def test_hosted_domain_changes_hands(knot_rig):
+    """A hosted zone is validated automatically for one customer: B
+    cannot host A's dv-a.test as well (exit 1, naming A's contract). When
+    it changes hands the operator removes it from A's contract: A's
+    validations of it are revoked, so a new order of A is neither
+    validated automatically nor by reuse and waits for A to prove
+    control; B may host it now, and B's order is validated automatically
+    and issued."""
+    r = knot_rig
+    a, b = r.ids["a"], r.ids["b"]
+    p = run(["admin", "domain", "add", "--data", r.data, "--contract",
+             b["contract"], "--name", "dv-a.test", "--hosted"])
+    assert p.returncode == 1, p.stderr
+    assert (f"dv-a.test is a hosted domain of contract A-0001 (id "
+            f"{a['contract']}) of customer Customer A <&>") in message(p)
+    (did,), = db(r, "SELECT id FROM domains WHERE contract_id = ? AND "
+                    "name = 'dv-a.test'", (int(a["contract"]),))
+    valid = db(r, "SELECT count(*) FROM authorizations a JOIN orders o ON "
+                  "o.id = a.order_id WHERE o.contract_id = ? AND "
+                  "a.status = 'valid' AND a.identifier LIKE '%dv-a.test'",
+               (int(a["contract"]),))[0][0]
+    assert valid == 2   # test_hosted_name_validates_and_issues
+    out = r.cli("admin", "domain", "remove", "--id", str(did))
+    assert out == (f"removed dv-a.test from contract {a['contract']}: 0 "
+                   "pending orders cancelled, 2 validations revoked")
+    # A again: no record placed, nothing reused; A proves control anew
+    added = db(r, "SELECT count(*) FROM audit_log WHERE action = "
+                  "'validation.dns.added'")
+    slot = a["unlimited3"]
+    st, _, _ = r.client().api("POST", f"/api/v1/slots/{slot}/activate",
+                              token=r.tok)
+    assert st in (200, 204)
+    oid = order(r, slot, "dv-a.test", ["dv-a.test"])
+    v = get(r, f"/api/v1/orders/{oid}/validations")["validations"]
+    assert len(v) == 1 and v[0]["method"] not in ("dns-auto", "reused"), v
+    assert v[0]["status"] == "pending" and not v[0]["hosted"], v
+    time.sleep(1)
+    assert get(r, f"/api/v1/orders/{oid}")["state"] == "validation_pending"
+    assert db(r, "SELECT count(*) FROM audit_log WHERE action = "
+                 "'validation.dns.added'") == added
+    # B hosts it now, and is validated automatically
+    r.cli("admin", "domain", "add", "--contract", b["contract"], "--name",
+          "dv-a.test", "--hosted")
+    tok_b = r.token("b")
+    st, _, _ = r.client().api("POST", f"/api/v1/slots/{b['unlimited1']}/"
+                              "activate", token=tok_b)
+    assert st in (200, 204)
+    _, csr = make_csr(["dv-a.test"])
+    st, _, doc = r.client().api(
+        "POST", f"/api/v1/slots/{b['unlimited1']}/orders", token=tok_b,
+        body=json.dumps({"domain": "dv-a.test", "purpose": "hosting",
+                         "terms_accepted": True, "csr": csr}))
+    assert st == 201, doc
+    boid = doc["id"]
+    deadline = time.monotonic() + 40
+    while True:
+        st, _, doc = r.client().api("GET", f"/api/v1/orders/{boid}",
+                                    token=tok_b)
+        if doc["state"] == "issued":
+            break
+        assert time.monotonic() < deadline, (doc, r.server.stderr()[-3000:])
+        time.sleep(0.3)
+    assert db(r, "SELECT method FROM authorizations a JOIN order_authz x ON "
+                 "x.authz_id = a.id WHERE x.order_id = ?",
+              (boid,)) == [("dns-auto",)]
+    assert txt(r, "dv-a.test") == []
 
 
 def test_restart_between_add_and_check_still_removes(tmp_path):
