@@ -208,6 +208,8 @@ struct store_row {
 	int64_t parent_id;	/* customer of a contract, contract of a slot */
 	const char *name;	/* name, email, number, domain, product */
 	const char *extra;	/* role, slot state, "hosted"/"external" */
+	const char *state;	/* users: "enabled" or "disabled"; else
+				 * NULL */
 };
 /* what: "customers", "users", "contracts", "domains", "slots", "orders"
  * (portal orders, and with a contract as parent also the ACME orders of
@@ -844,6 +846,9 @@ struct store_user {
 	char *display_name;
 	int role;		/* enum store_role */
 	char *pw_hash;		/* argon2id encoded, or NULL: no password */
+	time_t disabled_at;	/* disabled by an admin then (0030); 0:
+				 * enabled. A disabled user has no login,
+				 * session or token that counts */
 };
 
 /* By email (ASCII case-insensitive; RC_NOTFOUND as well when several
@@ -852,6 +857,15 @@ int store_user_by_email(struct store *st, const char *email,
     struct store_user *out);
 int store_user_get(struct store *st, int64_t id, struct store_user *out);
 void store_user_clear(struct store_user *u);	/* wipes pw_hash */
+/* Disables user id at `when` (> 0), or enables it again (when 0).
+ * RC_STATE when it is so already, RC_NOTFOUND for an unknown user. Its
+ * sessions and tokens are the caller's (below), in the same
+ * transaction. */
+int store_user_set_disabled(struct store *st, int64_t id, time_t when);
+/* A new password hash (argon2id encoded, not NULL) for user id;
+ * RC_NOTFOUND. */
+int store_user_set_password(struct store *st, int64_t id,
+    const char *pw_hash);
 
 struct store_contract {
 	int64_t id;
@@ -991,6 +1005,9 @@ int store_session_touch(struct store *st, const uint8_t *id_hash, time_t now,
     time_t idle_expires_at);
 /* Ends one session (logout); 0 also when it was gone already. */
 int store_session_delete(struct store *st, const uint8_t *id_hash);
+/* Ends every session of user_id; *n (may be NULL) gets how many. */
+int store_session_delete_user(struct store *st, int64_t user_id,
+    int64_t *n);
 /* Deletes sessions ended at now, and the showings of new tokens and EAB
  * keys (store_reveal_add) that ended; *n (may be NULL) gets how many
  * sessions. */
@@ -1028,6 +1045,10 @@ int store_token_list(struct store *st, int64_t user_id,
  * no such usable token. */
 int store_token_revoke(struct store *st, int64_t id, int64_t user_id,
     time_t when);
+/* Revokes every usable token of user_id at `when` (0: now); *n (may be
+ * NULL) gets how many. */
+int store_token_revoke_user(struct store *st, int64_t user_id, time_t when,
+    int64_t *n);
 /*
  * A new secret's one showing: the portal's forms that make an API token
  * (0024) or ACME credentials (an EAB key, 0025) redirect to the page that

@@ -75,7 +75,8 @@
 	"id, order_id, account_id, ident_type, identifier, wildcard, status, " \
 	"method, validated_at, expires_at, evidence, br_version, created_at, " \
 	"updated_at "
-#define USER_COLS "id, customer_id, email, display_name, role, pw_hash "
+#define USER_COLS                                                              \
+	"id, customer_id, email, display_name, role, pw_hash, disabled_at "
 #define CHALL_COLS                                                             \
 	"id, authz_id, type, status, token, validated_at, error, lease_until, " \
 	"attempts, created_at, updated_at "
@@ -115,10 +116,14 @@ static const char *const sql_text[Q_MAX] = {
 			     "ORDER BY id",
 	[Q_LIST_CUSTOMERS_BY] = "SELECT id, 0, name, NULL FROM customers "
 				"WHERE id = ?1",
-	[Q_LIST_USERS] = "SELECT id, customer_id, email, role FROM users "
-			 "ORDER BY id",
-	[Q_LIST_USERS_BY] = "SELECT id, customer_id, email, role FROM users "
-			    "WHERE customer_id = ?1 ORDER BY id",
+	/* and whether an admin disabled the user (0030) */
+	[Q_LIST_USERS] = "SELECT id, customer_id, email, role, CASE WHEN "
+			 "disabled_at IS NULL THEN 'enabled' ELSE "
+			 "'disabled' END FROM users ORDER BY id",
+	[Q_LIST_USERS_BY] = "SELECT id, customer_id, email, role, CASE WHEN "
+			    "disabled_at IS NULL THEN 'enabled' ELSE "
+			    "'disabled' END FROM users WHERE customer_id = ?1 "
+			    "ORDER BY id",
 	[Q_LIST_CONTRACTS] = "SELECT id, customer_id, number, NULL "
 			     "FROM contracts ORDER BY id",
 	[Q_LIST_CONTRACTS_BY] = "SELECT id, customer_id, number, NULL "
@@ -2181,6 +2186,8 @@ list_row(sqlite3_stmt *s, void *arg)
 	r.parent_id = sqlite3_column_int64(s, 1);	/* NULL reads as 0 */
 	r.name = (const char *)sqlite3_column_text(s, 2);
 	r.extra = (const char *)sqlite3_column_text(s, 3);
+	r.state = sqlite3_column_count(s) > 4 ?
+	    (const char *)sqlite3_column_text(s, 4) : NULL;
 	return c->cb(&r, c->arg);
 }
 
@@ -4800,6 +4807,7 @@ user_row(struct store *st, sqlite3_stmt *s, struct store_user *out)
 	out->display_name = sq_col_dup(s, 3);
 	out->role = role_of(role);
 	out->pw_hash = sq_col_dup(s, 5);
+	out->disabled_at = (time_t)sqlite3_column_int64(s, 6);	/* NULL: 0 */
 	(void)st;
 	if (out->role < 0 || out->email == NULL ||
 	    out->display_name == NULL) {
@@ -5719,6 +5727,119 @@ store_token_revoke(struct store *st, int64_t id, int64_t user_id, time_t when)
 		rc = RC_NOTFOUND;
 	put(st, Q_TOKEN_REVOKE, s);
 	return rc;
+}
+
+/* ---- a user's lifecycle (0030) ------------------------------------------- */
+
+static const char SQL_USER_DISABLE[] = "UPDATE users SET disabled_at = ?2 "
+	"WHERE id = ?1 AND disabled_at IS NULL";
+static const char SQL_USER_ENABLE[] = "UPDATE users SET disabled_at = NULL "
+	"WHERE id = ?1 AND disabled_at IS NOT NULL";
+static const char SQL_USER_EXISTS[] = "SELECT count(*) FROM users "
+	"WHERE id = ?1";
+static const char SQL_USER_PASSWORD[] = "UPDATE users SET pw_hash = ?2 "
+	"WHERE id = ?1";
+static const char SQL_SESSIONS_OF[] = "DELETE FROM sessions "
+	"WHERE user_id = ?1";
+static const char SQL_TOKENS_OF[] = "UPDATE api_tokens SET revoked_at = ?2 "
+	"WHERE user_id = ?1 AND revoked_at IS NULL";
+
+int
+store_user_set_disabled(struct store *st, int64_t id, time_t when)
+{
+	static const char what[] = "user_set_disabled";
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
+	int rc;
+
+	if (st == NULL || when < 0)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "id", id, 0)) != 0)
+		return rc;
+	rc = sq_prep(st, when > 0 ? SQL_USER_DISABLE : SQL_USER_ENABLE, &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	if (when > 0)
+		sqlite3_bind_int64(s, 2, (int64_t)when);
+	rc = sq_step_changed(st, what, s, RC_STATE);
+	sq_put(st, s);
+	if (rc != RC_STATE)
+		return rc;
+	/* not changed: already so, or no such user */
+	if ((rc = sq_prep(st, SQL_USER_EXISTS, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sq_step_int64(st, what, s, &n);
+	sq_put(st, s);
+	if (rc != 0)
+		return rc;
+	return n == 0 ? RC_NOTFOUND : RC_STATE;
+}
+
+int
+store_user_set_password(struct store *st, int64_t id, const char *pw_hash)
+{
+	static const char what[] = "user_set_password";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "id", id, 0)) != 0 ||
+	    (rc = sq_check_text(what, "pw_hash", pw_hash, STORE_MAX_SHORT,
+		0)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, SQL_USER_PASSWORD, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sq_bind_text(s, 2, pw_hash);
+	rc = sq_step_changed(st, what, s, RC_NOTFOUND);
+	sq_put(st, s);
+	return rc;
+}
+
+/* Runs sql (?1 user_id, ?2 when unless 0) and counts the rows changed. */
+static int
+of_user(struct store *st, const char *what, const char *sql,
+    int64_t user_id, time_t when, int64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL)
+		return RC_INVAL;
+	if ((rc = sq_check_id(what, "user", user_id, 0)) != 0)
+		return rc;
+	if ((rc = sq_prep(st, sql, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, user_id);
+	if (when > 0)
+		sqlite3_bind_int64(s, 2, (int64_t)when);
+	rc = sq_step_done(st, what, s);
+	if (rc == 0 && n != NULL)
+		*n = sqlite3_changes(st->db);
+	sq_put(st, s);
+	return rc;
+}
+
+int
+store_session_delete_user(struct store *st, int64_t user_id, int64_t *n)
+{
+	return of_user(st, "session_delete_user", SQL_SESSIONS_OF, user_id, 0,
+	    n);
+}
+
+int
+store_token_revoke_user(struct store *st, int64_t user_id, time_t when,
+    int64_t *n)
+{
+	if (when <= 0)
+		when = (time_t)now();
+	return of_user(st, "token_revoke_user", SQL_TOKENS_OF, user_id, when,
+	    n);
 }
 
 /* Which of sql_reveal keeps what (REVEAL_TOKEN, REVEAL_EAB); -1, logged,

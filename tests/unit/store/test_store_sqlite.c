@@ -143,6 +143,7 @@ struct rows {
 	int64_t id[MAXROWS], parent[MAXROWS];
 	char name[MAXROWS][80];
 	char extra[MAXROWS][24];
+	char state[MAXROWS][16];	/* users: enabled, disabled */
 	int stop_after;		/* return 42 after this many rows, 0: never */
 };
 
@@ -158,6 +159,8 @@ collect(const struct store_row *r, void *arg)
 	    r->name != NULL ? r->name : "(null)");
 	snprintf(rows->extra[rows->n], sizeof(rows->extra[0]), "%s",
 	    r->extra != NULL ? r->extra : "(null)");
+	snprintf(rows->state[rows->n], sizeof(rows->state[0]), "%s",
+	    r->state != NULL ? r->state : "(null)");
 	rows->n++;
 	if (rows->stop_after != 0 && rows->n == rows->stop_after)
 		return 42;
@@ -480,6 +483,115 @@ test_customers_users(void **state)
 	assert_int_equal(rows.n, 1);
 	assert_int_equal(rows.id[0], u2);
 	assert_string_equal(rows.name[0], "bob@other.example");
+	assert_string_equal(rows.state[0], "enabled");
+	assert_int_equal(list(st, "customers", 0, &rows), 0);
+	assert_string_equal(rows.state[0], "(null)");
+}
+
+/*
+ * An admin disables a user (0030) and enables them again, sets a new
+ * password; the user's sessions end and their usable tokens are revoked
+ * by the caller's calls in the same transaction, another user's stay.
+ */
+static void
+test_user_lifecycle(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = fx->st;
+	struct store_session se;
+	struct store_token tk;
+	struct store_user u;
+	struct rows rows;
+	int64_t c = 0, u1 = 0, u2 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, n = -1;
+	uint8_t h[5][STORE_HASH_LEN];
+
+	assert_int_equal(store_customer_add(st, "C", &c), 0);
+	assert_int_equal(store_user_add(st, c, "ann@c.example", "Ann",
+	    STORE_ROLE_CUSTOMER, "$argon2id$old", &u1), 0);
+	assert_int_equal(store_user_add(st, c, "ben@c.example", "Ben",
+	    STORE_ROLE_CUSTOMER, NULL, &u2), 0);
+	assert_int_equal(store_user_get(st, u1, &u), 0);
+	assert_int_equal(u.disabled_at, 0);
+	store_user_clear(&u);
+	for (int i = 0; i < 5; i++)
+		memset(h[i], 'a' + i, STORE_HASH_LEN);
+	for (int i = 0; i < 3; i++) {
+		memset(&se, 0, sizeof(se));
+		memcpy(se.id_hash, h[i], STORE_HASH_LEN);
+		se.user_id = i < 2 ? u1 : u2;
+		se.created_at = se.last_seen_at = 1000;
+		se.idle_expires_at = se.expires_at = 1000000000000;
+		assert_int_equal(store_session_add(st, &se), 0);
+	}
+	assert_int_equal(store_token_add(st, u1, h[0], "one", 0, &t1), 0);
+	assert_int_equal(store_token_add(st, u1, h[1], "two", 0, &t2), 0);
+	assert_int_equal(store_token_add(st, u1, h[2], "old", 0, &t3), 0);
+	assert_int_equal(store_token_revoke(st, t3, u1, 500), 0);
+	assert_int_equal(store_token_add(st, u2, h[3], "ben", 0, &t4), 0);
+
+	/* disabled: once */
+	assert_int_equal(store_user_set_disabled(st, u1, 2000), 0);
+	assert_int_equal(store_user_set_disabled(st, u1, 3000), RC_STATE);
+	assert_int_equal(store_user_get(st, u1, &u), 0);
+	assert_int_equal(u.disabled_at, 2000);
+	store_user_clear(&u);
+	assert_int_equal(store_user_by_email(st, "ANN@c.example", &u), 0);
+	assert_int_equal(u.disabled_at, 2000);
+	store_user_clear(&u);
+	assert_int_equal(list(st, "users", c, &rows), 0);
+	assert_string_equal(rows.state[0], "disabled");
+	assert_string_equal(rows.state[1], "enabled");
+	assert_string_equal(rows.extra[0], "customer");
+	/* its sessions end, its usable tokens are revoked; Ben's stay */
+	assert_int_equal(store_session_delete_user(st, u1, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_session_get(st, h[0], 2000, &se), RC_NOTFOUND);
+	assert_int_equal(store_session_get(st, h[2], 2000, &se), 0);
+	assert_int_equal(store_token_revoke_user(st, u1, 2000, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_token_by_hash(st, h[1], &tk), 0);
+	assert_int_equal(tk.revoked_at, 2000);
+	store_token_clear(&tk);
+	assert_int_equal(store_token_by_hash(st, h[2], &tk), 0);
+	assert_int_equal(tk.revoked_at, 500);		/* kept */
+	store_token_clear(&tk);
+	assert_int_equal(store_token_by_hash(st, h[3], &tk), 0);
+	assert_int_equal(tk.revoked_at, 0);
+	store_token_clear(&tk);
+	assert_int_equal(store_token_revoke_user(st, u1, 0, NULL), 0);
+	assert_int_equal(store_session_delete_user(st, u1, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* enabled again: once; the tokens stay revoked */
+	assert_int_equal(store_user_set_disabled(st, u1, 0), 0);
+	assert_int_equal(store_user_set_disabled(st, u1, 0), RC_STATE);
+	assert_int_equal(store_user_get(st, u1, &u), 0);
+	assert_int_equal(u.disabled_at, 0);
+	store_user_clear(&u);
+	assert_int_equal(store_token_by_hash(st, h[0], &tk), 0);
+	assert_int_equal(tk.revoked_at, 2000);
+	store_token_clear(&tk);
+
+	/* a new password */
+	assert_int_equal(store_user_set_password(st, u2, "$argon2id$new"), 0);
+	assert_int_equal(store_user_get(st, u2, &u), 0);
+	assert_string_equal(u.pw_hash, "$argon2id$new");
+	store_user_clear(&u);
+
+	/* unknown users and bad arguments */
+	assert_int_equal(store_user_set_disabled(st, 999999, 2000),
+	    RC_NOTFOUND);
+	assert_int_equal(store_user_set_disabled(st, 999999, 0), RC_NOTFOUND);
+	assert_int_equal(store_user_set_disabled(st, 0, 2000), RC_INVAL);
+	assert_int_equal(store_user_set_disabled(st, u1, -1), RC_INVAL);
+	assert_int_equal(store_user_set_password(st, 999999, "$x"),
+	    RC_NOTFOUND);
+	assert_int_equal(store_user_set_password(st, u1, NULL), RC_INVAL);
+	assert_int_equal(store_user_set_password(st, u1, "a\nb"), RC_INVAL);
+	assert_int_equal(store_session_delete_user(st, 0, &n), RC_INVAL);
+	assert_int_equal(store_token_revoke_user(st, -2, 0, &n), RC_INVAL);
+	assert_int_equal(store_session_delete_user(st, 999999, &n), 0);
+	assert_int_equal(n, 0);
 }
 
 static void
@@ -1157,6 +1269,40 @@ test_migration_0020_token_expiry(void **state)
 		end = raw_int(path, sql);
 		assert_in_range(end, before + 90 * 86400, after + 90 * 86400);
 	}
+	store_close(st);
+	unlink_db(path);
+}
+
+/* A store from before 0030: every user is enabled, and stays so. */
+static void
+test_migration_0030_user_disable(void **state)
+{
+	struct fx *fx = *state;
+	struct store_conf conf = {"sqlite", "", 0};
+	char path[320], msg[256];
+	struct store *st = NULL;
+	struct store_user u;
+
+	snprintf(path, sizeof(path), "%s/v29.db", fx->dir);
+	conf.path = path;
+	assert_int_equal(sq_open_upto(&conf, 29, &st), 0);
+	assert_int_equal(store_schema_version(st), 29);
+	store_close(st);
+	st = NULL;
+	if (raw_exec(path, "INSERT INTO users (id, customer_id, email, "
+	    "display_name, role, pw_hash, created_at) VALUES "
+	    "(1, NULL, 'admin@s.example', 'A', 'admin', '$argon2id$x', 1)",
+	    msg, sizeof(msg)) != SQLITE_OK)
+		fail_msg("%s", msg);
+	assert_int_equal(open_at(path, 0, &st), 0);
+	assert_int_equal(store_schema_version(st),
+	    (int)store_sqlite_migrations_count);
+	assert_int_equal(store_user_get(st, 1, &u), 0);
+	assert_int_equal(u.disabled_at, 0);
+	assert_string_equal(u.pw_hash, "$argon2id$x");
+	store_user_clear(&u);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM users WHERE "
+	    "disabled_at IS NULL"), 1);
 	store_close(st);
 	unlink_db(path);
 }
@@ -3747,6 +3893,8 @@ main(void)
 		T(test_open_errors),
 		T(test_no_memstatus),
 		T(test_customers_users),
+		T(test_user_lifecycle),
+		T(test_migration_0030_user_disable),
 		T(test_contracts_domains_slots),
 		T(test_list_reentrant),
 		T(test_orgs),
