@@ -91,6 +91,18 @@ static const struct daemon_cmd cmds[] = {
 	    "Create a user; prints its id. The password (argon2id) is read "
 	    "from standard input, never from the command line.",
 	    daemon_cmd_admin_user, 1},
+	{"admin user disable", "--data DIR --id ID",
+	    "Disable a user: they can no longer log in, their sessions end "
+	    "and their API tokens are revoked. Audited; prints what ended.",
+	    daemon_cmd_admin_user_disable, 1},
+	{"admin user enable", "--data DIR --id ID",
+	    "Enable a disabled user again: they may log in; tokens revoked "
+	    "when they were disabled stay revoked. Audited.",
+	    daemon_cmd_admin_user_enable, 1},
+	{"admin user password", "--data DIR --id ID --password-stdin",
+	    "Set a user's password (argon2id), read from standard input, "
+	    "never from the command line; their sessions end, their API "
+	    "tokens stay. Audited.", daemon_cmd_admin_user_password, 1},
 	{"admin contract add", "--data DIR --customer ID --number NUMBER",
 	    "Create a contract for a customer; prints its id.",
 	    daemon_cmd_admin_contract, 1},
@@ -166,7 +178,7 @@ static const struct daemon_cmd cmds[] = {
 	    "[--parent ID]",
 	    "List records. One a line: id, parent id, name, extra (role, "
 	    "state, hosted; ACME accounts: id, contract, key thumbprint, "
-	    "status).",
+	    "status); users also enabled or disabled.",
 	    daemon_cmd_admin_list, 1},
 	{"audit verify", "--data DIR",
 	    "Verify the audit log. Recomputes the hash chain; exit 1 naming "

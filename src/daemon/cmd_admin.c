@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `certdesk admin ...`: what billing and domain registration would
- * otherwise feed in: customers, users, contracts, domains (and their
- * removal), certificate slots, and organisation data the operator verified
- * out of band. Every change is written together with its audit entry in
- * one store transaction (actor "cli:<unix user>"); the new object's id is
- * printed alone on stdout so that scripts can use it.
+ * otherwise feed in: customers, users (disabled, enabled, a new
+ * password), contracts, domains (and their removal), certificate slots,
+ * and organisation data the operator verified out of band. Every change
+ * is written together with its audit entry in one store transaction
+ * (actor "cli:<unix user>"); the new object's id is printed alone on
+ * stdout so that scripts can use it.
  *
  * Runs in the main certdesk process. Trusts the data directory; option
  * values are checked here. Passwords come from stdin only, are hashed with
@@ -565,6 +566,11 @@ token_run(struct daemon_ctx *cx, const char *data, struct token_op *t)
 		    t->user));
 		return DAEMON_EXIT_FAIL;
 	}
+	if (rc == RC_STATE && !t->revoke) {
+		daemon_fail(cx, "user %lld is disabled (admin user enable "
+		    "first)", (long long)t->user);
+		return DAEMON_EXIT_FAIL;
+	}
 	if (rc != 0) {
 		daemon_fail(cx, "cannot %s the token: %s", t->revoke ?
 		    "revoke" : "create", rc_str(rc));
@@ -811,6 +817,212 @@ daemon_cmd_admin_user(struct daemon_ctx *cx, int argc, char **argv)
 		    json_integer(o.parent));
 	rc = run_op(cx, data, &o, "customer");
 	json_decref(o.details);
+	sec_wipe(hash, sizeof(hash));
+	return rc;
+}
+
+/*
+ * A user's life after `admin user add`: disabled (someone who left, or a
+ * login that must stop now) and enabled again, or given a new password.
+ * Each in one transaction with its audit entry ("user.disable",
+ * "user.enable", "user.password"; never the password or its hash).
+ */
+struct user_op {
+	const char *what;	/* "disable", "enable", "password" */
+	const char *actor;
+	int64_t id;
+	const char *pw_hash;	/* password */
+	time_t now;
+	struct store_user u;	/* the user, as read in the transaction */
+	int64_t sessions, tokens;
+};
+
+static int
+user_tx(struct store *st, void *arg)
+{
+	struct user_op *o = arg;
+	char action[32], object[48], key[300], *text;
+	json_t *d;
+	int rc;
+
+	store_user_clear(&o->u);	/* a retried transaction */
+	o->sessions = o->tokens = 0;
+	rc = store_user_get(st, o->id, &o->u);
+	if (rc != 0)
+		return rc;
+	if (!strcmp(o->what, "disable")) {
+		/* the login goes, and with it every way in they still have */
+		rc = store_user_set_disabled(st, o->id, o->now);
+		if (rc == 0)
+			rc = store_session_delete_user(st, o->id,
+			    &o->sessions);
+		if (rc == 0)
+			rc = store_token_revoke_user(st, o->id, o->now,
+			    &o->tokens);
+	} else if (!strcmp(o->what, "enable")) {
+		rc = store_user_set_disabled(st, o->id, 0);
+	} else {
+		rc = store_user_set_password(st, o->id, o->pw_hash);
+		/* whoever knew the old one is logged out */
+		if (rc == 0)
+			rc = store_session_delete_user(st, o->id,
+			    &o->sessions);
+		/* and the login throttle counts afresh (the portal's key:
+		 * the address as typed, lower case) */
+		if (rc == 0) {
+			size_t i;
+
+			snprintf(key, sizeof(key), "acct:%s", o->u.email);
+			for (i = 5; key[i] != '\0'; i++)
+				if (key[i] >= 'A' && key[i] <= 'Z')
+					key[i] = (char)(key[i] - 'A' + 'a');
+			rc = store_login_failures_clear(st, key);
+		}
+	}
+	if (rc != 0)
+		return rc;
+	d = json_pack("{s:I, s:s}", "id", (json_int_t)o->id, "email",
+	    o->u.email);
+	if (d != NULL && strcmp(o->what, "enable") != 0)
+		json_object_set_new(d, "sessions_ended",
+		    json_integer(o->sessions));
+	if (d != NULL && !strcmp(o->what, "disable"))
+		json_object_set_new(d, "tokens_revoked",
+		    json_integer(o->tokens));
+	text = d != NULL ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(d);
+	if (text == NULL)
+		return RC_NOMEM;
+	snprintf(action, sizeof(action), "user.%s", o->what);
+	snprintf(object, sizeof(object), "user:%lld", (long long)o->id);
+	rc = store_audit_append(st, o->actor, action, object, text);
+	free(text);
+	return rc;
+}
+
+/* Runs o for the user of --id (id_s) on the store of data; prints what
+ * was done. An exit status. */
+static int
+user_run(struct daemon_ctx *cx, const char *data, const char *id_s,
+    struct user_op *o)
+{
+	int rc;
+
+	if (need_id(cx, "--id", id_s, &o->id))
+		return DAEMON_EXIT_USAGE;
+	rc = daemon_load_open(cx, data, DAEMON_NEED_STORE);
+	if (rc != DAEMON_EXIT_OK)
+		return rc;
+	o->actor = cx->actor;
+	o->now = cx->cac.now ? cx->cac.now : time(NULL);
+	rc = store_tx(cx->st, user_tx, o);
+	if (rc == RC_NOTFOUND)
+		daemon_fail(cx, "no user with id %lld", (long long)o->id);
+	else if (rc == RC_STATE)
+		daemon_fail(cx, "user %lld (%s) is %s", (long long)o->id,
+		    o->u.email, !strcmp(o->what, "disable") ?
+		    "disabled already" : "not disabled");
+	else if (rc != 0)
+		daemon_fail(cx, "cannot %s user %lld: %s", !strcmp(o->what,
+		    "password") ? "set the password of" : o->what,
+		    (long long)o->id, rc_str(rc));
+	else if (!strcmp(o->what, "disable"))
+		printf("disabled user %lld (%s): %lld session%s ended, %lld "
+		    "API token%s revoked\n", (long long)o->id, o->u.email,
+		    (long long)o->sessions, o->sessions == 1 ? "" : "s",
+		    (long long)o->tokens, o->tokens == 1 ? "" : "s");
+	else if (!strcmp(o->what, "enable"))
+		printf("enabled user %lld (%s); API tokens revoked before stay "
+		    "revoked\n", (long long)o->id, o->u.email);
+	else
+		printf("new password for user %lld (%s): %lld session%s "
+		    "ended\n", (long long)o->id, o->u.email,
+		    (long long)o->sessions, o->sessions == 1 ? "" : "s");
+	fflush(stdout);
+	if (rc == 0)
+		log_info(LOG_MAIN, "user %lld: %s by %s", (long long)o->id,
+		    o->what, cx->actor);
+	store_user_clear(&o->u);
+	return rc == 0 ? DAEMON_EXIT_OK : DAEMON_EXIT_FAIL;
+}
+
+/* `admin user disable --id ID` and `admin user enable --id ID`. */
+static int
+user_flip(struct daemon_ctx *cx, int argc, char **argv, const char *what)
+{
+	const char *data = NULL, *id_s = NULL;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--id", DAEMON_OPT_STR, &id_s, "ID", 1,
+		    "the user (admin list users)"},
+	};
+	struct user_op o;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.what = what;
+	return user_run(cx, data, id_s, &o);
+}
+
+int
+daemon_cmd_admin_user_disable(struct daemon_ctx *cx, int argc, char **argv)
+{
+	return user_flip(cx, argc, argv, "disable");
+}
+
+int
+daemon_cmd_admin_user_enable(struct daemon_ctx *cx, int argc, char **argv)
+{
+	return user_flip(cx, argc, argv, "enable");
+}
+
+/* `admin user password --id ID --password-stdin`. */
+int
+daemon_cmd_admin_user_password(struct daemon_ctx *cx, int argc, char **argv)
+{
+	const char *data = NULL, *id_s = NULL;
+	int pw_stdin = 0;
+	const struct daemon_opt opts[] = {
+		DATA_OPT(data),
+		{"--id", DAEMON_OPT_STR, &id_s, "ID", 1,
+		    "the user (admin list users)"},
+		{"--password-stdin", DAEMON_OPT_FLAG, &pw_stdin, NULL, 1,
+		    "read the new password (one line) from standard input"},
+	};
+	char hash[crypto_pwhash_STRBYTES];
+	char pw[MAX_PASSWORD];
+	size_t pwlen = 0;
+	struct user_op o;
+	int done, rc;
+
+	rc = daemon_opts(cx, opts, NOPTS(opts), argc, argv, NULL, 0, NULL,
+	    &done);
+	if (done)
+		return rc;
+	memset(&o, 0, sizeof(o));
+	if (need_id(cx, "--id", id_s, &o.id))
+		return DAEMON_EXIT_USAGE;
+	if (sodium_init() < 0) {
+		daemon_fail(cx, "libsodium does not initialise");
+		return DAEMON_EXIT_FAIL;
+	}
+	rc = read_password(cx, pw, sizeof(pw), &pwlen);
+	if (rc == 0 && crypto_pwhash_str(hash, pw, pwlen,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		daemon_fail(cx, "cannot hash the password (out of memory)");
+		rc = -1;
+	}
+	sec_wipe(pw, sizeof(pw));
+	if (rc != 0)
+		return DAEMON_EXIT_FAIL;
+	o.what = "password";
+	o.pw_hash = hash;
+	rc = user_run(cx, data, id_s, &o);
 	sec_wipe(hash, sizeof(hash));
 	return rc;
 }
@@ -1108,6 +1320,10 @@ list_cb(const struct store_row *r, void *arg)
 	put_field(r->name);
 	putchar('\t');
 	put_field(r->extra);
+	if (r->state != NULL) {		/* users: enabled, disabled */
+		putchar('\t');
+		put_field(r->state);
+	}
 	putchar('\n');
 	return 0;
 }

@@ -598,6 +598,12 @@ int daemon_cmd_perspective(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_perspective_key(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_customer(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_user(struct daemon_ctx *cx, int argc, char **argv);
+int daemon_cmd_admin_user_disable(struct daemon_ctx *cx, int argc,
+    char **argv);
+int daemon_cmd_admin_user_enable(struct daemon_ctx *cx, int argc,
+    char **argv);
+int daemon_cmd_admin_user_password(struct daemon_ctx *cx, int argc,
+    char **argv);
 int daemon_cmd_admin_contract(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_domain(struct daemon_ctx *cx, int argc, char **argv);
 int daemon_cmd_admin_domain_remove(struct daemon_ctx *cx, int argc,

@@ -699,6 +699,12 @@ load_user(struct portal_req *c, int64_t user_id)
 		return RC_UNAUTH;
 	if (rc != 0)
 		return rc;
+	/* `admin user disable` ended their sessions and tokens; one made
+	 * by a login that raced it counts for nothing either */
+	if (c->user.disabled_at != 0) {
+		store_user_clear(&c->user);
+		return RC_UNAUTH;
+	}
 	c->authed = 1;
 	return 0;
 }
@@ -1307,6 +1313,15 @@ do_login(struct portal *p, struct http_req *r, struct portal_req *c)
 		    "Wrong email or password.", next);
 		goto out;
 	}
+	/* told only with the right password, so that it tells nobody else
+	 * whether the account exists; the attempt counts as a failure */
+	if (u.disabled_at != 0) {
+		log_info(LOG_PORTAL, "login refused for %s from %s: user %lld "
+		    "is disabled", email, addr, (long long)u.id);
+		rc = login_page(p, r, 403, email, "This account is disabled. "
+		    "Ask your administrator to enable it again.", next);
+		goto out;
+	}
 	(void)store_login_failures_clear(c->st, akey);
 	(void)store_login_failure_release(c->st, dkey);
 	(void)store_session_purge(c->st, c->now, NULL);
@@ -1826,7 +1841,11 @@ token_create(struct store *st, int64_t user_id, const char *label, int days,
 		return rc;
 	if (days == 0 && u.role != STORE_ROLE_CUSTOMER)
 		days = PORTAL_TOKEN_DAYS;
+	rc = u.disabled_at != 0 ? RC_STATE : 0;	/* it would count for
+						 * nothing */
 	store_user_clear(&u);
+	if (rc != 0)
+		return rc;
 	if (days > 0)
 		*expires_at = time(NULL) + (time_t)days * 86400;
 	if ((rc = portal_random_hex(hex)) != 0)

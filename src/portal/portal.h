@@ -161,7 +161,8 @@ int portal_on_http_error(struct http_req *r, unsigned status,
  * admin) after PORTAL_TOKEN_DAYS, a customer's never. A staff token
  * always ends, as personal access tokens do at GitHub and GitLab: it
  * acts in the back office, and a leaked one must not work for ever.
- * RC_NOTFOUND for an unknown user, RC_INVAL for days out of range.
+ * RC_NOTFOUND for an unknown user, RC_STATE for a disabled one (its
+ * token would count for nothing), RC_INVAL for days out of range.
  */
 #define PORTAL_TOKEN_TEXT (4 + 64 + 1)	/* "cdt_" + 64 hex + NUL */
 #define PORTAL_TOKEN_DAYS 90		/* a staff token's default life */
