@@ -17,7 +17,10 @@
  * ambiguous (Content-Length with Transfer-Encoding, two different
  * Content-Lengths, a transfer coding other than chunked alone) is
  * answered 400 in text/plain and closed, unread: a proxy in front may
- * have framed it otherwise (request smuggling, RFC 9112 6.3).
+ * have framed it otherwise (request smuggling, RFC 9112 6.3). So is a
+ * request with a header name that is not a token (RFC 9110 5.1; e.g.
+ * whitespace before the colon, RFC 9112 5.1), an HTTP/1.1 request
+ * without Host, and any with more than one (RFC 9112 3.2).
  *
  * TLS: a server given a PEM certificate chain and key (in memory) speaks
  * only HTTPS, TLS 1.2 and 1.3 (libmicrohttpd over GnuTLS). It keeps them

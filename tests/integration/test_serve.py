@@ -501,6 +501,95 @@ def test_ambiguous_body_length_is_refused(server):
         assert out.startswith(b"HTTP/1.1 200"), out[:100]
 
 
+def tls_answer(port, cafile, data, within=2.0):
+    """answer_unread() over TLS: (answer, closed, seconds taken)."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s, \
+            ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+        t0 = time.monotonic()
+        t.sendall(data)
+        t.settimeout(within)
+        out, closed = b"", False
+        try:
+            while True:
+                chunk = t.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                out += chunk
+        except (ConnectionResetError, ssl.SSLEOFError):
+            closed = True
+        except TimeoutError:
+            pass
+        return out, closed, time.monotonic() - t0
+
+
+def test_header_names_are_tokens(server, datadir):
+    """RFC 9112 5.1: whitespace between a header name and its colon is
+    answered 400, and so is any other name that is not a token (RFC 9110
+    5.1). libmicrohttpd 0.9.75 keeps "Content-Length : N" under the name
+    "Content-Length ", so the body went unseen and was answered as a
+    request of its own (a proxy that trims the name sends it as a body:
+    request smuggling). The connection is closed with the body unread."""
+    nxt = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    for head in (b"Content-Length : %d\r\n" % len(nxt),
+                 b"Content-Length\t: %d\r\n" % len(nxt),
+                 b"Transfer-Encoding : chunked\r\n",
+                 b"X-Foo: 1\r\nX Bar: 2\r\n",
+                 b"X(Foo): 1\r\n",
+                 b": 1\r\n",
+                 b"X-\xc3\xa4: 1\r\n"):
+        # (first: libmicrohttpd 0.9.75 takes an empty name after another
+        # header line for the end of the headers, unseen)
+        out, closed, took = answer_unread(
+            server.port, b"POST /ocsp HTTP/1.1\r\n" + head
+            + b"Host: x\r\n\r\n" + nxt)
+        assert out.startswith(b"HTTP/1.1 400 "), (head, out)
+        assert out.count(b"HTTP/1.1 ") == 1, out	# nxt not answered
+        assert b"not a token" in out, out
+        assert closed and took < 1, (head, closed, took)
+    # a header line starting with whitespace right after the request line
+    out, closed, _ = answer_unread(
+        server.port, b"GET /healthz HTTP/1.1\r\n Host: x\r\nHost: x"
+        b"\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 ") and closed, out
+    # the same on the HTTPS listener (the portal's login form)
+    out, closed, took = tls_answer(
+        server.https_port, datadir.path / "ca" / "root.pem",
+        b"POST /portal/login HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Length : %d\r\n\r\n" % len(nxt) + nxt)
+    assert out.startswith(b"HTTP/1.1 400 "), out
+    assert out.count(b"HTTP/1.1 ") == 1 and closed, out
+    # every token character is fine
+    out = raw(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+              b"!#$%&'*+-.^_`|~09azAZ: 1\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200"), out[:100]
+    log = server.stderr()
+    assert "error [http]" not in log and "warning [http]" not in log, log
+
+
+def test_host_header(server):
+    """RFC 9112 3.2: an HTTP/1.1 request without Host, or any request
+    with more than one, is answered 400 and closed. HTTP/1.0 needs
+    none."""
+    for req in (b"GET /healthz HTTP/1.1\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n",
+                b"GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+                b"POST /ocsp HTTP/1.1\r\nContent-Length: 1\r\n\r\n\x00"):
+        out, closed, took = answer_unread(server.port, req)
+        assert out.startswith(b"HTTP/1.") and b" 400 " in out[:13], \
+            (req, out)
+        assert b"Host header" in out, out
+        assert closed and took < 1, (req, closed, took)
+    out = raw(server.port, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert out.startswith(b"HTTP/1.") and b" 200 " in out[:13], out[:100]
+    out = raw(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+              b"Connection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200"), out[:100]
+
+
 def test_connection_limits(tmp_path):
     """[http] connections_per_ip and connections bound the open
     connections of a listener: past them a new connection is closed
