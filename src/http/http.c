@@ -1148,9 +1148,15 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		line[--n] = '\0';
 	/* a client's malformed request or failed handshake is its problem,
 	 * not ours; nor is a connection closed for its chunked body's size
-	 * (on_request: our own failures to reply are logged there) */
+	 * (on_request: our own failures to reply are logged there), nor a
+	 * client gone before its request was in */
 	if (strncmp(line, "Error processing request", 24) == 0 ||
 	    strncmp(line, "Application reported internal error", 35) == 0 ||
+	    strncmp(line, "Socket has been disconnected when reading",
+	    41) == 0 ||
+	    strncmp(line, "Connection socket is closed when reading", 40)
+	    == 0 ||
+	    strncmp(line, "Connection was closed by remote side", 36) == 0 ||
 	    strstr(line, "TLS") != NULL || strstr(line, "handshake") != NULL)
 		log_debug(LOG_HTTP, "libmicrohttpd: %s", log_safe(line, safe));
 	else

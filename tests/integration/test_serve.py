@@ -590,6 +590,28 @@ def test_host_header(server):
     assert out.startswith(b"HTTP/1.1 200"), out[:100]
 
 
+def test_dropped_client_is_no_warning(server):
+    """A client gone halfway through its request, by a reset or a close,
+    is debug news (libmicrohttpd's "Socket has been disconnected when
+    reading request"), not a warning: anyone can cause it, at will."""
+    import struct
+    part = (b"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+            b"\r\nab")
+    for reset in (True, False, True):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        s.sendall(part)
+        time.sleep(0.2)
+        if reset:	# an RST instead of a FIN
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+        s.close()
+    time.sleep(0.5)
+    status, _, _ = server.get("/healthz")
+    assert status == 200
+    log = server.stderr()
+    assert "warning [http]" not in log and "error [http]" not in log, log
+
+
 def test_connection_limits(tmp_path):
     """[http] connections_per_ip and connections bound the open
     connections of a listener: past them a new connection is closed
