@@ -550,8 +550,8 @@ open_perspectives(struct daemon_ctx *cx)
 	return 0;
 }
 
-/* [http] connections, connections_per_ip and trusted_proxies for a
- * listener; raises the
+/* [http] connections, connections_per_ip, request_timeout, body_min_rate
+ * and trusted_proxies for a listener; raises the
  * soft limit of open files (to the hard one at most) so that every
  * listener can hold its connections, besides the store's and the
  * validations' descriptors. */
@@ -566,6 +566,8 @@ conn_limits(struct daemon_ctx *cx, struct http_conf *hc)
 
 	hc->conn_limit = total;
 	hc->per_ip_limit = per_ip == 0 || per_ip > total ? total : per_ip;
+	hc->request_timeout_s = (unsigned)cx->conf.http_request_timeout_s;
+	hc->body_min_rate = (unsigned)cx->conf.http_body_min_rate;
 	hc->trusted_proxies = cx->conf.http_trusted_proxies;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
 		rlim_t had = rl.rlim_cur;

@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Plain HTTP serves CRLs, CA certificates and OCSP: small requests whose
@@ -50,6 +52,12 @@
  * the PEM texts of chain and key */
 #define TLS_CHAIN_MAX 8
 #define TLS_PEM_MAX (1024 * 1024)
+/* struct http_conf.request_timeout_s and body_min_rate when 0 */
+#define REQUEST_TIMEOUT_S 30U
+#define BODY_MIN_RATE 1024U
+/* how often the watchdog looks, and says how many it cut at most */
+#define WATCH_MS 250
+#define WATCH_REPORT_S 60
 
 /* Open connections from one client address, an IPv6 client's /64 (the
  * per-address limit; addr is its http_conn_key()). */
@@ -60,12 +68,24 @@ struct ip_count {
 	struct ip_count *next;
 };
 
-/* One connection from its start to its close: its socket context, on an
- * HTTPS server or when it is counted for the per-address limit. */
+/* One connection from its start to its close: its socket context. */
 struct conn {
 	struct http_server *srv;
+	struct MHD_Connection *mc;
 	struct ip_count *ipc;	/* the count it is in; NULL: not counted */
 	struct tls_cred *cred;	/* what its handshake took; NULL: none */
+	/* the request deadline (see watch()): its socket, which
+	 * libmicrohttpd closes only after NOTIFY_CLOSED has taken it out of
+	 * srv->conns; when its current request began and how much of its
+	 * body is in (touched only by the thread serving the connection);
+	 * the deadline itself, in ms of CLOCK_MONOTONIC, 0 while a reply is
+	 * made and sent */
+	int fd;
+	int64_t begin_ms;
+	uint64_t body;
+	_Atomic int64_t deadline_ms;
+	int cut;		/* shut down by the watchdog (conn_lock) */
+	struct conn *prev, *next;	/* in srv->conns (conn_lock) */
 };
 
 /*
@@ -114,10 +134,19 @@ struct http_server {
 	pthread_mutex_t ipc_lock;
 	struct ip_count *ipc[IPC_BUCKETS];
 	_Atomic uint64_t replies[5];	/* by class: 1xx .. 5xx */
+	/* the request deadline: watch() */
+	int64_t timeout_ms;
+	unsigned min_rate;	/* body bytes per second */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t watch_cond;	/* wakes the watchdog to stop */
+	struct conn *conns;	/* every open connection */
+	int watching, stopping;	/* the watchdog runs; is to stop */
+	pthread_t watcher;
 };
 
 struct http_req {
 	struct MHD_Connection *conn;
+	struct conn *c;		/* its connection's; NULL: none (never) */
 	struct http_server *srv;
 	const char *method, *path, *tail;
 	unsigned mbit;
@@ -431,33 +460,205 @@ ipc_del(struct http_server *srv, struct ip_count *c)
 	pthread_mutex_unlock(&srv->ipc_lock);
 }
 
+/* ---- the request deadline ---------------------------------------------- */
+
+/*
+ * libmicrohttpd 0.9.75 times out only an idle connection (no byte for
+ * struct http_conf.timeout_s): a client that sends its request a byte
+ * every few seconds keeps its connection, and on a server with a thread
+ * per connection that thread, for as long as it likes, and a few
+ * addresses doing so take every connection there is (slowloris). So a
+ * request also has a deadline: it must be in, headers and body, within
+ * request_timeout of its start, plus one second for every min_rate bytes
+ * of body come so far. An upload of many megabytes on a slow link goes
+ * on for as long as it keeps to min_rate on average; a trickle is cut
+ * off after request_timeout and little more. A request starts with its
+ * connection (the TLS handshake counts) or when the reply before it on
+ * the connection has gone out (then the idle timeout, when shorter, ends
+ * a connection that sends nothing first); the clock stops while the
+ * reply is made (a handler may wait long on a validation) and sent.
+ *
+ * libmicrohttpd has nothing of the kind, so a watchdog thread per server
+ * (watch()) looks at every open connection a few times a second and
+ * shuts down the socket of one past its deadline: libmicrohttpd then
+ * reads the end of the connection and closes it as it would after a
+ * client's close, in the connection's own thread, unanswered (it cannot
+ * answer while a request is being read). The socket is never closed
+ * here: libmicrohttpd owns it, and closes it only after NOTIFY_CLOSED
+ * (on_connection) has taken the connection out of srv->conns under
+ * conn_lock, which the watchdog holds while it looks.
+ */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The socket context of a libmicrohttpd connection, or NULL. */
+static struct conn *
+conn_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = mc == NULL ? NULL : MHD_get_connection_info(mc,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci == NULL ? NULL : ci->socket_context;
+}
+
+/* A request starts on c now. NULL is fine. */
+static void
+deadline_start(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	c->begin_ms = mono_ms();
+	c->body = 0;
+	atomic_store(&c->deadline_ms, c->begin_ms + c->srv->timeout_ms);
+}
+
+/* n more bytes of the body of c's request came. NULL is fine. */
+static void
+deadline_body(struct conn *c, size_t n)
+{
+	uint64_t rate, more;
+
+	if (c == NULL || atomic_load(&c->deadline_ms) == 0)
+		return;
+	c->body += n;
+	rate = c->srv->min_rate;
+	more = c->body / rate * 1000 + c->body % rate * 1000 / rate;
+	if (more > INT64_MAX / 4)
+		more = INT64_MAX / 4;
+	atomic_store(&c->deadline_ms, c->begin_ms + c->srv->timeout_ms +
+	    (int64_t)more);
+}
+
+/* c's request is in, or answered before it was: no deadline until the
+ * next one starts. NULL is fine. */
+static void
+deadline_stop(struct conn *c)
+{
+	if (c != NULL)
+		atomic_store(&c->deadline_ms, 0);
+}
+
+static void
+report_cut(const struct http_server *srv, unsigned long long n)
+{
+	log_info(LOG_HTTP, "port %d: %llu connection(s) closed whose request "
+	    "was not in by its deadline (%lld s, and a second more for every "
+	    "%u body bytes)", srv->port, n, (long long)(srv->timeout_ms /
+	    1000), srv->min_rate);
+}
+
+/* The watchdog: see above. Says how many connections it cut at info
+ * level, at most once every WATCH_REPORT_S (anyone can make it cut,
+ * any number), and each one at debug. */
+static void *
+watch(void *arg)
+{
+	struct http_server *srv = arg;
+	unsigned long long cut = 0;	/* not reported yet */
+	int64_t report_at = 0;
+	struct timespec ts;
+
+	pthread_mutex_lock(&srv->conn_lock);
+	while (!srv->stopping) {
+		int64_t now = mono_ms();
+
+		for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+			int64_t dl = atomic_load(&c->deadline_ms);
+			const union MHD_ConnectionInfo *ci;
+			char ip[INET6_ADDRSTRLEN] = "?";
+			uint8_t a[16];
+			size_t alen;
+
+			if (c->cut || c->fd < 0 || dl == 0 || dl > now)
+				continue;
+			c->cut = 1;
+			(void)shutdown(c->fd, SHUT_RDWR);
+			cut++;
+			ci = MHD_get_connection_info(c->mc,
+			    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+			if (ci != NULL &&
+			    (alen = sockaddr_ip(ci->client_addr, a)) != 0)
+				(void)inet_ntop(alen == 4 ? AF_INET : AF_INET6,
+				    a, ip, sizeof(ip));
+			log_debug(LOG_HTTP, "port %d: client %s: request not "
+			    "in by its deadline: connection closed",
+			    srv->port, ip);
+		}
+		if (cut > 0 && now >= report_at) {
+			report_cut(srv, cut);
+			cut = 0;
+			report_at = now + WATCH_REPORT_S * 1000;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += WATCH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (!srv->stopping && pthread_cond_timedwait(
+		    &srv->watch_cond, &srv->conn_lock, &ts) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&srv->conn_lock);
+	if (cut > 0)
+		report_cut(srv, cut);
+	return NULL;
+}
+
+/* ---- what a connection holds -------------------------------------------- */
+
 static void cred_put(struct http_server *srv, struct tls_cred *c);
 
 /* Keeps what a connection holds from its start to its close (its socket
- * context, struct conn): its place in the per-address count and, on an
- * HTTPS server, the credentials its handshake takes (on_cert). */
+ * context, struct conn): its place in the per-address count, its request
+ * deadline and, on an HTTPS server, the credentials its handshake takes
+ * (on_cert). */
 static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
     enum MHD_ConnectionNotificationCode what)
 {
 	struct http_server *srv = cls;
-	struct ip_count *ipc;
+	const union MHD_ConnectionInfo *ci;
 	struct conn *c;
 
 	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
-		ipc = ipc_add(srv, conn);
-		if (ipc == NULL && !srv->tls)
-			return;
 		c = xcalloc(1, sizeof(*c));
 		c->srv = srv;
-		c->ipc = ipc;
+		c->mc = conn;
+		c->ipc = ipc_add(srv, conn);
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci != NULL ? ci->connect_fd : -1;
+		deadline_start(c);
 		*socket_ctx = c;
+		pthread_mutex_lock(&srv->conn_lock);
+		c->next = srv->conns;
+		if (c->next != NULL)
+			c->next->prev = c;
+		srv->conns = c;
+		pthread_mutex_unlock(&srv->conn_lock);
 		return;
 	}
 	if (what != MHD_CONNECTION_NOTIFY_CLOSED || *socket_ctx == NULL)
 		return;
 	c = *socket_ctx;
 	*socket_ctx = NULL;
+	pthread_mutex_lock(&srv->conn_lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&srv->conn_lock);
 	if (c->ipc != NULL)
 		ipc_del(srv, c->ipc);
 	cred_put(srv, c->cred);
@@ -1008,6 +1209,7 @@ queue(struct http_req *r)
 	char safe[LOG_SAFE_MAX];
 	enum MHD_Result ret;
 
+	deadline_stop(r->c);	/* (before the body, also: it is not read) */
 	if (r->resp == NULL) {
 		log_err(LOG_HTTP, "%s %s: no reply: connection closed",
 		    r->method, log_safe(r->path, safe));
@@ -1074,8 +1276,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return queue(r);
 	}
 	if (*upload_size > 0) {
-		/* left after the checks above: a chunked body, bounded as
-		 * it comes */
+		/* left after the checks above: a body within the bound by
+		 * its Content-Length, or a chunked one, bounded as it
+		 * comes */
+		deadline_body(r->c, *upload_size);
 		if (r->too_big || buf_append(&r->body, upload, *upload_size)
 		    != 0) {
 			log_debug(LOG_HTTP, "%s %s: chunked body over %zu "
@@ -1087,6 +1291,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	deadline_stop(r->c);	/* the handler may wait long */
 	dispatch(r);
 	return queue(r);
 }
@@ -1107,12 +1312,12 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct http_req *r;
 
 	(void)cls;
-	(void)conn;
 	if (uri == NULL)	/* libmicrohttpd answers 400 before: never */
 		uri = "";
 	len = strlen(uri);
 	r = xcalloc(1, sizeof(*r) + len + 1);
 	memcpy(r->target, uri, len + 1);
+	r->c = conn_of(conn);
 	return r;
 }
 
@@ -1123,8 +1328,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http_req *r = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	deadline_start(conn_of(conn));	/* the next request's, if any */
 	if (r == NULL)
 		return;
 	drop_headers(r);
@@ -1225,6 +1430,8 @@ server_free(struct http_server *srv)
 			free(c);
 		}
 	pthread_mutex_destroy(&srv->ipc_lock);
+	pthread_cond_destroy(&srv->watch_cond);
+	pthread_mutex_destroy(&srv->conn_lock);
 	free(srv);
 }
 
@@ -1241,8 +1448,10 @@ http_server_start(const struct http_conf *conf,
 		{MHD_OPTION_THREAD_POOL_SIZE, 0, NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
+	pthread_condattr_t cattr;
 	uint16_t port = 0;
 	long ncpu;
+	int e;
 
 	*out = NULL;
 	if (conf->addr == NULL) {
@@ -1281,6 +1490,15 @@ http_server_start(const struct http_conf *conf,
 	srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_init(&srv->ipc_lock, NULL);
 	pthread_mutex_init(&srv->cred_lock, NULL);
+	pthread_mutex_init(&srv->conn_lock, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->watch_cond, &cattr);
+	pthread_condattr_destroy(&cattr);
+	srv->timeout_ms = 1000 * (int64_t)(conf->request_timeout_s ?
+	    conf->request_timeout_s : REQUEST_TIMEOUT_S);
+	srv->min_rate = conf->body_min_rate ? conf->body_min_rate :
+	    BODY_MIN_RATE;
 	if (conf->trusted_proxies != NULL) {
 		char why[160];
 		int n = ipnet_list_parse(conf->trusted_proxies, &srv->proxies,
@@ -1386,6 +1604,13 @@ http_server_start(const struct http_conf *conf,
 			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
 			    ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	}
+	if ((e = pthread_create(&srv->watcher, NULL, watch, srv)) != 0) {
+		rc_detail_set(d, "request watchdog thread: %s", strerror(e));
+		MHD_stop_daemon(srv->mhd);
+		server_free(srv);
+		return RC_ERR;
+	}
+	srv->watching = 1;
 	*out = srv;
 	return 0;
 }
@@ -1395,6 +1620,13 @@ http_server_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
+	if (srv->watching) {
+		pthread_mutex_lock(&srv->conn_lock);
+		srv->stopping = 1;
+		pthread_cond_signal(&srv->watch_cond);
+		pthread_mutex_unlock(&srv->conn_lock);
+		pthread_join(srv->watcher, NULL);
+	}
 	MHD_stop_daemon(srv->mhd);
 	server_free(srv);
 }

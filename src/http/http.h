@@ -29,7 +29,9 @@
  * the new ones, open connections keep theirs.
  *
  * Limits are fixed when the server starts: connections in total and per
- * client address, an idle timeout, the memory of one connection (which
+ * client address, an idle timeout, a deadline for receiving a request
+ * (so that a client sending its request a byte at a time cannot hold a
+ * connection: see struct http_conf), the memory of one connection (which
  * bounds the request line and headers) and the request body size. Threads:
  * libmicrohttpd's internal polling (epoll) with a pool of worker threads,
  * or one thread per connection for handlers that may wait long (a
@@ -93,6 +95,15 @@ struct http_conf {
 	 * NULL or "": any. Others are closed at accept. */
 	const char *allow_from;
 	unsigned timeout_s;	/* idle connection timeout; 0: 15 s */
+	/*
+	 * The deadline of a request: it must be in, headers and body,
+	 * within request_timeout_s of its start (its connection's, or the
+	 * end of the reply before it on its connection), plus one second
+	 * for every body_min_rate bytes of its body that came; else its
+	 * connection is closed, unanswered. 0: 30 s, 1024 bytes/s.
+	 */
+	unsigned request_timeout_s;
+	unsigned body_min_rate;
 	size_t max_body;	/* request body bound; 0: no body accepted */
 	/* the bound of a multipart/form-data body POSTed to an HTTP_UPLOAD
 	 * route (files); 0 or less than max_body: max_body */

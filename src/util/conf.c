@@ -114,6 +114,17 @@ static const struct key keys[] = {
 	    NULL, 0, 65536, "open connections from one client address at most, "
 	    "an IPv6 client by its /64 (0: no limit of its own; a trusted "
 	    "proxy is not limited)"},
+	{"http", "request_timeout", K_INT, O(http_request_timeout_s), "30",
+	    NULL, 1, 3600, "seconds a client has to send a request, headers "
+	    "and body, from its connection's start (TLS handshake included) "
+	    "or the end of the reply before it, plus a second for every "
+	    "body_min_rate bytes of body received; past that its connection "
+	    "is closed, unanswered (docs/cli.md)"},
+	{"http", "body_min_rate", K_INT, O(http_body_min_rate), "1024", NULL,
+	    1, 1073741824, "bytes per second a request body must average to "
+	    "be given more time than request_timeout: 1024 (8 kbit/s) lets a "
+	    "document upload of tens of MB through over any link still in "
+	    "use, while a trickle is cut off"},
 	{"http", "trusted_proxies", K_NETS, O(http_trusted_proxies), "", NULL,
 	    0, 0, "reverse proxies whose X-Forwarded-For is believed, e.g. "
 	    "127.0.0.1 ::1 10.0.0.0/8 (their clients are told apart by it; "

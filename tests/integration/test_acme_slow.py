@@ -15,7 +15,9 @@ pool). While all of them wait, a new client on new connections must get
 the directory, an account, an order, its validation and its certificate
 in about the time it takes alone, and the portal's login page must load.
 Then every slow challenge must end invalid with a connection problem after
-the timeout, and nothing be issued for the slow names."""
+the timeout, and nothing be issued for the slow names. The server's request
+deadline (http.request_timeout) is 2 s here, far below that wait: it is
+for receiving a request, and stops while the reply is made."""
 import concurrent.futures
 import socket
 import sqlite3
@@ -27,7 +29,7 @@ import urllib.request
 import pytest
 
 from acme_client import Client, b64u, make_csr
-from conftest import acme_rig
+from conftest import acme_rig, conf_set
 
 P = "urn:ietf:params:acme:error:"
 SLOW = 24	# challenge POSTs held at once (the per-address limit is 64)
@@ -101,7 +103,8 @@ class SelectiveHttp01:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     with acme_rig(tmp_path_factory.mktemp("acmeslow"),
-                  SelectiveHttp01()) as e:
+                  SelectiveHttp01(), configure=lambda data: conf_set(
+                      data, "request_timeout", "2")) as e:
         yield e
 
 
