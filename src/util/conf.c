@@ -110,10 +110,11 @@ static const struct key keys[] = {
 	    "per core)"},
 	{"http", "connections", K_INT, O(http_connections), "512", NULL, 16,
 	    65536, "open connections each listener keeps at most"},
-	{"http", "connections_per_ip", K_INT, O(http_connections_per_ip), "64",
+	{"http", "connections_per_ip", K_INT, O(http_connections_per_ip), "32",
 	    NULL, 0, 65536, "open connections from one client address at most, "
 	    "an IPv6 client by its /64 (0: no limit of its own; a trusted "
-	    "proxy is not limited)"},
+	    "proxy is not limited; raise it for many clients behind one "
+	    "NAT)"},
 	{"http", "request_timeout", K_INT, O(http_request_timeout_s), "30",
 	    NULL, 1, 3600, "seconds a client has to send a request, headers "
 	    "and body, from its connection's start (TLS handshake included) "

@@ -66,7 +66,7 @@ struct conf {
 	char *http_metrics_listen;	/* metrics_listen = (empty: off) */
 	int http_threads;		/* threads = 0 (0: by cores) */
 	int http_connections;		/* connections = 512 */
-	int http_connections_per_ip;	/* connections_per_ip = 64 (0: off) */
+	int http_connections_per_ip;	/* connections_per_ip = 32 (0: off) */
 	int http_request_timeout_s;	/* request_timeout = 30 */
 	int http_body_min_rate;		/* body_min_rate = 1024 (bytes/s) */
 	char *http_trusted_proxies;	/* trusted_proxies = (none) */

@@ -32,7 +32,7 @@ from acme_client import Client, b64u, make_csr
 from conftest import acme_rig, conf_set
 
 P = "urn:ietf:params:acme:error:"
-SLOW = 24	# challenge POSTs held at once (the per-address limit is 64)
+SLOW = 24	# challenge POSTs held at once (the per-address limit is 32)
 
 
 class SelectiveHttp01:

@@ -616,7 +616,8 @@ def test_connection_limits(tmp_path):
     """[http] connections_per_ip and connections bound the open
     connections of a listener: past them a new connection is closed
     without an answer, and one closed makes room again. 0 per address
-    leaves only the total."""
+    leaves only the total. By default one address has 32: 16 of them
+    to take every connection."""
     from conftest import free_port, ok
 
     def conns(port, n):
@@ -633,7 +634,8 @@ def test_connection_limits(tmp_path):
         except (ConnectionResetError, TimeoutError):
             return False
 
-    for name, conf, room in (("ip", "connections_per_ip = 2", 2),
+    for name, conf, room in (("default", "", 32),
+                             ("ip", "connections_per_ip = 2", 2),
                              ("all", "connections = 16\n"
                               "connections_per_ip = 0", 16)):
         data = tmp_path / name
