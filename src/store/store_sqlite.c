@@ -1084,11 +1084,8 @@ check_email(const char *what, const char *v)
 	return 0;
 }
 
-/* A normalised DNS name (util/dnsname, no flags): lowercase LDH labels of
- * 1..63 bytes, no hyphen first or last, at least two, at most 253 bytes,
- * not an IP address (RFC 1035, RFC 1123). */
-static int
-check_domain(const char *what, const char *v)
+int
+sq_check_domain(const char *what, const char *v)
 {
 	enum dnsname_why why;
 	int rc;
@@ -2079,7 +2076,7 @@ store_domain_add(struct store *st, int64_t contract_id, const char *name,
 	if (st == NULL)
 		return RC_INVAL;
 	if ((rc = sq_check_id(what, "contract", contract_id, 0)) != 0 ||
-	    (rc = check_domain(what, name)) != 0)
+	    (rc = sq_check_domain(what, name)) != 0)
 		return rc;
 	rc = get(st, Q_DOMAIN_ADD, &s);
 	if (rc != 0)
@@ -4279,7 +4276,7 @@ check_authz(const char *what, const struct store_authz *a)
 		 SQ_NULL_OK)) != 0)
 		return rc;
 	if (strcmp(a->ident_type, "dns") == 0)
-		rc = check_domain(what, a->identifier);
+		rc = sq_check_domain(what, a->identifier);
 	else
 		rc = sq_check_text(what, "identifier", a->identifier, 64, 0);
 	if (rc != 0)

@@ -72,24 +72,6 @@ static const char SQL_REVOKE_ACME[] = "UPDATE authorizations SET "
 	"expires_at > ?3 AND ident_type = 'dns' AND "
 	GIVEN_UP("authorizations.identifier") " RETURNING id";
 
-/* A normalised name: 0, or RC_INVAL logged. */
-static int
-check_name(const char *what, const char *v)
-{
-	enum dnsname_why why;
-	int rc;
-
-	rc = sq_check_text(what, "name", v, DNSNAME_MAX, 0);
-	if (rc != 0)
-		return rc;
-	if (dnsname_check(v, 0, &why) != 0) {
-		log_warn(LOG_STORE, "%s: name \"%.64s\" %s", what, v,
-		    dnsname_why_str(why));
-		return RC_INVAL;
-	}
-	return 0;
-}
-
 static int
 domain_row(sqlite3_stmt *s, void *arg)
 {
@@ -183,7 +165,7 @@ store_domain_hosted_other(struct store *st, int64_t customer_id,
 	if (st == NULL || out == NULL)
 		return RC_INVAL;
 	if ((rc = sq_check_id(what, "customer", customer_id, 0)) != 0 ||
-	    (rc = check_name(what, name)) != 0)
+	    (rc = sq_check_domain(what, name)) != 0)
 		return rc;
 	if ((rc = sq_prep(st, SQL_HOSTED_OTHER, &s)) != 0)
 		return rc;
@@ -225,7 +207,7 @@ store_domain_hosted_cover(struct store *st, int64_t contract_id,
 	if (st == NULL || n == NULL || (out == NULL && max > 0))
 		return RC_INVAL;
 	if ((rc = sq_check_id(what, "contract", contract_id, 0)) != 0 ||
-	    (rc = check_name(what, name)) != 0)
+	    (rc = sq_check_domain(what, name)) != 0)
 		return rc;
 	if (max == 0)
 		return 0;
@@ -269,7 +251,7 @@ store_domain_open_orders(struct store *st, int64_t contract_id,
 	if (st == NULL || n == NULL || ids == NULL || max == 0 || after < 0)
 		return RC_INVAL;
 	if ((rc = sq_check_id(what, "contract", contract_id, 0)) != 0 ||
-	    (rc = check_name(what, name)) != 0)
+	    (rc = sq_check_domain(what, name)) != 0)
 		return rc;
 	if ((rc = sq_prep(st, SQL_OPEN_ORDERS, &s)) != 0)
 		return rc;
@@ -301,7 +283,7 @@ store_domain_authz_revoke(struct store *st, int64_t contract_id,
 	if (st == NULL || ids == NULL || n == NULL || when <= 0)
 		return RC_INVAL;
 	if ((rc = sq_check_id(what, "contract", contract_id, 0)) != 0 ||
-	    (rc = check_name(what, name)) != 0)
+	    (rc = sq_check_domain(what, name)) != 0)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < sizeof(sql) / sizeof(sql[0]); i++) {
 		if ((rc = sq_prep(st, sql[i], &s)) != 0)

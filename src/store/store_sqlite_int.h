@@ -156,6 +156,10 @@ enum {
 	SQ_EMPTY_OK = 2,	/* "" allowed */
 	SQ_MULTI = 4,		/* tabs and newlines allowed (JSON) */
 };
+/* A normalised DNS name (util/dnsname, no flags): lowercase LDH labels of
+ * 1..63 bytes, no hyphen first or last, at least two, at most 253 bytes,
+ * not an IP address (RFC 1035, RFC 1123); RC_INVAL, logged, otherwise. */
+int sq_check_domain(const char *what, const char *v);
 int sq_check_text(const char *what, const char *field, const char *v,
     size_t max, int flags);
 /* A row id > 0, or 0 too with zero_ok. */
