@@ -709,6 +709,19 @@ load_user(struct portal_req *c, int64_t user_id)
 	return 0;
 }
 
+/* A navigation the user did not start (Fetch Metadata: Sec-Fetch-Mode
+ * "navigate" without Sec-Fetch-User, as for a meta refresh or a script's
+ * reload). Clients that send no Fetch Metadata (API clients, older
+ * browsers) count as the user. */
+static int
+unattended(struct http_req *r)
+{
+	const char *mode = http_req_header(r, "Sec-Fetch-Mode");
+
+	return mode != NULL && strcmp(mode, "navigate") == 0 &&
+	    http_req_header(r, "Sec-Fetch-User") == NULL;
+}
+
 int
 portal_req_auth(struct portal_req *c, int allow_token, int *bad_token)
 {
@@ -766,8 +779,13 @@ portal_req_auth(struct portal_req *c, int allow_token, int *bad_token)
 		return rc;
 	/* the idle timeout moves on in steps (a minute of the default half
 	 * hour, less for a shorter one): not a write, and the writer lock,
-	 * for every page and API call */
-	if (c->sess.idle_expires_at < c->sess.expires_at &&
+	 * for every page and API call; and only for what the user does: a
+	 * page that reloads itself while something is pending (a meta
+	 * refresh, the bundle's reload) is a navigation the browser sends
+	 * without Sec-Fetch-User, and must not keep an unattended screen
+	 * logged in until the session's absolute end */
+	if (!unattended(c->r) &&
+	    c->sess.idle_expires_at < c->sess.expires_at &&
 	    c->now + c->p->idle - c->sess.idle_expires_at >=
 	    (c->p->idle >= 1800 ? 60 : c->p->idle / 30))
 		(void)store_session_touch(c->st, h, c->now,

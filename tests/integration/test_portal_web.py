@@ -10,6 +10,7 @@ import hashlib
 import html
 import re
 import sqlite3
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -292,6 +293,33 @@ def test_logout_ends_session_on_server(rig):
     assert st == 303 and h["Location"] == "/portal/login"
     st, _, doc = replay.api("GET", "/api/v1/me")
     assert st == 401
+
+
+def test_self_reload_keeps_no_session_alive(rig):
+    """A page that reloads itself while something is pending (a meta
+    refresh, the bundle's reload) must not keep an unattended screen
+    logged in: a navigation the browser sends without Sec-Fetch-User does
+    not move the idle end; one the user makes, or a client without Fetch
+    Metadata, does."""
+    c = rig.login("a2")
+    h = hashlib.sha256(c.cookies["__Host-certdesk"].encode()).digest()
+
+    def idle_end():
+        (v,), = rig.db("SELECT idle_expires_at FROM sessions WHERE "
+                       "id_hash = ?", h)
+        return v
+
+    for headers, moved in (
+            ({"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+             False),
+            ({"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document",
+              "Sec-Fetch-User": "?1"}, True),
+            ({}, True)):
+        soon = int(time.time()) + 300
+        rig.db_write("UPDATE sessions SET idle_expires_at = ? WHERE "
+                     "id_hash = ?", soon, h)
+        assert c.get("/portal/", headers=headers)[0] == 200
+        assert (idle_end() > soon + 600) == moved, (headers, idle_end())
 
 
 def test_activate_needs_csrf_then_works(rig):
