@@ -103,21 +103,57 @@ export async function httpsPortOf(proc, logFile, timeout) {
 	}
 }
 
+// A page that reloads itself (a pending order's meta refresh) may start
+// its reload just as a test navigates: Playwright then fails the test's
+// goto as "interrupted by another navigation". Both lead to a page the
+// test then looks at, so goto tries again (twice at most) instead.
+function settled(page) {
+	if (page.__settled)
+		return page;
+	const goto = page.goto.bind(page);
+
+	page.__settled = true;
+	page.goto = async (url, opts) => {
+		for (let i = 0; ; i++) {
+			try {
+				return await goto(url, opts);
+			} catch (e) {
+				if (i >= 2 || !/interrupted by another navigation/
+				    .test(String(e)))
+					throw e;
+			}
+		}
+	};
+	return page;
+}
+
+function settleContext(ctx) {
+	ctx.pages().forEach(settled);
+	ctx.on("page", settled);
+	return ctx;
+}
+
 // A headless Chromium of its own (chromium.launch); the caller closes it.
-export function launchBrowser() {
-	return chromium.launch({ executablePath: chromiumPath,
+export async function launchBrowser() {
+	const b = await chromium.launch({ executablePath: chromiumPath,
 	    headless: true, args: chromiumArgs });
+	const newContext = b.newContext.bind(b);
+	const newPage = b.newPage.bind(b);
+
+	b.newContext = async (o) => settleContext(await newContext(o));
+	b.newPage = async (o) => settled(await newPage(o));
+	return b;
 }
 
 // A headless Chromium with a persistent profile folder and one page's
 // worth of context options; the caller closes the context.
-export function launchPersistent(profile) {
-	return chromium.launchPersistentContext(profile, {
+export async function launchPersistent(profile) {
+	return settleContext(await chromium.launchPersistentContext(profile, {
 		executablePath: chromiumPath,
 		headless: true,
 		acceptDownloads: true,
 		ignoreHTTPSErrors: true,
 		viewport: { width: 1000, height: 900 },
 		args: chromiumArgs,
-	});
+	}));
 }
