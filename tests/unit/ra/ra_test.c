@@ -465,6 +465,49 @@ rt_acme_cert(struct rt_env *e, int64_t acct, const char *names, EVP_PKEY *k,
 	ra_order_clear(&o);
 }
 
+int64_t
+rt_portal_order(struct rt_env *e, int64_t uid, EVP_PKEY *k,
+    const char *product, const char *domain, const char *names)
+{
+	struct ra_portal_order_req q;
+	struct ra_field_errs fe = {0};
+	struct ra_err err = {0};
+	int64_t id = 0;
+	uint8_t *csr;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.customer_id = e->customer;
+	q.user_id = uid;
+	assert_int_equal(store_slot_add(e->st, e->contract, product,
+	    &q.slot_id), 0);
+	if (strcmp(product, "unlimited") == 0)	/* "Activate now" */
+		assert_int_equal(store_slot_set_state(e->st, q.slot_id,
+		    "unused", "active", 0), 0);
+	q.domain = domain;
+	q.purpose = "hosting";
+	q.terms_accepted = 1;
+	csr = rt_csr(k, names, &q.csr_len);
+	q.csr = csr;
+	q.admin.name = "Ada Admin";
+	q.admin.email = "ada@example.com";
+	q.admin.phone = "+49 721 123456";
+	q.tech.name = "Tom Tech";
+	q.tech.email = "tom@example.com";
+	q.tech.phone = "0721/654321";
+	q.org.legal_name = "Beispiel GmbH";
+	q.org.country = "DE";
+	q.org.locality = "Karlsruhe";
+	q.org.street = "Hauptstr. 1";
+	q.org.postal_code = "76131";
+	rc = ra_portal_order_new(e->ra, &q, &id, &fe, &err);
+	free(csr);
+	if (rc != 0)
+		fail_msg("order: %s (%s)", err.detail.msg, fe.n ?
+		    fe.e[0].msg : "");
+	return id;
+}
+
 void
 rt_portal_cert(struct rt_env *e, int64_t uid, const char *domain,
     const char *names, EVP_PKEY *k, char serial[41], int64_t *order)

@@ -112,6 +112,11 @@ int64_t rt_account_with(struct rt_env *e, const char *seed,
 /* A certificate for names to ACME account acct with key k; its serial. */
 void rt_acme_cert(struct rt_env *e, int64_t acct, const char *names,
     EVP_PKEY *k, char serial[41]);
+/* Places a portal order of product (a new slot of e's contract; an
+ * unlimited one activated) for domain, by user uid, with a CSR of key k
+ * for names and contacts and organisation details for OV/EV; its id. */
+int64_t rt_portal_order(struct rt_env *e, int64_t uid, EVP_PKEY *k,
+    const char *product, const char *domain, const char *names);
 /* A certificate of a DV portal order (in a new starter slot of e's
  * contract) placed by user uid with key k; its serial, and the order's id
  * in *order. */
