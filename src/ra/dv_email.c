@@ -1003,8 +1003,10 @@ ra_dv_email_confirm(struct ra *ra, const char *token,
 	rc = store_order_authz_list(ra->st, o.id, ids, CA_MAX_NAMES, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct store_authz b = {0};
+		struct store_dv_attempt at = {0};
+		struct val_result bcaa = {0};
 		char adn[256];
-		int mine = ids[i] == a.id;
+		int mine = ids[i] == a.id, caa_ok;
 		json_t *ev;
 
 		/* as link_names() lists them on the page; the link's own
@@ -1017,52 +1019,46 @@ ra_dv_email_confirm(struct ra *ra, const char *token,
 		}
 		snprintf(adn, sizeof(adn), "%s", strchr(t.email_to, '@') ?
 		    strchr(t.email_to, '@') + 1 : b.identifier);
-		{
-			struct store_dv_attempt at = {0};
-			struct val_result bcaa = {0};
-			int caa_ok = mine ? 1 : ra_dv_caa(ra, &b, "email",
-			    &bcaa);
+		caa_ok = mine ? 1 : ra_dv_caa(ra, &b, "email", &bcaa);
+		ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, "
+		    "s:s, s:s, s:I, s:o}", "method", "email",
+		    "br_version", RA_BR_VERSION, "br_section",
+		    "3.2.2.4.4", "email_to", t.email_to,
+		    "authorization_domain_name", adn, "sent_at",
+		    (json_int_t)t.sent_at, "confirmed_at",
+		    (json_int_t)now, "client_addr", addr,
+		    "user_agent", ua, "token_authz",
+		    (json_int_t)a.id, "caa", ra_dv_json(mine ?
+		    caa.evidence : bcaa.evidence));
+		json_object_set_new(ev, "token_sha256",
+		    json_string(hh));
+		if (caa_ok) {
+			char *evt = ra_dv_dump(ev);
 
-			ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, "
-			    "s:s, s:s, s:I, s:o}", "method", "email",
-			    "br_version", RA_BR_VERSION, "br_section",
-			    "3.2.2.4.4", "email_to", t.email_to,
-			    "authorization_domain_name", adn, "sent_at",
-			    (json_int_t)t.sent_at, "confirmed_at",
-			    (json_int_t)now, "client_addr", addr,
-			    "user_agent", ua, "token_authz",
-			    (json_int_t)a.id, "caa", ra_dv_json(mine ?
-			    caa.evidence : bcaa.evidence));
-			json_object_set_new(ev, "token_sha256",
-			    json_string(hh));
-			if (caa_ok) {
-				char *evt = ra_dv_dump(ev);
+			at.authz_id = b.id;
+			at.order_id = b.order_id;
+			at.method = "email";
+			at.br_version = RA_BR_VERSION;
+			at.br_section = "3.2.2.4.4";
+			at.started_at = t.sent_at;
+			at.finished_at = now;
+			at.value = hh;
+			at.valid = 1;
+			at.detail = "the confirmation link was "
+			    "confirmed";
+			at.evidence = evt;
+			(void)store_dv_attempt_add(ra->st, &at, NULL);
+			free(evt);
+			char who[340];
 
-				at.authz_id = b.id;
-				at.order_id = b.order_id;
-				at.method = "email";
-				at.br_version = RA_BR_VERSION;
-				at.br_section = "3.2.2.4.4";
-				at.started_at = t.sent_at;
-				at.finished_at = now;
-				at.value = hh;
-				at.valid = 1;
-				at.detail = "the confirmation link was "
-				    "confirmed";
-				at.evidence = evt;
-				(void)store_dv_attempt_add(ra->st, &at, NULL);
-				free(evt);
-				char who[340];
-
-				snprintf(who, sizeof(who), "email:%s",
-				    t.email_to);
-				rc = ra_dv_mark_valid(ra, &b, "email", who, ev);
-				if (rc == RC_STATE)
-					rc = 0;
-			}
-			json_decref(ev);
-			val_result_clear(&bcaa);
+			snprintf(who, sizeof(who), "email:%s",
+			    t.email_to);
+			rc = ra_dv_mark_valid(ra, &b, "email", who, ev);
+			if (rc == RC_STATE)
+				rc = 0;
 		}
+		json_decref(ev);
+		val_result_clear(&bcaa);
 		store_authz_clear(&b);
 	}
 	if (rc != 0) {
